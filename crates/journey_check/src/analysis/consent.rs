@@ -1,0 +1,188 @@
+//! J403 consent-not-filtered: a send on a channel that needs consent (`consent ATTR`)
+//! that can reach customers never filtered for `ATTR == true`.
+//!
+//! What is known about a customer at each step is the conjunction of the journey's
+//! `audience`, the audience whose entry triggers it, the entry event's filter, and the
+//! conditions of the branch arms taken on every way there (a forward data flow,
+//! intersected where paths meet; `set ATTR = …` forgets what mentioned `ATTR`). A
+//! send is fine when that conjunction implies the consent attribute
+//! ([`super::logic::implies`]). Reported once per journey and channel, on the first
+//! such send.
+
+use super::{logic, Cx, Target};
+use journey_diagnostics::Diagnostic;
+use journey_ir::{Expr, Step, Trigger};
+use std::collections::BTreeMap;
+
+type Facts = BTreeMap<String, Expr>;
+
+pub fn check(cx: &Cx) -> Vec<Diagnostic> {
+    let needs: Vec<usize> = (0..cx.journey.nodes.len())
+        .filter(|&i| cx.reachable[i])
+        .filter(|&i| matches!(cx.step(i), Step::Send { channel, .. } if cx.program.channel(channel).is_some_and(|c| c.consent.is_some())))
+        .collect();
+    if needs.is_empty() {
+        return Vec::new();
+    }
+    let facts = known_facts(cx);
+    let mut done: Vec<&str> = Vec::new();
+    let mut out = Vec::new();
+    for i in needs {
+        let Step::Send { channel, .. } = cx.step(i) else { continue };
+        let Some(ch) = cx.program.channel(channel) else { continue };
+        let Some(attr) = &ch.consent else { continue };
+        if done.contains(&channel.as_str()) {
+            continue;
+        }
+        let known = Expr::And { all: facts[i].as_ref().map(|f| f.values().cloned().collect()).unwrap_or_default() };
+        if logic::implies(&known, &Expr::Attribute { name: attr.clone() }, cx.program) {
+            continue;
+        }
+        done.push(channel);
+        let o = cx.node_origin(i);
+        let mut d = Diagnostic::new(
+            "J403",
+            format!("`{channel}` needs consent (`{attr}`), but this journey never filters its customers for it"),
+        )
+        .primary(o.file, o.span, format!("may reach customers without `{attr}`"))
+        .secondary(ch.origin.file, ch.origin.span, format!("`{channel}` requires `{attr}`"));
+        if let Some(a) = &cx.journey.audience {
+            d = d.note(format!("the journey's audience is `{}`", logic::render(a)));
+        }
+        out.push(d.help(format!("add `audience {attr}` (or `and {attr}`) to the journey")));
+    }
+    out
+}
+
+/// What holds for every customer at each node (`None`: unreachable).
+fn known_facts(cx: &Cx) -> Vec<Option<Facts>> {
+    let n = cx.journey.nodes.len();
+    let mut facts: Vec<Option<Facts>> = vec![None; n];
+    let Target::Node(start) = cx.start else { return facts };
+    let mut entry = Facts::new();
+    let add = |f: &mut Facts, e: Expr| {
+        f.insert(format!("{e:?}"), e);
+    };
+    if let Some(a) = &cx.journey.audience {
+        add(&mut entry, a.clone());
+    }
+    match &cx.journey.entry {
+        Trigger::AudienceEntered { audience } => add(&mut entry, Expr::Audience { name: audience.clone() }),
+        Trigger::Event { filter: Some(f), .. } => add(&mut entry, f.clone()),
+        _ => {}
+    }
+    facts[start] = Some(entry);
+    let mut work = vec![start];
+    while let Some(i) = work.pop() {
+        let Some(here) = facts[i].clone() else { continue };
+        for &(pos, t) in &cx.succ[i] {
+            let Target::Node(j) = t else { continue };
+            if cx.dead_edges.contains(&(i, pos)) {
+                continue;
+            }
+            let mut f = here.clone();
+            match cx.step(i) {
+                Step::Branch { arms, .. } => {
+                    let mut all: Vec<Expr> = arms[..pos.min(arms.len())]
+                        .iter()
+                        .map(|a| Expr::Not { expr: Box::new(a.condition.clone()) })
+                        .collect();
+                    if let Some(a) = arms.get(pos) {
+                        all.push(a.condition.clone());
+                    }
+                    add(&mut f, Expr::And { all });
+                }
+                Step::SetAttribute { attribute, .. } => f.retain(|_, e| !mentions(e, attribute)),
+                _ => {}
+            }
+            let merged = match &facts[j] {
+                None => f,
+                Some(old) => old.iter().filter(|(k, _)| f.contains_key(*k)).map(|(k, v)| (k.clone(), v.clone())).collect(),
+            };
+            if facts[j].as_ref() != Some(&merged) {
+                facts[j] = Some(merged);
+                work.push(j);
+            }
+        }
+    }
+    facts
+}
+
+/// Could `e` depend on attribute `name`? (Audiences are assumed to.)
+fn mentions(e: &Expr, name: &str) -> bool {
+    match e {
+        Expr::Attribute { name: n } => n == name,
+        Expr::Audience { .. } => true,
+        Expr::Aggregate(journey_ir::Aggregate::SinceAttribute { attribute }) => attribute == name,
+        Expr::Const { .. } | Expr::Property { .. } | Expr::Aggregate(_) => false,
+        Expr::Not { expr } => mentions(expr, name),
+        Expr::And { all: v } | Expr::Or { any: v } => v.iter().any(|x| mentions(x, name)),
+        Expr::Compare { lhs, rhs, .. } | Expr::Add { lhs, rhs } | Expr::Sub { lhs, rhs } => {
+            mentions(lhs, name) || mentions(rhs, name)
+        }
+        Expr::In { value, list } => mentions(value, name) || list.iter().any(|x| mentions(x, name)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::logic::tests::{and, attr, aud, cmp, days, not, since};
+    use super::super::testing::*;
+    use super::super::Cx;
+    use super::check;
+    use journey_ir::{Audience, ChannelKind, CmpOp, Origin, Trigger};
+
+    fn email() -> journey_ir::Channel {
+        let mut c = channel("email", ChannelKind::Email);
+        c.consent = Some("email_opt_in".into());
+        c
+    }
+
+    #[test]
+    fn unfiltered_audience() {
+        let j = journey("j")
+            .audience(aud("at_risk"))
+            .stage("a", vec![send("email", "x"), wait_days(1), send("email", "y"), end()])
+            .build();
+        let p = program(vec![email()], vec![j]);
+        let ds = check(&Cx::new(&p, &p.journeys[0]));
+        assert_eq!(codes(&ds), ["J403"]);
+        assert_eq!(labels(&ds[0], &p), ["a#0", "email"]);
+        assert_eq!(ds[0].help.as_deref(), Some("add `audience email_opt_in` (or `and email_opt_in`) to the journey"));
+    }
+
+    #[test]
+    fn filtered_by_audience_entry_or_branch() {
+        let a = journey("a")
+            .audience(and(vec![aud("at_risk"), attr("email_opt_in")]))
+            .stage("a", vec![send("email", "x"), end()])
+            .build();
+        let b = journey("b")
+            .entry(Trigger::AudienceEntered { audience: "mailable".into() })
+            .stage("a", vec![send("email", "x"), end()])
+            .build();
+        let c = journey("c")
+            .stage("a", vec![branch(vec![(not(attr("email_opt_in")), end_t())], to("b"))])
+            .stage("b", vec![send("email", "x"), end()])
+            .build();
+        let mut p = program(vec![email()], vec![a, b, c]);
+        p.audiences.push(Audience {
+            name: "mailable".into(),
+            condition: and(vec![attr("email_opt_in"), cmp(since("purchase"), CmpOp::Lt, days(30))]),
+            origin: Origin::default(),
+        });
+        for j in &p.journeys {
+            assert!(check(&Cx::new(&p, j)).is_empty(), "{}", j.name);
+        }
+    }
+
+    #[test]
+    fn one_filtered_way_and_one_unfiltered_way() {
+        let j = journey("j")
+            .stage("a", vec![branch(vec![(attr("email_opt_in"), to("b"))], to("b"))])
+            .stage("b", vec![send("email", "x"), end()])
+            .build();
+        let p = program(vec![email()], vec![j]);
+        assert_eq!(codes(&check(&Cx::new(&p, &p.journeys[0]))), ["J403"]);
+    }
+}

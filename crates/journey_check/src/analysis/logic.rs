@@ -1,0 +1,1037 @@
+//! A small, sound symbolic reasoner over [`journey_ir::Expr`] conditions.
+//!
+//! A condition is put in negation normal form and then in disjunctive normal form
+//! (an `or` of conjunctions). Inside one conjunction, every comparison of a *term*
+//! (an attribute, an event property or an aggregate such as `since(purchase)`,
+//! compared structurally) with constants becomes a constraint on that term:
+//!
+//! * numbers, money, percentages, durations, dates and times of day become a union of
+//!   intervals (over the extended reals, so `since(event)` can be infinite: "never");
+//! * text, `one_of` and bool values become a finite set or the complement of one.
+//!
+//! Anything else (a comparison of two terms, arithmetic, a recursive audience) is an
+//! opaque proposition: only `p and not p` is known to be contradictory.
+//!
+//! **Soundness.** Every answer that claims something is *impossible* (unsatisfiable,
+//! implied, disjoint) holds for every customer. Answers that claim something is
+//! *possible* are best effort: terms are treated as independent (the reasoner does not
+//! know that `count(purchase) == 0` forces `since(purchase)` to be infinite), so
+//! [`Overlap::CertainlyOverlaps`] is only claimed in the narrow case described on
+//! [`overlap`].
+//!
+//! **Missing values.** Attributes, event properties, `avg(..)` and `since(attribute)`
+//! may have no value. A comparison with a missing value is false and `not` is plain
+//! boolean negation, so `not (x > 5)` holds for a customer without `x` while `x <= 5`
+//! does not. Counts, sums and `since(event)` always have a value.
+//!
+//! Work is bounded: a DNF that grows past [`MAX_CONJUNCTIONS`] makes the answer
+//! "unknown", never a wrong proof.
+
+use journey_ir::{Aggregate, CmpOp, Expr, Program, Type, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+/// Past this many conjunctions in one DNF the reasoner gives up (answers unknown).
+pub const MAX_CONJUNCTIONS: usize = 512;
+
+/// How two conditions relate: can one customer satisfy both?
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overlap {
+    /// Proven: no customer satisfies both.
+    Disjoint,
+    /// Not proven either way.
+    MayOverlap,
+    /// Both are satisfiable constraints over the same terms and their intersection is
+    /// nonempty (see [`overlap`] for the exact conditions).
+    CertainlyOverlaps,
+}
+
+/// An example customer: a value for each term the conditions mention.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Witness {
+    /// `(term, value)` pairs, e.g. `("since(purchase)", "31d")`, sorted by term.
+    pub values: Vec<(String, String)>,
+}
+
+impl fmt::Display for Witness {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, (t, v)) in self.values.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            if v == "unset" {
+                write!(f, "no `{t}`")?;
+            } else {
+                write!(f, "`{t}` = {v}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Is `e` satisfiable? `false` means proven unsatisfiable; `true` means "maybe".
+pub fn satisfiable(e: &Expr, program: &Program) -> bool {
+    match Reasoner::new(program).dnf(e, true) {
+        Some(d) => !d.is_empty(),
+        None => true,
+    }
+}
+
+/// Proven that every customer matching `a` also matches `b` (`a and not b` is
+/// unsatisfiable). `false` means "not proven".
+pub fn implies(a: &Expr, b: &Expr, program: &Program) -> bool {
+    let r = Reasoner::new(program);
+    unsat_all(&r, &[(a, true), (b, false)])
+}
+
+/// Proven that no customer matches both `a` and `b`. `false` means "not proven".
+pub fn disjoint(a: &Expr, b: &Expr, program: &Program) -> bool {
+    let r = Reasoner::new(program);
+    unsat_all(&r, &[(a, true), (b, true)])
+}
+
+/// Is the conjunction of the given literals (`(expr, polarity)`) proven unsatisfiable?
+/// This is how "arm 3 is implied by arms 1 and 2" is asked: `[(c3, true), (c1, false),
+/// (c2, false)]`.
+pub fn unsatisfiable_conjunction(parts: &[(&Expr, bool)], program: &Program) -> bool {
+    unsat_all(&Reasoner::new(program), parts)
+}
+
+fn unsat_all(r: &Reasoner, parts: &[(&Expr, bool)]) -> bool {
+    // Most constrained first keeps intermediate products small.
+    let mut acc = vec![Conj::default()];
+    for (e, pos) in parts {
+        let Some(d) = r.dnf(e, *pos) else { return false };
+        let Some(next) = product(&acc, &d) else { return false };
+        acc = next;
+        if acc.is_empty() {
+            return true;
+        }
+    }
+    acc.is_empty()
+}
+
+/// Can one customer match both `a` and `b`?
+///
+/// * [`Overlap::Disjoint`] when `a and b` is proven unsatisfiable;
+/// * [`Overlap::CertainlyOverlaps`] when some conjunction of `a`'s DNF and some of
+///   `b`'s constrain exactly the same terms, involve no opaque proposition and no two
+///   aggregates over the same event (whose values depend on each other), and their
+///   intersection is nonempty; the witness is a customer in that intersection;
+/// * [`Overlap::MayOverlap`] otherwise, with a witness when one is known not to
+///   contradict the constraints the reasoner understands.
+pub fn overlap(a: &Expr, b: &Expr, program: &Program) -> (Overlap, Option<Witness>) {
+    let r = Reasoner::new(program);
+    let (Some(da), Some(db)) = (r.dnf(a, true), r.dnf(b, true)) else { return (Overlap::MayOverlap, None) };
+    let mut maybe: Option<Witness> = None;
+    let mut any = false;
+    for ca in &da {
+        for cb in &db {
+            let Some(both) = ca.and(cb) else { continue };
+            any = true;
+            let certain = ca.opaque.is_empty()
+                && cb.opaque.is_empty()
+                && ca.term_keys() == cb.term_keys()
+                && !both.has_dependent_aggregates();
+            if certain {
+                return (Overlap::CertainlyOverlaps, Some(both.witness(program)));
+            }
+            if maybe.is_none() && both.opaque.is_empty() {
+                maybe = Some(both.witness(program));
+            }
+        }
+    }
+    if any {
+        (Overlap::MayOverlap, maybe)
+    } else {
+        (Overlap::Disjoint, None)
+    }
+}
+
+/// The terms a condition constrains (rendered, e.g. `since(purchase)`), after
+/// expanding audiences; `None` when the condition has opaque parts or is too large.
+pub fn constrained_terms(e: &Expr, program: &Program) -> Option<BTreeSet<String>> {
+    let d = Reasoner::new(program).dnf(e, true)?;
+    let mut out = BTreeSet::new();
+    for c in &d {
+        if !c.opaque.is_empty() {
+            return None;
+        }
+        out.extend(c.nums.values().map(|n| n.display.clone()));
+        out.extend(c.discs.values().map(|n| n.display.clone()));
+    }
+    Some(out)
+}
+
+/// A witness for `parts` (a conjunction of literals, as in
+/// [`unsatisfiable_conjunction`]) when the reasoner finds one without opaque parts.
+pub fn witness_of(parts: &[(&Expr, bool)], program: &Program) -> Option<Witness> {
+    let r = Reasoner::new(program);
+    let mut acc = vec![Conj::default()];
+    for (e, pos) in parts {
+        acc = product(&acc, &r.dnf(e, *pos)?)?;
+    }
+    acc.iter().find(|c| c.opaque.is_empty()).map(|c| c.witness(program))
+}
+
+// ---------------------------------------------------------------- rendering
+
+/// Render an expression roughly as it would be written in a journey file.
+pub fn render(e: &Expr) -> String {
+    match e {
+        Expr::Const { value } => render_value(value),
+        Expr::Attribute { name } | Expr::Property { name } | Expr::Audience { name } => name.clone(),
+        Expr::Aggregate(a) => render_aggregate(a),
+        Expr::Not { expr } => format!("not {}", render_atomic(expr)),
+        Expr::And { all } => all.iter().map(render_atomic).collect::<Vec<_>>().join(" and "),
+        Expr::Or { any } => any.iter().map(render_atomic).collect::<Vec<_>>().join(" or "),
+        Expr::Compare { cmp, lhs, rhs } => format!("{} {} {}", render_atomic(lhs), cmp.as_str(), render_atomic(rhs)),
+        Expr::In { value, list } => {
+            format!("{} in [{}]", render_atomic(value), list.iter().map(render).collect::<Vec<_>>().join(", "))
+        }
+        Expr::Add { lhs, rhs } => format!("{} + {}", render_atomic(lhs), render_atomic(rhs)),
+        Expr::Sub { lhs, rhs } => format!("{} - {}", render_atomic(lhs), render_atomic(rhs)),
+    }
+}
+
+fn render_atomic(e: &Expr) -> String {
+    match e {
+        Expr::And { .. } | Expr::Or { .. } | Expr::Compare { .. } | Expr::In { .. } | Expr::Add { .. } | Expr::Sub { .. } => {
+            format!("({})", render(e))
+        }
+        _ => render(e),
+    }
+}
+
+fn render_aggregate(a: &Aggregate) -> String {
+    let filt = |f: &Option<Box<Expr>>| f.as_ref().map(|f| format!(" where {}", render(f))).unwrap_or_default();
+    let win = |w: &Option<u64>| w.map(|w| format!(", {}", fmt_minutes(w))).unwrap_or_default();
+    match a {
+        Aggregate::Count { event, filter, window_minutes } => format!("count({event}{}{})", filt(filter), win(window_minutes)),
+        Aggregate::Sum { event, property, filter, window_minutes } => {
+            format!("sum({event}.{property}{}{})", filt(filter), win(window_minutes))
+        }
+        Aggregate::Avg { event, property, filter, window_minutes } => {
+            format!("avg({event}.{property}{}{})", filt(filter), win(window_minutes))
+        }
+        Aggregate::Since { event, filter } => format!("since({event}{})", filt(filter)),
+        Aggregate::SinceAttribute { attribute } => format!("since({attribute})"),
+        Aggregate::SinceFirst { event, filter } => format!("since_first({event}{})", filt(filter)),
+    }
+}
+
+fn render_value(v: &Value) -> String {
+    match v {
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => fmt_num(*n),
+        Value::Money(n) => format!("${}", fmt_num(*n)),
+        Value::Percent(p) => format!("{}%", fmt_num(*p)),
+        Value::DurationMinutes(m) => fmt_minutes(*m),
+        Value::Date(d) => d.clone(),
+        Value::TimeOfDay(m) => fmt_time_of_day(*m),
+        Value::Text(t) => format!("\"{t}\""),
+    }
+}
+
+fn fmt_num(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}
+
+/// `90` → `1h 30m`, `10080` → `1w`, `2880` → `2d`.
+pub fn fmt_minutes(m: u64) -> String {
+    if m == 0 {
+        return "0m".into();
+    }
+    if m % 10080 == 0 {
+        return format!("{}w", m / 10080);
+    }
+    let mut parts = Vec::new();
+    let (d, h, mi) = (m / 1440, (m % 1440) / 60, m % 60);
+    if d > 0 {
+        parts.push(format!("{d}d"));
+    }
+    if h > 0 {
+        parts.push(format!("{h}h"));
+    }
+    if mi > 0 {
+        parts.push(format!("{mi}m"));
+    }
+    parts.join(" ")
+}
+
+/// `1320` → `22:00`.
+pub fn fmt_time_of_day(m: u32) -> String {
+    format!("{:02}:{:02}", m / 60, m % 60)
+}
+
+// ---------------------------------------------------------------- constraints
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Unit {
+    Number,
+    Money,
+    Percent,
+    Duration,
+    Date,
+    TimeOfDay,
+}
+
+/// One interval of the extended reals.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Iv {
+    lo: f64,
+    lo_inc: bool,
+    hi: f64,
+    hi_inc: bool,
+}
+
+impl Iv {
+    fn is_empty(&self) -> bool {
+        self.lo > self.hi || (self.lo == self.hi && !(self.lo_inc && self.hi_inc))
+    }
+    fn intersect(&self, o: &Iv) -> Iv {
+        let (lo, lo_inc) = match self.lo.partial_cmp(&o.lo) {
+            Some(std::cmp::Ordering::Greater) => (self.lo, self.lo_inc),
+            Some(std::cmp::Ordering::Less) => (o.lo, o.lo_inc),
+            _ => (self.lo, self.lo_inc && o.lo_inc),
+        };
+        let (hi, hi_inc) = match self.hi.partial_cmp(&o.hi) {
+            Some(std::cmp::Ordering::Less) => (self.hi, self.hi_inc),
+            Some(std::cmp::Ordering::Greater) => (o.hi, o.hi_inc),
+            _ => (self.hi, self.hi_inc && o.hi_inc),
+        };
+        Iv { lo, lo_inc, hi, hi_inc }
+    }
+    /// Tighten open or fractional bounds for integer-valued terms.
+    fn integral(mut self) -> Iv {
+        if self.lo.is_finite() {
+            self.lo = if self.lo_inc { self.lo.ceil() } else { self.lo.floor() + 1.0 };
+            self.lo_inc = true;
+        }
+        if self.hi.is_finite() {
+            self.hi = if self.hi_inc { self.hi.floor() } else { self.hi.ceil() - 1.0 };
+            self.hi_inc = true;
+        }
+        self
+    }
+}
+
+const INF: f64 = f64::INFINITY;
+
+fn iv(lo: f64, lo_inc: bool, hi: f64, hi_inc: bool) -> Iv {
+    Iv { lo, lo_inc, hi, hi_inc }
+}
+
+/// A union of intervals.
+#[derive(Debug, Clone, PartialEq)]
+struct IvSet(Vec<Iv>);
+
+impl IvSet {
+    fn intersect(&self, o: &IvSet) -> IvSet {
+        let mut out = Vec::new();
+        for a in &self.0 {
+            for b in &o.0 {
+                let c = a.intersect(b);
+                if !c.is_empty() {
+                    out.push(c);
+                }
+            }
+        }
+        out.sort_by(|a, b| a.lo.partial_cmp(&b.lo).unwrap_or(std::cmp::Ordering::Equal));
+        IvSet(out)
+    }
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// The values `x` with `x op c`.
+    fn cmp(op: CmpOp, c: f64) -> IvSet {
+        IvSet(match op {
+            CmpOp::Eq => vec![iv(c, true, c, true)],
+            CmpOp::Ne => vec![iv(-INF, true, c, false), iv(c, false, INF, true)],
+            CmpOp::Lt => vec![iv(-INF, true, c, false)],
+            CmpOp::Le => vec![iv(-INF, true, c, true)],
+            CmpOp::Gt => vec![iv(c, false, INF, true)],
+            CmpOp::Ge => vec![iv(c, true, INF, true)],
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct NumC {
+    display: String,
+    unit: Unit,
+    integer: bool,
+    set: IvSet,
+    null_ok: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum DSet {
+    Only(BTreeSet<String>),
+    AllBut(BTreeSet<String>),
+}
+
+impl DSet {
+    fn intersect(&self, o: &DSet) -> DSet {
+        match (self, o) {
+            (DSet::Only(a), DSet::Only(b)) => DSet::Only(a.intersection(b).cloned().collect()),
+            (DSet::Only(a), DSet::AllBut(b)) | (DSet::AllBut(b), DSet::Only(a)) => {
+                DSet::Only(a.difference(b).cloned().collect())
+            }
+            (DSet::AllBut(a), DSet::AllBut(b)) => DSet::AllBut(a.union(b).cloned().collect()),
+        }
+    }
+    fn is_empty(&self) -> bool {
+        matches!(self, DSet::Only(s) if s.is_empty())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct DiscC {
+    display: String,
+    is_bool: bool,
+    set: DSet,
+    null_ok: bool,
+}
+
+/// One conjunction: a constraint per term plus opaque propositions with polarity.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Conj {
+    nums: BTreeMap<String, NumC>,
+    discs: BTreeMap<String, DiscC>,
+    opaque: BTreeMap<String, bool>,
+}
+
+impl Conj {
+    /// The conjunction of both, or `None` when it is unsatisfiable.
+    fn and(&self, o: &Conj) -> Option<Conj> {
+        let mut out = self.clone();
+        for (k, c) in &o.nums {
+            match out.nums.get_mut(k) {
+                Some(mine) => {
+                    mine.set = mine.set.intersect(&c.set);
+                    mine.null_ok &= c.null_ok;
+                    if mine.set.is_empty() && !mine.null_ok {
+                        return None;
+                    }
+                }
+                None => {
+                    out.nums.insert(k.clone(), c.clone());
+                }
+            }
+        }
+        for (k, c) in &o.discs {
+            match out.discs.get_mut(k) {
+                Some(mine) => {
+                    mine.set = mine.set.intersect(&c.set);
+                    mine.null_ok &= c.null_ok;
+                    if mine.set.is_empty() && !mine.null_ok {
+                        return None;
+                    }
+                }
+                None => {
+                    out.discs.insert(k.clone(), c.clone());
+                }
+            }
+        }
+        for (k, p) in &o.opaque {
+            match out.opaque.get(k) {
+                Some(q) if q != p => return None,
+                _ => {
+                    out.opaque.insert(k.clone(), *p);
+                }
+            }
+        }
+        Some(out)
+    }
+
+    fn term_keys(&self) -> BTreeSet<&str> {
+        self.nums.keys().chain(self.discs.keys()).map(|k| k.as_str()).collect()
+    }
+
+    /// Two aggregates over the same event (`count(purchase)` and `since(purchase)`)
+    /// constrain each other in ways the reasoner does not model.
+    fn has_dependent_aggregates(&self) -> bool {
+        let mut seen = BTreeSet::new();
+        self.nums.values().filter_map(|c| aggregate_event(&c.display)).any(|e| !seen.insert(e))
+    }
+
+    fn witness(&self, program: &Program) -> Witness {
+        let mut values: Vec<(String, String)> = Vec::new();
+        for c in self.nums.values() {
+            let v = match c.set.0.first() {
+                None => "unset".to_string(),
+                Some(i) => fmt_unit(pick(i, c), c.unit, &program.currency),
+            };
+            values.push((c.display.clone(), v));
+        }
+        for c in self.discs.values() {
+            let v = match &c.set {
+                DSet::Only(s) => match s.iter().next() {
+                    Some(v) if c.is_bool => v.clone(),
+                    Some(v) => format!("\"{v}\""),
+                    None => "unset".into(),
+                },
+                DSet::AllBut(s) => {
+                    let mut n = 0;
+                    loop {
+                        let cand = if n == 0 { "other".to_string() } else { format!("other{n}") };
+                        if !s.contains(&cand) {
+                            break format!("\"{cand}\"");
+                        }
+                        n += 1;
+                    }
+                }
+            };
+            values.push((c.display.clone(), v));
+        }
+        values.sort();
+        Witness { values }
+    }
+}
+
+fn aggregate_event(display: &str) -> Option<&str> {
+    let (f, rest) = display.split_once('(')?;
+    if !matches!(f, "count" | "sum" | "avg" | "since" | "since_first") {
+        return None;
+    }
+    rest.split(|c: char| !(c.is_alphanumeric() || c == '_')).next()
+}
+
+/// A representative value of a nonempty interval: a round one where possible.
+fn pick(i: &Iv, c: &NumC) -> f64 {
+    let step = match c.unit {
+        Unit::Duration if i.lo.is_finite() && i.lo % 1440.0 == 0.0 => 1440.0,
+        Unit::Duration if i.lo.is_finite() && i.lo % 60.0 == 0.0 => 60.0,
+        _ => 1.0,
+    };
+    if i.lo == INF {
+        return INF;
+    }
+    if i.lo.is_finite() {
+        if i.lo_inc {
+            return i.lo;
+        }
+        let cand = i.lo + step;
+        if cand < i.hi || (cand == i.hi && i.hi_inc) {
+            return cand;
+        }
+        return (i.lo + i.hi) / 2.0;
+    }
+    if i.hi.is_finite() {
+        return if i.hi_inc { i.hi } else { i.hi - 1.0 };
+    }
+    if i.hi == INF && i.hi_inc && c.integer {
+        return 0.0;
+    }
+    0.0
+}
+
+fn fmt_unit(v: f64, unit: Unit, currency: &str) -> String {
+    if v == INF {
+        return "never".into();
+    }
+    match unit {
+        Unit::Number => fmt_num(v),
+        Unit::Money => {
+            if currency.is_empty() {
+                format!("${}", fmt_num(v))
+            } else {
+                format!("{} {currency}", fmt_num(v))
+            }
+        }
+        Unit::Percent => format!("{}%", fmt_num(v)),
+        Unit::Duration if v >= 0.0 && v.fract() == 0.0 => fmt_minutes(v as u64),
+        Unit::Duration => format!("{}m", fmt_num(v)),
+        Unit::Date => civil_from_days(v as i64),
+        Unit::TimeOfDay if (0.0..1440.0).contains(&v) => fmt_time_of_day(v as u32),
+        Unit::TimeOfDay => fmt_num(v),
+    }
+}
+
+fn days_from_civil(s: &str) -> Option<i64> {
+    let mut it = s.split('-');
+    let y: i64 = it.next()?.parse().ok()?;
+    let m: i64 = it.next()?.parse().ok()?;
+    let d: i64 = it.next()?.parse().ok()?;
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146097 + doe - 719468)
+}
+
+fn civil_from_days(z: i64) -> String {
+    let z = z + 719468;
+    let era = if z >= 0 { z } else { z - 146096 } / 146097;
+    let doe = z - era * 146097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+// ---------------------------------------------------------------- DNF
+
+fn product(a: &[Conj], b: &[Conj]) -> Option<Vec<Conj>> {
+    let mut out = Vec::new();
+    for x in a {
+        for y in b {
+            if let Some(c) = x.and(y) {
+                if !out.contains(&c) {
+                    out.push(c);
+                }
+                if out.len() > MAX_CONJUNCTIONS {
+                    return None;
+                }
+            }
+        }
+    }
+    Some(out)
+}
+
+struct Reasoner<'p> {
+    program: &'p Program,
+    /// Audiences being expanded, to cut recursion.
+    expanding: std::cell::RefCell<Vec<String>>,
+}
+
+impl<'p> Reasoner<'p> {
+    fn new(program: &'p Program) -> Self {
+        Reasoner { program, expanding: Default::default() }
+    }
+
+    /// DNF of `e` (when `pos`) or of `not e`; `None` when too large.
+    fn dnf(&self, e: &Expr, pos: bool) -> Option<Vec<Conj>> {
+        match e {
+            Expr::Const { value: Value::Bool(b) } => Some(if *b == pos { vec![Conj::default()] } else { vec![] }),
+            Expr::Not { expr } => self.dnf(expr, !pos),
+            Expr::And { all } if pos => self.all(all, true),
+            Expr::And { all } => self.any(all, false),
+            Expr::Or { any } if pos => self.any(any, true),
+            Expr::Or { any } => self.all(any, false),
+            Expr::Audience { name } => {
+                let recursive = self.expanding.borrow().contains(name);
+                match self.program.audience(name) {
+                    Some(a) if !recursive => {
+                        self.expanding.borrow_mut().push(name.clone());
+                        let r = self.dnf(&a.condition, pos);
+                        self.expanding.borrow_mut().pop();
+                        r
+                    }
+                    _ => Some(opaque(e, pos)),
+                }
+            }
+            _ => Some(self.literal(e, pos)),
+        }
+    }
+
+    fn all(&self, parts: &[Expr], pos: bool) -> Option<Vec<Conj>> {
+        let mut acc = vec![Conj::default()];
+        for p in parts {
+            acc = product(&acc, &self.dnf(p, pos)?)?;
+            if acc.is_empty() {
+                break;
+            }
+        }
+        Some(acc)
+    }
+
+    fn any(&self, parts: &[Expr], pos: bool) -> Option<Vec<Conj>> {
+        let mut acc: Vec<Conj> = Vec::new();
+        for p in parts {
+            for c in self.dnf(p, pos)? {
+                if !acc.contains(&c) {
+                    acc.push(c);
+                }
+            }
+            if acc.len() > MAX_CONJUNCTIONS {
+                return None;
+            }
+        }
+        Some(acc)
+    }
+
+    /// A comparison, membership test or bare bool term.
+    fn literal(&self, e: &Expr, pos: bool) -> Vec<Conj> {
+        let c = match e {
+            Expr::Compare { cmp, lhs, rhs } => match (&**lhs, &**rhs) {
+                (t, Expr::Const { value }) if is_term(t) => self.compare(t, *cmp, value, pos),
+                (Expr::Const { value }, t) if is_term(t) => self.compare(t, flip(*cmp), value, pos),
+                _ => None,
+            },
+            Expr::In { value, list } if is_term(value) => {
+                let consts: Option<Vec<&Value>> =
+                    list.iter().map(|x| if let Expr::Const { value } = x { Some(value) } else { None }).collect();
+                consts.and_then(|vs| self.member(value, &vs, pos))
+            }
+            t if is_term(t) => self.compare(t, CmpOp::Eq, &Value::Bool(true), pos),
+            _ => None,
+        };
+        match c {
+            Some(Some(c)) => vec![c],
+            Some(None) => vec![],
+            None => opaque(e, pos),
+        }
+    }
+
+    /// `Some(None)`: the literal alone is unsatisfiable; `None`: not understood.
+    fn compare(&self, term: &Expr, op: CmpOp, value: &Value, pos: bool) -> Option<Option<Conj>> {
+        let op = if pos { op } else { negate(op) };
+        let null_ok = !pos && self.nullable(term);
+        if let Some((x, unit)) = numeric(value) {
+            let mut c = self.num_term(term, unit);
+            c.set = c.set.intersect(&IvSet::cmp(op, x));
+            if c.integer {
+                c.set = IvSet(c.set.0.into_iter().map(Iv::integral).filter(|i| !i.is_empty()).collect());
+            }
+            c.null_ok = null_ok;
+            return Some(finish_num(term, c));
+        }
+        let v = discrete(value)?;
+        let set = match op {
+            CmpOp::Eq => DSet::Only([v].into()),
+            CmpOp::Ne => DSet::AllBut([v].into()),
+            _ => return None,
+        };
+        let mut c = self.disc_term(term, matches!(value, Value::Bool(_)));
+        c.set = c.set.intersect(&set);
+        c.null_ok = null_ok;
+        Some(finish_disc(term, c))
+    }
+
+    fn member(&self, term: &Expr, values: &[&Value], pos: bool) -> Option<Option<Conj>> {
+        let null_ok = !pos && self.nullable(term);
+        let first = values.first()?;
+        if let Some((_, unit)) = numeric(first) {
+            let mut c = self.num_term(term, unit);
+            let mut set = if pos { IvSet(vec![]) } else { IvSet(vec![iv(-INF, true, INF, true)]) };
+            for v in values {
+                let (x, _) = numeric(v)?;
+                if pos {
+                    set.0.push(iv(x, true, x, true));
+                } else {
+                    set = set.intersect(&IvSet::cmp(CmpOp::Ne, x));
+                }
+            }
+            c.set = c.set.intersect(&set);
+            c.null_ok = null_ok;
+            return Some(finish_num(term, c));
+        }
+        let vs: Option<BTreeSet<String>> = values.iter().map(|v| discrete(v)).collect();
+        let vs = vs?;
+        let mut c = self.disc_term(term, matches!(first, Value::Bool(_)));
+        c.set = c.set.intersect(&if pos { DSet::Only(vs) } else { DSet::AllBut(vs) });
+        c.null_ok = null_ok;
+        Some(finish_disc(term, c))
+    }
+
+    fn nullable(&self, term: &Expr) -> bool {
+        match term {
+            Expr::Aggregate(Aggregate::Count { .. } | Aggregate::Sum { .. } | Aggregate::Since { .. })
+            | Expr::Aggregate(Aggregate::SinceFirst { .. }) => false,
+            _ => true,
+        }
+    }
+
+    /// The unconstrained numeric domain of a term.
+    fn num_term(&self, term: &Expr, unit: Unit) -> NumC {
+        let (set, integer) = match term {
+            Expr::Aggregate(Aggregate::Count { .. }) => (IvSet(vec![iv(0.0, true, INF, false)]), true),
+            Expr::Aggregate(Aggregate::Since { .. } | Aggregate::SinceFirst { .. }) => {
+                (IvSet(vec![iv(0.0, true, INF, true)]), false)
+            }
+            _ => (IvSet(vec![iv(-INF, false, INF, false)]), matches!(unit, Unit::Date)),
+        };
+        NumC { display: render(term), unit, integer, set, null_ok: self.nullable(term) }
+    }
+
+    fn disc_term(&self, term: &Expr, is_bool: bool) -> DiscC {
+        let ty = match term {
+            Expr::Attribute { name } => self.program.attribute(name).map(|a| &a.ty),
+            _ => None,
+        };
+        let (set, is_bool) = match ty {
+            Some(Type::Bool) => (DSet::Only(["true".to_string(), "false".to_string()].into()), true),
+            Some(Type::OneOf { choices }) => (DSet::Only(choices.iter().cloned().collect()), false),
+            _ if is_bool => (DSet::Only(["true".to_string(), "false".to_string()].into()), true),
+            _ => (DSet::AllBut(BTreeSet::new()), false),
+        };
+        DiscC { display: render(term), is_bool, set, null_ok: self.nullable(term) }
+    }
+}
+
+fn finish_num(term: &Expr, c: NumC) -> Option<Conj> {
+    if c.set.is_empty() && !c.null_ok {
+        return None;
+    }
+    let mut conj = Conj::default();
+    conj.nums.insert(term_key(term, "n"), c);
+    Some(conj)
+}
+
+fn finish_disc(term: &Expr, c: DiscC) -> Option<Conj> {
+    if c.set.is_empty() && !c.null_ok {
+        return None;
+    }
+    let mut conj = Conj::default();
+    conj.discs.insert(term_key(term, "d"), c);
+    Some(conj)
+}
+
+fn opaque(e: &Expr, pos: bool) -> Vec<Conj> {
+    let mut c = Conj::default();
+    c.opaque.insert(format!("{e:?}"), pos);
+    vec![c]
+}
+
+/// Structural identity of a term (kind-tagged, so a term misused with two kinds of
+/// constants never mixes them).
+fn term_key(term: &Expr, kind: &str) -> String {
+    format!("{kind}:{term:?}")
+}
+
+fn is_term(e: &Expr) -> bool {
+    matches!(e, Expr::Attribute { .. } | Expr::Property { .. } | Expr::Aggregate(_))
+}
+
+fn flip(op: CmpOp) -> CmpOp {
+    match op {
+        CmpOp::Lt => CmpOp::Gt,
+        CmpOp::Le => CmpOp::Ge,
+        CmpOp::Gt => CmpOp::Lt,
+        CmpOp::Ge => CmpOp::Le,
+        o => o,
+    }
+}
+
+fn negate(op: CmpOp) -> CmpOp {
+    match op {
+        CmpOp::Eq => CmpOp::Ne,
+        CmpOp::Ne => CmpOp::Eq,
+        CmpOp::Lt => CmpOp::Ge,
+        CmpOp::Le => CmpOp::Gt,
+        CmpOp::Gt => CmpOp::Le,
+        CmpOp::Ge => CmpOp::Lt,
+    }
+}
+
+fn numeric(v: &Value) -> Option<(f64, Unit)> {
+    Some(match v {
+        Value::Number(n) => (*n, Unit::Number),
+        Value::Money(n) => (*n, Unit::Money),
+        Value::Percent(n) => (*n, Unit::Percent),
+        Value::DurationMinutes(m) => (*m as f64, Unit::Duration),
+        Value::Date(d) => (days_from_civil(d)? as f64, Unit::Date),
+        Value::TimeOfDay(m) => (*m as f64, Unit::TimeOfDay),
+        Value::Text(_) | Value::Bool(_) => return None,
+    })
+}
+
+fn discrete(v: &Value) -> Option<String> {
+    match v {
+        Value::Text(t) => Some(t.clone()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use journey_ir::{AttributeDef, Audience, Origin, Policy, IR_VERSION};
+
+    pub(crate) fn attr(n: &str) -> Expr {
+        Expr::Attribute { name: n.into() }
+    }
+    pub(crate) fn since(e: &str) -> Expr {
+        Expr::Aggregate(Aggregate::Since { event: e.into(), filter: None })
+    }
+    pub(crate) fn count(e: &str) -> Expr {
+        Expr::Aggregate(Aggregate::Count { event: e.into(), filter: None, window_minutes: None })
+    }
+    pub(crate) fn days(d: u64) -> Expr {
+        Expr::Const { value: Value::DurationMinutes(d * 1440) }
+    }
+    pub(crate) fn num(n: f64) -> Expr {
+        Expr::Const { value: Value::Number(n) }
+    }
+    pub(crate) fn text(t: &str) -> Expr {
+        Expr::Const { value: Value::Text(t.into()) }
+    }
+    pub(crate) fn cmp(l: Expr, op: CmpOp, r: Expr) -> Expr {
+        Expr::Compare { cmp: op, lhs: Box::new(l), rhs: Box::new(r) }
+    }
+    pub(crate) fn and(v: Vec<Expr>) -> Expr {
+        Expr::And { all: v }
+    }
+    pub(crate) fn or(v: Vec<Expr>) -> Expr {
+        Expr::Or { any: v }
+    }
+    pub(crate) fn not(e: Expr) -> Expr {
+        Expr::Not { expr: Box::new(e) }
+    }
+    pub(crate) fn aud(n: &str) -> Expr {
+        Expr::Audience { name: n.into() }
+    }
+
+    pub(crate) fn program() -> Program {
+        let a = |n: &str, ty: Type| AttributeDef { name: n.into(), ty, origin: Origin::default() };
+        Program {
+            ir_version: IR_VERSION,
+            timezone: "UTC".into(),
+            currency: "USD".into(),
+            timezone_attribute: None,
+            events: vec![],
+            attributes: vec![
+                a("email_opt_in", Type::Bool),
+                a("country", Type::Text),
+                a("plan", Type::OneOf { choices: vec!["none".into(), "monthly".into(), "annual".into()] }),
+                a("score", Type::Number),
+            ],
+            channels: vec![],
+            audiences: vec![
+                Audience {
+                    name: "at_risk".into(),
+                    condition: and(vec![
+                        cmp(count("purchase"), CmpOp::Ge, num(1.0)),
+                        cmp(since("purchase"), CmpOp::Gt, days(60)),
+                        cmp(since("purchase"), CmpOp::Le, days(120)),
+                    ]),
+                    origin: Origin::default(),
+                },
+                Audience {
+                    name: "active".into(),
+                    condition: cmp(since("purchase"), CmpOp::Le, days(60)),
+                    origin: Origin::default(),
+                },
+                Audience { name: "loop_a".into(), condition: and(vec![aud("loop_b")]), origin: Origin::default() },
+                Audience { name: "loop_b".into(), condition: or(vec![aud("loop_a"), attr("x")]), origin: Origin::default() },
+            ],
+            policy: Policy::default(),
+            journeys: vec![],
+        }
+    }
+
+    #[test]
+    fn intervals_decide_satisfiability() {
+        let p = program();
+        let e = and(vec![cmp(since("purchase"), CmpOp::Gt, days(30)), cmp(since("purchase"), CmpOp::Lt, days(20))]);
+        assert!(!satisfiable(&e, &p));
+        let e = and(vec![cmp(since("purchase"), CmpOp::Gt, days(20)), cmp(since("purchase"), CmpOp::Lt, days(30))]);
+        assert!(satisfiable(&e, &p));
+        // Counts are integers: 1 < n < 2 is empty.
+        let e = and(vec![cmp(count("purchase"), CmpOp::Gt, num(1.0)), cmp(count("purchase"), CmpOp::Lt, num(2.0))]);
+        assert!(!satisfiable(&e, &p));
+        // Counts are never negative.
+        assert!(!satisfiable(&cmp(count("purchase"), CmpOp::Lt, num(0.0)), &p));
+        // ... but a number attribute may be.
+        assert!(satisfiable(&cmp(attr("score"), CmpOp::Lt, num(0.0)), &p));
+        // Constant on the left.
+        assert!(!satisfiable(&and(vec![cmp(num(5.0), CmpOp::Lt, attr("score")), cmp(attr("score"), CmpOp::Le, num(5.0))]), &p));
+    }
+
+    #[test]
+    fn since_can_be_infinite() {
+        let p = program();
+        // never purchased: since(purchase) is infinite, so `> 10000d` is satisfiable
+        assert!(satisfiable(&cmp(since("purchase"), CmpOp::Gt, days(100_000)), &p));
+        let (o, w) = overlap(&cmp(since("purchase"), CmpOp::Gt, days(30)), &cmp(since("purchase"), CmpOp::Gt, days(20)), &p);
+        assert_eq!(o, Overlap::CertainlyOverlaps);
+        assert_eq!(w.unwrap().to_string(), "`since(purchase)` = 31d");
+    }
+
+    #[test]
+    fn sets_and_enums() {
+        let p = program();
+        let us = cmp(attr("country"), CmpOp::Eq, text("US"));
+        let ca = cmp(attr("country"), CmpOp::Eq, text("CA"));
+        assert!(disjoint(&us, &ca, &p));
+        let in_list = Expr::In { value: Box::new(attr("country")), list: vec![text("US"), text("CA")] };
+        assert!(implies(&us, &in_list, &p));
+        assert!(!implies(&in_list, &us, &p));
+        // one_of: the declared choices are the whole domain
+        let plans = |v: &[&str]| or(v.iter().map(|c| cmp(attr("plan"), CmpOp::Eq, text(c))).collect());
+        let none_or_monthly = plans(&["none", "monthly"]);
+        assert!(implies(&not(none_or_monthly.clone()), &cmp(attr("plan"), CmpOp::Eq, text("annual")), &p) == false);
+        // not(...) allows a missing plan, so it does not imply annual; but a present plan does
+        let present_not = and(vec![cmp(attr("plan"), CmpOp::Ne, text("none")), cmp(attr("plan"), CmpOp::Ne, text("monthly"))]);
+        assert!(implies(&present_not, &cmp(attr("plan"), CmpOp::Eq, text("annual")), &p));
+        // bool: bare attribute means == true
+        assert!(disjoint(&attr("email_opt_in"), &not(attr("email_opt_in")), &p));
+        assert!(implies(&cmp(attr("email_opt_in"), CmpOp::Eq, Expr::Const { value: Value::Bool(true) }), &attr("email_opt_in"), &p));
+    }
+
+    #[test]
+    fn missing_values_are_respected() {
+        let p = program();
+        // x > 5 or x <= 5 does not cover a customer without x ...
+        let cover = or(vec![cmp(attr("score"), CmpOp::Gt, num(5.0)), cmp(attr("score"), CmpOp::Le, num(5.0))]);
+        assert!(satisfiable(&not(cover), &p));
+        // ... but x > 5 or not (x > 5) does
+        let x = cmp(attr("score"), CmpOp::Gt, num(5.0));
+        assert!(!satisfiable(&not(or(vec![x.clone(), not(x)])), &p));
+        // counts always have a value
+        let cover = or(vec![cmp(count("purchase"), CmpOp::Gt, num(5.0)), cmp(count("purchase"), CmpOp::Le, num(5.0))]);
+        assert!(!satisfiable(&not(cover), &p));
+    }
+
+    #[test]
+    fn audiences_expand_and_recursion_is_cut() {
+        let p = program();
+        assert!(disjoint(&aud("at_risk"), &aud("active"), &p));
+        assert!(implies(&aud("at_risk"), &cmp(count("purchase"), CmpOp::Ge, num(1.0)), &p));
+        assert!(satisfiable(&aud("loop_a"), &p));
+        assert!(!satisfiable(&and(vec![aud("loop_a"), not(aud("loop_a"))]), &p));
+        // at_risk mentions count and since of the same event: only "may overlap"
+        let (o, _) = overlap(&aud("at_risk"), &cmp(since("purchase"), CmpOp::Gt, days(90)), &p);
+        assert_eq!(o, Overlap::MayOverlap);
+        let (o, w) = overlap(&aud("at_risk"), &aud("active"), &p);
+        assert_eq!((o, w), (Overlap::Disjoint, None));
+    }
+
+    #[test]
+    fn opaque_parts_are_never_proven_satisfiable() {
+        let p = program();
+        let two_terms = cmp(attr("score"), CmpOp::Gt, attr("other"));
+        assert!(satisfiable(&two_terms, &p));
+        assert!(!satisfiable(&and(vec![two_terms.clone(), not(two_terms.clone())]), &p));
+        let (o, _) = overlap(&two_terms, &two_terms, &p);
+        assert_eq!(o, Overlap::MayOverlap);
+        assert_eq!(constrained_terms(&two_terms, &p), None);
+    }
+
+    #[test]
+    fn dnf_blowup_answers_unknown() {
+        let p = program();
+        // (a1 or b1) and (a2 or b2) and ... 12 times: 4096 conjunctions
+        let parts: Vec<Expr> = (0..12)
+            .map(|i| {
+                or(vec![
+                    cmp(attr(&format!("a{i}")), CmpOp::Gt, num(1.0)),
+                    cmp(attr(&format!("b{i}")), CmpOp::Gt, num(1.0)),
+                ])
+            })
+            .collect();
+        let e = and(parts);
+        assert!(satisfiable(&e, &p));
+        assert!(!implies(&e, &Expr::Const { value: Value::Bool(false) }, &p));
+    }
+
+    #[test]
+    fn dates_and_rendering() {
+        assert_eq!(days_from_civil("1970-01-01"), Some(0));
+        assert_eq!(civil_from_days(days_from_civil("2026-12-25").unwrap()), "2026-12-25");
+        assert_eq!(fmt_minutes(90), "1h 30m");
+        assert_eq!(fmt_minutes(20160), "2w");
+        assert_eq!(render(&and(vec![aud("hero"), not(cmp(since("purchase"), CmpOp::Gt, days(3)))])), "hero and not (since(purchase) > 3d)");
+    }
+}

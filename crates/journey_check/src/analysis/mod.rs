@@ -1,0 +1,183 @@
+//! Static analysis of a lowered [`Program`]: graph shape (J301-J309) and guardrails
+//! proved along paths (J401-J408).
+//!
+//! [`analyze`] runs every check over every journey, in program order, and within a
+//! journey in this fixed order: reachability (J301, J302), loops (J303), branch arms
+//! (J305, J306), goals (J307), waits (J309), paths (J401, J404, J408), quiet hours
+//! (J402), consent (J403). The same program always yields the same diagnostics in the
+//! same order.
+//!
+//! Every check reports only what it proves: a diagnostic names a concrete stage, arm,
+//! cycle or path. Conditions are reasoned about by [`logic`], which answers "unknown"
+//! rather than guess.
+
+pub mod arms;
+pub mod consent;
+pub mod goals;
+pub mod logic;
+pub mod loops;
+pub mod paths;
+pub mod reachability;
+pub mod waits;
+
+use journey_diagnostics::Diagnostic;
+use journey_ir::{successors, Journey, NodeGraph, Origin, Program, Step, Transition};
+use std::collections::BTreeSet;
+
+/// Run every analysis over every journey of `program`.
+pub fn analyze(program: &Program) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for journey in &program.journeys {
+        out.extend(analyze_journey(program, journey));
+    }
+    out
+}
+
+/// Every analysis over one journey.
+pub fn analyze_journey(program: &Program, journey: &Journey) -> Vec<Diagnostic> {
+    let mut cx = Cx::new(program, journey);
+    let mut out = Vec::new();
+    out.extend(reachability::check(&cx));
+    out.extend(loops::check(&cx));
+    let (diags, dead) = arms::check(&cx);
+    out.extend(diags);
+    cx.dead_edges.extend(dead);
+    out.extend(goals::check(&cx));
+    let (diags, dead) = waits::check(&cx);
+    out.extend(diags);
+    cx.dead_edges.extend(dead);
+    out.extend(paths::check(&cx));
+    out.extend(paths::quiet_hours(&cx));
+    out.extend(consent::check(&cx));
+    out
+}
+
+/// What every check of one journey shares.
+pub struct Cx<'a> {
+    pub program: &'a Program,
+    pub journey: &'a Journey,
+    pub graph: NodeGraph,
+    /// Successors of each node, by position in `journey.nodes`: `(edge position in
+    /// [`successors`], target)`.
+    pub succ: Vec<Vec<(usize, Target)>>,
+    /// Predecessors of each node (by position), deduplicated.
+    pub pred: Vec<Vec<usize>>,
+    /// Nodes a path from the start reaches.
+    pub reachable: Vec<bool>,
+    /// `(node, edge position)` pairs proven never taken (dead branch arms, the `then`
+    /// of a wait the journey's exit always preempts). Path checks skip them.
+    pub dead_edges: BTreeSet<(usize, usize)>,
+    /// Where customers start.
+    pub start: Target,
+}
+
+/// Where a transition leads, by position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Node(usize),
+    End,
+    Handover,
+    /// A node id that does not exist (reported by the lowering, ignored here).
+    Missing,
+}
+
+impl<'a> Cx<'a> {
+    pub fn new(program: &'a Program, journey: &'a Journey) -> Self {
+        let resolve = |t: &Transition| match t {
+            Transition::Node(id) => journey.node_index(id).map_or(Target::Missing, Target::Node),
+            Transition::End => Target::End,
+            Transition::Journey(_) => Target::Handover,
+        };
+        let n = journey.nodes.len();
+        let mut succ = vec![Vec::new(); n];
+        let mut pred = vec![Vec::new(); n];
+        for (i, node) in journey.nodes.iter().enumerate() {
+            for (pos, (_, t)) in successors(&node.step).into_iter().enumerate() {
+                let t = resolve(t);
+                if let Target::Node(j) = t {
+                    if !pred[j].contains(&i) {
+                        pred[j].push(i);
+                    }
+                }
+                succ[i].push((pos, t));
+            }
+        }
+        let start = resolve(&journey.start);
+        let mut reachable = vec![false; n];
+        let mut stack: Vec<usize> = match start {
+            Target::Node(i) => vec![i],
+            _ => vec![],
+        };
+        while let Some(i) = stack.pop() {
+            if std::mem::replace(&mut reachable[i], true) {
+                continue;
+            }
+            stack.extend(succ[i].iter().filter_map(|(_, t)| if let Target::Node(j) = t { Some(*j) } else { None }));
+        }
+        Cx {
+            program,
+            journey,
+            graph: NodeGraph::build(journey),
+            succ,
+            pred,
+            reachable,
+            dead_edges: BTreeSet::new(),
+            start,
+        }
+    }
+
+    pub fn node_origin(&self, i: usize) -> &'a Origin {
+        &self.journey.nodes[i].origin
+    }
+
+    pub fn step(&self, i: usize) -> &'a Step {
+        &self.journey.nodes[i].step
+    }
+
+    pub fn stage_of(&self, i: usize) -> &'a str {
+        &self.journey.nodes[i].stage
+    }
+
+    /// The origin of a stage's name, falling back to the journey's.
+    pub fn stage_origin(&self, stage: &str) -> &'a Origin {
+        self.journey.stages.iter().find(|s| s.name == stage).map_or(&self.journey.origin, |s| &s.origin)
+    }
+
+    /// The node a stage starts at, if the stage has steps.
+    pub fn stage_first(&self, stage: &str) -> Option<usize> {
+        let info = self.journey.stages.iter().find(|s| s.name == stage)?;
+        match &info.first {
+            Transition::Node(id) => {
+                let i = self.journey.node_index(id)?;
+                (self.journey.nodes[i].stage == stage).then_some(i)
+            }
+            _ => None,
+        }
+    }
+
+    /// Stage names along a node path, consecutive repeats collapsed:
+    /// `a → b → a`.
+    pub fn stage_path(&self, nodes: &[usize]) -> String {
+        let mut names: Vec<&str> = Vec::new();
+        for &n in nodes {
+            let s = self.stage_of(n);
+            if names.last() != Some(&s) {
+                names.push(s);
+            }
+        }
+        names.join(" → ")
+    }
+}
+
+/// `a`, `` `a` and `b` ``, `` `a`, `b` and `c` ``.
+pub(crate) fn list_names<S: AsRef<str>>(names: &[S]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{}`", n.as_ref())).collect();
+    match quoted.len() {
+        0 => String::new(),
+        1 => quoted[0].clone(),
+        n => format!("{} and {}", quoted[..n - 1].join(", "), quoted[n - 1]),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing;

@@ -1,0 +1,591 @@
+//! Guardrails proved along paths: J401 path-exceeds-cap, J404
+//! duplicate-template-on-path, J408 min-gap-on-path, and J402 send-in-quiet-hours.
+//!
+//! Paths are enumerated depth first from the start. On one path a node may be visited
+//! at most `largest cap count + 1` times (at least twice), so loops that wait are
+//! unrolled far enough to exceed any cap and to repeat a template. Each path carries
+//! the *minimum* elapsed time: a `wait` adds its duration, `wait up to D for E` adds 0
+//! on `then` (the event can come at once) and `D` on `timeout`, `wait until` a time or a
+//! date adds 0 (it can be reached just before that moment). So every reported timing
+//! is one some customer can actually hit. Edges proven dead (see [`super::arms`],
+//! [`super::waits`]) are skipped. Exploration stops after [`BUDGET`] steps per journey:
+//! what was proven until then is kept, nothing more is reported for that journey.
+//!
+//! Not modelled: exit rules that may end a path early, and correlations between branch
+//! conditions along one path (a path through `when x > 5` and then `when x <= 5` is
+//! still explored).
+
+use super::logic::{fmt_minutes, fmt_time_of_day};
+use super::{Cx, Target};
+use journey_diagnostics::{Diagnostic, FileId, Span};
+use journey_ir::{ChannelKind, Origin, Step, Trigger, Zone};
+use std::collections::BTreeSet;
+
+/// Node visits explored per journey before giving up.
+pub const BUDGET: usize = 50_000;
+
+#[derive(Debug, Clone)]
+struct CapRule<'a> {
+    /// `Some(channel)` for a channel's own cap, `None` for a policy cap.
+    channel: Option<&'a str>,
+    /// Policy cap channels (`None`: every message channel).
+    listed: Option<&'a [String]>,
+    count: u64,
+    window: u64,
+    origin: &'a Origin,
+}
+
+impl CapRule<'_> {
+    fn applies(&self, cx: &Cx, rec: &Rec) -> bool {
+        match (self.channel, self.listed) {
+            (Some(c), _) => rec.channel == c,
+            (None, Some(list)) => list.iter().any(|c| *c == rec.channel),
+            (None, None) => rec.is_send && kind(cx, &rec.channel).is_some_and(ChannelKind::is_message),
+        }
+    }
+}
+
+fn kind(cx: &Cx, channel: &str) -> Option<ChannelKind> {
+    cx.program.channel(channel).map(|c| c.kind)
+}
+
+/// A send, task or webhook on the current path.
+#[derive(Debug, Clone)]
+struct Rec<'a> {
+    node: usize,
+    t: u64,
+    channel: &'a str,
+    template: Option<&'a str>,
+    is_send: bool,
+}
+
+pub fn check(cx: &Cx) -> Vec<Diagnostic> {
+    let mut w = Walker::new(cx);
+    w.run();
+    w.out
+}
+
+struct Walker<'c, 'a> {
+    cx: &'c Cx<'a>,
+    caps: Vec<CapRule<'a>>,
+    limit: u32,
+    /// Live edges of each node: (target, minutes added, edge position).
+    edges: Vec<Vec<(Target, u64, usize)>>,
+    visits: Vec<u32>,
+    /// Nodes of the current path and the edge position that led to each.
+    path: Vec<(usize, usize)>,
+    recs: Vec<Rec<'a>>,
+    reported: BTreeSet<(&'static str, usize, usize, usize)>,
+    out: Vec<Diagnostic>,
+}
+
+impl<'c, 'a> Walker<'c, 'a> {
+    fn new(cx: &'c Cx<'a>) -> Self {
+        let p = cx.program;
+        let mut caps = Vec::new();
+        for c in &p.channels {
+            if let Some(cap) = &c.cap {
+                caps.push(CapRule { channel: Some(&c.name), listed: None, count: cap.count, window: cap.window_minutes, origin: &c.origin });
+            }
+        }
+        for pc in &p.policy.caps {
+            caps.push(CapRule {
+                channel: None,
+                listed: pc.channels.as_deref(),
+                count: pc.cap.count,
+                window: pc.cap.window_minutes,
+                origin: &pc.origin,
+            });
+        }
+        let max = caps.iter().map(|c| c.count).max().unwrap_or(1).clamp(1, 1000) as u32;
+        let edges = (0..cx.journey.nodes.len())
+            .map(|i| {
+                cx.succ[i]
+                    .iter()
+                    .filter(|(pos, _)| !cx.dead_edges.contains(&(i, *pos)))
+                    .map(|&(pos, t)| {
+                        let add = match cx.step(i) {
+                            Step::Wait { minutes, .. } => *minutes,
+                            Step::WaitFor { timeout_minutes, .. } if pos == 1 => *timeout_minutes,
+                            _ => 0,
+                        };
+                        (t, add, pos)
+                    })
+                    .collect()
+            })
+            .collect();
+        Walker {
+            cx,
+            caps,
+            limit: max + 1,
+            edges,
+            visits: vec![0; cx.journey.nodes.len()],
+            path: Vec::new(),
+            recs: Vec::new(),
+            reported: BTreeSet::new(),
+            out: Vec::new(),
+        }
+    }
+
+    fn run(&mut self) {
+        let Target::Node(start) = self.cx.start else { return };
+        // (node, elapsed on arrival, next edge to try, path length and recs before it)
+        let mut stack: Vec<(usize, u64, usize)> = Vec::new();
+        let mut steps = 0usize;
+        self.enter(start, 0, usize::MAX);
+        stack.push((start, 0, 0));
+        while let Some(top) = stack.last_mut() {
+            let (node, t, ei) = *top;
+            if ei >= self.edges[node].len() {
+                stack.pop();
+                self.leave(node);
+                continue;
+            }
+            top.2 += 1;
+            let (target, add, pos) = self.edges[node][ei];
+            let Target::Node(next) = target else { continue };
+            if self.visits[next] >= self.limit {
+                continue;
+            }
+            steps += 1;
+            if steps > BUDGET {
+                return;
+            }
+            self.enter(next, t + add, pos);
+            stack.push((next, t + add, 0));
+        }
+    }
+
+    fn enter(&mut self, node: usize, t: u64, via: usize) {
+        self.visits[node] += 1;
+        self.path.push((node, via));
+        let (channel, template, is_send) = match self.cx.step(node) {
+            Step::Send { channel, template, .. } => (channel, Some(template.as_str()), true),
+            Step::Task { channel, .. } => (channel, None, false),
+            Step::Webhook { channel, template, .. } => (channel, Some(template.as_str()), false),
+            _ => return,
+        };
+        let rec = Rec { node, t, channel, template, is_send };
+        self.recs.push(rec.clone());
+        self.caps_at(&rec);
+        if is_send {
+            self.duplicate_at(&rec);
+            self.gap_at(&rec);
+        }
+    }
+
+    fn leave(&mut self, node: usize) {
+        self.visits[node] -= 1;
+        self.path.pop();
+        if self.recs.last().is_some_and(|r| r.node == node) {
+            self.recs.pop();
+        }
+    }
+
+    /// J401: does the send just appended make some cap's window hold `count + 1`?
+    fn caps_at(&mut self, rec: &Rec<'a>) {
+        let cx = self.cx;
+        for (ci, cap) in self.caps.iter().enumerate() {
+            if !cap.applies(cx, rec) {
+                continue;
+            }
+            let hits: Vec<&Rec> = self.recs.iter().filter(|r| cap.applies(cx, r)).collect();
+            let n = cap.count as usize;
+            if hits.len() <= n {
+                continue;
+            }
+            let first = hits[hits.len() - 1 - n];
+            let span = rec.t - first.t;
+            if span >= cap.window || !self.reported.insert(("J401", ci, rec.node, 0)) {
+                continue;
+            }
+            let earlier: Vec<&Rec> = hits[..hits.len() - 1].iter().copied().filter(|r| r.t + cap.window > rec.t).collect();
+            let what = match (cap.channel, cap.listed) {
+                (Some(c), _) => format!("on `{c}` "),
+                (None, Some(list)) => format!("on {} ", super::list_names(list)),
+                (None, None) => String::new(),
+            };
+            let whose = if cap.channel.is_some() { "its cap" } else { "the policy cap" };
+            let within = if span == 0 { "at once".to_string() } else { format!("within {}", fmt_minutes(span)) };
+            let o = cx.node_origin(rec.node);
+            let mut d = Diagnostic::new(
+                "J401",
+                format!(
+                    "this path sends {} messages {what}{within}, over {whose} of {} per {}",
+                    n + 1,
+                    cap.count,
+                    fmt_minutes(cap.window)
+                ),
+            )
+            .primary(o.file, o.span, format!("message {} in the same {} window", n + 1, fmt_minutes(cap.window)));
+            let mut seen = BTreeSet::from([rec.node]);
+            let mut looped = false;
+            for r in &earlier {
+                if r.node == rec.node {
+                    looped = true;
+                } else if seen.insert(r.node) {
+                    let ro = cx.node_origin(r.node);
+                    d = d.secondary(ro.file, ro.span, "an earlier message in the window");
+                }
+            }
+            d = d.secondary(cap.origin.file, cap.origin.span, "the cap is declared here");
+            if looped {
+                d = d.note("a loop sends from the same step again inside the window");
+            }
+            let extra = cap.window - span;
+            let path = self.render_path();
+            self.out.push(
+                d.note(format!("path: {path}"))
+                    .help(format!("add a wait of at least {} between these sends or raise the cap", fmt_minutes(extra))),
+            );
+        }
+    }
+
+    /// J404: the same channel and template sent earlier on this path.
+    fn duplicate_at(&mut self, rec: &Rec<'a>) {
+        let cx = self.cx;
+        let before = &self.recs[..self.recs.len() - 1];
+        let Some(prev) = before.iter().rev().find(|r| r.is_send && r.channel == rec.channel && r.template == rec.template) else {
+            return;
+        };
+        if !self.reported.insert(("J404", prev.node, rec.node, 0)) {
+            return;
+        }
+        let template = rec.template.unwrap_or_default();
+        let o = cx.node_origin(rec.node);
+        let mut d = Diagnostic::new("J404", format!("template \"{template}\" is sent twice on one path"));
+        if prev.node == rec.node {
+            d = d
+                .primary(o.file, o.span, "sent again on every pass through this loop")
+                .help("send it before the loop, or send a different template on later passes");
+        } else {
+            let po = cx.node_origin(prev.node);
+            d = d
+                .primary(o.file, o.span, format!("the second `{}` send of \"{template}\"", rec.channel))
+                .secondary(po.file, po.span, "first sent here")
+                .help("send a different template the second time, or branch so customers who got it skip this send");
+        }
+        let path = self.render_path();
+        self.out.push(d.note(format!("path: {path}")));
+    }
+
+    /// J408: the previous message on the path is closer than a minimum gap.
+    fn gap_at(&mut self, rec: &Rec<'a>) {
+        let cx = self.cx;
+        let Some(k) = kind(cx, rec.channel) else { return };
+        if !k.is_message() {
+            return;
+        }
+        let before = &self.recs[..self.recs.len() - 1];
+        let is_msg = |r: &&Rec| r.is_send && kind(cx, r.channel).is_some_and(ChannelKind::is_message);
+        // (required gap, previous send, where the rule comes from)
+        let mut worst: Option<(u64, &Rec, Option<&Origin>, String)> = None;
+        if let Some(mg) = cx.program.policy.min_gap_minutes {
+            if let Some(prev) = before.iter().rev().find(is_msg) {
+                if rec.t - prev.t < mg {
+                    worst = Some((mg, prev, None, format!("the policy's `min_gap {}`", fmt_minutes(mg))));
+                }
+            }
+        }
+        if let Some(ch) = cx.program.channel(rec.channel) {
+            if let Some(mg) = ch.min_gap_minutes {
+                if let Some(prev) = before.iter().rev().find(|r| r.is_send && r.channel == rec.channel) {
+                    if rec.t - prev.t < mg && worst.as_ref().is_none_or(|w| w.0 < mg) {
+                        worst = Some((mg, prev, Some(&ch.origin), format!("`{}`'s `min_gap {}`", ch.name, fmt_minutes(mg))));
+                    }
+                }
+            }
+        }
+        let Some((mg, prev, rule_origin, rule)) = worst else { return };
+        if !self.reported.insert(("J408", prev.node, rec.node, 0)) {
+            return;
+        }
+        let gap = rec.t - prev.t;
+        let o = cx.node_origin(rec.node);
+        let msg = if gap == 0 {
+            format!("two messages on this path go out at once, closer than the minimum gap of {}", fmt_minutes(mg))
+        } else {
+            format!("two messages on this path can be only {} apart, less than the minimum gap of {}", fmt_minutes(gap), fmt_minutes(mg))
+        };
+        let mut d = Diagnostic::new("J408", msg);
+        if prev.node == rec.node {
+            d = d.primary(o.file, o.span, format!("sent again {} later on the next pass of a loop", fmt_minutes(gap)));
+        } else {
+            let po = cx.node_origin(prev.node);
+            let when = if gap == 0 { "right after".to_string() } else { format!("{} after", fmt_minutes(gap)) };
+            d = d.primary(o.file, o.span, format!("sent {when} the previous message")).secondary(po.file, po.span, "the previous message");
+        }
+        if let Some(ro) = rule_origin {
+            d = d.secondary(ro.file, ro.span, "the minimum gap is declared here");
+        }
+        let path = self.render_path();
+        self.out.push(
+            d.note(format!("rule: {rule}"))
+                .note(format!("path: {path}"))
+                .help(format!("add a `wait {}` between these sends", fmt_minutes(mg - gap))),
+        );
+    }
+
+    /// The current path as stages, sends and waits.
+    fn render_path(&self) -> String {
+        let cx = self.cx;
+        let mut items: Vec<String> = Vec::new();
+        for (k, &(node, _)) in self.path.iter().enumerate() {
+            let out_edge = self.path.get(k + 1).map(|p| p.1);
+            let stage = cx.stage_of(node);
+            let item = match cx.step(node) {
+                Step::Send { channel, template, .. } => format!("{stage} (send {channel} \"{template}\")"),
+                Step::Task { channel, .. } => format!("{stage} (task {channel})"),
+                Step::Webhook { channel, template, .. } => format!("{stage} (webhook {channel} \"{template}\")"),
+                Step::Wait { minutes, .. } if out_edge.is_some() => format!("wait {}", fmt_minutes(*minutes)),
+                Step::WaitUntilTime { minute_of_day, .. } if out_edge.is_some() => {
+                    format!("wait until {}", fmt_time_of_day(*minute_of_day))
+                }
+                Step::WaitUntilDate { attribute, .. } if out_edge.is_some() => format!("wait until {attribute}"),
+                Step::WaitFor { event, timeout_minutes, .. } => match out_edge {
+                    Some(0) => format!("{event} arrives"),
+                    Some(_) => format!("no {event} for {}", fmt_minutes(*timeout_minutes)),
+                    None => continue,
+                },
+                _ => continue,
+            };
+            items.push(item);
+        }
+        if items.len() > 14 {
+            let tail = items.split_off(items.len() - 10);
+            items.truncate(3);
+            items.push("…".into());
+            items.extend(tail);
+        }
+        items.join(" → ")
+    }
+}
+
+/// J402: a send on a channel with quiet hours that can only happen inside them: every
+/// chain of steps leading to it since the last wait starts at a `wait until` a time
+/// inside the quiet window (or at a scheduled entry inside it), with no time passing
+/// in between.
+pub fn quiet_hours(cx: &Cx) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for (n, node) in cx.journey.nodes.iter().enumerate() {
+        let Step::Send { channel, .. } = &node.step else { continue };
+        if !cx.reachable[n] {
+            continue;
+        }
+        let Some(ch) = cx.program.channel(channel) else { continue };
+        let Some(q) = &ch.quiet_hours else { continue };
+        let Some(anchors) = anchors(cx, n) else { continue };
+        let quiet = |m: u32, z: &Zone| *z == q.zone && q.contains(m);
+        if anchors.is_empty() || !anchors.iter().all(|(m, z, _)| quiet(*m, z)) {
+            continue;
+        }
+        let times: BTreeSet<u32> = anchors.iter().map(|a| a.0).collect();
+        let at = times.iter().map(|m| fmt_time_of_day(*m)).collect::<Vec<_>>().join(" or ");
+        let window = format!("{}..{}", fmt_time_of_day(q.from_minute), fmt_time_of_day(q.to_minute));
+        let o = &node.origin;
+        let mut d = Diagnostic::new(
+            "J402",
+            format!("this `{channel}` message can only be sent inside the channel's quiet hours ({window})"),
+        )
+        .primary(o.file, o.span, format!("sent at {at}, inside the quiet hours"));
+        for (m, _, src) in &anchors {
+            let (file, span, label): (FileId, Span, String) = match src {
+                Some(w) => {
+                    let wo = cx.node_origin(*w);
+                    (wo.file, wo.span, format!("waits until {}", fmt_time_of_day(*m)))
+                }
+                None => (cx.journey.origin.file, cx.journey.origin.span, format!("the journey starts at {}", fmt_time_of_day(*m))),
+            };
+            d = d.secondary(file, span, label);
+        }
+        d = d.secondary(ch.origin.file, ch.origin.span, format!("quiet hours {window}"));
+        out.push(d.help(format!(
+            "wait until {} (when the quiet hours end) before sending, or move the wait or schedule outside {window}",
+            fmt_time_of_day(q.to_minute)
+        )));
+    }
+    out
+}
+
+/// The time-of-day anchors of every zero-time chain that ends at `n`: `(minute, zone,
+/// the wait node or None for the entry)`. `None` when some chain starts at anything
+/// else (another kind of wait, an unscheduled entry).
+fn anchors(cx: &Cx, n: usize) -> Option<Vec<(u32, Zone, Option<usize>)>> {
+    let mut found: Vec<(u32, Zone, Option<usize>)> = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut stack = vec![n];
+    while let Some(i) = stack.pop() {
+        if !seen.insert(i) {
+            continue;
+        }
+        if i != n && cx.step(i).is_wait() {
+            match cx.step(i) {
+                Step::WaitUntilTime { minute_of_day, zone, .. } => found.push((*minute_of_day, zone.clone(), Some(i))),
+                _ => return None,
+            }
+            continue;
+        }
+        if cx.start == Target::Node(i) {
+            match &cx.journey.entry {
+                Trigger::Schedule { minute_of_day, zone, .. } => found.push((*minute_of_day, zone.clone(), None)),
+                Trigger::DateAttribute { minute_of_day: Some(m), .. } => found.push((*m, Zone::Customer, None)),
+                _ => return None,
+            }
+        }
+        stack.extend(cx.pred[i].iter().copied().filter(|&p| cx.reachable[p]));
+    }
+    found.sort_by_key(|a| (a.2.map_or(0, |w| w + 1), a.0));
+    found.dedup();
+    Some(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::super::Cx;
+    use super::{check, quiet_hours};
+    use journey_ir::{Cap, ChannelKind, PolicyCap, QuietHours, Trigger, Zone};
+
+    fn email(cap: Option<(u64, u64)>) -> journey_ir::Channel {
+        let mut c = channel("email", ChannelKind::Email);
+        c.cap = cap.map(|(count, d)| Cap { count, window_minutes: d * 1440 });
+        c
+    }
+
+    #[test]
+    fn cap_exceeded_on_a_path() {
+        let j = journey("j")
+            .stage("welcome", vec![send("email", "w1"), wait_days(1)])
+            .stage("tips", vec![send("email", "t1"), wait_days(1), send("email", "t2"), wait_days(1)])
+            .stage("offer", vec![send("email", "o1"), end()])
+            .build();
+        let p = program(vec![email(Some((3, 7)))], vec![j]);
+        let ds = check(&Cx::new(&p, &p.journeys[0]));
+        assert_eq!(codes(&ds), ["J401"]);
+        let d = &ds[0];
+        assert_eq!(d.message, "this path sends 4 messages on `email` within 3d, over its cap of 3 per 1w");
+        assert_eq!(labels(d, &p), ["offer#0", "welcome#0", "tips#0", "tips#2", "email"]);
+        assert_eq!(
+            d.notes,
+            ["path: welcome (send email \"w1\") → wait 1d → tips (send email \"t1\") → wait 1d → tips (send email \"t2\") → wait 1d → offer (send email \"o1\")"]
+        );
+        assert_eq!(d.help.as_deref(), Some("add a wait of at least 4d between these sends or raise the cap"));
+    }
+
+    #[test]
+    fn spread_out_sends_respect_the_cap() {
+        let j = journey("j")
+            .stage("a", vec![send("email", "w1"), wait_days(3), send("email", "w2"), wait_days(3), send("email", "w3")])
+            .stage("b", vec![wait_days(1), send("email", "w4"), end()])
+            .build();
+        let p = program(vec![email(Some((3, 7)))], vec![j]);
+        assert!(check(&Cx::new(&p, &p.journeys[0])).is_empty());
+    }
+
+    #[test]
+    fn loop_with_a_short_wait_exceeds_a_policy_cap_and_repeats_a_template() {
+        let j = journey("j").stage("nag", vec![send("email", "nag"), wait_days(1), goto(to("nag"))]).build();
+        let mut p = program(vec![email(None)], vec![j]);
+        p.policy.caps.push(PolicyCap { channels: None, cap: Cap { count: 2, window_minutes: 7 * 1440 }, origin: origin("policy-cap") });
+        let ds = check(&Cx::new(&p, &p.journeys[0]));
+        assert_eq!(codes(&ds), ["J404", "J401"]);
+        assert_eq!(ds[0].message, "template \"nag\" is sent twice on one path");
+        assert_eq!(ds[1].message, "this path sends 3 messages within 2d, over the policy cap of 2 per 1w");
+        assert_eq!(labels(&ds[1], &p), ["nag#0", "policy-cap"]);
+    }
+
+    #[test]
+    fn dead_then_edge_is_not_a_path() {
+        // "then" leads to a second send of the same template, but it is dead
+        let j = journey("j")
+            .stage("a", vec![send("email", "x"), wait_for("purchase", None, 3, to("b"), end_t())])
+            .stage("b", vec![send("email", "x"), end()])
+            .build();
+        let p = program(vec![email(None)], vec![j]);
+        let mut cx = Cx::new(&p, &p.journeys[0]);
+        assert_eq!(codes(&check(&cx)), ["J404"]);
+        cx.dead_edges.insert((1, 0));
+        assert!(check(&cx).is_empty());
+    }
+
+    #[test]
+    fn min_gap_between_consecutive_messages() {
+        let j = journey("j")
+            .stage("a", vec![send("email", "x"), wait_minutes(60), send("push", "y"), wait_days(1), send("email", "z"), end()])
+            .build();
+        let mut p = program(vec![email(None), channel("push", ChannelKind::Push)], vec![j]);
+        p.policy.min_gap_minutes = Some(4 * 60);
+        let ds = check(&Cx::new(&p, &p.journeys[0]));
+        assert_eq!(codes(&ds), ["J408"]);
+        assert_eq!(ds[0].message, "two messages on this path can be only 1h apart, less than the minimum gap of 4h");
+        assert_eq!(labels(&ds[0], &p), ["a#2", "a#0"]);
+        assert_eq!(ds[0].help.as_deref(), Some("add a `wait 3h` between these sends"));
+    }
+
+    #[test]
+    fn budget_stops_exponential_paths() {
+        // 30 two-way branches in a row: 2^30 paths
+        let mut jb = journey("j");
+        for i in 0..30 {
+            let next_stage = format!("s{}", i + 1);
+            jb = jb.stage(
+                &format!("s{i}"),
+                vec![Step::Split { name: None, arms: vec![arm(to(&next_stage)), arm(to(&next_stage))] }],
+            );
+        }
+        let j = jb.stage("s30", vec![send("email", "x"), end()]).build();
+        let p = program(vec![email(Some((3, 7)))], vec![j]);
+        let t = std::time::Instant::now();
+        assert!(check(&Cx::new(&p, &p.journeys[0])).is_empty());
+        assert!(t.elapsed().as_secs() < 5);
+    }
+
+    use journey_ir::{SplitArm, Step};
+    fn arm(t: journey_ir::Transition) -> SplitArm {
+        SplitArm { percent: 50.0, target: t, origin: origin("split") }
+    }
+
+    fn sms_with_quiet_hours() -> journey_ir::Channel {
+        let mut c = channel("sms", ChannelKind::Sms);
+        c.quiet_hours = Some(QuietHours { from_minute: 20 * 60, to_minute: 9 * 60, zone: Zone::Customer });
+        c
+    }
+
+    #[test]
+    fn send_right_after_waiting_until_a_quiet_time() {
+        let j = journey("j").stage("late", vec![wait_until(22, 0), send("sms", "x"), end()]).build();
+        let p = program(vec![sms_with_quiet_hours()], vec![j]);
+        let ds = quiet_hours(&Cx::new(&p, &p.journeys[0]));
+        assert_eq!(codes(&ds), ["J402"]);
+        assert_eq!(ds[0].message, "this `sms` message can only be sent inside the channel's quiet hours (20:00..09:00)");
+        assert_eq!(labels(&ds[0], &p), ["late#1", "late#0", "sms"]);
+    }
+
+    #[test]
+    fn scheduled_entry_inside_quiet_hours() {
+        let j = journey("j")
+            .entry(Trigger::Schedule { period: "day".into(), minute_of_day: 6 * 60, zone: Zone::Customer })
+            .stage("early", vec![send("sms", "x"), end()])
+            .build();
+        let p = program(vec![sms_with_quiet_hours()], vec![j]);
+        assert_eq!(codes(&quiet_hours(&Cx::new(&p, &p.journeys[0]))), ["J402"]);
+    }
+
+    #[test]
+    fn quiet_hours_respected() {
+        // 10:00 is outside; an event entry can happen at any time; a relative wait too
+        let j = journey("j").stage("a", vec![wait_until(10, 0), send("sms", "x"), wait_days(1), send("sms", "y"), end()]).build();
+        let k = journey("k").stage("a", vec![send("sms", "x"), end()]).build();
+        // one chain inside, another outside: not *only* inside
+        let m = journey("m")
+            .stage("a", vec![wait_for("purchase", None, 1, to("b"), to("c"))])
+            .stage("b", vec![wait_until(22, 0), goto(to("d"))])
+            .stage("c", vec![wait_until(10, 0), goto(to("d"))])
+            .stage("d", vec![send("sms", "x"), end()])
+            .build();
+        let p = program(vec![sms_with_quiet_hours()], vec![j, k, m]);
+        for j in &p.journeys {
+            assert!(quiet_hours(&Cx::new(&p, j)).is_empty(), "{}", j.name);
+        }
+    }
+}

@@ -1,0 +1,748 @@
+//! Journeys: header settings, stages and steps lowered to IR nodes, goals, guardrails
+//! and assumptions. Control flow is made explicit here: every step names the node it
+//! goes to, and a stage without a terminating step falls through to the next stage.
+
+use crate::context::{Ctx, Decl};
+use crate::suggest;
+use crate::types::Scope;
+use journey_diagnostics::{Diagnostic, FileId, Span};
+use journey_ir as ir;
+use journey_syntax::ast::{self, JourneyItem, StepKind};
+use std::collections::BTreeMap;
+
+const SCHEDULE_PERIODS: &[&str] =
+    &["day", "weekday", "weekend", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+
+/// Where each stage starts, for resolving targets.
+struct StageTable<'a> {
+    first: BTreeMap<&'a str, ir::Transition>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn journeys(&mut self) -> Vec<(ir::Journey, bool)> {
+        let journeys: Vec<(&'a str, Decl<'a, ast::JourneyDecl>)> = self.journeys.iter().map(|(k, v)| (*k, *v)).collect();
+        journeys
+            .into_iter()
+            .map(|(name, d)| {
+                let before = self.error_count();
+                let j = self.journey(name, d.file, d.node);
+                (j, self.error_count() == before)
+            })
+            .collect()
+    }
+
+    fn error_count(&self) -> usize {
+        self.diags.iter().filter(|d| d.severity == journey_diagnostics::Severity::Error).count()
+    }
+
+    fn journey(&mut self, name: &'a str, file: FileId, decl: &'a ast::JourneyDecl) -> ir::Journey {
+        let mut title = None;
+        let mut owner = None;
+        let mut priority = 50;
+        let mut tags = Vec::new();
+        let mut entry: Option<ir::Trigger> = None;
+        let mut audience = None;
+        let mut re_entry = ir::ReEntry::Never;
+        let mut exits = Vec::new();
+        let mut holdout = 0.0;
+        let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
+        let stages: Vec<&ast::Stage> = decl.items.iter().filter_map(|i| if let JourneyItem::Stage(s) = i { Some(s) } else { None }).collect();
+
+        for item in &decl.items {
+            let key = match item {
+                JourneyItem::Title(s) => Some(("title", s.span)),
+                JourneyItem::Owner(s) => Some(("owner", s.span)),
+                JourneyItem::Priority(p) => Some(("priority", p.span)),
+                JourneyItem::Tags(t) => Some(("tags", t.span)),
+                JourneyItem::Entry(e) => Some(("entry", e.span)),
+                JourneyItem::Audience(e) => Some(("audience", e.span)),
+                JourneyItem::ReEntry(r) => Some((
+                    "re_entry",
+                    match r {
+                        ast::ReEntry::Never(s) | ast::ReEntry::Always(s) | ast::ReEntry::After { span: s, .. } => *s,
+                    },
+                )),
+                JourneyItem::Holdout(h) => Some(("holdout", h.span)),
+                _ => None,
+            };
+            if let Some((key, span)) = key {
+                if let Some(prev) = seen.insert(key, span) {
+                    let help = if key == "entry" {
+                        "a journey has one entry; split it into two journeys, or enter on an audience that covers both".to_string()
+                    } else {
+                        format!("keep one `{key}`")
+                    };
+                    self.push(
+                        Diagnostic::new("J102", format!("journey `{name}` sets `{key}` twice"))
+                            .primary(file, span, "set again")
+                            .secondary(file, prev, "first set here")
+                            .help(help),
+                    );
+                    continue;
+                }
+            }
+            match item {
+                JourneyItem::Title(s) => title = Some(s.value.clone()),
+                JourneyItem::Owner(s) => owner = Some(s.value.clone()),
+                JourneyItem::Priority(p) => {
+                    if p.value > 100 {
+                        self.push(
+                            Diagnostic::new("J002", format!("priority {} is above 100", p.value))
+                                .primary(file, p.span, "out of range")
+                                .help("priorities run from 0 to 100; higher wins when journeys compete"),
+                        );
+                    }
+                    priority = p.value;
+                }
+                JourneyItem::Tags(t) => tags = t.tags.iter().map(|t| t.name.clone()).collect(),
+                JourneyItem::Entry(e) => entry = Some(self.trigger(file, &e.trigger)),
+                JourneyItem::Audience(e) => audience = Some(self.condition(file, e, Scope::Customer, None)),
+                JourneyItem::ReEntry(r) => {
+                    re_entry = match r {
+                        ast::ReEntry::Never(_) => ir::ReEntry::Never,
+                        ast::ReEntry::Always(_) => ir::ReEntry::Always,
+                        ast::ReEntry::After { duration, .. } => ir::ReEntry::After { minutes: duration.minutes() },
+                    }
+                }
+                JourneyItem::Exit(x) => exits.push(match x {
+                    ast::Exit::OnEvent { event, filter, .. } => match self.event_ref(file, event) {
+                        Some(ev) => ir::ExitRule::Event {
+                            event: ev.to_string(),
+                            filter: filter.as_ref().map(|f| self.condition(file, f, Scope::Event(ev), None)),
+                        },
+                        None => continue,
+                    },
+                    ast::Exit::When { condition, .. } => {
+                        ir::ExitRule::Condition { condition: self.condition(file, condition, Scope::Customer, None) }
+                    }
+                }),
+                JourneyItem::Holdout(h) => {
+                    if !(0.0..=100.0).contains(&h.value) {
+                        self.push(
+                            Diagnostic::new("J405", format!("holdout of {}% is outside 0% to 100%", h.text))
+                                .primary(file, h.span, "out of range")
+                                .help("a holdout keeps this share of entrants out of the journey, e.g. `holdout 10%`"),
+                        );
+                    }
+                    holdout = h.value.clamp(0.0, 100.0);
+                }
+                _ => {}
+            }
+        }
+        let entry = entry.unwrap_or_else(|| {
+            self.push(
+                Diagnostic::new("J310", format!("journey `{name}` has no entry"))
+                    .primary(file, decl.name.span, "no one can enter")
+                    .help("add an entry, e.g. `entry on signup` or `entry when audience at_risk entered`"),
+            );
+            ir::Trigger::Event { event: String::new(), filter: None }
+        });
+
+        // stages: duplicates, then the table of where each one starts
+        let mut unique: Vec<&ast::Stage> = Vec::new();
+        for s in &stages {
+            if let Some(prev) = unique.iter().find(|u| u.name.name == s.name.name) {
+                self.push(
+                    Diagnostic::new("J102", format!("stage `{}` is defined twice in journey `{name}`", s.name.name))
+                        .primary(file, s.name.span, "defined again")
+                        .secondary(file, prev.name.span, "first defined here")
+                        .help("rename one of the stages"),
+                );
+                continue;
+            }
+            unique.push(s);
+        }
+        if unique.is_empty() {
+            self.push(
+                Diagnostic::new("J310", format!("journey `{name}` has no stages"))
+                    .primary(file, decl.name.span, "nothing happens in it")
+                    .help("add a stage, e.g. `stage welcome { send email \"welcome\" }`"),
+            );
+        }
+        let table = stage_table(&unique);
+        let mut nodes = Vec::new();
+        let mut stage_infos = Vec::new();
+        for (si, stage) in unique.iter().enumerate() {
+            let fall_through = unique.get(si + 1).map_or(ir::Transition::End, |n| table.first[n.name.name.as_str()].clone());
+            stage_infos.push(ir::StageInfo {
+                name: stage.name.name.clone(),
+                first: table.first[stage.name.name.as_str()].clone(),
+                origin: self.origin(file, stage.name.span),
+            });
+            self.stage_nodes(file, name, stage, &table, &unique, fall_through, &mut nodes);
+        }
+        let start = unique.first().map_or(ir::Transition::End, |s| table.first[s.name.name.as_str()].clone());
+
+        let mut goals: Vec<ir::Goal> = Vec::new();
+        let mut guardrails = Vec::new();
+        let mut assumptions = Vec::new();
+        for item in &decl.items {
+            match item {
+                JourneyItem::Goal(g) => {
+                    if let Some(prev) = goals.iter().find(|p| p.name == g.name.name) {
+                        let prev_span = prev.origin.span;
+                        self.push(
+                            Diagnostic::new("J102", format!("goal `{}` is defined twice", g.name.name))
+                                .primary(file, g.name.span, "defined again")
+                                .secondary(file, prev_span, "first defined here")
+                                .help("give each goal its own name"),
+                        );
+                        continue;
+                    }
+                    let kind = match &g.kind {
+                        ast::GoalKind::Event { event, filter } => match self.event_ref(file, event) {
+                            Some(ev) => ir::GoalKind::Event {
+                                event: ev.to_string(),
+                                filter: filter.as_ref().map(|f| self.condition(file, f, Scope::Event(ev), None)),
+                            },
+                            None => continue,
+                        },
+                        ast::GoalKind::Reach(stage) => {
+                            if !table.first.contains_key(stage.name.as_str()) {
+                                let names: Vec<&str> = table.first.keys().copied().collect();
+                                self.undefined(file, "stage", stage, &names);
+                            }
+                            ir::GoalKind::Reach { stage: stage.name.clone() }
+                        }
+                    };
+                    goals.push(ir::Goal { name: g.name.name.clone(), kind, within_minutes: g.within.minutes(), origin: self.origin(file, g.name.span) });
+                }
+                JourneyItem::Guardrail(g) => {
+                    if let Some(gr) = self.guardrail(file, g) {
+                        guardrails.push(gr);
+                    }
+                }
+                _ => {}
+            }
+        }
+        for item in &decl.items {
+            if let JourneyItem::Assume(a) = item {
+                if let Some(a) = self.assumption(file, a, &goals) {
+                    assumptions.push(a);
+                }
+            }
+        }
+        ir::Journey {
+            name: name.to_string(),
+            title,
+            owner,
+            priority,
+            tags,
+            entry,
+            audience,
+            re_entry,
+            exits,
+            holdout_percent: holdout,
+            start,
+            stages: stage_infos,
+            nodes,
+            goals,
+            guardrails,
+            assumptions,
+            origin: self.origin(file, decl.name.span),
+        }
+    }
+
+    fn event_ref(&mut self, file: FileId, event: &ast::Ident) -> Option<&'a str> {
+        match self.events.get_key_value(event.name.as_str()) {
+            Some((k, _)) => Some(*k),
+            None => {
+                let names = self.event_names();
+                self.undefined(file, "event", event, &names);
+                None
+            }
+        }
+    }
+
+    fn trigger(&mut self, file: FileId, t: &ast::Trigger) -> ir::Trigger {
+        match t {
+            ast::Trigger::Event { event, filter } => match self.event_ref(file, event) {
+                Some(ev) => ir::Trigger::Event {
+                    event: ev.to_string(),
+                    filter: filter.as_ref().map(|f| self.condition(file, f, Scope::Event(ev), None)),
+                },
+                None => ir::Trigger::Event { event: event.name.clone(), filter: None },
+            },
+            ast::Trigger::Audience { audience, edge, .. } => {
+                if !self.audiences.contains_key(audience.name.as_str()) {
+                    let names: Vec<&str> = self.audiences.keys().copied().collect();
+                    self.undefined(file, "audience", audience, &names);
+                }
+                let audience = audience.name.clone();
+                match edge {
+                    ast::AudienceEdge::Entered => ir::Trigger::AudienceEntered { audience },
+                    ast::AudienceEdge::Exited => ir::Trigger::AudienceExited { audience },
+                }
+            }
+            ast::Trigger::Schedule { period, at, zone } => {
+                let period = match period {
+                    ast::SchedulePeriod::Named(p) => {
+                        let lower = p.name.to_lowercase();
+                        if !SCHEDULE_PERIODS.contains(&lower.as_str()) {
+                            let help = suggest::help_for("schedule period", &lower, SCHEDULE_PERIODS);
+                            self.push(
+                                Diagnostic::new("J406", format!("`{}` is not a schedule period", p.name))
+                                    .primary(file, p.span, "unknown period")
+                                    .help(help),
+                            );
+                        }
+                        lower
+                    }
+                    ast::SchedulePeriod::Monthly { day, .. } => {
+                        if !(1..=28).contains(&day.value) {
+                            self.push(
+                                Diagnostic::new("J406", format!("day {} does not occur in every month", day.value))
+                                    .primary(file, day.span, "use 1 to 28")
+                                    .help("months are 28 to 31 days long; pick a day from 1 to 28 so every month has a run"),
+                            );
+                        }
+                        format!("month_day:{}", day.value)
+                    }
+                };
+                ir::Trigger::Schedule { period, minute_of_day: at.minutes_after_midnight(), zone: self.zone(file, zone.as_ref()) }
+            }
+            ast::Trigger::Date { attribute, offset, at } => {
+                self.date_attribute(file, attribute);
+                let offset_minutes = offset.as_ref().map_or(0, |o| signed(o.negative, o.duration.minutes()));
+                ir::Trigger::DateAttribute {
+                    attribute: attribute.name.clone(),
+                    offset_minutes,
+                    minute_of_day: at.as_ref().map(|t| t.minutes_after_midnight()),
+                }
+            }
+        }
+    }
+
+    fn date_attribute(&mut self, file: FileId, attribute: &ast::Ident) {
+        match self.attr_types.get(attribute.name.as_str()) {
+            Some(ir::Type::Date | ir::Type::Time) => {}
+            Some(other) => {
+                let other = other.describe();
+                self.push(
+                    Diagnostic::new("J104", format!("`{}` is {other}, not a date", attribute.name))
+                        .primary(file, attribute.span, other)
+                        .help("use an attribute of type date or time, e.g. `renewal_date`"),
+                );
+            }
+            None => {
+                let names: Vec<&str> = self
+                    .attr_types
+                    .iter()
+                    .filter(|(_, t)| matches!(t, ir::Type::Date | ir::Type::Time))
+                    .map(|(n, _)| *n)
+                    .collect();
+                self.undefined(file, "date attribute", attribute, &names);
+            }
+        }
+    }
+
+    fn target(&mut self, file: FileId, t: &ast::Target, table: &StageTable) -> ir::Transition {
+        match t {
+            ast::Target::End(_) => ir::Transition::End,
+            ast::Target::Stage(s) => match table.first.get(s.name.as_str()) {
+                Some(t) => t.clone(),
+                None => {
+                    let names: Vec<&str> = table.first.keys().copied().collect();
+                    let help = suggest::help_for("stage", &s.name, &names);
+                    let mut help = help;
+                    if self.journeys.contains_key(s.name.as_str()) {
+                        help = format!("`{}` is a journey; write `journey {}` to hand over to it", s.name, s.name);
+                    }
+                    self.push(
+                        Diagnostic::new("J101", format!("unknown stage `{}`", s.name))
+                            .primary(file, s.span, "no stage of this name in the journey")
+                            .help(help),
+                    );
+                    ir::Transition::End
+                }
+            },
+            ast::Target::Journey(j, _) => {
+                if !self.journeys.contains_key(j.name.as_str()) {
+                    let names = self.journey_names();
+                    self.undefined(file, "journey", j, &names);
+                }
+                ir::Transition::Journey(j.name.clone())
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn stage_nodes(
+        &mut self,
+        file: FileId,
+        journey: &str,
+        stage: &ast::Stage,
+        table: &StageTable,
+        _stages: &[&ast::Stage],
+        fall_through: ir::Transition,
+        nodes: &mut Vec<ir::Node>,
+    ) {
+        let live = live_steps(&stage.steps);
+        if live < stage.steps.len() {
+            let dead = &stage.steps[live];
+            let last = &stage.steps[stage.steps.len() - 1];
+            self.push(
+                Diagnostic::new("J308", "this step can never run")
+                    .primary(file, dead.span.to(last.span), "unreachable")
+                    .secondary(file, stage.steps[live - 1].span, "control never continues past this step")
+                    .help("move these steps to a stage of their own and target it, or delete them"),
+            );
+        }
+        let id = |i: usize| format!("{}#{}", stage.name.name, i);
+        for (i, step) in stage.steps[..live].iter().enumerate() {
+            let next = if i + 1 < live { ir::Transition::Node(id(i + 1)) } else { fall_through.clone() };
+            let step_ir = self.step(file, journey, step, next, table);
+            nodes.push(ir::Node { id: id(i), stage: stage.name.name.clone(), step: step_ir, origin: self.origin(file, step.span) });
+        }
+    }
+
+    fn channel_of_kind(&mut self, file: FileId, channel: &ast::Ident, step: &str, want: &[ir::ChannelKind]) {
+        let Some(decl) = self.channels.get(channel.name.as_str()).copied() else {
+            let candidates: Vec<&str> = self.channels.keys().copied().collect();
+            self.undefined(file, "channel", channel, &candidates);
+            return;
+        };
+        let kind = decl
+            .node
+            .settings
+            .iter()
+            .find_map(|s| if let ast::ChannelSetting::Kind(k) = s { ir::ChannelKind::parse(&k.name) } else { None })
+            .or_else(|| ir::ChannelKind::parse(&channel.name));
+        if let Some(kind) = kind {
+            if !want.contains(&kind) {
+                let help = match kind {
+                    ir::ChannelKind::Task => format!("create tasks with `task {} \"…\"`", channel.name),
+                    ir::ChannelKind::Webhook => format!("call webhooks with `webhook {} \"…\"`", channel.name),
+                    _ => format!("send messages with `send {} \"…\"`", channel.name),
+                };
+                self.push(
+                    Diagnostic::new("J411", format!("`{step}` cannot use `{}`, a {} channel", channel.name, kind.as_str()))
+                        .primary(file, channel.span, format!("a {} channel", kind.as_str()))
+                        .secondary(decl.file, decl.node.name.span, "declared here")
+                        .help(help),
+                );
+            }
+        }
+    }
+
+    fn step(&mut self, file: FileId, journey: &str, step: &ast::Step, next: ir::Transition, table: &StageTable) -> ir::Step {
+        use ir::ChannelKind as K;
+        match &step.kind {
+            StepKind::Send { channel, template, tags } => {
+                self.channel_of_kind(file, channel, "send", &[K::Email, K::Sms, K::Push, K::InApp]);
+                ir::Step::Send {
+                    channel: channel.name.clone(),
+                    template: template.value.clone(),
+                    tags: tags.as_ref().map(|t| t.tags.iter().map(|t| t.name.clone()).collect()).unwrap_or_default(),
+                    next,
+                }
+            }
+            StepKind::Wait(d) => {
+                if d.minutes() == 0 {
+                    self.push(
+                        Diagnostic::new("J309", "this wait lasts no time at all")
+                            .primary(file, d.span, "zero duration")
+                            .help("wait a positive duration, or remove the step"),
+                    );
+                }
+                ir::Step::Wait { minutes: d.minutes(), next }
+            }
+            StepKind::WaitUntilTime { at, zone } => {
+                ir::Step::WaitUntilTime { minute_of_day: at.minutes_after_midnight(), zone: self.zone(file, zone.as_ref()), next }
+            }
+            StepKind::WaitUntilDate(e) => {
+                let (attribute, offset) = self.date_target(file, e);
+                ir::Step::WaitUntilDate { attribute, offset_minutes: offset, next }
+            }
+            StepKind::WaitFor { timeout, event, filter, then, on_timeout } => {
+                let ev = self.event_ref(file, event);
+                let filter = match (ev, filter) {
+                    (Some(ev), Some(f)) => Some(self.condition(file, f, Scope::Event(ev), None)),
+                    _ => None,
+                };
+                if timeout.minutes() == 0 {
+                    self.push(
+                        Diagnostic::new("J309", "this wait times out at once")
+                            .primary(file, timeout.span, "zero timeout")
+                            .help("give the customer time to act, e.g. `wait up to 3d for …`"),
+                    );
+                }
+                ir::Step::WaitFor {
+                    event: event.name.clone(),
+                    filter,
+                    timeout_minutes: timeout.minutes(),
+                    then: self.target(file, then, table),
+                    timeout: self.target(file, on_timeout, table),
+                }
+            }
+            StepKind::Branch { arms, otherwise } => {
+                let arms = arms
+                    .iter()
+                    .map(|a| ir::BranchArm {
+                        condition: self.condition(file, &a.condition, Scope::Customer, None),
+                        target: self.target(file, &a.target, table),
+                        origin: self.origin(file, a.span),
+                    })
+                    .collect();
+                // without an else, customers who match no arm carry on with the next step
+                let otherwise = match otherwise {
+                    Some(t) => self.target(file, t, table),
+                    None => next,
+                };
+                ir::Step::Branch { arms, otherwise }
+            }
+            StepKind::Split { name, arms } => {
+                let total: f64 = arms.iter().map(|a| a.weight.value).sum();
+                if (total - 100.0).abs() > 1e-9 {
+                    let first = arms.first().map_or(step.span, |a| a.span);
+                    let last = arms.last().map_or(step.span, |a| a.span);
+                    let shown = format!("{total}").trim_end_matches(".0").to_string();
+                    self.push(
+                        Diagnostic::new("J304", format!("split weights add up to {shown}%, not 100%"))
+                            .primary(file, first.to(last), format!("{shown}% in total"))
+                            .help("make the weights add up to 100%; to hold customers out, use `holdout`"),
+                    );
+                }
+                for a in arms {
+                    if a.weight.value <= 0.0 {
+                        self.push(
+                            Diagnostic::new("J306", "an arm with 0% is never taken")
+                                .primary(file, a.span, "never taken")
+                                .help("remove the arm or give it a weight"),
+                        );
+                    }
+                }
+                ir::Step::Split {
+                    name: name.as_ref().map(|n| n.name.clone()),
+                    arms: arms
+                        .iter()
+                        .map(|a| ir::SplitArm {
+                            percent: a.weight.value,
+                            target: self.target(file, &a.target, table),
+                            origin: self.origin(file, a.span),
+                        })
+                        .collect(),
+                }
+            }
+            StepKind::Set { attribute, value } => {
+                let v = self.expr(file, value, Scope::Customer, None);
+                match self.attr_types.get(attribute.name.as_str()).cloned() {
+                    None => {
+                        let names: Vec<&str> = self.attr_types.keys().copied().collect();
+                        self.undefined(file, "attribute", attribute, &names);
+                    }
+                    Some(want) => {
+                        if let Some(got) = &v.ty {
+                            let ok = *got == want
+                                || matches!((&want, got), (ir::Type::OneOf { .. }, ir::Type::Text) | (ir::Type::Money, ir::Type::Number))
+                                || matches!((&want, got), (ir::Type::Date | ir::Type::Time, ir::Type::Date | ir::Type::Time));
+                            if !ok {
+                                self.push(
+                                    Diagnostic::new("J201", format!("`{}` is {}, but the value is {}", attribute.name, want.describe(), got.describe()))
+                                        .primary(file, value.span, got.describe())
+                                        .secondary(file, attribute.span, want.describe())
+                                        .help(format!("set `{}` to a {}", attribute.name, want.describe())),
+                                );
+                            }
+                            if let (ir::Type::OneOf { choices }, ast::ExprKind::Literal(ast::Literal::String(s))) = (&want, &value.kind) {
+                                if !choices.contains(&s.value) {
+                                    let list: Vec<String> = choices.iter().map(|c| format!("\"{c}\"")).collect();
+                                    self.push(
+                                        Diagnostic::new("J202", format!("\"{}\" is not one of the declared choices", s.value))
+                                            .primary(file, s.span, "not a declared choice")
+                                            .help(format!("the choices are {}", list.join(", "))),
+                                    );
+                                }
+                            }
+                        }
+                    }
+                }
+                ir::Step::SetAttribute { attribute: attribute.name.clone(), value: v.expr, next }
+            }
+            StepKind::Task { channel, title, assignee } => {
+                self.channel_of_kind(file, channel, "task", &[K::Task]);
+                ir::Step::Task {
+                    channel: channel.name.clone(),
+                    title: title.value.clone(),
+                    assignee: assignee.as_ref().map(|a| a.value.clone()),
+                    next,
+                }
+            }
+            StepKind::Webhook { channel, template } => {
+                self.channel_of_kind(file, channel, "webhook", &[K::Webhook]);
+                ir::Step::Webhook { channel: channel.name.clone(), template: template.value.clone(), next }
+            }
+            StepKind::Goto(t) => {
+                if let ast::Target::Journey(j, _) = t {
+                    if j.name == journey {
+                        // restarting the same journey is legal but rarely meant
+                        let _ = j;
+                    }
+                }
+                ir::Step::Goto { target: self.target(file, t, table) }
+            }
+            StepKind::End => ir::Step::End,
+        }
+    }
+
+    /// `wait until renewal_date - 7d`: an attribute, optionally moved by a duration.
+    fn date_target(&mut self, file: FileId, e: &ast::Expr) -> (String, i64) {
+        use ast::{BinaryOp, ExprKind, Literal};
+        let inner = match &e.kind {
+            ExprKind::Paren(p) => p.as_ref(),
+            _ => e,
+        };
+        match &inner.kind {
+            ExprKind::Path(p) if p.len() == 1 => {
+                self.date_attribute(file, &p[0]);
+                (p[0].name.clone(), 0)
+            }
+            ExprKind::Binary { op: op @ (BinaryOp::Add | BinaryOp::Sub), lhs, rhs, .. } => {
+                if let (ExprKind::Path(p), ExprKind::Literal(Literal::Duration(d))) = (&lhs.kind, &rhs.kind) {
+                    if p.len() == 1 {
+                        self.date_attribute(file, &p[0]);
+                        return (p[0].name.clone(), signed(*op == BinaryOp::Sub, d.minutes()));
+                    }
+                }
+                self.bad_date_target(file, e)
+            }
+            _ => self.bad_date_target(file, e),
+        }
+    }
+
+    fn bad_date_target(&mut self, file: FileId, e: &ast::Expr) -> (String, i64) {
+        self.push(
+            Diagnostic::new("J201", "`wait until` needs a time of day or a date attribute")
+                .primary(file, e.span, "not a date")
+                .help("write e.g. `wait until 09:00 local` or `wait until renewal_date - 7d`"),
+        );
+        (String::new(), 0)
+    }
+
+    fn guardrail(&mut self, file: FileId, g: &ast::Guardrail) -> Option<ir::Guardrail> {
+        let Some((_, kind)) = ir::METRICS.iter().find(|(m, _)| *m == g.metric.name) else {
+            let names: Vec<&str> = ir::METRICS.iter().map(|(m, _)| *m).collect();
+            let help = suggest::help_for("metric", &g.metric.name, &names);
+            self.push(
+                Diagnostic::new("J409", format!("unknown metric `{}`", g.metric.name))
+                    .primary(file, g.metric.span, "the simulator does not measure this")
+                    .help(help),
+            );
+            return None;
+        };
+        let limit = match (&g.limit, kind) {
+            (ast::Literal::Percent(p), ir::MetricKind::Rate) => p.value / 100.0,
+            (ast::Literal::Number(n), ir::MetricKind::Count) => n.value,
+            (lit, ir::MetricKind::Rate) => {
+                self.push(
+                    Diagnostic::new("J203", format!("`{}` is a rate, so its limit needs a percentage", g.metric.name))
+                        .primary(file, literal_span(lit), "no unit")
+                        .help("write the limit as a percentage, e.g. 0.5%"),
+                );
+                return None;
+            }
+            (lit, ir::MetricKind::Count) => {
+                self.push(
+                    Diagnostic::new("J203", format!("`{}` is a count, so its limit is a plain number", g.metric.name))
+                        .primary(file, literal_span(lit), "a percentage")
+                        .help("write the limit as a number, e.g. 3"),
+                );
+                return None;
+            }
+        };
+        let op = match g.op {
+            ast::CmpOp::Eq => ir::CmpOp::Eq,
+            ast::CmpOp::Ne => ir::CmpOp::Ne,
+            ast::CmpOp::Lt => ir::CmpOp::Lt,
+            ast::CmpOp::Le => ir::CmpOp::Le,
+            ast::CmpOp::Gt => ir::CmpOp::Gt,
+            ast::CmpOp::Ge => ir::CmpOp::Ge,
+        };
+        Some(ir::Guardrail { metric: g.metric.name.clone(), op, limit, origin: self.origin(file, g.span) })
+    }
+
+    fn assumption(&mut self, file: FileId, a: &ast::Assume, goals: &[ir::Goal]) -> Option<ir::Assumption> {
+        let is_goal = goals.iter().any(|g| g.name == a.target.name);
+        if !is_goal && !ir::BUILTIN_OUTCOMES.contains(&a.target.name.as_str()) {
+            let mut names: Vec<&str> = goals.iter().map(|g| g.name.as_str()).collect();
+            names.extend(ir::BUILTIN_OUTCOMES);
+            let help = suggest::help_for("goal or outcome", &a.target.name, &names);
+            self.push(
+                Diagnostic::new("J410", format!("`{}` is neither a goal of this journey nor a built-in outcome", a.target.name))
+                    .primary(file, a.target.span, "nothing to apply the effect to")
+                    .help(help),
+            );
+            return None;
+        }
+        if a.effect.unit != a.low.unit || a.effect.unit != a.high.unit {
+            self.push(
+                Diagnostic::new("J410", "the effect and its range use different units")
+                    .primary(file, a.effect.span.to(a.high.span), "mixed pp and %")
+                    .help("write all three in percentage points (`+3pp (0pp..6pp)`) or all relative (`+5% (0%..10%)`)"),
+            );
+            return None;
+        }
+        if !(a.low.value <= a.effect.value && a.effect.value <= a.high.value) {
+            self.push(
+                Diagnostic::new("J410", "the stated effect lies outside its own range")
+                    .primary(file, a.effect.span, "the effect")
+                    .secondary(file, a.low.span.to(a.high.span), "the range")
+                    .help("the range (low..high) must contain the effect, with low first"),
+            );
+            return None;
+        }
+        let unit = match a.effect.unit {
+            ast::EffectUnit::Points => ir::EffectUnit::Points,
+            ast::EffectUnit::Percent => ir::EffectUnit::Percent,
+        };
+        Some(ir::Assumption {
+            target: a.target.name.clone(),
+            unit,
+            effect: a.effect.value,
+            low: a.low.value,
+            high: a.high.value,
+            origin: self.origin(file, a.span),
+        })
+    }
+}
+
+fn literal_span(l: &ast::Literal) -> Span {
+    match l {
+        ast::Literal::Number(n) => n.span,
+        ast::Literal::Money(m) => m.span,
+        ast::Literal::Percent(p) => p.span,
+        ast::Literal::Duration(d) => d.span,
+        ast::Literal::Date(d) => d.span,
+        ast::Literal::Time(t) => t.span,
+        ast::Literal::String(s) => s.span,
+        ast::Literal::Bool(_, s) => *s,
+    }
+}
+
+fn signed(negative: bool, minutes: u64) -> i64 {
+    let m = minutes.min(i64::MAX as u64) as i64;
+    if negative {
+        -m
+    } else {
+        m
+    }
+}
+
+/// How many leading steps of a stage can run: everything up to and including the first
+/// terminator.
+fn live_steps(steps: &[ast::Step]) -> usize {
+    steps.iter().position(|s| s.kind.is_terminator()).map_or(steps.len(), |i| i + 1)
+}
+
+fn stage_table<'a>(stages: &[&'a ast::Stage]) -> StageTable<'a> {
+    let mut first = BTreeMap::new();
+    // an empty stage starts wherever it falls through to: resolve from the back
+    let mut next = ir::Transition::End;
+    for s in stages.iter().rev() {
+        let t = if s.steps.is_empty() { next.clone() } else { ir::Transition::Node(format!("{}#0", s.name.name)) };
+        first.insert(s.name.name.as_str(), t.clone());
+        next = t;
+    }
+    StageTable { first }
+}
+

@@ -1,0 +1,98 @@
+//! The journey checker: every file of a repository checked together as one program.
+//!
+//! Passes: collect declarations (duplicates), resolve the schema, lower channels,
+//! audiences (with cycle detection) and the policy, lower each journey to IR nodes
+//! (names, types, targets, literals), then run the graph and path analyses of
+//! [`analysis`] over the journeys that lowered cleanly. Every pass reports and carries
+//! on, so one run shows as many problems as it can.
+
+pub mod analysis;
+mod context;
+mod declarations;
+mod journeys;
+mod suggest;
+mod types;
+
+use journey_diagnostics::{Diagnostic, FileId, Severity, SourceMap};
+use journey_ir as ir;
+use journey_syntax::ast::Module;
+
+/// Project-wide settings the checker needs (from journey.yaml).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub timezone: String,
+    pub currency: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { timezone: "UTC".into(), currency: "USD".into() }
+    }
+}
+
+#[derive(Debug)]
+pub struct Checked {
+    /// The lowered program. Always produced, best effort: consult `has_errors` before
+    /// trusting it.
+    pub program: ir::Program,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Checked {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.severity == Severity::Error)
+    }
+}
+
+/// Parse and check the given files of `sources` as one program.
+pub fn check_sources(sources: &SourceMap, files: &[FileId], settings: &Settings) -> Checked {
+    let mut diagnostics = Vec::new();
+    let mut modules = Vec::with_capacity(files.len());
+    for &id in files {
+        let f = sources.get(id);
+        let parsed = journey_syntax::parse_file(&f.name, &f.text, id);
+        diagnostics.extend(parsed.diagnostics);
+        modules.push((id, parsed.module));
+    }
+    let mut checked = check_modules(&modules, sources, settings);
+    diagnostics.append(&mut checked.diagnostics);
+    checked.diagnostics = diagnostics;
+    checked
+}
+
+/// Check already-parsed modules as one program.
+pub fn check_modules(modules: &[(FileId, Module)], sources: &SourceMap, settings: &Settings) -> Checked {
+    let mut ctx = context::Ctx::new(sources, &settings.currency);
+    ctx.collect(modules);
+    let (events, attributes, timezone_attribute) = ctx.schema();
+    let channels = ctx.channels();
+    let audiences = ctx.audiences();
+    let policy = ctx.policy();
+    let schema_clean = !ctx.diags.iter().any(|d| d.severity == Severity::Error);
+    let lowered = ctx.journeys();
+    let mut diagnostics = std::mem::take(&mut ctx.diags);
+
+    let mut program = ir::Program {
+        ir_version: ir::IR_VERSION,
+        timezone: settings.timezone.clone(),
+        currency: settings.currency.clone(),
+        timezone_attribute,
+        events,
+        attributes,
+        channels,
+        audiences,
+        policy,
+        journeys: Vec::new(),
+    };
+    // Graph analyses only see journeys whose names and types are sound: a misspelt
+    // target would otherwise show up again as an "unreachable stage".
+    let (clean, dirty): (Vec<_>, Vec<_>) = lowered.into_iter().partition(|(_, ok)| *ok && schema_clean);
+    program.journeys = clean.into_iter().map(|(j, _)| j).collect();
+    diagnostics.extend(analysis::analyze(&program));
+    program.journeys.extend(dirty.into_iter().map(|(j, _)| j));
+    program.journeys.sort_by(|a, b| a.name.cmp(&b.name));
+
+    diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    diagnostics.dedup();
+    Checked { program, diagnostics }
+}

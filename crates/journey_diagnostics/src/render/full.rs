@@ -1,0 +1,494 @@
+//! The `full` format: rustc-style snippets.
+//!
+//! ```text
+//! error[J102]: stage `remind` is defined twice
+//!   --> journeys/winback.journey:12:9
+//!    |
+//!  4 |   stage remind {
+//!    |         ------ first defined here
+//! ...
+//! 12 |   stage remind {
+//!    |         ^^^^^^ defined again here
+//!   ::: journeys/other.journey:3:1
+//!    |
+//!  3 | stage remind {
+//!    | ------------ also used here
+//!    |
+//!    = help: rename one of the stages
+//!    = note: stage names are local to a journey
+//! ```
+//!
+//! `^` marks primary labels, `-` secondary ones. A label spanning lines is drawn in a
+//! margin (`/`, `|`, `|_^`). Tabs expand to the next multiple of four columns and wide
+//! characters take two, so markers line up under the text in a terminal; the
+//! `line:col` in the `-->` line counts characters, like every other format.
+
+use super::{clamp_to_char, RenderOptions};
+use crate::{Diagnostic, FileId, Label, Severity, SourceFile, SourceMap};
+use std::fmt::Write;
+
+const TAB_WIDTH: usize = 4;
+/// Multi-line labels longer than this show their first and last two lines only.
+const MAX_SPAN_LINES: usize = 5;
+
+/// ANSI colouring that is a no-op when colour is off.
+#[derive(Clone, Copy)]
+pub(super) struct Paint(pub bool);
+
+impl Paint {
+    fn wrap(self, codes: &str, s: &str) -> String {
+        if self.0 && !s.is_empty() {
+            format!("\x1b[{codes}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    pub(super) fn bold(self, s: &str) -> String {
+        self.wrap("1", s)
+    }
+    pub(super) fn severity(self, sev: Severity, s: &str) -> String {
+        self.wrap(severity_codes(sev), s)
+    }
+    fn style(self, style: Style, sev: Severity, s: &str) -> String {
+        match style {
+            Style::Plain => s.to_string(),
+            Style::Primary => self.severity(sev, s),
+            Style::Secondary | Style::Gutter => self.wrap("1;34", s),
+        }
+    }
+}
+
+fn severity_codes(sev: Severity) -> &'static str {
+    match sev {
+        Severity::Error => "1;31",
+        Severity::Warning => "1;33",
+        Severity::Info => "1;36",
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Style {
+    Plain,
+    Primary,
+    Secondary,
+    Gutter,
+}
+
+/// A row of styled cells, for the lines drawn under source text.
+#[derive(Default)]
+struct Row(Vec<(char, Style)>);
+
+impl Row {
+    fn put(&mut self, col: usize, s: &str, style: Style) {
+        for (i, c) in s.chars().enumerate() {
+            let at = col + i;
+            if self.0.len() <= at {
+                self.0.resize(at + 1, (' ', Style::Plain));
+            }
+            self.0[at] = (c, style);
+        }
+    }
+    fn end(&self) -> usize {
+        self.0.len()
+    }
+    fn paint(&self, paint: Paint, sev: Severity) -> String {
+        let mut out = String::new();
+        let mut cells = self.0.as_slice();
+        while let Some(&(_, style)) = cells.first() {
+            let n = cells.iter().take_while(|c| c.1 == style).count();
+            let run: String = cells[..n].iter().map(|c| c.0).collect();
+            out.push_str(&paint.style(style, sev, &run));
+            cells = &cells[n..];
+        }
+        out.trim_end().to_string()
+    }
+}
+
+/// Display width of a character (tabs are handled by the caller).
+fn char_width(c: char) -> usize {
+    let cp = c as u32;
+    match cp {
+        0..=0x1F | 0x7F..=0x9F => 0,
+        // combining marks, zero-width space/joiners, variation selectors
+        0x300..=0x36F | 0x200B..=0x200F | 0xFE00..=0xFE0F | 0x20D0..=0x20FF => 0,
+        // CJK, Hangul, full-width forms, emoji
+        0x1100..=0x115F
+        | 0x2E80..=0x303E
+        | 0x3041..=0x33FF
+        | 0x3400..=0x4DBF
+        | 0x4E00..=0x9FFF
+        | 0xA000..=0xA4CF
+        | 0xAC00..=0xD7A3
+        | 0xF900..=0xFAFF
+        | 0xFE30..=0xFE4F
+        | 0xFF00..=0xFF60
+        | 0xFFE0..=0xFFE6
+        | 0x1F300..=0x1F64F
+        | 0x1F900..=0x1F9FF
+        | 0x20000..=0x3FFFD => 2,
+        _ => 1,
+    }
+}
+
+/// Width of `s` when it starts at column `col`, tabs expanded.
+fn advance(s: &str, mut col: usize) -> usize {
+    for c in s.chars() {
+        col += if c == '\t' { TAB_WIDTH - col % TAB_WIDTH } else { char_width(c) };
+    }
+    col
+}
+
+/// The line with tabs expanded and control characters dropped.
+fn expand(line: &str) -> String {
+    let mut out = String::new();
+    let mut col = 0;
+    for c in line.chars() {
+        if c == '\t' {
+            let n = TAB_WIDTH - col % TAB_WIDTH;
+            out.extend(std::iter::repeat_n(' ', n));
+            col += n;
+        } else if char_width(c) > 0 || !c.is_control() {
+            out.push(c);
+            col += char_width(c);
+        }
+    }
+    out
+}
+
+/// A label located in lines and display columns.
+struct Placed<'a> {
+    start_line: usize,
+    end_line: usize,
+    /// Display column where the label starts on its first line.
+    start_col: usize,
+    /// Display column just past the label on its last line.
+    end_col: usize,
+    primary: bool,
+    message: &'a str,
+    /// A multi-line label starting at the first non-blank character of its line is
+    /// drawn with `/`; otherwise with `_^` under its start.
+    slash: bool,
+}
+
+impl Placed<'_> {
+    fn multiline(&self) -> bool {
+        self.start_line != self.end_line
+    }
+    fn style(&self) -> Style {
+        if self.primary {
+            Style::Primary
+        } else {
+            Style::Secondary
+        }
+    }
+    fn marker(&self) -> &'static str {
+        if self.primary {
+            "^"
+        } else {
+            "-"
+        }
+    }
+    /// Lines shown for this label.
+    fn lines(&self) -> Vec<usize> {
+        let (s, e) = (self.start_line, self.end_line);
+        if e - s < MAX_SPAN_LINES {
+            (s..=e).collect()
+        } else {
+            vec![s, s + 1, e - 1, e]
+        }
+    }
+}
+
+fn line_start(text: &str, offset: usize) -> usize {
+    text[..offset].rfind('\n').map_or(0, |i| i + 1)
+}
+
+fn place<'a>(file: &SourceFile, label: &'a Label) -> Placed<'a> {
+    let text = &*file.text;
+    let start = clamp_to_char(text, label.span.start as usize);
+    let mut end = clamp_to_char(text, (label.span.end as usize).max(start));
+    // A span that takes in its line ending ends on that line, not the next one.
+    while end > start && matches!(text.as_bytes()[end - 1], b'\n' | b'\r') {
+        end -= 1;
+    }
+    let start_line = file.line_col(start).line;
+    let end_line = file.line_col(end).line;
+    let s_line_start = line_start(text, start);
+    let e_line_start = line_start(text, end);
+    let before = &text[s_line_start..start];
+    let start_col = advance(before, 0);
+    let mut end_col = advance(&text[e_line_start..end], 0);
+    if start_line == end_line && end_col <= start_col {
+        end_col = start_col + 1; // an empty span still gets one marker
+    }
+    Placed {
+        start_line,
+        end_line,
+        start_col,
+        end_col,
+        primary: label.primary,
+        message: &label.message,
+        slash: before.trim().is_empty(),
+    }
+}
+
+/// Labels of one file drawn together. Multi-line labels share one margin, so a block
+/// holds multi-line labels whose lines do not overlap.
+struct Block<'a> {
+    labels: Vec<Placed<'a>>,
+}
+
+impl Block<'_> {
+    fn fits(&self, p: &Placed) -> bool {
+        !p.multiline()
+            || self
+                .labels
+                .iter()
+                .filter(|l| l.multiline())
+                .all(|l| l.end_line < p.start_line || p.end_line < l.start_line)
+    }
+    fn has_margin(&self) -> bool {
+        self.labels.iter().any(Placed::multiline)
+    }
+    fn multiline_at(&self, line: usize) -> Option<&Placed<'_>> {
+        self.labels.iter().find(|l| l.multiline() && l.start_line <= line && line <= l.end_line)
+    }
+}
+
+pub(super) fn render(diags: &[&Diagnostic], sources: &SourceMap, opts: &RenderOptions) -> String {
+    let mut out = String::new();
+    for d in diags {
+        render_one(&mut out, d, sources, opts);
+        out.push('\n');
+    }
+    out
+}
+
+fn render_one(out: &mut String, d: &Diagnostic, sources: &SourceMap, opts: &RenderOptions) {
+    let paint = Paint(opts.color);
+    let sev = d.severity;
+    let head = format!("{}[{}]", sev.as_str(), d.code);
+    let _ = writeln!(out, "{}{}", paint.severity(sev, &head), paint.bold(&format!(": {}", d.message)));
+
+    // Files in order: the primary label's file first, then the others by id.
+    let primary = d.primary_label();
+    let mut files: Vec<FileId> = d.labels.iter().map(|l| l.file).collect();
+    files.sort();
+    files.dedup();
+    if let Some(p) = primary {
+        files.retain(|f| *f != p.file);
+        files.insert(0, p.file);
+    }
+
+    let groups: Vec<(FileId, Vec<Placed>)> = files
+        .iter()
+        .map(|&f| {
+            let file = sources.get(f);
+            let mut placed: Vec<Placed> = d.labels.iter().filter(|l| l.file == f).map(|l| place(file, l)).collect();
+            placed.sort_by_key(|p| (p.start_line, p.start_col, p.end_line, p.end_col));
+            (f, placed)
+        })
+        .collect();
+
+    let width =
+        groups.iter().flat_map(|(_, ps)| ps.iter().map(|p| p.end_line)).max().map_or(1, |n| n.to_string().len());
+    let pad = " ".repeat(width);
+    let bar = paint.style(Style::Gutter, sev, "|");
+
+    for (i, (f, placed)) in groups.into_iter().enumerate() {
+        let file = sources.get(f);
+        let file_text = &*file.text;
+        // Where this file's part is: the primary label, else its first label.
+        let anchor = match primary {
+            Some(p) if i == 0 => p,
+            _ => d.labels.iter().filter(|l| l.file == f).min_by_key(|l| (l.span.start, l.span.end)).unwrap(),
+        };
+        let at = file.line_col(clamp_to_char(file_text, anchor.span.start as usize));
+        let arrow = if i == 0 { "-->" } else { ":::" };
+        let _ =
+            writeln!(out, "{pad}{} {}:{}:{}", paint.style(Style::Gutter, sev, arrow), file.name, at.line, at.column);
+        let _ = writeln!(out, "{pad} {bar}");
+
+        let mut blocks: Vec<Block> = Vec::new();
+        for p in placed {
+            match blocks.iter_mut().find(|b| b.fits(&p)) {
+                Some(b) => b.labels.push(p),
+                None => blocks.push(Block { labels: vec![p] }),
+            }
+        }
+        for (bi, block) in blocks.iter().enumerate() {
+            if bi > 0 {
+                let _ = writeln!(out, "...");
+            }
+            render_block(out, block, file, &pad, paint, sev);
+        }
+    }
+
+    let notes = d.help.iter().map(|h| ("help", h)).chain(d.notes.iter().map(|n| ("note", n)));
+    let mut first = true;
+    for (kind, text) in notes {
+        if first && !d.labels.is_empty() {
+            let _ = writeln!(out, "{pad} {bar}");
+        }
+        first = false;
+        let prefix = format!("{pad} {} ", paint.style(Style::Gutter, sev, "="));
+        let label = format!("{kind}: ");
+        let indent = width + 3 + label.len();
+        let wrapped = wrap(text, opts.width.saturating_sub(indent));
+        for (j, line) in wrapped.iter().enumerate() {
+            if j == 0 {
+                let _ = writeln!(out, "{prefix}{}{line}", paint.bold(&label));
+            } else {
+                let _ = writeln!(out, "{}{line}", " ".repeat(indent));
+            }
+        }
+    }
+}
+
+fn render_block(out: &mut String, block: &Block, file: &SourceFile, pad: &str, paint: Paint, sev: Severity) {
+    let margin = block.has_margin();
+    let mut lines: Vec<usize> = block.labels.iter().flat_map(Placed::lines).collect();
+    lines.sort();
+    lines.dedup();
+    let bar = paint.style(Style::Gutter, sev, "|");
+    // Rows under the source are drawn in cells: column 0 is the margin (if any), the
+    // source text starts at `text_at`.
+    let text_at = if margin { 2 } else { 0 };
+
+    let mut prev: Option<usize> = None;
+    for &line in &lines {
+        if prev.is_some_and(|p| line > p + 1) {
+            let _ = writeln!(out, "...");
+        }
+        prev = Some(line);
+        let ml = block.multiline_at(line);
+
+        // The source line.
+        let mut row = format!("{} {bar} ", paint.style(Style::Gutter, sev, &format!("{line:>w$}", w = pad.len())));
+        if margin {
+            let m = match ml {
+                Some(l) if l.start_line == line && l.slash => "/",
+                Some(l) if l.start_line == line => " ",
+                Some(_) => "|",
+                None => " ",
+            };
+            let style = ml.map_or(Style::Plain, Placed::style);
+            row.push_str(&paint.style(style, sev, m));
+            row.push(' ');
+        }
+        row.push_str(&expand(file.line_text(line)));
+        let _ = writeln!(out, "{}", row.trim_end());
+
+        // Prefix of the rows drawn under this line: gutter plus margin.
+        let under_margin = |row: &mut Row| {
+            if let Some(l) = ml {
+                if line > l.start_line || l.slash {
+                    row.put(0, "|", l.style());
+                }
+            }
+        };
+        let emit = |out: &mut String, row: &Row| {
+            let body = row.paint(paint, sev);
+            let _ = writeln!(out, "{pad} {bar}{}{body}", if body.is_empty() { "" } else { " " });
+        };
+
+        // Single-line labels on this line, rustc style: markers (and the rightmost
+        // label's message) on one row, the other messages hanging below.
+        let singles: Vec<&Placed> = block.labels.iter().filter(|l| !l.multiline() && l.start_line == line).collect();
+        if !singles.is_empty() {
+            let mut row = Row::default();
+            under_margin(&mut row);
+            for l in singles.iter().filter(|l| !l.primary).chain(singles.iter().filter(|l| l.primary)) {
+                row.put(text_at + l.start_col, &l.marker().repeat(l.end_col - l.start_col), l.style());
+            }
+            let last = singles.last().unwrap();
+            if !last.message.is_empty() {
+                let at = row.end() + 1;
+                row.put(at, last.message, last.style());
+            }
+            emit(out, &row);
+            let hanging: Vec<&&Placed> =
+                singles[..singles.len() - 1].iter().filter(|l| !l.message.is_empty()).collect();
+            if !hanging.is_empty() {
+                let mut row = Row::default();
+                under_margin(&mut row);
+                for l in &hanging {
+                    row.put(text_at + l.start_col, "|", l.style());
+                }
+                emit(out, &row);
+                for k in (0..hanging.len()).rev() {
+                    let mut row = Row::default();
+                    under_margin(&mut row);
+                    for l in &hanging[..k] {
+                        row.put(text_at + l.start_col, "|", l.style());
+                    }
+                    row.put(text_at + hanging[k].start_col, hanging[k].message, hanging[k].style());
+                    emit(out, &row);
+                }
+            }
+        }
+
+        // Start and end of a multi-line label.
+        if let Some(l) = ml {
+            if line == l.start_line && !l.slash {
+                let mut row = Row::default();
+                row.put(1, &"_".repeat(l.start_col + 1), l.style());
+                row.put(text_at + l.start_col, l.marker(), l.style());
+                emit(out, &row);
+            }
+            if line == l.end_line {
+                let mut row = Row::default();
+                let caret = text_at + l.end_col.saturating_sub(1);
+                row.put(0, "|", l.style());
+                row.put(1, &"_".repeat(caret - 1), l.style());
+                row.put(caret, l.marker(), l.style());
+                if !l.message.is_empty() {
+                    row.put(caret + 2, l.message, l.style());
+                }
+                emit(out, &row);
+            }
+        }
+    }
+}
+
+/// Greedy word wrap to `width` characters (0: no wrapping); explicit newlines are kept.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    for para in text.split('\n') {
+        if width == 0 {
+            out.push(para.trim_end().to_string());
+            continue;
+        }
+        let mut line = String::new();
+        for word in para.split_whitespace() {
+            if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+                out.push(std::mem::take(&mut line));
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        out.push(line);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn widths() {
+        assert_eq!(advance("\tab", 0), 6);
+        assert_eq!(advance("a\tb", 0), 5);
+        assert_eq!(advance("é中", 0), 3);
+        assert_eq!(expand("a\tb"), "a   b");
+    }
+
+    #[test]
+    fn wrapping() {
+        assert_eq!(wrap("one two three four", 9), vec!["one two", "three", "four"]);
+        assert_eq!(wrap("a\nb", 0), vec!["a", "b"]);
+    }
+}

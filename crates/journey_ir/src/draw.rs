@@ -1,0 +1,223 @@
+//! Pictures of a journey: Mermaid (renders in GitHub comments and docs) and Graphviz
+//! DOT. Both draw one box per step, grouped by stage, with labelled edges.
+
+use crate::{successors, EdgeKind, Expr, Journey, Node, Step, Transition, Value};
+
+use std::fmt::Write;
+
+/// A short, one-line description of a step, as people would say it.
+pub fn describe_step(step: &Step) -> String {
+    match step {
+        Step::Send { channel, template, .. } => format!("send {channel} \"{template}\""),
+        Step::Wait { minutes, .. } => format!("wait {}", duration(*minutes)),
+        Step::WaitUntilTime { minute_of_day, .. } => format!("wait until {:02}:{:02}", minute_of_day / 60, minute_of_day % 60),
+        Step::WaitUntilDate { attribute, offset_minutes, .. } => match offset_minutes.signum() {
+            0 => format!("wait until {attribute}"),
+            -1 => format!("wait until {attribute} - {}", duration(offset_minutes.unsigned_abs())),
+            _ => format!("wait until {attribute} + {}", duration(*offset_minutes as u64)),
+        },
+        Step::WaitFor { event, timeout_minutes, .. } => format!("wait up to {} for {event}", duration(*timeout_minutes)),
+        Step::Branch { .. } => "branch".to_string(),
+        Step::Split { name, .. } => name.as_ref().map_or("split".to_string(), |n| format!("split {n}")),
+        Step::SetAttribute { attribute, .. } => format!("set {attribute}"),
+        Step::Task { channel, title, .. } => format!("task {channel} \"{title}\""),
+        Step::Webhook { channel, template, .. } => format!("webhook {channel} \"{template}\""),
+        Step::Goto { .. } => "goto".to_string(),
+        Step::End => "end".to_string(),
+    }
+}
+
+/// Minutes as the largest whole unit: 10080 → 1w, 1440 → 1d, 90 → 90m.
+pub fn duration(minutes: u64) -> String {
+    for (unit, size) in [("w", 7 * 24 * 60), ("d", 24 * 60), ("h", 60)] {
+        if minutes >= size && minutes % size == 0 {
+            return format!("{}{unit}", minutes / size);
+        }
+    }
+    format!("{minutes}m")
+}
+
+/// A compact rendering of a condition for edge labels.
+pub fn describe_expr(e: &Expr) -> String {
+    match e {
+        Expr::Const { value } => match value {
+            Value::Bool(b) => b.to_string(),
+            Value::Number(n) | Value::Money(n) => trim(*n),
+            Value::Percent(p) => format!("{}%", trim(*p)),
+            Value::DurationMinutes(m) => duration(*m),
+            Value::Date(d) => d.clone(),
+            Value::TimeOfDay(m) => format!("{:02}:{:02}", m / 60, m % 60),
+            Value::Text(t) => format!("\"{t}\""),
+        },
+        Expr::Attribute { name } | Expr::Property { name } | Expr::Audience { name } => name.clone(),
+        Expr::Aggregate(a) => {
+            use crate::Aggregate::*;
+            match a {
+                Count { event, window_minutes, .. } => call("count", event, *window_minutes),
+                Sum { event, property, window_minutes, .. } => call("sum", &format!("{event}.{property}"), *window_minutes),
+                Avg { event, property, window_minutes, .. } => call("avg", &format!("{event}.{property}"), *window_minutes),
+                Since { event, .. } => format!("since({event})"),
+                SinceAttribute { attribute } => format!("since({attribute})"),
+                SinceFirst { event, .. } => format!("since_first({event})"),
+            }
+        }
+        Expr::Not { expr } => format!("not {}", describe_expr(expr)),
+        Expr::And { all } => all.iter().map(describe_expr).collect::<Vec<_>>().join(" and "),
+        Expr::Or { any } => format!("({})", any.iter().map(describe_expr).collect::<Vec<_>>().join(" or ")),
+        Expr::Compare { cmp, lhs, rhs } => format!("{} {} {}", describe_expr(lhs), cmp.as_str(), describe_expr(rhs)),
+        Expr::In { value, list } => {
+            format!("{} in [{}]", describe_expr(value), list.iter().map(describe_expr).collect::<Vec<_>>().join(", "))
+        }
+        Expr::Add { lhs, rhs } => format!("{} + {}", describe_expr(lhs), describe_expr(rhs)),
+        Expr::Sub { lhs, rhs } => format!("{} - {}", describe_expr(lhs), describe_expr(rhs)),
+    }
+}
+
+fn call(f: &str, arg: &str, window: Option<u64>) -> String {
+    match window {
+        Some(w) => format!("{f}({arg}, {})", duration(w)),
+        None => format!("{f}({arg})"),
+    }
+}
+
+fn trim(x: f64) -> String {
+    let s = format!("{x}");
+    s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
+}
+
+fn edge_label(node: &Node, kind: EdgeKind) -> Option<String> {
+    match (&node.step, kind) {
+        (Step::WaitFor { event, .. }, EdgeKind::Then) => Some(event.clone()),
+        (Step::WaitFor { .. }, EdgeKind::Timeout) => Some("timeout".to_string()),
+        (Step::Branch { .. }, EdgeKind::Arm(usize::MAX)) => Some("else".to_string()),
+        (Step::Branch { arms, .. }, EdgeKind::Arm(i)) => arms.get(i).map(|a| describe_expr(&a.condition)),
+        (Step::Split { arms, .. }, EdgeKind::Arm(i)) => arms.get(i).map(|a| format!("{}%", trim(a.percent))),
+        _ => None,
+    }
+}
+
+fn node_key(id: &str) -> String {
+    id.replace('#', "_")
+}
+
+fn target_key(t: &Transition) -> String {
+    match t {
+        Transition::Node(id) => node_key(id),
+        Transition::End => "END".to_string(),
+        Transition::Journey(j) => format!("J_{j}"),
+    }
+}
+
+fn entry_text(j: &Journey) -> String {
+    use crate::Trigger::*;
+    match &j.entry {
+        Event { event, .. } => format!("on {event}"),
+        AudienceEntered { audience } => format!("{audience} entered"),
+        AudienceExited { audience } => format!("{audience} exited"),
+        Schedule { period, minute_of_day, .. } => format!("every {period} at {:02}:{:02}", minute_of_day / 60, minute_of_day % 60),
+        DateAttribute { attribute, offset_minutes, .. } => match offset_minutes.signum() {
+            0 => format!("at {attribute}"),
+            -1 => format!("at {attribute} - {}", duration(offset_minutes.unsigned_abs())),
+            _ => format!("at {attribute} + {}", duration(*offset_minutes as u64)),
+        },
+    }
+}
+
+fn handovers(j: &Journey) -> Vec<String> {
+    let mut out: Vec<String> = j
+        .nodes
+        .iter()
+        .flat_map(|n| successors(&n.step).into_iter().map(|(_, t)| t.clone()).collect::<Vec<_>>())
+        .chain(std::iter::once(j.start.clone()))
+        .filter_map(|t| if let Transition::Journey(name) = t { Some(name) } else { None })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn mermaid_text(s: &str) -> String {
+    s.replace('"', "#quot;")
+}
+
+pub fn mermaid(j: &Journey) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "flowchart TD");
+    let _ = writeln!(out, "  START([\"{}\"])", mermaid_text(&entry_text(j)));
+    for stage in &j.stages {
+        let _ = writeln!(out, "  subgraph {}[\"{}\"]", node_key(&format!("stage_{}", stage.name)), stage.name);
+        for n in j.nodes.iter().filter(|n| n.stage == stage.name) {
+            let _ = writeln!(out, "    {}[\"{}\"]", node_key(&n.id), mermaid_text(&describe_step(&n.step)));
+        }
+        let _ = writeln!(out, "  end");
+    }
+    let _ = writeln!(out, "  END([end])");
+    for h in handovers(j) {
+        let _ = writeln!(out, "  J_{h}[[\"journey {h}\"]]");
+    }
+    let _ = writeln!(out, "  START --> {}", target_key(&j.start));
+    for n in &j.nodes {
+        if matches!(n.step, Step::End) {
+            let _ = writeln!(out, "  {} --> END", node_key(&n.id));
+        }
+        for (kind, t) in successors(&n.step) {
+            match edge_label(n, kind) {
+                Some(l) => {
+                    let _ = writeln!(out, "  {} -->|\"{}\"| {}", node_key(&n.id), mermaid_text(&l), target_key(t));
+                }
+                None => {
+                    let _ = writeln!(out, "  {} --> {}", node_key(&n.id), target_key(t));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn dot_text(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+pub fn dot(j: &Journey) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "digraph \"{}\" {{", dot_text(&j.name));
+    let _ = writeln!(out, "  rankdir=TB;\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];");
+    let _ = writeln!(out, "  START [label=\"{}\", shape=oval];", dot_text(&entry_text(j)));
+    for stage in &j.stages {
+        let _ = writeln!(out, "  subgraph \"cluster_{}\" {{\n    label=\"{}\";", dot_text(&stage.name), dot_text(&stage.name));
+        for n in j.nodes.iter().filter(|n| n.stage == stage.name) {
+            let _ = writeln!(out, "    {} [label=\"{}\"];", node_key(&n.id), dot_text(&describe_step(&n.step)));
+        }
+        let _ = writeln!(out, "  }}");
+    }
+    let _ = writeln!(out, "  END [label=\"end\", shape=oval];");
+    for h in handovers(j) {
+        let _ = writeln!(out, "  \"J_{h}\" [label=\"journey {}\", shape=component];", dot_text(&h));
+    }
+    let _ = writeln!(out, "  START -> {};", quoted(&target_key(&j.start)));
+    for n in &j.nodes {
+        if matches!(n.step, Step::End) {
+            let _ = writeln!(out, "  {} -> END;", node_key(&n.id));
+        }
+        for (kind, t) in successors(&n.step) {
+            match edge_label(n, kind) {
+                Some(l) => {
+                    let _ = writeln!(out, "  {} -> {} [label=\"{}\"];", node_key(&n.id), quoted(&target_key(t)), dot_text(&l));
+                }
+                None => {
+                    let _ = writeln!(out, "  {} -> {};", node_key(&n.id), quoted(&target_key(t)));
+                }
+            }
+        }
+    }
+    let _ = writeln!(out, "}}");
+    out
+}
+
+fn quoted(k: &str) -> String {
+    if k.starts_with("J_") {
+        format!("\"{k}\"")
+    } else {
+        k.to_string()
+    }
+}

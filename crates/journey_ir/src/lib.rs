@@ -1,0 +1,450 @@
+//! The validated intermediate representation (IR) of a journey program: what the
+//! checker proves correct and what the calendar analysis and the simulation engine
+//! consume. Names are resolved, durations are normalised to minutes, every step is a
+//! node with a stable id (`stage#index`), and every transition names its target node.
+//!
+//! The JSON form (`journey compile`) is stable within a [`IR_VERSION`]; its JSON Schema
+//! is published at `docs/ir.schema.json`.
+
+mod expr;
+mod graph;
+
+pub use expr::{Aggregate, CmpOp, Expr, Value};
+pub use graph::{successors, EdgeKind, GraphNode, NodeGraph};
+
+use journey_diagnostics::{FileId, Span};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Bumped whenever the JSON shape changes incompatibly.
+pub const IR_VERSION: u32 = 1;
+
+/// Where a construct came from. Only the human-readable form is serialised; the file id
+/// and span exist in-process, for diagnostics.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Origin {
+    /// `path:line:column`
+    pub at: String,
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub file: FileId,
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Program {
+    pub ir_version: u32,
+    /// Default customer time zone (IANA), from journey.yaml.
+    pub timezone: String,
+    pub currency: String,
+    /// The attribute holding each customer's own time zone, if declared.
+    pub timezone_attribute: Option<String>,
+    pub events: Vec<EventDef>,
+    pub attributes: Vec<AttributeDef>,
+    pub channels: Vec<Channel>,
+    pub audiences: Vec<Audience>,
+    pub policy: Policy,
+    pub journeys: Vec<Journey>,
+}
+
+impl Program {
+    pub fn channel(&self, name: &str) -> Option<&Channel> {
+        self.channels.iter().find(|c| c.name == name)
+    }
+    pub fn audience(&self, name: &str) -> Option<&Audience> {
+        self.audiences.iter().find(|a| a.name == name)
+    }
+    pub fn journey(&self, name: &str) -> Option<&Journey> {
+        self.journeys.iter().find(|j| j.name == name)
+    }
+    pub fn event(&self, name: &str) -> Option<&EventDef> {
+        self.events.iter().find(|e| e.name == name)
+    }
+    pub fn attribute(&self, name: &str) -> Option<&AttributeDef> {
+        self.attributes.iter().find(|a| a.name == name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Type {
+    Text,
+    Number,
+    Money,
+    Bool,
+    /// A point in time (date and time of day).
+    Time,
+    Date,
+    Timezone,
+    Duration,
+    Percent,
+    TimeOfDay,
+    OneOf { choices: Vec<String> },
+    List { of: Box<Type> },
+}
+
+impl Type {
+    pub fn describe(&self) -> String {
+        match self {
+            Type::Text => "text".into(),
+            Type::Number => "number".into(),
+            Type::Money => "money".into(),
+            Type::Bool => "bool".into(),
+            Type::Time => "time".into(),
+            Type::Date => "date".into(),
+            Type::Timezone => "timezone".into(),
+            Type::Duration => "duration".into(),
+            Type::Percent => "percentage".into(),
+            Type::TimeOfDay => "time of day".into(),
+            Type::OneOf { choices } => {
+                let c: Vec<String> = choices.iter().map(|c| format!("\"{c}\"")).collect();
+                format!("one_of({})", c.join(", "))
+            }
+            Type::List { of } => format!("list of {}", of.describe()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct EventDef {
+    pub name: String,
+    pub properties: Vec<PropertyDef>,
+    pub origin: Origin,
+}
+
+impl EventDef {
+    pub fn property(&self, name: &str) -> Option<&PropertyDef> {
+        self.properties.iter().find(|p| p.name == name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PropertyDef {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub ty: Type,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct AttributeDef {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub ty: Type,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelKind {
+    Email,
+    Sms,
+    Push,
+    InApp,
+    Webhook,
+    Task,
+}
+
+impl ChannelKind {
+    pub const ALL: [ChannelKind; 6] =
+        [ChannelKind::Email, ChannelKind::Sms, ChannelKind::Push, ChannelKind::InApp, ChannelKind::Webhook, ChannelKind::Task];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelKind::Email => "email",
+            ChannelKind::Sms => "sms",
+            ChannelKind::Push => "push",
+            ChannelKind::InApp => "in_app",
+            ChannelKind::Webhook => "webhook",
+            ChannelKind::Task => "task",
+        }
+    }
+    pub fn parse(s: &str) -> Option<ChannelKind> {
+        ChannelKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+    /// Messages reach the customer and count against caps; tasks and webhooks do not.
+    pub fn is_message(self) -> bool {
+        !matches!(self, ChannelKind::Webhook | ChannelKind::Task)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Channel {
+    pub name: String,
+    pub kind: ChannelKind,
+    /// Bool attribute that must be true before anything is sent.
+    pub consent: Option<String>,
+    pub quiet_hours: Option<QuietHours>,
+    pub cap: Option<Cap>,
+    pub min_gap_minutes: Option<u64>,
+    pub origin: Origin,
+}
+
+/// Local times during which nothing is sent; `from > to` wraps past midnight.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct QuietHours {
+    /// Minutes after midnight.
+    pub from_minute: u32,
+    pub to_minute: u32,
+    pub zone: Zone,
+}
+
+impl QuietHours {
+    /// Is this minute of the day inside the quiet window?
+    pub fn contains(&self, minute: u32) -> bool {
+        if self.from_minute <= self.to_minute {
+            (self.from_minute..self.to_minute).contains(&minute)
+        } else {
+            minute >= self.from_minute || minute < self.to_minute
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "zone", content = "name", rename_all = "snake_case")]
+pub enum Zone {
+    /// The customer's own time zone (falling back to the program default).
+    Customer,
+    Named(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Cap {
+    pub count: u64,
+    pub window_minutes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Audience {
+    pub name: String,
+    pub condition: Expr,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+pub struct Policy {
+    pub caps: Vec<PolicyCap>,
+    pub min_gap_minutes: Option<u64>,
+    /// Lower-case weekday names (`sunday`) and ISO dates on which nothing is sent.
+    pub quiet_days: Vec<String>,
+    /// Groups of tags that must never reach the same customer close together.
+    pub conflicting: Vec<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PolicyCap {
+    /// `None` means every message channel.
+    pub channels: Option<Vec<String>>,
+    pub cap: Cap,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Journey {
+    pub name: String,
+    pub title: Option<String>,
+    pub owner: Option<String>,
+    /// Higher wins when journeys compete for a customer; default 50.
+    pub priority: u64,
+    pub tags: Vec<String>,
+    pub entry: Trigger,
+    /// Who may enter, checked at entry.
+    pub audience: Option<Expr>,
+    pub re_entry: ReEntry,
+    pub exits: Vec<ExitRule>,
+    pub holdout_percent: f64,
+    /// The node customers start at.
+    pub start: Transition,
+    pub stages: Vec<StageInfo>,
+    pub nodes: Vec<Node>,
+    pub goals: Vec<Goal>,
+    pub guardrails: Vec<Guardrail>,
+    pub assumptions: Vec<Assumption>,
+    pub origin: Origin,
+}
+
+impl Journey {
+    pub fn node(&self, id: &str) -> Option<&Node> {
+        self.nodes.iter().find(|n| n.id == id)
+    }
+    pub fn node_index(&self, id: &str) -> Option<usize> {
+        self.nodes.iter().position(|n| n.id == id)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct StageInfo {
+    pub name: String,
+    /// The stage's first node, or where an empty stage falls through to.
+    pub first: Transition,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "on", rename_all = "snake_case")]
+pub enum Trigger {
+    Event { event: String, filter: Option<Expr> },
+    AudienceEntered { audience: String },
+    AudienceExited { audience: String },
+    /// `period`: `day`, `weekday`, `weekend`, a weekday name, or `month_day:N`.
+    Schedule { period: String, minute_of_day: u32, zone: Zone },
+    DateAttribute { attribute: String, offset_minutes: i64, minute_of_day: Option<u32> },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "rule", rename_all = "snake_case")]
+pub enum ReEntry {
+    Never,
+    Always,
+    After { minutes: u64 },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "on", rename_all = "snake_case")]
+pub enum ExitRule {
+    Event { event: String, filter: Option<Expr> },
+    Condition { condition: Expr },
+}
+
+/// Where control goes next.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "to", content = "id", rename_all = "snake_case")]
+pub enum Transition {
+    Node(String),
+    End,
+    Journey(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Node {
+    /// `stage#index`, stable while the stage's steps keep their order.
+    pub id: String,
+    pub stage: String,
+    #[serde(flatten)]
+    pub step: Step,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum Step {
+    Send { channel: String, template: String, tags: Vec<String>, next: Transition },
+    Wait { minutes: u64, next: Transition },
+    WaitUntilTime { minute_of_day: u32, zone: Zone, next: Transition },
+    WaitUntilDate { attribute: String, offset_minutes: i64, next: Transition },
+    WaitFor { event: String, filter: Option<Expr>, timeout_minutes: u64, then: Transition, timeout: Transition },
+    Branch { arms: Vec<BranchArm>, otherwise: Transition },
+    Split { name: Option<String>, arms: Vec<SplitArm> },
+    SetAttribute { attribute: String, value: Expr, next: Transition },
+    Task { channel: String, title: String, assignee: Option<String>, next: Transition },
+    Webhook { channel: String, template: String, next: Transition },
+    Goto { target: Transition },
+    End,
+}
+
+impl Step {
+    /// Does this step hold the customer until time passes or an event arrives?
+    pub fn is_wait(&self) -> bool {
+        matches!(self, Step::Wait { .. } | Step::WaitUntilTime { .. } | Step::WaitUntilDate { .. } | Step::WaitFor { .. })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct BranchArm {
+    pub condition: Expr,
+    pub target: Transition,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SplitArm {
+    pub percent: f64,
+    pub target: Transition,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Goal {
+    pub name: String,
+    #[serde(flatten)]
+    pub kind: GoalKind,
+    pub within_minutes: u64,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum GoalKind {
+    Event { event: String, filter: Option<Expr> },
+    Reach { stage: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Guardrail {
+    pub metric: String,
+    pub op: CmpOp,
+    /// Rates as fractions (0.5% is 0.005); counts as numbers.
+    pub limit: f64,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Assumption {
+    /// A goal of the journey, or a built-in outcome (`order_value`, `retention`,
+    /// `purchase_rate`).
+    pub target: String,
+    pub unit: EffectUnit,
+    pub effect: f64,
+    pub low: f64,
+    pub high: f64,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EffectUnit {
+    /// Absolute change in percentage points.
+    Points,
+    /// Relative change in percent.
+    Percent,
+}
+
+/// Metrics the simulator measures, so guardrails can name them.
+pub const METRICS: &[(&str, MetricKind)] = &[
+    ("unsubscribe_rate", MetricKind::Rate),
+    ("complaint_rate", MetricKind::Rate),
+    ("bounce_rate", MetricKind::Rate),
+    ("opt_out_rate", MetricKind::Rate),
+    ("conversion_rate", MetricKind::Rate),
+    ("holdout_rate", MetricKind::Rate),
+    ("sends_per_customer", MetricKind::Count),
+    ("sends_per_customer_per_week", MetricKind::Count),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricKind {
+    Rate,
+    Count,
+}
+
+/// Outcomes an assumption may name besides the journey's own goals.
+pub const BUILTIN_OUTCOMES: &[&str] = &["order_value", "retention", "purchase_rate"];
+
+pub mod draw;
+
+/// The program as pretty JSON with a trailing newline. Field order follows the type
+/// definitions and every collection is ordered, so output is byte-identical for the
+/// same input.
+pub fn to_json(program: &Program) -> String {
+    let mut s = serde_json::to_string_pretty(program).expect("IR serialises");
+    s.push('\n');
+    s
+}
+
+/// The JSON Schema of [`Program`], as published in docs/ir.schema.json.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(Program);
+    let mut s = serde_json::to_string_pretty(&schema).expect("schema serialises");
+    s.push('\n');
+    s
+}

@@ -1,0 +1,205 @@
+use journey_diagnostics::{rules, Diagnostic, FileId, Severity, Span};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+pub const CONFIG_FILE: &str = "journey.yaml";
+
+/// `journey.yaml`, the project configuration at the repository root.
+///
+/// ```yaml
+/// timezone: Europe/Berlin      # default customer time zone
+/// currency: EUR                # what `$12` and bare money amounts mean
+/// include: ["journeys/**"]     # which files are journeys (default: everything)
+/// exclude: ["journeys/drafts/**"]
+/// rules:                       # severity overrides by code or name
+///   J301: error
+///   duplicate-template-on-path: off
+/// ignore:                      # rules switched off for some files
+///   - path: "journeys/legacy/**"
+///     rules: [J404]
+/// events: { … }                # event-log mapping, read by `journey simulate`
+/// ```
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default = "default_timezone")]
+    pub timezone: String,
+    #[serde(default = "default_currency")]
+    pub currency: String,
+    #[serde(default)]
+    pub include: Vec<String>,
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    #[serde(default)]
+    pub rules: BTreeMap<String, RuleLevel>,
+    #[serde(default)]
+    pub ignore: Vec<Ignore>,
+    /// Event-log settings; their shape belongs to the simulator, which validates them.
+    #[serde(default)]
+    pub events: Option<serde_yaml::Value>,
+    /// Settings of the CLV estimate, validated by the CLV command.
+    #[serde(default)]
+    pub clv: Option<serde_yaml::Value>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            timezone: default_timezone(),
+            currency: default_currency(),
+            include: Vec::new(),
+            exclude: Vec::new(),
+            rules: BTreeMap::new(),
+            ignore: Vec::new(),
+            events: None,
+            clv: None,
+        }
+    }
+}
+
+fn default_timezone() -> String {
+    "UTC".to_string()
+}
+fn default_currency() -> String {
+    "USD".to_string()
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleLevel {
+    Error,
+    Warning,
+    Info,
+    Off,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Ignore {
+    pub path: String,
+    pub rules: Vec<String>,
+}
+
+impl Config {
+    /// Parse `journey.yaml`. Problems come back as J501/J502 diagnostics pointing into
+    /// the file; on a fatal shape error the defaults are used so checking can go on.
+    pub fn parse(text: &str, file: FileId) -> (Config, Vec<Diagnostic>) {
+        let mut diags = Vec::new();
+        if text.trim().is_empty() {
+            return (Config::default(), diags);
+        }
+        let config: Config = match serde_yaml::from_str(text) {
+            Ok(c) => c,
+            Err(e) => {
+                let span = e.location().map_or(Span::new(0, 0), |l| token_span(text, l.index()));
+                let message = e.to_string();
+                // serde_yaml appends " at line N column M"; the label already says where
+                let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+                diags.push(
+                    Diagnostic::new("J501", message)
+                        .primary(file, span, "here")
+                        .help("see docs/configuration.md for the keys journey.yaml accepts"),
+                );
+                return (Config::default(), diags);
+            }
+        };
+        if config.timezone.parse::<chrono_tz::Tz>().is_err() {
+            diags.push(
+                Diagnostic::new("J407", format!("unknown time zone `{}`", config.timezone))
+                    .primary(file, find_value(text, &config.timezone), "not an IANA time zone")
+                    .help("use a name from the IANA database, e.g. Europe/Berlin or America/New_York"),
+            );
+        }
+        if config.currency.len() != 3 || !config.currency.chars().all(|c| c.is_ascii_uppercase()) {
+            diags.push(
+                Diagnostic::new("J501", format!("currency `{}` is not an ISO 4217 code", config.currency))
+                    .primary(file, find_value(text, &config.currency), "expected three capital letters")
+                    .help("write the currency as an ISO 4217 code, e.g. USD or EUR"),
+            );
+        }
+        for pattern in config.include.iter().chain(&config.exclude).chain(config.ignore.iter().map(|i| &i.path)) {
+            if let Err(e) = globset::Glob::new(pattern) {
+                diags.push(
+                    Diagnostic::new("J501", format!("invalid glob `{pattern}`"))
+                        .primary(file, find_value(text, pattern), e.kind().to_string())
+                        .help("globs use `*`, `**`, `?` and `[…]`, e.g. journeys/**/*.journey"),
+                );
+            }
+        }
+        let names = config.rules.keys().chain(config.ignore.iter().flat_map(|i| &i.rules));
+        for name in names {
+            if rules::lookup(name).is_none() {
+                let mut d = Diagnostic::new("J502", format!("unknown rule `{name}`"))
+                    .primary(file, find_value(text, name), "no rule has this code or name");
+                if let Some(s) = closest_rule(name) {
+                    d = d.help(format!("did you mean `{s}`?"));
+                } else {
+                    d = d.help("`journey explain --list` shows every rule");
+                }
+                diags.push(d);
+            }
+        }
+        (config, diags)
+    }
+
+    /// The severity a rule has in this project for a file, or `None` when it is off.
+    pub fn severity_for(&self, code: &str, default: Severity, path: &str) -> Option<Severity> {
+        let rule = rules::lookup(code);
+        let matches_rule = |name: &str| {
+            name.eq_ignore_ascii_case(code) || rule.is_some_and(|r| name.eq_ignore_ascii_case(r.name))
+        };
+        for ig in &self.ignore {
+            if ig.rules.iter().any(|r| matches_rule(r))
+                && globset::Glob::new(&ig.path).is_ok_and(|g| g.compile_matcher().is_match(path))
+            {
+                return None;
+            }
+        }
+        let level = self.rules.iter().find(|(k, _)| matches_rule(k)).map(|(_, v)| *v);
+        match level {
+            None => Some(default),
+            Some(RuleLevel::Off) => None,
+            Some(RuleLevel::Error) => Some(Severity::Error),
+            Some(RuleLevel::Warning) => Some(Severity::Warning),
+            Some(RuleLevel::Info) => Some(Severity::Info),
+        }
+    }
+
+    /// Apply severity overrides and ignores: returns the diagnostics that remain.
+    pub fn apply(&self, diags: Vec<Diagnostic>, path_of: impl Fn(FileId) -> String) -> Vec<Diagnostic> {
+        diags
+            .into_iter()
+            .filter_map(|mut d| {
+                // syntax errors cannot be switched off: nothing after them is trustworthy
+                if d.code == "J001" {
+                    return Some(d);
+                }
+                let path = d.primary_label().map(|l| path_of(l.file)).unwrap_or_default();
+                d.severity = self.severity_for(d.code, d.severity, &path)?;
+                Some(d)
+            })
+            .collect()
+    }
+}
+
+fn closest_rule(name: &str) -> Option<&'static str> {
+    rules::RULES
+        .iter()
+        .flat_map(|r| [r.code, r.name])
+        .map(|c| (strsim::normalized_damerau_levenshtein(&name.to_lowercase(), &c.to_lowercase()), c))
+        .filter(|(score, _)| *score > 0.6)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+/// Where a scalar value appears in the YAML text (first occurrence): serde_yaml keeps
+/// no spans for values that parsed fine, and config files are small.
+fn find_value(text: &str, value: &str) -> Span {
+    text.find(value).map_or(Span::new(0, 0), |i| Span::new(i, i + value.len()))
+}
+
+fn token_span(text: &str, index: usize) -> Span {
+    let index = index.min(text.len());
+    let end = text[index..].find(|c: char| c.is_whitespace() || c == ':' || c == ',').map_or(text.len(), |i| index + i);
+    Span::new(index, end.max(index))
+}

@@ -1,0 +1,27 @@
+use crate::{output, ExitStatus, GlobalOptions};
+use journey_diagnostics::render::Format;
+use std::path::PathBuf;
+
+#[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    /// Files or directories to check (default: the repository around the current directory)
+    pub paths: Vec<PathBuf>,
+    /// Output format: human (default), concise, json, github or sarif
+    #[arg(long, default_value = "human", value_parser = parse_format)]
+    pub format: Format,
+    /// Exit with 1 on warnings too, not only on errors
+    #[arg(long)]
+    pub deny_warnings: bool,
+}
+
+pub fn parse_format(s: &str) -> Result<Format, String> {
+    s.parse::<Format>().map_err(|e| e.to_string())
+}
+
+pub fn run(args: CheckArgs, global: &GlobalOptions) -> miette::Result<ExitStatus> {
+    let project = output::load(&args.paths)?;
+    let (_, diags) = output::check(&project);
+    output::report(&diags, &project, args.format, global);
+    let fail = output::has_errors(&diags) || (args.deny_warnings && !diags.is_empty());
+    Ok(if fail { ExitStatus::Failure } else { ExitStatus::Success })
+}

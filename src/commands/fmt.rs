@@ -1,0 +1,95 @@
+use crate::{output, ExitStatus, GlobalOptions};
+use journey_diagnostics::render::{self, Format};
+use journey_diagnostics::SourceMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(clap::Args, Debug)]
+pub struct FmtArgs {
+    /// Files or directories to format (default: the repository around the current directory)
+    pub paths: Vec<PathBuf>,
+    /// Change nothing; exit with 1 if any file is not formatted
+    #[arg(long)]
+    pub check: bool,
+    /// Change nothing; print a unified diff of what formatting would change
+    #[arg(long)]
+    pub diff: bool,
+}
+
+pub fn run(args: FmtArgs, global: &GlobalOptions) -> miette::Result<ExitStatus> {
+    let project = output::load(&args.paths)?;
+    let opts = journey_fmt::FormatOptions::default();
+    let mut broken = Vec::new();
+    let mut changed = Vec::new();
+    let mut failed = false;
+    for f in &project.files {
+        // YAML journeys keep the layout their authors chose
+        if journey_syntax::is_yaml_journey(&f.display) {
+            continue;
+        }
+        let source = project.sources.get(f.id);
+        match journey_fmt::format_source(&source.text, f.id, &opts) {
+            Ok(formatted) if formatted.as_str() == &*source.text => {}
+            Ok(formatted) => {
+                if args.diff {
+                    print_diff(&f.display, &source.text, &formatted);
+                }
+                if !args.check && !args.diff {
+                    write_atomically(&f.path, formatted.as_bytes())
+                        .map_err(|e| miette::miette!("cannot write {}: {e}", f.display))?;
+                }
+                changed.push(f.display.clone());
+            }
+            Err(journey_fmt::FormatError::Parse(diags)) => broken.extend(diags),
+            Err(journey_fmt::FormatError::Internal(why)) => {
+                eprintln!("error: {}: the formatter would change the meaning or drop a comment ({why}); the file was left as it is", f.display);
+                failed = true;
+            }
+        }
+    }
+    if !broken.is_empty() {
+        let text = render::render(&broken, &project.sources, Format::Full, &output::render_options(global));
+        eprint!("{text}");
+        eprintln!("files with syntax errors are not formatted");
+    }
+    if !global.quiet {
+        let verb = if args.check || args.diff { "would be reformatted" } else { "reformatted" };
+        for c in &changed {
+            if args.check {
+                eprintln!("{c} {verb}");
+            }
+        }
+        let n = changed.len();
+        let total = project.files.len();
+        eprintln!("{n} file{} {verb}, {} already formatted", if n == 1 { "" } else { "s" }, total - n - broken_files(&broken, &project.sources));
+    }
+    let problems = !broken.is_empty() || failed || ((args.check || args.diff) && !changed.is_empty());
+    Ok(if problems { ExitStatus::Failure } else { ExitStatus::Success })
+}
+
+fn broken_files(diags: &[journey_diagnostics::Diagnostic], _sources: &SourceMap) -> usize {
+    let mut files: Vec<_> = diags.iter().filter_map(|d| d.primary_label().map(|l| l.file)).collect();
+    files.sort();
+    files.dedup();
+    files.len()
+}
+
+fn print_diff(name: &str, old: &str, new: &str) {
+    let diff = similar::TextDiff::from_lines(old, new);
+    print!("{}", diff.unified_diff().context_radius(3).header(name, name));
+}
+
+/// Write through a temporary file in the same directory and rename it into place, so
+/// a crash or a full disk never leaves a half-written journey behind.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        // keep the original file's permissions
+        let _ = std::fs::set_permissions(tmp.path(), meta.permissions());
+    }
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}

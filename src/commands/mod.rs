@@ -1,0 +1,6 @@
+pub mod check;
+pub mod compile;
+pub mod completions;
+pub mod explain;
+pub mod fmt;
+pub mod graph;

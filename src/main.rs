@@ -1,0 +1,107 @@
+//! `journey`: customer journeys as code. This file only parses arguments and hands
+//! over to one module per subcommand under `commands/`.
+
+mod commands;
+mod output;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(name = "journey", version, about = "Customer journeys as code: check, format, compile, simulate", max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// When to use colours (NO_COLOR is respected by `auto`)
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+    /// Print only diagnostics and results, no summaries
+    #[arg(long, short, global = true)]
+    quiet: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check journeys: syntax, names, types, graph shape and guardrails
+    Check(commands::check::CheckArgs),
+    /// Format journey files canonically, keeping every comment
+    Fmt(commands::fmt::FmtArgs),
+    /// Write the validated program (IR) as JSON
+    Compile(commands::compile::CompileArgs),
+    /// Draw a journey as a Mermaid or Graphviz DOT graph
+    Graph(commands::graph::GraphArgs),
+    /// Show the documentation of a diagnostic code
+    Explain(commands::explain::ExplainArgs),
+    /// Print a shell completion script
+    Completions(commands::completions::CompletionsArgs),
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Options every subcommand sees.
+#[derive(Debug, Clone)]
+pub struct GlobalOptions {
+    pub color: bool,
+    pub quiet: bool,
+}
+
+/// How a run ended: 0 clean, 1 problems found, 2 usage or fatal error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    Success,
+    Failure,
+    Error,
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(s: ExitStatus) -> ExitCode {
+        match s {
+            ExitStatus::Success => ExitCode::from(0),
+            ExitStatus::Failure => ExitCode::from(1),
+            ExitStatus::Error => ExitCode::from(2),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let color = match cli.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::IsTerminal::is_terminal(&std::io::stderr())
+        }
+    };
+    let global = GlobalOptions { color, quiet: cli.quiet };
+    miette::set_hook(Box::new(move |_| {
+        Box::new(
+            miette::MietteHandlerOpts::new()
+                .color(color)
+                .unicode(color)
+                .terminal_links(false)
+                .width(output::width())
+                .build(),
+        )
+    }))
+    .ok();
+    let result = match cli.command {
+        Command::Check(args) => commands::check::run(args, &global),
+        Command::Fmt(args) => commands::fmt::run(args, &global),
+        Command::Compile(args) => commands::compile::run(args, &global),
+        Command::Graph(args) => commands::graph::run(args, &global),
+        Command::Explain(args) => commands::explain::run(args, &global),
+        Command::Completions(args) => commands::completions::run(args, <Cli as clap::CommandFactory>::command()),
+    };
+    match result {
+        Ok(status) => status.into(),
+        Err(report) => {
+            eprintln!("{report:?}");
+            ExitStatus::Error.into()
+        }
+    }
+}
