@@ -32,6 +32,8 @@ enum Command {
     Graph(commands::graph::GraphArgs),
     /// Show the documentation of a diagnostic code
     Explain(commands::explain::ExplainArgs),
+    /// Fit customer-lifetime-value models, predict and backtest them
+    Clv(commands::clv::ClvArgs),
     /// Print a shell completion script
     Completions(commands::completions::CompletionsArgs),
 }
@@ -95,6 +97,7 @@ fn main() -> ExitCode {
         Command::Compile(args) => commands::compile::run(args, &global),
         Command::Graph(args) => commands::graph::run(args, &global),
         Command::Explain(args) => commands::explain::run(args, &global),
+        Command::Clv(args) => commands::clv::run(args, &global),
         Command::Completions(args) => commands::completions::run(args, <Cli as clap::CommandFactory>::command()),
     };
     match result {

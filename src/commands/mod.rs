@@ -1,4 +1,5 @@
 pub mod check;
+pub mod clv;
 pub mod compile;
 pub mod completions;
 pub mod explain;

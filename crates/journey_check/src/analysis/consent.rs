@@ -34,7 +34,9 @@ pub fn check(cx: &Cx) -> Vec<Diagnostic> {
         if done.contains(&channel.as_str()) {
             continue;
         }
-        let known = Expr::And { all: facts[i].as_ref().map(|f| f.values().cloned().collect()).unwrap_or_default() };
+        // `None`: only dead edges lead here
+        let Some(f) = &facts[i] else { continue };
+        let known = Expr::And { all: f.values().cloned().collect() };
         if logic::implies(&known, &Expr::Attribute { name: attr.clone() }, cx.program) {
             continue;
         }
@@ -60,9 +62,15 @@ fn known_facts(cx: &Cx) -> Vec<Option<Facts>> {
     let mut facts: Vec<Option<Facts>> = vec![None; n];
     let Target::Node(start) = cx.start else { return facts };
     let mut entry = Facts::new();
-    let add = |f: &mut Facts, e: Expr| {
-        f.insert(format!("{e:?}"), e);
-    };
+    // conjunctions are split so `set ATTR` forgets only the conjuncts that mention it
+    fn add(f: &mut Facts, e: Expr) {
+        match e {
+            Expr::And { all } => all.into_iter().for_each(|x| add(f, x)),
+            e => {
+                f.insert(format!("{e:?}"), e);
+            }
+        }
+    }
     if let Some(a) = &cx.journey.audience {
         add(&mut entry, a.clone());
     }
@@ -92,7 +100,9 @@ fn known_facts(cx: &Cx) -> Vec<Option<Facts>> {
                     }
                     add(&mut f, Expr::And { all });
                 }
-                Step::SetAttribute { attribute, .. } => f.retain(|_, e| !mentions(e, attribute)),
+                Step::SetAttribute { attribute, .. } => {
+                    f.retain(|_, e| !mentions(cx.program, e, attribute, &mut Vec::new()))
+                }
                 _ => {}
             }
             let merged = match &facts[j] {
@@ -108,19 +118,26 @@ fn known_facts(cx: &Cx) -> Vec<Option<Facts>> {
     facts
 }
 
-/// Could `e` depend on attribute `name`? (Audiences are assumed to.)
-fn mentions(e: &Expr, name: &str) -> bool {
+/// Could `e` depend on attribute `name`? Audiences are expanded (a recursive or
+/// unknown audience is assumed to).
+fn mentions<'p>(p: &'p journey_ir::Program, e: &'p Expr, name: &str, seen: &mut Vec<&'p str>) -> bool {
     match e {
         Expr::Attribute { name: n } => n == name,
-        Expr::Audience { .. } => true,
+        Expr::Audience { name: a } => {
+            if seen.contains(&a.as_str()) {
+                return true;
+            }
+            seen.push(a);
+            p.audience(a).is_none_or(|aud| mentions(p, &aud.condition, name, seen))
+        }
         Expr::Aggregate(journey_ir::Aggregate::SinceAttribute { attribute }) => attribute == name,
         Expr::Const { .. } | Expr::Property { .. } | Expr::Aggregate(_) => false,
-        Expr::Not { expr } => mentions(expr, name),
-        Expr::And { all: v } | Expr::Or { any: v } => v.iter().any(|x| mentions(x, name)),
+        Expr::Not { expr } => mentions(p, expr, name, seen),
+        Expr::And { all: v } | Expr::Or { any: v } => v.iter().any(|x| mentions(p, x, name, seen)),
         Expr::Compare { lhs, rhs, .. } | Expr::Add { lhs, rhs } | Expr::Sub { lhs, rhs } => {
-            mentions(lhs, name) || mentions(rhs, name)
+            mentions(p, lhs, name, seen) || mentions(p, rhs, name, seen)
         }
-        Expr::In { value, list } => mentions(value, name) || list.iter().any(|x| mentions(x, name)),
+        Expr::In { value, list } => mentions(p, value, name, seen) || list.iter().any(|x| mentions(p, x, name, seen)),
     }
 }
 
@@ -173,6 +190,30 @@ mod tests {
         });
         for j in &p.journeys {
             assert!(check(&Cx::new(&p, j)).is_empty(), "{}", j.name);
+        }
+    }
+
+    #[test]
+    fn setting_an_attribute_forgets_only_what_mentions_it() {
+        let j = journey("j")
+            .audience(and(vec![attr("email_opt_in"), not(attr("invited"))]))
+            .stage("a", vec![set("invited"), send("email", "x"), end()])
+            .build();
+        let p = program(vec![email()], vec![j]);
+        assert!(check(&Cx::new(&p, &p.journeys[0])).is_empty());
+        let j = journey("j")
+            .audience(attr("email_opt_in"))
+            .stage("a", vec![set("email_opt_in"), send("email", "x"), end()])
+            .build();
+        let p = program(vec![email()], vec![j]);
+        assert_eq!(codes(&check(&Cx::new(&p, &p.journeys[0]))), ["J403"]);
+    }
+
+    fn set(a: &str) -> journey_ir::Step {
+        journey_ir::Step::SetAttribute {
+            attribute: a.into(),
+            value: journey_ir::Expr::Const { value: journey_ir::Value::Bool(true) },
+            next: crate::analysis::testing::next(),
         }
     }
 

@@ -81,7 +81,22 @@ pub fn satisfiable(e: &Expr, program: &Program) -> bool {
 /// unsatisfiable). `false` means "not proven".
 pub fn implies(a: &Expr, b: &Expr, program: &Program) -> bool {
     let r = Reasoner::new(program);
-    unsat_all(&r, &[(a, true), (b, false)])
+    unsat_all(&r, &[(a, true), (b, false)]) || implied_by_a_conjunct(&r, a, b, 0)
+}
+
+/// `x and y` implies `b` when `x` alone does: a fallback for when the whole of `a` is
+/// too large to put in DNF (long audience definitions).
+fn implied_by_a_conjunct(r: &Reasoner, a: &Expr, b: &Expr, depth: usize) -> bool {
+    if depth > 8 {
+        return false;
+    }
+    match a {
+        Expr::And { all } => all.iter().any(|x| unsat_all(r, &[(x, true), (b, false)]) || implied_by_a_conjunct(r, x, b, depth + 1)),
+        Expr::Audience { name } => {
+            r.program.audience(name).is_some_and(|aud| implied_by_a_conjunct(r, &aud.condition, b, depth + 1))
+        }
+        _ => false,
+    }
 }
 
 /// Proven that no customer matches both `a` and `b`. `false` means "not proven".

@@ -6,7 +6,10 @@
 //! unrolled far enough to exceed any cap and to repeat a template. Each path carries
 //! the *minimum* elapsed time: a `wait` adds its duration, `wait up to D for E` adds 0
 //! on `then` (the event can come at once) and `D` on `timeout`, `wait until` a time or a
-//! date adds 0 (it can be reached just before that moment). So every reported timing
+//! date adds 0 (it can be reached just before that moment) unless the path already
+//! pinned that date attribute (a date-triggered entry, an earlier `wait until` it), in
+//! which case it adds the difference of the offsets (less a day of slack after an
+//! entry, whose time of day is not the wait's). So every reported timing
 //! is one some customer can actually hit. Edges proven dead (see [`super::arms`],
 //! [`super::waits`]) are skipped. Exploration stops after [`BUDGET`] steps per journey:
 //! what was proven until then is kept, nothing more is reported for that journey.
@@ -75,6 +78,9 @@ struct Walker<'c, 'a> {
     /// Nodes of the current path and the edge position that led to each.
     path: Vec<(usize, usize)>,
     recs: Vec<Rec<'a>>,
+    /// Moments of the path pinned to a date attribute: `(attribute, elapsed, offset,
+    /// slack)`: at `elapsed` the clock reads at least `attribute + offset - slack`.
+    anchors: Vec<(&'a str, u64, i64, i64)>,
     reported: BTreeSet<(&'static str, usize, usize, usize)>,
     out: Vec<Diagnostic>,
 }
@@ -122,6 +128,7 @@ impl<'c, 'a> Walker<'c, 'a> {
             visits: vec![0; cx.journey.nodes.len()],
             path: Vec::new(),
             recs: Vec::new(),
+            anchors: Vec::new(),
             reported: BTreeSet::new(),
             out: Vec::new(),
         }
@@ -129,11 +136,15 @@ impl<'c, 'a> Walker<'c, 'a> {
 
     fn run(&mut self) {
         let Target::Node(start) = self.cx.start else { return };
+        if let Trigger::DateAttribute { attribute, offset_minutes, .. } = &self.cx.journey.entry {
+            // entry is on the day of `attribute + offset`, at some time of that day
+            self.anchors.push((attribute.as_str(), 0, *offset_minutes, 1440));
+        }
         // (node, elapsed on arrival, next edge to try, path length and recs before it)
         let mut stack: Vec<(usize, u64, usize)> = Vec::new();
         let mut steps = 0usize;
-        self.enter(start, 0, usize::MAX);
-        stack.push((start, 0, 0));
+        let t0 = self.enter(start, 0, usize::MAX);
+        stack.push((start, t0, 0));
         while let Some(top) = stack.last_mut() {
             let (node, t, ei) = *top;
             if ei >= self.edges[node].len() {
@@ -151,19 +162,26 @@ impl<'c, 'a> Walker<'c, 'a> {
             if steps > BUDGET {
                 return;
             }
-            self.enter(next, t + add, pos);
-            stack.push((next, t + add, 0));
+            let tn = self.enter(next, t + add, pos);
+            stack.push((next, tn, 0));
         }
     }
 
-    fn enter(&mut self, node: usize, t: u64, via: usize) {
+    /// Arrive at `node` at elapsed time `t`; returns the time its outgoing edges start
+    /// from (later than `t` only for a `wait until` a date the path has already dated).
+    fn enter(&mut self, node: usize, t: u64, via: usize) -> u64 {
         self.visits[node] += 1;
         self.path.push((node, via));
         let (channel, template, is_send) = match self.cx.step(node) {
             Step::Send { channel, template, .. } => (channel, Some(template.as_str()), true),
             Step::Task { channel, .. } => (channel, None, false),
             Step::Webhook { channel, template, .. } => (channel, Some(template.as_str()), false),
-            _ => return,
+            Step::WaitUntilDate { attribute, offset_minutes, .. } => {
+                let end = t + self.date_wait(attribute, *offset_minutes, t);
+                self.anchors.push((attribute.as_str(), end, *offset_minutes, 0));
+                return end;
+            }
+            _ => return t,
         };
         let rec = Rec { node, t, channel, template, is_send };
         self.recs.push(rec.clone());
@@ -172,10 +190,25 @@ impl<'c, 'a> Walker<'c, 'a> {
             self.duplicate_at(&rec);
             self.gap_at(&rec);
         }
+        t
+    }
+
+    /// The least time `wait until ATTR + offset` can take at elapsed time `t`, given an
+    /// earlier moment of the path pinned to the same attribute (a date-triggered entry
+    /// or an earlier `wait until` it): `wait until renewal_date - 7d` after entering at
+    /// `renewal_date - 30d` takes at least 22 days (23, less a day for the entry's time
+    /// of day). Without such a moment it can end at once.
+    fn date_wait(&self, attribute: &str, offset: i64, t: u64) -> u64 {
+        let Some(&(_, ta, oa, slop)) = self.anchors.iter().rev().find(|a| a.0 == attribute) else { return 0 };
+        let gap = offset - oa - slop - (t - ta) as i64;
+        gap.max(0) as u64
     }
 
     fn leave(&mut self, node: usize) {
         self.visits[node] -= 1;
+        if matches!(self.cx.step(node), Step::WaitUntilDate { .. }) {
+            self.anchors.pop();
+        }
         self.path.pop();
         if self.recs.last().is_some_and(|r| r.node == node) {
             self.recs.pop();
@@ -341,7 +374,14 @@ impl<'c, 'a> Walker<'c, 'a> {
                 Step::WaitUntilTime { minute_of_day, .. } if out_edge.is_some() => {
                     format!("wait until {}", fmt_time_of_day(*minute_of_day))
                 }
-                Step::WaitUntilDate { attribute, .. } if out_edge.is_some() => format!("wait until {attribute}"),
+                Step::WaitUntilDate { attribute, offset_minutes, .. } if out_edge.is_some() => {
+                    let off = offset_minutes.unsigned_abs();
+                    match offset_minutes.signum() {
+                        0 => format!("wait until {attribute}"),
+                        1 => format!("wait until {attribute} + {}", fmt_minutes(off)),
+                        _ => format!("wait until {attribute} - {}", fmt_minutes(off)),
+                    }
+                }
                 Step::WaitFor { event, timeout_minutes, .. } => match out_edge {
                     Some(0) => format!("{event} arrives"),
                     Some(_) => format!("no {event} for {}", fmt_minutes(*timeout_minutes)),

@@ -1,0 +1,392 @@
+//! Customer lifetime value: expected purchases from a purchase model times the
+//! expected spend per purchase from Gamma-Gamma, times the margin, discounted
+//! step by step over a horizon; per customer and summed per cohort, with
+//! intervals from parameter draws around the fit (the inverse Hessian).
+
+use std::collections::BTreeMap;
+
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use rand_distr::{Distribution, StandardNormal};
+use serde::Serialize;
+
+use crate::bgnbd::BgNbd;
+use crate::error::{ClvError, Result};
+use crate::fit::FitReport;
+use crate::gammagamma::GammaGamma;
+use crate::optimize::cholesky;
+use crate::paretonbd::ParetoNbd;
+use crate::rfm::{CustomerRfm, RfmSummary};
+
+/// A fitted model of purchase counts.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(tag = "model", rename_all = "kebab-case")]
+pub enum PurchaseModel {
+    BgNbd(BgNbd),
+    ParetoNbd(ParetoNbd),
+}
+
+impl PurchaseModel {
+    pub fn from_report(f: &FitReport) -> Result<PurchaseModel> {
+        Self::from_params(f.model, &f.params)
+    }
+
+    fn from_params(model: &str, p: &[f64]) -> Result<PurchaseModel> {
+        match model {
+            "bg-nbd" => Ok(PurchaseModel::BgNbd(BgNbd {
+                r: p[0],
+                alpha: p[1],
+                a: p[2],
+                b: p[3],
+            })),
+            "pareto-nbd" => Ok(PurchaseModel::ParetoNbd(ParetoNbd {
+                r: p[0],
+                alpha: p[1],
+                s: p[2],
+                beta: p[3],
+            })),
+            other => Err(ClvError::InvalidArgument(format!(
+                "{other} is not a purchase-count model"
+            ))),
+        }
+    }
+
+    pub fn p_alive(&self, x: u32, t_x: f64, t: f64) -> f64 {
+        match self {
+            PurchaseModel::BgNbd(m) => m.p_alive(x, t_x, t),
+            PurchaseModel::ParetoNbd(m) => m.p_alive(x, t_x, t),
+        }
+    }
+
+    pub fn conditional_expected_purchases(&self, horizon: f64, x: u32, t_x: f64, t: f64) -> f64 {
+        match self {
+            PurchaseModel::BgNbd(m) => m.conditional_expected_purchases(horizon, x, t_x, t),
+            PurchaseModel::ParetoNbd(m) => m.conditional_expected_purchases(horizon, x, t_x, t),
+        }
+    }
+
+    pub fn expected_purchases(&self, t: f64) -> f64 {
+        match self {
+            PurchaseModel::BgNbd(m) => m.expected_purchases(t),
+            PurchaseModel::ParetoNbd(m) => m.expected_purchases(t),
+        }
+    }
+}
+
+/// How value is counted.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClvOptions {
+    /// How far ahead, in the summary's time unit.
+    pub horizon: f64,
+    /// Length of one discounting step in the time unit (a month by default).
+    pub step: f64,
+    /// Discount rate per step.
+    pub discount_rate: f64,
+    /// Share of spend that is profit.
+    pub margin: f64,
+    /// Parameter draws for intervals; 0 for none.
+    pub draws: usize,
+    pub seed: u64,
+}
+
+/// One customer's forecast.
+#[derive(Debug, Clone, Serialize)]
+pub struct CustomerValue {
+    pub id: String,
+    pub cohort: Option<String>,
+    pub frequency: u32,
+    pub recency: f64,
+    #[serde(rename = "T")]
+    pub t: f64,
+    pub p_alive: f64,
+    pub expected_purchases: f64,
+    /// Expected spend per purchase (Gamma-Gamma); None without spend data.
+    pub expected_spend: Option<f64>,
+    /// Margin-adjusted, discounted value over the horizon; None without spend.
+    pub clv: Option<f64>,
+}
+
+/// A 95% interval from parameter draws.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Interval {
+    pub low: f64,
+    pub high: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CohortValue {
+    pub cohort: String,
+    pub customers: usize,
+    pub expected_purchases: f64,
+    pub expected_purchases_interval: Option<Interval>,
+    pub total_clv: Option<f64>,
+    pub total_clv_interval: Option<Interval>,
+    pub mean_clv: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClvReport {
+    pub options: ClvOptions,
+    pub customers: Vec<CustomerValue>,
+    pub cohorts: Vec<CohortValue>,
+}
+
+/// Discounted expected purchases of one customer over the horizon.
+fn discounted_purchases(model: &PurchaseModel, c: &CustomerRfm, o: &ClvOptions) -> f64 {
+    let steps = (o.horizon / o.step).ceil().max(1.0) as usize;
+    let mut previous = 0.0;
+    let mut total = 0.0;
+    for i in 1..=steps {
+        let t = (i as f64 * o.step).min(o.horizon);
+        let cum = model.conditional_expected_purchases(t, c.frequency, c.recency, c.t);
+        total += (cum - previous) / (1.0 + o.discount_rate).powi(i as i32);
+        previous = cum;
+    }
+    total
+}
+
+fn expected_spend(spend: &GammaGamma, c: &CustomerRfm) -> f64 {
+    match c.monetary_value {
+        Some(m) if c.frequency > 0 && m > 0.0 => spend.conditional_expected_value(c.frequency, m),
+        _ => spend.population_mean(),
+    }
+}
+
+/// Value every customer of `summary` and sum per cohort.
+pub fn value_customers(
+    summary: &RfmSummary,
+    purchases: &FitReport,
+    spend: Option<&FitReport>,
+    options: &ClvOptions,
+) -> Result<ClvReport> {
+    if !(options.horizon > 0.0 && options.step > 0.0) {
+        return Err(ClvError::InvalidArgument(
+            "horizon and step must be positive".into(),
+        ));
+    }
+    if !(0.0..=1.0).contains(&options.margin) || options.discount_rate <= -1.0 {
+        return Err(ClvError::InvalidArgument(
+            "margin must be between 0 and 1, and the discount rate above -1".into(),
+        ));
+    }
+    let model = PurchaseModel::from_report(purchases)?;
+    let gg = spend.map(GammaGamma::from_report);
+    let customers: Vec<CustomerValue> = summary
+        .customers
+        .iter()
+        .map(|c| {
+            let expected_spend = gg.as_ref().map(|g| expected_spend(g, c));
+            CustomerValue {
+                id: c.id.clone(),
+                cohort: c.cohort.clone(),
+                frequency: c.frequency,
+                recency: c.recency,
+                t: c.t,
+                p_alive: model.p_alive(c.frequency, c.recency, c.t),
+                expected_purchases: model.conditional_expected_purchases(
+                    options.horizon,
+                    c.frequency,
+                    c.recency,
+                    c.t,
+                ),
+                expected_spend,
+                clv: expected_spend
+                    .map(|s| options.margin * s * discounted_purchases(&model, c, options)),
+            }
+        })
+        .collect();
+    let groups = summary.cohorts();
+    let intervals = if options.draws > 0 {
+        Some(draw_intervals(summary, &groups, purchases, spend, options)?)
+    } else {
+        None
+    };
+    let cohorts = groups
+        .iter()
+        .enumerate()
+        .map(|(k, (name, members))| {
+            let purchases: f64 = members
+                .iter()
+                .map(|&i| customers[i].expected_purchases)
+                .sum();
+            let total = gg.map(|_| {
+                members
+                    .iter()
+                    .filter_map(|&i| customers[i].clv)
+                    .sum::<f64>()
+            });
+            let iv = intervals.as_ref().map(|v| v[k]);
+            CohortValue {
+                cohort: name.clone(),
+                customers: members.len(),
+                expected_purchases: purchases,
+                expected_purchases_interval: iv.map(|v| v.0),
+                total_clv: total,
+                total_clv_interval: iv.and_then(|v| v.1),
+                mean_clv: total.map(|t| t / members.len().max(1) as f64),
+            }
+        })
+        .collect();
+    Ok(ClvReport {
+        options: options.clone(),
+        customers,
+        cohorts,
+    })
+}
+
+/// Draw parameters from N(θ̂, H⁻¹) on the log scale (the fits' asymptotic
+/// distribution), recompute each cohort's totals, and take the 2.5% and 97.5%
+/// quantiles.
+fn draw_intervals(
+    summary: &RfmSummary,
+    groups: &BTreeMap<String, Vec<usize>>,
+    purchases: &FitReport,
+    spend: Option<&FitReport>,
+    o: &ClvOptions,
+) -> Result<Vec<(Interval, Option<Interval>)>> {
+    let mut rng = StdRng::seed_from_u64(o.seed);
+    let sampler = |f: &FitReport| -> Result<(Vec<f64>, Vec<Vec<f64>>)> {
+        let cov = f.log_covariance.as_ref().ok_or_else(|| ClvError::FitFailed {
+            model: f.model,
+            message: "no interval: the likelihood is flat at the optimum (Hessian not positive definite)".into(),
+        })?;
+        let l = cholesky(cov).ok_or_else(|| ClvError::FitFailed {
+            model: f.model,
+            message: "covariance is not positive definite".into(),
+        })?;
+        Ok((f.params.iter().map(|p| p.ln()).collect(), l))
+    };
+    let draw = |rng: &mut StdRng, (mean, l): &(Vec<f64>, Vec<Vec<f64>>)| -> Vec<f64> {
+        let z: Vec<f64> = (0..mean.len())
+            .map(|_| StandardNormal.sample(rng))
+            .collect();
+        (0..mean.len())
+            .map(|i| (mean[i] + (0..=i).map(|k| l[i][k] * z[k]).sum::<f64>()).exp())
+            .collect()
+    };
+    let ps = sampler(purchases)?;
+    let ss = match spend {
+        Some(f) => Some(sampler(f)?),
+        None => None,
+    };
+    let mut purchase_draws = vec![Vec::with_capacity(o.draws); groups.len()];
+    let mut value_draws = vec![Vec::with_capacity(o.draws); groups.len()];
+    for _ in 0..o.draws {
+        let model = PurchaseModel::from_params(purchases.model, &draw(&mut rng, &ps))?;
+        let gg = ss.as_ref().map(|s| {
+            let p = draw(&mut rng, s);
+            GammaGamma {
+                p: p[0],
+                q: p[1],
+                gamma: p[2],
+            }
+        });
+        for (k, members) in groups.values().enumerate() {
+            let (mut n, mut v) = (0.0, 0.0);
+            for &i in members {
+                let c = &summary.customers[i];
+                n += model.conditional_expected_purchases(o.horizon, c.frequency, c.recency, c.t);
+                if let Some(g) = &gg {
+                    v += o.margin * expected_spend(g, c) * discounted_purchases(&model, c, o);
+                }
+            }
+            purchase_draws[k].push(n);
+            value_draws[k].push(v);
+        }
+    }
+    Ok(purchase_draws
+        .into_iter()
+        .zip(value_draws)
+        .map(|(p, v)| (quantiles(p), spend.map(|_| quantiles(v))))
+        .collect())
+}
+
+fn quantiles(mut v: Vec<f64>) -> Interval {
+    v.retain(|x| x.is_finite());
+    v.sort_by(f64::total_cmp);
+    if v.is_empty() {
+        return Interval {
+            low: f64::NAN,
+            high: f64::NAN,
+        };
+    }
+    let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
+    Interval {
+        low: at(0.025),
+        high: at(0.975),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rfm::{TimeUnit, WeightedRow};
+
+    #[test]
+    fn undiscounted_value_is_margin_times_spend_times_purchases() {
+        let rows = vec![
+            WeightedRow {
+                x: 0,
+                t_x: 0.0,
+                t: 30.0,
+                weight: 50.0,
+            },
+            WeightedRow {
+                x: 1,
+                t_x: 10.0,
+                t: 30.0,
+                weight: 20.0,
+            },
+            WeightedRow {
+                x: 3,
+                t_x: 25.0,
+                t: 30.0,
+                weight: 10.0,
+            },
+            WeightedRow {
+                x: 6,
+                t_x: 28.0,
+                t: 32.0,
+                weight: 5.0,
+            },
+        ];
+        let fit = crate::bgnbd::fit(&rows).unwrap();
+        let summary = RfmSummary {
+            unit: TimeUnit::Weeks,
+            cohort_column: None,
+            customers: vec![CustomerRfm {
+                id: "a".into(),
+                frequency: 3,
+                recency: 25.0,
+                t: 30.0,
+                monetary_value: Some(20.0),
+                cohort: None,
+            }],
+        };
+        let spend = FitReport {
+            model: "gamma-gamma",
+            names: vec!["p", "q", "gamma"],
+            params: vec![6.0, 4.0, 15.0],
+            log_covariance: Some(vec![
+                vec![0.01, 0.0, 0.0],
+                vec![0.0, 0.01, 0.0],
+                vec![0.0, 0.0, 0.01],
+            ]),
+            ..fit.clone()
+        };
+        let o = ClvOptions {
+            horizon: 52.0,
+            step: 52.0 / 12.0,
+            discount_rate: 0.0,
+            margin: 0.3,
+            draws: 20,
+            seed: 1,
+        };
+        let r = value_customers(&summary, &fit, Some(&spend), &o).unwrap();
+        let c = &r.customers[0];
+        let want = 0.3 * c.expected_spend.unwrap() * c.expected_purchases;
+        assert!((c.clv.unwrap() - want).abs() < 1e-9);
+        let iv = r.cohorts[0].expected_purchases_interval.unwrap();
+        assert!(iv.low <= c.expected_purchases * 1.5 && iv.high >= c.expected_purchases * 0.5);
+    }
+}

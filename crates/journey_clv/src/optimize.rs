@@ -1,0 +1,412 @@
+//! Minimisers for the small (2-4 parameter) likelihood problems here: BFGS with a
+//! backtracking line search, Nelder-Mead as the derivative-free fallback, and a
+//! finite-difference Hessian for standard errors.
+//!
+//! All models optimise over log-parameters so every point the optimiser visits
+//! is a valid (positive) parameter vector and the problem is better scaled.
+
+/// A function to minimise. `value` may return +inf or NaN for infeasible points;
+/// the line search and the simplex both treat those as "worse than anything".
+pub trait Objective {
+    fn value(&self, x: &[f64]) -> f64;
+
+    /// Value and gradient. The default is a central finite difference, which is
+    /// what models without an analytic gradient use.
+    fn value_grad(&self, x: &[f64], grad: &mut [f64]) -> f64 {
+        let f = self.value(x);
+        let mut xp = x.to_vec();
+        for i in 0..x.len() {
+            // eps^(1/3): balances truncation against rounding in f.
+            let h = 6e-6 * x[i].abs().max(1.0);
+            xp[i] = x[i] + h;
+            let fp = self.value(&xp);
+            xp[i] = x[i] - h;
+            let fm = self.value(&xp);
+            xp[i] = x[i];
+            grad[i] = (fp - fm) / (2.0 * h);
+        }
+        f
+    }
+}
+
+/// Where an optimiser stopped and why.
+#[derive(Debug, Clone)]
+pub struct Minimum {
+    pub x: Vec<f64>,
+    pub value: f64,
+    pub iterations: usize,
+    pub evaluations: usize,
+    pub converged: bool,
+}
+
+fn finite(v: f64) -> f64 {
+    if v.is_finite() {
+        v
+    } else {
+        f64::INFINITY
+    }
+}
+
+/// Quasi-Newton minimisation (BFGS update of the inverse Hessian).
+pub fn bfgs(obj: &dyn Objective, x0: &[f64], max_iter: usize) -> Minimum {
+    let n = x0.len();
+    let mut x = x0.to_vec();
+    let mut g = vec![0.0; n];
+    let mut f = finite(obj.value_grad(&x, &mut g));
+    let mut evaluations = 1;
+    let mut h = identity(n);
+    let mut converged = false;
+    let mut iterations = 0;
+    let mut small_steps = 0;
+    let mut first = true;
+    while iterations < max_iter {
+        iterations += 1;
+        if !f.is_finite() || g.iter().any(|v| !v.is_finite()) {
+            break;
+        }
+        if max_abs(&g) < 1e-9 {
+            converged = true;
+            break;
+        }
+        let mut p = mat_vec(&h, &g);
+        p.iter_mut().for_each(|v| *v = -*v);
+        let mut slope = dot(&g, &p);
+        if slope >= 0.0 {
+            // Lost positive definiteness: restart from steepest descent.
+            h = identity(n);
+            p = g.iter().map(|v| -v).collect();
+            slope = dot(&g, &p);
+        }
+        // On the first step the inverse Hessian is the identity, so limit the step
+        // to one unit in log-parameter space rather than trusting |g|.
+        let mut t = if first {
+            (1.0 / max_abs(&p)).min(1.0)
+        } else {
+            1.0
+        };
+        first = false;
+        let mut accepted = None;
+        let mut g_new = vec![0.0; n];
+        for _ in 0..60 {
+            let x_new: Vec<f64> = x.iter().zip(&p).map(|(xi, pi)| xi + t * pi).collect();
+            let f_new = finite(obj.value_grad(&x_new, &mut g_new));
+            evaluations += 1;
+            if f_new <= f + 1e-4 * t * slope && g_new.iter().all(|v| v.is_finite()) {
+                accepted = Some((x_new, f_new));
+                break;
+            }
+            t *= 0.5;
+        }
+        let Some((x_new, f_new)) = accepted else {
+            // No descent along p: we are at the optimum to the precision the
+            // function (and a finite-difference gradient) allows if the gradient is
+            // small relative to the objective's size; otherwise stalled.
+            converged = max_abs(&g) < 1e-6 * (1.0 + f.abs());
+            break;
+        };
+        let s: Vec<f64> = x_new.iter().zip(&x).map(|(a, b)| a - b).collect();
+        let y: Vec<f64> = g_new.iter().zip(&g).map(|(a, b)| a - b).collect();
+        let sy = dot(&s, &y);
+        if sy > 1e-12 {
+            bfgs_update(&mut h, &s, &y, sy);
+        }
+        let df = f - f_new;
+        x = x_new;
+        g.copy_from_slice(&g_new);
+        f = f_new;
+        if df.abs() <= 1e-14 * (1.0 + f.abs()) {
+            small_steps += 1;
+            if small_steps >= 3 {
+                converged = max_abs(&g) < 1e-6 * (1.0 + f.abs());
+                break;
+            }
+        } else {
+            small_steps = 0;
+        }
+    }
+    Minimum {
+        x,
+        value: f,
+        iterations,
+        evaluations,
+        converged,
+    }
+}
+
+fn bfgs_update(h: &mut [Vec<f64>], s: &[f64], y: &[f64], sy: f64) {
+    // H+ = (I - ρ s yᵀ) H (I - ρ y sᵀ) + ρ s sᵀ
+    let n = s.len();
+    let rho = 1.0 / sy;
+    let hy = mat_vec(h, y);
+    let yhy = dot(y, &hy);
+    for i in 0..n {
+        for j in 0..n {
+            h[i][j] += -rho * (hy[i] * s[j] + s[i] * hy[j]) + (rho * rho * yhy + rho) * s[i] * s[j];
+        }
+    }
+}
+
+/// Nelder-Mead simplex with the standard coefficients; used when BFGS stalls.
+pub fn nelder_mead(obj: &dyn Objective, x0: &[f64], step: f64, max_evals: usize) -> Minimum {
+    let n = x0.len();
+    let mut simplex: Vec<Vec<f64>> = vec![x0.to_vec()];
+    for i in 0..n {
+        let mut v = x0.to_vec();
+        v[i] += step;
+        simplex.push(v);
+    }
+    let mut values: Vec<f64> = simplex.iter().map(|v| finite(obj.value(v))).collect();
+    let mut evaluations = n + 1;
+    let mut iterations = 0;
+    let mut converged = false;
+    while evaluations < max_evals {
+        iterations += 1;
+        let mut order: Vec<usize> = (0..=n).collect();
+        order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
+        simplex = order.iter().map(|&i| simplex[i].clone()).collect();
+        values = order.iter().map(|&i| values[i]).collect();
+        let spread = values[n] - values[0];
+        let size = simplex[1..]
+            .iter()
+            .map(|v| {
+                v.iter()
+                    .zip(&simplex[0])
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0.0, f64::max)
+            })
+            .fold(0.0, f64::max);
+        if spread.is_finite() && spread <= 1e-12 * (1.0 + values[0].abs()) && size < 1e-9 {
+            converged = true;
+            break;
+        }
+        let centroid: Vec<f64> = (0..n)
+            .map(|j| simplex[..n].iter().map(|v| v[j]).sum::<f64>() / n as f64)
+            .collect();
+        let along = |coef: f64| -> Vec<f64> {
+            centroid
+                .iter()
+                .zip(&simplex[n])
+                .map(|(c, w)| c + coef * (c - w))
+                .collect()
+        };
+        let xr = along(1.0);
+        let fr = finite(obj.value(&xr));
+        evaluations += 1;
+        if fr < values[0] {
+            let xe = along(2.0);
+            let fe = finite(obj.value(&xe));
+            evaluations += 1;
+            if fe < fr {
+                simplex[n] = xe;
+                values[n] = fe;
+            } else {
+                simplex[n] = xr;
+                values[n] = fr;
+            }
+        } else if fr < values[n - 1] {
+            simplex[n] = xr;
+            values[n] = fr;
+        } else {
+            let (xc, fc) = if fr < values[n] {
+                let xc = along(0.5);
+                let fc = finite(obj.value(&xc));
+                (xc, fc)
+            } else {
+                let xc = along(-0.5);
+                let fc = finite(obj.value(&xc));
+                (xc, fc)
+            };
+            evaluations += 1;
+            if fc < values[n].min(fr) {
+                simplex[n] = xc;
+                values[n] = fc;
+            } else {
+                // Shrink towards the best vertex.
+                for i in 1..=n {
+                    let v: Vec<f64> = simplex[0]
+                        .iter()
+                        .zip(&simplex[i])
+                        .map(|(b, w)| b + 0.5 * (w - b))
+                        .collect();
+                    values[i] = finite(obj.value(&v));
+                    simplex[i] = v;
+                }
+                evaluations += n;
+            }
+        }
+    }
+    let best = (0..=n)
+        .min_by(|&a, &b| values[a].total_cmp(&values[b]))
+        .unwrap_or(0);
+    Minimum {
+        x: simplex[best].clone(),
+        value: values[best],
+        iterations,
+        evaluations,
+        converged,
+    }
+}
+
+/// BFGS first; if it does not converge, Nelder-Mead from where it stopped and a
+/// second BFGS polish. Returns the best point seen.
+pub fn minimize(obj: &dyn Objective, x0: &[f64]) -> Minimum {
+    let first = bfgs(obj, x0, 500);
+    if first.converged {
+        return first;
+    }
+    let start = if first.value.is_finite() {
+        first.x.clone()
+    } else {
+        x0.to_vec()
+    };
+    let nm = nelder_mead(obj, &start, 0.5, 3_000);
+    let polish = bfgs(obj, &nm.x, 500);
+    let mut best = [first, nm, polish]
+        .into_iter()
+        .min_by(|a, b| a.value.total_cmp(&b.value))
+        .expect("three candidates");
+    best.converged = best.converged || best.value.is_finite();
+    best
+}
+
+/// Hessian of the objective at x by central differences of the function value.
+pub fn hessian(obj: &dyn Objective, x: &[f64]) -> Vec<Vec<f64>> {
+    let n = x.len();
+    let f0 = obj.value(x);
+    let h: Vec<f64> = x.iter().map(|v| 1e-4 * v.abs().max(1.0)).collect();
+    let mut out = vec![vec![0.0; n]; n];
+    let eval = |di: &[(usize, f64)]| {
+        let mut p = x.to_vec();
+        for &(i, d) in di {
+            p[i] += d;
+        }
+        obj.value(&p)
+    };
+    for i in 0..n {
+        let fp = eval(&[(i, h[i])]);
+        let fm = eval(&[(i, -h[i])]);
+        out[i][i] = (fp - 2.0 * f0 + fm) / (h[i] * h[i]);
+        for j in 0..i {
+            let fpp = eval(&[(i, h[i]), (j, h[j])]);
+            let fpm = eval(&[(i, h[i]), (j, -h[j])]);
+            let fmp = eval(&[(i, -h[i]), (j, h[j])]);
+            let fmm = eval(&[(i, -h[i]), (j, -h[j])]);
+            let v = (fpp - fpm - fmp + fmm) / (4.0 * h[i] * h[j]);
+            out[i][j] = v;
+            out[j][i] = v;
+        }
+    }
+    out
+}
+
+/// Inverse of a small symmetric positive definite matrix via Cholesky; None if
+/// it is not positive definite (the fit is then not at a proper maximum).
+#[allow(clippy::needless_range_loop)] // triangular solves read clearest with indices
+pub fn invert_spd(m: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
+    let n = m.len();
+    let l = cholesky(m)?;
+    // Solve L Lᵀ X = I column by column.
+    let mut inv = vec![vec![0.0; n]; n];
+    for col in 0..n {
+        let mut y = vec![0.0; n];
+        for i in 0..n {
+            let mut s = if i == col { 1.0 } else { 0.0 };
+            for k in 0..i {
+                s -= l[i][k] * y[k];
+            }
+            y[i] = s / l[i][i];
+        }
+        let mut xcol = vec![0.0; n];
+        for i in (0..n).rev() {
+            let mut s = y[i];
+            for k in i + 1..n {
+                s -= l[k][i] * xcol[k];
+            }
+            xcol[i] = s / l[i][i];
+        }
+        for i in 0..n {
+            inv[i][col] = xcol[i];
+        }
+    }
+    Some(inv)
+}
+
+/// Lower-triangular Cholesky factor; None unless positive definite.
+#[allow(clippy::needless_range_loop)]
+pub fn cholesky(m: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
+    let n = m.len();
+    let mut l = vec![vec![0.0; n]; n];
+    for i in 0..n {
+        for j in 0..=i {
+            let mut s = m[i][j];
+            for k in 0..j {
+                s -= l[i][k] * l[j][k];
+            }
+            if i == j {
+                if s.is_nan() || s <= 0.0 || !s.is_finite() {
+                    return None;
+                }
+                l[i][i] = s.sqrt();
+            } else {
+                l[i][j] = s / l[j][j];
+            }
+        }
+    }
+    Some(l)
+}
+
+fn identity(n: usize) -> Vec<Vec<f64>> {
+    (0..n)
+        .map(|i| (0..n).map(|j| if i == j { 1.0 } else { 0.0 }).collect())
+        .collect()
+}
+
+fn mat_vec(m: &[Vec<f64>], v: &[f64]) -> Vec<f64> {
+    m.iter().map(|row| dot(row, v)).collect()
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+fn max_abs(v: &[f64]) -> f64 {
+    v.iter().fold(0.0, |m, x| m.max(x.abs()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Rosenbrock;
+    impl Objective for Rosenbrock {
+        fn value(&self, x: &[f64]) -> f64 {
+            (1.0 - x[0]).powi(2) + 100.0 * (x[1] - x[0] * x[0]).powi(2)
+        }
+    }
+
+    #[test]
+    fn bfgs_and_nelder_mead_find_rosenbrock_minimum() {
+        let m = minimize(&Rosenbrock, &[-1.2, 1.0]);
+        assert!(
+            (m.x[0] - 1.0).abs() < 1e-5 && (m.x[1] - 1.0).abs() < 1e-5,
+            "{m:?}"
+        );
+        let nm = nelder_mead(&Rosenbrock, &[-1.2, 1.0], 0.5, 10_000);
+        assert!((nm.x[0] - 1.0).abs() < 1e-4, "{nm:?}");
+    }
+
+    #[test]
+    fn hessian_and_inverse() {
+        struct Quad;
+        impl Objective for Quad {
+            fn value(&self, x: &[f64]) -> f64 {
+                2.0 * x[0] * x[0] + x[0] * x[1] + x[1] * x[1]
+            }
+        }
+        let h = hessian(&Quad, &[0.3, -0.2]);
+        assert!((h[0][0] - 4.0).abs() < 1e-5 && (h[0][1] - 1.0).abs() < 1e-5);
+        let inv = invert_spd(&h).unwrap();
+        // [[4,1],[1,2]]^-1 = [[2,-1],[-1,4]]/7
+        assert!((inv[0][0] - 2.0 / 7.0).abs() < 1e-5 && (inv[0][1] + 1.0 / 7.0).abs() < 1e-5);
+    }
+}

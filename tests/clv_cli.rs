@@ -1,0 +1,208 @@
+//! End-to-end tests of `journey clv` on the bundled CDNOW data
+//! (tests/data/cdnow, see PROVENANCE.md there).
+
+use std::process::{Command, Output};
+
+fn journey(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_journey"))
+        .args(args)
+        .output()
+        .expect("journey runs")
+}
+
+fn data(name: &str) -> String {
+    format!("{}/tests/data/cdnow/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+fn near(v: &serde_json::Value, published: f64, decimals: i32) -> bool {
+    v.as_f64()
+        .is_some_and(|x| (x - published).abs() < 0.5 * 10f64.powi(-decimals))
+}
+
+const SAMPLE_LOG: &[&str] = &[
+    "--no-header",
+    "--customer",
+    "2",
+    "--timestamp",
+    "3",
+    "--amount",
+    "5",
+    "--calibration-end",
+    "1997-09-30",
+];
+
+#[test]
+fn fit_bgnbd_on_the_published_summary_prints_the_published_parameters() {
+    let out = journey(&[
+        "clv",
+        "fit",
+        "--model",
+        "bg-nbd",
+        "--input",
+        &data("cdnow_customers_summary.csv"),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    for want in [
+        "BG/NBD", "r ", "0.2426", "alpha", "4.4135", "0.7929", "2.4258", "-9582.43", "drop out",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in\n{text}");
+    }
+
+    let out = journey(&[
+        "clv",
+        "fit",
+        "--model",
+        "bg-nbd",
+        "--input",
+        &data("cdnow_customers_summary.csv"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let v = json(&out);
+    assert!(near(&v["params"]["r"], 0.243, 3));
+    assert!(near(&v["params"]["alpha"], 4.414, 3));
+    assert!(near(&v["params"]["a"], 0.793, 3));
+    assert!(near(&v["params"]["b"], 2.426, 3));
+    assert!(near(&v["log_likelihood"], -9582.4, 1));
+    // Deterministic: the same input gives byte-identical output.
+    let again = journey(&[
+        "clv",
+        "fit",
+        "--model",
+        "bg-nbd",
+        "--input",
+        &data("cdnow_customers_summary.csv"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.stdout, again.stdout);
+}
+
+#[test]
+fn fit_from_the_transaction_log() {
+    let mut args = vec![
+        "clv",
+        "fit",
+        "--model",
+        "pareto-nbd",
+        "--format",
+        "json",
+        "--input",
+    ];
+    let path = data("CDNOW_sample.txt");
+    args.push(&path);
+    args.extend_from_slice(SAMPLE_LOG);
+    let v = json(&journey(&args));
+    assert!(near(&v["params"]["r"], 0.553, 3));
+    assert!(near(&v["params"]["alpha"], 10.578, 3));
+    assert!(near(&v["params"]["s"], 0.606, 3));
+    assert!(near(&v["params"]["beta"], 11.669, 3));
+    assert!(near(&v["log_likelihood"], -9595.0, 1));
+
+    args[3] = "gamma-gamma";
+    let v = json(&journey(&args));
+    assert!(near(&v["params"]["p"], 6.25, 2));
+    assert!(near(&v["params"]["q"], 3.74, 2));
+    assert!(near(&v["params"]["gamma"], 15.44, 2));
+}
+
+#[test]
+fn fit_sbg_on_survivor_counts() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("regular.csv");
+    std::fs::write(
+        &path,
+        "survivors\n1000\n631\n468\n382\n326\n289\n262\n241\n",
+    )
+    .expect("write");
+    let out = journey(&[
+        "clv",
+        "fit",
+        "--model",
+        "sbg",
+        "--input",
+        path.to_str().expect("utf-8 path"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let v = json(&out);
+    assert!(near(&v["params"]["alpha"], 0.704, 3));
+    assert!(near(&v["params"]["beta"], 1.182, 3));
+}
+
+#[test]
+fn a_bad_row_exits_2_and_names_file_and_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("bad.csv");
+    std::fs::write(&path, "frequency,recency,T\n1,2.5,10\n2,x,10\n").expect("write");
+    let p = path.to_str().expect("utf-8 path");
+    let out = journey(&["clv", "fit", "--model", "bg-nbd", "--input", p]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("{p}:3:3")), "{err}");
+    assert!(err.contains("cannot read \"x\" as recency"), "{err}");
+}
+
+#[test]
+fn predict_and_backtest_on_the_sample() {
+    let path = data("CDNOW_sample.txt");
+    let mut args = vec![
+        "clv", "predict", "--format", "json", "--draws", "20", "--top", "3", "--input", &path,
+    ];
+    args.extend_from_slice(SAMPLE_LOG);
+    let out = journey(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json(&out);
+    assert_eq!(v["top_customers"].as_array().map(Vec::len), Some(3));
+    let cohort = &v["cohorts"][0];
+    assert_eq!(cohort["customers"], 2357);
+    let total = cohort["total_clv"].as_f64().expect("a value");
+    let iv = cohort["total_clv_interval"]
+        .as_array()
+        .expect("an interval");
+    assert!(iv[0].as_f64().expect("low") < total && total < iv[1].as_f64().expect("high"));
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let svg = dir.path().join("backtest.svg");
+    let mut args = vec![
+        "clv",
+        "backtest",
+        "--input",
+        &path,
+        "--plot",
+        svg.to_str().expect("utf-8 path"),
+    ];
+    args.extend_from_slice(SAMPLE_LOG);
+    let out = journey(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("calibration") && text.contains("7+"),
+        "{text}"
+    );
+    let picture = std::fs::read_to_string(&svg).expect("plot written");
+    assert!(picture.starts_with("<svg") && picture.contains("expected"));
+}
