@@ -302,9 +302,12 @@ fn j401_path_exceeds_channel_cap() {
     );
     assert_eq!(run.codes(), ["J401"]);
     let d = run.one("J401");
-    assert_eq!(d.message, "this path sends 4 messages on `email` within 3d, over its cap of 3 per 1w");
+    assert_eq!(d.message, "this path sends 4 messages on `email` within 3d, over its cap of 3 per 7d");
     assert_eq!(run.primary_text(d), r#"send email "offer-1""#);
-    assert!(d.notes.iter().any(|n| n.starts_with(r#"path: welcome (send email "welcome-1") → wait 1d → tips"#)), "{d:?}");
+    assert!(
+        d.notes.iter().any(|n| n.starts_with(r#"path: welcome (send email "welcome-1") → wait 1d → tips"#)),
+        "{d:?}"
+    );
 }
 
 #[test]
@@ -398,7 +401,10 @@ fn j403_consent_not_filtered() {
     );
     assert_eq!(run.codes(), ["J403"]);
     let d = run.one("J403");
-    assert_eq!(d.message, "`email` needs consent (`email_opt_in`), but this journey never filters its customers for it");
+    assert_eq!(
+        d.message,
+        "`email` needs consent (`email_opt_in`), but this journey never filters its customers for it"
+    );
     assert_eq!(run.primary_text(d), r#"send email "a""#);
 }
 

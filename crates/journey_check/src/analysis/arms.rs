@@ -41,8 +41,11 @@ pub fn check(cx: &Cx) -> (Vec<Diagnostic>, Vec<(usize, usize)>) {
             parts.extend(arms[..i].iter().map(|a| (&a.condition, false)));
             if i > 0 && logic::unsatisfiable_conjunction(&parts, p) {
                 dead.push((ni, i));
-                let mut d = Diagnostic::new("J306", "this branch arm can never be taken")
-                    .primary(o.file, o.span, "every customer it matches is taken by an earlier arm");
+                let mut d = Diagnostic::new("J306", "this branch arm can never be taken").primary(
+                    o.file,
+                    o.span,
+                    "every customer it matches is taken by an earlier arm",
+                );
                 for a in &arms[..i] {
                     if !logic::disjoint(&a.condition, &arm.condition, p) {
                         d = d.secondary(a.origin.file, a.origin.span, "this arm matches them first");
@@ -63,12 +66,18 @@ pub fn check(cx: &Cx) -> (Vec<Diagnostic>, Vec<(usize, usize)>) {
         if !arms.is_empty() && logic::unsatisfiable_conjunction(&negated, p) {
             dead.push((ni, arms.len()));
             let o = &node.origin;
-            let implicit = implicit_else(&node.id, otherwise);
-            let (msg, label, help) = if implicit {
+            let (msg, label, help) = if implicit_else(&node.id, otherwise) {
                 (
                     "the steps after this branch can never run",
                     "its arms cover every customer, so none carries on past it",
                     "remove the steps after the branch, or narrow an arm",
+                )
+            } else if falls_through(cx, ni, otherwise) {
+                // an explicit `else -> next_stage` and no `else` look the same in the IR
+                (
+                    "no customer gets past the arms of this branch",
+                    "its arms cover every customer",
+                    "remove the `else` (or the fall-through it stands for), or narrow an arm",
                 )
             } else {
                 (
@@ -105,6 +114,15 @@ fn overlapping(cx: &Cx, a: &journey_ir::BranchArm, b: &journey_ir::BranchArm) ->
     )
 }
 
+/// Is `otherwise` where a branch that ends its stage would fall through to anyway?
+fn falls_through(cx: &Cx, ni: usize, otherwise: &Transition) -> bool {
+    let node = &cx.journey.nodes[ni];
+    let last_of_stage = cx.journey.nodes.get(ni + 1).is_none_or(|n| n.stage != node.stage);
+    let Some(pos) = cx.journey.stages.iter().position(|s| s.name == node.stage) else { return false };
+    let fall = cx.journey.stages.get(pos + 1).map_or(Transition::End, |s| s.first.clone());
+    last_of_stage && *otherwise == fall
+}
+
 /// Without an `else`, the lowering sends unmatched customers to the next step of the
 /// same stage (`stage#k` → `stage#k+1`).
 fn implicit_else(id: &str, otherwise: &Transition) -> bool {
@@ -122,7 +140,10 @@ mod tests {
     use journey_ir::CmpOp::*;
     use journey_ir::{Expr, Value};
 
-    fn run(arms: Vec<(Expr, journey_ir::Transition)>, otherwise: journey_ir::Transition) -> (Vec<journey_diagnostics::Diagnostic>, Vec<(usize, usize)>, journey_ir::Program) {
+    fn run(
+        arms: Vec<(Expr, journey_ir::Transition)>,
+        otherwise: journey_ir::Transition,
+    ) -> (Vec<journey_diagnostics::Diagnostic>, Vec<(usize, usize)>, journey_ir::Program) {
         let j = journey("j")
             .stage("a", vec![branch(arms, otherwise)])
             .stage("x", vec![end()])
@@ -186,10 +207,15 @@ mod tests {
         assert_eq!(codes(&ds), ["J306"]);
         assert_eq!(ds[0].message, "the `else` of this branch can never be taken");
         assert_eq!(dead, [(0, 2)]);
+        // an else that is also the fall-through could have been left out
+        let (ds, _, _) = run(vec![(attr("email_opt_in"), to("y")), (not(attr("email_opt_in")), to("y"))], to("x"));
+        assert_eq!(ds[0].message, "no customer gets past the arms of this branch");
         // with a comparison, a customer without the attribute still reaches the else
         let b = |v| Expr::Const { value: Value::Bool(v) };
-        let (ds, _, _) =
-            run(vec![(cmp(attr("email_opt_in"), Eq, b(true)), to("x")), (cmp(attr("email_opt_in"), Eq, b(false)), to("y"))], to("z"));
+        let (ds, _, _) = run(
+            vec![(cmp(attr("email_opt_in"), Eq, b(true)), to("x")), (cmp(attr("email_opt_in"), Eq, b(false)), to("y"))],
+            to("z"),
+        );
         assert!(ds.is_empty(), "{ds:?}");
     }
 

@@ -107,7 +107,9 @@ fn known_facts(cx: &Cx) -> Vec<Option<Facts>> {
             }
             let merged = match &facts[j] {
                 None => f,
-                Some(old) => old.iter().filter(|(k, _)| f.contains_key(*k)).map(|(k, v)| (k.clone(), v.clone())).collect(),
+                Some(old) => {
+                    old.iter().filter(|(k, _)| f.contains_key(*k)).map(|(k, v)| (k.clone(), v.clone())).collect()
+                }
             };
             if facts[j].as_ref() != Some(&merged) {
                 facts[j] = Some(merged);

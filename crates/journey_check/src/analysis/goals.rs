@@ -18,7 +18,9 @@ pub fn check(cx: &Cx) -> Vec<Diagnostic> {
                         Diagnostic::new("J307", format!("goal `{}` can never be reached", goal.name))
                             .primary(o.file, o.span, format!("no path from the entry reaches stage `{stage}`"))
                             .secondary(so.file, so.span, "this stage is unreachable")
-                            .help(format!("add a `goto {stage}` or a branch target that leads to it, or change the goal")),
+                            .help(format!(
+                                "add a `goto {stage}` or a branch target that leads to it, or change the goal"
+                            )),
                     );
                 }
             }
@@ -52,7 +54,10 @@ mod tests {
         let j = journey("j")
             .stage("a", vec![send("email", "a"), end()])
             .stage("orphan", vec![end()])
-            .goal("bought", GoalKind::Event { event: "purchase".into(), filter: Some(cmp(amount(), CmpOp::Gt, num(5.0))) })
+            .goal(
+                "bought",
+                GoalKind::Event { event: "purchase".into(), filter: Some(cmp(amount(), CmpOp::Gt, num(5.0))) },
+            )
             .goal("visited", GoalKind::Reach { stage: "a".into() })
             .goal("never", GoalKind::Reach { stage: "orphan".into() })
             .goal(

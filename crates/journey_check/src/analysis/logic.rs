@@ -91,7 +91,9 @@ fn implied_by_a_conjunct(r: &Reasoner, a: &Expr, b: &Expr, depth: usize) -> bool
         return false;
     }
     match a {
-        Expr::And { all } => all.iter().any(|x| unsat_all(r, &[(x, true), (b, false)]) || implied_by_a_conjunct(r, x, b, depth + 1)),
+        Expr::And { all } => {
+            all.iter().any(|x| unsat_all(r, &[(x, true), (b, false)]) || implied_by_a_conjunct(r, x, b, depth + 1))
+        }
         Expr::Audience { name } => {
             r.program.audience(name).is_some_and(|aud| implied_by_a_conjunct(r, &aud.condition, b, depth + 1))
         }
@@ -211,7 +213,12 @@ pub fn render(e: &Expr) -> String {
 
 fn render_atomic(e: &Expr) -> String {
     match e {
-        Expr::And { .. } | Expr::Or { .. } | Expr::Compare { .. } | Expr::In { .. } | Expr::Add { .. } | Expr::Sub { .. } => {
+        Expr::And { .. }
+        | Expr::Or { .. }
+        | Expr::Compare { .. }
+        | Expr::In { .. }
+        | Expr::Add { .. }
+        | Expr::Sub { .. } => {
             format!("({})", render(e))
         }
         _ => render(e),
@@ -222,7 +229,9 @@ fn render_aggregate(a: &Aggregate) -> String {
     let filt = |f: &Option<Box<Expr>>| f.as_ref().map(|f| format!(" where {}", render(f))).unwrap_or_default();
     let win = |w: &Option<u64>| w.map(|w| format!(", {}", fmt_minutes(w))).unwrap_or_default();
     match a {
-        Aggregate::Count { event, filter, window_minutes } => format!("count({event}{}{})", filt(filter), win(window_minutes)),
+        Aggregate::Count { event, filter, window_minutes } => {
+            format!("count({event}{}{})", filt(filter), win(window_minutes))
+        }
         Aggregate::Sum { event, property, filter, window_minutes } => {
             format!("sum({event}.{property}{}{})", filt(filter), win(window_minutes))
         }
@@ -261,7 +270,7 @@ pub fn fmt_minutes(m: u64) -> String {
     if m == 0 {
         return "0m".into();
     }
-    if m % 10080 == 0 {
+    if m >= 2 * 10080 && m.is_multiple_of(10080) {
         return format!("{}w", m / 10080);
     }
     let mut parts = Vec::new();
@@ -750,11 +759,15 @@ impl<'p> Reasoner<'p> {
     }
 
     fn nullable(&self, term: &Expr) -> bool {
-        match term {
-            Expr::Aggregate(Aggregate::Count { .. } | Aggregate::Sum { .. } | Aggregate::Since { .. })
-            | Expr::Aggregate(Aggregate::SinceFirst { .. }) => false,
-            _ => true,
-        }
+        !matches!(
+            term,
+            Expr::Aggregate(
+                Aggregate::Count { .. }
+                    | Aggregate::Sum { .. }
+                    | Aggregate::Since { .. }
+                    | Aggregate::SinceFirst { .. }
+            )
+        )
     }
 
     /// The unconstrained numeric domain of a term.
@@ -929,7 +942,11 @@ pub(crate) mod tests {
                     origin: Origin::default(),
                 },
                 Audience { name: "loop_a".into(), condition: and(vec![aud("loop_b")]), origin: Origin::default() },
-                Audience { name: "loop_b".into(), condition: or(vec![aud("loop_a"), attr("x")]), origin: Origin::default() },
+                Audience {
+                    name: "loop_b".into(),
+                    condition: or(vec![aud("loop_a"), attr("x")]),
+                    origin: Origin::default(),
+                },
             ],
             policy: Policy::default(),
             journeys: vec![],
@@ -951,7 +968,10 @@ pub(crate) mod tests {
         // ... but a number attribute may be.
         assert!(satisfiable(&cmp(attr("score"), CmpOp::Lt, num(0.0)), &p));
         // Constant on the left.
-        assert!(!satisfiable(&and(vec![cmp(num(5.0), CmpOp::Lt, attr("score")), cmp(attr("score"), CmpOp::Le, num(5.0))]), &p));
+        assert!(!satisfiable(
+            &and(vec![cmp(num(5.0), CmpOp::Lt, attr("score")), cmp(attr("score"), CmpOp::Le, num(5.0))]),
+            &p
+        ));
     }
 
     #[test]
@@ -959,7 +979,8 @@ pub(crate) mod tests {
         let p = program();
         // never purchased: since(purchase) is infinite, so `> 10000d` is satisfiable
         assert!(satisfiable(&cmp(since("purchase"), CmpOp::Gt, days(100_000)), &p));
-        let (o, w) = overlap(&cmp(since("purchase"), CmpOp::Gt, days(30)), &cmp(since("purchase"), CmpOp::Gt, days(20)), &p);
+        let (o, w) =
+            overlap(&cmp(since("purchase"), CmpOp::Gt, days(30)), &cmp(since("purchase"), CmpOp::Gt, days(20)), &p);
         assert_eq!(o, Overlap::CertainlyOverlaps);
         assert_eq!(w.unwrap().to_string(), "`since(purchase)` = 31d");
     }
@@ -976,13 +997,18 @@ pub(crate) mod tests {
         // one_of: the declared choices are the whole domain
         let plans = |v: &[&str]| or(v.iter().map(|c| cmp(attr("plan"), CmpOp::Eq, text(c))).collect());
         let none_or_monthly = plans(&["none", "monthly"]);
-        assert!(implies(&not(none_or_monthly.clone()), &cmp(attr("plan"), CmpOp::Eq, text("annual")), &p) == false);
+        assert!(!implies(&not(none_or_monthly.clone()), &cmp(attr("plan"), CmpOp::Eq, text("annual")), &p));
         // not(...) allows a missing plan, so it does not imply annual; but a present plan does
-        let present_not = and(vec![cmp(attr("plan"), CmpOp::Ne, text("none")), cmp(attr("plan"), CmpOp::Ne, text("monthly"))]);
+        let present_not =
+            and(vec![cmp(attr("plan"), CmpOp::Ne, text("none")), cmp(attr("plan"), CmpOp::Ne, text("monthly"))]);
         assert!(implies(&present_not, &cmp(attr("plan"), CmpOp::Eq, text("annual")), &p));
         // bool: bare attribute means == true
         assert!(disjoint(&attr("email_opt_in"), &not(attr("email_opt_in")), &p));
-        assert!(implies(&cmp(attr("email_opt_in"), CmpOp::Eq, Expr::Const { value: Value::Bool(true) }), &attr("email_opt_in"), &p));
+        assert!(implies(
+            &cmp(attr("email_opt_in"), CmpOp::Eq, Expr::Const { value: Value::Bool(true) }),
+            &attr("email_opt_in"),
+            &p
+        ));
     }
 
     #[test]
@@ -1047,6 +1073,10 @@ pub(crate) mod tests {
         assert_eq!(civil_from_days(days_from_civil("2026-12-25").unwrap()), "2026-12-25");
         assert_eq!(fmt_minutes(90), "1h 30m");
         assert_eq!(fmt_minutes(20160), "2w");
-        assert_eq!(render(&and(vec![aud("hero"), not(cmp(since("purchase"), CmpOp::Gt, days(3)))])), "hero and not (since(purchase) > 3d)");
+        assert_eq!(fmt_minutes(10080), "7d");
+        assert_eq!(
+            render(&and(vec![aud("hero"), not(cmp(since("purchase"), CmpOp::Gt, days(3)))])),
+            "hero and not (since(purchase) > 3d)"
+        );
     }
 }

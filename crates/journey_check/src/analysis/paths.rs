@@ -9,7 +9,9 @@
 //! date adds 0 (it can be reached just before that moment) unless the path already
 //! pinned that date attribute (a date-triggered entry, an earlier `wait until` it), in
 //! which case it adds the difference of the offsets (less a day of slack after an
-//! entry, whose time of day is not the wait's). So every reported timing
+//! entry, whose time of day is not the wait's). Likewise a `wait until` a time of day
+//! adds the time to reach it when the path fixes the clock (a scheduled entry, an
+//! earlier `wait until` a time followed by fixed waits). So every reported timing
 //! is one some customer can actually hit. Edges proven dead (see [`super::arms`],
 //! [`super::waits`]) are skipped. Exploration stops after [`BUDGET`] steps per journey:
 //! what was proven until then is kept, nothing more is reported for that journey.
@@ -27,6 +29,9 @@ use std::collections::BTreeSet;
 /// Node visits explored per journey before giving up.
 pub const BUDGET: usize = 50_000;
 
+/// The local time of day at a point of a path, when the path fixes it.
+type Clock = Option<(u32, Zone)>;
+
 #[derive(Debug, Clone)]
 struct CapRule<'a> {
     /// `Some(channel)` for a channel's own cap, `None` for a policy cap.
@@ -43,7 +48,7 @@ impl CapRule<'_> {
         match (self.channel, self.listed) {
             (Some(c), _) => rec.channel == c,
             (None, Some(list)) => list.iter().any(|c| *c == rec.channel),
-            (None, None) => rec.is_send && kind(cx, &rec.channel).is_some_and(ChannelKind::is_message),
+            (None, None) => rec.is_send && kind(cx, rec.channel).is_some_and(ChannelKind::is_message),
         }
     }
 }
@@ -91,7 +96,13 @@ impl<'c, 'a> Walker<'c, 'a> {
         let mut caps = Vec::new();
         for c in &p.channels {
             if let Some(cap) = &c.cap {
-                caps.push(CapRule { channel: Some(&c.name), listed: None, count: cap.count, window: cap.window_minutes, origin: &c.origin });
+                caps.push(CapRule {
+                    channel: Some(&c.name),
+                    listed: None,
+                    count: cap.count,
+                    window: cap.window_minutes,
+                    origin: &c.origin,
+                });
             }
         }
         for pc in &p.policy.caps {
@@ -117,7 +128,17 @@ impl<'c, 'a> Walker<'c, 'a> {
                         };
                         (t, add, pos)
                     })
-                    .collect()
+                    .fold(Vec::new(), |mut unique: Vec<(Target, u64, usize)>, (t, add, pos)| {
+                        // Arms that lead to the same node after the same time give the
+                        // same paths; walking each would multiply the work by the number
+                        // of arms at every branch (a wait-for's `then` is kept apart from
+                        // its timeout: it forgets the clock).
+                        let resets = |p: usize| matches!(cx.step(i), Step::WaitFor { .. }) && p == 0;
+                        if !unique.iter().any(|&(u, a, p)| u == t && a == add && resets(p) == resets(pos)) {
+                            unique.push((t, add, pos));
+                        }
+                        unique
+                    })
             })
             .collect();
         Walker {
@@ -140,19 +161,26 @@ impl<'c, 'a> Walker<'c, 'a> {
             // entry is on the day of `attribute + offset`, at some time of that day
             self.anchors.push((attribute.as_str(), 0, *offset_minutes, 1440));
         }
-        // (node, elapsed on arrival, next edge to try, path length and recs before it)
-        let mut stack: Vec<(usize, u64, usize)> = Vec::new();
+        // the local time of day when customers enter, if the entry fixes it
+        let clock0 = match &self.cx.journey.entry {
+            Trigger::Schedule { minute_of_day, zone, .. } => Some((*minute_of_day, zone.clone())),
+            Trigger::DateAttribute { minute_of_day: Some(m), .. } => Some((*m, Zone::Customer)),
+            _ => None,
+        };
+        // (node, elapsed when its edges start, local clock then, next edge to try)
+        let mut stack: Vec<(usize, u64, Clock, usize)> = Vec::new();
         let mut steps = 0usize;
-        let t0 = self.enter(start, 0, usize::MAX);
-        stack.push((start, t0, 0));
+        let (t0, c0) = self.enter(start, 0, clock0, usize::MAX);
+        stack.push((start, t0, c0, 0));
         while let Some(top) = stack.last_mut() {
-            let (node, t, ei) = *top;
+            let (node, t, ei) = (top.0, top.1, top.3);
             if ei >= self.edges[node].len() {
                 stack.pop();
                 self.leave(node);
                 continue;
             }
-            top.2 += 1;
+            top.3 += 1;
+            let clock = top.2.clone();
             let (target, add, pos) = self.edges[node][ei];
             let Target::Node(next) = target else { continue };
             if self.visits[next] >= self.limit {
@@ -162,14 +190,22 @@ impl<'c, 'a> Walker<'c, 'a> {
             if steps > BUDGET {
                 return;
             }
-            let tn = self.enter(next, t + add, pos);
-            stack.push((next, tn, 0));
+            // the clock survives fixed waits; an awaited event can come at any time
+            let clock = match self.cx.step(node) {
+                Step::WaitFor { .. } if pos == 0 => None,
+                _ => clock.map(|(m, z)| (((m as u64 + add) % 1440) as u32, z)),
+            };
+            let (tn, cn) = self.enter(next, t + add, clock, pos);
+            stack.push((next, tn, cn, 0));
         }
     }
 
-    /// Arrive at `node` at elapsed time `t`; returns the time its outgoing edges start
-    /// from (later than `t` only for a `wait until` a date the path has already dated).
-    fn enter(&mut self, node: usize, t: u64, via: usize) -> u64 {
+    /// Arrive at `node` at elapsed time `t` with local time of day `clock` (when the
+    /// path has fixed it); returns when its outgoing edges start and the clock then.
+    /// Only `wait until` steps take time here: a time of day the clock already fixes
+    /// (`wait until 10:00` at a known 09:00 takes an hour), a date the path has already
+    /// pinned.
+    fn enter(&mut self, node: usize, t: u64, clock: Clock, via: usize) -> (u64, Clock) {
         self.visits[node] += 1;
         self.path.push((node, via));
         let (channel, template, is_send) = match self.cx.step(node) {
@@ -179,9 +215,16 @@ impl<'c, 'a> Walker<'c, 'a> {
             Step::WaitUntilDate { attribute, offset_minutes, .. } => {
                 let end = t + self.date_wait(attribute, *offset_minutes, t);
                 self.anchors.push((attribute.as_str(), end, *offset_minutes, 0));
-                return end;
+                return (end, None);
             }
-            _ => return t,
+            Step::WaitUntilTime { minute_of_day, zone, .. } => {
+                let add = match &clock {
+                    Some((m, z)) if z == zone => (*minute_of_day as i64 - *m as i64).rem_euclid(1440) as u64,
+                    _ => 0,
+                };
+                return (t + add, Some((*minute_of_day, zone.clone())));
+            }
+            _ => return (t, clock),
         };
         let rec = Rec { node, t, channel, template, is_send };
         self.recs.push(rec.clone());
@@ -190,7 +233,7 @@ impl<'c, 'a> Walker<'c, 'a> {
             self.duplicate_at(&rec);
             self.gap_at(&rec);
         }
-        t
+        (t, clock)
     }
 
     /// The least time `wait until ATTR + offset` can take at elapsed time `t`, given an
@@ -232,7 +275,8 @@ impl<'c, 'a> Walker<'c, 'a> {
             if span >= cap.window || !self.reported.insert(("J401", ci, rec.node, 0)) {
                 continue;
             }
-            let earlier: Vec<&Rec> = hits[..hits.len() - 1].iter().copied().filter(|r| r.t + cap.window > rec.t).collect();
+            let earlier: Vec<&Rec> =
+                hits[..hits.len() - 1].iter().copied().filter(|r| r.t + cap.window > rec.t).collect();
             let what = match (cap.channel, cap.listed) {
                 (Some(c), _) => format!("on `{c}` "),
                 (None, Some(list)) => format!("on {} ", super::list_names(list)),
@@ -250,7 +294,11 @@ impl<'c, 'a> Walker<'c, 'a> {
                     fmt_minutes(cap.window)
                 ),
             )
-            .primary(o.file, o.span, format!("message {} in the same {} window", n + 1, fmt_minutes(cap.window)));
+            .primary(
+                o.file,
+                o.span,
+                format!("message {} in the same {} window", n + 1, fmt_minutes(cap.window)),
+            );
             let mut seen = BTreeSet::from([rec.node]);
             let mut looped = false;
             for r in &earlier {
@@ -268,8 +316,10 @@ impl<'c, 'a> Walker<'c, 'a> {
             let extra = cap.window - span;
             let path = self.render_path();
             self.out.push(
-                d.note(format!("path: {path}"))
-                    .help(format!("add a wait of at least {} between these sends or raise the cap", fmt_minutes(extra))),
+                d.note(format!("path: {path}")).help(format!(
+                    "add a wait of at least {} between these sends or raise the cap",
+                    fmt_minutes(extra)
+                )),
             );
         }
     }
@@ -278,7 +328,9 @@ impl<'c, 'a> Walker<'c, 'a> {
     fn duplicate_at(&mut self, rec: &Rec<'a>) {
         let cx = self.cx;
         let before = &self.recs[..self.recs.len() - 1];
-        let Some(prev) = before.iter().rev().find(|r| r.is_send && r.channel == rec.channel && r.template == rec.template) else {
+        let Some(prev) =
+            before.iter().rev().find(|r| r.is_send && r.channel == rec.channel && r.template == rec.template)
+        else {
             return;
         };
         if !self.reported.insert(("J404", prev.node, rec.node, 0)) {
@@ -324,7 +376,12 @@ impl<'c, 'a> Walker<'c, 'a> {
             if let Some(mg) = ch.min_gap_minutes {
                 if let Some(prev) = before.iter().rev().find(|r| r.is_send && r.channel == rec.channel) {
                     if rec.t - prev.t < mg && worst.as_ref().is_none_or(|w| w.0 < mg) {
-                        worst = Some((mg, prev, Some(&ch.origin), format!("`{}`'s `min_gap {}`", ch.name, fmt_minutes(mg))));
+                        worst = Some((
+                            mg,
+                            prev,
+                            Some(&ch.origin),
+                            format!("`{}`'s `min_gap {}`", ch.name, fmt_minutes(mg)),
+                        ));
                     }
                 }
             }
@@ -338,7 +395,11 @@ impl<'c, 'a> Walker<'c, 'a> {
         let msg = if gap == 0 {
             format!("two messages on this path go out at once, closer than the minimum gap of {}", fmt_minutes(mg))
         } else {
-            format!("two messages on this path can be only {} apart, less than the minimum gap of {}", fmt_minutes(gap), fmt_minutes(mg))
+            format!(
+                "two messages on this path can be only {} apart, less than the minimum gap of {}",
+                fmt_minutes(gap),
+                fmt_minutes(mg)
+            )
         };
         let mut d = Diagnostic::new("J408", msg);
         if prev.node == rec.node {
@@ -346,7 +407,11 @@ impl<'c, 'a> Walker<'c, 'a> {
         } else {
             let po = cx.node_origin(prev.node);
             let when = if gap == 0 { "right after".to_string() } else { format!("{} after", fmt_minutes(gap)) };
-            d = d.primary(o.file, o.span, format!("sent {when} the previous message")).secondary(po.file, po.span, "the previous message");
+            d = d.primary(o.file, o.span, format!("sent {when} the previous message")).secondary(
+                po.file,
+                po.span,
+                "the previous message",
+            );
         }
         if let Some(ro) = rule_origin {
             d = d.secondary(ro.file, ro.span, "the minimum gap is declared here");
@@ -434,7 +499,11 @@ pub fn quiet_hours(cx: &Cx) -> Vec<Diagnostic> {
                     let wo = cx.node_origin(*w);
                     (wo.file, wo.span, format!("waits until {}", fmt_time_of_day(*m)))
                 }
-                None => (cx.journey.origin.file, cx.journey.origin.span, format!("the journey starts at {}", fmt_time_of_day(*m))),
+                None => (
+                    cx.journey.origin.file,
+                    cx.journey.origin.span,
+                    format!("the journey starts at {}", fmt_time_of_day(*m)),
+                ),
             };
             d = d.secondary(file, span, label);
         }
@@ -503,7 +572,7 @@ mod tests {
         let ds = check(&Cx::new(&p, &p.journeys[0]));
         assert_eq!(codes(&ds), ["J401"]);
         let d = &ds[0];
-        assert_eq!(d.message, "this path sends 4 messages on `email` within 3d, over its cap of 3 per 1w");
+        assert_eq!(d.message, "this path sends 4 messages on `email` within 3d, over its cap of 3 per 7d");
         assert_eq!(labels(d, &p), ["offer#0", "welcome#0", "tips#0", "tips#2", "email"]);
         assert_eq!(
             d.notes,
@@ -526,11 +595,15 @@ mod tests {
     fn loop_with_a_short_wait_exceeds_a_policy_cap_and_repeats_a_template() {
         let j = journey("j").stage("nag", vec![send("email", "nag"), wait_days(1), goto(to("nag"))]).build();
         let mut p = program(vec![email(None)], vec![j]);
-        p.policy.caps.push(PolicyCap { channels: None, cap: Cap { count: 2, window_minutes: 7 * 1440 }, origin: origin("policy-cap") });
+        p.policy.caps.push(PolicyCap {
+            channels: None,
+            cap: Cap { count: 2, window_minutes: 7 * 1440 },
+            origin: origin("policy-cap"),
+        });
         let ds = check(&Cx::new(&p, &p.journeys[0]));
         assert_eq!(codes(&ds), ["J404", "J401"]);
         assert_eq!(ds[0].message, "template \"nag\" is sent twice on one path");
-        assert_eq!(ds[1].message, "this path sends 3 messages within 2d, over the policy cap of 2 per 1w");
+        assert_eq!(ds[1].message, "this path sends 3 messages within 2d, over the policy cap of 2 per 7d");
         assert_eq!(labels(&ds[1], &p), ["nag#0", "policy-cap"]);
     }
 
@@ -551,7 +624,10 @@ mod tests {
     #[test]
     fn min_gap_between_consecutive_messages() {
         let j = journey("j")
-            .stage("a", vec![send("email", "x"), wait_minutes(60), send("push", "y"), wait_days(1), send("email", "z"), end()])
+            .stage(
+                "a",
+                vec![send("email", "x"), wait_minutes(60), send("push", "y"), wait_days(1), send("email", "z"), end()],
+            )
             .build();
         let mut p = program(vec![email(None), channel("push", ChannelKind::Push)], vec![j]);
         p.policy.min_gap_minutes = Some(4 * 60);
@@ -560,6 +636,69 @@ mod tests {
         assert_eq!(ds[0].message, "two messages on this path can be only 1h apart, less than the minimum gap of 4h");
         assert_eq!(labels(&ds[0], &p), ["a#2", "a#0"]);
         assert_eq!(ds[0].help.as_deref(), Some("add a `wait 3h` between these sends"));
+    }
+
+    #[test]
+    fn waits_until_a_date_the_entry_pinned() {
+        let until = |offset_days: i64| Step::WaitUntilDate {
+            attribute: "renewal_date".into(),
+            offset_minutes: offset_days * 1440,
+            next: crate::analysis::testing::next(),
+        };
+        let build = |entry: Trigger| {
+            journey("j")
+                .entry(entry)
+                .stage(
+                    "a",
+                    vec![
+                        send("email", "notice"),
+                        until(-7),
+                        send("email", "reminder"),
+                        until(-1),
+                        send("email", "last"),
+                    ],
+                )
+                .build()
+        };
+        let dated = Trigger::DateAttribute {
+            attribute: "renewal_date".into(),
+            offset_minutes: -30 * 1440,
+            minute_of_day: Some(540),
+        };
+        let mut p = program(vec![email(Some((2, 30)))], vec![build(dated)]);
+        p.policy.min_gap_minutes = Some(240);
+        // 22 days (23 less a day of slack) then 6 days: the gaps are fine but 3 sends
+        // fall inside 30 days
+        let ds = check(&Cx::new(&p, &p.journeys[0]));
+        assert_eq!(codes(&ds), ["J401"]);
+        assert_eq!(ds[0].message, "this path sends 3 messages on `email` within 4w, over its cap of 2 per 30d");
+        assert!(ds[0].notes[0].contains("wait until renewal_date - 7d"), "{:?}", ds[0].notes);
+        // entered on an event, the date can be right now: the sends may go out at once
+        let mut p = program(vec![email(None)], vec![build(Trigger::Event { event: "signup".into(), filter: None })]);
+        p.policy.min_gap_minutes = Some(240);
+        // (the second wait is pinned by the first: 6 days)
+        assert_eq!(codes(&check(&Cx::new(&p, &p.journeys[0]))), ["J408"]);
+    }
+
+    #[test]
+    fn waits_until_a_time_the_clock_fixes() {
+        // 10:00, a day later 10:00 again: a whole day between the sends
+        let j = journey("j")
+            .stage(
+                "a",
+                vec![wait_until(10, 0), send("email", "x"), wait_days(1), wait_until(10, 0), send("email", "y"), end()],
+            )
+            .build();
+        // 10:00, then 16:00 the same day: six hours
+        let k = journey("k")
+            .stage("a", vec![wait_until(10, 0), send("email", "x"), wait_until(16, 0), send("email", "y"), end()])
+            .build();
+        // unknown time of day: 16:00 may be a minute away
+        let m = journey("m").stage("a", vec![send("email", "x"), wait_until(16, 0), send("email", "y"), end()]).build();
+        let mut p = program(vec![email(None)], vec![j, k, m]);
+        p.policy.min_gap_minutes = Some(4 * 60);
+        let found: Vec<Vec<&str>> = p.journeys.iter().map(|j| codes(&check(&Cx::new(&p, j)))).collect();
+        assert_eq!(found, [vec![], vec![], vec!["J408"]]);
     }
 
     #[test]
@@ -597,7 +736,10 @@ mod tests {
         let p = program(vec![sms_with_quiet_hours()], vec![j]);
         let ds = quiet_hours(&Cx::new(&p, &p.journeys[0]));
         assert_eq!(codes(&ds), ["J402"]);
-        assert_eq!(ds[0].message, "this `sms` message can only be sent inside the channel's quiet hours (20:00..09:00)");
+        assert_eq!(
+            ds[0].message,
+            "this `sms` message can only be sent inside the channel's quiet hours (20:00..09:00)"
+        );
         assert_eq!(labels(&ds[0], &p), ["late#1", "late#0", "sms"]);
     }
 
@@ -614,7 +756,9 @@ mod tests {
     #[test]
     fn quiet_hours_respected() {
         // 10:00 is outside; an event entry can happen at any time; a relative wait too
-        let j = journey("j").stage("a", vec![wait_until(10, 0), send("sms", "x"), wait_days(1), send("sms", "y"), end()]).build();
+        let j = journey("j")
+            .stage("a", vec![wait_until(10, 0), send("sms", "x"), wait_days(1), send("sms", "y"), end()])
+            .build();
         let k = journey("k").stage("a", vec![send("sms", "x"), end()]).build();
         // one chain inside, another outside: not *only* inside
         let m = journey("m")

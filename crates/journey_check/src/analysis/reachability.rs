@@ -16,14 +16,17 @@ pub fn check(cx: &Cx) -> Vec<Diagnostic> {
             out.push(
                 Diagnostic::new("J301", format!("stage `{}` is unreachable", stage.name))
                     .primary(stage.origin.file, stage.origin.span, "no path from the entry leads here")
-                    .help(format!("add a `goto {}` or a branch target that leads here, or remove the stage", stage.name)),
+                    .help(format!(
+                        "add a `goto {}` or a branch target that leads here, or remove the stage",
+                        stage.name
+                    )),
             );
         }
     }
     let finishes = can_finish(cx);
     for stage in &cx.journey.stages {
-        let trapped = (0..cx.journey.nodes.len())
-            .find(|&i| cx.stage_of(i) == stage.name && cx.reachable[i] && !finishes[i]);
+        let trapped =
+            (0..cx.journey.nodes.len()).find(|&i| cx.stage_of(i) == stage.name && cx.reachable[i] && !finishes[i]);
         let Some(node) = trapped else { continue };
         let cycle = trap_cycle(cx, node, &finishes);
         let mut d = Diagnostic::new("J302", format!("stage `{}` can never reach the end of the journey", stage.name))
@@ -48,8 +51,7 @@ pub(crate) fn can_finish(cx: &Cx) -> Vec<bool> {
     let mut ok = vec![false; n];
     let mut stack: Vec<usize> = (0..n)
         .filter(|&i| {
-            matches!(cx.step(i), journey_ir::Step::End)
-                || cx.succ[i].iter().any(|(_, t)| !matches!(t, Target::Node(_)))
+            matches!(cx.step(i), journey_ir::Step::End) || cx.succ[i].iter().any(|(_, t)| !matches!(t, Target::Node(_)))
         })
         .collect();
     while let Some(i) = stack.pop() {
@@ -142,7 +144,10 @@ mod tests {
     #[test]
     fn loop_with_a_way_out_is_fine() {
         let j = journey("j")
-            .stage("a", vec![send("email", "a"), wait_for("purchase", None, 3, crate::analysis::testing::end_t(), to("a"))])
+            .stage(
+                "a",
+                vec![send("email", "a"), wait_for("purchase", None, 3, crate::analysis::testing::end_t(), to("a"))],
+            )
             .build();
         let p = program(vec![], vec![j]);
         let ds = check(&Cx::new(&p, &p.journeys[0]));

@@ -166,7 +166,15 @@ fn fix(step: &mut Step, nxt: &Transition) {
 }
 
 pub fn channel(name: &str, kind: ChannelKind) -> Channel {
-    Channel { name: name.into(), kind, consent: None, quiet_hours: None, cap: None, min_gap_minutes: None, origin: origin(name) }
+    Channel {
+        name: name.into(),
+        kind,
+        consent: None,
+        quiet_hours: None,
+        cap: None,
+        min_gap_minutes: None,
+        origin: origin(name),
+    }
 }
 
 /// The logic tests' program (attributes, audiences) with these channels and journeys.

@@ -8,7 +8,7 @@
 
 use super::{logic, Cx};
 use journey_diagnostics::Diagnostic;
-use journey_ir::{Expr, ExitRule, Step, Value};
+use journey_ir::{ExitRule, Expr, Step, Value};
 
 pub fn check(cx: &Cx) -> (Vec<Diagnostic>, Vec<(usize, usize)>) {
     let p = cx.program;
@@ -110,7 +110,16 @@ mod tests {
     fn unsatisfiable_filter_and_ordinary_wait() {
         let t = |v| cmp(prop("template"), CmpOp::Eq, text(v));
         let j = journey("j")
-            .stage("a", vec![wait_for("email_open", Some(super::super::logic::tests::and(vec![t("a"), t("b")])), 3, end_t(), end_t())])
+            .stage(
+                "a",
+                vec![wait_for(
+                    "email_open",
+                    Some(super::super::logic::tests::and(vec![t("a"), t("b")])),
+                    3,
+                    end_t(),
+                    end_t(),
+                )],
+            )
             .stage("b", vec![wait_for("email_open", Some(t("a")), 3, end_t(), end_t())])
             .exit(ExitRule::Event { event: "purchase".into(), filter: None })
             .build();

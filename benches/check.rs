@@ -1,0 +1,70 @@
+//! `cargo bench --bench check`: `journey check` on a generated repository of 1,000
+//! journeys (~100k lines), single-threaded, against two baselines measured in the same
+//! run: reading the files, and parsing them without checking.
+//!
+//! Target (issue 2): the whole check in under 1 s on one core.
+
+#[path = "support/generate.rs"]
+mod generate;
+
+use std::time::{Duration, Instant};
+
+fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
+    let mut best = Duration::MAX;
+    let mut last = None;
+    for _ in 0..runs {
+        let t = Instant::now();
+        let out = f();
+        best = best.min(t.elapsed());
+        last = Some(out);
+    }
+    (best, last.unwrap())
+}
+
+fn main() {
+    let journeys: usize = std::env::var("JOURNEYS").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (files, lines) = generate::repository(dir.path(), journeys, 100, 7).expect("generate");
+    let root = dir.path().to_path_buf();
+    let runs = 5;
+
+    let (read, bytes) = best_of(runs, || {
+        let mut n = 0;
+        for e in std::fs::read_dir(root.join("journeys")).unwrap() {
+            n += std::fs::read(e.unwrap().path()).unwrap().len();
+        }
+        n
+    });
+    let (load, project) = best_of(runs, || journey_project::load(&[], &root).expect("load"));
+    let ids: Vec<_> = project.files.iter().map(|f| f.id).collect();
+    let (parse, items) = best_of(runs, || {
+        let mut items = 0;
+        for &id in &ids {
+            let f = project.sources.get(id);
+            let p = journey_syntax::parse(&f.text, id);
+            assert!(p.diagnostics.is_empty(), "generated file does not parse: {:?}", p.diagnostics.first());
+            items += p.module.items.len();
+        }
+        items
+    });
+    let settings = journey_check::Settings::default();
+    let (check, checked) = best_of(runs, || journey_check::check_sources(&project.sources, &ids, &settings));
+    assert!(!checked.has_errors(), "generated repository has errors: {:?}", checked.diagnostics.first());
+    assert_eq!(checked.program.journeys.len(), journeys);
+
+    // the binary end to end, as users run it (process start, load, check, render)
+    let exe = env!("CARGO_BIN_EXE_journey");
+    let (cli, status) = best_of(runs, || {
+        std::process::Command::new(exe).arg("check").arg("--quiet").current_dir(&root).output().expect("run journey")
+    });
+    assert!(status.status.success() || status.status.code() == Some(0), "journey check failed: {}", String::from_utf8_lossy(&status.stdout));
+
+    let secs = |d: Duration| d.as_secs_f64();
+    println!("repository: {files} files, {lines} lines, {bytes} bytes, {items} items, {} diagnostics", checked.diagnostics.len());
+    println!("best of {runs} runs, one thread:");
+    println!("  read files          {:>8.1} ms", secs(read) * 1e3);
+    println!("  load project        {:>8.1} ms", secs(load) * 1e3);
+    println!("  parse only          {:>8.1} ms   {:>10.0} lines/s", secs(parse) * 1e3, lines as f64 / secs(parse));
+    println!("  parse + check       {:>8.1} ms   {:>10.0} lines/s   {:.2}x parse-only", secs(check) * 1e3, lines as f64 / secs(check), secs(check) / secs(parse));
+    println!("  `journey check`     {:>8.1} ms   {:>10.0} lines/s   {:.2}x parse-only   (target < 1000 ms)", secs(cli) * 1e3, lines as f64 / secs(cli), secs(cli) / secs(parse));
+}
