@@ -57,14 +57,31 @@ fn main() {
     let (cli, status) = best_of(runs, || {
         std::process::Command::new(exe).arg("check").arg("--quiet").current_dir(&root).output().expect("run journey")
     });
-    assert!(status.status.success() || status.status.code() == Some(0), "journey check failed: {}", String::from_utf8_lossy(&status.stdout));
+    assert!(
+        status.status.success() || status.status.code() == Some(0),
+        "journey check failed: {}",
+        String::from_utf8_lossy(&status.stdout)
+    );
 
     let secs = |d: Duration| d.as_secs_f64();
-    println!("repository: {files} files, {lines} lines, {bytes} bytes, {items} items, {} diagnostics", checked.diagnostics.len());
+    println!(
+        "repository: {files} files, {lines} lines, {bytes} bytes, {items} items, {} diagnostics",
+        checked.diagnostics.len()
+    );
     println!("best of {runs} runs, one thread:");
     println!("  read files          {:>8.1} ms", secs(read) * 1e3);
     println!("  load project        {:>8.1} ms", secs(load) * 1e3);
     println!("  parse only          {:>8.1} ms   {:>10.0} lines/s", secs(parse) * 1e3, lines as f64 / secs(parse));
-    println!("  parse + check       {:>8.1} ms   {:>10.0} lines/s   {:.2}x parse-only", secs(check) * 1e3, lines as f64 / secs(check), secs(check) / secs(parse));
-    println!("  `journey check`     {:>8.1} ms   {:>10.0} lines/s   {:.2}x parse-only   (target < 1000 ms)", secs(cli) * 1e3, lines as f64 / secs(cli), secs(cli) / secs(parse));
+    println!(
+        "  parse + check       {:>8.1} ms   {:>10.0} lines/s   {:.2}x parse-only",
+        secs(check) * 1e3,
+        lines as f64 / secs(check),
+        secs(check) / secs(parse)
+    );
+    println!(
+        "  `journey check`     {:>8.1} ms   {:>10.0} lines/s   {:.2}x parse-only   (target < 1000 ms)",
+        secs(cli) * 1e3,
+        lines as f64 / secs(cli),
+        secs(cli) / secs(parse)
+    );
 }

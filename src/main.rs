@@ -8,7 +8,12 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
-#[command(name = "journey", version, about = "Customer journeys as code: check, format, compile, simulate", max_term_width = 100)]
+#[command(
+    name = "journey",
+    version,
+    about = "Customer journeys as code: check, format, compile, simulate",
+    max_term_width = 100
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -70,13 +75,26 @@ impl From<ExitStatus> for ExitCode {
     }
 }
 
+/// Rust ignores SIGPIPE, so `journey explain --list | head` would panic on the closed
+/// pipe; a command-line tool should end quietly instead, as every Unix tool does.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any thread exists; SIG_DFL is a valid
+    // disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
+    restore_sigpipe();
     let cli = Cli::parse();
     let color = match cli.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::IsTerminal::is_terminal(&std::io::stderr())
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::IsTerminal::is_terminal(&std::io::stderr())
         }
     };
     let global = GlobalOptions { color, quiet: cli.quiet };

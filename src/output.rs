@@ -20,13 +20,15 @@ pub fn load(paths: &[PathBuf]) -> miette::Result<Project> {
 /// Check a loaded project: config problems plus everything the checker finds, with
 /// the project's severity overrides applied.
 pub fn check(project: &Project) -> (journey_check::Checked, Vec<Diagnostic>) {
-    let settings =
-        journey_check::Settings { timezone: project.config.timezone.clone(), currency: project.config.currency.clone() };
+    let settings = journey_check::Settings {
+        timezone: project.config.timezone.clone(),
+        currency: project.config.currency.clone(),
+    };
     let ids: Vec<_> = project.files.iter().map(|f| f.id).collect();
     let mut checked = journey_check::check_sources(&project.sources, &ids, &settings);
     let mut diags = project.diagnostics.clone();
     diags.append(&mut checked.diagnostics);
-    let diags = project.config.apply(diags, |id| project.display_name(id));
+    let diags = project.config.apply(diags, |id| project.root_relative(id));
     (checked, diags)
 }
 

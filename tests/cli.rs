@@ -106,12 +106,14 @@ fn not_utf8_is_a_clear_fatal_error() {
 #[test]
 fn machine_formats_are_well_formed() {
     let dir = repo(&[("schema.journey", SCHEMA), ("broken.journey", BAD)]);
-    let json: serde_json::Value = serde_json::from_slice(&run(dir.path(), &["check", "--format", "json"]).stdout).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_slice(&run(dir.path(), &["check", "--format", "json"]).stdout).unwrap();
     let arr = json.as_array().unwrap();
     assert!(arr.iter().any(|d| d["code"] == "J101" && d["severity"] == "error"));
     assert!(arr.iter().any(|d| d["code"] == "J301" && d["severity"] == "warning"));
 
-    let sarif: serde_json::Value = serde_json::from_slice(&run(dir.path(), &["check", "--format", "sarif"]).stdout).unwrap();
+    let sarif: serde_json::Value =
+        serde_json::from_slice(&run(dir.path(), &["check", "--format", "sarif"]).stdout).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     assert_eq!(results.len(), arr.len());
@@ -144,7 +146,8 @@ fn many_errors_are_reported_at_once() {
 }
 "#;
     let dir = repo(&[("schema.journey", SCHEMA), ("a.journey", text)]);
-    let json: serde_json::Value = serde_json::from_slice(&run(dir.path(), &["check", "--format", "json"]).stdout).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_slice(&run(dir.path(), &["check", "--format", "json"]).stdout).unwrap();
     assert_eq!(json.as_array().unwrap().len(), 3, "{json:#}");
 }
 
@@ -160,7 +163,11 @@ fn config_overrides_severities_and_ignores() {
     // --deny-warnings turns them into a failure
     assert_eq!(code(&run(dir.path(), &["check", "--deny-warnings"])), 1);
 
-    let dir = repo(&[files[0], files[1], ("journey.yaml", "ignore:\n  - path: \"broken.journey\"\n    rules: [J301, J101]\n")]);
+    let dir = repo(&[
+        files[0],
+        files[1],
+        ("journey.yaml", "ignore:\n  - path: \"broken.journey\"\n    rules: [J301, J101]\n"),
+    ]);
     let out = run(dir.path(), &["check", "--format", "concise"]);
     assert_eq!(stdout(&out), "");
     assert_eq!(code(&out), 0);
@@ -201,7 +208,11 @@ fn yaml_journeys_are_checked_with_the_rest() {
     let dir = repo(&[("schema.journey", SCHEMA), ("welcome.journey.yaml", yaml)]);
     let out = run(dir.path(), &["check", "--format", "concise"]);
     assert_eq!(code(&out), 1);
-    assert!(stdout(&out).contains("welcome.journey.yaml:7:17: error[J101] unknown channel `emial`"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("welcome.journey.yaml:7:17: error[J101] unknown channel `emial`"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]

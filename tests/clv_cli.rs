@@ -4,10 +4,7 @@
 use std::process::{Command, Output};
 
 fn journey(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_journey"))
-        .args(args)
-        .output()
-        .expect("journey runs")
+    Command::new(env!("CARGO_BIN_EXE_journey")).args(args).output().expect("journey runs")
 }
 
 fn data(name: &str) -> String {
@@ -15,47 +12,22 @@ fn data(name: &str) -> String {
 }
 
 fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 fn near(v: &serde_json::Value, published: f64, decimals: i32) -> bool {
-    v.as_f64()
-        .is_some_and(|x| (x - published).abs() < 0.5 * 10f64.powi(-decimals))
+    v.as_f64().is_some_and(|x| (x - published).abs() < 0.5 * 10f64.powi(-decimals))
 }
 
-const SAMPLE_LOG: &[&str] = &[
-    "--no-header",
-    "--customer",
-    "2",
-    "--timestamp",
-    "3",
-    "--amount",
-    "5",
-    "--calibration-end",
-    "1997-09-30",
-];
+const SAMPLE_LOG: &[&str] =
+    &["--no-header", "--customer", "2", "--timestamp", "3", "--amount", "5", "--calibration-end", "1997-09-30"];
 
 #[test]
 fn fit_bgnbd_on_the_published_summary_prints_the_published_parameters() {
-    let out = journey(&[
-        "clv",
-        "fit",
-        "--model",
-        "bg-nbd",
-        "--input",
-        &data("cdnow_customers_summary.csv"),
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = journey(&["clv", "fit", "--model", "bg-nbd", "--input", &data("cdnow_customers_summary.csv")]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
-    for want in [
-        "BG/NBD", "r ", "0.2426", "alpha", "4.4135", "0.7929", "2.4258", "-9582.43", "drop out",
-    ] {
+    for want in ["BG/NBD", "r ", "0.2426", "alpha", "4.4135", "0.7929", "2.4258", "-9582.43", "drop out"] {
         assert!(text.contains(want), "missing {want:?} in\n{text}");
     }
 
@@ -92,15 +64,7 @@ fn fit_bgnbd_on_the_published_summary_prints_the_published_parameters() {
 
 #[test]
 fn fit_from_the_transaction_log() {
-    let mut args = vec![
-        "clv",
-        "fit",
-        "--model",
-        "pareto-nbd",
-        "--format",
-        "json",
-        "--input",
-    ];
+    let mut args = vec!["clv", "fit", "--model", "pareto-nbd", "--format", "json", "--input"];
     let path = data("CDNOW_sample.txt");
     args.push(&path);
     args.extend_from_slice(SAMPLE_LOG);
@@ -122,21 +86,9 @@ fn fit_from_the_transaction_log() {
 fn fit_sbg_on_survivor_counts() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("regular.csv");
-    std::fs::write(
-        &path,
-        "survivors\n1000\n631\n468\n382\n326\n289\n262\n241\n",
-    )
-    .expect("write");
-    let out = journey(&[
-        "clv",
-        "fit",
-        "--model",
-        "sbg",
-        "--input",
-        path.to_str().expect("utf-8 path"),
-        "--format",
-        "json",
-    ]);
+    std::fs::write(&path, "survivors\n1000\n631\n468\n382\n326\n289\n262\n241\n").expect("write");
+    let out =
+        journey(&["clv", "fit", "--model", "sbg", "--input", path.to_str().expect("utf-8 path"), "--format", "json"]);
     assert_eq!(out.status.code(), Some(0));
     let v = json(&out);
     assert!(near(&v["params"]["alpha"], 0.704, 3));
@@ -159,50 +111,26 @@ fn a_bad_row_exits_2_and_names_file_and_line() {
 #[test]
 fn predict_and_backtest_on_the_sample() {
     let path = data("CDNOW_sample.txt");
-    let mut args = vec![
-        "clv", "predict", "--format", "json", "--draws", "20", "--top", "3", "--input", &path,
-    ];
+    let mut args = vec!["clv", "predict", "--format", "json", "--draws", "20", "--top", "3", "--input", &path];
     args.extend_from_slice(SAMPLE_LOG);
     let out = journey(&args);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let v = json(&out);
     assert_eq!(v["top_customers"].as_array().map(Vec::len), Some(3));
     let cohort = &v["cohorts"][0];
     assert_eq!(cohort["customers"], 2357);
     let total = cohort["total_clv"].as_f64().expect("a value");
-    let iv = cohort["total_clv_interval"]
-        .as_array()
-        .expect("an interval");
+    let iv = cohort["total_clv_interval"].as_array().expect("an interval");
     assert!(iv[0].as_f64().expect("low") < total && total < iv[1].as_f64().expect("high"));
 
     let dir = tempfile::tempdir().expect("temp dir");
     let svg = dir.path().join("backtest.svg");
-    let mut args = vec![
-        "clv",
-        "backtest",
-        "--input",
-        &path,
-        "--plot",
-        svg.to_str().expect("utf-8 path"),
-    ];
+    let mut args = vec!["clv", "backtest", "--input", &path, "--plot", svg.to_str().expect("utf-8 path")];
     args.extend_from_slice(SAMPLE_LOG);
     let out = journey(&args);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        text.contains("calibration") && text.contains("7+"),
-        "{text}"
-    );
+    assert!(text.contains("calibration") && text.contains("7+"), "{text}");
     let picture = std::fs::read_to_string(&svg).expect("plot written");
     assert!(picture.starts_with("<svg") && picture.contains("expected"));
 }

@@ -83,7 +83,8 @@ fn every_rule_has_an_example() {
         if rule.code.starts_with("J5") {
             continue;
         }
-        let has = examples.iter().any(|p| p.file_name().unwrap().to_string_lossy().starts_with(&format!("{}-", rule.code)));
+        let has =
+            examples.iter().any(|p| p.file_name().unwrap().to_string_lossy().starts_with(&format!("{}-", rule.code)));
         if !has {
             missing.push(rule.code);
         }

@@ -31,13 +31,22 @@ fn compiled_ir_is_stable() {
     let json: serde_json::Value = serde_json::from_slice(&a.stdout).expect("compile prints JSON");
     assert_eq!(json["ir_version"], 1);
     // one journey in full (reviewable), and the shape of the rest
-    let winback = json["journeys"].as_array().unwrap().iter().find(|j| j["name"] == "winback_at_risk").expect("winback_at_risk");
+    let winback =
+        json["journeys"].as_array().unwrap().iter().find(|j| j["name"] == "winback_at_risk").expect("winback_at_risk");
     insta::assert_snapshot!("winback_ir", serde_json::to_string_pretty(winback).unwrap());
     let summary: Vec<String> = json["journeys"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|j| format!("{}: {} stages, {} nodes, entry {}", j["name"].as_str().unwrap(), j["stages"].as_array().unwrap().len(), j["nodes"].as_array().unwrap().len(), j["entry"]["on"]))
+        .map(|j| {
+            format!(
+                "{}: {} stages, {} nodes, entry {}",
+                j["name"].as_str().unwrap(),
+                j["stages"].as_array().unwrap().len(),
+                j["nodes"].as_array().unwrap().len(),
+                j["entry"]["on"]
+            )
+        })
         .collect();
     insta::assert_snapshot!("library_summary", summary.join("\n"));
 }
@@ -59,7 +68,8 @@ fn ir_schema_is_published() {
 fn every_journey_draws_in_both_formats() {
     let root = root();
     let ir: serde_json::Value = serde_json::from_slice(&journey(&["compile"], &root).stdout).unwrap();
-    let names: Vec<String> = ir["journeys"].as_array().unwrap().iter().map(|j| j["name"].as_str().unwrap().to_string()).collect();
+    let names: Vec<String> =
+        ir["journeys"].as_array().unwrap().iter().map(|j| j["name"].as_str().unwrap().to_string()).collect();
     assert!(names.len() >= 10, "the library should hold at least 10 journeys, found {}", names.len());
     for name in &names {
         for format in ["mermaid", "dot"] {

@@ -86,11 +86,26 @@ fn audience(i: usize, rng: &mut Rng) -> String {
     let lo = 10 + rng.below(80);
     let hi = lo + 20 + rng.below(200);
     match i % 5 {
-        0 => format!("audience seg_{i} = count(purchase, {}d) >= {} and sum(purchase.amount, 365d) >= {} USD", 30 + rng.below(300), 1 + rng.below(6), 50 * (1 + rng.below(20))),
+        0 => format!(
+            "audience seg_{i} = count(purchase, {}d) >= {} and sum(purchase.amount, 365d) >= {} USD",
+            30 + rng.below(300),
+            1 + rng.below(6),
+            50 * (1 + rng.below(20))
+        ),
         1 => format!("audience seg_{i} = since(purchase) > {lo}d and since(purchase) <= {hi}d"),
-        2 => format!("audience seg_{i} = plan == \"{}\" and country in [\"US\", \"CA\", \"GB\"]", ["free", "pro", "team"][i % 3]),
-        3 => format!("audience seg_{i} = count(session where device == \"ios\", 30d) >= {} and not (tier == \"gold\")", 1 + rng.below(10)),
-        _ => format!("audience seg_{i} = avg(purchase.amount, 180d) > {} USD or count(email_click, 90d) >= {}", 20 + rng.below(100), 1 + rng.below(5)),
+        2 => format!(
+            "audience seg_{i} = plan == \"{}\" and country in [\"US\", \"CA\", \"GB\"]",
+            ["free", "pro", "team"][i % 3]
+        ),
+        3 => format!(
+            "audience seg_{i} = count(session where device == \"ios\", 30d) >= {} and not (tier == \"gold\")",
+            1 + rng.below(10)
+        ),
+        _ => format!(
+            "audience seg_{i} = avg(purchase.amount, 180d) > {} USD or count(email_click, 90d) >= {}",
+            20 + rng.below(100),
+            1 + rng.below(5)
+        ),
     }
 }
 
@@ -117,7 +132,8 @@ fn journey(j: usize, audiences: usize, rng: &mut Rng) -> String {
             let _ = writeln!(s, "  entry at renewal_date - {}d at 09:00", 7 + rng.below(30));
         }
     }
-    let _ = writeln!(s, "  audience email_opt_in and push_opt_in and sms_opt_in and seg_{}", rng.below(audiences as u64));
+    let _ =
+        writeln!(s, "  audience email_opt_in and push_opt_in and sms_opt_in and seg_{}", rng.below(audiences as u64));
     let _ = writeln!(s, "  re_entry after {}d", 30 + rng.below(300));
     let _ = writeln!(s, "  exit on unsubscribe");
     let _ = writeln!(s, "  holdout {}%", rng.below(20));
@@ -133,7 +149,12 @@ fn journey(j: usize, audiences: usize, rng: &mut Rng) -> String {
         let _ = writeln!(s, "    send {channel} \"j{j}-s{st}-message\"");
         match st % 4 {
             0 => {
-                let _ = writeln!(s, "    wait up to {}d for {} where template == \"j{j}-s{st}-message\"", 1 + rng.below(5), "email_open");
+                let _ = writeln!(
+                    s,
+                    "    wait up to {}d for {} where template == \"j{j}-s{st}-message\"",
+                    1 + rng.below(5),
+                    "email_open"
+                );
                 let _ = writeln!(s, "      then {next}");
                 let _ = writeln!(s, "      timeout {next}");
             }

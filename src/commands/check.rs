@@ -9,7 +9,7 @@ pub struct CheckArgs {
     /// Output format: human (default), concise, json, github or sarif
     #[arg(long, default_value = "human", value_parser = parse_format)]
     pub format: Format,
-    /// Exit with 1 on warnings too, not only on errors
+    /// Exit with 1 on warnings too, not only on errors (infos never fail a run)
     #[arg(long)]
     pub deny_warnings: bool,
 }
@@ -22,6 +22,7 @@ pub fn run(args: CheckArgs, global: &GlobalOptions) -> miette::Result<ExitStatus
     let project = output::load(&args.paths)?;
     let (_, diags) = output::check(&project);
     output::report(&diags, &project, args.format, global);
-    let fail = output::has_errors(&diags) || (args.deny_warnings && !diags.is_empty());
+    let warned = diags.iter().any(|d| d.severity == journey_diagnostics::Severity::Warning);
+    let fail = output::has_errors(&diags) || (args.deny_warnings && warned);
     Ok(if fail { ExitStatus::Failure } else { ExitStatus::Success })
 }

@@ -172,8 +172,7 @@ pub struct BacktestArgs {
 }
 
 fn parse_day(text: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|e| format!("expected a date like 1997-09-30: {e}"))
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|e| format!("expected a date like 1997-09-30: {e}"))
 }
 
 pub fn run(args: ClvArgs, global: &crate::GlobalOptions) -> miette::Result<crate::ExitStatus> {
@@ -184,11 +183,7 @@ pub fn run(args: ClvArgs, global: &crate::GlobalOptions) -> miette::Result<crate
     }
     .map_err(miette::Report::new)?;
     print!("{}", out.text);
-    Ok(if out.ok {
-        crate::ExitStatus::Success
-    } else {
-        crate::ExitStatus::Failure
-    })
+    Ok(if out.ok { crate::ExitStatus::Success } else { crate::ExitStatus::Failure })
 }
 
 struct Output {
@@ -208,10 +203,7 @@ fn unit(u: Unit) -> TimeUnit {
 
 fn read_text(path: &Path) -> Result<(String, String), ClvError> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| ClvError::Io {
-        path: name.clone(),
-        source,
-    })?;
+    let text = std::fs::read_to_string(path).map_err(|source| ClvError::Io { path: name.clone(), source })?;
     Ok((name, text))
 }
 
@@ -274,16 +266,9 @@ fn load_lifetimes(path: &Path) -> Result<(Lifetimes, Option<Vec<f64>>), ClvError
     let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     let rows = split_rows(&name, &text, Delimiter::sniff(first))?;
     let Some((head, data)) = rows.split_first() else {
-        return Err(ClvError::EmptyInput {
-            path: name,
-            message: "the file is empty".into(),
-        });
+        return Err(ClvError::EmptyInput { path: name, message: "the file is empty".into() });
     };
-    let col = |n: &str| {
-        head.fields
-            .iter()
-            .position(|f| f.text.eq_ignore_ascii_case(n))
-    };
+    let col = |n: &str| head.fields.iter().position(|f| f.text.eq_ignore_ascii_case(n));
     let number = |row: &journey_clv::table::Row, i: usize, what: &str| -> Result<f64, ClvError> {
         let f = row.fields.get(i).ok_or_else(|| {
             journey_clv::error::bad_row(
@@ -296,37 +281,27 @@ fn load_lifetimes(path: &Path) -> Result<(Lifetimes, Option<Vec<f64>>), ClvError
                 None,
             )
         })?;
-        f.text
-            .parse::<f64>()
-            .ok()
-            .filter(|v| v.is_finite() && *v >= 0.0)
-            .ok_or_else(|| {
-                journey_clv::error::bad_row(
-                    &name,
-                    &text,
-                    f.start,
-                    f.end,
-                    format!("cannot read {:?} as {what}", f.text),
-                    "expected a non-negative number",
-                    None,
-                )
-            })
+        f.text.parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0).ok_or_else(|| {
+            journey_clv::error::bad_row(
+                &name,
+                &text,
+                f.start,
+                f.end,
+                format!("cannot read {:?} as {what}", f.text),
+                "expected a non-negative number",
+                None,
+            )
+        })
     };
     if let Some(i) = col("survivors").or_else(|| col("active_customers")) {
-        let counts = data
-            .iter()
-            .map(|r| number(r, i, "a survivor count"))
-            .collect::<Result<Vec<f64>, _>>()?;
+        let counts = data.iter().map(|r| number(r, i, "a survivor count")).collect::<Result<Vec<f64>, _>>()?;
         return Ok((Lifetimes::from_survivors(&counts)?, Some(counts)));
     }
     if let (Some(p), Some(a)) = (col("periods"), col("active")) {
         let mut out = Vec::with_capacity(data.len());
         for r in data {
             let periods = number(r, p, "a number of periods")?;
-            let f = r
-                .fields
-                .get(a)
-                .map(|f| (f.text.to_ascii_lowercase(), f.start, f.end));
+            let f = r.fields.get(a).map(|f| (f.text.to_ascii_lowercase(), f.start, f.end));
             let active = match f.as_ref().map(|(t, _, _)| t.as_str()) {
                 Some("1" | "true" | "yes") => true,
                 Some("0" | "false" | "no") => false,
@@ -366,11 +341,7 @@ fn run_fit(a: &FitArgs, global: &crate::GlobalOptions) -> Result<Output, ClvErro
         Model::BgNbd | Model::ParetoNbd => {
             let data = load(&a.input, None)?;
             let rows = data.summary().compressed();
-            let fit = if a.model == Model::BgNbd {
-                bgnbd::fit(&rows)?
-            } else {
-                paretonbd::fit(&rows)?
-            };
+            let fit = if a.model == Model::BgNbd { bgnbd::fit(&rows)? } else { paretonbd::fit(&rows)? };
             (fit, data.source(), None)
         }
         Model::GammaGamma => {
@@ -382,11 +353,7 @@ fn run_fit(a: &FitArgs, global: &crate::GlobalOptions) -> Result<Output, ClvErro
                     a.input.input.display()
                 )));
             }
-            let fit = gammagamma::fit(
-                s.customers
-                    .iter()
-                    .map(|c| (c.frequency, c.monetary_value.unwrap_or(0.0))),
-            )?;
+            let fit = gammagamma::fit(s.customers.iter().map(|c| (c.frequency, c.monetary_value.unwrap_or(0.0))))?;
             (fit, data.source(), None)
         }
     };
@@ -416,10 +383,7 @@ fn run_fit(a: &FitArgs, global: &crate::GlobalOptions) -> Result<Output, ClvErro
             t
         }
     };
-    Ok(Output {
-        text,
-        ok: fit.converged,
-    })
+    Ok(Output { text, ok: fit.converged })
 }
 
 fn pretty(v: &Value) -> String {
@@ -439,20 +403,10 @@ fn model_title(model: &str) -> &'static str {
 }
 
 fn fit_json(f: &FitReport) -> Value {
-    let params: serde_json::Map<String, Value> = f
-        .names
-        .iter()
-        .zip(&f.params)
-        .map(|(n, p)| (n.to_string(), json!(round(*p, 6))))
-        .collect();
+    let params: serde_json::Map<String, Value> =
+        f.names.iter().zip(&f.params).map(|(n, p)| (n.to_string(), json!(round(*p, 6)))).collect();
     let se: Value = match &f.std_errors {
-        Some(se) => Value::Object(
-            f.names
-                .iter()
-                .zip(se)
-                .map(|(n, s)| (n.to_string(), json!(round(*s, 6))))
-                .collect(),
-        ),
+        Some(se) => Value::Object(f.names.iter().zip(se).map(|(n, s)| (n.to_string(), json!(round(*s, 6)))).collect()),
         None => Value::Null,
     };
     json!({
@@ -480,18 +434,10 @@ fn fit_human(f: &FitReport, source: &str) -> String {
         model_title(f.model),
         f.customers,
         f.distinct_rows,
-        if f.converged {
-            ""
-        } else {
-            " - did not converge, treat with care"
-        }
+        if f.converged { "" } else { " - did not converge, treat with care" }
     );
     for (i, (n, p)) in f.names.iter().zip(&f.params).enumerate() {
-        let se = f
-            .std_errors
-            .as_ref()
-            .map(|s| format!("  ± {:.4}", s[i]))
-            .unwrap_or_default();
+        let se = f.std_errors.as_ref().map(|s| format!("  ± {:.4}", s[i])).unwrap_or_default();
         let _ = writeln!(t, "  {n:<15} {p:>10.4}{se}");
     }
     let _ = writeln!(t, "  {:<15} {:>10.2}", "log-likelihood", f.log_likelihood);
@@ -529,17 +475,18 @@ fn read_params(f: &FitReport, u: TimeUnit) -> Vec<String> {
                 "the mean lifetime is unbounded (s <= 1): a few customers stay for very long".into()
             };
             vec![
-                format!("while active, the average customer buys about every {:.1} {unit} (r/alpha = {:.3} per {})", 1.0 / rate, rate, unit.trim_end_matches('s')),
+                format!(
+                    "while active, the average customer buys about every {:.1} {unit} (r/alpha = {:.3} per {})",
+                    1.0 / rate,
+                    rate,
+                    unit.trim_end_matches('s')
+                ),
                 format!("half of new customers are still active after about {median:.1} {unit}; {mean}"),
             ]
         }
         "gamma-gamma" => {
             let (pp, q, g) = (p("p"), p("q"), p("gamma"));
-            let mean = if q > 1.0 {
-                format!("about {:.2}", pp * g / (q - 1.0))
-            } else {
-                "unbounded (q <= 1)".into()
-            };
+            let mean = if q > 1.0 { format!("about {:.2}", pp * g / (q - 1.0)) } else { "unbounded (q <= 1)".into() };
             vec![
                 format!("the average spend per purchase across customers is {mean} (p*gamma/(q-1))"),
                 format!(
@@ -550,10 +497,7 @@ fn read_params(f: &FitReport, u: TimeUnit) -> Vec<String> {
             ]
         }
         "sbg" => {
-            let m = ShiftedBetaGeometric {
-                alpha: p("alpha"),
-                beta: p("beta"),
-            };
+            let m = ShiftedBetaGeometric { alpha: p("alpha"), beta: p("beta") };
             vec![
                 format!("{:.0}% of new customers leave after the first period (alpha/(alpha+beta))", 100.0 * (1.0 - m.retention(1))),
                 format!(
@@ -580,7 +524,8 @@ fn sbg_curve_json(f: &FitReport, survivors: &[f64]) -> Value {
     let rows: Vec<Value> = (0..survivors.len() + 5)
         .map(|t| {
             let observed = survivors.get(t).map(|s| round(s / n0, 6));
-            let kaplan = if t == 0 { Some(1.0) } else { km.iter().find(|k| k.time == t as f64).map(|k| round(k.survival, 6)) };
+            let kaplan =
+                if t == 0 { Some(1.0) } else { km.iter().find(|k| k.time == t as f64).map(|k| round(k.survival, 6)) };
             json!({
                 "period": t,
                 "model": round(m.survival(t as u32), 6),
@@ -599,10 +544,7 @@ fn sbg_curve_human(f: &FitReport, survivors: &[f64]) -> String {
     let n0 = survivors.first().copied().unwrap_or(1.0).max(1e-12);
     let mut t = String::from("  period  survival (model)  observed  kaplan-meier  retention\n");
     for p in 0..survivors.len() + 5 {
-        let obs = survivors
-            .get(p)
-            .map(|s| format!("{:.1}%", 100.0 * s / n0))
-            .unwrap_or_else(|| "-".into());
+        let obs = survivors.get(p).map(|s| format!("{:.1}%", 100.0 * s / n0)).unwrap_or_else(|| "-".into());
         let kmv = if p == 0 {
             "100.0%".to_string()
         } else {
@@ -611,16 +553,8 @@ fn sbg_curve_human(f: &FitReport, survivors: &[f64]) -> String {
                 .map(|k| format!("{:.1}%", 100.0 * k.survival))
                 .unwrap_or_else(|| "-".into())
         };
-        let ret = if p == 0 {
-            "-".into()
-        } else {
-            format!("{:.1}%", 100.0 * m.retention(p as u32))
-        };
-        let _ = writeln!(
-            t,
-            "  {p:>6}  {:>15.1}%  {obs:>8}  {kmv:>12}  {ret:>9}",
-            100.0 * m.survival(p as u32)
-        );
+        let ret = if p == 0 { "-".into() } else { format!("{:.1}%", 100.0 * m.retention(p as u32)) };
+        let _ = writeln!(t, "  {p:>6}  {:>15.1}%  {obs:>8}  {kmv:>12}  {ret:>9}", 100.0 * m.survival(p as u32));
     }
     t
 }
@@ -637,12 +571,7 @@ fn run_predict(a: &PredictArgs, global: &crate::GlobalOptions) -> Result<Output,
     };
     let has_spend = summary.customers.iter().any(|c| c.monetary_value.is_some());
     let spend = if has_spend {
-        Some(gammagamma::fit(
-            summary
-                .customers
-                .iter()
-                .map(|c| (c.frequency, c.monetary_value.unwrap_or(0.0))),
-        )?)
+        Some(gammagamma::fit(summary.customers.iter().map(|c| (c.frequency, c.monetary_value.unwrap_or(0.0))))?)
     } else {
         None
     };
@@ -661,10 +590,8 @@ fn run_predict(a: &PredictArgs, global: &crate::GlobalOptions) -> Result<Output,
     };
     let report = value_customers(summary, &purchases, spend.as_ref(), &options)?;
     if let Some(path) = &a.output {
-        std::fs::write(path, customers_csv(&report)).map_err(|source| ClvError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
+        std::fs::write(path, customers_csv(&report))
+            .map_err(|source| ClvError::Io { path: path.display().to_string(), source })?;
     }
     let ok = purchases.converged && spend.as_ref().is_none_or(|s| s.converged);
     let text = match a.format {
@@ -676,16 +603,8 @@ fn run_predict(a: &PredictArgs, global: &crate::GlobalOptions) -> Result<Output,
 
 fn ranked(report: &ClvReport) -> Vec<usize> {
     let mut idx: Vec<usize> = (0..report.customers.len()).collect();
-    let key = |i: usize| {
-        report.customers[i]
-            .clv
-            .unwrap_or(report.customers[i].expected_purchases)
-    };
-    idx.sort_by(|&x, &y| {
-        key(y)
-            .total_cmp(&key(x))
-            .then(report.customers[x].id.cmp(&report.customers[y].id))
-    });
+    let key = |i: usize| report.customers[i].clv.unwrap_or(report.customers[i].expected_purchases);
+    idx.sort_by(|&x, &y| key(y).total_cmp(&key(x)).then(report.customers[x].id.cmp(&report.customers[y].id)));
     idx
 }
 
@@ -756,14 +675,13 @@ fn predict_human(
         u.name(),
         100.0 * a.margin,
         100.0 * a.discount_rate,
-        if a.draws > 0 {
-            format!("; 95% intervals from {} parameter draws", a.draws)
-        } else {
-            String::new()
-        }
+        if a.draws > 0 { format!("; 95% intervals from {} parameter draws", a.draws) } else { String::new() }
     );
     if spend.is_none() {
-        let _ = writeln!(t, "no spend data: showing expected purchases only (map an amount column or add monetary_value for CLV)");
+        let _ = writeln!(
+            t,
+            "no spend data: showing expected purchases only (map an amount column or add monetary_value for CLV)"
+        );
     }
     let _ = writeln!(
         t,
@@ -774,36 +692,15 @@ fn predict_human(
         "total clv"
     );
     for c in &report.cohorts {
-        let name = if c.cohort.is_empty() {
-            "(all)"
-        } else {
-            c.cohort.as_str()
-        };
-        let pi = c
-            .expected_purchases_interval
-            .map(|i| format!(" [{:.0}-{:.0}]", i.low, i.high))
-            .unwrap_or_default();
-        let vi = c
-            .total_clv_interval
-            .map(|i| format!(" [{:.0}-{:.0}]", i.low, i.high))
-            .unwrap_or_default();
-        let v = c
-            .total_clv
-            .map(|v| format!("{v:.0}{vi}"))
-            .unwrap_or_else(|| "-".into());
-        let _ = writeln!(
-            t,
-            "  {name:<16} {:>9} {:>22} {:>26}",
-            c.customers,
-            format!("{:.1}{pi}", c.expected_purchases),
-            v
-        );
+        let name = if c.cohort.is_empty() { "(all)" } else { c.cohort.as_str() };
+        let pi = c.expected_purchases_interval.map(|i| format!(" [{:.0}-{:.0}]", i.low, i.high)).unwrap_or_default();
+        let vi = c.total_clv_interval.map(|i| format!(" [{:.0}-{:.0}]", i.low, i.high)).unwrap_or_default();
+        let v = c.total_clv.map(|v| format!("{v:.0}{vi}")).unwrap_or_else(|| "-".into());
+        let _ =
+            writeln!(t, "  {name:<16} {:>9} {:>22} {:>26}", c.customers, format!("{:.1}{pi}", c.expected_purchases), v);
     }
     if a.top > 0 {
-        let _ = writeln!(
-            t,
-            "\n  top customers      frequency  P(alive)  expected purchases  clv"
-        );
+        let _ = writeln!(t, "\n  top customers      frequency  P(alive)  expected purchases  clv");
         for i in ranked(report).into_iter().take(a.top) {
             let c = &report.customers[i];
             let _ = writeln!(
@@ -813,9 +710,7 @@ fn predict_human(
                 c.frequency,
                 100.0 * c.p_alive,
                 c.expected_purchases,
-                c.clv
-                    .map(|v| format!("{v:.2}"))
-                    .unwrap_or_else(|| "-".into())
+                c.clv.map(|v| format!("{v:.2}")).unwrap_or_else(|| "-".into())
             );
         }
     }
@@ -828,9 +723,7 @@ fn predict_human(
 }
 
 fn customers_csv(report: &ClvReport) -> String {
-    let mut s = String::from(
-        "id,cohort,frequency,recency,T,p_alive,expected_purchases,expected_spend,clv\n",
-    );
+    let mut s = String::from("id,cohort,frequency,recency,T,p_alive,expected_purchases,expected_spend,clv\n");
     for c in &report.customers {
         let _ = writeln!(
             s,
@@ -842,9 +735,7 @@ fn customers_csv(report: &ClvReport) -> String {
             c.t,
             c.p_alive,
             c.expected_purchases,
-            c.expected_spend
-                .map(|v| format!("{v:.4}"))
-                .unwrap_or_default(),
+            c.expected_spend.map(|v| format!("{v:.4}")).unwrap_or_default(),
             c.clv.map(|v| format!("{v:.4}")).unwrap_or_default()
         );
     }
@@ -868,41 +759,26 @@ fn run_backtest(a: &BacktestArgs, global: &crate::GlobalOptions) -> Result<Outpu
             "{name}: a backtest needs the transaction log, not an rfm summary (the holdout purchases are not in a summary)"
         )));
     }
-    let cal = a.input.calibration_end.ok_or_else(|| {
-        ClvError::InvalidArgument("a backtest needs --calibration-end DATE".into())
-    })?;
+    let cal = a
+        .input
+        .calibration_end
+        .ok_or_else(|| ClvError::InvalidArgument("a backtest needs --calibration-end DATE".into()))?;
     let log = read_log(&name, &text, &log_options(&a.input, None))?;
-    let report = backtest(
-        &log,
-        a.model.model(),
-        unit(a.input.time_unit),
-        cal,
-        a.holdout_end,
-    )?;
+    let report = backtest(&log, a.model.model(), unit(a.input.time_unit), cal, a.holdout_end)?;
     if let Some(path) = &a.plot {
         let title = format!("{}: weekly repeat purchases, expected vs actual", name);
-        let body = if path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| e.eq_ignore_ascii_case("html"))
-        {
+        let body = if path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("html")) {
             plot::backtest_html(&report, &title)
         } else {
             plot::backtest_svg(&report, &title)
         };
-        std::fs::write(path, body).map_err(|source| ClvError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
+        std::fs::write(path, body).map_err(|source| ClvError::Io { path: path.display().to_string(), source })?;
     }
     let text = match a.format {
         Format::Json => pretty(&backtest_json(&report)),
         Format::Human => backtest_human(&report, a, global),
     };
-    Ok(Output {
-        text,
-        ok: report.fit.converged,
-    })
+    Ok(Output { text, ok: report.fit.converged })
 }
 
 fn backtest_json(r: &BacktestReport) -> Value {
@@ -938,25 +814,11 @@ fn backtest_human(r: &BacktestReport, a: &BacktestArgs, global: &crate::GlobalOp
         r.unit.name(),
         r.customers
     );
-    let diff = if r.total_actual > 0 {
-        100.0 * (r.total_predicted / r.total_actual as f64 - 1.0)
-    } else {
-        f64::NAN
-    };
-    let _ = writeln!(
-        t,
-        "  repeat purchases: predicted {:.1}, actual {} ({diff:+.1}%)",
-        r.total_predicted, r.total_actual
-    );
-    let _ = writeln!(
-        t,
-        "  per customer: mean absolute error {:.3}, root mean squared error {:.3}",
-        r.mae, r.rmse
-    );
-    let _ = writeln!(
-        t,
-        "\n  calibration   customers  mean actual  mean predicted"
-    );
+    let diff = if r.total_actual > 0 { 100.0 * (r.total_predicted / r.total_actual as f64 - 1.0) } else { f64::NAN };
+    let _ =
+        writeln!(t, "  repeat purchases: predicted {:.1}, actual {} ({diff:+.1}%)", r.total_predicted, r.total_actual);
+    let _ = writeln!(t, "  per customer: mean absolute error {:.3}, root mean squared error {:.3}", r.mae, r.rmse);
+    let _ = writeln!(t, "\n  calibration   customers  mean actual  mean predicted");
     for c in &r.calibration_table {
         let _ = writeln!(
             t,

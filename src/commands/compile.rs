@@ -26,7 +26,12 @@ pub fn run(args: CompileArgs, global: &GlobalOptions) -> miette::Result<ExitStat
         }
         if !diags.is_empty() && !global.quiet {
             // warnings go to stderr so the JSON on stdout stays clean
-            let text = journey_diagnostics::render::render(&diags, &project.sources, Format::Concise, &output::render_options(global));
+            let text = journey_diagnostics::render::render(
+                &diags,
+                &project.sources,
+                Format::Concise,
+                &output::render_options(global),
+            );
             eprint!("{text}");
         }
         journey_ir::to_json(&checked.program)

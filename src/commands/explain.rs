@@ -20,7 +20,10 @@ pub fn run(args: ExplainArgs, _global: &GlobalOptions) -> miette::Result<ExitSta
     }
     let code = args.code.unwrap_or_default();
     let Some(rule) = rules::lookup(&code) else {
-        return Err(miette::miette!(help = "`journey explain --list` shows every code", "no diagnostic has the code or name `{code}`"));
+        return Err(miette::miette!(
+            help = "`journey explain --list` shows every code",
+            "no diagnostic has the code or name `{code}`"
+        ));
     };
     match rules::docs_page(rule.code) {
         Some(page) => print!("{page}"),

@@ -61,7 +61,11 @@ pub fn run(args: FmtArgs, global: &GlobalOptions) -> miette::Result<ExitStatus> 
         }
         let n = changed.len();
         let total = project.files.len();
-        eprintln!("{n} file{} {verb}, {} already formatted", if n == 1 { "" } else { "s" }, total - n - broken_files(&broken, &project.sources));
+        eprintln!(
+            "{n} file{} {verb}, {} already formatted",
+            if n == 1 { "" } else { "s" },
+            total - n - broken_files(&broken, &project.sources)
+        );
     }
     let problems = !broken.is_empty() || failed || ((args.check || args.diff) && !changed.is_empty());
     Ok(if problems { ExitStatus::Failure } else { ExitStatus::Success })

@@ -22,7 +22,11 @@ pub fn run(args: GraphArgs, global: &GlobalOptions) -> miette::Result<ExitStatus
     }
     let Some(journey) = checked.program.journey(&args.journey) else {
         let names: Vec<&str> = checked.program.journeys.iter().map(|j| j.name.as_str()).collect();
-        return Err(miette::miette!(help = format!("journeys in this repository: {}", names.join(", ")), "no journey named `{}`", args.journey));
+        return Err(miette::miette!(
+            help = format!("journeys in this repository: {}", names.join(", ")),
+            "no journey named `{}`",
+            args.journey
+        ));
     };
     let text = match args.format.as_str() {
         "dot" => journey_ir::draw::dot(journey),

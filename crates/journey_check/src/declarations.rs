@@ -20,15 +20,21 @@ impl<'a> Ctx<'a> {
             let file = *file;
             for item in &module.items {
                 match item {
-                    ast::Item::Event(d) => declare(&mut diags, &mut self.events, "event", &d.name, file, d, |d| d.name.span),
+                    ast::Item::Event(d) => {
+                        declare(&mut diags, &mut self.events, "event", &d.name, file, d, |d| d.name.span)
+                    }
                     ast::Item::Attribute(d) => {
                         declare(&mut diags, &mut self.attributes, "attribute", &d.name, file, d, |d| d.name.span)
                     }
-                    ast::Item::Channel(d) => declare(&mut diags, &mut self.channels, "channel", &d.name, file, d, |d| d.name.span),
+                    ast::Item::Channel(d) => {
+                        declare(&mut diags, &mut self.channels, "channel", &d.name, file, d, |d| d.name.span)
+                    }
                     ast::Item::Audience(d) => {
                         declare(&mut diags, &mut self.audiences, "audience", &d.name, file, d, |d| d.name.span)
                     }
-                    ast::Item::Journey(d) => declare(&mut diags, &mut self.journeys, "journey", &d.name, file, d, |d| d.name.span),
+                    ast::Item::Journey(d) => {
+                        declare(&mut diags, &mut self.journeys, "journey", &d.name, file, d, |d| d.name.span)
+                    }
                     ast::Item::Policy(d) => self.policies.push(Decl { file, node: d }),
                 }
             }
@@ -38,8 +44,16 @@ impl<'a> Ctx<'a> {
             for p in rest {
                 self.diags.push(
                     Diagnostic::new("J102", "the policy is defined twice")
-                        .primary(p.file, Span::new(p.node.span.start as usize, p.node.span.start as usize + 6), "second policy block")
-                        .secondary(first.file, Span::new(first.node.span.start as usize, first.node.span.start as usize + 6), "first policy block")
+                        .primary(
+                            p.file,
+                            Span::new(p.node.span.start as usize, p.node.span.start as usize + 6),
+                            "second policy block",
+                        )
+                        .secondary(
+                            first.file,
+                            Span::new(first.node.span.start as usize, first.node.span.start as usize + 6),
+                            "first policy block",
+                        )
                         .help("keep one policy block per repository; its settings apply to every journey"),
                 );
             }
@@ -87,9 +101,12 @@ impl<'a> Ctx<'a> {
             for p in &d.node.properties {
                 if props.iter().any(|(n, _)| *n == p.name.name) {
                     self.push(
-                        Diagnostic::new("J102", format!("property `{}` of event `{name}` is declared twice", p.name.name))
-                            .primary(d.file, p.name.span, "declared again")
-                            .help("declare each property once"),
+                        Diagnostic::new(
+                            "J102",
+                            format!("property `{}` of event `{name}` is declared twice", p.name.name),
+                        )
+                        .primary(d.file, p.name.span, "declared again")
+                        .help("declare each property once"),
                     );
                     continue;
                 }
@@ -103,7 +120,8 @@ impl<'a> Ctx<'a> {
             });
             self.event_props.insert(name, props);
         }
-        let attrs: Vec<(&'a str, Decl<'a, ast::AttributeDecl>)> = self.attributes.iter().map(|(k, v)| (*k, *v)).collect();
+        let attrs: Vec<(&'a str, Decl<'a, ast::AttributeDecl>)> =
+            self.attributes.iter().map(|(k, v)| (*k, *v)).collect();
         let mut out_attrs = Vec::new();
         let mut tz_attr: Option<(&str, FileId, Span)> = None;
         for (name, d) in attrs {
@@ -111,16 +129,23 @@ impl<'a> Ctx<'a> {
             if ty == ir::Type::Timezone {
                 if let Some((first, ffile, fspan)) = tz_attr {
                     self.push(
-                        Diagnostic::new("J102", format!("two attributes hold the customer time zone: `{first}` and `{name}`"))
-                            .primary(d.file, d.node.name.span, "second time zone attribute")
-                            .secondary(ffile, fspan, "first one")
-                            .help("keep one attribute of type timezone; quiet hours and `local` times use it"),
+                        Diagnostic::new(
+                            "J102",
+                            format!("two attributes hold the customer time zone: `{first}` and `{name}`"),
+                        )
+                        .primary(d.file, d.node.name.span, "second time zone attribute")
+                        .secondary(ffile, fspan, "first one")
+                        .help("keep one attribute of type timezone; quiet hours and `local` times use it"),
                     );
                 } else {
                     tz_attr = Some((name, d.file, d.node.name.span));
                 }
             }
-            out_attrs.push(ir::AttributeDef { name: name.to_string(), ty: ty.clone(), origin: self.origin(d.file, d.node.name.span) });
+            out_attrs.push(ir::AttributeDef {
+                name: name.to_string(),
+                ty: ty.clone(),
+                origin: self.origin(d.file, d.node.name.span),
+            });
             self.attr_types.insert(name, ty);
         }
         (out_events, out_attrs, tz_attr.map(|(n, _, _)| n.to_string()))
@@ -143,7 +168,8 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn channels(&mut self) -> Vec<ir::Channel> {
-        let channels: Vec<(&'a str, Decl<'a, ast::ChannelDecl>)> = self.channels.iter().map(|(k, v)| (*k, *v)).collect();
+        let channels: Vec<(&'a str, Decl<'a, ast::ChannelDecl>)> =
+            self.channels.iter().map(|(k, v)| (*k, *v)).collect();
         let mut out = Vec::new();
         for (name, d) in channels {
             let file = d.file;
@@ -152,6 +178,7 @@ impl<'a> Ctx<'a> {
             let mut quiet = None;
             let mut cap = None;
             let mut min_gap = None;
+            let mut origins = ir::SettingOrigins::default();
             let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
             for s in &d.node.settings {
                 let (key, span) = match s {
@@ -161,6 +188,20 @@ impl<'a> Ctx<'a> {
                     ChannelSetting::Cap(c) => ("cap", c.span),
                     ChannelSetting::MinGap(g) => ("min_gap", g.span),
                 };
+                let whole = match s {
+                    ChannelSetting::Kind(i) | ChannelSetting::Consent(i) => i.span,
+                    ChannelSetting::QuietHours(q) => q.span,
+                    ChannelSetting::Cap(c) => c.span,
+                    ChannelSetting::MinGap(g) => g.span,
+                };
+                let o = Some(self.origin(file, whole));
+                match s {
+                    ChannelSetting::Consent(_) => origins.consent = o,
+                    ChannelSetting::QuietHours(_) => origins.quiet_hours = o,
+                    ChannelSetting::Cap(_) => origins.cap = o,
+                    ChannelSetting::MinGap(_) => origins.min_gap = o,
+                    ChannelSetting::Kind(_) => {}
+                }
                 if let Some(prev) = seen.insert(key, span) {
                     self.push(
                         Diagnostic::new("J102", format!("channel `{name}` sets `{key}` twice"))
@@ -183,9 +224,12 @@ impl<'a> Ctx<'a> {
                             Some(other) => {
                                 let other = other.describe();
                                 self.push(
-                                    Diagnostic::new("J104", format!("consent needs a bool attribute, and `{}` is {other}", i.name))
-                                        .primary(file, i.span, other)
-                                        .help("point consent at a bool attribute such as `email_opt_in`"),
+                                    Diagnostic::new(
+                                        "J104",
+                                        format!("consent needs a bool attribute, and `{}` is {other}", i.name),
+                                    )
+                                    .primary(file, i.span, other)
+                                    .help("point consent at a bool attribute such as `email_opt_in`"),
                                 );
                             }
                             None => {
@@ -225,9 +269,12 @@ impl<'a> Ctx<'a> {
             });
             if !kind.is_message() && (quiet.is_some() || cap.is_some() || consent.is_some()) {
                 self.push(
-                    Diagnostic::new("J411", format!("channel `{name}` is a {} channel, which reaches no customer", kind.as_str()))
-                        .primary(file, d.node.name.span, "consent, quiet hours and caps are for messages")
-                        .help("remove consent, quiet_hours and cap, or make it a message channel"),
+                    Diagnostic::new(
+                        "J411",
+                        format!("channel `{name}` is a {} channel, which reaches no customer", kind.as_str()),
+                    )
+                    .primary(file, d.node.name.span, "consent, quiet hours and caps are for messages")
+                    .help("remove consent, quiet_hours and cap, or make it a message channel"),
                 );
             }
             out.push(ir::Channel {
@@ -238,6 +285,7 @@ impl<'a> Ctx<'a> {
                 cap,
                 min_gap_minutes: min_gap,
                 origin: self.origin(file, d.node.name.span),
+                setting_origins: origins,
             });
         }
         out
@@ -256,7 +304,8 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn audiences(&mut self) -> Vec<ir::Audience> {
-        let audiences: Vec<(&'a str, Decl<'a, ast::AudienceDecl>)> = self.audiences.iter().map(|(k, v)| (*k, *v)).collect();
+        let audiences: Vec<(&'a str, Decl<'a, ast::AudienceDecl>)> =
+            self.audiences.iter().map(|(k, v)| (*k, *v)).collect();
         let mut out = Vec::new();
         for (name, d) in &audiences {
             let condition = self.condition(d.file, &d.node.condition, Scope::Customer, Some(name));
@@ -344,14 +393,23 @@ impl<'a> Ctx<'a> {
                             }
                         };
                         if let Some(c) = self.cap(file, cap) {
-                            policy.caps.push(ir::PolicyCap { channels: chans, cap: c, origin: self.origin(file, cap.span) });
+                            policy.caps.push(ir::PolicyCap {
+                                channels: chans,
+                                cap: c,
+                                origin: self.origin(file, cap.span),
+                            });
                         }
                     }
-                    PolicySetting::MinGap(d) => policy.min_gap_minutes = Some(d.minutes()),
+                    PolicySetting::MinGap(d) => {
+                        policy.min_gap_minutes = Some(d.minutes());
+                        policy.min_gap_origin = Some(self.origin(file, d.span));
+                    }
                     PolicySetting::QuietDays { days, .. } => {
                         for day in days {
                             match day {
-                                ast::DayRef::Date(d) => policy.quiet_days.push(format!("{:04}-{:02}-{:02}", d.year, d.month, d.day)),
+                                ast::DayRef::Date(d) => {
+                                    policy.quiet_days.push(format!("{:04}-{:02}-{:02}", d.year, d.month, d.day))
+                                }
                                 ast::DayRef::Weekday(w) => {
                                     let lower = w.name.to_lowercase();
                                     if WEEKDAYS.contains(&lower.as_str()) {
@@ -373,7 +431,9 @@ impl<'a> Ctx<'a> {
                             self.push(
                                 Diagnostic::new("J002", "a conflict needs at least two tags")
                                     .primary(file, tags.span, "nothing to conflict with")
-                                    .help("list the tags that must not meet, e.g. `conflicting [discount, full_price]`"),
+                                    .help(
+                                        "list the tags that must not meet, e.g. `conflicting [discount, full_price]`",
+                                    ),
                             );
                         }
                         policy.conflicting.push(tags.tags.iter().map(|t| t.name.clone()).collect());

@@ -20,7 +20,8 @@ struct StageTable<'a> {
 
 impl<'a> Ctx<'a> {
     pub fn journeys(&mut self) -> Vec<(ir::Journey, bool)> {
-        let journeys: Vec<(&'a str, Decl<'a, ast::JourneyDecl>)> = self.journeys.iter().map(|(k, v)| (*k, *v)).collect();
+        let journeys: Vec<(&'a str, Decl<'a, ast::JourneyDecl>)> =
+            self.journeys.iter().map(|(k, v)| (*k, *v)).collect();
         journeys
             .into_iter()
             .map(|(name, d)| {
@@ -44,9 +45,12 @@ impl<'a> Ctx<'a> {
         let mut audience = None;
         let mut re_entry = ir::ReEntry::Never;
         let mut exits = Vec::new();
+        let mut exit_origins = Vec::new();
+        let mut entry_origin = self.origin(file, decl.name.span);
         let mut holdout = 0.0;
         let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
-        let stages: Vec<&ast::Stage> = decl.items.iter().filter_map(|i| if let JourneyItem::Stage(s) = i { Some(s) } else { None }).collect();
+        let stages: Vec<&ast::Stage> =
+            decl.items.iter().filter_map(|i| if let JourneyItem::Stage(s) = i { Some(s) } else { None }).collect();
 
         for item in &decl.items {
             let key = match item {
@@ -68,7 +72,8 @@ impl<'a> Ctx<'a> {
             if let Some((key, span)) = key {
                 if let Some(prev) = seen.insert(key, span) {
                     let help = if key == "entry" {
-                        "a journey has one entry; split it into two journeys, or enter on an audience that covers both".to_string()
+                        "a journey has one entry; split it into two journeys, or enter on an audience that covers both"
+                            .to_string()
                     } else {
                         format!("keep one `{key}`")
                     };
@@ -95,7 +100,10 @@ impl<'a> Ctx<'a> {
                     priority = p.value;
                 }
                 JourneyItem::Tags(t) => tags = t.tags.iter().map(|t| t.name.clone()).collect(),
-                JourneyItem::Entry(e) => entry = Some(self.trigger(file, &e.trigger)),
+                JourneyItem::Entry(e) => {
+                    entry_origin = self.origin(file, e.span);
+                    entry = Some(self.trigger(file, &e.trigger));
+                }
                 JourneyItem::Audience(e) => audience = Some(self.condition(file, e, Scope::Customer, None)),
                 JourneyItem::ReEntry(r) => {
                     re_entry = match r {
@@ -104,18 +112,27 @@ impl<'a> Ctx<'a> {
                         ast::ReEntry::After { duration, .. } => ir::ReEntry::After { minutes: duration.minutes() },
                     }
                 }
-                JourneyItem::Exit(x) => exits.push(match x {
-                    ast::Exit::OnEvent { event, filter, .. } => match self.event_ref(file, event) {
-                        Some(ev) => ir::ExitRule::Event {
-                            event: ev.to_string(),
-                            filter: filter.as_ref().map(|f| self.condition(file, f, Scope::Event(ev), None)),
+                JourneyItem::Exit(x) => {
+                    let span = match x {
+                        ast::Exit::OnEvent { span, .. } | ast::Exit::When { span, .. } => *span,
+                    };
+                    exit_origins.push(self.origin(file, span));
+                    exits.push(match x {
+                        ast::Exit::OnEvent { event, filter, .. } => match self.event_ref(file, event) {
+                            Some(ev) => ir::ExitRule::Event {
+                                event: ev.to_string(),
+                                filter: filter.as_ref().map(|f| self.condition(file, f, Scope::Event(ev), None)),
+                            },
+                            None => {
+                                exit_origins.pop();
+                                continue;
+                            }
                         },
-                        None => continue,
-                    },
-                    ast::Exit::When { condition, .. } => {
-                        ir::ExitRule::Condition { condition: self.condition(file, condition, Scope::Customer, None) }
-                    }
-                }),
+                        ast::Exit::When { condition, .. } => ir::ExitRule::Condition {
+                            condition: self.condition(file, condition, Scope::Customer, None),
+                        },
+                    })
+                }
                 JourneyItem::Holdout(h) => {
                     if !(0.0..=100.0).contains(&h.value) {
                         self.push(
@@ -163,7 +180,8 @@ impl<'a> Ctx<'a> {
         let mut nodes = Vec::new();
         let mut stage_infos = Vec::new();
         for (si, stage) in unique.iter().enumerate() {
-            let fall_through = unique.get(si + 1).map_or(ir::Transition::End, |n| table.first[n.name.name.as_str()].clone());
+            let fall_through =
+                unique.get(si + 1).map_or(ir::Transition::End, |n| table.first[n.name.name.as_str()].clone());
             stage_infos.push(ir::StageInfo {
                 name: stage.name.name.clone(),
                 first: table.first[stage.name.name.as_str()].clone(),
@@ -205,7 +223,12 @@ impl<'a> Ctx<'a> {
                             ir::GoalKind::Reach { stage: stage.name.clone() }
                         }
                     };
-                    goals.push(ir::Goal { name: g.name.name.clone(), kind, within_minutes: g.within.minutes(), origin: self.origin(file, g.name.span) });
+                    goals.push(ir::Goal {
+                        name: g.name.name.clone(),
+                        kind,
+                        within_minutes: g.within.minutes(),
+                        origin: self.origin(file, g.name.span),
+                    });
                 }
                 JourneyItem::Guardrail(g) => {
                     if let Some(gr) = self.guardrail(file, g) {
@@ -240,6 +263,8 @@ impl<'a> Ctx<'a> {
             guardrails,
             assumptions,
             origin: self.origin(file, decl.name.span),
+            entry_origin,
+            exit_origins,
         }
     }
 
@@ -299,7 +324,11 @@ impl<'a> Ctx<'a> {
                         format!("month_day:{}", day.value)
                     }
                 };
-                ir::Trigger::Schedule { period, minute_of_day: at.minutes_after_midnight(), zone: self.zone(file, zone.as_ref()) }
+                ir::Trigger::Schedule {
+                    period,
+                    minute_of_day: at.minutes_after_midnight(),
+                    zone: self.zone(file, zone.as_ref()),
+                }
             }
             ast::Trigger::Date { attribute, offset, at } => {
                 self.date_attribute(file, attribute);
@@ -392,7 +421,12 @@ impl<'a> Ctx<'a> {
         for (i, step) in stage.steps[..live].iter().enumerate() {
             let next = if i + 1 < live { ir::Transition::Node(id(i + 1)) } else { fall_through.clone() };
             let step_ir = self.step(file, journey, step, next, table);
-            nodes.push(ir::Node { id: id(i), stage: stage.name.name.clone(), step: step_ir, origin: self.origin(file, step.span) });
+            nodes.push(ir::Node {
+                id: id(i),
+                stage: stage.name.name.clone(),
+                step: step_ir,
+                origin: self.origin(file, step.span),
+            });
         }
     }
 
@@ -416,16 +450,26 @@ impl<'a> Ctx<'a> {
                     _ => format!("send messages with `send {} \"…\"`", channel.name),
                 };
                 self.push(
-                    Diagnostic::new("J411", format!("`{step}` cannot use `{}`, a {} channel", channel.name, kind.as_str()))
-                        .primary(file, channel.span, format!("a {} channel", kind.as_str()))
-                        .secondary(decl.file, decl.node.name.span, "declared here")
-                        .help(help),
+                    Diagnostic::new(
+                        "J411",
+                        format!("`{step}` cannot use `{}`, a {} channel", channel.name, kind.as_str()),
+                    )
+                    .primary(file, channel.span, format!("a {} channel", kind.as_str()))
+                    .secondary(decl.file, decl.node.name.span, "declared here")
+                    .help(help),
                 );
             }
         }
     }
 
-    fn step(&mut self, file: FileId, journey: &str, step: &ast::Step, next: ir::Transition, table: &StageTable) -> ir::Step {
+    fn step(
+        &mut self,
+        file: FileId,
+        journey: &str,
+        step: &ast::Step,
+        next: ir::Transition,
+        table: &StageTable,
+    ) -> ir::Step {
         use ir::ChannelKind as K;
         match &step.kind {
             StepKind::Send { channel, template, tags } => {
@@ -447,9 +491,11 @@ impl<'a> Ctx<'a> {
                 }
                 ir::Step::Wait { minutes: d.minutes(), next }
             }
-            StepKind::WaitUntilTime { at, zone } => {
-                ir::Step::WaitUntilTime { minute_of_day: at.minutes_after_midnight(), zone: self.zone(file, zone.as_ref()), next }
-            }
+            StepKind::WaitUntilTime { at, zone } => ir::Step::WaitUntilTime {
+                minute_of_day: at.minutes_after_midnight(),
+                zone: self.zone(file, zone.as_ref()),
+                next,
+            },
             StepKind::WaitUntilDate(e) => {
                 let (attribute, offset) = self.date_target(file, e);
                 ir::Step::WaitUntilDate { attribute, offset_minutes: offset, next }
@@ -534,23 +580,46 @@ impl<'a> Ctx<'a> {
                     Some(want) => {
                         if let Some(got) = &v.ty {
                             let ok = *got == want
-                                || matches!((&want, got), (ir::Type::OneOf { .. }, ir::Type::Text) | (ir::Type::Money, ir::Type::Number))
-                                || matches!((&want, got), (ir::Type::Date | ir::Type::Time, ir::Type::Date | ir::Type::Time));
+                                || matches!(
+                                    (&want, got),
+                                    (ir::Type::OneOf { .. }, ir::Type::Text) | (ir::Type::Money, ir::Type::Number)
+                                )
+                                || matches!(
+                                    (&want, got),
+                                    (ir::Type::Date | ir::Type::Time, ir::Type::Date | ir::Type::Time)
+                                );
                             if !ok {
                                 self.push(
-                                    Diagnostic::new("J201", format!("`{}` is {}, but the value is {}", attribute.name, want.describe(), got.describe()))
-                                        .primary(file, value.span, got.describe())
-                                        .secondary(file, attribute.span, want.describe())
-                                        .help(format!("set `{}` to a {}", attribute.name, want.describe())),
+                                    Diagnostic::new(
+                                        "J201",
+                                        format!(
+                                            "`{}` is {}, but the value is {}",
+                                            attribute.name,
+                                            want.describe(),
+                                            got.describe()
+                                        ),
+                                    )
+                                    .primary(file, value.span, got.describe())
+                                    .secondary(file, attribute.span, want.describe())
+                                    .help(format!(
+                                        "set `{}` to a {}",
+                                        attribute.name,
+                                        want.describe()
+                                    )),
                                 );
                             }
-                            if let (ir::Type::OneOf { choices }, ast::ExprKind::Literal(ast::Literal::String(s))) = (&want, &value.kind) {
+                            if let (ir::Type::OneOf { choices }, ast::ExprKind::Literal(ast::Literal::String(s))) =
+                                (&want, &value.kind)
+                            {
                                 if !choices.contains(&s.value) {
                                     let list: Vec<String> = choices.iter().map(|c| format!("\"{c}\"")).collect();
                                     self.push(
-                                        Diagnostic::new("J202", format!("\"{}\" is not one of the declared choices", s.value))
-                                            .primary(file, s.span, "not a declared choice")
-                                            .help(format!("the choices are {}", list.join(", "))),
+                                        Diagnostic::new(
+                                            "J202",
+                                            format!("\"{}\" is not one of the declared choices", s.value),
+                                        )
+                                        .primary(file, s.span, "not a declared choice")
+                                        .help(format!("the choices are {}", list.join(", "))),
                                     );
                                 }
                             }
@@ -668,9 +737,12 @@ impl<'a> Ctx<'a> {
             names.extend(ir::BUILTIN_OUTCOMES);
             let help = suggest::help_for("goal or outcome", &a.target.name, &names);
             self.push(
-                Diagnostic::new("J410", format!("`{}` is neither a goal of this journey nor a built-in outcome", a.target.name))
-                    .primary(file, a.target.span, "nothing to apply the effect to")
-                    .help(help),
+                Diagnostic::new(
+                    "J410",
+                    format!("`{}` is neither a goal of this journey nor a built-in outcome", a.target.name),
+                )
+                .primary(file, a.target.span, "nothing to apply the effect to")
+                .help(help),
             );
             return None;
         }
@@ -745,4 +817,3 @@ fn stage_table<'a>(stages: &[&'a ast::Stage]) -> StageTable<'a> {
     }
     StageTable { first }
 }
-

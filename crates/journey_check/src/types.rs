@@ -54,9 +54,15 @@ impl<'a> Ctx<'a> {
                 if let Literal::Money(ast::Money { currency: Some(c), span, .. }) = l {
                     if *c != self.currency {
                         self.push(
-                            Diagnostic::new("J201", format!("an amount in {c} in a project that counts money in {}", self.currency))
-                                .primary(file, *span, format!("not {}", self.currency))
-                                .help(format!("write the amount in {} (set `currency` in journey.yaml to change it)", self.currency)),
+                            Diagnostic::new(
+                                "J201",
+                                format!("an amount in {c} in a project that counts money in {}", self.currency),
+                            )
+                            .primary(file, *span, format!("not {}", self.currency))
+                            .help(format!(
+                                "write the amount in {} (set `currency` in journey.yaml to change it)",
+                                self.currency
+                            )),
                         );
                     }
                 }
@@ -102,12 +108,20 @@ impl<'a> Ctx<'a> {
         if let Scope::Event(event) = scope {
             if let Some(props) = self.event_props.get(event) {
                 if let Some((_, ty)) = props.iter().find(|(p, _)| p == name) {
-                    return Typed { ty: Some(ty.clone()), expr: Expr::Property { name: name.to_string() }, bare_number: false };
+                    return Typed {
+                        ty: Some(ty.clone()),
+                        expr: Expr::Property { name: name.to_string() },
+                        bare_number: false,
+                    };
                 }
             }
         }
         if let Some(ty) = self.attr_types.get(name) {
-            return Typed { ty: Some(ty.clone()), expr: Expr::Attribute { name: name.to_string() }, bare_number: false };
+            return Typed {
+                ty: Some(ty.clone()),
+                expr: Expr::Attribute { name: name.to_string() },
+                bare_number: false,
+            };
         }
         if self.audiences.contains_key(name) {
             if let Some(owner) = owner {
@@ -119,7 +133,10 @@ impl<'a> Ctx<'a> {
             self.push(
                 Diagnostic::new("J104", format!("`{name}` is an event, not a value"))
                     .primary(file, first.span, "an event")
-                    .help(format!("use an aggregate over it, e.g. `count({name}, 30d) >= 1` or `since({name}) > 7d`")),
+                    .help(format!(
+                        "to react to the event itself write `exit on {name}` or `entry on {name}`; \
+                         in a condition use an aggregate, e.g. `count({name}, 30d) >= 1` or `since({name}) > 7d`"
+                    )),
             );
             return error_typed();
         }
@@ -130,8 +147,11 @@ impl<'a> Ctx<'a> {
                     candidates.extend(props.iter().map(|(p, _)| p.as_str()));
                 }
                 // a misspelt property is the likeliest mistake inside `where`
-                let props: Vec<&str> =
-                    self.event_props.get(event).map(|p| p.iter().map(|(n, _)| n.as_str()).collect()).unwrap_or_default();
+                let props: Vec<&str> = self
+                    .event_props
+                    .get(event)
+                    .map(|p| p.iter().map(|(n, _)| n.as_str()).collect())
+                    .unwrap_or_default();
                 if let Some(s) = suggest::closest(name, props.iter().copied()) {
                     self.push(
                         Diagnostic::new("J103", format!("event `{event}` has no property `{name}`"))
@@ -140,15 +160,15 @@ impl<'a> Ctx<'a> {
                     );
                     return error_typed();
                 }
-                format!("property of `{event}`, attribute or audience")
+                format!("a property of `{event}`, an attribute or an audience")
             }
-            Scope::Customer => "attribute or audience".to_string(),
+            Scope::Customer => "an attribute or an audience".to_string(),
         };
         candidates.sort_unstable();
         let help = suggest::help_for("name", name, &candidates);
         self.push(
             Diagnostic::new("J101", format!("unknown name `{name}`"))
-                .primary(file, first.span, format!("not a {what}"))
+                .primary(file, first.span, format!("not {what}"))
                 .help(help),
         );
         error_typed()
@@ -232,7 +252,16 @@ impl<'a> Ctx<'a> {
 
     /// Report what makes two operands incomparable.
     #[allow(clippy::too_many_arguments)]
-    fn compare(&mut self, file: FileId, cmp: ast::CmpOp, op_span: Span, lhs: &ast::Expr, rhs: &ast::Expr, l: &Typed, r: &Typed) {
+    fn compare(
+        &mut self,
+        file: FileId,
+        cmp: ast::CmpOp,
+        op_span: Span,
+        lhs: &ast::Expr,
+        rhs: &ast::Expr,
+        l: &Typed,
+        r: &Typed,
+    ) {
         let (Some(a), Some(b)) = (&l.ty, &r.ty) else { return };
         let ordering = !matches!(cmp, ast::CmpOp::Eq | ast::CmpOp::Ne);
         // enum values: the literal must be one of the choices
@@ -294,7 +323,15 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn call(&mut self, file: FileId, function: &ast::Ident, args: &[ast::CallArg], span: Span, scope: Scope, owner: Option<&'a str>) -> Typed {
+    fn call(
+        &mut self,
+        file: FileId,
+        function: &ast::Ident,
+        args: &[ast::CallArg],
+        span: Span,
+        scope: Scope,
+        owner: Option<&'a str>,
+    ) -> Typed {
         let f = function.name.as_str();
         if !FUNCTIONS.contains(&f) {
             let help = suggest::help_for("function", f, FUNCTIONS);
@@ -314,9 +351,12 @@ impl<'a> Ctx<'a> {
         let max_args = if matches!(f, "since" | "since_first") { 1 } else { 2 };
         if args.is_empty() || args.len() > max_args {
             self.push(
-                Diagnostic::new("J205", format!("`{f}` takes {}", if max_args == 1 { "one argument" } else { "one or two arguments" }))
-                    .primary(file, span, format!("{} given", args.len()))
-                    .help(format!("write {usage}")),
+                Diagnostic::new(
+                    "J205",
+                    format!("`{f}` takes {}", if max_args == 1 { "one argument" } else { "one or two arguments" }),
+                )
+                .primary(file, span, format!("{} given", args.len()))
+                .help(format!("write {usage}")),
             );
             return error_typed();
         }
@@ -343,9 +383,16 @@ impl<'a> Ctx<'a> {
                     if let Some(ty) = self.attr_types.get(parts[0].name.as_str()) {
                         if !matches!(ty, Type::Date | Type::Time) {
                             self.push(
-                                Diagnostic::new("J205", format!("`since` needs an event or a date attribute, and `{}` is {}", parts[0].name, ty.describe()))
-                                    .primary(file, parts[0].span, ty.describe())
-                                    .help("use an event name or an attribute of type date or time"),
+                                Diagnostic::new(
+                                    "J205",
+                                    format!(
+                                        "`since` needs an event or a date attribute, and `{}` is {}",
+                                        parts[0].name,
+                                        ty.describe()
+                                    ),
+                                )
+                                .primary(file, parts[0].span, ty.describe())
+                                .help("use an event name or an attribute of type date or time"),
                             );
                         }
                         return Typed {
@@ -381,7 +428,13 @@ impl<'a> Ctx<'a> {
     }
 
     /// The event (and for sum/avg the numeric property) an aggregate ranges over.
-    fn aggregate_subject(&mut self, file: FileId, f: &str, arg: &ast::CallArg, usage: &str) -> Option<(&'a str, Option<(String, Type)>)> {
+    fn aggregate_subject(
+        &mut self,
+        file: FileId,
+        f: &str,
+        arg: &ast::CallArg,
+        usage: &str,
+    ) -> Option<(&'a str, Option<(String, Type)>)> {
         let ExprKind::Path(parts) = &arg.value.kind else {
             self.push(
                 Diagnostic::new("J205", format!("`{f}` needs an event"))
@@ -414,9 +467,17 @@ impl<'a> Ctx<'a> {
                 };
                 if !matches!(pty, Type::Number | Type::Money | Type::Duration) {
                     self.push(
-                        Diagnostic::new("J205", format!("`{f}` needs a numeric property, and `{}.{}` is {}", event, pname.name, pty.describe()))
-                            .primary(file, pname.span, pty.describe())
-                            .help("sum and avg work on number, money and duration properties; use count for the rest"),
+                        Diagnostic::new(
+                            "J205",
+                            format!(
+                                "`{f}` needs a numeric property, and `{}.{}` is {}",
+                                event,
+                                pname.name,
+                                pty.describe()
+                            ),
+                        )
+                        .primary(file, pname.span, pty.describe())
+                        .help("sum and avg work on number, money and duration properties; use count for the rest"),
                     );
                     return None;
                 }

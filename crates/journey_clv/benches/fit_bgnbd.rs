@@ -14,12 +14,7 @@ use journey_clv::rfm::compress;
 use journey_clv::simulate::simulate_bgnbd;
 
 fn main() {
-    let truth = BgNbd {
-        r: 0.243,
-        alpha: 4.414,
-        a: 0.793,
-        b: 2.426,
-    };
+    let truth = BgNbd { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 };
     let n = 1_000_000;
     let t0 = Instant::now();
     // CDNOW-like: acquired over 12 weeks, observed for 39 weeks, daily purchase records.
@@ -85,10 +80,7 @@ fn main() {
     // Recording purchases per day (as a real log does) merges the rare same-day
     // repeat purchases, so allow a little more than sampling error.
     if worst > 0.03 {
-        eprintln!(
-            "the fit did not recover the parameters (worst relative error {:.1}%)",
-            100.0 * worst
-        );
+        eprintln!("the fit did not recover the parameters (worst relative error {:.1}%)", 100.0 * worst);
         std::process::exit(1);
     }
 }

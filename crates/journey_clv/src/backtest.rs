@@ -77,12 +77,7 @@ pub fn backtest(
     calibration_end: NaiveDate,
     holdout_end: Option<NaiveDate>,
 ) -> Result<BacktestReport> {
-    let last = log
-        .transactions
-        .iter()
-        .map(|t| t.date)
-        .max()
-        .unwrap_or(calibration_end);
+    let last = log.transactions.iter().map(|t| t.date).max().unwrap_or(calibration_end);
     let holdout_end = holdout_end.unwrap_or(last);
     if holdout_end <= calibration_end {
         return Err(ClvError::InvalidArgument(format!(
@@ -91,9 +86,7 @@ pub fn backtest(
     }
     let summary = summarize(log, unit, Some(calibration_end));
     if summary.customers.is_empty() {
-        return Err(ClvError::InvalidArgument(format!(
-            "no customer made a first purchase by {calibration_end}"
-        )));
+        return Err(ClvError::InvalidArgument(format!("no customer made a first purchase by {calibration_end}")));
     }
     let rows = summary.compressed();
     let fit = match model {
@@ -116,58 +109,27 @@ pub fn backtest(
             continue;
         };
         let d = &days[i];
-        let actual = d
-            .days
-            .iter()
-            .filter(|(day, _)| *day > calibration_end && *day <= holdout_end)
-            .count() as u32;
-        let predicted =
-            m.conditional_expected_purchases(holdout_length, c.frequency, c.recency, c.t);
-        per_customer.push(CustomerForecast {
-            id: c.id.clone(),
-            frequency: c.frequency,
-            predicted,
-            actual,
-        });
+        let actual = d.days.iter().filter(|(day, _)| *day > calibration_end && *day <= holdout_end).count() as u32;
+        let predicted = m.conditional_expected_purchases(holdout_length, c.frequency, c.recency, c.t);
+        per_customer.push(CustomerForecast { id: c.id.clone(), frequency: c.frequency, predicted, actual });
         births.push(i);
     }
     let n = per_customer.len() as f64;
     let total_predicted: f64 = per_customer.iter().map(|c| c.predicted).sum();
     let total_actual: u64 = per_customer.iter().map(|c| c.actual as u64).sum();
-    let mae = per_customer
-        .iter()
-        .map(|c| (c.predicted - c.actual as f64).abs())
-        .sum::<f64>()
-        / n;
-    let rmse = (per_customer
-        .iter()
-        .map(|c| (c.predicted - c.actual as f64).powi(2))
-        .sum::<f64>()
-        / n)
-        .sqrt();
+    let mae = per_customer.iter().map(|c| (c.predicted - c.actual as f64).abs()).sum::<f64>() / n;
+    let rmse = (per_customer.iter().map(|c| (c.predicted - c.actual as f64).powi(2)).sum::<f64>() / n).sqrt();
 
     let mut table = Vec::new();
     for k in 0..=TABLE_TOP {
-        let group: Vec<&CustomerForecast> = per_customer
-            .iter()
-            .filter(|c| {
-                if k == TABLE_TOP {
-                    c.frequency >= k
-                } else {
-                    c.frequency == k
-                }
-            })
-            .collect();
+        let group: Vec<&CustomerForecast> =
+            per_customer.iter().filter(|c| if k == TABLE_TOP { c.frequency >= k } else { c.frequency == k }).collect();
         if group.is_empty() {
             continue;
         }
         let g = group.len() as f64;
         table.push(CalibrationRow {
-            frequency: if k == TABLE_TOP {
-                format!("{k}+")
-            } else {
-                k.to_string()
-            },
+            frequency: if k == TABLE_TOP { format!("{k}+") } else { k.to_string() },
             customers: group.len(),
             mean_predicted: group.iter().map(|c| c.predicted).sum::<f64>() / g,
             mean_actual: group.iter().map(|c| c.actual as f64).sum::<f64>() / g,
@@ -177,13 +139,8 @@ pub fn backtest(
     // Weekly tracking: expected repeat purchases of the whole cohort per
     // calendar week (sum over customers of E[X(t)] increments since their first
     // purchase, grouped by first-purchase day) against the actual count.
-    let first_day = births
-        .iter()
-        .map(|&i| days[i].first)
-        .min()
-        .unwrap_or(calibration_end);
-    let mut by_birth: std::collections::BTreeMap<NaiveDate, f64> =
-        std::collections::BTreeMap::new();
+    let first_day = births.iter().map(|&i| days[i].first).min().unwrap_or(calibration_end);
+    let mut by_birth: std::collections::BTreeMap<NaiveDate, f64> = std::collections::BTreeMap::new();
     for &i in &births {
         *by_birth.entry(days[i].first).or_default() += 1.0;
     }
@@ -204,9 +161,7 @@ pub fn backtest(
         by_birth
             .iter()
             .filter(|(b, _)| **b < end)
-            .map(|(b, count)| {
-                count * m.expected_purchases((end - *b).num_days() as f64 / unit.days())
-            })
+            .map(|(b, count)| count * m.expected_purchases((end - *b).num_days() as f64 / unit.days()))
             .sum()
     };
     let mut previous = 0.0;

@@ -21,12 +21,7 @@ pub struct BgNbd {
 
 impl BgNbd {
     pub fn from_report(f: &FitReport) -> BgNbd {
-        BgNbd {
-            r: f.params[0],
-            alpha: f.params[1],
-            a: f.params[2],
-            b: f.params[3],
-        }
+        BgNbd { r: f.params[0], alpha: f.params[1], a: f.params[2], b: f.params[3] }
     }
 
     /// ln L for one customer (eq. 6 of the paper, arranged in log space).
@@ -49,8 +44,7 @@ impl BgNbd {
             return 1.0;
         }
         let xf = x as f64;
-        let ratio = (self.a / (self.b + xf - 1.0)).ln()
-            + (self.r + xf) * ((self.alpha + t) / (self.alpha + t_x)).ln();
+        let ratio = (self.a / (self.b + xf - 1.0)).ln() + (self.r + xf) * ((self.alpha + t) / (self.alpha + t_x)).ln();
         1.0 / (1.0 + ratio.exp())
     }
 
@@ -91,9 +85,7 @@ impl BgNbd {
         let log_q = (alpha / (alpha + t)).ln();
         let log_p = (t / (alpha + t)).ln();
         let nb = |j: f64| {
-            ln_gamma(r + j) - ln_gamma(r) - ln_gamma(j + 1.0)
-                + r * log_q
-                + if j > 0.0 { j * log_p } else { 0.0 }
+            ln_gamma(r + j) - ln_gamma(r) - ln_gamma(j + 1.0) + r * log_q + if j > 0.0 { j * log_p } else { 0.0 }
         };
         let first = (ln_beta(a, b + nf) - lb + nb(nf)).exp();
         if n == 0 {
@@ -120,23 +112,10 @@ impl<'a> BgNbdLikelihood<'a> {
         let mut xs: Vec<u32> = rows.iter().map(|r| r.x).collect();
         xs.sort_unstable();
         xs.dedup();
-        let group = rows
-            .iter()
-            .map(|r| xs.binary_search(&r.x).unwrap_or(0) as u32)
-            .collect();
-        let threads = if rows.len() >= 50_000 {
-            std::thread::available_parallelism()
-                .map_or(1, |n| n.get())
-                .min(8)
-        } else {
-            1
-        };
-        BgNbdLikelihood {
-            rows,
-            group,
-            xs,
-            threads,
-        }
+        let group = rows.iter().map(|r| xs.binary_search(&r.x).unwrap_or(0) as u32).collect();
+        let threads =
+            if rows.len() >= 50_000 { std::thread::available_parallelism().map_or(1, |n| n.get()).min(8) } else { 1 };
+        BgNbdLikelihood { rows, group, xs, threads }
     }
 }
 
@@ -177,11 +156,7 @@ impl Objective for BgNbdLikelihood<'_> {
                 terms.push(XTerms {
                     x: xf,
                     base,
-                    log_odds: if x > 0 {
-                        (a / (b + xf - 1.0)).ln()
-                    } else {
-                        f64::NEG_INFINITY
-                    },
+                    log_odds: if x > 0 { (a / (b + xf - 1.0)).ln() } else { f64::NEG_INFINITY },
                     d_r,
                     d_a,
                     d_b,
@@ -204,13 +179,8 @@ impl Objective for BgNbdLikelihood<'_> {
                 let k = &terms[self.group[i] as usize];
                 let rx = r + k.x;
                 let l_t = (alpha + row.t).ln();
-                let (mut ll, mut g_r, mut g_alpha, mut g_a, mut g_b) = (
-                    k.base - rx * l_t,
-                    k.d_r - l_t,
-                    r / alpha - rx / (alpha + row.t),
-                    k.d_a,
-                    k.d_b,
-                );
+                let (mut ll, mut g_r, mut g_alpha, mut g_a, mut g_b) =
+                    (k.base - rx * l_t, k.d_r - l_t, r / alpha - rx / (alpha + row.t), k.d_a, k.d_b);
                 if row.x > 0 {
                     // ln(e^A3 + e^A4) = A3 + softplus(A4 - A3); w4 is the weight of A4.
                     let l_tx = (alpha + row.t_x).ln();
@@ -286,10 +256,7 @@ impl LogLikelihood for BgNbdLikelihood<'_> {
 /// Fit BG/NBD to compressed rows by maximum likelihood.
 pub fn fit(rows: &[WeightedRow]) -> Result<FitReport> {
     if rows.is_empty() {
-        return Err(ClvError::FitFailed {
-            model: "bg-nbd",
-            message: "no customers".into(),
-        });
+        return Err(ClvError::FitFailed { model: "bg-nbd", message: "no customers".into() });
     }
     let ll = BgNbdLikelihood::new(rows);
     let customers: f64 = rows.iter().map(|r| r.weight).sum();
@@ -304,43 +271,20 @@ pub fn fit(rows: &[WeightedRow]) -> Result<FitReport> {
 mod tests {
     use super::*;
 
-    const P: BgNbd = BgNbd {
-        r: 0.243,
-        alpha: 4.414,
-        a: 0.793,
-        b: 2.426,
-    };
+    const P: BgNbd = BgNbd { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 };
 
     #[test]
     fn gradient_matches_finite_differences() {
         let rows = vec![
-            WeightedRow {
-                x: 0,
-                t_x: 0.0,
-                t: 38.86,
-                weight: 3.0,
-            },
-            WeightedRow {
-                x: 2,
-                t_x: 30.43,
-                t: 38.86,
-                weight: 1.0,
-            },
-            WeightedRow {
-                x: 7,
-                t_x: 12.0,
-                t: 33.0,
-                weight: 2.0,
-            },
+            WeightedRow { x: 0, t_x: 0.0, t: 38.86, weight: 3.0 },
+            WeightedRow { x: 2, t_x: 30.43, t: 38.86, weight: 1.0 },
+            WeightedRow { x: 7, t_x: 12.0, t: 33.0, weight: 2.0 },
         ];
         let ll = BgNbdLikelihood::new(&rows);
         let x = [P.r.ln(), P.alpha.ln(), P.a.ln(), P.b.ln()];
         let mut g = [0.0; 4];
         let v = ll.value_grad(&x, &mut g);
-        let direct: f64 = -rows
-            .iter()
-            .map(|r| r.weight * P.log_likelihood(r.x, r.t_x, r.t))
-            .sum::<f64>();
+        let direct: f64 = -rows.iter().map(|r| r.weight * P.log_likelihood(r.x, r.t_x, r.t)).sum::<f64>();
         assert!((v - direct).abs() < 1e-10);
         for i in 0..4 {
             let h = 1e-6;

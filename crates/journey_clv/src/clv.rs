@@ -33,21 +33,9 @@ impl PurchaseModel {
 
     fn from_params(model: &str, p: &[f64]) -> Result<PurchaseModel> {
         match model {
-            "bg-nbd" => Ok(PurchaseModel::BgNbd(BgNbd {
-                r: p[0],
-                alpha: p[1],
-                a: p[2],
-                b: p[3],
-            })),
-            "pareto-nbd" => Ok(PurchaseModel::ParetoNbd(ParetoNbd {
-                r: p[0],
-                alpha: p[1],
-                s: p[2],
-                beta: p[3],
-            })),
-            other => Err(ClvError::InvalidArgument(format!(
-                "{other} is not a purchase-count model"
-            ))),
+            "bg-nbd" => Ok(PurchaseModel::BgNbd(BgNbd { r: p[0], alpha: p[1], a: p[2], b: p[3] })),
+            "pareto-nbd" => Ok(PurchaseModel::ParetoNbd(ParetoNbd { r: p[0], alpha: p[1], s: p[2], beta: p[3] })),
+            other => Err(ClvError::InvalidArgument(format!("{other} is not a purchase-count model"))),
         }
     }
 
@@ -160,14 +148,10 @@ pub fn value_customers(
     options: &ClvOptions,
 ) -> Result<ClvReport> {
     if !(options.horizon > 0.0 && options.step > 0.0) {
-        return Err(ClvError::InvalidArgument(
-            "horizon and step must be positive".into(),
-        ));
+        return Err(ClvError::InvalidArgument("horizon and step must be positive".into()));
     }
     if !(0.0..=1.0).contains(&options.margin) || options.discount_rate <= -1.0 {
-        return Err(ClvError::InvalidArgument(
-            "margin must be between 0 and 1, and the discount rate above -1".into(),
-        ));
+        return Err(ClvError::InvalidArgument("margin must be between 0 and 1, and the discount rate above -1".into()));
     }
     let model = PurchaseModel::from_report(purchases)?;
     let gg = spend.map(GammaGamma::from_report);
@@ -183,38 +167,21 @@ pub fn value_customers(
                 recency: c.recency,
                 t: c.t,
                 p_alive: model.p_alive(c.frequency, c.recency, c.t),
-                expected_purchases: model.conditional_expected_purchases(
-                    options.horizon,
-                    c.frequency,
-                    c.recency,
-                    c.t,
-                ),
+                expected_purchases: model.conditional_expected_purchases(options.horizon, c.frequency, c.recency, c.t),
                 expected_spend,
-                clv: expected_spend
-                    .map(|s| options.margin * s * discounted_purchases(&model, c, options)),
+                clv: expected_spend.map(|s| options.margin * s * discounted_purchases(&model, c, options)),
             }
         })
         .collect();
     let groups = summary.cohorts();
-    let intervals = if options.draws > 0 {
-        Some(draw_intervals(summary, &groups, purchases, spend, options)?)
-    } else {
-        None
-    };
+    let intervals =
+        if options.draws > 0 { Some(draw_intervals(summary, &groups, purchases, spend, options)?) } else { None };
     let cohorts = groups
         .iter()
         .enumerate()
         .map(|(k, (name, members))| {
-            let purchases: f64 = members
-                .iter()
-                .map(|&i| customers[i].expected_purchases)
-                .sum();
-            let total = gg.map(|_| {
-                members
-                    .iter()
-                    .filter_map(|&i| customers[i].clv)
-                    .sum::<f64>()
-            });
+            let purchases: f64 = members.iter().map(|&i| customers[i].expected_purchases).sum();
+            let total = gg.map(|_| members.iter().filter_map(|&i| customers[i].clv).sum::<f64>());
             let iv = intervals.as_ref().map(|v| v[k]);
             CohortValue {
                 cohort: name.clone(),
@@ -227,11 +194,7 @@ pub fn value_customers(
             }
         })
         .collect();
-    Ok(ClvReport {
-        options: options.clone(),
-        customers,
-        cohorts,
-    })
+    Ok(ClvReport { options: options.clone(), customers, cohorts })
 }
 
 /// Draw parameters from N(θ̂, H⁻¹) on the log scale (the fits' asymptotic
@@ -257,12 +220,8 @@ fn draw_intervals(
         Ok((f.params.iter().map(|p| p.ln()).collect(), l))
     };
     let draw = |rng: &mut StdRng, (mean, l): &(Vec<f64>, Vec<Vec<f64>>)| -> Vec<f64> {
-        let z: Vec<f64> = (0..mean.len())
-            .map(|_| StandardNormal.sample(rng))
-            .collect();
-        (0..mean.len())
-            .map(|i| (mean[i] + (0..=i).map(|k| l[i][k] * z[k]).sum::<f64>()).exp())
-            .collect()
+        let z: Vec<f64> = (0..mean.len()).map(|_| StandardNormal.sample(rng)).collect();
+        (0..mean.len()).map(|i| (mean[i] + (0..=i).map(|k| l[i][k] * z[k]).sum::<f64>()).exp()).collect()
     };
     let ps = sampler(purchases)?;
     let ss = match spend {
@@ -275,11 +234,7 @@ fn draw_intervals(
         let model = PurchaseModel::from_params(purchases.model, &draw(&mut rng, &ps))?;
         let gg = ss.as_ref().map(|s| {
             let p = draw(&mut rng, s);
-            GammaGamma {
-                p: p[0],
-                q: p[1],
-                gamma: p[2],
-            }
+            GammaGamma { p: p[0], q: p[1], gamma: p[2] }
         });
         for (k, members) in groups.values().enumerate() {
             let (mut n, mut v) = (0.0, 0.0);
@@ -294,27 +249,17 @@ fn draw_intervals(
             value_draws[k].push(v);
         }
     }
-    Ok(purchase_draws
-        .into_iter()
-        .zip(value_draws)
-        .map(|(p, v)| (quantiles(p), spend.map(|_| quantiles(v))))
-        .collect())
+    Ok(purchase_draws.into_iter().zip(value_draws).map(|(p, v)| (quantiles(p), spend.map(|_| quantiles(v)))).collect())
 }
 
 fn quantiles(mut v: Vec<f64>) -> Interval {
     v.retain(|x| x.is_finite());
     v.sort_by(f64::total_cmp);
     if v.is_empty() {
-        return Interval {
-            low: f64::NAN,
-            high: f64::NAN,
-        };
+        return Interval { low: f64::NAN, high: f64::NAN };
     }
     let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
-    Interval {
-        low: at(0.025),
-        high: at(0.975),
-    }
+    Interval { low: at(0.025), high: at(0.975) }
 }
 
 #[cfg(test)]
@@ -325,30 +270,10 @@ mod tests {
     #[test]
     fn undiscounted_value_is_margin_times_spend_times_purchases() {
         let rows = vec![
-            WeightedRow {
-                x: 0,
-                t_x: 0.0,
-                t: 30.0,
-                weight: 50.0,
-            },
-            WeightedRow {
-                x: 1,
-                t_x: 10.0,
-                t: 30.0,
-                weight: 20.0,
-            },
-            WeightedRow {
-                x: 3,
-                t_x: 25.0,
-                t: 30.0,
-                weight: 10.0,
-            },
-            WeightedRow {
-                x: 6,
-                t_x: 28.0,
-                t: 32.0,
-                weight: 5.0,
-            },
+            WeightedRow { x: 0, t_x: 0.0, t: 30.0, weight: 50.0 },
+            WeightedRow { x: 1, t_x: 10.0, t: 30.0, weight: 20.0 },
+            WeightedRow { x: 3, t_x: 25.0, t: 30.0, weight: 10.0 },
+            WeightedRow { x: 6, t_x: 28.0, t: 32.0, weight: 5.0 },
         ];
         let fit = crate::bgnbd::fit(&rows).unwrap();
         let summary = RfmSummary {
@@ -367,21 +292,10 @@ mod tests {
             model: "gamma-gamma",
             names: vec!["p", "q", "gamma"],
             params: vec![6.0, 4.0, 15.0],
-            log_covariance: Some(vec![
-                vec![0.01, 0.0, 0.0],
-                vec![0.0, 0.01, 0.0],
-                vec![0.0, 0.0, 0.01],
-            ]),
+            log_covariance: Some(vec![vec![0.01, 0.0, 0.0], vec![0.0, 0.01, 0.0], vec![0.0, 0.0, 0.01]]),
             ..fit.clone()
         };
-        let o = ClvOptions {
-            horizon: 52.0,
-            step: 52.0 / 12.0,
-            discount_rate: 0.0,
-            margin: 0.3,
-            draws: 20,
-            seed: 1,
-        };
+        let o = ClvOptions { horizon: 52.0, step: 52.0 / 12.0, discount_rate: 0.0, margin: 0.3, draws: 20, seed: 1 };
         let r = value_customers(&summary, &fit, Some(&spend), &o).unwrap();
         let c = &r.customers[0];
         let want = 0.3 * c.expected_spend.unwrap() * c.expected_purchases;

@@ -39,10 +39,7 @@ pub enum ClvError {
 
     #[error("{model} fit failed: {message}")]
     #[diagnostic(code(clv::fit_failed))]
-    FitFailed {
-        model: &'static str,
-        message: String,
-    },
+    FitFailed { model: &'static str, message: String },
 }
 
 /// A malformed row: where it is, what was wrong, and the file text to show it in.
@@ -87,12 +84,7 @@ pub fn bad_row(
         column,
         message: message.into(),
         src: NamedSource::new(path, source.to_string()),
-        span: (
-            start,
-            end.saturating_sub(start)
-                .max(if start < source.len() { 1 } else { 0 }),
-        )
-            .into(),
+        span: (start, end.saturating_sub(start).max(if start < source.len() { 1 } else { 0 })).into(),
         label: label.into(),
         help,
     }))

@@ -29,10 +29,7 @@ pub struct FitReport {
 
 impl FitReport {
     pub fn param(&self, name: &str) -> Option<f64> {
-        self.names
-            .iter()
-            .position(|n| *n == name)
-            .map(|i| self.params[i])
+        self.names.iter().position(|n| *n == name).map(|i| self.params[i])
     }
 }
 
@@ -82,20 +79,12 @@ pub fn fit_log_params(
     }
     let params: Vec<f64> = m.x.iter().map(|v| v.exp()).collect();
     if params.iter().any(|p| !p.is_finite() || *p <= 0.0) {
-        return Err(ClvError::FitFailed {
-            model: ll.model(),
-            message: format!("parameters ran off to {params:?}"),
-        });
+        return Err(ClvError::FitFailed { model: ll.model(), message: format!("parameters ran off to {params:?}") });
     }
     let h = hessian(ll, &m.x);
     let log_covariance = invert_spd(&h);
-    let std_errors = log_covariance.as_ref().map(|c| {
-        params
-            .iter()
-            .enumerate()
-            .map(|(i, p)| p * c[i][i].max(0.0).sqrt())
-            .collect()
-    });
+    let std_errors =
+        log_covariance.as_ref().map(|c| params.iter().enumerate().map(|(i, p)| p * c[i][i].max(0.0).sqrt()).collect());
     Ok(FitReport {
         model: ll.model(),
         names: ll.names(),

@@ -20,21 +20,14 @@ pub struct GammaGamma {
 
 impl GammaGamma {
     pub fn from_report(f: &FitReport) -> GammaGamma {
-        GammaGamma {
-            p: f.params[0],
-            q: f.params[1],
-            gamma: f.params[2],
-        }
+        GammaGamma { p: f.params[0], q: f.params[1], gamma: f.params[2] }
     }
 
     /// ln f(z̄ | x).
     pub fn log_likelihood(&self, x: u32, mean: f64) -> f64 {
         let GammaGamma { p, q, gamma } = *self;
         let px = p * x as f64;
-        ln_gamma(px + q) - ln_gamma(px) - ln_gamma(q)
-            + q * gamma.ln()
-            + (px - 1.0) * mean.ln()
-            + px * (x as f64).ln()
+        ln_gamma(px + q) - ln_gamma(px) - ln_gamma(q) + q * gamma.ln() + (px - 1.0) * mean.ln() + px * (x as f64).ln()
             - (px + q) * (gamma + x as f64 * mean).ln()
     }
 
@@ -119,11 +112,7 @@ pub fn fit(customers: impl IntoIterator<Item = (u32, f64)>) -> Result<FitReport>
     let mut rows: Vec<SpendRow> = customers
         .into_iter()
         .filter(|(x, m)| *x > 0 && *m > 0.0 && m.is_finite())
-        .map(|(x, mean)| SpendRow {
-            x,
-            mean,
-            weight: 1.0,
-        })
+        .map(|(x, mean)| SpendRow { x, mean, weight: 1.0 })
         .collect();
     rows.sort_by(|a, b| a.x.cmp(&b.x).then(a.mean.total_cmp(&b.mean)));
     rows.dedup_by(|later, kept| {
@@ -136,9 +125,7 @@ pub fn fit(customers: impl IntoIterator<Item = (u32, f64)>) -> Result<FitReport>
     if rows.len() < 3 {
         return Err(ClvError::FitFailed {
             model: "gamma-gamma",
-            message:
-                "needs at least 3 customers with a repeat purchase and a positive monetary value"
-                    .into(),
+            message: "needs at least 3 customers with a repeat purchase and a positive monetary value".into(),
         });
     }
     let n: f64 = rows.iter().map(|r| r.weight).sum();
@@ -153,18 +140,7 @@ mod tests {
 
     #[test]
     fn gradient_matches_finite_differences() {
-        let rows = [
-            SpendRow {
-                x: 1,
-                mean: 12.0,
-                weight: 2.0,
-            },
-            SpendRow {
-                x: 4,
-                mean: 40.5,
-                weight: 1.0,
-            },
-        ];
+        let rows = [SpendRow { x: 1, mean: 12.0, weight: 2.0 }, SpendRow { x: 4, mean: 40.5, weight: 1.0 }];
         let ll = GammaGammaLikelihood { rows: &rows };
         let x = [6.25f64.ln(), 3.74f64.ln(), 15.44f64.ln()];
         let mut g = [0.0; 3];

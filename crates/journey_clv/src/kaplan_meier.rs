@@ -17,11 +17,7 @@ pub struct KmStep {
 /// event are censored at their duration (they count as at risk up to and
 /// including that time, the usual convention).
 pub fn kaplan_meier(rows: &[(f64, bool, f64)]) -> Vec<KmStep> {
-    let mut sorted: Vec<(f64, bool, f64)> = rows
-        .iter()
-        .copied()
-        .filter(|r| r.0.is_finite() && r.2 > 0.0)
-        .collect();
+    let mut sorted: Vec<(f64, bool, f64)> = rows.iter().copied().filter(|r| r.0.is_finite() && r.2 > 0.0).collect();
     sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut at_risk: f64 = sorted.iter().map(|r| r.2).sum();
     let mut survival = 1.0;
@@ -43,13 +39,7 @@ pub fn kaplan_meier(rows: &[(f64, bool, f64)]) -> Vec<KmStep> {
             if at_risk > events {
                 greenwood += events / (at_risk * (at_risk - events));
             }
-            steps.push(KmStep {
-                time: t,
-                at_risk,
-                events,
-                survival,
-                std_error: survival * greenwood.sqrt(),
-            });
+            steps.push(KmStep { time: t, at_risk, events, survival, std_error: survival * greenwood.sqrt() });
         }
         at_risk -= leaving;
     }
@@ -77,13 +67,7 @@ mod tests {
     #[test]
     fn textbook_example() {
         // times 1,2+,3,3,4+ : S(1)=0.8, S(3)=0.8*(1-2/3)
-        let rows = [
-            (1.0, true, 1.0),
-            (2.0, false, 1.0),
-            (3.0, true, 1.0),
-            (3.0, true, 1.0),
-            (4.0, false, 1.0),
-        ];
+        let rows = [(1.0, true, 1.0), (2.0, false, 1.0), (3.0, true, 1.0), (3.0, true, 1.0), (4.0, false, 1.0)];
         let km = kaplan_meier(&rows);
         assert_eq!(km.len(), 2);
         assert!((km[0].survival - 0.8).abs() < 1e-12);

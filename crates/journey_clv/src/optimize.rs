@@ -79,11 +79,7 @@ pub fn bfgs(obj: &dyn Objective, x0: &[f64], max_iter: usize) -> Minimum {
         }
         // On the first step the inverse Hessian is the identity, so limit the step
         // to one unit in log-parameter space rather than trusting |g|.
-        let mut t = if first {
-            (1.0 / max_abs(&p)).min(1.0)
-        } else {
-            1.0
-        };
+        let mut t = if first { (1.0 / max_abs(&p)).min(1.0) } else { 1.0 };
         first = false;
         let mut accepted = None;
         let mut g_new = vec![0.0; n];
@@ -124,13 +120,7 @@ pub fn bfgs(obj: &dyn Objective, x0: &[f64], max_iter: usize) -> Minimum {
             small_steps = 0;
         }
     }
-    Minimum {
-        x,
-        value: f,
-        iterations,
-        evaluations,
-        converged,
-    }
+    Minimum { x, value: f, iterations, evaluations, converged }
 }
 
 fn bfgs_update(h: &mut [Vec<f64>], s: &[f64], y: &[f64], sy: f64) {
@@ -168,27 +158,15 @@ pub fn nelder_mead(obj: &dyn Objective, x0: &[f64], step: f64, max_evals: usize)
         let spread = values[n] - values[0];
         let size = simplex[1..]
             .iter()
-            .map(|v| {
-                v.iter()
-                    .zip(&simplex[0])
-                    .map(|(a, b)| (a - b).abs())
-                    .fold(0.0, f64::max)
-            })
+            .map(|v| v.iter().zip(&simplex[0]).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max))
             .fold(0.0, f64::max);
         if spread.is_finite() && spread <= 1e-12 * (1.0 + values[0].abs()) && size < 1e-9 {
             converged = true;
             break;
         }
-        let centroid: Vec<f64> = (0..n)
-            .map(|j| simplex[..n].iter().map(|v| v[j]).sum::<f64>() / n as f64)
-            .collect();
-        let along = |coef: f64| -> Vec<f64> {
-            centroid
-                .iter()
-                .zip(&simplex[n])
-                .map(|(c, w)| c + coef * (c - w))
-                .collect()
-        };
+        let centroid: Vec<f64> = (0..n).map(|j| simplex[..n].iter().map(|v| v[j]).sum::<f64>() / n as f64).collect();
+        let along =
+            |coef: f64| -> Vec<f64> { centroid.iter().zip(&simplex[n]).map(|(c, w)| c + coef * (c - w)).collect() };
         let xr = along(1.0);
         let fr = finite(obj.value(&xr));
         evaluations += 1;
@@ -223,11 +201,7 @@ pub fn nelder_mead(obj: &dyn Objective, x0: &[f64], step: f64, max_evals: usize)
             } else {
                 // Shrink towards the best vertex.
                 for i in 1..=n {
-                    let v: Vec<f64> = simplex[0]
-                        .iter()
-                        .zip(&simplex[i])
-                        .map(|(b, w)| b + 0.5 * (w - b))
-                        .collect();
+                    let v: Vec<f64> = simplex[0].iter().zip(&simplex[i]).map(|(b, w)| b + 0.5 * (w - b)).collect();
                     values[i] = finite(obj.value(&v));
                     simplex[i] = v;
                 }
@@ -235,16 +209,8 @@ pub fn nelder_mead(obj: &dyn Objective, x0: &[f64], step: f64, max_evals: usize)
             }
         }
     }
-    let best = (0..=n)
-        .min_by(|&a, &b| values[a].total_cmp(&values[b]))
-        .unwrap_or(0);
-    Minimum {
-        x: simplex[best].clone(),
-        value: values[best],
-        iterations,
-        evaluations,
-        converged,
-    }
+    let best = (0..=n).min_by(|&a, &b| values[a].total_cmp(&values[b])).unwrap_or(0);
+    Minimum { x: simplex[best].clone(), value: values[best], iterations, evaluations, converged }
 }
 
 /// BFGS first; if it does not converge, Nelder-Mead from where it stopped and a
@@ -254,17 +220,11 @@ pub fn minimize(obj: &dyn Objective, x0: &[f64]) -> Minimum {
     if first.converged {
         return first;
     }
-    let start = if first.value.is_finite() {
-        first.x.clone()
-    } else {
-        x0.to_vec()
-    };
+    let start = if first.value.is_finite() { first.x.clone() } else { x0.to_vec() };
     let nm = nelder_mead(obj, &start, 0.5, 3_000);
     let polish = bfgs(obj, &nm.x, 500);
-    let mut best = [first, nm, polish]
-        .into_iter()
-        .min_by(|a, b| a.value.total_cmp(&b.value))
-        .expect("three candidates");
+    let mut best =
+        [first, nm, polish].into_iter().min_by(|a, b| a.value.total_cmp(&b.value)).expect("three candidates");
     best.converged = best.converged || best.value.is_finite();
     best
 }
@@ -356,9 +316,7 @@ pub fn cholesky(m: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
 }
 
 fn identity(n: usize) -> Vec<Vec<f64>> {
-    (0..n)
-        .map(|i| (0..n).map(|j| if i == j { 1.0 } else { 0.0 }).collect())
-        .collect()
+    (0..n).map(|i| (0..n).map(|j| if i == j { 1.0 } else { 0.0 }).collect()).collect()
 }
 
 fn mat_vec(m: &[Vec<f64>], v: &[f64]) -> Vec<f64> {
@@ -387,10 +345,7 @@ mod tests {
     #[test]
     fn bfgs_and_nelder_mead_find_rosenbrock_minimum() {
         let m = minimize(&Rosenbrock, &[-1.2, 1.0]);
-        assert!(
-            (m.x[0] - 1.0).abs() < 1e-5 && (m.x[1] - 1.0).abs() < 1e-5,
-            "{m:?}"
-        );
+        assert!((m.x[0] - 1.0).abs() < 1e-5 && (m.x[1] - 1.0).abs() < 1e-5, "{m:?}");
         let nm = nelder_mead(&Rosenbrock, &[-1.2, 1.0], 0.5, 10_000);
         assert!((nm.x[0] - 1.0).abs() < 1e-4, "{nm:?}");
     }

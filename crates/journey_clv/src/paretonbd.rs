@@ -13,9 +13,7 @@ use crate::error::{ClvError, Result};
 use crate::fit::{fit_log_params, FitReport, LogLikelihood};
 use crate::optimize::Objective;
 use crate::rfm::WeightedRow;
-use crate::special::{
-    integrate, ln_beta, ln_gamma, ln_hyp2f1, ln_integrate, ln_rising, log_add_exp, log_sub_exp,
-};
+use crate::special::{integrate, ln_beta, ln_gamma, ln_hyp2f1, ln_integrate, ln_rising, log_add_exp, log_sub_exp};
 
 /// Above this z the 2F1 series needs hundreds of terms; quadrature is cheaper.
 const SERIES_MAX_Z: f64 = 0.9;
@@ -30,12 +28,7 @@ pub struct ParetoNbd {
 
 impl ParetoNbd {
     pub fn from_report(f: &FitReport) -> ParetoNbd {
-        ParetoNbd {
-            r: f.params[0],
-            alpha: f.params[1],
-            s: f.params[2],
-            beta: f.params[3],
-        }
+        ParetoNbd { r: f.params[0], alpha: f.params[1], s: f.params[2], beta: f.params[3] }
     }
 
     /// ln A0 of the note's eq. (20): the "died between t_x and T" part of the
@@ -48,11 +41,7 @@ impl ParetoNbd {
     fn log_a0(&self, x: u32, t_x: f64, t: f64) -> f64 {
         let ParetoNbd { r, alpha, s, beta } = *self;
         let xf = x as f64;
-        let (big, second) = if alpha >= beta {
-            (alpha, s + 1.0)
-        } else {
-            (beta, r + xf)
-        };
+        let (big, second) = if alpha >= beta { (alpha, s + 1.0) } else { (beta, r + xf) };
         let diff = (alpha - beta).abs();
         let rsx = r + s + xf;
         if diff / (big + t_x) <= SERIES_MAX_Z {
@@ -75,11 +64,8 @@ impl ParetoNbd {
     fn log_a0_by_quadrature(&self, x: u32, t_x: f64, t: f64) -> f64 {
         let ParetoNbd { r, alpha, s, beta } = *self;
         let xf = x as f64;
-        let (small, k_small, big, k_big) = if alpha <= beta {
-            (alpha, r + xf, beta, s + 1.0)
-        } else {
-            (beta, s + 1.0, alpha, r + xf)
-        };
+        let (small, k_small, big, k_big) =
+            if alpha <= beta { (alpha, r + xf, beta, s + 1.0) } else { (beta, s + 1.0, alpha, r + xf) };
         let gap = big - small;
         let g = |u: f64| (1.0 - k_small) * u - k_big * (gap + u.exp()).ln();
         (r + s + xf).ln() + ln_integrate(g, (small + t_x).ln(), (small + t).ln(), 8)
@@ -97,10 +83,8 @@ impl ParetoNbd {
     pub fn p_alive(&self, x: u32, t_x: f64, t: f64) -> f64 {
         let ParetoNbd { r, alpha, s, beta } = *self;
         let xf = x as f64;
-        let log_ratio = s.ln() - (r + s + xf).ln()
-            + (r + xf) * (alpha + t).ln()
-            + s * (beta + t).ln()
-            + self.log_a0(x, t_x, t);
+        let log_ratio =
+            s.ln() - (r + s + xf).ln() + (r + xf) * (alpha + t).ln() + s * (beta + t).ln() + self.log_a0(x, t_x, t);
         1.0 / (1.0 + log_ratio.exp())
     }
 
@@ -114,8 +98,7 @@ impl ParetoNbd {
     pub fn conditional_expected_purchases(&self, t: f64, x: u32, t_x: f64, big_t: f64) -> f64 {
         let ParetoNbd { r, alpha, s, beta } = *self;
         let xf = x as f64;
-        self.p_alive(x, t_x, big_t) * (r + xf) * (beta + big_t) / (alpha + big_t)
-            * lifetime_factor(s, beta + big_t, t)
+        self.p_alive(x, t_x, big_t) * (r + xf) * (beta + big_t) / (alpha + big_t) * lifetime_factor(s, beta + big_t, t)
     }
 
     /// P(X(t) = n) for a new customer (Fader & Hardie 2006, "Deriving an
@@ -127,18 +110,10 @@ impl ParetoNbd {
         let ln_nb = ln_gamma(r + nf) - ln_gamma(r) - ln_gamma(nf + 1.0);
         let alive = (ln_nb
             + r * (alpha / (alpha + t)).ln()
-            + if n > 0 {
-                nf * (t / (alpha + t)).ln()
-            } else {
-                0.0
-            }
+            + if n > 0 { nf * (t / (alpha + t)).ln() } else { 0.0 }
             + s * (beta / (beta + t)).ln())
         .exp();
-        let (big, second) = if alpha >= beta {
-            (alpha, s + 1.0)
-        } else {
-            (beta, r + nf)
-        };
+        let (big, second) = if alpha >= beta { (alpha, s + 1.0) } else { (beta, r + nf) };
         let diff = (alpha - beta).abs();
         let c = rs + nf + 1.0;
         let Some(lb1) = ln_hyp2f1(rs, second, c, diff / big) else {
@@ -152,14 +127,9 @@ impl ParetoNbd {
                 return f64::NAN;
             };
             let tpow = if i > 0 { fi * t.ln() } else { 0.0 };
-            terms.push(
-                ln_gamma(rs + fi) - ln_gamma(rs) - ln_gamma(fi + 1.0) + tpow + lh
-                    - (rs + fi) * (big + t).ln(),
-            );
+            terms.push(ln_gamma(rs + fi) - ln_gamma(rs) - ln_gamma(fi + 1.0) + tpow + lh - (rs + fi) * (big + t).ln());
         }
-        let lsum = terms
-            .iter()
-            .fold(f64::NEG_INFINITY, |acc, &v| log_add_exp(acc, v));
+        let lsum = terms.iter().fold(f64::NEG_INFINITY, |acc, &v| log_add_exp(acc, v));
         // B1 - Σ loses digits as the partial sum approaches B1 (large n, where
         // the "died" term is tiny); there the integral is computed directly.
         if lb1.is_nan() || lsum.is_nan() || lb1 - lsum <= 1e-4 {
@@ -182,12 +152,7 @@ impl ParetoNbd {
             (ln_nb + r * (alpha / (alpha + tau)).ln() + nf * (tau / (alpha + tau)).ln()).exp()
         };
         let alive = nb(t) * (beta / (beta + t)).powf(s);
-        let died = integrate(
-            |tau| nb(tau) * s * beta.powf(s) / (beta + tau).powf(s + 1.0),
-            0.0,
-            t,
-            200,
-        );
+        let died = integrate(|tau| nb(tau) * s * beta.powf(s) / (beta + tau).powf(s + 1.0), 0.0, t, 200);
         alive + died
     }
 }
@@ -211,23 +176,11 @@ pub struct ParetoNbdLikelihood<'a> {
 
 impl Objective for ParetoNbdLikelihood<'_> {
     fn value(&self, p: &[f64]) -> f64 {
-        let m = ParetoNbd {
-            r: p[0].exp(),
-            alpha: p[1].exp(),
-            s: p[2].exp(),
-            beta: p[3].exp(),
-        };
-        if ![m.r, m.alpha, m.s, m.beta]
-            .iter()
-            .all(|v| v.is_finite() && *v > 0.0)
-        {
+        let m = ParetoNbd { r: p[0].exp(), alpha: p[1].exp(), s: p[2].exp(), beta: p[3].exp() };
+        if ![m.r, m.alpha, m.s, m.beta].iter().all(|v| v.is_finite() && *v > 0.0) {
             return f64::INFINITY;
         }
-        let total: f64 = self
-            .rows
-            .iter()
-            .map(|row| row.weight * m.log_likelihood(row.x, row.t_x, row.t))
-            .sum();
+        let total: f64 = self.rows.iter().map(|row| row.weight * m.log_likelihood(row.x, row.t_x, row.t)).sum();
         if total.is_finite() {
             -total
         } else {
@@ -247,10 +200,7 @@ impl LogLikelihood for ParetoNbdLikelihood<'_> {
 
 pub fn fit(rows: &[WeightedRow]) -> Result<FitReport> {
     if rows.is_empty() {
-        return Err(ClvError::FitFailed {
-            model: "pareto-nbd",
-            message: "no customers".into(),
-        });
+        return Err(ClvError::FitFailed { model: "pareto-nbd", message: "no customers".into() });
     }
     let customers: f64 = rows.iter().map(|r| r.weight).sum();
     let mean_rate = rows.iter().map(|r| r.weight * r.x as f64).sum::<f64>()
@@ -264,45 +214,19 @@ pub fn fit(rows: &[WeightedRow]) -> Result<FitReport> {
 mod tests {
     use super::*;
 
-    const P: ParetoNbd = ParetoNbd {
-        r: 0.553,
-        alpha: 10.578,
-        s: 0.606,
-        beta: 11.669,
-    };
+    const P: ParetoNbd = ParetoNbd { r: 0.553, alpha: 10.578, s: 0.606, beta: 11.669 };
 
     #[test]
     fn likelihood_matches_direct_integration() {
         // ∫ over death times in (t_x, T) done numerically, plus the "alive" term.
-        for &(x, t_x, t) in &[
-            (0u32, 0.0, 38.86),
-            (2, 30.43, 38.86),
-            (5, 10.0, 30.0),
-            (3, 20.0, 20.0),
-        ] {
-            for m in [
-                P,
-                ParetoNbd {
-                    alpha: 2.0,
-                    beta: 15.0,
-                    ..P
-                },
-                ParetoNbd {
-                    alpha: 25.0,
-                    beta: 1.5,
-                    ..P
-                },
-            ] {
+        for &(x, t_x, t) in &[(0u32, 0.0, 38.86), (2, 30.43, 38.86), (5, 10.0, 30.0), (3, 20.0, 20.0)] {
+            for m in [P, ParetoNbd { alpha: 2.0, beta: 15.0, ..P }, ParetoNbd { alpha: 25.0, beta: 1.5, ..P }] {
                 let xf = x as f64;
-                let pref =
-                    ln_gamma(m.r + xf) - ln_gamma(m.r) + m.r * m.alpha.ln() + m.s * m.beta.ln();
+                let pref = ln_gamma(m.r + xf) - ln_gamma(m.r) + m.r * m.alpha.ln() + m.s * m.beta.ln();
                 let alive = (-(m.r + xf) * (m.alpha + t).ln() - m.s * (m.beta + t).ln()).exp();
                 let died = if t > t_x {
                     integrate(
-                        |tau| {
-                            m.s * (m.alpha + tau).powf(-(m.r + xf))
-                                * (m.beta + tau).powf(-(m.s + 1.0))
-                        },
+                        |tau| m.s * (m.alpha + tau).powf(-(m.r + xf)) * (m.beta + tau).powf(-(m.s + 1.0)),
                         t_x,
                         t,
                         50,
@@ -319,19 +243,7 @@ mod tests {
 
     #[test]
     fn closed_form_and_quadrature_agree() {
-        for m in [
-            P,
-            ParetoNbd {
-                alpha: 2.0,
-                beta: 15.0,
-                ..P
-            },
-            ParetoNbd {
-                alpha: 25.0,
-                beta: 1.5,
-                ..P
-            },
-        ] {
+        for m in [P, ParetoNbd { alpha: 2.0, beta: 15.0, ..P }, ParetoNbd { alpha: 25.0, beta: 1.5, ..P }] {
             for &(x, t_x, t) in &[(1u32, 0.5, 38.86), (2, 30.43, 38.86), (12, 3.0, 30.0)] {
                 let a = m.log_a0(x, t_x, t);
                 let b = m.log_a0_by_quadrature(x, t_x, t);
@@ -342,14 +254,7 @@ mod tests {
 
     #[test]
     fn probabilities_match_quadrature_sum_to_one_and_mean() {
-        for m in [
-            P,
-            ParetoNbd {
-                alpha: 20.0,
-                beta: 3.0,
-                ..P
-            },
-        ] {
+        for m in [P, ParetoNbd { alpha: 20.0, beta: 3.0, ..P }] {
             let t = 39.0;
             let mut total = 0.0;
             let mut mean = 0.0;

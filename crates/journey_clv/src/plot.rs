@@ -13,10 +13,7 @@ const TOP: f64 = 40.0;
 const BOTTOM: f64 = 50.0;
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// A line chart: actual (solid) and expected (dashed) weekly repeat purchases,
@@ -24,11 +21,7 @@ fn escape(s: &str) -> String {
 pub fn backtest_svg(report: &BacktestReport, title: &str) -> String {
     let weeks = &report.weekly;
     let n = weeks.len().max(2);
-    let max_y = weeks
-        .iter()
-        .map(|w| w.actual.max(w.expected))
-        .fold(1.0, f64::max)
-        * 1.1;
+    let max_y = weeks.iter().map(|w| w.actual.max(w.expected)).fold(1.0, f64::max) * 1.1;
     let x = |i: usize| LEFT + (WIDTH - LEFT - RIGHT) * i as f64 / (n - 1) as f64;
     let y = |v: f64| HEIGHT - BOTTOM - (HEIGHT - TOP - BOTTOM) * v / max_y;
     let mut s = String::new();
@@ -38,11 +31,7 @@ pub fn backtest_svg(report: &BacktestReport, title: &str) -> String {
     );
     let _ = writeln!(s, r#"<title>{}</title>"#, escape(title));
     let _ = writeln!(s, r#"<rect width="100%" height="100%" fill="white"/>"#);
-    let _ = writeln!(
-        s,
-        r#"<text x="{LEFT}" y="22" font-size="15">{}</text>"#,
-        escape(title)
-    );
+    let _ = writeln!(s, r#"<text x="{LEFT}" y="22" font-size="15">{}</text>"#, escape(title));
     // Axes and horizontal grid lines with labels.
     for k in 0..=4 {
         let v = max_y * k as f64 / 4.0;
@@ -85,22 +74,10 @@ pub fn backtest_svg(report: &BacktestReport, title: &str) -> String {
         );
     }
     let path = |f: &dyn Fn(usize) -> f64| -> String {
-        (0..weeks.len())
-            .map(|i| {
-                format!(
-                    "{}{:.1},{:.1}",
-                    if i == 0 { "M" } else { " L" },
-                    x(i),
-                    y(f(i))
-                )
-            })
-            .collect()
+        (0..weeks.len()).map(|i| format!("{}{:.1},{:.1}", if i == 0 { "M" } else { " L" }, x(i), y(f(i)))).collect()
     };
-    let _ = writeln!(
-        s,
-        r##"<path d="{}" fill="none" stroke="#1f77b4" stroke-width="1.8"/>"##,
-        path(&|i| weeks[i].actual)
-    );
+    let _ =
+        writeln!(s, r##"<path d="{}" fill="none" stroke="#1f77b4" stroke-width="1.8"/>"##, path(&|i| weeks[i].actual));
     let _ = writeln!(
         s,
         r##"<path d="{}" fill="none" stroke="#d62728" stroke-width="1.8" stroke-dasharray="6,4"/>"##,

@@ -94,18 +94,8 @@ pub fn purchase_days(log: &TransactionLog) -> Vec<CustomerDays> {
 /// Build the calibration-period summary. Customers whose first purchase falls
 /// after `calibration_end` are left out (they were not yet customers). The end
 /// defaults to the last date in the log.
-pub fn summarize(
-    log: &TransactionLog,
-    unit: TimeUnit,
-    calibration_end: Option<NaiveDate>,
-) -> RfmSummary {
-    let end = calibration_end.unwrap_or_else(|| {
-        log.transactions
-            .iter()
-            .map(|t| t.date)
-            .max()
-            .unwrap_or_default()
-    });
+pub fn summarize(log: &TransactionLog, unit: TimeUnit, calibration_end: Option<NaiveDate>) -> RfmSummary {
+    let end = calibration_end.unwrap_or_else(|| log.transactions.iter().map(|t| t.date).max().unwrap_or_default());
     let days = purchase_days(log);
     let mut customers = Vec::with_capacity(days.len());
     for (i, c) in days.iter().enumerate() {
@@ -117,8 +107,8 @@ pub fn summarize(
         let last = in_cal.last().map(|d| d.0).unwrap_or(c.first);
         let recency = (last - c.first).num_days() as f64 / unit.days();
         let t = (end - c.first).num_days() as f64 / unit.days();
-        let monetary_value = (frequency > 0 && log.has_amounts)
-            .then(|| in_cal[1..].iter().map(|d| d.1).sum::<f64>() / frequency as f64);
+        let monetary_value =
+            (frequency > 0 && log.has_amounts).then(|| in_cal[1..].iter().map(|d| d.1).sum::<f64>() / frequency as f64);
         customers.push(CustomerRfm {
             id: log.customers[i].clone(),
             frequency,
@@ -128,11 +118,7 @@ pub fn summarize(
             cohort: log.cohorts.get(i).cloned().flatten(),
         });
     }
-    RfmSummary {
-        unit,
-        cohort_column: log.cohort_column.clone(),
-        customers,
-    }
+    RfmSummary { unit, cohort_column: log.cohort_column.clone(), customers }
 }
 
 /// Column names accepted in a summary CSV (the lifetimes names and the
@@ -144,16 +130,9 @@ const MONETARY: &[&str] = &["monetary_value", "zbar", "m_x"];
 const ID: &[&str] = &["id", "customer_id", "customer"];
 
 fn find(header: &[String], names: &[&str]) -> Option<usize> {
-    names
-        .iter()
-        .find_map(|n| header.iter().position(|h| h == n))
-        .or_else(|| {
-            names.iter().find_map(|n| {
-                header
-                    .iter()
-                    .position(|h| h.eq_ignore_ascii_case(n) && *n != "T" && *n != "t_x")
-            })
-        })
+    names.iter().find_map(|n| header.iter().position(|h| h == n)).or_else(|| {
+        names.iter().find_map(|n| header.iter().position(|h| h.eq_ignore_ascii_case(n) && *n != "T" && *n != "t_x"))
+    })
 }
 
 /// True when the header (first line) names frequency, recency and T columns.
@@ -167,60 +146,36 @@ pub fn looks_like_summary(source: &str) -> bool {
         return false;
     };
     let header: Vec<String> = row.fields.iter().map(|f| f.text.clone()).collect();
-    find(&header, FREQUENCY).is_some()
-        && find(&header, RECENCY).is_some()
-        && find(&header, AGE).is_some()
+    find(&header, FREQUENCY).is_some() && find(&header, RECENCY).is_some() && find(&header, AGE).is_some()
 }
 
 /// Read a summary CSV (columns frequency, recency, T and optionally
 /// monetary_value, an id and the cohort column; other columns are ignored).
-pub fn read_summary(
-    path: &str,
-    source: &str,
-    unit: TimeUnit,
-    cohort_column: Option<&str>,
-) -> Result<RfmSummary> {
+pub fn read_summary(path: &str, source: &str, unit: TimeUnit, cohort_column: Option<&str>) -> Result<RfmSummary> {
     let first = source.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     let rows = split_rows(path, source, Delimiter::sniff(first))?;
     let Some((head, data)) = rows.split_first() else {
-        return Err(ClvError::EmptyInput {
-            path: path.into(),
-            message: "the summary is empty".into(),
-        });
+        return Err(ClvError::EmptyInput { path: path.into(), message: "the summary is empty".into() });
     };
     let header: Vec<String> = head.fields.iter().map(|f| f.text.clone()).collect();
     let need = |names: &[&str]| {
         find(&header, names).ok_or_else(|| ClvError::MissingColumn {
             path: path.into(),
             column: names[0].into(),
-            help: Some(format!(
-                "a summary needs frequency, recency and T; the header has: {}",
-                header.join(", ")
-            )),
+            help: Some(format!("a summary needs frequency, recency and T; the header has: {}", header.join(", "))),
         })
     };
     let fi = need(FREQUENCY)?;
     let ri = need(RECENCY)?;
     let ti = need(AGE)?;
     let mi = find(&header, MONETARY);
-    let ii = find(&header, ID).or(if header.first().map(|h| h.is_empty()) == Some(true) {
-        Some(0)
-    } else {
-        None
-    });
+    let ii = find(&header, ID).or(if header.first().map(|h| h.is_empty()) == Some(true) { Some(0) } else { None });
     let ci = match cohort_column {
-        Some(c) => {
-            Some(
-                header
-                    .iter()
-                    .position(|h| h == c)
-                    .ok_or_else(|| ClvError::MissingColumn {
-                        path: path.into(),
-                        column: c.into(),
-                        help: Some(format!("the header has: {}", header.join(", "))),
-                    })?,
-            )
-        }
+        Some(c) => Some(header.iter().position(|h| h == c).ok_or_else(|| ClvError::MissingColumn {
+            path: path.into(),
+            column: c.into(),
+            help: Some(format!("the header has: {}", header.join(", "))),
+        })?),
         None => None,
     };
     let mut customers = Vec::with_capacity(data.len());
@@ -231,11 +186,7 @@ pub fn read_summary(
                 source,
                 row.start,
                 row.end,
-                format!(
-                    "expected {} fields like the header, found {}",
-                    header.len(),
-                    row.fields.len()
-                ),
+                format!("expected {} fields like the header, found {}", header.len(), row.fields.len()),
                 "wrong number of fields",
                 None,
             ));
@@ -299,9 +250,7 @@ pub fn read_summary(
             _ => None,
         };
         customers.push(CustomerRfm {
-            id: ii
-                .map(|i| row.fields[i].text.clone())
-                .unwrap_or_else(|| (n + 1).to_string()),
+            id: ii.map(|i| row.fields[i].text.clone()).unwrap_or_else(|| (n + 1).to_string()),
             frequency: fv as u32,
             recency,
             t,
@@ -310,16 +259,9 @@ pub fn read_summary(
         });
     }
     if customers.is_empty() {
-        return Err(ClvError::EmptyInput {
-            path: path.into(),
-            message: "the summary has no rows".into(),
-        });
+        return Err(ClvError::EmptyInput { path: path.into(), message: "the summary has no rows".into() });
     }
-    Ok(RfmSummary {
-        unit,
-        cohort_column: cohort_column.map(String::from),
-        customers,
-    })
+    Ok(RfmSummary { unit, cohort_column: cohort_column.map(String::from), customers })
 }
 
 /// Round half away from zero at `decimals`, treating values within 1e-9 of a
@@ -342,10 +284,7 @@ pub fn write_summary_csv(summary: &RfmSummary, decimals: usize) -> String {
     out.push('\n');
     for c in &summary.customers {
         let d = decimals as i32;
-        let m = c
-            .monetary_value
-            .map(|m| format!("{:.decimals$}", round_half_up(m, d)))
-            .unwrap_or_else(|| "0".into());
+        let m = c.monetary_value.map(|m| format!("{:.decimals$}", round_half_up(m, d))).unwrap_or_else(|| "0".into());
         out.push_str(&format!(
             "{},{},{:.decimals$},{:.decimals$},{}",
             c.id,
@@ -376,10 +315,7 @@ pub struct WeightedRow {
 /// likelihood are computed once per group. A million customers with daily
 /// timestamps collapse to a small fraction of that.
 pub fn compress<I: IntoIterator<Item = (u32, f64, f64)>>(rows: I) -> Vec<WeightedRow> {
-    let mut keys: Vec<(u32, u64, u64)> = rows
-        .into_iter()
-        .map(|(x, tx, t)| (x, tx.to_bits(), t.to_bits()))
-        .collect();
+    let mut keys: Vec<(u32, u64, u64)> = rows.into_iter().map(|(x, tx, t)| (x, tx.to_bits(), t.to_bits())).collect();
     keys.sort_unstable();
     let mut out: Vec<WeightedRow> = Vec::new();
     let mut prev: Option<(u32, u64, u64)> = None;
@@ -389,12 +325,7 @@ pub fn compress<I: IntoIterator<Item = (u32, f64, f64)>>(rows: I) -> Vec<Weighte
                 last.weight += 1.0;
             }
         } else {
-            out.push(WeightedRow {
-                x: k.0,
-                t_x: f64::from_bits(k.1),
-                t: f64::from_bits(k.2),
-                weight: 1.0,
-            });
+            out.push(WeightedRow { x: k.0, t_x: f64::from_bits(k.1), t: f64::from_bits(k.2), weight: 1.0 });
             prev = Some(k);
         }
     }
@@ -410,9 +341,7 @@ impl RfmSummary {
     pub fn cohorts(&self) -> BTreeMap<String, Vec<usize>> {
         let mut m: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (i, c) in self.customers.iter().enumerate() {
-            m.entry(c.cohort.clone().unwrap_or_default())
-                .or_default()
-                .push(i);
+            m.entry(c.cohort.clone().unwrap_or_default()).or_default().push(i);
         }
         m
     }
@@ -444,17 +373,7 @@ mod tests {
 
     #[test]
     fn summary_rejects_recency_above_t() {
-        let err = read_summary(
-            "s.csv",
-            "frequency,recency,T\n1,5,4\n",
-            TimeUnit::Weeks,
-            None,
-        )
-        .unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("s.csv:2:3: recency 5 is larger than T 4"),
-            "{err}"
-        );
+        let err = read_summary("s.csv", "frequency,recency,T\n1,5,4\n", TimeUnit::Weeks, None).unwrap_err();
+        assert!(err.to_string().starts_with("s.csv:2:3: recency 5 is larger than T 4"), "{err}");
     }
 }

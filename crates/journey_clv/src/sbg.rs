@@ -30,9 +30,7 @@ impl Lifetimes {
     /// (the first entry is the cohort size).
     pub fn from_survivors(survivors: &[f64]) -> Result<Lifetimes> {
         if survivors.len() < 2 {
-            return Err(ClvError::InvalidArgument(
-                "sbg needs the cohort size and at least one later count".into(),
-            ));
+            return Err(ClvError::InvalidArgument("sbg needs the cohort size and at least one later count".into()));
         }
         let mut out = Lifetimes::default();
         for (t, w) in survivors.windows(2).enumerate() {
@@ -67,16 +65,12 @@ impl Lifetimes {
 
 impl ShiftedBetaGeometric {
     pub fn from_report(f: &FitReport) -> Self {
-        ShiftedBetaGeometric {
-            alpha: f.params[0],
-            beta: f.params[1],
-        }
+        ShiftedBetaGeometric { alpha: f.params[0], beta: f.params[1] }
     }
 
     /// P(T = t): churn in period t (t ≥ 1).
     pub fn prob_churn_at(&self, t: u32) -> f64 {
-        (ln_beta(self.alpha + 1.0, self.beta + t as f64 - 1.0) - ln_beta(self.alpha, self.beta))
-            .exp()
+        (ln_beta(self.alpha + 1.0, self.beta + t as f64 - 1.0) - ln_beta(self.alpha, self.beta)).exp()
     }
 
     /// S(t) = P(T > t), the share of the cohort still active after t periods.
@@ -105,28 +99,10 @@ impl ShiftedBetaGeometric {
     }
 
     pub fn log_likelihood(&self, data: &Lifetimes) -> f64 {
-        let churn: f64 = data
-            .churned
-            .iter()
-            .map(|&(t, w)| {
-                if w > 0.0 {
-                    w * self.prob_churn_at(t).ln()
-                } else {
-                    0.0
-                }
-            })
-            .sum();
-        let alive: f64 = data
-            .censored
-            .iter()
-            .map(|&(t, w)| {
-                if w > 0.0 {
-                    w * self.survival(t).ln()
-                } else {
-                    0.0
-                }
-            })
-            .sum();
+        let churn: f64 =
+            data.churned.iter().map(|&(t, w)| if w > 0.0 { w * self.prob_churn_at(t).ln() } else { 0.0 }).sum();
+        let alive: f64 =
+            data.censored.iter().map(|&(t, w)| if w > 0.0 { w * self.survival(t).ln() } else { 0.0 }).sum();
         churn + alive
     }
 }
@@ -137,10 +113,7 @@ struct SbgLikelihood<'a> {
 
 impl Objective for SbgLikelihood<'_> {
     fn value(&self, p: &[f64]) -> f64 {
-        let m = ShiftedBetaGeometric {
-            alpha: p[0].exp(),
-            beta: p[1].exp(),
-        };
+        let m = ShiftedBetaGeometric { alpha: p[0].exp(), beta: p[1].exp() };
         let v = -m.log_likelihood(self.data);
         if v.is_finite() {
             v
@@ -162,10 +135,7 @@ impl LogLikelihood for SbgLikelihood<'_> {
 pub fn fit(data: &Lifetimes) -> Result<FitReport> {
     let customers: f64 = data.churned.iter().chain(&data.censored).map(|r| r.1).sum();
     if customers <= 0.0 || data.churned.iter().all(|r| r.1 == 0.0) {
-        return Err(ClvError::FitFailed {
-            model: "sbg",
-            message: "needs at least one customer who churned".into(),
-        });
+        return Err(ClvError::FitFailed { model: "sbg", message: "needs at least one customer who churned".into() });
     }
     let rows = data.churned.len() + data.censored.len();
     fit_log_params(&SbgLikelihood { data }, &[1.0, 1.0], customers, rows)
@@ -177,21 +147,12 @@ mod tests {
 
     #[test]
     fn derl_equals_discounted_survival_sum() {
-        let m = ShiftedBetaGeometric {
-            alpha: 0.704,
-            beta: 1.182,
-        };
+        let m = ShiftedBetaGeometric { alpha: 0.704, beta: 1.182 };
         for renewals in [0u32, 1, 4] {
             let n = renewals + 1;
             let d: f64 = 0.1;
-            let brute: f64 = (0..5000)
-                .map(|k| m.survival(n + k) / m.survival(n - 1) / (1.0 + d).powi(k as i32))
-                .sum();
-            assert!(
-                (m.derl(d, renewals) - brute).abs() < 1e-9,
-                "{} vs {brute}",
-                m.derl(d, renewals)
-            );
+            let brute: f64 = (0..5000).map(|k| m.survival(n + k) / m.survival(n - 1) / (1.0 + d).powi(k as i32)).sum();
+            assert!((m.derl(d, renewals) - brute).abs() < 1e-9, "{} vs {brute}", m.derl(d, renewals));
         }
     }
 }

@@ -27,14 +27,11 @@ pub fn simulate_bgnbd(
     window_days: u32,
     seed: u64,
 ) -> Result<Vec<RfmTriple>> {
-    let bad =
-        |e: String| ClvError::InvalidArgument(format!("cannot simulate from {params:?}: {e}"));
+    let bad = |e: String| ClvError::InvalidArgument(format!("cannot simulate from {params:?}: {e}"));
     let rate = Gamma::new(params.r, 1.0 / params.alpha).map_err(|e| bad(e.to_string()))?;
     let churn = Beta::new(params.a, params.b).map_err(|e| bad(e.to_string()))?;
     if acquisition_days == 0 || acquisition_days > window_days {
-        return Err(ClvError::InvalidArgument(
-            "acquisition days must be between 1 and the window length".into(),
-        ));
+        return Err(ClvError::InvalidArgument("acquisition days must be between 1 and the window length".into()));
     }
     let mut rng = StdRng::seed_from_u64(seed);
     let mut out = Vec::with_capacity(n);

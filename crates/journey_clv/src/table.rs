@@ -18,11 +18,8 @@ impl Delimiter {
     /// Guess from the first non-empty line: the separator that appears most.
     pub fn sniff(first_line: &str) -> Delimiter {
         let count = |c: char| first_line.matches(c).count();
-        let candidates = [
-            (Delimiter::Comma, count(',')),
-            (Delimiter::Tab, count('\t')),
-            (Delimiter::Semicolon, count(';')),
-        ];
+        let candidates =
+            [(Delimiter::Comma, count(',')), (Delimiter::Tab, count('\t')), (Delimiter::Semicolon, count(';'))];
         match candidates.iter().max_by_key(|(_, n)| *n) {
             Some((d, n)) if *n > 0 => *d,
             _ => Delimiter::Whitespace,
@@ -69,23 +66,12 @@ pub fn split_rows(path: &str, source: &str, delimiter: Delimiter) -> Result<Vec<
             continue;
         }
         let fields = split_line(path, source, text, line_start, delimiter)?;
-        rows.push(Row {
-            line: index + 1,
-            start: line_start,
-            end: line_start + text.len(),
-            fields,
-        });
+        rows.push(Row { line: index + 1, start: line_start, end: line_start + text.len(), fields });
     }
     Ok(rows)
 }
 
-fn split_line(
-    path: &str,
-    source: &str,
-    text: &str,
-    base: usize,
-    delimiter: Delimiter,
-) -> Result<Vec<Field>> {
+fn split_line(path: &str, source: &str, text: &str, base: usize, delimiter: Delimiter) -> Result<Vec<Field>> {
     let bytes = text.as_bytes();
     let mut fields = Vec::new();
     if delimiter == Delimiter::Whitespace {
@@ -101,11 +87,7 @@ fn split_line(
             while i < bytes.len() && bytes[i] != b' ' && bytes[i] != b'\t' {
                 i += 1;
             }
-            fields.push(Field {
-                text: text[start..i].to_string(),
-                start: base + start,
-                end: base + i,
-            });
+            fields.push(Field { text: text[start..i].to_string(), start: base + start, end: base + i });
         }
         return Ok(fields);
     }
@@ -147,22 +129,14 @@ fn split_line(
                     None,
                 ));
             }
-            fields.push(Field {
-                text: value,
-                start: base + start,
-                end: base + j,
-            });
+            fields.push(Field { text: value, start: base + start, end: base + j });
             i = j;
         } else {
             let mut j = i;
             while j < bytes.len() && bytes[j] != sep {
                 j += 1;
             }
-            fields.push(Field {
-                text: text[i..j].trim().to_string(),
-                start: base + i,
-                end: base + j,
-            });
+            fields.push(Field { text: text[i..j].trim().to_string(), start: base + i, end: base + j });
             i = j;
         }
         if i >= bytes.len() {
@@ -170,11 +144,7 @@ fn split_line(
         }
         i += 1; // skip the separator
         if i == bytes.len() {
-            fields.push(Field {
-                text: String::new(),
-                start: base + i,
-                end: base + i,
-            });
+            fields.push(Field { text: String::new(), start: base + i, end: base + i });
             break;
         }
     }

@@ -92,33 +92,9 @@ pub struct TransactionLog {
     pub has_amounts: bool,
 }
 
-const CUSTOMER_NAMES: &[&str] = &[
-    "customer_id",
-    "customer",
-    "cust_id",
-    "user_id",
-    "id",
-    "client_id",
-];
-const TIMESTAMP_NAMES: &[&str] = &[
-    "timestamp",
-    "date",
-    "datetime",
-    "time",
-    "ts",
-    "order_date",
-    "purchase_date",
-];
-const AMOUNT_NAMES: &[&str] = &[
-    "amount",
-    "value",
-    "revenue",
-    "monetary_value",
-    "price",
-    "total",
-    "dollars",
-    "sales",
-];
+const CUSTOMER_NAMES: &[&str] = &["customer_id", "customer", "cust_id", "user_id", "id", "client_id"];
+const TIMESTAMP_NAMES: &[&str] = &["timestamp", "date", "datetime", "time", "ts", "order_date", "purchase_date"];
+const AMOUNT_NAMES: &[&str] = &["amount", "value", "revenue", "monetary_value", "price", "total", "dollars", "sales"];
 
 /// Read a log from its text. `path` is only used in error messages.
 pub fn read_log(path: &str, source: &str, options: &LogOptions) -> Result<TransactionLog> {
@@ -132,10 +108,7 @@ pub fn read_log(path: &str, source: &str, options: &LogOptions) -> Result<Transa
 /// JSON lines if the extension says so or the first non-blank character is `{`.
 pub fn sniff_format(path: &str, source: &str) -> LogFormat {
     let lower = path.to_ascii_lowercase();
-    if lower.ends_with(".jsonl")
-        || lower.ends_with(".ndjson")
-        || source.trim_start().starts_with('{')
-    {
+    if lower.ends_with(".jsonl") || lower.ends_with(".ndjson") || source.trim_start().starts_with('{') {
         LogFormat::JsonLines
     } else {
         LogFormat::Delimited
@@ -152,10 +125,7 @@ impl Builder {
     fn new(cohort_column: Option<String>) -> Self {
         Builder {
             index: HashMap::new(),
-            log: TransactionLog {
-                cohort_column,
-                ..Default::default()
-            },
+            log: TransactionLog { cohort_column, ..Default::default() },
             first_seen: Vec::new(),
         }
     }
@@ -179,68 +149,33 @@ impl Builder {
                 self.log.cohorts[i] = cohort;
             }
         }
-        self.log.transactions.push(Transaction {
-            customer: id,
-            date,
-            amount,
-        });
+        self.log.transactions.push(Transaction { customer: id, date, amount });
     }
 }
 
 fn read_delimited(path: &str, source: &str, options: &LogOptions) -> Result<TransactionLog> {
     let first_line = source.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    let delimiter = options
-        .delimiter
-        .unwrap_or_else(|| Delimiter::sniff(first_line));
+    let delimiter = options.delimiter.unwrap_or_else(|| Delimiter::sniff(first_line));
     let rows = split_rows(path, source, delimiter)?;
     let (header, data): (Option<&Row>, &[Row]) = if options.has_header {
         match rows.split_first() {
             Some((h, rest)) => (Some(h), rest),
-            None => {
-                return Err(ClvError::EmptyInput {
-                    path: path.into(),
-                    message: "the log is empty".into(),
-                })
-            }
+            None => return Err(ClvError::EmptyInput { path: path.into(), message: "the log is empty".into() }),
         }
     } else {
         (None, &rows[..])
     };
-    let names: Vec<String> = header
-        .map(|h| h.fields.iter().map(|f| f.text.clone()).collect())
-        .unwrap_or_default();
+    let names: Vec<String> = header.map(|h| h.fields.iter().map(|f| f.text.clone()).collect()).unwrap_or_default();
     let m = &options.mapping;
-    let customer = resolve(
-        path,
-        &names,
-        m.customer.as_ref(),
-        CUSTOMER_NAMES,
-        "customer",
-    )?;
-    let timestamp = resolve(
-        path,
-        &names,
-        m.timestamp.as_ref(),
-        TIMESTAMP_NAMES,
-        "timestamp",
-    )?;
+    let customer = resolve(path, &names, m.customer.as_ref(), CUSTOMER_NAMES, "customer")?;
+    let timestamp = resolve(path, &names, m.timestamp.as_ref(), TIMESTAMP_NAMES, "timestamp")?;
     let amount = resolve_optional(path, &names, m.amount.as_ref(), AMOUNT_NAMES)?;
     let cohort = match &m.cohort {
         Some(c) => Some(resolve(path, &names, Some(c), &[], "cohort")?),
         None => None,
     };
-    let cohort_name = cohort.map(|i| {
-        names
-            .get(i)
-            .cloned()
-            .unwrap_or_else(|| format!("column {}", i + 1))
-    });
-    let needed = [Some(customer), Some(timestamp), amount, cohort]
-        .into_iter()
-        .flatten()
-        .max()
-        .unwrap_or(0)
-        + 1;
+    let cohort_name = cohort.map(|i| names.get(i).cloned().unwrap_or_else(|| format!("column {}", i + 1)));
+    let needed = [Some(customer), Some(timestamp), amount, cohort].into_iter().flatten().max().unwrap_or(0) + 1;
     let mut b = Builder::new(cohort_name);
     b.log.has_amounts = amount.is_some();
     for row in data {
@@ -250,10 +185,7 @@ fn read_delimited(path: &str, source: &str, options: &LogOptions) -> Result<Tran
                 source,
                 row.start,
                 row.end,
-                format!(
-                    "expected at least {needed} fields, found {}",
-                    row.fields.len()
-                ),
+                format!("expected at least {needed} fields, found {}", row.fields.len()),
                 "too few fields",
                 None,
             ));
@@ -303,10 +235,7 @@ fn read_delimited(path: &str, source: &str, options: &LogOptions) -> Result<Tran
         b.push(&cust.text, date, value, coh);
     }
     if b.log.transactions.is_empty() {
-        return Err(ClvError::EmptyInput {
-            path: path.into(),
-            message: "the log has no transactions".into(),
-        });
+        return Err(ClvError::EmptyInput { path: path.into(), message: "the log has no transactions".into() });
     }
     Ok(b.log)
 }
@@ -336,91 +265,49 @@ fn read_json_lines(path: &str, source: &str, options: &LogOptions) -> Result<Tra
             continue;
         }
         let end = start + text.len();
-        let err = |msg: String, label: &str| {
-            bad_row(path, source, start, end, msg, label.to_string(), None)
-        };
-        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-            err(
-                format!("invalid json: {e}"),
-                "expected one json object per line",
-            )
-        })?;
-        let obj = value
-            .as_object()
-            .ok_or_else(|| err("expected a json object".into(), "not an object"))?;
-        let pick = |explicit: &Option<String>,
-                    names: &[&str],
-                    what: &str|
-         -> Result<Option<(String, serde_json::Value)>> {
-            if let Some(k) = explicit {
-                return match obj.get(k) {
-                    Some(v) => Ok(Some((k.clone(), v.clone()))),
-                    None => Err(err(
-                        format!("line {} has no field {k:?} ({what})", index + 1),
-                        "field missing",
-                    )),
-                };
-            }
-            Ok(names
-                .iter()
-                .find_map(|n| obj.get(*n).map(|v| (n.to_string(), v.clone()))))
-        };
-        let (_, cust) = pick(&customer_key, CUSTOMER_NAMES, "customer")?.ok_or_else(|| {
-            err(
-                "no customer field (customer_id, customer, user_id, id)".into(),
-                "field missing",
-            )
-        })?;
+        let err = |msg: String, label: &str| bad_row(path, source, start, end, msg, label.to_string(), None);
+        let value: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| err(format!("invalid json: {e}"), "expected one json object per line"))?;
+        let obj = value.as_object().ok_or_else(|| err("expected a json object".into(), "not an object"))?;
+        let pick =
+            |explicit: &Option<String>, names: &[&str], what: &str| -> Result<Option<(String, serde_json::Value)>> {
+                if let Some(k) = explicit {
+                    return match obj.get(k) {
+                        Some(v) => Ok(Some((k.clone(), v.clone()))),
+                        None => Err(err(format!("line {} has no field {k:?} ({what})", index + 1), "field missing")),
+                    };
+                }
+                Ok(names.iter().find_map(|n| obj.get(*n).map(|v| (n.to_string(), v.clone()))))
+            };
+        let (_, cust) = pick(&customer_key, CUSTOMER_NAMES, "customer")?
+            .ok_or_else(|| err("no customer field (customer_id, customer, user_id, id)".into(), "field missing"))?;
         let cust = match cust {
             serde_json::Value::String(s) if !s.is_empty() => s,
             serde_json::Value::Number(n) => n.to_string(),
             other => {
-                return Err(err(
-                    format!("customer id must be a string or number, found {other}"),
-                    "bad customer id",
-                ))
+                return Err(err(format!("customer id must be a string or number, found {other}"), "bad customer id"))
             }
         };
-        let (_, ts) = pick(&timestamp_key, TIMESTAMP_NAMES, "timestamp")?.ok_or_else(|| {
-            err(
-                "no timestamp field (timestamp, date, time)".into(),
-                "field missing",
-            )
-        })?;
+        let (_, ts) = pick(&timestamp_key, TIMESTAMP_NAMES, "timestamp")?
+            .ok_or_else(|| err("no timestamp field (timestamp, date, time)".into(), "field missing"))?;
         let ts_text = match &ts {
             serde_json::Value::String(s) => s.clone(),
             serde_json::Value::Number(n) => n.to_string(),
             other => other.to_string(),
         };
-        let date = parse_date(&ts_text, options.timestamp_format.as_deref()).ok_or_else(|| {
-            err(
-                format!("cannot read {ts_text:?} as a timestamp"),
-                "expected a date or timestamp",
-            )
-        })?;
+        let date = parse_date(&ts_text, options.timestamp_format.as_deref())
+            .ok_or_else(|| err(format!("cannot read {ts_text:?} as a timestamp"), "expected a date or timestamp"))?;
         let amount = match pick(&amount_key, AMOUNT_NAMES, "amount")? {
             Some((_, serde_json::Value::Number(n))) => {
                 b.log.has_amounts = true;
-                n.as_f64()
-                    .filter(|v| v.is_finite())
-                    .ok_or_else(|| err("amount is not finite".into(), "bad amount"))?
+                n.as_f64().filter(|v| v.is_finite()).ok_or_else(|| err("amount is not finite".into(), "bad amount"))?
             }
             Some((_, serde_json::Value::String(s))) => {
                 b.log.has_amounts = true;
-                parse_amount(&s).ok_or_else(|| {
-                    err(
-                        format!("cannot read {s:?} as an amount"),
-                        "expected a number",
-                    )
-                })?
+                parse_amount(&s).ok_or_else(|| err(format!("cannot read {s:?} as an amount"), "expected a number"))?
             }
             Some((_, serde_json::Value::Null)) | None => 0.0,
-            Some((_, other)) => {
-                return Err(err(
-                    format!("amount must be a number, found {other}"),
-                    "bad amount",
-                ))
-            }
+            Some((_, other)) => return Err(err(format!("amount must be a number, found {other}"), "bad amount")),
         };
         let cohort = match &cohort_key {
             Some(k) => obj.get(k).map(|v| match v {
@@ -432,37 +319,23 @@ fn read_json_lines(path: &str, source: &str, options: &LogOptions) -> Result<Tra
         b.push(&cust, date, amount, cohort);
     }
     if b.log.transactions.is_empty() {
-        return Err(ClvError::EmptyInput {
-            path: path.into(),
-            message: "the log has no transactions".into(),
-        });
+        return Err(ClvError::EmptyInput { path: path.into(), message: "the log has no transactions".into() });
     }
     Ok(b.log)
 }
 
-fn resolve(
-    path: &str,
-    names: &[String],
-    wanted: Option<&ColumnRef>,
-    defaults: &[&str],
-    what: &str,
-) -> Result<usize> {
+fn resolve(path: &str, names: &[String], wanted: Option<&ColumnRef>, defaults: &[&str], what: &str) -> Result<usize> {
     match resolve_optional(path, names, wanted, defaults)? {
         Some(i) => Ok(i),
-        None => {
-            Err(ClvError::MissingColumn {
-                path: path.into(),
-                column: what.into(),
-                help: Some(if names.is_empty() {
-                    format!("the file has no header: give the {what} column by position, e.g. --{what} 1")
-                } else {
-                    format!(
-                        "name the {what} column with --{what}; the header has: {}",
-                        names.join(", ")
-                    )
-                }),
-            })
-        }
+        None => Err(ClvError::MissingColumn {
+            path: path.into(),
+            column: what.into(),
+            help: Some(if names.is_empty() {
+                format!("the file has no header: give the {what} column by position, e.g. --{what} 1")
+            } else {
+                format!("name the {what} column with --{what}; the header has: {}", names.join(", "))
+            }),
+        }),
     }
 }
 
@@ -475,19 +348,13 @@ fn resolve_optional(
     match wanted {
         Some(ColumnRef::Position(p)) => Ok(Some(p - 1)),
         Some(ColumnRef::Name(n)) => {
-            names
-                .iter()
-                .position(|h| h == n)
-                .map(Some)
-                .ok_or_else(|| ClvError::MissingColumn {
-                    path: path.into(),
-                    column: ColumnRef::Name(n.clone()).describe(),
-                    help: Some(format!("the header has: {}", names.join(", "))),
-                })
+            names.iter().position(|h| h == n).map(Some).ok_or_else(|| ClvError::MissingColumn {
+                path: path.into(),
+                column: ColumnRef::Name(n.clone()).describe(),
+                help: Some(format!("the header has: {}", names.join(", "))),
+            })
         }
-        None => Ok(defaults
-            .iter()
-            .find_map(|d| names.iter().position(|h| h.eq_ignore_ascii_case(d)))),
+        None => Ok(defaults.iter().find_map(|d| names.iter().position(|h| h.eq_ignore_ascii_case(d)))),
     }
 }
 
@@ -503,10 +370,7 @@ fn timestamp_help(format: Option<&str>) -> String {
 pub fn parse_date(text: &str, format: Option<&str>) -> Option<NaiveDate> {
     let t = text.trim();
     if let Some(f) = format {
-        return NaiveDateTime::parse_from_str(t, f)
-            .map(|d| d.date())
-            .or_else(|_| NaiveDate::parse_from_str(t, f))
-            .ok();
+        return NaiveDateTime::parse_from_str(t, f).map(|d| d.date()).or_else(|_| NaiveDate::parse_from_str(t, f)).ok();
     }
     if t.len() == 8 && t.bytes().all(|c| c.is_ascii_digit()) {
         return NaiveDate::parse_from_str(t, "%Y%m%d").ok();
@@ -517,13 +381,7 @@ pub fn parse_date(text: &str, format: Option<&str>) -> Option<NaiveDate> {
     if let Ok(d) = DateTime::parse_from_rfc3339(t) {
         return Some(d.naive_utc().date());
     }
-    for f in [
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y/%m/%d",
-    ] {
+    for f in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y/%m/%d"] {
         if let Ok(d) = NaiveDateTime::parse_from_str(t, f) {
             return Some(d.date());
         }
@@ -544,12 +402,10 @@ mod tests {
 
     #[test]
     fn reads_csv_with_default_names() {
-        let src = "customer_id,date,amount,channel\na,2024-01-01,10,web\nb,2024-01-02,5.5,store\na,2024-01-05,3,store\n";
+        let src =
+            "customer_id,date,amount,channel\na,2024-01-01,10,web\nb,2024-01-02,5.5,store\na,2024-01-05,3,store\n";
         let o = LogOptions {
-            mapping: ColumnMapping {
-                cohort: Some(ColumnRef::parse("channel")),
-                ..Default::default()
-            },
+            mapping: ColumnMapping { cohort: Some(ColumnRef::parse("channel")), ..Default::default() },
             ..Default::default()
         };
         let log = read_log("t.csv", src, &o).unwrap();
@@ -562,20 +418,13 @@ mod tests {
     fn bad_amount_names_file_line_and_column() {
         let src = "customer_id,date,amount\na,2024-01-01,10\nb,2024-01-02,ten\n";
         let err = read_log("t.csv", src, &LogOptions::default()).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "t.csv:3:14: cannot read \"ten\" as an amount"
-        );
+        assert_eq!(err.to_string(), "t.csv:3:14: cannot read \"ten\" as an amount");
     }
 
     #[test]
     fn bad_date_and_json_lines() {
         let src = "{\"customer_id\": 1, \"timestamp\": \"2024-01-01T10:00:00Z\", \"amount\": 2}\n{\"customer_id\": 2, \"timestamp\": \"yesterday\"}\n";
         let err = read_log("t.jsonl", src, &LogOptions::default()).unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("t.jsonl:2:1: cannot read \"yesterday\""),
-            "{err}"
-        );
+        assert!(err.to_string().starts_with("t.jsonl:2:1: cannot read \"yesterday\""), "{err}");
     }
 }

@@ -16,49 +16,25 @@ fn bgnbd_backtest_on_cdnow_sample() {
     let cal = chrono::NaiveDate::from_ymd_opt(1997, 9, 30).unwrap();
     let report = backtest(&log, CountModel::BgNbd, TimeUnit::Weeks, cal, None).unwrap();
     assert_eq!(report.customers, 2357);
-    assert_eq!(
-        report.holdout_end,
-        chrono::NaiveDate::from_ymd_opt(1998, 6, 30).unwrap()
-    );
+    assert_eq!(report.holdout_end, chrono::NaiveDate::from_ymd_opt(1998, 6, 30).unwrap());
     assert_published("holdout weeks", report.holdout_length, 39.0, 0);
     assert_published("r", report.fit.params[0], 0.243, 3);
     // The aggregate forecast is close to what happened (FHL 2005, fig. 2/3).
     let ratio = report.total_predicted / report.total_actual as f64;
     // BG/NBD under-forecasts the light buyers of CDNOW somewhat (FHL 2005, fig. 4).
-    assert!(
-        (0.85..1.0).contains(&ratio),
-        "predicted {} vs actual {}",
-        report.total_predicted,
-        report.total_actual
-    );
+    assert!((0.85..1.0).contains(&ratio), "predicted {} vs actual {}", report.total_predicted, report.total_actual);
     assert_eq!(report.calibration_table.len(), 8);
     assert_eq!(report.calibration_table[0].frequency, "0");
     assert_eq!(report.calibration_table[7].frequency, "7+");
     // Holdout means by calibration frequency, as in FHL 2005 fig. 4.
-    assert_published(
-        "actual, x = 0",
-        report.calibration_table[0].mean_actual,
-        0.237,
-        3,
-    );
-    assert_published(
-        "actual, x = 1",
-        report.calibration_table[1].mean_actual,
-        0.697,
-        3,
-    );
+    assert_published("actual, x = 0", report.calibration_table[0].mean_actual, 0.237, 3);
+    assert_published("actual, x = 1", report.calibration_table[1].mean_actual, 0.697, 3);
     // 78 weeks from the first purchase on 1997-01-01 to 1998-06-30.
     assert_eq!(report.weekly.len(), 78);
     let svg = backtest_svg(&report, "CDNOW");
     assert!(svg.starts_with("<svg") && svg.contains("calibration ends 1997-09-30"));
-    println!(
-        "predicted {:.1} actual {} mae {:.3}",
-        report.total_predicted, report.total_actual, report.mae
-    );
+    println!("predicted {:.1} actual {} mae {:.3}", report.total_predicted, report.total_actual, report.mae);
     for r in &report.calibration_table {
-        println!(
-            "{:>3} {:>5} {:.3} {:.3}",
-            r.frequency, r.customers, r.mean_actual, r.mean_predicted
-        );
+        println!("{:>3} {:>5} {:.3} {:.3}", r.frequency, r.customers, r.mean_actual, r.mean_predicted);
     }
 }

@@ -17,12 +17,7 @@ fn bgnbd_on_the_published_summary() {
     assert_published("b", fit.params[3], 2.426, 3);
     assert_published("LL", fit.log_likelihood, -9582.4, 1);
     let m = bgnbd::BgNbd::from_report(&fit);
-    assert_published(
-        "E[Y(39) | 2, 30.43, 38.86]",
-        m.conditional_expected_purchases(39.0, 2, 30.43, 38.86),
-        1.226,
-        3,
-    );
+    assert_published("E[Y(39) | 2, 30.43, 38.86]", m.conditional_expected_purchases(39.0, 2, 30.43, 38.86), 1.226, 3);
 }
 
 #[test]
@@ -37,18 +32,8 @@ fn bgnbd_on_the_summary_built_from_the_log() {
 
 #[test]
 fn published_bgnbd_parameters_give_the_published_conditional_expectation() {
-    let m = bgnbd::BgNbd {
-        r: 0.243,
-        alpha: 4.414,
-        a: 0.793,
-        b: 2.426,
-    };
-    assert_published(
-        "E[Y(39) | 2, 30.43, 38.86]",
-        m.conditional_expected_purchases(39.0, 2, 30.43, 38.86),
-        1.226,
-        3,
-    );
+    let m = bgnbd::BgNbd { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 };
+    assert_published("E[Y(39) | 2, 30.43, 38.86]", m.conditional_expected_purchases(39.0, 2, 30.43, 38.86), 1.226, 3);
 }
 
 /// Pareto/NBD is fitted on exact times (whole days / 7), as in the note: on the
@@ -78,13 +63,8 @@ fn paretonbd_on_the_published_summary_matches_to_the_likelihood() {
 #[test]
 fn gamma_gamma_on_spend_from_the_log() {
     let summary = summary_from_log();
-    let fit = gammagamma::fit(
-        summary
-            .customers
-            .iter()
-            .map(|c| (c.frequency, c.monetary_value.unwrap_or(0.0))),
-    )
-    .unwrap();
+    let fit =
+        gammagamma::fit(summary.customers.iter().map(|c| (c.frequency, c.monetary_value.unwrap_or(0.0)))).unwrap();
     assert_eq!(fit.customers, 946.0);
     assert_published("p", fit.params[0], 6.25, 2);
     assert_published("q", fit.params[1], 3.74, 2);

@@ -7,12 +7,7 @@ use journey_clv::simulate::simulate_bgnbd;
 
 #[test]
 fn bgnbd_recovers_known_parameters_from_20k_customers() {
-    let truth = BgNbd {
-        r: 0.243,
-        alpha: 4.414,
-        a: 0.793,
-        b: 2.426,
-    };
+    let truth = BgNbd { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 };
     let customers = simulate_bgnbd(&truth, 20_000, 84, 273, 7).unwrap();
     let rows = compress(customers);
     assert!(rows.len() < 20_000);
@@ -22,13 +17,6 @@ fn bgnbd_recovers_known_parameters_from_20k_customers() {
     let want = [truth.r, truth.alpha, truth.a, truth.b];
     for i in 0..4 {
         let z = (fit.params[i] - want[i]) / se[i];
-        assert!(
-            z.abs() < 4.0,
-            "{}: fitted {} ± {}, true {}",
-            fit.names[i],
-            fit.params[i],
-            se[i],
-            want[i]
-        );
+        assert!(z.abs() < 4.0, "{}: fitted {} ± {}, true {}", fit.names[i], fit.params[i], se[i], want[i]);
     }
 }

@@ -43,19 +43,39 @@ pub const RULES: &[Rule] = &[
     // graph shape
     rule("J301", "unreachable-stage", Warning, "no path from the entry reaches this stage"),
     rule("J302", "no-path-to-end", Error, "a stage can never reach the end of the journey"),
-    rule("J303", "loop-without-wait", Error, "a loop in the journey graph has no wait, so a customer would cycle forever"),
+    rule(
+        "J303",
+        "loop-without-wait",
+        Error,
+        "a loop in the journey graph has no wait, so a customer would cycle forever",
+    ),
     rule("J304", "split-weights", Error, "the weights of a random split do not add up to 100%"),
-    rule("J305", "overlapping-branch-arms", Warning, "a customer can match two arms of a branch; only the first is taken"),
+    rule(
+        "J305",
+        "overlapping-branch-arms",
+        Warning,
+        "a customer can match two arms of a branch; only the first is taken",
+    ),
     rule("J306", "dead-branch-arm", Warning, "an arm of a branch can never be taken"),
     rule("J307", "unreachable-goal", Warning, "no path through the journey can reach this goal"),
     rule("J308", "unreachable-step", Warning, "a step follows a step that never continues"),
     rule("J309", "wait-never-ends", Error, "a wait can never finish the way it was written to"),
-    rule("J310", "incomplete-declaration", Error, "a declaration lacks a setting it needs (a journey's entry or stages, a channel's kind)"),
+    rule(
+        "J310",
+        "incomplete-declaration",
+        Error,
+        "a declaration lacks a setting it needs (a journey's entry or stages, a channel's kind)",
+    ),
     rule("J311", "cyclic-definition", Error, "audiences are defined in terms of each other in a circle"),
     // guardrails along paths
     rule("J401", "path-exceeds-cap", Error, "a path sends more messages than a cap allows within its window"),
     rule("J402", "send-in-quiet-hours", Warning, "a send can only happen inside the channel's quiet hours"),
-    rule("J403", "consent-not-filtered", Warning, "a send on a consent channel reaches customers never filtered for consent"),
+    rule(
+        "J403",
+        "consent-not-filtered",
+        Warning,
+        "a send on a consent channel reaches customers never filtered for consent",
+    ),
     rule("J404", "duplicate-template-on-path", Warning, "the same template is sent twice on one path"),
     rule("J405", "holdout-out-of-range", Error, "a holdout percentage is outside 0% to 100%"),
     rule("J406", "invalid-schedule", Error, "a schedule or time of day is not valid"),
@@ -71,9 +91,7 @@ pub const RULES: &[Rule] = &[
 
 /// Find a rule by code (`J301`) or name (`unreachable-stage`), case-insensitively.
 pub fn lookup(code_or_name: &str) -> Option<&'static Rule> {
-    RULES
-        .iter()
-        .find(|r| r.code.eq_ignore_ascii_case(code_or_name) || r.name.eq_ignore_ascii_case(code_or_name))
+    RULES.iter().find(|r| r.code.eq_ignore_ascii_case(code_or_name) || r.name.eq_ignore_ascii_case(code_or_name))
 }
 
 // `static DOCS: &[(&str, &str)]`, `(code, markdown)` sorted by code, from
@@ -96,8 +114,7 @@ mod tests {
     #[test]
     fn every_rule_has_a_docs_page_and_every_page_a_rule() {
         let missing: Vec<&str> = RULES.iter().map(|r| r.code).filter(|c| docs_page(c).is_none()).collect();
-        let orphans: Vec<&str> =
-            DOCS.iter().map(|(c, _)| *c).filter(|c| !RULES.iter().any(|r| r.code == *c)).collect();
+        let orphans: Vec<&str> = DOCS.iter().map(|(c, _)| *c).filter(|c| !RULES.iter().any(|r| r.code == *c)).collect();
         assert!(missing.is_empty(), "rules without a page in docs/diagnostics/: {missing:?}");
         assert!(orphans.is_empty(), "pages in docs/diagnostics/ without a rule: {orphans:?}");
         assert!(DOCS.windows(2).all(|w| w[0].0 < w[1].0), "DOCS is sorted");

@@ -10,13 +10,17 @@ pub fn describe_step(step: &Step) -> String {
     match step {
         Step::Send { channel, template, .. } => format!("send {channel} \"{template}\""),
         Step::Wait { minutes, .. } => format!("wait {}", duration(*minutes)),
-        Step::WaitUntilTime { minute_of_day, .. } => format!("wait until {:02}:{:02}", minute_of_day / 60, minute_of_day % 60),
+        Step::WaitUntilTime { minute_of_day, .. } => {
+            format!("wait until {:02}:{:02}", minute_of_day / 60, minute_of_day % 60)
+        }
         Step::WaitUntilDate { attribute, offset_minutes, .. } => match offset_minutes.signum() {
             0 => format!("wait until {attribute}"),
             -1 => format!("wait until {attribute} - {}", duration(offset_minutes.unsigned_abs())),
             _ => format!("wait until {attribute} + {}", duration(*offset_minutes as u64)),
         },
-        Step::WaitFor { event, timeout_minutes, .. } => format!("wait up to {} for {event}", duration(*timeout_minutes)),
+        Step::WaitFor { event, timeout_minutes, .. } => {
+            format!("wait up to {} for {event}", duration(*timeout_minutes))
+        }
         Step::Branch { .. } => "branch".to_string(),
         Step::Split { name, .. } => name.as_ref().map_or("split".to_string(), |n| format!("split {n}")),
         Step::SetAttribute { attribute, .. } => format!("set {attribute}"),
@@ -54,8 +58,12 @@ pub fn describe_expr(e: &Expr) -> String {
             use crate::Aggregate::*;
             match a {
                 Count { event, window_minutes, .. } => call("count", event, *window_minutes),
-                Sum { event, property, window_minutes, .. } => call("sum", &format!("{event}.{property}"), *window_minutes),
-                Avg { event, property, window_minutes, .. } => call("avg", &format!("{event}.{property}"), *window_minutes),
+                Sum { event, property, window_minutes, .. } => {
+                    call("sum", &format!("{event}.{property}"), *window_minutes)
+                }
+                Avg { event, property, window_minutes, .. } => {
+                    call("avg", &format!("{event}.{property}"), *window_minutes)
+                }
                 Since { event, .. } => format!("since({event})"),
                 SinceAttribute { attribute } => format!("since({attribute})"),
                 SinceFirst { event, .. } => format!("since_first({event})"),
@@ -114,7 +122,9 @@ fn entry_text(j: &Journey) -> String {
         Event { event, .. } => format!("on {event}"),
         AudienceEntered { audience } => format!("{audience} entered"),
         AudienceExited { audience } => format!("{audience} exited"),
-        Schedule { period, minute_of_day, .. } => format!("every {period} at {:02}:{:02}", minute_of_day / 60, minute_of_day % 60),
+        Schedule { period, minute_of_day, .. } => {
+            format!("every {period} at {:02}:{:02}", minute_of_day / 60, minute_of_day % 60)
+        }
         DateAttribute { attribute, offset_minutes, .. } => match offset_minutes.signum() {
             0 => format!("at {attribute}"),
             -1 => format!("at {attribute} - {}", duration(offset_minutes.unsigned_abs())),
@@ -184,7 +194,12 @@ pub fn dot(j: &Journey) -> String {
     let _ = writeln!(out, "  rankdir=TB;\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];");
     let _ = writeln!(out, "  START [label=\"{}\", shape=oval];", dot_text(&entry_text(j)));
     for stage in &j.stages {
-        let _ = writeln!(out, "  subgraph \"cluster_{}\" {{\n    label=\"{}\";", dot_text(&stage.name), dot_text(&stage.name));
+        let _ = writeln!(
+            out,
+            "  subgraph \"cluster_{}\" {{\n    label=\"{}\";",
+            dot_text(&stage.name),
+            dot_text(&stage.name)
+        );
         for n in j.nodes.iter().filter(|n| n.stage == stage.name) {
             let _ = writeln!(out, "    {} [label=\"{}\"];", node_key(&n.id), dot_text(&describe_step(&n.step)));
         }
@@ -202,7 +217,13 @@ pub fn dot(j: &Journey) -> String {
         for (kind, t) in successors(&n.step) {
             match edge_label(n, kind) {
                 Some(l) => {
-                    let _ = writeln!(out, "  {} -> {} [label=\"{}\"];", node_key(&n.id), quoted(&target_key(t)), dot_text(&l));
+                    let _ = writeln!(
+                        out,
+                        "  {} -> {} [label=\"{}\"];",
+                        node_key(&n.id),
+                        quoted(&target_key(t)),
+                        dot_text(&l)
+                    );
                 }
                 None => {
                     let _ = writeln!(out, "  {} -> {};", node_key(&n.id), quoted(&target_key(t)));

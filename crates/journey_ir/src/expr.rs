@@ -7,20 +7,47 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Expr {
-    Const { value: Value },
-    Attribute { name: String },
+    Const {
+        value: Value,
+    },
+    Attribute {
+        name: String,
+    },
     /// A property of the event being matched (`where` clauses).
-    Property { name: String },
+    Property {
+        name: String,
+    },
     /// Membership of another audience.
-    Audience { name: String },
+    Audience {
+        name: String,
+    },
     Aggregate(Aggregate),
-    Not { expr: Box<Expr> },
-    And { all: Vec<Expr> },
-    Or { any: Vec<Expr> },
-    Compare { cmp: CmpOp, lhs: Box<Expr>, rhs: Box<Expr> },
-    In { value: Box<Expr>, list: Vec<Expr> },
-    Add { lhs: Box<Expr>, rhs: Box<Expr> },
-    Sub { lhs: Box<Expr>, rhs: Box<Expr> },
+    Not {
+        expr: Box<Expr>,
+    },
+    And {
+        all: Vec<Expr>,
+    },
+    Or {
+        any: Vec<Expr>,
+    },
+    Compare {
+        cmp: CmpOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    In {
+        value: Box<Expr>,
+        list: Vec<Expr>,
+    },
+    Add {
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    Sub {
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -44,15 +71,37 @@ pub enum Value {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "fn", rename_all = "snake_case")]
 pub enum Aggregate {
-    Count { event: String, filter: Option<Box<Expr>>, window_minutes: Option<u64> },
-    Sum { event: String, property: String, filter: Option<Box<Expr>>, window_minutes: Option<u64> },
-    Avg { event: String, property: String, filter: Option<Box<Expr>>, window_minutes: Option<u64> },
+    Count {
+        event: String,
+        filter: Option<Box<Expr>>,
+        window_minutes: Option<u64>,
+    },
+    Sum {
+        event: String,
+        property: String,
+        filter: Option<Box<Expr>>,
+        window_minutes: Option<u64>,
+    },
+    Avg {
+        event: String,
+        property: String,
+        filter: Option<Box<Expr>>,
+        window_minutes: Option<u64>,
+    },
     /// Time since the last occurrence (infinite when it never happened).
-    Since { event: String, filter: Option<Box<Expr>> },
+    Since {
+        event: String,
+        filter: Option<Box<Expr>>,
+    },
     /// Time since a date or time attribute.
-    SinceAttribute { attribute: String },
+    SinceAttribute {
+        attribute: String,
+    },
     /// Time since the first occurrence.
-    SinceFirst { event: String, filter: Option<Box<Expr>> },
+    SinceFirst {
+        event: String,
+        filter: Option<Box<Expr>>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]

@@ -81,8 +81,12 @@ pub enum Type {
     Duration,
     Percent,
     TimeOfDay,
-    OneOf { choices: Vec<String> },
-    List { of: Box<Type> },
+    OneOf {
+        choices: Vec<String>,
+    },
+    List {
+        of: Box<Type>,
+    },
 }
 
 impl Type {
@@ -147,8 +151,14 @@ pub enum ChannelKind {
 }
 
 impl ChannelKind {
-    pub const ALL: [ChannelKind; 6] =
-        [ChannelKind::Email, ChannelKind::Sms, ChannelKind::Push, ChannelKind::InApp, ChannelKind::Webhook, ChannelKind::Task];
+    pub const ALL: [ChannelKind; 6] = [
+        ChannelKind::Email,
+        ChannelKind::Sms,
+        ChannelKind::Push,
+        ChannelKind::InApp,
+        ChannelKind::Webhook,
+        ChannelKind::Task,
+    ];
     pub fn as_str(self) -> &'static str {
         match self {
             ChannelKind::Email => "email",
@@ -178,6 +188,19 @@ pub struct Channel {
     pub cap: Option<Cap>,
     pub min_gap_minutes: Option<u64>,
     pub origin: Origin,
+    /// Where each setting was written, for diagnostics that point at it.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub setting_origins: SettingOrigins,
+}
+
+/// Spans of a channel's settings (in-process only).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SettingOrigins {
+    pub consent: Option<Origin>,
+    pub quiet_hours: Option<Origin>,
+    pub cap: Option<Origin>,
+    pub min_gap: Option<Origin>,
 }
 
 /// Local times during which nothing is sent; `from > to` wraps past midnight.
@@ -229,6 +252,10 @@ pub struct Policy {
     pub quiet_days: Vec<String>,
     /// Groups of tags that must never reach the same customer close together.
     pub conflicting: Vec<Vec<String>>,
+    /// Where `min_gap` was written (in-process only).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub min_gap_origin: Option<Origin>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -261,6 +288,14 @@ pub struct Journey {
     pub guardrails: Vec<Guardrail>,
     pub assumptions: Vec<Assumption>,
     pub origin: Origin,
+    /// Where the entry and each exit rule (same order as `exits`) were written
+    /// (in-process only).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub entry_origin: Origin,
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub exit_origins: Vec<Origin>,
 }
 
 impl Journey {
@@ -283,12 +318,27 @@ pub struct StageInfo {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "on", rename_all = "snake_case")]
 pub enum Trigger {
-    Event { event: String, filter: Option<Expr> },
-    AudienceEntered { audience: String },
-    AudienceExited { audience: String },
+    Event {
+        event: String,
+        filter: Option<Expr>,
+    },
+    AudienceEntered {
+        audience: String,
+    },
+    AudienceExited {
+        audience: String,
+    },
     /// `period`: `day`, `weekday`, `weekend`, a weekday name, or `month_day:N`.
-    Schedule { period: String, minute_of_day: u32, zone: Zone },
-    DateAttribute { attribute: String, offset_minutes: i64, minute_of_day: Option<u32> },
+    Schedule {
+        period: String,
+        minute_of_day: u32,
+        zone: Zone,
+    },
+    DateAttribute {
+        attribute: String,
+        offset_minutes: i64,
+        minute_of_day: Option<u32>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -345,7 +395,10 @@ pub enum Step {
 impl Step {
     /// Does this step hold the customer until time passes or an event arrives?
     pub fn is_wait(&self) -> bool {
-        matches!(self, Step::Wait { .. } | Step::WaitUntilTime { .. } | Step::WaitUntilDate { .. } | Step::WaitFor { .. })
+        matches!(
+            self,
+            Step::Wait { .. } | Step::WaitUntilTime { .. } | Step::WaitUntilDate { .. } | Step::WaitFor { .. }
+        )
     }
 }
 

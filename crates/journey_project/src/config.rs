@@ -129,8 +129,11 @@ impl Config {
         let names = config.rules.keys().chain(config.ignore.iter().flat_map(|i| &i.rules));
         for name in names {
             if rules::lookup(name).is_none() {
-                let mut d = Diagnostic::new("J502", format!("unknown rule `{name}`"))
-                    .primary(file, find_value(text, name), "no rule has this code or name");
+                let mut d = Diagnostic::new("J502", format!("unknown rule `{name}`")).primary(
+                    file,
+                    find_value(text, name),
+                    "no rule has this code or name",
+                );
                 if let Some(s) = closest_rule(name) {
                     d = d.help(format!("did you mean `{s}`?"));
                 } else {
@@ -145,9 +148,8 @@ impl Config {
     /// The severity a rule has in this project for a file, or `None` when it is off.
     pub fn severity_for(&self, code: &str, default: Severity, path: &str) -> Option<Severity> {
         let rule = rules::lookup(code);
-        let matches_rule = |name: &str| {
-            name.eq_ignore_ascii_case(code) || rule.is_some_and(|r| name.eq_ignore_ascii_case(r.name))
-        };
+        let matches_rule =
+            |name: &str| name.eq_ignore_ascii_case(code) || rule.is_some_and(|r| name.eq_ignore_ascii_case(r.name));
         for ig in &self.ignore {
             if ig.rules.iter().any(|r| matches_rule(r))
                 && globset::Glob::new(&ig.path).is_ok_and(|g| g.compile_matcher().is_match(path))

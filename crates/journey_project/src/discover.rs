@@ -29,12 +29,27 @@ impl Project {
     pub fn display_name(&self, id: FileId) -> String {
         self.sources.get(id).name.clone()
     }
+
+    /// The path of a file relative to the project root (forward slashes): what
+    /// `include`, `exclude` and `ignore` globs match, wherever the tool runs from.
+    pub fn root_relative(&self, id: FileId) -> String {
+        if Some(id) == self.config_file {
+            return CONFIG_FILE.to_string();
+        }
+        match self.files.iter().find(|f| f.id == id) {
+            Some(f) => f.path.strip_prefix(&self.root).unwrap_or(&f.path).to_string_lossy().replace('\\', "/"),
+            None => self.display_name(id),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum ProjectError {
     #[error("no such file or directory: {path}")]
-    #[diagnostic(code(journey::io::not_found), help("check the path; `journey check` with no path checks the whole repository"))]
+    #[diagnostic(
+        code(journey::io::not_found),
+        help("check the path; `journey check` with no path checks the whole repository")
+    )]
     NotFound { path: String },
     #[error("cannot read {path}: {source}")]
     #[diagnostic(code(journey::io::read))]
@@ -101,7 +116,8 @@ pub fn load(paths: &[PathBuf], cwd: &Path) -> Result<Project, ProjectError> {
         }
     } else {
         for p in paths {
-            let full = std::fs::canonicalize(cwd.join(p)).map_err(|e| ProjectError::Read { path: p.display().to_string(), source: e })?;
+            let full = std::fs::canonicalize(cwd.join(p))
+                .map_err(|e| ProjectError::Read { path: p.display().to_string(), source: e })?;
             if full.is_file() {
                 found.push(full);
             } else {
@@ -109,10 +125,8 @@ pub fn load(paths: &[PathBuf], cwd: &Path) -> Result<Project, ProjectError> {
             }
         }
     }
-    let mut files: Vec<JourneyFile> = found
-        .into_iter()
-        .map(|path| JourneyFile { display: display(&path, cwd), path, id: FileId(0) })
-        .collect();
+    let mut files: Vec<JourneyFile> =
+        found.into_iter().map(|path| JourneyFile { display: display(&path, cwd), path, id: FileId(0) }).collect();
     files.sort_by(|a, b| a.display.cmp(&b.display));
     files.dedup_by(|a, b| a.path == b.path);
     for f in &mut files {

@@ -75,7 +75,10 @@ pub enum TypeExpr {
     /// `text`, `number`, `money`, `bool`, `time`, `date`, `timezone`, `duration`;
     /// kept as a name so the checker can say "did you mean".
     Named(Ident),
-    OneOf { choices: Vec<StringLit>, span: Span },
+    OneOf {
+        choices: Vec<StringLit>,
+        span: Span,
+    },
 }
 
 impl TypeExpr {
@@ -282,7 +285,11 @@ impl StepKind {
     pub fn is_terminator(&self) -> bool {
         matches!(
             self,
-            StepKind::WaitFor { .. } | StepKind::Branch { .. } | StepKind::Split { .. } | StepKind::Goto(_) | StepKind::End
+            StepKind::WaitFor { .. }
+                | StepKind::Branch { .. }
+                | StepKind::Split { .. }
+                | StepKind::Goto(_)
+                | StepKind::End
         )
     }
 }
@@ -380,10 +387,21 @@ pub enum ExprKind {
     /// `country`, `purchase.amount`, `hero`: resolved by the checker.
     Path(Vec<Ident>),
     /// `count(purchase where amount > 10, 365d)`
-    Call { function: Ident, args: Vec<CallArg> },
+    Call {
+        function: Ident,
+        args: Vec<CallArg>,
+    },
     List(Vec<Expr>),
-    Unary { op: UnaryOp, operand: Box<Expr> },
-    Binary { op: BinaryOp, op_span: Span, lhs: Box<Expr>, rhs: Box<Expr> },
+    Unary {
+        op: UnaryOp,
+        operand: Box<Expr>,
+    },
+    Binary {
+        op: BinaryOp,
+        op_span: Span,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
     Paren(Box<Expr>),
 }
 

@@ -187,15 +187,34 @@ const GROUPS: &[(&[Rule], &str)] = {
             "a declaration (`event`, `attribute`, `channel`, `audience`, `policy` or `journey`)",
         ),
         (
-            &[kw_title, kw_owner, kw_priority, kw_tags, kw_entry, kw_re_entry, kw_exit, kw_holdout, kw_stage, kw_goal, kw_guardrail, kw_assume],
+            &[
+                kw_title,
+                kw_owner,
+                kw_priority,
+                kw_tags,
+                kw_entry,
+                kw_re_entry,
+                kw_exit,
+                kw_holdout,
+                kw_stage,
+                kw_goal,
+                kw_guardrail,
+                kw_assume,
+            ],
             "a journey setting (`entry`, `stage`, `goal`, `exit`, …)",
         ),
         (
             &[kw_send, kw_wait, kw_branch, kw_split, kw_set, kw_task, kw_webhook, kw_goto, kw_end],
             "a step (`send`, `wait`, `branch`, `split`, `set`, `task`, `webhook`, `goto` or `end`)",
         ),
-        (&[kw_kind, kw_consent, kw_quiet_hours, kw_cap, kw_min_gap], "a channel setting (`kind`, `consent`, `quiet_hours`, `cap` or `min_gap`)"),
-        (&[kw_cap, kw_min_gap, kw_quiet_days, kw_conflicting], "a policy setting (`cap`, `min_gap`, `quiet_days` or `conflicting`)"),
+        (
+            &[kw_kind, kw_consent, kw_quiet_hours, kw_cap, kw_min_gap],
+            "a channel setting (`kind`, `consent`, `quiet_hours`, `cap` or `min_gap`)",
+        ),
+        (
+            &[kw_cap, kw_min_gap, kw_quiet_days, kw_conflicting],
+            "a policy setting (`cap`, `min_gap`, `quiet_days` or `conflicting`)",
+        ),
         (&[money, percent, duration, date, time_of_day, number, string], "a value"),
         (&[op_or, op_and, op_in, op_add, op_sub], "an operator"),
         (&[op_le, op_ge, op_ne, op_eq, op_lt, op_gt], "an operator"),
@@ -205,7 +224,12 @@ const GROUPS: &[(&[Rule], &str)] = {
 /// Build the J001 diagnostic for a failed parse. `detailed` is the error of a second
 /// parse run with pest's attempt tracking on: it also knows the literal tokens (`,`,
 /// `}`) that were expected, which plain errors leave out.
-pub(crate) fn syntax_error(err: &Error<Rule>, detailed: Option<&Error<Rule>>, source: &str, file: FileId) -> Diagnostic {
+pub(crate) fn syntax_error(
+    err: &Error<Rule>,
+    detailed: Option<&Error<Rule>>,
+    source: &str,
+    file: FileId,
+) -> Diagnostic {
     let mut pos = match err.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
@@ -240,7 +264,9 @@ pub(crate) fn syntax_error(err: &Error<Rule>, detailed: Option<&Error<Rule>>, so
             // A container that "failed" only because its closing token is missing is
             // said better by that token.
             if !punctuation.is_empty() {
-                rules.retain(|r| !matches!(r, Rule::property_list | Rule::tag_list | Rule::list | Rule::paren | Rule::call));
+                rules.retain(|r| {
+                    !matches!(r, Rule::property_list | Rule::tag_list | Rule::list | Rule::paren | Rule::call)
+                });
             }
             let mut merged = words(&rules);
             // Tokens that only repeat what a described rule already says.
@@ -277,7 +303,8 @@ pub(crate) fn syntax_error(err: &Error<Rule>, detailed: Option<&Error<Rule>>, so
     } else {
         format!("unexpected {found_text}")
     };
-    let label = if expected.is_empty() { "not expected here".to_string() } else { format!("expected {}", join_or(&expected)) };
+    let label =
+        if expected.is_empty() { "not expected here".to_string() } else { format!("expected {}", join_or(&expected)) };
     let mut diag = Diagnostic::new("J001", message).primary(file, span, label);
     if let Some(help) = help_for(source, span, &expected) {
         diag = diag.help(help);
@@ -294,13 +321,79 @@ fn keyword_rule(token: &str) -> Option<Rule> {
 const KEYWORDS: &[Rule] = {
     use Rule::*;
     &[
-        kw_event, kw_attribute, kw_one_of, kw_channel, kw_kind, kw_consent, kw_quiet_hours, kw_cap, kw_per, kw_min_gap,
-        kw_local, kw_audience, kw_policy, kw_any, kw_quiet_days, kw_conflicting, kw_journey, kw_title, kw_owner,
-        kw_priority, kw_tags, kw_entry, kw_re_entry, kw_never, kw_always, kw_after, kw_exit, kw_holdout, kw_on, kw_when,
-        kw_entered, kw_exited, kw_every, kw_at, kw_month, kw_where, kw_stage, kw_send, kw_wait, kw_until, kw_up, kw_to,
-        kw_for, kw_then, kw_timeout, kw_branch, kw_else, kw_split, kw_set, kw_task, kw_assign, kw_webhook, kw_goto,
-        kw_end, kw_goal, kw_reach, kw_within, kw_guardrail, kw_assume, kw_true, kw_false, op_not, op_or, op_and, op_in,
-        op_add, op_sub, op_le, op_ge, op_ne, op_eq, op_lt, op_gt,
+        kw_event,
+        kw_attribute,
+        kw_one_of,
+        kw_channel,
+        kw_kind,
+        kw_consent,
+        kw_quiet_hours,
+        kw_cap,
+        kw_per,
+        kw_min_gap,
+        kw_local,
+        kw_audience,
+        kw_policy,
+        kw_any,
+        kw_quiet_days,
+        kw_conflicting,
+        kw_journey,
+        kw_title,
+        kw_owner,
+        kw_priority,
+        kw_tags,
+        kw_entry,
+        kw_re_entry,
+        kw_never,
+        kw_always,
+        kw_after,
+        kw_exit,
+        kw_holdout,
+        kw_on,
+        kw_when,
+        kw_entered,
+        kw_exited,
+        kw_every,
+        kw_at,
+        kw_month,
+        kw_where,
+        kw_stage,
+        kw_send,
+        kw_wait,
+        kw_until,
+        kw_up,
+        kw_to,
+        kw_for,
+        kw_then,
+        kw_timeout,
+        kw_branch,
+        kw_else,
+        kw_split,
+        kw_set,
+        kw_task,
+        kw_assign,
+        kw_webhook,
+        kw_goto,
+        kw_end,
+        kw_goal,
+        kw_reach,
+        kw_within,
+        kw_guardrail,
+        kw_assume,
+        kw_true,
+        kw_false,
+        op_not,
+        op_or,
+        op_and,
+        op_in,
+        op_add,
+        op_sub,
+        op_le,
+        op_ge,
+        op_ne,
+        op_eq,
+        op_lt,
+        op_gt,
     ]
 };
 
@@ -344,7 +437,8 @@ fn token_at(source: &str, pos: usize) -> Option<Span> {
     let rest = source.get(pos..)?;
     let first = rest.chars().next()?;
     let len = if first.is_alphanumeric() || first == '_' {
-        rest.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.' || c == ':' || c == '%')).unwrap_or(rest.len())
+        rest.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.' || c == ':' || c == '%'))
+            .unwrap_or(rest.len())
     } else if first == '"' {
         rest[1..].find(['"', '\n']).map_or(rest.len(), |i| i + 2).min(rest.len())
     } else {

@@ -117,9 +117,8 @@ fn pratt() -> &'static PrattParser<Rule> {
 
 impl Lower {
     fn invalid(&mut self, span: Span, message: String, help: &str) {
-        self.diagnostics.push(
-            Diagnostic::new("J002", message).primary(self.file, span, "out of range").help(help.to_string()),
-        );
+        self.diagnostics
+            .push(Diagnostic::new("J002", message).primary(self.file, span, "out of range").help(help.to_string()));
     }
 
     fn item(&mut self, pair: Pair<Rule>) -> Item {
@@ -509,6 +508,18 @@ impl Lower {
 
     fn expr(&mut self, pair: Pair<Rule>) -> Expr {
         debug_assert_eq!(pair.as_rule(), Rule::expr);
+        // Operator chains build a tree as deep as they are long, and every later stage
+        // walks it recursively: refuse absurd lengths here, with a way out.
+        let parts = pair.clone().into_inner().count();
+        if parts > 2 * MAX_OPERANDS {
+            let sp = span(&pair);
+            self.diagnostics.push(
+                Diagnostic::new("J001", format!("this condition has more than {MAX_OPERANDS} parts"))
+                    .primary(self.file, sp, "too long")
+                    .help("split it into named audiences and combine those"),
+            );
+            return Expr { kind: ExprKind::Literal(Literal::Bool(false, sp)), span: sp };
+        }
         // The Pratt closures need `&mut self` in three places at once; collect literal
         // diagnostics through a RefCell-free detour: lower primaries first.
         let file = self.file;
@@ -654,6 +665,9 @@ impl Lower {
         Integer { value, span: sp }
     }
 }
+
+/// The most operands one expression may have; real conditions have a handful.
+pub const MAX_OPERANDS: usize = 256;
 
 /// About a hundred years: longer windows are surely typos, and the cap keeps every
 /// arithmetic on minutes far from overflow.

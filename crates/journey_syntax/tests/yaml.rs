@@ -40,49 +40,26 @@ fn all_spans(text: &str) -> Vec<(usize, usize)> {
 
 fn dsl_ok(src: &str) -> Module {
     let p = parse(src, F);
-    assert!(
-        p.diagnostics.is_empty(),
-        "DSL diagnostics: {:#?}",
-        p.diagnostics
-    );
+    assert!(p.diagnostics.is_empty(), "DSL diagnostics: {:#?}", p.diagnostics);
     p.module
 }
 
 fn yaml_ok(src: &str) -> Module {
     let p = yaml::parse(src, F);
-    assert!(
-        p.diagnostics.is_empty(),
-        "YAML diagnostics: {:#?}",
-        p.diagnostics
-    );
+    assert!(p.diagnostics.is_empty(), "YAML diagnostics: {:#?}", p.diagnostics);
     assert_spans_valid(src, &p.module);
     p.module
 }
 
 fn yaml_errors(src: &str) -> Vec<Diagnostic> {
     let p = yaml::parse(src, F);
-    assert!(
-        !p.diagnostics.is_empty(),
-        "expected diagnostics, got a module: {:#?}",
-        p.module
-    );
+    assert!(!p.diagnostics.is_empty(), "expected diagnostics, got a module: {:#?}", p.module);
     for d in &p.diagnostics {
         for l in &d.labels {
-            assert!(
-                l.span.start <= l.span.end && (l.span.end as usize) <= src.len(),
-                "label out of range: {d:#?}"
-            );
+            assert!(l.span.start <= l.span.end && (l.span.end as usize) <= src.len(), "label out of range: {d:#?}");
         }
-        assert!(
-            d.message.chars().next().is_some_and(|c| !c.is_uppercase()),
-            "message starts lowercase: {}",
-            d.message
-        );
-        assert!(
-            !d.message.ends_with('.'),
-            "no trailing period: {}",
-            d.message
-        );
+        assert!(d.message.chars().next().is_some_and(|c| !c.is_uppercase()), "message starts lowercase: {}", d.message);
+        assert!(!d.message.ends_with('.'), "no trailing period: {}", d.message);
         assert!(d.help.is_some(), "every diagnostic has a help line: {d:#?}");
     }
     p.diagnostics
@@ -90,15 +67,8 @@ fn yaml_errors(src: &str) -> Vec<Diagnostic> {
 
 fn assert_spans_valid(src: &str, module: &Module) {
     for (s, e) in all_spans(&format!("{module:?}")) {
-        assert!(
-            s <= e && e <= src.len(),
-            "span {s}..{e} out of 0..{}",
-            src.len()
-        );
-        assert!(
-            src.is_char_boundary(s) && src.is_char_boundary(e),
-            "span {s}..{e} splits a character"
-        );
+        assert!(s <= e && e <= src.len(), "span {s}..{e} out of 0..{}", src.len());
+        assert!(src.is_char_boundary(s) && src.is_char_boundary(e), "span {s}..{e} splits a character");
     }
 }
 
@@ -106,22 +76,10 @@ fn assert_same(dsl: &str, yaml_src: &str) {
     let a = erase_spans(&format!("{:?}", dsl_ok(dsl)));
     let b = erase_spans(&format!("{:?}", yaml_ok(yaml_src)));
     if a != b {
-        let at = a
-            .bytes()
-            .zip(b.bytes())
-            .position(|(x, y)| x != y)
-            .unwrap_or(a.len().min(b.len()));
+        let at = a.bytes().zip(b.bytes()).position(|(x, y)| x != y).unwrap_or(a.len().min(b.len()));
         let from = at.saturating_sub(300);
-        let show = |s: &str| {
-            s.get(from..(at + 200).min(s.len()))
-                .unwrap_or("")
-                .to_string()
-        };
-        panic!(
-            "DSL and YAML ASTs differ at byte {at}:\n  dsl:  {}\n  yaml: {}",
-            show(&a),
-            show(&b)
-        );
+        let show = |s: &str| s.get(from..(at + 200).min(s.len())).unwrap_or("").to_string();
+        panic!("DSL and YAML ASTs differ at byte {at}:\n  dsl:  {}\n  yaml: {}", show(&a), show(&b));
     }
 }
 
@@ -357,12 +315,8 @@ fn the_docs_example_parses() {
     let m = yaml_ok(&page[start..end]);
     assert_eq!(m.items.len(), 14);
     let caps = yaml_ok("policy:\n  caps: [\"email, sms 3 per 7d\"]\n");
-    let Item::Policy(p) = &caps.items[0] else {
-        panic!()
-    };
-    assert!(
-        matches!(&p.settings[0], PolicySetting::Cap { channels: ChannelSet::Some(c), .. } if c.len() == 2)
-    );
+    let Item::Policy(p) = &caps.items[0] else { panic!() };
+    assert!(matches!(&p.settings[0], PolicySetting::Cap { channels: ChannelSet::Some(c), .. } if c.len() == 2));
 }
 
 #[test]
@@ -370,18 +324,14 @@ fn spans_point_at_the_yaml_text() {
     let src = SAMPLE_YAML;
     let m = yaml_ok(src);
     let text = |s: Span| &src[s.range()];
-    let Item::Journey(j) = &m.items[m.items.len() - 2] else {
-        panic!()
-    };
+    let Item::Journey(j) = &m.items[m.items.len() - 2] else { panic!() };
     assert_eq!(text(j.name.span), "winback");
     for item in &j.items {
         match item {
             JourneyItem::Title(s) => assert_eq!(text(s.span), "Win back at-risk customers"),
             JourneyItem::Audience(e) => {
                 assert_eq!(text(e.span), r#"email_opt_in and country in ["US", "CA"]"#);
-                let ExprKind::Binary { op_span, rhs, .. } = &e.kind else {
-                    panic!()
-                };
+                let ExprKind::Binary { op_span, rhs, .. } = &e.kind else { panic!() };
                 assert_eq!(text(*op_span), "and");
                 assert_eq!(text(rhs.span), r#"country in ["US", "CA"]"#);
             }
@@ -391,17 +341,10 @@ fn spans_point_at_the_yaml_text() {
             JourneyItem::Holdout(p) => assert_eq!(text(p.span), "10%"),
             JourneyItem::Stage(s) if s.name.name == "remind" => {
                 assert_eq!(text(s.steps[0].span), r#"send: email "winback-miss-you""#);
-                let StepKind::Send { template, .. } = &s.steps[0].kind else {
-                    panic!()
-                };
+                let StepKind::Send { template, .. } = &s.steps[0].kind else { panic!() };
                 assert_eq!(text(template.span), r#""winback-miss-you""#);
-                let StepKind::WaitFor { filter, then, .. } = &s.steps[1].kind else {
-                    panic!()
-                };
-                assert_eq!(
-                    text(filter.as_ref().unwrap().span),
-                    r#"template == "winback-miss-you""#
-                );
+                let StepKind::WaitFor { filter, then, .. } = &s.steps[1].kind else { panic!() };
+                assert_eq!(text(filter.as_ref().unwrap().span), r#"template == "winback-miss-you""#);
                 assert_eq!(text(then.span()), "offer");
             }
             JourneyItem::Goal(g) => {
@@ -423,26 +366,19 @@ fn spans_inside_quoted_and_folded_scalars() {
         Item::Audience(a) => a.condition.clone(),
         _ => panic!(),
     };
-    let ExprKind::Binary { lhs, rhs, .. } = cond(0).kind else {
-        panic!()
-    };
+    let ExprKind::Binary { lhs, rhs, .. } = cond(0).kind else { panic!() };
     assert_eq!(text(lhs.span), "country == \\\"US\\\"");
     assert_eq!(text(rhs.span), "x > 1");
-    let ExprKind::Binary { lhs, rhs, .. } = cond(1).kind else {
-        panic!()
-    };
+    let ExprKind::Binary { lhs, rhs, .. } = cond(1).kind else { panic!() };
     assert_eq!(text(lhs.span), "count(purchase) >= 1");
     assert_eq!(text(rhs.span), "y > 2");
-    let ExprKind::Binary { rhs, .. } = cond(2).kind else {
-        panic!()
-    };
+    let ExprKind::Binary { rhs, .. } = cond(2).kind else { panic!() };
     assert_eq!(text(rhs.span), "z");
 }
 
 #[test]
 fn several_documents_and_aliases() {
-    let src =
-        "events:\n  a: &props { amount: money }\n  b: *props\n---\nattributes:\n  country: text\n";
+    let src = "events:\n  a: &props { amount: money }\n  b: *props\n---\nattributes:\n  country: text\n";
     let m = yaml_ok(src);
     assert_eq!(m.items.len(), 3);
     assert!(yaml::parse("", F).diagnostics.is_empty());
@@ -469,11 +405,7 @@ fn dsl_error_inside_a_scalar_points_inside_it() {
     assert_eq!(d[0].code, "J001");
     assert_eq!(at(src, &d[0]), (3, 34));
     assert_eq!(label_text(src, &d[0]), "enterd");
-    assert!(
-        d[0].message.contains("`entered` or `exited`"),
-        "{}",
-        d[0].message
-    );
+    assert!(d[0].message.contains("`entered` or `exited`"), "{}", d[0].message);
 }
 
 #[test]
@@ -545,14 +477,8 @@ fn errors_do_not_stop_the_rest() {
 #[test]
 fn snapshots_of_diagnostics() {
     let cases = [
-        (
-            "unknown_step",
-            "journeys:\n  j:\n    stages:\n      s:\n        - sned: email \"x\"\n",
-        ),
-        (
-            "bad_wait",
-            "journeys:\n  j:\n    stages:\n      s:\n        - wait: up to 3d for open then\n",
-        ),
+        ("unknown_step", "journeys:\n  j:\n    stages:\n      s:\n        - sned: email \"x\"\n"),
+        ("bad_wait", "journeys:\n  j:\n    stages:\n      s:\n        - wait: up to 3d for open then\n"),
         ("not_a_mapping", "journeys: [a, b]\n"),
         ("top_level", "jouneys:\n  j: {}\n"),
         ("long_duration", "policy: { min_gap: 99999999w }\n"),
@@ -649,13 +575,9 @@ mod never_panics {
         assert_spans_valid(src, &p.module);
         for d in &p.diagnostics {
             for l in &d.labels {
+                assert!(l.span.start <= l.span.end && l.span.end as usize <= src.len(), "{d:#?}");
                 assert!(
-                    l.span.start <= l.span.end && l.span.end as usize <= src.len(),
-                    "{d:#?}"
-                );
-                assert!(
-                    src.is_char_boundary(l.span.start as usize)
-                        && src.is_char_boundary(l.span.end as usize),
+                    src.is_char_boundary(l.span.start as usize) && src.is_char_boundary(l.span.end as usize),
                     "{d:#?}"
                 );
             }
@@ -666,25 +588,15 @@ mod never_panics {
     fn deep_nesting_and_alias_bombs() {
         let deep = "[".repeat(100_000);
         assert!(!yaml::parse(&deep, F).diagnostics.is_empty());
-        let deep_map = (0..200)
-            .map(|i| format!("{}k:\n", "  ".repeat(i)))
-            .collect::<String>();
+        let deep_map = (0..200).map(|i| format!("{}k:\n", "  ".repeat(i))).collect::<String>();
         assert!(!yaml::parse(&deep_map, F).diagnostics.is_empty());
         let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
         for i in 0..12 {
-            let prev = if i == 0 {
-                "a".to_string()
-            } else {
-                format!("b{}", i - 1)
-            };
+            let prev = if i == 0 { "a".to_string() } else { format!("b{}", i - 1) };
             bomb.push_str(&format!("b{i}: &b{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
         }
         assert!(!yaml::parse(&bomb, F).diagnostics.is_empty());
-        let deep_expr = format!(
-            "audiences:\n  a: {}x{}\n",
-            "(".repeat(5000),
-            ")".repeat(5000)
-        );
+        let deep_expr = format!("audiences:\n  a: {}x{}\n", "(".repeat(5000), ")".repeat(5000));
         assert!(!yaml::parse(&deep_expr, F).diagnostics.is_empty());
     }
 }

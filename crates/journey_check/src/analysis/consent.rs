@@ -47,7 +47,11 @@ pub fn check(cx: &Cx) -> Vec<Diagnostic> {
             format!("`{channel}` needs consent (`{attr}`), but this journey never filters its customers for it"),
         )
         .primary(o.file, o.span, format!("may reach customers without `{attr}`"))
-        .secondary(ch.origin.file, ch.origin.span, format!("`{channel}` requires `{attr}`"));
+        .secondary(
+            ch.setting_origins.consent.as_ref().unwrap_or(&ch.origin).file,
+            ch.setting_origins.consent.as_ref().unwrap_or(&ch.origin).span,
+            format!("`{channel}` requires `{attr}`"),
+        );
         if let Some(a) = &cx.journey.audience {
             d = d.note(format!("the journey's audience is `{}`", logic::render(a)));
         }

@@ -101,7 +101,7 @@ impl<'c, 'a> Walker<'c, 'a> {
                     listed: None,
                     count: cap.count,
                     window: cap.window_minutes,
-                    origin: &c.origin,
+                    origin: c.setting_origins.cap.as_ref().unwrap_or(&c.origin),
                 });
             }
         }
@@ -368,7 +368,8 @@ impl<'c, 'a> Walker<'c, 'a> {
         if let Some(mg) = cx.program.policy.min_gap_minutes {
             if let Some(prev) = before.iter().rev().find(is_msg) {
                 if rec.t - prev.t < mg {
-                    worst = Some((mg, prev, None, format!("the policy's `min_gap {}`", fmt_minutes(mg))));
+                    let at = cx.program.policy.min_gap_origin.as_ref();
+                    worst = Some((mg, prev, at, format!("the policy's `min_gap {}`", fmt_minutes(mg))));
                 }
             }
         }
@@ -379,7 +380,7 @@ impl<'c, 'a> Walker<'c, 'a> {
                         worst = Some((
                             mg,
                             prev,
-                            Some(&ch.origin),
+                            Some(ch.setting_origins.min_gap.as_ref().unwrap_or(&ch.origin)),
                             format!("`{}`'s `min_gap {}`", ch.name, fmt_minutes(mg)),
                         ));
                     }
@@ -500,14 +501,15 @@ pub fn quiet_hours(cx: &Cx) -> Vec<Diagnostic> {
                     (wo.file, wo.span, format!("waits until {}", fmt_time_of_day(*m)))
                 }
                 None => (
-                    cx.journey.origin.file,
-                    cx.journey.origin.span,
+                    cx.journey.entry_origin.file,
+                    cx.journey.entry_origin.span,
                     format!("the journey starts at {}", fmt_time_of_day(*m)),
                 ),
             };
             d = d.secondary(file, span, label);
         }
-        d = d.secondary(ch.origin.file, ch.origin.span, format!("quiet hours {window}"));
+        let at = ch.setting_origins.quiet_hours.as_ref().unwrap_or(&ch.origin);
+        d = d.secondary(at.file, at.span, format!("quiet hours {window}"));
         out.push(d.help(format!(
             "wait until {} (when the quiet hours end) before sending, or move the wait or schedule outside {window}",
             fmt_time_of_day(q.to_minute)

@@ -3,7 +3,9 @@
 //! * J301: a stage whose first node no path from the entry reaches. Empty stages (that
 //!   only fall through) are skipped.
 //! * J302: a reachable node from which no path leads to `end` or to another journey.
-//!   Reported once per stage, on the stage name, with the cycle it is trapped in.
+//!   Reported once per trap (the cycle customers end up in), on a stage of that cycle,
+//!   with the other stages that lead into it as secondary labels. A cycle that waits,
+//!   in a journey with exit rules, is the "repeat until they act" pattern: not reported.
 
 use super::{Cx, Target};
 use journey_diagnostics::Diagnostic;
@@ -24,21 +26,41 @@ pub fn check(cx: &Cx) -> Vec<Diagnostic> {
         }
     }
     let finishes = can_finish(cx);
+    // One diagnostic per trap: the stages that lead into the same cycle are one problem.
+    let mut traps: Vec<(Vec<usize>, Vec<&journey_ir::StageInfo>)> = Vec::new();
     for stage in &cx.journey.stages {
         let trapped =
             (0..cx.journey.nodes.len()).find(|&i| cx.stage_of(i) == stage.name && cx.reachable[i] && !finishes[i]);
         let Some(node) = trapped else { continue };
-        let cycle = trap_cycle(cx, node, &finishes);
-        let mut d = Diagnostic::new("J302", format!("stage `{}` can never reach the end of the journey", stage.name))
-            .primary(stage.origin.file, stage.origin.span, "customers who get here never leave")
-            .help("add an `end`, or a `goto` or timeout that leads to a stage that ends");
-        if let Some(cycle) = cycle {
-            let in_cycle = cycle.iter().any(|&n| cx.stage_of(n) == stage.name);
-            let path = cycle_path(cx, &cycle);
-            d = d.note(if in_cycle { format!("cycle: {path}") } else { format!("it leads into the cycle: {path}") });
+        let cycle = trap_cycle(cx, node, &finishes).unwrap_or_default();
+        let mut key = cycle.clone();
+        key.sort_unstable();
+        // A waiting loop that the journey's exit rules end ("remind weekly until they
+        // buy") is a design, not a trap.
+        if !cx.journey.exits.is_empty() && cycle.iter().any(|&n| cx.step(n).is_wait()) {
+            continue;
         }
-        if !cx.journey.exits.is_empty() {
-            d = d.note("only the journey's exit rules take customers out of it");
+        match traps.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, stages)) => stages.push(stage),
+            None => {
+                traps.push((key, vec![stage]));
+            }
+        }
+    }
+    for (key, stages) in traps {
+        let in_cycle = |s: &journey_ir::StageInfo| key.iter().any(|&n| cx.stage_of(n) == s.name);
+        // label a stage of the cycle itself when there is one
+        let main = stages.iter().copied().find(|s| in_cycle(s)).unwrap_or(stages[0]);
+        let mut d = Diagnostic::new("J302", format!("stage `{}` can never reach the end of the journey", main.name))
+            .primary(main.origin.file, main.origin.span, "customers who get here never leave")
+            .help("add an `end`, or a `goto` or timeout that leads to a stage that ends");
+        for other in stages.iter().filter(|s| s.name != main.name) {
+            d = d.secondary(other.origin.file, other.origin.span, "leads into the same trap");
+        }
+        if let Some(&first) = key.iter().find(|&&n| cx.stage_of(n) == main.name).or(key.first()) {
+            if let Some(cycle) = trap_cycle(cx, first, &finishes) {
+                d = d.note(format!("cycle: {}", cycle_path(cx, &cycle)));
+            }
         }
         out.push(d);
     }
@@ -135,10 +157,9 @@ mod tests {
             .build();
         let p = program(vec![], vec![j]);
         let ds = check(&Cx::new(&p, &p.journeys[0]));
-        assert_eq!(codes(&ds), ["J302", "J302", "J302"]);
-        assert_eq!(ds[0].notes, ["it leads into the cycle: b → c → b"]);
-        assert_eq!(ds[1].notes, ["cycle: b → c → b"]);
-        assert_eq!(labels(&ds[1], &p), ["b"]);
+        assert_eq!(codes(&ds), ["J302"]);
+        assert_eq!(ds[0].notes, ["cycle: b → c → b"]);
+        assert_eq!(labels(&ds[0], &p), ["b", "a", "c"]);
     }
 
     #[test]

@@ -19,21 +19,21 @@ pub fn check(cx: &Cx) -> (Vec<Diagnostic>, Vec<(usize, usize)>) {
         let Step::WaitFor { event, filter, timeout_minutes, .. } = &node.step else { continue };
         let o = &node.origin;
         let wait_filter = filter.as_ref().unwrap_or(&truth);
-        let preempted = cx.journey.exits.iter().find_map(|r| match r {
+        let preempted = cx.journey.exits.iter().enumerate().find_map(|(xi, r)| match r {
             ExitRule::Event { event: e, filter: ef } if e == event => match ef {
-                None => Some(None),
-                Some(ef) if logic::implies(wait_filter, ef, p) => Some(Some(ef)),
+                None => Some((xi, None)),
+                Some(ef) if logic::implies(wait_filter, ef, p) => Some((xi, Some(ef))),
                 _ => None,
             },
             _ => None,
         });
-        if let Some(exit_filter) = preempted {
+        if let Some((exit_index, exit_filter)) = preempted {
             dead.push((ni, 0));
             let exit = match exit_filter {
                 None => format!("exit on {event}"),
                 Some(f) => format!("exit on {event} where {}", logic::render(f)),
             };
-            let jo = &cx.journey.origin;
+            let jo = cx.journey.exit_origins.get(exit_index).unwrap_or(&cx.journey.origin);
             out.push(
                 Diagnostic::new("J309", format!("this wait for `{event}` can only time out"))
                     .primary(o.file, o.span, format!("customers leave the journey on `{event}` before `then` is taken"))

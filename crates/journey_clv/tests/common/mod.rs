@@ -6,10 +6,7 @@ use journey_clv::rfm::{read_summary, summarize, RfmSummary, TimeUnit};
 use journey_clv::translog::{read_log, ColumnMapping, ColumnRef, LogOptions};
 
 pub fn data_path(name: &str) -> String {
-    format!(
-        "{}/../../tests/data/cdnow/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    )
+    format!("{}/../../tests/data/cdnow/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
 pub fn read(name: &str) -> (String, String) {
@@ -50,11 +47,7 @@ pub fn cdnow_sample_options() -> LogOptions {
 pub fn summary_from_log() -> RfmSummary {
     let (p, s) = read("CDNOW_sample.txt");
     let log = read_log(&p, &s, &cdnow_sample_options()).expect("sample log reads");
-    summarize(
-        &log,
-        TimeUnit::Weeks,
-        chrono::NaiveDate::from_ymd_opt(1997, 9, 30),
-    )
+    summarize(&log, TimeUnit::Weeks, chrono::NaiveDate::from_ymd_opt(1997, 9, 30))
 }
 
 /// |value - published| < half a unit in the last published digit.

@@ -41,47 +41,24 @@ pub fn parse(source: &str, file: FileId) -> Parsed {
     let docs = match std::panic::catch_unwind(|| tree::parse_documents(source)) {
         Ok(Ok(docs)) => docs,
         Ok(Err(e)) => {
-            let diag = Diagnostic::new("J001", e.message)
-                .primary(file, e.span, "here")
-                .help(e.help);
-            return Parsed {
-                module: Module::default(),
-                diagnostics: vec![diag],
-            };
+            let diag = Diagnostic::new("J001", e.message).primary(file, e.span, "here").help(e.help);
+            return Parsed { module: Module::default(), diagnostics: vec![diag] };
         }
         Err(_) => {
             let diag = Diagnostic::new("J001", "this file could not be read as YAML")
                 .primary(file, Span::new(0, 0), "here")
                 .help("check that the file is valid YAML");
-            return Parsed {
-                module: Module::default(),
-                diagnostics: vec![diag],
-            };
+            return Parsed { module: Module::default(), diagnostics: vec![diag] };
         }
     };
-    let mut lower = Lower {
-        src: source,
-        file,
-        diagnostics: Vec::new(),
-        items: Vec::new(),
-    };
+    let mut lower = Lower { src: source, file, diagnostics: Vec::new(), items: Vec::new() };
     for doc in &docs {
         lower.document(doc);
     }
-    Parsed {
-        module: Module { items: lower.items },
-        diagnostics: lower.diagnostics,
-    }
+    Parsed { module: Module { items: lower.items }, diagnostics: lower.diagnostics }
 }
 
-const TOP_KEYS: &[&str] = &[
-    "events",
-    "attributes",
-    "channels",
-    "audiences",
-    "policy",
-    "journeys",
-];
+const TOP_KEYS: &[&str] = &["events", "attributes", "channels", "audiences", "policy", "journeys"];
 const CHANNEL_KEYS: &[&str] = &["kind", "consent", "quiet_hours", "cap", "min_gap"];
 const POLICY_KEYS: &[&str] = &["caps", "cap", "min_gap", "quiet_days", "conflicting"];
 const JOURNEY_KEYS: &[&str] = &[
@@ -99,9 +76,7 @@ const JOURNEY_KEYS: &[&str] = &[
     "guardrails",
     "assume",
 ];
-const STEP_KEYS: &[&str] = &[
-    "send", "wait", "branch", "split", "set", "task", "webhook", "goto", "end",
-];
+const STEP_KEYS: &[&str] = &["send", "wait", "branch", "split", "set", "task", "webhook", "goto", "end"];
 
 /// The DSL snippet a fragment is parsed in.
 #[derive(Clone, Copy)]
@@ -148,18 +123,8 @@ type Entries<'n> = Vec<(&'n Scalar, &'n Node)>;
 impl<'s> Lower<'s> {
     // ------------------------------------------------------------ diagnostics
 
-    fn shape(
-        &mut self,
-        span: Span,
-        message: impl Into<String>,
-        label: impl Into<String>,
-        help: impl Into<String>,
-    ) {
-        self.diagnostics.push(
-            Diagnostic::new("J003", message)
-                .primary(self.file, span, label)
-                .help(help),
-        );
+    fn shape(&mut self, span: Span, message: impl Into<String>, label: impl Into<String>, help: impl Into<String>) {
+        self.diagnostics.push(Diagnostic::new("J003", message).primary(self.file, span, label).help(help));
     }
 
     fn wrong_kind(&mut self, node: &Node, what: &str, expected: &str, example: &str) {
@@ -181,21 +146,11 @@ impl<'s> Lower<'s> {
             .min();
         let help = match best {
             Some((_, k)) => format!("did you mean `{k}`?"),
-            None => format!(
-                "{context} takes {}",
-                allowed
-                    .iter()
-                    .map(|k| format!("`{k}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            None => {
+                format!("{context} takes {}", allowed.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", "))
+            }
         };
-        self.shape(
-            key.span,
-            format!("unknown key `{name}` in {context}"),
-            "unknown key",
-            help,
-        );
+        self.shape(key.span, format!("unknown key `{name}` in {context}"), "unknown key", help);
     }
 
     // ------------------------------------------------------------ yaml shapes
@@ -238,13 +193,7 @@ impl<'s> Lower<'s> {
     }
 
     /// A mapping with a fixed set of keys: unknown keys are reported and dropped.
-    fn fields<'n>(
-        &mut self,
-        node: &'n Node,
-        allowed: &[&str],
-        what: &str,
-        example: &str,
-    ) -> Option<Entries<'n>> {
+    fn fields<'n>(&mut self, node: &'n Node, allowed: &[&str], what: &str, example: &str) -> Option<Entries<'n>> {
         let entries = self.entries(node, what, example)?;
         let mut out = Vec::new();
         for (k, v) in entries {
@@ -304,10 +253,7 @@ impl<'s> Lower<'s> {
         match &node.kind {
             NodeKind::Scalar(s) if s.is_null() => Vec::new(),
             NodeKind::Scalar(s) => vec![s],
-            NodeKind::Seq(items) => items
-                .iter()
-                .filter_map(|n| self.scalar(n, what, example))
-                .collect(),
+            NodeKind::Seq(items) => items.iter().filter_map(|n| self.scalar(n, what, example)).collect(),
             NodeKind::Map(_) => {
                 self.wrong_kind(node, what, "a value or a list of values", example);
                 Vec::new()
@@ -319,15 +265,8 @@ impl<'s> Lower<'s> {
     fn value_span(&self, sc: &Scalar) -> Span {
         let map = tree::value_positions(self.src, sc);
         let start = map[0];
-        let end = if sc.value.is_empty() {
-            start
-        } else {
-            map[sc.value.len() - 1] + 1
-        };
-        Span {
-            start,
-            end: end.max(start),
-        }
+        let end = if sc.value.is_empty() { start } else { map[sc.value.len() - 1] + 1 };
+        Span { start, end: end.max(start) }
     }
 
     fn ident(&mut self, sc: &Scalar, what: &str) -> Option<Ident> {
@@ -335,20 +274,11 @@ impl<'s> Lower<'s> {
             .is_ok_and(|mut p| p.next().is_some_and(|p| p.as_str().len() == sc.value.len()));
         let span = self.value_span(sc);
         if ok {
-            return Some(Ident {
-                name: sc.value.clone(),
-                span,
-            });
+            return Some(Ident { name: sc.value.clone(), span });
         }
-        let reserved = [
-            "and", "or", "not", "in", "true", "false", "then", "timeout", "within", "where",
-            "else", "end",
-        ];
+        let reserved = ["and", "or", "not", "in", "true", "false", "then", "timeout", "within", "where", "else", "end"];
         let help = if reserved.contains(&sc.value.as_str()) {
-            format!(
-                "`{}` is a reserved word and cannot be used as a name",
-                sc.value
-            )
+            format!("`{}` is a reserved word and cannot be used as a name", sc.value)
         } else {
             "names start with a letter or `_` and contain only letters, digits and `_`".to_string()
         };
@@ -362,10 +292,7 @@ impl<'s> Lower<'s> {
 
     fn string(&mut self, node: &Node, what: &str, example: &str) -> Option<StringLit> {
         let sc = self.scalar(node, what, example)?;
-        Some(StringLit {
-            value: sc.value.clone(),
-            span: sc.span,
-        })
+        Some(StringLit { value: sc.value.clone(), span: sc.span })
     }
 
     fn tag_list(&mut self, node: &Node, what: &str) -> TagList {
@@ -374,10 +301,7 @@ impl<'s> Lower<'s> {
             .into_iter()
             .filter_map(|s| self.ident(s, "tag"))
             .collect();
-        TagList {
-            tags,
-            span: node.span,
-        }
+        TagList { tags, span: node.span }
     }
 
     // ------------------------------------------------------------ DSL scalars
@@ -389,11 +313,7 @@ impl<'s> Lower<'s> {
         let value = sc.value.as_str();
         let lead = value.len() - value.trim_start().len();
         let v = value.trim();
-        let kwpart = if kw.is_empty() {
-            String::new()
-        } else {
-            format!("{kw} ")
-        };
+        let kwpart = if kw.is_empty() { String::new() } else { format!("{kw} ") };
         let inner = format!("{kwpart}{v}{tail}");
         let (kwlen, vlen) = (kwpart.len(), v.len());
         let positions = tree::value_positions(self.src, sc);
@@ -425,8 +345,7 @@ impl<'s> Lower<'s> {
                 pest::set_error_detail(true);
                 let detailed = JourneyParser::parse(frag.rule, &inner).err();
                 pest::set_error_detail(false);
-                let diag =
-                    crate::expected::syntax_error(&err, detailed.as_ref(), &inner, self.file);
+                let diag = crate::expected::syntax_error(&err, detailed.as_ref(), &inner, self.file);
                 self.push_moved(diag, &map_span, 0, frag);
                 return None;
             }
@@ -439,10 +358,8 @@ impl<'s> Lower<'s> {
                     // text the rule could not take: if the DSL, reading on, fails
                     // further in (`a and and`), its error is the precise one
                     let (pre, post) = frag.wrap.around();
-                    let further = crate::parse(&format!("{pre}{inner}{post}"), self.file)
-                        .diagnostics
-                        .into_iter()
-                        .find(|d| {
+                    let further =
+                        crate::parse(&format!("{pre}{inner}{post}"), self.file).diagnostics.into_iter().find(|d| {
                             d.code == "J001"
                                 && d.primary_label().is_some_and(|l| {
                                     let p = (l.span.start as usize).saturating_sub(pre.len());
@@ -453,24 +370,15 @@ impl<'s> Lower<'s> {
                         self.push_moved(diag, &map_span, pre.len(), frag);
                         return None;
                     }
-                    let word = inner[at..]
-                        .split(|c: char| c.is_whitespace())
-                        .next()
-                        .unwrap_or("");
-                    let word_end = at
-                        + word
-                            .len()
-                            .max(inner[at..].chars().next().map_or(0, char::len_utf8))
-                            .min(inner.len() - at);
+                    let word = inner[at..].split(|c: char| c.is_whitespace()).next().unwrap_or("");
+                    let word_end =
+                        at + word.len().max(inner[at..].chars().next().map_or(0, char::len_utf8)).min(inner.len() - at);
                     let span = map_span(Span::new(at, word_end));
                     let tok = &inner[at..word_end];
                     self.diagnostics.push(
                         Diagnostic::new("J001", format!("unexpected `{tok}` after {}", frag.what))
                             .primary(self.file, span, "expected the end of the value")
-                            .help(format!(
-                                "{} is written as in a .journey file, e.g. `{}`",
-                                frag.what, frag.example
-                            )),
+                            .help(format!("{} is written as in a .journey file, e.g. `{}`", frag.what, frag.example)),
                     );
                     return None;
                 }
@@ -492,10 +400,7 @@ impl<'s> Lower<'s> {
         let shift_by = |s: Span| {
             let p = pre.len() as u32;
             let q = |x: u32| x.saturating_sub(p).min(inner.len() as u32);
-            map_span(Span {
-                start: q(s.start),
-                end: q(s.end),
-            })
+            map_span(Span { start: q(s.start), end: q(s.end) })
         };
         item.shift(&shift_by);
         Some(item)
@@ -503,59 +408,31 @@ impl<'s> Lower<'s> {
 
     /// Move a diagnostic about a snippet (whose DSL text starts at `offset`) into the
     /// YAML file, and make its words fit a scalar.
-    fn push_moved(
-        &mut self,
-        mut diag: Diagnostic,
-        map_span: &dyn Fn(Span) -> Span,
-        offset: usize,
-        frag: &Frag,
-    ) {
+    fn push_moved(&mut self, mut diag: Diagnostic, map_span: &dyn Fn(Span) -> Span, offset: usize, frag: &Frag) {
         for label in &mut diag.labels {
             let q = |x: u32| x.saturating_sub(offset as u32);
-            label.span = map_span(Span {
-                start: q(label.span.start),
-                end: q(label.span.end),
-            });
+            label.span = map_span(Span { start: q(label.span.start), end: q(label.span.end) });
             label.message = label.message.replace("end of file", "end of the value");
         }
         diag.message = diag
             .message
             .replace("the end of the file", "the end of the value")
             .replace("end of file", "end of the value");
-        let generic = diag
-            .help
-            .as_deref()
-            .is_none_or(|h| h.contains("may be missing its"));
+        let generic = diag.help.as_deref().is_none_or(|h| h.contains("may be missing its"));
         if generic {
-            diag.help = Some(format!(
-                "{} is written as in a .journey file, e.g. `{}`",
-                frag.what, frag.example
-            ));
+            diag.help = Some(format!("{} is written as in a .journey file, e.g. `{}`", frag.what, frag.example));
         }
         self.diagnostics.push(diag);
     }
 
-    fn journey_item(
-        &mut self,
-        sc: &Scalar,
-        kw: &str,
-        anchor: u32,
-        frag: &Frag,
-    ) -> Option<JourneyItem> {
+    fn journey_item(&mut self, sc: &Scalar, kw: &str, anchor: u32, frag: &Frag) -> Option<JourneyItem> {
         match self.dsl(sc, kw, anchor, "", frag)? {
             Item::Journey(mut j) if j.items.len() == 1 => j.items.pop(),
             _ => None,
         }
     }
 
-    fn step_text(
-        &mut self,
-        sc: &Scalar,
-        kw: &str,
-        anchor: u32,
-        tail: &str,
-        frag: &Frag,
-    ) -> Option<Step> {
+    fn step_text(&mut self, sc: &Scalar, kw: &str, anchor: u32, tail: &str, frag: &Frag) -> Option<Step> {
         match self.dsl(sc, kw, anchor, tail, frag)? {
             Item::Journey(mut j) => match j.items.pop()? {
                 JourneyItem::Stage(mut s) if s.steps.len() == 1 => s.steps.pop(),
@@ -566,12 +443,7 @@ impl<'s> Lower<'s> {
     }
 
     fn expr(&mut self, sc: &Scalar, what: &str, example: &str) -> Option<Expr> {
-        let frag = Frag {
-            rule: Rule::expr,
-            wrap: Wrap::Audience,
-            what,
-            example,
-        };
+        let frag = Frag { rule: Rule::expr, wrap: Wrap::Audience, what, example };
         match self.dsl(sc, "", sc.span.start, "", &frag)? {
             Item::Audience(a) => Some(a.condition),
             _ => None,
@@ -579,12 +451,7 @@ impl<'s> Lower<'s> {
     }
 
     fn duration(&mut self, sc: &Scalar, what: &str) -> Option<Duration> {
-        let frag = Frag {
-            rule: Rule::wait_step,
-            wrap: Wrap::Stage,
-            what,
-            example: "3d",
-        };
+        let frag = Frag { rule: Rule::wait_step, wrap: Wrap::Stage, what, example: "3d" };
         match self.step_text(sc, "wait", sc.span.start, "", &frag)?.kind {
             StepKind::Wait(d) => Some(d),
             _ => None,
@@ -592,12 +459,7 @@ impl<'s> Lower<'s> {
     }
 
     fn target(&mut self, sc: &Scalar, what: &str) -> Option<Target> {
-        let frag = Frag {
-            rule: Rule::goto_step,
-            wrap: Wrap::Stage,
-            what,
-            example: "offer",
-        };
+        let frag = Frag { rule: Rule::goto_step, wrap: Wrap::Stage, what, example: "offer" };
         match self.step_text(sc, "goto", sc.span.start, "", &frag)?.kind {
             StepKind::Goto(t) => Some(t),
             _ => None,
@@ -609,23 +471,12 @@ impl<'s> Lower<'s> {
             let choices = items
                 .iter()
                 .filter_map(|n| self.scalar(n, "a choice", "pro"))
-                .map(|s| StringLit {
-                    value: s.value.clone(),
-                    span: s.span,
-                })
+                .map(|s| StringLit { value: s.value.clone(), span: s.span })
                 .collect();
-            return Some(TypeExpr::OneOf {
-                choices,
-                span: node.span,
-            });
+            return Some(TypeExpr::OneOf { choices, span: node.span });
         }
         let sc = self.scalar(node, "a type", "text")?;
-        let frag = Frag {
-            rule: Rule::type_expr,
-            wrap: Wrap::Attribute,
-            what: "the type",
-            example: "money",
-        };
+        let frag = Frag { rule: Rule::type_expr, wrap: Wrap::Attribute, what: "the type", example: "money" };
         match self.dsl(sc, "", sc.span.start, "", &frag)? {
             Item::Attribute(a) => Some(a.ty),
             _ => None,
@@ -657,31 +508,18 @@ impl<'s> Lower<'s> {
         };
         for (key, value) in entries {
             let name = self.ident(key, "event");
-            let props = self
-                .entries(
-                    value,
-                    "an event's properties",
-                    "{ amount: money, category: text }",
-                )
-                .unwrap_or_default();
+            let props =
+                self.entries(value, "an event's properties", "{ amount: money, category: text }").unwrap_or_default();
             let mut properties = Vec::new();
             for (pk, pv) in props {
                 let pname = self.ident(pk, "property");
                 let ty = self.type_expr(pv);
                 if let (Some(name), Some(ty)) = (pname, ty) {
-                    properties.push(Property {
-                        name,
-                        ty,
-                        span: key_to(pk, pv),
-                    });
+                    properties.push(Property { name, ty, span: key_to(pk, pv) });
                 }
             }
             if let Some(name) = name {
-                self.items.push(Item::Event(EventDecl {
-                    name,
-                    properties,
-                    span: key_to(key, value),
-                }));
+                self.items.push(Item::Event(EventDecl { name, properties, span: key_to(key, value) }));
             }
         }
     }
@@ -694,11 +532,7 @@ impl<'s> Lower<'s> {
             let name = self.ident(key, "attribute");
             let ty = self.type_expr(value);
             if let (Some(name), Some(ty)) = (name, ty) {
-                self.items.push(Item::Attribute(AttributeDecl {
-                    name,
-                    ty,
-                    span: key_to(key, value),
-                }));
+                self.items.push(Item::Attribute(AttributeDecl { name, ty, span: key_to(key, value) }));
             }
         }
     }
@@ -709,14 +543,8 @@ impl<'s> Lower<'s> {
         };
         for (key, value) in entries {
             let name = self.ident(key, "channel");
-            let fields = self
-                .fields(
-                    value,
-                    CHANNEL_KEYS,
-                    "a channel",
-                    "{ kind: email, cap: 3 per 7d }",
-                )
-                .unwrap_or_default();
+            let fields =
+                self.fields(value, CHANNEL_KEYS, "a channel", "{ kind: email, cap: 3 per 7d }").unwrap_or_default();
             let mut settings = Vec::new();
             for (sk, sv) in fields {
                 let frag = match sk.value.as_str() {
@@ -738,12 +566,9 @@ impl<'s> Lower<'s> {
                         what: "the quiet hours",
                         example: "21:00..08:00 local",
                     },
-                    "cap" => Frag {
-                        rule: Rule::channel_cap,
-                        wrap: Wrap::Channel,
-                        what: "the cap",
-                        example: "3 per 7d",
-                    },
+                    "cap" => {
+                        Frag { rule: Rule::channel_cap, wrap: Wrap::Channel, what: "the cap", example: "3 per 7d" }
+                    }
                     _ => Frag {
                         rule: Rule::channel_min_gap,
                         wrap: Wrap::Channel,
@@ -770,18 +595,13 @@ impl<'s> Lower<'s> {
                 }
             }
             if let Some(name) = name {
-                self.items.push(Item::Channel(ChannelDecl {
-                    name,
-                    settings,
-                    span: key_to(key, value),
-                }));
+                self.items.push(Item::Channel(ChannelDecl { name, settings, span: key_to(key, value) }));
             }
         }
     }
 
     fn audiences(&mut self, node: &Node) {
-        let Some(entries) = self.entries(node, "`audiences`", "hero: count(purchase, 365d) >= 5")
-        else {
+        let Some(entries) = self.entries(node, "`audiences`", "hero: count(purchase, 365d) >= 5") else {
             return;
         };
         for (key, value) in entries {
@@ -791,34 +611,21 @@ impl<'s> Lower<'s> {
             };
             let condition = self.expr(sc, "the audience condition", "count(purchase, 365d) >= 5");
             if let (Some(name), Some(condition)) = (name, condition) {
-                self.items.push(Item::Audience(AudienceDecl {
-                    name,
-                    condition,
-                    span: key_to(key, value),
-                }));
+                self.items.push(Item::Audience(AudienceDecl { name, condition, span: key_to(key, value) }));
             }
         }
     }
 
     fn policy(&mut self, key: &Scalar, node: &Node) {
-        let Some(fields) = self.fields(
-            node,
-            POLICY_KEYS,
-            "the policy",
-            "{ caps: [any 5 per 7d], min_gap: 4h }",
-        ) else {
+        let Some(fields) = self.fields(node, POLICY_KEYS, "the policy", "{ caps: [any 5 per 7d], min_gap: 4h }") else {
             return;
         };
         let mut settings = Vec::new();
         for (sk, sv) in fields {
             match sk.value.as_str() {
                 "caps" | "cap" => {
-                    let frag = Frag {
-                        rule: Rule::policy_cap,
-                        wrap: Wrap::Policy,
-                        what: "the cap",
-                        example: "any 5 per 7d",
-                    };
+                    let frag =
+                        Frag { rule: Rule::policy_cap, wrap: Wrap::Policy, what: "the cap", example: "any 5 per 7d" };
                     let many = matches!(sv.kind, NodeKind::Seq(_));
                     for sc in self.one_or_many(sv, "`caps`", "[any 5 per 7d, email 3 per 7d]") {
                         let anchor = if many { sc.span.start } else { sk.span.start };
@@ -828,16 +635,10 @@ impl<'s> Lower<'s> {
                     }
                 }
                 "min_gap" => {
-                    let frag = Frag {
-                        rule: Rule::policy_min_gap,
-                        wrap: Wrap::Policy,
-                        what: "the minimum gap",
-                        example: "4h",
-                    };
+                    let frag =
+                        Frag { rule: Rule::policy_min_gap, wrap: Wrap::Policy, what: "the minimum gap", example: "4h" };
                     if let Some(sc) = self.scalar(sv, "`min_gap`", "4h") {
-                        if let Some(Item::Policy(p)) =
-                            self.dsl(sc, "min_gap", sk.span.start, "", &frag)
-                        {
+                        if let Some(Item::Policy(p)) = self.dsl(sc, "min_gap", sk.span.start, "", &frag) {
                             settings.extend(p.settings);
                         }
                     }
@@ -851,26 +652,18 @@ impl<'s> Lower<'s> {
                     };
                     let mut days = Vec::new();
                     for sc in self.one_or_many(sv, "`quiet_days`", "[sunday, 2026-12-25]") {
-                        if let Some(Item::Policy(mut p)) =
-                            self.dsl(sc, "quiet_days [", sc.span.start, "]", &frag)
-                        {
-                            if let Some(PolicySetting::QuietDays { days: d, .. }) = p.settings.pop()
-                            {
+                        if let Some(Item::Policy(mut p)) = self.dsl(sc, "quiet_days [", sc.span.start, "]", &frag) {
+                            if let Some(PolicySetting::QuietDays { days: d, .. }) = p.settings.pop() {
                                 days.extend(d);
                             }
                         }
                     }
-                    settings.push(PolicySetting::QuietDays {
-                        days,
-                        span: key_to(sk, sv),
-                    });
+                    settings.push(PolicySetting::QuietDays { days, span: key_to(sk, sv) });
                 }
                 _ => {
                     // one group `[a, b]`, or a list of groups `[[a, b], [c, d]]`
                     match &sv.kind {
-                        NodeKind::Seq(items)
-                            if items.iter().any(|n| matches!(n.kind, NodeKind::Seq(_))) =>
-                        {
+                        NodeKind::Seq(items) if items.iter().any(|n| matches!(n.kind, NodeKind::Seq(_))) => {
                             for group in items {
                                 let t = self.tag_list(group, "a group of conflicting tags");
                                 settings.push(PolicySetting::Conflicting(t));
@@ -884,58 +677,34 @@ impl<'s> Lower<'s> {
                 }
             }
         }
-        self.items.push(Item::Policy(PolicyDecl {
-            settings,
-            span: key_to(key, node),
-        }));
+        self.items.push(Item::Policy(PolicyDecl { settings, span: key_to(key, node) }));
     }
 
     fn journeys(&mut self, node: &Node) {
-        let Some(entries) = self.entries(node, "`journeys`", "winback: { entry: on signup }")
-        else {
+        let Some(entries) = self.entries(node, "`journeys`", "winback: { entry: on signup }") else {
             return;
         };
         for (key, value) in entries {
             let name = self.ident(key, "journey");
             let items = self.journey(value);
             if let Some(name) = name {
-                self.items.push(Item::Journey(JourneyDecl {
-                    name,
-                    items,
-                    span: key_to(key, value),
-                }));
+                self.items.push(Item::Journey(JourneyDecl { name, items, span: key_to(key, value) }));
             }
         }
     }
 
     fn journey(&mut self, node: &Node) -> Vec<JourneyItem> {
         let mut items = Vec::new();
-        let Some(fields) = self.fields(
-            node,
-            JOURNEY_KEYS,
-            "a journey",
-            "{ entry: on signup, stages: { … } }",
-        ) else {
+        let Some(fields) = self.fields(node, JOURNEY_KEYS, "a journey", "{ entry: on signup, stages: { … } }") else {
             return items;
         };
         for (k, v) in fields {
             let key = k.value.as_str();
-            let simple = |rule, what, example| Frag {
-                rule,
-                wrap: Wrap::Journey,
-                what,
-                example,
-            };
+            let simple = |rule, what, example| Frag { rule, wrap: Wrap::Journey, what, example };
             match key {
                 "title" | "owner" => {
-                    if let Some(s) =
-                        self.string(v, &format!("`{key}`"), "Win back at-risk customers")
-                    {
-                        items.push(if key == "title" {
-                            JourneyItem::Title(s)
-                        } else {
-                            JourneyItem::Owner(s)
-                        });
+                    if let Some(s) = self.string(v, &format!("`{key}`"), "Win back at-risk customers") {
+                        items.push(if key == "title" { JourneyItem::Title(s) } else { JourneyItem::Owner(s) });
                     }
                 }
                 "tags" => items.push(JourneyItem::Tags(self.tag_list(v, "`tags`"))),
@@ -947,9 +716,7 @@ impl<'s> Lower<'s> {
                             "the audience condition",
                             "email_opt_in and country == \"US\"",
                         ),
-                        "re_entry" => {
-                            simple(Rule::journey_re_entry, "the re-entry rule", "after 180d")
-                        }
+                        "re_entry" => simple(Rule::journey_re_entry, "the re-entry rule", "after 180d"),
                         _ => simple(Rule::journey_holdout, "the holdout", "10%"),
                     };
                     if let Some(sc) = self.scalar(v, &format!("`{key}`"), frag.example) {
@@ -958,11 +725,7 @@ impl<'s> Lower<'s> {
                 }
                 "entry" | "exit" => {
                     let frag = if key == "entry" {
-                        simple(
-                            Rule::journey_entry,
-                            "the entry trigger",
-                            "when audience at_risk entered",
-                        )
+                        simple(Rule::journey_entry, "the entry trigger", "when audience at_risk entered")
                     } else {
                         simple(Rule::journey_exit, "the exit rule", "on purchase")
                     };
@@ -973,28 +736,20 @@ impl<'s> Lower<'s> {
                     }
                 }
                 "stages" => {
-                    let Some(stages) =
-                        self.entries(v, "`stages`", "remind: [send: email \"hello\"]")
-                    else {
+                    let Some(stages) = self.entries(v, "`stages`", "remind: [send: email \"hello\"]") else {
                         continue;
                     };
                     for (sk, sv) in stages {
                         let name = self.ident(sk, "stage");
                         let steps = self.steps(sv);
                         if let Some(name) = name {
-                            items.push(JourneyItem::Stage(Stage {
-                                name,
-                                steps,
-                                span: key_to(sk, sv),
-                            }));
+                            items.push(JourneyItem::Stage(Stage { name, steps, span: key_to(sk, sv) }));
                         }
                     }
                 }
                 "goals" => {
                     let frag = simple(Rule::goal_decl, "the goal", "purchase within 30d");
-                    let Some(goals) =
-                        self.entries(v, "`goals`", "reactivated: purchase within 30d")
-                    else {
+                    let Some(goals) = self.entries(v, "`goals`", "reactivated: purchase within 30d") else {
                         continue;
                     };
                     for (gk, gv) in goals {
@@ -1002,10 +757,9 @@ impl<'s> Lower<'s> {
                         let Some(sc) = self.scalar(gv, "a goal", frag.example) else {
                             continue;
                         };
-                        if let (Some(name), Some(JourneyItem::Goal(mut g))) = (
-                            name,
-                            self.journey_item(sc, "goal _ =", gk.span.start, &frag),
-                        ) {
+                        if let (Some(name), Some(JourneyItem::Goal(mut g))) =
+                            (name, self.journey_item(sc, "goal _ =", gk.span.start, &frag))
+                        {
                             g.name = name;
                             g.span = key_to(gk, gv);
                             items.push(JourneyItem::Goal(g));
@@ -1016,43 +770,20 @@ impl<'s> Lower<'s> {
                     // guardrails and assume: a list of full statements, or a mapping
                     // from the metric (goal) to the rest
                     let (frag, kw) = if key == "guardrails" {
-                        (
-                            simple(
-                                Rule::guardrail_decl,
-                                "the guardrail",
-                                "unsubscribe_rate < 0.5%",
-                            ),
-                            "guardrail",
-                        )
+                        (simple(Rule::guardrail_decl, "the guardrail", "unsubscribe_rate < 0.5%"), "guardrail")
                     } else {
-                        (
-                            simple(
-                                Rule::assume_decl,
-                                "the assumption",
-                                "reactivated +3pp (0pp..6pp)",
-                            ),
-                            "assume",
-                        )
+                        (simple(Rule::assume_decl, "the assumption", "reactivated +3pp (0pp..6pp)"), "assume")
                     };
                     if let NodeKind::Map(_) = v.kind {
                         let Some(map) = self.entries(v, &format!("`{key}`"), frag.example) else {
                             continue;
                         };
                         for (mk, mv) in map {
-                            let name = self.ident(
-                                mk,
-                                if key == "guardrails" {
-                                    "metric"
-                                } else {
-                                    "goal"
-                                },
-                            );
-                            let Some(sc) = self.scalar(mv, &format!("`{}`", mk.value), "< 0.5%")
-                            else {
+                            let name = self.ident(mk, if key == "guardrails" { "metric" } else { "goal" });
+                            let Some(sc) = self.scalar(mv, &format!("`{}`", mk.value), "< 0.5%") else {
                                 continue;
                             };
-                            let item =
-                                self.journey_item(sc, &format!("{kw} _"), mk.span.start, &frag);
+                            let item = self.journey_item(sc, &format!("{kw} _"), mk.span.start, &frag);
                             let span = key_to(mk, mv);
                             match (name, item) {
                                 (Some(n), Some(JourneyItem::Guardrail(mut g))) => {
@@ -1095,16 +826,10 @@ impl<'s> Lower<'s> {
     }
 
     fn step(&mut self, node: &Node) -> Option<Step> {
-        let any = Frag {
-            rule: Rule::step,
-            wrap: Wrap::Stage,
-            what: "the step",
-            example: "send email \"winback-miss-you\"",
-        };
+        let any =
+            Frag { rule: Rule::step, wrap: Wrap::Stage, what: "the step", example: "send email \"winback-miss-you\"" };
         match &node.kind {
-            NodeKind::Scalar(sc) if !sc.is_null() => {
-                self.step_text(sc, "", sc.span.start, "", &any)
-            }
+            NodeKind::Scalar(sc) if !sc.is_null() => self.step_text(sc, "", sc.span.start, "", &any),
             NodeKind::Map(list) if list.len() == 1 => {
                 let entries = self.entries(node, "a step", "send: email \"hello\"")?;
                 let (k, v) = *entries.first()?;
@@ -1114,9 +839,7 @@ impl<'s> Lower<'s> {
                 }
                 let span = key_to(k, v);
                 let mut step = match &v.kind {
-                    NodeKind::Scalar(s) if s.is_null() => {
-                        self.step_text(k, "", k.span.start, "", &any)?
-                    }
+                    NodeKind::Scalar(s) if s.is_null() => self.step_text(k, "", k.span.start, "", &any)?,
                     NodeKind::Scalar(s) => self.step_text(s, &k.value, k.span.start, "", &any)?,
                     _ => self.structured_step(k, v)?,
                 };
@@ -1140,76 +863,39 @@ impl<'s> Lower<'s> {
         let kind = match k.value.as_str() {
             "send" | "webhook" => {
                 let send = k.value == "send";
-                let allowed: &[&str] = if send {
-                    &["channel", "template", "tags"]
-                } else {
-                    &["channel", "template"]
-                };
-                let what = if send {
-                    "a send step"
-                } else {
-                    "a webhook step"
-                };
-                let f = self.fields(
-                    v,
-                    allowed,
-                    what,
-                    "{ channel: email, template: winback-15-off }",
-                )?;
+                let allowed: &[&str] = if send { &["channel", "template", "tags"] } else { &["channel", "template"] };
+                let what = if send { "a send step" } else { "a webhook step" };
+                let f = self.fields(v, allowed, what, "{ channel: email, template: winback-15-off }")?;
                 let channel = self.required(&f, "channel", span, what, "email");
                 let template = self.required(&f, "template", span, what, "winback-15-off");
-                let channel = self
-                    .scalar(channel?, "`channel`", "email")
-                    .and_then(|s| self.ident(s, "channel"));
+                let channel = self.scalar(channel?, "`channel`", "email").and_then(|s| self.ident(s, "channel"));
                 let template = self.string(template?, "`template`", "winback-15-off");
-                let tags = f
-                    .iter()
-                    .find(|(k, _)| k.value == "tags")
-                    .map(|(_, t)| self.tag_list(t, "`tags`"));
+                let tags = f.iter().find(|(k, _)| k.value == "tags").map(|(_, t)| self.tag_list(t, "`tags`"));
                 let (channel, template) = (channel?, template?);
                 if send {
-                    StepKind::Send {
-                        channel,
-                        template,
-                        tags,
-                    }
+                    StepKind::Send { channel, template, tags }
                 } else {
                     StepKind::Webhook { channel, template }
                 }
             }
             "task" => {
                 let what = "a task step";
-                let f = self.fields(
-                    v,
-                    &["channel", "title", "assign"],
-                    what,
-                    "{ channel: csm_task, title: Call them }",
-                )?;
+                let f =
+                    self.fields(v, &["channel", "title", "assign"], what, "{ channel: csm_task, title: Call them }")?;
                 let channel = self.required(&f, "channel", span, what, "csm_task");
                 let title = self.required(&f, "title", span, what, "Call them");
-                let channel = self
-                    .scalar(channel?, "`channel`", "csm_task")
-                    .and_then(|s| self.ident(s, "channel"));
+                let channel = self.scalar(channel?, "`channel`", "csm_task").and_then(|s| self.ident(s, "channel"));
                 let title = self.string(title?, "`title`", "Call them");
                 let assignee = match f.iter().find(|(k, _)| k.value == "assign") {
                     Some((_, a)) => Some(self.string(a, "`assign`", "csm")?),
                     None => None,
                 };
-                StepKind::Task {
-                    channel: channel?,
-                    title: title?,
-                    assignee,
-                }
+                StepKind::Task { channel: channel?, title: title?, assignee }
             }
             "wait" => {
                 let what = "a wait step";
                 let example = "{ up_to: 3d, for: email_open, then: offer, timeout: nudge }";
-                let f = self.fields(
-                    v,
-                    &["until", "up_to", "for", "where", "then", "timeout"],
-                    what,
-                    example,
-                )?;
+                let f = self.fields(v, &["until", "up_to", "for", "where", "then", "timeout"], what, example)?;
                 if let Some((uk, uv)) = f.iter().find(|(k, _)| k.value == "until").copied() {
                     if let Some((other, _)) = f.iter().find(|(k, _)| k.value != "until") {
                         let other_span = other.span;
@@ -1228,20 +914,14 @@ impl<'s> Lower<'s> {
                         example: "09:00 local",
                     };
                     let sc = self.scalar(uv, "`until`", "09:00 local")?;
-                    return self
-                        .step_text(sc, "wait until", uk.span.start, "", &frag)
-                        .map(|s| Step { span, ..s });
+                    return self.step_text(sc, "wait until", uk.span.start, "", &frag).map(|s| Step { span, ..s });
                 }
                 let up_to = self.required(&f, "up_to", span, what, "3d");
                 let event = self.required(&f, "for", span, what, "email_open");
                 let then = self.required(&f, "then", span, what, "offer");
                 let on_timeout = self.required(&f, "timeout", span, what, "nudge");
-                let timeout = self
-                    .scalar(up_to?, "`up_to`", "3d")
-                    .and_then(|s| self.duration(s, "the wait"));
-                let event = self
-                    .scalar(event?, "`for`", "email_open")
-                    .and_then(|s| self.ident(s, "event"));
+                let timeout = self.scalar(up_to?, "`up_to`", "3d").and_then(|s| self.duration(s, "the wait"));
+                let event = self.scalar(event?, "`for`", "email_open").and_then(|s| self.ident(s, "event"));
                 let filter = match f.iter().find(|(k, _)| k.value == "where") {
                     Some((_, w)) => {
                         let sc = self.scalar(w, "`where`", "template == \"hello\"")?;
@@ -1249,19 +929,10 @@ impl<'s> Lower<'s> {
                     }
                     None => None,
                 };
-                let then = self
-                    .scalar(then?, "`then`", "offer")
-                    .and_then(|s| self.target(s, "the target"));
-                let on_timeout = self
-                    .scalar(on_timeout?, "`timeout`", "nudge")
-                    .and_then(|s| self.target(s, "the target"));
-                StepKind::WaitFor {
-                    timeout: timeout?,
-                    event: event?,
-                    filter,
-                    then: then?,
-                    on_timeout: on_timeout?,
-                }
+                let then = self.scalar(then?, "`then`", "offer").and_then(|s| self.target(s, "the target"));
+                let on_timeout =
+                    self.scalar(on_timeout?, "`timeout`", "nudge").and_then(|s| self.target(s, "the target"));
+                StepKind::WaitFor { timeout: timeout?, event: event?, filter, then: then?, on_timeout: on_timeout? }
             }
             "branch" => {
                 let example = "[{ when: country == \"US\", then: offer }, { else: end }]";
@@ -1281,19 +952,9 @@ impl<'s> Lower<'s> {
                     match &arm.kind {
                         NodeKind::Scalar(sc) if !sc.is_null() => {
                             let is_else = sc.value.trim_start().starts_with("else");
-                            let kw = if is_else {
-                                "branch { when true -> end"
-                            } else {
-                                "branch {"
-                            };
-                            if let Some(Step {
-                                kind:
-                                    StepKind::Branch {
-                                        arms: mut a,
-                                        otherwise: o,
-                                    },
-                                ..
-                            }) = self.step_text(sc, kw, sc.span.start, " }", &arm_frag)
+                            let kw = if is_else { "branch { when true -> end" } else { "branch {" };
+                            if let Some(Step { kind: StepKind::Branch { arms: mut a, otherwise: o }, .. }) =
+                                self.step_text(sc, kw, sc.span.start, " }", &arm_frag)
                             {
                                 if is_else {
                                     otherwise = o;
@@ -1322,18 +983,10 @@ impl<'s> Lower<'s> {
                                     );
                                     continue;
                                 }
-                                otherwise = self
-                                    .scalar(e, "`else`", "end")
-                                    .and_then(|s| self.target(s, "the target"));
+                                otherwise = self.scalar(e, "`else`", "end").and_then(|s| self.target(s, "the target"));
                                 continue;
                             }
-                            let when = self.required(
-                                &f,
-                                "when",
-                                arm.span,
-                                "a branch arm",
-                                "country == \"US\"",
-                            );
+                            let when = self.required(&f, "when", arm.span, "a branch arm", "country == \"US\"");
                             let then = self.required(&f, "then", arm.span, "a branch arm", "offer");
                             let (Some(when), Some(then)) = (when, then) else {
                                 continue;
@@ -1341,15 +994,10 @@ impl<'s> Lower<'s> {
                             let condition = self
                                 .scalar(when, "`when`", "country == \"US\"")
                                 .and_then(|s| self.expr(s, "the condition", "country == \"US\""));
-                            let target = self
-                                .scalar(then, "`then`", "offer")
-                                .and_then(|s| self.target(s, "the target"));
+                            let target =
+                                self.scalar(then, "`then`", "offer").and_then(|s| self.target(s, "the target"));
                             if let (Some(condition), Some(target)) = (condition, target) {
-                                arms.push(BranchArm {
-                                    condition,
-                                    target,
-                                    span: arm.span,
-                                });
+                                arms.push(BranchArm { condition, target, span: arm.span });
                             }
                         }
                         _ => self.wrong_kind(
@@ -1365,38 +1013,22 @@ impl<'s> Lower<'s> {
             "split" => {
                 let (name, arms_node) = match &v.kind {
                     NodeKind::Map(_) => {
-                        let f = self.fields(
-                            v,
-                            &["name", "arms"],
-                            "a split",
-                            "{ name: ab, arms: [50% -> a, 50% -> b] }",
-                        )?;
+                        let f =
+                            self.fields(v, &["name", "arms"], "a split", "{ name: ab, arms: [50% -> a, 50% -> b] }")?;
                         let name = match f.iter().find(|(k, _)| k.value == "name") {
-                            Some((_, n)) => Some(
-                                self.scalar(n, "`name`", "ab")
-                                    .and_then(|s| self.ident(s, "split"))?,
-                            ),
+                            Some((_, n)) => Some(self.scalar(n, "`name`", "ab").and_then(|s| self.ident(s, "split"))?),
                             None => None,
                         };
-                        (
-                            name,
-                            self.required(&f, "arms", span, "a split", "[50% -> a, 50% -> b]")?,
-                        )
+                        (name, self.required(&f, "arms", span, "a split", "[50% -> a, 50% -> b]")?)
                     }
                     _ => (None, v),
                 };
-                let frag = Frag {
-                    rule: Rule::split_step,
-                    wrap: Wrap::Stage,
-                    what: "the split arm",
-                    example: "50% -> offer",
-                };
+                let frag =
+                    Frag { rule: Rule::split_step, wrap: Wrap::Stage, what: "the split arm", example: "50% -> offer" };
                 let mut arms = Vec::new();
                 for sc in self.one_or_many(arms_node, "a split arm", "50% -> offer") {
-                    if let Some(Step {
-                        kind: StepKind::Split { arms: mut a, .. },
-                        ..
-                    }) = self.step_text(sc, "split {", sc.span.start, " }", &frag)
+                    if let Some(Step { kind: StepKind::Split { arms: mut a, .. }, .. }) =
+                        self.step_text(sc, "split {", sc.span.start, " }", &frag)
                     {
                         arms.append(&mut a);
                     }
@@ -1405,12 +1037,7 @@ impl<'s> Lower<'s> {
             }
             other => {
                 let other = other.to_string();
-                self.wrong_kind(
-                    v,
-                    &format!("`{other}`"),
-                    "a single value",
-                    &format!("{other}: …"),
-                );
+                self.wrong_kind(v, &format!("`{other}`"), "a single value", &format!("{other}: …"));
                 return None;
             }
         };
@@ -1420,8 +1047,5 @@ impl<'s> Lower<'s> {
 
 /// From a key to the end of its value.
 fn key_to(key: &Scalar, value: &Node) -> Span {
-    Span {
-        start: key.span.start,
-        end: value.span.end.max(key.span.end),
-    }
+    Span { start: key.span.start, end: value.span.end.max(key.span.end) }
 }

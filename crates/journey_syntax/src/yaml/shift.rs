@@ -58,20 +58,7 @@ macro_rules! no_span {
         }
     )*};
 }
-no_span!(
-    String,
-    u64,
-    u32,
-    i32,
-    f64,
-    bool,
-    AudienceEdge,
-    UnaryOp,
-    BinaryOp,
-    CmpOp,
-    DurationUnit,
-    EffectUnit
-);
+no_span!(String, u64, u32, i32, f64, bool, AudienceEdge, UnaryOp, BinaryOp, CmpOp, DurationUnit, EffectUnit);
 
 shift_struct! {
     Module { items }
@@ -214,11 +201,7 @@ impl Shift for Trigger {
                 event.shift(f);
                 filter.shift(f);
             }
-            Trigger::Audience {
-                audience,
-                edge,
-                edge_span,
-            } => {
+            Trigger::Audience { audience, edge, edge_span } => {
                 audience.shift(f);
                 edge.shift(f);
                 edge_span.shift(f);
@@ -228,11 +211,7 @@ impl Shift for Trigger {
                 at.shift(f);
                 zone.shift(f);
             }
-            Trigger::Date {
-                attribute,
-                offset,
-                at,
-            } => {
+            Trigger::Date { attribute, offset, at } => {
                 attribute.shift(f);
                 offset.shift(f);
                 at.shift(f);
@@ -268,11 +247,7 @@ impl Shift for ReEntry {
 impl Shift for Exit {
     fn shift(&mut self, f: MapSpan) {
         match self {
-            Exit::OnEvent {
-                event,
-                filter,
-                span,
-            } => {
+            Exit::OnEvent { event, filter, span } => {
                 event.shift(f);
                 filter.shift(f);
                 span.shift(f);
@@ -288,11 +263,7 @@ impl Shift for Exit {
 impl Shift for StepKind {
     fn shift(&mut self, f: MapSpan) {
         match self {
-            StepKind::Send {
-                channel,
-                template,
-                tags,
-            } => {
+            StepKind::Send { channel, template, tags } => {
                 channel.shift(f);
                 template.shift(f);
                 tags.shift(f);
@@ -303,13 +274,7 @@ impl Shift for StepKind {
                 zone.shift(f);
             }
             StepKind::WaitUntilDate(e) => e.shift(f),
-            StepKind::WaitFor {
-                timeout,
-                event,
-                filter,
-                then,
-                on_timeout,
-            } => {
+            StepKind::WaitFor { timeout, event, filter, then, on_timeout } => {
                 timeout.shift(f);
                 event.shift(f);
                 filter.shift(f);
@@ -328,11 +293,7 @@ impl Shift for StepKind {
                 attribute.shift(f);
                 value.shift(f);
             }
-            StepKind::Task {
-                channel,
-                title,
-                assignee,
-            } => {
+            StepKind::Task { channel, title, assignee } => {
                 channel.shift(f);
                 title.shift(f);
                 assignee.shift(f);
@@ -386,12 +347,7 @@ impl Shift for ExprKind {
                 op.shift(f);
                 operand.shift(f);
             }
-            ExprKind::Binary {
-                op,
-                op_span,
-                lhs,
-                rhs,
-            } => {
+            ExprKind::Binary { op, op_span, lhs, rhs } => {
                 op.shift(f);
                 op_span.shift(f);
                 lhs.shift(f);

@@ -40,8 +40,7 @@ pub(crate) struct Scalar {
 impl Scalar {
     /// `~`, `null` or nothing at all, written plain.
     pub fn is_null(&self) -> bool {
-        self.style == ScalarStyle::Plain
-            && matches!(self.value.as_str(), "" | "~" | "null" | "Null" | "NULL")
+        self.style == ScalarStyle::Plain && matches!(self.value.as_str(), "" | "~" | "null" | "Null" | "NULL")
     }
 }
 
@@ -77,17 +76,9 @@ impl CharIndex {
         let bytes = if ascii {
             Vec::new()
         } else {
-            source
-                .char_indices()
-                .map(|(b, _)| b as u32)
-                .chain(std::iter::once(source.len() as u32))
-                .collect()
+            source.char_indices().map(|(b, _)| b as u32).chain(std::iter::once(source.len() as u32)).collect()
         };
-        CharIndex {
-            bytes,
-            ascii,
-            len: source.len(),
-        }
+        CharIndex { bytes, ascii, len: source.len() }
     }
     pub fn byte(&self, char_index: usize) -> usize {
         if self.ascii {
@@ -99,17 +90,8 @@ impl CharIndex {
 }
 
 enum Frame {
-    Seq {
-        start: usize,
-        anchor: usize,
-        items: Vec<Node>,
-    },
-    Map {
-        start: usize,
-        anchor: usize,
-        entries: Vec<(Node, Node)>,
-        key: Option<Node>,
-    },
+    Seq { start: usize, anchor: usize, items: Vec<Node> },
+    Map { start: usize, anchor: usize, entries: Vec<(Node, Node)>, key: Option<Node> },
 }
 
 /// Parse every document of the stream. A document whose root is empty yields `None`.
@@ -123,10 +105,7 @@ pub(crate) fn parse_documents(source: &str) -> Result<Vec<Node>, TreeError> {
     let scan_error = |e: ScanError| {
         let at = index.byte(e.marker().index());
         // point at the character the scanner stopped on, if any
-        let end = source[at..]
-            .chars()
-            .next()
-            .map_or(at, |c| at + c.len_utf8());
+        let end = source[at..].chars().next().map_or(at, |c| at + c.len_utf8());
         TreeError {
             message: format!("invalid YAML: {}", e.info()),
             span: Span::new(at, end),
@@ -170,55 +149,24 @@ pub(crate) fn parse_documents(source: &str) -> Result<Vec<Node>, TreeError> {
             Event::Scalar(value, style, anchor, _tag) => {
                 nodes += 1;
                 done = Some((
-                    Node {
-                        kind: NodeKind::Scalar(Scalar {
-                            value: value.into_owned(),
-                            style,
-                            span: sp,
-                        }),
-                        span: sp,
-                    },
+                    Node { kind: NodeKind::Scalar(Scalar { value: value.into_owned(), style, span: sp }), span: sp },
                     anchor,
                 ));
             }
             Event::SequenceStart(anchor, _) => {
-                stack.push(Frame::Seq {
-                    start: sp.start as usize,
-                    anchor,
-                    items: Vec::new(),
-                });
+                stack.push(Frame::Seq { start: sp.start as usize, anchor, items: Vec::new() });
             }
             Event::MappingStart(anchor, _) => {
-                stack.push(Frame::Map {
-                    start: sp.start as usize,
-                    anchor,
-                    entries: Vec::new(),
-                    key: None,
-                });
+                stack.push(Frame::Map { start: sp.start as usize, anchor, entries: Vec::new(), key: None });
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 nodes += 1;
                 match stack.pop() {
-                    Some(Frame::Seq {
-                        start,
-                        anchor,
-                        items,
-                    }) => {
+                    Some(Frame::Seq { start, anchor, items }) => {
                         let end = close_end(sp, items.last().map(|n| n.span.end), start);
-                        done = Some((
-                            Node {
-                                kind: NodeKind::Seq(items),
-                                span: Span::new(start, end),
-                            },
-                            anchor,
-                        ));
+                        done = Some((Node { kind: NodeKind::Seq(items), span: Span::new(start, end) }, anchor));
                     }
-                    Some(Frame::Map {
-                        start,
-                        anchor,
-                        entries,
-                        key,
-                    }) => {
+                    Some(Frame::Map { start, anchor, entries, key }) => {
                         let mut entries = entries;
                         if let Some(k) = key {
                             // cannot happen with a well-formed event stream; keep the key
@@ -233,13 +181,7 @@ pub(crate) fn parse_documents(source: &str) -> Result<Vec<Node>, TreeError> {
                             entries.push((k, null));
                         }
                         let end = close_end(sp, entries.last().map(|(_, v)| v.span.end), start);
-                        done = Some((
-                            Node {
-                                kind: NodeKind::Map(entries),
-                                span: Span::new(start, end),
-                            },
-                            anchor,
-                        ));
+                        done = Some((Node { kind: NodeKind::Map(entries), span: Span::new(start, end) }, anchor));
                     }
                     None => {}
                 }
@@ -314,10 +256,7 @@ fn count(n: &Node) -> usize {
 /// for escapes, folded lines and block scalars, a monotone alignment that keeps every
 /// position inside the scalar.
 pub(crate) fn value_positions(source: &str, scalar: &Scalar) -> Vec<u32> {
-    let (s, e) = (
-        scalar.span.start as usize,
-        (scalar.span.end as usize).min(source.len()),
-    );
+    let (s, e) = (scalar.span.start as usize, (scalar.span.end as usize).min(source.len()));
     // block scalars (`|`, `>`): saphyr's span already starts at the content
     let (mut cs, mut ce) = (s, e.max(s));
     match scalar.style {
@@ -335,11 +274,7 @@ pub(crate) fn value_positions(source: &str, scalar: &Scalar) -> Vec<u32> {
     let mut map = Vec::with_capacity(scalar.value.len() + 1);
     let mut p = 0usize;
     for ch in scalar.value.chars() {
-        let found = content[p..]
-            .char_indices()
-            .take(80)
-            .find(|&(_, c)| c == ch)
-            .map(|(i, _)| p + i);
+        let found = content[p..].char_indices().take(80).find(|&(_, c)| c == ch).map(|(i, _)| p + i);
         let at = match found {
             Some(i) => {
                 p = i + ch.len_utf8();

@@ -1,0 +1,286 @@
+//! The unified messaging calendar: what the journeys of a program do to one customer
+//! *together* (J601-J606). The per-journey checks prove guardrails along the paths of
+//! one journey; this pass looks at every pair of journeys that can hold the same
+//! customer at the same time.
+//!
+//! **Audiences.** Each journey's *predicate* is its `audience` filter, and, for `entry
+//! when audience X entered`, membership of `X` at entry. Two journeys overlap when one
+//! customer can satisfy both predicates at one instant; [`super::logic::overlap`] answers
+//! proven disjoint, may overlap or certainly overlaps, with an example customer (the
+//! witness). Pairs are first screened by their top-level conjuncts (`a and b` is
+//! disjoint from `c` when `a` alone is), which is how 1,000 journeys stay fast.
+//!
+//! **Timing.** [`schedule`] walks the paths of each journey with *minimum* elapsed
+//! times (as [`super::paths`] does) to place every send at an offset from entry and to
+//! find each journey's densest window for every cap. Entries of different journeys are
+//! independent events, so sends of two overlapping journeys can always be lined up:
+//! the worst case of a combination is the sum of each journey's worst window.
+//!
+//! **Severity.** A finding about audiences that *certainly* overlap is an error for
+//! J601, J602 and J604 (the rule's default severity is a warning, for audiences that
+//! may overlap). Cap sums (J603), equal priorities (J605) and concurrent experiments
+//! (J606) are warnings: they depend on when customers enter, which no file fixes.
+//!
+//! Every finding is reported once, at the journey that comes later in name order, and
+//! lists the earlier journeys it conflicts with, so a repository of 1,000 journeys
+//! gets at most one diagnostic per journey and kind.
+//!
+//! Not modelled: branch conditions along a path (a send behind `when plan == "pro"`
+//! counts for the whole audience), exit rules, re-entry limits, holdouts, event
+//! filters of entries and changes of a customer's attributes between two entries.
+
+pub mod caps;
+pub mod conflicts;
+pub mod duplicates;
+pub mod experiments;
+pub mod priority;
+pub mod schedule;
+pub mod winback;
+
+use super::logic::{self, Overlap, Witness};
+use journey_diagnostics::{Diagnostic, Severity};
+use journey_ir::{Expr, Journey, Program, Trigger};
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+pub use schedule::{CapRule, JourneyPlan, PlannedSend};
+
+/// The static calendar of a program: each journey's sends with their offsets, and
+/// every cross-journey finding.
+#[derive(Debug, Clone)]
+pub struct Calendar {
+    /// One plan per journey, in `program.journeys` order.
+    pub plans: Vec<JourneyPlan>,
+    /// The caps every combination is checked against.
+    pub caps: Vec<CapRule>,
+    pub findings: Vec<Finding>,
+}
+
+/// One cross-journey problem, as the calendar views show it next to the sends.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub code: &'static str,
+    pub severity: Severity,
+    /// One line, the diagnostic's message.
+    pub message: String,
+    /// `(journey index, node index)` of the steps involved; `None` for the journey as
+    /// a whole (priorities, experiments).
+    pub parts: Vec<(usize, Option<usize>)>,
+}
+
+/// Run the cross-journey analysis: the diagnostics of `journey check`.
+pub fn check(program: &Program) -> Vec<Diagnostic> {
+    analyze(program).1
+}
+
+/// The calendar and the diagnostics, computed together.
+pub fn analyze(program: &Program) -> (Calendar, Vec<Diagnostic>) {
+    let caps = schedule::caps(program);
+    let plans: Vec<JourneyPlan> = program.journeys.iter().map(|j| schedule::plan(program, j, &caps)).collect();
+    let cx = Cross::new(program, &plans, &caps);
+    let mut out: Vec<(Finding, Diagnostic)> = Vec::new();
+    out.extend(duplicates::check(&cx));
+    out.extend(conflicts::check(&cx));
+    out.extend(caps::check(&cx));
+    out.extend(winback::check(&cx));
+    out.extend(priority::check(&cx));
+    out.extend(experiments::check(&cx));
+    let (findings, diags) = out.into_iter().unzip();
+    (Calendar { plans, caps, findings }, diags)
+}
+
+/// What every cross-journey check shares: the plans, and audience overlap with a memo.
+pub struct Cross<'a> {
+    pub program: &'a Program,
+    pub plans: &'a [JourneyPlan],
+    pub caps: &'a [CapRule],
+    /// Journey indices sorted by name: findings are reported at the later journey.
+    pub order: Vec<usize>,
+    /// Position of each journey in `order`.
+    pub rank: Vec<usize>,
+    /// Interned predicate of each journey.
+    pred_of: Vec<usize>,
+    /// Each predicate's conjuncts (interned atom ids) and its expression.
+    preds: Vec<(Vec<usize>, Expr)>,
+    atoms: Vec<Expr>,
+    /// `atom_disjoint[a * atoms + b]`: 0 unknown yet, 1 disjoint, 2 not proven.
+    atom_disjoint: RefCell<Vec<u8>>,
+    memo: RefCell<HashMap<(usize, usize), (Overlap, Option<Witness>)>>,
+}
+
+impl<'a> Cross<'a> {
+    pub fn new(program: &'a Program, plans: &'a [JourneyPlan], caps: &'a [CapRule]) -> Self {
+        let mut atom_ids: HashMap<String, usize> = HashMap::new();
+        let mut atoms: Vec<Expr> = Vec::new();
+        let mut pred_ids: HashMap<Vec<usize>, usize> = HashMap::new();
+        let mut preds: Vec<(Vec<usize>, Expr)> = Vec::new();
+        let mut pred_of = Vec::with_capacity(program.journeys.len());
+        for j in &program.journeys {
+            let mut ids: Vec<usize> = predicate_parts(j)
+                .into_iter()
+                .map(|e| {
+                    let key = format!("{e:?}");
+                    *atom_ids.entry(key).or_insert_with(|| {
+                        atoms.push(e.clone());
+                        atoms.len() - 1
+                    })
+                })
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let next = preds.len();
+            let id = *pred_ids.entry(ids.clone()).or_insert(next);
+            if id == next {
+                let all: Vec<Expr> = ids.iter().map(|&a| atoms[a].clone()).collect();
+                preds.push((ids, Expr::And { all }));
+            }
+            pred_of.push(id);
+        }
+        let mut order: Vec<usize> = (0..program.journeys.len()).collect();
+        order.sort_by(|&a, &b| program.journeys[a].name.cmp(&program.journeys[b].name));
+        let mut rank = vec![0; order.len()];
+        for (r, &j) in order.iter().enumerate() {
+            rank[j] = r;
+        }
+        let n = atoms.len();
+        Cross {
+            program,
+            plans,
+            caps,
+            order,
+            rank,
+            pred_of,
+            preds,
+            atoms,
+            atom_disjoint: RefCell::new(vec![0; n * n]),
+            memo: RefCell::new(HashMap::new()),
+        }
+    }
+
+    pub fn journey(&self, j: usize) -> &'a Journey {
+        &self.program.journeys[j]
+    }
+
+    /// Proven that no customer is in both journeys' audiences, by their conjuncts alone
+    /// (cheap, memoised per pair of conjuncts).
+    pub fn quickly_disjoint(&self, a: usize, b: usize) -> bool {
+        let (pa, pb) = (self.pred_of[a], self.pred_of[b]);
+        if pa == pb {
+            return false;
+        }
+        let n = self.atoms.len();
+        let mut memo = self.atom_disjoint.borrow_mut();
+        for &x in &self.preds[pa].0 {
+            for &y in &self.preds[pb].0 {
+                let (lo, hi) = (x.min(y), x.max(y));
+                let cell = &mut memo[lo * n + hi];
+                if *cell == 0 {
+                    *cell = if logic::disjoint(&self.atoms[lo], &self.atoms[hi], self.program) { 1 } else { 2 };
+                }
+                if *cell == 1 {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    /// How the audiences of journeys `a` and `b` relate, with an example customer in
+    /// both when the reasoner has one.
+    pub fn overlap(&self, a: usize, b: usize) -> (Overlap, Option<Witness>) {
+        if self.quickly_disjoint(a, b) {
+            return (Overlap::Disjoint, None);
+        }
+        let (pa, pb) = (self.pred_of[a], self.pred_of[b]);
+        let key = (pa.min(pb), pa.max(pb));
+        if let Some(r) = self.memo.borrow().get(&key) {
+            return r.clone();
+        }
+        let r = logic::overlap(&self.preds[key.0].1, &self.preds[key.1].1, self.program);
+        self.memo.borrow_mut().insert(key, r.clone());
+        r
+    }
+
+    /// The earlier journeys (in name order) whose audiences may overlap `b`'s, among
+    /// `candidates`, with the overlap; proven-disjoint ones are left out.
+    pub fn partners(&self, b: usize, candidates: impl IntoIterator<Item = usize>) -> Vec<Partner> {
+        let mut out: Vec<Partner> = candidates
+            .into_iter()
+            .filter(|&a| a != b && self.rank[a] < self.rank[b])
+            .filter_map(|a| {
+                let (overlap, witness) = self.overlap(a, b);
+                (overlap != Overlap::Disjoint).then_some(Partner { journey: a, overlap, witness })
+            })
+            .collect();
+        out.sort_by_key(|p| self.rank[p.journey]);
+        out
+    }
+}
+
+/// An earlier journey a finding pairs with.
+#[derive(Debug, Clone)]
+pub struct Partner {
+    pub journey: usize,
+    pub overlap: Overlap,
+    pub witness: Option<Witness>,
+}
+
+/// The conjuncts of a journey's predicate: its `audience` filter split at top-level
+/// `and`s, plus the audience its entry waits for.
+pub fn predicate_parts(j: &Journey) -> Vec<Expr> {
+    fn flatten(e: &Expr, out: &mut Vec<Expr>) {
+        match e {
+            Expr::And { all } => all.iter().for_each(|x| flatten(x, out)),
+            _ => out.push(e.clone()),
+        }
+    }
+    let mut out = Vec::new();
+    if let Some(a) = &j.audience {
+        flatten(a, &mut out);
+    }
+    if let Trigger::AudienceEntered { audience } = &j.entry {
+        out.push(Expr::Audience { name: audience.clone() });
+    }
+    out
+}
+
+/// `may overlap` / `certainly overlap`, for messages.
+pub fn overlap_words(o: Overlap) -> &'static str {
+    match o {
+        Overlap::CertainlyOverlaps => "certainly overlap",
+        Overlap::MayOverlap => "may overlap",
+        Overlap::Disjoint => "are disjoint",
+    }
+}
+
+/// Error when any partner's audience certainly overlaps, else the rule's default.
+pub fn proven_severity(d: Diagnostic, partners: &[&Partner]) -> Diagnostic {
+    if partners.iter().any(|p| p.overlap == Overlap::CertainlyOverlaps) {
+        d.with_severity(Severity::Error)
+    } else {
+        d
+    }
+}
+
+/// The note with the example customer, when there is one.
+pub fn witness_note(d: Diagnostic, p: &Partner, a: &str, b: &str) -> Diagnostic {
+    match &p.witness {
+        Some(w) if !w.values.is_empty() => d.note(format!("e.g. a customer with {w} is in both `{a}` and `{b}`")),
+        _ => d,
+    }
+}
+
+/// `a`, `a and b`, `a, b, c and 4 more`.
+pub fn some_names(names: &[&str], shown: usize) -> String {
+    if names.len() <= shown + 1 {
+        return super::list_names(names);
+    }
+    let head: Vec<String> = names[..shown].iter().map(|n| format!("`{n}`")).collect();
+    format!("{} and {} more", head.join(", "), names.len() - shown)
+}
+
+/// Labels on how many partner journeys at most (the message counts all of them).
+pub const SHOWN: usize = 3;
+
+#[cfg(test)]
+mod tests;
