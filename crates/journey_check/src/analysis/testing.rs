@@ -84,6 +84,8 @@ pub fn journey(name: &str) -> JourneyBuilder {
             guardrails: vec![],
             assumptions: vec![],
             origin: origin(name),
+            entry_origin: origin("entry"),
+            exit_origins: vec![],
         },
         stages: vec![],
     }
@@ -174,6 +176,7 @@ pub fn channel(name: &str, kind: ChannelKind) -> Channel {
         cap: None,
         min_gap_minutes: None,
         origin: origin(name),
+        setting_origins: Default::default(),
     }
 }
 
