@@ -1,0 +1,104 @@
+//! The event model shared by the readers and the engine.
+
+use journey_ir::{Program, Type};
+use std::collections::HashMap;
+
+/// Milliseconds since the Unix epoch, UTC. Logs give times with zones or offsets; the
+/// readers normalise them here, and the engine converts to customer-local time only
+/// where a rule asks for it (quiet hours, `wait until 09:00 local`).
+pub type Timestamp = i64;
+
+/// A customer, interned: the readers map each distinct customer key of a log to a
+/// dense id in first-seen order, so per-customer state can live in a `Vec`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CustomerId(pub u32);
+
+/// An event name declared in the program, by its position in `Program::events`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EventKind(pub u16);
+
+/// A typed property value. Text is interned (an id into the log's [`Interner`]) so
+/// rows do not allocate and comparisons are integer comparisons.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PropValue {
+    Missing,
+    Number(f64),
+    /// Amount in the program currency.
+    Money(f64),
+    Bool(bool),
+    Text(u32),
+    Time(Timestamp),
+}
+
+/// One row of an event log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub customer: CustomerId,
+    pub time: Timestamp,
+    pub kind: EventKind,
+    /// Values of the event's declared properties, in `EventDef::properties` order.
+    pub props: Vec<PropValue>,
+    /// Revenue carried by the row (for CLV and goal value), if the mapping names one.
+    pub revenue: Option<f64>,
+    /// Where the row came from: 1-based line (CSV, JSON lines) or row index (Parquet).
+    pub line: u64,
+}
+
+/// Interned strings (customer keys and text property values) of one log.
+#[derive(Debug, Default, Clone)]
+pub struct Interner {
+    ids: HashMap<Box<str>, u32>,
+    names: Vec<Box<str>>,
+}
+
+impl Interner {
+    pub fn intern(&mut self, s: &str) -> u32 {
+        if let Some(&id) = self.ids.get(s) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(s.into());
+        self.ids.insert(s.into(), id);
+        id
+    }
+    pub fn get(&self, s: &str) -> Option<u32> {
+        self.ids.get(s).copied()
+    }
+    pub fn resolve(&self, id: u32) -> &str {
+        &self.names[id as usize]
+    }
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+}
+
+/// What the readers need from the program: event names and property types.
+#[derive(Debug, Clone)]
+pub struct Schema {
+    pub events: Vec<(String, Vec<(String, Type)>)>,
+    by_name: HashMap<String, EventKind>,
+}
+
+impl Schema {
+    pub fn from_program(program: &Program) -> Schema {
+        let events: Vec<(String, Vec<(String, Type)>)> = program
+            .events
+            .iter()
+            .map(|e| (e.name.clone(), e.properties.iter().map(|p| (p.name.clone(), p.ty.clone())).collect()))
+            .collect();
+        let by_name = events.iter().enumerate().map(|(i, (n, _))| (n.clone(), EventKind(i as u16))).collect();
+        Schema { events, by_name }
+    }
+    pub fn kind(&self, name: &str) -> Option<EventKind> {
+        self.by_name.get(name).copied()
+    }
+    pub fn name(&self, kind: EventKind) -> &str {
+        &self.events[kind.0 as usize].0
+    }
+    pub fn properties(&self, kind: EventKind) -> &[(String, Type)] {
+        &self.events[kind.0 as usize].1
+    }
+}
