@@ -9,11 +9,31 @@ const WIDTH: f64 = 900.0;
 const HEIGHT: f64 = 360.0;
 const LEFT: f64 = 60.0;
 const RIGHT: f64 = 20.0;
-const TOP: f64 = 40.0;
+// the title and the legend each get a line of their own above the plot
+const TOP: f64 = 62.0;
 const BOTTOM: f64 = 50.0;
 
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// A round step near `raw`: 1, 2, 2.5 or 5 times a power of ten.
+fn nice_step(raw: f64) -> f64 {
+    let raw = raw.max(1e-9);
+    let magnitude = 10f64.powf(raw.log10().floor());
+    let f = raw / magnitude;
+    let nice = if f <= 1.0 {
+        1.0
+    } else if f <= 2.0 {
+        2.0
+    } else if f <= 2.5 {
+        2.5
+    } else if f <= 5.0 {
+        5.0
+    } else {
+        10.0
+    };
+    nice * magnitude
 }
 
 /// A line chart: actual (solid) and expected (dashed) weekly repeat purchases,
@@ -21,7 +41,10 @@ fn escape(s: &str) -> String {
 pub fn backtest_svg(report: &BacktestReport, title: &str) -> String {
     let weeks = &report.weekly;
     let n = weeks.len().max(2);
-    let max_y = weeks.iter().map(|w| w.actual.max(w.expected)).fold(1.0, f64::max) * 1.1;
+    let peak = weeks.iter().map(|w| w.actual.max(w.expected)).fold(1.0, f64::max);
+    let tick = nice_step(peak / 5.0);
+    // the axis ends at the first round tick above the peak
+    let max_y = (peak / tick).ceil() * tick;
     let x = |i: usize| LEFT + (WIDTH - LEFT - RIGHT) * i as f64 / (n - 1) as f64;
     let y = |v: f64| HEIGHT - BOTTOM - (HEIGHT - TOP - BOTTOM) * v / max_y;
     let mut s = String::new();
@@ -33,8 +56,9 @@ pub fn backtest_svg(report: &BacktestReport, title: &str) -> String {
     let _ = writeln!(s, r#"<rect width="100%" height="100%" fill="white"/>"#);
     let _ = writeln!(s, r#"<text x="{LEFT}" y="22" font-size="15">{}</text>"#, escape(title));
     // Axes and horizontal grid lines with labels.
-    for k in 0..=4 {
-        let v = max_y * k as f64 / 4.0;
+    let ticks = (max_y / tick).round() as usize;
+    for k in 0..=ticks {
+        let v = tick * k as f64;
         let _ = writeln!(
             s,
             r##"<line x1="{LEFT}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="#ddd"/><text x="{:.1}" y="{:.1}" text-anchor="end">{:.0}</text>"##,
@@ -83,10 +107,10 @@ pub fn backtest_svg(report: &BacktestReport, title: &str) -> String {
         r##"<path d="{}" fill="none" stroke="#d62728" stroke-width="1.8" stroke-dasharray="6,4"/>"##,
         path(&|i| weeks[i].expected)
     );
-    let lx = WIDTH - RIGHT - 250.0;
+    let lx = LEFT;
     let _ = writeln!(
         s,
-        r##"<line x1="{lx}" x2="{}" y1="22" y2="22" stroke="#1f77b4" stroke-width="1.8"/><text x="{}" y="26">actual</text><line x1="{}" x2="{}" y1="22" y2="22" stroke="#d62728" stroke-width="1.8" stroke-dasharray="6,4"/><text x="{}" y="26">expected ({})</text>"##,
+        r##"<line x1="{lx}" x2="{}" y1="42" y2="42" stroke="#1f77b4" stroke-width="1.8"/><text x="{}" y="46">actual</text><line x1="{}" x2="{}" y1="42" y2="42" stroke="#d62728" stroke-width="1.8" stroke-dasharray="6,4"/><text x="{}" y="46">expected ({})</text>"##,
         lx + 24.0,
         lx + 30.0,
         lx + 90.0,
