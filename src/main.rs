@@ -35,8 +35,12 @@ enum Command {
     Compile(commands::compile::CompileArgs),
     /// Draw a journey as a Mermaid or Graphviz DOT graph
     Graph(commands::graph::GraphArgs),
+    /// Compare two versions (git refs or directories): graph changes, mid-journey impact, new diagnostics
+    Diff(commands::diff::DiffArgs),
     /// Show the documentation of a diagnostic code
     Explain(commands::explain::ExplainArgs),
+    /// Event logs: generate synthetic ones, validate a log against the mapping
+    Events(commands::events::EventsArgs),
     /// Fit customer-lifetime-value models, predict and backtest them
     Clv(commands::clv::ClvArgs),
     /// Print a shell completion script
@@ -114,7 +118,9 @@ fn main() -> ExitCode {
         Command::Fmt(args) => commands::fmt::run(args, &global),
         Command::Compile(args) => commands::compile::run(args, &global),
         Command::Graph(args) => commands::graph::run(args, &global),
+        Command::Diff(args) => commands::diff::run(args, &global),
         Command::Explain(args) => commands::explain::run(args, &global),
+        Command::Events(args) => commands::events::run(args, &global),
         Command::Clv(args) => commands::clv::run(args, &global),
         Command::Completions(args) => commands::completions::run(args, <Cli as clap::CommandFactory>::command()),
     };

@@ -7,9 +7,12 @@ use common::*;
 #[test]
 fn journeys_library_is_clean() {
     let root = root();
-    let out = journey(&["check"], &root);
+    let out = journey(&["check", "--deny-warnings", "--format", "concise"], &root);
     assert_eq!(code(&out), 0, "journey check failed on journeys/:\n{}{}", stdout(&out), stderr(&out));
-    assert_eq!(stdout(&out), "", "journeys/ should produce no diagnostics at all");
+    // infos are the accepted, documented trade-offs of journey.yaml; nothing else
+    for line in stdout(&out).lines() {
+        assert!(line.contains(": info[J603]"), "journeys/ should hold no errors or warnings: {line}");
+    }
 }
 
 #[test]

@@ -2,6 +2,8 @@ pub mod check;
 pub mod clv;
 pub mod compile;
 pub mod completions;
+pub mod diff;
+pub mod events;
 pub mod explain;
 pub mod fmt;
 pub mod graph;

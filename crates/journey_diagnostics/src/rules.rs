@@ -84,6 +84,33 @@ pub const RULES: &[Rule] = &[
     rule("J409", "unknown-metric", Error, "a guardrail names a metric the simulator does not measure"),
     rule("J410", "invalid-assumption", Error, "an effect assumption is inconsistent or names no goal"),
     rule("J411", "channel-kind-mismatch", Error, "a step uses a channel of the wrong kind"),
+    // cross-journey calendar analysis
+    rule(
+        "J601",
+        "audience-overlap-duplicate-send",
+        Error,
+        "two journeys whose audiences certainly overlap send the same template",
+    ),
+    rule(
+        "J602",
+        "conflicting-tags",
+        Error,
+        "sends with tags the policy declares conflicting reach overlapping audiences",
+    ),
+    rule(
+        "J603",
+        "cross-journey-cap",
+        Warning,
+        "journeys whose audiences certainly overlap together send more than a cap allows",
+    ),
+    rule("J604", "winback-reaches-vip", Error, "a journey tagged winback reaches the audience of a journey tagged vip"),
+    rule(
+        "J605",
+        "equal-priority-overlap",
+        Warning,
+        "two journeys with overlapping audiences and a shared cap have the same priority",
+    ),
+    rule("J606", "concurrent-experiments", Warning, "two journeys run experiments on audiences that certainly overlap"),
     // project configuration
     rule("J501", "invalid-config", Error, "journey.yaml has an unknown key or a bad value"),
     rule("J502", "unknown-rule", Warning, "journey.yaml names a rule that does not exist"),

@@ -80,6 +80,8 @@ impl Interner {
 pub struct Schema {
     pub events: Vec<(String, Vec<(String, Type)>)>,
     by_name: HashMap<String, EventKind>,
+    /// The program's default zone (journey.yaml `timezone`), for naive timestamps.
+    timezone: chrono_tz::Tz,
 }
 
 impl Schema {
@@ -90,7 +92,12 @@ impl Schema {
             .map(|e| (e.name.clone(), e.properties.iter().map(|p| (p.name.clone(), p.ty.clone())).collect()))
             .collect();
         let by_name = events.iter().enumerate().map(|(i, (n, _))| (n.clone(), EventKind(i as u16))).collect();
-        Schema { events, by_name }
+        let timezone = program.timezone.parse().unwrap_or(chrono_tz::Tz::UTC);
+        Schema { events, by_name, timezone }
+    }
+    /// The program's default time zone (UTC when it names none or an unknown one).
+    pub fn timezone(&self) -> chrono_tz::Tz {
+        self.timezone
     }
     pub fn kind(&self, name: &str) -> Option<EventKind> {
         self.by_name.get(name).copied()

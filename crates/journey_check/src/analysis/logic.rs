@@ -138,12 +138,67 @@ fn unsat_all(r: &Reasoner, parts: &[(&Expr, bool)]) -> bool {
 /// * [`Overlap::MayOverlap`] otherwise, with a witness when one is known not to
 ///   contradict the constraints the reasoner understands.
 pub fn overlap(a: &Expr, b: &Expr, program: &Program) -> (Overlap, Option<Witness>) {
-    let r = Reasoner::new(program);
-    let (Some(da), Some(db)) = (r.dnf(a, true), r.dnf(b, true)) else { return (Overlap::MayOverlap, None) };
+    overlap_prepared(&prepare(a, program), &prepare(b, program), program)
+}
+
+/// A condition converted once to the reasoner's normal form (audiences expanded), for
+/// callers that ask many questions about the same conditions: the calendar compares
+/// every pair of journeys, and preparing each audience once instead of once per pair
+/// is most of its speed.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    dnf: Option<Vec<Conj>>,
+    /// Hashes of the term sets of the conjunctions without opaque parts, sorted: two
+    /// conditions can only *certainly* overlap through conjunctions over the same
+    /// terms, so disjoint signature lists rule that out without any reasoning.
+    signatures: Vec<u64>,
+}
+
+pub fn prepare(e: &Expr, program: &Program) -> Prepared {
+    use std::hash::{Hash, Hasher};
+    let dnf = Reasoner::new(program).dnf(e, true);
+    let mut signatures: Vec<u64> = dnf
+        .iter()
+        .flatten()
+        .filter(|c| c.opaque.is_empty())
+        .map(|c| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            c.term_keys().hash(&mut h);
+            h.finish()
+        })
+        .collect();
+    signatures.sort_unstable();
+    signatures.dedup();
+    Prepared { dnf, signatures }
+}
+
+/// Could these prepared conditions be [`Overlap::CertainlyOverlaps`]? `false` is a
+/// proof that they cannot (they may still overlap, or be disjoint).
+pub fn could_certainly_overlap(a: &Prepared, b: &Prepared) -> bool {
+    let (mut i, mut j) = (0, 0);
+    while i < a.signatures.len() && j < b.signatures.len() {
+        match a.signatures[i].cmp(&b.signatures[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => return true,
+        }
+    }
+    false
+}
+
+/// Proven that no customer matches both prepared conditions.
+pub fn disjoint_prepared(a: &Prepared, b: &Prepared) -> bool {
+    let (Some(da), Some(db)) = (&a.dnf, &b.dnf) else { return false };
+    da.iter().all(|ca| db.iter().all(|cb| ca.and(cb).is_none()))
+}
+
+/// [`overlap`] on prepared conditions.
+pub fn overlap_prepared(a: &Prepared, b: &Prepared, program: &Program) -> (Overlap, Option<Witness>) {
+    let (Some(da), Some(db)) = (&a.dnf, &b.dnf) else { return (Overlap::MayOverlap, None) };
     let mut maybe: Option<Witness> = None;
     let mut any = false;
-    for ca in &da {
-        for cb in &db {
+    for ca in da {
+        for cb in db {
             let Some(both) = ca.and(cb) else { continue };
             any = true;
             let certain = ca.opaque.is_empty()

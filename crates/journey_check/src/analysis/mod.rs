@@ -12,6 +12,7 @@
 //! rather than guess.
 
 pub mod arms;
+pub mod calendar;
 pub mod consent;
 pub mod goals;
 pub mod logic;
@@ -30,6 +31,7 @@ pub fn analyze(program: &Program) -> Vec<Diagnostic> {
     for journey in &program.journeys {
         out.extend(analyze_journey(program, journey));
     }
+    out.extend(calendar::check(program));
     out
 }
 

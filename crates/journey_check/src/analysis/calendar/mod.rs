@@ -16,10 +16,15 @@
 //! independent events, so sends of two overlapping journeys can always be lined up:
 //! the worst case of a combination is the sum of each journey's worst window.
 //!
-//! **Severity.** A finding about audiences that *certainly* overlap is an error for
-//! J601, J602 and J604 (the rule's default severity is a warning, for audiences that
-//! may overlap). Cap sums (J603), equal priorities (J605) and concurrent experiments
-//! (J606) are warnings: they depend on when customers enter, which no file fixes.
+//! **What `journey check` reports.** Only what is proven: every finding names journeys
+//! whose audiences *certainly* overlap (the witness is a customer in all of them), so
+//! CI never fails on a guess. The reasoner treats aggregates as independent terms
+//! (`count(purchase) == 1` and `count(purchase, 365d) >= 5` "may overlap"), so findings
+//! on audiences that only *may* overlap would be mostly false alarms; they are shown by
+//! `journey calendar` instead, for review, marked as possible ([`calendar`]). J601,
+//! J602 and J604 are errors (a proven conflict); cap sums (J603), equal priorities
+//! (J605) and concurrent experiments (J606) are warnings: they depend on when customers
+//! enter, and the engine resolves caps by priority at run time.
 //!
 //! Every finding is reported once, at the journey that comes later in name order, and
 //! lists the earlier journeys it conflicts with, so a repository of 1,000 journeys
@@ -42,6 +47,7 @@ use journey_diagnostics::{Diagnostic, Severity};
 use journey_ir::{Expr, Journey, Program, Trigger};
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 pub use schedule::{CapRule, JourneyPlan, PlannedSend};
 
@@ -68,16 +74,25 @@ pub struct Finding {
     pub parts: Vec<(usize, Option<usize>)>,
 }
 
-/// Run the cross-journey analysis: the diagnostics of `journey check`.
+/// Run the cross-journey analysis: the diagnostics of `journey check`, on proven
+/// overlaps only.
 pub fn check(program: &Program) -> Vec<Diagnostic> {
-    analyze(program).1
+    analyze(program, true).1
 }
 
-/// The calendar and the diagnostics, computed together.
-pub fn analyze(program: &Program) -> (Calendar, Vec<Diagnostic>) {
+/// The calendar of `journey calendar`: every finding, including those on audiences
+/// that only may overlap (as warnings).
+pub fn calendar(program: &Program) -> Calendar {
+    analyze(program, false).0
+}
+
+/// The calendar and the diagnostics, computed together; `proven_only` keeps the
+/// findings on audiences that certainly overlap.
+pub fn analyze(program: &Program, proven_only: bool) -> (Calendar, Vec<Diagnostic>) {
     let caps = schedule::caps(program);
     let plans: Vec<JourneyPlan> = program.journeys.iter().map(|j| schedule::plan(program, j, &caps)).collect();
-    let cx = Cross::new(program, &plans, &caps);
+    let mut cx = Cross::new(program, &plans, &caps);
+    cx.proven_only = proven_only;
     let mut out: Vec<(Finding, Diagnostic)> = Vec::new();
     out.extend(duplicates::check(&cx));
     out.extend(conflicts::check(&cx));
@@ -94,6 +109,8 @@ pub struct Cross<'a> {
     pub program: &'a Program,
     pub plans: &'a [JourneyPlan],
     pub caps: &'a [CapRule],
+    /// Pair only journeys whose audiences certainly overlap.
+    pub proven_only: bool,
     /// Journey indices sorted by name: findings are reported at the later journey.
     pub order: Vec<usize>,
     /// Position of each journey in `order`.
@@ -102,10 +119,16 @@ pub struct Cross<'a> {
     pred_of: Vec<usize>,
     /// Each predicate's conjuncts (interned atom ids) and its expression.
     preds: Vec<(Vec<usize>, Expr)>,
-    atoms: Vec<Expr>,
+    /// Each atom and each predicate prepared once for the reasoner: preparing (audience
+    /// expansion, normal form) costs far more than comparing, and there are thousands
+    /// of pairs to compare.
+    atoms: Vec<logic::Prepared>,
+    prepared: Vec<logic::Prepared>,
     /// `atom_disjoint[a * atoms + b]`: 0 unknown yet, 1 disjoint, 2 not proven.
     atom_disjoint: RefCell<Vec<u8>>,
-    memo: RefCell<HashMap<(usize, usize), (Overlap, Option<Witness>)>>,
+    /// Answers per pair of predicates; witnesses are shared, not cloned, because most
+    /// pairs are asked about many times.
+    memo: RefCell<HashMap<(usize, usize), (Overlap, Option<Rc<Witness>>)>>,
 }
 
 impl<'a> Cross<'a> {
@@ -143,15 +166,19 @@ impl<'a> Cross<'a> {
             rank[j] = r;
         }
         let n = atoms.len();
+        let atoms: Vec<logic::Prepared> = atoms.iter().map(|e| logic::prepare(e, program)).collect();
+        let prepared: Vec<logic::Prepared> = preds.iter().map(|(_, e)| logic::prepare(e, program)).collect();
         Cross {
             program,
             plans,
             caps,
+            proven_only: false,
             order,
             rank,
             pred_of,
             preds,
             atoms,
+            prepared,
             atom_disjoint: RefCell::new(vec![0; n * n]),
             memo: RefCell::new(HashMap::new()),
         }
@@ -175,7 +202,7 @@ impl<'a> Cross<'a> {
                 let (lo, hi) = (x.min(y), x.max(y));
                 let cell = &mut memo[lo * n + hi];
                 if *cell == 0 {
-                    *cell = if logic::disjoint(&self.atoms[lo], &self.atoms[hi], self.program) { 1 } else { 2 };
+                    *cell = if logic::disjoint_prepared(&self.atoms[lo], &self.atoms[hi]) { 1 } else { 2 };
                 }
                 if *cell == 1 {
                     return true;
@@ -187,29 +214,45 @@ impl<'a> Cross<'a> {
 
     /// How the audiences of journeys `a` and `b` relate, with an example customer in
     /// both when the reasoner has one.
-    pub fn overlap(&self, a: usize, b: usize) -> (Overlap, Option<Witness>) {
+    pub fn overlap(&self, a: usize, b: usize) -> (Overlap, Option<Rc<Witness>>) {
         if self.quickly_disjoint(a, b) {
             return (Overlap::Disjoint, None);
         }
         let (pa, pb) = (self.pred_of[a], self.pred_of[b]);
+        // `journey check` reports proven overlaps only: most pairs are ruled out here,
+        // which keeps the all-pairs pass cheap on large repositories.
+        if self.proven_only && pa != pb && !logic::could_certainly_overlap(&self.prepared[pa], &self.prepared[pb]) {
+            return (Overlap::MayOverlap, None);
+        }
         let key = (pa.min(pb), pa.max(pb));
         if let Some(r) = self.memo.borrow().get(&key) {
             return r.clone();
         }
-        let r = logic::overlap(&self.preds[key.0].1, &self.preds[key.1].1, self.program);
+        let (o, w) = logic::overlap_prepared(&self.prepared[key.0], &self.prepared[key.1], self.program);
+        let r = (o, w.map(Rc::new));
         self.memo.borrow_mut().insert(key, r.clone());
         r
     }
 
-    /// The earlier journeys (in name order) whose audiences may overlap `b`'s, among
-    /// `candidates`, with the overlap; proven-disjoint ones are left out.
+    /// Can `a` and `b` be reported together: audiences that certainly overlap, or (unless
+    /// [`Self::proven_only`]) that are not proven disjoint?
+    pub fn related(&self, o: Overlap) -> bool {
+        if self.proven_only {
+            o == Overlap::CertainlyOverlaps
+        } else {
+            o != Overlap::Disjoint
+        }
+    }
+
+    /// The earlier journeys (in name order) among `candidates` whose audiences are
+    /// [`Self::related`] to `b`'s, with the overlap.
     pub fn partners(&self, b: usize, candidates: impl IntoIterator<Item = usize>) -> Vec<Partner> {
         let mut out: Vec<Partner> = candidates
             .into_iter()
             .filter(|&a| a != b && self.rank[a] < self.rank[b])
             .filter_map(|a| {
                 let (overlap, witness) = self.overlap(a, b);
-                (overlap != Overlap::Disjoint).then_some(Partner { journey: a, overlap, witness })
+                self.related(overlap).then_some(Partner { journey: a, overlap, witness })
             })
             .collect();
         out.sort_by_key(|p| self.rank[p.journey]);
@@ -222,7 +265,7 @@ impl<'a> Cross<'a> {
 pub struct Partner {
     pub journey: usize,
     pub overlap: Overlap,
-    pub witness: Option<Witness>,
+    pub witness: Option<Rc<Witness>>,
 }
 
 /// The conjuncts of a journey's predicate: its `audience` filter split at top-level
@@ -253,12 +296,13 @@ pub fn overlap_words(o: Overlap) -> &'static str {
     }
 }
 
-/// Error when any partner's audience certainly overlaps, else the rule's default.
+/// The rule's default (an error) when some partner's audience certainly overlaps, a
+/// warning when all only may overlap (in the calendar view).
 pub fn proven_severity(d: Diagnostic, partners: &[&Partner]) -> Diagnostic {
     if partners.iter().any(|p| p.overlap == Overlap::CertainlyOverlaps) {
-        d.with_severity(Severity::Error)
-    } else {
         d
+    } else {
+        d.with_severity(Severity::Warning)
     }
 }
 

@@ -1,0 +1,108 @@
+//! J603 cross-journey-cap: journeys whose audiences overlap can together send one
+//! customer more messages within a cap's window than the cap allows, although each
+//! of them alone stays within it (one journey over a cap is J401).
+//!
+//! For every cap, each journey contributes its densest window (see
+//! [`super::schedule`]). For each journey, in name order, the earlier journeys are
+//! added greedily, largest contribution first, as long as every two members' audiences
+//! overlap (certainly, for `journey check`; or may, in the calendar view), until the sum passes the cap; such a combination is reported once, at
+//! its journey last in name order. Entries are independent, so the densest windows can
+//! be lined up; the engine then defers or drops messages by priority, which is why
+//! this is a warning.
+
+use super::super::logic::fmt_minutes;
+use super::{Cross, Finding};
+use journey_diagnostics::Diagnostic;
+use std::collections::BTreeSet;
+
+/// Members named in labels and notes at most.
+const LISTED: usize = 6;
+
+pub fn check(cx: &Cross) -> Vec<(Finding, Diagnostic)> {
+    let mut out = Vec::new();
+    for (k, cap) in cx.caps.iter().enumerate() {
+        let count = |j: usize| cx.plans[j].windows[k].count;
+        // journeys that count against this cap without breaking it alone
+        let mut eligible: Vec<usize> =
+            cx.order.iter().copied().filter(|&j| count(j) > 0 && count(j) <= cap.count).collect();
+        eligible.sort_by_key(|&j| (std::cmp::Reverse(count(j)), cx.rank[j]));
+        let mut seen: BTreeSet<Vec<usize>> = BTreeSet::new();
+        for &b in &cx.order {
+            if count(b) == 0 || count(b) > cap.count {
+                continue;
+            }
+            let mut members = vec![b];
+            let mut sum = count(b);
+            for &a in &eligible {
+                if sum > cap.count {
+                    break;
+                }
+                if cx.rank[a] >= cx.rank[b] || members.iter().any(|&m| cx.quickly_disjoint(a, m)) {
+                    continue;
+                }
+                if !members.iter().all(|&m| cx.related(cx.overlap(a, m).0)) {
+                    continue;
+                }
+                members.push(a);
+                sum += count(a);
+            }
+            if sum <= cap.count {
+                continue;
+            }
+            let mut key = members.clone();
+            key.sort_unstable();
+            if !seen.insert(key) {
+                continue;
+            }
+            out.push(report(cx, k, &members, sum));
+        }
+    }
+    out
+}
+
+fn report(cx: &Cross, k: usize, members: &[usize], sum: u64) -> (Finding, Diagnostic) {
+    let cap = &cx.caps[k];
+    let b = members[0];
+    let jb = cx.journey(b);
+    let mut others: Vec<usize> = members[1..].to_vec();
+    others.sort_by_key(|&j| cx.rank[j]);
+    let names: Vec<&str> = others.iter().map(|&j| cx.journey(j).name.as_str()).collect();
+    let whose = if cap.channel.is_some() { "its cap" } else { "the policy cap" };
+    let window = fmt_minutes(cap.window);
+    let message = format!(
+        "`{}` and {} can together send one customer {sum} messages {}within {window}, over {whose} of {} per {window}",
+        jb.name,
+        super::some_names(&names, LISTED),
+        cap.scope(),
+        cap.count
+    );
+    let wb = &cx.plans[b].windows[k];
+    let last = *wb.nodes.last().expect("a counted window has sends");
+    let o = &jb.nodes[last].origin;
+    let mut d = Diagnostic::new("J603", message.clone()).primary(
+        o.file,
+        o.span,
+        format!("`{}` sends {} of them, up to here", jb.name, wb.count),
+    );
+    let mut parts: Vec<(usize, Option<usize>)> = wb.nodes.iter().map(|&n| (b, Some(n))).collect();
+    for (i, &a) in others.iter().enumerate() {
+        let w = &cx.plans[a].windows[k];
+        parts.extend(w.nodes.iter().map(|&n| (a, Some(n))));
+        if i < LISTED {
+            let ja = cx.journey(a);
+            let ao = &ja.nodes[w.nodes[0]].origin;
+            d = d.secondary(ao.file, ao.span, format!("`{}` sends {} from here", ja.name, w.count));
+        }
+    }
+    parts.dedup();
+    d = d.secondary(cap.origin.file, cap.origin.span, "the cap is declared here");
+    for &j in members.iter().take(LISTED + 1) {
+        let w = &cx.plans[j].windows[k];
+        d = d.note(format!("`{}`: {} within {window} on the path {}", cx.journey(j).name, w.count, w.path));
+    }
+    let d = d.help(format!(
+        "make the audiences disjoint, space the sends out, or rely on priorities: the engine defers the lowest-priority sends past {} per {window}",
+        cap.count
+    ));
+    (Finding { code: "J603", severity: d.severity, message, parts }, d)
+}

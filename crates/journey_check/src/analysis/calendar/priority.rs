@@ -1,0 +1,59 @@
+//! J605 equal-priority-overlap: two journeys with the same `priority`, overlapping
+//! audiences and a cap their sends count against together. When the cap bites, the
+//! priority decides which send goes out; a tie leaves it to chance.
+
+use super::{some_names, witness_note, Cross, Finding, SHOWN};
+use journey_diagnostics::Diagnostic;
+use std::collections::BTreeMap;
+
+pub fn check(cx: &Cross) -> Vec<(Finding, Diagnostic)> {
+    let mut by_priority: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
+    for &j in &cx.order {
+        if !cx.plans[j].sends.is_empty() {
+            by_priority.entry(cx.journey(j).priority).or_default().push(j);
+        }
+    }
+    // the caps each journey's sends count against
+    let capped: Vec<Vec<bool>> = cx
+        .plans
+        .iter()
+        .map(|p| cx.caps.iter().map(|c| p.sends.iter().any(|s| c.applies(cx.program, &s.channel))).collect())
+        .collect();
+    let mut out = Vec::new();
+    for &b in &cx.order {
+        let jb = cx.journey(b);
+        let Some(same) = by_priority.get(&jb.priority) else { continue };
+        let shares = |a: usize| (0..cx.caps.len()).any(|k| capped[a][k] && capped[b][k]);
+        let partners = cx.partners(b, same.iter().copied().filter(|&a| shares(a)));
+        if partners.is_empty() {
+            continue;
+        }
+        let names: Vec<&str> = partners.iter().map(|p| cx.journey(p.journey).name.as_str()).collect();
+        let message = format!(
+            "`{}` has the same priority ({}) as {}, and their audiences {}",
+            jb.name,
+            jb.priority,
+            some_names(&names, SHOWN),
+            super::overlap_words(partners[0].overlap)
+        );
+        let mut d = Diagnostic::new("J605", message.clone()).primary(
+            jb.origin.file,
+            jb.origin.span,
+            format!("priority {}", jb.priority),
+        );
+        let mut parts = vec![(b, None)];
+        for (i, p) in partners.iter().enumerate() {
+            parts.push((p.journey, None));
+            if i < SHOWN {
+                let ja = cx.journey(p.journey);
+                d = d.secondary(ja.origin.file, ja.origin.span, format!("also priority {}", ja.priority));
+            }
+        }
+        d = witness_note(d, &partners[0], &cx.journey(partners[0].journey).name, &jb.name);
+        let d = d
+            .note("when a shared cap is reached, priority decides whose message goes out; a tie does not")
+            .help("give one journey a higher priority (0 to 100, higher wins)");
+        out.push((Finding { code: "J605", severity: d.severity, message, parts }, d));
+    }
+    out
+}

@@ -1,0 +1,224 @@
+//! Where each send of a journey falls, relative to the customer's entry, and each
+//! journey's densest window for every cap.
+//!
+//! Paths are walked depth first from the start with the minimum elapsed time of
+//! [`super::super::paths`]: a `wait` adds its duration, `wait up to D for E` adds 0 on
+//! `then` and `D` on `timeout`, `wait until` a time or a date adds 0. A node is visited
+//! at most `largest cap count + 1` times on one path (at least twice, at most 64), and a
+//! journey is given up after [`BUDGET`] steps, keeping what was found: counts are then
+//! a lower bound, never an overstatement.
+
+use super::super::{Cx, Target};
+use journey_ir::{ChannelKind, Journey, Origin, Program, Step};
+
+/// Node visits explored per journey.
+pub const BUDGET: usize = 20_000;
+
+/// A cap that sends of several journeys count against together.
+#[derive(Debug, Clone)]
+pub struct CapRule {
+    /// `Some(channel)` for a channel's own cap, `None` for a policy cap.
+    pub channel: Option<String>,
+    /// Policy cap channels (`None`: every message channel).
+    pub listed: Option<Vec<String>>,
+    pub count: u64,
+    pub window: u64,
+    pub origin: Origin,
+}
+
+impl CapRule {
+    /// Does a send on `channel` count against this cap?
+    pub fn applies(&self, program: &Program, channel: &str) -> bool {
+        match (&self.channel, &self.listed) {
+            (Some(c), _) => c == channel,
+            (None, Some(list)) => list.iter().any(|c| c == channel),
+            (None, None) => program.channel(channel).is_some_and(|c| c.kind.is_message()),
+        }
+    }
+
+    /// `on `email` `, `on `email` and `sms` `, or nothing for every channel.
+    pub fn scope(&self) -> String {
+        match (&self.channel, &self.listed) {
+            (Some(c), _) => format!("on `{c}` "),
+            (None, Some(list)) => format!("on {} ", super::super::list_names(list)),
+            (None, None) => String::new(),
+        }
+    }
+}
+
+/// Every channel cap, then every policy cap.
+pub fn caps(program: &Program) -> Vec<CapRule> {
+    let mut caps = Vec::new();
+    for c in &program.channels {
+        if let Some(cap) = &c.cap {
+            caps.push(CapRule {
+                channel: Some(c.name.clone()),
+                listed: None,
+                count: cap.count,
+                window: cap.window_minutes,
+                origin: c.origin.clone(),
+            });
+        }
+    }
+    for pc in &program.policy.caps {
+        caps.push(CapRule {
+            channel: None,
+            listed: pc.channels.clone(),
+            count: pc.cap.count,
+            window: pc.cap.window_minutes,
+            origin: pc.origin.clone(),
+        });
+    }
+    caps
+}
+
+/// A send of a journey, placed in time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedSend {
+    /// Position in `journey.nodes`.
+    pub node: usize,
+    pub channel: String,
+    pub template: String,
+    pub tags: Vec<String>,
+    /// The least time from entry to this send on any path, in minutes.
+    pub offset: u64,
+}
+
+/// The worst window of one journey against one cap.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Window {
+    /// Sends within one cap window on one path.
+    pub count: u64,
+    /// The nodes of those sends (repeats for a loop).
+    pub nodes: Vec<usize>,
+    /// Stage names along the path up to the last of them: `a → b`.
+    pub path: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct JourneyPlan {
+    /// Message sends reachable from the start, in node order.
+    pub sends: Vec<PlannedSend>,
+    /// Random splits reachable from the start (experiments), by node.
+    pub splits: Vec<usize>,
+    /// For each cap of [`caps`], the densest window.
+    pub windows: Vec<Window>,
+}
+
+/// Place the sends of `journey` and find its densest window for each cap.
+pub fn plan(program: &Program, journey: &Journey, caps: &[CapRule]) -> JourneyPlan {
+    let cx = Cx::new(program, journey);
+    let n = journey.nodes.len();
+    let is_message = |c: &str| program.channel(c).is_some_and(|c| c.kind.is_message());
+    // live edges: (target, minutes added); arms to the same place after the same time
+    // give the same timings
+    let edges: Vec<Vec<(Target, u64)>> = (0..n)
+        .map(|i| {
+            let mut out: Vec<(Target, u64)> = Vec::new();
+            for &(pos, t) in &cx.succ[i] {
+                let add = match cx.step(i) {
+                    Step::Wait { minutes, .. } => *minutes,
+                    Step::WaitFor { timeout_minutes, .. } if pos == 1 => *timeout_minutes,
+                    _ => 0,
+                };
+                if !out.contains(&(t, add)) {
+                    out.push((t, add));
+                }
+            }
+            out
+        })
+        .collect();
+    let max = caps.iter().map(|c| c.count).max().unwrap_or(1);
+    let limit = (max + 1).clamp(2, 64) as u32;
+    let mut offset: Vec<Option<u64>> = vec![None; n];
+    let mut windows = vec![Window::default(); caps.len()];
+    let mut visits = vec![0u32; n];
+    // sends on the current path: (node, time)
+    let mut recs: Vec<(usize, u64)> = Vec::new();
+    let channel_of = |i: usize| match cx.step(i) {
+        Step::Send { channel, .. } => channel.as_str(),
+        _ => "",
+    };
+    let mut path: Vec<usize> = Vec::new();
+    // (node, elapsed, next edge)
+    let mut stack: Vec<(usize, u64, usize)> = Vec::new();
+    let mut steps = 0usize;
+    let mut enter = |node: usize,
+                     t: u64,
+                     visits: &mut Vec<u32>,
+                     recs: &mut Vec<(usize, u64)>,
+                     path: &mut Vec<usize>,
+                     windows: &mut Vec<Window>| {
+        visits[node] += 1;
+        path.push(node);
+        offset[node] = Some(offset[node].map_or(t, |o| o.min(t)));
+        if let Step::Send { channel, .. } = cx.step(node) {
+            if is_message(channel) {
+                recs.push((node, t));
+                for (k, cap) in caps.iter().enumerate() {
+                    if !cap.applies(program, channel) {
+                        continue;
+                    }
+                    let inside: Vec<usize> = recs
+                        .iter()
+                        .filter(|&&(rn, rt)| rt + cap.window > t && cap.applies(program, channel_of(rn)))
+                        .map(|r| r.0)
+                        .collect();
+                    if inside.len() as u64 > windows[k].count {
+                        windows[k] = Window { count: inside.len() as u64, nodes: inside, path: cx.stage_path(path) };
+                    }
+                }
+            }
+        }
+    };
+    if let Target::Node(start) = cx.start {
+        enter(start, 0, &mut visits, &mut recs, &mut path, &mut windows);
+        stack.push((start, 0, 0));
+    }
+    while let Some(top) = stack.last_mut() {
+        let (node, t, ei) = *top;
+        if ei >= edges[node].len() {
+            stack.pop();
+            visits[node] -= 1;
+            path.pop();
+            if recs.last().is_some_and(|r| r.0 == node) {
+                recs.pop();
+            }
+            continue;
+        }
+        top.2 += 1;
+        let (target, add) = edges[node][ei];
+        let Target::Node(next) = target else { continue };
+        if visits[next] >= limit {
+            continue;
+        }
+        steps += 1;
+        if steps > BUDGET {
+            break;
+        }
+        enter(next, t + add, &mut visits, &mut recs, &mut path, &mut windows);
+        stack.push((next, t + add, 0));
+    }
+    let sends = journey
+        .nodes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, node)| match &node.step {
+            Step::Send { channel, template, tags, .. } if is_message(channel) => Some(PlannedSend {
+                node: i,
+                channel: channel.clone(),
+                template: template.clone(),
+                tags: tags.clone(),
+                offset: offset[i]?,
+            }),
+            _ => None,
+        })
+        .collect();
+    let splits = (0..n).filter(|&i| offset[i].is_some() && matches!(cx.step(i), Step::Split { .. })).collect();
+    JourneyPlan { sends, splits, windows }
+}
+
+/// The kind of a channel, when declared.
+pub fn kind(program: &Program, channel: &str) -> Option<ChannelKind> {
+    program.channel(channel).map(|c| c.kind)
+}

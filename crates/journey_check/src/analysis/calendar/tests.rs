@@ -1,0 +1,87 @@
+//! Unit tests of the cross-journey analysis on hand-built IR: each kind is reported on
+//! audiences that certainly overlap, and not on audiences proven disjoint.
+
+use super::super::testing::*;
+use super::{calendar, check};
+use journey_ir::*;
+
+fn plan_is(values: &[&str]) -> Expr {
+    let attr = Box::new(Expr::Attribute { name: "seat".into() });
+    let list = values.iter().map(|v| Expr::Const { value: Value::Text((*v).into()) }).collect();
+    Expr::In { value: attr, list }
+}
+
+fn with_plan(mut p: Program) -> Program {
+    let choices = vec!["free".into(), "pro".into(), "team".into()];
+    p.attributes.push(AttributeDef { name: "seat".into(), ty: Type::OneOf { choices }, origin: origin("seat") });
+    p
+}
+
+fn two(a: &[&str], b: &[&str], sa: Step, sb: Step) -> Program {
+    let ja = journey("a").audience(plan_is(a)).stage("s", vec![sa, end()]).build();
+    let mut jb = journey("b").audience(plan_is(b)).stage("s", vec![sb, end()]).build();
+    jb.priority = 40;
+    with_plan(program(vec![channel("email", ChannelKind::Email)], vec![ja, jb]))
+}
+
+#[test]
+fn duplicate_send_on_overlapping_audiences_only() {
+    let p = two(&["pro"], &["pro", "team"], send("email", "x"), send("email", "x"));
+    let ds = check(&p);
+    assert_eq!(codes(&ds), ["J601"]);
+    assert_eq!(labels(&ds[0], &p), ["s#0", "s#0"]);
+    assert!(ds[0].notes[0].contains("`seat` = \"pro\""), "{:?}", ds[0].notes);
+    // proven disjoint: nothing, not even in the calendar view
+    let p = two(&["pro"], &["free", "team"], send("email", "x"), send("email", "x"));
+    assert!(check(&p).is_empty());
+    assert!(calendar(&p).findings.is_empty());
+}
+
+#[test]
+fn conflicting_tags_need_overlap() {
+    let tagged =
+        |t: &str| Step::Send { channel: "email".into(), template: t.into(), tags: vec![t.into()], next: next() };
+    let mut p = two(&["pro"], &["pro"], tagged("discount"), tagged("full_price"));
+    p.policy.conflicting.push(vec!["discount".into(), "full_price".into()]);
+    assert_eq!(codes(&check(&p)), ["J602"]);
+    let mut p = two(&["pro"], &["team"], tagged("discount"), tagged("full_price"));
+    p.policy.conflicting.push(vec!["discount".into(), "full_price".into()]);
+    assert!(check(&p).is_empty());
+}
+
+#[test]
+fn caps_add_up_across_journeys() {
+    let mut p = two(&["pro"], &["pro"], send("email", "x"), send("email", "y"));
+    p.channels[0].cap = Some(Cap { count: 1, window_minutes: 7 * 1440 });
+    let ds = check(&p);
+    assert_eq!(codes(&ds), ["J603"]);
+    assert_eq!(
+        ds[0].message,
+        "`b` and `a` can together send one customer 2 messages on `email` within 7d, over its cap of 1 per 7d"
+    );
+    let mut p = two(&["pro"], &["free"], send("email", "x"), send("email", "y"));
+    p.channels[0].cap = Some(Cap { count: 1, window_minutes: 7 * 1440 });
+    assert!(check(&p).is_empty());
+}
+
+#[test]
+fn may_overlap_is_left_to_the_calendar_view() {
+    // `count(purchase) >= 1` and `plan == "pro"` constrain different terms: may overlap
+    let bought = Expr::Compare {
+        cmp: CmpOp::Ge,
+        lhs: Box::new(Expr::Aggregate(Aggregate::Count {
+            event: "purchase".into(),
+            filter: None,
+            window_minutes: None,
+        })),
+        rhs: Box::new(Expr::Const { value: Value::Number(1.0) }),
+    };
+    let ja = journey("a").audience(bought).stage("s", vec![send("email", "x"), end()]).build();
+    let jb = journey("b").audience(plan_is(&["pro"])).stage("s", vec![send("email", "x"), end()]).build();
+    let p = with_plan(program(vec![channel("email", ChannelKind::Email)], vec![ja, jb]));
+    assert!(check(&p).is_empty());
+    let view = calendar(&p);
+    assert_eq!(view.findings.len(), 1);
+    assert_eq!(view.findings[0].code, "J601");
+    assert_eq!(view.findings[0].severity, journey_diagnostics::Severity::Warning);
+}

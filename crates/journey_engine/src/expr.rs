@@ -1,0 +1,417 @@
+//! Conditions compiled for evaluation: names resolved to indexes (attributes, event
+//! properties, audiences, aggregate trackers), constants converted to engine values
+//! (durations in milliseconds, dates in days since 1970-01-01).
+
+use crate::time::{self, DAY, MINUTE};
+use crate::AttrValue;
+use chrono_tz::Tz;
+use journey_events::{Event, Interner, PropValue};
+use journey_ir::{Aggregate, CmpOp, Expr, Program, Value};
+use std::collections::VecDeque;
+
+/// A value during evaluation. `None` is "no value" (a missing attribute, `avg` of no
+/// events, `since` of something that never happened): every comparison with it is
+/// false, and as a condition it is false.
+#[derive(Debug, Clone, PartialEq)]
+pub enum V<'a> {
+    None,
+    Bool(bool),
+    Num(f64),
+    /// Milliseconds.
+    Dur(i64),
+    /// Days since 1970-01-01.
+    Date(i64),
+    /// Milliseconds since the epoch.
+    Time(i64),
+    Text(&'a str),
+}
+
+impl V<'_> {
+    pub fn truthy(&self) -> bool {
+        matches!(self, V::Bool(true))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum CExpr {
+    Const(ConstV),
+    Attr(usize),
+    Prop(usize),
+    Audience(usize),
+    Agg(usize),
+    SinceAttr(usize),
+    Not(Box<CExpr>),
+    And(Vec<CExpr>),
+    Or(Vec<CExpr>),
+    Cmp(CmpOp, Box<CExpr>, Box<CExpr>),
+    In(Box<CExpr>, Vec<CExpr>),
+    Add(Box<CExpr>, Box<CExpr>),
+    Sub(Box<CExpr>, Box<CExpr>),
+}
+
+#[derive(Debug, Clone)]
+pub enum ConstV {
+    Bool(bool),
+    Num(f64),
+    Dur(i64),
+    Date(i64),
+    Text(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggKind {
+    Count,
+    Sum,
+    Avg,
+    Since,
+    SinceFirst,
+}
+
+/// One behaviour aggregate the program uses; identical aggregates share a tracker.
+#[derive(Debug, Clone)]
+pub struct AggSpec {
+    pub kind: AggKind,
+    pub event: u16,
+    pub prop: Option<usize>,
+    pub filter: Option<CExpr>,
+    /// Milliseconds; `None` is all history.
+    pub window: Option<i64>,
+    source: Aggregate,
+}
+
+/// The per-customer memory of one aggregate: bounded by its window, never by the log.
+#[derive(Debug, Clone)]
+pub enum Track {
+    Total {
+        count: u64,
+        sum: f64,
+    },
+    /// Matching events still inside the window: (time, value).
+    Window(VecDeque<(i64, f64)>),
+    Time(Option<i64>),
+}
+
+impl AggSpec {
+    pub fn new_track(&self) -> Track {
+        match (self.kind, self.window) {
+            (AggKind::Since | AggKind::SinceFirst, _) => Track::Time(None),
+            (_, Some(_)) => Track::Window(VecDeque::new()),
+            (_, None) => Track::Total { count: 0, sum: 0.0 },
+        }
+    }
+}
+
+/// Event kinds by name, property positions by event, attributes and audiences by name.
+pub struct Compiler<'p> {
+    pub program: &'p Program,
+    pub aggs: Vec<AggSpec>,
+    /// Every duration constant in conditions (ms), for the times a `since` may flip.
+    pub durations: Vec<i64>,
+}
+
+impl<'p> Compiler<'p> {
+    pub fn new(program: &'p Program) -> Self {
+        Compiler { program, aggs: Vec::new(), durations: Vec::new() }
+    }
+
+    pub fn event_index(&self, name: &str) -> Option<u16> {
+        self.program.events.iter().position(|e| e.name == name).map(|i| i as u16)
+    }
+
+    fn prop_index(&self, event: Option<u16>, name: &str) -> Option<usize> {
+        let e = &self.program.events[event? as usize];
+        e.properties.iter().position(|p| p.name == name)
+    }
+
+    /// Compile `e`; `event` is the event whose properties bare names may refer to.
+    pub fn compile(&mut self, e: &Expr, event: Option<u16>) -> CExpr {
+        match e {
+            Expr::Const { value } => CExpr::Const(match value {
+                Value::Bool(b) => ConstV::Bool(*b),
+                Value::Number(n) | Value::Money(n) | Value::Percent(n) => ConstV::Num(*n),
+                Value::DurationMinutes(m) => {
+                    let ms = *m as i64 * MINUTE;
+                    if !self.durations.contains(&ms) {
+                        self.durations.push(ms);
+                    }
+                    ConstV::Dur(ms)
+                }
+                Value::Date(d) => ConstV::Date(time::parse_date(d).unwrap_or(0)),
+                Value::TimeOfDay(m) => ConstV::Num(*m as f64),
+                Value::Text(s) => ConstV::Text(s.clone()),
+            }),
+            Expr::Attribute { name } => match self.program.attributes.iter().position(|a| &a.name == name) {
+                Some(i) => CExpr::Attr(i),
+                None => match self.program.audiences.iter().position(|a| &a.name == name) {
+                    Some(i) => CExpr::Audience(i),
+                    None => CExpr::Const(ConstV::Bool(false)),
+                },
+            },
+            Expr::Property { name } => match self.prop_index(event, name) {
+                Some(i) => CExpr::Prop(i),
+                None => match self.program.attributes.iter().position(|a| &a.name == name) {
+                    Some(i) => CExpr::Attr(i),
+                    None => CExpr::Const(ConstV::Bool(false)),
+                },
+            },
+            Expr::Audience { name } => match self.program.audiences.iter().position(|a| &a.name == name) {
+                Some(i) => CExpr::Audience(i),
+                None => CExpr::Const(ConstV::Bool(false)),
+            },
+            Expr::Aggregate(a) => self.aggregate(a),
+            Expr::Not { expr } => CExpr::Not(Box::new(self.compile(expr, event))),
+            Expr::And { all } => CExpr::And(all.iter().map(|x| self.compile(x, event)).collect()),
+            Expr::Or { any } => CExpr::Or(any.iter().map(|x| self.compile(x, event)).collect()),
+            Expr::Compare { cmp, lhs, rhs } => {
+                CExpr::Cmp(*cmp, Box::new(self.compile(lhs, event)), Box::new(self.compile(rhs, event)))
+            }
+            Expr::In { value, list } => {
+                CExpr::In(Box::new(self.compile(value, event)), list.iter().map(|x| self.compile(x, event)).collect())
+            }
+            Expr::Add { lhs, rhs } => {
+                CExpr::Add(Box::new(self.compile(lhs, event)), Box::new(self.compile(rhs, event)))
+            }
+            Expr::Sub { lhs, rhs } => {
+                CExpr::Sub(Box::new(self.compile(lhs, event)), Box::new(self.compile(rhs, event)))
+            }
+        }
+    }
+
+    fn aggregate(&mut self, a: &Aggregate) -> CExpr {
+        if let Aggregate::SinceAttribute { attribute } = a {
+            return match self.program.attributes.iter().position(|x| &x.name == attribute) {
+                Some(i) => CExpr::SinceAttr(i),
+                None => CExpr::Const(ConstV::Bool(false)),
+            };
+        }
+        if let Some(i) = self.aggs.iter().position(|s| &s.source == a) {
+            return CExpr::Agg(i);
+        }
+        let (kind, event, prop, filter, window) = match a {
+            Aggregate::Count { event, filter, window_minutes } => {
+                (AggKind::Count, event, None, filter, *window_minutes)
+            }
+            Aggregate::Sum { event, property, filter, window_minutes } => {
+                (AggKind::Sum, event, Some(property), filter, *window_minutes)
+            }
+            Aggregate::Avg { event, property, filter, window_minutes } => {
+                (AggKind::Avg, event, Some(property), filter, *window_minutes)
+            }
+            Aggregate::Since { event, filter } => (AggKind::Since, event, None, filter, None),
+            Aggregate::SinceFirst { event, filter } => (AggKind::SinceFirst, event, None, filter, None),
+            Aggregate::SinceAttribute { .. } => unreachable!(),
+        };
+        let Some(ev) = self.event_index(event) else { return CExpr::Const(ConstV::Bool(false)) };
+        let prop = prop.and_then(|p| self.prop_index(Some(ev), p));
+        let filter = filter.as_ref().map(|f| self.compile(f, Some(ev)));
+        let spec =
+            AggSpec { kind, event: ev, prop, filter, window: window.map(|w| w as i64 * MINUTE), source: a.clone() };
+        self.aggs.push(spec);
+        CExpr::Agg(self.aggs.len() - 1)
+    }
+}
+
+/// What an expression is evaluated against.
+pub struct Scope<'a> {
+    pub now: i64,
+    pub tz: Tz,
+    pub attrs: &'a [AttrValue],
+    pub tracks: &'a [Track],
+    pub aggs: &'a [AggSpec],
+    pub audiences: &'a [CExpr],
+    pub event: Option<&'a Event>,
+    pub texts: &'a Interner,
+}
+
+pub fn prop_value<'a>(p: &PropValue, texts: &'a Interner) -> V<'a> {
+    match *p {
+        PropValue::Missing => V::None,
+        PropValue::Number(n) | PropValue::Money(n) => V::Num(n),
+        PropValue::Bool(b) => V::Bool(b),
+        PropValue::Text(id) => {
+            if (id as usize) < texts.len() {
+                V::Text(texts.resolve(id))
+            } else {
+                V::None
+            }
+        }
+        PropValue::Time(t) => V::Time(t),
+    }
+}
+
+pub fn eval<'a>(e: &'a CExpr, s: &Scope<'a>) -> V<'a> {
+    match e {
+        CExpr::Const(c) => match c {
+            ConstV::Bool(b) => V::Bool(*b),
+            ConstV::Num(n) => V::Num(*n),
+            ConstV::Dur(d) => V::Dur(*d),
+            ConstV::Date(d) => V::Date(*d),
+            ConstV::Text(t) => V::Text(t),
+        },
+        CExpr::Attr(i) => match s.attrs.get(*i) {
+            Some(v) => v.value(),
+            None => V::None,
+        },
+        CExpr::Prop(i) => match s.event.and_then(|ev| ev.props.get(*i)) {
+            Some(p) => prop_value(p, s.texts),
+            None => V::None,
+        },
+        CExpr::Audience(i) => V::Bool(eval(&s.audiences[*i], s).truthy()),
+        CExpr::Agg(i) => agg_value(&s.aggs[*i], &s.tracks[*i], s.now),
+        CExpr::SinceAttr(i) => match s.attrs.get(*i).map(|v| v.value()) {
+            Some(V::Date(d)) => V::Dur(s.now - time::date_midnight(s.tz, d)),
+            Some(V::Time(t)) => V::Dur(s.now - t),
+            _ => V::None,
+        },
+        CExpr::Not(x) => V::Bool(!eval(x, s).truthy()),
+        CExpr::And(xs) => V::Bool(xs.iter().all(|x| eval(x, s).truthy())),
+        CExpr::Or(xs) => V::Bool(xs.iter().any(|x| eval(x, s).truthy())),
+        CExpr::Cmp(op, l, r) => V::Bool(compare(*op, &eval(l, s), &eval(r, s))),
+        CExpr::In(x, list) => {
+            let v = eval(x, s);
+            V::Bool(list.iter().any(|y| compare(CmpOp::Eq, &v, &eval(y, s))))
+        }
+        CExpr::Add(l, r) => arith(eval(l, s), eval(r, s), 1),
+        CExpr::Sub(l, r) => arith(eval(l, s), eval(r, s), -1),
+    }
+}
+
+fn arith<'a>(l: V<'a>, r: V<'a>, sign: i64) -> V<'a> {
+    match (l, r) {
+        (V::Date(d), V::Dur(x)) if x % DAY == 0 => V::Date(d + sign * (x / DAY)),
+        (V::Date(d), V::Dur(x)) => V::Time(d * DAY + sign * x),
+        (V::Time(t), V::Dur(x)) => V::Time(t + sign * x),
+        (V::Dur(a), V::Dur(b)) => V::Dur(a + sign * b),
+        (V::Num(a), V::Num(b)) => V::Num(a + sign as f64 * b),
+        (V::Time(a), V::Time(b)) if sign < 0 => V::Dur(a - b),
+        _ => V::None,
+    }
+}
+
+/// Compare two values; anything involving "no value" or mismatched types is false.
+pub fn compare(op: CmpOp, l: &V, r: &V) -> bool {
+    use std::cmp::Ordering;
+    let ord: Option<Ordering> = match (l, r) {
+        (V::Num(a), V::Num(b)) => a.partial_cmp(b),
+        (V::Dur(a), V::Dur(b)) | (V::Date(a), V::Date(b)) | (V::Time(a), V::Time(b)) => Some(a.cmp(b)),
+        (V::Date(a), V::Time(b)) => Some((a * DAY).cmp(b)),
+        (V::Time(a), V::Date(b)) => Some(a.cmp(&(b * DAY))),
+        (V::Text(a), V::Text(b)) => Some(a.cmp(b)),
+        (V::Bool(a), V::Bool(b)) => Some(a.cmp(b)),
+        _ => None,
+    };
+    let Some(o) = ord else { return false };
+    match op {
+        CmpOp::Eq => o == Ordering::Equal,
+        CmpOp::Ne => o != Ordering::Equal,
+        CmpOp::Lt => o == Ordering::Less,
+        CmpOp::Le => o != Ordering::Greater,
+        CmpOp::Gt => o == Ordering::Greater,
+        CmpOp::Ge => o != Ordering::Less,
+    }
+}
+
+/// An event is inside a window ending at `now` when `now - t < window`.
+fn in_window(t: i64, now: i64, w: i64) -> bool {
+    now - t < w
+}
+
+pub fn agg_value<'a>(spec: &AggSpec, track: &Track, now: i64) -> V<'a> {
+    match track {
+        Track::Time(t) => match t {
+            Some(t) => V::Dur(now - t),
+            None => V::None,
+        },
+        Track::Total { count, sum } => finish(spec.kind, *count, *sum),
+        Track::Window(q) => {
+            let w = spec.window.unwrap_or(i64::MAX);
+            let (mut count, mut sum) = (0u64, 0.0);
+            for &(t, v) in q.iter().filter(|(t, _)| in_window(*t, now, w)) {
+                let _ = t;
+                count += 1;
+                sum += v;
+            }
+            finish(spec.kind, count, sum)
+        }
+    }
+}
+
+fn finish<'a>(kind: AggKind, count: u64, sum: f64) -> V<'a> {
+    match kind {
+        AggKind::Count => V::Num(count as f64),
+        AggKind::Sum => V::Num(sum),
+        AggKind::Avg if count == 0 => V::None,
+        AggKind::Avg => V::Num(sum / count as f64),
+        _ => V::None,
+    }
+}
+
+/// Record an event in a tracker (the filter has already matched) and drop what fell
+/// out of its window.
+pub fn record(spec: &AggSpec, track: &mut Track, t: i64, value: f64) {
+    match track {
+        Track::Time(x) => match spec.kind {
+            AggKind::SinceFirst => {
+                if x.is_none() {
+                    *x = Some(t)
+                }
+            }
+            _ => *x = Some(t),
+        },
+        Track::Total { count, sum } => {
+            *count += 1;
+            *sum += value;
+        }
+        Track::Window(q) => {
+            q.push_back((t, value));
+            trim(spec, track, t);
+        }
+    }
+}
+
+pub fn trim(spec: &AggSpec, track: &mut Track, now: i64) {
+    if let (Track::Window(q), Some(w)) = (track, spec.window) {
+        while q.front().is_some_and(|(t, _)| !in_window(*t, now, w)) {
+            q.pop_front();
+        }
+    }
+}
+
+/// The earliest instant after `now` at which this tracker's value, compared with any
+/// duration constant of the program, may change its answer without a new event:
+/// `since` crossing a threshold, or the oldest event leaving the window.
+pub fn next_flip(spec: &AggSpec, track: &Track, now: i64, durations: &[i64]) -> Option<i64> {
+    match track {
+        Track::Time(Some(anchor)) => {
+            durations.iter().flat_map(|d| [anchor + d, anchor + d + 1]).filter(|&c| c > now).min()
+        }
+        Track::Window(q) => {
+            let w = spec.window?;
+            q.iter().map(|(t, _)| t + w).find(|&c| c > now)
+        }
+        _ => None,
+    }
+}
+
+impl AttrValue {
+    pub fn value(&self) -> V<'_> {
+        match self {
+            AttrValue::Missing => V::None,
+            AttrValue::Bool(b) => V::Bool(*b),
+            AttrValue::Number(n) => V::Num(*n),
+            AttrValue::Text(s) => V::Text(s),
+            AttrValue::Date(d) => V::Date(*d),
+            AttrValue::Time(t) => V::Time(*t),
+        }
+    }
+    pub fn from_value(v: &V) -> AttrValue {
+        match v {
+            V::None | V::Dur(_) => AttrValue::Missing,
+            V::Bool(b) => AttrValue::Bool(*b),
+            V::Num(n) => AttrValue::Number(*n),
+            V::Date(d) => AttrValue::Date(*d),
+            V::Time(t) => AttrValue::Time(*t),
+            V::Text(s) => AttrValue::Text(s.to_string()),
+        }
+    }
+}

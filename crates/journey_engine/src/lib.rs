@@ -1,0 +1,747 @@
+//! The journey engine: runs a program's journeys over customers' event streams on a
+//! virtual clock. The semantics are documented rule by rule in `docs/engine.md`.
+//!
+//! The core is per customer ([`Engine::run_customer`]): one customer's time-ordered
+//! events in, that customer's [`Action`]s and a mergeable partial [`Report`] out. The
+//! streaming [`Driver`] feeds the same per-customer state machine from a time-ordered
+//! stream of every customer's events, keeping one state per customer, so memory grows
+//! with customers and never with the length of the log.
+
+mod expr;
+mod report;
+mod state;
+pub mod time;
+
+pub use report::{ChannelReport, GoalReport, GuardrailResult, JourneyReport, Merge, Report};
+pub use state::CustomerState;
+
+use chrono_tz::Tz;
+use expr::{AggSpec, CExpr, Compiler};
+use journey_events::{CustomerId, Event, Interner, Timestamp};
+use journey_ir::{Program, ReEntry, Step, Transition, Trigger, Type, Zone};
+use serde::Serialize;
+
+/// What happens to a send that falls inside quiet hours or on a quiet day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuietMode {
+    /// Hold the customer at the send until the quiet window ends, then try again.
+    #[default]
+    Defer,
+    /// Do not send; record the drop and move on.
+    Drop,
+}
+
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    pub quiet_hours: QuietMode,
+    /// Salt of the holdout and split hashes: the same seed gives the same assignment.
+    pub seed: u64,
+    /// The simulated period starts here: earlier events only build behaviour history.
+    pub start: Timestamp,
+    /// The simulated period ends here: timers up to it fire, later events are ignored.
+    pub until: Timestamp,
+}
+
+/// A customer attribute value, in the engine's units.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttrValue {
+    Missing,
+    Bool(bool),
+    /// Numbers, money (program currency) and percentages.
+    Number(f64),
+    /// Text, `one_of` and time zone names.
+    Text(String),
+    /// Days since 1970-01-01.
+    Date(i64),
+    /// Milliseconds since the epoch.
+    Time(i64),
+}
+
+impl AttrValue {
+    /// Parse a profile value of the given type (`true`/`false`, numbers, ISO dates,
+    /// RFC 3339 times); empty or unparsable values are `Missing`.
+    pub fn parse(ty: &Type, s: &str) -> AttrValue {
+        let s = s.trim();
+        if s.is_empty() {
+            return AttrValue::Missing;
+        }
+        match ty {
+            Type::Bool => match s.to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" => AttrValue::Bool(true),
+                "false" | "0" | "no" => AttrValue::Bool(false),
+                _ => AttrValue::Missing,
+            },
+            Type::Number | Type::Money | Type::Percent => {
+                s.trim_start_matches('$').parse().map(AttrValue::Number).unwrap_or(AttrValue::Missing)
+            }
+            Type::Date => time::parse_date(s).map(AttrValue::Date).unwrap_or(AttrValue::Missing),
+            Type::Time => chrono::DateTime::parse_from_rfc3339(s)
+                .map(|d| AttrValue::Time(d.timestamp_millis()))
+                .unwrap_or(AttrValue::Missing),
+            _ => AttrValue::Text(s.to_string()),
+        }
+    }
+}
+
+/// Who a run is for: the customer's id in this log, their stable key (the customer
+/// column's value: holdout and split hashes use it, so assignment does not depend on
+/// how a log was partitioned) and their profile, in `Program::attributes` order
+/// (shorter means missing).
+#[derive(Debug, Clone, Copy)]
+pub struct Customer<'a> {
+    pub id: CustomerId,
+    pub key: &'a str,
+    pub attributes: &'a [AttrValue],
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExitReason {
+    /// Reached `end` (or fell off the last stage, or a branch with no matching arm).
+    End,
+    /// An `exit on EVENT` rule fired.
+    ExitEvent,
+    /// An `exit when COND` rule became true.
+    ExitCondition,
+    /// `goto journey NAME`.
+    Handover,
+    /// Held out: entered, recorded, no steps.
+    Holdout,
+    /// More than [`STEP_LIMIT`] steps at one instant (a loop without a wait).
+    StepLimit,
+}
+
+impl ExitReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExitReason::End => "end",
+            ExitReason::ExitEvent => "exit_event",
+            ExitReason::ExitCondition => "exit_condition",
+            ExitReason::Handover => "handover",
+            ExitReason::Holdout => "holdout",
+            ExitReason::StepLimit => "step_limit",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "rule", content = "index")]
+pub enum Suppression {
+    Consent,
+    ChannelCap,
+    /// Index into `Policy::caps`.
+    PolicyCap(usize),
+    QuietHours,
+    QuietDay,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeferReason {
+    QuietHours,
+    QuietDay,
+    ChannelMinGap,
+    PolicyMinGap,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum ActionKind {
+    Enter {
+        holdout: bool,
+    },
+    Exit {
+        reason: ExitReason,
+    },
+    /// A message delivered on a channel (index into `Program::channels`).
+    Send {
+        channel: usize,
+    },
+    Task {
+        channel: usize,
+    },
+    Webhook {
+        channel: usize,
+    },
+    SetAttribute {
+        attribute: usize,
+    },
+    /// Index into the journey's goals.
+    GoalReached {
+        goal: usize,
+    },
+    Suppressed {
+        channel: usize,
+        reason: Suppression,
+    },
+    Deferred {
+        channel: usize,
+        until: Timestamp,
+        reason: DeferReason,
+    },
+}
+
+/// One thing the engine did. `journey` indexes `Program::journeys`; `node` indexes that
+/// journey's `nodes` for step actions (sends, tasks, deferrals…) and is `None` for
+/// entries, exits and goals.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Action {
+    pub time: Timestamp,
+    #[serde(skip)]
+    pub customer: CustomerId,
+    pub journey: usize,
+    pub node: Option<usize>,
+    #[serde(flatten)]
+    pub kind: ActionKind,
+}
+
+/// Steps one customer may take in one journey at one instant before the engine stops
+/// them (the checker rejects loops without a wait; this is the runtime backstop).
+pub const STEP_LIMIT: usize = 10_000;
+
+impl Action {
+    /// The action with names instead of indexes, for traces.
+    pub fn describe(&self, program: &Program, customer_key: &str) -> serde_json::Value {
+        let j = &program.journeys[self.journey];
+        let mut v = serde_json::json!({
+            "time": self.time,
+            "customer": customer_key,
+            "journey": j.name,
+        });
+        if let Some(n) = self.node {
+            v["node"] = j.nodes[n].id.clone().into();
+        }
+        let ch = |c: usize| program.channels[c].name.clone();
+        match &self.kind {
+            ActionKind::Enter { holdout } => {
+                v["action"] = "enter".into();
+                v["holdout"] = (*holdout).into();
+            }
+            ActionKind::Exit { reason } => {
+                v["action"] = "exit".into();
+                v["reason"] = reason.as_str().into();
+            }
+            ActionKind::Send { channel } => {
+                v["action"] = "send".into();
+                v["channel"] = ch(*channel).into();
+                if let Some(Step::Send { template, .. }) = self.node.map(|n| &j.nodes[n].step) {
+                    v["template"] = template.clone().into();
+                }
+            }
+            ActionKind::Task { channel } => {
+                v["action"] = "task".into();
+                v["channel"] = ch(*channel).into();
+            }
+            ActionKind::Webhook { channel } => {
+                v["action"] = "webhook".into();
+                v["channel"] = ch(*channel).into();
+            }
+            ActionKind::SetAttribute { attribute } => {
+                v["action"] = "set".into();
+                v["attribute"] = program.attributes[*attribute].name.clone().into();
+            }
+            ActionKind::GoalReached { goal } => {
+                v["action"] = "goal".into();
+                v["goal"] = j.goals[*goal].name.clone().into();
+            }
+            ActionKind::Suppressed { channel, reason } => {
+                v["action"] = "suppressed".into();
+                v["channel"] = ch(*channel).into();
+                v["reason"] = serde_json::to_value(reason).expect("serialises");
+            }
+            ActionKind::Deferred { channel, until, reason } => {
+                v["action"] = "deferred".into();
+                v["channel"] = ch(*channel).into();
+                v["until"] = (*until).into();
+                v["reason"] = serde_json::to_value(reason).expect("serialises");
+            }
+        }
+        v
+    }
+}
+
+// ---------------------------------------------------------------- compiled program
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Target {
+    Node(usize),
+    End,
+    Journey(usize),
+}
+
+#[derive(Debug)]
+pub(crate) enum CStep {
+    Send { channel: usize, next: Target },
+    Wait { minutes: u64, next: Target },
+    WaitUntilTime { minute: u32, zone: Option<Tz>, next: Target },
+    WaitUntilDate { attribute: usize, offset_ms: i64, next: Target },
+    WaitFor { event: Option<u16>, filter: Option<CExpr>, timeout_minutes: u64, then: Target, timeout: Target },
+    Branch { arms: Vec<(CExpr, Target)>, otherwise: Target },
+    Split { salt: String, arms: Vec<(f64, Target)> },
+    Set { attribute: Option<usize>, value: CExpr, next: Target },
+    Task { channel: usize, next: Target },
+    Webhook { channel: usize, next: Target },
+    Goto(Target),
+    End,
+}
+
+#[derive(Debug)]
+pub(crate) enum CTrigger {
+    Event { event: Option<u16>, filter: Option<CExpr> },
+    AudienceEntered(usize),
+    AudienceExited(usize),
+    Schedule { period: String, minute: u32, zone: Option<Tz> },
+    DateAttribute { attribute: usize, offset_ms: i64, minute: u32 },
+    Never,
+}
+
+#[derive(Debug)]
+pub(crate) enum CGoal {
+    Event { event: Option<u16>, filter: Option<CExpr>, within_ms: i64 },
+    Reach { stage: usize, within_ms: i64 },
+}
+
+impl CGoal {
+    pub(crate) fn within(&self) -> i64 {
+        match self {
+            CGoal::Event { within_ms, .. } | CGoal::Reach { within_ms, .. } => *within_ms,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct CJourney {
+    pub name: String,
+    pub trigger: CTrigger,
+    pub audience: Option<CExpr>,
+    pub re_entry: ReEntry,
+    pub exit_events: Vec<(Option<u16>, Option<CExpr>)>,
+    pub exit_conditions: Vec<CExpr>,
+    /// Parts per 10 000.
+    pub holdout: u64,
+    pub start: Target,
+    pub steps: Vec<CStep>,
+    /// Stage index of each node.
+    pub node_stage: Vec<usize>,
+    pub stage_names: Vec<String>,
+    pub goals: Vec<CGoal>,
+}
+
+#[derive(Debug)]
+pub(crate) struct CChannel {
+    pub name: String,
+    pub message: bool,
+    pub consent: Option<usize>,
+    pub quiet: Option<(u32, u32, Option<Tz>)>,
+    pub cap: Option<(u64, i64)>,
+    pub min_gap: Option<i64>,
+}
+
+#[derive(Debug)]
+pub(crate) struct CPolicyCap {
+    pub label: String,
+    /// `None`: every message channel.
+    pub channels: Option<Vec<usize>>,
+    pub count: u64,
+    pub window: i64,
+}
+
+/// A compiled program, ready to run customers. Cheap to share across threads.
+pub struct Engine<'p> {
+    pub(crate) program: &'p Program,
+    pub(crate) opts: EngineOptions,
+    pub(crate) default_tz: Tz,
+    pub(crate) tz_attr: Option<usize>,
+    pub(crate) aggs: Vec<AggSpec>,
+    /// Trackers fed by each event kind.
+    pub(crate) aggs_by_event: Vec<Vec<usize>>,
+    pub(crate) durations: Vec<i64>,
+    pub(crate) since_attrs: Vec<usize>,
+    pub(crate) audiences: Vec<CExpr>,
+    /// Audiences whose edges start journeys (membership is tracked for these).
+    pub(crate) tracked: Vec<usize>,
+    /// Does anything depend on time passing (audience edges, `exit when`)?
+    pub(crate) needs_flips: bool,
+    pub(crate) journeys: Vec<CJourney>,
+    /// Journey indexes by priority (higher first), then name.
+    pub(crate) order: Vec<usize>,
+    pub(crate) rank: Vec<u32>,
+    pub(crate) channels: Vec<CChannel>,
+    pub(crate) policy_caps: Vec<CPolicyCap>,
+    pub(crate) policy_min_gap: Option<i64>,
+    pub(crate) quiet_days: Vec<String>,
+    /// How much send history a customer keeps (the longest cap window, at least 7d).
+    pub(crate) send_window: i64,
+    pub(crate) unsubscribe_event: Option<u16>,
+}
+
+fn parse_tz(s: &str) -> Option<Tz> {
+    s.parse::<Tz>().ok()
+}
+
+impl<'p> Engine<'p> {
+    pub fn new(program: &'p Program, opts: EngineOptions) -> Engine<'p> {
+        use time::MINUTE;
+        let mut c = Compiler::new(program);
+        let default_tz = parse_tz(&program.timezone).unwrap_or(Tz::UTC);
+        let tz_attr = program
+            .timezone_attribute
+            .as_ref()
+            .and_then(|n| program.attributes.iter().position(|a| &a.name == n))
+            .or_else(|| program.attributes.iter().position(|a| a.ty == Type::Timezone));
+        let audiences: Vec<CExpr> = program.audiences.iter().map(|a| c.compile(&a.condition, None)).collect();
+        let zone = |z: &Zone| match z {
+            Zone::Customer => None,
+            Zone::Named(n) => Some(parse_tz(n).unwrap_or(default_tz)),
+        };
+        let attr = |n: &str| program.attributes.iter().position(|a| a.name == n);
+        let channels: Vec<CChannel> = program
+            .channels
+            .iter()
+            .map(|ch| CChannel {
+                name: ch.name.clone(),
+                message: ch.kind.is_message(),
+                consent: ch.consent.as_deref().and_then(attr),
+                quiet: ch.quiet_hours.as_ref().map(|q| (q.from_minute, q.to_minute, zone(&q.zone))),
+                cap: ch.cap.as_ref().map(|cap| (cap.count, cap.window_minutes as i64 * MINUTE)),
+                min_gap: ch.min_gap_minutes.map(|m| m as i64 * MINUTE),
+            })
+            .collect();
+        let chan = |n: &str| program.channels.iter().position(|x| x.name == n).unwrap_or(0);
+        let policy_caps: Vec<CPolicyCap> = program
+            .policy
+            .caps
+            .iter()
+            .map(|pc| CPolicyCap {
+                label: format!(
+                    "{} {} per {}m",
+                    pc.channels.as_ref().map(|v| v.join(",")).unwrap_or_else(|| "any".into()),
+                    pc.cap.count,
+                    pc.cap.window_minutes
+                ),
+                channels: pc.channels.as_ref().map(|v| v.iter().map(|n| chan(n)).collect()),
+                count: pc.cap.count,
+                window: pc.cap.window_minutes as i64 * MINUTE,
+            })
+            .collect();
+        let send_window = channels
+            .iter()
+            .filter_map(|ch| ch.cap.map(|c| c.1))
+            .chain(policy_caps.iter().map(|p| p.window))
+            .chain([7 * time::DAY])
+            .max()
+            .unwrap_or(7 * time::DAY);
+
+        let mut journeys = Vec::new();
+        for j in &program.journeys {
+            let node_ix = |t: &Transition| -> Target {
+                match t {
+                    Transition::Node(id) => j.node_index(id).map(Target::Node).unwrap_or(Target::End),
+                    Transition::End => Target::End,
+                    Transition::Journey(n) => {
+                        program.journeys.iter().position(|x| &x.name == n).map(Target::Journey).unwrap_or(Target::End)
+                    }
+                }
+            };
+            let trigger = match &j.entry {
+                Trigger::Event { event, filter } => {
+                    let ev = c.event_index(event);
+                    CTrigger::Event { event: ev, filter: filter.as_ref().map(|f| c.compile(f, ev)) }
+                }
+                Trigger::AudienceEntered { audience } => {
+                    match program.audiences.iter().position(|a| &a.name == audience) {
+                        Some(i) => CTrigger::AudienceEntered(i),
+                        None => CTrigger::Never,
+                    }
+                }
+                Trigger::AudienceExited { audience } => {
+                    match program.audiences.iter().position(|a| &a.name == audience) {
+                        Some(i) => CTrigger::AudienceExited(i),
+                        None => CTrigger::Never,
+                    }
+                }
+                Trigger::Schedule { period, minute_of_day, zone: z } => {
+                    CTrigger::Schedule { period: period.clone(), minute: *minute_of_day, zone: zone(z) }
+                }
+                Trigger::DateAttribute { attribute, offset_minutes, minute_of_day } => match attr(attribute) {
+                    Some(a) => CTrigger::DateAttribute {
+                        attribute: a,
+                        offset_ms: offset_minutes * MINUTE,
+                        minute: minute_of_day.unwrap_or(0),
+                    },
+                    None => CTrigger::Never,
+                },
+            };
+            let audience = j.audience.as_ref().map(|a| c.compile(a, None));
+            let mut exit_events = Vec::new();
+            let mut exit_conditions = Vec::new();
+            for e in &j.exits {
+                match e {
+                    journey_ir::ExitRule::Event { event, filter } => {
+                        let ev = c.event_index(event);
+                        exit_events.push((ev, filter.as_ref().map(|f| c.compile(f, ev))));
+                    }
+                    journey_ir::ExitRule::Condition { condition } => exit_conditions.push(c.compile(condition, None)),
+                }
+            }
+            let stage_names: Vec<String> = j.stages.iter().map(|s| s.name.clone()).collect();
+            let node_stage: Vec<usize> =
+                j.nodes.iter().map(|n| stage_names.iter().position(|s| s == &n.stage).unwrap_or(0)).collect();
+            let mut steps = Vec::new();
+            for n in &j.nodes {
+                let s = match &n.step {
+                    Step::Send { channel, next, .. } => CStep::Send { channel: chan(channel), next: node_ix(next) },
+                    Step::Wait { minutes, next } => CStep::Wait { minutes: *minutes, next: node_ix(next) },
+                    Step::WaitUntilTime { minute_of_day, zone: z, next } => {
+                        CStep::WaitUntilTime { minute: *minute_of_day, zone: zone(z), next: node_ix(next) }
+                    }
+                    Step::WaitUntilDate { attribute, offset_minutes, next } => match attr(attribute) {
+                        Some(a) => CStep::WaitUntilDate {
+                            attribute: a,
+                            offset_ms: offset_minutes * MINUTE,
+                            next: node_ix(next),
+                        },
+                        None => CStep::Goto(node_ix(next)),
+                    },
+                    Step::WaitFor { event, filter, timeout_minutes, then, timeout } => {
+                        let ev = c.event_index(event);
+                        CStep::WaitFor {
+                            event: ev,
+                            filter: filter.as_ref().map(|f| c.compile(f, ev)),
+                            timeout_minutes: *timeout_minutes,
+                            then: node_ix(then),
+                            timeout: node_ix(timeout),
+                        }
+                    }
+                    Step::Branch { arms, otherwise } => CStep::Branch {
+                        arms: arms.iter().map(|a| (c.compile(&a.condition, None), node_ix(&a.target))).collect(),
+                        otherwise: node_ix(otherwise),
+                    },
+                    Step::Split { name, arms } => CStep::Split {
+                        salt: format!("{}/{}", n.id, name.as_deref().unwrap_or("")),
+                        arms: arms.iter().map(|a| (a.percent, node_ix(&a.target))).collect(),
+                    },
+                    Step::SetAttribute { attribute, value, next } => {
+                        CStep::Set { attribute: attr(attribute), value: c.compile(value, None), next: node_ix(next) }
+                    }
+                    Step::Task { channel, next, .. } => CStep::Task { channel: chan(channel), next: node_ix(next) },
+                    Step::Webhook { channel, next, .. } => {
+                        CStep::Webhook { channel: chan(channel), next: node_ix(next) }
+                    }
+                    Step::Goto { target } => CStep::Goto(node_ix(target)),
+                    Step::End => CStep::End,
+                };
+                steps.push(s);
+            }
+            let goals = j
+                .goals
+                .iter()
+                .map(|g| {
+                    let within_ms = g.within_minutes as i64 * MINUTE;
+                    match &g.kind {
+                        journey_ir::GoalKind::Event { event, filter } => {
+                            let ev = c.event_index(event);
+                            CGoal::Event { event: ev, filter: filter.as_ref().map(|f| c.compile(f, ev)), within_ms }
+                        }
+                        journey_ir::GoalKind::Reach { stage } => CGoal::Reach {
+                            stage: stage_names.iter().position(|s| s == stage).unwrap_or(usize::MAX),
+                            within_ms,
+                        },
+                    }
+                })
+                .collect();
+            journeys.push(CJourney {
+                name: j.name.clone(),
+                trigger,
+                audience,
+                re_entry: j.re_entry.clone(),
+                exit_events,
+                exit_conditions,
+                holdout: (j.holdout_percent.clamp(0.0, 100.0) * 100.0).round() as u64,
+                start: node_ix(&j.start),
+                steps,
+                node_stage,
+                stage_names,
+                goals,
+            });
+        }
+        let mut order: Vec<usize> = (0..journeys.len()).collect();
+        order.sort_by(|&a, &b| {
+            let (ja, jb) = (&program.journeys[a], &program.journeys[b]);
+            jb.priority.cmp(&ja.priority).then_with(|| ja.name.cmp(&jb.name))
+        });
+        let mut rank = vec![0u32; journeys.len()];
+        for (r, &j) in order.iter().enumerate() {
+            rank[j] = r as u32;
+        }
+        let mut tracked: Vec<usize> = journeys
+            .iter()
+            .filter_map(|j| match j.trigger {
+                CTrigger::AudienceEntered(a) | CTrigger::AudienceExited(a) => Some(a),
+                _ => None,
+            })
+            .collect();
+        tracked.sort_unstable();
+        tracked.dedup();
+        let needs_flips = !tracked.is_empty() || journeys.iter().any(|j| !j.exit_conditions.is_empty());
+        let mut aggs_by_event = vec![Vec::new(); program.events.len()];
+        for (i, a) in c.aggs.iter().enumerate() {
+            if let Some(v) = aggs_by_event.get_mut(a.event as usize) {
+                v.push(i);
+            }
+        }
+        let mut since_attrs = Vec::new();
+        collect_since_attrs(&audiences, &mut since_attrs);
+        for j in &journeys {
+            collect_since_attrs(&j.exit_conditions, &mut since_attrs);
+        }
+        let unsubscribe_event = c.event_index("unsubscribe");
+        let (aggs, durations) = (c.aggs, c.durations);
+        Engine {
+            program,
+            opts,
+            default_tz,
+            tz_attr,
+            aggs,
+            aggs_by_event,
+            durations,
+            since_attrs,
+            audiences,
+            tracked,
+            needs_flips,
+            journeys,
+            order,
+            rank,
+            channels,
+            policy_caps,
+            policy_min_gap: program.policy.min_gap_minutes.map(|m| m as i64 * MINUTE),
+            quiet_days: program.policy.quiet_days.iter().map(|d| d.to_ascii_lowercase()).collect(),
+            send_window,
+            unsubscribe_event,
+        }
+    }
+
+    pub fn program(&self) -> &'p Program {
+        self.program
+    }
+
+    pub fn options(&self) -> &EngineOptions {
+        &self.opts
+    }
+
+    /// Run one customer over their time-ordered events (events out of order are
+    /// processed as if they came at the latest time seen so far). `texts` resolves the
+    /// log's interned text properties.
+    pub fn run_customer<'e>(
+        &self,
+        customer: Customer,
+        events: impl IntoIterator<Item = &'e Event>,
+        texts: &Interner,
+    ) -> (Vec<Action>, Report) {
+        let mut report = Report::default();
+        let mut actions = Vec::new();
+        let mut state = CustomerState::new(self, customer);
+        for e in events {
+            state.push(self, e, texts, &mut actions, &mut report);
+        }
+        state.finish(self, texts, &mut actions, &mut report);
+        (actions, report)
+    }
+}
+
+fn collect_since_attrs(exprs: &[CExpr], out: &mut Vec<usize>) {
+    fn walk(e: &CExpr, out: &mut Vec<usize>) {
+        match e {
+            CExpr::SinceAttr(i) if !out.contains(i) => out.push(*i),
+            CExpr::Not(x) => walk(x, out),
+            CExpr::And(xs) | CExpr::Or(xs) => xs.iter().for_each(|x| walk(x, out)),
+            CExpr::Cmp(_, a, b) | CExpr::Add(a, b) | CExpr::Sub(a, b) => {
+                walk(a, out);
+                walk(b, out)
+            }
+            CExpr::In(a, xs) => {
+                walk(a, out);
+                xs.iter().for_each(|x| walk(x, out))
+            }
+            _ => {}
+        }
+    }
+    exprs.iter().for_each(|e| walk(e, out));
+}
+
+/// Where a driver finds a customer's key and profile the first time it sees them.
+pub trait Profiles {
+    fn customer(&self, id: CustomerId) -> Customer<'_>;
+}
+
+/// The streaming driver: a time-ordered stream of every customer's events in, the
+/// same actions per customer as [`Engine::run_customer`] out. One [`CustomerState`]
+/// per customer (a dense `Vec` by id); a customer's timers fire lazily, just before
+/// their next event or at [`Driver::finish`], which is exact because no state is
+/// shared between customers.
+pub struct Driver<'e, 'p> {
+    engine: &'e Engine<'p>,
+    states: Vec<Option<CustomerState>>,
+    pub report: Report,
+    actions: Vec<Action>,
+}
+
+impl<'e, 'p> Driver<'e, 'p> {
+    pub fn new(engine: &'e Engine<'p>) -> Self {
+        Driver { engine, states: Vec::new(), report: Report::default(), actions: Vec::new() }
+    }
+
+    /// Register a customer who may have no events (from the profile file), so their
+    /// scheduled and date-attribute entries run.
+    pub fn add_customer(&mut self, customer: Customer) {
+        let i = customer.id.0 as usize;
+        if self.states.len() <= i {
+            self.states.resize_with(i + 1, || None);
+        }
+        if self.states[i].is_none() {
+            self.states[i] = Some(CustomerState::new(self.engine, customer));
+        }
+    }
+
+    pub fn push(&mut self, event: &Event, profiles: &impl Profiles, texts: &Interner) {
+        let i = event.customer.0 as usize;
+        if self.states.get(i).is_none_or(|s| s.is_none()) {
+            self.add_customer(profiles.customer(event.customer));
+        }
+        let state = self.states[i].as_mut().expect("state exists");
+        state.push(self.engine, event, texts, &mut self.actions, &mut self.report);
+    }
+
+    /// Actions produced so far (drain them to keep memory flat on long logs).
+    pub fn take_actions(&mut self) -> Vec<Action> {
+        std::mem::take(&mut self.actions)
+    }
+
+    /// Run every customer's remaining timers up to `until`, in customer id order.
+    pub fn finish(mut self, texts: &Interner) -> (Vec<Action>, Report) {
+        for s in self.states.iter_mut().flatten() {
+            s.finish(self.engine, texts, &mut self.actions, &mut self.report);
+        }
+        (self.actions, self.report)
+    }
+
+    pub fn customers(&self) -> usize {
+        self.states.iter().filter(|s| s.is_some()).count()
+    }
+}
+
+/// A 64-bit hash that is the same on every platform and build: FNV-1a over the parts
+/// (each followed by a 0xff separator), then a SplitMix64 finaliser.
+pub fn stable_hash(seed: u64, parts: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    for p in parts {
+        for b in p.bytes().chain([0xff]) {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^ (h >> 31)
+}

@@ -1,0 +1,226 @@
+//! The simulation report. Every figure is a count, a histogram of counts or a map of
+//! them, so reports of disjoint sets of customers merge exactly: counts add, maps
+//! merge key by key. Rates are derived from the counts when asked for
+//! ([`Report::guardrails`]), never stored, so a merged report derives the same rates as
+//! a whole run.
+
+use journey_ir::{CmpOp, Program};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Combine another partial report (of other customers) into this one.
+pub trait Merge {
+    fn merge(&mut self, other: &Self);
+}
+
+impl Merge for u64 {
+    fn merge(&mut self, other: &Self) {
+        *self += *other;
+    }
+}
+
+impl<K: Ord + Clone, V: Merge + Default> Merge for BTreeMap<K, V> {
+    fn merge(&mut self, other: &Self) {
+        for (k, v) in other {
+            self.entry(k.clone()).or_default().merge(v);
+        }
+    }
+}
+
+macro_rules! merge_fields {
+    ($t:ty { $($f:ident),* $(,)? }) => {
+        impl Merge for $t {
+            fn merge(&mut self, other: &Self) {
+                $( Merge::merge(&mut self.$f, &other.$f); )*
+            }
+        }
+    };
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// Customers simulated (with events or a profile).
+    pub customers: u64,
+    /// Events processed (inside the simulated period).
+    pub events: u64,
+    /// Messages delivered, all journeys and channels.
+    pub sends: u64,
+    pub journeys: BTreeMap<String, JourneyReport>,
+    pub channels: BTreeMap<String, ChannelReport>,
+    /// Messages by local day (program time zone) and channel.
+    pub sends_by_day: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Sends refused by each policy cap (`any 5 per 7d`, `email,sms 4 per 7d`).
+    pub policy_cap_hits: BTreeMap<String, u64>,
+    pub quiet_day_deferrals: u64,
+    pub quiet_day_drops: u64,
+    /// Sends deferred by the policy `min_gap`.
+    pub policy_min_gap_deferrals: u64,
+    /// Customers by the most messages they got in any rolling 7 days.
+    pub max_sends_per_week: BTreeMap<u64, u64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChannelReport {
+    pub sends: u64,
+    pub cap_hits: u64,
+    pub consent_suppressions: u64,
+    pub quiet_hour_deferrals: u64,
+    pub quiet_hour_drops: u64,
+    pub min_gap_deferrals: u64,
+    pub tasks: u64,
+    pub webhooks: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct JourneyReport {
+    /// Every entry, treated and held out.
+    pub entrants: u64,
+    pub treated: u64,
+    pub holdout: u64,
+    /// Distinct customers who entered at least once.
+    pub customers: u64,
+    /// Entry attempts refused: the `audience` filter was false.
+    pub filtered_out: u64,
+    /// Entry attempts refused by `re_entry`.
+    pub re_entry_blocked: u64,
+    /// Entry attempts while the customer was still in the journey.
+    pub already_in: u64,
+    /// Leaves, by reason (`end`, `exit_event`, `exit_condition`, `handover`, `holdout`, `step_limit`).
+    pub exits: BTreeMap<String, u64>,
+    /// Messages by stage and channel.
+    pub sends: BTreeMap<String, BTreeMap<String, u64>>,
+    pub sends_by_day: BTreeMap<String, u64>,
+    pub cap_hits: u64,
+    pub consent_suppressions: u64,
+    pub quiet_deferrals: u64,
+    pub quiet_drops: u64,
+    pub min_gap_deferrals: u64,
+    pub tasks: u64,
+    pub webhooks: u64,
+    pub attribute_sets: u64,
+    /// `unsubscribe` events of treated customers while in the journey.
+    pub unsubscribes: u64,
+    pub goals: BTreeMap<String, GoalReport>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GoalReport {
+    pub treated_conversions: u64,
+    pub holdout_conversions: u64,
+    /// Conversions by whole days from entry to goal (treated and holdout together).
+    pub days_to_goal: BTreeMap<u64, u64>,
+}
+
+merge_fields!(ChannelReport {
+    sends,
+    cap_hits,
+    consent_suppressions,
+    quiet_hour_deferrals,
+    quiet_hour_drops,
+    min_gap_deferrals,
+    tasks,
+    webhooks
+});
+merge_fields!(GoalReport { treated_conversions, holdout_conversions, days_to_goal });
+merge_fields!(JourneyReport {
+    entrants,
+    treated,
+    holdout,
+    customers,
+    filtered_out,
+    re_entry_blocked,
+    already_in,
+    exits,
+    sends,
+    sends_by_day,
+    cap_hits,
+    consent_suppressions,
+    quiet_deferrals,
+    quiet_drops,
+    min_gap_deferrals,
+    tasks,
+    webhooks,
+    attribute_sets,
+    unsubscribes,
+    goals
+});
+merge_fields!(Report {
+    customers,
+    events,
+    sends,
+    journeys,
+    channels,
+    sends_by_day,
+    policy_cap_hits,
+    quiet_day_deferrals,
+    quiet_day_drops,
+    policy_min_gap_deferrals,
+    max_sends_per_week
+});
+
+/// A guardrail of a journey against the replayed figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GuardrailResult {
+    pub journey: String,
+    pub metric: String,
+    pub op: String,
+    pub limit: f64,
+    /// `None` when the log cannot measure the metric.
+    pub value: Option<f64>,
+    /// `None` when not measured.
+    pub ok: Option<bool>,
+}
+
+impl Report {
+    /// Pretty JSON with a trailing newline; every map is ordered, so the same report is
+    /// always the same bytes.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("report serialises");
+        s.push('\n');
+        s
+    }
+
+    /// Each journey's guardrails, measured where the report can: `conversion_rate`
+    /// (treated conversions on the journey's first goal / treated entrants),
+    /// `holdout_rate`, `sends_per_customer` (messages / treated entrants),
+    /// `unsubscribe_rate` and `opt_out_rate` (unsubscribes while in the journey /
+    /// treated entrants). Others are reported as not measured.
+    pub fn guardrails(&self, program: &Program) -> Vec<GuardrailResult> {
+        let mut out = Vec::new();
+        for j in &program.journeys {
+            let r = self.journeys.get(&j.name).cloned().unwrap_or_default();
+            let ratio = |n: u64, d: u64| if d == 0 { None } else { Some(n as f64 / d as f64) };
+            for g in &j.guardrails {
+                let sends: u64 = r.sends.values().flat_map(|m| m.values()).sum();
+                let value = match g.metric.as_str() {
+                    "conversion_rate" => j
+                        .goals
+                        .first()
+                        .and_then(|goal| r.goals.get(&goal.name))
+                        .and_then(|gr| ratio(gr.treated_conversions, r.treated)),
+                    "holdout_rate" => ratio(r.holdout, r.entrants),
+                    "sends_per_customer" => ratio(sends, r.treated),
+                    "unsubscribe_rate" | "opt_out_rate" => ratio(r.unsubscribes, r.treated),
+                    _ => None,
+                };
+                let ok = value.map(|v| match g.op {
+                    CmpOp::Lt => v < g.limit,
+                    CmpOp::Le => v <= g.limit,
+                    CmpOp::Gt => v > g.limit,
+                    CmpOp::Ge => v >= g.limit,
+                    CmpOp::Eq => v == g.limit,
+                    CmpOp::Ne => v != g.limit,
+                });
+                out.push(GuardrailResult {
+                    journey: j.name.clone(),
+                    metric: g.metric.clone(),
+                    op: g.op.as_str().to_string(),
+                    limit: g.limit,
+                    value,
+                    ok,
+                });
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,815 @@
+//! One customer's state and the virtual clock that drives it.
+
+use crate::expr::{self, eval, Scope, Track, V};
+use crate::report::Report;
+use crate::time::{self, DAY};
+use crate::{
+    stable_hash, Action, ActionKind, AttrValue, CGoal, CStep, CTrigger, Customer, DeferReason, Engine, ExitReason,
+    QuietMode, Suppression, Target, STEP_LIMIT,
+};
+use chrono_tz::Tz;
+use journey_events::{CustomerId, Event, Interner};
+use journey_ir::ReEntry;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+
+/// Timer classes, in the order they fire at the same millisecond.
+const RESUME: u8 = 0;
+const ENTRY: u8 = 1;
+const AUDIENCE: u8 = 2;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Timer {
+    time: i64,
+    class: u8,
+    /// The journey's priority rank (0 = highest priority); 0 for audience checks.
+    rank: u32,
+    seq: u64,
+    journey: u32,
+}
+
+#[derive(Debug, Clone)]
+struct Active {
+    node: usize,
+    /// The timer that may wake this customer here (stale timers are ignored).
+    wake: Option<u64>,
+    stage: usize,
+}
+
+#[derive(Debug, Clone, Default)]
+struct JState {
+    active: Option<Active>,
+    last_entry: Option<i64>,
+    entries: u32,
+    /// The next date-attribute occurrence (`entry at DATE ...`), local year offset.
+    date_years: i32,
+}
+
+#[derive(Debug, Clone)]
+struct PendingGoal {
+    journey: u32,
+    goal: u32,
+    entered: i64,
+    deadline: i64,
+    holdout: bool,
+}
+
+/// Everything the engine remembers about one customer. Its size is bounded by the
+/// program (journeys, aggregates, cap windows), never by the number of events.
+#[derive(Debug, Clone)]
+pub struct CustomerState {
+    id: CustomerId,
+    key: Box<str>,
+    attrs: Vec<AttrValue>,
+    tz: Tz,
+    tracks: Vec<Track>,
+    members: Vec<bool>,
+    journeys: Vec<JState>,
+    timers: BinaryHeap<Reverse<Timer>>,
+    /// Message sends within the longest cap window: (time, channel).
+    sends: VecDeque<(i64, usize)>,
+    last_send: Option<i64>,
+    last_send_channel: Vec<Option<i64>>,
+    goals: Vec<PendingGoal>,
+    seq: u64,
+    now: i64,
+    started: bool,
+    finished: bool,
+    flip_at: Option<i64>,
+    max_week: u64,
+    events: u64,
+}
+
+type Out<'a> = (&'a mut Vec<Action>, &'a mut Report);
+
+impl CustomerState {
+    pub fn new(engine: &Engine, customer: Customer) -> CustomerState {
+        let mut attrs: Vec<AttrValue> = customer.attributes.to_vec();
+        attrs.resize(engine.program.attributes.len(), AttrValue::Missing);
+        let tz = engine
+            .tz_attr
+            .and_then(|i| match &attrs[i] {
+                AttrValue::Text(s) => s.parse::<Tz>().ok(),
+                _ => None,
+            })
+            .unwrap_or(engine.default_tz);
+        CustomerState {
+            id: customer.id,
+            key: customer.key.into(),
+            attrs,
+            tz,
+            tracks: engine.aggs.iter().map(|a| a.new_track()).collect(),
+            members: vec![false; engine.audiences.len()],
+            journeys: vec![JState::default(); engine.journeys.len()],
+            timers: BinaryHeap::new(),
+            sends: VecDeque::new(),
+            last_send: None,
+            last_send_channel: vec![None; engine.channels.len()],
+            goals: Vec::new(),
+            seq: 0,
+            now: i64::MIN,
+            started: false,
+            finished: false,
+            flip_at: None,
+            max_week: 0,
+            events: 0,
+        }
+    }
+
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// Process one event of this customer (after firing every timer due at or before
+    /// it). Events after `until` are ignored; events before `start` only build history.
+    pub fn push(&mut self, eng: &Engine, ev: &Event, texts: &Interner, actions: &mut Vec<Action>, report: &mut Report) {
+        if self.finished || ev.time > eng.opts.until {
+            return;
+        }
+        let t = ev.time.max(self.now);
+        if t < eng.opts.start {
+            self.record(eng, ev, t, texts);
+            self.now = t;
+            return;
+        }
+        let out = &mut (actions, report);
+        self.start(eng, texts, out);
+        self.advance(eng, t, texts, out);
+        self.now = t;
+        self.events += 1;
+        out.1.events += 1;
+        self.record(eng, ev, t, texts);
+        self.on_event(eng, ev, texts, out);
+        self.settle(eng, texts, out);
+    }
+
+    /// Fire every remaining timer up to `until` and add this customer's closing
+    /// figures to the report.
+    pub fn finish(&mut self, eng: &Engine, texts: &Interner, actions: &mut Vec<Action>, report: &mut Report) {
+        if self.finished {
+            return;
+        }
+        let out = &mut (actions, report);
+        self.start(eng, texts, out);
+        self.advance(eng, eng.opts.until, texts, out);
+        self.finished = true;
+        out.1.customers += 1;
+        *out.1.max_sends_per_week.entry(self.max_week).or_default() += 1;
+    }
+
+    // ------------------------------------------------------------ the clock
+
+    fn start(&mut self, eng: &Engine, texts: &Interner, out: &mut Out) {
+        if self.started {
+            return;
+        }
+        self.started = true;
+        self.now = self.now.max(eng.opts.start);
+        for &a in &eng.tracked {
+            self.members[a] = self.eval_bool(eng, &eng.audiences[a], None, texts);
+        }
+        for j in 0..eng.journeys.len() {
+            self.arm_entry(eng, j, self.now - 1);
+        }
+        self.settle(eng, texts, out);
+    }
+
+    fn push_timer(&mut self, eng: &Engine, time: i64, class: u8, journey: usize) -> u64 {
+        self.seq += 1;
+        let rank = if class == AUDIENCE { 0 } else { eng.rank[journey] };
+        self.timers.push(Reverse(Timer { time, class, rank, seq: self.seq, journey: journey as u32 }));
+        self.seq
+    }
+
+    /// Schedule the next scheduled or date-attribute entry after `after`.
+    fn arm_entry(&mut self, eng: &Engine, j: usize, after: i64) {
+        let until = eng.opts.until;
+        match &eng.journeys[j].trigger {
+            CTrigger::Schedule { period, minute, zone } => {
+                let tz = zone.unwrap_or(self.tz);
+                if let Some(t) = time::next_tick(tz, after, period, *minute) {
+                    if t <= until {
+                        self.push_timer(eng, t, ENTRY, j);
+                    }
+                }
+            }
+            CTrigger::DateAttribute { attribute, offset_ms, minute } => {
+                let AttrValue::Date(days) = self.attrs[*attribute] else { return };
+                let base = time::date_midnight(self.tz, days) + offset_ms;
+                let base_local = time::local(self.tz, base).date().and_hms_opt(minute / 60, minute % 60, 0);
+                let Some(base_local) = base_local else { return };
+                for _ in 0..200 {
+                    let y = self.journeys[j].date_years;
+                    let Some(dt) = time::add_years(base_local, y) else { return };
+                    let t = time::instant(self.tz, dt);
+                    if t > until {
+                        return;
+                    }
+                    self.journeys[j].date_years += 1;
+                    if t > after {
+                        self.push_timer(eng, t, ENTRY, j);
+                        return;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Fire timers due at or before `t`, in (time, class, journey rank, creation) order.
+    fn advance(&mut self, eng: &Engine, t: i64, texts: &Interner, out: &mut Out) {
+        while let Some(&Reverse(timer)) = self.timers.peek() {
+            if timer.time > t {
+                break;
+            }
+            self.timers.pop();
+            self.now = self.now.max(timer.time);
+            let j = timer.journey as usize;
+            match timer.class {
+                RESUME => self.resume(eng, j, timer.seq, texts, out),
+                ENTRY => {
+                    self.try_enter(eng, j, None, texts, out, 0);
+                    self.arm_entry(eng, j, self.now);
+                }
+                _ => {
+                    if self.flip_at != Some(timer.time) {
+                        continue;
+                    }
+                    self.flip_at = None;
+                }
+            }
+            self.settle(eng, texts, out);
+        }
+    }
+
+    // ------------------------------------------------------------ evaluation
+
+    fn scope<'a>(&'a self, eng: &'a Engine, event: Option<&'a Event>, texts: &'a Interner) -> Scope<'a> {
+        Scope {
+            now: self.now,
+            tz: self.tz,
+            attrs: &self.attrs,
+            tracks: &self.tracks,
+            aggs: &eng.aggs,
+            audiences: &eng.audiences,
+            event,
+            texts,
+        }
+    }
+
+    fn eval_bool(&self, eng: &Engine, e: &crate::CExpr, event: Option<&Event>, texts: &Interner) -> bool {
+        eval(e, &self.scope(eng, event, texts)).truthy()
+    }
+
+    fn matches(
+        &self,
+        eng: &Engine,
+        kind: Option<u16>,
+        filter: &Option<crate::CExpr>,
+        ev: &Event,
+        texts: &Interner,
+    ) -> bool {
+        kind == Some(ev.kind.0) && filter.as_ref().is_none_or(|f| self.eval_bool(eng, f, Some(ev), texts))
+    }
+
+    /// Add an event to the behaviour history (every tracker whose event and filter match).
+    fn record(&mut self, eng: &Engine, ev: &Event, t: i64, texts: &Interner) {
+        let Some(ids) = eng.aggs_by_event.get(ev.kind.0 as usize) else { return };
+        let saved = self.now;
+        self.now = t;
+        for &i in ids {
+            let spec = &eng.aggs[i];
+            if spec.filter.as_ref().is_some_and(|f| !self.eval_bool(eng, f, Some(ev), texts)) {
+                continue;
+            }
+            let value = match spec.prop.and_then(|p| ev.props.get(p)).map(|p| expr::prop_value(p, texts)) {
+                Some(V::Num(n)) => n,
+                _ => 0.0,
+            };
+            expr::record(spec, &mut self.tracks[i], t, value);
+        }
+        self.now = saved.max(t);
+    }
+
+    // ------------------------------------------------------------ events
+
+    fn on_event(&mut self, eng: &Engine, ev: &Event, texts: &Interner, out: &mut Out) {
+        let t = self.now;
+        // 1. goals of earlier entries
+        self.goals.retain(|g| g.deadline >= t);
+        let mut reached = Vec::new();
+        for (gi, g) in self.goals.iter().enumerate() {
+            if let CGoal::Event { event, filter, .. } = &eng.journeys[g.journey as usize].goals[g.goal as usize] {
+                if self.matches(eng, *event, filter, ev, texts) {
+                    reached.push(gi);
+                }
+            }
+        }
+        for gi in reached.into_iter().rev() {
+            let g = self.goals.remove(gi);
+            self.goal_reached(eng, &g, out);
+        }
+        // 2. guardrail figure: unsubscribes while in a journey
+        if eng.unsubscribe_event == Some(ev.kind.0) {
+            for &j in &eng.order {
+                if self.journeys[j].active.is_some() {
+                    out.1.journeys.entry(eng.journeys[j].name.clone()).or_default().unsubscribes += 1;
+                }
+            }
+        }
+        // 3. exit rules, 4. waits for this event, 5. entries, each in journey order
+        for &j in &eng.order {
+            if self.journeys[j].active.is_none() {
+                continue;
+            }
+            let hit = eng.journeys[j].exit_events.iter().any(|(k, f)| self.matches(eng, *k, f, ev, texts));
+            if hit {
+                self.exit(eng, j, ExitReason::ExitEvent, out);
+            }
+        }
+        for &j in &eng.order {
+            let Some(a) = &self.journeys[j].active else { continue };
+            if a.wake.is_none() {
+                continue;
+            }
+            let node = a.node;
+            if let CStep::WaitFor { event, filter, then, .. } = &eng.journeys[j].steps[node] {
+                if self.matches(eng, *event, filter, ev, texts) {
+                    let then = *then;
+                    self.goto(eng, j, then, texts, out, 0);
+                }
+            }
+        }
+        for &j in &eng.order {
+            if let CTrigger::Event { event, filter } = &eng.journeys[j].trigger {
+                if self.matches(eng, *event, filter, ev, texts) {
+                    self.try_enter(eng, j, Some(ev), texts, out, 0);
+                }
+            }
+        }
+    }
+
+    /// After anything changed: `exit when` conditions, audience edges (and the entries
+    /// they start), repeated until nothing changes; then plan the next instant at which
+    /// time alone could change an answer.
+    fn settle(&mut self, eng: &Engine, texts: &Interner, out: &mut Out) {
+        if !eng.needs_flips {
+            return;
+        }
+        let now = self.now;
+        for (i, spec) in eng.aggs.iter().enumerate() {
+            expr::trim(spec, &mut self.tracks[i], now);
+        }
+        for _ in 0..16 {
+            let mut changed = false;
+            for &j in &eng.order {
+                if self.journeys[j].active.is_none() || eng.journeys[j].exit_conditions.is_empty() {
+                    continue;
+                }
+                if eng.journeys[j].exit_conditions.iter().any(|c| self.eval_bool(eng, c, None, texts)) {
+                    self.exit(eng, j, ExitReason::ExitCondition, out);
+                    changed = true;
+                }
+            }
+            let mut edges = Vec::new();
+            for &a in &eng.tracked {
+                let now_in = self.eval_bool(eng, &eng.audiences[a], None, texts);
+                if now_in != self.members[a] {
+                    self.members[a] = now_in;
+                    edges.push((a, now_in));
+                }
+            }
+            if !edges.is_empty() {
+                changed = true;
+                for &j in &eng.order {
+                    let fire = match eng.journeys[j].trigger {
+                        CTrigger::AudienceEntered(a) => edges.contains(&(a, true)),
+                        CTrigger::AudienceExited(a) => edges.contains(&(a, false)),
+                        _ => false,
+                    };
+                    if fire {
+                        self.try_enter(eng, j, None, texts, out, 0);
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        // the next flip
+        let mut next: Option<i64> = None;
+        for (i, spec) in eng.aggs.iter().enumerate() {
+            if let Some(c) = expr::next_flip(spec, &self.tracks[i], now, &eng.durations) {
+                next = Some(next.map_or(c, |n: i64| n.min(c)));
+            }
+        }
+        for &a in &eng.since_attrs {
+            let anchor = match self.attrs[a] {
+                AttrValue::Date(d) => time::date_midnight(self.tz, d),
+                AttrValue::Time(t) => t,
+                _ => continue,
+            };
+            for d in &eng.durations {
+                for c in [anchor + d, anchor + d + 1] {
+                    if c > now {
+                        next = Some(next.map_or(c, |n: i64| n.min(c)));
+                    }
+                }
+            }
+        }
+        if let Some(n) = next {
+            if n <= eng.opts.until && self.flip_at.is_none_or(|f| n < f) {
+                self.flip_at = Some(n);
+                self.push_timer(eng, n, AUDIENCE, 0);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ journeys
+
+    /// Try to start journey `j` now: not while already in it, subject to `re_entry`
+    /// and the `audience` filter; then the holdout draw.
+    fn try_enter(&mut self, eng: &Engine, j: usize, ev: Option<&Event>, texts: &Interner, out: &mut Out, depth: usize) {
+        let cj = &eng.journeys[j];
+        let now = self.now;
+        let js = &self.journeys[j];
+        let r = out.1.journeys.entry(cj.name.clone()).or_default();
+        if js.active.is_some() {
+            r.already_in += 1;
+            return;
+        }
+        let blocked = match (&cj.re_entry, js.last_entry) {
+            (_, None) => false,
+            (ReEntry::Never, Some(_)) => true,
+            (ReEntry::Always, Some(_)) => false,
+            (ReEntry::After { minutes }, Some(last)) => now - last < *minutes as i64 * time::MINUTE,
+        };
+        if blocked {
+            r.re_entry_blocked += 1;
+            return;
+        }
+        if let Some(a) = &cj.audience {
+            // the journey's own audience is over the customer, not the event
+            let _ = ev;
+            if !self.eval_bool(eng, a, None, texts) {
+                out.1.journeys.get_mut(&cj.name).expect("entry exists").filtered_out += 1;
+                return;
+            }
+        }
+        let holdout =
+            cj.holdout > 0 && stable_hash(eng.opts.seed, &["holdout", &cj.name, &self.key]) % 10_000 < cj.holdout;
+        let r = out.1.journeys.get_mut(&cj.name).expect("entry exists");
+        r.entrants += 1;
+        if js.entries == 0 {
+            r.customers += 1;
+        }
+        if holdout {
+            r.holdout += 1;
+        } else {
+            r.treated += 1;
+        }
+        let js = &mut self.journeys[j];
+        js.entries += 1;
+        js.last_entry = Some(now);
+        self.act(j, None, ActionKind::Enter { holdout }, out);
+        for (gi, g) in cj.goals.iter().enumerate() {
+            self.goals.push(PendingGoal {
+                journey: j as u32,
+                goal: gi as u32,
+                entered: now,
+                deadline: now + g.within(),
+                holdout,
+            });
+        }
+        if holdout {
+            self.act(j, None, ActionKind::Exit { reason: ExitReason::Holdout }, out);
+            *out.1.journeys.get_mut(&cj.name).expect("entry exists").exits.entry("holdout".into()).or_default() += 1;
+            return;
+        }
+        self.journeys[j].active = Some(Active { node: usize::MAX, wake: None, stage: usize::MAX });
+        let start = cj.start;
+        self.goto(eng, j, start, texts, out, depth);
+    }
+
+    fn exit(&mut self, eng: &Engine, j: usize, reason: ExitReason, out: &mut Out) {
+        if self.journeys[j].active.take().is_none() {
+            return;
+        }
+        self.act(j, None, ActionKind::Exit { reason }, out);
+        let r = out.1.journeys.entry(eng.journeys[j].name.clone()).or_default();
+        *r.exits.entry(reason.as_str().into()).or_default() += 1;
+    }
+
+    fn goal_reached(&mut self, eng: &Engine, g: &PendingGoal, out: &mut Out) {
+        let j = g.journey as usize;
+        self.act(j, None, ActionKind::GoalReached { goal: g.goal as usize }, out);
+        let cj = &eng.journeys[j];
+        let name = eng.program.journeys[j].goals[g.goal as usize].name.clone();
+        let gr = out.1.journeys.entry(cj.name.clone()).or_default().goals.entry(name).or_default();
+        if g.holdout {
+            gr.holdout_conversions += 1;
+        } else {
+            gr.treated_conversions += 1;
+        }
+        *gr.days_to_goal.entry(((self.now - g.entered) / DAY) as u64).or_default() += 1;
+    }
+
+    fn act(&self, journey: usize, node: Option<usize>, kind: ActionKind, out: &mut Out) {
+        out.0.push(Action { time: self.now, customer: self.id, journey, node, kind });
+    }
+
+    /// A timer for journey `j` fired: continue past the wait (or retry a deferred send).
+    fn resume(&mut self, eng: &Engine, j: usize, seq: u64, texts: &Interner, out: &mut Out) {
+        let Some(a) = &self.journeys[j].active else { return };
+        if a.wake != Some(seq) {
+            return;
+        }
+        let node = a.node;
+        let target = match &eng.journeys[j].steps[node] {
+            CStep::Send { .. } => Target::Node(node),
+            CStep::Wait { next, .. } | CStep::WaitUntilTime { next, .. } | CStep::WaitUntilDate { next, .. } => *next,
+            CStep::WaitFor { timeout, .. } => *timeout,
+            _ => Target::Node(node),
+        };
+        if let Some(a) = &mut self.journeys[j].active {
+            a.wake = None;
+        }
+        self.goto(eng, j, target, texts, out, 0);
+    }
+
+    /// Hold the customer at `node` until `until`.
+    fn pause(&mut self, eng: &Engine, j: usize, node: usize, until: i64) {
+        let seq = self.push_timer(eng, until, RESUME, j);
+        if let Some(a) = &mut self.journeys[j].active {
+            a.node = node;
+            a.wake = Some(seq);
+        }
+    }
+
+    /// Move journey `j` to `target` and run steps until the customer waits or leaves.
+    fn goto(&mut self, eng: &Engine, j: usize, target: Target, texts: &Interner, out: &mut Out, depth: usize) {
+        let cj = &eng.journeys[j];
+        let mut target = target;
+        for _ in 0..STEP_LIMIT {
+            let node = match target {
+                Target::End => return self.exit(eng, j, ExitReason::End, out),
+                Target::Journey(k) => {
+                    self.exit(eng, j, ExitReason::Handover, out);
+                    if depth < 16 {
+                        self.try_enter(eng, k, None, texts, out, depth + 1);
+                    }
+                    return;
+                }
+                Target::Node(n) => n,
+            };
+            let Some(a) = &mut self.journeys[j].active else { return };
+            a.node = node;
+            a.wake = None;
+            let stage = cj.node_stage[node];
+            if a.stage != stage {
+                a.stage = stage;
+                self.reach_stage(eng, j, stage, out);
+            }
+            let now = self.now;
+            target = match &cj.steps[node] {
+                CStep::Send { channel, next } => {
+                    if let Some(until) = self.send(eng, j, node, *channel, out) {
+                        return self.pause(eng, j, node, until);
+                    }
+                    *next
+                }
+                CStep::Wait { minutes, next } => {
+                    let due = time::add_duration(self.tz, now, *minutes);
+                    if due > now {
+                        return self.pause(eng, j, node, due);
+                    }
+                    *next
+                }
+                CStep::WaitUntilTime { minute, zone, next } => {
+                    let due = time::next_local_time(zone.unwrap_or(self.tz), now, *minute);
+                    if due > now {
+                        return self.pause(eng, j, node, due);
+                    }
+                    *next
+                }
+                CStep::WaitUntilDate { attribute, offset_ms, next } => {
+                    let due = match self.attrs[*attribute] {
+                        AttrValue::Date(d) => Some(time::date_midnight(self.tz, d) + offset_ms),
+                        AttrValue::Time(t) => Some(t + offset_ms),
+                        _ => None,
+                    };
+                    match due {
+                        Some(due) if due > now => return self.pause(eng, j, node, due),
+                        _ => *next,
+                    }
+                }
+                CStep::WaitFor { timeout_minutes, .. } => {
+                    let due = time::add_duration(self.tz, now, *timeout_minutes);
+                    return self.pause(eng, j, node, due);
+                }
+                CStep::Branch { arms, otherwise } => arms
+                    .iter()
+                    .find(|(c, _)| self.eval_bool(eng, c, None, texts))
+                    .map(|(_, t)| *t)
+                    .unwrap_or(*otherwise),
+                CStep::Split { salt, arms } => {
+                    let draw = (stable_hash(eng.opts.seed, &["split", &cj.name, salt, &self.key]) % 10_000) as f64;
+                    let mut acc = 0.0;
+                    let mut chosen = arms.last().map(|a| a.1).unwrap_or(Target::End);
+                    for (p, t) in arms {
+                        acc += p * 100.0;
+                        if draw < acc {
+                            chosen = *t;
+                            break;
+                        }
+                    }
+                    chosen
+                }
+                CStep::Set { attribute, value, next } => {
+                    if let Some(a) = attribute {
+                        let v = AttrValue::from_value(&eval(value, &self.scope(eng, None, texts)));
+                        self.attrs[*a] = v;
+                        self.act(j, Some(node), ActionKind::SetAttribute { attribute: *a }, out);
+                        out.1.journeys.entry(cj.name.clone()).or_default().attribute_sets += 1;
+                    }
+                    *next
+                }
+                CStep::Task { channel, next } => {
+                    self.act(j, Some(node), ActionKind::Task { channel: *channel }, out);
+                    out.1.journeys.entry(cj.name.clone()).or_default().tasks += 1;
+                    out.1.channels.entry(eng.channels[*channel].name.clone()).or_default().tasks += 1;
+                    *next
+                }
+                CStep::Webhook { channel, next } => {
+                    self.act(j, Some(node), ActionKind::Webhook { channel: *channel }, out);
+                    out.1.journeys.entry(cj.name.clone()).or_default().webhooks += 1;
+                    out.1.channels.entry(eng.channels[*channel].name.clone()).or_default().webhooks += 1;
+                    *next
+                }
+                CStep::Goto(t) => *t,
+                CStep::End => Target::End,
+            };
+        }
+        self.exit(eng, j, ExitReason::StepLimit, out);
+    }
+
+    fn reach_stage(&mut self, eng: &Engine, j: usize, stage: usize, out: &mut Out) {
+        let now = self.now;
+        let mut i = 0;
+        while i < self.goals.len() {
+            let g = &self.goals[i];
+            let hit = g.journey as usize == j
+                && !g.holdout
+                && g.deadline >= now
+                && matches!(eng.journeys[j].goals[g.goal as usize], CGoal::Reach { stage: s, .. } if s == stage);
+            if hit {
+                let g = self.goals.remove(i);
+                self.goal_reached(eng, &g, out);
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ arbitration
+
+    /// Arbitrate a send: `None` when it was delivered or suppressed (the customer moves
+    /// on), `Some(until)` when it is deferred (the customer waits at the send).
+    fn send(&mut self, eng: &Engine, j: usize, node: usize, c: usize, out: &mut Out) -> Option<i64> {
+        let ch = &eng.channels[c];
+        let now = self.now;
+        let jname = &eng.journeys[j].name;
+        if !ch.message {
+            self.act(j, Some(node), ActionKind::Send { channel: c }, out);
+            return None;
+        }
+        let suppress = |s: &mut Self, reason: Suppression, out: &mut Out| {
+            s.act(j, Some(node), ActionKind::Suppressed { channel: c, reason }, out);
+        };
+        // consent
+        if let Some(a) = ch.consent {
+            if self.attrs[a] != AttrValue::Bool(true) {
+                suppress(self, Suppression::Consent, out);
+                out.1.journeys.entry(jname.clone()).or_default().consent_suppressions += 1;
+                out.1.channels.entry(ch.name.clone()).or_default().consent_suppressions += 1;
+                return None;
+            }
+        }
+        // quiet days (policy), then the channel's quiet hours
+        if time::is_quiet_day(self.tz, now, &eng.quiet_days) {
+            let jr = out.1.journeys.entry(jname.clone()).or_default();
+            if eng.opts.quiet_hours == QuietMode::Drop {
+                jr.quiet_drops += 1;
+                out.1.quiet_day_drops += 1;
+                suppress(self, Suppression::QuietDay, out);
+                return None;
+            }
+            jr.quiet_deferrals += 1;
+            out.1.quiet_day_deferrals += 1;
+            let mut until = time::next_local_midnight(self.tz, now);
+            for _ in 0..60 {
+                if !time::is_quiet_day(self.tz, until, &eng.quiet_days) {
+                    break;
+                }
+                until = time::next_local_midnight(self.tz, until);
+            }
+            self.act(j, Some(node), ActionKind::Deferred { channel: c, until, reason: DeferReason::QuietDay }, out);
+            return Some(until);
+        }
+        if let Some((from, to, zone)) = ch.quiet {
+            let tz = zone.unwrap_or(self.tz);
+            let q = journey_ir::QuietHours { from_minute: from, to_minute: to, zone: journey_ir::Zone::Customer };
+            if q.contains(time::minute_of_day(tz, now)) {
+                let jr = out.1.journeys.entry(jname.clone()).or_default();
+                let cr = out.1.channels.entry(ch.name.clone()).or_default();
+                if eng.opts.quiet_hours == QuietMode::Drop {
+                    jr.quiet_drops += 1;
+                    cr.quiet_hour_drops += 1;
+                    suppress(self, Suppression::QuietHours, out);
+                    return None;
+                }
+                jr.quiet_deferrals += 1;
+                cr.quiet_hour_deferrals += 1;
+                let until = time::next_local_time(tz, now + 1, to);
+                self.act(
+                    j,
+                    Some(node),
+                    ActionKind::Deferred { channel: c, until, reason: DeferReason::QuietHours },
+                    out,
+                );
+                return Some(until);
+            }
+        }
+        // minimum gaps: the channel's, then the policy's
+        if let (Some(gap), Some(last)) = (ch.min_gap, self.last_send_channel[c]) {
+            if now - last < gap {
+                let until = last + gap;
+                out.1.journeys.entry(jname.clone()).or_default().min_gap_deferrals += 1;
+                out.1.channels.entry(ch.name.clone()).or_default().min_gap_deferrals += 1;
+                self.act(
+                    j,
+                    Some(node),
+                    ActionKind::Deferred { channel: c, until, reason: DeferReason::ChannelMinGap },
+                    out,
+                );
+                return Some(until);
+            }
+        }
+        if let (Some(gap), Some(last)) = (eng.policy_min_gap, self.last_send) {
+            if now - last < gap {
+                let until = last + gap;
+                out.1.journeys.entry(jname.clone()).or_default().min_gap_deferrals += 1;
+                out.1.policy_min_gap_deferrals += 1;
+                self.act(
+                    j,
+                    Some(node),
+                    ActionKind::Deferred { channel: c, until, reason: DeferReason::PolicyMinGap },
+                    out,
+                );
+                return Some(until);
+            }
+        }
+        // caps over the customer's actual sends, all journeys
+        while self.sends.front().is_some_and(|(t, _)| now - t >= eng.send_window) {
+            self.sends.pop_front();
+        }
+        if let Some((count, window)) = ch.cap {
+            let n = self.sends.iter().filter(|(t, x)| *x == c && now - t < window).count() as u64;
+            if n >= count {
+                suppress(self, Suppression::ChannelCap, out);
+                out.1.journeys.entry(jname.clone()).or_default().cap_hits += 1;
+                out.1.channels.entry(ch.name.clone()).or_default().cap_hits += 1;
+                return None;
+            }
+        }
+        for (pi, pc) in eng.policy_caps.iter().enumerate() {
+            let counts = |x: usize| pc.channels.as_ref().is_none_or(|v| v.contains(&x));
+            if !counts(c) {
+                continue;
+            }
+            let n = self.sends.iter().filter(|(t, x)| counts(*x) && now - t < pc.window).count() as u64;
+            if n >= pc.count {
+                suppress(self, Suppression::PolicyCap(pi), out);
+                out.1.journeys.entry(jname.clone()).or_default().cap_hits += 1;
+                *out.1.policy_cap_hits.entry(pc.label.clone()).or_default() += 1;
+                return None;
+            }
+        }
+        // delivered
+        self.sends.push_back((now, c));
+        self.last_send = Some(now);
+        self.last_send_channel[c] = Some(now);
+        let week = self.sends.iter().filter(|(t, _)| now - t < 7 * DAY).count() as u64;
+        self.max_week = self.max_week.max(week);
+        self.act(j, Some(node), ActionKind::Send { channel: c }, out);
+        let day = time::day_label(eng.default_tz, now);
+        let stage = eng.journeys[j].stage_names[eng.journeys[j].node_stage[node]].clone();
+        let jr = out.1.journeys.entry(jname.clone()).or_default();
+        *jr.sends.entry(stage).or_default().entry(ch.name.clone()).or_default() += 1;
+        *jr.sends_by_day.entry(day.clone()).or_default() += 1;
+        out.1.channels.entry(ch.name.clone()).or_default().sends += 1;
+        *out.1.sends_by_day.entry(day).or_default().entry(ch.name.clone()).or_default() += 1;
+        out.1.sends += 1;
+        None
+    }
+}

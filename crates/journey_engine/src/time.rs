@@ -1,0 +1,160 @@
+//! Wall-clock arithmetic in a customer's time zone. Every instant is milliseconds since
+//! the Unix epoch (UTC); local dates and times exist only inside these helpers.
+
+use chrono::{Datelike, Days, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike, Weekday};
+use chrono_tz::Tz;
+
+pub const MINUTE: i64 = 60_000;
+pub const DAY: i64 = 24 * 60 * MINUTE;
+
+/// The local date-time of an instant.
+pub fn local(tz: Tz, t: i64) -> NaiveDateTime {
+    tz.timestamp_millis_opt(t)
+        .single()
+        .map(|d| d.naive_local())
+        .unwrap_or_else(|| chrono::DateTime::from_timestamp_millis(t).expect("timestamp in range").naive_utc())
+}
+
+/// The instant a local date-time denotes. An ambiguous time (clocks going back) is its
+/// earlier instant; a time that does not exist (clocks going forward) is moved forward
+/// by the gap, minute by minute, to the first one that exists.
+pub fn instant(tz: Tz, dt: NaiveDateTime) -> i64 {
+    let mut dt = dt;
+    for _ in 0..(24 * 60) {
+        if let Some(d) = tz.from_local_datetime(&dt).earliest() {
+            return d.timestamp_millis();
+        }
+        dt += chrono::Duration::minutes(1);
+    }
+    dt.and_utc().timestamp_millis()
+}
+
+/// Minute of the local day (0..1440).
+pub fn minute_of_day(tz: Tz, t: i64) -> u32 {
+    let l = local(tz, t);
+    l.hour() * 60 + l.minute()
+}
+
+fn at_minute(date: NaiveDate, minute: u32) -> NaiveDateTime {
+    date.and_time(NaiveTime::from_hms_opt(minute / 60, minute % 60, 0).expect("minute of day < 1440"))
+}
+
+/// The first instant `>= t` at which the local clock shows `minute` (exactly `minute`
+/// at `t` counts as now: seconds are ignored only when the clock is already past it).
+pub fn next_local_time(tz: Tz, t: i64, minute: u32) -> i64 {
+    let mut date = local(tz, t).date();
+    for _ in 0..4 {
+        let c = instant(tz, at_minute(date, minute));
+        if c >= t {
+            return c;
+        }
+        date = date.succ_opt().expect("date in range");
+    }
+    t
+}
+
+/// The next local midnight strictly after `t`.
+pub fn next_local_midnight(tz: Tz, t: i64) -> i64 {
+    let date = local(tz, t).date().succ_opt().expect("date in range");
+    instant(tz, at_minute(date, 0))
+}
+
+/// `t` plus a duration. Whole days follow the wall clock (`wait 1d` across a
+/// daylight-saving change lands at the same local time); anything else is exact.
+pub fn add_duration(tz: Tz, t: i64, minutes: u64) -> i64 {
+    let ms = minutes as i64 * MINUTE;
+    if minutes > 0 && minutes.is_multiple_of(24 * 60) {
+        let l = local(tz, t);
+        let days = minutes / (24 * 60);
+        if let Some(d) = l.checked_add_days(Days::new(days)) {
+            return instant(tz, d).max(t);
+        }
+    }
+    t.saturating_add(ms)
+}
+
+pub fn weekday_name(w: Weekday) -> &'static str {
+    match w {
+        Weekday::Mon => "monday",
+        Weekday::Tue => "tuesday",
+        Weekday::Wed => "wednesday",
+        Weekday::Thu => "thursday",
+        Weekday::Fri => "friday",
+        Weekday::Sat => "saturday",
+        Weekday::Sun => "sunday",
+    }
+}
+
+/// Does a schedule `period` (`day`, `weekday`, `weekend`, a weekday name,
+/// `month_day:N`) include this local date? `month_day:N` past the month's end means
+/// its last day.
+pub fn period_matches(period: &str, date: NaiveDate) -> bool {
+    let wd = date.weekday();
+    match period {
+        "day" => true,
+        "weekday" => !matches!(wd, Weekday::Sat | Weekday::Sun),
+        "weekend" => matches!(wd, Weekday::Sat | Weekday::Sun),
+        p if p.starts_with("month_day:") => {
+            let n: u32 = p["month_day:".len()..].parse().unwrap_or(1);
+            let last = last_day_of_month(date);
+            date.day() == n.min(last)
+        }
+        p => weekday_name(wd) == p,
+    }
+}
+
+fn last_day_of_month(date: NaiveDate) -> u32 {
+    let (y, m) = if date.month() == 12 { (date.year() + 1, 1) } else { (date.year(), date.month() + 1) };
+    NaiveDate::from_ymd_opt(y, m, 1).and_then(|d| d.pred_opt()).map(|d| d.day()).unwrap_or(28)
+}
+
+/// The first schedule tick strictly after `t`.
+pub fn next_tick(tz: Tz, t: i64, period: &str, minute: u32) -> Option<i64> {
+    let mut date = local(tz, t).date();
+    for _ in 0..400 {
+        if period_matches(period, date) {
+            let c = instant(tz, at_minute(date, minute));
+            if c > t {
+                return Some(c);
+            }
+        }
+        date = date.succ_opt()?;
+    }
+    None
+}
+
+/// Local midnight of a date given as days since 1970-01-01.
+pub fn date_midnight(tz: Tz, days: i64) -> i64 {
+    let date = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + chrono::Duration::days(days);
+    instant(tz, at_minute(date, 0))
+}
+
+/// Days since 1970-01-01 of an ISO date.
+pub fn parse_date(s: &str) -> Option<i64> {
+    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
+    Some((d - NaiveDate::from_ymd_opt(1970, 1, 1)?).num_days())
+}
+
+/// The local date of an instant as `yyyy-mm-dd`.
+pub fn day_label(tz: Tz, t: i64) -> String {
+    local(tz, t).date().format("%Y-%m-%d").to_string()
+}
+
+/// Is the local date of `t` one of the policy's quiet days (weekday names or ISO dates)?
+pub fn is_quiet_day(tz: Tz, t: i64, quiet_days: &[String]) -> bool {
+    if quiet_days.is_empty() {
+        return false;
+    }
+    let date = local(tz, t).date();
+    let wd = weekday_name(date.weekday());
+    let iso = date.format("%Y-%m-%d").to_string();
+    quiet_days.iter().any(|d| d == wd || *d == iso)
+}
+
+/// Add whole years to a local date-time (Feb 29 becomes Feb 28).
+pub fn add_years(dt: NaiveDateTime, years: i32) -> Option<NaiveDateTime> {
+    let d = dt.date();
+    let y = d.year() + years;
+    let date = NaiveDate::from_ymd_opt(y, d.month(), d.day()).or_else(|| NaiveDate::from_ymd_opt(y, d.month(), 28))?;
+    Some(date.and_time(dt.time()))
+}

@@ -1,0 +1,403 @@
+//! Engine semantics, one rule per test: programs are written as journey text and
+//! checked by `journey_check`, events are built directly.
+
+use journey_check::{check_sources, Settings};
+use journey_diagnostics::{Severity, SourceMap};
+use journey_engine::*;
+use journey_events::{CustomerId, Event, EventKind, Interner, PropValue};
+use journey_ir::Program;
+
+const PRELUDE: &str = r#"
+event signup { source: text }
+event purchase { amount: money }
+event email_open { template: text }
+event session {}
+attribute email_opt_in: bool
+attribute sms_opt_in: bool
+attribute timezone: timezone
+attribute renewal_date: date
+attribute used: bool
+
+channel email { kind email consent email_opt_in quiet_hours 21:00..08:00 local cap 2 per 7d }
+channel sms { kind sms consent sms_opt_in }
+channel push { kind push min_gap 12h }
+channel crm { kind webhook }
+
+audience buyer = count(purchase) >= 1
+audience at_risk = buyer and since(purchase) > 60d
+"#;
+
+const H: i64 = 3_600_000;
+const D: i64 = 24 * H;
+/// 2026-01-05 12:00 UTC, a Monday (07:00 in New York).
+const T0: i64 = 1_767_614_400_000;
+
+fn program(extra: &str, journeys: &str) -> Program {
+    let mut sources = SourceMap::new();
+    let p = sources.add("prelude.journey", format!("{PRELUDE}\n{extra}"));
+    let f = sources.add("test.journey", journeys);
+    let checked = check_sources(&sources, &[p, f], &Settings { timezone: "UTC".into(), currency: "USD".into() });
+    let errors: Vec<_> = checked.diagnostics.iter().filter(|d| d.severity == Severity::Error).collect();
+    assert!(errors.is_empty(), "fixture has errors: {errors:#?}");
+    checked.program
+}
+
+fn opts() -> EngineOptions {
+    EngineOptions { quiet_hours: QuietMode::Defer, seed: 7, start: T0 - 400 * D, until: T0 + 200 * D }
+}
+
+struct Sim {
+    program: Program,
+    texts: Interner,
+    attrs: Vec<AttrValue>,
+    opts: EngineOptions,
+}
+
+impl Sim {
+    fn new(program: Program) -> Sim {
+        let mut attrs = vec![AttrValue::Missing; program.attributes.len()];
+        let ix = |n: &str| program.attributes.iter().position(|a| a.name == n).unwrap();
+        attrs[ix("email_opt_in")] = AttrValue::Bool(true);
+        attrs[ix("sms_opt_in")] = AttrValue::Bool(true);
+        Sim { program, texts: Interner::default(), attrs, opts: opts() }
+    }
+    fn set(&mut self, name: &str, v: AttrValue) {
+        let i = self.program.attributes.iter().position(|a| a.name == name).unwrap();
+        self.attrs[i] = v;
+    }
+    fn ev(&mut self, name: &str, t: i64, text: Option<&str>) -> Event {
+        let k = self.program.events.iter().position(|e| e.name == name).unwrap();
+        let props = match (name, text) {
+            ("purchase", _) => vec![PropValue::Money(20.0)],
+            (_, Some(s)) => vec![PropValue::Text(self.texts.intern(s))],
+            _ => vec![PropValue::Missing; self.program.events[k].properties.len()],
+        };
+        Event { customer: CustomerId(0), time: t, kind: EventKind(k as u16), props, revenue: None, line: 0 }
+    }
+    fn run(&self, events: &[Event]) -> (Vec<Action>, Report) {
+        let engine = Engine::new(&self.program, self.opts.clone());
+        engine.run_customer(Customer { id: CustomerId(0), key: "c0", attributes: &self.attrs }, events, &self.texts)
+    }
+    /// `(time offset from T0 in hours, what)` for every action, as a readable trace.
+    fn trace(&self, events: &[Event]) -> Vec<(i64, String)> {
+        let (actions, _) = self.run(events);
+        actions
+            .iter()
+            .map(|a| {
+                let d = a.describe(&self.program, "c0");
+                let what = match d["action"].as_str().unwrap() {
+                    "send" => format!("send {}", d["template"].as_str().unwrap()),
+                    "exit" => format!("exit {}", d["reason"].as_str().unwrap()),
+                    "enter" => format!("enter {} holdout={}", d["journey"].as_str().unwrap(), d["holdout"]),
+                    "suppressed" => format!("suppressed {}", d["reason"]["rule"].as_str().unwrap()),
+                    "deferred" => format!("deferred {}", d["reason"].as_str().unwrap()),
+                    "goal" => format!("goal {}", d["goal"].as_str().unwrap()),
+                    other => other.to_string(),
+                };
+                ((a.time - T0).div_euclid(H), what)
+            })
+            .collect()
+    }
+}
+
+fn sends(trace: &[(i64, String)]) -> Vec<(i64, String)> {
+    trace.iter().filter(|(_, w)| w.starts_with("send")).cloned().collect()
+}
+
+#[test]
+fn entry_by_event_runs_steps_and_waits() {
+    let mut s = Sim::new(program(
+        "",
+        r#"journey welcome { entry on signup audience email_opt_in
+  stage a { send email "w1" wait 2d send email "w2" end } }"#,
+    ));
+    let e = [s.ev("signup", T0 + 2 * H, Some("x"))];
+    let t = s.trace(&e);
+    assert_eq!(
+        t,
+        vec![
+            (2, "enter welcome holdout=false".into()),
+            (2, "send w1".into()),
+            (50, "send w2".into()),
+            (50, "exit end".into())
+        ]
+    );
+}
+
+#[test]
+fn audience_filter_and_consent() {
+    let mut s =
+        Sim::new(program("", r#"journey j { entry on signup audience sms_opt_in stage a { send email "x" end } }"#));
+    s.set("email_opt_in", AttrValue::Bool(false));
+    let e = [s.ev("signup", T0, Some("x"))];
+    assert_eq!(s.trace(&e)[1].1, "suppressed consent");
+    s.set("sms_opt_in", AttrValue::Bool(false));
+    let (actions, report) = s.run(&e);
+    assert!(actions.is_empty());
+    assert_eq!(report.journeys["j"].filtered_out, 1);
+}
+
+#[test]
+fn quiet_hours_defer_or_drop_in_customer_time_zone() {
+    let mut s =
+        Sim::new(program("", r#"journey j { entry on signup audience email_opt_in stage a { send email "x" end } }"#));
+    // 22:00 UTC is quiet in UTC; deferred to 08:00 the next day.
+    let e = [s.ev("signup", T0 + 10 * H, Some("x"))];
+    let t = s.trace(&e);
+    assert_eq!(sends(&t), vec![(20, "send x".into())]);
+    assert!(t.contains(&(10, "deferred quiet_hours".into())));
+    // The same instant is 17:00 in New York: not quiet.
+    s.set("timezone", AttrValue::Text("America/New_York".into()));
+    assert_eq!(sends(&s.trace(&e)), vec![(10, "send x".into())]);
+    // Drop mode.
+    s.set("timezone", AttrValue::Missing);
+    s.opts.quiet_hours = QuietMode::Drop;
+    let (_, r) = s.run(&e);
+    assert_eq!((r.sends, r.channels["email"].quiet_hour_drops), (0, 1));
+}
+
+#[test]
+fn channel_cap_across_journeys_and_priority() {
+    let mut s = Sim::new(program(
+        "",
+        r#"journey low { priority 10 entry on signup audience email_opt_in stage a { send email "low" end } }
+journey high { priority 90 entry on signup audience email_opt_in stage a { send email "high" end } }
+journey mid { priority 50 entry on signup audience email_opt_in stage a { send email "mid" end } }"#,
+    ));
+    let e = [s.ev("signup", T0, Some("x"))];
+    let t = s.trace(&e);
+    // cap 2 per 7d: the two highest priorities win, the third is a cap hit
+    assert_eq!(sends(&t), vec![(0, "send high".into()), (0, "send mid".into())]);
+    let (_, r) = s.run(&e);
+    assert_eq!(r.journeys["low"].cap_hits, 1);
+    assert_eq!(r.channels["email"].cap_hits, 1);
+}
+
+#[test]
+fn rolling_cap_window_frees_up() {
+    let mut s = Sim::new(program(
+        "",
+        r#"journey j { entry on session re_entry always audience email_opt_in stage a { send email "x" end } }"#,
+    ));
+    let e: Vec<Event> = [0, 1, 2, 7 * 24, 7 * 24 + 1].iter().map(|h| s.ev("session", T0 + h * H, None)).collect();
+    let hours: Vec<i64> = sends(&s.trace(&e)).iter().map(|x| x.0).collect();
+    // the first send leaves the window at exactly 7d, the second one hour later
+    assert_eq!(hours, vec![0, 1, 168, 169]);
+}
+
+#[test]
+fn min_gap_defers() {
+    let mut s =
+        Sim::new(program("", r#"journey j { entry on session re_entry always stage a { send push "p" end } }"#));
+    let e = [s.ev("session", T0, None), s.ev("session", T0 + H, None)];
+    let t = s.trace(&e);
+    assert_eq!(sends(&t), vec![(0, "send p".into()), (12, "send p".into())]);
+}
+
+#[test]
+fn policy_cap_min_gap_and_quiet_days() {
+    let mut s = Sim::new(program(
+        "policy { cap any 1 per 1d min_gap 4h quiet_days [tuesday] }",
+        r#"journey j { entry on session re_entry always stage a { send sms "s" end } }"#,
+    ));
+    // Monday 12:00, 13:00 (min_gap: deferred to 16:00, then the daily cap refuses it)
+    let e = [s.ev("session", T0, None), s.ev("session", T0 + H, None)];
+    let (_, r) = s.run(&e);
+    assert_eq!(r.sends, 1);
+    assert_eq!(r.policy_min_gap_deferrals, 1);
+    assert_eq!(r.policy_cap_hits.values().sum::<u64>(), 1);
+    // Tuesday is a quiet day: deferred to Wednesday midnight.
+    let e = [s.ev("session", T0 + D, None)];
+    assert_eq!(sends(&s.trace(&e)), vec![(36, "send s".into())]);
+}
+
+#[test]
+fn wait_for_event_with_timeout_and_exit_mid_wait() {
+    let mut s = Sim::new(program(
+        "",
+        r#"journey j { entry on signup audience email_opt_in exit on purchase
+  stage a { send email "a" wait up to 3d for email_open where template == "a" then yes timeout no }
+  stage yes { send sms "yes" end }
+  stage no { send sms "no" end } }"#,
+    ));
+    let signup = s.ev("signup", T0, Some("x"));
+    let open_other = s.ev("email_open", T0 + H, Some("b"));
+    let open = s.ev("email_open", T0 + 2 * H, Some("a"));
+    assert_eq!(sends(&s.trace(&[signup.clone(), open_other.clone(), open])).last().unwrap(), &(2, "send yes".into()));
+    assert_eq!(sends(&s.trace(&[signup.clone(), open_other])).last().unwrap(), &(72, "send no".into()));
+    let buy = s.ev("purchase", T0 + 5 * H, None);
+    let t = s.trace(&[signup, buy]);
+    assert_eq!(t.last().unwrap(), &(5, "exit exit_event".into()));
+    assert_eq!(sends(&t).len(), 1);
+}
+
+#[test]
+fn re_entry_rules() {
+    let run = |rule: &str| {
+        let mut s = Sim::new(program(
+            "",
+            &format!(r#"journey j {{ entry on session {rule} stage a {{ webhook crm "x" end }} }}"#),
+        ));
+        let e: Vec<Event> = [0, 24, 24 * 10].iter().map(|h| s.ev("session", T0 + h * H, None)).collect();
+        s.run(&e).1.journeys["j"].entrants
+    };
+    assert_eq!(run(""), 1);
+    assert_eq!(run("re_entry always"), 3);
+    assert_eq!(run("re_entry after 7d"), 2);
+}
+
+#[test]
+fn audience_entered_by_time_passing() {
+    let mut s =
+        Sim::new(program("", r#"journey wb { entry when audience at_risk entered stage a { webhook crm "x" end } }"#));
+    let e = [s.ev("purchase", T0, None)];
+    let t = s.trace(&e);
+    // since(purchase) > 60d first holds 60 days + 1 ms after the purchase
+    assert_eq!(t[0], (60 * 24, "enter wb holdout=false".into()));
+    // a new purchase before then resets the clock
+    let e = [s.ev("purchase", T0, None), s.ev("purchase", T0 + 30 * D, None)];
+    assert_eq!(s.trace(&e)[0].0, 90 * 24);
+}
+
+#[test]
+fn audience_exited_and_window_expiry() {
+    let mut s = Sim::new(program(
+        "audience active = count(session, 7d) >= 1",
+        r#"journey j { entry when audience active exited re_entry always stage a { webhook crm "x" end } }"#,
+    ));
+    let e = [s.ev("session", T0, None)];
+    let t = s.trace(&e);
+    assert_eq!(t[0], (7 * 24, "enter j holdout=false".into()));
+}
+
+#[test]
+fn exit_when_condition_fires_mid_wait() {
+    let mut s = Sim::new(program(
+        "",
+        r#"journey j { entry on signup exit when buyer stage a { wait 10d webhook crm "x" end } }"#,
+    ));
+    let e = [s.ev("signup", T0, Some("x")), s.ev("purchase", T0 + D, None)];
+    let t = s.trace(&e);
+    assert_eq!(t.last().unwrap(), &(24, "exit exit_condition".into()));
+}
+
+#[test]
+fn schedule_entry_local_time() {
+    let mut s = Sim::new(program(
+        "",
+        r#"journey j { entry every day at 09:00 local re_entry always stage a { webhook crm "x" end } }"#,
+    ));
+    s.opts.start = T0;
+    s.opts.until = T0 + 2 * D;
+    s.set("timezone", AttrValue::Text("America/New_York".into()));
+    let t = s.trace(&[]);
+    // 09:00 New York is 14:00 UTC
+    let enters: Vec<i64> = t.iter().filter(|x| x.1.starts_with("enter")).map(|x| x.0).collect();
+    assert_eq!(enters, vec![2, 26]);
+}
+
+#[test]
+fn date_attribute_entry_and_wait_until() {
+    let mut s = Sim::new(program(
+        "",
+        r#"journey j { entry at renewal_date - 2d at 09:00 stage a { wait until 10:00 webhook crm "x" end } }"#,
+    ));
+    s.opts.start = T0;
+    s.set("renewal_date", AttrValue::Date(journey_engine::time::parse_date("2026-01-10").unwrap()));
+    let t = s.trace(&[]);
+    // 2026-01-08 09:00 UTC = T0 + 2d 21h; webhook at 10:00
+    assert_eq!(t[0].0, 69);
+    assert_eq!(t[1], (70, "webhook".into()));
+}
+
+#[test]
+fn holdout_is_deterministic_and_sends_nothing() {
+    let p = program(
+        "",
+        r#"journey j { entry on signup holdout 50% stage a { webhook crm "x" end } goal bought = purchase within 10d }"#,
+    );
+    let s = Sim::new(p);
+    let engine = Engine::new(&s.program, s.opts.clone());
+    let kind = |n: &str| EventKind(s.program.events.iter().position(|e| e.name == n).unwrap() as u16);
+    let mut held = 0;
+    for i in 0..400u32 {
+        let key = format!("cust-{i}");
+        let ev = Event {
+            customer: CustomerId(i),
+            time: T0,
+            kind: kind("signup"),
+            props: vec![PropValue::Missing],
+            revenue: None,
+            line: 0,
+        };
+        let buy = Event { time: T0 + D, kind: kind("purchase"), props: vec![PropValue::Money(5.0)], ..ev.clone() };
+        let c = Customer { id: CustomerId(i), key: &key, attributes: &s.attrs };
+        let (a1, r1) = engine.run_customer(c, [&ev, &buy], &s.texts);
+        let (a2, _) = engine.run_customer(c, [&ev, &buy], &s.texts);
+        assert_eq!(a1, a2);
+        if r1.journeys["j"].holdout == 1 {
+            held += 1;
+            assert!(a1.iter().all(|a| !matches!(a.kind, ActionKind::Webhook { .. })));
+            assert_eq!(r1.journeys["j"].goals["bought"].holdout_conversions, 1);
+        } else {
+            assert_eq!(r1.journeys["j"].goals["bought"].treated_conversions, 1);
+        }
+    }
+    assert!((150..250).contains(&held), "held out {held} of 400");
+}
+
+#[test]
+fn splits_and_branches() {
+    let mut s = Sim::new(program(
+        "",
+        r#"journey j { entry on signup
+  stage a { branch { when sms_opt_in -> b else -> c } }
+  stage b { split test { 100% -> c } }
+  stage c { webhook crm "x" end } }"#,
+    ));
+    let e = [s.ev("signup", T0, Some("x"))];
+    assert_eq!(s.trace(&e)[1], (0, "webhook".into()));
+}
+
+#[test]
+fn goals_with_conversion_window_and_reach() {
+    let mut s = Sim::new(program(
+        "",
+        r#"journey j { entry on signup
+  stage a { wait 1d goto b }
+  stage b { webhook crm "x" end }
+  goal bought = purchase within 2d
+  goal got_b = reach b within 3d }"#,
+    ));
+    let e = [s.ev("signup", T0, Some("x")), s.ev("purchase", T0 + 3 * D, None)];
+    let (_, r) = s.run(&e);
+    let g = &r.journeys["j"].goals;
+    assert!(!g.contains_key("bought"), "purchase after the 2d window must not count");
+    assert_eq!(g["got_b"].treated_conversions, 1);
+    assert_eq!(g["got_b"].days_to_goal[&1], 1);
+}
+
+#[test]
+fn set_attribute_is_seen_by_audiences() {
+    let mut s = Sim::new(program(
+        "audience flagged = used",
+        r#"journey a { entry on signup stage x { set used = true end } }
+journey b { entry when audience flagged entered stage y { webhook crm "b" end } }"#,
+    ));
+    let e = [s.ev("signup", T0, Some("x"))];
+    let t = s.trace(&e);
+    assert!(t.contains(&(0, "enter b holdout=false".into())), "{t:?}");
+}
+
+#[test]
+fn events_before_start_only_build_history() {
+    let mut s = Sim::new(program(
+        "",
+        r#"journey j { entry on purchase audience count(purchase) >= 2 stage a { webhook crm "x" end } }"#,
+    ));
+    s.opts.start = T0;
+    let e = [s.ev("purchase", T0 - D, None), s.ev("purchase", T0 + D, None)];
+    let (_, r) = s.run(&e);
+    assert_eq!(r.journeys["j"].entrants, 1);
+    assert_eq!(r.events, 1);
+}

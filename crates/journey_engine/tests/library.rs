@@ -1,0 +1,278 @@
+//! The bundled Northwind library (journeys/) under random event streams: invariants
+//! that must hold for every input (property tests), the streaming driver against the
+//! per-customer core, and split-by-customer + merge against the whole run.
+
+use journey_check::{check_sources, Settings};
+use journey_diagnostics::SourceMap;
+use journey_engine::*;
+use journey_events::{CustomerId, Event, EventKind, Interner, PropValue};
+use journey_ir::{Program, Step, Type};
+use proptest::prelude::*;
+use std::sync::OnceLock;
+
+const H: i64 = 3_600_000;
+const D: i64 = 24 * H;
+const T0: i64 = 1_767_614_400_000; // 2026-01-05 12:00 UTC
+
+fn library() -> &'static Program {
+    static P: OnceLock<Program> = OnceLock::new();
+    P.get_or_init(|| {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../journeys");
+        let mut sources = SourceMap::new();
+        let mut files = Vec::new();
+        let mut paths: Vec<_> = std::fs::read_dir(root).unwrap().map(|e| e.unwrap().path()).collect();
+        paths.sort();
+        for p in paths {
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            if name.ends_with(".journey") || name.ends_with(".journey.yaml") {
+                files.push(sources.add(format!("journeys/{name}"), std::fs::read_to_string(&p).unwrap()));
+            }
+        }
+        let settings = Settings { timezone: "America/New_York".into(), currency: "USD".into() };
+        let checked = check_sources(&sources, &files, &settings);
+        assert!(!checked.has_errors(), "the library must check cleanly");
+        checked.program
+    })
+}
+
+fn options() -> EngineOptions {
+    EngineOptions { quiet_hours: QuietMode::Defer, seed: 1, start: T0, until: T0 + 120 * D }
+}
+
+/// A deterministic pseudo-random profile for a customer.
+fn profile(program: &Program, texts: &mut Interner, seed: u64) -> Vec<AttrValue> {
+    let _ = texts;
+    program
+        .attributes
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let r = stable_hash(seed, &[&a.name]) % 100;
+            match &a.ty {
+                Type::Bool => AttrValue::Bool(r < 70),
+                Type::Timezone => {
+                    AttrValue::Text(["America/New_York", "Europe/Paris", "Asia/Tokyo"][r as usize % 3].into())
+                }
+                Type::OneOf { choices } => AttrValue::Text(choices[r as usize % choices.len()].clone()),
+                Type::Money | Type::Number => AttrValue::Number((r * 5) as f64),
+                Type::Date => AttrValue::Date(20_460 + (r as i64 + i as i64) % 150),
+                Type::Text => AttrValue::Text(if r < 50 { "US".into() } else { "GB".into() }),
+                _ => AttrValue::Missing,
+            }
+        })
+        .collect()
+}
+
+/// Events for one customer from a list of (hour offset, event index, prop seed).
+fn events(program: &Program, texts: &mut Interner, c: u32, raw: &[(u32, u8, u8)]) -> Vec<Event> {
+    let mut raw = raw.to_vec();
+    raw.sort();
+    raw.iter()
+        .map(|&(h, k, s)| {
+            let k = k as usize % program.events.len();
+            let def = &program.events[k];
+            let props = def
+                .properties
+                .iter()
+                .map(|p| match &p.ty {
+                    Type::Money | Type::Number => PropValue::Number((s % 60) as f64),
+                    Type::OneOf { choices } => PropValue::Text(texts.intern(&choices[s as usize % choices.len()])),
+                    Type::Text => PropValue::Text(texts.intern(if s % 2 == 0 { "" } else { "winback-1-we-miss-you" })),
+                    Type::Bool => PropValue::Bool(s % 2 == 0),
+                    _ => PropValue::Missing,
+                })
+                .collect();
+            Event {
+                customer: CustomerId(c),
+                time: T0 - 30 * D + h as i64 * H,
+                kind: EventKind(k as u16),
+                props,
+                revenue: None,
+                line: 0,
+            }
+        })
+        .collect()
+}
+
+struct World {
+    keys: Vec<String>,
+    profiles: Vec<Vec<AttrValue>>,
+    events: Vec<Vec<Event>>,
+    texts: Interner,
+}
+
+impl Profiles for World {
+    fn customer(&self, id: CustomerId) -> Customer<'_> {
+        Customer { id, key: &self.keys[id.0 as usize], attributes: &self.profiles[id.0 as usize] }
+    }
+}
+
+fn world(raw: &[Vec<(u32, u8, u8)>]) -> World {
+    let p = library();
+    let mut texts = Interner::default();
+    let mut w = World { keys: Vec::new(), profiles: Vec::new(), events: Vec::new(), texts: Interner::default() };
+    for (c, r) in raw.iter().enumerate() {
+        w.keys.push(format!("customer-{c}"));
+        w.profiles.push(profile(p, &mut texts, c as u64));
+        w.events.push(events(p, &mut texts, c as u32, r));
+    }
+    w.texts = texts;
+    w
+}
+
+fn check_invariants(program: &Program, opts: &EngineOptions, w: &World, c: usize, actions: &[Action]) {
+    let attrs = &w.profiles[c];
+    let tz: chrono_tz::Tz = match program.attributes.iter().position(|a| a.ty == Type::Timezone).map(|i| &attrs[i]) {
+        Some(AttrValue::Text(s)) => s.parse().unwrap(),
+        _ => program.timezone.parse().unwrap(),
+    };
+    let sends: Vec<(i64, usize)> = actions
+        .iter()
+        .filter_map(|a| match a.kind {
+            ActionKind::Send { channel } => Some((a.time, channel)),
+            _ => None,
+        })
+        .collect();
+    for a in actions {
+        assert!(a.time >= opts.start && a.time <= opts.until);
+        let j = &program.journeys[a.journey];
+        if let ActionKind::Send { channel } = a.kind {
+            // every send traces to a send node of its journey, on that node's channel
+            let node = &j.nodes[a.node.expect("a send has a node")];
+            match &node.step {
+                Step::Send { channel: ch, .. } => assert_eq!(ch, &program.channels[channel].name),
+                other => panic!("send from a non-send node {other:?}"),
+            }
+        }
+    }
+    for &(t, c) in &sends {
+        let ch = &program.channels[c];
+        // consent (attributes can change through `set`: replay them from the trace)
+        if let Some(attr) = &ch.consent {
+            let i = program.attributes.iter().position(|a| &a.name == attr).unwrap();
+            let set_before = actions.iter().any(|a| a.time <= t && a.kind == ActionKind::SetAttribute { attribute: i });
+            if !set_before {
+                assert_eq!(attrs[i], AttrValue::Bool(true), "send on {} without consent", ch.name);
+            }
+        }
+        // quiet hours in the customer's zone, quiet days
+        if let Some(q) = &ch.quiet_hours {
+            let ztz = match &q.zone {
+                journey_ir::Zone::Customer => tz,
+                journey_ir::Zone::Named(n) => n.parse().unwrap(),
+            };
+            assert!(!q.contains(journey_engine::time::minute_of_day(ztz, t)), "send inside quiet hours");
+        }
+        assert!(!journey_engine::time::is_quiet_day(tz, t, &program.policy.quiet_days), "send on a quiet day");
+        // caps: rolling windows over every journey's sends
+        if let Some(cap) = &ch.cap {
+            let w = cap.window_minutes as i64 * 60_000;
+            let n = sends.iter().filter(|(s, x)| *x == c && *s <= t && t - s < w).count() as u64;
+            assert!(n <= cap.count, "channel cap broken on {}", ch.name);
+        }
+        for pc in &program.policy.caps {
+            let counts = |x: usize| {
+                let name = &program.channels[x].name;
+                program.channels[x].kind.is_message() && pc.channels.as_ref().is_none_or(|v| v.contains(name))
+            };
+            if !counts(c) {
+                continue;
+            }
+            let w = pc.cap.window_minutes as i64 * 60_000;
+            let n = sends.iter().filter(|(s, x)| counts(*x) && *s <= t && t - s < w).count() as u64;
+            assert!(n <= pc.cap.count, "policy cap broken");
+        }
+        if let Some(g) = program.policy.min_gap_minutes {
+            let prev = sends.iter().filter(|(s, _)| *s < t).map(|(s, _)| *s).max();
+            if let Some(p) = prev {
+                assert!(t - p >= g as i64 * 60_000, "policy min_gap broken");
+            }
+            assert_eq!(sends.iter().filter(|(s, _)| *s == t).count(), 1, "two sends at one instant despite min_gap");
+        }
+    }
+}
+
+fn raw_customers() -> impl Strategy<Value = Vec<Vec<(u32, u8, u8)>>> {
+    prop::collection::vec(prop::collection::vec((0u32..(140 * 24), any::<u8>(), any::<u8>()), 0..40), 1..6)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn no_send_breaks_a_rule(raw in raw_customers(), drop in any::<bool>()) {
+        let program = library();
+        let mut opts = options();
+        if drop { opts.quiet_hours = QuietMode::Drop; }
+        let engine = Engine::new(program, opts.clone());
+        let w = world(&raw);
+        for c in 0..raw.len() {
+            let (actions, _) = engine.run_customer(w.customer(CustomerId(c as u32)), &w.events[c], &w.texts);
+            check_invariants(program, &opts, &w, c, &actions);
+        }
+    }
+
+    #[test]
+    fn driver_matches_core_and_split_merge_is_exact(raw in raw_customers(), cut in 0usize..6) {
+        let program = library();
+        let engine = Engine::new(program, options());
+        let w = world(&raw);
+        // the core, customer by customer
+        let mut core_actions = Vec::new();
+        let mut whole = Report::default();
+        for c in 0..raw.len() {
+            let (a, r) = engine.run_customer(w.customer(CustomerId(c as u32)), &w.events[c], &w.texts);
+            core_actions.push(a);
+            whole.merge(&r);
+        }
+        // the streaming driver over the time-ordered log
+        let mut all: Vec<&Event> = w.events.iter().flatten().collect();
+        all.sort_by_key(|e| (e.time, e.customer));
+        let mut driver = Driver::new(&engine);
+        for c in 0..raw.len() { driver.add_customer(w.customer(CustomerId(c as u32))); }
+        for e in &all { driver.push(e, &w, &w.texts); }
+        let (actions, streamed) = driver.finish(&w.texts);
+        for (c, core) in core_actions.iter().enumerate() {
+            let mine: Vec<&Action> = actions.iter().filter(|a| a.customer.0 as usize == c).collect();
+            prop_assert_eq!(mine, core.iter().collect::<Vec<_>>());
+        }
+        prop_assert_eq!(streamed.to_json(), whole.to_json());
+        // two partitions by customer, merged
+        let cut = cut.min(raw.len());
+        let mut parts = [Driver::new(&engine), Driver::new(&engine)];
+        for c in 0..raw.len() { parts[usize::from(c >= cut)].add_customer(w.customer(CustomerId(c as u32))); }
+        for e in &all { parts[usize::from(e.customer.0 as usize >= cut)].push(e, &w, &w.texts); }
+        let [a, b] = parts;
+        let (_, mut ra) = a.finish(&w.texts);
+        let (_, rb) = b.finish(&w.texts);
+        let rb: Report = serde_json::from_str(&rb.to_json()).unwrap(); // through JSON, as `journey merge` would
+        ra.merge(&rb);
+        prop_assert_eq!(ra.to_json(), whole.to_json());
+    }
+}
+
+#[test]
+fn same_input_gives_byte_identical_output() {
+    let raw: Vec<Vec<(u32, u8, u8)>> = (0..8)
+        .map(|c| (0..30).map(|i| ((i * 97 + c * 13) % 3000, (i * 7 + c) as u8, (i * 31) as u8)).collect())
+        .collect();
+    let program = library();
+    let engine = Engine::new(program, options());
+    let run = || {
+        let w = world(&raw);
+        let mut out = String::new();
+        let mut report = Report::default();
+        for c in 0..raw.len() {
+            let (a, r) = engine.run_customer(w.customer(CustomerId(c as u32)), &w.events[c], &w.texts);
+            for x in &a {
+                out.push_str(&x.describe(program, &w.keys[c]).to_string());
+                out.push('\n');
+            }
+            report.merge(&r);
+        }
+        out + &report.to_json()
+    };
+    let first = run();
+    assert_eq!(first, run());
+    assert!(first.contains("\"send\""), "the fixture should produce sends");
+}

@@ -1,0 +1,184 @@
+//! Errors of the readers, rendered by miette as `file:line:col` with the offending line.
+
+use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
+use serde::Serialize;
+
+/// Why a row was rejected. Each kind is counted separately by `--skip-bad-rows`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipKind {
+    /// The row could not be split into fields (bad quoting, invalid JSON, not UTF-8).
+    Malformed,
+    MissingCustomer,
+    MissingTime,
+    UnparsableTime,
+    MissingEvent,
+    /// An event name the program does not declare.
+    UnknownEvent,
+    /// A property or revenue value of the wrong type, or a `one_of` value not listed.
+    BadValue,
+    /// A customer's time went backwards (see docs/events.md, "Order").
+    OutOfOrder,
+}
+
+impl SkipKind {
+    pub const ALL: [SkipKind; 8] = [
+        SkipKind::Malformed,
+        SkipKind::MissingCustomer,
+        SkipKind::MissingTime,
+        SkipKind::UnparsableTime,
+        SkipKind::MissingEvent,
+        SkipKind::UnknownEvent,
+        SkipKind::BadValue,
+        SkipKind::OutOfOrder,
+    ];
+    pub fn describe(self) -> &'static str {
+        match self {
+            SkipKind::Malformed => "malformed row",
+            SkipKind::MissingCustomer => "missing customer",
+            SkipKind::MissingTime => "missing timestamp",
+            SkipKind::UnparsableTime => "unparsable timestamp",
+            SkipKind::MissingEvent => "missing event name",
+            SkipKind::UnknownEvent => "unknown event",
+            SkipKind::BadValue => "bad property or revenue value",
+            SkipKind::OutOfOrder => "out of order for its customer",
+        }
+    }
+}
+
+/// Rows skipped under `--skip-bad-rows`, per kind. Unknown events are also counted by
+/// name, because an unknown event is more often a schema gap than a broken row.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SkipCounts {
+    pub malformed: u64,
+    pub missing_customer: u64,
+    pub missing_time: u64,
+    pub unparsable_time: u64,
+    pub missing_event: u64,
+    pub unknown_event: u64,
+    pub bad_value: u64,
+    pub out_of_order: u64,
+    /// Unknown event names and how often each occurred (sorted by name).
+    pub unknown_event_names: std::collections::BTreeMap<String, u64>,
+}
+
+impl SkipCounts {
+    pub fn get(&self, kind: SkipKind) -> u64 {
+        match kind {
+            SkipKind::Malformed => self.malformed,
+            SkipKind::MissingCustomer => self.missing_customer,
+            SkipKind::MissingTime => self.missing_time,
+            SkipKind::UnparsableTime => self.unparsable_time,
+            SkipKind::MissingEvent => self.missing_event,
+            SkipKind::UnknownEvent => self.unknown_event,
+            SkipKind::BadValue => self.bad_value,
+            SkipKind::OutOfOrder => self.out_of_order,
+        }
+    }
+    pub(crate) fn add(&mut self, kind: SkipKind) {
+        *match kind {
+            SkipKind::Malformed => &mut self.malformed,
+            SkipKind::MissingCustomer => &mut self.missing_customer,
+            SkipKind::MissingTime => &mut self.missing_time,
+            SkipKind::UnparsableTime => &mut self.unparsable_time,
+            SkipKind::MissingEvent => &mut self.missing_event,
+            SkipKind::UnknownEvent => &mut self.unknown_event,
+            SkipKind::BadValue => &mut self.bad_value,
+            SkipKind::OutOfOrder => &mut self.out_of_order,
+        } += 1;
+    }
+    pub fn total(&self) -> u64 {
+        SkipKind::ALL.iter().map(|k| self.get(*k)).sum()
+    }
+}
+
+/// One line of a (possibly huge) log file, shown by miette with its real line number:
+/// the file is never loaded whole for an error.
+#[derive(Debug, Clone)]
+pub struct LineSource {
+    pub name: String,
+    pub text: String,
+    /// 1-based line number of `text`.
+    pub line: u64,
+}
+
+impl SourceCode for LineSource {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let inner = self.text.read_span(span, before, after)?;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            inner.data(),
+            *inner.span(),
+            inner.line() + self.line.saturating_sub(1) as usize,
+            inner.column(),
+            inner.line_count(),
+        )))
+    }
+}
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum ReadError {
+    #[error("cannot read {path}: {source}")]
+    #[diagnostic(code(journey::events::io))]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file as a whole does not fit the mapping (missing column, unknown format…).
+    #[error("{path}: {message}")]
+    #[diagnostic(code(journey::events::mapping))]
+    Mapping {
+        path: String,
+        message: String,
+        #[help]
+        help: Option<String>,
+    },
+    /// A bad row: `path:line:column`, what was expected and what was found.
+    #[error("{path}:{line}:{column}: {message}")]
+    #[diagnostic(code(journey::events::bad_row))]
+    Row {
+        kind: SkipKind,
+        path: String,
+        line: u64,
+        /// 1-based character column of the offending field (1 when unknown).
+        column: u64,
+        /// The mapped column (`timestamp`, `purchase.amount`, …).
+        field: String,
+        message: String,
+        #[source_code]
+        src: LineSource,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        #[help]
+        help: Option<String>,
+    },
+}
+
+impl ReadError {
+    /// The kind of a row error (`None` for file-level errors).
+    pub fn kind(&self) -> Option<SkipKind> {
+        match self {
+            ReadError::Row { kind, .. } => Some(*kind),
+            _ => None,
+        }
+    }
+    pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> ReadError {
+        ReadError::Io { path: path.display().to_string(), source }
+    }
+}
+
+/// Shorten a found value for a message.
+pub(crate) fn shown(s: &str) -> String {
+    let mut out: String = s.chars().take(60).collect();
+    if out.len() < s.len() {
+        out.push('…');
+    }
+    out
+}

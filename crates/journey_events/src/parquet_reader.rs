@@ -1,0 +1,267 @@
+//! Parquet logs, read through Arrow record batches with only the mapped columns
+//! projected. Columns may be strings (plain, large, view or dictionary-encoded),
+//! integers, floats, booleans, timestamps (any unit; with a zone they are UTC, without
+//! one they are wall-clock times in the mapping's zone) or dates.
+
+use crate::error::ReadError;
+use crate::mapping::{Column, Mapping};
+use crate::model::Schema;
+use crate::reader::{Builder, Cell, Location, Outcome, Plan, Row};
+use arrow_array::cast::AsArray;
+use arrow_array::types::*;
+use arrow_array::{Array, ArrayRef, PrimitiveArray, RecordBatch};
+use arrow_schema::{DataType, TimeUnit};
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::ProjectionMask;
+use std::fs::File;
+use std::path::Path;
+
+const BATCH: usize = 8192;
+
+pub(crate) struct ParquetBackend {
+    reader: ParquetRecordBatchReader,
+    /// slot → column of the projected batch (`None`: the file lacks it)
+    columns: Vec<Option<usize>>,
+    accs: Vec<Acc>,
+    len: usize,
+    i: usize,
+    row: u64,
+}
+
+enum Acc {
+    Missing,
+    Utf8(arrow_array::StringArray),
+    LargeUtf8(arrow_array::LargeStringArray),
+    View(arrow_array::StringViewArray),
+    Dict(PrimitiveArray<Int32Type>, arrow_array::StringArray),
+    I64(PrimitiveArray<Int64Type>),
+    I32(PrimitiveArray<Int32Type>),
+    F64(PrimitiveArray<Float64Type>),
+    F32(PrimitiveArray<Float32Type>),
+    Bool(arrow_array::BooleanArray),
+    TsS(PrimitiveArray<TimestampSecondType>, bool),
+    TsMs(PrimitiveArray<TimestampMillisecondType>, bool),
+    TsUs(PrimitiveArray<TimestampMicrosecondType>, bool),
+    TsNs(PrimitiveArray<TimestampNanosecondType>, bool),
+    Date(PrimitiveArray<Date32Type>),
+}
+
+fn acc(a: &ArrayRef) -> Option<Acc> {
+    Some(match a.data_type() {
+        DataType::Null => Acc::Missing,
+        DataType::Utf8 => Acc::Utf8(a.as_string::<i32>().clone()),
+        DataType::LargeUtf8 => Acc::LargeUtf8(a.as_string::<i64>().clone()),
+        DataType::Utf8View => Acc::View(a.as_string_view().clone()),
+        DataType::Dictionary(k, v) if **k == DataType::Int32 && **v == DataType::Utf8 => {
+            let d = a.as_dictionary::<Int32Type>();
+            Acc::Dict(d.keys().clone(), d.values().as_string::<i32>().clone())
+        }
+        DataType::Int64 => Acc::I64(a.as_primitive::<Int64Type>().clone()),
+        DataType::Int32 => Acc::I32(a.as_primitive::<Int32Type>().clone()),
+        DataType::Float64 => Acc::F64(a.as_primitive::<Float64Type>().clone()),
+        DataType::Float32 => Acc::F32(a.as_primitive::<Float32Type>().clone()),
+        DataType::Boolean => Acc::Bool(a.as_boolean().clone()),
+        DataType::Timestamp(unit, tz) => {
+            let local = tz.is_none();
+            match unit {
+                TimeUnit::Second => Acc::TsS(a.as_primitive().clone(), local),
+                TimeUnit::Millisecond => Acc::TsMs(a.as_primitive().clone(), local),
+                TimeUnit::Microsecond => Acc::TsUs(a.as_primitive().clone(), local),
+                TimeUnit::Nanosecond => Acc::TsNs(a.as_primitive().clone(), local),
+            }
+        }
+        DataType::Date32 => Acc::Date(a.as_primitive().clone()),
+        _ => return None,
+    })
+}
+
+fn ts(ms: i64, local: bool) -> Cell<'static> {
+    if local {
+        Cell::LocalTime(ms)
+    } else {
+        Cell::Time(ms)
+    }
+}
+
+struct PqRow<'a> {
+    accs: &'a [Acc],
+    i: usize,
+}
+
+impl Row for PqRow<'_> {
+    fn cell(&self, slot: usize) -> Cell<'_> {
+        let i = self.i;
+        let a = &self.accs[slot];
+        let null = match a {
+            Acc::Missing => true,
+            Acc::Utf8(x) => x.is_null(i),
+            Acc::LargeUtf8(x) => x.is_null(i),
+            Acc::View(x) => x.is_null(i),
+            Acc::Dict(k, _) => k.is_null(i),
+            Acc::I64(x) => x.is_null(i),
+            Acc::I32(x) => x.is_null(i),
+            Acc::F64(x) => x.is_null(i),
+            Acc::F32(x) => x.is_null(i),
+            Acc::Bool(x) => x.is_null(i),
+            Acc::TsS(x, _) => x.is_null(i),
+            Acc::TsMs(x, _) => x.is_null(i),
+            Acc::TsUs(x, _) => x.is_null(i),
+            Acc::TsNs(x, _) => x.is_null(i),
+            Acc::Date(x) => x.is_null(i),
+        };
+        if null {
+            return Cell::Null;
+        }
+        match a {
+            Acc::Missing => Cell::Null,
+            Acc::Utf8(x) => Cell::Str(x.value(i)),
+            Acc::LargeUtf8(x) => Cell::Str(x.value(i)),
+            Acc::View(x) => Cell::Str(x.value(i)),
+            Acc::Dict(k, v) => {
+                let k = k.value(i);
+                if k < 0 || k as usize >= v.len() || v.is_null(k as usize) {
+                    Cell::Null
+                } else {
+                    Cell::Str(v.value(k as usize))
+                }
+            }
+            Acc::I64(x) => Cell::Int(x.value(i)),
+            Acc::I32(x) => Cell::Int(x.value(i) as i64),
+            Acc::F64(x) => Cell::Float(x.value(i)),
+            Acc::F32(x) => Cell::Float(x.value(i) as f64),
+            Acc::Bool(x) => Cell::Bool(x.value(i)),
+            Acc::TsS(x, l) => ts(x.value(i).saturating_mul(1000), *l),
+            Acc::TsMs(x, l) => ts(x.value(i), *l),
+            Acc::TsUs(x, l) => ts(x.value(i).div_euclid(1000), *l),
+            Acc::TsNs(x, l) => ts(x.value(i).div_euclid(1_000_000), *l),
+            Acc::Date(x) => Cell::LocalTime(x.value(i) as i64 * 86_400_000),
+        }
+    }
+}
+
+impl ParquetBackend {
+    pub(crate) fn open(path: &Path, file: File, mapping: &Mapping, schema: &Schema) -> Result<(Self, Plan), ReadError> {
+        let bad = |e: parquet::errors::ParquetError| ReadError::Mapping {
+            path: path.display().to_string(),
+            message: format!("not a readable Parquet file: {e}"),
+            help: None,
+        };
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(bad)?;
+        let fields: Vec<String> = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
+        let plan = Plan::new(path, mapping, schema, Some(&fields))?;
+        if plan.slots.iter().any(|c| matches!(c, Column::Position(_))) {
+            return Err(ReadError::Mapping {
+                path: path.display().to_string(),
+                message: "Parquet columns are named, not numbered".into(),
+                help: Some("map columns by name in journey.yaml under `events:`".into()),
+            });
+        }
+        let mut roots: Vec<usize> = Vec::new();
+        for c in &plan.slots {
+            if let Column::Name(n) = c {
+                if let Some(i) = fields.iter().position(|f| f == n) {
+                    if !roots.contains(&i) {
+                        roots.push(i);
+                    }
+                }
+            }
+        }
+        roots.sort_unstable();
+        // the projected batch keeps file order of the chosen roots
+        let columns = plan
+            .slots
+            .iter()
+            .map(|c| match c {
+                Column::Name(n) => fields.iter().position(|f| f == n).and_then(|i| roots.iter().position(|r| *r == i)),
+                Column::Position(_) => None,
+            })
+            .collect();
+        let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
+        let reader = builder.with_projection(mask).with_batch_size(BATCH).build().map_err(bad)?;
+        Ok((ParquetBackend { reader, columns, accs: Vec::new(), len: 0, i: 0, row: 0 }, plan))
+    }
+
+    fn load(&mut self, batch: RecordBatch) -> Result<(), String> {
+        self.accs.clear();
+        for c in &self.columns {
+            match c {
+                None => self.accs.push(Acc::Missing),
+                Some(i) => {
+                    let a = batch.column(*i);
+                    match acc(a) {
+                        Some(x) => self.accs.push(x),
+                        None => {
+                            let name = batch.schema().field(*i).name().clone();
+                            return Err(format!("column `{name}` has the unsupported type {}", a.data_type()));
+                        }
+                    }
+                }
+            }
+        }
+        self.len = batch.num_rows();
+        self.i = 0;
+        Ok(())
+    }
+
+    pub(crate) fn next(&mut self, builder: &mut Builder) -> Outcome {
+        while self.i >= self.len {
+            match self.reader.next() {
+                None => return Outcome::End,
+                Some(Err(e)) => return Outcome::Io(std::io::Error::other(e.to_string())),
+                Some(Ok(batch)) => {
+                    if let Err(m) = self.load(batch) {
+                        return Outcome::Io(std::io::Error::other(m));
+                    }
+                }
+            }
+        }
+        let i = self.i;
+        self.i += 1;
+        self.row += 1;
+        let row = PqRow { accs: &self.accs, i };
+        match builder.build(&row, self.row) {
+            Ok(e) => Outcome::Event(e),
+            Err(p) => {
+                // show the row as `column = value` pairs of the mapped columns
+                let text = builder
+                    .plan
+                    .slots
+                    .iter()
+                    .enumerate()
+                    .map(|(s, c)| {
+                        let v = match row.cell(s) {
+                            Cell::Str(x) => format!("{x:?}"),
+                            Cell::Null => "null".into(),
+                            Cell::Int(x) => x.to_string(),
+                            Cell::Float(x) => x.to_string(),
+                            Cell::Bool(x) => x.to_string(),
+                            Cell::Time(t) | Cell::LocalTime(t) => crate::time::format(t),
+                            Cell::Nested => "…".into(),
+                        };
+                        let name = match c {
+                            Column::Name(n) => n.clone(),
+                            Column::Position(p) => p.to_string(),
+                        };
+                        (s, format!("{name} = {v}"))
+                    })
+                    .collect::<Vec<_>>();
+                let mut line = String::from("row ");
+                line.push_str(&self.row.to_string());
+                line.push_str(": ");
+                let mut start = 0;
+                let mut len = 0;
+                for (k, (s, t)) in text.iter().enumerate() {
+                    if k > 0 {
+                        line.push_str(", ");
+                    }
+                    if Some(*s) == p.slot {
+                        start = line.len();
+                        len = t.len();
+                    }
+                    line.push_str(t);
+                }
+                Outcome::Bad(p, Location::Row { row: self.row, text: line, span: (start, len) })
+            }
+        }
+    }
+}

@@ -1,0 +1,268 @@
+//! Timestamp parsing: hand-written fast paths for the common forms, chrono for the rest,
+//! chrono-tz for times written without an offset.
+
+use crate::mapping::TimeFormat;
+use crate::Timestamp;
+use chrono::{NaiveDate, NaiveDateTime, Offset, TimeZone};
+use chrono_tz::Tz;
+
+const MS_PER_DAY: i64 = 86_400_000;
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let m = m as i64;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn days_in_month(y: i64, m: u32) -> u32 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        _ => 28,
+    }
+}
+
+#[inline]
+fn digits(b: &[u8]) -> Option<u32> {
+    let mut v = 0u32;
+    for &c in b {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + (c - b'0') as u32;
+    }
+    Some(v)
+}
+
+/// A wall-clock time that still needs a zone: milliseconds since the epoch as if the
+/// local time were UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parsed {
+    Utc(Timestamp),
+    Local(i64),
+}
+
+fn civil(y: u32, mo: u32, d: u32, h: u32, mi: u32, s: u32, ms: u32) -> Option<i64> {
+    if !(1..=12).contains(&mo) || d == 0 || d > days_in_month(y as i64, mo) || h > 23 || mi > 59 || s > 60 {
+        return None;
+    }
+    let days = days_from_civil(y as i64, mo, d);
+    Some(days * MS_PER_DAY + (h as i64 * 3600 + mi as i64 * 60 + s.min(59) as i64) * 1000 + ms as i64)
+}
+
+/// `YYYY-MM-DD`, then optionally `T` or a space, `HH:MM[:SS[.fff…]]`, then optionally
+/// `Z`, `±HH:MM`, `±HHMM` or `±HH`.
+pub fn parse_rfc3339(s: &[u8]) -> Option<Parsed> {
+    if s.len() < 10 || s[4] != b'-' || s[7] != b'-' {
+        return None;
+    }
+    let y = digits(&s[0..4])?;
+    let mo = digits(&s[5..7])?;
+    let d = digits(&s[8..10])?;
+    let rest = &s[10..];
+    if rest.is_empty() {
+        return civil(y, mo, d, 0, 0, 0, 0).map(Parsed::Local);
+    }
+    if !(rest[0] == b'T' || rest[0] == b't' || rest[0] == b' ') || rest.len() < 6 || rest[3] != b':' {
+        return None;
+    }
+    let h = digits(&rest[1..3])?;
+    let mi = digits(&rest[4..6])?;
+    let mut i = 6;
+    let mut sec = 0;
+    let mut ms = 0;
+    if rest.len() >= i + 3 && rest[i] == b':' {
+        sec = digits(&rest[i + 1..i + 3])?;
+        i += 3;
+        if rest.len() > i && (rest[i] == b'.' || rest[i] == b',') {
+            i += 1;
+            let start = i;
+            while i < rest.len() && rest[i].is_ascii_digit() {
+                if i - start < 3 {
+                    ms = ms * 10 + (rest[i] - b'0') as u32;
+                }
+                i += 1;
+            }
+            let n = i - start;
+            if n == 0 {
+                return None;
+            }
+            for _ in n..3 {
+                ms *= 10;
+            }
+        }
+    }
+    let local = civil(y, mo, d, h, mi, sec, ms)?;
+    let zone = &rest[i..];
+    match zone {
+        [] => Some(Parsed::Local(local)),
+        [b'Z' | b'z'] => Some(Parsed::Utc(local)),
+        [sign @ (b'+' | b'-'), tail @ ..] => {
+            let (oh, om) = match tail {
+                [a, b] => (digits(&[*a, *b])?, 0),
+                [a, b, b':', c, d] | [a, b, c, d] => (digits(&[*a, *b])?, digits(&[*c, *d])?),
+                _ => return None,
+            };
+            if oh > 23 || om > 59 {
+                return None;
+            }
+            let off = (oh as i64 * 60 + om as i64) * 60_000;
+            Some(Parsed::Utc(if *sign == b'+' { local - off } else { local + off }))
+        }
+        _ => None,
+    }
+}
+
+/// Turn a local wall-clock time into UTC in `tz`. Ambiguous times (the repeated hour
+/// when clocks go back) take the earlier instant; times in a gap (clocks go forward)
+/// are read with the offset before the gap, i.e. moved forward by the gap's length.
+pub fn local_to_utc(local_ms: i64, tz: Tz) -> Timestamp {
+    if tz == Tz::UTC {
+        return local_ms;
+    }
+    let Some(ndt) = chrono::DateTime::from_timestamp_millis(local_ms).map(|d| d.naive_utc()) else {
+        return local_ms;
+    };
+    let offset = match tz.offset_from_local_datetime(&ndt).earliest() {
+        Some(o) => o.fix().local_minus_utc() as i64,
+        None => {
+            let before = ndt - chrono::Duration::hours(3);
+            tz.offset_from_local_datetime(&before).earliest().map_or(0, |o| o.fix().local_minus_utc() as i64)
+        }
+    };
+    local_ms - offset * 1000
+}
+
+/// Parse a timestamp cell written as text.
+pub fn parse_text(s: &str, format: &TimeFormat, tz: Tz) -> Option<Timestamp> {
+    let s = s.trim();
+    let parsed = match format {
+        TimeFormat::Rfc3339 => parse_rfc3339(s.as_bytes())?,
+        TimeFormat::UnixSeconds => return parse_unix(s, 1000.0),
+        TimeFormat::UnixMillis => return parse_unix(s, 1.0),
+        TimeFormat::Pattern(p) => match p.as_str() {
+            "%Y%m%d" => {
+                let b = s.as_bytes();
+                if b.len() != 8 {
+                    return None;
+                }
+                Parsed::Local(civil(digits(&b[0..4])?, digits(&b[4..6])?, digits(&b[6..8])?, 0, 0, 0, 0)?)
+            }
+            "%Y-%m-%d %H:%M:%S" | "%Y-%m-%dT%H:%M:%S" | "%Y-%m-%d" => match parse_rfc3339(s.as_bytes())? {
+                p @ Parsed::Local(_) => p,
+                Parsed::Utc(_) => return None,
+            },
+            p if p.contains("%z") || p.contains("%:z") || p.contains("%#z") => {
+                return chrono::DateTime::parse_from_str(s, p).ok().map(|d| d.timestamp_millis())
+            }
+            p => {
+                let ndt = NaiveDateTime::parse_from_str(s, p)
+                    .ok()
+                    .or_else(|| NaiveDate::parse_from_str(s, p).ok().and_then(|d| d.and_hms_opt(0, 0, 0)))?;
+                Parsed::Local(ndt.and_utc().timestamp_millis())
+            }
+        },
+    };
+    Some(match parsed {
+        Parsed::Utc(t) => t,
+        Parsed::Local(l) => local_to_utc(l, tz),
+    })
+}
+
+fn parse_unix(s: &str, scale: f64) -> Option<Timestamp> {
+    if let Ok(i) = s.parse::<i64>() {
+        return i.checked_mul(scale as i64);
+    }
+    let f: f64 = s.parse().ok()?;
+    f.is_finite().then(|| (f * scale).round() as i64)
+}
+
+/// A number given as seconds/milliseconds in a numeric cell (JSON, Parquet).
+pub fn from_number(n: f64, format: &TimeFormat) -> Option<Timestamp> {
+    if !n.is_finite() {
+        return None;
+    }
+    match format {
+        TimeFormat::UnixSeconds => Some((n * 1000.0).round() as i64),
+        TimeFormat::UnixMillis => Some(n.round() as i64),
+        _ => None,
+    }
+}
+
+/// RFC 3339 text of a timestamp (UTC, milliseconds only when not zero).
+pub fn format(t: Timestamp) -> String {
+    match chrono::DateTime::from_timestamp_millis(t) {
+        Some(d) if t % 1000 == 0 => d.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        Some(d) => d.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+        None => t.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_days() {
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+        let d = NaiveDate::from_ymd_opt(2026, 1, 31).unwrap();
+        assert_eq!(
+            days_from_civil(2026, 1, 31),
+            d.signed_duration_since(NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days()
+        );
+    }
+
+    #[test]
+    fn rfc3339_forms() {
+        let want = chrono::DateTime::parse_from_rfc3339("2026-01-31T09:00:00Z").unwrap().timestamp_millis();
+        let tz = Tz::UTC;
+        for s in [
+            "2026-01-31T09:00:00Z",
+            "2026-01-31 09:00:00",
+            "2026-01-31T10:00:00+01:00",
+            "2026-01-31T04:00-0500",
+            "2026-01-31t09:00Z",
+        ] {
+            assert_eq!(parse_text(s, &TimeFormat::Rfc3339, tz), Some(want), "{s}");
+        }
+        assert_eq!(parse_text("2026-01-31T09:00:00.25Z", &TimeFormat::Rfc3339, tz), Some(want + 250));
+        assert_eq!(parse_text("2026-01-31T09:00:00.123456Z", &TimeFormat::Rfc3339, tz), Some(want + 123));
+        for bad in
+            ["31/01/2026", "2026-02-30", "2026-01-31T25:00:00Z", "2026-01-31T09:00:00+0", "", "2026-01-31T09:00:00.Z"]
+        {
+            assert_eq!(parse_text(bad, &TimeFormat::Rfc3339, tz), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn naive_times_follow_the_zone_including_dst() {
+        let ny: Tz = "America/New_York".parse().unwrap();
+        let f = TimeFormat::Rfc3339;
+        // winter: UTC-5, summer: UTC-4
+        assert_eq!(parse_text("2026-01-15 09:00:00", &f, ny), parse_text("2026-01-15T14:00:00Z", &f, ny));
+        assert_eq!(parse_text("2026-07-15 09:00:00", &f, ny), parse_text("2026-07-15T13:00:00Z", &f, ny));
+        // 2026-03-08 02:30 does not exist in New York: read with the EST offset
+        assert_eq!(parse_text("2026-03-08 02:30:00", &f, ny), parse_text("2026-03-08T07:30:00Z", &f, ny));
+        // 2026-11-01 01:30 happens twice: the earlier (EDT) one
+        assert_eq!(parse_text("2026-11-01 01:30:00", &f, ny), parse_text("2026-11-01T05:30:00Z", &f, ny));
+    }
+
+    #[test]
+    fn patterns_and_unix() {
+        let tz = Tz::UTC;
+        let day = parse_text("1997-01-01T00:00:00Z", &TimeFormat::Rfc3339, tz);
+        assert_eq!(parse_text("19970101", &TimeFormat::Pattern("%Y%m%d".into()), tz), day);
+        assert_eq!(parse_text("01/01/1997", &TimeFormat::Pattern("%d/%m/%Y".into()), tz), day);
+        assert_eq!(parse_text("852076800", &TimeFormat::UnixSeconds, tz), day);
+        assert_eq!(parse_text("852076800000", &TimeFormat::UnixMillis, tz), day);
+        assert_eq!(parse_text("19971301", &TimeFormat::Pattern("%Y%m%d".into()), tz), None);
+        assert_eq!(format(day.unwrap()), "1997-01-01T00:00:00Z");
+    }
+}

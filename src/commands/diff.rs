@@ -1,0 +1,164 @@
+//! `journey diff BASE [HEAD]`: what a change does to the journey program, for people
+//! (text), for pull-request comments (Markdown with Mermaid) and for scripts (JSON).
+//!
+//! Each side is a directory or a git ref. A ref is extracted with `git archive` into a
+//! temporary directory (no git library, no change to the checkout) and loaded from the
+//! same place relative to the repository as the current directory, so both sides are
+//! read with their own journey.yaml.
+
+use crate::{output, ExitStatus, GlobalOptions};
+use journey_diff::{render, Report, Side, Simulation};
+use journey_project::{Project, CONFIG_FILE};
+use miette::miette;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+#[derive(clap::Args, Debug)]
+pub struct DiffArgs {
+    /// The base version: a git ref (`origin/main`, `HEAD~1`, a commit) or a directory
+    pub base: String,
+    /// The head version: a git ref or a directory (default: the working tree)
+    pub head: Option<String>,
+    /// Output format: text, markdown (for a pull-request comment) or json
+    #[arg(long, default_value = "text", value_parser = ["text", "markdown", "json"])]
+    pub format: String,
+    /// Exit with 1 when HEAD has error diagnostics that BASE had not
+    #[arg(long)]
+    pub fail_on_new_errors: bool,
+}
+
+/// One side, loaded. `_tree` keeps an extracted git tree alive while it is read.
+struct Loaded {
+    label: String,
+    project: Project,
+    _tree: Option<tempfile::TempDir>,
+}
+
+pub fn run(args: DiffArgs, global: &GlobalOptions) -> miette::Result<ExitStatus> {
+    let cwd = std::env::current_dir().map_err(|e| miette!("cannot read the current directory: {e}"))?;
+    let base = side(&args.base, &cwd)?;
+    let head = match &args.head {
+        Some(h) => side(h, &cwd)?,
+        None => Loaded { label: "working tree".to_string(), project: load_dir(&cwd)?, _tree: None },
+    };
+    let (base_side, base_program, base_findings) = analyse(&base);
+    let (head_side, head_program, head_findings) = analyse(&head);
+    let changes = journey_diff::diff(&base_program, &head_program);
+    let diagnostics = journey_diff::diff_findings(&base_findings, &head_findings);
+    // Extension point: when the event-log simulator exists, replay the configured log
+    // through both programs here and report `Simulation::Done` with the deltas.
+    let simulation = if head.project.config.events.is_some() {
+        Simulation::Unavailable { reason: "the event-log simulator is not available yet".to_string() }
+    } else {
+        Simulation::NotConfigured
+    };
+    let report = Report::new(base_side, head_side, changes, diagnostics, simulation);
+    let text = match args.format.as_str() {
+        "json" => render::json(&report),
+        "markdown" => render::markdown(&report),
+        _ => render::text(&report, global.color),
+    };
+    print!("{text}");
+    let fail = args.fail_on_new_errors && report.diagnostics.new_errors() > 0;
+    Ok(if fail { ExitStatus::Failure } else { ExitStatus::Success })
+}
+
+fn analyse(side: &Loaded) -> (Side, journey_ir::Program, Vec<journey_diff::Finding>) {
+    let (checked, diags) = output::check(&side.project);
+    let count = |s| diags.iter().filter(|d| d.severity == s).count();
+    let info = Side {
+        label: side.label.clone(),
+        journeys: checked.program.journeys.len(),
+        errors: count(journey_diagnostics::Severity::Error),
+        warnings: count(journey_diagnostics::Severity::Warning),
+    };
+    let findings = journey_diff::findings(&diags, &checked.program, |id| side.project.root_relative(id));
+    (info, checked.program, findings)
+}
+
+/// A directory is loaded as a project: with its own journey.yaml when it has one,
+/// otherwise its journey files with the configuration of the project around it.
+fn load_dir(dir: &Path) -> miette::Result<Project> {
+    let paths = if dir.join(CONFIG_FILE).is_file() { Vec::new() } else { vec![PathBuf::from(".")] };
+    Ok(journey_project::load(&paths, dir)?)
+}
+
+fn side(arg: &str, cwd: &Path) -> miette::Result<Loaded> {
+    let path = cwd.join(arg);
+    if path.is_dir() {
+        return Ok(Loaded { label: arg.to_string(), project: load_dir(&path)?, _tree: None });
+    }
+    if arg.starts_with('-') || arg.is_empty() {
+        return Err(miette!("`{arg}` is neither a directory nor a git ref"));
+    }
+    let top = git(cwd, &["rev-parse", "--show-toplevel"]).map_err(|_| {
+        miette!(
+            help = "run `journey diff` inside a git repository, or give two directories",
+            "`{arg}` is not a directory, and {} is not inside a git repository",
+            cwd.display()
+        )
+    })?;
+    let commit = git(cwd, &["rev-parse", "--verify", "--quiet", "--end-of-options", &format!("{arg}^{{commit}}")])
+        .map_err(|_| {
+            miette!(
+                help = "name a branch, tag or commit (`origin/main`, `HEAD~1`); in CI fetch the base branch first (`git fetch origin main`)",
+                "unknown git ref `{arg}`"
+            )
+        })?;
+    let short = git(cwd, &["rev-parse", "--short", &commit]).unwrap_or_else(|_| commit.clone());
+    let prefix = git(cwd, &["rev-parse", "--show-prefix"]).unwrap_or_default();
+    let tree = tempfile::Builder::new()
+        .prefix("journey-diff-")
+        .tempdir()
+        .map_err(|e| miette!("cannot create a temporary directory: {e}"))?;
+    extract(Path::new(&top), &commit, tree.path())?;
+    let dir = tree.path().join(prefix.trim_end_matches('/'));
+    std::fs::create_dir_all(&dir).map_err(|e| miette!("cannot create {}: {e}", dir.display()))?;
+    let project = load_dir(&dir)?;
+    Ok(Loaded { label: format!("{arg} ({short})"), project, _tree: Some(tree) })
+}
+
+/// Run git and return its trimmed standard output.
+fn git(cwd: &Path, args: &[&str]) -> Result<String, String> {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
+    }
+}
+
+/// `git archive COMMIT | tar -x -C DEST`, from the repository's top level so the whole
+/// tree is extracted whatever the current directory.
+fn extract(top: &Path, commit: &str, dest: &Path) -> miette::Result<()> {
+    let mut archive = Command::new("git")
+        .args(["archive", "--format=tar", commit])
+        .current_dir(top)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| miette!("cannot run git: {e}"))?;
+    let tar_in = archive.stdout.take().expect("stdout is piped");
+    let tar = Command::new("tar")
+        .arg("-x")
+        .arg("-C")
+        .arg(dest)
+        .stdin(tar_in)
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| miette!("cannot run tar: {e}"))?;
+    let archived = archive.wait_with_output().map_err(|e| miette!("git archive failed: {e}"))?;
+    if !archived.status.success() {
+        return Err(miette!("git archive {commit} failed: {}", String::from_utf8_lossy(&archived.stderr).trim()));
+    }
+    if !tar.status.success() {
+        return Err(miette!("extracting {commit} failed: {}", String::from_utf8_lossy(&tar.stderr).trim()));
+    }
+    Ok(())
+}

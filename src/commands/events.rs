@@ -1,0 +1,240 @@
+//! `journey events`: synthetic logs and log validation (docs/events.md).
+
+use crate::{output, ExitStatus, GlobalOptions};
+use journey_diagnostics::render::Format;
+use journey_events::generate::{generate_with, GenerateOptions, OutFormat};
+use journey_events::{parse_only_with, read_attributes, Mapping, ParseStats, ReadOptions, Schema, SkipKind};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(clap::Args, Debug)]
+pub struct EventsArgs {
+    #[command(subcommand)]
+    pub command: EventsCommand,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum EventsCommand {
+    /// Write a seeded synthetic log of the Northwind library (journeys/schema.journey)
+    Generate(GenerateArgs),
+    /// Read a whole log with the project's mapping; report counts and bad rows
+    Validate(ValidateArgs),
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Csv,
+    Jsonl,
+    Parquet,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct GenerateArgs {
+    /// Seed: the same seed, customers and days give byte-identical output
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Number of customers (sign-ups spread over the period)
+    #[arg(long, default_value_t = 1000)]
+    pub customers: u32,
+    /// Length of the period in days, from 2025-01-01
+    #[arg(long, default_value_t = 90)]
+    pub days: u32,
+    /// Output format (default: from the extension of --output, else csv)
+    #[arg(long, value_enum)]
+    pub format: Option<LogFormat>,
+    /// Write the log here instead of standard output
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Also write the customer-attribute snapshot (CSV) here
+    #[arg(long)]
+    pub attributes: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ValidateArgs {
+    /// The log (default: `events.path` of journey.yaml)
+    pub file: Option<PathBuf>,
+    /// Skip bad rows and count them per kind instead of stopping at the first one
+    #[arg(long)]
+    pub skip_bad_rows: bool,
+    /// Sort the log by time in memory instead of requiring per-customer time order
+    #[arg(long)]
+    pub sort: bool,
+    /// Take the `events:` mapping from this YAML file instead of journey.yaml
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Output format: human (default) or json
+    #[arg(long, default_value = "human", value_parser = ["human", "json"])]
+    pub format: String,
+}
+
+pub fn run(args: EventsArgs, global: &GlobalOptions) -> miette::Result<ExitStatus> {
+    match args.command {
+        EventsCommand::Generate(a) => generate(a, global),
+        EventsCommand::Validate(a) => validate(a, global),
+    }
+}
+
+fn generate(a: GenerateArgs, global: &GlobalOptions) -> miette::Result<ExitStatus> {
+    let format =
+        a.format.unwrap_or_else(|| match a.output.as_deref().and_then(Path::extension).and_then(|e| e.to_str()) {
+            Some("jsonl" | "ndjson") => LogFormat::Jsonl,
+            Some("parquet" | "pq") => LogFormat::Parquet,
+            _ => LogFormat::Csv,
+        });
+    let format = match format {
+        LogFormat::Csv => OutFormat::Csv,
+        LogFormat::Jsonl => OutFormat::Jsonl,
+        LogFormat::Parquet => OutFormat::Parquet,
+    };
+    let options = GenerateOptions { seed: a.seed, customers: a.customers, days: a.days, ..Default::default() };
+    let io = |p: &Path, e: std::io::Error| miette::miette!("cannot write {}: {e}", p.display());
+    let mut attributes = match &a.attributes {
+        Some(p) => Some(std::fs::File::create(p).map_err(|e| io(p, e))?),
+        None => None,
+    };
+    let attrs = attributes.as_mut().map(|f| f as &mut dyn Write);
+    let stats = match &a.output {
+        Some(p) => {
+            let mut f = std::fs::File::create(p).map_err(|e| io(p, e))?;
+            generate_with(&options, &mut f, format, attrs).map_err(|e| io(p, e))?
+        }
+        None => {
+            let mut out = std::io::stdout();
+            generate_with(&options, &mut out, format, attrs).map_err(|e| io(Path::new("standard output"), e))?
+        }
+    };
+    if !global.quiet && a.output.is_some() {
+        eprintln!("wrote {} events of {} customers", stats.events, stats.customers);
+    }
+    Ok(ExitStatus::Success)
+}
+
+fn validate(a: ValidateArgs, global: &GlobalOptions) -> miette::Result<ExitStatus> {
+    let project = output::load(&[])?;
+    let (checked, diags) = output::check(&project);
+    if output::has_errors(&diags) {
+        output::report(&diags, &project, Format::Full, global);
+        return Ok(ExitStatus::Failure);
+    }
+    let schema = Schema::from_program(&checked.program);
+    // the mapping: from --config, or journey.yaml
+    let (mapping, base) = match &a.config {
+        Some(path) => {
+            let text =
+                std::fs::read_to_string(path).map_err(|e| miette::miette!("cannot read {}: {e}", path.display()))?;
+            let problems = |d: &[journey_diagnostics::Diagnostic]| {
+                let lines: Vec<String> = d.iter().map(|d| format!("{}: {}", d.code, d.message)).collect();
+                miette::miette!("{}: {}", path.display(), lines.join("; "))
+            };
+            let (config, diags) = journey_project::Config::parse(&text, Default::default());
+            if output::has_errors(&diags) {
+                return Err(problems(&diags));
+            }
+            let mapping = Mapping::from_yaml(config.events.as_ref(), &text).map_err(|d| problems(&d))?;
+            (mapping, path.parent().map(Path::to_path_buf).unwrap_or_default())
+        }
+        None => {
+            let text = project.config_file.map(|id| project.sources.get(id).text.to_string()).unwrap_or_default();
+            match Mapping::from_yaml_in(project.config.events.as_ref(), &text, project.config_file.unwrap_or_default())
+            {
+                Ok(m) => (m, project.root.clone()),
+                Err(d) => {
+                    output::report(&d, &project, Format::Full, global);
+                    return Ok(ExitStatus::Failure);
+                }
+            }
+        }
+    };
+    let file = match (&a.file, &mapping.path) {
+        (Some(f), _) => f.clone(),
+        (None, Some(p)) => base.join(p),
+        (None, None) => {
+            return Err(miette::miette!(
+                help = "name the log (`journey events validate events.csv`) or set `events.path` in journey.yaml",
+                "no event log given"
+            ))
+        }
+    };
+    let options = ReadOptions { skip_bad_rows: a.skip_bad_rows, sort: a.sort };
+    let stats = match parse_only_with(&file, &mapping, &schema, options) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{:?}", miette::Report::new(e));
+            return Ok(ExitStatus::Failure);
+        }
+    };
+    let attributes = match &mapping.attributes {
+        Some(p) => {
+            let a = read_attributes(&base.join(p), &checked.program).map_err(miette::Report::new)?;
+            Some((p.display().to_string(), a.len(), a.missing_columns.clone()))
+        }
+        None => None,
+    };
+    let display = file.display().to_string();
+    if a.format == "json" {
+        let mut v = serde_json::to_value(&stats).expect("stats serialise");
+        v["file"] = display.into();
+        v["first"] = stats.first.map(journey_events::time::format).into();
+        v["last"] = stats.last.map(journey_events::time::format).into();
+        if let Some((p, n, missing)) = &attributes {
+            v["attributes"] = serde_json::json!({ "file": p, "customers": n, "missing_columns": missing });
+        }
+        println!("{}", serde_json::to_string_pretty(&v).expect("json"));
+    } else {
+        print!("{}", human(&display, &stats));
+        if let Some((p, n, missing)) = &attributes {
+            println!("attributes: {p}: {n} customers");
+            if !missing.is_empty() {
+                println!("  declared but not in the snapshot: {}", missing.join(", "));
+            }
+        }
+    }
+    Ok(if stats.skipped.total() > 0 { ExitStatus::Failure } else { ExitStatus::Success })
+}
+
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn human(file: &str, s: &ParseStats) -> String {
+    let mut out = format!(
+        "{file}: {} rows, {} events, {} customers",
+        thousands(s.rows),
+        thousands(s.events),
+        thousands(s.customers)
+    );
+    if let (Some(f), Some(l)) = (s.first, s.last) {
+        out.push_str(&format!(", {} to {}", journey_events::time::format(f), journey_events::time::format(l)));
+    }
+    out.push('\n');
+    let width = s.per_event.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+    for (name, n) in s.per_event.iter().filter(|(_, n)| *n > 0) {
+        out.push_str(&format!("  {name:<width$}  {:>12}\n", thousands(*n)));
+    }
+    if s.revenue != 0.0 {
+        out.push_str(&format!("revenue: {:.2}\n", s.revenue));
+    }
+    let total = s.skipped.total();
+    if total > 0 {
+        out.push_str(&format!("skipped {} bad rows:\n", thousands(total)));
+        for k in SkipKind::ALL {
+            let n = s.skipped.get(k);
+            if n > 0 {
+                out.push_str(&format!("  {:<30}  {:>12}\n", k.describe(), thousands(n)));
+            }
+        }
+        for (name, n) in &s.skipped.unknown_event_names {
+            out.push_str(&format!("    unknown event `{name}`: {}\n", thousands(*n)));
+        }
+    }
+    out
+}

@@ -1,0 +1,233 @@
+//! End-to-end tests of `journey diff`: a git repository built by the test (two
+//! commits), the directory form, exit codes and the Markdown a pull request shows.
+
+mod common;
+use common::*;
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+const CONFIG: &str = "timezone: UTC\ncurrency: USD\ninclude: [\"journeys/**\"]\n";
+
+const SCHEMA: &str = r#"event signup { plan: one_of("free", "pro") }
+event purchase { amount: money }
+event email_open { template: text }
+attribute email_opt_in: bool
+attribute sms_opt_in: bool
+
+channel email {
+  kind email
+  consent email_opt_in
+  cap 3 per 7d
+}
+
+channel sms {
+  kind sms
+  consent sms_opt_in
+  cap 2 per 7d
+}
+
+audience buyer = count(purchase) >= 1
+audience at_risk = buyer and since(purchase) > 60d and since(purchase) <= 120d
+
+policy {
+  cap any 5 per 7d
+}
+"#;
+
+const WELCOME: &str = r#"journey welcome {
+  entry on signup
+  audience email_opt_in
+  stage hello {
+    send email "welcome"
+    wait 2d
+    send email "getting-started"
+    end
+  }
+}
+"#;
+
+const WINBACK: &str = r#"journey winback {
+  entry when audience at_risk entered
+  audience email_opt_in and sms_opt_in
+  exit on purchase
+  stage remind {
+    send email "winback-miss-you"
+    wait up to 3d for email_open where template == "winback-miss-you"
+      then offer
+      timeout offer
+  }
+  stage offer {
+    send email "winback-15-off"
+    end
+  }
+}
+"#;
+
+/// The change under review: a stage added (and the wait-for's timeout sent to it), the
+/// wait-for's timeout 3d → 5d, a send removed, the email cap raised, an audience added.
+fn change(root: &Path) {
+    let winback = WINBACK
+        .replace("wait up to 3d", "wait up to 5d")
+        .replace("timeout offer", "timeout nudge")
+        .replace("  stage offer {", "  stage nudge {\n    send sms \"winback-sms\"\n    end\n  }\n  stage offer {");
+    fs::write(root.join("journeys/winback.journey"), winback).unwrap();
+    let welcome = WELCOME.replace("    send email \"getting-started\"\n", "");
+    fs::write(root.join("journeys/welcome.journey"), welcome).unwrap();
+    let schema = SCHEMA.replace("  cap 3 per 7d", "  cap 4 per 7d")
+        + "audience hero = count(purchase, 365d) >= 5 and sum(purchase.amount, 365d) >= 500\n";
+    fs::write(root.join("journeys/schema.journey"), schema).unwrap();
+}
+
+fn write_base(root: &Path) {
+    fs::create_dir_all(root.join("journeys")).unwrap();
+    fs::write(root.join("journey.yaml"), CONFIG).unwrap();
+    fs::write(root.join("journeys/schema.journey"), SCHEMA).unwrap();
+    fs::write(root.join("journeys/welcome.journey"), WELCOME).unwrap();
+    fs::write(root.join("journeys/winback.journey"), WINBACK).unwrap();
+}
+
+fn git(root: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .current_dir(root)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A repository with two commits: the base, then the change.
+fn repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    git(root, &["init", "-q"]);
+    write_base(root);
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "-m", "base"]);
+    change(root);
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "-m", "change"]);
+    dir
+}
+
+/// Replace the short commit hashes in labels, which differ from run to run.
+fn stable(root: &Path, text: &str) -> String {
+    let base = git(root, &["rev-parse", "--short", "HEAD~1"]);
+    let head = git(root, &["rev-parse", "--short", "HEAD"]);
+    text.replace(&format!("({base})"), "(BASE)").replace(&format!("({head})"), "(HEAD)")
+}
+
+#[test]
+fn markdown_of_two_commits() {
+    let dir = repo();
+    let out = journey(&["diff", "HEAD~1", "HEAD", "--format", "markdown"], dir.path());
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    insta::assert_snapshot!("diff_markdown", stable(dir.path(), &stdout(&out)));
+}
+
+#[test]
+fn text_of_two_commits() {
+    let dir = repo();
+    let out = journey(&["diff", "HEAD~1", "HEAD"], dir.path());
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    insta::assert_snapshot!("diff_text", stable(dir.path(), &stdout(&out)));
+}
+
+#[test]
+fn json_of_two_commits() {
+    let dir = repo();
+    let out = journey(&["diff", "HEAD~1", "HEAD", "--format", "json"], dir.path());
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stable(dir.path(), &stdout(&out));
+    let v: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+    assert_eq!(v["base"]["label"], "HEAD~1 (BASE)");
+    assert_eq!(v["simulation"]["status"], "not_configured");
+    insta::assert_snapshot!("diff_json", text);
+}
+
+#[test]
+fn head_defaults_to_the_working_tree_and_subdirectories_work() {
+    let dir = repo();
+    // HEAD~1 against the working tree (= HEAD) is the same change
+    let whole = stdout(&journey(&["diff", "HEAD~1", "HEAD"], dir.path()));
+    let out = journey(&["diff", "HEAD~1"], dir.path());
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let tree = stdout(&out);
+    assert!(tree.contains("→ working tree"), "{tree}");
+    assert_eq!(tree.lines().skip(1).collect::<Vec<_>>(), whole.lines().skip(1).collect::<Vec<_>>());
+    // run from inside journeys/: the base is read from the same place in the old tree
+    let out = journey(&["diff", "HEAD~1", "HEAD"], &dir.path().join("journeys"));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stdout(&out).contains("journey winback (changed)"), "{}", stdout(&out));
+}
+
+#[test]
+fn no_changes_is_a_short_report() {
+    let dir = repo();
+    let out = journey(&["diff", "HEAD", "HEAD", "--format", "markdown"], dir.path());
+    assert_eq!(code(&out), 0);
+    assert!(stdout(&out).contains("No changes to the journey program."), "{}", stdout(&out));
+}
+
+#[test]
+fn two_directories() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    write_base(&a);
+    write_base(&b);
+    change(&b);
+    let out = journey(&["diff", "a", "b"], dir.path());
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    // the same report as from git, under other labels
+    let repo = repo();
+    let from_git = stable(repo.path(), &stdout(&journey(&["diff", "HEAD~1", "HEAD"], repo.path())));
+    assert!(text.starts_with("journey diff a → b\n"), "{text}");
+    assert_eq!(text.lines().skip(1).collect::<Vec<_>>(), from_git.lines().skip(1).collect::<Vec<_>>());
+}
+
+#[test]
+fn fail_on_new_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    write_base(&a);
+    write_base(&b);
+    fs::write(b.join("journeys/welcome.journey"), WELCOME.replace("send email \"welcome\"", "send emial \"welcome\""))
+        .unwrap();
+    // a report by default, whatever it finds
+    let out = journey(&["diff", "a", "b"], dir.path());
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stdout(&out).contains("+ error[J101]"), "{}", stdout(&out));
+    let out = journey(&["diff", "a", "b", "--fail-on-new-errors"], dir.path());
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    // the other way round the error is resolved, not new
+    let out = journey(&["diff", "b", "a", "--fail-on-new-errors"], dir.path());
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert!(stdout(&out).contains("- error[J101]"), "{}", stdout(&out));
+}
+
+#[test]
+fn unknown_ref_and_no_repository_exit_2() {
+    let dir = repo();
+    let out = journey(&["diff", "no-such-branch"], dir.path());
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("unknown git ref `no-such-branch`"), "{}", stderr(&out));
+
+    let plain = tempfile::tempdir().unwrap();
+    let out = journey(&["diff", "HEAD~1"], plain.path());
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("not inside a git repository"), "{}", stderr(&out));
+}
