@@ -6,21 +6,12 @@
 
 #[path = "support/generate.rs"]
 mod generate;
+#[path = "support/timing.rs"]
+mod timing;
+use timing::best_of;
 
 use journey_check::analysis::{analyze_journey, calendar};
-use std::time::{Duration, Instant};
-
-fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
-    let mut best = Duration::MAX;
-    let mut last = None;
-    for _ in 0..runs {
-        let t = Instant::now();
-        let out = f();
-        best = best.min(t.elapsed());
-        last = Some(out);
-    }
-    (best, last.unwrap())
-}
+use std::time::Duration;
 
 fn main() {
     let sizes: Vec<usize> = std::env::var("JOURNEYS")

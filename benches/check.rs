@@ -6,20 +6,11 @@
 
 #[path = "support/generate.rs"]
 mod generate;
+#[path = "support/timing.rs"]
+mod timing;
+use timing::best_of;
 
-use std::time::{Duration, Instant};
-
-fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
-    let mut best = Duration::MAX;
-    let mut last = None;
-    for _ in 0..runs {
-        let t = Instant::now();
-        let out = f();
-        best = best.min(t.elapsed());
-        last = Some(out);
-    }
-    (best, last.unwrap())
-}
+use std::time::Duration;
 
 fn main() {
     let journeys: usize = std::env::var("JOURNEYS").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);

@@ -312,90 +312,16 @@ pub(crate) fn syntax_error(
     diag
 }
 
-/// The keyword rule whose description is exactly this token in backticks.
+/// The keyword or operator rule whose description is exactly this token in backticks
+/// (`kw_event` for `event`), found among all rules so new keywords need no list here.
 fn keyword_rule(token: &str) -> Option<Rule> {
     let quoted = format!("`{token}`");
-    KEYWORDS.iter().copied().find(|r| describe_rule(*r) == Some(quoted.as_str()))
+    Rule::all_rules()
+        .iter()
+        .copied()
+        .filter(|r| matches!(format!("{r:?}").split('_').next(), Some("kw" | "op")))
+        .find(|r| describe_rule(*r) == Some(quoted.as_str()))
 }
-
-const KEYWORDS: &[Rule] = {
-    use Rule::*;
-    &[
-        kw_event,
-        kw_attribute,
-        kw_one_of,
-        kw_channel,
-        kw_kind,
-        kw_consent,
-        kw_quiet_hours,
-        kw_cap,
-        kw_per,
-        kw_min_gap,
-        kw_local,
-        kw_audience,
-        kw_policy,
-        kw_any,
-        kw_quiet_days,
-        kw_conflicting,
-        kw_journey,
-        kw_title,
-        kw_owner,
-        kw_priority,
-        kw_tags,
-        kw_entry,
-        kw_re_entry,
-        kw_never,
-        kw_always,
-        kw_after,
-        kw_exit,
-        kw_holdout,
-        kw_on,
-        kw_when,
-        kw_entered,
-        kw_exited,
-        kw_every,
-        kw_at,
-        kw_month,
-        kw_where,
-        kw_stage,
-        kw_send,
-        kw_wait,
-        kw_until,
-        kw_up,
-        kw_to,
-        kw_for,
-        kw_then,
-        kw_timeout,
-        kw_branch,
-        kw_else,
-        kw_split,
-        kw_set,
-        kw_task,
-        kw_assign,
-        kw_webhook,
-        kw_goto,
-        kw_end,
-        kw_goal,
-        kw_reach,
-        kw_within,
-        kw_guardrail,
-        kw_assume,
-        kw_true,
-        kw_false,
-        op_not,
-        op_or,
-        op_and,
-        op_in,
-        op_add,
-        op_sub,
-        op_le,
-        op_ge,
-        op_ne,
-        op_eq,
-        op_lt,
-        op_gt,
-    ]
-};
 
 fn words(rules: &[Rule]) -> Vec<String> {
     let set: BTreeSet<Rule> = rules.iter().copied().collect();
