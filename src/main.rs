@@ -35,6 +35,8 @@ enum Command {
     Compile(commands::compile::CompileArgs),
     /// Draw a journey as a Mermaid or Graphviz DOT graph
     Graph(commands::graph::GraphArgs),
+    /// The messaging calendar: every send week by week, with cross-journey conflicts
+    Calendar(commands::calendar::CalendarArgs),
     /// Compare two versions (git refs or directories): graph changes, mid-journey impact, new diagnostics
     Diff(commands::diff::DiffArgs),
     /// Show the documentation of a diagnostic code
@@ -43,6 +45,10 @@ enum Command {
     Events(commands::events::EventsArgs),
     /// Fit customer-lifetime-value models, predict and backtest them
     Clv(commands::clv::ClvArgs),
+    /// Replay an event log through the journeys: sends, caps, holdouts, goals, guardrails
+    Simulate(commands::simulate::SimulateArgs),
+    /// Merge partial reports of a log split by customer (`simulate --partial`)
+    Merge(commands::merge::MergeArgs),
     /// Print a shell completion script
     Completions(commands::completions::CompletionsArgs),
 }
@@ -118,10 +124,13 @@ fn main() -> ExitCode {
         Command::Fmt(args) => commands::fmt::run(args, &global),
         Command::Compile(args) => commands::compile::run(args, &global),
         Command::Graph(args) => commands::graph::run(args, &global),
+        Command::Calendar(args) => commands::calendar::run(args, &global),
         Command::Diff(args) => commands::diff::run(args, &global),
         Command::Explain(args) => commands::explain::run(args, &global),
         Command::Events(args) => commands::events::run(args, &global),
         Command::Clv(args) => commands::clv::run(args, &global),
+        Command::Simulate(args) => commands::simulate::run(args, &global),
+        Command::Merge(args) => commands::merge::run(args, &global),
         Command::Completions(args) => commands::completions::run(args, <Cli as clap::CommandFactory>::command()),
     };
     match result {

@@ -1,3 +1,4 @@
+pub mod calendar;
 pub mod check;
 pub mod clv;
 pub mod compile;
@@ -7,3 +8,5 @@ pub mod events;
 pub mod explain;
 pub mod fmt;
 pub mod graph;
+pub mod merge;
+pub mod simulate;

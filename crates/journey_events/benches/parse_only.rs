@@ -3,7 +3,7 @@
 //!
 //!     cargo bench -p journey_events --bench parse_only
 //!
-//! JOURNEY_BENCH_CUSTOMERS / JOURNEY_BENCH_DAYS change the size (default 200,000
+//! JOURNEY_BENCH_CUSTOMERS / JOURNEY_BENCH_DAYS change the size (default 250,000
 //! customers over 100 days ≈ 10M events); JOURNEY_BENCH_FORMATS=csv,parquet picks
 //! formats. The logs are generated once into target/bench-data/.
 
@@ -44,7 +44,7 @@ fn main() {
         println!("parse_only: bench");
         return;
     }
-    let customers = env("JOURNEY_BENCH_CUSTOMERS", 200_000);
+    let customers = env("JOURNEY_BENCH_CUSTOMERS", 250_000);
     let days = env("JOURNEY_BENCH_DAYS", 100);
     let formats = std::env::var("JOURNEY_BENCH_FORMATS").unwrap_or_else(|_| "csv,jsonl,parquet".into());
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-data");

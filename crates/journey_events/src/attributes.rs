@@ -105,7 +105,7 @@ pub fn read_attributes(path: &Path, program: &Program) -> Result<Attributes, Rea
         let row_err = |field: usize, name: &str, message: String, label: &str| {
             let text = line_text(&record, b',');
             let (start, len) = crate_field_span(&record, field);
-            ReadError::Row {
+            ReadError::Row(Box::new(crate::error::RowError {
                 kind: SkipKind::BadValue,
                 path: display.clone(),
                 line,
@@ -116,7 +116,7 @@ pub fn read_attributes(path: &Path, program: &Program) -> Result<Attributes, Rea
                 span: (start, len).into(),
                 label: label.to_string(),
                 help: None,
-            }
+            }))
         };
         let key = record.get(key_col).and_then(|k| std::str::from_utf8(k).ok()).unwrap_or("").trim();
         if key.is_empty() {

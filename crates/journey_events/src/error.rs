@@ -140,32 +140,38 @@ pub enum ReadError {
         help: Option<String>,
     },
     /// A bad row: `path:line:column`, what was expected and what was found.
-    #[error("{path}:{line}:{column}: {message}")]
-    #[diagnostic(code(journey::events::bad_row))]
-    Row {
-        kind: SkipKind,
-        path: String,
-        line: u64,
-        /// 1-based character column of the offending field (1 when unknown).
-        column: u64,
-        /// The mapped column (`timestamp`, `purchase.amount`, …).
-        field: String,
-        message: String,
-        #[source_code]
-        src: LineSource,
-        #[label("{label}")]
-        span: SourceSpan,
-        label: String,
-        #[help]
-        help: Option<String>,
-    },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Row(Box<RowError>),
+}
+
+/// A bad row (boxed in [`ReadError`] so that results of the hot path stay small).
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("{path}:{line}:{column}: {message}")]
+#[diagnostic(code(journey::events::bad_row))]
+pub struct RowError {
+    pub kind: SkipKind,
+    pub path: String,
+    pub line: u64,
+    /// 1-based character column of the offending field (1 when unknown).
+    pub column: u64,
+    /// The mapped column (`timestamp`, `purchase.amount`, …).
+    pub field: String,
+    pub message: String,
+    #[source_code]
+    pub src: LineSource,
+    #[label("{label}")]
+    pub span: SourceSpan,
+    pub label: String,
+    #[help]
+    pub help: Option<String>,
 }
 
 impl ReadError {
     /// The kind of a row error (`None` for file-level errors).
     pub fn kind(&self) -> Option<SkipKind> {
         match self {
-            ReadError::Row { kind, .. } => Some(*kind),
+            ReadError::Row(r) => Some(r.kind),
             _ => None,
         }
     }

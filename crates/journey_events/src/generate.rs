@@ -312,6 +312,8 @@ impl Sim {
         let (tz, country) = *rng.pick(ZONES);
         let lambda = rng.gamma(0.9, 1.0 / 6.0) / 7.0; // Gamma(r, α = 6 weeks): per day
         let mu = rng.gamma(0.6, 1.0 / 12.0) / 7.0;
+        let (platform, source) = (rng.pick(PLATFORMS), rng.pick(SOURCES));
+        let (platform, source): (&'static str, &'static str) = (platform, source);
         let signup_day = self.start_day + rng.below(self.days as u64) as i64;
         let life = if mu > 0.0 { (-(1.0 - rng.f64()).ln() / mu).min(1e6) } else { 1e6 };
         Customer {
@@ -321,8 +323,8 @@ impl Sim {
             signup_day,
             alive_until: signup_day + life.ceil() as i64,
             lambda,
-            platform: *rng.pick(PLATFORMS),
-            source: *rng.pick(SOURCES),
+            platform,
+            source,
             email_opt_in: rng.chance(0.8),
             sms_opt_in: rng.chance(0.3),
             push_opt_in: rng.chance(0.5),

@@ -20,7 +20,7 @@ mod reader;
 pub mod time;
 
 pub use attributes::{read_attributes, Attributes};
-pub use error::{LineSource, ReadError, SkipCounts, SkipKind};
+pub use error::{LineSource, ReadError, RowError, SkipCounts, SkipKind};
 pub use mapping::{Column, Delimiter, Format, Mapping, Order, TimeFormat};
 pub use model::{CustomerId, Event, EventKind, Interner, PropValue, Schema, Timestamp};
 pub use reader::{LogReader, ReadOptions};

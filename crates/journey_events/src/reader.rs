@@ -627,7 +627,7 @@ impl LogReader {
         let start = (0..=start).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
         let len = span.1.min(text.len() - start);
         let column = text[..start].chars().count() as u64 + 1;
-        ReadError::Row {
+        ReadError::Row(Box::new(crate::error::RowError {
             kind: p.kind,
             path: self.display.clone(),
             line,
@@ -638,7 +638,7 @@ impl LogReader {
             span: (start, len).into(),
             label: p.label,
             help: p.help,
-        }
+        }))
     }
 
     /// Customer keys: `CustomerId(n)` is `interner().resolve(n)`. Ids are dense, in
@@ -753,9 +753,9 @@ fn json_value_span(line: &str, key: &str) -> Option<(usize, usize)> {
     let skip = after.len() - after.trim_start().len();
     let start = k + pat.len() + colon + 1 + skip;
     let v = &line[start..];
-    let len = if v.starts_with('"') {
+    let len = if let Some(quoted) = v.strip_prefix('"') {
         let mut esc = false;
-        v[1..]
+        quoted
             .char_indices()
             .find(|&(_, c)| {
                 let end = c == '"' && !esc;

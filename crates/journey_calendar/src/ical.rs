@@ -1,0 +1,162 @@
+//! iCalendar (RFC 5545) for scheduled sends: one recurring VEVENT per send of every
+//! journey whose entry runs on a schedule, at the entry time plus the send's offset.
+//!
+//! Output is deterministic: the first run is anchored on a fixed week (the week of
+//! Monday 2026-01-05), DTSTAMP is fixed and UIDs come from the journey and node.
+
+use crate::{CalendarView, JourneyInfo, Schedule, SendRow, DAY};
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Timelike};
+
+const DTSTAMP: &str = "20260101T000000Z";
+const WEEKDAYS: [(&str, &str); 7] = [
+    ("monday", "MO"),
+    ("tuesday", "TU"),
+    ("wednesday", "WE"),
+    ("thursday", "TH"),
+    ("friday", "FR"),
+    ("saturday", "SA"),
+    ("sunday", "SU"),
+];
+
+/// `MO`..`SU`, from a weekday index from Monday.
+fn code(day: u32) -> &'static str {
+    WEEKDAYS[(day % 7) as usize].1
+}
+
+/// The first entry of a schedule (date) and its days of the week (`None`: daily or
+/// monthly).
+fn anchor(s: &Schedule) -> (NaiveDate, Rule) {
+    let monday = NaiveDate::from_ymd_opt(2026, 1, 5).expect("a date");
+    let p = s.period.as_str();
+    if let Some(d) = p.strip_prefix("month_day:") {
+        let day: u32 = d.parse().unwrap_or(1).clamp(1, 28);
+        return (NaiveDate::from_ymd_opt(2026, 1, day).expect("a date"), Rule::Monthly);
+    }
+    match p {
+        "day" => (monday, Rule::Daily),
+        "weekday" => (monday, Rule::Weekly(vec![0, 1, 2, 3, 4])),
+        "weekend" => (monday + Duration::days(5), Rule::Weekly(vec![5, 6])),
+        _ => {
+            let i = WEEKDAYS.iter().position(|(n, _)| *n == p).unwrap_or(0) as u32;
+            (monday + Duration::days(i64::from(i)), Rule::Weekly(vec![i]))
+        }
+    }
+}
+
+enum Rule {
+    Daily,
+    /// Days of the week, from Monday = 0.
+    Weekly(Vec<u32>),
+    Monthly,
+}
+
+fn stamp(t: NaiveDateTime) -> String {
+    format!("{:04}{:02}{:02}T{:02}{:02}00", t.year(), t.month(), t.day(), t.hour(), t.minute())
+}
+
+/// Escape a TEXT value (RFC 5545 §3.3.11).
+fn text(s: &str) -> String {
+    s.replace('\\', "\\\\").replace(';', "\\;").replace(',', "\\,").replace('\n', "\\n")
+}
+
+/// Fold a content line at 75 octets (never inside a UTF-8 character), CRLF-terminated.
+fn fold(line: &str, out: &mut String) {
+    let mut used = 0;
+    for ch in line.chars() {
+        let n = ch.len_utf8();
+        if used + n > 75 {
+            out.push_str("\r\n ");
+            used = 1;
+        }
+        out.push(ch);
+        used += n;
+    }
+    out.push_str("\r\n");
+}
+
+fn event(j: &JourneyInfo, s: &Schedule, r: &SendRow, out: &mut String) {
+    let (first, rule) = anchor(s);
+    let start = first.and_hms_opt(0, 0, 0).expect("midnight")
+        + Duration::minutes(i64::from(s.minute_of_day) + r.offset_minutes as i64);
+    let shift = ((u64::from(s.minute_of_day) + r.offset_minutes) / DAY % 7) as u32;
+    let rrule = match rule {
+        Rule::Daily => "FREQ=DAILY".to_string(),
+        Rule::Weekly(days) => {
+            let mut days: Vec<u32> = days.iter().map(|d| (d + shift) % 7).collect();
+            days.sort_unstable();
+            let codes: Vec<&str> = days.into_iter().map(code).collect();
+            format!("FREQ=WEEKLY;BYDAY={}", codes.join(","))
+        }
+        Rule::Monthly => format!("FREQ=MONTHLY;BYMONTHDAY={}", start.day()),
+    };
+    let dtstart = match &s.zone {
+        Some(z) => format!("DTSTART;TZID={z}:{}", stamp(start)),
+        // the customer's own zone: floating local time
+        None => format!("DTSTART:{}", stamp(start)),
+    };
+    let mut desc = format!("Stage {} ({}), entry {}", r.stage, r.node, j.trigger);
+    if let Some(a) = &r.audience {
+        desc.push_str(&format!("\naudience: {a}"));
+    }
+    if !r.goals.is_empty() {
+        desc.push_str(&format!("\ngoals: {}", r.goals.join(", ")));
+    }
+    desc.push_str(&format!("\npriority: {}", r.priority));
+    for c in &r.conflicts {
+        desc.push_str(&format!("\n{} {}: with {}", c.code, c.severity, c.partners.join(", ")));
+    }
+    let mut categories = vec![r.channel.clone()];
+    categories.extend(r.conflicts.iter().map(|c| c.code.clone()));
+    let lines = [
+        "BEGIN:VEVENT".to_string(),
+        format!("UID:{}.{}@journey", r.journey, r.node.replace('#', "-")),
+        format!("DTSTAMP:{DTSTAMP}"),
+        dtstart,
+        "DURATION:PT15M".to_string(),
+        format!("RRULE:{rrule}"),
+        format!("SUMMARY:{}", text(&format!("{}: {} \"{}\"", r.journey, r.channel, r.template))),
+        format!("DESCRIPTION:{}", text(&desc)),
+        format!("CATEGORIES:{}", categories.iter().map(|c| text(c)).collect::<Vec<_>>().join(",")),
+        "TRANSP:TRANSPARENT".to_string(),
+        "END:VEVENT".to_string(),
+    ];
+    for l in &lines {
+        fold(l, out);
+    }
+}
+
+/// A VCALENDAR with one recurring event per send of every scheduled journey.
+pub fn ical(view: &CalendarView) -> String {
+    let mut out = String::new();
+    for l in ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//journey//calendar//EN", "CALSCALE:GREGORIAN"] {
+        fold(l, &mut out);
+    }
+    for j in &view.journeys {
+        let Some(s) = &j.schedule else { continue };
+        for r in view.sends.iter().filter(|r| r.journey == j.name) {
+            event(j, s, r, &mut out);
+        }
+    }
+    fold("END:VCALENDAR", &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_at_75_octets() {
+        let mut out = String::new();
+        fold(&"é".repeat(50), &mut out);
+        for line in out.split("\r\n") {
+            assert!(line.len() <= 75, "{line}");
+        }
+        assert_eq!(out.replace("\r\n ", ""), format!("{}\r\n", "é".repeat(50)));
+    }
+
+    #[test]
+    fn escapes_text() {
+        assert_eq!(text("a, b; c\nd"), "a\\, b\\; c\\nd");
+    }
+}

@@ -1,0 +1,371 @@
+//! The unified messaging calendar as views a team can review: every send of every
+//! journey, placed week by week after the customer's entry, with the cross-journey
+//! conflicts it is part of (J601-J606, from [`journey_check::analysis::calendar`]).
+//!
+//! [`build`] turns a checked [`Program`] into a [`CalendarView`]; the renderers
+//! ([`table`], [`json`], [`csv`], [`ical`], [`html`]) are pure functions of the view,
+//! so every format shows the same rows and every output is deterministic.
+
+mod html;
+mod ical;
+mod text;
+
+pub use html::html;
+pub use ical::ical;
+pub use text::{csv, table};
+
+use journey_check::analysis::calendar;
+use journey_ir::{draw, Journey, Program, Trigger, Zone};
+use serde::Serialize;
+
+/// Minutes in a day and in a week.
+pub const DAY: u64 = 24 * 60;
+pub const WEEK: u64 = 7 * DAY;
+
+/// Every send of a program, in journey order, with the conflicts among them.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CalendarView {
+    /// Weeks after entry the view covers (1..=weeks).
+    pub weeks: u64,
+    pub journeys: Vec<JourneyInfo>,
+    pub sends: Vec<SendRow>,
+    pub conflicts: Vec<Conflict>,
+    /// The channels sends go out on, in declaration order (for colours and legends).
+    pub channels: Vec<String>,
+}
+
+/// One journey: what starts it and who it is for.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct JourneyInfo {
+    pub name: String,
+    pub title: Option<String>,
+    pub priority: u64,
+    pub trigger: String,
+    pub audience: Option<String>,
+    pub goals: Vec<String>,
+    /// The entry schedule, when the journey runs on one (the iCalendar export).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<Schedule>,
+    /// Codes of the conflicts this journey is part of, sorted.
+    pub conflicts: Vec<String>,
+}
+
+/// `entry every … at …`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Schedule {
+    /// `day`, `weekday`, `weekend`, a weekday name or `month_day:N`.
+    pub period: String,
+    pub minute_of_day: u32,
+    /// IANA zone, or `None` for the customer's own zone.
+    pub zone: Option<String>,
+}
+
+/// One send, placed at its earliest time after entry.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SendRow {
+    pub journey: String,
+    pub stage: String,
+    pub node: String,
+    pub channel: String,
+    pub template: String,
+    pub tags: Vec<String>,
+    pub audience: Option<String>,
+    pub trigger: String,
+    /// The least time from entry to this send on any path, in minutes.
+    pub offset_minutes: u64,
+    /// Week after entry, from 1.
+    pub week: u64,
+    /// Day of that week, 1 to 7 (day 1 is the day of entry).
+    pub day: u64,
+    /// Local time of day `HH:MM`, when the entry time is known (scheduled entries,
+    /// date entries with a time).
+    pub time: Option<String>,
+    pub goals: Vec<String>,
+    pub priority: u64,
+    pub conflicts: Vec<SendConflict>,
+}
+
+/// A conflict a send is part of, from the send's point of view.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SendConflict {
+    pub code: String,
+    pub severity: String,
+    /// The other journeys of the conflicts with this code (one entry per code).
+    pub partners: Vec<String>,
+}
+
+/// One cross-journey finding.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Conflict {
+    pub code: String,
+    pub severity: String,
+    pub message: String,
+    pub journeys: Vec<String>,
+    /// `journey/node` of the sends involved (none for a journey as a whole).
+    pub steps: Vec<String>,
+}
+
+/// The calendar of `program`: every reachable message send with its earliest offset,
+/// and every cross-journey finding, including those on audiences that only may
+/// overlap.
+pub fn build(program: &Program) -> CalendarView {
+    let cal = calendar::calendar(program);
+    let name = |j: usize| program.journeys[j].name.clone();
+    // findings that read the same (one per pair of steps) are shown once, with
+    // every step they involve
+    let mut conflicts: Vec<Conflict> = Vec::new();
+    for f in &cal.findings {
+        let mut journeys: Vec<String> = Vec::new();
+        let mut steps: Vec<String> = Vec::new();
+        for &(j, n) in &f.parts {
+            let jn = name(j);
+            if let Some(n) = n {
+                steps.push(format!("{jn}/{}", program.journeys[j].nodes[n].id));
+            }
+            if !journeys.contains(&jn) {
+                journeys.push(jn);
+            }
+        }
+        let c = Conflict {
+            code: f.code.to_string(),
+            severity: f.severity.as_str().to_string(),
+            message: f.message.clone(),
+            journeys,
+            steps: Vec::new(),
+        };
+        let i = match conflicts.iter().position(|o| Conflict { steps: Vec::new(), ..o.clone() } == c) {
+            Some(i) => i,
+            None => {
+                conflicts.push(c);
+                conflicts.len() - 1
+            }
+        };
+        for st in steps {
+            if !conflicts[i].steps.contains(&st) {
+                conflicts[i].steps.push(st);
+            }
+        }
+    }
+    let mut journeys = Vec::new();
+    let mut sends = Vec::new();
+    for (ji, (j, plan)) in program.journeys.iter().zip(&cal.plans).enumerate() {
+        let trigger = describe_trigger(&j.entry);
+        let audience = audience(j);
+        let goals: Vec<String> = j.goals.iter().map(|g| g.name.clone()).collect();
+        let schedule = match &j.entry {
+            Trigger::Schedule { period, minute_of_day, zone } => Some(Schedule {
+                period: period.clone(),
+                minute_of_day: *minute_of_day,
+                zone: match zone {
+                    Zone::Customer => None,
+                    Zone::Named(z) => Some(z.clone()),
+                },
+            }),
+            _ => None,
+        };
+        // the time of day customers enter, when the entry says
+        let entry_minute = match &j.entry {
+            Trigger::Schedule { minute_of_day, .. } => Some(*minute_of_day),
+            Trigger::DateAttribute { minute_of_day, .. } => *minute_of_day,
+            _ => None,
+        };
+        let mut codes: Vec<String> =
+            cal.findings.iter().filter(|f| f.parts.iter().any(|p| p.0 == ji)).map(|f| f.code.to_string()).collect();
+        codes.sort();
+        codes.dedup();
+        for s in &plan.sends {
+            let node = &j.nodes[s.node];
+            let conflicts: Vec<SendConflict> = cal
+                .findings
+                .iter()
+                .filter(|f| f.parts.iter().any(|&(pj, pn)| pj == ji && (pn.is_none() || pn == Some(s.node))))
+                .map(|f| {
+                    let mut partners: Vec<String> = Vec::new();
+                    for &(pj, _) in &f.parts {
+                        if pj != ji && !partners.contains(&name(pj)) {
+                            partners.push(name(pj));
+                        }
+                    }
+                    partners.sort();
+                    SendConflict { code: f.code.to_string(), severity: f.severity.as_str().to_string(), partners }
+                })
+                .collect();
+            let conflicts = merge(conflicts);
+            let (week, day, time) = place(s.offset, entry_minute);
+            sends.push(SendRow {
+                journey: j.name.clone(),
+                stage: node.stage.clone(),
+                node: node.id.clone(),
+                channel: s.channel.clone(),
+                template: s.template.clone(),
+                tags: s.tags.clone(),
+                audience: audience.clone(),
+                trigger: trigger.clone(),
+                offset_minutes: s.offset,
+                week,
+                day,
+                time,
+                goals: goals.clone(),
+                priority: j.priority,
+                conflicts,
+            });
+        }
+        journeys.push(JourneyInfo {
+            name: j.name.clone(),
+            title: j.title.clone(),
+            priority: j.priority,
+            trigger,
+            audience,
+            goals,
+            schedule,
+            conflicts: codes,
+        });
+    }
+    let weeks = sends.iter().map(|s| s.week).max().unwrap_or(1).max(1);
+    let mut channels: Vec<String> = program.channels.iter().map(|c| c.name.clone()).collect();
+    for s in &sends {
+        if !channels.contains(&s.channel) {
+            channels.push(s.channel.clone());
+        }
+    }
+    channels.retain(|c| sends.iter().any(|s| &s.channel == c));
+    CalendarView { weeks, journeys, sends, conflicts, channels }
+}
+
+impl CalendarView {
+    /// Keep the first `weeks` weeks after entry: later sends are left out.
+    pub fn limit_weeks(&mut self, weeks: u64) {
+        let weeks = weeks.max(1);
+        self.sends.retain(|s| s.week <= weeks);
+        self.weeks = weeks;
+    }
+
+    /// Sends in calendar order: week, day, time, journey, node.
+    pub fn by_time(&self) -> Vec<&SendRow> {
+        let mut rows: Vec<&SendRow> = self.sends.iter().collect();
+        rows.sort_by(|a, b| {
+            (a.week, a.day, &a.time, a.offset_minutes, &a.journey, &a.node).cmp(&(
+                b.week,
+                b.day,
+                &b.time,
+                b.offset_minutes,
+                &b.journey,
+                &b.node,
+            ))
+        });
+        rows
+    }
+}
+
+/// One entry per code, sorted: partners joined, the worst severity kept.
+fn merge(all: Vec<SendConflict>) -> Vec<SendConflict> {
+    let rank = |s: &str| match s {
+        "error" => 2,
+        "warning" => 1,
+        _ => 0,
+    };
+    let mut out: Vec<SendConflict> = Vec::new();
+    for c in all {
+        match out.iter_mut().find(|o| o.code == c.code) {
+            Some(o) => {
+                if rank(&c.severity) > rank(&o.severity) {
+                    o.severity = c.severity;
+                }
+                for p in c.partners {
+                    if !o.partners.contains(&p) {
+                        o.partners.push(p);
+                    }
+                }
+            }
+            None => out.push(c),
+        }
+    }
+    for o in &mut out {
+        o.partners.sort();
+    }
+    out.sort_by(|a, b| a.code.cmp(&b.code));
+    out
+}
+
+/// Week (from 1), day of week (from 1) and, when the entry time of day is known, the
+/// time of day of a send `offset` minutes after entry.
+fn place(offset: u64, entry_minute: Option<u32>) -> (u64, u64, Option<String>) {
+    let at = offset + entry_minute.map_or(0, u64::from);
+    let days = at / DAY;
+    let time = entry_minute.map(|_| format!("{:02}:{:02}", (at % DAY) / 60, at % 60));
+    (days / 7 + 1, days % 7 + 1, time)
+}
+
+/// The journey's predicate as text: its `audience` filter.
+fn audience(j: &Journey) -> Option<String> {
+    j.audience.as_ref().map(draw::describe_expr)
+}
+
+/// `on purchase`, `every monday at 10:00 local`, …
+pub fn describe_trigger(t: &Trigger) -> String {
+    match t {
+        Trigger::Event { event, filter } => match filter {
+            Some(f) => format!("on {event} where {}", draw::describe_expr(f)),
+            None => format!("on {event}"),
+        },
+        Trigger::AudienceEntered { audience } => format!("when audience {audience} entered"),
+        Trigger::AudienceExited { audience } => format!("when audience {audience} exited"),
+        Trigger::Schedule { period, minute_of_day, zone } => {
+            let period = match period.strip_prefix("month_day:") {
+                Some(d) => format!("month on day {d}"),
+                None => period.clone(),
+            };
+            let zone = match zone {
+                Zone::Customer => "local".to_string(),
+                Zone::Named(z) => format!("\"{z}\""),
+            };
+            format!("every {period} at {:02}:{:02} {zone}", minute_of_day / 60, minute_of_day % 60)
+        }
+        Trigger::DateAttribute { attribute, offset_minutes, minute_of_day } => {
+            let mut s = match offset_minutes {
+                0 => format!("on {attribute}"),
+                o if *o < 0 => format!("{} before {attribute}", draw::duration(o.unsigned_abs())),
+                o => format!("{} after {attribute}", draw::duration(*o as u64)),
+            };
+            if let Some(m) = minute_of_day {
+                s.push_str(&format!(" at {:02}:{:02}", m / 60, m % 60));
+            }
+            s
+        }
+    }
+}
+
+/// `+2d 3h`: an offset after entry, for people.
+pub fn offset_text(minutes: u64) -> String {
+    if minutes == 0 {
+        return "+0".to_string();
+    }
+    let mut parts = Vec::new();
+    let mut left = minutes;
+    for (unit, size) in [("w", WEEK), ("d", DAY), ("h", 60), ("m", 1)] {
+        if left >= size {
+            parts.push(format!("{}{unit}", left / size));
+            left %= size;
+        }
+    }
+    format!("+{}", parts.join(" "))
+}
+
+/// The whole view as pretty JSON.
+pub fn json(view: &CalendarView) -> String {
+    let mut s = serde_json::to_string_pretty(view).expect("the view serialises");
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn places_sends_by_week_and_day() {
+        assert_eq!(place(0, None), (1, 1, None));
+        assert_eq!(place(8 * DAY, None), (2, 2, None));
+        assert_eq!(place(DAY + 30, Some(23 * 60 + 45)), (1, 3, Some("00:15".into())));
+    }
+}

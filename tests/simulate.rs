@@ -1,0 +1,169 @@
+//! End-to-end tests of `journey simulate` and `journey merge` over the bundled library
+//! and a seeded synthetic log (docs/engine.md).
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn journey(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_journey"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "200")
+        .output()
+        .expect("journey runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+const PERIOD: [&str; 4] = ["--from", "2025-01-01", "--to", "2025-02-14"];
+
+/// A seeded log of 150 customers over 45 days, with its attribute snapshot.
+fn generate(dir: &Path) {
+    let out = journey(&[
+        "events",
+        "generate",
+        "--seed",
+        "11",
+        "--customers",
+        "150",
+        "--days",
+        "45",
+        "-o",
+        s(&dir.join("log.csv")),
+        "--attributes",
+        s(&dir.join("attrs.csv")),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+/// Split a CSV (header, customer key in the first column) into two by customer.
+fn split(src: &Path, a: &Path, b: &Path) {
+    let body = std::fs::read_to_string(src).unwrap();
+    let mut lines = body.lines();
+    let header = lines.next().unwrap();
+    let (mut x, mut y) = (format!("{header}\n"), format!("{header}\n"));
+    for l in lines {
+        let key = l.split(',').next().unwrap();
+        let even = key.bytes().map(u64::from).sum::<u64>().is_multiple_of(2);
+        let part = if even { &mut x } else { &mut y };
+        part.push_str(l);
+        part.push('\n');
+    }
+    std::fs::write(a, x).unwrap();
+    std::fs::write(b, y).unwrap();
+}
+
+fn simulate_json(log: &Path, attrs: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["simulate", "--events", s(log), "--attributes", s(attrs), "--format", "json"];
+    args.extend(PERIOD);
+    args.extend(extra);
+    journey(&args)
+}
+
+#[test]
+fn simulate_is_deterministic_and_split_runs_merge_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    generate(d);
+    let (log, attrs) = (d.join("log.csv"), d.join("attrs.csv"));
+
+    let whole = simulate_json(&log, &attrs, &[]);
+    assert_eq!(whole.status.code(), Some(0), "{}", text(&whole.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&whole.stdout).unwrap();
+    assert!(v["sends"].as_u64().unwrap() > 0, "{v}");
+    let customers = v["customers"].as_u64().unwrap();
+    assert!((100..=150).contains(&customers), "{v}");
+    assert!(v["journeys"]["onboarding"]["entrants"].as_u64().unwrap() > 0);
+    let again = simulate_json(&log, &attrs, &[]);
+    assert_eq!(whole.stdout, again.stdout, "same input, same bytes");
+
+    // a trace: one row per action, sends name their channel and template
+    let trace = d.join("trace.csv");
+    let out = simulate_json(&log, &attrs, &["--trace", s(&trace)]);
+    assert_eq!(out.stdout, whole.stdout);
+    let t = std::fs::read_to_string(&trace).unwrap();
+    assert!(t.starts_with("time,customer,journey,node,kind,channel,template\n"));
+    let sends = t.lines().filter(|l| l.split(',').nth(4) == Some("send")).count() as u64;
+    assert_eq!(sends, v["sends"].as_u64().unwrap());
+
+    // split by customer, simulate each part, merge: exactly the whole run
+    split(&log, &d.join("log-a.csv"), &d.join("log-b.csv"));
+    split(&attrs, &d.join("attrs-a.csv"), &d.join("attrs-b.csv"));
+    for part in ["a", "b"] {
+        let out = simulate_json(
+            &d.join(format!("log-{part}.csv")),
+            &d.join(format!("attrs-{part}.csv")),
+            &["--partial", s(&d.join(format!("part-{part}.json")))],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert_ne!(out.stdout, whole.stdout, "each part is only part of the run");
+    }
+    let merged = journey(&["merge", s(&d.join("part-a.json")), s(&d.join("part-b.json")), "--format", "json"]);
+    assert_eq!(merged.status.code(), Some(0), "{}", text(&merged.stderr));
+    assert_eq!(text(&merged.stdout), text(&whole.stdout), "merged partial reports equal the whole run");
+
+    // the human summaries
+    let mut args = vec!["simulate", "--events", s(&log), "--attributes", s(&attrs)];
+    args.extend(PERIOD);
+    let out = journey(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let h = text(&out.stdout);
+    let head = format!("{customers} customers");
+    for needle in [head.as_str(), "onboarding", "email", "goals (conversions: treated vs holdout)", "guardrails:"] {
+        assert!(h.contains(needle), "missing {needle:?} in\n{h}");
+    }
+    let out = journey(&["merge", s(&d.join("part-a.json")), s(&d.join("part-b.json"))]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with(&format!("2 partial reports merged\n{head},")), "{}", text(&out.stdout));
+}
+
+#[test]
+fn a_bad_row_stops_the_run_unless_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    generate(d);
+    let (log, attrs) = (d.join("log.csv"), d.join("attrs.csv"));
+    let body = std::fs::read_to_string(&log).unwrap();
+    let mut lines: Vec<&str> = body.lines().collect();
+    lines.insert(3, "c0000001,not-a-time,session,,,web,,,,,,,,,,,,,,,,,,,,,,,");
+    let bad = d.join("bad.csv");
+    std::fs::write(&bad, lines.join("\n") + "\n").unwrap();
+
+    let out = simulate_json(&bad, &attrs, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("bad.csv") && err.contains('4'), "names the file and line 4:\n{err}");
+    assert!(out.stdout.is_empty());
+
+    let out = simulate_json(&bad, &attrs, &["--skip-bad-rows"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("skipped 1 bad row"), "{}", text(&out.stderr));
+    let good = simulate_json(&log, &attrs, &[]);
+    assert_eq!(out.stdout, good.stdout, "the skipped row changes nothing else");
+
+    let mut args = vec!["simulate", "--events", s(&bad), "--attributes", s(&attrs), "--skip-bad-rows"];
+    args.extend(PERIOD);
+    let out = journey(&args);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).contains("skipped 1 bad row:\n"), "{}", text(&out.stdout));
+}
+
+#[test]
+fn partial_needs_the_period_and_merge_refuses_other_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = journey(&["simulate", "--events", "x.csv", "--partial", s(&d.join("p.json"))]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--from"), "{}", text(&out.stderr));
+    std::fs::write(d.join("junk.json"), "[1, 2]").unwrap();
+    let out = journey(&["merge", s(&d.join("junk.json"))]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("not a partial report"), "{}", text(&out.stderr));
+}
