@@ -28,7 +28,9 @@ pub fn check(project: &Project) -> (journey_check::Checked, Vec<Diagnostic>) {
     let mut checked = journey_check::check_sources(&project.sources, &ids, &settings);
     let mut diags = project.diagnostics.clone();
     diags.append(&mut checked.diagnostics);
-    let diags = project.config.apply(diags, |id| project.root_relative(id));
+    // each file's root-relative path once, not once per diagnostic
+    let relative: Vec<String> = project.sources.files().map(|(id, _)| project.root_relative(id)).collect();
+    let diags = project.config.apply(diags, |id| relative[id.0 as usize].clone());
     (checked, diags)
 }
 

@@ -37,7 +37,10 @@ pub fn check(cx: &Cross) -> Vec<(Finding, Diagnostic)> {
                 if sum > cap.count {
                     break;
                 }
-                if cx.rank[a] >= cx.rank[b] || members.iter().any(|&m| cx.quickly_disjoint(a, m)) {
+                if cx.rank[a] >= cx.rank[b] || !members.iter().all(|&m| cx.may_relate(a, m)) {
+                    continue;
+                }
+                if members.iter().any(|&m| cx.quickly_disjoint(a, m)) {
                     continue;
                 }
                 if !members.iter().all(|&m| cx.related(cx.overlap(a, m).0)) {

@@ -215,15 +215,13 @@ impl<'a> Cross<'a> {
     /// How the audiences of journeys `a` and `b` relate, with an example customer in
     /// both when the reasoner has one.
     pub fn overlap(&self, a: usize, b: usize) -> (Overlap, Option<Rc<Witness>>) {
+        if !self.may_relate(a, b) {
+            return (Overlap::MayOverlap, None);
+        }
         if self.quickly_disjoint(a, b) {
             return (Overlap::Disjoint, None);
         }
         let (pa, pb) = (self.pred_of[a], self.pred_of[b]);
-        // `journey check` reports proven overlaps only: most pairs are ruled out here,
-        // which keeps the all-pairs pass cheap on large repositories.
-        if self.proven_only && pa != pb && !logic::could_certainly_overlap(&self.prepared[pa], &self.prepared[pb]) {
-            return (Overlap::MayOverlap, None);
-        }
         let key = (pa.min(pb), pa.max(pb));
         if let Some(r) = self.memo.borrow().get(&key) {
             return r.clone();
@@ -232,6 +230,15 @@ impl<'a> Cross<'a> {
         let r = (o, w.map(Rc::new));
         self.memo.borrow_mut().insert(key, r.clone());
         r
+    }
+
+    /// A cheap test that must pass before two journeys can be [`Self::related`]:
+    /// `journey check` reports proven overlaps only, and most pairs are ruled out by
+    /// comparing the term signatures of their audiences, which keeps the all-pairs
+    /// passes cheap on large repositories.
+    pub fn may_relate(&self, a: usize, b: usize) -> bool {
+        let (pa, pb) = (self.pred_of[a], self.pred_of[b]);
+        !self.proven_only || pa == pb || logic::could_certainly_overlap(&self.prepared[pa], &self.prepared[pb])
     }
 
     /// Can `a` and `b` be reported together: audiences that certainly overlap, or (unless
