@@ -87,6 +87,9 @@ pub struct JourneyReport {
     pub already_in: u64,
     /// Leaves, by reason (`end`, `exit_event`, `exit_condition`, `handover`, `holdout`, `step_limit`).
     pub exits: BTreeMap<String, u64>,
+    /// Arrivals at each stage, by stage name (the funnel): a treated customer is counted
+    /// once each time a step moves them into the stage from elsewhere.
+    pub stage_entries: BTreeMap<String, u64>,
     /// Messages by stage and channel.
     pub sends: BTreeMap<String, BTreeMap<String, u64>>,
     pub sends_by_day: BTreeMap<String, u64>,
@@ -131,6 +134,7 @@ merge_fields!(JourneyReport {
     re_entry_blocked,
     already_in,
     exits,
+    stage_entries,
     sends,
     sends_by_day,
     cap_hits,

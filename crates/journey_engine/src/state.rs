@@ -568,6 +568,8 @@ impl CustomerState {
             let stage = cj.node_stage[node];
             if a.stage != stage {
                 a.stage = stage;
+                let jr = out.1.journeys.entry(cj.name.clone()).or_default();
+                *jr.stage_entries.entry(cj.stage_names[stage].clone()).or_default() += 1;
                 self.reach_stage(eng, j, stage, out);
             }
             let now = self.now;
