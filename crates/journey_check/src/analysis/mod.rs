@@ -85,8 +85,9 @@ pub enum Target {
 
 impl<'a> Cx<'a> {
     pub fn new(program: &'a Program, journey: &'a Journey) -> Self {
+        let lookup = journey.node_lookup();
         let resolve = |t: &Transition| match t {
-            Transition::Node(id) => journey.node_index(id).map_or(Target::Missing, Target::Node),
+            Transition::Node(id) => lookup.get(id.as_str()).map_or(Target::Missing, |&i| Target::Node(i)),
             Transition::End => Target::End,
             Transition::Journey(_) => Target::Handover,
         };
