@@ -1,6 +1,7 @@
 //! `journey`: customer journeys as code. This file only parses arguments and hands
 //! over to one module per subcommand under `commands/`.
 
+mod clv_estimate;
 mod commands;
 mod output;
 

@@ -1,8 +1,10 @@
 //! `journey calendar`: every send of every journey, week by week after entry, with
-//! the cross-journey conflicts it is part of (see docs/calendar.md).
+//! the cross-journey conflicts it is part of, and, with `--trace`, what a simulation
+//! trace shows the journeys did (see docs/calendar.md).
 
 use crate::{output, ExitStatus, GlobalOptions};
 use journey_diagnostics::render::Format;
+use journey_events::Mapping;
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
@@ -18,6 +20,14 @@ pub struct CalendarArgs {
     /// Show the first N weeks after entry (default: up to the last send)
     #[arg(long, value_name = "N")]
     pub weeks: Option<u64>,
+    /// Add what a simulation trace (`journey simulate --trace FILE`) shows: sends per
+    /// day, step and channel, and the collisions customers actually got
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
+    /// Customer-attribute snapshot, for each customer's own time zone in the same-day
+    /// rule (default: `events.attributes` of journey.yaml)
+    #[arg(long, value_name = "FILE", requires = "trace")]
+    pub attributes: Option<PathBuf>,
 }
 
 pub fn run(args: CalendarArgs, global: &GlobalOptions) -> miette::Result<ExitStatus> {
@@ -27,9 +37,38 @@ pub fn run(args: CalendarArgs, global: &GlobalOptions) -> miette::Result<ExitSta
         output::report(&diags, &project, Format::Full, global);
         return Ok(ExitStatus::Failure);
     }
-    let mut view = journey_calendar::build(&checked.program);
+    let program = &checked.program;
+    let mut view = journey_calendar::build(program);
     if let Some(n) = args.weeks {
         view.limit_weeks(n);
+    }
+    if let Some(trace) = &args.trace {
+        // the attribute snapshot: given, or the one journey.yaml names
+        let attributes = match &args.attributes {
+            Some(p) => Some(p.clone()),
+            None => {
+                let text = project.config_file.map(|id| project.sources.get(id).text.to_string()).unwrap_or_default();
+                match Mapping::from_yaml_in(
+                    project.config.events.as_ref(),
+                    &text,
+                    project.config_file.unwrap_or_default(),
+                ) {
+                    Ok(m) => m.attributes.map(|p| project.root.join(p)),
+                    Err(d) => {
+                        output::report(&d, &project, Format::Full, global);
+                        return Ok(ExitStatus::Failure);
+                    }
+                }
+            }
+        };
+        let attrs = match &attributes {
+            Some(p) => Some(journey_events::read_attributes(p, program).map_err(miette::Report::new)?),
+            None => None,
+        };
+        let zone = |key: &str| attrs.as_ref().and_then(|a| a.timezone(key));
+        let zone_of: Option<journey_calendar::CustomerZone> = if attrs.is_some() { Some(&zone) } else { None };
+        let reader = journey_calendar::TraceReader::open(trace).map_err(miette::Report::new)?;
+        journey_calendar::observe(&mut view, program, reader, zone_of).map_err(miette::Report::new)?;
     }
     let text = match args.format.as_str() {
         "json" => journey_calendar::json(&view),

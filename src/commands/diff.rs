@@ -45,10 +45,16 @@ pub fn run(args: DiffArgs, global: &GlobalOptions) -> miette::Result<ExitStatus>
     let (head_side, head_program, head_findings) = analyse(&head);
     let changes = journey_diff::diff(&base_program, &head_program);
     let diagnostics = journey_diff::diff_findings(&base_findings, &head_findings);
-    // Extension point: when the event-log simulator exists, replay the configured log
-    // through both programs here and report `Simulation::Done` with the deltas.
     let simulation = if head.project.config.events.is_some() {
-        Simulation::Unavailable { reason: "the event-log simulator is not available yet".to_string() }
+        let ok = |s: &Side| s.errors == 0;
+        if !ok(&base_side) || !ok(&head_side) {
+            Simulation::Unavailable { reason: "a side has errors, so its journeys cannot run".to_string() }
+        } else {
+            match simulate_both(&head, &cwd, &base_program, &head_program) {
+                Ok(d) => Simulation::Done(d),
+                Err(reason) => Simulation::Unavailable { reason },
+            }
+        }
     } else {
         Simulation::NotConfigured
     };
@@ -61,6 +67,102 @@ pub fn run(args: DiffArgs, global: &GlobalOptions) -> miette::Result<ExitStatus>
     print!("{text}");
     let fail = args.fail_on_new_errors && report.diagnostics.new_errors() > 0;
     Ok(if fail { ExitStatus::Failure } else { ExitStatus::Success })
+}
+
+/// Replay the log configured in HEAD's journey.yaml through both programs: sends per
+/// journey and channel where they differ, and the CLV estimates with the interval of
+/// their difference (the same seed draws an unchanged assumption identically).
+fn simulate_both(
+    head: &Loaded,
+    cwd: &Path,
+    base: &journey_ir::Program,
+    head_program: &journey_ir::Program,
+) -> Result<journey_diff::SimulationDelta, String> {
+    use super::simulate::{replay, ReplayOptions};
+    let project = &head.project;
+    let text = project.config_file.map(|id| project.sources.get(id).text.to_string()).unwrap_or_default();
+    let mapping = journey_events::Mapping::from_yaml_in(
+        project.config.events.as_ref(),
+        &text,
+        project.config_file.unwrap_or_default(),
+    )
+    .map_err(|d| d.first().map_or("the `events:` mapping is invalid".to_string(), |d| d.message.clone()))?;
+    let Some(path) = &mapping.path else {
+        return Err("journey.yaml names no `events.path` to replay".to_string());
+    };
+    // a log is rarely committed: a ref's tree may lack it, the checkout has it
+    let find = |p: &Path| [project.root.join(p), cwd.join(p)].into_iter().find(|f| f.is_file());
+    let file = find(path).ok_or_else(|| format!("the event log {} does not exist", path.display()))?;
+    let attributes = match &mapping.attributes {
+        Some(a) => Some(find(a).ok_or_else(|| format!("the attribute snapshot {} does not exist", a.display()))?),
+        None => None,
+    };
+    let options = ReplayOptions {
+        file,
+        attributes,
+        from: None,
+        to: None,
+        quiet_hours: journey_engine::QuietMode::Defer,
+        seed: 1,
+        skip_bad_rows: false,
+        bars: false,
+        reader_thread: true,
+        clv: crate::clv_estimate::ClvSettings::from_config(project.config.clv.as_ref()),
+    };
+    let run =
+        |p: &journey_ir::Program| replay(p, &mapping, &options, None).map_err(|e| format!("the replay failed: {e}"));
+    let (a, b) = (run(base)?, run(head_program)?);
+    let sends = |r: &journey_engine::Report| {
+        let mut m: std::collections::BTreeMap<(String, String), u64> = Default::default();
+        for (j, jr) in &r.journeys {
+            for by_channel in jr.sends.values() {
+                for (c, n) in by_channel {
+                    *m.entry((j.clone(), c.clone())).or_default() += n;
+                }
+            }
+        }
+        m
+    };
+    let (sa, sb) = (sends(&a.report), sends(&b.report));
+    let keys: std::collections::BTreeSet<&(String, String)> = sa.keys().chain(sb.keys()).collect();
+    let mut volume: Vec<journey_diff::VolumeDelta> = keys
+        .into_iter()
+        .map(|k| journey_diff::VolumeDelta {
+            journey: k.0.clone(),
+            channel: k.1.clone(),
+            base: sa.get(k).copied().unwrap_or(0),
+            head: sb.get(k).copied().unwrap_or(0),
+        })
+        .filter(|v| v.base != v.head)
+        .collect();
+    if !volume.is_empty() || a.report.sends != b.report.sends {
+        volume.push(journey_diff::VolumeDelta {
+            journey: "all journeys".into(),
+            channel: "all channels".into(),
+            base: a.report.sends,
+            head: b.report.sends,
+        });
+    }
+    let (clv, assumptions) = match (&a.clv, &b.clv) {
+        (Ok(x), Ok(y)) => {
+            let d = journey_clv::impact::difference(x, y);
+            let assumptions = y
+                .journeys
+                .iter()
+                .flat_map(|j| j.assumptions.iter().map(move |a| format!("{}: {}", j.journey, a.assumption)))
+                .collect();
+            let clv = journey_diff::ClvDelta {
+                currency: head_program.currency.clone(),
+                base: x.total.median,
+                head: y.total.median,
+                delta_low: d.p05,
+                delta_high: d.p95,
+            };
+            (Some(clv), assumptions)
+        }
+        _ => (None, Vec::new()),
+    };
+    Ok(journey_diff::SimulationDelta { volume, clv, assumptions })
 }
 
 fn analyse(side: &Loaded) -> (Side, journey_ir::Program, Vec<journey_diff::Finding>) {

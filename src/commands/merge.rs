@@ -2,7 +2,9 @@
 //! (`journey simulate --partial`) into the whole run's report.
 
 use crate::{output, ExitStatus, GlobalOptions};
+use journey_engine::html::{render_html, HtmlMeta};
 use journey_engine::{Merge, Report};
+use journey_ir::Program;
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
@@ -13,12 +15,24 @@ pub struct MergeArgs {
     /// Output format: human (default) or json (the merged report)
     #[arg(long, default_value = "human", value_parser = ["human", "json"])]
     pub format: String,
+    /// Write the merged report as a self-contained HTML page: charts, funnels, tables
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
-pub fn run(args: MergeArgs, _global: &GlobalOptions) -> miette::Result<ExitStatus> {
+pub fn run(args: MergeArgs, global: &GlobalOptions) -> miette::Result<ExitStatus> {
+    if let Some(p) = &args.html {
+        super::simulate::check_writable(p)?;
+    }
     let mut total = Report::default();
     for p in &args.partials {
-        let text = std::fs::read_to_string(p).map_err(|e| miette::miette!("cannot read {}: {e}", p.display()))?;
+        let text = std::fs::read_to_string(p).map_err(|e| {
+            miette::miette!(
+                help = "pass the files written by `journey simulate --partial FILE`",
+                "cannot read {}: {e}",
+                p.display()
+            )
+        })?;
         let part: Report = serde_json::from_str(&text).map_err(|e| {
             miette::miette!(
                 help = "partial reports are written by `journey simulate --partial FILE`",
@@ -28,17 +42,36 @@ pub fn run(args: MergeArgs, _global: &GlobalOptions) -> miette::Result<ExitStatu
         })?;
         total.merge(&part);
     }
+    // Guardrails, stage order and goal windows need the journeys: taken from the
+    // repository around the current directory when it checks cleanly, left out
+    // otherwise.
+    let program = if args.html.is_some() || args.format != "json" { program() } else { None };
+    if let Some(p) = &args.html {
+        if program.is_none() && !global.quiet {
+            eprintln!(
+                "note: no journeys here that check cleanly; the page orders stages by name and leaves out guardrails\n\
+                 help: run `journey merge` inside the repository that was simulated"
+            );
+        }
+        let meta = HtmlMeta {
+            command: "journey merge".into(),
+            sources: args.partials.iter().map(|p| p.display().to_string()).collect(),
+            ..HtmlMeta::default()
+        };
+        std::fs::write(p, render_html(&total, program.as_ref(), &meta))
+            .map_err(|e| super::simulate::write_err(p, e))?;
+    }
     if args.format == "json" {
         print!("{}", total.to_json());
     } else {
-        // Guardrails need the journeys: measured when the repository around the
-        // current directory checks cleanly, left out otherwise.
-        let program = output::load(&[]).ok().and_then(|project| {
-            let (checked, diags) = output::check(&project);
-            (!output::has_errors(&diags)).then_some(checked.program)
-        });
         println!("{} partial report{} merged", args.partials.len(), if args.partials.len() == 1 { "" } else { "s" });
         print!("{}", super::simulate::human(&total, program.as_ref()));
     }
     Ok(ExitStatus::Success)
+}
+
+fn program() -> Option<Program> {
+    let project = output::load(&[]).ok()?;
+    let (checked, diags) = output::check(&project);
+    (!output::has_errors(&diags) && !checked.program.journeys.is_empty()).then_some(checked.program)
 }

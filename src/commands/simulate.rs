@@ -6,15 +6,23 @@
 //! in time order (the reader checks it). `--partial` writes the mergeable report of a
 //! log partitioned by customer; `journey merge` adds the parts into exactly the whole
 //! run's report.
+//!
+//! Besides the summary (or the JSON report) on stdout it writes, when asked: the trace
+//! of every action (CSV or Parquet, by extension), the report as an HTML page, and the
+//! partial report. Long runs draw a progress bar on stderr when it is a terminal.
 
 use crate::{output, ExitStatus, GlobalOptions};
 use journey_diagnostics::render::Format;
-use journey_engine::{AttrValue, Customer, Driver, Engine, EngineOptions, Profiles, QuietMode, Report};
-use journey_events::{
-    read_attributes, Attributes, CustomerId, Interner, LogReader, Mapping, PropValue, ReadOptions, Schema, SkipCounts,
-    SkipKind,
+use journey_engine::html::{render_html, HtmlMeta};
+use journey_engine::{
+    Action, ActionKind, AttrValue, Customer, Driver, Engine, EngineOptions, Profiles, QuietMode, Report,
 };
-use journey_ir::{Program, Type};
+use journey_events::progress::{ProgressUnit, ReadProgress};
+use journey_events::{
+    read_attributes, Attributes, CustomerId, Interner, LogReader, Mapping, PipedReader, PropValue, ReadOptions, Schema,
+    SkipCounts, SkipKind,
+};
+use journey_ir::{Program, Step, Type};
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -47,12 +55,20 @@ pub struct SimulateArgs {
     /// Output format: human (default) or json (the report)
     #[arg(long, default_value = "human", value_parser = ["human", "json"])]
     pub format: String,
-    /// Write every action as CSV: time, customer, journey, node, kind, channel, template
+    /// Write every action (time, customer, journey, node, kind, channel, template) as
+    /// Parquet when FILE ends in .parquet or .pq, else as CSV
     #[arg(long, value_name = "FILE")]
     pub trace: Option<PathBuf>,
+    /// Write the report as a self-contained HTML page: charts, funnels, tables
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Write the mergeable partial report (JSON) here, for `journey merge`
     #[arg(long, value_name = "FILE", requires_all = ["from", "to"])]
     pub partial: Option<PathBuf>,
+    /// Threads that read the log ahead of the engine: 1 (default) overlaps parsing with
+    /// simulating on a second core; 0 reads on the engine's thread
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=1))]
+    pub reader_threads: u8,
 }
 
 const DAY: i64 = 86_400_000;
@@ -111,6 +127,7 @@ pub(crate) struct Setup {
     pub program: Program,
     pub mapping: Mapping,
     pub base: PathBuf,
+    pub clv: crate::clv_estimate::ClvSettings,
 }
 
 fn setup(paths: &[PathBuf], global: &GlobalOptions) -> miette::Result<Result<Setup, ExitStatus>> {
@@ -129,16 +146,15 @@ fn setup(paths: &[PathBuf], global: &GlobalOptions) -> miette::Result<Result<Set
                 return Ok(Err(ExitStatus::Failure));
             }
         };
-    Ok(Ok(Setup { program: checked.program, mapping, base: project.root.clone() }))
+    let clv = crate::clv_estimate::ClvSettings::from_config(project.config.clv.as_ref());
+    Ok(Ok(Setup { program: checked.program, mapping, base: project.root.clone(), clv }))
 }
 
 pub fn run(args: SimulateArgs, global: &GlobalOptions) -> miette::Result<ExitStatus> {
-    let Setup { program, mapping, base } = match setup(&args.paths, global)? {
+    let Setup { program, mapping, base, clv } = match setup(&args.paths, global)? {
         Ok(s) => s,
         Err(status) => return Ok(status),
     };
-    let schema = Schema::from_program(&program);
-    let tz = schema.timezone();
     let file = match (&args.events, &mapping.path) {
         (Some(f), _) => f.clone(),
         (None, Some(p)) => base.join(p),
@@ -149,88 +165,60 @@ pub fn run(args: SimulateArgs, global: &GlobalOptions) -> miette::Result<ExitSta
             ))
         }
     };
-    let read_options = ReadOptions { skip_bad_rows: args.skip_bad_rows, sort: false };
-
-    // The simulated period: the dates given, else the log's span (one extra pass).
-    let from = args.from.as_deref().map(|s| date_arg("from", s)).transpose()?;
-    let to = args.to.as_deref().map(|s| date_arg("to", s)).transpose()?;
-    let (start, until) = match (from, to) {
-        (Some(f), Some(t)) => {
-            (journey_engine::time::date_midnight(tz, f), journey_engine::time::date_midnight(tz, t + 1) - 1)
-        }
-        _ => {
-            let stats =
-                journey_events::parse_only_with(&file, &mapping, &schema, read_options).map_err(miette::Report::new)?;
-            let (Some(first), Some(last)) = (stats.first, stats.last) else {
-                return Err(miette::miette!("{}: the log has no events", file.display()));
-            };
-            let start = from.map(|f| journey_engine::time::date_midnight(tz, f)).unwrap_or(first);
-            let until = to.map(|t| journey_engine::time::date_midnight(tz, t + 1) - 1).unwrap_or(last);
-            (start, until)
-        }
+    // Outputs that cannot be written should fail now, not after a long run.
+    for p in [&args.html, &args.trace, &args.partial].into_iter().flatten() {
+        check_writable(p)?;
+    }
+    let options = ReplayOptions {
+        file: file.clone(),
+        attributes: args.attributes.clone().or_else(|| mapping.attributes.as_ref().map(|p| base.join(p))),
+        from: args.from.as_deref().map(|s| date_arg("from", s)).transpose()?,
+        to: args.to.as_deref().map(|s| date_arg("to", s)).transpose()?,
+        quiet_hours: if args.quiet_hours == "drop" { QuietMode::Drop } else { QuietMode::Defer },
+        seed: args.seed,
+        skip_bad_rows: args.skip_bad_rows,
+        // A bar on stderr, only for a person watching: never with --quiet, never into a
+        // file or pipe, so what is written is the same with and without a terminal.
+        bars: !global.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        reader_thread: args.reader_threads > 0,
+        clv,
     };
-    if until < start {
-        return Err(miette::miette!("the simulated period is empty: --to is before --from"));
-    }
-
-    // Attributes, keyed by customer.
-    let attr_path = args.attributes.clone().or_else(|| mapping.attributes.as_ref().map(|p| base.join(p)));
-    let mut profiles: HashMap<String, Vec<AttrValue>> = HashMap::new();
-    let mut profile_order: Vec<String> = Vec::new();
-    if let Some(p) = &attr_path {
-        let attrs = read_attributes(p, &program).map_err(miette::Report::new)?;
-        for i in 0..attrs.customers.len() as u32 {
-            let key = attrs.customers.resolve(i).to_string();
-            let values = attrs.get(&key).expect("customer of the snapshot");
-            profiles.insert(key.clone(), convert(&program, &attrs, values, &schema));
-            profile_order.push(key);
-        }
-    }
-
-    let quiet_hours = if args.quiet_hours == "drop" { QuietMode::Drop } else { QuietMode::Defer };
-    let engine = Engine::new(&program, EngineOptions { quiet_hours, seed: args.seed, start, until });
-    let mut driver = Driver::new(&engine);
-    let mut reader = LogReader::open(&file, &mapping, &schema, read_options).map_err(miette::Report::new)?;
     let mut trace = match &args.trace {
-        Some(p) => {
-            let f = std::fs::File::create(p).map_err(|e| miette::miette!("cannot write {}: {e}", p.display()))?;
-            let mut w = std::io::BufWriter::new(f);
-            writeln!(w, "time,customer,journey,node,kind,channel,template").map_err(|e| write_err(p, e))?;
-            Some((p.clone(), w))
-        }
+        Some(p) => Some(TraceWriter::create(p)?),
         None => None,
     };
-    let no_extra: Vec<String> = Vec::new();
-    while let Some(event) = reader.next_event() {
-        let event = event.map_err(miette::Report::new)?;
-        let world = World { log_keys: reader.interner(), extra_keys: &no_extra, profiles: &profiles };
-        driver.push(&event, &world, reader.texts());
-        if let Some((p, w)) = &mut trace {
-            write_trace(w, &program, &world, &driver.take_actions()).map_err(|e| write_err(p, e))?;
-        } else {
-            driver.take_actions();
-        }
+    let Replay { report, skipped, start, until, clv } = replay(&program, &mapping, &options, trace.as_mut())?;
+    if let Some(t) = trace {
+        t.finish()?;
     }
-    // Customers of the snapshot without events still get their scheduled and
-    // date-attribute entries.
-    let log_keys = reader.interner();
-    let extra: Vec<String> = profile_order.into_iter().filter(|k| log_keys.get(k).is_none()).collect();
-    let world = World { log_keys, extra_keys: &extra, profiles: &profiles };
-    for i in 0..extra.len() {
-        driver.add_customer(world.customer(CustomerId((log_keys.len() + i) as u32)));
-    }
-    let (actions, report) = driver.finish(reader.texts());
-    if let Some((p, mut w)) = trace {
-        write_trace(&mut w, &program, &world, &actions).map_err(|e| write_err(&p, e))?;
-        w.flush().map_err(|e| write_err(&p, e))?;
-    }
+    let tz = Schema::from_program(&program).timezone();
     if let Some(p) = &args.partial {
         std::fs::write(p, report.to_json()).map_err(|e| write_err(p, e))?;
     }
+    if let Some(p) = &args.html {
+        let meta = HtmlMeta {
+            command: "journey simulate".into(),
+            sources: vec![file.display().to_string()],
+            period: Some((journey_engine::time::day_label(tz, start), journey_engine::time::day_label(tz, until))),
+            seed: Some(args.seed),
+            quiet_hours: Some(args.quiet_hours.clone()),
+            skipped: Some(skipped.clone()),
+            clv: Some(crate::clv_estimate::html_rows(&clv)),
+        };
+        std::fs::write(p, render_html(&report, Some(&program), &meta)).map_err(|e| write_err(p, e))?;
+    }
     if args.format == "json" {
-        print!("{}", report.to_json());
-        if !global.quiet && reader.skipped().total() > 0 {
-            eprint!("{}", skipped_text(reader.skipped()));
+        // the report's own field order, then the estimate
+        #[derive(serde::Serialize)]
+        struct Out<'a> {
+            #[serde(flatten)]
+            report: &'a Report,
+            clv_estimate: serde_json::Value,
+        }
+        let out = Out { report: &report, clv_estimate: crate::clv_estimate::json(&clv) };
+        println!("{}", serde_json::to_string_pretty(&out).expect("report serialises"));
+        if !global.quiet && skipped.total() > 0 {
+            eprint!("{}", skipped_text(&skipped));
         }
     } else {
         let days = (until - start + DAY - 1) / DAY;
@@ -245,46 +233,538 @@ pub fn run(args: SimulateArgs, global: &GlobalOptions) -> miette::Result<ExitSta
             args.quiet_hours
         );
         print!("{}", human(&report, Some(&program)));
-        print!("{}", skipped_text(reader.skipped()));
+        print!("{}", crate::clv_estimate::text(&clv, &program.currency));
+        print!("{}", skipped_text(&skipped));
     }
     Ok(ExitStatus::Success)
 }
 
-fn write_err(p: &Path, e: std::io::Error) -> miette::Report {
-    miette::miette!("cannot write {}: {e}", p.display())
+/// What to replay and how (shared by `journey simulate` and `journey diff`).
+pub(crate) struct ReplayOptions {
+    pub file: PathBuf,
+    pub attributes: Option<PathBuf>,
+    /// First and last simulated day (days since 1970-01-01), else the log's span.
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+    pub quiet_hours: QuietMode,
+    pub seed: u64,
+    pub skip_bad_rows: bool,
+    pub bars: bool,
+    /// Read the log on its own thread ([`PipedReader`]).
+    pub reader_thread: bool,
+    pub clv: crate::clv_estimate::ClvSettings,
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
+/// What a replay found.
+pub(crate) struct Replay {
+    pub report: Report,
+    pub skipped: SkipCounts,
+    pub start: i64,
+    pub until: i64,
+    /// The CLV estimate of the journeys' assumptions, or why there is none.
+    pub clv: Result<journey_clv::impact::Impact, String>,
+}
+
+/// The log, read on this thread or on its own.
+enum Source {
+    Here(LogReader),
+    Piped(PipedReader),
+}
+
+impl Source {
+    fn next_event(&mut self) -> Option<Result<journey_events::Event, journey_events::ReadError>> {
+        match self {
+            Source::Here(r) => r.next_event(),
+            Source::Piped(r) => r.next_event(),
+        }
+    }
+    fn interner(&self) -> &Interner {
+        match self {
+            Source::Here(r) => r.interner(),
+            Source::Piped(r) => r.interner(),
+        }
+    }
+    fn texts(&self) -> &Interner {
+        match self {
+            Source::Here(r) => r.texts(),
+            Source::Piped(r) => r.texts(),
+        }
+    }
+    fn skipped(&self) -> &SkipCounts {
+        match self {
+            Source::Here(r) => r.skipped(),
+            Source::Piped(r) => r.skipped(),
+        }
     }
 }
 
-fn write_trace(
-    w: &mut impl Write,
+impl ReadState for Source {
+    fn rows(&self) -> u64 {
+        match self {
+            Source::Here(r) => r.rows(),
+            Source::Piped(r) => r.rows(),
+        }
+    }
+    fn skipped_total(&self) -> u64 {
+        self.skipped().total()
+    }
+}
+
+impl ReadState for LogReader {
+    fn rows(&self) -> u64 {
+        LogReader::rows(self)
+    }
+    fn skipped_total(&self) -> u64 {
+        self.skipped().total()
+    }
+}
+
+/// Where a pass over the log is, for the progress bar.
+trait ReadState {
+    fn rows(&self) -> u64;
+    fn skipped_total(&self) -> u64;
+}
+
+/// Replay the log through the program: the report, and the CLV estimate of the
+/// journeys' assumptions on the customers the replay reached.
+pub(crate) fn replay(
     program: &Program,
-    world: &World,
-    actions: &[journey_engine::Action],
-) -> std::io::Result<()> {
+    mapping: &Mapping,
+    o: &ReplayOptions,
+    mut trace: Option<&mut TraceWriter>,
+) -> miette::Result<Replay> {
+    let schema = Schema::from_program(program);
+    let tz = schema.timezone();
+    let file = &o.file;
+    let read_options = ReadOptions { skip_bad_rows: o.skip_bad_rows, sort: false };
+    // The simulated period: the dates given, else the log's span (one extra pass).
+    let (start, until) = match (o.from, o.to) {
+        (Some(f), Some(t)) => {
+            (journey_engine::time::date_midnight(tz, f), journey_engine::time::date_midnight(tz, t + 1) - 1)
+        }
+        _ => {
+            let Some((first, last)) = log_span(file, mapping, &schema, read_options, o.bars)? else {
+                return Err(miette::miette!(
+                    help = "check that the log has rows after its header and that they map to declared events",
+                    "{}: the log has no events",
+                    file.display()
+                ));
+            };
+            let start = o.from.map(|f| journey_engine::time::date_midnight(tz, f)).unwrap_or(first);
+            let until = o.to.map(|t| journey_engine::time::date_midnight(tz, t + 1) - 1).unwrap_or(last);
+            (start, until)
+        }
+    };
+    if until < start {
+        return Err(miette::miette!(
+            help = "--to is the last simulated day and must not be before --from (or the log's first event)",
+            "the simulated period is empty: --to is before --from"
+        ));
+    }
+
+    // Attributes, keyed by customer.
+    let mut profiles: HashMap<String, Vec<AttrValue>> = HashMap::new();
+    let mut profile_order: Vec<String> = Vec::new();
+    if let Some(p) = &o.attributes {
+        let attrs = read_attributes(p, program).map_err(miette::Report::new)?;
+        for i in 0..attrs.customers.len() as u32 {
+            let key = attrs.customers.resolve(i).to_string();
+            let values = attrs.get(&key).expect("customer of the snapshot");
+            profiles.insert(key.clone(), convert(program, &attrs, values, &schema));
+            profile_order.push(key);
+        }
+    }
+
+    let engine = Engine::new(program, EngineOptions { quiet_hours: o.quiet_hours, seed: o.seed, start, until });
+    let mut driver = Driver::new(&engine);
+    let reader = LogReader::open(file, mapping, &schema, read_options).map_err(miette::Report::new)?;
+    let mut progress = Progress::start(o.bars, "simulating", file, mapping, &reader);
+    let mut reader = if o.reader_thread { Source::Piped(PipedReader::spawn(reader)) } else { Source::Here(reader) };
+    let mut clv = crate::clv_estimate::Collector::new(program, tz);
+    let no_extra: Vec<String> = Vec::new();
+    while let Some(event) = reader.next_event() {
+        let event = event.map_err(miette::Report::new)?;
+        clv.event(&event);
+        let world = World { log_keys: reader.interner(), extra_keys: &no_extra, profiles: &profiles };
+        driver.push(&event, &world, reader.texts());
+        let actions = driver.take_actions();
+        clv.actions(&actions);
+        if let Some(t) = trace.as_mut() {
+            t.write(program, &world, &actions)?;
+        }
+        progress.tick(&reader);
+    }
+    progress.finishing();
+    // Customers of the snapshot without events still get their scheduled and
+    // date-attribute entries.
+    let log_keys = reader.interner();
+    let extra: Vec<String> = profile_order.into_iter().filter(|k| log_keys.get(k).is_none()).collect();
+    let world = World { log_keys, extra_keys: &extra, profiles: &profiles };
+    for i in 0..extra.len() {
+        driver.add_customer(world.customer(CustomerId((log_keys.len() + i) as u32)));
+    }
+    let (actions, report) = driver.finish(reader.texts());
+    clv.actions(&actions);
+    if let Some(t) = trace.as_mut() {
+        t.write(program, &world, &actions)?;
+    }
+    drop(progress);
+    let customers = log_keys.len() + extra.len();
+    let keys = (0..customers).map(|i| world.customer(CustomerId(i as u32)).key.to_string()).collect();
+    let clv = clv.estimate(program, &report, keys, &o.clv, o.seed);
+    Ok(Replay { report, skipped: reader.skipped().clone(), start, until, clv })
+}
+
+/// The first and last event time of the log (`None`: no events), with a bar while
+/// reading it.
+fn log_span(
+    file: &Path,
+    mapping: &Mapping,
+    schema: &Schema,
+    options: ReadOptions,
+    bars: bool,
+) -> miette::Result<Option<(i64, i64)>> {
+    let mut reader = LogReader::open(file, mapping, schema, options).map_err(miette::Report::new)?;
+    let mut progress = Progress::start(bars, "finding the period", file, mapping, &reader);
+    let (mut first, mut last) = (i64::MAX, i64::MIN);
+    while let Some(e) = reader.next_event() {
+        let e = e.map_err(miette::Report::new)?;
+        first = first.min(e.time);
+        last = last.max(e.time);
+        progress.tick(&reader);
+    }
+    Ok((first <= last).then_some((first, last)))
+}
+
+pub(crate) fn write_err(p: &Path, e: impl std::fmt::Display) -> miette::Report {
+    miette::miette!(help = "check that the directory exists and is writable", "cannot write {}: {e}", p.display())
+}
+
+/// Fail early, before a long run, when `p` cannot be created (its directory is missing).
+pub(crate) fn check_writable(p: &Path) -> miette::Result<()> {
+    let dir = match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if dir.is_dir() {
+        Ok(())
+    } else {
+        Err(write_err(p, format_args!("{} is not a directory", dir.display())))
+    }
+}
+
+// ------------------------------------------------------------------ progress
+
+/// How often the bar is brought up to date: every 65,536 events, so the read loop pays
+/// one counter increment and test per event.
+const TICK_MASK: u64 = (1 << 16) - 1;
+
+/// The progress bar of a pass over the log: bytes (CSV, JSON lines) or rows (Parquet)
+/// of the file when the reader's position is known, else a count of events. Hidden
+/// unless stderr is a terminal and not `--quiet`; cleared when dropped, so an error or
+/// the results print on a clean line.
+struct Progress {
+    bar: indicatif::ProgressBar,
+    watch: Option<ReadProgress>,
+    /// The reader sorts in memory: nothing comes before the whole log is read, then the
+    /// events come out counted against their total.
+    sorting: bool,
+    events: u64,
+    started: std::time::Instant,
+}
+
+impl Progress {
+    fn start(enabled: bool, what: &'static str, file: &Path, mapping: &Mapping, reader: &LogReader) -> Progress {
+        // (the reader is watched before it may move to its own thread)
+        let started = std::time::Instant::now();
+        if !enabled {
+            let bar = indicatif::ProgressBar::hidden();
+            return Progress { bar, watch: None, sorting: false, events: 0, started };
+        }
+        let sorting = reader.sorts();
+        let watch = if sorting { None } else { Some(ReadProgress::watch(file, mapping, reader)) };
+        let total = watch.as_ref().and_then(ReadProgress::total);
+        // set up hidden, then shown: nothing is drawn in the default style first
+        let bar = indicatif::ProgressBar::with_draw_target(total, indicatif::ProgressDrawTarget::hidden());
+        bar.set_prefix(what);
+        let template = match (total, watch.as_ref().map(ReadProgress::unit)) {
+            (Some(_), Some(ProgressUnit::Bytes)) => {
+                "{prefix} [{wide_bar}] {percent:>3}% of {total_bytes} · {msg} · eta {eta}"
+            }
+            (Some(_), _) => "{prefix} [{wide_bar}] {percent:>3}% of {human_len} rows · {msg} · eta {eta}",
+            (None, _) => "{spinner} {prefix} · {msg} · {elapsed}",
+        };
+        bar.set_style(style(template));
+        bar.set_message(if sorting { "reading and sorting the log".to_string() } else { "starting".to_string() });
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        bar.enable_steady_tick(std::time::Duration::from_millis(200));
+        Progress { bar, watch, sorting, events: 0, started }
+    }
+
+    /// One event done; cheap except every 65,536th.
+    #[inline]
+    fn tick(&mut self, reader: &impl ReadState) {
+        self.events += 1;
+        if self.events & TICK_MASK == 0 || (self.sorting && self.events == 1) {
+            self.update(reader);
+        }
+    }
+
+    #[cold]
+    fn update(&mut self, reader: &impl ReadState) {
+        if self.bar.is_hidden() {
+            return;
+        }
+        if self.sorting && self.bar.length().is_none() {
+            // the whole log is in memory now: count the events against their total,
+            // and time them from here (reading and sorting took the time so far)
+            let events = reader.rows() - reader.skipped_total();
+            self.bar.set_length(events);
+            self.bar.set_style(style("{prefix} [{wide_bar}] {percent:>3}% · {msg} · eta {eta}"));
+            self.bar.reset_eta();
+            self.bar.set_message(format!("{} sorted events", short(events)));
+            self.started = std::time::Instant::now();
+            return;
+        }
+        let position = match &self.watch {
+            Some(w) => w.position(reader.rows()),
+            None if self.sorting => Some(self.events),
+            None => None,
+        };
+        if let Some(p) = position {
+            self.bar.set_position(p);
+        }
+        let secs = self.started.elapsed().as_secs_f64().max(1e-3);
+        let rate = short((self.events as f64 / secs) as u64);
+        self.bar.set_message(match self.bar.length().filter(|_| self.sorting) {
+            Some(total) => format!("{} of {} sorted events, {rate}/s", short(self.events), short(total)),
+            None => format!("{} events, {rate}/s", short(self.events)),
+        });
+    }
+
+    /// The log is read; the engine fires the timers left until the end of the period.
+    fn finishing(&mut self) {
+        if self.bar.is_hidden() {
+            return;
+        }
+        self.bar.set_style(style("{spinner} {prefix} · {msg} · {elapsed}"));
+        self.bar.set_message(format!(
+            "{} events read; firing the remaining timers",
+            journey_engine::html::num(self.events)
+        ));
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+fn style(template: &str) -> indicatif::ProgressStyle {
+    indicatif::ProgressStyle::with_template(template).expect("a valid progress template").progress_chars("=> ")
+}
+
+/// `950`, `12.3k`, `2.70M`: counts that keep the bar on one line.
+fn short(n: u64) -> String {
+    match n {
+        0..1_000 => n.to_string(),
+        1_000..1_000_000 => format!("{:.1}k", n as f64 / 1e3),
+        _ => format!("{:.2}M", n as f64 / 1e6),
+    }
+}
+
+// ------------------------------------------------------------------ the trace
+
+/// The columns of the trace, one row per action.
+pub(crate) const TRACE_COLUMNS: [&str; 7] = ["time", "customer", "journey", "node", "kind", "channel", "template"];
+
+/// One action as a trace row: node, channel and template are `None` where the action
+/// has none (written empty in CSV, null in Parquet).
+struct TraceRow<'a> {
+    time: i64,
+    customer: &'a str,
+    journey: &'a str,
+    node: Option<&'a str>,
+    kind: &'static str,
+    channel: Option<&'a str>,
+    template: Option<&'a str>,
+}
+
+fn trace_row<'a>(program: &'a Program, world: &'a World, a: &Action) -> TraceRow<'a> {
+    let j = &program.journeys[a.journey];
+    let node = a.node.map(|n| &j.nodes[n]);
+    let ch = |c: usize| Some(program.channels[c].name.as_str());
+    let (kind, channel) = match &a.kind {
+        ActionKind::Enter { .. } => ("enter", None),
+        ActionKind::Exit { .. } => ("exit", None),
+        ActionKind::Send { channel } => ("send", ch(*channel)),
+        ActionKind::Task { channel } => ("task", ch(*channel)),
+        ActionKind::Webhook { channel } => ("webhook", ch(*channel)),
+        ActionKind::SetAttribute { .. } => ("set", None),
+        ActionKind::GoalReached { .. } => ("goal", None),
+        ActionKind::Suppressed { channel, .. } => ("suppressed", ch(*channel)),
+        ActionKind::Deferred { channel, .. } => ("deferred", ch(*channel)),
+    };
+    let template = match (&a.kind, node.map(|n| &n.step)) {
+        (ActionKind::Send { .. }, Some(Step::Send { template, .. })) => Some(template.as_str()),
+        _ => None,
+    };
+    TraceRow {
+        time: a.time,
+        customer: world.customer(a.customer).key,
+        journey: &j.name,
+        node: node.map(|n| n.id.as_str()),
+        kind,
+        channel,
+        template,
+    }
+}
+
+pub(crate) enum TraceWriter {
+    Csv { path: PathBuf, out: std::io::BufWriter<std::fs::File> },
+    Parquet(Box<ParquetTrace>),
+}
+
+impl TraceWriter {
+    /// Parquet for `.parquet` and `.pq`, else CSV.
+    fn create(p: &Path) -> miette::Result<TraceWriter> {
+        let f = std::fs::File::create(p).map_err(|e| write_err(p, e))?;
+        let parquet = p
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("pq"));
+        if parquet {
+            return Ok(TraceWriter::Parquet(Box::new(ParquetTrace::new(p, f)?)));
+        }
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, f);
+        writeln!(out, "{}", TRACE_COLUMNS.join(",")).map_err(|e| write_err(p, e))?;
+        Ok(TraceWriter::Csv { path: p.to_path_buf(), out })
+    }
+
+    fn write(&mut self, program: &Program, world: &World, actions: &[Action]) -> miette::Result<()> {
+        match self {
+            TraceWriter::Csv { path, out } => {
+                write_csv_rows(out, program, world, actions).map_err(|e| write_err(path, e))
+            }
+            TraceWriter::Parquet(t) => {
+                for a in actions {
+                    t.push(&trace_row(program, world, a))?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn finish(self) -> miette::Result<()> {
+        match self {
+            TraceWriter::Csv { path, mut out } => out.flush().map_err(|e| write_err(&path, e)),
+            TraceWriter::Parquet(t) => t.finish(),
+        }
+    }
+}
+
+fn csv_field(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\"")).into()
+    } else {
+        s.into()
+    }
+}
+
+fn write_csv_rows(w: &mut impl Write, program: &Program, world: &World, actions: &[Action]) -> std::io::Result<()> {
     for a in actions {
-        let key = world.customer(a.customer).key;
-        let v = a.describe(program, key);
-        let s = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
+        let r = trace_row(program, world, a);
         writeln!(
             w,
             "{},{},{},{},{},{},{}",
-            journey_events::time::format(a.time),
-            csv_field(key),
-            csv_field(&s("journey")),
-            csv_field(&s("node")),
-            csv_field(&s("action")),
-            csv_field(&s("channel")),
-            csv_field(&s("template"))
+            journey_events::time::format(r.time),
+            csv_field(r.customer),
+            csv_field(r.journey),
+            csv_field(r.node.unwrap_or("")),
+            r.kind,
+            csv_field(r.channel.unwrap_or("")),
+            csv_field(r.template.unwrap_or(""))
         )?;
     }
     Ok(())
+}
+
+/// Rows per Parquet row group: the trace is written a row group at a time, so memory
+/// stays bounded however long the run.
+const TRACE_ROW_GROUP: usize = 65_536;
+
+/// The trace as Parquet: `time` a UTC timestamp in milliseconds, the other columns
+/// strings (dictionary-encoded by the writer), node, channel and template null where
+/// the CSV trace leaves them empty. Snappy-compressed.
+pub(crate) struct ParquetTrace {
+    path: PathBuf,
+    writer: parquet::arrow::ArrowWriter<std::fs::File>,
+    schema: std::sync::Arc<arrow_schema::Schema>,
+    time: arrow_array::builder::TimestampMillisecondBuilder,
+    strings: [arrow_array::builder::StringBuilder; 6],
+    rows: usize,
+}
+
+impl ParquetTrace {
+    fn new(path: &Path, file: std::fs::File) -> miette::Result<ParquetTrace> {
+        use arrow_schema::{DataType, Field, TimeUnit};
+        let nullable = |name: &str| matches!(name, "node" | "channel" | "template");
+        let mut fields =
+            vec![Field::new("time", DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())), false)];
+        fields.extend(TRACE_COLUMNS[1..].iter().map(|c| Field::new(*c, DataType::Utf8, nullable(c))));
+        let schema = std::sync::Arc::new(arrow_schema::Schema::new(fields));
+        let props = parquet::file::properties::WriterProperties::builder()
+            .set_compression(parquet::basic::Compression::SNAPPY)
+            .set_max_row_group_row_count(Some(TRACE_ROW_GROUP))
+            .set_created_by(format!("journey {}", env!("CARGO_PKG_VERSION")))
+            .build();
+        let writer =
+            parquet::arrow::ArrowWriter::try_new(file, schema.clone(), Some(props)).map_err(|e| write_err(path, e))?;
+        Ok(ParquetTrace {
+            path: path.to_path_buf(),
+            writer,
+            schema,
+            time: arrow_array::builder::TimestampMillisecondBuilder::new().with_timezone("UTC"),
+            strings: Default::default(),
+            rows: 0,
+        })
+    }
+
+    fn push(&mut self, r: &TraceRow) -> miette::Result<()> {
+        self.time.append_value(r.time);
+        let [customer, journey, node, kind, channel, template] = &mut self.strings;
+        customer.append_value(r.customer);
+        journey.append_value(r.journey);
+        node.append_option(r.node);
+        kind.append_value(r.kind);
+        channel.append_option(r.channel);
+        template.append_option(r.template);
+        self.rows += 1;
+        if self.rows == TRACE_ROW_GROUP {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> miette::Result<()> {
+        if self.rows == 0 {
+            return Ok(());
+        }
+        let mut columns: Vec<arrow_array::ArrayRef> = vec![std::sync::Arc::new(self.time.finish())];
+        columns.extend(self.strings.iter_mut().map(|b| std::sync::Arc::new(b.finish()) as arrow_array::ArrayRef));
+        let batch =
+            arrow_array::RecordBatch::try_new(self.schema.clone(), columns).map_err(|e| write_err(&self.path, e))?;
+        self.writer.write(&batch).map_err(|e| write_err(&self.path, e))?;
+        self.rows = 0;
+        Ok(())
+    }
+
+    fn finish(mut self) -> miette::Result<()> {
+        self.flush()?;
+        self.writer.close().map_err(|e| write_err(&self.path, e))?;
+        Ok(())
+    }
 }
 
 pub(crate) fn skipped_text(s: &SkipCounts) -> String {
@@ -366,14 +846,22 @@ pub(crate) fn human(r: &Report, program: Option<&Program>) -> String {
     if !goals.is_empty() {
         out.push_str("\ngoals (conversions: treated vs holdout):\n");
         for (j, jr, g, gr) in goals {
+            let pj = program.and_then(|p| p.journeys.iter().find(|x| &x.name == j));
+            let holdout = if journey_engine::html::is_reach_goal(pj, g) {
+                "holdout n/a (held-out customers take no steps)".to_string()
+            } else {
+                format!(
+                    "holdout {} of {} ({})",
+                    gr.holdout_conversions,
+                    jr.holdout,
+                    pct(gr.holdout_conversions, jr.holdout)
+                )
+            };
             out.push_str(&format!(
-                "  {j} / {g}: treated {} of {} ({}), holdout {} of {} ({})\n",
+                "  {j} / {g}: treated {} of {} ({}), {holdout}\n",
                 gr.treated_conversions,
                 jr.treated,
                 pct(gr.treated_conversions, jr.treated),
-                gr.holdout_conversions,
-                jr.holdout,
-                pct(gr.holdout_conversions, jr.holdout)
             ));
         }
     }
@@ -413,4 +901,52 @@ pub(crate) fn human(r: &Report, program: Option<&Program>) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::cast::AsArray;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    #[test]
+    fn parquet_trace_streams_in_row_groups() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("trace.parquet");
+        let mut t = ParquetTrace::new(&path, std::fs::File::create(&path).unwrap()).unwrap();
+        let rows = 2 * TRACE_ROW_GROUP + 1234;
+        let keys: Vec<String> = (0..rows).map(|i| format!("c{i}")).collect();
+        for (i, key) in keys.iter().enumerate() {
+            let send = i % 3 == 0;
+            t.push(&TraceRow {
+                time: 1_700_000_000_000 + i as i64,
+                customer: key,
+                journey: "onboarding",
+                node: send.then_some("welcome#0"),
+                kind: if send { "send" } else { "enter" },
+                channel: send.then_some("email"),
+                template: send.then_some("welcome-1"),
+            })
+            .unwrap();
+            // a full row group is written out, not kept
+            assert!(t.rows < TRACE_ROW_GROUP);
+        }
+        t.finish().unwrap();
+        let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&path).unwrap()).unwrap();
+        let groups: Vec<i64> = reader.metadata().row_groups().iter().map(|g| g.num_rows()).collect();
+        assert_eq!(groups, [TRACE_ROW_GROUP as i64, TRACE_ROW_GROUP as i64, 1234]);
+        let mut seen = 0;
+        for batch in reader.build().unwrap() {
+            let batch = batch.unwrap();
+            let customers = batch.column(1).as_string::<i32>();
+            let channels = batch.column(5).as_string::<i32>();
+            for r in 0..batch.num_rows() {
+                let i = seen + r;
+                assert_eq!(customers.value(r), keys[i]);
+                assert_eq!(arrow_array::Array::is_null(channels, r), i % 3 != 0);
+            }
+            seen += batch.num_rows();
+        }
+        assert_eq!(seen, rows);
+    }
 }

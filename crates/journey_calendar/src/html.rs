@@ -2,6 +2,8 @@
 //! send chips coloured by channel, conflicts outlined with their codes, and legends.
 //! Inline CSS only: no scripts, fonts or images to fetch.
 
+use crate::observed::Observed;
+use crate::text::times;
 use crate::{offset_text, CalendarView, SendRow};
 use std::fmt::Write;
 
@@ -51,9 +53,25 @@ th.journey .meta { color: #6b7280; font-size: 12px; }
 ul.conflicts { padding-left: 0; list-style: none; }
 ul.conflicts li { background: #fff; border: 1px solid #e5e7eb; border-radius: 6px; padding: 6px 10px; margin-bottom: 6px; }
 .muted { color: #6b7280; }
+.chip .obs { font-size: 11px; opacity: .9; }
+.observed { background: #ecfdf5; color: #065f46; border-radius: 4px; padding: 0 5px; font-size: 12px; }
+.observed.none { background: #f1f5f9; color: #475569; }
+.strip { display: flex; align-items: flex-end; gap: 1px; height: 140px; padding: 8px 8px 0; min-width: 100%; }
+.strip .d { flex: 1 0 4px; min-width: 4px; height: 100%; display: flex; flex-direction: column-reverse; }
+.strip .d span { display: block; width: 100%; }
+.strip .d.weekend { background: #f8fafc; }
+.ticks { display: flex; gap: 1px; padding: 2px 8px 8px; min-width: 100%; font-size: 10px; color: #6b7280; }
+.ticks span { flex: 1 0 4px; min-width: 4px; white-space: nowrap; overflow: visible; }
+table.obs { table-layout: auto; }
+table.obs td.n, table.obs th.n { text-align: right; font-variant-numeric: tabular-nums; }
+ol.collisions { padding-left: 24px; }
+ol.collisions > li { background: #fff; border: 1px solid #e5e7eb; border-radius: 6px; padding: 6px 10px; margin-bottom: 6px; }
+.kind { display: inline-block; background: #fee2e2; color: #991b1b; border-radius: 4px; padding: 0 5px; font: 600 11px/1.5 ui-monospace, monospace; }
+ol.collisions ul { margin: 4px 0; padding-left: 18px; }
+.example { font: 12px/1.5 ui-monospace, monospace; color: #374151; }
 "#;
 
-fn chip(r: &SendRow, color: &str, out: &mut String) {
+fn chip(r: &SendRow, color: &str, observed: Option<u64>, out: &mut String) {
     let when = match &r.time {
         Some(t) => format!("day {} {t}", r.day),
         None => format!("day {} ({})", r.day, offset_text(r.offset_minutes)),
@@ -74,6 +92,9 @@ fn chip(r: &SendRow, color: &str, out: &mut String) {
         esc(&r.channel),
         esc(&r.template)
     );
+    if let Some(n) = observed {
+        let _ = write!(out, "<div class=\"obs\">{n} sent in the trace</div>");
+    }
     for c in &r.conflicts {
         let _ = write!(
             out,
@@ -163,7 +184,10 @@ pub fn html(view: &CalendarView) -> String {
         for w in 1..=view.weeks {
             out.push_str("<td class=\"week\">");
             for r in rows.iter().filter(|r| r.week == w) {
-                chip(r, color(&r.channel), &mut out);
+                let sent = view.observed.as_ref().map(|o| {
+                    o.steps.iter().find(|s| s.journey == r.journey && s.node == r.node).map_or(0, |s| s.sends)
+                });
+                chip(r, color(&r.channel), sent, &mut out);
             }
             out.push_str("</td>");
         }
@@ -175,21 +199,204 @@ pub fn html(view: &CalendarView) -> String {
         out.push_str("<p class=\"muted\">No conflicts between journeys.</p>\n");
     } else {
         out.push_str("<ul class=\"conflicts\">\n");
-        for c in &view.conflicts {
-            let _ = writeln!(
+        for (i, c) in view.conflicts.iter().enumerate() {
+            // with a trace, conflicts are numbered: observed collisions refer to them
+            let number = if view.observed.is_some() {
+                format!("<span class=\"muted\">#{}</span> ", i + 1)
+            } else {
+                String::new()
+            };
+            let _ = write!(
                 out,
-                "<li><span class=\"code {}\">{}</span> <strong>{}</strong> {} <span class=\"muted\">({})</span></li>",
+                "<li id=\"conflict-{}\">{number}<span class=\"code {}\">{}</span> <strong>{}</strong> {} <span class=\"muted\">({})</span>",
+                i + 1,
                 esc(&c.severity),
                 esc(&c.code),
                 esc(&c.severity),
                 esc(&c.message),
                 esc(&c.journeys.join(", "))
             );
+            if let Some(o) = &c.observed {
+                if o.customers == 0 {
+                    out.push_str(" <span class=\"observed none\">not observed in the trace</span>");
+                } else {
+                    let links: Vec<String> = o
+                        .collisions
+                        .iter()
+                        .map(|k| format!("<a href=\"#collision-{}\">{}</a>", k + 1, k + 1))
+                        .collect();
+                    let _ = write!(
+                        out,
+                        " <span class=\"observed\">observed: {}, {} (collision {})</span>",
+                        count(o.customers as usize, "customer"),
+                        times(o.occurrences),
+                        links.join(", ")
+                    );
+                }
+            }
+            out.push_str("</li>\n");
         }
         out.push_str("</ul>\n");
     }
+    if let Some(o) = &view.observed {
+        observed_html(view, o, &color, &mut out);
+    }
     out.push_str("</body>\n</html>\n");
     out
+}
+
+/// The observed section: a strip of sends per day stacked by channel, sends per
+/// step, and the collisions with links to the static conflicts they confirm.
+fn observed_html(view: &CalendarView, o: &Observed, color: &dyn Fn(&str) -> &'static str, out: &mut String) {
+    let span = match (&o.first_day, &o.last_day) {
+        (Some(a), Some(b)) if a == b => format!(" on {a}"),
+        (Some(a), Some(b)) => format!(" from {a} to {b}"),
+        _ => String::new(),
+    };
+    let _ = writeln!(out, "<h2 id=\"observed\">Observed in {}</h2>", esc(&o.trace));
+    let _ = writeln!(
+        out,
+        "<p class=\"lead\">{} rows{}: {} to {} of {}. Days are in {}; same-day duplicates are judged {}; the conflict window is {}.</p>",
+        o.rows,
+        esc(&span),
+        count(o.sends as usize, "send"),
+        o.reached,
+        count(o.customers as usize, "customer"),
+        esc(&o.timezone),
+        if o.customer_zones { "in each customer's own zone" } else { "in that zone too" },
+        esc(&journey_check::analysis::logic::fmt_minutes(o.conflict_window_minutes))
+    );
+    // channels in the calendar's order (for colours), then any others
+    let mut channels: Vec<&str> =
+        view.channels.iter().map(String::as_str).filter(|c| o.channels.iter().any(|v| v.channel == *c)).collect();
+    for v in &o.channels {
+        if !channels.contains(&v.channel.as_str()) {
+            channels.push(&v.channel);
+        }
+    }
+    out.push_str("<h3>Sends per day</h3>\n<div class=\"legend\">");
+    for c in &channels {
+        let total = o.channels.iter().find(|v| v.channel == *c).map_or(0, |v| v.sends);
+        let _ = write!(
+            out,
+            "<span><span class=\"swatch\" style=\"background:{}\"></span>{} ({total})</span>",
+            color(c),
+            esc(c)
+        );
+    }
+    out.push_str("</div>\n");
+    if o.days.is_empty() {
+        out.push_str("<p class=\"muted\">No rows in the trace.</p>\n");
+    } else {
+        let max = o.days.iter().map(|d| d.sends).max().unwrap_or(0).max(1);
+        let _ = write!(
+            out,
+            "<div class=\"scroll\"><div class=\"strip\" role=\"img\" aria-label=\"sends per day, highest {max}\" style=\"min-width:{}px\">",
+            o.days.len() * 5 + 16
+        );
+        for d in &o.days {
+            let parts: Vec<String> =
+                channels.iter().filter_map(|c| d.channels.get(*c).map(|n| format!("{c} {n}"))).collect();
+            let weekend = if d.weekday == "sat" || d.weekday == "sun" { " weekend" } else { "" };
+            let _ = write!(
+                out,
+                "<div class=\"d{weekend}\" title=\"{} {}: {}{}\">",
+                esc(&d.date),
+                esc(&d.weekday),
+                count(d.sends as usize, "send"),
+                esc(&if parts.is_empty() { String::new() } else { format!(" ({})", parts.join(", ")) })
+            );
+            for c in &channels {
+                if let Some(n) = d.channels.get(*c) {
+                    let pct = *n as f64 * 100.0 / max as f64;
+                    let _ = write!(out, "<span style=\"height:{pct:.2}%;background:{}\"></span>", color(c));
+                }
+            }
+            out.push_str("</div>");
+        }
+        out.push_str("</div>\n<div class=\"ticks\" aria-hidden=\"true\">");
+        for (i, d) in o.days.iter().enumerate() {
+            // a label on every Monday (and the first day)
+            if i == 0 || d.weekday == "mon" {
+                let _ = write!(out, "<span>{}</span>", esc(&d.date[5..]));
+            } else {
+                out.push_str("<span></span>");
+            }
+        }
+        out.push_str("</div></div>\n");
+    }
+    out.push_str("<h3>Sends per step</h3>\n");
+    if o.steps.is_empty() {
+        out.push_str("<p class=\"muted\">No message sends in the trace.</p>\n");
+    } else {
+        out.push_str("<div class=\"scroll\"><table class=\"obs\"><thead><tr><th>Journey</th><th>Node</th><th>Channel</th><th>Template</th><th class=\"n\">Sends</th><th class=\"n\">Days</th><th>Peak day</th></tr></thead>\n<tbody>\n");
+        for s in &o.steps {
+            let _ = writeln!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td><span class=\"swatch\" style=\"display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:4px;background:{}\"></span>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{} ({})</td></tr>",
+                esc(&s.journey),
+                esc(&s.node),
+                color(&s.channel),
+                esc(&s.channel),
+                esc(&s.template),
+                s.sends,
+                s.days_active,
+                esc(&s.peak_day),
+                s.peak
+            );
+        }
+        out.push_str("</tbody></table></div>\n");
+    }
+    out.push_str("<h3>Observed collisions</h3>\n");
+    if o.collisions.is_empty() {
+        out.push_str("<p class=\"muted\">None: no customer got the same template twice in a day, conflicting tags within the window, or sends over a cap.</p>\n");
+        return;
+    }
+    out.push_str("<ol class=\"collisions\">\n");
+    for (i, c) in o.collisions.iter().enumerate() {
+        let _ = write!(
+            out,
+            "<li id=\"collision-{}\"><span class=\"kind\">{}</span> <strong>{}</strong>: {}, {}",
+            i + 1,
+            esc(&c.kind),
+            esc(&c.journeys.join(" + ")),
+            count(c.customers as usize, "customer"),
+            times(c.occurrences)
+        );
+        if !c.confirms.is_empty() {
+            let links: Vec<String> = c
+                .confirms
+                .iter()
+                .map(|r| format!("<a href=\"#conflict-{}\">{} #{}</a>", r.conflict + 1, esc(&r.code), r.conflict + 1))
+                .collect();
+            let _ = write!(out, " · confirms {}", links.join(", "));
+        }
+        out.push_str("<ul>");
+        for s in &c.subjects {
+            let _ = write!(
+                out,
+                "<li>{}: {}, {}</li>",
+                esc(&s.subject),
+                count(s.customers as usize, "customer"),
+                times(s.occurrences)
+            );
+        }
+        out.push_str("</ul><div class=\"example\">e.g. ");
+        out.push_str(&esc(&c.example.customer));
+        for s in &c.example.sends {
+            let _ = write!(
+                out,
+                "<br>{} {}/{} {} \u{201c}{}\u{201d}",
+                esc(&s.time),
+                esc(&s.journey),
+                esc(&s.node),
+                esc(&s.channel),
+                esc(&s.template)
+            );
+        }
+        out.push_str("</div></li>\n");
+    }
+    out.push_str("</ol>\n");
 }
 
 /// `1 send`, `2 sends`.

@@ -1,11 +1,25 @@
 //! iCalendar (RFC 5545) for scheduled sends: one recurring VEVENT per send of every
 //! journey whose entry runs on a schedule, at the entry time plus the send's offset.
 //!
+//! Start times carry the zone they are meant in (`DTSTART;TZID=…`): the schedule's
+//! zone, or for `local` schedules (each customer's own zone) the program time zone,
+//! the zone of customers without one. Every zone used gets a VTIMEZONE derived from
+//! the time zone database ([`crate::vtimezone`]), so the file does not rely on the
+//! calendar app knowing the IANA names. Lines are folded at 75 octets and end in CRLF.
+//!
 //! Output is deterministic: the first run is anchored on a fixed week (the week of
 //! Monday 2026-01-05), DTSTAMP is fixed and UIDs come from the journey and node.
 
 use crate::{CalendarView, JourneyInfo, Schedule, SendRow, DAY};
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Timelike};
+use chrono_tz::Tz;
+use std::collections::BTreeMap;
+
+/// The Monday of the week the first run of every schedule falls in.
+pub const ANCHOR: (i32, u32, u32) = (2026, 1, 5);
+/// Years the VTIMEZONE components describe: from the year before the first run (so
+/// the offset in force at the first run is defined) to this many years after it.
+pub const ZONE_YEARS_AFTER: i32 = 10;
 
 const DTSTAMP: &str = "20260101T000000Z";
 const WEEKDAYS: [(&str, &str); 7] = [
@@ -26,11 +40,11 @@ fn code(day: u32) -> &'static str {
 /// The first entry of a schedule (date) and its days of the week (`None`: daily or
 /// monthly).
 fn anchor(s: &Schedule) -> (NaiveDate, Rule) {
-    let monday = NaiveDate::from_ymd_opt(2026, 1, 5).expect("a date");
+    let monday = NaiveDate::from_ymd_opt(ANCHOR.0, ANCHOR.1, ANCHOR.2).expect("a date");
     let p = s.period.as_str();
     if let Some(d) = p.strip_prefix("month_day:") {
         let day: u32 = d.parse().unwrap_or(1).clamp(1, 28);
-        return (NaiveDate::from_ymd_opt(2026, 1, day).expect("a date"), Rule::Monthly);
+        return (NaiveDate::from_ymd_opt(ANCHOR.0, ANCHOR.1, day).expect("a date"), Rule::Monthly);
     }
     match p {
         "day" => (monday, Rule::Daily),
@@ -55,7 +69,7 @@ fn stamp(t: NaiveDateTime) -> String {
 }
 
 /// Escape a TEXT value (RFC 5545 §3.3.11).
-fn text(s: &str) -> String {
+pub(crate) fn text(s: &str) -> String {
     s.replace('\\', "\\\\").replace(';', "\\;").replace(',', "\\,").replace('\n', "\\n")
 }
 
@@ -74,7 +88,13 @@ fn fold(line: &str, out: &mut String) {
     out.push_str("\r\n");
 }
 
-fn event(j: &JourneyInfo, s: &Schedule, r: &SendRow, out: &mut String) {
+/// The zone a schedule's times are meant in: its own, or the program's for `local`.
+fn zone_of(view: &CalendarView, s: &Schedule) -> Option<Tz> {
+    s.zone.as_deref().unwrap_or(&view.timezone).parse().ok()
+}
+
+/// The local start of the first run of a send, and its recurrence.
+fn start(s: &Schedule, r: &SendRow) -> (NaiveDateTime, String) {
     let (first, rule) = anchor(s);
     let start = first.and_hms_opt(0, 0, 0).expect("midnight")
         + Duration::minutes(i64::from(s.minute_of_day) + r.offset_minutes as i64);
@@ -89,12 +109,23 @@ fn event(j: &JourneyInfo, s: &Schedule, r: &SendRow, out: &mut String) {
         }
         Rule::Monthly => format!("FREQ=MONTHLY;BYMONTHDAY={}", start.day()),
     };
-    let dtstart = match &s.zone {
-        Some(z) => format!("DTSTART;TZID={z}:{}", stamp(start)),
-        // the customer's own zone: floating local time
+    (start, rrule)
+}
+
+fn event(view: &CalendarView, j: &JourneyInfo, s: &Schedule, r: &SendRow, out: &mut String) {
+    let (start, rrule) = start(s, r);
+    let dtstart = match zone_of(view, s) {
+        Some(z) => format!("DTSTART;TZID={}:{}", z.name(), stamp(start)),
+        // a zone the database does not know (the checker reports it): floating time
         None => format!("DTSTART:{}", stamp(start)),
     };
     let mut desc = format!("Stage {} ({}), entry {}", r.stage, r.node, j.trigger);
+    if s.zone.is_none() {
+        desc.push_str(&format!(
+            "\nat this time in each customer's own zone; shown in {}, the zone of customers without one",
+            view.timezone
+        ));
+    }
     if let Some(a) = &r.audience {
         desc.push_str(&format!("\naudience: {a}"));
     }
@@ -125,17 +156,35 @@ fn event(j: &JourneyInfo, s: &Schedule, r: &SendRow, out: &mut String) {
     }
 }
 
-/// A VCALENDAR with one recurring event per send of every scheduled journey.
+/// A VCALENDAR with a VTIMEZONE per zone used and one recurring event per send of
+/// every scheduled journey.
 pub fn ical(view: &CalendarView) -> String {
     let mut out = String::new();
     for l in ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//journey//calendar//EN", "CALSCALE:GREGORIAN"] {
         fold(l, &mut out);
     }
-    for j in &view.journeys {
-        let Some(s) = &j.schedule else { continue };
-        for r in view.sends.iter().filter(|r| r.journey == j.name) {
-            event(j, s, r, &mut out);
+    let scheduled: Vec<(&JourneyInfo, &Schedule, &SendRow)> = view
+        .journeys
+        .iter()
+        .filter_map(|j| j.schedule.as_ref().map(|s| (j, s)))
+        .flat_map(|(j, s)| view.sends.iter().filter(move |r| r.journey == j.name).map(move |r| (j, s, r)))
+        .collect();
+    // each zone used, with the earliest start in it, in name order
+    let mut zones: BTreeMap<&str, (Tz, NaiveDateTime)> = BTreeMap::new();
+    for &(_, s, r) in &scheduled {
+        if let Some(z) = zone_of(view, s) {
+            let at = start(s, r).0;
+            let e = zones.entry(z.name()).or_insert((z, at));
+            e.1 = e.1.min(at);
         }
+    }
+    for (tz, first) in zones.values() {
+        for l in crate::vtimezone::vtimezone(*tz, ANCHOR.0 - 1, ANCHOR.0 + ZONE_YEARS_AFTER, *first) {
+            fold(&l, &mut out);
+        }
+    }
+    for (j, s, r) in scheduled {
+        event(view, j, s, r, &mut out);
     }
     fold("END:VCALENDAR", &mut out);
     out

@@ -2,17 +2,26 @@
 //! journey, placed week by week after the customer's entry, with the cross-journey
 //! conflicts it is part of (J601-J606, from [`journey_check::analysis::calendar`]).
 //!
-//! [`build`] turns a checked [`Program`] into a [`CalendarView`]; the renderers
-//! ([`table`], [`json`], [`csv`], [`ical`], [`html`]) are pure functions of the view,
-//! so every format shows the same rows and every output is deterministic.
+//! [`build`] turns a checked [`Program`] into a [`CalendarView`]; [`observe`] adds what
+//! a simulation trace shows (volumes per day and the collisions customers actually
+//! got, see [`observed`]); the renderers ([`table`], [`json`], [`csv`], [`ical`],
+//! [`html`]) are pure functions of the view, so every format shows the same rows and
+//! every output is deterministic.
 
 mod html;
 mod ical;
+pub mod observed;
 mod text;
+pub mod trace;
+mod vtimezone;
 
+/// Time zones, as [`observe`] takes a customer's.
+pub use chrono_tz::Tz;
 pub use html::html;
 pub use ical::ical;
+pub use observed::{observe, ConflictObserved, CustomerZone, Observed};
 pub use text::{csv, table};
+pub use trace::{TraceError, TraceReader};
 
 use journey_check::analysis::calendar;
 use journey_ir::{draw, Journey, Program, Trigger, Zone};
@@ -32,6 +41,12 @@ pub struct CalendarView {
     pub conflicts: Vec<Conflict>,
     /// The channels sends go out on, in declaration order (for colours and legends).
     pub channels: Vec<String>,
+    /// The program time zone (journey.yaml `timezone`): scheduled entries `local` to
+    /// the customer are shown in it, and observed days are counted in it.
+    pub timezone: String,
+    /// What a simulation trace shows, when one was given ([`observe`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub observed: Option<Observed>,
 }
 
 /// One journey: what starts it and who it is for.
@@ -103,6 +118,9 @@ pub struct Conflict {
     pub journeys: Vec<String>,
     /// `journey/node` of the sends involved (none for a journey as a whole).
     pub steps: Vec<String>,
+    /// What a trace shows of this conflict (J601-J603, when a trace was given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub observed: Option<ConflictObserved>,
 }
 
 /// The calendar of `program`: every reachable message send with its earliest offset,
@@ -132,6 +150,7 @@ pub fn build(program: &Program) -> CalendarView {
             message: f.message.clone(),
             journeys,
             steps: Vec::new(),
+            observed: None,
         };
         let i = match conflicts.iter().position(|o| Conflict { steps: Vec::new(), ..o.clone() } == c) {
             Some(i) => i,
@@ -229,7 +248,7 @@ pub fn build(program: &Program) -> CalendarView {
         }
     }
     channels.retain(|c| sends.iter().any(|s| &s.channel == c));
-    CalendarView { weeks, journeys, sends, conflicts, channels }
+    CalendarView { weeks, journeys, sends, conflicts, channels, timezone: program.timezone.clone(), observed: None }
 }
 
 impl CalendarView {

@@ -1,5 +1,6 @@
 //! The terminal table and CSV.
 
+use crate::observed::{Collision, Observed};
 use crate::{offset_text, CalendarView, SendRow};
 use std::fmt::Write;
 
@@ -98,12 +99,202 @@ pub fn table(view: &CalendarView, width: usize) -> String {
     }
     if !view.conflicts.is_empty() {
         out.push_str("\nConflicts\n");
-        for c in &view.conflicts {
-            wrap(&format!("  {} {}: {}", c.code, c.severity, c.message), "       ", width, &mut out);
+        for (i, c) in view.conflicts.iter().enumerate() {
+            // with a trace, conflicts are numbered: observed collisions refer to them
+            let number = if view.observed.is_some() { format!("#{} ", i + 1) } else { String::new() };
+            wrap(&format!("  {number}{} {}: {}", c.code, c.severity, c.message), "       ", width, &mut out);
             let _ = writeln!(out, "{}", clip(&format!("       journeys: {}", c.journeys.join(", ")), width));
+            if let Some(o) = &c.observed {
+                let seen = if o.customers == 0 {
+                    "observed: not in the trace".to_string()
+                } else {
+                    let refs: Vec<String> = o.collisions.iter().map(|k| format!("{}", k + 1)).collect();
+                    format!(
+                        "observed: {}, {} (collision{} {})",
+                        count(o.customers, "customer"),
+                        times(o.occurrences),
+                        if refs.len() == 1 { "" } else { "s" },
+                        refs.join(", ")
+                    )
+                };
+                let _ = writeln!(out, "{}", clip(&format!("       {seen}"), width));
+            }
         }
     }
+    if let Some(o) = &view.observed {
+        observed_table(view, o, width, &mut out);
+    }
     out
+}
+
+/// `1 customer`, `2 customers`.
+pub(crate) fn count(n: u64, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+/// `once`, `3 times`.
+pub(crate) fn times(n: u64) -> String {
+    if n == 1 {
+        "once".to_string()
+    } else {
+        format!("{n} times")
+    }
+}
+
+/// `J602 #3, J602 #4`: the static conflicts a collision confirms.
+pub(crate) fn confirms_text(c: &Collision) -> String {
+    c.confirms.iter().map(|r| format!("{} #{}", r.code, r.conflict + 1)).collect::<Vec<_>>().join(", ")
+}
+
+/// Columns laid out with two spaces between them; `right[i]` aligns column `i` right.
+fn grid(rows: &[Vec<String>], right: &[bool], width: usize, out: &mut String) {
+    let n = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let mut widths = vec![0; n];
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            // the last column is free text, never padded
+            if i + 1 < r.len() {
+                widths[i] = widths[i].max(c.chars().count());
+            }
+        }
+    }
+    for r in rows {
+        let mut s = String::from("  ");
+        for (i, c) in r.iter().enumerate() {
+            if i + 1 == r.len() {
+                s.push_str(c);
+            } else if right.get(i).copied().unwrap_or(false) {
+                let _ = write!(s, "{c:>w$}  ", w = widths[i]);
+            } else {
+                let _ = write!(s, "{c:<w$}  ", w = widths[i]);
+            }
+        }
+        let _ = writeln!(out, "{}", clip(&s, width));
+    }
+}
+
+/// The observed part of the table: sends per day (with a bar), per step, and the
+/// collisions with the static conflicts they confirm.
+fn observed_table(view: &CalendarView, o: &Observed, width: usize, out: &mut String) {
+    let span = match (&o.first_day, &o.last_day) {
+        (Some(a), Some(b)) if a == b => format!(", {a}"),
+        (Some(a), Some(b)) => format!(", {a} to {b}"),
+        _ => String::new(),
+    };
+    out.push('\n');
+    wrap(
+        &format!(
+            "Observed in {}: {}, {} to {} of {}{span}",
+            o.trace,
+            count(o.rows, "row"),
+            count(o.sends, "send"),
+            o.reached,
+            count(o.customers, "customer"),
+        ),
+        "  ",
+        width,
+        out,
+    );
+    let zones = if o.customer_zones { "duplicates: each customer's own zone" } else { "duplicates too" };
+    wrap(
+        &format!(
+            "  days: {} ({zones}); conflict window {}",
+            o.timezone,
+            journey_check::analysis::logic::fmt_minutes(o.conflict_window_minutes)
+        ),
+        "  ",
+        width,
+        out,
+    );
+
+    // sends per day: channels in declaration order, then a bar
+    out.push_str("\nSends per day\n");
+    let channels: Vec<&str> =
+        view.channels.iter().map(String::as_str).filter(|c| o.channels.iter().any(|v| v.channel == *c)).collect();
+    let channels: Vec<&str> = channels
+        .into_iter()
+        .chain(o.channels.iter().map(|v| v.channel.as_str()).filter(|c| !view.channels.iter().any(|v| v == c)))
+        .collect();
+    if o.days.is_empty() {
+        out.push_str("  No rows in the trace.\n");
+    } else {
+        let max = o.days.iter().map(|d| d.sends).max().unwrap_or(0).max(1);
+        let bar_width = 30u64;
+        let mut rows = vec![];
+        let mut head = vec!["DATE".to_string(), "DAY".to_string(), "SENDS".to_string()];
+        head.extend(channels.iter().map(|c| c.to_string()));
+        head.push(String::new());
+        rows.push(head);
+        for d in &o.days {
+            let mut r = vec![d.date.clone(), d.weekday.clone(), d.sends.to_string()];
+            r.extend(channels.iter().map(|c| d.channels.get(*c).copied().unwrap_or(0).to_string()));
+            let n = if d.sends == 0 { 0 } else { (d.sends * bar_width).div_ceil(max) };
+            r.push("█".repeat(n as usize));
+            rows.push(r);
+        }
+        let mut right = vec![false, false, true];
+        right.extend(channels.iter().map(|_| true));
+        grid(&rows, &right, width, out);
+    }
+
+    // per step, grouped by journey so that the template keeps room
+    out.push_str("\nSends per step\n");
+    if o.steps.is_empty() {
+        out.push_str("  No message sends in the trace.\n");
+    } else {
+        let mut rows = vec![["  NODE", "CHANNEL", "SENDS", "DAYS", "PEAK DAY", "TEMPLATE"]
+            .iter()
+            .map(|h| h.to_string())
+            .collect::<Vec<_>>()];
+        let mut last = "";
+        for s in &o.steps {
+            if s.journey != last {
+                last = &s.journey;
+                rows.push(vec![s.journey.clone()]);
+            }
+            rows.push(vec![
+                format!("  {}", s.node),
+                s.channel.clone(),
+                s.sends.to_string(),
+                s.days_active.to_string(),
+                format!("{} ({})", s.peak_day, s.peak),
+                s.template.clone(),
+            ]);
+        }
+        grid(&rows, &[false, false, true, true, false], width, out);
+    }
+
+    out.push_str("\nObserved collisions\n");
+    if o.collisions.is_empty() {
+        out.push_str("  None: no customer got the same template twice in a day, conflicting tags within the window, or sends over a cap.\n");
+    }
+    for (i, c) in o.collisions.iter().enumerate() {
+        let head = format!(
+            "  {}. {} {}: {}, {}",
+            i + 1,
+            c.kind,
+            c.journeys.join(" + "),
+            count(c.customers, "customer"),
+            times(c.occurrences)
+        );
+        let _ = writeln!(out, "{}", clip(&head, width));
+        if !c.confirms.is_empty() {
+            let _ = writeln!(out, "{}", clip(&format!("       confirms {}", confirms_text(c)), width));
+        }
+        for s in &c.subjects {
+            let line = format!("       {} ({}, {})", s.subject, count(s.customers, "customer"), times(s.occurrences));
+            let _ = writeln!(out, "{}", clip(&line, width));
+        }
+        let _ = writeln!(out, "{}", clip(&format!("       e.g. {}:", c.example.customer), width));
+        for s in &c.example.sends {
+            let line = format!("         {} {}/{} {} \"{}\"", s.time, s.journey, s.node, s.channel, s.template);
+            let _ = writeln!(out, "{}", clip(&line, width));
+        }
+    }
 }
 
 /// Word-wrap `s` to `width` columns, continuing lines with `indent`.
@@ -136,12 +327,21 @@ fn field(s: &str) -> String {
 
 /// One row per send, in calendar order, with a header; lists inside a field are
 /// separated by `;`, and conflicts read `J602 loyalty_reward; J605 a, b`.
+///
+/// With a trace ([`crate::observe`]) three columns follow: `observed_sends` (the
+/// step's sends in the trace), `observed_days` (`2025-01-06=12;2025-01-07=3`, days
+/// with sends) and `observed_collisions` (`conflicting_tags onboarding +
+/// weekly_roast_drop: 14 customers; …`, the collisions the step is part of).
 pub fn csv(view: &CalendarView) -> String {
     let mut out = String::from(
-        "week,day,time,offset_minutes,journey,stage,node,channel,template,tags,audience,trigger,goals,priority,conflicts\r\n",
+        "week,day,time,offset_minutes,journey,stage,node,channel,template,tags,audience,trigger,goals,priority,conflicts",
     );
+    if view.observed.is_some() {
+        out.push_str(",observed_sends,observed_days,observed_collisions");
+    }
+    out.push_str("\r\n");
     for r in view.by_time() {
-        let cols = [
+        let mut cols = vec![
             r.week.to_string(),
             r.day.to_string(),
             r.time.clone().unwrap_or_default(),
@@ -158,6 +358,23 @@ pub fn csv(view: &CalendarView) -> String {
             r.priority.to_string(),
             conflicts_text(r),
         ];
+        if let Some(o) = &view.observed {
+            let step = o.steps.iter().find(|s| s.journey == r.journey && s.node == r.node);
+            cols.push(step.map_or(0, |s| s.sends).to_string());
+            cols.push(
+                step.map(|s| s.per_day.iter().map(|(d, n)| format!("{d}={n}")).collect::<Vec<_>>().join(";"))
+                    .unwrap_or_default(),
+            );
+            let id = format!("{}/{}", r.journey, r.node);
+            cols.push(
+                o.collisions
+                    .iter()
+                    .filter(|c| c.steps.contains(&id))
+                    .map(|c| format!("{} {}: {}", c.kind, c.journeys.join(" + "), count(c.customers, "customer")))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            );
+        }
         let cols: Vec<String> = cols.iter().map(|c| field(c)).collect();
         out.push_str(&cols.join(","));
         out.push_str("\r\n");

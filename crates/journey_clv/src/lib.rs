@@ -12,6 +12,7 @@ pub mod clv;
 pub mod error;
 pub mod fit;
 pub mod gammagamma;
+pub mod impact;
 pub mod kaplan_meier;
 pub mod optimize;
 pub mod paretonbd;

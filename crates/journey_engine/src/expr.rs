@@ -211,6 +211,54 @@ impl<'p> Compiler<'p> {
     }
 }
 
+/// What a condition reads of a customer, through the audiences it names: which
+/// trackers and which attributes. `settle` re-evaluates a condition only when one of
+/// them changed (or time crossed a planned flip).
+#[derive(Debug, Clone, Default)]
+pub struct Deps {
+    pub aggs: Vec<usize>,
+    pub attrs: Vec<usize>,
+}
+
+impl Deps {
+    pub fn of<'e>(exprs: impl IntoIterator<Item = &'e CExpr>, audiences: &[CExpr]) -> Deps {
+        let mut d = Deps::default();
+        let mut seen = Vec::new();
+        for e in exprs {
+            d.walk(e, audiences, &mut seen);
+        }
+        d.aggs.sort_unstable();
+        d.aggs.dedup();
+        d.attrs.sort_unstable();
+        d.attrs.dedup();
+        d
+    }
+
+    fn walk(&mut self, e: &CExpr, audiences: &[CExpr], seen: &mut Vec<usize>) {
+        match e {
+            CExpr::Attr(i) | CExpr::SinceAttr(i) => self.attrs.push(*i),
+            CExpr::Agg(i) => self.aggs.push(*i),
+            CExpr::Audience(i) => {
+                if !seen.contains(i) {
+                    seen.push(*i);
+                    self.walk(&audiences[*i], audiences, seen);
+                }
+            }
+            CExpr::Not(x) => self.walk(x, audiences, seen),
+            CExpr::And(xs) | CExpr::Or(xs) => xs.iter().for_each(|x| self.walk(x, audiences, seen)),
+            CExpr::Cmp(_, a, b) | CExpr::Add(a, b) | CExpr::Sub(a, b) => {
+                self.walk(a, audiences, seen);
+                self.walk(b, audiences, seen);
+            }
+            CExpr::In(a, xs) => {
+                self.walk(a, audiences, seen);
+                xs.iter().for_each(|x| self.walk(x, audiences, seen));
+            }
+            CExpr::Const(_) | CExpr::Prop(_) => {}
+        }
+    }
+}
+
 /// What an expression is evaluated against.
 pub struct Scope<'a> {
     pub now: i64,
@@ -221,6 +269,10 @@ pub struct Scope<'a> {
     pub audiences: &'a [CExpr],
     pub event: Option<&'a Event>,
     pub texts: &'a Interner,
+    /// Audience answers already known at this instant (0 unknown, 1 out, 2 in): one
+    /// audience is often part of several others (`buyer` in six of them). Only valid
+    /// while nothing about the customer changes.
+    pub memo: Option<&'a [std::cell::Cell<u8>]>,
 }
 
 pub fn prop_value<'a>(p: &PropValue, texts: &'a Interner) -> V<'a> {
@@ -256,7 +308,15 @@ pub fn eval<'a>(e: &'a CExpr, s: &Scope<'a>) -> V<'a> {
             Some(p) => prop_value(p, s.texts),
             None => V::None,
         },
-        CExpr::Audience(i) => V::Bool(eval(&s.audiences[*i], s).truthy()),
+        CExpr::Audience(i) => V::Bool(match s.memo.map(|m| &m[*i]) {
+            Some(m) if m.get() != 0 => m.get() == 2,
+            Some(m) => {
+                let b = eval(&s.audiences[*i], s).truthy();
+                m.set(1 + b as u8);
+                b
+            }
+            None => eval(&s.audiences[*i], s).truthy(),
+        }),
         CExpr::Agg(i) => agg_value(&s.aggs[*i], &s.tracks[*i], s.now),
         CExpr::SinceAttr(i) => match s.attrs.get(*i).map(|v| v.value()) {
             Some(V::Date(d)) => V::Dur(s.now - time::date_midnight(s.tz, d)),
@@ -325,13 +385,14 @@ pub fn agg_value<'a>(spec: &AggSpec, track: &Track, now: i64) -> V<'a> {
         Track::Total { count, sum } => finish(spec.kind, *count, *sum),
         Track::Window(q) => {
             let w = spec.window.unwrap_or(i64::MAX);
-            let (mut count, mut sum) = (0u64, 0.0);
-            for &(t, v) in q.iter().filter(|(t, _)| in_window(*t, now, w)) {
-                let _ = t;
-                count += 1;
-                sum += v;
+            // the queue is in time order and trimmed lazily: only a prefix can have
+            // left the window since
+            let stale = q.iter().take_while(|(t, _)| !in_window(*t, now, w)).count();
+            if spec.kind == AggKind::Count {
+                return finish(spec.kind, (q.len() - stale) as u64, 0.0);
             }
-            finish(spec.kind, count, sum)
+            let sum = q.iter().skip(stale).fold(0.0, |acc, &(_, v)| acc + v);
+            finish(spec.kind, (q.len() - stale) as u64, sum)
         }
     }
 }

@@ -8,8 +8,10 @@
 //! with customers and never with the length of the log.
 
 mod expr;
+pub mod html;
 mod report;
 mod state;
+mod tally;
 pub mod time;
 
 pub use report::{ChannelReport, GoalReport, GuardrailResult, JourneyReport, Merge, Report};
@@ -20,6 +22,8 @@ use expr::{AggSpec, CExpr, Compiler};
 use journey_events::{CustomerId, Event, Interner, Timestamp};
 use journey_ir::{Program, ReEntry, Step, Transition, Trigger, Type, Zone};
 use serde::Serialize;
+use std::collections::HashMap;
+use tally::Tally;
 
 /// What happens to a send that falls inside quiet hours or on a quiet day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -113,6 +117,20 @@ pub enum ExitReason {
 }
 
 impl ExitReason {
+    pub const ALL: [ExitReason; 6] = [
+        ExitReason::End,
+        ExitReason::ExitEvent,
+        ExitReason::ExitCondition,
+        ExitReason::Handover,
+        ExitReason::Holdout,
+        ExitReason::StepLimit,
+    ];
+
+    /// Position in [`ExitReason::ALL`].
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ExitReason::End => "end",
@@ -361,6 +379,10 @@ pub struct Engine<'p> {
     pub(crate) audiences: Vec<CExpr>,
     /// Audiences whose edges start journeys (membership is tracked for these).
     pub(crate) tracked: Vec<usize>,
+    /// What each tracked audience reads (parallel to `tracked`).
+    pub(crate) tracked_deps: Vec<expr::Deps>,
+    /// What each journey's `exit when` conditions read, by journey.
+    pub(crate) exit_deps: Vec<expr::Deps>,
     /// Does anything depend on time passing (audience edges, `exit when`)?
     pub(crate) needs_flips: bool,
     pub(crate) journeys: Vec<CJourney>,
@@ -370,10 +392,14 @@ pub struct Engine<'p> {
     pub(crate) channels: Vec<CChannel>,
     pub(crate) policy_caps: Vec<CPolicyCap>,
     pub(crate) policy_min_gap: Option<i64>,
-    pub(crate) quiet_days: Vec<String>,
+    pub(crate) quiet_days: time::QuietDays,
     /// How much send history a customer keeps (the longest cap window, at least 7d).
     pub(crate) send_window: i64,
     pub(crate) unsubscribe_event: Option<u16>,
+    /// Every tick of a scheduled journey inside the simulated period, by (journey,
+    /// time zone), computed on first use: every customer of a zone shares them, and
+    /// the calendar arithmetic behind a tick costs more than the rest of an entry.
+    pub(crate) ticks: std::sync::Mutex<HashMap<(usize, Tz), std::sync::Arc<[i64]>>>,
 }
 
 fn parse_tz(s: &str) -> Option<Tz> {
@@ -435,9 +461,10 @@ impl<'p> Engine<'p> {
 
         let mut journeys = Vec::new();
         for j in &program.journeys {
+            let lookup = j.node_lookup();
             let node_ix = |t: &Transition| -> Target {
                 match t {
-                    Transition::Node(id) => j.node_index(id).map(Target::Node).unwrap_or(Target::End),
+                    Transition::Node(id) => lookup.get(id.as_str()).map(|&i| Target::Node(i)).unwrap_or(Target::End),
                     Transition::End => Target::End,
                     Transition::Journey(n) => {
                         program.journeys.iter().position(|x| &x.name == n).map(Target::Journey).unwrap_or(Target::End)
@@ -597,6 +624,8 @@ impl<'p> Engine<'p> {
             collect_since_attrs(&j.exit_conditions, &mut since_attrs);
         }
         let unsubscribe_event = c.event_index("unsubscribe");
+        let tracked_deps = tracked.iter().map(|&a| expr::Deps::of([&audiences[a]], &audiences)).collect();
+        let exit_deps = journeys.iter().map(|j| expr::Deps::of(&j.exit_conditions, &audiences)).collect();
         let (aggs, durations) = (c.aggs, c.durations);
         Engine {
             program,
@@ -609,6 +638,8 @@ impl<'p> Engine<'p> {
             since_attrs,
             audiences,
             tracked,
+            tracked_deps,
+            exit_deps,
             needs_flips,
             journeys,
             order,
@@ -616,10 +647,29 @@ impl<'p> Engine<'p> {
             channels,
             policy_caps,
             policy_min_gap: program.policy.min_gap_minutes.map(|m| m as i64 * MINUTE),
-            quiet_days: program.policy.quiet_days.iter().map(|d| d.to_ascii_lowercase()).collect(),
+            quiet_days: time::QuietDays::new(&program.policy.quiet_days),
             send_window,
             unsubscribe_event,
+            ticks: Default::default(),
         }
+    }
+
+    /// Every tick of scheduled journey `j` in zone `tz` within the simulated period.
+    pub(crate) fn schedule_ticks(&self, j: usize, tz: Tz) -> std::sync::Arc<[i64]> {
+        let CTrigger::Schedule { period, minute, .. } = &self.journeys[j].trigger else { return Vec::new().into() };
+        let mut cache = self.ticks.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .entry((j, tz))
+            .or_insert_with(|| {
+                let mut v = Vec::new();
+                let mut t = self.opts.start - 1;
+                while let Some(n) = time::next_tick(tz, t, period, *minute).filter(|&n| n <= self.opts.until) {
+                    v.push(n);
+                    t = n;
+                }
+                v.into()
+            })
+            .clone()
     }
 
     pub fn program(&self) -> &'p Program {
@@ -639,14 +689,14 @@ impl<'p> Engine<'p> {
         events: impl IntoIterator<Item = &'e Event>,
         texts: &Interner,
     ) -> (Vec<Action>, Report) {
-        let mut report = Report::default();
+        let mut tally = Tally::new(self);
         let mut actions = Vec::new();
         let mut state = CustomerState::new(self, customer);
         for e in events {
-            state.push(self, e, texts, &mut actions, &mut report);
+            state.push(self, e, texts, &mut actions, &mut tally);
         }
-        state.finish(self, texts, &mut actions, &mut report);
-        (actions, report)
+        state.finish(self, texts, &mut actions, &mut tally);
+        (actions, tally.into_report(self))
     }
 }
 
@@ -683,13 +733,13 @@ pub trait Profiles {
 pub struct Driver<'e, 'p> {
     engine: &'e Engine<'p>,
     states: Vec<Option<CustomerState>>,
-    pub report: Report,
+    tally: Tally,
     actions: Vec<Action>,
 }
 
 impl<'e, 'p> Driver<'e, 'p> {
     pub fn new(engine: &'e Engine<'p>) -> Self {
-        Driver { engine, states: Vec::new(), report: Report::default(), actions: Vec::new() }
+        Driver { engine, states: Vec::new(), tally: Tally::new(engine), actions: Vec::new() }
     }
 
     /// Register a customer who may have no events (from the profile file), so their
@@ -710,7 +760,7 @@ impl<'e, 'p> Driver<'e, 'p> {
             self.add_customer(profiles.customer(event.customer));
         }
         let state = self.states[i].as_mut().expect("state exists");
-        state.push(self.engine, event, texts, &mut self.actions, &mut self.report);
+        state.push(self.engine, event, texts, &mut self.actions, &mut self.tally);
     }
 
     /// Actions produced so far (drain them to keep memory flat on long logs).
@@ -721,9 +771,9 @@ impl<'e, 'p> Driver<'e, 'p> {
     /// Run every customer's remaining timers up to `until`, in customer id order.
     pub fn finish(mut self, texts: &Interner) -> (Vec<Action>, Report) {
         for s in self.states.iter_mut().flatten() {
-            s.finish(self.engine, texts, &mut self.actions, &mut self.report);
+            s.finish(self.engine, texts, &mut self.actions, &mut self.tally);
         }
-        (self.actions, self.report)
+        (self.actions, self.tally.into_report(self.engine))
     }
 
     pub fn customers(&self) -> usize {

@@ -1,12 +1,13 @@
 //! One customer's state and the virtual clock that drives it.
 
 use crate::expr::{self, eval, Scope, Track, V};
-use crate::report::Report;
+use crate::tally::Tally;
 use crate::time::{self, DAY};
 use crate::{
     stable_hash, Action, ActionKind, AttrValue, CGoal, CStep, CTrigger, Customer, DeferReason, Engine, ExitReason,
     QuietMode, Suppression, Target, STEP_LIMIT,
 };
+use chrono::Datelike;
 use chrono_tz::Tz;
 use journey_events::{CustomerId, Event, Interner};
 use journey_ir::ReEntry;
@@ -43,6 +44,8 @@ struct JState {
     entries: u32,
     /// The next date-attribute occurrence (`entry at DATE ...`), local year offset.
     date_years: i32,
+    /// A scheduled journey's ticks in this customer's zone (shared by the engine).
+    ticks: Option<std::sync::Arc<[i64]>>,
 }
 
 #[derive(Debug, Clone)]
@@ -76,11 +79,94 @@ pub struct CustomerState {
     started: bool,
     finished: bool,
     flip_at: Option<i64>,
+    /// What `settle` reads that changed since it last ran.
+    dirty: Dirty,
+    /// When `settle` last ran.
+    settled_at: i64,
+    /// See [`Scope::memo`]; cleared whenever `settle` starts a round.
+    memo: Vec<std::cell::Cell<u8>>,
     max_week: u64,
     events: u64,
 }
 
-type Out<'a> = (&'a mut Vec<Action>, &'a mut Report);
+/// What changed since `settle` last ran: trackers that recorded an event, attributes
+/// that were set, journeys that were entered, or everything (time crossed a planned
+/// flip, or the customer just started). Between such changes exit conditions and
+/// audiences keep their answers, since time alone changes them only at flips; so
+/// `settle` re-evaluates only what reads something that changed. Bit sets; an index
+/// past 63 counts as everything.
+#[derive(Debug, Clone, Copy, Default)]
+struct Dirty {
+    any: bool,
+    all: bool,
+    /// Plan the next flip over every tracker, not only the changed ones.
+    replan: bool,
+    aggs: u64,
+    attrs: u64,
+    journeys: u64,
+}
+
+impl Dirty {
+    fn everything() -> Dirty {
+        Dirty { any: true, all: true, replan: true, ..Dirty::default() }
+    }
+
+    fn mark(bits: &mut u64, all: &mut bool, i: usize) {
+        if i < 64 {
+            *bits |= 1 << i;
+        } else {
+            *all = true;
+        }
+    }
+
+    fn agg(&mut self, i: usize) {
+        self.any = true;
+        Dirty::mark(&mut self.aggs, &mut self.all, i);
+    }
+
+    fn attr(&mut self, i: usize) {
+        self.any = true;
+        Dirty::mark(&mut self.attrs, &mut self.all, i);
+    }
+
+    fn journey(&mut self, j: usize) {
+        self.any = true;
+        Dirty::mark(&mut self.journeys, &mut self.all, j);
+    }
+
+    fn add(&mut self, o: Dirty) {
+        self.any |= o.any;
+        self.all |= o.all;
+        self.replan |= o.replan;
+        self.aggs |= o.aggs;
+        self.attrs |= o.attrs;
+        self.journeys |= o.journeys;
+    }
+
+    fn bit(bits: u64, i: usize) -> bool {
+        i < 64 && bits >> i & 1 == 1
+    }
+
+    fn agg_changed(&self, i: usize) -> bool {
+        self.all || Dirty::bit(self.aggs, i)
+    }
+
+    fn attr_changed(&self, i: usize) -> bool {
+        self.all || Dirty::bit(self.attrs, i)
+    }
+
+    fn journey_entered(&self, j: usize) -> bool {
+        self.all || Dirty::bit(self.journeys, j)
+    }
+
+    fn touches(&self, d: &expr::Deps) -> bool {
+        self.all
+            || d.aggs.iter().any(|&i| Dirty::bit(self.aggs, i))
+            || d.attrs.iter().any(|&i| Dirty::bit(self.attrs, i))
+    }
+}
+
+type Out<'a> = (&'a mut Vec<Action>, &'a mut Tally);
 
 impl CustomerState {
     pub fn new(engine: &Engine, customer: Customer) -> CustomerState {
@@ -111,6 +197,9 @@ impl CustomerState {
             started: false,
             finished: false,
             flip_at: None,
+            dirty: Dirty::everything(),
+            settled_at: i64::MIN,
+            memo: vec![std::cell::Cell::new(0); engine.audiences.len()],
             max_week: 0,
             events: 0,
         }
@@ -122,7 +211,14 @@ impl CustomerState {
 
     /// Process one event of this customer (after firing every timer due at or before
     /// it). Events after `until` are ignored; events before `start` only build history.
-    pub fn push(&mut self, eng: &Engine, ev: &Event, texts: &Interner, actions: &mut Vec<Action>, report: &mut Report) {
+    pub(crate) fn push(
+        &mut self,
+        eng: &Engine,
+        ev: &Event,
+        texts: &Interner,
+        actions: &mut Vec<Action>,
+        report: &mut Tally,
+    ) {
         if self.finished || ev.time > eng.opts.until {
             return;
         }
@@ -145,7 +241,7 @@ impl CustomerState {
 
     /// Fire every remaining timer up to `until` and add this customer's closing
     /// figures to the report.
-    pub fn finish(&mut self, eng: &Engine, texts: &Interner, actions: &mut Vec<Action>, report: &mut Report) {
+    pub(crate) fn finish(&mut self, eng: &Engine, texts: &Interner, actions: &mut Vec<Action>, report: &mut Tally) {
         if self.finished {
             return;
         }
@@ -185,12 +281,12 @@ impl CustomerState {
     fn arm_entry(&mut self, eng: &Engine, j: usize, after: i64) {
         let until = eng.opts.until;
         match &eng.journeys[j].trigger {
-            CTrigger::Schedule { period, minute, zone } => {
+            CTrigger::Schedule { zone, .. } => {
                 let tz = zone.unwrap_or(self.tz);
-                if let Some(t) = time::next_tick(tz, after, period, *minute) {
-                    if t <= until {
-                        self.push_timer(eng, t, ENTRY, j);
-                    }
+                let ticks = self.journeys[j].ticks.get_or_insert_with(|| eng.schedule_ticks(j, tz));
+                // `after` is never before the simulated period, where the ticks start
+                if let Some(&t) = ticks.get(ticks.partition_point(|&t| t <= after)) {
+                    self.push_timer(eng, t, ENTRY, j);
                 }
             }
             CTrigger::DateAttribute { attribute, offset_ms, minute } => {
@@ -236,9 +332,40 @@ impl CustomerState {
                         continue;
                     }
                     self.flip_at = None;
+                    self.mark_crossed(eng, timer.time);
                 }
             }
             self.settle(eng, texts, out);
+        }
+    }
+
+    /// The planned flip at `t` fired: mark what crossed a threshold since `settle` last
+    /// ran (a `since` passing a duration of the program, an event leaving a window), so
+    /// only the conditions reading it are evaluated again; and plan the next flip over
+    /// everything, since only the earliest one is ever planned.
+    fn mark_crossed(&mut self, eng: &Engine, t: i64) {
+        let from = self.settled_at;
+        self.dirty.any = true;
+        self.dirty.replan = true;
+        for (i, spec) in eng.aggs.iter().enumerate() {
+            if expr::next_flip(spec, &self.tracks[i], from, &eng.durations).is_some_and(|c| c <= t) {
+                self.dirty.agg(i);
+            }
+        }
+        for &a in &eng.since_attrs {
+            let Some(anchor) = self.since_anchor(a) else { continue };
+            if eng.durations.iter().flat_map(|d| [anchor + d, anchor + d + 1]).any(|c| c > from && c <= t) {
+                self.dirty.attr(a);
+            }
+        }
+    }
+
+    /// The instant a `since(ATTR)` counts from.
+    fn since_anchor(&self, a: usize) -> Option<i64> {
+        match self.attrs[a] {
+            AttrValue::Date(d) => Some(time::date_midnight(self.tz, d)),
+            AttrValue::Time(t) => Some(t),
+            _ => None,
         }
     }
 
@@ -254,6 +381,7 @@ impl CustomerState {
             audiences: &eng.audiences,
             event,
             texts,
+            memo: None,
         }
     }
 
@@ -287,6 +415,7 @@ impl CustomerState {
                 _ => 0.0,
             };
             expr::record(spec, &mut self.tracks[i], t, value);
+            self.dirty.agg(i);
         }
         self.now = saved.max(t);
     }
@@ -307,13 +436,13 @@ impl CustomerState {
         }
         for gi in reached.into_iter().rev() {
             let g = self.goals.remove(gi);
-            self.goal_reached(eng, &g, out);
+            self.goal_reached(&g, out);
         }
         // 2. guardrail figure: unsubscribes while in a journey
         if eng.unsubscribe_event == Some(ev.kind.0) {
             for &j in &eng.order {
                 if self.journeys[j].active.is_some() {
-                    out.1.journeys.entry(eng.journeys[j].name.clone()).or_default().unsubscribes += 1;
+                    out.1.journeys[j].unsubscribes += 1;
                 }
             }
         }
@@ -324,7 +453,7 @@ impl CustomerState {
             }
             let hit = eng.journeys[j].exit_events.iter().any(|(k, f)| self.matches(eng, *k, f, ev, texts));
             if hit {
-                self.exit(eng, j, ExitReason::ExitEvent, out);
+                self.exit(j, ExitReason::ExitEvent, out);
             }
         }
         for &j in &eng.order {
@@ -353,62 +482,84 @@ impl CustomerState {
     /// they start), repeated until nothing changes; then plan the next instant at which
     /// time alone could change an answer.
     fn settle(&mut self, eng: &Engine, texts: &Interner, out: &mut Out) {
-        if !eng.needs_flips {
+        if !eng.needs_flips || !self.dirty.any {
             return;
         }
         let now = self.now;
+        self.settled_at = now;
+        // what changed before this call, then what each round's entries changed
+        let mut cur = std::mem::take(&mut self.dirty);
+        let mut seen = cur;
         for (i, spec) in eng.aggs.iter().enumerate() {
-            expr::trim(spec, &mut self.tracks[i], now);
+            if cur.agg_changed(i) {
+                expr::trim(spec, &mut self.tracks[i], now);
+            }
         }
+        let mut settled = false;
         for _ in 0..16 {
-            let mut changed = false;
             for &j in &eng.order {
                 if self.journeys[j].active.is_none() || eng.journeys[j].exit_conditions.is_empty() {
                     continue;
                 }
+                if !cur.journey_entered(j) && !cur.touches(&eng.exit_deps[j]) {
+                    continue;
+                }
                 if eng.journeys[j].exit_conditions.iter().any(|c| self.eval_bool(eng, c, None, texts)) {
-                    self.exit(eng, j, ExitReason::ExitCondition, out);
-                    changed = true;
+                    self.exit(j, ExitReason::ExitCondition, out);
                 }
             }
             let mut edges = Vec::new();
-            for &a in &eng.tracked {
-                let now_in = self.eval_bool(eng, &eng.audiences[a], None, texts);
+            // exits change nothing an audience reads, so the answers can be shared
+            self.memo.iter().for_each(|m| m.set(0));
+            for (k, &a) in eng.tracked.iter().enumerate() {
+                if !cur.touches(&eng.tracked_deps[k]) {
+                    continue;
+                }
+                let scope = Scope { memo: Some(&self.memo), ..self.scope(eng, None, texts) };
+                let now_in = eval(&crate::CExpr::Audience(a), &scope).truthy();
                 if now_in != self.members[a] {
                     self.members[a] = now_in;
                     edges.push((a, now_in));
                 }
             }
-            if !edges.is_empty() {
-                changed = true;
-                for &j in &eng.order {
-                    let fire = match eng.journeys[j].trigger {
-                        CTrigger::AudienceEntered(a) => edges.contains(&(a, true)),
-                        CTrigger::AudienceExited(a) => edges.contains(&(a, false)),
-                        _ => false,
-                    };
-                    if fire {
-                        self.try_enter(eng, j, None, texts, out, 0);
-                    }
+            for &j in &eng.order {
+                let fire = match eng.journeys[j].trigger {
+                    CTrigger::AudienceEntered(a) => edges.contains(&(a, true)),
+                    CTrigger::AudienceExited(a) => edges.contains(&(a, false)),
+                    _ => false,
+                };
+                if fire {
+                    self.try_enter(eng, j, None, texts, out, 0);
                 }
             }
-            if !changed {
+            // exits change nothing a condition reads; entries and their steps may
+            cur = std::mem::take(&mut self.dirty);
+            seen.add(cur);
+            if !cur.any {
+                settled = true;
                 break;
             }
         }
+        if !settled {
+            // still changing after 16 rounds (audiences feeding each other): look again next time
+            self.dirty = Dirty::everything();
+        }
         // the next flip
+        // flips of what did not change are planned already
         let mut next: Option<i64> = None;
         for (i, spec) in eng.aggs.iter().enumerate() {
+            if !seen.replan && !seen.agg_changed(i) {
+                continue;
+            }
             if let Some(c) = expr::next_flip(spec, &self.tracks[i], now, &eng.durations) {
                 next = Some(next.map_or(c, |n: i64| n.min(c)));
             }
         }
         for &a in &eng.since_attrs {
-            let anchor = match self.attrs[a] {
-                AttrValue::Date(d) => time::date_midnight(self.tz, d),
-                AttrValue::Time(t) => t,
-                _ => continue,
-            };
+            if !seen.replan && !seen.attr_changed(a) {
+                continue;
+            }
+            let Some(anchor) = self.since_anchor(a) else { continue };
             for d in &eng.durations {
                 for c in [anchor + d, anchor + d + 1] {
                     if c > now {
@@ -433,7 +584,7 @@ impl CustomerState {
         let cj = &eng.journeys[j];
         let now = self.now;
         let js = &self.journeys[j];
-        let r = out.1.journeys.entry(cj.name.clone()).or_default();
+        let r = &mut out.1.journeys[j];
         if js.active.is_some() {
             r.already_in += 1;
             return;
@@ -452,13 +603,13 @@ impl CustomerState {
             // the journey's own audience is over the customer, not the event
             let _ = ev;
             if !self.eval_bool(eng, a, None, texts) {
-                out.1.journeys.get_mut(&cj.name).expect("entry exists").filtered_out += 1;
+                out.1.journeys[j].filtered_out += 1;
                 return;
             }
         }
         let holdout =
             cj.holdout > 0 && stable_hash(eng.opts.seed, &["holdout", &cj.name, &self.key]) % 10_000 < cj.holdout;
-        let r = out.1.journeys.get_mut(&cj.name).expect("entry exists");
+        let r = &mut out.1.journeys[j];
         r.entrants += 1;
         if js.entries == 0 {
             r.customers += 1;
@@ -483,29 +634,27 @@ impl CustomerState {
         }
         if holdout {
             self.act(j, None, ActionKind::Exit { reason: ExitReason::Holdout }, out);
-            *out.1.journeys.get_mut(&cj.name).expect("entry exists").exits.entry("holdout".into()).or_default() += 1;
+            out.1.journeys[j].exits[ExitReason::Holdout.index()] += 1;
             return;
         }
         self.journeys[j].active = Some(Active { node: usize::MAX, wake: None, stage: usize::MAX });
+        self.dirty.journey(j);
         let start = cj.start;
         self.goto(eng, j, start, texts, out, depth);
     }
 
-    fn exit(&mut self, eng: &Engine, j: usize, reason: ExitReason, out: &mut Out) {
+    fn exit(&mut self, j: usize, reason: ExitReason, out: &mut Out) {
         if self.journeys[j].active.take().is_none() {
             return;
         }
         self.act(j, None, ActionKind::Exit { reason }, out);
-        let r = out.1.journeys.entry(eng.journeys[j].name.clone()).or_default();
-        *r.exits.entry(reason.as_str().into()).or_default() += 1;
+        out.1.journeys[j].exits[reason.index()] += 1;
     }
 
-    fn goal_reached(&mut self, eng: &Engine, g: &PendingGoal, out: &mut Out) {
+    fn goal_reached(&mut self, g: &PendingGoal, out: &mut Out) {
         let j = g.journey as usize;
         self.act(j, None, ActionKind::GoalReached { goal: g.goal as usize }, out);
-        let cj = &eng.journeys[j];
-        let name = eng.program.journeys[j].goals[g.goal as usize].name.clone();
-        let gr = out.1.journeys.entry(cj.name.clone()).or_default().goals.entry(name).or_default();
+        let gr = &mut out.1.journeys[j].goals[g.goal as usize];
         if g.holdout {
             gr.holdout_conversions += 1;
         } else {
@@ -552,9 +701,9 @@ impl CustomerState {
         let mut target = target;
         for _ in 0..STEP_LIMIT {
             let node = match target {
-                Target::End => return self.exit(eng, j, ExitReason::End, out),
+                Target::End => return self.exit(j, ExitReason::End, out),
                 Target::Journey(k) => {
-                    self.exit(eng, j, ExitReason::Handover, out);
+                    self.exit(j, ExitReason::Handover, out);
                     if depth < 16 {
                         self.try_enter(eng, k, None, texts, out, depth + 1);
                     }
@@ -568,8 +717,7 @@ impl CustomerState {
             let stage = cj.node_stage[node];
             if a.stage != stage {
                 a.stage = stage;
-                let jr = out.1.journeys.entry(cj.name.clone()).or_default();
-                *jr.stage_entries.entry(cj.stage_names[stage].clone()).or_default() += 1;
+                out.1.journeys[j].stage_entries[stage] += 1;
                 self.reach_stage(eng, j, stage, out);
             }
             let now = self.now;
@@ -631,28 +779,29 @@ impl CustomerState {
                     if let Some(a) = attribute {
                         let v = AttrValue::from_value(&eval(value, &self.scope(eng, None, texts)));
                         self.attrs[*a] = v;
+                        self.dirty.attr(*a);
                         self.act(j, Some(node), ActionKind::SetAttribute { attribute: *a }, out);
-                        out.1.journeys.entry(cj.name.clone()).or_default().attribute_sets += 1;
+                        out.1.journeys[j].attribute_sets += 1;
                     }
                     *next
                 }
                 CStep::Task { channel, next } => {
                     self.act(j, Some(node), ActionKind::Task { channel: *channel }, out);
-                    out.1.journeys.entry(cj.name.clone()).or_default().tasks += 1;
-                    out.1.channels.entry(eng.channels[*channel].name.clone()).or_default().tasks += 1;
+                    out.1.journeys[j].tasks += 1;
+                    out.1.channels[*channel].tasks += 1;
                     *next
                 }
                 CStep::Webhook { channel, next } => {
                     self.act(j, Some(node), ActionKind::Webhook { channel: *channel }, out);
-                    out.1.journeys.entry(cj.name.clone()).or_default().webhooks += 1;
-                    out.1.channels.entry(eng.channels[*channel].name.clone()).or_default().webhooks += 1;
+                    out.1.journeys[j].webhooks += 1;
+                    out.1.channels[*channel].webhooks += 1;
                     *next
                 }
                 CStep::Goto(t) => *t,
                 CStep::End => Target::End,
             };
         }
-        self.exit(eng, j, ExitReason::StepLimit, out);
+        self.exit(j, ExitReason::StepLimit, out);
     }
 
     fn reach_stage(&mut self, eng: &Engine, j: usize, stage: usize, out: &mut Out) {
@@ -666,7 +815,7 @@ impl CustomerState {
                 && matches!(eng.journeys[j].goals[g.goal as usize], CGoal::Reach { stage: s, .. } if s == stage);
             if hit {
                 let g = self.goals.remove(i);
-                self.goal_reached(eng, &g, out);
+                self.goal_reached(&g, out);
             } else {
                 i += 1;
             }
@@ -680,7 +829,6 @@ impl CustomerState {
     fn send(&mut self, eng: &Engine, j: usize, node: usize, c: usize, out: &mut Out) -> Option<i64> {
         let ch = &eng.channels[c];
         let now = self.now;
-        let jname = &eng.journeys[j].name;
         if !ch.message {
             self.act(j, Some(node), ActionKind::Send { channel: c }, out);
             return None;
@@ -692,14 +840,14 @@ impl CustomerState {
         if let Some(a) = ch.consent {
             if self.attrs[a] != AttrValue::Bool(true) {
                 suppress(self, Suppression::Consent, out);
-                out.1.journeys.entry(jname.clone()).or_default().consent_suppressions += 1;
-                out.1.channels.entry(ch.name.clone()).or_default().consent_suppressions += 1;
+                out.1.journeys[j].consent_suppressions += 1;
+                out.1.channels[c].consent_suppressions += 1;
                 return None;
             }
         }
         // quiet days (policy), then the channel's quiet hours
-        if time::is_quiet_day(self.tz, now, &eng.quiet_days) {
-            let jr = out.1.journeys.entry(jname.clone()).or_default();
+        if eng.quiet_days.contains(self.tz, now) {
+            let jr = &mut out.1.journeys[j];
             if eng.opts.quiet_hours == QuietMode::Drop {
                 jr.quiet_drops += 1;
                 out.1.quiet_day_drops += 1;
@@ -710,7 +858,7 @@ impl CustomerState {
             out.1.quiet_day_deferrals += 1;
             let mut until = time::next_local_midnight(self.tz, now);
             for _ in 0..60 {
-                if !time::is_quiet_day(self.tz, until, &eng.quiet_days) {
+                if !eng.quiet_days.contains(self.tz, until) {
                     break;
                 }
                 until = time::next_local_midnight(self.tz, until);
@@ -722,8 +870,8 @@ impl CustomerState {
             let tz = zone.unwrap_or(self.tz);
             let q = journey_ir::QuietHours { from_minute: from, to_minute: to, zone: journey_ir::Zone::Customer };
             if q.contains(time::minute_of_day(tz, now)) {
-                let jr = out.1.journeys.entry(jname.clone()).or_default();
-                let cr = out.1.channels.entry(ch.name.clone()).or_default();
+                let jr = &mut out.1.journeys[j];
+                let cr = &mut out.1.channels[c];
                 if eng.opts.quiet_hours == QuietMode::Drop {
                     jr.quiet_drops += 1;
                     cr.quiet_hour_drops += 1;
@@ -746,8 +894,8 @@ impl CustomerState {
         if let (Some(gap), Some(last)) = (ch.min_gap, self.last_send_channel[c]) {
             if now - last < gap {
                 let until = last + gap;
-                out.1.journeys.entry(jname.clone()).or_default().min_gap_deferrals += 1;
-                out.1.channels.entry(ch.name.clone()).or_default().min_gap_deferrals += 1;
+                out.1.journeys[j].min_gap_deferrals += 1;
+                out.1.channels[c].min_gap_deferrals += 1;
                 self.act(
                     j,
                     Some(node),
@@ -760,7 +908,7 @@ impl CustomerState {
         if let (Some(gap), Some(last)) = (eng.policy_min_gap, self.last_send) {
             if now - last < gap {
                 let until = last + gap;
-                out.1.journeys.entry(jname.clone()).or_default().min_gap_deferrals += 1;
+                out.1.journeys[j].min_gap_deferrals += 1;
                 out.1.policy_min_gap_deferrals += 1;
                 self.act(
                     j,
@@ -779,8 +927,8 @@ impl CustomerState {
             let n = self.sends.iter().filter(|(t, x)| *x == c && now - t < window).count() as u64;
             if n >= count {
                 suppress(self, Suppression::ChannelCap, out);
-                out.1.journeys.entry(jname.clone()).or_default().cap_hits += 1;
-                out.1.channels.entry(ch.name.clone()).or_default().cap_hits += 1;
+                out.1.journeys[j].cap_hits += 1;
+                out.1.channels[c].cap_hits += 1;
                 return None;
             }
         }
@@ -792,8 +940,8 @@ impl CustomerState {
             let n = self.sends.iter().filter(|(t, x)| counts(*x) && now - t < pc.window).count() as u64;
             if n >= pc.count {
                 suppress(self, Suppression::PolicyCap(pi), out);
-                out.1.journeys.entry(jname.clone()).or_default().cap_hits += 1;
-                *out.1.policy_cap_hits.entry(pc.label.clone()).or_default() += 1;
+                out.1.journeys[j].cap_hits += 1;
+                out.1.policy_cap_hits[pi] += 1;
                 return None;
             }
         }
@@ -804,14 +952,8 @@ impl CustomerState {
         let week = self.sends.iter().filter(|(t, _)| now - t < 7 * DAY).count() as u64;
         self.max_week = self.max_week.max(week);
         self.act(j, Some(node), ActionKind::Send { channel: c }, out);
-        let day = time::day_label(eng.default_tz, now);
-        let stage = eng.journeys[j].stage_names[eng.journeys[j].node_stage[node]].clone();
-        let jr = out.1.journeys.entry(jname.clone()).or_default();
-        *jr.sends.entry(stage).or_default().entry(ch.name.clone()).or_default() += 1;
-        *jr.sends_by_day.entry(day.clone()).or_default() += 1;
-        out.1.channels.entry(ch.name.clone()).or_default().sends += 1;
-        *out.1.sends_by_day.entry(day).or_default().entry(ch.name.clone()).or_default() += 1;
-        out.1.sends += 1;
+        let day = time::local(eng.default_tz, now).date().num_days_from_ce();
+        out.1.send(j, eng.journeys[j].node_stage[node], c, day);
         None
     }
 }

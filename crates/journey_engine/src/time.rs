@@ -142,13 +142,42 @@ pub fn day_label(tz: Tz, t: i64) -> String {
 
 /// Is the local date of `t` one of the policy's quiet days (weekday names or ISO dates)?
 pub fn is_quiet_day(tz: Tz, t: i64, quiet_days: &[String]) -> bool {
-    if quiet_days.is_empty() {
-        return false;
+    QuietDays::new(quiet_days).contains(tz, t)
+}
+
+/// The policy's quiet days, parsed once: asked on every send.
+#[derive(Debug, Clone, Default)]
+pub struct QuietDays {
+    /// Bit `n`: weekday `n` days from Monday.
+    weekdays: u8,
+    dates: Vec<NaiveDate>,
+}
+
+impl QuietDays {
+    pub fn new(days: &[String]) -> Self {
+        let mut q = QuietDays::default();
+        for d in days {
+            let d = d.to_ascii_lowercase();
+            if let Some(w) = (0..7u8).find(|&w| weekday_name(Weekday::try_from(w).expect("0..7")) == d) {
+                q.weekdays |= 1 << w;
+            } else if let Ok(date) = NaiveDate::parse_from_str(&d, "%Y-%m-%d") {
+                q.dates.push(date);
+            }
+        }
+        q
     }
-    let date = local(tz, t).date();
-    let wd = weekday_name(date.weekday());
-    let iso = date.format("%Y-%m-%d").to_string();
-    quiet_days.iter().any(|d| d == wd || *d == iso)
+
+    pub fn is_empty(&self) -> bool {
+        self.weekdays == 0 && self.dates.is_empty()
+    }
+
+    pub fn contains(&self, tz: Tz, t: i64) -> bool {
+        if self.is_empty() {
+            return false;
+        }
+        let date = local(tz, t).date();
+        self.weekdays & (1 << date.weekday().num_days_from_monday()) != 0 || self.dates.contains(&date)
+    }
 }
 
 /// Add whole years to a local date-time (Feb 29 becomes Feb 28).

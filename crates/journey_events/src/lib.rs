@@ -16,6 +16,8 @@ mod mapping;
 pub mod model;
 #[cfg(feature = "parquet")]
 mod parquet_reader;
+mod pipe;
+pub mod progress;
 mod reader;
 pub mod time;
 
@@ -23,6 +25,7 @@ pub use attributes::{read_attributes, Attributes};
 pub use error::{LineSource, ReadError, RowError, SkipCounts, SkipKind};
 pub use mapping::{Column, Delimiter, Format, Mapping, Order, TimeFormat};
 pub use model::{CustomerId, Event, EventKind, Interner, PropValue, Schema, Timestamp};
+pub use pipe::PipedReader;
 pub use reader::{LogReader, ReadOptions};
 
 use serde::Serialize;

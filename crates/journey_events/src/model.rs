@@ -67,6 +67,10 @@ impl Interner {
     pub fn resolve(&self, id: u32) -> &str {
         &self.names[id as usize]
     }
+    /// The strings interned from id `from` on, in id order.
+    pub fn names_from(&self, from: usize) -> Vec<Box<str>> {
+        self.names.get(from..).unwrap_or_default().to_vec()
+    }
     pub fn len(&self) -> usize {
         self.names.len()
     }

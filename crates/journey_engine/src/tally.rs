@@ -1,0 +1,183 @@
+//! The counters the engine bumps while it runs: dense, indexed by journey, stage,
+//! channel and local day number, so counting a send or an entry costs an array
+//! increment instead of a string-keyed map lookup (and a name cloned for the key).
+//! [`Tally::into_report`] turns them into the name-keyed, mergeable [`Report`] once,
+//! at the end, keeping only what was counted: a zero never appears in a report, as if
+//! the report had been filled key by key.
+
+use crate::report::{ChannelReport, GoalReport, JourneyReport, Report};
+use crate::{Engine, ExitReason};
+use std::collections::BTreeMap;
+
+/// Exit reasons in the order of [`ExitReason::ALL`].
+const REASONS: usize = ExitReason::ALL.len();
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct JourneyTally {
+    pub entrants: u64,
+    pub treated: u64,
+    pub holdout: u64,
+    pub customers: u64,
+    pub filtered_out: u64,
+    pub re_entry_blocked: u64,
+    pub already_in: u64,
+    pub exits: [u64; REASONS],
+    /// By stage index.
+    pub stage_entries: Vec<u64>,
+    /// By `stage * channels + channel`.
+    pub sends: Vec<u64>,
+    /// By local day number (days from the common era, program time zone).
+    pub sends_by_day: BTreeMap<i32, u64>,
+    pub cap_hits: u64,
+    pub consent_suppressions: u64,
+    pub quiet_deferrals: u64,
+    pub quiet_drops: u64,
+    pub min_gap_deferrals: u64,
+    pub tasks: u64,
+    pub webhooks: u64,
+    pub attribute_sets: u64,
+    pub unsubscribes: u64,
+    /// By goal index.
+    pub goals: Vec<GoalReport>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Tally {
+    pub customers: u64,
+    pub events: u64,
+    pub sends: u64,
+    pub journeys: Vec<JourneyTally>,
+    pub channels: Vec<ChannelReport>,
+    /// Local day number -> sends by channel index.
+    pub sends_by_day: BTreeMap<i32, Vec<u64>>,
+    /// By policy cap index.
+    pub policy_cap_hits: Vec<u64>,
+    pub quiet_day_deferrals: u64,
+    pub quiet_day_drops: u64,
+    pub policy_min_gap_deferrals: u64,
+    pub max_sends_per_week: BTreeMap<u64, u64>,
+}
+
+impl Tally {
+    pub fn new(eng: &Engine) -> Tally {
+        let channels = eng.channels.len();
+        Tally {
+            customers: 0,
+            events: 0,
+            sends: 0,
+            journeys: eng
+                .journeys
+                .iter()
+                .map(|j| JourneyTally {
+                    stage_entries: vec![0; j.stage_names.len()],
+                    sends: vec![0; j.stage_names.len() * channels],
+                    goals: vec![GoalReport::default(); j.goals.len()],
+                    ..JourneyTally::default()
+                })
+                .collect(),
+            channels: vec![ChannelReport::default(); channels],
+            sends_by_day: BTreeMap::new(),
+            policy_cap_hits: vec![0; eng.policy_caps.len()],
+            quiet_day_deferrals: 0,
+            quiet_day_drops: 0,
+            policy_min_gap_deferrals: 0,
+            max_sends_per_week: BTreeMap::new(),
+        }
+    }
+
+    /// A delivered message: journey `j`, stage `stage`, channel `c`, local day `day`.
+    pub fn send(&mut self, j: usize, stage: usize, c: usize, day: i32) {
+        let channels = self.channels.len();
+        let jt = &mut self.journeys[j];
+        jt.sends[stage * channels + c] += 1;
+        *jt.sends_by_day.entry(day).or_default() += 1;
+        self.channels[c].sends += 1;
+        self.sends_by_day.entry(day).or_insert_with(|| vec![0; channels])[c] += 1;
+        self.sends += 1;
+    }
+
+    pub fn into_report(self, eng: &Engine) -> Report {
+        let channel_name = |c: usize| eng.channels[c].name.clone();
+        let day_label = |d: i32| {
+            chrono::NaiveDate::from_num_days_from_ce_opt(d)
+                .map_or_else(|| d.to_string(), |d| d.format("%Y-%m-%d").to_string())
+        };
+        let mut journeys = BTreeMap::new();
+        for (j, t) in self.journeys.into_iter().enumerate() {
+            let cj = &eng.journeys[j];
+            let exits: BTreeMap<String, u64> = ExitReason::ALL
+                .iter()
+                .zip(t.exits)
+                .filter(|(_, n)| *n > 0)
+                .map(|(r, n)| (r.as_str().to_string(), n))
+                .collect();
+            let stage_entries: BTreeMap<String, u64> = (t.stage_entries.iter().enumerate())
+                .filter(|(_, n)| **n > 0)
+                .map(|(s, n)| (cj.stage_names[s].clone(), *n))
+                .collect();
+            let mut sends: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+            let channels = eng.channels.len().max(1);
+            for (i, &n) in t.sends.iter().enumerate().filter(|(_, n)| **n > 0) {
+                sends.entry(cj.stage_names[i / channels].clone()).or_default().insert(channel_name(i % channels), n);
+            }
+            let goals: BTreeMap<String, GoalReport> = (t.goals.into_iter().enumerate())
+                .filter(|(_, g)| *g != GoalReport::default())
+                .map(|(g, r)| (eng.program.journeys[j].goals[g].name.clone(), r))
+                .collect();
+            let r = JourneyReport {
+                entrants: t.entrants,
+                treated: t.treated,
+                holdout: t.holdout,
+                customers: t.customers,
+                filtered_out: t.filtered_out,
+                re_entry_blocked: t.re_entry_blocked,
+                already_in: t.already_in,
+                exits,
+                stage_entries,
+                sends,
+                sends_by_day: t.sends_by_day.into_iter().map(|(d, n)| (day_label(d), n)).collect(),
+                cap_hits: t.cap_hits,
+                consent_suppressions: t.consent_suppressions,
+                quiet_deferrals: t.quiet_deferrals,
+                quiet_drops: t.quiet_drops,
+                min_gap_deferrals: t.min_gap_deferrals,
+                tasks: t.tasks,
+                webhooks: t.webhooks,
+                attribute_sets: t.attribute_sets,
+                unsubscribes: t.unsubscribes,
+                goals,
+            };
+            if r != JourneyReport::default() {
+                journeys.insert(cj.name.clone(), r);
+            }
+        }
+        let channels = (self.channels.into_iter().enumerate())
+            .filter(|(_, r)| *r != ChannelReport::default())
+            .map(|(c, r)| (channel_name(c), r))
+            .collect();
+        let sends_by_day = (self.sends_by_day.into_iter())
+            .map(|(d, by)| {
+                let by =
+                    by.into_iter().enumerate().filter(|(_, n)| *n > 0).map(|(c, n)| (channel_name(c), n)).collect();
+                (day_label(d), by)
+            })
+            .collect();
+        let mut policy_cap_hits: BTreeMap<String, u64> = BTreeMap::new();
+        for (i, n) in self.policy_cap_hits.into_iter().enumerate().filter(|(_, n)| *n > 0) {
+            *policy_cap_hits.entry(eng.policy_caps[i].label.clone()).or_default() += n;
+        }
+        Report {
+            customers: self.customers,
+            events: self.events,
+            sends: self.sends,
+            journeys,
+            channels,
+            sends_by_day,
+            policy_cap_hits,
+            quiet_day_deferrals: self.quiet_day_deferrals,
+            quiet_day_drops: self.quiet_day_drops,
+            policy_min_gap_deferrals: self.policy_min_gap_deferrals,
+            max_sends_per_week: self.max_sends_per_week,
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! A [`LogReader`] on its own thread. Parsing and simulating are both sequential, but
+//! independent: with the reader one batch ahead on a second core, a replay takes as
+//! long as the slower of the two instead of their sum.
+//!
+//! The consumer sees the same stream as from [`LogReader`] itself: the same events in
+//! the same order, the same first error (after the events before it), and the same
+//! ids, because the key and text interners are append-only and every batch carries the
+//! strings interned while it was read, which the consumer appends to its own copies.
+//! Memory stays bounded: at most [`DEPTH`] batches of [`BATCH`] events are in flight.
+
+use crate::{Event, Interner, LogReader, ReadError, SkipCounts};
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::thread::JoinHandle;
+
+/// Events per batch: large enough that the hand-over costs nothing per event.
+pub const BATCH: usize = 4096;
+/// Batches read ahead of the consumer.
+pub const DEPTH: usize = 4;
+
+struct Batch {
+    events: Vec<Event>,
+    new_keys: Vec<Box<str>>,
+    new_texts: Vec<Box<str>>,
+    /// The reader stopped here: its error, if any, and the final skip counts.
+    end: Option<(Option<ReadError>, SkipCounts)>,
+    /// Rows read so far (events and skipped rows).
+    rows: u64,
+}
+
+/// Reads a log on a background thread; use like [`LogReader`].
+pub struct PipedReader {
+    rx: Receiver<Batch>,
+    current: std::vec::IntoIter<Event>,
+    keys: Interner,
+    texts: Interner,
+    skipped: SkipCounts,
+    rows: u64,
+    error: Option<ReadError>,
+    finished: bool,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl PipedReader {
+    pub fn spawn(mut reader: LogReader) -> PipedReader {
+        let (tx, rx) = sync_channel::<Batch>(DEPTH);
+        let handle = std::thread::Builder::new()
+            .name("journey-reader".into())
+            .spawn(move || {
+                let (mut keys_sent, mut texts_sent) = (0, 0);
+                loop {
+                    let mut events = Vec::with_capacity(BATCH);
+                    let mut end = None;
+                    while events.len() < BATCH {
+                        match reader.next_event() {
+                            Some(Ok(e)) => events.push(e),
+                            Some(Err(e)) => {
+                                end = Some((Some(e), reader.skipped().clone()));
+                                break;
+                            }
+                            None => {
+                                end = Some((None, reader.skipped().clone()));
+                                break;
+                            }
+                        }
+                    }
+                    let new_keys = reader.interner().names_from(keys_sent);
+                    let new_texts = reader.texts().names_from(texts_sent);
+                    keys_sent += new_keys.len();
+                    texts_sent += new_texts.len();
+                    let last = end.is_some();
+                    let batch = Batch { events, new_keys, new_texts, end, rows: reader.rows() };
+                    // the consumer stopped listening (it failed or quit): stop reading
+                    if tx.send(batch).is_err() || last {
+                        return;
+                    }
+                }
+            })
+            .expect("spawn the reader thread");
+        PipedReader {
+            rx,
+            current: Vec::new().into_iter(),
+            keys: Interner::default(),
+            texts: Interner::default(),
+            skipped: SkipCounts::default(),
+            rows: 0,
+            error: None,
+            finished: false,
+            handle: Some(handle),
+        }
+    }
+
+    /// The next event, exactly as [`LogReader::next_event`] would return it.
+    pub fn next_event(&mut self) -> Option<Result<Event, ReadError>> {
+        loop {
+            if let Some(e) = self.current.next() {
+                return Some(Ok(e));
+            }
+            if self.finished {
+                return self.error.take().map(Err);
+            }
+            let Ok(batch) = self.rx.recv() else {
+                // the reader thread ended without an end marker: it panicked, and a
+                // panic is a bug to surface as it is, as on one thread
+                self.finished = true;
+                if let Some(Err(payload)) = self.handle.take().map(JoinHandle::join) {
+                    std::panic::resume_unwind(payload);
+                }
+                return None;
+            };
+            for k in &batch.new_keys {
+                self.keys.intern(k);
+            }
+            for t in &batch.new_texts {
+                self.texts.intern(t);
+            }
+            self.rows = batch.rows;
+            if let Some((error, skipped)) = batch.end {
+                self.finished = true;
+                self.error = error;
+                self.skipped = skipped;
+            }
+            self.current = batch.events.into_iter();
+        }
+    }
+
+    /// Customer keys of the events returned so far (see [`LogReader::interner`]).
+    pub fn interner(&self) -> &Interner {
+        &self.keys
+    }
+    /// Text property values of the events returned so far.
+    pub fn texts(&self) -> &Interner {
+        &self.texts
+    }
+    /// Rows skipped; complete once the stream has ended.
+    pub fn skipped(&self) -> &SkipCounts {
+        &self.skipped
+    }
+    /// Rows read by the reader thread so far (it runs up to [`DEPTH`] batches ahead).
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+}
+
+impl Iterator for PipedReader {
+    type Item = Result<Event, ReadError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_event()
+    }
+}
+
+impl Drop for PipedReader {
+    fn drop(&mut self) {
+        // Drain nothing: dropping the receiver makes the reader's next send fail, so
+        // it stops after at most one more batch.
+        if let Some(h) = self.handle.take() {
+            let (tx, rx) = sync_channel::<Batch>(0);
+            drop(tx);
+            drop(std::mem::replace(&mut self.rx, rx));
+            let _ = h.join();
+        }
+    }
+}
