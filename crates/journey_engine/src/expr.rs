@@ -438,14 +438,22 @@ pub fn trim(spec: &AggSpec, track: &mut Track, now: i64) {
     }
 }
 
+/// The first instant after `now` at which `since` an `anchor` crosses one of the
+/// program's durations: `anchor + d` (where `since == d` starts) or `anchor + d + 1`
+/// (where `since > d` starts). `durations` must be ascending.
+pub fn next_threshold(anchor: i64, now: i64, durations: &[i64]) -> Option<i64> {
+    // the first duration whose later candidate is still ahead
+    let i = durations.partition_point(|&d| anchor + d + 1 <= now);
+    let d = *durations.get(i)?;
+    Some(if anchor + d > now { anchor + d } else { anchor + d + 1 })
+}
+
 /// The earliest instant after `now` at which this tracker's value, compared with any
 /// duration constant of the program, may change its answer without a new event:
 /// `since` crossing a threshold, or the oldest event leaving the window.
 pub fn next_flip(spec: &AggSpec, track: &Track, now: i64, durations: &[i64]) -> Option<i64> {
     match track {
-        Track::Time(Some(anchor)) => {
-            durations.iter().flat_map(|d| [anchor + d, anchor + d + 1]).filter(|&c| c > now).min()
-        }
+        Track::Time(Some(anchor)) => next_threshold(*anchor, now, durations),
         Track::Window(q) => {
             let w = spec.window?;
             q.iter().map(|(t, _)| t + w).find(|&c| c > now)
@@ -474,5 +482,24 @@ impl AttrValue {
             V::Time(t) => AttrValue::Time(*t),
             V::Text(s) => AttrValue::Text(s.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::next_threshold;
+
+    /// The binary search finds what trying every candidate finds.
+    #[test]
+    fn next_threshold_is_the_smallest_candidate_ahead() {
+        let durations = [0, 5, 6, 7, 100, 1000];
+        for anchor in [-50i64, 0, 3, 99] {
+            for now in -60..1200 {
+                let brute =
+                    durations.iter().flat_map(|d| [anchor + d, anchor + d + 1]).filter(|&c| c > now).min();
+                assert_eq!(next_threshold(anchor, now, &durations), brute, "anchor {anchor}, now {now}");
+            }
+        }
+        assert_eq!(next_threshold(0, 5, &[]), None);
     }
 }

@@ -374,6 +374,7 @@ pub struct Engine<'p> {
     pub(crate) aggs: Vec<AggSpec>,
     /// Trackers fed by each event kind.
     pub(crate) aggs_by_event: Vec<Vec<usize>>,
+    /// Every duration constant of the program's conditions, ascending (ms).
     pub(crate) durations: Vec<i64>,
     pub(crate) since_attrs: Vec<usize>,
     pub(crate) audiences: Vec<CExpr>,
@@ -626,7 +627,9 @@ impl<'p> Engine<'p> {
         let unsubscribe_event = c.event_index("unsubscribe");
         let tracked_deps = tracked.iter().map(|&a| expr::Deps::of([&audiences[a]], &audiences)).collect();
         let exit_deps = journeys.iter().map(|j| expr::Deps::of(&j.exit_conditions, &audiences)).collect();
-        let (aggs, durations) = (c.aggs, c.durations);
+        let (aggs, mut durations) = (c.aggs, c.durations);
+        // ascending, so the next threshold after an instant is a binary search
+        durations.sort_unstable();
         Engine {
             program,
             opts,

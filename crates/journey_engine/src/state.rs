@@ -81,8 +81,11 @@ pub struct CustomerState {
     flip_at: Option<i64>,
     /// What `settle` reads that changed since it last ran.
     dirty: Dirty,
-    /// When `settle` last ran.
-    settled_at: i64,
+    /// The next instant each tracker, then each `since` attribute (as in
+    /// `Engine::since_attrs`), crosses a threshold (`i64::MAX`: never); kept up to date
+    /// for what changed, so a flip finds what crossed without walking every window.
+    flips: Vec<i64>,
+    since_flips: Vec<i64>,
     /// See [`Scope::memo`]; cleared whenever `settle` starts a round.
     memo: Vec<std::cell::Cell<u8>>,
     max_week: u64,
@@ -198,7 +201,8 @@ impl CustomerState {
             finished: false,
             flip_at: None,
             dirty: Dirty::everything(),
-            settled_at: i64::MIN,
+            flips: vec![i64::MAX; engine.aggs.len()],
+            since_flips: vec![i64::MAX; engine.since_attrs.len()],
             memo: vec![std::cell::Cell::new(0); engine.audiences.len()],
             max_week: 0,
             events: 0,
@@ -339,22 +343,19 @@ impl CustomerState {
         }
     }
 
-    /// The planned flip at `t` fired: mark what crossed a threshold since `settle` last
-    /// ran (a `since` passing a duration of the program, an event leaving a window), so
-    /// only the conditions reading it are evaluated again; and plan the next flip over
-    /// everything, since only the earliest one is ever planned.
+    /// The planned flip at `t` fired: mark what crossed a threshold by now (a `since`
+    /// passing a duration of the program, an event leaving a window), so only the
+    /// conditions reading it are evaluated again and only its next threshold is
+    /// computed anew.
     fn mark_crossed(&mut self, eng: &Engine, t: i64) {
-        let from = self.settled_at;
         self.dirty.any = true;
-        self.dirty.replan = true;
-        for (i, spec) in eng.aggs.iter().enumerate() {
-            if expr::next_flip(spec, &self.tracks[i], from, &eng.durations).is_some_and(|c| c <= t) {
+        for i in 0..self.flips.len() {
+            if self.flips[i] <= t {
                 self.dirty.agg(i);
             }
         }
-        for &a in &eng.since_attrs {
-            let Some(anchor) = self.since_anchor(a) else { continue };
-            if eng.durations.iter().flat_map(|d| [anchor + d, anchor + d + 1]).any(|c| c > from && c <= t) {
+        for (k, &a) in eng.since_attrs.iter().enumerate() {
+            if self.since_flips[k] <= t {
                 self.dirty.attr(a);
             }
         }
@@ -486,7 +487,6 @@ impl CustomerState {
             return;
         }
         let now = self.now;
-        self.settled_at = now;
         // what changed before this call, then what each round's entries changed
         let mut cur = std::mem::take(&mut self.dirty);
         let mut seen = cur;
@@ -545,34 +545,24 @@ impl CustomerState {
             self.dirty = Dirty::everything();
         }
         // the next flip
-        // flips of what did not change are planned already
-        let mut next: Option<i64> = None;
+        // the next flip: what did not change keeps its planned threshold
         for (i, spec) in eng.aggs.iter().enumerate() {
-            if !seen.replan && !seen.agg_changed(i) {
-                continue;
-            }
-            if let Some(c) = expr::next_flip(spec, &self.tracks[i], now, &eng.durations) {
-                next = Some(next.map_or(c, |n: i64| n.min(c)));
+            if seen.replan || seen.agg_changed(i) {
+                self.flips[i] = expr::next_flip(spec, &self.tracks[i], now, &eng.durations).unwrap_or(i64::MAX);
             }
         }
-        for &a in &eng.since_attrs {
-            if !seen.replan && !seen.attr_changed(a) {
-                continue;
-            }
-            let Some(anchor) = self.since_anchor(a) else { continue };
-            for d in &eng.durations {
-                for c in [anchor + d, anchor + d + 1] {
-                    if c > now {
-                        next = Some(next.map_or(c, |n: i64| n.min(c)));
-                    }
-                }
+        for (k, &a) in eng.since_attrs.iter().enumerate() {
+            if seen.replan || seen.attr_changed(a) {
+                self.since_flips[k] = self
+                    .since_anchor(a)
+                    .and_then(|anchor| expr::next_threshold(anchor, now, &eng.durations))
+                    .unwrap_or(i64::MAX);
             }
         }
-        if let Some(n) = next {
-            if n <= eng.opts.until && self.flip_at.is_none_or(|f| n < f) {
-                self.flip_at = Some(n);
-                self.push_timer(eng, n, AUDIENCE, 0);
-            }
+        let n = self.flips.iter().chain(&self.since_flips).copied().min().unwrap_or(i64::MAX);
+        if n <= eng.opts.until && self.flip_at.is_none_or(|f| n < f) {
+            self.flip_at = Some(n);
+            self.push_timer(eng, n, AUDIENCE, 0);
         }
     }
 
