@@ -91,8 +91,18 @@ fn main() {
     // the generated period, given as users do: without dates the span of the log
     // would cost one more parse-only pass first
     let sim_args = [
-        "simulate", "--quiet", "--format", "json", "--events", log_s, "--attributes", attrs_s, "--from", "2025-01-01",
-        "--to", "2025-12-31",
+        "simulate",
+        "--quiet",
+        "--format",
+        "json",
+        "--events",
+        log_s,
+        "--attributes",
+        attrs_s,
+        "--from",
+        "2025-01-01",
+        "--to",
+        "2025-12-31",
     ];
     let (sim, sim_mem) = fastest(&sim_args);
     let mut one_thread_args = sim_args.to_vec();

@@ -231,3 +231,64 @@ fn unknown_ref_and_no_repository_exit_2() {
     assert_eq!(code(&out), 2);
     assert!(stderr(&out).contains("not inside a git repository"), "{}", stderr(&out));
 }
+
+/// Copy the bundled library (journeys/ and journey.yaml) into `dir`, replaying `log`.
+fn library_copy(dir: &Path, log: &str) {
+    fs::create_dir_all(dir.join("journeys")).unwrap();
+    for f in files(&root().join("journeys"), &[".journey", ".journey.yaml"]) {
+        fs::copy(&f, dir.join("journeys").join(f.file_name().unwrap())).unwrap();
+    }
+    let config = fs::read_to_string(root().join("journey.yaml")).unwrap();
+    fs::write(dir.join("journey.yaml"), format!("{config}events:\n  path: {log}\n  attributes: ../attributes.csv\n"))
+        .unwrap();
+}
+
+#[test]
+fn with_an_event_log_both_sides_are_replayed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (log, attrs) = (tmp.path().join("events.csv"), tmp.path().join("attributes.csv"));
+    let gen = journey(
+        &[
+            "events",
+            "generate",
+            "--customers",
+            "400",
+            "--days",
+            "60",
+            "-o",
+            log.to_str().unwrap(),
+            "--attributes",
+            attrs.to_str().unwrap(),
+        ],
+        root().as_path(),
+    );
+    assert_eq!(code(&gen), 0, "{}", stderr(&gen));
+    let (base, head) = (tmp.path().join("base"), tmp.path().join("head"));
+    library_copy(&base, "../events.csv");
+    library_copy(&head, "../events.csv");
+    // the change: the weekly roast drop is retired
+    fs::remove_file(head.join("journeys/weekly_roast_drop.journey")).unwrap();
+
+    let out = journey(&["diff", "base", "head", "--format", "json"], tmp.path());
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("valid JSON");
+    let sim = &v["simulation"];
+    assert_eq!(sim["status"], "done", "{sim}");
+    let volume = sim["volume"].as_array().unwrap();
+    let roast = volume.iter().find(|r| r["journey"] == "weekly_roast_drop").expect("the retired journey's sends");
+    assert!(roast["base"].as_u64().unwrap() > 0 && roast["head"] == 0, "{roast}");
+    let total = volume.iter().find(|r| r["journey"] == "all journeys").expect("a total");
+    assert!(total["head"].as_u64().unwrap() < total["base"].as_u64().unwrap(), "{total}");
+    // every journey left unchanged sends the same: only rows that differ are listed
+    // (other journeys may gain sends the roast drop used to take from the caps)
+    let clv = &sim["clv"];
+    assert_eq!(clv["currency"], "USD");
+    assert!(clv["delta_low"].as_f64().unwrap() <= clv["delta_high"].as_f64().unwrap(), "{clv}");
+    assert!(!sim["assumptions"].as_array().unwrap().is_empty());
+
+    let md = stdout(&journey(&["diff", "base", "head", "--format", "markdown"], tmp.path()));
+    assert!(md.contains("simulated:") && md.contains("weekly_roast_drop on email"), "{md}");
+    // the same inputs, the same report
+    let again = journey(&["diff", "base", "head", "--format", "json"], tmp.path());
+    assert_eq!(stdout(&again), stdout(&out));
+}

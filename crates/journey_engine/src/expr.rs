@@ -495,8 +495,7 @@ mod tests {
         let durations = [0, 5, 6, 7, 100, 1000];
         for anchor in [-50i64, 0, 3, 99] {
             for now in -60..1200 {
-                let brute =
-                    durations.iter().flat_map(|d| [anchor + d, anchor + d + 1]).filter(|&c| c > now).min();
+                let brute = durations.iter().flat_map(|d| [anchor + d, anchor + d + 1]).filter(|&c| c > now).min();
                 assert_eq!(next_threshold(anchor, now, &durations), brute, "anchor {anchor}, now {now}");
             }
         }

@@ -46,6 +46,9 @@ struct JState {
     date_years: i32,
     /// A scheduled journey's ticks in this customer's zone (shared by the engine).
     ticks: Option<std::sync::Arc<[i64]>>,
+    /// The entry timer that counts; an older one (planned from a date attribute that
+    /// a `set` has changed since) is ignored when it fires.
+    entry_timer: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -290,7 +293,7 @@ impl CustomerState {
                 let ticks = self.journeys[j].ticks.get_or_insert_with(|| eng.schedule_ticks(j, tz));
                 // `after` is never before the simulated period, where the ticks start
                 if let Some(&t) = ticks.get(ticks.partition_point(|&t| t <= after)) {
-                    self.push_timer(eng, t, ENTRY, j);
+                    self.journeys[j].entry_timer = Some(self.push_timer(eng, t, ENTRY, j));
                 }
             }
             CTrigger::DateAttribute { attribute, offset_ms, minute } => {
@@ -307,12 +310,24 @@ impl CustomerState {
                     }
                     self.journeys[j].date_years += 1;
                     if t > after {
-                        self.push_timer(eng, t, ENTRY, j);
+                        self.journeys[j].entry_timer = Some(self.push_timer(eng, t, ENTRY, j));
                         return;
                     }
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Attribute `a` was set: journeys entered on a date it holds plan their next
+    /// entry from the new date (from now on; the planned one no longer counts).
+    fn replan_date_entries(&mut self, eng: &Engine, a: usize) {
+        for j in 0..eng.journeys.len() {
+            if matches!(eng.journeys[j].trigger, CTrigger::DateAttribute { attribute, .. } if attribute == a) {
+                self.journeys[j].entry_timer = None;
+                self.journeys[j].date_years = 0;
+                self.arm_entry(eng, j, self.now);
+            }
         }
     }
 
@@ -328,6 +343,9 @@ impl CustomerState {
             match timer.class {
                 RESUME => self.resume(eng, j, timer.seq, texts, out),
                 ENTRY => {
+                    if self.journeys[j].entry_timer != Some(timer.seq) {
+                        continue;
+                    }
                     self.try_enter(eng, j, None, texts, out, 0);
                     self.arm_entry(eng, j, self.now);
                 }
@@ -770,6 +788,7 @@ impl CustomerState {
                         let v = AttrValue::from_value(&eval(value, &self.scope(eng, None, texts)));
                         self.attrs[*a] = v;
                         self.dirty.attr(*a);
+                        self.replan_date_entries(eng, *a);
                         self.act(j, Some(node), ActionKind::SetAttribute { attribute: *a }, out);
                         out.1.journeys[j].attribute_sets += 1;
                     }

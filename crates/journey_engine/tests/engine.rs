@@ -401,3 +401,23 @@ fn events_before_start_only_build_history() {
     assert_eq!(r.journeys["j"].entrants, 1);
     assert_eq!(r.events, 1);
 }
+
+#[test]
+fn a_date_attribute_set_by_a_journey_moves_its_date_entries() {
+    let mut s = Sim::new(program(
+        "",
+        r#"journey renew { entry at renewal_date - 2d at 09:00 stage a { webhook crm "renew" end } }
+journey extend { entry on signup stage x { set renewal_date = renewal_date + 30d end } }"#,
+    ));
+    s.opts.start = T0;
+    s.set("renewal_date", AttrValue::Date(journey_engine::time::parse_date("2026-01-10").unwrap()));
+    // unchanged: 2026-01-08 09:00 UTC = T0 + 69h
+    let t = s.trace(&[]);
+    assert_eq!(t[1], (69, "webhook".into()), "{t:?}");
+    // extended at T0 to 2026-02-09: the entry moves to 2026-02-07 09:00 = T0 + 789h,
+    // and the one planned for 2026-01-08 does not happen
+    let e = [s.ev("signup", T0, Some("x"))];
+    let t = s.trace(&e);
+    let webhooks: Vec<_> = t.iter().filter(|(_, w)| w == "webhook").collect();
+    assert_eq!(webhooks, [&(789, "webhook".to_string())], "{t:?}");
+}
