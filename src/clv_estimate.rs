@@ -5,6 +5,7 @@
 use chrono_tz::Tz;
 use journey_clv::impact::{self, Impact, Reach, Unit};
 use journey_clv::translog::{Transaction, TransactionLog};
+use journey_engine::html::money;
 use journey_engine::{Action, ActionKind, Report};
 use journey_events::Event;
 use journey_ir::{EffectUnit, Program};
@@ -114,15 +115,6 @@ impl Collector {
         }
         let base = impact::baseline(&log, n, settings.margin, settings.horizon_weeks).map_err(|e| e.to_string())?;
         Ok(impact::estimate(base, &reach, DRAWS, seed))
-    }
-}
-
-fn money(x: f64) -> String {
-    let n = journey_engine::html::num(x.abs().round() as u64);
-    if x <= -0.5 {
-        format!("-{n}")
-    } else {
-        n
     }
 }
 

@@ -51,6 +51,17 @@ pub fn report(diags: &[Diagnostic], project: &Project, format: Format, global: &
     }
 }
 
+/// The `events:` mapping of the project's journey.yaml (defaults when it has none), with
+/// diagnostics that point into journey.yaml.
+pub fn event_mapping(project: &Project) -> Result<journey_events::Mapping, Vec<Diagnostic>> {
+    let text = project.config_file.map(|id| project.sources.get(id).text.to_string()).unwrap_or_default();
+    journey_events::Mapping::from_yaml_in(
+        project.config.events.as_ref(),
+        &text,
+        project.config_file.unwrap_or_default(),
+    )
+}
+
 pub fn has_errors(diags: &[Diagnostic]) -> bool {
     diags.iter().any(|d| d.severity == Severity::Error)
 }

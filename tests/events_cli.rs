@@ -1,19 +1,12 @@
 //! End-to-end tests of `journey events` (docs/events.md).
 
-use std::process::{Command, Output};
+mod common;
+use common::text;
+use std::process::Output;
 
+/// From the repository root, 200 columns wide: messages name long temporary paths.
 fn journey(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_journey"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .env("COLUMNS", "200")
-        .output()
-        .expect("journey runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+    common::journey_in_columns(args, &common::root(), 200)
 }
 
 #[test]

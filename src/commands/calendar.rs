@@ -4,7 +4,6 @@
 
 use crate::{output, ExitStatus, GlobalOptions};
 use journey_diagnostics::render::Format;
-use journey_events::Mapping;
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
@@ -46,20 +45,13 @@ pub fn run(args: CalendarArgs, global: &GlobalOptions) -> miette::Result<ExitSta
         // the attribute snapshot: given, or the one journey.yaml names
         let attributes = match &args.attributes {
             Some(p) => Some(p.clone()),
-            None => {
-                let text = project.config_file.map(|id| project.sources.get(id).text.to_string()).unwrap_or_default();
-                match Mapping::from_yaml_in(
-                    project.config.events.as_ref(),
-                    &text,
-                    project.config_file.unwrap_or_default(),
-                ) {
-                    Ok(m) => m.attributes.map(|p| project.root.join(p)),
-                    Err(d) => {
-                        output::report(&d, &project, Format::Full, global);
-                        return Ok(ExitStatus::Failure);
-                    }
+            None => match output::event_mapping(&project) {
+                Ok(m) => m.attributes.map(|p| project.root.join(p)),
+                Err(d) => {
+                    output::report(&d, &project, Format::Full, global);
+                    return Ok(ExitStatus::Failure);
                 }
-            }
+            },
         };
         let attrs = match &attributes {
             Some(p) => Some(journey_events::read_attributes(p, program).map_err(miette::Report::new)?),

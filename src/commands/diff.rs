@@ -80,13 +80,8 @@ fn simulate_both(
 ) -> Result<journey_diff::SimulationDelta, String> {
     use super::simulate::{replay, ReplayOptions};
     let project = &head.project;
-    let text = project.config_file.map(|id| project.sources.get(id).text.to_string()).unwrap_or_default();
-    let mapping = journey_events::Mapping::from_yaml_in(
-        project.config.events.as_ref(),
-        &text,
-        project.config_file.unwrap_or_default(),
-    )
-    .map_err(|d| d.first().map_or("the `events:` mapping is invalid".to_string(), |d| d.message.clone()))?;
+    let mapping = output::event_mapping(project)
+        .map_err(|d| d.first().map_or("the `events:` mapping is invalid".to_string(), |d| d.message.clone()))?;
     let Some(path) = &mapping.path else {
         return Err("journey.yaml names no `events.path` to replay".to_string());
     };

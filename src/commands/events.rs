@@ -134,17 +134,13 @@ fn validate(a: ValidateArgs, global: &GlobalOptions) -> miette::Result<ExitStatu
             let mapping = Mapping::from_yaml(config.events.as_ref(), &text).map_err(|d| problems(&d))?;
             (mapping, path.parent().map(Path::to_path_buf).unwrap_or_default())
         }
-        None => {
-            let text = project.config_file.map(|id| project.sources.get(id).text.to_string()).unwrap_or_default();
-            match Mapping::from_yaml_in(project.config.events.as_ref(), &text, project.config_file.unwrap_or_default())
-            {
-                Ok(m) => (m, project.root.clone()),
-                Err(d) => {
-                    output::report(&d, &project, Format::Full, global);
-                    return Ok(ExitStatus::Failure);
-                }
+        None => match output::event_mapping(&project) {
+            Ok(m) => (m, project.root.clone()),
+            Err(d) => {
+                output::report(&d, &project, Format::Full, global);
+                return Ok(ExitStatus::Failure);
             }
-        }
+        },
     };
     let file = match (&a.file, &mapping.path) {
         (Some(f), _) => f.clone(),

@@ -137,15 +137,13 @@ fn setup(paths: &[PathBuf], global: &GlobalOptions) -> miette::Result<Result<Set
         output::report(&diags, &project, Format::Full, global);
         return Ok(Err(ExitStatus::Failure));
     }
-    let text = project.config_file.map(|id| project.sources.get(id).text.to_string()).unwrap_or_default();
-    let mapping =
-        match Mapping::from_yaml_in(project.config.events.as_ref(), &text, project.config_file.unwrap_or_default()) {
-            Ok(m) => m,
-            Err(d) => {
-                output::report(&d, &project, Format::Full, global);
-                return Ok(Err(ExitStatus::Failure));
-            }
-        };
+    let mapping = match output::event_mapping(&project) {
+        Ok(m) => m,
+        Err(d) => {
+            output::report(&d, &project, Format::Full, global);
+            return Ok(Err(ExitStatus::Failure));
+        }
+    };
     let clv = crate::clv_estimate::ClvSettings::from_config(project.config.clv.as_ref());
     Ok(Ok(Setup { program: checked.program, mapping, base: project.root.clone(), clv }))
 }

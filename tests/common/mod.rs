@@ -11,14 +11,23 @@ pub fn root() -> PathBuf {
 }
 
 pub fn journey(args: &[&str], cwd: &Path) -> Output {
+    journey_in_columns(args, cwd, 100)
+}
+
+/// As [`journey`], in a terminal `columns` wide (long file paths in messages).
+pub fn journey_in_columns(args: &[&str], cwd: &Path, columns: u16) -> Output {
     Command::new(env!("CARGO_BIN_EXE_journey"))
         .args(args)
         .current_dir(cwd)
         .env("NO_COLOR", "1")
-        .env("COLUMNS", "100")
+        .env("COLUMNS", columns.to_string())
         .env_remove("CLICOLOR_FORCE")
         .output()
         .expect("the journey binary runs")
+}
+
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
 }
 
 pub fn stdout(o: &Output) -> String {

@@ -200,6 +200,16 @@ fn esc(s: &str) -> String {
     out
 }
 
+/// An amount rounded to whole units: -1234.6 → `-1,235`.
+pub fn money(x: f64) -> String {
+    let n = num(x.abs().round() as u64);
+    if x <= -0.5 {
+        format!("-{n}")
+    } else {
+        n
+    }
+}
+
 /// 1234567 → `1,234,567`.
 pub fn num(n: u64) -> String {
     let s = n.to_string();
@@ -1430,7 +1440,6 @@ fn clv_section(out: &mut String, meta: &HtmlMeta) {
     section(out, "clv", "CLV estimate");
     out.push_str(&format!("<p class=\"note\">{}</p>\n", esc(&c.note)));
     if !c.rows.is_empty() {
-        let money = |x: f64| format!("{:.0}", x);
         out.push_str("<table class=\"clv\"><thead><tr><th>journey</th><th class=\"num\">reached</th><th class=\"num\">their value</th><th class=\"num\">effect</th><th class=\"num\">90% interval</th><th>assuming</th></tr></thead><tbody>\n");
         for r in &c.rows {
             out.push_str(&format!(

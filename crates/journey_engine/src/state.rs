@@ -105,8 +105,6 @@ pub struct CustomerState {
 struct Dirty {
     any: bool,
     all: bool,
-    /// Plan the next flip over every tracker, not only the changed ones.
-    replan: bool,
     aggs: u64,
     attrs: u64,
     journeys: u64,
@@ -114,7 +112,7 @@ struct Dirty {
 
 impl Dirty {
     fn everything() -> Dirty {
-        Dirty { any: true, all: true, replan: true, ..Dirty::default() }
+        Dirty { any: true, all: true, ..Dirty::default() }
     }
 
     fn mark(bits: &mut u64, all: &mut bool, i: usize) {
@@ -143,7 +141,6 @@ impl Dirty {
     fn add(&mut self, o: Dirty) {
         self.any |= o.any;
         self.all |= o.all;
-        self.replan |= o.replan;
         self.aggs |= o.aggs;
         self.attrs |= o.attrs;
         self.journeys |= o.journeys;
@@ -565,12 +562,12 @@ impl CustomerState {
         // the next flip
         // the next flip: what did not change keeps its planned threshold
         for (i, spec) in eng.aggs.iter().enumerate() {
-            if seen.replan || seen.agg_changed(i) {
+            if seen.agg_changed(i) {
                 self.flips[i] = expr::next_flip(spec, &self.tracks[i], now, &eng.durations).unwrap_or(i64::MAX);
             }
         }
         for (k, &a) in eng.since_attrs.iter().enumerate() {
-            if seen.replan || seen.attr_changed(a) {
+            if seen.attr_changed(a) {
                 self.since_flips[k] = self
                     .since_anchor(a)
                     .and_then(|anchor| expr::next_threshold(anchor, now, &eng.durations))

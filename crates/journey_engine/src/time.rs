@@ -140,12 +140,8 @@ pub fn day_label(tz: Tz, t: i64) -> String {
     local(tz, t).date().format("%Y-%m-%d").to_string()
 }
 
-/// Is the local date of `t` one of the policy's quiet days (weekday names or ISO dates)?
-pub fn is_quiet_day(tz: Tz, t: i64, quiet_days: &[String]) -> bool {
-    QuietDays::new(quiet_days).contains(tz, t)
-}
-
-/// The policy's quiet days, parsed once: asked on every send.
+/// The policy's quiet days (weekday names or ISO dates), parsed once: asked on every
+/// send.
 #[derive(Debug, Clone, Default)]
 pub struct QuietDays {
     /// Bit `n`: weekday `n` days from Monday.

@@ -163,7 +163,10 @@ fn check_invariants(program: &Program, opts: &EngineOptions, w: &World, c: usize
             };
             assert!(!q.contains(journey_engine::time::minute_of_day(ztz, t)), "send inside quiet hours");
         }
-        assert!(!journey_engine::time::is_quiet_day(tz, t, &program.policy.quiet_days), "send on a quiet day");
+        assert!(
+            !journey_engine::time::QuietDays::new(&program.policy.quiet_days).contains(tz, t),
+            "send on a quiet day"
+        );
         // caps: rolling windows over every journey's sends
         if let Some(cap) = &ch.cap {
             let w = cap.window_minutes as i64 * 60_000;

@@ -150,8 +150,9 @@ impl Iterator for PipedReader {
 
 impl Drop for PipedReader {
     fn drop(&mut self) {
-        // Drain nothing: dropping the receiver makes the reader's next send fail, so
-        // it stops after at most one more batch.
+        // Stopped early (an error, or the consumer quit): the receiver must go before
+        // the join, so the reader's next send fails and it stops after at most one
+        // more batch instead of reading the rest of the log.
         if let Some(h) = self.handle.take() {
             let (tx, rx) = sync_channel::<Batch>(0);
             drop(tx);
