@@ -106,7 +106,7 @@ fn main() {
     ];
     let (sim, sim_mem) = fastest(&sim_args);
     let mut one_thread_args = sim_args.to_vec();
-    one_thread_args.push("--reader-threads=0");
+    one_thread_args.extend(["--reader-threads=0", "--threads=1"]);
     let (sim1, sim1_mem) = fastest(&one_thread_args);
 
     // the event count, from the replay itself

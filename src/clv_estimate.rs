@@ -60,13 +60,30 @@ impl Collector {
         }
     }
 
-    /// The estimate, or why there is none. `keys`: every customer's key, by id.
+    /// The customers' value without the journeys, fitted on the purchases: it needs
+    /// nothing from the replay but the log, so it can run while the replay finishes.
+    /// `keys`: every customer's key, by id.
+    pub fn baseline(&mut self, keys: Vec<String>, settings: &ClvSettings) -> Result<impact::Baseline, String> {
+        let n = keys.len();
+        let log = TransactionLog {
+            cohorts: vec![None; n],
+            customers: keys,
+            cohort_column: None,
+            transactions: std::mem::take(&mut self.purchases),
+            has_amounts: true,
+        };
+        if log.transactions.is_empty() {
+            return Err("the log has no events with revenue (map a `revenue` column in journey.yaml)".into());
+        }
+        impact::baseline(&log, n, settings.margin, settings.horizon_weeks).map_err(|e| e.to_string())
+    }
+
+    /// The estimate from the [`Collector::baseline`], or why there is none.
     pub fn estimate(
         self,
         program: &Program,
         report: &Report,
-        keys: Vec<String>,
-        settings: &ClvSettings,
+        base: Result<impact::Baseline, String>,
         seed: u64,
     ) -> Result<Impact, String> {
         let reach: Vec<Reach> = program
@@ -102,19 +119,7 @@ impl Collector {
         if reach.is_empty() {
             return Err("no journey states an `assume` line".into());
         }
-        let n = keys.len();
-        let log = TransactionLog {
-            cohorts: vec![None; n],
-            customers: keys,
-            cohort_column: None,
-            transactions: self.purchases,
-            has_amounts: true,
-        };
-        if log.transactions.is_empty() {
-            return Err("the log has no events with revenue (map a `revenue` column in journey.yaml)".into());
-        }
-        let base = impact::baseline(&log, n, settings.margin, settings.horizon_weeks).map_err(|e| e.to_string())?;
-        Ok(impact::estimate(base, &reach, DRAWS, seed))
+        Ok(impact::estimate(base?, &reach, DRAWS, seed))
     }
 }
 

@@ -169,3 +169,34 @@ fn partial_needs_the_period_and_merge_refuses_other_files() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("not a partial report"), "{}", text(&out.stderr));
 }
+
+/// Engine threads, the reader thread and the grouping change nothing in the output:
+/// the report and the trace are the same bytes for any number of threads.
+#[test]
+fn the_output_is_the_same_for_any_number_of_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    generate(d);
+    let (log, attrs) = (d.join("log.csv"), d.join("attrs.csv"));
+    let run = |extra: &[&str], trace: &str| {
+        let t = d.join(trace);
+        let mut args = extra.to_vec();
+        args.extend(["--trace", s(&t)]);
+        let out = simulate_json(&log, &attrs, &args);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        (out.stdout, std::fs::read(t).unwrap())
+    };
+    let one = run(&["--threads", "1", "--reader-threads", "0"], "one.csv");
+    assert!(one.1.len() > 1000, "the trace has actions");
+    for (extra, name) in [
+        (&["--threads", "1"][..], "reader.csv"),
+        (&["--threads", "3"][..], "three.csv"),
+        (&["--threads", "2", "--reader-threads", "0"][..], "two.csv"),
+    ] {
+        let other = run(extra, name);
+        assert!(one.0 == other.0, "report differs with {extra:?}");
+        assert!(one.1 == other.1, "trace differs with {extra:?}");
+    }
+    let bad = journey(&["simulate", "--events", s(&log), "--threads", "0"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad.stderr));
+}

@@ -102,6 +102,7 @@ fn simulate_both(
         skip_bad_rows: false,
         bars: false,
         reader_thread: true,
+        threads: crate::commands::simulate::default_threads(true),
         clv: crate::clv_estimate::ClvSettings::from_config(project.config.clv.as_ref()),
     };
     let run =

@@ -15,7 +15,7 @@ use crate::{output, ExitStatus, GlobalOptions};
 use journey_diagnostics::render::Format;
 use journey_engine::html::{render_html, HtmlMeta};
 use journey_engine::{
-    Action, ActionKind, AttrValue, Customer, Driver, Engine, EngineOptions, Profiles, QuietMode, Report,
+    Action, ActionKind, AttrValue, Customer, Engine, EngineOptions, Profiles, QuietMode, Report, ShardedDriver,
 };
 use journey_events::progress::{ProgressUnit, ReadProgress};
 use journey_events::{
@@ -69,6 +69,18 @@ pub struct SimulateArgs {
     /// simulating on a second core; 0 reads on the engine's thread
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=1))]
     pub reader_threads: u8,
+    /// Threads that run the engine, each for its share of the customers (default: one
+    /// per core not reading the log); the output is the same for any number
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub threads: Option<u16>,
+}
+
+/// Engine threads when none are asked for: one per core the reader leaves free.
+/// (More than cores is slower: the engine waits on memory, and threads that share a
+/// core share its cache.)
+pub(crate) fn default_threads(reader_thread: bool) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    cores.saturating_sub(usize::from(reader_thread)).clamp(1, 64)
 }
 
 const DAY: i64 = 86_400_000;
@@ -179,6 +191,7 @@ pub fn run(args: SimulateArgs, global: &GlobalOptions) -> miette::Result<ExitSta
         // file or pipe, so what is written is the same with and without a terminal.
         bars: !global.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()),
         reader_thread: args.reader_threads > 0,
+        threads: args.threads.map_or_else(|| default_threads(args.reader_threads > 0), usize::from),
         clv,
     };
     let mut trace = match &args.trace {
@@ -250,8 +263,15 @@ pub(crate) struct ReplayOptions {
     pub bars: bool,
     /// Read the log on its own thread ([`PipedReader`]).
     pub reader_thread: bool,
+    /// Engine threads ([`ShardedDriver`]).
+    pub threads: usize,
     pub clv: crate::clv_estimate::ClvSettings,
 }
+
+/// Events handed to the engine at a time: each customer's events of a group are
+/// replayed together (their state stays in the cache), and the engine threads meet
+/// once per group.
+const GROUP: usize = 8192;
 
 /// What a replay found.
 pub(crate) struct Replay {
@@ -270,10 +290,30 @@ enum Source {
 }
 
 impl Source {
-    fn next_event(&mut self) -> Option<Result<journey_events::Event, journey_events::ReadError>> {
+    /// Replace `group` with the next events (up to [`GROUP`]); whether more may
+    /// follow, and the error that ended the log, if any, after these events.
+    fn next_group(&mut self, group: &mut Vec<journey_events::Event>) -> (bool, Option<journey_events::ReadError>) {
+        group.clear();
         match self {
-            Source::Here(r) => r.next_event(),
-            Source::Piped(r) => r.next_event(),
+            // the reader thread's batch as it is
+            Source::Piped(r) => match r.next_batch() {
+                Some(Ok(events)) => {
+                    r.recycle(std::mem::replace(group, events));
+                    (true, None)
+                }
+                Some(Err(e)) => (false, Some(e)),
+                None => (false, None),
+            },
+            Source::Here(r) => {
+                while group.len() < GROUP {
+                    match r.next_event() {
+                        Some(Ok(e)) => group.push(e),
+                        Some(Err(e)) => return (false, Some(e)),
+                        None => return (false, None),
+                    }
+                }
+                (true, None)
+            }
         }
     }
     fn interner(&self) -> &Interner {
@@ -374,23 +414,30 @@ pub(crate) fn replay(
     }
 
     let engine = Engine::new(program, EngineOptions { quiet_hours: o.quiet_hours, seed: o.seed, start, until });
-    let mut driver = Driver::new(&engine);
+    let mut driver = ShardedDriver::new(&engine, o.threads);
     let reader = LogReader::open(file, mapping, &schema, read_options).map_err(miette::Report::new)?;
     let mut progress = Progress::start(o.bars, "simulating", file, mapping, &reader);
     let mut reader = if o.reader_thread { Source::Piped(PipedReader::spawn(reader)) } else { Source::Here(reader) };
     let mut clv = crate::clv_estimate::Collector::new(program, tz);
     let no_extra: Vec<String> = Vec::new();
-    while let Some(event) = reader.next_event() {
-        let event = event.map_err(miette::Report::new)?;
-        clv.event(&event);
+    let mut batch = Vec::with_capacity(GROUP);
+    loop {
+        let (more, failed) = reader.next_group(&mut batch);
+        batch.iter().for_each(|e| clv.event(e));
         let world = World { log_keys: reader.interner(), extra_keys: &no_extra, profiles: &profiles };
-        driver.push(&event, &world, reader.texts());
+        driver.push_batch(&batch, &world, reader.texts());
         let actions = driver.take_actions();
         clv.actions(&actions);
         if let Some(t) = trace.as_mut() {
             t.write(program, &world, &actions)?;
         }
         progress.tick(&reader);
+        if let Some(e) = failed {
+            return Err(miette::Report::new(e));
+        }
+        if !more {
+            break;
+        }
     }
     progress.finishing();
     // Customers of the snapshot without events still get their scheduled and
@@ -401,15 +448,20 @@ pub(crate) fn replay(
     for i in 0..extra.len() {
         driver.add_customer(world.customer(CustomerId((log_keys.len() + i) as u32)));
     }
-    let (actions, report) = driver.finish(reader.texts());
+    let customers = log_keys.len() + extra.len();
+    let keys = (0..customers).map(|i| world.customer(CustomerId(i as u32)).key.to_string()).collect();
+    // the CLV baseline reads only the purchases: fit it while the timers run out
+    let (actions, report, base) = std::thread::scope(|s| {
+        let base = s.spawn(|| clv.baseline(keys, &o.clv));
+        let (actions, report) = driver.finish(reader.texts());
+        (actions, report, base.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+    });
     clv.actions(&actions);
     if let Some(t) = trace.as_mut() {
         t.write(program, &world, &actions)?;
     }
     drop(progress);
-    let customers = log_keys.len() + extra.len();
-    let keys = (0..customers).map(|i| world.customer(CustomerId(i as u32)).key.to_string()).collect();
-    let clv = clv.estimate(program, &report, keys, &o.clv, o.seed);
+    let clv = clv.estimate(program, &report, base, o.seed);
     Ok(Replay { report, skipped: reader.skipped().clone(), start, until, clv })
 }
 

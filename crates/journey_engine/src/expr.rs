@@ -218,6 +218,9 @@ impl<'p> Compiler<'p> {
 pub struct Deps {
     pub aggs: Vec<usize>,
     pub attrs: Vec<usize>,
+    /// The same, as bit sets of the indexes under 64.
+    pub agg_mask: u64,
+    pub attr_mask: u64,
 }
 
 impl Deps {
@@ -231,6 +234,9 @@ impl Deps {
         d.aggs.dedup();
         d.attrs.sort_unstable();
         d.attrs.dedup();
+        let mask = |v: &[usize]| v.iter().filter(|&&i| i < 64).fold(0u64, |m, &i| m | 1 << i);
+        d.agg_mask = mask(&d.aggs);
+        d.attr_mask = mask(&d.attrs);
         d
     }
 

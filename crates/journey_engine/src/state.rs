@@ -18,6 +18,8 @@ use std::collections::{BinaryHeap, VecDeque};
 const RESUME: u8 = 0;
 const ENTRY: u8 = 1;
 const AUDIENCE: u8 = 2;
+/// Not a timer: an event comes after every timer of its millisecond.
+const EVENT: u8 = 3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Timer {
@@ -47,8 +49,26 @@ struct JState {
     /// A scheduled journey's ticks in this customer's zone (shared by the engine).
     ticks: Option<std::sync::Arc<[i64]>>,
     /// The entry timer that counts; an older one (planned from a date attribute that
-    /// a `set` has changed since) is ignored when it fires.
+    /// a `set` has changed since, or a tick given up by parking) is ignored when it
+    /// fires.
     entry_timer: Option<u64>,
+    /// A scheduled journey's next tick not yet fired or counted (index into `ticks`).
+    tick: u32,
+    /// Parked: the `audience` filter said no at the last tick and nothing it reads has
+    /// changed since, so the ticks from `tick` on are filtered out without being
+    /// fired, up to the first one at or after the filter's earliest flip (the only one
+    /// armed), or until `settle` sees a change to what it reads.
+    parked: bool,
+}
+
+/// What became of an entry attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Entry {
+    Entered,
+    /// Already in the journey, or `re_entry` forbids it for now.
+    Refused,
+    /// The journey's `audience` filter said no.
+    Filtered,
 }
 
 #[derive(Debug, Clone)]
@@ -71,6 +91,8 @@ pub struct CustomerState {
     tracks: Vec<Track>,
     members: Vec<bool>,
     journeys: Vec<JState>,
+    /// Bit `j`: in journey `j` (for the first 64; see `in_journey`).
+    active: u64,
     timers: BinaryHeap<Reverse<Timer>>,
     /// Message sends within the longest cap window: (time, channel).
     sends: VecDeque<(i64, usize)>,
@@ -93,6 +115,10 @@ pub struct CustomerState {
     memo: Vec<std::cell::Cell<u8>>,
     max_week: u64,
     events: u64,
+    /// Where the clock is within the current millisecond: the (class, rank) of the
+    /// timer being handled, or `EVENT`; says whether a tick of this millisecond has
+    /// fired yet.
+    point: (u8, u32),
 }
 
 /// What changed since `settle` last ran: trackers that recorded an event, attributes
@@ -150,10 +176,6 @@ impl Dirty {
         i < 64 && bits >> i & 1 == 1
     }
 
-    fn agg_changed(&self, i: usize) -> bool {
-        self.all || Dirty::bit(self.aggs, i)
-    }
-
     fn attr_changed(&self, i: usize) -> bool {
         self.all || Dirty::bit(self.attrs, i)
     }
@@ -162,14 +184,38 @@ impl Dirty {
         self.all || Dirty::bit(self.journeys, j)
     }
 
+    /// A change to an index past 63 sets `all`, so the masks of the first 64 decide
+    /// the rest.
     fn touches(&self, d: &expr::Deps) -> bool {
-        self.all
-            || d.aggs.iter().any(|&i| Dirty::bit(self.aggs, i))
-            || d.attrs.iter().any(|&i| Dirty::bit(self.attrs, i))
+        self.all || self.aggs & d.agg_mask != 0 || self.attrs & d.attr_mask != 0
+    }
+
+    /// The trackers that changed, of `n`.
+    fn changed_aggs(&self, n: usize) -> impl Iterator<Item = usize> {
+        let (all, bits) = (self.all, self.aggs);
+        (0..n).filter(move |&i| all || Dirty::bit(bits, i))
     }
 }
 
 type Out<'a> = (&'a mut Vec<Action>, &'a mut Tally);
+
+/// Hint that `len` bytes from `p` will be read soon (at most 16 cache lines).
+#[inline]
+pub(crate) fn prefetch(p: *const u8, len: usize) {
+    #[cfg(target_arch = "x86_64")]
+    for k in 0..len.div_ceil(64).min(16) {
+        // SAFETY: a prefetch is only a hint; it never faults, whatever the address
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.wrapping_add(k * 64) as *const i8)
+        };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (p, len);
+}
+
+fn prefetch_slice<T>(v: &[T]) {
+    prefetch(v.as_ptr() as *const u8, std::mem::size_of_val(v));
+}
 
 impl CustomerState {
     pub fn new(engine: &Engine, customer: Customer) -> CustomerState {
@@ -190,6 +236,7 @@ impl CustomerState {
             tracks: engine.aggs.iter().map(|a| a.new_track()).collect(),
             members: vec![false; engine.audiences.len()],
             journeys: vec![JState::default(); engine.journeys.len()],
+            active: 0,
             timers: BinaryHeap::new(),
             sends: VecDeque::new(),
             last_send: None,
@@ -206,7 +253,31 @@ impl CustomerState {
             memo: vec![std::cell::Cell::new(0); engine.audiences.len()],
             max_week: 0,
             events: 0,
+            point: (RESUME, 0),
         }
+    }
+
+    /// See [`crate::Driver`]'s prefetch: the buffers this state points to.
+    pub(crate) fn prefetch_buffers(&self) {
+        prefetch_slice(&self.journeys);
+        prefetch_slice(&self.tracks);
+        prefetch_slice(self.timers.as_slice());
+        prefetch_slice(&self.attrs);
+        prefetch_slice(&self.flips);
+        prefetch_slice(&self.members);
+    }
+
+    /// The event windows of the trackers (the newest end, where events are added).
+    pub(crate) fn prefetch_tracks(&self) {
+        for t in &self.tracks {
+            if let Track::Window(q) = t {
+                let (a, b) = q.as_slices();
+                let tail = if b.is_empty() { a } else { b };
+                prefetch_slice(&tail[tail.len().saturating_sub(4)..]);
+                prefetch_slice(&a[..a.len().min(1)]);
+            }
+        }
+        prefetch_slice(self.sends.as_slices().0);
     }
 
     pub fn key(&self) -> &str {
@@ -238,6 +309,7 @@ impl CustomerState {
         self.now = t;
         self.events += 1;
         out.1.events += 1;
+        self.point = (EVENT, 0);
         self.record(eng, ev, t, texts);
         self.on_event(eng, ev, texts, out);
         self.settle(eng, texts, out);
@@ -252,6 +324,15 @@ impl CustomerState {
         let out = &mut (actions, report);
         self.start(eng, texts, out);
         self.advance(eng, eng.opts.until, texts, out);
+        // ticks still parked were all filtered out
+        for j in 0..self.journeys.len() {
+            let js = &mut self.journeys[j];
+            if js.parked {
+                js.parked = false;
+                let left = js.ticks.as_ref().map_or(0, |t| t.len()) as u64 - js.tick as u64;
+                out.1.journeys[j].filtered_out += left;
+            }
+        }
         self.finished = true;
         out.1.customers += 1;
         *out.1.max_sends_per_week.entry(self.max_week).or_default() += 1;
@@ -285,19 +366,17 @@ impl CustomerState {
     fn arm_entry(&mut self, eng: &Engine, j: usize, after: i64) {
         let until = eng.opts.until;
         match &eng.journeys[j].trigger {
-            CTrigger::Schedule { zone, .. } => {
-                let tz = zone.unwrap_or(self.tz);
-                let ticks = self.journeys[j].ticks.get_or_insert_with(|| eng.schedule_ticks(j, tz));
-                // `after` is never before the simulated period, where the ticks start
-                if let Some(&t) = ticks.get(ticks.partition_point(|&t| t <= after)) {
-                    self.journeys[j].entry_timer = Some(self.push_timer(eng, t, ENTRY, j));
-                }
-            }
+            CTrigger::Schedule { .. } => self.arm_tick(eng, j, after, i64::MIN),
             CTrigger::DateAttribute { attribute, offset_ms, minute } => {
                 let AttrValue::Date(days) = self.attrs[*attribute] else { return };
                 let base = time::date_midnight(self.tz, days) + offset_ms;
                 let base_local = time::local(self.tz, base).date().and_hms_opt(minute / 60, minute % 60, 0);
                 let Some(base_local) = base_local else { return };
+                // skip the years surely passed (366 days each: never one too many), so
+                // a birthday decades back costs no walk through every year since
+                if self.journeys[j].date_years == 0 && after > base {
+                    self.journeys[j].date_years = ((after - base) / (366 * DAY)).min(i32::MAX as i64) as i32;
+                }
                 for _ in 0..200 {
                     let y = self.journeys[j].date_years;
                     let Some(dt) = time::add_years(base_local, y) else { return };
@@ -313,6 +392,64 @@ impl CustomerState {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Arm scheduled journey `j`'s first tick after `after`; with `valid_until` past
+    /// it, park instead: skip the ticks before `valid_until` (counted when the journey
+    /// is unparked or the armed tick fires) and arm the first one after.
+    fn arm_tick(&mut self, eng: &Engine, j: usize, after: i64, valid_until: i64) {
+        let CTrigger::Schedule { zone, .. } = &eng.journeys[j].trigger else { return };
+        let tz = zone.unwrap_or(self.tz);
+        let js = &mut self.journeys[j];
+        let ticks = js.ticks.get_or_insert_with(|| eng.schedule_ticks(j, tz));
+        // `after` only grows, so the search goes on from the last tick
+        let mut k = js.tick as usize;
+        while ticks.get(k).is_some_and(|&t| t <= after) {
+            k += 1;
+        }
+        js.tick = k as u32;
+        let armed = k + ticks[k..].partition_point(|&t| t < valid_until);
+        js.parked = armed > k;
+        let next = ticks.get(armed).copied();
+        js.entry_timer = None;
+        if let Some(t) = next {
+            self.journeys[j].entry_timer = Some(self.push_timer(eng, t, ENTRY, j));
+        }
+    }
+
+    /// The earliest instant time alone may change the answer of scheduled journey
+    /// `j`'s filter (`i64::MIN`: do not park it).
+    fn filter_valid_until(&self, eng: &Engine, j: usize) -> i64 {
+        let Some(deps) = &eng.park[j] else { return i64::MIN };
+        // changes not yet settled leave the planned flips behind
+        if self.dirty.any {
+            return i64::MIN;
+        }
+        let aggs = deps.aggs.iter().map(|&i| self.flips[i]);
+        let since = eng.since_attrs.iter().zip(&self.since_flips).filter(|(a, _)| deps.attrs.contains(a));
+        aggs.chain(since.map(|(_, &f)| f)).min().unwrap_or(i64::MAX)
+    }
+
+    /// What a parked journey's filter reads changed now: the ticks that fired before
+    /// this point of the clock were filtered out; the next one is armed again.
+    fn unpark(&mut self, eng: &Engine, j: usize, out: &mut Out) {
+        let now = self.now;
+        let fired_now = (ENTRY, eng.rank[j]) < self.point;
+        let js = &mut self.journeys[j];
+        js.parked = false;
+        let Some(ticks) = js.ticks.as_ref() else { return };
+        let from = js.tick as usize;
+        let mut k = from;
+        while ticks.get(k).is_some_and(|&t| t < now || (t == now && fired_now)) {
+            k += 1;
+        }
+        out.1.journeys[j].filtered_out += (k - from) as u64;
+        js.tick = k as u32;
+        let next = ticks.get(k).copied();
+        js.entry_timer = None;
+        if let Some(t) = next {
+            self.journeys[j].entry_timer = Some(self.push_timer(eng, t, ENTRY, j));
         }
     }
 
@@ -336,6 +473,7 @@ impl CustomerState {
             }
             self.timers.pop();
             self.now = self.now.max(timer.time);
+            self.point = (timer.class, timer.rank);
             let j = timer.journey as usize;
             match timer.class {
                 RESUME => self.resume(eng, j, timer.seq, texts, out),
@@ -343,8 +481,24 @@ impl CustomerState {
                     if self.journeys[j].entry_timer != Some(timer.seq) {
                         continue;
                     }
-                    self.try_enter(eng, j, None, texts, out, 0);
-                    self.arm_entry(eng, j, self.now);
+                    let js = &mut self.journeys[j];
+                    if js.parked {
+                        // the armed tick: the ones skipped before it were filtered out
+                        js.parked = false;
+                        let ticks = js.ticks.as_deref().unwrap_or_default();
+                        let from = js.tick as usize;
+                        let k = from + ticks[from..].partition_point(|&t| t < timer.time);
+                        js.tick = k as u32;
+                        out.1.journeys[j].filtered_out += (k - from) as u64;
+                    }
+                    let entry = self.try_enter(eng, j, None, texts, out, 0);
+                    if matches!(eng.journeys[j].trigger, CTrigger::Schedule { .. }) {
+                        let valid_until =
+                            if entry == Entry::Filtered { self.filter_valid_until(eng, j) } else { i64::MIN };
+                        self.arm_tick(eng, j, self.now, valid_until);
+                    } else {
+                        self.arm_entry(eng, j, self.now);
+                    }
                 }
                 _ => {
                     if self.flip_at != Some(timer.time) {
@@ -457,14 +611,14 @@ impl CustomerState {
         // 2. guardrail figure: unsubscribes while in a journey
         if eng.unsubscribe_event == Some(ev.kind.0) {
             for &j in &eng.order {
-                if self.journeys[j].active.is_some() {
+                if self.in_journey(j) {
                     out.1.journeys[j].unsubscribes += 1;
                 }
             }
         }
         // 3. exit rules, 4. waits for this event, 5. entries, each in journey order
         for &j in &eng.order {
-            if self.journeys[j].active.is_none() {
+            if !self.in_journey(j) {
                 continue;
             }
             let hit = eng.journeys[j].exit_events.iter().any(|(k, f)| self.matches(eng, *k, f, ev, texts));
@@ -473,6 +627,9 @@ impl CustomerState {
             }
         }
         for &j in &eng.order {
+            if !self.in_journey(j) {
+                continue;
+            }
             let Some(a) = &self.journeys[j].active else { continue };
             if a.wake.is_none() {
                 continue;
@@ -485,12 +642,22 @@ impl CustomerState {
                 }
             }
         }
-        for &j in &eng.order {
+        for &j in eng.entered_by.get(ev.kind.0 as usize).map_or(&[][..], Vec::as_slice) {
             if let CTrigger::Event { event, filter } = &eng.journeys[j].trigger {
                 if self.matches(eng, *event, filter, ev, texts) {
                     self.try_enter(eng, j, Some(ev), texts, out, 0);
                 }
             }
+        }
+    }
+
+    /// Is the customer in journey `j`? From a bit set, so that asking it of every
+    /// journey on every event does not read every journey's state.
+    fn in_journey(&self, j: usize) -> bool {
+        if j < 64 {
+            self.active >> j & 1 == 1
+        } else {
+            self.journeys[j].active.is_some()
         }
     }
 
@@ -505,15 +672,18 @@ impl CustomerState {
         // what changed before this call, then what each round's entries changed
         let mut cur = std::mem::take(&mut self.dirty);
         let mut seen = cur;
-        for (i, spec) in eng.aggs.iter().enumerate() {
-            if cur.agg_changed(i) {
-                expr::trim(spec, &mut self.tracks[i], now);
-            }
+        for i in cur.changed_aggs(eng.aggs.len()) {
+            expr::trim(&eng.aggs[i], &mut self.tracks[i], now);
         }
         let mut settled = false;
         for _ in 0..16 {
+            for (j, deps) in eng.park.iter().enumerate() {
+                if self.journeys[j].parked && deps.as_ref().is_some_and(|d| cur.touches(d)) {
+                    self.unpark(eng, j, out);
+                }
+            }
             for &j in &eng.order {
-                if self.journeys[j].active.is_none() || eng.journeys[j].exit_conditions.is_empty() {
+                if eng.journeys[j].exit_conditions.is_empty() || !self.in_journey(j) {
                     continue;
                 }
                 if !cur.journey_entered(j) && !cur.touches(&eng.exit_deps[j]) {
@@ -537,7 +707,7 @@ impl CustomerState {
                     edges.push((a, now_in));
                 }
             }
-            for &j in &eng.order {
+            for &j in if edges.is_empty() { &[][..] } else { &eng.order } {
                 let fire = match eng.journeys[j].trigger {
                     CTrigger::AudienceEntered(a) => edges.contains(&(a, true)),
                     CTrigger::AudienceExited(a) => edges.contains(&(a, false)),
@@ -561,10 +731,8 @@ impl CustomerState {
         }
         // the next flip
         // the next flip: what did not change keeps its planned threshold
-        for (i, spec) in eng.aggs.iter().enumerate() {
-            if seen.agg_changed(i) {
-                self.flips[i] = expr::next_flip(spec, &self.tracks[i], now, &eng.durations).unwrap_or(i64::MAX);
-            }
+        for i in seen.changed_aggs(eng.aggs.len()) {
+            self.flips[i] = expr::next_flip(&eng.aggs[i], &self.tracks[i], now, &eng.durations).unwrap_or(i64::MAX);
         }
         for (k, &a) in eng.since_attrs.iter().enumerate() {
             if seen.attr_changed(a) {
@@ -585,14 +753,22 @@ impl CustomerState {
 
     /// Try to start journey `j` now: not while already in it, subject to `re_entry`
     /// and the `audience` filter; then the holdout draw.
-    fn try_enter(&mut self, eng: &Engine, j: usize, ev: Option<&Event>, texts: &Interner, out: &mut Out, depth: usize) {
+    fn try_enter(
+        &mut self,
+        eng: &Engine,
+        j: usize,
+        ev: Option<&Event>,
+        texts: &Interner,
+        out: &mut Out,
+        depth: usize,
+    ) -> Entry {
         let cj = &eng.journeys[j];
         let now = self.now;
         let js = &self.journeys[j];
         let r = &mut out.1.journeys[j];
         if js.active.is_some() {
             r.already_in += 1;
-            return;
+            return Entry::Refused;
         }
         let blocked = match (&cj.re_entry, js.last_entry) {
             (_, None) => false,
@@ -602,14 +778,14 @@ impl CustomerState {
         };
         if blocked {
             r.re_entry_blocked += 1;
-            return;
+            return Entry::Refused;
         }
         if let Some(a) = &cj.audience {
             // the journey's own audience is over the customer, not the event
             let _ = ev;
             if !self.eval_bool(eng, a, None, texts) {
                 out.1.journeys[j].filtered_out += 1;
-                return;
+                return Entry::Filtered;
             }
         }
         let holdout =
@@ -640,17 +816,24 @@ impl CustomerState {
         if holdout {
             self.act(j, None, ActionKind::Exit { reason: ExitReason::Holdout }, out);
             out.1.journeys[j].exits[ExitReason::Holdout.index()] += 1;
-            return;
+            return Entry::Entered;
         }
         self.journeys[j].active = Some(Active { node: usize::MAX, wake: None, stage: usize::MAX });
+        if j < 64 {
+            self.active |= 1 << j;
+        }
         self.dirty.journey(j);
         let start = cj.start;
         self.goto(eng, j, start, texts, out, depth);
+        Entry::Entered
     }
 
     fn exit(&mut self, j: usize, reason: ExitReason, out: &mut Out) {
         if self.journeys[j].active.take().is_none() {
             return;
+        }
+        if j < 64 {
+            self.active &= !(1 << j);
         }
         self.act(j, None, ActionKind::Exit { reason }, out);
         out.1.journeys[j].exits[reason.index()] += 1;

@@ -72,7 +72,14 @@ impl Sim {
             (_, Some(s)) => vec![PropValue::Text(self.texts.intern(s))],
             _ => vec![PropValue::Missing; self.program.events[k].properties.len()],
         };
-        Event { customer: CustomerId(0), time: t, kind: EventKind(k as u16), props, revenue: None, line: 0 }
+        Event {
+            customer: CustomerId(0),
+            time: t,
+            kind: EventKind(k as u16),
+            props: props.into(),
+            revenue: None,
+            line: 0,
+        }
     }
     fn run(&self, events: &[Event]) -> (Vec<Action>, Report) {
         let engine = Engine::new(&self.program, self.opts.clone());
@@ -296,6 +303,40 @@ fn schedule_entry_local_time() {
     assert_eq!(enters, vec![2, 26]);
 }
 
+/// A scheduled journey whose filter says no is parked until what the filter reads
+/// changes (an event, a `set`, an event leaving a window): the entries and the ticks
+/// counted as filtered out are those of firing every tick, including ticks of the
+/// very millisecond of an event (the tick fires first).
+#[test]
+fn parked_schedule_ticks_count_as_if_every_tick_fired() {
+    let mut s = Sim::new(program(
+        "",
+        r#"journey daily { entry every day at 09:00 local re_entry always
+  audience count(purchase, 3d) >= 1 and not used
+  stage a { webhook crm "x" end } }
+journey flag { entry on signup stage s { set used = true end } }"#,
+    ));
+    s.opts.start = T0;
+    s.opts.until = T0 + 60 * D;
+    // T0 is 12:00 UTC, so the ticks are at T0 + 21h + k days
+    let tick = |k: i64| T0 + 21 * H + k * D;
+    let purchases = [T0 + D, tick(5), tick(9) - 3 * D, tick(20) + 30 * 60_000, tick(30) - 1, tick(38) + H, tick(45)];
+    let signup = tick(40);
+    let mut events: Vec<Event> = purchases.iter().map(|&t| s.ev("purchase", t, None)).collect();
+    events.push(s.ev("signup", signup, Some("x")));
+    events.sort_by_key(|e| e.time);
+    // by brute force: every tick sees the events strictly before it
+    let ticks: Vec<i64> = (0..).map(tick).take_while(|&t| t <= s.opts.until).collect();
+    let entered = |t: i64| signup >= t && purchases.iter().any(|&p| p < t && t - p < 3 * D);
+    let expected = ticks.iter().filter(|&&t| entered(t)).count() as u64;
+    assert!(expected > 5 && expected < ticks.len() as u64 - 20, "a test of both answers: {expected}");
+    let (_, report) = s.run(&events);
+    let r = &report.journeys["daily"];
+    assert_eq!(r.entrants, expected);
+    assert_eq!(r.filtered_out, ticks.len() as u64 - expected);
+    assert_eq!(r.already_in + r.re_entry_blocked, 0);
+}
+
 #[test]
 fn date_attribute_entry_and_wait_until() {
     let mut s = Sim::new(program(
@@ -326,11 +367,12 @@ fn holdout_is_deterministic_and_sends_nothing() {
             customer: CustomerId(i),
             time: T0,
             kind: kind("signup"),
-            props: vec![PropValue::Missing],
+            props: vec![PropValue::Missing].into(),
             revenue: None,
             line: 0,
         };
-        let buy = Event { time: T0 + D, kind: kind("purchase"), props: vec![PropValue::Money(5.0)], ..ev.clone() };
+        let buy =
+            Event { time: T0 + D, kind: kind("purchase"), props: vec![PropValue::Money(5.0)].into(), ..ev.clone() };
         let c = Customer { id: CustomerId(i), key: &key, attributes: &s.attrs };
         let (a1, r1) = engine.run_customer(c, [&ev, &buy], &s.texts);
         let (a2, _) = engine.run_customer(c, [&ev, &buy], &s.texts);

@@ -24,7 +24,7 @@ pub mod time;
 pub use attributes::{read_attributes, Attributes};
 pub use error::{LineSource, ReadError, RowError, SkipCounts, SkipKind};
 pub use mapping::{Column, Delimiter, Format, Mapping, Order, TimeFormat};
-pub use model::{CustomerId, Event, EventKind, Interner, PropValue, Schema, Timestamp};
+pub use model::{CustomerId, Event, EventKind, Interner, PropValue, Props, Schema, Timestamp};
 pub use pipe::PipedReader;
 pub use reader::{LogReader, ReadOptions};
 

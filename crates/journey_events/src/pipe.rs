@@ -9,11 +9,11 @@
 //! Memory stays bounded: at most [`DEPTH`] batches of [`BATCH`] events are in flight.
 
 use crate::{Event, Interner, LogReader, ReadError, SkipCounts};
-use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::thread::JoinHandle;
 
 /// Events per batch: large enough that the hand-over costs nothing per event.
-pub const BATCH: usize = 4096;
+pub const BATCH: usize = 8192;
 /// Batches read ahead of the consumer.
 pub const DEPTH: usize = 4;
 
@@ -30,6 +30,9 @@ struct Batch {
 /// Reads a log on a background thread; use like [`LogReader`].
 pub struct PipedReader {
     rx: Receiver<Batch>,
+    /// Emptied batches back to the reader, which fills them again: a batch is too
+    /// large to allocate on one thread and free on another at every turn.
+    spare: SyncSender<Vec<Event>>,
     current: std::vec::IntoIter<Event>,
     keys: Interner,
     texts: Interner,
@@ -43,12 +46,14 @@ pub struct PipedReader {
 impl PipedReader {
     pub fn spawn(mut reader: LogReader) -> PipedReader {
         let (tx, rx) = sync_channel::<Batch>(DEPTH);
+        let (spare, spares) = sync_channel::<Vec<Event>>(DEPTH + 2);
         let handle = std::thread::Builder::new()
             .name("journey-reader".into())
             .spawn(move || {
                 let (mut keys_sent, mut texts_sent) = (0, 0);
                 loop {
-                    let mut events = Vec::with_capacity(BATCH);
+                    let mut events = spares.try_recv().unwrap_or_else(|_| Vec::with_capacity(BATCH));
+                    events.clear();
                     let mut end = None;
                     while events.len() < BATCH {
                         match reader.next_event() {
@@ -78,6 +83,7 @@ impl PipedReader {
             .expect("spawn the reader thread");
         PipedReader {
             rx,
+            spare,
             current: Vec::new().into_iter(),
             keys: Interner::default(),
             texts: Interner::default(),
@@ -98,6 +104,40 @@ impl PipedReader {
             if self.finished {
                 return self.error.take().map(Err);
             }
+            self.current = self.receive().into_iter();
+        }
+    }
+
+    /// The next events as the reader thread batched them (up to [`BATCH`]; never
+    /// empty), then the error if reading failed: the same stream as
+    /// [`PipedReader::next_event`] without moving each event once more.
+    pub fn next_batch(&mut self) -> Option<Result<Vec<Event>, ReadError>> {
+        let rest: Vec<Event> = self.current.by_ref().collect();
+        if !rest.is_empty() {
+            return Some(Ok(rest));
+        }
+        loop {
+            if self.finished {
+                return self.error.take().map(Err);
+            }
+            let events = self.receive();
+            if !events.is_empty() {
+                return Some(Ok(events));
+            }
+        }
+    }
+
+    /// Give an emptied batch from [`PipedReader::next_batch`] back for reuse.
+    pub fn recycle(&mut self, batch: Vec<Event>) {
+        if batch.capacity() >= BATCH {
+            // a full return channel drops it: nothing is lost but the allocation
+            let _ = self.spare.try_send(batch);
+        }
+    }
+
+    /// The next batch's events (empty at the end), with its strings interned.
+    fn receive(&mut self) -> Vec<Event> {
+        {
             let Ok(batch) = self.rx.recv() else {
                 // the reader thread ended without an end marker: it panicked, and a
                 // panic is a bug to surface as it is, as on one thread
@@ -105,7 +145,7 @@ impl PipedReader {
                 if let Some(Err(payload)) = self.handle.take().map(JoinHandle::join) {
                     std::panic::resume_unwind(payload);
                 }
-                return None;
+                return Vec::new();
             };
             for k in &batch.new_keys {
                 self.keys.intern(k);
@@ -119,7 +159,7 @@ impl PipedReader {
                 self.error = error;
                 self.skipped = skipped;
             }
-            self.current = batch.events.into_iter();
+            batch.events
         }
     }
 

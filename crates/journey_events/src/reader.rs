@@ -306,7 +306,7 @@ impl Builder {
             .help("set `events.timestamp_format` in journey.yaml if the log writes times differently (see docs/events.md)"));
         };
         let props_slots = &plan.props[kind.0 as usize];
-        let mut props = Vec::with_capacity(props_slots.len());
+        let mut props = crate::Props::with_capacity(props_slots.len());
         for (i, slot) in props_slots.iter().enumerate() {
             let Some(slot) = *slot else {
                 props.push(PropValue::Missing);
