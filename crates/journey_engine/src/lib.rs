@@ -402,7 +402,10 @@ pub struct Engine<'p> {
     pub(crate) quiet_days: time::QuietDays,
     /// How much send history a customer keeps (the longest cap window, at least 7d).
     pub(crate) send_window: i64,
+    /// The `unsubscribe`, `bounce` and `complaint` events, for the guardrails.
     pub(crate) unsubscribe_event: Option<u16>,
+    pub(crate) bounce_event: Option<u16>,
+    pub(crate) complaint_event: Option<u16>,
     /// Every tick of a scheduled journey inside the simulated period, by (journey,
     /// time zone), computed on first use: every customer of a zone shares them, and
     /// the calendar arithmetic behind a tick costs more than the rest of an entry.
@@ -655,6 +658,8 @@ impl<'p> Engine<'p> {
             }
         }
         let unsubscribe_event = c.event_index("unsubscribe");
+        let bounce_event = c.event_index("bounce");
+        let complaint_event = c.event_index("complaint");
         let tracked_deps: Vec<expr::Deps> =
             tracked.iter().map(|&a| expr::Deps::of([&audiences[a]], &audiences)).collect();
         let exit_deps: Vec<expr::Deps> =
@@ -687,6 +692,8 @@ impl<'p> Engine<'p> {
             quiet_days: time::QuietDays::new(&program.policy.quiet_days),
             send_window,
             unsubscribe_event,
+            bounce_event,
+            complaint_event,
             ticks: Default::default(),
         }
     }

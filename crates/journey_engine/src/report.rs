@@ -101,8 +101,19 @@ pub struct JourneyReport {
     pub tasks: u64,
     pub webhooks: u64,
     pub attribute_sets: u64,
-    /// `unsubscribe` events of treated customers while in the journey.
+    /// `unsubscribe` events attributed to the journey: within 7 days of a message it
+    /// sent (the customer's last), else while the customer is in it.
     pub unsubscribes: u64,
+    /// `bounce` events, attributed the same way (0 when the program declares none).
+    #[serde(default)]
+    pub bounces: u64,
+    /// `complaint` events, attributed the same way.
+    #[serde(default)]
+    pub complaints: u64,
+    /// Customers by the most of this journey's messages they got in any rolling 7 days
+    /// (customers it sent nothing are not counted).
+    #[serde(default)]
+    pub max_sends_per_week: BTreeMap<u64, u64>,
     pub goals: BTreeMap<String, GoalReport>,
 }
 
@@ -146,6 +157,9 @@ merge_fields!(JourneyReport {
     webhooks,
     attribute_sets,
     unsubscribes,
+    bounces,
+    complaints,
+    max_sends_per_week,
     goals
 });
 merge_fields!(Report {
@@ -187,10 +201,14 @@ impl Report {
     /// Each journey's guardrails, measured where the report can: `conversion_rate`
     /// (treated conversions on the journey's first goal / treated entrants),
     /// `holdout_rate`, `sends_per_customer` (messages / treated entrants),
-    /// `unsubscribe_rate` and `opt_out_rate` (unsubscribes while in the journey /
-    /// treated entrants). Others are reported as not measured.
+    /// `sends_per_customer_per_week` (the most of its messages one customer got in
+    /// any 7 days), `unsubscribe_rate` and `opt_out_rate` (unsubscribes attributed to
+    /// the journey / treated entrants), `bounce_rate` and `complaint_rate` (bounces or
+    /// complaints attributed to it / its messages). A rate whose event the program
+    /// does not declare is reported as not measured, never as passed.
     pub fn guardrails(&self, program: &Program) -> Vec<GuardrailResult> {
         let mut out = Vec::new();
+        let declared = |name: &str| program.events.iter().any(|e| e.name == name);
         for j in &program.journeys {
             let r = self.journeys.get(&j.name).cloned().unwrap_or_default();
             let ratio = |n: u64, d: u64| if d == 0 { None } else { Some(n as f64 / d as f64) };
@@ -204,7 +222,12 @@ impl Report {
                         .and_then(|gr| ratio(gr.treated_conversions, r.treated)),
                     "holdout_rate" => ratio(r.holdout, r.entrants),
                     "sends_per_customer" => ratio(sends, r.treated),
-                    "unsubscribe_rate" | "opt_out_rate" => ratio(r.unsubscribes, r.treated),
+                    "unsubscribe_rate" | "opt_out_rate" if declared("unsubscribe") => ratio(r.unsubscribes, r.treated),
+                    "bounce_rate" if declared("bounce") => ratio(r.bounces, sends),
+                    "complaint_rate" if declared("complaint") => ratio(r.complaints, sends),
+                    "sends_per_customer_per_week" if r.treated > 0 => {
+                        Some(r.max_sends_per_week.keys().next_back().copied().unwrap_or(0) as f64)
+                    }
                     _ => None,
                 };
                 let ok = value.map(|v| match g.op {

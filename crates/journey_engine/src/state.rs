@@ -20,6 +20,8 @@ const ENTRY: u8 = 1;
 const AUDIENCE: u8 = 2;
 /// Not a timer: an event comes after every timer of its millisecond.
 const EVENT: u8 = 3;
+/// An unsubscribe, bounce or complaint this soon after a message is that message's.
+const OPT_OUT_WINDOW: i64 = 7 * DAY;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Timer {
@@ -94,8 +96,13 @@ pub struct CustomerState {
     /// Bit `j`: in journey `j` (for the first 64; see `in_journey`).
     active: u64,
     timers: BinaryHeap<Reverse<Timer>>,
-    /// Message sends within the longest cap window: (time, channel).
-    sends: VecDeque<(i64, usize)>,
+    /// Message sends within the longest cap window: (time, channel, journey).
+    sends: VecDeque<(i64, usize, u32)>,
+    /// The last message: (time, journey), to attribute opt-outs to.
+    last_message: Option<(i64, u32)>,
+    /// The most messages of one journey in any 7 days: (journey, count), for the
+    /// journeys that sent any.
+    journey_weeks: Vec<(u32, u32)>,
     last_send: Option<i64>,
     last_send_channel: Vec<Option<i64>>,
     goals: Vec<PendingGoal>,
@@ -239,6 +246,8 @@ impl CustomerState {
             active: 0,
             timers: BinaryHeap::new(),
             sends: VecDeque::new(),
+            last_message: None,
+            journey_weeks: Vec::new(),
             last_send: None,
             last_send_channel: vec![None; engine.channels.len()],
             goals: Vec::new(),
@@ -336,6 +345,9 @@ impl CustomerState {
         self.finished = true;
         out.1.customers += 1;
         *out.1.max_sends_per_week.entry(self.max_week).or_default() += 1;
+        for &(j, most) in &self.journey_weeks {
+            *out.1.journeys[j as usize].max_sends_per_week.entry(most as u64).or_default() += 1;
+        }
     }
 
     // ------------------------------------------------------------ the clock
@@ -608,11 +620,24 @@ impl CustomerState {
             let g = self.goals.remove(gi);
             self.goal_reached(&g, out);
         }
-        // 2. guardrail figure: unsubscribes while in a journey
-        if eng.unsubscribe_event == Some(ev.kind.0) {
-            for &j in &eng.order {
-                if self.in_journey(j) {
-                    out.1.journeys[j].unsubscribes += 1;
+        // 2. guardrail figures: opt-outs count against the journey of the last message
+        // (within 7 days), else against the journeys the customer is in
+        let kind = Some(ev.kind.0);
+        let which = [eng.unsubscribe_event, eng.bounce_event, eng.complaint_event].iter().position(|&e| e == kind);
+        if let Some(which) = which.filter(|_| kind.is_some()) {
+            let bump = |t: &mut crate::tally::JourneyTally| match which {
+                0 => t.unsubscribes += 1,
+                1 => t.bounces += 1,
+                _ => t.complaints += 1,
+            };
+            match self.last_message.filter(|&(at, _)| t - at <= OPT_OUT_WINDOW) {
+                Some((_, j)) => bump(&mut out.1.journeys[j as usize]),
+                None => {
+                    for &j in &eng.order {
+                        if self.in_journey(j) {
+                            bump(&mut out.1.journeys[j]);
+                        }
+                    }
                 }
             }
         }
@@ -1109,11 +1134,11 @@ impl CustomerState {
             }
         }
         // caps over the customer's actual sends, all journeys
-        while self.sends.front().is_some_and(|(t, _)| now - t >= eng.send_window) {
+        while self.sends.front().is_some_and(|(t, _, _)| now - t >= eng.send_window) {
             self.sends.pop_front();
         }
         if let Some((count, window)) = ch.cap {
-            let n = self.sends.iter().filter(|(t, x)| *x == c && now - t < window).count() as u64;
+            let n = self.sends.iter().filter(|(t, x, _)| *x == c && now - t < window).count() as u64;
             if n >= count {
                 suppress(self, Suppression::ChannelCap, out);
                 out.1.journeys[j].cap_hits += 1;
@@ -1126,7 +1151,7 @@ impl CustomerState {
             if !counts(c) {
                 continue;
             }
-            let n = self.sends.iter().filter(|(t, x)| counts(*x) && now - t < pc.window).count() as u64;
+            let n = self.sends.iter().filter(|(t, x, _)| counts(*x) && now - t < pc.window).count() as u64;
             if n >= pc.count {
                 suppress(self, Suppression::PolicyCap(pi), out);
                 out.1.journeys[j].cap_hits += 1;
@@ -1135,11 +1160,18 @@ impl CustomerState {
             }
         }
         // delivered
-        self.sends.push_back((now, c));
+        let jj = j as u32;
+        self.sends.push_back((now, c, jj));
         self.last_send = Some(now);
         self.last_send_channel[c] = Some(now);
-        let week = self.sends.iter().filter(|(t, _)| now - t < 7 * DAY).count() as u64;
+        self.last_message = Some((now, jj));
+        let week = self.sends.iter().filter(|(t, _, _)| now - t < 7 * DAY).count() as u64;
         self.max_week = self.max_week.max(week);
+        let mine = self.sends.iter().filter(|(t, _, x)| *x == jj && now - t < 7 * DAY).count() as u32;
+        match self.journey_weeks.iter_mut().find(|(x, _)| *x == jj) {
+            Some((_, most)) => *most = (*most).max(mine),
+            None => self.journey_weeks.push((jj, mine)),
+        }
         self.act(j, Some(node), ActionKind::Send { channel: c }, out);
         let day = time::local(eng.default_tz, now).date().num_days_from_ce();
         out.1.send(j, eng.journeys[j].node_stage[node], c, day);

@@ -37,6 +37,9 @@ pub(crate) struct JourneyTally {
     pub webhooks: u64,
     pub attribute_sets: u64,
     pub unsubscribes: u64,
+    pub bounces: u64,
+    pub complaints: u64,
+    pub max_sends_per_week: BTreeMap<u64, u64>,
     /// By goal index.
     pub goals: Vec<GoalReport>,
 }
@@ -145,6 +148,9 @@ impl Tally {
                 webhooks: t.webhooks,
                 attribute_sets: t.attribute_sets,
                 unsubscribes: t.unsubscribes,
+                bounces: t.bounces,
+                complaints: t.complaints,
+                max_sends_per_week: t.max_sends_per_week,
                 goals,
             };
             if r != JourneyReport::default() {

@@ -337,6 +337,50 @@ journey flag { entry on signup stage s { set used = true end } }"#,
     assert_eq!(r.already_in + r.re_entry_blocked, 0);
 }
 
+/// Unsubscribes, bounces and complaints count against the journey of the customer's
+/// last message when it is at most 7 days old; rates whose event the program does not
+/// declare are not measured; `sends_per_customer_per_week` is the most of a journey's
+/// messages one customer got in any 7 days.
+#[test]
+fn guardrail_metrics_attribute_opt_outs_to_the_last_message() {
+    let journeys = r#"journey promo { entry on session re_entry always
+  stage a { send email "promo" end }
+  guardrail bounce_rate < 10%
+  guardrail complaint_rate < 1%
+  guardrail unsubscribe_rate < 60%
+  guardrail sends_per_customer_per_week < 2 }"#;
+    let mut s = Sim::new(program("event unsubscribe {}\nevent bounce {}\nevent complaint {}", journeys));
+    s.opts.start = T0;
+    let events = [
+        s.ev("session", T0, None),
+        s.ev("session", T0 + D, None),
+        s.ev("bounce", T0 + D + H, None),
+        s.ev("unsubscribe", T0 + D + 2 * H, None),
+        // nine days after the last message, in no journey: nobody's
+        s.ev("complaint", T0 + 10 * D, None),
+    ];
+    let (_, report) = s.run(&events);
+    let r = &report.journeys["promo"];
+    assert_eq!((r.treated, r.bounces, r.unsubscribes, r.complaints), (2, 1, 1, 0));
+    assert_eq!(r.max_sends_per_week.iter().collect::<Vec<_>>(), [(&2, &1)]);
+    let g: Vec<(String, Option<f64>, Option<bool>)> =
+        report.guardrails(&s.program).into_iter().map(|g| (g.metric, g.value, g.ok)).collect();
+    assert_eq!(
+        g,
+        [
+            ("bounce_rate".into(), Some(0.5), Some(false)),
+            ("complaint_rate".into(), Some(0.0), Some(true)),
+            ("unsubscribe_rate".into(), Some(0.5), Some(true)),
+            ("sends_per_customer_per_week".into(), Some(2.0), Some(false)),
+        ]
+    );
+    // without a `bounce` event in the program, the bounce rate is not measured
+    let s = Sim::new(program("event unsubscribe {}\nevent complaint {}", journeys));
+    let (_, report) = s.run(&[]);
+    let bounce = report.guardrails(&s.program).into_iter().find(|g| g.metric == "bounce_rate").unwrap();
+    assert_eq!((bounce.value, bounce.ok), (None, None));
+}
+
 #[test]
 fn date_attribute_entry_and_wait_until() {
     let mut s = Sim::new(program(
