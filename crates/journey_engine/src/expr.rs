@@ -86,8 +86,13 @@ pub enum Track {
         count: u64,
         sum: f64,
     },
-    /// Matching events still inside the window: (time, value).
-    Window(VecDeque<(i64, f64)>),
+    /// Matching events still inside the window: (time, value), and the time of the
+    /// oldest (`i64::MAX` when none), kept beside the queue so that asking whether
+    /// anything left the window does not read the queue's memory.
+    Window {
+        q: VecDeque<(i64, f64)>,
+        oldest: i64,
+    },
     Time(Option<i64>),
 }
 
@@ -95,7 +100,7 @@ impl AggSpec {
     pub fn new_track(&self) -> Track {
         match (self.kind, self.window) {
             (AggKind::Since | AggKind::SinceFirst, _) => Track::Time(None),
-            (_, Some(_)) => Track::Window(VecDeque::new()),
+            (_, Some(_)) => Track::Window { q: VecDeque::new(), oldest: i64::MAX },
             (_, None) => Track::Total { count: 0, sum: 0.0 },
         }
     }
@@ -389,11 +394,15 @@ pub fn agg_value<'a>(spec: &AggSpec, track: &Track, now: i64) -> V<'a> {
             None => V::None,
         },
         Track::Total { count, sum } => finish(spec.kind, *count, *sum),
-        Track::Window(q) => {
+        Track::Window { q, oldest } => {
             let w = spec.window.unwrap_or(i64::MAX);
             // the queue is in time order and trimmed lazily: only a prefix can have
-            // left the window since
-            let stale = q.iter().take_while(|(t, _)| !in_window(*t, now, w)).count();
+            // left the window since, and none has while the oldest is inside it
+            let stale = if q.is_empty() || in_window(*oldest, now, w) {
+                0
+            } else {
+                q.iter().take_while(|(t, _)| !in_window(*t, now, w)).count()
+            };
             if spec.kind == AggKind::Count {
                 return finish(spec.kind, (q.len() - stale) as u64, 0.0);
             }
@@ -429,17 +438,21 @@ pub fn record(spec: &AggSpec, track: &mut Track, t: i64, value: f64) {
             *count += 1;
             *sum += value;
         }
-        Track::Window(q) => {
+        Track::Window { q, oldest } => {
             q.push_back((t, value));
+            if q.len() == 1 {
+                *oldest = t;
+            }
             trim(spec, track, t);
         }
     }
 }
 
 pub fn trim(spec: &AggSpec, track: &mut Track, now: i64) {
-    if let (Track::Window(q), Some(w)) = (track, spec.window) {
-        while q.front().is_some_and(|(t, _)| !in_window(*t, now, w)) {
+    if let (Track::Window { q, oldest }, Some(w)) = (track, spec.window) {
+        while !q.is_empty() && !in_window(*oldest, now, w) {
             q.pop_front();
+            *oldest = q.front().map_or(i64::MAX, |e| e.0);
         }
     }
 }
@@ -460,9 +473,15 @@ pub fn next_threshold(anchor: i64, now: i64, durations: &[i64]) -> Option<i64> {
 pub fn next_flip(spec: &AggSpec, track: &Track, now: i64, durations: &[i64]) -> Option<i64> {
     match track {
         Track::Time(Some(anchor)) => next_threshold(*anchor, now, durations),
-        Track::Window(q) => {
+        Track::Window { q, oldest } => {
             let w = spec.window?;
-            q.iter().map(|(t, _)| t + w).find(|&c| c > now)
+            if q.is_empty() {
+                None
+            } else if oldest.saturating_add(w) > now {
+                Some(oldest + w)
+            } else {
+                q.iter().map(|(t, _)| t + w).find(|&c| c > now)
+            }
         }
         _ => None,
     }

@@ -864,15 +864,15 @@ impl<'e, 'p> Driver<'e, 'p> {
             }
             self.states.get((c / self.shards) as usize)?.as_ref()
         };
-        if let Some((c, _)) = order.get(n + 12) {
+        if let Some((c, _)) = order.get(n + 6) {
             if let Some(s) = self.states.get((c / self.shards) as usize) {
                 state::prefetch(s as *const _ as *const u8, std::mem::size_of_val(s));
             }
         }
-        if let Some(s) = slot(8) {
+        if let Some(s) = slot(4) {
             s.prefetch_buffers();
         }
-        if let Some(s) = slot(4) {
+        if let Some(s) = slot(2) {
             s.prefetch_tracks();
         }
     }

@@ -91,7 +91,7 @@ pub struct CustomerState {
     attrs: Vec<AttrValue>,
     tz: Tz,
     tracks: Vec<Track>,
-    members: Vec<bool>,
+    members: Inline<bool, 32>,
     journeys: Vec<JState>,
     /// Bit `j`: in journey `j` (for the first 64; see `in_journey`).
     active: u64,
@@ -104,7 +104,7 @@ pub struct CustomerState {
     /// journeys that sent any.
     journey_weeks: Vec<(u32, u32)>,
     last_send: Option<i64>,
-    last_send_channel: Vec<Option<i64>>,
+    last_send_channel: Inline<Option<i64>, 8>,
     goals: Vec<PendingGoal>,
     seq: u64,
     now: i64,
@@ -116,10 +116,10 @@ pub struct CustomerState {
     /// The next instant each tracker, then each `since` attribute (as in
     /// `Engine::since_attrs`), crosses a threshold (`i64::MAX`: never); kept up to date
     /// for what changed, so a flip finds what crossed without walking every window.
-    flips: Vec<i64>,
-    since_flips: Vec<i64>,
+    flips: Inline<i64, 24>,
+    since_flips: Inline<i64, 4>,
     /// See [`Scope::memo`]; cleared whenever `settle` starts a round.
-    memo: Vec<std::cell::Cell<u8>>,
+    memo: Inline<std::cell::Cell<u8>, 32>,
     max_week: u64,
     events: u64,
     /// Where the clock is within the current millisecond: the (class, rank) of the
@@ -206,6 +206,11 @@ impl Dirty {
 
 type Out<'a> = (&'a mut Vec<Action>, &'a mut Tally);
 
+/// A small per-customer array kept inside the state (on the heap only past `N`), so
+/// that the state is one block of memory a prefetch can fetch ahead without first
+/// reading where its parts are.
+type Inline<T, const N: usize> = smallvec::SmallVec<[T; N]>;
+
 /// Hint that `len` bytes from `p` will be read soon (at most 16 cache lines).
 #[inline]
 pub(crate) fn prefetch(p: *const u8, len: usize) {
@@ -241,7 +246,7 @@ impl CustomerState {
             attrs,
             tz,
             tracks: engine.aggs.iter().map(|a| a.new_track()).collect(),
-            members: vec![false; engine.audiences.len()],
+            members: Inline::from_elem(false, engine.audiences.len()),
             journeys: vec![JState::default(); engine.journeys.len()],
             active: 0,
             timers: BinaryHeap::new(),
@@ -249,7 +254,7 @@ impl CustomerState {
             last_message: None,
             journey_weeks: Vec::new(),
             last_send: None,
-            last_send_channel: vec![None; engine.channels.len()],
+            last_send_channel: Inline::from_elem(None, engine.channels.len()),
             goals: Vec::new(),
             seq: 0,
             now: i64::MIN,
@@ -257,9 +262,9 @@ impl CustomerState {
             finished: false,
             flip_at: None,
             dirty: Dirty::everything(),
-            flips: vec![i64::MAX; engine.aggs.len()],
-            since_flips: vec![i64::MAX; engine.since_attrs.len()],
-            memo: vec![std::cell::Cell::new(0); engine.audiences.len()],
+            flips: Inline::from_elem(i64::MAX, engine.aggs.len()),
+            since_flips: Inline::from_elem(i64::MAX, engine.since_attrs.len()),
+            memo: Inline::from_elem(std::cell::Cell::new(0), engine.audiences.len()),
             max_week: 0,
             events: 0,
             point: (RESUME, 0),
@@ -272,14 +277,12 @@ impl CustomerState {
         prefetch_slice(&self.tracks);
         prefetch_slice(self.timers.as_slice());
         prefetch_slice(&self.attrs);
-        prefetch_slice(&self.flips);
-        prefetch_slice(&self.members);
     }
 
     /// The event windows of the trackers (the newest end, where events are added).
     pub(crate) fn prefetch_tracks(&self) {
         for t in &self.tracks {
-            if let Track::Window(q) = t {
+            if let Track::Window { q, .. } = t {
                 let (a, b) = q.as_slices();
                 let tail = if b.is_empty() { a } else { b };
                 prefetch_slice(&tail[tail.len().saturating_sub(4)..]);
@@ -703,7 +706,8 @@ impl CustomerState {
         let mut settled = false;
         for _ in 0..16 {
             for (j, deps) in eng.park.iter().enumerate() {
-                if self.journeys[j].parked && deps.as_ref().is_some_and(|d| cur.touches(d)) {
+                // what the filter reads first: a journey's state is a cache miss away
+                if deps.as_ref().is_some_and(|d| cur.touches(d)) && self.journeys[j].parked {
                     self.unpark(eng, j, out);
                 }
             }
