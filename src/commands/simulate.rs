@@ -415,6 +415,7 @@ pub(crate) fn replay(
 
     let engine = Engine::new(program, EngineOptions { quiet_hours: o.quiet_hours, seed: o.seed, start, until });
     let mut driver = ShardedDriver::new(&engine, o.threads);
+    driver.reserve(profiles.len());
     let reader = LogReader::open(file, mapping, &schema, read_options).map_err(miette::Report::new)?;
     let mut progress = Progress::start(o.bars, "simulating", file, mapping, &reader);
     let mut reader = if o.reader_thread { Source::Piped(PipedReader::spawn(reader)) } else { Source::Here(reader) };

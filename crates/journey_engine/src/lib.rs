@@ -911,6 +911,15 @@ impl<'e, 'p> ShardedDriver<'e, 'p> {
         ShardedDriver { shards: (0..n).map(|s| Driver::shard(engine, s, n)).collect() }
     }
 
+    /// Room for `customers` customers (those of the attribute snapshot, say), so the
+    /// states are not moved as they grow.
+    pub fn reserve(&mut self, customers: usize) {
+        let n = self.shards.len();
+        for s in &mut self.shards {
+            s.states.reserve(customers.div_ceil(n));
+        }
+    }
+
     pub fn add_customer(&mut self, customer: Customer) {
         let n = self.shards.len();
         self.shards[customer.id.0 as usize % n].add_customer(customer);
