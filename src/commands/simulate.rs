@@ -270,8 +270,8 @@ pub(crate) struct ReplayOptions {
 
 /// Events handed to the engine at a time: each customer's events of a group are
 /// replayed together (their state stays in the cache), and the engine threads meet
-/// once per group.
-const GROUP: usize = 8192;
+/// once per group. The reader thread's batches, so they pass as they are.
+const GROUP: usize = journey_events::PIPE_BATCH;
 
 /// What a replay found.
 pub(crate) struct Replay {

@@ -862,17 +862,15 @@ impl<'e, 'p> Driver<'e, 'p> {
             if order[n + k - 1].0 == c {
                 return None;
             }
-            self.states.get((c / self.shards) as usize)?.as_ref()
+            self.states.get((c / self.shards) as usize)
         };
-        if let Some((c, _)) = order.get(n + 6) {
-            if let Some(s) = self.states.get((c / self.shards) as usize) {
-                state::prefetch(s as *const _ as *const u8, std::mem::size_of_val(s));
-            }
+        if let Some(s) = slot(6) {
+            state::prefetch(s as *const _ as *const u8, std::mem::size_of_val(s));
         }
-        if let Some(s) = slot(4) {
+        if let Some(Some(s)) = slot(4) {
             s.prefetch_buffers();
         }
-        if let Some(s) = slot(2) {
+        if let Some(Some(s)) = slot(2) {
             s.prefetch_tracks();
         }
     }

@@ -338,11 +338,8 @@ impl CustomerState {
         self.advance(eng, eng.opts.until, texts, out);
         // ticks still parked were all filtered out
         for j in 0..self.journeys.len() {
-            let js = &mut self.journeys[j];
-            if js.parked {
-                js.parked = false;
-                let left = js.ticks.as_ref().map_or(0, |t| t.len()) as u64 - js.tick as u64;
-                out.1.journeys[j].filtered_out += left;
+            if self.journeys[j].parked {
+                self.release(j, |_| true, out);
             }
         }
         self.finished = true;
@@ -365,7 +362,7 @@ impl CustomerState {
             self.members[a] = self.eval_bool(eng, &eng.audiences[a], None, texts);
         }
         for j in 0..eng.journeys.len() {
-            self.arm_entry(eng, j, self.now - 1);
+            self.arm_entry(eng, j, self.now - 1, i64::MIN);
         }
         self.settle(eng, texts, out);
     }
@@ -377,11 +374,12 @@ impl CustomerState {
         self.seq
     }
 
-    /// Schedule the next scheduled or date-attribute entry after `after`.
-    fn arm_entry(&mut self, eng: &Engine, j: usize, after: i64) {
+    /// Schedule the next scheduled or date-attribute entry after `after`; a scheduled
+    /// journey parks until `valid_until` (see [`CustomerState::arm_tick`]).
+    fn arm_entry(&mut self, eng: &Engine, j: usize, after: i64, valid_until: i64) {
         let until = eng.opts.until;
         match &eng.journeys[j].trigger {
-            CTrigger::Schedule { .. } => self.arm_tick(eng, j, after, i64::MIN),
+            CTrigger::Schedule { .. } => self.arm_tick(eng, j, after, valid_until),
             CTrigger::DateAttribute { attribute, offset_ms, minute } => {
                 let AttrValue::Date(days) = self.attrs[*attribute] else { return };
                 let base = time::date_midnight(self.tz, days) + offset_ms;
@@ -451,21 +449,20 @@ impl CustomerState {
     fn unpark(&mut self, eng: &Engine, j: usize, out: &mut Out) {
         let now = self.now;
         let fired_now = (ENTRY, eng.rank[j]) < self.point;
+        self.release(j, |t| t < now || (t == now && fired_now), out);
+        self.arm_tick(eng, j, i64::MIN, i64::MIN);
+    }
+
+    /// Unpark journey `j`: its skipped ticks for which `passed` holds (a prefix) were
+    /// filtered out, as firing them would have counted.
+    fn release(&mut self, j: usize, passed: impl Fn(i64) -> bool, out: &mut Out) {
         let js = &mut self.journeys[j];
         js.parked = false;
-        let Some(ticks) = js.ticks.as_ref() else { return };
+        let ticks = js.ticks.as_deref().unwrap_or_default();
         let from = js.tick as usize;
-        let mut k = from;
-        while ticks.get(k).is_some_and(|&t| t < now || (t == now && fired_now)) {
-            k += 1;
-        }
-        out.1.journeys[j].filtered_out += (k - from) as u64;
+        let k = from + ticks[from..].partition_point(|&t| passed(t));
         js.tick = k as u32;
-        let next = ticks.get(k).copied();
-        js.entry_timer = None;
-        if let Some(t) = next {
-            self.journeys[j].entry_timer = Some(self.push_timer(eng, t, ENTRY, j));
-        }
+        out.1.journeys[j].filtered_out += (k - from) as u64;
     }
 
     /// Attribute `a` was set: journeys entered on a date it holds plan their next
@@ -475,7 +472,7 @@ impl CustomerState {
             if matches!(eng.journeys[j].trigger, CTrigger::DateAttribute { attribute, .. } if attribute == a) {
                 self.journeys[j].entry_timer = None;
                 self.journeys[j].date_years = 0;
-                self.arm_entry(eng, j, self.now);
+                self.arm_entry(eng, j, self.now, i64::MIN);
             }
         }
     }
@@ -496,24 +493,13 @@ impl CustomerState {
                     if self.journeys[j].entry_timer != Some(timer.seq) {
                         continue;
                     }
-                    let js = &mut self.journeys[j];
-                    if js.parked {
+                    if self.journeys[j].parked {
                         // the armed tick: the ones skipped before it were filtered out
-                        js.parked = false;
-                        let ticks = js.ticks.as_deref().unwrap_or_default();
-                        let from = js.tick as usize;
-                        let k = from + ticks[from..].partition_point(|&t| t < timer.time);
-                        js.tick = k as u32;
-                        out.1.journeys[j].filtered_out += (k - from) as u64;
+                        self.release(j, |t| t < timer.time, out);
                     }
                     let entry = self.try_enter(eng, j, None, texts, out, 0);
-                    if matches!(eng.journeys[j].trigger, CTrigger::Schedule { .. }) {
-                        let valid_until =
-                            if entry == Entry::Filtered { self.filter_valid_until(eng, j) } else { i64::MIN };
-                        self.arm_tick(eng, j, self.now, valid_until);
-                    } else {
-                        self.arm_entry(eng, j, self.now);
-                    }
+                    let valid_until = if entry == Entry::Filtered { self.filter_valid_until(eng, j) } else { i64::MIN };
+                    self.arm_entry(eng, j, self.now, valid_until);
                 }
                 _ => {
                     if self.flip_at != Some(timer.time) {
@@ -627,7 +613,7 @@ impl CustomerState {
         // (within 7 days), else against the journeys the customer is in
         let kind = Some(ev.kind.0);
         let which = [eng.unsubscribe_event, eng.bounce_event, eng.complaint_event].iter().position(|&e| e == kind);
-        if let Some(which) = which.filter(|_| kind.is_some()) {
+        if let Some(which) = which {
             let bump = |t: &mut crate::tally::JourneyTally| match which {
                 0 => t.unsubscribes += 1,
                 1 => t.bounces += 1,

@@ -137,30 +137,28 @@ impl PipedReader {
 
     /// The next batch's events (empty at the end), with its strings interned.
     fn receive(&mut self) -> Vec<Event> {
-        {
-            let Ok(batch) = self.rx.recv() else {
-                // the reader thread ended without an end marker: it panicked, and a
-                // panic is a bug to surface as it is, as on one thread
-                self.finished = true;
-                if let Some(Err(payload)) = self.handle.take().map(JoinHandle::join) {
-                    std::panic::resume_unwind(payload);
-                }
-                return Vec::new();
-            };
-            for k in &batch.new_keys {
-                self.keys.intern(k);
+        let Ok(batch) = self.rx.recv() else {
+            // the reader thread ended without an end marker: it panicked, and a
+            // panic is a bug to surface as it is, as on one thread
+            self.finished = true;
+            if let Some(Err(payload)) = self.handle.take().map(JoinHandle::join) {
+                std::panic::resume_unwind(payload);
             }
-            for t in &batch.new_texts {
-                self.texts.intern(t);
-            }
-            self.rows = batch.rows;
-            if let Some((error, skipped)) = batch.end {
-                self.finished = true;
-                self.error = error;
-                self.skipped = skipped;
-            }
-            batch.events
+            return Vec::new();
+        };
+        for k in &batch.new_keys {
+            self.keys.intern(k);
         }
+        for t in &batch.new_texts {
+            self.texts.intern(t);
+        }
+        self.rows = batch.rows;
+        if let Some((error, skipped)) = batch.end {
+            self.finished = true;
+            self.error = error;
+            self.skipped = skipped;
+        }
+        batch.events
     }
 
     /// Customer keys of the events returned so far (see [`LogReader::interner`]).
