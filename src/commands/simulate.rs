@@ -864,19 +864,20 @@ pub(crate) fn human(r: &Report, program: Option<&Program>) -> String {
     if !r.channels.is_empty() {
         let w = r.channels.keys().map(String::len).max().unwrap_or(7).max(7);
         out.push_str(&format!(
-            "\n{:<w$}  {:>8}  {:>7}  {:>9}  {:>8}  {:>7}  {:>6}  {:>8}\n",
-            "channel", "sends", "cap hit", "quiet def", "consent", "min gap", "tasks", "webhooks"
+            "\n{:<w$}  {:>8}  {:>7}  {:>9}  {:>8}  {:>7}  {:>6}  {:>8}  {:>8}\n",
+            "channel", "sends", "cap hit", "quiet def", "consent", "min gap", "tasks", "webhooks", "opt-outs"
         ));
         for (name, c) in &r.channels {
             out.push_str(&format!(
-                "{name:<w$}  {:>8}  {:>7}  {:>9}  {:>8}  {:>7}  {:>6}  {:>8}\n",
+                "{name:<w$}  {:>8}  {:>7}  {:>9}  {:>8}  {:>7}  {:>6}  {:>8}  {:>8}\n",
                 c.sends,
                 c.cap_hits,
                 c.quiet_hour_deferrals,
                 c.consent_suppressions,
                 c.min_gap_deferrals,
                 c.tasks,
-                c.webhooks
+                c.webhooks,
+                c.consent_withdrawals
             ));
         }
     }

@@ -1012,7 +1012,8 @@ fn refusals(out: &mut String, report: &Report, program: Option<&Program>) {
     out.push_str(
         "<p class=\"note\">What stood between a send step and a delivered message, in the order the engine checks: \
          consent (suppressed), quiet days and quiet hours (deferred or dropped), minimum gaps (deferred), caps \
-         (refused). A deferred send is checked again when it wakes, so it can be counted more than once.</p>\n",
+         (refused). A deferred send is checked again when it wakes, so it can be counted more than once. \
+         Consent withdrawn counts the log's unsubscribes that took a channel's consent away.</p>\n",
     );
     out.push_str("<h3>By journey</h3>\n");
     table_head(
@@ -1063,6 +1064,7 @@ fn refusals(out: &mut String, report: &Report, program: Option<&Program>) {
             ("cap refused", true),
             ("tasks", true),
             ("webhooks", true),
+            ("consent withdrawn", true),
         ],
     );
     let mut names: Vec<&str> =
@@ -1091,6 +1093,7 @@ fn refusals(out: &mut String, report: &Report, program: Option<&Program>) {
                 num(c.cap_hits),
                 num(c.tasks),
                 num(c.webhooks),
+                num(c.consent_withdrawals),
             ],
         );
     }

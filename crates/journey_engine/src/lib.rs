@@ -9,6 +9,7 @@
 
 mod expr;
 pub mod html;
+mod readers;
 mod report;
 mod state;
 mod tally;
@@ -21,6 +22,7 @@ use chrono_tz::Tz;
 use expr::{AggSpec, CExpr, Compiler};
 use journey_events::{CustomerId, Event, Interner, Timestamp};
 use journey_ir::{Program, ReEntry, Step, Transition, Trigger, Type, Zone};
+use readers::Readers;
 use serde::Serialize;
 use std::collections::HashMap;
 use tally::Tally;
@@ -356,6 +358,40 @@ pub(crate) struct CChannel {
     pub min_gap: Option<i64>,
 }
 
+/// An `unsubscribe` event withdraws consent: from the channels its `channel`
+/// property names (a channel's name, else every channel of that kind), or, when the
+/// event has no such property or leaves it empty, from every channel that needs
+/// consent. The customer's consent attribute becomes `false` from then on, as a
+/// `set` would make it, until something sets it again.
+#[derive(Debug)]
+pub(crate) struct Withdrawal {
+    /// Position of the event's `channel` property.
+    pub channel_prop: Option<usize>,
+    /// Per channel that needs consent: (index, name, kind).
+    pub channels: Vec<(usize, String, &'static str)>,
+}
+
+impl Withdrawal {
+    fn new(program: &Program, event: u16, channels: &[CChannel]) -> Withdrawal {
+        let channel_prop = program.events[event as usize].properties.iter().position(|p| p.name == "channel");
+        let channels = (program.channels.iter().enumerate())
+            .filter(|(c, _)| channels[*c].consent.is_some())
+            .map(|(c, ch)| (c, ch.name.clone(), ch.kind.as_str()))
+            .collect();
+        Withdrawal { channel_prop, channels }
+    }
+
+    /// The channels (indexes) an unsubscribe saying `channel` withdraws consent from.
+    pub fn channels<'a>(&'a self, channel: Option<&'a str>) -> impl Iterator<Item = usize> + 'a {
+        let named = move |c: &&(usize, String, &str)| channel.is_none_or(|v| c.1 == v);
+        let by_name = self.channels.iter().any(|c| named(&c));
+        self.channels
+            .iter()
+            .filter(move |c| if by_name { named(c) } else { channel.is_some_and(|v| c.2 == v) })
+            .map(|c| c.0)
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct CPolicyCap {
     pub label: String,
@@ -387,6 +423,10 @@ pub struct Engine<'p> {
     /// What the `audience` filter of each scheduled journey reads (`None`: not a
     /// scheduled journey, or one without a filter).
     pub(crate) park: Vec<Option<expr::Deps>>,
+    /// Who reads each tracker and attribute, so `settle` visits only them.
+    pub(crate) readers: Readers,
+    /// Bit `j`: journey `j` has `exit when` conditions (the first 64).
+    pub(crate) exiting: u64,
     /// Does anything depend on time passing (audience edges, `exit when`, the filters
     /// of scheduled journeys)?
     pub(crate) needs_flips: bool,
@@ -404,6 +444,8 @@ pub struct Engine<'p> {
     pub(crate) send_window: i64,
     /// The `unsubscribe`, `bounce` and `complaint` events, for the guardrails.
     pub(crate) unsubscribe_event: Option<u16>,
+    /// What an `unsubscribe` event withdraws consent from.
+    pub(crate) withdrawal: Option<Withdrawal>,
     pub(crate) bounce_event: Option<u16>,
     pub(crate) complaint_event: Option<u16>,
     /// Every tick of a scheduled journey inside the simulated period, by (journey,
@@ -658,12 +700,19 @@ impl<'p> Engine<'p> {
             }
         }
         let unsubscribe_event = c.event_index("unsubscribe");
+        let withdrawal = unsubscribe_event.map(|e| Withdrawal::new(program, e, &channels));
         let bounce_event = c.event_index("bounce");
         let complaint_event = c.event_index("complaint");
         let tracked_deps: Vec<expr::Deps> =
             tracked.iter().map(|&a| expr::Deps::of([&audiences[a]], &audiences)).collect();
         let exit_deps: Vec<expr::Deps> =
             journeys.iter().map(|j| expr::Deps::of(&j.exit_conditions, &audiences)).collect();
+        let readers = Readers::new(c.aggs.len(), program.attributes.len(), &park, &exit_deps, &tracked_deps);
+        let exiting = journeys
+            .iter()
+            .enumerate()
+            .filter(|(j, cj)| *j < 64 && !cj.exit_conditions.is_empty())
+            .fold(0u64, |m, (j, _)| m | 1 << j);
         let (aggs, mut durations) = (c.aggs, c.durations);
         // ascending, so the next threshold after an instant is a binary search
         durations.sort_unstable();
@@ -681,6 +730,8 @@ impl<'p> Engine<'p> {
             tracked_deps,
             exit_deps,
             park,
+            readers,
+            exiting,
             needs_flips,
             journeys,
             order,
@@ -692,6 +743,7 @@ impl<'p> Engine<'p> {
             quiet_days: time::QuietDays::new(&program.policy.quiet_days),
             send_window,
             unsubscribe_event,
+            withdrawal,
             bounce_event,
             complaint_event,
             ticks: Default::default(),

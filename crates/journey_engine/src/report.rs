@@ -69,6 +69,10 @@ pub struct ChannelReport {
     pub min_gap_deferrals: u64,
     pub tasks: u64,
     pub webhooks: u64,
+    /// `unsubscribe` events that withdrew this channel's consent from a customer who
+    /// had it until then.
+    #[serde(default)]
+    pub consent_withdrawals: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -133,7 +137,8 @@ merge_fields!(ChannelReport {
     quiet_hour_drops,
     min_gap_deferrals,
     tasks,
-    webhooks
+    webhooks,
+    consent_withdrawals
 });
 merge_fields!(GoalReport { treated_conversions, holdout_conversions, days_to_goal });
 merge_fields!(JourneyReport {

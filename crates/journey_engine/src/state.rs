@@ -1,6 +1,7 @@
 //! One customer's state and the virtual clock that drives it.
 
 use crate::expr::{self, eval, Scope, Track, V};
+use crate::readers::ReadMask;
 use crate::tally::Tally;
 use crate::time::{self, DAY};
 use crate::{
@@ -311,7 +312,11 @@ impl CustomerState {
         }
         let t = ev.time.max(self.now);
         if t < eng.opts.start {
+            // history before the period: what it did to the customer, not to the report
             self.record(eng, ev, t, texts);
+            if Some(ev.kind.0) == eng.unsubscribe_event {
+                self.withdraw_consent(eng, ev, texts, None);
+            }
             self.now = t;
             return;
         }
@@ -630,6 +635,9 @@ impl CustomerState {
                 }
             }
         }
+        if kind == eng.unsubscribe_event {
+            self.withdraw_consent(eng, ev, texts, Some(&mut *out.1));
+        }
         // 3. exit rules, 4. waits for this event, 5. entries, each in journey order
         for &j in &eng.order {
             if !self.in_journey(j) {
@@ -665,6 +673,26 @@ impl CustomerState {
         }
     }
 
+    /// An `unsubscribe`: the consent it names is gone from now on (see `Withdrawal`).
+    fn withdraw_consent(&mut self, eng: &Engine, ev: &Event, texts: &Interner, mut tally: Option<&mut Tally>) {
+        let Some(w) = &eng.withdrawal else { return };
+        let said = w.channel_prop.and_then(|p| ev.props.get(p)).map(|p| expr::prop_value(p, texts));
+        let channel = match said {
+            Some(V::Text(t)) if !t.is_empty() => Some(t),
+            _ => None,
+        };
+        for c in w.channels(channel) {
+            let Some(a) = eng.channels[c].consent else { continue };
+            if self.attrs[a] != AttrValue::Bool(false) {
+                self.attrs[a] = AttrValue::Bool(false);
+                self.dirty.attr(a);
+                if let Some(t) = tally.as_deref_mut() {
+                    t.channels[c].consent_withdrawals += 1;
+                }
+            }
+        }
+    }
+
     /// Is the customer in journey `j`? From a bit set, so that asking it of every
     /// journey on every event does not read every journey's state.
     fn in_journey(&self, j: usize) -> bool {
@@ -691,13 +719,17 @@ impl CustomerState {
         }
         let mut settled = false;
         for _ in 0..16 {
-            for (j, deps) in eng.park.iter().enumerate() {
+            let readers = eng.readers.of(cur.all, cur.aggs, cur.attrs);
+            for j in ReadMask::members(readers.park, eng.journeys.len()) {
                 // what the filter reads first: a journey's state is a cache miss away
-                if deps.as_ref().is_some_and(|d| cur.touches(d)) && self.journeys[j].parked {
+                if eng.park[j].as_ref().is_some_and(|d| cur.touches(d)) && self.journeys[j].parked {
                     self.unpark(eng, j, out);
                 }
             }
-            for &j in &eng.order {
+            // exits go in priority order, so walk it only when some journey may exit
+            let exiting = (readers.exits | cur.journeys | cur.all as u64 * u64::MAX) & self.active & eng.exiting;
+            let wide = eng.journeys.len() > 64;
+            for &j in if exiting != 0 || wide { &eng.order[..] } else { &[] } {
                 if eng.journeys[j].exit_conditions.is_empty() || !self.in_journey(j) {
                     continue;
                 }
@@ -711,7 +743,8 @@ impl CustomerState {
             let mut edges = Vec::new();
             // exits change nothing an audience reads, so the answers can be shared
             self.memo.iter().for_each(|m| m.set(0));
-            for (k, &a) in eng.tracked.iter().enumerate() {
+            for k in ReadMask::members(readers.tracked, eng.tracked.len()) {
+                let a = eng.tracked[k];
                 if !cur.touches(&eng.tracked_deps[k]) {
                     continue;
                 }

@@ -145,6 +145,49 @@ fn audience_filter_and_consent() {
 }
 
 #[test]
+fn unsubscribe_withdraws_consent_from_the_channel_it_names() {
+    let extra = r#"
+event unsubscribe { channel: text }
+attribute news_opt_in: bool
+channel letters { kind push consent news_opt_in }
+"#;
+    let journeys = r#"journey j { entry on signup
+  stage a { send email "e1" send sms "s1" wait 2d send email "e2" send sms "s2" send letters "l2" end } }
+journey k { entry on signup exit when not email_opt_in stage a { wait 5d end } }"#;
+    let mut s = Sim::new(program(extra, journeys));
+    s.set("news_opt_in", AttrValue::Bool(true));
+    let signup = s.ev("signup", T0, Some("x"));
+    let run = |s: &mut Sim, channel: Option<&str>, at: i64| {
+        let e = [signup.clone(), s.ev("unsubscribe", T0 + at, channel)];
+        let (_, r) = s.run(&e);
+        let sent = sends(&s.trace(&e)).into_iter().map(|(_, w)| w).collect::<Vec<_>>().join(" ");
+        let withdrawn = ["email", "sms", "letters"].map(|c| r.channels.get(c).map_or(0, |c| c.consent_withdrawals));
+        let exits = r.journeys["k"].exits.get("exit_condition").copied().unwrap_or(0);
+        (sent, withdrawn, exits)
+    };
+    // by channel name: only that channel's consent goes, from the unsubscribe's instant
+    assert_eq!(run(&mut s, Some("email"), D), ("send e1 send s1 send s2 send l2".into(), [1, 0, 0], 1));
+    assert_eq!(run(&mut s, Some("sms"), D), ("send e1 send s1 send e2 send l2".into(), [0, 1, 0], 0));
+    // no channel named: every channel that needs consent
+    assert_eq!(run(&mut s, None, D), ("send e1 send s1".into(), [1, 1, 1], 1));
+    assert_eq!(run(&mut s, Some(""), D), ("send e1 send s1".into(), [1, 1, 1], 1));
+    // no channel of that name needs consent: channels of that kind
+    assert_eq!(run(&mut s, Some("push"), D), ("send e1 send s1 send e2 send s2".into(), [0, 0, 1], 0));
+    // a name that is no channel withdraws nothing
+    assert_eq!(run(&mut s, Some("fax"), D).1, [0, 0, 0]);
+    // consent already gone is not withdrawn twice
+    s.set("email_opt_in", AttrValue::Bool(false));
+    assert_eq!(run(&mut s, Some("email"), D).1, [0, 0, 0]);
+    // before the period it is history: it withdraws, but is not a figure of the period
+    s.set("email_opt_in", AttrValue::Bool(true));
+    s.opts.start = T0 - D + H;
+    let e = [s.ev("unsubscribe", T0 - D, Some("email")), s.ev("signup", T0, Some("x"))];
+    let (_, r) = s.run(&e);
+    assert_eq!((r.channels["email"].sends, r.channels["email"].consent_withdrawals), (0, 0));
+    assert_eq!(r.channels["email"].consent_suppressions, 2);
+}
+
+#[test]
 fn quiet_hours_defer_or_drop_in_customer_time_zone() {
     let mut s =
         Sim::new(program("", r#"journey j { entry on signup audience email_opt_in stage a { send email "x" end } }"#));

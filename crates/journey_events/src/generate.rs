@@ -258,6 +258,10 @@ struct Customer {
     platform: &'static str,
     source: &'static str,
     email_opt_in: bool,
+    /// What the snapshot says: the consent given at sign-up. The log's `unsubscribe`
+    /// events withdraw it during a replay, when they happen; a snapshot taken after
+    /// them would hide every message the customer got before unsubscribing.
+    email_opt_in_at_signup: bool,
     sms_opt_in: bool,
     push_opt_in: bool,
     plan: Option<&'static str>,
@@ -316,6 +320,7 @@ impl Sim {
         let (platform, source): (&'static str, &'static str) = (platform, source);
         let signup_day = self.start_day + rng.below(self.days as u64) as i64;
         let life = if mu > 0.0 { (-(1.0 - rng.f64()).ln() / mu).min(1e6) } else { 1e6 };
+        let email_opt_in = rng.chance(0.8);
         Customer {
             key: format!("c{:07}", i + 1),
             tz: tz.parse().expect("known zone"),
@@ -325,7 +330,8 @@ impl Sim {
             lambda,
             platform,
             source,
-            email_opt_in: rng.chance(0.8),
+            email_opt_in,
+            email_opt_in_at_signup: email_opt_in,
             sms_opt_in: rng.chance(0.3),
             push_opt_in: rng.chance(0.5),
             plan: None,
@@ -893,7 +899,7 @@ fn write_attributes(sim: &Sim, end: i64, out: &mut dyn Write) -> std::io::Result
             c.country,
             c.tz.name(),
             c.source,
-            c.email_opt_in,
+            c.email_opt_in_at_signup,
             c.sms_opt_in,
             c.push_opt_in,
             c.plan.unwrap_or("none"),
