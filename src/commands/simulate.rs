@@ -23,7 +23,6 @@ use journey_events::{
     SkipCounts, SkipKind,
 };
 use journey_ir::{Program, Step, Type};
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -86,11 +85,11 @@ pub(crate) fn default_threads(reader_thread: bool) -> usize {
 const DAY: i64 = 86_400_000;
 
 /// Profiles of the customers: keys from the log's interner (then profile-only
-/// customers), attributes from the snapshot converted to the engine's values.
+/// customers), attributes from the snapshot.
 struct World<'a> {
     log_keys: &'a Interner,
     extra_keys: &'a [String],
-    profiles: &'a HashMap<String, Vec<AttrValue>>,
+    profiles: &'a Snapshot,
 }
 
 impl Profiles for World<'_> {
@@ -101,31 +100,59 @@ impl Profiles for World<'_> {
         } else {
             self.extra_keys[i - self.log_keys.len()].as_str()
         };
-        let attributes = self.profiles.get(key).map(Vec::as_slice).unwrap_or(&[]);
-        Customer { id, key, attributes }
+        Customer { id, key, attributes: self.profiles.get(key) }
+    }
+}
+
+/// The attribute snapshot in the engine's units: a row of values per customer of the
+/// file (one block, row-major), found by key through the snapshot's own interner.
+#[derive(Default)]
+struct Snapshot {
+    keys: Interner,
+    width: usize,
+    values: Vec<AttrValue>,
+}
+
+impl Snapshot {
+    fn read(path: &Path, program: &Program, schema: &Schema) -> miette::Result<Snapshot> {
+        let attrs = read_attributes(path, program).map_err(miette::Report::new)?;
+        let width = program.attributes.len();
+        let mut values = Vec::with_capacity(attrs.len() * width);
+        for i in 0..attrs.len() {
+            values.extend(convert(program, &attrs, attrs.row(i), schema));
+        }
+        Ok(Snapshot { keys: attrs.customers, width, values })
+    }
+
+    fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// The customer's values (none for a customer the snapshot lacks).
+    fn get(&self, key: &str) -> &[AttrValue] {
+        match self.keys.get(key) {
+            Some(i) => &self.values[i as usize * self.width..(i as usize + 1) * self.width],
+            None => &[],
+        }
     }
 }
 
 /// The snapshot's typed values in the engine's units.
-fn convert(program: &Program, attrs: &Attributes, values: &[PropValue], schema: &Schema) -> Vec<AttrValue> {
+fn convert<'v>(
+    program: &'v Program,
+    attrs: &'v Attributes,
+    values: &'v [PropValue],
+    schema: &Schema,
+) -> impl Iterator<Item = AttrValue> + 'v {
     let tz = schema.timezone();
-    program
-        .attributes
-        .iter()
-        .zip(values)
-        .map(|(def, v)| match (*v, &def.ty) {
-            (PropValue::Missing, _) => AttrValue::Missing,
-            (PropValue::Number(n) | PropValue::Money(n), _) => AttrValue::Number(n),
-            (PropValue::Bool(b), _) => AttrValue::Bool(b),
-            (PropValue::Text(t), _) => AttrValue::Text(attrs.texts.resolve(t).to_string()),
-            (PropValue::Time(t), Type::Date) => {
-                journey_engine::time::parse_date(&journey_engine::time::day_label(tz, t))
-                    .map(AttrValue::Date)
-                    .unwrap_or(AttrValue::Missing)
-            }
-            (PropValue::Time(t), _) => AttrValue::Time(t),
-        })
-        .collect()
+    program.attributes.iter().zip(values).map(move |(def, v)| match (*v, &def.ty) {
+        (PropValue::Missing, _) => AttrValue::Missing,
+        (PropValue::Number(n) | PropValue::Money(n), _) => AttrValue::Number(n),
+        (PropValue::Bool(b), _) => AttrValue::Bool(b),
+        (PropValue::Text(t), _) => AttrValue::Text(attrs.texts.resolve(t).to_string()),
+        (PropValue::Time(t), Type::Date) => AttrValue::Date(journey_engine::time::local_day(tz, t)),
+        (PropValue::Time(t), _) => AttrValue::Time(t),
+    })
 }
 
 fn date_arg(name: &str, s: &str) -> miette::Result<i64> {
@@ -400,25 +427,17 @@ pub(crate) fn replay(
         ));
     }
 
-    // Attributes, keyed by customer.
-    let mut profiles: HashMap<String, Vec<AttrValue>> = HashMap::new();
-    let mut profile_order: Vec<String> = Vec::new();
-    if let Some(p) = &o.attributes {
-        let attrs = read_attributes(p, program).map_err(miette::Report::new)?;
-        for i in 0..attrs.customers.len() as u32 {
-            let key = attrs.customers.resolve(i).to_string();
-            let values = attrs.get(&key).expect("customer of the snapshot");
-            profiles.insert(key.clone(), convert(program, &attrs, values, &schema));
-            profile_order.push(key);
-        }
-    }
-
+    let reader = LogReader::open(file, mapping, &schema, read_options).map_err(miette::Report::new)?;
+    let mut progress = Progress::start(o.bars, "simulating", file, mapping, &reader);
+    // the reader thread starts on the log while this one reads the snapshot
+    let mut reader = if o.reader_thread { Source::Piped(PipedReader::spawn(reader)) } else { Source::Here(reader) };
+    let profiles = match &o.attributes {
+        Some(p) => Snapshot::read(p, program, &schema)?,
+        None => Snapshot::default(),
+    };
     let engine = Engine::new(program, EngineOptions { quiet_hours: o.quiet_hours, seed: o.seed, start, until });
     let mut driver = ShardedDriver::new(&engine, o.threads);
     driver.reserve(profiles.len());
-    let reader = LogReader::open(file, mapping, &schema, read_options).map_err(miette::Report::new)?;
-    let mut progress = Progress::start(o.bars, "simulating", file, mapping, &reader);
-    let mut reader = if o.reader_thread { Source::Piped(PipedReader::spawn(reader)) } else { Source::Here(reader) };
     let mut clv = crate::clv_estimate::Collector::new(program, tz);
     let no_extra: Vec<String> = Vec::new();
     let mut batch = Vec::with_capacity(GROUP);
@@ -444,7 +463,11 @@ pub(crate) fn replay(
     // Customers of the snapshot without events still get their scheduled and
     // date-attribute entries.
     let log_keys = reader.interner();
-    let extra: Vec<String> = profile_order.into_iter().filter(|k| log_keys.get(k).is_none()).collect();
+    let extra: Vec<String> = (0..profiles.len() as u32)
+        .map(|i| profiles.keys.resolve(i))
+        .filter(|k| log_keys.get(k).is_none())
+        .map(String::from)
+        .collect();
     let world = World { log_keys, extra_keys: &extra, profiles: &profiles };
     for i in 0..extra.len() {
         driver.add_customer(world.customer(CustomerId((log_keys.len() + i) as u32)));
@@ -454,7 +477,8 @@ pub(crate) fn replay(
     // the CLV baseline reads only the purchases: fit it while the timers run out
     let (actions, report, base) = std::thread::scope(|s| {
         let base = s.spawn(|| clv.baseline(keys, &o.clv));
-        let (actions, report) = driver.finish(reader.texts());
+        // the reader is done: its core can run timers out too
+        let (actions, report) = driver.finish(reader.texts(), o.threads + usize::from(o.reader_thread));
         (actions, report, base.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
     });
     clv.actions(&actions);
@@ -463,7 +487,12 @@ pub(crate) fn replay(
     }
     drop(progress);
     let clv = clv.estimate(program, &report, base, o.seed);
-    Ok(Replay { report, skipped: reader.skipped().clone(), start, until, clv })
+    let skipped = reader.skipped().clone();
+    // half a million small allocations: freeing them is a noticeable part of a
+    // second, which the caller need not wait for
+    drop(world);
+    std::thread::spawn(move || drop((profiles, reader, extra)));
+    Ok(Replay { report, skipped, start, until, clv })
 }
 
 /// The first and last event time of the log (`None`: no events), with a bar while

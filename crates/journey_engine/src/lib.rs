@@ -425,6 +425,8 @@ pub struct Engine<'p> {
     pub(crate) park: Vec<Option<expr::Deps>>,
     /// Who reads each tracker and attribute, so `settle` visits only them.
     pub(crate) readers: Readers,
+    /// By event kind: what such an event likely reads (for prefetching).
+    pub(crate) touches: Vec<readers::Touches>,
     /// Bit `j`: journey `j` has `exit when` conditions (the first 64).
     pub(crate) exiting: u64,
     /// Does anything depend on time passing (audience edges, `exit when`, the filters
@@ -708,6 +710,15 @@ impl<'p> Engine<'p> {
         let exit_deps: Vec<expr::Deps> =
             journeys.iter().map(|j| expr::Deps::of(&j.exit_conditions, &audiences)).collect();
         let readers = Readers::new(c.aggs.len(), program.attributes.len(), &park, &exit_deps, &tracked_deps);
+        let touches = (aggs_by_event.iter().zip(&entered_by))
+            .map(|(fed, starts)| {
+                let filters: Vec<expr::Deps> = (starts.iter())
+                    .filter_map(|&j| journeys[j].audience.as_ref())
+                    .map(|a| expr::Deps::of([a], &audiences))
+                    .collect();
+                readers.touches(fed, &filters, &park, &exit_deps, &tracked_deps)
+            })
+            .collect();
         let exiting = journeys
             .iter()
             .enumerate()
@@ -731,6 +742,7 @@ impl<'p> Engine<'p> {
             exit_deps,
             park,
             readers,
+            touches,
             exiting,
             needs_flips,
             journeys,
@@ -897,7 +909,7 @@ impl<'e, 'p> Driver<'e, 'p> {
         order.extend(mine.map(|(i, e)| (e.customer.0, i as u32)));
         order.sort_unstable();
         for (n, &(_, i)) in order.iter().enumerate() {
-            self.prefetch(&order, n);
+            self.prefetch(events, &order, n);
             self.push(&events[i as usize], profiles, texts);
         }
         self.order = order;
@@ -906,24 +918,27 @@ impl<'e, 'p> Driver<'e, 'p> {
     /// Ask the memory for the states of the customers a few events ahead, in three
     /// steps (the state itself, then the buffers it points to, then those the
     /// trackers point to), so that a replay of many customers does not wait on a
-    /// cache miss at every pointer. A hint only: it changes no result.
-    fn prefetch(&self, order: &[(u32, u32)], n: usize) {
+    /// cache miss at every pointer. Only what the event is likely to touch: a log
+    /// interleaves customers, so almost every event finds its customer's state out
+    /// of the cache, and fetching all of it would spend the memory bandwidth on parts
+    /// that event never reads. A hint only: it changes no result.
+    fn prefetch(&self, events: &[Event], order: &[(u32, u32)], n: usize) {
         let slot = |k: usize| {
-            let (c, _) = *order.get(n + k)?;
+            let (c, i) = *order.get(n + k)?;
             // the first event of a customer in the group; the rest find it in the cache
             if order[n + k - 1].0 == c {
                 return None;
             }
-            self.states.get((c / self.shards) as usize)
+            Some((self.states.get((c / self.shards) as usize)?, &events[i as usize]))
         };
-        if let Some(s) = slot(6) {
+        if let Some((s, _)) = slot(6) {
             state::prefetch(s as *const _ as *const u8, std::mem::size_of_val(s));
         }
-        if let Some(Some(s)) = slot(4) {
-            s.prefetch_buffers();
+        if let Some((Some(s), ev)) = slot(4) {
+            s.prefetch_buffers(self.engine, ev);
         }
-        if let Some(Some(s)) = slot(2) {
-            s.prefetch_tracks();
+        if let Some((Some(s), ev)) = slot(2) {
+            s.prefetch_tracks(self.engine, ev);
         }
     }
 
@@ -938,6 +953,42 @@ impl<'e, 'p> Driver<'e, 'p> {
             s.finish(self.engine, texts, &mut self.actions, &mut self.tally);
         }
         (self.actions, self.tally.into_report(self.engine))
+    }
+
+    /// [`Driver::finish`] on `threads` threads: the states split into runs of
+    /// consecutive customers, each run finished with a tally of its own; the runs'
+    /// actions joined in order and their reports merged (exact, as for `--partial`),
+    /// so the result is the same for any number of threads.
+    pub fn finish_on(self, texts: &Interner, threads: usize) -> (Vec<Action>, Report) {
+        let n = threads.clamp(1, 64);
+        if n == 1 {
+            return self.finish(texts);
+        }
+        let Driver { engine, mut states, tally, mut actions, .. } = self;
+        let run = states.len().div_ceil(n).max(1);
+        let parts: Vec<(Vec<Action>, Report)> = std::thread::scope(|s| {
+            let handles: Vec<_> = (states.chunks_mut(run))
+                .map(|states| {
+                    s.spawn(move || {
+                        let (mut actions, mut tally) = (Vec::new(), Tally::new(engine));
+                        for st in states.iter_mut() {
+                            // freed here, on this thread, rather than all at the end on one
+                            if let Some(mut st) = st.take() {
+                                st.finish(engine, texts, &mut actions, &mut tally);
+                            }
+                        }
+                        (actions, tally.into_report(engine))
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+        });
+        let mut report = tally.into_report(engine);
+        for (a, r) in parts {
+            actions.extend(a);
+            report.merge(&r);
+        }
+        (actions, report)
     }
 
     pub fn customers(&self) -> usize {
@@ -994,11 +1045,13 @@ impl<'e, 'p> ShardedDriver<'e, 'p> {
         by_customer(self.shards.iter_mut().map(Driver::take_actions).collect())
     }
 
-    /// [`Driver::finish`] of every shard, in parallel: the actions by customer, and
-    /// the merged report.
-    pub fn finish(self, texts: &Interner) -> (Vec<Action>, Report) {
+    /// [`Driver::finish`] of every shard, in parallel on `threads` threads in all
+    /// (the reader is done by then, so every core can take part): the actions by
+    /// customer, and the merged report.
+    pub fn finish(self, texts: &Interner, threads: usize) -> (Vec<Action>, Report) {
+        let each = (threads / self.shards.len()).max(1);
         let parts: Vec<(Vec<Action>, Report)> = std::thread::scope(|s| {
-            let handles: Vec<_> = self.shards.into_iter().map(|d| s.spawn(move || d.finish(texts))).collect();
+            let handles: Vec<_> = self.shards.into_iter().map(|d| s.spawn(move || d.finish_on(texts, each))).collect();
             handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
         });
         let mut report = Report::default();

@@ -91,6 +91,43 @@ impl Readers {
     }
 }
 
+/// What an event of one kind will likely read of a customer's state: the trackers it
+/// feeds and those of the conditions it wakes, and whether any of those (or the
+/// `audience` filter of a journey it starts) reads attributes. `Driver::prefetch`
+/// fetches only these, ahead of time.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Touches {
+    pub tracks: Vec<usize>,
+    pub attrs: bool,
+}
+
+impl Readers {
+    /// What an event feeding trackers `fed` touches; `filters`: what the `audience`
+    /// filters of the journeys it may start read.
+    pub fn touches<'d>(
+        &self,
+        fed: &[usize],
+        filters: impl IntoIterator<Item = &'d Deps>,
+        park: &'d [Option<Deps>],
+        exits: &'d [Deps],
+        tracked: &'d [Deps],
+    ) -> Touches {
+        let wide = fed.iter().any(|&i| i >= 64);
+        let r = self.of(wide, fed.iter().filter(|&&i| i < 64).fold(0, |m, &i| m | 1 << i), 0);
+        let woken = (ReadMask::members(r.park, park.len()).filter_map(|j| park[j].as_ref()))
+            .chain(ReadMask::members(r.exits, exits.len()).map(|j| &exits[j]))
+            .chain(ReadMask::members(r.tracked, tracked.len()).map(|k| &tracked[k]));
+        let mut t = Touches { tracks: fed.to_vec(), attrs: false };
+        for d in woken.chain(filters) {
+            t.tracks.extend(&d.aggs);
+            t.attrs |= !d.attrs.is_empty();
+        }
+        t.tracks.sort_unstable();
+        t.tracks.dedup();
+        t
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,5 +158,23 @@ mod tests {
         assert_eq!(r.of(false, 0, 0b10), ReadMask { park: 0, exits: 0b01, tracked: 0b10 });
         assert_eq!(r.of(false, 0, 0), ReadMask::default());
         assert_eq!(r.of(true, 0, 0), ReadMask::ALL);
+        // feeding tracker 1 wakes tracked audience 1, which reads an attribute
+        let t = r.touches(
+            &[1],
+            [],
+            &[None, None],
+            &[deps(&[], &[]), deps(&[], &[])],
+            &[deps(&[0, 2], &[]), deps(&[1], &[1])],
+        );
+        assert_eq!((t.tracks, t.attrs), (vec![1], true));
+        let filter = deps(&[0], &[]);
+        let t = r.touches(
+            &[2],
+            [&filter],
+            &[None, Some(deps(&[2], &[]))],
+            &[deps(&[], &[]), deps(&[], &[])],
+            &[deps(&[0, 2], &[]), deps(&[1], &[1])],
+        );
+        assert_eq!((t.tracks, t.attrs), (vec![0, 2], false));
     }
 }

@@ -200,8 +200,12 @@ impl Dirty {
 
     /// The trackers that changed, of `n`.
     fn changed_aggs(&self, n: usize) -> impl Iterator<Item = usize> {
-        let (all, bits) = (self.all, self.aggs);
-        (0..n).filter(move |&i| all || Dirty::bit(bits, i))
+        // a change past 63 sets `all`, so without it only the bits can have changed
+        if self.all {
+            ReadMask::members(u64::MAX, n)
+        } else {
+            ReadMask::members(self.aggs, n.min(64))
+        }
     }
 }
 
@@ -273,20 +277,34 @@ impl CustomerState {
     }
 
     /// See [`crate::Driver`]'s prefetch: the buffers this state points to.
-    pub(crate) fn prefetch_buffers(&self) {
-        prefetch_slice(&self.journeys);
-        prefetch_slice(&self.tracks);
-        prefetch_slice(self.timers.as_slice());
-        prefetch_slice(&self.attrs);
+    pub(crate) fn prefetch_buffers(&self, eng: &Engine, ev: &Event) {
+        // the journeys the customer is in (their exits and waits are checked)
+        let mut bits = self.active;
+        while bits != 0 {
+            let j = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            prefetch_slice(&self.journeys[j..j + 1]);
+        }
+        let touches = eng.touches.get(ev.kind.0 as usize);
+        for &i in touches.map_or(&[][..], |t| t.tracks.as_slice()) {
+            prefetch_slice(&self.tracks[i..i + 1]);
+        }
+        if touches.is_some_and(|t| t.attrs) {
+            prefetch_slice(&self.attrs);
+        }
+        // the earliest timers, at the top of the heap
+        let timers = self.timers.as_slice();
+        prefetch_slice(&timers[..timers.len().min(4)]);
     }
 
-    /// The event windows of the trackers (the newest end, where events are added).
-    pub(crate) fn prefetch_tracks(&self) {
-        for t in &self.tracks {
-            if let Track::Window { q, .. } = t {
+    /// The event windows that event `ev` will be added to (at the newest end), and
+    /// where the oldest leave them.
+    pub(crate) fn prefetch_tracks(&self, eng: &Engine, ev: &Event) {
+        for &i in eng.aggs_by_event.get(ev.kind.0 as usize).map_or(&[][..], Vec::as_slice) {
+            if let Track::Window { q, .. } = &self.tracks[i] {
                 let (a, b) = q.as_slices();
                 let tail = if b.is_empty() { a } else { b };
-                prefetch_slice(&tail[tail.len().saturating_sub(4)..]);
+                prefetch_slice(&tail[tail.len().saturating_sub(1)..]);
                 prefetch_slice(&a[..a.len().min(1)]);
             }
         }
@@ -727,7 +745,7 @@ impl CustomerState {
                 }
             }
             // exits go in priority order, so walk it only when some journey may exit
-            let exiting = (readers.exits | cur.journeys | cur.all as u64 * u64::MAX) & self.active & eng.exiting;
+            let exiting = (readers.exits | cur.journeys) & self.active & eng.exiting;
             let wide = eng.journeys.len() > 64;
             for &j in if exiting != 0 || wide { &eng.order[..] } else { &[] } {
                 if eng.journeys[j].exit_conditions.is_empty() || !self.in_journey(j) {

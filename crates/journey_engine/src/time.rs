@@ -135,6 +135,11 @@ pub fn parse_date(s: &str) -> Option<i64> {
     Some((d - NaiveDate::from_ymd_opt(1970, 1, 1)?).num_days())
 }
 
+/// Days since 1970-01-01 of the local date of an instant.
+pub fn local_day(tz: Tz, t: i64) -> i64 {
+    (local(tz, t).date() - NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days()
+}
+
 /// The local date of an instant as `yyyy-mm-dd`.
 pub fn day_label(tz: Tz, t: i64) -> String {
     local(tz, t).date().format("%Y-%m-%d").to_string()

@@ -235,6 +235,13 @@ proptest! {
         for c in 0..raw.len() { driver.add_customer(w.customer(CustomerId(c as u32))); }
         for e in &all { driver.push(e, &w, &w.texts); }
         let (actions, streamed) = driver.finish(&w.texts);
+        // finishing on several threads changes nothing
+        let mut driver = Driver::new(&engine);
+        for c in 0..raw.len() { driver.add_customer(w.customer(CustomerId(c as u32))); }
+        for e in &all { driver.push(e, &w, &w.texts); }
+        let (actions_3, streamed_3) = driver.finish_on(&w.texts, 3);
+        prop_assert_eq!(&actions_3, &actions);
+        prop_assert_eq!(&streamed_3, &streamed);
         for (c, core) in core_actions.iter().enumerate() {
             let mine: Vec<&Action> = actions.iter().filter(|a| a.customer.0 as usize == c).collect();
             prop_assert_eq!(mine, core.iter().collect::<Vec<_>>());

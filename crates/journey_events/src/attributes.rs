@@ -36,9 +36,12 @@ impl Attributes {
     }
     /// All values of a customer, in `names` order.
     pub fn get(&self, customer: &str) -> Option<&[PropValue]> {
-        let i = self.customers.get(customer)? as usize;
+        Some(self.row(self.customers.get(customer)? as usize))
+    }
+    /// All values of the `i`-th customer of the file (`customers.resolve(i)`).
+    pub fn row(&self, i: usize) -> &[PropValue] {
         let n = self.names.len();
-        Some(&self.values[i * n..(i + 1) * n])
+        &self.values[i * n..(i + 1) * n]
     }
     /// One value of a customer (`None` for an unknown customer or attribute).
     pub fn value(&self, customer: &str, attribute: &str) -> Option<PropValue> {
