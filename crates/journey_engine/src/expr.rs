@@ -76,7 +76,36 @@ pub struct AggSpec {
     pub filter: Option<CExpr>,
     /// Milliseconds; `None` is all history.
     pub window: Option<i64>,
+    /// For a windowed count: the counts `m` at which some condition of the program
+    /// answers differently for `m` and `m - 1` (ascending), when every use of the
+    /// count is a comparison with a number; `None` when any other use may see every
+    /// change. As events leave the window, only the departures that bring the count
+    /// below such a level can change an answer, so only those need a timer.
+    pub levels: Option<Vec<u64>>,
     source: Aggregate,
+}
+
+/// The counts `m` at which `count OP c` answers differently for `m` and `m - 1`.
+fn levels_of(op: CmpOp, c: f64) -> Vec<u64> {
+    let at = |m: f64| if m >= 1.0 && m.is_finite() { vec![m as u64] } else { Vec::new() };
+    match op {
+        // `>= c` and `< c` hold from / below ceil(c); `> c` and `<= c` switch at floor(c) + 1
+        CmpOp::Ge | CmpOp::Lt => at(c.ceil()),
+        CmpOp::Gt | CmpOp::Le => at(c.floor() + 1.0),
+        CmpOp::Eq | CmpOp::Ne if c.fract() == 0.0 => [at(c), at(c + 1.0)].concat(),
+        CmpOp::Eq | CmpOp::Ne => Vec::new(),
+    }
+}
+
+/// `c OP x` as `x OP' c`.
+fn mirrored(op: CmpOp) -> CmpOp {
+    match op {
+        CmpOp::Lt => CmpOp::Gt,
+        CmpOp::Le => CmpOp::Ge,
+        CmpOp::Gt => CmpOp::Lt,
+        CmpOp::Ge => CmpOp::Le,
+        other => other,
+    }
 }
 
 /// The per-customer memory of one aggregate: bounded by its window, never by the log.
@@ -163,11 +192,43 @@ impl<'p> Compiler<'p> {
                 Some(i) => CExpr::Audience(i),
                 None => CExpr::Const(ConstV::Bool(false)),
             },
-            Expr::Aggregate(a) => self.aggregate(a),
+            Expr::Aggregate(a) => {
+                let e = self.aggregate(a);
+                if let CExpr::Agg(i) = e {
+                    // read other than compared with a number: every change may matter
+                    self.aggs[i].levels = None;
+                }
+                e
+            }
             Expr::Not { expr } => CExpr::Not(Box::new(self.compile(expr, event))),
             Expr::And { all } => CExpr::And(all.iter().map(|x| self.compile(x, event)).collect()),
             Expr::Or { any } => CExpr::Or(any.iter().map(|x| self.compile(x, event)).collect()),
             Expr::Compare { cmp, lhs, rhs } => {
+                let number = |e: &Expr| match e {
+                    Expr::Const { value: Value::Number(n) } => Some(*n),
+                    _ => None,
+                };
+                let counted = match (&**lhs, &**rhs) {
+                    (Expr::Aggregate(a), r) if number(r).is_some() => Some((a, *cmp, number(r))),
+                    (l, Expr::Aggregate(a)) if number(l).is_some() => Some((a, mirrored(*cmp), number(l))),
+                    _ => None,
+                };
+                if let Some((a, op, Some(c))) = counted {
+                    let agg = self.aggregate(a);
+                    if let CExpr::Agg(i) = agg {
+                        if let Some(levels) = &mut self.aggs[i].levels {
+                            levels.extend(levels_of(op, c));
+                            levels.sort_unstable();
+                            levels.dedup();
+                        }
+                    }
+                    let c = Box::new(CExpr::Const(ConstV::Num(c)));
+                    return if number(rhs).is_some() {
+                        CExpr::Cmp(*cmp, Box::new(agg), c)
+                    } else {
+                        CExpr::Cmp(*cmp, c, Box::new(agg))
+                    };
+                }
                 CExpr::Cmp(*cmp, Box::new(self.compile(lhs, event)), Box::new(self.compile(rhs, event)))
             }
             Expr::In { value, list } => {
@@ -209,8 +270,10 @@ impl<'p> Compiler<'p> {
         let Some(ev) = self.event_index(event) else { return CExpr::Const(ConstV::Bool(false)) };
         let prop = prop.and_then(|p| self.prop_index(Some(ev), p));
         let filter = filter.as_ref().map(|f| self.compile(f, Some(ev)));
-        let spec =
-            AggSpec { kind, event: ev, prop, filter, window: window.map(|w| w as i64 * MINUTE), source: a.clone() };
+        // only a windowed count changes by single steps as time passes
+        let levels = (kind == AggKind::Count && window.is_some()).then(Vec::new);
+        let window = window.map(|w| w as i64 * MINUTE);
+        let spec = AggSpec { kind, event: ev, prop, filter, window, levels, source: a.clone() };
         self.aggs.push(spec);
         CExpr::Agg(self.aggs.len() - 1)
     }
@@ -476,12 +539,17 @@ pub fn next_flip(spec: &AggSpec, track: &Track, now: i64, durations: &[i64]) -> 
         Track::Window { q, oldest } => {
             let w = spec.window?;
             if q.is_empty() {
-                None
-            } else if oldest.saturating_add(w) > now {
-                Some(oldest + w)
-            } else {
-                q.iter().map(|(t, _)| t + w).find(|&c| c > now)
+                return None;
             }
+            let stale = if oldest.saturating_add(w) > now { 0 } else { q.iter().take_while(|(t, _)| t + w <= now).count() };
+            let Some(levels) = &spec.levels else {
+                return q.get(stale).map(|(t, _)| t + w);
+            };
+            // the departure that takes the count from the highest level it has reached
+            // to one below it; those before it change no answer
+            let live = (q.len() - stale) as u64;
+            let m = levels.iter().rev().find(|&&m| m <= live)?;
+            q.get(stale + (live - m) as usize).map(|(t, _)| t + w)
         }
         _ => None,
     }
@@ -512,7 +580,7 @@ impl AttrValue {
 
 #[cfg(test)]
 mod tests {
-    use super::next_threshold;
+    use super::{compare, levels_of, mirrored, next_threshold, CmpOp, V};
 
     /// The binary search finds what trying every candidate finds.
     #[test]
@@ -525,5 +593,29 @@ mod tests {
             }
         }
         assert_eq!(next_threshold(0, 5, &[]), None);
+    }
+
+    #[test]
+    fn levels_are_the_counts_where_a_comparison_changes_its_answer() {
+        use CmpOp::*;
+        let cases: [(CmpOp, f64, &[u64]); 9] = [
+            (Ge, 2.0, &[2]),
+            (Ge, 2.5, &[3]),
+            (Gt, 2.0, &[3]),
+            (Le, 2.0, &[3]),
+            (Lt, 1.0, &[1]),
+            (Eq, 0.0, &[1]),
+            (Ne, 3.0, &[3, 4]),
+            (Eq, 2.5, &[]),
+            (Ge, 0.0, &[]),
+        ];
+        for (op, c, want) in cases {
+            assert_eq!(levels_of(op, c), want, "count {op:?} {c}");
+            // brute force: m is a level exactly when the answers for m and m - 1 differ
+            let holds = |n: f64| compare(op, &V::Num(n), &V::Num(c));
+            let brute: Vec<u64> = (1..10).filter(|&m| holds(m as f64) != holds(m as f64 - 1.0)).collect();
+            assert_eq!(brute, want, "count {op:?} {c}");
+        }
+        assert_eq!(mirrored(Lt), Gt);
     }
 }

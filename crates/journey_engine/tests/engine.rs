@@ -321,6 +321,29 @@ fn audience_exited_and_window_expiry() {
 }
 
 #[test]
+fn window_counts_flip_when_the_departure_crosses_a_threshold() {
+    // only departures that cross 2 (`>= 2`) or 4 and 5 (`== 4`) can change an answer;
+    // the engine sets timers for those alone, and must still fire them on time
+    let mut s = Sim::new(program(
+        "audience busy = count(session, 7d) >= 2\naudience four = 4 == count(session, 7d)",
+        r#"journey calm { entry when audience busy exited re_entry always stage a { webhook crm "calm" end } }
+journey fell { entry when audience four entered re_entry always stage a { webhook crm "four" end } }"#,
+    ));
+    let e: Vec<Event> = [0, 1, 2, 3, 4].iter().map(|d| s.ev("session", T0 + d * D, None)).collect();
+    let enters: Vec<(i64, String)> = s.trace(&e).into_iter().filter(|(_, w)| w.starts_with("enter")).collect();
+    assert_eq!(
+        enters,
+        vec![
+            // the 4th session makes four; the 5th makes five; the first leaves on day 7
+            (3 * 24, "enter fell holdout=false".into()),
+            (7 * 24, "enter fell holdout=false".into()),
+            // `busy` ends when the 4th session leaves, on day 10, leaving one
+            (10 * 24, "enter calm holdout=false".into()),
+        ]
+    );
+}
+
+#[test]
 fn exit_when_condition_fires_mid_wait() {
     let mut s = Sim::new(program(
         "",
