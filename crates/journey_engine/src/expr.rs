@@ -541,7 +541,8 @@ pub fn next_flip(spec: &AggSpec, track: &Track, now: i64, durations: &[i64]) -> 
             if q.is_empty() {
                 return None;
             }
-            let stale = if oldest.saturating_add(w) > now { 0 } else { q.iter().take_while(|(t, _)| t + w <= now).count() };
+            let stale =
+                if oldest.saturating_add(w) > now { 0 } else { q.iter().take_while(|(t, _)| t + w <= now).count() };
             let Some(levels) = &spec.levels else {
                 return q.get(stale).map(|(t, _)| t + w);
             };

@@ -923,6 +923,10 @@ impl<'e, 'p> Driver<'e, 'p> {
     /// of the cache, and fetching all of it would spend the memory bandwidth on parts
     /// that event never reads. A hint only: it changes no result.
     fn prefetch(&self, events: &[Event], order: &[(u32, u32)], n: usize) {
+        // the event itself, which the steps below read (its kind) before it is run
+        if let Some(&(_, i)) = order.get(n + 8) {
+            state::prefetch(&events[i as usize] as *const Event as *const u8, std::mem::size_of::<Event>());
+        }
         let slot = |k: usize| {
             let (c, i) = *order.get(n + k)?;
             // the first event of a customer in the group; the rest find it in the cache

@@ -6,7 +6,8 @@
 //! the same order, the same first error (after the events before it), and the same
 //! ids, because the key and text interners are append-only and every batch carries the
 //! strings interned while it was read, which the consumer appends to its own copies.
-//! Memory stays bounded: at most [`DEPTH`] batches of [`BATCH`] events are in flight.
+//! Memory stays bounded: at most `ahead` batches of [`BATCH`] events are in flight
+//! (see [`PipedReader::spawn`]).
 
 use crate::{Event, Interner, LogReader, ReadError, SkipCounts};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
@@ -14,7 +15,7 @@ use std::thread::JoinHandle;
 
 /// Events per batch: large enough that the hand-over costs nothing per event.
 pub const BATCH: usize = 8192;
-/// Batches read ahead of the consumer.
+/// Batches read ahead of a consumer that takes them one at a time.
 pub const DEPTH: usize = 4;
 
 struct Batch {
@@ -44,9 +45,14 @@ pub struct PipedReader {
 }
 
 impl PipedReader {
-    pub fn spawn(mut reader: LogReader) -> PipedReader {
-        let (tx, rx) = sync_channel::<Batch>(DEPTH);
-        let (spare, spares) = sync_channel::<Vec<Event>>(DEPTH + 2);
+    /// Read `reader` on a thread of its own, up to `ahead` batches ahead of the
+    /// consumer: [`DEPTH`] for one that takes a batch at a time, more for one that
+    /// gathers several before it works (it would otherwise stop the reader while it
+    /// works, and wait for it while it gathers).
+    pub fn spawn(mut reader: LogReader, ahead: usize) -> PipedReader {
+        let ahead = ahead.max(1);
+        let (tx, rx) = sync_channel::<Batch>(ahead);
+        let (spare, spares) = sync_channel::<Vec<Event>>(ahead + 2);
         let handle = std::thread::Builder::new()
             .name("journey-reader".into())
             .spawn(move || {
@@ -173,7 +179,7 @@ impl PipedReader {
     pub fn skipped(&self) -> &SkipCounts {
         &self.skipped
     }
-    /// Rows read by the reader thread so far (it runs up to [`DEPTH`] batches ahead).
+    /// Rows read by the reader thread so far (it runs up to `ahead` batches ahead).
     pub fn rows(&self) -> u64 {
         self.rows
     }
