@@ -25,7 +25,7 @@ pub use attributes::{read_attributes, Attributes};
 pub use error::{LineSource, ReadError, RowError, SkipCounts, SkipKind};
 pub use mapping::{Column, Delimiter, Format, Mapping, Order, TimeFormat};
 pub use model::{CustomerId, Event, EventKind, Interner, PropValue, Props, Schema, Timestamp};
-pub use pipe::{PipedReader, BATCH as PIPE_BATCH, DEPTH as PIPE_DEPTH};
+pub use pipe::{PipedReader, BATCH as PIPE_BATCH};
 pub use reader::{LogReader, ReadOptions};
 
 use serde::Serialize;

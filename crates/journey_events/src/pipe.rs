@@ -6,17 +6,15 @@
 //! the same order, the same first error (after the events before it), and the same
 //! ids, because the key and text interners are append-only and every batch carries the
 //! strings interned while it was read, which the consumer appends to its own copies.
-//! Memory stays bounded: at most `ahead` batches of [`BATCH`] events are in flight
-//! (see [`PipedReader::spawn`]).
+//! Memory stays bounded: at most `ahead` batches (and the one being read) are in
+//! flight (see [`PipedReader::spawn`]).
 
 use crate::{Event, Interner, LogReader, ReadError, SkipCounts};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::thread::JoinHandle;
 
-/// Events per batch: large enough that the hand-over costs nothing per event.
+/// A batch size large enough that the hand-over costs nothing per event.
 pub const BATCH: usize = 8192;
-/// Batches read ahead of a consumer that takes them one at a time.
-pub const DEPTH: usize = 4;
 
 struct Batch {
     events: Vec<Event>,
@@ -34,6 +32,8 @@ pub struct PipedReader {
     /// Emptied batches back to the reader, which fills them again: a batch is too
     /// large to allocate on one thread and free on another at every turn.
     spare: SyncSender<Vec<Event>>,
+    /// Events per batch.
+    batch: usize,
     current: std::vec::IntoIter<Event>,
     keys: Interner,
     texts: Interner,
@@ -45,12 +45,11 @@ pub struct PipedReader {
 }
 
 impl PipedReader {
-    /// Read `reader` on a thread of its own, up to `ahead` batches ahead of the
-    /// consumer: [`DEPTH`] for one that takes a batch at a time, more for one that
-    /// gathers several before it works (it would otherwise stop the reader while it
-    /// works, and wait for it while it gathers).
-    pub fn spawn(mut reader: LogReader, ahead: usize) -> PipedReader {
-        let ahead = ahead.max(1);
+    /// Read `reader` on a thread of its own, in batches of `batch` events (at least
+    /// [`BATCH`], so the hand-over costs nothing per event), up to `ahead` batches
+    /// ahead of the consumer (one is enough when the reader is the faster).
+    pub fn spawn(mut reader: LogReader, batch: usize, ahead: usize) -> PipedReader {
+        let (size, ahead) = (batch.max(1), ahead.max(1));
         let (tx, rx) = sync_channel::<Batch>(ahead);
         let (spare, spares) = sync_channel::<Vec<Event>>(ahead + 2);
         let handle = std::thread::Builder::new()
@@ -58,10 +57,10 @@ impl PipedReader {
             .spawn(move || {
                 let (mut keys_sent, mut texts_sent) = (0, 0);
                 loop {
-                    let mut events = spares.try_recv().unwrap_or_else(|_| Vec::with_capacity(BATCH));
+                    let mut events = spares.try_recv().unwrap_or_else(|_| Vec::with_capacity(size));
                     events.clear();
                     let mut end = None;
-                    while events.len() < BATCH {
+                    while events.len() < size {
                         match reader.next_event() {
                             Some(Ok(e)) => events.push(e),
                             Some(Err(e)) => {
@@ -90,6 +89,7 @@ impl PipedReader {
         PipedReader {
             rx,
             spare,
+            batch: size,
             current: Vec::new().into_iter(),
             keys: Interner::default(),
             texts: Interner::default(),
@@ -114,7 +114,7 @@ impl PipedReader {
         }
     }
 
-    /// The next events as the reader thread batched them (up to [`BATCH`]; never
+    /// The next events as the reader thread batched them (up to its batch size; never
     /// empty), then the error if reading failed: the same stream as
     /// [`PipedReader::next_event`] without moving each event once more.
     pub fn next_batch(&mut self) -> Option<Result<Vec<Event>, ReadError>> {
@@ -135,7 +135,7 @@ impl PipedReader {
 
     /// Give an emptied batch from [`PipedReader::next_batch`] back for reuse.
     pub fn recycle(&mut self, batch: Vec<Event>) {
-        if batch.capacity() >= BATCH {
+        if batch.capacity() >= self.batch {
             // a full return channel drops it: nothing is lost but the allocation
             let _ = self.spare.try_send(batch);
         }
