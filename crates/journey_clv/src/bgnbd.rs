@@ -63,6 +63,12 @@ impl BgNbd {
 
     /// E[Y(t) | x, t_x, T]: expected purchases in the next t periods (eq. 10).
     pub fn conditional_expected_purchases(&self, t: f64, x: u32, t_x: f64, big_t: f64) -> f64 {
+        self.conditional_expected_purchases_alive(self.p_alive(x, t_x, big_t), t, x, big_t)
+    }
+
+    /// The same, given `p_alive` (which does not depend on `t`, so a customer's
+    /// expectations at several horizons can share it).
+    pub fn conditional_expected_purchases_alive(&self, p_alive: f64, t: f64, x: u32, big_t: f64) -> f64 {
         let BgNbd { r, alpha, a, b } = *self;
         if t <= 0.0 {
             return 0.0;
@@ -74,7 +80,7 @@ impl BgNbd {
         };
         let lead = (a + b + xf - 1.0) / (a - 1.0);
         let inner = -((r + xf) * ((alpha + big_t) / (alpha + big_t + t)).ln() + lh).exp_m1();
-        lead * inner * self.p_alive(x, t_x, big_t)
+        lead * inner * p_alive
     }
 
     /// P(X(t) = n) for a new customer (eq. 8).

@@ -53,6 +53,15 @@ impl PurchaseModel {
         }
     }
 
+    /// [`PurchaseModel::conditional_expected_purchases`] given the customer's
+    /// `p_alive`, to share it between horizons.
+    pub fn conditional_expected_purchases_alive(&self, p_alive: f64, horizon: f64, x: u32, t: f64) -> f64 {
+        match self {
+            PurchaseModel::BgNbd(m) => m.conditional_expected_purchases_alive(p_alive, horizon, x, t),
+            PurchaseModel::ParetoNbd(m) => m.conditional_expected_purchases_alive(p_alive, horizon, x, t),
+        }
+    }
+
     pub fn expected_purchases(&self, t: f64) -> f64 {
         match self {
             PurchaseModel::BgNbd(m) => m.expected_purchases(t),
@@ -120,13 +129,13 @@ pub struct ClvReport {
 }
 
 /// Discounted expected purchases of one customer over the horizon.
-fn discounted_purchases(model: &PurchaseModel, c: &CustomerRfm, o: &ClvOptions) -> f64 {
+fn discounted_purchases(model: &PurchaseModel, c: &CustomerRfm, p_alive: f64, o: &ClvOptions) -> f64 {
     let steps = (o.horizon / o.step).ceil().max(1.0) as usize;
     let mut previous = 0.0;
     let mut total = 0.0;
     for i in 1..=steps {
         let t = (i as f64 * o.step).min(o.horizon);
-        let cum = model.conditional_expected_purchases(t, c.frequency, c.recency, c.t);
+        let cum = model.conditional_expected_purchases_alive(p_alive, t, c.frequency, c.t);
         total += (cum - previous) / (1.0 + o.discount_rate).powi(i as i32);
         previous = cum;
     }
@@ -160,16 +169,22 @@ pub fn value_customers(
         .iter()
         .map(|c| {
             let expected_spend = gg.as_ref().map(|g| expected_spend(g, c));
+            let p_alive = model.p_alive(c.frequency, c.recency, c.t);
             CustomerValue {
                 id: c.id.clone(),
                 cohort: c.cohort.clone(),
                 frequency: c.frequency,
                 recency: c.recency,
                 t: c.t,
-                p_alive: model.p_alive(c.frequency, c.recency, c.t),
-                expected_purchases: model.conditional_expected_purchases(options.horizon, c.frequency, c.recency, c.t),
+                p_alive,
+                expected_purchases: model.conditional_expected_purchases_alive(
+                    p_alive,
+                    options.horizon,
+                    c.frequency,
+                    c.t,
+                ),
                 expected_spend,
-                clv: expected_spend.map(|s| options.margin * s * discounted_purchases(&model, c, options)),
+                clv: expected_spend.map(|s| options.margin * s * discounted_purchases(&model, c, p_alive, options)),
             }
         })
         .collect();
@@ -242,7 +257,9 @@ fn draw_intervals(
                 let c = &summary.customers[i];
                 n += model.conditional_expected_purchases(o.horizon, c.frequency, c.recency, c.t);
                 if let Some(g) = &gg {
-                    v += o.margin * expected_spend(g, c) * discounted_purchases(&model, c, o);
+                    v += o.margin
+                        * expected_spend(g, c)
+                        * discounted_purchases(&model, c, model.p_alive(c.frequency, c.recency, c.t), o);
                 }
             }
             purchase_draws[k].push(n);

@@ -96,9 +96,14 @@ impl ParetoNbd {
 
     /// E[Y(t) | x, t_x, T].
     pub fn conditional_expected_purchases(&self, t: f64, x: u32, t_x: f64, big_t: f64) -> f64 {
+        self.conditional_expected_purchases_alive(self.p_alive(x, t_x, big_t), t, x, big_t)
+    }
+
+    /// The same, given `p_alive` (which does not depend on `t`).
+    pub fn conditional_expected_purchases_alive(&self, p_alive: f64, t: f64, x: u32, big_t: f64) -> f64 {
         let ParetoNbd { r, alpha, s, beta } = *self;
         let xf = x as f64;
-        self.p_alive(x, t_x, big_t) * (r + xf) * (beta + big_t) / (alpha + big_t) * lifetime_factor(s, beta + big_t, t)
+        p_alive * (r + xf) * (beta + big_t) / (alpha + big_t) * lifetime_factor(s, beta + big_t, t)
     }
 
     /// P(X(t) = n) for a new customer (Fader & Hardie 2006, "Deriving an
