@@ -164,30 +164,22 @@ pub fn value_customers(
     }
     let model = PurchaseModel::from_report(purchases)?;
     let gg = spend.map(GammaGamma::from_report);
-    let customers: Vec<CustomerValue> = summary
-        .customers
-        .iter()
-        .map(|c| {
-            let expected_spend = gg.as_ref().map(|g| expected_spend(g, c));
-            let p_alive = model.p_alive(c.frequency, c.recency, c.t);
-            CustomerValue {
-                id: c.id.clone(),
-                cohort: c.cohort.clone(),
-                frequency: c.frequency,
-                recency: c.recency,
-                t: c.t,
-                p_alive,
-                expected_purchases: model.conditional_expected_purchases_alive(
-                    p_alive,
-                    options.horizon,
-                    c.frequency,
-                    c.t,
-                ),
-                expected_spend,
-                clv: expected_spend.map(|s| options.margin * s * discounted_purchases(&model, c, p_alive, options)),
-            }
-        })
-        .collect();
+    // hypergeometric functions at every horizon step for every customer: on all cores
+    let customers: Vec<CustomerValue> = crate::parallel::map(&summary.customers, 20_000, |c| {
+        let expected_spend = gg.as_ref().map(|g| expected_spend(g, c));
+        let p_alive = model.p_alive(c.frequency, c.recency, c.t);
+        CustomerValue {
+            id: c.id.clone(),
+            cohort: c.cohort.clone(),
+            frequency: c.frequency,
+            recency: c.recency,
+            t: c.t,
+            p_alive,
+            expected_purchases: model.conditional_expected_purchases_alive(p_alive, options.horizon, c.frequency, c.t),
+            expected_spend,
+            clv: expected_spend.map(|s| options.margin * s * discounted_purchases(&model, c, p_alive, options)),
+        }
+    });
     let groups = summary.cohorts();
     let intervals =
         if options.draws > 0 { Some(draw_intervals(summary, &groups, purchases, spend, options)?) } else { None };

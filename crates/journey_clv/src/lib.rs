@@ -15,6 +15,7 @@ pub mod gammagamma;
 pub mod impact;
 pub mod kaplan_meier;
 pub mod optimize;
+mod parallel;
 pub mod paretonbd;
 pub mod plot;
 pub mod rfm;
