@@ -701,13 +701,15 @@ impl CustomerState {
         };
         for c in w.channels(channel) {
             let Some(a) = eng.channels[c].consent else { continue };
-            if self.attrs[a] != AttrValue::Bool(false) {
-                self.attrs[a] = AttrValue::Bool(false);
-                self.dirty.attr(a);
-                if let Some(t) = tally.as_deref_mut() {
-                    t.channels[c].consent_withdrawals += 1;
-                }
+            if self.attrs[a] == AttrValue::Bool(false) {
+                continue;
             }
+            // counted only when there was a consent to take away (missing is none)
+            if let (AttrValue::Bool(true), Some(t)) = (&self.attrs[a], tally.as_deref_mut()) {
+                t.channels[c].consent_withdrawals += 1;
+            }
+            self.attrs[a] = AttrValue::Bool(false);
+            self.dirty.attr(a);
         }
     }
 

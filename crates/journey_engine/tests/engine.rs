@@ -175,8 +175,10 @@ journey k { entry on signup exit when not email_opt_in stage a { wait 5d end } }
     assert_eq!(run(&mut s, Some("push"), D), ("send e1 send s1 send e2 send s2".into(), [0, 0, 1], 0));
     // a name that is no channel withdraws nothing
     assert_eq!(run(&mut s, Some("fax"), D).1, [0, 0, 0]);
-    // consent already gone is not withdrawn twice
+    // consent already gone, or never given, is not withdrawn
     s.set("email_opt_in", AttrValue::Bool(false));
+    assert_eq!(run(&mut s, Some("email"), D).1, [0, 0, 0]);
+    s.set("email_opt_in", AttrValue::Missing);
     assert_eq!(run(&mut s, Some("email"), D).1, [0, 0, 0]);
     // before the period it is history: it withdraws, but is not a figure of the period
     s.set("email_opt_in", AttrValue::Bool(true));
