@@ -5,7 +5,7 @@ use crate::GlobalOptions;
 use journey_diagnostics::render::{self, Format, RenderOptions};
 use journey_diagnostics::{Diagnostic, Severity};
 use journey_project::Project;
-use std::path::PathBuf;
+use std::path::{Component, Path, PathBuf};
 
 /// Terminal width for wrapping; COLUMNS wins so tests and CI logs are stable.
 pub fn width() -> usize {
@@ -51,6 +51,55 @@ pub fn report(diags: &[Diagnostic], project: &Project, format: Format, global: &
     }
 }
 
+/// A file that journey.yaml names (relative to the project root), as the user would
+/// name it from the working directory. Messages then say `data/events.csv:3:4`, not
+/// an absolute path, and nothing printed depends on where the repository is checked
+/// out. A path outside the working directory's tree (nothing in common but `/`)
+/// stays absolute.
+pub fn project_path(project: &Project, path: &Path) -> PathBuf {
+    let full = project.root.join(path);
+    let Ok(cwd) = std::env::current_dir().and_then(std::fs::canonicalize) else { return full };
+    // canonical when it exists (symbolic links, `..`), else folded by hand
+    let target = std::fs::canonicalize(&full).unwrap_or_else(|_| normalise(&full));
+    relative_to(&target, &cwd).unwrap_or(full)
+}
+
+/// `path` without `.` and with each `..` folded into its parent, without touching the
+/// file system.
+fn normalise(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push(c);
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `target` as seen from `base` (both absolute and normalised): `../` for each of
+/// `base`'s own components, then the rest of `target`. `None` when they share only the
+/// file system root.
+fn relative_to(target: &Path, base: &Path) -> Option<PathBuf> {
+    let t: Vec<Component> = target.components().collect();
+    let b: Vec<Component> = base.components().collect();
+    let common = t.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    if t.iter().take(common).all(|c| matches!(c, Component::RootDir | Component::Prefix(_))) {
+        return None;
+    }
+    let mut out: PathBuf = b[common..].iter().map(|_| Component::ParentDir).collect();
+    out.extend(&t[common..]);
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    Some(out)
+}
+
 /// The `events:` mapping of the project's journey.yaml (defaults when it has none), with
 /// diagnostics that point into journey.yaml.
 pub fn event_mapping(project: &Project) -> Result<journey_events::Mapping, Vec<Diagnostic>> {
@@ -64,4 +113,22 @@ pub fn event_mapping(project: &Project) -> Result<journey_events::Mapping, Vec<D
 
 pub fn has_errors(diags: &[Diagnostic]) -> bool {
     diags.iter().any(|d| d.severity == Severity::Error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{normalise, relative_to};
+    use std::path::{Path, PathBuf};
+
+    #[test]
+    fn paths_are_shown_from_the_working_directory() {
+        let rel = |t: &str, b: &str| relative_to(Path::new(t), Path::new(b));
+        assert_eq!(rel("/r/data/e.csv", "/r"), Some(PathBuf::from("data/e.csv")));
+        assert_eq!(rel("/r/tests/data/x.txt", "/r/examples/cdnow"), Some(PathBuf::from("../../tests/data/x.txt")));
+        assert_eq!(rel("/r", "/r"), Some(PathBuf::from(".")));
+        // nothing in common but the root: absolute is clearer than ../../../..
+        assert_eq!(rel("/tmp/e.csv", "/work/main"), None);
+        assert_eq!(normalise(Path::new("/r/examples/cdnow/../../tests/./x")), PathBuf::from("/r/tests/x"));
+        assert_eq!(normalise(Path::new("../x")), PathBuf::from("../x"));
+    }
 }

@@ -200,3 +200,47 @@ fn the_output_is_the_same_for_any_number_of_threads() {
     let bad = journey(&["simulate", "--events", s(&log), "--threads", "0"]);
     assert_eq!(bad.status.code(), Some(2), "{}", text(&bad.stderr));
 }
+
+/// A log out of time order stops the run with the way out it names (`--sort`), and
+/// `--sort` replays it exactly as the sorted file.
+#[test]
+fn an_unsorted_log_is_refused_unless_sorted_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    generate(d);
+    let (log, attrs) = (d.join("log.csv"), d.join("attrs.csv"));
+    // the second half of the log first: every customer in both halves goes back in time
+    let body = std::fs::read_to_string(&log).unwrap();
+    let mut lines: Vec<&str> = body.lines().collect();
+    let header = lines.remove(0);
+    let time = |l: &str| l.split(',').nth(1).unwrap().to_string();
+    // cut between two different times, so the rows of one millisecond stay in file order
+    let cut = (lines.len() / 2..lines.len()).find(|&i| time(lines[i - 1]) != time(lines[i])).unwrap();
+    let rotated: Vec<&str> = lines[cut..].iter().chain(&lines[..cut]).copied().collect();
+    let unsorted = d.join("unsorted.csv");
+    std::fs::write(&unsorted, format!("{header}\n{}\n", rotated.join("\n"))).unwrap();
+
+    let out = simulate_json(&unsorted, &attrs, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("goes back in time") && err.contains("pass --sort"), "{err}");
+    let sorted = simulate_json(&unsorted, &attrs, &["--sort"]);
+    assert_eq!(sorted.status.code(), Some(0), "{}", text(&sorted.stderr));
+    assert_eq!(text(&sorted.stdout), text(&simulate_json(&log, &attrs, &[]).stdout));
+}
+
+#[test]
+fn an_empty_or_missing_log_is_named_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("empty.csv"), "").unwrap();
+    let out = journey(&["simulate", "--events", s(&d.join("empty.csv"))]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("empty.csv: the file is empty: expected a header line"), "{err}");
+
+    let out = journey(&["simulate", "--events", s(&d.join("missing.csv"))]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert_eq!(err.matches("No such file").count(), 1, "the cause is said once:\n{err}");
+}

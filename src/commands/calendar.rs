@@ -46,7 +46,7 @@ pub fn run(args: CalendarArgs, global: &GlobalOptions) -> miette::Result<ExitSta
         let attributes = match &args.attributes {
             Some(p) => Some(p.clone()),
             None => match output::event_mapping(&project) {
-                Ok(m) => m.attributes.map(|p| project.root.join(p)),
+                Ok(m) => m.attributes.map(|p| output::project_path(&project, &p)),
                 Err(d) => {
                     output::report(&d, &project, Format::Full, global);
                     return Ok(ExitStatus::Failure);

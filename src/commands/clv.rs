@@ -203,7 +203,7 @@ fn unit(u: Unit) -> TimeUnit {
 
 fn read_text(path: &Path) -> Result<(String, String), ClvError> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| ClvError::Io { path: name.clone(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| ClvError::Io { path: name.clone(), error: source })?;
     Ok((name, text))
 }
 
@@ -591,7 +591,7 @@ fn run_predict(a: &PredictArgs, global: &crate::GlobalOptions) -> Result<Output,
     let report = value_customers(summary, &purchases, spend.as_ref(), &options)?;
     if let Some(path) = &a.output {
         std::fs::write(path, customers_csv(&report))
-            .map_err(|source| ClvError::Io { path: path.display().to_string(), source })?;
+            .map_err(|source| ClvError::Io { path: path.display().to_string(), error: source })?;
     }
     let ok = purchases.converged && spend.as_ref().is_none_or(|s| s.converged);
     let text = match a.format {
@@ -772,7 +772,8 @@ fn run_backtest(a: &BacktestArgs, global: &crate::GlobalOptions) -> Result<Outpu
         } else {
             plot::backtest_svg(&report, &title)
         };
-        std::fs::write(path, body).map_err(|source| ClvError::Io { path: path.display().to_string(), source })?;
+        std::fs::write(path, body)
+            .map_err(|source| ClvError::Io { path: path.display().to_string(), error: source })?;
     }
     let text = match a.format {
         Format::Json => pretty(&backtest_json(&report)),

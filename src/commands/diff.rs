@@ -100,6 +100,8 @@ fn simulate_both(
         quiet_hours: journey_engine::QuietMode::Defer,
         seed: 1,
         skip_bad_rows: false,
+        // `events.order` of journey.yaml still applies
+        sort: false,
         bars: false,
         reader_thread: true,
         threads: crate::commands::simulate::default_threads(true),

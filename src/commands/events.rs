@@ -118,8 +118,8 @@ fn validate(a: ValidateArgs, global: &GlobalOptions) -> miette::Result<ExitStatu
         return Ok(ExitStatus::Failure);
     }
     let schema = Schema::from_program(&checked.program);
-    // the mapping: from --config, or journey.yaml
-    let (mapping, base) = match &a.config {
+    // the mapping: from --config (its paths are relative to that file), or journey.yaml
+    let (mapping, config_dir) = match &a.config {
         Some(path) => {
             let text =
                 std::fs::read_to_string(path).map_err(|e| miette::miette!("cannot read {}: {e}", path.display()))?;
@@ -132,19 +132,23 @@ fn validate(a: ValidateArgs, global: &GlobalOptions) -> miette::Result<ExitStatu
                 return Err(problems(&diags));
             }
             let mapping = Mapping::from_yaml(config.events.as_ref(), &text).map_err(|d| problems(&d))?;
-            (mapping, path.parent().map(Path::to_path_buf).unwrap_or_default())
+            (mapping, Some(path.parent().map(Path::to_path_buf).unwrap_or_default()))
         }
         None => match output::event_mapping(&project) {
-            Ok(m) => (m, project.root.clone()),
+            Ok(m) => (m, None),
             Err(d) => {
                 output::report(&d, &project, Format::Full, global);
                 return Ok(ExitStatus::Failure);
             }
         },
     };
+    let resolve = |p: &Path| match &config_dir {
+        Some(dir) => dir.join(p),
+        None => output::project_path(&project, p),
+    };
     let file = match (&a.file, &mapping.path) {
         (Some(f), _) => f.clone(),
-        (None, Some(p)) => base.join(p),
+        (None, Some(p)) => resolve(p),
         (None, None) => {
             return Err(miette::miette!(
                 help = "name the log (`journey events validate events.csv`) or set `events.path` in journey.yaml",
@@ -162,7 +166,7 @@ fn validate(a: ValidateArgs, global: &GlobalOptions) -> miette::Result<ExitStatu
     };
     let attributes = match &mapping.attributes {
         Some(p) => {
-            let a = read_attributes(&base.join(p), &checked.program).map_err(miette::Report::new)?;
+            let a = read_attributes(&resolve(p), &checked.program).map_err(miette::Report::new)?;
             Some((p.display().to_string(), a.len(), a.missing_columns.clone()))
         }
         None => None,

@@ -51,6 +51,10 @@ pub struct SimulateArgs {
     /// Skip bad rows and count them per kind instead of stopping at the first one
     #[arg(long)]
     pub skip_bad_rows: bool,
+    /// Sort the log by time in memory instead of requiring per-customer time order
+    /// (memory grows with the log; see docs/events.md, "Order")
+    #[arg(long)]
+    pub sort: bool,
     /// Output format: human (default) or json (the report)
     #[arg(long, default_value = "human", value_parser = ["human", "json"])]
     pub format: String,
@@ -81,8 +85,6 @@ pub(crate) fn default_threads(reader_thread: bool) -> usize {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     cores.saturating_sub(usize::from(reader_thread)).clamp(1, 64)
 }
-
-const DAY: i64 = 86_400_000;
 
 /// Profiles of the customers: keys from the log's interner (then profile-only
 /// customers), attributes from the snapshot.
@@ -165,7 +167,10 @@ fn date_arg(name: &str, s: &str) -> miette::Result<i64> {
 pub(crate) struct Setup {
     pub program: Program,
     pub mapping: Mapping,
-    pub base: PathBuf,
+    /// `events.path` and `events.attributes` of journey.yaml, as seen from the working
+    /// directory
+    pub log: Option<PathBuf>,
+    pub attributes: Option<PathBuf>,
     pub clv: crate::clv_estimate::ClvSettings,
 }
 
@@ -184,17 +189,19 @@ fn setup(paths: &[PathBuf], global: &GlobalOptions) -> miette::Result<Result<Set
         }
     };
     let clv = crate::clv_estimate::ClvSettings::from_config(project.config.clv.as_ref());
-    Ok(Ok(Setup { program: checked.program, mapping, base: project.root.clone(), clv }))
+    let log = mapping.path.as_ref().map(|p| output::project_path(&project, p));
+    let attributes = mapping.attributes.as_ref().map(|p| output::project_path(&project, p));
+    Ok(Ok(Setup { program: checked.program, mapping, log, attributes, clv }))
 }
 
 pub fn run(args: SimulateArgs, global: &GlobalOptions) -> miette::Result<ExitStatus> {
-    let Setup { program, mapping, base, clv } = match setup(&args.paths, global)? {
+    let Setup { program, mapping, log, attributes, clv } = match setup(&args.paths, global)? {
         Ok(s) => s,
         Err(status) => return Ok(status),
     };
-    let file = match (&args.events, &mapping.path) {
+    let file = match (&args.events, log) {
         (Some(f), _) => f.clone(),
-        (None, Some(p)) => base.join(p),
+        (None, Some(p)) => p,
         (None, None) => {
             return Err(miette::miette!(
                 help = "pass `--events events.csv` or set `events.path` in journey.yaml",
@@ -208,12 +215,13 @@ pub fn run(args: SimulateArgs, global: &GlobalOptions) -> miette::Result<ExitSta
     }
     let options = ReplayOptions {
         file: file.clone(),
-        attributes: args.attributes.clone().or_else(|| mapping.attributes.as_ref().map(|p| base.join(p))),
+        attributes: args.attributes.clone().or(attributes),
         from: args.from.as_deref().map(|s| date_arg("from", s)).transpose()?,
         to: args.to.as_deref().map(|s| date_arg("to", s)).transpose()?,
         quiet_hours: if args.quiet_hours == "drop" { QuietMode::Drop } else { QuietMode::Defer },
         seed: args.seed,
         skip_bad_rows: args.skip_bad_rows,
+        sort: args.sort,
         // A bar on stderr, only for a person watching: never with --quiet, never into a
         // file or pipe, so what is written is the same with and without a terminal.
         bars: !global.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()),
@@ -259,7 +267,9 @@ pub fn run(args: SimulateArgs, global: &GlobalOptions) -> miette::Result<ExitSta
             eprint!("{}", skipped_text(&skipped));
         }
     } else {
-        let days = (until - start + DAY - 1) / DAY;
+        // calendar days of the program's zone, both ends included, as the labels read
+        // (and as the HTML page counts them)
+        let days = journey_engine::time::local_day(tz, until) - journey_engine::time::local_day(tz, start) + 1;
         println!(
             "{}: {} to {} ({} day{}), seed {}, quiet hours {}",
             file.display(),
@@ -287,6 +297,8 @@ pub(crate) struct ReplayOptions {
     pub quiet_hours: QuietMode,
     pub seed: u64,
     pub skip_bad_rows: bool,
+    /// Sort the log in memory (as `events.order: sort` does)
+    pub sort: bool,
     pub bars: bool,
     /// Read the log on its own thread ([`PipedReader`]).
     pub reader_thread: bool,
@@ -408,7 +420,7 @@ pub(crate) fn replay(
     let schema = Schema::from_program(program);
     let tz = schema.timezone();
     let file = &o.file;
-    let read_options = ReadOptions { skip_bad_rows: o.skip_bad_rows, sort: false };
+    let read_options = ReadOptions { skip_bad_rows: o.skip_bad_rows, sort: o.sort };
     // The simulated period: the dates given, else the log's span (one extra pass).
     let (start, until) = match (o.from, o.to) {
         (Some(f), Some(t)) => {

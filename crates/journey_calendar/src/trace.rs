@@ -25,13 +25,10 @@ pub const TEMPLATE: usize = 6;
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum TraceError {
-    #[error("cannot read {path}: {source}")]
+    // `error`, not `source`: the message already says it (see journey_events::ReadError)
+    #[error("cannot read {path}: {error}")]
     #[diagnostic(code(journey::calendar::trace_io), help("check the path given to `--trace`"))]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    Io { path: String, error: std::io::Error },
     /// A row (or the header) that is not what a trace holds.
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -114,8 +111,8 @@ pub struct TraceReader<R> {
 impl TraceReader<std::io::BufReader<std::fs::File>> {
     /// Open a trace file and read its header.
     pub fn open(path: &Path) -> Result<Self, TraceError> {
-        let file =
-            std::fs::File::open(path).map_err(|source| TraceError::Io { path: path.display().to_string(), source })?;
+        let file = std::fs::File::open(path)
+            .map_err(|source| TraceError::Io { path: path.display().to_string(), error: source })?;
         TraceReader::new(&path.display().to_string(), std::io::BufReader::with_capacity(1 << 16, file))
     }
 }
@@ -322,7 +319,7 @@ impl<R: BufRead> TraceReader<R> {
         let n = self
             .input
             .read_until(b'\n', &mut self.raw)
-            .map_err(|source| TraceError::Io { path: self.path.clone(), source })?;
+            .map_err(|source| TraceError::Io { path: self.path.clone(), error: source })?;
         if n == 0 {
             return Ok(false);
         }

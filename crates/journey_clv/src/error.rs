@@ -6,13 +6,10 @@ use thiserror::Error;
 
 #[derive(Debug, Error, Diagnostic)]
 pub enum ClvError {
-    #[error("cannot read {path}: {source}")]
+    // `error`, not `source`: the message already says it (see journey_events::ReadError)
+    #[error("cannot read {path}: {error}")]
     #[diagnostic(code(clv::io))]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    Io { path: String, error: std::io::Error },
 
     /// One row of an input file is malformed (boxed: it carries the file text).
     #[error(transparent)]

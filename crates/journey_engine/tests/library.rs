@@ -122,6 +122,7 @@ fn world(raw: &[Vec<(u32, u8, u8)>]) -> World {
 
 fn check_invariants(program: &Program, opts: &EngineOptions, w: &World, c: usize, actions: &[Action]) {
     let attrs = &w.profiles[c];
+    let customer = c; // `c` is a channel below
     let tz: chrono_tz::Tz = match program.attributes.iter().position(|a| a.ty == Type::Timezone).map(|i| &attrs[i]) {
         Some(AttrValue::Text(s)) => s.parse().unwrap(),
         _ => program.timezone.parse().unwrap(),
@@ -153,6 +154,11 @@ fn check_invariants(program: &Program, opts: &EngineOptions, w: &World, c: usize
             let set_before = actions.iter().any(|a| a.time <= t && a.kind == ActionKind::SetAttribute { attribute: i });
             if !set_before {
                 assert_eq!(attrs[i], AttrValue::Bool(true), "send on {} without consent", ch.name);
+                // an unsubscribe from this channel withdrew the consent for good (the
+                // library's journeys only ever `set` consent to false)
+                let withdrawn =
+                    w.events[customer].iter().any(|e| e.time < t && unsubscribes_from(program, &w.texts, e, c));
+                assert!(!withdrawn, "send on {} at {t} after the customer unsubscribed from it", ch.name);
             }
         }
         // quiet hours in the customer's zone, quiet days
@@ -192,6 +198,27 @@ fn check_invariants(program: &Program, opts: &EngineOptions, w: &World, c: usize
             }
             assert_eq!(sends.iter().filter(|(s, _)| *s == t).count(), 1, "two sends at one instant despite min_gap");
         }
+    }
+}
+
+/// Does this event take away the consent of channel `c`? An `unsubscribe` names a
+/// channel by name, else by kind; naming none means every channel (docs/engine.md,
+/// "Consent").
+fn unsubscribes_from(program: &Program, texts: &Interner, e: &Event, c: usize) -> bool {
+    let def = &program.events[e.kind.0 as usize];
+    if def.name != "unsubscribe" {
+        return false;
+    }
+    let said = def.properties.iter().position(|p| p.name == "channel").and_then(|i| match e.props.get(i) {
+        Some(PropValue::Text(t)) => Some(texts.resolve(*t)).filter(|s| !s.is_empty()),
+        _ => None,
+    });
+    let Some(said) = said else { return true };
+    let ch = &program.channels[c];
+    if program.channels.iter().any(|x| x.name == said) {
+        ch.name == said
+    } else {
+        ch.kind.as_str() == said
     }
 }
 

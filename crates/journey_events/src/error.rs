@@ -123,13 +123,11 @@ impl SourceCode for LineSource {
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum ReadError {
-    #[error("cannot read {path}: {source}")]
+    // The message says what the operating system said. The field is not named (or
+    // marked) `source`, so the renderer does not print that again as a cause.
+    #[error("cannot read {path}: {error}")]
     #[diagnostic(code(journey::events::io))]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    Io { path: String, error: std::io::Error },
     /// The file as a whole does not fit the mapping (missing column, unknown format…).
     #[error("{path}: {message}")]
     #[diagnostic(code(journey::events::mapping))]
@@ -176,7 +174,7 @@ impl ReadError {
         }
     }
     pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> ReadError {
-        ReadError::Io { path: path.display().to_string(), source }
+        ReadError::Io { path: path.display().to_string(), error: source }
     }
 }
 

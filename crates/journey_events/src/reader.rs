@@ -129,6 +129,13 @@ impl Plan {
             (Column::Name(n), Some(cols)) => cols.iter().any(|x| x == n),
             _ => true,
         };
+        // A file with no header line at all has no columns to list: say it is empty.
+        if available.is_some_and(|a| a.is_empty()) {
+            return Err(err(
+                "the file is empty: expected a header line naming its columns".to_string(),
+                Some("write the columns on the first line (customer_id,timestamp,event,…), or set `events.header: false` and map columns by position".to_string()),
+            ));
+        }
         let missing = |c: &Column, what: &str| {
             let cols = available.map(|a| a.join(", ")).unwrap_or_default();
             err(
