@@ -363,11 +363,17 @@ fn library_trace_agrees_with_the_simulation_report() {
     let n = o["days"].as_array().unwrap().len();
     assert_eq!(o["days"][0]["date"], "2025-01-01");
     assert_eq!(o["days"][n - 1]["date"], o["last_day"]);
-    // the engine keeps to the caps it enforces; conflicting tags it does not arbitrate
+    // the engine keeps to the caps and the conflicting tags it enforces
     let collisions = o["collisions"].as_array().unwrap();
-    assert!(collisions.iter().all(|c| c["kind"] != "over_cap"), "{collisions:#?}");
-    let confirmed: Vec<&serde_json::Value> =
-        collisions.iter().filter(|c| !c["confirms"].as_array().unwrap().is_empty()).collect();
+    assert!(collisions.iter().all(|c| c["kind"] != "over_cap" && c["kind"] != "conflicting_tags"), "{collisions:#?}");
+    // under a longer conflict window (the longest policy cap window: 21 days instead of
+    // 7) the same trace shows who would have collided, and confirms J602
+    let repo = library_with_policy_cap("cap any 5 per 21d");
+    let v: serde_json::Value = serde_json::from_str(&sim.calendar(repo.path(), &["--format", "json"])).unwrap();
+    let collisions = v["observed"]["collisions"].as_array().unwrap();
+    let confirmed: Vec<&serde_json::Value> = (collisions.iter())
+        .filter(|c| c["kind"] == "conflicting_tags" && !c["confirms"].as_array().unwrap().is_empty())
+        .collect();
     assert!(!confirmed.is_empty(), "a J602 is confirmed: {collisions:#?}");
     for c in confirmed {
         for r in c["confirms"].as_array().unwrap() {
@@ -414,19 +420,26 @@ fn library_trace_is_deterministic_and_order_independent() {
     }
 }
 
-#[test]
-fn a_tighter_policy_cap_shows_who_would_have_been_over_it() {
-    let sim = Simulated::new();
-    // the same library with `cap any 4 per 7d` instead of 5: the trace was made under 5
+/// A copy of the bundled library with its policy's `cap any 5 per 7d` replaced: a
+/// stricter policy than the one the trace was made under.
+fn library_with_policy_cap(cap: &str) -> tempfile::TempDir {
     let repo = tempfile::tempdir().unwrap();
     let root = root();
     fs::copy(root.join("journey.yaml"), repo.path().join("journey.yaml")).unwrap();
     fs::create_dir(repo.path().join("journeys")).unwrap();
     for f in common::files(&root.join("journeys"), &[".journey", ".journey.yaml"]) {
         let text = fs::read_to_string(&f).unwrap();
-        let text = text.replace("  cap any 5 per 7d", "  cap any 4 per 7d");
+        let text = text.replace("  cap any 5 per 7d", &format!("  {cap}"));
         fs::write(repo.path().join("journeys").join(f.file_name().unwrap()), text).unwrap();
     }
+    repo
+}
+
+#[test]
+fn a_tighter_policy_cap_shows_who_would_have_been_over_it() {
+    let sim = Simulated::new();
+    // the same library with `cap any 4 per 7d` instead of 5: the trace was made under 5
+    let repo = library_with_policy_cap("cap any 4 per 7d");
     let v: serde_json::Value = serde_json::from_str(&sim.calendar(repo.path(), &["--format", "json"])).unwrap();
     let over: Vec<&serde_json::Value> =
         v["observed"]["collisions"].as_array().unwrap().iter().filter(|c| c["kind"] == "over_cap").collect();
@@ -451,12 +464,15 @@ fn a_tighter_policy_cap_shows_who_would_have_been_over_it() {
 #[test]
 fn html_with_a_trace_in_headless_chromium() {
     let sim = Simulated::new();
+    // a longer conflict window than the replay kept to, so the page has collisions
+    // that confirm a J602 (the replay's own trace has none: the engine refuses them)
+    let repo = library_with_policy_cap("cap any 5 per 21d");
     let page = sim.dir.path().join("calendar.html");
-    sim.calendar(&root(), &["--format", "html", "-o", page.to_str().unwrap()]);
+    sim.calendar(repo.path(), &["--format", "html", "-o", page.to_str().unwrap()]);
     let html = fs::read_to_string(&page).unwrap();
     assert!(!html.contains("<script") && !html.contains("http://") && !html.contains("https://"));
     assert!(!html.contains("<link") && !html.contains("@import") && !html.contains("url("), "self-contained");
-    let v: serde_json::Value = serde_json::from_str(&sim.calendar(&root(), &["--format", "json"])).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&sim.calendar(repo.path(), &["--format", "json"])).unwrap();
     let days = v["observed"]["days"].as_array().unwrap().len();
     assert_eq!(html.matches("<div class=\"d").count(), days, "one bar per day");
     assert!(html.contains("href=\"#conflict-"), "collisions link to the conflicts they confirm");

@@ -929,7 +929,10 @@ pub(crate) fn human(r: &Report, program: Option<&Program>) -> String {
             ));
         }
     }
-    if !r.policy_cap_hits.is_empty() || r.quiet_day_deferrals + r.quiet_day_drops + r.policy_min_gap_deferrals > 0 {
+    if !r.policy_cap_hits.is_empty()
+        || !r.policy_conflict_refusals.is_empty()
+        || r.quiet_day_deferrals + r.quiet_day_drops + r.policy_min_gap_deferrals > 0
+    {
         out.push_str("\npolicy:\n");
         for (cap, n) in &r.policy_cap_hits {
             out.push_str(&format!("  cap {cap}: {n} refused\n"));
@@ -939,6 +942,16 @@ pub(crate) fn human(r: &Report, program: Option<&Program>) -> String {
         }
         if r.policy_min_gap_deferrals > 0 {
             out.push_str(&format!("  min gap: {} deferred\n", r.policy_min_gap_deferrals));
+        }
+        for (group, n) in &r.policy_conflict_refusals {
+            out.push_str(&format!("  conflicting [{group}]: {n} refused\n"));
+        }
+        let by_journey: Vec<String> = (r.journeys.iter())
+            .filter(|(_, j)| j.conflict_refusals > 0)
+            .map(|(name, j)| format!("{name} {}", j.conflict_refusals))
+            .collect();
+        if !by_journey.is_empty() {
+            out.push_str(&format!("    refused in: {}\n", by_journey.join(", ")));
         }
     }
     let goals: Vec<_> =

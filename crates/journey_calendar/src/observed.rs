@@ -404,7 +404,7 @@ pub type CustomerZone<'a> = &'a dyn Fn(&str) -> Option<Tz>;
 
 /// The conflict window of J602: the longest policy cap window, or 7 days.
 pub fn conflict_window(program: &Program) -> u64 {
-    program.policy.caps.iter().map(|c| c.cap.window_minutes).max().unwrap_or(7 * 1440)
+    program.policy.conflict_window_minutes()
 }
 
 /// `channel email: 3 per 7d`, `policy any: 5 per 7d`, `policy email, sms: 4 per 7d`.

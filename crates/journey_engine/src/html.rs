@@ -1012,7 +1012,7 @@ fn refusals(out: &mut String, report: &Report, program: Option<&Program>) {
     out.push_str(
         "<p class=\"note\">What stood between a send step and a delivered message, in the order the engine checks: \
          consent (suppressed), quiet days and quiet hours (deferred or dropped), minimum gaps (deferred), caps \
-         (refused). A deferred send is checked again when it wakes, so it can be counted more than once. \
+         (refused), then the policy's conflicting tags (refused). A deferred send is checked again when it wakes, so it can be counted more than once. \
          Consent withdrawn counts the log's unsubscribes that took a channel's consent away.</p>\n",
     );
     out.push_str("<h3>By journey</h3>\n");
@@ -1027,10 +1027,11 @@ fn refusals(out: &mut String, report: &Report, program: Option<&Program>) {
             ("dropped", true),
             ("gap deferred", true),
             ("cap refused", true),
+            ("conflict refused", true),
         ],
     );
     let empty = JourneyReport::default();
-    let mut totals = [0u64; 6];
+    let mut totals = [0u64; 7];
     for name in journey_order(report, program) {
         let j = report.journeys.get(name).unwrap_or(&empty);
         let v = [
@@ -1040,6 +1041,7 @@ fn refusals(out: &mut String, report: &Report, program: Option<&Program>) {
             j.quiet_drops,
             j.min_gap_deferrals,
             j.cap_hits,
+            j.conflict_refusals,
         ];
         for (t, x) in totals.iter_mut().zip(v) {
             *t += x;
@@ -1117,6 +1119,18 @@ fn refusals(out: &mut String, report: &Report, program: Option<&Program>) {
     row(out, "", &["quiet days: deferred"], &[num(report.quiet_day_deferrals)]);
     row(out, "", &["quiet days: dropped"], &[num(report.quiet_day_drops)]);
     row(out, "", &["minimum gap between messages: deferred"], &[num(report.policy_min_gap_deferrals)]);
+    // every group of the program (refused or not), then any only the report knows
+    let mut groups: Vec<String> =
+        program.map(|p| p.policy.conflicting.iter().map(|g| g.join(", ")).collect()).unwrap_or_default();
+    for k in report.policy_conflict_refusals.keys() {
+        if !groups.contains(k) {
+            groups.push(k.clone());
+        }
+    }
+    for g in &groups {
+        let n = report.policy_conflict_refusals.get(g).copied().unwrap_or(0);
+        row(out, "", &[&format!("conflicting [{g}]: refused")], &[num(n)]);
+    }
     table_end(out);
     out.push_str("</section>\n");
 }

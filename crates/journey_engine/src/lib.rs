@@ -152,6 +152,9 @@ pub enum Suppression {
     ChannelCap,
     /// Index into `Policy::caps`.
     PolicyCap(usize),
+    /// A different tag of this `Policy::conflicting` group (index) reached the customer
+    /// within the conflict window.
+    Conflict(usize),
     QuietHours,
     QuietDay,
 }
@@ -346,6 +349,38 @@ pub(crate) struct CJourney {
     pub node_stage: Vec<usize>,
     pub stage_names: Vec<String>,
     pub goals: Vec<CGoal>,
+    /// By node: the ids of the `conflicting` tags its send carries (see [`Conflicts`]);
+    /// empty when the policy has no conflicting groups.
+    pub conflict_tags: Vec<Box<[u16]>>,
+}
+
+/// The policy's `conflicting` groups, compiled. Every tag a group names gets an id (a
+/// tag named by two groups gets one in each), so a customer keeps one time per id: when
+/// a send with that tag was last delivered.
+#[derive(Debug, Default)]
+pub(crate) struct Conflicts {
+    /// The conflict window (ms): [`journey_ir::Policy::conflict_window_minutes`].
+    pub window: i64,
+    /// By tag id: (its group, the tag).
+    pub tags: Vec<(usize, String)>,
+    /// By group: `discount, full_price`, the key of the report's refusals.
+    pub labels: Vec<String>,
+}
+
+impl Conflicts {
+    fn new(policy: &journey_ir::Policy) -> Conflicts {
+        let groups = &policy.conflicting;
+        Conflicts {
+            window: policy.conflict_window_minutes() as i64 * time::MINUTE,
+            tags: (groups.iter().enumerate()).flat_map(|(g, tags)| tags.iter().map(move |t| (g, t.clone()))).collect(),
+            labels: groups.iter().map(|g| g.join(", ")).collect(),
+        }
+    }
+
+    /// The ids of the conflicting tags among a send's `tags`.
+    fn ids(&self, tags: &[String]) -> Box<[u16]> {
+        (self.tags.iter().enumerate()).filter(|(_, (_, t))| tags.contains(t)).map(|(i, _)| i as u16).collect()
+    }
 }
 
 #[derive(Debug)]
@@ -442,6 +477,7 @@ pub struct Engine<'p> {
     pub(crate) policy_caps: Vec<CPolicyCap>,
     pub(crate) policy_min_gap: Option<i64>,
     pub(crate) quiet_days: time::QuietDays,
+    pub(crate) conflicts: Conflicts,
     /// How much send history a customer keeps (the longest cap window, at least 7d).
     pub(crate) send_window: i64,
     /// The `unsubscribe`, `bounce` and `complaint` events, for the guardrails.
@@ -513,6 +549,7 @@ impl<'p> Engine<'p> {
             .max()
             .unwrap_or(7 * time::DAY);
 
+        let conflicts = Conflicts::new(&program.policy);
         let mut journeys = Vec::new();
         for j in &program.journeys {
             let lookup = j.node_lookup();
@@ -645,6 +682,16 @@ impl<'p> Engine<'p> {
                 node_stage,
                 stage_names,
                 goals,
+                conflict_tags: if conflicts.tags.is_empty() {
+                    Vec::new()
+                } else {
+                    (j.nodes.iter())
+                        .map(|n| match &n.step {
+                            Step::Send { tags, .. } => conflicts.ids(tags),
+                            _ => Box::default(),
+                        })
+                        .collect()
+                },
             });
         }
         let mut order: Vec<usize> = (0..journeys.len()).collect();
@@ -753,6 +800,7 @@ impl<'p> Engine<'p> {
             policy_caps,
             policy_min_gap: program.policy.min_gap_minutes.map(|m| m as i64 * MINUTE),
             quiet_days: time::QuietDays::new(&program.policy.quiet_days),
+            conflicts,
             send_window,
             unsubscribe_event,
             withdrawal,

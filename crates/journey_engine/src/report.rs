@@ -55,6 +55,10 @@ pub struct Report {
     pub quiet_day_drops: u64,
     /// Sends deferred by the policy `min_gap`.
     pub policy_min_gap_deferrals: u64,
+    /// Sends refused by each policy `conflicting` group (`discount, full_price`): a
+    /// different tag of the group had reached the customer within the conflict window.
+    #[serde(default)]
+    pub policy_conflict_refusals: BTreeMap<String, u64>,
     /// Customers by the most messages they got in any rolling 7 days.
     pub max_sends_per_week: BTreeMap<u64, u64>,
 }
@@ -102,6 +106,9 @@ pub struct JourneyReport {
     pub quiet_deferrals: u64,
     pub quiet_drops: u64,
     pub min_gap_deferrals: u64,
+    /// Sends refused by a policy `conflicting` group.
+    #[serde(default)]
+    pub conflict_refusals: u64,
     pub tasks: u64,
     pub webhooks: u64,
     pub attribute_sets: u64,
@@ -158,6 +165,7 @@ merge_fields!(JourneyReport {
     quiet_deferrals,
     quiet_drops,
     min_gap_deferrals,
+    conflict_refusals,
     tasks,
     webhooks,
     attribute_sets,
@@ -178,6 +186,7 @@ merge_fields!(Report {
     quiet_day_deferrals,
     quiet_day_drops,
     policy_min_gap_deferrals,
+    policy_conflict_refusals,
     max_sends_per_week
 });
 

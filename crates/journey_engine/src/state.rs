@@ -106,6 +106,10 @@ pub struct CustomerState {
     journey_weeks: Vec<(u32, u32)>,
     last_send: Option<i64>,
     last_send_channel: Inline<Option<i64>, 8>,
+    /// By `conflicting` tag id: when a send carrying it was last delivered
+    /// (`i64::MIN`: never). The latest is all the rule needs: an older one is further
+    /// out of the window.
+    conflict_last: Inline<i64, 2>,
     goals: Vec<PendingGoal>,
     seq: u64,
     now: i64,
@@ -260,6 +264,7 @@ impl CustomerState {
             journey_weeks: Vec::new(),
             last_send: None,
             last_send_channel: Inline::from_elem(None, engine.channels.len()),
+            conflict_last: Inline::from_elem(i64::MIN, engine.conflicts.tags.len()),
             goals: Vec::new(),
             seq: 0,
             now: i64::MIN,
@@ -1081,6 +1086,19 @@ impl CustomerState {
 
     // ------------------------------------------------------------ arbitration
 
+    /// The `conflicting` group that forbids a send carrying the conflicting tags `tags`
+    /// now, if any.
+    fn conflicting(&self, eng: &Engine, tags: &[u16]) -> Option<usize> {
+        let c = &eng.conflicts;
+        tags.iter().find_map(|&t| {
+            let group = c.tags[t as usize].0;
+            let hit = (c.tags.iter().enumerate()).any(|(u, (g, _))| {
+                *g == group && u != t as usize && self.now.saturating_sub(self.conflict_last[u]) < c.window
+            });
+            hit.then_some(group)
+        })
+    }
+
     /// Arbitrate a send: `None` when it was delivered or suppressed (the customer moves
     /// on), `Some(until)` when it is deferred (the customer waits at the send).
     fn send(&mut self, eng: &Engine, j: usize, node: usize, c: usize, out: &mut Out) -> Option<i64> {
@@ -1202,7 +1220,19 @@ impl CustomerState {
                 return None;
             }
         }
+        // conflicting tags (policy): a different tag of the same group was delivered less
+        // than the conflict window ago
+        let tags = eng.journeys[j].conflict_tags.get(node).map_or(&[][..], |t| &t[..]);
+        if let Some(g) = self.conflicting(eng, tags) {
+            suppress(self, Suppression::Conflict(g), out);
+            out.1.journeys[j].conflict_refusals += 1;
+            out.1.policy_conflict_refusals[g] += 1;
+            return None;
+        }
         // delivered
+        for &t in tags {
+            self.conflict_last[t as usize] = now;
+        }
         let jj = j as u32;
         self.sends.push_back((now, c, jj));
         self.last_send = Some(now);

@@ -33,6 +33,7 @@ pub(crate) struct JourneyTally {
     pub quiet_deferrals: u64,
     pub quiet_drops: u64,
     pub min_gap_deferrals: u64,
+    pub conflict_refusals: u64,
     pub tasks: u64,
     pub webhooks: u64,
     pub attribute_sets: u64,
@@ -58,6 +59,8 @@ pub(crate) struct Tally {
     pub quiet_day_deferrals: u64,
     pub quiet_day_drops: u64,
     pub policy_min_gap_deferrals: u64,
+    /// By policy `conflicting` group index.
+    pub policy_conflict_refusals: Vec<u64>,
     pub max_sends_per_week: BTreeMap<u64, u64>,
 }
 
@@ -84,6 +87,7 @@ impl Tally {
             quiet_day_deferrals: 0,
             quiet_day_drops: 0,
             policy_min_gap_deferrals: 0,
+            policy_conflict_refusals: vec![0; eng.conflicts.labels.len()],
             max_sends_per_week: BTreeMap::new(),
         }
     }
@@ -144,6 +148,7 @@ impl Tally {
                 quiet_deferrals: t.quiet_deferrals,
                 quiet_drops: t.quiet_drops,
                 min_gap_deferrals: t.min_gap_deferrals,
+                conflict_refusals: t.conflict_refusals,
                 tasks: t.tasks,
                 webhooks: t.webhooks,
                 attribute_sets: t.attribute_sets,
@@ -172,6 +177,10 @@ impl Tally {
         for (i, n) in self.policy_cap_hits.into_iter().enumerate().filter(|(_, n)| *n > 0) {
             *policy_cap_hits.entry(eng.policy_caps[i].label.clone()).or_default() += n;
         }
+        let policy_conflict_refusals = (self.policy_conflict_refusals.into_iter().enumerate())
+            .filter(|(_, n)| *n > 0)
+            .map(|(g, n)| (eng.conflicts.labels[g].clone(), n))
+            .collect();
         Report {
             customers: self.customers,
             events: self.events,
@@ -183,6 +192,7 @@ impl Tally {
             quiet_day_deferrals: self.quiet_day_deferrals,
             quiet_day_drops: self.quiet_day_drops,
             policy_min_gap_deferrals: self.policy_min_gap_deferrals,
+            policy_conflict_refusals,
             max_sends_per_week: self.max_sends_per_week,
         }
     }

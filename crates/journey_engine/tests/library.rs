@@ -146,6 +146,25 @@ fn check_invariants(program: &Program, opts: &EngineOptions, w: &World, c: usize
             }
         }
     }
+    // conflicting tags: no two delivered sends with different tags of one group closer
+    // than the conflict window
+    let window = program.policy.conflict_window_minutes() as i64 * 60_000;
+    let tagged: Vec<(i64, &String)> = actions
+        .iter()
+        .filter(|a| matches!(a.kind, ActionKind::Send { .. }))
+        .filter_map(|a| match &program.journeys[a.journey].nodes[a.node?].step {
+            Step::Send { tags, .. } => Some(tags.iter().map(move |t| (a.time, t))),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    for group in &program.policy.conflicting {
+        for &(t1, x) in tagged.iter().filter(|(_, x)| group.contains(x)) {
+            for &(t2, y) in tagged.iter().filter(|(_, y)| group.contains(y)) {
+                assert!(x == y || t2 < t1 || t2 - t1 >= window, "`{x}` at {t1} and `{y}` at {t2} conflict");
+            }
+        }
+    }
     for &(t, c) in &sends {
         let ch = &program.channels[c];
         // consent (attributes can change through `set`: replay them from the trace)

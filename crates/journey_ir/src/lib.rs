@@ -258,6 +258,15 @@ pub struct Policy {
     pub min_gap_origin: Option<Origin>,
 }
 
+impl Policy {
+    /// How close together two sends with different tags of one `conflicting` group
+    /// must not be: the longest policy cap window, or 7 days without one. The checker
+    /// (J602), the calendar's observed collisions and the engine all use this.
+    pub fn conflict_window_minutes(&self) -> u64 {
+        self.caps.iter().map(|c| c.cap.window_minutes).max().unwrap_or(7 * 1440)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PolicyCap {
     /// `None` means every message channel.

@@ -10,7 +10,7 @@ use journey_diagnostics::Diagnostic;
 /// How close together conflicting sends must not be: the longest policy cap window,
 /// or 7 days.
 pub fn window(cx: &Cross) -> u64 {
-    cx.program.policy.caps.iter().map(|c| c.cap.window_minutes).max().unwrap_or(7 * 1440)
+    cx.program.policy.conflict_window_minutes()
 }
 
 pub fn check(cx: &Cross) -> Vec<(Finding, Diagnostic)> {
