@@ -23,7 +23,6 @@ fn every_example_shows_its_diagnostic() {
     let root = root();
     let examples = diagnostic_examples(&root);
     assert!(!examples.is_empty(), "examples/ holds no journeys");
-    let update = std::env::var_os("UPDATE_DOCS").is_some();
     let mut stale = Vec::new();
     for path in examples {
         let rel = path.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/");
@@ -55,7 +54,7 @@ fn every_example_shows_its_diagnostic() {
             source.trim_end(),
             rendered.trim_end()
         );
-        if !sync_section(&page_path, &page, (START, END), &section, update) {
+        if !sync_section(&page_path, &page, (START, END), &section) {
             stale.push(format!("{code}: the example section of docs/diagnostics/{code}.md is out of date"));
         }
     }
@@ -63,9 +62,10 @@ fn every_example_shows_its_diagnostic() {
 }
 
 /// Is the generated section of a docs page (from `markers.0` to `markers.1`, both
-/// included) exactly `section`? With `update`, make it so (appending the section to
-/// a page that has none) and say yes.
-fn sync_section(path: &std::path::Path, page: &str, markers: (&str, &str), section: &str, update: bool) -> bool {
+/// included) exactly `section`? With `UPDATE_DOCS` set, make it so (appending the
+/// section to a page that has none) and say yes.
+fn sync_section(path: &std::path::Path, page: &str, markers: (&str, &str), section: &str) -> bool {
+    let update = std::env::var_os("UPDATE_DOCS").is_some();
     let (start, end) = markers;
     let current = match (page.find(start), page.find(end)) {
         (Some(s), Some(e)) if e > s => Some(&page[s..e + end.len()]),
@@ -113,9 +113,8 @@ fn the_cdnow_example_replays_the_real_log() {
     let page = std::fs::read_to_string(&page_path).unwrap();
     let section =
         format!("{CDNOW_START}\n```text\n$ cd examples/cdnow && journey simulate\n{}\n```\n{END}", summary.trim_end());
-    let update = std::env::var_os("UPDATE_DOCS").is_some();
     assert!(
-        sync_section(&page_path, &page, (CDNOW_START, END), &section, update),
+        sync_section(&page_path, &page, (CDNOW_START, END), &section),
         "the CDNOW replay in docs/events.md is out of date: run `UPDATE_DOCS=1 cargo test --test examples`"
     );
 

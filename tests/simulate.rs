@@ -36,6 +36,14 @@ fn generate(dir: &Path) {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
 
+/// [`generate`]d into `dir`: the log, the attribute snapshot and the log's text.
+fn generated(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf, String) {
+    generate(dir);
+    let log = dir.join("log.csv");
+    let body = std::fs::read_to_string(&log).unwrap();
+    (log, dir.join("attrs.csv"), body)
+}
+
 /// Split a CSV (header, customer key in the first column) into two by customer.
 fn split(src: &Path, a: &Path, b: &Path) {
     let body = std::fs::read_to_string(src).unwrap();
@@ -130,9 +138,7 @@ fn simulate_is_deterministic_and_split_runs_merge_exactly() {
 fn a_bad_row_stops_the_run_unless_skipped() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    generate(d);
-    let (log, attrs) = (d.join("log.csv"), d.join("attrs.csv"));
-    let body = std::fs::read_to_string(&log).unwrap();
+    let (log, attrs, body) = generated(d);
     let mut lines: Vec<&str> = body.lines().collect();
     lines.insert(3, "c0000001,not-a-time,session,,,web,,,,,,,,,,,,,,,,,,,,,,,");
     let bad = d.join("bad.csv");
@@ -207,10 +213,8 @@ fn the_output_is_the_same_for_any_number_of_threads() {
 fn an_unsorted_log_is_refused_unless_sorted_on_request() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    generate(d);
-    let (log, attrs) = (d.join("log.csv"), d.join("attrs.csv"));
+    let (log, attrs, body) = generated(d);
     // the second half of the log first: every customer in both halves goes back in time
-    let body = std::fs::read_to_string(&log).unwrap();
     let mut lines: Vec<&str> = body.lines().collect();
     let header = lines.remove(0);
     let time = |l: &str| l.split(',').nth(1).unwrap().to_string();

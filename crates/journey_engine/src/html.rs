@@ -8,7 +8,7 @@
 //! as the whole run) and the [`HtmlMeta`]; the program only supplies order (stages in
 //! declaration order, channels), configured holdouts, goal windows and guardrails.
 
-use crate::report::{JourneyReport, Report};
+use crate::report::{conflict_key, policy_cap_channels, policy_cap_key, JourneyReport, Report};
 use chrono::{Datelike, Duration, NaiveDate};
 use journey_events::{SkipCounts, SkipKind};
 use journey_ir::{ChannelKind, Program};
@@ -1103,45 +1103,32 @@ fn refusals(out: &mut String, report: &Report, program: Option<&Program>) {
 
     out.push_str("<h3>Policy</h3>\n");
     table_head(out, "policy narrow", &[("rule", false), ("sends", true)]);
-    // (key in the report, what to show)
-    let mut caps: Vec<(String, String)> = program
-        .map(|p| p.policy.caps.iter().map(|c| (policy_cap_key(c), policy_cap_label(c))).collect())
-        .unwrap_or_default();
-    for k in report.policy_cap_hits.keys() {
-        if !caps.iter().any(|(key, _)| key == k) {
-            caps.push((k.clone(), k.clone()));
-        }
-    }
-    for (key, label) in &caps {
-        let n = report.policy_cap_hits.get(key).copied().unwrap_or(0);
+    let caps = program.map(|p| p.policy.caps.iter().map(|c| (policy_cap_key(c), policy_cap_label(c))).collect());
+    for (label, n) in policy_rows(caps, &report.policy_cap_hits) {
         row(out, "", &[&format!("cap {label}: refused")], &[num(n)]);
     }
     row(out, "", &["quiet days: deferred"], &[num(report.quiet_day_deferrals)]);
     row(out, "", &["quiet days: dropped"], &[num(report.quiet_day_drops)]);
     row(out, "", &["minimum gap between messages: deferred"], &[num(report.policy_min_gap_deferrals)]);
-    // every group of the program (refused or not), then any only the report knows
-    let mut groups: Vec<String> =
-        program.map(|p| p.policy.conflicting.iter().map(|g| g.join(", ")).collect()).unwrap_or_default();
-    for k in report.policy_conflict_refusals.keys() {
-        if !groups.contains(k) {
-            groups.push(k.clone());
-        }
-    }
-    for g in &groups {
-        let n = report.policy_conflict_refusals.get(g).copied().unwrap_or(0);
-        row(out, "", &[&format!("conflicting [{g}]: refused")], &[num(n)]);
+    let groups = program.map(|p| p.policy.conflicting.iter().map(|g| (conflict_key(g), conflict_key(g))).collect());
+    for (label, n) in policy_rows(groups, &report.policy_conflict_refusals) {
+        row(out, "", &[&format!("conflicting [{label}]: refused")], &[num(n)]);
     }
     table_end(out);
     out.push_str("</section>\n");
 }
 
-fn policy_cap_channels(c: &journey_ir::PolicyCap) -> String {
-    c.channels.as_ref().map_or("any".to_string(), |v| v.join(","))
-}
-
-/// The key of a policy cap in [`Report::policy_cap_hits`] (the engine's label).
-fn policy_cap_key(c: &journey_ir::PolicyCap) -> String {
-    format!("{} {} per {}m", policy_cap_channels(c), c.cap.count, c.cap.window_minutes)
+/// A row per policy rule, `(label, count)`: the program's rules in its order, counted
+/// or not, then any key only the report has (merged partial reports of another
+/// program). `rules` holds (key in the report, label as the language writes it).
+fn policy_rows(rules: Option<Vec<(String, String)>>, counts: &BTreeMap<String, u64>) -> Vec<(String, u64)> {
+    let mut rules = rules.unwrap_or_default();
+    for k in counts.keys() {
+        if !rules.iter().any(|(key, _)| key == k) {
+            rules.push((k.clone(), k.clone()));
+        }
+    }
+    rules.into_iter().map(|(key, label)| (label, counts.get(&key).copied().unwrap_or(0))).collect()
 }
 
 /// A policy cap as the language writes it: `any 5 per 7d`.

@@ -15,7 +15,9 @@ mod state;
 mod tally;
 pub mod time;
 
-pub use report::{ChannelReport, GoalReport, GuardrailResult, JourneyReport, Merge, Report};
+pub use report::{
+    conflict_key, policy_cap_key, ChannelReport, GoalReport, GuardrailResult, JourneyReport, Merge, Report,
+};
 pub use state::CustomerState;
 
 use chrono_tz::Tz;
@@ -373,7 +375,7 @@ impl Conflicts {
         Conflicts {
             window: policy.conflict_window_minutes() as i64 * time::MINUTE,
             tags: (groups.iter().enumerate()).flat_map(|(g, tags)| tags.iter().map(move |t| (g, t.clone()))).collect(),
-            labels: groups.iter().map(|g| g.join(", ")).collect(),
+            labels: groups.iter().map(|g| conflict_key(g)).collect(),
         }
     }
 
@@ -530,12 +532,7 @@ impl<'p> Engine<'p> {
             .caps
             .iter()
             .map(|pc| CPolicyCap {
-                label: format!(
-                    "{} {} per {}m",
-                    pc.channels.as_ref().map(|v| v.join(",")).unwrap_or_else(|| "any".into()),
-                    pc.cap.count,
-                    pc.cap.window_minutes
-                ),
+                label: policy_cap_key(pc),
                 channels: pc.channels.as_ref().map(|v| v.iter().map(|n| chan(n)).collect()),
                 count: pc.cap.count,
                 window: pc.cap.window_minutes as i64 * MINUTE,

@@ -190,6 +190,24 @@ merge_fields!(Report {
     max_sends_per_week
 });
 
+/// The key of a policy cap in [`Report::policy_cap_hits`]: `any 5 per 10080m`,
+/// `email,sms 4 per 10080m`. The engine counts under it and the HTML page finds the
+/// program's caps by it.
+pub fn policy_cap_key(c: &journey_ir::PolicyCap) -> String {
+    format!("{} {} per {}m", policy_cap_channels(c), c.cap.count, c.cap.window_minutes)
+}
+
+/// The channels a policy cap counts, as written: `any`, `email,sms`.
+pub(crate) fn policy_cap_channels(c: &journey_ir::PolicyCap) -> String {
+    c.channels.as_ref().map_or_else(|| "any".to_string(), |v| v.join(","))
+}
+
+/// The key of a policy `conflicting` group in [`Report::policy_conflict_refusals`]:
+/// `discount, full_price`.
+pub fn conflict_key(group: &[String]) -> String {
+    group.join(", ")
+}
+
 /// A guardrail of a journey against the replayed figures.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuardrailResult {
