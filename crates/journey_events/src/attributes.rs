@@ -1,9 +1,10 @@
 //! The customer-attribute snapshot: one CSV row per customer, one column per declared
 //! attribute, typed like event properties.
 
-use crate::error::{shown, LineSource, ReadError, SkipKind};
+use crate::csv_split::CsvSplitter;
+use crate::error::{row_error, shown, ReadError, SkipKind};
 use crate::model::{Interner, PropValue};
-use crate::reader::{typed, Cell};
+use crate::reader::{typed, Cell, Location, Outcome};
 use chrono_tz::Tz;
 use journey_ir::{Program, Type};
 use std::path::Path;
@@ -25,6 +26,9 @@ pub struct Attributes {
     pub missing_columns: Vec<String>,
     /// Columns of the file that are not declared attributes (ignored).
     pub ignored_columns: Vec<String>,
+    /// Lines of the file (header included): more than rows when quoted fields span
+    /// lines.
+    pub lines: u64,
 }
 
 impl Attributes {
@@ -54,23 +58,20 @@ impl Attributes {
     }
 }
 
-/// Read a snapshot. The customer column is `customer_id` when present, else the first
-/// column. Any bad value is an error naming file, line and column.
+/// Read a snapshot (a file, `-` for standard input, or gzip/zstd-compressed). The
+/// customer column is `customer_id` when present, else the first column. Any bad value
+/// is an error naming file, line and column.
 pub fn read_attributes(path: &Path, program: &Program) -> Result<Attributes, ReadError> {
-    let display = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|e| ReadError::io(path, e))?;
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(file);
-    let mut record = csv::ByteRecord::new();
+    let display = if crate::input::is_stdin(path) { "standard input".to_string() } else { path.display().to_string() };
+    let opened = crate::input::open(path)?;
+    let lines = crate::input::LineReader::new(path, opened.reader)?;
+    let mut split = CsvSplitter::new(lines, b',');
     let mapping_err =
         |message: String, help: Option<String>| ReadError::Mapping { path: display.clone(), message, help };
-    let header: Vec<String> = match reader.read_byte_record(&mut record) {
-        Ok(true) => record
-            .iter()
-            .map(|f| String::from_utf8_lossy(f).trim().trim_start_matches('\u{feff}').to_string())
-            .collect(),
-        Ok(false) => return Err(mapping_err("the attribute snapshot is empty".into(), None)),
-        Err(e) => return Err(mapping_err(e.to_string(), None)),
-    };
+    let header: Vec<String> = crate::reader::read_header(path, &mut split)?;
+    if header.is_empty() {
+        return Err(mapping_err("the attribute snapshot is empty".into(), None));
+    }
     let key_col = header.iter().position(|h| h == "customer_id").unwrap_or(0);
     let mut out =
         Attributes { names: program.attributes.iter().map(|a| a.name.clone()).collect(), ..Default::default() };
@@ -95,35 +96,49 @@ pub fn read_attributes(path: &Path, program: &Program) -> Result<Attributes, Rea
     let tz = program.timezone.parse().unwrap_or(Tz::UTC);
     let mut first_line: Vec<u64> = Vec::new();
     loop {
-        match reader.read_byte_record(&mut record) {
+        match split.read() {
             Ok(false) => break,
             Ok(true) => {}
-            Err(e) => return Err(mapping_err(format!("malformed row: {e}"), None)),
+            Err(e) => {
+                return Err(match crate::reader::split_failure(e, &split) {
+                    Outcome::Io(e) => ReadError::Io { path: display.clone(), error: e },
+                    Outcome::Fatal(p, Location::Row { row, text, span }) => row_error(
+                        p.kind,
+                        &display,
+                        row,
+                        text.as_bytes(),
+                        Some(span),
+                        String::new(),
+                        p.message,
+                        p.label,
+                        p.help,
+                    ),
+                    _ => unreachable!("split failures are I/O or fatal"),
+                })
+            }
         }
-        if record.len() == 1 && record[0].is_empty() {
+        if split.is_blank() {
             continue;
         }
-        let pos = record.position().expect("csv records have positions").clone();
-        let line = pos.line();
-        let row_err = |field: usize, name: &str, message: String, label: &str| {
-            let text = line_text(&record, b',');
-            let (start, len) = crate_field_span(&record, field);
-            ReadError::Row(Box::new(crate::error::RowError {
-                kind: SkipKind::BadValue,
-                path: display.clone(),
-                line,
-                column: text[..start.min(text.len())].chars().count() as u64 + 1,
-                field: name.to_string(),
-                message,
-                src: LineSource { name: display.clone(), text, line },
-                span: (start, len).into(),
-                label: label.to_string(),
-                help: None,
-            }))
+        let line = split.line;
+        let row_err = |field: usize, name: &str, kind: SkipKind, message: String, label: &str| {
+            row_error(kind, &display, line, &split.raw, split.span(field), name.to_string(), message, label.to_string(), None)
         };
-        let key = record.get(key_col).and_then(|k| std::str::from_utf8(k).ok()).unwrap_or("").trim();
+        let key = match split.get(key_col).map(std::str::from_utf8) {
+            Some(Ok(k)) => k.trim(),
+            Some(Err(_)) => {
+                return Err(row_err(
+                    key_col,
+                    "customer",
+                    SkipKind::Malformed,
+                    "customer: the value is not UTF-8 text".into(),
+                    "not UTF-8",
+                ))
+            }
+            None => "",
+        };
         if key.is_empty() {
-            return Err(row_err(key_col, "customer", "missing customer id".into(), "empty"));
+            return Err(row_err(key_col, "customer", SkipKind::BadValue, "missing customer id".into(), "empty"));
         }
         let before = out.customers.len();
         let id = out.customers.intern(key);
@@ -132,6 +147,7 @@ pub fn read_attributes(path: &Path, program: &Program) -> Result<Attributes, Rea
             return Err(row_err(
                 key_col,
                 "customer",
+                SkipKind::BadValue,
                 format!("customer `{}` appears twice (first on line {first})", shown(key)),
                 "duplicate",
             ));
@@ -139,14 +155,24 @@ pub fn read_attributes(path: &Path, program: &Program) -> Result<Attributes, Rea
         first_line.push(line);
         let mut zone = None;
         for (a, (def, col)) in program.attributes.iter().zip(&cols).enumerate() {
-            let cell = match col.and_then(|c| record.get(c)) {
+            let cell = match col.and_then(|c| split.get(c)) {
                 None => Cell::Null,
-                Some(b) => std::str::from_utf8(b).map_or(Cell::Nested, Cell::Str),
+                Some(b) => std::str::from_utf8(b).map_or(Cell::NotUtf8, Cell::Str),
             };
+            if let Cell::NotUtf8 = cell {
+                return Err(row_err(
+                    col.unwrap_or(0),
+                    &def.name,
+                    SkipKind::Malformed,
+                    format!("{}: the value is not UTF-8 text", def.name),
+                    "not UTF-8",
+                ));
+            }
             let v = typed(cell, &def.ty, tz, &mut out.texts).map_err(|expected| {
                 row_err(
                     col.unwrap_or(0),
                     &def.name,
+                    SkipKind::BadValue,
                     format!("{}: expected {expected}, found {}", def.name, cell_text(cell)),
                     &format!("not {expected}"),
                 )
@@ -160,6 +186,7 @@ pub fn read_attributes(path: &Path, program: &Program) -> Result<Attributes, Rea
         }
         out.zones.push(zone);
     }
+    out.lines = split.lines.line;
     Ok(out)
 }
 
@@ -168,28 +195,4 @@ fn cell_text(c: Cell<'_>) -> String {
         Cell::Str(s) => format!("`{}`", shown(s)),
         _ => "nothing readable".into(),
     }
-}
-
-/// The record as one line of text (fields re-joined; quoting is not reproduced).
-fn line_text(record: &csv::ByteRecord, d: u8) -> String {
-    let mut s = String::new();
-    for (i, f) in record.iter().enumerate() {
-        if i > 0 {
-            s.push(d as char);
-        }
-        s.push_str(&String::from_utf8_lossy(f));
-    }
-    s
-}
-
-fn crate_field_span(record: &csv::ByteRecord, field: usize) -> (usize, usize) {
-    let mut start = 0;
-    for (i, f) in record.iter().enumerate() {
-        let len = String::from_utf8_lossy(f).len();
-        if i == field {
-            return (start, len);
-        }
-        start += len + 1;
-    }
-    (0, 0)
 }

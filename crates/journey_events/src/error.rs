@@ -186,3 +186,64 @@ pub(crate) fn shown(s: &str) -> String {
     }
     out
 }
+
+/// Bytes of context kept either side of the underlined span when a row is longer than
+/// this: a diagnostic never echoes a multi-megabyte line.
+const WINDOW: usize = 240;
+
+/// A row error from the row's text as written (`raw`, one or more lines joined by
+/// `\n`, the first being line `first_line`) and the byte span to underline. The line
+/// and column are those of the span's start; a long row is cut to a window around it.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn row_error(
+    kind: SkipKind,
+    path: &str,
+    first_line: u64,
+    raw: &[u8],
+    span: Option<(usize, usize)>,
+    field: String,
+    message: String,
+    label: String,
+    help: Option<String>,
+) -> ReadError {
+    let (start, len) = span.unwrap_or((0, raw.len()));
+    let start = start.min(raw.len());
+    let len = len.min(raw.len() - start);
+    let breaks = raw[..start].iter().filter(|b| **b == b'\n').count() as u64;
+    let line_start = raw[..start].iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1);
+    // the text shown: the whole row when short, else a window around the span
+    let (from, to) = if raw.len() <= 4 * WINDOW {
+        (0, raw.len())
+    } else {
+        (start.saturating_sub(WINDOW).max(line_start), (start + len.min(WINDOW) + WINDOW).min(raw.len()))
+    };
+    let mut text = String::new();
+    if from > 0 && from != line_start {
+        text.push('…');
+    }
+    let before = String::from_utf8_lossy(&raw[from..start]).into_owned();
+    let column = String::from_utf8_lossy(&raw[line_start..start]).chars().count() as u64 + 1;
+    text.push_str(&before);
+    let span_start = text.len();
+    let end = (start + len).min(to);
+    text.push_str(&String::from_utf8_lossy(&raw[start..end]));
+    let span_len = text.len() - span_start;
+    text.push_str(&String::from_utf8_lossy(&raw[end..to]));
+    if to < raw.len() {
+        text.push('…');
+    }
+    // the source starts at the window's line, so miette numbers it right
+    let window_line = first_line + raw[..from].iter().filter(|b| **b == b'\n').count() as u64;
+    ReadError::Row(Box::new(RowError {
+        kind,
+        path: path.to_string(),
+        line: first_line + breaks,
+        column,
+        field,
+        message,
+        src: LineSource { name: path.to_string(), text, line: window_line },
+        span: (span_start, span_len).into(),
+        label,
+        help,
+    }))
+}

@@ -10,8 +10,10 @@
 //! user documentation (mapping keys, bad rows, ordering, the generator).
 
 mod attributes;
+mod csv_split;
 mod error;
 pub mod generate;
+pub mod input;
 mod mapping;
 pub mod model;
 #[cfg(feature = "parquet")]

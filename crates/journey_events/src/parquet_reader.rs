@@ -13,7 +13,6 @@ use arrow_array::{Array, ArrayRef, PrimitiveArray, RecordBatch};
 use arrow_schema::{DataType, TimeUnit};
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::ProjectionMask;
-use std::fs::File;
 use std::path::Path;
 
 const BATCH: usize = 8192;
@@ -140,7 +139,13 @@ impl Row for PqRow<'_> {
 }
 
 impl ParquetBackend {
-    pub(crate) fn open(path: &Path, file: File, mapping: &Mapping, schema: &Schema) -> Result<(Self, Plan), ReadError> {
+    /// Open a Parquet log: a file, or the bytes of one held in memory (a stream).
+    pub(crate) fn open<R: parquet::file::reader::ChunkReader + 'static>(
+        path: &Path,
+        file: R,
+        mapping: &Mapping,
+        schema: &Schema,
+    ) -> Result<(Self, Plan), ReadError> {
         let bad = |e: parquet::errors::ParquetError| ReadError::Mapping {
             path: path.display().to_string(),
             message: format!("not a readable Parquet file: {e}"),
@@ -236,7 +241,7 @@ impl ParquetBackend {
                             Cell::Float(x) => x.to_string(),
                             Cell::Bool(x) => x.to_string(),
                             Cell::Time(t) | Cell::LocalTime(t) => crate::time::format(t),
-                            Cell::Nested => "…".into(),
+                            Cell::Nested | Cell::NotUtf8 => "…".into(),
                         };
                         let name = match c {
                             Column::Name(n) => n.clone(),

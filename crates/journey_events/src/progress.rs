@@ -40,8 +40,11 @@ impl ReadProgress {
         if reader.sorts() {
             return ReadProgress { unit: ProgressUnit::Rows, total: None, fdinfo: None };
         }
-        if mapping.format.resolve(path) == Some(Format::Parquet) {
-            return ReadProgress { unit: ProgressUnit::Rows, total: parquet_rows(path), fdinfo: None };
+        // a stream is never opened a second time (a FIFO would hang, stdin be empty)
+        let rereadable = crate::input::rereadable(path);
+        if mapping.format.resolve(crate::input::without_compression(path)) == Some(Format::Parquet) {
+            let total = if rereadable { parquet_rows(path) } else { None };
+            return ReadProgress { unit: ProgressUnit::Rows, total, fdinfo: None };
         }
         let meta = std::fs::metadata(path).ok().filter(|m| m.is_file());
         let fdinfo = meta.as_ref().and_then(|_| find_fdinfo(path));

@@ -2,15 +2,18 @@
 //! shared step turns cells into typed [`Event`]s, checks per-customer time order and
 //! handles bad rows.
 
-use crate::error::{shown, LineSource, ReadError, SkipCounts, SkipKind};
+use crate::error::{shown, ReadError, SkipCounts, SkipKind};
 use crate::mapping::{Column, Delimiter, Format, Mapping, Order, TimeFormat};
 use crate::model::{CustomerId, Event, EventKind, Interner, PropValue, Schema, Timestamp};
 use crate::time;
 use chrono_tz::Tz;
 use journey_ir::Type;
+use crate::csv_split::{CsvSplitter, SplitError};
+use crate::input::{self, LineError, LineReader};
+#[cfg(feature = "parquet")]
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
-use std::path::{Path, PathBuf};
+use std::io::{BufRead, Read};
+use std::path::Path;
 
 /// How to read a log.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -35,6 +38,8 @@ pub(crate) enum Cell<'a> {
     LocalTime(i64),
     /// A nested value (JSON object or array) where a scalar was expected.
     Nested,
+    /// Bytes that are not UTF-8 text (a CSV cell): the row is malformed.
+    NotUtf8,
 }
 
 impl Cell<'_> {
@@ -54,12 +59,15 @@ impl Cell<'_> {
             Cell::Bool(b) => format!("`{b}`"),
             Cell::Time(t) | Cell::LocalTime(t) => format!("the time {}", time::format(*t)),
             Cell::Nested => "a nested object or list".into(),
+            Cell::NotUtf8 => "bytes that are not UTF-8 text".into(),
         }
     }
     fn number(&self) -> Option<f64> {
         match *self {
             Cell::Int(i) => Some(i as f64),
-            Cell::Float(f) => Some(f),
+            // one rule for every format: NaN and infinities are not amounts or
+            // numbers, whether written as text (CSV, JSON) or as floats (Parquet)
+            Cell::Float(f) => Some(f).filter(|f| f.is_finite()),
             Cell::Str(s) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
             _ => None,
         }
@@ -254,6 +262,17 @@ pub(crate) struct Builder {
     key: String,
 }
 
+/// A cell that is not UTF-8 text: the row is malformed, whichever column it is in.
+fn not_utf8(slot: usize, role: &str) -> Problem {
+    Problem::new(
+        SkipKind::Malformed,
+        Some(slot),
+        format!("{role}: the value is not UTF-8 text"),
+        "not UTF-8",
+    )
+    .help("journey reads UTF-8 text; convert the file (e.g. `iconv -f LATIN1 -t UTF-8`), or skip such rows with --skip-bad-rows")
+}
+
 impl Builder {
     pub fn build(&mut self, row: &dyn Row, line: u64) -> Result<Event, Problem> {
         let plan = &self.plan;
@@ -278,6 +297,7 @@ impl Builder {
                         return Err(p);
                     }
                 },
+                Cell::NotUtf8 => return Err(not_utf8(slot, "event")),
                 c if c.is_blank() => {
                     return Err(Problem::new(SkipKind::MissingEvent, Some(slot), "missing event name".into(), "empty"))
                 }
@@ -293,6 +313,7 @@ impl Builder {
         };
         let ts = plan.timestamp;
         let t = match row.cell(ts) {
+            Cell::NotUtf8 => return Err(not_utf8(ts, "timestamp")),
             c if c.is_blank() => {
                 return Err(Problem::new(SkipKind::MissingTime, Some(ts), "missing timestamp".into(), "empty"))
             }
@@ -320,6 +341,9 @@ impl Builder {
                 continue;
             };
             let cell = row.cell(slot);
+            if let Cell::NotUtf8 = cell {
+                return Err(not_utf8(slot, &plan.roles[slot]));
+            }
             let ty = &self.schema.properties(kind)[i].1;
             match typed(cell, ty, self.tz, &mut self.texts) {
                 Ok(v) => props.push(v),
@@ -337,6 +361,9 @@ impl Builder {
             None => None,
             Some(slot) => {
                 let cell = row.cell(slot);
+                if let Cell::NotUtf8 = cell {
+                    return Err(not_utf8(slot, "revenue"));
+                }
                 if cell.is_blank() {
                     None
                 } else {
@@ -356,6 +383,7 @@ impl Builder {
         };
         let cs = plan.customer;
         let id = match row.cell(cs) {
+            Cell::NotUtf8 => return Err(not_utf8(cs, "customer")),
             c if c.is_blank() => {
                 return Err(Problem::new(SkipKind::MissingCustomer, Some(cs), "missing customer id".into(), "empty"))
             }
@@ -464,10 +492,22 @@ enum Backend {
     Parquet(crate::parquet_reader::ParquetBackend),
 }
 
+impl Backend {
+    /// The current record as written, and its first line (text formats).
+    fn current(&self) -> Option<(u64, &[u8])> {
+        match self {
+            Backend::Csv(b) => Some((b.split.line, &b.split.raw)),
+            Backend::Whitespace(b) => Some((b.lines.line, &b.buf)),
+            Backend::Jsonl(b) => Some((b.lines.line, &b.buf)),
+            #[cfg(feature = "parquet")]
+            Backend::Parquet(_) => None,
+        }
+    }
+}
+
 /// Streaming reader of one log file. Memory: per customer a few words (interned key and
 /// the time of its last event), plus the reader's buffers; with sorting, the whole log.
 pub struct LogReader {
-    path: PathBuf,
     display: String,
     backend: Backend,
     builder: Builder,
@@ -479,33 +519,68 @@ pub struct LogReader {
     failed: bool,
 }
 
+/// The format of a stream whose name does not tell (standard input, `<(zcat …)`), from
+/// its first bytes: `{` is JSON lines, `PAR1` is Parquet, anything else delimited text.
+fn sniff(head: &[u8]) -> Format {
+    let head = head.strip_prefix(&[0xef, 0xbb, 0xbf][..]).unwrap_or(head);
+    if head.starts_with(b"PAR1") {
+        return Format::Parquet;
+    }
+    match head.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => Format::Jsonl,
+        _ => Format::Csv,
+    }
+}
+
 impl LogReader {
+    /// Open a log: a file, `-` for standard input, a FIFO, or a gzip/zstd-compressed
+    /// file, read once as a stream.
     pub fn open(path: &Path, mapping: &Mapping, schema: &Schema, options: ReadOptions) -> Result<LogReader, ReadError> {
-        let display = path.display().to_string();
-        let format = mapping.format.resolve(path).ok_or_else(|| ReadError::Mapping {
-            path: display.clone(),
-            message: "cannot tell the format of the log from its extension".into(),
-            help: Some("name it .csv, .jsonl or .parquet, or set `events.format` in journey.yaml".into()),
-        })?;
-        let file = File::open(path).map_err(|e| ReadError::io(path, e))?;
+        let display = if input::is_stdin(path) { "standard input".to_string() } else { path.display().to_string() };
+        let by_name = mapping.format.resolve(input::without_compression(path));
+        if by_name.is_none() && input::rereadable(path) {
+            return Err(ReadError::Mapping {
+                path: display,
+                message: "cannot tell the format of the log from its extension".into(),
+                help: Some("name it .csv, .jsonl or .parquet, or set `events.format` in journey.yaml".into()),
+            });
+        }
+        let mut opened = input::open(path)?;
+        let format = match by_name {
+            Some(f) => f,
+            None => sniff(opened.reader.fill_buf().map_err(|e| ReadError::io(path, e))?),
+        };
         let (backend, plan) = match format {
-            Format::Csv => match mapping.delimiter {
-                Delimiter::Whitespace => {
-                    let (b, plan) = WsBackend::open(path, file, mapping, schema)?;
-                    (Backend::Whitespace(b), plan)
+            Format::Csv => {
+                let lines = LineReader::new(path, opened.reader)?;
+                match mapping.delimiter {
+                    Delimiter::Whitespace => {
+                        let (b, plan) = WsBackend::open(path, lines, mapping, schema)?;
+                        (Backend::Whitespace(b), plan)
+                    }
+                    Delimiter::Byte(d) => {
+                        let (b, plan) = CsvBackend::open(path, lines, d, mapping, schema)?;
+                        (Backend::Csv(b), plan)
+                    }
                 }
-                Delimiter::Byte(d) => {
-                    let (b, plan) = CsvBackend::open(path, file, d, mapping, schema)?;
-                    (Backend::Csv(b), plan)
-                }
-            },
+            }
             Format::Jsonl => {
+                let lines = LineReader::new(path, opened.reader)?;
                 let plan = Plan::new(path, mapping, schema, None)?;
-                (Backend::Jsonl(JsonBackend::new(file, &plan)), plan)
+                (Backend::Jsonl(JsonBackend::new(lines, &plan)), plan)
             }
             #[cfg(feature = "parquet")]
             Format::Parquet => {
-                let (b, plan) = crate::parquet_reader::ParquetBackend::open(path, file, mapping, schema)?;
+                let (b, plan) = if opened.origin == input::Origin::File {
+                    drop(opened);
+                    let file = File::open(path).map_err(|e| ReadError::io(path, e))?;
+                    crate::parquet_reader::ParquetBackend::open(path, file, mapping, schema)?
+                } else {
+                    // Parquet needs random access: a stream is held in memory
+                    let mut all = Vec::new();
+                    opened.reader.read_to_end(&mut all).map_err(|e| ReadError::io(path, e))?;
+                    crate::parquet_reader::ParquetBackend::open(path, bytes::Bytes::from(all), mapping, schema)?
+                };
                 (Backend::Parquet(b), plan)
             }
             #[cfg(not(feature = "parquet"))]
@@ -532,7 +607,6 @@ impl LogReader {
             key: String::new(),
         };
         Ok(LogReader {
-            path: path.to_path_buf(),
             display,
             backend,
             builder,
@@ -588,7 +662,10 @@ impl LogReader {
             };
             match outcome {
                 Outcome::End => return None,
-                Outcome::Io(e) => return Some(Err(ReadError::io(&self.path, e))),
+                Outcome::Io(e) => {
+                    return Some(Err(ReadError::Io { path: self.display.clone(), error: e }));
+                }
+                Outcome::Fatal(problem, at) => return Some(Err(self.locate(problem, at))),
                 Outcome::Event(e) => {
                     self.rows += 1;
                     return Some(Ok(e));
@@ -608,44 +685,23 @@ impl LogReader {
         }
     }
 
-    /// Build the error for a bad row: re-read its line from the file (never the whole file).
+    /// Build the error for a bad row from the row as the reader holds it (the file is
+    /// never read again: it may be a stream).
     fn locate(&self, p: Problem, at: Location) -> ReadError {
         let field = p.slot.map(|s| self.builder.plan.roles[s].clone()).unwrap_or_default();
-        let (line, text, span) = match at {
-            Location::Line { line, byte, field_index, delimiter } => {
-                let text = read_line_at(&self.path, byte).unwrap_or_default();
-                let span =
-                    field_index.and_then(|f| field_span(&text, f, delimiter)).unwrap_or((0, text.trim_end().len()));
-                (line, text, span)
-            }
-            Location::Json { line, byte, key, column } => {
-                let text = read_line_at(&self.path, byte).unwrap_or_default();
-                let span = match (key, column) {
-                    (_, Some(c)) => (c.min(text.len()), 1.min(text.len() - c.min(text.len()))),
-                    (Some(k), None) => json_value_span(&text, &k).unwrap_or((0, text.trim_end().len())),
-                    _ => (0, text.trim_end().len()),
+        let (line, raw, span): (u64, &[u8], Option<(usize, usize)>) = match &at {
+            Location::Current { span, key } => {
+                let (line, raw) = self.backend.current().unwrap_or((0, &[]));
+                let span = match (span, key) {
+                    (Some(s), _) => Some(*s),
+                    (None, Some(k)) => std::str::from_utf8(raw).ok().and_then(|t| json_value_span(t, k)),
+                    (None, None) => None,
                 };
-                (line, text, span)
+                (line, raw, span)
             }
-            Location::Row { row, text, span } => (row, text, span),
+            Location::Row { row, text, span } => (*row, text.as_bytes(), Some(*span)),
         };
-        let text = text.trim_end_matches(['\n', '\r']).to_string();
-        let start = span.0.min(text.len());
-        let start = (0..=start).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
-        let len = span.1.min(text.len() - start);
-        let column = text[..start].chars().count() as u64 + 1;
-        ReadError::Row(Box::new(crate::error::RowError {
-            kind: p.kind,
-            path: self.display.clone(),
-            line,
-            column,
-            field,
-            message: p.message,
-            src: LineSource { name: self.display.clone(), text, line },
-            span: (start, len).into(),
-            label: p.label,
-            help: p.help,
-        }))
+        crate::error::row_error(p.kind, &self.display, line, raw, span, field, p.message, p.label, p.help)
     }
 
     /// Customer keys: `CustomerId(n)` is `interner().resolve(n)`. Ids are dense, in
@@ -663,6 +719,24 @@ impl LogReader {
     /// Rows read so far (events plus skipped rows; blank lines and the header excluded).
     pub fn rows(&self) -> u64 {
         self.rows
+    }
+    /// Lines of the file read so far (rows for Parquet). With quoted line breaks in a
+    /// CSV, one row spans several lines.
+    pub fn lines(&self) -> u64 {
+        match &self.backend {
+            Backend::Csv(b) => b.split.lines.line,
+            Backend::Whitespace(b) => b.lines.line,
+            Backend::Jsonl(b) => b.lines.line,
+            #[cfg(feature = "parquet")]
+            Backend::Parquet(_) => self.rows,
+        }
+    }
+    /// Rows that spanned more than one line (quoted line breaks in a CSV).
+    pub fn multiline_rows(&self) -> u64 {
+        match &self.backend {
+            Backend::Csv(b) => b.split.multiline,
+            _ => 0,
+        }
     }
     /// The zone used for timestamps written without an offset.
     pub fn timezone(&self) -> Tz {
@@ -684,68 +758,61 @@ impl Iterator for LogReader {
 pub(crate) enum Outcome {
     Event(Event),
     Bad(Problem, Location),
+    /// The input cannot be read on (a quote never closed, a line without end): an
+    /// error even when skipping bad rows, since no next row can be found.
+    Fatal(Problem, Location),
     Io(std::io::Error),
     End,
 }
 
 pub(crate) enum Location {
-    /// A delimited text line: where it starts, and which field to underline.
-    Line { line: u64, byte: u64, field_index: Option<usize>, delimiter: Delimiter },
-    /// A JSON line: the key to underline, or the column of a syntax error.
-    Json { line: u64, byte: u64, key: Option<String>, column: Option<usize> },
-    /// A Parquet row, shown as text made for the message.
-    #[cfg_attr(not(feature = "parquet"), allow(dead_code))]
+    /// The backend's current record: the byte span to underline, or the JSON key whose
+    /// value to underline.
+    Current { span: Option<(usize, usize)>, key: Option<String> },
+    /// A row shown as text made for the message (Parquet), or one line of a record.
     Row { row: u64, text: String, span: (usize, usize) },
 }
 
-fn read_line_at(path: &Path, byte: u64) -> Option<String> {
-    let mut f = File::open(path).ok()?;
-    f.seek(SeekFrom::Start(byte)).ok()?;
-    let mut buf = Vec::new();
-    BufReader::new(f.take(1 << 20)).read_until(b'\n', &mut buf).ok()?;
-    Some(String::from_utf8_lossy(&buf).into_owned())
+/// A line over [`input::MAX_LINE`], or a quote never closed: the outcome that stops
+/// the reader.
+fn line_failure(e: LineError) -> Outcome {
+    match e {
+        LineError::Io(e) => Outcome::Io(e),
+        LineError::TooLong { line, .. } => Outcome::Fatal(
+            Problem::new(SkipKind::Malformed, None, input::too_long_message(line), "the line starts here")
+                .help("journey reads text logs with one row per line; check that this is the log, uncompressed or .gz/.zst, and not a binary file"),
+            Location::Row { row: line, text: String::new(), span: (0, 0) },
+        ),
+    }
 }
 
-/// Byte range of the `index`-th field of a delimited line (quotes respected).
-fn field_span(line: &str, index: usize, delimiter: Delimiter) -> Option<(usize, usize)> {
-    let line = line.trim_end_matches(['\n', '\r']);
-    let b = line.as_bytes();
-    match delimiter {
-        Delimiter::Whitespace => {
-            let mut n = 0;
-            let mut i = 0;
-            while i < b.len() {
-                while i < b.len() && (b[i] == b' ' || b[i] == b'\t') {
-                    i += 1;
-                }
-                if i == b.len() {
-                    break;
-                }
-                let start = i;
-                while i < b.len() && b[i] != b' ' && b[i] != b'\t' {
-                    i += 1;
-                }
-                if n == index {
-                    return Some((start, i - start));
-                }
-                n += 1;
-            }
-            None
-        }
-        Delimiter::Byte(d) => {
-            let (mut n, mut start, mut quoted) = (0, 0, false);
-            for (i, &c) in b.iter().enumerate() {
-                if c == b'"' {
-                    quoted = !quoted;
-                } else if c == d && !quoted {
-                    if n == index {
-                        return Some((start, i - start));
-                    }
-                    n += 1;
-                    start = i + 1;
-                }
-            }
-            (n == index).then_some((start, b.len() - start))
+pub(crate) fn split_failure(e: SplitError, split: &CsvSplitter) -> Outcome {
+    match e {
+        SplitError::Line(e) => line_failure(e),
+        SplitError::Unterminated { line, column, at_end } => {
+            // the line where the quote opened, as written
+            let nth = (line - split.line) as usize;
+            let text = split.raw.split(|b| *b == b'\n').nth(nth).unwrap_or(&[]);
+            let text = String::from_utf8_lossy(&text[..text.len().min(4096)]).into_owned();
+            let column = column.min(text.len());
+            let within = if at_end {
+                "before the end of the file".to_string()
+            } else {
+                format!("within {} lines", input::MAX_QUOTED_LINES)
+            };
+            Outcome::Fatal(
+                Problem::new(
+                    SkipKind::Malformed,
+                    None,
+                    format!("unterminated quote: the quoted field opened on line {line} is not closed {within}"),
+                    "this quote is never closed",
+                )
+                .help(format!(
+                    "close the quote, or double a quote inside a quoted field (\"\"); a quoted field may span at most {} lines",
+                    input::MAX_QUOTED_LINES
+                )),
+                Location::Row { row: line, text, span: (column, 1) },
+            )
         }
     }
 }
@@ -779,60 +846,58 @@ fn json_value_span(line: &str, key: &str) -> Option<(usize, usize)> {
 // ---------------------------------------------------------------------------- CSV
 
 struct CsvBackend {
-    reader: csv::Reader<File>,
-    record: csv::ByteRecord,
+    split: CsvSplitter,
     /// slot → field index
     fields: Vec<usize>,
-    delimiter: u8,
 }
 
 struct CsvRow<'a> {
-    record: &'a csv::ByteRecord,
+    split: &'a CsvSplitter,
     fields: &'a [usize],
 }
 
 impl Row for CsvRow<'_> {
     fn cell(&self, slot: usize) -> Cell<'_> {
-        match self.record.get(self.fields[slot]) {
+        match self.split.get(self.fields[slot]) {
             None => Cell::Null,
-            Some(b) => match std::str::from_utf8(b) {
-                Ok(s) => Cell::Str(s),
-                // reported as a bad value by the typing step
-                Err(_) => Cell::Nested,
-            },
+            Some(b) => std::str::from_utf8(b).map_or(Cell::NotUtf8, Cell::Str),
         }
     }
 }
 
+/// The header of a delimited file: its first record, as trimmed names.
+pub(crate) fn read_header(path: &Path, split: &mut CsvSplitter) -> Result<Vec<String>, ReadError> {
+    match split.read() {
+        Ok(true) => Ok(split.iter().map(|f| String::from_utf8_lossy(f).trim().to_string()).collect()),
+        Ok(false) => Ok(Vec::new()),
+        Err(e) => Err(match split_failure(e, split) {
+            Outcome::Io(e) => ReadError::io(path, e),
+            Outcome::Fatal(p, Location::Row { row, text, span }) => crate::error::row_error(
+                p.kind,
+                &path.display().to_string(),
+                row,
+                text.as_bytes(),
+                Some(span),
+                String::new(),
+                p.message,
+                p.label,
+                p.help,
+            ),
+            _ => unreachable!("split failures are I/O or fatal"),
+        }),
+    }
+}
+
 impl CsvBackend {
-    fn open(path: &Path, file: File, d: u8, mapping: &Mapping, schema: &Schema) -> Result<(Self, Plan), ReadError> {
-        let mut reader = csv::ReaderBuilder::new()
-            .delimiter(d)
-            .has_headers(false)
-            .flexible(true)
-            .buffer_capacity(1 << 16)
-            .from_reader(file);
-        let mut record = csv::ByteRecord::new();
-        let header: Option<Vec<String>> = if mapping.header {
-            match reader.read_byte_record(&mut record) {
-                Ok(true) => Some(
-                    record
-                        .iter()
-                        .map(|f| String::from_utf8_lossy(f).trim().trim_start_matches('\u{feff}').to_string())
-                        .collect(),
-                ),
-                Ok(false) => Some(Vec::new()),
-                Err(e) => {
-                    return Err(ReadError::Mapping {
-                        path: path.display().to_string(),
-                        message: e.to_string(),
-                        help: None,
-                    })
-                }
-            }
-        } else {
-            None
-        };
+    fn open(
+        path: &Path,
+        lines: LineReader,
+        d: u8,
+        mapping: &Mapping,
+        schema: &Schema,
+    ) -> Result<(Self, Plan), ReadError> {
+        let mut split = CsvSplitter::new(lines, d);
+        let header = if mapping.header { Some(read_header(path, &mut split)?) } else { None };
         let plan = Plan::new(path, mapping, schema, header.as_deref())?;
         let fields = plan
             .slots
@@ -842,40 +907,25 @@ impl CsvBackend {
                 Column::Name(n) => header.as_ref().and_then(|h| h.iter().position(|x| x == n)).unwrap_or(usize::MAX),
             })
             .collect();
-        Ok((CsvBackend { reader, record, fields, delimiter: d }, plan))
+        Ok((CsvBackend { split, fields }, plan))
     }
 
     fn next(&mut self, builder: &mut Builder) -> Outcome {
         loop {
-            match self.reader.read_byte_record(&mut self.record) {
+            match self.split.read() {
                 Ok(false) => return Outcome::End,
                 Ok(true) => {}
-                Err(e) => {
-                    let (line, byte) = e.position().map_or((0, 0), |p| (p.line(), p.byte()));
-                    if let csv::ErrorKind::Io(_) = e.kind() {
-                        return Outcome::Io(std::io::Error::other(e.to_string()));
-                    }
-                    let p = Problem::new(SkipKind::Malformed, None, format!("malformed row: {e}"), "here");
-                    return Outcome::Bad(
-                        p,
-                        Location::Line { line, byte, field_index: None, delimiter: Delimiter::Byte(self.delimiter) },
-                    );
-                }
+                Err(e) => return split_failure(e, &self.split),
             }
-            if self.record.len() == 1 && self.record[0].is_empty() {
-                continue; // blank line
+            if self.split.is_blank() {
+                continue;
             }
-            let pos = self.record.position().expect("csv records have positions");
-            let (line, byte) = (pos.line(), pos.byte());
-            let row = CsvRow { record: &self.record, fields: &self.fields };
-            return match builder.build(&row, line) {
+            let row = CsvRow { split: &self.split, fields: &self.fields };
+            return match builder.build(&row, self.split.line) {
                 Ok(e) => Outcome::Event(e),
                 Err(p) => {
-                    let field_index = p.slot.map(|s| self.fields[s]);
-                    Outcome::Bad(
-                        p,
-                        Location::Line { line, byte, field_index, delimiter: Delimiter::Byte(self.delimiter) },
-                    )
+                    let span = p.slot.and_then(|s| self.split.span(self.fields[s]));
+                    Outcome::Bad(p, Location::Current { span, key: None })
                 }
             };
         }
@@ -886,12 +936,10 @@ impl CsvBackend {
 
 /// Whitespace-separated text without quoting (CDNOW_sample.txt).
 struct WsBackend {
-    reader: BufReader<File>,
+    lines: LineReader,
     buf: Vec<u8>,
     ranges: Vec<(usize, usize)>,
     fields: Vec<usize>,
-    line: u64,
-    byte: u64,
 }
 
 struct WsRow<'a> {
@@ -904,21 +952,14 @@ impl Row for WsRow<'_> {
     fn cell(&self, slot: usize) -> Cell<'_> {
         match self.ranges.get(self.fields[slot]) {
             None => Cell::Null,
-            Some(&(s, e)) => std::str::from_utf8(&self.text[s..e]).map_or(Cell::Nested, Cell::Str),
+            Some(&(s, e)) => std::str::from_utf8(&self.text[s..e]).map_or(Cell::NotUtf8, Cell::Str),
         }
     }
 }
 
 impl WsBackend {
-    fn open(path: &Path, file: File, mapping: &Mapping, schema: &Schema) -> Result<(Self, Plan), ReadError> {
-        let mut b = WsBackend {
-            reader: BufReader::with_capacity(1 << 16, file),
-            buf: Vec::new(),
-            ranges: Vec::new(),
-            fields: Vec::new(),
-            line: 0,
-            byte: 0,
-        };
+    fn open(path: &Path, lines: LineReader, mapping: &Mapping, schema: &Schema) -> Result<(Self, Plan), ReadError> {
+        let mut b = WsBackend { lines, buf: Vec::new(), ranges: Vec::new(), fields: Vec::new() };
         let header = if mapping.header {
             match b.read() {
                 Ok(true) => Some(
@@ -928,7 +969,14 @@ impl WsBackend {
                         .collect::<Vec<_>>(),
                 ),
                 Ok(false) => Some(Vec::new()),
-                Err(e) => return Err(ReadError::io(path, e)),
+                Err(LineError::Io(e)) => return Err(ReadError::io(path, e)),
+                Err(LineError::TooLong { line, .. }) => {
+                    return Err(ReadError::Mapping {
+                        path: path.display().to_string(),
+                        message: input::too_long_message(line),
+                        help: None,
+                    })
+                }
             }
         } else {
             None
@@ -946,14 +994,12 @@ impl WsBackend {
     }
 
     /// Read the next non-blank line into `buf` and split it.
-    fn read(&mut self) -> std::io::Result<bool> {
+    fn read(&mut self) -> Result<bool, LineError> {
         loop {
-            self.byte += self.buf.len() as u64;
             self.buf.clear();
-            if self.reader.read_until(b'\n', &mut self.buf)? == 0 {
+            if !self.lines.read_line(&mut self.buf)? {
                 return Ok(false);
             }
-            self.line += 1;
             self.ranges.clear();
             let b = &self.buf;
             let mut i = 0;
@@ -977,23 +1023,18 @@ impl WsBackend {
 
     fn next(&mut self, builder: &mut Builder) -> Outcome {
         match self.read() {
-            Err(e) => Outcome::Io(e),
+            Err(e) => line_failure(e),
             Ok(false) => Outcome::End,
             Ok(true) => {
                 let row = WsRow { text: &self.buf, ranges: &self.ranges, fields: &self.fields };
-                match builder.build(&row, self.line) {
+                match builder.build(&row, self.lines.line) {
                     Ok(e) => Outcome::Event(e),
                     Err(p) => {
-                        let field_index = p.slot.map(|s| self.fields[s]);
-                        Outcome::Bad(
-                            p,
-                            Location::Line {
-                                line: self.line,
-                                byte: self.byte,
-                                field_index,
-                                delimiter: Delimiter::Whitespace,
-                            },
-                        )
+                        let span = p
+                            .slot
+                            .and_then(|s| self.ranges.get(self.fields[s]))
+                            .map(|&(start, end)| (start, end - start));
+                        Outcome::Bad(p, Location::Current { span, key: None })
                     }
                 }
             }
@@ -1004,15 +1045,13 @@ impl WsBackend {
 // ---------------------------------------------------------------------------- JSON lines
 
 struct JsonBackend {
-    reader: BufReader<File>,
-    buf: String,
+    lines: LineReader,
+    buf: Vec<u8>,
     /// key → slot (JSON keys are looked up at the top level and inside `properties`).
     keys: std::collections::HashMap<String, usize>,
     nslots: usize,
     /// Recycled allocation of the per-row cell vector.
     cells: Vec<JCell<'static>>,
-    line: u64,
-    byte: u64,
 }
 
 #[derive(Debug)]
@@ -1049,7 +1088,7 @@ fn recycle<'a, 'b>(mut v: Vec<JCell<'a>>) -> Vec<JCell<'b>> {
 }
 
 impl JsonBackend {
-    fn new(file: File, plan: &Plan) -> JsonBackend {
+    fn new(lines: LineReader, plan: &Plan) -> JsonBackend {
         let keys = plan
             .slots
             .iter()
@@ -1059,57 +1098,51 @@ impl JsonBackend {
                 Column::Position(_) => None,
             })
             .collect();
-        JsonBackend {
-            reader: BufReader::with_capacity(1 << 16, file),
-            buf: String::new(),
-            keys,
-            nslots: plan.slots.len(),
-            cells: Vec::new(),
-            line: 0,
-            byte: 0,
-        }
+        JsonBackend { lines, buf: Vec::new(), keys, nslots: plan.slots.len(), cells: Vec::new() }
     }
 
     fn next(&mut self, builder: &mut Builder) -> Outcome {
         loop {
-            self.byte += self.buf.len() as u64;
             self.buf.clear();
-            match self.reader.read_line(&mut self.buf) {
-                Ok(0) => return Outcome::End,
-                Ok(_) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-                    // not UTF-8: skip to the end of the line
-                    self.line += 1;
-                    let mut rest = Vec::new();
-                    if let Err(e) = self.reader.read_until(b'\n', &mut rest) {
-                        return Outcome::Io(e);
-                    }
-                    let byte = self.byte;
-                    self.byte += rest.len() as u64;
-                    let p = Problem::new(SkipKind::Malformed, None, "the line is not UTF-8 text".into(), "here");
-                    return Outcome::Bad(p, Location::Json { line: self.line, byte, key: None, column: None });
-                }
-                Err(e) => return Outcome::Io(e),
+            match self.lines.read_line(&mut self.buf) {
+                Ok(false) => return Outcome::End,
+                Ok(true) => {}
+                Err(e) => return line_failure(e),
             }
-            self.line += 1;
-            if self.buf.trim().is_empty() {
+            let Ok(text) = std::str::from_utf8(&self.buf) else {
+                let p = Problem::new(SkipKind::Malformed, None, "the line is not UTF-8 text".into(), "here");
+                return Outcome::Bad(p, Location::Current { span: None, key: None });
+            };
+            if text.trim().is_empty() {
                 continue;
             }
             let mut cells: Vec<JCell<'_>> = recycle(std::mem::take(&mut self.cells));
             cells.resize_with(self.nslots, || JCell::Null);
-            let mut de = serde_json::Deserializer::from_str(&self.buf);
-            let parsed =
-                serde::de::DeserializeSeed::deserialize(RowSeed { keys: &self.keys, cells: &mut cells }, &mut de)
-                    .and_then(|_| de.end());
-            let (line, byte) = (self.line, self.byte);
+            let mut bad_properties = None;
+            let mut de = serde_json::Deserializer::from_str(text);
+            let parsed = serde::de::DeserializeSeed::deserialize(
+                RowSeed { keys: &self.keys, cells: &mut cells, bad_properties: &mut bad_properties },
+                &mut de,
+            )
+            .and_then(|_| de.end());
+            let line = self.lines.line;
             let outcome = match parsed {
                 Err(e) => {
                     let p = Problem::new(SkipKind::Malformed, None, format!("invalid JSON: {e}"), "here")
                         .help("each line must be one JSON object");
-                    Outcome::Bad(
-                        p,
-                        Location::Json { line, byte, key: None, column: Some(e.column().saturating_sub(1)) },
+                    let c = e.column().saturating_sub(1).min(text.len());
+                    Outcome::Bad(p, Location::Current { span: Some((c, usize::from(c < text.len()))), key: None })
+                }
+                Ok(()) if bad_properties.is_some() => {
+                    let found = bad_properties.unwrap_or_default();
+                    let p = Problem::new(
+                        SkipKind::Malformed,
+                        None,
+                        format!("`properties` must be a JSON object, found {found}"),
+                        "not an object",
                     )
+                    .help(r#"write the event's properties as an object, e.g. "properties": {"amount": 12.5}, or skip such rows with --skip-bad-rows"#);
+                    Outcome::Bad(p, Location::Current { span: None, key: Some("properties".into()) })
                 }
                 Ok(()) => match builder.build(&JRow { cells: &cells }, line) {
                     Ok(e) => Outcome::Event(e),
@@ -1118,7 +1151,7 @@ impl JsonBackend {
                             Column::Name(n) => Some(n.clone()),
                             Column::Position(_) => None,
                         });
-                        Outcome::Bad(p, Location::Json { line, byte, key, column: None })
+                        Outcome::Bad(p, Location::Current { span: None, key })
                     }
                 },
             };
@@ -1131,6 +1164,8 @@ impl JsonBackend {
 struct RowSeed<'a, 'b, 'de> {
     keys: &'a std::collections::HashMap<String, usize>,
     cells: &'b mut Vec<JCell<'de>>,
+    /// What `properties` was when it was not an object (or null).
+    bad_properties: &'b mut Option<&'static str>,
 }
 
 impl<'de> serde::de::DeserializeSeed<'de> for RowSeed<'_, '_, 'de> {
@@ -1151,7 +1186,11 @@ impl<'de> serde::de::Visitor<'de> for RowSeed<'_, '_, 'de> {
             if let Some(&slot) = self.keys.get(key) {
                 self.cells[slot] = map.next_value::<JValue<'de>>()?.0;
             } else if key == "properties" {
-                map.next_value_seed(Nested { keys: self.keys, cells: self.cells })?;
+                map.next_value_seed(Nested {
+                    keys: self.keys,
+                    cells: self.cells,
+                    bad_properties: self.bad_properties,
+                })?;
             } else {
                 map.next_value::<serde::de::IgnoredAny>()?;
             }
@@ -1160,11 +1199,12 @@ impl<'de> serde::de::Visitor<'de> for RowSeed<'_, '_, 'de> {
     }
 }
 
-/// The `properties` object: its keys are looked up like top-level ones (anything but
-/// an object is ignored).
+/// The `properties` object: its keys are looked up like top-level ones. Null means
+/// none; anything else that is not an object is reported (never dropped silently).
 struct Nested<'a, 'b, 'de> {
     keys: &'a std::collections::HashMap<String, usize>,
     cells: &'b mut Vec<JCell<'de>>,
+    bad_properties: &'b mut Option<&'static str>,
 }
 
 impl<'de> serde::de::DeserializeSeed<'de> for Nested<'_, '_, 'de> {
@@ -1180,28 +1220,34 @@ impl<'de> serde::de::Visitor<'de> for Nested<'_, '_, 'de> {
         f.write_str("a JSON value")
     }
     fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
-        RowSeed { keys: self.keys, cells: self.cells }.visit_map(map)
+        RowSeed { keys: self.keys, cells: self.cells, bad_properties: self.bad_properties }.visit_map(map)
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        *self.bad_properties = Some("a list");
         Ok(())
     }
     fn visit_unit<E>(self) -> Result<(), E> {
         Ok(())
     }
     fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        *self.bad_properties = Some("true or false");
         Ok(())
     }
     fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        *self.bad_properties = Some("a number");
         Ok(())
     }
     fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        *self.bad_properties = Some("a number");
         Ok(())
     }
     fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        *self.bad_properties = Some("a number");
         Ok(())
     }
     fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        *self.bad_properties = Some("text");
         Ok(())
     }
 }
@@ -1280,9 +1326,6 @@ mod tests {
 
     #[test]
     fn spans() {
-        assert_eq!(field_span("a,\"b,c\",d", 2, Delimiter::Byte(b',')), Some((8, 1)));
-        assert_eq!(field_span("a,\"b,c\",d", 1, Delimiter::Byte(b',')), Some((2, 5)));
-        assert_eq!(field_span(" 00004 0001  19970101", 2, Delimiter::Whitespace), Some((13, 8)));
         assert_eq!(json_value_span(r#"{"a": "x\"y", "b": 12}"#, "a"), Some((6, 6)));
         assert_eq!(json_value_span(r#"{"a": "x\"y", "b": 12}"#, "b"), Some((19, 2)));
     }
