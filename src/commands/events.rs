@@ -52,7 +52,8 @@ pub struct GenerateArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct ValidateArgs {
-    /// The log (default: `events.path` of journey.yaml)
+    /// The log (default: `events.path` of journey.yaml); `-` reads standard input, and
+    /// gzip and zstd logs are read directly
     pub file: Option<PathBuf>,
     /// Skip bad rows and count them per kind instead of stopping at the first one
     #[arg(long)]
@@ -171,7 +172,8 @@ fn validate(a: ValidateArgs, global: &GlobalOptions) -> miette::Result<ExitStatu
         }
         None => None,
     };
-    let display = file.display().to_string();
+    let display =
+        if journey_events::input::is_stdin(&file) { "standard input".to_string() } else { file.display().to_string() };
     if a.format == "json" {
         let mut v = serde_json::to_value(&stats).expect("stats serialise");
         v["file"] = display.into();
@@ -222,6 +224,15 @@ fn human(file: &str, s: &ParseStats) -> String {
     }
     if s.revenue != 0.0 {
         out.push_str(&format!("revenue: {:.2}\n", s.revenue));
+    }
+    if s.multiline_rows > 0 {
+        // so a person can check that a quote did not swallow lines
+        out.push_str(&format!(
+            "note: {} rows span several lines (quoted line breaks): {} rows from {} lines\n",
+            thousands(s.multiline_rows),
+            thousands(s.rows),
+            thousands(s.lines)
+        ));
     }
     let total = s.skipped.total();
     if total > 0 {

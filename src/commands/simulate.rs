@@ -30,7 +30,9 @@ use std::path::{Path, PathBuf};
 pub struct SimulateArgs {
     /// Journey files or directories (default: the repository around the current directory)
     pub paths: Vec<PathBuf>,
-    /// The event log (default: `events.path` of journey.yaml)
+    /// The event log (default: `events.path` of journey.yaml); `-` reads standard
+    /// input. Gzip and zstd logs are read directly. A stream (`-`, a pipe) is read once:
+    /// without --from and --to its events are held in memory to find the period.
     #[arg(long)]
     pub events: Option<PathBuf>,
     /// Customer-attribute snapshot (CSV; default: `events.attributes` of journey.yaml)
@@ -329,10 +331,16 @@ pub(crate) struct Replay {
     pub clv: Result<journey_clv::impact::Impact, String>,
 }
 
-/// The log, read on this thread or on its own.
+/// The log, read on this thread or on its own, or already read (a stream).
 enum Source {
     Here(LogReader),
     Piped(PipedReader),
+    /// A stream read to its end to find the period: its events, and the finished
+    /// reader (interners, skip counts).
+    Held {
+        reader: LogReader,
+        events: std::vec::IntoIter<journey_events::Event>,
+    },
 }
 
 impl Source {
@@ -350,6 +358,10 @@ impl Source {
                 Some(Err(e)) => (false, Some(e)),
                 None => (false, None),
             },
+            Source::Held { events, .. } => {
+                group.extend(events.by_ref().take(GROUP));
+                (events.len() > 0, None)
+            }
             Source::Here(r) => {
                 while group.len() < GROUP {
                     match r.next_event() {
@@ -364,19 +376,19 @@ impl Source {
     }
     fn interner(&self) -> &Interner {
         match self {
-            Source::Here(r) => r.interner(),
+            Source::Here(r) | Source::Held { reader: r, .. } => r.interner(),
             Source::Piped(r) => r.interner(),
         }
     }
     fn texts(&self) -> &Interner {
         match self {
-            Source::Here(r) => r.texts(),
+            Source::Here(r) | Source::Held { reader: r, .. } => r.texts(),
             Source::Piped(r) => r.texts(),
         }
     }
     fn skipped(&self) -> &SkipCounts {
         match self {
-            Source::Here(r) => r.skipped(),
+            Source::Here(r) | Source::Held { reader: r, .. } => r.skipped(),
             Source::Piped(r) => r.skipped(),
         }
     }
@@ -385,7 +397,7 @@ impl Source {
 impl ReadState for Source {
     fn rows(&self) -> u64 {
         match self {
-            Source::Here(r) => r.rows(),
+            Source::Here(r) | Source::Held { reader: r, .. } => r.rows(),
             Source::Piped(r) => r.rows(),
         }
     }
@@ -421,13 +433,25 @@ pub(crate) fn replay(
     let tz = schema.timezone();
     let file = &o.file;
     let read_options = ReadOptions { skip_bad_rows: o.skip_bad_rows, sort: o.sort };
-    // The simulated period: the dates given, else the log's span (one extra pass).
+    // The simulated period: the dates given, else the log's span: one extra pass over a
+    // file, or, for a stream that can be read only once, its events held in memory.
+    let mut held = None;
     let (start, until) = match (o.from, o.to) {
         (Some(f), Some(t)) => {
             (journey_engine::time::date_midnight(tz, f), journey_engine::time::date_midnight(tz, t + 1) - 1)
         }
         _ => {
-            let Some((first, last)) = log_span(file, mapping, &schema, read_options, o.bars)? else {
+            let span = if journey_events::input::rereadable(file) {
+                log_span(file, mapping, &schema, read_options, o.bars)?
+            } else {
+                let (reader, events) = hold_log(file, mapping, &schema, read_options)?;
+                let span = events.iter().fold(None, |s: Option<(i64, i64)>, e| {
+                    Some(s.map_or((e.time, e.time), |(a, b)| (a.min(e.time), b.max(e.time))))
+                });
+                held = Some((reader, events));
+                span
+            };
+            let Some((first, last)) = span else {
                 return Err(miette::miette!(
                     help = "check that the log has rows after its header and that they map to declared events",
                     "{}: the log has no events",
@@ -446,11 +470,23 @@ pub(crate) fn replay(
         ));
     }
 
-    let reader = LogReader::open(file, mapping, &schema, read_options).map_err(miette::Report::new)?;
-    let mut progress = Progress::start(o.bars, "simulating", file, mapping, &reader);
-    // the reader thread starts on the log while this one reads the snapshot
-    let mut reader =
-        if o.reader_thread { Source::Piped(PipedReader::spawn(reader, GROUP, 1)) } else { Source::Here(reader) };
+    let (mut progress, mut reader) = match held {
+        Some((reader, events)) => {
+            let progress = Progress::start(false, "simulating", file, mapping, &reader);
+            (progress, Source::Held { reader, events: events.into_iter() })
+        }
+        None => {
+            let reader = LogReader::open(file, mapping, &schema, read_options).map_err(miette::Report::new)?;
+            let progress = Progress::start(o.bars, "simulating", file, mapping, &reader);
+            // the reader thread starts on the log while this one reads the snapshot
+            let reader = if o.reader_thread {
+                Source::Piped(PipedReader::spawn(reader, GROUP, 1))
+            } else {
+                Source::Here(reader)
+            };
+            (progress, reader)
+        }
+    };
     let profiles = match &o.attributes {
         Some(p) => Snapshot::read(p, program, &schema)?,
         None => Snapshot::default(),
@@ -512,6 +548,22 @@ pub(crate) fn replay(
     // which take a noticeable part of a second to free and need not be waited for
     std::thread::spawn(move || drop((profiles, reader, extra)));
     Ok(Replay { report, skipped, start, until, clv })
+}
+
+/// A stream read once to its end: the reader and every event (the first bad row, when
+/// not skipping, is the error).
+fn hold_log(
+    file: &Path,
+    mapping: &Mapping,
+    schema: &Schema,
+    options: ReadOptions,
+) -> miette::Result<(LogReader, Vec<journey_events::Event>)> {
+    let mut reader = LogReader::open(file, mapping, schema, options).map_err(miette::Report::new)?;
+    let mut events = Vec::new();
+    while let Some(e) = reader.next_event() {
+        events.push(e.map_err(miette::Report::new)?);
+    }
+    Ok((reader, events))
 }
 
 /// The first and last event time of the log (`None`: no events), with a bar while

@@ -122,7 +122,17 @@ pub fn read_attributes(path: &Path, program: &Program) -> Result<Attributes, Rea
         }
         let line = split.line;
         let row_err = |field: usize, name: &str, kind: SkipKind, message: String, label: &str| {
-            row_error(kind, &display, line, &split.raw, split.span(field), name.to_string(), message, label.to_string(), None)
+            row_error(
+                kind,
+                &display,
+                line,
+                &split.raw,
+                split.span(field),
+                name.to_string(),
+                message,
+                label.to_string(),
+                None,
+            )
         };
         let key = match split.get(key_col).map(std::str::from_utf8) {
             Some(Ok(k)) => k.trim(),

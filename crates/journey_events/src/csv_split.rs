@@ -14,7 +14,11 @@ pub enum SplitError {
     Line(LineError),
     /// A quote opened at `line` (1-based), byte `column` (0-based) of that line, and not
     /// closed within the bounds or before the end of the file.
-    Unterminated { line: u64, column: usize, at_end: bool },
+    Unterminated {
+        line: u64,
+        column: usize,
+        at_end: bool,
+    },
 }
 
 impl From<LineError> for SplitError {
@@ -187,7 +191,10 @@ mod tests {
     #[test]
     fn quoting_as_rfc_4180() {
         assert_eq!(records("a,b\n\"x,y\",\"q\"\"q\"\n").unwrap(), vec![vec!["a", "b"], vec!["x,y", "q\"q"]]);
-        assert_eq!(records("a,\"two\nlines\",c\r\nd,,\n").unwrap(), vec![vec!["a", "two\nlines", "c"], vec!["d", "", ""]]);
+        assert_eq!(
+            records("a,\"two\nlines\",c\r\nd,,\n").unwrap(),
+            vec![vec!["a", "two\nlines", "c"], vec!["d", "", ""]]
+        );
         assert_eq!(records("a\rb\rc").unwrap(), vec![vec!["a"], vec!["b"], vec!["c"]]);
     }
 

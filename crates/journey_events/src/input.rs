@@ -142,7 +142,10 @@ pub fn open(path: &Path) -> Result<Opened, ReadError> {
 pub enum LineError {
     Io(std::io::Error),
     /// A line longer than [`MAX_LINE`] bytes: 1-based line number, byte offset.
-    TooLong { line: u64, byte: u64 },
+    TooLong {
+        line: u64,
+        byte: u64,
+    },
 }
 
 impl From<std::io::Error> for LineError {

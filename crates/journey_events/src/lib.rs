@@ -47,6 +47,11 @@ pub struct ParseStats {
     pub last: Option<Timestamp>,
     pub revenue: f64,
     pub skipped: SkipCounts,
+    /// Lines of the file (rows for Parquet): more than the rows when quoted fields
+    /// span lines, so a person can check that nothing was swallowed.
+    pub lines: u64,
+    /// Rows that spanned more than one line (quoted line breaks in a CSV).
+    pub multiline_rows: u64,
 }
 
 /// Read a whole log without simulating anything: the baseline the engine's replay is
@@ -84,5 +89,7 @@ pub fn parse_only_with(
         stats.last = Some(last);
     }
     stats.skipped = reader.skipped().clone();
+    stats.lines = reader.lines();
+    stats.multiline_rows = reader.multiline_rows();
     Ok(stats)
 }

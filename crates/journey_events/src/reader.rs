@@ -2,14 +2,14 @@
 //! shared step turns cells into typed [`Event`]s, checks per-customer time order and
 //! handles bad rows.
 
+use crate::csv_split::{CsvSplitter, SplitError};
 use crate::error::{shown, ReadError, SkipCounts, SkipKind};
+use crate::input::{self, LineError, LineReader};
 use crate::mapping::{Column, Delimiter, Format, Mapping, Order, TimeFormat};
 use crate::model::{CustomerId, Event, EventKind, Interner, PropValue, Schema, Timestamp};
 use crate::time;
 use chrono_tz::Tz;
 use journey_ir::Type;
-use crate::csv_split::{CsvSplitter, SplitError};
-use crate::input::{self, LineError, LineReader};
 #[cfg(feature = "parquet")]
 use std::fs::File;
 use std::io::{BufRead, Read};
