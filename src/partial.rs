@@ -139,7 +139,8 @@ pub fn merge(parts: &[(String, Partial)]) -> Result<Partial, MergeError> {
         for j in i + 1..parts.len() {
             let (Some(a), Some(b)) = (&parsed[i], &parsed[j]) else { continue };
             let (first, second) = (parts[i].0.clone(), parts[j].0.clone());
-            if a.customers > 0 && a.customers == b.customers && a.sum == b.sum && a.smallest == b.smallest {
+            let same_customers = a.customers == b.customers && a.sum == b.sum && a.smallest == b.smallest;
+            if a.customers > 0 && same_customers && parts[i].1.report == parts[j].1.report {
                 return Err(MergeError::Duplicate { first, second, customers: a.customers });
             }
             if shares(&a.smallest, &b.smallest) {
@@ -202,8 +203,10 @@ mod tests {
         let e = merge(&[("a".into(), part(0..100)), ("b".into(), part(0..100))]).unwrap_err();
         assert!(matches!(e, MergeError::Duplicate { .. }), "{e}");
         // every part ran over the whole snapshot: each covers everyone
-        let e = merge(&[("a".into(), part(0..3000)), ("b".into(), part(0..3000).clone())]).unwrap_err();
-        assert!(matches!(e, MergeError::Duplicate { .. }), "{e}");
+        let mut other_period = part(0..3000);
+        other_period.report.sends = 7;
+        let e = merge(&[("a".into(), part(0..3000)), ("b".into(), other_period)]).unwrap_err();
+        assert!(matches!(e, MergeError::Overlap { .. }), "{e}");
         let e = merge(&[("a".into(), part(0..3000)), ("b".into(), part(2000..5000))]).unwrap_err();
         assert!(matches!(e, MergeError::Overlap { .. }), "{e}");
     }

@@ -257,3 +257,60 @@ fn output_to_a_full_device_is_a_message() {
     #[cfg(unix)]
     assert!(std::os::unix::fs::FileTypeExt::is_char_device(&Path::new("/dev/null").metadata().unwrap().file_type()));
 }
+
+#[test]
+fn merge_refuses_a_part_given_twice_and_parts_that_share_customers() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let part = |name: &str, from: &str, to: &str| {
+        let p = d.join(name);
+        let out = journey(&["simulate", "--from", from, "--to", to, "--partial", p.to_str().unwrap(), "-q"], &cdnow());
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        p.to_string_lossy().into_owned()
+    };
+    let q1 = part("q1.json", "1997-01-01", "1997-03-31");
+    let q2 = part("q2.json", "1997-04-01", "1997-06-30");
+    // the same part twice would count every customer twice
+    let out = journey(&["merge", &q1, &q1], &cdnow());
+    assert_eq!(code(&out), 2, "{}", stdout(&out));
+    assert!(stderr(&out).contains("is the same partial report as"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("[journey::merge::duplicate]") || stderr(&out).contains("journey::merge::duplicate"));
+    // two runs over the same customers (as when every part is given the whole
+    // attribute snapshot) are not parts of one run
+    let out = journey(&["merge", &q1, &q2], &cdnow());
+    assert_eq!(code(&out), 2, "{}", stdout(&out));
+    assert!(stderr(&out).contains("cover some of the same customers"), "{}", stderr(&out));
+    // one part merges with itself alone into itself
+    let out = journey(&["merge", &q1, "--format", "json"], &cdnow());
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stdout(&out), std::fs::read_to_string(&q1).unwrap());
+}
+
+#[test]
+#[cfg(unix)]
+fn fmt_refuses_read_only_files_and_keeps_mode_and_hard_links() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let messy = "event signup {}\njourney a { entry on signup\n stage s { end } }\n";
+    let file = d.join("a.journey");
+    std::fs::write(&file, messy).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let out = journey(&["fmt", "a.journey"], d);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("a.journey: the file is read-only"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), messy, "a read-only file is left alone");
+
+    // a writable file with a second hard link: both names see the formatted text
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let link = d.join("link.txt");
+    std::fs::hard_link(&file, &link).unwrap();
+    let out = journey(&["fmt", "a.journey"], d);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let formatted = std::fs::read_to_string(&file).unwrap();
+    assert_ne!(formatted, messy);
+    assert_eq!(std::fs::read_to_string(&link).unwrap(), formatted, "the hard link sees the new text");
+    let meta = std::fs::metadata(&file).unwrap();
+    assert_eq!(meta.nlink(), 2);
+    assert_eq!(meta.permissions().mode() & 0o777, 0o640, "the mode is kept");
+}
