@@ -314,3 +314,15 @@ fn fmt_refuses_read_only_files_and_keeps_mode_and_hard_links() {
     assert_eq!(meta.nlink(), 2);
     assert_eq!(meta.permissions().mode() & 0o777, 0o640, "the mode is kept");
 }
+
+#[test]
+fn the_default_period_is_the_logs_days_as_if_given() {
+    // CDNOW's log runs from 1997-01-01 to 1998-06-30 (New York)
+    let default = journey(&["simulate", "--format", "json", "-q"], &cdnow());
+    assert_eq!(code(&default), 0, "{}", stderr(&default));
+    let given = journey(&["simulate", "--format", "json", "-q", "--to", "1998-06-30"], &cdnow());
+    assert_eq!(code(&given), 0, "{}", stderr(&given));
+    let both = journey(&["simulate", "--format", "json", "-q", "--from", "1997-01-01", "--to", "1998-06-30"], &cdnow());
+    assert_eq!(stdout(&default), stdout(&given), "--to of the last day is the default");
+    assert_eq!(stdout(&default), stdout(&both), "--from of the first day is the default");
+}

@@ -152,7 +152,9 @@ fn a_bad_row_stops_the_run_unless_skipped() {
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
     assert!(err.contains("bad.csv") && err.contains('4'), "names the file and line 4:\n{err}");
-    assert!(out.stdout.is_empty());
+    // no report: the JSON on stdout is the error object
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["error"]["message"].as_str().unwrap().contains("bad.csv"), "{v}");
 
     let out = simulate_json(&bad, &attrs, &["--skip-bad-rows"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));

@@ -428,11 +428,14 @@ pub(crate) fn replay(
     let tz = schema.timezone();
     let file = &o.file;
     let read_options = ReadOptions { skip_bad_rows: o.skip_bad_rows, sort: o.sort };
-    // The simulated period: the dates given, else the log's span (one extra pass).
+    // The simulated period is whole local days of the program's zone, from the first
+    // day's midnight to the last day's end, whether the days are given or taken from
+    // the log's span (one extra pass): `--to` left out and `--to` of the log's last day
+    // are the same period, with the same timers fired (docs/engine.md, "The period").
+    let first_midnight = |day: i64| journey_engine::time::date_midnight(tz, day);
+    let last_instant = |day: i64| journey_engine::time::date_midnight(tz, day + 1) - 1;
     let (start, until) = match (o.from, o.to) {
-        (Some(f), Some(t)) => {
-            (journey_engine::time::date_midnight(tz, f), journey_engine::time::date_midnight(tz, t + 1) - 1)
-        }
+        (Some(f), Some(t)) => (first_midnight(f), last_instant(t)),
         _ => {
             let Some((first, last)) = log_span(file, mapping, &schema, read_options, o.bars)? else {
                 return Err(miette::miette!(
@@ -441,9 +444,8 @@ pub(crate) fn replay(
                     file.display()
                 ));
             };
-            let start = o.from.map(|f| journey_engine::time::date_midnight(tz, f)).unwrap_or(first);
-            let until = o.to.map(|t| journey_engine::time::date_midnight(tz, t + 1) - 1).unwrap_or(last);
-            (start, until)
+            let day = |t: i64| journey_engine::time::local_day(tz, t);
+            (first_midnight(o.from.unwrap_or_else(|| day(first))), last_instant(o.to.unwrap_or_else(|| day(last))))
         }
     };
     if until < start {
