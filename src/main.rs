@@ -3,7 +3,9 @@
 
 mod clv_estimate;
 mod commands;
+mod files;
 mod output;
+mod partial;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
@@ -76,6 +78,31 @@ pub enum ExitStatus {
     Error,
 }
 
+impl Command {
+    /// Whether the command prints JSON (or SARIF) on standard output: a fatal error is
+    /// then a JSON object there too, so a program reading the output can tell.
+    fn json_output(&self) -> bool {
+        use commands::clv::{ClvCommand, Format as ClvFormat};
+        use commands::events::EventsCommand;
+        use journey_diagnostics::render::Format;
+        match self {
+            Command::Check(a) => matches!(a.format, Format::Json | Format::Sarif),
+            Command::Calendar(a) => a.format == "json" && a.output.is_none(),
+            Command::Diff(a) => a.format == "json",
+            Command::Events(a) => matches!(&a.command, EventsCommand::Validate(v) if v.format == "json"),
+            Command::Clv(a) => match &a.command {
+                ClvCommand::Fit(f) => f.format == ClvFormat::Json,
+                ClvCommand::Predict(p) => p.format == ClvFormat::Json,
+                ClvCommand::Backtest(b) => b.format == ClvFormat::Json,
+            },
+            Command::Simulate(a) => a.format == "json",
+            Command::Merge(a) => a.format == "json",
+            Command::Compile(a) => a.output.is_none(),
+            _ => false,
+        }
+    }
+}
+
 impl From<ExitStatus> for ExitCode {
     fn from(s: ExitStatus) -> ExitCode {
         match s {
@@ -120,6 +147,7 @@ fn main() -> ExitCode {
         )
     }))
     .ok();
+    let json = cli.command.json_output();
     let result = match cli.command {
         Command::Check(args) => commands::check::run(args, &global),
         Command::Fmt(args) => commands::fmt::run(args, &global),
@@ -134,11 +162,26 @@ fn main() -> ExitCode {
         Command::Merge(args) => commands::merge::run(args, &global),
         Command::Completions(args) => commands::completions::run(args, <Cli as clap::CommandFactory>::command()),
     };
+    // what is still buffered is output too: a failure to write it is an error
+    let result = result.and_then(|status| files::flush_stdout().map(|()| status).map_err(miette::Report::new));
     match result {
         Ok(status) => status.into(),
         Err(report) => {
             eprintln!("{report:?}");
+            if json {
+                // best effort: standard output may be what failed
+                let _ = out!("{}\n", error_json(&report));
+                let _ = files::flush_stdout();
+            }
             ExitStatus::Error.into()
         }
     }
+}
+
+/// A fatal error as the JSON modes print it: `{"error": {"code", "message", "help"}}`.
+fn error_json(report: &miette::Report) -> String {
+    let code = report.code().map(|c| c.to_string());
+    let help = report.help().map(|h| h.to_string());
+    let v = serde_json::json!({ "error": { "code": code, "message": report.to_string(), "help": help } });
+    serde_json::to_string_pretty(&v).unwrap_or_default()
 }

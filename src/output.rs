@@ -39,9 +39,14 @@ pub fn render_options(global: &GlobalOptions) -> RenderOptions {
 }
 
 /// Print diagnostics in a format, plus the summary line for people.
-pub fn report(diags: &[Diagnostic], project: &Project, format: Format, global: &GlobalOptions) {
+pub fn report(
+    diags: &[Diagnostic],
+    project: &Project,
+    format: Format,
+    global: &GlobalOptions,
+) -> Result<(), crate::files::WriteError> {
     let text = render::render(diags, &project.sources, format, &render_options(global));
-    print!("{text}");
+    crate::out!("{text}")?;
     if format == Format::Full || format == Format::Concise {
         if !global.quiet {
             let summary = render::summary(diags);
@@ -49,6 +54,7 @@ pub fn report(diags: &[Diagnostic], project: &Project, format: Format, global: &
             eprintln!("{summary} in {files} file{}", if files == 1 { "" } else { "s" });
         }
     }
+    Ok(())
 }
 
 /// A file that journey.yaml names (relative to the project root), as the user would

@@ -33,7 +33,7 @@ pub fn run(args: CalendarArgs, global: &GlobalOptions) -> miette::Result<ExitSta
     let project = output::load(&args.paths)?;
     let (checked, diags) = output::check(&project);
     if output::has_errors(&diags) {
-        output::report(&diags, &project, Format::Full, global);
+        output::report(&diags, &project, Format::Full, global)?;
         return Ok(ExitStatus::Failure);
     }
     let program = &checked.program;
@@ -48,7 +48,7 @@ pub fn run(args: CalendarArgs, global: &GlobalOptions) -> miette::Result<ExitSta
             None => match output::event_mapping(&project) {
                 Ok(m) => m.attributes.map(|p| output::project_path(&project, &p)),
                 Err(d) => {
-                    output::report(&d, &project, Format::Full, global);
+                    output::report(&d, &project, Format::Full, global)?;
                     return Ok(ExitStatus::Failure);
                 }
             },
@@ -70,9 +70,8 @@ pub fn run(args: CalendarArgs, global: &GlobalOptions) -> miette::Result<ExitSta
         _ => journey_calendar::table(&view, output::width()),
     };
     match &args.output {
-        Some(path) => crate::commands::fmt::write_atomically(path, text.as_bytes())
-            .map_err(|e| miette::miette!("cannot write {}: {e}", path.display()))?,
-        None => print!("{text}"),
+        Some(path) => crate::files::write_atomically(path, text.as_bytes())?,
+        None => crate::out!("{text}")?,
     }
     Ok(ExitStatus::Success)
 }

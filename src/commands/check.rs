@@ -21,7 +21,7 @@ pub fn parse_format(s: &str) -> Result<Format, String> {
 pub fn run(args: CheckArgs, global: &GlobalOptions) -> miette::Result<ExitStatus> {
     let project = output::load(&args.paths)?;
     let (checked, diags) = output::check(&project);
-    output::report(&diags, &project, args.format, global);
+    output::report(&diags, &project, args.format, global)?;
     let warned = diags.iter().any(|d| d.severity == journey_diagnostics::Severity::Warning);
     let fail = output::has_errors(&diags) || (args.deny_warnings && warned);
     // The process ends next: freeing every file, IR node and diagnostic one allocation

@@ -182,7 +182,11 @@ pub fn run(args: ClvArgs, global: &crate::GlobalOptions) -> miette::Result<crate
         ClvCommand::Backtest(a) => run_backtest(&a, global),
     }
     .map_err(miette::Report::new)?;
-    print!("{}", out.text);
+    // files once the run succeeded, each whole or not at all
+    for (path, body) in &out.files {
+        crate::files::write_atomically(path, body.as_bytes())?;
+    }
+    crate::out!("{}", out.text)?;
     Ok(if out.ok { crate::ExitStatus::Success } else { crate::ExitStatus::Failure })
 }
 
@@ -190,6 +194,8 @@ struct Output {
     text: String,
     /// False when the result is usable but suspect (a fit that did not converge).
     ok: bool,
+    /// Files to write (`--output`, `--plot`) and their content.
+    files: Vec<(PathBuf, String)>,
 }
 
 // ---------------------------------------------------------------- input
@@ -383,7 +389,7 @@ fn run_fit(a: &FitArgs, global: &crate::GlobalOptions) -> Result<Output, ClvErro
             t
         }
     };
-    Ok(Output { text, ok: fit.converged })
+    Ok(Output { text, ok: fit.converged, files: Vec::new() })
 }
 
 fn pretty(v: &Value) -> String {
@@ -589,16 +595,13 @@ fn run_predict(a: &PredictArgs, global: &crate::GlobalOptions) -> Result<Output,
         seed: a.seed,
     };
     let report = value_customers(summary, &purchases, spend.as_ref(), &options)?;
-    if let Some(path) = &a.output {
-        std::fs::write(path, customers_csv(&report))
-            .map_err(|source| ClvError::Io { path: path.display().to_string(), error: source })?;
-    }
+    let files = a.output.iter().map(|path| (path.clone(), customers_csv(&report))).collect();
     let ok = purchases.converged && spend.as_ref().is_none_or(|s| s.converged);
     let text = match a.format {
         Format::Json => pretty(&predict_json(&purchases, spend.as_ref(), &report, a, u)),
         Format::Human => predict_human(&purchases, spend.as_ref(), &report, a, u, global),
     };
-    Ok(Output { text, ok })
+    Ok(Output { text, ok, files })
 }
 
 fn ranked(report: &ClvReport) -> Vec<usize> {
@@ -765,6 +768,7 @@ fn run_backtest(a: &BacktestArgs, global: &crate::GlobalOptions) -> Result<Outpu
         .ok_or_else(|| ClvError::InvalidArgument("a backtest needs --calibration-end DATE".into()))?;
     let log = read_log(&name, &text, &log_options(&a.input, None))?;
     let report = backtest(&log, a.model.model(), unit(a.input.time_unit), cal, a.holdout_end)?;
+    let mut files = Vec::new();
     if let Some(path) = &a.plot {
         let title = format!("{}: weekly repeat purchases, expected vs actual", name);
         let body = if path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("html")) {
@@ -772,14 +776,13 @@ fn run_backtest(a: &BacktestArgs, global: &crate::GlobalOptions) -> Result<Outpu
         } else {
             plot::backtest_svg(&report, &title)
         };
-        std::fs::write(path, body)
-            .map_err(|source| ClvError::Io { path: path.display().to_string(), error: source })?;
+        files.push((path.clone(), body));
     }
     let text = match a.format {
         Format::Json => pretty(&backtest_json(&report)),
         Format::Human => backtest_human(&report, a, global),
     };
-    Ok(Output { text, ok: report.fit.converged })
+    Ok(Output { text, ok: report.fit.converged, files })
 }
 
 fn backtest_json(r: &BacktestReport) -> Value {

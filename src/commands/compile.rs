@@ -21,7 +21,7 @@ pub fn run(args: CompileArgs, global: &GlobalOptions) -> miette::Result<ExitStat
         let project = output::load(&args.paths)?;
         let (checked, diags) = output::check(&project);
         if output::has_errors(&diags) {
-            output::report(&diags, &project, Format::Full, global);
+            output::report(&diags, &project, Format::Full, global)?;
             return Ok(ExitStatus::Failure);
         }
         if !diags.is_empty() && !global.quiet {
@@ -37,9 +37,8 @@ pub fn run(args: CompileArgs, global: &GlobalOptions) -> miette::Result<ExitStat
         journey_ir::to_json(&checked.program)
     };
     match args.output {
-        Some(path) => crate::commands::fmt::write_atomically(&path, json.as_bytes())
-            .map_err(|e| miette::miette!("cannot write {}: {e}", path.display()))?,
-        None => print!("{json}"),
+        Some(path) => crate::files::write_atomically(&path, json.as_bytes())?,
+        None => crate::out!("{json}")?,
     }
     Ok(ExitStatus::Success)
 }

@@ -7,6 +7,9 @@ pub struct CompletionsArgs {
 }
 
 pub fn run(args: CompletionsArgs, mut cmd: clap::Command) -> miette::Result<ExitStatus> {
-    clap_complete::generate(args.shell, &mut cmd, "journey", &mut std::io::stdout());
+    // clap_complete panics when its writer fails: it writes to memory, we to stdout
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "journey", &mut script);
+    crate::out!("{}", String::from_utf8_lossy(&script))?;
     Ok(ExitStatus::Success)
 }

@@ -64,7 +64,7 @@ pub fn run(args: DiffArgs, global: &GlobalOptions) -> miette::Result<ExitStatus>
         "markdown" => render::markdown(&report),
         _ => render::text(&report, global.color),
     };
-    print!("{text}");
+    crate::out!("{text}")?;
     let fail = args.fail_on_new_errors && report.diagnostics.new_errors() > 0;
     Ok(if fail { ExitStatus::Failure } else { ExitStatus::Success })
 }
@@ -106,6 +106,7 @@ fn simulate_both(
         reader_thread: true,
         threads: crate::commands::simulate::default_threads(true),
         clv: crate::clv_estimate::ClvSettings::from_config(project.config.clv.as_ref()),
+        coverage: false,
     };
     let run =
         |p: &journey_ir::Program| replay(p, &mapping, &options, None).map_err(|e| format!("the replay failed: {e}"));

@@ -1,5 +1,6 @@
 //! `journey events`: synthetic logs and log validation (docs/events.md).
 
+use crate::files::AtomicFile;
 use crate::{output, ExitStatus, GlobalOptions};
 use journey_diagnostics::render::Format;
 use journey_events::generate::{generate_with, GenerateOptions, OutFormat};
@@ -89,22 +90,28 @@ fn generate(a: GenerateArgs, global: &GlobalOptions) -> miette::Result<ExitStatu
         LogFormat::Parquet => OutFormat::Parquet,
     };
     let options = GenerateOptions { seed: a.seed, customers: a.customers, days: a.days, ..Default::default() };
-    let io = |p: &Path, e: std::io::Error| miette::miette!("cannot write {}: {e}", p.display());
+    let io = |p: &Path, e: std::io::Error| crate::files::WriteError::new(p, e);
+    // both files are written whole or not at all, once the generator is done
     let mut attributes = match &a.attributes {
-        Some(p) => Some(std::fs::File::create(p).map_err(|e| io(p, e))?),
+        Some(p) => Some(AtomicFile::create(p)?),
         None => None,
     };
     let attrs = attributes.as_mut().map(|f| f as &mut dyn Write);
     let stats = match &a.output {
         Some(p) => {
-            let mut f = std::fs::File::create(p).map_err(|e| io(p, e))?;
-            generate_with(&options, &mut f, format, attrs).map_err(|e| io(p, e))?
+            let mut f = AtomicFile::create(p)?;
+            let stats = generate_with(&options, &mut f, format, attrs).map_err(|e| io(p, e))?;
+            f.commit()?;
+            stats
         }
         None => {
             let mut out = std::io::stdout();
-            generate_with(&options, &mut out, format, attrs).map_err(|e| io(Path::new("standard output"), e))?
+            generate_with(&options, &mut out, format, attrs).map_err(crate::files::stdout_err)?
         }
     };
+    if let Some(f) = attributes {
+        f.commit()?;
+    }
     if !global.quiet && a.output.is_some() {
         eprintln!("wrote {} events of {} customers", stats.events, stats.customers);
     }
@@ -115,7 +122,7 @@ fn validate(a: ValidateArgs, global: &GlobalOptions) -> miette::Result<ExitStatu
     let project = output::load(&[])?;
     let (checked, diags) = output::check(&project);
     if output::has_errors(&diags) {
-        output::report(&diags, &project, Format::Full, global);
+        output::report(&diags, &project, Format::Full, global)?;
         return Ok(ExitStatus::Failure);
     }
     let schema = Schema::from_program(&checked.program);
@@ -138,7 +145,7 @@ fn validate(a: ValidateArgs, global: &GlobalOptions) -> miette::Result<ExitStatu
         None => match output::event_mapping(&project) {
             Ok(m) => (m, None),
             Err(d) => {
-                output::report(&d, &project, Format::Full, global);
+                output::report(&d, &project, Format::Full, global)?;
                 return Ok(ExitStatus::Failure);
             }
         },
@@ -182,13 +189,13 @@ fn validate(a: ValidateArgs, global: &GlobalOptions) -> miette::Result<ExitStatu
         if let Some((p, n, missing)) = &attributes {
             v["attributes"] = serde_json::json!({ "file": p, "customers": n, "missing_columns": missing });
         }
-        println!("{}", serde_json::to_string_pretty(&v).expect("json"));
+        crate::outln!("{}", serde_json::to_string_pretty(&v).expect("json"))?;
     } else {
-        print!("{}", human(&display, &stats));
+        crate::out!("{}", human(&display, &stats))?;
         if let Some((p, n, missing)) = &attributes {
-            println!("attributes: {p}: {n} customers");
+            crate::outln!("attributes: {p}: {n} customers")?;
             if !missing.is_empty() {
-                println!("  declared but not in the snapshot: {}", missing.join(", "));
+                crate::outln!("  declared but not in the snapshot: {}", missing.join(", "))?;
             }
         }
     }

@@ -14,7 +14,7 @@ pub struct ExplainArgs {
 pub fn run(args: ExplainArgs, _global: &GlobalOptions) -> miette::Result<ExitStatus> {
     if args.list {
         for r in rules::RULES {
-            println!("{}  {:<28} {:<8} {}", r.code, r.name, r.default_severity.as_str(), r.summary);
+            crate::outln!("{}  {:<28} {:<8} {}", r.code, r.name, r.default_severity.as_str(), r.summary)?;
         }
         return Ok(ExitStatus::Success);
     }
@@ -26,8 +26,8 @@ pub fn run(args: ExplainArgs, _global: &GlobalOptions) -> miette::Result<ExitSta
         ));
     };
     match rules::docs_page(rule.code) {
-        Some(page) => print!("{page}"),
-        None => println!("{} ({}): {}", rule.code, rule.name, rule.summary),
+        Some(page) => crate::out!("{page}")?,
+        None => crate::outln!("{} ({}): {}", rule.code, rule.name, rule.summary)?,
     }
     Ok(ExitStatus::Success)
 }

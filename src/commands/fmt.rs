@@ -1,8 +1,7 @@
 use crate::{output, ExitStatus, GlobalOptions};
 use journey_diagnostics::render::{self, Format};
 use journey_diagnostics::SourceMap;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
 pub struct FmtArgs {
@@ -32,11 +31,10 @@ pub fn run(args: FmtArgs, global: &GlobalOptions) -> miette::Result<ExitStatus> 
             Ok(formatted) if formatted.as_str() == &*source.text => {}
             Ok(formatted) => {
                 if args.diff {
-                    print_diff(&f.display, &source.text, &formatted);
+                    print_diff(&f.display, &source.text, &formatted)?;
                 }
                 if !args.check && !args.diff {
-                    write_atomically(&f.path, formatted.as_bytes())
-                        .map_err(|e| miette::miette!("cannot write {}: {e}", f.display))?;
+                    crate::files::write_atomically(&f.path, formatted.as_bytes())?;
                 }
                 changed.push(f.display.clone());
             }
@@ -78,22 +76,7 @@ fn broken_files(diags: &[journey_diagnostics::Diagnostic], _sources: &SourceMap)
     files.len()
 }
 
-fn print_diff(name: &str, old: &str, new: &str) {
+fn print_diff(name: &str, old: &str, new: &str) -> Result<(), crate::files::WriteError> {
     let diff = similar::TextDiff::from_lines(old, new);
-    print!("{}", diff.unified_diff().context_radius(3).header(name, name));
-}
-
-/// Write through a temporary file in the same directory and rename it into place, so
-/// a crash or a full disk never leaves a half-written journey behind.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        // keep the original file's permissions
-        let _ = std::fs::set_permissions(tmp.path(), meta.permissions());
-    }
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    crate::out!("{}", diff.unified_diff().context_radius(3).header(name, name))
 }

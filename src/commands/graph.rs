@@ -17,7 +17,7 @@ pub fn run(args: GraphArgs, global: &GlobalOptions) -> miette::Result<ExitStatus
     let project = output::load(&args.paths)?;
     let (checked, diags) = output::check(&project);
     if output::has_errors(&diags) {
-        output::report(&diags, &project, Format::Full, global);
+        output::report(&diags, &project, Format::Full, global)?;
         return Ok(ExitStatus::Failure);
     }
     let Some(journey) = checked.program.journey(&args.journey) else {
@@ -32,6 +32,6 @@ pub fn run(args: GraphArgs, global: &GlobalOptions) -> miette::Result<ExitStatus
         "dot" => journey_ir::draw::dot(journey),
         _ => journey_ir::draw::mermaid(journey),
     };
-    print!("{text}");
+    crate::out!("{text}")?;
     Ok(ExitStatus::Success)
 }

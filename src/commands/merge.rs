@@ -1,9 +1,9 @@
 //! `journey merge`: add the partial reports of a log partitioned by customer
 //! (`journey simulate --partial`) into the whole run's report.
 
+use crate::partial::Partial;
 use crate::{output, ExitStatus, GlobalOptions};
 use journey_engine::html::{render_html, HtmlMeta};
-use journey_engine::{Merge, Report};
 use journey_ir::Program;
 use std::path::PathBuf;
 
@@ -22,9 +22,9 @@ pub struct MergeArgs {
 
 pub fn run(args: MergeArgs, global: &GlobalOptions) -> miette::Result<ExitStatus> {
     if let Some(p) = &args.html {
-        super::simulate::check_writable(p)?;
+        crate::files::check_writable(p)?;
     }
-    let mut total = Report::default();
+    let mut parts = Vec::new();
     for p in &args.partials {
         let text = std::fs::read_to_string(p).map_err(|e| {
             miette::miette!(
@@ -33,15 +33,25 @@ pub fn run(args: MergeArgs, global: &GlobalOptions) -> miette::Result<ExitStatus
                 p.display()
             )
         })?;
-        let part: Report = serde_json::from_str(&text).map_err(|e| {
+        let part = Partial::from_json(&text).map_err(|e| {
             miette::miette!(
                 help = "partial reports are written by `journey simulate --partial FILE`",
                 "{}: not a partial report: {e}",
                 p.display()
             )
         })?;
-        total.merge(&part);
+        if part.coverage.is_none() && !global.quiet {
+            eprintln!(
+                "note: {} does not say which customers it covers (written by an earlier version); \
+                 it is merged without checking for overlaps",
+                p.display()
+            );
+        }
+        parts.push((p.display().to_string(), part));
     }
+    // a part given twice, or parts that share customers, would be counted twice
+    let merged = crate::partial::merge(&parts)?;
+    let total = &merged.report;
     // Guardrails, stage order and goal windows need the journeys: taken from the
     // repository around the current directory when it checks cleanly, left out
     // otherwise.
@@ -58,14 +68,17 @@ pub fn run(args: MergeArgs, global: &GlobalOptions) -> miette::Result<ExitStatus
             sources: args.partials.iter().map(|p| p.display().to_string()).collect(),
             ..HtmlMeta::default()
         };
-        std::fs::write(p, render_html(&total, program.as_ref(), &meta))
-            .map_err(|e| super::simulate::write_err(p, e))?;
+        crate::files::write_atomically(p, render_html(total, program.as_ref(), &meta).as_bytes())?;
     }
     if args.format == "json" {
-        print!("{}", total.to_json());
+        crate::out!("{}", merged.to_json())?;
     } else {
-        println!("{} partial report{} merged", args.partials.len(), if args.partials.len() == 1 { "" } else { "s" });
-        print!("{}", super::simulate::human(&total, program.as_ref()));
+        crate::outln!(
+            "{} partial report{} merged",
+            args.partials.len(),
+            if args.partials.len() == 1 { "" } else { "s" }
+        )?;
+        crate::out!("{}", super::simulate::human(total, program.as_ref()))?;
     }
     Ok(ExitStatus::Success)
 }

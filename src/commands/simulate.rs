@@ -11,6 +11,7 @@
 //! of every action (CSV or Parquet, by extension), the report as an HTML page, and the
 //! partial report. Long runs draw a progress bar on stderr when it is a terminal.
 
+use crate::files::AtomicFile;
 use crate::{output, ExitStatus, GlobalOptions};
 use journey_diagnostics::render::Format;
 use journey_engine::html::{render_html, HtmlMeta};
@@ -180,13 +181,13 @@ fn setup(paths: &[PathBuf], global: &GlobalOptions) -> miette::Result<Result<Set
     let project = output::load(paths)?;
     let (checked, diags) = output::check(&project);
     if output::has_errors(&diags) {
-        output::report(&diags, &project, Format::Full, global);
+        output::report(&diags, &project, Format::Full, global)?;
         return Ok(Err(ExitStatus::Failure));
     }
     let mapping = match output::event_mapping(&project) {
         Ok(m) => m,
         Err(d) => {
-            output::report(&d, &project, Format::Full, global);
+            output::report(&d, &project, Format::Full, global)?;
             return Ok(Err(ExitStatus::Failure));
         }
     };
@@ -230,18 +231,20 @@ pub fn run(args: SimulateArgs, global: &GlobalOptions) -> miette::Result<ExitSta
         reader_thread: args.reader_threads > 0,
         threads: args.threads.map_or_else(|| default_threads(args.reader_threads > 0), usize::from),
         clv,
+        coverage: args.partial.is_some(),
     };
     let mut trace = match &args.trace {
         Some(p) => Some(TraceWriter::create(p)?),
         None => None,
     };
-    let Replay { report, skipped, start, until, clv } = replay(&program, &mapping, &options, trace.as_mut())?;
+    let Replay { report, skipped, start, until, clv, coverage } = replay(&program, &mapping, &options, trace.as_mut())?;
     if let Some(t) = trace {
         t.finish()?;
     }
     let tz = Schema::from_program(&program).timezone();
     if let Some(p) = &args.partial {
-        std::fs::write(p, report.to_json()).map_err(|e| write_err(p, e))?;
+        let partial = crate::partial::Partial { report: report.clone(), coverage };
+        crate::files::write_atomically(p, partial.to_json().as_bytes())?;
     }
     if let Some(p) = &args.html {
         let meta = HtmlMeta {
@@ -253,7 +256,7 @@ pub fn run(args: SimulateArgs, global: &GlobalOptions) -> miette::Result<ExitSta
             skipped: Some(skipped.clone()),
             clv: Some(crate::clv_estimate::html_rows(&clv)),
         };
-        std::fs::write(p, render_html(&report, Some(&program), &meta)).map_err(|e| write_err(p, e))?;
+        crate::files::write_atomically(p, render_html(&report, Some(&program), &meta).as_bytes())?;
     }
     if args.format == "json" {
         // the report's own field order, then the estimate
@@ -264,7 +267,7 @@ pub fn run(args: SimulateArgs, global: &GlobalOptions) -> miette::Result<ExitSta
             clv_estimate: serde_json::Value,
         }
         let out = Out { report: &report, clv_estimate: crate::clv_estimate::json(&clv) };
-        println!("{}", serde_json::to_string_pretty(&out).expect("report serialises"));
+        crate::outln!("{}", serde_json::to_string_pretty(&out).expect("report serialises"))?;
         if !global.quiet && skipped.total() > 0 {
             eprint!("{}", skipped_text(&skipped));
         }
@@ -272,7 +275,7 @@ pub fn run(args: SimulateArgs, global: &GlobalOptions) -> miette::Result<ExitSta
         // calendar days of the program's zone, both ends included, as the labels read
         // (and as the HTML page counts them)
         let days = journey_engine::time::local_day(tz, until) - journey_engine::time::local_day(tz, start) + 1;
-        println!(
+        crate::outln!(
             "{}: {} to {} ({} day{}), seed {}, quiet hours {}",
             file.display(),
             journey_engine::time::day_label(tz, start),
@@ -281,10 +284,10 @@ pub fn run(args: SimulateArgs, global: &GlobalOptions) -> miette::Result<ExitSta
             if days == 1 { "" } else { "s" },
             args.seed,
             args.quiet_hours
-        );
-        print!("{}", human(&report, Some(&program)));
-        print!("{}", crate::clv_estimate::text(&clv, &program.currency));
-        print!("{}", skipped_text(&skipped));
+        )?;
+        crate::out!("{}", human(&report, Some(&program)))?;
+        crate::out!("{}", crate::clv_estimate::text(&clv, &program.currency))?;
+        crate::out!("{}", skipped_text(&skipped))?;
     }
     Ok(ExitStatus::Success)
 }
@@ -307,6 +310,8 @@ pub(crate) struct ReplayOptions {
     /// Engine threads ([`ShardedDriver`]).
     pub threads: usize,
     pub clv: crate::clv_estimate::ClvSettings,
+    /// Fingerprint the customers covered (for `--partial`).
+    pub coverage: bool,
 }
 
 /// Events handed to the engine at a time: the engine replays a group customer by
@@ -329,6 +334,8 @@ pub(crate) struct Replay {
     pub until: i64,
     /// The CLV estimate of the journeys' assumptions, or why there is none.
     pub clv: Result<journey_clv::impact::Impact, String>,
+    /// The customers replayed, when [`ReplayOptions::coverage`] asked for them.
+    pub coverage: Option<crate::partial::Coverage>,
 }
 
 /// The log, read on this thread or on its own, or already read (a stream).
@@ -433,13 +440,16 @@ pub(crate) fn replay(
     let tz = schema.timezone();
     let file = &o.file;
     let read_options = ReadOptions { skip_bad_rows: o.skip_bad_rows, sort: o.sort };
-    // The simulated period: the dates given, else the log's span: one extra pass over a
-    // file, or, for a stream that can be read only once, its events held in memory.
+    // The simulated period is whole local days of the program's zone, from the first
+    // day's midnight to the last day's end, whether the days are given or taken from
+    // the log's span (one extra pass over a file; a stream that can be read only once
+    // is held in memory): `--to` left out and `--to` of the log's last day are the
+    // same period, with the same timers fired (docs/engine.md, "The period").
+    let first_midnight = |day: i64| journey_engine::time::date_midnight(tz, day);
+    let last_instant = |day: i64| journey_engine::time::date_midnight(tz, day + 1) - 1;
     let mut held = None;
     let (start, until) = match (o.from, o.to) {
-        (Some(f), Some(t)) => {
-            (journey_engine::time::date_midnight(tz, f), journey_engine::time::date_midnight(tz, t + 1) - 1)
-        }
+        (Some(f), Some(t)) => (first_midnight(f), last_instant(t)),
         _ => {
             let span = if journey_events::input::rereadable(file) {
                 log_span(file, mapping, &schema, read_options, o.bars)?
@@ -458,9 +468,8 @@ pub(crate) fn replay(
                     file.display()
                 ));
             };
-            let start = o.from.map(|f| journey_engine::time::date_midnight(tz, f)).unwrap_or(first);
-            let until = o.to.map(|t| journey_engine::time::date_midnight(tz, t + 1) - 1).unwrap_or(last);
-            (start, until)
+            let day = |t: i64| journey_engine::time::local_day(tz, t);
+            (first_midnight(o.from.unwrap_or_else(|| day(first))), last_instant(o.to.unwrap_or_else(|| day(last))))
         }
     };
     if until < start {
@@ -529,7 +538,8 @@ pub(crate) fn replay(
         driver.add_customer(world.customer(CustomerId((log_keys.len() + i) as u32)));
     }
     let customers = log_keys.len() + extra.len();
-    let keys = (0..customers).map(|i| world.customer(CustomerId(i as u32)).key.to_string()).collect();
+    let keys: Vec<String> = (0..customers).map(|i| world.customer(CustomerId(i as u32)).key.to_string()).collect();
+    let coverage = o.coverage.then(|| crate::partial::coverage(keys.iter().map(String::as_str)));
     // the CLV baseline reads only the purchases: fit it while the timers run out
     let (actions, report, base) = std::thread::scope(|s| {
         let base = s.spawn(|| clv.baseline(keys, &o.clv));
@@ -547,7 +557,7 @@ pub(crate) fn replay(
     // the snapshot's strings, the log's keys and texts: many small allocations,
     // which take a noticeable part of a second to free and need not be waited for
     std::thread::spawn(move || drop((profiles, reader, extra)));
-    Ok(Replay { report, skipped, start, until, clv })
+    Ok(Replay { report, skipped, start, until, clv, coverage })
 }
 
 /// A stream read once to its end: the reader and every event (the first bad row, when
@@ -588,20 +598,12 @@ fn log_span(
 }
 
 pub(crate) fn write_err(p: &Path, e: impl std::fmt::Display) -> miette::Report {
-    miette::miette!(help = "check that the directory exists and is writable", "cannot write {}: {e}", p.display())
+    miette::Report::new(crate::files::WriteError::new(p, e))
 }
 
-/// Fail early, before a long run, when `p` cannot be created (its directory is missing).
+/// Fail early, before a long run, when `p` cannot be written.
 pub(crate) fn check_writable(p: &Path) -> miette::Result<()> {
-    let dir = match p.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    if dir.is_dir() {
-        Ok(())
-    } else {
-        Err(write_err(p, format_args!("{} is not a directory", dir.display())))
-    }
+    Ok(crate::files::check_writable(p)?)
 }
 
 // ------------------------------------------------------------------ progress
@@ -773,14 +775,14 @@ fn trace_row<'a>(program: &'a Program, world: &'a World, a: &Action) -> TraceRow
 }
 
 pub(crate) enum TraceWriter {
-    Csv { path: PathBuf, out: std::io::BufWriter<std::fs::File> },
+    Csv { path: PathBuf, out: AtomicFile },
     Parquet(Box<ParquetTrace>),
 }
 
 impl TraceWriter {
     /// Parquet for `.parquet` and `.pq`, else CSV.
     fn create(p: &Path) -> miette::Result<TraceWriter> {
-        let f = std::fs::File::create(p).map_err(|e| write_err(p, e))?;
+        let f = AtomicFile::create(p)?;
         let parquet = p
             .extension()
             .and_then(|e| e.to_str())
@@ -788,7 +790,7 @@ impl TraceWriter {
         if parquet {
             return Ok(TraceWriter::Parquet(Box::new(ParquetTrace::new(p, f)?)));
         }
-        let mut out = std::io::BufWriter::with_capacity(1 << 16, f);
+        let mut out = f;
         writeln!(out, "{}", TRACE_COLUMNS.join(",")).map_err(|e| write_err(p, e))?;
         Ok(TraceWriter::Csv { path: p.to_path_buf(), out })
     }
@@ -809,7 +811,7 @@ impl TraceWriter {
 
     fn finish(self) -> miette::Result<()> {
         match self {
-            TraceWriter::Csv { path, mut out } => out.flush().map_err(|e| write_err(&path, e)),
+            TraceWriter::Csv { out, .. } => Ok(out.commit()?),
             TraceWriter::Parquet(t) => t.finish(),
         }
     }
@@ -850,7 +852,7 @@ const TRACE_ROW_GROUP: usize = 65_536;
 /// the CSV trace leaves them empty. Snappy-compressed.
 pub(crate) struct ParquetTrace {
     path: PathBuf,
-    writer: parquet::arrow::ArrowWriter<std::fs::File>,
+    writer: parquet::arrow::ArrowWriter<AtomicFile>,
     schema: std::sync::Arc<arrow_schema::Schema>,
     time: arrow_array::builder::TimestampMillisecondBuilder,
     strings: [arrow_array::builder::StringBuilder; 6],
@@ -858,7 +860,7 @@ pub(crate) struct ParquetTrace {
 }
 
 impl ParquetTrace {
-    fn new(path: &Path, file: std::fs::File) -> miette::Result<ParquetTrace> {
+    fn new(path: &Path, file: AtomicFile) -> miette::Result<ParquetTrace> {
         use arrow_schema::{DataType, Field, TimeUnit};
         let nullable = |name: &str| matches!(name, "node" | "channel" | "template");
         let mut fields =
@@ -913,8 +915,8 @@ impl ParquetTrace {
 
     fn finish(mut self) -> miette::Result<()> {
         self.flush()?;
-        self.writer.close().map_err(|e| write_err(&self.path, e))?;
-        Ok(())
+        let file = self.writer.into_inner().map_err(|e| write_err(&self.path, e))?;
+        Ok(file.commit()?)
     }
 }
 
@@ -1078,7 +1080,7 @@ mod tests {
     fn parquet_trace_streams_in_row_groups() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("trace.parquet");
-        let mut t = ParquetTrace::new(&path, std::fs::File::create(&path).unwrap()).unwrap();
+        let mut t = ParquetTrace::new(&path, AtomicFile::create(&path).unwrap()).unwrap();
         let rows = 2 * TRACE_ROW_GROUP + 1234;
         let keys: Vec<String> = (0..rows).map(|i| format!("c{i}")).collect();
         for (i, key) in keys.iter().enumerate() {
