@@ -13,7 +13,7 @@ use journey_clv::fit::FitReport;
 use journey_clv::rfm::{looks_like_summary, read_summary, summarize, RfmSummary, TimeUnit};
 use journey_clv::sbg::{Lifetimes, ShiftedBetaGeometric};
 use journey_clv::table::{split_rows, Delimiter};
-use journey_clv::translog::{read_log, ColumnMapping, ColumnRef, LogOptions};
+use journey_clv::translog::{read_log, ColumnMapping, ColumnRef, LogOptions, RefundRule};
 use journey_clv::NaiveDate;
 use journey_clv::{bgnbd, gammagamma, kaplan_meier, paretonbd, plot, sbg};
 use serde_json::{json, Value};
@@ -108,6 +108,15 @@ pub struct InputArgs {
     /// Last day of the calibration period for a log (YYYY-MM-DD) [default: the last date in the log]
     #[arg(long, value_name = "DATE", value_parser = parse_day)]
     pub calibration_end: Option<NaiveDate>,
+    /// Negative amounts in a log: reject (stop at the first, with file:line) or net (against the same day's purchases; a day counts only if it nets positive)
+    #[arg(long, value_enum, default_value = "reject")]
+    pub refunds: RefundsArg,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefundsArg {
+    Reject,
+    Net,
 }
 
 #[derive(Args, Debug)]
@@ -207,6 +216,12 @@ fn read_text(path: &Path) -> Result<(String, String), ClvError> {
     Ok((name, text))
 }
 
+/// Write an output through a temp file and rename, and say "write" when it fails.
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ClvError> {
+    crate::commands::fmt::write_atomically(path, bytes)
+        .map_err(|error| ClvError::Write { path: path.display().to_string(), error })
+}
+
 fn log_options(a: &InputArgs, cohort: Option<&str>) -> LogOptions {
     LogOptions {
         format: None,
@@ -224,6 +239,10 @@ fn log_options(a: &InputArgs, cohort: Option<&str>) -> LogOptions {
             cohort: cohort.map(ColumnRef::parse),
         },
         timestamp_format: a.timestamp_format.clone(),
+        refunds: match a.refunds {
+            RefundsArg::Reject => RefundRule::Reject,
+            RefundsArg::Net => RefundRule::Net,
+        },
     }
 }
 
@@ -254,6 +273,9 @@ fn load(a: &InputArgs, cohort: Option<&str>) -> Result<Loaded, ClvError> {
         return Ok(Loaded::Summary(read_summary(&name, &text, u, cohort)?));
     }
     let log = read_log(&name, &text, &log_options(a, cohort))?;
+    if let Some(end) = a.calibration_end {
+        journey_clv::rfm::check_calibration_end(&log, end)?;
+    }
     let summary = summarize(&log, u, a.calibration_end);
     Ok(Loaded::Log(summary))
 }
@@ -301,6 +323,18 @@ fn load_lifetimes(path: &Path) -> Result<(Lifetimes, Option<Vec<f64>>), ClvError
         let mut out = Vec::with_capacity(data.len());
         for r in data {
             let periods = number(r, p, "a number of periods")?;
+            if periods < 1.0 || periods.fract() != 0.0 || periods > f64::from(u32::MAX) {
+                let f = &r.fields[p];
+                return Err(journey_clv::error::bad_row(
+                    &name,
+                    &text,
+                    f.start,
+                    f.end,
+                    format!("periods {:?} is not a whole number of periods of at least 1", f.text),
+                    "expected 1, 2, 3, ...",
+                    Some("periods counts the periods a customer was seen, their first included".into()),
+                ));
+            }
             let f = r.fields.get(a).map(|f| (f.text.to_ascii_lowercase(), f.start, f.end));
             let active = match f.as_ref().map(|(t, _, _)| t.as_str()) {
                 Some("1" | "true" | "yes") => true,
@@ -341,7 +375,8 @@ fn run_fit(a: &FitArgs, global: &crate::GlobalOptions) -> Result<Output, ClvErro
         Model::BgNbd | Model::ParetoNbd => {
             let data = load(&a.input, None)?;
             let rows = data.summary().compressed();
-            let fit = if a.model == Model::BgNbd { bgnbd::fit(&rows)? } else { paretonbd::fit(&rows)? };
+            let mut fit = if a.model == Model::BgNbd { bgnbd::fit(&rows)? } else { paretonbd::fit(&rows)? };
+            warn_dominant(data.summary(), &mut fit)?;
             (fit, data.source(), None)
         }
         Model::GammaGamma => {
@@ -386,6 +421,38 @@ fn run_fit(a: &FitArgs, global: &crate::GlobalOptions) -> Result<Output, ClvErro
     Ok(Output { text, ok: fit.converged })
 }
 
+/// Name the customers who dominate the likelihood (see
+/// [`journey_clv::clv::dominant_customers`]) in the fit's warnings.
+fn warn_dominant(summary: &RfmSummary, fit: &mut FitReport) -> Result<(), ClvError> {
+    let dominant = journey_clv::clv::dominant_customers(summary, fit, DOMINANT_SHARE)?;
+    if dominant.is_empty() {
+        return Ok(());
+    }
+    let named: Vec<String> = dominant
+        .iter()
+        .take(5)
+        .map(|(id, share)| {
+            let c = summary.customers.iter().find(|c| &c.id == id);
+            let x = c.map(|c| format!(", frequency {}", c.frequency)).unwrap_or_default();
+            format!("customer {id} ({:.0}% of |log-likelihood|{x})", 100.0 * share)
+        })
+        .collect();
+    fit.warnings.push(format!(
+        "{} dominate{} the likelihood: the parameters are pulled to explain {} rather than the other {} customers; check {} for a data error, or fit without {}",
+        named.join(", "),
+        if dominant.len() == 1 { "s" } else { "" },
+        if dominant.len() == 1 { "that row" } else { "those rows" },
+        summary.customers.len() - dominant.len(),
+        if dominant.len() == 1 { "it" } else { "them" },
+        if dominant.len() == 1 { "it" } else { "them" },
+    ));
+    Ok(())
+}
+
+/// A single customer above this share of |ln L| is named in a warning: in a
+/// healthy fit of n customers each holds about 1/n of it.
+const DOMINANT_SHARE: f64 = 0.05;
+
 fn pretty(v: &Value) -> String {
     let mut s = serde_json::to_string_pretty(v).unwrap_or_else(|_| "{}".into());
     s.push('\n');
@@ -417,6 +484,8 @@ fn fit_json(f: &FitReport) -> Value {
         "customers": f.customers,
         "distinct_rows": f.distinct_rows,
         "converged": f.converged,
+        "std_errors_are": "one standard error (delta method, inverse Hessian)",
+        "warnings": f.warnings,
     })
 }
 
@@ -441,6 +510,15 @@ fn fit_human(f: &FitReport, source: &str) -> String {
         let _ = writeln!(t, "  {n:<15} {p:>10.4}{se}");
     }
     let _ = writeln!(t, "  {:<15} {:>10.2}", "log-likelihood", f.log_likelihood);
+    if f.std_errors.is_some() {
+        let _ = writeln!(t, "  ± is one standard error (about 68% coverage; double it for 95%)");
+    } else {
+        let _ =
+            writeln!(t, "  no standard errors: the likelihood is flat at this point (Hessian not positive definite)");
+    }
+    for w in &f.warnings {
+        let _ = writeln!(t, "  warning: {w}");
+    }
     t
 }
 
@@ -481,7 +559,11 @@ fn read_params(f: &FitReport, u: TimeUnit) -> Vec<String> {
                     rate,
                     unit.trim_end_matches('s')
                 ),
-                format!("half of new customers are still active after about {median:.1} {unit}; {mean}"),
+                if median.is_finite() {
+                    format!("half of new customers are still active after about {median:.1} {unit}; {mean}")
+                } else {
+                    format!("lifetimes are too long for the data to put a number on (s = {:.3e})", p("s"))
+                },
             ]
         }
         "gamma-gamma" => {
@@ -565,10 +647,11 @@ fn run_predict(a: &PredictArgs, global: &crate::GlobalOptions) -> Result<Output,
     let data = load(&a.input, a.cohort.as_deref())?;
     let summary = data.summary();
     let rows = summary.compressed();
-    let purchases = match a.model {
+    let mut purchases = match a.model {
         CountModelArg::BgNbd => bgnbd::fit(&rows)?,
         CountModelArg::ParetoNbd => paretonbd::fit(&rows)?,
     };
+    warn_dominant(summary, &mut purchases)?;
     let has_spend = summary.customers.iter().any(|c| c.monetary_value.is_some());
     let spend = if has_spend {
         Some(gammagamma::fit(summary.customers.iter().map(|c| (c.frequency, c.monetary_value.unwrap_or(0.0))))?)
@@ -590,8 +673,7 @@ fn run_predict(a: &PredictArgs, global: &crate::GlobalOptions) -> Result<Output,
     };
     let report = value_customers(summary, &purchases, spend.as_ref(), &options)?;
     if let Some(path) = &a.output {
-        std::fs::write(path, customers_csv(&report))
-            .map_err(|source| ClvError::Io { path: path.display().to_string(), error: source })?;
+        write_file(path, customers_csv(&report).as_bytes())?;
     }
     let ok = purchases.converged && spend.as_ref().is_none_or(|s| s.converged);
     let text = match a.format {
@@ -772,8 +854,7 @@ fn run_backtest(a: &BacktestArgs, global: &crate::GlobalOptions) -> Result<Outpu
         } else {
             plot::backtest_svg(&report, &title)
         };
-        std::fs::write(path, body)
-            .map_err(|source| ClvError::Io { path: path.display().to_string(), error: source })?;
+        write_file(path, body.as_bytes())?;
     }
     let text = match a.format {
         Format::Json => pretty(&backtest_json(&report)),

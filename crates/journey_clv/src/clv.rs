@@ -62,12 +62,42 @@ impl PurchaseModel {
         }
     }
 
+    /// ln L of one customer's (x, t_x, T).
+    pub fn log_likelihood(&self, x: u32, t_x: f64, t: f64) -> f64 {
+        match self {
+            PurchaseModel::BgNbd(m) => m.log_likelihood(x, t_x, t),
+            PurchaseModel::ParetoNbd(m) => m.log_likelihood(x, t_x, t),
+        }
+    }
+
     pub fn expected_purchases(&self, t: f64) -> f64 {
         match self {
             PurchaseModel::BgNbd(m) => m.expected_purchases(t),
             PurchaseModel::ParetoNbd(m) => m.expected_purchases(t),
         }
     }
+}
+
+/// Customers whose own ln L is a large share (more than `share`) of the
+/// total at the fitted parameters, largest first: one such row can drag the
+/// fit wherever it explains that row best, so the user should look at it.
+pub fn dominant_customers(summary: &RfmSummary, fit: &FitReport, share: f64) -> Result<Vec<(String, f64)>> {
+    let model = PurchaseModel::from_report(fit)?;
+    let lls: Vec<f64> =
+        summary.customers.iter().map(|c| model.log_likelihood(c.frequency, c.recency, c.t).abs()).collect();
+    let total: f64 = lls.iter().sum();
+    if !(total > 0.0) || summary.customers.len() < 20 {
+        return Ok(Vec::new());
+    }
+    let mut out: Vec<(String, f64)> = summary
+        .customers
+        .iter()
+        .zip(&lls)
+        .filter(|(_, ll)| **ll / total > share)
+        .map(|(c, ll)| (c.id.clone(), ll / total))
+        .collect();
+    out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    Ok(out)
 }
 
 /// How value is counted.
