@@ -71,6 +71,12 @@ pub fn check_purchase_data(model: &'static str, rows: &[crate::rfm::WeightedRow]
 pub trait LogLikelihood: Objective {
     fn model(&self) -> &'static str;
     fn names(&self) -> Vec<&'static str>;
+    /// False when an evaluation is costly (Pareto/NBD: hypergeometric terms
+    /// and a finite-difference gradient); the extra starts then run only when
+    /// the first one does not end at a clean optimum.
+    fn cheap(&self) -> bool {
+        true
+    }
 }
 
 /// Parameters are kept within e^±LOG_BOUND (about 1e-13 to 1e13): beyond that
@@ -116,6 +122,16 @@ fn start_offsets(n: usize) -> Vec<Vec<f64>> {
     out
 }
 
+/// True when a run ended inside the bounds with a ~0 gradient.
+fn clean_optimum(ll: &dyn LogLikelihood, m: &crate::optimize::Minimum) -> bool {
+    if !m.value.is_finite() || m.x.iter().any(|x| x.abs() > LOG_BOUND - 1.0) {
+        return false;
+    }
+    let mut grad = vec![0.0; m.x.len()];
+    ll.value_grad(&m.x, &mut grad);
+    grad.iter().all(|g| g.abs() <= gradient_tolerance(m.value))
+}
+
 /// Maximise `ll` from `start` (natural-scale parameters) and from a few
 /// starts around it; keep the best, and call it converged only if the
 /// gradient there is ~0 and no parameter sits at the bound.
@@ -127,7 +143,10 @@ pub fn fit_log_params(
 ) -> Result<FitReport> {
     let x0: Vec<f64> = start.iter().map(|v| v.ln()).collect();
     let mut runs: Vec<crate::optimize::Minimum> = Vec::new();
-    for offset in start_offsets(x0.len()) {
+    for (k, offset) in start_offsets(x0.len()).into_iter().enumerate() {
+        if k == 1 && !ll.cheap() && clean_optimum(ll, &runs[0]) {
+            break;
+        }
         let from: Vec<f64> =
             x0.iter().zip(&offset).map(|(x, o)| (x + o).clamp(-LOG_BOUND + 1.0, LOG_BOUND - 1.0)).collect();
         runs.push(minimize(&Bounded(ll), &from));

@@ -198,6 +198,9 @@ impl LogLikelihood for ParetoNbdLikelihood<'_> {
     fn model(&self) -> &'static str {
         "pareto-nbd"
     }
+    fn cheap(&self) -> bool {
+        false
+    }
     fn names(&self) -> Vec<&'static str> {
         vec!["r", "alpha", "s", "beta"]
     }
