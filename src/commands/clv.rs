@@ -145,6 +145,12 @@ pub struct PredictArgs {
     /// Annual discount rate, applied monthly
     #[arg(long, default_value_t = 0.10)]
     pub discount_rate: f64,
+    /// Monthly discount rate instead of an annual one (lifetimes' `discount_rate`)
+    #[arg(long, value_name = "RATE", conflicts_with = "discount_rate")]
+    pub monthly_discount_rate: Option<f64>,
+    /// Length of the CLV month (the discounting step): 52/12w (default in weeks), 365/12d (default in days), or lifetimes' 4.345w / 30d; any NUMBER or A/B followed by d or w
+    #[arg(long, value_name = "LENGTH", value_parser = parse_month)]
+    pub month: Option<Month>,
     /// Column to group customers by (summary column, or log column taken from each customer's first purchase)
     #[arg(long, value_name = "COLUMN")]
     pub cohort: Option<String>,
@@ -178,6 +184,31 @@ pub struct BacktestArgs {
     pub plot: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
+}
+
+/// A CLV month: its length in days and how the user wrote it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Month {
+    days: f64,
+    text: String,
+}
+
+fn parse_month(text: &str) -> Result<Month, String> {
+    let t = text.trim();
+    let expected = || format!("expected a month length like 30d, 4.345w, 52/12w or 365/12d, found {text:?}");
+    let (number, per_day) = match t.char_indices().last() {
+        Some((i, 'd' | 'D')) => (&t[..i], 1.0),
+        Some((i, 'w' | 'W')) => (&t[..i], 7.0),
+        _ => return Err(expected()),
+    };
+    let value = match number.split_once('/') {
+        Some((a, b)) => a.trim().parse::<f64>().ok().zip(b.trim().parse::<f64>().ok()).map(|(a, b)| a / b),
+        None => number.trim().parse::<f64>().ok(),
+    };
+    match value {
+        Some(v) if v.is_finite() && v > 0.0 => Ok(Month { days: v * per_day, text: t.to_string() }),
+        _ => Err(expected()),
+    }
 }
 
 fn parse_day(text: &str) -> Result<NaiveDate, String> {
@@ -663,22 +694,26 @@ fn run_predict(a: &PredictArgs, global: &crate::GlobalOptions) -> Result<Output,
         TimeUnit::Weeks => 52.0,
         TimeUnit::Days => 365.0,
     };
+    let month = a.month.clone().unwrap_or_else(|| match u {
+        TimeUnit::Weeks => Month { days: 7.0 * 52.0 / 12.0, text: "52/12w".into() },
+        TimeUnit::Days => Month { days: 365.0 / 12.0, text: "365/12d".into() },
+    });
     let options = ClvOptions {
         horizon: a.horizon.unwrap_or(year),
-        step: year / 12.0,
-        discount_rate: (1.0 + a.discount_rate).powf(1.0 / 12.0) - 1.0,
+        step: month.days / u.days(),
+        discount_rate: a.monthly_discount_rate.unwrap_or((1.0 + a.discount_rate).powf(1.0 / 12.0) - 1.0),
         margin: a.margin,
         draws: a.draws,
         seed: a.seed,
     };
     let report = value_customers(summary, &purchases, spend.as_ref(), &options)?;
     if let Some(path) = &a.output {
-        write_file(path, customers_csv(&report).as_bytes())?;
+        write_file(path, customers_csv(&report, summary).as_bytes())?;
     }
     let ok = purchases.converged && spend.as_ref().is_none_or(|s| s.converged);
     let text = match a.format {
-        Format::Json => pretty(&predict_json(&purchases, spend.as_ref(), &report, a, u)),
-        Format::Human => predict_human(&purchases, spend.as_ref(), &report, a, u, global),
+        Format::Json => pretty(&predict_json(&purchases, spend.as_ref(), &report, a, u, &month)),
+        Format::Human => predict_human(&purchases, spend.as_ref(), &report, a, u, &month, global),
     };
     Ok(Output { text, ok })
 }
@@ -696,6 +731,7 @@ fn predict_json(
     report: &ClvReport,
     a: &PredictArgs,
     u: TimeUnit,
+    month: &Month,
 ) -> Value {
     let top: Vec<Value> = ranked(report)
         .into_iter()
@@ -729,7 +765,9 @@ fn predict_json(
         "time_unit": u.name(),
         "horizon": report.options.horizon,
         "margin": a.margin,
-        "annual_discount_rate": a.discount_rate,
+        "annual_discount_rate": if a.monthly_discount_rate.is_some() { Value::Null } else { json!(a.discount_rate) },
+        "monthly_discount_rate": round(report.options.discount_rate, 10),
+        "clv_month": json!({ "length": round(report.options.step, 10), "unit": u.name(), "written": month.text }),
         "interval_draws": a.draws,
         "cohort_column": a.cohort,
         "cohorts": cohorts,
@@ -743,6 +781,7 @@ fn predict_human(
     report: &ClvReport,
     a: &PredictArgs,
     u: TimeUnit,
+    month: &Month,
     global: &crate::GlobalOptions,
 ) -> String {
     let mut t = fit_human(purchases, "the calibration summary");
@@ -750,13 +789,19 @@ fn predict_human(
         t.push_str(&fit_human(s, "the calibration summary"));
     }
     let o = &report.options;
+    let rate = match a.monthly_discount_rate {
+        Some(m) => format!("{:.2}% a month", 100.0 * m),
+        None => format!("{:.1}% a year", 100.0 * a.discount_rate),
+    };
     let _ = writeln!(
         t,
-        "\nforecast over {} {}, margin {:.0}%, discounted at {:.1}% a year{}",
+        "\nforecast over {} {}, margin {:.0}%, discounted monthly at {rate}; a CLV month is {} ({:.4} {}, --month){}",
         o.horizon,
         u.name(),
         100.0 * a.margin,
-        100.0 * a.discount_rate,
+        month.text,
+        o.step,
+        u.name(),
         if a.draws > 0 { format!("; 95% intervals from {} parameter draws", a.draws) } else { String::new() }
     );
     if spend.is_none() {
@@ -804,17 +849,19 @@ fn predict_human(
     t
 }
 
-fn customers_csv(report: &ClvReport) -> String {
-    let mut s = String::from("id,cohort,frequency,recency,T,p_alive,expected_purchases,expected_spend,clv\n");
-    for c in &report.customers {
+fn customers_csv(report: &ClvReport, summary: &RfmSummary) -> String {
+    let mut s =
+        String::from("id,cohort,frequency,recency,T,monetary_value,p_alive,expected_purchases,expected_spend,clv\n");
+    for (c, rfm) in report.customers.iter().zip(&summary.customers) {
         let _ = writeln!(
             s,
-            "{},{},{},{:.4},{:.4},{:.6},{:.6},{},{}",
+            "{},{},{},{:.4},{:.4},{},{:.6},{:.6},{},{}",
             csv_field(&c.id),
             csv_field(c.cohort.as_deref().unwrap_or("")),
             c.frequency,
             c.recency,
             c.t,
+            rfm.monetary_value.map(|v| format!("{v:.4}")).unwrap_or_default(),
             c.p_alive,
             c.expected_purchases,
             c.expected_spend.map(|v| format!("{v:.4}")).unwrap_or_default(),
