@@ -13,7 +13,7 @@ use journey_clv::fit::FitReport;
 use journey_clv::rfm::{looks_like_summary, read_summary, summarize, RfmSummary, TimeUnit};
 use journey_clv::sbg::{Lifetimes, ShiftedBetaGeometric};
 use journey_clv::table::{split_rows, Delimiter};
-use journey_clv::translog::{read_log, ColumnMapping, ColumnRef, LogOptions};
+use journey_clv::translog::{read_log, ColumnMapping, ColumnRef, LogOptions, RefundRule};
 use journey_clv::NaiveDate;
 use journey_clv::{bgnbd, gammagamma, kaplan_meier, paretonbd, plot, sbg};
 use serde_json::{json, Value};
@@ -108,6 +108,15 @@ pub struct InputArgs {
     /// Last day of the calibration period for a log (YYYY-MM-DD) [default: the last date in the log]
     #[arg(long, value_name = "DATE", value_parser = parse_day)]
     pub calibration_end: Option<NaiveDate>,
+    /// Negative amounts in a log: reject (stop at the first, with file:line) or net (against the same day's purchases; a day counts only if it nets positive)
+    #[arg(long, value_enum, default_value = "reject")]
+    pub refunds: RefundsArg,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefundsArg {
+    Reject,
+    Net,
 }
 
 #[derive(Args, Debug)]
@@ -136,6 +145,12 @@ pub struct PredictArgs {
     /// Annual discount rate, applied monthly
     #[arg(long, default_value_t = 0.10)]
     pub discount_rate: f64,
+    /// Monthly discount rate instead of an annual one (lifetimes' `discount_rate`)
+    #[arg(long, value_name = "RATE", conflicts_with = "discount_rate")]
+    pub monthly_discount_rate: Option<f64>,
+    /// Length of the CLV month (the discounting step): 52/12w (default in weeks), 365/12d (default in days), or lifetimes' 4.345w / 30d; any NUMBER or A/B followed by d or w
+    #[arg(long, value_name = "LENGTH", value_parser = parse_month)]
+    pub month: Option<Month>,
     /// Column to group customers by (summary column, or log column taken from each customer's first purchase)
     #[arg(long, value_name = "COLUMN")]
     pub cohort: Option<String>,
@@ -169,6 +184,31 @@ pub struct BacktestArgs {
     pub plot: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
+}
+
+/// A CLV month: its length in days and how the user wrote it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Month {
+    days: f64,
+    text: String,
+}
+
+fn parse_month(text: &str) -> Result<Month, String> {
+    let t = text.trim();
+    let expected = || format!("expected a month length like 30d, 4.345w, 52/12w or 365/12d, found {text:?}");
+    let (number, per_day) = match t.char_indices().last() {
+        Some((i, 'd' | 'D')) => (&t[..i], 1.0),
+        Some((i, 'w' | 'W')) => (&t[..i], 7.0),
+        _ => return Err(expected()),
+    };
+    let value = match number.split_once('/') {
+        Some((a, b)) => a.trim().parse::<f64>().ok().zip(b.trim().parse::<f64>().ok()).map(|(a, b)| a / b),
+        None => number.trim().parse::<f64>().ok(),
+    };
+    match value {
+        Some(v) if v.is_finite() && v > 0.0 => Ok(Month { days: v * per_day, text: t.to_string() }),
+        _ => Err(expected()),
+    }
 }
 
 fn parse_day(text: &str) -> Result<NaiveDate, String> {
@@ -230,6 +270,10 @@ fn log_options(a: &InputArgs, cohort: Option<&str>) -> LogOptions {
             cohort: cohort.map(ColumnRef::parse),
         },
         timestamp_format: a.timestamp_format.clone(),
+        refunds: match a.refunds {
+            RefundsArg::Reject => RefundRule::Reject,
+            RefundsArg::Net => RefundRule::Net,
+        },
     }
 }
 
@@ -260,6 +304,9 @@ fn load(a: &InputArgs, cohort: Option<&str>) -> Result<Loaded, ClvError> {
         return Ok(Loaded::Summary(read_summary(&name, &text, u, cohort)?));
     }
     let log = read_log(&name, &text, &log_options(a, cohort))?;
+    if let Some(end) = a.calibration_end {
+        journey_clv::rfm::check_calibration_end(&log, end)?;
+    }
     let summary = summarize(&log, u, a.calibration_end);
     Ok(Loaded::Log(summary))
 }
@@ -307,6 +354,18 @@ fn load_lifetimes(path: &Path) -> Result<(Lifetimes, Option<Vec<f64>>), ClvError
         let mut out = Vec::with_capacity(data.len());
         for r in data {
             let periods = number(r, p, "a number of periods")?;
+            if periods < 1.0 || periods.fract() != 0.0 || periods > f64::from(u32::MAX) {
+                let f = &r.fields[p];
+                return Err(journey_clv::error::bad_row(
+                    &name,
+                    &text,
+                    f.start,
+                    f.end,
+                    format!("periods {:?} is not a whole number of periods of at least 1", f.text),
+                    "expected 1, 2, 3, ...",
+                    Some("periods counts the periods a customer was seen, their first included".into()),
+                ));
+            }
             let f = r.fields.get(a).map(|f| (f.text.to_ascii_lowercase(), f.start, f.end));
             let active = match f.as_ref().map(|(t, _, _)| t.as_str()) {
                 Some("1" | "true" | "yes") => true,
@@ -347,7 +406,8 @@ fn run_fit(a: &FitArgs, global: &crate::GlobalOptions) -> Result<Output, ClvErro
         Model::BgNbd | Model::ParetoNbd => {
             let data = load(&a.input, None)?;
             let rows = data.summary().compressed();
-            let fit = if a.model == Model::BgNbd { bgnbd::fit(&rows)? } else { paretonbd::fit(&rows)? };
+            let mut fit = if a.model == Model::BgNbd { bgnbd::fit(&rows)? } else { paretonbd::fit(&rows)? };
+            warn_dominant(data.summary(), &mut fit)?;
             (fit, data.source(), None)
         }
         Model::GammaGamma => {
@@ -392,6 +452,38 @@ fn run_fit(a: &FitArgs, global: &crate::GlobalOptions) -> Result<Output, ClvErro
     Ok(Output { text, ok: fit.converged, files: Vec::new() })
 }
 
+/// Name the customers who dominate the likelihood (see
+/// [`journey_clv::clv::dominant_customers`]) in the fit's warnings.
+fn warn_dominant(summary: &RfmSummary, fit: &mut FitReport) -> Result<(), ClvError> {
+    let dominant = journey_clv::clv::dominant_customers(summary, fit, DOMINANT_SHARE)?;
+    if dominant.is_empty() {
+        return Ok(());
+    }
+    let named: Vec<String> = dominant
+        .iter()
+        .take(5)
+        .map(|(id, share)| {
+            let c = summary.customers.iter().find(|c| &c.id == id);
+            let x = c.map(|c| format!(", frequency {}", c.frequency)).unwrap_or_default();
+            format!("customer {id} ({:.0}% of |log-likelihood|{x})", 100.0 * share)
+        })
+        .collect();
+    fit.warnings.push(format!(
+        "{} dominate{} the likelihood: the parameters are pulled to explain {} rather than the other {} customers; check {} for a data error, or fit without {}",
+        named.join(", "),
+        if dominant.len() == 1 { "s" } else { "" },
+        if dominant.len() == 1 { "that row" } else { "those rows" },
+        summary.customers.len() - dominant.len(),
+        if dominant.len() == 1 { "it" } else { "them" },
+        if dominant.len() == 1 { "it" } else { "them" },
+    ));
+    Ok(())
+}
+
+/// A single customer above this share of |ln L| is named in a warning: in a
+/// healthy fit of n customers each holds about 1/n of it.
+const DOMINANT_SHARE: f64 = 0.05;
+
 fn pretty(v: &Value) -> String {
     let mut s = serde_json::to_string_pretty(v).unwrap_or_else(|_| "{}".into());
     s.push('\n');
@@ -423,6 +515,8 @@ fn fit_json(f: &FitReport) -> Value {
         "customers": f.customers,
         "distinct_rows": f.distinct_rows,
         "converged": f.converged,
+        "std_errors_are": "one standard error (delta method, inverse Hessian)",
+        "warnings": f.warnings,
     })
 }
 
@@ -447,6 +541,15 @@ fn fit_human(f: &FitReport, source: &str) -> String {
         let _ = writeln!(t, "  {n:<15} {p:>10.4}{se}");
     }
     let _ = writeln!(t, "  {:<15} {:>10.2}", "log-likelihood", f.log_likelihood);
+    if f.std_errors.is_some() {
+        let _ = writeln!(t, "  ± is one standard error (about 68% coverage; double it for 95%)");
+    } else {
+        let _ =
+            writeln!(t, "  no standard errors: the likelihood is flat at this point (Hessian not positive definite)");
+    }
+    for w in &f.warnings {
+        let _ = writeln!(t, "  warning: {w}");
+    }
     t
 }
 
@@ -487,7 +590,11 @@ fn read_params(f: &FitReport, u: TimeUnit) -> Vec<String> {
                     rate,
                     unit.trim_end_matches('s')
                 ),
-                format!("half of new customers are still active after about {median:.1} {unit}; {mean}"),
+                if median.is_finite() {
+                    format!("half of new customers are still active after about {median:.1} {unit}; {mean}")
+                } else {
+                    format!("lifetimes are too long for the data to put a number on (s = {:.3e})", p("s"))
+                },
             ]
         }
         "gamma-gamma" => {
@@ -571,10 +678,11 @@ fn run_predict(a: &PredictArgs, global: &crate::GlobalOptions) -> Result<Output,
     let data = load(&a.input, a.cohort.as_deref())?;
     let summary = data.summary();
     let rows = summary.compressed();
-    let purchases = match a.model {
+    let mut purchases = match a.model {
         CountModelArg::BgNbd => bgnbd::fit(&rows)?,
         CountModelArg::ParetoNbd => paretonbd::fit(&rows)?,
     };
+    warn_dominant(summary, &mut purchases)?;
     let has_spend = summary.customers.iter().any(|c| c.monetary_value.is_some());
     let spend = if has_spend {
         Some(gammagamma::fit(summary.customers.iter().map(|c| (c.frequency, c.monetary_value.unwrap_or(0.0))))?)
@@ -586,20 +694,24 @@ fn run_predict(a: &PredictArgs, global: &crate::GlobalOptions) -> Result<Output,
         TimeUnit::Weeks => 52.0,
         TimeUnit::Days => 365.0,
     };
+    let month = a.month.clone().unwrap_or_else(|| match u {
+        TimeUnit::Weeks => Month { days: 7.0 * 52.0 / 12.0, text: "52/12w".into() },
+        TimeUnit::Days => Month { days: 365.0 / 12.0, text: "365/12d".into() },
+    });
     let options = ClvOptions {
         horizon: a.horizon.unwrap_or(year),
-        step: year / 12.0,
-        discount_rate: (1.0 + a.discount_rate).powf(1.0 / 12.0) - 1.0,
+        step: month.days / u.days(),
+        discount_rate: a.monthly_discount_rate.unwrap_or((1.0 + a.discount_rate).powf(1.0 / 12.0) - 1.0),
         margin: a.margin,
         draws: a.draws,
         seed: a.seed,
     };
     let report = value_customers(summary, &purchases, spend.as_ref(), &options)?;
-    let files = a.output.iter().map(|path| (path.clone(), customers_csv(&report))).collect();
+    let files = a.output.iter().map(|path| (path.clone(), customers_csv(&report, summary))).collect();
     let ok = purchases.converged && spend.as_ref().is_none_or(|s| s.converged);
     let text = match a.format {
-        Format::Json => pretty(&predict_json(&purchases, spend.as_ref(), &report, a, u)),
-        Format::Human => predict_human(&purchases, spend.as_ref(), &report, a, u, global),
+        Format::Json => pretty(&predict_json(&purchases, spend.as_ref(), &report, a, u, &month)),
+        Format::Human => predict_human(&purchases, spend.as_ref(), &report, a, u, &month, global),
     };
     Ok(Output { text, ok, files })
 }
@@ -617,6 +729,7 @@ fn predict_json(
     report: &ClvReport,
     a: &PredictArgs,
     u: TimeUnit,
+    month: &Month,
 ) -> Value {
     let top: Vec<Value> = ranked(report)
         .into_iter()
@@ -650,7 +763,9 @@ fn predict_json(
         "time_unit": u.name(),
         "horizon": report.options.horizon,
         "margin": a.margin,
-        "annual_discount_rate": a.discount_rate,
+        "annual_discount_rate": if a.monthly_discount_rate.is_some() { Value::Null } else { json!(a.discount_rate) },
+        "monthly_discount_rate": round(report.options.discount_rate, 10),
+        "clv_month": json!({ "length": round(report.options.step, 10), "unit": u.name(), "written": month.text }),
         "interval_draws": a.draws,
         "cohort_column": a.cohort,
         "cohorts": cohorts,
@@ -664,6 +779,7 @@ fn predict_human(
     report: &ClvReport,
     a: &PredictArgs,
     u: TimeUnit,
+    month: &Month,
     global: &crate::GlobalOptions,
 ) -> String {
     let mut t = fit_human(purchases, "the calibration summary");
@@ -671,13 +787,19 @@ fn predict_human(
         t.push_str(&fit_human(s, "the calibration summary"));
     }
     let o = &report.options;
+    let rate = match a.monthly_discount_rate {
+        Some(m) => format!("{:.2}% a month", 100.0 * m),
+        None => format!("{:.1}% a year", 100.0 * a.discount_rate),
+    };
     let _ = writeln!(
         t,
-        "\nforecast over {} {}, margin {:.0}%, discounted at {:.1}% a year{}",
+        "\nforecast over {} {}, margin {:.0}%, discounted monthly at {rate}; a CLV month is {} ({:.4} {}, --month){}",
         o.horizon,
         u.name(),
         100.0 * a.margin,
-        100.0 * a.discount_rate,
+        month.text,
+        o.step,
+        u.name(),
         if a.draws > 0 { format!("; 95% intervals from {} parameter draws", a.draws) } else { String::new() }
     );
     if spend.is_none() {
@@ -725,17 +847,19 @@ fn predict_human(
     t
 }
 
-fn customers_csv(report: &ClvReport) -> String {
-    let mut s = String::from("id,cohort,frequency,recency,T,p_alive,expected_purchases,expected_spend,clv\n");
-    for c in &report.customers {
+fn customers_csv(report: &ClvReport, summary: &RfmSummary) -> String {
+    let mut s =
+        String::from("id,cohort,frequency,recency,T,monetary_value,p_alive,expected_purchases,expected_spend,clv\n");
+    for (c, rfm) in report.customers.iter().zip(&summary.customers) {
         let _ = writeln!(
             s,
-            "{},{},{},{:.4},{:.4},{:.6},{:.6},{},{}",
+            "{},{},{},{:.4},{:.4},{},{:.6},{:.6},{},{}",
             csv_field(&c.id),
             csv_field(c.cohort.as_deref().unwrap_or("")),
             c.frequency,
             c.recency,
             c.t,
+            rfm.monetary_value.map(|v| format!("{v:.4}")).unwrap_or_default(),
             c.p_alive,
             c.expected_purchases,
             c.expected_spend.map(|v| format!("{v:.4}")).unwrap_or_default(),

@@ -77,11 +77,22 @@ pub fn backtest(
     calibration_end: NaiveDate,
     holdout_end: Option<NaiveDate>,
 ) -> Result<BacktestReport> {
-    let last = log.transactions.iter().map(|t| t.date).max().unwrap_or(calibration_end);
+    let (first, last) = crate::rfm::log_span(log);
+    crate::rfm::check_calibration_end(log, calibration_end)?;
+    if calibration_end >= last {
+        return Err(ClvError::InvalidArgument(format!(
+            "--calibration-end {calibration_end} leaves no holdout: the log's last purchase is on {last}"
+        )));
+    }
     let holdout_end = holdout_end.unwrap_or(last);
     if holdout_end <= calibration_end {
         return Err(ClvError::InvalidArgument(format!(
             "the holdout must end after the calibration period: {holdout_end} is not after {calibration_end}"
+        )));
+    }
+    if holdout_end > last {
+        return Err(ClvError::InvalidArgument(format!(
+            "--holdout-end {holdout_end} is past the log's last purchase on {last} (the log covers {first} to {last}): days the log does not cover would count as days without purchases"
         )));
     }
     let summary = summarize(log, unit, Some(calibration_end));

@@ -11,6 +11,21 @@ pub enum ClvError {
     #[diagnostic(code(clv::io))]
     Io { path: String, error: std::io::Error },
 
+    #[error("cannot write {path}: {error}")]
+    #[diagnostic(code(clv::write))]
+    Write { path: String, error: std::io::Error },
+
+    /// The data are well formed but cannot identify the model (no repeat
+    /// purchases, no observation time, one customer, constant spend, ...).
+    #[error("{model}: {message}")]
+    #[diagnostic(code(clv::unidentifiable))]
+    Unidentifiable {
+        model: &'static str,
+        message: String,
+        #[help]
+        help: Option<String>,
+    },
+
     /// One row of an input file is malformed (boxed: it carries the file text).
     #[error(transparent)]
     #[diagnostic(transparent)]

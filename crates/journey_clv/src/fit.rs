@@ -24,7 +24,13 @@ pub struct FitReport {
     pub distinct_rows: usize,
     pub iterations: usize,
     pub evaluations: usize,
+    /// True only when the optimiser stopped at an interior point where the
+    /// gradient is ~0 (checked after the fact, whatever the optimiser said).
     pub converged: bool,
+    /// Largest |∂(-ln L)/∂ ln θ| at the reported optimum.
+    pub gradient_max: f64,
+    /// Plain-words cautions: parameters at a bound, starts that disagreed, ...
+    pub warnings: Vec<String>,
 }
 
 impl FitReport {
@@ -33,10 +39,44 @@ impl FitReport {
     }
 }
 
+/// Refuse purchase-count data that cannot identify a BG/NBD or Pareto/NBD
+/// model, saying what is missing, instead of "fitting" a boundary point.
+pub fn check_purchase_data(model: &'static str, rows: &[crate::rfm::WeightedRow]) -> Result<()> {
+    let customers: f64 = rows.iter().map(|r| r.weight).sum();
+    let unidentifiable =
+        |message: String, help: &str| Err(ClvError::Unidentifiable { model, message, help: Some(help.to_string()) });
+    if customers < 5.0 {
+        return unidentifiable(
+            format!("{customers} customer(s) cannot identify how buying rates and lifetimes vary between customers"),
+            "the model describes a population: fit it on at least 5 customers (hundreds in practice)",
+        );
+    }
+    if rows.iter().all(|r| r.t <= 0.0) {
+        return unidentifiable(
+            "every customer was observed for no time (T = 0), so nothing about buying rates or dropout is in the data"
+                .into(),
+            "set --calibration-end after the first purchases, or check the T column",
+        );
+    }
+    if rows.iter().all(|r| r.x == 0) {
+        return unidentifiable(
+            "no customer made a repeat purchase: the data cannot tell a low buying rate from early dropout".into(),
+            "fit on a longer calibration period, or a log where some customers bought twice",
+        );
+    }
+    Ok(())
+}
+
 /// Negative log-likelihood over log-parameters.
 pub trait LogLikelihood: Objective {
     fn model(&self) -> &'static str;
     fn names(&self) -> Vec<&'static str>;
+    /// False when an evaluation is costly (Pareto/NBD: hypergeometric terms
+    /// and a finite-difference gradient); the extra starts then run only when
+    /// the first one does not end at a clean optimum.
+    fn cheap(&self) -> bool {
+        true
+    }
 }
 
 /// Parameters are kept within e^±LOG_BOUND (about 1e-13 to 1e13): beyond that
@@ -62,7 +102,39 @@ impl Objective for Bounded<'_> {
     }
 }
 
-/// Maximise `ll` from `start` (natural-scale parameters).
+/// A gradient (per log-parameter, of -ln L) below this counts as zero: moving
+/// any parameter by 1% then changes ln L by less than 1e-4 per 10,000 units of
+/// ln L, far below what any decision rests on, and above the rounding noise of
+/// a finite-difference gradient.
+pub fn gradient_tolerance(neg_log_likelihood: f64) -> f64 {
+    1e-4 + 1e-6 * neg_log_likelihood.abs()
+}
+
+/// Offsets (in log-parameter space) of the extra starting points: the start
+/// itself, everything larger, everything smaller, and the two mixed patterns.
+/// Several starts guard against a ridge or a second mode that one run follows
+/// to a wrong answer (one outlying customer can create both).
+fn start_offsets(n: usize) -> Vec<Vec<f64>> {
+    let mut out = vec![vec![0.0; n]];
+    for pattern in [[2.0, 2.0], [-2.0, -2.0], [2.0, -2.0], [-2.0, 2.0]] {
+        out.push((0..n).map(|i| pattern[i % 2]).collect());
+    }
+    out
+}
+
+/// True when a run ended inside the bounds with a ~0 gradient.
+fn clean_optimum(ll: &dyn LogLikelihood, m: &crate::optimize::Minimum) -> bool {
+    if !m.value.is_finite() || m.x.iter().any(|x| x.abs() > LOG_BOUND - 1.0) {
+        return false;
+    }
+    let mut grad = vec![0.0; m.x.len()];
+    ll.value_grad(&m.x, &mut grad);
+    grad.iter().all(|g| g.abs() <= gradient_tolerance(m.value))
+}
+
+/// Maximise `ll` from `start` (natural-scale parameters) and from a few
+/// starts around it; keep the best, and call it converged only if the
+/// gradient there is ~0 and no parameter sits at the bound.
 pub fn fit_log_params(
     ll: &dyn LogLikelihood,
     start: &[f64],
@@ -70,7 +142,22 @@ pub fn fit_log_params(
     distinct_rows: usize,
 ) -> Result<FitReport> {
     let x0: Vec<f64> = start.iter().map(|v| v.ln()).collect();
-    let m = minimize(&Bounded(ll), &x0);
+    let mut runs: Vec<crate::optimize::Minimum> = Vec::new();
+    for (k, offset) in start_offsets(x0.len()).into_iter().enumerate() {
+        if k == 1 && !ll.cheap() && clean_optimum(ll, &runs[0]) {
+            break;
+        }
+        let from: Vec<f64> =
+            x0.iter().zip(&offset).map(|(x, o)| (x + o).clamp(-LOG_BOUND + 1.0, LOG_BOUND - 1.0)).collect();
+        runs.push(minimize(&Bounded(ll), &from));
+    }
+    let best_value = runs.iter().map(|r| r.value).fold(f64::INFINITY, f64::min);
+    let mut warnings = Vec::new();
+    // Starts that stopped at a clearly worse point (a ridge, a second mode) are
+    // worth saying when the best point also looks doubtful; a worse stop with a
+    // clean optimum elsewhere is just the optimiser's business.
+    let stalled = runs.iter().filter(|r| r.value.is_finite() && r.value > best_value + 1.0).count();
+    let m = runs.into_iter().min_by(|a, b| a.value.total_cmp(&b.value)).expect("at least one start");
     if !m.value.is_finite() {
         return Err(ClvError::FitFailed {
             model: ll.model(),
@@ -80,6 +167,29 @@ pub fn fit_log_params(
     let params: Vec<f64> = m.x.iter().map(|v| v.exp()).collect();
     if params.iter().any(|p| !p.is_finite() || *p <= 0.0) {
         return Err(ClvError::FitFailed { model: ll.model(), message: format!("parameters ran off to {params:?}") });
+    }
+    let mut grad = vec![0.0; m.x.len()];
+    ll.value_grad(&m.x, &mut grad);
+    let gradient_max = grad.iter().fold(0.0f64, |acc, g| if g.is_finite() { acc.max(g.abs()) } else { f64::INFINITY });
+    let at_bound: Vec<&str> =
+        ll.names().into_iter().zip(&m.x).filter(|(_, x)| x.abs() > LOG_BOUND - 1.0).map(|(n, _)| n).collect();
+    if !at_bound.is_empty() {
+        warnings.push(format!(
+            "{} ran to the edge of the search (beyond e^±{}): the data cannot pin {} down, so the fit is not a proper maximum",
+            at_bound.join(", "),
+            LOG_BOUND as i32 - 1,
+            if at_bound.len() == 1 { "it" } else { "them" }
+        ));
+    }
+    let tolerance = gradient_tolerance(m.value);
+    if gradient_max > tolerance {
+        warnings.push(format!(
+            "the gradient at the reported point is {gradient_max:.2e}, not ~0 (tolerance {tolerance:.1e}): the optimiser stopped short of the maximum"
+        ));
+    }
+    let converged = at_bound.is_empty() && gradient_max <= tolerance;
+    if !converged && stalled > 0 {
+        warnings.push(format!("{stalled} of the starting points stopped at a worse point (a ridge or a second mode)"));
     }
     let h = hessian(ll, &m.x);
     let log_covariance = invert_spd(&h);
@@ -96,6 +206,8 @@ pub fn fit_log_params(
         distinct_rows,
         iterations: m.iterations,
         evaluations: m.evaluations,
-        converged: m.converged,
+        converged,
+        gradient_max,
+        warnings,
     })
 }

@@ -109,9 +109,16 @@ impl LogLikelihood for GammaGammaLikelihood<'_> {
 
 /// Fit on customers with at least one repeat purchase and a positive mean spend.
 pub fn fit(customers: impl IntoIterator<Item = (u32, f64)>) -> Result<FitReport> {
+    let mut zero_spend = 0usize;
     let mut rows: Vec<SpendRow> = customers
         .into_iter()
-        .filter(|(x, m)| *x > 0 && *m > 0.0 && m.is_finite())
+        .filter(|(x, m)| {
+            // Repeat buyers whose repeat purchases were all free ($0.00) have no
+            // spend Gamma-Gamma can describe: left out, and said so below.
+            let keep = *x > 0 && *m > 0.0 && m.is_finite();
+            zero_spend += usize::from(*x > 0 && !keep);
+            keep
+        })
         .map(|(x, mean)| SpendRow { x, mean, weight: 1.0 })
         .collect();
     rows.sort_by(|a, b| a.x.cmp(&b.x).then(a.mean.total_cmp(&b.mean)));
@@ -128,10 +135,26 @@ pub fn fit(customers: impl IntoIterator<Item = (u32, f64)>) -> Result<FitReport>
             message: "needs at least 3 customers with a repeat purchase and a positive monetary value".into(),
         });
     }
+    if rows.iter().all(|r| r.mean == rows[0].mean) {
+        return Err(ClvError::Unidentifiable {
+            model: "gamma-gamma",
+            message: format!(
+                "every repeat buyer has the same mean spend ({}): how spend varies within and between customers (p and q) cannot be identified",
+                rows[0].mean
+            ),
+            help: Some(format!("spend looks constant: use {} per purchase instead of a spend model", rows[0].mean)),
+        });
+    }
     let n: f64 = rows.iter().map(|r| r.weight).sum();
     let mean = rows.iter().map(|r| r.weight * r.mean).sum::<f64>() / n;
     let start = [1.0, 2.0, mean.max(1e-6)];
-    fit_log_params(&GammaGammaLikelihood { rows: &rows }, &start, n, rows.len())
+    let mut report = fit_log_params(&GammaGammaLikelihood { rows: &rows }, &start, n, rows.len())?;
+    if zero_spend > 0 {
+        report.warnings.push(format!(
+            "{zero_spend} repeat buyer(s) with a mean repeat spend of 0 are left out of the spend fit (Gamma-Gamma needs positive spend); their CLV uses the population mean spend"
+        ));
+    }
+    Ok(report)
 }
 
 #[cfg(test)]

@@ -198,6 +198,9 @@ impl LogLikelihood for ParetoNbdLikelihood<'_> {
     fn model(&self) -> &'static str {
         "pareto-nbd"
     }
+    fn cheap(&self) -> bool {
+        false
+    }
     fn names(&self) -> Vec<&'static str> {
         vec!["r", "alpha", "s", "beta"]
     }
@@ -207,6 +210,7 @@ pub fn fit(rows: &[WeightedRow]) -> Result<FitReport> {
     if rows.is_empty() {
         return Err(ClvError::FitFailed { model: "pareto-nbd", message: "no customers".into() });
     }
+    crate::fit::check_purchase_data("pareto-nbd", rows)?;
     let customers: f64 = rows.iter().map(|r| r.weight).sum();
     let mean_rate = rows.iter().map(|r| r.weight * r.x as f64).sum::<f64>()
         / rows.iter().map(|r| r.weight * r.t).sum::<f64>().max(1e-9);

@@ -78,17 +78,45 @@ pub fn purchase_days(log: &TransactionLog) -> Vec<CustomerDays> {
     per.into_iter()
         .map(|mut v| {
             v.sort_by_key(|d| d.0);
-            let mut days: Vec<(NaiveDate, f64)> = Vec::with_capacity(v.len());
+            // (day, net amount, had a refund)
+            let mut days: Vec<(NaiveDate, f64, bool)> = Vec::with_capacity(v.len());
             for (d, a) in v {
                 match days.last_mut() {
-                    Some(last) if last.0 == d => last.1 += a,
-                    _ => days.push((d, a)),
+                    Some(last) if last.0 == d => {
+                        last.1 += a;
+                        last.2 |= a < 0.0;
+                    }
+                    _ => days.push((d, a, a < 0.0)),
                 }
             }
+            // Refunds net against the day's purchases (RefundRule::Net; under
+            // Reject there are none): a day is a purchase only if it nets positive.
+            let days: Vec<(NaiveDate, f64)> =
+                days.into_iter().filter(|d| !d.2 || d.1 > 0.0).map(|(d, a, _)| (d, a)).collect();
             let first = days.first().map(|d| d.0).unwrap_or_default();
             CustomerDays { first, days }
         })
         .collect()
+}
+
+/// First and last purchase dates of a log.
+pub fn log_span(log: &TransactionLog) -> (NaiveDate, NaiveDate) {
+    let first = log.transactions.iter().map(|t| t.date).min().unwrap_or_default();
+    let last = log.transactions.iter().map(|t| t.date).max().unwrap_or_default();
+    (first, last)
+}
+
+/// A calibration end must fall within the log: before its first purchase
+/// there are no customers, after its last the days the log does not cover
+/// would count as days without purchases (every customer would look lapsed).
+pub fn check_calibration_end(log: &TransactionLog, end: NaiveDate) -> Result<()> {
+    let (first, last) = log_span(log);
+    if end < first || end > last {
+        return Err(ClvError::InvalidArgument(format!(
+            "--calibration-end {end} is outside the log, which covers {first} to {last}"
+        )));
+    }
+    Ok(())
 }
 
 /// Build the calibration-period summary. Customers whose first purchase falls
@@ -135,7 +163,7 @@ fn find(header: &[String], names: &[&str]) -> Option<usize> {
     })
 }
 
-/// True when the header (first line) names frequency, recency and T columns.
+/// True when the header (first line) names frequency and recency columns.
 pub fn looks_like_summary(source: &str) -> bool {
     let first = source.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     let delimiter = Delimiter::sniff(first);
@@ -146,7 +174,9 @@ pub fn looks_like_summary(source: &str) -> bool {
         return false;
     };
     let header: Vec<String> = row.fields.iter().map(|f| f.text.clone()).collect();
-    find(&header, FREQUENCY).is_some() && find(&header, RECENCY).is_some() && find(&header, AGE).is_some()
+    // frequency and recency are enough to call it a summary, so that a summary
+    // missing T is told so rather than searched for a timestamp column.
+    find(&header, FREQUENCY).is_some() && find(&header, RECENCY).is_some()
 }
 
 /// Read a summary CSV (columns frequency, recency, T and optionally
@@ -179,6 +209,7 @@ pub fn read_summary(path: &str, source: &str, unit: TimeUnit, cohort_column: Opt
         None => None,
     };
     let mut customers = Vec::with_capacity(data.len());
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::with_capacity(data.len());
     for (n, row) in data.iter().enumerate() {
         if row.fields.len() != header.len() {
             return Err(bad_row(
@@ -207,6 +238,18 @@ pub fn read_summary(path: &str, source: &str, unit: TimeUnit, cohort_column: Opt
             }
         };
         let fv = num(fi, "frequency")?;
+        if fv > f64::from(u32::MAX) {
+            let f = &row.fields[fi];
+            return Err(bad_row(
+                path,
+                source,
+                f.start,
+                f.end,
+                format!("frequency {} is beyond what a customer can have made (at most {})", f.text, u32::MAX),
+                "implausibly many repeat purchases",
+                None,
+            ));
+        }
         if fv.fract() != 0.0 {
             let f = &row.fields[fi];
             return Err(bad_row(
@@ -249,6 +292,20 @@ pub fn read_summary(path: &str, source: &str, unit: TimeUnit, cohort_column: Opt
             Some(i) if fv > 0.0 => Some(num(i, "monetary value")?),
             _ => None,
         };
+        if let Some(i) = ii {
+            let f = &row.fields[i];
+            if let Some(line) = seen.insert(f.text.clone(), row.line) {
+                return Err(bad_row(
+                    path,
+                    source,
+                    f.start,
+                    f.end,
+                    format!("customer {:?} appears twice (first on line {line})", f.text),
+                    "duplicate customer id",
+                    Some("a summary has one row per customer; merge the rows or build the summary from the log".into()),
+                ));
+            }
+        }
         customers.push(CustomerRfm {
             id: ii.map(|i| row.fields[i].text.clone()).unwrap_or_else(|| (n + 1).to_string()),
             frequency: fv as u32,

@@ -59,9 +59,17 @@ pub fn split_rows(path: &str, source: &str, delimiter: Delimiter) -> Result<Vec<
     let mut rows = Vec::new();
     let mut offset = 0;
     for (index, raw) in source.split('\n').enumerate() {
-        let line_start = offset;
+        let mut line_start = offset;
         offset += raw.len() + 1;
-        let text = raw.strip_suffix('\r').unwrap_or(raw);
+        let mut text = raw.strip_suffix('\r').unwrap_or(raw);
+        // A UTF-8 byte-order mark (Excel's "CSV UTF-8") is not part of the first
+        // column's name; skipping it keeps every later byte offset true.
+        if index == 0 {
+            if let Some(rest) = text.strip_prefix('\u{feff}') {
+                line_start += '\u{feff}'.len_utf8();
+                text = rest;
+            }
+        }
         if text.trim().is_empty() {
             continue;
         }

@@ -50,6 +50,24 @@ pub enum LogFormat {
     JsonLines,
 }
 
+/// What a negative amount (a refund) in a log means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RefundRule {
+    /// Stop at the first negative amount with its file:line (the default: a
+    /// refund silently counted as a purchase changes frequency and CLV).
+    #[default]
+    Reject,
+    /// Net refunds against the same day's purchases: a day counts as a
+    /// purchase only if its net amount is positive; a day with a refund whose
+    /// net is zero or negative is not a purchase (its refund is not carried to
+    /// other days).
+    Net,
+}
+
+/// The help line of a rejected refund.
+pub const REFUND_HELP: &str =
+    "refunds are rejected by default; --refunds net nets them against the same day's purchases (a day counts only if its net amount is positive)";
+
 /// How to read a transaction log.
 #[derive(Debug, Clone)]
 pub struct LogOptions {
@@ -59,6 +77,7 @@ pub struct LogOptions {
     pub mapping: ColumnMapping,
     /// A chrono format string; by default ISO dates, RFC 3339 and yyyymmdd are tried.
     pub timestamp_format: Option<String>,
+    pub refunds: RefundRule,
 }
 
 impl Default for LogOptions {
@@ -69,6 +88,7 @@ impl Default for LogOptions {
             has_header: true,
             mapping: ColumnMapping::default(),
             timestamp_format: None,
+            refunds: RefundRule::Reject,
         }
     }
 }
@@ -231,6 +251,18 @@ fn read_delimited(path: &str, source: &str, options: &LogOptions) -> Result<Tran
             }
             None => 0.0,
         };
+        if value < 0.0 && options.refunds == RefundRule::Reject {
+            let f = &row.fields[amount.unwrap_or(0)];
+            return Err(bad_row(
+                path,
+                source,
+                f.start,
+                f.end,
+                format!("negative amount {} (a refund)", f.text),
+                "a refund",
+                Some(REFUND_HELP.into()),
+            ));
+        }
         let coh = cohort.map(|i| row.fields[i].text.clone());
         b.push(&cust.text, date, value, coh);
     }
@@ -309,6 +341,17 @@ fn read_json_lines(path: &str, source: &str, options: &LogOptions) -> Result<Tra
             Some((_, serde_json::Value::Null)) | None => 0.0,
             Some((_, other)) => return Err(err(format!("amount must be a number, found {other}"), "bad amount")),
         };
+        if amount < 0.0 && options.refunds == RefundRule::Reject {
+            return Err(bad_row(
+                path,
+                source,
+                start,
+                end,
+                format!("negative amount {amount} (a refund)"),
+                "a refund",
+                Some(REFUND_HELP.into()),
+            ));
+        }
         let cohort = match &cohort_key {
             Some(k) => obj.get(k).map(|v| match v {
                 serde_json::Value::String(s) => s.clone(),
