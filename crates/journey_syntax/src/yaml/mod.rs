@@ -25,7 +25,7 @@
 //! Parsing never stops at the first shape error: every problem in the file is reported
 //! and the rest is lowered, so the checker still sees the journeys that are fine.
 
-mod shift;
+pub(crate) mod shift;
 mod tree;
 
 use crate::ast::*;
@@ -55,7 +55,7 @@ pub fn parse(source: &str, file: FileId) -> Parsed {
     for doc in &docs {
         lower.document(doc);
     }
-    Parsed { module: Module { items: lower.items }, diagnostics: lower.diagnostics }
+    Parsed { module: Module { items: lower.items, poisoned: Vec::new() }, diagnostics: lower.diagnostics }
 }
 
 const TOP_KEYS: &[&str] = &["events", "attributes", "channels", "audiences", "policy", "journeys"];
