@@ -145,6 +145,7 @@ impl<'a> Ctx<'a> {
         if poisoned_event
             || self.poison.covers(ast::DeclKind::Attribute, name)
             || self.poison.covers(ast::DeclKind::Audience, name)
+            || self.poison.covers(ast::DeclKind::Event, name)
         {
             return error_typed();
         }

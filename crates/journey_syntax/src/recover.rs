@@ -127,7 +127,8 @@ fn name_after(text: &str, from: usize) -> Option<(usize, &str)> {
     let rest = &text[from..];
     let skipped = rest.len() - rest.trim_start().len();
     let start = from + skipped;
-    let token_end = text[start..].find(|c: char| c.is_whitespace() || "{}=:(".contains(c)).map_or(text.len(), |e| start + e);
+    let token_end =
+        text[start..].find(|c: char| c.is_whitespace() || "{}=:(".contains(c)).map_or(text.len(), |e| start + e);
     let token = &text[start..token_end];
     let valid = token.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && token.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
@@ -211,8 +212,10 @@ mod tests {
         let p = poisoned("xyzzy", Chunk { start: 0, end: 5 });
         assert_eq!((p[0].kind, p[0].name.is_none()), (None, true));
         let src = "channel a {\n}channel b {";
-        let names: Vec<String> =
-            poisoned(src, Chunk { start: 0, end: src.len() }).into_iter().filter_map(|p| p.name.map(|n| n.name)).collect();
+        let names: Vec<String> = poisoned(src, Chunk { start: 0, end: src.len() })
+            .into_iter()
+            .filter_map(|p| p.name.map(|n| n.name))
+            .collect();
         assert_eq!(names, vec!["a", "b"]);
     }
 }
