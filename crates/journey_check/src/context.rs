@@ -34,6 +34,37 @@ pub(crate) struct Ctx<'a> {
     /// Audience → audiences its condition mentions, for cycle detection.
     pub audience_deps: BTreeMap<&'a str, Vec<(String, FileId, Span)>>,
     pub currency: String,
+    /// Declarations that failed to parse: their uses are not reported again.
+    pub poison: Poison,
+}
+
+/// The declarations of the program that failed to parse ([`ast::Poisoned`]).
+#[derive(Default)]
+pub(crate) struct Poison {
+    named: std::collections::BTreeSet<(ast::DeclKind, String)>,
+    /// Kinds with a broken declaration whose name could not be read.
+    unnamed: std::collections::BTreeSet<ast::DeclKind>,
+    /// A broken piece that could be any declaration.
+    anything: bool,
+}
+
+impl Poison {
+    pub fn add(&mut self, p: &ast::Poisoned) {
+        match (p.kind, &p.name) {
+            (Some(kind), Some(name)) => {
+                self.named.insert((kind, name.name.clone()));
+            }
+            (Some(kind), None) => {
+                self.unnamed.insert(kind);
+            }
+            (None, _) => self.anything = true,
+        }
+    }
+
+    /// Might `name` be declared, as a `kind`, by a declaration that failed to parse?
+    pub fn covers(&self, kind: ast::DeclKind, name: &str) -> bool {
+        self.anything || self.unnamed.contains(&kind) || self.named.contains(&(kind, name.to_string()))
+    }
 }
 
 impl<'a> Ctx<'a> {
@@ -51,6 +82,7 @@ impl<'a> Ctx<'a> {
             attr_types: BTreeMap::new(),
             audience_deps: BTreeMap::new(),
             currency: currency.to_string(),
+            poison: Poison::default(),
         }
     }
 
@@ -66,6 +98,18 @@ impl<'a> Ctx<'a> {
 
     /// J101 for an unknown name, with a suggestion drawn from `candidates`.
     pub fn undefined(&mut self, file: FileId, kind: &str, name: &ast::Ident, candidates: &[&str]) {
+        let decl_kind = match kind {
+            "event" => Some(ast::DeclKind::Event),
+            "attribute" | "date attribute" => Some(ast::DeclKind::Attribute),
+            "channel" => Some(ast::DeclKind::Channel),
+            "audience" => Some(ast::DeclKind::Audience),
+            "journey" => Some(ast::DeclKind::Journey),
+            _ => None,
+        };
+        // its declaration failed to parse: that error was reported already
+        if decl_kind.is_some_and(|k| self.poison.covers(k, &name.name)) {
+            return;
+        }
         let help = suggest::help_for(kind, &name.name, candidates);
         self.push(
             Diagnostic::new("J101", format!("unknown {kind} `{}`", name.name))

@@ -18,6 +18,9 @@ impl<'a> Ctx<'a> {
         let mut diags = Vec::new();
         for (file, module) in modules {
             let file = *file;
+            for p in &module.poisoned {
+                self.poison.add(p);
+            }
             for item in &module.items {
                 match item {
                     ast::Item::Event(d) => {

@@ -238,9 +238,17 @@ impl<'a> Ctx<'a> {
                 _ => {}
             }
         }
+        let declared_goals: Vec<&str> = decl
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                JourneyItem::Goal(g) => Some(g.name.name.as_str()),
+                _ => None,
+            })
+            .collect();
         for item in &decl.items {
             if let JourneyItem::Assume(a) = item {
-                if let Some(a) = self.assumption(file, a, &goals) {
+                if let Some(a) = self.assumption(file, a, &goals, &declared_goals) {
                     assumptions.push(a);
                 }
             }
@@ -730,8 +738,18 @@ impl<'a> Ctx<'a> {
         Some(ir::Guardrail { metric: g.metric.name.clone(), op, limit, origin: self.origin(file, g.span) })
     }
 
-    fn assumption(&mut self, file: FileId, a: &ast::Assume, goals: &[ir::Goal]) -> Option<ir::Assumption> {
+    fn assumption(
+        &mut self,
+        file: FileId,
+        a: &ast::Assume,
+        goals: &[ir::Goal],
+        declared_goals: &[&str],
+    ) -> Option<ir::Assumption> {
         let is_goal = goals.iter().any(|g| g.name == a.target.name);
+        if !is_goal && declared_goals.contains(&a.target.name.as_str()) {
+            // a goal that failed to lower (its own error was reported): not another one
+            return None;
+        }
         if !is_goal && !ir::BUILTIN_OUTCOMES.contains(&a.target.name.as_str()) {
             let mut names: Vec<&str> = goals.iter().map(|g| g.name.as_str()).collect();
             names.extend(ir::BUILTIN_OUTCOMES);

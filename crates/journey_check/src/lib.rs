@@ -56,6 +56,9 @@ pub fn check_sources(sources: &SourceMap, files: &[FileId], settings: &Settings)
     }
     let mut checked = check_modules(&modules, sources, settings);
     diagnostics.append(&mut checked.diagnostics);
+    // by file, then position: a file's syntax error comes before what other files
+    // say, and before its own later findings
+    diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     checked.diagnostics = diagnostics;
     checked
 }

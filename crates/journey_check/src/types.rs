@@ -140,6 +140,15 @@ impl<'a> Ctx<'a> {
             );
             return error_typed();
         }
+        // declared by a declaration that failed to parse: that error was reported already
+        let poisoned_event = matches!(scope, Scope::Event(e) if self.poison.covers(ast::DeclKind::Event, e));
+        if poisoned_event
+            || self.poison.covers(ast::DeclKind::Attribute, name)
+            || self.poison.covers(ast::DeclKind::Audience, name)
+            || self.poison.covers(ast::DeclKind::Event, name)
+        {
+            return error_typed();
+        }
         let mut candidates: Vec<&str> = self.attr_types.keys().copied().chain(self.audiences.keys().copied()).collect();
         let what = match scope {
             Scope::Event(event) => {

@@ -1194,7 +1194,8 @@ impl CustomerState {
                 return Some(until);
             }
         }
-        // caps over the customer's actual sends, all journeys
+        // caps over the customer's actual sends, all journeys: a send over one is
+        // refused, never deferred (journey_ir::OVER_CAP says so to users)
         while self.sends.front().is_some_and(|(t, _, _)| now - t >= eng.send_window) {
             self.sends.pop_front();
         }

@@ -66,6 +66,28 @@ impl std::error::Error for FormatError {}
 /// such literals are printed exactly as written. Any other diagnostic means the file
 /// does not parse and is refused with [`FormatError::Parse`].
 pub fn format_source(source: &str, file: FileId, opts: &FormatOptions) -> Result<String, FormatError> {
+    // Files as editors write them: a byte-order mark and CRLF line endings are kept as
+    // found, so `fmt --check` passes on a Windows-saved file that is otherwise canonical.
+    let body = source.strip_prefix('\u{feff}').unwrap_or(source);
+    let bom = body.len() != source.len();
+    let crlf = body.contains("\r\n");
+    if !bom && !crlf {
+        return format_canonical(source, file, opts);
+    }
+    let lf = if crlf { body.replace("\r\n", "\n") } else { body.to_string() };
+    match format_canonical(&lf, file, opts) {
+        Ok(out) => {
+            let out = if crlf { out.replace('\n', "\r\n") } else { out };
+            Ok(if bom { format!("\u{feff}{out}") } else { out })
+        }
+        // the diagnostics must point into the file as it is
+        Err(FormatError::Parse(_)) => Err(FormatError::Parse(journey_syntax::parse(source, file).diagnostics)),
+        Err(e) => Err(e),
+    }
+}
+
+/// [`format_source`] of a file with `\n` line endings and no byte-order mark.
+fn format_canonical(source: &str, file: FileId, opts: &FormatOptions) -> Result<String, FormatError> {
     let parsed = journey_syntax::parse(source, file);
     if parsed.diagnostics.iter().any(|d| d.code != "J002") {
         return Err(FormatError::Parse(parsed.diagnostics));

@@ -19,6 +19,12 @@ use serde::{Deserialize, Serialize};
 /// Bumped whenever the JSON shape changes incompatibly.
 pub const IR_VERSION: u32 = 1;
 
+/// What the engine does with a send that would go over a cap (channel or policy), in
+/// the words diagnostics use: the one place that says it, so the checker's help (J603)
+/// and the engine (`journey_engine`, state.rs, the cap checks: the send is refused and
+/// counted as a cap hit) cannot drift apart. The engine's tests pin the behaviour.
+pub const OVER_CAP: &str = "refuses the sends over the cap (they are dropped, not deferred)";
+
 /// Where a construct came from. Only the human-readable form is serialised; the file id
 /// and span exist in-process, for diagnostics.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -11,6 +11,7 @@ pub const CONFIG_FILE: &str = "journey.yaml";
 /// currency: EUR                # what `$12` and bare money amounts mean
 /// include: ["journeys/**"]     # which files are journeys (default: everything)
 /// exclude: ["journeys/drafts/**"]
+/// one_program_per_file: false  # true: every file is checked alone (stand-alone examples)
 /// rules:                       # severity overrides by code or name
 ///   J301: error
 ///   duplicate-template-on-path: off
@@ -30,6 +31,10 @@ pub struct Config {
     pub include: Vec<String>,
     #[serde(default)]
     pub exclude: Vec<String>,
+    /// Each journey file is a program of its own (a directory of stand-alone examples),
+    /// instead of all files together forming one program.
+    #[serde(default)]
+    pub one_program_per_file: bool,
     #[serde(default)]
     pub rules: BTreeMap<String, RuleLevel>,
     #[serde(default)]
@@ -49,6 +54,7 @@ impl Default for Config {
             currency: default_currency(),
             include: Vec::new(),
             exclude: Vec::new(),
+            one_program_per_file: false,
             rules: BTreeMap::new(),
             ignore: Vec::new(),
             events: None,

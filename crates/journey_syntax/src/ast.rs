@@ -8,6 +8,54 @@ pub use journey_diagnostics::Span;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Module {
     pub items: Vec<Item>,
+    /// Top-level declarations that failed to parse. They are still declared (by kind
+    /// and, when it could be read, by name) so the checker does not report every use
+    /// of them again: one mistake, one error.
+    pub poisoned: Vec<Poisoned>,
+}
+
+/// A declaration that did not parse: what it seems to declare.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Poisoned {
+    /// `None` when even the leading keyword is unreadable: it may declare anything.
+    pub kind: Option<DeclKind>,
+    /// `None` when the name itself is where the mistake is.
+    pub name: Option<Ident>,
+    pub span: Span,
+}
+
+/// The kinds of top-level declaration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DeclKind {
+    Event,
+    Attribute,
+    Channel,
+    Audience,
+    Policy,
+    Journey,
+}
+
+impl DeclKind {
+    pub const ALL: [DeclKind; 6] = [
+        DeclKind::Event,
+        DeclKind::Attribute,
+        DeclKind::Channel,
+        DeclKind::Audience,
+        DeclKind::Policy,
+        DeclKind::Journey,
+    ];
+
+    /// The keyword that starts such a declaration.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            DeclKind::Event => "event",
+            DeclKind::Attribute => "attribute",
+            DeclKind::Channel => "channel",
+            DeclKind::Audience => "audience",
+            DeclKind::Policy => "policy",
+            DeclKind::Journey => "journey",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

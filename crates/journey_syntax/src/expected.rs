@@ -253,7 +253,14 @@ pub(crate) fn syntax_error(
                 // plain tokens, `a..z` for ranges and BUILTIN_RULE for built-ins
                 let token = t.to_string();
                 let is_range = token.chars().count() == 4 && token.chars().nth(1) == Some('.');
-                if is_range || token == "BUILTIN_RULE" || token.trim().is_empty() || token == "//" || token == "/*" {
+                if is_range
+                    || token == "BUILTIN_RULE"
+                    || token.trim().is_empty()
+                    || token == "//"
+                    || token == "/*"
+                    || token == "\u{feff}"
+                {
+                    // (a byte-order mark is allowed at the start, never worth asking for)
                     continue;
                 }
                 match keyword_rule(&token) {

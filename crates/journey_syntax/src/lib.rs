@@ -5,6 +5,7 @@ pub mod ast;
 mod depth;
 mod expected;
 mod parser;
+mod recover;
 pub mod yaml;
 
 pub use expected::describe_rule;

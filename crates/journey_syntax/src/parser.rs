@@ -28,23 +28,76 @@ pub fn parse(source: &str, file: FileId) -> Parsed {
     if let Some(diag) = crate::depth::check_nesting(source, file) {
         return Parsed { module: Module::default(), diagnostics: vec![diag] };
     }
-    match JourneyParser::parse(Rule::file, source) {
-        Ok(mut pairs) => {
-            let mut lower = Lower { file, diagnostics: Vec::new() };
-            let file_pair = pairs.next().expect("grammar: file");
-            let items = file_pair.into_inner().filter(|p| p.as_rule() != Rule::EOI).map(|p| lower.item(p)).collect();
-            Parsed { module: Module { items }, diagnostics: lower.diagnostics }
-        }
+    match parse_whole(source, file) {
+        Ok(parsed) => parsed,
         Err(err) => {
-            // Attempt tracking slows every parse, so it runs only once we know the file
-            // is broken, to learn which literal tokens would have fit.
-            pest::set_error_detail(true);
-            let detailed = JourneyParser::parse(Rule::file, source).err();
-            pest::set_error_detail(false);
-            let diag = expected::syntax_error(&err, detailed.as_ref(), source, file);
-            Parsed { module: Module::default(), diagnostics: vec![diag] }
+            let diag = described(&err, source, file);
+            recover(source, file, diag)
         }
     }
+}
+
+fn parse_whole(source: &str, file: FileId) -> Result<Parsed, pest::error::Error<Rule>> {
+    let mut pairs = JourneyParser::parse(Rule::file, source)?;
+    let mut lower = Lower { file, diagnostics: Vec::new() };
+    let file_pair = pairs.next().expect("grammar: file");
+    let items = file_pair.into_inner().filter(|p| p.as_rule() != Rule::EOI).map(|p| lower.item(p)).collect();
+    Ok(Parsed { module: Module { items, poisoned: Vec::new() }, diagnostics: lower.diagnostics })
+}
+
+/// The J001 diagnostic of a parse error, in words.
+fn described(err: &pest::error::Error<Rule>, source: &str, file: FileId) -> Diagnostic {
+    // Attempt tracking slows every parse, so it runs only once we know the file
+    // is broken, to learn which literal tokens would have fit.
+    pest::set_error_detail(true);
+    let detailed = JourneyParser::parse(Rule::file, source).err();
+    pest::set_error_detail(false);
+    expected::syntax_error(err, detailed.as_ref(), source, file)
+}
+
+/// A file that does not parse as a whole, parsed declaration by declaration
+/// ([`crate::recover`]). The whole-file error (`first`) stands for the first broken
+/// piece, wherever pest noticed it (a missing `}` is noticed at the next declaration);
+/// every later broken piece adds its own error, so two mistakes make two errors.
+fn recover(source: &str, file: FileId, first: Diagnostic) -> Parsed {
+    use crate::yaml::shift::Shift;
+    let mut module = Module::default();
+    let mut diagnostics = Vec::new();
+    let mut first = Some(first);
+    for chunk in crate::recover::chunks(source) {
+        let text = &source[chunk.start..chunk.end];
+        let by = chunk.start as u32;
+        let moved = move |s: Span| Span::new((s.start + by) as usize, (s.end + by) as usize);
+        match parse_whole(text, file) {
+            Ok(mut parsed) => {
+                parsed.module.items.shift(&moved);
+                module.items.append(&mut parsed.module.items);
+                for mut d in parsed.diagnostics {
+                    for l in &mut d.labels {
+                        l.span = moved(l.span);
+                    }
+                    diagnostics.push(d);
+                }
+            }
+            Err(err) => {
+                module.poisoned.extend(crate::recover::poisoned(source, chunk));
+                let diag = first.take().unwrap_or_else(|| {
+                    let mut d = described(&err, text, file);
+                    for l in &mut d.labels {
+                        l.span = moved(l.span);
+                    }
+                    d
+                });
+                diagnostics.push(diag);
+            }
+        }
+    }
+    // pieces that all parse alone (pest saw a problem only across them): keep the error
+    diagnostics.extend(first);
+    if module.poisoned.is_empty() {
+        module.poisoned.push(Poisoned { kind: None, name: None, span: Span::new(0, source.len()) });
+    }
+    Parsed { module, diagnostics }
 }
 
 /// The span of a pair without the whitespace and comments pest swallows when an

@@ -25,7 +25,7 @@
 //! Parsing never stops at the first shape error: every problem in the file is reported
 //! and the rest is lowered, so the checker still sees the journeys that are fine.
 
-mod shift;
+pub(crate) mod shift;
 mod tree;
 
 use crate::ast::*;
@@ -36,26 +36,37 @@ use pest::Parser as _;
 use shift::Shift;
 use tree::{Node, NodeKind, Scalar};
 
+/// The module of a file that is not YAML at all: it may declare anything, so uses of
+/// what it declares are not reported on top of its own error.
+fn unreadable(source: &str) -> Module {
+    Module { items: Vec::new(), poisoned: vec![Poisoned { kind: None, name: None, span: Span::new(0, source.len()) }] }
+}
+
 /// Parse one `.journey.yaml` source file.
 pub fn parse(source: &str, file: FileId) -> Parsed {
     let docs = match std::panic::catch_unwind(|| tree::parse_documents(source)) {
         Ok(Ok(docs)) => docs,
         Ok(Err(e)) => {
             let diag = Diagnostic::new("J001", e.message).primary(file, e.span, "here").help(e.help);
-            return Parsed { module: Module::default(), diagnostics: vec![diag] };
+            return Parsed { module: unreadable(source), diagnostics: vec![diag] };
         }
         Err(_) => {
             let diag = Diagnostic::new("J001", "this file could not be read as YAML")
                 .primary(file, Span::new(0, 0), "here")
                 .help("check that the file is valid YAML");
-            return Parsed { module: Module::default(), diagnostics: vec![diag] };
+            return Parsed { module: unreadable(source), diagnostics: vec![diag] };
         }
     };
     let mut lower = Lower { src: source, file, diagnostics: Vec::new(), items: Vec::new() };
     for doc in &docs {
         lower.document(doc);
     }
-    Parsed { module: Module { items: lower.items }, diagnostics: lower.diagnostics }
+    // A scalar that failed to parse drops what it belonged to (a trigger, a channel's
+    // setting, a whole declaration); which names that hides is not tracked per key, so
+    // the file may declare anything: its uses elsewhere are not reported on top.
+    let poisoned =
+        if lower.diagnostics.iter().any(|d| d.code == "J001") { unreadable(source).poisoned } else { Vec::new() };
+    Parsed { module: Module { items: lower.items, poisoned }, diagnostics: lower.diagnostics }
 }
 
 const TOP_KEYS: &[&str] = &["events", "attributes", "channels", "audiences", "policy", "journeys"];

@@ -58,10 +58,11 @@ macro_rules! no_span {
         }
     )*};
 }
-no_span!(String, u64, u32, i32, f64, bool, AudienceEdge, UnaryOp, BinaryOp, CmpOp, DurationUnit, EffectUnit);
+no_span!(String, u64, u32, i32, f64, bool, AudienceEdge, UnaryOp, BinaryOp, CmpOp, DurationUnit, EffectUnit, DeclKind);
 
 shift_struct! {
-    Module { items }
+    Module { items, poisoned }
+    Poisoned { kind, name, span }
     Ident { name, span }
     StringLit { value, span }
     EventDecl { name, properties, span }

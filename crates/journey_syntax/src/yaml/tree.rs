@@ -104,6 +104,18 @@ pub(crate) fn parse_documents(source: &str) -> Result<Vec<Node>, TreeError> {
     };
     let scan_error = |e: ScanError| {
         let at = index.byte(e.marker().index());
+        // The scanner marks where the scalar it was reading started; a tab it then
+        // found is what to fix, so point at the tab itself (a tab on line 10 is
+        // reported on line 10, not on the line of the value before it).
+        if e.info().contains("found a tab") {
+            if let Some(tab) = source[at..].find('\t').map(|i| at + i) {
+                return TreeError {
+                    message: "invalid YAML: a tab in the indentation".to_string(),
+                    span: Span::new(tab, tab + 1),
+                    help: "YAML indents with spaces only; replace the tab with spaces",
+                };
+            }
+        }
         // point at the character the scanner stopped on, if any
         let end = source[at..].chars().next().map_or(at, |c| at + c.len_utf8());
         TreeError {

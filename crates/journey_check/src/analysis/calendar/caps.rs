@@ -104,8 +104,9 @@ fn report(cx: &Cross, k: usize, members: &[usize], sum: u64) -> (Finding, Diagno
         d = d.note(format!("`{}`: {} within {window} on the path {}", cx.journey(j).name, w.count, w.path));
     }
     let d = d.help(format!(
-        "make the audiences disjoint, space the sends out, or rely on priorities: the engine defers the lowest-priority sends past {} per {window}",
-        cap.count
+        "make the audiences disjoint, space the sends out, or rely on priorities: past {} per {window} the engine {}, lowest priority first",
+        cap.count,
+        journey_ir::OVER_CAP
     ));
     (Finding { code: "J603", severity: d.severity, message, parts }, d)
 }
