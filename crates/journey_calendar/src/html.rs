@@ -5,6 +5,7 @@
 use crate::observed::Observed;
 use crate::text::times;
 use crate::{offset_text, CalendarView, SendRow};
+use std::collections::HashMap;
 use std::fmt::Write;
 
 /// Channel colours, by position in [`CalendarView::channels`] (cycled).
@@ -160,6 +161,21 @@ pub fn html(view: &CalendarView) -> String {
         let _ = write!(out, "<th>Week {w}</th>");
     }
     out.push_str("</tr></thead>\n<tbody>\n");
+    // rows by journey (in time order) and severities by code, looked up once: one
+    // pass over the sends, not one per journey
+    let mut rows_of: HashMap<&str, Vec<&SendRow>> = HashMap::new();
+    for r in view.by_time() {
+        rows_of.entry(r.journey.as_str()).or_default().push(r);
+    }
+    let mut severity_of: HashMap<&str, &str> = HashMap::new();
+    for c in &view.conflicts {
+        severity_of.entry(c.code.as_str()).or_insert(c.severity.as_str());
+    }
+    let sends_of: HashMap<(&str, &str), u64> = view
+        .observed
+        .iter()
+        .flat_map(|o| o.steps.iter().map(|s| ((s.journey.as_str(), s.node.as_str()), s.sends)))
+        .collect();
     for j in &view.journeys {
         let _ = write!(
             out,
@@ -176,17 +192,18 @@ pub fn html(view: &CalendarView) -> String {
             let _ = write!(out, "<div class=\"meta\">goals: {}</div>", esc(&j.goals.join(", ")));
         }
         for code in &j.conflicts {
-            let sev = view.conflicts.iter().find(|c| &c.code == code).map_or("error", |c| c.severity.as_str());
+            let sev = severity_of.get(code.as_str()).copied().unwrap_or("error");
             let _ = write!(out, "<span class=\"code {}\">{}</span>", esc(sev), esc(code));
         }
         out.push_str("</th>");
-        let rows: Vec<&SendRow> = view.by_time().into_iter().filter(|r| r.journey == j.name).collect();
+        let rows: &[&SendRow] = rows_of.get(j.name.as_str()).map_or(&[], |v| v.as_slice());
         for w in 1..=view.weeks {
             out.push_str("<td class=\"week\">");
             for r in rows.iter().filter(|r| r.week == w) {
-                let sent = view.observed.as_ref().map(|o| {
-                    o.steps.iter().find(|s| s.journey == r.journey && s.node == r.node).map_or(0, |s| s.sends)
-                });
+                let sent = view
+                    .observed
+                    .as_ref()
+                    .map(|_| sends_of.get(&(r.journey.as_str(), r.node.as_str())).copied().unwrap_or(0));
                 chip(r, color(&r.channel), sent, &mut out);
             }
             out.push_str("</td>");

@@ -26,6 +26,7 @@ pub use trace::{TraceError, TraceReader};
 use journey_check::analysis::calendar;
 use journey_ir::{draw, Journey, Program, Trigger, Zone};
 use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// Minutes in a day and in a week.
 pub const DAY: u64 = 24 * 60;
@@ -130,8 +131,11 @@ pub fn build(program: &Program) -> CalendarView {
     let cal = calendar::calendar(program);
     let name = |j: usize| program.journeys[j].name.clone();
     // findings that read the same (one per pair of steps) are shown once, with
-    // every step they involve
+    // every step they involve; the lookups are indexed (by reading, by journey and
+    // by send) so that the view grows with the number of findings, not its square
     let mut conflicts: Vec<Conflict> = Vec::new();
+    let mut seen: HashMap<(String, String, String, Vec<String>), usize> = HashMap::new();
+    let mut seen_steps: Vec<HashSet<String>> = Vec::new();
     for f in &cal.findings {
         let mut journeys: Vec<String> = Vec::new();
         let mut steps: Vec<String> = Vec::new();
@@ -144,24 +148,40 @@ pub fn build(program: &Program) -> CalendarView {
                 journeys.push(jn);
             }
         }
-        let c = Conflict {
-            code: f.code.to_string(),
-            severity: f.severity.as_str().to_string(),
-            message: f.message.clone(),
-            journeys,
-            steps: Vec::new(),
-            observed: None,
-        };
-        let i = match conflicts.iter().position(|o| Conflict { steps: Vec::new(), ..o.clone() } == c) {
-            Some(i) => i,
-            None => {
-                conflicts.push(c);
-                conflicts.len() - 1
-            }
-        };
+        let key = (f.code.to_string(), f.severity.as_str().to_string(), f.message.clone(), journeys);
+        let i = *seen.entry(key).or_insert_with_key(|key| {
+            conflicts.push(Conflict {
+                code: key.0.clone(),
+                severity: key.1.clone(),
+                message: key.2.clone(),
+                journeys: key.3.clone(),
+                steps: Vec::new(),
+                observed: None,
+            });
+            seen_steps.push(HashSet::new());
+            conflicts.len() - 1
+        });
         for st in steps {
-            if !conflicts[i].steps.contains(&st) {
+            if seen_steps[i].insert(st.clone()) {
                 conflicts[i].steps.push(st);
+            }
+        }
+    }
+    // findings by journey, and by (journey, node) or the journey as a whole
+    let mut of_journey: Vec<Vec<usize>> = vec![Vec::new(); program.journeys.len()];
+    let mut of_node: HashMap<(usize, usize), Vec<usize>> = HashMap::new();
+    let mut whole: Vec<Vec<usize>> = vec![Vec::new(); program.journeys.len()];
+    for (fi, f) in cal.findings.iter().enumerate() {
+        for &(pj, pn) in &f.parts {
+            if of_journey[pj].last() != Some(&fi) {
+                of_journey[pj].push(fi);
+            }
+            let list = match pn {
+                Some(n) => of_node.entry((pj, n)).or_default(),
+                None => &mut whole[pj],
+            };
+            if list.last() != Some(&fi) {
+                list.push(fi);
             }
         }
     }
@@ -188,24 +208,26 @@ pub fn build(program: &Program) -> CalendarView {
             Trigger::DateAttribute { minute_of_day, .. } => *minute_of_day,
             _ => None,
         };
-        let mut codes: Vec<String> =
-            cal.findings.iter().filter(|f| f.parts.iter().any(|p| p.0 == ji)).map(|f| f.code.to_string()).collect();
+        let mut codes: Vec<String> = of_journey[ji].iter().map(|&fi| cal.findings[fi].code.to_string()).collect();
         codes.sort();
         codes.dedup();
         for s in &plan.sends {
             let node = &j.nodes[s.node];
-            let conflicts: Vec<SendConflict> = cal
-                .findings
+            let mut mine: Vec<usize> = whole[ji].clone();
+            mine.extend(of_node.get(&(ji, s.node)).into_iter().flatten().copied());
+            mine.sort_unstable();
+            mine.dedup();
+            let conflicts: Vec<SendConflict> = mine
                 .iter()
-                .filter(|f| f.parts.iter().any(|&(pj, pn)| pj == ji && (pn.is_none() || pn == Some(s.node))))
-                .map(|f| {
-                    let mut partners: Vec<String> = Vec::new();
-                    for &(pj, _) in &f.parts {
-                        if pj != ji && !partners.contains(&name(pj)) {
-                            partners.push(name(pj));
-                        }
-                    }
-                    partners.sort();
+                .map(|&fi| {
+                    let f = &cal.findings[fi];
+                    let partners: BTreeSet<&str> = f
+                        .parts
+                        .iter()
+                        .filter(|&&(pj, _)| pj != ji)
+                        .map(|&(pj, _)| program.journeys[pj].name.as_str())
+                        .collect();
+                    let partners: Vec<String> = partners.into_iter().map(str::to_string).collect();
                     SendConflict { code: f.code.to_string(), severity: f.severity.as_str().to_string(), partners }
                 })
                 .collect();
@@ -283,27 +305,19 @@ fn merge(all: Vec<SendConflict>) -> Vec<SendConflict> {
         "warning" => 1,
         _ => 0,
     };
-    let mut out: Vec<SendConflict> = Vec::new();
+    // by code: (worst severity, partners)
+    let mut by_code: BTreeMap<String, (String, BTreeSet<String>)> = BTreeMap::new();
     for c in all {
-        match out.iter_mut().find(|o| o.code == c.code) {
-            Some(o) => {
-                if rank(&c.severity) > rank(&o.severity) {
-                    o.severity = c.severity;
-                }
-                for p in c.partners {
-                    if !o.partners.contains(&p) {
-                        o.partners.push(p);
-                    }
-                }
-            }
-            None => out.push(c),
+        let e = by_code.entry(c.code).or_insert_with(|| (c.severity.clone(), BTreeSet::new()));
+        if rank(&c.severity) > rank(&e.0) {
+            e.0 = c.severity;
         }
+        e.1.extend(c.partners);
     }
-    for o in &mut out {
-        o.partners.sort();
-    }
-    out.sort_by(|a, b| a.code.cmp(&b.code));
-    out
+    by_code
+        .into_iter()
+        .map(|(code, (severity, partners))| SendConflict { code, severity, partners: partners.into_iter().collect() })
+        .collect()
 }
 
 /// Week (from 1), day of week (from 1) and, when the entry time of day is known, the

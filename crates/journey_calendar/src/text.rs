@@ -340,6 +340,12 @@ pub fn csv(view: &CalendarView) -> String {
         out.push_str(",observed_sends,observed_days,observed_collisions");
     }
     out.push_str("\r\n");
+    // each step's observed figures, looked up once per row rather than searched
+    let steps_of: std::collections::HashMap<(&str, &str), &crate::observed::StepVolume> = view
+        .observed
+        .iter()
+        .flat_map(|o| o.steps.iter().map(|s| ((s.journey.as_str(), s.node.as_str()), s)))
+        .collect();
     for r in view.by_time() {
         let mut cols = vec![
             r.week.to_string(),
@@ -359,7 +365,7 @@ pub fn csv(view: &CalendarView) -> String {
             conflicts_text(r),
         ];
         if let Some(o) = &view.observed {
-            let step = o.steps.iter().find(|s| s.journey == r.journey && s.node == r.node);
+            let step = steps_of.get(&(r.journey.as_str(), r.node.as_str()));
             cols.push(step.map_or(0, |s| s.sends).to_string());
             cols.push(
                 step.map(|s| s.per_day.iter().map(|(d, n)| format!("{d}={n}")).collect::<Vec<_>>().join(";"))

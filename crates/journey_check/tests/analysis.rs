@@ -195,7 +195,7 @@ fn j306_shadowed_arm_and_dead_else() {
     branch {
       when since(purchase) > 20d -> x
       when since(purchase) > 30d -> y
-      when since(purchase) <= 20d -> z
+      when not (since(purchase) > 20d) -> z
       else -> end
     }
   }

@@ -41,13 +41,16 @@ pub struct Diagnostic {
     pub labels: Vec<Label>,
     pub help: Option<String>,
     pub notes: Vec<String>,
+    /// A cross-journey finding on audiences that only *may* overlap (shown with a
+    /// witness history): journey.yaml's `may_overlap:` sets its severity.
+    pub may_overlap: bool,
 }
 
 impl Diagnostic {
     /// A diagnostic with the rule's default severity.
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
         let severity = crate::rules::lookup(code).map_or(Severity::Error, |r| r.default_severity);
-        Diagnostic { code, severity, message: message.into(), labels: Vec::new(), help: None, notes: Vec::new() }
+        Diagnostic { code, severity, message: message.into(), labels: Vec::new(), help: None, notes: Vec::new(), may_overlap: false }
     }
     pub fn primary(mut self, file: FileId, span: Span, message: impl Into<String>) -> Self {
         self.labels.push(Label { file, span, message: message.into(), primary: true });
@@ -63,6 +66,11 @@ impl Diagnostic {
     }
     pub fn note(mut self, note: impl Into<String>) -> Self {
         self.notes.push(note.into());
+        self
+    }
+    /// Mark as a finding on audiences that only may overlap.
+    pub fn may_overlap(mut self) -> Self {
+        self.may_overlap = true;
         self
     }
     pub fn with_severity(mut self, severity: Severity) -> Self {

@@ -15,6 +15,8 @@ pub const CONFIG_FILE: &str = "journey.yaml";
 /// rules:                       # severity overrides by code or name
 ///   J301: error
 ///   duplicate-template-on-path: off
+/// may_overlap:                 # severity of cross-journey findings on audiences that
+///   J601: error                #   only may overlap (shown with a witness history)
 /// ignore:                      # rules switched off for some files
 ///   - path: "journeys/legacy/**"
 ///     rules: [J404]
@@ -37,6 +39,11 @@ pub struct Config {
     pub one_program_per_file: bool,
     #[serde(default)]
     pub rules: BTreeMap<String, RuleLevel>,
+    /// Severities of cross-journey findings (J601-J606) on audiences that only may
+    /// overlap, by code or name; by default a warning for J601, J602 and J604 and
+    /// info for the others.
+    #[serde(default)]
+    pub may_overlap: BTreeMap<String, RuleLevel>,
     #[serde(default)]
     pub ignore: Vec<Ignore>,
     /// Event-log settings; their shape belongs to the simulator, which validates them.
@@ -56,6 +63,7 @@ impl Default for Config {
             exclude: Vec::new(),
             one_program_per_file: false,
             rules: BTreeMap::new(),
+            may_overlap: BTreeMap::new(),
             ignore: Vec::new(),
             events: None,
             clv: None,
@@ -132,7 +140,8 @@ impl Config {
                 );
             }
         }
-        let names = config.rules.keys().chain(config.ignore.iter().flat_map(|i| &i.rules));
+        let names =
+            config.rules.keys().chain(config.may_overlap.keys()).chain(config.ignore.iter().flat_map(|i| &i.rules));
         for name in names {
             if rules::lookup(name).is_none() {
                 let mut d = Diagnostic::new("J502", format!("unknown rule `{name}`")).primary(
@@ -184,6 +193,19 @@ impl Config {
                 }
                 let path = d.primary_label().map(|l| path_of(l.file)).unwrap_or_default();
                 d.severity = self.severity_for(d.code, d.severity, &path)?;
+                if d.may_overlap {
+                    let rule = rules::lookup(d.code);
+                    let level = self.may_overlap.iter().find(|(k, _)| {
+                        k.eq_ignore_ascii_case(d.code) || rule.is_some_and(|r| k.eq_ignore_ascii_case(r.name))
+                    });
+                    match level.map(|(_, v)| *v) {
+                        Some(RuleLevel::Off) => return None,
+                        Some(RuleLevel::Error) => d.severity = Severity::Error,
+                        Some(RuleLevel::Warning) => d.severity = Severity::Warning,
+                        Some(RuleLevel::Info) => d.severity = Severity::Info,
+                        None => {}
+                    }
+                }
                 Some(d)
             })
             .collect()

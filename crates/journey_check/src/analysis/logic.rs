@@ -147,43 +147,11 @@ pub fn overlap(a: &Expr, b: &Expr, program: &Program) -> (Overlap, Option<Witnes
 /// is most of its speed.
 #[derive(Debug, Clone)]
 pub struct Prepared {
-    dnf: Option<Vec<Conj>>,
-    /// Hashes of the term sets of the conjunctions without opaque parts, sorted: two
-    /// conditions can only *certainly* overlap through conjunctions over the same
-    /// terms, so disjoint signature lists rule that out without any reasoning.
-    signatures: Vec<u64>,
+    pub(crate) dnf: Option<Vec<Conj>>,
 }
 
 pub fn prepare(e: &Expr, program: &Program) -> Prepared {
-    use std::hash::{Hash, Hasher};
-    let dnf = Reasoner::new(program).dnf(e, true);
-    let mut signatures: Vec<u64> = dnf
-        .iter()
-        .flatten()
-        .filter(|c| c.opaque.is_empty())
-        .map(|c| {
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            c.term_keys().hash(&mut h);
-            h.finish()
-        })
-        .collect();
-    signatures.sort_unstable();
-    signatures.dedup();
-    Prepared { dnf, signatures }
-}
-
-/// Could these prepared conditions be [`Overlap::CertainlyOverlaps`]? `false` is a
-/// proof that they cannot (they may still overlap, or be disjoint).
-pub fn could_certainly_overlap(a: &Prepared, b: &Prepared) -> bool {
-    let (mut i, mut j) = (0, 0);
-    while i < a.signatures.len() && j < b.signatures.len() {
-        match a.signatures[i].cmp(&b.signatures[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => return true,
-        }
-    }
-    false
+    Prepared { dnf: Reasoner::new(program).dnf(e, true) }
 }
 
 /// Proven that no customer matches both prepared conditions.
@@ -201,10 +169,7 @@ pub fn overlap_prepared(a: &Prepared, b: &Prepared, program: &Program) -> (Overl
         for cb in db {
             let Some(both) = ca.and(cb) else { continue };
             any = true;
-            let certain = ca.opaque.is_empty()
-                && cb.opaque.is_empty()
-                && ca.term_keys() == cb.term_keys()
-                && !both.has_dependent_aggregates();
+            let certain = both.independent(program);
             if certain {
                 return (Overlap::CertainlyOverlaps, Some(both.witness(program)));
             }
@@ -350,7 +315,7 @@ pub fn fmt_time_of_day(m: u32) -> String {
 // ---------------------------------------------------------------- constraints
 
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Unit {
+pub(crate) enum Unit {
     Number,
     Money,
     Percent,
@@ -361,11 +326,11 @@ enum Unit {
 
 /// One interval of the extended reals.
 #[derive(Debug, Clone, Copy, PartialEq)]
-struct Iv {
-    lo: f64,
-    lo_inc: bool,
-    hi: f64,
-    hi_inc: bool,
+pub(crate) struct Iv {
+    pub(crate) lo: f64,
+    pub(crate) lo_inc: bool,
+    pub(crate) hi: f64,
+    pub(crate) hi_inc: bool,
 }
 
 impl Iv {
@@ -399,7 +364,7 @@ impl Iv {
     }
 }
 
-const INF: f64 = f64::INFINITY;
+pub(crate) const INF: f64 = f64::INFINITY;
 
 fn iv(lo: f64, lo_inc: bool, hi: f64, hi_inc: bool) -> Iv {
     Iv { lo, lo_inc, hi, hi_inc }
@@ -407,7 +372,7 @@ fn iv(lo: f64, lo_inc: bool, hi: f64, hi_inc: bool) -> Iv {
 
 /// A union of intervals.
 #[derive(Debug, Clone, PartialEq)]
-struct IvSet(Vec<Iv>);
+pub(crate) struct IvSet(pub(crate) Vec<Iv>);
 
 impl IvSet {
     fn intersect(&self, o: &IvSet) -> IvSet {
@@ -440,16 +405,18 @@ impl IvSet {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-struct NumC {
-    display: String,
-    unit: Unit,
-    integer: bool,
-    set: IvSet,
-    null_ok: bool,
+pub(crate) struct NumC {
+    pub(crate) display: String,
+    /// The term itself, for the witness search to evaluate.
+    pub(crate) term: Expr,
+    pub(crate) unit: Unit,
+    pub(crate) integer: bool,
+    pub(crate) set: IvSet,
+    pub(crate) null_ok: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-enum DSet {
+pub(crate) enum DSet {
     Only(BTreeSet<String>),
     AllBut(BTreeSet<String>),
 }
@@ -470,24 +437,25 @@ impl DSet {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-struct DiscC {
-    display: String,
-    is_bool: bool,
-    set: DSet,
-    null_ok: bool,
+pub(crate) struct DiscC {
+    pub(crate) display: String,
+    pub(crate) term: Expr,
+    pub(crate) is_bool: bool,
+    pub(crate) set: DSet,
+    pub(crate) null_ok: bool,
 }
 
 /// One conjunction: a constraint per term plus opaque propositions with polarity.
 #[derive(Debug, Clone, Default, PartialEq)]
-struct Conj {
-    nums: BTreeMap<String, NumC>,
-    discs: BTreeMap<String, DiscC>,
-    opaque: BTreeMap<String, bool>,
+pub(crate) struct Conj {
+    pub(crate) nums: BTreeMap<String, NumC>,
+    pub(crate) discs: BTreeMap<String, DiscC>,
+    pub(crate) opaque: BTreeMap<String, bool>,
 }
 
 impl Conj {
     /// The conjunction of both, or `None` when it is unsatisfiable.
-    fn and(&self, o: &Conj) -> Option<Conj> {
+    pub(crate) fn and(&self, o: &Conj) -> Option<Conj> {
         let mut out = self.clone();
         for (k, c) in &o.nums {
             match out.nums.get_mut(k) {
@@ -528,18 +496,43 @@ impl Conj {
         Some(out)
     }
 
-    fn term_keys(&self) -> BTreeSet<&str> {
-        self.nums.keys().chain(self.discs.keys()).map(|k| k.as_str()).collect()
+    /// Is every constraint of this conjunction satisfiable *at once* by some customer?
+    /// True when there is nothing opaque and the terms are independent of each
+    /// other: declared attributes, and at most one aggregate per event (two
+    /// aggregates over one event constrain each other, and `since(date)` depends on
+    /// the date attribute). Each term can then take any value of its own domain, so
+    /// the per-term constraints, each nonempty, are met together.
+    pub(crate) fn independent(&self, program: &Program) -> bool {
+        if !self.opaque.is_empty() {
+            return false;
+        }
+        let mut events = BTreeSet::new();
+        let mut attrs = BTreeSet::new();
+        let terms = self.nums.values().map(|c| &c.term).chain(self.discs.values().map(|c| &c.term));
+        for t in terms {
+            let fresh = match t {
+                Expr::Attribute { name } => program.attribute(name).is_some() && attrs.insert(name.as_str()),
+                Expr::Aggregate(Aggregate::SinceAttribute { attribute }) => {
+                    program.attribute(attribute).is_some() && attrs.insert(attribute.as_str())
+                }
+                Expr::Aggregate(a) => match a {
+                    // a filter or an average reads event properties the reasoner does not
+                    // model: a customer may not be able to reach every value
+                    Aggregate::Count { event, filter: None, .. }
+                    | Aggregate::Since { event, filter: None }
+                    | Aggregate::SinceFirst { event, filter: None } => events.insert(event.as_str()),
+                    _ => false,
+                },
+                _ => false,
+            };
+            if !fresh {
+                return false;
+            }
+        }
+        true
     }
 
-    /// Two aggregates over the same event (`count(purchase)` and `since(purchase)`)
-    /// constrain each other in ways the reasoner does not model.
-    fn has_dependent_aggregates(&self) -> bool {
-        let mut seen = BTreeSet::new();
-        self.nums.values().filter_map(|c| aggregate_event(&c.display)).any(|e| !seen.insert(e))
-    }
-
-    fn witness(&self, program: &Program) -> Witness {
+    pub(crate) fn witness(&self, program: &Program) -> Witness {
         let mut values: Vec<(String, String)> = Vec::new();
         for c in self.nums.values() {
             let v = match c.set.0.first() {
@@ -573,16 +566,8 @@ impl Conj {
     }
 }
 
-fn aggregate_event(display: &str) -> Option<&str> {
-    let (f, rest) = display.split_once('(')?;
-    if !matches!(f, "count" | "sum" | "avg" | "since" | "since_first") {
-        return None;
-    }
-    rest.split(|c: char| !(c.is_alphanumeric() || c == '_')).next()
-}
-
 /// A representative value of a nonempty interval: a round one where possible.
-fn pick(i: &Iv, c: &NumC) -> f64 {
+pub(crate) fn pick(i: &Iv, c: &NumC) -> f64 {
     let step = match c.unit {
         Unit::Duration if i.lo.is_finite() && i.lo % 1440.0 == 0.0 => 1440.0,
         Unit::Duration if i.lo.is_finite() && i.lo % 60.0 == 0.0 => 60.0,
@@ -632,7 +617,7 @@ fn fmt_unit(v: f64, unit: Unit, currency: &str) -> String {
     }
 }
 
-fn days_from_civil(s: &str) -> Option<i64> {
+pub(crate) fn days_from_civil(s: &str) -> Option<i64> {
     let mut it = s.split('-');
     let y: i64 = it.next()?.parse().ok()?;
     let m: i64 = it.next()?.parse().ok()?;
@@ -645,7 +630,7 @@ fn days_from_civil(s: &str) -> Option<i64> {
     Some(era * 146097 + doe - 719468)
 }
 
-fn civil_from_days(z: i64) -> String {
+pub(crate) fn civil_from_days(z: i64) -> String {
     let z = z + 719468;
     let era = if z >= 0 { z } else { z - 146096 } / 146097;
     let doe = z - era * 146097;
@@ -660,7 +645,7 @@ fn civil_from_days(z: i64) -> String {
 
 // ---------------------------------------------------------------- DNF
 
-fn product(a: &[Conj], b: &[Conj]) -> Option<Vec<Conj>> {
+pub(crate) fn product(a: &[Conj], b: &[Conj]) -> Option<Vec<Conj>> {
     let mut out = Vec::new();
     for x in a {
         for y in b {
@@ -813,16 +798,12 @@ impl<'p> Reasoner<'p> {
         Some(finish_disc(term, c))
     }
 
+    /// Terms that may have no value. `since(event)` has none for a customer who never
+    /// had the event (as in the engine): every comparison with it is false, so
+    /// `since(purchase) > 60d` does not hold for someone who never bought, while
+    /// `not (since(purchase) <= 60d)` does.
     fn nullable(&self, term: &Expr) -> bool {
-        !matches!(
-            term,
-            Expr::Aggregate(
-                Aggregate::Count { .. }
-                    | Aggregate::Sum { .. }
-                    | Aggregate::Since { .. }
-                    | Aggregate::SinceFirst { .. }
-            )
-        )
+        !matches!(term, Expr::Aggregate(Aggregate::Count { .. } | Aggregate::Sum { .. }))
     }
 
     /// The unconstrained numeric domain of a term.
@@ -830,11 +811,11 @@ impl<'p> Reasoner<'p> {
         let (set, integer) = match term {
             Expr::Aggregate(Aggregate::Count { .. }) => (IvSet(vec![iv(0.0, true, INF, false)]), true),
             Expr::Aggregate(Aggregate::Since { .. } | Aggregate::SinceFirst { .. }) => {
-                (IvSet(vec![iv(0.0, true, INF, true)]), false)
+                (IvSet(vec![iv(0.0, true, INF, false)]), false)
             }
             _ => (IvSet(vec![iv(-INF, false, INF, false)]), matches!(unit, Unit::Date)),
         };
-        NumC { display: render(term), unit, integer, set, null_ok: self.nullable(term) }
+        NumC { display: render(term), term: term.clone(), unit, integer, set, null_ok: self.nullable(term) }
     }
 
     fn disc_term(&self, term: &Expr, is_bool: bool) -> DiscC {
@@ -848,7 +829,7 @@ impl<'p> Reasoner<'p> {
             _ if is_bool => (DSet::Only(["true".to_string(), "false".to_string()].into()), true),
             _ => (DSet::AllBut(BTreeSet::new()), false),
         };
-        DiscC { display: render(term), is_bool, set, null_ok: self.nullable(term) }
+        DiscC { display: render(term), term: term.clone(), is_bool, set, null_ok: self.nullable(term) }
     }
 }
 

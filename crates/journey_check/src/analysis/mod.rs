@@ -15,6 +15,7 @@ pub mod arms;
 pub mod calendar;
 pub mod consent;
 pub mod goals;
+pub mod history;
 pub mod logic;
 pub mod loops;
 pub mod paths;

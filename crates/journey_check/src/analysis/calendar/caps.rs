@@ -12,6 +12,7 @@
 
 use super::super::logic::fmt_minutes;
 use super::{Cross, Finding};
+use crate::analysis::logic::Overlap;
 use journey_diagnostics::Diagnostic;
 use std::collections::BTreeSet;
 
@@ -37,13 +38,13 @@ pub fn check(cx: &Cross) -> Vec<(Finding, Diagnostic)> {
                 if sum > cap.count {
                     break;
                 }
-                if cx.rank[a] >= cx.rank[b] || !members.iter().all(|&m| cx.may_relate(a, m)) {
+                if cx.rank[a] >= cx.rank[b] {
                     continue;
                 }
                 if members.iter().any(|&m| cx.quickly_disjoint(a, m)) {
                     continue;
                 }
-                if !members.iter().all(|&m| cx.related(cx.overlap(a, m).0)) {
+                if !members.iter().all(|&m| cx.related(a, m, cx.overlap(a, m).0).is_some()) {
                     continue;
                 }
                 members.push(a);
@@ -57,13 +58,32 @@ pub fn check(cx: &Cross) -> Vec<(Finding, Diagnostic)> {
             if !seen.insert(key) {
                 continue;
             }
-            out.push(report(cx, k, &members, sum));
+            // on may-overlaps, one customer must be in every member at once
+            let certain = members.iter().enumerate().all(|(i, &x)| {
+                members[i + 1..].iter().all(|&y| cx.overlap(x, y).0 == Overlap::CertainlyOverlaps)
+            });
+            let witness = if certain {
+                None
+            } else {
+                match cx.joint_history(&members) {
+                    Some(h) => Some((h, members.clone())),
+                    None if cx.proven_only => continue,
+                    None => None,
+                }
+            };
+            out.push(report(cx, k, &members, sum, witness));
         }
     }
     out
 }
 
-fn report(cx: &Cross, k: usize, members: &[usize], sum: u64) -> (Finding, Diagnostic) {
+fn report(
+    cx: &Cross,
+    k: usize,
+    members: &[usize],
+    sum: u64,
+    witness: Option<(super::History, Vec<usize>)>,
+) -> (Finding, Diagnostic) {
     let cap = &cx.caps[k];
     let b = members[0];
     let jb = cx.journey(b);
@@ -103,10 +123,17 @@ fn report(cx: &Cross, k: usize, members: &[usize], sum: u64) -> (Finding, Diagno
         let w = &cx.plans[j].windows[k];
         d = d.note(format!("`{}`: {} within {window} on the path {}", cx.journey(j).name, w.count, w.path));
     }
+    let d = match &witness {
+        Some((h, _)) => {
+            let sev = super::may_severity("J603");
+            d.note(format!("e.g. a customer with {h} is in all of them at once")).with_severity(sev).may_overlap()
+        }
+        None => d,
+    };
     let d = d.help(format!(
         "make the audiences disjoint, space the sends out, or rely on priorities: past {} per {window} the engine {}, lowest priority first",
         cap.count,
         journey_ir::OVER_CAP
     ));
-    (Finding { code: "J603", severity: d.severity, message, parts }, d)
+    (Finding { code: "J603", severity: d.severity, message, parts, witness }, d)
 }

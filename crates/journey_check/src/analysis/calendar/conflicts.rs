@@ -65,7 +65,8 @@ pub fn check(cx: &Cross) -> Vec<(Finding, Diagnostic)> {
             let refs: Vec<&Partner> = partners.iter().collect();
             let d = proven_severity(d, &refs)
                 .help("exclude one audience from the other (`and not …`), or drop one of the conflicting tags");
-            out.push((Finding { code: "J602", severity: d.severity, message, parts }, d));
+            let witness = super::finding_witness(b, &partners);
+            out.push((Finding { code: "J602", severity: d.severity, message, parts, witness }, d));
         }
     }
     out

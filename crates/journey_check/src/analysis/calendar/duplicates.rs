@@ -58,7 +58,8 @@ pub fn check(cx: &Cross) -> Vec<(Finding, Diagnostic)> {
             let refs: Vec<&Partner> = partners.iter().collect();
             let d = proven_severity(d, &refs)
                 .help("send it from one journey only, or make the audiences disjoint (add `and not …` to one of them)");
-            out.push((Finding { code: "J601", severity: d.severity, message, parts }, d));
+            let witness = super::finding_witness(b, &partners);
+            out.push((Finding { code: "J601", severity: d.severity, message, parts, witness }, d));
         }
     }
     out

@@ -1,10 +1,9 @@
 //! J606 concurrent-experiments: two journeys run random splits (experiments) on
-//! audiences that *certainly* overlap, so some customers are in both experiments at
-//! once and each result is measured with the other's treatment mixed in. Audiences
-//! that only may overlap are the normal case and are not reported.
+//! overlapping audiences, so some customers are in both experiments at once and each
+//! result is measured with the other's treatment mixed in. On audiences that only may
+//! overlap (with a witness history) it is information by default.
 
-use super::super::logic::Overlap;
-use super::{some_names, witness_note, Cross, Finding, SHOWN};
+use super::{proven_severity, some_names, witness_note, Cross, Finding, Partner, SHOWN};
 use journey_diagnostics::Diagnostic;
 use journey_ir::Step;
 
@@ -19,8 +18,7 @@ pub fn check(cx: &Cross) -> Vec<(Finding, Diagnostic)> {
     let testing: Vec<usize> = cx.order.iter().copied().filter(|&j| !cx.plans[j].splits.is_empty()).collect();
     let mut out = Vec::new();
     for &b in &testing {
-        let mut partners = cx.partners(b, testing.iter().copied());
-        partners.retain(|p| p.overlap == Overlap::CertainlyOverlaps);
+        let partners = cx.partners(b, testing.iter().copied());
         if partners.is_empty() {
             continue;
         }
@@ -50,8 +48,10 @@ pub fn check(cx: &Cross) -> Vec<(Finding, Diagnostic)> {
             }
         }
         d = witness_note(d, &partners[0], &cx.journey(partners[0].journey).name, &jb.name);
-        let d = d.help("run the experiments one after the other, or split the shared audience between them");
-        out.push((Finding { code: "J606", severity: d.severity, message, parts }, d));
+        let refs: Vec<&Partner> = partners.iter().collect();
+        let d = proven_severity(d, &refs).help("run the experiments one after the other, or split the shared audience between them");
+        let witness = super::finding_witness(b, &partners);
+        out.push((Finding { code: "J606", severity: d.severity, message, parts, witness }, d));
     }
     out
 }

@@ -16,15 +16,18 @@
 //! independent events, so sends of two overlapping journeys can always be lined up:
 //! the worst case of a combination is the sum of each journey's worst window.
 //!
-//! **What `journey check` reports.** Only what is proven: every finding names journeys
-//! whose audiences *certainly* overlap (the witness is a customer in all of them), so
-//! CI never fails on a guess. The reasoner treats aggregates as independent terms
-//! (`count(purchase) == 1` and `count(purchase, 365d) >= 5` "may overlap"), so findings
-//! on audiences that only *may* overlap would be mostly false alarms; they are shown by
-//! `journey calendar` instead, for review, marked as possible ([`calendar`]). J601,
-//! J602 and J604 are errors (a proven conflict); cap sums (J603), equal priorities
-//! (J605) and concurrent experiments (J606) are warnings: they depend on when customers
-//! enter, and the engine resolves caps by priority at run time.
+//! **Three verdicts.** Every pair of journeys ends in `disjoint` (proved: never
+//! reported), `certain` (the reasoner's witness profile is a customer in both) or
+//! `may` (undecided, often because two aggregates of one event depend on each other).
+//! `journey check` reports a may-overlap only with a witness *history* (attributes and
+//! timed events that put one customer in both audiences at one instant, found by
+//! [`super::history::search`] and checked by evaluating both predicates on it), at
+//! the rule's may-overlap severity ([`may_severity`]: a warning for J601, J602 and
+//! J604, info for the others; `may_overlap:` in journey.yaml changes it). `journey
+//! calendar` shows every pair not proven disjoint, witness or not. On certain
+//! overlaps, J601, J602 and J604 are errors (a proven conflict); cap sums (J603),
+//! equal priorities (J605) and concurrent experiments (J606) are warnings: they depend
+//! on when customers enter, and the engine resolves caps by priority at run time.
 //!
 //! Every finding is reported once, at the journey that comes later in name order, and
 //! lists the earlier journeys it conflicts with, so a repository of 1,000 journeys
@@ -42,6 +45,7 @@ pub mod priority;
 pub mod schedule;
 pub mod winback;
 
+use super::history::{self, History};
 use super::logic::{self, Overlap, Witness};
 use journey_diagnostics::{Diagnostic, Severity};
 use journey_ir::{Expr, Journey, Program, Trigger};
@@ -72,10 +76,13 @@ pub struct Finding {
     /// `(journey index, node index)` of the steps involved; `None` for the journey as
     /// a whole (priorities, experiments).
     pub parts: Vec<(usize, Option<usize>)>,
+    /// For a finding on audiences that only may overlap: the witness history, and
+    /// the journeys (indices) it puts one customer in at once.
+    pub witness: Option<(History, Vec<usize>)>,
 }
 
-/// Run the cross-journey analysis: the diagnostics of `journey check`, on proven
-/// overlaps only.
+/// Run the cross-journey analysis: the diagnostics of `journey check`, on certain
+/// overlaps and on may-overlaps with a witness history.
 pub fn check(program: &Program) -> Vec<Diagnostic> {
     analyze(program, true).1
 }
@@ -87,7 +94,7 @@ pub fn calendar(program: &Program) -> Calendar {
 }
 
 /// The calendar and the diagnostics, computed together; `proven_only` keeps the
-/// findings on audiences that certainly overlap.
+/// findings on audiences that certainly overlap or have a witness history.
 pub fn analyze(program: &Program, proven_only: bool) -> (Calendar, Vec<Diagnostic>) {
     let caps = schedule::caps(program);
     let plans: Vec<JourneyPlan> = program.journeys.iter().map(|j| schedule::plan(program, j, &caps)).collect();
@@ -109,7 +116,8 @@ pub struct Cross<'a> {
     pub program: &'a Program,
     pub plans: &'a [JourneyPlan],
     pub caps: &'a [CapRule],
-    /// Pair only journeys whose audiences certainly overlap.
+    /// Pair only journeys whose audiences certainly overlap, or may overlap with a
+    /// witness history.
     pub proven_only: bool,
     /// Journey indices sorted by name: findings are reported at the later journey.
     pub order: Vec<usize>,
@@ -129,6 +137,10 @@ pub struct Cross<'a> {
     /// Answers per pair of predicates; witnesses are shared, not cloned, because most
     /// pairs are asked about many times.
     memo: RefCell<HashMap<(usize, usize), (Overlap, Option<Rc<Witness>>)>>,
+    /// Witness histories of may-overlapping pairs of predicates (`None`: none found).
+    histories: RefCell<HashMap<(usize, usize), Option<Rc<History>>>>,
+    /// Time spent searching for witness histories (for the benchmark).
+    pub witness_time: std::cell::Cell<std::time::Duration>,
 }
 
 impl<'a> Cross<'a> {
@@ -181,7 +193,41 @@ impl<'a> Cross<'a> {
             prepared,
             atom_disjoint: RefCell::new(vec![0; n * n]),
             memo: RefCell::new(HashMap::new()),
+            histories: RefCell::new(HashMap::new()),
+            witness_time: Default::default(),
         }
+    }
+
+    /// A witness history for journeys `a` and `b` (memoised per pair of predicates).
+    pub fn history(&self, a: usize, b: usize) -> Option<Rc<History>> {
+        let (pa, pb) = (self.pred_of[a], self.pred_of[b]);
+        let key = (pa.min(pb), pa.max(pb));
+        if let Some(h) = self.histories.borrow().get(&key) {
+            return h.clone();
+        }
+        let start = std::time::Instant::now();
+        let h = history::search(
+            &[&self.preds[key.0].1, &self.preds[key.1].1],
+            &[&self.prepared[key.0], &self.prepared[key.1]],
+            self.program,
+        )
+        .map(Rc::new);
+        self.witness_time.set(self.witness_time.get() + start.elapsed());
+        self.histories.borrow_mut().insert(key, h.clone());
+        h
+    }
+
+    /// A witness history for all of `journeys` at once.
+    pub fn joint_history(&self, journeys: &[usize]) -> Option<History> {
+        let mut preds: Vec<usize> = journeys.iter().map(|&j| self.pred_of[j]).collect();
+        preds.sort_unstable();
+        preds.dedup();
+        let start = std::time::Instant::now();
+        let exprs: Vec<&Expr> = preds.iter().map(|&p| &self.preds[p].1).collect();
+        let prepared: Vec<&logic::Prepared> = preds.iter().map(|&p| &self.prepared[p]).collect();
+        let h = history::search(&exprs, &prepared, self.program);
+        self.witness_time.set(self.witness_time.get() + start.elapsed());
+        h
     }
 
     pub fn journey(&self, j: usize) -> &'a Journey {
@@ -215,9 +261,6 @@ impl<'a> Cross<'a> {
     /// How the audiences of journeys `a` and `b` relate, with an example customer in
     /// both when the reasoner has one.
     pub fn overlap(&self, a: usize, b: usize) -> (Overlap, Option<Rc<Witness>>) {
-        if !self.may_relate(a, b) {
-            return (Overlap::MayOverlap, None);
-        }
         if self.quickly_disjoint(a, b) {
             return (Overlap::Disjoint, None);
         }
@@ -232,22 +275,21 @@ impl<'a> Cross<'a> {
         r
     }
 
-    /// A cheap test that must pass before two journeys can be [`Self::related`]:
-    /// `journey check` reports proven overlaps only, and most pairs are ruled out by
-    /// comparing the term signatures of their audiences, which keeps the all-pairs
-    /// passes cheap on large repositories.
-    pub fn may_relate(&self, a: usize, b: usize) -> bool {
-        let (pa, pb) = (self.pred_of[a], self.pred_of[b]);
-        !self.proven_only || pa == pb || logic::could_certainly_overlap(&self.prepared[pa], &self.prepared[pb])
-    }
-
-    /// Can `a` and `b` be reported together: audiences that certainly overlap, or (unless
-    /// [`Self::proven_only`]) that are not proven disjoint?
-    pub fn related(&self, o: Overlap) -> bool {
-        if self.proven_only {
-            o == Overlap::CertainlyOverlaps
-        } else {
-            o != Overlap::Disjoint
+    /// Can `a` and `b` be reported together: audiences that certainly overlap, or that
+    /// may overlap with a witness history (or, unless [`Self::proven_only`], that are
+    /// not proven disjoint)? With the history when one was looked for and found.
+    pub fn related(&self, a: usize, b: usize, o: Overlap) -> Option<Option<Rc<History>>> {
+        match o {
+            Overlap::Disjoint => None,
+            Overlap::CertainlyOverlaps => Some(None),
+            Overlap::MayOverlap => {
+                let h = self.history(a, b);
+                if self.proven_only && h.is_none() {
+                    None
+                } else {
+                    Some(h)
+                }
+            }
         }
     }
 
@@ -259,7 +301,8 @@ impl<'a> Cross<'a> {
             .filter(|&a| a != b && self.rank[a] < self.rank[b])
             .filter_map(|a| {
                 let (overlap, witness) = self.overlap(a, b);
-                self.related(overlap).then_some(Partner { journey: a, overlap, witness })
+                let history = self.related(a, b, overlap)?;
+                Some(Partner { journey: a, overlap, witness, history })
             })
             .collect();
         out.sort_by_key(|p| self.rank[p.journey]);
@@ -273,6 +316,8 @@ pub struct Partner {
     pub journey: usize,
     pub overlap: Overlap,
     pub witness: Option<Rc<Witness>>,
+    /// For a may-overlap: a customer history in both audiences.
+    pub history: Option<Rc<History>>,
 }
 
 /// The conjuncts of a journey's predicate: its `audience` filter split at top-level
@@ -303,18 +348,46 @@ pub fn overlap_words(o: Overlap) -> &'static str {
     }
 }
 
-/// The rule's default (an error) when some partner's audience certainly overlaps, a
-/// warning when all only may overlap (in the calendar view).
+/// The severity of a finding on audiences that only may overlap, by rule, before
+/// journey.yaml's `may_overlap:` overrides: a warning for duplicate sends, conflicting
+/// tags and win-backs reaching VIPs (a real customer history shows each), info for
+/// cap sums, priorities and experiments (they depend on when customers enter).
+pub fn may_severity(code: &str) -> Severity {
+    match code {
+        "J601" | "J602" | "J604" => Severity::Warning,
+        _ => Severity::Info,
+    }
+}
+
+/// The rule's default when some partner's audience certainly overlaps, else the
+/// rule's may-overlap severity, marked as such (journey.yaml may change it).
 pub fn proven_severity(d: Diagnostic, partners: &[&Partner]) -> Diagnostic {
     if partners.iter().any(|p| p.overlap == Overlap::CertainlyOverlaps) {
         d
     } else {
-        d.with_severity(Severity::Warning)
+        let sev = may_severity(d.code);
+        d.with_severity(sev).may_overlap()
     }
 }
 
-/// The note with the example customer, when there is one.
+/// The witness of a finding (for the replay test and the views): the history of the
+/// first partner when the finding rests on a may-overlap.
+pub fn finding_witness(b: usize, partners: &[Partner]) -> Option<(History, Vec<usize>)> {
+    if partners.iter().any(|p| p.overlap == Overlap::CertainlyOverlaps) {
+        return None;
+    }
+    let p = partners.first()?;
+    p.history.as_ref().map(|h| ((**h).clone(), vec![b, p.journey]))
+}
+
+/// The note with the example customer, when there is one: the witness profile of a
+/// certain overlap, or the witness history of a may-overlap.
 pub fn witness_note(d: Diagnostic, p: &Partner, a: &str, b: &str) -> Diagnostic {
+    if let Some(h) = &p.history {
+        if p.overlap == Overlap::MayOverlap {
+            return d.note(format!("e.g. a customer with {h} is in both `{a}` and `{b}` at once"));
+        }
+    }
     match &p.witness {
         Some(w) if !w.values.is_empty() => d.note(format!("e.g. a customer with {w} is in both `{a}` and `{b}`")),
         _ => d,

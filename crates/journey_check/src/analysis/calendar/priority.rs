@@ -2,7 +2,7 @@
 //! audiences and a cap their sends count against together. When the cap bites, the
 //! priority decides which send goes out; a tie leaves it to chance.
 
-use super::{some_names, witness_note, Cross, Finding, SHOWN};
+use super::{proven_severity, some_names, witness_note, Cross, Finding, Partner, SHOWN};
 use journey_diagnostics::Diagnostic;
 use std::collections::BTreeMap;
 
@@ -50,10 +50,12 @@ pub fn check(cx: &Cross) -> Vec<(Finding, Diagnostic)> {
             }
         }
         d = witness_note(d, &partners[0], &cx.journey(partners[0].journey).name, &jb.name);
-        let d = d
+        let refs: Vec<&Partner> = partners.iter().collect();
+        let d = proven_severity(d, &refs)
             .note("when a shared cap is reached, priority decides whose message goes out; a tie does not")
             .help("give one journey a higher priority (0 to 100, higher wins)");
-        out.push((Finding { code: "J605", severity: d.severity, message, parts }, d));
+        let witness = super::finding_witness(b, &partners);
+        out.push((Finding { code: "J605", severity: d.severity, message, parts, witness }, d));
     }
     out
 }

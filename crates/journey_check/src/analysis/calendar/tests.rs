@@ -64,24 +64,65 @@ fn caps_add_up_across_journeys() {
     assert!(check(&p).is_empty());
 }
 
+fn purchases(op: CmpOp, n: f64) -> Expr {
+    Expr::Compare {
+        cmp: op,
+        lhs: Box::new(Expr::Aggregate(Aggregate::Count { event: "purchase".into(), filter: None, window_minutes: None })),
+        rhs: Box::new(Expr::Const { value: Value::Number(n) }),
+    }
+}
+
+fn since_purchase(op: CmpOp, days: u64) -> Expr {
+    Expr::Compare {
+        cmp: op,
+        lhs: Box::new(Expr::Aggregate(Aggregate::Since { event: "purchase".into(), filter: None })),
+        rhs: Box::new(Expr::Const { value: Value::DurationMinutes(days * 1440) }),
+    }
+}
+
+fn same_template(a: Expr, b: Expr) -> Program {
+    let ja = journey("a").audience(a).stage("s", vec![send("email", "x"), end()]).build();
+    let jb = journey("b").audience(b).stage("s", vec![send("email", "x"), end()]).build();
+    with_plan(program(vec![channel("email", ChannelKind::Email)], vec![ja, jb]))
+}
+
 #[test]
-fn may_overlap_is_left_to_the_calendar_view() {
-    // `count(purchase) >= 1` and `plan == "pro"` constrain different terms: may overlap
-    let bought = Expr::Compare {
-        cmp: CmpOp::Ge,
-        lhs: Box::new(Expr::Aggregate(Aggregate::Count {
-            event: "purchase".into(),
-            filter: None,
-            window_minutes: None,
-        })),
-        rhs: Box::new(Expr::Const { value: Value::Number(1.0) }),
-    };
-    let ja = journey("a").audience(bought).stage("s", vec![send("email", "x"), end()]).build();
-    let jb = journey("b").audience(plan_is(&["pro"])).stage("s", vec![send("email", "x"), end()]).build();
-    let p = with_plan(program(vec![channel("email", ChannelKind::Email)], vec![ja, jb]));
+fn independent_terms_certainly_overlap() {
+    // `count(purchase) >= 1` and `seat == "pro"` constrain independent terms: any
+    // buyer on the pro seat is in both (this was once only "may")
+    let p = same_template(purchases(CmpOp::Ge, 1.0), plan_is(&["pro"]));
+    let ds = check(&p);
+    assert_eq!(codes(&ds), ["J601"]);
+    assert_eq!(ds[0].severity, journey_diagnostics::Severity::Error);
+    assert!(!ds[0].may_overlap);
+}
+
+#[test]
+fn may_overlap_is_reported_with_a_witness_history() {
+    // two aggregates of one event: the reasoner cannot decide, the search finds a
+    // customer with two purchases, the last one over 60 days ago
+    let p = same_template(purchases(CmpOp::Ge, 2.0), since_purchase(CmpOp::Gt, 60));
+    let ds = check(&p);
+    assert_eq!(codes(&ds), ["J601"]);
+    assert_eq!(ds[0].severity, journey_diagnostics::Severity::Warning);
+    assert!(ds[0].may_overlap);
+    assert!(ds[0].message.contains("audiences may overlap"), "{}", ds[0].message);
+    assert!(ds[0].notes[0].contains("`purchase` 60d 1m ago"), "{:?}", ds[0].notes);
+    let view = calendar(&p);
+    let (h, journeys) = view.findings[0].witness.clone().expect("a witness history");
+    assert_eq!(journeys.len(), 2);
+    assert_eq!(h.events.iter().filter(|e| e.event == "purchase").count(), 2);
+}
+
+#[test]
+fn may_overlap_without_a_witness_is_left_to_the_calendar_view() {
+    // never purchased, yet purchased in the last 10 days: no customer, but the
+    // reasoner does not know that `count` and `since` of one event are tied
+    let p = same_template(purchases(CmpOp::Eq, 0.0), since_purchase(CmpOp::Le, 10));
     assert!(check(&p).is_empty());
     let view = calendar(&p);
     assert_eq!(view.findings.len(), 1);
     assert_eq!(view.findings[0].code, "J601");
     assert_eq!(view.findings[0].severity, journey_diagnostics::Severity::Warning);
+    assert!(view.findings[0].witness.is_none());
 }

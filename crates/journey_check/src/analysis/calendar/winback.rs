@@ -31,7 +31,8 @@ pub fn check(cx: &Cross) -> Vec<(Finding, Diagnostic)> {
             .filter(|&&v| v != w)
             .filter_map(|&v| {
                 let (overlap, witness) = cx.overlap(w, v);
-                cx.related(overlap).then_some(Partner { journey: v, overlap, witness })
+                let history = cx.related(w, v, overlap)?;
+                Some(Partner { journey: v, overlap, witness, history })
             })
             .collect();
         if partners.is_empty() {
@@ -63,7 +64,8 @@ pub fn check(cx: &Cross) -> Vec<(Finding, Diagnostic)> {
             "exclude the VIP audience from `{}` (`audience … and not …`), or enter it on a lapsed audience only",
             jw.name
         ));
-        out.push((Finding { code: "J604", severity: d.severity, message, parts }, d));
+        let witness = super::finding_witness(w, &partners);
+        out.push((Finding { code: "J604", severity: d.severity, message, parts, witness }, d));
     }
     out
 }

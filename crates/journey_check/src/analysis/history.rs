@@ -1,0 +1,491 @@
+//! Witness histories: a concrete customer (attribute values and timed events) that
+//! puts one customer in several audiences at one instant, found by a small bounded
+//! search and checked by evaluating the conditions on it.
+//!
+//! The reasoner ([`super::logic`]) answers "may overlap" when it cannot decide, most
+//! often because two aggregates of one event depend on each other (`count(purchase)`
+//! and `since(purchase)`). A finding on such a pair is only worth a marketer's time
+//! with an example, so `journey check` reports a may-overlap only when [`search`]
+//! finds a history that satisfies every predicate under [`holds`], which evaluates
+//! conditions as the engine does (missing values compare false, `since` of an event
+//! that never happened has no value, an event is inside a window `w` when it is less
+//! than `w` old). A test replays every history through the engine.
+
+use super::logic::{self, Conj, Prepared, INF};
+use journey_ir::{Aggregate, CmpOp, Expr, Program, Type, Value};
+use std::collections::BTreeSet;
+use std::fmt;
+
+/// The instant every history is evaluated at: 2025-06-02 12:00 UTC, in minutes since
+/// the epoch (a Monday at noon, far from any date boundary).
+pub const NOW_MINUTES: i64 = 20_241 * 1440 + 12 * 60;
+
+/// One customer, as data the engine can replay.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct History {
+    /// Attribute values, by name; attributes not listed are unset.
+    pub attributes: Vec<(String, Val)>,
+    /// Events, oldest first: how long before the instant, the event, its properties.
+    pub events: Vec<HistoryEvent>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryEvent {
+    pub minutes_before: i64,
+    pub event: String,
+    pub properties: Vec<(String, Val)>,
+}
+
+/// A concrete value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Val {
+    Bool(bool),
+    Num(f64),
+    Text(String),
+    /// Days since 1970-01-01.
+    Date(i64),
+}
+
+impl fmt::Display for Val {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Val::Bool(b) => write!(f, "{b}"),
+            Val::Num(n) if n.fract() == 0.0 && n.abs() < 1e15 => write!(f, "{}", *n as i64),
+            Val::Num(n) => write!(f, "{n}"),
+            Val::Text(t) => write!(f, "\"{t}\""),
+            Val::Date(d) => f.write_str(&logic::civil_from_days(*d)),
+        }
+    }
+}
+
+impl fmt::Display for History {
+    /// `plan = "pro"; purchase 200d ago, purchase 61d ago` (relative to the instant
+    /// both audiences are checked at).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts: Vec<String> = self.attributes.iter().map(|(k, v)| format!("`{k}` = {v}")).collect();
+        if self.events.is_empty() {
+            parts.push("no events".into());
+        }
+        let events: Vec<String> = self
+            .events
+            .iter()
+            .map(|e| {
+                let when = if e.minutes_before == 0 {
+                    "just now".to_string()
+                } else {
+                    format!("{} ago", logic::fmt_minutes(e.minutes_before as u64))
+                };
+                let props: Vec<String> = e.properties.iter().map(|(k, v)| format!("{k} {v}")).collect();
+                if props.is_empty() {
+                    format!("`{}` {when}", e.event)
+                } else {
+                    format!("`{}` ({}) {when}", e.event, props.join(", "))
+                }
+            })
+            .collect();
+        if !events.is_empty() {
+            parts.push(format!("events {}", events.join(", ")));
+        }
+        f.write_str(&parts.join("; "))
+    }
+}
+
+// ---------------------------------------------------------------- evaluation
+
+/// A value during evaluation; durations and times in minutes.
+#[derive(Debug, Clone, PartialEq)]
+enum V {
+    None,
+    Bool(bool),
+    Num(f64),
+    Dur(i64),
+    Date(i64),
+    Time(i64),
+    Text(String),
+}
+
+/// Does `e` hold for the customer of `h` at [`NOW_MINUTES`]?
+pub fn holds(e: &Expr, h: &History, program: &Program) -> bool {
+    matches!(eval(e, h, None, program, 0), V::Bool(true))
+}
+
+fn attr_value(h: &History, name: &str) -> V {
+    match h.attributes.iter().find(|(k, _)| k == name).map(|(_, v)| v) {
+        None => V::None,
+        Some(Val::Bool(b)) => V::Bool(*b),
+        Some(Val::Num(n)) => V::Num(*n),
+        Some(Val::Text(t)) => V::Text(t.clone()),
+        Some(Val::Date(d)) => V::Date(*d),
+    }
+}
+
+fn val(v: &Val) -> V {
+    match v {
+        Val::Bool(b) => V::Bool(*b),
+        Val::Num(n) => V::Num(*n),
+        Val::Text(t) => V::Text(t.clone()),
+        Val::Date(d) => V::Date(*d),
+    }
+}
+
+fn eval(e: &Expr, h: &History, event: Option<&HistoryEvent>, program: &Program, depth: usize) -> V {
+    if depth > 32 {
+        return V::Bool(false);
+    }
+    let ev = |x: &Expr| eval(x, h, event, program, depth + 1);
+    match e {
+        Expr::Const { value } => match value {
+            Value::Bool(b) => V::Bool(*b),
+            Value::Number(n) | Value::Money(n) | Value::Percent(n) => V::Num(*n),
+            Value::DurationMinutes(m) => V::Dur(*m as i64),
+            Value::Date(d) => V::Date(logic::days_from_civil(d).unwrap_or(0)),
+            Value::TimeOfDay(m) => V::Num(*m as f64),
+            Value::Text(t) => V::Text(t.clone()),
+        },
+        Expr::Attribute { name } => {
+            if program.attribute(name).is_some() {
+                attr_value(h, name)
+            } else if let Some(a) = program.audience(name) {
+                ev(&a.condition)
+            } else {
+                V::Bool(false)
+            }
+        }
+        Expr::Property { name } => {
+            let declared = event
+                .and_then(|x| program.event(&x.event))
+                .is_some_and(|d| d.properties.iter().any(|p| &p.name == name));
+            if declared {
+                event
+                    .and_then(|x| x.properties.iter().find(|(k, _)| k == name))
+                    .map_or(V::None, |(_, v)| val(v))
+            } else if program.attribute(name).is_some() {
+                attr_value(h, name)
+            } else {
+                V::Bool(false)
+            }
+        }
+        Expr::Audience { name } => match program.audience(name) {
+            Some(a) => V::Bool(matches!(ev(&a.condition), V::Bool(true))),
+            None => V::Bool(false),
+        },
+        Expr::Aggregate(a) => aggregate(a, h, program, depth),
+        Expr::Not { expr } => V::Bool(!matches!(ev(expr), V::Bool(true))),
+        Expr::And { all } => V::Bool(all.iter().all(|x| matches!(ev(x), V::Bool(true)))),
+        Expr::Or { any } => V::Bool(any.iter().any(|x| matches!(ev(x), V::Bool(true)))),
+        Expr::Compare { cmp, lhs, rhs } => V::Bool(compare(*cmp, &ev(lhs), &ev(rhs))),
+        Expr::In { value, list } => {
+            let v = ev(value);
+            V::Bool(list.iter().any(|y| compare(CmpOp::Eq, &v, &ev(y))))
+        }
+        Expr::Add { lhs, rhs } => arith(ev(lhs), ev(rhs), 1),
+        Expr::Sub { lhs, rhs } => arith(ev(lhs), ev(rhs), -1),
+    }
+}
+
+fn aggregate(a: &Aggregate, h: &History, program: &Program, depth: usize) -> V {
+    let matching = |event: &str, filter: &Option<Box<Expr>>, window: Option<u64>| -> Vec<&HistoryEvent> {
+        h.events
+            .iter()
+            .filter(|x| x.event == event)
+            .filter(|x| window.is_none_or(|w| x.minutes_before < w as i64))
+            .filter(|x| {
+                filter
+                    .as_ref()
+                    .is_none_or(|f| matches!(eval(f, h, Some(x), program, depth + 1), V::Bool(true)))
+            })
+            .collect()
+    };
+    let amount = |x: &HistoryEvent, p: &str| match x.properties.iter().find(|(k, _)| k == p) {
+        Some((_, Val::Num(n))) => *n,
+        _ => 0.0,
+    };
+    match a {
+        Aggregate::Count { event, filter, window_minutes } => {
+            V::Num(matching(event, filter, *window_minutes).len() as f64)
+        }
+        Aggregate::Sum { event, property, filter, window_minutes } => {
+            V::Num(matching(event, filter, *window_minutes).iter().map(|x| amount(x, property)).sum())
+        }
+        Aggregate::Avg { event, property, filter, window_minutes } => {
+            let m = matching(event, filter, *window_minutes);
+            if m.is_empty() {
+                V::None
+            } else {
+                V::Num(m.iter().map(|x| amount(x, property)).sum::<f64>() / m.len() as f64)
+            }
+        }
+        Aggregate::Since { event, filter } => {
+            matching(event, filter, None).iter().map(|x| x.minutes_before).min().map_or(V::None, V::Dur)
+        }
+        Aggregate::SinceFirst { event, filter } => {
+            matching(event, filter, None).iter().map(|x| x.minutes_before).max().map_or(V::None, V::Dur)
+        }
+        Aggregate::SinceAttribute { attribute } => match attr_value(h, attribute) {
+            V::Date(d) => V::Dur(NOW_MINUTES - d * 1440),
+            V::Time(t) => V::Dur(NOW_MINUTES - t),
+            _ => V::None,
+        },
+    }
+}
+
+fn arith(l: V, r: V, sign: i64) -> V {
+    match (l, r) {
+        (V::Date(d), V::Dur(x)) if x % 1440 == 0 => V::Date(d + sign * (x / 1440)),
+        (V::Date(d), V::Dur(x)) => V::Time(d * 1440 + sign * x),
+        (V::Time(t), V::Dur(x)) => V::Time(t + sign * x),
+        (V::Dur(a), V::Dur(b)) => V::Dur(a + sign * b),
+        (V::Num(a), V::Num(b)) => V::Num(a + sign as f64 * b),
+        (V::Time(a), V::Time(b)) if sign < 0 => V::Dur(a - b),
+        _ => V::None,
+    }
+}
+
+fn compare(op: CmpOp, l: &V, r: &V) -> bool {
+    use std::cmp::Ordering;
+    let ord = match (l, r) {
+        (V::Num(a), V::Num(b)) => a.partial_cmp(b),
+        (V::Dur(a), V::Dur(b)) | (V::Date(a), V::Date(b)) | (V::Time(a), V::Time(b)) => Some(a.cmp(b)),
+        (V::Date(a), V::Time(b)) => Some((a * 1440).cmp(b)),
+        (V::Time(a), V::Date(b)) => Some(a.cmp(&(b * 1440))),
+        (V::Text(a), V::Text(b)) => Some(a.cmp(b)),
+        (V::Bool(a), V::Bool(b)) => Some(a.cmp(b)),
+        _ => None,
+    };
+    let Some(o) = ord else { return false };
+    match op {
+        CmpOp::Eq => o == Ordering::Equal,
+        CmpOp::Ne => o != Ordering::Equal,
+        CmpOp::Lt => o == Ordering::Less,
+        CmpOp::Le => o != Ordering::Greater,
+        CmpOp::Gt => o == Ordering::Greater,
+        CmpOp::Ge => o != Ordering::Less,
+    }
+}
+
+// ---------------------------------------------------------------- search
+
+/// Conjunction combinations tried per question.
+const COMBINATIONS: usize = 24;
+/// Events of one kind in a history at most.
+const MAX_EVENTS: usize = 6;
+/// Candidate histories of one event kind tried per conjunction at most.
+const EVENT_BUDGET: usize = 4_000;
+
+/// A history in which every one of `exprs` holds, when the search finds one. `prepared`
+/// are the same conditions in the reasoner's normal form (the search follows the
+/// constraints of one conjunction of each).
+pub fn search(exprs: &[&Expr], prepared: &[&Prepared], program: &Program) -> Option<History> {
+    // conjunctions of the product, in order, as long as the product stays small
+    let mut acc = vec![Conj::default()];
+    for p in prepared {
+        let d = p.dnf.as_ref()?;
+        let mut next = Vec::new();
+        'outer: for x in &acc {
+            for y in d {
+                if let Some(c) = x.and(y) {
+                    next.push(c);
+                    if next.len() >= COMBINATIONS * 4 {
+                        break 'outer;
+                    }
+                }
+            }
+        }
+        acc = next;
+        if acc.is_empty() {
+            return None;
+        }
+    }
+    for conj in acc.iter().filter(|c| c.opaque.is_empty()).take(COMBINATIONS) {
+        if let Some(h) = realize(conj, program) {
+            if exprs.iter().all(|e| holds(e, &h, program)) {
+                return Some(h);
+            }
+        }
+    }
+    None
+}
+
+/// A history meeting every constraint of `conj`, term by term: attributes take a
+/// value of their constraint, and each event kind's aggregates are met by a small
+/// enumeration of event times.
+fn realize(conj: &Conj, program: &Program) -> Option<History> {
+    let mut h = History::default();
+    // attributes (and since(date attribute))
+    for c in conj.discs.values() {
+        if let Expr::Attribute { name } = &c.term {
+            let v = match &c.set {
+                logic::DSet::Only(s) => s.iter().next().cloned(),
+                logic::DSet::AllBut(s) => {
+                    let mut n = 0;
+                    Some(loop {
+                        let cand = if n == 0 { "other".to_string() } else { format!("other{n}") };
+                        if !s.contains(&cand) {
+                            break cand;
+                        }
+                        n += 1;
+                    })
+                }
+            };
+            if let Some(v) = v {
+                let v = if c.is_bool { Val::Bool(v == "true") } else { Val::Text(v) };
+                h.attributes.push((name.clone(), v));
+            }
+        }
+    }
+    let mut events: BTreeSet<&str> = BTreeSet::new();
+    for c in conj.nums.values() {
+        match &c.term {
+            Expr::Attribute { name } => {
+                if let Some(i) = c.set.0.first() {
+                    let x = logic::pick(i, c);
+                    let ty = program.attribute(name).map(|a| &a.ty);
+                    let v = if matches!(ty, Some(Type::Date)) { Val::Date(x as i64) } else { Val::Num(x) };
+                    h.attributes.push((name.clone(), v));
+                }
+            }
+            Expr::Aggregate(Aggregate::SinceAttribute { attribute }) => {
+                if let Some(i) = c.set.0.first() {
+                    let x = logic::pick(i, c);
+                    if x.is_finite() {
+                        // a date whose midnight is `x` minutes or more before the instant
+                        let days = ((NOW_MINUTES as f64 - x) / 1440.0).floor() as i64;
+                        h.attributes.retain(|(k, _)| k != attribute);
+                        h.attributes.push((attribute.clone(), Val::Date(days)));
+                    }
+                }
+            }
+            Expr::Aggregate(a) => {
+                events.insert(agg_event(a));
+            }
+            _ => {}
+        }
+    }
+    h.attributes.sort_by(|a, b| a.0.cmp(&b.0));
+    for e in events {
+        let terms: Vec<&logic::NumC> = conj
+            .nums
+            .values()
+            .filter(|c| matches!(&c.term, Expr::Aggregate(a) if !matches!(a, Aggregate::SinceAttribute { .. }) && agg_event(a) == e))
+            .collect();
+        let found = events_for(e, &terms, &h, program)?;
+        h.events.extend(found);
+    }
+    h.events.sort_by(|a, b| b.minutes_before.cmp(&a.minutes_before).then(a.event.cmp(&b.event)));
+    Some(h)
+}
+
+fn agg_event(a: &Aggregate) -> &str {
+    match a {
+        Aggregate::Count { event, .. }
+        | Aggregate::Sum { event, .. }
+        | Aggregate::Avg { event, .. }
+        | Aggregate::Since { event, .. }
+        | Aggregate::SinceFirst { event, .. } => event,
+        Aggregate::SinceAttribute { attribute } => attribute,
+    }
+}
+
+/// Does the value of a term meet its constraint?
+fn meets(c: &logic::NumC, v: &V) -> bool {
+    let x = match v {
+        V::None => return c.null_ok,
+        V::Num(n) => *n,
+        V::Dur(m) => *m as f64,
+        _ => return false,
+    };
+    c.set.0.iter().any(|i| {
+        (x > i.lo || (x == i.lo && i.lo_inc)) && (x < i.hi || (x == i.hi && i.hi_inc)) && x != INF
+    })
+}
+
+/// Events of kind `event` that give every term of `terms` a value its constraint
+/// allows: multisets of event ages drawn from the boundaries the constraints mention.
+fn events_for(event: &str, terms: &[&logic::NumC], base: &History, program: &Program) -> Option<Vec<HistoryEvent>> {
+    let mut points: BTreeSet<i64> = [0].into();
+    let mut amounts: Vec<f64> = vec![1.0];
+    let mut need = 1usize;
+    let mut property: Option<String> = None;
+    for c in terms {
+        let window = match &c.term {
+            Expr::Aggregate(Aggregate::Count { window_minutes, .. }) => *window_minutes,
+            Expr::Aggregate(Aggregate::Sum { window_minutes, property: p, .. })
+            | Expr::Aggregate(Aggregate::Avg { window_minutes, property: p, .. }) => {
+                property = Some(p.clone());
+                *window_minutes
+            }
+            _ => None,
+        };
+        if let Some(w) = window {
+            points.extend([w as i64 - 1, w as i64]);
+        }
+        let is_time = matches!(&c.term, Expr::Aggregate(Aggregate::Since { .. } | Aggregate::SinceFirst { .. }));
+        for i in &c.set.0 {
+            for b in [i.lo, i.hi] {
+                if !b.is_finite() {
+                    continue;
+                }
+                if is_time {
+                    let b = b.round() as i64;
+                    points.extend([b - 1, b, b + 1, b + 1440]);
+                } else if matches!(&c.term, Expr::Aggregate(Aggregate::Count { .. })) {
+                    need = need.max(b.max(0.0) as usize + 1);
+                } else {
+                    amounts.extend([b, b + 1.0, b - 1.0, b / 2.0, (b + 1.0) / 2.0]);
+                }
+            }
+        }
+    }
+    let far = points.iter().max().copied().unwrap_or(0) + 30 * 1440;
+    points.insert(far);
+    let points: Vec<i64> = points.into_iter().filter(|&p| p >= 0).collect();
+    let need = need.min(MAX_EVENTS);
+    amounts.sort_by(|a, b| a.total_cmp(b));
+    amounts.dedup();
+    if property.is_none() {
+        amounts.truncate(1);
+    }
+    let mut tried = 0usize;
+    // multisets of `k` ages, k = 0..=need, in lexicographic order of indices
+    for k in 0..=need {
+        let mut idx = vec![0usize; k];
+        loop {
+            for &amount in &amounts {
+                tried += 1;
+                if tried > EVENT_BUDGET {
+                    return None;
+                }
+                let evs: Vec<HistoryEvent> = idx
+                    .iter()
+                    .map(|&i| HistoryEvent {
+                        minutes_before: points[i],
+                        event: event.to_string(),
+                        properties: property.iter().map(|p| (p.clone(), Val::Num(amount))).collect(),
+                    })
+                    .collect();
+                let h = History { attributes: base.attributes.clone(), events: evs };
+                if terms.iter().all(|c| meets(c, &eval(&c.term, &h, None, program, 0))) {
+                    return Some(h.events);
+                }
+            }
+            // next multiset (non-decreasing indices)
+            let mut i = k;
+            let mut advanced = false;
+            while i > 0 {
+                i -= 1;
+                if idx[i] + 1 < points.len() {
+                    idx[i] += 1;
+                    for q in i + 1..k {
+                        idx[q] = idx[i];
+                    }
+                    advanced = true;
+                    break;
+                }
+            }
+            if !advanced {
+                break;
+            }
+        }
+    }
+    None
+}
