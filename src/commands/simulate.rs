@@ -500,7 +500,15 @@ pub(crate) fn replay(
         Some(p) => Snapshot::read(p, program, &schema)?,
         None => Snapshot::default(),
     };
-    let engine = Engine::new(program, EngineOptions { quiet_hours: o.quiet_hours, seed: o.seed, start, until });
+    let engine = Engine::new(program, EngineOptions { quiet_hours: o.quiet_hours, seed: o.seed, start, until })
+        .with_created_at(mapping.created_at.as_deref())
+        .ok_or_else(|| {
+            miette::miette!(
+                help = "name a `date` or `time` attribute declared in the journeys, e.g. `created_at: signed_up_on`",
+                "journey.yaml: events.created_at `{}` is not a date or time attribute of the program",
+                mapping.created_at.as_deref().unwrap_or_default()
+            )
+        })?;
     let mut driver = ShardedDriver::new(&engine, o.threads);
     driver.reserve(profiles.len());
     let mut clv = crate::clv_estimate::Collector::new(program, tz);
@@ -962,6 +970,15 @@ pub(crate) fn human(r: &Report, program: Option<&Program>) -> String {
                 j.entrants, j.holdout, sends, j.cap_hits, j.quiet_deferrals, j.consent_suppressions, j.quiet_drops
             ));
         }
+    }
+    let before: Vec<String> = (r.journeys.iter())
+        .filter(|(_, j)| j.before_exists > 0)
+        .map(|(name, j)| format!("  {name}: {}\n", j.before_exists))
+        .collect();
+    if !before.is_empty() {
+        // a customer exists from their creation attribute, else their first event
+        out.push_str("\nentries skipped before the customer existed (not messaged):\n");
+        before.iter().for_each(|l| out.push_str(l));
     }
     if !r.channels.is_empty() {
         let w = r.channels.keys().map(String::len).max().unwrap_or(7).max(7);

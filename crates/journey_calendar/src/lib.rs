@@ -188,7 +188,7 @@ pub fn build(program: &Program) -> CalendarView {
     let mut journeys = Vec::new();
     let mut sends = Vec::new();
     for (ji, (j, plan)) in program.journeys.iter().zip(&cal.plans).enumerate() {
-        let trigger = describe_trigger(&j.entry);
+        let trigger = describe_entry(j);
         let audience = audience(j);
         let goals: Vec<String> = j.goals.iter().map(|g| g.name.clone()).collect();
         let schedule = match &j.entry {
@@ -332,6 +332,22 @@ fn place(offset: u64, entry_minute: Option<u32>) -> (u64, u64, Option<String>) {
 /// The journey's predicate as text: its `audience` filter.
 fn audience(j: &Journey) -> Option<String> {
     j.audience.as_ref().map(draw::describe_expr)
+}
+
+/// The entry and, for one that repeats (a schedule, a yearly date), how often one
+/// customer enters by it: the engine's `re_entry` rule, so the calendar does not show
+/// a weekly run that reaches each customer once as if it reached them weekly.
+pub fn describe_entry(j: &journey_ir::Journey) -> String {
+    let t = describe_trigger(&j.entry);
+    if !matches!(j.entry, Trigger::Schedule { .. } | Trigger::DateAttribute { .. }) {
+        return t;
+    }
+    let each = match &j.re_entry {
+        journey_ir::ReEntry::Never => "each customer once".to_string(),
+        journey_ir::ReEntry::Always => "each customer every time".to_string(),
+        journey_ir::ReEntry::After { minutes } => format!("each customer at most every {}", draw::duration(*minutes)),
+    };
+    format!("{t}, {each}")
 }
 
 /// `on purchase`, `every monday at 10:00 local`, …

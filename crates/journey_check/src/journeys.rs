@@ -155,6 +155,24 @@ impl<'a> Ctx<'a> {
             ir::Trigger::Event { event: String::new(), filter: None }
         });
 
+        // A recurring entry (a schedule, a yearly date) with the default `re_entry
+        // never` enters each customer once, on the first run they exist for; the engine
+        // and the calendar both follow that, and so must the author's expectation.
+        let recurring = matches!(entry, ir::Trigger::Schedule { .. } | ir::Trigger::DateAttribute { .. });
+        if let (true, None, Some(&span)) = (recurring, seen.get("re_entry"), seen.get("entry")) {
+            let runs = match &entry {
+                ir::Trigger::Schedule { period, .. } => {
+                    format!("runs every {}", period.replace("month_day:", "month on day "))
+                }
+                _ => "comes back every year".to_string(),
+            };
+            self.push(
+                Diagnostic::new("J312", format!("journey `{name}` enters each customer only once, though its entry repeats"))
+                    .primary(file, span, format!("{runs}, but `re_entry` defaults to `never`"))
+                    .help("write `re_entry always` to enter customers on every run, `re_entry after 28d` to space entries, or `re_entry never` if once is meant"),
+            );
+        }
+
         // stages: duplicates, then the table of where each one starts
         let mut unique: Vec<&ast::Stage> = Vec::new();
         for s in &stages {

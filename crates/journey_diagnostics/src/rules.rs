@@ -67,6 +67,12 @@ pub const RULES: &[Rule] = &[
         "a declaration lacks a setting it needs (a journey's entry or stages, a channel's kind)",
     ),
     rule("J311", "cyclic-definition", Error, "audiences are defined in terms of each other in a circle"),
+    rule(
+        "J312",
+        "recurring-entry-once",
+        Warning,
+        "a scheduled or yearly entry without `re_entry` enters each customer only once",
+    ),
     // guardrails along paths
     rule("J401", "path-exceeds-cap", Error, "a path sends more messages than a cap allows within its window"),
     rule("J402", "send-in-quiet-hours", Warning, "a send can only happen inside the channel's quiet hours"),

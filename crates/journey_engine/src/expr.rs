@@ -10,8 +10,12 @@ use journey_ir::{Aggregate, CmpOp, Expr, Program, Value};
 use std::collections::VecDeque;
 
 /// A value during evaluation. `None` is "no value" (a missing attribute, `avg` of no
-/// events, `since` of something that never happened): every comparison with it is
-/// false, and as a condition it is false.
+/// events, `since` of something that never happened). Conditions follow SQL's
+/// three-valued logic: a comparison with no value is unknown (`None`), `not unknown`
+/// is unknown, `and`/`or` are Kleene's (`false and unknown` is false, `true or
+/// unknown` is true), and a condition that ends unknown does not hold. So
+/// `account_type != "clinic"` and `not (account_type == "clinic")` agree: neither
+/// holds for a customer without an `account_type`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum V<'a> {
     None,
@@ -397,12 +401,52 @@ pub fn eval<'a>(e: &'a CExpr, s: &Scope<'a>) -> V<'a> {
             Some(V::Time(t)) => V::Dur(s.now - t),
             _ => V::None,
         },
-        CExpr::Not(x) => V::Bool(!eval(x, s).truthy()),
-        CExpr::And(xs) => V::Bool(xs.iter().all(|x| eval(x, s).truthy())),
-        CExpr::Or(xs) => V::Bool(xs.iter().any(|x| eval(x, s).truthy())),
-        CExpr::Cmp(op, l, r) => V::Bool(compare(*op, &eval(l, s), &eval(r, s))),
+        CExpr::Not(x) => match eval(x, s) {
+            V::None => V::None,
+            v => V::Bool(!v.truthy()),
+        },
+        CExpr::And(xs) => {
+            let mut unknown = false;
+            for x in xs {
+                match eval(x, s) {
+                    V::None => unknown = true,
+                    v if !v.truthy() => return V::Bool(false),
+                    _ => {}
+                }
+            }
+            if unknown {
+                V::None
+            } else {
+                V::Bool(true)
+            }
+        }
+        CExpr::Or(xs) => {
+            let mut unknown = false;
+            for x in xs {
+                match eval(x, s) {
+                    V::None => unknown = true,
+                    v if v.truthy() => return V::Bool(true),
+                    _ => {}
+                }
+            }
+            if unknown {
+                V::None
+            } else {
+                V::Bool(false)
+            }
+        }
+        CExpr::Cmp(op, l, r) => {
+            let (l, r) = (eval(l, s), eval(r, s));
+            if l == V::None || r == V::None {
+                return V::None;
+            }
+            V::Bool(compare(*op, &l, &r))
+        }
         CExpr::In(x, list) => {
             let v = eval(x, s);
+            if v == V::None {
+                return V::None;
+            }
             V::Bool(list.iter().any(|y| compare(CmpOp::Eq, &v, &eval(y, s))))
         }
         CExpr::Add(l, r) => arith(eval(l, s), eval(r, s), 1),

@@ -297,16 +297,54 @@ pub(crate) enum Target {
 
 #[derive(Debug)]
 pub(crate) enum CStep {
-    Send { channel: usize, next: Target },
-    Wait { minutes: u64, next: Target },
-    WaitUntilTime { minute: u32, zone: Option<Tz>, next: Target },
-    WaitUntilDate { attribute: usize, offset_ms: i64, next: Target },
-    WaitFor { event: Option<u16>, filter: Option<CExpr>, timeout_minutes: u64, then: Target, timeout: Target },
-    Branch { arms: Vec<(CExpr, Target)>, otherwise: Target },
-    Split { salt: String, arms: Vec<(f64, Target)> },
-    Set { attribute: Option<usize>, value: CExpr, next: Target },
-    Task { channel: usize, next: Target },
-    Webhook { channel: usize, next: Target },
+    Send {
+        channel: usize,
+        next: Target,
+    },
+    Wait {
+        minutes: u64,
+        next: Target,
+    },
+    WaitUntilTime {
+        minute: u32,
+        zone: Option<Tz>,
+        next: Target,
+    },
+    /// `offset_minutes` is calendar arithmetic in the customer's zone (see
+    /// [`time::shifted_date_midnight`]), not a fixed number of milliseconds.
+    WaitUntilDate {
+        attribute: usize,
+        offset_minutes: i64,
+        next: Target,
+    },
+    WaitFor {
+        event: Option<u16>,
+        filter: Option<CExpr>,
+        timeout_minutes: u64,
+        then: Target,
+        timeout: Target,
+    },
+    Branch {
+        arms: Vec<(CExpr, Target)>,
+        otherwise: Target,
+    },
+    Split {
+        salt: String,
+        arms: Vec<(f64, Target)>,
+    },
+    Set {
+        attribute: Option<usize>,
+        value: CExpr,
+        next: Target,
+    },
+    Task {
+        channel: usize,
+        next: Target,
+    },
+    Webhook {
+        channel: usize,
+        next: Target,
+    },
     Goto(Target),
     End,
 }
@@ -317,7 +355,7 @@ pub(crate) enum CTrigger {
     AudienceEntered(usize),
     AudienceExited(usize),
     Schedule { period: String, minute: u32, zone: Option<Tz> },
-    DateAttribute { attribute: usize, offset_ms: i64, minute: u32 },
+    DateAttribute { attribute: usize, offset_minutes: i64, minute: u32 },
     Never,
 }
 
@@ -444,6 +482,9 @@ pub struct Engine<'p> {
     pub(crate) opts: EngineOptions,
     pub(crate) default_tz: Tz,
     pub(crate) tz_attr: Option<usize>,
+    /// The attribute saying when a customer came to exist (see
+    /// [`Engine::with_created_at`]); without it, their first event.
+    pub(crate) created_attr: Option<usize>,
     pub(crate) aggs: Vec<AggSpec>,
     /// Trackers fed by each event kind.
     pub(crate) aggs_by_event: Vec<Vec<usize>>,
@@ -582,7 +623,7 @@ impl<'p> Engine<'p> {
                 Trigger::DateAttribute { attribute, offset_minutes, minute_of_day } => match attr(attribute) {
                     Some(a) => CTrigger::DateAttribute {
                         attribute: a,
-                        offset_ms: offset_minutes * MINUTE,
+                        offset_minutes: *offset_minutes,
                         minute: minute_of_day.unwrap_or(0),
                     },
                     None => CTrigger::Never,
@@ -612,11 +653,9 @@ impl<'p> Engine<'p> {
                         CStep::WaitUntilTime { minute: *minute_of_day, zone: zone(z), next: node_ix(next) }
                     }
                     Step::WaitUntilDate { attribute, offset_minutes, next } => match attr(attribute) {
-                        Some(a) => CStep::WaitUntilDate {
-                            attribute: a,
-                            offset_ms: offset_minutes * MINUTE,
-                            next: node_ix(next),
-                        },
+                        Some(a) => {
+                            CStep::WaitUntilDate { attribute: a, offset_minutes: *offset_minutes, next: node_ix(next) }
+                        }
                         None => CStep::Goto(node_ix(next)),
                     },
                     Step::WaitFor { event, filter, timeout_minutes, then, timeout } => {
@@ -776,6 +815,7 @@ impl<'p> Engine<'p> {
             opts,
             default_tz,
             tz_attr,
+            created_attr: None,
             aggs,
             aggs_by_event,
             durations,
@@ -823,6 +863,25 @@ impl<'p> Engine<'p> {
                 v.into()
             })
             .clone()
+    }
+
+    /// Customers exist from the date or time in this attribute (journey.yaml's
+    /// `events.created_at`); a customer without a value, or every customer when it is
+    /// `None`, exists from their first event (history before the period included).
+    /// No journey is entered before a customer exists: such attempts are counted as
+    /// [`crate::JourneyReport::before_exists`]. Returns `None` when the
+    /// program has no date or time attribute of that name.
+    pub fn with_created_at(mut self, attribute: Option<&str>) -> Option<Self> {
+        self.created_attr = match attribute {
+            None => None,
+            Some(name) => Some(
+                self.program
+                    .attributes
+                    .iter()
+                    .position(|a| a.name == name && matches!(a.ty, journey_ir::Type::Date | journey_ir::Type::Time))?,
+            ),
+        };
+        Some(self)
     }
 
     pub fn program(&self) -> &'p Program {

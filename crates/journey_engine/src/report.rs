@@ -93,6 +93,11 @@ pub struct JourneyReport {
     pub re_entry_blocked: u64,
     /// Entry attempts while the customer was still in the journey.
     pub already_in: u64,
+    /// Entry attempts (scheduled ticks, date entries, any other) before the customer
+    /// existed (their creation attribute, else their first event): skipped, so nobody
+    /// is messaged before they signed up.
+    #[serde(default)]
+    pub before_exists: u64,
     /// Leaves, by reason (`end`, `exit_event`, `exit_condition`, `handover`, `holdout`, `step_limit`).
     pub exits: BTreeMap<String, u64>,
     /// Arrivals at each stage, by stage name (the funnel): a treated customer is counted
@@ -156,6 +161,7 @@ merge_fields!(JourneyReport {
     filtered_out,
     re_entry_blocked,
     already_in,
+    before_exists,
     exits,
     stage_entries,
     sends,

@@ -91,6 +91,9 @@ pub struct CustomerState {
     key: Box<str>,
     attrs: Vec<AttrValue>,
     tz: Tz,
+    /// When the customer came to exist (`i64::MAX`: not yet); see
+    /// [`crate::Engine::with_created_at`].
+    exists_from: i64,
     tracks: Vec<Track>,
     members: Inline<bool, 32>,
     journeys: Vec<JState>,
@@ -249,11 +252,17 @@ impl CustomerState {
                 _ => None,
             })
             .unwrap_or(engine.default_tz);
+        let exists_from = match engine.created_attr.map(|i| &attrs[i]) {
+            Some(AttrValue::Date(d)) => time::date_midnight(tz, *d),
+            Some(AttrValue::Time(t)) => *t,
+            _ => i64::MAX,
+        };
         CustomerState {
             id: customer.id,
             key: customer.key.into(),
             attrs,
             tz,
+            exists_from,
             tracks: engine.aggs.iter().map(|a| a.new_track()).collect(),
             members: Inline::from_elem(false, engine.audiences.len()),
             journeys: vec![JState::default(); engine.journeys.len()],
@@ -334,6 +343,11 @@ impl CustomerState {
             return;
         }
         let t = ev.time.max(self.now);
+        if self.exists_from == i64::MAX {
+            // no creation attribute: the first event (history included) is when the
+            // customer came to exist
+            self.exists_from = t;
+        }
         if t < eng.opts.start {
             // history before the period: what it did to the customer, not to the report
             self.record(eng, ev, t, texts);
@@ -408,9 +422,9 @@ impl CustomerState {
         let until = eng.opts.until;
         match &eng.journeys[j].trigger {
             CTrigger::Schedule { .. } => self.arm_tick(eng, j, after, valid_until),
-            CTrigger::DateAttribute { attribute, offset_ms, minute } => {
+            CTrigger::DateAttribute { attribute, offset_minutes, minute } => {
                 let AttrValue::Date(days) = self.attrs[*attribute] else { return };
-                let base = time::date_midnight(self.tz, days) + offset_ms;
+                let base = time::shifted_date_midnight(self.tz, days, *offset_minutes);
                 let base_local = time::local(self.tz, base).date().and_hms_opt(minute / 60, minute % 60, 0);
                 let Some(base_local) = base_local else { return };
                 // skip the years surely passed (366 days each: never one too many), so
@@ -839,6 +853,10 @@ impl CustomerState {
         let now = self.now;
         let js = &self.journeys[j];
         let r = &mut out.1.journeys[j];
+        if now < self.exists_from {
+            r.before_exists += 1;
+            return Entry::Refused;
+        }
         if js.active.is_some() {
             r.already_in += 1;
             return Entry::Refused;
@@ -1003,10 +1021,10 @@ impl CustomerState {
                     }
                     *next
                 }
-                CStep::WaitUntilDate { attribute, offset_ms, next } => {
+                CStep::WaitUntilDate { attribute, offset_minutes, next } => {
                     let due = match self.attrs[*attribute] {
-                        AttrValue::Date(d) => Some(time::date_midnight(self.tz, d) + offset_ms),
-                        AttrValue::Time(t) => Some(t + offset_ms),
+                        AttrValue::Date(d) => Some(time::shifted_date_midnight(self.tz, d, *offset_minutes)),
+                        AttrValue::Time(t) => Some(time::shift_local(self.tz, t, *offset_minutes)),
                         _ => None,
                     };
                     match due {

@@ -21,6 +21,7 @@ pub(crate) struct JourneyTally {
     pub filtered_out: u64,
     pub re_entry_blocked: u64,
     pub already_in: u64,
+    pub before_exists: u64,
     pub exits: [u64; REASONS],
     /// By stage index.
     pub stage_entries: Vec<u64>,
@@ -139,6 +140,7 @@ impl Tally {
                 filtered_out: t.filtered_out,
                 re_entry_blocked: t.re_entry_blocked,
                 already_in: t.already_in,
+                before_exists: t.before_exists,
                 exits,
                 stage_entries,
                 sends,

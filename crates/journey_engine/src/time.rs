@@ -129,6 +129,26 @@ pub fn date_midnight(tz: Tz, days: i64) -> i64 {
     instant(tz, at_minute(date, 0))
 }
 
+/// The instant `date ± offset` denotes, as people read `renewal_date - 60d`: the whole
+/// days of the offset move the local calendar date (so daylight saving never moves the
+/// day), the rest (hours, minutes) is exact time from that date's local midnight.
+/// `date` is days since 1970-01-01.
+pub fn shifted_date_midnight(tz: Tz, date: i64, offset_minutes: i64) -> i64 {
+    let (days, rest) = (offset_minutes / (24 * 60), offset_minutes % (24 * 60));
+    date_midnight(tz, date + days) + rest * MINUTE
+}
+
+/// An instant shifted as [`shifted_date_midnight`] shifts a date: whole days of the
+/// offset move the local date and keep the local time, the rest is exact.
+pub fn shift_local(tz: Tz, t: i64, offset_minutes: i64) -> i64 {
+    let (days, rest) = (offset_minutes / (24 * 60), offset_minutes % (24 * 60));
+    let moved = match local(tz, t).checked_add_signed(chrono::Duration::days(days)) {
+        Some(l) if days != 0 => instant(tz, l),
+        _ => t,
+    };
+    moved.saturating_add(rest * MINUTE)
+}
+
 /// Days since 1970-01-01 of an ISO date.
 pub fn parse_date(s: &str) -> Option<i64> {
     let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;

@@ -17,6 +17,7 @@ attribute sms_opt_in: bool
 attribute timezone: timezone
 attribute renewal_date: date
 attribute used: bool
+attribute signed_up_on: date
 
 channel email { kind email consent email_opt_in quiet_hours 21:00..08:00 local cap 2 per 7d }
 channel sms { kind sms consent sms_opt_in }
@@ -66,6 +67,8 @@ impl Sim {
         let ix = |n: &str| program.attributes.iter().position(|a| a.name == n).unwrap();
         attrs[ix("email_opt_in")] = AttrValue::Bool(true);
         attrs[ix("sms_opt_in")] = AttrValue::Bool(true);
+        // customers here exist long before the period (see tests/existence.rs)
+        attrs[ix("signed_up_on")] = AttrValue::Date(journey_engine::time::parse_date("2000-01-01").unwrap());
         Sim { program, texts: Interner::default(), attrs, opts: opts() }
     }
     fn set(&mut self, name: &str, v: AttrValue) {
@@ -89,7 +92,7 @@ impl Sim {
         }
     }
     fn run(&self, events: &[Event]) -> (Vec<Action>, Report) {
-        let engine = Engine::new(&self.program, self.opts.clone());
+        let engine = Engine::new(&self.program, self.opts.clone()).with_created_at(Some("signed_up_on")).unwrap();
         engine.run_customer(Customer { id: CustomerId(0), key: "c0", attributes: &self.attrs }, events, &self.texts)
     }
     /// `(time offset from T0 in hours, what)` for every action, as a readable trace.
@@ -425,6 +428,8 @@ journey flag { entry on signup stage s { set used = true end } }"#,
     ));
     s.opts.start = T0;
     s.opts.until = T0 + 60 * D;
+    // a missing `used` would make `not used` unknown (three-valued logic)
+    s.set("used", AttrValue::Bool(false));
     // T0 is 12:00 UTC, so the ticks are at T0 + 21h + k days
     let tick = |k: i64| T0 + 21 * H + k * D;
     let purchases = [T0 + D, tick(5), tick(9) - 3 * D, tick(20) + 30 * 60_000, tick(30) - 1, tick(38) + H, tick(45)];

@@ -133,6 +133,9 @@ pub struct Mapping {
     pub order: Order,
     /// Customer-attribute snapshot (CSV), relative to the project root.
     pub attributes: Option<PathBuf>,
+    /// The date or time attribute saying when a customer came to exist (signed up,
+    /// account created); without it (or without a value), their first event.
+    pub created_at: Option<String>,
 }
 
 impl Default for Mapping {
@@ -153,6 +156,7 @@ impl Default for Mapping {
             properties: BTreeMap::new(),
             order: Order::Strict,
             attributes: None,
+            created_at: None,
         }
     }
 }
@@ -176,6 +180,7 @@ struct Raw {
     properties: BTreeMap<String, RawColumn>,
     order: Option<Order>,
     attributes: Option<PathBuf>,
+    created_at: Option<String>,
 }
 
 /// `revenue: null` (no revenue) is different from no `revenue` key (the default column).
@@ -250,6 +255,7 @@ impl Mapping {
         };
         m.path = raw.path;
         m.attributes = raw.attributes;
+        m.created_at = raw.created_at;
         m.format = raw.format.unwrap_or(Format::Auto);
         if let Some(c) = raw.customer {
             m.customer = column(c, "customer", &mut diags);
