@@ -1,6 +1,8 @@
 //! `journey merge`: add the partial reports of a log partitioned by customer
-//! (`journey simulate --partial`) into the whole run's report.
+//! (`journey simulate --partial`) into the whole run's report, and refit the CLV
+//! estimate from the parts' merged rows (exactly the whole run's).
 
+use crate::clv_estimate::PartialClv;
 use crate::{output, ExitStatus, GlobalOptions};
 use journey_engine::html::{render_html, HtmlMeta};
 use journey_engine::{Merge, Report};
@@ -25,6 +27,8 @@ pub fn run(args: MergeArgs, global: &GlobalOptions) -> miette::Result<ExitStatus
         super::simulate::check_writable(p)?;
     }
     let mut total = Report::default();
+    // the CLV input of every part, or why the estimate cannot be made
+    let mut clv: Option<Result<PartialClv, String>> = None;
     for p in &args.partials {
         let text = std::fs::read_to_string(p).map_err(|e| {
             miette::miette!(
@@ -41,11 +45,30 @@ pub fn run(args: MergeArgs, global: &GlobalOptions) -> miette::Result<ExitStatus
             )
         })?;
         total.merge(&part);
+        #[derive(serde::Deserialize)]
+        struct ClvPart {
+            #[serde(default)]
+            clv_input: Option<PartialClv>,
+        }
+        let part = serde_json::from_str::<ClvPart>(&text).ok().and_then(|c| c.clv_input).ok_or_else(|| {
+            format!("{} carries no CLV input (written by an older `journey simulate --partial`)", p.display())
+        });
+        clv = Some(match (clv, part) {
+            (None, part) => part,
+            (Some(Ok(mut all)), Ok(part)) => all.merge(&part).map(|()| all),
+            (Some(Err(e)), _) | (Some(Ok(_)), Err(e)) => Err(e),
+        });
     }
+    let currency = clv.as_ref().and_then(|c| c.as_ref().ok()).map(|c| c.currency.clone()).unwrap_or_default();
+    let clv = match clv {
+        Some(Ok(input)) => input.estimate(&total),
+        Some(Err(e)) => Err(e),
+        None => Err("no partial reports".into()),
+    };
     // Guardrails, stage order and goal windows need the journeys: taken from the
     // repository around the current directory when it checks cleanly, left out
     // otherwise.
-    let program = if args.html.is_some() || args.format != "json" { program() } else { None };
+    let program = program();
     if let Some(p) = &args.html {
         if program.is_none() && !global.quiet {
             eprintln!(
@@ -56,16 +79,18 @@ pub fn run(args: MergeArgs, global: &GlobalOptions) -> miette::Result<ExitStatus
         let meta = HtmlMeta {
             command: "journey merge".into(),
             sources: args.partials.iter().map(|p| p.display().to_string()).collect(),
+            clv: Some(crate::clv_estimate::html_rows(&clv)),
             ..HtmlMeta::default()
         };
         std::fs::write(p, render_html(&total, program.as_ref(), &meta))
             .map_err(|e| super::simulate::write_err(p, e))?;
     }
     if args.format == "json" {
-        print!("{}", total.to_json());
+        print!("{}", super::simulate::report_json(&total, program.as_ref(), &clv));
     } else {
         println!("{} partial report{} merged", args.partials.len(), if args.partials.len() == 1 { "" } else { "s" });
         print!("{}", super::simulate::human(&total, program.as_ref()));
+        print!("{}", crate::clv_estimate::text(&clv, &currency));
     }
     Ok(ExitStatus::Success)
 }

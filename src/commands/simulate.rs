@@ -233,13 +233,14 @@ pub fn run(args: SimulateArgs, global: &GlobalOptions) -> miette::Result<ExitSta
         Some(p) => Some(TraceWriter::create(p)?),
         None => None,
     };
-    let Replay { report, skipped, start, until, clv } = replay(&program, &mapping, &options, trace.as_mut())?;
+    let Replay { report, skipped, start, until, clv, clv_input } =
+        replay(&program, &mapping, &options, trace.as_mut())?;
     if let Some(t) = trace {
         t.finish()?;
     }
     let tz = Schema::from_program(&program).timezone();
     if let Some(p) = &args.partial {
-        std::fs::write(p, report.to_json()).map_err(|e| write_err(p, e))?;
+        std::fs::write(p, partial_json(&report, &clv_input)).map_err(|e| write_err(p, e))?;
     }
     if let Some(p) = &args.html {
         let meta = HtmlMeta {
@@ -254,15 +255,7 @@ pub fn run(args: SimulateArgs, global: &GlobalOptions) -> miette::Result<ExitSta
         std::fs::write(p, render_html(&report, Some(&program), &meta)).map_err(|e| write_err(p, e))?;
     }
     if args.format == "json" {
-        // the report's own field order, then the estimate
-        #[derive(serde::Serialize)]
-        struct Out<'a> {
-            #[serde(flatten)]
-            report: &'a Report,
-            clv_estimate: serde_json::Value,
-        }
-        let out = Out { report: &report, clv_estimate: crate::clv_estimate::json(&clv) };
-        println!("{}", serde_json::to_string_pretty(&out).expect("report serialises"));
+        print!("{}", report_json(&report, Some(&program), &clv));
         if !global.quiet && skipped.total() > 0 {
             eprint!("{}", skipped_text(&skipped));
         }
@@ -285,6 +278,44 @@ pub fn run(args: SimulateArgs, global: &GlobalOptions) -> miette::Result<ExitSta
         print!("{}", skipped_text(&skipped));
     }
     Ok(ExitStatus::Success)
+}
+
+/// The report of `--format json` (of `simulate` and `merge`): the report's own
+/// fields, the experiments read from it, then the CLV estimate.
+pub(crate) fn report_json(
+    report: &Report,
+    program: Option<&Program>,
+    clv: &Result<journey_clv::impact::Impact, String>,
+) -> String {
+    #[derive(serde::Serialize)]
+    struct Out<'a> {
+        #[serde(flatten)]
+        report: &'a Report,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        experiments: Option<journey_engine::experiment::Experiments>,
+        clv_estimate: serde_json::Value,
+    }
+    let out = Out {
+        report,
+        experiments: program.map(|p| report.experiments(p)),
+        clv_estimate: crate::clv_estimate::json(clv),
+    };
+    let mut s = serde_json::to_string_pretty(&out).expect("report serialises");
+    s.push('\n');
+    s
+}
+
+/// A `--partial` report: the mergeable report, then what the CLV estimate needs.
+fn partial_json(report: &Report, clv: &crate::clv_estimate::PartialClv) -> String {
+    #[derive(serde::Serialize)]
+    struct Partial<'a> {
+        #[serde(flatten)]
+        report: &'a Report,
+        clv_input: &'a crate::clv_estimate::PartialClv,
+    }
+    let mut s = serde_json::to_string_pretty(&Partial { report, clv_input: clv }).expect("report serialises");
+    s.push('\n');
+    s
 }
 
 /// What to replay and how (shared by `journey simulate` and `journey diff`).
@@ -327,6 +358,8 @@ pub(crate) struct Replay {
     pub until: i64,
     /// The CLV estimate of the journeys' assumptions, or why there is none.
     pub clv: Result<journey_clv::impact::Impact, String>,
+    /// What `--partial` writes for the estimate, so `merge` refits it exactly.
+    pub clv_input: crate::clv_estimate::PartialClv,
 }
 
 /// The log, read on this thread or on its own.
@@ -493,25 +526,20 @@ pub(crate) fn replay(
         driver.add_customer(world.customer(CustomerId((log_keys.len() + i) as u32)));
     }
     let customers = log_keys.len() + extra.len();
-    let keys = (0..customers).map(|i| world.customer(CustomerId(i as u32)).key.to_string()).collect();
-    // the CLV baseline reads only the purchases: fit it while the timers run out
-    let (actions, report, base) = std::thread::scope(|s| {
-        let base = s.spawn(|| clv.baseline(keys, &o.clv));
-        // the reader is done: its core can run timers out too
-        let (actions, report) = driver.finish(reader.texts(), o.threads + usize::from(o.reader_thread));
-        (actions, report, base.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-    });
+    // the reader is done: its core can run timers out too
+    let (actions, report) = driver.finish(reader.texts(), o.threads + usize::from(o.reader_thread));
     clv.actions(&actions);
     if let Some(t) = trace.as_mut() {
         t.write(program, &world, &actions)?;
     }
     drop(progress);
-    let clv = clv.estimate(program, &report, base, o.seed);
+    let clv_input = crate::clv_estimate::PartialClv::new(program, &o.clv, o.seed, clv.input(program, customers));
+    let clv = clv_input.estimate(&report);
     let skipped = reader.skipped().clone();
     // the snapshot's strings, the log's keys and texts: many small allocations,
     // which take a noticeable part of a second to free and need not be waited for
     std::thread::spawn(move || drop((profiles, reader, extra)));
-    Ok(Replay { report, skipped, start, until, clv })
+    Ok(Replay { report, skipped, start, until, clv, clv_input })
 }
 
 /// The first and last event time of the log (`None`: no events), with a bar while
@@ -977,6 +1005,9 @@ pub(crate) fn human(r: &Report, program: Option<&Program>) -> String {
                 pct(gr.treated_conversions, jr.treated),
             ));
         }
+    }
+    if let Some(p) = program {
+        out.push_str(&r.experiments(p).text());
     }
     if let Some(p) = program {
         let g = r.guardrails(p);
