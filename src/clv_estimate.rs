@@ -3,12 +3,14 @@
 //! and how the estimate is shown. The model is `journey_clv::impact`.
 
 use chrono_tz::Tz;
-use journey_clv::impact::{self, Impact, Reach, Unit};
+use journey_clv::impact::{self, Impact, Unit};
+use journey_clv::partial::ClvInput;
 use journey_clv::translog::{Transaction, TransactionLog};
 use journey_engine::html::money;
 use journey_engine::{Action, ActionKind, Report};
 use journey_events::Event;
 use journey_ir::{EffectUnit, Program};
+use serde::{Deserialize, Serialize};
 
 /// Monte Carlo draws of the assumptions' ranges.
 pub const DRAWS: usize = 2000;
@@ -60,66 +62,111 @@ impl Collector {
         }
     }
 
-    /// The customers' value without the journeys, fitted on the purchases: it needs
-    /// nothing from the replay but the log, so it can run while the replay finishes.
-    /// `keys`: every customer's key, by id.
-    pub fn baseline(&mut self, keys: Vec<String>, settings: &ClvSettings) -> Result<impact::Baseline, String> {
-        let n = keys.len();
+    /// The mergeable input of the estimate (see `journey_clv::partial`): the buyers'
+    /// histories and the customers each journey with assumptions treated.
+    /// `customers`: how many customers the replay had.
+    pub fn input(self, program: &Program, customers: usize) -> ClvInput {
         let log = TransactionLog {
-            cohorts: vec![None; n],
-            customers: keys,
+            cohorts: Vec::new(),
+            customers: vec![String::new(); customers],
             cohort_column: None,
-            transactions: std::mem::take(&mut self.purchases),
+            transactions: self.purchases,
             has_amounts: true,
         };
-        if log.transactions.is_empty() {
-            return Err("the log has no events with revenue (map a `revenue` column in journey.yaml)".into());
-        }
-        impact::baseline(&log, n, settings.margin, settings.horizon_weeks).map_err(|e| e.to_string())
-    }
-
-    /// The estimate from the [`Collector::baseline`], or why there is none.
-    pub fn estimate(
-        self,
-        program: &Program,
-        report: &Report,
-        base: Result<impact::Baseline, String>,
-        seed: u64,
-    ) -> Result<Impact, String> {
-        let reach: Vec<Reach> = program
-            .journeys
-            .iter()
-            .zip(self.reached)
+        let reached: Vec<(String, Vec<usize>)> = (program.journeys.iter().zip(self.reached))
             .filter(|(j, _)| !j.assumptions.is_empty())
             .map(|(j, mut ids)| {
                 ids.sort_unstable();
                 ids.dedup();
-                Reach {
-                    journey: j.name.clone(),
-                    treated_entries: report.journeys.get(&j.name).map_or(0, |r| r.treated),
-                    customers: ids.into_iter().map(|i| i as usize).collect(),
-                    assumptions: j
-                        .assumptions
-                        .iter()
-                        .map(|a| impact::Assumption {
-                            target: a.target.clone(),
-                            unit: match a.unit {
-                                EffectUnit::Points => Unit::Points,
-                                EffectUnit::Percent => Unit::Percent,
-                            },
-                            effect: a.effect,
-                            low: a.low,
-                            high: a.high,
-                            goal: j.goals.iter().any(|g| g.name == a.target),
-                        })
-                        .collect(),
-                }
+                (j.name.clone(), ids.into_iter().map(|i| i as usize).collect())
             })
             .collect();
-        if reach.is_empty() {
+        ClvInput::from_log(&log, &reached)
+    }
+}
+
+/// What a partial report carries for the CLV estimate, so that `journey merge` refits
+/// it exactly: the settings and assumptions it was made with, and the mergeable rows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PartialClv {
+    pub seed: u64,
+    pub margin: f64,
+    pub horizon_weeks: f64,
+    pub currency: String,
+    /// The journeys with `assume` lines, in program order.
+    pub journeys: Vec<JourneyAssumptions>,
+    #[serde(flatten)]
+    pub input: ClvInput,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JourneyAssumptions {
+    pub journey: String,
+    pub assumptions: Vec<impact::Assumption>,
+}
+
+impl PartialClv {
+    pub fn new(program: &Program, settings: &ClvSettings, seed: u64, input: ClvInput) -> PartialClv {
+        let journeys = (program.journeys.iter())
+            .filter(|j| !j.assumptions.is_empty())
+            .map(|j| JourneyAssumptions {
+                journey: j.name.clone(),
+                assumptions: j
+                    .assumptions
+                    .iter()
+                    .map(|a| impact::Assumption {
+                        target: a.target.clone(),
+                        unit: match a.unit {
+                            EffectUnit::Points => Unit::Points,
+                            EffectUnit::Percent => Unit::Percent,
+                        },
+                        effect: a.effect,
+                        low: a.low,
+                        high: a.high,
+                        goal: j.goals.iter().any(|g| g.name == a.target),
+                    })
+                    .collect(),
+            })
+            .collect();
+        PartialClv {
+            seed,
+            margin: settings.margin,
+            horizon_weeks: settings.horizon_weeks,
+            currency: program.currency.clone(),
+            journeys,
+            input,
+        }
+    }
+
+    /// Add the part of other customers; parts made with other settings do not add.
+    pub fn merge(&mut self, other: &PartialClv) -> Result<(), String> {
+        let settings = |p: &PartialClv| (p.seed, p.margin.to_bits(), p.horizon_weeks.to_bits(), p.currency.clone());
+        if settings(self) != settings(other) {
+            return Err("the partial reports were simulated with different seeds or `clv:` settings".into());
+        }
+        if self.journeys != other.journeys {
+            return Err("the partial reports were simulated with different `assume` lines".into());
+        }
+        self.input.merge(&other.input);
+        Ok(())
+    }
+
+    /// The estimate, or why there is none; `report`: the (merged) report of the same
+    /// customers, for the treated entries.
+    pub fn estimate(&self, report: &Report) -> Result<Impact, String> {
+        if self.journeys.is_empty() {
             return Err("no journey states an `assume` line".into());
         }
-        Ok(impact::estimate(base?, &reach, DRAWS, seed))
+        if self.input.purchases == 0 {
+            return Err("the log has no events with revenue (map a `revenue` column in journey.yaml)".into());
+        }
+        let journeys: Vec<(String, u64, Vec<impact::Assumption>)> = (self.journeys.iter())
+            .map(|j| {
+                let treated = report.journeys.get(&j.journey).map_or(0, |r| r.treated);
+                (j.journey.clone(), treated, j.assumptions.clone())
+            })
+            .collect();
+        self.input.estimate(&journeys, self.margin, self.horizon_weeks, DRAWS, self.seed).map_err(|e| e.to_string())
     }
 }
 

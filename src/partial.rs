@@ -27,6 +27,10 @@ pub struct Partial {
     /// Absent in partial reports of earlier versions: those are merged unchecked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub coverage: Option<Coverage>,
+    /// What the CLV estimate needs, so `merge` refits it exactly (absent in partial
+    /// reports of earlier versions: those merge without an estimate).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clv_input: Option<crate::clv_estimate::PartialClv>,
 }
 
 impl Partial {
@@ -34,11 +38,10 @@ impl Partial {
     /// loses the report's number-keyed maps.)
     pub fn from_json(text: &str) -> serde_json::Result<Partial> {
         let mut v: serde_json::Value = serde_json::from_str(text)?;
-        let coverage = match v.as_object_mut().and_then(|o| o.remove("coverage")) {
-            Some(c) => Some(serde_json::from_value(c)?),
-            None => None,
-        };
-        Ok(Partial { report: serde_json::from_value(v)?, coverage })
+        let mut take = |key: &str| v.as_object_mut().and_then(|o| o.remove(key));
+        let coverage = take("coverage").map(serde_json::from_value).transpose()?;
+        let clv_input = take("clv_input").map(serde_json::from_value).transpose()?;
+        Ok(Partial { report: serde_json::from_value(v)?, coverage, clv_input })
     }
 
     /// The file's text: pretty JSON, the report's fields first, ending in a newline.
@@ -189,7 +192,7 @@ mod tests {
     fn part(keys: std::ops::Range<u32>) -> Partial {
         let keys: Vec<String> = keys.map(|i| format!("c{i}")).collect();
         let report = Report { customers: keys.len() as u64, ..Report::default() };
-        Partial { report, coverage: Some(coverage(keys.iter().map(String::as_str))) }
+        Partial { report, coverage: Some(coverage(keys.iter().map(String::as_str))), clv_input: None }
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! `journey merge`: add the partial reports of a log partitioned by customer
-//! (`journey simulate --partial`) into the whole run's report.
+//! (`journey simulate --partial`) into the whole run's report, and refit the CLV
+//! estimate from the parts' merged rows (exactly the whole run's).
 
+use crate::clv_estimate::PartialClv;
 use crate::partial::Partial;
 use crate::{output, ExitStatus, GlobalOptions};
 use journey_engine::html::{render_html, HtmlMeta};
@@ -52,10 +54,28 @@ pub fn run(args: MergeArgs, global: &GlobalOptions) -> miette::Result<ExitStatus
     // a part given twice, or parts that share customers, would be counted twice
     let merged = crate::partial::merge(&parts)?;
     let total = &merged.report;
+    // the CLV input of every part, or why the estimate cannot be made
+    let mut clv: Option<Result<PartialClv, String>> = None;
+    for (path, part) in &parts {
+        let input = part.clv_input.clone().ok_or_else(|| {
+            format!("{path} carries no CLV input (written by an older `journey simulate --partial`)")
+        });
+        clv = Some(match (clv, input) {
+            (None, input) => input,
+            (Some(Ok(mut all)), Ok(input)) => all.merge(&input).map(|()| all),
+            (Some(Err(e)), _) | (Some(Ok(_)), Err(e)) => Err(e),
+        });
+    }
+    let currency = clv.as_ref().and_then(|c| c.as_ref().ok()).map(|c| c.currency.clone()).unwrap_or_default();
+    let clv = match clv {
+        Some(Ok(input)) => input.estimate(total),
+        Some(Err(e)) => Err(e),
+        None => Err("no partial reports".into()),
+    };
     // Guardrails, stage order and goal windows need the journeys: taken from the
     // repository around the current directory when it checks cleanly, left out
     // otherwise.
-    let program = if args.html.is_some() || args.format != "json" { program() } else { None };
+    let program = program();
     if let Some(p) = &args.html {
         if program.is_none() && !global.quiet {
             eprintln!(
@@ -66,12 +86,13 @@ pub fn run(args: MergeArgs, global: &GlobalOptions) -> miette::Result<ExitStatus
         let meta = HtmlMeta {
             command: "journey merge".into(),
             sources: args.partials.iter().map(|p| p.display().to_string()).collect(),
+            clv: Some(crate::clv_estimate::html_rows(&clv)),
             ..HtmlMeta::default()
         };
         crate::files::write_atomically(p, render_html(total, program.as_ref(), &meta).as_bytes())?;
     }
     if args.format == "json" {
-        crate::out!("{}", merged.to_json())?;
+        crate::out!("{}", super::simulate::report_json(total, program.as_ref(), &clv))?;
     } else {
         crate::outln!(
             "{} partial report{} merged",
@@ -79,6 +100,7 @@ pub fn run(args: MergeArgs, global: &GlobalOptions) -> miette::Result<ExitStatus
             if args.partials.len() == 1 { "" } else { "s" }
         )?;
         crate::out!("{}", super::simulate::human(total, program.as_ref()))?;
+        crate::out!("{}", crate::clv_estimate::text(&clv, &currency))?;
     }
     Ok(ExitStatus::Success)
 }

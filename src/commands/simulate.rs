@@ -237,13 +237,14 @@ pub fn run(args: SimulateArgs, global: &GlobalOptions) -> miette::Result<ExitSta
         Some(p) => Some(TraceWriter::create(p)?),
         None => None,
     };
-    let Replay { report, skipped, start, until, clv, coverage } = replay(&program, &mapping, &options, trace.as_mut())?;
+    let Replay { report, skipped, start, until, clv, coverage, clv_input } =
+        replay(&program, &mapping, &options, trace.as_mut())?;
     if let Some(t) = trace {
         t.finish()?;
     }
     let tz = Schema::from_program(&program).timezone();
     if let Some(p) = &args.partial {
-        let partial = crate::partial::Partial { report: report.clone(), coverage };
+        let partial = crate::partial::Partial { report: report.clone(), coverage, clv_input: Some(clv_input) };
         crate::files::write_atomically(p, partial.to_json().as_bytes())?;
     }
     if let Some(p) = &args.html {
@@ -259,15 +260,7 @@ pub fn run(args: SimulateArgs, global: &GlobalOptions) -> miette::Result<ExitSta
         crate::files::write_atomically(p, render_html(&report, Some(&program), &meta).as_bytes())?;
     }
     if args.format == "json" {
-        // the report's own field order, then the estimate
-        #[derive(serde::Serialize)]
-        struct Out<'a> {
-            #[serde(flatten)]
-            report: &'a Report,
-            clv_estimate: serde_json::Value,
-        }
-        let out = Out { report: &report, clv_estimate: crate::clv_estimate::json(&clv) };
-        crate::outln!("{}", serde_json::to_string_pretty(&out).expect("report serialises"))?;
+        crate::out!("{}", report_json(&report, Some(&program), &clv))?;
         if !global.quiet && skipped.total() > 0 {
             eprint!("{}", skipped_text(&skipped));
         }
@@ -290,6 +283,31 @@ pub fn run(args: SimulateArgs, global: &GlobalOptions) -> miette::Result<ExitSta
         crate::out!("{}", skipped_text(&skipped))?;
     }
     Ok(ExitStatus::Success)
+}
+
+/// The report of `--format json` (of `simulate` and `merge`): the report's own
+/// fields, the experiments read from it, then the CLV estimate.
+pub(crate) fn report_json(
+    report: &Report,
+    program: Option<&Program>,
+    clv: &Result<journey_clv::impact::Impact, String>,
+) -> String {
+    #[derive(serde::Serialize)]
+    struct Out<'a> {
+        #[serde(flatten)]
+        report: &'a Report,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        experiments: Option<journey_engine::experiment::Experiments>,
+        clv_estimate: serde_json::Value,
+    }
+    let out = Out {
+        report,
+        experiments: program.map(|p| report.experiments(p)),
+        clv_estimate: crate::clv_estimate::json(clv),
+    };
+    let mut s = serde_json::to_string_pretty(&out).expect("report serialises");
+    s.push('\n');
+    s
 }
 
 /// What to replay and how (shared by `journey simulate` and `journey diff`).
@@ -336,6 +354,8 @@ pub(crate) struct Replay {
     pub clv: Result<journey_clv::impact::Impact, String>,
     /// The customers replayed, when [`ReplayOptions::coverage`] asked for them.
     pub coverage: Option<crate::partial::Coverage>,
+    /// What `--partial` writes for the estimate, so `merge` refits it exactly.
+    pub clv_input: crate::clv_estimate::PartialClv,
 }
 
 /// The log, read on this thread or on its own, or already read (a stream).
@@ -546,26 +566,25 @@ pub(crate) fn replay(
         driver.add_customer(world.customer(CustomerId((log_keys.len() + i) as u32)));
     }
     let customers = log_keys.len() + extra.len();
-    let keys: Vec<String> = (0..customers).map(|i| world.customer(CustomerId(i as u32)).key.to_string()).collect();
-    let coverage = o.coverage.then(|| crate::partial::coverage(keys.iter().map(String::as_str)));
-    // the CLV baseline reads only the purchases: fit it while the timers run out
-    let (actions, report, base) = std::thread::scope(|s| {
-        let base = s.spawn(|| clv.baseline(keys, &o.clv));
-        // the reader is done: its core can run timers out too
-        let (actions, report) = driver.finish(reader.texts(), o.threads + usize::from(o.reader_thread));
-        (actions, report, base.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+    let coverage = o.coverage.then(|| {
+        let keys: Vec<String> =
+            (0..customers).map(|i| world.customer(CustomerId(i as u32)).key.to_string()).collect();
+        crate::partial::coverage(keys.iter().map(String::as_str))
     });
+    // the reader is done: its core can run timers out too
+    let (actions, report) = driver.finish(reader.texts(), o.threads + usize::from(o.reader_thread));
     clv.actions(&actions);
     if let Some(t) = trace.as_mut() {
         t.write(program, &world, &actions)?;
     }
     drop(progress);
-    let clv = clv.estimate(program, &report, base, o.seed);
+    let clv_input = crate::clv_estimate::PartialClv::new(program, &o.clv, o.seed, clv.input(program, customers));
+    let clv = clv_input.estimate(&report);
     let skipped = reader.skipped().clone();
     // the snapshot's strings, the log's keys and texts: many small allocations,
     // which take a noticeable part of a second to free and need not be waited for
     std::thread::spawn(move || drop((profiles, reader, extra)));
-    Ok(Replay { report, skipped, start, until, clv, coverage })
+    Ok(Replay { report, skipped, start, until, clv, coverage, clv_input })
 }
 
 /// A stream read once to its end: the reader and every event (the first bad row, when
@@ -1048,6 +1067,9 @@ pub(crate) fn human(r: &Report, program: Option<&Program>) -> String {
                 pct(gr.treated_conversions, jr.treated),
             ));
         }
+    }
+    if let Some(p) = program {
+        out.push_str(&r.experiments(p).text());
     }
     if let Some(p) = program {
         let g = r.guardrails(p);

@@ -30,7 +30,7 @@ use crate::rfm::{summarize, TimeUnit};
 use crate::translog::TransactionLog;
 
 /// How an assumption's effect is stated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Unit {
     /// Percentage points.
@@ -40,7 +40,7 @@ pub enum Unit {
 }
 
 /// One `assume` line of a journey.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Assumption {
     pub target: String,
     pub unit: Unit,
@@ -165,44 +165,52 @@ pub fn baseline(log: &TransactionLog, customers: usize, margin: f64, horizon_wee
         return Err(ClvError::InvalidArgument("margin must be between 0 and 1 and the horizon positive".into()));
     }
     let summary = summarize(log, TimeUnit::Weeks, None);
+    let fitted = baseline_from_summary(&summary, log.transactions.len(), margin, horizon_weeks)?;
+    let mut value = vec![fitted.new_customer_value; customers];
+    let mut p_alive = vec![1.0; customers];
+    let index: std::collections::HashMap<&str, usize> =
+        log.customers.iter().enumerate().map(|(i, c)| (c.as_str(), i)).collect();
+    for (k, c) in summary.customers.iter().enumerate() {
+        if let Some(&i) = index.get(c.id.as_str()) {
+            if i < customers {
+                value[i] = fitted.value[k];
+                p_alive[i] = fitted.p_alive[k];
+            }
+        }
+    }
+    Ok(Baseline { value, p_alive, ..fitted })
+}
+
+/// [`baseline`] from an RFM summary of the buyers (weeks; `purchases`: the purchase
+/// records behind it): value and P(alive) by position in `summary.customers`.
+pub fn baseline_from_summary(
+    summary: &crate::rfm::RfmSummary,
+    purchases: usize,
+    margin: f64,
+    horizon_weeks: f64,
+) -> Result<Baseline> {
+    if !(0.0..=1.0).contains(&margin) || horizon_weeks <= 0.0 {
+        return Err(ClvError::InvalidArgument("margin must be between 0 and 1 and the horizon positive".into()));
+    }
     let buyers = summary.customers.len();
     if summary.customers.iter().filter(|c| c.frequency > 0).count() < 10 {
         return Err(ClvError::InvalidArgument(format!(
             "the log has {buyers} customers with a purchase and too few repeat buyers to fit a purchase model"
         )));
     }
-    let purchases = bgnbd::fit(&summary.compressed())?;
+    let fit_purchases = bgnbd::fit(&summary.compressed())?;
     let spend = gammagamma::fit(summary.customers.iter().filter_map(|c| c.monetary_value.map(|m| (c.frequency, m))))?;
     let options =
         ClvOptions { horizon: horizon_weeks, step: 52.0 / 12.0, discount_rate: 0.01, margin, draws: 0, seed: 0 };
-    let report = value_customers(&summary, &purchases, Some(&spend), &options)?;
-    let model = PurchaseModel::from_report(&purchases)?;
+    let report = value_customers(summary, &fit_purchases, Some(&spend), &options)?;
+    let model = PurchaseModel::from_report(&fit_purchases)?;
     let gg = GammaGamma::from_report(&spend);
     let mean_spend = gg.population_mean();
     // a new customer: no repeat purchases yet, just acquired
     let new_customer_value = margin * mean_spend * model.expected_purchases(horizon_weeks);
-    let mut value = vec![new_customer_value; customers];
-    let mut p_alive = vec![1.0; customers];
-    let index: std::collections::HashMap<&str, usize> =
-        log.customers.iter().enumerate().map(|(i, c)| (c.as_str(), i)).collect();
-    for c in &report.customers {
-        if let (Some(&i), Some(v)) = (index.get(c.id.as_str()), c.clv) {
-            if i < customers {
-                value[i] = v;
-                p_alive[i] = c.p_alive;
-            }
-        }
-    }
-    Ok(Baseline {
-        buyers,
-        purchases: log.transactions.len(),
-        mean_spend,
-        margin,
-        horizon_weeks,
-        value,
-        p_alive,
-        new_customer_value,
-    })
+    let value = report.customers.iter().map(|c| c.clv.unwrap_or(new_customer_value)).collect();
+    let p_alive = report.customers.iter().map(|c| if c.clv.is_some() { c.p_alive } else { 1.0 }).collect();
+    Ok(Baseline { buyers, purchases, mean_spend, margin, horizon_weeks, value, p_alive, new_customer_value })
 }
 
 fn interval(mut xs: Vec<f64>) -> Interval {

@@ -17,6 +17,7 @@ pub mod kaplan_meier;
 pub mod optimize;
 mod parallel;
 pub mod paretonbd;
+pub mod partial;
 pub mod plot;
 pub mod rfm;
 pub mod sbg;

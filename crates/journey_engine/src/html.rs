@@ -210,6 +210,24 @@ pub fn money(x: f64) -> String {
     }
 }
 
+/// An amount with its currency and, when `signed`, its sign: `+1,235 USD`,
+/// `−40 USD` (a minus sign, as for every negative amount of the page).
+pub fn money_in(x: f64, currency: &str, signed: bool) -> String {
+    let n = num(x.abs().round() as u64);
+    let sign = if x <= -0.5 {
+        "−"
+    } else if signed && x >= 0.5 {
+        "+"
+    } else {
+        ""
+    };
+    if currency.is_empty() {
+        format!("{sign}{n}")
+    } else {
+        format!("{sign}{n} {currency}")
+    }
+}
+
 /// 1234567 → `1,234,567`.
 pub fn num(n: u64) -> String {
     let s = n.to_string();
@@ -243,7 +261,7 @@ fn pct(n: u64, d: u64) -> String {
     if d == 0 {
         "–".into()
     } else {
-        format!("{:.1}%", 100.0 * n as f64 / d as f64)
+        crate::experiment::share(n as f64 / d as f64)
     }
 }
 
@@ -347,6 +365,13 @@ tr.total td { font-weight: 600; background: #f8fafc; }
 .badge.broken { background: #fee2e2; color: #991b1b; }
 .badge.unmeasured { background: #f1f5f9; color: #475569; }
 details { margin-top: 8px; }
+details.fold > summary { list-style: none; color: inherit; font-size: inherit; }
+details.fold > summary::-webkit-details-marker { display: none; }
+details.fold > summary h2 { display: inline-block; }
+details.fold > summary h2::before { content: "▸ "; color: #9ca3af; }
+details.fold[open] > summary h2::before { content: "▾ "; }
+tr.holdout-wins td { background: #fff7ed; }
+.badge.warn { background: #ffedd5; color: #9a3412; }
 summary { cursor: pointer; color: #4b5563; font-size: 13px; }
 .two { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 16px; }
 "#;
@@ -377,9 +402,11 @@ pub fn render_html(report: &Report, program: Option<&Program>, meta: &HtmlMeta) 
     refusals(&mut out, report, program);
     holdouts(&mut out, report, program);
     goals(&mut out, report, program);
+    let exps = program.map(|p| report.experiments(p)).unwrap_or_default();
+    experiments(&mut out, &exps);
     guardrails(&mut out, report, program);
     per_week(&mut out, report, program);
-    clv_section(&mut out, meta);
+    clv_section(&mut out, meta, program.map_or("", |p| p.currency.as_str()), &exps);
     skipped(&mut out, meta);
     out.push_str("</main>\n</body>\n</html>\n");
     out
@@ -433,8 +460,17 @@ fn journey_sends(jr: &JourneyReport) -> u64 {
     jr.sends.values().flat_map(|m| m.values()).sum()
 }
 
+/// Sections fold (a `details` whose summary is the heading), so a reader can close
+/// what they have read; the long tables of detail start folded.
+const FOLDED: &[&str] = &["sends", "refusals", "holdouts", "skipped"];
+
 fn section(out: &mut String, id: &str, title: &str) {
-    let _ = writeln!(out, "<section id=\"{id}\">\n<h2>{}</h2>", esc(title));
+    let open = if FOLDED.contains(&id) { "" } else { " open" };
+    let _ = writeln!(
+        out,
+        "<section id=\"{id}\">\n<details class=\"fold\"{open}><summary><h2>{}</h2></summary>",
+        esc(title)
+    );
 }
 
 /// `class` names the table; a class `narrow` among them keeps a short table narrow.
@@ -610,7 +646,7 @@ fn sends_section(out: &mut String, report: &Report, program: Option<&Program>, m
     section(out, "messages", "Messages over time");
     let period = meta.period.as_ref().map(|(a, b)| (a.as_str(), b.as_str()));
     let Some(chart) = sends_chart(report, program, period) else {
-        out.push_str("<p class=\"note\">No days to draw: the report has no period and no messages.</p>\n</section>\n");
+        out.push_str("<p class=\"note\">No days to draw: the report has no period and no messages.</p>\n</details>\n</section>\n");
         return;
     };
     let unit = chart.bucketing.as_str();
@@ -655,7 +691,7 @@ fn sends_section(out: &mut String, report: &Report, program: Option<&Program>, m
         row(out, "", &[&bucket_label(b, chart.bucketing)], &nums);
     }
     table_end(out);
-    out.push_str("</details>\n</div>\n</section>\n");
+    out.push_str("</details>\n</div>\n</details>\n</section>\n");
 }
 
 /// The stacked bar chart: one `<g class="series">` per channel, one `<rect class="bar">`
@@ -850,7 +886,7 @@ fn funnels(out: &mut String, report: &Report, program: Option<&Program>) {
         funnel_svg(out, &funnel(jr, journey));
         out.push_str("</div>\n");
     }
-    out.push_str("</div>\n</section>\n");
+    out.push_str("</div>\n</details>\n</section>\n");
 }
 
 fn funnel_svg(out: &mut String, rows: &[FunnelRow]) {
@@ -969,7 +1005,7 @@ fn journeys_table(out: &mut String, report: &Report, program: Option<&Program>) 
         );
     }
     table_end(out);
-    out.push_str("</section>\n");
+    out.push_str("</details>\n</section>\n");
 }
 
 fn sends_table(out: &mut String, report: &Report, program: Option<&Program>) {
@@ -1004,7 +1040,7 @@ fn sends_table(out: &mut String, report: &Report, program: Option<&Program>) {
         out.push_str("<tr><td colspan=\"5\" class=\"muted\">No messages were sent.</td></tr>\n");
     }
     table_end(out);
-    out.push_str("</section>\n");
+    out.push_str("</details>\n</section>\n");
 }
 
 fn refusals(out: &mut String, report: &Report, program: Option<&Program>) {
@@ -1115,7 +1151,7 @@ fn refusals(out: &mut String, report: &Report, program: Option<&Program>) {
         row(out, "", &[&format!("conflicting [{label}]: refused")], &[num(n)]);
     }
     table_end(out);
-    out.push_str("</section>\n");
+    out.push_str("</details>\n</section>\n");
 }
 
 /// A row per policy rule, `(label, count)`: the program's rules in its order, counted
@@ -1160,7 +1196,7 @@ fn holdouts(out: &mut String, report: &Report, program: Option<&Program>) {
         row(out, "", &[name], &[configured, num(j.entrants), num(j.holdout), pct(j.holdout, j.entrants)]);
     }
     table_end(out);
-    out.push_str("</section>\n");
+    out.push_str("</details>\n</section>\n");
 }
 
 fn goals(out: &mut String, report: &Report, program: Option<&Program>) {
@@ -1198,18 +1234,19 @@ fn goals(out: &mut String, report: &Report, program: Option<&Program>) {
                 .and_then(|pj| pj.goals.iter().find(|x| x.name == g))
                 .map_or("–".to_string(), |x| duration(x.within_minutes));
             let reach = is_reach_goal(pj, &g);
-            let diff = if j.treated > 0 && j.holdout > 0 && !reach {
-                let d = 100.0
+            let d = (j.treated > 0 && j.holdout > 0 && !reach).then(|| {
+                100.0
                     * (gr.treated_conversions as f64 / j.treated as f64
-                        - gr.holdout_conversions as f64 / j.holdout as f64);
-                format!("{d:+.1} pp")
-            } else {
-                "–".to_string()
-            };
+                        - gr.holdout_conversions as f64 / j.holdout as f64)
+            });
+            let diff = d.map_or("–".to_string(), |d| format!("{d:+.1} pp").replace('-', "−"));
+            // the held-out customers converted more: the journey may be doing harm
+            let wins = d.is_some_and(|d| d < 0.0);
             let q = |p| quantile(&gr.days_to_goal, p).map_or("–".to_string(), |d| d.to_string());
             let _ = write!(
                 out,
-                "<tr class=\"goal\" data-journey=\"{}\" data-goal=\"{}\"><td>{}</td><td>{}</td><td>{}</td>",
+                "<tr class=\"goal{}\" data-journey=\"{}\" data-goal=\"{}\"><td>{}</td><td>{}</td><td>{}</td>",
+                if wins { " holdout-wins" } else { "" },
                 esc(name),
                 esc(&g),
                 esc(name),
@@ -1229,7 +1266,12 @@ fn goals(out: &mut String, report: &Report, program: Option<&Program>) {
                 q(0.5),
                 q(0.9),
             ] {
-                let _ = write!(out, "<td class=\"n\">{}</td>", esc(&v));
+                let badge = if wins && v.ends_with(" pp") {
+                    " <span class=\"badge warn\" title=\"the held-out customers converted more than the treated ones\">holdout ahead</span>"
+                } else {
+                    ""
+                };
+                let _ = write!(out, "<td class=\"n\">{}{badge}</td>", esc(&v));
             }
             out.push_str("<td>");
             let window_days =
@@ -1242,7 +1284,7 @@ fn goals(out: &mut String, report: &Report, program: Option<&Program>) {
         out.push_str("<tr><td colspan=\"11\" class=\"muted\">No journey declares a goal.</td></tr>\n");
     }
     table_end(out);
-    out.push_str("</section>\n");
+    out.push_str("</details>\n</section>\n");
 }
 
 /// A small histogram of days to goal over the goal's window (or the days seen): one
@@ -1297,13 +1339,13 @@ fn guardrails(out: &mut String, report: &Report, program: Option<&Program>) {
     section(out, "guardrails", "Guardrails");
     let Some(p) = program else {
         out.push_str(
-            "<p class=\"note\">Guardrails need the journeys: run where the repository checks cleanly.</p>\n</section>\n",
+            "<p class=\"note\">Guardrails need the journeys: run where the repository checks cleanly.</p>\n</details>\n</section>\n",
         );
         return;
     };
     let g = report.guardrails(p);
     if g.is_empty() {
-        out.push_str("<p class=\"note\">No journey declares a guardrail.</p>\n</section>\n");
+        out.push_str("<p class=\"note\">No journey declares a guardrail.</p>\n</details>\n</section>\n");
         return;
     }
     out.push_str(
@@ -1337,14 +1379,14 @@ fn guardrails(out: &mut String, report: &Report, program: Option<&Program>) {
         );
     }
     table_end(out);
-    out.push_str("</section>\n");
+    out.push_str("</details>\n</section>\n");
 }
 
 fn per_week(out: &mut String, report: &Report, program: Option<&Program>) {
     section(out, "per-week", "Messages per customer in any 7 days");
     let h = &report.max_sends_per_week;
     let Some(&last) = h.keys().last() else {
-        out.push_str("<p class=\"note\">No customers.</p>\n</section>\n");
+        out.push_str("<p class=\"note\">No customers.</p>\n</details>\n</section>\n");
         return;
     };
     out.push_str(
@@ -1436,48 +1478,151 @@ fn per_week(out: &mut String, report: &Report, program: Option<&Program>) {
         );
     }
     table_end(out);
-    out.push_str("</div>\n</section>\n");
+    out.push_str("</div>\n</details>\n</section>\n");
 }
 
-fn clv_section(out: &mut String, meta: &HtmlMeta) {
+/// Every holdout and split comparison, customer-level intervals and a reading in
+/// words (see `experiment`), and the sample size each goal assumption needs.
+fn experiments(out: &mut String, exps: &crate::experiment::Experiments) {
+    use crate::experiment::{share, GroupRate};
+    if exps.comparisons.is_empty() && exps.sample_sizes.is_empty() {
+        return;
+    }
+    section(out, "experiments", "Experiments: holdouts and splits");
+    out.push_str(
+        "<p class=\"note\">Conversions per entry. Intervals are customer-level (a customer who entered \
+         several times counts once, with all their entries), from the delta method for a ratio; a difference \
+         whose 95% interval spans zero is too small to tell from chance with this many customers.</p>\n",
+    );
+    table_head(
+        out,
+        "experiments",
+        &[
+            ("journey", false),
+            ("experiment", false),
+            ("goal", false),
+            ("group", false),
+            ("customers", true),
+            ("entries", true),
+            ("sends", true),
+            ("conversions", true),
+            ("rate", true),
+            ("difference", true),
+            ("90% interval", true),
+            ("95% interval", true),
+            ("reading", false),
+        ],
+    );
+    let pp = |x: f64| format!("{:+.1} pp", x * 100.0).replace('-', "−");
+    let iv = |v: Option<(f64, f64)>| v.map_or("–".to_string(), |(a, b)| format!("{}..{}", pp(a), pp(b)));
+    for c in &exps.comparisons {
+        let class = if c.holdout_beats_treated() { "experiment holdout-wins" } else { "experiment" };
+        let cells = |g: &GroupRate| {
+            [num(g.customers), num(g.entries), num(g.sends), num(g.conversions), g.rate.map_or("–".into(), share)]
+        };
+        let d = c.difference.as_ref();
+        let _ = write!(
+            out,
+            "<tr class=\"{class}\" data-journey=\"{}\" data-experiment=\"{}\" data-goal=\"{}\">",
+            esc(&c.journey),
+            esc(&c.experiment),
+            esc(&c.goal)
+        );
+        for t in [&c.journey, &c.experiment, &c.goal] {
+            let _ = write!(out, "<td rowspan=\"2\">{}</td>", esc(t));
+        }
+        let _ = write!(out, "<td>{}</td>", esc(&c.b.group));
+        for v in cells(&c.b) {
+            let _ = write!(out, "<td class=\"n\">{}</td>", esc(&v));
+        }
+        let badge = if c.holdout_beats_treated() { " <span class=\"badge warn\">holdout ahead</span>" } else { "" };
+        let _ = write!(
+            out,
+            "<td class=\"n\" rowspan=\"2\">{}{badge}</td><td class=\"n\" rowspan=\"2\">{}</td><td class=\"n\" rowspan=\"2\">{}</td><td rowspan=\"2\">{}</td></tr>\n<tr class=\"{class}\"><td>{}</td>",
+            esc(&d.map_or("–".to_string(), |d| pp(d.difference))),
+            esc(&iv(d.and_then(|d| d.interval90))),
+            esc(&iv(d.and_then(|d| d.interval95))),
+            esc(d.map_or("no entries to compare", |d| d.reading.as_str())),
+            esc(&c.a.group)
+        );
+        for v in cells(&c.a) {
+            let _ = write!(out, "<td class=\"n\">{}</td>", esc(&v));
+        }
+        out.push_str("</tr>\n");
+    }
+    table_end(out);
+    if !exps.sample_sizes.is_empty() {
+        out.push_str("<p class=\"note\">The sample a real test needs to detect each stated effect \
+            (two proportions, α = 0.05 two-sided, power 80%, split as the journey's holdout):</p>\n<ul class=\"sample-sizes\">\n");
+        for x in &exps.sample_sizes {
+            let _ = writeln!(out, "<li><b>{}</b>: {}</li>", esc(&x.journey), esc(&x.reading));
+        }
+        out.push_str("</ul>\n");
+    }
+    out.push_str("</details>\n</section>\n");
+}
+
+fn clv_section(out: &mut String, meta: &HtmlMeta, currency: &str, exps: &crate::experiment::Experiments) {
     let Some(c) = &meta.clv else { return };
     section(out, "clv", "CLV estimate");
     out.push_str(&format!("<p class=\"note\">{}</p>\n", esc(&c.note)));
     if !c.rows.is_empty() {
-        out.push_str("<table class=\"clv\"><thead><tr><th>journey</th><th class=\"num\">reached</th><th class=\"num\">their value</th><th class=\"num\">effect</th><th class=\"num\">90% interval</th><th>assuming</th></tr></thead><tbody>\n");
+        out.push_str("<table class=\"clv\"><thead><tr><th>journey</th><th class=\"n\">reached</th><th class=\"n\">their value</th><th class=\"n\">effect</th><th class=\"n\">90% interval</th><th>assuming</th><th>measured</th></tr></thead><tbody>\n");
+        let m = |x: f64| money_in(x, currency, true);
         for r in &c.rows {
+            // a stated gain where the replay's own holdout converted more is not a gain
+            // to take on trust: say so next to it
+            let against: Vec<&str> = (exps.comparisons.iter())
+                .filter(|x| x.journey == r.journey && x.holdout_beats_treated())
+                .map(|x| x.goal.as_str())
+                .collect();
+            let (class, measured) = if against.is_empty() {
+                ("", String::new())
+            } else {
+                (
+                    " class=\"holdout-wins\"",
+                    format!(
+                        "<span class=\"badge warn\">holdout ahead</span> the held-out customers converted more on {}: \
+                         the effect is an assumption the replay does not support",
+                        esc(&against.join(", "))
+                    ),
+                )
+            };
             out.push_str(&format!(
-                "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}..{}</td><td>{}</td></tr>\n",
+                "<tr{class} data-journey=\"{}\"><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}..{}</td><td>{}</td><td>{measured}</td></tr>\n",
                 esc(&r.journey),
-                r.customers,
-                money(r.baseline),
-                money(r.median),
-                money(r.p05),
-                money(r.p95),
+                esc(&r.journey),
+                num(r.customers),
+                esc(&money_in(r.baseline, currency, false)),
+                esc(&m(r.median)),
+                esc(&m(r.p05)),
+                esc(&m(r.p95)),
                 r.assumptions.iter().map(|a| esc(a)).collect::<Vec<_>>().join("<br>")
             ));
         }
-        if let Some((m, lo, hi)) = c.total {
+        if let Some((med, lo, hi)) = c.total {
             out.push_str(&format!(
-                "<tr class=\"total\"><td>all journeys</td><td></td><td></td><td class=\"num\">{}</td><td class=\"num\">{}..{}</td><td></td></tr>\n",
-                money(m),
-                money(lo),
-                money(hi)
+                "<tr class=\"total\"><td>all journeys</td><td></td><td></td><td class=\"n\">{}</td><td class=\"n\">{}..{}</td><td></td><td></td></tr>\n",
+                esc(&m(med)),
+                esc(&m(lo)),
+                esc(&m(hi))
             ));
         }
         out.push_str("</tbody></table>\n");
     }
-    out.push_str("</section>\n");
+    out.push_str("</details>\n</section>\n");
 }
 
 fn skipped(out: &mut String, meta: &HtmlMeta) {
     section(out, "skipped", "Skipped bad rows");
     let Some(s) = &meta.skipped else {
-        out.push_str("<p class=\"note\">Not recorded: partial reports do not carry the rows their runs skipped.</p>\n</section>\n");
+        out.push_str("<p class=\"note\">Not recorded: partial reports do not carry the rows their runs skipped.</p>\n</details>\n</section>\n");
         return;
     };
     if s.total() == 0 {
-        out.push_str("<p class=\"note\" id=\"no-skipped\">None: every row of the log was read.</p>\n</section>\n");
+        out.push_str(
+            "<p class=\"note\" id=\"no-skipped\">None: every row of the log was read.</p>\n</details>\n</section>\n",
+        );
         return;
     }
     let _ = writeln!(
@@ -1496,7 +1641,7 @@ fn skipped(out: &mut String, meta: &HtmlMeta) {
         row(out, "", &[&format!("unknown event `{name}`")], &[num(*n)]);
     }
     table_end(out);
-    out.push_str("</section>\n");
+    out.push_str("</details>\n</section>\n");
 }
 
 #[cfg(test)]

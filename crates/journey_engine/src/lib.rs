@@ -7,6 +7,7 @@
 //! stream of every customer's events, keeping one state per customer, so memory grows
 //! with customers and never with the length of the log.
 
+pub mod experiment;
 mod expr;
 pub mod html;
 mod readers;
@@ -328,9 +329,12 @@ pub(crate) enum CStep {
         arms: Vec<(CExpr, Target)>,
         otherwise: Target,
     },
+    /// `first_arm`: the number of the first arm among the journey's (see
+    /// [`experiment::split_arms`]).
     Split {
         salt: String,
         arms: Vec<(f64, Target)>,
+        first_arm: u16,
     },
     Set {
         attribute: Option<usize>,
@@ -392,6 +396,10 @@ pub(crate) struct CJourney {
     /// By node: the ids of the `conflicting` tags its send carries (see [`Conflicts`]);
     /// empty when the policy has no conflicting groups.
     pub conflict_tags: Vec<Box<[u16]>>,
+    /// The goals' names, by index.
+    pub goal_names: Vec<String>,
+    /// Every split arm of the journey as (split, arm) labels.
+    pub arms: Vec<(String, String)>,
 }
 
 /// The policy's `conflicting` groups, compiled. Every tag a group names gets an id (a
@@ -645,6 +653,7 @@ impl<'p> Engine<'p> {
             let node_stage: Vec<usize> =
                 j.nodes.iter().map(|n| stage_names.iter().position(|s| s == &n.stage).unwrap_or(0)).collect();
             let mut steps = Vec::new();
+            let mut arms_so_far = 0u16;
             for n in &j.nodes {
                 let s = match &n.step {
                     Step::Send { channel, next, .. } => CStep::Send { channel: chan(channel), next: node_ix(next) },
@@ -672,10 +681,15 @@ impl<'p> Engine<'p> {
                         arms: arms.iter().map(|a| (c.compile(&a.condition, None), node_ix(&a.target))).collect(),
                         otherwise: node_ix(otherwise),
                     },
-                    Step::Split { name, arms } => CStep::Split {
-                        salt: format!("{}/{}", n.id, name.as_deref().unwrap_or("")),
-                        arms: arms.iter().map(|a| (a.percent, node_ix(&a.target))).collect(),
-                    },
+                    Step::Split { name, arms } => {
+                        let first_arm = arms_so_far;
+                        arms_so_far += arms.len() as u16;
+                        CStep::Split {
+                            salt: format!("{}/{}", n.id, name.as_deref().unwrap_or("")),
+                            arms: arms.iter().map(|a| (a.percent, node_ix(&a.target))).collect(),
+                            first_arm,
+                        }
+                    }
                     Step::SetAttribute { attribute, value, next } => {
                         CStep::Set { attribute: attr(attribute), value: c.compile(value, None), next: node_ix(next) }
                     }
@@ -728,6 +742,8 @@ impl<'p> Engine<'p> {
                         })
                         .collect()
                 },
+                goal_names: j.goals.iter().map(|g| g.name.clone()).collect(),
+                arms: experiment::split_arms(j),
             });
         }
         let mut order: Vec<usize> = (0..journeys.len()).collect();

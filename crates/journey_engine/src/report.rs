@@ -4,6 +4,7 @@
 //! ([`Report::guardrails`]), never stored, so a merged report derives the same rates as
 //! a whole run.
 
+use crate::experiment::GroupSums;
 use journey_ir::{CmpOp, Program};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -131,6 +132,13 @@ pub struct JourneyReport {
     #[serde(default)]
     pub max_sends_per_week: BTreeMap<u64, u64>,
     pub goals: BTreeMap<String, GoalReport>,
+    /// Customer-level sums of the `treated` and `holdout` entries, for the holdout's
+    /// interval (see `experiment`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub experiment: BTreeMap<String, GroupSums>,
+    /// Customer-level sums of the entries that took each arm, by split and arm.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub splits: BTreeMap<String, BTreeMap<String, GroupSums>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -179,7 +187,9 @@ merge_fields!(JourneyReport {
     bounces,
     complaints,
     max_sends_per_week,
-    goals
+    goals,
+    experiment,
+    splits
 });
 merge_fields!(Report {
     customers,

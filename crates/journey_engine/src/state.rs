@@ -1,5 +1,6 @@
 //! One customer's state and the virtual clock that drives it.
 
+use crate::experiment::CustomerCell;
 use crate::expr::{self, eval, Scope, Track, V};
 use crate::readers::ReadMask;
 use crate::tally::Tally;
@@ -40,6 +41,8 @@ struct Active {
     /// The timer that may wake this customer here (stale timers are ignored).
     wake: Option<u64>,
     stage: usize,
+    /// The split arms this entry took (numbered as in `CJourney::arms`).
+    arms: Inline<u16, 2>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -81,6 +84,8 @@ struct PendingGoal {
     entered: i64,
     deadline: i64,
     holdout: bool,
+    /// The split arms the entry took so far, which share its conversion.
+    arms: Inline<u16, 2>,
 }
 
 /// Everything the engine remembers about one customer. Its size is bounded by the
@@ -114,6 +119,9 @@ pub struct CustomerState {
     /// out of the window.
     conflict_last: Inline<i64, 2>,
     goals: Vec<PendingGoal>,
+    /// The customer's entries, sends and conversions per journey group (see
+    /// `experiment`), added to the report's customer-level sums at the end.
+    cells: Vec<CustomerCell>,
     seq: u64,
     now: i64,
     started: bool,
@@ -275,6 +283,7 @@ impl CustomerState {
             last_send_channel: Inline::from_elem(None, engine.channels.len()),
             conflict_last: Inline::from_elem(i64::MIN, engine.conflicts.tags.len()),
             goals: Vec::new(),
+            cells: Vec::new(),
             seq: 0,
             now: i64::MIN,
             started: false,
@@ -390,6 +399,29 @@ impl CustomerState {
         for &(j, most) in &self.journey_weeks {
             *out.1.journeys[j as usize].max_sends_per_week.entry(most as u64).or_default() += 1;
         }
+        for c in std::mem::take(&mut self.cells) {
+            out.1.customer_cell(eng, &c);
+        }
+    }
+
+    /// This customer's counts in group `group` of journey `j`.
+    fn cell(&mut self, eng: &Engine, j: usize, group: u32) -> &mut CustomerCell {
+        let journey = j as u32;
+        let i = match self.cells.iter().position(|c| c.journey == journey && c.group == group) {
+            Some(i) => i,
+            None => {
+                let goals = eng.journeys[j].goals.len();
+                self.cells.push(CustomerCell {
+                    journey,
+                    group,
+                    entries: 0,
+                    sends: 0,
+                    conversions: vec![0; goals].into(),
+                });
+                self.cells.len() - 1
+            }
+        };
+        &mut self.cells[i]
     }
 
     // ------------------------------------------------------------ the clock
@@ -895,6 +927,7 @@ impl CustomerState {
         js.entries += 1;
         js.last_entry = Some(now);
         self.act(j, None, ActionKind::Enter { holdout }, out);
+        self.cell(eng, j, u32::from(holdout)).entries += 1;
         for (gi, g) in cj.goals.iter().enumerate() {
             self.goals.push(PendingGoal {
                 journey: j as u32,
@@ -902,6 +935,7 @@ impl CustomerState {
                 entered: now,
                 deadline: now + g.within(),
                 holdout,
+                arms: Inline::new(),
             });
         }
         if holdout {
@@ -909,7 +943,7 @@ impl CustomerState {
             out.1.journeys[j].exits[ExitReason::Holdout.index()] += 1;
             return Entry::Entered;
         }
-        self.journeys[j].active = Some(Active { node: usize::MAX, wake: None, stage: usize::MAX });
+        self.journeys[j].active = Some(Active { node: usize::MAX, wake: None, stage: usize::MAX, arms: Inline::new() });
         if j < 64 {
             self.active |= 1 << j;
         }
@@ -933,6 +967,11 @@ impl CustomerState {
     fn goal_reached(&mut self, g: &PendingGoal, out: &mut Out) {
         let j = g.journey as usize;
         self.act(j, None, ActionKind::GoalReached { goal: g.goal as usize }, out);
+        let goal = g.goal as usize;
+        self.cell_for_goal(j, u32::from(g.holdout), goal);
+        for &a in &g.arms {
+            self.cell_for_goal(j, 2 + a as u32, goal);
+        }
         let gr = &mut out.1.journeys[j].goals[g.goal as usize];
         if g.holdout {
             gr.holdout_conversions += 1;
@@ -940,6 +979,15 @@ impl CustomerState {
             gr.treated_conversions += 1;
         }
         *gr.days_to_goal.entry(((self.now - g.entered) / DAY) as u64).or_default() += 1;
+    }
+
+    /// A conversion of goal `goal` in group `group` of journey `j` (whose cell exists:
+    /// the entry that converts was counted in it).
+    fn cell_for_goal(&mut self, j: usize, group: u32, goal: usize) {
+        let journey = j as u32;
+        if let Some(c) = self.cells.iter_mut().find(|c| c.journey == journey && c.group == group) {
+            c.conversions[goal] += 1;
+        }
     }
 
     fn act(&self, journey: usize, node: Option<usize>, kind: ActionKind, out: &mut Out) {
@@ -1041,18 +1089,19 @@ impl CustomerState {
                     .find(|(c, _)| self.eval_bool(eng, c, None, texts))
                     .map(|(_, t)| *t)
                     .unwrap_or(*otherwise),
-                CStep::Split { salt, arms } => {
+                CStep::Split { salt, arms, first_arm } => {
                     let draw = (stable_hash(eng.opts.seed, &["split", &cj.name, salt, &self.key]) % 10_000) as f64;
                     let mut acc = 0.0;
-                    let mut chosen = arms.last().map(|a| a.1).unwrap_or(Target::End);
-                    for (p, t) in arms {
+                    let mut k = arms.len().saturating_sub(1);
+                    for (i, (p, _)) in arms.iter().enumerate() {
                         acc += p * 100.0;
                         if draw < acc {
-                            chosen = *t;
+                            k = i;
                             break;
                         }
                     }
-                    chosen
+                    self.took_arm(eng, j, first_arm + k as u16);
+                    arms.get(k).map_or(Target::End, |a| a.1)
                 }
                 CStep::Set { attribute, value, next } => {
                     if let Some(a) = attribute {
@@ -1082,6 +1131,23 @@ impl CustomerState {
             };
         }
         self.exit(j, ExitReason::StepLimit, out);
+    }
+
+    /// The current entry of journey `j` took split arm `arm`: counted once per entry,
+    /// and its pending goals will count for the arm too.
+    fn took_arm(&mut self, eng: &Engine, j: usize, arm: u16) {
+        let Some(a) = self.journeys[j].active.as_mut() else { return };
+        if a.arms.contains(&arm) {
+            return;
+        }
+        a.arms.push(arm);
+        self.cell(eng, j, 2 + arm as u32).entries += 1;
+        let entered = self.journeys[j].last_entry;
+        for g in &mut self.goals {
+            if g.journey as usize == j && !g.holdout && Some(g.entered) == entered {
+                g.arms.push(arm);
+            }
+        }
     }
 
     fn reach_stage(&mut self, eng: &Engine, j: usize, stage: usize, out: &mut Out) {
@@ -1263,6 +1329,12 @@ impl CustomerState {
         match self.journey_weeks.iter_mut().find(|(x, _)| *x == jj) {
             Some((_, most)) => *most = (*most).max(mine),
             None => self.journey_weeks.push((jj, mine)),
+        }
+        self.cell(eng, j, 0).sends += 1;
+        if let Some(a) = &self.journeys[j].active {
+            for arm in a.arms.clone() {
+                self.cell(eng, j, 2 + arm as u32).sends += 1;
+            }
         }
         self.act(j, Some(node), ActionKind::Send { channel: c }, out);
         let day = time::local(eng.default_tz, now).date().num_days_from_ce();

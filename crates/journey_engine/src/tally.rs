@@ -5,6 +5,7 @@
 //! at the end, keeping only what was counted: a zero never appears in a report, as if
 //! the report had been filled key by key.
 
+use crate::experiment::{CustomerCell, GroupSums};
 use crate::report::{ChannelReport, GoalReport, JourneyReport, Report};
 use crate::{Engine, ExitReason};
 use std::collections::BTreeMap;
@@ -44,6 +45,9 @@ pub(crate) struct JourneyTally {
     pub max_sends_per_week: BTreeMap<u64, u64>,
     /// By goal index.
     pub goals: Vec<GoalReport>,
+    /// Customer-level sums: treated, held out, then each split arm (see
+    /// [`crate::experiment::CustomerCell::group`]).
+    pub groups: Vec<GroupSums>,
 }
 
 #[derive(Debug, Clone)]
@@ -79,6 +83,7 @@ impl Tally {
                     stage_entries: vec![0; j.stage_names.len()],
                     sends: vec![0; j.stage_names.len() * channels],
                     goals: vec![GoalReport::default(); j.goals.len()],
+                    groups: vec![GroupSums::default(); 2 + j.arms.len()],
                     ..JourneyTally::default()
                 })
                 .collect(),
@@ -102,6 +107,12 @@ impl Tally {
         self.channels[c].sends += 1;
         self.sends_by_day.entry(day).or_insert_with(|| vec![0; channels])[c] += 1;
         self.sends += 1;
+    }
+
+    /// A customer's counts in one group, at the end of the run.
+    pub fn customer_cell(&mut self, eng: &Engine, c: &CustomerCell) {
+        let j = c.journey as usize;
+        self.journeys[j].groups[c.group as usize].add(c, &eng.journeys[j].goal_names);
     }
 
     pub fn into_report(self, eng: &Engine) -> Report {
@@ -132,6 +143,20 @@ impl Tally {
                 .filter(|(_, g)| *g != GoalReport::default())
                 .map(|(g, r)| (eng.program.journeys[j].goals[g].name.clone(), r))
                 .collect();
+            let mut groups = t.groups.into_iter();
+            let mut experiment = BTreeMap::new();
+            for name in ["treated", "holdout"] {
+                let g = groups.next().unwrap_or_default();
+                if g.customers > 0 {
+                    experiment.insert(name.to_string(), g);
+                }
+            }
+            let mut splits: BTreeMap<String, BTreeMap<String, GroupSums>> = BTreeMap::new();
+            for ((split, arm), g) in cj.arms.iter().zip(groups) {
+                if g.customers > 0 {
+                    splits.entry(split.clone()).or_default().insert(arm.clone(), g);
+                }
+            }
             let r = JourneyReport {
                 entrants: t.entrants,
                 treated: t.treated,
@@ -159,6 +184,8 @@ impl Tally {
                 complaints: t.complaints,
                 max_sends_per_week: t.max_sends_per_week,
                 goals,
+                experiment,
+                splits,
             };
             if r != JourneyReport::default() {
                 journeys.insert(cj.name.clone(), r);

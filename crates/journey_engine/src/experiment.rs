@@ -1,0 +1,513 @@
+//! Experiments in the report: the holdout (treated against held out) and every `split`
+//! (arm against arm) of a journey, with intervals a team can act on.
+//!
+//! The unit of randomisation is the customer (the holdout and split draws hash the
+//! customer's key), and one customer may enter a journey many times, so the entries
+//! of one customer are not independent draws. The engine therefore keeps, per group,
+//! customer-level sums: the number of customers `n`, and over customers `i` of the
+//! entries `m_i` and conversions `y_i`: Σm, Σm², Σy, Σy², Σm·y. They add across
+//! disjoint sets of customers, so partial reports merge exactly, and they are all the
+//! clustered (customer-level) variance of a rate needs:
+//!
+//! * rate r = Σy / Σm (conversions per entry);
+//! * Var(r) ≈ n/(n−1) · Σ(y_i − r·m_i)² / (Σm)², with
+//!   Σ(y_i − r·m_i)² = Σy² − 2r·Σm·y + r²·Σm² (the delta method for a ratio, with the
+//!   customers as clusters);
+//! * a difference of two groups (disjoint customers) has the sum of their variances;
+//!   its interval is d ± z·√Var, z = 1.645 (90%) or 1.960 (95%).
+//!
+//! The sample size a real test needs to detect a journey's `assume` effect on a goal
+//! is the normal approximation for two proportions with the journey's own holdout
+//! share h: N = (z₁₋α/₂ + z₁₋β)² · (p₀(1−p₀)/h + p₁(1−p₁)/(1−h)) / δ², p₀ the
+//! held-out rate (the treated rate without a holdout), p₁ = p₀ + δ, α = 0.05 two-sided,
+//! power 1 − β = 0.8. docs/engine.md ("Experiments") states all of it.
+
+use crate::report::{JourneyReport, Merge, Report};
+use journey_ir::{EffectUnit, Journey, Program, Step, Transition};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// z of a two-sided 90% interval.
+pub const Z90: f64 = 1.644_853_626_951_472_2;
+/// z of a two-sided 95% interval (and of α = 0.05, two-sided).
+pub const Z95: f64 = 1.959_963_984_540_054;
+/// z of 80% power.
+pub const Z_POWER: f64 = 0.841_621_233_572_914_3;
+
+/// Customer-level sums of one goal's conversions in a group.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConversionSums {
+    /// Σy: conversions.
+    pub conversions: u64,
+    /// Σy²: conversions per customer, squared.
+    pub conversions_sq: u64,
+    /// Σm·y: entries times conversions, per customer.
+    pub conversions_x_entries: u64,
+}
+
+/// Customer-level sums of one group of a journey: its treated or held-out entries, or
+/// the entries that took one arm of a split.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GroupSums {
+    /// n: customers with at least one entry in the group.
+    pub customers: u64,
+    /// Σm: entries (for a split arm: entries that took the arm).
+    pub entries: u64,
+    /// Σm²: entries per customer, squared.
+    pub entries_sq: u64,
+    /// Messages delivered to these entries (after the split, for an arm).
+    #[serde(default)]
+    pub sends: u64,
+    pub goals: BTreeMap<String, ConversionSums>,
+}
+
+impl Merge for ConversionSums {
+    fn merge(&mut self, o: &Self) {
+        self.conversions += o.conversions;
+        self.conversions_sq += o.conversions_sq;
+        self.conversions_x_entries += o.conversions_x_entries;
+    }
+}
+
+impl Merge for GroupSums {
+    fn merge(&mut self, o: &Self) {
+        self.customers += o.customers;
+        self.entries += o.entries;
+        self.entries_sq += o.entries_sq;
+        self.sends += o.sends;
+        Merge::merge(&mut self.goals, &o.goals);
+    }
+}
+
+/// One customer's counts in one group, added to the group's sums at the end of the run.
+#[derive(Debug, Clone)]
+pub(crate) struct CustomerCell {
+    pub journey: u32,
+    /// 0: treated, 1: held out, 2 + k: arm k of the journey (see [`split_arms`]).
+    pub group: u32,
+    pub entries: u32,
+    pub sends: u32,
+    /// By goal index.
+    pub conversions: Box<[u32]>,
+}
+
+impl GroupSums {
+    /// Add one customer's counts (`goals` names the journey's goals by index).
+    pub(crate) fn add(&mut self, c: &CustomerCell, goals: &[String]) {
+        let m = c.entries as u64;
+        self.customers += 1;
+        self.entries += m;
+        self.entries_sq += m * m;
+        self.sends += c.sends as u64;
+        for (g, &y) in c.conversions.iter().enumerate() {
+            let y = y as u64;
+            let s = self.goals.entry(goals[g].clone()).or_default();
+            s.conversions += y;
+            s.conversions_sq += y * y;
+            s.conversions_x_entries += m * y;
+        }
+    }
+
+    /// The rate of `goal` (conversions per entry) and its customer-level variance;
+    /// `None` without entries.
+    pub fn rate(&self, goal: &str) -> Option<(f64, Option<f64>)> {
+        if self.entries == 0 {
+            return None;
+        }
+        let zero = ConversionSums::default();
+        let s = self.goals.get(goal).unwrap_or(&zero);
+        let m = self.entries as f64;
+        let r = s.conversions as f64 / m;
+        let n = self.customers as f64;
+        // fewer than two customers: no spread to measure
+        let var = (self.customers >= 2).then(|| {
+            let sq =
+                s.conversions_sq as f64 - 2.0 * r * s.conversions_x_entries as f64 + r * r * self.entries_sq as f64;
+            n / (n - 1.0) * sq.max(0.0) / (m * m)
+        });
+        Some((r, var))
+    }
+}
+
+/// Every split of a journey as (split label, arm label) pairs, arms in order, splits
+/// in node order: the engine numbers arms by this list. A split is named by its name
+/// (`split first_order_offer`), else by its node; an arm by the stage it leads to.
+pub fn split_arms(j: &Journey) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for n in &j.nodes {
+        let Step::Split { name, arms } = &n.step else { continue };
+        let split = name.clone().unwrap_or_else(|| format!("split at {}", n.id));
+        let labels: Vec<String> = arms
+            .iter()
+            .map(|a| match &a.target {
+                Transition::Node(id) => j.nodes.iter().find(|m| &m.id == id).map_or(id.clone(), |m| m.stage.clone()),
+                Transition::End => "end".to_string(),
+                Transition::Journey(k) => format!("journey {k}"),
+            })
+            .collect();
+        for (i, l) in labels.iter().enumerate() {
+            let twice = labels.iter().filter(|x| *x == l).count() > 1;
+            let arm = if twice { format!("{l} (arm {})", i + 1) } else { l.clone() };
+            out.push((split.clone(), arm));
+        }
+    }
+    out
+}
+
+/// A difference between two groups with its intervals.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Difference {
+    /// b − a, as a share (0.03 is +3 percentage points).
+    pub difference: f64,
+    /// `None` when a group has fewer than two customers.
+    pub interval90: Option<(f64, f64)>,
+    pub interval95: Option<(f64, f64)>,
+    /// In plain words.
+    pub reading: String,
+}
+
+/// A group's figures for one goal.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupRate {
+    pub group: String,
+    pub customers: u64,
+    pub entries: u64,
+    pub sends: u64,
+    pub conversions: u64,
+    pub rate: Option<f64>,
+}
+
+/// One comparison: the holdout (a = held out, b = treated) or two arms of a split
+/// (a = the first arm, b = another).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Comparison {
+    pub journey: String,
+    /// `holdout`, or the split's label.
+    pub experiment: String,
+    pub goal: String,
+    pub a: GroupRate,
+    pub b: GroupRate,
+    pub difference: Option<Difference>,
+}
+
+impl Comparison {
+    /// True when the held-out group converts more than the treated one (a holdout
+    /// comparison only).
+    pub fn holdout_beats_treated(&self) -> bool {
+        self.experiment == "holdout" && self.difference.as_ref().is_some_and(|d| d.difference < 0.0)
+    }
+
+    /// And the 95% interval says so too (it lies below zero).
+    pub fn holdout_surely_beats_treated(&self) -> bool {
+        self.experiment == "holdout"
+            && self.difference.as_ref().and_then(|d| d.interval95).is_some_and(|(_, hi)| hi < 0.0)
+    }
+}
+
+/// The sample a real test needs to detect a stated effect.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SampleSize {
+    pub journey: String,
+    /// The `assume` line, as written.
+    pub assumption: String,
+    pub goal: String,
+    /// The rate the effect is added to (held out, else treated).
+    pub baseline_rate: f64,
+    /// The effect, as a share.
+    pub effect: f64,
+    pub alpha: f64,
+    pub power: f64,
+    /// The share held out by the journey (0.5 when it has none: an even test).
+    pub holdout_share: f64,
+    /// Entries a test needs in all, treated and held out together.
+    pub entries_needed: u64,
+    /// Entries the replay had.
+    pub entries_replayed: u64,
+    pub reading: String,
+}
+
+/// Every experiment of the report, and the sample size of each goal assumption.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct Experiments {
+    pub comparisons: Vec<Comparison>,
+    pub sample_sizes: Vec<SampleSize>,
+}
+
+fn pp(x: f64) -> String {
+    let v = x * 100.0;
+    let v = if v.abs() < 0.05 { 0.0 } else { v };
+    format!("{}{v:.1} pp", if v > 0.0 { "+" } else { "" })
+}
+
+fn difference(a: &GroupSums, b: &GroupSums, goal: &str, a_name: &str, b_name: &str) -> Option<Difference> {
+    let (ra, va) = a.rate(goal)?;
+    let (rb, vb) = b.rate(goal)?;
+    let d = rb - ra;
+    let var = va.zip(vb).map(|(x, y)| x + y);
+    let iv = |z: f64| var.map(|v| (d - z * v.sqrt(), d + z * v.sqrt()));
+    let (i90, i95) = (iv(Z90), iv(Z95));
+    let reading = match i95 {
+        None => format!("too few customers to tell ({} or {} has fewer than two)", a_name, b_name),
+        Some((lo, hi)) if lo <= 0.0 && hi >= 0.0 => {
+            format!("too few customers to tell: the 95% interval ({}..{}) spans zero", pp(lo), pp(hi))
+        }
+        Some((lo, hi)) if lo > 0.0 => {
+            format!("{b_name} converts more than {a_name}: {} (95%: {}..{})", pp(d), pp(lo), pp(hi))
+        }
+        Some((lo, hi)) => format!("{b_name} converts less than {a_name}: {} (95%: {}..{})", pp(d), pp(lo), pp(hi)),
+    };
+    Some(Difference { difference: d, interval90: i90, interval95: i95, reading })
+}
+
+fn group_rate(name: &str, g: &GroupSums, goal: &str) -> GroupRate {
+    GroupRate {
+        group: name.to_string(),
+        customers: g.customers,
+        entries: g.entries,
+        sends: g.sends,
+        conversions: g.goals.get(goal).map_or(0, |s| s.conversions),
+        rate: g.rate(goal).map(|r| r.0),
+    }
+}
+
+/// Entries a two-group test needs to detect `effect` over `p0` with a share `h` in the
+/// baseline group (α = 0.05 two-sided, power 0.8); `None` when it cannot be stated.
+pub fn entries_needed(p0: f64, effect: f64, h: f64) -> Option<u64> {
+    let p1 = p0 + effect;
+    if effect == 0.0 || !(0.0..=1.0).contains(&p1) || !(h > 0.0 && h < 1.0) {
+        return None;
+    }
+    let z = Z95 + Z_POWER;
+    let n = z * z * (p0 * (1.0 - p0) / h + p1 * (1.0 - p1) / (1.0 - h)) / (effect * effect);
+    n.is_finite().then(|| n.ceil() as u64)
+}
+
+impl Report {
+    /// The holdout and split comparisons of every journey, goal by goal, and the
+    /// sample size each goal assumption would need (see the module docs).
+    pub fn experiments(&self, program: &Program) -> Experiments {
+        let mut out = Experiments::default();
+        let empty = JourneyReport::default();
+        for j in &program.journeys {
+            let r = self.journeys.get(&j.name).unwrap_or(&empty);
+            let none = GroupSums::default();
+            let treated = r.experiment.get("treated").unwrap_or(&none);
+            let held = r.experiment.get("holdout").unwrap_or(&none);
+            if j.holdout_percent > 0.0 {
+                // held-out customers take no steps, so they never reach a stage
+                for g in j.goals.iter().filter(|g| !matches!(g.kind, journey_ir::GoalKind::Reach { .. })) {
+                    out.comparisons.push(Comparison {
+                        journey: j.name.clone(),
+                        experiment: "holdout".into(),
+                        goal: g.name.clone(),
+                        a: group_rate("holdout", held, &g.name),
+                        b: group_rate("treated", treated, &g.name),
+                        difference: difference(held, treated, &g.name, "holdout", "treated"),
+                    });
+                }
+            }
+            let arms = split_arms(j);
+            let mut splits: Vec<&str> = arms.iter().map(|a| a.0.as_str()).collect();
+            splits.dedup();
+            for split in splits {
+                let of = r.splits.get(split);
+                let labels: Vec<&str> = arms.iter().filter(|a| a.0 == split).map(|a| a.1.as_str()).collect();
+                let sums = |arm: &str| of.and_then(|s| s.get(arm)).cloned().unwrap_or_default();
+                let first = sums(labels[0]);
+                for g in &j.goals {
+                    for other in &labels[1..] {
+                        let b = sums(other);
+                        out.comparisons.push(Comparison {
+                            journey: j.name.clone(),
+                            experiment: split.to_string(),
+                            goal: g.name.clone(),
+                            a: group_rate(labels[0], &first, &g.name),
+                            b: group_rate(other, &b, &g.name),
+                            difference: difference(&first, &b, &g.name, labels[0], other),
+                        });
+                    }
+                }
+            }
+            for a in &j.assumptions {
+                if !j.goals.iter().any(|g| g.name == a.target) {
+                    continue;
+                }
+                let base = if held.entries > 0 { held } else { treated };
+                let Some((p0, _)) = base.rate(&a.target) else { continue };
+                let effect = match a.unit {
+                    EffectUnit::Points => a.effect / 100.0,
+                    EffectUnit::Percent => p0 * a.effect / 100.0,
+                };
+                let h = if j.holdout_percent > 0.0 { j.holdout_percent / 100.0 } else { 0.5 };
+                let replayed = treated.entries + held.entries;
+                let Some(needed) = entries_needed(p0, effect, h) else { continue };
+                let label = assumption_label(a);
+                let reading = if replayed >= needed {
+                    format!(
+                        "the replay's {replayed} entries are enough to detect {label} (needs {needed} at α = 0.05, power 80%)"
+                    )
+                } else {
+                    format!(
+                        "a test needs {needed} entries to detect {label} at α = 0.05 with 80% power; the replay had {replayed}"
+                    )
+                };
+                out.sample_sizes.push(SampleSize {
+                    journey: j.name.clone(),
+                    assumption: label,
+                    goal: a.target.clone(),
+                    baseline_rate: p0,
+                    effect,
+                    alpha: 0.05,
+                    power: 0.8,
+                    holdout_share: h,
+                    entries_needed: needed,
+                    entries_replayed: replayed,
+                    reading,
+                });
+            }
+        }
+        out
+    }
+}
+
+/// A share as a person reads it: one decimal, and `<0.1%` rather than `0.0%` for a
+/// share that is not zero.
+pub fn share(x: f64) -> String {
+    if x > 0.0 && x < 0.0005 {
+        "<0.1%".to_string()
+    } else {
+        format!("{:.1}%", x * 100.0)
+    }
+}
+
+fn interval_text(iv: Option<(f64, f64)>) -> String {
+    iv.map_or_else(|| "n/a".to_string(), |(lo, hi)| format!("{}..{}", pp(lo), pp(hi)))
+}
+
+impl Experiments {
+    /// The terminal section of `journey simulate` and `journey merge`.
+    pub fn text(&self) -> String {
+        if self.comparisons.is_empty() && self.sample_sizes.is_empty() {
+            return String::new();
+        }
+        let mut out = String::from("\nexperiments (conversions per entry; intervals count customers, not entries):\n");
+        let group = |g: &GroupRate| {
+            format!(
+                "{} {} of {} entries ({}; {} customers, {} sends)",
+                g.group,
+                g.conversions,
+                g.entries,
+                g.rate.map_or_else(|| "-".to_string(), share),
+                g.customers,
+                g.sends
+            )
+        };
+        for c in &self.comparisons {
+            out.push_str(&format!(
+                "  {} / {} / {}: {} vs {}\n",
+                c.journey,
+                c.experiment,
+                c.goal,
+                group(&c.b),
+                group(&c.a)
+            ));
+            match &c.difference {
+                Some(d) => out.push_str(&format!(
+                    "    {} {} − {}: {}, 90% {}, 95% {}\n    {}\n",
+                    if c.holdout_beats_treated() { "!" } else { " " },
+                    c.b.group,
+                    c.a.group,
+                    pp(d.difference),
+                    interval_text(d.interval90),
+                    interval_text(d.interval95),
+                    d.reading
+                )),
+                None => out.push_str("    no entries to compare\n"),
+            }
+        }
+        for s in &self.sample_sizes {
+            out.push_str(&format!("  sample size, {}: {}\n", s.journey, s.reading));
+        }
+        out
+    }
+}
+
+/// `reactivated +3pp`, as written (without the range).
+fn assumption_label(a: &journey_ir::Assumption) -> String {
+    let n = format!("{}", a.effect);
+    let n = n.strip_suffix(".0").unwrap_or(&n).to_string();
+    let unit = match a.unit {
+        EffectUnit::Points => "pp",
+        EffectUnit::Percent => "%",
+    };
+    format!("{} {}{n}{unit}", a.target, if a.effect >= 0.0 { "+" } else { "" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sums(customers: &[(u32, u32)]) -> GroupSums {
+        let mut g = GroupSums::default();
+        for &(m, y) in customers {
+            g.add(
+                &CustomerCell { journey: 0, group: 0, entries: m, sends: 0, conversions: vec![y].into() },
+                &["goal".to_string()],
+            );
+        }
+        g
+    }
+
+    /// The variance from the merged sums equals the textbook cluster formula computed
+    /// customer by customer.
+    #[test]
+    fn clustered_variance_matches_the_formula_customer_by_customer() {
+        let cs = [(1, 0), (3, 2), (2, 2), (1, 1), (5, 0), (2, 1)];
+        let g = sums(&cs);
+        let (r, var) = g.rate("goal").unwrap();
+        let m: f64 = cs.iter().map(|c| c.0 as f64).sum();
+        let y: f64 = cs.iter().map(|c| c.1 as f64).sum();
+        assert!((r - y / m).abs() < 1e-12);
+        let n = cs.len() as f64;
+        let brute: f64 =
+            cs.iter().map(|&(mi, yi)| (yi as f64 - r * mi as f64).powi(2)).sum::<f64>() * n / (n - 1.0) / (m * m);
+        assert!((var.unwrap() - brute).abs() < 1e-12, "{var:?} vs {brute}");
+        // merging two halves gives the same sums as one pass
+        let mut a = sums(&cs[..3]);
+        a.merge(&sums(&cs[3..]));
+        assert_eq!(a, g);
+    }
+
+    /// One entry per customer: the clustered variance is the binomial one times
+    /// n/(n−1).
+    #[test]
+    fn one_entry_per_customer_is_the_binomial_variance() {
+        let cs: Vec<(u32, u32)> = (0..200).map(|i| (1, u32::from(i % 4 == 0))).collect();
+        let (r, var) = sums(&cs).rate("goal").unwrap();
+        let want = r * (1.0 - r) / 199.0;
+        assert!((var.unwrap() - want).abs() < 1e-12);
+    }
+
+    #[test]
+    fn sample_size_matches_the_textbook_figure() {
+        // 10% vs 13%, even split: about 1,770 per group (Fleiss without correction)
+        let n = entries_needed(0.10, 0.03, 0.5).unwrap();
+        assert!((3500..3600).contains(&n), "{n}");
+        // a 10% holdout needs more entries in all than an even split
+        assert!(entries_needed(0.10, 0.03, 0.1).unwrap() > n);
+        assert_eq!(entries_needed(0.10, 0.0, 0.5), None);
+    }
+
+    #[test]
+    fn a_difference_spanning_zero_reads_too_few_to_tell() {
+        let a = sums(&[(1, 0), (1, 1), (1, 0), (1, 1)]);
+        let b = sums(&[(1, 1), (1, 0), (1, 1), (1, 1)]);
+        let d = difference(&a, &b, "goal", "holdout", "treated").unwrap();
+        assert!(d.reading.starts_with("too few customers to tell"), "{}", d.reading);
+        let many_a = sums(&vec![(1, 0); 500].into_iter().chain(vec![(1, 1); 100]).collect::<Vec<_>>());
+        let many_b = sums(&vec![(1, 0); 300].into_iter().chain(vec![(1, 1); 300]).collect::<Vec<_>>());
+        let d = difference(&many_a, &many_b, "goal", "holdout", "treated").unwrap();
+        assert!(d.reading.starts_with("treated converts more than holdout: +33.3 pp"), "{}", d.reading);
+        assert!(difference(&sums(&[(1, 1)]), &many_b, "goal", "holdout", "treated").unwrap().interval95.is_none());
+    }
+}
