@@ -27,10 +27,10 @@ fn bash_completes_format_values() {
 #[test]
 fn fish_completes_format_values_without_files() {
     let fish = script("fish");
-    let check_format = fish
-        .lines()
-        .find(|l| l.contains("__fish_seen_subcommand_from check") && l.contains("-l format"))
-        .expect("check --format has a completion");
+    // the entry of `check --format`, whose values follow on continuation lines
+    let start = fish.find("__fish_journey_using_subcommand check\" -l format").expect("check --format is completed");
+    let rest = &fish[start..];
+    let check_format = &rest[..rest[1..].find("\ncomplete ").map_or(rest.len(), |i| i + 1)];
     for v in ["human", "concise", "json", "github", "sarif"] {
         assert!(check_format.contains(v), "{v}: {check_format}");
     }
