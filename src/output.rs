@@ -53,7 +53,13 @@ pub fn report(
     format: Format,
     global: &GlobalOptions,
 ) -> Result<(), crate::files::WriteError> {
-    let text = render::render(diags, &project.sources, format, &render_options(global));
+    let mut opts = render_options(global);
+    if format == Format::Sarif || format == Format::Github {
+        // code scanning and the Actions runner find files by their path from the
+        // repository's top, not from where the tool ran
+        opts.artifact_paths = project.sources.files().map(|(id, _)| project.repo_relative(id)).collect();
+    }
+    let text = render::render(diags, &project.sources, format, &opts);
     crate::out!("{text}")?;
     if format == Format::Full || format == Format::Concise {
         if !global.quiet {

@@ -59,8 +59,20 @@ pub fn run(args: CalendarArgs, global: &GlobalOptions) -> miette::Result<ExitSta
         };
         let zone = |key: &str| attrs.as_ref().and_then(|a| a.timezone(key));
         let zone_of: Option<journey_calendar::CustomerZone> = if attrs.is_some() { Some(&zone) } else { None };
-        let reader = journey_calendar::TraceReader::open(trace).map_err(miette::Report::new)?;
-        journey_calendar::observe(&mut view, program, reader, zone_of).map_err(miette::Report::new)?;
+        if super::trace_parquet::is_parquet(trace) {
+            // the CSV reader checks every row; a Parquet trace goes through it as CSV
+            let csv = super::trace_parquet::to_csv(trace)?;
+            let file = csv.reopen().map_err(|e| miette::miette!("cannot read back {}: {e}", csv.path().display()))?;
+            let reader = journey_calendar::TraceReader::new(
+                &trace.display().to_string(),
+                std::io::BufReader::with_capacity(1 << 16, file),
+            )
+            .map_err(miette::Report::new)?;
+            journey_calendar::observe(&mut view, program, reader, zone_of).map_err(miette::Report::new)?;
+        } else {
+            let reader = journey_calendar::TraceReader::open(trace).map_err(miette::Report::new)?;
+            journey_calendar::observe(&mut view, program, reader, zone_of).map_err(miette::Report::new)?;
+        }
     }
     let text = match args.format.as_str() {
         "json" => journey_calendar::json(&view),

@@ -7,7 +7,7 @@ pub struct CheckArgs {
     /// Files or directories to check (default: the repository around the current directory)
     pub paths: Vec<PathBuf>,
     /// Output format: human (default), concise, json, github or sarif
-    #[arg(long, default_value = "human", value_parser = parse_format)]
+    #[arg(long, default_value = "human", ignore_case = true, value_parser = format_parser())]
     pub format: Format,
     /// Exit with 1 on warnings too, not only on errors (infos never fail a run)
     #[arg(long)]
@@ -16,6 +16,17 @@ pub struct CheckArgs {
 
 pub fn parse_format(s: &str) -> Result<Format, String> {
     s.parse::<Format>().map_err(|e| e.to_string())
+}
+
+/// The formats as clap values, so `--help`, errors and shell completions list them
+/// (`human` is the default's name; `full` stays accepted, hidden).
+fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    let values = ["human", "concise", "json", "github", "sarif"]
+        .into_iter()
+        .map(PossibleValue::new)
+        .chain([PossibleValue::new("full").hide(true)]);
+    PossibleValuesParser::new(values).map(|s| parse_format(&s).expect("a listed format parses"))
 }
 
 pub fn run(args: CheckArgs, global: &GlobalOptions) -> miette::Result<ExitStatus> {

@@ -10,3 +10,4 @@ pub mod fmt;
 pub mod graph;
 pub mod merge;
 pub mod simulate;
+pub mod trace_parquet;

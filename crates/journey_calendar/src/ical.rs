@@ -7,6 +7,10 @@
 //! the time zone database ([`crate::vtimezone`]), so the file does not rely on the
 //! calendar app knowing the IANA names. Lines are folded at 75 octets and end in CRLF.
 //!
+//! Monthly schedules whose send lands days after the entry have no RRULE (the day of
+//! the month it falls on depends on the month's length): they list their dates
+//! (RDATE) for [`RDATE_YEARS`] years instead, as the engine would send them.
+//!
 //! Output is deterministic: the first run is anchored on a fixed week (the week of
 //! Monday 2026-01-05), DTSTAMP is fixed and UIDs come from the journey and node.
 
@@ -43,8 +47,10 @@ fn anchor(s: &Schedule) -> (NaiveDate, Rule) {
     let monday = NaiveDate::from_ymd_opt(ANCHOR.0, ANCHOR.1, ANCHOR.2).expect("a date");
     let p = s.period.as_str();
     if let Some(d) = p.strip_prefix("month_day:") {
-        let day: u32 = d.parse().unwrap_or(1).clamp(1, 28);
-        return (NaiveDate::from_ymd_opt(ANCHOR.0, ANCHOR.1, day).expect("a date"), Rule::Monthly);
+        let day: u32 = d.parse().unwrap_or(1).clamp(1, 31);
+        // January has every day; the engine runs on the month's last day when the
+        // month is shorter than `day`
+        return (NaiveDate::from_ymd_opt(ANCHOR.0, ANCHOR.1, day).expect("a date"), Rule::Monthly(day));
     }
     match p {
         "day" => (monday, Rule::Daily),
@@ -61,8 +67,21 @@ enum Rule {
     Daily,
     /// Days of the week, from Monday = 0.
     Weekly(Vec<u32>),
-    Monthly,
+    /// On this day of the month, or its last day when the month is shorter.
+    Monthly(u32),
 }
+
+/// How a send recurs: a rule, or (where no RRULE can say it) the list of its dates.
+enum Recurrence {
+    Rule(String),
+    /// Every start after the first, up to [`RDATE_YEARS`] after the anchor.
+    Dates(Vec<NaiveDateTime>),
+}
+
+/// Years of dates listed for a send no RRULE can describe (a monthly schedule whose
+/// send falls days after the entry: `every month on 28` + `wait 5d` is the 2nd, 3rd,
+/// 5th or 2nd depending on the month's length).
+pub const RDATE_YEARS: i32 = 5;
 
 fn stamp(t: NaiveDateTime) -> String {
     format!("{:04}{:02}{:02}T{:02}{:02}00", t.year(), t.month(), t.day(), t.hour(), t.minute())
@@ -93,31 +112,69 @@ fn zone_of(view: &CalendarView, s: &Schedule) -> Option<Tz> {
     s.zone.as_deref().unwrap_or(&view.timezone).parse().ok()
 }
 
+/// The local start of a send after an entry on local date `entry`.
+fn send_at(s: &Schedule, r: &SendRow, entry: NaiveDate) -> NaiveDateTime {
+    entry.and_hms_opt(0, 0, 0).expect("midnight")
+        + Duration::minutes(i64::from(s.minute_of_day) + r.offset_minutes as i64)
+}
+
+/// The last day of a month.
+fn month_len(year: i32, month: u32) -> u32 {
+    let (y, m) = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
+    NaiveDate::from_ymd_opt(y, m, 1).and_then(|d| d.pred_opt()).map_or(28, |d| d.day())
+}
+
 /// The local start of the first run of a send, and its recurrence.
-fn start(s: &Schedule, r: &SendRow) -> (NaiveDateTime, String) {
+fn start(s: &Schedule, r: &SendRow) -> (NaiveDateTime, Recurrence) {
     let (first, rule) = anchor(s);
-    let start = first.and_hms_opt(0, 0, 0).expect("midnight")
-        + Duration::minutes(i64::from(s.minute_of_day) + r.offset_minutes as i64);
+    let start = send_at(s, r, first);
     let shift = ((u64::from(s.minute_of_day) + r.offset_minutes) / DAY % 7) as u32;
-    let rrule = match rule {
-        Rule::Daily => "FREQ=DAILY".to_string(),
+    let recurrence = match rule {
+        Rule::Daily => Recurrence::Rule("FREQ=DAILY".to_string()),
         Rule::Weekly(days) => {
             let mut days: Vec<u32> = days.iter().map(|d| (d + shift) % 7).collect();
             days.sort_unstable();
             let codes: Vec<&str> = days.into_iter().map(code).collect();
-            format!("FREQ=WEEKLY;BYDAY={}", codes.join(","))
+            Recurrence::Rule(format!("FREQ=WEEKLY;BYDAY={}", codes.join(",")))
         }
-        Rule::Monthly => format!("FREQ=MONTHLY;BYMONTHDAY={}", start.day()),
+        // the send is on the entry's own day: the day of the month, or the month's
+        // last when it is shorter (the greatest of 28..=day that the month has)
+        Rule::Monthly(day) if start.date() == first => Recurrence::Rule(match day {
+            ..=28 => format!("FREQ=MONTHLY;BYMONTHDAY={day}"),
+            31 => "FREQ=MONTHLY;BYMONTHDAY=-1".to_string(),
+            _ => {
+                let days: Vec<String> = (28..=day).map(|d| d.to_string()).collect();
+                format!("FREQ=MONTHLY;BYMONTHDAY={};BYSETPOS=-1", days.join(","))
+            }
+        }),
+        // days later: the date moves with the length of the month, so list them
+        Rule::Monthly(day) => {
+            let dates = (1..12 * RDATE_YEARS as u32)
+                .map(|k| {
+                    let (y, m) = (ANCHOR.0 + (k / 12) as i32, 1 + k % 12);
+                    let entry = NaiveDate::from_ymd_opt(y, m, day.min(month_len(y, m))).expect("a date");
+                    send_at(s, r, entry)
+                })
+                .collect();
+            Recurrence::Dates(dates)
+        }
     };
-    (start, rrule)
+    (start, recurrence)
 }
 
 fn event(view: &CalendarView, j: &JourneyInfo, s: &Schedule, r: &SendRow, out: &mut String) {
-    let (start, rrule) = start(s, r);
-    let dtstart = match zone_of(view, s) {
-        Some(z) => format!("DTSTART;TZID={}:{}", z.name(), stamp(start)),
+    let (start, recurrence) = start(s, r);
+    let tzid = match zone_of(view, s) {
+        Some(z) => format!(";TZID={}", z.name()),
         // a zone the database does not know (the checker reports it): floating time
-        None => format!("DTSTART:{}", stamp(start)),
+        None => String::new(),
+    };
+    let dtstart = format!("DTSTART{tzid}:{}", stamp(start));
+    let repeat = match &recurrence {
+        Recurrence::Rule(rule) => format!("RRULE:{rule}"),
+        Recurrence::Dates(dates) => {
+            format!("RDATE{tzid}:{}", dates.iter().map(|d| stamp(*d)).collect::<Vec<_>>().join(","))
+        }
     };
     let mut desc = format!("Stage {} ({}), entry {}", r.stage, r.node, j.trigger);
     if s.zone.is_none() {
@@ -125,6 +182,11 @@ fn event(view: &CalendarView, j: &JourneyInfo, s: &Schedule, r: &SendRow, out: &
             "\nat this time in each customer's own zone; shown in {}, the zone of customers without one",
             view.timezone
         ));
+    }
+    if let Recurrence::Dates(d) = &recurrence {
+        if let Some(last) = d.last() {
+            desc.push_str(&format!("\ndates listed up to {}", last.date()));
+        }
     }
     if let Some(a) = &r.audience {
         desc.push_str(&format!("\naudience: {a}"));
@@ -144,7 +206,7 @@ fn event(view: &CalendarView, j: &JourneyInfo, s: &Schedule, r: &SendRow, out: &
         format!("DTSTAMP:{DTSTAMP}"),
         dtstart,
         "DURATION:PT15M".to_string(),
-        format!("RRULE:{rrule}"),
+        repeat,
         format!("SUMMARY:{}", text(&format!("{}: {} \"{}\"", r.journey, r.channel, r.template))),
         format!("DESCRIPTION:{}", text(&desc)),
         format!("CATEGORIES:{}", categories.iter().map(|c| text(c)).collect::<Vec<_>>().join(",")),

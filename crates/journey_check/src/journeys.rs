@@ -552,6 +552,7 @@ impl<'a> Ctx<'a> {
                     .iter()
                     .map(|a| ir::BranchArm {
                         condition: self.condition(file, &a.condition, Scope::Customer, None),
+                        label: journey_fmt::expression(&self.sources.get(file).text, &a.condition),
                         target: self.target(file, &a.target, table),
                         origin: self.origin(file, a.span),
                     })

@@ -131,6 +131,17 @@ pub fn lookup(code_or_name: &str) -> Option<&'static Rule> {
 // docs/diagnostics/*.md at the workspace root (see build.rs).
 include!(concat!(env!("OUT_DIR"), "/docs.rs"));
 
+/// Where the project is published: the one place that says it. SARIF's `helpUri`
+/// must be absolute (GitHub code scanning links it from every alert), so each rule's
+/// page is [`docs_url`], under this address; SARIF's `informationUri` is this.
+pub const HOME_URL: &str = "https://github.com/journey-lang/journey";
+
+/// The absolute address of a rule's documentation page:
+/// `HOME_URL/blob/main/docs/diagnostics/<CODE>.md`.
+pub fn docs_url(code: &str) -> String {
+    format!("{HOME_URL}/blob/main/docs/diagnostics/{code}.md")
+}
+
 /// The documentation page (markdown) of a rule, by code (`J301`) or rule name
 /// (`unreachable-stage`), case-insensitively. Pages are embedded at build time from
 /// `docs/diagnostics/<CODE>.md`.

@@ -56,7 +56,7 @@ fn project() -> (SourceMap, Vec<Diagnostic>) {
 }
 
 fn opts() -> RenderOptions {
-    RenderOptions { color: false, width: 80, tool_version: "0.0.0-test".into() }
+    RenderOptions { color: false, width: 80, tool_version: "0.0.0-test".into(), artifact_paths: Vec::new() }
 }
 
 fn rendered(format: Format) -> String {
@@ -99,7 +99,16 @@ fn sarif() {
         let index = result["ruleIndex"].as_u64().unwrap() as usize;
         assert_eq!(rules[index]["id"], result["ruleId"]);
     }
-    insta::assert_snapshot!(out);
+    // every rule as GitHub code scanning requires it (GH2012, SARIF1005)
+    for r in rules {
+        assert!(r["helpUri"].as_str().unwrap().starts_with("https://"), "{r}");
+        assert!(!r["fullDescription"]["text"].as_str().unwrap().is_empty(), "{r}");
+        assert!(!r["help"]["text"].as_str().unwrap().is_empty() && !r["help"]["markdown"].as_str().unwrap().is_empty());
+    }
+    // the snapshot shows one rule in full and the results
+    let mut shown = value.clone();
+    shown["runs"][0]["tool"]["driver"]["rules"] = serde_json::json!([rules[0]]);
+    insta::assert_snapshot!(serde_json::to_string_pretty(&shown).unwrap());
 }
 
 #[test]

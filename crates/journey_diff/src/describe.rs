@@ -130,7 +130,7 @@ pub fn step_fields(node: &Node, ctx: &Ctx, mapping: Option<&BTreeMap<String, Str
         }
         Step::Branch { arms, otherwise } => {
             let a: Vec<String> =
-                arms.iter().map(|a| format!("{} → {}", describe_expr(&a.condition), tr(&a.target))).collect();
+                arms.iter().map(|a| format!("{} → {}", journey_ir::draw::arm_label(a), tr(&a.target))).collect();
             f.push(("arms", a.join("; ")));
             f.push(("else", tr(otherwise)));
         }

@@ -3,7 +3,7 @@
 //! flow the change sits without the whole graph.
 
 use crate::{NodeChange, Status};
-use journey_ir::draw::{describe_expr, describe_step};
+use journey_ir::draw::{arm_label, describe_step, mermaid_text};
 use journey_ir::{successors, EdgeKind, Journey, Node, Step, Transition};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
@@ -13,7 +13,7 @@ fn key(id: &str) -> String {
 }
 
 fn text(s: &str) -> String {
-    s.replace('"', "#quot;")
+    mermaid_text(s)
 }
 
 fn label(node: &Node, kind: EdgeKind) -> Option<String> {
@@ -21,7 +21,7 @@ fn label(node: &Node, kind: EdgeKind) -> Option<String> {
         (Step::WaitFor { event, .. }, EdgeKind::Then) => Some(event.clone()),
         (Step::WaitFor { .. }, EdgeKind::Timeout) => Some("timeout".into()),
         (Step::Branch { .. }, EdgeKind::Arm(usize::MAX)) => Some("else".into()),
-        (Step::Branch { arms, .. }, EdgeKind::Arm(i)) => arms.get(i).map(|a| describe_expr(&a.condition)),
+        (Step::Branch { arms, .. }, EdgeKind::Arm(i)) => arms.get(i).map(arm_label),
         (Step::Split { arms, .. }, EdgeKind::Arm(i)) => arms.get(i).map(|a| format!("{}%", a.percent)),
         _ => None,
     }

@@ -18,6 +18,12 @@ mod verify;
 use journey_diagnostics::{Diagnostic, FileId};
 use std::fmt;
 
+/// An expression as `journey fmt` prints it (`src` is the text its spans point
+/// into): the one way a condition is shown, in files and in pictures.
+pub fn expression(src: &str, e: &journey_syntax::ast::Expr) -> String {
+    expr::expr(src, e)
+}
+
 /// Layout settings. The defaults are the canonical style; other values exist for
 /// tests and for embedding, not for per-project taste.
 #[derive(Debug, Clone, PartialEq, Eq)]

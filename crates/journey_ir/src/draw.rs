@@ -57,12 +57,12 @@ pub fn describe_expr(e: &Expr) -> String {
         Expr::Aggregate(a) => {
             use crate::Aggregate::*;
             match a {
-                Count { event, window_minutes, .. } => call("count", event, *window_minutes),
-                Sum { event, property, window_minutes, .. } => {
-                    call("sum", &format!("{event}.{property}"), *window_minutes)
+                Count { event, filter, window_minutes } => call("count", &filtered(event, filter), *window_minutes),
+                Sum { event, property, filter, window_minutes } => {
+                    call("sum", &filtered(&format!("{event}.{property}"), filter), *window_minutes)
                 }
-                Avg { event, property, window_minutes, .. } => {
-                    call("avg", &format!("{event}.{property}"), *window_minutes)
+                Avg { event, property, filter, window_minutes } => {
+                    call("avg", &filtered(&format!("{event}.{property}"), filter), *window_minutes)
                 }
                 Since { event, .. } => format!("since({event})"),
                 SinceAttribute { attribute } => format!("since({attribute})"),
@@ -78,6 +78,15 @@ pub fn describe_expr(e: &Expr) -> String {
         }
         Expr::Add { lhs, rhs } => format!("{} + {}", describe_expr(lhs), describe_expr(rhs)),
         Expr::Sub { lhs, rhs } => format!("{} - {}", describe_expr(lhs), describe_expr(rhs)),
+    }
+}
+
+/// An aggregate's argument with its `where` filter: leaving the filter out would draw
+/// a different condition than the one that runs.
+fn filtered(arg: &str, filter: &Option<Box<Expr>>) -> String {
+    match filter {
+        Some(f) => format!("{arg} where {}", describe_expr(f)),
+        None => arg.to_string(),
     }
 }
 
@@ -98,9 +107,19 @@ fn edge_label(node: &Node, kind: EdgeKind) -> Option<String> {
         (Step::WaitFor { event, .. }, EdgeKind::Then) => Some(event.clone()),
         (Step::WaitFor { .. }, EdgeKind::Timeout) => Some("timeout".to_string()),
         (Step::Branch { .. }, EdgeKind::Arm(usize::MAX)) => Some("else".to_string()),
-        (Step::Branch { arms, .. }, EdgeKind::Arm(i)) => arms.get(i).map(|a| describe_expr(&a.condition)),
+        (Step::Branch { arms, .. }, EdgeKind::Arm(i)) => arms.get(i).map(arm_label),
         (Step::Split { arms, .. }, EdgeKind::Arm(i)) => arms.get(i).map(|a| format!("{}%", trim(a.percent))),
         _ => None,
+    }
+}
+
+/// A branch arm's label: its condition as written (the formatter's text, which keeps
+/// `where` filters and currency), else a description of the lowered condition.
+pub fn arm_label(arm: &crate::BranchArm) -> String {
+    if arm.label.is_empty() {
+        describe_expr(&arm.condition)
+    } else {
+        arm.label.clone()
     }
 }
 
@@ -146,8 +165,25 @@ fn handovers(j: &Journey) -> Vec<String> {
     out
 }
 
-fn mermaid_text(s: &str) -> String {
-    s.replace('"', "#quot;")
+/// Text inside a quoted Mermaid label. Mermaid reads labels as HTML and `#…;` as
+/// entity codes, so `<today>` would vanish and `&` or `#` could start an entity: each
+/// of them is written as its entity code (`#lt;`, `#35;`, …), which Mermaid turns back
+/// into the character. A backquote would start a markdown string.
+pub fn mermaid_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("#quot;"),
+            '<' => out.push_str("#lt;"),
+            '>' => out.push_str("#gt;"),
+            '&' => out.push_str("#amp;"),
+            '#' => out.push_str("#35;"),
+            '`' => out.push_str("#96;"),
+            '\n' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 pub fn mermaid(j: &Journey) -> String {

@@ -425,6 +425,11 @@ impl Step {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct BranchArm {
     pub condition: Expr,
+    /// The condition as `journey fmt` prints it (filters, units and currency as
+    /// written), for pictures and reports; empty when the arm was not lowered from
+    /// source.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub label: String,
     pub target: Transition,
     pub origin: Origin,
 }
@@ -517,7 +522,47 @@ pub fn to_json(program: &Program) -> String {
 /// The JSON Schema of [`Program`], as published in docs/ir.schema.json.
 pub fn json_schema() -> String {
     let schema = schemars::schema_for!(Program);
-    let mut s = serde_json::to_string_pretty(&schema).expect("schema serialises");
+    let mut value = serde_json::to_value(&schema).expect("schema serialises");
+    drop_unknown_formats(&mut value);
+    let mut s = serde_json::to_string_pretty(&value).expect("schema serialises");
     s.push('\n');
     s
+}
+
+/// The `format` values JSON Schema (2020-12) defines. schemars adds Rust's own
+/// (`uint64`, `double`, …), which validators in strict mode (ajv) reject as unknown;
+/// the range they stand for is already said by `minimum`, so they are dropped.
+const STANDARD_FORMATS: [&str; 19] = [
+    "date-time",
+    "date",
+    "time",
+    "duration",
+    "email",
+    "idn-email",
+    "hostname",
+    "idn-hostname",
+    "ipv4",
+    "ipv6",
+    "uri",
+    "uri-reference",
+    "iri",
+    "iri-reference",
+    "uuid",
+    "uri-template",
+    "json-pointer",
+    "relative-json-pointer",
+    "regex",
+];
+
+fn drop_unknown_formats(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            if map.get("format").and_then(|f| f.as_str()).is_some_and(|f| !STANDARD_FORMATS.contains(&f)) {
+                map.remove("format");
+            }
+            map.values_mut().for_each(drop_unknown_formats);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(drop_unknown_formats),
+        _ => {}
+    }
 }

@@ -7,6 +7,10 @@ use std::path::{Path, PathBuf};
 pub struct Project {
     /// The directory holding `journey.yaml`, or the starting directory when there is none.
     pub root: PathBuf,
+    /// The git work tree around [`Project::root`] (the nearest ancestor holding `.git`),
+    /// else the root itself: what code-scanning paths are relative to, because GitHub
+    /// matches a finding to a file by its path from the repository's top.
+    pub repo_root: PathBuf,
     pub config: Config,
     /// `journey.yaml` in the source map, when the project has one.
     pub config_file: Option<FileId>,
@@ -41,6 +45,27 @@ impl Project {
             None => self.display_name(id),
         }
     }
+
+    /// The path of a file relative to [`Project::repo_root`] (forward slashes): how
+    /// SARIF and GitHub annotations name it, wherever the tool runs from, so that a
+    /// project in `marketing/` reports `marketing/journeys/a.journey`.
+    pub fn repo_relative(&self, id: FileId) -> String {
+        let full = if Some(id) == self.config_file {
+            self.root.join(CONFIG_FILE)
+        } else {
+            match self.files.iter().find(|f| f.id == id) {
+                Some(f) => f.path.clone(),
+                None => return self.display_name(id),
+            }
+        };
+        full.strip_prefix(&self.repo_root).unwrap_or(&full).to_string_lossy().replace('\\', "/")
+    }
+}
+
+/// The nearest directory at or above `root` holding `.git` (a directory in a clone, a
+/// file in a worktree or submodule), else `root`. No `git` process is needed.
+pub fn repository_root(root: &Path) -> PathBuf {
+    root.ancestors().find(|d| d.join(".git").exists()).unwrap_or(root).to_path_buf()
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -133,7 +158,8 @@ pub fn load(paths: &[PathBuf], cwd: &Path) -> Result<Project, ProjectError> {
         let text = read(&f.path, cwd)?;
         f.id = sources.add(f.display.clone(), text);
     }
-    Ok(Project { root, config, config_file, sources, files, diagnostics })
+    let repo_root = repository_root(&root);
+    Ok(Project { root, repo_root, config, config_file, sources, files, diagnostics })
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {

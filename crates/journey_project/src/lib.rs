@@ -6,4 +6,4 @@ mod config;
 mod discover;
 
 pub use config::{Config, Ignore, RuleLevel, CONFIG_FILE};
-pub use discover::{find_root, is_journey_file, load, JourneyFile, Project, ProjectError};
+pub use discover::{find_root, is_journey_file, load, repository_root, JourneyFile, Project, ProjectError};

@@ -47,7 +47,12 @@ pub fn branch(arms: Vec<(Expr, Transition)>, otherwise: Transition) -> Step {
         arms: arms
             .into_iter()
             .enumerate()
-            .map(|(i, (condition, target))| BranchArm { condition, target, origin: origin(&format!("arm{i}")) })
+            .map(|(i, (condition, target))| BranchArm {
+                condition,
+                label: String::new(),
+                target,
+                origin: origin(&format!("arm{i}")),
+            })
             .collect(),
         otherwise,
     }

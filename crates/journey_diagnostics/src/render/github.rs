@@ -3,11 +3,11 @@
 //! Help and notes follow the message on their own lines (`%0A`). Severities map to
 //! `error`, `warning` and `notice`.
 
-use super::{label_positions, uri};
+use super::{label_positions, machine_path, RenderOptions};
 use crate::{rules, Diagnostic, Severity, SourceMap};
 use std::fmt::Write;
 
-pub(super) fn render(diags: &[&Diagnostic], sources: &SourceMap) -> String {
+pub(super) fn render(diags: &[&Diagnostic], sources: &SourceMap, opts: &RenderOptions) -> String {
     let mut out = String::new();
     for d in diags {
         let command = match d.severity {
@@ -19,7 +19,7 @@ pub(super) fn render(diags: &[&Diagnostic], sources: &SourceMap) -> String {
         if let Some(label) = d.primary_label() {
             let file = sources.get(label.file);
             let (start, end) = label_positions(file, label);
-            props.push(format!("file={}", escape_property(&uri(file))));
+            props.push(format!("file={}", escape_property(&machine_path(sources, label.file, opts))));
             props.push(format!("line={}", start.line));
             props.push(format!("col={}", start.column));
             props.push(format!("endLine={}", end.line));

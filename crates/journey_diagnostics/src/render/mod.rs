@@ -113,11 +113,21 @@ pub struct RenderOptions {
     pub width: usize,
     /// Reported as the tool version in SARIF.
     pub tool_version: String,
+    /// How SARIF and GitHub annotations name each file, indexed by [`crate::FileId`]:
+    /// relative to the repository root, because that is how code scanning and the
+    /// Actions runner find a file. A file without an entry goes by its
+    /// [`crate::SourceFile::name`].
+    pub artifact_paths: Vec<String>,
 }
 
 impl Default for RenderOptions {
     fn default() -> Self {
-        RenderOptions { color: false, width: 100, tool_version: env!("CARGO_PKG_VERSION").to_string() }
+        RenderOptions {
+            color: false,
+            width: 100,
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            artifact_paths: Vec::new(),
+        }
     }
 }
 
@@ -131,7 +141,7 @@ pub fn render(diags: &[Diagnostic], sources: &SourceMap, format: Format, opts: &
         Format::Full => full::render(&sorted, sources, opts),
         Format::Concise => concise::render(&sorted, sources, opts),
         Format::Json => json::render(&sorted, sources),
-        Format::Github => github::render(&sorted, sources),
+        Format::Github => github::render(&sorted, sources, opts),
         Format::Sarif => sarif::render(&sorted, sources, opts),
     }
 }
@@ -166,9 +176,26 @@ fn sorted(diags: &[Diagnostic]) -> Vec<&Diagnostic> {
     v
 }
 
-/// File name as written in machine formats: forward slashes.
-fn uri(file: &SourceFile) -> String {
-    file.name.replace('\\', "/")
+/// File name as written in machine formats: the artifact path when the caller gave
+/// one, forward slashes.
+fn machine_path(sources: &SourceMap, id: crate::FileId, opts: &RenderOptions) -> String {
+    let name = opts.artifact_paths.get(id.0 as usize).unwrap_or(&sources.get(id).name);
+    name.replace('\\', "/")
+}
+
+/// A relative path as a URI reference (RFC 3986): every byte outside the unreserved
+/// set and `/` percent-encoded, so `spring sale.journey` becomes
+/// `spring%20sale.journey`, as SARIF requires of `artifactLocation.uri`.
+fn percent_encode_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// One-based start and end (exclusive) positions of a label, in characters.

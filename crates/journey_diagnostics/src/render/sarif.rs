@@ -6,8 +6,11 @@
 //! (`columnKind: unicodeCodePoints`), end columns are exclusive, as SARIF defines.
 //! Secondary labels become `relatedLocations`; help follows the message after a newline.
 
-use super::{docs_path, label_positions, uri, RenderOptions};
-use crate::{rules::Rule, Diagnostic, Label, Severity, SourceMap, RULES};
+use super::{label_positions, machine_path, percent_encode_path, RenderOptions};
+use crate::{
+    rules::{self, Rule},
+    Diagnostic, Label, Severity, SourceMap, RULES,
+};
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -36,6 +39,7 @@ struct Tool<'a> {
 struct Driver<'a> {
     name: &'static str,
     version: &'a str,
+    information_uri: &'static str,
     rules: Vec<SarifRule>,
 }
 
@@ -45,8 +49,17 @@ struct SarifRule {
     id: &'static str,
     name: &'static str,
     short_description: Text,
+    full_description: Text,
     default_configuration: Configuration,
     help_uri: String,
+    help: Help,
+}
+
+/// A rule's help as GitHub shows it under an alert: the rule's documentation page.
+#[derive(Serialize)]
+struct Help {
+    text: String,
+    markdown: String,
 }
 
 #[derive(Serialize)]
@@ -111,13 +124,13 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
-fn location(sources: &SourceMap, l: &Label, id: Option<usize>) -> Location {
+fn location(sources: &SourceMap, l: &Label, id: Option<usize>, opts: &RenderOptions) -> Location {
     let file = sources.get(l.file);
     let (start, end) = label_positions(file, l);
     Location {
         id,
         physical_location: PhysicalLocation {
-            artifact_location: ArtifactLocation { uri: uri(file) },
+            artifact_location: ArtifactLocation { uri: percent_encode_path(&machine_path(sources, l.file, opts)) },
             region: Region {
                 start_line: start.line,
                 start_column: start.column,
@@ -127,6 +140,36 @@ fn location(sources: &SourceMap, l: &Label, id: Option<usize>) -> Location {
         },
         message: (!l.message.is_empty()).then(|| Text { text: l.message.clone() }),
     }
+}
+
+/// The page's first paragraph after its title (the rule in a sentence or two), else
+/// the summary.
+fn full_description(page: &str, rule: &Rule) -> String {
+    let para: Vec<&str> = page
+        .lines()
+        .skip_while(|l| l.starts_with('#') || l.trim().is_empty())
+        .take_while(|l| !l.trim().is_empty())
+        .collect();
+    if para.is_empty() {
+        rule.summary.to_string()
+    } else {
+        para.join(" ")
+    }
+}
+
+/// Markdown read as plain text: without heading marks, emphasis and code quotes (the
+/// `text` of a SARIF message is shown verbatim by viewers that do not render markdown).
+fn plain_text(markdown: &str) -> String {
+    let mut out = String::with_capacity(markdown.len());
+    for line in markdown.lines() {
+        if line.trim_start().starts_with("```") {
+            continue;
+        }
+        let line = line.trim_start_matches('#').trim_start_matches(' ');
+        out.push_str(&line.replace("**", "").replace('`', ""));
+        out.push('\n');
+    }
+    out
 }
 
 pub(super) fn render(diags: &[&Diagnostic], sources: &SourceMap, opts: &RenderOptions) -> String {
@@ -151,13 +194,13 @@ pub(super) fn render(diags: &[&Diagnostic], sources: &SourceMap, opts: &RenderOp
                 rule_index: rules.iter().position(|r| r.code == d.code),
                 level: level(d.severity),
                 message: Text { text },
-                locations: primary.map(|l| location(sources, l, None)).into_iter().collect(),
+                locations: primary.map(|l| location(sources, l, None, opts)).into_iter().collect(),
                 related_locations: d
                     .labels
                     .iter()
                     .filter(|l| !primary.is_some_and(|p| std::ptr::eq(p, *l)))
                     .enumerate()
-                    .map(|(i, l)| location(sources, l, Some(i + 1)))
+                    .map(|(i, l)| location(sources, l, Some(i + 1), opts))
                     .collect(),
             }
         })
@@ -171,14 +214,21 @@ pub(super) fn render(diags: &[&Diagnostic], sources: &SourceMap, opts: &RenderOp
                 driver: Driver {
                     name: "journey",
                     version: &opts.tool_version,
+                    information_uri: rules::HOME_URL,
                     rules: rules
                         .iter()
-                        .map(|r| SarifRule {
-                            id: r.code,
-                            name: r.name,
-                            short_description: Text { text: r.summary.to_string() },
-                            default_configuration: Configuration { level: level(r.default_severity) },
-                            help_uri: docs_path(r.code),
+                        .map(|r| {
+                            let page = rules::docs_page(r.code)
+                                .map_or_else(|| format!("{}: {}\n", r.code, r.summary), str::to_string);
+                            SarifRule {
+                                id: r.code,
+                                name: r.name,
+                                short_description: Text { text: r.summary.to_string() },
+                                full_description: Text { text: full_description(&page, r) },
+                                default_configuration: Configuration { level: level(r.default_severity) },
+                                help_uri: rules::docs_url(r.code),
+                                help: Help { text: plain_text(&page), markdown: page },
+                            }
                         })
                         .collect(),
                 },
