@@ -39,9 +39,10 @@ fn empty_and_comment_only_files() {
 }
 
 #[test]
-fn crlf_input_becomes_lf() {
+fn crlf_input_keeps_its_line_endings() {
+    // issue 13: line endings are kept as found (the layout is still made canonical)
     let out = format("event a // x\r\n\r\n\r\nevent b\r\n").unwrap();
-    assert_eq!(out, "event a  // x\n\nevent b\n");
+    assert_eq!(out, "event a  // x\r\n\r\nevent b\r\n");
 }
 
 #[test]
