@@ -55,11 +55,9 @@ fn split_arms_and_holdouts_are_reported_with_intervals() {
     let arms = &r["journeys"]["winback_lapsing"]["splits"]["winback_offer"];
     let (a, b) = (&arms["new_releases"], &arms["coupon"]);
     let entries = a["entries"].as_u64().unwrap() + b["entries"].as_u64().unwrap();
-    assert_eq!(
-        entries,
-        r["journeys"]["winback_lapsing"]["treated"].as_u64().unwrap(),
-        "every treated entry takes an arm"
-    );
+    // every treated entry takes an arm, unless it leaves while waiting for 10:00
+    let treated = r["journeys"]["winback_lapsing"]["treated"].as_u64().unwrap();
+    assert!(entries <= treated && entries * 100 >= treated * 99, "{entries} of {treated}");
     let sends: u64 = ["new_releases", "coupon"].iter().map(|k| arms[k]["sends"].as_u64().unwrap()).sum();
     let stage_sends: u64 = ["new_releases", "coupon"]
         .iter()
@@ -211,4 +209,28 @@ fn merge_refuses_parts_of_different_runs_for_the_estimate() {
         "{}",
         stdout(&out)
     );
+}
+
+/// The page flags a goal the holdout wins and does not show that journey's stated CLV
+/// effect as a gain without comment (seed 2: winback's held-out customers convert
+/// more); money carries its currency and sign; sections fold.
+#[test]
+fn the_page_flags_a_holdout_ahead_and_its_value_estimate() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("r.html");
+    let out = simulate(&cdnow(), &["--seed", "2", "--html", s(&page)]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("<tr class=\"goal holdout-wins\" data-journey=\"winback_lapsing\""), "goal row flagged");
+    assert!(
+        !html.contains("<tr class=\"goal holdout-wins\" data-journey=\"second_cd\""),
+        "only where the holdout is ahead"
+    );
+    let clv = &html[html.find("<section id=\"clv\">").unwrap()..];
+    let row = &clv[clv.find("<tr class=\"holdout-wins\" data-journey=\"winback_lapsing\"").expect("CLV row flagged")..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(row.contains("the effect is an assumption the replay does not support"), "{row}");
+    assert!(row.contains(" USD</td>") && row.contains(">+"), "money with currency and sign: {row}");
+    assert!(html.contains("<details class=\"fold\" open><summary><h2>Experiments: holdouts and splits</h2>"));
+    assert!(html.contains("<section id=\"sends\">\n<details class=\"fold\"><summary>"), "long tables start folded");
 }

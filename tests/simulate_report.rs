@@ -181,7 +181,7 @@ fn html_report_structure() {
         attr(&html, "<svg class=\"chart sends\"", "data-bucketing"),
         attr(&html, "<svg class=\"chart sends\"", "data-buckets"),
         channels.join(", "),
-        html.matches("<tr class=\"goal\"").count(),
+        html.matches("<tr class=\"goal\"").count() + html.matches("<tr class=\"goal holdout-wins\"").count(),
         verdicts[0],
         verdicts[1],
         verdicts[2],

@@ -489,6 +489,14 @@ mod tests {
     }
 
     #[test]
+    fn a_share_that_is_not_zero_never_reads_zero() {
+        assert_eq!(share(1.0 / 100_000.0), "<0.1%");
+        assert_eq!(share(0.0), "0.0%");
+        assert_eq!(share(0.0005), "0.1%");
+        assert_eq!(share(0.2674), "26.7%");
+    }
+
+    #[test]
     fn sample_size_matches_the_textbook_figure() {
         // 10% vs 13%, even split: about 1,770 per group (Fleiss without correction)
         let n = entries_needed(0.10, 0.03, 0.5).unwrap();
