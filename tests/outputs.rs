@@ -326,3 +326,24 @@ fn the_default_period_is_the_logs_days_as_if_given() {
     assert_eq!(stdout(&default), stdout(&given), "--to of the last day is the default");
     assert_eq!(stdout(&default), stdout(&both), "--from of the first day is the default");
 }
+
+#[test]
+#[cfg(unix)]
+fn paths_without_journey_files_are_named_not_passed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir(d.join("empty")).unwrap();
+    let fifo = d.join("pipe");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    for (path, what) in [
+        ("empty", "empty is a folder without journey files"),
+        ("/dev/null", "/dev/null is not a regular file (a device or a pipe)"),
+        ("pipe", "pipe is not a regular file (a device or a pipe)"),
+    ] {
+        for command in ["check", "simulate", "calendar", "compile"] {
+            let out = journey(&[command, path], d);
+            assert_eq!(code(&out), 2, "{command} {path}: {}", stderr(&out));
+            assert!(stderr(&out).contains(&format!("no journey files found: {what}")), "{}", stderr(&out));
+        }
+    }
+}
