@@ -347,3 +347,14 @@ fn paths_without_journey_files_are_named_not_passed() {
         }
     }
 }
+
+#[test]
+fn one_table_of_exit_codes_in_help_readme_and_docs() {
+    let help = journey(&["--help"], &root());
+    let table = std::fs::read_to_string(root().join("src/exit_codes.txt")).unwrap();
+    assert!(stdout(&help).contains(table.trim_end()), "{}", stdout(&help));
+    for page in ["README.md", "docs/ci.md"] {
+        let text = std::fs::read_to_string(root().join(page)).unwrap();
+        assert!(text.contains(&format!("```text\n{table}```")), "{page} shows the exit codes of `journey --help`");
+    }
+}
