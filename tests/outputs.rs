@@ -358,3 +358,15 @@ fn one_table_of_exit_codes_in_help_readme_and_docs() {
         assert!(text.contains(&format!("```text\n{table}```")), "{page} shows the exit codes of `journey --help`");
     }
 }
+
+#[test]
+fn fmt_check_fails_on_a_yaml_journey_that_does_not_parse() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("schema.journey"), "event signup {}\n").unwrap();
+    std::fs::write(d.join("broken.journey.yaml"), "journey: [unclosed\n  entry: {\n").unwrap();
+    let out = journey(&["fmt", "--check"], d);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(stderr(&out).contains("broken.journey.yaml"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("files with syntax errors are not formatted"), "{}", stderr(&out));
+}
