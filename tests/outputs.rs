@@ -373,3 +373,19 @@ fn fmt_check_fails_on_a_yaml_journey_that_does_not_parse() {
     assert!(stderr(&out).contains("broken.journey.yaml"), "{}", stderr(&out));
     assert!(stderr(&out).contains("files with syntax errors are not formatted"), "{}", stderr(&out));
 }
+
+#[test]
+fn config_errors_do_not_name_internal_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("s.journey"), "event signup\n").unwrap();
+    for (yaml, command) in [("- a\n- b\n", "check"), ("events:\n  - a\n", "simulate")] {
+        std::fs::write(d.join("journey.yaml"), yaml).unwrap();
+        let out = journey(&[command], d);
+        // diagnostics go to stdout, the summary to stderr
+        let err = stdout(&out) + &stderr(&out);
+        assert_eq!(code(&out), 1, "{err}");
+        assert!(err.contains("expected a mapping of keys (`key: value` lines)"), "{err}");
+        assert!(!err.contains("struct"), "{err}");
+    }
+}
