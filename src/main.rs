@@ -15,6 +15,8 @@ use std::process::ExitCode;
     name = "journey",
     version,
     about = "Customer journeys as code: check, format, compile, simulate",
+    // the one table of exit codes: README.md and docs/ci.md show this text (tested)
+    after_help = include_str!("exit_codes.txt"),
     max_term_width = 100
 )]
 struct Cli {

@@ -14,7 +14,41 @@ pub fn width() -> usize {
 
 pub fn load(paths: &[PathBuf]) -> miette::Result<Project> {
     let cwd = std::env::current_dir().map_err(|e| miette::miette!("cannot read the current directory: {e}"))?;
-    Ok(journey_project::load(paths, &cwd)?)
+    let project = journey_project::load(paths, &cwd)?;
+    if project.files.is_empty() {
+        // "no problems found in 0 files" would pass a CI job that checks nothing
+        return Err(NoJourneyFiles { found: found(paths, &project.root) }.into());
+    }
+    Ok(project)
+}
+
+/// No journey file among the paths given (or in the repository).
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("no journey files found: {found}")]
+#[diagnostic(
+    code(journey::no_files),
+    help("journey files end in `.journey` or `.journey.yaml`; pass them, or a folder that holds them")
+)]
+pub struct NoJourneyFiles {
+    found: String,
+}
+
+/// What each path is, in words, for [`NoJourneyFiles`].
+fn found(paths: &[PathBuf], root: &Path) -> String {
+    let describe = |p: &Path| {
+        let what = match std::fs::metadata(p) {
+            Err(_) => "does not exist",
+            Ok(m) if m.is_dir() => "is a folder without journey files",
+            Ok(m) if m.is_file() => "is not a journey file",
+            Ok(_) => "is not a regular file (a device or a pipe)",
+        };
+        format!("{} {what}", p.display())
+    };
+    if paths.is_empty() {
+        describe(root)
+    } else {
+        paths.iter().map(|p| describe(p)).collect::<Vec<_>>().join("; ")
+    }
 }
 
 /// Check a loaded project: config problems plus everything the checker finds, with

@@ -329,3 +329,66 @@ fn the_default_period_is_the_logs_days_as_if_given() {
     assert_eq!(stdout(&default), stdout(&given), "--to of the last day is the default");
     assert_eq!(stdout(&default), stdout(&both), "--from of the first day is the default");
 }
+
+#[test]
+#[cfg(unix)]
+fn paths_without_journey_files_are_named_not_passed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir(d.join("empty")).unwrap();
+    let fifo = d.join("pipe");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    for (path, what) in [
+        ("empty", "empty is a folder without journey files"),
+        ("/dev/null", "/dev/null is not a regular file (a device or a pipe)"),
+        ("pipe", "pipe is not a regular file (a device or a pipe)"),
+    ] {
+        for command in ["check", "simulate", "calendar", "compile"] {
+            let out = journey(&[command, path], d);
+            assert_eq!(code(&out), 2, "{command} {path}: {}", stderr(&out));
+            assert!(stderr(&out).contains(&format!("no journey files found: {what}")), "{}", stderr(&out));
+        }
+    }
+}
+
+#[test]
+fn one_table_of_exit_codes_in_help_readme_and_docs() {
+    let help = journey(&["--help"], &root());
+    let table = std::fs::read_to_string(root().join("src/exit_codes.txt")).unwrap();
+    assert!(stdout(&help).contains(table.trim_end()), "{}", stdout(&help));
+    for page in ["README.md", "docs/ci.md"] {
+        let text = std::fs::read_to_string(root().join(page)).unwrap();
+        assert!(text.contains(&format!("```text\n{table}```")), "{page} shows the exit codes of `journey --help`");
+    }
+}
+
+#[test]
+fn fmt_check_fails_on_a_yaml_journey_that_does_not_parse() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // the other file is canonical: only the broken one can fail the check
+    std::fs::write(d.join("schema.journey"), "event signup\n").unwrap();
+    let out = journey(&["fmt", "--check"], d);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    std::fs::write(d.join("broken.journey.yaml"), "journey: [unclosed\n  entry: {\n").unwrap();
+    let out = journey(&["fmt", "--check"], d);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(stderr(&out).contains("broken.journey.yaml"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("files with syntax errors are not formatted"), "{}", stderr(&out));
+}
+
+#[test]
+fn config_errors_do_not_name_internal_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("s.journey"), "event signup\n").unwrap();
+    for (yaml, command) in [("- a\n- b\n", "check"), ("events:\n  - a\n", "simulate")] {
+        std::fs::write(d.join("journey.yaml"), yaml).unwrap();
+        let out = journey(&[command], d);
+        // diagnostics go to stdout, the summary to stderr
+        let err = stdout(&out) + &stderr(&out);
+        assert_eq!(code(&out), 1, "{err}");
+        assert!(err.contains("expected a mapping of keys (`key: value` lines)"), "{err}");
+        assert!(!err.contains("struct"), "{err}");
+    }
+}

@@ -22,11 +22,15 @@ pub fn run(args: FmtArgs, global: &GlobalOptions) -> miette::Result<ExitStatus> 
     let mut changed = Vec::new();
     let mut failed = false;
     for f in &project.files {
-        // YAML journeys keep the layout their authors chose
+        let source = project.sources.get(f.id);
+        // YAML journeys keep the layout their authors chose, but one that does not
+        // parse is as broken as a `.journey` file that does not
         if journey_syntax::is_yaml_journey(&f.display) {
+            let parsed = journey_syntax::yaml::parse(&source.text, f.id);
+            broken
+                .extend(parsed.diagnostics.into_iter().filter(|d| d.severity == journey_diagnostics::Severity::Error));
             continue;
         }
-        let source = project.sources.get(f.id);
         match journey_fmt::format_source(&source.text, f.id, &opts) {
             Ok(formatted) if formatted.as_str() == &*source.text => {}
             Ok(formatted) => {

@@ -7,6 +7,7 @@
 //! code has a documentation page.
 
 mod diagnostic;
+pub mod plain;
 pub mod render;
 pub mod rules;
 mod source;

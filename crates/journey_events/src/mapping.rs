@@ -213,7 +213,7 @@ impl Mapping {
         let raw: Raw = match serde_yaml::from_value(value.clone()) {
             Ok(r) => r,
             Err(e) => {
-                let message = e.to_string();
+                let message = journey_diagnostics::plain::serde_message(&e.to_string());
                 let needle = message.split('`').nth(1).unwrap_or("events").to_string();
                 return Err(vec![Diagnostic::new("J501", format!("events: {message}"))
                     .primary(file, at(&needle), "here")

@@ -106,7 +106,7 @@ impl Config {
             Ok(c) => c,
             Err(e) => {
                 let span = e.location().map_or(Span::new(0, 0), |l| token_span(text, l.index()));
-                let message = e.to_string();
+                let message = journey_diagnostics::plain::serde_message(&e.to_string());
                 // serde_yaml appends " at line N column M"; the label already says where
                 let message = message.split(" at line ").next().unwrap_or(&message).to_string();
                 diags.push(
