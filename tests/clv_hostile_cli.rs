@@ -83,3 +83,31 @@ fn the_month_and_the_standard_error_are_said() {
     let out = journey(&["clv", "predict", "--input", &summary, "--draws", "0", "--horizon", "0"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }
+
+#[test]
+fn the_backtest_chart_names_the_data_labels_its_axes_and_one_holdout_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = format!("{}/tests/data/cdnow/CDNOW_sample.txt", env!("CARGO_MANIFEST_DIR"));
+    let args =
+        ["--no-header", "--customer", "2", "--timestamp", "3", "--amount", "5", "--calibration-end", "1997-09-30"];
+    let html = dir.path().join("chart.html").display().to_string();
+    let mut a = vec!["clv", "backtest", "--input", &sample, "--plot", &html];
+    a.extend_from_slice(&args);
+    let out = journey(&a);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<title>CDNOW_sample: weekly repeat purchases"), "title is the data's name");
+    assert!(!page.contains(env!("CARGO_MANIFEST_DIR")), "no path in the page");
+    assert!(page.contains("repeat purchases per week") && page.contains("week since the first purchase"));
+    // one holdout start date everywhere: terminal, chart and page
+    assert!(text(&out).contains("holdout 1997-10-01 to"), "{}", text(&out));
+    assert!(page.contains("holdout starts 1997-10-01") && page.contains("holdout 1997-10-01 to"));
+    assert!(!page.contains("1997-09-30"), "the calibration end is not shown as a second holdout date");
+    let png = dir.path().join("chart.png").display().to_string();
+    let mut a = vec!["clv", "backtest", "--input", &sample, "--plot", &png];
+    a.extend_from_slice(&args);
+    let out = journey(&a);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("cannot write .png charts; use a .svg or .html file"), "{}", text(&out));
+    assert!(!std::path::Path::new(&png).exists());
+}

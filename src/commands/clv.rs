@@ -895,11 +895,19 @@ fn run_backtest(a: &BacktestArgs, global: &crate::GlobalOptions) -> Result<Outpu
     let log = read_log(&name, &text, &log_options(&a.input, None))?;
     let report = backtest(&log, a.model.model(), unit(a.input.time_unit), cal, a.holdout_end)?;
     if let Some(path) = &a.plot {
-        let title = format!("{}: weekly repeat purchases, expected vs actual", name);
-        let body = if path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("html")) {
-            plot::backtest_html(&report, &title)
-        } else {
-            plot::backtest_svg(&report, &title)
+        // The data's name, not where it happens to live on this machine.
+        let data_name = a.input.input.file_stem().map_or(name.clone(), |s| s.to_string_lossy().into_owned());
+        let title = format!("{data_name}: weekly repeat purchases, expected vs actual");
+        let body = match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("html" | "htm") => plot::backtest_html(&report, &title),
+            Some("svg") => plot::backtest_svg(&report, &title),
+            other => {
+                return Err(ClvError::InvalidArgument(format!(
+                    "--plot {}: cannot write {} charts; use a .svg or .html file",
+                    path.display(),
+                    other.map_or("extension-less".to_string(), |e| format!(".{e}"))
+                )))
+            }
         };
         write_file(path, body.as_bytes())?;
     }
@@ -937,7 +945,7 @@ fn backtest_human(r: &BacktestReport, a: &BacktestArgs, global: &crate::GlobalOp
     let _ = writeln!(
         t,
         "\nholdout {} to {} ({:.1} {}), {} customers",
-        r.calibration_end.succ_opt().unwrap_or(r.calibration_end),
+        plot::holdout_start(r),
         r.holdout_end,
         r.holdout_length,
         r.unit.name(),

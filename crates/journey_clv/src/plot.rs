@@ -82,19 +82,24 @@ pub fn backtest_svg(report: &BacktestReport, title: &str) -> String {
     }
     let _ = writeln!(
         s,
-        r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">week</text>"#,
+        r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">week since the first purchase in the data</text>"#,
         (LEFT + WIDTH - RIGHT) / 2.0,
         HEIGHT - 12.0
+    );
+    let mid = (TOP + HEIGHT - BOTTOM) / 2.0;
+    let _ = writeln!(
+        s,
+        r#"<text x="14" y="{mid:.1}" text-anchor="middle" transform="rotate(-90 14 {mid:.1})">repeat purchases per week</text>"#
     );
     if let Some(cut) = weeks.iter().position(|w| w.holdout) {
         let cx = x(cut) - 0.5 * (x(1) - x(0));
         let _ = writeln!(
             s,
-            r##"<line x1="{cx:.1}" x2="{cx:.1}" y1="{TOP}" y2="{:.1}" stroke="#888" stroke-dasharray="2,3"/><text x="{:.1}" y="{:.1}" fill="#555">calibration ends {}</text>"##,
+            r##"<line x1="{cx:.1}" x2="{cx:.1}" y1="{TOP}" y2="{:.1}" stroke="#888" stroke-dasharray="2,3"/><text x="{:.1}" y="{:.1}" fill="#555">holdout starts {}</text>"##,
             HEIGHT - BOTTOM,
             cx + 4.0,
             TOP + 12.0,
-            report.calibration_end
+            holdout_start(report)
         );
     }
     let path = |f: &dyn Fn(usize) -> f64| -> String {
@@ -122,6 +127,11 @@ pub fn backtest_svg(report: &BacktestReport, title: &str) -> String {
     s
 }
 
+/// The first day of the holdout, the one date every output names for it.
+pub fn holdout_start(report: &BacktestReport) -> chrono::NaiveDate {
+    report.calibration_end.succ_opt().unwrap_or(report.calibration_end)
+}
+
 /// The SVG inside a minimal HTML page with the headline numbers.
 pub fn backtest_html(report: &BacktestReport, title: &str) -> String {
     format!(
@@ -129,7 +139,7 @@ pub fn backtest_html(report: &BacktestReport, title: &str) -> String {
         t = escape(title),
         svg = backtest_svg(report, title),
         c = report.customers,
-        cal = report.calibration_end,
+        cal = holdout_start(report),
         hold = report.holdout_end,
         p = report.total_predicted,
         a = report.total_actual,
