@@ -111,3 +111,20 @@ fn the_backtest_chart_names_the_data_labels_its_axes_and_one_holdout_date() {
     assert!(text(&out).contains("cannot write .png charts; use a .svg or .html file"), "{}", text(&out));
     assert!(!std::path::Path::new(&png).exists());
 }
+
+#[test]
+fn fit_offers_bootstrap_intervals() {
+    let summary = format!("{}/tests/data/cdnow/cdnow_customers_summary.csv", env!("CARGO_MANIFEST_DIR"));
+    let args = ["clv", "fit", "--model", "bg-nbd", "--input", &summary, "--interval", "bootstrap", "--resamples", "20"];
+    let out = journey(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("95% bootstrap intervals (20 resamples of the customers"), "{}", text(&out));
+    let mut json_args = args.to_vec();
+    json_args.extend_from_slice(&["--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&journey(&json_args).stdout).unwrap();
+    let r = v["bootstrap"]["intervals_95"]["r"].as_array().unwrap();
+    let (lo, hi) = (r[0].as_f64().unwrap(), r[1].as_f64().unwrap());
+    assert!(lo < 0.2426 && 0.2426 < hi, "[{lo}, {hi}]");
+    let out = journey(&["clv", "fit", "--model", "sbg", "--input", &summary, "--interval", "bootstrap"]);
+    assert_eq!(out.status.code(), Some(2));
+}

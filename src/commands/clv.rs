@@ -119,12 +119,26 @@ pub enum RefundsArg {
     Net,
 }
 
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IntervalArg {
+    /// ± one standard error from the inverse Hessian (fast)
+    Se,
+    /// 95% percentile intervals from refitting on resampled customers (bg-nbd, pareto-nbd)
+    Bootstrap,
+}
+
 #[derive(Args, Debug)]
 pub struct FitArgs {
     #[arg(long, value_enum)]
     pub model: Model,
     #[command(flatten)]
     pub input: InputArgs,
+    /// How to show the uncertainty of the parameters
+    #[arg(long, value_enum, default_value = "se")]
+    pub interval: IntervalArg,
+    /// Resamples for --interval bootstrap
+    #[arg(long, default_value_t = 200)]
+    pub resamples: usize,
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
 }
@@ -397,6 +411,10 @@ fn load_lifetimes(path: &Path) -> Result<(Lifetimes, Option<Vec<f64>>), ClvError
 // ---------------------------------------------------------------- fit
 
 fn run_fit(a: &FitArgs, global: &crate::GlobalOptions) -> Result<Output, ClvError> {
+    if a.interval == IntervalArg::Bootstrap && !matches!(a.model, Model::BgNbd | Model::ParetoNbd) {
+        return Err(ClvError::InvalidArgument("--interval bootstrap is offered for bg-nbd and pareto-nbd".into()));
+    }
+    let mut boot = None;
     let (fit, source, extra) = match a.model {
         Model::Sbg => {
             let (lifetimes, survivors) = load_lifetimes(&a.input.input)?;
@@ -406,8 +424,13 @@ fn run_fit(a: &FitArgs, global: &crate::GlobalOptions) -> Result<Output, ClvErro
         Model::BgNbd | Model::ParetoNbd => {
             let data = load(&a.input, None)?;
             let rows = data.summary().compressed();
-            let mut fit = if a.model == Model::BgNbd { bgnbd::fit(&rows)? } else { paretonbd::fit(&rows)? };
+            let fitter: fn(&[journey_clv::rfm::WeightedRow]) -> Result<FitReport, ClvError> =
+                if a.model == Model::BgNbd { bgnbd::fit } else { paretonbd::fit };
+            let mut fit = fitter(&rows)?;
             warn_dominant(data.summary(), &mut fit)?;
+            if a.interval == IntervalArg::Bootstrap {
+                boot = Some(journey_clv::bootstrap::bootstrap(&rows, &fitter, a.resamples, 1)?);
+            }
             (fit, data.source(), None)
         }
         Model::GammaGamma => {
@@ -434,10 +457,30 @@ fn run_fit(a: &FitArgs, global: &crate::GlobalOptions) -> Result<Output, ClvErro
             if let Some(s) = &extra {
                 v["curve"] = sbg_curve_json(&fit, s);
             }
+            if let Some(b) = &boot {
+                v["bootstrap"] = json!({
+                    "resamples": b.resamples,
+                    "failed": b.failed,
+                    "intervals_95": fit.names.iter().zip(&b.intervals)
+                        .map(|(n, (lo, hi))| (n.to_string(), json!([round(*lo, 6), round(*hi, 6)])))
+                        .collect::<serde_json::Map<String, Value>>(),
+                });
+            }
             pretty(&v)
         }
         Format::Human => {
             let mut t = fit_human(&fit, source);
+            if let Some(b) = &boot {
+                let _ = writeln!(
+                    t,
+                    "  95% bootstrap intervals ({} resamples of the customers{}):",
+                    b.resamples,
+                    if b.failed > 0 { format!(", {} failed fits left out", b.failed) } else { String::new() }
+                );
+                for (n, (lo, hi)) in fit.names.iter().zip(&b.intervals) {
+                    let _ = writeln!(t, "  {n:<15} [{lo:.4}, {hi:.4}]");
+                }
+            }
             if let Some(s) = &extra {
                 t.push_str(&sbg_curve_human(&fit, s));
             }

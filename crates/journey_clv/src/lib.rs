@@ -8,6 +8,7 @@
 
 pub mod backtest;
 pub mod bgnbd;
+pub mod bootstrap;
 pub mod clv;
 pub mod error;
 pub mod fit;
