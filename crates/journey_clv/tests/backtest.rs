@@ -32,7 +32,7 @@ fn bgnbd_backtest_on_cdnow_sample() {
     // 78 weeks from the first purchase on 1997-01-01 to 1998-06-30.
     assert_eq!(report.weekly.len(), 78);
     let svg = backtest_svg(&report, "CDNOW");
-    assert!(svg.starts_with("<svg") && svg.contains("calibration ends 1997-09-30"));
+    assert!(svg.starts_with("<svg") && svg.contains("holdout starts 1997-10-01"));
     println!("predicted {:.1} actual {} mae {:.3}", report.total_predicted, report.total_actual, report.mae);
     for r in &report.calibration_table {
         println!("{:>3} {:>5} {:.3} {:.3}", r.frequency, r.customers, r.mean_actual, r.mean_predicted);
