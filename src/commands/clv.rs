@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand, ValueEnum};
 use journey_clv::backtest::{backtest, BacktestReport, CountModel};
-use journey_clv::clv::{value_customers, ClvOptions, ClvReport};
+use journey_clv::clv::{value_customers, ClvOptions, ClvReport, PurchaseModel};
 use journey_clv::error::ClvError;
 use journey_clv::fit::FitReport;
 use journey_clv::rfm::{looks_like_summary, read_summary, summarize, RfmSummary, TimeUnit};
@@ -180,6 +180,9 @@ pub struct PredictArgs {
     /// Write every customer's forecast to this CSV file
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Add each customer's probability of exactly n purchases over the horizon, for n = 0..N (columns p0..pN in --output, prob_purchases in JSON)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=1000))]
+    pub prob_purchases: Option<u32>,
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
 }
@@ -750,12 +753,27 @@ fn run_predict(a: &PredictArgs, global: &crate::GlobalOptions) -> Result<Output,
         seed: a.seed,
     };
     let report = value_customers(summary, &purchases, spend.as_ref(), &options)?;
+    let probs = match a.prob_purchases {
+        Some(top) => {
+            let model = PurchaseModel::from_report(&purchases)?;
+            summary
+                .customers
+                .iter()
+                .map(|c| -> Vec<f64> {
+                    (0..=top)
+                        .map(|n| model.conditional_prob_purchases(n, options.horizon, c.frequency, c.recency, c.t))
+                        .collect()
+                })
+                .collect()
+        }
+        None => Vec::new(),
+    };
     if let Some(path) = &a.output {
-        write_file(path, customers_csv(&report, summary).as_bytes())?;
+        write_file(path, customers_csv(&report, summary, &probs).as_bytes())?;
     }
     let ok = purchases.converged && spend.as_ref().is_none_or(|s| s.converged);
     let text = match a.format {
-        Format::Json => pretty(&predict_json(&purchases, spend.as_ref(), &report, a, u, &month)),
+        Format::Json => pretty(&predict_json(&purchases, spend.as_ref(), &report, a, u, &month, &probs)),
         Format::Human => predict_human(&purchases, spend.as_ref(), &report, a, u, &month, global),
     };
     Ok(Output { text, ok })
@@ -775,17 +793,23 @@ fn predict_json(
     a: &PredictArgs,
     u: TimeUnit,
     month: &Month,
+    probs: &[Vec<f64>],
 ) -> Value {
     let top: Vec<Value> = ranked(report)
         .into_iter()
         .take(a.top)
         .map(|i| {
             let c = &report.customers[i];
-            json!({
+            let mut row = json!({
                 "id": c.id, "cohort": c.cohort, "frequency": c.frequency, "recency": round(c.recency, 4), "T": round(c.t, 4),
                 "p_alive": round(c.p_alive, 6), "expected_purchases": round(c.expected_purchases, 6),
                 "expected_spend": c.expected_spend.map(|v| round(v, 4)), "clv": c.clv.map(|v| round(v, 4)),
-            })
+            });
+            if let Some(p) = probs.get(i) {
+                // P(exactly n purchases over the horizon) for n = 0, 1, ...
+                row["prob_purchases"] = json!(p.iter().map(|&v| round(v, 6)).collect::<Vec<_>>());
+            }
+            row
         })
         .collect();
     let cohorts: Vec<Value> = report
@@ -892,11 +916,15 @@ fn predict_human(
     t
 }
 
-fn customers_csv(report: &ClvReport, summary: &RfmSummary) -> String {
+fn customers_csv(report: &ClvReport, summary: &RfmSummary, probs: &[Vec<f64>]) -> String {
     let mut s =
-        String::from("id,cohort,frequency,recency,T,monetary_value,p_alive,expected_purchases,expected_spend,clv\n");
-    for (c, rfm) in report.customers.iter().zip(&summary.customers) {
-        let _ = writeln!(
+        String::from("id,cohort,frequency,recency,T,monetary_value,p_alive,expected_purchases,expected_spend,clv");
+    for n in 0..probs.first().map_or(0, Vec::len) {
+        let _ = write!(s, ",p{n}");
+    }
+    s.push('\n');
+    for (i, (c, rfm)) in report.customers.iter().zip(&summary.customers).enumerate() {
+        let _ = write!(
             s,
             "{},{},{},{:.4},{:.4},{},{:.6},{:.6},{},{}",
             csv_field(&c.id),
@@ -910,6 +938,10 @@ fn customers_csv(report: &ClvReport, summary: &RfmSummary) -> String {
             c.expected_spend.map(|v| format!("{v:.4}")).unwrap_or_default(),
             c.clv.map(|v| format!("{v:.4}")).unwrap_or_default()
         );
+        for p in probs.get(i).into_iter().flatten() {
+            let _ = write!(s, ",{p:.6}");
+        }
+        s.push('\n');
     }
     s
 }
