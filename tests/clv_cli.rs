@@ -179,3 +179,27 @@ fn predict_gives_each_customer_the_probability_of_n_purchases() {
     }
     assert_eq!(rows, 2357);
 }
+
+#[test]
+fn fit_bgbb_on_the_donations_data_prints_the_published_parameters() {
+    let path = format!("{}/tests/data/donations/donations.csv", env!("CARGO_MANIFEST_DIR"));
+    let out = journey(&["clv", "fit", "--model", "bg-bb", "--format", "json", "--input", &path]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json(&out);
+    assert_eq!(v["model"], "bg-bb");
+    for (name, published) in [("alpha", 1.204), ("beta", 0.750), ("gamma", 0.657), ("delta", 2.783)] {
+        assert!(near(&v["params"][name], published, 3), "{name}: {}", v["params"][name]);
+    }
+    assert!(near(&v["log_likelihood"], -33225.6, 1), "{}", v["log_likelihood"]);
+}
+
+#[test]
+fn fit_bgbb_names_the_line_of_an_impossible_row() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("bad.csv");
+    std::fs::write(&path, "frequency,recency,periods\n1,2,6\n3,2,6\n").expect("written");
+    let out = journey(&["clv", "fit", "--model", "bg-bb", "--input", path.to_str().expect("utf-8 path")]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.csv:3") && err.contains("frequency 3 is more than the recency 2"), "{err}");
+}

@@ -15,7 +15,7 @@ use journey_clv::sbg::{Lifetimes, ShiftedBetaGeometric};
 use journey_clv::table::{split_rows, Delimiter};
 use journey_clv::translog::{read_log, ColumnMapping, ColumnRef, LogOptions, RefundRule};
 use journey_clv::NaiveDate;
-use journey_clv::{bgnbd, gammagamma, kaplan_meier, paretonbd, plot, sbg};
+use journey_clv::{bgbb, bgnbd, gammagamma, kaplan_meier, paretonbd, plot, sbg};
 use serde_json::{json, Value};
 
 #[derive(Args, Debug)]
@@ -40,6 +40,8 @@ pub enum Model {
     ParetoNbd,
     GammaGamma,
     Sbg,
+    /// BG/BB: discrete opportunities (frequency, recency, periods[, weights])
+    BgBb,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -436,6 +438,11 @@ fn run_fit(a: &FitArgs, global: &crate::GlobalOptions) -> Result<Output, ClvErro
             }
             (fit, data.source(), None)
         }
+        Model::BgBb => {
+            let (name, text) = read_text(&a.input.input)?;
+            let fit = bgbb::fit(&bgbb::read_table(&name, &text)?)?;
+            (fit, "discrete-opportunity summary", None)
+        }
         Model::GammaGamma => {
             let data = load(&a.input, None)?;
             let s = data.summary();
@@ -542,6 +549,7 @@ fn model_title(model: &str) -> &'static str {
         "pareto-nbd" => "Pareto/NBD",
         "gamma-gamma" => "Gamma-Gamma",
         "sbg" => "shifted-beta-geometric",
+        "bg-bb" => "BG/BB",
         _ => "model",
     }
 }
@@ -641,6 +649,21 @@ fn read_params(f: &FitReport, u: TimeUnit) -> Vec<String> {
                 } else {
                     format!("lifetimes are too long for the data to put a number on (s = {:.3e})", p("s"))
                 },
+            ]
+        }
+        "bg-bb" => {
+            let m = journey_clv::bgbb::BgBb::from_report(f);
+            vec![
+                format!(
+                    "while alive, the average customer transacts at {:.0}% of opportunities (alpha/(alpha+beta)); before each opportunity {:.0}% drop out for good (gamma/(gamma+delta))",
+                    100.0 * p("alpha") / (p("alpha") + p("beta")),
+                    100.0 * p("gamma") / (p("gamma") + p("delta"))
+                ),
+                format!(
+                    "a new customer is expected to transact {:.2} times in the first 5 opportunities and {:.2} in the first 10",
+                    m.expected_transactions(5),
+                    m.expected_transactions(10)
+                ),
             ]
         }
         "gamma-gamma" => {
