@@ -96,9 +96,10 @@ fn the_backtest_chart_names_the_data_labels_its_axes_and_one_holdout_date() {
     let out = journey(&a);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let page = std::fs::read_to_string(&html).unwrap();
-    assert!(page.contains("<title>CDNOW_sample: weekly repeat purchases"), "title is the data's name");
+    assert!(page.contains("<title>CDNOW_sample: repeat purchases"), "title is the data's name");
     assert!(!page.contains(env!("CARGO_MANIFEST_DIR")), "no path in the page");
-    assert!(page.contains("repeat purchases per week") && page.contains("week since the first purchase"));
+    assert!(page.contains("repeat purchases per week") && page.contains("weeks since the first purchase"));
+    assert!(page.contains("repeat purchases to date"));
     // one holdout start date everywhere: terminal, chart and page
     assert!(text(&out).contains("holdout 1997-10-01 to"), "{}", text(&out));
     assert!(page.contains("holdout starts 1997-10-01") && page.contains("holdout 1997-10-01 to"));

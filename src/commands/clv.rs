@@ -198,7 +198,7 @@ pub struct BacktestArgs {
     /// Last day of the holdout period (YYYY-MM-DD) [default: the last date in the log]
     #[arg(long, value_name = "DATE", value_parser = parse_day)]
     pub holdout_end: Option<NaiveDate>,
-    /// Write the weekly expected-vs-actual chart here (.svg, or .html for a page)
+    /// Write the expected-vs-actual chart (weekly and cumulative) here (.svg, or .html for a page)
     #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "human")]
@@ -995,7 +995,7 @@ fn run_backtest(a: &BacktestArgs, global: &crate::GlobalOptions) -> Result<Outpu
     if let Some(path) = &a.plot {
         // The data's name, not where it happens to live on this machine.
         let data_name = a.input.input.file_stem().map_or(name.clone(), |s| s.to_string_lossy().into_owned());
-        let title = format!("{data_name}: weekly repeat purchases, expected vs actual");
+        let title = format!("{data_name}: repeat purchases, expected vs actual");
         let body = match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
             Some("html" | "htm") => plot::backtest_html(&report, &title),
             Some("svg") => plot::backtest_svg(&report, &title),
@@ -1034,6 +1034,7 @@ fn backtest_json(r: &BacktestReport) -> Value {
         })).collect::<Vec<_>>(),
         "weekly": r.weekly.iter().map(|w| json!({
             "week": w.week, "start": w.start.to_string(), "expected": round(w.expected, 3), "actual": w.actual, "holdout": w.holdout,
+            "forecast": w.forecast.map(|f| round(f, 3)),
         })).collect::<Vec<_>>(),
     })
 }
@@ -1063,7 +1064,7 @@ fn backtest_human(r: &BacktestReport, a: &BacktestArgs, global: &crate::GlobalOp
     }
     if !global.quiet {
         if let Some(p) = &a.plot {
-            let _ = writeln!(t, "\nwrote the weekly chart to {}", p.display());
+            let _ = writeln!(t, "\nwrote the weekly and cumulative chart to {}", p.display());
         }
     }
     t
