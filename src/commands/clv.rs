@@ -183,7 +183,7 @@ pub struct PredictArgs {
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Add each customer's probability of exactly n purchases over the horizon, for n = 0..N (columns p0..pN in --output, prob_purchases in JSON)
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=1000))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=100))]
     pub prob_purchases: Option<u32>,
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
@@ -779,13 +779,22 @@ fn run_predict(a: &PredictArgs, global: &crate::GlobalOptions) -> Result<Output,
     let probs = match a.prob_purchases {
         Some(top) => {
             let model = PurchaseModel::from_report(&purchases)?;
+            // Customers sharing (x, t_x, T) share their probabilities.
+            let mut shared: std::collections::HashMap<(u32, u64, u64), Vec<f64>> = std::collections::HashMap::new();
             summary
                 .customers
                 .iter()
-                .map(|c| -> Vec<f64> {
-                    (0..=top)
-                        .map(|n| model.conditional_prob_purchases(n, options.horizon, c.frequency, c.recency, c.t))
-                        .collect()
+                .map(|c| {
+                    shared
+                        .entry((c.frequency, c.recency.to_bits(), c.t.to_bits()))
+                        .or_insert_with(|| {
+                            (0..=top)
+                                .map(|n| {
+                                    model.conditional_prob_purchases(n, options.horizon, c.frequency, c.recency, c.t)
+                                })
+                                .collect()
+                        })
+                        .clone()
                 })
                 .collect()
         }
