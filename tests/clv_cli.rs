@@ -134,3 +134,72 @@ fn predict_and_backtest_on_the_sample() {
     let picture = std::fs::read_to_string(&svg).expect("plot written");
     assert!(picture.starts_with("<svg") && picture.contains("expected"));
 }
+
+#[test]
+fn predict_gives_each_customer_the_probability_of_n_purchases() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let csv = dir.path().join("p.csv");
+    let path = data("cdnow_customers_summary.csv");
+    let out = journey(&[
+        "clv",
+        "predict",
+        "--format",
+        "json",
+        "--draws",
+        "0",
+        "--top",
+        "2",
+        "--horizon",
+        "39",
+        "--prob-purchases",
+        "2",
+        "--input",
+        &path,
+        "--output",
+        csv.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json(&out);
+    assert_eq!(v["top_customers"][0]["prob_purchases"].as_array().map(Vec::len), Some(3));
+    let text = std::fs::read_to_string(&csv).expect("csv written");
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    assert_eq!(&header[header.len() - 3..], ["p0", "p1", "p2"]);
+    let expected_at = header.iter().position(|h| *h == "expected_purchases").expect("column");
+    let mut rows = 0;
+    for line in lines {
+        let f: Vec<f64> = line.split(',').rev().take(3).map(|s| s.parse().expect("number")).collect();
+        let (p2, p1, p0) = (f[0], f[1], f[2]);
+        let total = p0 + p1 + p2;
+        assert!(p0 > 0.0 && p1 >= 0.0 && p2 >= 0.0 && total <= 1.0 + 2e-6, "{line}");
+        // The truncated mean cannot exceed the full one (eq. 10).
+        let mean: f64 = line.split(',').nth(expected_at).expect("column").parse().expect("number");
+        assert!(p1 + 2.0 * p2 <= mean + 2e-6, "{line}");
+        rows += 1;
+    }
+    assert_eq!(rows, 2357);
+}
+
+#[test]
+fn fit_bgbb_on_the_donations_data_prints_the_published_parameters() {
+    let path = format!("{}/tests/data/donations/donations.csv", env!("CARGO_MANIFEST_DIR"));
+    let out = journey(&["clv", "fit", "--model", "bg-bb", "--format", "json", "--input", &path]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json(&out);
+    assert_eq!(v["model"], "bg-bb");
+    for (name, published) in [("alpha", 1.204), ("beta", 0.750), ("gamma", 0.657), ("delta", 2.783)] {
+        assert!(near(&v["params"][name], published, 3), "{name}: {}", v["params"][name]);
+    }
+    assert!(near(&v["log_likelihood"], -33225.6, 1), "{}", v["log_likelihood"]);
+}
+
+#[test]
+fn fit_bgbb_names_the_line_of_an_impossible_row() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("bad.csv");
+    std::fs::write(&path, "frequency,recency,periods\n1,2,6\n3,2,6\n").expect("written");
+    let out = journey(&["clv", "fit", "--model", "bg-bb", "--input", path.to_str().expect("utf-8 path")]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.csv:3") && err.contains("frequency 3 is more than the recency 2"), "{err}");
+}

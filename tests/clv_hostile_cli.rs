@@ -83,3 +83,49 @@ fn the_month_and_the_standard_error_are_said() {
     let out = journey(&["clv", "predict", "--input", &summary, "--draws", "0", "--horizon", "0"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }
+
+#[test]
+fn the_backtest_chart_names_the_data_labels_its_axes_and_one_holdout_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = format!("{}/tests/data/cdnow/CDNOW_sample.txt", env!("CARGO_MANIFEST_DIR"));
+    let args =
+        ["--no-header", "--customer", "2", "--timestamp", "3", "--amount", "5", "--calibration-end", "1997-09-30"];
+    let html = dir.path().join("chart.html").display().to_string();
+    let mut a = vec!["clv", "backtest", "--input", &sample, "--plot", &html];
+    a.extend_from_slice(&args);
+    let out = journey(&a);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<title>CDNOW_sample: repeat purchases"), "title is the data's name");
+    assert!(!page.contains(env!("CARGO_MANIFEST_DIR")), "no path in the page");
+    assert!(page.contains("repeat purchases per week") && page.contains("weeks since the first purchase"));
+    assert!(page.contains("repeat purchases to date"));
+    // one holdout start date everywhere: terminal, chart and page
+    assert!(text(&out).contains("holdout 1997-10-01 to"), "{}", text(&out));
+    assert!(page.contains("holdout starts 1997-10-01") && page.contains("holdout 1997-10-01 to"));
+    assert!(!page.contains("1997-09-30"), "the calibration end is not shown as a second holdout date");
+    let png = dir.path().join("chart.png").display().to_string();
+    let mut a = vec!["clv", "backtest", "--input", &sample, "--plot", &png];
+    a.extend_from_slice(&args);
+    let out = journey(&a);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("cannot write .png charts; use a .svg or .html file"), "{}", text(&out));
+    assert!(!std::path::Path::new(&png).exists());
+}
+
+#[test]
+fn fit_offers_bootstrap_intervals() {
+    let summary = format!("{}/tests/data/cdnow/cdnow_customers_summary.csv", env!("CARGO_MANIFEST_DIR"));
+    let args = ["clv", "fit", "--model", "bg-nbd", "--input", &summary, "--interval", "bootstrap", "--resamples", "20"];
+    let out = journey(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("95% bootstrap intervals (20 resamples of the customers"), "{}", text(&out));
+    let mut json_args = args.to_vec();
+    json_args.extend_from_slice(&["--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&journey(&json_args).stdout).unwrap();
+    let r = v["bootstrap"]["intervals_95"]["r"].as_array().unwrap();
+    let (lo, hi) = (r[0].as_f64().unwrap(), r[1].as_f64().unwrap());
+    assert!(lo < 0.2426 && 0.2426 < hi, "[{lo}, {hi}]");
+    let out = journey(&["clv", "fit", "--model", "sbg", "--input", &summary, "--interval", "bootstrap"]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand, ValueEnum};
 use journey_clv::backtest::{backtest, BacktestReport, CountModel};
-use journey_clv::clv::{value_customers, ClvOptions, ClvReport};
+use journey_clv::clv::{value_customers, ClvOptions, ClvReport, PurchaseModel};
 use journey_clv::error::ClvError;
 use journey_clv::fit::FitReport;
 use journey_clv::rfm::{looks_like_summary, read_summary, summarize, RfmSummary, TimeUnit};
@@ -15,7 +15,7 @@ use journey_clv::sbg::{Lifetimes, ShiftedBetaGeometric};
 use journey_clv::table::{split_rows, Delimiter};
 use journey_clv::translog::{read_log, ColumnMapping, ColumnRef, LogOptions, RefundRule};
 use journey_clv::NaiveDate;
-use journey_clv::{bgnbd, gammagamma, kaplan_meier, paretonbd, plot, sbg};
+use journey_clv::{bgbb, bgnbd, gammagamma, kaplan_meier, paretonbd, plot, sbg};
 use serde_json::{json, Value};
 
 #[derive(Args, Debug)]
@@ -40,6 +40,8 @@ pub enum Model {
     ParetoNbd,
     GammaGamma,
     Sbg,
+    /// BG/BB: discrete opportunities (frequency, recency, periods[, weights])
+    BgBb,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,12 +121,26 @@ pub enum RefundsArg {
     Net,
 }
 
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IntervalArg {
+    /// ± one standard error from the inverse Hessian (fast)
+    Se,
+    /// 95% percentile intervals from refitting on resampled customers (bg-nbd, pareto-nbd)
+    Bootstrap,
+}
+
 #[derive(Args, Debug)]
 pub struct FitArgs {
     #[arg(long, value_enum)]
     pub model: Model,
     #[command(flatten)]
     pub input: InputArgs,
+    /// How to show the uncertainty of the parameters
+    #[arg(long, value_enum, default_value = "se")]
+    pub interval: IntervalArg,
+    /// Resamples for --interval bootstrap
+    #[arg(long, default_value_t = 200)]
+    pub resamples: usize,
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
 }
@@ -166,6 +182,9 @@ pub struct PredictArgs {
     /// Write every customer's forecast to this CSV file
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Add each customer's probability of exactly n purchases over the horizon, for n = 0..N (columns p0..pN in --output, prob_purchases in JSON)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub prob_purchases: Option<u32>,
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
 }
@@ -179,7 +198,7 @@ pub struct BacktestArgs {
     /// Last day of the holdout period (YYYY-MM-DD) [default: the last date in the log]
     #[arg(long, value_name = "DATE", value_parser = parse_day)]
     pub holdout_end: Option<NaiveDate>,
-    /// Write the weekly expected-vs-actual chart here (.svg, or .html for a page)
+    /// Write the expected-vs-actual chart (weekly and cumulative) here (.svg, or .html for a page)
     #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "human")]
@@ -397,6 +416,10 @@ fn load_lifetimes(path: &Path) -> Result<(Lifetimes, Option<Vec<f64>>), ClvError
 // ---------------------------------------------------------------- fit
 
 fn run_fit(a: &FitArgs, global: &crate::GlobalOptions) -> Result<Output, ClvError> {
+    if a.interval == IntervalArg::Bootstrap && !matches!(a.model, Model::BgNbd | Model::ParetoNbd) {
+        return Err(ClvError::InvalidArgument("--interval bootstrap is offered for bg-nbd and pareto-nbd".into()));
+    }
+    let mut boot = None;
     let (fit, source, extra) = match a.model {
         Model::Sbg => {
             let (lifetimes, survivors) = load_lifetimes(&a.input.input)?;
@@ -406,9 +429,19 @@ fn run_fit(a: &FitArgs, global: &crate::GlobalOptions) -> Result<Output, ClvErro
         Model::BgNbd | Model::ParetoNbd => {
             let data = load(&a.input, None)?;
             let rows = data.summary().compressed();
-            let mut fit = if a.model == Model::BgNbd { bgnbd::fit(&rows)? } else { paretonbd::fit(&rows)? };
+            let fitter: fn(&[journey_clv::rfm::WeightedRow]) -> Result<FitReport, ClvError> =
+                if a.model == Model::BgNbd { bgnbd::fit } else { paretonbd::fit };
+            let mut fit = fitter(&rows)?;
             warn_dominant(data.summary(), &mut fit)?;
+            if a.interval == IntervalArg::Bootstrap {
+                boot = Some(journey_clv::bootstrap::bootstrap(&rows, &fitter, a.resamples, 1)?);
+            }
             (fit, data.source(), None)
+        }
+        Model::BgBb => {
+            let (name, text) = read_text(&a.input.input)?;
+            let fit = bgbb::fit(&bgbb::read_table(&name, &text)?)?;
+            (fit, "discrete-opportunity summary", None)
         }
         Model::GammaGamma => {
             let data = load(&a.input, None)?;
@@ -434,10 +467,30 @@ fn run_fit(a: &FitArgs, global: &crate::GlobalOptions) -> Result<Output, ClvErro
             if let Some(s) = &extra {
                 v["curve"] = sbg_curve_json(&fit, s);
             }
+            if let Some(b) = &boot {
+                v["bootstrap"] = json!({
+                    "resamples": b.resamples,
+                    "failed": b.failed,
+                    "intervals_95": fit.names.iter().zip(&b.intervals)
+                        .map(|(n, (lo, hi))| (n.to_string(), json!([round(*lo, 6), round(*hi, 6)])))
+                        .collect::<serde_json::Map<String, Value>>(),
+                });
+            }
             pretty(&v)
         }
         Format::Human => {
             let mut t = fit_human(&fit, source);
+            if let Some(b) = &boot {
+                let _ = writeln!(
+                    t,
+                    "  95% bootstrap intervals ({} resamples of the customers{}):",
+                    b.resamples,
+                    if b.failed > 0 { format!(", {} failed fits left out", b.failed) } else { String::new() }
+                );
+                for (n, (lo, hi)) in fit.names.iter().zip(&b.intervals) {
+                    let _ = writeln!(t, "  {n:<15} [{lo:.4}, {hi:.4}]");
+                }
+            }
             if let Some(s) = &extra {
                 t.push_str(&sbg_curve_human(&fit, s));
             }
@@ -496,6 +549,7 @@ fn model_title(model: &str) -> &'static str {
         "pareto-nbd" => "Pareto/NBD",
         "gamma-gamma" => "Gamma-Gamma",
         "sbg" => "shifted-beta-geometric",
+        "bg-bb" => "BG/BB",
         _ => "model",
     }
 }
@@ -595,6 +649,21 @@ fn read_params(f: &FitReport, u: TimeUnit) -> Vec<String> {
                 } else {
                     format!("lifetimes are too long for the data to put a number on (s = {:.3e})", p("s"))
                 },
+            ]
+        }
+        "bg-bb" => {
+            let m = journey_clv::bgbb::BgBb::from_report(f);
+            vec![
+                format!(
+                    "while alive, the average customer transacts at {:.0}% of opportunities (alpha/(alpha+beta)); before each opportunity {:.0}% drop out for good (gamma/(gamma+delta))",
+                    100.0 * p("alpha") / (p("alpha") + p("beta")),
+                    100.0 * p("gamma") / (p("gamma") + p("delta"))
+                ),
+                format!(
+                    "a new customer is expected to transact {:.2} times in the first 5 opportunities and {:.2} in the first 10",
+                    m.expected_transactions(5),
+                    m.expected_transactions(10)
+                ),
             ]
         }
         "gamma-gamma" => {
@@ -707,10 +776,34 @@ fn run_predict(a: &PredictArgs, global: &crate::GlobalOptions) -> Result<Output,
         seed: a.seed,
     };
     let report = value_customers(summary, &purchases, spend.as_ref(), &options)?;
-    let files = a.output.iter().map(|path| (path.clone(), customers_csv(&report, summary))).collect();
+    let probs = match a.prob_purchases {
+        Some(top) => {
+            let model = PurchaseModel::from_report(&purchases)?;
+            // Customers sharing (x, t_x, T) share their probabilities.
+            let mut shared: std::collections::HashMap<(u32, u64, u64), Vec<f64>> = std::collections::HashMap::new();
+            summary
+                .customers
+                .iter()
+                .map(|c| {
+                    shared
+                        .entry((c.frequency, c.recency.to_bits(), c.t.to_bits()))
+                        .or_insert_with(|| {
+                            (0..=top)
+                                .map(|n| {
+                                    model.conditional_prob_purchases(n, options.horizon, c.frequency, c.recency, c.t)
+                                })
+                                .collect()
+                        })
+                        .clone()
+                })
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    let files = a.output.iter().map(|path| (path.clone(), customers_csv(&report, summary, &probs))).collect();
     let ok = purchases.converged && spend.as_ref().is_none_or(|s| s.converged);
     let text = match a.format {
-        Format::Json => pretty(&predict_json(&purchases, spend.as_ref(), &report, a, u, &month)),
+        Format::Json => pretty(&predict_json(&purchases, spend.as_ref(), &report, a, u, &month, &probs)),
         Format::Human => predict_human(&purchases, spend.as_ref(), &report, a, u, &month, global),
     };
     Ok(Output { text, ok, files })
@@ -730,17 +823,23 @@ fn predict_json(
     a: &PredictArgs,
     u: TimeUnit,
     month: &Month,
+    probs: &[Vec<f64>],
 ) -> Value {
     let top: Vec<Value> = ranked(report)
         .into_iter()
         .take(a.top)
         .map(|i| {
             let c = &report.customers[i];
-            json!({
+            let mut row = json!({
                 "id": c.id, "cohort": c.cohort, "frequency": c.frequency, "recency": round(c.recency, 4), "T": round(c.t, 4),
                 "p_alive": round(c.p_alive, 6), "expected_purchases": round(c.expected_purchases, 6),
                 "expected_spend": c.expected_spend.map(|v| round(v, 4)), "clv": c.clv.map(|v| round(v, 4)),
-            })
+            });
+            if let Some(p) = probs.get(i) {
+                // P(exactly n purchases over the horizon) for n = 0, 1, ...
+                row["prob_purchases"] = json!(p.iter().map(|&v| round(v, 6)).collect::<Vec<_>>());
+            }
+            row
         })
         .collect();
     let cohorts: Vec<Value> = report
@@ -847,11 +946,15 @@ fn predict_human(
     t
 }
 
-fn customers_csv(report: &ClvReport, summary: &RfmSummary) -> String {
+fn customers_csv(report: &ClvReport, summary: &RfmSummary, probs: &[Vec<f64>]) -> String {
     let mut s =
-        String::from("id,cohort,frequency,recency,T,monetary_value,p_alive,expected_purchases,expected_spend,clv\n");
-    for (c, rfm) in report.customers.iter().zip(&summary.customers) {
-        let _ = writeln!(
+        String::from("id,cohort,frequency,recency,T,monetary_value,p_alive,expected_purchases,expected_spend,clv");
+    for n in 0..probs.first().map_or(0, Vec::len) {
+        let _ = write!(s, ",p{n}");
+    }
+    s.push('\n');
+    for (i, (c, rfm)) in report.customers.iter().zip(&summary.customers).enumerate() {
+        let _ = write!(
             s,
             "{},{},{},{:.4},{:.4},{},{:.6},{:.6},{},{}",
             csv_field(&c.id),
@@ -865,6 +968,10 @@ fn customers_csv(report: &ClvReport, summary: &RfmSummary) -> String {
             c.expected_spend.map(|v| format!("{v:.4}")).unwrap_or_default(),
             c.clv.map(|v| format!("{v:.4}")).unwrap_or_default()
         );
+        for p in probs.get(i).into_iter().flatten() {
+            let _ = write!(s, ",{p:.6}");
+        }
+        s.push('\n');
     }
     s
 }
@@ -894,11 +1001,19 @@ fn run_backtest(a: &BacktestArgs, global: &crate::GlobalOptions) -> Result<Outpu
     let report = backtest(&log, a.model.model(), unit(a.input.time_unit), cal, a.holdout_end)?;
     let mut files = Vec::new();
     if let Some(path) = &a.plot {
-        let title = format!("{}: weekly repeat purchases, expected vs actual", name);
-        let body = if path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("html")) {
-            plot::backtest_html(&report, &title)
-        } else {
-            plot::backtest_svg(&report, &title)
+        // The data's name, not where it happens to live on this machine.
+        let data_name = a.input.input.file_stem().map_or(name.clone(), |s| s.to_string_lossy().into_owned());
+        let title = format!("{data_name}: repeat purchases, expected vs actual");
+        let body = match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("html" | "htm") => plot::backtest_html(&report, &title),
+            Some("svg") => plot::backtest_svg(&report, &title),
+            other => {
+                return Err(ClvError::InvalidArgument(format!(
+                    "--plot {}: cannot write {} charts; use a .svg or .html file",
+                    path.display(),
+                    other.map_or("extension-less".to_string(), |e| format!(".{e}"))
+                )))
+            }
         };
         files.push((path.clone(), body));
     }
@@ -927,6 +1042,7 @@ fn backtest_json(r: &BacktestReport) -> Value {
         })).collect::<Vec<_>>(),
         "weekly": r.weekly.iter().map(|w| json!({
             "week": w.week, "start": w.start.to_string(), "expected": round(w.expected, 3), "actual": w.actual, "holdout": w.holdout,
+            "forecast": w.forecast.map(|f| round(f, 3)),
         })).collect::<Vec<_>>(),
     })
 }
@@ -936,7 +1052,7 @@ fn backtest_human(r: &BacktestReport, a: &BacktestArgs, global: &crate::GlobalOp
     let _ = writeln!(
         t,
         "\nholdout {} to {} ({:.1} {}), {} customers",
-        r.calibration_end.succ_opt().unwrap_or(r.calibration_end),
+        plot::holdout_start(r),
         r.holdout_end,
         r.holdout_length,
         r.unit.name(),
@@ -956,7 +1072,7 @@ fn backtest_human(r: &BacktestReport, a: &BacktestArgs, global: &crate::GlobalOp
     }
     if !global.quiet {
         if let Some(p) = &a.plot {
-            let _ = writeln!(t, "\nwrote the weekly chart to {}", p.display());
+            let _ = writeln!(t, "\nwrote the weekly and cumulative chart to {}", p.display());
         }
     }
     t

@@ -44,6 +44,11 @@ pub struct WeekRow {
     pub expected: f64,
     pub actual: f64,
     pub holdout: bool,
+    /// The holdout forecast from each customer's calibration history (the
+    /// per-customer conditional expectations the headline total sums) for the
+    /// holdout days of this week; None before the holdout. Summed over the
+    /// weeks it is exactly `total_predicted`.
+    pub forecast: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -57,6 +62,9 @@ pub struct BacktestReport {
     pub customers: usize,
     pub total_predicted: f64,
     pub total_actual: u64,
+    /// Repeat purchases up to the calibration end (where the cumulative
+    /// forecast starts).
+    pub calibration_actual: u64,
     /// Mean absolute error per customer.
     pub mae: f64,
     /// Root mean squared error per customer.
@@ -175,7 +183,41 @@ pub fn backtest(
             .map(|(b, count)| count * m.expected_purchases((end - *b).num_days() as f64 / unit.days()))
             .sum()
     };
+    // The holdout forecast per week: each customer's conditional expectation
+    // at each week's end, so the weeks add up to the headline total. Customers
+    // sharing (x, t_x, T) share the computation.
+    let holdout_days = (holdout_end - calibration_end).num_days();
+    let week_ends: Vec<i64> = (0..weeks)
+        .map(|w| {
+            let end = (first_day + Duration::days(7 * w as i64 + 7)).min(holdout_end + Duration::days(1));
+            ((end - calibration_end).num_days() - 1).clamp(0, holdout_days)
+        })
+        .collect();
+    let mut shared: std::collections::HashMap<(u32, u64, u64), Vec<f64>> = std::collections::HashMap::new();
+    let mut forecast_cum = vec![0.0; weeks];
+    for c in &summary.customers {
+        if !index.contains_key(c.id.as_str()) {
+            continue;
+        }
+        let curve = shared.entry((c.frequency, c.recency.to_bits(), c.t.to_bits())).or_insert_with(|| {
+            week_ends
+                .iter()
+                .map(|&d| {
+                    let t = if d == holdout_days { holdout_length } else { d as f64 / unit.days() };
+                    m.conditional_expected_purchases(t, c.frequency, c.recency, c.t)
+                })
+                .collect()
+        });
+        for (acc, v) in forecast_cum.iter_mut().zip(curve.iter()) {
+            *acc += v;
+        }
+    }
+    let calibration_actual: u64 = births
+        .iter()
+        .map(|&i| days[i].days.iter().skip(1).filter(|(day, _)| *day <= calibration_end).count() as u64)
+        .sum();
     let mut previous = 0.0;
+    let mut previous_forecast = 0.0;
     for (w, a) in actual.iter().enumerate() {
         let start = first_day + Duration::days(7 * w as i64);
         // A week covers days start..start+6; the last week stops at the holdout end.
@@ -187,8 +229,10 @@ pub fn backtest(
             expected: cum - previous,
             actual: *a,
             holdout: start > calibration_end,
+            forecast: (end > calibration_end + Duration::days(1)).then(|| forecast_cum[w] - previous_forecast),
         });
         previous = cum;
+        previous_forecast = forecast_cum[w];
     }
 
     Ok(BacktestReport {
@@ -200,6 +244,7 @@ pub fn backtest(
         customers: per_customer.len(),
         total_predicted,
         total_actual,
+        calibration_actual,
         mae,
         rmse,
         calibration_table: table,

@@ -100,6 +100,25 @@ impl BgNbd {
         let cdf: f64 = (0..n).map(|j| nb(j as f64).exp()).sum();
         first + (ln_beta(a + 1.0, b + nf - 1.0) - lb).exp() * (1.0 - cdf)
     }
+
+    /// P(X(T, T + t) = n | x, t_x, T): the chance this customer makes exactly
+    /// `n` purchases in the next `t` periods. A customer who has dropped out
+    /// makes none; one still active has λ ~ Gamma(r + x, α + T) and
+    /// p ~ Beta(a, b + x) (the likelihood of an active customer factorises in
+    /// λ and p), and from T on buys as a new BG/NBD customer with those
+    /// parameters, so eq. 8 applies to the updated parameters. Its mean is
+    /// eq. 10, which the tests check.
+    pub fn conditional_prob_purchases(&self, n: u32, t: f64, x: u32, t_x: f64, big_t: f64) -> f64 {
+        let p_alive = self.p_alive(x, t_x, big_t);
+        let xf = x as f64;
+        let active = BgNbd { r: self.r + xf, alpha: self.alpha + big_t, a: self.a, b: self.b + xf };
+        let dead = if n == 0 { 1.0 - p_alive } else { 0.0 };
+        if t <= 0.0 {
+            // Nothing can happen in no time.
+            return if n == 0 { 1.0 } else { 0.0 };
+        }
+        dead + p_alive * active.prob_purchases(n, t)
+    }
 }
 
 /// Negative log-likelihood of compressed rows, over (ln r, ln α, ln a, ln b),
@@ -322,6 +341,56 @@ mod tests {
         let mean: f64 = probs.iter().enumerate().map(|(n, p)| n as f64 * p).sum();
         assert!((total - 1.0).abs() < 1e-9, "{total}");
         assert!((mean - P.expected_purchases(t)).abs() < 1e-7, "{mean}");
+    }
+
+    /// Oracle: average the individual-level probability (Poisson purchases,
+    /// geometric dropout after each) over draws of λ and p from the posterior
+    /// of an active customer, weighted by P(alive); no eq. 8 involved.
+    fn brute_force_conditional(m: &BgNbd, n: u32, t: f64, x: u32, t_x: f64, big_t: f64) -> f64 {
+        use rand::{rngs::StdRng, SeedableRng};
+        use rand_distr::{Beta, Distribution, Gamma};
+        let xf = x as f64;
+        let lambda = Gamma::new(m.r + xf, 1.0 / (m.alpha + big_t)).unwrap();
+        let drop = Beta::new(m.a, m.b + xf).unwrap();
+        let mut rng = StdRng::seed_from_u64(7);
+        let draws = 200_000;
+        let mut total = 0.0;
+        for _ in 0..draws {
+            let (l, p): (f64, f64) = (lambda.sample(&mut rng), drop.sample(&mut rng));
+            let pois = |j: u32| (-(l * t) + j as f64 * (l * t).ln() - ln_gamma(j as f64 + 1.0)).exp();
+            let mut v = (1.0 - p).powi(n as i32) * pois(n);
+            if n > 0 {
+                let below: f64 = (0..n).map(pois).sum();
+                v += p * (1.0 - p).powi(n as i32 - 1) * (1.0 - below);
+            }
+            total += v;
+        }
+        let alive = m.p_alive(x, t_x, big_t);
+        alive * total / draws as f64 + if n == 0 { 1.0 - alive } else { 0.0 }
+    }
+
+    #[test]
+    fn conditional_probabilities_match_a_brute_force_average_over_the_posterior() {
+        for &(x, t_x, big_t) in &[(0u32, 0.0, 30.0), (2, 20.0, 38.0), (7, 10.0, 39.0)] {
+            for n in 0..5 {
+                let exact = P.conditional_prob_purchases(n, 26.0, x, t_x, big_t);
+                let brute = brute_force_conditional(&P, n, 26.0, x, t_x, big_t);
+                assert!((exact - brute).abs() < 4e-3, "x={x} n={n}: {exact} vs {brute}");
+            }
+        }
+    }
+
+    #[test]
+    fn conditional_probabilities_sum_to_one_and_their_mean_is_eq_10() {
+        for &(x, t_x, big_t) in &[(0u32, 0.0, 30.0), (3, 25.0, 38.0), (12, 5.0, 39.0)] {
+            let probs: Vec<f64> = (0..600).map(|n| P.conditional_prob_purchases(n, 52.0, x, t_x, big_t)).collect();
+            let total: f64 = probs.iter().sum();
+            let mean: f64 = probs.iter().enumerate().map(|(n, p)| n as f64 * p).sum();
+            assert!((total - 1.0).abs() < 1e-9, "{total}");
+            let eq10 = P.conditional_expected_purchases(52.0, x, t_x, big_t);
+            assert!((mean - eq10).abs() < 1e-7, "{mean} vs {eq10}");
+        }
+        assert_eq!(P.conditional_prob_purchases(0, 0.0, 3, 25.0, 38.0), 1.0);
     }
 
     #[test]

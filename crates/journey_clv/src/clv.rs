@@ -62,6 +62,14 @@ impl PurchaseModel {
         }
     }
 
+    /// P(exactly `n` purchases in the next `horizon` | x, t_x, T).
+    pub fn conditional_prob_purchases(&self, n: u32, horizon: f64, x: u32, t_x: f64, t: f64) -> f64 {
+        match self {
+            PurchaseModel::BgNbd(m) => m.conditional_prob_purchases(n, horizon, x, t_x, t),
+            PurchaseModel::ParetoNbd(m) => m.conditional_prob_purchases(n, horizon, x, t_x, t),
+        }
+    }
+
     /// ln L of one customer's (x, t_x, T).
     pub fn log_likelihood(&self, x: u32, t_x: f64, t: f64) -> f64 {
         match self {

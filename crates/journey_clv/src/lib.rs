@@ -7,7 +7,9 @@
 //! `docs/clv.md` in the repository and the tests in `tests/`.
 
 pub mod backtest;
+pub mod bgbb;
 pub mod bgnbd;
+pub mod bootstrap;
 pub mod clv;
 pub mod error;
 pub mod fit;

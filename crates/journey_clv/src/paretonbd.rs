@@ -144,6 +144,19 @@ impl ParetoNbd {
         alive + (lead + log_sub_exp(lb1, lsum)).exp()
     }
 
+    /// P(X(T, T + t) = n | x, t_x, T). An active customer's λ ~ Gamma(r + x,
+    /// α + T) and μ ~ Gamma(s, β + T), and lifetimes are memoryless, so from
+    /// T on they buy as a new Pareto/NBD customer with those parameters.
+    pub fn conditional_prob_purchases(&self, n: u32, t: f64, x: u32, t_x: f64, big_t: f64) -> f64 {
+        if t <= 0.0 {
+            return if n == 0 { 1.0 } else { 0.0 };
+        }
+        let p_alive = self.p_alive(x, t_x, big_t);
+        let active = ParetoNbd { r: self.r + x as f64, alpha: self.alpha + big_t, s: self.s, beta: self.beta + big_t };
+        let dead = if n == 0 { 1.0 - p_alive } else { 0.0 };
+        dead + p_alive * active.prob_purchases(n, t)
+    }
+
     /// P(X(t) = n) by numerical integration over the death time; the check on
     /// [`Self::prob_purchases`].
     pub fn prob_purchases_by_quadrature(&self, n: u32, t: f64) -> f64 {
@@ -224,6 +237,18 @@ mod tests {
     use super::*;
 
     const P: ParetoNbd = ParetoNbd { r: 0.553, alpha: 10.578, s: 0.606, beta: 11.669 };
+
+    #[test]
+    fn conditional_probabilities_sum_to_one_and_their_mean_is_the_conditional_expectation() {
+        for &(x, t_x, big_t) in &[(0u32, 0.0, 30.0), (3, 25.0, 38.0), (8, 5.0, 39.0)] {
+            let probs: Vec<f64> = (0..300).map(|n| P.conditional_prob_purchases(n, 26.0, x, t_x, big_t)).collect();
+            let total: f64 = probs.iter().sum();
+            let mean: f64 = probs.iter().enumerate().map(|(n, p)| n as f64 * p).sum();
+            assert!((total - 1.0).abs() < 1e-6, "{total}");
+            let expected = P.conditional_expected_purchases(26.0, x, t_x, big_t);
+            assert!((mean - expected).abs() < 1e-4 * expected.max(1.0), "{mean} vs {expected}");
+        }
+    }
 
     #[test]
     fn likelihood_matches_direct_integration() {

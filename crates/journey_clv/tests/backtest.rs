@@ -32,9 +32,35 @@ fn bgnbd_backtest_on_cdnow_sample() {
     // 78 weeks from the first purchase on 1997-01-01 to 1998-06-30.
     assert_eq!(report.weekly.len(), 78);
     let svg = backtest_svg(&report, "CDNOW");
-    assert!(svg.starts_with("<svg") && svg.contains("calibration ends 1997-09-30"));
+    assert!(svg.starts_with("<svg") && svg.contains("holdout starts 1997-10-01"));
     println!("predicted {:.1} actual {} mae {:.3}", report.total_predicted, report.total_actual, report.mae);
     for r in &report.calibration_table {
         println!("{:>3} {:>5} {:.3} {:.3}", r.frequency, r.customers, r.mean_actual, r.mean_predicted);
     }
+}
+
+#[test]
+fn the_chart_draws_the_headline_forecast_weekly_and_cumulatively() {
+    let (p, s) = read("CDNOW_sample.txt");
+    let log = read_log(&p, &s, &cdnow_sample_options()).unwrap();
+    // A calibration end mid-week, so one week straddles the cut.
+    let cal = chrono::NaiveDate::from_ymd_opt(1997, 10, 3).unwrap();
+    let report = backtest(&log, CountModel::BgNbd, TimeUnit::Weeks, cal, None).unwrap();
+    let weekly_forecast: f64 = report.weekly.iter().filter_map(|w| w.forecast).sum();
+    assert!(
+        (weekly_forecast - report.total_predicted).abs() < 1e-6 * report.total_predicted,
+        "weeks add to {weekly_forecast}, headline {}",
+        report.total_predicted
+    );
+    // The straddling week has a forecast for its holdout days only; earlier weeks none.
+    let straddle = report.weekly.iter().position(|w| w.forecast.is_some()).unwrap();
+    assert!(!report.weekly[straddle].holdout && report.weekly[straddle - 1].forecast.is_none());
+    // The cumulative forecast starts from the calibration period's actual total.
+    let before: f64 = report.weekly[..straddle].iter().map(|w| w.actual).sum();
+    assert!(before <= report.calibration_actual as f64);
+    let svg = backtest_svg(&report, "CDNOW");
+    assert!(svg.contains("cumulative repeat purchases") && svg.contains("repeat purchases to date"));
+    let headline = format!("holdout forecast from calibration: {:.1} repeat purchases", report.total_predicted);
+    assert!(svg.contains(&headline), "{headline}");
+    assert_eq!(svg.matches("<path").count(), 6, "three lines in each of the two panels");
 }

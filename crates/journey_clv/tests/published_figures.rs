@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use journey_clv::{bgnbd, gammagamma, paretonbd, sbg};
+use journey_clv::{bgbb, bgnbd, gammagamma, paretonbd, sbg};
 
 #[test]
 fn bgnbd_on_the_published_summary() {
@@ -85,4 +85,21 @@ fn sbg_on_the_regular_segment() {
     // Kaplan-Meier on the same counts is the observed curve.
     let km = journey_clv::kaplan_meier::from_survivors(&survivors);
     assert!((km[6].survival - 0.241).abs() < 1e-12);
+}
+
+#[test]
+fn bgbb_on_the_donations_data() {
+    // Fader, Hardie & Shang (2010): 11,104 donors, 6 annual opportunities.
+    let path = format!("{}/../../tests/data/donations/donations.csv", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).expect("bundled donations data");
+    let rows = bgbb::read_table(&path, &text).unwrap();
+    assert_eq!(rows.len(), 22);
+    assert_eq!(rows.iter().map(|r| r.weight).sum::<f64>(), 11104.0);
+    let fit = bgbb::fit(&rows).unwrap();
+    assert!(fit.converged, "{fit:?}");
+    assert_published("alpha", fit.params[0], 1.204, 3);
+    assert_published("beta", fit.params[1], 0.750, 3);
+    assert_published("gamma", fit.params[2], 0.657, 3);
+    assert_published("delta", fit.params[3], 2.783, 3);
+    assert_published("LL", fit.log_likelihood, -33225.6, 1);
 }
