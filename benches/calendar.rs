@@ -57,7 +57,9 @@ fn main() {
             cal.findings.len(),
             table.lines().count()
         );
-        assert!(whole.as_secs_f64() < 2.0, "journey calendar on {n} journeys took {whole:?} (target: under 2 s)");
+        if !cfg!(debug_assertions) {
+            assert!(whole.as_secs_f64() < 2.0, "journey calendar on {n} journeys took {whole:?} (target: under 2 s)");
+        }
         growth.push((n, whole.as_secs_f64()));
     }
     if let Some(&(n0, t0)) = growth.first() {
