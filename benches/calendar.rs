@@ -1,8 +1,10 @@
-//! `cargo bench --bench calendar`: the cross-journey analysis (J601-J606) on generated
-//! repositories of 250, 500 and 1,000 journeys sharing 100 audiences, single-threaded,
-//! against the per-journey checks (J301-J411) measured in the same run.
+//! `cargo bench --bench calendar`: the cross-journey analysis (J601-J606) and the whole
+//! `journey calendar` view (analysis, view, table) on generated repositories of 1,000,
+//! 2,000 and 5,000 journeys sharing 100 audiences, single-threaded, against the
+//! per-journey checks (J301-J411) measured in the same run; then how time grows with
+//! the number of journeys.
 //!
-//! Target (issue: unified messaging calendar): 1,000 journeys in under 2 s on one core.
+//! Targets (issue 19): `journey calendar` near-linear, each size under 2 s on one core.
 
 #[path = "support/generate.rs"]
 mod generate;
@@ -17,12 +19,13 @@ fn main() {
     let sizes: Vec<usize> = std::env::var("JOURNEYS")
         .ok()
         .map(|v| v.split(',').filter_map(|s| s.parse().ok()).collect())
-        .unwrap_or_else(|| vec![250, 500, 1000]);
+        .unwrap_or_else(|| vec![1000, 2000, 5000]);
     let runs = 3;
     println!("best of {runs} runs, one thread, 100 shared audiences:");
     println!(
-        "  journeys   per-journey checks   cross-journey (check)   ratio   cross-journey (calendar view)   findings"
+        "  journeys   per-journey checks   cross-journey (check)   ratio   cross-journey (calendar view)   journey calendar (view + table)   witnesses   findings"
     );
+    let mut growth: Vec<(usize, f64)> = Vec::new();
     for n in sizes {
         let dir = tempfile::tempdir().expect("temp dir");
         generate::repository(dir.path(), n, 100, 7).expect("generate");
@@ -36,15 +39,34 @@ fn main() {
             best_of(runs, || program.journeys.iter().map(|j| analyze_journey(program, j).len()).sum::<usize>());
         let (cross, diags) = best_of(runs, || calendar::check(program));
         let (view, cal) = best_of(runs, || calendar::calendar(program));
+        let (whole, table) = best_of(runs, || {
+            let v = journey_calendar::build(program);
+            journey_calendar::table(&v, 100)
+        });
+        let (_, checked) = best_of(1, || calendar::analyze(program, true));
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
         println!(
-            "  {n:>8}   {:>15.1} ms   {:>18.1} ms   {:>5.2}x   {:>26.1} ms   {} in check, {} in the view",
+            "  {n:>8}   {:>15.1} ms   {:>18.1} ms   {:>5.2}x   {:>26.1} ms   {:>28.1} ms   {:>6.1} ms   {} in check, {} in the view ({} table lines)",
             ms(per),
             ms(cross),
             ms(cross) / ms(per),
             ms(view),
+            ms(whole),
+            ms(checked.0.witness_time),
             diags.len(),
-            cal.findings.len()
+            cal.findings.len(),
+            table.lines().count()
         );
+        if !cfg!(debug_assertions) {
+            assert!(whole.as_secs_f64() < 2.0, "journey calendar on {n} journeys took {whole:?} (target: under 2 s)");
+        }
+        growth.push((n, whole.as_secs_f64()));
+    }
+    if let Some(&(n0, t0)) = growth.first() {
+        println!("growth of `journey calendar` (time ratio vs journeys ratio; 1.00 per doubling is linear):");
+        for &(n, t) in &growth[1..] {
+            let (jr, tr) = (n as f64 / n0 as f64, t / t0);
+            println!("  {n0} -> {n} journeys: {jr:.1}x journeys, {tr:.2}x time, exponent {:.2}", tr.ln() / jr.ln());
+        }
     }
 }

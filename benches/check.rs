@@ -76,4 +76,13 @@ fn main() {
         lines as f64 / secs(cli),
         secs(cli) / secs(parse)
     );
+    // the cross-journey part, and within it the search for may-overlap witnesses
+    let (cross, (cal, _)) = best_of(runs, || journey_check::analysis::calendar::analyze(&checked.program, true));
+    println!(
+        "  cross-journey       {:>8.1} ms   witness histories {:.1} ms = {:.1}% of parse + check ({} findings with a witness)",
+        secs(cross) * 1e3,
+        secs(cal.witness_time) * 1e3,
+        100.0 * secs(cal.witness_time) / secs(check),
+        cal.findings.iter().filter(|f| f.witness.is_some()).count()
+    );
 }

@@ -11,7 +11,8 @@ fn journeys_library_is_clean() {
     assert_eq!(code(&out), 0, "journey check failed on journeys/:\n{}{}", stdout(&out), stderr(&out));
     // infos are the accepted, documented trade-offs of journey.yaml; nothing else
     for line in stdout(&out).lines() {
-        assert!(line.contains(": info[J603]"), "journeys/ should hold no errors or warnings: {line}");
+        let accepted = [": info[J603]", ": info[J605]", ": info[J606]", ": info[J602]"];
+        assert!(accepted.iter().any(|a| line.contains(a)), "journeys/ should hold no errors or warnings: {line}");
     }
 }
 

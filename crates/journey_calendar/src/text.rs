@@ -341,11 +341,8 @@ pub fn csv(view: &CalendarView) -> String {
     }
     out.push_str("\r\n");
     // each step's observed figures, looked up once per row rather than searched
-    let steps_of: std::collections::HashMap<(&str, &str), &crate::observed::StepVolume> = view
-        .observed
-        .iter()
-        .flat_map(|o| o.steps.iter().map(|s| ((s.journey.as_str(), s.node.as_str()), s)))
-        .collect();
+    let steps_of: std::collections::HashMap<(&str, &str), &crate::observed::StepVolume> =
+        view.observed.iter().flat_map(|o| o.steps.iter().map(|s| ((s.journey.as_str(), s.node.as_str()), s))).collect();
     for r in view.by_time() {
         let mut cols = vec![
             r.week.to_string(),

@@ -88,7 +88,11 @@ fn atom(r: &mut Rng, dims: &Dims) -> Expr {
     match kind {
         // a consent flag, bare
         0 => Expr::Attribute { name: "opt_in".into() },
-        1 => Expr::Compare { cmp: r.pick(&[CmpOp::Eq, CmpOp::Ne]), lhs: attr("pet"), rhs: c(Value::Text(r.pick(&CHOICES).into())) },
+        1 => Expr::Compare {
+            cmp: r.pick(&[CmpOp::Eq, CmpOp::Ne]),
+            lhs: attr("pet"),
+            rhs: c(Value::Text(r.pick(&CHOICES).into())),
+        },
         2 => Expr::In {
             value: attr("pet"),
             list: vec![*c(Value::Text(r.pick(&CHOICES).into())), *c(Value::Text(r.pick(&CHOICES).into()))],

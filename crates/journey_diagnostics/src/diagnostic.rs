@@ -50,7 +50,15 @@ impl Diagnostic {
     /// A diagnostic with the rule's default severity.
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
         let severity = crate::rules::lookup(code).map_or(Severity::Error, |r| r.default_severity);
-        Diagnostic { code, severity, message: message.into(), labels: Vec::new(), help: None, notes: Vec::new(), may_overlap: false }
+        Diagnostic {
+            code,
+            severity,
+            message: message.into(),
+            labels: Vec::new(),
+            help: None,
+            notes: Vec::new(),
+            may_overlap: false,
+        }
     }
     pub fn primary(mut self, file: FileId, span: Span, message: impl Into<String>) -> Self {
         self.labels.push(Label { file, span, message: message.into(), primary: true });

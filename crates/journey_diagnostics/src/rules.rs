@@ -90,6 +90,12 @@ pub const RULES: &[Rule] = &[
     rule("J409", "unknown-metric", Error, "a guardrail names a metric the simulator does not measure"),
     rule("J410", "invalid-assumption", Error, "an effect assumption is inconsistent or names no goal"),
     rule("J411", "channel-kind-mismatch", Error, "a step uses a channel of the wrong kind"),
+    rule(
+        "J412",
+        "conflicting-tags-on-path",
+        Warning,
+        "conflicting tags are sent on one path within the conflict window",
+    ),
     // cross-journey calendar analysis
     rule(
         "J601",

@@ -156,9 +156,7 @@ fn eval(e: &Expr, h: &History, event: Option<&HistoryEvent>, program: &Program, 
                 .and_then(|x| program.event(&x.event))
                 .is_some_and(|d| d.properties.iter().any(|p| &p.name == name));
             if declared {
-                event
-                    .and_then(|x| x.properties.iter().find(|(k, _)| k == name))
-                    .map_or(V::None, |(_, v)| val(v))
+                event.and_then(|x| x.properties.iter().find(|(k, _)| k == name)).map_or(V::None, |(_, v)| val(v))
             } else if program.attribute(name).is_some() {
                 attr_value(h, name)
             } else {
@@ -190,9 +188,7 @@ fn aggregate(a: &Aggregate, h: &History, program: &Program, depth: usize) -> V {
             .filter(|x| x.event == event)
             .filter(|x| window.is_none_or(|w| x.minutes_before < w as i64))
             .filter(|x| {
-                filter
-                    .as_ref()
-                    .is_none_or(|f| matches!(eval(f, h, Some(x), program, depth + 1), V::Bool(true)))
+                filter.as_ref().is_none_or(|f| matches!(eval(f, h, Some(x), program, depth + 1), V::Bool(true)))
             })
             .collect()
     };
@@ -394,9 +390,7 @@ fn meets(c: &logic::NumC, v: &V) -> bool {
         V::Dur(m) => *m as f64,
         _ => return false,
     };
-    c.set.0.iter().any(|i| {
-        (x > i.lo || (x == i.lo && i.lo_inc)) && (x < i.hi || (x == i.hi && i.hi_inc)) && x != INF
-    })
+    c.set.0.iter().any(|i| (x > i.lo || (x == i.lo && i.lo_inc)) && (x < i.hi || (x == i.hi && i.hi_inc)) && x != INF)
 }
 
 /// Events of kind `event` that give every term of `terms` a value its constraint

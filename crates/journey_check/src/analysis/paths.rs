@@ -1,5 +1,6 @@
-//! Guardrails proved along paths: J401 path-exceeds-cap, J404
-//! duplicate-template-on-path, J408 min-gap-on-path, and J402 send-in-quiet-hours.
+//! Guardrails proved along paths: J401 path-exceeds-cap (including caps reached by
+//! a journey's own loops), J404 duplicate-template-on-path, J408 min-gap-on-path,
+//! J412 conflicting-tags-on-path, and J402 send-in-quiet-hours.
 //!
 //! Paths are enumerated depth first from the start. On one path a node may be visited
 //! at most `largest cap count + 1` times (at least twice), so loops that wait are
@@ -65,6 +66,7 @@ struct Rec<'a> {
     channel: &'a str,
     template: Option<&'a str>,
     is_send: bool,
+    tags: &'a [String],
 }
 
 pub fn check(cx: &Cx) -> Vec<Diagnostic> {
@@ -208,10 +210,10 @@ impl<'c, 'a> Walker<'c, 'a> {
     fn enter(&mut self, node: usize, t: u64, clock: Clock, via: usize) -> (u64, Clock) {
         self.visits[node] += 1;
         self.path.push((node, via));
-        let (channel, template, is_send) = match self.cx.step(node) {
-            Step::Send { channel, template, .. } => (channel, Some(template.as_str()), true),
-            Step::Task { channel, .. } => (channel, None, false),
-            Step::Webhook { channel, template, .. } => (channel, Some(template.as_str()), false),
+        let (channel, template, is_send, tags) = match self.cx.step(node) {
+            Step::Send { channel, template, tags, .. } => (channel, Some(template.as_str()), true, tags.as_slice()),
+            Step::Task { channel, .. } => (channel, None, false, &[][..]),
+            Step::Webhook { channel, template, .. } => (channel, Some(template.as_str()), false, &[][..]),
             Step::WaitUntilDate { attribute, offset_minutes, .. } => {
                 let end = t + self.date_wait(attribute, *offset_minutes, t);
                 self.anchors.push((attribute.as_str(), end, *offset_minutes, 0));
@@ -226,11 +228,12 @@ impl<'c, 'a> Walker<'c, 'a> {
             }
             _ => return (t, clock),
         };
-        let rec = Rec { node, t, channel, template, is_send };
+        let rec = Rec { node, t, channel, template, is_send, tags };
         self.recs.push(rec.clone());
         self.caps_at(&rec);
         if is_send {
             self.duplicate_at(&rec);
+            self.conflict_at(&rec);
             self.gap_at(&rec);
         }
         (t, clock)
@@ -321,6 +324,49 @@ impl<'c, 'a> Walker<'c, 'a> {
                     fmt_minutes(extra)
                 )),
             );
+        }
+    }
+
+    /// J412: an earlier send on this path carries another tag of a policy
+    /// `conflicting` group within the conflict window: the engine refuses this send.
+    fn conflict_at(&mut self, rec: &Rec<'a>) {
+        let cx = self.cx;
+        let policy = &cx.program.policy;
+        let window = policy.conflict_window_minutes();
+        let before = &self.recs[..self.recs.len() - 1];
+        for group in &policy.conflicting {
+            let Some(tag) = rec.tags.iter().find(|t| group.contains(t)) else { continue };
+            let prev = before
+                .iter()
+                .rev()
+                .find(|r| r.is_send && rec.t - r.t < window && r.tags.iter().any(|t| t != tag && group.contains(t)));
+            let Some(prev) = prev else { continue };
+            if !self.reported.insert(("J412", prev.node, rec.node, 0)) {
+                continue;
+            }
+            let other = prev.tags.iter().find(|t| *t != tag && group.contains(t)).expect("found above");
+            let o = cx.node_origin(rec.node);
+            let po = cx.node_origin(prev.node);
+            let d = Diagnostic::new(
+                "J412",
+                format!(
+                    "a `{tag}` send {} a `{other}` send on one path, within the conflict window of {}",
+                    match rec.t - prev.t {
+                        0 => "right after".to_string(),
+                        gap => format!("{} after", fmt_minutes(gap)),
+                    },
+                    fmt_minutes(window)
+                ),
+            )
+            .primary(o.file, o.span, format!("tagged `{tag}`: the engine refuses this send"))
+            .secondary(po.file, po.span, format!("tagged `{other}`"))
+            .note(format!("the policy declares {} conflicting", super::list_names(group)))
+            .note(format!("path: {}", self.render_path()))
+            .help(format!(
+                "wait at least {} between the two sends, or drop one of the conflicting tags",
+                fmt_minutes(window - (rec.t - prev.t))
+            ));
+            self.out.push(d);
         }
     }
 
@@ -607,6 +653,39 @@ mod tests {
         assert_eq!(ds[0].message, "template \"nag\" is sent twice on one path");
         assert_eq!(ds[1].message, "this path sends 3 messages within 2d, over the policy cap of 2 per 7d");
         assert_eq!(labels(&ds[1], &p), ["nag#0", "policy-cap"]);
+    }
+
+    #[test]
+    fn conflicting_tags_on_one_path_within_the_window() {
+        let tagged = |t: &str, tag: &str| Step::Send {
+            channel: "email".into(),
+            template: t.into(),
+            tags: vec![tag.into()],
+            next: crate::analysis::testing::next(),
+        };
+        let build = |gap: u64| {
+            let j = journey("j")
+                .stage("a", vec![tagged("x", "discount"), wait_days(gap), tagged("y", "full_price"), end()])
+                .build();
+            let mut p = program(vec![email(None)], vec![j]);
+            p.policy.conflicting.push(vec!["discount".into(), "full_price".into()]);
+            p
+        };
+        let p = build(2);
+        let ds = check(&Cx::new(&p, &p.journeys[0]));
+        assert_eq!(codes(&ds), ["J412"]);
+        assert_eq!(
+            ds[0].message,
+            "a `full_price` send 2d after a `discount` send on one path, within the conflict window of 7d"
+        );
+        assert_eq!(labels(&ds[0], &p), ["a#2", "a#0"]);
+        assert_eq!(
+            ds[0].help.as_deref(),
+            Some("wait at least 5d between the two sends, or drop one of the conflicting tags")
+        );
+        // a week apart: the engine delivers both
+        let p = build(7);
+        assert!(check(&Cx::new(&p, &p.journeys[0])).is_empty());
     }
 
     #[test]

@@ -59,9 +59,10 @@ pub fn check(cx: &Cross) -> Vec<(Finding, Diagnostic)> {
                 continue;
             }
             // on may-overlaps, one customer must be in every member at once
-            let certain = members.iter().enumerate().all(|(i, &x)| {
-                members[i + 1..].iter().all(|&y| cx.overlap(x, y).0 == Overlap::CertainlyOverlaps)
-            });
+            let certain = members
+                .iter()
+                .enumerate()
+                .all(|(i, &x)| members[i + 1..].iter().all(|&y| cx.overlap(x, y).0 == Overlap::CertainlyOverlaps));
             let witness = if certain {
                 None
             } else {

@@ -49,7 +49,8 @@ pub fn check(cx: &Cross) -> Vec<(Finding, Diagnostic)> {
         }
         d = witness_note(d, &partners[0], &cx.journey(partners[0].journey).name, &jb.name);
         let refs: Vec<&Partner> = partners.iter().collect();
-        let d = proven_severity(d, &refs).help("run the experiments one after the other, or split the shared audience between them");
+        let d = proven_severity(d, &refs)
+            .help("run the experiments one after the other, or split the shared audience between them");
         let witness = super::finding_witness(b, &partners);
         out.push((Finding { code: "J606", severity: d.severity, message, parts, witness }, d));
     }

@@ -64,6 +64,8 @@ pub struct Calendar {
     /// The caps every combination is checked against.
     pub caps: Vec<CapRule>,
     pub findings: Vec<Finding>,
+    /// Time spent searching for witness histories (the benchmarks print its share).
+    pub witness_time: std::time::Duration,
 }
 
 /// One cross-journey problem, as the calendar views show it next to the sends.
@@ -107,8 +109,9 @@ pub fn analyze(program: &Program, proven_only: bool) -> (Calendar, Vec<Diagnosti
     out.extend(winback::check(&cx));
     out.extend(priority::check(&cx));
     out.extend(experiments::check(&cx));
+    let witness_time = cx.witness_time.get();
     let (findings, diags) = out.into_iter().unzip();
-    (Calendar { plans, caps, findings }, diags)
+    (Calendar { plans, caps, findings, witness_time }, diags)
 }
 
 /// What every cross-journey check shares: the plans, and audience overlap with a memo.

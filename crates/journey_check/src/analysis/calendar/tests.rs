@@ -67,7 +67,11 @@ fn caps_add_up_across_journeys() {
 fn purchases(op: CmpOp, n: f64) -> Expr {
     Expr::Compare {
         cmp: op,
-        lhs: Box::new(Expr::Aggregate(Aggregate::Count { event: "purchase".into(), filter: None, window_minutes: None })),
+        lhs: Box::new(Expr::Aggregate(Aggregate::Count {
+            event: "purchase".into(),
+            filter: None,
+            window_minutes: None,
+        })),
         rhs: Box::new(Expr::Const { value: Value::Number(n) }),
     }
 }
