@@ -999,6 +999,14 @@ pub(crate) fn human(r: &Report, program: Option<&Program>) -> String {
         out.push_str("\nentries skipped before the customer existed (not messaged):\n");
         before.iter().for_each(|l| out.push_str(l));
     }
+    let unknown: Vec<String> = (r.journeys.iter())
+        .flat_map(|(name, j)| j.unknown_refusals.iter().map(move |(clause, n)| format!("  {name}: {clause}: {n}\n")))
+        .collect();
+    if !unknown.is_empty() {
+        // three-valued logic: a comparison with a missing value is unknown, not true
+        out.push_str("\ncustomers refused because an audience clause read a missing value:\n");
+        unknown.iter().for_each(|l| out.push_str(l));
+    }
     if !r.channels.is_empty() {
         let w = r.channels.keys().map(String::len).max().unwrap_or(7).max(7);
         out.push_str(&format!(

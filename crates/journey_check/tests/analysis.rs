@@ -388,6 +388,7 @@ fn j402_scheduled_entry_inside_quiet_hours() {
     let run = check(
         r#"journey j {
   entry every monday at 07:00
+  re_entry always
   audience email_opt_in
   stage early { send email "digest" end }
 }"#,
@@ -400,6 +401,7 @@ fn j402_silent_outside_quiet_hours() {
     silent(
         r#"journey j {
   entry every monday at 09:00
+  re_entry always
   audience email_opt_in and sms_opt_in
   stage a { send email "digest" wait 4h wait until 14:00 send sms "x" end }
 }"#,

@@ -382,6 +382,10 @@ pub(crate) struct CJourney {
     pub name: String,
     pub trigger: CTrigger,
     pub audience: Option<CExpr>,
+    /// The `audience` filter's top-level `and` clauses (the whole filter when it is
+    /// not an `and`) with their text: when the filter ends unknown, the first clause
+    /// that is unknown is counted as the one that read a missing value.
+    pub audience_clauses: Vec<(String, CExpr)>,
     pub re_entry: ReEntry,
     pub exit_events: Vec<(Option<u16>, Option<CExpr>)>,
     pub exit_conditions: Vec<CExpr>,
@@ -638,6 +642,13 @@ impl<'p> Engine<'p> {
                 },
             };
             let audience = j.audience.as_ref().map(|a| c.compile(a, None));
+            let audience_clauses: Vec<(String, CExpr)> = match &j.audience {
+                Some(journey_ir::Expr::And { all }) => {
+                    all.iter().map(|x| (journey_ir::draw::describe_expr(x), c.compile(x, None))).collect()
+                }
+                Some(a) => vec![(journey_ir::draw::describe_expr(a), c.compile(a, None))],
+                None => Vec::new(),
+            };
             let mut exit_events = Vec::new();
             let mut exit_conditions = Vec::new();
             for e in &j.exits {
@@ -723,6 +734,7 @@ impl<'p> Engine<'p> {
                 name: j.name.clone(),
                 trigger,
                 audience,
+                audience_clauses,
                 re_entry: j.re_entry.clone(),
                 exit_events,
                 exit_conditions,

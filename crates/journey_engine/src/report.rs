@@ -80,6 +80,10 @@ pub struct ChannelReport {
     pub consent_withdrawals: u64,
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct JourneyReport {
     /// Every entry, treated and held out.
@@ -97,8 +101,13 @@ pub struct JourneyReport {
     /// Entry attempts (scheduled ticks, date entries, any other) before the customer
     /// existed (their creation attribute, else their first event): skipped, so nobody
     /// is messaged before they signed up.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub before_exists: u64,
+    /// Customers the `audience` filter refused because it read a missing value
+    /// (it ended unknown, see docs/language.md), by the first top-level clause that
+    /// was unknown, as written. Each customer counts once per clause.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unknown_refusals: BTreeMap<String, u64>,
     /// Leaves, by reason (`end`, `exit_event`, `exit_condition`, `handover`, `holdout`, `step_limit`).
     pub exits: BTreeMap<String, u64>,
     /// Arrivals at each stage, by stage name (the funnel): a treated customer is counted
@@ -170,6 +179,7 @@ merge_fields!(JourneyReport {
     re_entry_blocked,
     already_in,
     before_exists,
+    unknown_refusals,
     exits,
     stage_entries,
     sends,

@@ -65,6 +65,9 @@ struct JState {
     /// fired, up to the first one at or after the filter's earliest flip (the only one
     /// armed), or until `settle` sees a change to what it reads.
     parked: bool,
+    /// Bit `k`: this customer was counted as refused for a missing value read by
+    /// audience clause `k` (the first 64 clauses).
+    unknown_counted: u64,
 }
 
 /// What became of an entry attempt.
@@ -906,7 +909,11 @@ impl CustomerState {
         if let Some(a) = &cj.audience {
             // the journey's own audience is over the customer, not the event
             let _ = ev;
-            if !self.eval_bool(eng, a, None, texts) {
+            let v = eval(a, &self.scope(eng, None, texts));
+            if !v.truthy() {
+                if v == V::None {
+                    self.count_unknown(eng, j, texts, out);
+                }
                 out.1.journeys[j].filtered_out += 1;
                 return Entry::Filtered;
             }
@@ -951,6 +958,20 @@ impl CustomerState {
         let start = cj.start;
         self.goto(eng, j, start, texts, out, depth);
         Entry::Entered
+    }
+
+    /// Journey `j`'s filter ended unknown: count the customer (once) under the first
+    /// top-level clause that is unknown, the one that read a missing value.
+    fn count_unknown(&mut self, eng: &Engine, j: usize, texts: &Interner, out: &mut Out) {
+        let scope = self.scope(eng, None, texts);
+        let Some(k) = eng.journeys[j].audience_clauses.iter().position(|(_, c)| eval(c, &scope) == V::None) else {
+            return;
+        };
+        let bit = 1u64 << k.min(63);
+        if self.journeys[j].unknown_counted & bit == 0 {
+            self.journeys[j].unknown_counted |= bit;
+            *out.1.journeys[j].unknown_refusals.entry(k).or_insert(0) += 1;
+        }
     }
 
     fn exit(&mut self, j: usize, reason: ExitReason, out: &mut Out) {

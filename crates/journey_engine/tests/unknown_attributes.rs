@@ -99,3 +99,31 @@ fn matches_a_three_valued_oracle() {
         }
     }
 }
+
+/// The report names the clause that read the missing value, once per customer.
+#[test]
+fn refusals_for_a_missing_value_are_counted_by_clause() {
+    let p = program(r#"seats > 10 and account_type != "clinic""#);
+    let opts = EngineOptions { quiet_hours: QuietMode::Defer, seed: 1, start: T0 - 1, until: T0 + 1000 };
+    let engine = Engine::new(&p, opts);
+    let ev = |t| Event {
+        customer: CustomerId(0),
+        time: t,
+        kind: EventKind(0),
+        props: Vec::<PropValue>::new().into(),
+        revenue: None,
+        line: 0,
+    };
+    let run = |attrs: Vec<AttrValue>| {
+        let c = Customer { id: CustomerId(0), key: "c0", attributes: &attrs };
+        let (_, r) = engine.run_customer(c, [&ev(T0), &ev(T0 + 1)], &Interner::default());
+        r.journeys.get("j").map(|j| j.unknown_refusals.clone()).unwrap_or_default()
+    };
+    // two refused attempts, one customer, under the clause that read the missing value
+    let r = run(vec![AttrValue::Missing, AttrValue::Number(30.0)]);
+    assert_eq!(r.into_iter().collect::<Vec<_>>(), [(r#"account_type != "clinic""#.to_string(), 1)]);
+    // refused by a known value: not counted
+    assert!(run(vec![AttrValue::Text("clinic".into()), AttrValue::Number(30.0)]).is_empty());
+    // `false and unknown` is false: refused by the known clause, not counted
+    assert!(run(vec![AttrValue::Missing, AttrValue::Number(3.0)]).is_empty());
+}
