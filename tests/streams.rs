@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 
 const SHOP: &str = "event signup { plan: text }\nevent order { amount: money }\n\
 channel email { kind email }\n\
-journey welcome {\n  entry on signup\n  send email \"welcome\"\n  wait 2d\n  send email \"tips\"\n  end\n}\n";
+journey welcome {\n  entry on signup\n  stage hello {\n    send email \"welcome\"\n    wait 2d\n    send email \"tips\"\n    end\n  }\n}\n";
 
 fn shop() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
@@ -44,6 +44,12 @@ fn with_stdin(dir: &Path, args: &[&str], input: &[u8]) -> std::process::Output {
         let _ = sink.write_all(&input);
     });
     let out = child.wait_with_output().unwrap();
+    // a writer still waiting for a reader (journey failed before opening the pipe)
+    // is released by a reader that opens without blocking
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let _ = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(&fifo);
+    }
     writer.join().unwrap();
     out
 }
@@ -131,6 +137,12 @@ fn simulate_reads_a_named_pipe_without_hanging() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     let out = child.wait_with_output().unwrap();
+    // a writer still waiting for a reader (journey failed before opening the pipe)
+    // is released by a reader that opens without blocking
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let _ = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(&fifo);
+    }
     writer.join().unwrap();
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(body(&out), body(&file));

@@ -550,6 +550,33 @@ impl LogReader {
             Some(f) => f,
             None => sniff(opened.reader.fill_buf().map_err(|e| ReadError::io(path, e))?),
         };
+        Self::with_input(path, display, opened, format, mapping, schema, options)
+    }
+
+    /// Read a log from bytes already open (`path` names it in messages): what
+    /// [`LogReader::open`] does after opening, for in-memory inputs (the fuzz harness).
+    pub fn from_reader(
+        path: &Path,
+        reader: Box<dyn BufRead + Send>,
+        format: Format,
+        mapping: &Mapping,
+        schema: &Schema,
+        options: ReadOptions,
+    ) -> Result<LogReader, ReadError> {
+        let opened = input::Opened { reader, origin: input::Origin::Stream };
+        let format = if format == Format::Auto { Format::Csv } else { format };
+        Self::with_input(path, path.display().to_string(), opened, format, mapping, schema, options)
+    }
+
+    fn with_input(
+        path: &Path,
+        display: String,
+        mut opened: input::Opened,
+        format: Format,
+        mapping: &Mapping,
+        schema: &Schema,
+        options: ReadOptions,
+    ) -> Result<LogReader, ReadError> {
         let (backend, plan) = match format {
             Format::Csv => {
                 let lines = LineReader::new(path, opened.reader)?;
@@ -874,7 +901,7 @@ pub(crate) fn read_header(path: &Path, split: &mut CsvSplitter) -> Result<Vec<St
             Outcome::Io(e) => ReadError::io(path, e),
             Outcome::Fatal(p, Location::Row { row, text, span }) => crate::error::row_error(
                 p.kind,
-                &path.display().to_string(),
+                &if input::is_stdin(path) { "standard input".to_string() } else { path.display().to_string() },
                 row,
                 text.as_bytes(),
                 Some(span),
