@@ -44,12 +44,6 @@ fn with_stdin(dir: &Path, args: &[&str], input: &[u8]) -> std::process::Output {
         let _ = sink.write_all(&input);
     });
     let out = child.wait_with_output().unwrap();
-    // a writer still waiting for a reader (journey failed before opening the pipe)
-    // is released by a reader that opens without blocking
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        let _ = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(&fifo);
-    }
     writer.join().unwrap();
     out
 }
