@@ -17,6 +17,27 @@ use std::path::Path;
 
 const BATCH: usize = 8192;
 
+/// Row groups smaller than this on average, in a file no larger than
+/// [`IN_MEMORY_LIMIT`], are read from memory: from a file, every column chunk of every
+/// row group is a read of its own, which made a log of 64-row groups 20% slower than
+/// the same rows in large groups (`cargo bench -p journey_events --bench row_groups`).
+const SMALL_ROW_GROUP: i64 = 4096;
+const IN_MEMORY_LIMIT: u64 = 512 << 20;
+
+/// Whether the Parquet file has many small row groups and fits the in-memory limit.
+pub(crate) fn small_row_groups(file: &std::fs::File) -> bool {
+    let Ok(len) = file.metadata().map(|m| m.len()) else { return false };
+    if len > IN_MEMORY_LIMIT {
+        return false;
+    }
+    let Ok(clone) = file.try_clone() else { return false };
+    let Ok(meta) = parquet::file::metadata::ParquetMetaDataReader::new().parse_and_finish(&clone) else {
+        return false;
+    };
+    let groups = meta.num_row_groups() as i64;
+    groups > 1 && meta.file_metadata().num_rows() / groups < SMALL_ROW_GROUP
+}
+
 pub(crate) struct ParquetBackend {
     reader: ParquetRecordBatchReader,
     /// slot → column of the projected batch (`None`: the file lacks it)

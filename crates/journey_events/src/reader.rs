@@ -601,7 +601,14 @@ impl LogReader {
                 let (b, plan) = if opened.origin == input::Origin::File {
                     drop(opened);
                     let file = File::open(path).map_err(|e| ReadError::io(path, e))?;
-                    crate::parquet_reader::ParquetBackend::open(path, file, mapping, schema)?
+                    if crate::parquet_reader::small_row_groups(&file) {
+                        // many small row groups cost a read per column chunk each:
+                        // one read of the whole (moderate) file is as fast as large groups
+                        let all = std::fs::read(path).map_err(|e| ReadError::io(path, e))?;
+                        crate::parquet_reader::ParquetBackend::open(path, bytes::Bytes::from(all), mapping, schema)?
+                    } else {
+                        crate::parquet_reader::ParquetBackend::open(path, file, mapping, schema)?
+                    }
                 } else {
                     // Parquet needs random access: a stream is held in memory
                     let mut all = Vec::new();
