@@ -141,3 +141,19 @@ fn simulate_reads_a_named_pipe_without_hanging() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(body(&out), body(&file));
 }
+
+/// `events validate` tells rows from lines when quoted fields span lines, so a person
+/// can see that no quote swallowed rows.
+#[test]
+fn validate_tells_rows_from_lines() {
+    let (dir, _) = shop();
+    let log = "customer_id,timestamp,event,plan,amount\nc1,2026-03-01T09:00:00Z,signup,\"free\nplan\",\n";
+    std::fs::write(dir.path().join("m.csv"), log).unwrap();
+    let out = common::journey(&["events", "validate", "m.csv"], dir.path());
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("note: 1 row spans several lines (quoted line breaks): 1 row from 3 lines"),
+        "{}",
+        stdout(&out)
+    );
+}
