@@ -823,10 +823,10 @@ fn line_failure(e: LineError) -> Outcome {
 pub(crate) fn split_failure(e: SplitError, split: &CsvSplitter) -> Outcome {
     match e {
         SplitError::Line(e) => line_failure(e),
-        SplitError::Unterminated { line, column, at_end } => {
+        SplitError::Unterminated { line, column, offset, at_end } => {
             // the line where the quote opened, as written
-            let nth = (line - split.line) as usize;
-            let text = split.raw.split(|b| *b == b'\n').nth(nth).unwrap_or(&[]);
+            let rest = &split.raw[offset.min(split.raw.len())..];
+            let text = &rest[..memchr::memchr(b'\n', rest).unwrap_or(rest.len())];
             let text = String::from_utf8_lossy(&text[..text.len().min(4096)]).into_owned();
             let column = column.min(text.len());
             let within = if at_end {
