@@ -46,6 +46,8 @@ pub(crate) struct ParquetBackend {
     len: usize,
     i: usize,
     row: u64,
+    /// The decoder failed on corrupt data: nothing more is read.
+    corrupt: bool,
 }
 
 enum Acc {
@@ -204,7 +206,7 @@ impl ParquetBackend {
             .collect();
         let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
         let reader = builder.with_projection(mask).with_batch_size(BATCH).build().map_err(bad)?;
-        Ok((ParquetBackend { reader, columns, accs: Vec::new(), len: 0, i: 0, row: 0 }, plan))
+        Ok((ParquetBackend { reader, columns, accs: Vec::new(), len: 0, i: 0, row: 0, corrupt: false }, plan))
     }
 
     fn load(&mut self, batch: RecordBatch) -> Result<(), String> {
@@ -231,7 +233,17 @@ impl ParquetBackend {
 
     pub(crate) fn next(&mut self, builder: &mut Builder) -> Outcome {
         while self.i >= self.len {
-            match self.reader.next() {
+            if self.corrupt {
+                return Outcome::End;
+            }
+            // The parquet crate can panic on a corrupt file (an assertion in its
+            // decoders, found by the fuzz harness): that is a bad file, not a bug here.
+            let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.reader.next()));
+            let Ok(next) = next else {
+                self.corrupt = true;
+                return Outcome::Io(std::io::Error::other("the Parquet file is corrupt (its data cannot be decoded)"));
+            };
+            match next {
                 None => return Outcome::End,
                 Some(Err(e)) => return Outcome::Io(std::io::Error::other(e.to_string())),
                 Some(Ok(batch)) => {
