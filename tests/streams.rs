@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 
 const SHOP: &str = "event signup { plan: text }\nevent order { amount: money }\n\
 channel email { kind email }\n\
-journey welcome {\n  entry on signup\n  send email \"welcome\"\n  wait 2d\n  send email \"tips\"\n  end\n}\n";
+journey welcome {\n  entry on signup\n  stage hello {\n    send email \"welcome\"\n    wait 2d\n    send email \"tips\"\n    end\n  }\n}\n";
 
 fn shop() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
@@ -131,7 +131,29 @@ fn simulate_reads_a_named_pipe_without_hanging() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     let out = child.wait_with_output().unwrap();
+    // a writer still waiting for a reader (journey failed before opening the pipe)
+    // is released by a reader that opens without blocking
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let _ = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(&fifo);
+    }
     writer.join().unwrap();
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(body(&out), body(&file));
+}
+
+/// `events validate` tells rows from lines when quoted fields span lines, so a person
+/// can see that no quote swallowed rows.
+#[test]
+fn validate_tells_rows_from_lines() {
+    let (dir, _) = shop();
+    let log = "customer_id,timestamp,event,plan,amount\nc1,2026-03-01T09:00:00Z,signup,\"free\nplan\",\n";
+    std::fs::write(dir.path().join("m.csv"), log).unwrap();
+    let out = common::journey(&["events", "validate", "m.csv"], dir.path());
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("note: 1 row spans several lines (quoted line breaks): 1 row from 3 lines"),
+        "{}",
+        stdout(&out)
+    );
 }

@@ -234,11 +234,12 @@ fn human(file: &str, s: &ParseStats) -> String {
     }
     if s.multiline_rows > 0 {
         // so a person can check that a quote did not swallow lines
+        let n = |k: u64, one: &str, many: &str| format!("{} {}", thousands(k), if k == 1 { one } else { many });
         out.push_str(&format!(
-            "note: {} rows span several lines (quoted line breaks): {} rows from {} lines\n",
-            thousands(s.multiline_rows),
-            thousands(s.rows),
-            thousands(s.lines)
+            "note: {} several lines (quoted line breaks): {} from {}\n",
+            n(s.multiline_rows, "row spans", "rows span"),
+            n(s.rows, "row", "rows"),
+            n(s.lines, "line", "lines")
         ));
     }
     let total = s.skipped.total();

@@ -64,7 +64,17 @@ impl Attributes {
 pub fn read_attributes(path: &Path, program: &Program) -> Result<Attributes, ReadError> {
     let display = if crate::input::is_stdin(path) { "standard input".to_string() } else { path.display().to_string() };
     let opened = crate::input::open(path)?;
-    let lines = crate::input::LineReader::new(path, opened.reader)?;
+    read_attributes_from(path, display, opened.reader, program)
+}
+
+/// [`read_attributes`] from bytes already open (`path` names them in messages).
+pub fn read_attributes_from(
+    path: &Path,
+    display: String,
+    reader: Box<dyn std::io::BufRead + Send>,
+    program: &Program,
+) -> Result<Attributes, ReadError> {
+    let lines = crate::input::LineReader::new(path, reader)?;
     let mut split = CsvSplitter::new(lines, b',');
     let mapping_err =
         |message: String, help: Option<String>| ReadError::Mapping { path: display.clone(), message, help };

@@ -14,9 +14,11 @@ pub enum SplitError {
     Line(LineError),
     /// A quote opened at `line` (1-based), byte `column` (0-based) of that line, and not
     /// closed within the bounds or before the end of the file.
+    /// `offset`: where that line starts in the record's raw text.
     Unterminated {
         line: u64,
         column: usize,
+        offset: usize,
         at_end: bool,
     },
 }
@@ -98,10 +100,14 @@ impl CsvSplitter {
         self.byte = self.lines.byte;
         let d = self.delimiter;
         let mut i = 0;
+        // A quote can only open on the line read last (more lines are read only inside
+        // a quote), so its line is the reader's, and its column is counted from there.
+        // (Not from `\n` bytes in `raw`: a file whose lines end in `\r` may hold them.)
+        let mut line_start = 0;
         loop {
             let field_start = i;
             if self.raw.get(i) == Some(&b'"') {
-                let (open_line, open_column) = self.position_of(i);
+                let (open_line, open_column, open_offset) = (self.lines.line, i - line_start, line_start);
                 i += 1;
                 loop {
                     match memchr::memchr(b'"', &self.raw[i..]) {
@@ -117,13 +123,20 @@ impl CsvSplitter {
                         }
                         None => {
                             self.data.extend_from_slice(&self.raw[i..]);
-                            let unterminated =
-                                |at_end| SplitError::Unterminated { line: open_line, column: open_column, at_end };
-                            if self.lines.line - open_line + 1 >= MAX_QUOTED_LINES || self.raw.len() > MAX_LINE {
+                            let unterminated = |at_end| SplitError::Unterminated {
+                                line: open_line,
+                                column: open_column,
+                                offset: open_offset,
+                                at_end,
+                            };
+                            if self.lines.line.saturating_sub(open_line) + 1 >= MAX_QUOTED_LINES
+                                || self.raw.len() > MAX_LINE
+                            {
                                 return Err(unterminated(false));
                             }
                             self.raw.push(b'\n');
                             i = self.raw.len() - 1;
+                            line_start = self.raw.len();
                             match self.lines.read_line(&mut self.raw) {
                                 Ok(true) => {}
                                 Ok(false) => return Err(unterminated(true)),
@@ -154,14 +167,6 @@ impl CsvSplitter {
             self.multiline += 1;
         }
         Ok(true)
-    }
-
-    /// Line number and byte column of offset `i` of the record being read.
-    fn position_of(&self, i: usize) -> (u64, usize) {
-        let before = &self.raw[..i];
-        let breaks = memchr::memchr_iter(b'\n', before).count() as u64;
-        let column = before.iter().rposition(|b| *b == b'\n').map_or(i, |p| i - p - 1);
-        (self.line + breaks, column)
     }
 }
 
@@ -198,16 +203,24 @@ mod tests {
         assert_eq!(records("a\rb\rc").unwrap(), vec![vec!["a"], vec!["b"], vec!["c"]]);
     }
 
+    /// Found by the fuzz harness: a `\n` inside a line of a file whose lines end in
+    /// `\r`, before a quote that never closes.
+    #[test]
+    fn a_line_feed_in_a_carriage_return_file_is_data() {
+        let e = records("h\rx\ny,\"open\r").unwrap_err();
+        assert!(e.contains("Unterminated { line: 2, column: 4, offset: 0, at_end: true }"), "{e}");
+    }
+
     #[test]
     fn an_open_quote_names_its_line() {
         let e = records("h\nok\n\"open,x\nmore\n").unwrap_err();
-        assert!(e.contains("Unterminated { line: 3, column: 0, at_end: true }"), "{e}");
+        assert!(e.contains("Unterminated { line: 3, column: 0, offset: 0, at_end: true }"), "{e}");
         let mut text = String::from("h\nx,\"open\n");
         for _ in 0..500 {
             text.push_str("row,row\n");
         }
         let e = records(&text).unwrap_err();
-        assert!(e.contains("Unterminated { line: 2, column: 2, at_end: false }"), "{e}");
+        assert!(e.contains("Unterminated { line: 2, column: 2, offset: 0, at_end: false }"), "{e}");
     }
 
     /// Against the csv crate on well-formed generated records.

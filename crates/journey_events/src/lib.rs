@@ -23,7 +23,7 @@ pub mod progress;
 mod reader;
 pub mod time;
 
-pub use attributes::{read_attributes, Attributes};
+pub use attributes::{read_attributes, read_attributes_from, Attributes};
 pub use error::{LineSource, ReadError, RowError, SkipCounts, SkipKind};
 pub use mapping::{Column, Delimiter, Format, Mapping, Order, TimeFormat};
 pub use model::{CustomerId, Event, EventKind, Interner, PropValue, Props, Schema, Timestamp};

@@ -550,6 +550,33 @@ impl LogReader {
             Some(f) => f,
             None => sniff(opened.reader.fill_buf().map_err(|e| ReadError::io(path, e))?),
         };
+        Self::with_input(path, display, opened, format, mapping, schema, options)
+    }
+
+    /// Read a log from bytes already open (`path` names it in messages): what
+    /// [`LogReader::open`] does after opening, for in-memory inputs (the fuzz harness).
+    pub fn from_reader(
+        path: &Path,
+        reader: Box<dyn BufRead + Send>,
+        format: Format,
+        mapping: &Mapping,
+        schema: &Schema,
+        options: ReadOptions,
+    ) -> Result<LogReader, ReadError> {
+        let opened = input::Opened { reader, origin: input::Origin::Stream };
+        let format = if format == Format::Auto { Format::Csv } else { format };
+        Self::with_input(path, path.display().to_string(), opened, format, mapping, schema, options)
+    }
+
+    fn with_input(
+        path: &Path,
+        display: String,
+        mut opened: input::Opened,
+        format: Format,
+        mapping: &Mapping,
+        schema: &Schema,
+        options: ReadOptions,
+    ) -> Result<LogReader, ReadError> {
         let (backend, plan) = match format {
             Format::Csv => {
                 let lines = LineReader::new(path, opened.reader)?;
@@ -574,7 +601,14 @@ impl LogReader {
                 let (b, plan) = if opened.origin == input::Origin::File {
                     drop(opened);
                     let file = File::open(path).map_err(|e| ReadError::io(path, e))?;
-                    crate::parquet_reader::ParquetBackend::open(path, file, mapping, schema)?
+                    if crate::parquet_reader::small_row_groups(&file) {
+                        // many small row groups cost a read per column chunk each:
+                        // one read of the whole (moderate) file is as fast as large groups
+                        let all = std::fs::read(path).map_err(|e| ReadError::io(path, e))?;
+                        crate::parquet_reader::ParquetBackend::open(path, bytes::Bytes::from(all), mapping, schema)?
+                    } else {
+                        crate::parquet_reader::ParquetBackend::open(path, file, mapping, schema)?
+                    }
                 } else {
                     // Parquet needs random access: a stream is held in memory
                     let mut all = Vec::new();
@@ -789,10 +823,10 @@ fn line_failure(e: LineError) -> Outcome {
 pub(crate) fn split_failure(e: SplitError, split: &CsvSplitter) -> Outcome {
     match e {
         SplitError::Line(e) => line_failure(e),
-        SplitError::Unterminated { line, column, at_end } => {
+        SplitError::Unterminated { line, column, offset, at_end } => {
             // the line where the quote opened, as written
-            let nth = (line - split.line) as usize;
-            let text = split.raw.split(|b| *b == b'\n').nth(nth).unwrap_or(&[]);
+            let rest = &split.raw[offset.min(split.raw.len())..];
+            let text = &rest[..memchr::memchr(b'\n', rest).unwrap_or(rest.len())];
             let text = String::from_utf8_lossy(&text[..text.len().min(4096)]).into_owned();
             let column = column.min(text.len());
             let within = if at_end {
@@ -874,7 +908,7 @@ pub(crate) fn read_header(path: &Path, split: &mut CsvSplitter) -> Result<Vec<St
             Outcome::Io(e) => ReadError::io(path, e),
             Outcome::Fatal(p, Location::Row { row, text, span }) => crate::error::row_error(
                 p.kind,
-                &path.display().to_string(),
+                &if input::is_stdin(path) { "standard input".to_string() } else { path.display().to_string() },
                 row,
                 text.as_bytes(),
                 Some(span),
