@@ -114,7 +114,8 @@ fn monthly_sends_fall_on_the_engines_dates_for_three_years() {
         ("wait 2h", 120, "Europe/Berlin"),
     ];
     let mut checked = 0;
-    for day in [1, 2, 15, 27, 28, 29, 30, 31] {
+    // 29 to 31 are J406 errors, so a project cannot run them
+    for day in [1, 2, 15, 27, 28] {
         for (wait, minutes, zone) in cases {
             let (dtstart, rrule, rdate) = export(day, zone, wait);
             let got = exported(&dtstart, rrule.as_deref(), rdate.as_deref());
@@ -128,7 +129,7 @@ fn monthly_sends_fall_on_the_engines_dates_for_three_years() {
             checked += got.len();
         }
     }
-    assert!(checked > 8 * 6 * 34);
+    assert!(checked > 5 * 6 * 34);
 }
 
 #[test]

@@ -12,8 +12,10 @@ fn key(id: &str) -> String {
     id.replace('#', "_")
 }
 
+/// A label escaped for Mermaid; the `<br/>` this module puts between a step and its
+/// `was:` line stays a line break.
 fn text(s: &str) -> String {
-    mermaid_text(s)
+    s.split("<br/>").map(mermaid_text).collect::<Vec<_>>().join("<br/>")
 }
 
 fn label(node: &Node, kind: EdgeKind) -> Option<String> {
