@@ -182,6 +182,18 @@ fn setup(paths: &[PathBuf], global: &GlobalOptions) -> miette::Result<Result<Set
         output::report(&diags, &project, Format::Full, global)?;
         return Ok(Err(ExitStatus::Failure));
     }
+    // A program without journeys checks clean (declarations alone are valid), but a
+    // replay of it reports nothing, or fails on the log's first row as "unknown event"
+    // when the files declare no events either: say what is missing instead.
+    if checked.program.journeys.is_empty() {
+        let n = project.files.len();
+        return Err(miette::miette!(
+            help = "add a `journey` block (docs/language.md), or give the folder or files that hold the journeys",
+            "no journeys to simulate: the {n} journey {} read declare{} none",
+            if n == 1 { "file" } else { "files" },
+            if n == 1 { "s" } else { "" }
+        ));
+    }
     let mapping = match output::event_mapping(&project) {
         Ok(m) => m,
         Err(d) => {
