@@ -182,6 +182,13 @@ fn setup(paths: &[PathBuf], global: &GlobalOptions) -> miette::Result<Result<Set
         output::report(&diags, &project, Format::Full, global)?;
         return Ok(Err(ExitStatus::Failure));
     }
+    let mapping = match output::event_mapping(&project) {
+        Ok(m) => m,
+        Err(d) => {
+            output::report(&d, &project, Format::Full, global)?;
+            return Ok(Err(ExitStatus::Failure));
+        }
+    };
     // A program without journeys checks clean (declarations alone are valid), but a
     // replay of it reports nothing, or fails on the log's first row as "unknown event"
     // when the files declare no events either: say what is missing instead.
@@ -194,13 +201,6 @@ fn setup(paths: &[PathBuf], global: &GlobalOptions) -> miette::Result<Result<Set
             if n == 1 { "s" } else { "" }
         ));
     }
-    let mapping = match output::event_mapping(&project) {
-        Ok(m) => m,
-        Err(d) => {
-            output::report(&d, &project, Format::Full, global)?;
-            return Ok(Err(ExitStatus::Failure));
-        }
-    };
     let clv = crate::clv_estimate::ClvSettings::from_config(project.config.clv.as_ref());
     let log = mapping.path.as_ref().map(|p| output::project_path(&project, p));
     let attributes = mapping.attributes.as_ref().map(|p| output::project_path(&project, p));
