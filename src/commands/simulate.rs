@@ -191,6 +191,18 @@ fn setup(paths: &[PathBuf], global: &GlobalOptions) -> miette::Result<Result<Set
             return Ok(Err(ExitStatus::Failure));
         }
     };
+    // A program without journeys checks clean (declarations alone are valid), but a
+    // replay of it reports nothing, or fails on the log's first row as "unknown event"
+    // when the files declare no events either: say what is missing instead.
+    if checked.program.journeys.is_empty() {
+        let n = project.files.len();
+        return Err(miette::miette!(
+            help = "add a `journey` block (docs/language.md), or give the folder or files that hold the journeys",
+            "no journeys to simulate: the {n} journey {} read declare{} none",
+            if n == 1 { "file" } else { "files" },
+            if n == 1 { "s" } else { "" }
+        ));
+    }
     let clv = crate::clv_estimate::ClvSettings::from_config(project.config.clv.as_ref());
     let log = mapping.path.as_ref().map(|p| output::project_path(&project, p));
     let attributes = mapping.attributes.as_ref().map(|p| output::project_path(&project, p));
@@ -448,6 +460,9 @@ trait ReadState {
     fn skipped_total(&self) -> u64;
 }
 
+/// The longest simulated period, in days (100 years).
+const MAX_PERIOD_DAYS: i64 = 36_525;
+
 /// Replay the log through the program: the report, and the CLV estimate of the
 /// journeys' assumptions on the customers the replay reached.
 pub(crate) fn replay(
@@ -496,6 +511,20 @@ pub(crate) fn replay(
         return Err(miette::miette!(
             help = "--to is the last simulated day and must not be before --from (or the log's first event)",
             "the simulated period is empty: --to is before --from"
+        ));
+    }
+    // Scheduled journeys fire on every matching day of the period, so the cost of a
+    // replay grows with its length even for customers without events: a period of
+    // centuries comes from a typo (a year 9999 in the log or in --to), not from data,
+    // and is refused up front instead of running for minutes and a gigabyte.
+    let days = journey_engine::time::local_day(tz, until) - journey_engine::time::local_day(tz, start) + 1;
+    if days > MAX_PERIOD_DAYS {
+        let (from, to) = (journey_engine::time::day_label(tz, start), journey_engine::time::day_label(tz, until));
+        let given = if o.to.is_some() { "--to" } else { "the log's last event" };
+        return Err(miette::miette!(
+            help = "a far-future date is most likely a typo: fix it, or pass --from and --to to simulate at most \
+                    100 years (events after --to are left out of the period)",
+            "the simulated period {from} to {to} is {days} days long, more than 100 years: its end comes from {given}"
         ));
     }
 

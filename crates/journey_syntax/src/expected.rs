@@ -300,7 +300,7 @@ pub(crate) fn syntax_error(
         None => "the end of the file".to_string(),
         Some(s) if source[s.range()].starts_with(['\n', '\r']) => "the end of the line".to_string(),
         Some(s) if source[s.range()].trim().is_empty() => "a space".to_string(),
-        Some(s) => format!("`{}`", &source[s.range()]),
+        Some(s) => format!("`{}`", shortened(&source[s.range()])),
     };
     let span = found.unwrap_or_else(|| Span::new(source.len(), source.len()));
     let message = if !expected.is_empty() {
@@ -399,4 +399,13 @@ fn help_for(source: &str, span: Span, expected: &[String]) -> Option<String> {
         return Some("a `{` may be missing its `}`".to_string());
     }
     None
+}
+
+/// A found token as quoted in a message: a long one (a multi-megabyte string) cut to
+/// its first 40 characters and `…`; the snippet under the message shows where it is.
+fn shortened(token: &str) -> std::borrow::Cow<'_, str> {
+    match token.char_indices().nth(40) {
+        Some((i, _)) => format!("{}…", &token[..i]).into(),
+        None => token.into(),
+    }
 }

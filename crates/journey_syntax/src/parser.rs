@@ -670,7 +670,9 @@ impl Lower {
             Ok(a) if a.checked_mul(unit.minutes()).is_some_and(|m| m <= MAX_DURATION_MINUTES) => a,
             _ => {
                 self.invalid(sp, format!("duration `{text}` is too long"), "durations are limited to 100 years");
-                0
+                // the longest duration, not 0: the error is reported, and a zero would
+                // draw further "lasts no time at all" diagnostics about the same value
+                MAX_DURATION_MINUTES / unit.minutes()
             }
         };
         Duration { amount, unit, span: sp }
@@ -712,7 +714,8 @@ impl Lower {
             Ok(v) => v,
             Err(_) => {
                 self.invalid(sp, format!("`{}` is too large", pair.as_str()), "use a number below 2^64");
-                0
+                // the largest number, not 0, so the value draws no "zero" diagnostics
+                u64::MAX
             }
         };
         Integer { value, span: sp }

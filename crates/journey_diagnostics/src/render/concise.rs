@@ -1,6 +1,9 @@
 //! `path:line:col: error[J301] message`, one line per diagnostic (ruff's concise form).
 
-use super::{full::Paint, label_positions, RenderOptions};
+use super::{
+    full::{escape_text, Paint},
+    label_positions, RenderOptions,
+};
 use crate::{Diagnostic, SourceMap};
 use std::fmt::Write;
 
@@ -15,7 +18,7 @@ pub(super) fn render(diags: &[&Diagnostic], sources: &SourceMap, opts: &RenderOp
             let _ = write!(out, "{} ", paint.bold(&loc));
         }
         let head = format!("{}[{}]", d.severity.as_str(), d.code);
-        let _ = writeln!(out, "{} {}", paint.severity(d.severity, &head), one_line(&d.message));
+        let _ = writeln!(out, "{} {}", paint.severity(d.severity, &head), one_line(&escape_text(&d.message)));
     }
     out
 }

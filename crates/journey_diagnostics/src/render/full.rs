@@ -30,6 +30,32 @@ use std::fmt::Write;
 const TAB_WIDTH: usize = 4;
 /// Multi-line labels longer than this show their first and last two lines only.
 const MAX_SPAN_LINES: usize = 5;
+/// Source lines wider than this (a minified or generated file, a multi-megabyte
+/// string) are shown as a window of this many columns around their labels.
+const MAX_LINE_COLUMNS: usize = 120;
+/// Columns kept before the first label of a windowed line.
+const WINDOW_LEAD: usize = 40;
+
+/// How a character that must not reach the terminal as itself is shown: NUL, and the
+/// bidirectional controls that can make a line read differently from what it is
+/// ("Trojan Source"), as `\0` and `\u{202e}`.
+pub(super) fn escaped(c: char) -> Option<String> {
+    match c {
+        '\0' => Some("\\0".to_string()),
+        '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
+            Some(format!("\\u{{{:x}}}", c as u32))
+        }
+        _ => None,
+    }
+}
+
+/// `s` with [`escaped`] characters replaced, for messages printed as they are.
+pub(super) fn escape_text(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(|c| escaped(c).is_some()) {
+        return s.into();
+    }
+    s.chars().map(|c| escaped(c).unwrap_or_else(|| c.to_string())).collect::<String>().into()
+}
 
 /// ANSI colouring that is a no-op when colour is off.
 #[derive(Clone, Copy)]
@@ -133,17 +159,25 @@ fn char_width(c: char) -> usize {
 /// Width of `s` when it starts at column `col`, tabs expanded.
 fn advance(s: &str, mut col: usize) -> usize {
     for c in s.chars() {
-        col += if c == '\t' { TAB_WIDTH - col % TAB_WIDTH } else { char_width(c) };
+        col += match escaped(c) {
+            Some(e) => e.len(),
+            None if c == '\t' => TAB_WIDTH - col % TAB_WIDTH,
+            None => char_width(c),
+        };
     }
     col
 }
 
-/// The line with tabs expanded and control characters dropped.
+/// The line with tabs expanded, NUL and bidirectional controls escaped and other
+/// control characters dropped.
 fn expand(line: &str) -> String {
     let mut out = String::new();
     let mut col = 0;
     for c in line.chars() {
-        if c == '\t' {
+        if let Some(e) = escaped(c) {
+            col += e.len();
+            out.push_str(&e);
+        } else if c == '\t' {
             let n = TAB_WIDTH - col % TAB_WIDTH;
             out.extend(std::iter::repeat_n(' ', n));
             col += n;
@@ -155,7 +189,81 @@ fn expand(line: &str) -> String {
     out
 }
 
+/// The columns of a source line that are shown: all of it, or, when it is wider than
+/// [`MAX_LINE_COLUMNS`], a window from a little before its first label, with `…`
+/// where it is cut, so a multi-megabyte line is never echoed.
+struct Window {
+    lo: usize,
+    hi: usize,
+    width: usize,
+}
+
+impl Window {
+    /// The window of `text` for labels from display column `focus` on.
+    fn of(text: &str, focus: usize) -> Window {
+        let width = advance(text, 0);
+        if width <= MAX_LINE_COLUMNS {
+            return Window { lo: 0, hi: width, width };
+        }
+        let lo = focus.saturating_sub(WINDOW_LEAD).min(width - MAX_LINE_COLUMNS);
+        Window { lo, hi: lo + MAX_LINE_COLUMNS, width }
+    }
+
+    fn lead(&self) -> usize {
+        usize::from(self.lo > 0)
+    }
+
+    /// Where display column `col` of the line is drawn (columns outside the window at
+    /// its edges).
+    fn col(&self, col: usize) -> usize {
+        col.clamp(self.lo, self.hi) - self.lo + self.lead()
+    }
+
+    /// The shown part of the line, already [`expand`]ed.
+    fn show(&self, expanded: String) -> String {
+        if self.lo == 0 && self.hi >= self.width {
+            return expanded;
+        }
+        let mut out = String::new();
+        if self.lo > 0 {
+            out.push('…');
+        }
+        let mut col = 0;
+        for c in expanded.chars() {
+            let w = char_width(c);
+            if col >= self.lo && col + w <= self.hi {
+                out.push(c);
+            }
+            col += w;
+            if col >= self.hi {
+                break;
+            }
+        }
+        if self.hi < self.width {
+            out.push('…');
+        }
+        out
+    }
+}
+
+/// The block's labels with columns moved into the windows of their lines.
+fn windowed<'a>(labels: &[Placed<'a>], windows: &std::collections::BTreeMap<usize, Window>) -> Vec<Placed<'a>> {
+    labels
+        .iter()
+        .map(|l| {
+            let mut l = l.clone();
+            l.start_col = windows[&l.start_line].col(l.start_col);
+            l.end_col = windows[&l.end_line].col(l.end_col);
+            if !l.multiline() && l.end_col <= l.start_col {
+                l.end_col = l.start_col + 1;
+            }
+            l
+        })
+        .collect()
+}
+
 /// A label located in lines and display columns.
+#[derive(Clone)]
 struct Placed<'a> {
     start_line: usize,
     end_line: usize,
@@ -164,7 +272,7 @@ struct Placed<'a> {
     /// Display column just past the label on its last line.
     end_col: usize,
     primary: bool,
-    message: &'a str,
+    message: std::borrow::Cow<'a, str>,
     /// A multi-line label starting at the first non-blank character of its line is
     /// drawn with `/`; otherwise with `_^` under its start.
     slash: bool,
@@ -227,7 +335,7 @@ fn place<'a>(file: &SourceFile, label: &'a Label) -> Placed<'a> {
         start_col,
         end_col,
         primary: label.primary,
-        message: &label.message,
+        message: escape_text(&label.message),
         slash: before.trim().is_empty(),
     }
 }
@@ -268,7 +376,7 @@ fn render_one(out: &mut String, d: &Diagnostic, sources: &SourceMap, opts: &Rend
     let paint = Paint(opts.color);
     let sev = d.severity;
     let head = format!("{}[{}]", sev.as_str(), d.code);
-    let _ = writeln!(out, "{}{}", paint.severity(sev, &head), paint.bold(&format!(": {}", d.message)));
+    let _ = writeln!(out, "{}{}", paint.severity(sev, &head), paint.bold(&format!(": {}", escape_text(&d.message))));
 
     // Files in order: the primary label's file first, then the others by id.
     let primary = d.primary_label();
@@ -334,7 +442,7 @@ fn render_one(out: &mut String, d: &Diagnostic, sources: &SourceMap, opts: &Rend
         let prefix = format!("{pad} {} ", paint.style(Style::Gutter, sev, "="));
         let label = format!("{kind}: ");
         let indent = width + 3 + label.len();
-        let wrapped = wrap(text, opts.width.saturating_sub(indent));
+        let wrapped = wrap(&escape_text(text), opts.width.saturating_sub(indent));
         for (j, line) in wrapped.iter().enumerate() {
             if j == 0 {
                 let _ = writeln!(out, "{prefix}{}{line}", paint.bold(&label));
@@ -350,6 +458,19 @@ fn render_block(out: &mut String, block: &Block, file: &SourceFile, pad: &str, p
     let mut lines: Vec<usize> = block.labels.iter().flat_map(Placed::lines).collect();
     lines.sort();
     lines.dedup();
+    let windows: std::collections::BTreeMap<usize, Window> = lines
+        .iter()
+        .map(|&line| {
+            let starts = block.labels.iter().filter(|l| l.start_line == line).map(|l| l.start_col);
+            let ends = block
+                .labels
+                .iter()
+                .filter(|l| l.multiline() && l.end_line == line)
+                .map(|l| l.end_col.saturating_sub(1));
+            (line, Window::of(file.line_text(line), starts.chain(ends).min().unwrap_or(0)))
+        })
+        .collect();
+    let block = &Block { labels: windowed(&block.labels, &windows) };
     let bar = paint.style(Style::Gutter, sev, "|");
     // Rows under the source are drawn in cells: column 0 is the margin (if any), the
     // source text starts at `text_at`.
@@ -376,7 +497,7 @@ fn render_block(out: &mut String, block: &Block, file: &SourceFile, pad: &str, p
             row.push_str(&paint.style(style, sev, m));
             row.push(' ');
         }
-        row.push_str(&expand(file.line_text(line)));
+        row.push_str(&windows[&line].show(expand(file.line_text(line))));
         let _ = writeln!(out, "{}", row.trim_end());
 
         // Prefix of the rows drawn under this line: gutter plus margin.
@@ -404,7 +525,7 @@ fn render_block(out: &mut String, block: &Block, file: &SourceFile, pad: &str, p
             let last = singles.last().unwrap();
             if !last.message.is_empty() {
                 let at = row.end() + 1;
-                row.put(at, last.message, last.style());
+                row.put(at, &last.message, last.style());
             }
             emit(out, &row);
             let hanging: Vec<&&Placed> =
@@ -422,7 +543,7 @@ fn render_block(out: &mut String, block: &Block, file: &SourceFile, pad: &str, p
                     for l in &hanging[..k] {
                         row.put(text_at + l.start_col, "|", l.style());
                     }
-                    row.put(text_at + hanging[k].start_col, hanging[k].message, hanging[k].style());
+                    row.put(text_at + hanging[k].start_col, &hanging[k].message, hanging[k].style());
                     emit(out, &row);
                 }
             }
@@ -443,7 +564,7 @@ fn render_block(out: &mut String, block: &Block, file: &SourceFile, pad: &str, p
                 row.put(1, &"_".repeat(caret - 1), l.style());
                 row.put(caret, l.marker(), l.style());
                 if !l.message.is_empty() {
-                    row.put(caret + 2, l.message, l.style());
+                    row.put(caret + 2, &l.message, l.style());
                 }
                 emit(out, &row);
             }

@@ -129,7 +129,7 @@ pub fn plan(program: &Program, journey: &Journey, caps: &[CapRule]) -> JourneyPl
         })
         .collect();
     let max = caps.iter().map(|c| c.count).max().unwrap_or(1);
-    let limit = (max + 1).clamp(2, 64) as u32;
+    let limit = max.saturating_add(1).clamp(2, 64) as u32;
     let mut offset: Vec<Option<u64>> = vec![None; n];
     let mut windows = vec![Window::default(); caps.len()];
     let mut visits = vec![0u32; n];

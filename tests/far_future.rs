@@ -1,0 +1,139 @@
+//! `journey simulate` with a far-future date (a typo'd year 9999 in the log or in
+//! `--to`): refused at once with a message naming the period, instead of firing a
+//! daily schedule for eight thousand years (minutes and a gigabyte before); a long but
+//! plausible period still runs, quickly, with a sane report.
+
+mod common;
+
+use std::fs;
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A daily scheduled journey (the kind whose cost grows with the period) and an
+/// event-triggered one.
+const FIXTURE: &str = r#"event purchase
+attribute email_opt_in: bool
+
+channel email {
+  kind email
+  consent email_opt_in
+}
+
+journey daily_tip {
+  entry every day at 09:00 "UTC"
+  audience email_opt_in
+
+  stage tip {
+    send email "daily-tip"
+    end
+  }
+}
+
+journey receipt {
+  entry on purchase
+
+  stage thanks {
+    send email "receipt-thanks"
+    end
+  }
+}
+"#;
+
+/// The fixture project with a three-customer log, its last row `last`.
+fn fixture(last: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::write(d.join("journeys.journey"), FIXTURE).unwrap();
+    fs::write(
+        d.join("log.csv"),
+        format!(
+            "customer_id,timestamp,event\nc1,2025-01-01T10:00:00Z,purchase\nc2,2025-01-02T10:00:00Z,purchase\n{last}\n"
+        ),
+    )
+    .unwrap();
+    fs::write(d.join("attrs.csv"), "customer_id,email_opt_in\nc1,true\nc2,false\nc3,true\n").unwrap();
+    dir
+}
+
+/// Run `journey simulate` in `dir`, killed after a generous bound (the old binary ran
+/// for minutes on these inputs): exit code, stdout, stderr.
+fn simulate(dir: &Path, extra: &[&str]) -> (i32, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_journey"))
+        .args(["simulate", "--events", "log.csv", "--attributes", "attrs.csv"])
+        .args(extra)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "200")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (mut out, mut err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        out.read_to_string(&mut s).unwrap();
+        s
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        err.read_to_string(&mut s).unwrap();
+        s
+    });
+    let started = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if started.elapsed() > Duration::from_secs(120) {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("journey simulate still running after 120 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    (status.code().unwrap_or(-1), reader.join().unwrap(), err_reader.join().unwrap())
+}
+
+#[test]
+fn a_year_9999_event_is_refused_as_a_likely_typo() {
+    let dir = fixture("c3,9999-01-30T10:00:00Z,purchase");
+    let (code, out, err) = simulate(dir.path(), &[]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("the simulated period 2025-01-01 to 9999-01-30"), "{err}");
+    assert!(err.contains("its end comes from the log's last event"), "{err}");
+    assert!(err.contains("most likely a typo"), "{err}");
+}
+
+#[test]
+fn a_year_9999_to_is_refused() {
+    let dir = fixture("c3,2025-01-03T10:00:00Z,purchase");
+    let (code, out, err) = simulate(dir.path(), &["--to", "9999-12-31"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("to 9999-12-31") && err.contains("its end comes from --to"), "{err}");
+}
+
+#[test]
+fn ending_the_period_before_the_typo_gives_a_sane_report() {
+    let dir = fixture("c3,9999-01-30T10:00:00Z,purchase");
+    let (code, out, err) = simulate(dir.path(), &["--from", "2025-01-01", "--to", "2025-01-10", "--format", "json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let text = v.to_string();
+    // the two purchases in the period (the year 9999 row is after it); the daily tip
+    // once to the two opted-in customers (no re-entry), the receipt to the one opted in
+    assert_eq!(v["events"], 2, "{text}");
+    assert_eq!(v["customers"], 3, "{text}");
+    assert_eq!(v["journeys"]["daily_tip"]["entrants"], 2, "{text}");
+    assert_eq!(v["journeys"]["receipt"]["entrants"], 2, "{text}");
+    assert_eq!(v["sends"], 3, "{text}");
+}
+
+#[test]
+fn a_long_plausible_period_still_runs() {
+    let dir = fixture("c3,2025-01-03T10:00:00Z,purchase");
+    let (code, out, err) = simulate(dir.path(), &["--to", "2099-12-31"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("2025-01-01 to 2099-12-31"), "{out}");
+}
