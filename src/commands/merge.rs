@@ -57,9 +57,10 @@ pub fn run(args: MergeArgs, global: &GlobalOptions) -> miette::Result<ExitStatus
     // the CLV input of every part, or why the estimate cannot be made
     let mut clv: Option<Result<PartialClv, String>> = None;
     for (path, part) in &parts {
-        let input = part.clv_input.clone().ok_or_else(|| {
-            format!("{path} carries no CLV input (written by an older `journey simulate --partial`)")
-        });
+        let input = part
+            .clv_input
+            .clone()
+            .ok_or_else(|| format!("{path} carries no CLV input (written by an older `journey simulate --partial`)"));
         clv = Some(match (clv, input) {
             (None, input) => input,
             (Some(Ok(mut all)), Ok(input)) => all.merge(&input).map(|()| all),

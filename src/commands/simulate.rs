@@ -596,8 +596,7 @@ pub(crate) fn replay(
     }
     let customers = log_keys.len() + extra.len();
     let coverage = o.coverage.then(|| {
-        let keys: Vec<String> =
-            (0..customers).map(|i| world.customer(CustomerId(i as u32)).key.to_string()).collect();
+        let keys: Vec<String> = (0..customers).map(|i| world.customer(CustomerId(i as u32)).key.to_string()).collect();
         crate::partial::coverage(keys.iter().map(String::as_str))
     });
     // the reader is done: its core can run timers out too
