@@ -440,24 +440,30 @@ fn events_for(event: &str, terms: &[&logic::NumC], base: &History, program: &Pro
         amounts.truncate(1);
     }
     let mut tried = 0usize;
+    // One history reused for every candidate: only the events' ages and amounts change
+    // (the search tries thousands, and allocating each was most of `check`'s time).
+    let template = HistoryEvent {
+        minutes_before: 0,
+        event: event.to_string(),
+        properties: property.iter().map(|p| (p.clone(), Val::Num(0.0))).collect(),
+    };
+    let mut h = History { attributes: base.attributes.clone(), events: Vec::new() };
     // multisets of `k` ages, k = 0..=need, in lexicographic order of indices
     for k in 0..=need {
         let mut idx = vec![0usize; k];
+        h.events.resize(k, template.clone());
         loop {
             for &amount in &amounts {
                 tried += 1;
                 if tried > EVENT_BUDGET {
                     return None;
                 }
-                let evs: Vec<HistoryEvent> = idx
-                    .iter()
-                    .map(|&i| HistoryEvent {
-                        minutes_before: points[i],
-                        event: event.to_string(),
-                        properties: property.iter().map(|p| (p.clone(), Val::Num(amount))).collect(),
-                    })
-                    .collect();
-                let h = History { attributes: base.attributes.clone(), events: evs };
+                for (e, &i) in h.events.iter_mut().zip(&idx) {
+                    e.minutes_before = points[i];
+                    for p in &mut e.properties {
+                        p.1 = Val::Num(amount);
+                    }
+                }
                 if terms.iter().all(|c| meets(c, &eval(&c.term, &h, None, program, 0))) {
                     return Some(h.events);
                 }

@@ -142,6 +142,10 @@ pub struct Cross<'a> {
     memo: RefCell<HashMap<(usize, usize), (Overlap, Option<Rc<Witness>>)>>,
     /// Witness histories of may-overlapping pairs of predicates (`None`: none found).
     histories: RefCell<HashMap<(usize, usize), Option<Rc<History>>>>,
+    /// Witness histories of sets of predicates (J603's combinations): many
+    /// combinations of journeys share their audiences, and a failed search is the
+    /// costliest, so both outcomes are kept.
+    joint_histories: RefCell<HashMap<Vec<usize>, Option<History>>>,
     /// Time spent searching for witness histories (for the benchmark).
     pub witness_time: std::cell::Cell<std::time::Duration>,
 }
@@ -197,6 +201,7 @@ impl<'a> Cross<'a> {
             atom_disjoint: RefCell::new(vec![0; n * n]),
             memo: RefCell::new(HashMap::new()),
             histories: RefCell::new(HashMap::new()),
+            joint_histories: RefCell::new(HashMap::new()),
             witness_time: Default::default(),
         }
     }
@@ -225,11 +230,25 @@ impl<'a> Cross<'a> {
         let mut preds: Vec<usize> = journeys.iter().map(|&j| self.pred_of[j]).collect();
         preds.sort_unstable();
         preds.dedup();
+        if preds.len() == 2 {
+            // the pair's own (memoised) search
+            let (a, b) = (
+                journeys.iter().find(|&&j| self.pred_of[j] == preds[0]),
+                journeys.iter().find(|&&j| self.pred_of[j] == preds[1]),
+            );
+            if let (Some(&a), Some(&b)) = (a, b) {
+                return self.history(a, b).map(|h| (*h).clone());
+            }
+        }
+        if let Some(h) = self.joint_histories.borrow().get(&preds) {
+            return h.clone();
+        }
         let start = std::time::Instant::now();
         let exprs: Vec<&Expr> = preds.iter().map(|&p| &self.preds[p].1).collect();
         let prepared: Vec<&logic::Prepared> = preds.iter().map(|&p| &self.prepared[p]).collect();
         let h = history::search(&exprs, &prepared, self.program);
         self.witness_time.set(self.witness_time.get() + start.elapsed());
+        self.joint_histories.borrow_mut().insert(preds, h.clone());
         h
     }
 
