@@ -4,6 +4,7 @@
 mod clv_estimate;
 mod commands;
 mod files;
+mod json_format;
 mod output;
 mod partial;
 
@@ -172,7 +173,7 @@ fn main() -> ExitCode {
             eprintln!("{report:?}");
             if json {
                 // best effort: standard output may be what failed
-                let _ = out!("{}\n", error_json(&report));
+                let _ = out!("{}", error_json(&report));
                 let _ = files::flush_stdout();
             }
             ExitStatus::Error.into()
@@ -180,10 +181,11 @@ fn main() -> ExitCode {
     }
 }
 
-/// A fatal error as the JSON modes print it: `{"error": {"code", "message", "help"}}`.
+/// A fatal error as the JSON modes print it:
+/// `{"version": 1, "error": {"code", "message", "help"}}` (docs/schemas/error.schema.json).
 fn error_json(report: &miette::Report) -> String {
     let code = report.code().map(|c| c.to_string());
     let help = report.help().map(|h| h.to_string());
     let v = serde_json::json!({ "error": { "code": code, "message": report.to_string(), "help": help } });
-    serde_json::to_string_pretty(&v).unwrap_or_default()
+    json_format::pretty(json_format::ERROR, &v)
 }

@@ -108,7 +108,8 @@ fn machine_formats_are_well_formed() {
     let dir = repo(&[("schema.journey", SCHEMA), ("broken.journey", BAD)]);
     let json: serde_json::Value =
         serde_json::from_slice(&run(dir.path(), &["check", "--format", "json"]).stdout).unwrap();
-    let arr = json.as_array().unwrap();
+    assert_eq!(json["version"], 1);
+    let arr = json["diagnostics"].as_array().unwrap();
     assert!(arr.iter().any(|d| d["code"] == "J101" && d["severity"] == "error"));
     assert!(arr.iter().any(|d| d["code"] == "J301" && d["severity"] == "warning"));
 
@@ -148,7 +149,7 @@ fn many_errors_are_reported_at_once() {
     let dir = repo(&[("schema.journey", SCHEMA), ("a.journey", text)]);
     let json: serde_json::Value =
         serde_json::from_slice(&run(dir.path(), &["check", "--format", "json"]).stdout).unwrap();
-    assert_eq!(json.as_array().unwrap().len(), 3, "{json:#}");
+    assert_eq!(json["diagnostics"].as_array().unwrap().len(), 3, "{json:#}");
 }
 
 #[test]

@@ -75,7 +75,7 @@ pub fn run(args: CalendarArgs, global: &GlobalOptions) -> miette::Result<ExitSta
         }
     }
     let text = match args.format.as_str() {
-        "json" => journey_calendar::json(&view),
+        "json" => crate::json_format::pretty(crate::json_format::CALENDAR, &view),
         "csv" => journey_calendar::csv(&view),
         "ical" => journey_calendar::ical(&view),
         "html" => journey_calendar::html(&view),

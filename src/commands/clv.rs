@@ -537,10 +537,9 @@ fn warn_dominant(summary: &RfmSummary, fit: &mut FitReport) -> Result<(), ClvErr
 /// healthy fit of n customers each holds about 1/n of it.
 const DOMINANT_SHARE: f64 = 0.05;
 
+/// A `--format json` output: the format's version first, then `v`'s keys.
 fn pretty(v: &Value) -> String {
-    let mut s = serde_json::to_string_pretty(v).unwrap_or_else(|_| "{}".into());
-    s.push('\n');
-    s
+    crate::json_format::pretty(crate::json_format::CLV, v)
 }
 
 fn model_title(model: &str) -> &'static str {

@@ -60,7 +60,7 @@ pub fn run(args: DiffArgs, global: &GlobalOptions) -> miette::Result<ExitStatus>
     };
     let report = Report::new(base_side, head_side, changes, diagnostics, simulation);
     let text = match args.format.as_str() {
-        "json" => render::json(&report),
+        "json" => crate::json_format::pretty(crate::json_format::DIFF, &report),
         "markdown" => render::markdown(&report),
         _ => render::text(&report, global.color),
     };

@@ -189,7 +189,7 @@ fn validate(a: ValidateArgs, global: &GlobalOptions) -> miette::Result<ExitStatu
         if let Some((p, n, missing)) = &attributes {
             v["attributes"] = serde_json::json!({ "file": p, "customers": n, "missing_columns": missing });
         }
-        crate::outln!("{}", serde_json::to_string_pretty(&v).expect("json"))?;
+        crate::out!("{}", crate::json_format::pretty(crate::json_format::EVENTS_VALIDATE, &v))?;
     } else {
         crate::out!("{}", human(&display, &stats))?;
         if let Some((p, n, missing)) = &attributes {

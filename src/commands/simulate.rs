@@ -297,8 +297,8 @@ pub fn run(args: SimulateArgs, global: &GlobalOptions) -> miette::Result<ExitSta
     Ok(ExitStatus::Success)
 }
 
-/// The report of `--format json` (of `simulate` and `merge`): the report's own
-/// fields, the experiments read from it, then the CLV estimate.
+/// The report of `--format json` (of `simulate` and `merge`): its format version,
+/// the report's own fields, the experiments read from it, then the CLV estimate.
 pub(crate) fn report_json(
     report: &Report,
     program: Option<&Program>,
@@ -306,6 +306,7 @@ pub(crate) fn report_json(
 ) -> String {
     #[derive(serde::Serialize)]
     struct Out<'a> {
+        version: u32,
         #[serde(flatten)]
         report: &'a Report,
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -313,6 +314,7 @@ pub(crate) fn report_json(
         clv_estimate: serde_json::Value,
     }
     let out = Out {
+        version: crate::json_format::SIMULATE,
         report,
         experiments: program.map(|p| report.experiments(p)),
         clv_estimate: crate::clv_estimate::json(clv),

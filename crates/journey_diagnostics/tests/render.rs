@@ -78,7 +78,8 @@ fn concise() {
 fn json() {
     let out = rendered(Format::Json);
     let value: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
-    assert_eq!(value.as_array().map(Vec::len), Some(3));
+    assert_eq!(value["version"], 1);
+    assert_eq!(value["diagnostics"].as_array().map(Vec::len), Some(3));
     insta::assert_snapshot!(out);
 }
 
@@ -190,9 +191,10 @@ fn diagnostic_without_labels() {
     let sources = SourceMap::new();
     let diags = [Diagnostic::new("J501", "unknown key `colour`, expected `color`").help("100% of keys: a, b")];
     let json: serde_json::Value = serde_json::from_str(&render(&diags, &sources, Format::Json, &opts())).unwrap();
-    assert_eq!(json[0]["file"], serde_json::Value::Null);
-    assert_eq!(json[0]["start"], serde_json::Value::Null);
-    assert_eq!(json[0]["labels"], serde_json::json!([]));
+    let first = &json["diagnostics"][0];
+    assert_eq!(first["file"], serde_json::Value::Null);
+    assert_eq!(first["start"], serde_json::Value::Null);
+    assert_eq!(first["labels"], serde_json::json!([]));
     assert_eq!(
         render(&diags, &sources, Format::Github, &opts()),
         "::error title=J501 invalid-config::unknown key `colour`, expected `color`%0Ahelp: 100%25 of keys: a, b\n"
@@ -204,5 +206,5 @@ fn diagnostic_without_labels() {
     let sarif: serde_json::Value = serde_json::from_str(&render(&diags, &sources, Format::Sarif, &opts())).unwrap();
     assert_eq!(sarif["runs"][0]["results"][0]["locations"], serde_json::json!([]));
     assert_eq!(render(&[], &sources, Format::Full, &opts()), "");
-    assert_eq!(render(&[], &sources, Format::Json, &opts()), "[]\n");
+    assert_eq!(render(&[], &sources, Format::Json, &opts()), "{\n  \"version\": 1,\n  \"diagnostics\": []\n}\n");
 }

@@ -1,10 +1,13 @@
-//! The `json` format: a stable, pretty-printed (2-space indent) JSON array with one
-//! object per diagnostic, in output order, followed by a newline.
+//! The `json` format: a stable, pretty-printed (2-space indent) JSON object holding
+//! the format's [`JSON_VERSION`] and one object per diagnostic, in output order,
+//! followed by a newline. Its JSON Schema is docs/schemas/check.schema.json.
 //!
 //! # JSON schema
 //!
 //! ```text
-//! [
+//! {
+//!   "version": 1,                              // JSON_VERSION
+//!   "diagnostics": [
 //!   {
 //!     "code":     "J301",                      // stable code from RULES
 //!     "name":     "unreachable-stage",         // rule name, or null for an unknown code
@@ -28,15 +31,27 @@
 //!     "notes": ["..."],                                   // possibly empty
 //!     "url":   "docs/diagnostics/J301.md"                 // repository-relative docs page, or null for an unknown code
 //!   }
-//! ]
+//!   ]
+//! }
 //! ```
 //!
-//! Keys always appear, in this order; new keys may be added at the end of an object,
-//! existing ones will not change meaning.
+//! Keys always appear, in this order; new keys may be added at the end of an object
+//! (and to the published schema in the same change), existing ones will not change
+//! meaning without a new [`JSON_VERSION`].
 
 use super::{docs_path, label_positions};
 use crate::{rules, Diagnostic, Label, LineCol, Severity, SourceMap};
 use serde::Serialize;
+
+/// The version of this JSON format: bumped when a key is removed or renamed, or a
+/// value changes type or meaning (docs/schemas/README.md).
+pub const JSON_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    version: u32,
+    diagnostics: Vec<JsonDiagnostic<'a>>,
+}
 
 #[derive(Serialize)]
 struct JsonDiagnostic<'a> {
@@ -117,7 +132,8 @@ pub(super) fn render(diags: &[&Diagnostic], sources: &SourceMap) -> String {
             }
         })
         .collect();
-    let mut out = serde_json::to_string_pretty(&items).expect("diagnostics serialize to JSON");
+    let report = JsonReport { version: JSON_VERSION, diagnostics: items };
+    let mut out = serde_json::to_string_pretty(&report).expect("diagnostics serialize to JSON");
     out.push('\n');
     out
 }

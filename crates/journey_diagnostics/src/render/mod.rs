@@ -4,7 +4,7 @@
 //! |-------------|----------------|---------------------------------------------------------|
 //! | `Full`      | people         | rustc-style snippets with labels, help and notes        |
 //! | `Concise`   | people, grep   | `path:line:col: error[J301] message`, one line each     |
-//! | `Json`      | scripts        | a stable JSON array; schema in [`json`]                 |
+//! | `Json`      | scripts        | a stable JSON object; schema in [`json`]                |
 //! | `Github`    | GitHub Actions | `::error file=…,line=…::message` workflow commands      |
 //! | `Sarif`     | code scanning  | SARIF 2.1.0 with every rule of [`crate::RULES`]          |
 //!
@@ -56,7 +56,7 @@ pub enum Format {
     Full,
     /// One line per diagnostic.
     Concise,
-    /// A JSON array; see [`json`].
+    /// A JSON object `{version, diagnostics}`; see [`json`].
     Json,
     /// GitHub Actions workflow commands (annotations).
     Github,
