@@ -7,8 +7,8 @@
 
 use serde::Serialize;
 
-/// `journey check --format json` (written by journey_diagnostics).
-pub const CHECK: u32 = journey_diagnostics::render::json::JSON_VERSION;
+// `journey check --format json` is written by journey_diagnostics, with its own
+// `render::json::JSON_VERSION`.
 /// `journey calendar --format json`.
 pub const CALENDAR: u32 = 1;
 /// `journey diff --format json`.

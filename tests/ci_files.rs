@@ -126,7 +126,8 @@ fn the_sarif_file_output_names_the_file_written_from_the_workspace() {
     ] {
         let ws = tmp.path().join("ws");
         let _ = std::fs::remove_dir_all(&ws);
-        std::fs::create_dir_all(ws.join(workdir)).unwrap();
+        std::fs::create_dir_all(&ws).unwrap();
+        std::fs::create_dir_all(ws.join(workdir.trim_start_matches("./"))).unwrap();
         let gh_output = tmp.path().join("github_output");
         std::fs::write(&gh_output, "").unwrap();
         let env = [

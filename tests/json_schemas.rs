@@ -278,7 +278,13 @@ fn every_schema_is_strict_and_uses_only_keywords_the_validator_knows() {
 /// Run `journey` in `cwd`; the output must be JSON and the exit code one of `codes`.
 fn run(args: &[&str], cwd: &Path, codes: &[i32]) -> Value {
     let out = common::journey_in_columns(args, cwd, 200);
-    assert!(codes.contains(&code(&out)), "journey {args:?} in {}: exit {}\n{}", cwd.display(), code(&out), stderr(&out));
+    assert!(
+        codes.contains(&code(&out)),
+        "journey {args:?} in {}: exit {}\n{}",
+        cwd.display(),
+        code(&out),
+        stderr(&out)
+    );
     serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("journey {args:?}: not JSON ({e}):\n{}", text(&out.stdout)))
 }
@@ -333,15 +339,30 @@ fn outputs(tmp: &Path) -> Vec<(&'static str, String, Value)> {
     for (what, dir) in [("journeys/", &lib), ("petshop", &petshop()), ("examples/", &examples)] {
         add("check", what, run(&["check", "--format", "json"], dir, &[0, 1]));
     }
-    for (what, dir) in [("journeys/", &lib), ("petshop", &petshop()), ("examples/cdnow", &examples.join("cdnow"))] {
+    for (what, dir) in [("journeys/", &lib), ("examples/cdnow", &examples.join("cdnow"))] {
         add("calendar", what, run(&["calendar", "--format", "json"], dir, &[0]));
     }
+    // a program with errors (petshop's J602) has no calendar: its diagnostics, as JSON
+    add("check", "calendar of petshop (errors)", run(&["calendar", "--format", "json"], &petshop(), &[1]));
 
     // a seeded log of the library's customers: events validate, simulate, merge,
     // the calendar with what was observed
     let log = tmp.join("log.csv");
     let attrs = tmp.join("attrs.csv");
-    run_ok(&["events", "generate", "--seed", "3", "--customers", "60", "--days", "30", "-o", p(&log), "--attributes", p(&attrs)]);
+    run_ok(&[
+        "events",
+        "generate",
+        "--seed",
+        "3",
+        "--customers",
+        "60",
+        "--days",
+        "30",
+        "-o",
+        p(&log),
+        "--attributes",
+        p(&attrs),
+    ]);
     add("events-validate", "generated log", run(&["events", "validate", p(&log), "--format", "json"], &lib, &[0]));
     let trace = tmp.join("trace.csv");
     let period = ["--from", "2025-01-01", "--to", "2025-01-31"];
@@ -351,6 +372,11 @@ fn outputs(tmp: &Path) -> Vec<(&'static str, String, Value)> {
     with_trace.extend(["--trace", p(&trace)]);
     add("simulate", "journeys/ on a generated log", run(&with_trace, &lib, &[0]));
     add("calendar", "journeys/ with a trace", run(&["calendar", "--trace", p(&trace), "--format", "json"], &lib, &[0]));
+    let colliding = tmp.join("colliding.csv");
+    std::fs::write(&colliding, with_collision(&std::fs::read_to_string(&trace).unwrap())).unwrap();
+    let with_collisions = run(&["calendar", "--trace", p(&colliding), "--format", "json"], &lib, &[0]);
+    assert!(with_collisions["observed"]["collisions"][0]["example"].is_object(), "{with_collisions:#}");
+    add("calendar", "journeys/ with colliding sends", with_collisions);
     let part = tmp.join("part.json");
     let mut partial = sim.clone();
     partial.extend(["--partial", p(&part)]);
@@ -368,6 +394,18 @@ fn outputs(tmp: &Path) -> Vec<(&'static str, String, Value)> {
         add("diff", what, run(&["diff", p(&base), p(&head), "--format", "json"], tmp, &[0]));
     }
 
+    // diff with a simulation (`done`): examples/cdnow replays its log on both sides
+    let (base, head) = (tmp.join("base-cdnow"), tmp.join("head-cdnow"));
+    copy_dir(&examples.join("cdnow"), &base);
+    let config = std::fs::read_to_string(base.join("journey.yaml")).unwrap();
+    let data = root().join("tests/data/cdnow");
+    std::fs::write(base.join("journey.yaml"), config.replace("../../tests/data/cdnow", p(&data))).unwrap();
+    copy_dir(&base, &head);
+    std::fs::remove_file(head.join("second_cd.journey")).unwrap();
+    let diff = run(&["diff", p(&base), p(&head), "--format", "json"], tmp, &[0]);
+    assert_eq!(diff["simulation"]["status"], "done", "{:#}", diff["simulation"]);
+    add("diff", "examples/cdnow with its log", diff);
+
     // clv: every model's fit, predict and backtest on the CDNOW data
     let summary = cdnow_data("cdnow_customers_summary.csv");
     let sample = cdnow_data("CDNOW_sample.txt");
@@ -379,7 +417,10 @@ fn outputs(tmp: &Path) -> Vec<(&'static str, String, Value)> {
     let with_spend = cdnow_data("cdnow_customers_summary_with_transactions.csv");
     let fits: [(&str, Vec<&str>); 6] = [
         ("bg-nbd summary", vec!["--model", "bg-nbd", "--input", &summary]),
-        ("bg-nbd bootstrap", vec!["--model", "bg-nbd", "--input", &summary, "--interval", "bootstrap", "--resamples", "3"]),
+        (
+            "bg-nbd bootstrap",
+            vec!["--model", "bg-nbd", "--input", &summary, "--interval", "bootstrap", "--resamples", "20"],
+        ),
         ("gamma-gamma", vec!["--model", "gamma-gamma", "--input", &with_spend]),
         ("sbg", vec!["--model", "sbg", "--input", p(&survivors)]),
         ("bg-bb", vec!["--model", "bg-bb", "--input", p(&donations)]),
@@ -390,8 +431,20 @@ fn outputs(tmp: &Path) -> Vec<(&'static str, String, Value)> {
     }
     let predict = ["clv", "predict", "--format", "json", "--draws", "20", "--top", "3", "--input", &sample];
     add("clv-predict", "log", run(&[&predict[..], &sample_log].concat(), &lib, &[0]));
-    let predict_probs =
-        ["clv", "predict", "--format", "json", "--draws", "0", "--top", "2", "--prob-purchases", "2", "--input", &summary];
+    let predict_probs = [
+        "clv",
+        "predict",
+        "--format",
+        "json",
+        "--draws",
+        "0",
+        "--top",
+        "2",
+        "--prob-purchases",
+        "2",
+        "--input",
+        &summary,
+    ];
     add("clv-predict", "summary with probabilities", run(&predict_probs, &lib, &[0]));
     let backtest = ["clv", "backtest", "--format", "json", "--input", &sample];
     add("clv-backtest", "log", run(&[&backtest[..], &sample_log].concat(), &lib, &[0]));
@@ -400,8 +453,25 @@ fn outputs(tmp: &Path) -> Vec<(&'static str, String, Value)> {
     let empty = tmp.join("empty");
     std::fs::create_dir_all(&empty).unwrap();
     add("error", "check without journeys", run(&["check", "--format", "json"], &empty, &[2]));
-    add("error", "clv without input", run(&["clv", "fit", "--format", "json", "--input", "missing.csv"], &empty, &[2]));
+    add(
+        "error",
+        "clv without input",
+        run(&["clv", "fit", "--model", "bg-nbd", "--format", "json", "--input", "missing.csv"], &empty, &[2]),
+    );
     add("error", "diff of a missing ref", run(&["diff", "no-such-ref", "--format", "json"], &empty, &[2]));
+    out
+}
+
+/// `trace` plus five email sends of its first sends, to one new customer within five
+/// hours: more than the library's email cap, so the calendar reports a collision.
+fn with_collision(trace: &str) -> String {
+    let mut out = trace.to_string();
+    let sends =
+        trace.lines().skip(1).filter(|l| l.split(',').nth(4) == Some("send") && l.split(',').nth(5) == Some("email"));
+    for (i, line) in sends.take(5).enumerate() {
+        let f: Vec<&str> = line.split(',').collect();
+        out.push_str(&format!("2025-01-20T1{i}:00:00Z,zz-collider,{}\n", f[2..].join(",")));
+    }
     out
 }
 
@@ -433,7 +503,6 @@ fn every_json_output_validates_against_its_published_schema() {
 /// strict, so they would catch an output that drifted from them.
 #[test]
 fn a_drifted_output_fails_its_schema() {
-    let dir = petshop();
     let check = run(&["check", "--format", "json"], &root().join("examples"), &[1]);
     let s = schema("check");
     assert!(validate(&s, &check).is_empty());
@@ -449,7 +518,7 @@ fn a_drifted_output_fails_its_schema() {
     bumped["version"] = json!(2);
     assert!(!validate(&s, &bumped).is_empty(), "another version fails");
 
-    let calendar = run(&["calendar", "--format", "json"], &dir, &[0]);
+    let calendar = run(&["calendar", "--format", "json"], &root().join("examples/cdnow"), &[0]);
     let s = schema("calendar");
     let mut wrong = calendar.clone();
     wrong["sends"][0]["journey"] = json!(7);
@@ -491,7 +560,12 @@ fn ajv_strict(outputs: &[(&str, String, Value)], tmp: &Path) {
         .current_dir(&dir)
         .output()
         .expect("node runs");
-    assert!(out.status.success(), "ajv (strict) rejects a schema or an output:\n{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(
+        out.status.success(),
+        "ajv (strict) rejects a schema or an output:\n{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
 }
 
 /// A directory from which `require("ajv")` works, or `None`.

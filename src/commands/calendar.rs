@@ -32,8 +32,11 @@ pub struct CalendarArgs {
 pub fn run(args: CalendarArgs, global: &GlobalOptions) -> miette::Result<ExitStatus> {
     let project = output::load(&args.paths)?;
     let (checked, diags) = output::check(&project);
+    // a program with errors has no calendar: its diagnostics instead, as JSON in the
+    // JSON mode (check's schema) so a script reading standard output can parse them
+    let diag_format = if args.format == "json" && args.output.is_none() { Format::Json } else { Format::Full };
     if output::has_errors(&diags) {
-        output::report(&diags, &project, Format::Full, global)?;
+        output::report(&diags, &project, diag_format, global)?;
         return Ok(ExitStatus::Failure);
     }
     let program = &checked.program;
@@ -48,7 +51,7 @@ pub fn run(args: CalendarArgs, global: &GlobalOptions) -> miette::Result<ExitSta
             None => match output::event_mapping(&project) {
                 Ok(m) => m.attributes.map(|p| output::project_path(&project, &p)),
                 Err(d) => {
-                    output::report(&d, &project, Format::Full, global)?;
+                    output::report(&d, &project, diag_format, global)?;
                     return Ok(ExitStatus::Failure);
                 }
             },

@@ -121,8 +121,10 @@ fn generate(a: GenerateArgs, global: &GlobalOptions) -> miette::Result<ExitStatu
 fn validate(a: ValidateArgs, global: &GlobalOptions) -> miette::Result<ExitStatus> {
     let project = output::load(&[])?;
     let (checked, diags) = output::check(&project);
+    // problems as JSON in the JSON mode (check's schema): standard output stays parseable
+    let diag_format = if a.format == "json" { Format::Json } else { Format::Full };
     if output::has_errors(&diags) {
-        output::report(&diags, &project, Format::Full, global)?;
+        output::report(&diags, &project, diag_format, global)?;
         return Ok(ExitStatus::Failure);
     }
     let schema = Schema::from_program(&checked.program);
@@ -145,7 +147,7 @@ fn validate(a: ValidateArgs, global: &GlobalOptions) -> miette::Result<ExitStatu
         None => match output::event_mapping(&project) {
             Ok(m) => (m, None),
             Err(d) => {
-                output::report(&d, &project, Format::Full, global)?;
+                output::report(&d, &project, diag_format, global)?;
                 return Ok(ExitStatus::Failure);
             }
         },

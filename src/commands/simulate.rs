@@ -177,17 +177,19 @@ pub(crate) struct Setup {
     pub clv: crate::clv_estimate::ClvSettings,
 }
 
-fn setup(paths: &[PathBuf], global: &GlobalOptions) -> miette::Result<Result<Setup, ExitStatus>> {
+/// `diag_format`: how problems of the program or its journey.yaml are shown (JSON in
+/// the JSON mode, so standard output stays parseable).
+fn setup(paths: &[PathBuf], global: &GlobalOptions, diag_format: Format) -> miette::Result<Result<Setup, ExitStatus>> {
     let project = output::load(paths)?;
     let (checked, diags) = output::check(&project);
     if output::has_errors(&diags) {
-        output::report(&diags, &project, Format::Full, global)?;
+        output::report(&diags, &project, diag_format, global)?;
         return Ok(Err(ExitStatus::Failure));
     }
     let mapping = match output::event_mapping(&project) {
         Ok(m) => m,
         Err(d) => {
-            output::report(&d, &project, Format::Full, global)?;
+            output::report(&d, &project, diag_format, global)?;
             return Ok(Err(ExitStatus::Failure));
         }
     };
@@ -210,10 +212,11 @@ fn setup(paths: &[PathBuf], global: &GlobalOptions) -> miette::Result<Result<Set
 }
 
 pub fn run(args: SimulateArgs, global: &GlobalOptions) -> miette::Result<ExitStatus> {
-    let Setup { program, mapping, log, attributes, clv } = match setup(&args.paths, global)? {
-        Ok(s) => s,
-        Err(status) => return Ok(status),
-    };
+    let Setup { program, mapping, log, attributes, clv } =
+        match setup(&args.paths, global, if args.format == "json" { Format::Json } else { Format::Full })? {
+            Ok(s) => s,
+            Err(status) => return Ok(status),
+        };
     let file = match (&args.events, log) {
         (Some(f), _) => f.clone(),
         (None, Some(p)) => p,
