@@ -37,9 +37,9 @@ git -C "$hooks" add -A
 git -C "$hooks" -c user.name=ci -c user.email=ci@localhost commit --quiet -m hooks
 rev=$(git -C "$hooks" rev-parse HEAD)
 
-# 3. a journey project (not journeys/) in a git repository of its own
+# 3. a journey project (not journeys/; examples/cdnow checks clean) in a git repository of its own
 project="$work/project"
-cp -R tests/projects/petshop "$project"
+cp -R examples/cdnow "$project"
 cat > "$project/.pre-commit-config.yaml" <<YAML
 repos:
   - repo: $hooks
@@ -68,7 +68,7 @@ fi
 (cd "$project" && pre-commit run --all-files) || { echo "error: the hooks fail a clean project"; exit 1; }
 
 # 5. a planted error (an event nobody declared) fails the check hook, formatting intact
-cat > "$project/journeys/planted.journey" <<'JOURNEY'
+cat > "$project/planted.journey" <<'JOURNEY'
 journey planted {
   entry on no_such_event
   stage only {
