@@ -344,6 +344,12 @@ fn outputs(tmp: &Path) -> Vec<(&'static str, String, Value)> {
     }
     // a program with errors (petshop's J602) has no calendar: its diagnostics, as JSON
     add("check", "calendar of petshop (errors)", run(&["calendar", "--format", "json"], &petshop(), &[1]));
+    add("check", "simulate of petshop (errors)", run(&["simulate", "--format", "json"], &petshop(), &[1]));
+    add(
+        "check",
+        "events validate in petshop (errors)",
+        run(&["events", "validate", "x.csv", "--format", "json"], &petshop(), &[1]),
+    );
 
     // a seeded log of the library's customers: events validate, simulate, merge,
     // the calendar with what was observed
