@@ -14,6 +14,7 @@ mod readers;
 mod report;
 mod state;
 mod tally;
+mod ticks;
 pub mod time;
 
 pub use report::{
@@ -27,7 +28,6 @@ use journey_events::{CustomerId, Event, Interner, Timestamp};
 use journey_ir::{Program, ReEntry, Step, Transition, Trigger, Type, Zone};
 use readers::Readers;
 use serde::Serialize;
-use std::collections::HashMap;
 use tally::Tally;
 
 /// What happens to a send that falls inside quiet hours or on a quiet day.
@@ -541,10 +541,9 @@ pub struct Engine<'p> {
     pub(crate) withdrawal: Option<Withdrawal>,
     pub(crate) bounce_event: Option<u16>,
     pub(crate) complaint_event: Option<u16>,
-    /// Every tick of a scheduled journey inside the simulated period, by (journey,
-    /// time zone), computed on first use: every customer of a zone shares them, and
-    /// the calendar arithmetic behind a tick costs more than the rest of an entry.
-    pub(crate) ticks: std::sync::Mutex<HashMap<(usize, Tz), std::sync::Arc<[i64]>>>,
+    /// Scheduled journeys' ticks, computed a year at a time on first use and shared
+    /// by every customer of a zone (see `ticks`).
+    pub(crate) tick_cache: ticks::TickCache,
 }
 
 fn parse_tz(s: &str) -> Option<Tz> {
@@ -871,26 +870,8 @@ impl<'p> Engine<'p> {
             withdrawal,
             bounce_event,
             complaint_event,
-            ticks: Default::default(),
+            tick_cache: Default::default(),
         }
-    }
-
-    /// Every tick of scheduled journey `j` in zone `tz` within the simulated period.
-    pub(crate) fn schedule_ticks(&self, j: usize, tz: Tz) -> std::sync::Arc<[i64]> {
-        let CTrigger::Schedule { period, minute, .. } = &self.journeys[j].trigger else { return Vec::new().into() };
-        let mut cache = self.ticks.lock().unwrap_or_else(|e| e.into_inner());
-        cache
-            .entry((j, tz))
-            .or_insert_with(|| {
-                let mut v = Vec::new();
-                let mut t = self.opts.start - 1;
-                while let Some(n) = time::next_tick(tz, t, period, *minute).filter(|&n| n <= self.opts.until) {
-                    v.push(n);
-                    t = n;
-                }
-                v.into()
-            })
-            .clone()
     }
 
     /// Customers exist from the date or time in this attribute (journey.yaml's

@@ -4,6 +4,7 @@ use crate::experiment::CustomerCell;
 use crate::expr::{self, eval, Scope, Track, V};
 use crate::readers::ReadMask;
 use crate::tally::Tally;
+use crate::ticks::ChunkCursor;
 use crate::time::{self, DAY};
 use crate::{
     stable_hash, Action, ActionKind, AttrValue, CGoal, CStep, CTrigger, Customer, DeferReason, Engine, ExitReason,
@@ -52,19 +53,21 @@ struct JState {
     entries: u32,
     /// The next date-attribute occurrence (`entry at DATE ...`), local year offset.
     date_years: i32,
-    /// A scheduled journey's ticks in this customer's zone (shared by the engine).
-    ticks: Option<std::sync::Arc<[i64]>>,
+    /// The chunk of a scheduled journey's ticks (in this customer's zone, shared by
+    /// the engine) looked at last.
+    ticks: ChunkCursor,
     /// The entry timer that counts; an older one (planned from a date attribute that
     /// a `set` has changed since, or a tick given up by parking) is ignored when it
     /// fires.
     entry_timer: Option<u64>,
-    /// A scheduled journey's next tick not yet fired or counted (index into `ticks`).
-    tick: u32,
-    /// Parked: the `audience` filter said no at the last tick and nothing it reads has
-    /// changed since, so the ticks from `tick` on are filtered out without being
-    /// fired, up to the first one at or after the filter's earliest flip (the only one
-    /// armed), or until `settle` sees a change to what it reads.
-    parked: bool,
+    /// Every tick of a scheduled journey before this instant has fired or been
+    /// counted.
+    tick_from: i64,
+    /// Parked: the last tick was refused and the ticks from `tick_from` on would be
+    /// refused for the same reason without anything else happening, so they are
+    /// counted without being fired, up to the first one the reason may no longer hold
+    /// for (the only one armed). See [`Park`].
+    parked: Option<Park>,
     /// Bit `k`: this customer was counted as refused for a missing value read by
     /// audience clause `k` (the first 64 clauses).
     unknown_counted: u64,
@@ -74,10 +77,27 @@ struct JState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Entry {
     Entered,
-    /// Already in the journey, or `re_entry` forbids it for now.
-    Refused,
+    /// The customer does not exist yet.
+    BeforeExists,
+    /// Already in the journey.
+    AlreadyIn,
+    /// `re_entry` forbids it for now.
+    Blocked,
     /// The journey's `audience` filter said no.
     Filtered,
+}
+
+/// Why a scheduled journey's ticks are parked, and so what each skipped tick counts
+/// as. Each reason holds until a known instant or a known change: the filter until what
+/// it reads changes or crosses a threshold (`settle` unparks it), existence until the
+/// customer exists (fixed once the clock runs), `already_in` until the customer leaves
+/// (`exit` unparks it), `re_entry` until its window ends (never, for `never`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Park {
+    Filtered,
+    BeforeExists,
+    AlreadyIn,
+    Blocked,
 }
 
 #[derive(Debug, Clone)]
@@ -276,7 +296,7 @@ impl CustomerState {
             exists_from,
             tracks: engine.aggs.iter().map(|a| a.new_track()).collect(),
             members: Inline::from_elem(false, engine.audiences.len()),
-            journeys: vec![JState::default(); engine.journeys.len()],
+            journeys: vec![JState { tick_from: i64::MIN, ..JState::default() }; engine.journeys.len()],
             active: 0,
             timers: BinaryHeap::new(),
             sends: VecDeque::new(),
@@ -390,11 +410,9 @@ impl CustomerState {
         let out = &mut (actions, report);
         self.start(eng, texts, out);
         self.advance(eng, eng.opts.until, texts, out);
-        // ticks still parked were all filtered out
+        // ticks still parked were all refused for the reason they were parked
         for j in 0..self.journeys.len() {
-            if self.journeys[j].parked {
-                self.release(j, |_| true, out);
-            }
+            self.release(eng, j, i64::MAX, out);
         }
         self.finished = true;
         out.1.customers += 1;
@@ -439,7 +457,7 @@ impl CustomerState {
             self.members[a] = self.eval_bool(eng, &eng.audiences[a], None, texts);
         }
         for j in 0..eng.journeys.len() {
-            self.arm_entry(eng, j, self.now - 1, i64::MIN);
+            self.arm_entry(eng, j, self.now - 1, (i64::MIN, Park::Filtered));
         }
         self.settle(eng, texts, out);
     }
@@ -453,10 +471,10 @@ impl CustomerState {
 
     /// Schedule the next scheduled or date-attribute entry after `after`; a scheduled
     /// journey parks until `valid_until` (see [`CustomerState::arm_tick`]).
-    fn arm_entry(&mut self, eng: &Engine, j: usize, after: i64, valid_until: i64) {
+    fn arm_entry(&mut self, eng: &Engine, j: usize, after: i64, (valid_until, why): (i64, Park)) {
         let until = eng.opts.until;
         match &eng.journeys[j].trigger {
-            CTrigger::Schedule { .. } => self.arm_tick(eng, j, after, valid_until),
+            CTrigger::Schedule { .. } => self.arm_tick(eng, j, after, valid_until, why),
             CTrigger::DateAttribute { attribute, offset_minutes, minute } => {
                 let AttrValue::Date(days) = self.attrs[*attribute] else { return };
                 let base = time::shifted_date_midnight(self.tz, days, *offset_minutes);
@@ -486,25 +504,57 @@ impl CustomerState {
     }
 
     /// Arm scheduled journey `j`'s first tick after `after`; with `valid_until` past
-    /// it, park instead: skip the ticks before `valid_until` (counted when the journey
-    /// is unparked or the armed tick fires) and arm the first one after.
-    fn arm_tick(&mut self, eng: &Engine, j: usize, after: i64, valid_until: i64) {
-        let CTrigger::Schedule { zone, .. } = &eng.journeys[j].trigger else { return };
-        let tz = zone.unwrap_or(self.tz);
+    /// it, park for `why` instead: skip the ticks before `valid_until` (counted when the
+    /// journey is unparked or the armed tick fires) and arm the first one after.
+    fn arm_tick(&mut self, eng: &Engine, j: usize, after: i64, valid_until: i64, why: Park) {
+        let Some(sched) = eng.sched(j) else { return };
+        let tz = self.tick_zone(eng, j);
         let js = &mut self.journeys[j];
-        let ticks = js.ticks.get_or_insert_with(|| eng.schedule_ticks(j, tz));
-        // `after` only grows, so the search goes on from the last tick
-        let mut k = js.tick as usize;
-        while ticks.get(k).is_some_and(|&t| t <= after) {
-            k += 1;
-        }
-        js.tick = k as u32;
-        let armed = k + ticks[k..].partition_point(|&t| t < valid_until);
-        js.parked = armed > k;
-        let next = ticks.get(armed).copied();
+        // `after` only grows: the ticks up to it are behind the clock
+        js.tick_from = js.tick_from.max(after.saturating_add(1));
+        let first = eng.tick_cache.at_or_after(&sched, tz, js.tick_from, &mut js.ticks);
+        let parked = first.is_some_and(|t| t < valid_until);
+        let next = match parked {
+            false => first,
+            true if valid_until == i64::MAX => None,
+            true => eng.tick_cache.at_or_after(&sched, tz, valid_until, &mut js.ticks),
+        };
+        js.parked = parked.then_some(why);
         js.entry_timer = None;
         if let Some(t) = next {
             self.journeys[j].entry_timer = Some(self.push_timer(eng, t, ENTRY, j));
+        }
+    }
+
+    /// The zone scheduled journey `j` ticks in for this customer.
+    fn tick_zone(&self, eng: &Engine, j: usize) -> Tz {
+        match &eng.journeys[j].trigger {
+            CTrigger::Schedule { zone, .. } => zone.unwrap_or(self.tz),
+            _ => self.tz,
+        }
+    }
+
+    /// Until when, and why, scheduled journey `j` may park after its tick now ended in
+    /// `entry` (`i64::MIN`: do not park). A refusal other than the filter's repeats
+    /// at every tick while its reason holds, and a tick that is refused changes
+    /// nothing but a count, provided `settle` has nothing left to do after it.
+    fn park_until(&self, eng: &Engine, j: usize, entry: Entry) -> (i64, Park) {
+        let quiet = !eng.needs_flips || !self.dirty.any;
+        match entry {
+            Entry::Filtered => (self.filter_valid_until(eng, j), Park::Filtered),
+            _ if !quiet => (i64::MIN, Park::Filtered),
+            Entry::BeforeExists => (self.exists_from, Park::BeforeExists),
+            Entry::AlreadyIn => (i64::MAX, Park::AlreadyIn),
+            Entry::Blocked => {
+                let last = self.journeys[j].last_entry.unwrap_or(i64::MIN);
+                let until = match eng.journeys[j].re_entry {
+                    ReEntry::Never => i64::MAX,
+                    ReEntry::After { minutes } => last.saturating_add(minutes as i64 * time::MINUTE),
+                    ReEntry::Always => i64::MIN,
+                };
+                (until, Park::Blocked)
+            }
+            Entry::Entered => (i64::MIN, Park::Filtered),
         }
     }
 
@@ -521,25 +571,31 @@ impl CustomerState {
         aggs.chain(since.map(|(_, &f)| f)).min().unwrap_or(i64::MAX)
     }
 
-    /// What a parked journey's filter reads changed now: the ticks that fired before
-    /// this point of the clock were filtered out; the next one is armed again.
+    /// What a parked journey's reason depends on changed now: the ticks that fired
+    /// before this point of the clock were refused; the next one is armed again.
     fn unpark(&mut self, eng: &Engine, j: usize, out: &mut Out) {
         let now = self.now;
         let fired_now = (ENTRY, eng.rank[j]) < self.point;
-        self.release(j, |t| t < now || (t == now && fired_now), out);
-        self.arm_tick(eng, j, i64::MIN, i64::MIN);
+        self.release(eng, j, if fired_now { now.saturating_add(1) } else { now }, out);
+        self.arm_tick(eng, j, i64::MIN, i64::MIN, Park::Filtered);
     }
 
-    /// Unpark journey `j`: its skipped ticks for which `passed` holds (a prefix) were
-    /// filtered out, as firing them would have counted.
-    fn release(&mut self, j: usize, passed: impl Fn(i64) -> bool, out: &mut Out) {
+    /// Unpark journey `j`: its skipped ticks before `bound` were refused for the reason
+    /// it was parked, and count as firing them would have.
+    fn release(&mut self, eng: &Engine, j: usize, bound: i64, out: &mut Out) {
+        let Some(why) = self.journeys[j].parked.take() else { return };
+        let Some(sched) = eng.sched(j) else { return };
+        let tz = self.tick_zone(eng, j);
         let js = &mut self.journeys[j];
-        js.parked = false;
-        let ticks = js.ticks.as_deref().unwrap_or_default();
-        let from = js.tick as usize;
-        let k = from + ticks[from..].partition_point(|&t| passed(t));
-        js.tick = k as u32;
-        out.1.journeys[j].filtered_out += (k - from) as u64;
+        let n = eng.tick_cache.count(&sched, tz, js.tick_from, bound);
+        js.tick_from = js.tick_from.max(bound);
+        let r = &mut out.1.journeys[j];
+        match why {
+            Park::Filtered => r.filtered_out += n,
+            Park::BeforeExists => r.before_exists += n,
+            Park::AlreadyIn => r.already_in += n,
+            Park::Blocked => r.re_entry_blocked += n,
+        }
     }
 
     /// Attribute `a` was set: journeys entered on a date it holds plan their next
@@ -549,7 +605,7 @@ impl CustomerState {
             if matches!(eng.journeys[j].trigger, CTrigger::DateAttribute { attribute, .. } if attribute == a) {
                 self.journeys[j].entry_timer = None;
                 self.journeys[j].date_years = 0;
-                self.arm_entry(eng, j, self.now, i64::MIN);
+                self.arm_entry(eng, j, self.now, (i64::MIN, Park::Filtered));
             }
         }
     }
@@ -570,13 +626,11 @@ impl CustomerState {
                     if self.journeys[j].entry_timer != Some(timer.seq) {
                         continue;
                     }
-                    if self.journeys[j].parked {
-                        // the armed tick: the ones skipped before it were filtered out
-                        self.release(j, |t| t < timer.time, out);
-                    }
+                    // the armed tick: the ones skipped before it were refused
+                    self.release(eng, j, timer.time, out);
                     let entry = self.try_enter(eng, j, None, texts, out, 0);
-                    let valid_until = if entry == Entry::Filtered { self.filter_valid_until(eng, j) } else { i64::MIN };
-                    self.arm_entry(eng, j, self.now, valid_until);
+                    let park = self.park_until(eng, j, entry);
+                    self.arm_entry(eng, j, self.now, park);
                 }
                 _ => {
                     if self.flip_at != Some(timer.time) {
@@ -717,7 +771,7 @@ impl CustomerState {
             }
             let hit = eng.journeys[j].exit_events.iter().any(|(k, f)| self.matches(eng, *k, f, ev, texts));
             if hit {
-                self.exit(j, ExitReason::ExitEvent, out);
+                self.exit(eng, j, ExitReason::ExitEvent, out);
             }
         }
         for &j in &eng.order {
@@ -796,7 +850,8 @@ impl CustomerState {
             let readers = eng.readers.of(cur.all, cur.aggs, cur.attrs);
             for j in ReadMask::members(readers.park, eng.journeys.len()) {
                 // what the filter reads first: a journey's state is a cache miss away
-                if eng.park[j].as_ref().is_some_and(|d| cur.touches(d)) && self.journeys[j].parked {
+                let filtered = self.journeys[j].parked == Some(Park::Filtered);
+                if eng.park[j].as_ref().is_some_and(|d| cur.touches(d)) && filtered {
                     self.unpark(eng, j, out);
                 }
             }
@@ -811,7 +866,7 @@ impl CustomerState {
                     continue;
                 }
                 if eng.journeys[j].exit_conditions.iter().any(|c| self.eval_bool(eng, c, None, texts)) {
-                    self.exit(j, ExitReason::ExitCondition, out);
+                    self.exit(eng, j, ExitReason::ExitCondition, out);
                 }
             }
             let mut edges = Vec::new();
@@ -848,8 +903,15 @@ impl CustomerState {
             }
         }
         if !settled {
-            // still changing after 16 rounds (audiences feeding each other): look again next time
+            // still changing after 16 rounds (audiences feeding each other): look again
+            // next time, at every tick too (a parked tick would not call this)
             self.dirty = Dirty::everything();
+            // (a filter's park keeps its own rule: what it reads changed, as before)
+            for j in 0..self.journeys.len() {
+                if self.journeys[j].parked.is_some_and(|p| p != Park::Filtered) {
+                    self.unpark(eng, j, out);
+                }
+            }
         }
         // the next flip
         // the next flip: what did not change keeps its planned threshold
@@ -890,11 +952,11 @@ impl CustomerState {
         let r = &mut out.1.journeys[j];
         if now < self.exists_from {
             r.before_exists += 1;
-            return Entry::Refused;
+            return Entry::BeforeExists;
         }
         if js.active.is_some() {
             r.already_in += 1;
-            return Entry::Refused;
+            return Entry::AlreadyIn;
         }
         let blocked = match (&cj.re_entry, js.last_entry) {
             (_, None) => false,
@@ -904,7 +966,7 @@ impl CustomerState {
         };
         if blocked {
             r.re_entry_blocked += 1;
-            return Entry::Refused;
+            return Entry::Blocked;
         }
         if let Some(a) = &cj.audience {
             // the journey's own audience is over the customer, not the event
@@ -974,9 +1036,13 @@ impl CustomerState {
         }
     }
 
-    fn exit(&mut self, j: usize, reason: ExitReason, out: &mut Out) {
+    fn exit(&mut self, eng: &Engine, j: usize, reason: ExitReason, out: &mut Out) {
         if self.journeys[j].active.take().is_none() {
             return;
+        }
+        if self.journeys[j].parked == Some(Park::AlreadyIn) {
+            // its ticks from now on may enter again
+            self.unpark(eng, j, out);
         }
         if j < 64 {
             self.active &= !(1 << j);
@@ -1049,9 +1115,9 @@ impl CustomerState {
         let mut target = target;
         for _ in 0..STEP_LIMIT {
             let node = match target {
-                Target::End => return self.exit(j, ExitReason::End, out),
+                Target::End => return self.exit(eng, j, ExitReason::End, out),
                 Target::Journey(k) => {
-                    self.exit(j, ExitReason::Handover, out);
+                    self.exit(eng, j, ExitReason::Handover, out);
                     if depth < 16 {
                         self.try_enter(eng, k, None, texts, out, depth + 1);
                     }
@@ -1151,7 +1217,7 @@ impl CustomerState {
                 CStep::End => Target::End,
             };
         }
-        self.exit(j, ExitReason::StepLimit, out);
+        self.exit(eng, j, ExitReason::StepLimit, out);
     }
 
     /// The current entry of journey `j` took split arm `arm`: counted once per entry,

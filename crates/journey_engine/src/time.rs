@@ -123,6 +123,13 @@ pub fn next_tick(tz: Tz, t: i64, period: &str, minute: u32) -> Option<i64> {
     None
 }
 
+/// The instant local day `days` (since 1970-01-01) shows `minute` of the day (moved
+/// forward through a daylight-saving gap, as a schedule tick is).
+pub fn day_at_minute(tz: Tz, days: i64, minute: u32) -> i64 {
+    let date = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + chrono::Duration::days(days);
+    instant(tz, at_minute(date, minute))
+}
+
 /// Local midnight of a date given as days since 1970-01-01.
 pub fn date_midnight(tz: Tz, days: i64) -> i64 {
     let date = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + chrono::Duration::days(days);

@@ -4,7 +4,7 @@
 use crate::csv_split::CsvSplitter;
 use crate::error::{row_error, shown, ReadError, SkipKind};
 use crate::model::{Interner, PropValue};
-use crate::reader::{typed, Cell, Location, Outcome};
+use crate::reader::{typed, Cell};
 use chrono_tz::Tz;
 use journey_ir::{Program, Type};
 use std::path::Path;
@@ -62,7 +62,7 @@ impl Attributes {
 /// customer column is `customer_id` when present, else the first column. Any bad value
 /// is an error naming file, line and column.
 pub fn read_attributes(path: &Path, program: &Program) -> Result<Attributes, ReadError> {
-    let display = if crate::input::is_stdin(path) { "standard input".to_string() } else { path.display().to_string() };
+    let display = crate::input::display_name(path);
     let opened = crate::input::open(path)?;
     read_attributes_from(path, display, opened.reader, program)
 }
@@ -109,23 +109,7 @@ pub fn read_attributes_from(
         match split.read() {
             Ok(false) => break,
             Ok(true) => {}
-            Err(e) => {
-                return Err(match crate::reader::split_failure(e, &split) {
-                    Outcome::Io(e) => ReadError::Io { path: display.clone(), error: e },
-                    Outcome::Fatal(p, Location::Row { row, text, span }) => row_error(
-                        p.kind,
-                        &display,
-                        row,
-                        text.as_bytes(),
-                        Some(span),
-                        String::new(),
-                        p.message,
-                        p.label,
-                        p.help,
-                    ),
-                    _ => unreachable!("split failures are I/O or fatal"),
-                })
-            }
+            Err(e) => return Err(crate::reader::split_read_error(e, &split, &display)),
         }
         if split.is_blank() {
             continue;

@@ -36,6 +36,15 @@ pub fn is_stdin(path: &Path) -> bool {
     path.as_os_str() == "-"
 }
 
+/// How messages name `path`: "standard input" for `-`, else the path as given.
+pub fn display_name(path: &Path) -> String {
+    if is_stdin(path) {
+        "standard input".to_string()
+    } else {
+        path.display().to_string()
+    }
+}
+
 /// Whether the log at `path` can be read twice (a plain regular file). Standard input,
 /// FIFOs, `/dev/fd/N` and compressed files cannot, or only at a cost.
 pub fn rereadable(path: &Path) -> bool {

@@ -536,7 +536,7 @@ impl LogReader {
     /// Open a log: a file, `-` for standard input, a FIFO, or a gzip/zstd-compressed
     /// file, read once as a stream.
     pub fn open(path: &Path, mapping: &Mapping, schema: &Schema, options: ReadOptions) -> Result<LogReader, ReadError> {
-        let display = if input::is_stdin(path) { "standard input".to_string() } else { path.display().to_string() };
+        let display = input::display_name(path);
         let by_name = mapping.format.resolve(input::without_compression(path));
         if by_name.is_none() && input::rereadable(path) {
             return Err(ReadError::Mapping {
@@ -904,21 +904,29 @@ pub(crate) fn read_header(path: &Path, split: &mut CsvSplitter) -> Result<Vec<St
     match split.read() {
         Ok(true) => Ok(split.iter().map(|f| String::from_utf8_lossy(f).trim().to_string()).collect()),
         Ok(false) => Ok(Vec::new()),
-        Err(e) => Err(match split_failure(e, split) {
-            Outcome::Io(e) => ReadError::io(path, e),
-            Outcome::Fatal(p, Location::Row { row, text, span }) => crate::error::row_error(
-                p.kind,
-                &if input::is_stdin(path) { "standard input".to_string() } else { path.display().to_string() },
-                row,
-                text.as_bytes(),
-                Some(span),
-                String::new(),
-                p.message,
-                p.label,
-                p.help,
-            ),
-            _ => unreachable!("split failures are I/O or fatal"),
-        }),
+        Err(e) => Err(split_read_error(e, split, &input::display_name(path))),
+    }
+}
+
+/// A record the splitter could not read (an I/O error, a line past the length limit,
+/// an unterminated quote) as the error a reader returns, naming the file as `display`.
+/// One mapping for the event log and the attribute snapshot, so both say the same.
+pub(crate) fn split_read_error(e: SplitError, split: &CsvSplitter, display: &str) -> ReadError {
+    match split_failure(e, split) {
+        Outcome::Io(e) => ReadError::Io { path: display.to_string(), error: e },
+        Outcome::Fatal(p, Location::Row { row, text, span }) => crate::error::row_error(
+            p.kind,
+            display,
+            row,
+            text.as_bytes(),
+            Some(span),
+            String::new(),
+            p.message,
+            p.label,
+            p.help,
+        ),
+        // `split_failure` builds only those two
+        _ => unreachable!("split failures are I/O or fatal"),
     }
 }
 

@@ -225,6 +225,7 @@ fn fuzz_attribute_snapshots() {
             Ok(())
         })
         .unwrap();
+    eprintln!("fuzz: {} reader executions so far", EXECUTIONS.load(Ordering::Relaxed));
 }
 
 /// journey.yaml's `events:` section: any text parses to a mapping or diagnostics.
@@ -269,4 +270,5 @@ fn fuzz_journey_yaml_mapping() {
             Ok(())
         })
         .unwrap();
+    eprintln!("fuzz: {} reader executions so far", EXECUTIONS.load(Ordering::Relaxed));
 }
