@@ -84,6 +84,23 @@ impl<'a> Ctx<'a> {
                 Typed { ty: Some(Type::Bool), expr: Expr::Not { expr: Box::new(inner) }, bare_number: false }
             }
             ExprKind::Binary { op, op_span, lhs, rhs } => self.binary(file, *op, *op_span, lhs, rhs, scope, owner),
+            ExprKind::IsSet { operand, negated, op_span } => {
+                let inner = self.expr(file, operand, scope, owner);
+                // Only values a customer or an event can lack: audiences, aggregates
+                // and literals always answer, so `is set` on them says nothing.
+                if inner.ty.is_some() && !matches!(inner.expr, Expr::Attribute { .. } | Expr::Property { .. }) {
+                    let word = if *negated { "is not set" } else { "is set" };
+                    self.push(
+                        Diagnostic::new("J201", format!("`{word}` applies to an attribute or an event property"))
+                            .primary(file, operand.span, "not an attribute or a property")
+                            .secondary(file, *op_span, "asks whether a value was recorded")
+                            .help("write it after an attribute name, e.g. `account_type is set`"),
+                    );
+                }
+                let set = Expr::IsSet { expr: Box::new(inner.expr) };
+                let expr = if *negated { Expr::Not { expr: Box::new(set) } } else { set };
+                Typed { ty: Some(Type::Bool), expr, bare_number: false }
+            }
             ExprKind::Call { function, args } => self.call(file, function, args, e.span, scope, owner),
         }
     }

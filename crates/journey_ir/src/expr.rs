@@ -48,6 +48,11 @@ pub enum Expr {
         lhs: Box<Expr>,
         rhs: Box<Expr>,
     },
+    /// `x is set`: whether the value exists (an attribute recorded for the customer, a
+    /// property present on the event). Never unknown; `x is not set` is `not` of it.
+    IsSet {
+        expr: Box<Expr>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
