@@ -86,15 +86,26 @@ impl<'a> Ctx<'a> {
             ExprKind::Binary { op, op_span, lhs, rhs } => self.binary(file, *op, *op_span, lhs, rhs, scope, owner),
             ExprKind::IsSet { operand, negated, op_span } => {
                 let inner = self.expr(file, operand, scope, owner);
-                // Only values a customer or an event can lack: audiences, aggregates
+                // Only values a customer or an event can lack: audiences, counts, sums
                 // and literals always answer, so `is set` on them says nothing.
-                if inner.ty.is_some() && !matches!(inner.expr, Expr::Attribute { .. } | Expr::Property { .. }) {
+                let may_lack = matches!(
+                    inner.expr,
+                    Expr::Attribute { .. }
+                        | Expr::Property { .. }
+                        | Expr::Aggregate(
+                            Aggregate::Avg { .. }
+                                | Aggregate::Since { .. }
+                                | Aggregate::SinceFirst { .. }
+                                | Aggregate::SinceAttribute { .. }
+                        )
+                );
+                if inner.ty.is_some() && !may_lack {
                     let word = if *negated { "is not set" } else { "is set" };
                     self.push(
-                        Diagnostic::new("J201", format!("`{word}` applies to an attribute or an event property"))
-                            .primary(file, operand.span, "not an attribute or a property")
+                        Diagnostic::new("J201", format!("`{word}` applies to a value that can be missing"))
+                            .primary(file, operand.span, "always has a value")
                             .secondary(file, *op_span, "asks whether a value was recorded")
-                            .help("write it after an attribute name, e.g. `account_type is set`"),
+                            .help("write it after an attribute, an event property, `avg(…)` or `since(…)`, e.g. `account_type is set`"),
                     );
                 }
                 let set = Expr::IsSet { expr: Box::new(inner.expr) };

@@ -48,8 +48,7 @@ pub enum Expr {
         lhs: Box<Expr>,
         rhs: Box<Expr>,
     },
-    /// `x is set`: whether the value exists (an attribute recorded for the customer, a
-    /// property present on the event). Never unknown; `x is not set` is `not` of it.
+    /// `x is set`: whether the value exists; never unknown (`x is not set` is `not` of it).
     IsSet {
         expr: Box<Expr>,
     },

@@ -15,7 +15,9 @@ pub fn describe_rule(rule: Rule) -> Option<&'static str> {
     Some(match rule {
         EOI => "end of file",
         file | WHITESPACE | COMMENT | item | channel_setting | policy_setting | journey_item | step | prefix_op
-        | postfix_op | infix_op | cmp_op_inner | primary | literal | ident_char | reserved | string_inner | decimal => return None,
+        | postfix_op | infix_op | cmp_op_inner | primary | literal | ident_char | reserved | string_inner | decimal => {
+            return None
+        }
         event_decl => "an event declaration",
         property_list => "a property list `{ name: type, … }`",
         property => "a property `name: type`",
