@@ -84,6 +84,34 @@ impl<'a> Ctx<'a> {
                 Typed { ty: Some(Type::Bool), expr: Expr::Not { expr: Box::new(inner) }, bare_number: false }
             }
             ExprKind::Binary { op, op_span, lhs, rhs } => self.binary(file, *op, *op_span, lhs, rhs, scope, owner),
+            ExprKind::IsSet { operand, negated, op_span } => {
+                let inner = self.expr(file, operand, scope, owner);
+                // Only values a customer or an event can lack: audiences, counts, sums
+                // and literals always answer, so `is set` on them says nothing.
+                let may_lack = matches!(
+                    inner.expr,
+                    Expr::Attribute { .. }
+                        | Expr::Property { .. }
+                        | Expr::Aggregate(
+                            Aggregate::Avg { .. }
+                                | Aggregate::Since { .. }
+                                | Aggregate::SinceFirst { .. }
+                                | Aggregate::SinceAttribute { .. }
+                        )
+                );
+                if inner.ty.is_some() && !may_lack {
+                    let word = if *negated { "is not set" } else { "is set" };
+                    self.push(
+                        Diagnostic::new("J201", format!("`{word}` applies to a value that can be missing"))
+                            .primary(file, operand.span, "always has a value")
+                            .secondary(file, *op_span, "asks whether a value was recorded")
+                            .help("write it after an attribute, an event property, `avg(…)` or `since(…)`, e.g. `account_type is set`"),
+                    );
+                }
+                let set = Expr::IsSet { expr: Box::new(inner.expr) };
+                let expr = if *negated { Expr::Not { expr: Box::new(set) } } else { set };
+                Typed { ty: Some(Type::Bool), expr, bare_number: false }
+            }
             ExprKind::Call { function, args } => self.call(file, function, args, e.span, scope, owner),
         }
     }

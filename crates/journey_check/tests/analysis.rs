@@ -195,7 +195,7 @@ fn j306_shadowed_arm_and_dead_else() {
     branch {
       when since(purchase) > 20d -> x
       when since(purchase) > 30d -> y
-      when not (since(purchase) > 20d) -> z
+      when not (since(purchase) > 20d) or since(purchase) is not set -> z
       else -> end
     }
   }
@@ -210,6 +210,27 @@ fn j306_shadowed_arm_and_dead_else() {
     let arm = dead.iter().find(|d| d.message == "this branch arm can never be taken").expect("dead arm");
     assert_eq!(run.primary_text(arm), "when since(purchase) > 30d -> y");
     assert!(dead.iter().any(|d| d.message == "the `else` of this branch can never be taken"));
+}
+
+/// `not (since(purchase) > 20d)` is unknown for a customer who never purchased, so the
+/// engine takes the `else`: it must not be reported dead (it once was).
+#[test]
+fn j306_else_reached_by_a_missing_value_is_live() {
+    let run = check(
+        r#"journey j {
+  entry on signup
+  stage a {
+    branch {
+      when since(purchase) > 20d -> x
+      when not (since(purchase) > 20d) -> z
+      else -> end
+    }
+  }
+  stage x { end }
+  stage z { end }
+}"#,
+    );
+    assert!(run.codes().is_empty(), "{}", run.text());
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! The reasoner against brute force: small generated schemas and audience pairs
-//! (bools, enums, numbers, counts over windows, `since`, `since_first`, `not`,
-//! `and`/`or`, consent flags), each verdict compared with an enumeration of every
+//! (bools, enums, numbers, counts over windows, `since`, `since_first`, `is set`,
+//! `not`, `and`/`or`, consent flags, missing values), each verdict compared with an enumeration of every
 //! customer of a bounded domain (attribute values x short event histories), evaluated
 //! as the engine does ([`history::holds`], itself checked against the engine by the
 //! witness replay test). "disjoint" and "certain" must never be wrong; a may-overlap
@@ -79,6 +79,16 @@ fn atom(r: &mut Rng, dims: &Dims) -> Expr {
     let attr = |n: &str| Box::new(Expr::Attribute { name: n.into() });
     let dim = r.pick(&dims.0);
     let ev = |_: &mut Rng| EVENTS[(dim - 3) as usize].to_string();
+    // one atom in eight asks `is set` of the dimension's value
+    if r.below(8) == 0 {
+        let term = match dim {
+            0 => Expr::Attribute { name: "opt_in".into() },
+            1 => Expr::Attribute { name: "pet".into() },
+            2 => Expr::Attribute { name: "score".into() },
+            _ => Expr::Aggregate(Aggregate::Since { event: ev(r), filter: None }),
+        };
+        return Expr::IsSet { expr: Box::new(term) };
+    }
     let kind = match dim {
         0 => 0,
         1 => 1 + r.below(2),

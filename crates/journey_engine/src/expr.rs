@@ -51,6 +51,8 @@ pub enum CExpr {
     In(Box<CExpr>, Vec<CExpr>),
     Add(Box<CExpr>, Box<CExpr>),
     Sub(Box<CExpr>, Box<CExpr>),
+    /// `x is set`: never unknown.
+    IsSet(Box<CExpr>),
 }
 
 #[derive(Debug, Clone)]
@@ -244,6 +246,7 @@ impl<'p> Compiler<'p> {
             Expr::Sub { lhs, rhs } => {
                 CExpr::Sub(Box::new(self.compile(lhs, event)), Box::new(self.compile(rhs, event)))
             }
+            Expr::IsSet { expr } => CExpr::IsSet(Box::new(self.compile(expr, event))),
         }
     }
 
@@ -322,7 +325,7 @@ impl Deps {
                     self.walk(&audiences[*i], audiences, seen);
                 }
             }
-            CExpr::Not(x) => self.walk(x, audiences, seen),
+            CExpr::Not(x) | CExpr::IsSet(x) => self.walk(x, audiences, seen),
             CExpr::And(xs) | CExpr::Or(xs) => xs.iter().for_each(|x| self.walk(x, audiences, seen)),
             CExpr::Cmp(_, a, b) | CExpr::Add(a, b) | CExpr::Sub(a, b) => {
                 self.walk(a, audiences, seen);
@@ -451,6 +454,7 @@ pub fn eval<'a>(e: &'a CExpr, s: &Scope<'a>) -> V<'a> {
         }
         CExpr::Add(l, r) => arith(eval(l, s), eval(r, s), 1),
         CExpr::Sub(l, r) => arith(eval(l, s), eval(r, s), -1),
+        CExpr::IsSet(x) => V::Bool(eval(x, s) != V::None),
     }
 }
 

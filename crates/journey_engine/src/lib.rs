@@ -925,7 +925,7 @@ fn collect_since_attrs(exprs: &[CExpr], out: &mut Vec<usize>) {
     fn walk(e: &CExpr, out: &mut Vec<usize>) {
         match e {
             CExpr::SinceAttr(i) if !out.contains(i) => out.push(*i),
-            CExpr::Not(x) => walk(x, out),
+            CExpr::Not(x) | CExpr::IsSet(x) => walk(x, out),
             CExpr::And(xs) | CExpr::Or(xs) => xs.iter().for_each(|x| walk(x, out)),
             CExpr::Cmp(_, a, b) | CExpr::Add(a, b) | CExpr::Sub(a, b) => {
                 walk(a, out);

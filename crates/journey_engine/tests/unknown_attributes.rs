@@ -127,3 +127,27 @@ fn refusals_for_a_missing_value_are_counted_by_clause() {
     // `false and unknown` is false: refused by the known clause, not counted
     assert!(run(vec![AttrValue::Missing, AttrValue::Number(3.0)]).is_empty());
 }
+
+/// `is set` / `is not set` are never unknown: they are how a condition says what a
+/// missing value should mean.
+#[test]
+fn is_set_is_never_unknown() {
+    assert!(!enters("account_type is set", None, None));
+    assert!(enters("account_type is set", Some("vet"), None));
+    assert!(enters("account_type is not set", None, None));
+    assert!(!enters("account_type is not set", Some("vet"), None));
+    // `not` of it is plain negation
+    assert!(enters("not (account_type is set)", None, None));
+    // the guarded forms of "not a clinic" and "a clinic"
+    let not_clinic = r#"account_type is not set or account_type != "clinic""#;
+    assert!(enters(not_clinic, None, None));
+    assert!(enters(not_clinic, Some("vet"), None));
+    assert!(!enters(not_clinic, Some("clinic"), None));
+    let clinic = r#"account_type is set and account_type == "clinic""#;
+    assert!(!enters(clinic, None, None));
+    assert!(enters(clinic, Some("clinic"), None));
+    // `x is not set or x > 10` holds where `x > 10` alone is unknown
+    assert!(enters("seats is not set or seats > 10", None, None));
+    assert!(!enters("seats > 10", None, None));
+    assert!(!enters("seats is not set or seats > 10", None, Some(3.0)));
+}

@@ -18,12 +18,16 @@ fn precedence(e: &Expr) -> u8 {
     match &unparen(e).kind {
         ExprKind::Binary { op, .. } => binary_precedence(*op),
         ExprKind::Unary { .. } => NOT_PRECEDENCE,
+        ExprKind::IsSet { .. } => IS_SET_PRECEDENCE,
         _ => ATOM_PRECEDENCE,
     }
 }
 
 const NOT_PRECEDENCE: u8 = 3;
 const ATOM_PRECEDENCE: u8 = 6;
+/// `is set` binds tighter than comparisons and looser than `+ -`; printed as if it
+/// were a comparison, so any operator around it keeps it in parentheses.
+const IS_SET_PRECEDENCE: u8 = 4;
 
 /// The expression under any number of user parentheses.
 pub fn unparen(mut e: &Expr) -> &Expr {
@@ -81,6 +85,12 @@ fn write_expr(src: &str, e: &Expr, out: &mut String) {
             out.push_str(op.as_str());
             out.push(' ');
             write_operand(src, rhs, operand_parens(*op, rhs, true), out);
+        }
+        ExprKind::IsSet { operand, negated, .. } => {
+            // only names are valid operands (the checker says so); anything else keeps
+            // parentheses so that the reader never has to know where `is set` binds
+            write_operand(src, operand, precedence(operand) < ATOM_PRECEDENCE, out);
+            out.push_str(if *negated { " is not set" } else { " is set" });
         }
         ExprKind::Paren(_) => unreachable!("unparen removed every Paren"),
     }
@@ -269,6 +279,17 @@ mod tests {
         assert_eq!(fmt("t < 9:30"), "t < 09:30");
         assert_eq!(fmt("r == 10.0%"), "r == 10.0%");
         assert_eq!(fmt("a - -1"), "a - -1");
+    }
+
+    #[test]
+    fn is_set_reads_as_written() {
+        assert_eq!(fmt("account_type   is set"), "account_type is set");
+        assert_eq!(fmt("x is  not\n set and x != \"a\""), "x is not set and x != \"a\"");
+        assert_eq!(fmt("not (x is set)"), "not (x is set)");
+        assert_eq!(fmt("not x is set or y"), "not x is set or y");
+        assert_eq!(fmt("(x is set) == true"), "x is set == true");
+        assert_eq!(fmt("true == (x is set)"), "true == (x is set)");
+        assert_eq!(fmt("(a + b) is set"), "(a + b) is set");
     }
 
     #[test]

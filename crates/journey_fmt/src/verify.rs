@@ -83,7 +83,7 @@ fn strip_expr(e: &mut Expr) {
             }
         }
         ExprKind::List(items) => items.iter_mut().for_each(strip_expr),
-        ExprKind::Unary { operand, .. } => strip_expr(operand),
+        ExprKind::Unary { operand, .. } | ExprKind::IsSet { operand, .. } => strip_expr(operand),
         ExprKind::Binary { lhs, rhs, .. } => {
             strip_expr(lhs);
             strip_expr(rhs);

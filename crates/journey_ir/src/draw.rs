@@ -69,7 +69,11 @@ pub fn describe_expr(e: &Expr) -> String {
                 SinceFirst { event, .. } => format!("since_first({event})"),
             }
         }
-        Expr::Not { expr } => format!("not {}", describe_expr(expr)),
+        Expr::Not { expr } => match &**expr {
+            Expr::IsSet { expr } => format!("{} is not set", describe_expr(expr)),
+            _ => format!("not {}", describe_expr(expr)),
+        },
+        Expr::IsSet { expr } => format!("{} is set", describe_expr(expr)),
         Expr::And { all } => all.iter().map(describe_expr).collect::<Vec<_>>().join(" and "),
         Expr::Or { any } => format!("({})", any.iter().map(describe_expr).collect::<Vec<_>>().join(" or ")),
         Expr::Compare { cmp, lhs, rhs } => format!("{} {} {}", describe_expr(lhs), cmp.as_str(), describe_expr(rhs)),

@@ -48,6 +48,10 @@ pub enum Expr {
         lhs: Box<Expr>,
         rhs: Box<Expr>,
     },
+    /// `x is set`: whether the value exists; never unknown (`x is not set` is `not` of it).
+    IsSet {
+        expr: Box<Expr>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

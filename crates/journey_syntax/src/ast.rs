@@ -451,6 +451,13 @@ pub enum ExprKind {
         rhs: Box<Expr>,
     },
     Paren(Box<Expr>),
+    /// `account_type is set` / `account_type is not set`: whether a value was
+    /// recorded. Never unknown, unlike a comparison with a missing value.
+    IsSet {
+        operand: Box<Expr>,
+        negated: bool,
+        op_span: Span,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -15,7 +15,9 @@ pub fn describe_rule(rule: Rule) -> Option<&'static str> {
     Some(match rule {
         EOI => "end of file",
         file | WHITESPACE | COMMENT | item | channel_setting | policy_setting | journey_item | step | prefix_op
-        | infix_op | cmp_op_inner | primary | literal | ident_char | reserved | string_inner | decimal => return None,
+        | postfix_op | infix_op | cmp_op_inner | primary | literal | ident_char | reserved | string_inner | decimal => {
+            return None
+        }
         event_decl => "an event declaration",
         property_list => "a property list `{ name: type, … }`",
         property => "a property `name: type`",
@@ -85,6 +87,8 @@ pub fn describe_rule(rule: Rule) -> Option<&'static str> {
         effect => "an effect like `+3pp` or `-5%`",
         expr => "an expression",
         op_not => "`not`",
+        op_is => "`is`",
+        op_is_set => "`is set`",
         op_or => "`or`",
         op_and => "`and`",
         op_in => "`in`",
@@ -216,7 +220,7 @@ const GROUPS: &[(&[Rule], &str)] = {
             "a policy setting (`cap`, `min_gap`, `quiet_days` or `conflicting`)",
         ),
         (&[money, percent, duration, date, time_of_day, number, string], "a value"),
-        (&[op_or, op_and, op_in, op_add, op_sub], "an operator"),
+        (&[op_or, op_and, op_in, op_add, op_sub, op_is, op_is_set], "an operator"),
         (&[op_le, op_ge, op_ne, op_eq, op_lt, op_gt], "an operator"),
     ]
 };

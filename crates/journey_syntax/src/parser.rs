@@ -164,6 +164,7 @@ fn pratt() -> &'static PrattParser<Rule> {
                 | Op::infix(Rule::op_gt, Assoc::Left)
                 | Op::infix(Rule::op_ge, Assoc::Left)
                 | Op::infix(Rule::op_in, Assoc::Left))
+            .op(Op::postfix(Rule::op_is_set))
             .op(Op::infix(Rule::op_add, Assoc::Left) | Op::infix(Rule::op_sub, Assoc::Left))
     })
 }
@@ -587,6 +588,13 @@ impl Lower {
             .map_prefix(|op, rhs| Expr {
                 span: span(&op).to(rhs.span),
                 kind: ExprKind::Unary { op: UnaryOp::Not, operand: Box::new(rhs) },
+            })
+            .map_postfix(|operand, op| {
+                let negated = op.clone().into_inner().any(|p| p.as_rule() == Rule::op_not);
+                Expr {
+                    span: operand.span.to(span(&op)),
+                    kind: ExprKind::IsSet { operand: Box::new(operand), negated, op_span: span(&op) },
+                }
             })
             .map_infix(|lhs, op, rhs| {
                 let bop = match op.as_rule() {

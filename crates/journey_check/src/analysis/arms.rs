@@ -203,12 +203,20 @@ mod tests {
     #[test]
     fn else_after_covering_arms() {
         let opt = attr("email_opt_in");
-        let (ds, dead, _) = run(vec![(opt.clone(), to("x")), (not(opt), to("y"))], to("z"));
+        // a customer without the flag takes neither `opt` nor `not opt`: the else is live
+        let (ds, _, _) = run(vec![(opt.clone(), to("x")), (not(opt.clone()), to("y"))], to("z"));
+        assert!(ds.is_empty(), "{ds:?}");
+        let unset = not(Expr::IsSet { expr: Box::new(opt.clone()) });
+        let (ds, dead, _) =
+            run(vec![(opt.clone(), to("x")), (Expr::Or { any: vec![not(opt), unset.clone()] }, to("y"))], to("z"));
         assert_eq!(codes(&ds), ["J306"]);
         assert_eq!(ds[0].message, "the `else` of this branch can never be taken");
         assert_eq!(dead, [(0, 2)]);
         // an else that is also the fall-through could have been left out
-        let (ds, _, _) = run(vec![(attr("email_opt_in"), to("y")), (not(attr("email_opt_in")), to("y"))], to("x"));
+        let (ds, _, _) = run(
+            vec![(attr("email_opt_in"), to("y")), (Expr::Or { any: vec![not(attr("email_opt_in")), unset] }, to("y"))],
+            to("x"),
+        );
         assert_eq!(ds[0].message, "no customer gets past the arms of this branch");
         // with a comparison, a customer without the attribute still reaches the else
         let b = |v| Expr::Const { value: Value::Bool(v) };
@@ -222,8 +230,15 @@ mod tests {
     #[test]
     fn covering_ranges_make_the_else_dead() {
         let recent = cmp(since("purchase"), Lt, days(30));
-        let (ds, _, _) = run(vec![(recent.clone(), to("x")), (not(recent), to("y"))], to("z"));
+        let never = not(Expr::IsSet { expr: Box::new(since("purchase")) });
+        let (ds, _, _) = run(
+            vec![(recent.clone(), to("x")), (Expr::Or { any: vec![not(recent.clone()), never] }, to("y"))],
+            to("z"),
+        );
         assert_eq!(codes(&ds), ["J306"]);
+        // `not recent` is unknown for a customer who never purchased: the else is live
+        let (ds, _, _) = run(vec![(recent.clone(), to("x")), (not(recent), to("y"))], to("z"));
+        assert!(ds.is_empty(), "{ds:?}");
         // a customer who never purchased has no `since(purchase)`: neither range holds
         // and the engine takes the else (this was once wrongly reported as dead)
         let (ds, _, _) = run(

@@ -177,6 +177,8 @@ fn mentions<'p>(p: &'p journey_ir::Program, e: &'p Expr, name: &str, seen: &mut 
         Expr::Aggregate(journey_ir::Aggregate::SinceAttribute { attribute }) => attribute == name,
         Expr::Const { .. } | Expr::Property { .. } | Expr::Aggregate(_) => false,
         Expr::Not { expr } => mentions(p, expr, name, seen),
+        // whether the flag exists says nothing of its value
+        Expr::IsSet { .. } => false,
         Expr::And { all: v } | Expr::Or { any: v } => v.iter().any(|x| mentions(p, x, name, seen)),
         Expr::Compare { lhs, rhs, .. } | Expr::Add { lhs, rhs } | Expr::Sub { lhs, rhs } => {
             mentions(p, lhs, name, seen) || mentions(p, rhs, name, seen)

@@ -7,7 +7,8 @@
 //! and `since(purchase)`). A finding on such a pair is only worth a marketer's time
 //! with an example, so `journey check` reports a may-overlap only when [`search`]
 //! finds a history that satisfies every predicate under [`holds`], which evaluates
-//! conditions as the engine does (missing values compare false, `since` of an event
+//! conditions as the engine does (a comparison with a missing value is unknown and
+//! a condition holds only when true, `since` of an event
 //! that never happened has no value, an event is inside a window `w` when it is less
 //! than `w` old). A test replays every history through the engine.
 
@@ -146,7 +147,7 @@ fn eval(e: &Expr, h: &History, event: Option<&HistoryEvent>, program: &Program, 
             if program.attribute(name).is_some() {
                 attr_value(h, name)
             } else if let Some(a) = program.audience(name) {
-                ev(&a.condition)
+                V::Bool(matches!(ev(&a.condition), V::Bool(true)))
             } else {
                 V::Bool(false)
             }
@@ -168,16 +169,43 @@ fn eval(e: &Expr, h: &History, event: Option<&HistoryEvent>, program: &Program, 
             None => V::Bool(false),
         },
         Expr::Aggregate(a) => aggregate(a, h, program, depth),
-        Expr::Not { expr } => V::Bool(!matches!(ev(expr), V::Bool(true))),
-        Expr::And { all } => V::Bool(all.iter().all(|x| matches!(ev(x), V::Bool(true)))),
-        Expr::Or { any } => V::Bool(any.iter().any(|x| matches!(ev(x), V::Bool(true)))),
-        Expr::Compare { cmp, lhs, rhs } => V::Bool(compare(*cmp, &ev(lhs), &ev(rhs))),
-        Expr::In { value, list } => {
-            let v = ev(value);
-            V::Bool(list.iter().any(|y| compare(CmpOp::Eq, &v, &ev(y))))
-        }
+        // three-valued, as in the engine: a comparison with no value is unknown
+        // (`None`), `not` keeps it unknown, `and`/`or` are Kleene's
+        Expr::Not { expr } => match ev(expr) {
+            V::None => V::None,
+            v => V::Bool(v != V::Bool(true)),
+        },
+        Expr::And { all } => kleene(all.iter().map(ev), false),
+        Expr::Or { any } => kleene(any.iter().map(ev), true),
+        Expr::Compare { cmp, lhs, rhs } => match (ev(lhs), ev(rhs)) {
+            (V::None, _) | (_, V::None) => V::None,
+            (l, r) => V::Bool(compare(*cmp, &l, &r)),
+        },
+        Expr::In { value, list } => match ev(value) {
+            V::None => V::None,
+            v => V::Bool(list.iter().any(|y| compare(CmpOp::Eq, &v, &ev(y)))),
+        },
+        Expr::IsSet { expr } => V::Bool(ev(expr) != V::None),
         Expr::Add { lhs, rhs } => arith(ev(lhs), ev(rhs), 1),
         Expr::Sub { lhs, rhs } => arith(ev(lhs), ev(rhs), -1),
+    }
+}
+
+/// Kleene's `or` (`wins` = true) or `and` (`wins` = false): the winning value decides,
+/// otherwise any unknown makes the result unknown.
+fn kleene(values: impl Iterator<Item = V>, wins: bool) -> V {
+    let mut unknown = false;
+    for v in values {
+        match v {
+            V::None => unknown = true,
+            v if (v == V::Bool(true)) == wins => return V::Bool(wins),
+            _ => {}
+        }
+    }
+    if unknown {
+        V::None
+    } else {
+        V::Bool(!wins)
     }
 }
 

@@ -19,10 +19,20 @@
 //! [`Overlap::CertainlyOverlaps`] is only claimed in the narrow case described on
 //! [`overlap`].
 //!
-//! **Missing values.** Attributes, event properties, `avg(..)` and `since(attribute)`
-//! may have no value. A comparison with a missing value is false and `not` is plain
-//! boolean negation, so `not (x > 5)` holds for a customer without `x` while `x <= 5`
-//! does not. Counts, sums and `since(event)` always have a value.
+//! **Missing values.** Attributes, event properties, `avg(..)`, `since(..)` and
+//! `since_first(..)` may have no value; counts and sums always have one. As in the
+//! engine, a comparison with a missing value is *unknown*, `not unknown` is unknown,
+//! `and`/`or` are Kleene's, and a condition holds only when it is true: so neither
+//! `x <= 5` nor `not (x > 5)` holds for a customer without `x`. `x is set` is never
+//! unknown. An audience is two-valued (a customer whose condition is unknown is not
+//! in it), so `not hero` holds for a customer without the values `hero` reads.
+//!
+//! To stay exact under these rules, a condition is put in normal form for one of four
+//! questions ([`Mode`]): is it true, false, not true, or not false. `not` swaps true
+//! with false (and not-true with not-false), De Morgan's laws hold for each question,
+//! and only the "not true"/"not false" questions let a missing value through. The
+//! public questions use "true" for a condition that must hold and "not true" for one
+//! that must not (a branch arm not taken, `a` without `b`).
 //!
 //! Work is bounded: a DNF that grows past [`MAX_CONJUNCTIONS`] makes the answer
 //! "unknown", never a wrong proof.
@@ -30,6 +40,53 @@
 use journey_ir::{Aggregate, CmpOp, Expr, Program, Type, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+
+/// Which customers a normal form describes: those for whom the condition is true,
+/// false, not true (false or unknown) or not false (true or unknown).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    True,
+    False,
+    NotTrue,
+    NotFalse,
+}
+
+impl Mode {
+    fn of(pos: bool) -> Mode {
+        if pos {
+            Mode::True
+        } else {
+            Mode::NotTrue
+        }
+    }
+    /// The question about `not e`, asked of `e`.
+    fn negated(self) -> Mode {
+        match self {
+            Mode::True => Mode::False,
+            Mode::False => Mode::True,
+            Mode::NotTrue => Mode::NotFalse,
+            Mode::NotFalse => Mode::NotTrue,
+        }
+    }
+    /// True and not-false keep a comparison as written; the other two negate it.
+    fn affirms(self) -> bool {
+        matches!(self, Mode::True | Mode::NotFalse)
+    }
+    /// Does an unknown answer belong to this question's customers?
+    fn admits_unknown(self) -> bool {
+        matches!(self, Mode::NotTrue | Mode::NotFalse)
+    }
+    /// The truth values (bits: 1 true, 2 false, 4 unknown) this question accepts, for
+    /// propositions the reasoner does not look into.
+    fn values(self) -> u8 {
+        match self {
+            Mode::True => 1,
+            Mode::False => 2,
+            Mode::NotTrue => 6,
+            Mode::NotFalse => 5,
+        }
+    }
+}
 
 /// Past this many conjunctions in one DNF the reasoner gives up (answers unknown).
 pub const MAX_CONJUNCTIONS: usize = 512;
@@ -219,7 +276,10 @@ pub fn render(e: &Expr) -> String {
         Expr::Const { value } => render_value(value),
         Expr::Attribute { name } | Expr::Property { name } | Expr::Audience { name } => name.clone(),
         Expr::Aggregate(a) => render_aggregate(a),
-        Expr::Not { expr } => format!("not {}", render_atomic(expr)),
+        Expr::Not { expr } => match &**expr {
+            Expr::IsSet { expr } => format!("{} is not set", render_atomic(expr)),
+            _ => format!("not {}", render_atomic(expr)),
+        },
         Expr::And { all } => all.iter().map(render_atomic).collect::<Vec<_>>().join(" and "),
         Expr::Or { any } => any.iter().map(render_atomic).collect::<Vec<_>>().join(" or "),
         Expr::Compare { cmp, lhs, rhs } => format!("{} {} {}", render_atomic(lhs), cmp.as_str(), render_atomic(rhs)),
@@ -228,6 +288,7 @@ pub fn render(e: &Expr) -> String {
         }
         Expr::Add { lhs, rhs } => format!("{} + {}", render_atomic(lhs), render_atomic(rhs)),
         Expr::Sub { lhs, rhs } => format!("{} - {}", render_atomic(lhs), render_atomic(rhs)),
+        Expr::IsSet { expr } => format!("{} is set", render_atomic(expr)),
     }
 }
 
@@ -238,7 +299,8 @@ fn render_atomic(e: &Expr) -> String {
         | Expr::Compare { .. }
         | Expr::In { .. }
         | Expr::Add { .. }
-        | Expr::Sub { .. } => {
+        | Expr::Sub { .. }
+        | Expr::IsSet { .. } => {
             format!("({})", render(e))
         }
         _ => render(e),
@@ -450,7 +512,9 @@ pub(crate) struct DiscC {
 pub(crate) struct Conj {
     pub(crate) nums: BTreeMap<String, NumC>,
     pub(crate) discs: BTreeMap<String, DiscC>,
-    pub(crate) opaque: BTreeMap<String, bool>,
+    /// Opaque propositions and the truth values (bits, see [`Mode::values`]) each may
+    /// take in this conjunction.
+    pub(crate) opaque: BTreeMap<String, u8>,
 }
 
 impl Conj {
@@ -486,12 +550,11 @@ impl Conj {
             }
         }
         for (k, p) in &o.opaque {
-            match out.opaque.get(k) {
-                Some(q) if q != p => return None,
-                _ => {
-                    out.opaque.insert(k.clone(), *p);
-                }
+            let both = out.opaque.get(k).map_or(*p, |q| q & p);
+            if both == 0 {
+                return None;
             }
+            out.opaque.insert(k.clone(), both);
         }
         Some(out)
     }
@@ -673,35 +736,48 @@ impl<'p> Reasoner<'p> {
         Reasoner { program, expanding: Default::default() }
     }
 
-    /// DNF of `e` (when `pos`) or of `not e`; `None` when too large.
+    /// DNF of the customers for whom `e` holds (when `pos`) or does not hold; `None`
+    /// when too large.
     fn dnf(&self, e: &Expr, pos: bool) -> Option<Vec<Conj>> {
+        self.dnf_mode(e, Mode::of(pos))
+    }
+
+    fn dnf_mode(&self, e: &Expr, mode: Mode) -> Option<Vec<Conj>> {
         match e {
-            Expr::Const { value: Value::Bool(b) } => Some(if *b == pos { vec![Conj::default()] } else { vec![] }),
-            Expr::Not { expr } => self.dnf(expr, !pos),
-            Expr::And { all } if pos => self.all(all, true),
-            Expr::And { all } => self.any(all, false),
-            Expr::Or { any } if pos => self.any(any, true),
-            Expr::Or { any } => self.all(any, false),
+            // a constant is never unknown
+            Expr::Const { value: Value::Bool(b) } => {
+                Some(if *b == mode.affirms() { vec![Conj::default()] } else { vec![] })
+            }
+            Expr::Not { expr } => self.dnf_mode(expr, mode.negated()),
+            // (a and b) is true when both are, not false when neither is false; it is
+            // false when either is false, not true when either is not true
+            Expr::And { all } if mode.affirms() => self.all(all, mode),
+            Expr::And { all } => self.any(all, mode),
+            Expr::Or { any } if mode.affirms() => self.any(any, mode),
+            Expr::Or { any } => self.all(any, mode),
             Expr::Audience { name } => {
                 let recursive = self.expanding.borrow().contains(name);
                 match self.program.audience(name) {
                     Some(a) if !recursive => {
+                        // membership is two-valued: in when the condition is true, out
+                        // otherwise (false or unknown)
+                        let inner = if mode.affirms() { Mode::True } else { Mode::NotTrue };
                         self.expanding.borrow_mut().push(name.clone());
-                        let r = self.dnf(&a.condition, pos);
+                        let r = self.dnf_mode(&a.condition, inner);
                         self.expanding.borrow_mut().pop();
                         r
                     }
-                    _ => Some(opaque(e, pos)),
+                    _ => Some(opaque(e, if mode.affirms() { 1 } else { 2 })),
                 }
             }
-            _ => Some(self.literal(e, pos)),
+            _ => Some(self.literal(e, mode)),
         }
     }
 
-    fn all(&self, parts: &[Expr], pos: bool) -> Option<Vec<Conj>> {
+    fn all(&self, parts: &[Expr], mode: Mode) -> Option<Vec<Conj>> {
         let mut acc = vec![Conj::default()];
         for p in parts {
-            acc = product(&acc, &self.dnf(p, pos)?)?;
+            acc = product(&acc, &self.dnf_mode(p, mode)?)?;
             if acc.is_empty() {
                 break;
             }
@@ -709,10 +785,10 @@ impl<'p> Reasoner<'p> {
         Some(acc)
     }
 
-    fn any(&self, parts: &[Expr], pos: bool) -> Option<Vec<Conj>> {
+    fn any(&self, parts: &[Expr], mode: Mode) -> Option<Vec<Conj>> {
         let mut acc: Vec<Conj> = Vec::new();
         for p in parts {
-            for c in self.dnf(p, pos)? {
+            for c in self.dnf_mode(p, mode)? {
                 if !acc.contains(&c) {
                     acc.push(c);
                 }
@@ -724,33 +800,89 @@ impl<'p> Reasoner<'p> {
         Some(acc)
     }
 
-    /// A comparison, membership test or bare bool term.
-    fn literal(&self, e: &Expr, pos: bool) -> Vec<Conj> {
+    /// A comparison, membership test, `is set` or bare bool term.
+    fn literal(&self, e: &Expr, mode: Mode) -> Vec<Conj> {
         let c = match e {
             Expr::Compare { cmp, lhs, rhs } => match (&**lhs, &**rhs) {
-                (t, Expr::Const { value }) if is_term(t) => self.compare(t, *cmp, value, pos),
-                (Expr::Const { value }, t) if is_term(t) => self.compare(t, flip(*cmp), value, pos),
+                (t, Expr::Const { value }) if is_term(t) => self.compare(t, *cmp, value, mode),
+                (Expr::Const { value }, t) if is_term(t) => self.compare(t, flip(*cmp), value, mode),
                 _ => None,
             },
             Expr::In { value, list } if is_term(value) => {
                 let consts: Option<Vec<&Value>> =
                     list.iter().map(|x| if let Expr::Const { value } = x { Some(value) } else { None }).collect();
-                consts.and_then(|vs| self.member(value, &vs, pos))
+                consts.and_then(|vs| self.member(value, &vs, mode))
             }
-            t if is_term(t) => self.compare(t, CmpOp::Eq, &Value::Bool(true), pos),
+            // never unknown: true and not-false ask for a value, the others for none
+            Expr::IsSet { expr } if is_term(expr) => self.presence(expr, mode.affirms()),
+            t if is_term(t) => self.compare(t, CmpOp::Eq, &Value::Bool(true), mode),
             _ => None,
         };
         match c {
             Some(Some(c)) => vec![c],
             Some(None) => vec![],
-            None => opaque(e, pos),
+            // `x is set` of something else is still two-valued
+            None if matches!(e, Expr::IsSet { .. }) => opaque(e, if mode.affirms() { 1 } else { 2 }),
+            None => opaque(e, mode.values()),
+        }
+    }
+
+    /// `term is set` (when `present`) or `term is not set`, for terms whose kind of
+    /// value the reasoner knows (declared attributes and aggregates); `None` for the
+    /// rest (event properties), which stay opaque.
+    fn presence(&self, term: &Expr, present: bool) -> Option<Option<Conj>> {
+        if !present && !self.nullable(term) {
+            return Some(None);
+        }
+        let numeric_unit = |ty: &Type| match ty {
+            Type::Number => Some(Unit::Number),
+            Type::Money => Some(Unit::Money),
+            Type::Percent => Some(Unit::Percent),
+            Type::Duration => Some(Unit::Duration),
+            Type::Date | Type::Time => Some(Unit::Date),
+            Type::TimeOfDay => Some(Unit::TimeOfDay),
+            _ => None,
+        };
+        let numeric = match term {
+            Expr::Attribute { name } => match &self.program.attribute(name)?.ty {
+                Type::Bool => Some(false),
+                Type::Text | Type::OneOf { .. } | Type::Timezone => Some(false),
+                ty => numeric_unit(ty).map(|_| true),
+            },
+            Expr::Aggregate(Aggregate::Count { .. } | Aggregate::Sum { .. } | Aggregate::Avg { .. }) => Some(true),
+            Expr::Aggregate(_) => Some(true),
+            _ => None,
+        }?;
+        if numeric {
+            let unit = match term {
+                Expr::Attribute { name } => self.program.attribute(name).and_then(|a| numeric_unit(&a.ty)),
+                Expr::Aggregate(
+                    Aggregate::Since { .. } | Aggregate::SinceFirst { .. } | Aggregate::SinceAttribute { .. },
+                ) => Some(Unit::Duration),
+                _ => Some(Unit::Number),
+            }
+            .unwrap_or(Unit::Number);
+            let mut c = self.num_term(term, unit);
+            if !present {
+                c.set = IvSet(vec![]);
+            }
+            c.null_ok = !present;
+            Some(finish_num(term, c))
+        } else {
+            let is_bool = matches!(term, Expr::Attribute { name } if matches!(self.program.attribute(name).map(|a| &a.ty), Some(Type::Bool)));
+            let mut c = self.disc_term(term, is_bool);
+            if !present {
+                c.set = DSet::Only(BTreeSet::new());
+            }
+            c.null_ok = !present;
+            Some(finish_disc(term, c))
         }
     }
 
     /// `Some(None)`: the literal alone is unsatisfiable; `None`: not understood.
-    fn compare(&self, term: &Expr, op: CmpOp, value: &Value, pos: bool) -> Option<Option<Conj>> {
-        let op = if pos { op } else { negate(op) };
-        let null_ok = !pos && self.nullable(term);
+    fn compare(&self, term: &Expr, op: CmpOp, value: &Value, mode: Mode) -> Option<Option<Conj>> {
+        let op = if mode.affirms() { op } else { negate(op) };
+        let null_ok = mode.admits_unknown() && self.nullable(term);
         if let Some((x, unit)) = numeric(value) {
             let mut c = self.num_term(term, unit);
             c.set = c.set.intersect(&IvSet::cmp(op, x));
@@ -772,8 +904,9 @@ impl<'p> Reasoner<'p> {
         Some(finish_disc(term, c))
     }
 
-    fn member(&self, term: &Expr, values: &[&Value], pos: bool) -> Option<Option<Conj>> {
-        let null_ok = !pos && self.nullable(term);
+    fn member(&self, term: &Expr, values: &[&Value], mode: Mode) -> Option<Option<Conj>> {
+        let pos = mode.affirms();
+        let null_ok = mode.admits_unknown() && self.nullable(term);
         let first = values.first()?;
         if let Some((_, unit)) = numeric(first) {
             let mut c = self.num_term(term, unit);
@@ -799,9 +932,9 @@ impl<'p> Reasoner<'p> {
     }
 
     /// Terms that may have no value. `since(event)` has none for a customer who never
-    /// had the event (as in the engine): every comparison with it is false, so
-    /// `since(purchase) > 60d` does not hold for someone who never bought, while
-    /// `not (since(purchase) <= 60d)` does.
+    /// had the event (as in the engine): every comparison with it is unknown, so
+    /// neither `since(purchase) > 60d` nor `not (since(purchase) <= 60d)` holds for
+    /// someone who never bought.
     fn nullable(&self, term: &Expr) -> bool {
         !matches!(term, Expr::Aggregate(Aggregate::Count { .. } | Aggregate::Sum { .. }))
     }
@@ -851,9 +984,11 @@ fn finish_disc(term: &Expr, c: DiscC) -> Option<Conj> {
     Some(conj)
 }
 
-fn opaque(e: &Expr, pos: bool) -> Vec<Conj> {
+/// A proposition the reasoner does not look into, restricted to the truth values
+/// `values` (bits, see [`Mode::values`]).
+fn opaque(e: &Expr, values: u8) -> Vec<Conj> {
     let mut c = Conj::default();
-    c.opaque.insert(format!("{e:?}"), pos);
+    c.opaque.insert(format!("{e:?}"), values);
     vec![c]
 }
 
@@ -942,6 +1077,9 @@ pub(crate) mod tests {
     }
     pub(crate) fn not(e: Expr) -> Expr {
         Expr::Not { expr: Box::new(e) }
+    }
+    pub(crate) fn is_set(e: Expr) -> Expr {
+        Expr::IsSet { expr: Box::new(e) }
     }
     pub(crate) fn aud(n: &str) -> Expr {
         Expr::Audience { name: n.into() }
@@ -1033,8 +1171,12 @@ pub(crate) mod tests {
         // one_of: the declared choices are the whole domain
         let plans = |v: &[&str]| or(v.iter().map(|c| cmp(attr("plan"), CmpOp::Eq, text(c))).collect());
         let none_or_monthly = plans(&["none", "monthly"]);
-        assert!(!implies(&not(none_or_monthly.clone()), &cmp(attr("plan"), CmpOp::Eq, text("annual")), &p));
-        // not(...) allows a missing plan, so it does not imply annual; but a present plan does
+        // not(...) of a missing plan is unknown, so it holds only for a present plan:
+        // annual; but a customer outside an audience may have no plan at all
+        assert!(implies(&not(none_or_monthly.clone()), &cmp(attr("plan"), CmpOp::Eq, text("annual")), &p));
+        let mut p2 = p.clone();
+        p2.audiences.push(Audience { name: "cheap".into(), condition: none_or_monthly, origin: Origin::default() });
+        assert!(!implies(&not(aud("cheap")), &cmp(attr("plan"), CmpOp::Eq, text("annual")), &p2));
         let present_not =
             and(vec![cmp(attr("plan"), CmpOp::Ne, text("none")), cmp(attr("plan"), CmpOp::Ne, text("monthly"))]);
         assert!(implies(&present_not, &cmp(attr("plan"), CmpOp::Eq, text("annual")), &p));
@@ -1052,13 +1194,63 @@ pub(crate) mod tests {
         let p = program();
         // x > 5 or x <= 5 does not cover a customer without x ...
         let cover = or(vec![cmp(attr("score"), CmpOp::Gt, num(5.0)), cmp(attr("score"), CmpOp::Le, num(5.0))]);
-        assert!(satisfiable(&not(cover), &p));
-        // ... but x > 5 or not (x > 5) does
+        assert!(!implies(&Expr::Const { value: Value::Bool(true) }, &cover, &p));
+        assert!(!satisfiable(&not(cover), &p), "no customer makes it false: it is unknown without x");
+        // ... and neither does x > 5 or not (x > 5): both are unknown without x, so a
+        // branch `when x > 5`, `when not (x > 5)`, `else` reaches its `else`
         let x = cmp(attr("score"), CmpOp::Gt, num(5.0));
-        assert!(!satisfiable(&not(or(vec![x.clone(), not(x)])), &p));
+        assert!(!satisfiable(&not(or(vec![x.clone(), not(x.clone())])), &p));
+        let always = Expr::Const { value: Value::Bool(true) };
+        assert!(!implies(&always, &or(vec![x.clone(), not(x.clone())]), &p));
+        assert!(unsatisfiable_conjunction(
+            &[(&x, false), (&not(x.clone()), false), (&is_set(attr("score")), true)],
+            &p
+        ));
+        // `not (x > 5)` holds only with a value: it implies `x <= 5`
+        assert!(implies(&not(x.clone()), &cmp(attr("score"), CmpOp::Le, num(5.0)), &p));
+        // ... while outside an audience a customer may lack the value
+        let mut p2 = p.clone();
+        p2.audiences.push(Audience { name: "high".into(), condition: x.clone(), origin: Origin::default() });
+        assert!(!disjoint(&not(aud("high")), &not(is_set(attr("score"))), &p2));
+        assert!(!implies(&not(aud("high")), &cmp(attr("score"), CmpOp::Le, num(5.0)), &p2));
         // counts always have a value
         let cover = or(vec![cmp(count("purchase"), CmpOp::Gt, num(5.0)), cmp(count("purchase"), CmpOp::Le, num(5.0))]);
         assert!(!satisfiable(&not(cover), &p));
+    }
+
+    #[test]
+    fn is_set_is_never_unknown() {
+        let p = program();
+        let set = is_set(attr("score"));
+        let unset = not(set.clone());
+        let high = cmp(attr("score"), CmpOp::Gt, num(5.0));
+        assert!(disjoint(&set, &unset, &p));
+        assert!(disjoint(&high, &unset, &p));
+        assert!(disjoint(&not(high.clone()), &unset, &p));
+        assert!(implies(&high, &set, &p));
+        assert!(implies(&not(high.clone()), &set, &p));
+        assert!(!implies(&set, &high, &p));
+        // every customer either has the value or not: `is set`/`is not set` cover all
+        let always = Expr::Const { value: Value::Bool(true) };
+        assert!(implies(&always, &or(vec![set.clone(), unset.clone()]), &p));
+        // `x is not set or x > 5` is the guarded form of "x > 5 unless unknown"
+        assert!(satisfiable(&or(vec![unset.clone(), high.clone()]), &p));
+        let (o, w) = overlap(&unset, &unset, &p);
+        assert_eq!(o, Overlap::CertainlyOverlaps);
+        assert_eq!(w.unwrap().to_string(), "no `score`");
+        // enums and bools too
+        let plan_set = is_set(attr("plan"));
+        assert!(disjoint(&not(plan_set.clone()), &cmp(attr("plan"), CmpOp::Ne, text("none")), &p));
+        assert!(disjoint(&not(is_set(attr("email_opt_in"))), &not(attr("email_opt_in")), &p));
+        // counts always have a value
+        assert!(!satisfiable(&not(is_set(count("purchase"))), &p));
+        // since(event) has none for a customer who never had the event
+        assert!(satisfiable(&not(is_set(since("purchase"))), &p));
+        assert!(disjoint(&not(is_set(since("purchase"))), &cmp(since("purchase"), CmpOp::Gt, days(3)), &p));
+        // an event property stays opaque, but `p is set` and `p is not set` still exclude each other
+        let prop = is_set(Expr::Property { name: "amount".into() });
+        assert!(disjoint(&prop, &not(prop.clone()), &p));
+        assert_eq!(render(&unset), "score is not set");
     }
 
     #[test]

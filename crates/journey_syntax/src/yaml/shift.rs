@@ -355,6 +355,11 @@ impl Shift for ExprKind {
                 rhs.shift(f);
             }
             ExprKind::Paren(e) => e.shift(f),
+            ExprKind::IsSet { operand, negated, op_span } => {
+                operand.shift(f);
+                negated.shift(f);
+                op_span.shift(f);
+            }
         }
     }
 }
