@@ -14,6 +14,7 @@ mod csv_split;
 mod error;
 pub mod generate;
 pub mod input;
+pub mod log_writer;
 mod mapping;
 pub mod model;
 #[cfg(feature = "parquet")]
