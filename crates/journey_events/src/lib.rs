@@ -26,7 +26,7 @@ pub mod time;
 
 pub use attributes::{read_attributes, read_attributes_from, Attributes};
 pub use error::{LineSource, ReadError, RowError, SkipCounts, SkipKind};
-pub use mapping::{Column, Delimiter, Format, Mapping, Order, TimeFormat};
+pub use mapping::{Column, Delimiter, Format, Generator, Mapping, Order, TimeFormat};
 pub use model::{CustomerId, Event, EventKind, Interner, PropValue, Props, Schema, Timestamp};
 pub use pipe::{PipedReader, BATCH as PIPE_BATCH};
 pub use reader::{LogReader, ReadOptions};

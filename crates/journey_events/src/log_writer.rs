@@ -68,9 +68,7 @@ impl<'a> LogWriter<'a> {
                 writeln!(out)?;
                 Box::new(CsvSink { out, columns: columns.len() })
             }
-            OutFormat::Jsonl => {
-                Box::new(JsonSink { out: std::io::BufWriter::with_capacity(1 << 16, out), columns })
-            }
+            OutFormat::Jsonl => Box::new(JsonSink { out: std::io::BufWriter::with_capacity(1 << 16, out), columns }),
             #[cfg(feature = "parquet")]
             OutFormat::Parquet => Box::new(ParquetSink::new(out, columns)?),
         };
