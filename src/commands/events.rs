@@ -16,7 +16,8 @@ pub struct EventsArgs {
 
 #[derive(clap::Subcommand, Debug)]
 pub enum EventsCommand {
-    /// Write a seeded synthetic log of the Northwind library (journeys/schema.journey)
+    /// Write a seeded synthetic log of the project: its events, attributes and answers
+    /// to its journeys' sends
     Generate(GenerateArgs),
     /// Read a whole log with the project's mapping; report counts and bad rows
     Validate(ValidateArgs),
@@ -49,6 +50,10 @@ pub struct GenerateArgs {
     /// Also write the customer-attribute snapshot (CSV) here
     #[arg(long)]
     pub attributes: Option<PathBuf>,
+    /// Tune the behaviour model (lifecycle mix, rates, seasonality, engagement) with
+    /// this YAML file; docs/events.md lists its keys
+    #[arg(long, value_name = "FILE")]
+    pub behaviour: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -89,7 +94,58 @@ fn generate(a: GenerateArgs, global: &GlobalOptions) -> miette::Result<ExitStatu
         LogFormat::Jsonl => OutFormat::Jsonl,
         LogFormat::Parquet => OutFormat::Parquet,
     };
+    let project = output::load(&[])?;
+    let (checked, diags) = output::check(&project);
+    if output::has_errors(&diags) {
+        output::report(&diags, &project, Format::Full, global)?;
+        return Ok(ExitStatus::Failure);
+    }
+    let mapping = match output::event_mapping(&project) {
+        Ok(m) => m,
+        Err(d) => {
+            output::report(&d, &project, Format::Full, global)?;
+            return Ok(ExitStatus::Failure);
+        }
+    };
+    let program = &checked.program;
+    let behaviour = match &a.behaviour {
+        Some(path) => {
+            let text =
+                std::fs::read_to_string(path).map_err(|e| miette::miette!("cannot read {}: {e}", path.display()))?;
+            let events: Vec<&str> = program.events.iter().map(|e| e.name.as_str()).collect();
+            Some(journey_synth::Behaviour::from_yaml(&path.display().to_string(), &text, &events)?)
+        }
+        None => None,
+    };
+    let northwind = mapping.generator == journey_events::Generator::Northwind;
+    if northwind && behaviour.is_some() {
+        return Err(miette::miette!(
+            help = "remove `generator: northwind` from `events:` in journey.yaml to generate from the project",
+            "--behaviour tunes the project's generator, but journey.yaml asks for the built-in Northwind model"
+        ));
+    }
+    if !northwind && program.events.is_empty() {
+        return Err(miette::miette!(
+            help = "declare the events of your log (`event purchase { amount: money }`); see docs/language.md",
+            "the project declares no events to generate"
+        ));
+    }
+    let behaviour = behaviour.unwrap_or_default();
+    let synth = journey_synth::Options {
+        seed: a.seed,
+        customers: a.customers,
+        days: a.days,
+        created_at: mapping.created_at.clone(),
+        ..Default::default()
+    };
     let options = GenerateOptions { seed: a.seed, customers: a.customers, days: a.days, ..Default::default() };
+    let run = |out: &mut (dyn Write + Send), attrs: Option<&mut dyn Write>| -> std::io::Result<(u64, u32)> {
+        if northwind {
+            generate_with(&options, out, format, attrs).map(|s| (s.events, s.customers))
+        } else {
+            journey_synth::generate(program, &behaviour, &synth, out, format, attrs).map(|s| (s.events, s.customers))
+        }
+    };
     let io = |p: &Path, e: std::io::Error| crate::files::WriteError::new(p, e);
     // both files are written whole or not at all, once the generator is done
     let mut attributes = match &a.attributes {
@@ -100,20 +156,20 @@ fn generate(a: GenerateArgs, global: &GlobalOptions) -> miette::Result<ExitStatu
     let stats = match &a.output {
         Some(p) => {
             let mut f = AtomicFile::create(p)?;
-            let stats = generate_with(&options, &mut f, format, attrs).map_err(|e| io(p, e))?;
+            let stats = run(&mut f, attrs).map_err(|e| io(p, e))?;
             f.commit()?;
             stats
         }
         None => {
             let mut out = std::io::stdout();
-            generate_with(&options, &mut out, format, attrs).map_err(crate::files::stdout_err)?
+            run(&mut out, attrs).map_err(crate::files::stdout_err)?
         }
     };
     if let Some(f) = attributes {
         f.commit()?;
     }
     if !global.quiet && a.output.is_some() {
-        eprintln!("wrote {} events of {} customers", stats.events, stats.customers);
+        eprintln!("wrote {} events of {} customers", stats.0, stats.1);
     }
     Ok(ExitStatus::Success)
 }

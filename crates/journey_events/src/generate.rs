@@ -21,14 +21,8 @@ const DAY: i64 = 86_400_000;
 const HOUR: i64 = 3_600_000;
 const MIN: i64 = 60_000;
 
-/// Output format of a generated log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutFormat {
-    Csv,
-    Jsonl,
-    #[cfg(feature = "parquet")]
-    Parquet,
-}
+pub use crate::log_writer::OutFormat;
+use crate::log_writer::{Cell, LogWriter};
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -599,203 +593,24 @@ impl Sim {
 
 // ------------------------------------------------------------------------------ output
 
-trait Sink {
-    fn write(&mut self, t: Timestamp, key: &str, rec: &Rec) -> std::io::Result<()>;
-    fn finish(&mut self) -> std::io::Result<()>;
-}
-
-struct CsvSink<'a> {
-    out: std::io::BufWriter<&'a mut (dyn Write + Send)>,
-    cells: Vec<Option<Val>>,
-}
-
 fn num(f: f64) -> String {
-    if f.fract() == 0.0 && f.abs() < 1e15 {
-        format!("{}", f as i64)
-    } else {
-        format!("{f:.2}")
-    }
+    crate::log_writer::number(f)
 }
 
-impl Sink for CsvSink<'_> {
-    fn write(&mut self, t: Timestamp, key: &str, rec: &Rec) -> std::io::Result<()> {
-        self.cells.iter_mut().for_each(|c| *c = None);
-        for (i, v) in &rec.props {
-            self.cells[*i] = Some(v.clone());
-        }
-        write!(self.out, "{key},{},{},", fmt_time(t), rec.event)?;
-        if let Some(r) = rec.revenue {
-            write!(self.out, "{}", num(r))?;
-        }
-        for c in &self.cells {
-            self.out.write_all(b",")?;
-            match c {
-                None => {}
-                Some(Val::S(s)) => csv_text(&mut self.out, s)?,
-                Some(Val::T(s)) => csv_text(&mut self.out, s)?,
-                Some(Val::N(n)) => write!(self.out, "{}", num(*n))?,
-            }
-        }
-        self.out.write_all(b"\n")
-    }
-    fn finish(&mut self) -> std::io::Result<()> {
-        self.out.flush()
-    }
-}
-
-fn csv_text(out: &mut impl Write, s: &str) -> std::io::Result<()> {
-    if s.contains([',', '"', '\n']) {
-        write!(out, "\"{}\"", s.replace('"', "\"\""))
-    } else {
-        out.write_all(s.as_bytes())
-    }
-}
-
-struct JsonSink<'a> {
-    out: std::io::BufWriter<&'a mut (dyn Write + Send)>,
-}
-
-impl Sink for JsonSink<'_> {
-    fn write(&mut self, t: Timestamp, key: &str, rec: &Rec) -> std::io::Result<()> {
-        let mut props = serde_json::Map::new();
-        for (i, v) in &rec.props {
-            let name = PROPERTY_COLUMNS[*i].0.to_string();
-            props.insert(
-                name,
+fn cells(rec: &Rec) -> Vec<(usize, Cell<'_>)> {
+    rec.props
+        .iter()
+        .map(|(i, v)| {
+            (
+                *i,
                 match v {
-                    Val::S(s) => serde_json::Value::from(*s),
-                    Val::T(s) => serde_json::Value::from(s.as_str()),
-                    Val::N(n) => serde_json::Value::from(*n),
+                    Val::S(s) => Cell::Text(s),
+                    Val::T(s) => Cell::Text(s),
+                    Val::N(n) => Cell::Number(*n),
                 },
-            );
-        }
-        let mut obj = serde_json::Map::new();
-        obj.insert("customer_id".into(), key.into());
-        obj.insert("timestamp".into(), fmt_time(t).into());
-        obj.insert("event".into(), rec.event.into());
-        if let Some(r) = rec.revenue {
-            obj.insert("revenue".into(), r.into());
-        }
-        obj.insert("properties".into(), props.into());
-        serde_json::to_writer(&mut self.out, &obj)?;
-        self.out.write_all(b"\n")
-    }
-    fn finish(&mut self) -> std::io::Result<()> {
-        self.out.flush()
-    }
-}
-
-#[cfg(feature = "parquet")]
-struct ParquetSink<'a> {
-    writer: Option<parquet::arrow::ArrowWriter<&'a mut (dyn Write + Send)>>,
-    schema: std::sync::Arc<arrow_schema::Schema>,
-    keys: arrow_array::builder::StringBuilder,
-    times: arrow_array::builder::TimestampMillisecondBuilder,
-    events: arrow_array::builder::StringBuilder,
-    revenue: arrow_array::builder::Float64Builder,
-    texts: Vec<arrow_array::builder::StringBuilder>,
-    nums: Vec<arrow_array::builder::Float64Builder>,
-    rows: usize,
-}
-
-#[cfg(feature = "parquet")]
-impl<'a> ParquetSink<'a> {
-    fn new(out: &'a mut (dyn Write + Send)) -> std::io::Result<Self> {
-        use arrow_schema::{DataType, Field, TimeUnit};
-        let mut fields = vec![
-            Field::new("customer_id", DataType::Utf8, false),
-            Field::new("timestamp", DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())), false),
-            Field::new("event", DataType::Utf8, false),
-            Field::new("revenue", DataType::Float64, true),
-        ];
-        for (name, numeric) in PROPERTY_COLUMNS {
-            fields.push(Field::new(*name, if *numeric { DataType::Float64 } else { DataType::Utf8 }, true));
-        }
-        let schema = std::sync::Arc::new(arrow_schema::Schema::new(fields));
-        let props = parquet::file::properties::WriterProperties::builder()
-            .set_compression(parquet::basic::Compression::SNAPPY)
-            .build();
-        let writer =
-            parquet::arrow::ArrowWriter::try_new(out, schema.clone(), Some(props)).map_err(std::io::Error::other)?;
-        let n_text = PROPERTY_COLUMNS.iter().filter(|c| !c.1).count();
-        Ok(ParquetSink {
-            writer: Some(writer),
-            schema,
-            keys: Default::default(),
-            times: arrow_array::builder::TimestampMillisecondBuilder::new().with_timezone("UTC"),
-            events: Default::default(),
-            revenue: Default::default(),
-            texts: (0..n_text).map(|_| Default::default()).collect(),
-            nums: (0..PROPERTY_COLUMNS.len() - n_text).map(|_| Default::default()).collect(),
-            rows: 0,
+            )
         })
-    }
-
-    fn flush_batch(&mut self) -> std::io::Result<()> {
-        if self.rows == 0 {
-            return Ok(());
-        }
-        let mut cols: Vec<arrow_array::ArrayRef> = vec![
-            std::sync::Arc::new(self.keys.finish()),
-            std::sync::Arc::new(self.times.finish()),
-            std::sync::Arc::new(self.events.finish()),
-            std::sync::Arc::new(self.revenue.finish()),
-        ];
-        let (mut ti, mut ni) = (0, 0);
-        for (_, numeric) in PROPERTY_COLUMNS {
-            if *numeric {
-                cols.push(std::sync::Arc::new(self.nums[ni].finish()));
-                ni += 1;
-            } else {
-                cols.push(std::sync::Arc::new(self.texts[ti].finish()));
-                ti += 1;
-            }
-        }
-        let batch = arrow_array::RecordBatch::try_new(self.schema.clone(), cols).map_err(std::io::Error::other)?;
-        self.writer.as_mut().expect("open writer").write(&batch).map_err(std::io::Error::other)?;
-        self.rows = 0;
-        Ok(())
-    }
-}
-
-#[cfg(feature = "parquet")]
-impl Sink for ParquetSink<'_> {
-    fn write(&mut self, t: Timestamp, key: &str, rec: &Rec) -> std::io::Result<()> {
-        self.keys.append_value(key);
-        self.times.append_value(t);
-        self.events.append_value(rec.event);
-        self.revenue.append_option(rec.revenue);
-        let (mut ti, mut ni) = (0, 0);
-        for (i, (_, numeric)) in PROPERTY_COLUMNS.iter().enumerate() {
-            let v = rec.props.iter().find(|(c, _)| *c == i).map(|(_, v)| v);
-            if *numeric {
-                self.nums[ni].append_option(match v {
-                    Some(Val::N(n)) => Some(*n),
-                    _ => None,
-                });
-                ni += 1;
-            } else {
-                match v {
-                    Some(Val::S(s)) => self.texts[ti].append_value(s),
-                    Some(Val::T(s)) => self.texts[ti].append_value(s),
-                    _ => self.texts[ti].append_null(),
-                }
-                ti += 1;
-            }
-        }
-        self.rows += 1;
-        if self.rows >= 65_536 {
-            self.flush_batch()?;
-        }
-        Ok(())
-    }
-    fn finish(&mut self) -> std::io::Result<()> {
-        self.flush_batch()?;
-        if let Some(w) = self.writer.take() {
-            w.close().map_err(std::io::Error::other)?;
-        }
-        Ok(())
-    }
+        .collect()
 }
 
 /// Generate a log (and, when `attributes` is given, the attribute snapshot at the end
@@ -827,20 +642,8 @@ pub fn generate_with(
     // customers in sign-up order, so each day only visits those already signed up
     let mut order: Vec<usize> = (0..sim.customers.len()).collect();
     order.sort_by_key(|&i| (sim.customers[i].signup_day, i));
-    let mut sink: Box<dyn Sink + '_> = match format {
-        OutFormat::Csv => {
-            let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
-            write!(out, "customer_id,timestamp,event,revenue")?;
-            for (name, _) in PROPERTY_COLUMNS {
-                write!(out, ",{name}")?;
-            }
-            writeln!(out)?;
-            Box::new(CsvSink { out, cells: vec![None; PROPERTY_COLUMNS.len()] })
-        }
-        OutFormat::Jsonl => Box::new(JsonSink { out: std::io::BufWriter::with_capacity(1 << 16, out) }),
-        #[cfg(feature = "parquet")]
-        OutFormat::Parquet => Box::new(ParquetSink::new(out)?),
-    };
+    let columns = PROPERTY_COLUMNS.iter().map(|(n, numeric)| (n.to_string(), *numeric)).collect();
+    let mut sink = LogWriter::new(out, format, columns)?;
     let end = start_day + days;
     let mut stats = GenerateStats { events: 0, customers: options.customers };
     let mut signed = 0;
@@ -861,13 +664,12 @@ pub fn generate_with(
             sim.heap.pop();
             let rec = sim.pending.remove(&seq).expect("queued record");
             if t < end * DAY {
-                sink.write(t, &sim.customers[rec.customer as usize].key, &rec)?;
+                sink.write(t, &sim.customers[rec.customer as usize].key, rec.event, rec.revenue, &cells(&rec))?;
                 stats.events += 1;
             }
         }
     }
     sink.finish()?;
-    drop(sink);
     if let Some(out) = attributes {
         write_attributes(&sim, end, out)?;
     }

@@ -14,6 +14,7 @@ mod csv_split;
 mod error;
 pub mod generate;
 pub mod input;
+pub mod log_writer;
 mod mapping;
 pub mod model;
 #[cfg(feature = "parquet")]
@@ -25,7 +26,7 @@ pub mod time;
 
 pub use attributes::{read_attributes, read_attributes_from, Attributes};
 pub use error::{LineSource, ReadError, RowError, SkipCounts, SkipKind};
-pub use mapping::{Column, Delimiter, Format, Mapping, Order, TimeFormat};
+pub use mapping::{Column, Delimiter, Format, Generator, Mapping, Order, TimeFormat};
 pub use model::{CustomerId, Event, EventKind, Interner, PropValue, Props, Schema, Timestamp};
 pub use pipe::{PipedReader, BATCH as PIPE_BATCH};
 pub use reader::{LogReader, ReadOptions};

@@ -136,6 +136,21 @@ pub struct Mapping {
     /// The date or time attribute saying when a customer came to exist (signed up,
     /// account created); without it (or without a value), their first event.
     pub created_at: Option<String>,
+    /// What `journey events generate` writes: the project's own data (default) or the
+    /// built-in Northwind Coffee model of journeys/.
+    pub generator: Generator,
+}
+
+/// The synthetic-log generator of a project (`events.generator`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Generator {
+    /// From the project's schema, channels and journeys (journey_synth).
+    #[default]
+    Project,
+    /// The hand-written coffee-shop model behind journeys/ (its benchmarks and
+    /// snapshots are measured on it).
+    Northwind,
 }
 
 impl Default for Mapping {
@@ -157,6 +172,7 @@ impl Default for Mapping {
             order: Order::Strict,
             attributes: None,
             created_at: None,
+            generator: Generator::Project,
         }
     }
 }
@@ -181,6 +197,7 @@ struct Raw {
     order: Option<Order>,
     attributes: Option<PathBuf>,
     created_at: Option<String>,
+    generator: Option<Generator>,
 }
 
 /// `revenue: null` (no revenue) is different from no `revenue` key (the default column).
@@ -256,6 +273,7 @@ impl Mapping {
         m.path = raw.path;
         m.attributes = raw.attributes;
         m.created_at = raw.created_at;
+        m.generator = raw.generator.unwrap_or_default();
         m.format = raw.format.unwrap_or(Format::Auto);
         if let Some(c) = raw.customer {
             m.customer = column(c, "customer", &mut diags);
