@@ -269,6 +269,8 @@ fn mermaid_in_chromium_draws_the_conditions_as_written() {
         // every `when` of the project was drawn, as written
         let missing: Vec<&String> = written.iter().filter(|w| !drawn.contains(*w)).collect();
         assert!(missing.is_empty(), "{}: conditions never drawn by Mermaid: {missing:?}", project.display());
-        assert!(!written.is_empty(), "{}: the project has branch conditions to check", project.display());
+        // the petshop's journeys do not branch: its graphs are rendered and their
+        // labels compared all the same; the other two must have conditions to check
+        assert!(*project == shop || !written.is_empty(), "{}: no branch conditions to check", project.display());
     }
 }
