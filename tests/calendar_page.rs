@@ -72,8 +72,8 @@ fn outline(html: &str) -> String {
     for cell in dates.split("<td id=\"date-").skip(1) {
         let date = &cell[..10];
         let cell = &cell[..cell.find("</td>").unwrap()];
-        for item in cell.split("<div class=\"dv-").skip(1) {
-            out.push_str(&format!("  {date} {}\n", text(&format!("<div class=\"dv-{item}"))));
+        for item in cell.split("<div class=\"cal-").skip(1) {
+            out.push_str(&format!("  {date} {}\n", text(&format!("<div class=\"cal-{item}"))));
         }
     }
     let weeks = between(html, "<section id=\"weeks\">", "</section>");
@@ -276,7 +276,7 @@ fn cells(html: &str) -> Vec<(String, Vec<String>)> {
         .skip(1)
         .map(|cell| {
             let body = &cell[..cell.find("</td>").unwrap()];
-            let items = body.split("<div class=\"dv-send\"").skip(1).map(|s| text(&format!("<x{s}"))).collect();
+            let items = body.split("<div class=\"cal-send\"").skip(1).map(|s| text(&format!("<x{s}"))).collect();
             (cell[..10].to_string(), items)
         })
         .collect()
@@ -404,7 +404,7 @@ fn pages_in_headless_chromium() {
             assert!(dom.contains(needle), "{name}: `{needle}` missing from the DOM");
         }
         // the browser kept every cell, chip and conflict of the page
-        for marker in ["<td id=\"date-", "<div class=\"chip", "<li id=\"conflict-", "<div class=\"dv-send\""] {
+        for marker in ["<td id=\"date-", "<div class=\"chip", "<li id=\"conflict-", "<div class=\"cal-send\""] {
             assert_eq!(dom.matches(marker).count(), html.matches(marker).count(), "{name}: {marker}");
         }
         assert!(!text(between(&dom, "<section id=\"conflicts\">", "</section>")).contains('`'), "{name}");

@@ -79,16 +79,16 @@ ol.collisions ul { margin: 4px 0; padding-left: 18px; }
 code { font: 12px/1.4 ui-monospace, monospace; background: #f1f5f9; border-radius: 3px; padding: 0 3px; }
 nav.views { margin: 8px 0 0; }
 nav.views a { margin-right: 12px; }
-table.dv { table-layout: fixed; min-width: 980px; }
-table.dv th { text-align: center; }
-table.dv td { height: 84px; border-left: 1px solid #e5e7eb; padding: 4px; }
-table.dv td.dv-weekend { background: #f8fafc; }
-table.dv td.dv-out { background: #f1f5f9; }
-.dv-day { font-size: 11px; color: #6b7280; font-weight: 600; margin-bottom: 2px; }
-.dv-send { font-size: 11px; border-left: 4px solid #94a3b8; background: #f8fafc; border-radius: 3px; padding: 1px 4px; margin-bottom: 3px; word-break: break-word; }
-.dv-send .code { font-size: 10px; margin: 0 0 0 3px; }
-.dv-obs { font-size: 11px; color: #065f46; margin-bottom: 2px; word-break: break-word; }
-.dv-obs .swatch { display: inline-block; width: 8px; height: 8px; border-radius: 2px; margin-right: 3px; }
+table.bydate { table-layout: fixed; min-width: 980px; }
+table.bydate th { text-align: center; }
+table.bydate td { height: 84px; border-left: 1px solid #e5e7eb; padding: 4px; }
+table.bydate td.cal-weekend { background: #f8fafc; }
+table.bydate td.cal-out { background: #f1f5f9; }
+.cal-day { font-size: 11px; color: #6b7280; font-weight: 600; margin-bottom: 2px; }
+.cal-send { font-size: 11px; border-left: 4px solid #94a3b8; background: #f8fafc; border-radius: 3px; padding: 1px 4px; margin-bottom: 3px; word-break: break-word; }
+.cal-send .code { font-size: 10px; margin: 0 0 0 3px; }
+.cal-obs { font-size: 11px; color: #065f46; margin-bottom: 2px; word-break: break-word; }
+.cal-obs .swatch { display: inline-block; width: 8px; height: 8px; border-radius: 2px; margin-right: 3px; }
 details.rule { background: #fff; border: 1px solid #e5e7eb; border-radius: 8px; padding: 6px 10px; margin-bottom: 8px; }
 details.rule > summary { cursor: pointer; }
 .group h4 { font-size: 13px; margin: 10px 0 4px; }
@@ -241,7 +241,7 @@ fn dates_html(view: &CalendarView, dv: &DateView, color: &dyn Fn(&str) -> &'stat
     let _ = writeln!(out, "<p class=\"lead\">{lead}</p>");
     let monday = dv.first - chrono::Duration::days(i64::from(dv.first.weekday().num_days_from_monday()));
     let sunday = dv.last + chrono::Duration::days(6 - i64::from(dv.last.weekday().num_days_from_monday()));
-    out.push_str("<div class=\"scroll\"><table class=\"dv\">\n<thead><tr>");
+    out.push_str("<div class=\"scroll\"><table class=\"bydate\">\n<thead><tr>");
     for d in ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"] {
         let _ = write!(out, "<th>{d}</th>");
     }
@@ -253,19 +253,19 @@ fn dates_html(view: &CalendarView, dv: &DateView, color: &dyn Fn(&str) -> &'stat
         }
         let weekend = day.weekday().num_days_from_monday() >= 5;
         match dv.days.iter().find(|d| d.date == day) {
-            None => out.push_str("<td class=\"dv-out\"></td>"),
+            None => out.push_str("<td class=\"cal-out\"></td>"),
             Some(d) => {
                 let _ = write!(
                     out,
-                    "<td id=\"date-{day}\"{}><div class=\"dv-day\">{}</div>",
-                    if weekend { " class=\"dv-weekend\"" } else { "" },
+                    "<td id=\"date-{day}\"{}><div class=\"cal-day\">{}</div>",
+                    if weekend { " class=\"cal-weekend\"" } else { "" },
                     day.format("%b %-d")
                 );
                 for s in &d.scheduled {
                     let r = &view.sends[s.send];
                     let _ = write!(
                         out,
-                        "<div class=\"dv-send\" style=\"border-left-color:{}\" title=\"{} · {} · {}, {}\">{} <strong>{}</strong> {} \u{201c}{}\u{201d}",
+                        "<div class=\"cal-send\" style=\"border-left-color:{}\" title=\"{} · {} · {}, {}\">{} <strong>{}</strong> {} \u{201c}{}\u{201d}",
                         color(&r.channel),
                         esc(&r.stage),
                         esc(&r.node),
@@ -290,7 +290,7 @@ fn dates_html(view: &CalendarView, dv: &DateView, color: &dyn Fn(&str) -> &'stat
                 for o in &d.observed {
                     let _ = write!(
                         out,
-                        "<div class=\"dv-obs\"><span class=\"swatch\" style=\"background:{}\"></span>{} {}: {} sent</div>",
+                        "<div class=\"cal-obs\"><span class=\"swatch\" style=\"background:{}\"></span>{} {}: {} sent</div>",
                         color(&o.channel),
                         esc(&o.journey),
                         esc(&o.channel),
