@@ -27,6 +27,14 @@ pub struct CalendarArgs {
     /// rule (default: `events.attributes` of journey.yaml)
     #[arg(long, value_name = "FILE", requires = "trace")]
     pub attributes: Option<PathBuf>,
+    /// First date of the HTML page's date view, YYYY-MM-DD (default: the trace's
+    /// first day, else the week of Monday 2026-01-05, the iCal export's first)
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub from: Option<chrono::NaiveDate>,
+}
+
+fn parse_date(s: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("expected a date as YYYY-MM-DD, found `{s}`"))
 }
 
 pub fn run(args: CalendarArgs, global: &GlobalOptions) -> miette::Result<ExitStatus> {
@@ -40,7 +48,13 @@ pub fn run(args: CalendarArgs, global: &GlobalOptions) -> miette::Result<ExitSta
         return Ok(ExitStatus::Failure);
     }
     let program = &checked.program;
-    let mut view = journey_calendar::build(program);
+    // severities as journey.yaml sets them (rules, may_overlap, ignore), as `check`
+    // reports them: the same finding is not info there and a warning here
+    let relative: Vec<String> = project.sources.files().map(|(id, _)| project.root_relative(id)).collect();
+    let mut view = journey_calendar::build_with(program, |d| {
+        let kept = project.config.apply(vec![d.clone()], |id| relative[id.0 as usize].clone());
+        kept.into_iter().next().map(|d| d.severity)
+    });
     if let Some(n) = args.weeks {
         view.limit_weeks(n);
     }
@@ -81,7 +95,7 @@ pub fn run(args: CalendarArgs, global: &GlobalOptions) -> miette::Result<ExitSta
         "json" => crate::json_format::pretty(crate::json_format::CALENDAR, &view),
         "csv" => journey_calendar::csv(&view),
         "ical" => journey_calendar::ical(&view),
-        "html" => journey_calendar::html(&view),
+        "html" => journey_calendar::html_from(&view, args.from),
         _ => journey_calendar::table(&view, output::width()),
     };
     match &args.output {

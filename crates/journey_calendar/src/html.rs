@@ -1,11 +1,16 @@
-//! One self-contained HTML page: weeks after entry as columns, a row per journey,
-//! send chips coloured by channel, conflicts outlined with their codes, and legends.
+//! One self-contained HTML page with two views of the same sends: by date (what goes
+//! out on which day across all journeys, see [`crate::dates`]) and weeks after entry
+//! (a row per journey, what one customer gets), send chips coloured by channel,
+//! conflicts outlined in their severity as journey.yaml sets it, the conflict list
+//! grouped by rule and then by the journeys involved, and legends.
 //! Inline CSS only: no scripts, fonts or images to fetch.
 
+use crate::dates::{date_view, DateView};
 use crate::observed::Observed;
 use crate::text::times;
 use crate::{offset_text, CalendarView, SendRow};
-use std::collections::HashMap;
+use chrono::{Datelike, NaiveDate};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 
 /// Channel colours, by position in [`CalendarView::channels`] (cycled).
@@ -70,6 +75,23 @@ ol.collisions > li { background: #fff; border: 1px solid #e5e7eb; border-radius:
 .kind { display: inline-block; background: #fee2e2; color: #991b1b; border-radius: 4px; padding: 0 5px; font: 600 11px/1.5 ui-monospace, monospace; }
 ol.collisions ul { margin: 4px 0; padding-left: 18px; }
 .example { font: 12px/1.5 ui-monospace, monospace; color: #374151; }
+.chip.conflict.info { border-color: #7dd3fc; box-shadow: none; }
+code { font: 12px/1.4 ui-monospace, monospace; background: #f1f5f9; border-radius: 3px; padding: 0 3px; }
+nav.views { margin: 8px 0 0; }
+nav.views a { margin-right: 12px; }
+table.bydate { table-layout: fixed; min-width: 980px; }
+table.bydate th { text-align: center; }
+table.bydate td { height: 84px; border-left: 1px solid #e5e7eb; padding: 4px; }
+table.bydate td.cal-weekend { background: #f8fafc; }
+table.bydate td.cal-out { background: #f1f5f9; }
+.cal-day { font-size: 11px; color: #6b7280; font-weight: 600; margin-bottom: 2px; }
+.cal-send { font-size: 11px; border-left: 4px solid #94a3b8; background: #f8fafc; border-radius: 3px; padding: 1px 4px; margin-bottom: 3px; word-break: break-word; }
+.cal-send .code { font-size: 10px; margin: 0 0 0 3px; }
+.cal-obs { font-size: 11px; color: #065f46; margin-bottom: 2px; word-break: break-word; }
+.cal-obs .swatch { display: inline-block; width: 8px; height: 8px; border-radius: 2px; margin-right: 3px; }
+details.rule { background: #fff; border: 1px solid #e5e7eb; border-radius: 8px; padding: 6px 10px; margin-bottom: 8px; }
+details.rule > summary { cursor: pointer; }
+.group h4 { font-size: 13px; margin: 10px 0 4px; }
 "#;
 
 fn chip(r: &SendRow, color: &str, observed: Option<u64>, out: &mut String) {
@@ -77,12 +99,13 @@ fn chip(r: &SendRow, color: &str, observed: Option<u64>, out: &mut String) {
         Some(t) => format!("day {} {t}", r.day),
         None => format!("day {} ({})", r.day, offset_text(r.offset_minutes)),
     };
-    let class = if r.conflicts.is_empty() {
-        "chip"
-    } else if r.conflicts.iter().any(|c| c.severity == "error") {
-        "chip conflict error"
-    } else {
-        "chip conflict warning"
+    // outlined in the worst severity of its conflicts: an info-only send (a rule
+    // journey.yaml set to info) is not drawn as a warning
+    let class = match worst(r.conflicts.iter().map(|c| c.severity.as_str())) {
+        None => "chip",
+        Some("error") => "chip conflict error",
+        Some("warning") => "chip conflict warning",
+        Some(_) => "chip conflict info",
     };
     let _ = write!(
         out,
@@ -108,8 +131,15 @@ fn chip(r: &SendRow, color: &str, observed: Option<u64>, out: &mut String) {
     out.push_str("</div>");
 }
 
-/// The calendar as one self-contained page.
+/// The calendar as one self-contained page, its date view starting where
+/// [`crate::dates::window`] says without `--from`.
 pub fn html(view: &CalendarView) -> String {
+    html_from(view, None)
+}
+
+/// The calendar as one self-contained page, its date view starting on `from` when
+/// given.
+pub fn html_from(view: &CalendarView, from: Option<NaiveDate>) -> String {
     let color = |channel: &str| {
         let i = view.channels.iter().position(|c| c == channel).unwrap_or(0);
         PALETTE[i % PALETTE.len()]
@@ -122,32 +152,166 @@ pub fn html(view: &CalendarView) -> String {
     out.push_str("</style>\n</head>\n<body>\n<h1>Messaging calendar</h1>\n");
     let _ = writeln!(
         out,
-        "<p class=\"lead\">{}, {}, {}. Each send is placed at its earliest time after the customer enters the journey (week 1 starts at entry).</p>",
+        "<p class=\"lead\">{}, {}, {}.</p>",
         count(view.journeys.len(), "journey"),
         count(view.sends.len(), "send"),
         count(view.conflicts.len(), "conflict")
     );
+    out.push_str("<nav class=\"views\"><a href=\"#dates\">By date</a><a href=\"#weeks\">Weeks after entry</a><a href=\"#conflicts\">Conflicts</a>");
+    if view.observed.is_some() {
+        out.push_str("<a href=\"#observed\">Observed</a>");
+    }
+    out.push_str("</nav>\n");
     out.push_str("<div class=\"legend\"><strong>Channels</strong>");
     for c in &view.channels {
         let _ = write!(out, "<span><span class=\"swatch\" style=\"background:{}\"></span>{}</span>", color(c), esc(c));
     }
     out.push_str("</div>\n");
-    let mut codes: Vec<(&str, &str)> = view.conflicts.iter().map(|c| (c.code.as_str(), c.severity.as_str())).collect();
-    codes.sort();
-    codes.dedup_by(|a, b| a.0 == b.0);
+    // the worst severity of each code, as the project set it
+    let mut codes: BTreeMap<&str, &str> = BTreeMap::new();
+    for c in &view.conflicts {
+        let e = codes.entry(c.code.as_str()).or_insert(c.severity.as_str());
+        *e = worst([*e, c.severity.as_str()]).unwrap_or("info");
+    }
     if !codes.is_empty() {
         out.push_str("<div class=\"legend\"><strong>Conflicts</strong>");
         for (code, sev) in &codes {
             let _ = write!(
                 out,
-                "<span><span class=\"code {}\">{}</span>{}</span>",
+                "<span><span class=\"code {}\">{}</span>{} <span class=\"muted\">({})</span></span>",
                 esc(sev),
                 esc(code),
-                esc(rule_name(code))
+                esc(rule_name(code)),
+                esc(sev)
             );
         }
         out.push_str("</div>\n");
     }
+    dates_html(view, &date_view(view, from), &color, &mut out);
+    weeks_html(view, &color, &mut out);
+    conflicts_html(view, &mut out);
+    if let Some(o) = &view.observed {
+        observed_html(view, o, &color, &mut out);
+    }
+    out.push_str("</body>\n</html>\n");
+    out
+}
+
+/// The worst of some severities (`error`, `warning`, `info`), `None` for none.
+fn worst<'a>(severities: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let rank = |s: &str| match s {
+        "error" => 2,
+        "warning" => 1,
+        _ => 0,
+    };
+    severities.into_iter().max_by_key(|s| rank(s))
+}
+
+/// The date view: a month-like grid, Monday to Sunday, of the window's dates.
+fn dates_html(view: &CalendarView, dv: &DateView, color: &dyn Fn(&str) -> &'static str, out: &mut String) {
+    out.push_str("<section id=\"dates\">\n<h2>By date</h2>\n");
+    let scheduled = view.journeys.iter().filter(|j| j.schedule.is_some()).count();
+    let local = view.journeys.iter().any(|j| j.schedule.as_ref().is_some_and(|s| s.zone.is_none()));
+    let mut lead = format!(
+        "What goes out on each date from {} to {} (starting on {}): the sends of {} that enter on a schedule",
+        dv.first,
+        dv.last,
+        dv.origin,
+        count(scheduled, "journey")
+    );
+    if local {
+        lead.push_str(&format!(
+            " (times of <code>local</code> schedules are shown in {}, the zone of customers without one)",
+            esc(&view.timezone)
+        ));
+    }
+    if view.observed.is_some() {
+        lead.push_str(", and the sends the trace shows on each day, per journey and channel");
+    } else {
+        lead.push_str(". Journeys entered on an event or an audience change send when customers act: add <code>--trace</code> to see what a simulation sent on each day");
+    }
+    lead.push('.');
+    if dv.cut {
+        lead.push_str(&format!(
+            " The trace goes on after {}: <code>--from</code> moves the {}-week window.",
+            dv.last,
+            crate::dates::MAX_WEEKS
+        ));
+    }
+    let _ = writeln!(out, "<p class=\"lead\">{lead}</p>");
+    let monday = dv.first - chrono::Duration::days(i64::from(dv.first.weekday().num_days_from_monday()));
+    let sunday = dv.last + chrono::Duration::days(6 - i64::from(dv.last.weekday().num_days_from_monday()));
+    out.push_str("<div class=\"scroll\"><table class=\"bydate\">\n<thead><tr>");
+    for d in ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"] {
+        let _ = write!(out, "<th>{d}</th>");
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+    let mut day = monday;
+    while day <= sunday {
+        if day.weekday().num_days_from_monday() == 0 {
+            out.push_str("<tr>");
+        }
+        let weekend = day.weekday().num_days_from_monday() >= 5;
+        match dv.days.iter().find(|d| d.date == day) {
+            None => out.push_str("<td class=\"cal-out\"></td>"),
+            Some(d) => {
+                let _ = write!(
+                    out,
+                    "<td id=\"date-{day}\"{}><div class=\"cal-day\">{}</div>",
+                    if weekend { " class=\"cal-weekend\"" } else { "" },
+                    day.format("%b %-d")
+                );
+                for s in &d.scheduled {
+                    let r = &view.sends[s.send];
+                    let _ = write!(
+                        out,
+                        "<div class=\"cal-send\" style=\"border-left-color:{}\" title=\"{} · {} · {}, {}\">{} <strong>{}</strong> {} \u{201c}{}\u{201d}",
+                        color(&r.channel),
+                        esc(&r.stage),
+                        esc(&r.node),
+                        esc(&s.time),
+                        esc(&s.zone),
+                        esc(&s.time),
+                        esc(&r.journey),
+                        esc(&r.channel),
+                        esc(&r.template)
+                    );
+                    for c in &r.conflicts {
+                        let _ = write!(
+                            out,
+                            "<span class=\"code {}\" title=\"with {}\">{}</span>",
+                            esc(&c.severity),
+                            esc(&c.partners.join(", ")),
+                            esc(&c.code)
+                        );
+                    }
+                    out.push_str("</div>");
+                }
+                for o in &d.observed {
+                    let _ = write!(
+                        out,
+                        "<div class=\"cal-obs\"><span class=\"swatch\" style=\"background:{}\"></span>{} {}: {} sent</div>",
+                        color(&o.channel),
+                        esc(&o.journey),
+                        esc(&o.channel),
+                        o.sends
+                    );
+                }
+                out.push_str("</td>");
+            }
+        }
+        if day.weekday().num_days_from_monday() == 6 {
+            out.push_str("</tr>\n");
+        }
+        day += chrono::Duration::days(1);
+    }
+    out.push_str("</tbody>\n</table></div>\n</section>\n");
+}
+
+/// The weeks-after-entry view: a row per journey, a column per week.
+fn weeks_html(view: &CalendarView, color: &dyn Fn(&str) -> &'static str, out: &mut String) {
+    out.push_str("<section id=\"weeks\">\n<h2>Weeks after entry</h2>\n");
+    out.push_str("<p class=\"lead\">Each send is placed at its earliest time after the customer enters the journey (week 1 starts at entry).</p>\n");
     let _ = write!(
         out,
         "<div class=\"scroll\"><table style=\"min-width:{}px\">\n<colgroup><col class=\"journey\">",
@@ -161,15 +325,18 @@ pub fn html(view: &CalendarView) -> String {
         let _ = write!(out, "<th>Week {w}</th>");
     }
     out.push_str("</tr></thead>\n<tbody>\n");
-    // rows by journey (in time order) and severities by code, looked up once: one
-    // pass over the sends, not one per journey
+    // rows by journey (in time order) and severities by (journey, code), looked up
+    // once: one pass over the sends and conflicts, not one per journey
     let mut rows_of: HashMap<&str, Vec<&SendRow>> = HashMap::new();
     for r in view.by_time() {
         rows_of.entry(r.journey.as_str()).or_default().push(r);
     }
-    let mut severity_of: HashMap<&str, &str> = HashMap::new();
+    let mut severity_of: HashMap<(&str, &str), &str> = HashMap::new();
     for c in &view.conflicts {
-        severity_of.entry(c.code.as_str()).or_insert(c.severity.as_str());
+        for j in &c.journeys {
+            let e = severity_of.entry((j.as_str(), c.code.as_str())).or_insert(c.severity.as_str());
+            *e = worst([*e, c.severity.as_str()]).unwrap_or("info");
+        }
     }
     let sends_of: HashMap<(&str, &str), u64> = view
         .observed
@@ -192,7 +359,7 @@ pub fn html(view: &CalendarView) -> String {
             let _ = write!(out, "<div class=\"meta\">goals: {}</div>", esc(&j.goals.join(", ")));
         }
         for code in &j.conflicts {
-            let sev = severity_of.get(code.as_str()).copied().unwrap_or("error");
+            let sev = severity_of.get(&(j.name.as_str(), code.as_str())).copied().unwrap_or("error");
             let _ = write!(out, "<span class=\"code {}\">{}</span>", esc(sev), esc(code));
         }
         out.push_str("</th>");
@@ -204,61 +371,115 @@ pub fn html(view: &CalendarView) -> String {
                     .observed
                     .as_ref()
                     .map(|_| sends_of.get(&(r.journey.as_str(), r.node.as_str())).copied().unwrap_or(0));
-                chip(r, color(&r.channel), sent, &mut out);
+                chip(r, color(&r.channel), sent, out);
             }
             out.push_str("</td>");
         }
         out.push_str("</tr>\n");
     }
-    out.push_str("</tbody>\n</table></div>\n");
-    out.push_str("<h2>Conflicts</h2>\n");
+    out.push_str("</tbody>\n</table></div>\n</section>\n");
+}
+
+/// The conflict list, grouped by rule (in code order) and then by the journeys
+/// involved; each conflict keeps its number (`#conflict-N`), which the observed
+/// collisions link to.
+fn conflicts_html(view: &CalendarView, out: &mut String) {
+    out.push_str("<section id=\"conflicts\">\n<h2>Conflicts</h2>\n");
     if view.conflicts.is_empty() {
-        out.push_str("<p class=\"muted\">No conflicts between journeys.</p>\n");
-    } else {
-        out.push_str("<ul class=\"conflicts\">\n");
-        for (i, c) in view.conflicts.iter().enumerate() {
-            // with a trace, conflicts are numbered: observed collisions refer to them
-            let number = if view.observed.is_some() {
-                format!("<span class=\"muted\">#{}</span> ", i + 1)
-            } else {
-                String::new()
-            };
+        out.push_str("<p class=\"muted\">No conflicts between journeys.</p>\n</section>\n");
+        return;
+    }
+    let mut by_rule: BTreeMap<&str, BTreeMap<Vec<&str>, Vec<usize>>> = BTreeMap::new();
+    for (i, c) in view.conflicts.iter().enumerate() {
+        let mut journeys: Vec<&str> = c.journeys.iter().map(String::as_str).collect();
+        journeys.sort_unstable();
+        by_rule.entry(c.code.as_str()).or_default().entry(journeys).or_default().push(i);
+    }
+    for (code, groups) in &by_rule {
+        let all: Vec<usize> = groups.values().flatten().copied().collect();
+        let sev = worst(all.iter().map(|&i| view.conflicts[i].severity.as_str())).unwrap_or("info");
+        // by severity, in the order people act on them
+        let mut tally = Vec::new();
+        for s in ["error", "warning", "info"] {
+            let n = all.iter().filter(|&&i| view.conflicts[i].severity == s).count();
+            if n > 0 {
+                tally.push(format!("{n} {s}"));
+            }
+        }
+        // rules with errors or warnings open; a rule kept as info folded
+        let open = if sev == "info" { "" } else { " open" };
+        let _ = write!(
+            out,
+            "<details class=\"rule\" id=\"rule-{code}\"{open}><summary><span class=\"code {}\">{}</span> <strong>{}</strong> <span class=\"muted\">{}, {}: {}</span></summary>\n",
+            esc(sev),
+            esc(code),
+            esc(rule_name(code)),
+            count(all.len(), "finding"),
+            count(groups.len(), "group"),
+            esc(&tally.join(", "))
+        );
+        for (journeys, list) in groups {
+            let _ =
+                write!(out, "<div class=\"group\"><h4>{}</h4>\n<ul class=\"conflicts\">\n", esc(&journeys.join(" + ")));
+            for &i in list {
+                conflict_item(view, i, out);
+            }
+            out.push_str("</ul></div>\n");
+        }
+        out.push_str("</details>\n");
+    }
+    out.push_str("</section>\n");
+}
+
+fn conflict_item(view: &CalendarView, i: usize, out: &mut String) {
+    let c = &view.conflicts[i];
+    // with a trace, conflicts are numbered: observed collisions refer to them
+    let number =
+        if view.observed.is_some() { format!("<span class=\"muted\">#{}</span> ", i + 1) } else { String::new() };
+    let _ = write!(
+        out,
+        "<li id=\"conflict-{}\">{number}<span class=\"code {}\">{}</span> <strong>{}</strong> {}",
+        i + 1,
+        esc(&c.severity),
+        esc(&c.code),
+        esc(&c.severity),
+        inline_code(&c.message)
+    );
+    if let Some(o) = &c.observed {
+        if o.customers == 0 {
+            out.push_str(" <span class=\"observed none\">not observed in the trace</span>");
+        } else {
+            let links: Vec<String> =
+                o.collisions.iter().map(|k| format!("<a href=\"#collision-{}\">{}</a>", k + 1, k + 1)).collect();
             let _ = write!(
                 out,
-                "<li id=\"conflict-{}\">{number}<span class=\"code {}\">{}</span> <strong>{}</strong> {} <span class=\"muted\">({})</span>",
-                i + 1,
-                esc(&c.severity),
-                esc(&c.code),
-                esc(&c.severity),
-                esc(&c.message),
-                esc(&c.journeys.join(", "))
+                " <span class=\"observed\">observed: {}, {} (collision {})</span>",
+                count(o.customers as usize, "customer"),
+                times(o.occurrences),
+                links.join(", ")
             );
-            if let Some(o) = &c.observed {
-                if o.customers == 0 {
-                    out.push_str(" <span class=\"observed none\">not observed in the trace</span>");
-                } else {
-                    let links: Vec<String> = o
-                        .collisions
-                        .iter()
-                        .map(|k| format!("<a href=\"#collision-{}\">{}</a>", k + 1, k + 1))
-                        .collect();
-                    let _ = write!(
-                        out,
-                        " <span class=\"observed\">observed: {}, {} (collision {})</span>",
-                        count(o.customers as usize, "customer"),
-                        times(o.occurrences),
-                        links.join(", ")
-                    );
-                }
-            }
-            out.push_str("</li>\n");
         }
-        out.push_str("</ul>\n");
     }
-    if let Some(o) = &view.observed {
-        observed_html(view, o, &color, &mut out);
+    out.push_str("</li>\n");
+}
+
+/// A diagnostic message as HTML: escaped, its `code spans` as `<code>` (the
+/// messages are written for terminals, where backticks mark names).
+fn inline_code(message: &str) -> String {
+    let parts: Vec<&str> = message.split('`').collect();
+    // an unpaired backtick (odd count) stays a backtick
+    let paired = parts.len() % 2 == 1;
+    let mut out = String::new();
+    for (i, p) in parts.iter().enumerate() {
+        if i % 2 == 1 && (paired || i + 1 < parts.len()) {
+            let _ = write!(out, "<code>{}</code>", esc(p));
+        } else {
+            if i > 0 && i % 2 == 1 {
+                out.push('`');
+            }
+            out.push_str(&esc(p));
+        }
     }
-    out.push_str("</body>\n</html>\n");
     out
 }
 
@@ -443,5 +664,20 @@ mod tests {
     #[test]
     fn escapes() {
         assert_eq!(super::esc("<a & \"b\">"), "&lt;a &amp; &quot;b&quot;&gt;");
+    }
+
+    #[test]
+    fn code_spans_become_code_elements() {
+        assert_eq!(super::inline_code("`a<b>` and `c` send"), "<code>a&lt;b&gt;</code> and <code>c</code> send");
+        assert_eq!(super::inline_code("no code"), "no code");
+        assert_eq!(super::inline_code("`a` and `b"), "<code>a</code> and `b");
+    }
+
+    #[test]
+    fn the_worst_severity_wins() {
+        assert_eq!(super::worst(["info", "warning", "info"]), Some("warning"));
+        assert_eq!(super::worst(["info", "error", "warning"]), Some("error"));
+        assert_eq!(super::worst(["info"]), Some("info"));
+        assert_eq!(super::worst([]), None);
     }
 }

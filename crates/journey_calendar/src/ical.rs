@@ -108,18 +108,18 @@ fn fold(line: &str, out: &mut String) {
 }
 
 /// The zone a schedule's times are meant in: its own, or the program's for `local`.
-fn zone_of(view: &CalendarView, s: &Schedule) -> Option<Tz> {
+pub(crate) fn zone_of(view: &CalendarView, s: &Schedule) -> Option<Tz> {
     s.zone.as_deref().unwrap_or(&view.timezone).parse().ok()
 }
 
 /// The local start of a send after an entry on local date `entry`.
-fn send_at(s: &Schedule, r: &SendRow, entry: NaiveDate) -> NaiveDateTime {
+pub(crate) fn send_at(s: &Schedule, r: &SendRow, entry: NaiveDate) -> NaiveDateTime {
     entry.and_hms_opt(0, 0, 0).expect("midnight")
         + Duration::minutes(i64::from(s.minute_of_day) + r.offset_minutes as i64)
 }
 
 /// The last day of a month.
-fn month_len(year: i32, month: u32) -> u32 {
+pub(crate) fn month_len(year: i32, month: u32) -> u32 {
     let (y, m) = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
     NaiveDate::from_ymd_opt(y, m, 1).and_then(|d| d.pred_opt()).map_or(28, |d| d.day())
 }

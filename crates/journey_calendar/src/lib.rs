@@ -8,6 +8,7 @@
 //! [`html`]) are pure functions of the view, so every format shows the same rows and
 //! every output is deterministic.
 
+pub mod dates;
 mod html;
 mod ical;
 pub mod observed;
@@ -17,7 +18,7 @@ mod vtimezone;
 
 /// Time zones, as [`observe`] takes a customer's.
 pub use chrono_tz::Tz;
-pub use html::html;
+pub use html::{html, html_from};
 pub use ical::ical;
 pub use observed::{observe, ConflictObserved, CustomerZone, Observed};
 pub use text::{csv, table};
@@ -128,7 +129,29 @@ pub struct Conflict {
 /// and every cross-journey finding, including those on audiences that only may
 /// overlap.
 pub fn build(program: &Program) -> CalendarView {
-    let cal = calendar::calendar(program);
+    build_with(program, |d| Some(d.severity))
+}
+
+/// As [`build`], with each finding's severity as the project sets it: `severity` gets
+/// the finding's diagnostic (the one `journey check` reports) and answers its
+/// severity after journey.yaml's `rules`, `may_overlap` and `ignore`, or `None` when
+/// the project switched it off. A rule set to info in journey.yaml is then info on
+/// every chip, legend and list of the calendar, as in `journey check`.
+pub fn build_with(
+    program: &Program,
+    severity: impl Fn(&journey_diagnostics::Diagnostic) -> Option<journey_diagnostics::Severity>,
+) -> CalendarView {
+    let (mut cal, diags) = calendar::analyze(program, false);
+    // findings and their diagnostics come in the same order, one each
+    let findings = std::mem::take(&mut cal.findings);
+    cal.findings = findings
+        .into_iter()
+        .zip(&diags)
+        .filter_map(|(mut f, d)| {
+            f.severity = severity(d)?;
+            Some(f)
+        })
+        .collect();
     let name = |j: usize| program.journeys[j].name.clone();
     // findings that read the same (one per pair of steps) are shown once, with
     // every step they involve; the lookups are indexed (by reading, by journey and

@@ -1335,6 +1335,24 @@ fn days_histogram(out: &mut String, h: &BTreeMap<u64, u64>, window_days: Option<
     );
 }
 
+/// A guardrail's value and limit in the page's one number format: rates as shares
+/// (`1.2%`, `<0.1%` for a non-zero share under 0.05%), other figures with one
+/// decimal; a second or third decimal only where one would show a value and a
+/// limit that differ as equal (`0.31%` against `< 0.30%`).
+fn guardrail_numbers(value: Option<f64>, limit: f64, rate: bool) -> (String, String) {
+    let show = |v: f64, d: usize| {
+        if !rate {
+            format!("{v:.d$}").replace('-', "−")
+        } else if d == 1 {
+            crate::experiment::share(v)
+        } else {
+            format!("{:.d$}%", v * 100.0)
+        }
+    };
+    let d = value.map_or(1, |v| (1..=3).find(|&d| v == limit || show(v, d) != show(limit, d)).unwrap_or(3));
+    (value.map_or("–".to_string(), |v| show(v, d)), show(limit, d))
+}
+
 fn guardrails(out: &mut String, report: &Report, program: Option<&Program>) {
     section(out, "guardrails", "Guardrails");
     let Some(p) = program else {
@@ -1359,10 +1377,8 @@ fn guardrails(out: &mut String, report: &Report, program: Option<&Program>) {
         &[("journey", false), ("metric", false), ("limit", false), ("value", true), ("verdict", false)],
     );
     for x in g {
-        let rate = x.metric.ends_with("_rate");
-        let show = |v: f64| if rate { format!("{v:.4} ({:.2}%)", 100.0 * v) } else { format!("{v:.4}") };
-        let limit = format!("{} {}", x.op, show(x.limit));
-        let value = x.value.map_or("–".to_string(), show);
+        let (value, limit) = guardrail_numbers(x.value, x.limit, x.metric.ends_with("_rate"));
+        let limit = format!("{} {limit}", x.op);
         let (class, verdict) = match x.ok {
             Some(true) => ("ok", "ok"),
             Some(false) => ("broken", "broken"),
@@ -1655,6 +1671,16 @@ mod tests {
             r.sends += n;
         }
         r
+    }
+
+    #[test]
+    fn guardrails_use_the_page_number_format() {
+        let g = super::guardrail_numbers;
+        assert_eq!(g(Some(0.0123), 0.02, true), ("1.2%".to_string(), "2.0%".to_string()));
+        assert_eq!(g(Some(0.0031), 0.003, true), ("0.31%".to_string(), "0.30%".to_string()));
+        assert_eq!(g(Some(0.00001), 0.01, true), ("<0.1%".to_string(), "1.0%".to_string()));
+        assert_eq!(g(None, 0.01, true), ("–".to_string(), "1.0%".to_string()));
+        assert_eq!(g(Some(2.5), 3.0, false), ("2.5".to_string(), "3.0".to_string()));
     }
 
     #[test]
