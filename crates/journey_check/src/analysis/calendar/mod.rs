@@ -41,6 +41,7 @@ pub mod caps;
 pub mod conflicts;
 pub mod duplicates;
 pub mod experiments;
+pub mod parts;
 pub mod priority;
 pub mod schedule;
 pub mod winback;
@@ -135,6 +136,12 @@ pub struct Cross<'a> {
     /// of pairs to compare.
     atoms: Vec<logic::Prepared>,
     prepared: Vec<logic::Prepared>,
+    /// Each atom's condition and the names it reads: the witness search runs on the
+    /// parts of a predicate that share no name ([`parts`]).
+    atom_exprs: Vec<Expr>,
+    sigs: Vec<parts::Signature>,
+    /// Witness histories of parts (sorted atom ids), found or not.
+    part_histories: RefCell<HashMap<Vec<usize>, Option<Rc<History>>>>,
     /// `atom_disjoint[a * atoms + b]`: 0 unknown yet, 1 disjoint, 2 not proven.
     atom_disjoint: RefCell<Vec<u8>>,
     /// Answers per pair of predicates; witnesses are shared, not cloned, because most
@@ -185,7 +192,10 @@ impl<'a> Cross<'a> {
             rank[j] = r;
         }
         let n = atoms.len();
-        let atoms: Vec<logic::Prepared> = atoms.iter().map(|e| logic::prepare(e, program)).collect();
+        let mut names = HashMap::new();
+        let sigs = atoms.iter().map(|e| parts::signature(e, program, &mut names)).collect();
+        let atom_exprs = atoms;
+        let atoms: Vec<logic::Prepared> = atom_exprs.iter().map(|e| logic::prepare(e, program)).collect();
         let prepared: Vec<logic::Prepared> = preds.iter().map(|(_, e)| logic::prepare(e, program)).collect();
         Cross {
             program,
@@ -198,6 +208,9 @@ impl<'a> Cross<'a> {
             preds,
             atoms,
             prepared,
+            atom_exprs,
+            sigs,
+            part_histories: RefCell::new(HashMap::new()),
             atom_disjoint: RefCell::new(vec![0; n * n]),
             memo: RefCell::new(HashMap::new()),
             histories: RefCell::new(HashMap::new()),
@@ -213,14 +226,7 @@ impl<'a> Cross<'a> {
         if let Some(h) = self.histories.borrow().get(&key) {
             return h.clone();
         }
-        let start = std::time::Instant::now();
-        let h = history::search(
-            &[&self.preds[key.0].1, &self.preds[key.1].1],
-            &[&self.prepared[key.0], &self.prepared[key.1]],
-            self.program,
-        )
-        .map(Rc::new);
-        self.witness_time.set(self.witness_time.get() + start.elapsed());
+        let h = self.search(&[key.0, key.1]);
         self.histories.borrow_mut().insert(key, h.clone());
         h
     }
@@ -243,13 +249,50 @@ impl<'a> Cross<'a> {
         if let Some(h) = self.joint_histories.borrow().get(&preds) {
             return h.clone();
         }
-        let start = std::time::Instant::now();
-        let exprs: Vec<&Expr> = preds.iter().map(|&p| &self.preds[p].1).collect();
-        let prepared: Vec<&logic::Prepared> = preds.iter().map(|&p| &self.prepared[p]).collect();
-        let h = history::search(&exprs, &prepared, self.program);
-        self.witness_time.set(self.witness_time.get() + start.elapsed());
+        let h = self.search(&preds).map(|h| (*h).clone());
         self.joint_histories.borrow_mut().insert(preds, h.clone());
         h
+    }
+
+    /// A history in which every predicate of `preds` holds: the histories of the
+    /// independent parts of their atoms (each searched once per program), merged and
+    /// checked on every predicate.
+    fn search(&self, preds: &[usize]) -> Option<Rc<History>> {
+        let start = std::time::Instant::now();
+        let mut atoms: Vec<usize> = preds.iter().flat_map(|&p| self.preds[p].0.iter().copied()).collect();
+        atoms.sort_unstable();
+        atoms.dedup();
+        let mut found: Vec<Rc<History>> = Vec::new();
+        for part in parts::parts(&atoms, &self.sigs) {
+            let known = self.part_histories.borrow().get(&part).cloned();
+            let h = match known {
+                Some(h) => h,
+                None => {
+                    let h = parts::search_part(&part, &self.atom_exprs, &self.atoms, self.program).map(Rc::new);
+                    self.part_histories.borrow_mut().insert(part, h.clone());
+                    h
+                }
+            };
+            match h {
+                Some(h) => found.push(h),
+                // one part without a history: the whole has none the search can find
+                None => {
+                    self.witness_time.set(self.witness_time.get() + start.elapsed());
+                    return None;
+                }
+            }
+        }
+        let merged = parts::merge(found.iter().map(|h| &**h));
+        let h = if preds.iter().all(|&p| history::holds(&self.preds[p].1, &merged, self.program)) {
+            Some(merged)
+        } else {
+            // parts that read more than their names tell (never seen): search the whole
+            let exprs: Vec<&Expr> = preds.iter().map(|&p| &self.preds[p].1).collect();
+            let prepared: Vec<&logic::Prepared> = preds.iter().map(|&p| &self.prepared[p]).collect();
+            history::search(&exprs, &prepared, self.program)
+        };
+        self.witness_time.set(self.witness_time.get() + start.elapsed());
+        h.map(Rc::new)
     }
 
     pub fn journey(&self, j: usize) -> &'a Journey {
