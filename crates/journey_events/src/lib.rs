@@ -16,6 +16,7 @@ pub mod generate;
 pub mod input;
 mod mapping;
 pub mod model;
+mod numbers;
 #[cfg(feature = "parquet")]
 mod parquet_reader;
 mod pipe;
