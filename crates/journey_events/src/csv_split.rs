@@ -289,6 +289,33 @@ mod tests {
         assert!(e.contains("Unterminated { line: 2, column: 2, offset: 0, at_end: false }"), "{e}");
     }
 
+    /// A row without quotes is split where it lies: the same fields and spans as the
+    /// unquoting path gives the same row with one field quoted, across word boundaries.
+    #[test]
+    fn a_row_without_quotes_is_split_in_place() {
+        let row = "c001,2025-01-01T08:00:00Z,purchase,,12.50,,,beans,x";
+        let mut s = splitter(&format!("{row}\n"));
+        assert!(s.read().unwrap());
+        assert!(s.direct);
+        let fields: Vec<&[u8]> = s.iter().collect();
+        let want: Vec<&[u8]> = row.split(',').map(str::as_bytes).collect();
+        assert_eq!(fields, want);
+        let mut start = 0;
+        for (i, f) in row.split(',').enumerate() {
+            assert_eq!(s.span(i), Some((start, f.len())), "field {i}");
+            start += f.len() + 1;
+        }
+        assert_eq!(s.span(want.len()), None);
+        let mut q = splitter(&format!("\"c001\"{}\n", &row[4..]));
+        assert!(q.read().unwrap());
+        assert!(!q.direct);
+        assert_eq!(q.iter().collect::<Vec<_>>(), want);
+        assert_eq!(s.span(3), q.span(3).map(|(a, n)| (a - 2, n)));
+        // an empty line is one empty field, and blank
+        let mut e = splitter("\n");
+        assert!(e.read().unwrap() && e.is_blank());
+    }
+
     /// Against the csv crate on well-formed generated records.
     #[test]
     fn agrees_with_the_csv_crate() {
