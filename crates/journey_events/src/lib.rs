@@ -17,6 +17,7 @@ pub mod input;
 pub mod log_writer;
 mod mapping;
 pub mod model;
+mod numbers;
 #[cfg(feature = "parquet")]
 mod parquet_reader;
 mod pipe;

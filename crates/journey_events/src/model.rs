@@ -89,7 +89,8 @@ impl Interner {
 #[derive(Debug, Clone)]
 pub struct Schema {
     pub events: Vec<(String, Vec<(String, Type)>)>,
-    by_name: HashMap<String, EventKind>,
+    /// Looked up once per row: a fast hash, not SipHash.
+    by_name: HashMap<String, EventKind, foldhash::fast::RandomState>,
     /// The program's default zone (journey.yaml `timezone`), for naive timestamps.
     timezone: chrono_tz::Tz,
 }

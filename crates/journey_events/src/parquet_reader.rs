@@ -2,6 +2,10 @@
 //! projected. Columns may be strings (plain, large, view or dictionary-encoded),
 //! integers, floats, booleans, timestamps (any unit; with a zone they are UTC, without
 //! one they are wall-clock times in the mapping's zone) or dates.
+//!
+//! A text column whose pages are all dictionary-encoded is read as dictionary keys
+//! (the dictionary decoded once per column chunk, not the text once per row), and the
+//! builder resolves each key once per dictionary ([`Builder::new_dictionary`]).
 
 use crate::error::ReadError;
 use crate::mapping::{Column, Mapping};
@@ -11,11 +15,51 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::*;
 use arrow_array::{Array, ArrayRef, PrimitiveArray, RecordBatch};
 use arrow_schema::{DataType, TimeUnit};
-use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder,
+};
 use parquet::arrow::ProjectionMask;
+use parquet::basic::Encoding;
+use parquet::file::metadata::ParquetMetaData;
 use std::path::Path;
+use std::sync::Arc;
 
 const BATCH: usize = 8192;
+
+/// The file's arrow schema with every flat text column whose data pages are all
+/// dictionary-encoded, in every row group, read as dictionary keys; `None` when there
+/// is none (or the schema is nested, where columns and fields do not line up).
+fn keep_dictionaries(meta: &ParquetMetaData, schema: &arrow_schema::SchemaRef) -> Option<arrow_schema::SchemaRef> {
+    let groups = meta.row_groups();
+    if groups.is_empty() || meta.file_metadata().schema_descr().num_columns() != schema.fields().len() {
+        return None;
+    }
+    let coded = |c: usize| {
+        groups.iter().all(|g| {
+            let chunk = g.column(c);
+            chunk.dictionary_page_offset().is_some()
+                && chunk
+                    .page_encoding_stats_mask()
+                    .is_some_and(|m| m.is_only(Encoding::PLAIN_DICTIONARY) || m.is_only(Encoding::RLE_DICTIONARY))
+        })
+    };
+    let mut any = false;
+    let fields: Vec<arrow_schema::FieldRef> = schema
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(c, f)| {
+            if *f.data_type() == DataType::Utf8 && coded(c) {
+                any = true;
+                let dict = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+                Arc::new(f.as_ref().clone().with_data_type(dict))
+            } else {
+                f.clone()
+            }
+        })
+        .collect();
+    any.then(|| Arc::new(arrow_schema::Schema::new_with_metadata(fields, schema.metadata().clone())))
+}
 
 /// Row groups smaller than this on average, in a file no larger than
 /// [`IN_MEMORY_LIMIT`], are read from memory: from a file, every column chunk of every
@@ -43,6 +87,9 @@ pub(crate) struct ParquetBackend {
     /// slot → column of the projected batch (`None`: the file lacks it)
     columns: Vec<Option<usize>>,
     accs: Vec<Acc>,
+    /// Per slot: the dictionary its keys refer to, held so that its memory cannot be
+    /// reused by a different dictionary that would look the same.
+    dicts: Vec<Option<arrow_array::StringArray>>,
     len: usize,
     i: usize,
     row: u64,
@@ -111,6 +158,17 @@ struct PqRow<'a> {
 }
 
 impl Row for PqRow<'_> {
+    #[inline]
+    fn code(&self, slot: usize) -> Option<u32> {
+        match &self.accs[slot] {
+            Acc::Dict(k, v) if !k.is_null(self.i) => {
+                let k = k.value(self.i);
+                (k >= 0 && (k as usize) < v.len() && !v.is_null(k as usize)).then_some(k as u32)
+            }
+            _ => None,
+        }
+    }
+
     fn cell(&self, slot: usize) -> Cell<'_> {
         let i = self.i;
         let a = &self.accs[slot];
@@ -174,7 +232,16 @@ impl ParquetBackend {
             message: format!("not a readable Parquet file: {e}"),
             help: None,
         };
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(bad)?;
+        let metadata = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new()).map_err(bad)?;
+        // text columns coded with a dictionary throughout: read the keys, not the text
+        let metadata = match keep_dictionaries(metadata.metadata(), metadata.schema()) {
+            Some(schema) => {
+                ArrowReaderMetadata::try_new(metadata.metadata().clone(), ArrowReaderOptions::new().with_schema(schema))
+                    .map_err(bad)?
+            }
+            None => metadata,
+        };
+        let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata);
         let fields: Vec<String> = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
         let plan = Plan::new(path, mapping, schema, Some(&fields))?;
         if plan.slots.iter().any(|c| matches!(c, Column::Position(_))) {
@@ -206,10 +273,11 @@ impl ParquetBackend {
             .collect();
         let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
         let reader = builder.with_projection(mask).with_batch_size(BATCH).build().map_err(bad)?;
-        Ok((ParquetBackend { reader, columns, accs: Vec::new(), len: 0, i: 0, row: 0, corrupt: false }, plan))
+        let dicts = vec![None; plan.slots.len()];
+        Ok((ParquetBackend { reader, columns, accs: Vec::new(), dicts, len: 0, i: 0, row: 0, corrupt: false }, plan))
     }
 
-    fn load(&mut self, batch: RecordBatch) -> Result<(), String> {
+    fn load(&mut self, batch: RecordBatch, builder: &mut Builder) -> Result<(), String> {
         self.accs.clear();
         for c in &self.columns {
             match c {
@@ -223,6 +291,21 @@ impl ParquetBackend {
                             return Err(format!("column `{name}` has the unsupported type {}", a.data_type()));
                         }
                     }
+                }
+            }
+        }
+        // a batch of the same column chunk shares its dictionary: keep what its keys
+        // resolved to; a new one starts afresh
+        for (slot, a) in self.accs.iter().enumerate() {
+            if let Acc::Dict(_, values) = a {
+                let same = self.dicts[slot].as_ref().is_some_and(|d| {
+                    d.len() == values.len()
+                        && d.values().as_ptr() == values.values().as_ptr()
+                        && d.offsets().as_ptr() == values.offsets().as_ptr()
+                });
+                if !same {
+                    builder.new_dictionary(slot, values.len());
+                    self.dicts[slot] = Some(values.clone());
                 }
             }
         }
@@ -247,7 +330,7 @@ impl ParquetBackend {
                 None => return Outcome::End,
                 Some(Err(e)) => return Outcome::Io(std::io::Error::other(e.to_string())),
                 Some(Ok(batch)) => {
-                    if let Err(m) = self.load(batch) {
+                    if let Err(m) = self.load(batch, builder) {
                         return Outcome::Io(std::io::Error::other(m));
                     }
                 }

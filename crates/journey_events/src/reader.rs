@@ -68,7 +68,7 @@ impl Cell<'_> {
             // one rule for every format: NaN and infinities are not amounts or
             // numbers, whether written as text (CSV, JSON) or as floats (Parquet)
             Cell::Float(f) => Some(f).filter(|f| f.is_finite()),
-            Cell::Str(s) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
+            Cell::Str(s) => crate::numbers::parse_f64(s.trim()).filter(|f| f.is_finite()),
             _ => None,
         }
     }
@@ -77,6 +77,44 @@ impl Cell<'_> {
 /// A row from which cells can be taken by slot.
 pub(crate) trait Row {
     fn cell(&self, slot: usize) -> Cell<'_>;
+    /// The cell's key in the dictionary the backend holds for this slot (Parquet
+    /// dictionary pages): equal keys are equal text until the backend announces a new
+    /// dictionary ([`Builder::new_dictionary`]).
+    #[inline]
+    fn code(&self, _slot: usize) -> Option<u32> {
+        None
+    }
+}
+
+/// A dictionary key not resolved yet.
+const UNSEEN: u32 = u32::MAX;
+
+/// What each key of the current dictionaries resolved to, so that a value of a
+/// dictionary-coded column is looked up once per distinct value, not once per row.
+/// Only successes are kept: a bad value takes the ordinary path, and its message, on
+/// every row.
+#[derive(Debug, Default)]
+struct Codes {
+    /// Per slot: key → text id (the value as written, interned).
+    texts: Vec<Vec<u32>>,
+    /// Key → customer id, for the customer slot.
+    customers: Vec<u32>,
+    /// Key → event kind, for the event slot.
+    kinds: Vec<u32>,
+}
+
+/// A dictionary-coded text through its slot's cache: interned the first time its key
+/// shows, after that one array read.
+#[inline]
+fn coded_text(cache: &mut [u32], code: u32, s: &str, texts: &mut Interner) -> u32 {
+    match cache.get_mut(code as usize) {
+        Some(id) if *id != UNSEEN => *id,
+        Some(id) => {
+            *id = texts.intern(s);
+            *id
+        }
+        None => texts.intern(s),
+    }
 }
 
 /// What went wrong with a row, before the backend locates it in the file.
@@ -260,6 +298,8 @@ pub(crate) struct Builder {
     last: Vec<(Timestamp, u64)>,
     /// Scratch for integer customer keys.
     key: String,
+    /// Resolved keys of dictionary-coded columns.
+    codes: Codes,
 }
 
 /// A cell that is not UTF-8 text: the row is malformed, whichever column it is in.
@@ -274,65 +314,46 @@ fn not_utf8(slot: usize, role: &str) -> Problem {
 }
 
 impl Builder {
-    pub fn build(&mut self, row: &dyn Row, line: u64) -> Result<Event, Problem> {
+    /// The backend's dictionary for `slot` changed (now `len` keys): forget what the
+    /// keys of the previous one resolved to.
+    pub(crate) fn new_dictionary(&mut self, slot: usize, len: usize) {
+        let fresh = |v: &mut Vec<u32>| {
+            v.clear();
+            v.resize(len, UNSEEN);
+        };
+        if self.codes.texts.len() <= slot {
+            self.codes.texts.resize_with(slot + 1, Vec::new);
+        }
+        fresh(&mut self.codes.texts[slot]);
+        if slot == self.plan.customer {
+            fresh(&mut self.codes.customers);
+        }
+        if self.plan.event == Ok(slot) {
+            fresh(&mut self.codes.kinds);
+        }
+    }
+
+    pub fn build<R: Row + ?Sized>(&mut self, row: &R, line: u64) -> Result<Event, Problem> {
         let plan = &self.plan;
         // event kind first: rows of unknown events are the commonest problem
         let kind = match plan.event {
             Err(k) => k,
-            Ok(slot) => match row.cell(slot) {
-                Cell::Str(s) if !s.trim().is_empty() => match self.schema.kind(s.trim()) {
-                    Some(k) => k,
+            Ok(slot) => {
+                let code = row.code(slot);
+                match code.and_then(|c| self.codes.kinds.get(c as usize).copied()).filter(|&k| k != UNSEEN) {
+                    Some(k) => EventKind(k as u16),
                     None => {
-                        let mut p = Problem::new(
-                            SkipKind::UnknownEvent,
-                            Some(slot),
-                            format!("unknown event `{}`", shown(s.trim())),
-                            "not an event of the program",
-                        )
-                        .help(format!(
-                            "declare it in the schema (`event {} {{ … }}`), or skip such rows with --skip-bad-rows",
-                            s.trim()
-                        ));
-                        p.name = Some(s.trim().to_string());
-                        return Err(p);
+                        let k = self.event_kind(row, slot)?;
+                        if let Some(known) = code.and_then(|c| self.codes.kinds.get_mut(c as usize)) {
+                            *known = u32::from(k.0);
+                        }
+                        k
                     }
-                },
-                Cell::NotUtf8 => return Err(not_utf8(slot, "event")),
-                c if c.is_blank() => {
-                    return Err(Problem::new(SkipKind::MissingEvent, Some(slot), "missing event name".into(), "empty"))
                 }
-                c => {
-                    return Err(Problem::new(
-                        SkipKind::MissingEvent,
-                        Some(slot),
-                        format!("expected an event name, found {}", c.describe()),
-                        "not an event name",
-                    ))
-                }
-            },
-        };
-        let ts = plan.timestamp;
-        let t = match row.cell(ts) {
-            Cell::NotUtf8 => return Err(not_utf8(ts, "timestamp")),
-            c if c.is_blank() => {
-                return Err(Problem::new(SkipKind::MissingTime, Some(ts), "missing timestamp".into(), "empty"))
             }
-            Cell::Time(t) => Some(t),
-            Cell::LocalTime(l) => Some(time::local_to_utc(l, self.tz)),
-            Cell::Str(s) => time::parse_text(s, &self.format, self.tz),
-            Cell::Int(i) => time::from_number(i as f64, &self.format),
-            Cell::Float(f) => time::from_number(f, &self.format),
-            _ => None,
         };
-        let Some(t) = t else {
-            return Err(Problem::new(
-                SkipKind::UnparsableTime,
-                Some(ts),
-                format!("expected {}, found {}", self.format.example(), row.cell(ts).describe()),
-                "not a timestamp",
-            )
-            .help("set `events.timestamp_format` in journey.yaml if the log writes times differently (see docs/events.md)"));
-        };
+        let t = self.time(row)?;
+        let plan = &self.plan;
         let props_slots = &plan.props[kind.0 as usize];
         let mut props = crate::Props::with_capacity(props_slots.len());
         for (i, slot) in props_slots.iter().enumerate() {
@@ -345,6 +366,21 @@ impl Builder {
                 return Err(not_utf8(slot, &plan.roles[slot]));
             }
             let ty = &self.schema.properties(kind)[i].1;
+            if let (Some(code), Cell::Str(s)) = (row.code(slot), cell) {
+                // a `one_of` value as written (not trimmed) is the same text id either way
+                let coded = match ty {
+                    Type::Text | Type::TimeOfDay | Type::List { .. } => true,
+                    Type::OneOf { choices } => {
+                        !s.is_empty() && s.trim().len() == s.len() && choices.iter().any(|c| c == s)
+                    }
+                    _ => false,
+                };
+                if coded {
+                    let cache = self.codes.texts.get_mut(slot).map_or(&mut [][..], |v| &mut v[..]);
+                    props.push(PropValue::Text(coded_text(cache, code, s, &mut self.texts)));
+                    continue;
+                }
+            }
             match typed(cell, ty, self.tz, &mut self.texts) {
                 Ok(v) => props.push(v),
                 Err(expected) => {
@@ -357,53 +393,23 @@ impl Builder {
                 }
             }
         }
-        let revenue = match plan.revenue {
-            None => None,
-            Some(slot) => {
-                let cell = row.cell(slot);
-                if let Cell::NotUtf8 = cell {
-                    return Err(not_utf8(slot, "revenue"));
-                }
-                if cell.is_blank() {
-                    None
-                } else {
-                    match cell.number() {
-                        Some(v) => Some(v),
-                        None => {
-                            return Err(Problem::new(
-                                SkipKind::BadValue,
-                                Some(slot),
-                                format!("revenue: expected an amount like 12.50, found {}", cell.describe()),
-                                "not an amount",
-                            ))
-                        }
-                    }
-                }
-            }
-        };
+        let revenue = self.revenue(row)?;
+        // the customer last, as always: a row refused above interns no customer
         let cs = plan.customer;
-        let id = match row.cell(cs) {
-            Cell::NotUtf8 => return Err(not_utf8(cs, "customer")),
-            c if c.is_blank() => {
-                return Err(Problem::new(SkipKind::MissingCustomer, Some(cs), "missing customer id".into(), "empty"))
-            }
-            Cell::Str(s) => self.customers.intern(s.trim()),
-            Cell::Int(i) => {
-                use std::fmt::Write;
-                self.key.clear();
-                let _ = write!(self.key, "{i}");
-                self.customers.intern(&self.key)
-            }
-            c => {
-                return Err(Problem::new(
-                    SkipKind::MissingCustomer,
-                    Some(cs),
-                    format!("expected a customer id (text or integer), found {}", c.describe()),
-                    "not a customer id",
-                ))
+        let code = row.code(cs);
+        let id = match code.and_then(|c| self.codes.customers.get(c as usize).copied()).filter(|&v| v != UNSEEN) {
+            Some(id) => id,
+            None => {
+                let id = self.customer(row)?;
+                if let Some(known) = code.and_then(|c| self.codes.customers.get_mut(c as usize)) {
+                    *known = id;
+                }
+                id
             }
         };
         if self.check_order {
+            let plan = &self.plan;
+            let ts = plan.timestamp;
             let i = id as usize;
             if i == self.last.len() {
                 self.last.push((t, line));
@@ -429,6 +435,114 @@ impl Builder {
             }
         }
         Ok(Event { customer: CustomerId(id), time: t, kind, props, revenue, line })
+    }
+
+    /// The event kind of a row whose event column is `slot`.
+    fn event_kind<R: Row + ?Sized>(&self, row: &R, slot: usize) -> Result<EventKind, Problem> {
+        Ok(match row.cell(slot) {
+            Cell::Str(s) if !s.trim().is_empty() => match self.schema.kind(s.trim()) {
+                Some(k) => k,
+                None => {
+                    let mut p = Problem::new(
+                        SkipKind::UnknownEvent,
+                        Some(slot),
+                        format!("unknown event `{}`", shown(s.trim())),
+                        "not an event of the program",
+                    )
+                    .help(format!(
+                        "declare it in the schema (`event {} {{ … }}`), or skip such rows with --skip-bad-rows",
+                        s.trim()
+                    ));
+                    p.name = Some(s.trim().to_string());
+                    return Err(p);
+                }
+            },
+            Cell::NotUtf8 => return Err(not_utf8(slot, "event")),
+            c if c.is_blank() => {
+                return Err(Problem::new(SkipKind::MissingEvent, Some(slot), "missing event name".into(), "empty"))
+            }
+            c => {
+                return Err(Problem::new(
+                    SkipKind::MissingEvent,
+                    Some(slot),
+                    format!("expected an event name, found {}", c.describe()),
+                    "not an event name",
+                ))
+            }
+        })
+    }
+
+    /// The row's time, in UTC.
+    fn time<R: Row + ?Sized>(&self, row: &R) -> Result<Timestamp, Problem> {
+        let ts = self.plan.timestamp;
+        let t = match row.cell(ts) {
+            Cell::NotUtf8 => return Err(not_utf8(ts, "timestamp")),
+            c if c.is_blank() => {
+                return Err(Problem::new(SkipKind::MissingTime, Some(ts), "missing timestamp".into(), "empty"))
+            }
+            Cell::Time(t) => Some(t),
+            Cell::LocalTime(l) => Some(time::local_to_utc(l, self.tz)),
+            Cell::Str(s) => time::parse_text(s, &self.format, self.tz),
+            Cell::Int(i) => time::from_number(i as f64, &self.format),
+            Cell::Float(f) => time::from_number(f, &self.format),
+            _ => None,
+        };
+        t.ok_or_else(|| {
+            Problem::new(
+                SkipKind::UnparsableTime,
+                Some(ts),
+                format!("expected {}, found {}", self.format.example(), row.cell(ts).describe()),
+                "not a timestamp",
+            )
+            .help("set `events.timestamp_format` in journey.yaml if the log writes times differently (see docs/events.md)")
+        })
+    }
+
+    /// The row's revenue, if the mapping names a revenue column and the cell is not blank.
+    fn revenue<R: Row + ?Sized>(&self, row: &R) -> Result<Option<f64>, Problem> {
+        let Some(slot) = self.plan.revenue else { return Ok(None) };
+        let cell = row.cell(slot);
+        if let Cell::NotUtf8 = cell {
+            return Err(not_utf8(slot, "revenue"));
+        }
+        if cell.is_blank() {
+            return Ok(None);
+        }
+        match cell.number() {
+            Some(v) => Ok(Some(v)),
+            None => Err(Problem::new(
+                SkipKind::BadValue,
+                Some(slot),
+                format!("revenue: expected an amount like 12.50, found {}", cell.describe()),
+                "not an amount",
+            )),
+        }
+    }
+
+    /// The row's customer, interned.
+    fn customer<R: Row + ?Sized>(&mut self, row: &R) -> Result<u32, Problem> {
+        let cs = self.plan.customer;
+        Ok(match row.cell(cs) {
+            Cell::NotUtf8 => return Err(not_utf8(cs, "customer")),
+            c if c.is_blank() => {
+                return Err(Problem::new(SkipKind::MissingCustomer, Some(cs), "missing customer id".into(), "empty"))
+            }
+            Cell::Str(s) => self.customers.intern(s.trim()),
+            Cell::Int(i) => {
+                use std::fmt::Write;
+                self.key.clear();
+                let _ = write!(self.key, "{i}");
+                self.customers.intern(&self.key)
+            }
+            c => {
+                return Err(Problem::new(
+                    SkipKind::MissingCustomer,
+                    Some(cs),
+                    format!("expected a customer id (text or integer), found {}", c.describe()),
+                    "not a customer id",
+                ))
+            }
+        })
     }
 }
 
@@ -639,6 +753,7 @@ impl LogReader {
             texts: Interner::default(),
             last: Vec::new(),
             key: String::new(),
+            codes: Codes::default(),
         };
         Ok(LogReader {
             display,

@@ -119,6 +119,22 @@ pub fn parse_rfc3339(s: &[u8]) -> Option<Parsed> {
     }
 }
 
+/// `YYYY-MM-DDTHH:MM:SSZ` exactly, the form most exports (and the generator) write:
+/// fixed positions, no search for the parts that may follow; `None` for any other
+/// form, which the general parser [`parse_rfc3339`] then reads.
+#[inline]
+pub fn parse_fixed_utc(b: &[u8]) -> Option<Timestamp> {
+    if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'Z'
+    {
+        return None;
+    }
+    let two = |i: usize| -> Option<u32> {
+        let (a, c) = (b[i].wrapping_sub(b'0'), b[i + 1].wrapping_sub(b'0'));
+        (a < 10 && c < 10).then_some(u32::from(a) * 10 + u32::from(c))
+    };
+    civil(two(0)? * 100 + two(2)?, two(5)?, two(8)?, two(11)?, two(14)?, two(17)?, 0)
+}
+
 /// Turn a local wall-clock time into UTC in `tz`. Ambiguous times (the repeated hour
 /// when clocks go back) take the earlier instant; times in a gap (clocks go forward)
 /// are read with the offset before the gap, i.e. moved forward by the gap's length.
@@ -141,6 +157,11 @@ pub fn local_to_utc(local_ms: i64, tz: Tz) -> Timestamp {
 
 /// Parse a timestamp cell written as text.
 pub fn parse_text(s: &str, format: &TimeFormat, tz: Tz) -> Option<Timestamp> {
+    if let TimeFormat::Rfc3339 = format {
+        if let Some(t) = parse_fixed_utc(s.as_bytes()) {
+            return Some(t);
+        }
+    }
     let s = s.trim();
     let parsed = match format {
         TimeFormat::Rfc3339 => parse_rfc3339(s.as_bytes())?,
@@ -239,6 +260,46 @@ mod tests {
         {
             assert_eq!(parse_text(bad, &TimeFormat::Rfc3339, tz), None, "{bad}");
         }
+    }
+
+    /// The fixed-format fast path reads exactly what the general parser reads, and
+    /// refuses only what the general parser handles (or refuses) itself.
+    #[test]
+    fn the_fixed_form_agrees_with_the_general_parser() {
+        let mut seed = 11u64;
+        let mut next = |n: u64| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        for _ in 0..200_000 {
+            let mut b = format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+                next(10_000),
+                next(14),
+                next(33),
+                next(26),
+                next(62),
+                next(62)
+            )
+            .into_bytes();
+            // now and then a byte out of place: a letter, a sign, another separator
+            let mutated = next(4) == 0;
+            if mutated {
+                let i = next(20) as usize;
+                b[i] = b"0a-:T Z+/9"[next(10) as usize];
+            }
+            let general = parse_rfc3339(&b).map(|p| match p {
+                Parsed::Utc(t) => t,
+                Parsed::Local(l) => local_to_utc(l, Tz::UTC),
+            });
+            match parse_fixed_utc(&b) {
+                Some(t) => assert_eq!(Some(t), general, "{}", String::from_utf8_lossy(&b)),
+                // the fast path takes every valid time of its form
+                None => assert!(mutated || general.is_none(), "{}", String::from_utf8_lossy(&b)),
+            }
+        }
+        assert_eq!(parse_fixed_utc(b"1970-01-02T00:00:01Z"), Some(86_401_000));
+        assert_eq!(parse_fixed_utc(b"2025-02-29T00:00:00Z"), None);
     }
 
     #[test]
