@@ -238,9 +238,11 @@ fn library_copy(dir: &Path, log: &str) {
     for f in files(&root().join("journeys"), &[".journey", ".journey.yaml"]) {
         fs::copy(&f, dir.join("journeys").join(f.file_name().unwrap())).unwrap();
     }
+    // the library's own `events:` section (its generator) gains the log to replay
     let config = fs::read_to_string(root().join("journey.yaml")).unwrap();
-    fs::write(dir.join("journey.yaml"), format!("{config}events:\n  path: {log}\n  attributes: ../attributes.csv\n"))
-        .unwrap();
+    let config = config.replacen("events:\n", &format!("events:\n  path: {log}\n  attributes: ../attributes.csv\n"), 1);
+    assert!(config.contains("attributes: ../attributes.csv"), "the library's journey.yaml has an `events:` section");
+    fs::write(dir.join("journey.yaml"), config).unwrap();
 }
 
 #[test]

@@ -73,7 +73,7 @@ fn collect(
                 out.insert(intern(names, format!("a:{attribute}")));
             }
         },
-        Expr::Not { expr } => collect(expr, program, names, out, expanding),
+        Expr::Not { expr } | Expr::IsSet { expr } => collect(expr, program, names, out, expanding),
         Expr::And { all: xs } | Expr::Or { any: xs } => {
             xs.iter().for_each(|x| collect(x, program, names, out, expanding));
         }
