@@ -9,7 +9,7 @@
 //! skipped with a note only when Chromium or Mermaid is missing.
 
 mod common;
-use common::{code, files, journey, root, stderr, stdout};
+use common::{chromium, chromium_dump_dom, code, files, journey, root, stderr, stdout};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -55,12 +55,6 @@ fn mermaid_js() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-fn chromium() -> Option<PathBuf> {
-    let on_path = std::env::var_os("PATH")
-        .and_then(|p| std::env::split_paths(&p).map(|d| d.join("chromium")).find(|c| c.is_file()));
-    on_path.or_else(|| Some(PathBuf::from("/usr/bin/chromium")).filter(|p| p.is_file()))
-}
-
 /// A page that renders each graph with Mermaid and writes, as JSON into
 /// `<pre id="result">`, the text of every edge label of every rendered SVG (or the
 /// error Mermaid gave).
@@ -103,28 +97,7 @@ mermaid.initialize({{ startOnLoad: false, securityLevel: "strict" }});
 /// The DOM after Chromium ran the page's scripts to the end (virtual time: the
 /// renders are promises, done before the budget runs out).
 fn render(browser: &Path, page: &Path) -> String {
-    let profile = tempfile::tempdir().unwrap();
-    let out = Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--allow-file-access-from-files",
-            "--virtual-time-budget=60000",
-            "--window-size=1280,2000",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg("--dump-dom")
-        .arg(format!("file://{}", page.display()))
-        .output()
-        .expect("chromium runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    chromium_dump_dom(browser, page, &["--allow-file-access-from-files", "--virtual-time-budget=60000"])
 }
 
 /// The JSON the page wrote into `<pre id="result">`, as the DOM serialised it.

@@ -61,16 +61,19 @@ pub fn files(dir: &Path, exts: &[&str]) -> Vec<PathBuf> {
     out
 }
 
-/// The DOM of a page after headless Chromium loaded it (window 1280x2000), or `None`
-/// (with a note) when Chromium is not installed: CI installs it, a laptop may not.
+/// Headless Chromium, from PATH or Debian's /usr/bin/chromium.
 #[allow(dead_code)]
-pub fn chromium_dom(page: &Path) -> Option<String> {
+pub fn chromium() -> Option<PathBuf> {
     let on_path = std::env::var_os("PATH")
         .and_then(|p| std::env::split_paths(&p).map(|d| d.join("chromium")).find(|c| c.is_file()));
-    let Some(browser) = on_path.or_else(|| Some(PathBuf::from("/usr/bin/chromium")).filter(|p| p.is_file())) else {
-        eprintln!("note: chromium is not installed; skipping the headless browser check");
-        return None;
-    };
+    on_path.or_else(|| Some(PathBuf::from("/usr/bin/chromium")).filter(|p| p.is_file()))
+}
+
+/// The DOM of `page` after `browser` loaded it headless (window 1280x2000, a fresh
+/// profile, no background networking: this machine refuses those connections), with
+/// `extra` flags such as a virtual-time budget for pages that render in scripts.
+#[allow(dead_code)]
+pub fn chromium_dump_dom(browser: &Path, page: &Path, extra: &[&str]) -> String {
     let profile = tempfile::tempdir().unwrap();
     let out = std::process::Command::new(browser)
         .args([
@@ -84,11 +87,23 @@ pub fn chromium_dom(page: &Path) -> Option<String> {
             "--disable-sync",
             "--window-size=1280,2000",
         ])
+        .args(extra)
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg("--dump-dom")
         .arg(format!("file://{}", page.display()))
         .output()
         .expect("chromium runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The DOM of a page after headless Chromium loaded it, or `None` (with a note) when
+/// Chromium is not installed: CI installs it, a laptop may not.
+#[allow(dead_code)]
+pub fn chromium_dom(page: &Path) -> Option<String> {
+    let Some(browser) = chromium() else {
+        eprintln!("note: chromium is not installed; skipping the headless browser check");
+        return None;
+    };
+    Some(chromium_dump_dom(&browser, page, &[]))
 }
