@@ -5,32 +5,9 @@
 //! DOT graph is rendered to SVG and the labels are read back from the picture.
 
 mod common;
-use common::{code, files, journey, root, stderr, stdout};
+use common::graphs::{conditions, journeys, tricky_project};
+use common::{journey, root, stdout};
 use std::path::Path;
-
-/// Every `when COND -> target` condition written in a project's journey files.
-fn conditions(project: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    for f in files(project, &[".journey"]) {
-        let text = std::fs::read_to_string(&f).unwrap();
-        for line in text.lines() {
-            let line = line.trim();
-            if let Some(rest) = line.strip_prefix("when ") {
-                if let Some((cond, _)) = rest.rsplit_once(" -> ") {
-                    out.push(cond.trim().to_string());
-                }
-            }
-        }
-    }
-    out
-}
-
-fn journeys(project: &Path) -> Vec<String> {
-    let out = journey(&["compile"], project);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let ir: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    ir["journeys"].as_array().unwrap().iter().map(|j| j["name"].as_str().unwrap().to_string()).collect()
-}
 
 /// Undo the escapes of a DOT string and of Mermaid entity codes.
 fn dot_unescape(s: &str) -> String {
@@ -75,52 +52,6 @@ fn check_labels(project: &Path, labels: &[String], written: &[String], what: &st
         }
     }
     drawn
-}
-
-/// A third project, with labels that need escaping in both targets: quotes, `<`, `>`,
-/// `&`, `#`, a filter and money.
-const TRICKY: &str = r#"event cart_abandon { cart_value: money }
-event visit { page: text }
-
-attribute email_opt_in: bool
-attribute nickname: text
-
-channel email {
-  kind email
-}
-
-journey tricky {
-  entry on cart_abandon
-  audience email_opt_in
-
-  stage s {
-    branch {
-      when count(cart_abandon where cart_value >= $40, 3d) >= 1 -> a
-      when nickname == "<today> & more #1" -> b
-      when count(visit where page != "a&b<c>", 7d) >= 2 -> b
-      else -> end
-    }
-  }
-
-  stage a {
-    send email "a & more <today>"
-    end
-  }
-
-  stage b {
-    send email "b"
-    end
-  }
-}
-"#;
-
-fn tricky_project() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("journey.yaml"), "timezone: UTC\ncurrency: USD\n").unwrap();
-    std::fs::write(dir.path().join("tricky.journey"), TRICKY).unwrap();
-    let out = journey(&["fmt", "--check"], dir.path());
-    assert_eq!(code(&out), 0, "the fixture is canonical: {}{}", stdout(&out), stderr(&out));
-    dir
 }
 
 #[test]

@@ -9,32 +9,10 @@
 //! skipped with a note only when Chromium or Mermaid is missing.
 
 mod common;
+use common::graphs::{conditions, journeys, tricky_project};
 use common::{chromium, chromium_dump_dom, code, files, journey, root, stderr, stdout};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-/// Every `when COND -> target` condition written in a project's journey files.
-fn conditions(project: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    for f in files(project, &[".journey"]) {
-        let text = std::fs::read_to_string(&f).unwrap();
-        for line in text.lines() {
-            if let Some(rest) = line.trim().strip_prefix("when ") {
-                if let Some((cond, _)) = rest.rsplit_once(" -> ") {
-                    out.push(cond.trim().to_string());
-                }
-            }
-        }
-    }
-    out
-}
-
-fn journeys(project: &Path) -> Vec<String> {
-    let out = journey(&["compile"], project);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let ir: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    ir["journeys"].as_array().unwrap().iter().map(|j| j["name"].as_str().unwrap().to_string()).collect()
-}
 
 /// Mermaid's dist bundle: `MERMAID_JS`, else the global npm install, else a
 /// node_modules/ at the repository root.
@@ -123,42 +101,6 @@ fn mermaid_labels(m: &str) -> Vec<String> {
         .collect()
 }
 
-/// Labels that need escaping: quotes, `<`, `>`, `&`, `#`, a filter and money.
-const TRICKY: &str = r#"event cart_abandon { cart_value: money }
-event visit { page: text }
-
-attribute email_opt_in: bool
-attribute nickname: text
-
-channel email {
-  kind email
-}
-
-journey tricky {
-  entry on cart_abandon
-  audience email_opt_in
-
-  stage s {
-    branch {
-      when count(cart_abandon where cart_value >= $40, 3d) >= 1 -> a
-      when nickname == "<today> & more #1" -> b
-      when count(visit where page != "a&b<c>", 7d) >= 2 -> b
-      else -> end
-    }
-  }
-
-  stage a {
-    send email "a & more <today>"
-    end
-  }
-
-  stage b {
-    send email "b"
-    end
-  }
-}
-"#;
-
 #[test]
 fn mermaid_in_chromium_draws_the_conditions_as_written() {
     let (Some(browser), Some(mermaid)) = (chromium(), mermaid_js()) else {
@@ -172,11 +114,7 @@ fn mermaid_in_chromium_draws_the_conditions_as_written() {
         );
         return;
     };
-    let tricky = tempfile::tempdir().unwrap();
-    std::fs::write(tricky.path().join("journey.yaml"), "timezone: UTC\ncurrency: USD\n").unwrap();
-    std::fs::write(tricky.path().join("tricky.journey"), TRICKY).unwrap();
-    let fmt = journey(&["fmt", "--check"], tricky.path());
-    assert_eq!(code(&fmt), 0, "the fixture is canonical: {}{}", stdout(&fmt), stderr(&fmt));
+    let tricky = tricky_project();
     // the petshop has deliberate J602 errors, and `graph` refuses a program with
     // errors: a copy ranks them as warnings
     let petshop = tempfile::tempdir().unwrap();
