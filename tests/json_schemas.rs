@@ -9,7 +9,7 @@
 //! AJV_DIR).
 
 mod common;
-use common::{code, root, stderr, text};
+use common::{ajv_dir, code, root, stderr, text};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
@@ -572,16 +572,4 @@ fn ajv_strict(outputs: &[(&str, String, Value)], tmp: &Path) {
         text(&out.stdout),
         text(&out.stderr)
     );
-}
-
-/// A directory from which `require("ajv")` works, or `None`.
-fn ajv_dir() -> Option<PathBuf> {
-    let candidates = [std::env::var_os("AJV_DIR").map(PathBuf::from), Some(root())];
-    candidates.into_iter().flatten().find(|d| {
-        std::process::Command::new("node")
-            .args(["-e", "require('ajv/dist/2020')"])
-            .current_dir(d)
-            .output()
-            .is_ok_and(|o| o.status.success())
-    })
 }

@@ -4,8 +4,7 @@
 //! holding its node_modules), and is skipped with a note otherwise.
 
 mod common;
-use common::{root, text};
-use std::path::PathBuf;
+use common::{ajv_dir, root, text};
 
 const STANDARD: [&str; 19] = [
     "date-time",
@@ -50,18 +49,6 @@ fn the_ir_schema_uses_only_standard_formats() {
     formats(&schema, &mut found);
     let unknown: Vec<&String> = found.iter().filter(|f| !STANDARD.contains(&f.as_str())).collect();
     assert!(unknown.is_empty(), "formats strict validators reject: {unknown:?}");
-}
-
-/// A directory from which `require("ajv")` works, or `None`.
-fn ajv_dir() -> Option<PathBuf> {
-    let candidates = [std::env::var_os("AJV_DIR").map(PathBuf::from), Some(root())];
-    candidates.into_iter().flatten().find(|d| {
-        std::process::Command::new("node")
-            .args(["-e", "require('ajv/dist/2020')"])
-            .current_dir(d)
-            .output()
-            .is_ok_and(|o| o.status.success())
-    })
 }
 
 #[test]

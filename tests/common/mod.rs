@@ -109,3 +109,17 @@ pub fn chromium_dom(page: &Path) -> Option<String> {
     };
     Some(chromium_dump_dom(&browser, page, &[]))
 }
+
+/// A directory from which node can `require("ajv")` (`AJV_DIR`, which CI sets to the
+/// global npm root, else the repository), or `None` when ajv is not installed.
+#[allow(dead_code)]
+pub fn ajv_dir() -> Option<PathBuf> {
+    let candidates = [std::env::var_os("AJV_DIR").map(PathBuf::from), Some(root())];
+    candidates.into_iter().flatten().find(|d| {
+        std::process::Command::new("node")
+            .args(["-e", "require('ajv/dist/2020')"])
+            .current_dir(d)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
+}
