@@ -294,3 +294,29 @@ fn with_an_event_log_both_sides_are_replayed() {
     let again = journey(&["diff", "base", "head", "--format", "json"], tmp.path());
     assert_eq!(stdout(&again), stdout(&out));
 }
+
+/// A second project (the B2B one): when HEAD's journey.yaml does not load, the diff
+/// says the replay is unavailable and why, instead of reading as "no log configured".
+#[test]
+fn a_broken_config_makes_the_replay_unavailable_not_unconfigured() {
+    let tmp = tempfile::tempdir().unwrap();
+    let b2b = root().join("tests/projects/b2b");
+    for side in ["base", "head"] {
+        fs::create_dir_all(tmp.path().join(side).join("journeys")).unwrap();
+        for f in files(&b2b.join("journeys"), &[".journey"]) {
+            fs::copy(&f, tmp.path().join(side).join("journeys").join(f.file_name().unwrap())).unwrap();
+        }
+        fs::copy(b2b.join("journey.yaml"), tmp.path().join(side).join("journey.yaml")).unwrap();
+    }
+    let config = fs::read_to_string(b2b.join("journey.yaml")).unwrap();
+    fs::write(
+        tmp.path().join("head/journey.yaml"),
+        format!("events:\n  path: events.csv\n{config}events:\n  path: other.csv\n"),
+    )
+    .unwrap();
+    let out = journey(&["diff", "base", "head", "--format", "json"], tmp.path());
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("valid JSON");
+    let sim = &v["simulation"];
+    assert_eq!(sim["status"], "unavailable", "{sim}");
+    assert!(sim["reason"].as_str().unwrap_or("").contains("journey.yaml"), "{sim}");
+}

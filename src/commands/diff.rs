@@ -45,7 +45,14 @@ pub fn run(args: DiffArgs, global: &GlobalOptions) -> miette::Result<ExitStatus>
     let (head_side, head_program, head_findings) = analyse(&head);
     let changes = journey_diff::diff(&base_program, &head_program);
     let diagnostics = journey_diff::diff_findings(&base_findings, &head_findings);
-    let simulation = if head.project.config.events.is_some() {
+    // a journey.yaml that does not load has no `events:` section to read: that is a
+    // broken configuration to name, not a project that configured no log
+    let config_broken = head.project.diagnostics.iter().any(|d| d.severity == journey_diagnostics::Severity::Error);
+    let simulation = if config_broken {
+        Simulation::Unavailable {
+            reason: "HEAD's journey.yaml has errors, so the log to replay is unknown".to_string(),
+        }
+    } else if head.project.config.events.is_some() {
         let ok = |s: &Side| s.errors == 0;
         if !ok(&base_side) || !ok(&head_side) {
             Simulation::Unavailable { reason: "a side has errors, so its journeys cannot run".to_string() }
