@@ -102,18 +102,34 @@ impl Config {
         if text.trim().is_empty() {
             return (Config::default(), diags);
         }
-        let config: Config = match serde_yaml::from_str(text) {
+        // a repeated key inside a map (`J601: info` twice under may_overlap) would
+        // be taken silently, last one winning: the untyped parse refuses it first
+        let parsed = serde_yaml::from_str::<serde_yaml::Value>(text).and_then(|_| serde_yaml::from_str(text));
+        let config: Config = match parsed {
             Ok(c) => c,
             Err(e) => {
-                let span = e.location().map_or(Span::new(0, 0), |l| token_span(text, l.index()));
+                let mut span = e.location().map_or(Span::new(0, 0), |l| token_span(text, l.index()));
                 let message = journey_diagnostics::plain::serde_message(&e.to_string());
-                // serde_yaml appends " at line N column M"; the label already says where
-                let message = message.split(" at line ").next().unwrap_or(&message).to_string();
-                diags.push(
-                    Diagnostic::new("J501", message)
-                        .primary(file, span, "here")
-                        .help("see docs/configuration.md for the keys journey.yaml accepts"),
-                );
+                // serde reports a duplicate key at the start of its mapping; the
+                // label belongs on the second occurrence, the one to delete
+                let (message, label, help) = match repeated_key(&message) {
+                    Some(key) => {
+                        if let Some(s) = duplicate_key_span(text, span.start as usize, &key) {
+                            span = s;
+                        }
+                        (
+                            format!("duplicate key `{key}`"),
+                            "written a second time here",
+                            "a key may appear once in its section; keep the value you mean and delete the other",
+                        )
+                    }
+                    None => {
+                        // serde_yaml appends " at line N column M"; the label already says where
+                        let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+                        (message, "here", "see docs/configuration.md for the keys journey.yaml accepts")
+                    }
+                };
+                diags.push(Diagnostic::new("J501", message).primary(file, span, label).help(help));
                 return (Config::default(), diags);
             }
         };
@@ -228,8 +244,75 @@ fn find_value(text: &str, value: &str) -> Span {
     text.find(value).map_or(Span::new(0, 0), |i| Span::new(i, i + value.len()))
 }
 
+/// The key a duplicate-key error names: serde's typed form (duplicate field `rules`)
+/// or serde_yaml's untyped one (`may_overlap: duplicate entry with key "J601"`).
+fn repeated_key(message: &str) -> Option<String> {
+    if let Some(rest) = message.strip_prefix("duplicate field `") {
+        return rest.split('`').next().map(str::to_string);
+    }
+    let (_, rest) = message.split_once("duplicate entry with key \"")?;
+    rest.split('"').next().map(str::to_string)
+}
+
+/// The second `key:` of the mapping whose first key starts at `start`: keys of one
+/// mapping share its indentation, and the mapping ends at the first line indented less.
+fn duplicate_key_span(text: &str, start: usize, key: &str) -> Option<Span> {
+    let line_start = text[..start.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let indent = start - line_start;
+    let mut offset = line_start;
+    let mut seen = 0;
+    for line in text[line_start..].split_inclusive('\n') {
+        let body = line.trim_start_matches(' ');
+        let here = line.len() - body.len();
+        let blank = body.trim().is_empty() || body.starts_with('#');
+        if !blank && here < indent {
+            break;
+        }
+        if !blank && here == indent {
+            let name = body.split(':').next().unwrap_or("").trim().trim_matches(|c| c == '"' || c == '\'');
+            if name == key && body[name.len()..].trim_start_matches(['"', '\'']).starts_with(':') {
+                seen += 1;
+                if seen == 2 {
+                    let at = offset + here;
+                    return Some(Span::new(at, at + body.find(':').unwrap_or(key.len())));
+                }
+            }
+        }
+        offset += line.len();
+    }
+    None
+}
+
 fn token_span(text: &str, index: usize) -> Span {
     let index = index.min(text.len());
     let end = text[index..].find(|c: char| c.is_whitespace() || c == ':' || c == ',').map_or(text.len(), |i| index + i);
     Span::new(index, end.max(index))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn label(text: &str) -> (String, String) {
+        let (_, diags) = Config::parse(text, FileId(0));
+        let d = &diags[0];
+        let span = d.labels[0].span.range();
+        (d.message.clone(), format!("{}@{}", &text[span.clone()], span.start))
+    }
+
+    #[test]
+    fn a_duplicate_key_is_labelled_where_it_repeats() {
+        let text = "rules:\n  J601: warning\ntimezone: UTC\nrules:\n  J602: info\n";
+        let (message, at) = label(text);
+        assert_eq!(message, "duplicate key `rules`");
+        assert_eq!(at, format!("rules@{}", text.rfind("rules").unwrap()));
+    }
+
+    #[test]
+    fn a_duplicate_key_in_a_nested_mapping_is_labelled_there() {
+        let text = "timezone: UTC\nrules:\n  J601: warning\nmay_overlap:\n  J601: info\n  J601: off\n";
+        let (message, at) = label(text);
+        assert_eq!(message, "duplicate key `J601`");
+        assert_eq!(at, format!("J601@{}", text.rfind("J601").unwrap()));
+    }
 }
