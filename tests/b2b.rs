@@ -180,3 +180,137 @@ fn behaviour_file_tunes_the_model_and_rejects_unknown_keys_with_their_line() {
     let err = stderr(&bad);
     assert!(err.contains("model.yaml:2:") && err.contains("`support_tickets` is not an event"), "{err}");
 }
+
+/// A copy of the B2B project in a temporary directory, with `edit` applied to the
+/// text of each of its files (path relative to the project, text) first.
+fn b2b_copy(edit: impl Fn(&str, String) -> String) -> tempfile::TempDir {
+    let src = root().join("tests/projects/b2b");
+    let copy = tempfile::tempdir().unwrap();
+    std::fs::create_dir(copy.path().join("journeys")).unwrap();
+    for rel in std::iter::once("journey.yaml".to_string()).chain(
+        std::fs::read_dir(src.join("journeys"))
+            .unwrap()
+            .map(|f| format!("journeys/{}", f.unwrap().file_name().to_string_lossy())),
+    ) {
+        let text = std::fs::read_to_string(src.join(&rel)).unwrap();
+        std::fs::write(copy.path().join(&rel), edit(&rel, text)).unwrap();
+    }
+    copy
+}
+
+/// The `(file:line, attribute)` of every J206 in `journey check`'s JSON output.
+fn j206(dir: &Path) -> Vec<(String, String)> {
+    let out = journey(&["check", "--format", "json"], dir);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", stdout(&out)));
+    let list = v.get("diagnostics").unwrap_or(&v).as_array().unwrap_or_else(|| panic!("{v:#}")).clone();
+    list.iter()
+        .filter(|d| d["code"] == "J206")
+        .map(|d| {
+            let at = format!("{}:{}", d["file"].as_str().unwrap_or_default(), d["start"]["line"]);
+            let msg = d["message"].as_str().unwrap().to_string();
+            (at, msg.split('`').nth(1).unwrap_or_default().to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn optional_seats_are_warned_where_a_comparison_reads_them_unguarded() {
+    // journey.yaml declares `seats` optional (trial clinics have none yet)
+    let dir = root().join("tests/projects/b2b");
+    let found = j206(&dir);
+    assert!(found.contains(&("journeys/renewal.journey:17".into(), "seats".into())), "{found:?}");
+    assert!(found.contains(&("journeys/health.journey:15".into(), "seats".into())), "{found:?}");
+    assert!(found.iter().all(|(_, a)| a == "seats"), "only the optional attribute: {found:?}");
+
+    // guarded where it is read: the warning goes away there, and only there
+    let guarded = b2b_copy(|rel, text| {
+        if rel == "journeys/renewal.journey" {
+            text.replace("when seats >= 20 ->", "when seats is set and seats >= 20 ->")
+        } else {
+            text
+        }
+    });
+    let after = j206(guarded.path());
+    assert!(!after.iter().any(|(at, _)| at.starts_with("journeys/renewal.journey")), "{after:?}");
+    assert!(after.contains(&("journeys/health.journey:15".into(), "seats".into())), "{after:?}");
+
+    // not declared optional: no warning at all
+    let plain = b2b_copy(|rel, text| {
+        if rel == "journey.yaml" {
+            text.replace("optional_attributes: [seats]", "optional_attributes: []")
+        } else {
+            text
+        }
+    });
+    assert!(j206(plain.path()).is_empty());
+}
+
+#[test]
+fn an_optional_attribute_that_is_not_declared_is_an_error_in_journey_yaml() {
+    let typo = b2b_copy(|rel, text| {
+        if rel == "journey.yaml" {
+            text.replace("optional_attributes: [seats]", "optional_attributes: [seat]")
+        } else {
+            text
+        }
+    });
+    let out = journey(&["check"], typo.path());
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("error[J501]: events.optional_attributes: `seat` is not an attribute of the program"),
+        "{text}"
+    );
+    assert!(text.contains("journey.yaml:12:25"), "labelled on the name: {text}");
+    assert!(text.contains("help: did you mean `seats`?"), "{text}");
+}
+
+#[test]
+fn a_snapshot_without_an_attribute_column_says_so_and_counts_the_refusals() {
+    let dir = root().join("tests/projects/b2b");
+    let tmp = tempfile::tempdir().unwrap();
+    let (log, attrs) = (tmp.path().join("log.csv"), tmp.path().join("attrs.csv"));
+    let out = journey(
+        &["events", "generate", "--seed", "4", "--customers", "200", "-o", s(&log), "--attributes", s(&attrs)],
+        &dir,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // the generator leaves the optional `seats` empty for some customers, never `plan`
+    let full = std::fs::read_to_string(&attrs).unwrap();
+    let header: Vec<&str> = full.lines().next().unwrap().split(',').collect();
+    let column = |name: &str| header.iter().position(|c| *c == name).unwrap();
+    let cells = |i: usize| full.lines().skip(1).map(move |l| l.split(',').nth(i).unwrap_or_default().to_string());
+    let empty_seats = cells(column("seats")).filter(|c| c.is_empty()).count();
+    assert!(empty_seats > 10 && empty_seats < 100, "about a fifth of 200: {empty_seats}");
+    assert_eq!(cells(column("plan")).filter(|c| c.is_empty()).count(), 0);
+
+    // drop the `seats` and `email_opt_in` columns entirely
+    let (a, b) = (column("seats"), column("email_opt_in"));
+    let cut: String = full
+        .lines()
+        .map(|l| {
+            let kept: Vec<&str> =
+                l.split(',').enumerate().filter(|(i, _)| *i != a && *i != b).map(|(_, c)| c).collect();
+            kept.join(",") + "\n"
+        })
+        .collect();
+    std::fs::write(&attrs, cut).unwrap();
+    let sim = journey(&["simulate", "--events", s(&log), "--attributes", s(&attrs)], &dir);
+    assert_eq!(sim.status.code(), Some(0), "{}", stderr(&sim));
+    let err = stderr(&sim);
+    assert!(err.contains("has no column for `email_opt_in`, `seats`: every customer lacks them"), "{err}");
+    // `audience email_opt_in` is unknown for everyone: the journeys refuse them all,
+    // and say which clause did
+    let text = stdout(&sim);
+    let section = text
+        .split("customers refused because an audience clause read a missing value:\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no refusal section:\n{text}"));
+    let refused: u64 = section
+        .lines()
+        .take_while(|l| l.starts_with("  "))
+        .filter(|l| l.contains(": email_opt_in: "))
+        .map(|l| l.rsplit(':').next().unwrap().trim().parse::<u64>().unwrap())
+        .sum();
+    assert!(refused > 0, "{section}");
+}

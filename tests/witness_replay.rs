@@ -23,6 +23,7 @@ fn program_of(dir: &Path) -> Program {
     let settings = journey_check::Settings {
         timezone: project.config.timezone.clone(),
         currency: project.config.currency.clone(),
+        ..Default::default()
     };
     let checked = journey_check::check_sources(&project.sources, &ids, &settings);
     // cross-journey findings (J6xx) are what is under test; anything else is a broken fixture

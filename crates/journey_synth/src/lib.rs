@@ -42,11 +42,24 @@ pub struct Options {
     /// The attribute that says when a customer was created (`events.created_at`): it
     /// gets the sign-up date.
     pub created_at: Option<String>,
+    /// Attributes the snapshot may lack (`events.optional_attributes`): left empty for
+    /// a share of the customers, as a real snapshot would.
+    pub optional_attributes: Vec<String>,
 }
+
+/// Share of customers without a value for each optional attribute.
+const OPTIONAL_MISSING: f64 = 0.2;
 
 impl Default for Options {
     fn default() -> Self {
-        Options { seed: 1, customers: 1000, days: 90, start: (2025, 1, 1), created_at: None }
+        Options {
+            seed: 1,
+            customers: 1000,
+            days: 90,
+            start: (2025, 1, 1),
+            created_at: None,
+            optional_attributes: Vec::new(),
+        }
     }
 }
 
@@ -266,6 +279,9 @@ impl Gen8<'_> {
                 Type::Time => fmt_time(person.signup),
                 _ => date_text(person.signup_day),
             };
+        }
+        if self.options.optional_attributes.contains(&a.name) && rng.chance(OPTIONAL_MISSING) {
+            return String::new();
         }
         match &a.ty {
             Type::Timezone => person.tz.name().to_string(),
