@@ -52,11 +52,16 @@ fn reachable_stages(ir: &Value) -> BTreeMap<String, BTreeSet<String>> {
 /// that it is deterministic, replay it, and require every journey entered and every
 /// reachable stage reached.
 fn every_journey_and_reachable_stage(dir: &Path) {
+    every_journey_and_reachable_stage_of(dir, 300)
+}
+
+fn every_journey_and_reachable_stage_of(dir: &Path, customers: u32) {
+    let customers = customers.to_string();
     let tmp = tempfile::tempdir().unwrap();
     let (log, attrs) = (tmp.path().join("log.csv"), tmp.path().join("attrs.csv"));
     let generate = |log: &Path, attrs: &Path| {
         let out = journey(
-            &["events", "generate", "--seed", "3", "--customers", "300", "-o", s(log), "--attributes", s(attrs)],
+            &["events", "generate", "--seed", "3", "--customers", &customers, "-o", s(log), "--attributes", s(attrs)],
             dir,
         );
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -121,6 +126,25 @@ fn generated_petshop_log_enters_every_journey_and_reaches_every_reachable_stage(
     let config = std::fs::read_to_string(src.join("journey.yaml")).unwrap();
     std::fs::write(copy.path().join("journey.yaml"), config + "rules:\n  conflicting-tags: warning\n").unwrap();
     every_journey_and_reachable_stage(copy.path());
+}
+
+#[test]
+fn generated_library_log_enters_every_journey_and_reaches_every_reachable_stage() {
+    // journeys/ keeps the hand-written Northwind model for its benchmarks and
+    // snapshots (journey.yaml, `generator: northwind`); the project generator must
+    // serve it too. Its lapse audiences (`since(purchase) > 120d`) need the history
+    // before the period, and its VIP path a click among few heroes: 1000 customers.
+    let copy = tempfile::tempdir().unwrap();
+    std::fs::create_dir(copy.path().join("journeys")).unwrap();
+    for f in std::fs::read_dir(root().join("journeys")).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, copy.path().join("journeys").join(f.file_name().unwrap())).unwrap();
+    }
+    let config = std::fs::read_to_string(root().join("journey.yaml")).unwrap();
+    assert!(config.contains("generator: northwind"), "{config}");
+    std::fs::write(copy.path().join("journey.yaml"), config.replace("generator: northwind", "generator: project"))
+        .unwrap();
+    every_journey_and_reachable_stage_of(copy.path(), 1000);
 }
 
 #[test]
