@@ -197,6 +197,23 @@ fn mapping_errors_are_diagnostics() {
 }
 
 #[test]
+fn optional_attributes_are_a_list_or_one_name() {
+    let parse = |yaml: &str| {
+        let v: serde_yaml::Value = serde_yaml::from_str(yaml).unwrap();
+        Mapping::from_yaml(v.get("events"), yaml)
+    };
+    assert_eq!(
+        parse("events:\n  optional_attributes: [plan, seats]\n").unwrap().optional_attributes,
+        ["plan", "seats"]
+    );
+    assert_eq!(parse("events:\n  optional_attributes: plan\n").unwrap().optional_attributes, ["plan"]);
+    assert!(parse("events:\n  path: log.csv\n").unwrap().optional_attributes.is_empty());
+    // a mapping is neither: J501, not silently nothing
+    let d = parse("events:\n  optional_attributes: {plan: true}\n").unwrap_err();
+    assert_eq!(d[0].code, "J501");
+}
+
+#[test]
 fn json_lines_with_nested_properties_and_missing_columns() {
     let dir = tempfile::tempdir().unwrap();
     let schema = Schema::from_program(&program());
