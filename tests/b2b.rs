@@ -338,3 +338,34 @@ fn a_snapshot_without_an_attribute_column_says_so_and_counts_the_refusals() {
         .sum();
     assert!(refused > 0, "{section}");
 }
+
+/// The first timestamp of a log generated in `dir` (2025-01-01 is the first day).
+fn first_timestamp(dir: &Path) -> String {
+    let out = journey(&["events", "generate", "--seed", "2", "--customers", "300", "--days", "30"], dir);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let body = stdout(&out);
+    let header: Vec<&str> = body.lines().next().unwrap().split(',').collect();
+    let t = header.iter().position(|c| *c == "timestamp").unwrap();
+    body.lines().skip(1).map(|l| l.split(',').nth(t).unwrap().to_string()).min().unwrap()
+}
+
+#[test]
+fn a_history_before_the_period_only_when_conditions_look_back_further() {
+    // Clinicly's conditions look back at most 21 days (`since(signed_up_on) > 21d`, an
+    // attribute): no history, the log starts on the first day
+    let b2b = first_timestamp(&root().join("tests/projects/b2b"));
+    assert!(b2b.as_str() >= "2025-01-01", "{b2b}");
+    // the pet shop's `since_first(purchase) > 365d` needs customers from over a year
+    // before: up to 365 + 60 days before the first day (2023-11-03)
+    let src = root().join("tests/projects/petshop");
+    let copy = tempfile::tempdir().unwrap();
+    std::fs::create_dir(copy.path().join("journeys")).unwrap();
+    for f in std::fs::read_dir(src.join("journeys")).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, copy.path().join("journeys").join(f.file_name().unwrap())).unwrap();
+    }
+    let config = std::fs::read_to_string(src.join("journey.yaml")).unwrap();
+    std::fs::write(copy.path().join("journey.yaml"), config + "rules:\n  conflicting-tags: warning\n").unwrap();
+    let petshop = first_timestamp(copy.path());
+    assert!(petshop.as_str() < "2024-01-01" && petshop.as_str() >= "2023-11-03", "{petshop}");
+}
