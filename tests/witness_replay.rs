@@ -278,9 +278,8 @@ fn library_witnesses_are_confirmed_by_the_engine() {
 
 #[test]
 fn b2b_witnesses_are_confirmed_by_the_engine() {
-    // Clinicly's cross-journey findings are all on audiences that certainly overlap
-    // today (no witness history to replay): this holds the findings its journeys gain
-    // to the same bar
+    // none of Clinicly's cross-journey findings carries a witness history today (0
+    // replayed): this holds the findings its journeys gain to the same bar
     replay_all(&root().join("tests/projects/b2b"));
 }
 
