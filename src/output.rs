@@ -57,6 +57,7 @@ pub fn check(project: &Project) -> (journey_check::Checked, Vec<Diagnostic>) {
     let settings = journey_check::Settings {
         timezone: project.config.timezone.clone(),
         currency: project.config.currency.clone(),
+        optional_attributes: project.config.optional_attributes(),
     };
     let ids: Vec<_> = project.files.iter().map(|f| f.id).collect();
     let mut checked = journey_check::check_sources(&project.sources, &ids, &settings);
@@ -70,10 +71,46 @@ pub fn check(project: &Project) -> (journey_check::Checked, Vec<Diagnostic>) {
         checked.diagnostics.clear();
     }
     diags.append(&mut checked.diagnostics);
+    diags.extend(unknown_optional_attributes(project, &checked.program));
     // each file's root-relative path once, not once per diagnostic
     let relative: Vec<String> = project.sources.files().map(|(id, _)| project.root_relative(id)).collect();
     let diags = project.config.apply(diags, |id| relative[id.0 as usize].clone());
     (checked, diags)
+}
+
+/// J501 for a name in `events.optional_attributes` that is no declared attribute: a
+/// typo there would silently switch J206 off for the attribute meant.
+fn unknown_optional_attributes(project: &Project, program: &journey_ir::Program) -> Vec<Diagnostic> {
+    let Some(file) = project.config_file else { return Vec::new() };
+    if project.config.one_program_per_file {
+        // stand-alone programs (examples/): a project-wide list cannot be held against
+        // the attributes of the one file being checked
+        return Vec::new();
+    }
+    let text = &project.sources.get(file).text;
+    let declared: Vec<&str> = program.attributes.iter().map(|a| a.name.as_str()).collect();
+    let mut out = Vec::new();
+    for name in project.config.optional_attributes() {
+        if declared.contains(&name.as_str()) {
+            continue;
+        }
+        let span = journey_project::Config::optional_attribute_span(text, &name);
+        let close = declared
+            .iter()
+            .map(|d| (strsim::normalized_damerau_levenshtein(&name, d), *d))
+            .filter(|(score, _)| *score > 0.6)
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        let help = match close {
+            Some((_, d)) => format!("did you mean `{d}`?"),
+            None => "list attributes declared with `attribute NAME: TYPE` in the journeys".to_string(),
+        };
+        out.push(
+            Diagnostic::new("J501", format!("events.optional_attributes: `{name}` is not an attribute of the program"))
+                .primary(file, span, "no attribute of this name")
+                .help(help),
+        );
+    }
+    out
 }
 
 pub fn render_options(global: &GlobalOptions) -> RenderOptions {

@@ -52,11 +52,16 @@ fn reachable_stages(ir: &Value) -> BTreeMap<String, BTreeSet<String>> {
 /// that it is deterministic, replay it, and require every journey entered and every
 /// reachable stage reached.
 fn every_journey_and_reachable_stage(dir: &Path) {
+    every_journey_and_reachable_stage_of(dir, 300)
+}
+
+fn every_journey_and_reachable_stage_of(dir: &Path, customers: u32) {
+    let customers = customers.to_string();
     let tmp = tempfile::tempdir().unwrap();
     let (log, attrs) = (tmp.path().join("log.csv"), tmp.path().join("attrs.csv"));
     let generate = |log: &Path, attrs: &Path| {
         let out = journey(
-            &["events", "generate", "--seed", "3", "--customers", "300", "-o", s(log), "--attributes", s(attrs)],
+            &["events", "generate", "--seed", "3", "--customers", &customers, "-o", s(log), "--attributes", s(attrs)],
             dir,
         );
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -124,6 +129,25 @@ fn generated_petshop_log_enters_every_journey_and_reaches_every_reachable_stage(
 }
 
 #[test]
+fn generated_library_log_enters_every_journey_and_reaches_every_reachable_stage() {
+    // journeys/ keeps the hand-written Northwind model for its benchmarks and
+    // snapshots (journey.yaml, `generator: northwind`); the project generator must
+    // serve it too. Its lapse audiences (`since(purchase) > 120d`) need the history
+    // before the period, and its VIP path a click among few heroes: 1000 customers.
+    let copy = tempfile::tempdir().unwrap();
+    std::fs::create_dir(copy.path().join("journeys")).unwrap();
+    for f in std::fs::read_dir(root().join("journeys")).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, copy.path().join("journeys").join(f.file_name().unwrap())).unwrap();
+    }
+    let config = std::fs::read_to_string(root().join("journey.yaml")).unwrap();
+    assert!(config.contains("generator: northwind"), "{config}");
+    std::fs::write(copy.path().join("journey.yaml"), config.replace("generator: northwind", "generator: project"))
+        .unwrap();
+    every_journey_and_reachable_stage_of(copy.path(), 1000);
+}
+
+#[test]
 fn generated_log_answers_the_projects_own_templates() {
     let dir = root().join("tests/projects/b2b");
     let tmp = tempfile::tempdir().unwrap();
@@ -179,4 +203,169 @@ fn behaviour_file_tunes_the_model_and_rejects_unknown_keys_with_their_line() {
     let bad = run("events:\n  support_tickets: 1\n");
     let err = stderr(&bad);
     assert!(err.contains("model.yaml:2:") && err.contains("`support_tickets` is not an event"), "{err}");
+}
+
+/// A copy of the B2B project in a temporary directory, with `edit` applied to the
+/// text of each of its files (path relative to the project, text) first.
+fn b2b_copy(edit: impl Fn(&str, String) -> String) -> tempfile::TempDir {
+    let src = root().join("tests/projects/b2b");
+    let copy = tempfile::tempdir().unwrap();
+    std::fs::create_dir(copy.path().join("journeys")).unwrap();
+    for rel in std::iter::once("journey.yaml".to_string()).chain(
+        std::fs::read_dir(src.join("journeys"))
+            .unwrap()
+            .map(|f| format!("journeys/{}", f.unwrap().file_name().to_string_lossy())),
+    ) {
+        let text = std::fs::read_to_string(src.join(&rel)).unwrap();
+        std::fs::write(copy.path().join(&rel), edit(&rel, text)).unwrap();
+    }
+    copy
+}
+
+/// The `(file:line, attribute)` of every J206 in `journey check`'s JSON output.
+fn j206(dir: &Path) -> Vec<(String, String)> {
+    let out = journey(&["check", "--format", "json"], dir);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", stdout(&out)));
+    let list = v.get("diagnostics").unwrap_or(&v).as_array().unwrap_or_else(|| panic!("{v:#}")).clone();
+    list.iter()
+        .filter(|d| d["code"] == "J206")
+        .map(|d| {
+            let at = format!("{}:{}", d["file"].as_str().unwrap_or_default(), d["start"]["line"]);
+            let msg = d["message"].as_str().unwrap().to_string();
+            (at, msg.split('`').nth(1).unwrap_or_default().to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn optional_seats_are_warned_where_a_comparison_reads_them_unguarded() {
+    // journey.yaml declares `seats` optional (trial clinics have none yet)
+    let dir = root().join("tests/projects/b2b");
+    let found = j206(&dir);
+    assert!(found.contains(&("journeys/renewal.journey:17".into(), "seats".into())), "{found:?}");
+    assert!(found.contains(&("journeys/health.journey:15".into(), "seats".into())), "{found:?}");
+    assert!(found.iter().all(|(_, a)| a == "seats"), "only the optional attribute: {found:?}");
+
+    // guarded where it is read: the warning goes away there, and only there
+    let guarded = b2b_copy(|rel, text| {
+        if rel == "journeys/renewal.journey" {
+            text.replace("when seats >= 20 ->", "when seats is set and seats >= 20 ->")
+        } else {
+            text
+        }
+    });
+    let after = j206(guarded.path());
+    assert!(!after.iter().any(|(at, _)| at.starts_with("journeys/renewal.journey")), "{after:?}");
+    assert!(after.contains(&("journeys/health.journey:15".into(), "seats".into())), "{after:?}");
+
+    // not declared optional: no warning at all
+    let plain = b2b_copy(|rel, text| {
+        if rel == "journey.yaml" {
+            text.replace("optional_attributes: [seats]", "optional_attributes: []")
+        } else {
+            text
+        }
+    });
+    assert!(j206(plain.path()).is_empty());
+}
+
+#[test]
+fn an_optional_attribute_that_is_not_declared_is_an_error_in_journey_yaml() {
+    let typo = b2b_copy(|rel, text| {
+        if rel == "journey.yaml" {
+            text.replace("optional_attributes: [seats]", "optional_attributes: [seat]")
+        } else {
+            text
+        }
+    });
+    let out = journey(&["check"], typo.path());
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("error[J501]: events.optional_attributes: `seat` is not an attribute of the program"),
+        "{text}"
+    );
+    assert!(text.contains("journey.yaml:12:25"), "labelled on the name: {text}");
+    assert!(text.contains("help: did you mean `seats`?"), "{text}");
+}
+
+#[test]
+fn a_snapshot_without_an_attribute_column_says_so_and_counts_the_refusals() {
+    let dir = root().join("tests/projects/b2b");
+    let tmp = tempfile::tempdir().unwrap();
+    let (log, attrs) = (tmp.path().join("log.csv"), tmp.path().join("attrs.csv"));
+    let out = journey(
+        &["events", "generate", "--seed", "4", "--customers", "200", "-o", s(&log), "--attributes", s(&attrs)],
+        &dir,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // the generator leaves the optional `seats` empty for some customers, never `plan`
+    let full = std::fs::read_to_string(&attrs).unwrap();
+    let header: Vec<&str> = full.lines().next().unwrap().split(',').collect();
+    let column = |name: &str| header.iter().position(|c| *c == name).unwrap();
+    let cells = |i: usize| full.lines().skip(1).map(move |l| l.split(',').nth(i).unwrap_or_default().to_string());
+    let empty_seats = cells(column("seats")).filter(|c| c.is_empty()).count();
+    assert!(empty_seats > 10 && empty_seats < 100, "about a fifth of 200: {empty_seats}");
+    assert_eq!(cells(column("plan")).filter(|c| c.is_empty()).count(), 0);
+
+    // drop the `seats` and `email_opt_in` columns entirely
+    let (a, b) = (column("seats"), column("email_opt_in"));
+    let cut: String = full
+        .lines()
+        .map(|l| {
+            let kept: Vec<&str> =
+                l.split(',').enumerate().filter(|(i, _)| *i != a && *i != b).map(|(_, c)| c).collect();
+            kept.join(",") + "\n"
+        })
+        .collect();
+    std::fs::write(&attrs, cut).unwrap();
+    let sim = journey(&["simulate", "--events", s(&log), "--attributes", s(&attrs)], &dir);
+    assert_eq!(sim.status.code(), Some(0), "{}", stderr(&sim));
+    let err = stderr(&sim);
+    assert!(err.contains("has no column for `email_opt_in`, `seats`: every customer lacks them"), "{err}");
+    // `audience email_opt_in` is unknown for everyone: the journeys refuse them all,
+    // and say which clause did
+    let text = stdout(&sim);
+    let section = text
+        .split("customers refused because an audience clause read a missing value:\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no refusal section:\n{text}"));
+    let refused: u64 = section
+        .lines()
+        .take_while(|l| l.starts_with("  "))
+        .filter(|l| l.contains(": email_opt_in: "))
+        .map(|l| l.rsplit(':').next().unwrap().trim().parse::<u64>().unwrap())
+        .sum();
+    assert!(refused > 0, "{section}");
+}
+
+/// The first timestamp of a log generated in `dir` (2025-01-01 is the first day).
+fn first_timestamp(dir: &Path) -> String {
+    let out = journey(&["events", "generate", "--seed", "2", "--customers", "300", "--days", "30"], dir);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let body = stdout(&out);
+    let header: Vec<&str> = body.lines().next().unwrap().split(',').collect();
+    let t = header.iter().position(|c| *c == "timestamp").unwrap();
+    body.lines().skip(1).map(|l| l.split(',').nth(t).unwrap().to_string()).min().unwrap()
+}
+
+#[test]
+fn a_history_before_the_period_only_when_conditions_look_back_further() {
+    // Clinicly's conditions look back at most 21 days (`since(signed_up_on) > 21d`, an
+    // attribute): no history, the log starts on the first day
+    let b2b = first_timestamp(&root().join("tests/projects/b2b"));
+    assert!(b2b.as_str() >= "2025-01-01", "{b2b}");
+    // the pet shop's `since_first(purchase) > 365d` needs customers from over a year
+    // before: up to 365 + 60 days before the first day (2023-11-03)
+    let src = root().join("tests/projects/petshop");
+    let copy = tempfile::tempdir().unwrap();
+    std::fs::create_dir(copy.path().join("journeys")).unwrap();
+    for f in std::fs::read_dir(src.join("journeys")).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, copy.path().join("journeys").join(f.file_name().unwrap())).unwrap();
+    }
+    let config = std::fs::read_to_string(src.join("journey.yaml")).unwrap();
+    std::fs::write(copy.path().join("journey.yaml"), config + "rules:\n  conflicting-tags: warning\n").unwrap();
+    let petshop = first_timestamp(copy.path());
+    assert!(petshop.as_str() < "2024-01-01" && petshop.as_str() >= "2023-11-03", "{petshop}");
 }

@@ -29,6 +29,7 @@ fn errors_with(project: &journey_project::Project, file: &str, text: &str) -> Ve
     let settings = journey_check::Settings {
         timezone: project.config.timezone.clone(),
         currency: project.config.currency.clone(),
+        ..Default::default()
     };
     let checked = journey_check::check_sources(&sources, &ids, &settings);
     let diags = project.config.apply(checked.diagnostics, |id| project.root_relative(id));

@@ -136,6 +136,7 @@ fn generate(a: GenerateArgs, global: &GlobalOptions) -> miette::Result<ExitStatu
         customers: a.customers,
         days: a.days,
         created_at: mapping.created_at.clone(),
+        optional_attributes: mapping.optional_attributes.clone(),
         ..Default::default()
     };
     let options = GenerateOptions { seed: a.seed, customers: a.customers, days: a.days, ..Default::default() };

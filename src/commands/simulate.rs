@@ -121,6 +121,18 @@ struct Snapshot {
 impl Snapshot {
     fn read(path: &Path, program: &Program, schema: &Schema) -> miette::Result<Snapshot> {
         let attrs = read_attributes(path, program).map_err(miette::Report::new)?;
+        if !attrs.missing_columns.is_empty() {
+            // not an error (a snapshot may well hold only some attributes), but every
+            // comparison on these is unknown for everyone: the refusals counted by
+            // clause below would otherwise read as a fact about the customers
+            eprintln!(
+                "note: {} has no column for {}: every customer lacks {}, so comparisons on {} are unknown and do not hold",
+                path.display(),
+                attrs.missing_columns.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", "),
+                if attrs.missing_columns.len() == 1 { "it" } else { "them" },
+                if attrs.missing_columns.len() == 1 { "it" } else { "them" },
+            );
+        }
         let width = program.attributes.len();
         let mut values = Vec::with_capacity(attrs.len() * width);
         for i in 0..attrs.len() {

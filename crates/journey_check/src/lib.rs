@@ -10,6 +10,7 @@ pub mod analysis;
 mod context;
 mod declarations;
 mod journeys;
+mod optional;
 mod suggest;
 mod types;
 
@@ -22,11 +23,14 @@ use journey_syntax::ast::Module;
 pub struct Settings {
     pub timezone: String,
     pub currency: String,
+    /// Attributes the snapshot may lack for some customers (`events.optional_attributes`):
+    /// comparisons reading them without an `is set` guard are J206.
+    pub optional_attributes: Vec<String>,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { timezone: "UTC".into(), currency: "USD".into() }
+        Settings { timezone: "UTC".into(), currency: "USD".into(), optional_attributes: Vec::new() }
     }
 }
 
@@ -92,6 +96,7 @@ pub fn check_modules(modules: &[(FileId, Module)], sources: &SourceMap, settings
     let (clean, dirty): (Vec<_>, Vec<_>) = lowered.into_iter().partition(|(_, ok)| *ok && schema_clean);
     program.journeys = clean.into_iter().map(|(j, _)| j).collect();
     diagnostics.extend(analysis::analyze(&program));
+    diagnostics.extend(optional::check(&ctx, &program, &settings.optional_attributes));
     program.journeys.extend(dirty.into_iter().map(|(j, _)| j));
     program.journeys.sort_by(|a, b| a.name.cmp(&b.name));
 

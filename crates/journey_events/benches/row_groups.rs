@@ -23,6 +23,7 @@ fn program() -> journey_ir::Program {
     let settings = journey_check::Settings {
         timezone: project.config.timezone.clone(),
         currency: project.config.currency.clone(),
+        ..Default::default()
     };
     journey_check::check_sources(&project.sources, &ids, &settings).program
 }

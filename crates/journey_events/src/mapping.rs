@@ -136,6 +136,9 @@ pub struct Mapping {
     /// The date or time attribute saying when a customer came to exist (signed up,
     /// account created); without it (or without a value), their first event.
     pub created_at: Option<String>,
+    /// Attributes the snapshot may lack for some customers (`journey check` warns,
+    /// J206, where a comparison reads one without an `is set` guard).
+    pub optional_attributes: Vec<String>,
     /// What `journey events generate` writes: the project's own data (default) or the
     /// built-in Northwind Coffee model of journeys/.
     pub generator: Generator,
@@ -172,6 +175,7 @@ impl Default for Mapping {
             order: Order::Strict,
             attributes: None,
             created_at: None,
+            optional_attributes: Vec::new(),
             generator: Generator::Project,
         }
     }
@@ -197,7 +201,19 @@ struct Raw {
     order: Option<Order>,
     attributes: Option<PathBuf>,
     created_at: Option<String>,
+    #[serde(default)]
+    optional_attributes: OneOrMany,
     generator: Option<Generator>,
+}
+
+/// `optional_attributes: [a, b]`, or one name alone.
+#[derive(Debug, Default, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    #[default]
+    None,
+    One(String),
+    Many(Vec<String>),
 }
 
 /// `revenue: null` (no revenue) is different from no `revenue` key (the default column).
@@ -273,6 +289,11 @@ impl Mapping {
         m.path = raw.path;
         m.attributes = raw.attributes;
         m.created_at = raw.created_at;
+        m.optional_attributes = match raw.optional_attributes {
+            OneOrMany::None => Vec::new(),
+            OneOrMany::One(a) => vec![a],
+            OneOrMany::Many(v) => v,
+        };
         m.generator = raw.generator.unwrap_or_default();
         m.format = raw.format.unwrap_or(Format::Auto);
         if let Some(c) = raw.customer {

@@ -126,6 +126,7 @@ mod tests {
         let settings = journey_check::Settings {
             timezone: project.config.timezone.clone(),
             currency: project.config.currency.clone(),
+            ..Default::default()
         };
         Schema::from_program(&journey_check::check_sources(&project.sources, &ids, &settings).program)
     }

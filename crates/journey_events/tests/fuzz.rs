@@ -31,6 +31,7 @@ fn program() -> journey_ir::Program {
     let settings = journey_check::Settings {
         timezone: project.config.timezone.clone(),
         currency: project.config.currency.clone(),
+        ..Default::default()
     };
     journey_check::check_sources(&project.sources, &ids, &settings).program
 }
@@ -177,6 +178,7 @@ fn fuzz_parquet_logs() {
         let settings = journey_check::Settings {
             timezone: project.config.timezone.clone(),
             currency: project.config.currency.clone(),
+            ..Default::default()
         };
         journey_check::check_sources(&project.sources, &ids, &settings).program
     };

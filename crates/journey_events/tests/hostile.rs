@@ -20,6 +20,7 @@ fn program() -> journey_ir::Program {
     let settings = journey_check::Settings {
         timezone: project.config.timezone.clone(),
         currency: project.config.currency.clone(),
+        ..Default::default()
     };
     let checked = journey_check::check_sources(&project.sources, &ids, &settings);
     assert!(checked.program.events.iter().any(|e| e.name == "order"), "the shop checks");

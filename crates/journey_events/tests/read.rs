@@ -14,6 +14,7 @@ fn program() -> journey_ir::Program {
     let settings = journey_check::Settings {
         timezone: project.config.timezone.clone(),
         currency: project.config.currency.clone(),
+        ..Default::default()
     };
     journey_check::check_sources(&project.sources, &ids, &settings).program
 }
@@ -193,6 +194,23 @@ fn mapping_errors_are_diagnostics() {
     let codes: Vec<_> = d.iter().map(|d| d.code).collect();
     assert_eq!(codes, ["J501", "J407"]);
     assert_eq!(Mapping::from_yaml(None, "").unwrap(), Mapping::default());
+}
+
+#[test]
+fn optional_attributes_are_a_list_or_one_name() {
+    let parse = |yaml: &str| {
+        let v: serde_yaml::Value = serde_yaml::from_str(yaml).unwrap();
+        Mapping::from_yaml(v.get("events"), yaml)
+    };
+    assert_eq!(
+        parse("events:\n  optional_attributes: [plan, seats]\n").unwrap().optional_attributes,
+        ["plan", "seats"]
+    );
+    assert_eq!(parse("events:\n  optional_attributes: plan\n").unwrap().optional_attributes, ["plan"]);
+    assert!(parse("events:\n  path: log.csv\n").unwrap().optional_attributes.is_empty());
+    // a mapping is neither: J501, not silently nothing
+    let d = parse("events:\n  optional_attributes: {plan: true}\n").unwrap_err();
+    assert_eq!(d[0].code, "J501");
 }
 
 #[test]

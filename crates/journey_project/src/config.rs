@@ -176,6 +176,36 @@ impl Config {
         (config, diags)
     }
 
+    /// The attributes the snapshot may lack for some customers, as listed in
+    /// `events.optional_attributes` (a list of names, or one name), in file order.
+    /// `journey check` warns (J206) where a comparison reads one without an `is set`
+    /// guard; the simulator validates the key's shape with the rest of `events:`.
+    pub fn optional_attributes(&self) -> Vec<String> {
+        let value = self.events.as_ref().and_then(|e| e.get("optional_attributes"));
+        match value {
+            Some(serde_yaml::Value::Sequence(items)) => {
+                items.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()
+            }
+            Some(serde_yaml::Value::String(one)) => vec![one.clone()],
+            _ => Vec::new(),
+        }
+    }
+
+    /// Where a name listed in `events.optional_attributes` is written in `journey.yaml`
+    /// (`text`): after the key, so that an attribute also named elsewhere in the file
+    /// is labelled in the list.
+    pub fn optional_attribute_span(text: &str, name: &str) -> Span {
+        let from = text.find("optional_attributes").unwrap_or(0);
+        let rest = &text[from..];
+        let found = rest.match_indices(name).find(|(i, _)| {
+            let before = rest[..*i].chars().next_back();
+            let after = rest[i + name.len()..].chars().next();
+            let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+            !word(before) && !word(after)
+        });
+        found.map_or(find_value(text, name), |(i, _)| Span::new(from + i, from + i + name.len()))
+    }
+
     /// The severity a rule has in this project for a file, or `None` when it is off.
     pub fn severity_for(&self, code: &str, default: Severity, path: &str) -> Option<Severity> {
         let rule = rules::lookup(code);

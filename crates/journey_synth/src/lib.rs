@@ -42,11 +42,24 @@ pub struct Options {
     /// The attribute that says when a customer was created (`events.created_at`): it
     /// gets the sign-up date.
     pub created_at: Option<String>,
+    /// Attributes the snapshot may lack (`events.optional_attributes`): left empty for
+    /// a share of the customers, as a real snapshot would.
+    pub optional_attributes: Vec<String>,
 }
+
+/// Share of customers without a value for each optional attribute.
+const OPTIONAL_MISSING: f64 = 0.2;
 
 impl Default for Options {
     fn default() -> Self {
-        Options { seed: 1, customers: 1000, days: 90, start: (2025, 1, 1), created_at: None }
+        Options {
+            seed: 1,
+            customers: 1000,
+            days: 90,
+            start: (2025, 1, 1),
+            created_at: None,
+            optional_attributes: Vec::new(),
+        }
     }
 }
 
@@ -109,7 +122,17 @@ struct Gen8<'a> {
     tz: Tz,
     start_day: i64,
     end_day: i64,
+    /// First day of the history before the period (`start_day` when none is needed).
+    history_day: i64,
 }
+
+/// Share of customers who already exist before the period, when the project's
+/// recency conditions need a history (see [`Project::history_days`]).
+const ESTABLISHED: f64 = 0.5;
+/// Days of history beyond the longest look-back, so that customers cross each
+/// recency threshold at different times, and the most the history may add.
+const HISTORY_MARGIN: i64 = 60;
+const HISTORY_MAX: i64 = 800;
 
 /// Generate the log of `program`'s customers (and, with `attributes`, their attribute
 /// snapshot as CSV: `customer_id` and one column per declared attribute).
@@ -123,16 +146,20 @@ pub fn generate(
 ) -> std::io::Result<Stats> {
     let (y, m, d) = options.start;
     let start_day = days_from_civil(y as i64, m, d);
+    let project = Project::read(program);
+    let history = if project.history_days > 0 { (project.history_days + HISTORY_MARGIN).min(HISTORY_MAX) } else { 0 };
     let g = Gen8 {
         program,
-        project: Project::read(program),
+        project,
         behaviour,
         options,
         tz: program.timezone.parse().unwrap_or(Tz::UTC),
         start_day,
         end_day: start_day + options.days.max(1) as i64,
+        history_day: start_day - history,
     };
-    let start = local_to_utc(g.start_day * DAY, g.tz);
+    // the engine answers sends from the first day of the history on
+    let start = local_to_utc(g.history_day * DAY, g.tz);
     let until = local_to_utc(g.end_day * DAY, g.tz);
     let engine = Engine::new(program, EngineOptions { quiet_hours: Default::default(), seed: 1, start, until });
     let engine = match options.created_at.as_deref() {
@@ -226,7 +253,12 @@ impl Gen8<'_> {
         // sign-ups lean to the start of the period, so that most customers have a
         // history long enough for recency and window conditions to change
         let u = rng.f64();
-        let signup_day = self.start_day + ((u * u) * days as f64) as i64;
+        let mut signup_day = self.start_day + ((u * u) * days as f64) as i64;
+        // established customers, when recency conditions need them: a lapse or a
+        // first order long ago can only be seen in a history that long
+        if self.history_day < self.start_day && rng.chance(ESTABLISHED) {
+            signup_day = self.history_day + rng.below((self.start_day - self.history_day) as u64) as i64;
+        }
         let quiet_from = if rng.chance(b.churn) {
             signup_day + 1 + rng.below((self.end_day - signup_day).max(1) as u64) as i64
         } else {
@@ -267,13 +299,33 @@ impl Gen8<'_> {
                 _ => date_text(person.signup_day),
             };
         }
+        if self.options.optional_attributes.contains(&a.name) && rng.chance(OPTIONAL_MISSING) {
+            return String::new();
+        }
         match &a.ty {
             Type::Timezone => person.tz.name().to_string(),
             Type::Bool => {
                 let p = if self.project.consent.contains(&a.name) { b.consent } else { b.bool_true };
                 rng.chance(p).to_string()
             }
-            Type::OneOf { choices } => choices[rng.below(choices.len() as u64) as usize].clone(),
+            Type::OneOf { choices } => {
+                // as for properties: values a condition names come up more often, so
+                // that `plan == "none"` and `plan != "none"` both find customers
+                let listed: Vec<&String> = consts
+                    .map(|cs| {
+                        cs.iter()
+                            .filter_map(
+                                |c| if let Const::Text(t) = c { choices.iter().find(|x| *x == t) } else { None },
+                            )
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if !listed.is_empty() && rng.chance(0.5) {
+                    listed[rng.below(listed.len() as u64) as usize].clone()
+                } else {
+                    choices[rng.below(choices.len() as u64) as usize].clone()
+                }
+            }
             Type::Number | Type::Money | Type::Percent => number(self.number(consts, a.ty == Type::Money, rng)),
             Type::Text => match consts.filter(|_| rng.chance(0.5)).and_then(|cs| pick_text(cs, rng)) {
                 Some(t) => t,
@@ -366,6 +418,18 @@ impl Gen8<'_> {
         Rec { time, seq: *seq, event, props, revenue }
     }
 
+    /// The share of the purchase rate that goes to purchase event `e`: by how many
+    /// aggregates read it (plus one, so that every purchase event happens).
+    fn purchase_share(&self, e: usize) -> f64 {
+        let weight = |e: usize| {
+            let name = &self.program.events[e].name;
+            1.0 + self.project.aggregate_reads.get(name).copied().unwrap_or(0) as f64
+        };
+        let roles = &self.project.roles;
+        let total: f64 = (0..roles.len()).filter(|&i| roles[i] == Role::Purchase).map(weight).sum();
+        weight(e) / total
+    }
+
     fn season(&self, day: i64) -> f64 {
         let s = &self.behaviour.seasonality;
         let weekday = (day + 3).rem_euclid(7) as usize; // 1970-01-01 was a Thursday
@@ -403,13 +467,20 @@ impl Gen8<'_> {
                 recs.push(self.record(e, t, &mut seq, rng));
             }
         }
+        if person.quiet_from < self.end_day {
+            // a churning customer ends the relationship as they go quiet
+            for (e, _) in roles.iter().enumerate().filter(|(_, r)| **r == Role::Ending) {
+                let t = local_to_utc(person.quiet_from * DAY + self.waking(rng) * MIN, person.tz);
+                recs.push(self.record(e, t, &mut seq, rng));
+            }
+        }
         for day in person.signup_day..self.end_day.min(person.quiet_from) {
             let season = self.season(day);
             // new customers are busier in their first weeks
             let fresh = 1.0 + 2.0 * (-((day - person.signup_day) as f64) / 14.0).exp();
             for (e, role) in roles.iter().enumerate() {
                 let rate = match role {
-                    Role::Purchase => per_day / purchases.len() as f64 * season,
+                    Role::Purchase => per_day * self.purchase_share(e) * season,
                     Role::Activity => {
                         let name = &self.program.events[e].name;
                         b.events.get(name).copied().unwrap_or(b.activity_per_day) * activity * fresh * season

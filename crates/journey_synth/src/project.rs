@@ -17,6 +17,10 @@ pub enum Role {
     /// a condition compares with a sent template), or it is `unsubscribe`, `bounce` or
     /// `complaint`, the events the engine attributes to sends.
     Response,
+    /// Ends the customer's relationship (named like a cancellation or a closure):
+    /// once, on the day a churning customer goes quiet, never at the activity rate
+    /// (a journey that exits on it would otherwise lose everyone within days).
+    Ending,
     /// Everything else: at the customer's activity rate.
     Activity,
 }
@@ -42,10 +46,19 @@ pub struct Project {
     pub consent: BTreeSet<String>,
     /// Per event, the properties that carry the template of the send it answers.
     pub template_props: Vec<Vec<usize>>,
+    /// The longest look-back a recency condition compares with, in days
+    /// (`since(purchase) > 120d`, `since_first(purchase) > 365d`): customers need that
+    /// much history before such an audience can hold, so some get it before the period.
+    pub history_days: i64,
+    /// Per event name, how many aggregates of the conditions read it (`count(purchase)`,
+    /// `since(purchase)`): purchases share the purchase rate by this weight, so the
+    /// event the program counts is the one customers mostly do.
+    pub aggregate_reads: BTreeMap<String, u32>,
 }
 
 const SIGNUP_NAMES: &[&str] =
     &["signup", "sign_up", "signed_up", "register", "registered", "registration", "account_created", "created"];
+const ENDING_NAMES: &[&str] = &["cancel", "churn", "closed", "deleted", "deactivat", "terminat"];
 /// The engine attributes these to the send before them (docs/engine.md).
 const SEND_OUTCOMES: &[&str] = &["unsubscribe", "bounce", "complaint"];
 
@@ -118,6 +131,8 @@ impl Project {
                 Role::Signup
             } else if e.properties.iter().any(|p| p.ty == Type::Money) {
                 Role::Purchase
+            } else if ENDING_NAMES.iter().any(|s| name.contains(s)) {
+                Role::Ending
             } else {
                 Role::Activity
             };
@@ -139,6 +154,13 @@ impl Project {
                     if let Some(c) = constant(b) {
                         self.note(a, event, vec![c]);
                     }
+                    if let (
+                        Expr::Aggregate(Aggregate::Since { .. } | Aggregate::SinceFirst { .. }),
+                        Expr::Const { value: Value::DurationMinutes(m) },
+                    ) = (&**a, &**b)
+                    {
+                        self.history_days = self.history_days.max(m.div_ceil(1440) as i64);
+                    }
                 }
                 self.walk(lhs, event);
                 self.walk(rhs, event);
@@ -153,14 +175,24 @@ impl Project {
                 self.walk(lhs, event);
                 self.walk(rhs, event);
             }
-            Expr::Aggregate(a) => match a {
-                Aggregate::Count { event, filter: Some(f), .. }
-                | Aggregate::Sum { event, filter: Some(f), .. }
-                | Aggregate::Avg { event, filter: Some(f), .. }
-                | Aggregate::Since { event, filter: Some(f) }
-                | Aggregate::SinceFirst { event, filter: Some(f) } => self.walk(f, Some(event)),
-                _ => {}
-            },
+            Expr::Aggregate(a) => {
+                if let Aggregate::Count { event, .. }
+                | Aggregate::Sum { event, .. }
+                | Aggregate::Avg { event, .. }
+                | Aggregate::Since { event, .. }
+                | Aggregate::SinceFirst { event, .. } = a
+                {
+                    *self.aggregate_reads.entry(event.clone()).or_default() += 1;
+                }
+                match a {
+                    Aggregate::Count { event, filter: Some(f), .. }
+                    | Aggregate::Sum { event, filter: Some(f), .. }
+                    | Aggregate::Avg { event, filter: Some(f), .. }
+                    | Aggregate::Since { event, filter: Some(f) }
+                    | Aggregate::SinceFirst { event, filter: Some(f) } => self.walk(f, Some(event)),
+                    _ => {}
+                }
+            }
             _ => {}
         }
     }
