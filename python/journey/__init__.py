@@ -26,6 +26,18 @@ from ._journey import simulate_ipc as _simulate_ipc
 __all__ = ["Program", "ProgramError", "ReplayError", "ArrowRun", "simulate_arrow", "event_times", "to_ipc", "from_ipc"]
 
 
+_loaded: dict = {}
+
+
+def _load_program(path: str) -> Program:
+    """How a pickled ``Program`` is loaded again (a Spark worker): once per process
+    and path."""
+    program = _loaded.get(path)
+    if program is None:
+        program = _loaded[path] = Program.load(path)
+    return program
+
+
 def to_ipc(data: Union[pa.RecordBatch, pa.Table]) -> bytes:
     """A record batch (or table) as Arrow IPC stream bytes, how batches cross into Rust."""
     sink = pa.BufferOutputStream()

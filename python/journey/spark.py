@@ -82,24 +82,19 @@ def _out_schema():
     return StructType(fields)
 
 
-def _with_meta(trace: pa.RecordBatch, partial=None, skipped=None) -> pa.RecordBatch:
-    """A trace batch in the output schema (time as int64 ms; the partial report and
-    skipped counts null except in a partition's last row)."""
+def _with_meta(trace: pa.RecordBatch) -> pa.RecordBatch:
+    """A trace batch in the output schema: time as int64 ms, no partial report."""
     n = trace.num_rows
-    cols = [pa.array(trace.column(0).cast(pa.int64()), pa.int64())]
-    cols += [trace.column(i) for i in range(1, len(TRACE_COLUMNS))]
-    cols += [pa.array([partial] * n, pa.string()), pa.array([skipped] * n, pa.string())]
+    cols = [trace.column(0).cast(pa.int64())] + [trace.column(i) for i in range(1, len(TRACE_COLUMNS))]
+    cols += [pa.nulls(n, pa.string()), pa.nulls(n, pa.string())]
     return pa.RecordBatch.from_arrays(cols, names=TRACE_COLUMNS + [PARTIAL, SKIPPED])
 
 
 def _summary_row(partial: str, skipped: str) -> pa.RecordBatch:
-    empty = pa.RecordBatch.from_arrays(
-        [pa.array([0], pa.int64())] + [pa.array([None], pa.string()) for _ in TRACE_COLUMNS[1:]],
-        names=TRACE_COLUMNS,
-    )
-    batch = _with_meta(empty, partial, skipped)
-    # the time column is null in the summary row too
-    return batch.set_column(0, "time", pa.array([None], pa.int64()))
+    """A partition's last row: its partial report and skipped rows, no trace."""
+    cols = [pa.nulls(1, pa.int64())] + [pa.nulls(1, pa.string()) for _ in TRACE_COLUMNS[1:]]
+    cols += [pa.array([partial], pa.string()), pa.array([skipped], pa.string())]
+    return pa.RecordBatch.from_arrays(cols, names=TRACE_COLUMNS + [PARTIAL, SKIPPED])
 
 
 def _replay(program: Program, items, start: int, until: int, options: dict, attributes: Optional[bytes]):
@@ -192,9 +187,9 @@ def simulate(
                 b = left.column(BUCKET)[0].as_py() if left.num_rows else right.column(BUCKET)[0].as_py()
                 # the customer key sorts as text, as the repartitioned path sorts it
                 left = left.append_column("_journey_key", left.column(customer).cast(pa.string()))
-                left = left.sort_by([("_journey_key", "ascending")] + sort_keys[1:]).drop(["_journey_key", BUCKET])
+                left = left.sort_by([("_journey_key", "ascending")] + sort_keys[1:]).drop_columns(["_journey_key", BUCKET])
                 items = (to_ipc(x) for x in left.to_batches() if x.num_rows)
-                snapshot = attributes_csv(right.drop([BUCKET]))
+                snapshot = attributes_csv(right.drop_columns([BUCKET]))
                 batches = list(_replay(program, items, start, until, dict(options, name=f"spark bucket {b}"), snapshot))
                 return pa.Table.from_batches(batches)
 

@@ -105,7 +105,8 @@ impl Program {
     /// Pickled as its path: Spark sends the program to its workers, which load and
     /// check the project again (the files must be readable there).
     fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
-        Ok((py.get_type::<Program>().getattr("load")?, (self.path.clone(),)))
+        // a module-level function pickles by reference (a static method may not)
+        Ok((py.import("journey")?.getattr("_load_program")?, (self.path.clone(),)))
     }
 
     #[getter]
