@@ -6,7 +6,7 @@ process) on the same generated log, measured in the same run (issue 16, docs/spa
 
 Needs the `journey` package installed (tests/spark/run.sh builds it; a release wheel:
 `cd python && maturin build --release`), pyspark and Java 17. The log is
-made by `journey events generate` for the B2B test project (about 0.3 events per
+made by `journey events generate` for the B2B test project (about 0.26 events per
 customer and day), written once under target/spark-bench/ and reused. Prints events/s
 of both, their ratio, and checks that the two reports are equal.
 """
@@ -33,8 +33,9 @@ def main() -> int:
     journey_bin = args.bin if Path(args.bin).exists() else str(ROOT / "target" / "debug" / "journey")
     build = "release" if "release" in journey_bin else "debug"
 
-    # about 0.32 events per customer and day for this project's generator
-    customers = max(100, int(args.events / (0.32 * args.days)))
+    # about 0.26 events per customer and day for this project's generator (104,166
+    # customers over 300 days gave 8.24M events)
+    customers = max(100, int(args.events / (0.26 * args.days)))
     work = ROOT / "target" / "spark-bench"
     work.mkdir(parents=True, exist_ok=True)
     log = work / f"b2b-{customers}c-{args.days}d.csv"
