@@ -13,8 +13,8 @@ use serde::Serialize;
 pub const CALENDAR: u32 = 1;
 /// `journey diff --format json`.
 pub const DIFF: u32 = 1;
-/// `journey simulate --format json` and `journey merge --format json`.
-pub const SIMULATE: u32 = 1;
+// `journey simulate --format json` and `journey merge --format json` are written by
+// journey_run (shared with the Python module), with its own `REPORT_VERSION`.
 /// `journey clv fit|predict|backtest --format json`.
 pub const CLV: u32 = 1;
 /// `journey events validate --format json`.

@@ -1,12 +1,12 @@
 //! `journey`: customer journeys as code. This file only parses arguments and hands
 //! over to one module per subcommand under `commands/`.
 
-mod clv_estimate;
+use journey_run::clv_estimate;
 mod commands;
 mod files;
 mod json_format;
 mod output;
-mod partial;
+use journey_run::partial;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;

@@ -52,65 +52,10 @@ fn found(paths: &[PathBuf], root: &Path) -> String {
 }
 
 /// Check a loaded project: config problems plus everything the checker finds, with
-/// the project's severity overrides applied.
+/// the project's severity overrides applied. One definition for the CLI and the Python
+/// module (`journey_run::project::check`), so both refuse the same programs.
 pub fn check(project: &Project) -> (journey_check::Checked, Vec<Diagnostic>) {
-    let settings = journey_check::Settings {
-        timezone: project.config.timezone.clone(),
-        currency: project.config.currency.clone(),
-        optional_attributes: project.config.optional_attributes(),
-    };
-    let ids: Vec<_> = project.files.iter().map(|f| f.id).collect();
-    let mut checked = journey_check::check_sources(&project.sources, &ids, &settings);
-    let mut diags = project.diagnostics.clone();
-    if project.config.one_program_per_file && ids.len() > 1 {
-        // stand-alone files (examples/): what each says alone, not every file's
-        // `event purchase` reported as a duplicate of every other's
-        for &id in &ids {
-            diags.append(&mut journey_check::check_sources(&project.sources, &[id], &settings).diagnostics);
-        }
-        checked.diagnostics.clear();
-    }
-    diags.append(&mut checked.diagnostics);
-    diags.extend(unknown_optional_attributes(project, &checked.program));
-    // each file's root-relative path once, not once per diagnostic
-    let relative: Vec<String> = project.sources.files().map(|(id, _)| project.root_relative(id)).collect();
-    let diags = project.config.apply(diags, |id| relative[id.0 as usize].clone());
-    (checked, diags)
-}
-
-/// J501 for a name in `events.optional_attributes` that is no declared attribute: a
-/// typo there would silently switch J206 off for the attribute meant.
-fn unknown_optional_attributes(project: &Project, program: &journey_ir::Program) -> Vec<Diagnostic> {
-    let Some(file) = project.config_file else { return Vec::new() };
-    if project.config.one_program_per_file {
-        // stand-alone programs (examples/): a project-wide list cannot be held against
-        // the attributes of the one file being checked
-        return Vec::new();
-    }
-    let text = &project.sources.get(file).text;
-    let declared: Vec<&str> = program.attributes.iter().map(|a| a.name.as_str()).collect();
-    let mut out = Vec::new();
-    for name in project.config.optional_attributes() {
-        if declared.contains(&name.as_str()) {
-            continue;
-        }
-        let span = journey_project::Config::optional_attribute_span(text, &name);
-        let close = declared
-            .iter()
-            .map(|d| (strsim::normalized_damerau_levenshtein(&name, d), *d))
-            .filter(|(score, _)| *score > 0.6)
-            .max_by(|a, b| a.0.total_cmp(&b.0));
-        let help = match close {
-            Some((_, d)) => format!("did you mean `{d}`?"),
-            None => "list attributes declared with `attribute NAME: TYPE` in the journeys".to_string(),
-        };
-        out.push(
-            Diagnostic::new("J501", format!("events.optional_attributes: `{name}` is not an attribute of the program"))
-                .primary(file, span, "no attribute of this name")
-                .help(help),
-        );
-    }
-    out
+    journey_run::project::check(project)
 }
 
 pub fn render_options(global: &GlobalOptions) -> RenderOptions {
@@ -194,12 +139,7 @@ fn relative_to(target: &Path, base: &Path) -> Option<PathBuf> {
 /// The `events:` mapping of the project's journey.yaml (defaults when it has none), with
 /// diagnostics that point into journey.yaml.
 pub fn event_mapping(project: &Project) -> Result<journey_events::Mapping, Vec<Diagnostic>> {
-    let text = project.config_file.map(|id| project.sources.get(id).text.to_string()).unwrap_or_default();
-    journey_events::Mapping::from_yaml_in(
-        project.config.events.as_ref(),
-        &text,
-        project.config_file.unwrap_or_default(),
-    )
+    journey_run::project::event_mapping(project)
 }
 
 pub fn has_errors(diags: &[Diagnostic]) -> bool {

@@ -2,7 +2,6 @@
 //! (`journey simulate --partial`) into the whole run's report, and refit the CLV
 //! estimate from the parts' merged rows (exactly the whole run's).
 
-use crate::clv_estimate::PartialClv;
 use crate::partial::Partial;
 use crate::{output, ExitStatus, GlobalOptions};
 use journey_engine::html::{render_html, HtmlMeta};
@@ -51,28 +50,10 @@ pub fn run(args: MergeArgs, global: &GlobalOptions) -> miette::Result<ExitStatus
         }
         parts.push((p.display().to_string(), part));
     }
-    // a part given twice, or parts that share customers, would be counted twice
-    let merged = crate::partial::merge(&parts)?;
+    // a part given twice, or parts that share customers, would be counted twice;
+    // the CLV estimate is refitted from the parts' rows
+    let journey_run::Merged { partial: merged, clv, currency } = journey_run::merge(&parts)?;
     let total = &merged.report;
-    // the CLV input of every part, or why the estimate cannot be made
-    let mut clv: Option<Result<PartialClv, String>> = None;
-    for (path, part) in &parts {
-        let input = part
-            .clv_input
-            .clone()
-            .ok_or_else(|| format!("{path} carries no CLV input (written by an older `journey simulate --partial`)"));
-        clv = Some(match (clv, input) {
-            (None, input) => input,
-            (Some(Ok(mut all)), Ok(input)) => all.merge(&input).map(|()| all),
-            (Some(Err(e)), _) | (Some(Ok(_)), Err(e)) => Err(e),
-        });
-    }
-    let currency = clv.as_ref().and_then(|c| c.as_ref().ok()).map(|c| c.currency.clone()).unwrap_or_default();
-    let clv = match clv {
-        Some(Ok(input)) => input.estimate(total),
-        Some(Err(e)) => Err(e),
-        None => Err("no partial reports".into()),
-    };
     // Guardrails, stage order and goal windows need the journeys: taken from the
     // repository around the current directory when it checks cleanly, left out
     // otherwise.

@@ -15,15 +15,15 @@ use crate::files::AtomicFile;
 use crate::{output, ExitStatus, GlobalOptions};
 use journey_diagnostics::render::Format;
 use journey_engine::html::{render_html, HtmlMeta};
-use journey_engine::{
-    Action, ActionKind, AttrValue, Customer, Engine, EngineOptions, Profiles, QuietMode, Report, ShardedDriver,
-};
+use journey_engine::{Action, QuietMode, Report};
 use journey_events::progress::{ProgressUnit, ReadProgress};
 use journey_events::{
-    read_attributes, Attributes, CustomerId, Interner, LogReader, Mapping, PipedReader, PropValue, ReadOptions, Schema,
-    SkipCounts, SkipKind, PIPE_BATCH,
+    Interner, LogReader, Mapping, PipedReader, ReadOptions, Schema, SkipCounts, SkipKind, PIPE_BATCH,
 };
-use journey_ir::{Program, Step, Type};
+use journey_ir::Program;
+use journey_run::profiles::{Snapshot, World};
+use journey_run::replay::Stage;
+use journey_run::trace::{trace_row, TraceColumns, TRACE_COLUMNS};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -87,89 +87,6 @@ pub struct SimulateArgs {
 pub(crate) fn default_threads(reader_thread: bool) -> usize {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     cores.saturating_sub(usize::from(reader_thread)).clamp(1, 64)
-}
-
-/// Profiles of the customers: keys from the log's interner (then profile-only
-/// customers), attributes from the snapshot.
-struct World<'a> {
-    log_keys: &'a Interner,
-    extra_keys: &'a [String],
-    profiles: &'a Snapshot,
-}
-
-impl Profiles for World<'_> {
-    fn customer(&self, id: CustomerId) -> Customer<'_> {
-        let i = id.0 as usize;
-        let key = if i < self.log_keys.len() {
-            self.log_keys.resolve(id.0)
-        } else {
-            self.extra_keys[i - self.log_keys.len()].as_str()
-        };
-        Customer { id, key, attributes: self.profiles.get(key) }
-    }
-}
-
-/// The attribute snapshot in the engine's units: a row of values per customer of the
-/// file (one block, row-major), found by key through the snapshot's own interner.
-#[derive(Default)]
-struct Snapshot {
-    keys: Interner,
-    width: usize,
-    values: Vec<AttrValue>,
-}
-
-impl Snapshot {
-    fn read(path: &Path, program: &Program, schema: &Schema) -> miette::Result<Snapshot> {
-        let attrs = read_attributes(path, program).map_err(miette::Report::new)?;
-        if !attrs.missing_columns.is_empty() {
-            // not an error (a snapshot may well hold only some attributes), but every
-            // comparison on these is unknown for everyone: the refusals counted by
-            // clause below would otherwise read as a fact about the customers
-            eprintln!(
-                "note: {} has no column for {}: every customer lacks {}, so comparisons on {} are unknown and do not hold",
-                path.display(),
-                attrs.missing_columns.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", "),
-                if attrs.missing_columns.len() == 1 { "it" } else { "them" },
-                if attrs.missing_columns.len() == 1 { "it" } else { "them" },
-            );
-        }
-        let width = program.attributes.len();
-        let mut values = Vec::with_capacity(attrs.len() * width);
-        for i in 0..attrs.len() {
-            values.extend(convert(program, &attrs, attrs.row(i), schema));
-        }
-        Ok(Snapshot { keys: attrs.customers, width, values })
-    }
-
-    fn len(&self) -> usize {
-        self.keys.len()
-    }
-
-    /// The customer's values (none for a customer the snapshot lacks).
-    fn get(&self, key: &str) -> &[AttrValue] {
-        match self.keys.get(key) {
-            Some(i) => &self.values[i as usize * self.width..(i as usize + 1) * self.width],
-            None => &[],
-        }
-    }
-}
-
-/// The snapshot's typed values in the engine's units.
-fn convert<'v>(
-    program: &'v Program,
-    attrs: &'v Attributes,
-    values: &'v [PropValue],
-    schema: &Schema,
-) -> impl Iterator<Item = AttrValue> + 'v {
-    let tz = schema.timezone();
-    program.attributes.iter().zip(values).map(move |(def, v)| match (*v, &def.ty) {
-        (PropValue::Missing, _) => AttrValue::Missing,
-        (PropValue::Number(n) | PropValue::Money(n), _) => AttrValue::Number(n),
-        (PropValue::Bool(b), _) => AttrValue::Bool(b),
-        (PropValue::Text(t), _) => AttrValue::Text(attrs.texts.resolve(t).to_string()),
-        (PropValue::Time(t), Type::Date) => AttrValue::Date(journey_engine::time::local_day(tz, t)),
-        (PropValue::Time(t), _) => AttrValue::Time(t),
-    })
 }
 
 fn date_arg(name: &str, s: &str) -> miette::Result<i64> {
@@ -312,31 +229,13 @@ pub fn run(args: SimulateArgs, global: &GlobalOptions) -> miette::Result<ExitSta
     Ok(ExitStatus::Success)
 }
 
-/// The report of `--format json` (of `simulate` and `merge`): its format version,
-/// the report's own fields, the experiments read from it, then the CLV estimate.
+/// The report of `--format json` (of `simulate` and `merge`; journey_run writes it).
 pub(crate) fn report_json(
     report: &Report,
     program: Option<&Program>,
     clv: &Result<journey_clv::impact::Impact, String>,
 ) -> String {
-    #[derive(serde::Serialize)]
-    struct Out<'a> {
-        version: u32,
-        #[serde(flatten)]
-        report: &'a Report,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        experiments: Option<journey_engine::experiment::Experiments>,
-        clv_estimate: serde_json::Value,
-    }
-    let out = Out {
-        version: crate::json_format::SIMULATE,
-        report,
-        experiments: program.map(|p| report.experiments(p)),
-        clv_estimate: crate::clv_estimate::json(clv),
-    };
-    let mut s = serde_json::to_string_pretty(&out).expect("report serialises");
-    s.push('\n');
-    s
+    journey_run::report_json(report, program, clv)
 }
 
 /// What to replay and how (shared by `journey simulate` and `journey diff`).
@@ -399,10 +298,10 @@ enum Source {
     },
 }
 
-impl Source {
+impl journey_run::replay::Source for Source {
     /// Replace `group` with the next events (up to [`GROUP`]); whether more may
     /// follow, and the error that ended the log, if any, after these events.
-    fn next_group(&mut self, group: &mut Vec<journey_events::Event>) -> (bool, Option<journey_events::ReadError>) {
+    fn next_group(&mut self, group: &mut Vec<journey_events::Event>) -> (bool, Option<miette::Report>) {
         group.clear();
         match self {
             // the reader thread's batch as it is
@@ -411,7 +310,7 @@ impl Source {
                     r.recycle(std::mem::replace(group, events));
                     (true, None)
                 }
-                Some(Err(e)) => (false, Some(e)),
+                Some(Err(e)) => (false, Some(miette::Report::new(e))),
                 None => (false, None),
             },
             Source::Held { events, .. } => {
@@ -422,7 +321,7 @@ impl Source {
                 while group.len() < GROUP {
                     match r.next_event() {
                         Some(Ok(e)) => group.push(e),
-                        Some(Err(e)) => return (false, Some(e)),
+                        Some(Err(e)) => return (false, Some(miette::Report::new(e))),
                         None => return (false, None),
                     }
                 }
@@ -442,6 +341,9 @@ impl Source {
             Source::Piped(r) => r.texts(),
         }
     }
+}
+
+impl Source {
     fn skipped(&self) -> &SkipCounts {
         match self {
             Source::Here(r) | Source::Held { reader: r, .. } => r.skipped(),
@@ -549,72 +451,59 @@ pub(crate) fn replay(
         }
     };
     let profiles = match &o.attributes {
-        Some(p) => Snapshot::read(p, program, &schema)?,
+        Some(p) => {
+            let snapshot = Snapshot::read(p, program, &schema)?;
+            let missing = &snapshot.missing_columns;
+            if !missing.is_empty() {
+                // the refusals counted by clause would otherwise read as a fact about
+                // the customers rather than about the file
+                let them = if missing.len() == 1 { "it" } else { "them" };
+                eprintln!(
+                    "note: {} has no column for {}: every customer lacks {them}, so comparisons on {them} are unknown and do not hold",
+                    p.display(),
+                    missing.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", "),
+                );
+            }
+            snapshot
+        }
         None => Snapshot::default(),
     };
-    let engine = Engine::new(program, EngineOptions { quiet_hours: o.quiet_hours, seed: o.seed, start, until })
-        .with_created_at(mapping.created_at.as_deref())
-        .ok_or_else(|| {
-            miette::miette!(
-                help = "name a `date` or `time` attribute declared in the journeys, e.g. `created_at: signed_up_on`",
-                "journey.yaml: events.created_at `{}` is not a date or time attribute of the program",
-                mapping.created_at.as_deref().unwrap_or_default()
-            )
-        })?;
-    let mut driver = ShardedDriver::new(&engine, o.threads);
-    driver.reserve(profiles.len());
-    let mut clv = crate::clv_estimate::Collector::new(program, tz);
-    let no_extra: Vec<String> = Vec::new();
-    let mut batch = Vec::with_capacity(GROUP);
-    loop {
-        let (more, failed) = reader.next_group(&mut batch);
-        batch.iter().for_each(|e| clv.event(e));
-        let world = World { log_keys: reader.interner(), extra_keys: &no_extra, profiles: &profiles };
-        driver.push_batch(&batch, &world, reader.texts());
-        let actions = driver.take_actions();
-        clv.actions(&actions);
-        if let Some(t) = trace.as_mut() {
-            t.write(program, &world, &actions)?;
-        }
-        progress.tick(&reader);
-        if let Some(e) = failed {
-            return Err(miette::Report::new(e));
-        }
-        if !more {
-            break;
-        }
-    }
-    progress.finishing();
-    // Customers of the snapshot without events still get their scheduled and
-    // date-attribute entries.
-    let log_keys = reader.interner();
-    let extra: Vec<String> = (0..profiles.len() as u32)
-        .map(|i| profiles.keys.resolve(i))
-        .filter(|k| log_keys.get(k).is_none())
-        .map(String::from)
-        .collect();
-    let world = World { log_keys, extra_keys: &extra, profiles: &profiles };
-    for i in 0..extra.len() {
-        driver.add_customer(world.customer(CustomerId((log_keys.len() + i) as u32)));
-    }
-    let customers = log_keys.len() + extra.len();
-    let coverage = o.coverage.then(|| {
-        let keys: Vec<String> = (0..customers).map(|i| world.customer(CustomerId(i as u32)).key.to_string()).collect();
-        crate::partial::coverage(keys.iter().map(String::as_str))
-    });
-    // the reader is done: its core can run timers out too
-    let (actions, report) = driver.finish(reader.texts(), o.threads + usize::from(o.reader_thread));
-    clv.actions(&actions);
-    if let Some(t) = trace.as_mut() {
-        t.write(program, &world, &actions)?;
-    }
+    let settings = journey_run::replay::Settings {
+        start,
+        until,
+        quiet_hours: o.quiet_hours,
+        seed: o.seed,
+        threads: o.threads,
+        // the reader is done at the end: its core can run timers out too
+        finish_threads: o.threads + usize::from(o.reader_thread),
+        clv: o.clv.clone(),
+        coverage: o.coverage,
+    };
+    let outcome = journey_run::replay::run(
+        program,
+        mapping,
+        &settings,
+        profiles,
+        &mut reader,
+        GROUP,
+        |reader, world, actions, stage| {
+            if let Some(t) = trace.as_mut() {
+                t.write(program, world, actions)?;
+            }
+            match stage {
+                Stage::Group => progress.tick(reader),
+                Stage::Finishing => progress.finishing(),
+                Stage::Last => {}
+            }
+            Ok(())
+        },
+    )?;
     drop(progress);
-    let clv_input = crate::clv_estimate::PartialClv::new(program, &o.clv, o.seed, clv.input(program, customers));
-    let clv = clv_input.estimate(&report);
     let skipped = reader.skipped().clone();
-    // the snapshot's strings, the log's keys and texts: many small allocations,
-    // which take a noticeable part of a second to free and need not be waited for
-    std::thread::spawn(move || drop((profiles, reader, extra)));
+    // the log's keys and texts: many small allocations, which take a noticeable part
+    // of a second to free and need not be waited for
+    std::thread::spawn(move || drop(reader));
+    let journey_run::replay::Outcome { report, clv, coverage, clv_input } = outcome;
     Ok(Replay { report, skipped, start, until, clv, coverage, clv_input })
 }
 
@@ -787,51 +676,6 @@ fn short(n: u64) -> String {
 
 // ------------------------------------------------------------------ the trace
 
-/// The columns of the trace, one row per action.
-pub(crate) const TRACE_COLUMNS: [&str; 7] = ["time", "customer", "journey", "node", "kind", "channel", "template"];
-
-/// One action as a trace row: node, channel and template are `None` where the action
-/// has none (written empty in CSV, null in Parquet).
-struct TraceRow<'a> {
-    time: i64,
-    customer: &'a str,
-    journey: &'a str,
-    node: Option<&'a str>,
-    kind: &'static str,
-    channel: Option<&'a str>,
-    template: Option<&'a str>,
-}
-
-fn trace_row<'a>(program: &'a Program, world: &'a World, a: &Action) -> TraceRow<'a> {
-    let j = &program.journeys[a.journey];
-    let node = a.node.map(|n| &j.nodes[n]);
-    let ch = |c: usize| Some(program.channels[c].name.as_str());
-    let (kind, channel) = match &a.kind {
-        ActionKind::Enter { .. } => ("enter", None),
-        ActionKind::Exit { .. } => ("exit", None),
-        ActionKind::Send { channel } => ("send", ch(*channel)),
-        ActionKind::Task { channel } => ("task", ch(*channel)),
-        ActionKind::Webhook { channel } => ("webhook", ch(*channel)),
-        ActionKind::SetAttribute { .. } => ("set", None),
-        ActionKind::GoalReached { .. } => ("goal", None),
-        ActionKind::Suppressed { channel, .. } => ("suppressed", ch(*channel)),
-        ActionKind::Deferred { channel, .. } => ("deferred", ch(*channel)),
-    };
-    let template = match (&a.kind, node.map(|n| &n.step)) {
-        (ActionKind::Send { .. }, Some(Step::Send { template, .. })) => Some(template.as_str()),
-        _ => None,
-    };
-    TraceRow {
-        time: a.time,
-        customer: world.customer(a.customer).key,
-        journey: &j.name,
-        node: node.map(|n| n.id.as_str()),
-        kind,
-        channel,
-        template,
-    }
-}
-
 pub(crate) enum TraceWriter {
     Csv { path: PathBuf, out: AtomicFile },
     Parquet(Box<ParquetTrace>),
@@ -911,63 +755,36 @@ const TRACE_ROW_GROUP: usize = 65_536;
 pub(crate) struct ParquetTrace {
     path: PathBuf,
     writer: parquet::arrow::ArrowWriter<AtomicFile>,
-    schema: std::sync::Arc<arrow_schema::Schema>,
-    time: arrow_array::builder::TimestampMillisecondBuilder,
-    strings: [arrow_array::builder::StringBuilder; 6],
-    rows: usize,
+    columns: TraceColumns,
 }
 
 impl ParquetTrace {
     fn new(path: &Path, file: AtomicFile) -> miette::Result<ParquetTrace> {
-        use arrow_schema::{DataType, Field, TimeUnit};
-        let nullable = |name: &str| matches!(name, "node" | "channel" | "template");
-        let mut fields =
-            vec![Field::new("time", DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())), false)];
-        fields.extend(TRACE_COLUMNS[1..].iter().map(|c| Field::new(*c, DataType::Utf8, nullable(c))));
-        let schema = std::sync::Arc::new(arrow_schema::Schema::new(fields));
+        let columns = TraceColumns::default();
         let props = parquet::file::properties::WriterProperties::builder()
             .set_compression(parquet::basic::Compression::SNAPPY)
             .set_max_row_group_row_count(Some(TRACE_ROW_GROUP))
             .set_created_by(format!("journey {}", env!("CARGO_PKG_VERSION")))
             .build();
-        let writer =
-            parquet::arrow::ArrowWriter::try_new(file, schema.clone(), Some(props)).map_err(|e| write_err(path, e))?;
-        Ok(ParquetTrace {
-            path: path.to_path_buf(),
-            writer,
-            schema,
-            time: arrow_array::builder::TimestampMillisecondBuilder::new().with_timezone("UTC"),
-            strings: Default::default(),
-            rows: 0,
-        })
+        let writer = parquet::arrow::ArrowWriter::try_new(file, columns.schema(), Some(props))
+            .map_err(|e| write_err(path, e))?;
+        Ok(ParquetTrace { path: path.to_path_buf(), writer, columns })
     }
 
-    fn push(&mut self, r: &TraceRow) -> miette::Result<()> {
-        self.time.append_value(r.time);
-        let [customer, journey, node, kind, channel, template] = &mut self.strings;
-        customer.append_value(r.customer);
-        journey.append_value(r.journey);
-        node.append_option(r.node);
-        kind.append_value(r.kind);
-        channel.append_option(r.channel);
-        template.append_option(r.template);
-        self.rows += 1;
-        if self.rows == TRACE_ROW_GROUP {
+    fn push(&mut self, r: &journey_run::trace::TraceRow) -> miette::Result<()> {
+        self.columns.push(r);
+        if self.columns.len() == TRACE_ROW_GROUP {
             self.flush()?;
         }
         Ok(())
     }
 
     fn flush(&mut self) -> miette::Result<()> {
-        if self.rows == 0 {
+        if self.columns.is_empty() {
             return Ok(());
         }
-        let mut columns: Vec<arrow_array::ArrayRef> = vec![std::sync::Arc::new(self.time.finish())];
-        columns.extend(self.strings.iter_mut().map(|b| std::sync::Arc::new(b.finish()) as arrow_array::ArrayRef));
-        let batch =
-            arrow_array::RecordBatch::try_new(self.schema.clone(), columns).map_err(|e| write_err(&self.path, e))?;
+        let batch = self.columns.finish();
         self.writer.write(&batch).map_err(|e| write_err(&self.path, e))?;
-        self.rows = 0;
         Ok(())
     }
 
@@ -1163,7 +980,7 @@ mod tests {
         let keys: Vec<String> = (0..rows).map(|i| format!("c{i}")).collect();
         for (i, key) in keys.iter().enumerate() {
             let send = i % 3 == 0;
-            t.push(&TraceRow {
+            t.push(&journey_run::trace::TraceRow {
                 time: 1_700_000_000_000 + i as i64,
                 customer: key,
                 journey: "onboarding",
@@ -1174,7 +991,7 @@ mod tests {
             })
             .unwrap();
             // a full row group is written out, not kept
-            assert!(t.rows < TRACE_ROW_GROUP);
+            assert!(t.columns.len() < TRACE_ROW_GROUP);
         }
         t.finish().unwrap();
         let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&path).unwrap()).unwrap();

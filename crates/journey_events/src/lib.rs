@@ -9,6 +9,8 @@
 //! `model.rs` is the contract between the readers and the engine; docs/events.md is the
 //! user documentation (mapping keys, bad rows, ordering, the generator).
 
+#[cfg(feature = "parquet")]
+mod arrow_batches;
 mod attributes;
 mod csv_split;
 mod error;
@@ -25,6 +27,8 @@ pub mod progress;
 mod reader;
 pub mod time;
 
+#[cfg(feature = "parquet")]
+pub use arrow_batches::BatchReader;
 pub use attributes::{read_attributes, read_attributes_from, Attributes};
 pub use error::{LineSource, ReadError, RowError, SkipCounts, SkipKind};
 pub use mapping::{Column, Delimiter, Format, Generator, Mapping, Order, TimeFormat};

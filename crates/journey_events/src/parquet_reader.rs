@@ -97,7 +97,7 @@ pub(crate) struct ParquetBackend {
     corrupt: bool,
 }
 
-enum Acc {
+pub(crate) enum Acc {
     Missing,
     Utf8(arrow_array::StringArray),
     LargeUtf8(arrow_array::LargeStringArray),
@@ -115,7 +115,7 @@ enum Acc {
     Date(PrimitiveArray<Date32Type>),
 }
 
-fn acc(a: &ArrayRef) -> Option<Acc> {
+pub(crate) fn acc(a: &ArrayRef) -> Option<Acc> {
     Some(match a.data_type() {
         DataType::Null => Acc::Missing,
         DataType::Utf8 => Acc::Utf8(a.as_string::<i32>().clone()),
@@ -152,9 +152,9 @@ fn ts(ms: i64, local: bool) -> Cell<'static> {
     }
 }
 
-struct PqRow<'a> {
-    accs: &'a [Acc],
-    i: usize,
+pub(crate) struct PqRow<'a> {
+    pub(crate) accs: &'a [Acc],
+    pub(crate) i: usize,
 }
 
 impl Row for PqRow<'_> {

@@ -1487,3 +1487,23 @@ mod tests {
         assert_eq!(json_value_span(r#"{"a": "x\"y", "b": 12}"#, "b"), Some((19, 2)));
     }
 }
+
+impl Builder {
+    /// A builder for rows that come from record batches in memory
+    /// (`arrow_batches::BatchReader`), with the file readers' typing and checks.
+    #[cfg(feature = "parquet")]
+    pub(crate) fn for_batches(plan: Plan, mapping: &Mapping, schema: &Schema, check_order: bool) -> Builder {
+        Builder {
+            plan,
+            schema: schema.clone(),
+            format: mapping.timestamp_format.clone(),
+            tz: mapping.timezone.unwrap_or_else(|| schema.timezone()),
+            check_order,
+            customers: Interner::default(),
+            texts: Interner::default(),
+            last: Vec::new(),
+            key: String::new(),
+            codes: Codes::default(),
+        }
+    }
+}

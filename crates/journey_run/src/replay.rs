@@ -1,0 +1,159 @@
+//! The replay's driver loop: groups of events from a [`Source`] through the engine's
+//! sharded driver, the actions handed out as they come, then the customers only the
+//! attribute snapshot names, the timers run out to the end of the period, and what a
+//! partial report carries (coverage, CLV input).
+//!
+//! The CLI's source is a log file (read on this thread or its own); journey_py's is
+//! Arrow record batches of one Spark partition. Both give each customer's events in
+//! time order; the engine needs nothing else (docs/engine.md).
+
+use crate::clv_estimate::{ClvSettings, Collector, PartialClv};
+use crate::partial::Coverage;
+use crate::profiles::{Snapshot, World};
+use journey_engine::{Action, Engine, EngineOptions, QuietMode, Report, ShardedDriver};
+use journey_events::{CustomerId, Event, Interner, Mapping, Schema};
+use journey_ir::Program;
+
+/// Where the events come from.
+pub trait Source {
+    /// Replace `group` with the next events; whether more may follow, and the error
+    /// that ended the log, if any, after these events (they are replayed first).
+    fn next_group(&mut self, group: &mut Vec<Event>) -> (bool, Option<miette::Report>);
+    /// Customer keys of the events so far: `CustomerId(n)` is `resolve(n)`.
+    fn interner(&self) -> &Interner;
+    /// Text property values.
+    fn texts(&self) -> &Interner;
+}
+
+/// How to replay (the period is whole local days, already resolved to instants).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// First and last instant of the period (ms UTC).
+    pub start: i64,
+    pub until: i64,
+    pub quiet_hours: QuietMode,
+    pub seed: u64,
+    /// Engine threads ([`ShardedDriver`]).
+    pub threads: usize,
+    /// Threads that run the timers out at the end (the reader's too, once it is done).
+    pub finish_threads: usize,
+    pub clv: ClvSettings,
+    /// Fingerprint the customers covered (for a partial report).
+    pub coverage: bool,
+}
+
+/// What a replay found.
+pub struct Outcome {
+    pub report: Report,
+    /// The CLV estimate of the journeys' assumptions, or why there is none.
+    pub clv: Result<journey_clv::impact::Impact, String>,
+    /// The customers replayed, when [`Settings::coverage`] asked for them.
+    pub coverage: Option<Coverage>,
+    /// What a partial report carries for the estimate, so a merge refits it exactly.
+    pub clv_input: PartialClv,
+}
+
+impl Outcome {
+    /// The partial report of this replay (`journey simulate --partial`).
+    pub fn partial(&self) -> crate::partial::Partial {
+        crate::partial::Partial {
+            report: self.report.clone(),
+            coverage: self.coverage.clone(),
+            clv_input: Some(self.clv_input.clone()),
+        }
+    }
+}
+
+/// Where a replay is when it hands out actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// The actions of a group of events.
+    Group,
+    /// The log is read; the timers left until the end of the period run next (no
+    /// actions).
+    Finishing,
+    /// The actions of the timers run out: the last call.
+    Last,
+}
+
+/// Replay `source` through the program. `actions` is called with the actions of each
+/// group as they come, then at the [`Stage`]s of the end, for the trace and the
+/// progress bar; its error stops the run.
+pub fn run<S: Source>(
+    program: &Program,
+    mapping: &Mapping,
+    settings: &Settings,
+    profiles: Snapshot,
+    source: &mut S,
+    group_capacity: usize,
+    mut actions: impl FnMut(&S, &World, &[Action], Stage) -> miette::Result<()>,
+) -> miette::Result<Outcome> {
+    let tz = Schema::from_program(program).timezone();
+    let s = settings;
+    let options = EngineOptions { quiet_hours: s.quiet_hours, seed: s.seed, start: s.start, until: s.until };
+    let engine = Engine::new(program, options).with_created_at(mapping.created_at.as_deref()).ok_or_else(|| {
+        miette::miette!(
+            help = "name a `date` or `time` attribute declared in the journeys, e.g. `created_at: signed_up_on`",
+            "journey.yaml: events.created_at `{}` is not a date or time attribute of the program",
+            mapping.created_at.as_deref().unwrap_or_default()
+        )
+    })?;
+    let mut driver = ShardedDriver::new(&engine, s.threads);
+    driver.reserve(profiles.len());
+    let mut clv = Collector::new(program, tz);
+    let no_extra: Vec<String> = Vec::new();
+    let mut batch = Vec::with_capacity(group_capacity);
+    loop {
+        let (more, failed) = source.next_group(&mut batch);
+        batch.iter().for_each(|e| clv.event(e));
+        let world = World { log_keys: source.interner(), extra_keys: &no_extra, profiles: &profiles };
+        driver.push_batch(&batch, &world, source.texts());
+        let taken = driver.take_actions();
+        clv.actions(&taken);
+        actions(source, &world, &taken, Stage::Group)?;
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        if !more {
+            break;
+        }
+    }
+    actions(
+        source,
+        &World { log_keys: source.interner(), extra_keys: &no_extra, profiles: &profiles },
+        &[],
+        Stage::Finishing,
+    )?;
+    // Customers of the snapshot without events still get their scheduled and
+    // date-attribute entries.
+    let log_keys = source.interner();
+    let extra: Vec<String> = (0..profiles.len() as u32)
+        .map(|i| profiles.keys.resolve(i))
+        .filter(|k| log_keys.get(k).is_none())
+        .map(String::from)
+        .collect();
+    let world = World { log_keys, extra_keys: &extra, profiles: &profiles };
+    for i in 0..extra.len() {
+        driver.add_customer(world.customer_of(CustomerId((log_keys.len() + i) as u32)));
+    }
+    let customers = log_keys.len() + extra.len();
+    let coverage = s.coverage.then(|| {
+        let keys: Vec<&str> = (0..customers).map(|i| world.customer_of(CustomerId(i as u32)).key).collect();
+        crate::partial::coverage(keys)
+    });
+    let (taken, report) = driver.finish(source.texts(), s.finish_threads);
+    clv.actions(&taken);
+    actions(source, &world, &taken, Stage::Last)?;
+    let clv_input = PartialClv::new(program, &s.clv, s.seed, clv.input(program, customers));
+    let clv = clv_input.estimate(&report);
+    // the snapshot's strings: many small allocations, which take a noticeable part of
+    // a second to free and need not be waited for
+    std::thread::spawn(move || drop((profiles, extra)));
+    Ok(Outcome { report, clv, coverage, clv_input })
+}
+
+impl World<'_> {
+    fn customer_of(&self, id: CustomerId) -> journey_engine::Customer<'_> {
+        journey_engine::Profiles::customer(self, id)
+    }
+}
