@@ -222,13 +222,13 @@ fn b2b_copy(edit: impl Fn(&str, String) -> String) -> tempfile::TempDir {
     copy
 }
 
-/// The `(file:line, attribute)` of every J206 in `journey check`'s JSON output.
+/// The `(file:line, attribute)` of every J314 in `journey check`'s JSON output.
 fn j206(dir: &Path) -> Vec<(String, String)> {
     let out = journey(&["check", "--format", "json"], dir);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", stdout(&out)));
     let list = v.get("diagnostics").unwrap_or(&v).as_array().unwrap_or_else(|| panic!("{v:#}")).clone();
     list.iter()
-        .filter(|d| d["code"] == "J206")
+        .filter(|d| d["code"] == "J314")
         .map(|d| {
             let at = format!("{}:{}", d["file"].as_str().unwrap_or_default(), d["start"]["line"]);
             let msg = d["message"].as_str().unwrap().to_string();

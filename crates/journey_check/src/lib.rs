@@ -24,7 +24,7 @@ pub struct Settings {
     pub timezone: String,
     pub currency: String,
     /// Attributes the snapshot may lack for some customers (`events.optional_attributes`):
-    /// comparisons reading them without an `is set` guard are J206.
+    /// comparisons reading them without an `is set` guard are J314.
     pub optional_attributes: Vec<String>,
 }
 

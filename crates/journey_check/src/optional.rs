@@ -1,4 +1,4 @@
-//! J206: a comparison that reads an attribute the snapshot may lack, without an
+//! J314: a comparison that reads an attribute the snapshot may lack, without an
 //! `is set` / `is not set` guard on its path.
 //!
 //! Conditions use three-valued logic (docs/engine.md, "Missing values"): a comparison
@@ -27,7 +27,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 type Facts = BTreeSet<String>;
 
-/// The J206 warnings of a checked program. `optional` are the attribute names
+/// The J314 warnings of a checked program. `optional` are the attribute names
 /// journey.yaml declares optional (unknown names are reported by the caller).
 pub(crate) fn check(ctx: &Ctx, program: &ir::Program, optional: &[String]) -> Vec<Diagnostic> {
     let optional: BTreeSet<&str> =
@@ -374,7 +374,7 @@ impl Walker<'_, '_> {
             return;
         }
         self.out.push(
-            Diagnostic::new("J206", format!("this comparison reads `{attribute}`, which some customers lack"))
+            Diagnostic::new("J314", format!("this comparison reads `{attribute}`, which some customers lack"))
                 .primary(file, span, format!("unknown, so refused, for customers without `{attribute}`"))
                 .help(format!(
                     "say what happens to them: `{attribute} is not set or …` lets them through, \
@@ -474,7 +474,7 @@ channel email {
 }
 "#;
 
-    /// The J206 findings of `body` (after the schema), as `line: attribute`, with
+    /// The J314 findings of `body` (after the schema), as `line: attribute`, with
     /// `optional` declared optional.
     fn j206(body: &str, optional: &[&str]) -> Vec<String> {
         let text = format!("{SCHEMA}{body}");
@@ -483,16 +483,13 @@ channel email {
         let settings =
             Settings { optional_attributes: optional.iter().map(|s| s.to_string()).collect(), ..Settings::default() };
         let checked = check_sources(&sources, &[file], &settings);
-        let errors: Vec<_> = checked
-            .diagnostics
-            .iter()
-            .filter(|d| d.code.starts_with("J1") || d.code.starts_with("J2") && d.code != "J206")
-            .collect();
+        let errors: Vec<_> =
+            checked.diagnostics.iter().filter(|d| d.code.starts_with("J1") || d.code.starts_with("J2")).collect();
         assert!(errors.is_empty(), "{errors:?}");
         checked
             .diagnostics
             .iter()
-            .filter(|d| d.code == "J206")
+            .filter(|d| d.code == "J314")
             .map(|d| {
                 let l = d.primary_label().unwrap();
                 let line = text[..l.span.start as usize].lines().count();

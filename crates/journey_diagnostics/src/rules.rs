@@ -40,12 +40,6 @@ pub const RULES: &[Rule] = &[
     rule("J203", "unit-mismatch", Error, "a duration, percentage or money amount is compared with a bare number"),
     rule("J204", "condition-not-boolean", Error, "a condition does not evaluate to true or false"),
     rule("J205", "invalid-aggregate", Error, "an aggregate is applied to something it cannot aggregate"),
-    rule(
-        "J206",
-        "unguarded-optional-attribute",
-        Warning,
-        "a comparison reads an optional attribute without `is set`, so customers without it are refused",
-    ),
     // graph shape
     rule("J301", "unreachable-stage", Warning, "no path from the entry reaches this stage"),
     rule("J302", "no-path-to-end", Error, "a stage can never reach the end of the journey"),
@@ -78,6 +72,12 @@ pub const RULES: &[Rule] = &[
         "recurring-entry-once",
         Warning,
         "a scheduled or yearly entry without `re_entry` enters each customer only once",
+    ),
+    rule(
+        "J314",
+        "unguarded-optional-attribute",
+        Warning,
+        "a comparison reads an optional attribute without `is set`, so customers without it are refused",
     ),
     // guardrails along paths
     rule("J401", "path-exceeds-cap", Error, "a path sends more messages than a cap allows within its window"),

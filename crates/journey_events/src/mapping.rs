@@ -137,7 +137,7 @@ pub struct Mapping {
     /// account created); without it (or without a value), their first event.
     pub created_at: Option<String>,
     /// Attributes the snapshot may lack for some customers (`journey check` warns,
-    /// J206, where a comparison reads one without an `is set` guard).
+    /// J314, where a comparison reads one without an `is set` guard).
     pub optional_attributes: Vec<String>,
     /// What `journey events generate` writes: the project's own data (default) or the
     /// built-in Northwind Coffee model of journeys/.

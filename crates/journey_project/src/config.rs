@@ -178,7 +178,7 @@ impl Config {
 
     /// The attributes the snapshot may lack for some customers, as listed in
     /// `events.optional_attributes` (a list of names, or one name), in file order.
-    /// `journey check` warns (J206) where a comparison reads one without an `is set`
+    /// `journey check` warns (J314) where a comparison reads one without an `is set`
     /// guard; the simulator validates the key's shape with the rest of `events:`.
     pub fn optional_attributes(&self) -> Vec<String> {
         let value = self.events.as_ref().and_then(|e| e.get("optional_attributes"));

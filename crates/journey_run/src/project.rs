@@ -38,7 +38,7 @@ pub fn check(project: &Project) -> (journey_check::Checked, Vec<Diagnostic>) {
 }
 
 /// J501 for a name in `events.optional_attributes` that is no declared attribute: a
-/// typo there would silently switch J206 off for the attribute meant.
+/// typo there would silently switch J314 off for the attribute meant.
 fn unknown_optional_attributes(project: &Project, program: &Program) -> Vec<Diagnostic> {
     let Some(file) = project.config_file else { return Vec::new() };
     if project.config.one_program_per_file {
