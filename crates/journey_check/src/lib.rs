@@ -10,6 +10,7 @@ pub mod analysis;
 mod context;
 mod declarations;
 mod journeys;
+mod scores;
 mod suggest;
 mod types;
 
@@ -69,6 +70,7 @@ pub fn check_modules(modules: &[(FileId, Module)], sources: &SourceMap, settings
     ctx.collect(modules);
     let (events, attributes, timezone_attribute) = ctx.schema();
     let channels = ctx.channels();
+    let scores = ctx.scores();
     let audiences = ctx.audiences();
     let policy = ctx.policy();
     let schema_clean = !ctx.diags.iter().any(|d| d.severity == Severity::Error);
@@ -86,6 +88,7 @@ pub fn check_modules(modules: &[(FileId, Module)], sources: &SourceMap, settings
         audiences,
         policy,
         journeys: Vec::new(),
+        scores,
     };
     // Graph analyses only see journeys whose names and types are sound: a misspelt
     // target would otherwise show up again as an "unreachable stage".

@@ -53,6 +53,11 @@ pub enum CExpr {
     Sub(Box<CExpr>, Box<CExpr>),
     /// `x is set`: never unknown.
     IsSet(Box<CExpr>),
+    // issue 15: arithmetic (see arith.rs); named scores are inlined when compiled
+    Mul(Box<CExpr>, Box<CExpr>),
+    Div(Box<CExpr>, Box<CExpr>),
+    Min(Vec<CExpr>),
+    Max(Vec<CExpr>),
 }
 
 #[derive(Debug, Clone)]
@@ -247,6 +252,16 @@ impl<'p> Compiler<'p> {
                 CExpr::Sub(Box::new(self.compile(lhs, event)), Box::new(self.compile(rhs, event)))
             }
             Expr::IsSet { expr } => CExpr::IsSet(Box::new(self.compile(expr, event))),
+            Expr::Mul { lhs, rhs } => {
+                CExpr::Mul(Box::new(self.compile(lhs, event)), Box::new(self.compile(rhs, event)))
+            }
+            Expr::Div { lhs, rhs } => {
+                CExpr::Div(Box::new(self.compile(lhs, event)), Box::new(self.compile(rhs, event)))
+            }
+            Expr::Min { all } => CExpr::Min(all.iter().map(|x| self.compile(x, event)).collect()),
+            Expr::Max { all } => CExpr::Max(all.iter().map(|x| self.compile(x, event)).collect()),
+            // a score reads the customer, never the event being matched
+            Expr::Score { expr, .. } => self.compile(expr, None),
         }
     }
 
@@ -327,10 +342,11 @@ impl Deps {
             }
             CExpr::Not(x) | CExpr::IsSet(x) => self.walk(x, audiences, seen),
             CExpr::And(xs) | CExpr::Or(xs) => xs.iter().for_each(|x| self.walk(x, audiences, seen)),
-            CExpr::Cmp(_, a, b) | CExpr::Add(a, b) | CExpr::Sub(a, b) => {
+            CExpr::Cmp(_, a, b) | CExpr::Add(a, b) | CExpr::Sub(a, b) | CExpr::Mul(a, b) | CExpr::Div(a, b) => {
                 self.walk(a, audiences, seen);
                 self.walk(b, audiences, seen);
             }
+            CExpr::Min(xs) | CExpr::Max(xs) => xs.iter().for_each(|x| self.walk(x, audiences, seen)),
             CExpr::In(a, xs) => {
                 self.walk(a, audiences, seen);
                 xs.iter().for_each(|x| self.walk(x, audiences, seen));
@@ -455,6 +471,10 @@ pub fn eval<'a>(e: &'a CExpr, s: &Scope<'a>) -> V<'a> {
         CExpr::Add(l, r) => arith(eval(l, s), eval(r, s), 1),
         CExpr::Sub(l, r) => arith(eval(l, s), eval(r, s), -1),
         CExpr::IsSet(x) => V::Bool(eval(x, s) != V::None),
+        CExpr::Mul(l, r) => crate::arith::product(eval(l, s), eval(r, s)),
+        CExpr::Div(l, r) => crate::arith::quotient(eval(l, s), eval(r, s)),
+        CExpr::Min(xs) => crate::arith::extreme(xs.iter().map(|x| eval(x, s)), false),
+        CExpr::Max(xs) => crate::arith::extreme(xs.iter().map(|x| eval(x, s)), true),
     }
 }
 

@@ -7,6 +7,7 @@
 //! stream of every customer's events, keeping one state per customer, so memory grows
 //! with customers and never with the length of the log.
 
+mod arith;
 pub mod experiment;
 mod expr;
 pub mod html;
@@ -927,10 +928,11 @@ fn collect_since_attrs(exprs: &[CExpr], out: &mut Vec<usize>) {
             CExpr::SinceAttr(i) if !out.contains(i) => out.push(*i),
             CExpr::Not(x) | CExpr::IsSet(x) => walk(x, out),
             CExpr::And(xs) | CExpr::Or(xs) => xs.iter().for_each(|x| walk(x, out)),
-            CExpr::Cmp(_, a, b) | CExpr::Add(a, b) | CExpr::Sub(a, b) => {
+            CExpr::Cmp(_, a, b) | CExpr::Add(a, b) | CExpr::Sub(a, b) | CExpr::Mul(a, b) | CExpr::Div(a, b) => {
                 walk(a, out);
                 walk(b, out)
             }
+            CExpr::Min(xs) | CExpr::Max(xs) => xs.iter().for_each(|x| walk(x, out)),
             CExpr::In(a, xs) => {
                 walk(a, out);
                 xs.iter().for_each(|x| walk(x, out))

@@ -200,7 +200,9 @@ impl<'a> Printer<'a> {
     fn grouped(&self, a: &Item, b: &Item) -> bool {
         match (a, b) {
             (Item::Event(a), Item::Event(b)) => self.event_one_line(a).is_some() && self.event_one_line(b).is_some(),
-            (Item::Attribute(_), Item::Attribute(_)) | (Item::Audience(_), Item::Audience(_)) => true,
+            (Item::Attribute(_), Item::Attribute(_))
+            | (Item::Audience(_), Item::Audience(_))
+            | (Item::Score(_), Item::Score(_)) => true,
             _ => false,
         }
     }
@@ -223,6 +225,10 @@ impl<'a> Printer<'a> {
             }
             Item::Audience(a) => {
                 let text = format!("audience {} = {}", a.name.name, self.expr(&a.condition));
+                self.line(start, end, &text);
+            }
+            Item::Score(d) => {
+                let text = format!("score {} = {}", d.name.name, self.expr(&d.value));
                 self.line(start, end, &text);
             }
             Item::Policy(p) => {

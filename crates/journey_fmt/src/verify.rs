@@ -37,6 +37,7 @@ fn strip_spans(debug: &str) -> String {
 fn strip_item(item: &mut Item) {
     match item {
         Item::Audience(a) => strip_expr(&mut a.condition),
+        Item::Score(d) => strip_expr(&mut d.value),
         Item::Journey(j) => j.items.iter_mut().for_each(strip_journey_item),
         Item::Event(_) | Item::Attribute(_) | Item::Channel(_) | Item::Policy(_) => {}
     }

@@ -82,6 +82,21 @@ pub fn describe_expr(e: &Expr) -> String {
         }
         Expr::Add { lhs, rhs } => format!("{} + {}", describe_expr(lhs), describe_expr(rhs)),
         Expr::Sub { lhs, rhs } => format!("{} - {}", describe_expr(lhs), describe_expr(rhs)),
+        Expr::Mul { lhs, rhs } => format!("{} * {}", factor(lhs), factor(rhs)),
+        Expr::Div { lhs, rhs } => format!("{} / {}", factor(lhs), factor(rhs)),
+        Expr::Min { all } => format!("min({})", all.iter().map(describe_expr).collect::<Vec<_>>().join(", ")),
+        Expr::Max { all } => format!("max({})", all.iter().map(describe_expr).collect::<Vec<_>>().join(", ")),
+        // by name: the definition is one `score` declaration away
+        Expr::Score { name, .. } => name.clone(),
+    }
+}
+
+/// An operand of `*` or `/`: a sum in parentheses, so `(a + b) * c` does not read as
+/// `a + b * c`.
+fn factor(e: &Expr) -> String {
+    match e {
+        Expr::Add { .. } | Expr::Sub { .. } | Expr::Div { .. } => format!("({})", describe_expr(e)),
+        _ => describe_expr(e),
     }
 }
 

@@ -53,6 +53,9 @@ pub struct Program {
     pub audiences: Vec<Audience>,
     pub policy: Policy,
     pub journeys: Vec<Journey>,
+    /// issue 15: the program's named scores (`score health = …`), in name order.
+    #[serde(default)]
+    pub scores: Vec<Score>,
 }
 
 impl Program {
@@ -247,6 +250,17 @@ pub struct Cap {
 pub struct Audience {
     pub name: String,
     pub condition: Expr,
+    pub origin: Origin,
+}
+
+/// issue 15: a named computed value. Uses of it in conditions are
+/// [`Expr::Score`] nodes carrying the same `value`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Score {
+    pub name: String,
+    /// `number` or `money`.
+    pub ty: Type,
+    pub value: Expr,
     pub origin: Origin,
 }
 

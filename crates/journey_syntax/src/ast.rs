@@ -33,16 +33,19 @@ pub enum DeclKind {
     Audience,
     Policy,
     Journey,
+    /// issue 15: `score health = …`
+    Score,
 }
 
 impl DeclKind {
-    pub const ALL: [DeclKind; 6] = [
+    pub const ALL: [DeclKind; 7] = [
         DeclKind::Event,
         DeclKind::Attribute,
         DeclKind::Channel,
         DeclKind::Audience,
         DeclKind::Policy,
         DeclKind::Journey,
+        DeclKind::Score,
     ];
 
     /// The keyword that starts such a declaration.
@@ -54,6 +57,7 @@ impl DeclKind {
             DeclKind::Audience => "audience",
             DeclKind::Policy => "policy",
             DeclKind::Journey => "journey",
+            DeclKind::Score => "score",
         }
     }
 }
@@ -80,6 +84,8 @@ pub enum Item {
     Audience(AudienceDecl),
     Policy(PolicyDecl),
     Journey(JourneyDecl),
+    /// issue 15: a named computed value.
+    Score(ScoreDecl),
 }
 
 impl Item {
@@ -91,6 +97,7 @@ impl Item {
             Item::Audience(d) => d.span,
             Item::Policy(d) => d.span,
             Item::Journey(d) => d.span,
+            Item::Score(d) => d.span,
         }
     }
 }
@@ -185,6 +192,15 @@ pub struct Cap {
 pub struct AudienceDecl {
     pub name: Ident,
     pub condition: Expr,
+    pub span: Span,
+}
+
+/// `score health = 0.4 * clamp(count(login, 14d) / 10, 0, 1) + …` (issue 15): a
+/// named number or amount, computed per customer whenever it is read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoreDecl {
+    pub name: Ident,
+    pub value: Expr,
     pub span: Span,
 }
 
@@ -480,6 +496,9 @@ pub enum BinaryOp {
     Cmp(CmpOp),
     Add,
     Sub,
+    /// issue 15: arithmetic
+    Mul,
+    Div,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -514,6 +533,8 @@ impl BinaryOp {
             BinaryOp::Cmp(c) => c.as_str(),
             BinaryOp::Add => "+",
             BinaryOp::Sub => "-",
+            BinaryOp::Mul => "*",
+            BinaryOp::Div => "/",
         }
     }
 }

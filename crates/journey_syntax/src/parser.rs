@@ -166,6 +166,7 @@ fn pratt() -> &'static PrattParser<Rule> {
                 | Op::infix(Rule::op_in, Assoc::Left))
             .op(Op::postfix(Rule::op_is_set))
             .op(Op::infix(Rule::op_add, Assoc::Left) | Op::infix(Rule::op_sub, Assoc::Left))
+            .op(Op::infix(Rule::op_mul, Assoc::Left) | Op::infix(Rule::op_div, Assoc::Left))
     })
 }
 
@@ -229,6 +230,13 @@ impl Lower {
                 let name = ident(inner.next().unwrap());
                 let items = inner.map(|i| self.journey_item(i)).collect();
                 Item::Journey(JourneyDecl { name, items, span: sp })
+            }
+            Rule::score_decl => {
+                let mut inner = pair.into_inner();
+                inner.next(); // kw_score
+                let name = ident(inner.next().unwrap());
+                let value = self.expr(inner.next().unwrap());
+                Item::Score(ScoreDecl { name, value, span: sp })
             }
             r => unreachable!("grammar: unexpected item {r:?}"),
         }
@@ -603,6 +611,8 @@ impl Lower {
                     Rule::op_in => BinaryOp::In,
                     Rule::op_add => BinaryOp::Add,
                     Rule::op_sub => BinaryOp::Sub,
+                    Rule::op_mul => BinaryOp::Mul,
+                    Rule::op_div => BinaryOp::Div,
                     _ => BinaryOp::Cmp(cmp_rule(op.as_rule())),
                 };
                 Expr {

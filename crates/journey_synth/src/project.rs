@@ -149,10 +149,13 @@ impl Project {
             }
             Expr::Not { expr } => self.walk(expr, event),
             Expr::And { all: xs } | Expr::Or { any: xs } => xs.iter().for_each(|x| self.walk(x, event)),
-            Expr::Add { lhs, rhs } | Expr::Sub { lhs, rhs } => {
+            Expr::Add { lhs, rhs } | Expr::Sub { lhs, rhs } | Expr::Mul { lhs, rhs } | Expr::Div { lhs, rhs } => {
                 self.walk(lhs, event);
                 self.walk(rhs, event);
             }
+            // issue 15: what a score reads is what the customers need
+            Expr::Min { all: xs } | Expr::Max { all: xs } => xs.iter().for_each(|x| self.walk(x, event)),
+            Expr::Score { expr, .. } => self.walk(expr, None),
             Expr::Aggregate(a) => match a {
                 Aggregate::Count { event, filter: Some(f), .. }
                 | Aggregate::Sum { event, filter: Some(f), .. }

@@ -289,6 +289,11 @@ pub fn render(e: &Expr) -> String {
         Expr::Add { lhs, rhs } => format!("{} + {}", render_atomic(lhs), render_atomic(rhs)),
         Expr::Sub { lhs, rhs } => format!("{} - {}", render_atomic(lhs), render_atomic(rhs)),
         Expr::IsSet { expr } => format!("{} is set", render_atomic(expr)),
+        Expr::Mul { lhs, rhs } => format!("{} * {}", render_atomic(lhs), render_atomic(rhs)),
+        Expr::Div { lhs, rhs } => format!("{} / {}", render_atomic(lhs), render_atomic(rhs)),
+        Expr::Min { all } => format!("min({})", all.iter().map(render).collect::<Vec<_>>().join(", ")),
+        Expr::Max { all } => format!("max({})", all.iter().map(render).collect::<Vec<_>>().join(", ")),
+        Expr::Score { name, .. } => name.clone(),
     }
 }
 
@@ -300,6 +305,8 @@ fn render_atomic(e: &Expr) -> String {
         | Expr::In { .. }
         | Expr::Add { .. }
         | Expr::Sub { .. }
+        | Expr::Mul { .. }
+        | Expr::Div { .. }
         | Expr::IsSet { .. } => {
             format!("({})", render(e))
         }
@@ -1124,6 +1131,7 @@ pub(crate) mod tests {
             ],
             policy: Policy::default(),
             journeys: vec![],
+            scores: vec![],
         }
     }
 

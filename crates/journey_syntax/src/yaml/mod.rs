@@ -69,7 +69,7 @@ pub fn parse(source: &str, file: FileId) -> Parsed {
     Parsed { module: Module { items: lower.items, poisoned }, diagnostics: lower.diagnostics }
 }
 
-const TOP_KEYS: &[&str] = &["events", "attributes", "channels", "audiences", "policy", "journeys"];
+const TOP_KEYS: &[&str] = &["events", "attributes", "channels", "audiences", "scores", "policy", "journeys"];
 const CHANNEL_KEYS: &[&str] = &["kind", "consent", "quiet_hours", "cap", "min_gap"];
 const POLICY_KEYS: &[&str] = &["caps", "cap", "min_gap", "quiet_days", "conflicting"];
 const JOURNEY_KEYS: &[&str] = &[
@@ -507,6 +507,7 @@ impl<'s> Lower<'s> {
                 "attributes" => self.attributes(value),
                 "channels" => self.channels(value),
                 "audiences" => self.audiences(value),
+                "scores" => self.scores(value),
                 "policy" => self.policy(key, value),
                 _ => self.journeys(value),
             }
@@ -623,6 +624,25 @@ impl<'s> Lower<'s> {
             let condition = self.expr(sc, "the audience condition", "count(purchase, 365d) >= 5");
             if let (Some(name), Some(condition)) = (name, condition) {
                 self.items.push(Item::Audience(AudienceDecl { name, condition, span: key_to(key, value) }));
+            }
+        }
+    }
+
+    /// issue 15: `scores: { health: "0.4 * clamp(count(login, 14d) / 10, 0, 1)" }`, the
+    /// same expression as after `score health =` in the DSL.
+    fn scores(&mut self, node: &Node) {
+        let example = "count(login, 14d) / 14";
+        let Some(entries) = self.entries(node, "`scores`", "health: count(login, 14d) / 14") else {
+            return;
+        };
+        for (key, value) in entries {
+            let name = self.ident(key, "score");
+            let Some(sc) = self.scalar(value, "a score", example) else {
+                continue;
+            };
+            let value_expr = self.expr(sc, "the score's value", example);
+            if let (Some(name), Some(value_expr)) = (name, value_expr) {
+                self.items.push(Item::Score(ScoreDecl { name, value: value_expr, span: key_to(key, value) }));
             }
         }
     }

@@ -94,6 +94,7 @@ shift_struct! {
     Integer { value, span }
     Percent { value, text, span }
     Money { amount, text, currency, span }
+    ScoreDecl { name, value, span }
 }
 
 impl Shift for Item {
@@ -105,6 +106,7 @@ impl Shift for Item {
             Item::Audience(d) => d.shift(f),
             Item::Policy(d) => d.shift(f),
             Item::Journey(d) => d.shift(f),
+            Item::Score(d) => d.shift(f),
         }
     }
 }
