@@ -382,6 +382,11 @@ pub fn describe_trigger(t: &Trigger) -> String {
         },
         Trigger::AudienceEntered { audience } => format!("when audience {audience} entered"),
         Trigger::AudienceExited { audience } => format!("when audience {audience} exited"),
+        // evaluated on each of the customer's events and when an aggregate's window
+        // lets an event go, like an audience (docs/language.md, threshold crossings)
+        Trigger::Condition { condition } => {
+            format!("when {} becomes true", journey_ir::draw::describe_expr(condition))
+        }
         Trigger::Schedule { period, minute_of_day, zone } => {
             let period = match period.strip_prefix("month_day:") {
                 Some(d) => format!("month on day {d}"),

@@ -325,6 +325,9 @@ impl<'a> Ctx<'a> {
                     ast::AudienceEdge::Exited => ir::Trigger::AudienceExited { audience },
                 }
             }
+            ast::Trigger::Condition { condition } => {
+                ir::Trigger::Condition { condition: self.condition(file, condition, Scope::Customer, None) }
+            }
             ast::Trigger::Schedule { period, at, zone } => {
                 let period = match period {
                     ast::SchedulePeriod::Named(p) => {

@@ -96,3 +96,22 @@ fn names_arity_and_kinds() {
     // did you mean
     assert!(d[0].1.contains("maxx"), "{d:?}");
 }
+
+#[test]
+fn a_threshold_entry_is_a_condition_trigger() {
+    let (p, d) = check(
+        "score usage = count(login, 14d) / 14\n\
+         journey j { entry when usage < 0.1 stage a { webhook crm \"x\" end } }\n",
+    );
+    assert!(d.is_empty(), "{d:?}");
+    let journey_ir::Trigger::Condition { condition } = &p.journeys[0].entry else {
+        panic!("{:?}", p.journeys[0].entry)
+    };
+    assert!(matches!(condition, Expr::Compare { .. }));
+    // the audience form still parses as before
+    let (p, d) = check("audience quiet = count(login, 14d) == 0\njourney j { entry when audience quiet entered stage a { webhook crm \"x\" end } }\n");
+    assert!(d.is_empty(), "{d:?}");
+    assert!(matches!(p.journeys[0].entry, journey_ir::Trigger::AudienceEntered { .. }));
+    // not a condition
+    assert_eq!(codes("journey j { entry when count(login, 14d) stage a { webhook crm \"x\" end } }\n"), ["J204"]);
+}

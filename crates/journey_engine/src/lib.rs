@@ -561,7 +561,7 @@ impl<'p> Engine<'p> {
             .as_ref()
             .and_then(|n| program.attributes.iter().position(|a| &a.name == n))
             .or_else(|| program.attributes.iter().position(|a| a.ty == Type::Timezone));
-        let audiences: Vec<CExpr> = program.audiences.iter().map(|a| c.compile(&a.condition, None)).collect();
+        let mut audiences: Vec<CExpr> = program.audiences.iter().map(|a| c.compile(&a.condition, None)).collect();
         let zone = |z: &Zone| match z {
             Zone::Customer => None,
             Zone::Named(n) => Some(parse_tz(n).unwrap_or(default_tz)),
@@ -631,6 +631,14 @@ impl<'p> Engine<'p> {
                 }
                 Trigger::Schedule { period, minute_of_day, zone: z } => {
                     CTrigger::Schedule { period: period.clone(), minute: *minute_of_day, zone: zone(z) }
+                }
+                // issue 15: a threshold crossing is an audience of its own, unnamed
+                // (after the program's audiences, so their indexes do not move): the
+                // engine already tracks when an audience turns true, on events and on
+                // the lazy ticks where windows let events go (ticks.rs)
+                Trigger::Condition { condition } => {
+                    audiences.push(c.compile(condition, None));
+                    CTrigger::AudienceEntered(audiences.len() - 1)
                 }
                 Trigger::DateAttribute { attribute, offset_minutes, minute_of_day } => match attr(attribute) {
                     Some(a) => CTrigger::DateAttribute {

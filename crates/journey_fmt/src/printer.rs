@@ -438,6 +438,7 @@ impl<'a> Printer<'a> {
                 }
                 text
             }
+            Trigger::Condition { condition } => format!("when {}", self.expr(condition)),
         }
     }
 

@@ -160,6 +160,7 @@ fn entry_text(j: &Journey) -> String {
         Event { event, .. } => format!("on {event}"),
         AudienceEntered { audience } => format!("{audience} entered"),
         AudienceExited { audience } => format!("{audience} exited"),
+        Condition { condition } => format!("when {}", describe_expr(condition)),
         Schedule { period, minute_of_day, .. } => {
             format!("every {period} at {:02}:{:02}", minute_of_day / 60, minute_of_day % 60)
         }

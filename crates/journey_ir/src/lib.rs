@@ -373,6 +373,11 @@ pub enum Trigger {
         offset_minutes: i64,
         minute_of_day: Option<u32>,
     },
+    /// issue 15: `entry when COND`, entered when the condition turns from not true
+    /// (false or unknown) to true, as a customer enters an audience.
+    Condition {
+        condition: Expr,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

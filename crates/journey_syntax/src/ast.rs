@@ -279,6 +279,8 @@ pub enum Trigger {
     Schedule { period: SchedulePeriod, at: TimeOfDay, zone: Option<Zone> },
     /// `entry at renewal_date - 30d at 09:00`
     Date { attribute: Ident, offset: Option<SignedDuration>, at: Option<TimeOfDay> },
+    /// issue 15: `entry when health < 0.4`, entered when the condition turns true
+    Condition { condition: Expr },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

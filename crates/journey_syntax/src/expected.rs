@@ -181,6 +181,7 @@ pub fn describe_rule(rule: Rule) -> Option<&'static str> {
         kw_false => "`false`",
         // issue 15: arithmetic and scores
         score_decl => "a score declaration",
+        entry_condition => "`when CONDITION`",
         kw_score => "`score`",
         op_mul => "`*`",
         op_div => "`/`",

@@ -450,6 +450,7 @@ impl Lower {
                 }
                 Trigger::Date { attribute, offset, at }
             }
+            Rule::entry_condition => Trigger::Condition { condition: self.expr(inner.next().unwrap()) },
             r => unreachable!("grammar: trigger {r:?}"),
         }
     }

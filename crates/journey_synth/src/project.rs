@@ -66,6 +66,7 @@ impl Project {
             }
             match &j.entry {
                 Trigger::Event { event, filter: Some(f) } => p.walk(f, Some(event)),
+                Trigger::Condition { condition } => p.walk(condition, None),
                 Trigger::DateAttribute { attribute, offset_minutes, .. } => {
                     p.date_offsets.entry(attribute.clone()).or_default().push(offset_minutes.div_euclid(1440))
                 }

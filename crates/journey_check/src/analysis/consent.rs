@@ -113,6 +113,8 @@ fn known_facts(cx: &Cx) -> (Vec<Option<Facts>>, FactTable) {
     }
     match &cx.journey.entry {
         Trigger::AudienceEntered { audience } => table.add(&mut entry, Expr::Audience { name: audience.clone() }),
+        // it has just turned true
+        Trigger::Condition { condition } => table.add(&mut entry, condition.clone()),
         Trigger::Event { filter: Some(f), .. } => table.add(&mut entry, f.clone()),
         _ => {}
     }

@@ -219,6 +219,7 @@ impl Shift for Trigger {
                 offset.shift(f);
                 at.shift(f);
             }
+            Trigger::Condition { condition } => condition.shift(f),
         }
     }
 }
