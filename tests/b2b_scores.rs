@@ -18,7 +18,7 @@ fn scores_and_the_threshold_entry_compile_to_ir() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let ir: Value = serde_json::from_slice(&out.stdout).unwrap();
     let names: Vec<&str> = ir["scores"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["health", "revenue_90d", "revenue_per_seat", "support_load", "usage"]);
+    assert_eq!(names, ["health", "latest_nps", "revenue_90d", "revenue_per_seat", "support_load", "usage"]);
     let per_seat = ir["scores"].as_array().unwrap().iter().find(|s| s["name"] == "revenue_per_seat").unwrap();
     assert_eq!(per_seat["ty"]["type"], "money", "money / number is money: {per_seat}");
     let drop = ir["journeys"].as_array().unwrap().iter().find(|j| j["name"] == "health_drop").unwrap();

@@ -28,7 +28,7 @@ pub(crate) struct Typed {
     pub bare_number: bool,
 }
 
-const FUNCTIONS: &[&str] = &["count", "sum", "avg", "since", "since_first"];
+const FUNCTIONS: &[&str] = &["count", "sum", "avg", "since", "since_first", "latest"];
 
 impl<'a> Ctx<'a> {
     /// Check a condition: it must be true or false.
@@ -97,6 +97,7 @@ impl<'a> Ctx<'a> {
                                 | Aggregate::Since { .. }
                                 | Aggregate::SinceFirst { .. }
                                 | Aggregate::SinceAttribute { .. }
+                                | Aggregate::Latest { .. }
                         )
                 );
                 if inner.ty.is_some() && !may_lack {
@@ -402,9 +403,10 @@ impl<'a> Ctx<'a> {
             "count" => "count(EVENT [where CONDITION], WINDOW?)",
             "sum" | "avg" => "sum(EVENT.PROPERTY [where CONDITION], WINDOW?)",
             "since" => "since(EVENT [where CONDITION]) or since(DATE_ATTRIBUTE)",
+            "latest" => "latest(EVENT.PROPERTY [where CONDITION])",
             _ => "since_first(EVENT [where CONDITION])",
         };
-        let max_args = if matches!(f, "since" | "since_first") { 1 } else { 2 };
+        let max_args = if matches!(f, "since" | "since_first" | "latest") { 1 } else { 2 };
         if args.is_empty() || args.len() > max_args {
             self.push(
                 Diagnostic::new(
@@ -478,6 +480,10 @@ impl<'a> Ctx<'a> {
                 (pty, agg)
             }
             "since" => (Type::Duration, Aggregate::Since { event: event_s, filter }),
+            "latest" => {
+                let Some((prop, pty)) = property else { return error_typed() };
+                (pty, Aggregate::Latest { event: event_s, property: prop, filter })
+            }
             _ => (Type::Duration, Aggregate::SinceFirst { event: event_s, filter }),
         };
         Typed { ty: Some(ty), expr: Expr::Aggregate(agg), bare_number: false }
@@ -505,7 +511,7 @@ impl<'a> Ctx<'a> {
             self.undefined(file, "event", event_ident, &names);
             return None;
         };
-        let wants_property = matches!(f, "sum" | "avg");
+        let wants_property = matches!(f, "sum" | "avg" | "latest");
         match (wants_property, parts.len()) {
             (false, 1) => Some((event, None)),
             (true, 2) => {
@@ -533,7 +539,9 @@ impl<'a> Ctx<'a> {
                             ),
                         )
                         .primary(file, pname.span, pty.describe())
-                        .help("sum and avg work on number, money and duration properties; use count for the rest"),
+                        .help(
+                            "sum, avg and latest work on number, money and duration properties; use count for the rest",
+                        ),
                     );
                     return None;
                 }

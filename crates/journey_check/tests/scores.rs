@@ -115,3 +115,25 @@ fn a_threshold_entry_is_a_condition_trigger() {
     // not a condition
     assert_eq!(codes("journey j { entry when count(login, 14d) stage a { webhook crm \"x\" end } }\n"), ["J204"]);
 }
+
+#[test]
+fn latest_reads_a_numeric_property() {
+    let (p, d) = check(
+        "event nps_response { score: number, comment: text }\n\
+         score nps = latest(nps_response.score where comment is set)\n\
+         audience detractor = nps <= 6 and since(nps_response where score is set) <= 90d\n",
+    );
+    assert!(d.is_empty(), "{d:?}");
+    assert!(
+        matches!(&p.scores[0].value, Expr::Aggregate(journey_ir::Aggregate::Latest { property, filter: Some(_), .. }) if property == "score")
+    );
+    // a text property, a window, a bare event: J205
+    assert_eq!(
+        codes("event nps_response { score: number, comment: text }\nscore s = latest(nps_response.comment)\n"),
+        ["J205"]
+    );
+    assert_eq!(codes("event nps_response { score: number }\nscore s = latest(nps_response.score, 30d)\n"), ["J205"]);
+    assert_eq!(codes("event nps_response { score: number }\nscore s = latest(nps_response)\n"), ["J205"]);
+    // it can be missing, so `is set` applies
+    assert!(codes("event nps_response { score: number }\naudience a = latest(nps_response.score) is set\n").is_empty());
+}

@@ -76,6 +76,8 @@ pub enum AggKind {
     Avg,
     Since,
     SinceFirst,
+    /// issue 15: `latest(EVENT.PROPERTY)`
+    Latest,
 }
 
 /// One behaviour aggregate the program uses; identical aggregates share a tracker.
@@ -134,12 +136,15 @@ pub enum Track {
         oldest: i64,
     },
     Time(Option<i64>),
+    /// issue 15: the latest value seen (`latest(…)`); no window, no timer.
+    Latest(Option<f64>),
 }
 
 impl AggSpec {
     pub fn new_track(&self) -> Track {
         match (self.kind, self.window) {
             (AggKind::Since | AggKind::SinceFirst, _) => Track::Time(None),
+            (AggKind::Latest, _) => Track::Latest(None),
             (_, Some(_)) => Track::Window { q: VecDeque::new(), oldest: i64::MAX },
             (_, None) => Track::Total { count: 0, sum: 0.0 },
         }
@@ -287,6 +292,7 @@ impl<'p> Compiler<'p> {
             }
             Aggregate::Since { event, filter } => (AggKind::Since, event, None, filter, None),
             Aggregate::SinceFirst { event, filter } => (AggKind::SinceFirst, event, None, filter, None),
+            Aggregate::Latest { event, property, filter } => (AggKind::Latest, event, Some(property), filter, None),
             Aggregate::SinceAttribute { .. } => unreachable!(),
         };
         let Some(ev) = self.event_index(event) else { return CExpr::Const(ConstV::Bool(false)) };
@@ -525,6 +531,7 @@ pub fn agg_value<'a>(spec: &AggSpec, track: &Track, now: i64) -> V<'a> {
             None => V::None,
         },
         Track::Total { count, sum } => finish(spec.kind, *count, *sum),
+        Track::Latest(v) => v.map_or(V::None, V::Num),
         Track::Window { q, oldest } => {
             let w = spec.window.unwrap_or(i64::MAX);
             // the queue is in time order and trimmed lazily: only a prefix can have
@@ -569,6 +576,7 @@ pub fn record(spec: &AggSpec, track: &mut Track, t: i64, value: f64) {
             *count += 1;
             *sum += value;
         }
+        Track::Latest(v) => *v = Some(value),
         Track::Window { q, oldest } => {
             q.push_back((t, value));
             if q.len() == 1 {

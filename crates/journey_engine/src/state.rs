@@ -714,6 +714,9 @@ impl CustomerState {
             }
             let value = match spec.prop.and_then(|p| ev.props.get(p)).map(|p| expr::prop_value(p, texts)) {
                 Some(V::Num(n)) => n,
+                // `latest` keeps the last value there was: an event without one
+                // does not erase it (issue 15)
+                _ if spec.kind == expr::AggKind::Latest => continue,
                 _ => 0.0,
             };
             expr::record(spec, &mut self.tracks[i], t, value);

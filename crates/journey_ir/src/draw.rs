@@ -67,6 +67,9 @@ pub fn describe_expr(e: &Expr) -> String {
                 Since { event, .. } => format!("since({event})"),
                 SinceAttribute { attribute } => format!("since({attribute})"),
                 SinceFirst { event, .. } => format!("since_first({event})"),
+                Latest { event, property, filter } => {
+                    format!("latest({})", filtered(&format!("{event}.{property}"), filter))
+                }
             }
         }
         Expr::Not { expr } => match &**expr {

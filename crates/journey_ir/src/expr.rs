@@ -129,6 +129,13 @@ pub enum Aggregate {
         event: String,
         filter: Option<Box<Expr>>,
     },
+    /// issue 15: the property's value on the customer's latest event that carried one
+    /// (no value if none did). When it was set is `since(EVENT where PROPERTY is set)`.
+    Latest {
+        event: String,
+        property: String,
+        filter: Option<Box<Expr>>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]

@@ -161,6 +161,7 @@ impl Project {
                 Aggregate::Count { event, filter: Some(f), .. }
                 | Aggregate::Sum { event, filter: Some(f), .. }
                 | Aggregate::Avg { event, filter: Some(f), .. }
+                | Aggregate::Latest { event, filter: Some(f), .. }
                 | Aggregate::Since { event, filter: Some(f) }
                 | Aggregate::SinceFirst { event, filter: Some(f) } => self.walk(f, Some(event)),
                 _ => {}

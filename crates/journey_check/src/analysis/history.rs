@@ -276,6 +276,15 @@ fn aggregate(a: &Aggregate, h: &History, program: &Program, depth: usize) -> V {
         Aggregate::SinceFirst { event, filter } => {
             matching(event, filter, None).iter().map(|x| x.minutes_before).max().map_or(V::None, V::Dur)
         }
+        // issue 15: the value on the most recent matching event that carries one
+        Aggregate::Latest { event, property, filter } => matching(event, filter, None)
+            .iter()
+            .filter_map(|x| match x.properties.iter().find(|(k, _)| k == property) {
+                Some((_, Val::Num(n))) => Some((x.minutes_before, *n)),
+                _ => None,
+            })
+            .min_by_key(|(ago, _)| *ago)
+            .map_or(V::None, |(_, n)| V::Num(n)),
         Aggregate::SinceAttribute { attribute } => match attr_value(h, attribute) {
             V::Date(d) => V::Dur(NOW_MINUTES - d * 1440),
             V::Time(t) => V::Dur(NOW_MINUTES - t),
@@ -436,7 +445,8 @@ fn agg_event(a: &Aggregate) -> &str {
         | Aggregate::Sum { event, .. }
         | Aggregate::Avg { event, .. }
         | Aggregate::Since { event, .. }
-        | Aggregate::SinceFirst { event, .. } => event,
+        | Aggregate::SinceFirst { event, .. }
+        | Aggregate::Latest { event, .. } => event,
         Aggregate::SinceAttribute { attribute } => attribute,
     }
 }

@@ -330,6 +330,7 @@ fn render_aggregate(a: &Aggregate) -> String {
         Aggregate::Since { event, filter } => format!("since({event}{})", filt(filter)),
         Aggregate::SinceAttribute { attribute } => format!("since({attribute})"),
         Aggregate::SinceFirst { event, filter } => format!("since_first({event}{})", filt(filter)),
+        Aggregate::Latest { event, property, filter } => format!("latest({event}.{property}{})", filt(filter)),
     }
 }
 

@@ -62,6 +62,7 @@ fn collect(
             Aggregate::Count { event, filter, .. }
             | Aggregate::Sum { event, filter, .. }
             | Aggregate::Avg { event, filter, .. }
+            | Aggregate::Latest { event, filter, .. }
             | Aggregate::Since { event, filter }
             | Aggregate::SinceFirst { event, filter } => {
                 out.insert(intern(names, format!("e:{event}")));
