@@ -361,6 +361,14 @@ fn audience(j: &Journey) -> Option<String> {
 /// customer enters by it: the engine's `re_entry` rule, so the calendar does not show
 /// a weekly run that reaches each customer once as if it reached them weekly.
 pub fn describe_entry(j: &journey_ir::Journey) -> String {
+    // issue 15: a campaign window bounds every kind of entry
+    match &j.active {
+        Some(w) => format!("{}, only from {} to {}", describe_entry_unbounded(j), w.from, w.to),
+        None => describe_entry_unbounded(j),
+    }
+}
+
+fn describe_entry_unbounded(j: &journey_ir::Journey) -> String {
     let t = describe_trigger(&j.entry);
     if !matches!(j.entry, Trigger::Schedule { .. } | Trigger::DateAttribute { .. }) {
         return t;

@@ -13,6 +13,7 @@ mod journeys;
 mod scores;
 mod suggest;
 mod types;
+mod windows;
 
 use journey_diagnostics::{Diagnostic, FileId, Severity, SourceMap};
 use journey_ir as ir;

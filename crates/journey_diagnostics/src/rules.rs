@@ -76,6 +76,7 @@ pub const RULES: &[Rule] = &[
         Warning,
         "a scheduled or yearly entry without `re_entry` enters each customer only once",
     ),
+    rule("J313", "campaign-window-ended", Warning, "a journey's campaign window has already ended"),
     // guardrails along paths
     rule("J401", "path-exceeds-cap", Error, "a path sends more messages than a cap allows within its window"),
     rule("J402", "send-in-quiet-hours", Warning, "a send can only happen inside the channel's quiet hours"),

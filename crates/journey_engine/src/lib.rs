@@ -405,6 +405,8 @@ pub(crate) struct CJourney {
     pub goal_names: Vec<String>,
     /// Every split arm of the journey as (split, arm) labels.
     pub arms: Vec<(String, String)>,
+    /// issue 15: the campaign window `[from, to)` in ms: no entries outside it.
+    pub active: Option<(i64, i64)>,
 }
 
 /// The policy's `conflicting` groups, compiled. Every tag a group names gets an id (a
@@ -738,7 +740,13 @@ impl<'p> Engine<'p> {
                     }
                 })
                 .collect();
+            // from 00:00 on the first day to 24:00 on the last, in the project time zone
+            let active = j.active.as_ref().map(|w| {
+                let day = |d: &str| time::parse_date(d).unwrap_or(0);
+                (time::date_midnight(default_tz, day(&w.from)), time::date_midnight(default_tz, day(&w.to) + 1))
+            });
             journeys.push(CJourney {
+                active,
                 name: j.name.clone(),
                 trigger,
                 audience,

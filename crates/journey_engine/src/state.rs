@@ -85,6 +85,8 @@ enum Entry {
     Blocked,
     /// The journey's `audience` filter said no.
     Filtered,
+    /// issue 15: outside the journey's campaign window.
+    OutsideWindow,
 }
 
 /// Why a scheduled journey's ticks are parked, and so what each skipped tick counts
@@ -555,6 +557,8 @@ impl CustomerState {
                 (until, Park::Blocked)
             }
             Entry::Entered => (i64::MIN, Park::Filtered),
+            // not parked: every refused tick is counted
+            Entry::OutsideWindow => (i64::MIN, Park::Filtered),
         }
     }
 
@@ -960,6 +964,10 @@ impl CustomerState {
         if js.active.is_some() {
             r.already_in += 1;
             return Entry::AlreadyIn;
+        }
+        if cj.active.is_some_and(|(from, to)| now < from || now >= to) {
+            r.outside_window += 1;
+            return Entry::OutsideWindow;
         }
         let blocked = match (&cj.re_entry, js.last_entry) {
             (_, None) => false,

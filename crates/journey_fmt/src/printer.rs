@@ -373,6 +373,7 @@ impl<'a> Printer<'a> {
             }
             JourneyItem::Exit(Exit::When { condition, span }) => (*span, format!("exit when {}", self.expr(condition))),
             JourneyItem::Holdout(p) => (p.span, format!("holdout {}", percent(p))),
+            JourneyItem::Active(a) => (a.span, format!("active from {} to {}", date_text(&a.from), date_text(&a.to))),
             JourneyItem::Goal(g) => {
                 let body = match &g.kind {
                     GoalKind::Event { event, filter } => {
@@ -552,4 +553,9 @@ impl<'a> Printer<'a> {
         }
         self.close_block(end);
     }
+}
+
+/// A date as `yyyy-mm-dd` (issue 15: campaign windows).
+fn date_text(d: &DateLit) -> String {
+    format!("{:04}-{:02}-{:02}", d.year, d.month, d.day)
 }

@@ -53,6 +53,7 @@ fn strip_journey_item(item: &mut JourneyItem) {
     match item {
         JourneyItem::Entry(Entry { trigger: Trigger::Event { filter, .. }, .. }) => strip_option(filter),
         JourneyItem::Audience(e) => strip_expr(e),
+        JourneyItem::Entry(Entry { trigger: Trigger::Condition { condition }, .. }) => strip_expr(condition),
         JourneyItem::Exit(Exit::OnEvent { filter, .. }) => strip_option(filter),
         JourneyItem::Exit(Exit::When { condition, .. }) => strip_expr(condition),
         JourneyItem::Goal(Goal { kind: GoalKind::Event { filter, .. }, .. }) => strip_option(filter),

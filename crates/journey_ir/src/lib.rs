@@ -253,6 +253,14 @@ pub struct Audience {
     pub origin: Origin,
 }
 
+/// issue 15: a campaign window, ISO dates, both days included, in the project time
+/// zone: the journey enters customers from 00:00 on `from` until 24:00 on `to`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ActiveWindow {
+    pub from: String,
+    pub to: String,
+}
+
 /// issue 15: a named computed value. Uses of it in conditions are
 /// [`Expr::Score`] nodes carrying the same `value`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -316,6 +324,9 @@ pub struct Journey {
     pub goals: Vec<Goal>,
     pub guardrails: Vec<Guardrail>,
     pub assumptions: Vec<Assumption>,
+    /// issue 15: the campaign window (`active from … to …`): no entries outside it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<ActiveWindow>,
     pub origin: Origin,
     /// Where the entry and each exit rule (same order as `exits`) were written
     /// (in-process only).

@@ -261,6 +261,17 @@ pub enum JourneyItem {
     Goal(Goal),
     Guardrail(Guardrail),
     Assume(Assume),
+    /// issue 15: `active from 2026-11-20 to 2026-12-01`
+    Active(ActiveWindow),
+}
+
+/// A campaign window: the journey enters customers only from the first day through the
+/// last (both included, in the project time zone).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActiveWindow {
+    pub from: DateLit,
+    pub to: DateLit,
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq)]

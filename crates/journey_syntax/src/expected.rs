@@ -182,6 +182,9 @@ pub fn describe_rule(rule: Rule) -> Option<&'static str> {
         // issue 15: arithmetic and scores
         score_decl => "a score declaration",
         entry_condition => "`when CONDITION`",
+        journey_active => "`active from DATE to DATE`",
+        kw_active => "`active`",
+        kw_from => "`from`",
         kw_score => "`score`",
         op_mul => "`*`",
         op_div => "`/`",
@@ -210,6 +213,7 @@ const GROUPS: &[(&[Rule], &str)] = {
                 kw_goal,
                 kw_guardrail,
                 kw_assume,
+                kw_active,
             ],
             "a journey setting (`entry`, `stage`, `goal`, `exit`, …)",
         ),

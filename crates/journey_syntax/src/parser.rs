@@ -359,6 +359,13 @@ impl Lower {
                 })
             }
             Rule::journey_holdout => JourneyItem::Holdout(self.percent(inner.next().unwrap())),
+            Rule::journey_active => {
+                inner.next(); // kw_from
+                let from = self.date(inner.next().unwrap());
+                inner.next(); // kw_to
+                let to = self.date(inner.next().unwrap());
+                JourneyItem::Active(ActiveWindow { from, to, span: sp })
+            }
             Rule::stage_decl => {
                 let name = ident(inner.next().unwrap());
                 let steps = inner.map(|s| self.step(s)).collect();

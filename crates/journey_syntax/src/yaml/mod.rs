@@ -86,6 +86,7 @@ const JOURNEY_KEYS: &[&str] = &[
     "goals",
     "guardrails",
     "assume",
+    "active",
 ];
 const STEP_KEYS: &[&str] = &["send", "wait", "branch", "split", "set", "task", "webhook", "goto", "end"];
 
@@ -739,7 +740,7 @@ impl<'s> Lower<'s> {
                     }
                 }
                 "tags" => items.push(JourneyItem::Tags(self.tag_list(v, "`tags`"))),
-                "priority" | "audience" | "re_entry" | "holdout" => {
+                "priority" | "audience" | "re_entry" | "holdout" | "active" => {
                     let frag = match key {
                         "priority" => simple(Rule::journey_priority, "the priority", "40"),
                         "audience" => simple(
@@ -748,6 +749,9 @@ impl<'s> Lower<'s> {
                             "email_opt_in and country == \"US\"",
                         ),
                         "re_entry" => simple(Rule::journey_re_entry, "the re-entry rule", "after 180d"),
+                        "active" => {
+                            simple(Rule::journey_active, "the campaign window", "from 2026-11-20 to 2026-12-01")
+                        }
                         _ => simple(Rule::journey_holdout, "the holdout", "10%"),
                     };
                     if let Some(sc) = self.scalar(v, &format!("`{key}`"), frag.example) {

@@ -95,6 +95,7 @@ shift_struct! {
     Percent { value, text, span }
     Money { amount, text, currency, span }
     ScoreDecl { name, value, span }
+    ActiveWindow { from, to, span }
 }
 
 impl Shift for Item {
@@ -189,6 +190,7 @@ impl Shift for JourneyItem {
             JourneyItem::ReEntry(r) => r.shift(f),
             JourneyItem::Exit(e) => e.shift(f),
             JourneyItem::Holdout(p) => p.shift(f),
+            JourneyItem::Active(a) => a.shift(f),
             JourneyItem::Stage(s) => s.shift(f),
             JourneyItem::Goal(g) => g.shift(f),
             JourneyItem::Guardrail(g) => g.shift(f),
