@@ -361,6 +361,14 @@ fn audience(j: &Journey) -> Option<String> {
 /// customer enters by it: the engine's `re_entry` rule, so the calendar does not show
 /// a weekly run that reaches each customer once as if it reached them weekly.
 pub fn describe_entry(j: &journey_ir::Journey) -> String {
+    // issue 15: a campaign window bounds every kind of entry
+    match &j.active {
+        Some(w) => format!("{}, only from {} to {}", describe_entry_unbounded(j), w.from, w.to),
+        None => describe_entry_unbounded(j),
+    }
+}
+
+fn describe_entry_unbounded(j: &journey_ir::Journey) -> String {
     let t = describe_trigger(&j.entry);
     if !matches!(j.entry, Trigger::Schedule { .. } | Trigger::DateAttribute { .. }) {
         return t;
@@ -382,6 +390,11 @@ pub fn describe_trigger(t: &Trigger) -> String {
         },
         Trigger::AudienceEntered { audience } => format!("when audience {audience} entered"),
         Trigger::AudienceExited { audience } => format!("when audience {audience} exited"),
+        // evaluated on each of the customer's events and when an aggregate's window
+        // lets an event go, like an audience (docs/language.md, threshold crossings)
+        Trigger::Condition { condition } => {
+            format!("when {} becomes true", journey_ir::draw::describe_expr(condition))
+        }
         Trigger::Schedule { period, minute_of_day, zone } => {
             let period = match period.strip_prefix("month_day:") {
                 Some(d) => format!("month on day {d}"),

@@ -27,6 +27,10 @@ pub(crate) struct Ctx<'a> {
     pub channels: BTreeMap<&'a str, Decl<'a, ast::ChannelDecl>>,
     pub audiences: BTreeMap<&'a str, Decl<'a, ast::AudienceDecl>>,
     pub journeys: BTreeMap<&'a str, Decl<'a, ast::JourneyDecl>>,
+    /// issue 15: named scores, and each one's type and lowered value once checked
+    /// (`None` while it is being lowered, so a circular definition stops).
+    pub scores: BTreeMap<&'a str, Decl<'a, ast::ScoreDecl>>,
+    pub score_values: BTreeMap<&'a str, Option<(Option<Type>, journey_ir::Expr)>>,
     pub policies: Vec<Decl<'a, ast::PolicyDecl>>,
     /// Resolved property types per event, and attribute types.
     pub event_props: BTreeMap<&'a str, Vec<(String, Type)>>,
@@ -77,6 +81,8 @@ impl<'a> Ctx<'a> {
             channels: BTreeMap::new(),
             audiences: BTreeMap::new(),
             journeys: BTreeMap::new(),
+            scores: BTreeMap::new(),
+            score_values: BTreeMap::new(),
             policies: Vec::new(),
             event_props: BTreeMap::new(),
             attr_types: BTreeMap::new(),
@@ -104,6 +110,7 @@ impl<'a> Ctx<'a> {
             "channel" => Some(ast::DeclKind::Channel),
             "audience" => Some(ast::DeclKind::Audience),
             "journey" => Some(ast::DeclKind::Journey),
+            "score" => Some(ast::DeclKind::Score),
             _ => None,
         };
         // its declaration failed to parse: that error was reported already

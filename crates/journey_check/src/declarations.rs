@@ -39,10 +39,14 @@ impl<'a> Ctx<'a> {
                         declare(&mut diags, &mut self.journeys, "journey", &d.name, file, d, |d| d.name.span)
                     }
                     ast::Item::Policy(d) => self.policies.push(Decl { file, node: d }),
+                    ast::Item::Score(d) => {
+                        declare(&mut diags, &mut self.scores, "score", &d.name, file, d, |d| d.name.span)
+                    }
                 }
             }
         }
         self.diags.extend(diags);
+        self.score_name_clashes();
         if let [first, rest @ ..] = self.policies.as_slice() {
             for p in rest {
                 self.diags.push(
@@ -321,7 +325,8 @@ impl<'a> Ctx<'a> {
     /// J311: audiences defined through each other in a circle, reported as the path.
     fn audience_cycles(&mut self) {
         use petgraph::graph::DiGraph;
-        let names: Vec<&'a str> = self.audiences.keys().copied().collect();
+        // scores too (issue 15): an audience may read a score that reads the audience
+        let names: Vec<&'a str> = self.audiences.keys().chain(self.scores.keys()).copied().collect();
         let mut g = DiGraph::<&str, (FileId, Span)>::new();
         let idx: BTreeMap<&str, _> = names.iter().map(|n| (*n, g.add_node(*n))).collect();
         for (from, deps) in &self.audience_deps {
@@ -364,10 +369,11 @@ impl<'a> Ctx<'a> {
             }
             let text: Vec<&str> = path.iter().map(|i| g[*i]).collect();
             let (file, span) = edges.first().copied().unwrap_or_default();
-            let mut d = Diagnostic::new("J311", format!("audience `{}` is defined in terms of itself", g[start]))
+            let kind = if self.scores.contains_key(g[start]) { "score" } else { "audience" };
+            let mut d = Diagnostic::new("J311", format!("{kind} `{}` is defined in terms of itself", g[start]))
                 .primary(file, span, "refers back into the cycle")
                 .note(format!("cycle: {}", text.join(" → ")))
-                .help("define one of these audiences without the others");
+                .help(format!("define one of these {kind}s without the others"));
             for (f, s) in edges.iter().skip(1) {
                 d = d.secondary(*f, *s, "part of the cycle");
             }

@@ -48,6 +48,7 @@ impl<'a> Ctx<'a> {
         let mut exit_origins = Vec::new();
         let mut entry_origin = self.origin(file, decl.name.span);
         let mut holdout = 0.0;
+        let mut active = None;
         let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
         let stages: Vec<&ast::Stage> =
             decl.items.iter().filter_map(|i| if let JourneyItem::Stage(s) = i { Some(s) } else { None }).collect();
@@ -67,6 +68,7 @@ impl<'a> Ctx<'a> {
                     },
                 )),
                 JourneyItem::Holdout(h) => Some(("holdout", h.span)),
+                JourneyItem::Active(a) => Some(("active", a.span)),
                 _ => None,
             };
             if let Some((key, span)) = key {
@@ -143,6 +145,7 @@ impl<'a> Ctx<'a> {
                     }
                     holdout = h.value.clamp(0.0, 100.0);
                 }
+                JourneyItem::Active(a) => active = self.active_window(file, a),
                 _ => {}
             }
         }
@@ -288,6 +291,7 @@ impl<'a> Ctx<'a> {
             goals,
             guardrails,
             assumptions,
+            active,
             origin: self.origin(file, decl.name.span),
             entry_origin,
             exit_origins,
@@ -324,6 +328,9 @@ impl<'a> Ctx<'a> {
                     ast::AudienceEdge::Entered => ir::Trigger::AudienceEntered { audience },
                     ast::AudienceEdge::Exited => ir::Trigger::AudienceExited { audience },
                 }
+            }
+            ast::Trigger::Condition { condition } => {
+                ir::Trigger::Condition { condition: self.condition(file, condition, Scope::Customer, None) }
             }
             ast::Trigger::Schedule { period, at, zone } => {
                 let period = match period {

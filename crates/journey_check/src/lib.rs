@@ -11,8 +11,10 @@ mod context;
 mod declarations;
 mod journeys;
 mod optional;
+mod scores;
 mod suggest;
 mod types;
+mod windows;
 
 use journey_diagnostics::{Diagnostic, FileId, Severity, SourceMap};
 use journey_ir as ir;
@@ -73,6 +75,7 @@ pub fn check_modules(modules: &[(FileId, Module)], sources: &SourceMap, settings
     ctx.collect(modules);
     let (events, attributes, timezone_attribute) = ctx.schema();
     let channels = ctx.channels();
+    let scores = ctx.scores();
     let audiences = ctx.audiences();
     let policy = ctx.policy();
     let schema_clean = !ctx.diags.iter().any(|d| d.severity == Severity::Error);
@@ -90,6 +93,7 @@ pub fn check_modules(modules: &[(FileId, Module)], sources: &SourceMap, settings
         audiences,
         policy,
         journeys: Vec::new(),
+        scores,
     };
     // Graph analyses only see journeys whose names and types are sound: a misspelt
     // target would otherwise show up again as an "unreachable stage".

@@ -28,7 +28,7 @@ pub(crate) struct Typed {
     pub bare_number: bool,
 }
 
-const FUNCTIONS: &[&str] = &["count", "sum", "avg", "since", "since_first"];
+const FUNCTIONS: &[&str] = &["count", "sum", "avg", "since", "since_first", "latest"];
 
 impl<'a> Ctx<'a> {
     /// Check a condition: it must be true or false.
@@ -97,6 +97,7 @@ impl<'a> Ctx<'a> {
                                 | Aggregate::Since { .. }
                                 | Aggregate::SinceFirst { .. }
                                 | Aggregate::SinceAttribute { .. }
+                                | Aggregate::Latest { .. }
                         )
                 );
                 if inner.ty.is_some() && !may_lack {
@@ -157,6 +158,9 @@ impl<'a> Ctx<'a> {
             }
             return Typed { ty: Some(Type::Bool), expr: Expr::Audience { name: name.to_string() }, bare_number: false };
         }
+        if let Some(t) = self.score_ref(file, first, owner) {
+            return t;
+        }
         if self.events.contains_key(name) {
             self.push(
                 Diagnostic::new("J104", format!("`{name}` is an event, not a value"))
@@ -174,10 +178,17 @@ impl<'a> Ctx<'a> {
             || self.poison.covers(ast::DeclKind::Attribute, name)
             || self.poison.covers(ast::DeclKind::Audience, name)
             || self.poison.covers(ast::DeclKind::Event, name)
+            || self.poison.covers(ast::DeclKind::Score, name)
         {
             return error_typed();
         }
-        let mut candidates: Vec<&str> = self.attr_types.keys().copied().chain(self.audiences.keys().copied()).collect();
+        let mut candidates: Vec<&str> = self
+            .attr_types
+            .keys()
+            .copied()
+            .chain(self.audiences.keys().copied())
+            .chain(self.scores.keys().copied())
+            .collect();
         let what = match scope {
             Scope::Event(event) => {
                 if let Some(props) = self.event_props.get(event) {
@@ -258,11 +269,16 @@ impl<'a> Ctx<'a> {
                 }
                 Typed { ty: Some(Type::Bool), expr: Expr::In { value: Box::new(l.expr), list }, bare_number: false }
             }
+            BinaryOp::Mul | BinaryOp::Div => self.product(file, op, op_span, lhs, rhs, scope, owner),
             BinaryOp::Add | BinaryOp::Sub => {
                 let l = self.expr(file, lhs, scope, owner);
                 let r = self.expr(file, rhs, scope, owner);
                 let ty = match (&l.ty, &r.ty) {
                     (None, _) | (_, None) => None,
+                    (Some(a @ (Type::Money | Type::Number)), Some(b @ (Type::Money | Type::Number))) if a != b => {
+                        self.money_plus_number(file, op, op_span, lhs, rhs, a);
+                        None
+                    }
                     (Some(a), Some(b)) => match arithmetic(a, b, op == BinaryOp::Add) {
                         Some(t) => Some(t),
                         None => {
@@ -370,8 +386,12 @@ impl<'a> Ctx<'a> {
         owner: Option<&'a str>,
     ) -> Typed {
         let f = function.name.as_str();
+        if crate::scores::NUMERIC_FUNCTIONS.contains(&f) {
+            return self.numeric_call(file, function, args, span, scope, owner);
+        }
         if !FUNCTIONS.contains(&f) {
-            let help = suggest::help_for("function", f, FUNCTIONS);
+            let all: Vec<&str> = FUNCTIONS.iter().chain(crate::scores::NUMERIC_FUNCTIONS).copied().collect();
+            let help = suggest::help_for("function", f, &all);
             self.push(
                 Diagnostic::new("J101", format!("unknown function `{f}`"))
                     .primary(file, function.span, "not a known aggregate")
@@ -383,9 +403,10 @@ impl<'a> Ctx<'a> {
             "count" => "count(EVENT [where CONDITION], WINDOW?)",
             "sum" | "avg" => "sum(EVENT.PROPERTY [where CONDITION], WINDOW?)",
             "since" => "since(EVENT [where CONDITION]) or since(DATE_ATTRIBUTE)",
+            "latest" => "latest(EVENT.PROPERTY [where CONDITION])",
             _ => "since_first(EVENT [where CONDITION])",
         };
-        let max_args = if matches!(f, "since" | "since_first") { 1 } else { 2 };
+        let max_args = if matches!(f, "since" | "since_first" | "latest") { 1 } else { 2 };
         if args.is_empty() || args.len() > max_args {
             self.push(
                 Diagnostic::new(
@@ -459,6 +480,10 @@ impl<'a> Ctx<'a> {
                 (pty, agg)
             }
             "since" => (Type::Duration, Aggregate::Since { event: event_s, filter }),
+            "latest" => {
+                let Some((prop, pty)) = property else { return error_typed() };
+                (pty, Aggregate::Latest { event: event_s, property: prop, filter })
+            }
             _ => (Type::Duration, Aggregate::SinceFirst { event: event_s, filter }),
         };
         Typed { ty: Some(ty), expr: Expr::Aggregate(agg), bare_number: false }
@@ -486,7 +511,7 @@ impl<'a> Ctx<'a> {
             self.undefined(file, "event", event_ident, &names);
             return None;
         };
-        let wants_property = matches!(f, "sum" | "avg");
+        let wants_property = matches!(f, "sum" | "avg" | "latest");
         match (wants_property, parts.len()) {
             (false, 1) => Some((event, None)),
             (true, 2) => {
@@ -514,7 +539,9 @@ impl<'a> Ctx<'a> {
                             ),
                         )
                         .primary(file, pname.span, pty.describe())
-                        .help("sum and avg work on number, money and duration properties; use count for the rest"),
+                        .help(
+                            "sum, avg and latest work on number, money and duration properties; use count for the rest",
+                        ),
                     );
                     return None;
                 }
@@ -579,7 +606,6 @@ fn arithmetic(a: &Type, b: &Type, add: bool) -> Option<Type> {
         (Date, Duration) | (Time, Duration) => Some(a.clone()),
         (Duration, Date) | (Duration, Time) if add => Some(b.clone()),
         (Duration, Duration) | (Number, Number) | (Money, Money) => Some(a.clone()),
-        (Money, Number) | (Number, Money) => Some(Money),
         _ => None,
     }
 }

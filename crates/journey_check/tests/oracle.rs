@@ -59,6 +59,7 @@ fn program() -> Program {
         audiences: vec![],
         policy: Policy::default(),
         journeys: vec![],
+        scores: vec![],
     }
 }
 

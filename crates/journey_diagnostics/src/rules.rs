@@ -40,6 +40,9 @@ pub const RULES: &[Rule] = &[
     rule("J203", "unit-mismatch", Error, "a duration, percentage or money amount is compared with a bare number"),
     rule("J204", "condition-not-boolean", Error, "a condition does not evaluate to true or false"),
     rule("J205", "invalid-aggregate", Error, "an aggregate is applied to something it cannot aggregate"),
+    // issue 15: arithmetic and scores
+    rule("J206", "money-plus-number", Error, "an amount of money and a plain number are added or subtracted"),
+    rule("J207", "score-not-numeric", Error, "a score's value is not a number or an amount"),
     // graph shape
     rule("J301", "unreachable-stage", Warning, "no path from the entry reaches this stage"),
     rule("J302", "no-path-to-end", Error, "a stage can never reach the end of the journey"),
@@ -66,13 +69,14 @@ pub const RULES: &[Rule] = &[
         Error,
         "a declaration lacks a setting it needs (a journey's entry or stages, a channel's kind)",
     ),
-    rule("J311", "cyclic-definition", Error, "audiences are defined in terms of each other in a circle"),
+    rule("J311", "cyclic-definition", Error, "audiences or scores are defined in terms of each other in a circle"),
     rule(
         "J312",
         "recurring-entry-once",
         Warning,
         "a scheduled or yearly entry without `re_entry` enters each customer only once",
     ),
+    rule("J313", "campaign-window-ended", Warning, "a journey's campaign window has already ended"),
     rule(
         "J314",
         "unguarded-optional-attribute",

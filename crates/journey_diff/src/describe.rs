@@ -184,6 +184,7 @@ pub fn describe_trigger(t: &Trigger) -> String {
         },
         Trigger::AudienceEntered { audience } => format!("audience {audience} entered"),
         Trigger::AudienceExited { audience } => format!("audience {audience} exited"),
+        Trigger::Condition { condition } => format!("when {}", journey_ir::draw::describe_expr(condition)),
         Trigger::Schedule { period, minute_of_day, zone: z } => {
             format!("every {period} at {} {}", time(*minute_of_day), zone(z))
         }

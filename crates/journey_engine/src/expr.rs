@@ -53,6 +53,11 @@ pub enum CExpr {
     Sub(Box<CExpr>, Box<CExpr>),
     /// `x is set`: never unknown.
     IsSet(Box<CExpr>),
+    // issue 15: arithmetic (see arith.rs); named scores are inlined when compiled
+    Mul(Box<CExpr>, Box<CExpr>),
+    Div(Box<CExpr>, Box<CExpr>),
+    Min(Vec<CExpr>),
+    Max(Vec<CExpr>),
 }
 
 #[derive(Debug, Clone)]
@@ -71,6 +76,8 @@ pub enum AggKind {
     Avg,
     Since,
     SinceFirst,
+    /// issue 15: `latest(EVENT.PROPERTY)`
+    Latest,
 }
 
 /// One behaviour aggregate the program uses; identical aggregates share a tracker.
@@ -129,12 +136,15 @@ pub enum Track {
         oldest: i64,
     },
     Time(Option<i64>),
+    /// issue 15: the latest value seen (`latest(…)`); no window, no timer.
+    Latest(Option<f64>),
 }
 
 impl AggSpec {
     pub fn new_track(&self) -> Track {
         match (self.kind, self.window) {
             (AggKind::Since | AggKind::SinceFirst, _) => Track::Time(None),
+            (AggKind::Latest, _) => Track::Latest(None),
             (_, Some(_)) => Track::Window { q: VecDeque::new(), oldest: i64::MAX },
             (_, None) => Track::Total { count: 0, sum: 0.0 },
         }
@@ -247,6 +257,16 @@ impl<'p> Compiler<'p> {
                 CExpr::Sub(Box::new(self.compile(lhs, event)), Box::new(self.compile(rhs, event)))
             }
             Expr::IsSet { expr } => CExpr::IsSet(Box::new(self.compile(expr, event))),
+            Expr::Mul { lhs, rhs } => {
+                CExpr::Mul(Box::new(self.compile(lhs, event)), Box::new(self.compile(rhs, event)))
+            }
+            Expr::Div { lhs, rhs } => {
+                CExpr::Div(Box::new(self.compile(lhs, event)), Box::new(self.compile(rhs, event)))
+            }
+            Expr::Min { all } => CExpr::Min(all.iter().map(|x| self.compile(x, event)).collect()),
+            Expr::Max { all } => CExpr::Max(all.iter().map(|x| self.compile(x, event)).collect()),
+            // a score reads the customer, never the event being matched
+            Expr::Score { expr, .. } => self.compile(expr, None),
         }
     }
 
@@ -272,6 +292,7 @@ impl<'p> Compiler<'p> {
             }
             Aggregate::Since { event, filter } => (AggKind::Since, event, None, filter, None),
             Aggregate::SinceFirst { event, filter } => (AggKind::SinceFirst, event, None, filter, None),
+            Aggregate::Latest { event, property, filter } => (AggKind::Latest, event, Some(property), filter, None),
             Aggregate::SinceAttribute { .. } => unreachable!(),
         };
         let Some(ev) = self.event_index(event) else { return CExpr::Const(ConstV::Bool(false)) };
@@ -327,10 +348,11 @@ impl Deps {
             }
             CExpr::Not(x) | CExpr::IsSet(x) => self.walk(x, audiences, seen),
             CExpr::And(xs) | CExpr::Or(xs) => xs.iter().for_each(|x| self.walk(x, audiences, seen)),
-            CExpr::Cmp(_, a, b) | CExpr::Add(a, b) | CExpr::Sub(a, b) => {
+            CExpr::Cmp(_, a, b) | CExpr::Add(a, b) | CExpr::Sub(a, b) | CExpr::Mul(a, b) | CExpr::Div(a, b) => {
                 self.walk(a, audiences, seen);
                 self.walk(b, audiences, seen);
             }
+            CExpr::Min(xs) | CExpr::Max(xs) => xs.iter().for_each(|x| self.walk(x, audiences, seen)),
             CExpr::In(a, xs) => {
                 self.walk(a, audiences, seen);
                 xs.iter().for_each(|x| self.walk(x, audiences, seen));
@@ -455,6 +477,10 @@ pub fn eval<'a>(e: &'a CExpr, s: &Scope<'a>) -> V<'a> {
         CExpr::Add(l, r) => arith(eval(l, s), eval(r, s), 1),
         CExpr::Sub(l, r) => arith(eval(l, s), eval(r, s), -1),
         CExpr::IsSet(x) => V::Bool(eval(x, s) != V::None),
+        CExpr::Mul(l, r) => crate::arith::product(eval(l, s), eval(r, s)),
+        CExpr::Div(l, r) => crate::arith::quotient(eval(l, s), eval(r, s)),
+        CExpr::Min(xs) => crate::arith::extreme(xs.iter().map(|x| eval(x, s)), false),
+        CExpr::Max(xs) => crate::arith::extreme(xs.iter().map(|x| eval(x, s)), true),
     }
 }
 
@@ -505,6 +531,7 @@ pub fn agg_value<'a>(spec: &AggSpec, track: &Track, now: i64) -> V<'a> {
             None => V::None,
         },
         Track::Total { count, sum } => finish(spec.kind, *count, *sum),
+        Track::Latest(v) => v.map_or(V::None, V::Num),
         Track::Window { q, oldest } => {
             let w = spec.window.unwrap_or(i64::MAX);
             // the queue is in time order and trimmed lazily: only a prefix can have
@@ -549,6 +576,7 @@ pub fn record(spec: &AggSpec, track: &mut Track, t: i64, value: f64) {
             *count += 1;
             *sum += value;
         }
+        Track::Latest(v) => *v = Some(value),
         Track::Window { q, oldest } => {
             q.push_back((t, value));
             if q.len() == 1 {

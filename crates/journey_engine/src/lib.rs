@@ -7,6 +7,7 @@
 //! stream of every customer's events, keeping one state per customer, so memory grows
 //! with customers and never with the length of the log.
 
+mod arith;
 pub mod experiment;
 mod expr;
 pub mod html;
@@ -404,6 +405,8 @@ pub(crate) struct CJourney {
     pub goal_names: Vec<String>,
     /// Every split arm of the journey as (split, arm) labels.
     pub arms: Vec<(String, String)>,
+    /// issue 15: the campaign window `[from, to)` in ms: no entries outside it.
+    pub active: Option<(i64, i64)>,
 }
 
 /// The policy's `conflicting` groups, compiled. Every tag a group names gets an id (a
@@ -560,7 +563,7 @@ impl<'p> Engine<'p> {
             .as_ref()
             .and_then(|n| program.attributes.iter().position(|a| &a.name == n))
             .or_else(|| program.attributes.iter().position(|a| a.ty == Type::Timezone));
-        let audiences: Vec<CExpr> = program.audiences.iter().map(|a| c.compile(&a.condition, None)).collect();
+        let mut audiences: Vec<CExpr> = program.audiences.iter().map(|a| c.compile(&a.condition, None)).collect();
         let zone = |z: &Zone| match z {
             Zone::Customer => None,
             Zone::Named(n) => Some(parse_tz(n).unwrap_or(default_tz)),
@@ -630,6 +633,14 @@ impl<'p> Engine<'p> {
                 }
                 Trigger::Schedule { period, minute_of_day, zone: z } => {
                     CTrigger::Schedule { period: period.clone(), minute: *minute_of_day, zone: zone(z) }
+                }
+                // issue 15: a threshold crossing is an audience of its own, unnamed
+                // (after the program's audiences, so their indexes do not move): the
+                // engine already tracks when an audience turns true, on events and on
+                // the lazy ticks where windows let events go (ticks.rs)
+                Trigger::Condition { condition } => {
+                    audiences.push(c.compile(condition, None));
+                    CTrigger::AudienceEntered(audiences.len() - 1)
                 }
                 Trigger::DateAttribute { attribute, offset_minutes, minute_of_day } => match attr(attribute) {
                     Some(a) => CTrigger::DateAttribute {
@@ -729,7 +740,13 @@ impl<'p> Engine<'p> {
                     }
                 })
                 .collect();
+            // from 00:00 on the first day to 24:00 on the last, in the project time zone
+            let active = j.active.as_ref().map(|w| {
+                let day = |d: &str| time::parse_date(d).unwrap_or(0);
+                (time::date_midnight(default_tz, day(&w.from)), time::date_midnight(default_tz, day(&w.to) + 1))
+            });
             journeys.push(CJourney {
+                active,
                 name: j.name.clone(),
                 trigger,
                 audience,
@@ -927,10 +944,11 @@ fn collect_since_attrs(exprs: &[CExpr], out: &mut Vec<usize>) {
             CExpr::SinceAttr(i) if !out.contains(i) => out.push(*i),
             CExpr::Not(x) | CExpr::IsSet(x) => walk(x, out),
             CExpr::And(xs) | CExpr::Or(xs) => xs.iter().for_each(|x| walk(x, out)),
-            CExpr::Cmp(_, a, b) | CExpr::Add(a, b) | CExpr::Sub(a, b) => {
+            CExpr::Cmp(_, a, b) | CExpr::Add(a, b) | CExpr::Sub(a, b) | CExpr::Mul(a, b) | CExpr::Div(a, b) => {
                 walk(a, out);
                 walk(b, out)
             }
+            CExpr::Min(xs) | CExpr::Max(xs) => xs.iter().for_each(|x| walk(x, out)),
             CExpr::In(a, xs) => {
                 walk(a, out);
                 xs.iter().for_each(|x| walk(x, out))

@@ -103,6 +103,10 @@ pub struct JourneyReport {
     /// is messaged before they signed up.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub before_exists: u64,
+    /// issue 15: entry attempts outside the journey's campaign window
+    /// (`active from … to …`): skipped.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub outside_window: u64,
     /// Customers the `audience` filter refused because it read a missing value
     /// (it ended unknown, see docs/language.md), by the first top-level clause that
     /// was unknown, as written. Each customer counts once per clause.
@@ -179,6 +183,7 @@ merge_fields!(JourneyReport {
     re_entry_blocked,
     already_in,
     before_exists,
+    outside_window,
     unknown_refusals,
     exits,
     stage_entries,

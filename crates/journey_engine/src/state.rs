@@ -85,6 +85,8 @@ enum Entry {
     Blocked,
     /// The journey's `audience` filter said no.
     Filtered,
+    /// issue 15: outside the journey's campaign window.
+    OutsideWindow,
 }
 
 /// Why a scheduled journey's ticks are parked, and so what each skipped tick counts
@@ -555,6 +557,8 @@ impl CustomerState {
                 (until, Park::Blocked)
             }
             Entry::Entered => (i64::MIN, Park::Filtered),
+            // not parked: every refused tick is counted
+            Entry::OutsideWindow => (i64::MIN, Park::Filtered),
         }
     }
 
@@ -714,6 +718,9 @@ impl CustomerState {
             }
             let value = match spec.prop.and_then(|p| ev.props.get(p)).map(|p| expr::prop_value(p, texts)) {
                 Some(V::Num(n)) => n,
+                // `latest` keeps the last value there was: an event without one
+                // does not erase it (issue 15)
+                _ if spec.kind == expr::AggKind::Latest => continue,
                 _ => 0.0,
             };
             expr::record(spec, &mut self.tracks[i], t, value);
@@ -957,6 +964,10 @@ impl CustomerState {
         if js.active.is_some() {
             r.already_in += 1;
             return Entry::AlreadyIn;
+        }
+        if cj.active.is_some_and(|(from, to)| now < from || now >= to) {
+            r.outside_window += 1;
+            return Entry::OutsideWindow;
         }
         let blocked = match (&cj.re_entry, js.last_entry) {
             (_, None) => false,

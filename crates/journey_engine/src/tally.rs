@@ -23,6 +23,8 @@ pub(crate) struct JourneyTally {
     pub re_entry_blocked: u64,
     pub already_in: u64,
     pub before_exists: u64,
+    /// issue 15: entry attempts outside the campaign window.
+    pub outside_window: u64,
     /// By audience clause index (see `CJourney::audience_clauses`).
     pub unknown_refusals: BTreeMap<usize, u64>,
     pub exits: [u64; REASONS],
@@ -168,6 +170,7 @@ impl Tally {
                 re_entry_blocked: t.re_entry_blocked,
                 already_in: t.already_in,
                 before_exists: t.before_exists,
+                outside_window: t.outside_window,
                 unknown_refusals: (t.unknown_refusals.iter())
                     .map(|(&k, &n)| (cj.audience_clauses[k].0.clone(), n))
                     .fold(BTreeMap::new(), |mut m, (k, n)| {

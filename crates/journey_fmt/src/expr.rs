@@ -6,7 +6,7 @@
 //! when the author wrote them, because the rule they would lean on is easy to misread:
 //! around an `and` inside an `or`, and around a comparison or sum after `not`. Precedence, loosest first, matches
 //! the Pratt parser in journey_syntax: `or` < `and` < `not` < comparisons and `in` <
-//! `+ -`; every infix operator is left-associative.
+//! `+ -` < `* /`; every infix operator is left-associative.
 //!
 //! Literals whose text carries information the AST normalises away (`0.50`, `+3pp`,
 //! `3d`) are printed from the source text their span covers.
@@ -24,7 +24,7 @@ fn precedence(e: &Expr) -> u8 {
 }
 
 const NOT_PRECEDENCE: u8 = 3;
-const ATOM_PRECEDENCE: u8 = 6;
+const ATOM_PRECEDENCE: u8 = 7;
 /// `is set` binds tighter than comparisons and looser than `+ -`; printed as if it
 /// were a comparison, so any operator around it keeps it in parentheses.
 const IS_SET_PRECEDENCE: u8 = 4;
@@ -124,6 +124,8 @@ fn binary_precedence(op: BinaryOp) -> u8 {
         BinaryOp::And => 2,
         BinaryOp::Cmp(_) | BinaryOp::In => 4,
         BinaryOp::Add | BinaryOp::Sub => 5,
+        // issue 15: `*` and `/` bind tighter than `+` and `-`
+        BinaryOp::Mul | BinaryOp::Div => 6,
     }
 }
 
@@ -304,5 +306,18 @@ mod tests {
             fmt("count( purchase where amount>10 ,365d )>=1 and c in [ \"US\",\"CA\", ]"),
             r#"count(purchase where amount > 10, 365d) >= 1 and c in ["US", "CA"]"#
         );
+    }
+
+    // issue 15: `*` and `/` bind tighter than `+` and `-`; the printer keeps exactly
+    // the parentheses the grouping needs.
+    #[test]
+    fn products_and_quotients() {
+        assert_eq!(fmt("a + b * c > 1"), "a + b * c > 1");
+        assert_eq!(fmt("(a + b) * c > 1"), "(a + b) * c > 1");
+        assert_eq!(fmt("(a * b) + c > 1"), "a * b + c > 1");
+        assert_eq!(fmt("a / (b / c) > 1"), "a / (b / c) > 1");
+        assert_eq!(fmt("(a / b) / c > 1"), "a / b / c > 1");
+        assert_eq!(fmt("a - (b * c) > 1"), "a - b * c > 1");
+        assert_eq!(fmt("clamp(a / 10, 0, 1) * 0.4 > 1"), "clamp(a / 10, 0, 1) * 0.4 > 1");
     }
 }

@@ -200,7 +200,9 @@ impl<'a> Printer<'a> {
     fn grouped(&self, a: &Item, b: &Item) -> bool {
         match (a, b) {
             (Item::Event(a), Item::Event(b)) => self.event_one_line(a).is_some() && self.event_one_line(b).is_some(),
-            (Item::Attribute(_), Item::Attribute(_)) | (Item::Audience(_), Item::Audience(_)) => true,
+            (Item::Attribute(_), Item::Attribute(_))
+            | (Item::Audience(_), Item::Audience(_))
+            | (Item::Score(_), Item::Score(_)) => true,
             _ => false,
         }
     }
@@ -223,6 +225,10 @@ impl<'a> Printer<'a> {
             }
             Item::Audience(a) => {
                 let text = format!("audience {} = {}", a.name.name, self.expr(&a.condition));
+                self.line(start, end, &text);
+            }
+            Item::Score(d) => {
+                let text = format!("score {} = {}", d.name.name, self.expr(&d.value));
                 self.line(start, end, &text);
             }
             Item::Policy(p) => {
@@ -367,6 +373,7 @@ impl<'a> Printer<'a> {
             }
             JourneyItem::Exit(Exit::When { condition, span }) => (*span, format!("exit when {}", self.expr(condition))),
             JourneyItem::Holdout(p) => (p.span, format!("holdout {}", percent(p))),
+            JourneyItem::Active(a) => (a.span, format!("active from {} to {}", date_text(&a.from), date_text(&a.to))),
             JourneyItem::Goal(g) => {
                 let body = match &g.kind {
                     GoalKind::Event { event, filter } => {
@@ -432,6 +439,7 @@ impl<'a> Printer<'a> {
                 }
                 text
             }
+            Trigger::Condition { condition } => format!("when {}", self.expr(condition)),
         }
     }
 
@@ -545,4 +553,9 @@ impl<'a> Printer<'a> {
         }
         self.close_block(end);
     }
+}
+
+/// A date as `yyyy-mm-dd` (issue 15: campaign windows).
+fn date_text(d: &DateLit) -> String {
+    format!("{:04}-{:02}-{:02}", d.year, d.month, d.day)
 }

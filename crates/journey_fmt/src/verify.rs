@@ -37,6 +37,7 @@ fn strip_spans(debug: &str) -> String {
 fn strip_item(item: &mut Item) {
     match item {
         Item::Audience(a) => strip_expr(&mut a.condition),
+        Item::Score(d) => strip_expr(&mut d.value),
         Item::Journey(j) => j.items.iter_mut().for_each(strip_journey_item),
         Item::Event(_) | Item::Attribute(_) | Item::Channel(_) | Item::Policy(_) => {}
     }
@@ -52,6 +53,7 @@ fn strip_journey_item(item: &mut JourneyItem) {
     match item {
         JourneyItem::Entry(Entry { trigger: Trigger::Event { filter, .. }, .. }) => strip_option(filter),
         JourneyItem::Audience(e) => strip_expr(e),
+        JourneyItem::Entry(Entry { trigger: Trigger::Condition { condition }, .. }) => strip_expr(condition),
         JourneyItem::Exit(Exit::OnEvent { filter, .. }) => strip_option(filter),
         JourneyItem::Exit(Exit::When { condition, .. }) => strip_expr(condition),
         JourneyItem::Goal(Goal { kind: GoalKind::Event { filter, .. }, .. }) => strip_option(filter),

@@ -67,6 +67,9 @@ pub fn describe_expr(e: &Expr) -> String {
                 Since { event, .. } => format!("since({event})"),
                 SinceAttribute { attribute } => format!("since({attribute})"),
                 SinceFirst { event, .. } => format!("since_first({event})"),
+                Latest { event, property, filter } => {
+                    format!("latest({})", filtered(&format!("{event}.{property}"), filter))
+                }
             }
         }
         Expr::Not { expr } => match &**expr {
@@ -82,6 +85,21 @@ pub fn describe_expr(e: &Expr) -> String {
         }
         Expr::Add { lhs, rhs } => format!("{} + {}", describe_expr(lhs), describe_expr(rhs)),
         Expr::Sub { lhs, rhs } => format!("{} - {}", describe_expr(lhs), describe_expr(rhs)),
+        Expr::Mul { lhs, rhs } => format!("{} * {}", factor(lhs), factor(rhs)),
+        Expr::Div { lhs, rhs } => format!("{} / {}", factor(lhs), factor(rhs)),
+        Expr::Min { all } => format!("min({})", all.iter().map(describe_expr).collect::<Vec<_>>().join(", ")),
+        Expr::Max { all } => format!("max({})", all.iter().map(describe_expr).collect::<Vec<_>>().join(", ")),
+        // by name: the definition is one `score` declaration away
+        Expr::Score { name, .. } => name.clone(),
+    }
+}
+
+/// An operand of `*` or `/`: a sum in parentheses, so `(a + b) * c` does not read as
+/// `a + b * c`.
+fn factor(e: &Expr) -> String {
+    match e {
+        Expr::Add { .. } | Expr::Sub { .. } | Expr::Div { .. } => format!("({})", describe_expr(e)),
+        _ => describe_expr(e),
     }
 }
 
@@ -145,6 +163,7 @@ fn entry_text(j: &Journey) -> String {
         Event { event, .. } => format!("on {event}"),
         AudienceEntered { audience } => format!("{audience} entered"),
         AudienceExited { audience } => format!("{audience} exited"),
+        Condition { condition } => format!("when {}", describe_expr(condition)),
         Schedule { period, minute_of_day, .. } => {
             format!("every {period} at {:02}:{:02}", minute_of_day / 60, minute_of_day % 60)
         }

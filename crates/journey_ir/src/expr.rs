@@ -52,6 +52,29 @@ pub enum Expr {
     IsSet {
         expr: Box<Expr>,
     },
+    // ---- issue 15: arithmetic and named scores. Any operand without a value makes
+    // the result unknown; so does a division by zero.
+    Mul {
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    Div {
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    /// `min(a, b, …)`; `clamp(x, lo, hi)` is lowered to `min(max(x, lo), hi)`.
+    Min {
+        all: Vec<Expr>,
+    },
+    Max {
+        all: Vec<Expr>,
+    },
+    /// A named score (`score health = …`), with its value inlined so every reader
+    /// (engine, analyses) sees what it is made of; the name is kept for display.
+    Score {
+        name: String,
+        expr: Box<Expr>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -104,6 +127,13 @@ pub enum Aggregate {
     /// Time since the first occurrence.
     SinceFirst {
         event: String,
+        filter: Option<Box<Expr>>,
+    },
+    /// issue 15: the property's value on the customer's latest event that carried one
+    /// (no value if none did). When it was set is `since(EVENT where PROPERTY is set)`.
+    Latest {
+        event: String,
+        property: String,
         filter: Option<Box<Expr>>,
     },
 }

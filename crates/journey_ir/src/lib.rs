@@ -53,6 +53,9 @@ pub struct Program {
     pub audiences: Vec<Audience>,
     pub policy: Policy,
     pub journeys: Vec<Journey>,
+    /// issue 15: the program's named scores (`score health = …`), in name order.
+    #[serde(default)]
+    pub scores: Vec<Score>,
 }
 
 impl Program {
@@ -250,6 +253,25 @@ pub struct Audience {
     pub origin: Origin,
 }
 
+/// issue 15: a campaign window, ISO dates, both days included, in the project time
+/// zone: the journey enters customers from 00:00 on `from` until 24:00 on `to`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ActiveWindow {
+    pub from: String,
+    pub to: String,
+}
+
+/// issue 15: a named computed value. Uses of it in conditions are
+/// [`Expr::Score`] nodes carrying the same `value`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Score {
+    pub name: String,
+    /// `number` or `money`.
+    pub ty: Type,
+    pub value: Expr,
+    pub origin: Origin,
+}
+
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Policy {
     pub caps: Vec<PolicyCap>,
@@ -302,6 +324,9 @@ pub struct Journey {
     pub goals: Vec<Goal>,
     pub guardrails: Vec<Guardrail>,
     pub assumptions: Vec<Assumption>,
+    /// issue 15: the campaign window (`active from … to …`): no entries outside it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<ActiveWindow>,
     pub origin: Origin,
     /// Where the entry and each exit rule (same order as `exits`) were written
     /// (in-process only).
@@ -358,6 +383,11 @@ pub enum Trigger {
         attribute: String,
         offset_minutes: i64,
         minute_of_day: Option<u32>,
+    },
+    /// issue 15: `entry when COND`, entered when the condition turns from not true
+    /// (false or unknown) to true, as a customer enters an audience.
+    Condition {
+        condition: Expr,
     },
 }
 

@@ -33,16 +33,19 @@ pub enum DeclKind {
     Audience,
     Policy,
     Journey,
+    /// issue 15: `score health = …`
+    Score,
 }
 
 impl DeclKind {
-    pub const ALL: [DeclKind; 6] = [
+    pub const ALL: [DeclKind; 7] = [
         DeclKind::Event,
         DeclKind::Attribute,
         DeclKind::Channel,
         DeclKind::Audience,
         DeclKind::Policy,
         DeclKind::Journey,
+        DeclKind::Score,
     ];
 
     /// The keyword that starts such a declaration.
@@ -54,6 +57,7 @@ impl DeclKind {
             DeclKind::Audience => "audience",
             DeclKind::Policy => "policy",
             DeclKind::Journey => "journey",
+            DeclKind::Score => "score",
         }
     }
 }
@@ -80,6 +84,8 @@ pub enum Item {
     Audience(AudienceDecl),
     Policy(PolicyDecl),
     Journey(JourneyDecl),
+    /// issue 15: a named computed value.
+    Score(ScoreDecl),
 }
 
 impl Item {
@@ -91,6 +97,7 @@ impl Item {
             Item::Audience(d) => d.span,
             Item::Policy(d) => d.span,
             Item::Journey(d) => d.span,
+            Item::Score(d) => d.span,
         }
     }
 }
@@ -188,6 +195,15 @@ pub struct AudienceDecl {
     pub span: Span,
 }
 
+/// `score health = 0.4 * clamp(count(login, 14d) / 10, 0, 1) + …` (issue 15): a
+/// named number or amount, computed per customer whenever it is read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoreDecl {
+    pub name: Ident,
+    pub value: Expr,
+    pub span: Span,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct PolicyDecl {
     pub settings: Vec<PolicySetting>,
@@ -245,6 +261,17 @@ pub enum JourneyItem {
     Goal(Goal),
     Guardrail(Guardrail),
     Assume(Assume),
+    /// issue 15: `active from 2026-11-20 to 2026-12-01`
+    Active(ActiveWindow),
+}
+
+/// A campaign window: the journey enters customers only from the first day through the
+/// last (both included, in the project time zone).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActiveWindow {
+    pub from: DateLit,
+    pub to: DateLit,
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -263,6 +290,8 @@ pub enum Trigger {
     Schedule { period: SchedulePeriod, at: TimeOfDay, zone: Option<Zone> },
     /// `entry at renewal_date - 30d at 09:00`
     Date { attribute: Ident, offset: Option<SignedDuration>, at: Option<TimeOfDay> },
+    /// issue 15: `entry when health < 0.4`, entered when the condition turns true
+    Condition { condition: Expr },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -480,6 +509,9 @@ pub enum BinaryOp {
     Cmp(CmpOp),
     Add,
     Sub,
+    /// issue 15: arithmetic
+    Mul,
+    Div,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -514,6 +546,8 @@ impl BinaryOp {
             BinaryOp::Cmp(c) => c.as_str(),
             BinaryOp::Add => "+",
             BinaryOp::Sub => "-",
+            BinaryOp::Mul => "*",
+            BinaryOp::Div => "/",
         }
     }
 }

@@ -179,6 +179,15 @@ pub fn describe_rule(rule: Rule) -> Option<&'static str> {
         kw_assume => "`assume`",
         kw_true => "`true`",
         kw_false => "`false`",
+        // issue 15: arithmetic and scores
+        score_decl => "a score declaration",
+        entry_condition => "`when CONDITION`",
+        journey_active => "`active from DATE to DATE`",
+        kw_active => "`active`",
+        kw_from => "`from`",
+        kw_score => "`score`",
+        op_mul => "`*`",
+        op_div => "`/`",
     })
 }
 
@@ -187,8 +196,8 @@ const GROUPS: &[(&[Rule], &str)] = {
     use Rule::*;
     &[
         (
-            &[kw_event, kw_attribute, kw_channel, kw_audience, kw_policy, kw_journey],
-            "a declaration (`event`, `attribute`, `channel`, `audience`, `policy` or `journey`)",
+            &[kw_event, kw_attribute, kw_channel, kw_audience, kw_policy, kw_journey, kw_score],
+            "a declaration (`event`, `attribute`, `channel`, `audience`, `score`, `policy` or `journey`)",
         ),
         (
             &[
@@ -204,6 +213,7 @@ const GROUPS: &[(&[Rule], &str)] = {
                 kw_goal,
                 kw_guardrail,
                 kw_assume,
+                kw_active,
             ],
             "a journey setting (`entry`, `stage`, `goal`, `exit`, …)",
         ),
@@ -220,7 +230,7 @@ const GROUPS: &[(&[Rule], &str)] = {
             "a policy setting (`cap`, `min_gap`, `quiet_days` or `conflicting`)",
         ),
         (&[money, percent, duration, date, time_of_day, number, string], "a value"),
-        (&[op_or, op_and, op_in, op_add, op_sub, op_is, op_is_set], "an operator"),
+        (&[op_or, op_and, op_in, op_add, op_sub, op_mul, op_div, op_is, op_is_set], "an operator"),
         (&[op_le, op_ge, op_ne, op_eq, op_lt, op_gt], "an operator"),
     ]
 };

@@ -166,6 +166,7 @@ fn pratt() -> &'static PrattParser<Rule> {
                 | Op::infix(Rule::op_in, Assoc::Left))
             .op(Op::postfix(Rule::op_is_set))
             .op(Op::infix(Rule::op_add, Assoc::Left) | Op::infix(Rule::op_sub, Assoc::Left))
+            .op(Op::infix(Rule::op_mul, Assoc::Left) | Op::infix(Rule::op_div, Assoc::Left))
     })
 }
 
@@ -229,6 +230,13 @@ impl Lower {
                 let name = ident(inner.next().unwrap());
                 let items = inner.map(|i| self.journey_item(i)).collect();
                 Item::Journey(JourneyDecl { name, items, span: sp })
+            }
+            Rule::score_decl => {
+                let mut inner = pair.into_inner();
+                inner.next(); // kw_score
+                let name = ident(inner.next().unwrap());
+                let value = self.expr(inner.next().unwrap());
+                Item::Score(ScoreDecl { name, value, span: sp })
             }
             r => unreachable!("grammar: unexpected item {r:?}"),
         }
@@ -351,6 +359,13 @@ impl Lower {
                 })
             }
             Rule::journey_holdout => JourneyItem::Holdout(self.percent(inner.next().unwrap())),
+            Rule::journey_active => {
+                inner.next(); // kw_from
+                let from = self.date(inner.next().unwrap());
+                inner.next(); // kw_to
+                let to = self.date(inner.next().unwrap());
+                JourneyItem::Active(ActiveWindow { from, to, span: sp })
+            }
             Rule::stage_decl => {
                 let name = ident(inner.next().unwrap());
                 let steps = inner.map(|s| self.step(s)).collect();
@@ -442,6 +457,7 @@ impl Lower {
                 }
                 Trigger::Date { attribute, offset, at }
             }
+            Rule::entry_condition => Trigger::Condition { condition: self.expr(inner.next().unwrap()) },
             r => unreachable!("grammar: trigger {r:?}"),
         }
     }
@@ -603,6 +619,8 @@ impl Lower {
                     Rule::op_in => BinaryOp::In,
                     Rule::op_add => BinaryOp::Add,
                     Rule::op_sub => BinaryOp::Sub,
+                    Rule::op_mul => BinaryOp::Mul,
+                    Rule::op_div => BinaryOp::Div,
                     _ => BinaryOp::Cmp(cmp_rule(op.as_rule())),
                 };
                 Expr {

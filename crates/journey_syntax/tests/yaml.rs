@@ -313,7 +313,11 @@ fn the_docs_example_parses() {
     let start = page.find("```yaml\n").expect("a yaml block") + "```yaml\n".len();
     let end = start + page[start..].find("```").unwrap();
     let m = yaml_ok(&page[start..end]);
-    assert_eq!(m.items.len(), 14);
+    // 14, and the two scores of issue 15
+    assert_eq!(m.items.len(), 16);
+    let scores: Vec<&str> =
+        m.items.iter().filter_map(|i| if let Item::Score(d) = i { Some(d.name.name.as_str()) } else { None }).collect();
+    assert_eq!(scores, ["yearly_spend", "order_rate"]);
     let caps = yaml_ok("policy:\n  caps: [\"email, sms 3 per 7d\"]\n");
     let Item::Policy(p) = &caps.items[0] else { panic!() };
     assert!(matches!(&p.settings[0], PolicySetting::Cap { channels: ChannelSet::Some(c), .. } if c.len() == 2));
@@ -599,4 +603,19 @@ mod never_panics {
         let deep_expr = format!("audiences:\n  a: {}x{}\n", "(".repeat(5000), ")".repeat(5000));
         assert!(!yaml::parse(&deep_expr, F).diagnostics.is_empty());
     }
+}
+
+/// Issue 15: `scores:` maps names to values in the journey language, with spans in the
+/// YAML text, and a broken value is reported inside its scalar.
+#[test]
+fn scores_are_a_top_level_mapping() {
+    let src = "scores:\n  health: 0.4 * clamp(count(login, 14d) / 10, 0, 1) + 0.6\n";
+    let m = yaml_ok(src);
+    let Item::Score(d) = &m.items[0] else { panic!("{:?}", m.items) };
+    assert_eq!(&src[d.name.span.range()], "health");
+    assert_eq!(&src[d.value.span.range()], "0.4 * clamp(count(login, 14d) / 10, 0, 1) + 0.6");
+    let parsed =
+        journey_syntax::parse_file("t.journey.yaml", "scores:\n  health: 0.4 * \n", journey_diagnostics::FileId(0));
+    assert_eq!(parsed.diagnostics.len(), 1, "{:?}", parsed.diagnostics);
+    assert_eq!(parsed.diagnostics[0].code, "J001");
 }

@@ -79,6 +79,7 @@ impl Project {
             }
             match &j.entry {
                 Trigger::Event { event, filter: Some(f) } => p.walk(f, Some(event)),
+                Trigger::Condition { condition } => p.walk(condition, None),
                 Trigger::DateAttribute { attribute, offset_minutes, .. } => {
                     p.date_offsets.entry(attribute.clone()).or_default().push(offset_minutes.div_euclid(1440))
                 }
@@ -171,14 +172,18 @@ impl Project {
             }
             Expr::Not { expr } => self.walk(expr, event),
             Expr::And { all: xs } | Expr::Or { any: xs } => xs.iter().for_each(|x| self.walk(x, event)),
-            Expr::Add { lhs, rhs } | Expr::Sub { lhs, rhs } => {
+            Expr::Add { lhs, rhs } | Expr::Sub { lhs, rhs } | Expr::Mul { lhs, rhs } | Expr::Div { lhs, rhs } => {
                 self.walk(lhs, event);
                 self.walk(rhs, event);
             }
+            // issue 15: what a score reads is what the customers need
+            Expr::Min { all: xs } | Expr::Max { all: xs } => xs.iter().for_each(|x| self.walk(x, event)),
+            Expr::Score { expr, .. } => self.walk(expr, None),
             Expr::Aggregate(a) => {
                 if let Aggregate::Count { event, .. }
                 | Aggregate::Sum { event, .. }
                 | Aggregate::Avg { event, .. }
+                | Aggregate::Latest { event, .. }
                 | Aggregate::Since { event, .. }
                 | Aggregate::SinceFirst { event, .. } = a
                 {
@@ -188,6 +193,7 @@ impl Project {
                     Aggregate::Count { event, filter: Some(f), .. }
                     | Aggregate::Sum { event, filter: Some(f), .. }
                     | Aggregate::Avg { event, filter: Some(f), .. }
+                    | Aggregate::Latest { event, filter: Some(f), .. }
                     | Aggregate::Since { event, filter: Some(f) }
                     | Aggregate::SinceFirst { event, filter: Some(f) } => self.walk(f, Some(event)),
                     _ => {}

@@ -113,6 +113,8 @@ fn known_facts(cx: &Cx) -> (Vec<Option<Facts>>, FactTable) {
     }
     match &cx.journey.entry {
         Trigger::AudienceEntered { audience } => table.add(&mut entry, Expr::Audience { name: audience.clone() }),
+        // it has just turned true
+        Trigger::Condition { condition } => table.add(&mut entry, condition.clone()),
         Trigger::Event { filter: Some(f), .. } => table.add(&mut entry, f.clone()),
         _ => {}
     }
@@ -180,9 +182,13 @@ fn mentions<'p>(p: &'p journey_ir::Program, e: &'p Expr, name: &str, seen: &mut 
         // whether the flag exists says nothing of its value
         Expr::IsSet { .. } => false,
         Expr::And { all: v } | Expr::Or { any: v } => v.iter().any(|x| mentions(p, x, name, seen)),
-        Expr::Compare { lhs, rhs, .. } | Expr::Add { lhs, rhs } | Expr::Sub { lhs, rhs } => {
-            mentions(p, lhs, name, seen) || mentions(p, rhs, name, seen)
-        }
+        Expr::Compare { lhs, rhs, .. }
+        | Expr::Add { lhs, rhs }
+        | Expr::Sub { lhs, rhs }
+        | Expr::Mul { lhs, rhs }
+        | Expr::Div { lhs, rhs } => mentions(p, lhs, name, seen) || mentions(p, rhs, name, seen),
+        Expr::Min { all: v } | Expr::Max { all: v } => v.iter().any(|x| mentions(p, x, name, seen)),
+        Expr::Score { expr, .. } => mentions(p, expr, name, seen),
         Expr::In { value, list } => mentions(p, value, name, seen) || list.iter().any(|x| mentions(p, x, name, seen)),
     }
 }

@@ -188,7 +188,38 @@ fn eval(e: &Expr, h: &History, event: Option<&HistoryEvent>, program: &Program, 
         Expr::IsSet { expr } => V::Bool(ev(expr) != V::None),
         Expr::Add { lhs, rhs } => arith(ev(lhs), ev(rhs), 1),
         Expr::Sub { lhs, rhs } => arith(ev(lhs), ev(rhs), -1),
+        // issue 15, as the engine's arith.rs: unknown operands, a division by zero and
+        // non-finite results are unknown
+        Expr::Mul { lhs, rhs } => match (ev(lhs), ev(rhs)) {
+            (V::Num(a), V::Num(b)) if (a * b).is_finite() => V::Num(a * b),
+            _ => V::None,
+        },
+        Expr::Div { lhs, rhs } => match (ev(lhs), ev(rhs)) {
+            (V::Num(a), V::Num(b)) if b != 0.0 && (a / b).is_finite() => V::Num(a / b),
+            _ => V::None,
+        },
+        Expr::Min { all } => extreme(all.iter().map(ev), false),
+        Expr::Max { all } => extreme(all.iter().map(ev), true),
+        Expr::Score { expr, .. } => eval(expr, h, None, program, depth + 1),
     }
+}
+
+/// `max` (or `min`) of numbers or durations; unknown when any value is.
+fn extreme(values: impl Iterator<Item = V>, max: bool) -> V {
+    let mut best: Option<V> = None;
+    for v in values {
+        let better = match (&best, &v) {
+            (_, V::None) => return V::None,
+            (None, _) => true,
+            (Some(V::Num(b)), V::Num(x)) => (x > b) == max && x != b,
+            (Some(V::Dur(b)), V::Dur(x)) => (x > b) == max && x != b,
+            (Some(_), _) => return V::None,
+        };
+        if better {
+            best = Some(v);
+        }
+    }
+    best.unwrap_or(V::None)
 }
 
 /// Kleene's `or` (`wins` = true) or `and` (`wins` = false): the winning value decides,
@@ -245,6 +276,15 @@ fn aggregate(a: &Aggregate, h: &History, program: &Program, depth: usize) -> V {
         Aggregate::SinceFirst { event, filter } => {
             matching(event, filter, None).iter().map(|x| x.minutes_before).max().map_or(V::None, V::Dur)
         }
+        // issue 15: the value on the most recent matching event that carries one
+        Aggregate::Latest { event, property, filter } => matching(event, filter, None)
+            .iter()
+            .filter_map(|x| match x.properties.iter().find(|(k, _)| k == property) {
+                Some((_, Val::Num(n))) => Some((x.minutes_before, *n)),
+                _ => None,
+            })
+            .min_by_key(|(ago, _)| *ago)
+            .map_or(V::None, |(_, n)| V::Num(n)),
         Aggregate::SinceAttribute { attribute } => match attr_value(h, attribute) {
             V::Date(d) => V::Dur(NOW_MINUTES - d * 1440),
             V::Time(t) => V::Dur(NOW_MINUTES - t),
@@ -405,7 +445,8 @@ fn agg_event(a: &Aggregate) -> &str {
         | Aggregate::Sum { event, .. }
         | Aggregate::Avg { event, .. }
         | Aggregate::Since { event, .. }
-        | Aggregate::SinceFirst { event, .. } => event,
+        | Aggregate::SinceFirst { event, .. }
+        | Aggregate::Latest { event, .. } => event,
         Aggregate::SinceAttribute { attribute } => attribute,
     }
 }

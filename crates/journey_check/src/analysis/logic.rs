@@ -289,6 +289,11 @@ pub fn render(e: &Expr) -> String {
         Expr::Add { lhs, rhs } => format!("{} + {}", render_atomic(lhs), render_atomic(rhs)),
         Expr::Sub { lhs, rhs } => format!("{} - {}", render_atomic(lhs), render_atomic(rhs)),
         Expr::IsSet { expr } => format!("{} is set", render_atomic(expr)),
+        Expr::Mul { lhs, rhs } => format!("{} * {}", render_atomic(lhs), render_atomic(rhs)),
+        Expr::Div { lhs, rhs } => format!("{} / {}", render_atomic(lhs), render_atomic(rhs)),
+        Expr::Min { all } => format!("min({})", all.iter().map(render).collect::<Vec<_>>().join(", ")),
+        Expr::Max { all } => format!("max({})", all.iter().map(render).collect::<Vec<_>>().join(", ")),
+        Expr::Score { name, .. } => name.clone(),
     }
 }
 
@@ -300,6 +305,8 @@ fn render_atomic(e: &Expr) -> String {
         | Expr::In { .. }
         | Expr::Add { .. }
         | Expr::Sub { .. }
+        | Expr::Mul { .. }
+        | Expr::Div { .. }
         | Expr::IsSet { .. } => {
             format!("({})", render(e))
         }
@@ -323,6 +330,7 @@ fn render_aggregate(a: &Aggregate) -> String {
         Aggregate::Since { event, filter } => format!("since({event}{})", filt(filter)),
         Aggregate::SinceAttribute { attribute } => format!("since({attribute})"),
         Aggregate::SinceFirst { event, filter } => format!("since_first({event}{})", filt(filter)),
+        Aggregate::Latest { event, property, filter } => format!("latest({event}.{property}{})", filt(filter)),
     }
 }
 
@@ -1124,6 +1132,7 @@ pub(crate) mod tests {
             ],
             policy: Policy::default(),
             journeys: vec![],
+            scores: vec![],
         }
     }
 

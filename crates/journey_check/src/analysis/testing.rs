@@ -88,6 +88,7 @@ pub fn journey(name: &str) -> JourneyBuilder {
             goals: vec![],
             guardrails: vec![],
             assumptions: vec![],
+            active: None,
             origin: origin(name),
             entry_origin: origin("entry"),
             exit_origins: vec![],

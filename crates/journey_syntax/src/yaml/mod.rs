@@ -69,7 +69,7 @@ pub fn parse(source: &str, file: FileId) -> Parsed {
     Parsed { module: Module { items: lower.items, poisoned }, diagnostics: lower.diagnostics }
 }
 
-const TOP_KEYS: &[&str] = &["events", "attributes", "channels", "audiences", "policy", "journeys"];
+const TOP_KEYS: &[&str] = &["events", "attributes", "channels", "audiences", "scores", "policy", "journeys"];
 const CHANNEL_KEYS: &[&str] = &["kind", "consent", "quiet_hours", "cap", "min_gap"];
 const POLICY_KEYS: &[&str] = &["caps", "cap", "min_gap", "quiet_days", "conflicting"];
 const JOURNEY_KEYS: &[&str] = &[
@@ -86,6 +86,7 @@ const JOURNEY_KEYS: &[&str] = &[
     "goals",
     "guardrails",
     "assume",
+    "active",
 ];
 const STEP_KEYS: &[&str] = &["send", "wait", "branch", "split", "set", "task", "webhook", "goto", "end"];
 
@@ -507,6 +508,7 @@ impl<'s> Lower<'s> {
                 "attributes" => self.attributes(value),
                 "channels" => self.channels(value),
                 "audiences" => self.audiences(value),
+                "scores" => self.scores(value),
                 "policy" => self.policy(key, value),
                 _ => self.journeys(value),
             }
@@ -627,6 +629,25 @@ impl<'s> Lower<'s> {
         }
     }
 
+    /// issue 15: `scores: { health: "0.4 * clamp(count(login, 14d) / 10, 0, 1)" }`, the
+    /// same expression as after `score health =` in the DSL.
+    fn scores(&mut self, node: &Node) {
+        let example = "count(login, 14d) / 14";
+        let Some(entries) = self.entries(node, "`scores`", "health: count(login, 14d) / 14") else {
+            return;
+        };
+        for (key, value) in entries {
+            let name = self.ident(key, "score");
+            let Some(sc) = self.scalar(value, "a score", example) else {
+                continue;
+            };
+            let value_expr = self.expr(sc, "the score's value", example);
+            if let (Some(name), Some(value_expr)) = (name, value_expr) {
+                self.items.push(Item::Score(ScoreDecl { name, value: value_expr, span: key_to(key, value) }));
+            }
+        }
+    }
+
     fn policy(&mut self, key: &Scalar, node: &Node) {
         let Some(fields) = self.fields(node, POLICY_KEYS, "the policy", "{ caps: [any 5 per 7d], min_gap: 4h }") else {
             return;
@@ -719,7 +740,7 @@ impl<'s> Lower<'s> {
                     }
                 }
                 "tags" => items.push(JourneyItem::Tags(self.tag_list(v, "`tags`"))),
-                "priority" | "audience" | "re_entry" | "holdout" => {
+                "priority" | "audience" | "re_entry" | "holdout" | "active" => {
                     let frag = match key {
                         "priority" => simple(Rule::journey_priority, "the priority", "40"),
                         "audience" => simple(
@@ -728,6 +749,9 @@ impl<'s> Lower<'s> {
                             "email_opt_in and country == \"US\"",
                         ),
                         "re_entry" => simple(Rule::journey_re_entry, "the re-entry rule", "after 180d"),
+                        "active" => {
+                            simple(Rule::journey_active, "the campaign window", "from 2026-11-20 to 2026-12-01")
+                        }
                         _ => simple(Rule::journey_holdout, "the holdout", "10%"),
                     };
                     if let Some(sc) = self.scalar(v, &format!("`{key}`"), frag.example) {

@@ -94,6 +94,8 @@ shift_struct! {
     Integer { value, span }
     Percent { value, text, span }
     Money { amount, text, currency, span }
+    ScoreDecl { name, value, span }
+    ActiveWindow { from, to, span }
 }
 
 impl Shift for Item {
@@ -105,6 +107,7 @@ impl Shift for Item {
             Item::Audience(d) => d.shift(f),
             Item::Policy(d) => d.shift(f),
             Item::Journey(d) => d.shift(f),
+            Item::Score(d) => d.shift(f),
         }
     }
 }
@@ -187,6 +190,7 @@ impl Shift for JourneyItem {
             JourneyItem::ReEntry(r) => r.shift(f),
             JourneyItem::Exit(e) => e.shift(f),
             JourneyItem::Holdout(p) => p.shift(f),
+            JourneyItem::Active(a) => a.shift(f),
             JourneyItem::Stage(s) => s.shift(f),
             JourneyItem::Goal(g) => g.shift(f),
             JourneyItem::Guardrail(g) => g.shift(f),
@@ -217,6 +221,7 @@ impl Shift for Trigger {
                 offset.shift(f);
                 at.shift(f);
             }
+            Trigger::Condition { condition } => condition.shift(f),
         }
     }
 }

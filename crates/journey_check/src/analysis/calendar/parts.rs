@@ -62,6 +62,7 @@ fn collect(
             Aggregate::Count { event, filter, .. }
             | Aggregate::Sum { event, filter, .. }
             | Aggregate::Avg { event, filter, .. }
+            | Aggregate::Latest { event, filter, .. }
             | Aggregate::Since { event, filter }
             | Aggregate::SinceFirst { event, filter } => {
                 out.insert(intern(names, format!("e:{event}")));
@@ -77,10 +78,18 @@ fn collect(
         Expr::And { all: xs } | Expr::Or { any: xs } => {
             xs.iter().for_each(|x| collect(x, program, names, out, expanding));
         }
-        Expr::Compare { lhs, rhs, .. } | Expr::Add { lhs, rhs } | Expr::Sub { lhs, rhs } => {
+        Expr::Compare { lhs, rhs, .. }
+        | Expr::Add { lhs, rhs }
+        | Expr::Sub { lhs, rhs }
+        | Expr::Mul { lhs, rhs }
+        | Expr::Div { lhs, rhs } => {
             collect(lhs, program, names, out, expanding);
             collect(rhs, program, names, out, expanding);
         }
+        Expr::Min { all: xs } | Expr::Max { all: xs } => {
+            xs.iter().for_each(|x| collect(x, program, names, out, expanding));
+        }
+        Expr::Score { expr, .. } => collect(expr, program, names, out, expanding),
         Expr::In { value, list } => {
             collect(value, program, names, out, expanding);
             list.iter().for_each(|x| collect(x, program, names, out, expanding));
