@@ -361,7 +361,12 @@ fn audience(j: &Journey) -> Option<String> {
 /// customer enters by it: the engine's `re_entry` rule, so the calendar does not show
 /// a weekly run that reaches each customer once as if it reached them weekly.
 pub fn describe_entry(j: &journey_ir::Journey) -> String {
-    let t = describe_trigger(&j.entry);
+    let mut t = describe_trigger(&j.entry);
+    // several triggers: `on signup or on trial_started`
+    for alt in &j.entry_also {
+        t.push_str(" or ");
+        t.push_str(&describe_trigger(&Trigger::Event { event: alt.event.clone(), filter: alt.filter.clone() }));
+    }
     if !matches!(j.entry, Trigger::Schedule { .. } | Trigger::DateAttribute { .. }) {
         return t;
     }

@@ -7,6 +7,7 @@
 //! stream of every customer's events, keeping one state per customer, so memory grows
 //! with customers and never with the length of the log.
 
+mod alternatives;
 pub mod experiment;
 mod expr;
 pub mod html;
@@ -324,6 +325,8 @@ pub(crate) enum CStep {
         timeout_minutes: u64,
         then: Target,
         timeout: Target,
+        /// Any of several events: the events after the first.
+        also: Vec<alternatives::Alt>,
     },
     Branch {
         arms: Vec<(CExpr, Target)>,
@@ -381,6 +384,8 @@ impl CGoal {
 pub(crate) struct CJourney {
     pub name: String,
     pub trigger: CTrigger,
+    /// Several triggers: the events after the first that also enter the journey.
+    pub entry_also: Vec<alternatives::Alt>,
     pub audience: Option<CExpr>,
     /// The `audience` filter's top-level `and` clauses (the whole filter when it is
     /// not an `and`) with their text: when the filter ends unknown, the first clause
@@ -677,7 +682,7 @@ impl<'p> Engine<'p> {
                         }
                         None => CStep::Goto(node_ix(next)),
                     },
-                    Step::WaitFor { event, filter, timeout_minutes, then, timeout } => {
+                    Step::WaitFor { event, filter, timeout_minutes, then, timeout, also } => {
                         let ev = c.event_index(event);
                         CStep::WaitFor {
                             event: ev,
@@ -685,6 +690,7 @@ impl<'p> Engine<'p> {
                             timeout_minutes: *timeout_minutes,
                             then: node_ix(then),
                             timeout: node_ix(timeout),
+                            also: alternatives::compile(&mut c, also),
                         }
                     }
                     Step::Branch { arms, otherwise } => CStep::Branch {
@@ -732,6 +738,7 @@ impl<'p> Engine<'p> {
             journeys.push(CJourney {
                 name: j.name.clone(),
                 trigger,
+                entry_also: alternatives::compile(&mut c, &j.entry_also),
                 audience,
                 audience_clauses,
                 re_entry: j.re_entry.clone(),
@@ -766,6 +773,12 @@ impl<'p> Engine<'p> {
         for &j in &order {
             if let CTrigger::Event { event: Some(k), .. } = journeys[j].trigger {
                 if let Some(v) = entered_by.get_mut(k as usize) {
+                    v.push(j);
+                }
+            }
+            // several triggers: the journey is listed once under each of its events
+            for k in alternatives::kinds(&journeys[j].entry_also) {
+                if let Some(v) = entered_by.get_mut(k as usize).filter(|v| v.last() != Some(&j)) {
                     v.push(j);
                 }
             }

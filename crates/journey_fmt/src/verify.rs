@@ -50,7 +50,13 @@ fn strip_option(e: &mut Option<Expr>) {
 
 fn strip_journey_item(item: &mut JourneyItem) {
     match item {
-        JourneyItem::Entry(Entry { trigger: Trigger::Event { filter, .. }, .. }) => strip_option(filter),
+        JourneyItem::Entry(e) => {
+            for t in std::iter::once(&mut e.trigger).chain(e.also.iter_mut().map(|a| &mut a.trigger)) {
+                if let Trigger::Event { filter, .. } = t {
+                    strip_option(filter);
+                }
+            }
+        }
         JourneyItem::Audience(e) => strip_expr(e),
         JourneyItem::Exit(Exit::OnEvent { filter, .. }) => strip_option(filter),
         JourneyItem::Exit(Exit::When { condition, .. }) => strip_expr(condition),
@@ -63,7 +69,10 @@ fn strip_journey_item(item: &mut JourneyItem) {
 fn strip_step(step: &mut StepKind) {
     match step {
         StepKind::WaitUntilDate(e) | StepKind::Set { value: e, .. } => strip_expr(e),
-        StepKind::WaitFor { filter, .. } => strip_option(filter),
+        StepKind::WaitFor { filter, also, .. } => {
+            strip_option(filter);
+            also.iter_mut().for_each(|a| strip_option(&mut a.filter));
+        }
         StepKind::Branch { arms, .. } => arms.iter_mut().for_each(|a| strip_expr(&mut a.condition)),
         _ => {}
     }

@@ -113,7 +113,8 @@ fn known_facts(cx: &Cx) -> (Vec<Option<Facts>>, FactTable) {
     }
     match &cx.journey.entry {
         Trigger::AudienceEntered { audience } => table.add(&mut entry, Expr::Audience { name: audience.clone() }),
-        Trigger::Event { filter: Some(f), .. } => table.add(&mut entry, f.clone()),
+        // several triggers: a customer entered by another event never passed this filter
+        Trigger::Event { filter: Some(f), .. } if cx.journey.entry_also.is_empty() => table.add(&mut entry, f.clone()),
         _ => {}
     }
     facts[start] = Some(entry);
