@@ -369,7 +369,12 @@ pub fn describe_entry(j: &journey_ir::Journey) -> String {
 }
 
 fn describe_entry_unbounded(j: &journey_ir::Journey) -> String {
-    let t = describe_trigger(&j.entry);
+    let mut t = describe_trigger(&j.entry);
+    // several triggers: `on signup or on trial_started`
+    for alt in &j.entry_also {
+        t.push_str(" or ");
+        t.push_str(&describe_trigger(&Trigger::Event { event: alt.event.clone(), filter: alt.filter.clone() }));
+    }
     if !matches!(j.entry, Trigger::Schedule { .. } | Trigger::DateAttribute { .. }) {
         return t;
     }

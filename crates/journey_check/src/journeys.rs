@@ -42,6 +42,7 @@ impl<'a> Ctx<'a> {
         let mut priority = 50;
         let mut tags = Vec::new();
         let mut entry: Option<ir::Trigger> = None;
+        let mut entry_also: Vec<ir::EventMatch> = Vec::new();
         let mut audience = None;
         let mut re_entry = ir::ReEntry::Never;
         let mut exits = Vec::new();
@@ -74,7 +75,7 @@ impl<'a> Ctx<'a> {
             if let Some((key, span)) = key {
                 if let Some(prev) = seen.insert(key, span) {
                     let help = if key == "entry" {
-                        "a journey has one entry; split it into two journeys, or enter on an audience that covers both"
+                        "a journey has one `entry`; to enter on either of two events write `entry on a or on b`"
                             .to_string()
                     } else {
                         format!("keep one `{key}`")
@@ -105,6 +106,7 @@ impl<'a> Ctx<'a> {
                 JourneyItem::Entry(e) => {
                     entry_origin = self.origin(file, e.span);
                     entry = Some(self.trigger(file, &e.trigger));
+                    entry_also = self.entry_alternatives(file, e);
                 }
                 JourneyItem::Audience(e) => audience = Some(self.condition(file, e, Scope::Customer, None)),
                 JourneyItem::ReEntry(r) => {
@@ -281,6 +283,7 @@ impl<'a> Ctx<'a> {
             priority,
             tags,
             entry,
+            entry_also,
             audience,
             re_entry,
             exits,
@@ -307,6 +310,61 @@ impl<'a> Ctx<'a> {
                 None
             }
         }
+    }
+
+    /// Several triggers: the alternatives after the first, which must all be `on
+    /// EVENT` (as must the first): a journey entered on an event or on a schedule
+    /// would need two notions of when it runs, so other kinds are rejected (J320).
+    fn entry_alternatives(&mut self, file: FileId, e: &ast::Entry) -> Vec<ir::EventMatch> {
+        let mut out = Vec::new();
+        if e.also.is_empty() {
+            return out;
+        }
+        let first_is_event = matches!(e.trigger, ast::Trigger::Event { .. });
+        if !first_is_event {
+            let kind = trigger_kind(&e.trigger);
+            self.push(
+                Diagnostic::new("J320", format!("{kind} cannot be combined with other triggers"))
+                    .primary(file, e.also[0].span, "only `on EVENT` triggers can be combined with `or`")
+                    .help("enter on events only (`entry on signup or on trial_started`), or split the journey in two"),
+            );
+        }
+        let mut seen: Vec<&str> = match &e.trigger {
+            ast::Trigger::Event { event, .. } => vec![event.name.as_str()],
+            _ => Vec::new(),
+        };
+        for alt in &e.also {
+            let ast::Trigger::Event { event, .. } = &alt.trigger else {
+                if first_is_event {
+                    let kind = trigger_kind(&alt.trigger);
+                    self.push(
+                        Diagnostic::new("J320", format!("{kind} cannot be combined with other triggers"))
+                            .primary(file, alt.span, "only `on EVENT` triggers can be combined with `or`")
+                            .help("enter on events only (`entry on signup or on trial_started`), or give this trigger a journey of its own"),
+                    );
+                }
+                continue;
+            };
+            if seen.contains(&event.name.as_str()) {
+                self.push(
+                    Diagnostic::new("J320", format!("the entry lists `{}` twice", event.name))
+                        .primary(file, alt.span, "listed again")
+                        .help(format!(
+                            "write one `on {}` with both filters joined by `or`: `on {} where (a) or (b)`",
+                            event.name, event.name
+                        )),
+                );
+                continue;
+            }
+            seen.push(event.name.as_str());
+            // an unknown event is reported by `trigger` and left out of the IR
+            if let ir::Trigger::Event { event, filter } = self.trigger(file, &alt.trigger) {
+                if self.events.contains_key(event.as_str()) {
+                    out.push(ir::EventMatch { event, filter });
+                }
+            }
+        }
+        out
     }
 
     fn trigger(&mut self, file: FileId, t: &ast::Trigger) -> ir::Trigger {
@@ -533,12 +591,32 @@ impl<'a> Ctx<'a> {
                 let (attribute, offset) = self.date_target(file, e);
                 ir::Step::WaitUntilDate { attribute, offset_minutes: offset, next }
             }
-            StepKind::WaitFor { timeout, event, filter, then, on_timeout } => {
+            StepKind::WaitFor { timeout, event, filter, then, on_timeout, also } => {
                 let ev = self.event_ref(file, event);
                 let filter = match (ev, filter) {
                     (Some(ev), Some(f)) => Some(self.condition(file, f, Scope::Event(ev), None)),
                     _ => None,
                 };
+                // any of several events: each checked as the first is
+                let mut seen = vec![event.name.as_str()];
+                let mut also_ir = Vec::new();
+                for alt in also {
+                    if seen.contains(&alt.event.name.as_str()) {
+                        self.push(
+                            Diagnostic::new("J320", format!("the wait lists `{}` twice", alt.event.name))
+                                .primary(file, alt.event.span, "listed again")
+                                .help(format!(
+                                    "wait for one `{}` with both filters joined by `or`: `{} where (a) or (b)`",
+                                    alt.event.name, alt.event.name
+                                )),
+                        );
+                        continue;
+                    }
+                    seen.push(alt.event.name.as_str());
+                    let Some(aev) = self.event_ref(file, &alt.event) else { continue };
+                    let afilter = alt.filter.as_ref().map(|f| self.condition(file, f, Scope::Event(aev), None));
+                    also_ir.push(ir::EventMatch { event: aev.to_string(), filter: afilter });
+                }
                 if timeout.minutes() == 0 {
                     self.push(
                         Diagnostic::new("J309", "this wait times out at once")
@@ -552,6 +630,7 @@ impl<'a> Ctx<'a> {
                     timeout_minutes: timeout.minutes(),
                     then: self.target(file, then, table),
                     timeout: self.target(file, on_timeout, table),
+                    also: also_ir,
                 }
             }
             StepKind::Branch { arms, otherwise } => {
@@ -860,4 +939,15 @@ fn stage_table<'a>(stages: &[&'a ast::Stage]) -> StageTable<'a> {
         next = t;
     }
     StageTable { first }
+}
+
+/// How a trigger reads in J320's message.
+fn trigger_kind(t: &ast::Trigger) -> &'static str {
+    match t {
+        ast::Trigger::Event { .. } => "an event trigger",
+        ast::Trigger::Audience { .. } => "an audience trigger",
+        ast::Trigger::Schedule { .. } => "a schedule",
+        ast::Trigger::Date { .. } => "a date trigger",
+        ast::Trigger::Condition { .. } => "a threshold trigger",
+    }
 }

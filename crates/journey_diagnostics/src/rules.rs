@@ -83,6 +83,13 @@ pub const RULES: &[Rule] = &[
         Warning,
         "a comparison reads an optional attribute without `is set`, so customers without it are refused",
     ),
+    // several triggers, any of several events (issue 15)
+    rule(
+        "J320",
+        "bad-alternative",
+        Error,
+        "triggers or awaited events joined with `or` that cannot be combined (not `on EVENT`, or listed twice)",
+    ),
     // guardrails along paths
     rule("J401", "path-exceeds-cap", Error, "a path sends more messages than a cap allows within its window"),
     rule("J402", "send-in-quiet-hours", Warning, "a send can only happen inside the channel's quiet hours"),

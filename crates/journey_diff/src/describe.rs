@@ -121,9 +121,14 @@ pub fn step_fields(node: &Node, ctx: &Ctx, mapping: Option<&BTreeMap<String, Str
             f.push(("date", offset(attribute, *offset_minutes)));
             f.push(("next", tr(next)));
         }
-        Step::WaitFor { event, filter, timeout_minutes, then, timeout } => {
+        Step::WaitFor { event, filter, timeout_minutes, then, timeout, also } => {
             f.push(("event", event.clone()));
             f.push(("filter", filter.as_ref().map_or("none".to_string(), describe_expr)));
+            // any of several events
+            for a in also {
+                let filter = a.filter.as_ref().map_or(String::new(), |x| format!(" where {}", describe_expr(x)));
+                f.push(("or event", format!("{}{filter}", a.event)));
+            }
             f.push(("timeout", duration(*timeout_minutes)));
             f.push(("then", tr(then)));
             f.push(("on timeout", tr(timeout)));
@@ -174,6 +179,16 @@ pub fn zip_fields(base: &[(&'static str, String)], head: &[(&'static str, String
         .filter(|(b, h)| b.1 != h.1)
         .map(|(b, h)| FieldChange { field: b.0.to_string(), base: Some(b.1.clone()), head: Some(h.1.clone()) })
         .collect()
+}
+
+/// The entry with its several triggers: `on signup or on trial_started`.
+pub fn describe_entry(j: &journey_ir::Journey) -> String {
+    let mut s = describe_trigger(&j.entry);
+    for a in &j.entry_also {
+        s.push_str(" or ");
+        s.push_str(&describe_trigger(&Trigger::Event { event: a.event.clone(), filter: a.filter.clone() }));
+    }
+    s
 }
 
 pub fn describe_trigger(t: &Trigger) -> String {

@@ -840,7 +840,7 @@ fn journey_settings(
     out.extend(opt_field("owner", b.owner.clone(), h.owner.clone()));
     out.extend(field("priority", b.priority.to_string(), h.priority.to_string()));
     out.extend(field("tags", format!("[{}]", b.tags.join(", ")), format!("[{}]", h.tags.join(", "))));
-    out.extend(field("entry", describe::describe_trigger(&b.entry), describe::describe_trigger(&h.entry)));
+    out.extend(field("entry", describe::describe_entry(b), describe::describe_entry(h)));
     out.extend(opt_field("audience", b.audience.as_ref().map(describe_expr), h.audience.as_ref().map(describe_expr)));
     out.extend(field("re_entry", describe::describe_re_entry(&b.re_entry), describe::describe_re_entry(&h.re_entry)));
     let exits = |j: &Journey| j.exits.iter().map(describe::describe_exit).collect::<Vec<_>>().join("; ");

@@ -20,7 +20,7 @@ fn text(s: &str) -> String {
 
 fn label(node: &Node, kind: EdgeKind) -> Option<String> {
     match (&node.step, kind) {
-        (Step::WaitFor { event, .. }, EdgeKind::Then) => Some(event.clone()),
+        (Step::WaitFor { event, also, .. }, EdgeKind::Then) => Some(journey_ir::event_names(event, also, " or ")),
         (Step::WaitFor { .. }, EdgeKind::Timeout) => Some("timeout".into()),
         (Step::Branch { .. }, EdgeKind::Arm(usize::MAX)) => Some("else".into()),
         (Step::Branch { arms, .. }, EdgeKind::Arm(i)) => arms.get(i).map(arm_label),

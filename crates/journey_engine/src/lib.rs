@@ -7,6 +7,7 @@
 //! stream of every customer's events, keeping one state per customer, so memory grows
 //! with customers and never with the length of the log.
 
+mod alternatives;
 mod arith;
 pub mod experiment;
 mod expr;
@@ -325,6 +326,8 @@ pub(crate) enum CStep {
         timeout_minutes: u64,
         then: Target,
         timeout: Target,
+        /// Any of several events: the events after the first.
+        also: Vec<alternatives::Alt>,
     },
     Branch {
         arms: Vec<(CExpr, Target)>,
@@ -382,6 +385,8 @@ impl CGoal {
 pub(crate) struct CJourney {
     pub name: String,
     pub trigger: CTrigger,
+    /// Several triggers: the events after the first that also enter the journey.
+    pub entry_also: Vec<alternatives::Alt>,
     pub audience: Option<CExpr>,
     /// The `audience` filter's top-level `and` clauses (the whole filter when it is
     /// not an `and`) with their text: when the filter ends unknown, the first clause
@@ -688,7 +693,7 @@ impl<'p> Engine<'p> {
                         }
                         None => CStep::Goto(node_ix(next)),
                     },
-                    Step::WaitFor { event, filter, timeout_minutes, then, timeout } => {
+                    Step::WaitFor { event, filter, timeout_minutes, then, timeout, also } => {
                         let ev = c.event_index(event);
                         CStep::WaitFor {
                             event: ev,
@@ -696,6 +701,7 @@ impl<'p> Engine<'p> {
                             timeout_minutes: *timeout_minutes,
                             then: node_ix(then),
                             timeout: node_ix(timeout),
+                            also: alternatives::compile(&mut c, also),
                         }
                     }
                     Step::Branch { arms, otherwise } => CStep::Branch {
@@ -749,6 +755,7 @@ impl<'p> Engine<'p> {
                 active,
                 name: j.name.clone(),
                 trigger,
+                entry_also: alternatives::compile(&mut c, &j.entry_also),
                 audience,
                 audience_clauses,
                 re_entry: j.re_entry.clone(),
@@ -783,6 +790,12 @@ impl<'p> Engine<'p> {
         for &j in &order {
             if let CTrigger::Event { event: Some(k), .. } = journeys[j].trigger {
                 if let Some(v) = entered_by.get_mut(k as usize) {
+                    v.push(j);
+                }
+            }
+            // several triggers: the journey is listed once under each of its events
+            for k in alternatives::kinds(&journeys[j].entry_also) {
+                if let Some(v) = entered_by.get_mut(k as usize).filter(|v| v.last() != Some(&j)) {
                     v.push(j);
                 }
             }

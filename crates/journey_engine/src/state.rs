@@ -790,8 +790,11 @@ impl CustomerState {
                 continue;
             }
             let node = a.node;
-            if let CStep::WaitFor { event, filter, then, .. } = &eng.journeys[j].steps[node] {
-                if self.matches(eng, *event, filter, ev, texts) {
+            if let CStep::WaitFor { event, filter, then, also, .. } = &eng.journeys[j].steps[node] {
+                // any of several events: whichever arrives first takes `then`
+                let hit =
+                    crate::alternatives::any_matches((*event, filter), also, |k, f| self.matches(eng, k, f, ev, texts));
+                if hit {
                     let then = *then;
                     self.goto(eng, j, then, texts, out, 0);
                 }
@@ -799,7 +802,9 @@ impl CustomerState {
         }
         for &j in eng.entered_by.get(ev.kind.0 as usize).map_or(&[][..], Vec::as_slice) {
             if let CTrigger::Event { event, filter } = &eng.journeys[j].trigger {
-                if self.matches(eng, *event, filter, ev, texts) {
+                // several triggers: one entry however many of them the event matches
+                let also = &eng.journeys[j].entry_also;
+                if crate::alternatives::any_matches((*event, filter), also, |k, f| self.matches(eng, k, f, ev, texts)) {
                     self.try_enter(eng, j, Some(ev), texts, out, 0);
                 }
             }

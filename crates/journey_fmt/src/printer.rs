@@ -361,7 +361,14 @@ impl<'a> Printer<'a> {
             JourneyItem::Owner(s) => (s.span, format!("owner {}", self.lit(s))),
             JourneyItem::Priority(i) => (i.span, format!("priority {}", integer(src, i))),
             JourneyItem::Tags(t) => (t.span, format!("tags {}", self.tags(t))),
-            JourneyItem::Entry(e) => (e.span, format!("entry {}", self.trigger(&e.trigger))),
+            JourneyItem::Entry(e) => {
+                // several triggers: `entry on signup or on trial_started`
+                let mut text = format!("entry {}", self.trigger(&e.trigger));
+                for alt in &e.also {
+                    text.push_str(&format!(" or {}", self.trigger(&alt.trigger)));
+                }
+                (e.span, text)
+            }
             JourneyItem::Audience(e) => (e.span, format!("audience {}", self.expr(e))),
             JourneyItem::ReEntry(r) => match r {
                 ReEntry::Never(sp) => (*sp, "re_entry never".to_string()),
@@ -479,8 +486,8 @@ impl<'a> Printer<'a> {
                     format!("wait until {}", self.expr(e))
                 }
             }
-            StepKind::WaitFor { timeout, event, filter, then, on_timeout } => {
-                return self.wait_for(start, timeout, event, filter, then, on_timeout);
+            StepKind::WaitFor { timeout, event, filter, then, on_timeout, also } => {
+                return self.wait_for(start, timeout, (event, filter), also, then, on_timeout);
             }
             StepKind::Branch { arms, otherwise } => return self.branch(start, end, arms, otherwise),
             StepKind::Split { name, arms } => return self.split(start, end, name, arms),
@@ -509,13 +516,27 @@ impl<'a> Printer<'a> {
         &mut self,
         start: usize,
         timeout: &Duration,
-        event: &Ident,
-        filter: &Option<Expr>,
+        (event, filter): (&Ident, &Option<Expr>),
+        also: &[AltEvent],
         then: &Target,
         on_timeout: &Target,
     ) {
-        let head_end = filter.as_ref().map_or(event.span.end, |f| f.span.end) as usize;
-        let head = format!("wait up to {} for {}{}", duration(self.src, timeout), event.name, self.filter(filter));
+        let events: Vec<(&Ident, &Option<Expr>)> =
+            std::iter::once((event, filter)).chain(also.iter().map(|a| (&a.event, &a.filter))).collect();
+        let (last_event, last_filter) = events[events.len() - 1];
+        let head_end = last_filter.as_ref().map_or(last_event.span.end, |f| f.span.end) as usize;
+        let mut head = format!("wait up to {} for ", duration(self.src, timeout));
+        for (i, (event, filter)) in events.iter().enumerate() {
+            if i > 0 {
+                head.push_str(" or ");
+            }
+            head.push_str(&event.name);
+            match filter {
+                // `where a or vip then` would read `vip` as another awaited event
+                Some(f) if or_of_bare_name(f) => head.push_str(&format!(" where ({})", self.expr(f))),
+                _ => head.push_str(&self.filter(filter)),
+            }
+        }
         self.line(start, head_end, &head);
         self.depth += 1;
         for (keyword, target) in [("then", then), ("timeout", on_timeout)] {
@@ -558,4 +579,25 @@ impl<'a> Printer<'a> {
 /// A date as `yyyy-mm-dd` (issue 15: campaign windows).
 fn date_text(d: &DateLit) -> String {
     format!("{:04}-{:02}-{:02}", d.year, d.month, d.day)
+}
+
+/// Any of several events: in a wait's filter, `or NAME` followed by `then`, `where` or
+/// `or` starts another awaited event (grammar: wait_or_ahead), so a filter with a bare
+/// name among its top-level `or` operands is printed in parentheses.
+fn or_of_bare_name(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Paren(inner) => or_of_bare_name(inner),
+        ExprKind::Binary { op: BinaryOp::Or, lhs, rhs, .. } => {
+            bare_name(rhs) || bare_name(lhs) || or_of_bare_name(lhs) || or_of_bare_name(rhs)
+        }
+        _ => false,
+    }
+}
+
+fn bare_name(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Paren(inner) => bare_name(inner),
+        ExprKind::Path(p) => p.len() == 1,
+        _ => false,
+    }
 }

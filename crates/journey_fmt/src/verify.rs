@@ -51,9 +51,16 @@ fn strip_option(e: &mut Option<Expr>) {
 
 fn strip_journey_item(item: &mut JourneyItem) {
     match item {
-        JourneyItem::Entry(Entry { trigger: Trigger::Event { filter, .. }, .. }) => strip_option(filter),
+        JourneyItem::Entry(e) => {
+            for t in std::iter::once(&mut e.trigger).chain(e.also.iter_mut().map(|a| &mut a.trigger)) {
+                match t {
+                    Trigger::Event { filter, .. } => strip_option(filter),
+                    Trigger::Condition { condition } => strip_expr(condition),
+                    _ => {}
+                }
+            }
+        }
         JourneyItem::Audience(e) => strip_expr(e),
-        JourneyItem::Entry(Entry { trigger: Trigger::Condition { condition }, .. }) => strip_expr(condition),
         JourneyItem::Exit(Exit::OnEvent { filter, .. }) => strip_option(filter),
         JourneyItem::Exit(Exit::When { condition, .. }) => strip_expr(condition),
         JourneyItem::Goal(Goal { kind: GoalKind::Event { filter, .. }, .. }) => strip_option(filter),
@@ -65,7 +72,10 @@ fn strip_journey_item(item: &mut JourneyItem) {
 fn strip_step(step: &mut StepKind) {
     match step {
         StepKind::WaitUntilDate(e) | StepKind::Set { value: e, .. } => strip_expr(e),
-        StepKind::WaitFor { filter, .. } => strip_option(filter),
+        StepKind::WaitFor { filter, also, .. } => {
+            strip_option(filter);
+            also.iter_mut().for_each(|a| strip_option(&mut a.filter));
+        }
         StepKind::Branch { arms, .. } => arms.iter_mut().for_each(|a| strip_expr(&mut a.condition)),
         _ => {}
     }

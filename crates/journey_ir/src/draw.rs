@@ -18,8 +18,8 @@ pub fn describe_step(step: &Step) -> String {
             -1 => format!("wait until {attribute} - {}", duration(offset_minutes.unsigned_abs())),
             _ => format!("wait until {attribute} + {}", duration(*offset_minutes as u64)),
         },
-        Step::WaitFor { event, timeout_minutes, .. } => {
-            format!("wait up to {} for {event}", duration(*timeout_minutes))
+        Step::WaitFor { event, timeout_minutes, also, .. } => {
+            format!("wait up to {} for {}", duration(*timeout_minutes), crate::event_names(event, also, " or "))
         }
         Step::Branch { .. } => "branch".to_string(),
         Step::Split { name, .. } => name.as_ref().map_or("split".to_string(), |n| format!("split {n}")),
@@ -126,7 +126,7 @@ fn trim(x: f64) -> String {
 
 fn edge_label(node: &Node, kind: EdgeKind) -> Option<String> {
     match (&node.step, kind) {
-        (Step::WaitFor { event, .. }, EdgeKind::Then) => Some(event.clone()),
+        (Step::WaitFor { event, also, .. }, EdgeKind::Then) => Some(crate::event_names(event, also, " or ")),
         (Step::WaitFor { .. }, EdgeKind::Timeout) => Some("timeout".to_string()),
         (Step::Branch { .. }, EdgeKind::Arm(usize::MAX)) => Some("else".to_string()),
         (Step::Branch { arms, .. }, EdgeKind::Arm(i)) => arms.get(i).map(arm_label),
@@ -160,7 +160,7 @@ fn target_key(t: &Transition) -> String {
 fn entry_text(j: &Journey) -> String {
     use crate::Trigger::*;
     match &j.entry {
-        Event { event, .. } => format!("on {event}"),
+        Event { event, .. } => format!("on {}", crate::event_names(event, &j.entry_also, " or on ")),
         AudienceEntered { audience } => format!("{audience} entered"),
         AudienceExited { audience } => format!("{audience} exited"),
         Condition { condition } => format!("when {}", describe_expr(condition)),

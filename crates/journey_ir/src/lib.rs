@@ -312,6 +312,11 @@ pub struct Journey {
     pub priority: u64,
     pub tags: Vec<String>,
     pub entry: Trigger,
+    /// Several triggers: the events after the first of `entry on signup or on
+    /// trial_started`; the journey is entered on any of them (only `on EVENT` triggers
+    /// combine, so `entry` is then an event trigger too).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entry_also: Vec<EventMatch>,
     /// Who may enter, checked at entry.
     pub audience: Option<Expr>,
     pub re_entry: ReEntry,
@@ -391,6 +396,25 @@ pub enum Trigger {
     },
 }
 
+/// `a`, `a or b`, …: the first event and the others of a list of several, joined by
+/// `sep` (for labels and descriptions).
+pub fn event_names(first: &str, also: &[EventMatch], sep: &str) -> String {
+    let mut s = first.to_string();
+    for a in also {
+        s.push_str(sep);
+        s.push_str(&a.event);
+    }
+    s
+}
+
+/// One event of several (several triggers, a wait for any of several events): its
+/// name and the filter it must pass.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct EventMatch {
+    pub event: String,
+    pub filter: Option<Expr>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum ReEntry {
@@ -428,17 +452,64 @@ pub struct Node {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "step", rename_all = "snake_case")]
 pub enum Step {
-    Send { channel: String, template: String, tags: Vec<String>, next: Transition },
-    Wait { minutes: u64, next: Transition },
-    WaitUntilTime { minute_of_day: u32, zone: Zone, next: Transition },
-    WaitUntilDate { attribute: String, offset_minutes: i64, next: Transition },
-    WaitFor { event: String, filter: Option<Expr>, timeout_minutes: u64, then: Transition, timeout: Transition },
-    Branch { arms: Vec<BranchArm>, otherwise: Transition },
-    Split { name: Option<String>, arms: Vec<SplitArm> },
-    SetAttribute { attribute: String, value: Expr, next: Transition },
-    Task { channel: String, title: String, assignee: Option<String>, next: Transition },
-    Webhook { channel: String, template: String, next: Transition },
-    Goto { target: Transition },
+    Send {
+        channel: String,
+        template: String,
+        tags: Vec<String>,
+        next: Transition,
+    },
+    Wait {
+        minutes: u64,
+        next: Transition,
+    },
+    WaitUntilTime {
+        minute_of_day: u32,
+        zone: Zone,
+        next: Transition,
+    },
+    WaitUntilDate {
+        attribute: String,
+        offset_minutes: i64,
+        next: Transition,
+    },
+    /// `also`: the events after the first of `for purchase or subscription_started`;
+    /// `then` is taken on whichever arrives first.
+    WaitFor {
+        event: String,
+        filter: Option<Expr>,
+        timeout_minutes: u64,
+        then: Transition,
+        timeout: Transition,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        also: Vec<EventMatch>,
+    },
+    Branch {
+        arms: Vec<BranchArm>,
+        otherwise: Transition,
+    },
+    Split {
+        name: Option<String>,
+        arms: Vec<SplitArm>,
+    },
+    SetAttribute {
+        attribute: String,
+        value: Expr,
+        next: Transition,
+    },
+    Task {
+        channel: String,
+        title: String,
+        assignee: Option<String>,
+        next: Transition,
+    },
+    Webhook {
+        channel: String,
+        template: String,
+        next: Transition,
+    },
+    Goto {
+        target: Transition,
+    },
     End,
 }
 

@@ -278,6 +278,24 @@ pub struct ActiveWindow {
 pub struct Entry {
     pub trigger: Trigger,
     pub span: Span,
+    /// Several triggers: `entry on signup or on trial_started` (or the YAML list form)
+    /// holds the triggers after the first here, in the order written.
+    pub also: Vec<AltTrigger>,
+}
+
+/// Another trigger of the same entry (`… or on trial_started`); `span` covers it
+/// without the `or`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AltTrigger {
+    pub trigger: Trigger,
+    pub span: Span,
+}
+
+/// Another event a `wait up to … for A or B` ends on: `B [where …]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AltEvent {
+    pub event: Ident,
+    pub filter: Option<Expr>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -343,16 +361,47 @@ pub struct Step {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum StepKind {
-    Send { channel: Ident, template: StringLit, tags: Option<TagList> },
+    Send {
+        channel: Ident,
+        template: StringLit,
+        tags: Option<TagList>,
+    },
     Wait(Duration),
-    WaitUntilTime { at: TimeOfDay, zone: Option<Zone> },
+    WaitUntilTime {
+        at: TimeOfDay,
+        zone: Option<Zone>,
+    },
     WaitUntilDate(Expr),
-    WaitFor { timeout: Duration, event: Ident, filter: Option<Expr>, then: Target, on_timeout: Target },
-    Branch { arms: Vec<BranchArm>, otherwise: Option<Target> },
-    Split { name: Option<Ident>, arms: Vec<SplitArm> },
-    Set { attribute: Ident, value: Expr },
-    Task { channel: Ident, title: StringLit, assignee: Option<StringLit> },
-    Webhook { channel: Ident, template: StringLit },
+    /// `also`: the events after the first (`for purchase or subscription_started`).
+    WaitFor {
+        timeout: Duration,
+        event: Ident,
+        filter: Option<Expr>,
+        then: Target,
+        on_timeout: Target,
+        also: Vec<AltEvent>,
+    },
+    Branch {
+        arms: Vec<BranchArm>,
+        otherwise: Option<Target>,
+    },
+    Split {
+        name: Option<Ident>,
+        arms: Vec<SplitArm>,
+    },
+    Set {
+        attribute: Ident,
+        value: Expr,
+    },
+    Task {
+        channel: Ident,
+        title: StringLit,
+        assignee: Option<StringLit>,
+    },
+    Webhook {
+        channel: Ident,
+        template: StringLit,
+    },
     Goto(Target),
     End,
 }

@@ -15,9 +15,8 @@ pub fn describe_rule(rule: Rule) -> Option<&'static str> {
     Some(match rule {
         EOI => "end of file",
         file | WHITESPACE | COMMENT | item | channel_setting | policy_setting | journey_item | step | prefix_op
-        | postfix_op | infix_op | cmp_op_inner | primary | literal | ident_char | reserved | string_inner | decimal => {
-            return None
-        }
+        | postfix_op | infix_op | cmp_op_inner | primary | literal | ident_char | reserved | string_inner | decimal
+        | entry_or_ahead | wait_or_ahead => return None,
         event_decl => "an event declaration",
         property_list => "a property list `{ name: type, … }`",
         property => "a property `name: type`",
@@ -57,6 +56,11 @@ pub fn describe_rule(rule: Rule) -> Option<&'static str> {
         schedule_period => "a period (`day`, `weekday`, `monday`, … or `month on N`)",
         schedule_monthly => "`month on N`",
         entry_date => "`at DATE_ATTRIBUTE`",
+        // several triggers, any of several events
+        entry_or => "`or on EVENT`",
+        wait_for_or => "`or EVENT`",
+        entry_where | wait_where => "`where`",
+        entry_expr | wait_expr => "an expression",
         offset => "an offset like `- 30d`",
         sign => "`+` or `-`",
         exit_on_event => "`on EVENT`",

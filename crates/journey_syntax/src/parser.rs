@@ -330,7 +330,17 @@ impl Lower {
             Rule::journey_owner => JourneyItem::Owner(string(inner.next().unwrap())),
             Rule::journey_priority => JourneyItem::Priority(self.integer(inner.next().unwrap())),
             Rule::journey_tags => JourneyItem::Tags(tag_list(inner.next().unwrap())),
-            Rule::journey_entry => JourneyItem::Entry(Entry { trigger: self.trigger(inner.next().unwrap()), span: sp }),
+            Rule::journey_entry => {
+                let trigger = self.trigger(inner.next().unwrap());
+                // several triggers: each `entry_or` holds `or` and one more trigger
+                let also = inner
+                    .map(|alt| {
+                        let t = alt.into_inner().nth(1).unwrap();
+                        AltTrigger { span: span(&t), trigger: self.trigger(t) }
+                    })
+                    .collect();
+                JourneyItem::Entry(Entry { trigger, span: sp, also })
+            }
             Rule::journey_audience => JourneyItem::Audience(self.expr(inner.next().unwrap())),
             Rule::journey_re_entry => {
                 let p = inner.next().unwrap();
@@ -504,15 +514,25 @@ impl Lower {
                 let event = ident(inner.next().unwrap());
                 let mut filter = None;
                 let mut next = inner.next().unwrap();
-                if next.as_rule() == Rule::where_clause {
+                if next.as_rule() == Rule::wait_where {
                     filter = Some(self.where_clause(next));
+                    next = inner.next().unwrap();
+                }
+                // any of several events: `or EVENT [where …]` each
+                let mut also = Vec::new();
+                while next.as_rule() == Rule::wait_for_or {
+                    let mut alt = next.into_inner();
+                    alt.next(); // or
+                    let event = ident(alt.next().unwrap());
+                    let filter = alt.next().map(|w| self.where_clause(w));
+                    also.push(AltEvent { event, filter });
                     next = inner.next().unwrap();
                 }
                 debug_assert_eq!(next.as_rule(), Rule::kw_then);
                 let then = target(inner.next().unwrap());
                 inner.next(); // timeout
                 let on_timeout = target(inner.next().unwrap());
-                StepKind::WaitFor { timeout, event, filter, then, on_timeout }
+                StepKind::WaitFor { timeout, event, filter, then, on_timeout, also }
             }
             Rule::branch_step => {
                 let mut arms = Vec::new();
@@ -577,7 +597,8 @@ impl Lower {
     }
 
     fn expr(&mut self, pair: Pair<Rule>) -> Expr {
-        debug_assert_eq!(pair.as_rule(), Rule::expr);
+        // entry_expr and wait_expr are expressions that stop before another alternative
+        debug_assert!(matches!(pair.as_rule(), Rule::expr | Rule::entry_expr | Rule::wait_expr));
         // Operator chains build a tree as deep as they are long, and every later stage
         // walks it recursively: refuse absurd lengths here, with a way out.
         let parts = pair.clone().into_inner().count();

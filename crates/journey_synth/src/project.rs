@@ -85,6 +85,12 @@ impl Project {
                 }
                 _ => {}
             }
+            // several triggers: each event's filter, as the first's
+            for a in &j.entry_also {
+                if let Some(f) = &a.filter {
+                    p.walk(f, Some(&a.event));
+                }
+            }
             for e in &j.exits {
                 match e {
                     journey_ir::ExitRule::Event { event, filter: Some(f) } => p.walk(f, Some(event)),
@@ -97,7 +103,17 @@ impl Project {
                     Step::Send { template, .. } => {
                         p.templates.insert(template.clone());
                     }
-                    Step::WaitFor { event, filter: Some(f), .. } => p.walk(f, Some(event)),
+                    Step::WaitFor { event, filter, also, .. } => {
+                        if let Some(f) = filter {
+                            p.walk(f, Some(event));
+                        }
+                        // any of several events
+                        for a in also {
+                            if let Some(f) = &a.filter {
+                                p.walk(f, Some(&a.event));
+                            }
+                        }
+                    }
                     Step::Branch { arms, .. } => arms.iter().for_each(|a| p.walk(&a.condition, None)),
                     Step::WaitUntilDate { attribute, offset_minutes, .. } => {
                         p.date_offsets.entry(attribute.clone()).or_default().push(offset_minutes.div_euclid(1440))

@@ -113,9 +113,12 @@ fn known_facts(cx: &Cx) -> (Vec<Option<Facts>>, FactTable) {
     }
     match &cx.journey.entry {
         Trigger::AudienceEntered { audience } => table.add(&mut entry, Expr::Audience { name: audience.clone() }),
-        // it has just turned true
-        Trigger::Condition { condition } => table.add(&mut entry, condition.clone()),
-        Trigger::Event { filter: Some(f), .. } => table.add(&mut entry, f.clone()),
+        // it has just turned true (a condition entry is never joined with `or`: J320)
+        Trigger::Condition { condition } if cx.journey.entry_also.is_empty() => {
+            table.add(&mut entry, condition.clone())
+        }
+        // several triggers: a customer entered by another event never passed this filter
+        Trigger::Event { filter: Some(f), .. } if cx.journey.entry_also.is_empty() => table.add(&mut entry, f.clone()),
         _ => {}
     }
     facts[start] = Some(entry);

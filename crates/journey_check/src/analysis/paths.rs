@@ -494,9 +494,13 @@ impl<'c, 'a> Walker<'c, 'a> {
                         _ => format!("wait until {attribute} - {}", fmt_minutes(off)),
                     }
                 }
-                Step::WaitFor { event, timeout_minutes, .. } => match out_edge {
-                    Some(0) => format!("{event} arrives"),
-                    Some(_) => format!("no {event} for {}", fmt_minutes(*timeout_minutes)),
+                Step::WaitFor { event, timeout_minutes, also, .. } => match out_edge {
+                    Some(0) => format!("{} arrives", journey_ir::event_names(event, also, " or ")),
+                    Some(_) => format!(
+                        "no {} for {}",
+                        journey_ir::event_names(event, also, " or "),
+                        fmt_minutes(*timeout_minutes)
+                    ),
                     None => continue,
                 },
                 _ => continue,

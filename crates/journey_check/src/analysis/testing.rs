@@ -40,7 +40,7 @@ pub fn wait_until(hh: u32, mm: u32) -> Step {
     Step::WaitUntilTime { minute_of_day: hh * 60 + mm, zone: Zone::Customer, next: next() }
 }
 pub fn wait_for(event: &str, filter: Option<Expr>, days: u64, then: Transition, timeout: Transition) -> Step {
-    Step::WaitFor { event: event.into(), filter, timeout_minutes: days * 1440, then, timeout }
+    Step::WaitFor { event: event.into(), filter, timeout_minutes: days * 1440, then, timeout, also: Vec::new() }
 }
 pub fn branch(arms: Vec<(Expr, Transition)>, otherwise: Transition) -> Step {
     Step::Branch {
@@ -78,6 +78,7 @@ pub fn journey(name: &str) -> JourneyBuilder {
             priority: 50,
             tags: vec![],
             entry: Trigger::Event { event: "signup".into(), filter: None },
+            entry_also: Vec::new(),
             audience: None,
             re_entry: ReEntry::Never,
             exits: vec![],

@@ -16,7 +16,13 @@ pub fn check(cx: &Cx) -> (Vec<Diagnostic>, Vec<(usize, usize)>) {
     let mut dead = Vec::new();
     let truth = Expr::Const { value: Value::Bool(true) };
     for (ni, node) in cx.journey.nodes.iter().enumerate() {
-        let Step::WaitFor { event, filter, timeout_minutes, .. } = &node.step else { continue };
+        let Step::WaitFor { event, filter, timeout_minutes, also, .. } = &node.step else { continue };
+        // any of several events: `then` is taken when any arrives, and the reasons
+        // below speak of one event, so a wait for several is not judged (no false
+        // "can only time out")
+        if !also.is_empty() {
+            continue;
+        }
         let o = &node.origin;
         let wait_filter = filter.as_ref().unwrap_or(&truth);
         let preempted = cx.journey.exits.iter().enumerate().find_map(|(xi, r)| match r {

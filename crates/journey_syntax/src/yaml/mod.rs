@@ -765,9 +765,17 @@ impl<'s> Lower<'s> {
                         simple(Rule::journey_exit, "the exit rule", "on purchase")
                     };
                     let many = matches!(v.kind, NodeKind::Seq(_));
+                    let mut read = Vec::new();
                     for sc in self.one_or_many(v, &format!("`{key}`"), frag.example) {
                         let anchor = if many { sc.span.start } else { k.span.start };
-                        items.extend(self.journey_item(sc, key, anchor, &frag));
+                        read.extend(self.journey_item(sc, key, anchor, &frag));
+                    }
+                    if key == "entry" {
+                        // several triggers: a list of entries is one entry whose
+                        // triggers are alternatives, as `entry on a or on b` is
+                        items.extend(merge_entries(read));
+                    } else {
+                        items.extend(read);
                     }
                 }
                 "stages" => {
@@ -956,7 +964,14 @@ impl<'s> Lower<'s> {
                 let then = self.required(&f, "then", span, what, "offer");
                 let on_timeout = self.required(&f, "timeout", span, what, "nudge");
                 let timeout = self.scalar(up_to?, "`up_to`", "3d").and_then(|s| self.duration(s, "the wait"));
-                let event = self.scalar(event?, "`for`", "email_open").and_then(|s| self.ident(s, "event"));
+                // any of several events: `for: [purchase, subscription_started]`
+                // (a filter then goes with the first; write the wait as a string to
+                // filter each)
+                let events: Vec<&Scalar> = self.one_or_many(event?, "`for`", "email_open");
+                let mut names = events.iter().map(|s| self.ident(s, "event")).collect::<Vec<_>>().into_iter();
+                let event = names.next().flatten();
+                let also: Option<Vec<AltEvent>> =
+                    names.map(|n| n.map(|event| AltEvent { event, filter: None })).collect();
                 let filter = match f.iter().find(|(k, _)| k.value == "where") {
                     Some((_, w)) => {
                         let sc = self.scalar(w, "`where`", "template == \"hello\"")?;
@@ -967,7 +982,14 @@ impl<'s> Lower<'s> {
                 let then = self.scalar(then?, "`then`", "offer").and_then(|s| self.target(s, "the target"));
                 let on_timeout =
                     self.scalar(on_timeout?, "`timeout`", "nudge").and_then(|s| self.target(s, "the target"));
-                StepKind::WaitFor { timeout: timeout?, event: event?, filter, then: then?, on_timeout: on_timeout? }
+                StepKind::WaitFor {
+                    timeout: timeout?,
+                    event: event?,
+                    filter,
+                    then: then?,
+                    on_timeout: on_timeout?,
+                    also: also?,
+                }
             }
             "branch" => {
                 let example = "[{ when: country == \"US\", then: offer }, { else: end }]";
@@ -1081,6 +1103,22 @@ impl<'s> Lower<'s> {
 }
 
 /// From a key to the end of its value.
+/// Several triggers: the entries read from a YAML list become one entry whose later
+/// triggers are alternatives of the first (the checker then rejects alternatives that
+/// are not `on EVENT`, J320, just as for `entry … or …`).
+fn merge_entries(read: Vec<JourneyItem>) -> Option<JourneyItem> {
+    let mut read = read.into_iter();
+    let Some(JourneyItem::Entry(mut first)) = read.next() else { return None };
+    for item in read {
+        if let JourneyItem::Entry(e) = item {
+            first.also.push(AltTrigger { trigger: e.trigger, span: e.span });
+            first.also.extend(e.also);
+            first.span = first.span.to(e.span);
+        }
+    }
+    Some(JourneyItem::Entry(first))
+}
+
 fn key_to(key: &Scalar, value: &Node) -> Span {
     Span { start: key.span.start, end: value.span.end.max(key.span.end) }
 }

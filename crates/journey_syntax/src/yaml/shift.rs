@@ -75,7 +75,9 @@ shift_struct! {
     PolicyDecl { settings, span }
     TagList { tags, span }
     JourneyDecl { name, items, span }
-    Entry { trigger, span }
+    Entry { trigger, span, also }
+    AltTrigger { trigger, span }
+    AltEvent { event, filter }
     SignedDuration { negative, duration, span }
     Stage { name, steps, span }
     Step { kind, span }
@@ -280,7 +282,8 @@ impl Shift for StepKind {
                 zone.shift(f);
             }
             StepKind::WaitUntilDate(e) => e.shift(f),
-            StepKind::WaitFor { timeout, event, filter, then, on_timeout } => {
+            StepKind::WaitFor { timeout, event, filter, then, on_timeout, also } => {
+                also.shift(f);
                 timeout.shift(f);
                 event.shift(f);
                 filter.shift(f);
