@@ -219,25 +219,34 @@ pub fn disjoint_prepared(a: &Prepared, b: &Prepared) -> bool {
 
 /// [`overlap`] on prepared conditions.
 pub fn overlap_prepared(a: &Prepared, b: &Prepared, program: &Program) -> (Overlap, Option<Witness>) {
+    let (o, at) = verdict_prepared(a, b, program);
+    (o, at.map(|at| witness_at(a, b, at, program)))
+}
+
+/// The conjunctions (an index in each condition's normal form) whose conjunction is
+/// the example customer of an overlap.
+pub type WitnessAt = (usize, usize);
+
+/// The verdict of [`overlap_prepared`], and where its witness is, without building
+/// it ([`witness_at`] does): the calendar asks for the verdict of tens of thousands
+/// of pairs and shows a witness for a few.
+pub fn verdict_prepared(a: &Prepared, b: &Prepared, program: &Program) -> (Overlap, Option<WitnessAt>) {
     let (Some(da), Some(db)) = (&a.dnf, &b.dnf) else { return (Overlap::MayOverlap, None) };
-    let mut maybe: Option<Witness> = None;
+    let mut maybe: Option<WitnessAt> = None;
     let mut any = false;
     // `meets` and `independent_with` answer what `and` followed by `independent`
-    // would, without building the conjunction: the calendar asks this of tens of
-    // thousands of pairs, and only the witness needs the conjunction itself
-    for ca in da {
-        for cb in db {
+    // would, without building the conjunction
+    for (i, ca) in da.iter().enumerate() {
+        for (j, cb) in db.iter().enumerate() {
             if !ca.meets(cb) {
                 continue;
             }
             any = true;
-            let certain = ca.independent_with(cb, program);
-            if certain || (maybe.is_none() && ca.opaque.is_empty() && cb.opaque.is_empty()) {
-                let both = ca.and(cb).expect("`meets` agrees with `and`");
-                if certain {
-                    return (Overlap::CertainlyOverlaps, Some(both.witness(program)));
-                }
-                maybe = Some(both.witness(program));
+            if ca.independent_with(cb, program) {
+                return (Overlap::CertainlyOverlaps, Some((i, j)));
+            }
+            if maybe.is_none() && ca.opaque.is_empty() && cb.opaque.is_empty() {
+                maybe = Some((i, j));
             }
         }
     }
@@ -246,6 +255,12 @@ pub fn overlap_prepared(a: &Prepared, b: &Prepared, program: &Program) -> (Overl
     } else {
         (Overlap::Disjoint, None)
     }
+}
+
+/// The example customer [`verdict_prepared`] pointed at.
+pub fn witness_at(a: &Prepared, b: &Prepared, (i, j): WitnessAt, program: &Program) -> Witness {
+    let (Some(da), Some(db)) = (&a.dnf, &b.dnf) else { return Witness { values: Vec::new() } };
+    da[i].and(&db[j]).expect("`meets` agrees with `and`").witness(program)
 }
 
 /// The terms a condition constrains (rendered, e.g. `since(purchase)`), after

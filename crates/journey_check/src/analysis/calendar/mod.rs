@@ -341,18 +341,36 @@ impl<'a> Cross<'a> {
     /// How the audiences of journeys `a` and `b` relate, with an example customer in
     /// both when the reasoner has one.
     pub fn overlap(&self, a: usize, b: usize) -> (Overlap, Option<Rc<Witness>>) {
+        let (o, at) = self.verdict_at(a, b);
+        let Some(at) = at else { return (o, None) };
+        let (pa, pb) = (self.pred_of[a], self.pred_of[b]);
+        let i = self.pair_index(pa, pb);
+        if let Some(w) = &self.pairs.borrow()[i].witness {
+            return (o, w.clone());
+        }
+        let (lo, hi) = (pa.min(pb), pa.max(pb));
+        let w = Some(Rc::new(logic::witness_at(&self.prepared[lo], &self.prepared[hi], at, self.program)));
+        self.pairs.borrow_mut()[i].witness = Some(w.clone());
+        (o, w)
+    }
+
+    /// How the audiences of journeys `a` and `b` relate, without the example customer.
+    pub fn verdict(&self, a: usize, b: usize) -> Overlap {
+        self.verdict_at(a, b).0
+    }
+
+    fn verdict_at(&self, a: usize, b: usize) -> (Overlap, Option<logic::WitnessAt>) {
         if self.quickly_disjoint(a, b) {
             return (Overlap::Disjoint, None);
         }
         let (pa, pb) = (self.pred_of[a], self.pred_of[b]);
         let i = self.pair_index(pa, pb);
-        if let Some(r) = &self.pairs.borrow()[i].overlap {
-            return r.clone();
+        if let Some(r) = self.pairs.borrow()[i].verdict {
+            return r;
         }
         let (lo, hi) = (pa.min(pb), pa.max(pb));
-        let (o, w) = logic::overlap_prepared(&self.prepared[lo], &self.prepared[hi], self.program);
-        let r = (o, w.map(Rc::new));
-        self.pairs.borrow_mut()[i].overlap = Some(r.clone());
+        let r = logic::verdict_prepared(&self.prepared[lo], &self.prepared[hi], self.program);
+        self.pairs.borrow_mut()[i].verdict = Some(r);
         r
     }
 
@@ -381,13 +399,21 @@ impl<'a> Cross<'a> {
             .into_iter()
             .filter(|&a| a != b && self.rank[a] < self.rank[b])
             .filter_map(|a| {
-                let (overlap, witness) = self.overlap(a, b);
+                let overlap = self.verdict(a, b);
                 let history = self.related(a, b, overlap)?;
-                Some(Partner { journey: a, overlap, witness, history })
+                Some(Partner { journey: a, overlap, witness: None, history })
             })
             .collect();
         out.sort_by_key(|p| self.rank[p.journey]);
+        self.first_witness(b, &mut out);
         out
+    }
+
+    /// The example customer of the first partner, the one [`witness_note`] shows.
+    pub fn first_witness(&self, b: usize, partners: &mut [Partner]) {
+        if let Some(p) = partners.first_mut() {
+            p.witness = self.overlap(p.journey, b).1;
+        }
     }
 }
 
@@ -396,7 +422,9 @@ impl<'a> Cross<'a> {
 #[derive(Debug, Clone, Default)]
 struct PairMemo {
     quickly_disjoint: Option<bool>,
-    overlap: Option<(Overlap, Option<Rc<Witness>>)>,
+    verdict: Option<(Overlap, Option<logic::WitnessAt>)>,
+    /// Built on demand: only the first partner of a finding shows its witness.
+    witness: Option<Option<Rc<Witness>>>,
     /// The witness history of a may-overlapping pair (`Some(None)`: none found).
     history: Option<Option<Rc<History>>>,
 }
@@ -406,6 +434,8 @@ struct PairMemo {
 pub struct Partner {
     pub journey: usize,
     pub overlap: Overlap,
+    /// The reasoner's example customer; only on the first partner of a finding (the
+    /// one its note shows).
     pub witness: Option<Rc<Witness>>,
     /// For a may-overlap: a customer history in both audiences.
     pub history: Option<Rc<History>>,
