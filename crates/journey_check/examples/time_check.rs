@@ -2,12 +2,24 @@
 //! `check_sources` on every `.journey` file under DIR/journeys and of the
 //! cross-journey pass, with its share spent on witness histories. A light way to
 //! profile the checker (no CLI, no event readers to build).
+//!
+//! When DIR has no `journeys/` yet, the benchmarks' generated repository is written
+//! there first (`JOURNEYS=n`, default 1,000; 100 shared audiences, seed 7, as in
+//! `cargo bench --bench check`), so a profile needs no bench build.
+
+#[path = "../../../benches/support/generate.rs"]
+#[allow(dead_code)]
+mod generate;
 
 use journey_diagnostics::SourceMap;
 use std::time::Instant;
 
 fn main() {
     let dir = std::path::PathBuf::from(std::env::args().nth(1).expect("usage: time_check DIR"));
+    if !dir.join("journeys").exists() {
+        let n = std::env::var("JOURNEYS").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
+        generate::repository(&dir, n, 100, 7).expect("generate the benchmark repository");
+    }
     let mut paths: Vec<_> = std::fs::read_dir(dir.join("journeys"))
         .expect("DIR/journeys")
         .map(|e| e.expect("entry").path())

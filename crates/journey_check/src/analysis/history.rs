@@ -12,6 +12,7 @@
 //! that never happened has no value, an event is inside a window `w` when it is less
 //! than `w` old). A test replays every history through the engine.
 
+use super::event_terms;
 use super::logic::{self, Conj, Prepared, INF};
 use journey_ir::{Aggregate, CmpOp, Expr, Program, Type, Value};
 use std::collections::BTreeSet;
@@ -462,6 +463,12 @@ fn meets(c: &logic::NumC, v: &V) -> bool {
     c.set.0.iter().any(|i| (x > i.lo || (x == i.lo && i.lo_inc)) && (x < i.hi || (x == i.hi && i.hi_inc)) && x != INF)
 }
 
+/// The empty history of an event, when it meets every term (no `since` can be met).
+fn events_for_none(terms: &[&logic::NumC], base: &History, program: &Program) -> Option<Vec<HistoryEvent>> {
+    let h = History { attributes: base.attributes.clone(), events: Vec::new() };
+    terms.iter().all(|c| meets(c, &eval(&c.term, &h, None, program, 0))).then(Vec::new)
+}
+
 /// Events of kind `event` that give every term of `terms` a value its constraint
 /// allows: multisets of event ages drawn from the boundaries the constraints mention.
 fn events_for(event: &str, terms: &[&logic::NumC], base: &History, program: &Program) -> Option<Vec<HistoryEvent>> {
@@ -508,6 +515,14 @@ fn events_for(event: &str, terms: &[&logic::NumC], base: &History, program: &Pro
     if property.is_none() {
         amounts.truncate(1);
     }
+    // the aggregates compiled once: a proof that nothing can meet them ends the
+    // search at once, and filter-free ones are evaluated on the ages directly
+    let compiled: Option<Vec<event_terms::Compiled>> =
+        terms.iter().map(|c| event_terms::compile(c, property.as_deref())).collect();
+    if compiled.as_ref().is_some_and(|t| !event_terms::feasible(t)) {
+        return None;
+    }
+    let mut ages: Vec<i64> = Vec::with_capacity(need);
     let mut tried = 0usize;
     // One history reused for every candidate: only the events' ages and amounts change
     // (the search tries thousands, and allocating each was most of `check`'s time).
@@ -518,11 +533,36 @@ fn events_for(event: &str, terms: &[&logic::NumC], base: &History, program: &Pro
     };
     let mut h = History { attributes: base.attributes.clone(), events: Vec::new() };
     // multisets of `k` ages, k = 0..=need, in lexicographic order of indices
-    for k in 0..=need {
-        let mut idx = vec![0usize; k];
+    let fewest = compiled.as_ref().map_or(0, |t| event_terms::fewest_events(t));
+    // The youngest event decides `since` and the oldest `since_first`: candidates whose
+    // youngest age fails a `since` are skipped as a block, those whose oldest fails a
+    // `since_first` one by one, neither counted against the budget. Only candidates
+    // that fail anyway are skipped, so the order of the rest, and the first witness,
+    // are those of the plain enumeration.
+    let age_ok = |kind: event_terms::Kind| -> Vec<bool> {
+        points
+            .iter()
+            .map(|&p| {
+                compiled
+                    .iter()
+                    .flatten()
+                    .filter(|t| t.kind == kind && !t.filtered)
+                    .all(|t| event_terms::meets(t.c, event_terms::Value::Dur(p)))
+            })
+            .collect()
+    };
+    let youngest_ok = age_ok(event_terms::Kind::Since);
+    let oldest_ok = age_ok(event_terms::Kind::SinceFirst);
+    let Some(first) = youngest_ok.iter().position(|&ok| ok) else {
+        // no age meets every `since`: only the empty history can
+        return if fewest == 0 { events_for_none(terms, &h, program) } else { None };
+    };
+    for k in fewest..=need {
+        let mut idx = vec![if k == 0 { 0 } else { first }; k];
         h.events.resize(k, template.clone());
         loop {
-            for &amount in &amounts {
+            let skip = k > 0 && !oldest_ok[idx[k - 1]];
+            for &amount in amounts.iter().filter(|_| !skip) {
                 tried += 1;
                 if tried > EVENT_BUDGET {
                     return None;
@@ -533,7 +573,20 @@ fn events_for(event: &str, terms: &[&logic::NumC], base: &History, program: &Pro
                         p.1 = Val::Num(amount);
                     }
                 }
-                if terms.iter().all(|c| meets(c, &eval(&c.term, &h, None, program, 0))) {
+                // ascending, as `points` is sorted and the indices never decrease
+                ages.clear();
+                ages.extend(idx.iter().map(|&i| points[i]));
+                let ok = match &compiled {
+                    Some(compiled) => compiled.iter().all(|t| {
+                        if t.filtered {
+                            meets(t.c, &eval(&t.c.term, &h, None, program, 0))
+                        } else {
+                            event_terms::meets(t.c, t.value(&ages, amount))
+                        }
+                    }),
+                    None => terms.iter().all(|c| meets(c, &eval(&c.term, &h, None, program, 0))),
+                };
+                if ok {
                     return Some(h.events);
                 }
             }
@@ -549,6 +602,13 @@ fn events_for(event: &str, terms: &[&logic::NumC], base: &History, program: &Pro
                     }
                     advanced = true;
                     break;
+                }
+            }
+            if advanced && !youngest_ok[idx[0]] {
+                // every candidate with this youngest age fails: on to the next one
+                match (idx[0]..points.len()).find(|&i| youngest_ok[i]) {
+                    Some(next) => idx.iter_mut().for_each(|x| *x = next),
+                    None => advanced = false,
                 }
             }
             if !advanced {

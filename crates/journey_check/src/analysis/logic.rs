@@ -214,24 +214,39 @@ pub fn prepare(e: &Expr, program: &Program) -> Prepared {
 /// Proven that no customer matches both prepared conditions.
 pub fn disjoint_prepared(a: &Prepared, b: &Prepared) -> bool {
     let (Some(da), Some(db)) = (&a.dnf, &b.dnf) else { return false };
-    da.iter().all(|ca| db.iter().all(|cb| ca.and(cb).is_none()))
+    da.iter().all(|ca| db.iter().all(|cb| !ca.meets(cb)))
 }
 
 /// [`overlap`] on prepared conditions.
 pub fn overlap_prepared(a: &Prepared, b: &Prepared, program: &Program) -> (Overlap, Option<Witness>) {
+    let (o, at) = verdict_prepared(a, b, program);
+    (o, at.map(|at| witness_at(a, b, at, program)))
+}
+
+/// The conjunctions (an index in each condition's normal form) whose conjunction is
+/// the example customer of an overlap.
+pub type WitnessAt = (usize, usize);
+
+/// The verdict of [`overlap_prepared`], and where its witness is, without building
+/// it ([`witness_at`] does): the calendar asks for the verdict of tens of thousands
+/// of pairs and shows a witness for a few.
+pub fn verdict_prepared(a: &Prepared, b: &Prepared, program: &Program) -> (Overlap, Option<WitnessAt>) {
     let (Some(da), Some(db)) = (&a.dnf, &b.dnf) else { return (Overlap::MayOverlap, None) };
-    let mut maybe: Option<Witness> = None;
+    let mut maybe: Option<WitnessAt> = None;
     let mut any = false;
-    for ca in da {
-        for cb in db {
-            let Some(both) = ca.and(cb) else { continue };
-            any = true;
-            let certain = both.independent(program);
-            if certain {
-                return (Overlap::CertainlyOverlaps, Some(both.witness(program)));
+    // `meets` and `independent_with` answer what `and` followed by `independent`
+    // would, without building the conjunction
+    for (i, ca) in da.iter().enumerate() {
+        for (j, cb) in db.iter().enumerate() {
+            if !ca.meets(cb) {
+                continue;
             }
-            if maybe.is_none() && both.opaque.is_empty() {
-                maybe = Some(both.witness(program));
+            any = true;
+            if ca.independent_with(cb, program) {
+                return (Overlap::CertainlyOverlaps, Some((i, j)));
+            }
+            if maybe.is_none() && ca.opaque.is_empty() && cb.opaque.is_empty() {
+                maybe = Some((i, j));
             }
         }
     }
@@ -240,6 +255,12 @@ pub fn overlap_prepared(a: &Prepared, b: &Prepared, program: &Program) -> (Overl
     } else {
         (Overlap::Disjoint, None)
     }
+}
+
+/// The example customer [`verdict_prepared`] pointed at.
+pub fn witness_at(a: &Prepared, b: &Prepared, (i, j): WitnessAt, program: &Program) -> Witness {
+    let (Some(da), Some(db)) = (&a.dnf, &b.dnf) else { return Witness { values: Vec::new() } };
+    da[i].and(&db[j]).expect("`meets` agrees with `and`").witness(program)
 }
 
 /// The terms a condition constrains (rendered, e.g. `since(purchase)`), after
@@ -461,6 +482,10 @@ impl IvSet {
     fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+    /// Is [`Self::intersect`] nonempty?
+    fn meets(&self, o: &IvSet) -> bool {
+        self.0.iter().any(|a| o.0.iter().any(|b| !a.intersect(b).is_empty()))
+    }
     /// The values `x` with `x op c`.
     fn cmp(op: CmpOp, c: f64) -> IvSet {
         IvSet(match op {
@@ -503,6 +528,14 @@ impl DSet {
     }
     fn is_empty(&self) -> bool {
         matches!(self, DSet::Only(s) if s.is_empty())
+    }
+    /// Is [`Self::intersect`] nonempty?
+    fn meets(&self, o: &DSet) -> bool {
+        match (self, o) {
+            (DSet::Only(a), DSet::Only(b)) => a.iter().any(|x| b.contains(x)),
+            (DSet::Only(a), DSet::AllBut(b)) | (DSet::AllBut(b), DSet::Only(a)) => a.iter().any(|x| !b.contains(x)),
+            (DSet::AllBut(_), DSet::AllBut(_)) => true,
+        }
     }
 }
 
@@ -567,42 +600,76 @@ impl Conj {
         Some(out)
     }
 
-    /// Is every constraint of this conjunction satisfiable *at once* by some customer?
-    /// True when there is nothing opaque and the terms are independent of each
+    /// Is [`Self::and`] of both satisfiable? The same test, without building it.
+    pub(crate) fn meets(&self, o: &Conj) -> bool {
+        for (k, c) in &o.nums {
+            if let Some(mine) = self.nums.get(k) {
+                if !(mine.null_ok && c.null_ok) && !mine.set.meets(&c.set) {
+                    return false;
+                }
+            }
+        }
+        for (k, c) in &o.discs {
+            if let Some(mine) = self.discs.get(k) {
+                if !(mine.null_ok && c.null_ok) && !mine.set.meets(&c.set) {
+                    return false;
+                }
+            }
+        }
+        o.opaque.iter().all(|(k, p)| self.opaque.get(k).is_none_or(|q| q & p != 0))
+    }
+
+    /// Is every constraint of the conjunction of both (which must be satisfiable)
+    /// satisfiable *at once* by some customer? True when there is nothing opaque and the terms are independent of each
     /// other: declared attributes, and at most one aggregate per event (two
     /// aggregates over one event constrain each other, and `since(date)` depends on
     /// the date attribute). Each term can then take any value of its own domain, so
     /// the per-term constraints, each nonempty, are met together.
-    pub(crate) fn independent(&self, program: &Program) -> bool {
-        if !self.opaque.is_empty() {
+    /// Answered without building the conjunction: the terms of both, each key once.
+    pub(crate) fn independent_with(&self, o: &Conj, program: &Program) -> bool {
+        if !self.opaque.is_empty() || !o.opaque.is_empty() {
             return false;
         }
-        let mut events = BTreeSet::new();
-        let mut attrs = BTreeSet::new();
-        let terms = self.nums.values().map(|c| &c.term).chain(self.discs.values().map(|c| &c.term));
-        for t in terms {
-            let fresh = match t {
-                Expr::Attribute { name } => program.attribute(name).is_some() && attrs.insert(name.as_str()),
-                Expr::Aggregate(Aggregate::SinceAttribute { attribute }) => {
-                    program.attribute(attribute).is_some() && attrs.insert(attribute.as_str())
-                }
-                Expr::Aggregate(a) => match a {
-                    // a filter or an average reads event properties the reasoner does not
-                    // model: a customer may not be able to reach every value
-                    Aggregate::Count { event, filter: None, .. }
-                    | Aggregate::Since { event, filter: None }
-                    | Aggregate::SinceFirst { event, filter: None } => events.insert(event.as_str()),
-                    _ => false,
-                },
-                _ => false,
-            };
-            if !fresh {
-                return false;
-            }
-        }
-        true
+        let terms = self
+            .nums
+            .values()
+            .map(|c| &c.term)
+            .chain(o.nums.iter().filter(|(k, _)| !self.nums.contains_key(*k)).map(|(_, c)| &c.term))
+            .chain(self.discs.values().map(|c| &c.term))
+            .chain(o.discs.iter().filter(|(k, _)| !self.discs.contains_key(*k)).map(|(_, c)| &c.term));
+        independent_terms(terms, program)
     }
+}
 
+/// Terms that can each take any value of their own domain whatever the others take:
+/// declared attributes, and at most one filter-free count or `since` per event.
+fn independent_terms<'t>(terms: impl Iterator<Item = &'t Expr>, program: &Program) -> bool {
+    let mut events = BTreeSet::new();
+    let mut attrs = BTreeSet::new();
+    for t in terms {
+        let fresh = match t {
+            Expr::Attribute { name } => program.attribute(name).is_some() && attrs.insert(name.as_str()),
+            Expr::Aggregate(Aggregate::SinceAttribute { attribute }) => {
+                program.attribute(attribute).is_some() && attrs.insert(attribute.as_str())
+            }
+            Expr::Aggregate(a) => match a {
+                // a filter or an average reads event properties the reasoner does not
+                // model: a customer may not be able to reach every value
+                Aggregate::Count { event, filter: None, .. }
+                | Aggregate::Since { event, filter: None }
+                | Aggregate::SinceFirst { event, filter: None } => events.insert(event.as_str()),
+                _ => false,
+            },
+            _ => false,
+        };
+        if !fresh {
+            return false;
+        }
+    }
+    true
+}
+
+impl Conj {
     pub(crate) fn witness(&self, program: &Program) -> Witness {
         let mut values: Vec<(String, String)> = Vec::new();
         for c in self.nums.values() {

@@ -14,6 +14,7 @@
 pub mod arms;
 pub mod calendar;
 pub mod consent;
+pub(crate) mod event_terms;
 pub mod goals;
 pub mod history;
 pub mod logic;

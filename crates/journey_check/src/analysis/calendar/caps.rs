@@ -44,7 +44,7 @@ pub fn check(cx: &Cross) -> Vec<(Finding, Diagnostic)> {
                 if members.iter().any(|&m| cx.quickly_disjoint(a, m)) {
                     continue;
                 }
-                if !members.iter().all(|&m| cx.related(a, m, cx.overlap(a, m).0).is_some()) {
+                if !members.iter().all(|&m| cx.related(a, m, cx.verdict(a, m)).is_some()) {
                     continue;
                 }
                 members.push(a);
@@ -62,7 +62,7 @@ pub fn check(cx: &Cross) -> Vec<(Finding, Diagnostic)> {
             let certain = members
                 .iter()
                 .enumerate()
-                .all(|(i, &x)| members[i + 1..].iter().all(|&y| cx.overlap(x, y).0 == Overlap::CertainlyOverlaps));
+                .all(|(i, &x)| members[i + 1..].iter().all(|&y| cx.verdict(x, y) == Overlap::CertainlyOverlaps));
             let witness = if certain {
                 None
             } else {

@@ -144,11 +144,10 @@ pub struct Cross<'a> {
     part_histories: RefCell<HashMap<Vec<usize>, Option<Rc<History>>>>,
     /// `atom_disjoint[a * atoms + b]`: 0 unknown yet, 1 disjoint, 2 not proven.
     atom_disjoint: RefCell<Vec<u8>>,
-    /// Answers per pair of predicates; witnesses are shared, not cloned, because most
-    /// pairs are asked about many times.
-    memo: RefCell<HashMap<(usize, usize), (Overlap, Option<Rc<Witness>>)>>,
-    /// Witness histories of may-overlapping pairs of predicates (`None`: none found).
-    histories: RefCell<HashMap<(usize, usize), Option<Rc<History>>>>,
+    /// Everything asked about a pair of predicates, at [`Self::pair_index`]: the checks
+    /// ask about the same pairs hundreds of thousands of times on 1,000 journeys, and a
+    /// dense table answers without hashing.
+    pairs: RefCell<Vec<PairMemo>>,
     /// Witness histories of sets of predicates (J603's combinations): many
     /// combinations of journeys share their audiences, and a failed search is the
     /// costliest, so both outcomes are kept.
@@ -192,6 +191,7 @@ impl<'a> Cross<'a> {
             rank[j] = r;
         }
         let n = atoms.len();
+        let npreds = preds.len();
         let mut names = HashMap::new();
         let sigs = atoms.iter().map(|e| parts::signature(e, program, &mut names)).collect();
         let atom_exprs = atoms;
@@ -212,22 +212,27 @@ impl<'a> Cross<'a> {
             sigs,
             part_histories: RefCell::new(HashMap::new()),
             atom_disjoint: RefCell::new(vec![0; n * n]),
-            memo: RefCell::new(HashMap::new()),
-            histories: RefCell::new(HashMap::new()),
+            pairs: RefCell::new(vec![PairMemo::default(); npreds * (npreds + 1) / 2]),
             joint_histories: RefCell::new(HashMap::new()),
             witness_time: Default::default(),
         }
     }
 
+    /// The slot of a pair of predicates in the upper triangle of [`Self::pairs`].
+    fn pair_index(&self, pa: usize, pb: usize) -> usize {
+        let (lo, hi) = (pa.min(pb), pa.max(pb));
+        hi * (hi + 1) / 2 + lo
+    }
+
     /// A witness history for journeys `a` and `b` (memoised per pair of predicates).
     pub fn history(&self, a: usize, b: usize) -> Option<Rc<History>> {
         let (pa, pb) = (self.pred_of[a], self.pred_of[b]);
-        let key = (pa.min(pb), pa.max(pb));
-        if let Some(h) = self.histories.borrow().get(&key) {
+        let i = self.pair_index(pa, pb);
+        if let Some(h) = &self.pairs.borrow()[i].history {
             return h.clone();
         }
-        let h = self.search(&[key.0, key.1]);
-        self.histories.borrow_mut().insert(key, h.clone());
+        let h = self.search(&[pa.min(pb), pa.max(pb)]);
+        self.pairs.borrow_mut()[i].history = Some(h.clone());
         h
     }
 
@@ -306,6 +311,16 @@ impl<'a> Cross<'a> {
         if pa == pb {
             return false;
         }
+        let i = self.pair_index(pa, pb);
+        if let Some(d) = self.pairs.borrow()[i].quickly_disjoint {
+            return d;
+        }
+        let d = self.conjuncts_disjoint(pa, pb);
+        self.pairs.borrow_mut()[i].quickly_disjoint = Some(d);
+        d
+    }
+
+    fn conjuncts_disjoint(&self, pa: usize, pb: usize) -> bool {
         let n = self.atoms.len();
         let mut memo = self.atom_disjoint.borrow_mut();
         for &x in &self.preds[pa].0 {
@@ -326,17 +341,36 @@ impl<'a> Cross<'a> {
     /// How the audiences of journeys `a` and `b` relate, with an example customer in
     /// both when the reasoner has one.
     pub fn overlap(&self, a: usize, b: usize) -> (Overlap, Option<Rc<Witness>>) {
+        let (o, at) = self.verdict_at(a, b);
+        let Some(at) = at else { return (o, None) };
+        let (pa, pb) = (self.pred_of[a], self.pred_of[b]);
+        let i = self.pair_index(pa, pb);
+        if let Some(w) = &self.pairs.borrow()[i].witness {
+            return (o, w.clone());
+        }
+        let (lo, hi) = (pa.min(pb), pa.max(pb));
+        let w = Some(Rc::new(logic::witness_at(&self.prepared[lo], &self.prepared[hi], at, self.program)));
+        self.pairs.borrow_mut()[i].witness = Some(w.clone());
+        (o, w)
+    }
+
+    /// How the audiences of journeys `a` and `b` relate, without the example customer.
+    pub fn verdict(&self, a: usize, b: usize) -> Overlap {
+        self.verdict_at(a, b).0
+    }
+
+    fn verdict_at(&self, a: usize, b: usize) -> (Overlap, Option<logic::WitnessAt>) {
         if self.quickly_disjoint(a, b) {
             return (Overlap::Disjoint, None);
         }
         let (pa, pb) = (self.pred_of[a], self.pred_of[b]);
-        let key = (pa.min(pb), pa.max(pb));
-        if let Some(r) = self.memo.borrow().get(&key) {
-            return r.clone();
+        let i = self.pair_index(pa, pb);
+        if let Some(r) = self.pairs.borrow()[i].verdict {
+            return r;
         }
-        let (o, w) = logic::overlap_prepared(&self.prepared[key.0], &self.prepared[key.1], self.program);
-        let r = (o, w.map(Rc::new));
-        self.memo.borrow_mut().insert(key, r.clone());
+        let (lo, hi) = (pa.min(pb), pa.max(pb));
+        let r = logic::verdict_prepared(&self.prepared[lo], &self.prepared[hi], self.program);
+        self.pairs.borrow_mut()[i].verdict = Some(r);
         r
     }
 
@@ -365,14 +399,34 @@ impl<'a> Cross<'a> {
             .into_iter()
             .filter(|&a| a != b && self.rank[a] < self.rank[b])
             .filter_map(|a| {
-                let (overlap, witness) = self.overlap(a, b);
+                let overlap = self.verdict(a, b);
                 let history = self.related(a, b, overlap)?;
-                Some(Partner { journey: a, overlap, witness, history })
+                Some(Partner { journey: a, overlap, witness: None, history })
             })
             .collect();
         out.sort_by_key(|p| self.rank[p.journey]);
+        self.first_witness(b, &mut out);
         out
     }
+
+    /// The example customer of the first partner, the one [`witness_note`] shows.
+    pub fn first_witness(&self, b: usize, partners: &mut [Partner]) {
+        if let Some(p) = partners.first_mut() {
+            p.witness = self.overlap(p.journey, b).1;
+        }
+    }
+}
+
+/// What is known about one pair of predicates; `None`: not asked yet. Witnesses and
+/// histories are shared, not cloned, because most pairs are asked about many times.
+#[derive(Debug, Clone, Default)]
+struct PairMemo {
+    quickly_disjoint: Option<bool>,
+    verdict: Option<(Overlap, Option<logic::WitnessAt>)>,
+    /// Built on demand: only the first partner of a finding shows its witness.
+    witness: Option<Option<Rc<Witness>>>,
+    /// The witness history of a may-overlapping pair (`Some(None)`: none found).
+    history: Option<Option<Rc<History>>>,
 }
 
 /// An earlier journey a finding pairs with.
@@ -380,6 +434,8 @@ impl<'a> Cross<'a> {
 pub struct Partner {
     pub journey: usize,
     pub overlap: Overlap,
+    /// The reasoner's example customer; only on the first partner of a finding (the
+    /// one its note shows).
     pub witness: Option<Rc<Witness>>,
     /// For a may-overlap: a customer history in both audiences.
     pub history: Option<Rc<History>>,

@@ -26,15 +26,16 @@ pub fn check(cx: &Cross) -> Vec<(Finding, Diagnostic)> {
         if !tagged(jw, WINBACK) {
             continue;
         }
-        let partners: Vec<Partner> = vips
+        let mut partners: Vec<Partner> = vips
             .iter()
             .filter(|&&v| v != w)
             .filter_map(|&v| {
-                let (overlap, witness) = cx.overlap(w, v);
+                let overlap = cx.verdict(w, v);
                 let history = cx.related(w, v, overlap)?;
-                Some(Partner { journey: v, overlap, witness, history })
+                Some(Partner { journey: v, overlap, witness: None, history })
             })
             .collect();
+        cx.first_witness(w, &mut partners);
         if partners.is_empty() {
             continue;
         }
