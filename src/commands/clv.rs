@@ -10,7 +10,7 @@ use journey_clv::backtest::{backtest, BacktestReport, CountModel};
 use journey_clv::clv::{value_customers, ClvOptions, ClvReport, PurchaseModel};
 use journey_clv::error::ClvError;
 use journey_clv::fit::FitReport;
-use journey_clv::rfm::{looks_like_summary, read_summary, summarize, RfmSummary, TimeUnit};
+use journey_clv::rfm::{looks_like_summary, read_summary, summarize, RfmSummary, TimeUnit, WeightedRow};
 use journey_clv::sbg::{Lifetimes, ShiftedBetaGeometric};
 use journey_clv::table::{split_rows, Delimiter};
 use journey_clv::translog::{read_log, ColumnMapping, ColumnRef, LogOptions, RefundRule};
@@ -432,7 +432,7 @@ fn run_fit(a: &FitArgs, global: &crate::GlobalOptions) -> Result<Output, ClvErro
             let fitter: fn(&[journey_clv::rfm::WeightedRow]) -> Result<FitReport, ClvError> =
                 if a.model == Model::BgNbd { bgnbd::fit } else { paretonbd::fit };
             let mut fit = fitter(&rows)?;
-            warn_dominant(data.summary(), &mut fit)?;
+            warn_dominant(data.summary(), &rows, &mut fit)?;
             if a.interval == IntervalArg::Bootstrap {
                 boot = Some(journey_clv::bootstrap::bootstrap(&rows, &fitter, a.resamples, 1)?);
             }
@@ -507,8 +507,8 @@ fn run_fit(a: &FitArgs, global: &crate::GlobalOptions) -> Result<Output, ClvErro
 
 /// Name the customers who dominate the likelihood (see
 /// [`journey_clv::clv::dominant_customers`]) in the fit's warnings.
-fn warn_dominant(summary: &RfmSummary, fit: &mut FitReport) -> Result<(), ClvError> {
-    let dominant = journey_clv::clv::dominant_customers(summary, fit, DOMINANT_SHARE)?;
+fn warn_dominant(summary: &RfmSummary, rows: &[WeightedRow], fit: &mut FitReport) -> Result<(), ClvError> {
+    let dominant = journey_clv::clv::dominant_customers_in(summary, rows, fit, DOMINANT_SHARE)?;
     if dominant.is_empty() {
         return Ok(());
     }
@@ -750,7 +750,7 @@ fn run_predict(a: &PredictArgs, global: &crate::GlobalOptions) -> Result<Output,
         CountModelArg::BgNbd => bgnbd::fit(&rows)?,
         CountModelArg::ParetoNbd => paretonbd::fit(&rows)?,
     };
-    warn_dominant(summary, &mut purchases)?;
+    warn_dominant(summary, &rows, &mut purchases)?;
     let has_spend = summary.customers.iter().any(|c| c.monetary_value.is_some());
     let spend = if has_spend {
         Some(gammagamma::fit(summary.customers.iter().map(|c| (c.frequency, c.monetary_value.unwrap_or(0.0))))?)

@@ -123,13 +123,37 @@ impl BgNbd {
 
 /// Negative log-likelihood of compressed rows, over (ln r, ln α, ln a, ln b),
 /// with an analytic gradient. Terms that depend only on x are computed once per
-/// distinct x; rows are split across threads when there are many.
+/// distinct x, and ln(α + T), ln(α + t_x) once per distinct T and t_x (a log
+/// recorded to the day has a few hundred of each however many rows it has);
+/// rows are split across threads when there are many.
 pub struct BgNbdLikelihood<'a> {
     rows: &'a [WeightedRow],
     /// Index of each row's x in `xs`.
     group: Vec<u32>,
     xs: Vec<u32>,
+    /// Distinct T and t_x values, and each row's index among them.
+    times: Distinct,
     threads: usize,
+}
+
+/// Distinct values of T and of t_x, and where each row's are: the per-row
+/// logarithms become look-ups of the same numbers, computed once per value.
+struct Distinct {
+    values: Vec<f64>,
+    /// Per row: index of T, index of t_x in `values`.
+    at: Vec<(u32, u32)>,
+}
+
+impl Distinct {
+    fn new(rows: &[WeightedRow]) -> Distinct {
+        // Exact look-ups by bit pattern: a row finds its own value, whatever it is.
+        let mut bits: Vec<u64> = rows.iter().flat_map(|r| [r.t.to_bits(), r.t_x.to_bits()]).collect();
+        bits.sort_unstable();
+        bits.dedup();
+        let index = |v: f64| bits.binary_search(&v.to_bits()).unwrap_or(0) as u32;
+        let at = rows.iter().map(|r| (index(r.t), index(r.t_x))).collect();
+        Distinct { values: bits.into_iter().map(f64::from_bits).collect(), at }
+    }
 }
 
 impl<'a> BgNbdLikelihood<'a> {
@@ -140,7 +164,7 @@ impl<'a> BgNbdLikelihood<'a> {
         let group = rows.iter().map(|r| xs.binary_search(&r.x).unwrap_or(0) as u32).collect();
         let threads =
             if rows.len() >= 50_000 { std::thread::available_parallelism().map_or(1, |n| n.get()).min(8) } else { 1 };
-        BgNbdLikelihood { rows, group, xs, threads }
+        BgNbdLikelihood { rows, group, xs, times: Distinct::new(rows), threads }
     }
 }
 
@@ -205,18 +229,31 @@ impl Objective for BgNbdLikelihood<'_> {
                 d_b: digamma_rising(b, x) - dab,
             });
         }
+        // Per distinct time v: α + v, ln(α + v) and 1/(α + v), the very
+        // expressions the rows used to evaluate, so the sums are unchanged to
+        // the bit.
+        let shifted: Vec<(f64, f64, f64)> = self
+            .times
+            .values
+            .iter()
+            .map(|v| {
+                let s = alpha + v;
+                (s, s.ln(), 1.0 / s)
+            })
+            .collect();
         let kernel = |lo: usize, hi: usize| -> [f64; 5] {
             let mut acc = [0.0; 5];
             for i in lo..hi {
                 let row = &self.rows[i];
                 let k = &terms[self.group[i] as usize];
+                let (ti, txi) = self.times.at[i];
+                let (s_t, l_t, inv_t) = shifted[ti as usize];
                 let rx = r + k.x;
-                let l_t = (alpha + row.t).ln();
                 let (mut ll, mut g_r, mut g_alpha, mut g_a, mut g_b) =
-                    (k.base - rx * l_t, k.d_r - l_t, r / alpha - rx / (alpha + row.t), k.d_a, k.d_b);
+                    (k.base - rx * l_t, k.d_r - l_t, r / alpha - rx / s_t, k.d_a, k.d_b);
                 if row.x > 0 {
                     // ln(e^A3 + e^A4) = A3 + softplus(A4 - A3); w4 is the weight of A4.
-                    let l_tx = (alpha + row.t_x).ln();
+                    let (_, l_tx, inv_tx) = shifted[txi as usize];
                     let d = k.log_odds + rx * (l_t - l_tx);
                     let (softplus, w4) = if d > 0.0 {
                         let e = (-d).exp();
@@ -227,7 +264,7 @@ impl Objective for BgNbdLikelihood<'_> {
                     };
                     ll += softplus;
                     g_r += w4 * (l_t - l_tx);
-                    g_alpha += w4 * rx * (1.0 / (alpha + row.t) - 1.0 / (alpha + row.t_x));
+                    g_alpha += w4 * rx * (inv_t - inv_tx);
                     g_a += w4 / a;
                     g_b -= w4 / (b + k.x - 1.0);
                 }

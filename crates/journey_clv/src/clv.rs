@@ -16,7 +16,7 @@ use crate::fit::FitReport;
 use crate::gammagamma::GammaGamma;
 use crate::optimize::cholesky;
 use crate::paretonbd::ParetoNbd;
-use crate::rfm::{CustomerRfm, RfmSummary};
+use crate::rfm::{CustomerRfm, RfmSummary, WeightedRow};
 
 /// A fitted model of purchase counts.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -90,19 +90,44 @@ impl PurchaseModel {
 /// total at the fitted parameters, largest first: one such row can drag the
 /// fit wherever it explains that row best, so the user should look at it.
 pub fn dominant_customers(summary: &RfmSummary, fit: &FitReport, share: f64) -> Result<Vec<(String, f64)>> {
+    dominant_customers_in(summary, &summary.compressed(), fit, share)
+}
+
+/// [`dominant_customers`] given the summary's compressed rows
+/// ([`RfmSummary::compressed`]), which a fit has at hand: ln L is evaluated once
+/// per distinct (x, t_x, T) and weighted, not once per customer (a million
+/// customers are about a tenth as many rows), and only the customers of the
+/// rows above `share` are looked up.
+pub fn dominant_customers_in(
+    summary: &RfmSummary,
+    rows: &[WeightedRow],
+    fit: &FitReport,
+    share: f64,
+) -> Result<Vec<(String, f64)>> {
     let model = PurchaseModel::from_report(fit)?;
-    let lls: Vec<f64> =
-        summary.customers.iter().map(|c| model.log_likelihood(c.frequency, c.recency, c.t).abs()).collect();
-    let total: f64 = lls.iter().sum();
+    let lls: Vec<f64> = rows.iter().map(|r| model.log_likelihood(r.x, r.t_x, r.t).abs()).collect();
+    let total: f64 = rows.iter().zip(&lls).map(|(r, ll)| r.weight * ll).sum();
     if !(total > 0.0) || summary.customers.len() < 20 {
+        return Ok(Vec::new());
+    }
+    // Keys as compress() forms them (the bits of t_x and T), so a customer
+    // matches its row exactly.
+    let heavy: Vec<((u32, u64, u64), f64)> = rows
+        .iter()
+        .zip(&lls)
+        .filter(|(_, ll)| **ll / total > share)
+        .map(|(r, ll)| ((r.x, r.t_x.to_bits(), r.t.to_bits()), ll / total))
+        .collect();
+    if heavy.is_empty() {
         return Ok(Vec::new());
     }
     let mut out: Vec<(String, f64)> = summary
         .customers
         .iter()
-        .zip(&lls)
-        .filter(|(_, ll)| **ll / total > share)
-        .map(|(c, ll)| (c.id.clone(), ll / total))
+        .filter_map(|c| {
+            let key = (c.frequency, c.recency.to_bits(), c.t.to_bits());
+            heavy.iter().find(|(k, _)| *k == key).map(|(_, s)| (c.id.clone(), *s))
+        })
         .collect();
     out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     Ok(out)

@@ -6,13 +6,14 @@
 //! day merge into one (their amounts add up), frequency counts repeat purchase
 //! days, and times are whole days divided by the time unit.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::error::{bad_row, ClvError, Result};
-use crate::table::{split_rows, Delimiter};
+use crate::table::{for_each_row, split_rows, Delimiter};
 use crate::translog::TransactionLog;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -179,45 +180,66 @@ pub fn looks_like_summary(source: &str) -> bool {
     find(&header, FREQUENCY).is_some() && find(&header, RECENCY).is_some()
 }
 
+/// Where the columns of a summary are, from its header.
+struct SummaryColumns {
+    width: usize,
+    frequency: usize,
+    recency: usize,
+    t: usize,
+    monetary: Option<usize>,
+    id: Option<usize>,
+    cohort: Option<usize>,
+}
+
+impl SummaryColumns {
+    fn find(path: &str, header: &[String], cohort_column: Option<&str>) -> Result<SummaryColumns> {
+        let need = |names: &[&str]| {
+            find(header, names).ok_or_else(|| ClvError::MissingColumn {
+                path: path.into(),
+                column: names[0].into(),
+                help: Some(format!("a summary needs frequency, recency and T; the header has: {}", header.join(", "))),
+            })
+        };
+        let frequency = need(FREQUENCY)?;
+        let recency = need(RECENCY)?;
+        let t = need(AGE)?;
+        let monetary = find(header, MONETARY);
+        let id = find(header, ID).or(if header.first().map(|h| h.is_empty()) == Some(true) { Some(0) } else { None });
+        let cohort = match cohort_column {
+            Some(c) => Some(header.iter().position(|h| h == c).ok_or_else(|| ClvError::MissingColumn {
+                path: path.into(),
+                column: c.into(),
+                help: Some(format!("the header has: {}", header.join(", "))),
+            })?),
+            None => None,
+        };
+        Ok(SummaryColumns { width: header.len(), frequency, recency, t, monetary, id, cohort })
+    }
+}
+
 /// Read a summary CSV (columns frequency, recency, T and optionally
 /// monetary_value, an id and the cohort column; other columns are ignored).
+/// The rows are split in place ([`for_each_row`]): a million-customer summary
+/// allocates only what it keeps (the ids).
 pub fn read_summary(path: &str, source: &str, unit: TimeUnit, cohort_column: Option<&str>) -> Result<RfmSummary> {
     let first = source.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    let rows = split_rows(path, source, Delimiter::sniff(first))?;
-    let Some((head, data)) = rows.split_first() else {
-        return Err(ClvError::EmptyInput { path: path.into(), message: "the summary is empty".into() });
-    };
-    let header: Vec<String> = head.fields.iter().map(|f| f.text.clone()).collect();
-    let need = |names: &[&str]| {
-        find(&header, names).ok_or_else(|| ClvError::MissingColumn {
-            path: path.into(),
-            column: names[0].into(),
-            help: Some(format!("a summary needs frequency, recency and T; the header has: {}", header.join(", "))),
-        })
-    };
-    let fi = need(FREQUENCY)?;
-    let ri = need(RECENCY)?;
-    let ti = need(AGE)?;
-    let mi = find(&header, MONETARY);
-    let ii = find(&header, ID).or(if header.first().map(|h| h.is_empty()) == Some(true) { Some(0) } else { None });
-    let ci = match cohort_column {
-        Some(c) => Some(header.iter().position(|h| h == c).ok_or_else(|| ClvError::MissingColumn {
-            path: path.into(),
-            column: c.into(),
-            help: Some(format!("the header has: {}", header.join(", "))),
-        })?),
-        None => None,
-    };
-    let mut customers = Vec::with_capacity(data.len());
-    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::with_capacity(data.len());
-    for (n, row) in data.iter().enumerate() {
-        if row.fields.len() != header.len() {
+    // A summary line is about 25-45 bytes: reserve once rather than grow.
+    let mut customers = Vec::with_capacity(source.len() / 32);
+    let mut columns: Option<SummaryColumns> = None;
+    let mut seen: std::collections::HashMap<Cow<'_, str>, usize> = std::collections::HashMap::new();
+    for_each_row(path, source, Delimiter::sniff(first), |row| {
+        let Some(cols) = &columns else {
+            let header: Vec<String> = row.fields.iter().map(|f| f.text.clone().into_owned()).collect();
+            columns = Some(SummaryColumns::find(path, &header, cohort_column)?);
+            return Ok(());
+        };
+        if row.fields.len() != cols.width {
             return Err(bad_row(
                 path,
                 source,
                 row.start,
                 row.end,
-                format!("expected {} fields like the header, found {}", header.len(), row.fields.len()),
+                format!("expected {} fields like the header, found {}", cols.width, row.fields.len()),
                 "wrong number of fields",
                 None,
             ));
@@ -231,15 +253,15 @@ pub fn read_summary(path: &str, source: &str, unit: TimeUnit, cohort_column: Opt
                     source,
                     f.start,
                     f.end,
-                    format!("cannot read {:?} as {what}", f.text),
+                    format!("cannot read {:?} as {what}", &*f.text),
                     "expected a non-negative number",
                     None,
                 )),
             }
         };
-        let fv = num(fi, "frequency")?;
+        let fv = num(cols.frequency, "frequency")?;
         if fv > f64::from(u32::MAX) {
-            let f = &row.fields[fi];
+            let f = &row.fields[cols.frequency];
             return Err(bad_row(
                 path,
                 source,
@@ -251,21 +273,21 @@ pub fn read_summary(path: &str, source: &str, unit: TimeUnit, cohort_column: Opt
             ));
         }
         if fv.fract() != 0.0 {
-            let f = &row.fields[fi];
+            let f = &row.fields[cols.frequency];
             return Err(bad_row(
                 path,
                 source,
                 f.start,
                 f.end,
-                format!("frequency {:?} is not a whole number", f.text),
+                format!("frequency {:?} is not a whole number", &*f.text),
                 "expected a count of repeat purchases",
                 None,
             ));
         }
-        let recency = num(ri, "recency")?;
-        let t = num(ti, "T")?;
+        let recency = num(cols.recency, "recency")?;
+        let t = num(cols.t, "T")?;
         if recency > t + 1e-9 {
-            let f = &row.fields[ri];
+            let f = &row.fields[cols.recency];
             return Err(bad_row(
                 path,
                 source,
@@ -277,7 +299,7 @@ pub fn read_summary(path: &str, source: &str, unit: TimeUnit, cohort_column: Opt
             ));
         }
         if fv == 0.0 && recency != 0.0 {
-            let f = &row.fields[ri];
+            let f = &row.fields[cols.recency];
             return Err(bad_row(
                 path,
                 source,
@@ -288,32 +310,46 @@ pub fn read_summary(path: &str, source: &str, unit: TimeUnit, cohort_column: Opt
                 None,
             ));
         }
-        let monetary_value = match mi {
+        let monetary_value = match cols.monetary {
             Some(i) if fv > 0.0 => Some(num(i, "monetary value")?),
             _ => None,
         };
-        if let Some(i) = ii {
-            let f = &row.fields[i];
-            if let Some(line) = seen.insert(f.text.clone(), row.line) {
-                return Err(bad_row(
-                    path,
-                    source,
-                    f.start,
-                    f.end,
-                    format!("customer {:?} appears twice (first on line {line})", f.text),
-                    "duplicate customer id",
-                    Some("a summary has one row per customer; merge the rows or build the summary from the log".into()),
-                ));
+        let id = match cols.id {
+            Some(i) => {
+                let f = &row.fields[i];
+                // Keyed by the text borrowed from the file (a Cow: only an id
+                // with an escaped quote is copied), so checking a million ids
+                // for duplicates allocates only the map.
+                if let Some(line) = seen.insert(f.text.clone(), row.line) {
+                    return Err(bad_row(
+                        path,
+                        source,
+                        f.start,
+                        f.end,
+                        format!("customer {:?} appears twice (first on line {line})", &*f.text),
+                        "duplicate customer id",
+                        Some(
+                            "a summary has one row per customer; merge the rows or build the summary from the log"
+                                .into(),
+                        ),
+                    ));
+                }
+                f.text.clone().into_owned()
             }
-        }
+            None => (customers.len() + 1).to_string(),
+        };
         customers.push(CustomerRfm {
-            id: ii.map(|i| row.fields[i].text.clone()).unwrap_or_else(|| (n + 1).to_string()),
+            id,
             frequency: fv as u32,
             recency,
             t,
             monetary_value,
-            cohort: ci.map(|i| row.fields[i].text.clone()),
+            cohort: cols.cohort.map(|i| row.fields[i].text.clone().into_owned()),
         });
+        Ok(())
+    })?;
+    if columns.is_none() {
+        return Err(ClvError::EmptyInput { path: path.into(), message: "the summary is empty".into() });
     }
     if customers.is_empty() {
         return Err(ClvError::EmptyInput { path: path.into(), message: "the summary has no rows".into() });
@@ -426,6 +462,40 @@ mod tests {
         let rows = compress(vec![(1, 2.0, 3.0), (0, 0.0, 3.0), (1, 2.0, 3.0)]);
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[1].weight, 2.0);
+    }
+
+    #[test]
+    fn summary_ids_are_checked_as_unquoted() {
+        // the same id written bare, quoted and with an escaped quote
+        let src = "id,frequency,recency,T\nab,1,1,2\n\"a\"\"b\",0,0,2\n\"a\"\"b\",2,1,2\n";
+        let err = read_summary("s.csv", src, TimeUnit::Weeks, None).unwrap_err();
+        assert!(err.to_string().starts_with("s.csv:4:1: customer \"a\\\"b\" appears twice (first on line 3)"), "{err}");
+        let err = read_summary("s.csv", "id,frequency,recency,T\n\"ab\",1,1,2\nab,0,0,2\n", TimeUnit::Weeks, None)
+            .unwrap_err();
+        assert!(err.to_string().starts_with("s.csv:3:1: customer \"ab\" appears twice (first on line 2)"), "{err}");
+    }
+
+    #[test]
+    fn summary_rows_keep_their_ids_and_numbers() {
+        let src =
+            "\u{feff}customer_id,frequency,recency,T,monetary_value,segment\n\n\"x,1\",2,3.5,10,7.25,a\ny,0,0,4,0,\n";
+        let s = read_summary("s.csv", src, TimeUnit::Weeks, Some("segment")).unwrap();
+        assert_eq!(s.customers.len(), 2);
+        assert_eq!(s.customers[0].id, "x,1");
+        assert_eq!((s.customers[0].frequency, s.customers[0].recency, s.customers[0].t), (2, 3.5, 10.0));
+        assert_eq!(s.customers[0].monetary_value, Some(7.25));
+        assert_eq!(s.customers[0].cohort.as_deref(), Some("a"));
+        assert_eq!(s.customers[1].monetary_value, None);
+        assert_eq!(s.customers[1].cohort.as_deref(), Some(""));
+        // without an id column customers are numbered by row
+        let s = read_summary("s.csv", "frequency,recency,T\n1,1,2\n0,0,2\n", TimeUnit::Weeks, None).unwrap();
+        assert_eq!(s.customers.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["1", "2"]);
+        let err = read_summary("s.csv", "frequency,recency,T\n1,1\n", TimeUnit::Weeks, None).unwrap_err();
+        assert!(err.to_string().starts_with("s.csv:2:1: expected 3 fields like the header, found 2"), "{err}");
+        let err = read_summary("s.csv", "\n\n", TimeUnit::Weeks, None).unwrap_err();
+        assert!(err.to_string().contains("the summary is empty"), "{err}");
+        let err = read_summary("s.csv", "frequency,recency,T\n", TimeUnit::Weeks, None).unwrap_err();
+        assert!(err.to_string().contains("the summary has no rows"), "{err}");
     }
 
     #[test]

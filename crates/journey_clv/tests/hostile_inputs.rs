@@ -77,6 +77,28 @@ fn an_outlier_does_not_produce_a_false_converged_fit_and_is_named() {
     assert!(dominant_customers(&clean, &clean_fit, 0.05).unwrap().is_empty());
 }
 
+/// ln L is evaluated once per distinct (x, t_x, T) row: two customers on the
+/// same outlying row are both named, with the share each holds, which is what
+/// evaluating every customer gives.
+#[test]
+fn dominant_customers_are_found_through_their_rows() {
+    let (path, text) = common::read("cdnow_customers_summary.csv");
+    let text = format!("{text}99998,100000,38.0,38.86\n99999,100000,38.0,38.86\n");
+    let summary = read_summary(&path, &text, TimeUnit::Weeks, None).unwrap();
+    let fit = bgnbd::fit(&summary.compressed()).unwrap();
+    let named = dominant_customers(&summary, &fit, 0.05).unwrap();
+    let ids: Vec<&str> = named.iter().map(|n| n.0.as_str()).collect();
+    assert_eq!(ids, ["99998", "99999"], "{named:?}");
+    let model = bgnbd::BgNbd::from_report(&fit);
+    let per_customer: Vec<f64> =
+        summary.customers.iter().map(|c| model.log_likelihood(c.frequency, c.recency, c.t).abs()).collect();
+    let total: f64 = per_customer.iter().sum();
+    let share = per_customer[per_customer.len() - 1] / total;
+    for (_, s) in &named {
+        assert!((s - share).abs() <= 1e-9 * share, "{s} vs {share}");
+    }
+}
+
 fn unidentifiable(r: Result<journey_clv::FitReport, ClvError>) -> String {
     match r {
         Err(e @ ClvError::Unidentifiable { .. }) => e.to_string(),

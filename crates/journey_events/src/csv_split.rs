@@ -85,6 +85,25 @@ impl CsvSplitter {
         Some(&self.data[start..end])
     }
 
+    /// Whether the record was split in place (it has no quote) on an ASCII delimiter:
+    /// then its fields are ranges of [`Self::raw`] cut at delimiter bytes
+    /// ([`Self::direct_range`]).
+    #[inline]
+    pub fn direct(&self) -> bool {
+        self.direct && self.delimiter.is_ascii()
+    }
+
+    /// The `i`-th field's range `start..end` in [`Self::raw`], for a record split in
+    /// place ([`Self::direct`]); `None` past the last field or for any other record.
+    #[inline]
+    pub fn direct_range(&self, i: usize) -> Option<(usize, usize)> {
+        if !self.direct() {
+            return None;
+        }
+        let end = *self.ends.get(i)?;
+        Some((if i == 0 { 0 } else { self.ends[i - 1] + 1 }, end))
+    }
+
     /// The `i`-th field's byte range in [`Self::raw`] (quotes included).
     pub fn span(&self, i: usize) -> Option<(usize, usize)> {
         if self.direct {

@@ -50,38 +50,80 @@ pub struct Event {
 }
 
 /// Interned strings (customer keys and text property values) of one log.
+///
+/// Every row of a log interns its customer key and its text values, and a time-ordered
+/// log brings a different customer on nearly every row: the lookup is a cache miss
+/// whenever the keys are scattered over the heap. So the strings live back to back in
+/// one buffer, in id order, and the hash table holds only ids (4 bytes a slot): a
+/// lookup touches the table and the few bytes of one key, no allocation per string.
 #[derive(Debug, Default, Clone)]
 pub struct Interner {
+    /// All strings, back to back, in id order.
+    text: String,
+    /// Per id: where its string ends in `text` (it starts where the previous one ends).
+    ends: Vec<usize>,
     // ids are handed out in first-seen order, so the hash never shows in any output
-    ids: HashMap<Box<str>, u32, foldhash::fast::RandomState>,
-    names: Vec<Box<str>>,
+    table: hashbrown::HashTable<u32>,
+    hasher: foldhash::fast::RandomState,
+}
+
+/// Whether two keys are equal: the keys are short (ids, categories), where a byte
+/// loop the compiler inlines beats a call into `memcmp`.
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 impl Interner {
+    #[inline]
+    fn hash(&self, s: &str) -> u64 {
+        use std::hash::BuildHasher;
+        self.hasher.hash_one(s)
+    }
+    #[inline]
+    fn span(ends: &[usize], id: u32) -> (usize, usize) {
+        let i = id as usize;
+        (if i == 0 { 0 } else { ends[i - 1] }, ends[i])
+    }
+    #[inline]
+    fn key<'a>(text: &'a str, ends: &[usize], id: u32) -> &'a str {
+        let (start, end) = Self::span(ends, id);
+        &text[start..end]
+    }
     pub fn intern(&mut self, s: &str) -> u32 {
-        if let Some(&id) = self.ids.get(s) {
+        let hash = self.hash(s);
+        let (text, ends) = (&self.text, &self.ends);
+        if let Some(&id) = self.table.find(hash, |&id| same(Self::key(text, ends, id).as_bytes(), s.as_bytes())) {
             return id;
         }
-        let id = self.names.len() as u32;
-        self.names.push(s.into());
-        self.ids.insert(s.into(), id);
+        // ids are u32 throughout the engine (`CustomerId`, `PropValue::Text`)
+        let id = u32::try_from(self.ends.len()).expect("more than 4 billion distinct strings in one log");
+        self.text.push_str(s);
+        self.ends.push(self.text.len());
+        let (text, ends, hasher) = (&self.text, &self.ends, &self.hasher);
+        // growing rehashes from the buffer: the table stores no hashes
+        self.table.insert_unique(hash, id, |&id| {
+            use std::hash::BuildHasher;
+            hasher.hash_one(Self::key(text, ends, id))
+        });
         id
     }
     pub fn get(&self, s: &str) -> Option<u32> {
-        self.ids.get(s).copied()
+        let hash = self.hash(s);
+        self.table.find(hash, |&id| same(Self::key(&self.text, &self.ends, id).as_bytes(), s.as_bytes())).copied()
     }
     pub fn resolve(&self, id: u32) -> &str {
-        &self.names[id as usize]
+        Self::key(&self.text, &self.ends, id)
     }
     /// The strings interned from id `from` on, in id order.
     pub fn names_from(&self, from: usize) -> Vec<Box<str>> {
-        self.names.get(from..).unwrap_or_default().to_vec()
+        (from..self.len()).map(|i| Box::from(self.resolve(i as u32))).collect()
     }
     pub fn len(&self) -> usize {
-        self.names.len()
+        self.ends.len()
     }
     pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
+        self.ends.is_empty()
     }
 }
 

@@ -42,11 +42,24 @@ pub(crate) enum Cell<'a> {
     NotUtf8,
 }
 
+/// `s.trim()`, without its Unicode scan for the common cell that starts and ends with
+/// a visible ASCII character (nothing to trim). Any other first or last byte (a blank,
+/// a control, a non-ASCII byte) takes the full `trim`, so the result is the same.
+#[inline]
+pub(crate) fn trimmed(s: &str) -> &str {
+    let visible = |b: u8| b > b' ' && b < 0x7f;
+    match s.as_bytes() {
+        [first, .., last] if visible(*first) && visible(*last) => s,
+        [only] if visible(*only) => s,
+        _ => s.trim(),
+    }
+}
+
 impl Cell<'_> {
     fn is_blank(&self) -> bool {
         match self {
             Cell::Null => true,
-            Cell::Str(s) => s.trim().is_empty(),
+            Cell::Str(s) => trimmed(s).is_empty(),
             _ => false,
         }
     }
@@ -68,7 +81,7 @@ impl Cell<'_> {
             // one rule for every format: NaN and infinities are not amounts or
             // numbers, whether written as text (CSV, JSON) or as floats (Parquet)
             Cell::Float(f) => Some(f).filter(|f| f.is_finite()),
-            Cell::Str(s) => crate::numbers::parse_f64(s.trim()).filter(|f| f.is_finite()),
+            Cell::Str(s) => crate::numbers::parse_f64(trimmed(s)).filter(|f| f.is_finite()),
             _ => None,
         }
     }
@@ -371,7 +384,7 @@ impl Builder {
                 let coded = match ty {
                     Type::Text | Type::TimeOfDay | Type::List { .. } => true,
                     Type::OneOf { choices } => {
-                        !s.is_empty() && s.trim().len() == s.len() && choices.iter().any(|c| c == s)
+                        !s.is_empty() && trimmed(s).len() == s.len() && choices.iter().any(|c| c == s)
                     }
                     _ => false,
                 };
@@ -440,7 +453,7 @@ impl Builder {
     /// The event kind of a row whose event column is `slot`.
     fn event_kind<R: Row + ?Sized>(&self, row: &R, slot: usize) -> Result<EventKind, Problem> {
         Ok(match row.cell(slot) {
-            Cell::Str(s) if !s.trim().is_empty() => match self.schema.kind(s.trim()) {
+            Cell::Str(s) if !trimmed(s).is_empty() => match self.schema.kind(trimmed(s)) {
                 Some(k) => k,
                 None => {
                     let mut p = Problem::new(
@@ -527,7 +540,7 @@ impl Builder {
             c if c.is_blank() => {
                 return Err(Problem::new(SkipKind::MissingCustomer, Some(cs), "missing customer id".into(), "empty"))
             }
-            Cell::Str(s) => self.customers.intern(s.trim()),
+            Cell::Str(s) => self.customers.intern(trimmed(s)),
             Cell::Int(i) => {
                 use std::fmt::Write;
                 self.key.clear();
@@ -562,7 +575,7 @@ pub(crate) fn typed(cell: Cell<'_>, ty: &Type, tz: Tz, texts: &mut Interner) -> 
         },
         _ if blank => PropValue::Missing,
         Type::OneOf { choices } => match cell {
-            Cell::Str(s) if choices.iter().any(|c| c == s.trim()) => PropValue::Text(texts.intern(s.trim())),
+            Cell::Str(s) if choices.iter().any(|c| c == trimmed(s)) => PropValue::Text(texts.intern(trimmed(s))),
             _ => {
                 let list: Vec<String> = choices.iter().map(|c| format!("\"{c}\"")).collect();
                 return Err(format!("one of {}", list.join(", ")));
@@ -1003,11 +1016,35 @@ struct CsvBackend {
 struct CsvRow<'a> {
     split: &'a CsvSplitter,
     fields: &'a [usize],
+    /// The whole record as text, when it was split in place (no quote), on an ASCII
+    /// delimiter, and is UTF-8 throughout: validated once per row instead of once per
+    /// cell. Its fields are cut at delimiter bytes, which are never inside a character,
+    /// so each is a `str` slice of it. `None`: every cell is validated on its own, and
+    /// only a cell that is not UTF-8 is refused.
+    text: Option<&'a str>,
+}
+
+impl<'a> CsvRow<'a> {
+    fn new(split: &'a CsvSplitter, fields: &'a [usize]) -> CsvRow<'a> {
+        let text = match split.direct() {
+            true => std::str::from_utf8(&split.raw).ok(),
+            false => None,
+        };
+        CsvRow { split, fields, text }
+    }
 }
 
 impl Row for CsvRow<'_> {
+    #[inline]
     fn cell(&self, slot: usize) -> Cell<'_> {
-        match self.split.get(self.fields[slot]) {
+        let field = self.fields[slot];
+        if let Some(text) = self.text {
+            return match self.split.direct_range(field) {
+                None => Cell::Null,
+                Some((start, end)) => text.get(start..end).map_or(Cell::NotUtf8, Cell::Str),
+            };
+        }
+        match self.split.get(field) {
             None => Cell::Null,
             Some(b) => std::str::from_utf8(b).map_or(Cell::NotUtf8, Cell::Str),
         }
@@ -1077,7 +1114,7 @@ impl CsvBackend {
             if self.split.is_blank() {
                 continue;
             }
-            let row = CsvRow { split: &self.split, fields: &self.fields };
+            let row = CsvRow::new(&self.split, &self.fields);
             return match builder.build(&row, self.split.line) {
                 Ok(e) => Outcome::Event(e),
                 Err(p) => {

@@ -285,3 +285,40 @@ fn a_long_bad_row_is_shown_as_a_window_around_the_field() {
     let shown = format!("{:?}", miette::Report::new(e));
     assert!(shown.contains("twelve") && shown.len() < 5_000, "{} bytes shown", shown.len());
 }
+
+#[test]
+fn bytes_that_are_not_utf8_in_a_cell_the_row_does_not_read_are_no_problem() {
+    // a CSV row is validated as UTF-8 once, as a whole; a row that fails it falls back
+    // to validating each cell read, so bad bytes where the event has no property
+    // (`note` of a `visit`) still read
+    let dir = tempfile::tempdir().unwrap();
+    let mut body = HEAD.as_bytes().to_vec();
+    body.extend_from_slice(b"c1,2026-01-01T10:00:00Z,visit,,caf\xe9\n");
+    body.extend_from_slice(b"c1,2026-01-01T11:00:00Z,order,12,caf\xc3\xa9\n");
+    let path = write(dir.path(), "mixed.csv", &body);
+    let (events, r) = read(&path, ReadOptions::default());
+    let events = events.unwrap();
+    assert_eq!(events.len(), 2);
+    match events[1].props[1] {
+        PropValue::Text(t) => assert_eq!(r.unwrap().texts().resolve(t), "café"),
+        ref other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn keys_and_numbers_are_trimmed_of_any_unicode_blank() {
+    // the fast path skips `trim` only when a cell starts and ends with a visible ASCII
+    // character; a no-break space or a tab at either end is still trimmed
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "{HEAD}c1,2026-01-01T10:00:00Z,order,12,\n\u{a0}c1,2026-01-01T10:01:00Z,order, 7\u{a0},\n\
+         c1\t,2026-01-01T10:02:00Z, order ,3,\nc2 ,2026-01-01T10:03:00Z,visit,,\n"
+    );
+    let path = write(dir.path(), "blanks.csv", text.as_bytes());
+    let (events, r) = read(&path, ReadOptions::default());
+    let events = events.unwrap();
+    let r = r.unwrap();
+    assert_eq!(events.iter().map(|e| e.customer.0).collect::<Vec<_>>(), [0, 0, 0, 1]);
+    assert_eq!((r.interner().resolve(0), r.interner().resolve(1)), ("c1", "c2"));
+    assert_eq!(events[1].props[0], PropValue::Money(7.0));
+}
