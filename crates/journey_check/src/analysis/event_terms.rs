@@ -61,7 +61,8 @@ pub fn compile<'c>(c: &'c NumC, property: Option<&str>) -> Option<Compiled<'c>> 
         }
         Aggregate::Since { filter, .. } => (Kind::Since, None, filter),
         Aggregate::SinceFirst { filter, .. } => (Kind::SinceFirst, None, filter),
-        Aggregate::SinceAttribute { .. } => return None,
+        // `latest` reads a property value: evaluated the general way
+        Aggregate::SinceAttribute { .. } | Aggregate::Latest { .. } => return None,
     };
     Some(Compiled { kind, window: window.map(|w| w as i64), filtered: filter.is_some(), c })
 }
