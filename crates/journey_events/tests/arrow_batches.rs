@@ -15,6 +15,7 @@ fn b2b() -> journey_ir::Program {
     let settings = journey_check::Settings {
         timezone: project.config.timezone.clone(),
         currency: project.config.currency.clone(),
+        ..Default::default()
     };
     let checked = journey_check::check_sources(&project.sources, &ids, &settings);
     assert!(checked.diagnostics.iter().all(|d| d.severity != journey_diagnostics::Severity::Error));
