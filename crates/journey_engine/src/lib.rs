@@ -392,6 +392,9 @@ pub(crate) struct CJourney {
     /// not an `and`) with their text: when the filter ends unknown, the first clause
     /// that is unknown is counted as the one that read a missing value.
     pub audience_clauses: Vec<(String, CExpr)>,
+    /// Some clause is a named audience: a refusal may come from its condition being
+    /// unknown even though the filter is false (see `count_unknown`).
+    pub named_clauses: bool,
     pub re_entry: ReEntry,
     pub exit_events: Vec<(Option<u16>, Option<CExpr>)>,
     pub exit_conditions: Vec<CExpr>,
@@ -757,6 +760,7 @@ impl<'p> Engine<'p> {
                 trigger,
                 entry_also: alternatives::compile(&mut c, &j.entry_also),
                 audience,
+                named_clauses: audience_clauses.iter().any(|(_, c)| matches!(c, CExpr::Audience(_))),
                 audience_clauses,
                 re_entry: j.re_entry.clone(),
                 exit_events,

@@ -989,7 +989,7 @@ impl CustomerState {
             let _ = ev;
             let v = eval(a, &self.scope(eng, None, texts));
             if !v.truthy() {
-                if v == V::None {
+                if v == V::None || cj.named_clauses {
                     self.count_unknown(eng, j, texts, out);
                 }
                 out.1.journeys[j].filtered_out += 1;
@@ -1038,13 +1038,27 @@ impl CustomerState {
         Entry::Entered
     }
 
-    /// Journey `j`'s filter ended unknown: count the customer (once) under the first
-    /// top-level clause that is unknown, the one that read a missing value.
+    /// Journey `j`'s filter did not hold: when a missing value is why, count the
+    /// customer (once) under the first top-level clause that read it. That is the first
+    /// clause that is unknown, or, when the filter is false only because of named
+    /// audiences (a fact: false when its condition is unknown), the first of those
+    /// whose condition is unknown. A filter with a clause that is false on known values
+    /// refused the customer for that reason and is not counted.
     fn count_unknown(&mut self, eng: &Engine, j: usize, texts: &Interner, out: &mut Out) {
         let scope = self.scope(eng, None, texts);
-        let Some(k) = eng.journeys[j].audience_clauses.iter().position(|(_, c)| eval(c, &scope) == V::None) else {
-            return;
+        let clauses = &eng.journeys[j].audience_clauses;
+        let values: Vec<V> = clauses.iter().map(|(_, c)| eval(c, &scope)).collect();
+        let unknown_member = |k: usize| match &clauses[k].1 {
+            expr::CExpr::Audience(i) => eval(&scope.audiences[*i], &scope) == V::None,
+            _ => false,
         };
+        let first = if values.iter().any(|v| *v == V::None) {
+            values.iter().position(|v| *v == V::None)
+        } else {
+            let refusing: Vec<usize> = (0..values.len()).filter(|&k| !values[k].truthy()).collect();
+            refusing.iter().all(|&k| unknown_member(k)).then(|| refusing.first().copied()).flatten()
+        };
+        let Some(k) = first else { return };
         let bit = 1u64 << k.min(63);
         if self.journeys[j].unknown_counted & bit == 0 {
             self.journeys[j].unknown_counted |= bit;

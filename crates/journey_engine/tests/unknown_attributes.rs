@@ -10,9 +10,14 @@ use journey_ir::Program;
 const T0: i64 = 1_767_571_200_000;
 
 fn program(audience: &str) -> Program {
+    program_with("", audience)
+}
+
+/// `decls` are extra declarations (named audiences) before the journey.
+fn program_with(decls: &str, audience: &str) -> Program {
     let mut sources = SourceMap::new();
     let src = format!(
-        "event signup {{}}\nattribute account_type: text\nattribute seats: number\nchannel crm {{ kind webhook }}\n\
+        "event signup {{}}\nattribute account_type: text\nattribute seats: number\nchannel crm {{ kind webhook }}\n{decls}\n\
          journey j {{ entry on signup audience {audience} stage a {{ webhook crm \"x\" end }} }}\n"
     );
     let f = sources.add("test.journey", src);
@@ -154,4 +159,38 @@ fn is_set_is_never_unknown() {
     assert!(enters("seats is not set or seats > 10", None, None));
     assert!(!enters("seats > 10", None, None));
     assert!(!enters("seats is not set or seats > 10", None, Some(3.0)));
+}
+
+/// A named audience is a fact (false when its condition is unknown), so a journey
+/// filtered on it refuses a customer it cannot decide without the filter ending
+/// unknown. The refusal is still the missing value's doing and is counted under the
+/// clause naming the audience, unless another clause refused on known values.
+#[test]
+fn refusals_through_a_named_audience_are_counted() {
+    let decls = r#"audience not_a_clinic = account_type != "clinic""#;
+    let refusals = |audience: &str, attrs: Vec<AttrValue>| {
+        let p = program_with(decls, audience);
+        let opts = EngineOptions { quiet_hours: QuietMode::Defer, seed: 1, start: T0 - 1, until: T0 + 1000 };
+        let engine = Engine::new(&p, opts);
+        let ev = Event {
+            customer: CustomerId(0),
+            time: T0,
+            kind: EventKind(0),
+            props: Vec::<PropValue>::new().into(),
+            revenue: None,
+            line: 0,
+        };
+        let c = Customer { id: CustomerId(0), key: "c0", attributes: &attrs };
+        let (_, r) = engine.run_customer(c, [&ev], &Interner::default());
+        r.journeys.get("j").map(|j| j.unknown_refusals.clone()).unwrap_or_default().into_iter().collect::<Vec<_>>()
+    };
+    let missing = || vec![AttrValue::Missing, AttrValue::Number(30.0)];
+    assert_eq!(refusals("not_a_clinic", missing()), [("not_a_clinic".to_string(), 1)]);
+    assert_eq!(refusals("seats > 10 and not_a_clinic", missing()), [("not_a_clinic".to_string(), 1)]);
+    // refused by a known value as well: not the missing value's doing
+    assert!(refusals("seats > 100 and not_a_clinic", missing()).is_empty());
+    // known and refused by the audience: not counted
+    assert!(refusals("not_a_clinic", vec![AttrValue::Text("clinic".into()), AttrValue::Number(30.0)]).is_empty());
+    // `not` of a fact holds: entered, nothing refused
+    assert!(refusals("not not_a_clinic", missing()).is_empty());
 }
