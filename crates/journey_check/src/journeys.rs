@@ -312,6 +312,35 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// `wait … for purchase where amount > 10 or vip then …` reads `vip` as a second
+    /// event to wait for (`or NAME then` lists events). When `vip` is no event but a
+    /// value the filter could read, the writer most likely meant the filter: say so,
+    /// with the parenthesised form, instead of a bare "unknown event".
+    fn value_read_as_event(&mut self, file: FileId, name: &ast::Ident, after_filter: bool) -> bool {
+        let n = name.name.as_str();
+        if self.events.contains_key(n) || !after_filter {
+            return false;
+        }
+        let kind = if self.attributes.contains_key(n) {
+            "an attribute"
+        } else if self.audiences.contains_key(n) {
+            "an audience"
+        } else if self.scores.contains_key(n) {
+            "a score"
+        } else if self.event_props.values().any(|ps| ps.iter().any(|(p, _)| p == n)) {
+            "an event property"
+        } else {
+            return false;
+        };
+        self.push(
+            Diagnostic::new("J101", format!("unknown event `{n}`"))
+                .primary(file, name.span, format!("`or {n}` here starts another event to wait for"))
+                .note(format!("`{n}` is {kind}, not an event"))
+                .help(format!("to read `{n}` in the filter, put the filter in parentheses: `where (… or {n})`")),
+        );
+        true
+    }
+
     /// Several triggers: the alternatives after the first, which must all be `on
     /// EVENT` (as must the first): a journey entered on an event or on a schedule
     /// would need two notions of when it runs, so other kinds are rejected (J320).
@@ -593,6 +622,8 @@ impl<'a> Ctx<'a> {
             }
             StepKind::WaitFor { timeout, event, filter, then, on_timeout, also } => {
                 let ev = self.event_ref(file, event);
+                // did the event before each `or` have a `where` (which `or NAME` ends)?
+                let mut filtered = filter.is_some();
                 let filter = match (ev, filter) {
                     (Some(ev), Some(f)) => Some(self.condition(file, f, Scope::Event(ev), None)),
                     _ => None,
@@ -601,6 +632,7 @@ impl<'a> Ctx<'a> {
                 let mut seen = vec![event.name.as_str()];
                 let mut also_ir = Vec::new();
                 for alt in also {
+                    let after_filter = std::mem::replace(&mut filtered, alt.filter.is_some());
                     if seen.contains(&alt.event.name.as_str()) {
                         self.push(
                             Diagnostic::new("J320", format!("the wait lists `{}` twice", alt.event.name))
@@ -613,6 +645,9 @@ impl<'a> Ctx<'a> {
                         continue;
                     }
                     seen.push(alt.event.name.as_str());
+                    if self.value_read_as_event(file, &alt.event, after_filter) {
+                        continue;
+                    }
                     let Some(aev) = self.event_ref(file, &alt.event) else { continue };
                     let afilter = alt.filter.as_ref().map(|f| self.condition(file, f, Scope::Event(aev), None));
                     also_ir.push(ir::EventMatch { event: aev.to_string(), filter: afilter });
