@@ -2,7 +2,9 @@
 //! arithmetic and `latest(...)`: cross-journey pairs the analysis can neither confirm
 //! with a witness history nor rule out are reported as *undecided* (issue 13), with
 //! the attribute profile that meets both audiences and the constraints left open;
-//! a pair the analysis proves impossible stays silent.
+//! a pair the analysis proves impossible stays silent. A `where` filter on a one-of
+//! property (`count(order where kind == "gift", 90d)`) gets a witness history
+//! (replayed in tests/witness_replay.rs).
 
 mod common;
 use common::*;
@@ -29,6 +31,11 @@ fn undecided_pairs_are_reported_not_dropped() {
             "{code} {needle} missing:\n{text}"
         );
     }
+    // a filtered count on a one-of property against `since`: a witness with a gift order
+    assert!(
+        text.lines().any(|l| l.contains("warning[J601]") && l.contains("\"gift-ideas\"") && !l.contains("undecided")),
+        "{text}"
+    );
     // `count(order, 30d) >= 2` against `since(order) > 40d`: proven impossible, silent
     assert!(!text.contains("brew-guide"), "a pair proven impossible is reported:\n{text}");
 
@@ -38,6 +45,7 @@ fn undecided_pairs_are_reported_not_dropped() {
     // what was found (the profile) and what stayed open (the score's comparison)
     assert!(full.contains("`email_opt_in` = true meets the attribute constraints of both"), "{full}");
     assert!(full.contains("open: `loyalty >= 50`"), "{full}");
+    assert!(full.contains("events `order` (kind \"gift\") 30d 1m ago"), "{full}");
 }
 
 /// A copy of the project with `journey.yaml` extended by `extra`.

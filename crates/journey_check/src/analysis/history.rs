@@ -440,6 +440,108 @@ fn realize(conj: &Conj, program: &Program) -> Option<History> {
     Some(h)
 }
 
+/// Property profiles for the events of a search: for each property of `event` that a
+/// `where` filter of `terms` compares with constants (other than the searched amount
+/// `property`), values that make the comparison true and false; the profiles are
+/// their combinations (a few at most). One empty profile when no filter reads one.
+fn filter_profiles(
+    event: &str,
+    terms: &[&logic::NumC],
+    property: Option<&str>,
+    program: &Program,
+) -> Vec<Vec<(String, Val)>> {
+    let Some(def) = program.event(event) else { return vec![Vec::new()] };
+    let mut values: std::collections::BTreeMap<String, Vec<Val>> = Default::default();
+    for c in terms {
+        let filter = match &c.term {
+            Expr::Aggregate(
+                Aggregate::Count { filter: Some(f), .. }
+                | Aggregate::Sum { filter: Some(f), .. }
+                | Aggregate::Avg { filter: Some(f), .. }
+                | Aggregate::Since { filter: Some(f), .. }
+                | Aggregate::SinceFirst { filter: Some(f), .. }
+                | Aggregate::Latest { filter: Some(f), .. },
+            ) => f,
+            _ => continue,
+        };
+        collect_filter_values(filter, &mut |name, v| {
+            if Some(name) == property {
+                return;
+            }
+            let Some(p) = def.properties.iter().find(|p| p.name == name) else { return };
+            let list = values.entry(name.to_string()).or_default();
+            for x in with_other(v, &p.ty) {
+                if !list.contains(&x) {
+                    list.push(x);
+                }
+            }
+        });
+    }
+    let mut profiles: Vec<Vec<(String, Val)>> = vec![Vec::new()];
+    for (name, vs) in values {
+        let mut next = Vec::new();
+        for base in &profiles {
+            for v in &vs {
+                let mut p = base.clone();
+                p.push((name.clone(), v.clone()));
+                next.push(p);
+            }
+        }
+        profiles = next;
+        if profiles.len() > MAX_PROFILES {
+            profiles.truncate(MAX_PROFILES);
+            break;
+        }
+    }
+    profiles
+}
+
+/// Property profiles per search at most (the slots multiply the candidates).
+const MAX_PROFILES: usize = 6;
+
+/// `(property, constant)` of every comparison of a property with a constant in `f`.
+fn collect_filter_values(f: &Expr, out: &mut dyn FnMut(&str, &Value)) {
+    match f {
+        Expr::Compare { lhs, rhs, .. } => match (&**lhs, &**rhs) {
+            (Expr::Property { name }, Expr::Const { value }) | (Expr::Const { value }, Expr::Property { name }) => {
+                out(name, value)
+            }
+            _ => {}
+        },
+        Expr::In { value, list } => {
+            if let Expr::Property { name } = &**value {
+                for x in list {
+                    if let Expr::Const { value } = x {
+                        out(name, value);
+                    }
+                }
+            }
+        }
+        Expr::Not { expr } => collect_filter_values(expr, out),
+        Expr::And { all: xs } | Expr::Or { any: xs } => xs.iter().for_each(|x| collect_filter_values(x, out)),
+        _ => {}
+    }
+}
+
+/// The constant, and a value of the property's type that differs from it (so both
+/// outcomes of `==`, `!=`, `<`, `>` are tried).
+fn with_other(v: &Value, ty: &Type) -> Vec<Val> {
+    match v {
+        Value::Text(t) => {
+            let other = match ty {
+                Type::OneOf { choices } => choices.iter().find(|c| *c != t).cloned(),
+                _ => Some(if t == "other" { "other1".to_string() } else { "other".to_string() }),
+            };
+            std::iter::once(Val::Text(t.clone())).chain(other.map(Val::Text)).collect()
+        }
+        Value::Bool(b) => vec![Val::Bool(*b), Val::Bool(!b)],
+        Value::Number(n) | Value::Money(n) | Value::Percent(n) => {
+            vec![Val::Num(*n), Val::Num(n + 1.0), Val::Num(n - 1.0)]
+        }
+        _ => Vec::new(),
+    }
+}
+
 fn agg_event(a: &Aggregate) -> &str {
     match a {
         Aggregate::Count { event, .. }
@@ -515,7 +617,13 @@ fn events_for(event: &str, terms: &[&logic::NumC], base: &History, program: &Pro
     }
     let far = points.iter().max().copied().unwrap_or(0) + 30 * 1440;
     points.insert(far);
-    let points: Vec<i64> = points.into_iter().filter(|&p| p >= 0).collect();
+    let ages_only: Vec<i64> = points.into_iter().filter(|&p| p >= 0).collect();
+    // Filters on other properties of the event (`where kind == "gift"`): each event
+    // takes one of a few property profiles, values that pass and fail each filter.
+    // Without such filters there is one empty profile and the slots are the ages.
+    let profiles = filter_profiles(event, terms, property.as_deref(), program);
+    let slots: Vec<(i64, usize)> = ages_only.iter().flat_map(|&p| (0..profiles.len()).map(move |k| (p, k))).collect();
+    let points: Vec<i64> = slots.iter().map(|s| s.0).collect();
     let need = need.min(MAX_EVENTS);
     amounts.sort_by(|a, b| a.total_cmp(b));
     amounts.dedup();
@@ -576,7 +684,11 @@ fn events_for(event: &str, terms: &[&logic::NumC], base: &History, program: &Pro
                 }
                 for (e, &i) in h.events.iter_mut().zip(&idx) {
                     e.minutes_before = points[i];
-                    for p in &mut e.properties {
+                    if profiles.len() > 1 {
+                        e.properties.truncate(usize::from(property.is_some()));
+                        e.properties.extend(profiles[slots[i].1].iter().cloned());
+                    }
+                    for p in e.properties.iter_mut().take(usize::from(property.is_some())) {
                         p.1 = Val::Num(amount);
                     }
                 }
