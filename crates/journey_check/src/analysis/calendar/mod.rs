@@ -153,6 +153,8 @@ pub struct Cross<'a> {
     /// ask about the same pairs hundreds of thousands of times on 1,000 journeys, and a
     /// dense table answers without hashing.
     pairs: RefCell<Vec<PairMemo>>,
+    /// The witnesses of the pairs that have some ([`PairMemo::extra`]).
+    extras: RefCell<Vec<PairExtra>>,
     /// Witness histories of sets of predicates (J603's combinations): many
     /// combinations of journeys share their audiences, and a failed search is the
     /// costliest, so both outcomes are kept.
@@ -221,6 +223,7 @@ impl<'a> Cross<'a> {
             part_histories: RefCell::new(HashMap::new()),
             atom_disjoint: RefCell::new(vec![0; n * n]),
             pairs: RefCell::new(vec![PairMemo::default(); npreds * (npreds + 1) / 2]),
+            extras: RefCell::new(Vec::new()),
             joint_histories: RefCell::new(HashMap::new()),
             joint_undecided: RefCell::new(HashMap::new()),
             witness_time: Default::default(),
@@ -233,15 +236,32 @@ impl<'a> Cross<'a> {
         hi * (hi + 1) / 2 + lo
     }
 
+    /// Read the witnesses of pair slot `i`, if it has any.
+    fn extra<R>(&self, i: usize, f: impl FnOnce(&PairExtra) -> R) -> Option<R> {
+        let e = self.pairs.borrow()[i].extra;
+        (e > 0).then(|| f(&self.extras.borrow()[e as usize - 1]))
+    }
+
+    /// Change the witnesses of pair slot `i`, giving it some first.
+    fn extra_mut(&self, i: usize, f: impl FnOnce(&mut PairExtra)) {
+        let mut pairs = self.pairs.borrow_mut();
+        let mut extras = self.extras.borrow_mut();
+        if pairs[i].extra == 0 {
+            extras.push(PairExtra::default());
+            pairs[i].extra = u32::try_from(extras.len()).expect("fewer than 4 billion pairs with witnesses");
+        }
+        f(&mut extras[pairs[i].extra as usize - 1]);
+    }
+
     /// A witness history for journeys `a` and `b` (memoised per pair of predicates).
     pub fn history(&self, a: usize, b: usize) -> Option<Rc<History>> {
         let (pa, pb) = (self.pred_of[a], self.pred_of[b]);
         let i = self.pair_index(pa, pb);
-        if let Some(h) = &self.pairs.borrow()[i].history {
-            return h.clone();
+        if let Some(h) = self.extra(i, |x| x.history.clone()).flatten() {
+            return h;
         }
         let h = self.search(&[pa.min(pb), pa.max(pb)]);
-        self.pairs.borrow_mut()[i].history = Some(h.clone());
+        self.extra_mut(i, |x| x.history = Some(h.clone()));
         h
     }
 
@@ -255,15 +275,15 @@ impl<'a> Cross<'a> {
         }
         let (pa, pb) = (self.pred_of[a], self.pred_of[b]);
         let i = self.pair_index(pa, pb);
-        if let Some(u) = &self.pairs.borrow()[i].undecided {
-            return u.clone();
+        if let Some(u) = self.extra(i, |x| x.undecided.clone()).flatten() {
+            return u;
         }
         // A history found here (in a conjunction the quick search skipped) decides
         // the pair, but is not reported yet: the replay test showed such a witness on
         // a send behind `wait … for email_click`, which the engine sends only after
         // the click, and the schedule does not model that (see the module docs).
         let (_found, u) = self.explain(&[pa.min(pb), pa.max(pb)]);
-        self.pairs.borrow_mut()[i].undecided = Some(u.clone());
+        self.extra_mut(i, |x| x.undecided = Some(u.clone()));
         u
     }
 
@@ -405,12 +425,12 @@ impl<'a> Cross<'a> {
         let Some(at) = at else { return (o, None) };
         let (pa, pb) = (self.pred_of[a], self.pred_of[b]);
         let i = self.pair_index(pa, pb);
-        if let Some(w) = &self.pairs.borrow()[i].witness {
-            return (o, w.clone());
+        if let Some(w) = self.extra(i, |x| x.witness.clone()).flatten() {
+            return (o, w);
         }
         let (lo, hi) = (pa.min(pb), pa.max(pb));
         let w = Some(Rc::new(logic::witness_at(&self.prepared[lo], &self.prepared[hi], at, self.program)));
-        self.pairs.borrow_mut()[i].witness = Some(w.clone());
+        self.extra_mut(i, |x| x.witness = Some(w.clone()));
         (o, w)
     }
 
@@ -505,12 +525,23 @@ impl<'a> Cross<'a> {
     }
 }
 
-/// What is known about one pair of predicates; `None`: not asked yet. Witnesses and
-/// histories are shared, not cloned, because most pairs are asked about many times.
-#[derive(Debug, Clone, Default)]
+/// What is known about one pair of predicates; `None`: not asked yet. Plain data:
+/// the table has a slot for every pair of predicates (half a million on 1,000
+/// journeys), most never get past the quick screen, and a table of `Copy` slots is
+/// allocated lazily and freed at once (dropping slots holding `Rc`s was a tenth of
+/// the cross-journey pass).
+#[derive(Debug, Clone, Copy, Default)]
 struct PairMemo {
     quickly_disjoint: Option<bool>,
     verdict: Option<(Overlap, Option<logic::WitnessAt>)>,
+    /// 1 + the position of the pair's [`PairExtra`] in [`Cross::extras`]; 0: none yet.
+    extra: u32,
+}
+
+/// The witnesses of a pair, for the few pairs that get that far. Witnesses and
+/// histories are shared, not cloned, because most pairs are asked about many times.
+#[derive(Debug, Clone, Default)]
+struct PairExtra {
     /// Built on demand: only the first partner of a finding shows its witness.
     witness: Option<Option<Rc<Witness>>>,
     /// The witness history of a may-overlapping pair (`Some(None)`: none found).
