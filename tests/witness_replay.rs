@@ -316,6 +316,21 @@ fn library_witnesses_are_confirmed_by_the_engine() {
 }
 
 #[test]
+fn teashop_filtered_count_witnesses_are_confirmed_by_the_engine() {
+    // `count(order where kind == "gift", 90d) >= 1` against `since(order) > 30d`: the
+    // witness carries a gift order (a `where` filter on a one-of property, issue 13)
+    let dir = root().join("tests/projects/teashop");
+    let n = replay_all(&dir);
+    assert!(n.entries >= 1 && n.sends >= 1, "the gift-ideas J601 has a witness ({n:?})");
+    let program = program_of(&dir);
+    let (cal, _) = calendar::analyze(&program, true);
+    let gift = cal.findings.iter().filter_map(|f| f.witness.as_ref()).find(|(h, _)| {
+        h.events.iter().any(|e| e.properties.iter().any(|(k, v)| k == "kind" && *v == Val::Text("gift".into())))
+    });
+    assert!(gift.is_some(), "no witness carries a gift order");
+}
+
+#[test]
 fn b2b_witnesses_are_confirmed_by_the_engine() {
     // none of Clinicly's cross-journey findings carries a witness history today (0
     // replayed): this holds the findings its journeys gain to the same bar

@@ -1,5 +1,6 @@
 //! The reasoner against brute force: small generated schemas and audience pairs
 //! (bools, enums, numbers, counts over windows, `since`, `since_first`, `is set`,
+//! arithmetic `*`, `/`, `min`, `max` and scores on numbers and counts,
 //! `not`, `and`/`or`, consent flags, missing values), each verdict compared with an enumeration of every
 //! customer of a bounded domain (attribute values x short event histories), evaluated
 //! as the engine does ([`history::holds`], itself checked against the engine by the
@@ -10,7 +11,7 @@
 //! `cargo test -p journey_check --test oracle` runs 10,000 cases; the ignored
 //! `oracle_long` runs 200,000 (`-- --ignored`).
 
-use journey_check::analysis::history::{holds, search, History, HistoryEvent, Val};
+use journey_check::analysis::history::{explain, holds, search, History, HistoryEvent, Outcome, Val};
 use journey_check::analysis::logic::{self, Overlap};
 use journey_ir::{Aggregate, AttributeDef, CmpOp, EventDef, Expr, Origin, Policy, Program, Type, Value, IR_VERSION};
 
@@ -93,8 +94,8 @@ fn atom(r: &mut Rng, dims: &Dims) -> Expr {
     let kind = match dim {
         0 => 0,
         1 => 1 + r.below(2),
-        2 => 3,
-        _ => 4 + r.below(4),
+        2 => [3, 8][r.below(2) as usize],
+        _ => [4, 5, 6, 7, 9][r.below(5) as usize],
     };
     match kind {
         // a consent flag, bare
@@ -119,11 +120,41 @@ fn atom(r: &mut Rng, dims: &Dims) -> Expr {
             let d = r.pick(&[5 * DAY, 20 * DAY]);
             Expr::Compare { cmp: op(r), lhs: Box::new(Expr::Aggregate(agg)), rhs: c(Value::DurationMinutes(d)) }
         }
-        _ => {
+        7 => {
             let agg = Aggregate::SinceFirst { event: ev(r), filter: None };
             let d = r.pick(&[5 * DAY, 20 * DAY]);
             Expr::Compare { cmp: op(r), lhs: Box::new(Expr::Aggregate(agg)), rhs: c(Value::DurationMinutes(d)) }
         }
+        // issue 15's arithmetic and scores on the number: `*`, `/` (by zero too),
+        // `min`, `max`, a named score
+        8 => {
+            let value = arith(r, *attr("score"));
+            Expr::Compare { cmp: op(r), lhs: Box::new(value), rhs: c(Value::Number(r.pick(&[1.0, 2.0, 3.0]))) }
+        }
+        // and on a count: `count(order, 10d) * 2 >= 2`, `min(count(order), 1) == 1`
+        _ => {
+            let window = r.pick(&[None, Some(10 * DAY)]);
+            let count = Expr::Aggregate(Aggregate::Count { event: ev(r), filter: None, window_minutes: window });
+            let value = arith(r, count);
+            Expr::Compare { cmp: op(r), lhs: Box::new(value), rhs: c(Value::Number(r.pick(&[1.0, 2.0]))) }
+        }
+    }
+}
+
+/// `x * k`, `x / k`, `min(x, k)`, `max(x, k)` or a score naming one of them.
+fn arith(r: &mut Rng, x: Expr) -> Expr {
+    let k = c(Value::Number(r.pick(&[0.0, 1.0, 1.5, 2.0])));
+    let x = Box::new(x);
+    let e = match r.below(4) {
+        0 => Expr::Mul { lhs: x, rhs: k },
+        1 => Expr::Div { lhs: x, rhs: k },
+        2 => Expr::Min { all: vec![*x, *k] },
+        _ => Expr::Max { all: vec![*x, *k] },
+    };
+    if r.below(3) == 0 {
+        Expr::Score { name: "computed".into(), expr: Box::new(e) }
+    } else {
+        e
     }
 }
 
@@ -211,6 +242,11 @@ struct Tally {
     certain: u64,
     may: u64,
     may_with_witness: u64,
+    /// May-overlaps the search failed on that [`explain`] proved impossible, found a
+    /// history for, or left undecided.
+    explained_impossible: u64,
+    explained_found: u64,
+    undecided: u64,
     may_overlapping: u64,
     may_empty: u64,
 }
@@ -260,6 +296,24 @@ fn run(cases: u64, seed: u64) -> Tally {
                 if let Some(h) = search(&[&a, &b], &[&pa, &pb], &p) {
                     t.may_with_witness += 1;
                     assert!(holds(&a, &h, &p) && holds(&b, &h, &p), "witness {h} is not in both; {}", ctx());
+                } else {
+                    // what `journey check` then reports: silence only on a proof
+                    match explain(&[&a, &b], &[&pa, &pb], &p) {
+                        Outcome::Impossible => {
+                            t.explained_impossible += 1;
+                            assert!(
+                                both.is_none(),
+                                "explain proved impossible, but {} is in both; {}",
+                                both.unwrap(),
+                                ctx()
+                            );
+                        }
+                        Outcome::Found(h) => {
+                            t.explained_found += 1;
+                            assert!(holds(&a, &h, &p) && holds(&b, &h, &p), "history {h} is not in both; {}", ctx());
+                        }
+                        Outcome::Undecided(_) => t.undecided += 1,
+                    }
                 }
             }
         }
@@ -271,14 +325,18 @@ fn report(t: &Tally, cases: u64) {
     println!(
         "{cases} generated pairs: {} disjoint, {} certain, {} may (of which {} with a witness history); \
          \"may\" could have been decided in {} cases: {} overlap in the bounded domain (could be certain), \
-         {} have no customer in it (could be disjoint, within the domain)",
+         {} have no customer in it (could be disjoint, within the domain); of the may-overlaps without a \
+         history, {} proven impossible, {} found on a closer look, {} reported as undecided",
         t.disjoint,
         t.certain,
         t.may,
         t.may_with_witness,
         t.may_overlapping + t.may_empty,
         t.may_overlapping,
-        t.may_empty
+        t.may_empty,
+        t.explained_impossible,
+        t.explained_found,
+        t.undecided
     );
 }
 
@@ -288,6 +346,7 @@ fn reasoner_agrees_with_brute_force() {
     let t = run(cases, 0x13);
     report(&t, cases);
     assert!(t.disjoint > 100 && t.certain > 100 && t.may > 100, "the generator covers every verdict: {t:?}");
+    assert!(t.explained_impossible > 10 && t.undecided > 10, "the closer look is exercised both ways: {t:?}");
 }
 
 #[test]

@@ -149,8 +149,8 @@ fn admits_count(c: &NumC, lo: i64, hi: i64) -> bool {
     })
 }
 
-/// Fewer events than this fail some filter-free count (a count never exceeds the
-/// number of events): the search starts there.
+/// Fewer events than this fail some count (a count, filtered or not, never exceeds
+/// the number of events): the search starts there.
 pub fn fewest_events(terms: &[Compiled]) -> usize {
     let least = |t: &Compiled| -> f64 {
         t.c.set
@@ -166,7 +166,7 @@ pub fn fewest_events(terms: &[Compiled]) -> usize {
     };
     let most = terms
         .iter()
-        .filter(|t| t.kind == Kind::Count && !t.filtered && !(t.c.null_ok && t.c.set.0.is_empty()))
+        .filter(|t| t.kind == Kind::Count && !(t.c.null_ok && t.c.set.0.is_empty()))
         .map(least)
         .filter(|x| x.is_finite())
         .fold(0.0, f64::max);

@@ -440,6 +440,108 @@ fn realize(conj: &Conj, program: &Program) -> Option<History> {
     Some(h)
 }
 
+/// Property profiles for the events of a search: for each property of `event` that a
+/// `where` filter of `terms` compares with constants (other than the searched amount
+/// `property`), values that make the comparison true and false; the profiles are
+/// their combinations (a few at most). One empty profile when no filter reads one.
+fn filter_profiles(
+    event: &str,
+    terms: &[&logic::NumC],
+    property: Option<&str>,
+    program: &Program,
+) -> Vec<Vec<(String, Val)>> {
+    let Some(def) = program.event(event) else { return vec![Vec::new()] };
+    let mut values: std::collections::BTreeMap<String, Vec<Val>> = Default::default();
+    for c in terms {
+        let filter = match &c.term {
+            Expr::Aggregate(
+                Aggregate::Count { filter: Some(f), .. }
+                | Aggregate::Sum { filter: Some(f), .. }
+                | Aggregate::Avg { filter: Some(f), .. }
+                | Aggregate::Since { filter: Some(f), .. }
+                | Aggregate::SinceFirst { filter: Some(f), .. }
+                | Aggregate::Latest { filter: Some(f), .. },
+            ) => f,
+            _ => continue,
+        };
+        collect_filter_values(filter, &mut |name, v| {
+            if Some(name) == property {
+                return;
+            }
+            let Some(p) = def.properties.iter().find(|p| p.name == name) else { return };
+            let list = values.entry(name.to_string()).or_default();
+            for x in with_other(v, &p.ty) {
+                if !list.contains(&x) {
+                    list.push(x);
+                }
+            }
+        });
+    }
+    let mut profiles: Vec<Vec<(String, Val)>> = vec![Vec::new()];
+    for (name, vs) in values {
+        let mut next = Vec::new();
+        for base in &profiles {
+            for v in &vs {
+                let mut p = base.clone();
+                p.push((name.clone(), v.clone()));
+                next.push(p);
+            }
+        }
+        profiles = next;
+        if profiles.len() > MAX_PROFILES {
+            profiles.truncate(MAX_PROFILES);
+            break;
+        }
+    }
+    profiles
+}
+
+/// Property profiles per search at most (the slots multiply the candidates).
+const MAX_PROFILES: usize = 6;
+
+/// `(property, constant)` of every comparison of a property with a constant in `f`.
+fn collect_filter_values(f: &Expr, out: &mut dyn FnMut(&str, &Value)) {
+    match f {
+        Expr::Compare { lhs, rhs, .. } => match (&**lhs, &**rhs) {
+            (Expr::Property { name }, Expr::Const { value }) | (Expr::Const { value }, Expr::Property { name }) => {
+                out(name, value)
+            }
+            _ => {}
+        },
+        Expr::In { value, list } => {
+            if let Expr::Property { name } = &**value {
+                for x in list {
+                    if let Expr::Const { value } = x {
+                        out(name, value);
+                    }
+                }
+            }
+        }
+        Expr::Not { expr } => collect_filter_values(expr, out),
+        Expr::And { all: xs } | Expr::Or { any: xs } => xs.iter().for_each(|x| collect_filter_values(x, out)),
+        _ => {}
+    }
+}
+
+/// The constant, and a value of the property's type that differs from it (so both
+/// outcomes of `==`, `!=`, `<`, `>` are tried).
+fn with_other(v: &Value, ty: &Type) -> Vec<Val> {
+    match v {
+        Value::Text(t) => {
+            let other = match ty {
+                Type::OneOf { choices } => choices.iter().find(|c| *c != t).cloned(),
+                _ => Some(if t == "other" { "other1".to_string() } else { "other".to_string() }),
+            };
+            std::iter::once(Val::Text(t.clone())).chain(other.map(Val::Text)).collect()
+        }
+        Value::Bool(b) => vec![Val::Bool(*b), Val::Bool(!b)],
+        Value::Number(n) | Value::Money(n) | Value::Percent(n) => {
+            vec![Val::Num(*n), Val::Num(n + 1.0), Val::Num(n - 1.0)]
+        }
+        _ => Vec::new(),
+    }
+}
+
 fn agg_event(a: &Aggregate) -> &str {
     match a {
         Aggregate::Count { event, .. }
@@ -461,6 +563,13 @@ fn meets(c: &logic::NumC, v: &V) -> bool {
         _ => return false,
     };
     c.set.0.iter().any(|i| (x > i.lo || (x == i.lo && i.lo_inc)) && (x < i.hi || (x == i.hi && i.hi_inc)) && x != INF)
+}
+
+/// Does the value of `c`'s term on `h` meet `c`? (For the tests of the search's
+/// shortcuts against brute force.)
+#[cfg(test)]
+pub(crate) fn term_meets(c: &logic::NumC, h: &History, program: &Program) -> bool {
+    meets(c, &eval(&c.term, h, None, program, 0))
 }
 
 /// The empty history of an event, when it meets every term (no `since` can be met).
@@ -508,7 +617,13 @@ fn events_for(event: &str, terms: &[&logic::NumC], base: &History, program: &Pro
     }
     let far = points.iter().max().copied().unwrap_or(0) + 30 * 1440;
     points.insert(far);
-    let points: Vec<i64> = points.into_iter().filter(|&p| p >= 0).collect();
+    let ages_only: Vec<i64> = points.into_iter().filter(|&p| p >= 0).collect();
+    // Filters on other properties of the event (`where kind == "gift"`): each event
+    // takes one of a few property profiles, values that pass and fail each filter.
+    // Without such filters there is one empty profile and the slots are the ages.
+    let profiles = filter_profiles(event, terms, property.as_deref(), program);
+    let slots: Vec<(i64, usize)> = ages_only.iter().flat_map(|&p| (0..profiles.len()).map(move |k| (p, k))).collect();
+    let points: Vec<i64> = slots.iter().map(|s| s.0).collect();
     let need = need.min(MAX_EVENTS);
     amounts.sort_by(|a, b| a.total_cmp(b));
     amounts.dedup();
@@ -569,7 +684,11 @@ fn events_for(event: &str, terms: &[&logic::NumC], base: &History, program: &Pro
                 }
                 for (e, &i) in h.events.iter_mut().zip(&idx) {
                     e.minutes_before = points[i];
-                    for p in &mut e.properties {
+                    if profiles.len() > 1 {
+                        e.properties.truncate(usize::from(property.is_some()));
+                        e.properties.extend(profiles[slots[i].1].iter().cloned());
+                    }
+                    for p in e.properties.iter_mut().take(usize::from(property.is_some())) {
                         p.1 = Val::Num(amount);
                     }
                 }
@@ -617,4 +736,266 @@ fn events_for(event: &str, terms: &[&logic::NumC], base: &History, program: &Pro
         }
     }
     None
+}
+
+// ---------------------------------------------------------------- undecided pairs
+
+/// What a closer look at conditions the search found no history for concludes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// A history in which every condition holds (checked by [`holds`]).
+    Found(History),
+    /// Proven: no customer meets every condition (every conjunction of the product is
+    /// contradictory, or [`event_terms::feasible`] rules out its events).
+    Impossible,
+    /// Neither: what was found, and what stayed open.
+    Undecided(Undecided),
+}
+
+/// Why the witness search could neither find a history nor rule one out, for a
+/// finding that says so instead of staying silent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Undecided {
+    /// Attribute values meeting every attribute constraint of the first open
+    /// conjunction (no events).
+    pub profile: History,
+    /// The constraints left open, rendered: `count(order, 10d) >= 2`, or a condition
+    /// the search does not evaluate (`score * 2 > 3`).
+    pub open: Vec<String>,
+    pub reason: Reason,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    /// The conditions are too large for the normal form.
+    TooLarge,
+    /// They compare computed values (arithmetic, scores, two terms) the search does
+    /// not enumerate.
+    Unmodelled,
+    /// No history of some event was found within the search's bounds, and none was
+    /// ruled out.
+    Bounds,
+    /// A history meets every constraint the reasoner extracted, but the conditions
+    /// themselves do not hold on it (filters, `latest`).
+    NotConfirmed,
+}
+
+impl fmt::Display for Undecided {
+    /// `` `plan` = "pro" meets both; open: `count(order, 10d)` >= 2, `since(order)` > 20d
+    /// (no history of these events within the search's bounds) ``
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.profile.attributes.is_empty() {
+            f.write_str("no attribute constraint in the way")?;
+        } else {
+            let attrs: Vec<String> = self.profile.attributes.iter().map(|(k, v)| format!("`{k}` = {v}")).collect();
+            write!(f, "{} meets the attribute constraints of both", attrs.join(", "))?;
+        }
+        if !self.open.is_empty() {
+            write!(f, "; open: {}", self.open.join(", "))?;
+        }
+        f.write_str(match self.reason {
+            Reason::TooLarge => " (the conditions are too large to analyse)",
+            Reason::Unmodelled => " (computed values the search does not enumerate)",
+            Reason::Bounds => " (no event history found within the search's bounds, none ruled out)",
+            Reason::NotConfirmed => " (the history meeting these constraints does not satisfy the filters)",
+        })
+    }
+}
+
+/// Conjunctions looked at in full when the search failed: the reasoner's product of
+/// two normal forms rarely exceeds this.
+const EXPLAIN_COMBINATIONS: usize = 256;
+
+/// Why [`search`] found no history for `exprs`, looking at every conjunction of the
+/// product (not only the first [`COMBINATIONS`]), each with the full event
+/// enumeration: [`Outcome::Impossible`] only on a proof, [`Outcome::Found`] when a
+/// conjunction the search skipped has a history. Slower than [`search`]; the calendar
+/// asks it only of pairs the search failed on (memoised).
+pub fn explain(exprs: &[&Expr], prepared: &[&Prepared], program: &Program) -> Outcome {
+    let too_large = || {
+        Outcome::Undecided(Undecided {
+            profile: History::default(),
+            open: exprs.iter().map(|e| format!("`{}`", logic::render(e))).collect(),
+            reason: Reason::TooLarge,
+        })
+    };
+    let mut acc = vec![Conj::default()];
+    let mut truncated = false;
+    for p in prepared {
+        let Some(d) = p.dnf.as_ref() else { return too_large() };
+        let mut next = Vec::new();
+        'outer: for x in &acc {
+            for y in d {
+                if let Some(c) = x.and(y) {
+                    next.push(c);
+                    if next.len() >= EXPLAIN_COMBINATIONS {
+                        truncated = true;
+                        break 'outer;
+                    }
+                }
+            }
+        }
+        acc = next;
+        if acc.is_empty() {
+            // a contradiction in the complete product is a proof; in a truncated
+            // one it is not
+            return if truncated { too_large() } else { Outcome::Impossible };
+        }
+    }
+    let mut first_open: Option<Undecided> = None;
+    for conj in &acc {
+        match explain_conj(conj, exprs, program) {
+            Outcome::Found(h) => return Outcome::Found(h),
+            Outcome::Impossible => {}
+            Outcome::Undecided(u) => {
+                first_open.get_or_insert(u);
+            }
+        }
+    }
+    match first_open {
+        Some(u) => Outcome::Undecided(u),
+        None if truncated => too_large(),
+        None => Outcome::Impossible,
+    }
+}
+
+/// One conjunction: its attributes realised, then each event kind on its own.
+fn explain_conj(conj: &Conj, exprs: &[&Expr], program: &Program) -> Outcome {
+    let profile = attribute_profile(conj, program);
+    if !conj.opaque.is_empty() {
+        let mut open = Vec::new();
+        for e in exprs {
+            opaque_parts(e, &conj.opaque, program, &mut open, &mut Vec::new());
+        }
+        if open.is_empty() {
+            open.push("a condition the reasoner keeps whole".into());
+        }
+        return Outcome::Undecided(Undecided { profile, open, reason: Reason::Unmodelled });
+    }
+    let mut events: BTreeSet<&str> = BTreeSet::new();
+    for c in conj.nums.values() {
+        if let Expr::Aggregate(a) = &c.term {
+            if !matches!(a, Aggregate::SinceAttribute { .. }) {
+                events.insert(agg_event(a));
+            }
+        }
+    }
+    let Some(base) = realize_attributes(conj, program) else {
+        return Outcome::Undecided(Undecided { profile, open: Vec::new(), reason: Reason::Bounds });
+    };
+    let mut h = base.clone();
+    let mut open: Vec<String> = Vec::new();
+    for e in events {
+        let terms: Vec<&logic::NumC> = conj
+            .nums
+            .values()
+            .filter(|c| matches!(&c.term, Expr::Aggregate(a) if !matches!(a, Aggregate::SinceAttribute { .. }) && agg_event(a) == e))
+            .collect();
+        // a proof for one event kind rules out the whole conjunction
+        let compiled: Option<Vec<event_terms::Compiled>> =
+            terms.iter().map(|c| event_terms::compile(c, property_of(&terms).as_deref())).collect();
+        if compiled.as_ref().is_some_and(|t| !event_terms::feasible(t)) {
+            return Outcome::Impossible;
+        }
+        match events_for(e, &terms, &base, program) {
+            Some(found) => h.events.extend(found),
+            None => open.extend(terms.iter().map(|c| describe(c, &program.currency))),
+        }
+    }
+    if !open.is_empty() {
+        return Outcome::Undecided(Undecided { profile, open, reason: Reason::Bounds });
+    }
+    h.events.sort_by(|a, b| b.minutes_before.cmp(&a.minutes_before).then(a.event.cmp(&b.event)));
+    if exprs.iter().all(|e| holds(e, &h, program)) {
+        return Outcome::Found(h);
+    }
+    let open = exprs.iter().filter(|e| !holds(e, &h, program)).map(|e| format!("`{}`", logic::render(e))).collect();
+    Outcome::Undecided(Undecided { profile, open, reason: Reason::NotConfirmed })
+}
+
+/// The property the sums and averages of one event read (as [`events_for`] picks it).
+fn property_of(terms: &[&logic::NumC]) -> Option<String> {
+    terms.iter().rev().find_map(|c| match &c.term {
+        Expr::Aggregate(Aggregate::Sum { property, .. } | Aggregate::Avg { property, .. }) => Some(property.clone()),
+        _ => None,
+    })
+}
+
+/// The attributes of [`realize`], without events: the profile an undecided finding
+/// shows.
+fn attribute_profile(conj: &Conj, program: &Program) -> History {
+    let mut plain = conj.clone();
+    plain.opaque.clear();
+    realize_attributes(&plain, program).unwrap_or_default()
+}
+
+/// [`realize`] with no event kind: attribute values only.
+fn realize_attributes(conj: &Conj, program: &Program) -> Option<History> {
+    let mut only = conj.clone();
+    only.nums.retain(|_, c| match &c.term {
+        Expr::Aggregate(a) => matches!(a, Aggregate::SinceAttribute { .. }),
+        _ => true,
+    });
+    realize(&only, program)
+}
+
+/// A numeric constraint, as a marketer reads it: `` `count(order, 10d)` >= 2 ``.
+fn describe(c: &logic::NumC, currency: &str) -> String {
+    let v = |x: f64| logic::fmt_value(x, c.unit, currency);
+    let mut alts: Vec<String> = c
+        .set
+        .0
+        .iter()
+        .map(|i| {
+            let (lo, hi) = (i.lo.is_finite(), i.hi.is_finite());
+            let ge = if i.lo_inc { ">=" } else { ">" };
+            let le = if i.hi_inc { "<=" } else { "<" };
+            match (lo, hi) {
+                (true, true) if i.lo == i.hi => format!("= {}", v(i.lo)),
+                (true, true) => format!("{ge} {} and {le} {}", v(i.lo), v(i.hi)),
+                (true, false) => format!("{ge} {}", v(i.lo)),
+                (false, true) => format!("{le} {}", v(i.hi)),
+                (false, false) if i.lo == INF => "never".to_string(),
+                (false, false) => "any value".to_string(),
+            }
+        })
+        .collect();
+    if c.null_ok {
+        alts.push("unset".into());
+    }
+    if alts.is_empty() {
+        alts.push("no value".into());
+    }
+    format!("`{}` {}", c.display, alts.join(" or "))
+}
+
+/// The parts of `e` the reasoner keeps opaque in `keys` (audiences expanded), rendered.
+fn opaque_parts(
+    e: &Expr,
+    keys: &std::collections::BTreeMap<String, u8>,
+    program: &Program,
+    out: &mut Vec<String>,
+    expanding: &mut Vec<String>,
+) {
+    if keys.contains_key(&format!("{e:?}")) {
+        let r = format!("`{}`", logic::render(e));
+        if !out.contains(&r) {
+            out.push(r);
+        }
+        return;
+    }
+    match e {
+        Expr::Not { expr } => opaque_parts(expr, keys, program, out, expanding),
+        Expr::And { all: xs } | Expr::Or { any: xs } => {
+            xs.iter().for_each(|x| opaque_parts(x, keys, program, out, expanding))
+        }
+        Expr::Audience { name } | Expr::Attribute { name } if !expanding.contains(name) => {
+            if let Some(a) = program.audience(name) {
+                expanding.push(name.clone());
+                opaque_parts(&a.condition, keys, program, out, expanding);
+                expanding.pop();
+            }
+        }
+        _ => {}
+    }
 }

@@ -733,6 +733,11 @@ pub(crate) fn pick(i: &Iv, c: &NumC) -> f64 {
     0.0
 }
 
+/// A value of a numeric term as messages show it (`30d`, `2`, `$5`, `never`).
+pub(crate) fn fmt_value(v: f64, unit: Unit, currency: &str) -> String {
+    fmt_unit(v, unit, currency)
+}
+
 fn fmt_unit(v: f64, unit: Unit, currency: &str) -> String {
     if v == INF {
         return "never".into();

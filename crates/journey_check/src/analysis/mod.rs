@@ -185,4 +185,6 @@ pub(crate) fn list_names<S: AsRef<str>>(names: &[S]) -> String {
 }
 
 #[cfg(test)]
+mod search_oracle;
+#[cfg(test)]
 pub(crate) mod testing;

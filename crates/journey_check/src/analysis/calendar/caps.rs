@@ -63,16 +63,21 @@ pub fn check(cx: &Cross) -> Vec<(Finding, Diagnostic)> {
                 .iter()
                 .enumerate()
                 .all(|(i, &x)| members[i + 1..].iter().all(|&y| cx.verdict(x, y) == Overlap::CertainlyOverlaps));
-            let witness = if certain {
-                None
+            let (witness, undecided) = if certain {
+                (None, None)
             } else {
                 match cx.joint_history(&members) {
-                    Some(h) => Some((h, members.clone())),
-                    None if cx.proven_only => continue,
-                    None => None,
+                    Some(h) => (Some((h, members.clone())), None),
+                    // every pair has a history but the whole combination none: said
+                    // so when nothing proves it impossible (issue 13)
+                    None if cx.proven_only => match cx.joint_undecided(&members) {
+                        Some(u) => (None, Some(u)),
+                        None => continue,
+                    },
+                    None => (None, None),
                 }
             };
-            out.push(report(cx, k, &members, sum, witness));
+            out.push(report(cx, k, &members, sum, witness, undecided.as_deref()));
         }
     }
     out
@@ -84,6 +89,7 @@ fn report(
     members: &[usize],
     sum: u64,
     witness: Option<(super::History, Vec<usize>)>,
+    undecided: Option<&super::Undecided>,
 ) -> (Finding, Diagnostic) {
     let cap = &cx.caps[k];
     let b = members[0];
@@ -129,7 +135,17 @@ fn report(
             let sev = super::may_severity("J603");
             d.note(format!("e.g. a customer with {h} is in all of them at once")).with_severity(sev).may_overlap()
         }
-        None => d,
+        None => match undecided {
+            Some(u) => {
+                let sev = super::may_severity("J603");
+                d.note(format!(
+                    "undecided: the analysis could neither find a customer in all of them at once nor rule one out: {u}"
+                ))
+                .with_severity(sev)
+                .may_overlap()
+            }
+            None => d,
+        },
     };
     let d = d.help(format!(
         "make the audiences disjoint, space the sends out, or rely on priorities: past {} per {window} the engine {}, lowest priority first",

@@ -35,7 +35,7 @@ pub fn check(cx: &Cross) -> Vec<(Finding, Diagnostic)> {
                     other.push((a, an, at));
                 }
             }
-            let partners = cx.partners(b, other.iter().map(|o| o.0));
+            let partners = cx.partners_or_undecided(b, other.iter().map(|o| o.0));
             if partners.is_empty() {
                 continue;
             }
@@ -56,7 +56,7 @@ pub fn check(cx: &Cross) -> Vec<(Finding, Diagnostic)> {
                 if i < SHOWN {
                     let ja = cx.journey(a);
                     let ao = &ja.nodes[an].origin;
-                    let how = super::overlap_words(p.overlap);
+                    let how = super::partner_words(p);
                     d = d.secondary(ao.file, ao.span, format!("`{}` sends `{at}` here (audiences {how})", ja.name));
                 }
             }

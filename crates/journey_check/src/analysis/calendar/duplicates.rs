@@ -23,7 +23,7 @@ pub fn check(cx: &Cross) -> Vec<(Finding, Diagnostic)> {
             continue;
         }
         for &(b, node) in &list {
-            let partners = cx.partners(b, list.iter().map(|&(a, _)| a));
+            let partners = cx.partners_or_undecided(b, list.iter().map(|&(a, _)| a));
             if partners.is_empty() {
                 continue;
             }
@@ -34,7 +34,7 @@ pub fn check(cx: &Cross) -> Vec<(Finding, Diagnostic)> {
                 "template \"{template}\" is also sent by {} to customers of `{}` (audiences {})",
                 some_names(&names, SHOWN),
                 jb.name,
-                super::overlap_words(partners[0].overlap)
+                super::partner_words(&partners[0])
             );
             let mut d = Diagnostic::new("J601", message.clone()).primary(
                 o.file,

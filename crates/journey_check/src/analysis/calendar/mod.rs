@@ -4,10 +4,10 @@
 //! customer at the same time.
 //!
 //! **Audiences.** Each journey's *predicate* is its `audience` filter, and, for `entry
-//! when audience X entered`, membership of `X` at entry. Two journeys overlap when one
-//! customer can satisfy both predicates at one instant; [`super::logic::overlap`] answers
-//! proven disjoint, may overlap or certainly overlaps, with an example customer (the
-//! witness). Pairs are first screened by their top-level conjuncts (`a and b` is
+//! when audience X entered`, membership of `X` at entry (for `entry when COND`, COND).
+//! Two journeys overlap when one customer can satisfy both predicates at one instant;
+//! [`super::logic::overlap`] answers proven disjoint, may overlap or certainly
+//! overlaps, with an example customer (the witness). Pairs are first screened by their top-level conjuncts (`a and b` is
 //! disjoint from `c` when `a` alone is), which is how 1,000 journeys stay fast.
 //!
 //! **Timing.** [`schedule`] walks the paths of each journey with *minimum* elapsed
@@ -19,9 +19,13 @@
 //! **Three verdicts.** Every pair of journeys ends in `disjoint` (proved: never
 //! reported), `certain` (the reasoner's witness profile is a customer in both) or
 //! `may` (undecided, often because two aggregates of one event depend on each other).
-//! `journey check` reports a may-overlap only with a witness *history* (attributes and
+//! `journey check` reports a may-overlap with a witness *history* (attributes and
 //! timed events that put one customer in both audiences at one instant, found by
-//! [`super::history::search`] and checked by evaluating both predicates on it), at
+//! [`super::history::search`] and checked by evaluating both predicates on it); when
+//! the search finds none, [`super::history::explain`] looks at every conjunction and
+//! either proves that no customer is in both (the pair stays silent) or the finding
+//! says the overlap is *undecided*, with the attribute profile that meets both and
+//! the constraints left open (issue 13: never silent without a proof). Both are at
 //! the rule's may-overlap severity ([`may_severity`]: a warning for J601, J602 and
 //! J604, info for the others; `may_overlap:` in journey.yaml changes it). `journey
 //! calendar` shows every pair not proven disjoint, witness or not. On certain
@@ -34,8 +38,9 @@
 //! gets at most one diagnostic per journey and kind.
 //!
 //! Not modelled: branch conditions along a path (a send behind `when plan == "pro"`
-//! counts for the whole audience), exit rules, re-entry limits, holdouts, event
-//! filters of entries and changes of a customer's attributes between two entries.
+//! counts for the whole audience), exit rules, re-entry limits, holdouts, campaign
+//! windows (`active from … to …`: customers stay after it ends), event filters of
+//! entries (`entry on a or on b` counts as any event) and changes of a customer's attributes between two entries.
 
 pub mod caps;
 pub mod conflicts;
@@ -46,7 +51,7 @@ pub mod priority;
 pub mod schedule;
 pub mod winback;
 
-use super::history::{self, History};
+use super::history::{self, History, Outcome, Undecided};
 use super::logic::{self, Overlap, Witness};
 use journey_diagnostics::{Diagnostic, Severity};
 use journey_ir::{Expr, Journey, Program, Trigger};
@@ -148,10 +153,15 @@ pub struct Cross<'a> {
     /// ask about the same pairs hundreds of thousands of times on 1,000 journeys, and a
     /// dense table answers without hashing.
     pairs: RefCell<Vec<PairMemo>>,
+    /// The witnesses of the pairs that have some ([`PairMemo::extra`]).
+    extras: RefCell<Vec<PairExtra>>,
     /// Witness histories of sets of predicates (J603's combinations): many
     /// combinations of journeys share their audiences, and a failed search is the
     /// costliest, so both outcomes are kept.
     joint_histories: RefCell<HashMap<Vec<usize>, Option<History>>>,
+    /// Why a set of predicates has no joint witness history, when that was asked
+    /// ([`Self::joint_undecided`]); `None`: proven impossible.
+    joint_undecided: RefCell<HashMap<Vec<usize>, Option<Rc<Undecided>>>>,
     /// Time spent searching for witness histories (for the benchmark).
     pub witness_time: std::cell::Cell<std::time::Duration>,
 }
@@ -213,7 +223,9 @@ impl<'a> Cross<'a> {
             part_histories: RefCell::new(HashMap::new()),
             atom_disjoint: RefCell::new(vec![0; n * n]),
             pairs: RefCell::new(vec![PairMemo::default(); npreds * (npreds + 1) / 2]),
+            extras: RefCell::new(Vec::new()),
             joint_histories: RefCell::new(HashMap::new()),
+            joint_undecided: RefCell::new(HashMap::new()),
             witness_time: Default::default(),
         }
     }
@@ -224,16 +236,84 @@ impl<'a> Cross<'a> {
         hi * (hi + 1) / 2 + lo
     }
 
+    /// Read the witnesses of pair slot `i`, if it has any.
+    fn extra<R>(&self, i: usize, f: impl FnOnce(&PairExtra) -> R) -> Option<R> {
+        let e = self.pairs.borrow()[i].extra;
+        (e > 0).then(|| f(&self.extras.borrow()[e as usize - 1]))
+    }
+
+    /// Change the witnesses of pair slot `i`, giving it some first.
+    fn extra_mut(&self, i: usize, f: impl FnOnce(&mut PairExtra)) {
+        let mut pairs = self.pairs.borrow_mut();
+        let mut extras = self.extras.borrow_mut();
+        if pairs[i].extra == 0 {
+            extras.push(PairExtra::default());
+            pairs[i].extra = u32::try_from(extras.len()).expect("fewer than 4 billion pairs with witnesses");
+        }
+        f(&mut extras[pairs[i].extra as usize - 1]);
+    }
+
     /// A witness history for journeys `a` and `b` (memoised per pair of predicates).
     pub fn history(&self, a: usize, b: usize) -> Option<Rc<History>> {
         let (pa, pb) = (self.pred_of[a], self.pred_of[b]);
         let i = self.pair_index(pa, pb);
-        if let Some(h) = &self.pairs.borrow()[i].history {
-            return h.clone();
+        if let Some(h) = self.extra(i, |x| x.history.clone()).flatten() {
+            return h;
         }
         let h = self.search(&[pa.min(pb), pa.max(pb)]);
-        self.pairs.borrow_mut()[i].history = Some(h.clone());
+        self.extra_mut(i, |x| x.history = Some(h.clone()));
         h
+    }
+
+    /// Why journeys `a` and `b`, whose audiences may overlap, have no witness history:
+    /// `None` when one was found after all or none can exist (proven). Memoised per
+    /// pair of predicates; the closer look ([`history::explain`]) runs only on pairs
+    /// the search failed on.
+    pub fn undecided(&self, a: usize, b: usize) -> Option<Rc<Undecided>> {
+        if self.history(a, b).is_some() {
+            return None;
+        }
+        let (pa, pb) = (self.pred_of[a], self.pred_of[b]);
+        let i = self.pair_index(pa, pb);
+        if let Some(u) = self.extra(i, |x| x.undecided.clone()).flatten() {
+            return u;
+        }
+        // A history found here (in a conjunction the quick search skipped) decides
+        // the pair, but is not reported yet: the replay test showed such a witness on
+        // a send behind `wait … for email_click`, which the engine sends only after
+        // the click, and the schedule does not model that (see the module docs).
+        let (_found, u) = self.explain(&[pa.min(pb), pa.max(pb)]);
+        self.extra_mut(i, |x| x.undecided = Some(u.clone()));
+        u
+    }
+
+    /// Why the journeys of a combination have no joint witness history (see
+    /// [`Self::undecided`]); asked only after [`Self::joint_history`] found none.
+    pub fn joint_undecided(&self, journeys: &[usize]) -> Option<Rc<Undecided>> {
+        let mut preds: Vec<usize> = journeys.iter().map(|&j| self.pred_of[j]).collect();
+        preds.sort_unstable();
+        preds.dedup();
+        if let Some(u) = self.joint_undecided.borrow().get(&preds) {
+            return u.clone();
+        }
+        let (_, u) = self.explain(&preds);
+        self.joint_undecided.borrow_mut().insert(preds, u.clone());
+        u
+    }
+
+    /// [`history::explain`] on the whole of `preds`: a history the quick search
+    /// missed, or what stayed undecided (`(None, None)`: proven impossible).
+    fn explain(&self, preds: &[usize]) -> (Option<History>, Option<Rc<Undecided>>) {
+        let start = std::time::Instant::now();
+        let exprs: Vec<&Expr> = preds.iter().map(|&p| &self.preds[p].1).collect();
+        let prepared: Vec<&logic::Prepared> = preds.iter().map(|&p| &self.prepared[p]).collect();
+        let r = match history::explain(&exprs, &prepared, self.program) {
+            Outcome::Found(h) => (Some(h), None),
+            Outcome::Impossible => (None, None),
+            Outcome::Undecided(u) => (None, Some(Rc::new(u))),
+        };
+        self.witness_time.set(self.witness_time.get() + start.elapsed());
+        r
     }
 
     /// A witness history for all of `journeys` at once.
@@ -345,12 +425,12 @@ impl<'a> Cross<'a> {
         let Some(at) = at else { return (o, None) };
         let (pa, pb) = (self.pred_of[a], self.pred_of[b]);
         let i = self.pair_index(pa, pb);
-        if let Some(w) = &self.pairs.borrow()[i].witness {
-            return (o, w.clone());
+        if let Some(w) = self.extra(i, |x| x.witness.clone()).flatten() {
+            return (o, w);
         }
         let (lo, hi) = (pa.min(pb), pa.max(pb));
         let w = Some(Rc::new(logic::witness_at(&self.prepared[lo], &self.prepared[hi], at, self.program)));
-        self.pairs.borrow_mut()[i].witness = Some(w.clone());
+        self.extra_mut(i, |x| x.witness = Some(w.clone()));
         (o, w)
     }
 
@@ -401,12 +481,40 @@ impl<'a> Cross<'a> {
             .filter_map(|a| {
                 let overlap = self.verdict(a, b);
                 let history = self.related(a, b, overlap)?;
-                Some(Partner { journey: a, overlap, witness: None, history })
+                Some(Partner { journey: a, overlap, witness: None, history, undecided: None })
             })
             .collect();
         out.sort_by_key(|p| self.rank[p.journey]);
         self.first_witness(b, &mut out);
         out
+    }
+
+    /// [`Self::partners`], and, for `journey check`, also the may-overlapping journeys
+    /// neither a witness history nor a proof decides ([`Self::undecided`]), after the
+    /// decided ones: a duplicate send the analysis cannot rule out is reported as
+    /// undecided rather than dropped (issue 13).
+    pub fn partners_or_undecided(&self, b: usize, candidates: impl IntoIterator<Item = usize>) -> Vec<Partner> {
+        let mut out: Vec<Partner> = candidates
+            .into_iter()
+            .filter(|&a| a != b && self.rank[a] < self.rank[b])
+            .filter_map(|a| self.partner(a, b))
+            .collect();
+        out.sort_by_key(|p| (p.undecided.is_some(), self.rank[p.journey]));
+        self.first_witness(b, &mut out);
+        out
+    }
+
+    /// `a` as a partner of `b` ([`Self::partners_or_undecided`]).
+    pub fn partner(&self, a: usize, b: usize) -> Option<Partner> {
+        let overlap = self.verdict(a, b);
+        if let Some(history) = self.related(a, b, overlap) {
+            return Some(Partner { journey: a, overlap, witness: None, history, undecided: None });
+        }
+        if overlap != Overlap::MayOverlap || !self.proven_only {
+            return None;
+        }
+        let undecided = self.undecided(a, b)?;
+        Some(Partner { journey: a, overlap, witness: None, history: None, undecided: Some(undecided) })
     }
 
     /// The example customer of the first partner, the one [`witness_note`] shows.
@@ -417,16 +525,29 @@ impl<'a> Cross<'a> {
     }
 }
 
-/// What is known about one pair of predicates; `None`: not asked yet. Witnesses and
-/// histories are shared, not cloned, because most pairs are asked about many times.
-#[derive(Debug, Clone, Default)]
+/// What is known about one pair of predicates; `None`: not asked yet. Plain data:
+/// the table has a slot for every pair of predicates (half a million on 1,000
+/// journeys), most never get past the quick screen, and a table of `Copy` slots is
+/// allocated lazily and freed at once (dropping slots holding `Rc`s was a tenth of
+/// the cross-journey pass).
+#[derive(Debug, Clone, Copy, Default)]
 struct PairMemo {
     quickly_disjoint: Option<bool>,
     verdict: Option<(Overlap, Option<logic::WitnessAt>)>,
+    /// 1 + the position of the pair's [`PairExtra`] in [`Cross::extras`]; 0: none yet.
+    extra: u32,
+}
+
+/// The witnesses of a pair, for the few pairs that get that far. Witnesses and
+/// histories are shared, not cloned, because most pairs are asked about many times.
+#[derive(Debug, Clone, Default)]
+struct PairExtra {
     /// Built on demand: only the first partner of a finding shows its witness.
     witness: Option<Option<Rc<Witness>>>,
     /// The witness history of a may-overlapping pair (`Some(None)`: none found).
     history: Option<Option<Rc<History>>>,
+    /// Why none was found (`Some(None)`: a closer look found one, or proved none exists).
+    undecided: Option<Option<Rc<Undecided>>>,
 }
 
 /// An earlier journey a finding pairs with.
@@ -439,6 +560,9 @@ pub struct Partner {
     pub witness: Option<Rc<Witness>>,
     /// For a may-overlap: a customer history in both audiences.
     pub history: Option<Rc<History>>,
+    /// For a may-overlap without a history: what the analysis found and what it could
+    /// not decide.
+    pub undecided: Option<Rc<Undecided>>,
 }
 
 /// The conjuncts of a journey's predicate: its `audience` filter split at top-level
@@ -454,8 +578,13 @@ pub fn predicate_parts(j: &Journey) -> Vec<Expr> {
     if let Some(a) = &j.audience {
         flatten(a, &mut out);
     }
-    if let Trigger::AudienceEntered { audience } = &j.entry {
-        out.push(Expr::Audience { name: audience.clone() });
+    match &j.entry {
+        Trigger::AudienceEntered { audience } => out.push(Expr::Audience { name: audience.clone() }),
+        // `entry when COND` enters as `entry when audience (COND) entered` would, so it
+        // is read the same way: the condition held at entry
+        Trigger::Condition { condition } => flatten(condition, &mut out),
+        // event and schedule entries, and any entry added later: no condition
+        _ => {}
     }
     out
 }
@@ -466,6 +595,16 @@ pub fn overlap_words(o: Overlap) -> &'static str {
         Overlap::CertainlyOverlaps => "certainly overlap",
         Overlap::MayOverlap => "may overlap",
         Overlap::Disjoint => "are disjoint",
+    }
+}
+
+/// [`overlap_words`] for a partner: `may overlap, undecided` when neither a witness
+/// history nor a proof decides.
+pub fn partner_words(p: &Partner) -> &'static str {
+    if p.undecided.is_some() {
+        "may overlap, undecided"
+    } else {
+        overlap_words(p.overlap)
     }
 }
 
@@ -504,6 +643,11 @@ pub fn finding_witness(b: usize, partners: &[Partner]) -> Option<(History, Vec<u
 /// The note with the example customer, when there is one: the witness profile of a
 /// certain overlap, or the witness history of a may-overlap.
 pub fn witness_note(d: Diagnostic, p: &Partner, a: &str, b: &str) -> Diagnostic {
+    if let Some(u) = &p.undecided {
+        return d.note(format!(
+            "undecided: the analysis could neither find a customer in both `{a}` and `{b}` nor rule one out: {u}"
+        ));
+    }
     if let Some(h) = &p.history {
         if p.overlap == Overlap::MayOverlap {
             return d.note(format!("e.g. a customer with {h} is in both `{a}` and `{b}` at once"));

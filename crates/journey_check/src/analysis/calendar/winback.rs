@@ -26,15 +26,9 @@ pub fn check(cx: &Cross) -> Vec<(Finding, Diagnostic)> {
         if !tagged(jw, WINBACK) {
             continue;
         }
-        let mut partners: Vec<Partner> = vips
-            .iter()
-            .filter(|&&v| v != w)
-            .filter_map(|&v| {
-                let overlap = cx.verdict(w, v);
-                let history = cx.related(w, v, overlap)?;
-                Some(Partner { journey: v, overlap, witness: None, history })
-            })
-            .collect();
+        let mut partners: Vec<Partner> = vips.iter().filter(|&&v| v != w).filter_map(|&v| cx.partner(v, w)).collect();
+        // decided partners first: the note shows the first one's witness
+        partners.sort_by_key(|p| p.undecided.is_some());
         cx.first_witness(w, &mut partners);
         if partners.is_empty() {
             continue;
@@ -44,7 +38,7 @@ pub fn check(cx: &Cross) -> Vec<(Finding, Diagnostic)> {
             "win-back journey `{}` can reach the customers of VIP journey {} (audiences {})",
             jw.name,
             some_names(&names, SHOWN),
-            super::overlap_words(partners[0].overlap)
+            super::partner_words(&partners[0])
         );
         let mut d = Diagnostic::new("J604", message.clone()).primary(
             jw.origin.file,
