@@ -65,6 +65,11 @@ pub struct JourneyInfo {
     pub schedule: Option<Schedule>,
     /// Codes of the conflicts this journey is part of, sorted.
     pub conflicts: Vec<String>,
+    /// issue 15: its `wait N business days` steps (`onboarding#2: 3 business days`):
+    /// the sends after them are placed as if no weekend or holiday fell in between,
+    /// the shortest such a wait takes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub business_waits: Vec<String>,
 }
 
 /// `entry every … at …`.
@@ -283,6 +288,7 @@ pub fn build_with(
             goals,
             schedule,
             conflicts: codes,
+            business_waits: business_waits(j),
         });
     }
     let weeks = sends.iter().map(|s| s.week).max().unwrap_or(1).max(1);
@@ -350,6 +356,19 @@ fn place(offset: u64, entry_minute: Option<u32>) -> (u64, u64, Option<String>) {
     let days = at / DAY;
     let time = entry_minute.map(|_| format!("{:02}:{:02}", (at % DAY) / 60, at % 60));
     (days / 7 + 1, days % 7 + 1, time)
+}
+
+/// issue 15: the journey's business-day waits, by node.
+fn business_waits(j: &Journey) -> Vec<String> {
+    j.nodes
+        .iter()
+        .filter_map(|n| match &n.step {
+            journey_ir::Step::WaitBusinessDays { days, .. } => {
+                Some(format!("{}: {}", n.id, draw::business_days(*days)))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// The journey's predicate as text: its `audience` filter.

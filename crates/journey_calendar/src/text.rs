@@ -96,6 +96,12 @@ pub fn table(view: &CalendarView, width: usize) -> String {
         if !j.goals.is_empty() {
             let _ = writeln!(out, "{}", clip(&format!("    goals:    {}", j.goals.join(", ")), width));
         }
+        // issue 15: sends after a business-day wait are placed at its shortest
+        if !j.business_waits.is_empty() {
+            let waits = j.business_waits.join(", ");
+            let line = format!("    waits:    {waits} (placed as if no weekend or holiday fell in between)");
+            let _ = writeln!(out, "{}", clip(&line, width));
+        }
     }
     if !view.conflicts.is_empty() {
         out.push_str("\nConflicts\n");

@@ -611,6 +611,17 @@ impl<'a> Ctx<'a> {
                 }
                 ir::Step::Wait { minutes: d.minutes(), next }
             }
+            StepKind::WaitBusinessDays(d) => {
+                // issue 15: `wait 0 business days` is `wait 0d` in other words
+                if d.amount == 0 {
+                    self.push(
+                        Diagnostic::new("J309", "this wait lasts no time at all")
+                            .primary(file, d.span, "zero business days")
+                            .help("wait at least `1 business day`, or remove the step"),
+                    );
+                }
+                ir::Step::WaitBusinessDays { days: d.amount, next }
+            }
             StepKind::WaitUntilTime { at, zone } => ir::Step::WaitUntilTime {
                 minute_of_day: at.minutes_after_midnight(),
                 zone: self.zone(file, zone.as_ref()),

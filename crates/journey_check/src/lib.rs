@@ -94,6 +94,7 @@ pub fn check_modules(modules: &[(FileId, Module)], sources: &SourceMap, settings
         policy,
         journeys: Vec::new(),
         scores,
+        business_days: ir::BusinessDays::default(),
     };
     // Graph analyses only see journeys whose names and types are sound: a misspelt
     // target would otherwise show up again as an "unreachable stage".

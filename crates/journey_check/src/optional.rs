@@ -447,7 +447,8 @@ fn successors(step: &ir::Step) -> Vec<&ir::Transition> {
         | WaitUntilDate { next, .. }
         | SetAttribute { next, .. }
         | Task { next, .. }
-        | Webhook { next, .. } => vec![next],
+        | Webhook { next, .. }
+        | WaitBusinessDays { next, .. } => vec![next],
         WaitFor { then, timeout, .. } => vec![then, timeout],
         Branch { arms, otherwise } => arms.iter().map(|a| &a.target).chain([otherwise]).collect(),
         Split { arms, .. } => arms.iter().map(|a| &a.target).collect(),

@@ -61,6 +61,7 @@ fn program() -> Program {
         policy: Policy::default(),
         journeys: vec![],
         scores: vec![],
+        business_days: Default::default(),
     }
 }
 

@@ -70,6 +70,7 @@ pub fn step_kind(step: &Step) -> &'static str {
         Step::Webhook { .. } => "webhook",
         Step::Goto { .. } => "goto",
         Step::End => "end",
+        Step::WaitBusinessDays { .. } => "wait_business_days",
     }
 }
 
@@ -162,6 +163,10 @@ pub fn step_fields(node: &Node, ctx: &Ctx, mapping: Option<&BTreeMap<String, Str
         }
         Step::Goto { target } => f.push(("target", tr(target))),
         Step::End => {}
+        Step::WaitBusinessDays { days, next } => {
+            f.push(("duration", journey_ir::draw::business_days(*days)));
+            f.push(("next", tr(next)));
+        }
     }
     f
 }

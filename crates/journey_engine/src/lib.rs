@@ -9,6 +9,7 @@
 
 mod alternatives;
 mod arith;
+pub mod business_days;
 pub mod experiment;
 mod expr;
 pub mod html;
@@ -355,6 +356,11 @@ pub(crate) enum CStep {
     },
     Goto(Target),
     End,
+    /// issue 15: `wait N business days` (see [`business_days`]).
+    WaitBusinessDays {
+        days: u64,
+        next: Target,
+    },
 }
 
 #[derive(Debug)]
@@ -555,6 +561,8 @@ pub struct Engine<'p> {
     /// Scheduled journeys' ticks, computed a year at a time on first use and shared
     /// by every customer of a zone (see `ticks`).
     pub(crate) tick_cache: ticks::TickCache,
+    /// issue 15: the working-day calendars of `wait N business days`.
+    pub(crate) calendars: business_days::Calendars,
 }
 
 fn parse_tz(s: &str) -> Option<Tz> {
@@ -729,6 +737,9 @@ impl<'p> Engine<'p> {
                     }
                     Step::Goto { target } => CStep::Goto(node_ix(target)),
                     Step::End => CStep::End,
+                    Step::WaitBusinessDays { days, next } => {
+                        CStep::WaitBusinessDays { days: *days, next: node_ix(next) }
+                    }
                 };
                 steps.push(s);
             }
@@ -905,6 +916,9 @@ impl<'p> Engine<'p> {
             bounce_event,
             complaint_event,
             tick_cache: Default::default(),
+            calendars: business_days::Calendars::new(&program.business_days, |n| {
+                program.attributes.iter().position(|a| a.name == n)
+            }),
         }
     }
 

@@ -1120,7 +1120,10 @@ impl CustomerState {
         let node = a.node;
         let target = match &eng.journeys[j].steps[node] {
             CStep::Send { .. } => Target::Node(node),
-            CStep::Wait { next, .. } | CStep::WaitUntilTime { next, .. } | CStep::WaitUntilDate { next, .. } => *next,
+            CStep::Wait { next, .. }
+            | CStep::WaitUntilTime { next, .. }
+            | CStep::WaitUntilDate { next, .. }
+            | CStep::WaitBusinessDays { next, .. } => *next,
             CStep::WaitFor { timeout, .. } => *timeout,
             _ => Target::Node(node),
         };
@@ -1245,6 +1248,14 @@ impl CustomerState {
                 }
                 CStep::Goto(t) => *t,
                 CStep::End => Target::End,
+                CStep::WaitBusinessDays { days, next } => {
+                    let calendar = eng.calendars.for_customer(&self.attrs);
+                    let due = crate::business_days::add_business_days(self.tz, now, *days, calendar);
+                    if due > now {
+                        return self.pause(eng, j, node, due);
+                    }
+                    *next
+                }
             };
         }
         self.exit(eng, j, ExitReason::StepLimit, out);

@@ -476,6 +476,7 @@ impl<'a> Printer<'a> {
                 format!("send {} {}{tags}", channel.name, self.lit(template))
             }
             StepKind::Wait(d) => format!("wait {}", duration(src, d)),
+            StepKind::WaitBusinessDays(d) => format!("wait {}", business_days(d)),
             StepKind::WaitUntilTime { at, zone } => {
                 format!("wait until {}{}", time(src, at), self.zone(zone))
             }
@@ -600,4 +601,9 @@ fn bare_name(e: &Expr) -> bool {
         ExprKind::Path(p) => p.len() == 1,
         _ => false,
     }
+}
+
+/// issue 15: `3 business days`, `1 business day` (either spelling parses).
+fn business_days(d: &journey_syntax::ast::BusinessDays) -> String {
+    format!("{} business day{}", d.amount, if d.amount == 1 { "" } else { "s" })
 }

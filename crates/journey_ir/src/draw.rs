@@ -28,7 +28,13 @@ pub fn describe_step(step: &Step) -> String {
         Step::Webhook { channel, template, .. } => format!("webhook {channel} \"{template}\""),
         Step::Goto { .. } => "goto".to_string(),
         Step::End => "end".to_string(),
+        Step::WaitBusinessDays { days, .. } => format!("wait {}", business_days(*days)),
     }
+}
+
+/// issue 15: `3 business days`, `1 business day`.
+pub fn business_days(days: u64) -> String {
+    format!("{days} business day{}", if days == 1 { "" } else { "s" })
 }
 
 /// Minutes as the largest whole unit: 10080 → 1w, 1440 → 1d, 90 → 90m.

@@ -41,7 +41,8 @@ pub fn successors(step: &Step) -> Vec<(EdgeKind, &Transition)> {
         | Step::WaitUntilDate { next, .. }
         | Step::SetAttribute { next, .. }
         | Step::Task { next, .. }
-        | Step::Webhook { next, .. } => vec![(EdgeKind::Next, next)],
+        | Step::Webhook { next, .. }
+        | Step::WaitBusinessDays { next, .. } => vec![(EdgeKind::Next, next)],
         Step::WaitFor { then, timeout, .. } => vec![(EdgeKind::Then, then), (EdgeKind::Timeout, timeout)],
         Step::Branch { arms, otherwise } => arms
             .iter()

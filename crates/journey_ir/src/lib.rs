@@ -56,6 +56,59 @@ pub struct Program {
     /// issue 15: the program's named scores (`score health = …`), in name order.
     #[serde(default)]
     pub scores: Vec<Score>,
+    /// issue 15: the working-day calendar of `wait N business days` (journey.yaml
+    /// `business_days`); left out of the JSON when it is the default.
+    #[serde(default, skip_serializing_if = "BusinessDays::is_default")]
+    pub business_days: BusinessDays,
+}
+
+/// The built-in holiday calendars (ISO 3166 country codes) a project or a customer's
+/// country attribute can name; the engine's `business_days` module holds their rules.
+pub const BUILTIN_CALENDARS: &[&str] = &["DE", "FR", "GB", "US"];
+
+/// issue 15: which days are working days, as journey.yaml's `business_days` says. The
+/// same shape is read from journey.yaml and written into the IR.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BusinessDays {
+    /// The built-in holiday calendar that applies by default (one of
+    /// [`BUILTIN_CALENDARS`]); none: only weekends and `holidays` are days off.
+    #[serde(default)]
+    pub calendar: Option<String>,
+    /// A text attribute holding each customer's country code: a customer whose value
+    /// names a built-in calendar uses that one instead of `calendar`.
+    #[serde(default)]
+    pub country_attribute: Option<String>,
+    /// The days off every week, as lowercase English weekday names.
+    #[serde(default = "default_weekend")]
+    pub weekend: Vec<String>,
+    /// More days off for every customer (`YYYY-MM-DD`), on top of the calendar's.
+    #[serde(default)]
+    pub holidays: Vec<String>,
+}
+
+/// A weekday as journey.yaml's `business_days.weekend` names it (`saturday` or `sat`,
+/// any case): 0 for Monday to 6 for Sunday.
+pub fn weekday_number(name: &str) -> Option<usize> {
+    const DAYS: [&str; 7] = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+    let name = name.to_ascii_lowercase();
+    DAYS.iter().position(|d| *d == name || (name.len() == 3 && d.starts_with(name.as_str())))
+}
+
+fn default_weekend() -> Vec<String> {
+    vec!["saturday".into(), "sunday".into()]
+}
+
+impl Default for BusinessDays {
+    fn default() -> Self {
+        BusinessDays { calendar: None, country_attribute: None, weekend: default_weekend(), holidays: Vec::new() }
+    }
+}
+
+impl BusinessDays {
+    pub fn is_default(&self) -> bool {
+        *self == BusinessDays::default()
+    }
 }
 
 impl Program {
@@ -511,6 +564,13 @@ pub enum Step {
         target: Transition,
     },
     End,
+    /// issue 15: `wait 3 business days`: the same local time on the `days`-th working
+    /// day after the current local date, skipping the weekend and the holidays of the
+    /// customer's calendar ([`BusinessDays`]).
+    WaitBusinessDays {
+        days: u64,
+        next: Transition,
+    },
 }
 
 impl Step {
@@ -518,7 +578,11 @@ impl Step {
     pub fn is_wait(&self) -> bool {
         matches!(
             self,
-            Step::Wait { .. } | Step::WaitUntilTime { .. } | Step::WaitUntilDate { .. } | Step::WaitFor { .. }
+            Step::Wait { .. }
+                | Step::WaitUntilTime { .. }
+                | Step::WaitUntilDate { .. }
+                | Step::WaitFor { .. }
+                | Step::WaitBusinessDays { .. }
         )
     }
 }

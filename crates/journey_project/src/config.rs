@@ -52,6 +52,9 @@ pub struct Config {
     /// Settings of the CLV estimate, validated by the CLV command.
     #[serde(default)]
     pub clv: Option<serde_yaml::Value>,
+    /// issue 15: working days for `wait N business days` (see docs/configuration.md).
+    #[serde(default)]
+    pub business_days: Option<journey_ir::BusinessDays>,
 }
 
 impl Default for Config {
@@ -67,6 +70,7 @@ impl Default for Config {
             ignore: Vec::new(),
             events: None,
             clv: None,
+            business_days: None,
         }
     }
 }
@@ -155,6 +159,9 @@ impl Config {
                         .help("globs use `*`, `**`, `?` and `[…]`, e.g. journeys/**/*.journey"),
                 );
             }
+        }
+        if let Some(bd) = &config.business_days {
+            diags.extend(crate::business_days::check(bd, text, file));
         }
         let names =
             config.rules.keys().chain(config.may_overlap.keys()).chain(config.ignore.iter().flat_map(|i| &i.rules));
@@ -270,7 +277,7 @@ fn closest_rule(name: &str) -> Option<&'static str> {
 
 /// Where a scalar value appears in the YAML text (first occurrence): serde_yaml keeps
 /// no spans for values that parsed fine, and config files are small.
-fn find_value(text: &str, value: &str) -> Span {
+pub(crate) fn find_value(text: &str, value: &str) -> Span {
     text.find(value).map_or(Span::new(0, 0), |i| Span::new(i, i + value.len()))
 }
 

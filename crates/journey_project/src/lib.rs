@@ -2,6 +2,7 @@
 //! All files of a repository are checked together as one program, so loading is the
 //! first stage of the pipeline.
 
+mod business_days;
 mod config;
 mod discover;
 

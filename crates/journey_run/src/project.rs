@@ -31,10 +31,38 @@ pub fn check(project: &Project) -> (journey_check::Checked, Vec<Diagnostic>) {
     }
     diags.append(&mut checked.diagnostics);
     diags.extend(unknown_optional_attributes(project, &checked.program));
+    // issue 15: the working-day calendar goes into the IR for the engine
+    if let Some(bd) = &project.config.business_days {
+        checked.program.business_days = bd.clone();
+        diags.extend(unknown_country_attribute(project, &checked.program));
+    }
     // each file's root-relative path once, not once per diagnostic
     let relative: Vec<String> = project.sources.files().map(|(id, _)| project.root_relative(id)).collect();
     let diags = project.config.apply(diags, |id| relative[id.0 as usize].clone());
     (checked, diags)
+}
+
+/// issue 15: J501 when `business_days.country_attribute` is no declared text
+/// attribute: every customer would silently get the project's calendar.
+fn unknown_country_attribute(project: &Project, program: &Program) -> Vec<Diagnostic> {
+    let (Some(file), Some(name)) = (project.config_file, &program.business_days.country_attribute) else {
+        return Vec::new();
+    };
+    if project.config.one_program_per_file {
+        return Vec::new();
+    }
+    let text = &project.sources.get(file).text;
+    let at = text.find("country_attribute").map_or(0, |i| i + text[i..].find(name.as_str()).unwrap_or(0));
+    let span = journey_diagnostics::Span::new(at, at + name.len());
+    match program.attribute(name) {
+        Some(a) if matches!(a.ty, journey_ir::Type::Text | journey_ir::Type::OneOf { .. }) => Vec::new(),
+        Some(_) => vec![Diagnostic::new("J501", format!("`{name}` is not a text attribute"))
+            .primary(file, span, "a country code is text")
+            .help("name a text attribute holding codes like US, GB, DE or FR")],
+        None => vec![Diagnostic::new("J501", format!("no attribute `{name}`"))
+            .primary(file, span, "not declared")
+            .help("declare it (`attribute country: text`) or remove `country_attribute`")],
+    }
 }
 
 /// J501 for a name in `events.optional_attributes` that is no declared attribute: a

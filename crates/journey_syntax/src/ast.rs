@@ -404,6 +404,8 @@ pub enum StepKind {
     },
     Goto(Target),
     End,
+    /// issue 15: `wait 3 business days`.
+    WaitBusinessDays(BusinessDays),
 }
 
 impl StepKind {
@@ -654,6 +656,14 @@ impl Duration {
     pub fn minutes(&self) -> u64 {
         self.amount.saturating_mul(self.unit.minutes())
     }
+}
+
+/// issue 15: `3 business days`, a count of working days (weekends and the holidays of
+/// the customer's calendar are stepped over), as written in a wait or a task's `due`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BusinessDays {
+    pub amount: u64,
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]

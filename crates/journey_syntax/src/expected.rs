@@ -192,6 +192,11 @@ pub fn describe_rule(rule: Rule) -> Option<&'static str> {
         kw_score => "`score`",
         op_mul => "`*`",
         op_div => "`/`",
+        // issue 15: business days
+        wait_business_step => "`wait`",
+        business_days => "a number of business days like `3 business days`",
+        kw_business => "`business`",
+        kw_days => "`days`",
     })
 }
 

@@ -587,6 +587,7 @@ impl Lower {
             }
             Rule::goto_step => StepKind::Goto(target(inner.next().unwrap())),
             Rule::end_step => StepKind::End,
+            Rule::wait_business_step => StepKind::WaitBusinessDays(self.business_days(inner.next().unwrap())),
             r => unreachable!("grammar: step {r:?}"),
         };
         Step { kind, span: sp }
@@ -725,6 +726,22 @@ impl Lower {
         Duration { amount, unit, span: sp }
     }
 
+    /// issue 15: `3 business days` (the same 100-year bound as a duration, counted
+    /// in working days).
+    fn business_days(&mut self, pair: Pair<Rule>) -> BusinessDays {
+        let sp = span(&pair);
+        let digits = pair.into_inner().next().unwrap();
+        let amount = match digits.as_str().parse::<u64>() {
+            Ok(a) if a <= MAX_BUSINESS_DAYS => a,
+            _ => {
+                let text = digits.as_str();
+                self.invalid(sp, format!("`{text} business days` is too long"), "waits are limited to 100 years");
+                MAX_BUSINESS_DAYS
+            }
+        };
+        BusinessDays { amount, span: sp }
+    }
+
     fn time_of_day(&mut self, pair: Pair<Rule>) -> TimeOfDay {
         let sp = span(&pair);
         let text = pair.as_str();
@@ -775,6 +792,8 @@ pub const MAX_OPERANDS: usize = 256;
 /// About a hundred years: longer windows are surely typos, and the cap keeps every
 /// arithmetic on minutes far from overflow.
 const MAX_DURATION_MINUTES: u64 = 100 * 366 * 24 * 60;
+/// issue 15: business days, the same 100 years counted as 261 working days a year.
+const MAX_BUSINESS_DAYS: u64 = 100 * 261;
 
 fn valid_date(year: i32, month: u32, day: u32) -> bool {
     let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;

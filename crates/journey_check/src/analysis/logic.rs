@@ -1205,6 +1205,7 @@ pub(crate) mod tests {
             policy: Policy::default(),
             journeys: vec![],
             scores: vec![],
+            business_days: Default::default(),
         }
     }
 

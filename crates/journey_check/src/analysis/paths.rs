@@ -125,6 +125,10 @@ impl<'c, 'a> Walker<'c, 'a> {
                     .map(|&(pos, t)| {
                         let add = match cx.step(i) {
                             Step::Wait { minutes, .. } => *minutes,
+                            // issue 15: at least that many calendar days (no weekend or
+                            // holiday in between), the shortest a path can take, which is
+                            // what the cap and gap proofs need
+                            Step::WaitBusinessDays { days, .. } => days.saturating_mul(1440),
                             Step::WaitFor { timeout_minutes, .. } if pos == 1 => *timeout_minutes,
                             _ => 0,
                         };
@@ -483,6 +487,9 @@ impl<'c, 'a> Walker<'c, 'a> {
                 Step::Task { channel, .. } => format!("{stage} (task {channel})"),
                 Step::Webhook { channel, template, .. } => format!("{stage} (webhook {channel} \"{template}\")"),
                 Step::Wait { minutes, .. } if out_edge.is_some() => format!("wait {}", fmt_minutes(*minutes)),
+                Step::WaitBusinessDays { days, .. } if out_edge.is_some() => {
+                    format!("wait {}", journey_ir::draw::business_days(*days))
+                }
                 Step::WaitUntilTime { minute_of_day, .. } if out_edge.is_some() => {
                     format!("wait until {}", fmt_time_of_day(*minute_of_day))
                 }

@@ -159,7 +159,8 @@ fn fix(step: &mut Step, nxt: &Transition) {
         | Step::WaitUntilDate { next, .. }
         | Step::SetAttribute { next, .. }
         | Step::Task { next, .. }
-        | Step::Webhook { next, .. } => f(next),
+        | Step::Webhook { next, .. }
+        | Step::WaitBusinessDays { next, .. } => f(next),
         Step::WaitFor { then, timeout, .. } => {
             f(then);
             f(timeout)

@@ -98,6 +98,7 @@ shift_struct! {
     Money { amount, text, currency, span }
     ScoreDecl { name, value, span }
     ActiveWindow { from, to, span }
+    BusinessDays { amount, span }
 }
 
 impl Shift for Item {
@@ -313,6 +314,7 @@ impl Shift for StepKind {
             }
             StepKind::Goto(t) => t.shift(f),
             StepKind::End => {}
+            StepKind::WaitBusinessDays(d) => d.shift(f),
         }
     }
 }

@@ -118,6 +118,9 @@ pub fn plan(program: &Program, journey: &Journey, caps: &[CapRule]) -> JourneyPl
             for &(pos, t) in &cx.succ[i] {
                 let add = match cx.step(i) {
                     Step::Wait { minutes, .. } => *minutes,
+                    // issue 15: the shortest a business-day wait takes (nothing off in
+                    // between); the calendar says so beside the journey
+                    Step::WaitBusinessDays { days, .. } => days.saturating_mul(1440),
                     Step::WaitFor { timeout_minutes, .. } if pos == 1 => *timeout_minutes,
                     _ => 0,
                 };
