@@ -60,6 +60,7 @@ fn program() -> Program {
         policy: Policy::default(),
         journeys: vec![],
         scores: vec![],
+        rules: Default::default(),
     }
 }
 

@@ -13,7 +13,11 @@ const PRELUDE: &str = "event login {}\nevent invoice_paid { amount: money }\natt
 fn check(src: &str) -> (journey_ir::Program, Vec<(String, String)>) {
     let mut sources = SourceMap::new();
     let f = sources.add("t.journey", format!("{PRELUDE}{src}"));
-    let checked = check_sources(&sources, &[f], &Settings { timezone: "UTC".into(), currency: "EUR".into() });
+    let checked = check_sources(
+        &sources,
+        &[f],
+        &Settings { timezone: "UTC".into(), currency: "EUR".into(), ..Default::default() },
+    );
     let diags = checked.diagnostics.iter().map(|d| (d.code.to_string(), d.message.clone())).collect();
     (checked.program, diags)
 }

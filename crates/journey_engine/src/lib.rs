@@ -12,6 +12,7 @@ mod arith;
 pub mod experiment;
 mod expr;
 pub mod html;
+pub mod program_rules;
 mod readers;
 mod report;
 mod state;
@@ -19,8 +20,10 @@ mod tally;
 mod ticks;
 pub mod time;
 
+pub use program_rules::global_draw;
 pub use report::{
-    conflict_key, policy_cap_key, ChannelReport, GoalReport, GuardrailResult, JourneyReport, Merge, Report,
+    conflict_key, policy_cap_key, ChannelReport, GoalReport, GuardrailResult, JourneyReport, Merge, ProgramRulesReport,
+    Report,
 };
 pub use state::CustomerState;
 
@@ -121,16 +124,20 @@ pub enum ExitReason {
     Holdout,
     /// More than [`STEP_LIMIT`] steps at one instant (a loop without a wait).
     StepLimit,
+    /// issue 15: in the program's global holdout: recorded as the journey's
+    /// `global_holdout` group, no steps.
+    GlobalHoldout,
 }
 
 impl ExitReason {
-    pub const ALL: [ExitReason; 6] = [
+    pub const ALL: [ExitReason; 7] = [
         ExitReason::End,
         ExitReason::ExitEvent,
         ExitReason::ExitCondition,
         ExitReason::Handover,
         ExitReason::Holdout,
         ExitReason::StepLimit,
+        ExitReason::GlobalHoldout,
     ];
 
     /// Position in [`ExitReason::ALL`].
@@ -146,6 +153,7 @@ impl ExitReason {
             ExitReason::Handover => "handover",
             ExitReason::Holdout => "holdout",
             ExitReason::StepLimit => "step_limit",
+            ExitReason::GlobalHoldout => "global_holdout",
         }
     }
 }
@@ -162,6 +170,10 @@ pub enum Suppression {
     Conflict(usize),
     QuietHours,
     QuietDay,
+    /// issue 15: the customer is on the program's suppression list (a marketing send).
+    SuppressionList,
+    /// issue 15: index into the program's caps per message category.
+    CategoryCap(usize),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -543,6 +555,8 @@ pub struct Engine<'p> {
     pub(crate) conflicts: Conflicts,
     /// How much send history a customer keeps (the longest cap window, at least 7d).
     pub(crate) send_window: i64,
+    /// issue 15: the program-wide rules (global holdout, suppression, category caps).
+    pub(crate) rules: program_rules::CRules,
     /// The `unsubscribe`, `bounce` and `complaint` events, for the guardrails.
     pub(crate) unsubscribe_event: Option<u16>,
     /// What an `unsubscribe` event withdraws consent from.
@@ -598,11 +612,12 @@ impl<'p> Engine<'p> {
                 window: pc.cap.window_minutes as i64 * MINUTE,
             })
             .collect();
+        let rules = program_rules::CRules::new(program);
         let send_window = channels
             .iter()
             .filter_map(|ch| ch.cap.map(|c| c.1))
             .chain(policy_caps.iter().map(|p| p.window))
-            .chain([7 * time::DAY])
+            .chain([7 * time::DAY, rules.longest_window()])
             .max()
             .unwrap_or(7 * time::DAY);
 
@@ -896,6 +911,7 @@ impl<'p> Engine<'p> {
             quiet_days: time::QuietDays::new(&program.policy.quiet_days),
             conflicts,
             send_window,
+            rules,
             unsubscribe_event,
             withdrawal,
             bounce_event,

@@ -46,7 +46,11 @@ journey j {
 }
 "#;
     let f = sources.add("test.journey", src.to_string());
-    let checked = check_sources(&sources, &[f], &Settings { timezone: "UTC".into(), currency: "USD".into() });
+    let checked = check_sources(
+        &sources,
+        &[f],
+        &Settings { timezone: "UTC".into(), currency: "USD".into(), ..Default::default() },
+    );
     let errors: Vec<_> = checked.diagnostics.iter().filter(|d| d.severity == Severity::Error).collect();
     assert!(errors.is_empty(), "fixture has errors: {errors:#?}");
     checked.program

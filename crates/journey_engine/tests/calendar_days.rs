@@ -32,7 +32,11 @@ fn program(journeys: &str) -> Program {
         "attribute timezone: timezone\nattribute renewal_date: date\nattribute member_since: date\nchannel crm { kind webhook }\n";
     let p = sources.add("prelude.journey", prelude);
     let f = sources.add("test.journey", journeys);
-    let checked = check_sources(&sources, &[p, f], &Settings { timezone: "UTC".into(), currency: "USD".into() });
+    let checked = check_sources(
+        &sources,
+        &[p, f],
+        &Settings { timezone: "UTC".into(), currency: "USD".into(), ..Default::default() },
+    );
     let errors: Vec<_> = checked.diagnostics.iter().filter(|d| d.severity == Severity::Error).collect();
     assert!(errors.is_empty(), "fixture has errors: {errors:#?}");
     checked.program

@@ -18,7 +18,11 @@ fn entries_only_inside_the_window() {
                journey j { entry on login re_entry always active from 2026-11-20 to 2026-12-01\n\
                stage a { webhook crm \"x\" end } }\n";
     let f = sources.add("test.journey", src.to_string());
-    let checked = check_sources(&sources, &[f], &Settings { timezone: "UTC".into(), currency: "USD".into() });
+    let checked = check_sources(
+        &sources,
+        &[f],
+        &Settings { timezone: "UTC".into(), currency: "USD".into(), ..Default::default() },
+    );
     let errors: Vec<_> = checked.diagnostics.iter().filter(|d| d.severity == Severity::Error).collect();
     assert!(errors.is_empty(), "{errors:#?}");
     let opts =

@@ -43,7 +43,11 @@ fn program_allowing(extra: &str, journeys: &str, allowed: &[&str]) -> Program {
     let mut sources = SourceMap::new();
     let p = sources.add("prelude.journey", format!("{PRELUDE}\n{extra}"));
     let f = sources.add("test.journey", journeys);
-    let checked = check_sources(&sources, &[p, f], &Settings { timezone: "UTC".into(), currency: "USD".into() });
+    let checked = check_sources(
+        &sources,
+        &[p, f],
+        &Settings { timezone: "UTC".into(), currency: "USD".into(), ..Default::default() },
+    );
     let errors: Vec<_> =
         (checked.diagnostics.iter()).filter(|d| d.severity == Severity::Error && !allowed.contains(&d.code)).collect();
     assert!(errors.is_empty(), "fixture has errors: {errors:#?}");

@@ -20,7 +20,11 @@ fn entries(cond: &str, responses: &[(i64, Option<f64>)], until: i64) -> Vec<i64>
          journey j {{ entry when {cond} re_entry always stage a {{ webhook crm \"x\" end }} }}\n"
     );
     let f = sources.add("test.journey", src);
-    let checked = check_sources(&sources, &[f], &Settings { timezone: "UTC".into(), currency: "USD".into() });
+    let checked = check_sources(
+        &sources,
+        &[f],
+        &Settings { timezone: "UTC".into(), currency: "USD".into(), ..Default::default() },
+    );
     let errors: Vec<_> = checked.diagnostics.iter().filter(|d| d.severity == Severity::Error).collect();
     assert!(errors.is_empty(), "fixture has errors: {errors:#?}");
     let opts = EngineOptions { quiet_hours: QuietMode::Defer, seed: 1, start: T0 - 1, until: T0 + until };

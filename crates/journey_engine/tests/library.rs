@@ -28,7 +28,7 @@ fn library() -> &'static Program {
                 files.push(sources.add(format!("journeys/{name}"), std::fs::read_to_string(&p).unwrap()));
             }
         }
-        let settings = Settings { timezone: "America/New_York".into(), currency: "USD".into() };
+        let settings = Settings { timezone: "America/New_York".into(), currency: "USD".into(), ..Default::default() };
         let checked = check_sources(&sources, &files, &settings);
         assert!(!checked.has_errors(), "the library must check cleanly");
         checked.program

@@ -23,7 +23,11 @@ fn entries(entry: &str, seats: f64, logins_at: &[i64], until: i64) -> Vec<i64> {
          journey j {{ entry {entry} re_entry always stage a {{ webhook crm \"x\" end }} }}\n"
     );
     let f = sources.add("test.journey", src);
-    let checked = check_sources(&sources, &[f], &Settings { timezone: "UTC".into(), currency: "USD".into() });
+    let checked = check_sources(
+        &sources,
+        &[f],
+        &Settings { timezone: "UTC".into(), currency: "USD".into(), ..Default::default() },
+    );
     let errors: Vec<_> = checked.diagnostics.iter().filter(|d| d.severity == Severity::Error).collect();
     assert!(errors.is_empty(), "fixture has errors: {errors:#?}");
     assert!(matches!(checked.program.journeys[0].entry, journey_ir::Trigger::Condition { .. }));

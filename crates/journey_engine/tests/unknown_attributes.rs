@@ -16,7 +16,11 @@ fn program(audience: &str) -> Program {
          journey j {{ entry on signup audience {audience} stage a {{ webhook crm \"x\" end }} }}\n"
     );
     let f = sources.add("test.journey", src);
-    let checked = check_sources(&sources, &[f], &Settings { timezone: "UTC".into(), currency: "USD".into() });
+    let checked = check_sources(
+        &sources,
+        &[f],
+        &Settings { timezone: "UTC".into(), currency: "USD".into(), ..Default::default() },
+    );
     let errors: Vec<_> = checked.diagnostics.iter().filter(|d| d.severity == Severity::Error).collect();
     assert!(errors.is_empty(), "fixture has errors: {errors:#?}");
     checked.program

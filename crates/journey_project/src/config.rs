@@ -21,6 +21,7 @@ pub const CONFIG_FILE: &str = "journey.yaml";
 ///   - path: "journeys/legacy/**"
 ///     rules: [J404]
 /// events: { … }                # event-log mapping, read by `journey simulate`
+/// program: { … }               # program-wide rules (see `program_rules`)
 /// ```
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -52,6 +53,9 @@ pub struct Config {
     /// Settings of the CLV estimate, validated by the CLV command.
     #[serde(default)]
     pub clv: Option<serde_yaml::Value>,
+    /// issue 15: program-wide rules (global holdout, suppression, caps per category).
+    #[serde(default)]
+    pub program: Option<crate::program_rules::ProgramConfig>,
 }
 
 impl Default for Config {
@@ -67,6 +71,7 @@ impl Default for Config {
             ignore: Vec::new(),
             events: None,
             clv: None,
+            program: None,
         }
     }
 }

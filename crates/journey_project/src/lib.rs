@@ -4,6 +4,7 @@
 
 mod config;
 mod discover;
+pub mod program_rules;
 
 pub use config::{Config, Ignore, RuleLevel, CONFIG_FILE};
 pub use discover::{find_root, is_journey_file, load, repository_root, JourneyFile, Project, ProjectError};

@@ -1200,6 +1200,7 @@ pub(crate) mod tests {
             policy: Policy::default(),
             journeys: vec![],
             scores: vec![],
+            rules: Default::default(),
         }
     }
 
