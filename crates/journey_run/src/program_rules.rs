@@ -76,9 +76,9 @@ pub fn lower(project: &Project, program: &Program) -> (ProgramRules, Vec<Diagnos
         if let Some(f) = &s.file {
             match read_ids(&project.root.join(f)) {
                 Ok(ids) => list.customers = ids,
-                Err(problem) => diags.push(
+                Err((problem, label)) => diags.push(
                     Diagnostic::new("J511", format!("suppression list {f}{problem}"))
-                        .primary(file, at(f), "read here")
+                        .primary(file, at(f), label)
                         .help("the file holds customer ids, one a line; `#` starts a comment"),
                 ),
             }
@@ -146,9 +146,14 @@ pub fn parse_cap(spec: &str) -> Option<Cap> {
     Some(Cap { count, window_minutes: minutes })
 }
 
-/// The ids of a suppression file, sorted, each once; an error says which line is bad.
-fn read_ids(path: &std::path::Path) -> Result<Vec<String>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!(" cannot be read: {e}"))?;
+/// The ids of a suppression file, sorted, each once; an error says which line is bad
+/// (and the label for the file's name in journey.yaml).
+fn read_ids(path: &std::path::Path) -> Result<Vec<String>, (String, &'static str)> {
+    let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => (" does not exist".to_string(), "no such file next to journey.yaml"),
+        std::io::ErrorKind::InvalidData => (" is not UTF-8 text".to_string(), "not a text file"),
+        _ => (format!(" cannot be read: {}", e.to_string().to_lowercase()), "cannot be read"),
+    })?;
     let mut ids = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let id = line.split('#').next().unwrap_or("").trim();
@@ -156,9 +161,12 @@ fn read_ids(path: &std::path::Path) -> Result<Vec<String>, String> {
             continue;
         }
         if id.contains(char::is_whitespace) || id.contains(',') {
-            return Err(format!(
-                ", line {}: `{id}` is not one customer id (expected one id a line, no spaces or commas)",
-                n + 1
+            return Err((
+                format!(
+                    ", line {}: `{id}` is not one customer id (expected one id a line, no spaces or commas)",
+                    n + 1
+                ),
+                "read here",
             ));
         }
         ids.push(id.to_string());
@@ -202,7 +210,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("s.txt");
         std::fs::write(&p, "# opted out by phone\nc1\n\nc2 # at the fair\nc1\nc3 c4\n").unwrap();
-        let e = read_ids(&p).unwrap_err();
+        let (e, _) = read_ids(&p).unwrap_err();
         assert!(e.contains("line 6: `c3 c4`"), "{e}");
         std::fs::write(&p, "c2\n# x\nc1\nc1\n").unwrap();
         assert_eq!(read_ids(&p).unwrap(), vec!["c1", "c2"]);
