@@ -557,6 +557,10 @@ pub struct Engine<'p> {
     pub(crate) send_window: i64,
     /// issue 15: the program-wide rules (global holdout, suppression, category caps).
     pub(crate) rules: program_rules::CRules,
+    /// issue 15: a condition that time alone re-evaluates (a tracked audience, an
+    /// `exit when`, a scheduled journey's filter) reads `today`: plan a flip at every
+    /// local midnight.
+    pub(crate) reads_today: bool,
     /// The `unsubscribe`, `bounce` and `complaint` events, for the guardrails.
     pub(crate) unsubscribe_event: Option<u16>,
     /// What an `unsubscribe` event withdraws consent from.
@@ -864,6 +868,7 @@ impl<'p> Engine<'p> {
             tracked.iter().map(|&a| expr::Deps::of([&audiences[a]], &audiences)).collect();
         let exit_deps: Vec<expr::Deps> =
             journeys.iter().map(|j| expr::Deps::of(&j.exit_conditions, &audiences)).collect();
+        let reads_today = tracked_deps.iter().chain(&exit_deps).chain(park.iter().flatten()).any(|d| d.today);
         let readers = Readers::new(c.aggs.len(), program.attributes.len(), &park, &exit_deps, &tracked_deps);
         let touches = (aggs_by_event.iter().zip(&entered_by))
             .map(|(fed, starts)| {
@@ -912,6 +917,7 @@ impl<'p> Engine<'p> {
             conflicts,
             send_window,
             rules,
+            reads_today,
             unsubscribe_event,
             withdrawal,
             bounce_event,

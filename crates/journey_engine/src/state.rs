@@ -171,6 +171,9 @@ pub struct CustomerState {
     point: (u8, u32),
     /// issue 15: in the program's global holdout (fixed per customer).
     globally_held: bool,
+    /// issue 15: the next local midnight, when a time-driven condition reads `today`
+    /// (`i64::MAX` otherwise): a planned flip.
+    next_midnight: i64,
     /// issue 15: on the suppression file (fixed), and whether a send was refused.
     listed: bool,
     was_suppressed: bool,
@@ -189,6 +192,8 @@ struct Dirty {
     aggs: u64,
     attrs: u64,
     journeys: u64,
+    /// issue 15: a local midnight passed, so conditions reading `today` may answer anew.
+    today: bool,
 }
 
 impl Dirty {
@@ -225,6 +230,7 @@ impl Dirty {
         self.aggs |= o.aggs;
         self.attrs |= o.attrs;
         self.journeys |= o.journeys;
+        self.today |= o.today;
     }
 
     fn bit(bits: u64, i: usize) -> bool {
@@ -242,7 +248,7 @@ impl Dirty {
     /// A change to an index past 63 sets `all`, so the masks of the first 64 decide
     /// the rest.
     fn touches(&self, d: &expr::Deps) -> bool {
-        self.all || self.aggs & d.agg_mask != 0 || self.attrs & d.attr_mask != 0
+        self.all || self.aggs & d.agg_mask != 0 || self.attrs & d.attr_mask != 0 || (self.today && d.today)
     }
 
     /// The trackers that changed, of `n`.
@@ -300,6 +306,7 @@ impl CustomerState {
         let globally_held = engine.rules.globally_held(customer.key);
         let listed = engine.rules.listed(customer.key);
         CustomerState {
+            next_midnight: i64::MAX,
             globally_held,
             listed,
             was_suppressed: false,
@@ -668,6 +675,9 @@ impl CustomerState {
     /// computed anew.
     fn mark_crossed(&mut self, eng: &Engine, t: i64) {
         self.dirty.any = true;
+        if self.next_midnight <= t {
+            self.dirty.today = true;
+        }
         for i in 0..self.flips.len() {
             if self.flips[i] <= t {
                 self.dirty.agg(i);
@@ -873,7 +883,8 @@ impl CustomerState {
         }
         let mut settled = false;
         for _ in 0..16 {
-            let readers = eng.readers.of(cur.all, cur.aggs, cur.attrs);
+            // issue 15: a midnight passed: every reader may read `today` (`touches` picks them)
+            let readers = eng.readers.of(cur.all || cur.today, cur.aggs, cur.attrs);
             for j in ReadMask::members(readers.park, eng.journeys.len()) {
                 // what the filter reads first: a journey's state is a cache miss away
                 let filtered = self.journeys[j].parked == Some(Park::Filtered);
@@ -952,7 +963,11 @@ impl CustomerState {
                     .unwrap_or(i64::MAX);
             }
         }
-        let n = self.flips.iter().chain(&self.since_flips).copied().min().unwrap_or(i64::MAX);
+        // issue 15: conditions reading `today` may flip at the next local midnight
+        if eng.reads_today {
+            self.next_midnight = time::next_local_midnight(self.tz, now);
+        }
+        let n = self.flips.iter().chain(&self.since_flips).copied().min().unwrap_or(i64::MAX).min(self.next_midnight);
         if n <= eng.opts.until && self.flip_at.is_none_or(|f| n < f) {
             self.flip_at = Some(n);
             self.push_timer(eng, n, AUDIENCE, 0);
