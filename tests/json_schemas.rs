@@ -389,6 +389,17 @@ fn outputs(tmp: &Path) -> Vec<(&'static str, String, Value)> {
     run(&partial, &lib, &[0]);
     add("simulate", "merge of one partial", run(&["merge", p(&part), "--format", "json"], &lib, &[0]));
     add("simulate", "examples/cdnow", run(&["simulate", "--format", "json"], &examples.join("cdnow"), &[0]));
+    // issue 15: the B2B project's program-wide rules (global holdout, suppression,
+    // caps per category) and campaign window add their own report fields
+    let b2b = root().join("tests/projects/b2b");
+    let (b2b_log, b2b_attrs) = (tmp.join("b2b.csv"), tmp.join("b2b-attrs.csv"));
+    let generate = ["events", "generate", "--seed", "3", "--customers", "200", "-o", p(&b2b_log)];
+    let generated = common::journey(&[&generate[..], &["--attributes", p(&b2b_attrs)]].concat(), &b2b);
+    assert_eq!(code(&generated), 0, "{}", stderr(&generated));
+    let b2b_sim =
+        run(&["simulate", "--events", p(&b2b_log), "--attributes", p(&b2b_attrs), "--format", "json"], &b2b, &[0]);
+    assert!(b2b_sim["program_rules"]["global_holdout_customers"].as_u64() > Some(0), "{:#}", b2b_sim["program_rules"]);
+    add("simulate", "tests/projects/b2b on a generated log", b2b_sim);
 
     // diff: two projects, each against a changed copy
     for (what, project) in [("journeys/", lib.clone()), ("petshop", petshop())] {

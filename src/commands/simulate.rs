@@ -900,6 +900,8 @@ pub(crate) fn human(r: &Report, program: Option<&Program>) -> String {
             out.push_str(&format!("    refused in: {}\n", by_journey.join(", ")));
         }
     }
+    // issue 15: what the program-wide rules of journey.yaml did
+    out.push_str(&journey_engine::program_rules::text(r, program));
     let goals: Vec<_> =
         r.journeys.iter().flat_map(|(j, jr)| jr.goals.iter().map(move |(g, gr)| (j, jr, g, gr))).collect();
     if !goals.is_empty() {

@@ -216,7 +216,9 @@ pub fn build_with(
     let mut journeys = Vec::new();
     let mut sends = Vec::new();
     for (ji, (j, plan)) in program.journeys.iter().zip(&cal.plans).enumerate() {
-        let trigger = describe_entry(j);
+        let mut trigger = describe_entry(j);
+        // issue 15: journey.yaml's program-wide rules, where they change who gets what
+        trigger.push_str(&program_rules_note(program, j));
         let audience = audience(j);
         let goals: Vec<String> = j.goals.iter().map(|g| g.name.clone()).collect();
         let schedule = match &j.entry {
@@ -374,6 +376,43 @@ fn business_waits(j: &Journey) -> Vec<String> {
 /// The journey's predicate as text: its `audience` filter.
 fn audience(j: &Journey) -> Option<String> {
     j.audience.as_ref().map(draw::describe_expr)
+}
+
+/// issue 15: what journey.yaml's `program:` rules do to a journey, as a suffix of its
+/// entry: a marketing journey skips the global holdout's customers and sends nothing
+/// to suppressed ones; caps per category refuse sends over them. Empty for a journey
+/// they leave alone (tasks, webhooks, transactional messages only).
+pub fn program_rules_note(program: &Program, j: &Journey) -> String {
+    let r = &program.rules;
+    if !program.is_marketing_journey(j) {
+        return String::new();
+    }
+    let mut notes = Vec::new();
+    if let Some(h) = &r.global_holdout {
+        notes.push(format!("not for the {}% global holdout", h.percent));
+    }
+    if r.suppression.is_some() {
+        notes.push("no marketing sends to suppressed customers".to_string());
+    }
+    let categories: std::collections::BTreeSet<&str> = (j.nodes.iter())
+        .filter_map(|n| match &n.step {
+            journey_ir::Step::Send { channel, .. } => program.channel(channel).and_then(|c| c.category_name()),
+            _ => None,
+        })
+        .collect();
+    for c in r.category_caps.iter().filter(|c| categories.contains(c.category.as_str())) {
+        notes.push(format!(
+            "{} sends capped at {} per {} across journeys",
+            c.category,
+            c.cap.count,
+            journey_check::analysis::logic::fmt_minutes(c.cap.window_minutes)
+        ));
+    }
+    if notes.is_empty() {
+        String::new()
+    } else {
+        format!("; {}", notes.join("; "))
+    }
 }
 
 /// The entry and, for one that repeats (a schedule, a yearly date), how often one

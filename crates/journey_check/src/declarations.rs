@@ -185,6 +185,7 @@ impl<'a> Ctx<'a> {
             let mut quiet = None;
             let mut cap = None;
             let mut min_gap = None;
+            let mut category: Option<journey_syntax::ast::Ident> = None;
             let mut origins = ir::SettingOrigins::default();
             let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
             for s in &d.node.settings {
@@ -194,9 +195,10 @@ impl<'a> Ctx<'a> {
                     ChannelSetting::QuietHours(q) => ("quiet_hours", q.span),
                     ChannelSetting::Cap(c) => ("cap", c.span),
                     ChannelSetting::MinGap(g) => ("min_gap", g.span),
+                    ChannelSetting::Category(i) => ("category", i.span),
                 };
                 let whole = match s {
-                    ChannelSetting::Kind(i) | ChannelSetting::Consent(i) => i.span,
+                    ChannelSetting::Kind(i) | ChannelSetting::Consent(i) | ChannelSetting::Category(i) => i.span,
                     ChannelSetting::QuietHours(q) => q.span,
                     ChannelSetting::Cap(c) => c.span,
                     ChannelSetting::MinGap(g) => g.span,
@@ -207,7 +209,7 @@ impl<'a> Ctx<'a> {
                     ChannelSetting::QuietHours(_) => origins.quiet_hours = o,
                     ChannelSetting::Cap(_) => origins.cap = o,
                     ChannelSetting::MinGap(_) => origins.min_gap = o,
-                    ChannelSetting::Kind(_) => {}
+                    ChannelSetting::Kind(_) | ChannelSetting::Category(_) => {}
                 }
                 if let Some(prev) = seen.insert(key, span) {
                     self.push(
@@ -262,6 +264,7 @@ impl<'a> Ctx<'a> {
                     }
                     ChannelSetting::Cap(c) => cap = self.cap(file, c),
                     ChannelSetting::MinGap(g) => min_gap = Some(g.minutes()),
+                    ChannelSetting::Category(i) => category = Some(i.clone()),
                 }
             }
             let kind = kind.or_else(|| ir::ChannelKind::parse(name)).unwrap_or_else(|| {
@@ -274,6 +277,18 @@ impl<'a> Ctx<'a> {
                 }
                 ir::ChannelKind::Email
             });
+            // issue 15: a category is what caps, suppression and the global holdout read;
+            // on a task or webhook it would be taken for a message that never goes out
+            if let (Some(c), false) = (&category, kind.is_message()) {
+                self.push(
+                    Diagnostic::new(
+                        "J411",
+                        format!("channel `{name}` is a {} channel, which reaches no customer", kind.as_str()),
+                    )
+                    .primary(file, c.span, "a category is for messages")
+                    .help("remove `category`; tasks and webhooks are never suppressed, capped or held out"),
+                );
+            }
             if !kind.is_message() && (quiet.is_some() || cap.is_some() || consent.is_some()) {
                 self.push(
                     Diagnostic::new(
@@ -291,6 +306,7 @@ impl<'a> Ctx<'a> {
                 quiet_hours: quiet,
                 cap,
                 min_gap_minutes: min_gap,
+                category: category.map(|c| c.name),
                 origin: self.origin(file, d.node.name.span),
                 setting_origins: origins,
             });

@@ -95,6 +95,8 @@ pub fn check_modules(modules: &[(FileId, Module)], sources: &SourceMap, settings
         journeys: Vec::new(),
         scores,
         business_days: ir::BusinessDays::default(),
+        // issue 15: journey.yaml's program-wide rules, set by the project loader
+        rules: ir::ProgramRules::default(),
     };
     // Graph analyses only see journeys whose names and types are sound: a misspelt
     // target would otherwise show up again as an "unreachable stage".

@@ -28,6 +28,8 @@ pub(crate) struct Typed {
     pub bare_number: bool,
 }
 
+/// issue 15: `today`, the current date in conditions (see `Expr::Today`).
+const TODAY: &str = "today";
 const FUNCTIONS: &[&str] = &["count", "sum", "avg", "since", "since_first", "latest"];
 
 impl<'a> Ctx<'a> {
@@ -160,6 +162,11 @@ impl<'a> Ctx<'a> {
         }
         if let Some(t) = self.score_ref(file, first, owner) {
             return t;
+        }
+        // issue 15: `today`, the current date (a declared attribute, audience or score
+        // of that name wins, so no program that named one `today` changes meaning)
+        if name == TODAY {
+            return Typed { ty: Some(Type::Date), expr: Expr::Today, bare_number: false };
         }
         if self.events.contains_key(name) {
             self.push(

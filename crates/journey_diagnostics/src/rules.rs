@@ -143,6 +143,15 @@ pub const RULES: &[Rule] = &[
     // project configuration
     rule("J501", "invalid-config", Error, "journey.yaml has an unknown key or a bad value"),
     rule("J502", "unknown-rule", Warning, "journey.yaml names a rule that does not exist"),
+    // issue 15: program-wide rules (journey.yaml `program:`); numbered from J510 so
+    // other configuration codes can take J503..J509
+    rule("J510", "invalid-program-rule", Error, "a program-wide rule in journey.yaml cannot be applied as written"),
+    rule(
+        "J511",
+        "bad-suppression-list",
+        Error,
+        "the suppression list file cannot be read or has a line that is no customer id",
+    ),
 ];
 
 /// Find a rule by code (`J301`) or name (`unreachable-stage`), case-insensitively.

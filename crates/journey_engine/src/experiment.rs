@@ -34,6 +34,15 @@ pub const Z95: f64 = 1.959_963_984_540_054;
 /// z of 80% power.
 pub const Z_POWER: f64 = 0.841_621_233_572_914_3;
 
+/// issue 15: the key of the program's global holdout among a journey's groups
+/// (`JourneyReport::experiment`), and the experiment label of its comparisons.
+pub const GLOBAL_HOLDOUT: &str = "global_holdout";
+
+/// The cell group of the global holdout: after treated, held out and every split arm.
+pub(crate) fn global_group(j: &crate::CJourney) -> u32 {
+    2 + j.arms.len() as u32
+}
+
 /// Customer-level sums of one goal's conversions in a group.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ConversionSums {
@@ -194,7 +203,8 @@ impl Comparison {
     /// True when the held-out group converts more than the treated one (a holdout
     /// comparison only).
     pub fn holdout_beats_treated(&self) -> bool {
-        self.experiment == "holdout" && self.difference.as_ref().is_some_and(|d| d.difference < 0.0)
+        (self.experiment == "holdout" || self.experiment == GLOBAL_HOLDOUT)
+            && self.difference.as_ref().is_some_and(|d| d.difference < 0.0)
     }
 
     /// And the 95% interval says so too (it lies below zero).
@@ -303,6 +313,20 @@ impl Report {
                         a: group_rate("holdout", held, &g.name),
                         b: group_rate("treated", treated, &g.name),
                         difference: difference(held, treated, &g.name, "holdout", "treated"),
+                    });
+                }
+            }
+            // issue 15: the program's global holdout, in every marketing journey
+            if program.rules.global_holdout.is_some() && program.is_marketing_journey(j) {
+                let global = r.experiment.get(GLOBAL_HOLDOUT).unwrap_or(&none);
+                for g in j.goals.iter().filter(|g| !matches!(g.kind, journey_ir::GoalKind::Reach { .. })) {
+                    out.comparisons.push(Comparison {
+                        journey: j.name.clone(),
+                        experiment: GLOBAL_HOLDOUT.into(),
+                        goal: g.name.clone(),
+                        a: group_rate(GLOBAL_HOLDOUT, global, &g.name),
+                        b: group_rate("treated", treated, &g.name),
+                        difference: difference(global, treated, &g.name, GLOBAL_HOLDOUT, "treated"),
                     });
                 }
             }

@@ -58,6 +58,8 @@ pub enum CExpr {
     Div(Box<CExpr>, Box<CExpr>),
     Min(Vec<CExpr>),
     Max(Vec<CExpr>),
+    /// issue 15: `today`, the clock's local date in the customer's zone.
+    Today,
 }
 
 #[derive(Debug, Clone)]
@@ -267,6 +269,7 @@ impl<'p> Compiler<'p> {
             Expr::Max { all } => CExpr::Max(all.iter().map(|x| self.compile(x, event)).collect()),
             // a score reads the customer, never the event being matched
             Expr::Score { expr, .. } => self.compile(expr, None),
+            Expr::Today => CExpr::Today,
         }
     }
 
@@ -317,6 +320,8 @@ pub struct Deps {
     /// The same, as bit sets of the indexes under 64.
     pub agg_mask: u64,
     pub attr_mask: u64,
+    /// issue 15: reads `today`, so its answer may change at every local midnight.
+    pub today: bool,
 }
 
 impl Deps {
@@ -358,6 +363,7 @@ impl Deps {
                 xs.iter().for_each(|x| self.walk(x, audiences, seen));
             }
             CExpr::Const(_) | CExpr::Prop(_) => {}
+            CExpr::Today => self.today = true,
         }
     }
 }
@@ -481,6 +487,8 @@ pub fn eval<'a>(e: &'a CExpr, s: &Scope<'a>) -> V<'a> {
         CExpr::Div(l, r) => crate::arith::quotient(eval(l, s), eval(r, s)),
         CExpr::Min(xs) => crate::arith::extreme(xs.iter().map(|x| eval(x, s)), false),
         CExpr::Max(xs) => crate::arith::extreme(xs.iter().map(|x| eval(x, s)), true),
+        // issue 15: the simulated clock's day where the customer is
+        CExpr::Today => V::Date(time::local_day(s.tz, s.now)),
     }
 }
 

@@ -270,7 +270,7 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 }
 
 /// A whole number of minutes as the language writes durations (`30d`, `36h`, `90m`).
-fn duration(minutes: u64) -> String {
+pub(crate) fn duration(minutes: u64) -> String {
     if minutes > 0 && minutes.is_multiple_of(24 * 60) {
         format!("{}d", minutes / (24 * 60))
     } else if minutes > 0 && minutes.is_multiple_of(60) {
@@ -401,6 +401,7 @@ pub fn render_html(report: &Report, program: Option<&Program>, meta: &HtmlMeta) 
     sends_table(&mut out, report, program);
     refusals(&mut out, report, program);
     holdouts(&mut out, report, program);
+    program_rules_section(&mut out, report, program);
     goals(&mut out, report, program);
     let exps = program.map(|p| report.experiments(p)).unwrap_or_default();
     experiments(&mut out, &exps);
@@ -1655,6 +1656,84 @@ fn skipped(out: &mut String, meta: &HtmlMeta) {
     }
     for (name, n) in &s.unknown_event_names {
         row(out, "", &[&format!("unknown event `{name}`")], &[num(*n)]);
+    }
+    table_end(out);
+    out.push_str("</details>\n</section>\n");
+}
+
+// ---------------------------------------------------------------- program-wide rules (issue 15)
+
+/// journey.yaml's `program:` rules: the global holdout (customers, and the entries
+/// each marketing journey would have had), suppression (refused sends per journey)
+/// and the caps per message category. The treated vs global-holdout differences on
+/// goals are in the experiments section. Nothing when the program has no rules and
+/// the report counted none.
+fn program_rules_section(out: &mut String, report: &Report, program: Option<&Program>) {
+    let pr = &report.program_rules;
+    let rules = program.map(|p| &p.rules);
+    let counted = !pr.is_empty() || report.journeys.values().any(|j| j.global_holdout + j.suppressed > 0);
+    if !counted && !rules.is_some_and(|r| !r.is_empty()) {
+        return;
+    }
+    section(out, "program-rules", "Program-wide rules");
+    let mut what = Vec::new();
+    if let Some(h) = rules.and_then(|r| r.global_holdout.as_ref()) {
+        what.push(format!(
+            "a global holdout of {}% (salt \"{}\"): {} of {} customers, kept out of every marketing journey",
+            h.percent,
+            esc(&h.salt),
+            num(pr.global_holdout_customers),
+            num(report.customers)
+        ));
+    }
+    if let Some(s) = rules.and_then(|r| r.suppression.as_ref()) {
+        let mut from = Vec::new();
+        if let Some(f) = &s.file {
+            from.push(format!("{} ({} ids)", esc(f), num(s.customers.len() as u64)));
+        }
+        if let Some(a) = &s.attribute {
+            from.push(format!("attribute {}", esc(a)));
+        }
+        what.push(format!(
+            "suppression from {}: {} marketing sends refused to {} customers",
+            from.join(" and "),
+            num(pr.suppressed_sends),
+            num(pr.suppressed_customers)
+        ));
+    }
+    for c in rules.map(|r| r.category_caps.as_slice()).unwrap_or_default() {
+        what.push(format!(
+            "cap {} {} per {}: {} sends refused",
+            esc(&c.category),
+            c.cap.count,
+            duration(c.cap.window_minutes),
+            num(pr.category_cap_hits.get(&c.category).copied().unwrap_or(0))
+        ));
+    }
+    out.push_str("<ul class=\"program-rules\">\n");
+    for w in what {
+        let _ = writeln!(out, "<li>{w}</li>");
+    }
+    out.push_str("</ul>\n");
+    out.push_str(
+        "<p class=\"note\">Transactional messages, tasks and webhooks are exempt from the global holdout and \
+         suppression. The global holdout's would-be entries are followed for the goals; the experiments section \
+         compares them with the treated entries.</p>\n",
+    );
+    table_head(
+        out,
+        "program-rules",
+        &[
+            ("journey", false),
+            ("entrants", true),
+            ("global holdout (would-be entries)", true),
+            ("suppressed sends", true),
+        ],
+    );
+    let empty = JourneyReport::default();
+    for name in journey_order(report, program) {
+        let j = report.journeys.get(name).unwrap_or(&empty);
+        row(out, "", &[name], &[num(j.entrants), num(j.global_holdout), num(j.suppressed)]);
     }
     table_end(out);
     out.push_str("</details>\n</section>\n");

@@ -13,6 +13,7 @@ pub mod business_days;
 pub mod experiment;
 mod expr;
 pub mod html;
+pub mod program_rules;
 mod readers;
 mod report;
 mod state;
@@ -20,8 +21,10 @@ mod tally;
 mod ticks;
 pub mod time;
 
+pub use program_rules::global_draw;
 pub use report::{
-    conflict_key, policy_cap_key, ChannelReport, GoalReport, GuardrailResult, JourneyReport, Merge, Report,
+    conflict_key, policy_cap_key, ChannelReport, GoalReport, GuardrailResult, JourneyReport, Merge, ProgramRulesReport,
+    Report,
 };
 pub use state::CustomerState;
 
@@ -122,16 +125,20 @@ pub enum ExitReason {
     Holdout,
     /// More than [`STEP_LIMIT`] steps at one instant (a loop without a wait).
     StepLimit,
+    /// issue 15: in the program's global holdout: recorded as the journey's
+    /// `global_holdout` group, no steps.
+    GlobalHoldout,
 }
 
 impl ExitReason {
-    pub const ALL: [ExitReason; 6] = [
+    pub const ALL: [ExitReason; 7] = [
         ExitReason::End,
         ExitReason::ExitEvent,
         ExitReason::ExitCondition,
         ExitReason::Handover,
         ExitReason::Holdout,
         ExitReason::StepLimit,
+        ExitReason::GlobalHoldout,
     ];
 
     /// Position in [`ExitReason::ALL`].
@@ -147,6 +154,7 @@ impl ExitReason {
             ExitReason::Handover => "handover",
             ExitReason::Holdout => "holdout",
             ExitReason::StepLimit => "step_limit",
+            ExitReason::GlobalHoldout => "global_holdout",
         }
     }
 }
@@ -163,6 +171,10 @@ pub enum Suppression {
     Conflict(usize),
     QuietHours,
     QuietDay,
+    /// issue 15: the customer is on the program's suppression list (a marketing send).
+    SuppressionList,
+    /// issue 15: index into the program's caps per message category.
+    CategoryCap(usize),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -552,6 +564,12 @@ pub struct Engine<'p> {
     pub(crate) conflicts: Conflicts,
     /// How much send history a customer keeps (the longest cap window, at least 7d).
     pub(crate) send_window: i64,
+    /// issue 15: the program-wide rules (global holdout, suppression, category caps).
+    pub(crate) rules: program_rules::CRules,
+    /// issue 15: a condition that time alone re-evaluates (a tracked audience, an
+    /// `exit when`, a scheduled journey's filter) reads `today`: plan a flip at every
+    /// local midnight.
+    pub(crate) reads_today: bool,
     /// The `unsubscribe`, `bounce` and `complaint` events, for the guardrails.
     pub(crate) unsubscribe_event: Option<u16>,
     /// What an `unsubscribe` event withdraws consent from.
@@ -609,11 +627,12 @@ impl<'p> Engine<'p> {
                 window: pc.cap.window_minutes as i64 * MINUTE,
             })
             .collect();
+        let rules = program_rules::CRules::new(program);
         let send_window = channels
             .iter()
             .filter_map(|ch| ch.cap.map(|c| c.1))
             .chain(policy_caps.iter().map(|p| p.window))
-            .chain([7 * time::DAY])
+            .chain([7 * time::DAY, rules.longest_window()])
             .max()
             .unwrap_or(7 * time::DAY);
 
@@ -864,6 +883,7 @@ impl<'p> Engine<'p> {
             tracked.iter().map(|&a| expr::Deps::of([&audiences[a]], &audiences)).collect();
         let exit_deps: Vec<expr::Deps> =
             journeys.iter().map(|j| expr::Deps::of(&j.exit_conditions, &audiences)).collect();
+        let reads_today = tracked_deps.iter().chain(&exit_deps).chain(park.iter().flatten()).any(|d| d.today);
         let readers = Readers::new(c.aggs.len(), program.attributes.len(), &park, &exit_deps, &tracked_deps);
         let touches = (aggs_by_event.iter().zip(&entered_by))
             .map(|(fed, starts)| {
@@ -911,6 +931,8 @@ impl<'p> Engine<'p> {
             quiet_days: time::QuietDays::new(&program.policy.quiet_days),
             conflicts,
             send_window,
+            rules,
+            reads_today,
             unsubscribe_event,
             withdrawal,
             bounce_event,

@@ -144,7 +144,13 @@ mod tests {
     fn a_change_wakes_only_its_readers() {
         let deps = |aggs: &[usize], attrs: &[usize]| {
             let mask = |v: &[usize]| v.iter().fold(0u64, |m, &i| m | 1 << i);
-            Deps { aggs: aggs.to_vec(), attrs: attrs.to_vec(), agg_mask: mask(aggs), attr_mask: mask(attrs) }
+            Deps {
+                aggs: aggs.to_vec(),
+                attrs: attrs.to_vec(),
+                agg_mask: mask(aggs),
+                attr_mask: mask(attrs),
+                today: false,
+            }
         };
         let r = Readers::new(
             3,

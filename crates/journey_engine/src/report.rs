@@ -62,7 +62,42 @@ pub struct Report {
     pub policy_conflict_refusals: BTreeMap<String, u64>,
     /// Customers by the most messages they got in any rolling 7 days.
     pub max_sends_per_week: BTreeMap<u64, u64>,
+    /// issue 15: what journey.yaml's program-wide rules did.
+    #[serde(default, skip_serializing_if = "ProgramRulesReport::is_empty")]
+    pub program_rules: ProgramRulesReport,
 }
+
+/// issue 15: the program-wide rules' figures (global holdout, suppression, caps per
+/// message category); per journey they are `global_holdout`, `suppressed` and
+/// `cap_hits`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProgramRulesReport {
+    /// Simulated customers in the global holdout.
+    #[serde(default)]
+    pub global_holdout_customers: u64,
+    /// Marketing sends refused because the customer is suppressed, all journeys.
+    #[serde(default)]
+    pub suppressed_sends: u64,
+    /// Customers who had at least one send refused by suppression.
+    #[serde(default)]
+    pub suppressed_customers: u64,
+    /// Sends refused by each cap per category, by category.
+    #[serde(default)]
+    pub category_cap_hits: BTreeMap<String, u64>,
+}
+
+impl ProgramRulesReport {
+    pub fn is_empty(&self) -> bool {
+        self == &ProgramRulesReport::default()
+    }
+}
+
+merge_fields!(ProgramRulesReport {
+    global_holdout_customers,
+    suppressed_sends,
+    suppressed_customers,
+    category_cap_hits
+});
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ChannelReport {
@@ -107,6 +142,13 @@ pub struct JourneyReport {
     /// (`active from … to …`): skipped.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub outside_window: u64,
+    /// issue 15: entries that would have been, of customers in the program's global
+    /// holdout (not in `entrants`): recorded, no steps, their goals followed.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub global_holdout: u64,
+    /// issue 15: marketing sends refused because the customer is suppressed.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub suppressed: u64,
     /// Customers the `audience` filter refused because it read a missing value
     /// (it ended unknown, see docs/language.md), by the first top-level clause that
     /// was unknown, as written. Each customer counts once per clause.
@@ -158,6 +200,9 @@ pub struct JourneyReport {
 pub struct GoalReport {
     pub treated_conversions: u64,
     pub holdout_conversions: u64,
+    /// issue 15: conversions of the global holdout's would-be entries.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub global_holdout_conversions: u64,
     /// Conversions by whole days from entry to goal (treated and holdout together).
     pub days_to_goal: BTreeMap<u64, u64>,
 }
@@ -173,7 +218,7 @@ merge_fields!(ChannelReport {
     webhooks,
     consent_withdrawals
 });
-merge_fields!(GoalReport { treated_conversions, holdout_conversions, days_to_goal });
+merge_fields!(GoalReport { treated_conversions, holdout_conversions, global_holdout_conversions, days_to_goal });
 merge_fields!(JourneyReport {
     entrants,
     treated,
@@ -184,6 +229,8 @@ merge_fields!(JourneyReport {
     already_in,
     before_exists,
     outside_window,
+    global_holdout,
+    suppressed,
     unknown_refusals,
     exits,
     stage_entries,
@@ -218,7 +265,8 @@ merge_fields!(Report {
     quiet_day_drops,
     policy_min_gap_deferrals,
     policy_conflict_refusals,
-    max_sends_per_week
+    max_sends_per_week,
+    program_rules
 });
 
 /// The key of a policy cap in [`Report::policy_cap_hits`]: `any 5 per 10080m`,

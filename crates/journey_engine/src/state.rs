@@ -109,6 +109,8 @@ struct PendingGoal {
     entered: i64,
     deadline: i64,
     holdout: bool,
+    /// issue 15: a would-be entry of a customer in the program's global holdout.
+    global: bool,
     /// The split arms the entry took so far, which share its conversion.
     arms: Inline<u16, 2>,
 }
@@ -167,6 +169,14 @@ pub struct CustomerState {
     /// timer being handled, or `EVENT`; says whether a tick of this millisecond has
     /// fired yet.
     point: (u8, u32),
+    /// issue 15: in the program's global holdout (fixed per customer).
+    globally_held: bool,
+    /// issue 15: the next local midnight, when a time-driven condition reads `today`
+    /// (`i64::MAX` otherwise): a planned flip.
+    next_midnight: i64,
+    /// issue 15: on the suppression file (fixed), and whether a send was refused.
+    listed: bool,
+    was_suppressed: bool,
 }
 
 /// What changed since `settle` last ran: trackers that recorded an event, attributes
@@ -182,6 +192,8 @@ struct Dirty {
     aggs: u64,
     attrs: u64,
     journeys: u64,
+    /// issue 15: a local midnight passed, so conditions reading `today` may answer anew.
+    today: bool,
 }
 
 impl Dirty {
@@ -218,6 +230,7 @@ impl Dirty {
         self.aggs |= o.aggs;
         self.attrs |= o.attrs;
         self.journeys |= o.journeys;
+        self.today |= o.today;
     }
 
     fn bit(bits: u64, i: usize) -> bool {
@@ -235,7 +248,7 @@ impl Dirty {
     /// A change to an index past 63 sets `all`, so the masks of the first 64 decide
     /// the rest.
     fn touches(&self, d: &expr::Deps) -> bool {
-        self.all || self.aggs & d.agg_mask != 0 || self.attrs & d.attr_mask != 0
+        self.all || self.aggs & d.agg_mask != 0 || self.attrs & d.attr_mask != 0 || (self.today && d.today)
     }
 
     /// The trackers that changed, of `n`.
@@ -290,7 +303,13 @@ impl CustomerState {
             Some(AttrValue::Time(t)) => *t,
             _ => i64::MAX,
         };
+        let globally_held = engine.rules.globally_held(customer.key);
+        let listed = engine.rules.listed(customer.key);
         CustomerState {
+            next_midnight: i64::MAX,
+            globally_held,
+            listed,
+            was_suppressed: false,
             id: customer.id,
             key: customer.key.into(),
             attrs,
@@ -418,6 +437,8 @@ impl CustomerState {
         }
         self.finished = true;
         out.1.customers += 1;
+        out.1.program_rules.global_holdout_customers += u64::from(self.globally_held);
+        out.1.program_rules.suppressed_customers += u64::from(self.was_suppressed);
         *out.1.max_sends_per_week.entry(self.max_week).or_default() += 1;
         for &(j, most) in &self.journey_weeks {
             *out.1.journeys[j as usize].max_sends_per_week.entry(most as u64).or_default() += 1;
@@ -654,6 +675,9 @@ impl CustomerState {
     /// computed anew.
     fn mark_crossed(&mut self, eng: &Engine, t: i64) {
         self.dirty.any = true;
+        if self.next_midnight <= t {
+            self.dirty.today = true;
+        }
         for i in 0..self.flips.len() {
             if self.flips[i] <= t {
                 self.dirty.agg(i);
@@ -745,7 +769,7 @@ impl CustomerState {
         }
         for gi in reached.into_iter().rev() {
             let g = self.goals.remove(gi);
-            self.goal_reached(&g, out);
+            self.goal_reached(eng, &g, out);
         }
         // 2. guardrail figures: opt-outs count against the journey of the last message
         // (within 7 days), else against the journeys the customer is in
@@ -859,7 +883,8 @@ impl CustomerState {
         }
         let mut settled = false;
         for _ in 0..16 {
-            let readers = eng.readers.of(cur.all, cur.aggs, cur.attrs);
+            // issue 15: a midnight passed: every reader may read `today` (`touches` picks them)
+            let readers = eng.readers.of(cur.all || cur.today, cur.aggs, cur.attrs);
             for j in ReadMask::members(readers.park, eng.journeys.len()) {
                 // what the filter reads first: a journey's state is a cache miss away
                 let filtered = self.journeys[j].parked == Some(Park::Filtered);
@@ -938,7 +963,11 @@ impl CustomerState {
                     .unwrap_or(i64::MAX);
             }
         }
-        let n = self.flips.iter().chain(&self.since_flips).copied().min().unwrap_or(i64::MAX);
+        // issue 15: conditions reading `today` may flip at the next local midnight
+        if eng.reads_today {
+            self.next_midnight = time::next_local_midnight(self.tz, now);
+        }
+        let n = self.flips.iter().chain(&self.since_flips).copied().min().unwrap_or(i64::MAX).min(self.next_midnight);
         if n <= eng.opts.until && self.flip_at.is_none_or(|f| n < f) {
             self.flip_at = Some(n);
             self.push_timer(eng, n, AUDIENCE, 0);
@@ -996,6 +1025,10 @@ impl CustomerState {
                 return Entry::Filtered;
             }
         }
+        if self.globally_held && eng.rules.marketing_journey[j] {
+            self.enter_global_holdout(eng, j, out);
+            return Entry::Entered;
+        }
         let holdout =
             cj.holdout > 0 && stable_hash(eng.opts.seed, &["holdout", &cj.name, &self.key]) % 10_000 < cj.holdout;
         let r = &mut out.1.journeys[j];
@@ -1020,6 +1053,7 @@ impl CustomerState {
                 entered: now,
                 deadline: now + g.within(),
                 holdout,
+                global: false,
                 arms: Inline::new(),
             });
         }
@@ -1036,6 +1070,35 @@ impl CustomerState {
         let start = cj.start;
         self.goto(eng, j, start, texts, out, depth);
         Entry::Entered
+    }
+
+    /// issue 15: the customer is in the program's global holdout and `j` is a marketing
+    /// journey: the entry that would have been is recorded (re_entry counts it, so the
+    /// group's entries are comparable to the treated ones), the goals are followed as
+    /// the journey's `global_holdout` group, and no step is taken.
+    fn enter_global_holdout(&mut self, eng: &Engine, j: usize, out: &mut Out) {
+        let now = self.now;
+        let r = &mut out.1.journeys[j];
+        r.global_holdout += 1;
+        let js = &mut self.journeys[j];
+        js.entries += 1;
+        js.last_entry = Some(now);
+        let group = crate::experiment::global_group(&eng.journeys[j]);
+        self.cell(eng, j, group).entries += 1;
+        for (gi, g) in eng.journeys[j].goals.iter().enumerate() {
+            self.goals.push(PendingGoal {
+                journey: j as u32,
+                goal: gi as u32,
+                entered: now,
+                deadline: now + g.within(),
+                holdout: false,
+                global: true,
+                arms: Inline::new(),
+            });
+        }
+        self.act(j, None, ActionKind::Enter { holdout: true }, out);
+        self.act(j, None, ActionKind::Exit { reason: ExitReason::GlobalHoldout }, out);
+        out.1.journeys[j].exits[ExitReason::GlobalHoldout.index()] += 1;
     }
 
     /// Journey `j`'s filter did not hold: when a missing value is why, count the
@@ -1081,10 +1144,17 @@ impl CustomerState {
         out.1.journeys[j].exits[reason.index()] += 1;
     }
 
-    fn goal_reached(&mut self, g: &PendingGoal, out: &mut Out) {
+    fn goal_reached(&mut self, eng: &Engine, g: &PendingGoal, out: &mut Out) {
         let j = g.journey as usize;
         self.act(j, None, ActionKind::GoalReached { goal: g.goal as usize }, out);
         let goal = g.goal as usize;
+        if g.global {
+            // issue 15: the global holdout's would-be entry converted
+            self.cell_for_goal(j, crate::experiment::global_group(&eng.journeys[j]), goal);
+            out.1.journeys[j].goals[goal].global_holdout_conversions += 1;
+            *out.1.journeys[j].goals[goal].days_to_goal.entry(((self.now - g.entered) / DAY) as u64).or_default() += 1;
+            return;
+        }
         self.cell_for_goal(j, u32::from(g.holdout), goal);
         for &a in &g.arms {
             self.cell_for_goal(j, 2 + a as u32, goal);
@@ -1289,7 +1359,7 @@ impl CustomerState {
                 && matches!(eng.journeys[j].goals[g.goal as usize], CGoal::Reach { stage: s, .. } if s == stage);
             if hit {
                 let g = self.goals.remove(i);
-                self.goal_reached(&g, out);
+                self.goal_reached(eng, &g, out);
             } else {
                 i += 1;
             }
@@ -1323,6 +1393,15 @@ impl CustomerState {
         let suppress = |s: &mut Self, reason: Suppression, out: &mut Out| {
             s.act(j, Some(node), ActionKind::Suppressed { channel: c, reason }, out);
         };
+        // issue 15: the program's suppression list, before anything else: a suppressed
+        // customer gets no marketing message however the rest would have gone
+        if eng.rules.suppresses(c, self.listed, &self.attrs) {
+            suppress(self, Suppression::SuppressionList, out);
+            out.1.journeys[j].suppressed += 1;
+            out.1.program_rules.suppressed_sends += 1;
+            self.was_suppressed = true;
+            return None;
+        }
         // consent
         if let Some(a) = ch.consent {
             if self.attrs[a] != AttrValue::Bool(true) {
@@ -1430,6 +1509,20 @@ impl CustomerState {
                 suppress(self, Suppression::PolicyCap(pi), out);
                 out.1.journeys[j].cap_hits += 1;
                 out.1.policy_cap_hits[pi] += 1;
+                return None;
+            }
+        }
+        // issue 15: caps per message category, over the customer's sends on every
+        // channel of the category, all journeys
+        for (k, cc) in eng.rules.caps.iter().enumerate() {
+            if !cc.channels[c] {
+                continue;
+            }
+            let n = self.sends.iter().filter(|(t, x, _)| cc.channels[*x] && now - t < cc.window).count() as u64;
+            if n >= cc.count {
+                suppress(self, Suppression::CategoryCap(k), out);
+                out.1.journeys[j].cap_hits += 1;
+                out.1.category_cap_hits[k] += 1;
                 return None;
             }
         }

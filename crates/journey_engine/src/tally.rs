@@ -6,7 +6,7 @@
 //! the report had been filled key by key.
 
 use crate::experiment::{CustomerCell, GroupSums};
-use crate::report::{ChannelReport, GoalReport, JourneyReport, Report};
+use crate::report::{ChannelReport, GoalReport, JourneyReport, ProgramRulesReport, Report};
 use crate::{Engine, ExitReason};
 use std::collections::BTreeMap;
 
@@ -25,6 +25,10 @@ pub(crate) struct JourneyTally {
     pub before_exists: u64,
     /// issue 15: entry attempts outside the campaign window.
     pub outside_window: u64,
+    /// issue 15: would-be entries of customers in the global holdout.
+    pub global_holdout: u64,
+    /// issue 15: marketing sends refused by suppression.
+    pub suppressed: u64,
     /// By audience clause index (see `CJourney::audience_clauses`).
     pub unknown_refusals: BTreeMap<usize, u64>,
     pub exits: [u64; REASONS],
@@ -71,6 +75,9 @@ pub(crate) struct Tally {
     /// By policy `conflicting` group index.
     pub policy_conflict_refusals: Vec<u64>,
     pub max_sends_per_week: BTreeMap<u64, u64>,
+    /// issue 15: the program-wide rules' figures; category cap hits by cap index.
+    pub program_rules: ProgramRulesReport,
+    pub category_cap_hits: Vec<u64>,
 }
 
 impl Tally {
@@ -87,7 +94,8 @@ impl Tally {
                     stage_entries: vec![0; j.stage_names.len()],
                     sends: vec![0; j.stage_names.len() * channels],
                     goals: vec![GoalReport::default(); j.goals.len()],
-                    groups: vec![GroupSums::default(); 2 + j.arms.len()],
+                    // treated, held out, each arm, then (issue 15) the global holdout
+                    groups: vec![GroupSums::default(); 3 + j.arms.len()],
                     ..JourneyTally::default()
                 })
                 .collect(),
@@ -99,6 +107,8 @@ impl Tally {
             policy_min_gap_deferrals: 0,
             policy_conflict_refusals: vec![0; eng.conflicts.labels.len()],
             max_sends_per_week: BTreeMap::new(),
+            program_rules: ProgramRulesReport::default(),
+            category_cap_hits: vec![0; eng.rules.caps.len()],
         }
     }
 
@@ -147,8 +157,13 @@ impl Tally {
                 .filter(|(_, g)| *g != GoalReport::default())
                 .map(|(g, r)| (eng.program.journeys[j].goals[g].name.clone(), r))
                 .collect();
-            let mut groups = t.groups.into_iter();
+            let mut groups = t.groups;
+            let global = groups.pop().unwrap_or_default();
+            let mut groups = groups.into_iter();
             let mut experiment = BTreeMap::new();
+            if global.customers > 0 {
+                experiment.insert(crate::experiment::GLOBAL_HOLDOUT.to_string(), global);
+            }
             for name in ["treated", "holdout"] {
                 let g = groups.next().unwrap_or_default();
                 if g.customers > 0 {
@@ -171,6 +186,8 @@ impl Tally {
                 already_in: t.already_in,
                 before_exists: t.before_exists,
                 outside_window: t.outside_window,
+                global_holdout: t.global_holdout,
+                suppressed: t.suppressed,
                 unknown_refusals: (t.unknown_refusals.iter())
                     .map(|(&k, &n)| (cj.audience_clauses[k].0.clone(), n))
                     .fold(BTreeMap::new(), |mut m, (k, n)| {
@@ -234,6 +251,13 @@ impl Tally {
             policy_min_gap_deferrals: self.policy_min_gap_deferrals,
             policy_conflict_refusals,
             max_sends_per_week: self.max_sends_per_week,
+            program_rules: ProgramRulesReport {
+                category_cap_hits: (self.category_cap_hits.into_iter().enumerate())
+                    .filter(|(_, n)| *n > 0)
+                    .map(|(i, n)| (eng.rules.caps[i].category.clone(), n))
+                    .collect(),
+                ..self.program_rules
+            },
         }
     }
 }

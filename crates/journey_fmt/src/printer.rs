@@ -302,6 +302,7 @@ impl<'a> Printer<'a> {
             }
             ChannelSetting::Cap(c) => (c.span, format!("cap {}", self.cap(c))),
             ChannelSetting::MinGap(d) => (d.span, format!("min_gap {}", duration(src, d))),
+            ChannelSetting::Category(c) => (c.span, format!("category {}", c.name)),
         };
         self.line(span.start as usize, span.end as usize, &text);
     }

@@ -60,6 +60,7 @@ pub fn describe_expr(e: &Expr) -> String {
             Value::Text(t) => format!("\"{t}\""),
         },
         Expr::Attribute { name } | Expr::Property { name } | Expr::Audience { name } => name.clone(),
+        Expr::Today => "today".to_string(),
         Expr::Aggregate(a) => {
             use crate::Aggregate::*;
             match a {

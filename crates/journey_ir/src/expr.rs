@@ -75,6 +75,9 @@ pub enum Expr {
         name: String,
         expr: Box<Expr>,
     },
+    /// issue 15: `today`, a date: in the engine the simulated clock's day in the
+    /// customer's time zone (the project's when they have none).
+    Today,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

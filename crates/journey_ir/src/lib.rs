@@ -60,6 +60,10 @@ pub struct Program {
     /// `business_days`); left out of the JSON when it is the default.
     #[serde(default, skip_serializing_if = "BusinessDays::is_default")]
     pub business_days: BusinessDays,
+    /// issue 15: program-wide rules from journey.yaml's `program:` (global holdout,
+    /// suppression, caps per message category).
+    #[serde(default, skip_serializing_if = "ProgramRules::is_empty")]
+    pub rules: ProgramRules,
 }
 
 /// The built-in holiday calendars (ISO 3166 country codes) a project or a customer's
@@ -109,6 +113,89 @@ impl BusinessDays {
     pub fn is_default(&self) -> bool {
         *self == BusinessDays::default()
     }
+}
+
+// ---------------------------------------------------------------- program-wide rules (issue 15)
+
+/// The category a message channel has when it declares none: marketing until said
+/// otherwise, so a forgotten `category` keeps the suppression list and the global
+/// holdout in force rather than silently exempting a channel.
+pub const DEFAULT_CATEGORY: &str = "promotional";
+/// The category exempt from the global holdout and the suppression list (receipts,
+/// password resets, renewal notices a contract requires).
+pub const TRANSACTIONAL: &str = "transactional";
+
+impl Channel {
+    /// The channel's message category; `None` for tasks and webhooks, which reach no
+    /// customer.
+    pub fn category_name(&self) -> Option<&str> {
+        self.kind.is_message().then(|| self.category.as_deref().unwrap_or(DEFAULT_CATEGORY))
+    }
+    /// Marketing: a message channel whose category is not `transactional`. Global
+    /// holdout and suppression apply to these sends only.
+    pub fn is_marketing(&self) -> bool {
+        self.category_name().is_some_and(|c| c != TRANSACTIONAL)
+    }
+}
+
+impl Program {
+    /// A marketing journey sends at least one message on a marketing channel: the
+    /// global holdout keeps customers out of these journeys only (tasks, webhooks and
+    /// transactional messages still reach them).
+    pub fn is_marketing_journey(&self, j: &Journey) -> bool {
+        j.nodes.iter().any(|n| match &n.step {
+            Step::Send { channel, .. } => self.channel(channel).is_some_and(Channel::is_marketing),
+            _ => false,
+        })
+    }
+}
+
+/// Program-wide rules (journey.yaml `program:`), applied by the engine to every journey.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ProgramRules {
+    /// A share of customers kept out of every marketing journey.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub global_holdout: Option<GlobalHoldout>,
+    /// Customers who receive no marketing sends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppression: Option<SuppressionList>,
+    /// Caps per message category, over all journeys and channels of the category.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub category_caps: Vec<CategoryCap>,
+}
+
+impl ProgramRules {
+    pub fn is_empty(&self) -> bool {
+        self == &ProgramRules::default()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct GlobalHoldout {
+    /// 0 < percent < 100.
+    pub percent: f64,
+    /// Hashed with the customer id: the same salt keeps the same customers out in every
+    /// journey and every run (the simulation seed does not change it).
+    pub salt: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SuppressionList {
+    /// The file of customer ids (one a line), relative to journey.yaml.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// The ids read from `file`, sorted, without duplicates.
+    #[serde(default)]
+    pub customers: Vec<String>,
+    /// A bool attribute: customers for whom it is true are suppressed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribute: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CategoryCap {
+    pub category: String,
+    pub cap: Cap,
 }
 
 impl Program {
@@ -250,6 +337,10 @@ pub struct Channel {
     pub cap: Option<Cap>,
     pub min_gap_minutes: Option<u64>,
     pub origin: Origin,
+    /// issue 15 (program-wide rules): the message category (`category transactional`);
+    /// `None` for a message channel means `promotional` (see [`Channel::category_name`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
     /// Where each setting was written, for diagnostics that point at it.
     #[serde(skip)]
     #[schemars(skip)]

@@ -21,6 +21,7 @@ pub const CONFIG_FILE: &str = "journey.yaml";
 ///   - path: "journeys/legacy/**"
 ///     rules: [J404]
 /// events: { … }                # event-log mapping, read by `journey simulate`
+/// program: { … }               # program-wide rules (see `program_rules`)
 /// ```
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -55,6 +56,9 @@ pub struct Config {
     /// issue 15: working days for `wait N business days` (see docs/configuration.md).
     #[serde(default)]
     pub business_days: Option<journey_ir::BusinessDays>,
+    /// issue 15: program-wide rules (global holdout, suppression, caps per category).
+    #[serde(default)]
+    pub program: Option<crate::program_rules::ProgramConfig>,
 }
 
 impl Default for Config {
@@ -71,6 +75,7 @@ impl Default for Config {
             events: None,
             clv: None,
             business_days: None,
+            program: None,
         }
     }
 }

@@ -5,6 +5,7 @@
 mod business_days;
 mod config;
 mod discover;
+pub mod program_rules;
 
 pub use config::{Config, Ignore, RuleLevel, CONFIG_FILE};
 pub use discover::{find_root, is_journey_file, load, repository_root, JourneyFile, Project, ProjectError};

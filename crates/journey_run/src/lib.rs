@@ -15,6 +15,7 @@
 pub mod clv_estimate;
 pub mod partial;
 pub mod profiles;
+pub mod program_rules;
 pub mod project;
 pub mod replay;
 pub mod trace;

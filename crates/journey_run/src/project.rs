@@ -36,6 +36,13 @@ pub fn check(project: &Project) -> (journey_check::Checked, Vec<Diagnostic>) {
         checked.program.business_days = bd.clone();
         diags.extend(unknown_country_attribute(project, &checked.program));
     }
+    // issue 15: the program-wide rules of journey.yaml, checked against the program
+    // and carried in its IR for the engine and the calendar
+    if !project.config.one_program_per_file {
+        let (rules, mut problems) = crate::program_rules::lower(project, &checked.program);
+        checked.program.rules = rules;
+        diags.append(&mut problems);
+    }
     // each file's root-relative path once, not once per diagnostic
     let relative: Vec<String> = project.sources.files().map(|(id, _)| project.root_relative(id)).collect();
     let diags = project.config.apply(diags, |id| relative[id.0 as usize].clone());

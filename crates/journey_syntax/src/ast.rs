@@ -161,6 +161,8 @@ pub enum ChannelSetting {
     QuietHours(QuietHours),
     Cap(Cap),
     MinGap(Duration),
+    /// issue 15: `category transactional`.
+    Category(Ident),
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -29,6 +29,7 @@ pub fn describe_rule(rule: Rule) -> Option<&'static str> {
         channel_quiet => "`quiet_hours`",
         channel_cap => "`cap`",
         channel_min_gap => "`min_gap`",
+        channel_category => "`category`",
         zone => "`local` or a time zone name in quotes",
         audience_decl => "an audience declaration",
         policy_decl => "a policy block",
@@ -132,6 +133,7 @@ pub fn describe_rule(rule: Rule) -> Option<&'static str> {
         kw_cap => "`cap`",
         kw_per => "`per`",
         kw_min_gap => "`min_gap`",
+        kw_category => "`category`",
         kw_local => "`local`",
         kw_audience => "`audience`",
         kw_policy => "`policy`",
@@ -231,8 +233,8 @@ const GROUPS: &[(&[Rule], &str)] = {
             "a step (`send`, `wait`, `branch`, `split`, `set`, `task`, `webhook`, `goto` or `end`)",
         ),
         (
-            &[kw_kind, kw_consent, kw_quiet_hours, kw_cap, kw_min_gap],
-            "a channel setting (`kind`, `consent`, `quiet_hours`, `cap` or `min_gap`)",
+            &[kw_kind, kw_consent, kw_quiet_hours, kw_cap, kw_min_gap, kw_category],
+            "a channel setting (`kind`, `consent`, `quiet_hours`, `cap`, `min_gap` or `category`)",
         ),
         (
             &[kw_cap, kw_min_gap, kw_quiet_days, kw_conflicting],

@@ -276,6 +276,7 @@ impl Lower {
                 ChannelSetting::Cap(Cap { count, window, span: sp })
             }
             Rule::channel_min_gap => ChannelSetting::MinGap(self.duration(inner.next().unwrap())),
+            Rule::channel_category => ChannelSetting::Category(ident(inner.next().unwrap())),
             r => unreachable!("grammar: channel setting {r:?}"),
         }
     }

@@ -49,6 +49,9 @@ pub struct Options {
 
 /// Share of customers without a value for each optional attribute.
 const OPTIONAL_MISSING: f64 = 0.2;
+/// issue 15: customers whose suppression flag (journey.yaml `program: suppression:
+/// attribute:`) is true: few, as in a real CRM.
+const SUPPRESSED_SHARE: f64 = 0.03;
 
 impl Default for Options {
     fn default() -> Self {
@@ -305,7 +308,13 @@ impl Gen8<'_> {
         match &a.ty {
             Type::Timezone => person.tz.name().to_string(),
             Type::Bool => {
-                let p = if self.project.consent.contains(&a.name) { b.consent } else { b.bool_true };
+                let p = if self.project.consent.contains(&a.name) {
+                    b.consent
+                } else if self.project.suppression_flag.as_ref() == Some(&a.name) {
+                    SUPPRESSED_SHARE
+                } else {
+                    b.bool_true
+                };
                 rng.chance(p).to_string()
             }
             Type::OneOf { choices } => {

@@ -54,6 +54,9 @@ pub struct Project {
     /// `since(purchase)`): purchases share the purchase rate by this weight, so the
     /// event the program counts is the one customers mostly do.
     pub aggregate_reads: BTreeMap<String, u32>,
+    /// issue 15: the bool attribute of journey.yaml's suppression list, true for few
+    /// customers (a do-not-contact flag is the exception, not half of them).
+    pub suppression_flag: Option<String>,
 }
 
 const SIGNUP_NAMES: &[&str] =
@@ -65,6 +68,7 @@ const SEND_OUTCOMES: &[&str] = &["unsubscribe", "bounce", "complaint"];
 impl Project {
     pub fn read(program: &Program) -> Project {
         let mut p = Project::default();
+        p.suppression_flag = program.rules.suppression.as_ref().and_then(|s| s.attribute.clone());
         for c in &program.channels {
             if let Some(a) = &c.consent {
                 p.consent.insert(a.clone());

@@ -202,6 +202,8 @@ fn eval(e: &Expr, h: &History, event: Option<&HistoryEvent>, program: &Program, 
         Expr::Min { all } => extreme(all.iter().map(ev), false),
         Expr::Max { all } => extreme(all.iter().map(ev), true),
         Expr::Score { expr, .. } => eval(expr, h, None, program, depth + 1),
+        // issue 15: the day of the instant histories are evaluated at
+        Expr::Today => V::Date(NOW_MINUTES.div_euclid(1440)),
     }
 }
 

@@ -315,6 +315,7 @@ pub fn render(e: &Expr) -> String {
         Expr::Min { all } => format!("min({})", all.iter().map(render).collect::<Vec<_>>().join(", ")),
         Expr::Max { all } => format!("max({})", all.iter().map(render).collect::<Vec<_>>().join(", ")),
         Expr::Score { name, .. } => name.clone(),
+        Expr::Today => "today".to_string(),
     }
 }
 
@@ -1206,6 +1207,7 @@ pub(crate) mod tests {
             journeys: vec![],
             scores: vec![],
             business_days: Default::default(),
+            rules: Default::default(),
         }
     }
 

@@ -183,6 +183,7 @@ pub fn channel(name: &str, kind: ChannelKind) -> Channel {
         quiet_hours: None,
         cap: None,
         min_gap_minutes: None,
+        category: None,
         origin: origin(name),
         setting_origins: Default::default(),
     }

@@ -70,7 +70,7 @@ pub fn parse(source: &str, file: FileId) -> Parsed {
 }
 
 const TOP_KEYS: &[&str] = &["events", "attributes", "channels", "audiences", "scores", "policy", "journeys"];
-const CHANNEL_KEYS: &[&str] = &["kind", "consent", "quiet_hours", "cap", "min_gap"];
+const CHANNEL_KEYS: &[&str] = &["kind", "consent", "quiet_hours", "cap", "min_gap", "category"];
 const POLICY_KEYS: &[&str] = &["caps", "cap", "min_gap", "quiet_days", "conflicting"];
 const JOURNEY_KEYS: &[&str] = &[
     "title",
@@ -582,6 +582,13 @@ impl<'s> Lower<'s> {
                     "cap" => {
                         Frag { rule: Rule::channel_cap, wrap: Wrap::Channel, what: "the cap", example: "3 per 7d" }
                     }
+                    // issue 15: the message category (`category: transactional`)
+                    "category" => Frag {
+                        rule: Rule::channel_category,
+                        wrap: Wrap::Channel,
+                        what: "the message category",
+                        example: "transactional",
+                    },
                     _ => Frag {
                         rule: Rule::channel_min_gap,
                         wrap: Wrap::Channel,

@@ -130,7 +130,7 @@ impl Shift for TypeExpr {
 impl Shift for ChannelSetting {
     fn shift(&mut self, f: MapSpan) {
         match self {
-            ChannelSetting::Kind(i) | ChannelSetting::Consent(i) => i.shift(f),
+            ChannelSetting::Kind(i) | ChannelSetting::Consent(i) | ChannelSetting::Category(i) => i.shift(f),
             ChannelSetting::QuietHours(q) => q.shift(f),
             ChannelSetting::Cap(c) => c.shift(f),
             ChannelSetting::MinGap(d) => d.shift(f),

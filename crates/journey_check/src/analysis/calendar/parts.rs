@@ -46,7 +46,8 @@ fn collect(
     expanding: &mut Vec<String>,
 ) {
     match e {
-        Expr::Const { .. } => {}
+        // issue 15: `today` reads the clock, nothing of the customer
+        Expr::Const { .. } | Expr::Today => {}
         // an attribute, or an audience written as a bare name
         Expr::Attribute { name } => {
             out.insert(intern(names, format!("a:{name}")));
