@@ -45,8 +45,12 @@ fn main() {
         });
         let (_, checked) = best_of(1, || calendar::analyze(program, true));
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        // the size of what the view shows: every journey a finding names (one
+        // experiment can overlap most other journeys, so this may grow faster than
+        // the journeys even when the view itself is linear in it)
+        let parts: usize = cal.findings.iter().map(|f| f.parts.len()).sum();
         println!(
-            "  {n:>8}   {:>15.1} ms   {:>18.1} ms   {:>5.2}x   {:>26.1} ms   {:>28.1} ms   {:>6.1} ms   {} in check, {} in the view ({} table lines)",
+            "  {n:>8}   {:>15.1} ms   {:>18.1} ms   {:>5.2}x   {:>26.1} ms   {:>28.1} ms   {:>6.1} ms   {} in check, {} in the view ({} parts, {} table lines)",
             ms(per),
             ms(cross),
             ms(cross) / ms(per),
@@ -55,6 +59,7 @@ fn main() {
             ms(checked.0.witness_time),
             diags.len(),
             cal.findings.len(),
+            parts,
             table.lines().count()
         );
         growth.push((n, whole.as_secs_f64()));

@@ -9,6 +9,7 @@
 //! every output is deterministic.
 
 pub mod dates;
+mod grouping;
 mod html;
 mod ical;
 pub mod observed;
@@ -27,7 +28,6 @@ pub use trace::{TraceError, TraceReader};
 use journey_check::analysis::calendar;
 use journey_ir::{draw, Journey, Program, Trigger, Zone};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// Minutes in a day and in a week.
 pub const DAY: u64 = 24 * 60;
@@ -157,62 +157,10 @@ pub fn build_with(
             Some(f)
         })
         .collect();
-    let name = |j: usize| program.journeys[j].name.clone();
-    // findings that read the same (one per pair of steps) are shown once, with
-    // every step they involve; the lookups are indexed (by reading, by journey and
-    // by send) so that the view grows with the number of findings, not its square
-    let mut conflicts: Vec<Conflict> = Vec::new();
-    let mut seen: HashMap<(String, String, String, Vec<String>), usize> = HashMap::new();
-    let mut seen_steps: Vec<HashSet<String>> = Vec::new();
-    for f in &cal.findings {
-        let mut journeys: Vec<String> = Vec::new();
-        let mut steps: Vec<String> = Vec::new();
-        for &(j, n) in &f.parts {
-            let jn = name(j);
-            if let Some(n) = n {
-                steps.push(format!("{jn}/{}", program.journeys[j].nodes[n].id));
-            }
-            if !journeys.contains(&jn) {
-                journeys.push(jn);
-            }
-        }
-        let key = (f.code.to_string(), f.severity.as_str().to_string(), f.message.clone(), journeys);
-        let i = *seen.entry(key).or_insert_with_key(|key| {
-            conflicts.push(Conflict {
-                code: key.0.clone(),
-                severity: key.1.clone(),
-                message: key.2.clone(),
-                journeys: key.3.clone(),
-                steps: Vec::new(),
-                observed: None,
-            });
-            seen_steps.push(HashSet::new());
-            conflicts.len() - 1
-        });
-        for st in steps {
-            if seen_steps[i].insert(st.clone()) {
-                conflicts[i].steps.push(st);
-            }
-        }
-    }
-    // findings by journey, and by (journey, node) or the journey as a whole
-    let mut of_journey: Vec<Vec<usize>> = vec![Vec::new(); program.journeys.len()];
-    let mut of_node: HashMap<(usize, usize), Vec<usize>> = HashMap::new();
-    let mut whole: Vec<Vec<usize>> = vec![Vec::new(); program.journeys.len()];
-    for (fi, f) in cal.findings.iter().enumerate() {
-        for &(pj, pn) in &f.parts {
-            if of_journey[pj].last() != Some(&fi) {
-                of_journey[pj].push(fi);
-            }
-            let list = match pn {
-                Some(n) => of_node.entry((pj, n)).or_default(),
-                None => &mut whole[pj],
-            };
-            if list.last() != Some(&fi) {
-                list.push(fi);
-            }
-        }
-    }
+    // indexed by journey and step, compared by index: see [`grouping`]
+    let order = grouping::NameOrder::new(program);
+    let conflicts = grouping::conflicts(program, &cal.findings);
+    let index = grouping::Index::new(program, &cal.findings, &order);
     let mut journeys = Vec::new();
     let mut sends = Vec::new();
     for (ji, (j, plan)) in program.journeys.iter().zip(&cal.plans).enumerate() {
@@ -238,30 +186,10 @@ pub fn build_with(
             Trigger::DateAttribute { minute_of_day, .. } => *minute_of_day,
             _ => None,
         };
-        let mut codes: Vec<String> = of_journey[ji].iter().map(|&fi| cal.findings[fi].code.to_string()).collect();
-        codes.sort();
-        codes.dedup();
+        let codes = index.journey_codes(ji);
         for s in &plan.sends {
             let node = &j.nodes[s.node];
-            let mut mine: Vec<usize> = whole[ji].clone();
-            mine.extend(of_node.get(&(ji, s.node)).into_iter().flatten().copied());
-            mine.sort_unstable();
-            mine.dedup();
-            let conflicts: Vec<SendConflict> = mine
-                .iter()
-                .map(|&fi| {
-                    let f = &cal.findings[fi];
-                    let partners: BTreeSet<&str> = f
-                        .parts
-                        .iter()
-                        .filter(|&&(pj, _)| pj != ji)
-                        .map(|&(pj, _)| program.journeys[pj].name.as_str())
-                        .collect();
-                    let partners: Vec<String> = partners.into_iter().map(str::to_string).collect();
-                    SendConflict { code: f.code.to_string(), severity: f.severity.as_str().to_string(), partners }
-                })
-                .collect();
-            let conflicts = merge(conflicts);
+            let conflicts = index.send_conflicts(program, &order, ji, s.node);
             let (week, day, time) = place(s.offset, entry_minute);
             sends.push(SendRow {
                 journey: j.name.clone(),
@@ -327,28 +255,6 @@ impl CalendarView {
         });
         rows
     }
-}
-
-/// One entry per code, sorted: partners joined, the worst severity kept.
-fn merge(all: Vec<SendConflict>) -> Vec<SendConflict> {
-    let rank = |s: &str| match s {
-        "error" => 2,
-        "warning" => 1,
-        _ => 0,
-    };
-    // by code: (worst severity, partners)
-    let mut by_code: BTreeMap<String, (String, BTreeSet<String>)> = BTreeMap::new();
-    for c in all {
-        let e = by_code.entry(c.code).or_insert_with(|| (c.severity.clone(), BTreeSet::new()));
-        if rank(&c.severity) > rank(&e.0) {
-            e.0 = c.severity;
-        }
-        e.1.extend(c.partners);
-    }
-    by_code
-        .into_iter()
-        .map(|(code, (severity, partners))| SendConflict { code, severity, partners: partners.into_iter().collect() })
-        .collect()
 }
 
 /// Week (from 1), day of week (from 1) and, when the entry time of day is known, the

@@ -32,6 +32,27 @@ fn clip(s: &str, width: usize) -> String {
     out
 }
 
+/// `clip(prefix + items joined by sep, width)`, joining only as many items as the cut
+/// keeps: a conflict of one journey with thousands of others lists them all in the
+/// view, and the table line shows the first few.
+fn clip_joined(prefix: &str, items: &[String], sep: &str, width: usize) -> String {
+    let mut s = String::from(prefix);
+    let mut chars = prefix.chars().count();
+    for (i, item) in items.iter().enumerate() {
+        // past `width` characters the cut is the same whatever follows
+        if chars > width {
+            break;
+        }
+        if i > 0 {
+            s.push_str(sep);
+            chars += sep.chars().count();
+        }
+        s.push_str(item);
+        chars += item.chars().count();
+    }
+    clip(&s, width)
+}
+
 /// A week-by-week terminal table of every send (with the codes of its conflicts), then
 /// the journeys (trigger, audience, goals) and the conflicts with their journeys. Lines are cut to `width` characters (at least 40).
 pub fn table(view: &CalendarView, width: usize) -> String {
@@ -109,7 +130,7 @@ pub fn table(view: &CalendarView, width: usize) -> String {
             // with a trace, conflicts are numbered: observed collisions refer to them
             let number = if view.observed.is_some() { format!("#{} ", i + 1) } else { String::new() };
             wrap(&format!("  {number}{} {}: {}", c.code, c.severity, c.message), "       ", width, &mut out);
-            let _ = writeln!(out, "{}", clip(&format!("       journeys: {}", c.journeys.join(", ")), width));
+            let _ = writeln!(out, "{}", clip_joined("       journeys: ", &c.journeys, ", ", width));
             if let Some(o) = &c.observed {
                 let seen = if o.customers == 0 {
                     "observed: not in the trace".to_string()
@@ -407,6 +428,17 @@ mod tests {
         let mut out = String::new();
         wrap("  J605 warning: one two three four", "    ", 16, &mut out);
         assert_eq!(out, "  J605 warning:\n    one two\n    three four\n");
+    }
+
+    #[test]
+    fn clips_a_joined_list_as_the_whole_list() {
+        let items: Vec<String> = (0..200).map(|i| format!("journey_{i}")).collect();
+        for width in [1, 10, 17, 18, 19, 40, 100, 3000] {
+            for n in [0, 1, 2, 5, 200] {
+                let whole = clip(&format!("  journeys: {}", items[..n].join(", ")), width);
+                assert_eq!(clip_joined("  journeys: ", &items[..n], ", ", width), whole, "width {width}, {n} items");
+            }
+        }
     }
 
     #[test]

@@ -46,7 +46,7 @@ journey receipt {
 fn export() -> String {
     let mut sources = SourceMap::new();
     let f = sources.add("zones.journey", ZONES);
-    let settings = Settings { timezone: "America/New_York".into(), currency: "USD".into(), ..Default::default() };
+    let settings = Settings { timezone: "America/New_York".into(), currency: "USD".into(), ..Settings::default() };
     let checked = check_sources(&sources, &[f], &settings);
     let errors: Vec<_> = checked.diagnostics.iter().filter(|d| d.severity == Severity::Error).collect();
     assert!(errors.is_empty(), "fixture has errors: {errors:#?}");

@@ -25,7 +25,7 @@ fn export(day: u32, zone: &str, wait: &str) -> (String, Option<String>, Option<S
     );
     let mut sources = SourceMap::new();
     let f = sources.add("m.journey", src.as_str());
-    let settings = Settings { timezone: "UTC".into(), currency: "USD".into(), ..Default::default() };
+    let settings = Settings { timezone: "UTC".into(), currency: "USD".into(), ..Settings::default() };
     let checked = check_sources(&sources, &[f], &settings);
     let errors: Vec<_> = checked.diagnostics.iter().filter(|d| d.severity == Severity::Error).collect();
     assert!(errors.is_empty(), "{src}: {errors:#?}");

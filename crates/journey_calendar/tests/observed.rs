@@ -78,7 +78,7 @@ const HEADER: &str = "time,customer,journey,node,kind,channel,template\n";
 fn program() -> Program {
     let mut sources = SourceMap::new();
     let f = sources.add("shop.journey", SHOP);
-    let settings = Settings { timezone: "America/New_York".into(), currency: "USD".into(), ..Default::default() };
+    let settings = Settings { timezone: "America/New_York".into(), currency: "USD".into(), ..Settings::default() };
     let checked = check_sources(&sources, &[f], &settings);
     let errors: Vec<_> = checked.diagnostics.iter().filter(|d| d.severity == Severity::Error).collect();
     assert!(errors.is_empty(), "fixture has errors: {errors:#?}");

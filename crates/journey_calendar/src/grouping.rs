@@ -1,0 +1,199 @@
+//! The view's conflicts, from the analysis's findings: findings that read the same are
+//! shown once with every step they involve, and each send lists the conflicts it is
+//! part of with their partner journeys.
+//!
+//! Everything here works on journey and node *indices* and turns them into text once,
+//! at the end: on 5,000 journeys the findings hold millions of `(journey, node)` parts
+//! (an experiment overlaps most other journeys' audiences), and formatting, hashing or
+//! comparing a name per part (as a first version did) made the view grow with the
+//! square of the journeys. Journey names are unique in a checked program, so an index
+//! stands for its name in every comparison; names are ordered by their position in
+//! name order ([`NameOrder`]), which is the order of the strings themselves.
+
+use crate::{Conflict, SendConflict};
+use journey_check::analysis::calendar::Finding;
+use journey_diagnostics::Severity;
+use journey_ir::Program;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// Each journey's position when the journeys are sorted by name, and back.
+pub(crate) struct NameOrder {
+    /// `rank[j]`: position of journey `j` in name order.
+    rank: Vec<usize>,
+    /// `by_rank[r]`: the journey at position `r`.
+    by_rank: Vec<usize>,
+}
+
+impl NameOrder {
+    pub(crate) fn new(program: &Program) -> NameOrder {
+        let mut by_rank: Vec<usize> = (0..program.journeys.len()).collect();
+        by_rank.sort_by(|&a, &b| program.journeys[a].name.cmp(&program.journeys[b].name));
+        let mut rank = vec![0; by_rank.len()];
+        for (r, &j) in by_rank.iter().enumerate() {
+            rank[j] = r;
+        }
+        NameOrder { rank, by_rank }
+    }
+}
+
+/// The findings indexed by the journeys and steps they involve.
+pub(crate) struct Index<'f> {
+    findings: &'f [Finding],
+    /// Findings each journey is part of, in finding order.
+    pub(crate) of_journey: Vec<Vec<usize>>,
+    /// Findings on a step, by `(journey, node)`.
+    of_node: HashMap<(usize, usize), Vec<usize>>,
+    /// Findings on a journey as a whole (priorities, experiments, win-backs).
+    whole: Vec<Vec<usize>>,
+    /// Each finding's journeys as name ranks, sorted, once each.
+    partners: Vec<Vec<usize>>,
+}
+
+impl<'f> Index<'f> {
+    pub(crate) fn new(program: &Program, findings: &'f [Finding], order: &NameOrder) -> Index<'f> {
+        let n = program.journeys.len();
+        let mut of_journey: Vec<Vec<usize>> = vec![Vec::new(); n];
+        let mut of_node: HashMap<(usize, usize), Vec<usize>> = HashMap::new();
+        let mut whole: Vec<Vec<usize>> = vec![Vec::new(); n];
+        let mut partners = Vec::with_capacity(findings.len());
+        for (fi, f) in findings.iter().enumerate() {
+            for &(pj, pn) in &f.parts {
+                if of_journey[pj].last() != Some(&fi) {
+                    of_journey[pj].push(fi);
+                }
+                let list = match pn {
+                    Some(node) => of_node.entry((pj, node)).or_default(),
+                    None => &mut whole[pj],
+                };
+                if list.last() != Some(&fi) {
+                    list.push(fi);
+                }
+            }
+            let mut ranks: Vec<usize> = f.parts.iter().map(|&(pj, _)| order.rank[pj]).collect();
+            ranks.sort_unstable();
+            ranks.dedup();
+            partners.push(ranks);
+        }
+        Index { findings, of_journey, of_node, whole, partners }
+    }
+
+    /// The conflicts a send of journey `j` at `node` is part of: one entry per code,
+    /// sorted by code, with the worst severity and every other journey of those
+    /// findings, in name order.
+    pub(crate) fn send_conflicts(
+        &self,
+        program: &Program,
+        order: &NameOrder,
+        j: usize,
+        node: usize,
+    ) -> Vec<SendConflict> {
+        let mut mine: Vec<usize> = self.whole[j].clone();
+        mine.extend(self.of_node.get(&(j, node)).into_iter().flatten().copied());
+        mine.sort_unstable();
+        mine.dedup();
+        // by code: (worst severity, partner ranks); ties keep the first severity seen,
+        // which is the same severity
+        let mut by_code: BTreeMap<&str, (Severity, Vec<usize>)> = BTreeMap::new();
+        for &fi in &mine {
+            let f = &self.findings[fi];
+            let e = by_code.entry(f.code).or_insert_with(|| (f.severity, Vec::new()));
+            e.0 = e.0.max(f.severity);
+            e.1.extend(self.partners[fi].iter().copied().filter(|&r| r != order.rank[j]));
+        }
+        by_code
+            .into_iter()
+            .map(|(code, (severity, mut ranks))| {
+                ranks.sort_unstable();
+                ranks.dedup();
+                SendConflict {
+                    code: code.to_string(),
+                    severity: severity.as_str().to_string(),
+                    partners: ranks.iter().map(|&r| program.journeys[order.by_rank[r]].name.clone()).collect(),
+                }
+            })
+            .collect()
+    }
+
+    /// The codes of the findings journey `j` is part of, sorted, once each.
+    pub(crate) fn journey_codes(&self, j: usize) -> Vec<String> {
+        let mut codes: Vec<&str> = self.of_journey[j].iter().map(|&fi| self.findings[fi].code).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        codes.into_iter().map(str::to_string).collect()
+    }
+}
+
+/// Findings that read the same (code, severity, message and journeys; one per pair of
+/// steps) shown once, in the order they first come, with every step they involve in
+/// the order first met.
+pub(crate) fn conflicts(program: &Program, findings: &[Finding]) -> Vec<Conflict> {
+    struct Group<'f> {
+        code: &'static str,
+        severity: Severity,
+        message: &'f str,
+        journeys: Vec<usize>,
+        steps: Vec<(usize, usize)>,
+    }
+    let mut groups: Vec<Group> = Vec::new();
+    let mut seen: HashMap<(&str, Severity, &str, Vec<usize>), usize> = HashMap::new();
+    // `stamp[j] == fi + 1`: journey `j` already listed for finding `fi`
+    let mut stamp = vec![0usize; program.journeys.len()];
+    for (fi, f) in findings.iter().enumerate() {
+        let mut journeys: Vec<usize> = Vec::new();
+        for &(j, _) in &f.parts {
+            if stamp[j] != fi + 1 {
+                stamp[j] = fi + 1;
+                journeys.push(j);
+            }
+        }
+        let steps = f.parts.iter().filter_map(|&(j, n)| Some((j, n?)));
+        let key = (f.code, f.severity, f.message.as_str(), journeys);
+        match seen.get(&key) {
+            Some(&gi) => groups[gi].steps.extend(steps),
+            None => {
+                let journeys = key.3.clone();
+                seen.insert(key, groups.len());
+                groups.push(Group {
+                    code: f.code,
+                    severity: f.severity,
+                    message: &f.message,
+                    journeys,
+                    steps: steps.collect(),
+                });
+            }
+        }
+    }
+    groups
+        .into_iter()
+        .map(|g| Conflict {
+            code: g.code.to_string(),
+            severity: g.severity.as_str().to_string(),
+            message: g.message.to_string(),
+            journeys: g.journeys.iter().map(|&j| program.journeys[j].name.clone()).collect(),
+            steps: first_each(g.steps)
+                .into_iter()
+                .map(|(j, n)| {
+                    let jn = &program.journeys[j];
+                    format!("{}/{}", jn.name, jn.nodes[n].id)
+                })
+                .collect(),
+            observed: None,
+        })
+        .collect()
+}
+
+/// The items of `all` once each, in the order first met.
+fn first_each(all: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
+    // short lists (almost all) without hashing
+    if all.len() <= 16 {
+        let mut out: Vec<(usize, usize)> = Vec::with_capacity(all.len());
+        for s in all {
+            if !out.contains(&s) {
+                out.push(s);
+            }
+        }
+        return out;
+    }
+    let mut seen: HashSet<(usize, usize)> = HashSet::with_capacity(all.len());
+    all.into_iter().filter(|s| seen.insert(*s)).collect()
+}
