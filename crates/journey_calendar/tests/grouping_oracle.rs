@@ -146,6 +146,8 @@ fn oracle(program: &Program) -> CalendarView {
             goals,
             schedule,
             conflicts: codes,
+            // the generator writes no `wait N business days`
+            business_waits: Vec::new(),
         });
     }
     let weeks = sends.iter().map(|s| s.week).max().unwrap_or(1).max(1);

@@ -43,6 +43,8 @@ fn program() -> Program {
         policy: Policy::default(),
         journeys: vec![],
         scores: vec![],
+        business_days: Default::default(),
+        rules: Default::default(),
     }
 }
 
