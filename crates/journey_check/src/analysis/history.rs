@@ -245,16 +245,27 @@ fn kleene<'a>(values: impl Iterator<Item = V<'a>>, wins: bool) -> V<'a> {
     }
 }
 
+/// The events of `h` an aggregate counts, oldest first, without collecting them.
+fn matching<'a>(
+    h: &'a History,
+    event: &'a str,
+    filter: &'a Option<Box<Expr>>,
+    window: Option<u64>,
+    program: &'a Program,
+    depth: usize,
+) -> impl Iterator<Item = &'a HistoryEvent> + 'a {
+    h.events
+        .iter()
+        .filter(move |x| x.event == event)
+        .filter(move |x| window.is_none_or(|w| x.minutes_before < w as i64))
+        .filter(move |x| {
+            filter.as_ref().is_none_or(|f| matches!(eval(f, h, Some(x), program, depth + 1), V::Bool(true)))
+        })
+}
+
 fn aggregate<'a>(a: &'a Aggregate, h: &'a History, program: &'a Program, depth: usize) -> V<'a> {
-    let matching = |event: &str, filter: &Option<Box<Expr>>, window: Option<u64>| -> Vec<&HistoryEvent> {
-        h.events
-            .iter()
-            .filter(|x| x.event == event)
-            .filter(|x| window.is_none_or(|w| x.minutes_before < w as i64))
-            .filter(|x| {
-                filter.as_ref().is_none_or(|f| matches!(eval(f, h, Some(x), program, depth + 1), V::Bool(true)))
-            })
-            .collect()
+    let matching = |event: &'a str, filter: &'a Option<Box<Expr>>, window: Option<u64>| {
+        matching(h, event, filter, window, program, depth)
     };
     let amount = |x: &HistoryEvent, p: &str| match x.properties.iter().find(|(k, _)| k == p) {
         Some((_, Val::Num(n))) => *n,
@@ -262,28 +273,28 @@ fn aggregate<'a>(a: &'a Aggregate, h: &'a History, program: &'a Program, depth: 
     };
     match a {
         Aggregate::Count { event, filter, window_minutes } => {
-            V::Num(matching(event, filter, *window_minutes).len() as f64)
+            V::Num(matching(event, filter, *window_minutes).count() as f64)
         }
         Aggregate::Sum { event, property, filter, window_minutes } => {
-            V::Num(matching(event, filter, *window_minutes).iter().map(|x| amount(x, property)).sum())
+            V::Num(matching(event, filter, *window_minutes).map(|x| amount(x, property)).sum())
         }
         Aggregate::Avg { event, property, filter, window_minutes } => {
-            let m = matching(event, filter, *window_minutes);
-            if m.is_empty() {
+            // two passes rather than a collected list: no allocation, the same sum
+            let n = matching(event, filter, *window_minutes).count();
+            if n == 0 {
                 V::None
             } else {
-                V::Num(m.iter().map(|x| amount(x, property)).sum::<f64>() / m.len() as f64)
+                V::Num(matching(event, filter, *window_minutes).map(|x| amount(x, property)).sum::<f64>() / n as f64)
             }
         }
         Aggregate::Since { event, filter } => {
-            matching(event, filter, None).iter().map(|x| x.minutes_before).min().map_or(V::None, V::Dur)
+            matching(event, filter, None).map(|x| x.minutes_before).min().map_or(V::None, V::Dur)
         }
         Aggregate::SinceFirst { event, filter } => {
-            matching(event, filter, None).iter().map(|x| x.minutes_before).max().map_or(V::None, V::Dur)
+            matching(event, filter, None).map(|x| x.minutes_before).max().map_or(V::None, V::Dur)
         }
         // issue 15: the value on the most recent matching event that carries one
         Aggregate::Latest { event, property, filter } => matching(event, filter, None)
-            .iter()
             .filter_map(|x| match x.properties.iter().find(|(k, _)| k == property) {
                 Some((_, Val::Num(n))) => Some((x.minutes_before, *n)),
                 _ => None,
