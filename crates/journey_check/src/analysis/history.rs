@@ -94,16 +94,18 @@ impl fmt::Display for History {
 
 // ---------------------------------------------------------------- evaluation
 
-/// A value during evaluation; durations and times in minutes.
+/// A value during evaluation; durations and times in minutes. Text is borrowed from
+/// the expression or the history: evaluating allocates nothing (the witness checks
+/// evaluate predicates on hundreds of thousands of histories).
 #[derive(Debug, Clone, PartialEq)]
-enum V {
+enum V<'a> {
     None,
     Bool(bool),
     Num(f64),
     Dur(i64),
     Date(i64),
     Time(i64),
-    Text(String),
+    Text(&'a str),
 }
 
 /// Does `e` hold for the customer of `h` at [`NOW_MINUTES`]?
@@ -111,30 +113,30 @@ pub fn holds(e: &Expr, h: &History, program: &Program) -> bool {
     matches!(eval(e, h, None, program, 0), V::Bool(true))
 }
 
-fn attr_value(h: &History, name: &str) -> V {
+fn attr_value<'a>(h: &'a History, name: &str) -> V<'a> {
     match h.attributes.iter().find(|(k, _)| k == name).map(|(_, v)| v) {
         None => V::None,
         Some(Val::Bool(b)) => V::Bool(*b),
         Some(Val::Num(n)) => V::Num(*n),
-        Some(Val::Text(t)) => V::Text(t.clone()),
+        Some(Val::Text(t)) => V::Text(t),
         Some(Val::Date(d)) => V::Date(*d),
     }
 }
 
-fn val(v: &Val) -> V {
+fn val(v: &Val) -> V<'_> {
     match v {
         Val::Bool(b) => V::Bool(*b),
         Val::Num(n) => V::Num(*n),
-        Val::Text(t) => V::Text(t.clone()),
+        Val::Text(t) => V::Text(t),
         Val::Date(d) => V::Date(*d),
     }
 }
 
-fn eval(e: &Expr, h: &History, event: Option<&HistoryEvent>, program: &Program, depth: usize) -> V {
+fn eval<'a>(e: &'a Expr, h: &'a History, event: Option<&'a HistoryEvent>, program: &'a Program, depth: usize) -> V<'a> {
     if depth > 32 {
         return V::Bool(false);
     }
-    let ev = |x: &Expr| eval(x, h, event, program, depth + 1);
+    let ev = |x: &'a Expr| eval(x, h, event, program, depth + 1);
     match e {
         Expr::Const { value } => match value {
             Value::Bool(b) => V::Bool(*b),
@@ -142,7 +144,7 @@ fn eval(e: &Expr, h: &History, event: Option<&HistoryEvent>, program: &Program, 
             Value::DurationMinutes(m) => V::Dur(*m as i64),
             Value::Date(d) => V::Date(logic::days_from_civil(d).unwrap_or(0)),
             Value::TimeOfDay(m) => V::Num(*m as f64),
-            Value::Text(t) => V::Text(t.clone()),
+            Value::Text(t) => V::Text(t),
         },
         Expr::Attribute { name } => {
             if program.attribute(name).is_some() {
@@ -208,7 +210,7 @@ fn eval(e: &Expr, h: &History, event: Option<&HistoryEvent>, program: &Program, 
 }
 
 /// `max` (or `min`) of numbers or durations; unknown when any value is.
-fn extreme(values: impl Iterator<Item = V>, max: bool) -> V {
+fn extreme<'a>(values: impl Iterator<Item = V<'a>>, max: bool) -> V<'a> {
     let mut best: Option<V> = None;
     for v in values {
         let better = match (&best, &v) {
@@ -227,7 +229,7 @@ fn extreme(values: impl Iterator<Item = V>, max: bool) -> V {
 
 /// Kleene's `or` (`wins` = true) or `and` (`wins` = false): the winning value decides,
 /// otherwise any unknown makes the result unknown.
-fn kleene(values: impl Iterator<Item = V>, wins: bool) -> V {
+fn kleene<'a>(values: impl Iterator<Item = V<'a>>, wins: bool) -> V<'a> {
     let mut unknown = false;
     for v in values {
         match v {
@@ -243,16 +245,27 @@ fn kleene(values: impl Iterator<Item = V>, wins: bool) -> V {
     }
 }
 
-fn aggregate(a: &Aggregate, h: &History, program: &Program, depth: usize) -> V {
-    let matching = |event: &str, filter: &Option<Box<Expr>>, window: Option<u64>| -> Vec<&HistoryEvent> {
-        h.events
-            .iter()
-            .filter(|x| x.event == event)
-            .filter(|x| window.is_none_or(|w| x.minutes_before < w as i64))
-            .filter(|x| {
-                filter.as_ref().is_none_or(|f| matches!(eval(f, h, Some(x), program, depth + 1), V::Bool(true)))
-            })
-            .collect()
+/// The events of `h` an aggregate counts, oldest first, without collecting them.
+fn matching<'a>(
+    h: &'a History,
+    event: &'a str,
+    filter: &'a Option<Box<Expr>>,
+    window: Option<u64>,
+    program: &'a Program,
+    depth: usize,
+) -> impl Iterator<Item = &'a HistoryEvent> + 'a {
+    h.events
+        .iter()
+        .filter(move |x| x.event == event)
+        .filter(move |x| window.is_none_or(|w| x.minutes_before < w as i64))
+        .filter(move |x| {
+            filter.as_ref().is_none_or(|f| matches!(eval(f, h, Some(x), program, depth + 1), V::Bool(true)))
+        })
+}
+
+fn aggregate<'a>(a: &'a Aggregate, h: &'a History, program: &'a Program, depth: usize) -> V<'a> {
+    let matching = |event: &'a str, filter: &'a Option<Box<Expr>>, window: Option<u64>| {
+        matching(h, event, filter, window, program, depth)
     };
     let amount = |x: &HistoryEvent, p: &str| match x.properties.iter().find(|(k, _)| k == p) {
         Some((_, Val::Num(n))) => *n,
@@ -260,28 +273,28 @@ fn aggregate(a: &Aggregate, h: &History, program: &Program, depth: usize) -> V {
     };
     match a {
         Aggregate::Count { event, filter, window_minutes } => {
-            V::Num(matching(event, filter, *window_minutes).len() as f64)
+            V::Num(matching(event, filter, *window_minutes).count() as f64)
         }
         Aggregate::Sum { event, property, filter, window_minutes } => {
-            V::Num(matching(event, filter, *window_minutes).iter().map(|x| amount(x, property)).sum())
+            V::Num(matching(event, filter, *window_minutes).map(|x| amount(x, property)).sum())
         }
         Aggregate::Avg { event, property, filter, window_minutes } => {
-            let m = matching(event, filter, *window_minutes);
-            if m.is_empty() {
+            // two passes rather than a collected list: no allocation, the same sum
+            let n = matching(event, filter, *window_minutes).count();
+            if n == 0 {
                 V::None
             } else {
-                V::Num(m.iter().map(|x| amount(x, property)).sum::<f64>() / m.len() as f64)
+                V::Num(matching(event, filter, *window_minutes).map(|x| amount(x, property)).sum::<f64>() / n as f64)
             }
         }
         Aggregate::Since { event, filter } => {
-            matching(event, filter, None).iter().map(|x| x.minutes_before).min().map_or(V::None, V::Dur)
+            matching(event, filter, None).map(|x| x.minutes_before).min().map_or(V::None, V::Dur)
         }
         Aggregate::SinceFirst { event, filter } => {
-            matching(event, filter, None).iter().map(|x| x.minutes_before).max().map_or(V::None, V::Dur)
+            matching(event, filter, None).map(|x| x.minutes_before).max().map_or(V::None, V::Dur)
         }
         // issue 15: the value on the most recent matching event that carries one
         Aggregate::Latest { event, property, filter } => matching(event, filter, None)
-            .iter()
             .filter_map(|x| match x.properties.iter().find(|(k, _)| k == property) {
                 Some((_, Val::Num(n))) => Some((x.minutes_before, *n)),
                 _ => None,
@@ -296,7 +309,7 @@ fn aggregate(a: &Aggregate, h: &History, program: &Program, depth: usize) -> V {
     }
 }
 
-fn arith(l: V, r: V, sign: i64) -> V {
+fn arith<'a>(l: V<'a>, r: V<'a>, sign: i64) -> V<'a> {
     match (l, r) {
         (V::Date(d), V::Dur(x)) if x % 1440 == 0 => V::Date(d + sign * (x / 1440)),
         (V::Date(d), V::Dur(x)) => V::Time(d * 1440 + sign * x),

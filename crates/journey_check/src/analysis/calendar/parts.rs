@@ -127,31 +127,32 @@ pub fn parts(atoms: &[usize], sigs: &[Signature]) -> Vec<Vec<usize>> {
         }
         i
     }
-    let mut owner: HashMap<u32, usize> = HashMap::new();
+    // the first atom reading each name; a few atoms of a few names each, so a list
+    // scanned is cheaper than a hash map (this runs for every pair of journeys)
+    let mut owner: Vec<(u32, usize)> = Vec::new();
     for (i, &a) in atoms.iter().enumerate() {
         for &n in &sigs[a] {
-            match owner.get(&n) {
-                Some(&j) => {
+            match owner.iter().find(|(m, _)| *m == n).map(|&(_, j)| j) {
+                Some(j) => {
                     let (ri, rj) = (root(&mut parent, i), root(&mut parent, j));
                     if ri != rj {
                         parent[ri.max(rj)] = ri.min(rj);
                     }
                 }
-                None => {
-                    owner.insert(n, i);
-                }
+                None => owner.push((n, i)),
             }
         }
     }
     let mut groups: Vec<Vec<usize>> = Vec::new();
-    let mut slot: HashMap<usize, usize> = HashMap::new();
+    // the group of each root position (`usize::MAX`: none yet)
+    let mut slot: Vec<usize> = vec![usize::MAX; atoms.len()];
     for (i, &a) in atoms.iter().enumerate() {
         let r = root(&mut parent, i);
-        let g = *slot.entry(r).or_insert_with(|| {
+        if slot[r] == usize::MAX {
             groups.push(Vec::new());
-            groups.len() - 1
-        });
-        groups[g].push(a);
+            slot[r] = groups.len() - 1;
+        }
+        groups[slot[r]].push(a);
     }
     groups
 }
