@@ -138,12 +138,16 @@ fn tasks_per_owner_and_fallback_queue_in_the_report() {
     let per_journey: u64 = report["journeys"].as_object().unwrap().values().map(|j| j["tasks"].as_u64().unwrap()).sum();
     assert_eq!(per_journey, created, "the per-journey counts agree");
     // priorities as written: every detractor task is urgent
-    assert_eq!(tasks["by_queue"]["csm_task"]["by_priority"]["urgent"], tasks["by_queue"]["csm_task"]["by_journey"]["nps_detractor"]);
+    assert_eq!(
+        tasks["by_queue"]["csm_task"]["by_priority"]["urgent"],
+        tasks["by_queue"]["csm_task"]["by_journey"]["nps_detractor"]
+    );
 
     // the terminal table: most tasks first, queues named as such
     let out = journey(&["simulate", "--events", s(&log), "--attributes", s(&attrs)], &dir);
     let human = stdout(&out);
-    let table: Vec<&str> = human.lines().skip_while(|l| !l.starts_with("tasks: ")).skip(2).take_while(|l| !l.is_empty()).collect();
+    let table: Vec<&str> =
+        human.lines().skip_while(|l| !l.starts_with("tasks: ")).skip(2).take_while(|l| !l.is_empty()).collect();
     assert!(human.contains(&format!("tasks: {created} created, {} to a fallback queue", triage.1 + own.1)), "{human}");
     let counts: Vec<u64> = table.iter().map(|l| l.split_whitespace().rev().nth(6).unwrap().parse().unwrap()).collect();
     assert!(counts.windows(2).all(|w| w[0] >= w[1]), "sorted by tasks: {table:?}");

@@ -573,14 +573,12 @@ impl<'a> Ctx<'a> {
         if let Some(s) = fixed {
             if s.value.trim().is_empty() {
                 let word = if assignee.is_some() { "assign" } else { "owner" };
-                self.push(
-                    Diagnostic::new("J333", "this task's owner is empty")
-                        .primary(file, s.span, "no one")
-                        .help(format!(
-                            "name the owner (`{word} \"ana@example.com\"`), read it from an attribute \
+                self.push(Diagnostic::new("J333", "this task's owner is empty").primary(file, s.span, "no one").help(
+                    format!(
+                        "name the owner (`{word} \"ana@example.com\"`), read it from an attribute \
                              (`owner attribute csm_owner`), or remove `{word}` to leave the task in its queue"
-                        )),
-                );
+                    ),
+                ));
             }
         }
         let mut source = fixed.map(|s| ir::OwnerSource::Fixed { name: s.value.clone() });
@@ -606,9 +604,11 @@ impl<'a> Ctx<'a> {
                         .map(|(n, _)| *n)
                         .collect();
                     let help = match texts.as_slice() {
-                        [] => "declare a text attribute holding the owner (`attribute csm_owner: text`) and read it with \
+                        [] => {
+                            "declare a text attribute holding the owner (`attribute csm_owner: text`) and read it with \
                                `owner attribute csm_owner`"
-                            .to_string(),
+                                .to_string()
+                        }
                         [one] => format!("read the owner from a text attribute, e.g. `owner attribute {one}`"),
                         many => format!(
                             "read the owner from a text or choice attribute: {}",
@@ -911,7 +911,16 @@ impl<'a> Ctx<'a> {
             }
             StepKind::Task { channel, title, assignee, owner, due, priority } => {
                 self.channel_of_kind(file, channel, "task", &[K::Task]);
-                self.task_step(file, channel, title, assignee.as_ref(), owner.as_ref(), due.as_ref(), priority.as_ref(), next)
+                self.task_step(
+                    file,
+                    channel,
+                    title,
+                    assignee.as_ref(),
+                    owner.as_ref(),
+                    due.as_ref(),
+                    priority.as_ref(),
+                    next,
+                )
             }
             StepKind::Webhook { channel, template } => {
                 self.channel_of_kind(file, channel, "webhook", &[K::Webhook]);

@@ -23,9 +23,9 @@ mod ticks;
 pub mod time;
 
 pub use program_rules::global_draw;
-pub use report::{TaskCounts, TasksReport, 
+pub use report::{
     conflict_key, policy_cap_key, ChannelReport, GoalReport, GuardrailResult, JourneyReport, Merge, ProgramRulesReport,
-    Report,
+    Report, TaskCounts, TasksReport,
 };
 pub use state::CustomerState;
 

@@ -18,7 +18,10 @@ pub enum CompiledOwner {
     Fixed(String),
     /// An attribute index (`None`: the attribute is unknown to the program, which the
     /// checker refuses; treated as always missing) and the fallback queue.
-    Attribute { attribute: Option<usize>, fallback: String },
+    Attribute {
+        attribute: Option<usize>,
+        fallback: String,
+    },
 }
 
 /// Who a created task went to.
@@ -50,12 +53,10 @@ pub fn resolve_owner(owner: &CompiledOwner, channel: &str, attrs: &[AttrValue]) 
     match owner {
         CompiledOwner::Queue => Assignee::Queue { name: channel.to_string(), fallback: false },
         CompiledOwner::Fixed(name) => Assignee::Owner(name.clone()),
-        CompiledOwner::Attribute { attribute, fallback } => {
-            match attribute.and_then(|a| attrs.get(a)) {
-                Some(AttrValue::Text(t)) if !t.trim().is_empty() => Assignee::Owner(t.trim().to_string()),
-                _ => Assignee::Queue { name: fallback.clone(), fallback: true },
-            }
-        }
+        CompiledOwner::Attribute { attribute, fallback } => match attribute.and_then(|a| attrs.get(a)) {
+            Some(AttrValue::Text(t)) if !t.trim().is_empty() => Assignee::Owner(t.trim().to_string()),
+            _ => Assignee::Queue { name: fallback.clone(), fallback: true },
+        },
     }
 }
 

@@ -716,7 +716,8 @@ pub enum TaskPriority {
 }
 
 impl TaskPriority {
-    pub const ALL: [TaskPriority; 4] = [TaskPriority::Low, TaskPriority::Normal, TaskPriority::High, TaskPriority::Urgent];
+    pub const ALL: [TaskPriority; 4] =
+        [TaskPriority::Low, TaskPriority::Normal, TaskPriority::High, TaskPriority::Urgent];
 
     pub fn as_str(self) -> &'static str {
         match self {
