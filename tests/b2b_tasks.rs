@@ -152,4 +152,16 @@ fn tasks_per_owner_and_fallback_queue_in_the_report() {
     let counts: Vec<u64> = table.iter().map(|l| l.split_whitespace().rev().nth(6).unwrap().parse().unwrap()).collect();
     assert!(counts.windows(2).all(|w| w[0] >= w[1]), "sorted by tasks: {table:?}");
     assert!(table.iter().any(|l| l.starts_with("queue cs_triage ")), "{table:?}");
+
+    // the HTML page has the same table
+    let html = tmp.path().join("r.html");
+    let out = journey(&["simulate", "-q", "--events", s(&log), "--attributes", s(&attrs), "--html", s(&html)], &dir);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<h3>Tasks by owner</h3>"));
+    let triage_row = format!(
+        "<tr><td>cs_triage</td><td>queue</td><td class=\"n\">{}</td><td class=\"n\">{}</td>",
+        triage.0, triage.1
+    );
+    assert!(page.contains(&triage_row), "{triage_row}");
 }
