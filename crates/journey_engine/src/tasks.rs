@@ -147,6 +147,37 @@ mod tests {
     }
 
     #[test]
+    fn task_counts_of_disjoint_customers_merge_exactly() {
+        use crate::report::{Merge, TaskCounts, TasksReport};
+        let counts = |tasks: u64, fallback: u64, j: &str| TaskCounts {
+            tasks,
+            fallback,
+            by_priority: [("high".to_string(), tasks)].into(),
+            by_journey: [(j.to_string(), tasks)].into(),
+            due_on_day_off: 0,
+        };
+        let mut a = TasksReport {
+            created: 3,
+            fallback: 1,
+            by_owner: [("ana".to_string(), counts(2, 0, "x"))].into(),
+            by_queue: [("triage".to_string(), counts(1, 1, "x"))].into(),
+        };
+        let b = TasksReport {
+            created: 2,
+            fallback: 2,
+            by_owner: Default::default(),
+            by_queue: [("triage".to_string(), counts(2, 2, "y"))].into(),
+        };
+        a.merge(&b);
+        assert_eq!((a.created, a.fallback), (5, 3));
+        let t = &a.by_queue["triage"];
+        assert_eq!((t.tasks, t.fallback, t.by_priority["high"], t.by_journey.len()), (3, 3, 3, 2));
+        // most tasks first, owners before queues among equals, then by name
+        let rows: Vec<(&str, bool)> = a.rows().into_iter().map(|(n, q, _)| (n, q)).collect();
+        assert_eq!(rows, [("triage", true), ("ana", false)]);
+    }
+
+    #[test]
     fn calendar_days_and_hours_ignore_the_weekend() {
         let tz: Tz = "Europe/Berlin".parse().unwrap();
         let cal = WorkCalendar::new(Some("DE"), &["saturday".into(), "sunday".into()], &[]);
