@@ -875,6 +875,7 @@ pub(crate) fn human(r: &Report, program: Option<&Program>) -> String {
             ));
         }
     }
+    out.push_str(&tasks_table(&r.tasks));
     if !r.policy_cap_hits.is_empty()
         || !r.policy_conflict_refusals.is_empty()
         || r.quiet_day_deferrals + r.quiet_day_drops + r.policy_min_gap_deferrals > 0
@@ -1013,4 +1014,34 @@ mod tests {
         }
         assert_eq!(seen, rows);
     }
+}
+
+/// issue 15: the tasks per owner and queue, most tasks first (then owners before
+/// queues, then by name), with their priorities and the fallbacks.
+fn tasks_table(t: &journey_engine::TasksReport) -> String {
+    if t.created == 0 {
+        return String::new();
+    }
+    let rows = t.rows();
+    let label = |name: &str, queue: bool| if queue { format!("queue {name}") } else { name.to_string() };
+    let w = rows.iter().map(|(n, q, _)| label(n, *q).chars().count()).max().unwrap_or(5).max(11);
+    let mut out = format!(
+        "\ntasks: {} created, {} to a fallback queue (owner missing)\n{:<w$}  {:>6}  {:>8}  {:>6}  {:>4}  {:>6}  {:>3}  {:>7}\n",
+        t.created, t.fallback, "owner/queue", "tasks", "fallback", "urgent", "high", "normal", "low", "day off"
+    );
+    for (name, queue, c) in rows {
+        let p = |k: &str| c.by_priority.get(k).copied().unwrap_or(0);
+        out.push_str(&format!(
+            "{:<w$}  {:>6}  {:>8}  {:>6}  {:>4}  {:>6}  {:>3}  {:>7}\n",
+            label(name, queue),
+            c.tasks,
+            c.fallback,
+            p("urgent"),
+            p("high"),
+            p("normal"),
+            p("low"),
+            c.due_on_day_off
+        ));
+    }
+    out
 }

@@ -550,6 +550,128 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// issue 15: a CSM task: its owner (J330 on an owner attribute that is not text,
+    /// J333 on an empty fixed owner), fallback queue (a task channel), due (J331 when
+    /// zero) and priority (J332 when unknown).
+    #[allow(clippy::too_many_arguments)]
+    fn task_step(
+        &mut self,
+        file: FileId,
+        channel: &ast::Ident,
+        title: &ast::StringLit,
+        assignee: Option<&ast::StringLit>,
+        owner: Option<&ast::TaskOwner>,
+        due: Option<&ast::TaskDue>,
+        priority: Option<&ast::Ident>,
+        next: ir::Transition,
+    ) -> ir::Step {
+        use ir::ChannelKind as K;
+        let fixed = assignee.or(match owner {
+            Some(ast::TaskOwner::Fixed(s)) => Some(s),
+            _ => None,
+        });
+        if let Some(s) = fixed {
+            if s.value.trim().is_empty() {
+                let word = if assignee.is_some() { "assign" } else { "owner" };
+                self.push(Diagnostic::new("J333", "this task's owner is empty").primary(file, s.span, "no one").help(
+                    format!(
+                        "name the owner (`{word} \"ana@example.com\"`), read it from an attribute \
+                             (`owner attribute csm_owner`), or remove `{word}` to leave the task in its queue"
+                    ),
+                ));
+            }
+        }
+        let mut source = fixed.map(|s| ir::OwnerSource::Fixed { name: s.value.clone() });
+        let mut fallback_queue = None;
+        if let Some(ast::TaskOwner::Attribute { attribute, queue }) = owner {
+            match self.attr_types.get(attribute.name.as_str()).cloned() {
+                None => {
+                    let names: Vec<&str> = self.attr_types.keys().copied().collect();
+                    self.undefined(file, "attribute", attribute, &names);
+                }
+                Some(ir::Type::Text | ir::Type::OneOf { .. }) => {}
+                Some(other) => {
+                    let mut d = Diagnostic::new(
+                        "J330",
+                        format!("a task's owner must be text, but `{}` is {}", attribute.name, other.describe()),
+                    )
+                    .primary(file, attribute.span, other.describe());
+                    if let Some(decl) = self.attributes.get(attribute.name.as_str()).copied() {
+                        d = d.secondary(decl.file, decl.node.ty.span(), "declared here");
+                    }
+                    let texts: Vec<&str> = (self.attr_types.iter())
+                        .filter(|(_, t)| matches!(t, ir::Type::Text | ir::Type::OneOf { .. }))
+                        .map(|(n, _)| *n)
+                        .collect();
+                    let help = match texts.as_slice() {
+                        [] => {
+                            "declare a text attribute holding the owner (`attribute csm_owner: text`) and read it with \
+                               `owner attribute csm_owner`"
+                                .to_string()
+                        }
+                        [one] => format!("read the owner from a text attribute, e.g. `owner attribute {one}`"),
+                        many => format!(
+                            "read the owner from a text or choice attribute: {}",
+                            many.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                        ),
+                    };
+                    self.push(d.help(help));
+                }
+            }
+            if let Some(q) = queue {
+                self.channel_of_kind(file, q, "else queue", &[K::Task]);
+            }
+            source = Some(ir::OwnerSource::Attribute { attribute: attribute.name.clone() });
+            fallback_queue = Some(queue.as_ref().map_or_else(|| channel.name.clone(), |q| q.name.clone()));
+        }
+        let due = due.map(|d| {
+            if d.amount() == 0 {
+                let (label, help) = match d {
+                    ast::TaskDue::Business(_) => ("zero business days", "give at least `due 1 business day`"),
+                    _ => ("due at once", "give a positive delay (`due 2 days`, `due 4 hours`), or remove `due`"),
+                };
+                self.push(
+                    Diagnostic::new("J331", "this task is due the moment it is created")
+                        .primary(file, d.span(), label)
+                        .help(help),
+                );
+            }
+            match d {
+                ast::TaskDue::Business(b) => ir::TaskDue::BusinessDays(b.amount),
+                ast::TaskDue::Span { amount, hours, .. } => {
+                    ir::TaskDue::Minutes(amount.saturating_mul(if *hours { 60 } else { 24 * 60 }))
+                }
+                ast::TaskDue::Duration(d) => ir::TaskDue::Minutes(d.minutes()),
+            }
+        });
+        let priority = match priority {
+            None => ir::TaskPriority::Normal,
+            Some(p) => ir::TaskPriority::parse(&p.name).unwrap_or_else(|| {
+                let names: Vec<&str> = ir::TaskPriority::ALL.iter().map(|p| p.as_str()).collect();
+                let help = match crate::suggest::closest(&p.name, names.iter().copied()) {
+                    Some(c) => format!("did you mean `priority {c}`? The priorities are low, normal, high and urgent"),
+                    None => "the priorities are low, normal, high and urgent".to_string(),
+                };
+                self.push(
+                    Diagnostic::new("J332", format!("unknown task priority `{}`", p.name))
+                        .primary(file, p.span, "not a priority")
+                        .help(help),
+                );
+                ir::TaskPriority::Normal
+            }),
+        };
+        ir::Step::Task {
+            channel: channel.name.clone(),
+            title: title.value.clone(),
+            assignee: fixed.map(|a| a.value.clone()),
+            owner: source,
+            fallback_queue,
+            due,
+            priority,
+            next,
+        }
+    }
+
     fn channel_of_kind(&mut self, file: FileId, channel: &ast::Ident, step: &str, want: &[ir::ChannelKind]) {
         let Some(decl) = self.channels.get(channel.name.as_str()).copied() else {
             let candidates: Vec<&str> = self.channels.keys().copied().collect();
@@ -787,14 +909,18 @@ impl<'a> Ctx<'a> {
                 }
                 ir::Step::SetAttribute { attribute: attribute.name.clone(), value: v.expr, next }
             }
-            StepKind::Task { channel, title, assignee } => {
+            StepKind::Task { channel, title, assignee, owner, due, priority } => {
                 self.channel_of_kind(file, channel, "task", &[K::Task]);
-                ir::Step::Task {
-                    channel: channel.name.clone(),
-                    title: title.value.clone(),
-                    assignee: assignee.as_ref().map(|a| a.value.clone()),
+                self.task_step(
+                    file,
+                    channel,
+                    title,
+                    assignee.as_ref(),
+                    owner.as_ref(),
+                    due.as_ref(),
+                    priority.as_ref(),
                     next,
-                }
+                )
             }
             StepKind::Webhook { channel, template } => {
                 self.channel_of_kind(file, channel, "webhook", &[K::Webhook]);

@@ -90,6 +90,16 @@ pub const RULES: &[Rule] = &[
         Error,
         "triggers or awaited events joined with `or` that cannot be combined (not `on EVENT`, or listed twice)",
     ),
+    // CSM tasks (issue 15)
+    rule(
+        "J330",
+        "task-owner-not-text",
+        Error,
+        "a task's `owner attribute` names an attribute that is not text or a choice",
+    ),
+    rule("J331", "task-due-zero", Error, "a task is due the moment it is created (`due 0 days`)"),
+    rule("J332", "unknown-task-priority", Error, "a task's priority is not low, normal, high or urgent"),
+    rule("J333", "empty-task-owner", Error, "a task's fixed owner is an empty string"),
     // guardrails along paths
     rule("J401", "path-exceeds-cap", Error, "a path sends more messages than a cap allows within its window"),
     rule("J402", "send-in-quiet-hours", Warning, "a send can only happen inside the channel's quiet hours"),

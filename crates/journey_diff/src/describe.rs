@@ -150,10 +150,24 @@ pub fn step_fields(node: &Node, ctx: &Ctx, mapping: Option<&BTreeMap<String, Str
             f.push(("value", describe_expr(value)));
             f.push(("next", tr(next)));
         }
-        Step::Task { channel, title, assignee, next } => {
+        Step::Task { channel, title, assignee, owner, fallback_queue, due, priority, next } => {
             f.push(("channel", channel.clone()));
             f.push(("title", format!("\"{title}\"")));
             f.push(("assignee", assignee.clone().unwrap_or_default()));
+            if let Some(journey_ir::OwnerSource::Attribute { attribute }) = owner {
+                f.push(("owner", format!("attribute {attribute}")));
+            }
+            if let Some(q) = fallback_queue {
+                f.push(("fallback queue", q.clone()));
+            }
+            match due {
+                Some(journey_ir::TaskDue::Minutes(m)) => f.push(("due", format!("{m}m"))),
+                Some(journey_ir::TaskDue::BusinessDays(d)) => f.push(("due", format!("{d} business days"))),
+                None => {}
+            }
+            if !priority.is_normal() {
+                f.push(("priority", priority.as_str().to_string()));
+            }
             f.push(("next", tr(next)));
         }
         Step::Webhook { channel, template, next } => {

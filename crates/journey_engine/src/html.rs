@@ -484,6 +484,45 @@ fn table_head(out: &mut String, class: &str, cols: &[(&str, bool)]) {
     out.push_str("</tr></thead><tbody>\n");
 }
 
+/// issue 15: tasks per owner and queue, most tasks first (as the terminal table).
+fn tasks_table(out: &mut String, t: &crate::report::TasksReport) {
+    if t.created == 0 {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<h3>Tasks by owner</h3>\n<p class=\"note\">{} tasks created; {} went to a fallback queue because the \
+         owner attribute was missing or empty.</p>",
+        num(t.created),
+        num(t.fallback)
+    );
+    table_head(
+        out,
+        "tasks-by-owner",
+        &[
+            ("owner or queue", false),
+            ("", false),
+            ("tasks", true),
+            ("fallback", true),
+            ("urgent", true),
+            ("high", true),
+            ("normal", true),
+            ("low", true),
+            ("due on a day off", true),
+        ],
+    );
+    for (name, queue, c) in t.rows() {
+        let p = |k: &str| num(c.by_priority.get(k).copied().unwrap_or(0));
+        row(
+            out,
+            "",
+            &[name, if queue { "queue" } else { "owner" }],
+            &[num(c.tasks), num(c.fallback), p("urgent"), p("high"), p("normal"), p("low"), num(c.due_on_day_off)],
+        );
+    }
+    table_end(out);
+}
+
 fn table_end(out: &mut String) {
     out.push_str("</tbody></table></div>\n");
 }
@@ -1137,6 +1176,7 @@ fn refusals(out: &mut String, report: &Report, program: Option<&Program>) {
         );
     }
     table_end(out);
+    tasks_table(out, &report.tasks);
 
     out.push_str("<h3>Policy</h3>\n");
     table_head(out, "policy narrow", &[("rule", false), ("sends", true)]);

@@ -18,13 +18,14 @@ mod readers;
 mod report;
 mod state;
 mod tally;
+pub mod tasks;
 mod ticks;
 pub mod time;
 
 pub use program_rules::global_draw;
 pub use report::{
     conflict_key, policy_cap_key, ChannelReport, GoalReport, GuardrailResult, JourneyReport, Merge, ProgramRulesReport,
-    Report,
+    Report, TaskCounts, TasksReport,
 };
 pub use state::CustomerState;
 
@@ -199,8 +200,10 @@ pub enum ActionKind {
     Send {
         channel: usize,
     },
+    /// issue 15: who the task went to, when it is due and its priority.
     Task {
         channel: usize,
+        task: tasks::CreatedTask,
     },
     Webhook {
         channel: usize,
@@ -270,9 +273,22 @@ impl Action {
                     v["template"] = template.clone().into();
                 }
             }
-            ActionKind::Task { channel } => {
+            ActionKind::Task { channel, task } => {
                 v["action"] = "task".into();
                 v["channel"] = ch(*channel).into();
+                match &task.assignee {
+                    tasks::Assignee::Owner(o) => v["owner"] = o.clone().into(),
+                    tasks::Assignee::Queue { name, fallback } => {
+                        v["queue"] = name.clone().into();
+                        if *fallback {
+                            v["fallback"] = true.into();
+                        }
+                    }
+                }
+                if let Some(d) = task.due {
+                    v["due"] = d.into();
+                }
+                v["priority"] = task.priority.as_str().into();
             }
             ActionKind::Webhook { channel } => {
                 v["action"] = "webhook".into();
@@ -360,6 +376,9 @@ pub(crate) enum CStep {
     },
     Task {
         channel: usize,
+        owner: tasks::CompiledOwner,
+        due: Option<journey_ir::TaskDue>,
+        priority: journey_ir::TaskPriority,
         next: Target,
     },
     Webhook {
@@ -750,7 +769,20 @@ impl<'p> Engine<'p> {
                     Step::SetAttribute { attribute, value, next } => {
                         CStep::Set { attribute: attr(attribute), value: c.compile(value, None), next: node_ix(next) }
                     }
-                    Step::Task { channel, next, .. } => CStep::Task { channel: chan(channel), next: node_ix(next) },
+                    Step::Task { channel, owner, fallback_queue, due, priority, next, .. } => CStep::Task {
+                        channel: chan(channel),
+                        owner: match owner {
+                            None => tasks::CompiledOwner::Queue,
+                            Some(journey_ir::OwnerSource::Fixed { name }) => tasks::CompiledOwner::Fixed(name.clone()),
+                            Some(journey_ir::OwnerSource::Attribute { attribute }) => tasks::CompiledOwner::Attribute {
+                                attribute: attr(attribute),
+                                fallback: fallback_queue.clone().unwrap_or_else(|| channel.clone()),
+                            },
+                        },
+                        due: *due,
+                        priority: *priority,
+                        next: node_ix(next),
+                    },
                     Step::Webhook { channel, next, .. } => {
                         CStep::Webhook { channel: chan(channel), next: node_ix(next) }
                     }

@@ -65,7 +65,66 @@ pub struct Report {
     /// issue 15: what journey.yaml's program-wide rules did.
     #[serde(default, skip_serializing_if = "ProgramRulesReport::is_empty")]
     pub program_rules: ProgramRulesReport,
+    /// issue 15: the CSM tasks created, by owner and by queue.
+    #[serde(default, skip_serializing_if = "TasksReport::is_empty")]
+    pub tasks: TasksReport,
 }
+
+/// issue 15: the tasks the `task` steps created. A task counts under its owner (a
+/// person: `owner "…"` or the owner attribute's value when the step ran) or, without
+/// one, under its queue (`fallback` counts the tasks that went there because the owner
+/// attribute was missing or empty).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TasksReport {
+    /// Tasks created, all journeys.
+    #[serde(default)]
+    pub created: u64,
+    /// Tasks sent to a fallback queue (owner attribute missing or empty).
+    #[serde(default)]
+    pub fallback: u64,
+    #[serde(default)]
+    pub by_owner: BTreeMap<String, TaskCounts>,
+    #[serde(default)]
+    pub by_queue: BTreeMap<String, TaskCounts>,
+}
+
+impl TasksReport {
+    pub fn is_empty(&self) -> bool {
+        self == &TasksReport::default()
+    }
+
+    /// Owners, then queues, as `(name, is_queue, counts)`, most tasks first and by
+    /// name among equals: the order of the per-owner tables.
+    pub fn rows(&self) -> Vec<(&str, bool, &TaskCounts)> {
+        let mut rows: Vec<(&str, bool, &TaskCounts)> = (self.by_owner.iter().map(|(n, c)| (n.as_str(), false, c)))
+            .chain(self.by_queue.iter().map(|(n, c)| (n.as_str(), true, c)))
+            .collect();
+        rows.sort_by(|a, b| b.2.tasks.cmp(&a.2.tasks).then(a.1.cmp(&b.1)).then(a.0.cmp(b.0)));
+        rows
+    }
+}
+
+/// One owner's or queue's tasks.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TaskCounts {
+    pub tasks: u64,
+    /// Of them, tasks that fell back here (queues only).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub fallback: u64,
+    /// By priority (`low`, `normal`, `high`, `urgent`).
+    #[serde(default)]
+    pub by_priority: BTreeMap<String, u64>,
+    /// By journey.
+    #[serde(default)]
+    pub by_journey: BTreeMap<String, u64>,
+    /// Tasks with a due time whose due time fell on a day off of the customer's
+    /// calendar (a weekend or holiday), from `due N days|hours`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub due_on_day_off: u64,
+}
+
+merge_fields!(TaskCounts { tasks, fallback, by_priority, by_journey, due_on_day_off });
+merge_fields!(TasksReport { created, fallback, by_owner, by_queue });
 
 /// issue 15: the program-wide rules' figures (global holdout, suppression, caps per
 /// message category); per journey they are `global_holdout`, `suppressed` and
@@ -266,7 +325,8 @@ merge_fields!(Report {
     policy_min_gap_deferrals,
     policy_conflict_refusals,
     max_sends_per_week,
-    program_rules
+    program_rules,
+    tasks
 });
 
 /// The key of a policy cap in [`Report::policy_cap_hits`]: `any 5 per 10080m`,

@@ -1304,8 +1304,14 @@ impl CustomerState {
                     }
                     *next
                 }
-                CStep::Task { channel, next } => {
-                    self.act(j, Some(node), ActionKind::Task { channel: *channel }, out);
+                CStep::Task { channel, owner, due, priority, next } => {
+                    let assignee = crate::tasks::resolve_owner(owner, &eng.channels[*channel].name, &self.attrs);
+                    let calendar = eng.calendars.for_customer(&self.attrs);
+                    let due = crate::tasks::due_time(self.tz, now, *due, calendar);
+                    let due_on_day_off = due.is_some_and(|d| crate::tasks::on_day_off(self.tz, d, calendar));
+                    let task = crate::tasks::CreatedTask { assignee, due, priority: *priority, due_on_day_off };
+                    out.1.task(&eng.journeys[j].name, &task);
+                    self.act(j, Some(node), ActionKind::Task { channel: *channel, task }, out);
                     out.1.journeys[j].tasks += 1;
                     out.1.channels[*channel].tasks += 1;
                     *next

@@ -6,7 +6,7 @@
 //! the report had been filled key by key.
 
 use crate::experiment::{CustomerCell, GroupSums};
-use crate::report::{ChannelReport, GoalReport, JourneyReport, ProgramRulesReport, Report};
+use crate::report::{ChannelReport, GoalReport, JourneyReport, ProgramRulesReport, Report, TasksReport};
 use crate::{Engine, ExitReason};
 use std::collections::BTreeMap;
 
@@ -78,6 +78,8 @@ pub(crate) struct Tally {
     /// issue 15: the program-wide rules' figures; category cap hits by cap index.
     pub program_rules: ProgramRulesReport,
     pub category_cap_hits: Vec<u64>,
+    /// issue 15: tasks by owner and queue (named as they come: tasks are rare).
+    pub tasks: TasksReport,
 }
 
 impl Tally {
@@ -109,6 +111,31 @@ impl Tally {
             max_sends_per_week: BTreeMap::new(),
             program_rules: ProgramRulesReport::default(),
             category_cap_hits: vec![0; eng.rules.caps.len()],
+            tasks: TasksReport::default(),
+        }
+    }
+
+    /// issue 15: a task created by journey `journey`.
+    pub fn task(&mut self, journey: &str, task: &crate::tasks::CreatedTask) {
+        use crate::tasks::Assignee;
+        let t = &mut self.tasks;
+        t.created += 1;
+        let counts = match &task.assignee {
+            Assignee::Owner(name) => t.by_owner.entry(name.clone()).or_default(),
+            Assignee::Queue { name, fallback } => {
+                let c = t.by_queue.entry(name.clone()).or_default();
+                if *fallback {
+                    c.fallback += 1;
+                    t.fallback += 1;
+                }
+                c
+            }
+        };
+        counts.tasks += 1;
+        *counts.by_priority.entry(task.priority.as_str().to_string()).or_default() += 1;
+        *counts.by_journey.entry(journey.to_string()).or_default() += 1;
+        if task.due_on_day_off {
+            counts.due_on_day_off += 1;
         }
     }
 
@@ -258,6 +285,7 @@ impl Tally {
                     .collect(),
                 ..self.program_rules
             },
+            tasks: self.tasks,
         }
     }
 }

@@ -496,9 +496,34 @@ impl<'a> Printer<'a> {
             StepKind::Set { attribute, value } => {
                 format!("set {} = {}", attribute.name, self.expr(value))
             }
-            StepKind::Task { channel, title, assignee } => {
-                let assign = assignee.as_ref().map_or(String::new(), |a| format!(" assign {}", self.lit(a)));
-                format!("task {} {}{assign}", channel.name, self.lit(title))
+            StepKind::Task { channel, title, assignee, owner, due, priority } => {
+                let mut text = format!("task {} {}", channel.name, self.lit(title));
+                if let Some(a) = assignee {
+                    text.push_str(&format!(" assign {}", self.lit(a)));
+                }
+                match owner {
+                    Some(TaskOwner::Fixed(o)) => text.push_str(&format!(" owner {}", self.lit(o))),
+                    Some(TaskOwner::Attribute { attribute, queue }) => {
+                        text.push_str(&format!(" owner attribute {}", attribute.name));
+                        if let Some(q) = queue {
+                            text.push_str(&format!(" else queue {}", q.name));
+                        }
+                    }
+                    None => {}
+                }
+                match due {
+                    Some(TaskDue::Business(d)) => text.push_str(&format!(" due {}", business_days(d))),
+                    Some(TaskDue::Span { amount, hours, .. }) => {
+                        let unit = if *hours { "hour" } else { "day" };
+                        text.push_str(&format!(" due {amount} {unit}{}", if *amount == 1 { "" } else { "s" }))
+                    }
+                    Some(TaskDue::Duration(d)) => text.push_str(&format!(" due {}", duration(src, d))),
+                    None => {}
+                }
+                if let Some(p) = priority {
+                    text.push_str(&format!(" priority {}", p.name));
+                }
+                text
             }
             StepKind::Webhook { channel, template } => {
                 format!("webhook {} {}", channel.name, self.lit(template))

@@ -640,10 +640,26 @@ pub enum Step {
         value: Expr,
         next: Transition,
     },
+    /// A task for a CS team on a task channel (its queue).
     Task {
         channel: String,
         title: String,
+        /// The fixed owner (`owner "…"` or the older `assign "…"`), also in `owner`;
+        /// kept for readers of older IR.
         assignee: Option<String>,
+        /// issue 15: where the owner comes from; `None`: the task goes to `channel`'s
+        /// queue.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        owner: Option<OwnerSource>,
+        /// issue 15: the queue a task goes to when `owner` is an attribute that is
+        /// missing or empty (`else queue Q`, else the task's own channel).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fallback_queue: Option<String>,
+        /// issue 15: when the task is due after it is created.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        due: Option<TaskDue>,
+        #[serde(default, skip_serializing_if = "TaskPriority::is_normal")]
+        priority: TaskPriority,
         next: Transition,
     },
     Webhook {
@@ -662,6 +678,63 @@ pub enum Step {
         days: u64,
         next: Transition,
     },
+}
+
+/// issue 15: where a task's owner comes from. Accounts will add the account's
+/// attribute (`account.csm_owner`) as another source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "from", rename_all = "snake_case")]
+pub enum OwnerSource {
+    /// `owner "ana@x.com"`: always this person.
+    Fixed { name: String },
+    /// `owner attribute csm_owner`: the customer's text (or choice) attribute when the
+    /// step runs; missing or empty sends the task to the fallback queue.
+    Attribute { attribute: String },
+}
+
+/// issue 15: a task's due time after its creation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskDue {
+    /// `due 3 days`, `due 4 hours`, `due 48h`: whole days keep the local time of day
+    /// across a daylight-saving change, as waits do.
+    Minutes(u64),
+    /// `due 2 business days`: the same local time on the second working day of the
+    /// customer's calendar.
+    BusinessDays(u64),
+}
+
+/// issue 15: a task's priority (`priority high`); `normal` when not written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskPriority {
+    Low,
+    #[default]
+    Normal,
+    High,
+    Urgent,
+}
+
+impl TaskPriority {
+    pub const ALL: [TaskPriority; 4] =
+        [TaskPriority::Low, TaskPriority::Normal, TaskPriority::High, TaskPriority::Urgent];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskPriority::Low => "low",
+            TaskPriority::Normal => "normal",
+            TaskPriority::High => "high",
+            TaskPriority::Urgent => "urgent",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TaskPriority> {
+        TaskPriority::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
+    pub fn is_normal(&self) -> bool {
+        *self == TaskPriority::Normal
+    }
 }
 
 impl Step {

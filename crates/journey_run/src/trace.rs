@@ -33,7 +33,7 @@ pub fn trace_row<'a>(program: &'a Program, world: &'a World, a: &Action) -> Trac
         ActionKind::Enter { .. } => ("enter", None),
         ActionKind::Exit { .. } => ("exit", None),
         ActionKind::Send { channel } => ("send", ch(*channel)),
-        ActionKind::Task { channel } => ("task", ch(*channel)),
+        ActionKind::Task { channel, .. } => ("task", ch(*channel)),
         ActionKind::Webhook { channel } => ("webhook", ch(*channel)),
         ActionKind::SetAttribute { .. } => ("set", None),
         ActionKind::GoalReached { .. } => ("goal", None),

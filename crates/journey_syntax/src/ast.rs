@@ -398,7 +398,14 @@ pub enum StepKind {
     Task {
         channel: Ident,
         title: StringLit,
+        /// The older `assign "…"` form (a fixed owner); `owner` is `None` with it.
         assignee: Option<StringLit>,
+        /// issue 15: `owner "…"` or `owner attribute A [else queue Q]`.
+        owner: Option<TaskOwner>,
+        /// issue 15: `due 2 business days`, `due 3 days`, `due 4 hours`, `due 48h`.
+        due: Option<TaskDue>,
+        /// issue 15: `priority high` (the checker knows the levels).
+        priority: Option<Ident>,
     },
     Webhook {
         channel: Ident,
@@ -657,6 +664,46 @@ impl Duration {
     /// Normalised length in minutes, saturating on absurd inputs.
     pub fn minutes(&self) -> u64 {
         self.amount.saturating_mul(self.unit.minutes())
+    }
+}
+
+/// issue 15: who a task goes to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TaskOwner {
+    /// `owner "ana@x.com"`.
+    Fixed(StringLit),
+    /// `owner attribute csm_owner [else queue cs_triage]`: read when the step runs; a
+    /// missing or empty value sends the task to `queue` (else the task's own queue).
+    Attribute { attribute: Ident, queue: Option<Ident> },
+}
+
+/// issue 15: when a task is due, as written.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TaskDue {
+    /// `due 2 business days`.
+    Business(BusinessDays),
+    /// `due 3 days`, `due 4 hours` (`day`/`hour` parse too).
+    Span { amount: u64, hours: bool, span: Span },
+    /// `due 48h`.
+    Duration(Duration),
+}
+
+impl TaskDue {
+    pub fn span(&self) -> Span {
+        match self {
+            TaskDue::Business(b) => b.span,
+            TaskDue::Span { span, .. } => *span,
+            TaskDue::Duration(d) => d.span,
+        }
+    }
+
+    /// The amount as written (0 is refused by the checker).
+    pub fn amount(&self) -> u64 {
+        match self {
+            TaskDue::Business(b) => b.amount,
+            TaskDue::Span { amount, .. } => *amount,
+            TaskDue::Duration(d) => d.amount,
+        }
     }
 }
 

@@ -199,6 +199,16 @@ pub fn describe_rule(rule: Rule) -> Option<&'static str> {
         business_days => "a number of business days like `3 business days`",
         kw_business => "`business`",
         kw_days => "`days`",
+        // issue 15: CSM tasks
+        task_owner => "`owner`",
+        task_owner_attr => "`attribute`",
+        task_queue => "`else queue`",
+        task_due => "`due`",
+        due_span => "a delay like `2 days` or `4 hours`",
+        task_priority => "`priority`",
+        kw_queue => "`queue`",
+        kw_due => "`due`",
+        kw_hours => "`hours`",
     })
 }
 

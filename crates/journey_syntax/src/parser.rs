@@ -578,8 +578,17 @@ impl Lower {
             Rule::task_step => {
                 let channel = ident(inner.next().unwrap());
                 let title = string(inner.next().unwrap());
-                let assignee = inner.nth(1).map(string);
-                StepKind::Task { channel, title, assignee }
+                let (mut assignee, mut owner, mut due, mut priority) = (None, None, None, None);
+                while let Some(p) = inner.next() {
+                    match p.as_rule() {
+                        Rule::kw_assign => assignee = inner.next().map(string),
+                        Rule::task_owner => owner = Some(task_owner(p)),
+                        Rule::task_due => due = Some(self.task_due(p)),
+                        Rule::task_priority => priority = p.into_inner().nth(1).map(ident),
+                        r => unreachable!("grammar: task clause {r:?}"),
+                    }
+                }
+                StepKind::Task { channel, title, assignee, owner, due, priority }
             }
             Rule::webhook_step => {
                 let channel = ident(inner.next().unwrap());
@@ -727,6 +736,31 @@ impl Lower {
         Duration { amount, unit, span: sp }
     }
 
+    /// issue 15: a task's `due` clause.
+    fn task_due(&mut self, pair: Pair<Rule>) -> TaskDue {
+        let p = pair.into_inner().nth(1).unwrap();
+        match p.as_rule() {
+            Rule::business_days => TaskDue::Business(self.business_days(p)),
+            Rule::duration => TaskDue::Duration(self.duration(p)),
+            _ => {
+                let sp = span(&p);
+                let mut inner = p.into_inner();
+                let digits = inner.next().unwrap();
+                let hours = inner.next().unwrap().as_rule() == Rule::kw_hours;
+                let per = if hours { 60 } else { 24 * 60 };
+                let amount = match digits.as_str().parse::<u64>() {
+                    Ok(a) if a.checked_mul(per).is_some_and(|m| m <= MAX_DURATION_MINUTES) => a,
+                    _ => {
+                        let text = format!("{} {}", digits.as_str(), if hours { "hours" } else { "days" });
+                        self.invalid(sp, format!("`{text}` is too long"), "durations are limited to 100 years");
+                        MAX_DURATION_MINUTES / per
+                    }
+                };
+                TaskDue::Span { amount, hours, span: sp }
+            }
+        }
+    }
+
     /// issue 15: `3 business days` (the same 100-year bound as a duration, counted
     /// in working days).
     fn business_days(&mut self, pair: Pair<Rule>) -> BusinessDays {
@@ -806,6 +840,20 @@ fn valid_date(year: i32, month: u32, day: u32) -> bool {
         _ => return false,
     };
     (1..=days).contains(&day)
+}
+
+/// issue 15: `owner "…"` or `owner attribute A [else queue Q]`.
+fn task_owner(pair: Pair<Rule>) -> TaskOwner {
+    let p = pair.into_inner().nth(1).unwrap();
+    match p.as_rule() {
+        Rule::string => TaskOwner::Fixed(string(p)),
+        _ => {
+            let mut inner = p.into_inner().skip(1);
+            let attribute = ident(inner.next().unwrap());
+            let queue = inner.next().map(|q| ident(q.into_inner().nth(2).unwrap()));
+            TaskOwner::Attribute { attribute, queue }
+        }
+    }
 }
 
 fn ident(pair: Pair<Rule>) -> Ident {

@@ -313,8 +313,8 @@ fn the_docs_example_parses() {
     let start = page.find("```yaml\n").expect("a yaml block") + "```yaml\n".len();
     let end = start + page[start..].find("```").unwrap();
     let m = yaml_ok(&page[start..end]);
-    // 14, and the two scores of issue 15
-    assert_eq!(m.items.len(), 16);
+    // 14, the two scores and the tasks' owner attribute of issue 15
+    assert_eq!(m.items.len(), 17);
     let scores: Vec<&str> =
         m.items.iter().filter_map(|i| if let Item::Score(d) = i { Some(d.name.name.as_str()) } else { None }).collect();
     assert_eq!(scores, ["yearly_spend", "order_rate"]);
@@ -618,4 +618,35 @@ fn scores_are_a_top_level_mapping() {
         journey_syntax::parse_file("t.journey.yaml", "scores:\n  health: 0.4 * \n", journey_diagnostics::FileId(0));
     assert_eq!(parsed.diagnostics.len(), 1, "{:?}", parsed.diagnostics);
     assert_eq!(parsed.diagnostics[0].code, "J001");
+}
+
+/// issue 15: a task's owner, due and priority, in the mapping form and in the one-value
+/// form, read as the .journey text reads them.
+#[test]
+fn task_owner_due_and_priority() {
+    let task = |m: &Module| {
+        let Item::Journey(j) = &m.items[0] else { panic!() };
+        let Some(JourneyItem::Stage(s)) = j.items.iter().find(|i| matches!(i, JourneyItem::Stage(_))) else { panic!() };
+        s.steps[0].kind.clone()
+    };
+    let mapping = yaml_ok(
+        "journeys:\n  j:\n    entry: on signup\n    stages:\n      a:\n        - task:\n            channel: csm\n            title: Call\n            owner: { attribute: csm_owner, else_queue: cs_triage }\n            due: 2 business days\n            priority: high\n        - end\n",
+    );
+    let text = yaml_ok(
+        "journeys:\n  j:\n    entry: on signup\n    stages:\n      a:\n        - task: csm \"Call\" owner attribute csm_owner else queue cs_triage due 2 business days priority high\n        - end\n",
+    );
+    for m in [&mapping, &text] {
+        let StepKind::Task { owner, due, priority, assignee, .. } = task(m) else { panic!() };
+        assert!(assignee.is_none());
+        let Some(TaskOwner::Attribute { attribute, queue }) = owner else { panic!("{owner:?}") };
+        assert_eq!((attribute.name.as_str(), queue.map(|q| q.name)), ("csm_owner", Some("cs_triage".to_string())));
+        assert!(matches!(due, Some(TaskDue::Business(b)) if b.amount == 2));
+        assert_eq!(priority.unwrap().name, "high");
+    }
+    let fixed = yaml_ok(
+        "journeys:\n  j:\n    entry: on signup\n    stages:\n      a:\n        - task: { channel: csm, title: Call, owner: ana@x.com, due: 4 hours }\n        - end\n",
+    );
+    let StepKind::Task { owner, due, .. } = task(&fixed) else { panic!() };
+    assert!(matches!(owner, Some(TaskOwner::Fixed(s)) if s.value == "ana@x.com"));
+    assert!(matches!(due, Some(TaskDue::Span { amount: 4, hours: true, .. })));
 }

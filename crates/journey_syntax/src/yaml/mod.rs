@@ -470,6 +470,34 @@ impl<'s> Lower<'s> {
         }
     }
 
+    /// issue 15: a task's `owner`: a scalar is a fixed owner (`ana@x.com`), a mapping
+    /// reads an attribute (`{ attribute: csm_owner, else_queue: cs_triage }`).
+    fn task_owner(&mut self, node: &Node) -> Option<TaskOwner> {
+        let example = "{ attribute: csm_owner, else_queue: cs_triage }";
+        if let NodeKind::Scalar(_) = &node.kind {
+            return Some(TaskOwner::Fixed(self.string(node, "`owner`", "ana@example.com")?));
+        }
+        let f = self.fields(node, &["attribute", "else_queue"], "a task owner", example)?;
+        let attribute = self.required(&f, "attribute", node.span, "a task owner", "csm_owner")?;
+        let attribute = self.scalar(attribute, "`attribute`", "csm_owner").and_then(|s| self.ident(s, "attribute"))?;
+        let queue = match f.iter().find(|(k, _)| k.value == "else_queue") {
+            Some((_, q)) => Some(self.scalar(q, "`else_queue`", "cs_triage").and_then(|s| self.ident(s, "queue"))?),
+            None => None,
+        };
+        Some(TaskOwner::Attribute { attribute, queue })
+    }
+
+    /// issue 15: a task's `due` (`2 business days`, `3 days`, `4 hours`, `48h`), parsed
+    /// as the clause of a task step.
+    fn task_due(&mut self, node: &Node) -> Option<TaskDue> {
+        let sc = self.scalar(node, "`due`", "2 business days")?;
+        let frag = Frag { rule: Rule::task_step, wrap: Wrap::Stage, what: "`due`", example: "2 business days" };
+        match self.step_text(sc, "task q \"\" due", sc.span.start, "", &frag)?.kind {
+            StepKind::Task { due, .. } => due,
+            _ => None,
+        }
+    }
+
     fn target(&mut self, sc: &Scalar, what: &str) -> Option<Target> {
         let frag = Frag { rule: Rule::goto_step, wrap: Wrap::Stage, what, example: "offer" };
         match self.step_text(sc, "goto", sc.span.start, "", &frag)?.kind {
@@ -930,17 +958,39 @@ impl<'s> Lower<'s> {
             }
             "task" => {
                 let what = "a task step";
-                let f =
-                    self.fields(v, &["channel", "title", "assign"], what, "{ channel: csm_task, title: Call them }")?;
+                let keys = &["channel", "title", "assign", "owner", "due", "priority"];
+                let f = self.fields(v, keys, what, "{ channel: csm_task, title: Call them }")?;
                 let channel = self.required(&f, "channel", span, what, "csm_task");
                 let title = self.required(&f, "title", span, what, "Call them");
                 let channel = self.scalar(channel?, "`channel`", "csm_task").and_then(|s| self.ident(s, "channel"));
                 let title = self.string(title?, "`title`", "Call them");
-                let assignee = match f.iter().find(|(k, _)| k.value == "assign") {
-                    Some((_, a)) => Some(self.string(a, "`assign`", "csm")?),
+                let field = |key: &str| f.iter().find(|(k, _)| k.value == key).map(|(_, v)| *v);
+                let assignee = match field("assign") {
+                    Some(a) => Some(self.string(a, "`assign`", "csm")?),
                     None => None,
                 };
-                StepKind::Task { channel: channel?, title: title?, assignee }
+                let owner = match field("owner") {
+                    Some(o) => Some(self.task_owner(o)?),
+                    None => None,
+                };
+                let due = match field("due") {
+                    Some(d) => Some(self.task_due(d)?),
+                    None => None,
+                };
+                let priority = match field("priority") {
+                    Some(p) => Some(self.scalar(p, "`priority`", "high").and_then(|s| self.ident(s, "priority"))?),
+                    None => None,
+                };
+                if let (Some(_), Some(o)) = (field("assign"), field("owner")) {
+                    self.shape(
+                        o.span,
+                        "a task has `assign` and `owner`",
+                        "a second owner",
+                        "keep one: `owner` (or the older `assign`)",
+                    );
+                    return None;
+                }
+                StepKind::Task { channel: channel?, title: title?, assignee, owner, due, priority }
             }
             "wait" => {
                 let what = "a wait step";

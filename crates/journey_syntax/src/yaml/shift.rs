@@ -303,10 +303,13 @@ impl Shift for StepKind {
                 attribute.shift(f);
                 value.shift(f);
             }
-            StepKind::Task { channel, title, assignee } => {
+            StepKind::Task { channel, title, assignee, owner, due, priority } => {
                 channel.shift(f);
                 title.shift(f);
                 assignee.shift(f);
+                owner.shift(f);
+                due.shift(f);
+                priority.shift(f);
             }
             StepKind::Webhook { channel, template } => {
                 channel.shift(f);
@@ -315,6 +318,32 @@ impl Shift for StepKind {
             StepKind::Goto(t) => t.shift(f),
             StepKind::End => {}
             StepKind::WaitBusinessDays(d) => d.shift(f),
+        }
+    }
+}
+
+impl Shift for TaskOwner {
+    fn shift(&mut self, f: MapSpan) {
+        match self {
+            TaskOwner::Fixed(s) => s.shift(f),
+            TaskOwner::Attribute { attribute, queue } => {
+                attribute.shift(f);
+                queue.shift(f);
+            }
+        }
+    }
+}
+
+impl Shift for TaskDue {
+    fn shift(&mut self, f: MapSpan) {
+        match self {
+            TaskDue::Business(b) => b.shift(f),
+            TaskDue::Span { amount, hours, span } => {
+                amount.shift(f);
+                hours.shift(f);
+                span.shift(f);
+            }
+            TaskDue::Duration(d) => d.shift(f),
         }
     }
 }
