@@ -255,7 +255,7 @@ impl<'a> Ctx<'a> {
                     if g.within.minutes() == 0 {
                         self.push(
                             Diagnostic::new("J219", format!("goal `{}` has a window of zero", g.name.name))
-                                .primary(file, g.within.span, "nothing can happen within 0 after the entry")
+                                .primary(file, g.within.span, "no time after the entry")
                                 .help("give the goal a window after the entry, such as `within 30d`"),
                         );
                         continue;
