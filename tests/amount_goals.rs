@@ -68,10 +68,8 @@ fn rows(treated: &BTreeSet<String>) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for i in 0..CUSTOMERS {
         let c = format!("c{i:04}");
-        let mut ev = vec![
-            format!("2026-01-01T08:00:00Z,purchase,999.00,store"),
-            format!("2026-01-03T09:00:00Z,signup,,"),
-        ];
+        let mut ev =
+            vec![format!("2026-01-01T08:00:00Z,purchase,999.00,store"), format!("2026-01-03T09:00:00Z,signup,,")];
         for k in 0..rng.next(4) {
             let amount = 10 + rng.next(90);
             let cents = rng.next(100);
@@ -231,11 +229,8 @@ fn merged_partial_runs_equal_the_whole_run() {
     let whole = stdout(&whole);
     let mut partials = Vec::new();
     for part in 0..3 {
-        let mine: Vec<(String, String)> = rows
-            .iter()
-            .filter(|(c, _)| c[1..].parse::<usize>().unwrap() % 3 == part)
-            .cloned()
-            .collect();
+        let mine: Vec<(String, String)> =
+            rows.iter().filter(|(c, _)| c[1..].parse::<usize>().unwrap() % 3 == part).cloned().collect();
         let plog = d.join(format!("part-{part}.csv"));
         write_log(&plog, &mine);
         let p = d.join(format!("part-{part}.json"));
@@ -250,11 +245,43 @@ fn merged_partial_runs_equal_the_whole_run() {
     args.extend(partials.iter().map(|p| s(p)));
     let merged = journey(&args, d);
     assert_eq!(code(&merged), 0, "{}", stderr(&merged));
-    let (m, w): (Value, Value) = (serde_json::from_str(&stdout(&merged)).unwrap(), serde_json::from_str(&whole).unwrap());
+    let (m, w): (Value, Value) =
+        (serde_json::from_str(&stdout(&merged)).unwrap(), serde_json::from_str(&whole).unwrap());
     assert_eq!(w["experiments"]["amounts"].as_array().map(Vec::len), Some(2), "{}", w["experiments"]);
-    assert_eq!(m["experiments"]["amounts"], w["experiments"]["amounts"], "the merged amount goals equal the whole run's");
+    assert_eq!(
+        m["experiments"]["amounts"], w["experiments"]["amounts"],
+        "the merged amount goals equal the whole run's"
+    );
     assert_eq!(stdout(&merged), whole, "byte for byte");
     assert_eq!(m["journeys"]["welcome"]["experiment"], w["journeys"]["welcome"]["experiment"]);
     // the sums are carried exactly, as decimal strings
     assert!(w["journeys"]["welcome"]["experiment"]["treated"]["amounts"]["revenue"]["total_sq"].is_string());
+}
+
+/// What the checker refuses in an amount goal, each with its code and a help line.
+#[test]
+fn the_checker_refuses_what_cannot_be_added_up() {
+    let cases = [
+        ("sum(purchase.channel within 30d)", "error[J218]: goal `revenue` adds up `purchase.channel`, which is"),
+        ("sum(purchase.amount within 0d)", "error[J219]: goal `revenue` has a window of zero"),
+        ("sum(purchase.amout within 30d)", "error[J103]: event `purchase` has no property `amout`"),
+        ("sum(purchas.amount within 30d)", "error[J101]"),
+        ("sum(purchase.amount where chanel == \"web\" within 30d)", "did you mean `channel`?"),
+    ];
+    for (goal, want) in cases {
+        let dir = project();
+        let src = JOURNEY.replace("sum(purchase.amount within 30d)", goal);
+        std::fs::write(dir.path().join("journeys/shop.journey"), src).unwrap();
+        let out = journey(&["check"], dir.path());
+        let text = stdout(&out);
+        assert_eq!(code(&out), 1, "{goal}: {text}");
+        assert!(text.contains(want), "{goal}: {text}");
+        assert!(text.contains("= help: "), "{goal}: {text}");
+    }
+    // an effect assumed on an amount goal
+    let dir = project();
+    let src = JOURNEY.replace("  goal bought", "  assume revenue +3pp (0pp..6pp)\n  goal bought");
+    std::fs::write(dir.path().join("journeys/shop.journey"), src).unwrap();
+    let text = stdout(&journey(&["check"], dir.path()));
+    assert!(text.contains("error[J410]: `revenue` is an amount goal"), "{text}");
 }

@@ -996,6 +996,21 @@ impl<'a> Ctx<'a> {
             );
             return None;
         }
+        if let Some(g) = goals.iter().find(|g| g.name == a.target.name && g.kind.is_amount()) {
+            // issue 15: an amount goal's effect is measured (treated vs held out), in money
+            self.push(
+                Diagnostic::new(
+                    "J410",
+                    format!("`{}` is an amount goal: an assumed effect applies to a conversion", g.name),
+                )
+                .primary(file, a.target.span, "an amount goal")
+                .help(
+                    "the report measures an amount goal's difference from the holdout; state the effect on a \
+                         conversion goal or on `order_value` (`+5% (0%..10%)`)",
+                ),
+            );
+            return None;
+        }
         if a.effect.unit != a.low.unit || a.effect.unit != a.high.unit {
             self.push(
                 Diagnostic::new("J410", "the effect and its range use different units")
