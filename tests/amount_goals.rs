@@ -202,6 +202,16 @@ fn the_report_gives_the_logs_means_and_its_interval_covers_the_known_effect() {
     assert!(text.contains("observed revenue of the amount goals, treated vs held out"), "{text}");
     assert!(text.contains("not a lifetime figure"), "{text}");
     assert!(text.contains(" EUR per treated entry × "), "{text}");
+
+    // the HTML page: a table of the amount goals, and the in-window line in the CLV section
+    let html = d.join("report.html");
+    let out = journey(&["simulate", "-q", "--events", s(&log), "--html", s(&html)], d);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("data-experiment=\"holdout\" data-goal=\"revenue\""), "no amount goal row");
+    assert!(page.contains("<td rowspan=\"2\">revenue (within 30d)</td>"));
+    let clv = &page[page.find("id=\"clv\"").expect("a CLV section")..];
+    assert!(clv.contains("<ul class=\"observed-amounts\">") && clv.contains("not a lifetime figure"));
 }
 
 #[test]
