@@ -210,6 +210,9 @@ fn the_report_gives_the_logs_means_and_its_interval_covers_the_known_effect() {
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.contains("data-experiment=\"holdout\" data-goal=\"revenue\""), "no amount goal row");
     assert!(page.contains("<td rowspan=\"2\">revenue (within 30d)</td>"));
+    // and not in the conversion goals' table, as zero conversions
+    let goals = &page[page.find("id=\"goals\"").unwrap()..page.find("id=\"experiments\"").unwrap()];
+    assert!(goals.contains(">bought<") && !goals.contains(">revenue<"), "{goals}");
     let clv = &page[page.find("id=\"clv\"").expect("a CLV section")..];
     assert!(clv.contains("<ul class=\"observed-amounts\">") && clv.contains("not a lifetime figure"));
 }

@@ -1229,6 +1229,10 @@ fn goals(out: &mut String, report: &Report, program: Option<&Program>) {
         let Some(j) = report.journeys.get(name) else { continue };
         let pj = program_journey(program, name);
         for g in goal_order(j, pj) {
+            // issue 15: amount goals have their own table (experiments), not conversions
+            if pj.is_some_and(|pj| pj.goals.iter().any(|x| x.name == g && x.kind.is_amount())) {
+                continue;
+            }
             any = true;
             let gr = j.goals.get(&g).cloned().unwrap_or_default();
             let window = pj
