@@ -279,6 +279,9 @@ fn the_checker_refuses_what_cannot_be_added_up() {
         ("sum(purchase.amount within 0d)", "error[J219]: goal `revenue` has a window of zero"),
         ("sum(purchase.amout within 30d)", "error[J103]: event `purchase` has no property `amout`"),
         ("sum(purchas.amount within 30d)", "error[J101]"),
+        // written as in conditions, or with the window outside as the other goals have it
+        ("sum(purchase.amount, 30d)", "help: an amount goal takes its window inside the parentheses"),
+        ("sum(purchase.amount) within 30d", "help: an amount goal takes its window inside the parentheses"),
         ("sum(purchase.amount where chanel == \"web\" within 30d)", "did you mean `channel`?"),
     ];
     for (goal, want) in cases {

@@ -422,6 +422,15 @@ fn help_for(source: &str, span: Span, expected: &[String]) -> Option<String> {
     if found == "'" {
         return Some("strings use double quotes".to_string());
     }
+    // issue 15: `goal revenue = sum(purchase.amount, 30d)` or `sum(…) within 30d`,
+    // written as in conditions or as the other goals
+    let line = &source[source[..span.start as usize].rfind('\n').map_or(0, |i| i + 1)..span.start as usize];
+    let goal_sum = line.trim_start().starts_with("goal") && line.contains("sum(") && !line.contains(" within ");
+    if goal_sum && (found == "," || found == ")") {
+        return Some(
+            "an amount goal takes its window inside the parentheses: `sum(EVENT.PROPERTY within 30d)`".to_string(),
+        );
+    }
     if found.is_empty() {
         return Some("a `{` may be missing its `}`".to_string());
     }
