@@ -399,6 +399,13 @@ fn outputs(tmp: &Path) -> Vec<(&'static str, String, Value)> {
     let b2b_sim =
         run(&["simulate", "--events", p(&b2b_log), "--attributes", p(&b2b_attrs), "--format", "json"], &b2b, &[0]);
     assert!(b2b_sim["program_rules"]["global_holdout_customers"].as_u64() > Some(0), "{:#}", b2b_sim["program_rules"]);
+    // issue 15: its amount goal (expansion revenue) against the global holdout
+    let amounts = b2b_sim["experiments"]["amounts"].as_array().cloned().unwrap_or_default();
+    assert!(
+        amounts.iter().any(|a| a["goal"] == "expansion_revenue" && a["experiment"] == "global_holdout"),
+        "{:#}",
+        b2b_sim["experiments"]
+    );
     add("simulate", "tests/projects/b2b on a generated log", b2b_sim);
 
     // diff: two projects, each against a changed copy

@@ -83,6 +83,7 @@ pub fn run(args: MergeArgs, global: &GlobalOptions) -> miette::Result<ExitStatus
         )?;
         crate::out!("{}", super::simulate::human(total, program.as_ref()))?;
         crate::out!("{}", crate::clv_estimate::text(&clv, &currency))?;
+        crate::out!("{}", crate::clv_estimate::amounts_text(total, program.as_ref()))?;
     }
     Ok(ExitStatus::Success)
 }

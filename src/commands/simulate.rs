@@ -224,6 +224,7 @@ pub fn run(args: SimulateArgs, global: &GlobalOptions) -> miette::Result<ExitSta
         )?;
         crate::out!("{}", human(&report, Some(&program)))?;
         crate::out!("{}", crate::clv_estimate::text(&clv, &program.currency))?;
+        crate::out!("{}", crate::clv_estimate::amounts_text(&report, Some(&program)))?;
         crate::out!("{}", skipped_text(&skipped))?;
     }
     Ok(ExitStatus::Success)

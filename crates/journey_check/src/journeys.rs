@@ -245,7 +245,21 @@ impl<'a> Ctx<'a> {
                             }
                             ir::GoalKind::Reach { stage: stage.name.clone() }
                         }
+                        ast::GoalKind::Sum { event, property, filter } => {
+                            match self.amount_goal(file, g, event, property, filter) {
+                                Some(kind) => kind,
+                                None => continue,
+                            }
+                        }
                     };
+                    if g.within.minutes() == 0 {
+                        self.push(
+                            Diagnostic::new("J219", format!("goal `{}` has a window of zero", g.name.name))
+                                .primary(file, g.within.span, "no time after the entry")
+                                .help("give the goal a window after the entry, such as `within 30d`"),
+                        );
+                        continue;
+                    }
                     goals.push(ir::Goal {
                         name: g.name.name.clone(),
                         kind,
@@ -299,6 +313,73 @@ impl<'a> Ctx<'a> {
             entry_origin,
             exit_origins,
         }
+    }
+
+    /// issue 15: `goal revenue = sum(purchase.amount [where …] within 30d)`: the
+    /// property must be money (kept in the program's currency) or a number.
+    fn amount_goal(
+        &mut self,
+        file: FileId,
+        g: &ast::Goal,
+        event: &ast::Ident,
+        property: &ast::Ident,
+        filter: &Option<ast::Expr>,
+    ) -> Option<ir::GoalKind> {
+        let ev = self.event_ref(file, event)?;
+        let props = self.event_props.get(ev).cloned().unwrap_or_default();
+        let Some((_, pty)) = props.iter().find(|(p, _)| *p == property.name) else {
+            let names: Vec<&str> = props.iter().map(|(p, _)| p.as_str()).collect();
+            let help = suggest::help_for("property", &property.name, &names);
+            self.push(
+                Diagnostic::new("J103", format!("event `{ev}` has no property `{}`", property.name))
+                    .primary(file, property.span, "unknown property")
+                    .help(help),
+            );
+            return None;
+        };
+        let unit = match pty {
+            ir::Type::Money => ir::AmountUnit::Money,
+            ir::Type::Number => ir::AmountUnit::Number,
+            other => {
+                let numeric: Vec<&str> = props
+                    .iter()
+                    .filter(|(_, t)| matches!(t, ir::Type::Money | ir::Type::Number))
+                    .map(|(p, _)| p.as_str())
+                    .collect();
+                let help = match numeric.as_slice() {
+                    [] => format!(
+                        "`{ev}` has no money or number property; count conversions with `goal {} = {ev} within …`",
+                        g.name.name
+                    ),
+                    [one] => format!("an amount goal adds up money or numbers: write `sum({ev}.{one} within …)`"),
+                    many => format!(
+                        "an amount goal adds up money or numbers; `{ev}` has {}",
+                        many.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
+                    ),
+                };
+                self.push(
+                    Diagnostic::new(
+                        "J218",
+                        format!(
+                            "goal `{}` adds up `{ev}.{}`, which is {}, not money or a number",
+                            g.name.name,
+                            property.name,
+                            other.describe()
+                        ),
+                    )
+                    .primary(file, property.span, other.describe())
+                    .help(help),
+                );
+                return None;
+            }
+        };
+        Some(ir::GoalKind::Sum {
+            event: ev.to_string(),
+            property: property.name.clone(),
+            filter: filter.as_ref().map(|f| self.condition(file, f, Scope::Event(ev), None)),
+            unit,
+            currency: (unit == ir::AmountUnit::Money).then(|| self.currency.clone()),
+        })
     }
 
     fn event_ref(&mut self, file: FileId, event: &ast::Ident) -> Option<&'a str> {
@@ -1038,6 +1119,21 @@ impl<'a> Ctx<'a> {
                 )
                 .primary(file, a.target.span, "nothing to apply the effect to")
                 .help(help),
+            );
+            return None;
+        }
+        if let Some(g) = goals.iter().find(|g| g.name == a.target.name && g.kind.is_amount()) {
+            // issue 15: an amount goal's effect is measured (treated vs held out), in money
+            self.push(
+                Diagnostic::new(
+                    "J410",
+                    format!("`{}` is an amount goal: an assumed effect applies to a conversion", g.name),
+                )
+                .primary(file, a.target.span, "an amount goal")
+                .help(
+                    "the report measures an amount goal's difference from the holdout; state the effect on a \
+                         conversion goal or on `order_value` (`+5% (0%..10%)`)",
+                ),
             );
             return None;
         }

@@ -87,7 +87,9 @@ impl Walker<'_, '_> {
                 }
                 JourneyItem::Exit(ast::Exit::When { condition, .. }) => self.condition(file, condition, None, &start),
                 JourneyItem::Goal(g) => {
-                    if let ast::GoalKind::Event { event, filter: Some(f) } = &g.kind {
+                    if let ast::GoalKind::Event { event, filter: Some(f) }
+                    | ast::GoalKind::Sum { event, filter: Some(f), .. } = &g.kind
+                    {
                         self.condition(file, f, Some(event.name.as_str()), &start);
                     }
                 }

@@ -43,6 +43,9 @@ pub const RULES: &[Rule] = &[
     // issue 15: arithmetic and scores
     rule("J206", "money-plus-number", Error, "an amount of money and a plain number are added or subtracted"),
     rule("J207", "score-not-numeric", Error, "a score's value is not a number or an amount"),
+    // issue 15: goals on amounts
+    rule("J218", "amount-goal-not-numeric", Error, "an amount goal adds up a property that is not money or a number"),
+    rule("J219", "goal-window-zero", Error, "a goal's window is zero"),
     // graph shape
     rule("J301", "unreachable-stage", Warning, "no path from the entry reaches this stage"),
     rule("J302", "no-path-to-end", Error, "a stage can never reach the end of the journey"),

@@ -257,6 +257,10 @@ pub fn describe_goal(g: &Goal) -> String {
             None => event.clone(),
         },
         GoalKind::Reach { stage } => format!("reach {stage}"),
+        GoalKind::Sum { event, property, filter, .. } => {
+            let filter = filter.as_ref().map_or(String::new(), |f| format!(" where {}", describe_expr(f)));
+            return format!("sum({event}.{property}{filter} within {})", duration(g.within_minutes));
+        }
     };
     format!("{what} within {}", duration(g.within_minutes))
 }

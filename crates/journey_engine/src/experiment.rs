@@ -54,6 +54,61 @@ pub struct ConversionSums {
     pub conversions_x_entries: u64,
 }
 
+/// issue 15: amounts are counted in ten-thousandths of their unit (of a dollar, for
+/// money in USD), as integers, so that partial reports add up to exactly the figures
+/// of a whole run.
+pub const UNITS_PER_ONE: f64 = 10_000.0;
+
+/// An amount in ten-thousandths of its unit, rounded to the nearest.
+pub(crate) fn to_units(x: f64) -> i64 {
+    let u = (x * UNITS_PER_ONE).round();
+    if u.is_finite() {
+        u as i64
+    } else {
+        0
+    }
+}
+
+/// issue 15: customer-level sums of one amount goal in a group (in ten-thousandths of
+/// the unit): a_i is customer i's total of the property over the windows of their
+/// entries in the group, m_i their entries. Σa, Σa², Σm·a add across disjoint sets of
+/// customers like the conversion sums, and give the clustered variance of the mean
+/// amount per entry in the same way. Serialised as decimal strings (Σa² outgrows a
+/// JSON number's exact range).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AmountSums {
+    /// Σa.
+    #[serde(with = "i128_text")]
+    pub total: i128,
+    /// Σa².
+    #[serde(with = "i128_text")]
+    pub total_sq: i128,
+    /// Σm·a.
+    #[serde(with = "i128_text")]
+    pub total_x_entries: i128,
+}
+
+mod i128_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &i128, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&v.to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<i128, D::Error> {
+        let t = String::deserialize(d)?;
+        t.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl Merge for AmountSums {
+    fn merge(&mut self, o: &Self) {
+        self.total = self.total.saturating_add(o.total);
+        self.total_sq = self.total_sq.saturating_add(o.total_sq);
+        self.total_x_entries = self.total_x_entries.saturating_add(o.total_x_entries);
+    }
+}
+
 /// Customer-level sums of one group of a journey: its treated or held-out entries, or
 /// the entries that took one arm of a split.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -68,6 +123,9 @@ pub struct GroupSums {
     #[serde(default)]
     pub sends: u64,
     pub goals: BTreeMap<String, ConversionSums>,
+    /// issue 15: the amount goals' sums, by goal.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub amounts: BTreeMap<String, AmountSums>,
 }
 
 impl Merge for ConversionSums {
@@ -85,6 +143,7 @@ impl Merge for GroupSums {
         self.entries_sq += o.entries_sq;
         self.sends += o.sends;
         Merge::merge(&mut self.goals, &o.goals);
+        Merge::merge(&mut self.amounts, &o.amounts);
     }
 }
 
@@ -98,17 +157,28 @@ pub(crate) struct CustomerCell {
     pub sends: u32,
     /// By goal index.
     pub conversions: Box<[u32]>,
+    /// issue 15: by goal index, the amount goals' totals (ten-thousandths).
+    pub amounts: Box<[i64]>,
 }
 
 impl GroupSums {
-    /// Add one customer's counts (`goals` names the journey's goals by index).
-    pub(crate) fn add(&mut self, c: &CustomerCell, goals: &[String]) {
+    /// Add one customer's counts (`goals` names the journey's goals by index;
+    /// `amount[g]` tells an amount goal).
+    pub(crate) fn add(&mut self, c: &CustomerCell, goals: &[String], amount: &[bool]) {
         let m = c.entries as u64;
         self.customers += 1;
         self.entries += m;
         self.entries_sq += m * m;
         self.sends += c.sends as u64;
         for (g, &y) in c.conversions.iter().enumerate() {
+            if amount.get(g).copied().unwrap_or(false) {
+                let a = c.amounts[g] as i128;
+                let s = self.amounts.entry(goals[g].clone()).or_default();
+                s.total = s.total.saturating_add(a);
+                s.total_sq = s.total_sq.saturating_add(a.saturating_mul(a));
+                s.total_x_entries = s.total_x_entries.saturating_add(a.saturating_mul(m as i128));
+                continue;
+            }
             let y = y as u64;
             let s = self.goals.entry(goals[g].clone()).or_default();
             s.conversions += y;
@@ -135,6 +205,34 @@ impl GroupSums {
             n / (n - 1.0) * sq.max(0.0) / (m * m)
         });
         Some((r, var))
+    }
+}
+
+impl GroupSums {
+    /// issue 15: the mean amount per entry of amount goal `goal` (in its unit) and its
+    /// customer-level variance; `None` without entries.
+    pub fn mean_amount(&self, goal: &str) -> Option<(f64, Option<f64>)> {
+        if self.entries == 0 {
+            return None;
+        }
+        let zero = AmountSums::default();
+        let s = self.amounts.get(goal).unwrap_or(&zero);
+        let m = self.entries as f64;
+        let total = s.total as f64 / UNITS_PER_ONE;
+        let r = total / m;
+        let n = self.customers as f64;
+        let var = (self.customers >= 2).then(|| {
+            let sq = s.total_sq as f64 / (UNITS_PER_ONE * UNITS_PER_ONE)
+                - 2.0 * r * (s.total_x_entries as f64 / UNITS_PER_ONE)
+                + r * r * self.entries_sq as f64;
+            n / (n - 1.0) * sq.max(0.0) / (m * m)
+        });
+        Some((r, var))
+    }
+
+    /// The total of amount goal `goal`, in its unit.
+    pub fn amount_total(&self, goal: &str) -> f64 {
+        self.amounts.get(goal).map_or(0.0, |s| s.total as f64 / UNITS_PER_ONE)
     }
 }
 
@@ -241,6 +339,158 @@ pub struct SampleSize {
 pub struct Experiments {
     pub comparisons: Vec<Comparison>,
     pub sample_sizes: Vec<SampleSize>,
+    /// issue 15: the amount goals, treated against held out (and split arms).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amounts: Vec<AmountComparison>,
+}
+
+/// issue 15: a group's figures for one amount goal.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupAmount {
+    pub group: String,
+    pub customers: u64,
+    pub entries: u64,
+    /// The total of the property over the windows of the group's entries.
+    pub total: f64,
+    /// Per entry; `None` without entries.
+    pub mean: Option<f64>,
+}
+
+/// issue 15: b − a of an amount goal's mean per entry, in its unit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AmountDifference {
+    pub difference: f64,
+    /// `None` when a group has fewer than two customers.
+    pub interval90: Option<(f64, f64)>,
+    pub interval95: Option<(f64, f64)>,
+    pub reading: String,
+}
+
+/// issue 15: the difference per entry scaled to the treated entries: what the journey
+/// added within the goal's window (observed, not a lifetime figure).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Incremental {
+    /// The treated entries the difference is scaled to.
+    pub treated_entries: u64,
+    pub total: f64,
+    pub interval90: Option<(f64, f64)>,
+    pub interval95: Option<(f64, f64)>,
+}
+
+/// issue 15: one amount goal compared between two groups (a = held out or the first
+/// arm, b = treated or another arm).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AmountComparison {
+    pub journey: String,
+    /// `holdout`, `global_holdout`, or the split's label.
+    pub experiment: String,
+    pub goal: String,
+    /// `money` or `number`.
+    pub unit: journey_ir::AmountUnit,
+    /// The currency of a money goal.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// The goal's window, in minutes after the entry.
+    pub within_minutes: u64,
+    pub a: GroupAmount,
+    pub b: GroupAmount,
+    pub difference: Option<AmountDifference>,
+    /// For a holdout: the difference over the treated entries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incremental: Option<Incremental>,
+}
+
+/// An amount with two decimals, thousands separated, its sign when `signed` and its
+/// currency (if any): `+1,234.50 USD`, `-3.20`.
+pub fn amount_text(x: f64, currency: Option<&str>, signed: bool) -> String {
+    let cents = (x.abs() * 100.0).round() as u64;
+    let whole = crate::html::num(cents / 100);
+    let sign = if cents == 0 {
+        ""
+    } else if x < 0.0 {
+        "-"
+    } else if signed {
+        "+"
+    } else {
+        ""
+    };
+    let c = currency.map_or(String::new(), |c| format!(" {c}"));
+    format!("{sign}{whole}.{:02}{c}", cents % 100)
+}
+
+fn amount_difference(
+    a: &GroupSums,
+    b: &GroupSums,
+    goal: &str,
+    currency: Option<&str>,
+    a_name: &str,
+    b_name: &str,
+) -> Option<AmountDifference> {
+    let (ma, va) = a.mean_amount(goal)?;
+    let (mb, vb) = b.mean_amount(goal)?;
+    let d = mb - ma;
+    let var = va.zip(vb).map(|(x, y)| x + y);
+    let iv = |z: f64| var.map(|v| (d - z * v.sqrt(), d + z * v.sqrt()));
+    let (i90, i95) = (iv(Z90), iv(Z95));
+    let t = |x: f64| amount_text(x, currency, true);
+    let reading = match i95 {
+        None => format!("too few customers to tell ({} or {} has fewer than two)", a_name, b_name),
+        Some((lo, hi)) if lo <= 0.0 && hi >= 0.0 => {
+            format!("too few customers to tell: the 95% interval ({}..{}) spans zero", t(lo), t(hi))
+        }
+        Some((lo, hi)) if lo > 0.0 => {
+            format!("{b_name} adds up more than {a_name}: {} per entry (95%: {}..{})", t(d), t(lo), t(hi))
+        }
+        Some((lo, hi)) => {
+            format!("{b_name} adds up less than {a_name}: {} per entry (95%: {}..{})", t(d), t(lo), t(hi))
+        }
+    };
+    Some(AmountDifference { difference: d, interval90: i90, interval95: i95, reading })
+}
+
+fn group_amount(name: &str, g: &GroupSums, goal: &str) -> GroupAmount {
+    GroupAmount {
+        group: name.to_string(),
+        customers: g.customers,
+        entries: g.entries,
+        total: g.amount_total(goal),
+        mean: g.mean_amount(goal).map(|m| m.0),
+    }
+}
+
+/// issue 15: the comparison of amount goal `g` between groups `a` and `b`.
+fn amount_comparison(
+    j: &Journey,
+    g: &journey_ir::Goal,
+    experiment: &str,
+    (a_name, a): (&str, &GroupSums),
+    (b_name, b): (&str, &GroupSums),
+    scale: bool,
+) -> Option<AmountComparison> {
+    let journey_ir::GoalKind::Sum { unit, currency, .. } = &g.kind else { return None };
+    let difference = amount_difference(a, b, &g.name, currency.as_deref(), a_name, b_name);
+    let incremental = scale.then_some(()).and(difference.as_ref()).map(|d| {
+        let n = b.entries as f64;
+        let times = |iv: Option<(f64, f64)>| iv.map(|(lo, hi)| (lo * n, hi * n));
+        Incremental {
+            treated_entries: b.entries,
+            total: d.difference * n,
+            interval90: times(d.interval90),
+            interval95: times(d.interval95),
+        }
+    });
+    Some(AmountComparison {
+        journey: j.name.clone(),
+        experiment: experiment.to_string(),
+        goal: g.name.clone(),
+        unit: *unit,
+        currency: currency.clone(),
+        within_minutes: g.within_minutes,
+        a: group_amount(a_name, a, &g.name),
+        b: group_amount(b_name, b, &g.name),
+        difference,
+        incremental,
+    })
 }
 
 fn pp(x: f64) -> String {
@@ -305,7 +555,7 @@ impl Report {
             let held = r.experiment.get("holdout").unwrap_or(&none);
             if j.holdout_percent > 0.0 {
                 // held-out customers take no steps, so they never reach a stage
-                for g in j.goals.iter().filter(|g| !matches!(g.kind, journey_ir::GoalKind::Reach { .. })) {
+                for g in j.goals.iter().filter(|g| matches!(g.kind, journey_ir::GoalKind::Event { .. })) {
                     out.comparisons.push(Comparison {
                         journey: j.name.clone(),
                         experiment: "holdout".into(),
@@ -319,7 +569,7 @@ impl Report {
             // issue 15: the program's global holdout, in every marketing journey
             if program.rules.global_holdout.is_some() && program.is_marketing_journey(j) {
                 let global = r.experiment.get(GLOBAL_HOLDOUT).unwrap_or(&none);
-                for g in j.goals.iter().filter(|g| !matches!(g.kind, journey_ir::GoalKind::Reach { .. })) {
+                for g in j.goals.iter().filter(|g| matches!(g.kind, journey_ir::GoalKind::Event { .. })) {
                     out.comparisons.push(Comparison {
                         journey: j.name.clone(),
                         experiment: GLOBAL_HOLDOUT.into(),
@@ -330,6 +580,30 @@ impl Report {
                     });
                 }
             }
+            // issue 15: amount goals, treated against held out, then globally held out
+            for g in j.goals.iter().filter(|g| g.kind.is_amount()) {
+                if j.holdout_percent > 0.0 {
+                    out.amounts.extend(amount_comparison(
+                        j,
+                        g,
+                        "holdout",
+                        ("holdout", held),
+                        ("treated", treated),
+                        true,
+                    ));
+                }
+                if program.rules.global_holdout.is_some() && program.is_marketing_journey(j) {
+                    let global = r.experiment.get(GLOBAL_HOLDOUT).unwrap_or(&none);
+                    out.amounts.extend(amount_comparison(
+                        j,
+                        g,
+                        GLOBAL_HOLDOUT,
+                        (GLOBAL_HOLDOUT, global),
+                        ("treated", treated),
+                        true,
+                    ));
+                }
+            }
             let arms = split_arms(j);
             let mut splits: Vec<&str> = arms.iter().map(|a| a.0.as_str()).collect();
             splits.dedup();
@@ -338,7 +612,7 @@ impl Report {
                 let labels: Vec<&str> = arms.iter().filter(|a| a.0 == split).map(|a| a.1.as_str()).collect();
                 let sums = |arm: &str| of.and_then(|s| s.get(arm)).cloned().unwrap_or_default();
                 let first = sums(labels[0]);
-                for g in &j.goals {
+                for g in j.goals.iter().filter(|g| !g.kind.is_amount()) {
                     for other in &labels[1..] {
                         let b = sums(other);
                         out.comparisons.push(Comparison {
@@ -351,9 +625,15 @@ impl Report {
                         });
                     }
                 }
+                for g in j.goals.iter().filter(|g| g.kind.is_amount()) {
+                    for other in &labels[1..] {
+                        let b = sums(other);
+                        out.amounts.extend(amount_comparison(j, g, split, (labels[0], &first), (other, &b), false));
+                    }
+                }
             }
             for a in &j.assumptions {
-                if !j.goals.iter().any(|g| g.name == a.target) {
+                if !j.goals.iter().any(|g| g.name == a.target && !g.kind.is_amount()) {
                     continue;
                 }
                 let base = if held.entries > 0 { held } else { treated };
@@ -411,7 +691,7 @@ fn interval_text(iv: Option<(f64, f64)>) -> String {
 impl Experiments {
     /// The terminal section of `journey simulate` and `journey merge`.
     pub fn text(&self) -> String {
-        if self.comparisons.is_empty() && self.sample_sizes.is_empty() {
+        if self.comparisons.is_empty() && self.sample_sizes.is_empty() && self.amounts.is_empty() {
             return String::new();
         }
         let mut out = String::from("\nexperiments (conversions per entry; intervals count customers, not entries):\n");
@@ -452,7 +732,78 @@ impl Experiments {
         for s in &self.sample_sizes {
             out.push_str(&format!("  sample size, {}: {}\n", s.journey, s.reading));
         }
+        if !self.amounts.is_empty() {
+            out.push_str("\namount goals (total per entry within the goal's window; intervals count customers):\n");
+        }
+        for c in &self.amounts {
+            out.push_str(&c.text());
+        }
         out
+    }
+}
+
+impl AmountComparison {
+    fn money(&self, x: f64, signed: bool) -> String {
+        amount_text(x, self.currency.as_deref(), signed)
+    }
+
+    fn interval(&self, iv: Option<(f64, f64)>) -> String {
+        iv.map_or_else(|| "n/a".to_string(), |(lo, hi)| format!("{}..{}", self.money(lo, true), self.money(hi, true)))
+    }
+
+    /// The lines of the terminal report.
+    pub fn text(&self) -> String {
+        let group = |g: &GroupAmount| {
+            format!(
+                "{} {} per entry ({} over {} entries, {} customers)",
+                g.group,
+                g.mean.map_or_else(|| "-".to_string(), |m| self.money(m, false)),
+                self.money(g.total, false),
+                g.entries,
+                g.customers
+            )
+        };
+        let mut out = format!(
+            "  {} / {} / {} (within {}): {} vs {}\n",
+            self.journey,
+            self.experiment,
+            self.goal,
+            crate::html::duration(self.within_minutes),
+            group(&self.b),
+            group(&self.a)
+        );
+        match &self.difference {
+            Some(d) => out.push_str(&format!(
+                "      {} − {}: {} per entry, 90% {}, 95% {}\n    {}\n",
+                self.b.group,
+                self.a.group,
+                self.money(d.difference, true),
+                self.interval(d.interval90),
+                self.interval(d.interval95),
+                d.reading
+            )),
+            None => out.push_str("    no entries to compare\n"),
+        }
+        out
+    }
+
+    /// The CLV section's line: the in-window difference over the treated entries.
+    pub fn incremental_text(&self) -> Option<String> {
+        let i = self.incremental.as_ref()?;
+        let d = self.difference.as_ref()?;
+        Some(format!(
+            "  {} / {} ({} vs {}): {} per treated entry × {} treated entries = {} within {} (90% {}); \
+             the difference observed within the goal's window, not a lifetime figure\n",
+            self.journey,
+            self.goal,
+            self.b.group,
+            self.a.group,
+            self.money(d.difference, true),
+            crate::html::num(i.treated_entries),
+            self.money(i.total, true),
+            crate::html::duration(self.within_minutes),
+            self.interval(i.interval90)
+        ))
     }
 }
 
@@ -475,8 +826,16 @@ mod tests {
         let mut g = GroupSums::default();
         for &(m, y) in customers {
             g.add(
-                &CustomerCell { journey: 0, group: 0, entries: m, sends: 0, conversions: vec![y].into() },
+                &CustomerCell {
+                    journey: 0,
+                    group: 0,
+                    entries: m,
+                    sends: 0,
+                    conversions: vec![y].into(),
+                    amounts: vec![0].into(),
+                },
                 &["goal".to_string()],
+                &[false],
             );
         }
         g

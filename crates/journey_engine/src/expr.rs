@@ -170,7 +170,7 @@ impl<'p> Compiler<'p> {
         self.program.events.iter().position(|e| e.name == name).map(|i| i as u16)
     }
 
-    fn prop_index(&self, event: Option<u16>, name: &str) -> Option<usize> {
+    pub(crate) fn prop_index(&self, event: Option<u16>, name: &str) -> Option<usize> {
         let e = &self.program.events[event? as usize];
         e.properties.iter().position(|p| p.name == name)
     }

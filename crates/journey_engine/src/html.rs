@@ -1269,6 +1269,10 @@ fn goals(out: &mut String, report: &Report, program: Option<&Program>) {
         let Some(j) = report.journeys.get(name) else { continue };
         let pj = program_journey(program, name);
         for g in goal_order(j, pj) {
+            // issue 15: amount goals have their own table (experiments), not conversions
+            if pj.is_some_and(|pj| pj.goals.iter().any(|x| x.name == g && x.kind.is_amount())) {
+                continue;
+            }
             any = true;
             let gr = j.goals.get(&g).cloned().unwrap_or_default();
             let window = pj
@@ -1542,10 +1546,15 @@ fn per_week(out: &mut String, report: &Report, program: Option<&Program>) {
 /// words (see `experiment`), and the sample size each goal assumption needs.
 fn experiments(out: &mut String, exps: &crate::experiment::Experiments) {
     use crate::experiment::{share, GroupRate};
-    if exps.comparisons.is_empty() && exps.sample_sizes.is_empty() {
+    if exps.comparisons.is_empty() && exps.sample_sizes.is_empty() && exps.amounts.is_empty() {
         return;
     }
     section(out, "experiments", "Experiments: holdouts and splits");
+    amount_goals(out, exps);
+    if exps.comparisons.is_empty() && exps.sample_sizes.is_empty() {
+        out.push_str("</details>\n</section>\n");
+        return;
+    }
     out.push_str(
         "<p class=\"note\">Conversions per entry. Intervals are customer-level (a customer who entered \
          several times counts once, with all their entries), from the delta method for a ratio; a difference \
@@ -1619,6 +1628,75 @@ fn experiments(out: &mut String, exps: &crate::experiment::Experiments) {
     out.push_str("</details>\n</section>\n");
 }
 
+/// issue 15: the amount goals, treated vs held out (and arm vs arm), in money.
+fn amount_goals(out: &mut String, exps: &crate::experiment::Experiments) {
+    use crate::experiment::{amount_text, GroupAmount};
+    if exps.amounts.is_empty() {
+        return;
+    }
+    out.push_str(
+        "<p class=\"note\">Amount goals: the total of the property per entry, within the goal's window \
+         after the entry; intervals are customer-level, as for conversions.</p>\n",
+    );
+    table_head(
+        out,
+        "amount-goals",
+        &[
+            ("journey", false),
+            ("experiment", false),
+            ("goal", false),
+            ("group", false),
+            ("customers", true),
+            ("entries", true),
+            ("total", true),
+            ("per entry", true),
+            ("difference", true),
+            ("90% interval", true),
+            ("95% interval", true),
+            ("reading", false),
+        ],
+    );
+    for c in &exps.amounts {
+        let cur = c.currency.as_deref();
+        let m = |x: f64, signed: bool| amount_text(x, cur, signed).replace('-', "−");
+        let iv =
+            |v: Option<(f64, f64)>| v.map_or("–".to_string(), |(a, b)| format!("{}..{}", m(a, true), m(b, true)));
+        let cells = |g: &GroupAmount| {
+            [num(g.customers), num(g.entries), m(g.total, false), g.mean.map_or("–".into(), |x| m(x, false))]
+        };
+        let d = c.difference.as_ref();
+        let _ = write!(
+            out,
+            "<tr class=\"amount-goal\" data-journey=\"{}\" data-experiment=\"{}\" data-goal=\"{}\">",
+            esc(&c.journey),
+            esc(&c.experiment),
+            esc(&c.goal)
+        );
+        let goal = format!("{} (within {})", c.goal, duration(c.within_minutes));
+        for t in [&c.journey, &c.experiment, &goal] {
+            let _ = write!(out, "<td rowspan=\"2\">{}</td>", esc(t));
+        }
+        let _ = write!(out, "<td>{}</td>", esc(&c.b.group));
+        for v in cells(&c.b) {
+            let _ = write!(out, "<td class=\"n\">{}</td>", esc(&v));
+        }
+        let _ = write!(
+            out,
+            "<td class=\"n\" rowspan=\"2\">{}</td><td class=\"n\" rowspan=\"2\">{}</td><td class=\"n\" rowspan=\"2\">{}</td><td rowspan=\"2\">{}</td></tr>\n<tr class=\"amount-goal\"><td>{}</td>",
+            esc(&d.map_or("–".to_string(), |d| m(d.difference, true))),
+            esc(&iv(d.and_then(|d| d.interval90))),
+            esc(&iv(d.and_then(|d| d.interval95))),
+            esc(d.map_or("no entries to compare", |d| d.reading.as_str())),
+            esc(&c.a.group)
+        );
+        for v in cells(&c.a) {
+            let _ = write!(out, "<td class=\"n\">{}</td>", esc(&v));
+        }
+        out.push_str("</tr>\n");
+    }
+    table_end(out);
+}
+
 fn clv_section(out: &mut String, meta: &HtmlMeta, currency: &str, exps: &crate::experiment::Experiments) {
     let Some(c) = &meta.clv else { return };
     section(out, "clv", "CLV estimate");
@@ -1666,6 +1744,21 @@ fn clv_section(out: &mut String, meta: &HtmlMeta, currency: &str, exps: &crate::
             ));
         }
         out.push_str("</tbody></table>\n");
+    }
+    // issue 15: the amount goals in money, treated vs held out, next to the estimate
+    let observed: Vec<&crate::experiment::AmountComparison> = (exps.amounts.iter())
+        .filter(|x| x.unit == journey_ir::AmountUnit::Money && x.incremental.is_some() && x.difference.is_some())
+        .collect();
+    if !observed.is_empty() {
+        out.push_str(
+            "<p class=\"note\">Observed within each amount goal's window, treated against held out: the \
+             difference per treated entry and over all treated entries. This is the difference the replay \
+             measured within the window, not a lifetime figure.</p>\n<ul class=\"observed-amounts\">\n",
+        );
+        for x in observed {
+            let _ = writeln!(out, "<li>{}</li>", esc(x.incremental_text().unwrap_or_default().trim()));
+        }
+        out.push_str("</ul>\n");
     }
     out.push_str("</details>\n</section>\n");
 }

@@ -406,14 +406,30 @@ pub(crate) enum CTrigger {
 
 #[derive(Debug)]
 pub(crate) enum CGoal {
-    Event { event: Option<u16>, filter: Option<CExpr>, within_ms: i64 },
-    Reach { stage: usize, within_ms: i64 },
+    Event {
+        event: Option<u16>,
+        filter: Option<CExpr>,
+        within_ms: i64,
+    },
+    Reach {
+        stage: usize,
+        within_ms: i64,
+    },
+    /// issue 15: an amount goal, the total of property `prop` of `event`.
+    Sum {
+        event: Option<u16>,
+        prop: Option<usize>,
+        filter: Option<CExpr>,
+        within_ms: i64,
+    },
 }
 
 impl CGoal {
     pub(crate) fn within(&self) -> i64 {
         match self {
-            CGoal::Event { within_ms, .. } | CGoal::Reach { within_ms, .. } => *within_ms,
+            CGoal::Event { within_ms, .. } | CGoal::Reach { within_ms, .. } | CGoal::Sum { within_ms, .. } => {
+                *within_ms
+            }
         }
     }
 }
@@ -448,6 +464,8 @@ pub(crate) struct CJourney {
     pub conflict_tags: Vec<Box<[u16]>>,
     /// The goals' names, by index.
     pub goal_names: Vec<String>,
+    /// issue 15: which goals are amount goals, by index.
+    pub goal_is_amount: Vec<bool>,
     /// Every split arm of the journey as (split, arm) labels.
     pub arms: Vec<(String, String)>,
     /// issue 15: the campaign window `[from, to)` in ms: no entries outside it.
@@ -804,6 +822,15 @@ impl<'p> Engine<'p> {
                             let ev = c.event_index(event);
                             CGoal::Event { event: ev, filter: filter.as_ref().map(|f| c.compile(f, ev)), within_ms }
                         }
+                        journey_ir::GoalKind::Sum { event, property, filter, .. } => {
+                            let ev = c.event_index(event);
+                            CGoal::Sum {
+                                event: ev,
+                                prop: c.prop_index(ev, property),
+                                filter: filter.as_ref().map(|f| c.compile(f, ev)),
+                                within_ms,
+                            }
+                        }
                         journey_ir::GoalKind::Reach { stage } => CGoal::Reach {
                             stage: stage_names.iter().position(|s| s == stage).unwrap_or(usize::MAX),
                             within_ms,
@@ -844,6 +871,7 @@ impl<'p> Engine<'p> {
                         .collect()
                 },
                 goal_names: j.goals.iter().map(|g| g.name.clone()).collect(),
+                goal_is_amount: j.goals.iter().map(|g| g.kind.is_amount()).collect(),
                 arms: experiment::split_arms(j),
             });
         }

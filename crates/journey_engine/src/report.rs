@@ -370,7 +370,7 @@ impl Report {
     }
 
     /// Each journey's guardrails, measured where the report can: `conversion_rate`
-    /// (treated conversions on the journey's first goal / treated entrants),
+    /// (treated conversions on the journey's first conversion goal / treated entrants),
     /// `holdout_rate`, `sends_per_customer` (messages / treated entrants),
     /// `sends_per_customer_per_week` (the most of its messages one customer got in
     /// any 7 days), `unsubscribe_rate` and `opt_out_rate` (unsubscribes attributed to
@@ -386,9 +386,11 @@ impl Report {
             for g in &j.guardrails {
                 let sends: u64 = r.sends.values().flat_map(|m| m.values()).sum();
                 let value = match g.metric.as_str() {
+                    // the first conversion goal (an amount goal has no conversions)
                     "conversion_rate" => j
                         .goals
-                        .first()
+                        .iter()
+                        .find(|g| !g.kind.is_amount())
                         .and_then(|goal| r.goals.get(&goal.name))
                         .and_then(|gr| ratio(gr.treated_conversions, r.treated)),
                     "holdout_rate" => ratio(r.holdout, r.entrants),

@@ -461,6 +461,7 @@ impl CustomerState {
                     entries: 0,
                     sends: 0,
                     conversions: vec![0; goals].into(),
+                    amounts: vec![0; goals].into(),
                 });
                 self.cells.len() - 1
             }
@@ -760,12 +761,29 @@ impl CustomerState {
         // 1. goals of earlier entries
         self.goals.retain(|g| g.deadline >= t);
         let mut reached = Vec::new();
+        let mut amounts = Vec::new();
         for (gi, g) in self.goals.iter().enumerate() {
-            if let CGoal::Event { event, filter, .. } = &eng.journeys[g.journey as usize].goals[g.goal as usize] {
-                if self.matches(eng, *event, filter, ev, texts) {
-                    reached.push(gi);
+            match &eng.journeys[g.journey as usize].goals[g.goal as usize] {
+                CGoal::Event { event, filter, .. } => {
+                    if self.matches(eng, *event, filter, ev, texts) {
+                        reached.push(gi);
+                    }
                 }
+                // issue 15: an amount goal stays pending to its deadline, adding up
+                CGoal::Sum { event, prop, filter, .. } => {
+                    if self.matches(eng, *event, filter, ev, texts) {
+                        let value = prop.and_then(|p| ev.props.get(p)).map(|p| expr::prop_value(p, texts));
+                        if let Some(V::Num(x)) = value {
+                            amounts.push((gi, crate::experiment::to_units(x)));
+                        }
+                    }
+                }
+                CGoal::Reach { .. } => {}
             }
+        }
+        for (gi, units) in amounts {
+            let g = self.goals[gi].clone();
+            self.add_amount(eng, &g, units);
         }
         for gi in reached.into_iter().rev() {
             let g = self.goals.remove(gi);
@@ -1166,6 +1184,28 @@ impl CustomerState {
             gr.treated_conversions += 1;
         }
         *gr.days_to_goal.entry(((self.now - g.entered) / DAY) as u64).or_default() += 1;
+    }
+
+    /// issue 15: an event of an amount goal within its window: its amount counts for
+    /// the entry's group (and the split arms it took).
+    fn add_amount(&mut self, eng: &Engine, g: &PendingGoal, units: i64) {
+        let j = g.journey as usize;
+        let goal = g.goal as usize;
+        let mut groups: Inline<u32, 3> = Inline::new();
+        if g.global {
+            groups.push(crate::experiment::global_group(&eng.journeys[j]));
+        } else {
+            groups.push(u32::from(g.holdout));
+            for &a in &g.arms {
+                groups.push(2 + a as u32);
+            }
+        }
+        let journey = j as u32;
+        for group in groups {
+            if let Some(c) = self.cells.iter_mut().find(|c| c.journey == journey && c.group == group) {
+                c.amounts[goal] = c.amounts[goal].saturating_add(units);
+            }
+        }
     }
 
     /// A conversion of goal `goal` in group `group` of journey `j` (whose cell exists:

@@ -153,7 +153,7 @@ impl Tally {
     /// A customer's counts in one group, at the end of the run.
     pub fn customer_cell(&mut self, eng: &Engine, c: &CustomerCell) {
         let j = c.journey as usize;
-        self.journeys[j].groups[c.group as usize].add(c, &eng.journeys[j].goal_names);
+        self.journeys[j].groups[c.group as usize].add(c, &eng.journeys[j].goal_names, &eng.journeys[j].goal_is_amount);
     }
 
     pub fn into_report(self, eng: &Engine) -> Report {

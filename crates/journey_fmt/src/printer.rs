@@ -383,13 +383,18 @@ impl<'a> Printer<'a> {
             JourneyItem::Holdout(p) => (p.span, format!("holdout {}", percent(p))),
             JourneyItem::Active(a) => (a.span, format!("active from {} to {}", date_text(&a.from), date_text(&a.to))),
             JourneyItem::Goal(g) => {
-                let body = match &g.kind {
+                let within = duration(src, &g.within);
+                let text = match &g.kind {
                     GoalKind::Event { event, filter } => {
-                        format!("{}{}", event.name, self.filter(filter))
+                        format!("{}{} within {within}", event.name, self.filter(filter))
                     }
-                    GoalKind::Reach(stage) => format!("reach {}", stage.name),
+                    GoalKind::Reach(stage) => format!("reach {} within {within}", stage.name),
+                    // issue 15: the window is inside the parentheses
+                    GoalKind::Sum { event, property, filter } => {
+                        format!("sum({}.{}{} within {within})", event.name, property.name, self.filter(filter))
+                    }
                 };
-                (g.span, format!("goal {} = {body} within {}", g.name.name, duration(src, &g.within)))
+                (g.span, format!("goal {} = {text}", g.name.name))
             }
             JourneyItem::Guardrail(g) => {
                 let limit = match &g.limit {

@@ -63,7 +63,9 @@ fn strip_journey_item(item: &mut JourneyItem) {
         JourneyItem::Audience(e) => strip_expr(e),
         JourneyItem::Exit(Exit::OnEvent { filter, .. }) => strip_option(filter),
         JourneyItem::Exit(Exit::When { condition, .. }) => strip_expr(condition),
-        JourneyItem::Goal(Goal { kind: GoalKind::Event { filter, .. }, .. }) => strip_option(filter),
+        JourneyItem::Goal(Goal { kind: GoalKind::Event { filter, .. } | GoalKind::Sum { filter, .. }, .. }) => {
+            strip_option(filter)
+        }
         JourneyItem::Stage(stage) => stage.steps.iter_mut().for_each(|s| strip_step(&mut s.kind)),
         _ => {}
     }

@@ -782,8 +782,40 @@ pub struct Goal {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum GoalKind {
-    Event { event: String, filter: Option<Expr> },
-    Reach { stage: String },
+    Event {
+        event: String,
+        filter: Option<Expr>,
+    },
+    Reach {
+        stage: String,
+    },
+    /// issue 15, an amount goal: per entry, the total of `property` over the customer's
+    /// `event`s (those passing `filter`) from the entry to the entry + `within_minutes`.
+    Sum {
+        event: String,
+        property: String,
+        filter: Option<Expr>,
+        /// `money` or `number`.
+        unit: AmountUnit,
+        /// The program's currency, for a money property.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        currency: Option<String>,
+    },
+}
+
+/// What an amount goal adds up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AmountUnit {
+    Money,
+    Number,
+}
+
+impl GoalKind {
+    /// An amount goal (`sum(…)`), rather than a conversion.
+    pub fn is_amount(&self) -> bool {
+        matches!(self, GoalKind::Sum { .. })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -264,3 +264,24 @@ pub fn html_rows(clv: &Result<Impact, String>) -> journey_engine::html::ClvSecti
         },
     }
 }
+
+/// issue 15: the lines the CLV section adds for the amount goals in money, treated
+/// against held out: the difference per treated entry and over all treated entries
+/// within the goal's window, as observed (not a lifetime figure, unlike the estimate).
+pub fn amounts_text(report: &journey_engine::Report, program: Option<&Program>) -> String {
+    let Some(program) = program else { return String::new() };
+    let lines: Vec<String> = report
+        .experiments(program)
+        .amounts
+        .iter()
+        .filter(|c| c.unit == journey_ir::AmountUnit::Money)
+        .filter_map(|c| c.incremental_text())
+        .collect();
+    if lines.is_empty() {
+        return String::new();
+    }
+    format!(
+        "\nobserved revenue of the amount goals, treated vs held out, within each goal's window:\n{}",
+        lines.concat()
+    )
+}

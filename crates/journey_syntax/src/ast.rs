@@ -471,8 +471,18 @@ pub struct Goal {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum GoalKind {
-    Event { event: Ident, filter: Option<Expr> },
+    Event {
+        event: Ident,
+        filter: Option<Expr>,
+    },
     Reach(Ident),
+    /// issue 15: `sum(purchase.amount where … within 30d)`, an amount goal (its window
+    /// is the goal's `within`).
+    Sum {
+        event: Ident,
+        property: Ident,
+        filter: Option<Expr>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

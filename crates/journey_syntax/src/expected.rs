@@ -87,6 +87,7 @@ pub fn describe_rule(rule: Rule) -> Option<&'static str> {
         goal_decl => "`goal`",
         goal_reach => "`reach STAGE`",
         goal_event => "an event name",
+        goal_amount => "`sum(EVENT.PROPERTY within DURATION)`",
         guardrail_decl => "`guardrail`",
         assume_decl => "`assume`",
         effect => "an effect like `+3pp` or `-5%`",
@@ -181,6 +182,7 @@ pub fn describe_rule(rule: Rule) -> Option<&'static str> {
         kw_goal => "`goal`",
         kw_reach => "`reach`",
         kw_within => "`within`",
+        kw_sum => "`sum`",
         kw_guardrail => "`guardrail`",
         kw_assume => "`assume`",
         kw_true => "`true`",
@@ -429,6 +431,15 @@ fn help_for(source: &str, span: Span, expected: &[String]) -> Option<String> {
     }
     if found == "'" {
         return Some("strings use double quotes".to_string());
+    }
+    // issue 15: `goal revenue = sum(purchase.amount, 30d)` or `sum(…) within 30d`,
+    // written as in conditions or as the other goals
+    let line = &source[source[..span.start as usize].rfind('\n').map_or(0, |i| i + 1)..span.start as usize];
+    let goal_sum = line.trim_start().starts_with("goal") && line.contains("sum(") && !line.contains(" within ");
+    if goal_sum && (found == "," || found == ")") {
+        return Some(
+            "an amount goal takes its window inside the parentheses: `sum(EVENT.PROPERTY within 30d)`".to_string(),
+        );
     }
     if found.is_empty() {
         return Some("a `{` may be missing its `}`".to_string());

@@ -385,17 +385,37 @@ impl Lower {
             Rule::goal_decl => {
                 let name = ident(inner.next().unwrap());
                 let body = inner.next().unwrap();
-                let kind = match body.as_rule() {
-                    Rule::goal_reach => GoalKind::Reach(ident(body.into_inner().nth(1).unwrap())),
-                    _ => {
+                let (kind, within) = match body.as_rule() {
+                    Rule::goal_amount => {
                         let mut bi = body.into_inner();
+                        bi.next(); // sum
                         let event = ident(bi.next().unwrap());
-                        let filter = bi.next().map(|w| self.where_clause(w));
-                        GoalKind::Event { event, filter }
+                        let property = ident(bi.next().unwrap());
+                        let mut next = bi.next().unwrap();
+                        let filter = if next.as_rule() == Rule::where_clause {
+                            let f = self.where_clause(next);
+                            next = bi.next().unwrap();
+                            Some(f)
+                        } else {
+                            None
+                        };
+                        let _ = next; // within
+                        let within = self.duration(bi.next().unwrap());
+                        (GoalKind::Sum { event, property, filter }, within)
+                    }
+                    rule => {
+                        let kind = if rule == Rule::goal_reach {
+                            GoalKind::Reach(ident(body.into_inner().nth(1).unwrap()))
+                        } else {
+                            let mut bi = body.into_inner();
+                            let event = ident(bi.next().unwrap());
+                            let filter = bi.next().map(|w| self.where_clause(w));
+                            GoalKind::Event { event, filter }
+                        };
+                        inner.next(); // within
+                        (kind, self.duration(inner.next().unwrap()))
                     }
                 };
-                inner.next(); // within
-                let within = self.duration(inner.next().unwrap());
                 JourneyItem::Goal(Goal { name, kind, within, span: sp })
             }
             Rule::guardrail_decl => {

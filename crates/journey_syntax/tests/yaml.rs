@@ -650,3 +650,25 @@ fn task_owner_due_and_priority() {
     assert!(matches!(owner, Some(TaskOwner::Fixed(s)) if s.value == "ana@x.com"));
     assert!(matches!(due, Some(TaskDue::Span { amount: 4, hours: true, .. })));
 }
+
+/// issue 15: an amount goal reads the same in YAML (a goal's scalar is its DSL form).
+#[test]
+fn amount_goals_read_the_same_in_dsl_and_yaml() {
+    let dsl = r#"journey shop {
+  entry on signup
+  stage s { end }
+  goal revenue = sum(purchase.amount within 30d)
+  goal web_revenue = sum(purchase.amount where channel == "web" within 4w)
+}
+"#;
+    let yaml_src = r#"journeys:
+  shop:
+    entry: on signup
+    stages:
+      s: [end]
+    goals:
+      revenue: sum(purchase.amount within 30d)
+      web_revenue: 'sum(purchase.amount where channel == "web" within 4w)'
+"#;
+    assert_same(dsl, yaml_src);
+}

@@ -34,7 +34,7 @@ pub fn check(cx: &Cx) -> Vec<Diagnostic> {
                     );
                 }
             }
-            GoalKind::Event { .. } => {}
+            GoalKind::Event { .. } | GoalKind::Sum { .. } => {}
         }
     }
     out

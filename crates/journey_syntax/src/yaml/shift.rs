@@ -369,6 +369,11 @@ impl Shift for GoalKind {
                 filter.shift(f);
             }
             GoalKind::Reach(i) => i.shift(f),
+            GoalKind::Sum { event, property, filter } => {
+                event.shift(f);
+                property.shift(f);
+                filter.shift(f);
+            }
         }
     }
 }
