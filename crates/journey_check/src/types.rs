@@ -537,11 +537,7 @@ impl<'a> Ctx<'a> {
         let n = name.name.as_str();
         if self.account_attrs.contains(n) {
             let ty = self.attr_types.get(n).cloned();
-            self.account_reads.push(crate::context::AccountRead {
-                file,
-                span,
-                text: format!("account.{n}"),
-            });
+            self.account_reads.push(crate::context::AccountRead { file, span, text: format!("account.{n}") });
             return Some(Typed { ty, expr: Expr::Attribute { name: n.to_string() }, bare_number: false });
         }
         if self.poison.covers(ast::DeclKind::Attribute, n) {

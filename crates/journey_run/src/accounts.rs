@@ -17,12 +17,15 @@ pub fn unmapped(config: &Config, reads: &[AccountRead]) -> Vec<Diagnostic> {
     reads
         .iter()
         .map(|r| {
-            Diagnostic::new("J120", format!("`{}` reads the customer's account, but the project maps no accounts", r.text))
-                .primary(r.file, r.span, "an account value")
-                .help(
-                    "name the attribute holding each customer's account id in journey.yaml, \
+            Diagnostic::new(
+                "J120",
+                format!("`{}` reads the customer's account, but the project maps no accounts", r.text),
+            )
+            .primary(r.file, r.span, "an account value")
+            .help(
+                "name the attribute holding each customer's account id in journey.yaml, \
                      e.g. `events: { account: account_id }` (see docs/configuration.md#accounts)",
-                )
+            )
         })
         .collect()
 }
