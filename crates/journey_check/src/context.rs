@@ -40,6 +40,19 @@ pub(crate) struct Ctx<'a> {
     pub currency: String,
     /// Declarations that failed to parse: their uses are not reported again.
     pub poison: Poison,
+    /// issue 15, accounts: attributes declared `account attribute`, and where the
+    /// program reads an account value (`account.seats`, `account.count(…)`), for
+    /// the project's J120 when journey.yaml maps no accounts.
+    pub account_attrs: std::collections::BTreeSet<&'a str>,
+    pub account_reads: Vec<AccountRead>,
+}
+
+/// issue 15, accounts: one read of an account value, as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountRead {
+    pub file: FileId,
+    pub span: Span,
+    pub text: String,
 }
 
 /// The declarations of the program that failed to parse ([`ast::Poisoned`]).
@@ -89,6 +102,8 @@ impl<'a> Ctx<'a> {
             audience_deps: BTreeMap::new(),
             currency: currency.to_string(),
             poison: Poison::default(),
+            account_attrs: Default::default(),
+            account_reads: Vec::new(),
         }
     }
 

@@ -148,6 +148,9 @@ impl<'a> Ctx<'a> {
                     tz_attr = Some((name, d.file, d.node.name.span));
                 }
             }
+            if d.node.account {
+                self.account_attrs.insert(name);
+            }
             out_attrs.push(ir::AttributeDef {
                 name: name.to_string(),
                 ty: ty.clone(),

@@ -8,6 +8,7 @@
 
 pub mod analysis;
 mod context;
+pub use context::AccountRead;
 mod declarations;
 mod journeys;
 mod optional;
@@ -42,6 +43,9 @@ pub struct Checked {
     /// trusting it.
     pub program: ir::Program,
     pub diagnostics: Vec<Diagnostic>,
+    /// issue 15, accounts: where the program reads account values; the project
+    /// reports them (J120) when journey.yaml maps no accounts.
+    pub account_reads: Vec<context::AccountRead>,
 }
 
 impl Checked {
@@ -82,6 +86,8 @@ pub fn check_modules(modules: &[(FileId, Module)], sources: &SourceMap, settings
     let lowered = ctx.journeys();
     let mut diagnostics = std::mem::take(&mut ctx.diags);
 
+    let account_attributes: Vec<String> =
+        attributes.iter().filter(|a| ctx.account_attrs.contains(a.name.as_str())).map(|a| a.name.clone()).collect();
     let mut program = ir::Program {
         ir_version: ir::IR_VERSION,
         timezone: settings.timezone.clone(),
@@ -97,6 +103,8 @@ pub fn check_modules(modules: &[(FileId, Module)], sources: &SourceMap, settings
         business_days: ir::BusinessDays::default(),
         // issue 15: journey.yaml's program-wide rules, set by the project loader
         rules: ir::ProgramRules::default(),
+        // issue 15: the account-level attributes; the mapping is set by the project loader
+        accounts: ir::Accounts { attributes: account_attributes, ..ir::Accounts::default() },
     };
     // Graph analyses only see journeys whose names and types are sound: a misspelt
     // target would otherwise show up again as an "unreachable stage".
@@ -109,5 +117,6 @@ pub fn check_modules(modules: &[(FileId, Module)], sources: &SourceMap, settings
 
     diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     diagnostics.dedup();
-    Checked { program, diagnostics }
+    let account_reads = std::mem::take(&mut ctx.account_reads);
+    Checked { program, diagnostics, account_reads }
 }

@@ -121,6 +121,12 @@ impl<'a> Ctx<'a> {
 
     fn path(&mut self, file: FileId, parts: &[ast::Ident], span: Span, scope: Scope, owner: Option<&'a str>) -> Typed {
         let first = &parts[0];
+        // issue 15, accounts: `account.seats`, an attribute of the customer's account
+        if parts.len() == 2 && first.name == "account" {
+            if let Some(t) = self.account_attribute(file, &parts[1], span) {
+                return t;
+            }
+        }
         if parts.len() > 1 {
             let known_event = self.events.contains_key(first.name.as_str());
             let help = if known_event {
@@ -393,6 +399,35 @@ impl<'a> Ctx<'a> {
         owner: Option<&'a str>,
     ) -> Typed {
         let f = function.name.as_str();
+        // issue 15, accounts: `account.count(login, 7d)` aggregates the events of every
+        // customer of the account
+        if let Some(inner) = f.strip_prefix("account.") {
+            if !FUNCTIONS.contains(&inner) || inner == "latest" {
+                let all: Vec<String> =
+                    FUNCTIONS.iter().filter(|f| **f != "latest").map(|f| format!("account.{f}")).collect();
+                let all: Vec<&str> = all.iter().map(String::as_str).collect();
+                self.push(
+                    Diagnostic::new("J101", format!("unknown account function `{f}`"))
+                        .primary(file, function.span, "not an aggregate over an account's events")
+                        .help(suggest::help_for("function", f, &all)),
+                );
+                return error_typed();
+            }
+            let plain = ast::Ident { name: inner.to_string(), span: function.span };
+            let t = self.call(file, &plain, args, span, scope, owner);
+            self.account_reads.push(crate::context::AccountRead {
+                file,
+                span,
+                text: self.sources.get(file).text[span.start as usize..span.end as usize].to_string(),
+            });
+            let expr = match t.expr {
+                // `since(DATE_ATTRIBUTE)` reads no events
+                Expr::Aggregate(Aggregate::SinceAttribute { .. }) => t.expr,
+                Expr::Aggregate(a) => Expr::AccountAggregate(a),
+                other => other,
+            };
+            return Typed { expr, ..t };
+        }
         if crate::scores::NUMERIC_FUNCTIONS.contains(&f) {
             return self.numeric_call(file, function, args, span, scope, owner);
         }
@@ -494,6 +529,47 @@ impl<'a> Ctx<'a> {
             _ => (Type::Duration, Aggregate::SinceFirst { event: event_s, filter }),
         };
         Typed { ty: Some(ty), expr: Expr::Aggregate(agg), bare_number: false }
+    }
+
+    /// issue 15, accounts: `account.NAME`. `None` when NAME is no attribute and
+    /// `account` names an event (then the caller's J104 says what is wrong).
+    fn account_attribute(&mut self, file: FileId, name: &ast::Ident, span: Span) -> Option<Typed> {
+        let n = name.name.as_str();
+        if self.account_attrs.contains(n) {
+            let ty = self.attr_types.get(n).cloned();
+            self.account_reads.push(crate::context::AccountRead { file, span, text: format!("account.{n}") });
+            return Some(Typed { ty, expr: Expr::Attribute { name: n.to_string() }, bare_number: false });
+        }
+        if self.poison.covers(ast::DeclKind::Attribute, n) {
+            return Some(error_typed());
+        }
+        if self.attr_types.contains_key(n) {
+            self.push(
+                Diagnostic::new("J101", format!("`{n}` is not an account attribute"))
+                    .primary(file, name.span, "an attribute of each customer")
+                    .help(format!(
+                        "read the customer's own value as `{n}`, or declare it `account attribute {n}: …` \
+                         if it is the same for everyone in an account"
+                    )),
+            );
+            return Some(error_typed());
+        }
+        if self.events.contains_key("account") {
+            return None;
+        }
+        let mut candidates: Vec<&str> = self.account_attrs.iter().copied().collect();
+        candidates.sort_unstable();
+        let help = if candidates.is_empty() {
+            "declare account-level values with `account attribute NAME: TYPE`".to_string()
+        } else {
+            suggest::help_for("account attribute", n, &candidates)
+        };
+        self.push(
+            Diagnostic::new("J101", format!("unknown account attribute `{n}`"))
+                .primary(file, name.span, "not declared with `account attribute`")
+                .help(help),
+        );
+        Some(error_typed())
     }
 
     /// The event (and for sum/avg the numeric property) an aggregate ranges over.

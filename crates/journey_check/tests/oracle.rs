@@ -62,6 +62,7 @@ fn program() -> Program {
         journeys: vec![],
         scores: vec![],
         business_days: Default::default(),
+        accounts: Default::default(),
         rules: Default::default(),
     }
 }

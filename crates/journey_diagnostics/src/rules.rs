@@ -34,6 +34,13 @@ pub const RULES: &[Rule] = &[
     rule("J102", "duplicate-definition", Error, "the same name is defined twice"),
     rule("J103", "unknown-property", Error, "an event has no property of that name"),
     rule("J104", "wrong-kind-of-name", Error, "a name refers to the wrong kind of thing"),
+    // issue 15: accounts
+    rule(
+        "J120",
+        "account-not-mapped",
+        Error,
+        "a condition reads the customer's account, but journey.yaml maps no accounts",
+    ),
     // types
     rule("J201", "type-mismatch", Error, "two values of incompatible types are compared or combined"),
     rule("J202", "invalid-enum-value", Error, "a value is not one of the declared choices"),

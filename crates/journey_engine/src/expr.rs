@@ -97,6 +97,9 @@ pub struct AggSpec {
     /// change. As events leave the window, only the departures that bring the count
     /// below such a level can change an answer, so only those need a timer.
     pub levels: Option<Vec<u64>>,
+    /// issue 15, accounts: fed by the events of every customer of the account (the
+    /// driver hands each customer their account's other events, see `Driver`).
+    pub account: bool,
     source: Aggregate,
 }
 
@@ -210,6 +213,13 @@ impl<'p> Compiler<'p> {
                 Some(i) => CExpr::Audience(i),
                 None => CExpr::Const(ConstV::Bool(false)),
             },
+            Expr::AccountAggregate(a) => {
+                let e = self.scoped_aggregate(a, true);
+                if let CExpr::Agg(i) = e {
+                    self.aggs[i].levels = None;
+                }
+                e
+            }
             Expr::Aggregate(a) => {
                 let e = self.aggregate(a);
                 if let CExpr::Agg(i) = e {
@@ -274,13 +284,17 @@ impl<'p> Compiler<'p> {
     }
 
     fn aggregate(&mut self, a: &Aggregate) -> CExpr {
+        self.scoped_aggregate(a, false)
+    }
+
+    fn scoped_aggregate(&mut self, a: &Aggregate, account: bool) -> CExpr {
         if let Aggregate::SinceAttribute { attribute } = a {
             return match self.program.attributes.iter().position(|x| &x.name == attribute) {
                 Some(i) => CExpr::SinceAttr(i),
                 None => CExpr::Const(ConstV::Bool(false)),
             };
         }
-        if let Some(i) = self.aggs.iter().position(|s| &s.source == a) {
+        if let Some(i) = self.aggs.iter().position(|s| &s.source == a && s.account == account) {
             return CExpr::Agg(i);
         }
         let (kind, event, prop, filter, window) = match a {
@@ -304,7 +318,7 @@ impl<'p> Compiler<'p> {
         // only a windowed count changes by single steps as time passes
         let levels = (kind == AggKind::Count && window.is_some()).then(Vec::new);
         let window = window.map(|w| w as i64 * MINUTE);
-        let spec = AggSpec { kind, event: ev, prop, filter, window, levels, source: a.clone() };
+        let spec = AggSpec { kind, event: ev, prop, filter, window, levels, account, source: a.clone() };
         self.aggs.push(spec);
         CExpr::Agg(self.aggs.len() - 1)
     }

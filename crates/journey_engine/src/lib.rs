@@ -618,6 +618,12 @@ pub struct Engine<'p> {
     pub(crate) tick_cache: ticks::TickCache,
     /// issue 15: the working-day calendars of `wait N business days`.
     pub(crate) calendars: business_days::Calendars,
+    /// issue 15, accounts: the attribute naming each customer's account, when the
+    /// program reads account aggregates (then the drivers hand every customer the
+    /// events of their account's other customers; see docs/engine.md#accounts).
+    pub(crate) account_attr: Option<usize>,
+    /// By event kind: whether an account aggregate counts it.
+    pub(crate) account_events: Vec<bool>,
 }
 
 fn parse_tz(s: &str) -> Option<Tz> {
@@ -962,6 +968,12 @@ impl<'p> Engine<'p> {
         let (aggs, mut durations) = (c.aggs, c.durations);
         // ascending, so the next threshold after an instant is a binary search
         durations.sort_unstable();
+        let account_attr = (aggs.iter().any(|a| a.account))
+            .then(|| program.accounts.attribute.as_ref())
+            .flatten()
+            .and_then(|n| program.attributes.iter().position(|a| &a.name == n));
+        let account_events =
+            (0..program.events.len()).map(|k| aggs.iter().any(|a| a.account && a.event as usize == k)).collect();
         Engine {
             program,
             opts,
@@ -998,6 +1010,8 @@ impl<'p> Engine<'p> {
             bounce_event,
             complaint_event,
             tick_cache: Default::default(),
+            account_attr,
+            account_events,
             calendars: business_days::Calendars::new(&program.business_days, |n| {
                 program.attributes.iter().position(|a| a.name == n)
             }),
@@ -1093,6 +1107,20 @@ pub struct Driver<'e, 'p> {
     actions: Vec<Action>,
     /// Scratch for [`Driver::push_batch`]: (customer, position) of a batch's events.
     order: Vec<(u32, u32)>,
+    /// issue 15, accounts (only when the program reads account aggregates): the
+    /// accounts by id, each one's customers (ids) and the events its account
+    /// aggregates count so far (handed to a customer seen later, so they start with
+    /// the account's whole history).
+    accounts: Accounts,
+}
+
+#[derive(Default)]
+struct Accounts {
+    index: std::collections::HashMap<String, u32>,
+    members: Vec<Vec<CustomerId>>,
+    history: Vec<Vec<Event>>,
+    /// By state slot: the customer's account (`u32::MAX`: none).
+    of: Vec<u32>,
 }
 
 impl<'e, 'p> Driver<'e, 'p> {
@@ -1111,6 +1139,7 @@ impl<'e, 'p> Driver<'e, 'p> {
             tally: Tally::new(engine),
             actions: Vec::new(),
             order: Vec::new(),
+            accounts: Accounts::default(),
         }
     }
 
@@ -1121,6 +1150,12 @@ impl<'e, 'p> Driver<'e, 'p> {
     /// Register a customer who may have no events (from the profile file), so their
     /// scheduled and date-attribute entries run.
     pub fn add_customer(&mut self, customer: Customer) {
+        self.add_customer_in(customer, &Interner::default())
+    }
+
+    /// [`Driver::add_customer`] with the log's text values, which the account's
+    /// events handed to a new customer of an account may hold (issue 15).
+    pub fn add_customer_in(&mut self, customer: Customer, texts: &Interner) {
         debug_assert!(self.owns(customer.id), "customer of another shard");
         let i = (customer.id.0 / self.shards) as usize;
         if self.states.len() <= i {
@@ -1128,6 +1163,32 @@ impl<'e, 'p> Driver<'e, 'p> {
         }
         if self.states[i].is_none() {
             self.states[i] = Some(CustomerState::new(self.engine, customer));
+            self.join_account(i, customer, texts);
+        }
+    }
+
+    /// issue 15, accounts: enter a new customer in their account and give them the
+    /// account's events so far.
+    fn join_account(&mut self, slot: usize, customer: Customer, texts: &Interner) {
+        let Some(attr) = self.engine.account_attr else { return };
+        let AttrValue::Text(id) = customer.attributes.get(attr).cloned().unwrap_or(AttrValue::Missing) else {
+            return;
+        };
+        let a = &mut self.accounts;
+        let next = a.index.len() as u32;
+        let k = *a.index.entry(id).or_insert(next);
+        if k == next {
+            a.members.push(Vec::new());
+            a.history.push(Vec::new());
+        }
+        if a.of.len() <= slot {
+            a.of.resize(slot + 1, u32::MAX);
+        }
+        a.of[slot] = k;
+        a.members[k as usize].push(customer.id);
+        let state = self.states[slot].as_mut().expect("state exists");
+        for ev in &a.history[k as usize] {
+            state.push_peer(self.engine, ev, texts, &mut self.actions, &mut self.tally);
         }
     }
 
@@ -1135,10 +1196,24 @@ impl<'e, 'p> Driver<'e, 'p> {
         debug_assert!(self.owns(event.customer), "event of another shard's customer");
         let i = (event.customer.0 / self.shards) as usize;
         if self.states.get(i).is_none_or(|s| s.is_none()) {
-            self.add_customer(profiles.customer(event.customer));
+            self.add_customer_in(profiles.customer(event.customer), texts);
         }
         let state = self.states[i].as_mut().expect("state exists");
         state.push(self.engine, event, texts, &mut self.actions, &mut self.tally);
+        // issue 15, accounts: the event counts for the account of its customer
+        if self.engine.account_events.get(event.kind.0 as usize).copied().unwrap_or(false) {
+            let Some(&k) = self.accounts.of.get(i).filter(|k| **k != u32::MAX) else { return };
+            for &m in &self.accounts.members[k as usize] {
+                if m == event.customer {
+                    continue;
+                }
+                let slot = (m.0 / self.shards) as usize;
+                if let Some(Some(s)) = self.states.get_mut(slot) {
+                    s.push_peer(self.engine, event, texts, &mut self.actions, &mut self.tally);
+                }
+            }
+            self.accounts.history[k as usize].push(event.clone());
+        }
     }
 
     /// Push a run of time-ordered events, grouped by customer: each customer's
@@ -1147,6 +1222,16 @@ impl<'e, 'p> Driver<'e, 'p> {
     /// each customer's state loaded into the cache once per group instead of once per
     /// event.
     pub fn push_batch(&mut self, events: &[Event], profiles: &impl Profiles, texts: &Interner) {
+        if self.engine.account_attr.is_some() {
+            // issue 15, accounts: customers of one account share their account
+            // aggregates, so the events go in log (time) order, not by customer
+            for e in events {
+                if self.owns(e.customer) {
+                    self.push(e, profiles, texts);
+                }
+            }
+            return;
+        }
         let mut order = std::mem::take(&mut self.order);
         order.clear();
         let mine = events.iter().enumerate().filter(|(_, e)| self.owns(e.customer));
@@ -1255,7 +1340,9 @@ pub struct ShardedDriver<'e, 'p> {
 
 impl<'e, 'p> ShardedDriver<'e, 'p> {
     pub fn new(engine: &'e Engine<'p>, threads: usize) -> Self {
-        let n = threads.clamp(1, 64) as u32;
+        // issue 15, accounts: one shard holds every customer, so an account is never
+        // split (customers of other accounts still share no state)
+        let n = if engine.account_attr.is_some() { 1 } else { threads.clamp(1, 64) as u32 };
         ShardedDriver { shards: (0..n).map(|s| Driver::shard(engine, s, n)).collect() }
     }
 
@@ -1271,6 +1358,12 @@ impl<'e, 'p> ShardedDriver<'e, 'p> {
     pub fn add_customer(&mut self, customer: Customer) {
         let n = self.shards.len();
         self.shards[customer.id.0 as usize % n].add_customer(customer);
+    }
+
+    /// [`Driver::add_customer_in`] on the customer's shard.
+    pub fn add_customer_in(&mut self, customer: Customer, texts: &Interner) {
+        let n = self.shards.len();
+        self.shards[customer.id.0 as usize % n].add_customer_in(customer, texts);
     }
 
     /// [`Driver::push_batch`], each shard on its own thread (this one runs the first).

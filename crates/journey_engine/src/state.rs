@@ -403,7 +403,7 @@ impl CustomerState {
         }
         if t < eng.opts.start {
             // history before the period: what it did to the customer, not to the report
-            self.record(eng, ev, t, texts);
+            self.record(eng, ev, t, texts, false);
             if Some(ev.kind.0) == eng.unsubscribe_event {
                 self.withdraw_consent(eng, ev, texts, None);
             }
@@ -417,8 +417,40 @@ impl CustomerState {
         self.events += 1;
         out.1.events += 1;
         self.point = (EVENT, 0);
-        self.record(eng, ev, t, texts);
+        self.record(eng, ev, t, texts, false);
         self.on_event(eng, ev, texts, out);
+        self.settle(eng, texts, out);
+    }
+
+    /// issue 15, accounts: an event of another customer of this customer's account.
+    /// It feeds only the account aggregates (`account.count(…)`): the customer's
+    /// timers up to its time fire first, as they would before an event of their own,
+    /// then what depends on the account aggregates is settled (an audience may flip,
+    /// an `exit when` may hold). It is not the customer's event: no entry, goal or
+    /// `wait for` reacts to it, and it does not make the customer exist.
+    pub(crate) fn push_peer(
+        &mut self,
+        eng: &Engine,
+        ev: &Event,
+        texts: &Interner,
+        actions: &mut Vec<Action>,
+        report: &mut Tally,
+    ) {
+        if self.finished || ev.time > eng.opts.until {
+            return;
+        }
+        let t = ev.time.max(self.now);
+        if t < eng.opts.start {
+            self.record(eng, ev, t, texts, true);
+            self.now = t;
+            return;
+        }
+        let out = &mut (actions, report);
+        self.start(eng, texts, out);
+        self.advance(eng, t, texts, out);
+        self.now = t;
+        self.point = (EVENT, 0);
+        self.record(eng, ev, t, texts, true);
         self.settle(eng, texts, out);
     }
 
@@ -732,12 +764,17 @@ impl CustomerState {
     }
 
     /// Add an event to the behaviour history (every tracker whose event and filter match).
-    fn record(&mut self, eng: &Engine, ev: &Event, t: i64, texts: &Interner) {
+    /// `peer`: the event is another customer's of the account (issue 15), which only
+    /// the account aggregates count.
+    fn record(&mut self, eng: &Engine, ev: &Event, t: i64, texts: &Interner, peer: bool) {
         let Some(ids) = eng.aggs_by_event.get(ev.kind.0 as usize) else { return };
         let saved = self.now;
         self.now = t;
         for &i in ids {
             let spec = &eng.aggs[i];
+            if peer && !spec.account {
+                continue;
+            }
             if spec.filter.as_ref().is_some_and(|f| !self.eval_bool(eng, f, Some(ev), texts)) {
                 continue;
             }

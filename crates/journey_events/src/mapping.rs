@@ -204,6 +204,9 @@ struct Raw {
     #[serde(default)]
     optional_attributes: OneOrMany,
     generator: Option<Generator>,
+    /// issue 15, accounts: read by journey_project (`Config::accounts`)
+    #[allow(dead_code)]
+    account: Option<serde_yaml::Value>,
 }
 
 /// `optional_attributes: [a, b]`, or one name alone.

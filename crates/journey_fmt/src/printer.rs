@@ -213,7 +213,8 @@ impl<'a> Printer<'a> {
         match item {
             Item::Event(e) => self.event(e),
             Item::Attribute(a) => {
-                let text = format!("attribute {}: {}", a.name.name, self.type_expr(&a.ty));
+                let marker = if a.account { "account " } else { "" };
+                let text = format!("{marker}attribute {}: {}", a.name.name, self.type_expr(&a.ty));
                 self.line(start, end, &text);
             }
             Item::Channel(c) => {

@@ -61,6 +61,8 @@ pub fn describe_expr(e: &Expr) -> String {
         },
         Expr::Attribute { name } | Expr::Property { name } | Expr::Audience { name } => name.clone(),
         Expr::Today => "today".to_string(),
+        // issue 15, accounts
+        Expr::AccountAggregate(a) => format!("account.{}", describe_expr(&Expr::Aggregate(a.clone()))),
         Expr::Aggregate(a) => {
             use crate::Aggregate::*;
             match a {

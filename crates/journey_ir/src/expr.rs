@@ -22,6 +22,9 @@ pub enum Expr {
         name: String,
     },
     Aggregate(Aggregate),
+    /// issue 15, accounts: `account.count(…)` and the like, over the events of every
+    /// customer of the customer's account (their own included).
+    AccountAggregate(Aggregate),
     Not {
         expr: Box<Expr>,
     },

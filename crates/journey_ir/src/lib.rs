@@ -64,6 +64,43 @@ pub struct Program {
     /// suppression, caps per message category).
     #[serde(default, skip_serializing_if = "ProgramRules::is_empty")]
     pub rules: ProgramRules,
+    /// issue 15, accounts: the account-level attributes and how customers belong to
+    /// accounts (journey.yaml `events.account`); left out when there are none.
+    #[serde(default, skip_serializing_if = "Accounts::is_empty")]
+    pub accounts: Accounts,
+}
+
+/// issue 15, accounts: the customer attribute naming each customer's account and the
+/// attribute (and value) marking an account's admins, who receive the messages of a
+/// `for account` journey.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Accounts {
+    /// The attributes declared `account attribute`: values of the customer's account,
+    /// the same for every customer of one account (declaration order).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attributes: Vec<String>,
+    /// The attribute (snapshot column) holding the account id; `None` when the project
+    /// maps no accounts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribute: Option<String>,
+    /// The account snapshot (CSV, first column the account id), relative to the project
+    /// root; without it, account attributes come from the customers' rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// The attribute saying who is an admin of their account (e.g. `role`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin_attribute: Option<String>,
+    /// The value of `admin_attribute` that makes an admin (default `admin`; a `bool`
+    /// attribute needs none: true is admin).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin_value: Option<String>,
+}
+
+impl Accounts {
+    pub fn is_empty(&self) -> bool {
+        *self == Accounts::default()
+    }
 }
 
 /// The built-in holiday calendars (ISO 3166 country codes) a project or a customer's

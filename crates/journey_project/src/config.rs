@@ -203,6 +203,40 @@ impl Config {
         }
     }
 
+    /// issue 15, accounts: `events.account`, the customer attribute naming each
+    /// customer's account (`account: account_id`), or the long form
+    /// `account: { attribute: account_id, file: data/accounts.csv, admin_attribute:
+    /// role, admin_value: admin }`. `None` when the project maps no accounts; a
+    /// shape that is neither is `Err` with what is wrong.
+    pub fn accounts(&self) -> Result<Option<journey_ir::Accounts>, String> {
+        let Some(value) = self.events.as_ref().and_then(|e| e.get("account")) else { return Ok(None) };
+        match value {
+            serde_yaml::Value::String(name) => {
+                Ok(Some(journey_ir::Accounts { attribute: Some(name.clone()), ..Default::default() }))
+            }
+            serde_yaml::Value::Mapping(_) => {
+                #[derive(Deserialize)]
+                #[serde(deny_unknown_fields)]
+                struct Long {
+                    attribute: String,
+                    file: Option<String>,
+                    admin_attribute: Option<String>,
+                    admin_value: Option<String>,
+                }
+                let long: Long = serde_yaml::from_value(value.clone())
+                    .map_err(|e| journey_diagnostics::plain::serde_message(&e.to_string()))?;
+                Ok(Some(journey_ir::Accounts {
+                    attributes: Vec::new(),
+                    attribute: Some(long.attribute),
+                    file: long.file,
+                    admin_attribute: long.admin_attribute,
+                    admin_value: long.admin_value,
+                }))
+            }
+            _ => Err("expected the name of the attribute holding the account id, or a mapping with `attribute`".into()),
+        }
+    }
+
     /// Where a name listed in `events.optional_attributes` is written in `journey.yaml`
     /// (`text`): after the key, so that an attribute also named elsewhere in the file
     /// is labelled in the list.

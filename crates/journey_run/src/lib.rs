@@ -12,6 +12,7 @@
 //! * [`trace`]: one row per action, and the trace as Arrow columns.
 //! * [`report_json`]: the report of `--format json`.
 
+pub mod accounts;
 pub mod clv_estimate;
 pub mod partial;
 pub mod profiles;

@@ -25,10 +25,16 @@ pub fn check(project: &Project) -> (journey_check::Checked, Vec<Diagnostic>) {
         // stand-alone files (examples/): what each says alone, not every file's
         // `event purchase` reported as a duplicate of every other's
         for &id in &ids {
-            diags.append(&mut journey_check::check_sources(&project.sources, &[id], &settings).diagnostics);
+            let mut alone = journey_check::check_sources(&project.sources, &[id], &settings);
+            diags.append(&mut alone.diagnostics);
+            diags.extend(crate::accounts::unmapped(&project.config, &alone.account_reads));
         }
         checked.diagnostics.clear();
+    } else {
+        diags.extend(crate::accounts::unmapped(&project.config, &checked.account_reads));
     }
+    // issue 15, accounts: journey.yaml's account mapping goes into the IR
+    diags.extend(crate::accounts::lower(project, &mut checked.program));
     diags.append(&mut checked.diagnostics);
     diags.extend(unknown_optional_attributes(project, &checked.program));
     // issue 15: the working-day calendar goes into the IR for the engine

@@ -122,6 +122,9 @@ pub struct Property {
 pub struct AttributeDecl {
     pub name: Ident,
     pub ty: TypeExpr,
+    /// issue 15, accounts: `account attribute NAME: TYPE`, a value of the customer's
+    /// account (read as `account.NAME`)
+    pub account: bool,
     pub span: Span,
 }
 

@@ -193,6 +193,8 @@ pub fn describe_rule(rule: Rule) -> Option<&'static str> {
         journey_active => "`active from DATE to DATE`",
         kw_active => "`active`",
         kw_from => "`from`",
+        kw_account => "`account`",
+        account_scope => "`account`",
         kw_score => "`score`",
         op_mul => "`*`",
         op_div => "`/`",
@@ -219,7 +221,7 @@ const GROUPS: &[(&[Rule], &str)] = {
     use Rule::*;
     &[
         (
-            &[kw_event, kw_attribute, kw_channel, kw_audience, kw_policy, kw_journey, kw_score],
+            &[kw_event, kw_attribute, kw_account, kw_channel, kw_audience, kw_policy, kw_journey, kw_score],
             "a declaration (`event`, `attribute`, `channel`, `audience`, `score`, `policy` or `journey`)",
         ),
         (

@@ -200,11 +200,15 @@ impl Lower {
                 Item::Event(EventDecl { name, properties, span: sp })
             }
             Rule::attribute_decl => {
-                let mut inner = pair.into_inner();
+                let mut inner = pair.into_inner().peekable();
+                let account = inner.peek().is_some_and(|p| p.as_rule() == Rule::kw_account);
+                if account {
+                    inner.next();
+                }
                 inner.next();
                 let name = ident(inner.next().unwrap());
                 let ty = self.type_expr(inner.next().unwrap());
-                Item::Attribute(AttributeDecl { name, ty, span: sp })
+                Item::Attribute(AttributeDecl { name, ty, account, span: sp })
             }
             Rule::channel_decl => {
                 let mut inner = pair.into_inner();
@@ -690,8 +694,15 @@ impl Lower {
         let kind = match pair.as_rule() {
             Rule::paren => ExprKind::Paren(Box::new(self.expr(pair.into_inner().next().unwrap()))),
             Rule::call => {
-                let mut inner = pair.into_inner();
-                let function = ident(inner.next().unwrap());
+                let mut inner = pair.into_inner().peekable();
+                // issue 15, accounts: `account.count(…)` is the function `account.count`,
+                // its span from `account` to the name's end
+                let scope = inner.next_if(|p| p.as_rule() == Rule::account_scope).map(|p| span(&p));
+                let mut function = ident(inner.next().unwrap());
+                if let Some(s) = scope {
+                    function.name = format!("account.{}", function.name);
+                    function.span = Span::new(s.start as usize, function.span.end as usize);
+                }
                 let args = inner
                     .map(|a| {
                         let asp = span(&a);

@@ -180,7 +180,9 @@ fn mentions<'p>(p: &'p journey_ir::Program, e: &'p Expr, name: &str, seen: &mut 
             p.audience(a).is_none_or(|aud| mentions(p, &aud.condition, name, seen))
         }
         Expr::Aggregate(journey_ir::Aggregate::SinceAttribute { attribute }) => attribute == name,
-        Expr::Const { .. } | Expr::Property { .. } | Expr::Aggregate(_) | Expr::Today => false,
+        Expr::Const { .. } | Expr::Property { .. } | Expr::Aggregate(_) | Expr::AccountAggregate(_) | Expr::Today => {
+            false
+        }
         Expr::Not { expr } => mentions(p, expr, name, seen),
         // whether the flag exists says nothing of its value
         Expr::IsSet { .. } => false,

@@ -172,6 +172,8 @@ fn eval<'a>(e: &'a Expr, h: &'a History, event: Option<&'a HistoryEvent>, progra
             None => V::Bool(false),
         },
         Expr::Aggregate(a) => aggregate(a, h, program, depth),
+        // issue 15, accounts: a history is one customer's, so the account is theirs alone
+        Expr::AccountAggregate(a) => aggregate(a, h, program, depth),
         // three-valued, as in the engine: a comparison with no value is unknown
         // (`None`), `not` keeps it unknown, `and`/`or` are Kleene's
         Expr::Not { expr } => match ev(expr) {

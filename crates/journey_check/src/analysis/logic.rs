@@ -297,6 +297,7 @@ pub fn render(e: &Expr) -> String {
         Expr::Const { value } => render_value(value),
         Expr::Attribute { name } | Expr::Property { name } | Expr::Audience { name } => name.clone(),
         Expr::Aggregate(a) => render_aggregate(a),
+        Expr::AccountAggregate(a) => format!("account.{}", render_aggregate(a)),
         Expr::Not { expr } => match &**expr {
             Expr::IsSet { expr } => format!("{} is not set", render_atomic(expr)),
             _ => format!("not {}", render_atomic(expr)),
@@ -1207,6 +1208,7 @@ pub(crate) mod tests {
             journeys: vec![],
             scores: vec![],
             business_days: Default::default(),
+            accounts: Default::default(),
             rules: Default::default(),
         }
     }

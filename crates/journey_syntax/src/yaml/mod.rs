@@ -573,7 +573,7 @@ impl<'s> Lower<'s> {
             let name = self.ident(key, "attribute");
             let ty = self.type_expr(value);
             if let (Some(name), Some(ty)) = (name, ty) {
-                self.items.push(Item::Attribute(AttributeDecl { name, ty, span: key_to(key, value) }));
+                self.items.push(Item::Attribute(AttributeDecl { name, ty, account: false, span: key_to(key, value) }));
             }
         }
     }

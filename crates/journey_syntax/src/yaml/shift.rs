@@ -67,7 +67,7 @@ shift_struct! {
     StringLit { value, span }
     EventDecl { name, properties, span }
     Property { name, ty, span }
-    AttributeDecl { name, ty, span }
+    AttributeDecl { name, ty, account, span }
     ChannelDecl { name, settings, span }
     QuietHours { from, to, zone, span }
     Cap { count, window, span }

@@ -59,7 +59,7 @@ fn collect(
             out.insert(intern(names, format!("a:{name}")));
         }
         Expr::Audience { name } => audience(name, program, names, out, expanding),
-        Expr::Aggregate(a) => match a {
+        Expr::Aggregate(a) | Expr::AccountAggregate(a) => match a {
             Aggregate::Count { event, filter, .. }
             | Aggregate::Sum { event, filter, .. }
             | Aggregate::Avg { event, filter, .. }
