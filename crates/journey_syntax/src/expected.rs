@@ -221,7 +221,19 @@ const GROUPS: &[(&[Rule], &str)] = {
     use Rule::*;
     &[
         (
-            &[kw_event, kw_attribute, kw_account, kw_channel, kw_audience, kw_policy, kw_journey, kw_score],
+            // attribute_decl: pest names the rule itself when `account attribute …`
+            // fails at its optional first word
+            &[
+                kw_event,
+                kw_attribute,
+                kw_account,
+                attribute_decl,
+                kw_channel,
+                kw_audience,
+                kw_policy,
+                kw_journey,
+                kw_score,
+            ],
             "a declaration (`event`, `attribute`, `channel`, `audience`, `score`, `policy` or `journey`)",
         ),
         (
