@@ -38,6 +38,8 @@ from ._journey import simulate_ipc as _simulate_ipc
 SEQ = "_journey_seq"
 TIME = "_journey_time"
 BUCKET = "_journey_bucket"
+ACCOUNT = "_journey_account"
+ACCOUNT_KEY = "_journey_account_customer"
 PARTIAL = "_journey_partial"
 SKIPPED = "_journey_skipped"
 TRACE_COLUMNS = ["time", "customer", "journey", "node", "kind", "channel", "template"]
@@ -179,15 +181,43 @@ def simulate(
             if "customer_id" in attributes_df.columns:
                 attr_key = "customer_id"
             bucket = lambda k: F.pmod(F.hash(k), F.lit(n))  # noqa: E731  (Spark's own partitioning)
-            events = timed.withColumn(BUCKET, bucket(key))
-            attrs = attributes_df.withColumn(BUCKET, bucket(F.col(attr_key).cast("string")))
+            account = columns.get("account")
+            by_account = bool(account and account in attributes_df.columns)
+            if by_account:
+                # Accounts: a condition on `account.count(…)` reads the events of every
+                # customer of the account, so an account's customers share one part.
+                # The part is chosen by the account (from the snapshot), else by the
+                # customer; the replay itself still reads the account from the snapshot.
+                def group(cust, acct):
+                    return F.coalesce(F.concat(F.lit("account:"), acct), F.concat(F.lit("customer:"), cust))
+
+                attr_customer = F.col(attr_key).cast("string")
+                owners = attributes_df.groupBy(attr_customer.alias(ACCOUNT_KEY)).agg(
+                    F.min(F.col(account).cast("string")).alias(ACCOUNT)
+                )
+                events = (
+                    timed.join(owners, key == F.col(ACCOUNT_KEY), "left")
+                    .withColumn(BUCKET, bucket(group(key, F.col(ACCOUNT))))
+                    .drop(ACCOUNT_KEY, ACCOUNT)
+                )
+                attrs = attributes_df.withColumn(
+                    BUCKET, bucket(group(attr_customer, F.col(account).cast("string")))
+                )
+            else:
+                events = timed.withColumn(BUCKET, bucket(key))
+                attrs = attributes_df.withColumn(BUCKET, bucket(F.col(attr_key).cast("string")))
             sort_keys = [(customer, "ascending"), (TIME, "ascending"), (SEQ, "ascending")]
 
             def run_bucket(left: pa.Table, right: pa.Table) -> pa.Table:
                 b = left.column(BUCKET)[0].as_py() if left.num_rows else right.column(BUCKET)[0].as_py()
                 # the customer key sorts as text, as the repartitioned path sorts it
-                left = left.append_column("_journey_key", left.column(customer).cast(pa.string()))
-                left = left.sort_by([("_journey_key", "ascending")] + sort_keys[1:]).drop_columns(["_journey_key", BUCKET])
+                if by_account:
+                    # with accounts the replay takes the log in time order (a colleague's
+                    # event is seen when it happens), ties in log order, as the CLI
+                    left = left.sort_by([(TIME, "ascending"), (SEQ, "ascending")]).drop_columns([BUCKET])
+                else:
+                    left = left.append_column("_journey_key", left.column(customer).cast(pa.string()))
+                    left = left.sort_by([("_journey_key", "ascending")] + sort_keys[1:]).drop_columns(["_journey_key", BUCKET])
                 items = (to_ipc(x) for x in left.to_batches() if x.num_rows)
                 snapshot = attributes_csv(right.drop_columns([BUCKET]))
                 batches = list(_replay(program, items, start, until, dict(options, name=f"spark bucket {b}"), snapshot))

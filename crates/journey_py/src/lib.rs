@@ -126,6 +126,9 @@ impl Program {
         let d = PyDict::new(py);
         d.set_item("customer", column_name(&self.loaded.mapping.customer))?;
         d.set_item("timestamp", column_name(&self.loaded.mapping.timestamp))?;
+        // issue 15: the snapshot column naming each customer's account (None without
+        // accounts); Spark keeps an account's customers in one part
+        d.set_item("account", self.loaded.program.accounts.attribute.clone())?;
         Ok(d)
     }
 
