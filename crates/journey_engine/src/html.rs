@@ -1587,34 +1587,20 @@ fn experiments(out: &mut String, exps: &crate::experiment::Experiments) {
             [num(g.customers), num(g.entries), num(g.sends), num(g.conversions), g.rate.map_or("–".into(), share)]
         };
         let d = c.difference.as_ref();
-        let _ = write!(
-            out,
-            "<tr class=\"{class}\" data-journey=\"{}\" data-experiment=\"{}\" data-goal=\"{}\">",
-            esc(&c.journey),
-            esc(&c.experiment),
-            esc(&c.goal)
-        );
-        for t in [&c.journey, &c.experiment, &c.goal] {
-            let _ = write!(out, "<td rowspan=\"2\">{}</td>", esc(t));
-        }
-        let _ = write!(out, "<td>{}</td>", esc(&c.b.group));
-        for v in cells(&c.b) {
-            let _ = write!(out, "<td class=\"n\">{}</td>", esc(&v));
-        }
         let badge = if c.holdout_beats_treated() { " <span class=\"badge warn\">holdout ahead</span>" } else { "" };
-        let _ = write!(
+        comparison_rows(
             out,
-            "<td class=\"n\" rowspan=\"2\">{}{badge}</td><td class=\"n\" rowspan=\"2\">{}</td><td class=\"n\" rowspan=\"2\">{}</td><td rowspan=\"2\">{}</td></tr>\n<tr class=\"{class}\"><td>{}</td>",
-            esc(&d.map_or("–".to_string(), |d| pp(d.difference))),
-            esc(&iv(d.and_then(|d| d.interval90))),
-            esc(&iv(d.and_then(|d| d.interval95))),
-            esc(d.map_or("no entries to compare", |d| d.reading.as_str())),
-            esc(&c.a.group)
+            class,
+            [&c.journey, &c.experiment, &c.goal],
+            &c.goal,
+            [(&c.b.group, &cells(&c.b)[..]), (&c.a.group, &cells(&c.a)[..])],
+            [
+                esc(&d.map_or("–".to_string(), |d| pp(d.difference))) + badge,
+                iv(d.and_then(|d| d.interval90)),
+                iv(d.and_then(|d| d.interval95)),
+                d.map_or("no entries to compare", |d| d.reading.as_str()).to_string(),
+            ],
         );
-        for v in cells(&c.a) {
-            let _ = write!(out, "<td class=\"n\">{}</td>", esc(&v));
-        }
-        out.push_str("</tr>\n");
     }
     table_end(out);
     if !exps.sample_sizes.is_empty() {
@@ -1626,6 +1612,50 @@ fn experiments(out: &mut String, exps: &crate::experiment::Experiments) {
         out.push_str("</ul>\n");
     }
     out.push_str("</details>\n</section>\n");
+}
+
+/// Two rows of one comparison (group B above group A): the journey, experiment and
+/// goal cells and the difference, its intervals and the reading span both rows. The
+/// conversion and the amount tables share it. `shared[0]` is already HTML (escaped,
+/// with a badge perhaps); the other texts are escaped here.
+fn comparison_rows(
+    out: &mut String,
+    class: &str,
+    keys: [&str; 3],
+    data_goal: &str,
+    groups: [(&str, &[String]); 2],
+    shared: [String; 4],
+) {
+    let _ = write!(
+        out,
+        "<tr class=\"{class}\" data-journey=\"{}\" data-experiment=\"{}\" data-goal=\"{}\">",
+        esc(keys[0]),
+        esc(keys[1]),
+        esc(data_goal)
+    );
+    for t in keys {
+        let _ = write!(out, "<td rowspan=\"2\">{}</td>", esc(t));
+    }
+    for (row, (group, cells)) in groups.iter().enumerate() {
+        if row == 1 {
+            let _ = write!(out, "<tr class=\"{class}\">");
+        }
+        let _ = write!(out, "<td>{}</td>", esc(group));
+        for v in cells.iter() {
+            let _ = write!(out, "<td class=\"n\">{}</td>", esc(v));
+        }
+        if row == 0 {
+            let [difference, i90, i95, reading] = &shared;
+            let _ = write!(
+                out,
+                "<td class=\"n\" rowspan=\"2\">{difference}</td><td class=\"n\" rowspan=\"2\">{}</td><td class=\"n\" rowspan=\"2\">{}</td><td rowspan=\"2\">{}</td>",
+                esc(i90),
+                esc(i95),
+                esc(reading)
+            );
+        }
+        out.push_str("</tr>\n");
+    }
 }
 
 /// issue 15: the amount goals, treated vs held out (and arm vs arm), in money.
@@ -1665,34 +1695,20 @@ fn amount_goals(out: &mut String, exps: &crate::experiment::Experiments) {
             [num(g.customers), num(g.entries), m(g.total, false), g.mean.map_or("–".into(), |x| m(x, false))]
         };
         let d = c.difference.as_ref();
-        let _ = write!(
-            out,
-            "<tr class=\"amount-goal\" data-journey=\"{}\" data-experiment=\"{}\" data-goal=\"{}\">",
-            esc(&c.journey),
-            esc(&c.experiment),
-            esc(&c.goal)
-        );
         let goal = format!("{} (within {})", c.goal, duration(c.within_minutes));
-        for t in [&c.journey, &c.experiment, &goal] {
-            let _ = write!(out, "<td rowspan=\"2\">{}</td>", esc(t));
-        }
-        let _ = write!(out, "<td>{}</td>", esc(&c.b.group));
-        for v in cells(&c.b) {
-            let _ = write!(out, "<td class=\"n\">{}</td>", esc(&v));
-        }
-        let _ = write!(
+        comparison_rows(
             out,
-            "<td class=\"n\" rowspan=\"2\">{}</td><td class=\"n\" rowspan=\"2\">{}</td><td class=\"n\" rowspan=\"2\">{}</td><td rowspan=\"2\">{}</td></tr>\n<tr class=\"amount-goal\"><td>{}</td>",
-            esc(&d.map_or("–".to_string(), |d| m(d.difference, true))),
-            esc(&iv(d.and_then(|d| d.interval90))),
-            esc(&iv(d.and_then(|d| d.interval95))),
-            esc(d.map_or("no entries to compare", |d| d.reading.as_str())),
-            esc(&c.a.group)
+            "amount-goal",
+            [&c.journey, &c.experiment, &goal],
+            &c.goal,
+            [(&c.b.group, &cells(&c.b)[..]), (&c.a.group, &cells(&c.a)[..])],
+            [
+                esc(&d.map_or("–".to_string(), |d| m(d.difference, true))),
+                iv(d.and_then(|d| d.interval90)),
+                iv(d.and_then(|d| d.interval95)),
+                d.map_or("no entries to compare", |d| d.reading.as_str()).to_string(),
+            ],
         );
-        for v in cells(&c.a) {
-            let _ = write!(out, "<td class=\"n\">{}</td>", esc(&v));
-        }
-        out.push_str("</tr>\n");
     }
     table_end(out);
 }
