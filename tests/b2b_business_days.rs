@@ -74,12 +74,8 @@ fn b2b_calendar_names_the_business_day_wait() {
 fn replayed_follow_ups_land_three_working_days_after_the_task() {
     let dir = root().join("tests/projects/b2b");
     let tmp = tempfile::tempdir().unwrap();
-    let (log, attrs, trace) = (tmp.path().join("log.csv"), tmp.path().join("attrs.csv"), tmp.path().join("t.csv"));
-    let out = journey(
-        &["events", "generate", "--seed", "3", "--customers", "300", "-o", s(&log), "--attributes", s(&attrs)],
-        &dir,
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let (log, attrs) = generated_log(&dir, tmp.path());
+    let trace = tmp.path().join("t.csv");
     let out = journey(&["simulate", "-q", "--events", s(&log), "--attributes", s(&attrs), "--trace", s(&trace)], &dir);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 

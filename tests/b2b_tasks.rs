@@ -57,12 +57,8 @@ fn b2b_compiles_task_owners_into_the_ir() {
 fn tasks_per_owner_and_fallback_queue_in_the_report() {
     let dir = root().join("tests/projects/b2b");
     let tmp = tempfile::tempdir().unwrap();
-    let (log, attrs, trace) = (tmp.path().join("log.csv"), tmp.path().join("attrs.csv"), tmp.path().join("t.csv"));
-    let out = journey(
-        &["events", "generate", "--seed", "3", "--customers", "300", "-o", s(&log), "--attributes", s(&attrs)],
-        &dir,
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let (log, attrs) = generated_log(&dir, tmp.path());
+    let trace = tmp.path().join("t.csv");
     // every fourth clinic has no success manager in the CRM
     let header: Vec<String> =
         std::fs::read_to_string(&attrs).unwrap().lines().next().unwrap().split(',').map(str::to_string).collect();

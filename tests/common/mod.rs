@@ -123,3 +123,27 @@ pub fn ajv_dir() -> Option<PathBuf> {
             .is_ok_and(|o| o.status.success())
     })
 }
+
+/// A log and attribute snapshot of the project at `dir`, from `journey events generate
+/// --seed 3 --customers 300`, written into `out`: (log, attributes). The fixture of the
+/// b2b tests that replay a real run.
+pub fn generated_log(dir: &Path, out: &Path) -> (PathBuf, PathBuf) {
+    let (log, attrs) = (out.join("log.csv"), out.join("attrs.csv"));
+    let o = journey(
+        &[
+            "events",
+            "generate",
+            "--seed",
+            "3",
+            "--customers",
+            "300",
+            "-o",
+            log.to_str().unwrap(),
+            "--attributes",
+            attrs.to_str().unwrap(),
+        ],
+        dir,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    (log, attrs)
+}
