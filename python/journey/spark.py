@@ -200,8 +200,13 @@ def simulate(
                     .withColumn(BUCKET, bucket(group(key, F.col(ACCOUNT))))
                     .drop(ACCOUNT_KEY, ACCOUNT)
                 )
-                attrs = attributes_df.withColumn(
-                    BUCKET, bucket(group(attr_customer, F.col(account).cast("string")))
+                # every row of a customer follows the customer's one account (a
+                # customer listed twice stays in one part, where the replay reports it
+                # as the CLI does)
+                attrs = (
+                    attributes_df.join(owners, attr_customer == F.col(ACCOUNT_KEY), "left")
+                    .withColumn(BUCKET, bucket(group(attr_customer, F.col(ACCOUNT))))
+                    .drop(ACCOUNT_KEY, ACCOUNT)
                 )
             else:
                 events = timed.withColumn(BUCKET, bucket(key))
