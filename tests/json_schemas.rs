@@ -339,7 +339,8 @@ fn outputs(tmp: &Path) -> Vec<(&'static str, String, Value)> {
     for (what, dir) in [("journeys/", &lib), ("petshop", &petshop()), ("examples/", &examples)] {
         add("check", what, run(&["check", "--format", "json"], dir, &[0, 1]));
     }
-    for (what, dir) in [("journeys/", &lib), ("examples/cdnow", &examples.join("cdnow"))] {
+    let b2b = root().join("tests/projects/b2b");
+    for (what, dir) in [("journeys/", &lib), ("examples/cdnow", &examples.join("cdnow")), ("b2b (tasks)", &b2b)] {
         add("calendar", what, run(&["calendar", "--format", "json"], dir, &[0]));
     }
     // a program with errors (petshop's J602) has no calendar: its diagnostics, as JSON

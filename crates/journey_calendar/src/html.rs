@@ -150,14 +150,19 @@ pub fn html_from(view: &CalendarView, from: Option<NaiveDate>) -> String {
     out.push_str("<title>Messaging calendar</title>\n<style>");
     out.push_str(STYLE);
     out.push_str("</style>\n</head>\n<body>\n<h1>Messaging calendar</h1>\n");
+    let tasks = if view.tasks.is_empty() { String::new() } else { format!("{}, ", count(view.tasks.len(), "task")) };
     let _ = writeln!(
         out,
-        "<p class=\"lead\">{}, {}, {}.</p>",
+        "<p class=\"lead\">{}, {}, {tasks}{}.</p>",
         count(view.journeys.len(), "journey"),
         count(view.sends.len(), "send"),
         count(view.conflicts.len(), "conflict")
     );
-    out.push_str("<nav class=\"views\"><a href=\"#dates\">By date</a><a href=\"#weeks\">Weeks after entry</a><a href=\"#conflicts\">Conflicts</a>");
+    out.push_str("<nav class=\"views\"><a href=\"#dates\">By date</a><a href=\"#weeks\">Weeks after entry</a>");
+    if !view.tasks.is_empty() {
+        out.push_str("<a href=\"#tasks\">Tasks</a>");
+    }
+    out.push_str("<a href=\"#conflicts\">Conflicts</a>");
     if view.observed.is_some() {
         out.push_str("<a href=\"#observed\">Observed</a>");
     }
@@ -189,6 +194,7 @@ pub fn html_from(view: &CalendarView, from: Option<NaiveDate>) -> String {
     }
     dates_html(view, &date_view(view, from), &color, &mut out);
     weeks_html(view, &color, &mut out);
+    tasks_html(view, &mut out);
     conflicts_html(view, &mut out);
     if let Some(o) = &view.observed {
         observed_html(view, o, &color, &mut out);
@@ -376,6 +382,37 @@ fn weeks_html(view: &CalendarView, color: &dyn Fn(&str) -> &'static str, out: &m
             out.push_str("</td>");
         }
         out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody>\n</table></div>\n</section>\n");
+}
+
+/// issue 15: the tasks for teams, in calendar order: who gets each and when it is due.
+/// No section when the program has no task (pages of programs without tasks are
+/// unchanged).
+fn tasks_html(view: &CalendarView, out: &mut String) {
+    if view.tasks.is_empty() {
+        return;
+    }
+    out.push_str("<section id=\"tasks\">\n<h2>Tasks</h2>\n");
+    out.push_str("<p class=\"lead\">Work for a team, placed at its earliest time after entry; tasks are not messages, so no cap or conflict counts them.</p>\n");
+    out.push_str("<div class=\"scroll\"><table class=\"obs\">\n<thead><tr><th class=\"n\">Week</th><th>Day</th><th>At</th><th>Journey</th><th>Stage</th><th>Queue</th><th>Owner</th><th>Due</th><th>Priority</th><th>Title</th></tr></thead>\n<tbody>\n");
+    for t in view.tasks_by_time() {
+        let at = t.time.clone().unwrap_or_else(|| crate::offset_text(t.offset_minutes));
+        let _ = writeln!(
+            out,
+            "<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td><a href=\"#journey-{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            t.week,
+            t.day,
+            esc(&at),
+            esc(&t.journey),
+            esc(&t.journey),
+            esc(&t.stage),
+            esc(&t.queue),
+            esc(&t.owner),
+            esc(t.due.as_deref().unwrap_or("-")),
+            esc(&t.priority),
+            esc(&t.title)
+        );
     }
     out.push_str("</tbody>\n</table></div>\n</section>\n");
 }

@@ -40,6 +40,10 @@ pub struct CalendarView {
     pub weeks: u64,
     pub journeys: Vec<JourneyInfo>,
     pub sends: Vec<SendRow>,
+    /// issue 15: every task for a team (`task csm "…"`), placed like the sends. Tasks
+    /// are work for people, not messages to customers: no cap or conflict counts them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tasks: Vec<TaskRow>,
     pub conflicts: Vec<Conflict>,
     /// The channels sends go out on, in declaration order (for colours and legends).
     pub channels: Vec<String>,
@@ -107,6 +111,30 @@ pub struct SendRow {
     pub conflicts: Vec<SendConflict>,
 }
 
+/// issue 15: one task, placed at its earliest time after entry, with who gets it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TaskRow {
+    pub journey: String,
+    pub stage: String,
+    pub node: String,
+    /// The task channel (the team's queue).
+    pub queue: String,
+    pub title: String,
+    /// Who gets it: `ana@x.com`, `attribute csm_owner, else queue cs_triage`, or
+    /// `queue csm` when no owner is named.
+    pub owner: String,
+    /// `2 business days`, `4h`; `None` when the task has no due time.
+    pub due: Option<String>,
+    /// `low`, `normal`, `high` or `urgent`.
+    pub priority: String,
+    pub trigger: String,
+    /// The least time from entry to this task on any path, in minutes.
+    pub offset_minutes: u64,
+    pub week: u64,
+    pub day: u64,
+    pub time: Option<String>,
+}
+
 /// A conflict a send is part of, from the send's point of view.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct SendConflict {
@@ -163,6 +191,7 @@ pub fn build_with(
     let index = grouping::Index::new(program, &cal.findings, &order);
     let mut journeys = Vec::new();
     let mut sends = Vec::new();
+    let mut tasks = Vec::new();
     for (ji, (j, plan)) in program.journeys.iter().zip(&cal.plans).enumerate() {
         let mut trigger = describe_entry(j);
         // issue 15: journey.yaml's program-wide rules, where they change who gets what
@@ -209,6 +238,31 @@ pub fn build_with(
                 conflicts,
             });
         }
+        for &(node, offset) in &plan.tasks {
+            let n = &j.nodes[node];
+            let journey_ir::Step::Task { channel, title, owner, fallback_queue, due, priority, .. } = &n.step else {
+                continue;
+            };
+            let (week, day, time) = place(offset, entry_minute);
+            tasks.push(TaskRow {
+                journey: j.name.clone(),
+                stage: n.stage.clone(),
+                node: n.id.clone(),
+                queue: channel.clone(),
+                title: title.clone(),
+                owner: task_owner(owner.as_ref(), fallback_queue.as_deref(), channel),
+                due: due.map(|d| match d {
+                    journey_ir::TaskDue::Minutes(m) => draw::duration(m),
+                    journey_ir::TaskDue::BusinessDays(d) => draw::business_days(d),
+                }),
+                priority: priority.as_str().to_string(),
+                trigger: trigger.clone(),
+                offset_minutes: offset,
+                week,
+                day,
+                time,
+            });
+        }
         journeys.push(JourneyInfo {
             name: j.name.clone(),
             title: j.title.clone(),
@@ -221,7 +275,7 @@ pub fn build_with(
             business_waits: business_waits(j),
         });
     }
-    let weeks = sends.iter().map(|s| s.week).max().unwrap_or(1).max(1);
+    let weeks = sends.iter().map(|s| s.week).chain(tasks.iter().map(|t: &TaskRow| t.week)).max().unwrap_or(1).max(1);
     let mut channels: Vec<String> = program.channels.iter().map(|c| c.name.clone()).collect();
     for s in &sends {
         if !channels.contains(&s.channel) {
@@ -229,7 +283,7 @@ pub fn build_with(
         }
     }
     channels.retain(|c| sends.iter().any(|s| &s.channel == c));
-    CalendarView { weeks, journeys, sends, conflicts, channels, timezone: program.timezone.clone(), observed: None }
+    CalendarView { weeks, journeys, sends, tasks, conflicts, channels, timezone: program.timezone.clone(), observed: None }
 }
 
 impl CalendarView {
@@ -237,7 +291,24 @@ impl CalendarView {
     pub fn limit_weeks(&mut self, weeks: u64) {
         let weeks = weeks.max(1);
         self.sends.retain(|s| s.week <= weeks);
+        self.tasks.retain(|t| t.week <= weeks);
         self.weeks = weeks;
+    }
+
+    /// Tasks in calendar order: week, day, time, journey, node.
+    pub fn tasks_by_time(&self) -> Vec<&TaskRow> {
+        let mut rows: Vec<&TaskRow> = self.tasks.iter().collect();
+        rows.sort_by(|a, b| {
+            (a.week, a.day, &a.time, a.offset_minutes, &a.journey, &a.node).cmp(&(
+                b.week,
+                b.day,
+                &b.time,
+                b.offset_minutes,
+                &b.journey,
+                &b.node,
+            ))
+        });
+        rows
     }
 
     /// Sends in calendar order: week, day, time, journey, node.
@@ -264,6 +335,17 @@ fn place(offset: u64, entry_minute: Option<u32>) -> (u64, u64, Option<String>) {
     let days = at / DAY;
     let time = entry_minute.map(|_| format!("{:02}:{:02}", (at % DAY) / 60, at % 60));
     (days / 7 + 1, days % 7 + 1, time)
+}
+
+/// issue 15: who a task goes to, as the calendar says it.
+fn task_owner(owner: Option<&journey_ir::OwnerSource>, fallback: Option<&str>, queue: &str) -> String {
+    match owner {
+        Some(journey_ir::OwnerSource::Fixed { name }) => name.clone(),
+        Some(journey_ir::OwnerSource::Attribute { attribute }) => {
+            format!("attribute {attribute}, else queue {}", fallback.unwrap_or(queue))
+        }
+        None => format!("queue {queue}"),
+    }
 }
 
 /// issue 15: the journey's business-day waits, by node.

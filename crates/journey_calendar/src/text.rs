@@ -107,6 +107,7 @@ pub fn table(view: &CalendarView, width: usize) -> String {
         }
         let _ = writeln!(out, "{}", line(c));
     }
+    tasks_table(view, width, &mut out);
     out.push_str("\nJourneys\n");
     for j in &view.journeys {
         let _ = writeln!(out, "{}", clip(&format!("  {} (priority {})", j.name, j.priority), width));
@@ -152,6 +153,35 @@ pub fn table(view: &CalendarView, width: usize) -> String {
         observed_table(view, o, width, &mut out);
     }
     out
+}
+
+/// issue 15: the tasks for teams, in calendar order, after the sends: who gets each
+/// and when it is due. Nothing when the program has no task.
+fn tasks_table(view: &CalendarView, width: usize, out: &mut String) {
+    let rows = view.tasks_by_time();
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nTasks (work for a team, not messages: no cap or conflict counts them)");
+    let mut grid_rows = vec![["WEEK", "WHEN", "AT", "JOURNEY", "STAGE", "QUEUE", "OWNER", "DUE", "PRIORITY", "TITLE"]
+        .iter()
+        .map(|h| h.to_string())
+        .collect::<Vec<_>>()];
+    for t in rows {
+        grid_rows.push(vec![
+            t.week.to_string(),
+            DAYS[(t.day - 1) as usize].to_string(),
+            t.time.clone().unwrap_or_else(|| offset_text(t.offset_minutes)),
+            t.journey.clone(),
+            t.stage.clone(),
+            t.queue.clone(),
+            t.owner.clone(),
+            t.due.clone().unwrap_or_else(|| "-".to_string()),
+            t.priority.clone(),
+            t.title.clone(),
+        ]);
+    }
+    grid(&grid_rows, &[true], width, out);
 }
 
 /// `1 customer`, `2 customers`.

@@ -101,6 +101,9 @@ pub struct JourneyPlan {
     pub sends: Vec<PlannedSend>,
     /// Random splits reachable from the start (experiments), by node.
     pub splits: Vec<usize>,
+    /// issue 15: tasks for a team reachable from the start, as (node, least minutes
+    /// from entry), in node order. Not messages: no cap or conflict counts them.
+    pub tasks: Vec<(usize, u64)>,
     /// For each cap of [`caps`], the densest window.
     pub windows: Vec<Window>,
 }
@@ -218,7 +221,8 @@ pub fn plan(program: &Program, journey: &Journey, caps: &[CapRule]) -> JourneyPl
         })
         .collect();
     let splits = (0..n).filter(|&i| offset[i].is_some() && matches!(cx.step(i), Step::Split { .. })).collect();
-    JourneyPlan { sends, splits, windows }
+    let tasks = (0..n).filter_map(|i| matches!(cx.step(i), Step::Task { .. }).then_some((i, offset[i]?))).collect();
+    JourneyPlan { sends, splits, tasks, windows }
 }
 
 /// The kind of a channel, when declared.
