@@ -41,8 +41,10 @@ fn the_calendar_lists_every_task_with_its_owner_due_time_and_priority() {
     assert!(ir.len() >= 5, "the b2b project has CSM tasks: {}", ir.len());
     let cal = json_of(&["calendar", "--format", "json"], &dir);
     let rows = cal["tasks"].as_array().expect("a `tasks` list");
-    let listed: BTreeMap<String, &serde_json::Value> =
-        rows.iter().map(|r| (format!("{}/{}", r["journey"].as_str().unwrap(), r["node"].as_str().unwrap()), r)).collect();
+    let listed: BTreeMap<String, &serde_json::Value> = rows
+        .iter()
+        .map(|r| (format!("{}/{}", r["journey"].as_str().unwrap(), r["node"].as_str().unwrap()), r))
+        .collect();
     assert_eq!(listed.len(), rows.len(), "each task once");
     // every b2b task is reachable, so every task node is listed, and nothing else
     assert_eq!(listed.keys().collect::<Vec<_>>(), ir.keys().collect::<Vec<_>>());

@@ -283,7 +283,16 @@ pub fn build_with(
         }
     }
     channels.retain(|c| sends.iter().any(|s| &s.channel == c));
-    CalendarView { weeks, journeys, sends, tasks, conflicts, channels, timezone: program.timezone.clone(), observed: None }
+    CalendarView {
+        weeks,
+        journeys,
+        sends,
+        tasks,
+        conflicts,
+        channels,
+        timezone: program.timezone.clone(),
+        observed: None,
+    }
 }
 
 impl CalendarView {

@@ -159,7 +159,16 @@ fn oracle(program: &Program) -> CalendarView {
     }
     channels.retain(|c| sends.iter().any(|s| &s.channel == c));
     // The generator writes no task steps, so the task list is empty on both sides.
-    CalendarView { weeks, journeys, sends, tasks: Vec::new(), conflicts, channels, timezone: program.timezone.clone(), observed: None }
+    CalendarView {
+        weeks,
+        journeys,
+        sends,
+        tasks: Vec::new(),
+        conflicts,
+        channels,
+        timezone: program.timezone.clone(),
+        observed: None,
+    }
 }
 
 fn merge(all: Vec<SendConflict>) -> Vec<SendConflict> {
