@@ -51,7 +51,9 @@ fn b2b_checks_clean_with_accounts() {
     let compiled = journey(&["compile"], &dir);
     let ir: Value = serde_json::from_slice(&compiled.stdout).unwrap();
     assert_eq!(ir["accounts"]["attribute"], "account");
-    assert_eq!(ir["accounts"]["attributes"], serde_json::json!(["seats"]));
+    assert_eq!(ir["accounts"]["attributes"], serde_json::json!(["account_manager", "seats"]));
+    assert_eq!(ir["accounts"]["file"], "accounts.csv");
+    assert_eq!(ir["accounts"]["admin_attribute"], "role");
 }
 
 #[test]

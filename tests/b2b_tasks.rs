@@ -4,6 +4,9 @@
 //! it is empty. Replayed from a generated log whose snapshot leaves `csm_owner` empty
 //! for every fourth clinic, the JSON report must count each task under the owner the
 //! snapshot names, or under the fallback queue, exactly as recomputed from the trace.
+//! The clinic-wide play (`quiet_clinic_play`, `for account`) names its task's owner
+//! by the clinic's `account_manager` from the project's account file (accounts.csv),
+//! and its trace rows name the clinic.
 
 mod common;
 use common::*;
@@ -70,8 +73,14 @@ fn tasks_per_owner_and_fallback_queue_in_the_report() {
         }
     }
     write_csv(&attrs, &rows, &header);
-    let owner_of: BTreeMap<String, String> =
+    let mut owner_of: BTreeMap<String, String> =
         rows.iter().map(|r| (r["customer_id"].clone(), r["csm_owner"].clone())).collect();
+    // a `for account` task's row names the clinic, whose owner is the account file's
+    let managers: BTreeMap<String, String> = csv_rows(&dir.join("accounts.csv"))
+        .into_iter()
+        .map(|r| (r["account_id"].clone(), r["account_manager"].clone()))
+        .collect();
+    owner_of.extend(managers.clone());
 
     let run = |extra: &[&str]| {
         let mut args = vec!["simulate", "--format", "json", "--events", s(&log), "--attributes", s(&attrs)];
@@ -129,6 +138,16 @@ fn tasks_per_owner_and_fallback_queue_in_the_report() {
     assert_eq!(tasks["fallback"].as_u64().unwrap(), triage.1 + own.1);
     assert!(owners.len() >= 20, "{} owners", owners.len());
     assert!(owners["onboarding-csm"] > 0 && owners["support-lead@clinicly.example"] > 0);
+    // the clinic-wide play's tasks went to account managers (or triage), by clinic
+    let clinic_tasks = tasks["by_owner"]["ana@clinicly.example"]["by_journey"]["quiet_clinic_play"].as_u64();
+    assert!(clinic_tasks.unwrap_or(0) > 0, "{tasks:#}");
+    assert!(tasks["by_queue"]["cs_triage"]["by_journey"]["quiet_clinic_play"].as_u64().unwrap_or(0) > 0);
+    let customers_of_clinics: Vec<String> = csv_rows(&trace)
+        .into_iter()
+        .filter(|r| r["journey"] == "quiet_clinic_play" && r["kind"] == "task")
+        .map(|r| r["customer"].clone())
+        .collect();
+    assert!(customers_of_clinics.iter().all(|c| managers.contains_key(c)), "{customers_of_clinics:?}");
     let created: u64 = owners.values().sum::<u64>() + queues.values().map(|q| q.0).sum::<u64>();
     assert_eq!(tasks["created"].as_u64().unwrap(), created);
     let per_journey: u64 = report["journeys"].as_object().unwrap().values().map(|j| j["tasks"].as_u64().unwrap()).sum();

@@ -99,9 +99,14 @@ fn simulate_both(
         Some(a) => Some(find(a).ok_or_else(|| format!("the attribute snapshot {} does not exist", a.display()))?),
         None => None,
     };
+    let accounts = match &head_program.accounts.file {
+        Some(a) => Some(find(Path::new(a)).ok_or_else(|| format!("the account file {a} does not exist"))?),
+        None => None,
+    };
     let options = ReplayOptions {
         file,
         attributes,
+        accounts,
         from: None,
         to: None,
         quiet_hours: journey_engine::QuietMode::Defer,

@@ -103,6 +103,8 @@ pub(crate) struct Setup {
     /// directory
     pub log: Option<PathBuf>,
     pub attributes: Option<PathBuf>,
+    /// issue 15: `events.account.file` of journey.yaml, as seen from the working directory
+    pub accounts: Option<PathBuf>,
     pub clv: crate::clv_estimate::ClvSettings,
 }
 
@@ -137,11 +139,12 @@ fn setup(paths: &[PathBuf], global: &GlobalOptions, diag_format: Format) -> miet
     let clv = crate::clv_estimate::ClvSettings::from_config(project.config.clv.as_ref());
     let log = mapping.path.as_ref().map(|p| output::project_path(&project, p));
     let attributes = mapping.attributes.as_ref().map(|p| output::project_path(&project, p));
-    Ok(Ok(Setup { program: checked.program, mapping, log, attributes, clv }))
+    let accounts = checked.program.accounts.file.as_ref().map(|p| output::project_path(&project, Path::new(p)));
+    Ok(Ok(Setup { program: checked.program, mapping, log, attributes, accounts, clv }))
 }
 
 pub fn run(args: SimulateArgs, global: &GlobalOptions) -> miette::Result<ExitStatus> {
-    let Setup { program, mapping, log, attributes, clv } =
+    let Setup { program, mapping, log, attributes, accounts, clv } =
         match setup(&args.paths, global, if args.format == "json" { Format::Json } else { Format::Full })? {
             Ok(s) => s,
             Err(status) => return Ok(status),
@@ -163,6 +166,7 @@ pub fn run(args: SimulateArgs, global: &GlobalOptions) -> miette::Result<ExitSta
     let options = ReplayOptions {
         file: file.clone(),
         attributes: args.attributes.clone().or(attributes),
+        accounts,
         from: args.from.as_deref().map(|s| date_arg("from", s)).transpose()?,
         to: args.to.as_deref().map(|s| date_arg("to", s)).transpose()?,
         quiet_hours: if args.quiet_hours == "drop" { QuietMode::Drop } else { QuietMode::Defer },
@@ -239,10 +243,34 @@ pub(crate) fn report_json(
     journey_run::report_json(report, program, clv)
 }
 
+/// issue 15: the account file's values into the customers' rows; a column that is
+/// not an account attribute is an error, customers of unlisted accounts a note.
+fn apply_account_file(snapshot: &mut Snapshot, file: &Path, program: &Program, schema: &Schema) -> miette::Result<()> {
+    let rows = journey_events::read_accounts(file, program).map_err(miette::Report::new)?;
+    match snapshot.apply_accounts(program, schema, &rows) {
+        Err(message) => Err(miette::miette!(
+            help = "the account file holds values of the account (docs/configuration.md#accounts)",
+            "{}: {message}",
+            file.display()
+        )),
+        Ok(0) => Ok(()),
+        Ok(n) => {
+            eprintln!(
+                "note: {n} customer{} belong to accounts {} does not list: their account attributes are unknown",
+                if n == 1 { "" } else { "s" },
+                file.display()
+            );
+            Ok(())
+        }
+    }
+}
+
 /// What to replay and how (shared by `journey simulate` and `journey diff`).
 pub(crate) struct ReplayOptions {
     pub file: PathBuf,
     pub attributes: Option<PathBuf>,
+    /// issue 15: the account file (`events.account.file`)
+    pub accounts: Option<PathBuf>,
     /// First and last simulated day (days since 1970-01-01), else the log's span.
     pub from: Option<i64>,
     pub to: Option<i64>,
@@ -453,7 +481,10 @@ pub(crate) fn replay(
     };
     let profiles = match &o.attributes {
         Some(p) => {
-            let snapshot = Snapshot::read(p, program, &schema)?;
+            let mut snapshot = Snapshot::read(p, program, &schema)?;
+            if let Some(file) = &o.accounts {
+                apply_account_file(&mut snapshot, file, program, &schema)?;
+            }
             let missing = &snapshot.missing_columns;
             if !missing.is_empty() {
                 // the refusals counted by clause would otherwise read as a fact about

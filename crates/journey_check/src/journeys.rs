@@ -50,6 +50,7 @@ impl<'a> Ctx<'a> {
         let mut entry_origin = self.origin(file, decl.name.span);
         let mut holdout = 0.0;
         let mut active = None;
+        let mut for_account = false;
         let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
         let stages: Vec<&ast::Stage> =
             decl.items.iter().filter_map(|i| if let JourneyItem::Stage(s) = i { Some(s) } else { None }).collect();
@@ -70,6 +71,7 @@ impl<'a> Ctx<'a> {
                 )),
                 JourneyItem::Holdout(h) => Some(("holdout", h.span)),
                 JourneyItem::Active(a) => Some(("active", a.span)),
+                JourneyItem::ForAccount(s) => Some(("for", *s)),
                 _ => None,
             };
             if let Some((key, span)) = key {
@@ -148,6 +150,11 @@ impl<'a> Ctx<'a> {
                     holdout = h.value.clamp(0.0, 100.0);
                 }
                 JourneyItem::Active(a) => active = self.active_window(file, a),
+                JourneyItem::ForAccount(s) => {
+                    for_account = true;
+                    // J120 when journey.yaml maps no accounts (journey_run::accounts)
+                    self.account_reads.push(crate::context::AccountRead { file, span: *s, text: "for account".into() });
+                }
                 _ => {}
             }
         }
@@ -309,6 +316,7 @@ impl<'a> Ctx<'a> {
             guardrails,
             assumptions,
             active,
+            for_account,
             origin: self.origin(file, decl.name.span),
             entry_origin,
             exit_origins,

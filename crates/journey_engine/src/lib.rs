@@ -7,6 +7,7 @@
 //! stream of every customer's events, keeping one state per customer, so memory grows
 //! with customers and never with the length of the log.
 
+pub mod accounts;
 mod alternatives;
 mod arith;
 pub mod business_days;
@@ -24,8 +25,8 @@ pub mod time;
 
 pub use program_rules::global_draw;
 pub use report::{
-    conflict_key, policy_cap_key, ChannelReport, GoalReport, GuardrailResult, JourneyReport, Merge, ProgramRulesReport,
-    Report, TaskCounts, TasksReport,
+    conflict_key, policy_cap_key, AccountsReport, ChannelReport, GoalReport, GuardrailResult, JourneyReport, Merge,
+    ProgramRulesReport, Report, TaskCounts, TasksReport,
 };
 pub use state::CustomerState;
 
@@ -176,6 +177,9 @@ pub enum Suppression {
     SuppressionList,
     /// issue 15: index into the program's caps per message category.
     CategoryCap(usize),
+    /// issue 15, accounts: a `for account` journey's message found no admin of the
+    /// account to go to (none, or none with consent and off the suppression list).
+    NoAdmin,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -624,6 +628,9 @@ pub struct Engine<'p> {
     pub(crate) account_attr: Option<usize>,
     /// By event kind: whether an account aggregate counts it.
     pub(crate) account_events: Vec<bool>,
+    /// issue 15, accounts: by journey, whether it runs `for account` (in the account
+    /// states only; customers' states never enter it, nor accounts' the others).
+    pub(crate) per_account: Vec<bool>,
 }
 
 fn parse_tz(s: &str) -> Option<Tz> {
@@ -968,7 +975,8 @@ impl<'p> Engine<'p> {
         let (aggs, mut durations) = (c.aggs, c.durations);
         // ascending, so the next threshold after an instant is a binary search
         durations.sort_unstable();
-        let account_attr = (aggs.iter().any(|a| a.account))
+        let per_account: Vec<bool> = program.journeys.iter().map(|j| j.for_account).collect();
+        let account_attr = (aggs.iter().any(|a| a.account) || per_account.contains(&true))
             .then(|| program.accounts.attribute.as_ref())
             .flatten()
             .and_then(|n| program.attributes.iter().position(|a| &a.name == n));
@@ -1012,6 +1020,7 @@ impl<'p> Engine<'p> {
             tick_cache: Default::default(),
             account_attr,
             account_events,
+            per_account,
             calendars: business_days::Calendars::new(&program.business_days, |n| {
                 program.attributes.iter().position(|a| a.name == n)
             }),
@@ -1114,6 +1123,12 @@ pub struct Driver<'e, 'p> {
     accounts: Accounts,
 }
 
+/// issue 15: the state of account `k`, made on first use.
+fn account_state<'a>(accounts: &'a mut Accounts, engine: &Engine, k: usize) -> &'a mut CustomerState {
+    let Accounts { states, book, .. } = accounts;
+    states[k].get_or_insert_with(|| CustomerState::for_account(engine, book, k))
+}
+
 #[derive(Default)]
 struct Accounts {
     index: std::collections::HashMap<String, u32>,
@@ -1121,6 +1136,12 @@ struct Accounts {
     history: Vec<Vec<Event>>,
     /// By state slot: the customer's account (`u32::MAX`: none).
     of: Vec<u32>,
+    /// issue 15, `for account` journeys: every account (from the caller), each one's
+    /// state once its first event came, and by state slot the customer's account in
+    /// the book (`u32::MAX`: none).
+    book: accounts::AccountBook,
+    states: Vec<Option<CustomerState>>,
+    book_of: Vec<u32>,
 }
 
 impl<'e, 'p> Driver<'e, 'p> {
@@ -1147,6 +1168,26 @@ impl<'e, 'p> Driver<'e, 'p> {
         id.0 % self.shards == self.shard
     }
 
+    /// issue 15: the accounts the `for account` journeys run on (see
+    /// [`accounts`]); without them those journeys enter no one.
+    pub fn set_accounts(&mut self, book: accounts::AccountBook) {
+        self.accounts.states = (0..book.accounts.len()).map(|_| None).collect();
+        self.accounts.book = book;
+    }
+
+    /// Finish every account's state (after the customers', in book order) and count
+    /// the accounts.
+    fn finish_accounts(&mut self, texts: &Interner, actions: &mut Vec<Action>, tally: &mut Tally) {
+        for k in 0..self.accounts.states.len() {
+            let entry = &self.accounts.book.accounts[k];
+            tally.accounts.accounts += 1;
+            tally.accounts.customers += entry.customers;
+            tally.accounts.admins += entry.admins.len() as u64;
+            tally.accounts.without_admin += u64::from(entry.admins.is_empty());
+            account_state(&mut self.accounts, self.engine, k).finish(self.engine, texts, actions, tally);
+        }
+    }
+
     /// Register a customer who may have no events (from the profile file), so their
     /// scheduled and date-attribute entries run.
     pub fn add_customer(&mut self, customer: Customer) {
@@ -1171,12 +1212,15 @@ impl<'e, 'p> Driver<'e, 'p> {
     /// account's events so far.
     fn join_account(&mut self, slot: usize, customer: Customer, texts: &Interner) {
         let Some(attr) = self.engine.account_attr else { return };
-        let AttrValue::Text(id) = customer.attributes.get(attr).cloned().unwrap_or(AttrValue::Missing) else {
-            return;
+        let id = match customer.attributes.get(attr) {
+            Some(AttrValue::Text(id)) => id.clone(),
+            // an account id written as a number (`events.account` may name one)
+            Some(AttrValue::Number(n)) => n.to_string(),
+            _ => return,
         };
         let a = &mut self.accounts;
         let next = a.index.len() as u32;
-        let k = *a.index.entry(id).or_insert(next);
+        let k = *a.index.entry(id.clone()).or_insert(next);
         if k == next {
             a.members.push(Vec::new());
             a.history.push(Vec::new());
@@ -1185,6 +1229,12 @@ impl<'e, 'p> Driver<'e, 'p> {
             a.of.resize(slot + 1, u32::MAX);
         }
         a.of[slot] = k;
+        if !a.states.is_empty() {
+            if a.book_of.len() <= slot {
+                a.book_of.resize(slot + 1, u32::MAX);
+            }
+            a.book_of[slot] = a.book.find(&id).map_or(u32::MAX, |b| b as u32);
+        }
         a.members[k as usize].push(customer.id);
         let state = self.states[slot].as_mut().expect("state exists");
         for ev in &a.history[k as usize] {
@@ -1200,6 +1250,11 @@ impl<'e, 'p> Driver<'e, 'p> {
         }
         let state = self.states[i].as_mut().expect("state exists");
         state.push(self.engine, event, texts, &mut self.actions, &mut self.tally);
+        // issue 15, `for account` journeys: the event is also its account's own
+        if let Some(&k) = self.accounts.book_of.get(i).filter(|k| **k != u32::MAX) {
+            let state = account_state(&mut self.accounts, self.engine, k as usize);
+            state.push(self.engine, event, texts, &mut self.actions, &mut self.tally);
+        }
         // issue 15, accounts: the event counts for the account of its customer
         if self.engine.account_events.get(event.kind.0 as usize).copied().unwrap_or(false) {
             let Some(&k) = self.accounts.of.get(i).filter(|k| **k != u32::MAX) else { return };
@@ -1285,6 +1340,10 @@ impl<'e, 'p> Driver<'e, 'p> {
         for s in self.states.iter_mut().flatten() {
             s.finish(self.engine, texts, &mut self.actions, &mut self.tally);
         }
+        let (mut actions, mut tally) =
+            (std::mem::take(&mut self.actions), std::mem::replace(&mut self.tally, Tally::new(self.engine)));
+        self.finish_accounts(texts, &mut actions, &mut tally);
+        (self.actions, self.tally) = (actions, tally);
         free_later(std::mem::take(&mut self.states));
         (self.actions, self.tally.into_report(self.engine))
     }
@@ -1298,7 +1357,12 @@ impl<'e, 'p> Driver<'e, 'p> {
         if n == 1 {
             return self.finish(texts);
         }
-        let Driver { engine, mut states, tally, mut actions, .. } = self;
+        // issue 15: the accounts' states first, here (they are few); their actions
+        // and figures join the customers' as in `finish`
+        let (mut account_actions, mut account_tally) = (Vec::new(), Tally::new(self.engine));
+        let mut this = self;
+        this.finish_accounts(texts, &mut account_actions, &mut account_tally);
+        let Driver { engine, mut states, tally, mut actions, .. } = this;
         let run = states.len().div_ceil(n).max(1);
         let parts: Vec<(Vec<Action>, Report)> = std::thread::scope(|s| {
             let handles: Vec<_> = (states.chunks_mut(run))
@@ -1320,6 +1384,8 @@ impl<'e, 'p> Driver<'e, 'p> {
             actions.extend(a);
             report.merge(&r);
         }
+        actions.extend(account_actions);
+        report.merge(&account_tally.into_report(engine));
         (actions, report)
     }
 
@@ -1352,6 +1418,13 @@ impl<'e, 'p> ShardedDriver<'e, 'p> {
         let n = self.shards.len();
         for s in &mut self.shards {
             s.states.reserve(customers.div_ceil(n));
+        }
+    }
+
+    /// [`Driver::set_accounts`]: accounts are on one shard (see [`ShardedDriver::new`]).
+    pub fn set_accounts(&mut self, book: accounts::AccountBook) {
+        if let Some(first) = self.shards.first_mut() {
+            first.set_accounts(book);
         }
     }
 

@@ -68,7 +68,43 @@ pub struct Report {
     /// issue 15: the CSM tasks created, by owner and by queue.
     #[serde(default, skip_serializing_if = "TasksReport::is_empty")]
     pub tasks: TasksReport,
+    /// issue 15: the accounts of a program with `for account` journeys.
+    #[serde(default, skip_serializing_if = "AccountsReport::is_empty")]
+    pub accounts: AccountsReport,
 }
+
+/// issue 15, accounts: what the `for account` journeys ran on. Present only when the
+/// program has such journeys; their `entrants` and `customers` count accounts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AccountsReport {
+    /// Accounts simulated (every account of the attribute snapshot).
+    #[serde(default)]
+    pub accounts: u64,
+    /// Customers who belong to one of them.
+    #[serde(default)]
+    pub customers: u64,
+    /// Of them, the accounts' admins (who receive a `for account` journey's messages).
+    #[serde(default)]
+    pub admins: u64,
+    /// Accounts without any admin: their `for account` messages reach nobody.
+    #[serde(default)]
+    pub without_admin: u64,
+    /// Messages of `for account` journeys delivered, one per admin reached.
+    #[serde(default)]
+    pub messages: u64,
+    /// Sends of `for account` journeys that reached no admin (none, or none with
+    /// consent on the channel).
+    #[serde(default)]
+    pub undelivered: u64,
+}
+
+impl AccountsReport {
+    pub fn is_empty(&self) -> bool {
+        self == &AccountsReport::default()
+    }
+}
+
+merge_fields!(AccountsReport { accounts, customers, admins, without_admin, messages, undelivered });
 
 /// issue 15: the tasks the `task` steps created. A task counts under its owner (a
 /// person: `owner "…"` or the owner attribute's value when the step ran) or, without
@@ -326,7 +362,8 @@ merge_fields!(Report {
     policy_conflict_refusals,
     max_sends_per_week,
     program_rules,
-    tasks
+    tasks,
+    accounts
 });
 
 /// The key of a policy cap in [`Report::policy_cap_hits`]: `any 5 per 10080m`,

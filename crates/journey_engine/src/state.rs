@@ -1,5 +1,6 @@
 //! One customer's state and the virtual clock that drives it.
 
+use crate::accounts::AccountBook;
 use crate::experiment::CustomerCell;
 use crate::expr::{self, eval, Scope, Track, V};
 use crate::readers::ReadMask;
@@ -177,6 +178,17 @@ pub struct CustomerState {
     /// issue 15: on the suppression file (fixed), and whether a send was refused.
     listed: bool,
     was_suppressed: bool,
+    /// issue 15, accounts: set when this is an account's state (it runs the `for
+    /// account` journeys only); boxed, so a customer's state pays one pointer.
+    account: Option<Box<AccountPart>>,
+}
+
+/// issue 15, accounts: what an account's state needs beyond a customer's: its admins,
+/// each with their own row (consent and suppression are the admin's) and whether they
+/// are on the suppression list.
+#[derive(Debug, Clone)]
+struct AccountPart {
+    admins: Vec<(u32, Vec<AttrValue>, bool)>,
 }
 
 /// What changed since `settle` last ran: trackers that recorded an event, attributes
@@ -340,7 +352,34 @@ impl CustomerState {
             max_week: 0,
             events: 0,
             point: (RESUME, 0),
+            account: None,
         }
+    }
+
+    /// issue 15, accounts: the state of account `k` of `book` (see
+    /// [`crate::accounts`]).
+    pub(crate) fn for_account(engine: &Engine, book: &AccountBook, k: usize) -> CustomerState {
+        let entry = &book.accounts[k];
+        let customer = Customer { id: AccountBook::account_id(k), key: &entry.key, attributes: &entry.attributes };
+        let mut state = CustomerState::new(engine, customer);
+        let admins = (entry.admins.iter())
+            .map(|&i| {
+                let admin = &book.admins[i as usize];
+                let mut attrs = admin.attributes.clone();
+                attrs.resize(engine.program.attributes.len(), AttrValue::Missing);
+                (i, attrs, engine.rules.listed(&admin.key))
+            })
+            .collect();
+        // the account itself is on no suppression list: its admins may be
+        state.listed = false;
+        state.account = Some(Box::new(AccountPart { admins }));
+        state
+    }
+
+    /// Whether journey `j` runs in this state: `for account` journeys in accounts'
+    /// states, the others in customers'.
+    fn runs(&self, eng: &Engine, j: usize) -> bool {
+        eng.per_account.get(j).copied().unwrap_or(false) == self.account.is_some()
     }
 
     /// See [`crate::Driver`]'s prefetch: the buffers this state points to.
@@ -415,7 +454,10 @@ impl CustomerState {
         self.advance(eng, t, texts, out);
         self.now = t;
         self.events += 1;
-        out.1.events += 1;
+        // an account's state sees its customers' events again: counted once, there
+        if self.account.is_none() {
+            out.1.events += 1;
+        }
         self.point = (EVENT, 0);
         self.record(eng, ev, t, texts, false);
         self.on_event(eng, ev, texts, out);
@@ -468,6 +510,14 @@ impl CustomerState {
             self.release(eng, j, i64::MAX, out);
         }
         self.finished = true;
+        if self.account.is_some() {
+            // an account: its cells are the `for account` journeys' units; the
+            // customer-level figures are its customers'
+            for c in std::mem::take(&mut self.cells) {
+                out.1.customer_cell(eng, &c);
+            }
+            return;
+        }
         out.1.customers += 1;
         out.1.program_rules.global_holdout_customers += u64::from(self.globally_held);
         out.1.program_rules.suppressed_customers += u64::from(self.was_suppressed);
@@ -528,6 +578,9 @@ impl CustomerState {
     /// Schedule the next scheduled or date-attribute entry after `after`; a scheduled
     /// journey parks until `valid_until` (see [`CustomerState::arm_tick`]).
     fn arm_entry(&mut self, eng: &Engine, j: usize, after: i64, (valid_until, why): (i64, Park)) {
+        if !self.runs(eng, j) {
+            return;
+        }
         let until = eng.opts.until;
         match &eng.journeys[j].trigger {
             CTrigger::Schedule { .. } => self.arm_tick(eng, j, after, valid_until, why),
@@ -1042,6 +1095,10 @@ impl CustomerState {
         out: &mut Out,
         depth: usize,
     ) -> Entry {
+        if !self.runs(eng, j) {
+            // not this kind of state's journey: no attempt to count
+            return Entry::Filtered;
+        }
         let cj = &eng.journeys[j];
         let now = self.now;
         let js = &self.journeys[j];
@@ -1478,15 +1535,16 @@ impl CustomerState {
         };
         // issue 15: the program's suppression list, before anything else: a suppressed
         // customer gets no marketing message however the rest would have gone
-        if eng.rules.suppresses(c, self.listed, &self.attrs) {
+        let account = self.account.is_some();
+        if !account && eng.rules.suppresses(c, self.listed, &self.attrs) {
             suppress(self, Suppression::SuppressionList, out);
             out.1.journeys[j].suppressed += 1;
             out.1.program_rules.suppressed_sends += 1;
             self.was_suppressed = true;
             return None;
         }
-        // consent
-        if let Some(a) = ch.consent {
+        // consent (an account's admins', each their own, at delivery)
+        if let Some(a) = ch.consent.filter(|_| !account) {
             if self.attrs[a] != AttrValue::Bool(true) {
                 suppress(self, Suppression::Consent, out);
                 out.1.journeys[j].consent_suppressions += 1;
@@ -1618,6 +1676,22 @@ impl CustomerState {
             out.1.policy_conflict_refusals[g] += 1;
             return None;
         }
+        // issue 15, accounts: an account's message goes to its admins who may get it
+        let recipients: Vec<u32> = match &self.account {
+            None => Vec::new(),
+            Some(part) => (part.admins.iter())
+                .filter(|(_, attrs, listed)| {
+                    ch.consent.is_none_or(|a| attrs[a] == AttrValue::Bool(true))
+                        && !eng.rules.suppresses(c, *listed, attrs)
+                })
+                .map(|(i, _, _)| *i)
+                .collect(),
+        };
+        if account && recipients.is_empty() {
+            suppress(self, Suppression::NoAdmin, out);
+            out.1.accounts.undelivered += 1;
+            return None;
+        }
         // delivered
         for &t in tags {
             self.conflict_last[t as usize] = now;
@@ -1634,14 +1708,31 @@ impl CustomerState {
             Some((_, most)) => *most = (*most).max(mine),
             None => self.journey_weeks.push((jj, mine)),
         }
-        self.cell(eng, j, 0).sends += 1;
+        // one message per recipient: the customer, or each of the account's admins
+        let messages = if account { recipients.len() as u32 } else { 1 };
+        self.cell(eng, j, 0).sends += messages;
         if let Some(a) = &self.journeys[j].active {
             for arm in a.arms.clone() {
-                self.cell(eng, j, 2 + arm as u32).sends += 1;
+                self.cell(eng, j, 2 + arm as u32).sends += messages;
             }
         }
-        self.act(j, Some(node), ActionKind::Send { channel: c }, out);
         let day = time::local(eng.default_tz, now).date().num_days_from_ce();
+        if account {
+            for i in recipients {
+                let to = AccountBook::admin_id(i);
+                out.0.push(Action {
+                    time: now,
+                    customer: to,
+                    journey: j,
+                    node: Some(node),
+                    kind: ActionKind::Send { channel: c },
+                });
+                out.1.send(j, eng.journeys[j].node_stage[node], c, day);
+                out.1.accounts.messages += 1;
+            }
+            return None;
+        }
+        self.act(j, Some(node), ActionKind::Send { channel: c }, out);
         out.1.send(j, eng.journeys[j].node_stage[node], c, day);
         None
     }

@@ -6,7 +6,9 @@
 //! the report had been filled key by key.
 
 use crate::experiment::{CustomerCell, GroupSums};
-use crate::report::{ChannelReport, GoalReport, JourneyReport, ProgramRulesReport, Report, TasksReport};
+use crate::report::{
+    AccountsReport, ChannelReport, GoalReport, JourneyReport, ProgramRulesReport, Report, TasksReport,
+};
 use crate::{Engine, ExitReason};
 use std::collections::BTreeMap;
 
@@ -80,6 +82,8 @@ pub(crate) struct Tally {
     pub category_cap_hits: Vec<u64>,
     /// issue 15: tasks by owner and queue (named as they come: tasks are rare).
     pub tasks: TasksReport,
+    /// issue 15: the accounts of `for account` journeys.
+    pub accounts: AccountsReport,
 }
 
 impl Tally {
@@ -112,6 +116,7 @@ impl Tally {
             program_rules: ProgramRulesReport::default(),
             category_cap_hits: vec![0; eng.rules.caps.len()],
             tasks: TasksReport::default(),
+            accounts: AccountsReport::default(),
         }
     }
 
@@ -286,6 +291,7 @@ impl Tally {
                 ..self.program_rules
             },
             tasks: self.tasks,
+            accounts: self.accounts,
         }
     }
 }

@@ -74,6 +74,28 @@ pub fn read_attributes_from(
     reader: Box<dyn std::io::BufRead + Send>,
     program: &Program,
 ) -> Result<Attributes, ReadError> {
+    read_rows(path, display, reader, program, "customer")
+}
+
+/// issue 15: read an account file (journey.yaml `events.account.file`): one row per
+/// account, the id in column `account_id` (else the first column), then values of the
+/// declared attributes by name, checked as a snapshot's are (`Attributes::customers`
+/// holds the account ids).
+pub fn read_accounts(path: &Path, program: &Program) -> Result<Attributes, ReadError> {
+    let display = crate::input::display_name(path);
+    let opened = crate::input::open(path)?;
+    read_rows(path, display, opened.reader, program, "account")
+}
+
+/// A file of rows keyed by `what` (`customer` or `account`): the key column is
+/// `{what}_id` when present, else the first column.
+fn read_rows(
+    path: &Path,
+    display: String,
+    reader: Box<dyn std::io::BufRead + Send>,
+    program: &Program,
+    what: &str,
+) -> Result<Attributes, ReadError> {
     let lines = crate::input::LineReader::new(path, reader)?;
     let mut split = CsvSplitter::new(lines, b',');
     let mapping_err =
@@ -82,7 +104,7 @@ pub fn read_attributes_from(
     if header.is_empty() {
         return Err(mapping_err("the attribute snapshot is empty".into(), None));
     }
-    let key_col = header.iter().position(|h| h == "customer_id").unwrap_or(0);
+    let key_col = header.iter().position(|h| *h == format!("{what}_id")).unwrap_or(0);
     let mut out =
         Attributes { names: program.attributes.iter().map(|a| a.name.clone()).collect(), ..Default::default() };
     let cols: Vec<Option<usize>> =
@@ -133,16 +155,16 @@ pub fn read_attributes_from(
             Some(Err(_)) => {
                 return Err(row_err(
                     key_col,
-                    "customer",
+                    what,
                     SkipKind::Malformed,
-                    "customer: the value is not UTF-8 text".into(),
+                    format!("{what}: the value is not UTF-8 text"),
                     "not UTF-8",
                 ))
             }
             None => "",
         };
         if key.is_empty() {
-            return Err(row_err(key_col, "customer", SkipKind::BadValue, "missing customer id".into(), "empty"));
+            return Err(row_err(key_col, what, SkipKind::BadValue, format!("missing {what} id"), "empty"));
         }
         let before = out.customers.len();
         let id = out.customers.intern(key);
@@ -150,9 +172,9 @@ pub fn read_attributes_from(
             let first = first_line[id as usize];
             return Err(row_err(
                 key_col,
-                "customer",
+                what,
                 SkipKind::BadValue,
-                format!("customer `{}` appears twice (first on line {first})", shown(key)),
+                format!("{what} `{}` appears twice (first on line {first})", shown(key)),
                 "duplicate",
             ));
         }

@@ -29,7 +29,7 @@ pub mod time;
 
 #[cfg(feature = "parquet")]
 pub use arrow_batches::BatchReader;
-pub use attributes::{read_attributes, read_attributes_from, Attributes};
+pub use attributes::{read_accounts, read_attributes, read_attributes_from, Attributes};
 pub use error::{LineSource, ReadError, RowError, SkipCounts, SkipKind};
 pub use mapping::{Column, Delimiter, Format, Generator, Mapping, Order, TimeFormat};
 pub use model::{CustomerId, Event, EventKind, Interner, PropValue, Props, Schema, Timestamp};

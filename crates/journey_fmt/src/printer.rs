@@ -383,6 +383,7 @@ impl<'a> Printer<'a> {
             JourneyItem::Exit(Exit::When { condition, span }) => (*span, format!("exit when {}", self.expr(condition))),
             JourneyItem::Holdout(p) => (p.span, format!("holdout {}", percent(p))),
             JourneyItem::Active(a) => (a.span, format!("active from {} to {}", date_text(&a.from), date_text(&a.to))),
+            JourneyItem::ForAccount(sp) => (*sp, "for account".to_string()),
             JourneyItem::Goal(g) => {
                 let within = duration(src, &g.within);
                 let text = match &g.kind {

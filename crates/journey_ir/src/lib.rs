@@ -513,6 +513,11 @@ pub struct Journey {
     /// issue 15: the campaign window (`active from … to …`): no entries outside it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active: Option<ActiveWindow>,
+    /// issue 15, accounts: `for account`: the journey runs once per account (its
+    /// subject is the account: the account's values and every event of its customers)
+    /// and its messages go to the account's admins.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub for_account: bool,
     pub origin: Origin,
     /// Where the entry and each exit rule (same order as `exits`) were written
     /// (in-process only).

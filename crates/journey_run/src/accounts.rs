@@ -17,12 +17,16 @@ pub fn unmapped(config: &Config, reads: &[AccountRead]) -> Vec<Diagnostic> {
     reads
         .iter()
         .map(|r| {
-            Diagnostic::new(
-                "J120",
-                format!("`{}` reads the customer's account, but the project maps no accounts", r.text),
-            )
-            .primary(r.file, r.span, "an account value")
-            .help(
+            // `for account` is recorded as a read of the account (journey_check)
+            let (message, label) = if r.text == "for account" {
+                ("the journey runs `for account`, but the project maps no accounts".to_string(), "runs per account")
+            } else {
+                (
+                    format!("`{}` reads the customer's account, but the project maps no accounts", r.text),
+                    "an account value",
+                )
+            };
+            Diagnostic::new("J120", message).primary(r.file, r.span, label).help(
                 "name the attribute holding each customer's account id in journey.yaml, \
                      e.g. `events: { account: account_id }` (see docs/configuration.md#accounts)",
             )

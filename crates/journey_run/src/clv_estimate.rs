@@ -53,7 +53,11 @@ impl Collector {
 
     pub fn actions(&mut self, actions: &[Action]) {
         for a in actions {
-            if let ActionKind::Enter { holdout: false } = a.kind {
+            // an account entering a `for account` journey is no customer of the
+            // CLV estimate (issue 15): its customers' purchases are not its own
+            let customer =
+                matches!(journey_engine::accounts::subject(a.customer), journey_engine::accounts::Subject::Customer(_));
+            if let (ActionKind::Enter { holdout: false }, true) = (&a.kind, customer) {
                 let v = &mut self.reached[a.journey];
                 if v.last() != Some(&a.customer.0) {
                     v.push(a.customer.0);

@@ -2,6 +2,7 @@
 //! units, and the keys of the log's customers followed by those only the snapshot
 //! names.
 
+use journey_engine::accounts::{AccountBook, Admin};
 use journey_engine::{AttrValue, Customer, Profiles};
 use journey_events::{Attributes, CustomerId, Interner, PropValue, Schema};
 use journey_ir::{Program, Type};
@@ -17,6 +18,10 @@ pub struct World<'a> {
 
 impl Profiles for World<'_> {
     fn customer(&self, id: CustomerId) -> Customer<'_> {
+        // issue 15: an account (a `for account` journey's action) or an admin it sent to
+        if let Some(key) = self.profiles.book.key(id) {
+            return Customer { id, key, attributes: &[] };
+        }
         let i = id.0 as usize;
         let key = if i < self.log_keys.len() {
             self.log_keys.resolve(id.0)
@@ -38,6 +43,9 @@ pub struct Snapshot {
     /// well hold only some attributes), but every comparison on them is unknown for
     /// everyone, which the caller should say.
     pub missing_columns: Vec<String>,
+    /// issue 15: the accounts, when the program has `for account` journeys (see
+    /// [`Snapshot::account_book`]).
+    pub book: AccountBook,
 }
 
 impl Snapshot {
@@ -54,7 +62,13 @@ impl Snapshot {
         for i in 0..attrs.len() {
             values.extend(convert(program, &attrs, attrs.row(i), schema));
         }
-        Snapshot { keys: attrs.customers, width, values, missing_columns: attrs.missing_columns }
+        Snapshot {
+            keys: attrs.customers,
+            width,
+            values,
+            missing_columns: attrs.missing_columns,
+            book: AccountBook::default(),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -90,4 +104,83 @@ fn convert<'v>(
         (PropValue::Time(t), Type::Date) => AttrValue::Date(journey_engine::time::local_day(tz, t)),
         (PropValue::Time(t), _) => AttrValue::Time(t),
     })
+}
+
+impl Snapshot {
+    /// issue 15: put the account file's values of the account attributes into the rows
+    /// of the customers of each account (the file is the truth: a customer whose
+    /// account it does not list gets no value for the attributes it has columns for).
+    /// The number of such customers, or `Err` naming a column of the file that is a
+    /// customer attribute (its value would be ambiguous).
+    pub fn apply_accounts(&mut self, program: &Program, schema: &Schema, file: &Attributes) -> Result<u64, String> {
+        let Some(id_attr) = account_attribute(program) else { return Ok(0) };
+        let has: Vec<usize> = (0..program.attributes.len())
+            .filter(|&a| !file.missing_columns.contains(&program.attributes[a].name))
+            .collect();
+        if let Some(&a) = has.iter().find(|&&a| !program.accounts.attributes.contains(&program.attributes[a].name)) {
+            let name = &program.attributes[a].name;
+            return Err(format!(
+                "column `{name}` of the account file is not an account attribute: declare it `account attribute {name}: …` or give it in the customers' snapshot"
+            ));
+        }
+        // the file gives these: no longer missing for everyone
+        let given: Vec<&String> = has.iter().map(|&a| &program.attributes[a].name).collect();
+        self.missing_columns.retain(|c| !given.contains(&c));
+        let rows: Vec<Vec<AttrValue>> =
+            (0..file.len()).map(|i| convert(program, file, file.row(i), schema).collect()).collect();
+        let mut unlisted = 0;
+        for c in 0..self.len() {
+            let row = &mut self.values[c * self.width..(c + 1) * self.width];
+            let Some(account) = account_key(&row[id_attr]) else { continue };
+            let from = file.customers.get(&account).map(|i| &rows[i as usize]);
+            unlisted += u64::from(from.is_none());
+            for &a in &has {
+                row[a] = from.map_or(AttrValue::Missing, |r| r[a].clone());
+            }
+        }
+        Ok(unlisted)
+    }
+
+    /// issue 15: the accounts of the snapshot's customers, in the order of their first
+    /// customer in the file, each with the row of that customer as its values and the
+    /// customers journey.yaml's `admin_attribute` marks as admins.
+    pub fn account_book(&self, program: &Program) -> AccountBook {
+        let mut book = AccountBook::default();
+        let Some(id_attr) = account_attribute(program) else { return book };
+        let admin_attr = (program.accounts.admin_attribute.as_ref())
+            .and_then(|n| program.attributes.iter().position(|a| &a.name == n));
+        let admin_value = program.accounts.admin_value.as_deref().unwrap_or("admin");
+        for c in 0..self.len() {
+            let row = &self.values[c * self.width..(c + 1) * self.width];
+            let Some(account) = account_key(&row[id_attr]) else { continue };
+            let k = book.account(&account, || row.to_vec());
+            book.accounts[k].customers += 1;
+            let admin = match admin_attr.map(|a| &row[a]) {
+                Some(AttrValue::Bool(b)) => *b,
+                Some(AttrValue::Text(t)) => t == admin_value,
+                Some(AttrValue::Number(n)) => n.to_string() == admin_value,
+                _ => false,
+            };
+            if admin {
+                let key = self.keys.resolve(c as u32).to_string();
+                book.add_admin(k, Admin { key, attributes: row.to_vec() });
+            }
+        }
+        book
+    }
+}
+
+/// The attribute naming each customer's account.
+fn account_attribute(program: &Program) -> Option<usize> {
+    let name = program.accounts.attribute.as_ref()?;
+    program.attributes.iter().position(|a| &a.name == name)
+}
+
+/// An account id as the engine keys it (`journey_engine::Driver` does the same).
+fn account_key(v: &AttrValue) -> Option<String> {
+    match v {
+        AttrValue::Text(t) if !t.is_empty() => Some(t.clone()),
+        AttrValue::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
 }

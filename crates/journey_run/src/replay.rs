@@ -100,6 +100,13 @@ pub fn run<S: Source>(
     })?;
     let mut driver = ShardedDriver::new(&engine, s.threads);
     driver.reserve(profiles.len());
+    // issue 15: the accounts `for account` journeys run on, known before the replay
+    // so that every account's admins are known from its first event
+    let mut profiles = profiles;
+    if program.journeys.iter().any(|j| j.for_account) {
+        profiles.book = profiles.account_book(program);
+        driver.set_accounts(profiles.book.clone());
+    }
     let mut clv = Collector::new(program, tz);
     let no_extra: Vec<String> = Vec::new();
     let mut batch = Vec::with_capacity(group_capacity);

@@ -268,6 +268,8 @@ pub enum JourneyItem {
     Assume(Assume),
     /// issue 15: `active from 2026-11-20 to 2026-12-01`
     Active(ActiveWindow),
+    /// issue 15, accounts: `for account` (the span of the whole item)
+    ForAccount(Span),
 }
 
 /// A campaign window: the journey enters customers only from the first day through the

@@ -191,6 +191,7 @@ pub fn describe_rule(rule: Rule) -> Option<&'static str> {
         score_decl => "a score declaration",
         entry_condition => "`when CONDITION`",
         journey_active => "`active from DATE to DATE`",
+        journey_for => "`for account`",
         kw_active => "`active`",
         kw_from => "`from`",
         kw_account => "`account`",

@@ -381,6 +381,7 @@ impl Lower {
                 let to = self.date(inner.next().unwrap());
                 JourneyItem::Active(ActiveWindow { from, to, span: sp })
             }
+            Rule::journey_for => JourneyItem::ForAccount(sp),
             Rule::stage_decl => {
                 let name = ident(inner.next().unwrap());
                 let steps = inner.map(|s| self.step(s)).collect();

@@ -52,6 +52,12 @@ impl FactTable {
 }
 
 pub fn check(cx: &Cx) -> Vec<Diagnostic> {
+    // issue 15: a `for account` journey's messages go to the account's admins, each
+    // checked for their own consent when it is sent: the account's audience cannot
+    // filter for it, and need not
+    if cx.journey.for_account {
+        return Vec::new();
+    }
     let needs: Vec<usize> = (0..cx.journey.nodes.len())
         .filter(|&i| cx.reachable[i])
         .filter(|&i| matches!(cx.step(i), Step::Send { channel, .. } if cx.program.channel(channel).is_some_and(|c| c.consent.is_some())))

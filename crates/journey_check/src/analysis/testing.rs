@@ -90,6 +90,7 @@ pub fn journey(name: &str) -> JourneyBuilder {
             guardrails: vec![],
             assumptions: vec![],
             active: None,
+            for_account: false,
             origin: origin(name),
             entry_origin: origin("entry"),
             exit_origins: vec![],

@@ -87,6 +87,7 @@ const JOURNEY_KEYS: &[&str] = &[
     "guardrails",
     "assume",
     "active",
+    "for",
 ];
 const STEP_KEYS: &[&str] = &["send", "wait", "branch", "split", "set", "task", "webhook", "goto", "end"];
 
@@ -571,9 +572,25 @@ impl<'s> Lower<'s> {
         };
         for (key, value) in entries {
             let name = self.ident(key, "attribute");
-            let ty = self.type_expr(value);
+            // issue 15, accounts: `seats: account number` is the text form's `account
+            // attribute seats: number`. The word is blanked, not cut, so that the
+            // type's positions still map onto the file.
+            let account = match &value.kind {
+                NodeKind::Scalar(sc) => sc.value.trim_start().strip_prefix("account").filter(|r| r.starts_with(' ')),
+                _ => None,
+            }
+            .is_some();
+            let ty = if account {
+                let mut blanked = value.clone();
+                if let NodeKind::Scalar(sc) = &mut blanked.kind {
+                    sc.value = sc.value.replacen("account", "       ", 1);
+                }
+                self.type_expr(&blanked)
+            } else {
+                self.type_expr(value)
+            };
             if let (Some(name), Some(ty)) = (name, ty) {
-                self.items.push(Item::Attribute(AttributeDecl { name, ty, account: false, span: key_to(key, value) }));
+                self.items.push(Item::Attribute(AttributeDecl { name, ty, account, span: key_to(key, value) }));
             }
         }
     }
@@ -775,7 +792,7 @@ impl<'s> Lower<'s> {
                     }
                 }
                 "tags" => items.push(JourneyItem::Tags(self.tag_list(v, "`tags`"))),
-                "priority" | "audience" | "re_entry" | "holdout" | "active" => {
+                "priority" | "audience" | "re_entry" | "holdout" | "active" | "for" => {
                     let frag = match key {
                         "priority" => simple(Rule::journey_priority, "the priority", "40"),
                         "audience" => simple(
@@ -787,6 +804,7 @@ impl<'s> Lower<'s> {
                         "active" => {
                             simple(Rule::journey_active, "the campaign window", "from 2026-11-20 to 2026-12-01")
                         }
+                        "for" => simple(Rule::journey_for, "what the journey runs for", "account"),
                         _ => simple(Rule::journey_holdout, "the holdout", "10%"),
                     };
                     if let Some(sc) = self.scalar(v, &format!("`{key}`"), frag.example) {

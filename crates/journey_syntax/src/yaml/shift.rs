@@ -194,6 +194,7 @@ impl Shift for JourneyItem {
             JourneyItem::Exit(e) => e.shift(f),
             JourneyItem::Holdout(p) => p.shift(f),
             JourneyItem::Active(a) => a.shift(f),
+            JourneyItem::ForAccount(s) => s.shift(f),
             JourneyItem::Stage(s) => s.shift(f),
             JourneyItem::Goal(g) => g.shift(f),
             JourneyItem::Guardrail(g) => g.shift(f),
