@@ -908,6 +908,7 @@ pub(crate) fn human(r: &Report, program: Option<&Program>) -> String {
         }
     }
     out.push_str(&tasks_table(&r.tasks));
+    out.push_str(&accounts_line(&r.accounts));
     if !r.policy_cap_hits.is_empty()
         || !r.policy_conflict_refusals.is_empty()
         || r.quiet_day_deferrals + r.quiet_day_drops + r.policy_min_gap_deferrals > 0
@@ -1046,6 +1047,18 @@ mod tests {
         }
         assert_eq!(seen, rows);
     }
+}
+
+/// issue 15: what the `for account` journeys ran on, in one paragraph.
+fn accounts_line(a: &journey_engine::AccountsReport) -> String {
+    if a.is_empty() {
+        return String::new();
+    }
+    format!(
+        "\naccounts: {} ({} customers, {} admins; {} without an admin); `for account` journeys count accounts as entrants\n\
+         account messages: {} delivered to admins, {} sends reached no admin (none, or none with consent)\n",
+        a.accounts, a.customers, a.admins, a.without_admin, a.messages, a.undelivered
+    )
 }
 
 /// issue 15: the tasks per owner and queue, most tasks first (then owners before

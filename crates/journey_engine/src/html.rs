@@ -484,6 +484,25 @@ fn table_head(out: &mut String, class: &str, cols: &[(&str, bool)]) {
     out.push_str("</tr></thead><tbody>\n");
 }
 
+/// issue 15: what the `for account` journeys ran on (as the terminal summary).
+fn accounts_note(out: &mut String, a: &crate::report::AccountsReport) {
+    if a.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<h3>Accounts</h3>\n<p class=\"note\">{} accounts ({} customers, {} admins; {} without an admin). \
+         Journeys that run <code>for account</code> count accounts as entrants; their messages went to \
+         admins {} times, and {} sends reached no admin (none, or none with consent).</p>",
+        num(a.accounts),
+        num(a.customers),
+        num(a.admins),
+        num(a.without_admin),
+        num(a.messages),
+        num(a.undelivered)
+    );
+}
+
 /// issue 15: tasks per owner and queue, most tasks first (as the terminal table).
 fn tasks_table(out: &mut String, t: &crate::report::TasksReport) {
     if t.created == 0 {
@@ -1177,6 +1196,7 @@ fn refusals(out: &mut String, report: &Report, program: Option<&Program>) {
     }
     table_end(out);
     tasks_table(out, &report.tasks);
+    accounts_note(out, &report.accounts);
 
     out.push_str("<h3>Policy</h3>\n");
     table_head(out, "policy narrow", &[("rule", false), ("sends", true)]);
