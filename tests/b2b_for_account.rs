@@ -192,6 +192,32 @@ fn the_yaml_form_says_for_account_and_account_attributes() {
 }
 
 #[test]
+fn a_handover_across_customers_and_accounts_is_j104() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("journey.yaml"), "events:\n  account: clinic\n").unwrap();
+    std::fs::write(
+        tmp.path().join("a.journey"),
+        "event login\nattribute clinic: text\n\n\
+         journey clinic_play {\n  for account\n  entry on login\n  stage a {\n    goto journey welcome\n  }\n}\n\n\
+         journey welcome {\n  entry on login\n  stage a {\n    goto journey clinic_play\n  }\n}\n",
+    )
+    .unwrap();
+    let out = journey(&["check"], tmp.path());
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("error[J104]: `goto journey welcome` hands an account over to a journey that runs per customer"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "error[J104]: `goto journey clinic_play` hands a customer over to a journey that runs per account"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
 fn fmt_keeps_for_account() {
     let out = journey(&["fmt", "--check", "journeys/accounts.journey"], &project());
     assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));

@@ -45,6 +45,9 @@ pub(crate) struct Ctx<'a> {
     /// the project's J120 when journey.yaml maps no accounts.
     pub account_attrs: std::collections::BTreeSet<&'a str>,
     pub account_reads: Vec<AccountRead>,
+    /// issue 15: whether the journey being lowered runs `for account` (a handover
+    /// must stay on the same side: customer to customer, account to account).
+    pub in_account_journey: bool,
 }
 
 /// issue 15, accounts: one read of an account value, as written.
@@ -94,6 +97,7 @@ impl<'a> Ctx<'a> {
             channels: BTreeMap::new(),
             audiences: BTreeMap::new(),
             journeys: BTreeMap::new(),
+            in_account_journey: false,
             scores: BTreeMap::new(),
             score_values: BTreeMap::new(),
             policies: Vec::new(),

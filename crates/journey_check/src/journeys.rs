@@ -37,6 +37,7 @@ impl<'a> Ctx<'a> {
     }
 
     fn journey(&mut self, name: &'a str, file: FileId, decl: &'a ast::JourneyDecl) -> ir::Journey {
+        self.in_account_journey = runs_for_account(decl);
         let mut title = None;
         let mut owner = None;
         let mut priority = 50;
@@ -595,9 +596,30 @@ impl<'a> Ctx<'a> {
                 }
             },
             ast::Target::Journey(j, _) => {
-                if !self.journeys.contains_key(j.name.as_str()) {
-                    let names = self.journey_names();
-                    self.undefined(file, "journey", j, &names);
+                match self.journeys.get(j.name.as_str()).copied() {
+                    None => {
+                        let names = self.journey_names();
+                        self.undefined(file, "journey", j, &names);
+                    }
+                    // issue 15: an account's state runs only `for account` journeys
+                    // and a customer's only the others, so a handover across would
+                    // silently enter no one
+                    Some(target) if runs_for_account(target.node) != self.in_account_journey => {
+                        let (from, to) = if self.in_account_journey {
+                            ("an account", "a customer")
+                        } else {
+                            ("a customer", "an account")
+                        };
+                        self.push(
+                            Diagnostic::new(
+                                "J104",
+                                format!("`goto journey {}` hands {from} over to a journey that runs per {}", j.name, &to[to.find(' ').map_or(0, |i| i + 1)..]),
+                            )
+                            .primary(file, j.span, format!("runs for {to}"))
+                            .help("a `for account` journey can hand over only to another `for account` journey, and a customer's journey only to a customer's"),
+                        );
+                    }
+                    Some(_) => {}
                 }
                 ir::Transition::Journey(j.name.clone())
             }
@@ -1226,4 +1248,9 @@ fn trigger_kind(t: &ast::Trigger) -> &'static str {
         ast::Trigger::Date { .. } => "a date trigger",
         ast::Trigger::Condition { .. } => "a threshold trigger",
     }
+}
+
+/// issue 15: does the journey say `for account`?
+fn runs_for_account(decl: &ast::JourneyDecl) -> bool {
+    decl.items.iter().any(|i| matches!(i, JourneyItem::ForAccount(_)))
 }
