@@ -136,3 +136,18 @@ fn the_table_and_the_page_show_the_tasks() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v.get("tasks").is_none());
 }
+
+#[test]
+fn the_calendar_says_which_journeys_run_for_an_account() {
+    let view = json_of(&["calendar", "--format", "json"], &b2b());
+    let per_account: Vec<&str> = (view["journeys"].as_array().unwrap().iter())
+        .filter(|j| j["for_account"] == true)
+        .map(|j| j["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(per_account, ["quiet_clinic_play"]);
+    let text = stdout(&journey(&["calendar"], &b2b()));
+    assert!(
+        text.contains("runs:     for account (once per account; its messages go to the account's admins)"),
+        "{text}"
+    );
+}

@@ -74,6 +74,10 @@ pub struct JourneyInfo {
     /// the shortest such a wait takes.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub business_waits: Vec<String>,
+    /// issue 15: the journey runs `for account`: once per account, its messages to
+    /// the account's admins.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub for_account: bool,
 }
 
 /// `entry every … at …`.
@@ -273,6 +277,7 @@ pub fn build_with(
             schedule,
             conflicts: codes,
             business_waits: business_waits(j),
+            for_account: j.for_account,
         });
     }
     let weeks = sends.iter().map(|s| s.week).chain(tasks.iter().map(|t: &TaskRow| t.week)).max().unwrap_or(1).max(1);

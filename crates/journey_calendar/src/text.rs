@@ -112,6 +112,10 @@ pub fn table(view: &CalendarView, width: usize) -> String {
     for j in &view.journeys {
         let _ = writeln!(out, "{}", clip(&format!("  {} (priority {})", j.name, j.priority), width));
         let _ = writeln!(out, "{}", clip(&format!("    entry:    {}", j.trigger), width));
+        if j.for_account {
+            let line = "    runs:     for account (once per account; its messages go to the account's admins)";
+            let _ = writeln!(out, "{}", clip(line, width));
+        }
         if let Some(a) = &j.audience {
             let _ = writeln!(out, "{}", clip(&format!("    audience: {a}"), width));
         }

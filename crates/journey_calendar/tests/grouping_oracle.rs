@@ -148,6 +148,7 @@ fn oracle(program: &Program) -> CalendarView {
             conflicts: codes,
             // the generator writes no `wait N business days`
             business_waits: Vec::new(),
+            for_account: j.for_account,
         });
     }
     let weeks = sends.iter().map(|s| s.week).max().unwrap_or(1).max(1);
