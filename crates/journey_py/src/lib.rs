@@ -354,7 +354,17 @@ fn simulate_ipc<'py>(
                 &loaded.program,
             )
             .map_err(read_error)?;
-            journey_run::profiles::Snapshot::new(attrs, &loaded.program, &schema)
+            let mut snapshot = journey_run::profiles::Snapshot::new(attrs, &loaded.program, &schema);
+            // issue 15: the account file of journey.yaml, read by every worker from
+            // the project (as its journey files are), as `journey simulate` reads it
+            if let Some(file) = &loaded.program.accounts.file {
+                let path = loaded.root.join(file);
+                let rows = journey_events::read_accounts(&path, &loaded.program).map_err(read_error)?;
+                snapshot
+                    .apply_accounts(&loaded.program, &schema, &rows)
+                    .map_err(|m| ProgramError::new_err(format!("{}: {m}", path.display())))?;
+            }
+            snapshot
         }
     };
     let mut source = Batches {
