@@ -58,30 +58,34 @@ fn the_ir_schema_compiles_in_ajv_strict_mode() {
         return;
     };
     let schema = root().join("docs/ir.schema.json");
-    let compiled = journey_ir_compile(&root());
-    let script = "const Ajv = require('ajv/dist/2020'); const fs = require('fs'); \
+    // the IR of examples/cdnow, of the B2B project (accounts, `for account`, tasks,
+    // scores, program rules: issue 15) and of the bundled library
+    for project in ["examples/cdnow", "tests/projects/b2b", "."] {
+        let compiled = journey_ir_compile(&root().join(project));
+        let script = "const Ajv = require('ajv/dist/2020'); const fs = require('fs'); \
         const ajv = new Ajv({strict: true}); \
         const validate = ajv.compile(JSON.parse(fs.readFileSync(process.argv[1], 'utf8'))); \
         const ok = validate(JSON.parse(fs.readFileSync(process.argv[2], 'utf8'))); \
         if (!ok) { console.error(JSON.stringify(validate.errors, null, 1)); process.exit(1); }";
-    let out = std::process::Command::new("node")
-        .args(["-e", script])
-        .arg(&schema)
-        .arg(compiled.path())
-        .current_dir(&dir)
-        .output()
-        .expect("node runs");
-    assert!(
-        out.status.success(),
-        "ajv (strict) rejects the schema or the IR: {}{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
+        let out = std::process::Command::new("node")
+            .args(["-e", script])
+            .arg(&schema)
+            .arg(compiled.path())
+            .current_dir(&dir)
+            .output()
+            .expect("node runs");
+        assert!(
+            out.status.success(),
+            "ajv (strict) rejects the schema or the IR of {project}: {}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+    }
 }
 
-/// `journey compile` of examples/cdnow (a project that is not journeys/), in a file.
-fn journey_ir_compile(root: &std::path::Path) -> tempfile::NamedTempFile {
-    let out = common::journey(&["compile"], &root.join("examples/cdnow"));
+/// `journey compile` of the project at `dir`, in a file.
+fn journey_ir_compile(dir: &std::path::Path) -> tempfile::NamedTempFile {
+    let out = common::journey(&["compile"], dir);
     assert_eq!(common::code(&out), 0, "{}", common::stderr(&out));
     let f = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(f.path(), &out.stdout).unwrap();
