@@ -80,16 +80,3 @@ fn without_the_mapping_account_reads_are_j120() {
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("[J120]") && text.contains("account.count(login, 7d)"), "{text}");
 }
-
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}

@@ -231,16 +231,3 @@ fn fmt_keeps_for_account() {
     journey(&["fmt", "a.journey"], tmp.path());
     assert_eq!(std::fs::read_to_string(&f).unwrap(), once, "idempotent");
 }
-
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}

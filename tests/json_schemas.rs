@@ -9,7 +9,7 @@
 //! AJV_DIR).
 
 mod common;
-use common::{ajv_dir, code, root, stderr, text};
+use common::{ajv_dir, code, copy_dir, root, stderr, text};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
@@ -312,18 +312,6 @@ fn changed_copy(project: &Path, into: &Path) {
         if body.contains("wait 2d") {
             std::fs::write(f, body.replacen("wait 2d", "wait 3d", 1)).unwrap();
             return;
-        }
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let (src, dst) = (e.path(), to.join(e.file_name()));
-        if src.is_dir() {
-            copy_dir(&src, &dst);
-        } else {
-            std::fs::copy(&src, &dst).unwrap();
         }
     }
 }

@@ -147,3 +147,16 @@ pub fn generated_log(dir: &Path, out: &Path) -> (PathBuf, PathBuf) {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     (log, attrs)
 }
+
+/// Copy the folder `from` (a project) into `to`, recursively.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let (src, dst) = (e.path(), to.join(e.file_name()));
+        if src.is_dir() {
+            copy_dir(&src, &dst);
+        } else {
+            std::fs::copy(&src, &dst).unwrap();
+        }
+    }
+}

@@ -311,35 +311,22 @@ impl CalendarView {
 
     /// Tasks in calendar order: week, day, time, journey, node.
     pub fn tasks_by_time(&self) -> Vec<&TaskRow> {
-        let mut rows: Vec<&TaskRow> = self.tasks.iter().collect();
-        rows.sort_by(|a, b| {
-            (a.week, a.day, &a.time, a.offset_minutes, &a.journey, &a.node).cmp(&(
-                b.week,
-                b.day,
-                &b.time,
-                b.offset_minutes,
-                &b.journey,
-                &b.node,
-            ))
-        });
-        rows
+        in_calendar_order(&self.tasks, |t| (t.week, t.day, &t.time, t.offset_minutes, &t.journey, &t.node))
     }
 
     /// Sends in calendar order: week, day, time, journey, node.
     pub fn by_time(&self) -> Vec<&SendRow> {
-        let mut rows: Vec<&SendRow> = self.sends.iter().collect();
-        rows.sort_by(|a, b| {
-            (a.week, a.day, &a.time, a.offset_minutes, &a.journey, &a.node).cmp(&(
-                b.week,
-                b.day,
-                &b.time,
-                b.offset_minutes,
-                &b.journey,
-                &b.node,
-            ))
-        });
-        rows
+        in_calendar_order(&self.sends, |s| (s.week, s.day, &s.time, s.offset_minutes, &s.journey, &s.node))
     }
+}
+
+/// Where a row falls in the calendar: week, day, time, offset, journey, node.
+type Place<'a> = (u64, u64, &'a Option<String>, u64, &'a String, &'a String);
+
+fn in_calendar_order<'a, T>(rows: &'a [T], place: impl Fn(&'a T) -> Place<'a>) -> Vec<&'a T> {
+    let mut rows: Vec<&T> = rows.iter().collect();
+    rows.sort_by(|a, b| place(a).cmp(&place(b)));
+    rows
 }
 
 /// Week (from 1), day of week (from 1) and, when the entry time of day is known, the
