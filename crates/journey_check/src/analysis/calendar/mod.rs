@@ -108,16 +108,41 @@ pub fn analyze(program: &Program, proven_only: bool) -> (Calendar, Vec<Diagnosti
     let plans: Vec<JourneyPlan> = program.journeys.iter().map(|j| schedule::plan(program, j, &caps)).collect();
     let mut cx = Cross::new(program, &plans, &caps);
     cx.proven_only = proven_only;
-    let mut out: Vec<(Finding, Diagnostic)> = Vec::new();
-    out.extend(duplicates::check(&cx));
-    out.extend(conflicts::check(&cx));
-    out.extend(caps::check(&cx));
-    out.extend(winback::check(&cx));
-    out.extend(priority::check(&cx));
-    out.extend(experiments::check(&cx));
+    let (findings, diags) = run_checks(&cx).into_iter().unzip();
     let witness_time = cx.witness_time.get();
-    let (findings, diags) = out.into_iter().unzip();
     (Calendar { plans, caps, findings, witness_time }, diags)
+}
+
+/// What `journey calendar` needs, on one set of plans and memo tables: the
+/// diagnostics of `journey check` (`analyze(program, true).1`, to refuse a program
+/// with errors exactly as the check does), then the calendar and its diagnostics
+/// (`analyze(program, false)`). Every memo of [`Cross`] holds a fact about its pair
+/// or set of predicates that does not depend on [`Cross::proven_only`], so the second
+/// pass answers from the first one's tables and both equal what the separate runs
+/// give.
+pub fn check_and_calendar(program: &Program) -> (Vec<Diagnostic>, Calendar, Vec<Diagnostic>) {
+    let caps = schedule::caps(program);
+    let plans: Vec<JourneyPlan> = program.journeys.iter().map(|j| schedule::plan(program, j, &caps)).collect();
+    let mut cx = Cross::new(program, &plans, &caps);
+    cx.proven_only = true;
+    let checked: Vec<Diagnostic> = run_checks(&cx).into_iter().map(|(_, d)| d).collect();
+    cx.proven_only = false;
+    let (findings, diags) = run_checks(&cx).into_iter().unzip();
+    let witness_time = cx.witness_time.get();
+    drop(cx);
+    (checked, Calendar { plans, caps, findings, witness_time }, diags)
+}
+
+/// Every cross-journey check, in the order of their findings.
+fn run_checks(cx: &Cross) -> Vec<(Finding, Diagnostic)> {
+    let mut out: Vec<(Finding, Diagnostic)> = Vec::new();
+    out.extend(duplicates::check(cx));
+    out.extend(conflicts::check(cx));
+    out.extend(caps::check(cx));
+    out.extend(winback::check(cx));
+    out.extend(priority::check(cx));
+    out.extend(experiments::check(cx));
+    out
 }
 
 /// What every cross-journey check shares: the plans, and audience overlap with a memo.
