@@ -514,6 +514,62 @@ impl<'a> Cross<'a> {
         out
     }
 
+    /// A set of candidate partners indexed for [`Self::partners_among`]: J606 asks
+    /// about every experiment against every earlier one, and what it asks depends only
+    /// on the two journeys' predicates.
+    pub fn candidates(&self, journeys: impl IntoIterator<Item = usize>) -> Candidates {
+        let mut by_rank: Vec<usize> = journeys.into_iter().collect();
+        by_rank.sort_unstable_by_key(|&j| self.rank[j]);
+        by_rank.dedup();
+        let mut class_of_pred: HashMap<usize, u32> = HashMap::new();
+        let class = by_rank
+            .iter()
+            .map(|&j| {
+                let next = class_of_pred.len() as u32;
+                *class_of_pred.entry(self.pred_of[j]).or_insert(next)
+            })
+            .collect();
+        Candidates { by_rank, class, classes: class_of_pred.len() }
+    }
+
+    /// [`Self::partners`] of `b` among indexed candidates, the same list: the
+    /// candidates before `b` in name order, in that order, whose audiences are
+    /// [`Self::related`] to `b`'s. The relation is asked once per predicate among
+    /// them (of the first journey that has it), not once per journey, so the loop over
+    /// earlier journeys does no more than look up its class.
+    pub fn partners_among(&self, b: usize, c: &Candidates) -> Vec<Partner> {
+        self.partners_among_where(b, c, |_| true)
+    }
+
+    /// [`Self::partners_among`] the candidates `keep` keeps (a cheap test: it runs on
+    /// every earlier candidate).
+    pub fn partners_among_where(&self, b: usize, c: &Candidates, keep: impl Fn(usize) -> bool) -> Vec<Partner> {
+        let end = c.by_rank.partition_point(|&a| self.rank[a] < self.rank[b]);
+        // per class: not asked yet, or the relation of its predicate to `b`'s
+        let mut related: Vec<Option<Option<(Overlap, Option<Rc<History>>)>>> = vec![None; c.classes];
+        let mut out = Vec::new();
+        for (&a, &k) in c.by_rank[..end].iter().zip(&c.class) {
+            if !keep(a) {
+                continue;
+            }
+            let r = related[k as usize].get_or_insert_with(|| {
+                let overlap = self.verdict(a, b);
+                self.related(a, b, overlap).map(|h| (overlap, h))
+            });
+            if let Some((overlap, history)) = r {
+                out.push(Partner {
+                    journey: a,
+                    overlap: *overlap,
+                    witness: None,
+                    history: history.clone(),
+                    undecided: None,
+                });
+            }
+        }
+        self.first_witness(b, &mut out);
+        out
+    }
+
     /// [`Self::partners`], and, for `journey check`, also the may-overlapping journeys
     /// neither a witness history nor a proof decides ([`Self::undecided`]), after the
     /// decided ones: a duplicate send the analysis cannot rule out is reported as
@@ -548,6 +604,15 @@ impl<'a> Cross<'a> {
             p.witness = self.overlap(p.journey, b).1;
         }
     }
+}
+
+/// Candidate partners in name order with the class of their predicate
+/// ([`Cross::candidates`]).
+pub struct Candidates {
+    by_rank: Vec<usize>,
+    /// Parallel to `by_rank`: the class (distinct predicate, numbered from 0).
+    class: Vec<u32>,
+    classes: usize,
 }
 
 /// What is known about one pair of predicates; `None`: not asked yet. Plain data:
@@ -696,5 +761,7 @@ pub fn some_names(names: &[&str], shown: usize) -> String {
 /// Labels on how many partner journeys at most (the message counts all of them).
 pub const SHOWN: usize = 3;
 
+#[cfg(test)]
+mod index_oracle;
 #[cfg(test)]
 mod tests;
