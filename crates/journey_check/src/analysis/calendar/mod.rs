@@ -481,11 +481,16 @@ impl<'a> Cross<'a> {
 
     /// Can `a` and `b` be reported together: audiences that certainly overlap, or that
     /// may overlap with a witness history (or, unless [`Self::proven_only`], that are
-    /// not proven disjoint)? With the history when one was looked for and found.
+    /// not proven disjoint)? With the history when one was looked for and found: for
+    /// [`Self::proven_only`], which needs it to decide; otherwise only the first
+    /// partner of a finding shows one, and [`Self::first_witness`] looks for that one
+    /// (on 1,000 journeys, searching a history for every pair the view names was a
+    /// fifth of the calendar's analysis).
     pub fn related(&self, a: usize, b: usize, o: Overlap) -> Option<Option<Rc<History>>> {
         match o {
             Overlap::Disjoint => None,
             Overlap::CertainlyOverlaps => Some(None),
+            Overlap::MayOverlap if !self.proven_only => Some(None),
             Overlap::MayOverlap => {
                 let h = self.history(a, b);
                 if self.proven_only && h.is_none() {
@@ -598,9 +603,13 @@ impl<'a> Cross<'a> {
         Some(Partner { journey: a, overlap, witness: None, history: None, undecided: Some(undecided) })
     }
 
-    /// The example customer of the first partner, the one [`witness_note`] shows.
+    /// The example customer of the first partner, the one [`witness_note`] shows,
+    /// and its witness history when [`Self::related`] left that to here.
     pub fn first_witness(&self, b: usize, partners: &mut [Partner]) {
         if let Some(p) = partners.first_mut() {
+            if !self.proven_only && p.overlap == Overlap::MayOverlap && p.history.is_none() {
+                p.history = self.history(p.journey, b);
+            }
             p.witness = self.overlap(p.journey, b).1;
         }
     }
