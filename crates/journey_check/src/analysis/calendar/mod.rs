@@ -551,7 +551,7 @@ impl<'a> Cross<'a> {
     pub fn partners_among_where(&self, b: usize, c: &Candidates, keep: impl Fn(usize) -> bool) -> Vec<Partner> {
         let end = c.by_rank.partition_point(|&a| self.rank[a] < self.rank[b]);
         // per class: not asked yet, or the relation of its predicate to `b`'s
-        let mut related: Vec<Option<Option<(Overlap, Option<Rc<History>>)>>> = vec![None; c.classes];
+        let mut related: Vec<Option<Related>> = vec![None; c.classes];
         let mut out = Vec::new();
         for (&a, &k) in c.by_rank[..end].iter().zip(&c.class) {
             if !keep(a) {
@@ -614,6 +614,10 @@ impl<'a> Cross<'a> {
         }
     }
 }
+
+/// How a candidate's predicate relates to a journey's, as [`Cross::partners_among`]
+/// remembers it: `None` when not [`Cross::related`], else the overlap and history.
+type Related = Option<(Overlap, Option<Rc<History>>)>;
 
 /// Candidate partners in name order with the class of their predicate
 /// ([`Cross::candidates`]).
