@@ -26,6 +26,7 @@ fn main() {
         "  journeys   per-journey checks   cross-journey (check)   ratio   cross-journey (calendar view)   journey calendar (view + table)   witnesses   findings"
     );
     let mut growth: Vec<(usize, f64)> = Vec::new();
+    let mut command: Vec<(usize, f64)> = Vec::new();
     for n in sizes {
         let dir = tempfile::tempdir().expect("temp dir");
         generate::repository(dir.path(), n, 100, 7).expect("generate");
@@ -44,6 +45,30 @@ fn main() {
             journey_calendar::table(&v, 100)
         });
         let (_, checked) = best_of(1, || calendar::analyze(program, true));
+        // what the `journey calendar` command does before its output: the check, then
+        // the view; with the cross-journey analysis run twice (in the check, then for
+        // the view, as before) and once (`check_and_calendar` inside the check)
+        // (one run each above 2,000 journeys: a run of the old way takes tens of seconds)
+        let e2e_runs = if n > 2000 { 1 } else { runs };
+        let settings = journey_check::Settings::default();
+        let (twice, a) = best_of(e2e_runs, || {
+            let c = journey_check::check_sources(&project.sources, &ids, &settings);
+            journey_calendar::table(&journey_calendar::build(&c.program), 100)
+        });
+        let (once, b) = best_of(e2e_runs, || {
+            let mut analysed = None;
+            let c = journey_check::check_sources_with(&project.sources, &ids, &settings, &mut |p| {
+                let (d, cal, cal_diags) = calendar::check_and_calendar(p);
+                analysed = Some((cal, cal_diags));
+                d
+            });
+            let (cal, cal_diags) = analysed.expect("the check ran the cross-journey pass");
+            journey_calendar::table(
+                &journey_calendar::build_from(&c.program, cal, &cal_diags, |d| Some(d.severity)),
+                100,
+            )
+        });
+        assert_eq!(a, b, "one analysis gives the view of two");
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
         // the size of what the view shows: every journey a finding names (one
         // experiment can overlap most other journeys, so this may grow faster than
@@ -62,11 +87,19 @@ fn main() {
             parts,
             table.lines().count()
         );
+        println!(
+            "  {n:>8}   check + calendar view: {:.1} ms with the cross-journey analysis run twice, {:.1} ms once ({:.2}x)",
+            ms(twice),
+            ms(once),
+            ms(once) / ms(twice)
+        );
         growth.push((n, whole.as_secs_f64()));
+        command.push((n, once.as_secs_f64()));
     }
-    if let Some(&(n0, t0)) = growth.first() {
-        println!("growth of `journey calendar` (time ratio vs journeys ratio; 1.00 per doubling is linear):");
-        for &(n, t) in &growth[1..] {
+    for (what, series) in [("`journey calendar` (view + table)", &growth), ("check + calendar view (once)", &command)] {
+        let Some(&(n0, t0)) = series.first() else { continue };
+        println!("growth of {what} (time ratio vs journeys ratio; exponent 1.00 is linear):");
+        for &(n, t) in &series[1..] {
             let (jr, tr) = (n as f64 / n0 as f64, t / t0);
             println!("  {n0} -> {n} journeys: {jr:.1}x journeys, {tr:.2}x time, exponent {:.2}", tr.ln() / jr.ln());
         }

@@ -58,6 +58,12 @@ pub fn check(project: &Project) -> (journey_check::Checked, Vec<Diagnostic>) {
     journey_run::project::check(project)
 }
 
+/// [`check`] with the cross-journey pass given by the caller (`journey calendar`
+/// keeps the calendar it computes along with the diagnostics).
+pub fn check_with(project: &Project, cross: journey_check::CrossPass<'_>) -> (journey_check::Checked, Vec<Diagnostic>) {
+    journey_run::project::check_with(project, cross)
+}
+
 pub fn render_options(global: &GlobalOptions) -> RenderOptions {
     RenderOptions { color: global.color, width: width(), ..RenderOptions::default() }
 }

@@ -551,3 +551,43 @@ journey launch {
     assert_eq!(london["days"], new_york["days"]);
     assert_eq!(london["days"][0]["date"], "2026-01-05");
 }
+
+#[test]
+fn refuses_on_cross_journey_errors_as_check_reports_them() {
+    // `journey calendar` runs the cross-journey analysis once, with the check: a
+    // program whose errors come from that analysis is refused with exactly what
+    // `journey check` reports, in both diagnostic formats
+    let certain = tempfile::tempdir().unwrap();
+    fs::write(
+        certain.path().join("dup.journey"),
+        FIXTURE
+            .replace("\"pro-weekly-digest\"", "\"receipt-brew-tips\"")
+            .replace("plan in [\"pro\", \"team\"]", "plan == \"pro\""),
+    )
+    .unwrap();
+    // undecided pairs (issue 13), which only the check reports, made errors by the
+    // project (tests/teashop.rs)
+    let teashop = tempfile::tempdir().unwrap();
+    let src = root().join("tests/projects/teashop");
+    let yaml = fs::read_to_string(src.join("journey.yaml")).unwrap();
+    fs::write(teashop.path().join("journey.yaml"), format!("{yaml}may_overlap:\n  J601: error\n")).unwrap();
+    fs::create_dir(teashop.path().join("journeys")).unwrap();
+    for f in fs::read_dir(src.join("journeys")).unwrap() {
+        let f = f.unwrap();
+        fs::copy(f.path(), teashop.path().join("journeys").join(f.file_name())).unwrap();
+    }
+    for dir in [certain.path(), teashop.path()] {
+        for (cal, check) in [
+            (vec!["calendar"], vec!["check"]),
+            (vec!["calendar", "--format", "json"], vec!["check", "--format", "json"]),
+        ] {
+            let c = journey(&check, dir);
+            let k = journey(&cal, dir);
+            assert_eq!(code(&c), 1, "{}", stdout(&c));
+            assert!(stdout(&c).contains("J601"), "{}", stdout(&c));
+            assert_eq!(code(&k), 1, "{}", stdout(&k));
+            assert_eq!(stdout(&k), stdout(&c), "{cal:?}");
+            assert_eq!(stderr(&k), stderr(&c), "{cal:?}");
+        }
+    }
+}

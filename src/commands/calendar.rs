@@ -3,7 +3,9 @@
 //! trace shows the journeys did (see docs/calendar.md).
 
 use crate::{output, ExitStatus, GlobalOptions};
+use journey_check::analysis::calendar::{self, Calendar};
 use journey_diagnostics::render::Format;
+use journey_diagnostics::Diagnostic;
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
@@ -39,7 +41,14 @@ fn parse_date(s: &str) -> Result<chrono::NaiveDate, String> {
 
 pub fn run(args: CalendarArgs, global: &GlobalOptions) -> miette::Result<ExitStatus> {
     let project = output::load(&args.paths)?;
-    let (checked, diags) = output::check(&project);
+    // the cross-journey analysis runs once: inside the check, which keeps its
+    // diagnostics, and for the view, from the same tables
+    let mut analysed: Option<(Vec<String>, Calendar, Vec<Diagnostic>)> = None;
+    let (checked, diags) = output::check_with(&project, &mut |p| {
+        let (diags, cal, cal_diags) = calendar::check_and_calendar(p);
+        analysed = Some((p.journeys.iter().map(|j| j.name.clone()).collect(), cal, cal_diags));
+        diags
+    });
     // a program with errors has no calendar: its diagnostics instead, as JSON in the
     // JSON mode (check's schema) so a script reading standard output can parse them
     let diag_format = if args.format == "json" && args.output.is_none() { Format::Json } else { Format::Full };
@@ -51,10 +60,21 @@ pub fn run(args: CalendarArgs, global: &GlobalOptions) -> miette::Result<ExitSta
     // severities as journey.yaml sets them (rules, may_overlap, ignore), as `check`
     // reports them: the same finding is not info there and a warning here
     let relative: Vec<String> = project.sources.files().map(|(id, _)| project.root_relative(id)).collect();
-    let mut view = journey_calendar::build_with(program, |d| {
+    let severity = |d: &Diagnostic| {
         let kept = project.config.apply(vec![d.clone()], |id| relative[id.0 as usize].clone());
         kept.into_iter().next().map(|d| d.severity)
-    });
+    };
+    // The check analysed the journeys that lowered cleanly; when the project's rules
+    // let a program with lowering errors through, the view needs all of them.
+    let mut view = match analysed {
+        Some((names, cal, cal_diags))
+            if names.len() == program.journeys.len()
+                && names.iter().zip(&program.journeys).all(|(n, j)| *n == j.name) =>
+        {
+            journey_calendar::build_from(program, cal, &cal_diags, severity)
+        }
+        _ => journey_calendar::build_with(program, severity),
+    };
     if let Some(n) = args.weeks {
         view.limit_weeks(n);
     }

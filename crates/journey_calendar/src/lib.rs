@@ -178,12 +178,24 @@ pub fn build_with(
     program: &Program,
     severity: impl Fn(&journey_diagnostics::Diagnostic) -> Option<journey_diagnostics::Severity>,
 ) -> CalendarView {
-    let (mut cal, diags) = calendar::analyze(program, false);
+    let (cal, diags) = calendar::analyze(program, false);
+    build_from(program, cal, &diags, severity)
+}
+
+/// As [`build_with`], from the calendar analysis of `program` already run
+/// (`calendar::analyze(program, false)`, or the calendar part of
+/// [`calendar::check_and_calendar`]): `journey calendar` runs it once, with the check.
+pub fn build_from(
+    program: &Program,
+    mut cal: calendar::Calendar,
+    diags: &[journey_diagnostics::Diagnostic],
+    severity: impl Fn(&journey_diagnostics::Diagnostic) -> Option<journey_diagnostics::Severity>,
+) -> CalendarView {
     // findings and their diagnostics come in the same order, one each
     let findings = std::mem::take(&mut cal.findings);
     cal.findings = findings
         .into_iter()
-        .zip(&diags)
+        .zip(diags)
         .filter_map(|(mut f, d)| {
             f.severity = severity(d)?;
             Some(f)

@@ -54,8 +54,21 @@ impl Checked {
     }
 }
 
+/// The cross-journey pass (J601-J606) of a check: given the program of the journeys
+/// that lowered cleanly, its diagnostics. [`check_sources`] runs
+/// [`analysis::calendar::check`]; `journey calendar` runs
+/// [`analysis::calendar::check_and_calendar`] instead and keeps the calendar, so the
+/// costliest pass of both commands runs once, at the very place the check runs it
+/// (the diagnostics come out in the same order).
+pub type CrossPass<'a> = &'a mut dyn FnMut(&ir::Program) -> Vec<Diagnostic>;
+
 /// Parse and check the given files of `sources` as one program.
 pub fn check_sources(sources: &SourceMap, files: &[FileId], settings: &Settings) -> Checked {
+    check_sources_with(sources, files, settings, &mut analysis::calendar::check)
+}
+
+/// [`check_sources`] with the cross-journey pass given by the caller.
+pub fn check_sources_with(sources: &SourceMap, files: &[FileId], settings: &Settings, cross: CrossPass<'_>) -> Checked {
     let mut diagnostics = Vec::new();
     let mut modules = Vec::with_capacity(files.len());
     for &id in files {
@@ -64,7 +77,7 @@ pub fn check_sources(sources: &SourceMap, files: &[FileId], settings: &Settings)
         diagnostics.extend(parsed.diagnostics);
         modules.push((id, parsed.module));
     }
-    let mut checked = check_modules(&modules, sources, settings);
+    let mut checked = check_modules_with(&modules, sources, settings, cross);
     diagnostics.append(&mut checked.diagnostics);
     // by file, then position: a file's syntax error comes before what other files
     // say, and before its own later findings
@@ -75,6 +88,16 @@ pub fn check_sources(sources: &SourceMap, files: &[FileId], settings: &Settings)
 
 /// Check already-parsed modules as one program.
 pub fn check_modules(modules: &[(FileId, Module)], sources: &SourceMap, settings: &Settings) -> Checked {
+    check_modules_with(modules, sources, settings, &mut analysis::calendar::check)
+}
+
+/// [`check_modules`] with the cross-journey pass given by the caller.
+pub fn check_modules_with(
+    modules: &[(FileId, Module)],
+    sources: &SourceMap,
+    settings: &Settings,
+    cross: CrossPass<'_>,
+) -> Checked {
     let mut ctx = context::Ctx::new(sources, &settings.currency);
     ctx.collect(modules);
     let (events, attributes, timezone_attribute) = ctx.schema();
@@ -110,7 +133,8 @@ pub fn check_modules(modules: &[(FileId, Module)], sources: &SourceMap, settings
     // target would otherwise show up again as an "unreachable stage".
     let (clean, dirty): (Vec<_>, Vec<_>) = lowered.into_iter().partition(|(_, ok)| *ok && schema_clean);
     program.journeys = clean.into_iter().map(|(j, _)| j).collect();
-    diagnostics.extend(analysis::analyze(&program));
+    diagnostics.extend(analysis::analyze_journeys(&program));
+    diagnostics.extend(cross(&program));
     diagnostics.extend(optional::check(&ctx, &program, &settings.optional_attributes));
     program.journeys.extend(dirty.into_iter().map(|(j, _)| j));
     program.journeys.sort_by(|a, b| a.name.cmp(&b.name));

@@ -13,13 +13,20 @@ use std::path::{Path, PathBuf};
 /// `one_program_per_file`): config problems plus everything the checker finds, with
 /// journey.yaml's severity overrides applied.
 pub fn check(project: &Project) -> (journey_check::Checked, Vec<Diagnostic>) {
+    check_with(project, &mut journey_check::analysis::calendar::check)
+}
+
+/// [`check`] with the cross-journey pass of the whole program given by the caller
+/// (see [`journey_check::CrossPass`]); stand-alone files (`one_program_per_file`) are
+/// each checked with the ordinary pass.
+pub fn check_with(project: &Project, cross: journey_check::CrossPass<'_>) -> (journey_check::Checked, Vec<Diagnostic>) {
     let settings = journey_check::Settings {
         timezone: project.config.timezone.clone(),
         currency: project.config.currency.clone(),
         optional_attributes: project.config.optional_attributes(),
     };
     let ids: Vec<_> = project.files.iter().map(|f| f.id).collect();
-    let mut checked = journey_check::check_sources(&project.sources, &ids, &settings);
+    let mut checked = journey_check::check_sources_with(&project.sources, &ids, &settings, cross);
     let mut diags = project.diagnostics.clone();
     if project.config.one_program_per_file && ids.len() > 1 {
         // stand-alone files (examples/): what each says alone, not every file's

@@ -29,11 +29,18 @@ use std::collections::BTreeSet;
 
 /// Run every analysis over every journey of `program`.
 pub fn analyze(program: &Program) -> Vec<Diagnostic> {
+    let mut out = analyze_journeys(program);
+    out.extend(calendar::check(program));
+    out
+}
+
+/// Every analysis of one journey over every journey: [`analyze`] without the
+/// cross-journey pass.
+pub fn analyze_journeys(program: &Program) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for journey in &program.journeys {
         out.extend(analyze_journey(program, journey));
     }
-    out.extend(calendar::check(program));
     out
 }
 

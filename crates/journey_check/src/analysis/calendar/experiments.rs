@@ -16,9 +16,10 @@ fn split_name(cx: &Cross, j: usize, node: usize) -> String {
 
 pub fn check(cx: &Cross) -> Vec<(Finding, Diagnostic)> {
     let testing: Vec<usize> = cx.order.iter().copied().filter(|&j| !cx.plans[j].splits.is_empty()).collect();
+    let candidates = cx.candidates(testing.iter().copied());
     let mut out = Vec::new();
     for &b in &testing {
-        let partners = cx.partners(b, testing.iter().copied());
+        let partners = cx.partners_among(b, &candidates);
         if partners.is_empty() {
             continue;
         }

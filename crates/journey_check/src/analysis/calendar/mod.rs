@@ -108,16 +108,41 @@ pub fn analyze(program: &Program, proven_only: bool) -> (Calendar, Vec<Diagnosti
     let plans: Vec<JourneyPlan> = program.journeys.iter().map(|j| schedule::plan(program, j, &caps)).collect();
     let mut cx = Cross::new(program, &plans, &caps);
     cx.proven_only = proven_only;
-    let mut out: Vec<(Finding, Diagnostic)> = Vec::new();
-    out.extend(duplicates::check(&cx));
-    out.extend(conflicts::check(&cx));
-    out.extend(caps::check(&cx));
-    out.extend(winback::check(&cx));
-    out.extend(priority::check(&cx));
-    out.extend(experiments::check(&cx));
+    let (findings, diags) = run_checks(&cx).into_iter().unzip();
     let witness_time = cx.witness_time.get();
-    let (findings, diags) = out.into_iter().unzip();
     (Calendar { plans, caps, findings, witness_time }, diags)
+}
+
+/// What `journey calendar` needs, on one set of plans and memo tables: the
+/// diagnostics of `journey check` (`analyze(program, true).1`, to refuse a program
+/// with errors exactly as the check does), then the calendar and its diagnostics
+/// (`analyze(program, false)`). Every memo of [`Cross`] holds a fact about its pair
+/// or set of predicates that does not depend on [`Cross::proven_only`], so the second
+/// pass answers from the first one's tables and both equal what the separate runs
+/// give.
+pub fn check_and_calendar(program: &Program) -> (Vec<Diagnostic>, Calendar, Vec<Diagnostic>) {
+    let caps = schedule::caps(program);
+    let plans: Vec<JourneyPlan> = program.journeys.iter().map(|j| schedule::plan(program, j, &caps)).collect();
+    let mut cx = Cross::new(program, &plans, &caps);
+    cx.proven_only = true;
+    let checked: Vec<Diagnostic> = run_checks(&cx).into_iter().map(|(_, d)| d).collect();
+    cx.proven_only = false;
+    let (findings, diags) = run_checks(&cx).into_iter().unzip();
+    let witness_time = cx.witness_time.get();
+    drop(cx);
+    (checked, Calendar { plans, caps, findings, witness_time }, diags)
+}
+
+/// Every cross-journey check, in the order of their findings.
+fn run_checks(cx: &Cross) -> Vec<(Finding, Diagnostic)> {
+    let mut out: Vec<(Finding, Diagnostic)> = Vec::new();
+    out.extend(duplicates::check(cx));
+    out.extend(conflicts::check(cx));
+    out.extend(caps::check(cx));
+    out.extend(winback::check(cx));
+    out.extend(priority::check(cx));
+    out.extend(experiments::check(cx));
+    out
 }
 
 /// What every cross-journey check shares: the plans, and audience overlap with a memo.
@@ -456,11 +481,16 @@ impl<'a> Cross<'a> {
 
     /// Can `a` and `b` be reported together: audiences that certainly overlap, or that
     /// may overlap with a witness history (or, unless [`Self::proven_only`], that are
-    /// not proven disjoint)? With the history when one was looked for and found.
+    /// not proven disjoint)? With the history when one was looked for and found: for
+    /// [`Self::proven_only`], which needs it to decide; otherwise only the first
+    /// partner of a finding shows one, and [`Self::first_witness`] looks for that one
+    /// (on 1,000 journeys, searching a history for every pair the view names was a
+    /// fifth of the calendar's analysis).
     pub fn related(&self, a: usize, b: usize, o: Overlap) -> Option<Option<Rc<History>>> {
         match o {
             Overlap::Disjoint => None,
             Overlap::CertainlyOverlaps => Some(None),
+            Overlap::MayOverlap if !self.proven_only => Some(None),
             Overlap::MayOverlap => {
                 let h = self.history(a, b);
                 if self.proven_only && h.is_none() {
@@ -485,6 +515,62 @@ impl<'a> Cross<'a> {
             })
             .collect();
         out.sort_by_key(|p| self.rank[p.journey]);
+        self.first_witness(b, &mut out);
+        out
+    }
+
+    /// A set of candidate partners indexed for [`Self::partners_among`]: J606 asks
+    /// about every experiment against every earlier one, and what it asks depends only
+    /// on the two journeys' predicates.
+    pub fn candidates(&self, journeys: impl IntoIterator<Item = usize>) -> Candidates {
+        let mut by_rank: Vec<usize> = journeys.into_iter().collect();
+        by_rank.sort_unstable_by_key(|&j| self.rank[j]);
+        by_rank.dedup();
+        let mut class_of_pred: HashMap<usize, u32> = HashMap::new();
+        let class = by_rank
+            .iter()
+            .map(|&j| {
+                let next = class_of_pred.len() as u32;
+                *class_of_pred.entry(self.pred_of[j]).or_insert(next)
+            })
+            .collect();
+        Candidates { by_rank, class, classes: class_of_pred.len() }
+    }
+
+    /// [`Self::partners`] of `b` among indexed candidates, the same list: the
+    /// candidates before `b` in name order, in that order, whose audiences are
+    /// [`Self::related`] to `b`'s. The relation is asked once per predicate among
+    /// them (of the first journey that has it), not once per journey, so the loop over
+    /// earlier journeys does no more than look up its class.
+    pub fn partners_among(&self, b: usize, c: &Candidates) -> Vec<Partner> {
+        self.partners_among_where(b, c, |_| true)
+    }
+
+    /// [`Self::partners_among`] the candidates `keep` keeps (a cheap test: it runs on
+    /// every earlier candidate).
+    pub fn partners_among_where(&self, b: usize, c: &Candidates, keep: impl Fn(usize) -> bool) -> Vec<Partner> {
+        let end = c.by_rank.partition_point(|&a| self.rank[a] < self.rank[b]);
+        // per class: not asked yet, or the relation of its predicate to `b`'s
+        let mut related: Vec<Option<Related>> = vec![None; c.classes];
+        let mut out = Vec::new();
+        for (&a, &k) in c.by_rank[..end].iter().zip(&c.class) {
+            if !keep(a) {
+                continue;
+            }
+            let r = related[k as usize].get_or_insert_with(|| {
+                let overlap = self.verdict(a, b);
+                self.related(a, b, overlap).map(|h| (overlap, h))
+            });
+            if let Some((overlap, history)) = r {
+                out.push(Partner {
+                    journey: a,
+                    overlap: *overlap,
+                    witness: None,
+                    history: history.clone(),
+                    undecided: None,
+                });
+            }
+        }
         self.first_witness(b, &mut out);
         out
     }
@@ -517,12 +603,29 @@ impl<'a> Cross<'a> {
         Some(Partner { journey: a, overlap, witness: None, history: None, undecided: Some(undecided) })
     }
 
-    /// The example customer of the first partner, the one [`witness_note`] shows.
+    /// The example customer of the first partner, the one [`witness_note`] shows,
+    /// and its witness history when [`Self::related`] left that to here.
     pub fn first_witness(&self, b: usize, partners: &mut [Partner]) {
         if let Some(p) = partners.first_mut() {
+            if !self.proven_only && p.overlap == Overlap::MayOverlap && p.history.is_none() {
+                p.history = self.history(p.journey, b);
+            }
             p.witness = self.overlap(p.journey, b).1;
         }
     }
+}
+
+/// How a candidate's predicate relates to a journey's, as [`Cross::partners_among`]
+/// remembers it: `None` when not [`Cross::related`], else the overlap and history.
+type Related = Option<(Overlap, Option<Rc<History>>)>;
+
+/// Candidate partners in name order with the class of their predicate
+/// ([`Cross::candidates`]).
+pub struct Candidates {
+    by_rank: Vec<usize>,
+    /// Parallel to `by_rank`: the class (distinct predicate, numbered from 0).
+    class: Vec<u32>,
+    classes: usize,
 }
 
 /// What is known about one pair of predicates; `None`: not asked yet. Plain data:
@@ -671,5 +774,7 @@ pub fn some_names(names: &[&str], shown: usize) -> String {
 /// Labels on how many partner journeys at most (the message counts all of them).
 pub const SHOWN: usize = 3;
 
+#[cfg(test)]
+mod index_oracle;
 #[cfg(test)]
 mod tests;

@@ -13,6 +13,9 @@ pub fn check(cx: &Cross) -> Vec<(Finding, Diagnostic)> {
             by_priority.entry(cx.journey(j).priority).or_default().push(j);
         }
     }
+    // each priority's journeys indexed once: every journey asks about all of them
+    let by_priority: BTreeMap<u64, super::Candidates> =
+        by_priority.into_iter().map(|(p, js)| (p, cx.candidates(js))).collect();
     // the caps each journey's sends count against
     let capped: Vec<Vec<bool>> = cx
         .plans
@@ -24,7 +27,7 @@ pub fn check(cx: &Cross) -> Vec<(Finding, Diagnostic)> {
         let jb = cx.journey(b);
         let Some(same) = by_priority.get(&jb.priority) else { continue };
         let shares = |a: usize| (0..cx.caps.len()).any(|k| capped[a][k] && capped[b][k]);
-        let partners = cx.partners(b, same.iter().copied().filter(|&a| shares(a)));
+        let partners = cx.partners_among_where(b, same, shares);
         if partners.is_empty() {
             continue;
         }
