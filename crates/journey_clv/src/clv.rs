@@ -441,13 +441,14 @@ mod tests {
 
     #[test]
     fn undiscounted_value_is_margin_times_spend_times_purchases() {
-        let rows = vec![
-            WeightedRow { x: 0, t_x: 0.0, t: 30.0, weight: 50.0 },
-            WeightedRow { x: 1, t_x: 10.0, t: 30.0, weight: 20.0 },
-            WeightedRow { x: 3, t_x: 25.0, t: 30.0, weight: 10.0 },
-            WeightedRow { x: 6, t_x: 28.0, t: 32.0, weight: 5.0 },
-        ];
+        // Enough customers for a proper maximum: intervals need the inverse
+        // Hessian there. (Four rows of 85 customers used to do, but their
+        // likelihood is maximal at a, b -> 0 and only the noise of a
+        // finite-difference Hessian made it look positive definite.)
+        let truth = crate::bgnbd::BgNbd { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 };
+        let rows = crate::rfm::compress(crate::simulate::simulate_bgnbd(&truth, 2_000, 84, 273, 3).unwrap());
         let fit = crate::bgnbd::fit(&rows).unwrap();
+        assert!(fit.converged, "{fit:?}");
         let summary = RfmSummary {
             unit: TimeUnit::Weeks,
             cohort_column: None,

@@ -9,6 +9,7 @@
 pub mod backtest;
 pub mod bgbb;
 pub mod bgnbd;
+mod bgnbd_likelihood;
 pub mod bootstrap;
 pub mod clv;
 pub mod error;
