@@ -104,20 +104,7 @@ pub fn dominant_customers_in(
     fit: &FitReport,
     share: f64,
 ) -> Result<Vec<(String, f64)>> {
-    let model = PurchaseModel::from_report(fit)?;
-    let lls: Vec<f64> = rows.iter().map(|r| model.log_likelihood(r.x, r.t_x, r.t).abs()).collect();
-    let total: f64 = rows.iter().zip(&lls).map(|(r, ll)| r.weight * ll).sum();
-    if !(total > 0.0) || summary.customers.len() < 20 {
-        return Ok(Vec::new());
-    }
-    // Keys as compress() forms them (the bits of t_x and T), so a customer
-    // matches its row exactly.
-    let heavy: Vec<((u32, u64, u64), f64)> = rows
-        .iter()
-        .zip(&lls)
-        .filter(|(_, ll)| **ll / total > share)
-        .map(|(r, ll)| ((r.x, r.t_x.to_bits(), r.t.to_bits()), ll / total))
-        .collect();
+    let heavy = dominant_rows(rows, fit, share, summary.customers.len())?;
     if heavy.is_empty() {
         return Ok(Vec::new());
     }
@@ -131,6 +118,30 @@ pub fn dominant_customers_in(
         .collect();
     out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     Ok(out)
+}
+
+/// The rows of [`dominant_customers_in`] (keyed as [`crate::rfm::compress`]
+/// keys them: x and the bits of t_x and T) with their shares of |ln L|, for
+/// `customers` customers in all: what a caller holding only the compressed
+/// rows can check before reading the customers to name them.
+pub fn dominant_rows(
+    rows: &[WeightedRow],
+    fit: &FitReport,
+    share: f64,
+    customers: usize,
+) -> Result<Vec<((u32, u64, u64), f64)>> {
+    let model = PurchaseModel::from_report(fit)?;
+    let lls: Vec<f64> = rows.iter().map(|r| model.log_likelihood(r.x, r.t_x, r.t).abs()).collect();
+    let total: f64 = rows.iter().zip(&lls).map(|(r, ll)| r.weight * ll).sum();
+    if !(total > 0.0) || customers < 20 {
+        return Ok(Vec::new());
+    }
+    Ok(rows
+        .iter()
+        .zip(&lls)
+        .filter(|(_, ll)| **ll / total > share)
+        .map(|(r, ll)| ((r.x, r.t_x.to_bits(), r.t.to_bits()), ll / total))
+        .collect())
 }
 
 /// How value is counted.

@@ -26,6 +26,7 @@ pub mod rfm;
 pub mod sbg;
 pub mod simulate;
 pub mod special;
+pub mod summary_rows;
 pub mod table;
 pub mod translog;
 
