@@ -349,10 +349,8 @@ impl BgNbdLikelihood {
             h[2][2] += (s[5] - s[1]) / (a * a);
             h[2][3] -= s[8] / a;
             h[3][3] += s[14] + s[17];
-            for i in 0..4 {
-                for j in 0..i {
-                    h[i][j] = h[j][i];
-                }
+            for (i, j) in [(1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2)] {
+                h[i][j] = h[j][i];
             }
         }
         Natural { value, grad, hess: h }

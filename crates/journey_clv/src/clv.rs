@@ -120,6 +120,9 @@ pub fn dominant_customers_in(
     Ok(out)
 }
 
+/// A compressed row's identity: x and the bits of t_x and T.
+pub type RowKey = (u32, u64, u64);
+
 /// The rows of [`dominant_customers_in`] (keyed as [`crate::rfm::compress`]
 /// keys them: x and the bits of t_x and T) with their shares of |ln L|, for
 /// `customers` customers in all: what a caller holding only the compressed
@@ -129,11 +132,14 @@ pub fn dominant_rows(
     fit: &FitReport,
     share: f64,
     customers: usize,
-) -> Result<Vec<((u32, u64, u64), f64)>> {
+) -> Result<Vec<(RowKey, f64)>> {
     let model = PurchaseModel::from_report(fit)?;
     let lls: Vec<f64> = rows.iter().map(|r| model.log_likelihood(r.x, r.t_x, r.t).abs()).collect();
     let total: f64 = rows.iter().zip(&lls).map(|(r, ll)| r.weight * ll).sum();
-    if !(total > 0.0) || customers < 20 {
+    // Written so a NaN total counts as not positive.
+    #[allow(clippy::neg_cmp_op_on_partial_ord)]
+    let no_total = !(total > 0.0);
+    if no_total || customers < 20 {
         return Ok(Vec::new());
     }
     Ok(rows
@@ -428,7 +434,7 @@ fn quantiles(mut v: Vec<f64>) -> Interval {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rfm::{TimeUnit, WeightedRow};
+    use crate::rfm::TimeUnit;
 
     #[test]
     fn numeric_cohorts_sort_as_numbers() {

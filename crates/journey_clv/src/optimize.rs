@@ -184,7 +184,10 @@ pub fn newton(obj: &dyn Objective, x0: &[f64], max_iter: usize) -> Option<Minimu
             p.iter_mut().for_each(|v| *v *= NEWTON_MAX_STEP / longest);
         }
         let slope = dot(&g, &p);
-        if !(slope < 0.0) {
+        // Written so a NaN slope also stops.
+        #[allow(clippy::neg_cmp_op_on_partial_ord)]
+        let no_descent = !(slope < 0.0);
+        if no_descent {
             break;
         }
         if !damped && -slope < 1e-12 * (1.0 + f.abs()) {

@@ -257,7 +257,7 @@ mod tests {
             let t = 20 + i % 13;
             let recency = if x == 0 { 0.0 } else { (i % 17) as f64 * t as f64 / 17.0 };
             src.push_str(&format!("{x},{recency},{t}.0\r\n"));
-            if i % 1000 == 0 {
+            if i.is_multiple_of(1000) {
                 src.push('\n');
             }
             i += 1;
@@ -342,7 +342,6 @@ mod tests {
             } else {
                 ","
             };
-            let width = header.split(sep).count();
             let mut src = String::from(header);
             src.push_str(if rng.random_bool(0.2) { "\r\n" } else { "\n" });
             for _ in 0..rng.random_range(0..8) {
