@@ -12,6 +12,7 @@ use journey_clv::error::ClvError;
 use journey_clv::fit::FitReport;
 use journey_clv::rfm::{looks_like_summary, read_summary, summarize, RfmSummary, TimeUnit, WeightedRow};
 use journey_clv::sbg::{Lifetimes, ShiftedBetaGeometric};
+use journey_clv::summary_rows::read_summary_rows;
 use journey_clv::table::{split_rows, Delimiter};
 use journey_clv::translog::{read_log, ColumnMapping, ColumnRef, LogOptions, RefundRule};
 use journey_clv::NaiveDate;
@@ -318,16 +319,46 @@ impl Loaded {
 /// Read an RFM summary or a transaction log (summarised at the calibration end).
 fn load(a: &InputArgs, cohort: Option<&str>) -> Result<Loaded, ClvError> {
     let (name, text) = read_text(&a.input)?;
+    load_from(a, cohort, &name, &text)
+}
+
+/// [`load`] given the file's name and text.
+fn load_from(a: &InputArgs, cohort: Option<&str>, name: &str, text: &str) -> Result<Loaded, ClvError> {
     let u = unit(a.time_unit);
-    if !a.no_header && looks_like_summary(&text) {
-        return Ok(Loaded::Summary(read_summary(&name, &text, u, cohort)?));
+    if !a.no_header && looks_like_summary(text) {
+        return Ok(Loaded::Summary(read_summary(name, text, u, cohort)?));
     }
-    let log = read_log(&name, &text, &log_options(a, cohort))?;
+    let log = read_log(name, text, &log_options(a, cohort))?;
     if let Some(end) = a.calibration_end {
         journey_clv::rfm::check_calibration_end(&log, end)?;
     }
     let summary = summarize(&log, u, a.calibration_end);
     Ok(Loaded::Log(summary))
+}
+
+/// What a count model is fitted from: the customers, or only how many share
+/// each distinct row.
+enum Counted {
+    Customers(Loaded),
+    /// A summary read straight into distinct rows ([`read_summary_rows`]).
+    Rows {
+        customers: usize,
+    },
+}
+
+/// The distinct (x, t_x, T) rows of the input and what they came from. A
+/// summary goes straight to rows when the fast reader takes it (a million
+/// customers in a fraction of the time); anything else, errors included, is
+/// read by [`load`] as always.
+fn load_count_rows(a: &InputArgs) -> Result<(Vec<WeightedRow>, Counted), ClvError> {
+    let (name, text) = read_text(&a.input)?;
+    if !a.no_header && looks_like_summary(&text) {
+        if let Some(s) = read_summary_rows(&text) {
+            return Ok((s.rows, Counted::Rows { customers: s.customers }));
+        }
+    }
+    let data = load_from(a, None, &name, &text)?;
+    Ok((data.summary().compressed(), Counted::Customers(data)))
 }
 
 /// sBG input: a CSV with a `survivors` column (customers still active at the
@@ -427,16 +458,28 @@ fn run_fit(a: &FitArgs, global: &crate::GlobalOptions) -> Result<Output, ClvErro
             (fit, "cohort lifetimes", survivors)
         }
         Model::BgNbd | Model::ParetoNbd => {
-            let data = load(&a.input, None)?;
-            let rows = data.summary().compressed();
+            let (rows, counted) = load_count_rows(&a.input)?;
             let fitter: fn(&[journey_clv::rfm::WeightedRow]) -> Result<FitReport, ClvError> =
                 if a.model == Model::BgNbd { bgnbd::fit } else { paretonbd::fit };
             let mut fit = fitter(&rows)?;
-            warn_dominant(data.summary(), &rows, &mut fit)?;
+            let source = match &counted {
+                Counted::Customers(data) => {
+                    warn_dominant(data.summary(), &rows, &mut fit)?;
+                    data.source()
+                }
+                Counted::Rows { customers } => {
+                    // Naming dominant customers needs the customers: read
+                    // them only in the rare case there are some to name.
+                    if !journey_clv::clv::dominant_rows(&rows, &fit, DOMINANT_SHARE, *customers)?.is_empty() {
+                        warn_dominant(load(&a.input, None)?.summary(), &rows, &mut fit)?;
+                    }
+                    "an rfm summary"
+                }
+            };
             if a.interval == IntervalArg::Bootstrap {
                 boot = Some(journey_clv::bootstrap::bootstrap(&rows, &fitter, a.resamples, 1)?);
             }
-            (fit, data.source(), None)
+            (fit, source, None)
         }
         Model::BgBb => {
             let (name, text) = read_text(&a.input.input)?;

@@ -7,9 +7,8 @@ use serde::Serialize;
 
 use crate::error::{ClvError, Result};
 use crate::fit::{fit_log_params, FitReport, LogLikelihood};
-use crate::optimize::Objective;
 use crate::rfm::WeightedRow;
-use crate::special::{digamma_rising, hyp2f1, ln_beta, ln_gamma, ln_hyp2f1, ln_rising};
+use crate::special::{hyp2f1, ln_beta, ln_gamma, ln_hyp2f1, ln_rising};
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct BgNbd {
@@ -121,200 +120,9 @@ impl BgNbd {
     }
 }
 
-/// Negative log-likelihood of compressed rows, over (ln r, ln α, ln a, ln b),
-/// with an analytic gradient. Terms that depend only on x are computed once per
-/// distinct x, and ln(α + T), ln(α + t_x) once per distinct T and t_x (a log
-/// recorded to the day has a few hundred of each however many rows it has);
-/// rows are split across threads when there are many.
-pub struct BgNbdLikelihood<'a> {
-    rows: &'a [WeightedRow],
-    /// Index of each row's x in `xs`.
-    group: Vec<u32>,
-    xs: Vec<u32>,
-    /// Distinct T and t_x values, and each row's index among them.
-    times: Distinct,
-    threads: usize,
-}
+pub use crate::bgnbd_likelihood::BgNbdLikelihood;
 
-/// Distinct values of T and of t_x, and where each row's are: the per-row
-/// logarithms become look-ups of the same numbers, computed once per value.
-struct Distinct {
-    values: Vec<f64>,
-    /// Per row: index of T, index of t_x in `values`.
-    at: Vec<(u32, u32)>,
-}
-
-impl Distinct {
-    fn new(rows: &[WeightedRow]) -> Distinct {
-        // Exact look-ups by bit pattern: a row finds its own value, whatever it is.
-        let mut bits: Vec<u64> = rows.iter().flat_map(|r| [r.t.to_bits(), r.t_x.to_bits()]).collect();
-        bits.sort_unstable();
-        bits.dedup();
-        let index = |v: f64| bits.binary_search(&v.to_bits()).unwrap_or(0) as u32;
-        let at = rows.iter().map(|r| (index(r.t), index(r.t_x))).collect();
-        Distinct { values: bits.into_iter().map(f64::from_bits).collect(), at }
-    }
-}
-
-impl<'a> BgNbdLikelihood<'a> {
-    pub fn new(rows: &'a [WeightedRow]) -> Self {
-        let mut xs: Vec<u32> = rows.iter().map(|r| r.x).collect();
-        xs.sort_unstable();
-        xs.dedup();
-        let group = rows.iter().map(|r| xs.binary_search(&r.x).unwrap_or(0) as u32).collect();
-        let threads =
-            if rows.len() >= 50_000 { std::thread::available_parallelism().map_or(1, |n| n.get()).min(8) } else { 1 };
-        BgNbdLikelihood { rows, group, xs, times: Distinct::new(rows), threads }
-    }
-}
-
-/// Per-x constants of the likelihood and its gradient.
-struct XTerms {
-    x: f64,
-    /// ln Γ(r+x) - ln Γ(r) + r ln α + ln B(a, b+x) - ln B(a, b)
-    base: f64,
-    /// ln(a / (b + x - 1)), the log odds of having dropped out at the last purchase
-    log_odds: f64,
-    d_r: f64,
-    d_a: f64,
-    d_b: f64,
-}
-
-impl Objective for BgNbdLikelihood<'_> {
-    fn value(&self, p: &[f64]) -> f64 {
-        let mut g = [0.0; 4];
-        self.value_grad(p, &mut g)
-    }
-
-    fn value_grad(&self, p: &[f64], grad: &mut [f64]) -> f64 {
-        let (r, alpha, a, b) = (p[0].exp(), p[1].exp(), p[2].exp(), p[3].exp());
-        if ![r, alpha, a, b].iter().all(|v| v.is_finite() && *v > 0.0) {
-            grad.iter_mut().for_each(|g| *g = f64::NAN);
-            return f64::INFINITY;
-        }
-        let ln_alpha = alpha.ln();
-        // Per-x constants by running sums over j < x: Γ ratios of integer
-        // offsets are products, which stay exact where ln Γ differences would
-        // not. Past RUNNING_MAX the cost must not grow with x (a row may claim
-        // a billion purchases), so those x get closed forms instead.
-        const RUNNING_MAX: u32 = 256;
-        let mut terms: Vec<XTerms> = Vec::with_capacity(self.xs.len());
-        let (mut base, mut d_r, mut d_a, mut d_b) = (r * ln_alpha, ln_alpha, 0.0, 0.0);
-        let mut next = 0usize;
-        let log_odds = |xf: f64| if xf > 0.0 { (a / (b + xf - 1.0)).ln() } else { f64::NEG_INFINITY };
-        for x in 0..=RUNNING_MAX {
-            if next == self.xs.len() {
-                break;
-            }
-            if self.xs[next] == x {
-                let xf = x as f64;
-                terms.push(XTerms { x: xf, base, log_odds: log_odds(xf), d_r, d_a, d_b });
-                next += 1;
-            }
-            let j = x as f64;
-            base += ((r + j) * (b + j) / (a + b + j)).ln();
-            d_r += 1.0 / (r + j);
-            d_a -= 1.0 / (a + b + j);
-            d_b += 1.0 / (b + j) - 1.0 / (a + b + j);
-        }
-        for &x in &self.xs[next..] {
-            let xf = x as f64;
-            let (ab, dab) = (ln_rising(a + b, x), digamma_rising(a + b, x));
-            terms.push(XTerms {
-                x: xf,
-                base: r * ln_alpha + ln_rising(r, x) + ln_rising(b, x) - ab,
-                log_odds: log_odds(xf),
-                d_r: ln_alpha + digamma_rising(r, x),
-                d_a: -dab,
-                d_b: digamma_rising(b, x) - dab,
-            });
-        }
-        // Per distinct time v: α + v, ln(α + v) and 1/(α + v), the very
-        // expressions the rows used to evaluate, so the sums are unchanged to
-        // the bit.
-        let shifted: Vec<(f64, f64, f64)> = self
-            .times
-            .values
-            .iter()
-            .map(|v| {
-                let s = alpha + v;
-                (s, s.ln(), 1.0 / s)
-            })
-            .collect();
-        let kernel = |lo: usize, hi: usize| -> [f64; 5] {
-            let mut acc = [0.0; 5];
-            for i in lo..hi {
-                let row = &self.rows[i];
-                let k = &terms[self.group[i] as usize];
-                let (ti, txi) = self.times.at[i];
-                let (s_t, l_t, inv_t) = shifted[ti as usize];
-                let rx = r + k.x;
-                let (mut ll, mut g_r, mut g_alpha, mut g_a, mut g_b) =
-                    (k.base - rx * l_t, k.d_r - l_t, r / alpha - rx / s_t, k.d_a, k.d_b);
-                if row.x > 0 {
-                    // ln(e^A3 + e^A4) = A3 + softplus(A4 - A3); w4 is the weight of A4.
-                    let (_, l_tx, inv_tx) = shifted[txi as usize];
-                    let d = k.log_odds + rx * (l_t - l_tx);
-                    let (softplus, w4) = if d > 0.0 {
-                        let e = (-d).exp();
-                        (d + e.ln_1p(), 1.0 / (1.0 + e))
-                    } else {
-                        let e = d.exp();
-                        (e.ln_1p(), e / (1.0 + e))
-                    };
-                    ll += softplus;
-                    g_r += w4 * (l_t - l_tx);
-                    g_alpha += w4 * rx * (inv_t - inv_tx);
-                    g_a += w4 / a;
-                    g_b -= w4 / (b + k.x - 1.0);
-                }
-                let w = row.weight;
-                acc[0] += w * ll;
-                acc[1] += w * g_r;
-                acc[2] += w * g_alpha;
-                acc[3] += w * g_a;
-                acc[4] += w * g_b;
-            }
-            acc
-        };
-        let n = self.rows.len();
-        let acc = if self.threads > 1 {
-            let chunk = n.div_ceil(self.threads);
-            std::thread::scope(|s| {
-                let handles: Vec<_> = (0..self.threads)
-                    .map(|t| {
-                        let kernel = &kernel;
-                        s.spawn(move || kernel((t * chunk).min(n), ((t + 1) * chunk).min(n)))
-                    })
-                    .collect();
-                let mut total = [0.0; 5];
-                for h in handles {
-                    // A worker only does arithmetic; if it died the sum is unusable.
-                    let part = h.join().unwrap_or([f64::NAN; 5]);
-                    for (t, p) in total.iter_mut().zip(part) {
-                        *t += p;
-                    }
-                }
-                total
-            })
-        } else {
-            kernel(0, n)
-        };
-        // Chain rule to log-parameters, and negate (we minimise).
-        grad[0] = -acc[1] * r;
-        grad[1] = -acc[2] * alpha;
-        grad[2] = -acc[3] * a;
-        grad[3] = -acc[4] * b;
-        let v = -acc[0];
-        if v.is_finite() {
-            v
-        } else {
-            f64::INFINITY
-        }
-    }
-}
-
-impl LogLikelihood for BgNbdLikelihood<'_> {
+impl LogLikelihood for BgNbdLikelihood {
     fn model(&self) -> &'static str {
         "bg-nbd"
     }
@@ -343,32 +151,6 @@ mod tests {
     use super::*;
 
     const P: BgNbd = BgNbd { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 };
-
-    #[test]
-    fn gradient_matches_finite_differences() {
-        let rows = vec![
-            WeightedRow { x: 0, t_x: 0.0, t: 38.86, weight: 3.0 },
-            WeightedRow { x: 2, t_x: 30.43, t: 38.86, weight: 1.0 },
-            WeightedRow { x: 7, t_x: 12.0, t: 33.0, weight: 2.0 },
-            // past the running sums: the closed forms must agree with them
-            WeightedRow { x: 300, t_x: 35.0, t: 38.0, weight: 1.0 },
-        ];
-        let ll = BgNbdLikelihood::new(&rows);
-        let x = [P.r.ln(), P.alpha.ln(), P.a.ln(), P.b.ln()];
-        let mut g = [0.0; 4];
-        let v = ll.value_grad(&x, &mut g);
-        let direct: f64 = -rows.iter().map(|r| r.weight * P.log_likelihood(r.x, r.t_x, r.t)).sum::<f64>();
-        assert!((v - direct).abs() < 1e-10);
-        for i in 0..4 {
-            let h = 1e-6;
-            let mut xp = x;
-            xp[i] += h;
-            let mut xm = x;
-            xm[i] -= h;
-            let fd = (ll.value(&xp) - ll.value(&xm)) / (2.0 * h);
-            assert!((fd - g[i]).abs() < 1e-5 * g[i].abs().max(1.0), "param {i}: {fd} vs {}", g[i]);
-        }
-    }
 
     #[test]
     fn probabilities_sum_to_one_and_match_mean() {

@@ -104,20 +104,7 @@ pub fn dominant_customers_in(
     fit: &FitReport,
     share: f64,
 ) -> Result<Vec<(String, f64)>> {
-    let model = PurchaseModel::from_report(fit)?;
-    let lls: Vec<f64> = rows.iter().map(|r| model.log_likelihood(r.x, r.t_x, r.t).abs()).collect();
-    let total: f64 = rows.iter().zip(&lls).map(|(r, ll)| r.weight * ll).sum();
-    if !(total > 0.0) || summary.customers.len() < 20 {
-        return Ok(Vec::new());
-    }
-    // Keys as compress() forms them (the bits of t_x and T), so a customer
-    // matches its row exactly.
-    let heavy: Vec<((u32, u64, u64), f64)> = rows
-        .iter()
-        .zip(&lls)
-        .filter(|(_, ll)| **ll / total > share)
-        .map(|(r, ll)| ((r.x, r.t_x.to_bits(), r.t.to_bits()), ll / total))
-        .collect();
+    let heavy = dominant_rows(rows, fit, share, summary.customers.len())?;
     if heavy.is_empty() {
         return Ok(Vec::new());
     }
@@ -131,6 +118,36 @@ pub fn dominant_customers_in(
         .collect();
     out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     Ok(out)
+}
+
+/// A compressed row's identity: x and the bits of t_x and T.
+pub type RowKey = (u32, u64, u64);
+
+/// The rows of [`dominant_customers_in`] (keyed as [`crate::rfm::compress`]
+/// keys them: x and the bits of t_x and T) with their shares of |ln L|, for
+/// `customers` customers in all: what a caller holding only the compressed
+/// rows can check before reading the customers to name them.
+pub fn dominant_rows(
+    rows: &[WeightedRow],
+    fit: &FitReport,
+    share: f64,
+    customers: usize,
+) -> Result<Vec<(RowKey, f64)>> {
+    let model = PurchaseModel::from_report(fit)?;
+    let lls: Vec<f64> = rows.iter().map(|r| model.log_likelihood(r.x, r.t_x, r.t).abs()).collect();
+    let total: f64 = rows.iter().zip(&lls).map(|(r, ll)| r.weight * ll).sum();
+    // Written so a NaN total counts as not positive.
+    #[allow(clippy::neg_cmp_op_on_partial_ord)]
+    let no_total = !(total > 0.0);
+    if no_total || customers < 20 {
+        return Ok(Vec::new());
+    }
+    Ok(rows
+        .iter()
+        .zip(&lls)
+        .filter(|(_, ll)| **ll / total > share)
+        .map(|(r, ll)| ((r.x, r.t_x.to_bits(), r.t.to_bits()), ll / total))
+        .collect())
 }
 
 /// How value is counted.
@@ -417,7 +434,7 @@ fn quantiles(mut v: Vec<f64>) -> Interval {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rfm::{TimeUnit, WeightedRow};
+    use crate::rfm::TimeUnit;
 
     #[test]
     fn numeric_cohorts_sort_as_numbers() {
@@ -441,13 +458,14 @@ mod tests {
 
     #[test]
     fn undiscounted_value_is_margin_times_spend_times_purchases() {
-        let rows = vec![
-            WeightedRow { x: 0, t_x: 0.0, t: 30.0, weight: 50.0 },
-            WeightedRow { x: 1, t_x: 10.0, t: 30.0, weight: 20.0 },
-            WeightedRow { x: 3, t_x: 25.0, t: 30.0, weight: 10.0 },
-            WeightedRow { x: 6, t_x: 28.0, t: 32.0, weight: 5.0 },
-        ];
+        // Enough customers for a proper maximum: intervals need the inverse
+        // Hessian there. (Four rows of 85 customers used to do, but their
+        // likelihood is maximal at a, b -> 0 and only the noise of a
+        // finite-difference Hessian made it look positive definite.)
+        let truth = crate::bgnbd::BgNbd { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 };
+        let rows = crate::rfm::compress(crate::simulate::simulate_bgnbd(&truth, 2_000, 84, 273, 3).unwrap());
         let fit = crate::bgnbd::fit(&rows).unwrap();
+        assert!(fit.converged, "{fit:?}");
         let summary = RfmSummary {
             unit: TimeUnit::Weeks,
             cohort_column: None,

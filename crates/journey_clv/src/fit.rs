@@ -100,6 +100,13 @@ impl Objective for Bounded<'_> {
         }
         self.0.value_grad(x, grad)
     }
+    fn value_grad_hess(&self, x: &[f64], grad: &mut [f64], hess: &mut [Vec<f64>]) -> Option<f64> {
+        if x.iter().any(|v| v.abs() > LOG_BOUND) {
+            grad.iter_mut().for_each(|g| *g = f64::NAN);
+            return Some(f64::INFINITY);
+        }
+        self.0.value_grad_hess(x, grad, hess)
+    }
 }
 
 /// A gradient (per log-parameter, of -ln L) below this counts as zero: moving
@@ -191,7 +198,12 @@ pub fn fit_log_params(
     if !converged && stalled > 0 {
         warnings.push(format!("{stalled} of the starting points stopped at a worse point (a ridge or a second mode)"));
     }
-    let h = hessian(ll, &m.x);
+    // The exact Hessian where the model has one; central differences otherwise.
+    let mut exact = vec![vec![0.0; m.x.len()]; m.x.len()];
+    let h = match ll.value_grad_hess(&m.x, &mut grad, &mut exact) {
+        Some(_) => exact,
+        None => hessian(ll, &m.x),
+    };
     let log_covariance = invert_spd(&h);
     let std_errors =
         log_covariance.as_ref().map(|c| params.iter().enumerate().map(|(i, p)| p * c[i][i].max(0.0).sqrt()).collect());

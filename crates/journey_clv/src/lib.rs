@@ -9,6 +9,7 @@
 pub mod backtest;
 pub mod bgbb;
 pub mod bgnbd;
+mod bgnbd_likelihood;
 pub mod bootstrap;
 pub mod clv;
 pub mod error;
@@ -25,6 +26,7 @@ pub mod rfm;
 pub mod sbg;
 pub mod simulate;
 pub mod special;
+pub mod summary_rows;
 pub mod table;
 pub mod translog;
 

@@ -181,18 +181,18 @@ pub fn looks_like_summary(source: &str) -> bool {
 }
 
 /// Where the columns of a summary are, from its header.
-struct SummaryColumns {
-    width: usize,
-    frequency: usize,
-    recency: usize,
-    t: usize,
-    monetary: Option<usize>,
-    id: Option<usize>,
-    cohort: Option<usize>,
+pub(crate) struct SummaryColumns {
+    pub width: usize,
+    pub frequency: usize,
+    pub recency: usize,
+    pub t: usize,
+    pub monetary: Option<usize>,
+    pub id: Option<usize>,
+    pub cohort: Option<usize>,
 }
 
 impl SummaryColumns {
-    fn find(path: &str, header: &[String], cohort_column: Option<&str>) -> Result<SummaryColumns> {
+    pub(crate) fn find(path: &str, header: &[String], cohort_column: Option<&str>) -> Result<SummaryColumns> {
         let need = |names: &[&str]| {
             find(header, names).ok_or_else(|| ClvError::MissingColumn {
                 path: path.into(),
@@ -215,6 +215,63 @@ impl SummaryColumns {
         };
         Ok(SummaryColumns { width: header.len(), frequency, recency, t, monetary, id, cohort })
     }
+}
+
+/// What is wrong with one of a summary row's numbers: which of (frequency,
+/// recency, T) it is and what to say.
+pub(crate) struct NumberProblem {
+    pub field: usize,
+    pub message: String,
+    pub label: &'static str,
+}
+
+/// A field read as a non-negative finite number, as [`read_summary`] reads
+/// every number.
+pub(crate) fn non_negative(text: &str, what: &str) -> std::result::Result<f64, NumberProblem> {
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(NumberProblem {
+            field: 0,
+            message: format!("cannot read {text:?} as {what}"),
+            label: "expected a non-negative number",
+        }),
+    }
+}
+
+/// The (frequency, recency, T) of a summary row from the texts of those three
+/// fields, checked: the one place both summary readers (this module's and
+/// [`crate::summary_rows`]) decide what a row may hold.
+pub(crate) fn summary_numbers(texts: [&str; 3]) -> std::result::Result<(u32, f64, f64), NumberProblem> {
+    let at = |field: usize| move |p: NumberProblem| NumberProblem { field, ..p };
+    let problem = |field: usize, message: String, label: &'static str| Err(NumberProblem { field, message, label });
+    let fv = non_negative(texts[0], "frequency").map_err(at(0))?;
+    if fv > f64::from(u32::MAX) {
+        return problem(
+            0,
+            format!("frequency {} is beyond what a customer can have made (at most {})", texts[0], u32::MAX),
+            "implausibly many repeat purchases",
+        );
+    }
+    if fv.fract() != 0.0 {
+        return problem(
+            0,
+            format!("frequency {:?} is not a whole number", texts[0]),
+            "expected a count of repeat purchases",
+        );
+    }
+    let recency = non_negative(texts[1], "recency").map_err(at(1))?;
+    let t = non_negative(texts[2], "T").map_err(at(2))?;
+    if recency > t + 1e-9 {
+        return problem(1, format!("recency {recency} is larger than T {t}"), "recency must not exceed T");
+    }
+    if fv == 0.0 && recency != 0.0 {
+        return problem(
+            1,
+            format!("recency {recency} with frequency 0"),
+            "a customer without repeat purchases has recency 0",
+        );
+    }
+    Ok((fv as u32, recency, t))
 }
 
 /// Read a summary CSV (columns frequency, recency, T and optionally
@@ -244,74 +301,20 @@ pub fn read_summary(path: &str, source: &str, unit: TimeUnit, cohort_column: Opt
                 None,
             ));
         }
-        let num = |i: usize, what: &str| -> Result<f64> {
-            let f = &row.fields[i];
-            match f.text.parse::<f64>() {
-                Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
-                _ => Err(bad_row(
-                    path,
-                    source,
-                    f.start,
-                    f.end,
-                    format!("cannot read {:?} as {what}", &*f.text),
-                    "expected a non-negative number",
-                    None,
-                )),
-            }
-        };
-        let fv = num(cols.frequency, "frequency")?;
-        if fv > f64::from(u32::MAX) {
-            let f = &row.fields[cols.frequency];
-            return Err(bad_row(
-                path,
-                source,
-                f.start,
-                f.end,
-                format!("frequency {} is beyond what a customer can have made (at most {})", f.text, u32::MAX),
-                "implausibly many repeat purchases",
-                None,
-            ));
-        }
-        if fv.fract() != 0.0 {
-            let f = &row.fields[cols.frequency];
-            return Err(bad_row(
-                path,
-                source,
-                f.start,
-                f.end,
-                format!("frequency {:?} is not a whole number", &*f.text),
-                "expected a count of repeat purchases",
-                None,
-            ));
-        }
-        let recency = num(cols.recency, "recency")?;
-        let t = num(cols.t, "T")?;
-        if recency > t + 1e-9 {
-            let f = &row.fields[cols.recency];
-            return Err(bad_row(
-                path,
-                source,
-                f.start,
-                f.end,
-                format!("recency {recency} is larger than T {t}"),
-                "recency must not exceed T",
-                None,
-            ));
-        }
-        if fv == 0.0 && recency != 0.0 {
-            let f = &row.fields[cols.recency];
-            return Err(bad_row(
-                path,
-                source,
-                f.start,
-                f.end,
-                format!("recency {recency} with frequency 0"),
-                "a customer without repeat purchases has recency 0",
-                None,
-            ));
-        }
+        let field = |i: usize| &row.fields[i];
+        let (frequency, recency, t) =
+            summary_numbers([&field(cols.frequency).text, &field(cols.recency).text, &field(cols.t).text]).map_err(
+                |p| {
+                    let f = field([cols.frequency, cols.recency, cols.t][p.field]);
+                    bad_row(path, source, f.start, f.end, p.message, p.label, None)
+                },
+            )?;
+        let fv = f64::from(frequency);
         let monetary_value = match cols.monetary {
-            Some(i) if fv > 0.0 => Some(num(i, "monetary value")?),
+            Some(i) if fv > 0.0 => Some(non_negative(&field(i).text, "monetary value").map_err(|p| {
+                let f = field(i);
+                bad_row(path, source, f.start, f.end, p.message, p.label, None)
+            })?),
             _ => None,
         };
         let id = match cols.id {
@@ -340,7 +343,7 @@ pub fn read_summary(path: &str, source: &str, unit: TimeUnit, cohort_column: Opt
         };
         customers.push(CustomerRfm {
             id,
-            frequency: fv as u32,
+            frequency,
             recency,
             t,
             monetary_value,
