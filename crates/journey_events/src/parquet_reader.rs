@@ -29,6 +29,11 @@ use std::sync::Arc;
 /// built: 65,536 rows (about 15 MiB of arrays for the generated log) read slower.
 const BATCH: usize = 8192;
 
+/// How many rows ahead the customer's time-order entry is loaded
+/// ([`Builder::prefetch_customer`]): far enough for the load to arrive, near enough
+/// to stay in the cache.
+const AHEAD: usize = 8;
+
 /// The file's arrow schema with every flat text column whose data pages are all
 /// dictionary-encoded, in every row group, read as dictionary keys; `None` when there
 /// is none (or the schema is nested, where columns and fields do not line up).
@@ -333,6 +338,11 @@ impl ParquetBackend {
         let i = self.i;
         self.i += 1;
         self.row += 1;
+        if i + AHEAD < self.len {
+            if let Some(code) = (PqRow { accs: &self.accs, i: i + AHEAD }).code(builder.customer_slot()) {
+                builder.prefetch_customer(code);
+            }
+        }
         let row = PqRow { accs: &self.accs, i };
         match builder.build(&row, self.row) {
             Ok(e) => Outcome::Event(e),

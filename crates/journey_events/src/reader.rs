@@ -346,6 +346,24 @@ impl Builder {
         }
     }
 
+    /// A backend that can see rows ahead (Parquet batches) names the dictionary key of
+    /// a later row's customer: if resolved already, start loading its time-order entry
+    /// (a random access per row of a time-ordered log) so it is there when that row is
+    /// built. Only a hint: nothing changes.
+    #[inline]
+    pub(crate) fn prefetch_customer(&self, code: u32) {
+        if let Some(&id) = self.codes.customers.get(code as usize) {
+            if let Some(at) = self.last.get(id as usize) {
+                crate::intern::prefetch(at);
+            }
+        }
+    }
+
+    /// The slot of the customer column.
+    pub(crate) fn customer_slot(&self) -> usize {
+        self.plan.customer
+    }
+
     pub fn build<R: Row + ?Sized>(&mut self, row: &R, line: u64) -> Result<Event, Problem> {
         // The customer is resolved last (below), but its lookups are the cache misses
         // of a time-ordered log (a different customer on nearly every row): start
