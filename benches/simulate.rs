@@ -13,7 +13,7 @@
 //! `EVENTS=2000000` for a shorter run; `FORMAT=parquet` to replay Parquet instead of
 //! CSV (`FORMAT=csv-only` skips the Parquet log); `RUNS=n` repeats the measurements in
 //! n rounds, keeps the fastest of each and prints each round's ratios (a round runs
-//! everything back to back).
+//! everything back to back); `KEEP_TINY=path` keeps the tiny-row-group Parquet log.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -101,6 +101,10 @@ fn main() {
     if with_parquet {
         generate(pq_s);
         tiny_row_groups(&pq_log, &pq_tiny);
+        // to profile the reader on it afterwards
+        if let Ok(keep) = std::env::var("KEEP_TINY") {
+            std::fs::copy(&pq_tiny, keep).expect("copy the tiny-row-group log");
+        }
     }
     let pq_tiny_s = pq_tiny.to_str().expect("utf-8 path");
     let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0) as f64 / 1048576.0;

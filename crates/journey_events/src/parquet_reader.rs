@@ -69,25 +69,20 @@ fn keep_dictionaries(meta: &ParquetMetaData, schema: &arrow_schema::SchemaRef) -
     any.then(|| Arc::new(arrow_schema::Schema::new_with_metadata(fields, schema.metadata().clone())))
 }
 
-/// The batch size at which no batch spans two row groups, if there is one: every
-/// row group but the last a multiple of [`BATCH`] rows (the writers' default of about
-/// a million is), or all of one size below it (a writer's small row-group limit), read
-/// a group a batch. `None` otherwise.
+/// Whether no batch spans two row groups: every row group but the last a multiple of
+/// [`BATCH`] rows (the writers' default of about a million is). Dictionary-coded text
+/// is read as dictionary keys only then.
 ///
-/// Why it matters: a batch that spans two row groups meets a second dictionary, and
-/// the decoder then turns a dictionary-coded column back into text and codes it again
-/// with a hash per row; a log of 1,024-row groups read 4x slower than the same rows in
-/// large groups. Without such a size the text is read as text (`keep_dictionaries` is
-/// not applied), which costs a copy per value, not a hash.
-fn batch_size(meta: &ParquetMetaData) -> Option<usize> {
+/// Why: a batch that meets a second dictionary makes the decoder turn the column back
+/// into text and code it again, with a hash per row; and with small row groups, even a
+/// group a batch, the decoder packs each batch's dictionary (a compare per entry, about
+/// one per row there). A log of 1,024-row groups read 4x slower than the same rows in
+/// large groups (`cargo bench --bench simulate`, "tiny"). Read as text, such a log costs
+/// a copy per value instead.
+fn dictionaries_fit(meta: &ParquetMetaData) -> bool {
     let groups = meta.row_groups();
-    let Some((_, full)) = groups.split_last() else { return Some(BATCH) };
-    let sizes: Vec<usize> = full.iter().map(|g| g.num_rows().max(0) as usize).collect();
-    if sizes.iter().all(|n| n % BATCH == 0) {
-        return Some(BATCH);
-    }
-    let first = sizes[0];
-    (first > 0 && first < BATCH && sizes.iter().all(|&n| n == first)).then_some(first)
+    let Some((_, full)) = groups.split_last() else { return true };
+    full.iter().all(|g| g.num_rows() > 0 && g.num_rows() as usize % BATCH == 0)
 }
 
 /// Row groups smaller than this on average, in a file no larger than
@@ -253,10 +248,10 @@ impl ParquetBackend {
             help: None,
         };
         let metadata = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new()).map_err(bad)?;
-        let batch = batch_size(metadata.metadata());
         // text columns coded with a dictionary throughout: read the keys, not the text
-        // (only when no batch spans two row groups, see `batch_size`)
-        let keep = batch.is_some().then(|| keep_dictionaries(metadata.metadata(), metadata.schema())).flatten();
+        // (only where the row groups allow it, see `dictionaries_fit`)
+        let fit = dictionaries_fit(metadata.metadata());
+        let keep = fit.then(|| keep_dictionaries(metadata.metadata(), metadata.schema())).flatten();
         let metadata = match keep {
             Some(schema) => {
                 ArrowReaderMetadata::try_new(metadata.metadata().clone(), ArrowReaderOptions::new().with_schema(schema))
@@ -295,7 +290,7 @@ impl ParquetBackend {
             })
             .collect();
         let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
-        let reader = builder.with_projection(mask).with_batch_size(batch.unwrap_or(BATCH)).build().map_err(bad)?;
+        let reader = builder.with_projection(mask).with_batch_size(BATCH).build().map_err(bad)?;
         let dicts = vec![None; plan.slots.len()];
         Ok((ParquetBackend { reader, columns, accs: Vec::new(), dicts, len: 0, i: 0, row: 0, corrupt: false }, plan))
     }
