@@ -424,7 +424,7 @@ mod tests {
                     seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
                     // quotes are rare, so that most records split through
                     let b = bytes[(seed >> 33) as usize % bytes.len()];
-                    if b == b'"' && (seed >> 20) % 8 != 0 {
+                    if b == b'"' && !(seed >> 20).is_multiple_of(8) {
                         b'x'
                     } else {
                         b

@@ -82,7 +82,7 @@ fn keep_dictionaries(meta: &ParquetMetaData, schema: &arrow_schema::SchemaRef) -
 fn dictionaries_fit(meta: &ParquetMetaData) -> bool {
     let groups = meta.row_groups();
     let Some((_, full)) = groups.split_last() else { return true };
-    full.iter().all(|g| g.num_rows() > 0 && g.num_rows() as usize % BATCH == 0)
+    full.iter().all(|g| g.num_rows() > 0 && (g.num_rows() as usize).is_multiple_of(BATCH))
 }
 
 /// Row groups smaller than this on average, in a file no larger than
