@@ -7,16 +7,21 @@
 //!
 //! Targets (issue 16): parse-only CSV at least 4M events/s on one core, Parquet at
 //! least 10M; simulate at least 0.8x parse-only, at most 2 KB of peak memory per
-//! customer.
+//! customer. The same Parquet rows rewritten in tiny row groups ([`TINY_GROUP`] rows
+//! each) are read parse-only too (issue 19: near the large-group rate).
 //!
 //! `EVENTS=2000000` for a shorter run; `FORMAT=parquet` to replay Parquet instead of
 //! CSV (`FORMAT=csv-only` skips the Parquet log); `RUNS=n` repeats the measurements in
 //! n rounds, keeps the fastest of each and prints each round's ratios (a round runs
-//! everything back to back).
+//! everything back to back); `KEEP_TINY=path` keeps the tiny-row-group Parquet log.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// Rows per row group of the tiny-row-group copy of the Parquet log (the writer's
+/// default is about a million).
+const TINY_GROUP: usize = 1024;
 
 /// Events per customer per year the generator produces (measured: 1,719,940 events
 /// of 20,000 customers over 365 days).
@@ -64,6 +69,7 @@ fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let csv_log = dir.path().join("events.csv");
     let pq_log = dir.path().join("events.parquet");
+    let pq_tiny = dir.path().join("events-tiny.parquet");
     let attrs = dir.path().join("attributes.csv");
     let customers = (events / EVENTS_PER_CUSTOMER).max(1).to_string();
     let (csv_s, pq_s, attrs_s) = (
@@ -94,7 +100,13 @@ fn main() {
     let gen = generate(csv_s);
     if with_parquet {
         generate(pq_s);
+        tiny_row_groups(&pq_log, &pq_tiny);
+        // to profile the reader on it afterwards
+        if let Ok(keep) = std::env::var("KEEP_TINY") {
+            std::fs::copy(&pq_tiny, keep).expect("copy the tiny-row-group log");
+        }
     }
+    let pq_tiny_s = pq_tiny.to_str().expect("utf-8 path");
     let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0) as f64 / 1048576.0;
 
     let log_s = if replay == "parquet" { pq_s } else { csv_s };
@@ -127,7 +139,7 @@ fn main() {
     };
     let none = || (Duration::MAX, None);
     let (mut csv_raw_best, mut csv_best, mut pq_raw_best, mut pq_best) = (none(), none(), none(), none());
-    let (mut sim_best, mut sim1_best) = (none(), none());
+    let (mut sim_best, mut sim1_best, mut tiny_best) = (none(), none(), none());
     let (mut raw_rows, mut batch_rows) = (0, 0);
     let mut rounds = Vec::new();
     for _ in 0..runs {
@@ -135,12 +147,13 @@ fn main() {
         raw_rows = csv_byte_records(&csv_log);
         let raw = keep(&mut csv_raw_best, (t.elapsed(), None));
         let p = keep(&mut csv_best, run(&["events", "validate", "--quiet", csv_s], root));
-        let (mut pq_raw, mut pq) = (Duration::ZERO, Duration::ZERO);
+        let (mut pq_raw, mut pq, mut tiny) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
         if with_parquet {
             let t = Instant::now();
             batch_rows = parquet_batches(&pq_log);
             pq_raw = keep(&mut pq_raw_best, (t.elapsed(), None));
             pq = keep(&mut pq_best, run(&["events", "validate", "--quiet", pq_s], root));
+            tiny = keep(&mut tiny_best, run(&["events", "validate", "--quiet", pq_tiny_s], root));
         }
         let s = keep(&mut sim_best, run(&sim_args, root));
         keep(&mut sim1_best, run(&one_thread_args, root));
@@ -149,6 +162,7 @@ fn main() {
             raw.as_secs_f64() / p.as_secs_f64(),
             pq_raw.as_secs_f64() / pq.as_secs_f64(),
             parse.as_secs_f64() / s.as_secs_f64(),
+            pq.as_secs_f64() / tiny.as_secs_f64(),
         ));
     }
 
@@ -203,6 +217,15 @@ fn main() {
             mib(pq_best.1),
             secs(pq_raw) / secs(pq)
         );
+        let tiny = tiny_best.0;
+        println!(
+            "  parse only, Parquet, tiny   {:>7.2} s  {:>10.0} events/s  peak {:>7}  {:.2}x the large row groups ({TINY_GROUP} rows a group, {:.0} MiB)",
+            secs(tiny),
+            rate(tiny),
+            mib(tiny_best.1),
+            secs(pq) / secs(tiny),
+            size(&pq_tiny)
+        );
     }
     let parse = if replay == "parquet" { pq_best.0 } else { csv };
     let ((sim, sim_mem), (sim1, sim1_mem)) = (sim_best, sim1_best);
@@ -241,6 +264,8 @@ fn main() {
     if with_parquet {
         let pq_r: Vec<f64> = rounds.iter().map(|r| r.1).collect();
         println!("    parse only Parquet vs arrow:       {} (median {:.2}x)", show(&pq_r), median(pq_r.clone()));
+        let tiny_r: Vec<f64> = rounds.iter().map(|r| r.3).collect();
+        println!("    tiny row groups vs large ones:     {} (median {:.2}x)", show(&tiny_r), median(tiny_r.clone()));
     }
     println!("    simulate vs parse only:            {} (median {:.2}x)", show(&sim_r), median(sim_r.clone()));
 }
@@ -265,4 +290,28 @@ fn parquet_batches(path: &Path) -> u64 {
         .build()
         .expect("a batch reader");
     reader.map(|b| b.expect("a record batch").num_rows() as u64).sum()
+}
+
+/// The Parquet log again, its rows in groups of [`TINY_GROUP`] (same columns, same
+/// compression as the generator's).
+fn tiny_row_groups(from: &Path, to: &Path) {
+    use arrow_array::RecordBatchReader;
+    let file = std::fs::File::open(from).expect("open the Parquet log");
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .expect("a Parquet file")
+        .with_batch_size(TINY_GROUP)
+        .build()
+        .expect("a batch reader");
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_compression(parquet::basic::Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(TINY_GROUP))
+        .build();
+    let out = std::fs::File::create(to).expect("create the tiny-row-group copy");
+    let mut writer = parquet::arrow::ArrowWriter::try_new(out, reader.schema(), Some(props)).expect("a writer");
+    for batch in reader {
+        writer.write(&batch.expect("a record batch")).expect("write a batch");
+        // one batch, one row group
+        writer.flush().expect("close the row group");
+    }
+    writer.close().expect("finish the file");
 }

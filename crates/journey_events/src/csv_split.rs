@@ -217,11 +217,67 @@ impl CsvSplitter {
     }
 }
 
-/// Split a record without quotes at every `d`, pushing each field's end: eight bytes
-/// at a time, the delimiters and quotes of a word found by a carry-free zero-byte test.
-/// `false` (and `ends` left partial) as soon as a quote shows: that record needs the
-/// unquoting path.
+/// Split a record without quotes at every `d`, pushing each field's end. `false` (and
+/// `ends` left partial) as soon as a quote shows: that record needs the unquoting path.
+/// Sixteen bytes at a time with SSE2 (part of every x86-64 CPU), else eight at a time.
+#[inline]
 fn split_unquoted(raw: &[u8], d: u8, ends: &mut Vec<usize>) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        split_unquoted_sse2(raw, d, ends)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        split_unquoted_swar(raw, d, ends)
+    }
+}
+
+/// The delimiters and quotes of sixteen bytes as two bit masks (one compare and one
+/// move-mask each); the tail goes byte by byte.
+#[cfg(target_arch = "x86_64")]
+fn split_unquoted_sse2(raw: &[u8], d: u8, ends: &mut Vec<usize>) -> bool {
+    use std::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
+    let mut chunks = raw.chunks_exact(16);
+    let mut base = 0;
+    // SAFETY: SSE2 is part of the x86-64 baseline; each load reads the 16 bytes of a
+    // chunk that `chunks_exact` guarantees, unaligned.
+    unsafe {
+        let (delims, quotes) = (_mm_set1_epi8(d as i8), _mm_set1_epi8(b'"' as i8));
+        for chunk in &mut chunks {
+            let v = _mm_loadu_si128(chunk.as_ptr() as *const __m128i);
+            if _mm_movemask_epi8(_mm_cmpeq_epi8(v, quotes)) != 0 {
+                return false;
+            }
+            let mut m = _mm_movemask_epi8(_mm_cmpeq_epi8(v, delims)) as u32;
+            while m != 0 {
+                ends.push(base + m.trailing_zeros() as usize);
+                m &= m - 1;
+            }
+            base += 16;
+        }
+    }
+    split_tail(chunks.remainder(), base, d, ends)
+}
+
+/// The bytes after the last whole word, one at a time; then the record's end.
+#[inline]
+fn split_tail(tail: &[u8], base: usize, d: u8, ends: &mut Vec<usize>) -> bool {
+    for (k, &b) in tail.iter().enumerate() {
+        if b == b'"' {
+            return false;
+        }
+        if b == d {
+            ends.push(base + k);
+        }
+    }
+    ends.push(base + tail.len());
+    true
+}
+
+/// Eight bytes at a time, the delimiters and quotes of a word found by a carry-free
+/// zero-byte test: the portable path (and the oracle of the SSE2 one in the tests).
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn split_unquoted_swar(raw: &[u8], d: u8, ends: &mut Vec<usize>) -> bool {
     const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     // the high bit of each byte of `x` that is zero, and of no other byte
     #[inline(always)]
@@ -243,16 +299,7 @@ fn split_unquoted(raw: &[u8], d: u8, ends: &mut Vec<usize>) -> bool {
         }
         base += 8;
     }
-    for (k, &b) in chunks.remainder().iter().enumerate() {
-        if b == b'"' {
-            return false;
-        }
-        if b == d {
-            ends.push(base + k);
-        }
-    }
-    ends.push(raw.len());
-    true
+    split_tail(chunks.remainder(), base, d, ends)
 }
 
 #[cfg(test)]
@@ -359,6 +406,44 @@ mod tests {
                 expected.push(rec.unwrap().iter().map(String::from).collect::<Vec<_>>());
             }
             assert_eq!(records(&text).unwrap(), expected, "{text:?}");
+        }
+    }
+
+    /// The split used on this machine agrees with the portable one and with a plain
+    /// byte loop, on generated records of every length around the word sizes, with
+    /// delimiters (any byte, high bytes included), quotes and multibyte text anywhere.
+    #[test]
+    fn the_word_splitters_agree_with_a_byte_loop() {
+        let bytes = [b'a', b',', b';', b'"', b' ', 0xc3, 0xa9, b'\t', 0xff, b'0'];
+        let mut seed = 3u64;
+        for n in 0..2000 {
+            let len = n % 70;
+            let d = [b',', b';', b'\t', 0xff][n % 4];
+            let raw: Vec<u8> = (0..len)
+                .map(|_| {
+                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    // quotes are rare, so that most records split through
+                    let b = bytes[(seed >> 33) as usize % bytes.len()];
+                    if b == b'"' && !(seed >> 20).is_multiple_of(8) {
+                        b'x'
+                    } else {
+                        b
+                    }
+                })
+                .collect();
+            let mut want = Vec::new();
+            let ok = !raw.contains(&b'"');
+            if ok {
+                want.extend(raw.iter().enumerate().filter(|(_, b)| **b == d).map(|(i, _)| i));
+                want.push(raw.len());
+            }
+            let (mut used, mut swar) = (Vec::new(), Vec::new());
+            assert_eq!(split_unquoted(&raw, d, &mut used), ok, "{raw:?}");
+            assert_eq!(split_unquoted_swar(&raw, d, &mut swar), ok, "{raw:?}");
+            if ok {
+                assert_eq!(used, want, "{raw:?}");
+                assert_eq!(swar, want, "{raw:?}");
+            }
         }
     }
 }

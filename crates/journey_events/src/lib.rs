@@ -16,6 +16,7 @@ mod csv_split;
 mod error;
 pub mod generate;
 pub mod input;
+mod intern;
 pub mod log_writer;
 mod mapping;
 pub mod model;

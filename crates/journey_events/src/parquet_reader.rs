@@ -24,7 +24,15 @@ use parquet::file::metadata::ParquetMetaData;
 use std::path::Path;
 use std::sync::Arc;
 
+/// Rows per record batch. Larger batches spread the decoder's per-batch work over more
+/// rows, but a batch of every mapped column must stay in the cache while its rows are
+/// built: 65,536 rows (about 15 MiB of arrays for the generated log) read slower.
 const BATCH: usize = 8192;
+
+/// How many rows ahead the customer's time-order entry is loaded
+/// ([`Builder::prefetch_customer`]): far enough for the load to arrive, near enough
+/// to stay in the cache.
+const AHEAD: usize = 8;
 
 /// The file's arrow schema with every flat text column whose data pages are all
 /// dictionary-encoded, in every row group, read as dictionary keys; `None` when there
@@ -59,6 +67,22 @@ fn keep_dictionaries(meta: &ParquetMetaData, schema: &arrow_schema::SchemaRef) -
         })
         .collect();
     any.then(|| Arc::new(arrow_schema::Schema::new_with_metadata(fields, schema.metadata().clone())))
+}
+
+/// Whether no batch spans two row groups: every row group but the last a multiple of
+/// [`BATCH`] rows (the writers' default of about a million is). Dictionary-coded text
+/// is read as dictionary keys only then.
+///
+/// Why: a batch that meets a second dictionary makes the decoder turn the column back
+/// into text and code it again, with a hash per row; and with small row groups, even a
+/// group a batch, the decoder packs each batch's dictionary (a compare per entry, about
+/// one per row there). A log of 1,024-row groups read 4x slower than the same rows in
+/// large groups (`cargo bench --bench simulate`, "tiny"). Read as text, such a log costs
+/// a copy per value instead.
+fn dictionaries_fit(meta: &ParquetMetaData) -> bool {
+    let groups = meta.row_groups();
+    let Some((_, full)) = groups.split_last() else { return true };
+    full.iter().all(|g| g.num_rows() > 0 && (g.num_rows() as usize).is_multiple_of(BATCH))
 }
 
 /// Row groups smaller than this on average, in a file no larger than
@@ -169,52 +193,43 @@ impl Row for PqRow<'_> {
         }
     }
 
+    /// One match on the column's type, each arm testing its own nulls (it was a match
+    /// for the null test, then a second one for the value: twice the dispatch per cell).
+    #[inline]
     fn cell(&self, slot: usize) -> Cell<'_> {
         let i = self.i;
-        let a = &self.accs[slot];
-        let null = match a {
-            Acc::Missing => true,
-            Acc::Utf8(x) => x.is_null(i),
-            Acc::LargeUtf8(x) => x.is_null(i),
-            Acc::View(x) => x.is_null(i),
-            Acc::Dict(k, _) => k.is_null(i),
-            Acc::I64(x) => x.is_null(i),
-            Acc::I32(x) => x.is_null(i),
-            Acc::F64(x) => x.is_null(i),
-            Acc::F32(x) => x.is_null(i),
-            Acc::Bool(x) => x.is_null(i),
-            Acc::TsS(x, _) => x.is_null(i),
-            Acc::TsMs(x, _) => x.is_null(i),
-            Acc::TsUs(x, _) => x.is_null(i),
-            Acc::TsNs(x, _) => x.is_null(i),
-            Acc::Date(x) => x.is_null(i),
-        };
-        if null {
-            return Cell::Null;
+        macro_rules! or_null {
+            ($x:expr, $v:expr) => {
+                if $x.is_null(i) {
+                    Cell::Null
+                } else {
+                    $v
+                }
+            };
         }
-        match a {
+        match &self.accs[slot] {
             Acc::Missing => Cell::Null,
-            Acc::Utf8(x) => Cell::Str(x.value(i)),
-            Acc::LargeUtf8(x) => Cell::Str(x.value(i)),
-            Acc::View(x) => Cell::Str(x.value(i)),
-            Acc::Dict(k, v) => {
+            Acc::Utf8(x) => or_null!(x, Cell::Str(x.value(i))),
+            Acc::LargeUtf8(x) => or_null!(x, Cell::Str(x.value(i))),
+            Acc::View(x) => or_null!(x, Cell::Str(x.value(i))),
+            Acc::Dict(k, v) => or_null!(k, {
                 let k = k.value(i);
                 if k < 0 || k as usize >= v.len() || v.is_null(k as usize) {
                     Cell::Null
                 } else {
                     Cell::Str(v.value(k as usize))
                 }
-            }
-            Acc::I64(x) => Cell::Int(x.value(i)),
-            Acc::I32(x) => Cell::Int(x.value(i) as i64),
-            Acc::F64(x) => Cell::Float(x.value(i)),
-            Acc::F32(x) => Cell::Float(x.value(i) as f64),
-            Acc::Bool(x) => Cell::Bool(x.value(i)),
-            Acc::TsS(x, l) => ts(x.value(i).saturating_mul(1000), *l),
-            Acc::TsMs(x, l) => ts(x.value(i), *l),
-            Acc::TsUs(x, l) => ts(x.value(i).div_euclid(1000), *l),
-            Acc::TsNs(x, l) => ts(x.value(i).div_euclid(1_000_000), *l),
-            Acc::Date(x) => Cell::LocalTime(x.value(i) as i64 * 86_400_000),
+            }),
+            Acc::I64(x) => or_null!(x, Cell::Int(x.value(i))),
+            Acc::I32(x) => or_null!(x, Cell::Int(x.value(i) as i64)),
+            Acc::F64(x) => or_null!(x, Cell::Float(x.value(i))),
+            Acc::F32(x) => or_null!(x, Cell::Float(x.value(i) as f64)),
+            Acc::Bool(x) => or_null!(x, Cell::Bool(x.value(i))),
+            Acc::TsS(x, l) => or_null!(x, ts(x.value(i).saturating_mul(1000), *l)),
+            Acc::TsMs(x, l) => or_null!(x, ts(x.value(i), *l)),
+            Acc::TsUs(x, l) => or_null!(x, ts(x.value(i).div_euclid(1000), *l)),
+            Acc::TsNs(x, l) => or_null!(x, ts(x.value(i).div_euclid(1_000_000), *l)),
+            Acc::Date(x) => or_null!(x, Cell::LocalTime(x.value(i) as i64 * 86_400_000)),
         }
     }
 }
@@ -234,7 +249,10 @@ impl ParquetBackend {
         };
         let metadata = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new()).map_err(bad)?;
         // text columns coded with a dictionary throughout: read the keys, not the text
-        let metadata = match keep_dictionaries(metadata.metadata(), metadata.schema()) {
+        // (only where the row groups allow it, see `dictionaries_fit`)
+        let fit = dictionaries_fit(metadata.metadata());
+        let keep = fit.then(|| keep_dictionaries(metadata.metadata(), metadata.schema())).flatten();
+        let metadata = match keep {
             Some(schema) => {
                 ArrowReaderMetadata::try_new(metadata.metadata().clone(), ArrowReaderOptions::new().with_schema(schema))
                     .map_err(bad)?
@@ -339,6 +357,11 @@ impl ParquetBackend {
         let i = self.i;
         self.i += 1;
         self.row += 1;
+        if i + AHEAD < self.len {
+            if let Some(code) = (PqRow { accs: &self.accs, i: i + AHEAD }).code(builder.customer_slot()) {
+                builder.prefetch_customer(code);
+            }
+        }
         let row = PqRow { accs: &self.accs, i };
         match builder.build(&row, self.row) {
             Ok(e) => Outcome::Event(e),

@@ -128,9 +128,19 @@ fn a_bad_row_is_named_by_its_position_and_column_or_counted() {
         BatchReader::new("spark partition 3", &names, &Mapping::default(), &schema, ReadOptions::default(), true)
             .unwrap();
     let err = reader.push(&input[0], &mut Vec::new()).unwrap_err();
+    // the error itself, not its rendering: without miette's `fancy` feature (testing
+    // this crate alone) a report shows the message but not the row's text
     let shown = format!("{:?}", miette::Report::new(err));
-    assert!(shown.contains("spark partition 3") && shown.contains("no_such_event"), "{shown}");
-    assert!(shown.contains("row 2"), "{shown}");
+    assert!(shown.contains("spark partition 3:2:") && shown.contains("no_such_event"), "{shown}");
+    let err = BatchReader::new("spark partition 3", &names, &Mapping::default(), &schema, ReadOptions::default(), true)
+        .unwrap()
+        .push(&input[0], &mut Vec::new())
+        .unwrap_err();
+    let journey_events::ReadError::Row(row) = err else { panic!("{err:?}") };
+    assert_eq!((row.line, row.field.as_str()), (2, "event"));
+    assert!(row.src.text.starts_with("row 2: "), "{}", row.src.text);
+    let at = row.span.offset();
+    assert_eq!(&row.src.text[at..at + row.span.len()], "event = \"no_such_event\"");
 
     // skipping: the unknown event, the row out of time order and the bad time counted
     let skip = ReadOptions { skip_bad_rows: true, sort: false };
