@@ -443,22 +443,8 @@ pub fn invert_spd(m: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
     // Solve L Lᵀ X = I column by column.
     let mut inv = vec![vec![0.0; n]; n];
     for col in 0..n {
-        let mut y = vec![0.0; n];
-        for i in 0..n {
-            let mut s = if i == col { 1.0 } else { 0.0 };
-            for k in 0..i {
-                s -= l[i][k] * y[k];
-            }
-            y[i] = s / l[i][i];
-        }
-        let mut xcol = vec![0.0; n];
-        for i in (0..n).rev() {
-            let mut s = y[i];
-            for k in i + 1..n {
-                s -= l[k][i] * xcol[k];
-            }
-            xcol[i] = s / l[i][i];
-        }
+        let unit: Vec<f64> = (0..n).map(|i| if i == col { 1.0 } else { 0.0 }).collect();
+        let xcol = cholesky_solve(&l, &unit);
         for i in 0..n {
             inv[i][col] = xcol[i];
         }
