@@ -77,7 +77,7 @@ pub struct Program {
 #[serde(deny_unknown_fields)]
 pub struct Accounts {
     /// The attributes declared `account attribute`: values of the customer's account,
-    /// the same for every customer of one account (declaration order).
+    /// the same for every customer of one account (by name).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attributes: Vec<String>,
     /// The attribute (snapshot column) holding the account id; `None` when the project
