@@ -1054,11 +1054,21 @@ fn accounts_line(a: &journey_engine::AccountsReport) -> String {
     if a.is_empty() {
         return String::new();
     }
-    format!(
-        "\naccounts: {} ({} customers, {} admins; {} without an admin); `for account` journeys count accounts as entrants\n\
-         account messages: {} delivered to admins, {} sends reached no admin (none, or none with consent)\n",
-        a.accounts, a.customers, a.admins, a.without_admin, a.messages, a.undelivered
-    )
+    let mut out = String::from("\n");
+    if a.accounts > 0 {
+        out += &format!(
+            "accounts: {} ({} customers, {} admins; {} without an admin); `for account` journeys count accounts as entrants\n\
+             account messages: {} delivered to admins, {} sends reached no admin (none, or none with consent)\n",
+            a.accounts, a.customers, a.admins, a.without_admin, a.messages, a.undelivered
+        );
+    }
+    if a.unlisted_customers > 0 {
+        out += &format!(
+            "account file: {} customers belong to accounts it does not list (they read no account values from it)\n",
+            a.unlisted_customers
+        );
+    }
+    out
 }
 
 /// issue 15: the tasks per owner and queue, most tasks first (then owners before

@@ -41,6 +41,16 @@ pub fn subject(id: CustomerId) -> Subject {
     }
 }
 
+/// The account id a customer's value of `events.account` names, as the drivers and
+/// the callers' account books key it: a text (not empty) or a number written as text.
+pub fn account_key(v: &AttrValue) -> Option<String> {
+    match v {
+        AttrValue::Text(t) if !t.is_empty() => Some(t.clone()),
+        AttrValue::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
 /// One account: its id, its values (the state's attributes) and its admins.
 #[derive(Debug, Clone, Default)]
 pub struct AccountEntry {

@@ -489,6 +489,17 @@ fn accounts_note(out: &mut String, a: &crate::report::AccountsReport) {
     if a.is_empty() {
         return;
     }
+    if a.unlisted_customers > 0 {
+        let _ = writeln!(
+            out,
+            "<p class=\"note\">{} customers belong to accounts the account file does not list: they read no \
+             account values from it.</p>",
+            num(a.unlisted_customers)
+        );
+    }
+    if a.accounts == 0 {
+        return;
+    }
     let _ = writeln!(
         out,
         "<h3>Accounts</h3>\n<p class=\"note\">{} accounts ({} customers, {} admins; {} without an admin). \

@@ -1129,6 +1129,22 @@ fn account_state<'a>(accounts: &'a mut Accounts, engine: &Engine, k: usize) -> &
     states[k].get_or_insert_with(|| CustomerState::for_account(engine, book, k))
 }
 
+impl Accounts {
+    /// Finish every account's state (after the customers', in book order; one made
+    /// now for an account without events, whose scheduled entries still run) and
+    /// count the accounts.
+    fn finish(&mut self, engine: &Engine, texts: &Interner, actions: &mut Vec<Action>, tally: &mut Tally) {
+        for k in 0..self.states.len() {
+            let entry = &self.book.accounts[k];
+            tally.accounts.accounts += 1;
+            tally.accounts.customers += entry.customers;
+            tally.accounts.admins += entry.admins.len() as u64;
+            tally.accounts.without_admin += u64::from(entry.admins.is_empty());
+            account_state(self, engine, k).finish(engine, texts, actions, tally);
+        }
+    }
+}
+
 #[derive(Default)]
 struct Accounts {
     index: std::collections::HashMap<String, u32>,
@@ -1175,19 +1191,6 @@ impl<'e, 'p> Driver<'e, 'p> {
         self.accounts.book = book;
     }
 
-    /// Finish every account's state (after the customers', in book order) and count
-    /// the accounts.
-    fn finish_accounts(&mut self, texts: &Interner, actions: &mut Vec<Action>, tally: &mut Tally) {
-        for k in 0..self.accounts.states.len() {
-            let entry = &self.accounts.book.accounts[k];
-            tally.accounts.accounts += 1;
-            tally.accounts.customers += entry.customers;
-            tally.accounts.admins += entry.admins.len() as u64;
-            tally.accounts.without_admin += u64::from(entry.admins.is_empty());
-            account_state(&mut self.accounts, self.engine, k).finish(self.engine, texts, actions, tally);
-        }
-    }
-
     /// Register a customer who may have no events (from the profile file), so their
     /// scheduled and date-attribute entries run.
     pub fn add_customer(&mut self, customer: Customer) {
@@ -1212,12 +1215,7 @@ impl<'e, 'p> Driver<'e, 'p> {
     /// account's events so far.
     fn join_account(&mut self, slot: usize, customer: Customer, texts: &Interner) {
         let Some(attr) = self.engine.account_attr else { return };
-        let id = match customer.attributes.get(attr) {
-            Some(AttrValue::Text(id)) => id.clone(),
-            // an account id written as a number (`events.account` may name one)
-            Some(AttrValue::Number(n)) => n.to_string(),
-            _ => return,
-        };
+        let Some(id) = customer.attributes.get(attr).and_then(accounts::account_key) else { return };
         let a = &mut self.accounts;
         let next = a.index.len() as u32;
         let k = *a.index.entry(id.clone()).or_insert(next);
@@ -1340,10 +1338,7 @@ impl<'e, 'p> Driver<'e, 'p> {
         for s in self.states.iter_mut().flatten() {
             s.finish(self.engine, texts, &mut self.actions, &mut self.tally);
         }
-        let (mut actions, mut tally) =
-            (std::mem::take(&mut self.actions), std::mem::replace(&mut self.tally, Tally::new(self.engine)));
-        self.finish_accounts(texts, &mut actions, &mut tally);
-        (self.actions, self.tally) = (actions, tally);
+        self.accounts.finish(self.engine, texts, &mut self.actions, &mut self.tally);
         free_later(std::mem::take(&mut self.states));
         (self.actions, self.tally.into_report(self.engine))
     }
@@ -1357,12 +1352,11 @@ impl<'e, 'p> Driver<'e, 'p> {
         if n == 1 {
             return self.finish(texts);
         }
-        // issue 15: the accounts' states first, here (they are few); their actions
-        // and figures join the customers' as in `finish`
-        let (mut account_actions, mut account_tally) = (Vec::new(), Tally::new(self.engine));
-        let mut this = self;
-        this.finish_accounts(texts, &mut account_actions, &mut account_tally);
-        let Driver { engine, mut states, tally, mut actions, .. } = this;
+        // issue 15: the accounts' states here (they are few): their figures add to
+        // this tally, their actions go after the customers' as in `finish`
+        let Driver { engine, mut states, mut tally, mut actions, mut accounts, .. } = self;
+        let mut account_actions = Vec::new();
+        accounts.finish(engine, texts, &mut account_actions, &mut tally);
         let run = states.len().div_ceil(n).max(1);
         let parts: Vec<(Vec<Action>, Report)> = std::thread::scope(|s| {
             let handles: Vec<_> = (states.chunks_mut(run))
@@ -1385,7 +1379,6 @@ impl<'e, 'p> Driver<'e, 'p> {
             report.merge(&r);
         }
         actions.extend(account_actions);
-        report.merge(&account_tally.into_report(engine));
         (actions, report)
     }
 

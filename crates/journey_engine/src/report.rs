@@ -96,6 +96,10 @@ pub struct AccountsReport {
     /// consent on the channel).
     #[serde(default)]
     pub undelivered: u64,
+    /// Customers whose account the account file (journey.yaml `events.account.file`)
+    /// does not list: they read no value for the attributes the file gives.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unlisted_customers: u64,
 }
 
 impl AccountsReport {
@@ -104,7 +108,7 @@ impl AccountsReport {
     }
 }
 
-merge_fields!(AccountsReport { accounts, customers, admins, without_admin, messages, undelivered });
+merge_fields!(AccountsReport { accounts, customers, admins, without_admin, messages, undelivered, unlisted_customers });
 
 /// issue 15: the tasks the `task` steps created. A task counts under its owner (a
 /// person: `owner "…"` or the owner attribute's value when the step ran) or, without

@@ -2,7 +2,7 @@
 //! units, and the keys of the log's customers followed by those only the snapshot
 //! names.
 
-use journey_engine::accounts::{AccountBook, Admin};
+use journey_engine::accounts::{account_key, AccountBook, Admin};
 use journey_engine::{AttrValue, Customer, Profiles};
 use journey_events::{Attributes, CustomerId, Interner, PropValue, Schema};
 use journey_ir::{Program, Type};
@@ -46,6 +46,9 @@ pub struct Snapshot {
     /// issue 15: the accounts, when the program has `for account` journeys (see
     /// [`Snapshot::account_book`]).
     pub book: AccountBook,
+    /// issue 15: customers whose account the account file does not list (see
+    /// [`Snapshot::apply_accounts`]); the report counts them.
+    pub unlisted: u64,
 }
 
 impl Snapshot {
@@ -68,6 +71,7 @@ impl Snapshot {
             values,
             missing_columns: attrs.missing_columns,
             book: AccountBook::default(),
+            unlisted: 0,
         }
     }
 
@@ -138,6 +142,7 @@ impl Snapshot {
                 row[a] = from.map_or(AttrValue::Missing, |r| r[a].clone());
             }
         }
+        self.unlisted = unlisted;
         Ok(unlisted)
     }
 
@@ -174,13 +179,4 @@ impl Snapshot {
 fn account_attribute(program: &Program) -> Option<usize> {
     let name = program.accounts.attribute.as_ref()?;
     program.attributes.iter().position(|a| &a.name == name)
-}
-
-/// An account id as the engine keys it (`journey_engine::Driver` does the same).
-fn account_key(v: &AttrValue) -> Option<String> {
-    match v {
-        AttrValue::Text(t) if !t.is_empty() => Some(t.clone()),
-        AttrValue::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
 }

@@ -148,7 +148,9 @@ pub fn run<S: Source>(
         let keys: Vec<&str> = (0..customers).map(|i| world.customer_of(CustomerId(i as u32)).key).collect();
         crate::partial::coverage(keys)
     });
-    let (taken, report) = driver.finish(source.texts(), s.finish_threads);
+    let (taken, mut report) = driver.finish(source.texts(), s.finish_threads);
+    // issue 15: not a silent default: the customers the account file left out
+    report.accounts.unlisted_customers += profiles.unlisted;
     clv.actions(&taken);
     actions(source, &world, &taken, Stage::Last)?;
     let clv_input = PartialClv::new(program, &s.clv, s.seed, clv.input(program, customers));
