@@ -87,21 +87,12 @@ pub fn bfgs(obj: &dyn Objective, x0: &[f64], max_iter: usize) -> Minimum {
         }
         // On the first step the inverse Hessian is the identity, so limit the step
         // to one unit in log-parameter space rather than trusting |g|.
-        let mut t = if first { (1.0 / max_abs(&p)).min(1.0) } else { 1.0 };
+        let t = if first { (1.0 / max_abs(&p)).min(1.0) } else { 1.0 };
         first = false;
-        let mut accepted = None;
         let mut g_new = vec![0.0; n];
-        for _ in 0..60 {
-            let x_new: Vec<f64> = x.iter().zip(&p).map(|(xi, pi)| xi + t * pi).collect();
-            let f_new = finite(obj.value_grad(&x_new, &mut g_new));
-            evaluations += 1;
-            if f_new <= f + 1e-4 * t * slope && g_new.iter().all(|v| v.is_finite()) {
-                accepted = Some((x_new, f_new));
-                break;
-            }
-            t *= 0.5;
-        }
-        let Some((x_new, f_new)) = accepted else {
+        let search = LineSearch { x: &x, p: &p, f, slope };
+        let accepted = search.backtrack(t, 60, &mut g_new, &mut evaluations, |x, g| finite(obj.value_grad(x, g)));
+        let Some((x_new, f_new, _)) = accepted else {
             // No descent along p: we are at the optimum to the precision the
             // function (and a finite-difference gradient) allows if the gradient is
             // small relative to the objective's size; otherwise stalled.
@@ -206,21 +197,13 @@ pub fn newton(obj: &dyn Objective, x0: &[f64], max_iter: usize) -> Option<Minimu
             converged = max_abs(&g) < 1e-6 * (1.0 + f.abs());
             break;
         }
-        let mut t = 1.0;
-        let mut accepted = None;
         // Halving 30 times takes the step below 1e-9 of its length: by then
         // there is nothing left to gain along it.
-        for _ in 0..30 {
-            let x_new: Vec<f64> = x.iter().zip(&p).map(|(xi, pi)| xi + t * pi).collect();
-            let f_new = obj.value_grad_hess(&x_new, &mut g_new, &mut h_new).map_or(f64::INFINITY, finite);
-            evaluations += 1;
-            if f_new <= f + 1e-4 * t * slope && g_new.iter().all(|v| v.is_finite()) {
-                accepted = Some((x_new, f_new));
-                break;
-            }
-            t *= 0.5;
-        }
-        let Some((x_new, f_new)) = accepted else {
+        let search = LineSearch { x: &x, p: &p, f, slope };
+        let accepted = search.backtrack(1.0, 30, &mut g_new, &mut evaluations, |x, g| {
+            obj.value_grad_hess(x, g, &mut h_new).map_or(f64::INFINITY, finite)
+        });
+        let Some((x_new, f_new, t)) = accepted else {
             // No decrease along a descent direction: at the optimum to the
             // precision of the function, if the gradient is small for its size.
             converged = !damped && max_abs(&g) < 1e-6 * (1.0 + f.abs());
@@ -238,6 +221,40 @@ pub fn newton(obj: &dyn Objective, x0: &[f64], max_iter: usize) -> Option<Minimu
         }
     }
     Some(Minimum { x, value: f, iterations, evaluations, converged })
+}
+
+/// A backtracking (Armijo) line search from `x` along the descent direction `p`,
+/// where the value is `f` and its slope along `p` is `slope`.
+struct LineSearch<'a> {
+    x: &'a [f64],
+    p: &'a [f64],
+    f: f64,
+    slope: f64,
+}
+
+impl LineSearch<'_> {
+    /// Try steps `t`, `t/2`, … (`tries` of them) until `eval` (the value, filling the
+    /// gradient) decreases enough with a finite gradient: the point, its value and
+    /// the step taken; `grad` then holds its gradient.
+    fn backtrack(
+        &self,
+        mut t: f64,
+        tries: usize,
+        grad: &mut [f64],
+        evaluations: &mut usize,
+        mut eval: impl FnMut(&[f64], &mut [f64]) -> f64,
+    ) -> Option<(Vec<f64>, f64, f64)> {
+        for _ in 0..tries {
+            let x_new: Vec<f64> = self.x.iter().zip(self.p).map(|(xi, pi)| xi + t * pi).collect();
+            let f_new = eval(&x_new, grad);
+            *evaluations += 1;
+            if f_new <= self.f + 1e-4 * t * self.slope && grad.iter().all(|v| v.is_finite()) {
+                return Some((x_new, f_new, t));
+            }
+            t *= 0.5;
+        }
+        None
+    }
 }
 
 /// A Newton step shorter than this (in log-parameters: relative changes of the
