@@ -125,6 +125,17 @@ fn an_account_file_column_that_is_a_customer_attribute_is_refused() {
 }
 
 #[test]
+fn the_account_file_may_name_its_id_column_as_the_mapped_attribute() {
+    // `account` (journey.yaml's `events.account.attribute`) heads the id column
+    let dir =
+        with_accounts("account,seats,account_manager\nclinic-a,5,ana@clinicly.example\nclinic-b,3,\nclinic-c,,\n");
+    let out = simulate_in(dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["journeys"]["quiet_clinic_play"]["entrants"], 2, "{:#}", report["accounts"]);
+}
+
+#[test]
 fn a_bad_value_in_the_account_file_names_its_line_and_column() {
     let dir = with_accounts("account_id,seats\nclinic-a,5\nclinic-b,many\n");
     let out = simulate_in(dir.path());

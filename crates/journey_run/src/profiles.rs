@@ -118,8 +118,10 @@ impl Snapshot {
     /// customer attribute (its value would be ambiguous).
     pub fn apply_accounts(&mut self, program: &Program, schema: &Schema, file: &Attributes) -> Result<u64, String> {
         let Some(id_attr) = account_attribute(program) else { return Ok(0) };
+        // the account id may head the file under the mapped attribute's own name
+        // (`account,seats`): that column is the key, not a value to copy
         let has: Vec<usize> = (0..program.attributes.len())
-            .filter(|&a| !file.missing_columns.contains(&program.attributes[a].name))
+            .filter(|&a| a != id_attr && !file.missing_columns.contains(&program.attributes[a].name))
             .collect();
         if let Some(&a) = has.iter().find(|&&a| !program.accounts.attributes.contains(&program.attributes[a].name)) {
             let name = &program.attributes[a].name;
