@@ -22,6 +22,7 @@ mod parallel;
 pub mod paretonbd;
 pub mod partial;
 pub mod plot;
+mod radix;
 pub mod rfm;
 pub mod sbg;
 pub mod simulate;

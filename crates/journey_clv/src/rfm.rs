@@ -243,35 +243,44 @@ pub(crate) fn non_negative(text: &str, what: &str) -> std::result::Result<f64, N
 /// [`crate::summary_rows`]) decide what a row may hold.
 pub(crate) fn summary_numbers(texts: [&str; 3]) -> std::result::Result<(u32, f64, f64), NumberProblem> {
     let at = |field: usize| move |p: NumberProblem| NumberProblem { field, ..p };
-    let problem = |field: usize, message: String, label: &'static str| Err(NumberProblem { field, message, label });
-    let fv = non_negative(texts[0], "frequency").map_err(at(0))?;
+    let x = frequency_number(texts[0]).map_err(at(0))?;
+    let recency = non_negative(texts[1], "recency").map_err(at(1))?;
+    let t = non_negative(texts[2], "T").map_err(at(2))?;
+    summary_row_check(x, recency, t)?;
+    Ok((x, recency, t))
+}
+
+/// The frequency field alone: a whole number of repeat purchases (field 0 of
+/// [`summary_numbers`]; [`crate::summary_rows`] reads each distinct text once).
+pub(crate) fn frequency_number(text: &str) -> std::result::Result<u32, NumberProblem> {
+    let fv = non_negative(text, "frequency")?;
+    let problem = |message: String, label: &'static str| Err(NumberProblem { field: 0, message, label });
     if fv > f64::from(u32::MAX) {
         return problem(
-            0,
-            format!("frequency {} is beyond what a customer can have made (at most {})", texts[0], u32::MAX),
+            format!("frequency {text} is beyond what a customer can have made (at most {})", u32::MAX),
             "implausibly many repeat purchases",
         );
     }
     if fv.fract() != 0.0 {
-        return problem(
-            0,
-            format!("frequency {:?} is not a whole number", texts[0]),
-            "expected a count of repeat purchases",
-        );
+        return problem(format!("frequency {text:?} is not a whole number"), "expected a count of repeat purchases");
     }
-    let recency = non_negative(texts[1], "recency").map_err(at(1))?;
-    let t = non_negative(texts[2], "T").map_err(at(2))?;
+    Ok(fv as u32)
+}
+
+/// What must hold between the numbers of one summary row (recency within T,
+/// no recency without repeat purchases); the problem is in field 1.
+pub(crate) fn summary_row_check(x: u32, recency: f64, t: f64) -> std::result::Result<(), NumberProblem> {
+    let problem = |message: String, label: &'static str| Err(NumberProblem { field: 1, message, label });
     if recency > t + 1e-9 {
-        return problem(1, format!("recency {recency} is larger than T {t}"), "recency must not exceed T");
+        return problem(format!("recency {recency} is larger than T {t}"), "recency must not exceed T");
     }
-    if fv == 0.0 && recency != 0.0 {
+    if x == 0 && recency != 0.0 {
         return problem(
-            1,
             format!("recency {recency} with frequency 0"),
             "a customer without repeat purchases has recency 0",
         );
     }
-    Ok((fv as u32, recency, t))
+    Ok(())
 }
 
 /// Read a summary CSV (columns frequency, recency, T and optionally
