@@ -446,6 +446,14 @@ fn load_lifetimes(path: &Path) -> Result<(Lifetimes, Option<Vec<f64>>), ClvError
 
 // ---------------------------------------------------------------- fit
 
+/// BG/NBD as `clv fit` fits it: everything it prints is rounded (6 decimals
+/// at most), so the extra starts run only if the first does not end at a sharp
+/// optimum ([`journey_clv::fit::Starts::OneIfSharp`] says why that prints the
+/// same). Other callers print full-precision values and run every start.
+fn fit_bgnbd_rounded(rows: &[WeightedRow]) -> Result<FitReport, ClvError> {
+    bgnbd::fit_from(rows, journey_clv::fit::Starts::OneIfSharp)
+}
+
 fn run_fit(a: &FitArgs, global: &crate::GlobalOptions) -> Result<Output, ClvError> {
     if a.interval == IntervalArg::Bootstrap && !matches!(a.model, Model::BgNbd | Model::ParetoNbd) {
         return Err(ClvError::InvalidArgument("--interval bootstrap is offered for bg-nbd and pareto-nbd".into()));
@@ -460,7 +468,7 @@ fn run_fit(a: &FitArgs, global: &crate::GlobalOptions) -> Result<Output, ClvErro
         Model::BgNbd | Model::ParetoNbd => {
             let (rows, counted) = load_count_rows(&a.input)?;
             let fitter: fn(&[journey_clv::rfm::WeightedRow]) -> Result<FitReport, ClvError> =
-                if a.model == Model::BgNbd { bgnbd::fit } else { paretonbd::fit };
+                if a.model == Model::BgNbd { fit_bgnbd_rounded } else { paretonbd::fit };
             let mut fit = fitter(&rows)?;
             let source = match &counted {
                 Counted::Customers(data) => {
