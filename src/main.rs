@@ -5,6 +5,7 @@ use journey_run::clv_estimate;
 mod commands;
 mod files;
 mod json_format;
+mod mapped_file;
 mod output;
 use journey_run::partial;
 

@@ -349,16 +349,20 @@ enum Counted {
 /// The distinct (x, t_x, T) rows of the input and what they came from. A
 /// summary goes straight to rows when the fast reader takes it (a million
 /// customers in a fraction of the time); anything else, errors included, is
-/// read by [`load`] as always.
+/// read by [`load`] as always. The file is mapped rather than read where it
+/// can be ([`crate::mapped_file`], which says what that risks).
 fn load_count_rows(a: &InputArgs) -> Result<(Vec<WeightedRow>, Counted), ClvError> {
-    let (name, text) = read_text(&a.input)?;
-    if !a.no_header && looks_like_summary(&text) {
-        if let Some(s) = read_summary_rows(&text) {
-            return Ok((s.rows, Counted::Rows { customers: s.customers }));
+    let name = a.input.display().to_string();
+    let read = |text: &str| {
+        if !a.no_header && looks_like_summary(text) {
+            if let Some(s) = read_summary_rows(text) {
+                return Ok((s.rows, Counted::Rows { customers: s.customers }));
+            }
         }
-    }
-    let data = load_from(a, None, &name, &text)?;
-    Ok((data.summary().compressed(), Counted::Customers(data)))
+        let data = load_from(a, None, &name, text)?;
+        Ok((data.summary().compressed(), Counted::Customers(data)))
+    };
+    crate::mapped_file::with_file_text(&a.input, read).map_err(|error| ClvError::Io { path: name.clone(), error })?
 }
 
 /// sBG input: a CSV with a `survivors` column (customers still active at the
