@@ -36,7 +36,7 @@ pub fn sort_packed(keys: &mut Vec<u64>, scratch: &mut Vec<u64>, fields: &[(u32, 
             counts[((k >> shift) & mask) as usize] += 1;
         }
         // A digit every key shares moves nothing.
-        if counts.iter().any(|&c| c == keys.len()) {
+        if counts.contains(&keys.len()) {
             continue;
         }
         let mut next = 0;
