@@ -35,8 +35,11 @@ impl From<LineError> for SplitError {
 pub struct CsvSplitter {
     pub lines: LineReader,
     delimiter: u8,
-    /// The record as written: its lines, joined by `\n`.
-    pub raw: Vec<u8>,
+    /// The record as written, its lines joined by `\n`, when it has a quote; a record
+    /// without one is the reader's last line, where it lies ([`Self::raw`]).
+    owned: Vec<u8>,
+    /// The record is the reader's last line (not copied into `owned`).
+    in_place: bool,
     /// Field values, unquoted, back to back (records with a quote only).
     data: Vec<u8>,
     /// Per field: its end in `raw` when [`Self::direct`], else in `data`.
@@ -58,7 +61,8 @@ impl CsvSplitter {
         CsvSplitter {
             lines,
             delimiter,
-            raw: Vec::new(),
+            owned: Vec::new(),
+            in_place: false,
             data: Vec::new(),
             ends: Vec::new(),
             spans: Vec::new(),
@@ -66,6 +70,16 @@ impl CsvSplitter {
             line: 0,
             byte: 0,
             multiline: 0,
+        }
+    }
+
+    /// The record as written (its lines joined by `\n`), valid until the next read.
+    #[inline]
+    pub fn raw(&self) -> &[u8] {
+        if self.in_place {
+            self.lines.last_line()
+        } else {
+            &self.owned
         }
     }
 
@@ -79,7 +93,7 @@ impl CsvSplitter {
         let end = *self.ends.get(i)?;
         if self.direct {
             let start = if i == 0 { 0 } else { self.ends[i - 1] + 1 };
-            return Some(&self.raw[start..end]);
+            return Some(&self.raw()[start..end]);
         }
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
         Some(&self.data[start..end])
@@ -120,22 +134,26 @@ impl CsvSplitter {
 
     /// Whether the record is one empty field (a blank line).
     pub fn is_blank(&self) -> bool {
-        self.ends.len() == 1 && self.ends[0] == 0 && self.raw.iter().all(|b| *b == b' ' || *b == b'\t')
+        self.ends.len() == 1 && self.ends[0] == 0 && self.raw().iter().all(|b| *b == b' ' || *b == b'\t')
     }
 
     /// Read and split the next record. `Ok(false)` at the end of the input.
     pub fn read(&mut self) -> Result<bool, SplitError> {
-        self.raw.clear();
         self.data.clear();
         self.ends.clear();
         self.spans.clear();
-        if !self.lines.read_line(&mut self.raw)? {
-            return Ok(false);
+        self.owned.clear();
+        self.in_place = false;
+        let Some(line) = self.lines.next_line()? else { return Ok(false) };
+        self.direct = split_unquoted(line, self.delimiter, &mut self.ends);
+        if !self.direct {
+            // a quote: the record is unquoted into `data`, and may take more lines
+            self.owned.extend_from_slice(line);
         }
         self.line = self.lines.line;
         self.byte = self.lines.byte;
-        self.direct = split_unquoted(&self.raw, self.delimiter, &mut self.ends);
         if self.direct {
+            self.in_place = true;
             return Ok(true);
         }
         self.ends.clear();
@@ -153,15 +171,15 @@ impl CsvSplitter {
         let mut line_start = 0;
         loop {
             let field_start = i;
-            if self.raw.get(i) == Some(&b'"') {
+            if self.owned.get(i) == Some(&b'"') {
                 let (open_line, open_column, open_offset) = (self.lines.line, i - line_start, line_start);
                 i += 1;
                 loop {
-                    match memchr::memchr(b'"', &self.raw[i..]) {
+                    match memchr::memchr(b'"', &self.owned[i..]) {
                         Some(k) => {
-                            self.data.extend_from_slice(&self.raw[i..i + k]);
+                            self.data.extend_from_slice(&self.owned[i..i + k]);
                             i += k + 1;
-                            if self.raw.get(i) == Some(&b'"') {
+                            if self.owned.get(i) == Some(&b'"') {
                                 self.data.push(b'"');
                                 i += 1;
                             } else {
@@ -169,7 +187,7 @@ impl CsvSplitter {
                             }
                         }
                         None => {
-                            self.data.extend_from_slice(&self.raw[i..]);
+                            self.data.extend_from_slice(&self.owned[i..]);
                             let unterminated = |at_end| SplitError::Unterminated {
                                 line: open_line,
                                 column: open_column,
@@ -177,14 +195,14 @@ impl CsvSplitter {
                                 at_end,
                             };
                             if self.lines.line.saturating_sub(open_line) + 1 >= MAX_QUOTED_LINES
-                                || self.raw.len() > MAX_LINE
+                                || self.owned.len() > MAX_LINE
                             {
                                 return Err(unterminated(false));
                             }
-                            self.raw.push(b'\n');
-                            i = self.raw.len() - 1;
-                            line_start = self.raw.len();
-                            match self.lines.read_line(&mut self.raw) {
+                            self.owned.push(b'\n');
+                            i = self.owned.len() - 1;
+                            line_start = self.owned.len();
+                            match self.lines.read_line(&mut self.owned) {
                                 Ok(true) => {}
                                 Ok(false) => return Err(unterminated(true)),
                                 Err(LineError::TooLong { .. }) => return Err(unterminated(false)),
@@ -195,17 +213,17 @@ impl CsvSplitter {
                 }
                 // text after the closing quote (`"a"b`) belongs to the field, as in
                 // the csv crate
-                let k = memchr::memchr(d, &self.raw[i..]).unwrap_or(self.raw.len() - i);
-                self.data.extend_from_slice(&self.raw[i..i + k]);
+                let k = memchr::memchr(d, &self.owned[i..]).unwrap_or(self.owned.len() - i);
+                self.data.extend_from_slice(&self.owned[i..i + k]);
                 i += k;
             } else {
-                let k = memchr::memchr(d, &self.raw[i..]).unwrap_or(self.raw.len() - i);
-                self.data.extend_from_slice(&self.raw[i..i + k]);
+                let k = memchr::memchr(d, &self.owned[i..]).unwrap_or(self.owned.len() - i);
+                self.data.extend_from_slice(&self.owned[i..i + k]);
                 i += k;
             }
             self.ends.push(self.data.len());
             self.spans.push((field_start, i - field_start));
-            if i >= self.raw.len() {
+            if i >= self.owned.len() {
                 break;
             }
             i += 1; // the delimiter

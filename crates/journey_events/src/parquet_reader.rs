@@ -9,7 +9,7 @@
 
 use crate::error::ReadError;
 use crate::mapping::{Column, Mapping};
-use crate::model::Schema;
+use crate::model::{Event, Schema};
 use crate::reader::{Builder, Cell, Location, Outcome, Plan, Row};
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
@@ -332,7 +332,7 @@ impl ParquetBackend {
         Ok(())
     }
 
-    pub(crate) fn next(&mut self, builder: &mut Builder) -> Outcome {
+    pub(crate) fn next(&mut self, builder: &mut Builder, out: &mut Event) -> Outcome {
         while self.i >= self.len {
             if self.corrupt {
                 return Outcome::End;
@@ -363,8 +363,8 @@ impl ParquetBackend {
             }
         }
         let row = PqRow { accs: &self.accs, i };
-        match builder.build(&row, self.row) {
-            Ok(e) => Outcome::Event(e),
+        match builder.build_into(&row, self.row, out) {
+            Ok(()) => Outcome::Event,
             Err(p) => {
                 // show the row as `column = value` pairs of the mapped columns
                 let text = builder
