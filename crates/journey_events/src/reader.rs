@@ -430,7 +430,13 @@ impl Builder {
                 return Err(not_utf8(slot, &plan.roles[slot]));
             }
             let ty = &self.schema.properties(kind)[i].1;
-            if let (Some(code), Cell::Str(s)) = (row.code(slot), cell) {
+            // the dictionary key only for text (one dispatch on the column less per
+            // number)
+            let code = match cell {
+                Cell::Str(_) => row.code(slot),
+                _ => None,
+            };
+            if let (Some(code), Cell::Str(s)) = (code, cell) {
                 // a `one_of` value as written (not trimmed) is the same text id either way
                 let coded = match ty {
                     Type::Text | Type::TimeOfDay | Type::List { .. } => true,
