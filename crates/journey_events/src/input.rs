@@ -548,14 +548,15 @@ mod tests {
             };
             let lines = 1 + next(&mut seed) % 40;
             for _ in 0..lines {
+                let r = next(&mut seed) as usize;
                 let len = match next(&mut seed) % 6 {
                     0 => 0,
-                    1 => next(&mut seed) % 60,
-                    2 => READ_BUFFER - 3 + (next(&mut seed) % 7) as usize,
-                    3 => READ_BUFFER / 2 + (next(&mut seed) % 5) as usize,
-                    4 => 2 * READ_BUFFER + (next(&mut seed) % 5) as usize - 2,
-                    _ => (next(&mut seed) % 5000) as usize,
-                } as usize;
+                    1 => r % 60,
+                    2 => READ_BUFFER - 3 + r % 7,
+                    3 => READ_BUFFER / 2 + r % 5,
+                    4 => 2 * READ_BUFFER + r % 5 - 2,
+                    _ => r % 5000,
+                };
                 let mut line: Vec<u8> = (0..len).map(|i| ALPHABET[(i * 7 + len) % ALPHABET.len()]).collect();
                 if next(&mut seed) % 4 == 0 {
                     line.extend_from_slice(b"\"quoted\nfield\"");
