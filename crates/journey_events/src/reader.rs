@@ -1110,7 +1110,7 @@ struct CsvRow<'a> {
 impl<'a> CsvRow<'a> {
     fn new(split: &'a CsvSplitter, fields: &'a [usize]) -> CsvRow<'a> {
         let text = match split.direct() {
-            true => std::str::from_utf8(split.raw()).ok(),
+            true => split.ascii_text().or_else(|| std::str::from_utf8(split.raw()).ok()),
             false => None,
         };
         CsvRow { split, fields, text }
