@@ -272,7 +272,7 @@ fn lent_events_are_the_events_handed_out() {
                 }
                 n += 1;
             }
-            assert!(n > 3, "{}", path.display());
+            assert!(n >= 1, "{}", path.display());
             assert_eq!(handed.rows(), lent.rows());
             assert_eq!(handed.skipped(), lent.skipped());
             assert_eq!(handed.interner().len(), lent.interner().len());
