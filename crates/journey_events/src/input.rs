@@ -58,7 +58,7 @@ fn sniff_compressed(path: &Path) -> bool {
     let mut head = [0u8; 4];
     let Ok(mut f) = std::fs::File::open(path) else { return false };
     let n = read_up_to(&mut f, &mut head);
-    matches!(compression(&head[..n]), Some(_))
+    compression(&head[..n]).is_some()
 }
 
 fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> usize {
@@ -455,14 +455,11 @@ mod tests {
         Box::new(BufReader::with_capacity(1 << 16, chunked))
     }
 
-    type Lines = Vec<Result<(Vec<u8>, u64, u64), String>>;
+    /// A line, its number and its byte offset; or the error that stopped the reader.
+    type Line = Result<(Vec<u8>, u64, u64), String>;
+    type Lines = Vec<Line>;
 
-    fn outcome(
-        r: Result<bool, LineError>,
-        line: Vec<u8>,
-        number: u64,
-        byte: u64,
-    ) -> Option<Result<(Vec<u8>, u64, u64), String>> {
+    fn outcome(r: Result<bool, LineError>, line: Vec<u8>, number: u64, byte: u64) -> Option<Line> {
         match r {
             Ok(true) => Some(Ok((line, number, byte))),
             Ok(false) => None,
@@ -562,7 +559,7 @@ mod tests {
                     _ => r % 5000,
                 };
                 let mut line: Vec<u8> = (0..len).map(|i| ALPHABET[(i * 7 + len) % ALPHABET.len()]).collect();
-                if next(&mut seed) % 4 == 0 {
+                if next(&mut seed).is_multiple_of(4) {
                     line.extend_from_slice(b"\"quoted\nfield\"");
                 }
                 data.extend_from_slice(&line);
