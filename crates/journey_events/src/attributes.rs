@@ -142,7 +142,7 @@ fn read_rows(
                 kind,
                 &display,
                 line,
-                &split.raw,
+                split.raw(),
                 split.span(field),
                 name.to_string(),
                 message,

@@ -35,8 +35,11 @@ impl From<LineError> for SplitError {
 pub struct CsvSplitter {
     pub lines: LineReader,
     delimiter: u8,
-    /// The record as written: its lines, joined by `\n`.
-    pub raw: Vec<u8>,
+    /// The record as written, its lines joined by `\n`, when it has a quote; a record
+    /// without one is the reader's last line, where it lies ([`Self::raw`]).
+    owned: Vec<u8>,
+    /// The record is the reader's last line (not copied into `owned`).
+    in_place: bool,
     /// Field values, unquoted, back to back (records with a quote only).
     data: Vec<u8>,
     /// Per field: its end in `raw` when [`Self::direct`], else in `data`.
@@ -46,6 +49,8 @@ pub struct CsvSplitter {
     /// The record had no quote: fields are ranges of `raw`, each followed by the
     /// delimiter (`ends[i] + 1` starts field `i + 1`).
     direct: bool,
+    /// With `direct`: every byte of the record is ASCII.
+    ascii: bool,
     /// 1-based line number of the record's first line, and its byte offset.
     pub line: u64,
     pub byte: u64,
@@ -58,14 +63,26 @@ impl CsvSplitter {
         CsvSplitter {
             lines,
             delimiter,
-            raw: Vec::new(),
+            owned: Vec::new(),
+            in_place: false,
             data: Vec::new(),
             ends: Vec::new(),
             spans: Vec::new(),
             direct: false,
+            ascii: false,
             line: 0,
             byte: 0,
             multiline: 0,
+        }
+    }
+
+    /// The record as written (its lines joined by `\n`), valid until the next read.
+    #[inline]
+    pub fn raw(&self) -> &[u8] {
+        if self.in_place {
+            self.lines.last_line()
+        } else {
+            &self.owned
         }
     }
 
@@ -79,7 +96,7 @@ impl CsvSplitter {
         let end = *self.ends.get(i)?;
         if self.direct {
             let start = if i == 0 { 0 } else { self.ends[i - 1] + 1 };
-            return Some(&self.raw[start..end]);
+            return Some(&self.raw()[start..end]);
         }
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
         Some(&self.data[start..end])
@@ -91,6 +108,18 @@ impl CsvSplitter {
     #[inline]
     pub fn direct(&self) -> bool {
         self.direct && self.delimiter.is_ascii()
+    }
+
+    /// The record as text when it was split in place ([`Self::direct`]) and every byte
+    /// of it is ASCII, which the split saw on its way: no second pass to validate it.
+    #[inline]
+    pub fn ascii_text(&self) -> Option<&str> {
+        if !(self.direct() && self.ascii) {
+            return None;
+        }
+        // SAFETY: the splitter found every byte of the record below 0x80, and ASCII is
+        // UTF-8 (the word splitters' test checks the flag against `is_ascii`).
+        Some(unsafe { std::str::from_utf8_unchecked(self.raw()) })
     }
 
     /// The `i`-th field's range `start..end` in [`Self::raw`], for a record split in
@@ -120,22 +149,28 @@ impl CsvSplitter {
 
     /// Whether the record is one empty field (a blank line).
     pub fn is_blank(&self) -> bool {
-        self.ends.len() == 1 && self.ends[0] == 0 && self.raw.iter().all(|b| *b == b' ' || *b == b'\t')
+        self.ends.len() == 1 && self.ends[0] == 0 && self.raw().iter().all(|b| *b == b' ' || *b == b'\t')
     }
 
     /// Read and split the next record. `Ok(false)` at the end of the input.
     pub fn read(&mut self) -> Result<bool, SplitError> {
-        self.raw.clear();
         self.data.clear();
         self.ends.clear();
         self.spans.clear();
-        if !self.lines.read_line(&mut self.raw)? {
-            return Ok(false);
+        self.owned.clear();
+        self.in_place = false;
+        let Some(line) = self.lines.next_line()? else { return Ok(false) };
+        let split = split_unquoted(line, self.delimiter, &mut self.ends);
+        self.direct = split.is_some();
+        self.ascii = split == Some(true);
+        if !self.direct {
+            // a quote: the record is unquoted into `data`, and may take more lines
+            self.owned.extend_from_slice(line);
         }
         self.line = self.lines.line;
         self.byte = self.lines.byte;
-        self.direct = split_unquoted(&self.raw, self.delimiter, &mut self.ends);
         if self.direct {
+            self.in_place = true;
             return Ok(true);
         }
         self.ends.clear();
@@ -153,15 +188,15 @@ impl CsvSplitter {
         let mut line_start = 0;
         loop {
             let field_start = i;
-            if self.raw.get(i) == Some(&b'"') {
+            if self.owned.get(i) == Some(&b'"') {
                 let (open_line, open_column, open_offset) = (self.lines.line, i - line_start, line_start);
                 i += 1;
                 loop {
-                    match memchr::memchr(b'"', &self.raw[i..]) {
+                    match memchr::memchr(b'"', &self.owned[i..]) {
                         Some(k) => {
-                            self.data.extend_from_slice(&self.raw[i..i + k]);
+                            self.data.extend_from_slice(&self.owned[i..i + k]);
                             i += k + 1;
-                            if self.raw.get(i) == Some(&b'"') {
+                            if self.owned.get(i) == Some(&b'"') {
                                 self.data.push(b'"');
                                 i += 1;
                             } else {
@@ -169,7 +204,7 @@ impl CsvSplitter {
                             }
                         }
                         None => {
-                            self.data.extend_from_slice(&self.raw[i..]);
+                            self.data.extend_from_slice(&self.owned[i..]);
                             let unterminated = |at_end| SplitError::Unterminated {
                                 line: open_line,
                                 column: open_column,
@@ -177,14 +212,14 @@ impl CsvSplitter {
                                 at_end,
                             };
                             if self.lines.line.saturating_sub(open_line) + 1 >= MAX_QUOTED_LINES
-                                || self.raw.len() > MAX_LINE
+                                || self.owned.len() > MAX_LINE
                             {
                                 return Err(unterminated(false));
                             }
-                            self.raw.push(b'\n');
-                            i = self.raw.len() - 1;
-                            line_start = self.raw.len();
-                            match self.lines.read_line(&mut self.raw) {
+                            self.owned.push(b'\n');
+                            i = self.owned.len() - 1;
+                            line_start = self.owned.len();
+                            match self.lines.read_line(&mut self.owned) {
                                 Ok(true) => {}
                                 Ok(false) => return Err(unterminated(true)),
                                 Err(LineError::TooLong { .. }) => return Err(unterminated(false)),
@@ -195,17 +230,17 @@ impl CsvSplitter {
                 }
                 // text after the closing quote (`"a"b`) belongs to the field, as in
                 // the csv crate
-                let k = memchr::memchr(d, &self.raw[i..]).unwrap_or(self.raw.len() - i);
-                self.data.extend_from_slice(&self.raw[i..i + k]);
+                let k = memchr::memchr(d, &self.owned[i..]).unwrap_or(self.owned.len() - i);
+                self.data.extend_from_slice(&self.owned[i..i + k]);
                 i += k;
             } else {
-                let k = memchr::memchr(d, &self.raw[i..]).unwrap_or(self.raw.len() - i);
-                self.data.extend_from_slice(&self.raw[i..i + k]);
+                let k = memchr::memchr(d, &self.owned[i..]).unwrap_or(self.owned.len() - i);
+                self.data.extend_from_slice(&self.owned[i..i + k]);
                 i += k;
             }
             self.ends.push(self.data.len());
             self.spans.push((field_start, i - field_start));
-            if i >= self.raw.len() {
+            if i >= self.owned.len() {
                 break;
             }
             i += 1; // the delimiter
@@ -217,11 +252,13 @@ impl CsvSplitter {
     }
 }
 
-/// Split a record without quotes at every `d`, pushing each field's end. `false` (and
-/// `ends` left partial) as soon as a quote shows: that record needs the unquoting path.
-/// Sixteen bytes at a time with SSE2 (part of every x86-64 CPU), else eight at a time.
+/// Split a record without quotes at every `d`, pushing each field's end, and tell
+/// whether every byte is ASCII (`Some(true)`: the record is UTF-8 text without a
+/// second look). `None` (and `ends` left partial) as soon as a quote shows: that record
+/// needs the unquoting path. Sixteen bytes at a time with SSE2 (part of every x86-64
+/// CPU), else eight at a time.
 #[inline]
-fn split_unquoted(raw: &[u8], d: u8, ends: &mut Vec<usize>) -> bool {
+fn split_unquoted(raw: &[u8], d: u8, ends: &mut Vec<usize>) -> Option<bool> {
     #[cfg(target_arch = "x86_64")]
     {
         split_unquoted_sse2(raw, d, ends)
@@ -235,10 +272,12 @@ fn split_unquoted(raw: &[u8], d: u8, ends: &mut Vec<usize>) -> bool {
 /// The delimiters and quotes of sixteen bytes as two bit masks (one compare and one
 /// move-mask each); the tail goes byte by byte.
 #[cfg(target_arch = "x86_64")]
-fn split_unquoted_sse2(raw: &[u8], d: u8, ends: &mut Vec<usize>) -> bool {
+fn split_unquoted_sse2(raw: &[u8], d: u8, ends: &mut Vec<usize>) -> Option<bool> {
     use std::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
     let mut chunks = raw.chunks_exact(16);
     let mut base = 0;
+    // the high bits of every byte so far: any set, a byte that is not ASCII
+    let mut high = 0;
     // SAFETY: SSE2 is part of the x86-64 baseline; each load reads the 16 bytes of a
     // chunk that `chunks_exact` guarantees, unaligned.
     unsafe {
@@ -246,8 +285,9 @@ fn split_unquoted_sse2(raw: &[u8], d: u8, ends: &mut Vec<usize>) -> bool {
         for chunk in &mut chunks {
             let v = _mm_loadu_si128(chunk.as_ptr() as *const __m128i);
             if _mm_movemask_epi8(_mm_cmpeq_epi8(v, quotes)) != 0 {
-                return false;
+                return None;
             }
+            high |= _mm_movemask_epi8(v);
             let mut m = _mm_movemask_epi8(_mm_cmpeq_epi8(v, delims)) as u32;
             while m != 0 {
                 ends.push(base + m.trailing_zeros() as usize);
@@ -256,28 +296,30 @@ fn split_unquoted_sse2(raw: &[u8], d: u8, ends: &mut Vec<usize>) -> bool {
             base += 16;
         }
     }
-    split_tail(chunks.remainder(), base, d, ends)
+    split_tail(chunks.remainder(), base, d, ends).map(|ascii| ascii && high == 0)
 }
 
 /// The bytes after the last whole word, one at a time; then the record's end.
 #[inline]
-fn split_tail(tail: &[u8], base: usize, d: u8, ends: &mut Vec<usize>) -> bool {
+fn split_tail(tail: &[u8], base: usize, d: u8, ends: &mut Vec<usize>) -> Option<bool> {
+    let mut high = 0;
     for (k, &b) in tail.iter().enumerate() {
         if b == b'"' {
-            return false;
+            return None;
         }
         if b == d {
             ends.push(base + k);
         }
+        high |= b;
     }
     ends.push(base + tail.len());
-    true
+    Some(high < 0x80)
 }
 
 /// Eight bytes at a time, the delimiters and quotes of a word found by a carry-free
 /// zero-byte test: the portable path (and the oracle of the SSE2 one in the tests).
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
-fn split_unquoted_swar(raw: &[u8], d: u8, ends: &mut Vec<usize>) -> bool {
+fn split_unquoted_swar(raw: &[u8], d: u8, ends: &mut Vec<usize>) -> Option<bool> {
     const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     // the high bit of each byte of `x` that is zero, and of no other byte
     #[inline(always)]
@@ -287,11 +329,13 @@ fn split_unquoted_swar(raw: &[u8], d: u8, ends: &mut Vec<usize>) -> bool {
     let (delims, quotes) = (u64::from_ne_bytes([d; 8]), u64::from_ne_bytes([b'"'; 8]));
     let mut chunks = raw.chunks_exact(8);
     let mut base = 0;
+    let mut high = 0;
     for chunk in &mut chunks {
         let w = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
         if zero_bytes(w ^ quotes) != 0 {
-            return false;
+            return None;
         }
+        high |= w & !LOW;
         let mut m = zero_bytes(w ^ delims);
         while m != 0 {
             ends.push(base + (m.trailing_zeros() / 8) as usize);
@@ -299,7 +343,7 @@ fn split_unquoted_swar(raw: &[u8], d: u8, ends: &mut Vec<usize>) -> bool {
         }
         base += 8;
     }
-    split_tail(chunks.remainder(), base, d, ends)
+    split_tail(chunks.remainder(), base, d, ends).map(|ascii| ascii && high == 0)
 }
 
 #[cfg(test)]
@@ -438,8 +482,9 @@ mod tests {
                 want.push(raw.len());
             }
             let (mut used, mut swar) = (Vec::new(), Vec::new());
-            assert_eq!(split_unquoted(&raw, d, &mut used), ok, "{raw:?}");
-            assert_eq!(split_unquoted_swar(&raw, d, &mut swar), ok, "{raw:?}");
+            let want_split = ok.then(|| raw.is_ascii());
+            assert_eq!(split_unquoted(&raw, d, &mut used), want_split, "{raw:?}");
+            assert_eq!(split_unquoted_swar(&raw, d, &mut swar), want_split, "{raw:?}");
             if ok {
                 assert_eq!(used, want, "{raw:?}");
                 assert_eq!(swar, want, "{raw:?}");

@@ -78,7 +78,7 @@ pub fn parse_only_with(
     let mut per = vec![0u64; schema.events.len()];
     let mut stats = ParseStats::default();
     let (mut first, mut last) = (i64::MAX, i64::MIN);
-    while let Some(e) = reader.next_event() {
+    while let Some(e) = reader.next_ref() {
         let e = e?;
         per[e.kind.0 as usize] += 1;
         first = first.min(e.time);

@@ -8,8 +8,9 @@
 //! * **CSV and JSON lines**: bytes. The total is the file's size; the position is the
 //!   offset of the reader's open file as the operating system reports it
 //!   (`/proc/self/fdinfo`, as `pv -d` and `progress` read it), which runs at most one
-//!   read buffer (64 KiB) ahead of the rows handed out. Where that is not available
-//!   (other systems, a pipe), the position is unknown and a bar should show a count.
+//!   read buffer (the line reader's, 256 KiB) ahead of the rows handed out. Where that
+//!   is not available (other systems, a pipe), the position is unknown and a bar
+//!   should show a count.
 
 use crate::mapping::{Format, Mapping};
 use crate::reader::LogReader;
