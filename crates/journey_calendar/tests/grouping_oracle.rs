@@ -211,9 +211,11 @@ fn expanded(view: &CalendarView) -> BTreeSet<(String, String, String)> {
         assert!(!c.partner_groups.is_empty(), "{c:?}");
         for &h in &c.partner_groups {
             assert!(h <= g, "partners are earlier groups or its own: {c:?}");
-            for a in &view.groups[g].journeys {
-                for b in &view.groups[h].journeys {
-                    if a != b {
+            for (i, a) in view.groups[g].journeys.iter().enumerate() {
+                // within its own group, each pair once
+                let from = if h == g { i + 1 } else { 0 };
+                for b in &view.groups[h].journeys[from..] {
+                    {
                         let (x, y) = if a < b { (a, b) } else { (b, a) };
                         assert!(
                             pairs.insert((c.code.clone(), x.clone(), y.clone())),
