@@ -5,6 +5,9 @@
 //! the number of journeys.
 //!
 //! Targets (issue 19): `journey calendar` near-linear, each size under 2 s on one core.
+//!
+//! `BENCH_REPO=dir` writes the repositories to `dir/<journeys>` and keeps them (to
+//! profile `journey calendar` on one: `perf record -g journey calendar dir/5000`).
 
 #[path = "support/generate.rs"]
 mod generate;
@@ -28,9 +31,13 @@ fn main() {
     let mut growth: Vec<(usize, f64)> = Vec::new();
     let mut command: Vec<(usize, f64)> = Vec::new();
     for n in sizes {
-        let dir = tempfile::tempdir().expect("temp dir");
-        generate::repository(dir.path(), n, 100, 7).expect("generate");
-        let project = journey_project::load(&[], dir.path()).expect("load");
+        let temp = tempfile::tempdir().expect("temp dir");
+        let dir = match std::env::var_os("BENCH_REPO") {
+            Some(d) => std::path::PathBuf::from(d).join(n.to_string()),
+            None => temp.path().to_path_buf(),
+        };
+        generate::repository(&dir, n, 100, 7).expect("generate");
+        let project = journey_project::load(&[], &dir).expect("load");
         let ids: Vec<_> = project.files.iter().map(|f| f.id).collect();
         let checked = journey_check::check_sources(&project.sources, &ids, &journey_check::Settings::default());
         assert!(!checked.has_errors(), "generated repository has errors: {:?}", checked.diagnostics.first());

@@ -151,3 +151,10 @@ fn the_calendar_says_which_journeys_run_for_an_account() {
         "{text}"
     );
 }
+
+/// issue 19: the B2B project's grouped J605 and J606 expand to the pairs of the
+/// ungrouped analysis (tests/common/calendar_groups.rs).
+#[test]
+fn grouped_conflicts_are_the_pairs_of_the_ungrouped_analysis() {
+    common::calendar_groups::check_grouped_calendar(&b2b());
+}

@@ -591,3 +591,24 @@ fn refuses_on_cross_journey_errors_as_check_reports_them() {
         }
     }
 }
+
+#[path = "../benches/support/generate.rs"]
+#[allow(dead_code)]
+mod generate;
+
+/// issue 19: the view groups J605 and J606 by journeys alike in what the rule compares
+/// (docs/calendar.md, "Grouped conflicts"). On a generated repository of 60 journeys
+/// sharing 8 audiences (so many share a predicate, and groups pair with themselves and
+/// with each other), the groups expand to exactly the pairs of the ungrouped analysis.
+#[test]
+fn grouped_conflicts_expand_to_the_pairs_of_the_ungrouped_analysis() {
+    let dir = tempfile::tempdir().unwrap();
+    generate::repository(dir.path(), 60, 8, 7).unwrap();
+    let pairs = common::calendar_groups::check_grouped_calendar(dir.path());
+    // every generated journey runs an experiment: J606 pairs most of them
+    assert!(pairs > 500, "{pairs} pairs");
+    let out = journey(&["calendar", "--format", "json"], dir.path());
+    let view: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let groups = view["groups"].as_array().unwrap();
+    assert!(groups.iter().any(|g| g["journeys"].as_array().unwrap().len() > 1), "some group has several journeys");
+}

@@ -368,6 +368,7 @@ fn a_send_the_engine_never_makes_is_caught() {
         message: f.message.clone(),
         parts: ends,
         witness: f.witness.clone(),
+        group: None,
     };
     let err = replay_sends(&program, &wrong, journeys, h).unwrap_err();
     assert!(err.contains("the engine never has"), "{err}");

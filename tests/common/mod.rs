@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod calendar_groups;
 pub mod graphs;
 
 use std::path::{Path, PathBuf};

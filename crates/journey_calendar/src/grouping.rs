@@ -10,8 +10,8 @@
 //! stands for its name in every comparison; names are ordered by their position in
 //! name order ([`NameOrder`]), which is the order of the strings themselves.
 
-use crate::{Conflict, SendConflict};
-use journey_check::analysis::calendar::Finding;
+use crate::{Conflict, Group, SendConflict};
+use journey_check::analysis::calendar::{Calendar, Finding, FindingGroup, SHOWN};
 use journey_diagnostics::Severity;
 use journey_ir::Program;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -36,6 +36,58 @@ impl NameOrder {
     }
 }
 
+/// The groups of journeys the kept J605 and J606 findings refer to, numbered anew
+/// (a finding the project switched off leaves its groups out).
+pub(crate) struct Groups<'c> {
+    /// Index in the view of each group of the analysis; `None`: not referred to.
+    new: Vec<Option<usize>>,
+    /// The view's groups: their code and journeys (name order).
+    kept: Vec<(&'static str, &'c [usize])>,
+    /// The view's groups each journey is in (one per code at most).
+    of_journey: Vec<Vec<usize>>,
+}
+
+impl<'c> Groups<'c> {
+    pub(crate) fn new(program: &Program, cal: &'c Calendar) -> Groups<'c> {
+        let mut new: Vec<Option<usize>> = vec![None; cal.groups.len()];
+        let mut code_of: Vec<&'static str> = vec![""; cal.groups.len()];
+        for f in &cal.findings {
+            let Some(fg) = &f.group else { continue };
+            for &g in std::iter::once(&fg.group).chain(&fg.partners) {
+                new[g] = Some(0);
+                code_of[g] = f.code;
+            }
+        }
+        let mut kept = Vec::new();
+        let mut of_journey: Vec<Vec<usize>> = vec![Vec::new(); program.journeys.len()];
+        for (g, slot) in new.iter_mut().enumerate() {
+            if slot.is_some() {
+                *slot = Some(kept.len());
+                for &j in &cal.groups[g] {
+                    of_journey[j].push(kept.len());
+                }
+                kept.push((code_of[g], cal.groups[g].as_slice()));
+            }
+        }
+        Groups { new, kept, of_journey }
+    }
+
+    /// The view's index of the analysis's group `g`.
+    fn id(&self, g: usize) -> usize {
+        self.new[g].expect("a kept finding's group is kept")
+    }
+
+    pub(crate) fn view(&self, program: &Program) -> Vec<Group> {
+        self.kept
+            .iter()
+            .map(|&(code, journeys)| Group {
+                code: code.to_string(),
+                journeys: journeys.iter().map(|&j| program.journeys[j].name.clone()).collect(),
+            })
+            .collect()
+    }
+}
+
 /// The findings indexed by the journeys and steps they involve.
 pub(crate) struct Index<'f> {
     findings: &'f [Finding],
@@ -47,16 +99,37 @@ pub(crate) struct Index<'f> {
     whole: Vec<Vec<usize>>,
     /// Each finding's journeys as name ranks, sorted, once each.
     partners: Vec<Vec<usize>>,
+    /// Grouped findings: those each view group is part of, as its own or a partner.
+    of_group: Vec<Vec<usize>>,
+    groups: &'f Groups<'f>,
 }
 
 impl<'f> Index<'f> {
-    pub(crate) fn new(program: &Program, findings: &'f [Finding], order: &NameOrder) -> Index<'f> {
+    pub(crate) fn new(
+        program: &Program,
+        findings: &'f [Finding],
+        order: &NameOrder,
+        groups: &'f Groups<'f>,
+    ) -> Index<'f> {
         let n = program.journeys.len();
         let mut of_journey: Vec<Vec<usize>> = vec![Vec::new(); n];
         let mut of_node: HashMap<(usize, usize), Vec<usize>> = HashMap::new();
         let mut whole: Vec<Vec<usize>> = vec![Vec::new(); n];
         let mut partners = Vec::with_capacity(findings.len());
+        let mut of_group: Vec<Vec<usize>> = vec![Vec::new(); groups.kept.len()];
         for (fi, f) in findings.iter().enumerate() {
+            // a grouped finding reaches its journeys through their groups: its parts
+            // are only the journeys its message names
+            if let Some(fg) = &f.group {
+                for &g in std::iter::once(&fg.group).chain(&fg.partners) {
+                    let list = &mut of_group[groups.id(g)];
+                    if list.last() != Some(&fi) {
+                        list.push(fi);
+                    }
+                }
+                partners.push(Vec::new());
+                continue;
+            }
             for &(pj, pn) in &f.parts {
                 if of_journey[pj].last() != Some(&fi) {
                     of_journey[pj].push(fi);
@@ -74,7 +147,57 @@ impl<'f> Index<'f> {
             ranks.dedup();
             partners.push(ranks);
         }
-        Index { findings, of_journey, of_node, whole, partners }
+        Index { findings, of_journey, of_node, whole, partners, of_group, groups }
+    }
+
+    /// The grouped conflicts (J605) every send of journey `j` is part of, one entry
+    /// per code: the worst severity, the journeys `j` pairs with (the first few, in
+    /// name order, and how many more) and `j`'s group. J606 is about experiments, not
+    /// sends, as in [`Self::send_conflicts`].
+    pub(crate) fn grouped_send_conflicts(&self, program: &Program, order: &NameOrder, j: usize) -> Vec<SendConflict> {
+        // code -> (worst severity, own group, groups it pairs with)
+        let mut by_code: BTreeMap<&str, (Severity, usize, Vec<usize>)> = BTreeMap::new();
+        for &g in &self.groups.of_journey[j] {
+            for &fi in &self.of_group[g] {
+                let f = &self.findings[fi];
+                let Some(fg) = &f.group else { continue };
+                if f.parts.iter().any(|&(_, n)| n.is_some()) {
+                    continue;
+                }
+                let e = by_code.entry(f.code).or_insert_with(|| (f.severity, g, Vec::new()));
+                e.0 = e.0.max(f.severity);
+                if self.groups.id(fg.group) == g {
+                    e.2.extend(fg.partners.iter().map(|&h| self.groups.id(h)));
+                } else {
+                    e.2.push(self.groups.id(fg.group));
+                }
+            }
+        }
+        by_code
+            .into_iter()
+            .map(|(code, (severity, g, mut with))| {
+                with.sort_unstable();
+                with.dedup();
+                let total: usize =
+                    with.iter().map(|&h| self.groups.kept[h].1.len()).sum::<usize>() - usize::from(with.contains(&g));
+                // the first `SHOWN + 1` of each group but `j` are enough to name them
+                let mut first: Vec<usize> = with
+                    .iter()
+                    .flat_map(|&h| self.groups.kept[h].1.iter().filter(|&&a| a != j).take(SHOWN + 1))
+                    .map(|&a| order.rank[a])
+                    .collect();
+                first.sort_unstable();
+                let shown = if total <= SHOWN + 1 { total } else { SHOWN };
+                first.truncate(shown);
+                SendConflict {
+                    code: code.to_string(),
+                    severity: severity.as_str().to_string(),
+                    partners: first.iter().map(|&r| program.journeys[order.by_rank[r]].name.clone()).collect(),
+                    group: Some(g),
+                    more: total - shown,
+                }
+            })
+            .collect()
     }
 
     /// The conflicts a send of journey `j` at `node` is part of: one entry per code,
@@ -109,6 +232,8 @@ impl<'f> Index<'f> {
                     code: code.to_string(),
                     severity: severity.as_str().to_string(),
                     partners: ranks.iter().map(|&r| program.journeys[order.by_rank[r]].name.clone()).collect(),
+                    group: None,
+                    more: 0,
                 }
             })
             .collect()
@@ -117,6 +242,9 @@ impl<'f> Index<'f> {
     /// The codes of the findings journey `j` is part of, sorted, once each.
     pub(crate) fn journey_codes(&self, j: usize) -> Vec<String> {
         let mut codes: Vec<&str> = self.of_journey[j].iter().map(|&fi| self.findings[fi].code).collect();
+        for &g in &self.groups.of_journey[j] {
+            codes.extend(self.of_group[g].iter().map(|&fi| self.findings[fi].code));
+        }
         codes.sort_unstable();
         codes.dedup();
         codes.into_iter().map(str::to_string).collect()
@@ -125,14 +253,15 @@ impl<'f> Index<'f> {
 
 /// Findings that read the same (code, severity, message and journeys; one per pair of
 /// steps) shown once, in the order they first come, with every step they involve in
-/// the order first met.
-pub(crate) fn conflicts(program: &Program, findings: &[Finding]) -> Vec<Conflict> {
+/// the order first met. A grouped finding is one conflict of its own, with its groups.
+pub(crate) fn conflicts(program: &Program, findings: &[Finding], view_groups: &Groups) -> Vec<Conflict> {
     struct Group<'f> {
         code: &'static str,
         severity: Severity,
         message: &'f str,
         journeys: Vec<usize>,
         steps: Vec<(usize, usize)>,
+        grouped: Option<&'f FindingGroup>,
     }
     let mut groups: Vec<Group> = Vec::new();
     let mut seen: HashMap<(&str, Severity, &str, Vec<usize>), usize> = HashMap::new();
@@ -147,6 +276,17 @@ pub(crate) fn conflicts(program: &Program, findings: &[Finding]) -> Vec<Conflict
             }
         }
         let steps = f.parts.iter().filter_map(|&(j, n)| Some((j, n?)));
+        if let Some(fg) = &f.group {
+            groups.push(Group {
+                code: f.code,
+                severity: f.severity,
+                message: &f.message,
+                journeys,
+                steps: steps.collect(),
+                grouped: Some(fg),
+            });
+            continue;
+        }
         let key = (f.code, f.severity, f.message.as_str(), journeys);
         match seen.get(&key) {
             Some(&gi) => groups[gi].steps.extend(steps),
@@ -159,6 +299,7 @@ pub(crate) fn conflicts(program: &Program, findings: &[Finding]) -> Vec<Conflict
                     message: &f.message,
                     journeys,
                     steps: steps.collect(),
+                    grouped: None,
                 });
             }
         }
@@ -177,6 +318,12 @@ pub(crate) fn conflicts(program: &Program, findings: &[Finding]) -> Vec<Conflict
                     format!("{}/{}", jn.name, jn.nodes[n].id)
                 })
                 .collect(),
+            group: g.grouped.map(|fg| view_groups.id(fg.group)),
+            partner_groups: g
+                .grouped
+                .map(|fg| fg.partners.iter().map(|&h| view_groups.id(h)).collect())
+                .unwrap_or_default(),
+            more: g.grouped.map_or(0, |fg| fg.journeys.saturating_sub(g.journeys.len())),
             observed: None,
         })
         .collect()

@@ -124,7 +124,7 @@ fn chip(r: &SendRow, color: &str, observed: Option<u64>, out: &mut String) {
             out,
             "<span class=\"code {}\" title=\"with {}\">{}</span>",
             esc(&c.severity),
-            esc(&c.partners.join(", ")),
+            esc(&crate::names_and_more(&c.partners, c.more)),
             esc(&c.code)
         );
     }
@@ -287,7 +287,7 @@ fn dates_html(view: &CalendarView, dv: &DateView, color: &dyn Fn(&str) -> &'stat
                             out,
                             "<span class=\"code {}\" title=\"with {}\">{}</span>",
                             esc(&c.severity),
-                            esc(&c.partners.join(", ")),
+                            esc(&crate::names_and_more(&c.partners, c.more)),
                             esc(&c.code)
                         );
                     }
@@ -338,10 +338,23 @@ fn weeks_html(view: &CalendarView, color: &dyn Fn(&str) -> &'static str, out: &m
         rows_of.entry(r.journey.as_str()).or_default().push(r);
     }
     let mut severity_of: HashMap<(&str, &str), &str> = HashMap::new();
+    // a grouped conflict (J605, J606) is about every journey of its group and of its
+    // partner groups: the worst severity per group first, then per journey
+    let mut of_group: Vec<Option<&str>> = vec![None; view.groups.len()];
     for c in &view.conflicts {
         for j in &c.journeys {
             let e = severity_of.entry((j.as_str(), c.code.as_str())).or_insert(c.severity.as_str());
             *e = worst([*e, c.severity.as_str()]).unwrap_or("info");
+        }
+        for &g in c.group.iter().chain(&c.partner_groups) {
+            of_group[g] = worst(of_group[g].into_iter().chain([c.severity.as_str()]));
+        }
+    }
+    for (g, sev) in view.groups.iter().zip(&of_group) {
+        let Some(sev) = *sev else { continue };
+        for j in &g.journeys {
+            let e = severity_of.entry((j.as_str(), g.code.as_str())).or_insert(sev);
+            *e = worst([*e, sev]).unwrap_or("info");
         }
     }
     let sends_of: HashMap<(&str, &str), u64> = view

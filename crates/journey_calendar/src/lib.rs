@@ -45,6 +45,10 @@ pub struct CalendarView {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tasks: Vec<TaskRow>,
     pub conflicts: Vec<Conflict>,
+    /// Groups of journeys alike in what J605 and J606 compare (see docs/calendar.md,
+    /// "Grouped conflicts"): conflicts and sends refer to them by index.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<Group>,
     /// The channels sends go out on, in declaration order (for colours and legends).
     pub channels: Vec<String>,
     /// The program time zone (journey.yaml `timezone`): scheduled entries `local` to
@@ -144,8 +148,38 @@ pub struct TaskRow {
 pub struct SendConflict {
     pub code: String,
     pub severity: String,
-    /// The other journeys of the conflicts with this code (one entry per code).
+    /// The other journeys of the conflicts with this code (one entry per code); for a
+    /// grouped code (J605) the first few of the journeys this one pairs with.
     pub partners: Vec<String>,
+    /// For a grouped code: the group of the send's journey, in `groups`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<usize>,
+    /// How many partner journeys there are beyond those in `partners`.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub more: usize,
+}
+
+/// A group of journeys a J605 or J606 conflict is about: alike in everything the rule
+/// compares (J606: the audience predicate; J605: that, the priority and the caps their
+/// sends count against), so each pairs with the same journeys.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Group {
+    pub code: String,
+    /// In name order.
+    pub journeys: Vec<String>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// `a, b, c`, or `a, b, c and 4 more`.
+pub fn names_and_more(names: &[String], more: usize) -> String {
+    let mut s = names.join(", ");
+    if more > 0 {
+        s.push_str(&format!(" and {more} more"));
+    }
+    s
 }
 
 /// One cross-journey finding.
@@ -157,6 +191,16 @@ pub struct Conflict {
     pub journeys: Vec<String>,
     /// `journey/node` of the sends involved (none for a journey as a whole).
     pub steps: Vec<String>,
+    /// For a conflict on a group of journeys (J605, J606): its group, in `groups`…
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<usize>,
+    /// …and the groups whose journeys it pairs with (the earlier ones in name order,
+    /// and its own when its journeys pair with each other).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub partner_groups: Vec<usize>,
+    /// How many journeys it involves beyond those in `journeys`.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub more: usize,
     /// What a trace shows of this conflict (J601-J603, when a trace was given).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub observed: Option<ConflictObserved>,
@@ -203,8 +247,9 @@ pub fn build_from(
         .collect();
     // indexed by journey and step, compared by index: see [`grouping`]
     let order = grouping::NameOrder::new(program);
-    let conflicts = grouping::conflicts(program, &cal.findings);
-    let index = grouping::Index::new(program, &cal.findings, &order);
+    let groups = grouping::Groups::new(program, &cal);
+    let conflicts = grouping::conflicts(program, &cal.findings, &groups);
+    let index = grouping::Index::new(program, &cal.findings, &order, &groups);
     let mut journeys = Vec::new();
     let mut sends = Vec::new();
     let mut tasks = Vec::new();
@@ -232,9 +277,12 @@ pub fn build_from(
             _ => None,
         };
         let codes = index.journey_codes(ji);
+        let grouped = index.grouped_send_conflicts(program, &order, ji);
         for s in &plan.sends {
             let node = &j.nodes[s.node];
-            let conflicts = index.send_conflicts(program, &order, ji, s.node);
+            let mut conflicts = index.send_conflicts(program, &order, ji, s.node);
+            conflicts.extend(grouped.iter().cloned());
+            conflicts.sort_by(|a, b| a.code.cmp(&b.code));
             let (week, day, time) = place(s.offset, entry_minute);
             sends.push(SendRow {
                 journey: j.name.clone(),
@@ -306,6 +354,7 @@ pub fn build_from(
         sends,
         tasks,
         conflicts,
+        groups: groups.view(program),
         channels,
         timezone: program.timezone.clone(),
         observed: None,

@@ -10,7 +10,13 @@ const DAYS: [&str; 7] = ["day 1", "day 2", "day 3", "day 4", "day 5", "day 6", "
 fn conflicts_text(row: &SendRow) -> String {
     row.conflicts
         .iter()
-        .map(|c| if c.partners.is_empty() { c.code.clone() } else { format!("{} {}", c.code, c.partners.join(", ")) })
+        .map(|c| {
+            if c.partners.is_empty() {
+                c.code.clone()
+            } else {
+                format!("{} {}", c.code, crate::names_and_more(&c.partners, c.more))
+            }
+        })
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -135,7 +141,12 @@ pub fn table(view: &CalendarView, width: usize) -> String {
             // with a trace, conflicts are numbered: observed collisions refer to them
             let number = if view.observed.is_some() { format!("#{} ", i + 1) } else { String::new() };
             wrap(&format!("  {number}{} {}: {}", c.code, c.severity, c.message), "       ", width, &mut out);
-            let _ = writeln!(out, "{}", clip_joined("       journeys: ", &c.journeys, ", ", width));
+            let mut line = clip_joined("       journeys: ", &c.journeys, ", ", width);
+            // a grouped conflict names a few of its journeys (docs/calendar.md)
+            if c.more > 0 && line.chars().count() < width {
+                line = clip(&format!("{line} and {} more", c.more), width);
+            }
+            let _ = writeln!(out, "{line}");
             if let Some(o) = &c.observed {
                 let seen = if o.customers == 0 {
                     "observed: not in the trace".to_string()

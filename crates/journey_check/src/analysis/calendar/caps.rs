@@ -152,5 +152,5 @@ fn report(
         cap.count,
         journey_ir::OVER_CAP
     ));
-    (Finding { code: "J603", severity: d.severity, message, parts, witness }, d)
+    (Finding { code: "J603", severity: d.severity, message, parts, witness, group: None }, d)
 }

@@ -66,7 +66,7 @@ pub fn check(cx: &Cross) -> Vec<(Finding, Diagnostic)> {
             let d = proven_severity(d, &refs)
                 .help("exclude one audience from the other (`and not …`), or drop one of the conflicting tags");
             let witness = super::finding_witness(b, &partners);
-            out.push((Finding { code: "J602", severity: d.severity, message, parts, witness }, d));
+            out.push((Finding { code: "J602", severity: d.severity, message, parts, witness, group: None }, d));
         }
     }
     out

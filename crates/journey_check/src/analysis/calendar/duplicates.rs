@@ -59,7 +59,7 @@ pub fn check(cx: &Cross) -> Vec<(Finding, Diagnostic)> {
             let d = proven_severity(d, &refs)
                 .help("send it from one journey only, or make the audiences disjoint (add `and not …` to one of them)");
             let witness = super::finding_witness(b, &partners);
-            out.push((Finding { code: "J601", severity: d.severity, message, parts, witness }, d));
+            out.push((Finding { code: "J601", severity: d.severity, message, parts, witness, group: None }, d));
         }
     }
     out

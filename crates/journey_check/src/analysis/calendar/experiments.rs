@@ -53,7 +53,59 @@ pub fn check(cx: &Cross) -> Vec<(Finding, Diagnostic)> {
         let d = proven_severity(d, &refs)
             .help("run the experiments one after the other, or split the shared audience between them");
         let witness = super::finding_witness(b, &partners);
-        out.push((Finding { code: "J606", severity: d.severity, message, parts, witness }, d));
+        out.push((Finding { code: "J606", severity: d.severity, message, parts, witness, group: None }, d));
     }
+    out
+}
+
+/// The calendar view's J606 ([`super::groups`]): one finding per group of experiments
+/// on one predicate, naming the groups it runs alongside; the groups are appended to
+/// `groups` (the findings' indices point there).
+pub fn grouped(cx: &Cross, groups: &mut Vec<Vec<usize>>) -> Vec<(Finding, Diagnostic)> {
+    let testing: Vec<usize> = cx.order.iter().copied().filter(|&j| !cx.plans[j].splits.is_empty()).collect();
+    let grouped = super::groups::group(cx, &testing, |j| cx.pred_of[j], |_, _| true);
+    let base = groups.len();
+    let mut out = Vec::new();
+    for (g, members) in grouped.groups.iter().enumerate() {
+        let partners = &grouped.partners[g];
+        if partners.is_empty() {
+            continue;
+        }
+        let named = super::groups::Named::new(cx, &grouped, g);
+        let b = members[0];
+        let jb = cx.journey(b);
+        let bn = cx.plans[b].splits[0];
+        let message = if members.len() == 1 {
+            format!(
+                "experiment {} of `{}` runs on customers who are also in experiments of {}",
+                split_name(cx, b, bn),
+                jb.name,
+                named.others_text(cx)
+            )
+        } else {
+            let own = super::groups::names_text(cx, &named.own, members.len());
+            let with = match (named.within, named.others.is_empty()) {
+                (true, true) => "each other's experiments".to_string(),
+                (true, false) => format!("each other's experiments and in those of {}", named.others_text(cx)),
+                (false, _) => format!("experiments of {}", named.others_text(cx)),
+            };
+            format!("experiments of {own} (one audience) run on customers who are also in {with}")
+        };
+        let o = &jb.nodes[bn].origin;
+        let d = Diagnostic::new("J606", message.clone()).primary(o.file, o.span, "this experiment");
+        let d = super::groups::severity(d, partners)
+            .help("run the experiments one after the other, or split the shared audience between them");
+        let parts = named.listed().into_iter().map(|j| (j, Some(cx.plans[j].splits[0]))).collect();
+        let group = super::FindingGroup {
+            group: base + g,
+            partners: partners.iter().map(|&(h, _)| base + h).collect(),
+            journeys: members.len() + named.others_total,
+        };
+        out.push((
+            Finding { code: "J606", severity: d.severity, message, parts, witness: None, group: Some(group) },
+            d,
+        ));
+    }
+    groups.extend(grouped.groups);
     out
 }

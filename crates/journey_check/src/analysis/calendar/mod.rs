@@ -46,6 +46,7 @@ pub mod caps;
 pub mod conflicts;
 pub mod duplicates;
 pub mod experiments;
+pub mod groups;
 pub mod parts;
 pub mod priority;
 pub mod schedule;
@@ -70,6 +71,9 @@ pub struct Calendar {
     /// The caps every combination is checked against.
     pub caps: Vec<CapRule>,
     pub findings: Vec<Finding>,
+    /// Groups of journeys the view's J605 and J606 findings are about ([`groups`]):
+    /// each group's journeys in name order. Empty for `journey check`'s findings.
+    pub groups: Vec<Vec<usize>>,
     /// Time spent searching for witness histories (the benchmarks print its share).
     pub witness_time: std::time::Duration,
 }
@@ -87,6 +91,22 @@ pub struct Finding {
     /// For a finding on audiences that only may overlap: the witness history, and
     /// the journeys (indices) it puts one customer in at once.
     pub witness: Option<(History, Vec<usize>)>,
+    /// For the view's J605 and J606, a finding on a group of journeys ([`groups`]):
+    /// `parts` then lists only the journeys its message names.
+    pub group: Option<FindingGroup>,
+}
+
+/// A finding on a group of journeys: every journey of `group` pairs with every journey
+/// of each group in `partners` (with each other when `group` is among them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FindingGroup {
+    /// Index into [`Calendar::groups`].
+    pub group: usize,
+    /// Indices into [`Calendar::groups`]: the earlier groups it pairs with, and
+    /// `group` itself when its journeys pair with each other.
+    pub partners: Vec<usize>,
+    /// How many journeys the finding involves: its group's and its partners'.
+    pub journeys: usize,
 }
 
 /// Run the cross-journey analysis: the diagnostics of `journey check`, on certain
@@ -108,9 +128,22 @@ pub fn analyze(program: &Program, proven_only: bool) -> (Calendar, Vec<Diagnosti
     let plans: Vec<JourneyPlan> = program.journeys.iter().map(|j| schedule::plan(program, j, &caps)).collect();
     let mut cx = Cross::new(program, &plans, &caps);
     cx.proven_only = proven_only;
-    let (findings, diags) = run_checks(&cx).into_iter().unzip();
+    // the view groups J605 and J606; `journey check` lists every pair
+    let mut groups = Vec::new();
+    let (findings, diags) = run_checks(&cx, (!proven_only).then_some(&mut groups)).into_iter().unzip();
     let witness_time = cx.witness_time.get();
-    (Calendar { plans, caps, findings, witness_time }, diags)
+    (Calendar { plans, caps, findings, groups, witness_time }, diags)
+}
+
+/// The calendar with J605 and J606 as `journey check` finds them, one finding per
+/// journey naming every partner (no [`groups`]): the oracle of the grouped view.
+pub fn calendar_pairs(program: &Program) -> Calendar {
+    let caps = schedule::caps(program);
+    let plans: Vec<JourneyPlan> = program.journeys.iter().map(|j| schedule::plan(program, j, &caps)).collect();
+    let cx = Cross::new(program, &plans, &caps);
+    let findings = run_checks(&cx, None).into_iter().map(|(f, _)| f).collect();
+    let witness_time = cx.witness_time.get();
+    Calendar { plans, caps, findings, groups: Vec::new(), witness_time }
 }
 
 /// What `journey calendar` needs, on one set of plans and memo tables: the
@@ -125,23 +158,33 @@ pub fn check_and_calendar(program: &Program) -> (Vec<Diagnostic>, Calendar, Vec<
     let plans: Vec<JourneyPlan> = program.journeys.iter().map(|j| schedule::plan(program, j, &caps)).collect();
     let mut cx = Cross::new(program, &plans, &caps);
     cx.proven_only = true;
-    let checked: Vec<Diagnostic> = run_checks(&cx).into_iter().map(|(_, d)| d).collect();
+    let checked: Vec<Diagnostic> = run_checks(&cx, None).into_iter().map(|(_, d)| d).collect();
     cx.proven_only = false;
-    let (findings, diags) = run_checks(&cx).into_iter().unzip();
+    let mut groups = Vec::new();
+    let (findings, diags) = run_checks(&cx, Some(&mut groups)).into_iter().unzip();
     let witness_time = cx.witness_time.get();
     drop(cx);
-    (checked, Calendar { plans, caps, findings, witness_time }, diags)
+    (checked, Calendar { plans, caps, findings, groups, witness_time }, diags)
 }
 
-/// Every cross-journey check, in the order of their findings.
-fn run_checks(cx: &Cross) -> Vec<(Finding, Diagnostic)> {
+/// Every cross-journey check, in the order of their findings; with `groups`, J605 and
+/// J606 by groups of journeys (the view's, [`groups`]), their groups appended there.
+fn run_checks(cx: &Cross, groups: Option<&mut Vec<Vec<usize>>>) -> Vec<(Finding, Diagnostic)> {
     let mut out: Vec<(Finding, Diagnostic)> = Vec::new();
     out.extend(duplicates::check(cx));
     out.extend(conflicts::check(cx));
     out.extend(caps::check(cx));
     out.extend(winback::check(cx));
-    out.extend(priority::check(cx));
-    out.extend(experiments::check(cx));
+    match groups {
+        Some(groups) => {
+            out.extend(priority::grouped(cx, groups));
+            out.extend(experiments::grouped(cx, groups));
+        }
+        None => {
+            out.extend(priority::check(cx));
+            out.extend(experiments::check(cx));
+        }
+    }
     out
 }
 

@@ -58,7 +58,71 @@ pub fn check(cx: &Cross) -> Vec<(Finding, Diagnostic)> {
             .note("when a shared cap is reached, priority decides whose message goes out; a tie does not")
             .help("give one journey a higher priority (0 to 100, higher wins)");
         let witness = super::finding_witness(b, &partners);
-        out.push((Finding { code: "J605", severity: d.severity, message, parts, witness }, d));
+        out.push((Finding { code: "J605", severity: d.severity, message, parts, witness, group: None }, d));
     }
+    out
+}
+
+/// The calendar view's J605 ([`super::groups`]): one finding per group of journeys
+/// with one priority, one predicate and the same caps, naming the groups they tie
+/// with; the groups are appended to `groups` (the findings' indices point there).
+pub fn grouped(cx: &Cross, groups: &mut Vec<Vec<usize>>) -> Vec<(Finding, Diagnostic)> {
+    let sending: Vec<usize> = cx.order.iter().copied().filter(|&j| !cx.plans[j].sends.is_empty()).collect();
+    let capped: Vec<Vec<bool>> = cx
+        .plans
+        .iter()
+        .map(|p| cx.caps.iter().map(|c| p.sends.iter().any(|s| c.applies(cx.program, &s.channel))).collect())
+        .collect();
+    let priority = |j: usize| cx.journey(j).priority;
+    let key = |j: usize| (priority(j), cx.pred_of[j], capped[j].clone());
+    let pairs =
+        |a: usize, b: usize| priority(a) == priority(b) && capped[a].iter().zip(&capped[b]).any(|(&x, &y)| x && y);
+    let grouped = super::groups::group(cx, &sending, key, pairs);
+    let base = groups.len();
+    let mut out = Vec::new();
+    for (g, members) in grouped.groups.iter().enumerate() {
+        let partners = &grouped.partners[g];
+        if partners.is_empty() {
+            continue;
+        }
+        let named = super::groups::Named::new(cx, &grouped, g);
+        let jb = cx.journey(members[0]);
+        let words = super::overlap_words(named.first_overlap);
+        let message = if members.len() == 1 {
+            format!(
+                "`{}` has the same priority ({}) as {}, and their audiences {words}",
+                jb.name,
+                jb.priority,
+                named.others_text(cx)
+            )
+        } else {
+            let own = super::groups::names_text(cx, &named.own, members.len());
+            let with = match (named.within, named.others.is_empty()) {
+                (true, true) => "as each other".to_string(),
+                (true, false) => format!("as each other and as {}", named.others_text(cx)),
+                (false, _) => format!("as {}", named.others_text(cx)),
+            };
+            format!("{own} (one audience) have the same priority ({}) {with}, and their audiences {words}", jb.priority)
+        };
+        let d = Diagnostic::new("J605", message.clone()).primary(
+            jb.origin.file,
+            jb.origin.span,
+            format!("priority {}", jb.priority),
+        );
+        let d = super::groups::severity(d, partners)
+            .note("when a shared cap is reached, priority decides whose message goes out; a tie does not")
+            .help("give one journey a higher priority (0 to 100, higher wins)");
+        let parts = named.listed().into_iter().map(|j| (j, None)).collect();
+        let group = super::FindingGroup {
+            group: base + g,
+            partners: partners.iter().map(|&(h, _)| base + h).collect(),
+            journeys: members.len() + named.others_total,
+        };
+        out.push((
+            Finding { code: "J605", severity: d.severity, message, parts, witness: None, group: Some(group) },
+            d,
+        ));
+    }
+    groups.extend(grouped.groups);
     out
 }

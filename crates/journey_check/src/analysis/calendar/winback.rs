@@ -60,7 +60,7 @@ pub fn check(cx: &Cross) -> Vec<(Finding, Diagnostic)> {
             jw.name
         ));
         let witness = super::finding_witness(w, &partners);
-        out.push((Finding { code: "J604", severity: d.severity, message, parts, witness }, d));
+        out.push((Finding { code: "J604", severity: d.severity, message, parts, witness, group: None }, d));
     }
     out
 }

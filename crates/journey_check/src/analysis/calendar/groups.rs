@@ -1,0 +1,149 @@
+//! The calendar view's J605 and J606 by *groups* of journeys.
+//!
+//! Whether two journeys pair up under J605 (same priority, a shared cap, audiences not
+//! proven disjoint) or J606 (both run experiments, audiences not proven disjoint)
+//! depends only on a few facts of each journey: its predicate, and for J605 its
+//! priority and the caps its sends count against. Journeys alike in those facts form
+//! a group, and a pair of groups either pairs all their journeys or none. On 5,000
+//! generated journeys (about 1,200 distinct predicates) listing every pair of
+//! journeys, as `journey check` does, named 12.6M journeys; the view lists each group
+//! once and names, per group, the groups it pairs with.
+//!
+//! Groups are numbered in the order of their first journey by name. A group's finding
+//! names the *earlier* groups it pairs with, and itself when its own journeys pair
+//! with each other, so every pair of journeys is covered by exactly one finding: the
+//! one of the later group (of the pair's only group). With every group a single
+//! journey this is `journey check`'s own finding per journey, partners earlier in name
+//! order.
+
+use super::{Cross, SHOWN};
+use crate::analysis::logic::Overlap;
+use std::collections::HashMap;
+use std::hash::Hash;
+
+/// Groups of journeys and, per group, the groups it pairs with.
+pub struct Grouped {
+    /// Each group's journeys in name order; groups in the name order of their first.
+    pub groups: Vec<Vec<usize>>,
+    /// Per group: the earlier groups it pairs with, and itself when its journeys pair
+    /// with each other, with how their audiences overlap.
+    pub partners: Vec<Vec<(usize, Overlap)>>,
+}
+
+/// Group `journeys` (in name order) by `key`, and pair the groups whose first journeys
+/// `pairs` accepts (a cheap test of the grouped facts) and whose audiences are not
+/// proven disjoint.
+pub fn group<K: Hash + Eq>(
+    cx: &Cross,
+    journeys: &[usize],
+    key: impl Fn(usize) -> K,
+    pairs: impl Fn(usize, usize) -> bool,
+) -> Grouped {
+    let mut index: HashMap<K, usize> = HashMap::new();
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for &j in journeys {
+        let next = groups.len();
+        let g = *index.entry(key(j)).or_insert(next);
+        if g == next {
+            groups.push(Vec::new());
+        }
+        groups[g].push(j);
+    }
+    let partners = (0..groups.len())
+        .map(|g| {
+            let b = groups[g][0];
+            let mut out: Vec<(usize, Overlap)> = Vec::new();
+            for (h, earlier) in groups[..g].iter().enumerate() {
+                let a = earlier[0];
+                if pairs(a, b) {
+                    let o = cx.verdict(a, b);
+                    if o != Overlap::Disjoint {
+                        out.push((h, o));
+                    }
+                }
+            }
+            // two journeys of one group: the same facts, so the same verdict
+            if let [first, second, ..] = groups[g][..] {
+                if pairs(first, second) {
+                    let o = cx.verdict(first, second);
+                    if o != Overlap::Disjoint {
+                        out.push((g, o));
+                    }
+                }
+            }
+            out
+        })
+        .collect();
+    Grouped { groups, partners }
+}
+
+/// What a group's finding names: up to [`SHOWN`] of its own journeys, up to `SHOWN + 1`
+/// of its partners in other groups (in name order: [`super::some_names`] lists all of
+/// `SHOWN + 1`), and how many journeys it involves in all.
+pub struct Named {
+    pub own: Vec<usize>,
+    pub others: Vec<usize>,
+    /// Journeys of the partner groups other than its own.
+    pub others_total: usize,
+    /// Whether its own journeys pair with each other.
+    pub within: bool,
+    /// The overlap of the first partner named (its own group's when they pair).
+    pub first_overlap: Overlap,
+}
+
+impl Named {
+    pub fn new(cx: &Cross, grouped: &Grouped, g: usize) -> Named {
+        let own_group = &grouped.groups[g];
+        let partners = &grouped.partners[g];
+        let within = partners.iter().any(|&(h, _)| h == g);
+        let mut others: Vec<usize> = Vec::new();
+        let mut others_total = 0;
+        for &(h, _) in partners.iter().filter(|&&(h, _)| h != g) {
+            others_total += grouped.groups[h].len();
+            others.extend(grouped.groups[h].iter().take(SHOWN + 1));
+        }
+        others.sort_unstable_by_key(|&j| cx.rank[j]);
+        others.truncate(SHOWN + 1);
+        let first_overlap = match partners.iter().find(|&&(h, _)| h == g) {
+            Some(&(_, o)) => o,
+            None => {
+                let first = others.first().copied();
+                let of = |h: usize| grouped.groups[h].contains(&first.unwrap_or(usize::MAX));
+                partners.iter().find(|&&(h, _)| of(h)).map_or(Overlap::MayOverlap, |&(_, o)| o)
+            }
+        };
+        Named { own: own_group.iter().take(SHOWN).copied().collect(), others, others_total, within, first_overlap }
+    }
+
+    /// `a`, `a and b`, `a, b, c and 4 more` for the partners in other groups.
+    pub fn others_text(&self, cx: &Cross) -> String {
+        names_text(cx, &self.others, self.others_total)
+    }
+
+    /// The journeys the finding lists: its own shown, then the others shown (at most
+    /// [`SHOWN`] of each).
+    pub fn listed(&self) -> Vec<usize> {
+        self.own.iter().chain(self.others.iter().take(SHOWN)).copied().collect()
+    }
+}
+
+/// [`super::some_names`] of `first` (the first `SHOWN + 1`, or all) of `total` journeys.
+pub fn names_text(cx: &Cross, first: &[usize], total: usize) -> String {
+    let names: Vec<&str> = first.iter().map(|&j| cx.journey(j).name.as_str()).collect();
+    if total <= SHOWN + 1 {
+        return super::super::list_names(&names);
+    }
+    let head: Vec<String> = names.iter().take(SHOWN).map(|n| format!("`{n}`")).collect();
+    format!("{} and {} more", head.join(", "), total - SHOWN)
+}
+
+/// [`super::proven_severity`] for a group's finding: the rule's default when some
+/// partner group's audience certainly overlaps, else its may-overlap severity.
+pub fn severity(d: journey_diagnostics::Diagnostic, partners: &[(usize, Overlap)]) -> journey_diagnostics::Diagnostic {
+    if partners.iter().any(|&(_, o)| o == Overlap::CertainlyOverlaps) {
+        d
+    } else {
+        let sev = super::may_severity(d.code);
+        d.with_severity(sev).may_overlap()
+    }
+}
