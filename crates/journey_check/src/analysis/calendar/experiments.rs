@@ -92,19 +92,11 @@ pub fn grouped(cx: &Cross, groups: &mut Vec<Vec<usize>>) -> Vec<(Finding, Diagno
             format!("experiments of {own} (one audience) run on customers who are also in {with}")
         };
         let o = &jb.nodes[bn].origin;
-        let d = Diagnostic::new("J606", message.clone()).primary(o.file, o.span, "this experiment");
+        let d = Diagnostic::new("J606", message).primary(o.file, o.span, "this experiment");
         let d = super::groups::severity(d, partners)
             .help("run the experiments one after the other, or split the shared audience between them");
         let parts = named.listed().into_iter().map(|j| (j, Some(cx.plans[j].splits[0]))).collect();
-        let group = super::FindingGroup {
-            group: base + g,
-            partners: partners.iter().map(|&(h, _)| base + h).collect(),
-            journeys: members.len() + named.others_total,
-        };
-        out.push((
-            Finding { code: "J606", severity: d.severity, message, parts, witness: None, group: Some(group) },
-            d,
-        ));
+        out.push(super::groups::finding(d, parts, base + g, partners, base, members.len() + named.others_total));
     }
     groups.extend(grouped.groups);
     out

@@ -139,6 +139,29 @@ pub fn names_text(cx: &Cross, first: &[usize], total: usize) -> String {
 
 /// [`super::proven_severity`] for a group's finding: the rule's default when some
 /// partner group's audience certainly overlaps, else its may-overlap severity.
+/// The finding of one group (J605, J606): its diagnostic with the group's severity, and
+/// the group's index, its partner groups' and how many journeys it involves, so the view
+/// can name a few of them and count the rest.
+pub fn finding(
+    d: journey_diagnostics::Diagnostic,
+    parts: Vec<(usize, Option<usize>)>,
+    group: usize,
+    partners: &[(usize, Overlap)],
+    base: usize,
+    journeys: usize,
+) -> (super::Finding, journey_diagnostics::Diagnostic) {
+    let group = super::FindingGroup { group, partners: partners.iter().map(|&(h, _)| base + h).collect(), journeys };
+    let finding = super::Finding {
+        code: d.code,
+        severity: d.severity,
+        message: d.message.clone(),
+        parts,
+        witness: None,
+        group: Some(group),
+    };
+    (finding, d)
+}
+
 pub fn severity(d: journey_diagnostics::Diagnostic, partners: &[(usize, Overlap)]) -> journey_diagnostics::Diagnostic {
     if partners.iter().any(|&(_, o)| o == Overlap::CertainlyOverlaps) {
         d

@@ -104,7 +104,7 @@ pub fn grouped(cx: &Cross, groups: &mut Vec<Vec<usize>>) -> Vec<(Finding, Diagno
             };
             format!("{own} (one audience) have the same priority ({}) {with}, and their audiences {words}", jb.priority)
         };
-        let d = Diagnostic::new("J605", message.clone()).primary(
+        let d = Diagnostic::new("J605", message).primary(
             jb.origin.file,
             jb.origin.span,
             format!("priority {}", jb.priority),
@@ -113,15 +113,7 @@ pub fn grouped(cx: &Cross, groups: &mut Vec<Vec<usize>>) -> Vec<(Finding, Diagno
             .note("when a shared cap is reached, priority decides whose message goes out; a tie does not")
             .help("give one journey a higher priority (0 to 100, higher wins)");
         let parts = named.listed().into_iter().map(|j| (j, None)).collect();
-        let group = super::FindingGroup {
-            group: base + g,
-            partners: partners.iter().map(|&(h, _)| base + h).collect(),
-            journeys: members.len() + named.others_total,
-        };
-        out.push((
-            Finding { code: "J605", severity: d.severity, message, parts, witness: None, group: Some(group) },
-            d,
-        ));
+        out.push(super::groups::finding(d, parts, base + g, partners, base, members.len() + named.others_total));
     }
     groups.extend(grouped.groups);
     out
