@@ -84,11 +84,7 @@ pub fn grouped(cx: &Cross, groups: &mut Vec<Vec<usize>>) -> Vec<(Finding, Diagno
             )
         } else {
             let own = super::groups::names_text(cx, &named.own, members.len());
-            let with = match (named.within, named.others.is_empty()) {
-                (true, true) => "each other's experiments".to_string(),
-                (true, false) => format!("each other's experiments and in those of {}", named.others_text(cx)),
-                (false, _) => format!("experiments of {}", named.others_text(cx)),
-            };
+            let with = named.partners_text(cx, "each other's experiments", "in those of", "experiments of");
             format!("experiments of {own} (one audience) run on customers who are also in {with}")
         };
         let o = &jb.nodes[bn].origin;

@@ -120,6 +120,17 @@ impl Named {
         names_text(cx, &self.others, self.others_total)
     }
 
+    /// Whom a group of several journeys pairs with, in the rule's words: `within`
+    /// for each other, `others` before the other groups' names (J606: "each other's
+    /// experiments", "in those of", "experiments of").
+    pub fn partners_text(&self, cx: &Cross, within: &str, and_others: &str, others: &str) -> String {
+        match (self.within, self.others.is_empty()) {
+            (true, true) => within.to_string(),
+            (true, false) => format!("{within} and {and_others} {}", self.others_text(cx)),
+            (false, _) => format!("{others} {}", self.others_text(cx)),
+        }
+    }
+
     /// The journeys the finding lists: its own shown, then the others shown (at most
     /// [`SHOWN`] of each).
     pub fn listed(&self) -> Vec<usize> {

@@ -97,11 +97,7 @@ pub fn grouped(cx: &Cross, groups: &mut Vec<Vec<usize>>) -> Vec<(Finding, Diagno
             )
         } else {
             let own = super::groups::names_text(cx, &named.own, members.len());
-            let with = match (named.within, named.others.is_empty()) {
-                (true, true) => "as each other".to_string(),
-                (true, false) => format!("as each other and as {}", named.others_text(cx)),
-                (false, _) => format!("as {}", named.others_text(cx)),
-            };
+            let with = named.partners_text(cx, "as each other", "as", "as");
             format!("{own} (one audience) have the same priority ({}) {with}, and their audiences {words}", jb.priority)
         };
         let d = Diagnostic::new("J605", message).primary(
