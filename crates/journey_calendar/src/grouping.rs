@@ -276,33 +276,25 @@ pub(crate) fn conflicts(program: &Program, findings: &[Finding], view_groups: &G
             }
         }
         let steps = f.parts.iter().filter_map(|&(j, n)| Some((j, n?)));
-        if let Some(fg) = &f.group {
-            groups.push(Group {
-                code: f.code,
-                severity: f.severity,
-                message: &f.message,
-                journeys,
-                steps: steps.collect(),
-                grouped: Some(fg),
-            });
-            continue;
-        }
-        let key = (f.code, f.severity, f.message.as_str(), journeys);
-        match seen.get(&key) {
-            Some(&gi) => groups[gi].steps.extend(steps),
-            None => {
-                let journeys = key.3.clone();
-                seen.insert(key, groups.len());
-                groups.push(Group {
-                    code: f.code,
-                    severity: f.severity,
-                    message: &f.message,
-                    journeys,
-                    steps: steps.collect(),
-                    grouped: None,
-                });
+        // A grouped finding (J605, J606 in the view) is one of a kind already; the
+        // others merge with an earlier one on the same journeys and words.
+        if f.group.is_none() {
+            let key = (f.code, f.severity, f.message.as_str(), journeys);
+            if let Some(&gi) = seen.get(&key) {
+                groups[gi].steps.extend(steps);
+                continue;
             }
+            journeys = key.3.clone();
+            seen.insert(key, groups.len());
         }
+        groups.push(Group {
+            code: f.code,
+            severity: f.severity,
+            message: &f.message,
+            journeys,
+            steps: steps.collect(),
+            grouped: f.group.as_ref(),
+        });
     }
     groups
         .into_iter()
