@@ -210,18 +210,41 @@ impl Columns {
         self.batch = Some(Batch { event, time, revenue, customer, props });
     }
 
+    /// Start loading the time-order entry of row `i`'s customer
+    /// ([`Builder::prefetch_customer`]), read from the batch's keys.
+    #[inline]
+    pub(crate) fn prefetch(&self, builder: &Builder, i: usize) {
+        if let Some(Batch { customer: CustomerCol::Keys(keys), .. }) = &self.batch {
+            if let Some(k) = key(keys, i) {
+                builder.prefetch_customer(k as u32);
+            }
+        }
+    }
+
+    /// Build the event of `row` (row number `line`) into `out` through the columns;
+    /// `false`: not done, build it row-wise ([`Columns::build`]).
+    #[inline]
+    pub(crate) fn try_build(&mut self, builder: &mut Builder, row: &PqRow, line: u64, out: &mut Event) -> bool {
+        let Some(batch) = self.batch.as_ref().filter(|_| self.enabled) else { return false };
+        let done = fast(batch, &mut self.verdicts, builder, row, line, out).is_some();
+        #[cfg(test)]
+        {
+            self.fast_rows += u64::from(done);
+        }
+        done
+    }
+
     /// Build the event of `row` (row number `line`) into `out`: through the columns
     /// where it can, else row-wise.
-    #[inline]
-    pub(crate) fn build(&mut self, builder: &mut Builder, row: &PqRow, line: u64, out: &mut Event) -> Result<(), Problem> {
-        if let Some(batch) = self.batch.as_ref().filter(|_| self.enabled) {
-            if fast(batch, &mut self.verdicts, builder, row, line, out).is_some() {
-                #[cfg(test)]
-                {
-                    self.fast_rows += 1;
-                }
-                return Ok(());
-            }
+    pub(crate) fn build(
+        &mut self,
+        builder: &mut Builder,
+        row: &PqRow,
+        line: u64,
+        out: &mut Event,
+    ) -> Result<(), Problem> {
+        if self.try_build(builder, row, line, out) {
+            return Ok(());
         }
         builder.build_into(row, line, out)
     }
@@ -272,10 +295,13 @@ fn fast(
         }
         TimeCol::Cell => b.time(row).ok()?,
     };
+    let declared = &batch.props[kind.0 as usize];
     let props = &mut out.props;
+    // sized first and written in place: a push per property tested the capacity
     props.clear();
-    for prop in &batch.props[kind.0 as usize] {
-        let value = match prop {
+    props.resize(declared.len(), PropValue::Missing);
+    for (value_at, prop) in props.iter_mut().zip(declared) {
+        *value_at = match prop {
             Prop::Absent => PropValue::Missing,
             Prop::Text { slot, keys, values } => match key(keys, i) {
                 None => PropValue::Missing,
@@ -299,8 +325,7 @@ fn fast(
                         if *verdict == UNKNOWN {
                             // the row-wise build's test for taking the key's text id as is
                             let s = values.value(k);
-                            let chosen =
-                                !s.is_empty() && trimmed(s).len() == s.len() && choices.iter().any(|c| c == s);
+                            let chosen = !s.is_empty() && trimmed(s).len() == s.len() && choices.iter().any(|c| c == s);
                             *verdict = if chosen { CHOSEN } else { OTHER };
                         }
                         if *verdict != CHOSEN {
@@ -360,7 +385,6 @@ fn fast(
             }
             Prop::RowWise => return None,
         };
-        props.push(value);
     }
     let revenue = match &batch.revenue {
         RevenueCol::Unmapped => None,

@@ -359,11 +359,6 @@ impl Builder {
         }
     }
 
-    /// The slot of the customer column.
-    pub(crate) fn customer_slot(&self) -> usize {
-        self.plan.customer
-    }
-
     /// The event of `row` (read from `line`), as a value: [`Builder::build_into`] for
     /// callers that keep it.
     #[cfg(feature = "parquet")]
@@ -901,7 +896,13 @@ impl LogReader {
                 Backend::Whitespace(b) => b.next(&mut self.builder, out),
                 Backend::Jsonl(b) => b.next(&mut self.builder, out),
                 #[cfg(feature = "parquet")]
-                Backend::Parquet(b) => b.next(&mut self.builder, out),
+                Backend::Parquet(b) => {
+                    if b.next_fast(&mut self.builder, out) {
+                        self.rows += 1;
+                        return Some(Ok(()));
+                    }
+                    b.next(&mut self.builder, out)
+                }
             };
             match outcome {
                 Outcome::End => return None,

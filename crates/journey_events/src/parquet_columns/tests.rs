@@ -147,10 +147,14 @@ fn write_log(path: &Path, schema: &Schema, shape: Shape, seed: u64) {
     let time_col: ArrayRef = match shape.time {
         0 => Arc::new(TimestampMillisecondArray::from(times.clone()).with_timezone("UTC")),
         1 => Arc::new(TimestampMillisecondArray::from(times.clone())),
-        2 => Arc::new(TimestampMicrosecondArray::from(times.iter().map(|t| t.map(|t| t * 1000)).collect::<Vec<_>>())
-            .with_timezone("UTC")),
-        3 => Arc::new(TimestampSecondArray::from(times.iter().map(|t| t.map(|t| t / 1000)).collect::<Vec<_>>())
-            .with_timezone("UTC")),
+        2 => Arc::new(
+            TimestampMicrosecondArray::from(times.iter().map(|t| t.map(|t| t * 1000)).collect::<Vec<_>>())
+                .with_timezone("UTC"),
+        ),
+        3 => Arc::new(
+            TimestampSecondArray::from(times.iter().map(|t| t.map(|t| t / 1000)).collect::<Vec<_>>())
+                .with_timezone("UTC"),
+        ),
         _ => Arc::new(StringArray::from(
             times.iter().map(|t| t.map(crate::time::format)).collect::<Vec<Option<String>>>(),
         )),
@@ -200,7 +204,9 @@ fn write_log(path: &Path, schema: &Schema, shape: Shape, seed: u64) {
                             return None;
                         }
                         if rng.chance(bad) {
-                            return Some(pick(&mut rng, &["", " ", "zz", " a", "b ", "d", "2025-13-01", "Mars/Base"]).into());
+                            return Some(
+                                pick(&mut rng, &["", " ", "zz", " a", "b ", "d", "2025-13-01", "Mars/Base"]).into(),
+                            );
                         }
                         Some(match ty {
                             Type::OneOf { .. } => choices[rng.below(choices.len() as u64) as usize].clone(),
