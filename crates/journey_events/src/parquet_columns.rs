@@ -36,11 +36,12 @@ enum Prop {
     Text { slot: usize, keys: PrimitiveArray<Int32Type>, values: StringArray },
     /// Dictionary-coded text of a `one_of`: the key's verdict (cached per key, the
     /// choices differ between properties sharing a column), then its text id.
-    OneOf { slot: usize, verdicts: usize, choices: Vec<String>, keys: PrimitiveArray<Int32Type>, values: StringArray },
+    /// `at`: its verdict table and choices in [`Columns`].
+    OneOf { slot: usize, at: usize, keys: PrimitiveArray<Int32Type>, values: StringArray },
     /// Plain text read as text.
     Plain(StringArray),
     /// Plain text of a `one_of`: blank is missing, a choice (trimmed) its text id.
-    PlainOneOf { values: StringArray, choices: Vec<String> },
+    PlainOneOf { values: StringArray, at: usize },
     /// Booleans read as booleans.
     Bool(BooleanArray),
     /// Doubles read as a number (`money`: an amount).
@@ -95,6 +96,8 @@ pub(crate) struct Columns {
     verdicts: Vec<Vec<u8>>,
     /// The slot each verdict table belongs to.
     verdict_slots: Vec<usize>,
+    /// The choices of each `one_of` (held here, not cloned into every batch).
+    choices: Vec<Vec<String>>,
     /// Off: every row is built row-wise (the oracle the fast build is tested against).
     pub(crate) enabled: bool,
     /// Rows the fast build finished (the tests check that it is taken).
@@ -104,11 +107,12 @@ pub(crate) struct Columns {
 
 impl Columns {
     pub(crate) fn new(plan: &Plan, schema: &crate::model::Schema) -> Columns {
-        let mut verdict_slots = Vec::new();
+        let (mut verdict_slots, mut choices) = (Vec::new(), Vec::new());
         for (k, per) in plan.props.iter().enumerate() {
             for (n, slot) in per.iter().enumerate() {
-                if let (Some(slot), Type::OneOf { .. }) = (slot, &schema.properties(EventKind(k as u16))[n].1) {
+                if let (Some(slot), Type::OneOf { choices: c }) = (slot, &schema.properties(EventKind(k as u16))[n].1) {
                     verdict_slots.push(*slot);
+                    choices.push(c.clone());
                 }
             }
         }
@@ -116,6 +120,7 @@ impl Columns {
             batch: None,
             verdicts: vec![Vec::new(); verdict_slots.len()],
             verdict_slots,
+            choices,
             enabled: true,
             #[cfg(test)]
             fast_rows: 0,
@@ -186,16 +191,12 @@ impl Columns {
                                 Some((keys, values)) => Prop::Text { slot, keys, values },
                                 None => Prop::RowWise,
                             },
-                            (Type::OneOf { choices }, Acc::Dict(..)) => match dict(slot) {
-                                Some((keys, values)) => {
-                                    Prop::OneOf { slot, verdicts: at, choices: choices.clone(), keys, values }
-                                }
+                            (Type::OneOf { .. }, Acc::Dict(..)) => match dict(slot) {
+                                Some((keys, values)) => Prop::OneOf { slot, at, keys, values },
                                 None => Prop::RowWise,
                             },
                             (Type::Text | Type::TimeOfDay | Type::List { .. }, Acc::Utf8(s)) => Prop::Plain(s.clone()),
-                            (Type::OneOf { choices }, Acc::Utf8(s)) => {
-                                Prop::PlainOneOf { values: s.clone(), choices: choices.clone() }
-                            }
+                            (Type::OneOf { .. }, Acc::Utf8(s)) => Prop::PlainOneOf { values: s.clone(), at },
                             (Type::Number | Type::Percent | Type::Duration, Acc::F64(a)) => {
                                 Prop::Float { values: a.clone(), money: false }
                             }
@@ -226,7 +227,7 @@ impl Columns {
     #[inline]
     pub(crate) fn try_build(&mut self, builder: &mut Builder, row: &PqRow, line: u64, out: &mut Event) -> bool {
         let Some(batch) = self.batch.as_ref().filter(|_| self.enabled) else { return false };
-        let done = fast(batch, &mut self.verdicts, builder, row, line, out).is_some();
+        let done = fast(batch, &mut self.verdicts, &self.choices, builder, row, line, out).is_some();
         #[cfg(test)]
         {
             self.fast_rows += u64::from(done);
@@ -266,6 +267,7 @@ fn key(keys: &PrimitiveArray<Int32Type>, i: usize) -> Option<usize> {
 fn fast(
     batch: &Batch,
     verdicts: &mut [Vec<u8>],
+    choices: &[Vec<String>],
     b: &mut Builder,
     row: &PqRow,
     line: u64,
@@ -323,7 +325,7 @@ fn fast(
                     }
                 },
             },
-            Prop::OneOf { slot, verdicts: at, choices, keys, values } => match key(keys, i) {
+            Prop::OneOf { slot, at, keys, values } => match key(keys, i) {
                 None => PropValue::Missing,
                 Some(k) => match verdicts[*at].get_mut(k) {
                     // out of the dictionary: a null cell
@@ -332,7 +334,8 @@ fn fast(
                         if *verdict == UNKNOWN {
                             // the row-wise build's test for taking the key's text id as is
                             let s = values.value(k);
-                            let chosen = !s.is_empty() && trimmed(s).len() == s.len() && choices.iter().any(|c| c == s);
+                            let chosen =
+                                !s.is_empty() && trimmed(s).len() == s.len() && choices[*at].iter().any(|c| c == s);
                             *verdict = if chosen { CHOSEN } else { OTHER };
                         }
                         if *verdict != CHOSEN {
@@ -353,7 +356,7 @@ fn fast(
                     PropValue::Text(b.texts.intern(texts.value(i)))
                 }
             }
-            Prop::PlainOneOf { values, choices } => {
+            Prop::PlainOneOf { values, at } => {
                 if values.is_null(i) {
                     PropValue::Missing
                 } else {
@@ -361,7 +364,7 @@ fn fast(
                     let s = trimmed(values.value(i));
                     if s.is_empty() {
                         PropValue::Missing
-                    } else if choices.iter().any(|c| c == s) {
+                    } else if choices[*at].iter().any(|c| c == s) {
                         PropValue::Text(b.texts.intern(s))
                     } else {
                         return None;
