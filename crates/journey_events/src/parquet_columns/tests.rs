@@ -320,3 +320,64 @@ fn the_fast_build_gives_the_row_wise_events_on_the_b2b_project() {
     }
     compare(&schema, Shape { rows: 3_000, group: 500, dictionary: true, small_pages: false, time: 1, bad: 4 }, 5);
 }
+
+/// What [`crate::BatchReader`] makes of a file's record batches (`rows` each).
+fn push_batches(path: &Path, schema: &Schema, rows: usize, skip_bad_rows: bool, fast: bool) -> Read {
+    let file = std::fs::File::open(path).unwrap();
+    let batches = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .with_batch_size(rows)
+        .build()
+        .unwrap();
+    let options = ReadOptions { skip_bad_rows, sort: false };
+    let mut reader = None;
+    let mut events = Vec::new();
+    for batch in batches {
+        let batch = batch.unwrap();
+        let r = reader.get_or_insert_with(|| {
+            let fields: Vec<String> = batch.schema().fields().iter().map(|f| f.name().clone()).collect();
+            let mut r =
+                crate::BatchReader::new("batches", &fields, &Mapping::default(), schema, options, true).unwrap();
+            r.typed.enabled = fast;
+            r
+        });
+        let mut out = Vec::new();
+        let pushed = r.push(&batch, &mut out);
+        events.extend(out.into_iter().map(Ok));
+        if let Err(e) = pushed {
+            events.push(Err(format!("{e:?}")));
+            break;
+        }
+    }
+    let r = reader.unwrap();
+    Read {
+        events,
+        rows: r.rows(),
+        skipped: format!("{:?}", r.skipped()),
+        customers: r.interner().names_from(0),
+        texts: r.texts().names_from(0),
+        fast_rows: 0,
+    }
+}
+
+#[test]
+fn record_batches_build_the_row_wise_events_too() {
+    let dir = tempfile::tempdir().unwrap();
+    for (n, schema) in [shop(), b2b()].iter().enumerate() {
+        for (dictionary, bad) in [(true, 0), (true, 6), (false, 6)] {
+            let path = dir.path().join("log.parquet");
+            let shape = Shape { rows: 5_000, group: 8_192, dictionary, small_pages: false, time: 0, bad };
+            write_log(&path, schema, shape, 40 + n as u64 + bad);
+            for skip in [false, true] {
+                let fast = push_batches(&path, schema, 1_000, skip, true);
+                let slow = push_batches(&path, schema, 1_000, skip, false);
+                assert!(!slow.events.is_empty());
+                assert!(
+                    fast == slow,
+                    "{shape:?} skip {skip}: {:?}",
+                    fast.events.iter().zip(&slow.events).find(|(a, b)| a != b)
+                );
+            }
+        }
+    }
+}
