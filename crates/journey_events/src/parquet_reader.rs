@@ -298,18 +298,9 @@ impl ParquetBackend {
         let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
         let reader = builder.with_projection(mask).with_batch_size(BATCH).build().map_err(bad)?;
         let dicts = vec![None; plan.slots.len()];
-        let fast = Columns::new(&plan, schema);
-        let backend = ParquetBackend {
-            reader,
-            columns,
-            accs: Vec::new(),
-            dicts,
-            len: 0,
-            i: 0,
-            row: 0,
-            corrupt: false,
-            typed: fast,
-        };
+        let typed = Columns::new(&plan, schema);
+        let backend =
+            ParquetBackend { reader, columns, accs: Vec::new(), dicts, len: 0, i: 0, row: 0, corrupt: false, typed };
         Ok((backend, plan))
     }
 

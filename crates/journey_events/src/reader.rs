@@ -119,7 +119,7 @@ pub(crate) struct Codes {
 /// A dictionary-coded text through its slot's cache: interned the first time its key
 /// shows, after that one array read.
 #[inline]
-pub(crate) fn coded_text(cache: &mut [u32], code: u32, s: &str, texts: &mut Interner) -> u32 {
+fn coded_text(cache: &mut [u32], code: u32, s: &str, texts: &mut Interner) -> u32 {
     match cache.get_mut(code as usize) {
         Some(id) if *id != UNSEEN => *id,
         Some(id) => {
