@@ -90,7 +90,8 @@ struct Batch {
 
 /// The fast build's state across batches.
 pub(crate) struct Columns {
-    batch: Option<Batch>,
+    /// Boxed: the reader's backend enum stays small.
+    batch: Option<Box<Batch>>,
     /// Per `one_of` property read from a column (numbered in plan order): per key of
     /// its column's current dictionary, the verdict.
     verdicts: Vec<Vec<u8>>,
@@ -208,14 +209,14 @@ impl Columns {
                     .collect()
             })
             .collect();
-        self.batch = Some(Batch { event, time, revenue, customer, props });
+        self.batch = Some(Box::new(Batch { event, time, revenue, customer, props }));
     }
 
     /// Start loading the time-order entry of row `i`'s customer
     /// ([`Builder::prefetch_customer`]), read from the batch's keys.
     #[inline]
     pub(crate) fn prefetch(&self, builder: &Builder, i: usize) {
-        if let Some(Batch { customer: CustomerCol::Keys(keys), .. }) = &self.batch {
+        if let Some(CustomerCol::Keys(keys)) = self.batch.as_ref().map(|b| &b.customer) {
             if let Some(k) = key(keys, i) {
                 builder.prefetch_customer(k as u32);
             }

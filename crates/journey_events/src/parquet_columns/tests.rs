@@ -303,7 +303,7 @@ fn the_fast_build_gives_the_row_wise_events_and_errors() {
             for time in 0..5u8 {
                 for bad in [0, 6] {
                     seed += 1;
-                    let small_pages = seed % 3 == 0;
+                    let small_pages = seed.is_multiple_of(3);
                     compare(&schema, Shape { rows, group, dictionary, small_pages, time, bad }, seed);
                 }
             }
