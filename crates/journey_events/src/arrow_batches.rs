@@ -8,8 +8,9 @@
 use crate::error::{ReadError, SkipCounts};
 use crate::mapping::{Column, Mapping};
 use crate::model::{Event, Interner, Schema};
+use crate::parquet_columns::Columns;
 use crate::parquet_reader::{acc, Acc, PqRow};
-use crate::reader::{Builder, Cell, Plan, ReadOptions, Row};
+use crate::reader::{blank_event, Builder, Cell, Plan, ReadOptions, Row};
 use arrow_array::{Array, RecordBatch};
 use std::path::Path;
 
@@ -23,6 +24,9 @@ pub struct BatchReader {
     /// slot → column of the batches (`None`: the batches lack it)
     columns: Vec<Option<usize>>,
     accs: Vec<Acc>,
+    /// The batch's columns typed once, for the fast build of its rows (as the
+    /// Parquet reader's).
+    pub(crate) typed: Columns,
 }
 
 impl BatchReader {
@@ -54,6 +58,7 @@ impl BatchReader {
                 }
             });
         }
+        let typed = Columns::new(&plan, schema);
         let builder = Builder::for_batches(plan, mapping, schema, check_order);
         Ok(BatchReader {
             display: name.to_string(),
@@ -63,6 +68,7 @@ impl BatchReader {
             rows: 0,
             columns,
             accs: Vec::new(),
+            typed,
         })
     }
 
@@ -85,9 +91,11 @@ impl BatchReader {
             // no cache across batches: each batch's dictionary is resolved afresh
             if let Acc::Dict(_, values) = &a {
                 self.builder.new_dictionary(slot, values.len());
+                self.typed.new_dictionary(slot, values.len());
             }
             self.accs.push(a);
         }
+        self.typed.load(&self.accs, &self.builder);
         Ok(())
     }
 
@@ -98,8 +106,9 @@ impl BatchReader {
         for i in 0..batch.num_rows() {
             self.rows += 1;
             let row = PqRow { accs: &self.accs, i };
-            match self.builder.build(&row, self.rows) {
-                Ok(e) => out.push(e),
+            let mut event = blank_event();
+            match self.typed.build(&mut self.builder, &row, self.rows, &mut event) {
+                Ok(()) => out.push(event),
                 Err(p) if self.options.skip_bad_rows => {
                     self.skipped.add(p.kind);
                     if let Some(name) = p.name {

@@ -22,6 +22,8 @@ mod mapping;
 pub mod model;
 mod numbers;
 #[cfg(feature = "parquet")]
+mod parquet_columns;
+#[cfg(feature = "parquet")]
 mod parquet_reader;
 mod pipe;
 pub mod progress;

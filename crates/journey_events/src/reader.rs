@@ -100,20 +100,20 @@ pub(crate) trait Row {
 }
 
 /// A dictionary key not resolved yet.
-const UNSEEN: u32 = u32::MAX;
+pub(crate) const UNSEEN: u32 = u32::MAX;
 
 /// What each key of the current dictionaries resolved to, so that a value of a
 /// dictionary-coded column is looked up once per distinct value, not once per row.
 /// Only successes are kept: a bad value takes the ordinary path, and its message, on
 /// every row.
 #[derive(Debug, Default)]
-struct Codes {
+pub(crate) struct Codes {
     /// Per slot: key → text id (the value as written, interned).
-    texts: Vec<Vec<u32>>,
+    pub(crate) texts: Vec<Vec<u32>>,
     /// Key → customer id, for the customer slot.
-    customers: Vec<u32>,
+    pub(crate) customers: Vec<u32>,
     /// Key → event kind, for the event slot.
-    kinds: Vec<u32>,
+    pub(crate) kinds: Vec<u32>,
 }
 
 /// A dictionary-coded text through its slot's cache: interned the first time its key
@@ -160,12 +160,12 @@ pub(crate) struct Plan {
     pub slots: Vec<Column>,
     /// Whether the slot's column must exist (customer, timestamp, event, explicit
     /// mappings); optional slots are dropped when the file lacks them.
-    customer: usize,
-    timestamp: usize,
-    event: Result<usize, EventKind>,
-    revenue: Option<usize>,
+    pub(crate) customer: usize,
+    pub(crate) timestamp: usize,
+    pub(crate) event: Result<usize, EventKind>,
+    pub(crate) revenue: Option<usize>,
     /// Per event kind, per declared property: the slot, if any.
-    props: Vec<Vec<Option<usize>>>,
+    pub(crate) props: Vec<Vec<Option<usize>>>,
     /// Human name of each slot (`customer`, `purchase.amount`, …) for messages.
     pub roles: Vec<String>,
 }
@@ -301,18 +301,18 @@ fn event_names(schema: &Schema) -> String {
 /// Turns cells into events: interning, typing, order checks.
 pub(crate) struct Builder {
     pub plan: Plan,
-    schema: Schema,
+    pub(crate) schema: Schema,
     format: TimeFormat,
     tz: Tz,
-    check_order: bool,
+    pub(crate) check_order: bool,
     pub customers: Interner,
     pub texts: Interner,
     /// Per customer: time and line of its latest event.
-    last: Vec<(Timestamp, u64)>,
+    pub(crate) last: Vec<(Timestamp, u64)>,
     /// Scratch for integer customer keys.
     key: String,
     /// Resolved keys of dictionary-coded columns.
-    codes: Codes,
+    pub(crate) codes: Codes,
 }
 
 /// A cell that is not UTF-8 text: the row is malformed, whichever column it is in.
@@ -357,11 +357,6 @@ impl Builder {
                 crate::intern::prefetch(at);
             }
         }
-    }
-
-    /// The slot of the customer column.
-    pub(crate) fn customer_slot(&self) -> usize {
-        self.plan.customer
     }
 
     /// The event of `row` (read from `line`), as a value: [`Builder::build_into`] for
@@ -546,7 +541,7 @@ impl Builder {
     }
 
     /// The row's time, in UTC.
-    fn time<R: Row + ?Sized>(&self, row: &R) -> Result<Timestamp, Problem> {
+    pub(crate) fn time<R: Row + ?Sized>(&self, row: &R) -> Result<Timestamp, Problem> {
         let ts = self.plan.timestamp;
         let t = match row.cell(ts) {
             Cell::NotUtf8 => return Err(not_utf8(ts, "timestamp")),
@@ -572,7 +567,7 @@ impl Builder {
     }
 
     /// The row's revenue, if the mapping names a revenue column and the cell is not blank.
-    fn revenue<R: Row + ?Sized>(&self, row: &R) -> Result<Option<f64>, Problem> {
+    pub(crate) fn revenue<R: Row + ?Sized>(&self, row: &R) -> Result<Option<f64>, Problem> {
         let Some(slot) = self.plan.revenue else { return Ok(None) };
         let cell = row.cell(slot);
         if let Cell::NotUtf8 = cell {
@@ -593,7 +588,7 @@ impl Builder {
     }
 
     /// The row's customer, interned.
-    fn customer<R: Row + ?Sized>(&mut self, row: &R) -> Result<u32, Problem> {
+    pub(crate) fn customer<R: Row + ?Sized>(&mut self, row: &R) -> Result<u32, Problem> {
         let cs = self.plan.customer;
         Ok(match row.cell(cs) {
             Cell::NotUtf8 => return Err(not_utf8(cs, "customer")),
@@ -901,7 +896,13 @@ impl LogReader {
                 Backend::Whitespace(b) => b.next(&mut self.builder, out),
                 Backend::Jsonl(b) => b.next(&mut self.builder, out),
                 #[cfg(feature = "parquet")]
-                Backend::Parquet(b) => b.next(&mut self.builder, out),
+                Backend::Parquet(b) => {
+                    if b.next_fast(&mut self.builder, out) {
+                        self.rows += 1;
+                        return Some(Ok(()));
+                    }
+                    b.next(&mut self.builder, out)
+                }
             };
             match outcome {
                 Outcome::End => return None,
@@ -988,6 +989,23 @@ impl LogReader {
     /// Whether the reader sorts the log in memory.
     pub fn sorts(&self) -> bool {
         self.sort
+    }
+
+    /// Build every Parquet row row-wise: the oracle the fast build is tested against.
+    #[cfg(all(test, feature = "parquet"))]
+    pub(crate) fn row_wise(&mut self) {
+        if let Backend::Parquet(b) = &mut self.backend {
+            b.typed.enabled = false;
+        }
+    }
+
+    /// Parquet rows the fast build finished.
+    #[cfg(all(test, feature = "parquet"))]
+    pub(crate) fn fast_rows(&self) -> u64 {
+        match &self.backend {
+            Backend::Parquet(b) => b.typed.fast_rows,
+            _ => 0,
+        }
     }
 }
 
