@@ -113,8 +113,57 @@ pub fn holds(e: &Expr, h: &History, program: &Program) -> bool {
     matches!(eval(e, h, None, program, 0), V::Bool(true))
 }
 
-fn attr_value<'a>(h: &'a History, name: &str) -> V<'a> {
-    match h.attributes.iter().find(|(k, _)| k == name).map(|(_, v)| v) {
+/// [`holds`] on the history that [`super::calendar::parts::merge`] would make of
+/// `parts`, without making it (the check asks this of tens of thousands of pairs of
+/// journeys, and building and freeing their merged histories was a third of its
+/// cross-journey pass). Only when no attribute name and no event name is in two of
+/// the parts (`None` otherwise): each name's values then come from one part, in
+/// that part's order, which is the merged history's order for that name.
+pub fn holds_merged(e: &Expr, parts: &[&History], program: &Program) -> Option<bool> {
+    distinct_names(parts).then(|| matches!(eval(e, parts, None, program, 0), V::Bool(true)))
+}
+
+/// No attribute name and no event name in two of `parts`.
+pub fn distinct_names(parts: &[&History]) -> bool {
+    parts.iter().enumerate().all(|(i, h)| {
+        parts[i + 1..].iter().all(|o| {
+            h.attributes.iter().all(|(k, _)| o.attributes.iter().all(|(m, _)| k != m))
+                && h.events.iter().all(|x| o.events.iter().all(|y| x.event != y.event))
+        })
+    })
+}
+
+/// What evaluation reads of a customer: one history, or the parts of one
+/// ([`holds_merged`]). Monomorphised, so evaluating a single history (the hot loop
+/// of the search) costs what it did before.
+trait Facts<'a>: Copy + 'a {
+    /// The first value of an attribute, in the order of the (merged) history.
+    fn attribute(self, name: &str) -> Option<&'a Val>;
+    /// Every event, in the order of the history; for parts, part after part (the
+    /// merged order for the events of any one name, see [`holds_merged`]).
+    fn events(self) -> impl Iterator<Item = &'a HistoryEvent> + 'a;
+}
+
+impl<'a> Facts<'a> for &'a History {
+    fn attribute(self, name: &str) -> Option<&'a Val> {
+        self.attributes.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+    fn events(self) -> impl Iterator<Item = &'a HistoryEvent> + 'a {
+        self.events.iter()
+    }
+}
+
+impl<'a> Facts<'a> for &'a [&'a History] {
+    fn attribute(self, name: &str) -> Option<&'a Val> {
+        self.iter().find_map(|h| h.attribute(name))
+    }
+    fn events(self) -> impl Iterator<Item = &'a HistoryEvent> + 'a {
+        self.iter().flat_map(|h| h.events.iter())
+    }
+}
+
+fn attr_value<'a>(h: impl Facts<'a>, name: &str) -> V<'a> {
+    match h.attribute(name) {
         None => V::None,
         Some(Val::Bool(b)) => V::Bool(*b),
         Some(Val::Num(n)) => V::Num(*n),
@@ -132,7 +181,13 @@ fn val(v: &Val) -> V<'_> {
     }
 }
 
-fn eval<'a>(e: &'a Expr, h: &'a History, event: Option<&'a HistoryEvent>, program: &'a Program, depth: usize) -> V<'a> {
+fn eval<'a>(
+    e: &'a Expr,
+    h: impl Facts<'a>,
+    event: Option<&'a HistoryEvent>,
+    program: &'a Program,
+    depth: usize,
+) -> V<'a> {
     if depth > 32 {
         return V::Bool(false);
     }
@@ -249,15 +304,14 @@ fn kleene<'a>(values: impl Iterator<Item = V<'a>>, wins: bool) -> V<'a> {
 
 /// The events of `h` an aggregate counts, oldest first, without collecting them.
 fn matching<'a>(
-    h: &'a History,
+    h: impl Facts<'a>,
     event: &'a str,
     filter: &'a Option<Box<Expr>>,
     window: Option<u64>,
     program: &'a Program,
     depth: usize,
 ) -> impl Iterator<Item = &'a HistoryEvent> + 'a {
-    h.events
-        .iter()
+    h.events()
         .filter(move |x| x.event == event)
         .filter(move |x| window.is_none_or(|w| x.minutes_before < w as i64))
         .filter(move |x| {
@@ -265,7 +319,7 @@ fn matching<'a>(
         })
 }
 
-fn aggregate<'a>(a: &'a Aggregate, h: &'a History, program: &'a Program, depth: usize) -> V<'a> {
+fn aggregate<'a>(a: &'a Aggregate, h: impl Facts<'a>, program: &'a Program, depth: usize) -> V<'a> {
     let matching = |event: &'a str, filter: &'a Option<Box<Expr>>, window: Option<u64>| {
         matching(h, event, filter, window, program, depth)
     };

@@ -135,6 +135,21 @@ pub fn analyze(program: &Program, proven_only: bool) -> (Calendar, Vec<Diagnosti
     (Calendar { plans, caps, findings, groups, witness_time }, diags)
 }
 
+/// [`analyze`] the plain way, the oracle of its shortcuts (tests/cross_oracle.rs):
+/// every pair of journeys decided on its merged witness history
+/// ([`Cross::plainly`]).
+pub fn analyze_plainly(program: &Program, proven_only: bool) -> (Calendar, Vec<Diagnostic>) {
+    let caps = schedule::caps(program);
+    let plans: Vec<JourneyPlan> = program.journeys.iter().map(|j| schedule::plan(program, j, &caps)).collect();
+    let mut cx = Cross::new(program, &plans, &caps);
+    cx.proven_only = proven_only;
+    cx.plainly = true;
+    let mut groups = Vec::new();
+    let (findings, diags) = run_checks(&cx, (!proven_only).then_some(&mut groups)).into_iter().unzip();
+    let witness_time = cx.witness_time.get();
+    (Calendar { plans, caps, findings, groups, witness_time }, diags)
+}
+
 /// The calendar with J605 and J606 as `journey check` finds them, one finding per
 /// journey naming every partner (no [`groups`]): the oracle of the grouped view.
 pub fn calendar_pairs(program: &Program) -> Calendar {
@@ -196,6 +211,9 @@ pub struct Cross<'a> {
     /// Pair only journeys whose audiences certainly overlap, or may overlap with a
     /// witness history.
     pub proven_only: bool,
+    /// Take no shortcut (the oracle of the tests): decide every pair on its merged
+    /// witness history.
+    pub plainly: bool,
     /// Journey indices sorted by name: findings are reported at the later journey.
     pub order: Vec<usize>,
     /// Position of each journey in `order`.
@@ -280,6 +298,7 @@ impl<'a> Cross<'a> {
             plans,
             caps,
             proven_only: false,
+            plainly: false,
             order,
             rank,
             pred_of,
@@ -321,6 +340,26 @@ impl<'a> Cross<'a> {
         f(&mut extras[pairs[i].extra as usize - 1]);
     }
 
+    /// Whether journeys `a` and `b` have a witness history: exactly when
+    /// [`Self::history`] finds one, decided on the histories of the parts without
+    /// merging them ([`Self::decide`]), memoised per pair of predicates. `journey
+    /// check` asks this of every may-overlapping pair it could report, and shows the
+    /// history of one partner per finding.
+    pub fn has_history(&self, a: usize, b: usize) -> bool {
+        let (pa, pb) = (self.pred_of[a], self.pred_of[b]);
+        let i = self.pair_index(pa, pb);
+        if let Some(h) = self.pairs.borrow()[i].has_history {
+            return h;
+        }
+        let decided = if self.plainly { None } else { self.decide(&[pa.min(pb), pa.max(pb)]) };
+        let found = match decided {
+            Some(found) => found,
+            None => self.history(a, b).is_some(),
+        };
+        self.pairs.borrow_mut()[i].has_history = Some(found);
+        found
+    }
+
     /// A witness history for journeys `a` and `b` (memoised per pair of predicates).
     pub fn history(&self, a: usize, b: usize) -> Option<Rc<History>> {
         let (pa, pb) = (self.pred_of[a], self.pred_of[b]);
@@ -338,7 +377,7 @@ impl<'a> Cross<'a> {
     /// pair of predicates; the closer look ([`history::explain`]) runs only on pairs
     /// the search failed on.
     pub fn undecided(&self, a: usize, b: usize) -> Option<Rc<Undecided>> {
-        if self.history(a, b).is_some() {
+        if self.has_history(a, b) {
             return None;
         }
         let (pa, pb) = (self.pred_of[a], self.pred_of[b]);
@@ -407,11 +446,39 @@ impl<'a> Cross<'a> {
         h
     }
 
-    /// A history in which every predicate of `preds` holds: the histories of the
-    /// independent parts of their atoms (each searched once per program), merged and
-    /// checked on every predicate.
-    fn search(&self, preds: &[usize]) -> Option<Rc<History>> {
+    /// Whether [`Self::search`] finds a history for `preds`, without merging the
+    /// histories of the parts: `Some(false)` when a part has none, `Some(true)` when
+    /// every predicate holds on them as merged ([`history::holds_merged`]); `None`
+    /// when that cannot be told without the merged history (two parts' histories
+    /// name one attribute or event) or it fails there ([`Self::search`] then searches
+    /// the whole).
+    fn decide(&self, preds: &[usize]) -> Option<bool> {
         let start = std::time::Instant::now();
+        let found = self.part_histories_of(preds);
+        let r = match &found {
+            None => Some(false),
+            Some(found) => {
+                let parts: Vec<&History> = found.iter().map(|h| &**h).collect();
+                let mut r = Some(true);
+                for &p in preds {
+                    match history::holds_merged(&self.preds[p].1, &parts, self.program) {
+                        Some(true) => {}
+                        _ => {
+                            r = None;
+                            break;
+                        }
+                    }
+                }
+                r
+            }
+        };
+        self.witness_time.set(self.witness_time.get() + start.elapsed());
+        r
+    }
+
+    /// The witness histories of the independent parts of the atoms of `preds` (each
+    /// searched once per program), or `None` when some part has none.
+    fn part_histories_of(&self, preds: &[usize]) -> Option<Vec<Rc<History>>> {
         let mut atoms: Vec<usize> = preds.iter().flat_map(|&p| self.preds[p].0.iter().copied()).collect();
         atoms.sort_unstable();
         atoms.dedup();
@@ -426,15 +493,21 @@ impl<'a> Cross<'a> {
                     h
                 }
             };
-            match h {
-                Some(h) => found.push(h),
-                // one part without a history: the whole has none the search can find
-                None => {
-                    self.witness_time.set(self.witness_time.get() + start.elapsed());
-                    return None;
-                }
-            }
+            // one part without a history: the whole has none the search can find
+            found.push(h?);
         }
+        Some(found)
+    }
+
+    /// A history in which every predicate of `preds` holds: the histories of the
+    /// independent parts of their atoms (each searched once per program), merged and
+    /// checked on every predicate.
+    fn search(&self, preds: &[usize]) -> Option<Rc<History>> {
+        let start = std::time::Instant::now();
+        let Some(found) = self.part_histories_of(preds) else {
+            self.witness_time.set(self.witness_time.get() + start.elapsed());
+            return None;
+        };
         let merged = parts::merge(found.iter().map(|h| &**h));
         let h = if preds.iter().all(|&p| history::holds(&self.preds[p].1, &merged, self.program)) {
             Some(merged)
@@ -524,24 +597,17 @@ impl<'a> Cross<'a> {
 
     /// Can `a` and `b` be reported together: audiences that certainly overlap, or that
     /// may overlap with a witness history (or, unless [`Self::proven_only`], that are
-    /// not proven disjoint)? With the history when one was looked for and found: for
-    /// [`Self::proven_only`], which needs it to decide; otherwise only the first
-    /// partner of a finding shows one, and [`Self::first_witness`] looks for that one
-    /// (on 1,000 journeys, searching a history for every pair the view names was a
-    /// fifth of the calendar's analysis).
+    /// not proven disjoint)? Never with the history itself (`Some(None)`): only the
+    /// first partner of a finding shows one, and [`Self::first_witness`] builds that
+    /// one (on 1,000 journeys, searching a history for every pair the view names was
+    /// a fifth of the calendar's analysis, and building one for every pair `journey
+    /// check` decides on was a third of its pass).
     pub fn related(&self, a: usize, b: usize, o: Overlap) -> Option<Option<Rc<History>>> {
         match o {
             Overlap::Disjoint => None,
             Overlap::CertainlyOverlaps => Some(None),
             Overlap::MayOverlap if !self.proven_only => Some(None),
-            Overlap::MayOverlap => {
-                let h = self.history(a, b);
-                if self.proven_only && h.is_none() {
-                    None
-                } else {
-                    Some(h)
-                }
-            }
+            Overlap::MayOverlap => self.has_history(a, b).then_some(None),
         }
     }
 
@@ -650,7 +716,7 @@ impl<'a> Cross<'a> {
     /// and its witness history when [`Self::related`] left that to here.
     pub fn first_witness(&self, b: usize, partners: &mut [Partner]) {
         if let Some(p) = partners.first_mut() {
-            if !self.proven_only && p.overlap == Overlap::MayOverlap && p.history.is_none() {
+            if p.overlap == Overlap::MayOverlap && p.history.is_none() && p.undecided.is_none() {
                 p.history = self.history(p.journey, b);
             }
             p.witness = self.overlap(p.journey, b).1;
@@ -680,6 +746,9 @@ pub struct Candidates {
 struct PairMemo {
     quickly_disjoint: Option<bool>,
     verdict: Option<(Overlap, Option<logic::WitnessAt>)>,
+    /// Whether the pair has a witness history ([`Cross::has_history`]), decided
+    /// without building it.
+    has_history: Option<bool>,
     /// 1 + the position of the pair's [`PairExtra`] in [`Cross::extras`]; 0: none yet.
     extra: u32,
 }
