@@ -412,34 +412,74 @@ const EVENT_BUDGET: usize = 4_000;
 /// are the same conditions in the reasoner's normal form (the search follows the
 /// constraints of one conjunction of each).
 pub fn search(exprs: &[&Expr], prepared: &[&Prepared], program: &Program) -> Option<History> {
-    // conjunctions of the product, in order, as long as the product stays small
-    let mut acc = vec![Conj::default()];
-    for p in prepared {
-        let d = p.dnf.as_ref()?;
-        let mut next = Vec::new();
-        'outer: for x in &acc {
-            for y in d {
-                if let Some(c) = x.and(y) {
-                    next.push(c);
-                    if next.len() >= COMBINATIONS * 4 {
-                        break 'outer;
-                    }
-                }
+    let dnfs: Vec<&[Conj]> = prepared.iter().map(|p| p.dnf.as_deref()).collect::<Option<_>>()?;
+    let mut walk = Product { dnfs, made: vec![0; prepared.len()], tried: 0, exprs, program };
+    match walk.from(0, &Conj::default()) {
+        Walked::Found(h) => Some(h),
+        Walked::Stop | Walked::On => None,
+    }
+}
+
+/// The conjunctions of the product of normal forms, in order, as long as the product
+/// stays small: level by level, the first `4 * COMBINATIONS` satisfiable ones of the
+/// level before each combined with every conjunction of the next normal form; of the
+/// last level, the first [`COMBINATIONS`] without opaque parts are tried. Walked
+/// depth first, which visits them in the same order as building each level in full
+/// would, and stops at the first that gives a history (building the levels was a
+/// third of a search, mostly conjunctions never tried).
+struct Product<'a> {
+    dnfs: Vec<&'a [Conj]>,
+    /// Conjunctions made so far on each level (at most `4 * COMBINATIONS`).
+    made: Vec<usize>,
+    /// Conjunctions of the last level tried.
+    tried: usize,
+    exprs: &'a [&'a Expr],
+    program: &'a Program,
+}
+
+enum Walked {
+    Found(History),
+    /// The search is over: the last level's tries are used up.
+    Stop,
+    /// Go on with the next conjunction.
+    On,
+}
+
+impl Product<'_> {
+    /// Combine `x` (a conjunction of the levels before `level`) with the rest.
+    fn from(&mut self, level: usize, x: &Conj) -> Walked {
+        if level == self.dnfs.len() {
+            return self.try_conj(x);
+        }
+        for y in self.dnfs[level] {
+            if self.made[level] >= COMBINATIONS * 4 {
+                return Walked::On;
+            }
+            let Some(c) = x.and(y) else { continue };
+            self.made[level] += 1;
+            match self.from(level + 1, &c) {
+                Walked::On => {}
+                done => return done,
             }
         }
-        acc = next;
-        if acc.is_empty() {
-            return None;
-        }
+        Walked::On
     }
-    for conj in acc.iter().filter(|c| c.opaque.is_empty()).take(COMBINATIONS) {
-        if let Some(h) = realize(conj, program) {
-            if exprs.iter().all(|e| holds(e, &h, program)) {
-                return Some(h);
+
+    fn try_conj(&mut self, conj: &Conj) -> Walked {
+        if !conj.opaque.is_empty() {
+            return Walked::On;
+        }
+        if self.tried >= COMBINATIONS {
+            return Walked::Stop;
+        }
+        self.tried += 1;
+        if let Some(h) = realize(conj, self.program) {
+            if self.exprs.iter().all(|e| holds(e, &h, self.program)) {
+                return Walked::Found(h);
             }
         }
+        Walked::On
     }
-    None
 }
 
 /// A history meeting every constraint of `conj`, term by term: attributes take a
