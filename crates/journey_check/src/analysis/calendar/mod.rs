@@ -50,6 +50,7 @@ pub mod groups;
 pub mod parts;
 pub mod priority;
 pub mod schedule;
+pub mod verdicts;
 pub mod winback;
 
 use super::history::{self, History, Outcome, Undecided};
@@ -212,7 +213,7 @@ pub struct Cross<'a> {
     /// witness history.
     pub proven_only: bool,
     /// Take no shortcut (the oracle of the tests): decide every pair on its merged
-    /// witness history.
+    /// witness history, and its verdict on its prepared normal forms.
     pub plainly: bool,
     /// Journey indices sorted by name: findings are reported at the later journey.
     pub order: Vec<usize>,
@@ -227,6 +228,8 @@ pub struct Cross<'a> {
     /// of pairs to compare.
     atoms: Vec<logic::Prepared>,
     prepared: Vec<logic::Prepared>,
+    /// Each predicate's normal form with interned terms, for the verdicts.
+    interned: Vec<verdicts::Dnf>,
     /// Each atom's condition and the names it reads: the witness search runs on the
     /// parts of a predicate that share no name ([`parts`]).
     atom_exprs: Vec<Expr>,
@@ -293,6 +296,8 @@ impl<'a> Cross<'a> {
         let atom_exprs = atoms;
         let atoms: Vec<logic::Prepared> = atom_exprs.iter().map(|e| logic::prepare(e, program)).collect();
         let prepared: Vec<logic::Prepared> = preds.iter().map(|(_, e)| logic::prepare(e, program)).collect();
+        let mut keys = verdicts::Keys::default();
+        let interned = prepared.iter().map(|p| keys.intern(p, program)).collect();
         Cross {
             program,
             plans,
@@ -305,6 +310,7 @@ impl<'a> Cross<'a> {
             preds,
             atoms,
             prepared,
+            interned,
             atom_exprs,
             sigs,
             part_histories: RefCell::new(HashMap::new()),
@@ -590,7 +596,11 @@ impl<'a> Cross<'a> {
             return r;
         }
         let (lo, hi) = (pa.min(pb), pa.max(pb));
-        let r = logic::verdict_prepared(&self.prepared[lo], &self.prepared[hi], self.program);
+        let r = if self.plainly {
+            logic::verdict_prepared(&self.prepared[lo], &self.prepared[hi], self.program)
+        } else {
+            verdicts::verdict(&self.interned[lo], &self.interned[hi])
+        };
         self.pairs.borrow_mut()[i].verdict = Some(r);
         r
     }
