@@ -234,6 +234,9 @@ pub struct Cross<'a> {
     /// parts of a predicate that share no name ([`parts`]).
     atom_exprs: Vec<Expr>,
     sigs: Vec<parts::Signature>,
+    /// The atoms of the predicates whose parts are looked up, and their split, kept
+    /// from one lookup to the next ([`parts::Split`]).
+    split: RefCell<(Vec<usize>, parts::Split)>,
     /// Witness histories of parts (sorted atom ids), found or not.
     part_histories: RefCell<HashMap<Vec<usize>, Option<Rc<History>>>>,
     /// `atom_disjoint[a * atoms + b]`: 0 unknown yet, 1 disjoint, 2 not proven.
@@ -313,6 +316,7 @@ impl<'a> Cross<'a> {
             interned,
             atom_exprs,
             sigs,
+            split: RefCell::default(),
             part_histories: RefCell::new(HashMap::new()),
             atom_disjoint: RefCell::new(vec![0; n * n]),
             pairs: RefCell::new(vec![PairMemo::default(); npreds * (npreds + 1) / 2]),
@@ -485,17 +489,21 @@ impl<'a> Cross<'a> {
     /// The witness histories of the independent parts of the atoms of `preds` (each
     /// searched once per program), or `None` when some part has none.
     fn part_histories_of(&self, preds: &[usize]) -> Option<Vec<Rc<History>>> {
-        let mut atoms: Vec<usize> = preds.iter().flat_map(|&p| self.preds[p].0.iter().copied()).collect();
-        atoms.sort_unstable();
-        atoms.dedup();
+        let mut split = self.split.borrow_mut();
+        let split = &mut *split;
+        split.0.clear();
+        split.0.extend(preds.iter().flat_map(|&p| self.preds[p].0.iter().copied()));
+        split.0.sort_unstable();
+        split.0.dedup();
+        split.1.split(&split.0, &self.sigs);
         let mut found: Vec<Rc<History>> = Vec::new();
-        for part in parts::parts(&atoms, &self.sigs) {
-            let known = self.part_histories.borrow().get(&part).cloned();
+        for part in split.1.parts() {
+            let known = self.part_histories.borrow().get(part).cloned();
             let h = match known {
                 Some(h) => h,
                 None => {
-                    let h = parts::search_part(&part, &self.atom_exprs, &self.atoms, self.program).map(Rc::new);
-                    self.part_histories.borrow_mut().insert(part, h.clone());
+                    let h = parts::search_part(part, &self.atom_exprs, &self.atoms, self.program).map(Rc::new);
+                    self.part_histories.borrow_mut().insert(part.to_vec(), h.clone());
                     h
                 }
             };
