@@ -238,7 +238,11 @@ pub struct Cross<'a> {
     /// from one lookup to the next ([`parts::Split`]).
     split: RefCell<(Vec<usize>, parts::Split)>,
     /// Witness histories of parts (sorted atom ids), found or not.
-    part_histories: RefCell<HashMap<Vec<usize>, Option<Rc<History>>>>,
+    /// With whether the history names only what the part reads
+    /// ([`parts::reads_only_its_names`]).
+    part_histories: RefCell<HashMap<Vec<usize>, Option<(Rc<History>, bool)>>>,
+    /// The interned names of the signatures.
+    names: HashMap<String, u32>,
     /// `atom_disjoint[a * atoms + b]`: 0 unknown yet, 1 disjoint, 2 not proven.
     atom_disjoint: RefCell<Vec<u8>>,
     /// Everything asked about a pair of predicates, at [`Self::pair_index`]: the checks
@@ -318,6 +322,7 @@ impl<'a> Cross<'a> {
             sigs,
             split: RefCell::default(),
             part_histories: RefCell::new(HashMap::new()),
+            names,
             atom_disjoint: RefCell::new(vec![0; n * n]),
             pairs: RefCell::new(vec![PairMemo::default(); npreds * (npreds + 1) / 2]),
             extras: RefCell::new(Vec::new()),
@@ -467,7 +472,10 @@ impl<'a> Cross<'a> {
         let found = self.part_histories_of(preds);
         let r = match &found {
             None => Some(false),
-            Some(found) => {
+            // every part's history names only what its atoms read, and its atoms hold
+            // on it (the search checked them): every predicate holds on them merged
+            Some((_, true)) => Some(true),
+            Some((found, false)) => {
                 let parts: Vec<&History> = found.iter().map(|h| &**h).collect();
                 let mut r = Some(true);
                 for &p in preds {
@@ -487,8 +495,9 @@ impl<'a> Cross<'a> {
     }
 
     /// The witness histories of the independent parts of the atoms of `preds` (each
-    /// searched once per program), or `None` when some part has none.
-    fn part_histories_of(&self, preds: &[usize]) -> Option<Vec<Rc<History>>> {
+    /// searched once per program), and whether each names only what its part reads;
+    /// `None` when some part has none.
+    fn part_histories_of(&self, preds: &[usize]) -> Option<(Vec<Rc<History>>, bool)> {
         let mut split = self.split.borrow_mut();
         let split = &mut *split;
         split.0.clear();
@@ -497,20 +506,26 @@ impl<'a> Cross<'a> {
         split.0.dedup();
         split.1.split(&split.0, &self.sigs);
         let mut found: Vec<Rc<History>> = Vec::new();
+        let mut own = true;
         for part in split.1.parts() {
             let known = self.part_histories.borrow().get(part).cloned();
             let h = match known {
                 Some(h) => h,
                 None => {
-                    let h = parts::search_part(part, &self.atom_exprs, &self.atoms, self.program).map(Rc::new);
+                    let h = parts::search_part(part, &self.atom_exprs, &self.atoms, self.program).map(|h| {
+                        let own = parts::reads_only_its_names(&h, part, &self.sigs, &self.names);
+                        (Rc::new(h), own)
+                    });
                     self.part_histories.borrow_mut().insert(part.to_vec(), h.clone());
                     h
                 }
             };
             // one part without a history: the whole has none the search can find
-            found.push(h?);
+            let (h, o) = h?;
+            found.push(h);
+            own &= o;
         }
-        Some(found)
+        Some((found, own))
     }
 
     /// A history in which every predicate of `preds` holds: the histories of the
@@ -518,7 +533,7 @@ impl<'a> Cross<'a> {
     /// checked on every predicate.
     fn search(&self, preds: &[usize]) -> Option<Rc<History>> {
         let start = std::time::Instant::now();
-        let Some(found) = self.part_histories_of(preds) else {
+        let Some((found, _)) = self.part_histories_of(preds) else {
             self.witness_time.set(self.witness_time.get() + start.elapsed());
             return None;
         };

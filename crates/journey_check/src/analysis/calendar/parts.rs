@@ -195,6 +195,17 @@ impl Split {
     }
 }
 
+/// Does `h`, the history found for `part`, name only attributes and events the
+/// part's atoms read (`names` interned them for the signatures)? Then no other part's
+/// atoms read anything of it, and each atom of the part, which reads only names of
+/// its signature, evaluates on the part's history merged with those of other such
+/// parts as on the part's own, where the search checked it: the merged history needs
+/// no evaluation ([`super::Cross::has_history`]).
+pub fn reads_only_its_names(h: &History, part: &[usize], sigs: &[Signature], names: &HashMap<String, u32>) -> bool {
+    let read = |key: String| names.get(&key).is_some_and(|id| part.iter().any(|&a| sigs[a].contains(id)));
+    h.attributes.iter().all(|(k, _)| read(format!("a:{k}"))) && h.events.iter().all(|e| read(format!("e:{}", e.event)))
+}
+
 /// The witness search over one part: its atoms' conditions and normal forms.
 pub fn search_part(part: &[usize], atoms: &[Expr], prepared: &[Prepared], program: &Program) -> Option<History> {
     let exprs: Vec<&Expr> = part.iter().map(|&a| &atoms[a]).collect();
