@@ -240,7 +240,7 @@ pub struct Cross<'a> {
     /// Witness histories of parts (sorted atom ids), found or not.
     /// With whether the history names only what the part reads
     /// ([`parts::reads_only_its_names`]).
-    part_histories: RefCell<HashMap<Vec<usize>, Option<(Rc<History>, bool)>>>,
+    part_histories: RefCell<HashMap<Vec<usize>, PartFound>>,
     /// The interned names of the signatures.
     names: HashMap<String, u32>,
     /// `atom_disjoint[a * atoms + b]`: 0 unknown yet, 1 disjoint, 2 not proven.
@@ -756,6 +756,10 @@ impl<'a> Cross<'a> {
         }
     }
 }
+
+/// The witness history of a part and whether it names only what the part reads
+/// ([`parts::reads_only_its_names`]); `None`: the search found none.
+type PartFound = Option<(Rc<History>, bool)>;
 
 /// How a candidate's predicate relates to a journey's, as [`Cross::partners_among`]
 /// remembers it: `None` when not [`Cross::related`], else the overlap and history.
