@@ -113,8 +113,57 @@ pub fn holds(e: &Expr, h: &History, program: &Program) -> bool {
     matches!(eval(e, h, None, program, 0), V::Bool(true))
 }
 
-fn attr_value<'a>(h: &'a History, name: &str) -> V<'a> {
-    match h.attributes.iter().find(|(k, _)| k == name).map(|(_, v)| v) {
+/// [`holds`] on the history that [`super::calendar::parts::merge`] would make of
+/// `parts`, without making it (the check asks this of tens of thousands of pairs of
+/// journeys, and building and freeing their merged histories was a third of its
+/// cross-journey pass). Only when no attribute name and no event name is in two of
+/// the parts (`None` otherwise): each name's values then come from one part, in
+/// that part's order, which is the merged history's order for that name.
+pub fn holds_merged(e: &Expr, parts: &[&History], program: &Program) -> Option<bool> {
+    distinct_names(parts).then(|| matches!(eval(e, parts, None, program, 0), V::Bool(true)))
+}
+
+/// No attribute name and no event name in two of `parts`.
+pub fn distinct_names(parts: &[&History]) -> bool {
+    parts.iter().enumerate().all(|(i, h)| {
+        parts[i + 1..].iter().all(|o| {
+            h.attributes.iter().all(|(k, _)| o.attributes.iter().all(|(m, _)| k != m))
+                && h.events.iter().all(|x| o.events.iter().all(|y| x.event != y.event))
+        })
+    })
+}
+
+/// What evaluation reads of a customer: one history, or the parts of one
+/// ([`holds_merged`]). Monomorphised, so evaluating a single history (the hot loop
+/// of the search) costs what it did before.
+trait Facts<'a>: Copy + 'a {
+    /// The first value of an attribute, in the order of the (merged) history.
+    fn attribute(self, name: &str) -> Option<&'a Val>;
+    /// Every event, in the order of the history; for parts, part after part (the
+    /// merged order for the events of any one name, see [`holds_merged`]).
+    fn events(self) -> impl Iterator<Item = &'a HistoryEvent> + 'a;
+}
+
+impl<'a> Facts<'a> for &'a History {
+    fn attribute(self, name: &str) -> Option<&'a Val> {
+        self.attributes.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+    fn events(self) -> impl Iterator<Item = &'a HistoryEvent> + 'a {
+        self.events.iter()
+    }
+}
+
+impl<'a> Facts<'a> for &'a [&'a History] {
+    fn attribute(self, name: &str) -> Option<&'a Val> {
+        self.iter().find_map(|h| h.attribute(name))
+    }
+    fn events(self) -> impl Iterator<Item = &'a HistoryEvent> + 'a {
+        self.iter().flat_map(|h| h.events.iter())
+    }
+}
+
+fn attr_value<'a>(h: impl Facts<'a>, name: &str) -> V<'a> {
+    match h.attribute(name) {
         None => V::None,
         Some(Val::Bool(b)) => V::Bool(*b),
         Some(Val::Num(n)) => V::Num(*n),
@@ -132,7 +181,13 @@ fn val(v: &Val) -> V<'_> {
     }
 }
 
-fn eval<'a>(e: &'a Expr, h: &'a History, event: Option<&'a HistoryEvent>, program: &'a Program, depth: usize) -> V<'a> {
+fn eval<'a>(
+    e: &'a Expr,
+    h: impl Facts<'a>,
+    event: Option<&'a HistoryEvent>,
+    program: &'a Program,
+    depth: usize,
+) -> V<'a> {
     if depth > 32 {
         return V::Bool(false);
     }
@@ -249,15 +304,14 @@ fn kleene<'a>(values: impl Iterator<Item = V<'a>>, wins: bool) -> V<'a> {
 
 /// The events of `h` an aggregate counts, oldest first, without collecting them.
 fn matching<'a>(
-    h: &'a History,
+    h: impl Facts<'a>,
     event: &'a str,
     filter: &'a Option<Box<Expr>>,
     window: Option<u64>,
     program: &'a Program,
     depth: usize,
 ) -> impl Iterator<Item = &'a HistoryEvent> + 'a {
-    h.events
-        .iter()
+    h.events()
         .filter(move |x| x.event == event)
         .filter(move |x| window.is_none_or(|w| x.minutes_before < w as i64))
         .filter(move |x| {
@@ -265,7 +319,7 @@ fn matching<'a>(
         })
 }
 
-fn aggregate<'a>(a: &'a Aggregate, h: &'a History, program: &'a Program, depth: usize) -> V<'a> {
+fn aggregate<'a>(a: &'a Aggregate, h: impl Facts<'a>, program: &'a Program, depth: usize) -> V<'a> {
     let matching = |event: &'a str, filter: &'a Option<Box<Expr>>, window: Option<u64>| {
         matching(h, event, filter, window, program, depth)
     };
@@ -358,34 +412,74 @@ const EVENT_BUDGET: usize = 4_000;
 /// are the same conditions in the reasoner's normal form (the search follows the
 /// constraints of one conjunction of each).
 pub fn search(exprs: &[&Expr], prepared: &[&Prepared], program: &Program) -> Option<History> {
-    // conjunctions of the product, in order, as long as the product stays small
-    let mut acc = vec![Conj::default()];
-    for p in prepared {
-        let d = p.dnf.as_ref()?;
-        let mut next = Vec::new();
-        'outer: for x in &acc {
-            for y in d {
-                if let Some(c) = x.and(y) {
-                    next.push(c);
-                    if next.len() >= COMBINATIONS * 4 {
-                        break 'outer;
-                    }
-                }
+    let dnfs: Vec<&[Conj]> = prepared.iter().map(|p| p.dnf.as_deref()).collect::<Option<_>>()?;
+    let mut walk = Product { dnfs, made: vec![0; prepared.len()], tried: 0, exprs, program };
+    match walk.from(0, &Conj::default()) {
+        Walked::Found(h) => Some(h),
+        Walked::Stop | Walked::On => None,
+    }
+}
+
+/// The conjunctions of the product of normal forms, in order, as long as the product
+/// stays small: level by level, the first `4 * COMBINATIONS` satisfiable ones of the
+/// level before each combined with every conjunction of the next normal form; of the
+/// last level, the first [`COMBINATIONS`] without opaque parts are tried. Walked
+/// depth first, which visits them in the same order as building each level in full
+/// would, and stops at the first that gives a history (building the levels was a
+/// third of a search, mostly conjunctions never tried).
+struct Product<'a> {
+    dnfs: Vec<&'a [Conj]>,
+    /// Conjunctions made so far on each level (at most `4 * COMBINATIONS`).
+    made: Vec<usize>,
+    /// Conjunctions of the last level tried.
+    tried: usize,
+    exprs: &'a [&'a Expr],
+    program: &'a Program,
+}
+
+enum Walked {
+    Found(History),
+    /// The search is over: the last level's tries are used up.
+    Stop,
+    /// Go on with the next conjunction.
+    On,
+}
+
+impl Product<'_> {
+    /// Combine `x` (a conjunction of the levels before `level`) with the rest.
+    fn from(&mut self, level: usize, x: &Conj) -> Walked {
+        if level == self.dnfs.len() {
+            return self.try_conj(x);
+        }
+        for y in self.dnfs[level] {
+            if self.made[level] >= COMBINATIONS * 4 {
+                return Walked::On;
+            }
+            let Some(c) = x.and(y) else { continue };
+            self.made[level] += 1;
+            match self.from(level + 1, &c) {
+                Walked::On => {}
+                done => return done,
             }
         }
-        acc = next;
-        if acc.is_empty() {
-            return None;
-        }
+        Walked::On
     }
-    for conj in acc.iter().filter(|c| c.opaque.is_empty()).take(COMBINATIONS) {
-        if let Some(h) = realize(conj, program) {
-            if exprs.iter().all(|e| holds(e, &h, program)) {
-                return Some(h);
+
+    fn try_conj(&mut self, conj: &Conj) -> Walked {
+        if !conj.opaque.is_empty() {
+            return Walked::On;
+        }
+        if self.tried >= COMBINATIONS {
+            return Walked::Stop;
+        }
+        self.tried += 1;
+        if let Some(h) = realize(conj, self.program) {
+            if self.exprs.iter().all(|e| holds(e, &h, self.program)) {
+                return Walked::Found(h);
             }
         }
+        Walked::On
     }
-    None
 }
 
 /// A history meeting every constraint of `conj`, term by term: attributes take a

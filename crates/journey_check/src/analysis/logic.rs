@@ -485,7 +485,7 @@ impl IvSet {
         self.0.is_empty()
     }
     /// Is [`Self::intersect`] nonempty?
-    fn meets(&self, o: &IvSet) -> bool {
+    pub(crate) fn meets(&self, o: &IvSet) -> bool {
         self.0.iter().any(|a| o.0.iter().any(|b| !a.intersect(b).is_empty()))
     }
     /// The values `x` with `x op c`.
@@ -532,7 +532,7 @@ impl DSet {
         matches!(self, DSet::Only(s) if s.is_empty())
     }
     /// Is [`Self::intersect`] nonempty?
-    fn meets(&self, o: &DSet) -> bool {
+    pub(crate) fn meets(&self, o: &DSet) -> bool {
         match (self, o) {
             (DSet::Only(a), DSet::Only(b)) => a.iter().any(|x| b.contains(x)),
             (DSet::Only(a), DSet::AllBut(b)) | (DSet::AllBut(b), DSet::Only(a)) => a.iter().any(|x| !b.contains(x)),

@@ -50,6 +50,7 @@ pub mod groups;
 pub mod parts;
 pub mod priority;
 pub mod schedule;
+pub mod verdicts;
 pub mod winback;
 
 use super::history::{self, History, Outcome, Undecided};
@@ -135,6 +136,21 @@ pub fn analyze(program: &Program, proven_only: bool) -> (Calendar, Vec<Diagnosti
     (Calendar { plans, caps, findings, groups, witness_time }, diags)
 }
 
+/// [`analyze`] the plain way, the oracle of its shortcuts (tests/cross_oracle.rs):
+/// every pair of journeys decided on its merged witness history
+/// ([`Cross::plainly`]).
+pub fn analyze_plainly(program: &Program, proven_only: bool) -> (Calendar, Vec<Diagnostic>) {
+    let caps = schedule::caps(program);
+    let plans: Vec<JourneyPlan> = program.journeys.iter().map(|j| schedule::plan(program, j, &caps)).collect();
+    let mut cx = Cross::new(program, &plans, &caps);
+    cx.proven_only = proven_only;
+    cx.plainly = true;
+    let mut groups = Vec::new();
+    let (findings, diags) = run_checks(&cx, (!proven_only).then_some(&mut groups)).into_iter().unzip();
+    let witness_time = cx.witness_time.get();
+    (Calendar { plans, caps, findings, groups, witness_time }, diags)
+}
+
 /// The calendar with J605 and J606 as `journey check` finds them, one finding per
 /// journey naming every partner (no [`groups`]): the oracle of the grouped view.
 pub fn calendar_pairs(program: &Program) -> Calendar {
@@ -196,6 +212,9 @@ pub struct Cross<'a> {
     /// Pair only journeys whose audiences certainly overlap, or may overlap with a
     /// witness history.
     pub proven_only: bool,
+    /// Take no shortcut (the oracle of the tests): decide every pair on its merged
+    /// witness history, and its verdict on its prepared normal forms.
+    pub plainly: bool,
     /// Journey indices sorted by name: findings are reported at the later journey.
     pub order: Vec<usize>,
     /// Position of each journey in `order`.
@@ -209,12 +228,21 @@ pub struct Cross<'a> {
     /// of pairs to compare.
     atoms: Vec<logic::Prepared>,
     prepared: Vec<logic::Prepared>,
+    /// Each predicate's normal form with interned terms, for the verdicts.
+    interned: Vec<verdicts::Dnf>,
     /// Each atom's condition and the names it reads: the witness search runs on the
     /// parts of a predicate that share no name ([`parts`]).
     atom_exprs: Vec<Expr>,
     sigs: Vec<parts::Signature>,
+    /// The atoms of the predicates whose parts are looked up, and their split, kept
+    /// from one lookup to the next ([`parts::Split`]).
+    split: RefCell<(Vec<usize>, parts::Split)>,
     /// Witness histories of parts (sorted atom ids), found or not.
-    part_histories: RefCell<HashMap<Vec<usize>, Option<Rc<History>>>>,
+    /// With whether the history names only what the part reads
+    /// ([`parts::reads_only_its_names`]).
+    part_histories: RefCell<HashMap<Vec<usize>, PartFound>>,
+    /// The interned names of the signatures.
+    names: HashMap<String, u32>,
     /// `atom_disjoint[a * atoms + b]`: 0 unknown yet, 1 disjoint, 2 not proven.
     atom_disjoint: RefCell<Vec<u8>>,
     /// Everything asked about a pair of predicates, at [`Self::pair_index`]: the checks
@@ -275,20 +303,26 @@ impl<'a> Cross<'a> {
         let atom_exprs = atoms;
         let atoms: Vec<logic::Prepared> = atom_exprs.iter().map(|e| logic::prepare(e, program)).collect();
         let prepared: Vec<logic::Prepared> = preds.iter().map(|(_, e)| logic::prepare(e, program)).collect();
+        let mut keys = verdicts::Keys::default();
+        let interned = prepared.iter().map(|p| keys.intern(p, program)).collect();
         Cross {
             program,
             plans,
             caps,
             proven_only: false,
+            plainly: false,
             order,
             rank,
             pred_of,
             preds,
             atoms,
             prepared,
+            interned,
             atom_exprs,
             sigs,
+            split: RefCell::default(),
             part_histories: RefCell::new(HashMap::new()),
+            names,
             atom_disjoint: RefCell::new(vec![0; n * n]),
             pairs: RefCell::new(vec![PairMemo::default(); npreds * (npreds + 1) / 2]),
             extras: RefCell::new(Vec::new()),
@@ -321,6 +355,26 @@ impl<'a> Cross<'a> {
         f(&mut extras[pairs[i].extra as usize - 1]);
     }
 
+    /// Whether journeys `a` and `b` have a witness history: exactly when
+    /// [`Self::history`] finds one, decided on the histories of the parts without
+    /// merging them ([`Self::decide`]), memoised per pair of predicates. `journey
+    /// check` asks this of every may-overlapping pair it could report, and shows the
+    /// history of one partner per finding.
+    pub fn has_history(&self, a: usize, b: usize) -> bool {
+        let (pa, pb) = (self.pred_of[a], self.pred_of[b]);
+        let i = self.pair_index(pa, pb);
+        if let Some(h) = self.pairs.borrow()[i].has_history {
+            return h;
+        }
+        let decided = if self.plainly { None } else { self.decide(&[pa.min(pb), pa.max(pb)]) };
+        let found = match decided {
+            Some(found) => found,
+            None => self.history(a, b).is_some(),
+        };
+        self.pairs.borrow_mut()[i].has_history = Some(found);
+        found
+    }
+
     /// A witness history for journeys `a` and `b` (memoised per pair of predicates).
     pub fn history(&self, a: usize, b: usize) -> Option<Rc<History>> {
         let (pa, pb) = (self.pred_of[a], self.pred_of[b]);
@@ -338,7 +392,7 @@ impl<'a> Cross<'a> {
     /// pair of predicates; the closer look ([`history::explain`]) runs only on pairs
     /// the search failed on.
     pub fn undecided(&self, a: usize, b: usize) -> Option<Rc<Undecided>> {
-        if self.history(a, b).is_some() {
+        if self.has_history(a, b) {
             return None;
         }
         let (pa, pb) = (self.pred_of[a], self.pred_of[b]);
@@ -407,34 +461,82 @@ impl<'a> Cross<'a> {
         h
     }
 
+    /// Whether [`Self::search`] finds a history for `preds`, without merging the
+    /// histories of the parts: `Some(false)` when a part has none, `Some(true)` when
+    /// every predicate holds on them as merged ([`history::holds_merged`]); `None`
+    /// when that cannot be told without the merged history (two parts' histories
+    /// name one attribute or event) or it fails there ([`Self::search`] then searches
+    /// the whole).
+    fn decide(&self, preds: &[usize]) -> Option<bool> {
+        let start = std::time::Instant::now();
+        let found = self.part_histories_of(preds);
+        let r = match &found {
+            None => Some(false),
+            // every part's history names only what its atoms read, and its atoms hold
+            // on it (the search checked them): every predicate holds on them merged
+            Some((_, true)) => Some(true),
+            Some((found, false)) => {
+                let parts: Vec<&History> = found.iter().map(|h| &**h).collect();
+                let mut r = Some(true);
+                for &p in preds {
+                    match history::holds_merged(&self.preds[p].1, &parts, self.program) {
+                        Some(true) => {}
+                        _ => {
+                            r = None;
+                            break;
+                        }
+                    }
+                }
+                r
+            }
+        };
+        self.witness_time.set(self.witness_time.get() + start.elapsed());
+        r
+    }
+
+    /// The witness histories of the independent parts of the atoms of `preds` (each
+    /// searched once per program), and whether each names only what its part reads;
+    /// `None` when some part has none.
+    fn part_histories_of(&self, preds: &[usize]) -> Option<(Vec<Rc<History>>, bool)> {
+        let mut split = self.split.borrow_mut();
+        let split = &mut *split;
+        split.0.clear();
+        split.0.extend(preds.iter().flat_map(|&p| self.preds[p].0.iter().copied()));
+        split.0.sort_unstable();
+        split.0.dedup();
+        split.1.split(&split.0, &self.sigs);
+        let mut found: Vec<Rc<History>> = Vec::new();
+        let mut own = true;
+        for part in split.1.parts() {
+            let known = self.part_histories.borrow().get(part).cloned();
+            let h = match known {
+                Some(h) => h,
+                None => {
+                    let h = parts::search_part(part, &self.atom_exprs, &self.atoms, self.program).map(|h| {
+                        let own = parts::reads_only_its_names(&h, part, &self.sigs, &self.names);
+                        (Rc::new(h), own)
+                    });
+                    self.part_histories.borrow_mut().insert(part.to_vec(), h.clone());
+                    h
+                }
+            };
+            // one part without a history: the whole has none the search can find
+            let (h, o) = h?;
+            found.push(h);
+            own &= o;
+        }
+        Some((found, own))
+    }
+
     /// A history in which every predicate of `preds` holds: the histories of the
     /// independent parts of their atoms (each searched once per program), merged and
     /// checked on every predicate.
     fn search(&self, preds: &[usize]) -> Option<Rc<History>> {
         let start = std::time::Instant::now();
-        let mut atoms: Vec<usize> = preds.iter().flat_map(|&p| self.preds[p].0.iter().copied()).collect();
-        atoms.sort_unstable();
-        atoms.dedup();
-        let mut found: Vec<Rc<History>> = Vec::new();
-        for part in parts::parts(&atoms, &self.sigs) {
-            let known = self.part_histories.borrow().get(&part).cloned();
-            let h = match known {
-                Some(h) => h,
-                None => {
-                    let h = parts::search_part(&part, &self.atom_exprs, &self.atoms, self.program).map(Rc::new);
-                    self.part_histories.borrow_mut().insert(part, h.clone());
-                    h
-                }
-            };
-            match h {
-                Some(h) => found.push(h),
-                // one part without a history: the whole has none the search can find
-                None => {
-                    self.witness_time.set(self.witness_time.get() + start.elapsed());
-                    return None;
-                }
-            }
-        }
+        let Some((found, _)) = self.part_histories_of(preds) else {
+            self.witness_time.set(self.witness_time.get() + start.elapsed());
+            return None;
+        };
         let merged = parts::merge(found.iter().map(|h| &**h));
         let h = if preds.iter().all(|&p| history::holds(&self.preds[p].1, &merged, self.program)) {
             Some(merged)
@@ -517,31 +619,28 @@ impl<'a> Cross<'a> {
             return r;
         }
         let (lo, hi) = (pa.min(pb), pa.max(pb));
-        let r = logic::verdict_prepared(&self.prepared[lo], &self.prepared[hi], self.program);
+        let r = if self.plainly {
+            logic::verdict_prepared(&self.prepared[lo], &self.prepared[hi], self.program)
+        } else {
+            verdicts::verdict(&self.interned[lo], &self.interned[hi])
+        };
         self.pairs.borrow_mut()[i].verdict = Some(r);
         r
     }
 
     /// Can `a` and `b` be reported together: audiences that certainly overlap, or that
     /// may overlap with a witness history (or, unless [`Self::proven_only`], that are
-    /// not proven disjoint)? With the history when one was looked for and found: for
-    /// [`Self::proven_only`], which needs it to decide; otherwise only the first
-    /// partner of a finding shows one, and [`Self::first_witness`] looks for that one
-    /// (on 1,000 journeys, searching a history for every pair the view names was a
-    /// fifth of the calendar's analysis).
+    /// not proven disjoint)? Never with the history itself (`Some(None)`): only the
+    /// first partner of a finding shows one, and [`Self::first_witness`] builds that
+    /// one (on 1,000 journeys, searching a history for every pair the view names was
+    /// a fifth of the calendar's analysis, and building one for every pair `journey
+    /// check` decides on was a third of its pass).
     pub fn related(&self, a: usize, b: usize, o: Overlap) -> Option<Option<Rc<History>>> {
         match o {
             Overlap::Disjoint => None,
             Overlap::CertainlyOverlaps => Some(None),
             Overlap::MayOverlap if !self.proven_only => Some(None),
-            Overlap::MayOverlap => {
-                let h = self.history(a, b);
-                if self.proven_only && h.is_none() {
-                    None
-                } else {
-                    Some(h)
-                }
-            }
+            Overlap::MayOverlap => self.has_history(a, b).then_some(None),
         }
     }
 
@@ -650,13 +749,17 @@ impl<'a> Cross<'a> {
     /// and its witness history when [`Self::related`] left that to here.
     pub fn first_witness(&self, b: usize, partners: &mut [Partner]) {
         if let Some(p) = partners.first_mut() {
-            if !self.proven_only && p.overlap == Overlap::MayOverlap && p.history.is_none() {
+            if p.overlap == Overlap::MayOverlap && p.history.is_none() && p.undecided.is_none() {
                 p.history = self.history(p.journey, b);
             }
             p.witness = self.overlap(p.journey, b).1;
         }
     }
 }
+
+/// The witness history of a part and whether it names only what the part reads
+/// ([`parts::reads_only_its_names`]); `None`: the search found none.
+type PartFound = Option<(Rc<History>, bool)>;
 
 /// How a candidate's predicate relates to a journey's, as [`Cross::partners_among`]
 /// remembers it: `None` when not [`Cross::related`], else the overlap and history.
@@ -680,6 +783,9 @@ pub struct Candidates {
 struct PairMemo {
     quickly_disjoint: Option<bool>,
     verdict: Option<(Overlap, Option<logic::WitnessAt>)>,
+    /// Whether the pair has a witness history ([`Cross::has_history`]), decided
+    /// without building it.
+    has_history: Option<bool>,
     /// 1 + the position of the pair's [`PairExtra`] in [`Cross::extras`]; 0: none yet.
     extra: u32,
 }

@@ -118,43 +118,92 @@ fn audience(
 /// `atoms` (sorted ids) grouped into parts that share no name, each part sorted, the
 /// parts in order of their first atom.
 pub fn parts(atoms: &[usize], sigs: &[Signature]) -> Vec<Vec<usize>> {
-    // union-find over positions in `atoms`
-    let mut parent: Vec<usize> = (0..atoms.len()).collect();
-    fn root(parent: &mut [usize], mut i: usize) -> usize {
-        while parent[i] != i {
-            parent[i] = parent[parent[i]];
-            i = parent[i];
+    let mut split = Split::default();
+    split.split(atoms, sigs);
+    split.parts().map(<[usize]>::to_vec).collect()
+}
+
+/// [`parts`] into buffers kept from one call to the next: this runs for every pair of
+/// predicates whose witness history is asked for, and allocating a list per part was
+/// a fifth of the lookup of their histories.
+#[derive(Debug, Default)]
+pub struct Split {
+    /// The parts one after the other.
+    atoms: Vec<usize>,
+    /// Where each part ends in `atoms`.
+    ends: Vec<usize>,
+    /// Union-find over positions in the atoms split.
+    parent: Vec<usize>,
+    /// The first position reading each name.
+    owner: Vec<(u32, usize)>,
+    /// Whether a position's part was written out.
+    done: Vec<bool>,
+}
+
+impl Split {
+    /// Group `atoms` (sorted ids) as [`parts`] does, replacing what was split before.
+    pub fn split(&mut self, atoms: &[usize], sigs: &[Signature]) {
+        fn root(parent: &mut [usize], mut i: usize) -> usize {
+            while parent[i] != i {
+                parent[i] = parent[parent[i]];
+                i = parent[i];
+            }
+            i
         }
-        i
-    }
-    // the first atom reading each name; a few atoms of a few names each, so a list
-    // scanned is cheaper than a hash map (this runs for every pair of journeys)
-    let mut owner: Vec<(u32, usize)> = Vec::new();
-    for (i, &a) in atoms.iter().enumerate() {
-        for &n in &sigs[a] {
-            match owner.iter().find(|(m, _)| *m == n).map(|&(_, j)| j) {
-                Some(j) => {
-                    let (ri, rj) = (root(&mut parent, i), root(&mut parent, j));
-                    if ri != rj {
-                        parent[ri.max(rj)] = ri.min(rj);
+        self.parent.clear();
+        self.parent.extend(0..atoms.len());
+        // the first atom reading each name; a few atoms of a few names each, so a list
+        // scanned is cheaper than a hash map
+        self.owner.clear();
+        for (i, &a) in atoms.iter().enumerate() {
+            for &n in &sigs[a] {
+                match self.owner.iter().find(|(m, _)| *m == n).map(|&(_, j)| j) {
+                    Some(j) => {
+                        let (ri, rj) = (root(&mut self.parent, i), root(&mut self.parent, j));
+                        if ri != rj {
+                            self.parent[ri.max(rj)] = ri.min(rj);
+                        }
                     }
+                    None => self.owner.push((n, i)),
                 }
-                None => owner.push((n, i)),
             }
         }
-    }
-    let mut groups: Vec<Vec<usize>> = Vec::new();
-    // the group of each root position (`usize::MAX`: none yet)
-    let mut slot: Vec<usize> = vec![usize::MAX; atoms.len()];
-    for (i, &a) in atoms.iter().enumerate() {
-        let r = root(&mut parent, i);
-        if slot[r] == usize::MAX {
-            groups.push(Vec::new());
-            slot[r] = groups.len() - 1;
+        // each part in order of its first atom: the root is a part's first position
+        self.atoms.clear();
+        self.ends.clear();
+        self.done.clear();
+        self.done.resize(atoms.len(), false);
+        for i in 0..atoms.len() {
+            let r = root(&mut self.parent, i);
+            if self.done[r] {
+                continue;
+            }
+            self.done[r] = true;
+            for (k, &a) in atoms.iter().enumerate().skip(i) {
+                if root(&mut self.parent, k) == r {
+                    self.atoms.push(a);
+                }
+            }
+            self.ends.push(self.atoms.len());
         }
-        groups[slot[r]].push(a);
     }
-    groups
+
+    /// The parts of the last [`Self::split`], in order.
+    pub fn parts(&self) -> impl Iterator<Item = &[usize]> + '_ {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts.zip(self.ends.iter().copied()).map(|(s, e)| &self.atoms[s..e])
+    }
+}
+
+/// Does `h`, the history found for `part`, name only attributes and events the
+/// part's atoms read (`names` interned them for the signatures)? Then no other part's
+/// atoms read anything of it, and each atom of the part, which reads only names of
+/// its signature, evaluates on the part's history merged with those of other such
+/// parts as on the part's own, where the search checked it: the merged history needs
+/// no evaluation ([`super::Cross::has_history`]).
+pub fn reads_only_its_names(h: &History, part: &[usize], sigs: &[Signature], names: &HashMap<String, u32>) -> bool {
+    let read = |key: String| names.get(&key).is_some_and(|id| part.iter().any(|&a| sigs[a].contains(id)));
+    h.attributes.iter().all(|(k, _)| read(format!("a:{k}"))) && h.events.iter().all(|e| read(format!("e:{}", e.event)))
 }
 
 /// The witness search over one part: its atoms' conditions and normal forms.
