@@ -51,7 +51,9 @@ pub(super) fn escaped(c: char) -> Option<String> {
 
 /// `s` with [`escaped`] characters replaced, for messages printed as they are.
 pub(super) fn escape_text(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.chars().any(|c| escaped(c).is_some()) {
+    // every escaped character but NUL is outside ASCII: most messages are plain ASCII
+    // and need no look at their characters one by one
+    if !s.bytes().any(|b| b == 0 || !b.is_ascii()) || !s.chars().any(|c| escaped(c).is_some()) {
         return s.into();
     }
     s.chars().map(|c| escaped(c).unwrap_or_else(|| c.to_string())).collect::<String>().into()
@@ -118,6 +120,12 @@ impl Row {
         self.0.len()
     }
     fn paint(&self, paint: Paint, sev: Severity) -> String {
+        if !paint.0 {
+            // without colour every style draws its characters as they are
+            let mut out: String = self.0.iter().map(|c| c.0).collect();
+            out.truncate(out.trim_end().len());
+            return out;
+        }
         let mut out = String::new();
         let mut cells = self.0.as_slice();
         while let Some(&(_, style)) = cells.first() {
@@ -158,6 +166,18 @@ fn char_width(c: char) -> usize {
 
 /// Width of `s` when it starts at column `col`, tabs expanded.
 fn advance(s: &str, mut col: usize) -> usize {
+    // nearly every line is ASCII: its bytes are its characters (widths as below)
+    if s.is_ascii() {
+        for b in s.bytes() {
+            col += match b {
+                b'\t' => TAB_WIDTH - col % TAB_WIDTH,
+                0 => 2, // `\0`
+                0x01..=0x1F | 0x7F => 0,
+                _ => 1,
+            };
+        }
+        return col;
+    }
     for c in s.chars() {
         col += match escaped(c) {
             Some(e) => e.len(),
@@ -171,6 +191,10 @@ fn advance(s: &str, mut col: usize) -> usize {
 /// The line with tabs expanded, NUL and bidirectional controls escaped and other
 /// control characters dropped.
 fn expand(line: &str) -> String {
+    // printable ASCII (most lines) has nothing to expand, escape or drop
+    if line.bytes().all(|b| (0x20..0x7F).contains(&b)) {
+        return line.to_string();
+    }
     let mut out = String::new();
     let mut col = 0;
     for c in line.chars() {
@@ -581,14 +605,20 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
             continue;
         }
         let mut line = String::new();
+        // characters in `line`, kept as it grows rather than counted again per word
+        let mut chars = 0;
         for word in para.split_whitespace() {
-            if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            let n = word.chars().count();
+            if !line.is_empty() && chars + 1 + n > width {
                 out.push(std::mem::take(&mut line));
+                chars = 0;
             }
             if !line.is_empty() {
                 line.push(' ');
+                chars += 1;
             }
             line.push_str(word);
+            chars += n;
         }
         out.push(line);
     }
@@ -605,6 +635,106 @@ mod tests {
         assert_eq!(advance("a\tb", 0), 5);
         assert_eq!(advance("é中", 0), 3);
         assert_eq!(expand("a\tb"), "a   b");
+    }
+
+    /// The shortcuts for ASCII text (and for rows without colour) against the plain
+    /// character-by-character forms they replace, on seeded random text mixing
+    /// ASCII, tabs, NUL and other controls, bidirectional controls, wide and
+    /// combining characters, spaces and line breaks.
+    #[test]
+    fn ascii_shortcuts_agree_with_the_plain_forms() {
+        fn advance_plain(s: &str, mut col: usize) -> usize {
+            for c in s.chars() {
+                col += match escaped(c) {
+                    Some(e) => e.len(),
+                    None if c == '\t' => TAB_WIDTH - col % TAB_WIDTH,
+                    None => char_width(c),
+                };
+            }
+            col
+        }
+        fn expand_plain(line: &str) -> String {
+            let mut out = String::new();
+            let mut col = 0;
+            for c in line.chars() {
+                if let Some(e) = escaped(c) {
+                    col += e.len();
+                    out.push_str(&e);
+                } else if c == '\t' {
+                    let n = TAB_WIDTH - col % TAB_WIDTH;
+                    out.extend(std::iter::repeat_n(' ', n));
+                    col += n;
+                } else if char_width(c) > 0 || !c.is_control() {
+                    out.push(c);
+                    col += char_width(c);
+                }
+            }
+            out
+        }
+        fn escape_plain(s: &str) -> String {
+            s.chars().map(|c| escaped(c).unwrap_or_else(|| c.to_string())).collect()
+        }
+        fn wrap_plain(text: &str, width: usize) -> Vec<String> {
+            let mut out = Vec::new();
+            for para in text.split('\n') {
+                if width == 0 {
+                    out.push(para.trim_end().to_string());
+                    continue;
+                }
+                let mut line = String::new();
+                for word in para.split_whitespace() {
+                    if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+                        out.push(std::mem::take(&mut line));
+                    }
+                    if !line.is_empty() {
+                        line.push(' ');
+                    }
+                    line.push_str(word);
+                }
+                out.push(line);
+            }
+            out
+        }
+        let alphabet = [
+            "a", "Z", "0", " ", " ", "\t", "\0", "\x01", "\x1b", "\x7f", "\n", "\r", "é", "中", "\u{202e}", "\u{0301}",
+            "\u{200b}", "\u{85}", "\u{3000}", "word", "~", "😀",
+        ];
+        let mut seed = 0x0dd_c0de_u64;
+        let mut next = |n: usize| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((seed >> 33) as usize) % n
+        };
+        for round in 0..20_000 {
+            // half the cases plain ASCII, where the shortcuts apply
+            let ascii_only = round % 2 == 0;
+            let len = next(30);
+            let text: String =
+                (0..len).map(|_| alphabet[if ascii_only { next(10) } else { next(alphabet.len()) }]).collect();
+            let col = next(9);
+            assert_eq!(advance(&text, col), advance_plain(&text, col), "{text:?} at {col}");
+            assert_eq!(expand(&text), expand_plain(&text), "{text:?}");
+            assert_eq!(escape_text(&text), escape_plain(&text), "{text:?}");
+            let width = next(12);
+            assert_eq!(wrap(&text, width), wrap_plain(&text, width), "{text:?} in {width}");
+            let mut row = Row::default();
+            let styles = [Style::Plain, Style::Primary, Style::Secondary, Style::Gutter];
+            for piece in text.split('\n') {
+                row.put(next(20), piece, styles[next(4)]);
+            }
+            let coloured_off = Paint(false);
+            let plain: String = {
+                let mut out = String::new();
+                let mut cells = row.0.as_slice();
+                while let Some(&(_, style)) = cells.first() {
+                    let n = cells.iter().take_while(|c| c.1 == style).count();
+                    let run: String = cells[..n].iter().map(|c| c.0).collect();
+                    out.push_str(&coloured_off.style(style, Severity::Error, &run));
+                    cells = &cells[n..];
+                }
+                out.trim_end().to_string()
+            };
+            assert_eq!(row.paint(coloured_off, Severity::Error), plain, "{text:?}");
+        }
     }
 
     #[test]
