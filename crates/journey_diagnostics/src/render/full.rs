@@ -94,7 +94,7 @@ fn severity_codes(sev: Severity) -> &'static str {
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Style {
     Plain,
     Primary,
@@ -108,12 +108,16 @@ struct Row(Vec<(char, Style)>);
 
 impl Row {
     fn put(&mut self, col: usize, s: &str, style: Style) {
-        for (i, c) in s.chars().enumerate() {
-            let at = col + i;
-            if self.0.len() <= at {
-                self.0.resize(at + 1, (' ', Style::Plain));
-            }
-            self.0[at] = (c, style);
+        // grown once for the whole of `s`, not cell by cell (and not at all for nothing)
+        let end = col + s.chars().count();
+        if end == col {
+            return;
+        }
+        if self.0.len() < end {
+            self.0.resize(end, (' ', Style::Plain));
+        }
+        for (cell, c) in self.0[col..end].iter_mut().zip(s.chars()) {
+            *cell = (c, style);
         }
     }
     fn end(&self) -> usize {
@@ -721,6 +725,20 @@ mod tests {
             for piece in text.split('\n') {
                 row.put(next(20), piece, styles[next(4)]);
             }
+            let mut plain_row = Row::default();
+            for (piece, (at, style)) in text.split('\n').zip(row_puts(&text, &mut next)) {
+                let mut fast = std::mem::take(&mut plain_row);
+                let mut slow = Row(fast.0.clone());
+                fast.put(at, piece, styles[style]);
+                for (i, c) in piece.chars().enumerate() {
+                    if slow.0.len() <= at + i {
+                        slow.0.resize(at + i + 1, (' ', Style::Plain));
+                    }
+                    slow.0[at + i] = (c, styles[style]);
+                }
+                assert!(fast.0 == slow.0, "put {piece:?} at {at}");
+                plain_row = fast;
+            }
             let coloured_off = Paint(false);
             let plain: String = {
                 let mut out = String::new();
@@ -735,6 +753,10 @@ mod tests {
             };
             assert_eq!(row.paint(coloured_off, Severity::Error), plain, "{text:?}");
         }
+    }
+
+    fn row_puts(text: &str, next: &mut impl FnMut(usize) -> usize) -> Vec<(usize, usize)> {
+        text.split('\n').map(|_| (next(20), next(4))).collect()
     }
 
     #[test]
