@@ -51,12 +51,24 @@ pub(super) fn escaped(c: char) -> Option<String> {
 
 /// `s` with [`escaped`] characters replaced, for messages printed as they are.
 pub(super) fn escape_text(s: &str) -> std::borrow::Cow<'_, str> {
-    // every escaped character but NUL is outside ASCII: most messages are plain ASCII
-    // and need no look at their characters one by one
-    if !s.bytes().any(|b| b == 0 || !b.is_ascii()) || !s.chars().any(|c| escaped(c).is_some()) {
+    if !may_need_escaping(s) || !s.chars().any(|c| escaped(c).is_some()) {
         return s.into();
     }
     s.chars().map(|c| escaped(c).unwrap_or_else(|| c.to_string())).collect::<String>().into()
+}
+
+/// Could `s` hold an [`escaped`] character? Looked for in bytes: NUL, or the lead
+/// bytes of U+061C (`D8 9C`) and of U+200E-U+200F, U+202A-U+202E and U+2066-U+2069
+/// (`E2 80 ..`, `E2 81 ..`). Most messages are ASCII, many others hold only arrows
+/// (`→`, `E2 86 92`), and neither needs a look at its characters one by one.
+fn may_need_escaping(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.iter().enumerate().any(|(i, &x)| match x {
+        0 => true,
+        0xD8 => b.get(i + 1) == Some(&0x9C),
+        0xE2 => matches!(b.get(i + 1), Some(0x80 | 0x81)),
+        _ => false,
+    })
 }
 
 /// ANSI colouring that is a no-op when colour is off.
@@ -701,7 +713,8 @@ mod tests {
         }
         let alphabet = [
             "a", "Z", "0", " ", " ", "\t", "\0", "\x01", "\x1b", "\x7f", "\n", "\r", "é", "中", "\u{202e}", "\u{0301}",
-            "\u{200b}", "\u{85}", "\u{3000}", "word", "~", "😀",
+            "\u{200b}", "\u{85}", "\u{3000}", "word", "~", "😀", "→", "\u{61c}", "\u{2067}", "\u{200e}", "\u{2069}",
+            "\u{2070}", "\u{2029}", "\u{60c}",
         ];
         let mut seed = 0x0dd_c0de_u64;
         let mut next = |n: usize| {
