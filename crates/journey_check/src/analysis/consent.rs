@@ -310,7 +310,7 @@ mod tests {
         let pick = |next: &mut dyn FnMut(usize) -> usize| -> journey_ir::Expr {
             let a = attr(names[next(names.len())]);
             match next(9) {
-                0 | 1 | 2 => a,
+                0..=2 => a,
                 3 => not(a),
                 4 => aud(["at_risk", "active", "loop_a", "nowhere"][next(4)]),
                 5 => or(vec![a, cmp(count("purchase"), CmpOp::Ge, num(next(4) as f64))]),
