@@ -82,8 +82,7 @@ pub fn check(cx: &Cx) -> Vec<Diagnostic> {
         if proven.contains(&(f, attr.as_str())) {
             continue;
         }
-        let known = Expr::And { all: f.iter().map(|&k| table.exprs[k as usize].clone()).collect() };
-        if logic::implies(&known, &Expr::Attribute { name: attr.clone() }, cx.program) {
+        if filtered(f, &table, attr, cx.program) {
             proven.push((f, attr));
             continue;
         }
@@ -105,6 +104,27 @@ pub fn check(cx: &Cx) -> Vec<Diagnostic> {
         out.push(d.help(format!("add `audience {attr}` (or `and {attr}`) to the journey")));
     }
     out
+}
+
+/// Do the facts `f` imply the consent attribute `attr`?
+///
+/// Most journeys filter for consent in so many words (`audience email_opt_in and …`),
+/// so one of their conjuncts *is* the attribute: that proves it without building the
+/// conjunction and its normal form, which was half of all per-journey checks. The
+/// answer is [`logic::implies`]'s either way (`implied_by_a_conjunct` proves such a
+/// conjunct alone; `tests::conjunct_fast_path_agrees_with_implies` holds them equal).
+fn filtered(f: &Facts, table: &FactTable, attr: &str, program: &journey_ir::Program) -> bool {
+    let is_attr = |e: &Expr| matches!(e, Expr::Attribute { name } if name == attr);
+    if f.iter().any(|&k| is_attr(&table.exprs[k as usize])) {
+        return true;
+    }
+    implies_plainly(f, table, attr, program)
+}
+
+/// [`filtered`] without the shortcut: the conjunction of the facts against the attribute.
+fn implies_plainly(f: &Facts, table: &FactTable, attr: &str, program: &journey_ir::Program) -> bool {
+    let known = Expr::And { all: f.iter().map(|&k| table.exprs[k as usize].clone()).collect() };
+    logic::implies(&known, &Expr::Attribute { name: attr.to_string() }, program)
 }
 
 /// What holds for every customer at each node (`None`: unreachable).
@@ -270,6 +290,50 @@ mod tests {
             .build();
         let p = program(vec![email()], vec![j]);
         assert_eq!(codes(&check(&Cx::new(&p, &p.journeys[0]))), ["J403"]);
+    }
+
+    /// The shortcut of `filtered` (a conjunct that is the attribute) against the plain
+    /// `implies` of the whole conjunction, on seeded random fact sets: attributes of
+    /// every type and undeclared ones, audiences (recursive ones too), negations,
+    /// disjunctions and conjunctions too wide for the normal form.
+    #[test]
+    fn conjunct_fast_path_agrees_with_implies() {
+        use super::super::logic::tests::{count, num, or, text};
+        use super::{filtered, implies_plainly, FactTable, Facts};
+        let mut seed = 0x5eed_u64;
+        let mut next = move |n: usize| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((seed >> 33) as usize) % n
+        };
+        let names = ["email_opt_in", "country", "plan", "score", "undeclared"];
+        let p = program(vec![email()], vec![]);
+        let pick = |next: &mut dyn FnMut(usize) -> usize| -> journey_ir::Expr {
+            let a = attr(names[next(names.len())]);
+            match next(9) {
+                0..=2 => a,
+                3 => not(a),
+                4 => aud(["at_risk", "active", "loop_a", "nowhere"][next(4)]),
+                5 => or(vec![a, cmp(count("purchase"), CmpOp::Ge, num(next(4) as f64))]),
+                6 => cmp(attr("country"), CmpOp::Eq, text(["US", "CA"][next(2)])),
+                7 => or((0..40).map(|i| cmp(attr("score"), CmpOp::Eq, num(i as f64))).collect()),
+                _ => and(vec![a, cmp(since("purchase"), CmpOp::Lt, days(next(90) as u64))]),
+            }
+        };
+        let mut shortcuts = 0;
+        for _ in 0..3000 {
+            let mut table = FactTable::default();
+            let mut f = Facts::new();
+            for _ in 0..next(6) {
+                let e = pick(&mut next);
+                table.add(&mut f, e);
+            }
+            let want = names[next(names.len())];
+            let fast = filtered(&f, &table, want, &p);
+            let plain = implies_plainly(&f, &table, want, &p);
+            assert_eq!(fast, plain, "facts {:?}, attribute {want}", table.exprs);
+            shortcuts += usize::from(f.iter().any(|&k| table.exprs[k as usize] == attr(want)));
+        }
+        assert!(shortcuts > 300, "the shortcut was tried {shortcuts} times");
     }
 
     fn set(a: &str) -> journey_ir::Step {

@@ -82,6 +82,25 @@ pub struct Cx<'a> {
     pub start: Target,
 }
 
+/// Node indexes by id, as [`Journey::node_lookup`] gives them (the last node of an id
+/// wins), from a sorted list: a journey has tens of nodes, and hashing every id and
+/// transition with SipHash was a third of building a [`Cx`].
+struct NodeLookup<'a>(Vec<(&'a str, usize)>);
+
+impl<'a> NodeLookup<'a> {
+    fn new(journey: &'a Journey) -> Self {
+        let mut ids: Vec<(&str, usize)> = journey.nodes.iter().enumerate().map(|(i, n)| (n.id.as_str(), i)).collect();
+        // stable: nodes of one id stay in order, so the last of them is found
+        ids.sort_by(|a, b| a.0.cmp(b.0));
+        NodeLookup(ids)
+    }
+
+    fn get(&self, id: &str) -> Option<usize> {
+        let after = self.0.partition_point(|(k, _)| *k <= id);
+        after.checked_sub(1).map(|i| self.0[i]).filter(|(k, _)| *k == id).map(|(_, i)| i)
+    }
+}
+
 /// Where a transition leads, by position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
@@ -94,9 +113,9 @@ pub enum Target {
 
 impl<'a> Cx<'a> {
     pub fn new(program: &'a Program, journey: &'a Journey) -> Self {
-        let lookup = journey.node_lookup();
+        let lookup = NodeLookup::new(journey);
         let resolve = |t: &Transition| match t {
-            Transition::Node(id) => lookup.get(id.as_str()).map_or(Target::Missing, |&i| Target::Node(i)),
+            Transition::Node(id) => lookup.get(id).map_or(Target::Missing, Target::Node),
             Transition::End => Target::End,
             Transition::Journey(_) => Target::Handover,
         };
@@ -195,3 +214,39 @@ pub(crate) fn list_names<S: AsRef<str>>(names: &[S]) -> String {
 mod search_oracle;
 #[cfg(test)]
 pub(crate) mod testing;
+
+#[cfg(test)]
+mod node_lookup_tests {
+    use super::NodeLookup;
+
+    /// The sorted lookup against `Journey::node_lookup`'s hash map, on seeded random
+    /// journeys with repeated ids and ids that are not there.
+    #[test]
+    fn sorted_lookup_agrees_with_the_hash_map() {
+        let mut seed = 0x100c_u64;
+        let mut next = |n: usize| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((seed >> 33) as usize) % n
+        };
+        for _ in 0..2000 {
+            let mut j = crate::analysis::testing::journey("j").build();
+            let len = next(12);
+            j.nodes = (0..len)
+                .map(|_| journey_ir::Node {
+                    id: format!("s{}#{}", next(3), next(4)),
+                    stage: "s".into(),
+                    step: journey_ir::Step::End,
+                    origin: journey_ir::Origin::default(),
+                })
+                .collect();
+            let map = j.node_lookup();
+            let sorted = NodeLookup::new(&j);
+            for a in 0..3 {
+                for b in 0..5 {
+                    let id = format!("s{a}#{b}");
+                    assert_eq!(sorted.get(&id), map.get(id.as_str()).copied(), "{id} in {:?}", map);
+                }
+            }
+        }
+    }
+}

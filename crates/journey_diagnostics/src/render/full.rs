@@ -51,10 +51,24 @@ pub(super) fn escaped(c: char) -> Option<String> {
 
 /// `s` with [`escaped`] characters replaced, for messages printed as they are.
 pub(super) fn escape_text(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.chars().any(|c| escaped(c).is_some()) {
+    if !may_need_escaping(s) || !s.chars().any(|c| escaped(c).is_some()) {
         return s.into();
     }
     s.chars().map(|c| escaped(c).unwrap_or_else(|| c.to_string())).collect::<String>().into()
+}
+
+/// Could `s` hold an [`escaped`] character? Looked for in bytes: NUL, or the lead
+/// bytes of U+061C (`D8 9C`) and of U+200E-U+200F, U+202A-U+202E and U+2066-U+2069
+/// (`E2 80 ..`, `E2 81 ..`). Most messages are ASCII, many others hold only arrows
+/// (`→`, `E2 86 92`), and neither needs a look at its characters one by one.
+fn may_need_escaping(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.iter().enumerate().any(|(i, &x)| match x {
+        0 => true,
+        0xD8 => b.get(i + 1) == Some(&0x9C),
+        0xE2 => matches!(b.get(i + 1), Some(0x80 | 0x81)),
+        _ => false,
+    })
 }
 
 /// ANSI colouring that is a no-op when colour is off.
@@ -92,7 +106,7 @@ fn severity_codes(sev: Severity) -> &'static str {
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Style {
     Plain,
     Primary,
@@ -106,18 +120,28 @@ struct Row(Vec<(char, Style)>);
 
 impl Row {
     fn put(&mut self, col: usize, s: &str, style: Style) {
-        for (i, c) in s.chars().enumerate() {
-            let at = col + i;
-            if self.0.len() <= at {
-                self.0.resize(at + 1, (' ', Style::Plain));
-            }
-            self.0[at] = (c, style);
+        // grown once for the whole of `s`, not cell by cell (and not at all for nothing)
+        let end = col + s.chars().count();
+        if end == col {
+            return;
+        }
+        if self.0.len() < end {
+            self.0.resize(end, (' ', Style::Plain));
+        }
+        for (cell, c) in self.0[col..end].iter_mut().zip(s.chars()) {
+            *cell = (c, style);
         }
     }
     fn end(&self) -> usize {
         self.0.len()
     }
     fn paint(&self, paint: Paint, sev: Severity) -> String {
+        if !paint.0 {
+            // without colour every style draws its characters as they are
+            let mut out: String = self.0.iter().map(|c| c.0).collect();
+            out.truncate(out.trim_end().len());
+            return out;
+        }
         let mut out = String::new();
         let mut cells = self.0.as_slice();
         while let Some(&(_, style)) = cells.first() {
@@ -158,6 +182,18 @@ fn char_width(c: char) -> usize {
 
 /// Width of `s` when it starts at column `col`, tabs expanded.
 fn advance(s: &str, mut col: usize) -> usize {
+    // nearly every line is ASCII: its bytes are its characters (widths as below)
+    if s.is_ascii() {
+        for b in s.bytes() {
+            col += match b {
+                b'\t' => TAB_WIDTH - col % TAB_WIDTH,
+                0 => 2, // `\0`
+                0x01..=0x1F | 0x7F => 0,
+                _ => 1,
+            };
+        }
+        return col;
+    }
     for c in s.chars() {
         col += match escaped(c) {
             Some(e) => e.len(),
@@ -171,6 +207,10 @@ fn advance(s: &str, mut col: usize) -> usize {
 /// The line with tabs expanded, NUL and bidirectional controls escaped and other
 /// control characters dropped.
 fn expand(line: &str) -> String {
+    // printable ASCII (most lines) has nothing to expand, escape or drop
+    if line.bytes().all(|b| (0x20..0x7F).contains(&b)) {
+        return line.to_string();
+    }
     let mut out = String::new();
     let mut col = 0;
     for c in line.chars() {
@@ -581,14 +621,20 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
             continue;
         }
         let mut line = String::new();
+        // characters in `line`, kept as it grows rather than counted again per word
+        let mut chars = 0;
         for word in para.split_whitespace() {
-            if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            let n = word.chars().count();
+            if !line.is_empty() && chars + 1 + n > width {
                 out.push(std::mem::take(&mut line));
+                chars = 0;
             }
             if !line.is_empty() {
                 line.push(' ');
+                chars += 1;
             }
             line.push_str(word);
+            chars += n;
         }
         out.push(line);
     }
@@ -605,6 +651,125 @@ mod tests {
         assert_eq!(advance("a\tb", 0), 5);
         assert_eq!(advance("é中", 0), 3);
         assert_eq!(expand("a\tb"), "a   b");
+    }
+
+    /// The shortcuts for ASCII text (and for rows without colour) against the plain
+    /// character-by-character forms they replace, on seeded random text mixing
+    /// ASCII, tabs, NUL and other controls, bidirectional controls, wide and
+    /// combining characters, spaces and line breaks.
+    #[test]
+    fn ascii_shortcuts_agree_with_the_plain_forms() {
+        fn advance_plain(s: &str, mut col: usize) -> usize {
+            for c in s.chars() {
+                col += match escaped(c) {
+                    Some(e) => e.len(),
+                    None if c == '\t' => TAB_WIDTH - col % TAB_WIDTH,
+                    None => char_width(c),
+                };
+            }
+            col
+        }
+        fn expand_plain(line: &str) -> String {
+            let mut out = String::new();
+            let mut col = 0;
+            for c in line.chars() {
+                if let Some(e) = escaped(c) {
+                    col += e.len();
+                    out.push_str(&e);
+                } else if c == '\t' {
+                    let n = TAB_WIDTH - col % TAB_WIDTH;
+                    out.extend(std::iter::repeat_n(' ', n));
+                    col += n;
+                } else if char_width(c) > 0 || !c.is_control() {
+                    out.push(c);
+                    col += char_width(c);
+                }
+            }
+            out
+        }
+        fn escape_plain(s: &str) -> String {
+            s.chars().map(|c| escaped(c).unwrap_or_else(|| c.to_string())).collect()
+        }
+        fn wrap_plain(text: &str, width: usize) -> Vec<String> {
+            let mut out = Vec::new();
+            for para in text.split('\n') {
+                if width == 0 {
+                    out.push(para.trim_end().to_string());
+                    continue;
+                }
+                let mut line = String::new();
+                for word in para.split_whitespace() {
+                    if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+                        out.push(std::mem::take(&mut line));
+                    }
+                    if !line.is_empty() {
+                        line.push(' ');
+                    }
+                    line.push_str(word);
+                }
+                out.push(line);
+            }
+            out
+        }
+        let alphabet = [
+            "a", "Z", "0", " ", " ", "\t", "\0", "\x01", "\x1b", "\x7f", "\n", "\r", "é", "中", "\u{202e}", "\u{0301}",
+            "\u{200b}", "\u{85}", "\u{3000}", "word", "~", "😀", "→", "\u{61c}", "\u{2067}", "\u{200e}", "\u{2069}",
+            "\u{2070}", "\u{2029}", "\u{60c}",
+        ];
+        let mut seed = 0x0dd_c0de_u64;
+        let mut next = |n: usize| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((seed >> 33) as usize) % n
+        };
+        for round in 0..20_000 {
+            // half the cases plain ASCII, where the shortcuts apply
+            let ascii_only = round % 2 == 0;
+            let len = next(30);
+            let text: String =
+                (0..len).map(|_| alphabet[if ascii_only { next(10) } else { next(alphabet.len()) }]).collect();
+            let col = next(9);
+            assert_eq!(advance(&text, col), advance_plain(&text, col), "{text:?} at {col}");
+            assert_eq!(expand(&text), expand_plain(&text), "{text:?}");
+            assert_eq!(escape_text(&text), escape_plain(&text), "{text:?}");
+            let width = next(12);
+            assert_eq!(wrap(&text, width), wrap_plain(&text, width), "{text:?} in {width}");
+            let mut row = Row::default();
+            let styles = [Style::Plain, Style::Primary, Style::Secondary, Style::Gutter];
+            for piece in text.split('\n') {
+                row.put(next(20), piece, styles[next(4)]);
+            }
+            let mut plain_row = Row::default();
+            for (piece, (at, style)) in text.split('\n').zip(row_puts(&text, &mut next)) {
+                let mut fast = std::mem::take(&mut plain_row);
+                let mut slow = Row(fast.0.clone());
+                fast.put(at, piece, styles[style]);
+                for (i, c) in piece.chars().enumerate() {
+                    if slow.0.len() <= at + i {
+                        slow.0.resize(at + i + 1, (' ', Style::Plain));
+                    }
+                    slow.0[at + i] = (c, styles[style]);
+                }
+                assert!(fast.0 == slow.0, "put {piece:?} at {at}");
+                plain_row = fast;
+            }
+            let coloured_off = Paint(false);
+            let plain: String = {
+                let mut out = String::new();
+                let mut cells = row.0.as_slice();
+                while let Some(&(_, style)) = cells.first() {
+                    let n = cells.iter().take_while(|c| c.1 == style).count();
+                    let run: String = cells[..n].iter().map(|c| c.0).collect();
+                    out.push_str(&coloured_off.style(style, Severity::Error, &run));
+                    cells = &cells[n..];
+                }
+                out.trim_end().to_string()
+            };
+            assert_eq!(row.paint(coloured_off, Severity::Error), plain, "{text:?}");
+        }
+    }
+
+    fn row_puts(text: &str, next: &mut impl FnMut(usize) -> usize) -> Vec<(usize, usize)> {
+        text.split('\n').map(|_| (next(20), next(4))).collect()
     }
 
     #[test]
