@@ -28,7 +28,7 @@ pub use report::{
     conflict_key, policy_cap_key, AccountsReport, ChannelReport, GoalReport, GuardrailResult, JourneyReport, Merge,
     ProgramRulesReport, Report, TaskCounts, TasksReport,
 };
-pub use state::CustomerState;
+pub use state::{CustomerState, Footprint};
 
 use chrono_tz::Tz;
 use expr::{AggSpec, CExpr, Compiler};
@@ -1385,6 +1385,40 @@ impl<'e, 'p> Driver<'e, 'p> {
     pub fn customers(&self) -> usize {
         self.states.iter().filter(|s| s.is_some()).count()
     }
+
+    /// The memory the customers' states hold now (accounts' states included), part by
+    /// part, and how many customers there are (see [`CustomerState::footprint`]).
+    pub fn footprint(&self) -> StateMeasure {
+        let mut m = StateMeasure::default();
+        for s in self.states.iter().flatten() {
+            m.customers += 1;
+            m.bytes.add(&s.footprint_parts());
+        }
+        for s in self.accounts.states.iter().flatten() {
+            m.bytes.add(&s.footprint_parts());
+        }
+        m
+    }
+}
+
+/// The engine's states at one moment: how many customers, and the bytes their states
+/// hold (summed part by part).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StateMeasure {
+    pub customers: usize,
+    pub bytes: Footprint,
+}
+
+impl StateMeasure {
+    /// Bytes of state per customer (0 without customers).
+    pub fn per_customer(&self) -> f64 {
+        self.bytes.total() as f64 / self.customers.max(1) as f64
+    }
+
+    fn add(&mut self, o: &StateMeasure) {
+        self.customers += o.customers;
+        self.bytes.add(&o.bytes);
+    }
 }
 
 /// [`Driver`]s on several threads, each with the customers whose id is its index
@@ -1449,6 +1483,15 @@ impl<'e, 'p> ShardedDriver<'e, 'p> {
     /// Actions produced so far, by customer (each customer's in order).
     pub fn take_actions(&mut self) -> Vec<Action> {
         by_customer(self.shards.iter_mut().map(Driver::take_actions).collect())
+    }
+
+    /// [`Driver::footprint`] over every shard.
+    pub fn footprint(&self) -> StateMeasure {
+        let mut m = StateMeasure::default();
+        for s in &self.shards {
+            m.add(&s.footprint());
+        }
+        m
     }
 
     /// [`Driver::finish`] of every shard, in parallel on `threads` threads in all

@@ -18,6 +18,9 @@ use journey_ir::ReEntry;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
+mod footprint;
+pub use footprint::Footprint;
+
 /// Timer classes, in the order they fire at the same millisecond.
 const RESUME: u8 = 0;
 const ENTRY: u8 = 1;
