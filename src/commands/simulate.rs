@@ -609,11 +609,7 @@ fn state_memory_text(peak: &journey_run::replay::StatePeak) -> String {
         s.push_str(&format!("  {name:<11} {:>8.0} bytes per customer\n", bytes as f64 / n));
     }
     if let Some(hwm) = process_peak() {
-        s.push_str(&format!(
-            "process peak: {:.0} MiB, {:.0} bytes per customer\n",
-            mib(hwm as f64),
-            hwm as f64 / n
-        ));
+        s.push_str(&format!("process peak: {:.0} MiB, {:.0} bytes per customer\n", mib(hwm as f64), hwm as f64 / n));
     }
     s
 }

@@ -140,16 +140,34 @@ pub enum Track {
         q: VecDeque<(i64, f64)>,
         oldest: i64,
     },
+    /// A windowed count: the times of its events still inside the window (a count
+    /// needs no values), the newest [`AggSpec::keep`] of them at most; and the time of
+    /// the oldest, as for `Window`.
+    Times {
+        q: VecDeque<i64>,
+        oldest: i64,
+    },
     Time(Option<i64>),
     /// issue 15: the latest value seen (`latest(…)`); no window, no timer.
     Latest(Option<f64>),
 }
 
 impl AggSpec {
+    /// The most events a windowed count must keep: with every use a comparison with a
+    /// number, its highest level (see `levels`). Above it every comparison answers as
+    /// it does at it, and the events that decide when the count falls below a level
+    /// are the newest ones, so the older ones change no answer and no planned flip.
+    /// `None`: every event in the window.
+    pub fn keep(&self) -> Option<usize> {
+        let levels = self.levels.as_ref()?;
+        Some(levels.last().map_or(0, |&m| usize::try_from(m).unwrap_or(usize::MAX)))
+    }
+
     pub fn new_track(&self) -> Track {
         match (self.kind, self.window) {
             (AggKind::Since | AggKind::SinceFirst, _) => Track::Time(None),
             (AggKind::Latest, _) => Track::Latest(None),
+            (AggKind::Count, Some(_)) => Track::Times { q: VecDeque::new(), oldest: i64::MAX },
             (_, Some(_)) => Track::Window { q: VecDeque::new(), oldest: i64::MAX },
             (_, None) => Track::Total { count: 0, sum: 0.0 },
         }
@@ -554,6 +572,15 @@ pub fn agg_value<'a>(spec: &AggSpec, track: &Track, now: i64) -> V<'a> {
         },
         Track::Total { count, sum } => finish(spec.kind, *count, *sum),
         Track::Latest(v) => v.map_or(V::None, V::Num),
+        Track::Times { q, oldest } => {
+            let w = spec.window.unwrap_or(i64::MAX);
+            let stale = if q.is_empty() || in_window(*oldest, now, w) {
+                0
+            } else {
+                q.iter().take_while(|t| !in_window(**t, now, w)).count()
+            };
+            finish(spec.kind, (q.len() - stale) as u64, 0.0)
+        }
         Track::Window { q, oldest } => {
             let w = spec.window.unwrap_or(i64::MAX);
             // the queue is in time order and trimmed lazily: only a prefix can have
@@ -606,15 +633,43 @@ pub fn record(spec: &AggSpec, track: &mut Track, t: i64, value: f64) {
             }
             trim(spec, track, t);
         }
+        Track::Times { q, oldest } => {
+            match spec.keep() {
+                Some(0) => return,
+                Some(keep) => {
+                    if q.len() >= keep {
+                        // the oldest kept event changes no answer any more
+                        q.pop_front();
+                    } else if q.capacity() == 0 {
+                        // room for all it will keep, at once (small: a level)
+                        q.reserve_exact(keep.min(64));
+                    }
+                }
+                None => {}
+            }
+            q.push_back(t);
+            *oldest = q.front().copied().unwrap_or(i64::MAX);
+            trim(spec, track, t);
+        }
     }
 }
 
 pub fn trim(spec: &AggSpec, track: &mut Track, now: i64) {
-    if let (Track::Window { q, oldest }, Some(w)) = (track, spec.window) {
-        while !q.is_empty() && !in_window(*oldest, now, w) {
-            q.pop_front();
-            *oldest = q.front().map_or(i64::MAX, |e| e.0);
+    let Some(w) = spec.window else { return };
+    match track {
+        Track::Window { q, oldest } => {
+            while !q.is_empty() && !in_window(*oldest, now, w) {
+                q.pop_front();
+                *oldest = q.front().map_or(i64::MAX, |e| e.0);
+            }
         }
+        Track::Times { q, oldest } => {
+            while !q.is_empty() && !in_window(*oldest, now, w) {
+                q.pop_front();
+                *oldest = q.front().copied().unwrap_or(i64::MAX);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -641,14 +696,22 @@ pub fn next_flip(spec: &AggSpec, track: &Track, now: i64, durations: &[i64]) -> 
             }
             let stale =
                 if oldest.saturating_add(w) > now { 0 } else { q.iter().take_while(|(t, _)| t + w <= now).count() };
+            q.get(stale).map(|(t, _)| t + w)
+        }
+        Track::Times { q, oldest } => {
+            let w = spec.window?;
+            if q.is_empty() {
+                return None;
+            }
+            let stale = if oldest.saturating_add(w) > now { 0 } else { q.iter().take_while(|t| *t + w <= now).count() };
             let Some(levels) = &spec.levels else {
-                return q.get(stale).map(|(t, _)| t + w);
+                return q.get(stale).map(|t| t + w);
             };
             // the departure that takes the count from the highest level it has reached
             // to one below it; those before it change no answer
             let live = (q.len() - stale) as u64;
             let m = levels.iter().rev().find(|&&m| m <= live)?;
-            q.get(stale + (live - m) as usize).map(|(t, _)| t + w)
+            q.get(stale + (live - m) as usize).map(|t| t + w)
         }
         _ => None,
     }

@@ -103,13 +103,13 @@ fn sum(parts: impl IntoIterator<Item = (usize, usize)>) -> (usize, usize) {
 impl CustomerState {
     /// The bytes this customer's state holds, by part (see the module's notes).
     pub fn footprint_parts(&self) -> Footprint {
-        let attrs = sum([buffer::<AttrValue>(self.attrs.capacity())].into_iter().chain(self.attrs.iter().map(attr_heap)));
-        let tracks = sum([buffer::<Track>(self.tracks.capacity())].into_iter().chain(self.tracks.iter().map(track_heap)));
-        let journeys = sum(
-            [buffer::<super::JState>(self.journeys.capacity())]
-                .into_iter()
-                .chain(self.journeys.iter().filter_map(|js| js.active.as_ref()).map(|a| spilled(&a.arms))),
-        );
+        let attrs =
+            sum([buffer::<AttrValue>(self.attrs.capacity())].into_iter().chain(self.attrs.iter().map(attr_heap)));
+        let tracks =
+            sum([buffer::<Track>(self.tracks.capacity())].into_iter().chain(self.tracks.iter().map(track_heap)));
+        let journeys = sum([buffer::<(u32, super::JState)>(self.journeys.capacity())]
+            .into_iter()
+            .chain(self.journeys.states().filter_map(|js| js.active.as_ref()).map(|a| spilled(&a.arms))));
         let timers = buffer::<std::cmp::Reverse<super::Timer>>(self.timers.capacity());
         let sends = buffer::<(i64, usize, u32)>(self.sends.capacity());
         let goals = sum([buffer::<super::PendingGoal>(self.goals.capacity())]
@@ -134,7 +134,6 @@ impl CustomerState {
             spilled(&self.conflict_last),
             spilled(&self.flips),
             spilled(&self.since_flips),
-            spilled(&self.memo),
             account,
         ]);
         let parts = [attrs, tracks, journeys, timers, sends, goals, cells, other];
@@ -162,6 +161,27 @@ impl CustomerState {
 fn track_heap(t: &Track) -> (usize, usize) {
     match t {
         Track::Window { q, .. } => buffer::<(i64, f64)>(q.capacity()),
+        Track::Times { q, .. } => buffer::<i64>(q.capacity()),
         _ => (0, 0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        eprintln!(
+            "state {} jstate {} active {} track {} timer {} goal {} cell {} attr {}",
+            size_of::<CustomerState>(),
+            size_of::<super::super::JState>(),
+            size_of::<super::super::Active>(),
+            size_of::<Track>(),
+            size_of::<super::super::Timer>(),
+            size_of::<super::super::PendingGoal>(),
+            size_of::<crate::experiment::CustomerCell>(),
+            size_of::<AttrValue>()
+        );
     }
 }
