@@ -780,4 +780,66 @@ mod tests {
         }
         assert_eq!(mirrored(Lt), Gt);
     }
+
+    /// A windowed count kept capped at its highest level answers every comparison of
+    /// the program as the whole window does, and plans the same flips, on seeded
+    /// random event times, comparisons and clocks (the plain window is a list of every
+    /// event's time).
+    #[test]
+    fn a_capped_count_answers_as_the_whole_window() {
+        use super::{agg_value, next_flip, record, trim, AggKind, AggSpec, Track};
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let ops = [CmpOp::Eq, CmpOp::Ne, CmpOp::Lt, CmpOp::Le, CmpOp::Gt, CmpOp::Ge];
+        for case in 0..2000 {
+            let w = next(40) as i64 + 1;
+            let comparisons: Vec<(CmpOp, f64)> =
+                (0..next(3) + 1).map(|_| (ops[next(6) as usize], next(14) as f64 / 2.0 - 1.0)).collect();
+            let mut levels: Vec<u64> = comparisons.iter().flat_map(|&(op, c)| levels_of(op, c)).collect();
+            levels.sort_unstable();
+            levels.dedup();
+            let source = journey_ir::Aggregate::Count { event: "e".into(), filter: None, window_minutes: Some(1) };
+            let spec = AggSpec {
+                kind: AggKind::Count,
+                event: 0,
+                prop: None,
+                filter: None,
+                window: Some(w),
+                levels: Some(levels.clone()),
+                account: false,
+                source,
+            };
+            let mut track = spec.new_track();
+            let mut all: Vec<i64> = Vec::new();
+            let mut now = 0i64;
+            for _ in 0..next(60) {
+                now += next(8) as i64;
+                // an event, or the clock moving on (a settle trims what changed)
+                if next(3) > 0 {
+                    record(&spec, &mut track, now, 1.0);
+                    all.push(now);
+                } else if next(2) == 0 {
+                    trim(&spec, &mut track, now);
+                }
+                let live: Vec<i64> = all.iter().copied().filter(|&t| now - t < w).collect();
+                let V::Num(n) = agg_value(&spec, &track, now) else { panic!("a count") };
+                for &(op, c) in &comparisons {
+                    let plain = compare(op, &V::Num(live.len() as f64), &V::Num(c));
+                    assert_eq!(compare(op, &V::Num(n), &V::Num(c)), plain, "case {case}: count {op:?} {c} at {now}");
+                }
+                // the plain window's next flip: the departure that takes the count
+                // below the highest level it reached
+                let plain_flip =
+                    levels.iter().rev().find(|&&m| m <= live.len() as u64).map(|&m| live[live.len() - m as usize] + w);
+                assert_eq!(next_flip(&spec, &track, now, &[]), plain_flip, "case {case}: flip at {now}");
+                let Track::Times { q, .. } = &track else { panic!("a count window") };
+                assert!(q.len() <= spec.keep().unwrap_or(usize::MAX), "case {case}: kept {} events", q.len());
+            }
+        }
+    }
 }

@@ -169,19 +169,106 @@ fn track_heap(t: &Track) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Customer, Engine, EngineOptions, QuietMode};
+    use journey_events::{CustomerId, Event, EventKind, Interner, PropValue};
 
+    const PROGRAM: &str = r#"
+event visit { page: text }
+event purchase { amount: money }
+attribute email_opt_in: bool
+attribute plan: text
+channel email { kind email consent email_opt_in }
+audience regular = count(visit, 30d) >= 2
+
+journey welcome {
+  entry on visit
+  re_entry never
+  stage hello {
+    send email "welcome-1"
+    wait 2d
+    send email "welcome-2"
+  }
+  goal bought = purchase within 14d
+}
+
+journey loyal {
+  entry when audience regular entered
+  stage thanks {
+    send email "loyal-1"
+  }
+}
+"#;
+
+    fn program() -> journey_ir::Program {
+        let mut sources = journey_diagnostics::SourceMap::new();
+        let f = sources.add("footprint.journey", PROGRAM);
+        let settings = journey_check::Settings { timezone: "UTC".into(), currency: "USD".into(), ..Default::default() };
+        let checked = journey_check::check_sources(&sources, &[f], &settings);
+        let errors: Vec<_> =
+            (checked.diagnostics.iter()).filter(|d| d.severity == journey_diagnostics::Severity::Error).collect();
+        assert!(errors.is_empty(), "fixture has errors: {errors:#?}");
+        checked.program
+    }
+
+    /// The footprint of a customer after three visits, counted by hand from what the
+    /// engine must hold: the state, the attribute row and its text, one tracker whose
+    /// window keeps two visits (`>= 2` is its only use), two journeys entered (one
+    /// goal pending, a cell each), the timers set so far, two sends in the cap window.
     #[test]
-    fn sizes() {
-        eprintln!(
-            "state {} jstate {} active {} track {} timer {} goal {} cell {} attr {}",
-            size_of::<CustomerState>(),
-            size_of::<super::super::JState>(),
-            size_of::<super::super::Active>(),
-            size_of::<Track>(),
-            size_of::<super::super::Timer>(),
-            size_of::<super::super::PendingGoal>(),
-            size_of::<crate::experiment::CustomerCell>(),
-            size_of::<AttrValue>()
-        );
+    fn footprint_matches_a_hand_count() {
+        let program = program();
+        const DAY: i64 = 86_400_000;
+        let t0 = 1_767_614_400_000;
+        let options = EngineOptions { quiet_hours: QuietMode::Defer, seed: 1, start: t0 - DAY, until: t0 + 60 * DAY };
+        let engine = Engine::new(&program, options);
+        let mut attrs = vec![AttrValue::Missing; program.attributes.len()];
+        let attr = |n: &str| program.attributes.iter().position(|a| a.name == n).expect("declared");
+        attrs[attr("email_opt_in")] = AttrValue::Bool(true);
+        attrs[attr("plan")] = AttrValue::Text("gold".into());
+        let mut state = CustomerState::new(&engine, Customer { id: CustomerId(0), key: "c-17", attributes: &attrs });
+        let texts = Interner::default();
+        let (mut actions, mut tally) = (Vec::new(), crate::tally::Tally::new(&engine));
+        let visit = program.events.iter().position(|e| e.name == "visit").expect("declared");
+        for k in 0..3 {
+            let ev = Event {
+                customer: CustomerId(0),
+                time: t0 + k * 3_600_000,
+                kind: EventKind(visit as u16),
+                props: vec![PropValue::Missing].into(),
+                revenue: None,
+                line: 0,
+            };
+            state.push(&engine, &ev, &texts, &mut actions, &mut tally);
+        }
+        let f = state.footprint_parts();
+        assert_eq!(f.inline, size_of::<CustomerState>());
+        // the row, by capacity, and the text "gold" of `plan`
+        let row = state.attrs.capacity() * size_of::<AttrValue>();
+        assert_eq!(f.attrs, row + "gold".len());
+        // one tracker (count(visit, 30d)) keeping its two newest visits, as times
+        assert_eq!(state.tracks.len(), 1);
+        assert_eq!(f.tracks, size_of::<Track>() + 2 * size_of::<i64>());
+        // two journeys, grown one at a time
+        assert_eq!(f.journeys, 2 * size_of::<(u32, super::super::JState)>());
+        // one pending goal; a cell (treated) per journey, welcome's with one goal's count
+        assert_eq!(state.goals.len(), 1);
+        assert_eq!(f.goals, state.goals.capacity() * size_of::<super::super::PendingGoal>());
+        assert_eq!(state.cells.len(), 2);
+        let cell = state.cells.capacity() * size_of::<crate::experiment::CustomerCell>();
+        assert_eq!(f.cells, cell + size_of::<u32>() + size_of::<i64>());
+        // the wait's timer and the audience's flip timer at least, 16 bytes each
+        assert!(state.timers.len() >= 2);
+        assert_eq!(size_of::<super::super::Timer>(), 16);
+        assert_eq!(f.timers, state.timers.capacity() * 16);
+        // two sends: (time, channel, journey)
+        assert_eq!(state.sends.len(), 2);
+        assert_eq!(f.sends, state.sends.capacity() * size_of::<(i64, usize, u32)>());
+        // the key "c-17"; no inline array spilled
+        assert_eq!(f.other, 4 + state.journey_weeks.capacity() * 8);
+        let parts = f.inline + f.attrs + f.tracks + f.journeys + f.timers + f.sends + f.goals + f.cells + f.other;
+        assert_eq!(state.footprint(), parts);
+        // the row and its text, the tracker's queue, journeys, timers, sends, goals,
+        // cells and welcome's two boxes (loyal has no goal), key, journey weeks
+        assert_eq!(f.blocks, 13);
     }
 }
