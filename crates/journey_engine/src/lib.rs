@@ -1290,9 +1290,15 @@ impl<'e, 'p> Driver<'e, 'p> {
         let mine = events.iter().enumerate().filter(|(_, e)| self.owns(e.customer));
         order.extend(mine.map(|(i, e)| (e.customer.0, i as u32)));
         order.sort_unstable();
-        for (n, &(_, i)) in order.iter().enumerate() {
+        for (n, &(c, i)) in order.iter().enumerate() {
             self.prefetch(events, &order, n);
             self.push(&events[i as usize], profiles, texts);
+            // the customer's last event of the group: its state rests until the next
+            if order.get(n + 1).is_none_or(|next| next.0 != c) {
+                if let Some(Some(s)) = self.states.get_mut((c / self.shards) as usize) {
+                    s.idle(self.engine);
+                }
+            }
         }
         self.order = order;
     }

@@ -566,6 +566,46 @@ impl CustomerState {
         self.settle(eng, texts, out);
     }
 
+    /// The customer has no more events for now (the rest of the group is other
+    /// customers'): give back the room its buffers grew and no longer use, so that a
+    /// state holds what it needs, not the most it ever needed (issue 16). Timers that
+    /// can no longer fire (superseded flips, waits left, entries planned again) are
+    /// dropped first, when nothing is left for `settle` to do: popping them would
+    /// change nothing then. Changes no answer.
+    pub(crate) fn idle(&mut self, eng: &Engine) {
+        if !self.dirty.any && self.timers.len() > 1 {
+            let mut timers = std::mem::take(&mut self.timers).into_vec();
+            timers.retain(|Reverse(t)| self.timer_live(eng, t));
+            self.timers = BinaryHeap::from(timers);
+        }
+        self.timers.shrink_to_fit();
+        for (i, track) in self.tracks.iter_mut().enumerate() {
+            expr::trim(&eng.aggs[i], track, self.now);
+            match track {
+                Track::Window { q, .. } => q.shrink_to_fit(),
+                Track::Times { q, .. } => q.shrink_to_fit(),
+                _ => {}
+            }
+        }
+        let now = self.now;
+        self.goals.retain(|g| g.deadline >= now);
+        self.goals.shrink_to_fit();
+        self.cells.shrink_to_fit();
+        self.journey_weeks.shrink_to_fit();
+        self.sends.shrink_to_fit();
+    }
+
+    /// Whether timer `t` would do anything when it fires (see [`CustomerState::advance`]).
+    fn timer_live(&self, eng: &Engine, t: &Timer) -> bool {
+        match t.class() {
+            RESUME => {
+                self.journeys.get(t.journey(eng)).and_then(|js| js.active.as_ref()).is_some_and(|a| a.wake == t.seq())
+            }
+            ENTRY => self.journeys.get(t.journey(eng)).is_some_and(|js| js.entry_timer == t.seq()),
+            _ => self.flip_at == Some(t.time),
+        }
+    }
+
     /// Fire every remaining timer up to `until` and add this customer's closing
     /// figures to the report.
     pub(crate) fn finish(&mut self, eng: &Engine, texts: &Interner, actions: &mut Vec<Action>, report: &mut Tally) {
