@@ -85,12 +85,23 @@ struct Active {
     arms: Inline<u16, 2>,
 }
 
+/// A customer's state in one journey they entered (or were counted in).
 #[derive(Debug, Clone)]
 struct JState {
     active: Option<Active>,
     /// When the customer last entered ([`NEVER`]: never).
     last_entry: i64,
     entries: u32,
+    /// Bit `k`: this customer was counted as refused for a missing value read by
+    /// audience clause `k` (the first 64 clauses).
+    unknown_counted: u64,
+}
+
+/// A customer's plan of the next entry of a scheduled or date-attribute journey
+/// (kept apart from [`JState`]: every customer has one per such journey, and most
+/// enter few of the others).
+#[derive(Debug, Clone)]
+struct Plan {
     /// The next date-attribute occurrence (`entry at DATE ...`), local year offset.
     date_years: i32,
     /// The chunk of a scheduled journey's ticks (in this customer's zone, shared by
@@ -108,28 +119,28 @@ struct JState {
     /// counted without being fired, up to the first one the reason may no longer hold
     /// for (the only one armed). See [`Park`].
     parked: Option<Park>,
-    /// Bit `k`: this customer was counted as refused for a missing value read by
-    /// audience clause `k` (the first 64 clauses).
-    unknown_counted: u64,
+}
+
+impl journeys::Blank for Plan {
+    const EMPTY: Plan = Plan { date_years: 0, ticks: None, entry_timer: 0, tick_from: i64::MIN, parked: None };
+    fn empty() -> &'static Plan {
+        static EMPTY: Plan = Plan::EMPTY;
+        &EMPTY
+    }
 }
 
 /// `JState::last_entry` of a customer who never entered.
 const NEVER: i64 = i64::MIN;
 
-impl JState {
-    /// Every journey's state before anything happened in it.
-    const EMPTY: JState = JState {
-        active: None,
-        last_entry: NEVER,
-        entries: 0,
-        date_years: 0,
-        ticks: None,
-        entry_timer: 0,
-        tick_from: i64::MIN,
-        parked: None,
-        unknown_counted: 0,
-    };
+impl journeys::Blank for JState {
+    const EMPTY: JState = JState { active: None, last_entry: NEVER, entries: 0, unknown_counted: 0 };
+    fn empty() -> &'static JState {
+        static EMPTY: JState = JState::EMPTY;
+        &EMPTY
+    }
+}
 
+impl JState {
     fn last_entry(&self) -> Option<i64> {
         (self.last_entry != NEVER).then_some(self.last_entry)
     }
@@ -190,7 +201,8 @@ pub struct CustomerState {
     exists_from: i64,
     tracks: Vec<Track>,
     members: Inline<bool, 32>,
-    journeys: journeys::Journeys,
+    journeys: journeys::Journeys<JState>,
+    plans: journeys::Journeys<Plan>,
     /// Bit `j`: in journey `j` (for the first 64; see `in_journey`).
     active: u64,
     timers: BinaryHeap<Reverse<Timer>>,
@@ -390,6 +402,7 @@ impl CustomerState {
             tracks: engine.aggs.iter().map(|a| a.new_track()).collect(),
             members: Inline::from_elem(false, engine.audiences.len()),
             journeys: journeys::Journeys::default(),
+            plans: journeys::Journeys::default(),
             active: 0,
             timers: BinaryHeap::new(),
             sends: VecDeque::new(),
@@ -601,7 +614,7 @@ impl CustomerState {
             RESUME => {
                 self.journeys.get(t.journey(eng)).and_then(|js| js.active.as_ref()).is_some_and(|a| a.wake == t.seq())
             }
-            ENTRY => self.journeys.get(t.journey(eng)).is_some_and(|js| js.entry_timer == t.seq()),
+            ENTRY => self.plans.get(t.journey(eng)).is_some_and(|p| p.entry_timer == t.seq()),
             _ => self.flip_at == Some(t.time),
         }
     }
@@ -616,7 +629,7 @@ impl CustomerState {
         self.start(eng, texts, out);
         self.advance(eng, eng.opts.until, texts, out);
         // ticks still parked were all refused for the reason they were parked
-        let present: Inline<usize, 8> = self.journeys.present().collect();
+        let present: Inline<usize, 8> = self.plans.present().collect();
         for j in present {
             self.release(eng, j, i64::MAX, out);
         }
@@ -702,19 +715,19 @@ impl CustomerState {
                 let Some(base_local) = base_local else { return };
                 // skip the years surely passed (366 days each: never one too many), so
                 // a birthday decades back costs no walk through every year since
-                if self.journeys[j].date_years == 0 && after > base {
-                    self.journeys[j].date_years = ((after - base) / (366 * DAY)).min(i32::MAX as i64) as i32;
+                if self.plans[j].date_years == 0 && after > base {
+                    self.plans[j].date_years = ((after - base) / (366 * DAY)).min(i32::MAX as i64) as i32;
                 }
                 for _ in 0..200 {
-                    let y = self.journeys[j].date_years;
+                    let y = self.plans[j].date_years;
                     let Some(dt) = time::add_years(base_local, y) else { return };
                     let t = time::instant(self.tz, dt);
                     if t > until {
                         return;
                     }
-                    self.journeys[j].date_years += 1;
+                    self.plans[j].date_years += 1;
                     if t > after {
-                        self.journeys[j].entry_timer = self.push_timer(eng, t, ENTRY, j);
+                        self.plans[j].entry_timer = self.push_timer(eng, t, ENTRY, j);
                         return;
                     }
                 }
@@ -729,7 +742,7 @@ impl CustomerState {
     fn arm_tick(&mut self, eng: &Engine, j: usize, after: i64, valid_until: i64, why: Park) {
         let Some(sched) = eng.sched(j) else { return };
         let tz = self.tick_zone(eng, j);
-        let js = &mut self.journeys[j];
+        let js = &mut self.plans[j];
         // `after` only grows: the ticks up to it are behind the clock
         js.tick_from = js.tick_from.max(after.saturating_add(1));
         let first = eng.tick_cache.at_or_after(&sched, tz, js.tick_from, &mut js.ticks);
@@ -742,7 +755,7 @@ impl CustomerState {
         js.parked = parked.then_some(why);
         js.entry_timer = 0;
         if let Some(t) = next {
-            self.journeys[j].entry_timer = self.push_timer(eng, t, ENTRY, j);
+            self.plans[j].entry_timer = self.push_timer(eng, t, ENTRY, j);
         }
     }
 
@@ -805,10 +818,10 @@ impl CustomerState {
     /// Unpark journey `j`: its skipped ticks before `bound` were refused for the reason
     /// it was parked, and count as firing them would have.
     fn release(&mut self, eng: &Engine, j: usize, bound: i64, out: &mut Out) {
-        let Some(why) = self.journeys.get_mut(j).and_then(|js| js.parked.take()) else { return };
+        let Some(why) = self.plans.get_mut(j).and_then(|p| p.parked.take()) else { return };
         let Some(sched) = eng.sched(j) else { return };
         let tz = self.tick_zone(eng, j);
-        let js = &mut self.journeys[j];
+        let js = &mut self.plans[j];
         let n = eng.tick_cache.count(&sched, tz, js.tick_from, bound);
         js.tick_from = js.tick_from.max(bound);
         let r = &mut out.1.journeys[j];
@@ -825,8 +838,8 @@ impl CustomerState {
     fn replan_date_entries(&mut self, eng: &Engine, a: usize) {
         for j in 0..eng.journeys.len() {
             if matches!(eng.journeys[j].trigger, CTrigger::DateAttribute { attribute, .. } if attribute == a) {
-                self.journeys[j].entry_timer = 0;
-                self.journeys[j].date_years = 0;
+                self.plans[j].entry_timer = 0;
+                self.plans[j].date_years = 0;
                 self.arm_entry(eng, j, self.now, (i64::MIN, Park::Filtered));
             }
         }
@@ -846,7 +859,7 @@ impl CustomerState {
             match class {
                 RESUME => self.resume(eng, j, seq, texts, out),
                 ENTRY => {
-                    if self.journeys[j].entry_timer != seq {
+                    if self.plans[j].entry_timer != seq {
                         continue;
                     }
                     // the armed tick: the ones skipped before it were refused
@@ -1107,7 +1120,7 @@ impl CustomerState {
             let readers = eng.readers.of(cur.all || cur.today, cur.aggs, cur.attrs);
             for j in ReadMask::members(readers.park, eng.journeys.len()) {
                 // what the filter reads first: a journey's state is a cache miss away
-                let filtered = self.journeys[j].parked == Some(Park::Filtered);
+                let filtered = self.plans[j].parked == Some(Park::Filtered);
                 if eng.park[j].as_ref().is_some_and(|d| cur.touches(d)) && filtered {
                     self.unpark(eng, j, out);
                 }
@@ -1165,9 +1178,9 @@ impl CustomerState {
             // next time, at every tick too (a parked tick would not call this)
             self.dirty = Dirty::everything();
             // (a filter's park keeps its own rule: what it reads changed, as before)
-            let present: Inline<usize, 8> = self.journeys.present().collect();
+            let present: Inline<usize, 8> = self.plans.present().collect();
             for j in present {
-                if self.journeys[j].parked.is_some_and(|p| p != Park::Filtered) {
+                if self.plans[j].parked.is_some_and(|p| p != Park::Filtered) {
                     self.unpark(eng, j, out);
                 }
             }
@@ -1359,7 +1372,7 @@ impl CustomerState {
         if self.journeys.get_mut(j).and_then(|js| js.active.take()).is_none() {
             return;
         }
-        if self.journeys[j].parked == Some(Park::AlreadyIn) {
+        if self.plans[j].parked == Some(Park::AlreadyIn) {
             // its ticks from now on may enter again
             self.unpark(eng, j, out);
         }

@@ -107,9 +107,12 @@ impl CustomerState {
             sum([buffer::<AttrValue>(self.attrs.capacity())].into_iter().chain(self.attrs.iter().map(attr_heap)));
         let tracks =
             sum([buffer::<Track>(self.tracks.capacity())].into_iter().chain(self.tracks.iter().map(track_heap)));
-        let journeys = sum([buffer::<(u32, super::JState)>(self.journeys.capacity())]
-            .into_iter()
-            .chain(self.journeys.states().filter_map(|js| js.active.as_ref()).map(|a| spilled(&a.arms))));
+        let journeys = sum([
+            buffer::<(u32, super::JState)>(self.journeys.capacity()),
+            buffer::<(u32, super::Plan)>(self.plans.capacity()),
+        ]
+        .into_iter()
+        .chain(self.journeys.states().filter_map(|js| js.active.as_ref()).map(|a| spilled(&a.arms))));
         let timers = buffer::<std::cmp::Reverse<super::Timer>>(self.timers.capacity());
         let sends = buffer::<(i64, usize, u32)>(self.sends.capacity());
         let goals = sum([buffer::<super::PendingGoal>(self.goals.capacity())]

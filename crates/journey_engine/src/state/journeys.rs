@@ -1,23 +1,36 @@
 //! A customer's per-journey states, kept only for the journeys the customer has
-//! something in (entered, waiting on a tick or a date, counted as refused for a
-//! missing value): most customers touch few of a program's journeys, and a slot per
-//! journey for every customer was the largest part of a state (issue 16).
+//! something in (entered, counted as refused for a missing value; for the plans,
+//! waiting on a tick or a date): most customers touch few of a program's journeys,
+//! and a slot per journey for every customer was the largest part of a state
+//! (issue 16).
 //!
 //! Reading a journey the customer has nothing in gives the state every journey starts
-//! with ([`JState::EMPTY`]); writing one adds it. So the engine reads and writes
+//! with ([`Blank::EMPTY`]); writing one adds it. So the engine reads and writes
 //! `journeys[j]` as it did a slot per journey, and the answers are the same.
 
-use super::JState;
 use std::ops::{Index, IndexMut};
+
+/// A per-journey state's value before anything happened in the journey.
+pub(super) trait Blank: Sized + 'static {
+    const EMPTY: Self;
+    /// [`Blank::EMPTY`] as a shared value, for reads of absent journeys.
+    fn empty() -> &'static Self;
+}
 
 /// The journeys' states, sorted by journey; grown one at a time (a customer adds a
 /// journey rarely, and a doubling vector would hold room for several).
-#[derive(Debug, Clone, Default)]
-pub(super) struct Journeys {
-    v: Vec<(u32, JState)>,
+#[derive(Debug, Clone)]
+pub(super) struct Journeys<T> {
+    v: Vec<(u32, T)>,
 }
 
-impl Journeys {
+impl<T> Default for Journeys<T> {
+    fn default() -> Self {
+        Journeys { v: Vec::new() }
+    }
+}
+
+impl<T: Blank> Journeys<T> {
     fn position(&self, j: usize) -> Result<usize, usize> {
         let j = u32::try_from(j).unwrap_or(u32::MAX);
         // few entries: a linear scan beats a binary search's branches
@@ -28,12 +41,12 @@ impl Journeys {
         }
     }
 
-    pub(super) fn get(&self, j: usize) -> Option<&JState> {
+    pub(super) fn get(&self, j: usize) -> Option<&T> {
         self.position(j).ok().map(|i| &self.v[i].1)
     }
 
     /// The state of journey `j`, without adding it.
-    pub(super) fn get_mut(&mut self, j: usize) -> Option<&mut JState> {
+    pub(super) fn get_mut(&mut self, j: usize) -> Option<&mut T> {
         self.position(j).ok().map(|i| &mut self.v[i].1)
     }
 
@@ -42,7 +55,7 @@ impl Journeys {
         self.v.iter().map(|(k, _)| *k as usize)
     }
 
-    pub(super) fn states(&self) -> impl Iterator<Item = &JState> {
+    pub(super) fn states(&self) -> impl Iterator<Item = &T> {
         self.v.iter().map(|(_, s)| s)
     }
 
@@ -51,20 +64,20 @@ impl Journeys {
     }
 }
 
-impl Index<usize> for Journeys {
-    type Output = JState;
-    fn index(&self, j: usize) -> &JState {
-        self.get(j).unwrap_or(&JState::EMPTY)
+impl<T: Blank> Index<usize> for Journeys<T> {
+    type Output = T;
+    fn index(&self, j: usize) -> &T {
+        self.get(j).unwrap_or(T::empty())
     }
 }
 
-impl IndexMut<usize> for Journeys {
-    fn index_mut(&mut self, j: usize) -> &mut JState {
+impl<T: Blank> IndexMut<usize> for Journeys<T> {
+    fn index_mut(&mut self, j: usize) -> &mut T {
         let i = match self.position(j) {
             Ok(i) => i,
             Err(i) => {
                 self.v.reserve_exact(1);
-                self.v.insert(i, (u32::try_from(j).unwrap_or(u32::MAX), JState::EMPTY));
+                self.v.insert(i, (u32::try_from(j).unwrap_or(u32::MAX), T::EMPTY));
                 i
             }
         };
@@ -74,6 +87,7 @@ impl IndexMut<usize> for Journeys {
 
 #[cfg(test)]
 mod tests {
+    use super::super::{JState, Plan};
     use super::*;
 
     /// Against a slot per journey: the same reads after the same writes, in any order.
@@ -89,7 +103,9 @@ mod tests {
         for _ in 0..200 {
             let n = (next() % 40 + 1) as usize;
             let mut dense = vec![JState::EMPTY; n];
-            let mut sparse = Journeys::default();
+            let mut sparse: Journeys<JState> = Journeys::default();
+            let mut dense_plans = vec![Plan::EMPTY; n];
+            let mut plans: Journeys<Plan> = Journeys::default();
             for _ in 0..(next() % 60) {
                 let j = (next() % n as u64) as usize;
                 let x = next();
@@ -103,23 +119,26 @@ mod tests {
                         sparse[j].last_entry = x as i64;
                     }
                     2 => {
-                        dense[j].entry_timer = x;
-                        sparse[j].entry_timer = x;
+                        dense_plans[j].entry_timer = x;
+                        plans[j].entry_timer = x;
                     }
                     _ => {
                         // a read adds nothing
-                        assert_eq!(dense[j].tick_from, sparse[j].tick_from);
+                        assert_eq!(dense_plans[j].tick_from, plans[j].tick_from);
+                        assert_eq!(dense[j].unknown_counted, sparse[j].unknown_counted);
                     }
                 }
                 for k in 0..n {
                     let (d, s) = (&dense[k], &sparse[k]);
-                    assert_eq!((d.entries, d.last_entry, d.entry_timer), (s.entries, s.last_entry, s.entry_timer));
-                    assert_eq!(d.tick_from, s.tick_from);
+                    assert_eq!((d.entries, d.last_entry), (s.entries, s.last_entry));
+                    let (d, s) = (&dense_plans[k], &plans[k]);
+                    assert_eq!((d.entry_timer, d.tick_from), (s.entry_timer, s.tick_from));
                 }
             }
             let present: Vec<usize> = sparse.present().collect();
             assert!(present.windows(2).all(|w| w[0] < w[1]), "sorted, no repeats");
             assert!(present.len() <= n);
+            assert!(plans.present().all(|k| dense_plans[k].entry_timer != 0), "only what was written");
         }
     }
 }
