@@ -481,20 +481,11 @@ impl CustomerState {
     /// where the oldest leave them.
     pub(crate) fn prefetch_tracks(&self, eng: &Engine, ev: &Event) {
         for &i in eng.aggs_by_event.get(ev.kind.0 as usize).map_or(&[][..], Vec::as_slice) {
-            match &self.tracks[i] {
-                Track::Window { q, .. } => {
-                    let (a, b) = q.as_slices();
-                    let tail = if b.is_empty() { a } else { b };
-                    prefetch_slice(&tail[tail.len().saturating_sub(1)..]);
-                    prefetch_slice(&a[..a.len().min(1)]);
-                }
-                Track::Times { q, .. } => {
-                    let (a, b) = q.as_slices();
-                    let tail = if b.is_empty() { a } else { b };
-                    prefetch_slice(&tail[tail.len().saturating_sub(1)..]);
-                    prefetch_slice(&a[..a.len().min(1)]);
-                }
-                _ => {}
+            if let Track::Window(q) = &self.tracks[i] {
+                let (a, b) = q.as_slices();
+                let tail = if b.is_empty() { a } else { b };
+                prefetch_slice(&tail[tail.len().saturating_sub(1)..]);
+                prefetch_slice(&a[..a.len().min(1)]);
             }
         }
         prefetch_slice(self.sends.as_slices().0);
@@ -594,10 +585,8 @@ impl CustomerState {
         self.timers.shrink_to_fit();
         for (i, track) in self.tracks.iter_mut().enumerate() {
             expr::trim(&eng.aggs[i], track, self.now);
-            match track {
-                Track::Window { q, .. } => q.shrink_to_fit(),
-                Track::Times { q, .. } => q.shrink_to_fit(),
-                _ => {}
+            if let Track::Window(q) = track {
+                q.shrink_to_fit();
             }
         }
         let now = self.now;

@@ -163,8 +163,7 @@ impl CustomerState {
 
 fn track_heap(t: &Track) -> (usize, usize) {
     match t {
-        Track::Window { q, .. } => buffer::<(i64, f64)>(q.capacity()),
-        Track::Times { q, .. } => buffer::<i64>(q.capacity()),
+        Track::Window(q) => buffer::<i64>(q.capacity()),
         _ => (0, 0),
     }
 }
