@@ -708,7 +708,7 @@ impl AttrValue {
             V::Num(n) => AttrValue::Number(*n),
             V::Date(d) => AttrValue::Date(*d),
             V::Time(t) => AttrValue::Time(*t),
-            V::Text(s) => AttrValue::Text(s.to_string()),
+            V::Text(s) => AttrValue::Text((*s).into()),
         }
     }
 }

@@ -10,6 +10,7 @@
 pub mod accounts;
 mod alternatives;
 mod arith;
+mod attr_text;
 pub mod business_days;
 pub mod experiment;
 mod expr;
@@ -23,6 +24,7 @@ pub mod tasks;
 mod ticks;
 pub mod time;
 
+pub use attr_text::AttrText;
 pub use program_rules::global_draw;
 pub use report::{
     conflict_key, policy_cap_key, AccountsReport, ChannelReport, GoalReport, GuardrailResult, JourneyReport, Merge,
@@ -67,8 +69,8 @@ pub enum AttrValue {
     Bool(bool),
     /// Numbers, money (program currency) and percentages.
     Number(f64),
-    /// Text, `one_of` and time zone names.
-    Text(String),
+    /// Text, `one_of` and time zone names (shared with the row it was copied from).
+    Text(AttrText),
     /// Days since 1970-01-01.
     Date(i64),
     /// Milliseconds since the epoch.
@@ -96,7 +98,7 @@ impl AttrValue {
             Type::Time => chrono::DateTime::parse_from_rfc3339(s)
                 .map(|d| AttrValue::Time(d.timestamp_millis()))
                 .unwrap_or(AttrValue::Missing),
-            _ => AttrValue::Text(s.to_string()),
+            _ => AttrValue::Text(s.into()),
         }
     }
 }

@@ -650,14 +650,7 @@ impl CustomerState {
             Some(i) => i,
             None => {
                 let goals = eng.journeys[j].goals.len();
-                self.cells.push(CustomerCell {
-                    journey,
-                    group,
-                    entries: 0,
-                    sends: 0,
-                    conversions: vec![0; goals].into(),
-                    amounts: vec![0; goals].into(),
-                });
+                self.cells.push(CustomerCell { journey, group, entries: 0, sends: 0, per_goal: vec![0; goals].into() });
                 self.cells.len() - 1
             }
         };
@@ -1413,7 +1406,7 @@ impl CustomerState {
         let journey = j as u32;
         for group in groups {
             if let Some(c) = self.cells.iter_mut().find(|c| c.journey == journey && c.group == group) {
-                c.amounts[goal] = c.amounts[goal].saturating_add(units);
+                c.per_goal[goal] = c.per_goal[goal].saturating_add(units);
             }
         }
     }
@@ -1423,7 +1416,7 @@ impl CustomerState {
     fn cell_for_goal(&mut self, j: usize, group: u32, goal: usize) {
         let journey = j as u32;
         if let Some(c) = self.cells.iter_mut().find(|c| c.journey == journey && c.group == group) {
-            c.conversions[goal] += 1;
+            c.per_goal[goal] += 1;
         }
     }
 

@@ -91,7 +91,7 @@ fn spilled<A: smallvec::Array>(v: &smallvec::SmallVec<A>) -> (usize, usize) {
 
 fn attr_heap(a: &AttrValue) -> (usize, usize) {
     match a {
-        AttrValue::Text(s) => buffer::<u8>(s.capacity()),
+        AttrValue::Text(s) => s.own_bytes(),
         _ => (0, 0),
     }
 }
@@ -118,9 +118,9 @@ impl CustomerState {
         let goals = sum([buffer::<super::PendingGoal>(self.goals.capacity())]
             .into_iter()
             .chain(self.goals.iter().map(|g| spilled(&g.arms))));
-        let cells = sum([buffer::<crate::experiment::CustomerCell>(self.cells.capacity())].into_iter().chain(
-            self.cells.iter().flat_map(|c| [buffer::<u32>(c.conversions.len()), buffer::<i64>(c.amounts.len())]),
-        ));
+        let cells = sum([buffer::<crate::experiment::CustomerCell>(self.cells.capacity())]
+            .into_iter()
+            .chain(self.cells.iter().map(|c| buffer::<i64>(c.per_goal.len()))));
         let account = self.account.as_ref().map_or((0, 0), |part| {
             let admins = part.admins.iter().map(|(_, row, _)| {
                 sum([buffer::<AttrValue>(row.capacity())].into_iter().chain(row.iter().map(attr_heap)))
@@ -244,9 +244,10 @@ journey loyal {
         }
         let f = state.footprint_parts();
         assert_eq!(f.inline, size_of::<CustomerState>());
-        // the row, by capacity, and the text "gold" of `plan`
+        // the row, by capacity; the text "gold" of `plan` is the snapshot's row's
         let row = state.attrs.capacity() * size_of::<AttrValue>();
-        assert_eq!(f.attrs, row + "gold".len());
+        assert_eq!(size_of::<AttrValue>(), 16);
+        assert_eq!(f.attrs, row);
         // one tracker (count(visit, 30d)) keeping its two newest visits, as times
         assert_eq!(state.tracks.len(), 1);
         assert_eq!(f.tracks, size_of::<Track>() + 2 * size_of::<i64>());
@@ -257,7 +258,7 @@ journey loyal {
         assert_eq!(f.goals, state.goals.capacity() * size_of::<super::super::PendingGoal>());
         assert_eq!(state.cells.len(), 2);
         let cell = state.cells.capacity() * size_of::<crate::experiment::CustomerCell>();
-        assert_eq!(f.cells, cell + size_of::<u32>() + size_of::<i64>());
+        assert_eq!(f.cells, cell + size_of::<i64>());
         // the wait's timer and the audience's flip timer at least, 16 bytes each
         assert!(state.timers.len() >= 2);
         assert_eq!(size_of::<super::super::Timer>(), 16);
@@ -270,7 +271,13 @@ journey loyal {
         let parts = f.inline + f.attrs + f.tracks + f.journeys + f.timers + f.sends + f.goals + f.cells + f.other;
         assert_eq!(state.footprint(), parts);
         // the row and its text, the tracker's queue, journeys, timers, sends, goals,
-        // cells and welcome's two boxes (loyal has no goal), key, journey weeks
-        assert_eq!(f.blocks, 13);
+        // cells and welcome's box (loyal has no goal), key, journey weeks
+        assert_eq!(f.blocks, 11);
+        // without the row it was copied from, the text is the state's own: its shared
+        // allocation (two counts and the string's pointer and length) and the string
+        drop(attrs);
+        let own = state.footprint_parts();
+        assert_eq!(own.attrs, row + 2 * 8 + 16 + "gold".len());
+        assert_eq!(own.blocks, 13);
     }
 }
