@@ -582,19 +582,30 @@ impl CustomerState {
             timers.retain(|Reverse(t)| self.timer_live(eng, t));
             self.timers = BinaryHeap::from(timers);
         }
-        self.timers.shrink_to_fit();
+        if roomy(self.timers.len(), self.timers.capacity()) {
+            self.timers.shrink_to_fit();
+        }
         for (i, track) in self.tracks.iter_mut().enumerate() {
             expr::trim(&eng.aggs[i], track, self.now);
             if let Track::Window(q) = track {
-                q.shrink_to_fit();
+                if roomy(q.len(), q.capacity()) {
+                    q.shrink_to_fit();
+                }
             }
         }
         let now = self.now;
         self.goals.retain(|g| g.deadline >= now);
-        self.goals.shrink_to_fit();
-        self.cells.shrink_to_fit();
-        self.journey_weeks.shrink_to_fit();
-        self.sends.shrink_to_fit();
+        // room that is mostly unused is given back; a little is kept, or the next
+        // group's events would grow the buffer again (each a reallocation)
+        fn roomy(len: usize, cap: usize) -> bool {
+            cap > 2 * len + 1
+        }
+        if roomy(self.goals.len(), self.goals.capacity()) {
+            self.goals.shrink_to_fit();
+        }
+        if roomy(self.sends.len(), self.sends.capacity()) {
+            self.sends.shrink_to_fit();
+        }
     }
 
     /// Whether timer `t` would do anything when it fires (see [`CustomerState::advance`]).
@@ -650,6 +661,9 @@ impl CustomerState {
             Some(i) => i,
             None => {
                 let goals = eng.journeys[j].goals.len();
+                // grown one at a time: a customer adds few cells, and a doubling
+                // vector would hold room for several (issue 16)
+                self.cells.reserve_exact(1);
                 self.cells.push(CustomerCell { journey, group, entries: 0, sends: 0, per_goal: vec![0; goals].into() });
                 self.cells.len() - 1
             }
@@ -1816,7 +1830,10 @@ impl CustomerState {
         let mine = self.sends.iter().filter(|(t, _, x)| *x == jj && now - t < 7 * DAY).count() as u32;
         match self.journey_weeks.iter_mut().find(|(x, _)| *x == jj) {
             Some((_, most)) => *most = (*most).max(mine),
-            None => self.journey_weeks.push((jj, mine)),
+            None => {
+                self.journey_weeks.reserve_exact(1);
+                self.journey_weeks.push((jj, mine))
+            }
         }
         // one message per recipient: the customer, or each of the account's admins
         let messages = if account { recipients.len() as u32 } else { 1 };
