@@ -1336,9 +1336,12 @@ impl<'e, 'p> Driver<'e, 'p> {
         }
     }
 
-    /// Actions produced so far (drain them to keep memory flat on long logs).
+    /// Actions produced so far (drain them to keep memory flat on long logs). The next
+    /// group starts with room for as many: a group's actions grown from nothing were
+    /// copied at every doubling.
     pub fn take_actions(&mut self) -> Vec<Action> {
-        std::mem::take(&mut self.actions)
+        let room = self.actions.len();
+        std::mem::replace(&mut self.actions, Vec::with_capacity(room))
     }
 
     /// Run every customer's remaining timers up to `until`, in customer id order.

@@ -1864,3 +1864,38 @@ impl CustomerState {
         None
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Timer;
+
+    /// Packed timers order as the (time, class, rank, creation) tuples they stand for,
+    /// and give each part back, on seeded random timers.
+    #[test]
+    fn packed_timers_order_as_their_tuples() {
+        let mut seed = 0x0123_4567_89ab_cdefu64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let mut timers: Vec<(i64, u8, u32, u64)> = (0..5000)
+            .map(|_| {
+                let time = next(50) as i64 - 25 + if next(10) == 0 { i64::MAX - 30 } else { 0 };
+                let rank = [next(4), next(1 << 22)][next(2) as usize] as u32;
+                (time, next(3) as u8, rank, next(1 << 40).max(1))
+            })
+            .collect();
+        for &(t, c, r, s) in &timers {
+            let p = Timer::new(t, c, r, s);
+            assert_eq!((p.time, p.class(), p.rank(), p.seq()), (t, c, r, s));
+        }
+        let mut packed: Vec<Timer> = timers.iter().map(|&(t, c, r, s)| Timer::new(t, c, r, s)).collect();
+        timers.sort();
+        packed.sort();
+        let unpacked: Vec<(i64, u8, u32, u64)> =
+            packed.iter().map(|p| (p.time, p.class(), p.rank(), p.seq())).collect();
+        assert_eq!(unpacked, timers);
+    }
+}
