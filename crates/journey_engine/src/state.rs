@@ -577,28 +577,25 @@ impl CustomerState {
     /// dropped first, when nothing is left for `settle` to do: popping them would
     /// change nothing then. Changes no answer.
     pub(crate) fn idle(&mut self, eng: &Engine) {
-        if !self.dirty.any && self.timers.len() > 1 {
+        // only what the customer's events just touched (in the cache now), or what
+        // its header says is worth it: a walk over every tracker of every customer of
+        // every group cost more than it saved
+        if !self.dirty.any && self.timers.len() >= 4 {
             let mut timers = std::mem::take(&mut self.timers).into_vec();
             timers.retain(|Reverse(t)| self.timer_live(eng, t));
             self.timers = BinaryHeap::from(timers);
         }
-        if roomy(self.timers.len(), self.timers.capacity()) {
-            self.timers.shrink_to_fit();
-        }
-        for (i, track) in self.tracks.iter_mut().enumerate() {
-            expr::trim(&eng.aggs[i], track, self.now);
-            if let Track::Window(q) = track {
-                if roomy(q.len(), q.capacity()) {
-                    q.shrink_to_fit();
-                }
-            }
-        }
-        let now = self.now;
-        self.goals.retain(|g| g.deadline >= now);
         // room that is mostly unused is given back; a little is kept, or the next
         // group's events would grow the buffer again (each a reallocation)
         fn roomy(len: usize, cap: usize) -> bool {
             cap > 2 * len + 1
+        }
+        if roomy(self.timers.len(), self.timers.capacity()) {
+            self.timers.shrink_to_fit();
+        }
+        if !self.goals.is_empty() {
+            let now = self.now;
+            self.goals.retain(|g| g.deadline >= now);
         }
         if roomy(self.goals.len(), self.goals.capacity()) {
             self.goals.shrink_to_fit();
