@@ -30,6 +30,12 @@ const EVENTS_PER_CUSTOMER: u64 = 86;
 /// Run the binary; its wall time and peak resident memory (VmHWM polled from /proc,
 /// which only grows, so the last reading before exit is the peak).
 fn run(args: &[&str], dir: &Path) -> (Duration, Option<u64>) {
+    let (time, peak, _) = run_with_stderr(args, dir);
+    (time, peak)
+}
+
+/// [`run`], with what the binary wrote on stderr.
+fn run_with_stderr(args: &[&str], dir: &Path) -> (Duration, Option<u64>, String) {
     let exe = env!("CARGO_BIN_EXE_journey");
     let start = Instant::now();
     let mut child = Command::new(exe)
@@ -53,7 +59,7 @@ fn run(args: &[&str], dir: &Path) -> (Duration, Option<u64>) {
             use std::io::Read;
             child.stderr.take().map(|mut e| e.read_to_string(&mut err));
             assert!(status.success(), "journey {} failed: {err}", args.join(" "));
-            return (elapsed, peak);
+            return (elapsed, peak, err);
         }
         std::thread::sleep(Duration::from_millis(5));
     }
@@ -112,8 +118,11 @@ fn main() {
     let log_s = if replay == "parquet" { pq_s } else { csv_s };
     // the generated period, given as users do: without dates the span of the log
     // would cost one more parse-only pass first
+    // `--state-memory` (on stderr): the customers' states in bytes per customer, at
+    // the largest of a few measures (a walk over the states after groups 1, 2, 4, …)
     let sim_args = [
         "simulate",
+        "--state-memory",
         "--quiet",
         "--format",
         "json",
@@ -142,6 +151,7 @@ fn main() {
     let (mut sim_best, mut sim1_best, mut tiny_best) = (none(), none(), none());
     let (mut raw_rows, mut batch_rows) = (0, 0);
     let mut rounds = Vec::new();
+    let mut state_line: Option<String> = None;
     for _ in 0..runs {
         let t = Instant::now();
         raw_rows = csv_byte_records(&csv_log);
@@ -155,7 +165,9 @@ fn main() {
             pq = keep(&mut pq_best, run(&["events", "validate", "--quiet", pq_s], root));
             tiny = keep(&mut tiny_best, run(&["events", "validate", "--quiet", pq_tiny_s], root));
         }
-        let s = keep(&mut sim_best, run(&sim_args, root));
+        let (time, peak, err) = run_with_stderr(&sim_args, root);
+        state_line = err.lines().find(|l| l.starts_with("state memory:")).map(String::from).or(state_line);
+        let s = keep(&mut sim_best, (time, peak));
         keep(&mut sim1_best, run(&one_thread_args, root));
         let parse = if replay == "parquet" { pq } else { p };
         rounds.push((
@@ -243,11 +255,20 @@ fn main() {
         mib(sim1_mem),
         secs(parse) / secs(sim1)
     );
+    // what the engine's states hold (CustomerState::footprint summed at their largest)
+    let state = state_line
+        .as_deref()
+        .and_then(|l| l.strip_prefix("state memory: "))
+        .and_then(|l| l.split_once(" bytes per customer"));
+    match state {
+        Some((bytes, rest)) => println!("  state per customer: {bytes} bytes{rest} (target <= 2 KB)"),
+        None => println!("  state per customer: not reported"),
+    }
     if let Some(peak) = sim_mem {
         // the whole process, reader buffers and report included: an upper bound of the
         // state a customer costs
         println!(
-            "  simulate's peak memory per customer: {:.0} bytes ({} / {people:.0} customers; target <= 2 KB)",
+            "  simulate's peak memory per customer: {:.0} bytes ({} / {people:.0} customers)",
             peak as f64 / people,
             mib(Some(peak))
         );

@@ -75,7 +75,7 @@ fn attr_value(ty: &Type, v: &Val) -> AttrValue {
     match (ty, v) {
         (_, Val::Bool(b)) => AttrValue::Bool(*b),
         (_, Val::Num(n)) => AttrValue::Number(*n),
-        (_, Val::Text(t)) => AttrValue::Text(t.clone()),
+        (_, Val::Text(t)) => AttrValue::Text(t.clone().into()),
         (_, Val::Date(d)) => AttrValue::Date(*d),
     }
 }

@@ -119,6 +119,7 @@ fn simulate_both(
         threads: crate::commands::simulate::default_threads(true),
         clv: crate::clv_estimate::ClvSettings::from_config(project.config.clv.as_ref()),
         coverage: false,
+        measure_state: false,
     };
     let run =
         |p: &journey_ir::Program| replay(p, &mapping, &options, None).map_err(|e| format!("the replay failed: {e}"));

@@ -79,6 +79,10 @@ pub struct SimulateArgs {
     /// per core not reading the log); the output is the same for any number
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub threads: Option<u16>,
+    /// Print on stderr how much memory the customers' states held at their largest
+    /// (bytes per customer, by part) and the process's peak; the outputs are unchanged
+    #[arg(long)]
+    pub state_memory: bool,
 }
 
 /// Engine threads when none are asked for: one per core the reader leaves free.
@@ -180,13 +184,17 @@ pub fn run(args: SimulateArgs, global: &GlobalOptions) -> miette::Result<ExitSta
         threads: args.threads.map_or_else(|| default_threads(args.reader_threads > 0), usize::from),
         clv,
         coverage: args.partial.is_some(),
+        measure_state: args.state_memory,
     };
     let mut trace = match &args.trace {
         Some(p) => Some(TraceWriter::create(p)?),
         None => None,
     };
-    let Replay { report, skipped, start, until, clv, coverage, clv_input } =
+    let Replay { report, skipped, start, until, clv, coverage, clv_input, state } =
         replay(&program, &mapping, &options, trace.as_mut())?;
+    if let Some(peak) = state {
+        eprint!("{}", state_memory_text(&peak));
+    }
     if let Some(t) = trace {
         t.finish()?;
     }
@@ -287,6 +295,8 @@ pub(crate) struct ReplayOptions {
     pub clv: crate::clv_estimate::ClvSettings,
     /// Fingerprint the customers covered (for `--partial`).
     pub coverage: bool,
+    /// Measure the customers' states (`--state-memory`).
+    pub measure_state: bool,
 }
 
 /// Events handed to the engine at a time: the engine replays a group customer by
@@ -313,6 +323,8 @@ pub(crate) struct Replay {
     pub coverage: Option<crate::partial::Coverage>,
     /// What `--partial` writes for the estimate, so `merge` refits it exactly.
     pub clv_input: crate::clv_estimate::PartialClv,
+    /// The customers' states at their largest, when measured.
+    pub state: Option<journey_run::replay::StatePeak>,
 }
 
 /// The log, read on this thread or on its own, or already read (a stream).
@@ -510,6 +522,7 @@ pub(crate) fn replay(
         finish_threads: o.threads + usize::from(o.reader_thread),
         clv: o.clv.clone(),
         coverage: o.coverage,
+        measure_state: o.measure_state,
     };
     let outcome = journey_run::replay::run(
         program,
@@ -535,8 +548,8 @@ pub(crate) fn replay(
     // the log's keys and texts: many small allocations, which take a noticeable part
     // of a second to free and need not be waited for
     std::thread::spawn(move || drop(reader));
-    let journey_run::replay::Outcome { report, clv, coverage, clv_input } = outcome;
-    Ok(Replay { report, skipped, start, until, clv, coverage, clv_input })
+    let journey_run::replay::Outcome { report, clv, coverage, clv_input, state } = outcome;
+    Ok(Replay { report, skipped, start, until, clv, coverage, clv_input, state })
 }
 
 /// A stream read once to its end: the reader and every event (the first bad row, when
@@ -574,6 +587,38 @@ fn log_span(
         progress.tick(&reader);
     }
     Ok((first <= last).then_some((first, last)))
+}
+
+/// `--state-memory`: the states' bytes per customer at their largest, by part, and
+/// the process's peak (what the operating system counted: reader buffers, report and
+/// allocator overhead included) per customer.
+fn state_memory_text(peak: &journey_run::replay::StatePeak) -> String {
+    let m = &peak.measure;
+    let n = m.customers.max(1) as f64;
+    let mib = |b: f64| b / 1048576.0;
+    let mut s = format!(
+        "state memory: {:.0} bytes per customer ({:.1} MiB over {} customers, after group {} of {}; {:.1} heap blocks each)\n",
+        m.per_customer(),
+        mib(m.bytes.total() as f64),
+        m.customers,
+        peak.group,
+        peak.groups,
+        m.bytes.blocks as f64 / n
+    );
+    for (name, bytes) in m.bytes.parts() {
+        s.push_str(&format!("  {name:<11} {:>8.0} bytes per customer\n", bytes as f64 / n));
+    }
+    if let Some(hwm) = process_peak() {
+        s.push_str(&format!("process peak: {:.0} MiB, {:.0} bytes per customer\n", mib(hwm as f64), hwm as f64 / n));
+    }
+    s
+}
+
+/// The process's peak resident memory (VmHWM), where /proc tells it.
+fn process_peak() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?;
+    kb.trim().trim_end_matches("kB").trim().parse::<u64>().ok().map(|k| k * 1024)
 }
 
 pub(crate) fn write_err(p: &Path, e: impl std::fmt::Display) -> miette::Report {

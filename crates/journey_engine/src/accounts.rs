@@ -45,7 +45,7 @@ pub fn subject(id: CustomerId) -> Subject {
 /// the callers' account books key it: a text (not empty) or a number written as text.
 pub fn account_key(v: &AttrValue) -> Option<String> {
     match v {
-        AttrValue::Text(t) if !t.is_empty() => Some(t.clone()),
+        AttrValue::Text(t) if !t.is_empty() => Some(t.to_string()),
         AttrValue::Number(n) => Some(n.to_string()),
         _ => None,
     }

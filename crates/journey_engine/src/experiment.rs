@@ -155,10 +155,10 @@ pub(crate) struct CustomerCell {
     pub group: u32,
     pub entries: u32,
     pub sends: u32,
-    /// By goal index.
-    pub conversions: Box<[u32]>,
-    /// issue 15: by goal index, the amount goals' totals (ten-thousandths).
-    pub amounts: Box<[i64]>,
+    /// By goal index: the conversions of a goal, or (issue 15) the total of an amount
+    /// goal (ten-thousandths), which never converts. One box for both: a customer
+    /// keeps a cell per journey group they entered (issue 16).
+    pub per_goal: Box<[i64]>,
 }
 
 impl GroupSums {
@@ -170,9 +170,9 @@ impl GroupSums {
         self.entries += m;
         self.entries_sq += m * m;
         self.sends += c.sends as u64;
-        for (g, &y) in c.conversions.iter().enumerate() {
+        for (g, &y) in c.per_goal.iter().enumerate() {
             if amount.get(g).copied().unwrap_or(false) {
-                let a = c.amounts[g] as i128;
+                let a = y as i128;
                 let s = self.amounts.entry(goals[g].clone()).or_default();
                 s.total = s.total.saturating_add(a);
                 s.total_sq = s.total_sq.saturating_add(a.saturating_mul(a));
@@ -826,14 +826,7 @@ mod tests {
         let mut g = GroupSums::default();
         for &(m, y) in customers {
             g.add(
-                &CustomerCell {
-                    journey: 0,
-                    group: 0,
-                    entries: m,
-                    sends: 0,
-                    conversions: vec![y].into(),
-                    amounts: vec![0].into(),
-                },
+                &CustomerCell { journey: 0, group: 0, entries: m, sends: 0, per_goal: vec![y as i64].into() },
                 &["goal".to_string()],
                 &[false],
             );

@@ -133,24 +133,42 @@ pub enum Track {
         count: u64,
         sum: f64,
     },
-    /// Matching events still inside the window: (time, value), and the time of the
-    /// oldest (`i64::MAX` when none), kept beside the queue so that asking whether
-    /// anything left the window does not read the queue's memory.
-    Window {
-        q: VecDeque<(i64, f64)>,
-        oldest: i64,
-    },
+    /// A window's matching events, oldest first: each one's time, then for a `sum` or
+    /// `avg` its value's bits (a count needs no values), so every window is one
+    /// queue and a tracker fits in 32 bytes. A count keeps the newest
+    /// [`AggSpec::keep`] events at most. Trimmed lazily: a prefix may have left the
+    /// window already (see [`trim`]).
+    Window(VecDeque<i64>),
     Time(Option<i64>),
     /// issue 15: the latest value seen (`latest(…)`); no window, no timer.
     Latest(Option<f64>),
 }
 
 impl AggSpec {
+    /// The most events a windowed count must keep: with every use a comparison with a
+    /// number, its highest level (see `levels`). Above it every comparison answers as
+    /// it does at it, and the events that decide when the count falls below a level
+    /// are the newest ones, so the older ones change no answer and no planned flip.
+    /// `None`: every event in the window.
+    pub fn keep(&self) -> Option<usize> {
+        let levels = self.levels.as_ref()?;
+        Some(levels.last().map_or(0, |&m| usize::try_from(m).unwrap_or(usize::MAX)))
+    }
+
+    /// Queue slots per event of a window: its time, and its value unless a count.
+    pub fn stride(&self) -> usize {
+        if self.kind == AggKind::Count {
+            1
+        } else {
+            2
+        }
+    }
+
     pub fn new_track(&self) -> Track {
         match (self.kind, self.window) {
             (AggKind::Since | AggKind::SinceFirst, _) => Track::Time(None),
             (AggKind::Latest, _) => Track::Latest(None),
-            (_, Some(_)) => Track::Window { q: VecDeque::new(), oldest: i64::MAX },
+            (_, Some(_)) => Track::Window(VecDeque::new()),
             (_, None) => Track::Total { count: 0, sum: 0.0 },
         }
     }
@@ -554,20 +572,24 @@ pub fn agg_value<'a>(spec: &AggSpec, track: &Track, now: i64) -> V<'a> {
         },
         Track::Total { count, sum } => finish(spec.kind, *count, *sum),
         Track::Latest(v) => v.map_or(V::None, V::Num),
-        Track::Window { q, oldest } => {
+        Track::Window(q) => {
             let w = spec.window.unwrap_or(i64::MAX);
+            let k = spec.stride();
             // the queue is in time order and trimmed lazily: only a prefix can have
             // left the window since, and none has while the oldest is inside it
-            let stale = if q.is_empty() || in_window(*oldest, now, w) {
-                0
-            } else {
-                q.iter().take_while(|(t, _)| !in_window(*t, now, w)).count()
+            let stale = match q.front() {
+                Some(&oldest) if !in_window(oldest, now, w) => {
+                    q.iter().step_by(k).take_while(|t| !in_window(**t, now, w)).count()
+                }
+                _ => 0,
             };
+            let live = q.len() / k - stale;
             if spec.kind == AggKind::Count {
-                return finish(spec.kind, (q.len() - stale) as u64, 0.0);
+                return finish(spec.kind, live as u64, 0.0);
             }
-            let sum = q.iter().skip(stale).fold(0.0, |acc, &(_, v)| acc + v);
-            finish(spec.kind, (q.len() - stale) as u64, sum)
+            let values = q.iter().skip(stale * k + 1).step_by(k);
+            let sum = values.fold(0.0, |acc, &v| acc + f64::from_bits(v as u64));
+            finish(spec.kind, live as u64, sum)
         }
     }
 }
@@ -599,10 +621,23 @@ pub fn record(spec: &AggSpec, track: &mut Track, t: i64, value: f64) {
             *sum += value;
         }
         Track::Latest(v) => *v = Some(value),
-        Track::Window { q, oldest } => {
-            q.push_back((t, value));
-            if q.len() == 1 {
-                *oldest = t;
+        Track::Window(q) => {
+            match spec.keep() {
+                Some(0) => return,
+                Some(keep) => {
+                    if q.len() >= keep {
+                        // the oldest kept event changes no answer any more
+                        q.pop_front();
+                    } else if q.capacity() == 0 {
+                        // room for all it will keep, at once (small: a level)
+                        q.reserve_exact(keep.min(64));
+                    }
+                }
+                None => {}
+            }
+            q.push_back(t);
+            if spec.stride() == 2 {
+                q.push_back(value.to_bits() as i64);
             }
             trim(spec, track, t);
         }
@@ -610,11 +645,10 @@ pub fn record(spec: &AggSpec, track: &mut Track, t: i64, value: f64) {
 }
 
 pub fn trim(spec: &AggSpec, track: &mut Track, now: i64) {
-    if let (Track::Window { q, oldest }, Some(w)) = (track, spec.window) {
-        while !q.is_empty() && !in_window(*oldest, now, w) {
-            q.pop_front();
-            *oldest = q.front().map_or(i64::MAX, |e| e.0);
-        }
+    let (Some(w), Track::Window(q)) = (spec.window, track) else { return };
+    let k = spec.stride();
+    while q.front().is_some_and(|&t| !in_window(t, now, w)) {
+        q.drain(..k);
     }
 }
 
@@ -634,21 +668,23 @@ pub fn next_threshold(anchor: i64, now: i64, durations: &[i64]) -> Option<i64> {
 pub fn next_flip(spec: &AggSpec, track: &Track, now: i64, durations: &[i64]) -> Option<i64> {
     match track {
         Track::Time(Some(anchor)) => next_threshold(*anchor, now, durations),
-        Track::Window { q, oldest } => {
+        Track::Window(q) => {
             let w = spec.window?;
-            if q.is_empty() {
-                return None;
-            }
-            let stale =
-                if oldest.saturating_add(w) > now { 0 } else { q.iter().take_while(|(t, _)| t + w <= now).count() };
+            let k = spec.stride();
+            let oldest = *q.front()?;
+            let stale = if oldest.saturating_add(w) > now {
+                0
+            } else {
+                q.iter().step_by(k).take_while(|t| *t + w <= now).count()
+            };
             let Some(levels) = &spec.levels else {
-                return q.get(stale).map(|(t, _)| t + w);
+                return q.get(stale * k).map(|t| t + w);
             };
             // the departure that takes the count from the highest level it has reached
-            // to one below it; those before it change no answer
-            let live = (q.len() - stale) as u64;
+            // to one below it; those before it change no answer (levels: counts only)
+            let live = (q.len() / k - stale) as u64;
             let m = levels.iter().rev().find(|&&m| m <= live)?;
-            q.get(stale + (live - m) as usize).map(|(t, _)| t + w)
+            q.get((stale + (live - m) as usize) * k).map(|t| t + w)
         }
         _ => None,
     }
@@ -672,7 +708,7 @@ impl AttrValue {
             V::Num(n) => AttrValue::Number(*n),
             V::Date(d) => AttrValue::Date(*d),
             V::Time(t) => AttrValue::Time(*t),
-            V::Text(s) => AttrValue::Text(s.to_string()),
+            V::Text(s) => AttrValue::Text((*s).into()),
         }
     }
 }
@@ -716,5 +752,120 @@ mod tests {
             assert_eq!(brute, want, "count {op:?} {c}");
         }
         assert_eq!(mirrored(Lt), Gt);
+    }
+
+    /// A windowed count kept capped at its highest level answers every comparison of
+    /// the program as the whole window does, and plans the same flips, on seeded
+    /// random event times, comparisons and clocks (the plain window is a list of every
+    /// event's time).
+    #[test]
+    fn a_capped_count_answers_as_the_whole_window() {
+        use super::{agg_value, next_flip, record, trim, AggKind, AggSpec, Track};
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let ops = [CmpOp::Eq, CmpOp::Ne, CmpOp::Lt, CmpOp::Le, CmpOp::Gt, CmpOp::Ge];
+        for case in 0..2000 {
+            let w = next(40) as i64 + 1;
+            let comparisons: Vec<(CmpOp, f64)> =
+                (0..next(3) + 1).map(|_| (ops[next(6) as usize], next(14) as f64 / 2.0 - 1.0)).collect();
+            let mut levels: Vec<u64> = comparisons.iter().flat_map(|&(op, c)| levels_of(op, c)).collect();
+            levels.sort_unstable();
+            levels.dedup();
+            let source = journey_ir::Aggregate::Count { event: "e".into(), filter: None, window_minutes: Some(1) };
+            let spec = AggSpec {
+                kind: AggKind::Count,
+                event: 0,
+                prop: None,
+                filter: None,
+                window: Some(w),
+                levels: Some(levels.clone()),
+                account: false,
+                source,
+            };
+            let mut track = spec.new_track();
+            let mut all: Vec<i64> = Vec::new();
+            let mut now = 0i64;
+            for _ in 0..next(60) {
+                now += next(8) as i64;
+                // an event, or the clock moving on (a settle trims what changed)
+                if next(3) > 0 {
+                    record(&spec, &mut track, now, 1.0);
+                    all.push(now);
+                } else if next(2) == 0 {
+                    trim(&spec, &mut track, now);
+                }
+                let live: Vec<i64> = all.iter().copied().filter(|&t| now - t < w).collect();
+                let V::Num(n) = agg_value(&spec, &track, now) else { panic!("a count") };
+                for &(op, c) in &comparisons {
+                    let plain = compare(op, &V::Num(live.len() as f64), &V::Num(c));
+                    assert_eq!(compare(op, &V::Num(n), &V::Num(c)), plain, "case {case}: count {op:?} {c} at {now}");
+                }
+                // the plain window's next flip: the departure that takes the count
+                // below the highest level it reached
+                let plain_flip =
+                    levels.iter().rev().find(|&&m| m <= live.len() as u64).map(|&m| live[live.len() - m as usize] + w);
+                assert_eq!(next_flip(&spec, &track, now, &[]), plain_flip, "case {case}: flip at {now}");
+                let Track::Window(q) = &track else { panic!("a count window") };
+                assert!(q.len() <= spec.keep().unwrap_or(usize::MAX), "case {case}: kept {} events", q.len());
+            }
+        }
+    }
+
+    /// A `sum` or `avg` window, its values' bits beside their times in one queue,
+    /// gives the very number (same additions, same order) and flips of a plain list of
+    /// (time, value), on seeded random sequences.
+    #[test]
+    fn a_window_of_values_answers_as_a_plain_list() {
+        use super::{agg_value, next_flip, record, trim, AggKind, AggSpec};
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for case in 0..1000 {
+            let w = next(40) as i64 + 1;
+            let kind = if next(2) == 0 { AggKind::Sum } else { AggKind::Avg };
+            let source = journey_ir::Aggregate::Count { event: "e".into(), filter: None, window_minutes: Some(1) };
+            let spec = AggSpec {
+                kind,
+                event: 0,
+                prop: None,
+                filter: None,
+                window: Some(w),
+                levels: None,
+                account: false,
+                source,
+            };
+            let mut track = spec.new_track();
+            let mut all: Vec<(i64, f64)> = Vec::new();
+            let mut now = 0i64;
+            for _ in 0..next(60) {
+                now += next(8) as i64;
+                if next(3) > 0 {
+                    let v = next(1000) as f64 / 7.0 - 50.0;
+                    record(&spec, &mut track, now, v);
+                    all.push((now, v));
+                } else if next(2) == 0 {
+                    trim(&spec, &mut track, now);
+                }
+                let live: Vec<(i64, f64)> = all.iter().copied().filter(|&(t, _)| now - t < w).collect();
+                let sum = live.iter().fold(0.0, |acc, &(_, v)| acc + v);
+                let plain = match kind {
+                    AggKind::Sum => V::Num(sum),
+                    _ if live.is_empty() => V::None,
+                    _ => V::Num(sum / live.len() as f64),
+                };
+                assert_eq!(agg_value(&spec, &track, now), plain, "case {case} at {now}");
+                let plain_flip = live.first().map(|&(t, _)| t + w);
+                assert_eq!(next_flip(&spec, &track, now, &[]), plain_flip, "case {case}: flip at {now}");
+            }
+        }
     }
 }

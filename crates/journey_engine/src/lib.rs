@@ -10,6 +10,7 @@
 pub mod accounts;
 mod alternatives;
 mod arith;
+mod attr_text;
 pub mod business_days;
 pub mod experiment;
 mod expr;
@@ -23,12 +24,13 @@ pub mod tasks;
 mod ticks;
 pub mod time;
 
+pub use attr_text::AttrText;
 pub use program_rules::global_draw;
 pub use report::{
     conflict_key, policy_cap_key, AccountsReport, ChannelReport, GoalReport, GuardrailResult, JourneyReport, Merge,
     ProgramRulesReport, Report, TaskCounts, TasksReport,
 };
-pub use state::CustomerState;
+pub use state::{CustomerState, Footprint};
 
 use chrono_tz::Tz;
 use expr::{AggSpec, CExpr, Compiler};
@@ -67,8 +69,8 @@ pub enum AttrValue {
     Bool(bool),
     /// Numbers, money (program currency) and percentages.
     Number(f64),
-    /// Text, `one_of` and time zone names.
-    Text(String),
+    /// Text, `one_of` and time zone names (shared with the row it was copied from).
+    Text(AttrText),
     /// Days since 1970-01-01.
     Date(i64),
     /// Milliseconds since the epoch.
@@ -96,7 +98,7 @@ impl AttrValue {
             Type::Time => chrono::DateTime::parse_from_rfc3339(s)
                 .map(|d| AttrValue::Time(d.timestamp_millis()))
                 .unwrap_or(AttrValue::Missing),
-            _ => AttrValue::Text(s.to_string()),
+            _ => AttrValue::Text(s.into()),
         }
     }
 }
@@ -1290,9 +1292,15 @@ impl<'e, 'p> Driver<'e, 'p> {
         let mine = events.iter().enumerate().filter(|(_, e)| self.owns(e.customer));
         order.extend(mine.map(|(i, e)| (e.customer.0, i as u32)));
         order.sort_unstable();
-        for (n, &(_, i)) in order.iter().enumerate() {
+        for (n, &(c, i)) in order.iter().enumerate() {
             self.prefetch(events, &order, n);
             self.push(&events[i as usize], profiles, texts);
+            // the customer's last event of the group: its state rests until the next
+            if order.get(n + 1).is_none_or(|next| next.0 != c) {
+                if let Some(Some(s)) = self.states.get_mut((c / self.shards) as usize) {
+                    s.idle(self.engine);
+                }
+            }
         }
         self.order = order;
     }
@@ -1328,9 +1336,12 @@ impl<'e, 'p> Driver<'e, 'p> {
         }
     }
 
-    /// Actions produced so far (drain them to keep memory flat on long logs).
+    /// Actions produced so far (drain them to keep memory flat on long logs). The next
+    /// group starts with room for as many: a group's actions grown from nothing were
+    /// copied at every doubling.
     pub fn take_actions(&mut self) -> Vec<Action> {
-        std::mem::take(&mut self.actions)
+        let room = self.actions.len();
+        std::mem::replace(&mut self.actions, Vec::with_capacity(room))
     }
 
     /// Run every customer's remaining timers up to `until`, in customer id order.
@@ -1384,6 +1395,40 @@ impl<'e, 'p> Driver<'e, 'p> {
 
     pub fn customers(&self) -> usize {
         self.states.iter().filter(|s| s.is_some()).count()
+    }
+
+    /// The memory the customers' states hold now (accounts' states included), part by
+    /// part, and how many customers there are (see [`CustomerState::footprint`]).
+    pub fn footprint(&self) -> StateMeasure {
+        let mut m = StateMeasure::default();
+        for s in self.states.iter().flatten() {
+            m.customers += 1;
+            m.bytes.add(&s.footprint_parts());
+        }
+        for s in self.accounts.states.iter().flatten() {
+            m.bytes.add(&s.footprint_parts());
+        }
+        m
+    }
+}
+
+/// The engine's states at one moment: how many customers, and the bytes their states
+/// hold (summed part by part).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StateMeasure {
+    pub customers: usize,
+    pub bytes: Footprint,
+}
+
+impl StateMeasure {
+    /// Bytes of state per customer (0 without customers).
+    pub fn per_customer(&self) -> f64 {
+        self.bytes.total() as f64 / self.customers.max(1) as f64
+    }
+
+    fn add(&mut self, o: &StateMeasure) {
+        self.customers += o.customers;
+        self.bytes.add(&o.bytes);
     }
 }
 
@@ -1449,6 +1494,15 @@ impl<'e, 'p> ShardedDriver<'e, 'p> {
     /// Actions produced so far, by customer (each customer's in order).
     pub fn take_actions(&mut self) -> Vec<Action> {
         by_customer(self.shards.iter_mut().map(Driver::take_actions).collect())
+    }
+
+    /// [`Driver::footprint`] over every shard.
+    pub fn footprint(&self) -> StateMeasure {
+        let mut m = StateMeasure::default();
+        for s in &self.shards {
+            m.add(&s.footprint());
+        }
+        m
     }
 
     /// [`Driver::finish`] of every shard, in parallel on `threads` threads in all

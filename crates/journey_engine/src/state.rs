@@ -18,6 +18,10 @@ use journey_ir::ReEntry;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
+mod footprint;
+mod journeys;
+pub use footprint::Footprint;
+
 /// Timer classes, in the order they fire at the same millisecond.
 const RESUME: u8 = 0;
 const ENTRY: u8 = 1;
@@ -27,31 +31,77 @@ const EVENT: u8 = 3;
 /// An unsubscribe, bounce or complaint this soon after a message is that message's.
 const OPT_OUT_WINDOW: i64 = 7 * DAY;
 
+/// A timer in 16 bytes (a customer may hold dozens): its time, then its class, the
+/// journey's priority rank (0 = highest priority; 0 for audience checks, and the
+/// journey is the one of that rank) and its creation number packed into one key in
+/// that order of significance, so that timers order by (time, class, rank, creation)
+/// as the rules say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Timer {
     time: i64,
-    class: u8,
-    /// The journey's priority rank (0 = highest priority); 0 for audience checks.
-    rank: u32,
-    seq: u64,
-    journey: u32,
+    key: u64,
+}
+
+/// Bits of a timer's creation number: a customer would need a million million timers
+/// to run out.
+const SEQ_BITS: u32 = 40;
+/// Bits of a journey's rank (four million journeys).
+const RANK_BITS: u32 = 22;
+
+impl Timer {
+    fn new(time: i64, class: u8, rank: u32, seq: u64) -> Timer {
+        debug_assert!(class < 4 && u64::from(rank) < 1 << RANK_BITS && seq < 1 << SEQ_BITS);
+        let rank = u64::from(rank) & ((1 << RANK_BITS) - 1);
+        let key = u64::from(class) << (RANK_BITS + SEQ_BITS) | rank << SEQ_BITS | (seq & ((1 << SEQ_BITS) - 1));
+        Timer { time, key }
+    }
+
+    fn class(&self) -> u8 {
+        (self.key >> (RANK_BITS + SEQ_BITS)) as u8
+    }
+
+    fn rank(&self) -> u32 {
+        (self.key >> SEQ_BITS) as u32 & ((1 << RANK_BITS) - 1)
+    }
+
+    fn seq(&self) -> u64 {
+        self.key & ((1 << SEQ_BITS) - 1)
+    }
+
+    /// The journey of a resume or entry timer (the one of its rank).
+    fn journey(&self, eng: &Engine) -> usize {
+        eng.order.get(self.rank() as usize).copied().unwrap_or(0)
+    }
 }
 
 #[derive(Debug, Clone)]
 struct Active {
-    node: usize,
-    /// The timer that may wake this customer here (stale timers are ignored).
-    wake: Option<u64>,
-    stage: usize,
+    node: u32,
+    /// The timer that may wake this customer here (stale timers are ignored); 0: none
+    /// (timers are numbered from 1).
+    wake: u64,
+    stage: u32,
     /// The split arms this entry took (numbered as in `CJourney::arms`).
     arms: Inline<u16, 2>,
 }
 
-#[derive(Debug, Clone, Default)]
+/// A customer's state in one journey they entered (or were counted in).
+#[derive(Debug, Clone)]
 struct JState {
     active: Option<Active>,
-    last_entry: Option<i64>,
+    /// When the customer last entered ([`NEVER`]: never).
+    last_entry: i64,
     entries: u32,
+    /// Bit `k`: this customer was counted as refused for a missing value read by
+    /// audience clause `k` (the first 64 clauses).
+    unknown_counted: u64,
+}
+
+/// A customer's plan of the next entry of a scheduled or date-attribute journey
+/// (kept apart from [`JState`]: every customer has one per such journey, and most
+/// enter few of the others).
+#[derive(Debug, Clone)]
+struct Plan {
     /// The next date-attribute occurrence (`entry at DATE ...`), local year offset.
     date_years: i32,
     /// The chunk of a scheduled journey's ticks (in this customer's zone, shared by
@@ -59,8 +109,8 @@ struct JState {
     ticks: ChunkCursor,
     /// The entry timer that counts; an older one (planned from a date attribute that
     /// a `set` has changed since, or a tick given up by parking) is ignored when it
-    /// fires.
-    entry_timer: Option<u64>,
+    /// fires. 0: none (timers are numbered from 1).
+    entry_timer: u64,
     /// Every tick of a scheduled journey before this instant has fired or been
     /// counted.
     tick_from: i64,
@@ -69,9 +119,31 @@ struct JState {
     /// counted without being fired, up to the first one the reason may no longer hold
     /// for (the only one armed). See [`Park`].
     parked: Option<Park>,
-    /// Bit `k`: this customer was counted as refused for a missing value read by
-    /// audience clause `k` (the first 64 clauses).
-    unknown_counted: u64,
+}
+
+impl journeys::Blank for Plan {
+    const EMPTY: Plan = Plan { date_years: 0, ticks: None, entry_timer: 0, tick_from: i64::MIN, parked: None };
+    fn empty() -> &'static Plan {
+        static EMPTY: Plan = Plan::EMPTY;
+        &EMPTY
+    }
+}
+
+/// `JState::last_entry` of a customer who never entered.
+const NEVER: i64 = i64::MIN;
+
+impl journeys::Blank for JState {
+    const EMPTY: JState = JState { active: None, last_entry: NEVER, entries: 0, unknown_counted: 0 };
+    fn empty() -> &'static JState {
+        static EMPTY: JState = JState::EMPTY;
+        &EMPTY
+    }
+}
+
+impl JState {
+    fn last_entry(&self) -> Option<i64> {
+        (self.last_entry != NEVER).then_some(self.last_entry)
+    }
 }
 
 /// What became of an entry attempt.
@@ -129,7 +201,8 @@ pub struct CustomerState {
     exists_from: i64,
     tracks: Vec<Track>,
     members: Inline<bool, 32>,
-    journeys: Vec<JState>,
+    journeys: journeys::Journeys<JState>,
+    plans: journeys::Journeys<Plan>,
     /// Bit `j`: in journey `j` (for the first 64; see `in_journey`).
     active: u64,
     timers: BinaryHeap<Reverse<Timer>>,
@@ -141,7 +214,8 @@ pub struct CustomerState {
     /// journeys that sent any.
     journey_weeks: Vec<(u32, u32)>,
     last_send: Option<i64>,
-    last_send_channel: Inline<Option<i64>, 8>,
+    /// By channel: the last send ([`NEVER`]: none).
+    last_send_channel: Inline<i64, 8>,
     /// By `conflicting` tag id: when a send carrying it was last delivered
     /// (`i64::MIN`: never). The latest is all the rule needs: an older one is further
     /// out of the window.
@@ -162,8 +236,6 @@ pub struct CustomerState {
     /// for what changed, so a flip finds what crossed without walking every window.
     flips: Inline<i64, 24>,
     since_flips: Inline<i64, 4>,
-    /// See [`Scope::memo`]; cleared whenever `settle` starts a round.
-    memo: Inline<std::cell::Cell<u8>, 32>,
     max_week: u64,
     events: u64,
     /// Where the clock is within the current millisecond: the (class, rank) of the
@@ -329,14 +401,15 @@ impl CustomerState {
             exists_from,
             tracks: engine.aggs.iter().map(|a| a.new_track()).collect(),
             members: Inline::from_elem(false, engine.audiences.len()),
-            journeys: vec![JState { tick_from: i64::MIN, ..JState::default() }; engine.journeys.len()],
+            journeys: journeys::Journeys::default(),
+            plans: journeys::Journeys::default(),
             active: 0,
             timers: BinaryHeap::new(),
             sends: VecDeque::new(),
             last_message: None,
             journey_weeks: Vec::new(),
             last_send: None,
-            last_send_channel: Inline::from_elem(None, engine.channels.len()),
+            last_send_channel: Inline::from_elem(NEVER, engine.channels.len()),
             conflict_last: Inline::from_elem(i64::MIN, engine.conflicts.tags.len()),
             goals: Vec::new(),
             cells: Vec::new(),
@@ -348,7 +421,6 @@ impl CustomerState {
             dirty: Dirty::everything(),
             flips: Inline::from_elem(i64::MAX, engine.aggs.len()),
             since_flips: Inline::from_elem(i64::MAX, engine.since_attrs.len()),
-            memo: Inline::from_elem(std::cell::Cell::new(0), engine.audiences.len()),
             max_week: 0,
             events: 0,
             point: (RESUME, 0),
@@ -389,7 +461,9 @@ impl CustomerState {
         while bits != 0 {
             let j = bits.trailing_zeros() as usize;
             bits &= bits - 1;
-            prefetch_slice(&self.journeys[j..j + 1]);
+            if let Some(js) = self.journeys.get(j) {
+                prefetch_slice(std::slice::from_ref(js));
+            }
         }
         let touches = eng.touches.get(ev.kind.0 as usize);
         for &i in touches.map_or(&[][..], |t| t.tracks.as_slice()) {
@@ -407,7 +481,7 @@ impl CustomerState {
     /// where the oldest leave them.
     pub(crate) fn prefetch_tracks(&self, eng: &Engine, ev: &Event) {
         for &i in eng.aggs_by_event.get(ev.kind.0 as usize).map_or(&[][..], Vec::as_slice) {
-            if let Track::Window { q, .. } = &self.tracks[i] {
+            if let Track::Window(q) = &self.tracks[i] {
                 let (a, b) = q.as_slices();
                 let tail = if b.is_empty() { a } else { b };
                 prefetch_slice(&tail[tail.len().saturating_sub(1)..]);
@@ -496,6 +570,52 @@ impl CustomerState {
         self.settle(eng, texts, out);
     }
 
+    /// The customer has no more events for now (the rest of the group is other
+    /// customers'): give back the room its buffers grew and no longer use, so that a
+    /// state holds what it needs, not the most it ever needed (issue 16). Timers that
+    /// can no longer fire (superseded flips, waits left, entries planned again) are
+    /// dropped first, when nothing is left for `settle` to do: popping them would
+    /// change nothing then. Changes no answer.
+    pub(crate) fn idle(&mut self, eng: &Engine) {
+        // only what the customer's events just touched (in the cache now), or what
+        // its header says is worth it: a walk over every tracker of every customer of
+        // every group cost more than it saved
+        if !self.dirty.any && self.timers.len() >= 4 {
+            let mut timers = std::mem::take(&mut self.timers).into_vec();
+            timers.retain(|Reverse(t)| self.timer_live(eng, t));
+            self.timers = BinaryHeap::from(timers);
+        }
+        // room that is mostly unused is given back; a little is kept, or the next
+        // group's events would grow the buffer again (each a reallocation)
+        fn roomy(len: usize, cap: usize) -> bool {
+            cap > 2 * len + 1
+        }
+        if roomy(self.timers.len(), self.timers.capacity()) {
+            self.timers.shrink_to_fit();
+        }
+        if !self.goals.is_empty() {
+            let now = self.now;
+            self.goals.retain(|g| g.deadline >= now);
+        }
+        if roomy(self.goals.len(), self.goals.capacity()) {
+            self.goals.shrink_to_fit();
+        }
+        if roomy(self.sends.len(), self.sends.capacity()) {
+            self.sends.shrink_to_fit();
+        }
+    }
+
+    /// Whether timer `t` would do anything when it fires (see [`CustomerState::advance`]).
+    fn timer_live(&self, eng: &Engine, t: &Timer) -> bool {
+        match t.class() {
+            RESUME => {
+                self.journeys.get(t.journey(eng)).and_then(|js| js.active.as_ref()).is_some_and(|a| a.wake == t.seq())
+            }
+            ENTRY => self.plans.get(t.journey(eng)).is_some_and(|p| p.entry_timer == t.seq()),
+            _ => self.flip_at == Some(t.time),
+        }
+    }
+
     /// Fire every remaining timer up to `until` and add this customer's closing
     /// figures to the report.
     pub(crate) fn finish(&mut self, eng: &Engine, texts: &Interner, actions: &mut Vec<Action>, report: &mut Tally) {
@@ -506,7 +626,8 @@ impl CustomerState {
         self.start(eng, texts, out);
         self.advance(eng, eng.opts.until, texts, out);
         // ticks still parked were all refused for the reason they were parked
-        for j in 0..self.journeys.len() {
+        let present: Inline<usize, 8> = self.plans.present().collect();
+        for j in present {
             self.release(eng, j, i64::MAX, out);
         }
         self.finished = true;
@@ -537,14 +658,10 @@ impl CustomerState {
             Some(i) => i,
             None => {
                 let goals = eng.journeys[j].goals.len();
-                self.cells.push(CustomerCell {
-                    journey,
-                    group,
-                    entries: 0,
-                    sends: 0,
-                    conversions: vec![0; goals].into(),
-                    amounts: vec![0; goals].into(),
-                });
+                // grown one at a time: a customer adds few cells, and a doubling
+                // vector would hold room for several (issue 16)
+                self.cells.reserve_exact(1);
+                self.cells.push(CustomerCell { journey, group, entries: 0, sends: 0, per_goal: vec![0; goals].into() });
                 self.cells.len() - 1
             }
         };
@@ -571,7 +688,7 @@ impl CustomerState {
     fn push_timer(&mut self, eng: &Engine, time: i64, class: u8, journey: usize) -> u64 {
         self.seq += 1;
         let rank = if class == AUDIENCE { 0 } else { eng.rank[journey] };
-        self.timers.push(Reverse(Timer { time, class, rank, seq: self.seq, journey: journey as u32 }));
+        self.timers.push(Reverse(Timer::new(time, class, rank, self.seq)));
         self.seq
     }
 
@@ -591,19 +708,19 @@ impl CustomerState {
                 let Some(base_local) = base_local else { return };
                 // skip the years surely passed (366 days each: never one too many), so
                 // a birthday decades back costs no walk through every year since
-                if self.journeys[j].date_years == 0 && after > base {
-                    self.journeys[j].date_years = ((after - base) / (366 * DAY)).min(i32::MAX as i64) as i32;
+                if self.plans[j].date_years == 0 && after > base {
+                    self.plans[j].date_years = ((after - base) / (366 * DAY)).min(i32::MAX as i64) as i32;
                 }
                 for _ in 0..200 {
-                    let y = self.journeys[j].date_years;
+                    let y = self.plans[j].date_years;
                     let Some(dt) = time::add_years(base_local, y) else { return };
                     let t = time::instant(self.tz, dt);
                     if t > until {
                         return;
                     }
-                    self.journeys[j].date_years += 1;
+                    self.plans[j].date_years += 1;
                     if t > after {
-                        self.journeys[j].entry_timer = Some(self.push_timer(eng, t, ENTRY, j));
+                        self.plans[j].entry_timer = self.push_timer(eng, t, ENTRY, j);
                         return;
                     }
                 }
@@ -618,7 +735,7 @@ impl CustomerState {
     fn arm_tick(&mut self, eng: &Engine, j: usize, after: i64, valid_until: i64, why: Park) {
         let Some(sched) = eng.sched(j) else { return };
         let tz = self.tick_zone(eng, j);
-        let js = &mut self.journeys[j];
+        let js = &mut self.plans[j];
         // `after` only grows: the ticks up to it are behind the clock
         js.tick_from = js.tick_from.max(after.saturating_add(1));
         let first = eng.tick_cache.at_or_after(&sched, tz, js.tick_from, &mut js.ticks);
@@ -629,9 +746,9 @@ impl CustomerState {
             true => eng.tick_cache.at_or_after(&sched, tz, valid_until, &mut js.ticks),
         };
         js.parked = parked.then_some(why);
-        js.entry_timer = None;
+        js.entry_timer = 0;
         if let Some(t) = next {
-            self.journeys[j].entry_timer = Some(self.push_timer(eng, t, ENTRY, j));
+            self.plans[j].entry_timer = self.push_timer(eng, t, ENTRY, j);
         }
     }
 
@@ -655,7 +772,7 @@ impl CustomerState {
             Entry::BeforeExists => (self.exists_from, Park::BeforeExists),
             Entry::AlreadyIn => (i64::MAX, Park::AlreadyIn),
             Entry::Blocked => {
-                let last = self.journeys[j].last_entry.unwrap_or(i64::MIN);
+                let last = self.journeys[j].last_entry;
                 let until = match eng.journeys[j].re_entry {
                     ReEntry::Never => i64::MAX,
                     ReEntry::After { minutes } => last.saturating_add(minutes as i64 * time::MINUTE),
@@ -694,10 +811,10 @@ impl CustomerState {
     /// Unpark journey `j`: its skipped ticks before `bound` were refused for the reason
     /// it was parked, and count as firing them would have.
     fn release(&mut self, eng: &Engine, j: usize, bound: i64, out: &mut Out) {
-        let Some(why) = self.journeys[j].parked.take() else { return };
+        let Some(why) = self.plans.get_mut(j).and_then(|p| p.parked.take()) else { return };
         let Some(sched) = eng.sched(j) else { return };
         let tz = self.tick_zone(eng, j);
-        let js = &mut self.journeys[j];
+        let js = &mut self.plans[j];
         let n = eng.tick_cache.count(&sched, tz, js.tick_from, bound);
         js.tick_from = js.tick_from.max(bound);
         let r = &mut out.1.journeys[j];
@@ -714,8 +831,8 @@ impl CustomerState {
     fn replan_date_entries(&mut self, eng: &Engine, a: usize) {
         for j in 0..eng.journeys.len() {
             if matches!(eng.journeys[j].trigger, CTrigger::DateAttribute { attribute, .. } if attribute == a) {
-                self.journeys[j].entry_timer = None;
-                self.journeys[j].date_years = 0;
+                self.plans[j].entry_timer = 0;
+                self.plans[j].date_years = 0;
                 self.arm_entry(eng, j, self.now, (i64::MIN, Park::Filtered));
             }
         }
@@ -729,12 +846,13 @@ impl CustomerState {
             }
             self.timers.pop();
             self.now = self.now.max(timer.time);
-            self.point = (timer.class, timer.rank);
-            let j = timer.journey as usize;
-            match timer.class {
-                RESUME => self.resume(eng, j, timer.seq, texts, out),
+            let (class, seq) = (timer.class(), timer.seq());
+            self.point = (class, timer.rank());
+            let j = timer.journey(eng);
+            match class {
+                RESUME => self.resume(eng, j, seq, texts, out),
                 ENTRY => {
-                    if self.journeys[j].entry_timer != Some(timer.seq) {
+                    if self.plans[j].entry_timer != seq {
                         continue;
                     }
                     // the armed tick: the ones skipped before it were refused
@@ -918,10 +1036,10 @@ impl CustomerState {
                 continue;
             }
             let Some(a) = &self.journeys[j].active else { continue };
-            if a.wake.is_none() {
+            if a.wake == 0 {
                 continue;
             }
-            let node = a.node;
+            let node = a.node as usize;
             if let CStep::WaitFor { event, filter, then, also, .. } = &eng.journeys[j].steps[node] {
                 // any of several events: whichever arrives first takes `then`
                 let hit =
@@ -995,7 +1113,7 @@ impl CustomerState {
             let readers = eng.readers.of(cur.all || cur.today, cur.aggs, cur.attrs);
             for j in ReadMask::members(readers.park, eng.journeys.len()) {
                 // what the filter reads first: a journey's state is a cache miss away
-                let filtered = self.journeys[j].parked == Some(Park::Filtered);
+                let filtered = self.plans[j].parked == Some(Park::Filtered);
                 if eng.park[j].as_ref().is_some_and(|d| cur.touches(d)) && filtered {
                     self.unpark(eng, j, out);
                 }
@@ -1016,13 +1134,14 @@ impl CustomerState {
             }
             let mut edges = Vec::new();
             // exits change nothing an audience reads, so the answers can be shared
-            self.memo.iter().for_each(|m| m.set(0));
+            // scratch on the stack, not in the state: only this round reads it
+            let memo: Inline<std::cell::Cell<u8>, 64> = Inline::from_elem(std::cell::Cell::new(0), eng.audiences.len());
             for k in ReadMask::members(readers.tracked, eng.tracked.len()) {
                 let a = eng.tracked[k];
                 if !cur.touches(&eng.tracked_deps[k]) {
                     continue;
                 }
-                let scope = Scope { memo: Some(&self.memo), ..self.scope(eng, None, texts) };
+                let scope = Scope { memo: Some(&memo), ..self.scope(eng, None, texts) };
                 let now_in = eval(&crate::CExpr::Audience(a), &scope).truthy();
                 if now_in != self.members[a] {
                     self.members[a] = now_in;
@@ -1052,8 +1171,9 @@ impl CustomerState {
             // next time, at every tick too (a parked tick would not call this)
             self.dirty = Dirty::everything();
             // (a filter's park keeps its own rule: what it reads changed, as before)
-            for j in 0..self.journeys.len() {
-                if self.journeys[j].parked.is_some_and(|p| p != Park::Filtered) {
+            let present: Inline<usize, 8> = self.plans.present().collect();
+            for j in present {
+                if self.plans[j].parked.is_some_and(|p| p != Park::Filtered) {
                     self.unpark(eng, j, out);
                 }
             }
@@ -1115,7 +1235,7 @@ impl CustomerState {
             r.outside_window += 1;
             return Entry::OutsideWindow;
         }
-        let blocked = match (&cj.re_entry, js.last_entry) {
+        let blocked = match (&cj.re_entry, js.last_entry()) {
             (_, None) => false,
             (ReEntry::Never, Some(_)) => true,
             (ReEntry::Always, Some(_)) => false,
@@ -1155,7 +1275,7 @@ impl CustomerState {
         }
         let js = &mut self.journeys[j];
         js.entries += 1;
-        js.last_entry = Some(now);
+        js.last_entry = now;
         self.act(j, None, ActionKind::Enter { holdout }, out);
         self.cell(eng, j, u32::from(holdout)).entries += 1;
         for (gi, g) in cj.goals.iter().enumerate() {
@@ -1174,7 +1294,7 @@ impl CustomerState {
             out.1.journeys[j].exits[ExitReason::Holdout.index()] += 1;
             return Entry::Entered;
         }
-        self.journeys[j].active = Some(Active { node: usize::MAX, wake: None, stage: usize::MAX, arms: Inline::new() });
+        self.journeys[j].active = Some(Active { node: u32::MAX, wake: 0, stage: u32::MAX, arms: Inline::new() });
         if j < 64 {
             self.active |= 1 << j;
         }
@@ -1194,7 +1314,7 @@ impl CustomerState {
         r.global_holdout += 1;
         let js = &mut self.journeys[j];
         js.entries += 1;
-        js.last_entry = Some(now);
+        js.last_entry = now;
         let group = crate::experiment::global_group(&eng.journeys[j]);
         self.cell(eng, j, group).entries += 1;
         for (gi, g) in eng.journeys[j].goals.iter().enumerate() {
@@ -1242,10 +1362,10 @@ impl CustomerState {
     }
 
     fn exit(&mut self, eng: &Engine, j: usize, reason: ExitReason, out: &mut Out) {
-        if self.journeys[j].active.take().is_none() {
+        if self.journeys.get_mut(j).and_then(|js| js.active.take()).is_none() {
             return;
         }
-        if self.journeys[j].parked == Some(Park::AlreadyIn) {
+        if self.plans[j].parked == Some(Park::AlreadyIn) {
             // its ticks from now on may enter again
             self.unpark(eng, j, out);
         }
@@ -1297,7 +1417,7 @@ impl CustomerState {
         let journey = j as u32;
         for group in groups {
             if let Some(c) = self.cells.iter_mut().find(|c| c.journey == journey && c.group == group) {
-                c.amounts[goal] = c.amounts[goal].saturating_add(units);
+                c.per_goal[goal] = c.per_goal[goal].saturating_add(units);
             }
         }
     }
@@ -1307,7 +1427,7 @@ impl CustomerState {
     fn cell_for_goal(&mut self, j: usize, group: u32, goal: usize) {
         let journey = j as u32;
         if let Some(c) = self.cells.iter_mut().find(|c| c.journey == journey && c.group == group) {
-            c.conversions[goal] += 1;
+            c.per_goal[goal] += 1;
         }
     }
 
@@ -1318,10 +1438,10 @@ impl CustomerState {
     /// A timer for journey `j` fired: continue past the wait (or retry a deferred send).
     fn resume(&mut self, eng: &Engine, j: usize, seq: u64, texts: &Interner, out: &mut Out) {
         let Some(a) = &self.journeys[j].active else { return };
-        if a.wake != Some(seq) {
+        if a.wake != seq {
             return;
         }
-        let node = a.node;
+        let node = a.node as usize;
         let target = match &eng.journeys[j].steps[node] {
             CStep::Send { .. } => Target::Node(node),
             CStep::Wait { next, .. }
@@ -1332,7 +1452,7 @@ impl CustomerState {
             _ => Target::Node(node),
         };
         if let Some(a) = &mut self.journeys[j].active {
-            a.wake = None;
+            a.wake = 0;
         }
         self.goto(eng, j, target, texts, out, 0);
     }
@@ -1341,8 +1461,8 @@ impl CustomerState {
     fn pause(&mut self, eng: &Engine, j: usize, node: usize, until: i64) {
         let seq = self.push_timer(eng, until, RESUME, j);
         if let Some(a) = &mut self.journeys[j].active {
-            a.node = node;
-            a.wake = Some(seq);
+            a.node = node as u32;
+            a.wake = seq;
         }
     }
 
@@ -1363,11 +1483,11 @@ impl CustomerState {
                 Target::Node(n) => n,
             };
             let Some(a) = &mut self.journeys[j].active else { return };
-            a.node = node;
-            a.wake = None;
+            a.node = node as u32;
+            a.wake = 0;
             let stage = cj.node_stage[node];
-            if a.stage != stage {
-                a.stage = stage;
+            if a.stage != stage as u32 {
+                a.stage = stage as u32;
                 out.1.journeys[j].stage_entries[stage] += 1;
                 self.reach_stage(eng, j, stage, out);
             }
@@ -1480,7 +1600,7 @@ impl CustomerState {
         }
         a.arms.push(arm);
         self.cell(eng, j, 2 + arm as u32).entries += 1;
-        let entered = self.journeys[j].last_entry;
+        let entered = self.journeys[j].last_entry();
         for g in &mut self.goals {
             if g.journey as usize == j && !g.holdout && Some(g.entered) == entered {
                 g.arms.push(arm);
@@ -1598,7 +1718,8 @@ impl CustomerState {
             }
         }
         // minimum gaps: the channel's, then the policy's
-        if let (Some(gap), Some(last)) = (ch.min_gap, self.last_send_channel[c]) {
+        let last_on_channel = Some(self.last_send_channel[c]).filter(|&t| t != NEVER);
+        if let (Some(gap), Some(last)) = (ch.min_gap, last_on_channel) {
             if now - last < gap {
                 let until = last + gap;
                 out.1.journeys[j].min_gap_deferrals += 1;
@@ -1699,14 +1820,17 @@ impl CustomerState {
         let jj = j as u32;
         self.sends.push_back((now, c, jj));
         self.last_send = Some(now);
-        self.last_send_channel[c] = Some(now);
+        self.last_send_channel[c] = now;
         self.last_message = Some((now, jj));
         let week = self.sends.iter().filter(|(t, _, _)| now - t < 7 * DAY).count() as u64;
         self.max_week = self.max_week.max(week);
         let mine = self.sends.iter().filter(|(t, _, x)| *x == jj && now - t < 7 * DAY).count() as u32;
         match self.journey_weeks.iter_mut().find(|(x, _)| *x == jj) {
             Some((_, most)) => *most = (*most).max(mine),
-            None => self.journey_weeks.push((jj, mine)),
+            None => {
+                self.journey_weeks.reserve_exact(1);
+                self.journey_weeks.push((jj, mine))
+            }
         }
         // one message per recipient: the customer, or each of the account's admins
         let messages = if account { recipients.len() as u32 } else { 1 };
@@ -1735,5 +1859,40 @@ impl CustomerState {
         self.act(j, Some(node), ActionKind::Send { channel: c }, out);
         out.1.send(j, eng.journeys[j].node_stage[node], c, day);
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Timer;
+
+    /// Packed timers order as the (time, class, rank, creation) tuples they stand for,
+    /// and give each part back, on seeded random timers.
+    #[test]
+    fn packed_timers_order_as_their_tuples() {
+        let mut seed = 0x0123_4567_89ab_cdefu64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let mut timers: Vec<(i64, u8, u32, u64)> = (0..5000)
+            .map(|_| {
+                let time = next(50) as i64 - 25 + if next(10) == 0 { i64::MAX - 30 } else { 0 };
+                let rank = [next(4), next(1 << 22)][next(2) as usize] as u32;
+                (time, next(3) as u8, rank, next(1 << 40).max(1))
+            })
+            .collect();
+        for &(t, c, r, s) in &timers {
+            let p = Timer::new(t, c, r, s);
+            assert_eq!((p.time, p.class(), p.rank(), p.seq()), (t, c, r, s));
+        }
+        let mut packed: Vec<Timer> = timers.iter().map(|&(t, c, r, s)| Timer::new(t, c, r, s)).collect();
+        timers.sort();
+        packed.sort();
+        let unpacked: Vec<(i64, u8, u32, u64)> =
+            packed.iter().map(|p| (p.time, p.class(), p.rank(), p.seq())).collect();
+        assert_eq!(unpacked, timers);
     }
 }

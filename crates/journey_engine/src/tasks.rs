@@ -117,7 +117,7 @@ mod tests {
     #[test]
     fn a_missing_or_empty_owner_falls_back_to_the_queue() {
         let fallback = Assignee::Queue { name: "cs_triage".into(), fallback: true };
-        for v in [AttrValue::Missing, AttrValue::Text(String::new()), AttrValue::Text("  ".into())] {
+        for v in [AttrValue::Missing, AttrValue::Text("".into()), AttrValue::Text("  ".into())] {
             let attrs = vec![AttrValue::Missing, v];
             let got = resolve_owner(&owner_attr("cs_triage"), "csm", &attrs);
             assert_eq!(got, fallback);

@@ -57,7 +57,11 @@ fn entered(
     let opts = EngineOptions { quiet_hours: QuietMode::Defer, seed: 1, start: T0 - 1, until: T0 + 30 * DAY };
     let engine = Engine::new(&checked.program, opts);
     let people = People(
-        accounts.iter().enumerate().map(|(i, a)| (format!("c{i}"), vec![AttrValue::Text(a.to_string())])).collect(),
+        accounts
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (format!("c{i}"), vec![AttrValue::Text(a.to_string().into())]))
+            .collect(),
     );
     let events: Vec<Event> = logins.iter().map(|&(c, t)| login(c, t)).collect();
     let mut driver = ShardedDriver::new(&engine, threads);

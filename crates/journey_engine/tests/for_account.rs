@@ -120,7 +120,7 @@ proptest! {
             .iter()
             .map(|&(a, admin, consent, seats)| {
                 let mut r = vec![AttrValue::Missing; pa.attributes.len()];
-                r[attr(&pa, "account")] = AttrValue::Text(format!("acct-{a}"));
+                r[attr(&pa, "account")] = AttrValue::Text(format!("acct-{a}").into());
                 r[attr(&pa, "role")] = AttrValue::Text(if admin { "admin" } else { "member" }.into());
                 r[attr(&pa, "opt_in")] = AttrValue::Bool(consent);
                 r[attr(&pa, "seats")] = AttrValue::Number(f64::from(seats));
@@ -176,7 +176,7 @@ proptest! {
         let mut undelivered = 0;
         for (k, entry) in book.accounts.iter().enumerate() {
             let members: Vec<u32> = (0..n as u32)
-                .filter(|&c| world.rows[c as usize][attr(&pa, "account")] == AttrValue::Text(entry.key.clone()))
+                .filter(|&c| world.rows[c as usize][attr(&pa, "account")] == AttrValue::Text(entry.key.clone().into()))
                 .collect();
             let merged: Vec<Event> = log
                 .iter()
@@ -238,7 +238,7 @@ fn finishing_on_several_threads_changes_nothing() {
     let rows: Vec<Vec<AttrValue>> = (0..40)
         .map(|c| {
             let mut r = vec![AttrValue::Missing; p.attributes.len()];
-            r[attr(&p, "account")] = AttrValue::Text(format!("acct-{}", c % 7));
+            r[attr(&p, "account")] = AttrValue::Text(format!("acct-{}", c % 7).into());
             r[attr(&p, "role")] = AttrValue::Text(if c % 3 == 0 { "admin" } else { "member" }.into());
             r[attr(&p, "opt_in")] = AttrValue::Bool(c % 4 != 1);
             r[attr(&p, "seats")] = AttrValue::Number(5.0);

@@ -53,7 +53,7 @@ fn profile(program: &Program, texts: &mut Interner, seed: u64) -> Vec<AttrValue>
                 Type::Timezone => {
                     AttrValue::Text(["America/New_York", "Europe/Paris", "Asia/Tokyo"][r as usize % 3].into())
                 }
-                Type::OneOf { choices } => AttrValue::Text(choices[r as usize % choices.len()].clone()),
+                Type::OneOf { choices } => AttrValue::Text(choices[r as usize % choices.len()].clone().into()),
                 Type::Money | Type::Number => AttrValue::Number((r * 5) as f64),
                 Type::Date => AttrValue::Date(20_460 + (r as i64 + i as i64) % 150),
                 Type::Text => AttrValue::Text(if r < 50 { "US".into() } else { "GB".into() }),

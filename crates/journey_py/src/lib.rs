@@ -340,6 +340,7 @@ fn simulate_ipc<'py>(
         finish_threads: 1,
         clv: loaded.clv.clone(),
         coverage: true,
+        measure_state: false,
     };
     let schema = Schema::from_program(&loaded.program);
     let profiles = match attributes {

@@ -104,7 +104,7 @@ fn convert<'v>(
         (PropValue::Missing, _) => AttrValue::Missing,
         (PropValue::Number(n) | PropValue::Money(n), _) => AttrValue::Number(n),
         (PropValue::Bool(b), _) => AttrValue::Bool(b),
-        (PropValue::Text(t), _) => AttrValue::Text(attrs.texts.resolve(t).to_string()),
+        (PropValue::Text(t), _) => AttrValue::Text(attrs.texts.resolve(t).into()),
         (PropValue::Time(t), Type::Date) => AttrValue::Date(journey_engine::time::local_day(tz, t)),
         (PropValue::Time(t), _) => AttrValue::Time(t),
     })

@@ -40,6 +40,8 @@ pub struct Settings {
     pub clv: ClvSettings,
     /// Fingerprint the customers covered (for a partial report).
     pub coverage: bool,
+    /// Measure the memory of the customers' states ([`Outcome::state`]).
+    pub measure_state: bool,
 }
 
 /// What a replay found.
@@ -51,6 +53,31 @@ pub struct Outcome {
     pub coverage: Option<Coverage>,
     /// What a partial report carries for the estimate, so a merge refits it exactly.
     pub clv_input: PartialClv,
+    /// When [`Settings::measure_state`] asked: the customers' states at their largest
+    /// measure (see [`StatePeak`]).
+    pub state: Option<StatePeak>,
+}
+
+/// The largest the customers' states were, of the moments measured: after the 1st,
+/// 2nd, 4th, 8th, … group of events and when the log is read (the states grow with
+/// the customers seen and their windows; measuring after every group would cost a
+/// walk over every state per group).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StatePeak {
+    pub measure: journey_engine::StateMeasure,
+    /// After which group (1-based) it was measured, of how many.
+    pub group: usize,
+    pub groups: usize,
+}
+
+impl StatePeak {
+    fn sample(&mut self, driver: &ShardedDriver, group: usize) {
+        let m = driver.footprint();
+        if m.bytes.total() >= self.measure.bytes.total() {
+            self.measure = m;
+            self.group = group;
+        }
+    }
 }
 
 impl Outcome {
@@ -110,11 +137,17 @@ pub fn run<S: Source>(
     let mut clv = Collector::new(program, tz);
     let no_extra: Vec<String> = Vec::new();
     let mut batch = Vec::with_capacity(group_capacity);
+    let mut peak = s.measure_state.then(StatePeak::default);
+    let mut groups: usize = 0;
     loop {
         let (more, failed) = source.next_group(&mut batch);
         batch.iter().for_each(|e| clv.event(e));
         let world = World { log_keys: source.interner(), extra_keys: &no_extra, profiles: &profiles };
         driver.push_batch(&batch, &world, source.texts());
+        groups += 1;
+        if let Some(p) = peak.as_mut().filter(|_| groups.is_power_of_two() || !more) {
+            p.sample(&driver, groups);
+        }
         let taken = driver.take_actions();
         clv.actions(&taken);
         actions(source, &world, &taken, Stage::Group)?;
@@ -148,6 +181,11 @@ pub fn run<S: Source>(
         let keys: Vec<&str> = (0..customers).map(|i| world.customer_of(CustomerId(i as u32)).key).collect();
         crate::partial::coverage(keys)
     });
+    // the snapshot's customers without events too: they are states from here on
+    if let Some(p) = peak.as_mut() {
+        p.sample(&driver, groups);
+        p.groups = groups;
+    }
     let (taken, mut report) = driver.finish(source.texts(), s.finish_threads);
     // issue 15: not a silent default: the customers the account file left out
     report.accounts.unlisted_customers += profiles.unlisted;
@@ -158,7 +196,7 @@ pub fn run<S: Source>(
     // the snapshot's strings: many small allocations, which take a noticeable part of
     // a second to free and need not be waited for
     std::thread::spawn(move || drop((profiles, extra)));
-    Ok(Outcome { report, clv, coverage, clv_input })
+    Ok(Outcome { report, clv, coverage, clv_input, state: peak })
 }
 
 impl World<'_> {
