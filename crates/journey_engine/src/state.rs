@@ -213,7 +213,8 @@ pub struct CustomerState {
     /// The most messages of one journey in any 7 days: (journey, count), for the
     /// journeys that sent any.
     journey_weeks: Vec<(u32, u32)>,
-    last_send: Option<i64>,
+    /// The last message on any channel ([`NEVER`]: none).
+    last_send: i64,
     /// By channel: the last send ([`NEVER`]: none).
     last_send_channel: Inline<i64, 8>,
     /// By `conflicting` tag id: when a send carrying it was last delivered
@@ -228,7 +229,9 @@ pub struct CustomerState {
     now: i64,
     started: bool,
     finished: bool,
-    flip_at: Option<i64>,
+    /// The planned flip that counts ([`NEVER`]: none); an earlier plan's timer is
+    /// ignored when it fires.
+    flip_at: i64,
     /// What `settle` reads that changed since it last ran.
     dirty: Dirty,
     /// The next instant each tracker, then each `since` attribute (as in
@@ -237,7 +240,6 @@ pub struct CustomerState {
     flips: Inline<i64, 24>,
     since_flips: Inline<i64, 4>,
     max_week: u64,
-    events: u64,
     /// Where the clock is within the current millisecond: the (class, rank) of the
     /// timer being handled, or `EVENT`; says whether a tick of this millisecond has
     /// fired yet.
@@ -408,7 +410,7 @@ impl CustomerState {
             sends: VecDeque::new(),
             last_message: None,
             journey_weeks: Vec::new(),
-            last_send: None,
+            last_send: NEVER,
             last_send_channel: Inline::from_elem(NEVER, engine.channels.len()),
             conflict_last: Inline::from_elem(i64::MIN, engine.conflicts.tags.len()),
             goals: Vec::new(),
@@ -417,12 +419,11 @@ impl CustomerState {
             now: i64::MIN,
             started: false,
             finished: false,
-            flip_at: None,
+            flip_at: NEVER,
             dirty: Dirty::everything(),
             flips: Inline::from_elem(i64::MAX, engine.aggs.len()),
             since_flips: Inline::from_elem(i64::MAX, engine.since_attrs.len()),
             max_week: 0,
-            events: 0,
             point: (RESUME, 0),
             account: None,
         }
@@ -527,7 +528,6 @@ impl CustomerState {
         self.start(eng, texts, out);
         self.advance(eng, t, texts, out);
         self.now = t;
-        self.events += 1;
         // an account's state sees its customers' events again: counted once, there
         if self.account.is_none() {
             out.1.events += 1;
@@ -612,7 +612,7 @@ impl CustomerState {
                 self.journeys.get(t.journey(eng)).and_then(|js| js.active.as_ref()).is_some_and(|a| a.wake == t.seq())
             }
             ENTRY => self.plans.get(t.journey(eng)).is_some_and(|p| p.entry_timer == t.seq()),
-            _ => self.flip_at == Some(t.time),
+            _ => self.flip_at == t.time,
         }
     }
 
@@ -862,10 +862,10 @@ impl CustomerState {
                     self.arm_entry(eng, j, self.now, park);
                 }
                 _ => {
-                    if self.flip_at != Some(timer.time) {
+                    if self.flip_at != timer.time {
                         continue;
                     }
-                    self.flip_at = None;
+                    self.flip_at = NEVER;
                     self.mark_crossed(eng, timer.time);
                 }
             }
@@ -1196,8 +1196,8 @@ impl CustomerState {
             self.next_midnight = time::next_local_midnight(self.tz, now);
         }
         let n = self.flips.iter().chain(&self.since_flips).copied().min().unwrap_or(i64::MAX).min(self.next_midnight);
-        if n <= eng.opts.until && self.flip_at.is_none_or(|f| n < f) {
-            self.flip_at = Some(n);
+        if n <= eng.opts.until && (self.flip_at == NEVER || n < self.flip_at) {
+            self.flip_at = n;
             self.push_timer(eng, n, AUDIENCE, 0);
         }
     }
@@ -1733,7 +1733,8 @@ impl CustomerState {
                 return Some(until);
             }
         }
-        if let (Some(gap), Some(last)) = (eng.policy_min_gap, self.last_send) {
+        let last_send = Some(self.last_send).filter(|&t| t != NEVER);
+        if let (Some(gap), Some(last)) = (eng.policy_min_gap, last_send) {
             if now - last < gap {
                 let until = last + gap;
                 out.1.journeys[j].min_gap_deferrals += 1;
@@ -1819,7 +1820,7 @@ impl CustomerState {
         }
         let jj = j as u32;
         self.sends.push_back((now, c, jj));
-        self.last_send = Some(now);
+        self.last_send = now;
         self.last_send_channel[c] = now;
         self.last_message = Some((now, jj));
         let week = self.sends.iter().filter(|(t, _, _)| now - t < 7 * DAY).count() as u64;
