@@ -141,16 +141,30 @@ pub(crate) struct Problem {
     pub help: Option<String>,
     /// Extra detail for the report (the unknown event name).
     pub name: Option<String>,
+    /// The property the cell was read as (`event.property`), when it is not the slot's
+    /// role: one column may serve several events' properties, and the slot's role
+    /// names only the first of them.
+    pub field: Option<String>,
 }
 
 impl Problem {
     fn new(kind: SkipKind, slot: Option<usize>, message: String, label: impl Into<String>) -> Problem {
-        Problem { kind, slot, message, label: label.into(), help: None, name: None }
+        Problem { kind, slot, message, label: label.into(), help: None, name: None, field: None }
     }
     fn help(mut self, help: impl Into<String>) -> Problem {
         self.help = Some(help.into());
         self
     }
+    fn field(mut self, field: String) -> Problem {
+        self.field = Some(field);
+        self
+    }
+}
+
+/// `event.property`, as a message names a property cell: the property read, not the
+/// column's first user.
+fn property_role(schema: &Schema, kind: EventKind, property: &str) -> String {
+    format!("{}.{property}", schema.events[kind.0 as usize].0)
 }
 
 /// The columns a mapping needs, resolved against what the file offers.
@@ -421,10 +435,11 @@ impl Builder {
                 continue;
             };
             let cell = row.cell(slot);
+            let (name, ty) = &self.schema.properties(kind)[i];
             if let Cell::NotUtf8 = cell {
-                return Err(not_utf8(slot, &plan.roles[slot]));
+                let role = property_role(&self.schema, kind, name);
+                return Err(not_utf8(slot, &role).field(role));
             }
-            let ty = &self.schema.properties(kind)[i].1;
             // the dictionary key only for text (one dispatch on the column less per
             // number)
             let code = match cell {
@@ -449,12 +464,14 @@ impl Builder {
             match typed(cell, ty, self.tz, &mut self.texts) {
                 Ok(v) => props.push(v),
                 Err(expected) => {
+                    let role = property_role(&self.schema, kind, name);
                     return Err(Problem::new(
                         SkipKind::BadValue,
                         Some(slot),
-                        format!("{}: expected {expected}, found {}", plan.roles[slot], cell.describe()),
+                        format!("{role}: expected {expected}, found {}", cell.describe()),
                         format!("not {expected}"),
-                    ))
+                    )
+                    .field(role));
                 }
             }
         }
@@ -932,7 +949,7 @@ impl LogReader {
     /// Build the error for a bad row from the row as the reader holds it (the file is
     /// never read again: it may be a stream).
     fn locate(&self, p: Problem, at: Location) -> ReadError {
-        let field = p.slot.map(|s| self.builder.plan.roles[s].clone()).unwrap_or_default();
+        let field = p.field.clone().or_else(|| p.slot.map(|s| self.builder.plan.roles[s].clone())).unwrap_or_default();
         let (line, raw, span): (u64, &[u8], Option<(usize, usize)>) = match &at {
             Location::Current { span, key } => {
                 let (line, raw) = self.backend.current().unwrap_or((0, &[]));
