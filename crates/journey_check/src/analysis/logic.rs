@@ -232,20 +232,42 @@ pub type WitnessAt = (usize, usize);
 /// of pairs and shows a witness for a few.
 pub fn verdict_prepared(a: &Prepared, b: &Prepared, program: &Program) -> (Overlap, Option<WitnessAt>) {
     let (Some(da), Some(db)) = (&a.dnf, &b.dnf) else { return (Overlap::MayOverlap, None) };
-    let mut maybe: Option<WitnessAt> = None;
-    let mut any = false;
     // `meets` and `independent_with` answer what `and` followed by `independent`
     // would, without building the conjunction
+    verdict_over(
+        da,
+        db,
+        |ca, cb| ca.meets(cb),
+        |ca, cb| ca.independent_with(cb, program),
+        |ca, cb| ca.opaque.is_empty() && cb.opaque.is_empty(),
+    )
+}
+
+/// The verdict of two normal forms from their pairs of conjunctions, and where its
+/// witness is: the first pair that is `independent` proves an overlap; else any pair
+/// that `meets` makes one possible, and the first such pair without opaque terms is
+/// where a witness is searched. One loop for every representation of the
+/// conjunctions (plain here, interned in the calendar's verdicts), so the two always
+/// scan in the same order and give the same indices.
+pub fn verdict_over<A, B>(
+    da: &[A],
+    db: &[B],
+    meets: impl Fn(&A, &B) -> bool,
+    independent: impl Fn(&A, &B) -> bool,
+    transparent: impl Fn(&A, &B) -> bool,
+) -> (Overlap, Option<WitnessAt>) {
+    let mut maybe: Option<WitnessAt> = None;
+    let mut any = false;
     for (i, ca) in da.iter().enumerate() {
         for (j, cb) in db.iter().enumerate() {
-            if !ca.meets(cb) {
+            if !meets(ca, cb) {
                 continue;
             }
             any = true;
-            if ca.independent_with(cb, program) {
+            if independent(ca, cb) {
                 return (Overlap::CertainlyOverlaps, Some((i, j)));
             }
-            if maybe.is_none() && ca.opaque.is_empty() && cb.opaque.is_empty() {
+            if maybe.is_none() && transparent(ca, cb) {
                 maybe = Some((i, j));
             }
         }

@@ -177,27 +177,9 @@ fn independent(a: &Interned, b: &Interned) -> bool {
 /// witness indices.
 pub fn verdict(a: &Dnf, b: &Dnf) -> (Overlap, Option<WitnessAt>) {
     let (Some(da), Some(db)) = (a, b) else { return (Overlap::MayOverlap, None) };
-    let mut maybe: Option<WitnessAt> = None;
-    let mut any = false;
-    for (i, ca) in da.iter().enumerate() {
-        for (j, cb) in db.iter().enumerate() {
-            if !meets(ca, cb) {
-                continue;
-            }
-            any = true;
-            if independent(ca, cb) {
-                return (Overlap::CertainlyOverlaps, Some((i, j)));
-            }
-            if maybe.is_none() && ca.opaque.is_empty() && cb.opaque.is_empty() {
-                maybe = Some((i, j));
-            }
-        }
-    }
-    if any {
-        (Overlap::MayOverlap, maybe)
-    } else {
-        (Overlap::Disjoint, None)
-    }
+    crate::analysis::logic::verdict_over(da, db, meets, independent, |ca, cb| {
+        ca.opaque.is_empty() && cb.opaque.is_empty()
+    })
 }
 
 #[cfg(test)]
