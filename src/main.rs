@@ -130,27 +130,17 @@ fn restore_sigpipe() {
 
 fn main() -> ExitCode {
     restore_sigpipe();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return clap_exit(e),
+    };
     let color = match cli.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::io::IsTerminal::is_terminal(&std::io::stderr())
-        }
+        ColorChoice::Auto => auto_color(),
     };
     let global = GlobalOptions { color, quiet: cli.quiet };
-    miette::set_hook(Box::new(move |_| {
-        Box::new(
-            miette::MietteHandlerOpts::new()
-                .color(color)
-                .unicode(color)
-                .terminal_links(false)
-                .width(output::width())
-                .build(),
-        )
-    }))
-    .ok();
+    set_report_style(color);
     let json = cli.command.json_output();
     let result = match cli.command {
         Command::Check(args) => commands::check::run(args, &global),
@@ -177,6 +167,52 @@ fn main() -> ExitCode {
                 let _ = out!("{}", error_json(&report));
                 let _ = files::flush_stdout();
             }
+            ExitStatus::Error.into()
+        }
+    }
+}
+
+/// Colour on a terminal unless NO_COLOR says otherwise.
+fn auto_color() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::IsTerminal::is_terminal(&std::io::stderr())
+}
+
+/// How fatal errors look on stderr: plain ASCII without colour, so logs and tests
+/// read the same everywhere.
+fn set_report_style(color: bool) {
+    miette::set_hook(Box::new(move |_| {
+        Box::new(
+            miette::MietteHandlerOpts::new()
+                .color(color)
+                .unicode(color)
+                .terminal_links(false)
+                .width(output::width())
+                .build(),
+        )
+    }))
+    .ok();
+}
+
+/// Help, version and usage errors. clap's own `exit` ignores a failed write, so
+/// `journey --help > full-disk` would end 0 with nothing written: help and version go
+/// through the same checked standard output as every command's results.
+fn clap_exit(e: clap::Error) -> ExitCode {
+    if e.use_stderr() {
+        // a usage error: stderr, exit 2 (what clap's `exit` does)
+        let _ = e.print();
+        return ExitStatus::Error.into();
+    }
+    let written = if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        // keep clap's colours on a terminal
+        e.print().map_err(files::stdout_err)
+    } else {
+        out!("{}", e.render()).and_then(|()| files::flush_stdout())
+    };
+    match written {
+        Ok(()) => ExitCode::from(e.exit_code().clamp(0, 255) as u8),
+        Err(err) => {
+            set_report_style(auto_color());
+            eprintln!("{:?}", miette::Report::new(err));
             ExitStatus::Error.into()
         }
     }

@@ -84,6 +84,10 @@ fn forms(dir: &Path) -> Vec<Vec<String>> {
         vec!["merge", &part],
         vec!["merge", &part, "--format", "json"],
         vec!["completions", "bash"],
+        // help and version: clap's own printing ignored the failed write (exit 0)
+        vec!["--help"],
+        vec!["--version"],
+        vec!["simulate", "--help"],
     ];
     let mut predict = vec!["clv", "predict", "--draws", "5", "--input", &sample, "--calibration-end", "1997-09-30"];
     predict.extend(log_args);
