@@ -8,6 +8,7 @@
 
 mod diagnostic;
 pub mod plain;
+pub mod quiet_panic;
 pub mod render;
 pub mod rules;
 mod source;

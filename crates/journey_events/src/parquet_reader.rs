@@ -370,7 +370,7 @@ impl ParquetBackend {
             }
             // The parquet crate can panic on a corrupt file (an assertion in its
             // decoders, found by the fuzz harness): that is a bad file, not a bug here.
-            let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.reader.next()));
+            let next = journey_diagnostics::quiet_panic::catch_quietly(|| self.reader.next());
             let Ok(next) = next else {
                 self.corrupt = true;
                 return Outcome::Io(std::io::Error::other("the Parquet file is corrupt (its data cannot be decoded)"));

@@ -44,7 +44,7 @@ fn unreadable(source: &str) -> Module {
 
 /// Parse one `.journey.yaml` source file.
 pub fn parse(source: &str, file: FileId) -> Parsed {
-    let docs = match std::panic::catch_unwind(|| tree::parse_documents(source)) {
+    let docs = match journey_diagnostics::quiet_panic::catch_quietly(|| tree::parse_documents(source)) {
         Ok(Ok(docs)) => docs,
         Ok(Err(e)) => {
             let diag = Diagnostic::new("J001", e.message).primary(file, e.span, "here").help(e.help);
