@@ -9,7 +9,7 @@ use crate::ticks::ChunkCursor;
 use crate::time::{self, DAY};
 use crate::{
     stable_hash, Action, ActionKind, AttrValue, CGoal, CStep, CTrigger, Customer, DeferReason, Engine, ExitReason,
-    QuietMode, Suppression, Target, STEP_LIMIT,
+    QuietMode, Row, Suppression, Target, STEP_LIMIT,
 };
 use chrono::Datelike;
 use chrono_tz::Tz;
@@ -194,7 +194,10 @@ struct PendingGoal {
 pub struct CustomerState {
     id: CustomerId,
     key: Box<str>,
-    attrs: Vec<AttrValue>,
+    /// One value per attribute of the program: shared with the snapshot's row (or the
+    /// engine's blank one) until a value is written, then the state's own (see
+    /// [`CustomerState::attrs_mut`]).
+    attrs: Row,
     tz: Tz,
     /// When the customer came to exist (`i64::MAX`: not yet); see
     /// [`crate::Engine::with_created_at`].
@@ -375,8 +378,22 @@ fn prefetch_slice<T>(v: &[T]) {
 
 impl CustomerState {
     pub fn new(engine: &Engine, customer: Customer) -> CustomerState {
-        let mut attrs: Vec<AttrValue> = customer.attributes.to_vec();
-        attrs.resize(engine.program.attributes.len(), AttrValue::Missing);
+        CustomerState::with_row(engine, customer, None)
+    }
+
+    /// [`CustomerState::new`], sharing `row` (the customer's attributes, kept by the
+    /// profiles) instead of copying them, when it has a value per attribute.
+    pub(crate) fn with_row(engine: &Engine, customer: Customer, row: Option<Row>) -> CustomerState {
+        let width = engine.program.attributes.len();
+        let attrs: Row = match row {
+            Some(row) if row.len() == width => row,
+            _ if customer.attributes.is_empty() => engine.blank_row.clone(),
+            _ => {
+                let mut attrs: Vec<AttrValue> = customer.attributes.to_vec();
+                attrs.resize(width, AttrValue::Missing);
+                attrs.into()
+            }
+        };
         let tz = engine
             .tz_attr
             .and_then(|i| match &attrs[i] {
@@ -494,6 +511,12 @@ impl CustomerState {
 
     pub fn key(&self) -> &str {
         &self.key
+    }
+
+    /// The attribute values to write one: the state's own copy, made on the first
+    /// write while the row is shared.
+    fn attrs_mut(&mut self) -> &mut [AttrValue] {
+        Row::make_mut(&mut self.attrs)
     }
 
     /// Process one event of this customer (after firing every timer due at or before
@@ -1078,7 +1101,7 @@ impl CustomerState {
             if let (AttrValue::Bool(true), Some(t)) = (&self.attrs[a], tally.as_deref_mut()) {
                 t.channels[c].consent_withdrawals += 1;
             }
-            self.attrs[a] = AttrValue::Bool(false);
+            self.attrs_mut()[a] = AttrValue::Bool(false);
             self.dirty.attr(a);
         }
     }
@@ -1550,7 +1573,7 @@ impl CustomerState {
                 CStep::Set { attribute, value, next } => {
                     if let Some(a) = attribute {
                         let v = AttrValue::from_value(&eval(value, &self.scope(eng, None, texts)));
-                        self.attrs[*a] = v;
+                        self.attrs_mut()[*a] = v;
                         self.dirty.attr(*a);
                         self.replan_date_entries(eng, *a);
                         self.act(j, Some(node), ActionKind::SetAttribute { attribute: *a }, out);

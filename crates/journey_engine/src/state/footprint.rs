@@ -2,13 +2,15 @@
 //! owns, counted by capacity (what the allocator handed out, not what is in use), so
 //! that the figure answers "how many bytes does a customer cost" (issue 16). Buffers
 //! shared between customers (a schedule's ticks, behind an `Arc`) are the engine's and
-//! count only as the pointer the state keeps. The allocator's own overhead per block
-//! is not counted; [`Footprint::blocks`] says how many blocks there are.
+//! count only as the pointer the state keeps; so does an attribute row shared with the
+//! snapshot (or the engine's blank row), until a write makes it the state's own copy.
+//! The allocator's own overhead per block is not counted; [`Footprint::blocks`] says
+//! how many blocks there are.
 
 use super::CustomerState;
 use crate::expr::Track;
 use crate::AttrValue;
-use std::mem::size_of;
+use std::mem::{size_of, size_of_val};
 
 /// One state's bytes by part (each part's heap; `inline` is the state's own size).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -96,6 +98,16 @@ fn attr_heap(a: &AttrValue) -> (usize, usize) {
     }
 }
 
+/// A shared row is its owners' (the snapshot's); an own one is its allocation (the
+/// reference counts and the values) and its values' own text.
+fn row_heap(row: &crate::Row) -> (usize, usize) {
+    if std::sync::Arc::strong_count(row) > 1 {
+        return (0, 0);
+    }
+    let counts = 2 * size_of::<usize>();
+    sum([(counts + size_of_val::<[AttrValue]>(row), 1)].into_iter().chain(row.iter().map(attr_heap)))
+}
+
 fn sum(parts: impl IntoIterator<Item = (usize, usize)>) -> (usize, usize) {
     parts.into_iter().fold((0, 0), |(b, n), (b2, n2)| (b + b2, n + n2))
 }
@@ -103,8 +115,7 @@ fn sum(parts: impl IntoIterator<Item = (usize, usize)>) -> (usize, usize) {
 impl CustomerState {
     /// The bytes this customer's state holds, by part (see the module's notes).
     pub fn footprint_parts(&self) -> Footprint {
-        let attrs =
-            sum([buffer::<AttrValue>(self.attrs.capacity())].into_iter().chain(self.attrs.iter().map(attr_heap)));
+        let attrs = row_heap(&self.attrs);
         let tracks =
             sum([buffer::<Track>(self.tracks.capacity())].into_iter().chain(self.tracks.iter().map(track_heap)));
         let journeys = sum([
@@ -244,8 +255,9 @@ journey loyal {
         }
         let f = state.footprint_parts();
         assert_eq!(f.inline, size_of::<CustomerState>());
-        // the row, by capacity; the text "gold" of `plan` is the snapshot's row's
-        let row = state.attrs.capacity() * size_of::<AttrValue>();
+        // the state's copy of the row (two counts and two values); the text "gold" of
+        // `plan` is the row's it was copied from
+        let row = 2 * 8 + 2 * size_of::<AttrValue>();
         assert_eq!(size_of::<AttrValue>(), 16);
         assert_eq!(f.attrs, row);
         // one tracker (count(visit, 30d)) keeping its two newest visits, as times
@@ -279,5 +291,29 @@ journey loyal {
         let own = state.footprint_parts();
         assert_eq!(own.attrs, row + 2 * 8 + 16 + "gold".len());
         assert_eq!(own.blocks, 13);
+    }
+
+    /// A row shared with the snapshot is the snapshot's, until a write copies it.
+    #[test]
+    fn a_shared_row_costs_nothing_until_written() {
+        let program = program();
+        let options = EngineOptions { quiet_hours: QuietMode::Defer, seed: 1, start: 0, until: 1 };
+        let engine = Engine::new(&program, options);
+        let mut values = vec![AttrValue::Missing; program.attributes.len()];
+        values[0] = AttrValue::Bool(true);
+        let snapshot: crate::Row = values.clone().into();
+        let customer = Customer { id: CustomerId(0), key: "c", attributes: &values };
+        let mut state = CustomerState::with_row(&engine, customer, Some(snapshot.clone()));
+        assert_eq!(state.footprint_parts().attrs, 0);
+        assert_eq!(&state.attrs[..], &values[..]);
+        // one of the engine's blank rows for a customer the snapshot lacks
+        let blank = CustomerState::new(&engine, Customer { id: CustomerId(1), key: "d", attributes: &[] });
+        assert_eq!(blank.footprint_parts().attrs, 0);
+        assert!(blank.attrs.iter().all(|a| *a == AttrValue::Missing));
+        // a write: the state's own copy, and the snapshot's row unchanged
+        state.attrs_mut()[0] = AttrValue::Bool(false);
+        assert_eq!(snapshot[0], AttrValue::Bool(true));
+        assert_eq!(state.attrs[0], AttrValue::Bool(false));
+        assert_eq!(state.footprint_parts().attrs, 2 * 8 + program.attributes.len() * size_of::<AttrValue>());
     }
 }
