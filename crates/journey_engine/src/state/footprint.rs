@@ -118,12 +118,11 @@ impl CustomerState {
         let attrs = row_heap(&self.attrs);
         let tracks =
             sum([buffer::<Track>(self.tracks.capacity())].into_iter().chain(self.tracks.iter().map(track_heap)));
-        let journeys = sum([
-            buffer::<(u32, super::JState)>(self.journeys.capacity()),
-            buffer::<(u32, super::Plan)>(self.plans.capacity()),
-        ]
-        .into_iter()
-        .chain(self.journeys.states().filter_map(|js| js.active.as_ref()).map(|a| spilled(&a.arms))));
+        let active = self.journeys.states().filter_map(|js| js.active.as_ref());
+        let journeys =
+            sum([buffer::<super::JState>(self.journeys.capacity()), buffer::<super::Plan>(self.plans.capacity())]
+                .into_iter()
+                .chain(active.flat_map(|a| [buffer::<super::Active>(1), spilled(&a.arms)])));
         let timers = buffer::<std::cmp::Reverse<super::Timer>>(self.timers.capacity());
         let sends = buffer::<(i64, usize, u32)>(self.sends.capacity());
         let goals = sum([buffer::<super::PendingGoal>(self.goals.capacity())]
@@ -263,8 +262,10 @@ journey loyal {
         // one tracker (count(visit, 30d)) keeping its two newest visits, as times
         assert_eq!(state.tracks.len(), 1);
         assert_eq!(f.tracks, size_of::<Track>() + 2 * size_of::<i64>());
-        // two journeys, grown one at a time
-        assert_eq!(f.journeys, 2 * size_of::<(u32, super::super::JState)>());
+        // two journeys, grown one at a time, 32 bytes each; the customer is still in
+        // welcome (waiting), whose position is boxed; loyal is done
+        assert_eq!(size_of::<super::super::JState>(), 32);
+        assert_eq!(f.journeys, 2 * 32 + size_of::<super::super::Active>());
         // one pending goal; a cell (treated) per journey, welcome's with one goal's count
         assert_eq!(state.goals.len(), 1);
         assert_eq!(f.goals, state.goals.capacity() * size_of::<super::super::PendingGoal>());
@@ -283,14 +284,15 @@ journey loyal {
         let parts = f.inline + f.attrs + f.tracks + f.journeys + f.timers + f.sends + f.goals + f.cells + f.other;
         assert_eq!(state.footprint(), parts);
         // the row and its text, the tracker's queue, journeys, timers, sends, goals,
-        // cells and welcome's box (loyal has no goal), key, journey weeks
-        assert_eq!(f.blocks, 11);
+        // cells and welcome's box (loyal has no goal), key, journey weeks, welcome's
+        // position
+        assert_eq!(f.blocks, 12);
         // without the row it was copied from, the text is the state's own: its shared
         // allocation (two counts and the string's pointer and length) and the string
         drop(attrs);
         let own = state.footprint_parts();
         assert_eq!(own.attrs, row + 2 * 8 + 16 + "gold".len());
-        assert_eq!(own.blocks, 13);
+        assert_eq!(own.blocks, 14);
     }
 
     /// A row shared with the snapshot is the snapshot's, until a write copies it.
