@@ -18,6 +18,7 @@ pub mod html;
 pub mod program_rules;
 mod readers;
 mod report;
+mod slot_queue;
 mod state;
 mod tally;
 pub mod tasks;

@@ -2,7 +2,7 @@
 
 use crate::accounts::AccountBook;
 use crate::experiment::CustomerCell;
-use crate::expr::{self, eval, Scope, Track, V};
+use crate::expr::{self, eval, Scope, Track, Tracker, V};
 use crate::readers::ReadMask;
 use crate::tally::Tally;
 use crate::ticks::ChunkCursor;
@@ -20,6 +20,7 @@ use std::collections::{BinaryHeap, VecDeque};
 
 mod footprint;
 mod journeys;
+mod members;
 pub use footprint::Footprint;
 
 /// Timer classes, in the order they fire at the same millisecond.
@@ -219,8 +220,9 @@ pub struct CustomerState {
     /// When the customer came to exist (`i64::MAX`: not yet); see
     /// [`crate::Engine::with_created_at`].
     exists_from: i64,
-    tracks: Vec<Track>,
-    members: Inline<bool, 32>,
+    /// Each aggregate's tracker and its next flip.
+    tracks: Vec<Tracker>,
+    members: members::Members,
     journeys: journeys::Journeys<JState>,
     plans: journeys::Journeys<Plan>,
     /// Bit `j`: in journey `j` (for the first 64; see `in_journey`).
@@ -254,11 +256,9 @@ pub struct CustomerState {
     flip_at: i64,
     /// What `settle` reads that changed since it last ran.
     dirty: Dirty,
-    /// The next instant each tracker, then each `since` attribute (as in
-    /// `Engine::since_attrs`), crosses a threshold (`i64::MAX`: never); kept up to date
-    /// for what changed, so a flip finds what crossed without walking every window.
-    flips: Inline<i64, 24>,
-    since_flips: Inline<i64, 4>,
+    /// The next instant each `since` attribute (as in `Engine::since_attrs`) crosses a
+    /// threshold (`i64::MAX`: never), as [`Tracker::flip`] for trackers.
+    since_flips: Box<[i64]>,
     max_week: u64,
     /// Where the clock is within the current millisecond: the (class, rank) of the
     /// timer being handled, or `EVENT`; says whether a tick of this millisecond has
@@ -435,8 +435,8 @@ impl CustomerState {
             attrs,
             tz,
             exists_from,
-            tracks: engine.aggs.iter().map(|a| a.new_track()).collect(),
-            members: Inline::from_elem(false, engine.audiences.len()),
+            tracks: engine.aggs.iter().map(|a| a.new_tracker()).collect(),
+            members: members::Members::new(engine.audiences.len()),
             journeys: journeys::Journeys::default(),
             plans: journeys::Journeys::default(),
             active: 0,
@@ -455,8 +455,7 @@ impl CustomerState {
             finished: false,
             flip_at: NEVER,
             dirty: Dirty::everything(),
-            flips: Inline::from_elem(i64::MAX, engine.aggs.len()),
-            since_flips: Inline::from_elem(i64::MAX, engine.since_attrs.len()),
+            since_flips: vec![i64::MAX; engine.since_attrs.len()].into_boxed_slice(),
             max_week: 0,
             point: (RESUME, 0),
             account: None,
@@ -516,7 +515,8 @@ impl CustomerState {
     /// where the oldest leave them.
     pub(crate) fn prefetch_tracks(&self, eng: &Engine, ev: &Event) {
         for &i in eng.aggs_by_event.get(ev.kind.0 as usize).map_or(&[][..], Vec::as_slice) {
-            if let Track::Window(q) = &self.tracks[i] {
+            if let Track::Window(q) = &self.tracks[i].track {
+                prefetch_slice(q.block_start());
                 let (a, b) = q.as_slices();
                 let tail = if b.is_empty() { a } else { b };
                 prefetch_slice(&tail[tail.len().saturating_sub(1)..]);
@@ -717,7 +717,8 @@ impl CustomerState {
         self.started = true;
         self.now = self.now.max(eng.opts.start);
         for &a in &eng.tracked {
-            self.members[a] = self.eval_bool(eng, &eng.audiences[a], None, texts);
+            let in_it = self.eval_bool(eng, &eng.audiences[a], None, texts);
+            self.members.set(a, in_it);
         }
         for j in 0..eng.journeys.len() {
             self.arm_entry(eng, j, self.now - 1, (i64::MIN, Park::Filtered));
@@ -834,8 +835,8 @@ impl CustomerState {
         if self.dirty.any {
             return i64::MIN;
         }
-        let aggs = deps.aggs.iter().map(|&i| self.flips[i]);
-        let since = eng.since_attrs.iter().zip(&self.since_flips).filter(|(a, _)| deps.attrs.contains(a));
+        let aggs = deps.aggs.iter().map(|&i| self.tracks[i].flip);
+        let since = eng.since_attrs.iter().zip(self.since_flips.iter()).filter(|(a, _)| deps.attrs.contains(a));
         aggs.chain(since.map(|(_, &f)| f)).min().unwrap_or(i64::MAX)
     }
 
@@ -922,8 +923,8 @@ impl CustomerState {
         if self.next_midnight <= t {
             self.dirty.today = true;
         }
-        for i in 0..self.flips.len() {
-            if self.flips[i] <= t {
+        for i in 0..self.tracks.len() {
+            if self.tracks[i].flip <= t {
                 self.dirty.agg(i);
             }
         }
@@ -996,7 +997,7 @@ impl CustomerState {
                 _ if spec.kind == expr::AggKind::Latest => continue,
                 _ => 0.0,
             };
-            expr::record(spec, &mut self.tracks[i], t, value);
+            expr::record(spec, &mut self.tracks[i].track, t, value);
             self.dirty.agg(i);
         }
         self.now = saved.max(t);
@@ -1145,7 +1146,7 @@ impl CustomerState {
         let mut cur = std::mem::take(&mut self.dirty);
         let mut seen = cur;
         for i in cur.changed_aggs(eng.aggs.len()) {
-            expr::trim(&eng.aggs[i], &mut self.tracks[i], now);
+            expr::trim(&eng.aggs[i], &mut self.tracks[i].track, now);
         }
         let mut settled = false;
         for _ in 0..16 {
@@ -1183,8 +1184,8 @@ impl CustomerState {
                 }
                 let scope = Scope { memo: Some(&memo), ..self.scope(eng, None, texts) };
                 let now_in = eval(&crate::CExpr::Audience(a), &scope).truthy();
-                if now_in != self.members[a] {
-                    self.members[a] = now_in;
+                if now_in != self.members.get(a) {
+                    self.members.set(a, now_in);
                     edges.push((a, now_in));
                 }
             }
@@ -1221,7 +1222,8 @@ impl CustomerState {
         // the next flip
         // the next flip: what did not change keeps its planned threshold
         for i in seen.changed_aggs(eng.aggs.len()) {
-            self.flips[i] = expr::next_flip(&eng.aggs[i], &self.tracks[i], now, &eng.durations).unwrap_or(i64::MAX);
+            let tracker = &mut self.tracks[i];
+            tracker.flip = expr::next_flip(&eng.aggs[i], &tracker.track, now, &eng.durations).unwrap_or(i64::MAX);
         }
         for (k, &a) in eng.since_attrs.iter().enumerate() {
             if seen.attr_changed(a) {
@@ -1235,7 +1237,8 @@ impl CustomerState {
         if eng.reads_today {
             self.next_midnight = time::next_local_midnight(self.tz, now);
         }
-        let n = self.flips.iter().chain(&self.since_flips).copied().min().unwrap_or(i64::MAX).min(self.next_midnight);
+        let flips = self.tracks.iter().map(|t| t.flip).chain(self.since_flips.iter().copied());
+        let n = flips.min().unwrap_or(i64::MAX).min(self.next_midnight);
         if n <= eng.opts.until && (self.flip_at == NEVER || n < self.flip_at) {
             self.flip_at = n;
             self.push_timer(eng, n, AUDIENCE, 0);

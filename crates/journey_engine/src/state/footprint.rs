@@ -8,7 +8,7 @@
 //! how many blocks there are.
 
 use super::CustomerState;
-use crate::expr::Track;
+use crate::expr::{Track, Tracker};
 use crate::AttrValue;
 use std::mem::{size_of, size_of_val};
 
@@ -116,8 +116,9 @@ impl CustomerState {
     /// The bytes this customer's state holds, by part (see the module's notes).
     pub fn footprint_parts(&self) -> Footprint {
         let attrs = row_heap(&self.attrs);
-        let tracks =
-            sum([buffer::<Track>(self.tracks.capacity())].into_iter().chain(self.tracks.iter().map(track_heap)));
+        let tracks = sum([buffer::<Tracker>(self.tracks.capacity())]
+            .into_iter()
+            .chain(self.tracks.iter().map(|t| track_heap(&t.track))));
         let active = self.journeys.states().filter_map(|js| js.active.as_ref());
         let journeys =
             sum([buffer::<super::JState>(self.journeys.capacity()), buffer::<super::Plan>(self.plans.capacity())]
@@ -142,11 +143,10 @@ impl CustomerState {
         let other = sum([
             buffer::<u8>(self.key.len()),
             buffer::<(u32, u32)>(self.journey_weeks.capacity()),
-            spilled(&self.members),
+            buffer::<u64>(self.members.heap_words()),
             spilled(&self.last_send_channel),
             spilled(&self.conflict_last),
-            spilled(&self.flips),
-            spilled(&self.since_flips),
+            buffer::<i64>(self.since_flips.len()),
             account,
         ]);
         let parts = [attrs, tracks, journeys, timers, sends, goals, cells, other];
@@ -173,7 +173,7 @@ impl CustomerState {
 
 fn track_heap(t: &Track) -> (usize, usize) {
     match t {
-        Track::Window(q) => buffer::<i64>(q.capacity()),
+        Track::Window(q) => buffer::<i64>(q.block_slots()),
         _ => (0, 0),
     }
 }
@@ -259,9 +259,11 @@ journey loyal {
         let row = 2 * 8 + 2 * size_of::<AttrValue>();
         assert_eq!(size_of::<AttrValue>(), 16);
         assert_eq!(f.attrs, row);
-        // one tracker (count(visit, 30d)) keeping its two newest visits, as times
+        // one tracker (count(visit, 30d)) and its next flip, keeping its two newest
+        // visits as times, after the slot saying where they are
         assert_eq!(state.tracks.len(), 1);
-        assert_eq!(f.tracks, size_of::<Track>() + 2 * size_of::<i64>());
+        assert_eq!((size_of::<Track>(), size_of::<Tracker>()), (24, 32));
+        assert_eq!(f.tracks, size_of::<Tracker>() + 3 * size_of::<i64>());
         // two journeys, grown one at a time, 32 bytes each; the customer is still in
         // welcome (waiting), whose position is boxed; loyal is done
         assert_eq!(size_of::<super::super::JState>(), 32);
