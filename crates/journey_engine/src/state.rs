@@ -229,7 +229,8 @@ pub struct CustomerState {
     active: u64,
     timers: BinaryHeap<Reverse<Timer>>,
     /// Message sends within the longest cap window: (time, channel, journey).
-    sends: VecDeque<(i64, usize, u32)>,
+    /// (16 bytes each: a program has far fewer than 2^32 channels).
+    sends: VecDeque<(i64, u32, u32)>,
     /// The last message: (time, journey), to attribute opt-outs to.
     last_message: Option<(i64, u32)>,
     /// The most messages of one journey in any 7 days: (journey, count), for the
@@ -237,12 +238,11 @@ pub struct CustomerState {
     journey_weeks: Vec<(u32, u32)>,
     /// The last message on any channel ([`NEVER`]: none).
     last_send: i64,
-    /// By channel: the last send ([`NEVER`]: none).
-    last_send_channel: Inline<i64, 8>,
-    /// By `conflicting` tag id: when a send carrying it was last delivered
-    /// (`i64::MIN`: never). The latest is all the rule needs: an older one is further
-    /// out of the window.
-    conflict_last: Inline<i64, 2>,
+    /// By channel, the last send; then by `conflicting` tag id (after the channels),
+    /// when a send carrying it was last delivered: the latest is all the rule needs,
+    /// an older one is further out of the window. [`NEVER`]: none. One block for both
+    /// (issue 16).
+    last_sent: Box<[i64]>,
     goals: Vec<PendingGoal>,
     /// The customer's entries, sends and conversions per journey group (see
     /// `experiment`), added to the report's customer-level sums at the end.
@@ -445,8 +445,7 @@ impl CustomerState {
             last_message: None,
             journey_weeks: Vec::new(),
             last_send: NEVER,
-            last_send_channel: Inline::from_elem(NEVER, engine.channels.len()),
-            conflict_last: Inline::from_elem(i64::MIN, engine.conflicts.tags.len()),
+            last_sent: vec![NEVER; engine.channels.len() + engine.conflicts.tags.len()].into_boxed_slice(),
             goals: Vec::new(),
             cells: Vec::new(),
             seq: 0,
@@ -1679,7 +1678,8 @@ impl CustomerState {
         tags.iter().find_map(|&t| {
             let group = c.tags[t as usize].0;
             let hit = (c.tags.iter().enumerate()).any(|(u, (g, _))| {
-                *g == group && u != t as usize && self.now.saturating_sub(self.conflict_last[u]) < c.window
+                let last = self.last_sent.get(eng.channels.len() + u).copied().unwrap_or(NEVER);
+                *g == group && u != t as usize && self.now.saturating_sub(last) < c.window
             });
             hit.then_some(group)
         })
@@ -1762,7 +1762,7 @@ impl CustomerState {
             }
         }
         // minimum gaps: the channel's, then the policy's
-        let last_on_channel = Some(self.last_send_channel[c]).filter(|&t| t != NEVER);
+        let last_on_channel = Some(self.last_sent[c]).filter(|&t| t != NEVER);
         if let (Some(gap), Some(last)) = (ch.min_gap, last_on_channel) {
             if now - last < gap {
                 let until = last + gap;
@@ -1798,7 +1798,7 @@ impl CustomerState {
             self.sends.pop_front();
         }
         if let Some((count, window)) = ch.cap {
-            let n = self.sends.iter().filter(|(t, x, _)| *x == c && now - t < window).count() as u64;
+            let n = self.sends.iter().filter(|(t, x, _)| *x as usize == c && now - t < window).count() as u64;
             if n >= count {
                 suppress(self, Suppression::ChannelCap, out);
                 out.1.journeys[j].cap_hits += 1;
@@ -1811,7 +1811,7 @@ impl CustomerState {
             if !counts(c) {
                 continue;
             }
-            let n = self.sends.iter().filter(|(t, x, _)| counts(*x) && now - t < pc.window).count() as u64;
+            let n = self.sends.iter().filter(|(t, x, _)| counts(*x as usize) && now - t < pc.window).count() as u64;
             if n >= pc.count {
                 suppress(self, Suppression::PolicyCap(pi), out);
                 out.1.journeys[j].cap_hits += 1;
@@ -1825,7 +1825,8 @@ impl CustomerState {
             if !cc.channels[c] {
                 continue;
             }
-            let n = self.sends.iter().filter(|(t, x, _)| cc.channels[*x] && now - t < cc.window).count() as u64;
+            let n =
+                self.sends.iter().filter(|(t, x, _)| cc.channels[*x as usize] && now - t < cc.window).count() as u64;
             if n >= cc.count {
                 suppress(self, Suppression::CategoryCap(k), out);
                 out.1.journeys[j].cap_hits += 1;
@@ -1860,12 +1861,12 @@ impl CustomerState {
         }
         // delivered
         for &t in tags {
-            self.conflict_last[t as usize] = now;
+            self.last_sent[eng.channels.len() + t as usize] = now;
         }
         let jj = j as u32;
-        self.sends.push_back((now, c, jj));
+        self.sends.push_back((now, c as u32, jj));
         self.last_send = now;
-        self.last_send_channel[c] = now;
+        self.last_sent[c] = now;
         self.last_message = Some((now, jj));
         let week = self.sends.iter().filter(|(t, _, _)| now - t < 7 * DAY).count() as u64;
         self.max_week = self.max_week.max(week);

@@ -125,7 +125,7 @@ impl CustomerState {
                 .into_iter()
                 .chain(active.flat_map(|a| [buffer::<super::Active>(1), spilled(&a.arms)])));
         let timers = buffer::<std::cmp::Reverse<super::Timer>>(self.timers.capacity());
-        let sends = buffer::<(i64, usize, u32)>(self.sends.capacity());
+        let sends = buffer::<(i64, u32, u32)>(self.sends.capacity());
         let goals = sum([buffer::<super::PendingGoal>(self.goals.capacity())]
             .into_iter()
             .chain(self.goals.iter().map(|g| spilled(&g.arms))));
@@ -144,8 +144,7 @@ impl CustomerState {
             buffer::<u8>(self.key.len()),
             buffer::<(u32, u32)>(self.journey_weeks.capacity()),
             buffer::<u64>(self.members.heap_words()),
-            spilled(&self.last_send_channel),
-            spilled(&self.conflict_last),
+            buffer::<i64>(self.last_sent.len()),
             buffer::<i64>(self.since_flips.len()),
             account,
         ]);
@@ -267,6 +266,8 @@ journey loyal {
         // two journeys, grown one at a time, 32 bytes each; the customer is still in
         // welcome (waiting), whose position is boxed; loyal is done
         assert_eq!(size_of::<super::super::JState>(), 32);
+        // (and a scheduled or date-attribute journey's plan, which it has none of, 40)
+        assert_eq!(size_of::<super::super::Plan>(), 40);
         assert_eq!(f.journeys, 2 * 32 + size_of::<super::super::Active>());
         // one pending goal; a cell (treated) per journey, welcome's with one goal's count
         assert_eq!(state.goals.len(), 1);
@@ -278,23 +279,24 @@ journey loyal {
         assert!(state.timers.len() >= 2);
         assert_eq!(size_of::<super::super::Timer>(), 16);
         assert_eq!(f.timers, state.timers.capacity() * 16);
-        // two sends: (time, channel, journey)
+        // two sends: (time, channel, journey), 16 bytes each
         assert_eq!(state.sends.len(), 2);
-        assert_eq!(f.sends, state.sends.capacity() * size_of::<(i64, usize, u32)>());
-        // the key "c-17"; no inline array spilled
-        assert_eq!(f.other, 4 + state.journey_weeks.capacity() * 8);
+        assert_eq!(f.sends, state.sends.capacity() * 16);
+        // the key "c-17", the journey weeks, the last send on the one channel (no
+        // conflict tags); no inline array spilled
+        assert_eq!(f.other, 4 + state.journey_weeks.capacity() * 8 + 8);
         let parts = f.inline + f.attrs + f.tracks + f.journeys + f.timers + f.sends + f.goals + f.cells + f.other;
         assert_eq!(state.footprint(), parts);
         // the row and its text, the tracker's queue, journeys, timers, sends, goals,
-        // cells and welcome's box (loyal has no goal), key, journey weeks, welcome's
-        // position
-        assert_eq!(f.blocks, 12);
+        // cells and welcome's box (loyal has no goal), key, journey weeks, last sends,
+        // welcome's position
+        assert_eq!(f.blocks, 13);
         // without the row it was copied from, the text is the state's own: its shared
         // allocation (two counts and the string's pointer and length) and the string
         drop(attrs);
         let own = state.footprint_parts();
         assert_eq!(own.attrs, row + 2 * 8 + 16 + "gold".len());
-        assert_eq!(own.blocks, 14);
+        assert_eq!(own.blocks, 15);
     }
 
     /// A row shared with the snapshot is the snapshot's, until a write copies it.
