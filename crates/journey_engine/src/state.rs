@@ -235,7 +235,7 @@ pub struct CustomerState {
     last_message: Option<(i64, u32)>,
     /// The most messages of one journey in any 7 days: (journey, count), for the
     /// journeys that sent any.
-    journey_weeks: Vec<(u32, u32)>,
+    journey_weeks: Box<[(u32, u32)]>,
     /// The last message on any channel ([`NEVER`]: none).
     last_send: i64,
     /// By channel, the last send; then by `conflicting` tag id (after the channels),
@@ -246,7 +246,7 @@ pub struct CustomerState {
     goals: Vec<PendingGoal>,
     /// The customer's entries, sends and conversions per journey group (see
     /// `experiment`), added to the report's customer-level sums at the end.
-    cells: Vec<CustomerCell>,
+    cells: Box<[CustomerCell]>,
     seq: u64,
     now: i64,
     started: bool,
@@ -443,11 +443,11 @@ impl CustomerState {
             timers: BinaryHeap::new(),
             sends: VecDeque::new(),
             last_message: None,
-            journey_weeks: Vec::new(),
+            journey_weeks: Box::default(),
             last_send: NEVER,
             last_sent: vec![NEVER; engine.channels.len() + engine.conflicts.tags.len()].into_boxed_slice(),
             goals: Vec::new(),
-            cells: Vec::new(),
+            cells: Box::default(),
             seq: 0,
             now: i64::MIN,
             started: false,
@@ -673,8 +673,8 @@ impl CustomerState {
         if self.account.is_some() {
             // an account: its cells are the `for account` journeys' units; the
             // customer-level figures are its customers'
-            for c in std::mem::take(&mut self.cells) {
-                out.1.customer_cell(eng, &c);
+            for c in std::mem::take(&mut self.cells).iter() {
+                out.1.customer_cell(eng, c);
             }
             return;
         }
@@ -682,11 +682,11 @@ impl CustomerState {
         out.1.program_rules.global_holdout_customers += u64::from(self.globally_held);
         out.1.program_rules.suppressed_customers += u64::from(self.was_suppressed);
         *out.1.max_sends_per_week.entry(self.max_week).or_default() += 1;
-        for &(j, most) in &self.journey_weeks {
+        for &(j, most) in self.journey_weeks.iter() {
             *out.1.journeys[j as usize].max_sends_per_week.entry(most as u64).or_default() += 1;
         }
-        for c in std::mem::take(&mut self.cells) {
-            out.1.customer_cell(eng, &c);
+        for c in std::mem::take(&mut self.cells).iter() {
+            out.1.customer_cell(eng, c);
         }
     }
 
@@ -699,8 +699,8 @@ impl CustomerState {
                 let goals = eng.journeys[j].goals.len();
                 // grown one at a time: a customer adds few cells, and a doubling
                 // vector would hold room for several (issue 16)
-                self.cells.reserve_exact(1);
-                self.cells.push(CustomerCell { journey, group, entries: 0, sends: 0, per_goal: vec![0; goals].into() });
+                let cell = CustomerCell { journey, group, entries: 0, sends: 0, per_goal: vec![0; goals].into() };
+                journeys::push_exact(&mut self.cells, cell);
                 self.cells.len() - 1
             }
         };
@@ -1873,10 +1873,7 @@ impl CustomerState {
         let mine = self.sends.iter().filter(|(t, _, x)| *x == jj && now - t < 7 * DAY).count() as u32;
         match self.journey_weeks.iter_mut().find(|(x, _)| *x == jj) {
             Some((_, most)) => *most = (*most).max(mine),
-            None => {
-                self.journey_weeks.reserve_exact(1);
-                self.journey_weeks.push((jj, mine))
-            }
+            None => journeys::push_exact(&mut self.journey_weeks, (jj, mine)),
         }
         // one message per recipient: the customer, or each of the account's admins
         let messages = if account { recipients.len() as u32 } else { 1 };

@@ -129,7 +129,7 @@ impl CustomerState {
         let goals = sum([buffer::<super::PendingGoal>(self.goals.capacity())]
             .into_iter()
             .chain(self.goals.iter().map(|g| spilled(&g.arms))));
-        let cells = sum([buffer::<crate::experiment::CustomerCell>(self.cells.capacity())]
+        let cells = sum([buffer::<crate::experiment::CustomerCell>(self.cells.len())]
             .into_iter()
             .chain(self.cells.iter().map(|c| buffer::<i64>(c.per_goal.len()))));
         let account = self.account.as_ref().map_or((0, 0), |part| {
@@ -142,7 +142,7 @@ impl CustomerState {
         });
         let other = sum([
             buffer::<u8>(self.key.len()),
-            buffer::<(u32, u32)>(self.journey_weeks.capacity()),
+            buffer::<(u32, u32)>(self.journey_weeks.len()),
             buffer::<u64>(self.members.heap_words()),
             buffer::<i64>(self.last_sent.len()),
             buffer::<i64>(self.since_flips.len()),
@@ -273,7 +273,7 @@ journey loyal {
         assert_eq!(state.goals.len(), 1);
         assert_eq!(f.goals, state.goals.capacity() * size_of::<super::super::PendingGoal>());
         assert_eq!(state.cells.len(), 2);
-        let cell = state.cells.capacity() * size_of::<crate::experiment::CustomerCell>();
+        let cell = state.cells.len() * size_of::<crate::experiment::CustomerCell>();
         assert_eq!(f.cells, cell + size_of::<i64>());
         // the wait's timer and the audience's flip timer at least, 16 bytes each
         assert!(state.timers.len() >= 2);
@@ -284,7 +284,7 @@ journey loyal {
         assert_eq!(f.sends, state.sends.capacity() * 16);
         // the key "c-17", the journey weeks, the last send on the one channel (no
         // conflict tags); no inline array spilled
-        assert_eq!(f.other, 4 + state.journey_weeks.capacity() * 8 + 8);
+        assert_eq!(f.other, 4 + state.journey_weeks.len() * 8 + 8);
         let parts = f.inline + f.attrs + f.tracks + f.journeys + f.timers + f.sends + f.goals + f.cells + f.other;
         assert_eq!(state.footprint(), parts);
         // the row and its text, the tracker's queue, journeys, timers, sends, goals,
