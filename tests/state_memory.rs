@@ -3,7 +3,7 @@
 //! that is not journeys/: the B2B one (tests/projects/b2b: accounts, account
 //! aggregates, `for account` journeys, tasks, scheduled journeys), whose replay
 //! exercises the sparse journey states, capped windowed counts, packed timers and
-//! shared attribute texts. The outputs of the compact states against the plain ones
+//! shared attribute texts and rows. The outputs of the compact states against the plain ones
 //! were compared old binary against new (docs/engine.md, "Speed").
 
 mod common;

@@ -2,12 +2,12 @@
 //! properties, audiences, aggregate trackers), constants converted to engine values
 //! (durations in milliseconds, dates in days since 1970-01-01).
 
+use crate::slot_queue::SlotQueue;
 use crate::time::{self, DAY, MINUTE};
 use crate::AttrValue;
 use chrono_tz::Tz;
 use journey_events::{Event, Interner, PropValue};
 use journey_ir::{Aggregate, CmpOp, Expr, Program, Value};
-use std::collections::VecDeque;
 
 /// A value during evaluation. `None` is "no value" (a missing attribute, `avg` of no
 /// events, `since` of something that never happened). Conditions follow SQL's
@@ -135,13 +135,22 @@ pub enum Track {
     },
     /// A window's matching events, oldest first: each one's time, then for a `sum` or
     /// `avg` its value's bits (a count needs no values), so every window is one
-    /// queue and a tracker fits in 32 bytes. A count keeps the newest
+    /// queue and a tracker fits in 24 bytes. A count keeps the newest
     /// [`AggSpec::keep`] events at most. Trimmed lazily: a prefix may have left the
     /// window already (see [`trim`]).
-    Window(VecDeque<i64>),
+    Window(SlotQueue),
     Time(Option<i64>),
     /// issue 15: the latest value seen (`latest(…)`); no window, no timer.
     Latest(Option<f64>),
+}
+
+/// A tracker and the next instant it crosses a threshold of the program (`i64::MAX`:
+/// never; see `next_flip`), kept up to date for what changed so a planned flip finds
+/// what crossed without walking every window; beside the tracker, in its 32 bytes.
+#[derive(Debug, Clone)]
+pub struct Tracker {
+    pub flip: i64,
+    pub track: Track,
 }
 
 impl AggSpec {
@@ -164,11 +173,15 @@ impl AggSpec {
         }
     }
 
+    pub fn new_tracker(&self) -> Tracker {
+        Tracker { flip: i64::MAX, track: self.new_track() }
+    }
+
     pub fn new_track(&self) -> Track {
         match (self.kind, self.window) {
             (AggKind::Since | AggKind::SinceFirst, _) => Track::Time(None),
             (AggKind::Latest, _) => Track::Latest(None),
-            (_, Some(_)) => Track::Window(VecDeque::new()),
+            (_, Some(_)) => Track::Window(SlotQueue::new()),
             (_, None) => Track::Total { count: 0, sum: 0.0 },
         }
     }
@@ -405,7 +418,7 @@ pub struct Scope<'a> {
     pub now: i64,
     pub tz: Tz,
     pub attrs: &'a [AttrValue],
-    pub tracks: &'a [Track],
+    pub tracks: &'a [Tracker],
     pub aggs: &'a [AggSpec],
     pub audiences: &'a [CExpr],
     pub event: Option<&'a Event>,
@@ -458,7 +471,7 @@ pub fn eval<'a>(e: &'a CExpr, s: &Scope<'a>) -> V<'a> {
             }
             None => eval(&s.audiences[*i], s).truthy(),
         }),
-        CExpr::Agg(i) => agg_value(&s.aggs[*i], &s.tracks[*i], s.now),
+        CExpr::Agg(i) => agg_value(&s.aggs[*i], &s.tracks[*i].track, s.now),
         CExpr::SinceAttr(i) => match s.attrs.get(*i).map(|v| v.value()) {
             Some(V::Date(d)) => V::Dur(s.now - time::date_midnight(s.tz, d)),
             Some(V::Time(t)) => V::Dur(s.now - t),
@@ -648,7 +661,7 @@ pub fn trim(spec: &AggSpec, track: &mut Track, now: i64) {
     let (Some(w), Track::Window(q)) = (spec.window, track) else { return };
     let k = spec.stride();
     while q.front().is_some_and(|&t| !in_window(t, now, w)) {
-        q.drain(..k);
+        q.drop_front(k);
     }
 }
 

@@ -18,6 +18,7 @@ pub mod html;
 pub mod program_rules;
 mod readers;
 mod report;
+mod slot_queue;
 mod state;
 mod tally;
 pub mod tasks;
@@ -566,6 +567,9 @@ pub struct Engine<'p> {
     pub(crate) opts: EngineOptions,
     pub(crate) default_tz: Tz,
     pub(crate) tz_attr: Option<usize>,
+    /// Every attribute missing: the row of the customers the snapshot lacks, shared by
+    /// all of them.
+    pub(crate) blank_row: Row,
     /// The attribute saying when a customer came to exist (see
     /// [`Engine::with_created_at`]); without it, their first event.
     pub(crate) created_attr: Option<usize>,
@@ -989,6 +993,7 @@ impl<'p> Engine<'p> {
             opts,
             default_tz,
             tz_attr,
+            blank_row: vec![AttrValue::Missing; program.attributes.len()].into(),
             created_attr: None,
             aggs,
             aggs_by_event,
@@ -1100,7 +1105,20 @@ fn collect_since_attrs(exprs: &[CExpr], out: &mut Vec<usize>) {
 /// Where a driver finds a customer's key and profile the first time it sees them.
 pub trait Profiles {
     fn customer(&self, id: CustomerId) -> Customer<'_>;
+
+    /// The customer's attribute row (the values of `customer(id).attributes`, one per
+    /// attribute of the program), when the profiles keep it in shared storage: the
+    /// customer's state then shares it until a `set` changes a value, instead of
+    /// holding a copy (issue 16). `None`: the state copies the row.
+    fn shared_row(&self, _id: CustomerId) -> Option<Row> {
+        None
+    }
 }
+
+/// A customer's attribute values, one per attribute of the program, shared (by
+/// reference count) between the attribute snapshot and the customer's state until the
+/// state writes one (copy on write).
+pub type Row = std::sync::Arc<[AttrValue]>;
 
 /// The streaming driver: a time-ordered stream of every customer's events in, the
 /// same actions per customer as [`Engine::run_customer`] out. One [`CustomerState`]
@@ -1202,13 +1220,23 @@ impl<'e, 'p> Driver<'e, 'p> {
     /// [`Driver::add_customer`] with the log's text values, which the account's
     /// events handed to a new customer of an account may hold (issue 15).
     pub fn add_customer_in(&mut self, customer: Customer, texts: &Interner) {
+        self.add_customer_row(customer, None, texts)
+    }
+
+    /// Customer `id` as `profiles` describe them, their state sharing the profiles'
+    /// row where they keep one (see [`Profiles::shared_row`]).
+    pub fn add_profile(&mut self, profiles: &impl Profiles, id: CustomerId, texts: &Interner) {
+        self.add_customer_row(profiles.customer(id), profiles.shared_row(id), texts)
+    }
+
+    fn add_customer_row(&mut self, customer: Customer, row: Option<Row>, texts: &Interner) {
         debug_assert!(self.owns(customer.id), "customer of another shard");
         let i = (customer.id.0 / self.shards) as usize;
         if self.states.len() <= i {
             self.states.resize_with(i + 1, || None);
         }
         if self.states[i].is_none() {
-            self.states[i] = Some(CustomerState::new(self.engine, customer));
+            self.states[i] = Some(CustomerState::with_row(self.engine, customer, row));
             self.join_account(i, customer, texts);
         }
     }
@@ -1246,7 +1274,7 @@ impl<'e, 'p> Driver<'e, 'p> {
         debug_assert!(self.owns(event.customer), "event of another shard's customer");
         let i = (event.customer.0 / self.shards) as usize;
         if self.states.get(i).is_none_or(|s| s.is_none()) {
-            self.add_customer_in(profiles.customer(event.customer), texts);
+            self.add_profile(profiles, event.customer, texts);
         }
         let state = self.states[i].as_mut().expect("state exists");
         state.push(self.engine, event, texts, &mut self.actions, &mut self.tally);
@@ -1475,6 +1503,12 @@ impl<'e, 'p> ShardedDriver<'e, 'p> {
     pub fn add_customer_in(&mut self, customer: Customer, texts: &Interner) {
         let n = self.shards.len();
         self.shards[customer.id.0 as usize % n].add_customer_in(customer, texts);
+    }
+
+    /// [`Driver::add_profile`] on the customer's shard.
+    pub fn add_profile(&mut self, profiles: &impl Profiles, id: CustomerId, texts: &Interner) {
+        let n = self.shards.len();
+        self.shards[id.0 as usize % n].add_profile(profiles, id, texts);
     }
 
     /// [`Driver::push_batch`], each shard on its own thread (this one runs the first).

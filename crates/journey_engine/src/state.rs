@@ -2,14 +2,14 @@
 
 use crate::accounts::AccountBook;
 use crate::experiment::CustomerCell;
-use crate::expr::{self, eval, Scope, Track, V};
+use crate::expr::{self, eval, Scope, Track, Tracker, V};
 use crate::readers::ReadMask;
 use crate::tally::Tally;
 use crate::ticks::ChunkCursor;
 use crate::time::{self, DAY};
 use crate::{
     stable_hash, Action, ActionKind, AttrValue, CGoal, CStep, CTrigger, Customer, DeferReason, Engine, ExitReason,
-    QuietMode, Suppression, Target, STEP_LIMIT,
+    QuietMode, Row, Suppression, Target, STEP_LIMIT,
 };
 use chrono::Datelike;
 use chrono_tz::Tz;
@@ -20,6 +20,7 @@ use std::collections::{BinaryHeap, VecDeque};
 
 mod footprint;
 mod journeys;
+mod members;
 pub use footprint::Footprint;
 
 /// Timer classes, in the order they fire at the same millisecond.
@@ -85,13 +86,16 @@ struct Active {
     arms: Inline<u16, 2>,
 }
 
-/// A customer's state in one journey they entered (or were counted in).
+/// A customer's state in one journey they entered (or were counted in): 32 bytes.
 #[derive(Debug, Clone)]
 struct JState {
-    active: Option<Active>,
+    /// Boxed: a customer is in few of the journeys they have a state in (a fifth of
+    /// one, on average, on the generated logs), so the others pay a pointer.
+    active: Option<Box<Active>>,
     /// When the customer last entered ([`NEVER`]: never).
     last_entry: i64,
     entries: u32,
+    journey: u32,
     /// Bit `k`: this customer was counted as refused for a missing value read by
     /// audience clause `k` (the first 64 clauses).
     unknown_counted: u64,
@@ -102,6 +106,7 @@ struct JState {
 /// enter few of the others).
 #[derive(Debug, Clone)]
 struct Plan {
+    journey: u32,
     /// The next date-attribute occurrence (`entry at DATE ...`), local year offset.
     date_years: i32,
     /// The chunk of a scheduled journey's ticks (in this customer's zone, shared by
@@ -122,10 +127,17 @@ struct Plan {
 }
 
 impl journeys::Blank for Plan {
-    const EMPTY: Plan = Plan { date_years: 0, ticks: None, entry_timer: 0, tick_from: i64::MIN, parked: None };
+    const EMPTY: Plan =
+        Plan { journey: 0, date_years: 0, ticks: None, entry_timer: 0, tick_from: i64::MIN, parked: None };
     fn empty() -> &'static Plan {
         static EMPTY: Plan = Plan::EMPTY;
         &EMPTY
+    }
+    fn of(journey: u32) -> Plan {
+        Plan { journey, ..Plan::EMPTY }
+    }
+    fn journey(&self) -> u32 {
+        self.journey
     }
 }
 
@@ -133,10 +145,16 @@ impl journeys::Blank for Plan {
 const NEVER: i64 = i64::MIN;
 
 impl journeys::Blank for JState {
-    const EMPTY: JState = JState { active: None, last_entry: NEVER, entries: 0, unknown_counted: 0 };
+    const EMPTY: JState = JState { active: None, last_entry: NEVER, entries: 0, journey: 0, unknown_counted: 0 };
     fn empty() -> &'static JState {
         static EMPTY: JState = JState::EMPTY;
         &EMPTY
+    }
+    fn of(journey: u32) -> JState {
+        JState { journey, ..JState::EMPTY }
+    }
+    fn journey(&self) -> u32 {
+        self.journey
     }
 }
 
@@ -194,37 +212,41 @@ struct PendingGoal {
 pub struct CustomerState {
     id: CustomerId,
     key: Box<str>,
-    attrs: Vec<AttrValue>,
+    /// One value per attribute of the program: shared with the snapshot's row (or the
+    /// engine's blank one) until a value is written, then the state's own (see
+    /// [`CustomerState::attrs_mut`]).
+    attrs: Row,
     tz: Tz,
     /// When the customer came to exist (`i64::MAX`: not yet); see
     /// [`crate::Engine::with_created_at`].
     exists_from: i64,
-    tracks: Vec<Track>,
-    members: Inline<bool, 32>,
+    /// Each aggregate's tracker and its next flip.
+    tracks: Vec<Tracker>,
+    members: members::Members,
     journeys: journeys::Journeys<JState>,
     plans: journeys::Journeys<Plan>,
     /// Bit `j`: in journey `j` (for the first 64; see `in_journey`).
     active: u64,
     timers: BinaryHeap<Reverse<Timer>>,
     /// Message sends within the longest cap window: (time, channel, journey).
-    sends: VecDeque<(i64, usize, u32)>,
+    /// (16 bytes each: a program has far fewer than 2^32 channels).
+    sends: VecDeque<(i64, u32, u32)>,
     /// The last message: (time, journey), to attribute opt-outs to.
     last_message: Option<(i64, u32)>,
     /// The most messages of one journey in any 7 days: (journey, count), for the
     /// journeys that sent any.
-    journey_weeks: Vec<(u32, u32)>,
+    journey_weeks: Box<[(u32, u32)]>,
     /// The last message on any channel ([`NEVER`]: none).
     last_send: i64,
-    /// By channel: the last send ([`NEVER`]: none).
-    last_send_channel: Inline<i64, 8>,
-    /// By `conflicting` tag id: when a send carrying it was last delivered
-    /// (`i64::MIN`: never). The latest is all the rule needs: an older one is further
-    /// out of the window.
-    conflict_last: Inline<i64, 2>,
+    /// By channel, the last send; then by `conflicting` tag id (after the channels),
+    /// when a send carrying it was last delivered: the latest is all the rule needs,
+    /// an older one is further out of the window. [`NEVER`]: none. One block for both
+    /// (issue 16).
+    last_sent: Box<[i64]>,
     goals: Vec<PendingGoal>,
     /// The customer's entries, sends and conversions per journey group (see
     /// `experiment`), added to the report's customer-level sums at the end.
-    cells: Vec<CustomerCell>,
+    cells: Box<[CustomerCell]>,
     seq: u64,
     now: i64,
     started: bool,
@@ -234,11 +256,9 @@ pub struct CustomerState {
     flip_at: i64,
     /// What `settle` reads that changed since it last ran.
     dirty: Dirty,
-    /// The next instant each tracker, then each `since` attribute (as in
-    /// `Engine::since_attrs`), crosses a threshold (`i64::MAX`: never); kept up to date
-    /// for what changed, so a flip finds what crossed without walking every window.
-    flips: Inline<i64, 24>,
-    since_flips: Inline<i64, 4>,
+    /// The next instant each `since` attribute (as in `Engine::since_attrs`) crosses a
+    /// threshold (`i64::MAX`: never), as [`Tracker::flip`] for trackers.
+    since_flips: Box<[i64]>,
     max_week: u64,
     /// Where the clock is within the current millisecond: the (class, rank) of the
     /// timer being handled, or `EVENT`; says whether a tick of this millisecond has
@@ -375,8 +395,22 @@ fn prefetch_slice<T>(v: &[T]) {
 
 impl CustomerState {
     pub fn new(engine: &Engine, customer: Customer) -> CustomerState {
-        let mut attrs: Vec<AttrValue> = customer.attributes.to_vec();
-        attrs.resize(engine.program.attributes.len(), AttrValue::Missing);
+        CustomerState::with_row(engine, customer, None)
+    }
+
+    /// [`CustomerState::new`], sharing `row` (the customer's attributes, kept by the
+    /// profiles) instead of copying them, when it has a value per attribute.
+    pub(crate) fn with_row(engine: &Engine, customer: Customer, row: Option<Row>) -> CustomerState {
+        let width = engine.program.attributes.len();
+        let attrs: Row = match row {
+            Some(row) if row.len() == width => row,
+            _ if customer.attributes.is_empty() => engine.blank_row.clone(),
+            _ => {
+                let mut attrs: Vec<AttrValue> = customer.attributes.to_vec();
+                attrs.resize(width, AttrValue::Missing);
+                attrs.into()
+            }
+        };
         let tz = engine
             .tz_attr
             .and_then(|i| match &attrs[i] {
@@ -401,28 +435,26 @@ impl CustomerState {
             attrs,
             tz,
             exists_from,
-            tracks: engine.aggs.iter().map(|a| a.new_track()).collect(),
-            members: Inline::from_elem(false, engine.audiences.len()),
+            tracks: engine.aggs.iter().map(|a| a.new_tracker()).collect(),
+            members: members::Members::new(engine.audiences.len()),
             journeys: journeys::Journeys::default(),
             plans: journeys::Journeys::default(),
             active: 0,
             timers: BinaryHeap::new(),
             sends: VecDeque::new(),
             last_message: None,
-            journey_weeks: Vec::new(),
+            journey_weeks: Box::default(),
             last_send: NEVER,
-            last_send_channel: Inline::from_elem(NEVER, engine.channels.len()),
-            conflict_last: Inline::from_elem(i64::MIN, engine.conflicts.tags.len()),
+            last_sent: vec![NEVER; engine.channels.len() + engine.conflicts.tags.len()].into_boxed_slice(),
             goals: Vec::new(),
-            cells: Vec::new(),
+            cells: Box::default(),
             seq: 0,
             now: i64::MIN,
             started: false,
             finished: false,
             flip_at: NEVER,
             dirty: Dirty::everything(),
-            flips: Inline::from_elem(i64::MAX, engine.aggs.len()),
-            since_flips: Inline::from_elem(i64::MAX, engine.since_attrs.len()),
+            since_flips: vec![i64::MAX; engine.since_attrs.len()].into_boxed_slice(),
             max_week: 0,
             point: (RESUME, 0),
             account: None,
@@ -482,7 +514,8 @@ impl CustomerState {
     /// where the oldest leave them.
     pub(crate) fn prefetch_tracks(&self, eng: &Engine, ev: &Event) {
         for &i in eng.aggs_by_event.get(ev.kind.0 as usize).map_or(&[][..], Vec::as_slice) {
-            if let Track::Window(q) = &self.tracks[i] {
+            if let Track::Window(q) = &self.tracks[i].track {
+                prefetch_slice(q.block_start());
                 let (a, b) = q.as_slices();
                 let tail = if b.is_empty() { a } else { b };
                 prefetch_slice(&tail[tail.len().saturating_sub(1)..]);
@@ -494,6 +527,12 @@ impl CustomerState {
 
     pub fn key(&self) -> &str {
         &self.key
+    }
+
+    /// The attribute values to write one: the state's own copy, made on the first
+    /// write while the row is shared.
+    fn attrs_mut(&mut self) -> &mut [AttrValue] {
+        Row::make_mut(&mut self.attrs)
     }
 
     /// Process one event of this customer (after firing every timer due at or before
@@ -634,8 +673,8 @@ impl CustomerState {
         if self.account.is_some() {
             // an account: its cells are the `for account` journeys' units; the
             // customer-level figures are its customers'
-            for c in std::mem::take(&mut self.cells) {
-                out.1.customer_cell(eng, &c);
+            for c in std::mem::take(&mut self.cells).iter() {
+                out.1.customer_cell(eng, c);
             }
             return;
         }
@@ -643,11 +682,11 @@ impl CustomerState {
         out.1.program_rules.global_holdout_customers += u64::from(self.globally_held);
         out.1.program_rules.suppressed_customers += u64::from(self.was_suppressed);
         *out.1.max_sends_per_week.entry(self.max_week).or_default() += 1;
-        for &(j, most) in &self.journey_weeks {
+        for &(j, most) in self.journey_weeks.iter() {
             *out.1.journeys[j as usize].max_sends_per_week.entry(most as u64).or_default() += 1;
         }
-        for c in std::mem::take(&mut self.cells) {
-            out.1.customer_cell(eng, &c);
+        for c in std::mem::take(&mut self.cells).iter() {
+            out.1.customer_cell(eng, c);
         }
     }
 
@@ -660,8 +699,8 @@ impl CustomerState {
                 let goals = eng.journeys[j].goals.len();
                 // grown one at a time: a customer adds few cells, and a doubling
                 // vector would hold room for several (issue 16)
-                self.cells.reserve_exact(1);
-                self.cells.push(CustomerCell { journey, group, entries: 0, sends: 0, per_goal: vec![0; goals].into() });
+                let cell = CustomerCell { journey, group, entries: 0, sends: 0, per_goal: vec![0; goals].into() };
+                journeys::push_exact(&mut self.cells, cell);
                 self.cells.len() - 1
             }
         };
@@ -677,7 +716,8 @@ impl CustomerState {
         self.started = true;
         self.now = self.now.max(eng.opts.start);
         for &a in &eng.tracked {
-            self.members[a] = self.eval_bool(eng, &eng.audiences[a], None, texts);
+            let in_it = self.eval_bool(eng, &eng.audiences[a], None, texts);
+            self.members.set(a, in_it);
         }
         for j in 0..eng.journeys.len() {
             self.arm_entry(eng, j, self.now - 1, (i64::MIN, Park::Filtered));
@@ -794,8 +834,8 @@ impl CustomerState {
         if self.dirty.any {
             return i64::MIN;
         }
-        let aggs = deps.aggs.iter().map(|&i| self.flips[i]);
-        let since = eng.since_attrs.iter().zip(&self.since_flips).filter(|(a, _)| deps.attrs.contains(a));
+        let aggs = deps.aggs.iter().map(|&i| self.tracks[i].flip);
+        let since = eng.since_attrs.iter().zip(self.since_flips.iter()).filter(|(a, _)| deps.attrs.contains(a));
         aggs.chain(since.map(|(_, &f)| f)).min().unwrap_or(i64::MAX)
     }
 
@@ -882,8 +922,8 @@ impl CustomerState {
         if self.next_midnight <= t {
             self.dirty.today = true;
         }
-        for i in 0..self.flips.len() {
-            if self.flips[i] <= t {
+        for i in 0..self.tracks.len() {
+            if self.tracks[i].flip <= t {
                 self.dirty.agg(i);
             }
         }
@@ -956,7 +996,7 @@ impl CustomerState {
                 _ if spec.kind == expr::AggKind::Latest => continue,
                 _ => 0.0,
             };
-            expr::record(spec, &mut self.tracks[i], t, value);
+            expr::record(spec, &mut self.tracks[i].track, t, value);
             self.dirty.agg(i);
         }
         self.now = saved.max(t);
@@ -1078,7 +1118,7 @@ impl CustomerState {
             if let (AttrValue::Bool(true), Some(t)) = (&self.attrs[a], tally.as_deref_mut()) {
                 t.channels[c].consent_withdrawals += 1;
             }
-            self.attrs[a] = AttrValue::Bool(false);
+            self.attrs_mut()[a] = AttrValue::Bool(false);
             self.dirty.attr(a);
         }
     }
@@ -1105,7 +1145,7 @@ impl CustomerState {
         let mut cur = std::mem::take(&mut self.dirty);
         let mut seen = cur;
         for i in cur.changed_aggs(eng.aggs.len()) {
-            expr::trim(&eng.aggs[i], &mut self.tracks[i], now);
+            expr::trim(&eng.aggs[i], &mut self.tracks[i].track, now);
         }
         let mut settled = false;
         for _ in 0..16 {
@@ -1143,8 +1183,8 @@ impl CustomerState {
                 }
                 let scope = Scope { memo: Some(&memo), ..self.scope(eng, None, texts) };
                 let now_in = eval(&crate::CExpr::Audience(a), &scope).truthy();
-                if now_in != self.members[a] {
-                    self.members[a] = now_in;
+                if now_in != self.members.get(a) {
+                    self.members.set(a, now_in);
                     edges.push((a, now_in));
                 }
             }
@@ -1181,7 +1221,8 @@ impl CustomerState {
         // the next flip
         // the next flip: what did not change keeps its planned threshold
         for i in seen.changed_aggs(eng.aggs.len()) {
-            self.flips[i] = expr::next_flip(&eng.aggs[i], &self.tracks[i], now, &eng.durations).unwrap_or(i64::MAX);
+            let tracker = &mut self.tracks[i];
+            tracker.flip = expr::next_flip(&eng.aggs[i], &tracker.track, now, &eng.durations).unwrap_or(i64::MAX);
         }
         for (k, &a) in eng.since_attrs.iter().enumerate() {
             if seen.attr_changed(a) {
@@ -1195,7 +1236,8 @@ impl CustomerState {
         if eng.reads_today {
             self.next_midnight = time::next_local_midnight(self.tz, now);
         }
-        let n = self.flips.iter().chain(&self.since_flips).copied().min().unwrap_or(i64::MAX).min(self.next_midnight);
+        let flips = self.tracks.iter().map(|t| t.flip).chain(self.since_flips.iter().copied());
+        let n = flips.min().unwrap_or(i64::MAX).min(self.next_midnight);
         if n <= eng.opts.until && (self.flip_at == NEVER || n < self.flip_at) {
             self.flip_at = n;
             self.push_timer(eng, n, AUDIENCE, 0);
@@ -1294,7 +1336,8 @@ impl CustomerState {
             out.1.journeys[j].exits[ExitReason::Holdout.index()] += 1;
             return Entry::Entered;
         }
-        self.journeys[j].active = Some(Active { node: u32::MAX, wake: 0, stage: u32::MAX, arms: Inline::new() });
+        self.journeys[j].active =
+            Some(Box::new(Active { node: u32::MAX, wake: 0, stage: u32::MAX, arms: Inline::new() }));
         if j < 64 {
             self.active |= 1 << j;
         }
@@ -1550,7 +1593,7 @@ impl CustomerState {
                 CStep::Set { attribute, value, next } => {
                     if let Some(a) = attribute {
                         let v = AttrValue::from_value(&eval(value, &self.scope(eng, None, texts)));
-                        self.attrs[*a] = v;
+                        self.attrs_mut()[*a] = v;
                         self.dirty.attr(*a);
                         self.replan_date_entries(eng, *a);
                         self.act(j, Some(node), ActionKind::SetAttribute { attribute: *a }, out);
@@ -1635,7 +1678,8 @@ impl CustomerState {
         tags.iter().find_map(|&t| {
             let group = c.tags[t as usize].0;
             let hit = (c.tags.iter().enumerate()).any(|(u, (g, _))| {
-                *g == group && u != t as usize && self.now.saturating_sub(self.conflict_last[u]) < c.window
+                let last = self.last_sent.get(eng.channels.len() + u).copied().unwrap_or(NEVER);
+                *g == group && u != t as usize && self.now.saturating_sub(last) < c.window
             });
             hit.then_some(group)
         })
@@ -1718,7 +1762,7 @@ impl CustomerState {
             }
         }
         // minimum gaps: the channel's, then the policy's
-        let last_on_channel = Some(self.last_send_channel[c]).filter(|&t| t != NEVER);
+        let last_on_channel = Some(self.last_sent[c]).filter(|&t| t != NEVER);
         if let (Some(gap), Some(last)) = (ch.min_gap, last_on_channel) {
             if now - last < gap {
                 let until = last + gap;
@@ -1754,7 +1798,7 @@ impl CustomerState {
             self.sends.pop_front();
         }
         if let Some((count, window)) = ch.cap {
-            let n = self.sends.iter().filter(|(t, x, _)| *x == c && now - t < window).count() as u64;
+            let n = self.sends.iter().filter(|(t, x, _)| *x as usize == c && now - t < window).count() as u64;
             if n >= count {
                 suppress(self, Suppression::ChannelCap, out);
                 out.1.journeys[j].cap_hits += 1;
@@ -1767,7 +1811,7 @@ impl CustomerState {
             if !counts(c) {
                 continue;
             }
-            let n = self.sends.iter().filter(|(t, x, _)| counts(*x) && now - t < pc.window).count() as u64;
+            let n = self.sends.iter().filter(|(t, x, _)| counts(*x as usize) && now - t < pc.window).count() as u64;
             if n >= pc.count {
                 suppress(self, Suppression::PolicyCap(pi), out);
                 out.1.journeys[j].cap_hits += 1;
@@ -1781,7 +1825,8 @@ impl CustomerState {
             if !cc.channels[c] {
                 continue;
             }
-            let n = self.sends.iter().filter(|(t, x, _)| cc.channels[*x] && now - t < cc.window).count() as u64;
+            let n =
+                self.sends.iter().filter(|(t, x, _)| cc.channels[*x as usize] && now - t < cc.window).count() as u64;
             if n >= cc.count {
                 suppress(self, Suppression::CategoryCap(k), out);
                 out.1.journeys[j].cap_hits += 1;
@@ -1816,22 +1861,19 @@ impl CustomerState {
         }
         // delivered
         for &t in tags {
-            self.conflict_last[t as usize] = now;
+            self.last_sent[eng.channels.len() + t as usize] = now;
         }
         let jj = j as u32;
-        self.sends.push_back((now, c, jj));
+        self.sends.push_back((now, c as u32, jj));
         self.last_send = now;
-        self.last_send_channel[c] = now;
+        self.last_sent[c] = now;
         self.last_message = Some((now, jj));
         let week = self.sends.iter().filter(|(t, _, _)| now - t < 7 * DAY).count() as u64;
         self.max_week = self.max_week.max(week);
         let mine = self.sends.iter().filter(|(t, _, x)| *x == jj && now - t < 7 * DAY).count() as u32;
         match self.journey_weeks.iter_mut().find(|(x, _)| *x == jj) {
             Some((_, most)) => *most = (*most).max(mine),
-            None => {
-                self.journey_weeks.reserve_exact(1);
-                self.journey_weeks.push((jj, mine))
-            }
+            None => journeys::push_exact(&mut self.journey_weeks, (jj, mine)),
         }
         // one message per recipient: the customer, or each of the account's admins
         let messages = if account { recipients.len() as u32 } else { 1 };

@@ -24,15 +24,23 @@ pub(crate) const CHUNK: i64 = 366 * DAY;
 /// Spans up to this long are counted by listing their ticks (a few shared chunks).
 const LISTED_SPAN: i64 = 10 * CHUNK;
 
-/// A customer's view of a schedule's ticks: the chunk it looked at last.
-pub(crate) type ChunkCursor = Option<(u32, Arc<[i64]>)>;
+/// A customer's view of a schedule's ticks: the chunk it looked at last (one pointer:
+/// every customer keeps one per scheduled journey, issue 16).
+pub(crate) type ChunkCursor = Option<Arc<Chunk>>;
+
+/// Chunk `k` of a schedule's ticks in one zone.
+#[derive(Debug)]
+pub(crate) struct Chunk {
+    k: u32,
+    ticks: Box<[i64]>,
+}
 
 /// The engine's shared, lazily computed schedule ticks.
 #[derive(Default)]
 pub(crate) struct TickCache {
     /// Chunk `k` of journey `j` in zone `tz`: its ticks in `[start + k·CHUNK, start +
     /// (k+1)·CHUNK)` within the period.
-    chunks: Mutex<HashMap<(usize, Tz, u32), Arc<[i64]>>>,
+    chunks: Mutex<HashMap<(usize, Tz, u32), Arc<Chunk>>>,
     /// By zone: the spans around a whole day skipped or repeated (offset jumps of 20
     /// hours or more), where counting by calendar dates would be wrong.
     irregular: Mutex<HashMap<Tz, Arc<[(i64, i64)]>>>,
@@ -74,7 +82,7 @@ impl TickCache {
     }
 
     /// Chunk `k` of schedule `s`'s ticks in zone `tz`.
-    fn chunk(&self, s: &Sched, tz: Tz, k: u32) -> Arc<[i64]> {
+    fn chunk(&self, s: &Sched, tz: Tz, k: u32) -> Arc<Chunk> {
         let mut cache = self.chunks.lock().unwrap_or_else(|e| e.into_inner());
         cache
             .entry((s.key, tz, k))
@@ -87,17 +95,17 @@ impl TickCache {
                     t = n;
                 }
                 self.computed.fetch_add(v.len() as u64, Ordering::Relaxed);
-                v.into()
+                Arc::new(Chunk { k, ticks: v.into_boxed_slice() })
             })
             .clone()
     }
 
-    fn cursor_chunk(&self, s: &Sched, tz: Tz, k: u32, cursor: &mut ChunkCursor) -> Arc<[i64]> {
+    fn cursor_chunk(&self, s: &Sched, tz: Tz, k: u32, cursor: &mut ChunkCursor) -> Arc<Chunk> {
         match cursor {
-            Some((i, c)) if *i == k => c.clone(),
+            Some(c) if c.k == k => c.clone(),
             _ => {
                 let c = self.chunk(s, tz, k);
-                *cursor = Some((k, c.clone()));
+                *cursor = Some(c.clone());
                 c
             }
         }
@@ -112,14 +120,14 @@ impl TickCache {
         }
         let k = s.chunk_of(x);
         let c = self.cursor_chunk(s, tz, k, cursor);
-        if let Some(&t) = c.get(c.partition_point(|&t| t < x)) {
+        if let Some(&t) = c.ticks.get(c.ticks.partition_point(|&t| t < x)) {
             return Some(t);
         }
         // none left in this chunk: the next one starts with the next tick, if any
-        if c.is_empty() || s.chunk_start(k + 1) > s.until {
+        if c.ticks.is_empty() || s.chunk_start(k + 1) > s.until {
             return None;
         }
-        self.cursor_chunk(s, tz, k + 1, cursor).first().copied()
+        self.cursor_chunk(s, tz, k + 1, cursor).ticks.first().copied()
     }
 
     /// How many of schedule `s`'s ticks in zone `tz` fall in `[a, b)`.
@@ -149,7 +157,7 @@ impl TickCache {
         let mut n = 0;
         for k in s.chunk_of(a)..=s.chunk_of(b - 1) {
             let c = self.chunk(s, tz, k);
-            n += (c.partition_point(|&t| t < b) - c.partition_point(|&t| t < a)) as u64;
+            n += (c.ticks.partition_point(|&t| t < b) - c.ticks.partition_point(|&t| t < a)) as u64;
         }
         n
     }

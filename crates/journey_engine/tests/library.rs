@@ -97,6 +97,8 @@ fn events(program: &Program, texts: &mut Interner, c: u32, raw: &[(u32, u8, u8)]
 struct World {
     keys: Vec<String>,
     profiles: Vec<Vec<AttrValue>>,
+    /// The same rows as shared blocks, as the attribute snapshot keeps them.
+    rows: Vec<Row>,
     events: Vec<Vec<Event>>,
     texts: Interner,
 }
@@ -105,15 +107,26 @@ impl Profiles for World {
     fn customer(&self, id: CustomerId) -> Customer<'_> {
         Customer { id, key: &self.keys[id.0 as usize], attributes: &self.profiles[id.0 as usize] }
     }
+
+    fn shared_row(&self, id: CustomerId) -> Option<Row> {
+        self.rows.get(id.0 as usize).cloned()
+    }
 }
 
 fn world(raw: &[Vec<(u32, u8, u8)>]) -> World {
     let p = library();
     let mut texts = Interner::default();
-    let mut w = World { keys: Vec::new(), profiles: Vec::new(), events: Vec::new(), texts: Interner::default() };
+    let mut w = World {
+        keys: Vec::new(),
+        profiles: Vec::new(),
+        rows: Vec::new(),
+        events: Vec::new(),
+        texts: Interner::default(),
+    };
     for (c, r) in raw.iter().enumerate() {
         w.keys.push(format!("customer-{c}"));
         w.profiles.push(profile(p, &mut texts, c as u64));
+        w.rows.push(w.profiles[c].as_slice().into());
         w.events.push(events(p, &mut texts, c as u32, r));
     }
     w.texts = texts;
@@ -288,6 +301,13 @@ proptest! {
         let (actions_3, streamed_3) = driver.finish_on(&w.texts, 3);
         prop_assert_eq!(&actions_3, &actions);
         prop_assert_eq!(&streamed_3, &streamed);
+        // states sharing the profiles' rows (copied on a write) answer as copies do
+        let mut driver = Driver::new(&engine);
+        for c in 0..raw.len() { driver.add_profile(&w, CustomerId(c as u32), &w.texts); }
+        for e in &all { driver.push(e, &w, &w.texts); }
+        let (actions_shared, streamed_shared) = driver.finish(&w.texts);
+        prop_assert_eq!(&actions_shared, &actions);
+        prop_assert_eq!(&streamed_shared, &streamed);
         for (c, core) in core_actions.iter().enumerate() {
             let mine: Vec<&Action> = actions.iter().filter(|a| a.customer.0 as usize == c).collect();
             prop_assert_eq!(mine, core.iter().collect::<Vec<_>>());

@@ -3,7 +3,7 @@
 //! names.
 
 use journey_engine::accounts::{account_key, AccountBook, Admin};
-use journey_engine::{AttrValue, Customer, Profiles};
+use journey_engine::{AttrValue, Customer, Profiles, Row};
 use journey_events::{Attributes, CustomerId, Interner, PropValue, Schema};
 use journey_ir::{Program, Type};
 use std::path::Path;
@@ -30,15 +30,29 @@ impl Profiles for World<'_> {
         };
         Customer { id, key, attributes: self.profiles.get(key) }
     }
+
+    /// The snapshot's row itself: the customer's state shares it (issue 16).
+    fn shared_row(&self, id: CustomerId) -> Option<Row> {
+        if self.profiles.book.key(id).is_some() {
+            return None;
+        }
+        let i = id.0 as usize;
+        let key = if i < self.log_keys.len() {
+            self.log_keys.resolve(id.0)
+        } else {
+            self.extra_keys.get(i - self.log_keys.len())?.as_str()
+        };
+        self.profiles.row(key).cloned()
+    }
 }
 
 /// The attribute snapshot in the engine's units: a row of values per customer of the
-/// file (one block, row-major), found by key through the snapshot's own interner.
+/// file, found by key through the snapshot's own interner. Each row is its own shared
+/// block, so that the customer's state can share it instead of copying it (issue 16).
 #[derive(Default)]
 pub struct Snapshot {
     pub keys: Interner,
-    width: usize,
-    values: Vec<AttrValue>,
+    rows: Vec<Row>,
     /// Declared attributes the file has no column for: not an error (a snapshot may
     /// well hold only some attributes), but every comparison on them is unknown for
     /// everyone, which the caller should say.
@@ -60,15 +74,10 @@ impl Snapshot {
 
     /// A snapshot already read.
     pub fn new(attrs: Attributes, program: &Program, schema: &Schema) -> Snapshot {
-        let width = program.attributes.len();
-        let mut values = Vec::with_capacity(attrs.len() * width);
-        for i in 0..attrs.len() {
-            values.extend(convert(program, &attrs, attrs.row(i), schema));
-        }
+        let rows = (0..attrs.len()).map(|i| convert(program, &attrs, attrs.row(i), schema).collect()).collect();
         Snapshot {
             keys: attrs.customers,
-            width,
-            values,
+            rows,
             missing_columns: attrs.missing_columns,
             book: AccountBook::default(),
             unlisted: 0,
@@ -85,10 +94,12 @@ impl Snapshot {
 
     /// The customer's values (none for a customer the snapshot lacks).
     pub fn get(&self, key: &str) -> &[AttrValue] {
-        match self.keys.get(key) {
-            Some(i) => &self.values[i as usize * self.width..(i as usize + 1) * self.width],
-            None => &[],
-        }
+        self.row(key).map_or(&[], |r| r)
+    }
+
+    /// The customer's row, to share (none for a customer the snapshot lacks).
+    pub fn row(&self, key: &str) -> Option<&Row> {
+        self.keys.get(key).and_then(|i| self.rows.get(i as usize))
     }
 }
 
@@ -135,9 +146,10 @@ impl Snapshot {
         let rows: Vec<Vec<AttrValue>> =
             (0..file.len()).map(|i| convert(program, file, file.row(i), schema).collect()).collect();
         let mut unlisted = 0;
-        for c in 0..self.len() {
-            let row = &mut self.values[c * self.width..(c + 1) * self.width];
+        for row in &mut self.rows {
             let Some(account) = account_key(&row[id_attr]) else { continue };
+            // not shared yet: the states are made later
+            let row = Row::make_mut(row);
             let from = file.customers.get(&account).map(|i| &rows[i as usize]);
             unlisted += u64::from(from.is_none());
             for &a in &has {
@@ -157,8 +169,7 @@ impl Snapshot {
         let admin_attr = (program.accounts.admin_attribute.as_ref())
             .and_then(|n| program.attributes.iter().position(|a| &a.name == n));
         let admin_value = program.accounts.admin_value.as_deref().unwrap_or("admin");
-        for c in 0..self.len() {
-            let row = &self.values[c * self.width..(c + 1) * self.width];
+        for (c, row) in self.rows.iter().enumerate() {
             let Some(account) = account_key(&row[id_attr]) else { continue };
             let k = book.account(&account, || row.to_vec());
             book.accounts[k].customers += 1;

@@ -174,7 +174,7 @@ pub fn run<S: Source>(
         .collect();
     let world = World { log_keys, extra_keys: &extra, profiles: &profiles };
     for i in 0..extra.len() {
-        driver.add_customer_in(world.customer_of(CustomerId((log_keys.len() + i) as u32)), source.texts());
+        driver.add_profile(&world, CustomerId((log_keys.len() + i) as u32), source.texts());
     }
     let customers = log_keys.len() + extra.len();
     let coverage = s.coverage.then(|| {

@@ -10,57 +10,78 @@
 
 use std::ops::{Index, IndexMut};
 
-/// A per-journey state's value before anything happened in the journey.
+/// A per-journey state's value before anything happened in the journey. Each state
+/// says which journey it is (a field of its own fits beside a 4-byte one, where a
+/// `(u32, T)` pair would pad it to 8 bytes more).
 pub(super) trait Blank: Sized + 'static {
     const EMPTY: Self;
     /// [`Blank::EMPTY`] as a shared value, for reads of absent journeys.
     fn empty() -> &'static Self;
+    /// [`Blank::EMPTY`], of journey `j`.
+    fn of(j: u32) -> Self;
+    fn journey(&self) -> u32;
 }
 
 /// The journeys' states, sorted by journey; grown one at a time (a customer adds a
 /// journey rarely, and a doubling vector would hold room for several).
 #[derive(Debug, Clone)]
 pub(super) struct Journeys<T> {
-    v: Vec<(u32, T)>,
+    v: Box<[T]>,
 }
 
 impl<T> Default for Journeys<T> {
     fn default() -> Self {
-        Journeys { v: Vec::new() }
+        Journeys { v: Box::default() }
     }
+}
+
+/// Insert `x` at `i` of a slice that is exactly as long as its room: a customer's
+/// small lists grow one item at a time, rarely, and a boxed slice is 16 bytes of the
+/// state where a vector is 24 (issue 16).
+pub(super) fn insert_exact<T>(items: &mut Box<[T]>, i: usize, x: T) {
+    let mut v = std::mem::take(items).into_vec();
+    v.reserve_exact(1);
+    v.insert(i, x);
+    *items = v.into_boxed_slice();
+}
+
+/// [`insert_exact`] at the end.
+pub(super) fn push_exact<T>(items: &mut Box<[T]>, x: T) {
+    let end = items.len();
+    insert_exact(items, end, x);
 }
 
 impl<T: Blank> Journeys<T> {
     fn position(&self, j: usize) -> Result<usize, usize> {
         let j = u32::try_from(j).unwrap_or(u32::MAX);
         // few entries: a linear scan beats a binary search's branches
-        match self.v.iter().position(|(k, _)| *k >= j) {
-            Some(i) if self.v[i].0 == j => Ok(i),
+        match self.v.iter().position(|s| s.journey() >= j) {
+            Some(i) if self.v[i].journey() == j => Ok(i),
             Some(i) => Err(i),
             None => Err(self.v.len()),
         }
     }
 
     pub(super) fn get(&self, j: usize) -> Option<&T> {
-        self.position(j).ok().map(|i| &self.v[i].1)
+        self.position(j).ok().map(|i| &self.v[i])
     }
 
     /// The state of journey `j`, without adding it.
     pub(super) fn get_mut(&mut self, j: usize) -> Option<&mut T> {
-        self.position(j).ok().map(|i| &mut self.v[i].1)
+        self.position(j).ok().map(|i| &mut self.v[i])
     }
 
     /// The journeys that have a state, in order.
     pub(super) fn present(&self) -> impl Iterator<Item = usize> + '_ {
-        self.v.iter().map(|(k, _)| *k as usize)
+        self.v.iter().map(|s| s.journey() as usize)
     }
 
     pub(super) fn states(&self) -> impl Iterator<Item = &T> {
-        self.v.iter().map(|(_, s)| s)
+        self.v.iter()
     }
 
     pub(super) fn capacity(&self) -> usize {
-        self.v.capacity()
+        self.v.len()
     }
 }
 
@@ -76,12 +97,11 @@ impl<T: Blank> IndexMut<usize> for Journeys<T> {
         let i = match self.position(j) {
             Ok(i) => i,
             Err(i) => {
-                self.v.reserve_exact(1);
-                self.v.insert(i, (u32::try_from(j).unwrap_or(u32::MAX), T::EMPTY));
+                insert_exact(&mut self.v, i, T::of(u32::try_from(j).unwrap_or(u32::MAX)));
                 i
             }
         };
-        &mut self.v[i].1
+        &mut self.v[i]
     }
 }
 
