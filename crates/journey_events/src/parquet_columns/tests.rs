@@ -67,6 +67,9 @@ struct Shape {
     dictionary: bool,
     /// A small dictionary page limit: columns fall back to plain pages part way.
     small_pages: bool,
+    /// Text properties all null in the first row group (an empty dictionary there:
+    /// those columns are read as text, not keys).
+    empty_first_group: bool,
     /// 0: milliseconds UTC, 1: milliseconds without zone, 2: microseconds UTC,
     /// 3: seconds UTC, 4: RFC 3339 text.
     time: u8,
@@ -199,7 +202,10 @@ fn write_log(path: &Path, schema: &Schema, shape: Shape, seed: u64) {
                     _ => Vec::new(),
                 };
                 let v: Vec<Option<String>> = (0..n)
-                    .map(|_| {
+                    .map(|r| {
+                        if shape.empty_first_group && r < shape.group {
+                            return None;
+                        }
                         if rng.chance(45) {
                             return None;
                         }
@@ -299,14 +305,17 @@ fn the_fast_build_gives_the_row_wise_events_and_errors() {
     let schema = shop();
     let mut seed = 7u64;
     for dictionary in [true, false] {
-        for (group, rows) in [(16_384, 20_000), (8_192, 9_000), (300, 2_000)] {
+        // 1,024 and 600: a batch a row group, dictionary keys kept; 300: read as text
+        for (group, rows) in [(16_384, 20_000), (8_192, 9_000), (1_024, 5_000), (600, 3_000), (300, 2_000)] {
             // every timestamp type in the smaller files; UTC and text in the large one
             let times: &[u8] = if rows > 10_000 { &[0, 4] } else { &[0, 1, 2, 3, 4] };
             for &time in times {
                 for bad in [0, 6] {
                     seed += 1;
                     let small_pages = seed.is_multiple_of(3);
-                    compare(&schema, Shape { rows, group, dictionary, small_pages, time, bad }, seed);
+                    let empty_first_group = group < 8_192 && seed.is_multiple_of(2);
+                    let shape = Shape { rows, group, dictionary, small_pages, empty_first_group, time, bad };
+                    compare(&schema, shape, seed);
                 }
             }
         }
@@ -317,10 +326,22 @@ fn the_fast_build_gives_the_row_wise_events_and_errors() {
 fn the_fast_build_gives_the_row_wise_events_on_the_b2b_project() {
     let schema = b2b();
     for (seed, bad) in [(3, 0), (4, 5)] {
-        let shape = Shape { rows: 17_000, group: 8_192, dictionary: true, small_pages: false, time: 0, bad };
+        let shape = Shape {
+            rows: 17_000,
+            group: 8_192,
+            dictionary: true,
+            small_pages: false,
+            empty_first_group: false,
+            time: 0,
+            bad,
+        };
         compare(&schema, shape, seed);
     }
-    compare(&schema, Shape { rows: 3_000, group: 500, dictionary: true, small_pages: false, time: 1, bad: 4 }, 5);
+    for (group, empty_first_group) in [(500, false), (1_024, true), (1_024, false)] {
+        let shape =
+            Shape { rows: 3_000, group, dictionary: true, small_pages: false, empty_first_group, time: 1, bad: 4 };
+        compare(&schema, shape, 5);
+    }
 }
 
 /// What [`crate::BatchReader`] makes of a file's record batches (`rows` each).
@@ -368,7 +389,15 @@ fn record_batches_build_the_row_wise_events_too() {
     for (n, schema) in [shop(), b2b()].iter().enumerate() {
         for (dictionary, bad) in [(true, 0), (true, 6), (false, 6)] {
             let path = dir.path().join("log.parquet");
-            let shape = Shape { rows: 5_000, group: 8_192, dictionary, small_pages: false, time: 0, bad };
+            let shape = Shape {
+                rows: 5_000,
+                group: 8_192,
+                dictionary,
+                small_pages: false,
+                empty_first_group: false,
+                time: 0,
+                bad,
+            };
             write_log(&path, schema, shape, 40 + n as u64 + bad);
             for skip in [false, true] {
                 let fast = push_batches(&path, schema, 1_000, skip, true);
