@@ -10,15 +10,14 @@
 use crate::error::ReadError;
 use crate::mapping::{Column, Mapping};
 use crate::model::{Event, Schema};
+use crate::parquet_ahead::{Batches, Decoded};
 use crate::parquet_columns::Columns;
 use crate::reader::{Builder, Cell, Location, Outcome, Plan, Row};
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
 use arrow_array::{Array, ArrayRef, PrimitiveArray, RecordBatch};
 use arrow_schema::{DataType, TimeUnit};
-use parquet::arrow::arrow_reader::{
-    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder,
-};
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::ProjectionMask;
 use parquet::basic::Encoding;
 use parquet::file::metadata::ParquetMetaData;
@@ -133,22 +132,22 @@ fn gcd(a: u64, b: u64) -> u64 {
 const SMALL_ROW_GROUP: i64 = 4096;
 const IN_MEMORY_LIMIT: u64 = 512 << 20;
 
-/// Whether the Parquet file has many small row groups and fits the in-memory limit.
-pub(crate) fn small_row_groups(file: &std::fs::File) -> bool {
-    let Ok(len) = file.metadata().map(|m| m.len()) else { return false };
+/// The footer of a Parquet file with many small row groups that fits the in-memory
+/// limit (handed on to [`ParquetBackend::open`]: a footer of thousands of row groups
+/// takes a while to parse); `None` for any other file.
+pub(crate) fn small_row_groups(file: &std::fs::File) -> Option<Arc<ParquetMetaData>> {
+    let len = file.metadata().ok()?.len();
     if len > IN_MEMORY_LIMIT {
-        return false;
+        return None;
     }
-    let Ok(clone) = file.try_clone() else { return false };
-    let Ok(meta) = parquet::file::metadata::ParquetMetaDataReader::new().parse_and_finish(&clone) else {
-        return false;
-    };
+    let clone = file.try_clone().ok()?;
+    let meta = parquet::file::metadata::ParquetMetaDataReader::new().parse_and_finish(&clone).ok()?;
     let groups = meta.num_row_groups() as i64;
-    groups > 1 && meta.file_metadata().num_rows() / groups < SMALL_ROW_GROUP
+    (groups > 1 && meta.file_metadata().num_rows() / groups < SMALL_ROW_GROUP).then(|| Arc::new(meta))
 }
 
 pub(crate) struct ParquetBackend {
-    reader: ParquetRecordBatchReader,
+    pub(crate) batches: Batches,
     /// slot → column of the projected batch (`None`: the file lacks it)
     columns: Vec<Option<usize>>,
     accs: Vec<Acc>,
@@ -281,10 +280,12 @@ impl Row for PqRow<'_> {
 }
 
 impl ParquetBackend {
-    /// Open a Parquet log: a file, or the bytes of one held in memory (a stream).
+    /// Open a Parquet log: a file, or the bytes of one held in memory (a stream);
+    /// `footer`: its metadata when already read ([`small_row_groups`]).
     pub(crate) fn open<R: parquet::file::reader::ChunkReader + 'static>(
         path: &Path,
         file: R,
+        footer: Option<Arc<ParquetMetaData>>,
         mapping: &Mapping,
         schema: &Schema,
     ) -> Result<(Self, Plan), ReadError> {
@@ -293,7 +294,11 @@ impl ParquetBackend {
             message: format!("not a readable Parquet file: {e}"),
             help: None,
         };
-        let metadata = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new()).map_err(bad)?;
+        let metadata = match footer {
+            Some(footer) => ArrowReaderMetadata::try_new(footer, ArrowReaderOptions::new()),
+            None => ArrowReaderMetadata::load(&file, ArrowReaderOptions::new()),
+        }
+        .map_err(bad)?;
         // text columns coded with a dictionary throughout: read the keys, not the text
         // (only where the row groups allow it, see `batching`)
         let sizes: Vec<i64> = metadata.metadata().row_groups().iter().map(|g| g.num_rows()).collect();
@@ -337,11 +342,13 @@ impl ParquetBackend {
             })
             .collect();
         let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
+        let rows = builder.metadata().file_metadata().num_rows().max(0) as u64;
         let reader = builder.with_projection(mask).with_batch_size(batching.rows).build().map_err(bad)?;
+        let batches = Batches::new(reader, rows, batching.rows);
         let dicts = vec![None; plan.slots.len()];
         let typed = Columns::new(&plan, schema);
         let backend =
-            ParquetBackend { reader, columns, accs: Vec::new(), dicts, len: 0, i: 0, row: 0, corrupt: false, typed };
+            ParquetBackend { batches, columns, accs: Vec::new(), dicts, len: 0, i: 0, row: 0, corrupt: false, typed };
         Ok((backend, plan))
     }
 
@@ -409,17 +416,15 @@ impl ParquetBackend {
             if self.corrupt {
                 return Outcome::End;
             }
-            // The parquet crate can panic on a corrupt file (an assertion in its
-            // decoders, found by the fuzz harness): that is a bad file, not a bug here.
-            let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.reader.next()));
-            let Ok(next) = next else {
-                self.corrupt = true;
-                return Outcome::Io(std::io::Error::other("the Parquet file is corrupt (its data cannot be decoded)"));
-            };
-            match next {
-                None => return Outcome::End,
-                Some(Err(e)) => return Outcome::Io(std::io::Error::other(e.to_string())),
-                Some(Ok(batch)) => {
+            match self.batches.next() {
+                Decoded::Corrupt => {
+                    self.corrupt = true;
+                    let e = "the Parquet file is corrupt (its data cannot be decoded)";
+                    return Outcome::Io(std::io::Error::other(e));
+                }
+                Decoded::End => return Outcome::End,
+                Decoded::Failed(e) => return Outcome::Io(std::io::Error::other(e)),
+                Decoded::Batch(batch) => {
                     if let Err(m) = self.load(batch, builder) {
                         return Outcome::Io(std::io::Error::other(m));
                     }
