@@ -15,7 +15,7 @@ use std::thread::JoinHandle;
 
 /// Batches decoded but not yet built: enough to keep the decoder busy while one is
 /// built, few enough to stay in the cache (8,192 rows of every mapped column each).
-const AHEAD: usize = 2;
+const QUEUED: usize = 2;
 
 /// A file of fewer batches than this is decoded on the reading thread: a thread costs
 /// more than it saves on a few batches (and the fuzz run reads millions of tiny files).
@@ -93,7 +93,7 @@ impl Batches {
 
     /// Start the worker; if no thread can be started, decode here.
     fn spawn(reader: ParquetRecordBatchReader) -> Batches {
-        let (tx, rx) = sync_channel(AHEAD);
+        let (tx, rx) = sync_channel(QUEUED);
         // the worker takes the reader from here; if it cannot start, it is taken back
         let slot = Arc::new(Mutex::new(Some(reader)));
         let theirs = Arc::clone(&slot);
