@@ -22,6 +22,8 @@ mod mapping;
 pub mod model;
 mod numbers;
 #[cfg(feature = "parquet")]
+mod parquet_ahead;
+#[cfg(feature = "parquet")]
 mod parquet_columns;
 #[cfg(feature = "parquet")]
 mod parquet_reader;

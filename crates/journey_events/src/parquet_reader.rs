@@ -10,15 +10,14 @@
 use crate::error::ReadError;
 use crate::mapping::{Column, Mapping};
 use crate::model::{Event, Schema};
+use crate::parquet_ahead::{Batches, Decoded};
 use crate::parquet_columns::Columns;
 use crate::reader::{Builder, Cell, Location, Outcome, Plan, Row};
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
 use arrow_array::{Array, ArrayRef, PrimitiveArray, RecordBatch};
 use arrow_schema::{DataType, TimeUnit};
-use parquet::arrow::arrow_reader::{
-    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder,
-};
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::ProjectionMask;
 use parquet::basic::Encoding;
 use parquet::file::metadata::ParquetMetaData;
@@ -36,17 +35,27 @@ const BATCH: usize = 8192;
 const AHEAD: usize = 8;
 
 /// The file's arrow schema with every flat text column whose data pages are all
-/// dictionary-encoded, in every row group, read as dictionary keys; `None` when there
+/// dictionary-encoded, in every row group, and that has a value in every row group,
+/// read as dictionary keys; `None` when there
 /// is none (or the schema is nested, where columns and fields do not line up).
 fn keep_dictionaries(meta: &ParquetMetaData, schema: &arrow_schema::SchemaRef) -> Option<arrow_schema::SchemaRef> {
     let groups = meta.row_groups();
     if groups.is_empty() || meta.file_metadata().schema_descr().num_columns() != schema.fields().len() {
         return None;
     }
+    // A chunk of nulls only (common for a rare event's property in small row groups)
+    // has an empty dictionary: the decoder then hands its batch over as text and codes
+    // it again, comparing every null with the first (half the time of a log of
+    // 1,024-row groups). Such a column is read as text, cheap for what is mostly nulls.
+    let only_nulls = |g: &parquet::file::metadata::RowGroupMetaData, c: usize| {
+        let nulls = g.column(c).statistics().and_then(|s| s.null_count_opt());
+        nulls.is_some_and(|n| n as i64 >= g.num_rows())
+    };
     let coded = |c: usize| {
         groups.iter().all(|g| {
             let chunk = g.column(c);
-            chunk.dictionary_page_offset().is_some()
+            !only_nulls(g, c)
+                && chunk.dictionary_page_offset().is_some()
                 && chunk
                     .page_encoding_stats_mask()
                     .is_some_and(|m| m.is_only(Encoding::PLAIN_DICTIONARY) || m.is_only(Encoding::RLE_DICTIONARY))
@@ -70,20 +79,50 @@ fn keep_dictionaries(meta: &ParquetMetaData, schema: &arrow_schema::SchemaRef) -
     any.then(|| Arc::new(arrow_schema::Schema::new_with_metadata(fields, schema.metadata().clone())))
 }
 
-/// Whether no batch spans two row groups: every row group but the last a multiple of
-/// [`BATCH`] rows (the writers' default of about a million is). Dictionary-coded text
-/// is read as dictionary keys only then.
+/// How a file's rows are cut into batches: `rows` a batch, and whether dictionary-coded
+/// text may be read as dictionary keys (only when no batch spans two row groups).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Batching {
+    pub(crate) rows: usize,
+    pub(crate) keys: bool,
+}
+
+/// Row groups of a common size below this are still read as text: each batch is a
+/// call into every column's decoder, and below it those calls cost more than the text.
+const MIN_GROUP_BATCH: usize = 512;
+
+/// The batches of a file with `groups` rows per row group: [`BATCH`] rows when every
+/// row group but the last is a multiple of it (the writers' default of about a million
+/// is); else, when those groups share a common size between [`MIN_GROUP_BATCH`] and
+/// [`BATCH`] (a file of 1,024-row groups), a batch is that size, so that no batch spans
+/// two groups; else [`BATCH`] rows read as text.
 ///
 /// Why: a batch that meets a second dictionary makes the decoder turn the column back
-/// into text and code it again, with a hash per row; and with small row groups, even a
-/// group a batch, the decoder packs each batch's dictionary (a compare per entry, about
-/// one per row there). A log of 1,024-row groups read 4x slower than the same rows in
-/// large groups (`cargo bench --bench simulate`, "tiny"). Read as text, such a log costs
-/// a copy per value instead.
-fn dictionaries_fit(meta: &ParquetMetaData) -> bool {
-    let groups = meta.row_groups();
-    let Some((_, full)) = groups.split_last() else { return true };
-    full.iter().all(|g| g.num_rows() > 0 && (g.num_rows() as usize).is_multiple_of(BATCH))
+/// into text and code it again, with a hash per row; read as text, each value is copied
+/// and then interned row by row. A log of 1,024-row groups read 0.39x as fast as the
+/// same rows in large groups that way (`cargo bench --bench simulate`, "tiny"); with a
+/// batch a group, keys stay keys and a value is resolved once per group.
+pub(crate) fn batching(groups: &[i64]) -> Batching {
+    let Some((_, full)) = groups.split_last() else { return Batching { rows: BATCH, keys: true } };
+    if full.iter().any(|&g| g <= 0) {
+        return Batching { rows: BATCH, keys: false };
+    }
+    if full.iter().all(|&g| (g as usize).is_multiple_of(BATCH)) {
+        return Batching { rows: BATCH, keys: true };
+    }
+    let common = full.iter().fold(0u64, |a, &g| gcd(a, g as u64)) as usize;
+    if (MIN_GROUP_BATCH..BATCH).contains(&common) {
+        return Batching { rows: common, keys: true };
+    }
+    Batching { rows: BATCH, keys: false }
+}
+
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
 }
 
 /// Row groups smaller than this on average, in a file no larger than
@@ -93,22 +132,22 @@ fn dictionaries_fit(meta: &ParquetMetaData) -> bool {
 const SMALL_ROW_GROUP: i64 = 4096;
 const IN_MEMORY_LIMIT: u64 = 512 << 20;
 
-/// Whether the Parquet file has many small row groups and fits the in-memory limit.
-pub(crate) fn small_row_groups(file: &std::fs::File) -> bool {
-    let Ok(len) = file.metadata().map(|m| m.len()) else { return false };
+/// The footer of a Parquet file with many small row groups that fits the in-memory
+/// limit (handed on to [`ParquetBackend::open`]: a footer of thousands of row groups
+/// takes a while to parse); `None` for any other file.
+pub(crate) fn small_row_groups(file: &std::fs::File) -> Option<Arc<ParquetMetaData>> {
+    let len = file.metadata().ok()?.len();
     if len > IN_MEMORY_LIMIT {
-        return false;
+        return None;
     }
-    let Ok(clone) = file.try_clone() else { return false };
-    let Ok(meta) = parquet::file::metadata::ParquetMetaDataReader::new().parse_and_finish(&clone) else {
-        return false;
-    };
+    let clone = file.try_clone().ok()?;
+    let meta = parquet::file::metadata::ParquetMetaDataReader::new().parse_and_finish(&clone).ok()?;
     let groups = meta.num_row_groups() as i64;
-    groups > 1 && meta.file_metadata().num_rows() / groups < SMALL_ROW_GROUP
+    (groups > 1 && meta.file_metadata().num_rows() / groups < SMALL_ROW_GROUP).then(|| Arc::new(meta))
 }
 
 pub(crate) struct ParquetBackend {
-    reader: ParquetRecordBatchReader,
+    pub(crate) batches: Batches,
     /// slot → column of the projected batch (`None`: the file lacks it)
     columns: Vec<Option<usize>>,
     accs: Vec<Acc>,
@@ -241,10 +280,12 @@ impl Row for PqRow<'_> {
 }
 
 impl ParquetBackend {
-    /// Open a Parquet log: a file, or the bytes of one held in memory (a stream).
+    /// Open a Parquet log: a file, or the bytes of one held in memory (a stream);
+    /// `footer`: its metadata when already read ([`small_row_groups`]).
     pub(crate) fn open<R: parquet::file::reader::ChunkReader + 'static>(
         path: &Path,
         file: R,
+        footer: Option<Arc<ParquetMetaData>>,
         mapping: &Mapping,
         schema: &Schema,
     ) -> Result<(Self, Plan), ReadError> {
@@ -253,11 +294,16 @@ impl ParquetBackend {
             message: format!("not a readable Parquet file: {e}"),
             help: None,
         };
-        let metadata = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new()).map_err(bad)?;
+        let metadata = match footer {
+            Some(footer) => ArrowReaderMetadata::try_new(footer, ArrowReaderOptions::new()),
+            None => ArrowReaderMetadata::load(&file, ArrowReaderOptions::new()),
+        }
+        .map_err(bad)?;
         // text columns coded with a dictionary throughout: read the keys, not the text
-        // (only where the row groups allow it, see `dictionaries_fit`)
-        let fit = dictionaries_fit(metadata.metadata());
-        let keep = fit.then(|| keep_dictionaries(metadata.metadata(), metadata.schema())).flatten();
+        // (only where the row groups allow it, see `batching`)
+        let sizes: Vec<i64> = metadata.metadata().row_groups().iter().map(|g| g.num_rows()).collect();
+        let batching = batching(&sizes);
+        let keep = batching.keys.then(|| keep_dictionaries(metadata.metadata(), metadata.schema())).flatten();
         let metadata = match keep {
             Some(schema) => {
                 ArrowReaderMetadata::try_new(metadata.metadata().clone(), ArrowReaderOptions::new().with_schema(schema))
@@ -296,11 +342,13 @@ impl ParquetBackend {
             })
             .collect();
         let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
-        let reader = builder.with_projection(mask).with_batch_size(BATCH).build().map_err(bad)?;
+        let rows = builder.metadata().file_metadata().num_rows().max(0) as u64;
+        let reader = builder.with_projection(mask).with_batch_size(batching.rows).build().map_err(bad)?;
+        let batches = Batches::new(reader, rows, batching.rows);
         let dicts = vec![None; plan.slots.len()];
         let typed = Columns::new(&plan, schema);
         let backend =
-            ParquetBackend { reader, columns, accs: Vec::new(), dicts, len: 0, i: 0, row: 0, corrupt: false, typed };
+            ParquetBackend { batches, columns, accs: Vec::new(), dicts, len: 0, i: 0, row: 0, corrupt: false, typed };
         Ok((backend, plan))
     }
 
@@ -368,17 +416,15 @@ impl ParquetBackend {
             if self.corrupt {
                 return Outcome::End;
             }
-            // The parquet crate can panic on a corrupt file (an assertion in its
-            // decoders, found by the fuzz harness): that is a bad file, not a bug here.
-            let next = journey_diagnostics::quiet_panic::catch_quietly(|| self.reader.next());
-            let Ok(next) = next else {
-                self.corrupt = true;
-                return Outcome::Io(std::io::Error::other("the Parquet file is corrupt (its data cannot be decoded)"));
-            };
-            match next {
-                None => return Outcome::End,
-                Some(Err(e)) => return Outcome::Io(std::io::Error::other(e.to_string())),
-                Some(Ok(batch)) => {
+            match self.batches.next() {
+                Decoded::Corrupt => {
+                    self.corrupt = true;
+                    let e = "the Parquet file is corrupt (its data cannot be decoded)";
+                    return Outcome::Io(std::io::Error::other(e));
+                }
+                Decoded::End => return Outcome::End,
+                Decoded::Failed(e) => return Outcome::Io(std::io::Error::other(e)),
+                Decoded::Batch(batch) => {
                     if let Err(m) = self.load(batch, builder) {
                         return Outcome::Io(std::io::Error::other(m));
                     }
@@ -436,5 +482,29 @@ impl ParquetBackend {
                 Outcome::Bad(p, Location::Row { row: self.row, text: line, span: (start, len) })
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod batching_tests {
+    use super::{batching, Batching, BATCH};
+
+    #[test]
+    fn batches_never_span_row_groups_where_keys_are_kept() {
+        let keys = |rows| Batching { rows, keys: true };
+        assert_eq!(batching(&[]), keys(BATCH));
+        assert_eq!(batching(&[5]), keys(BATCH));
+        assert_eq!(batching(&[1 << 20, 935_303]), keys(BATCH));
+        assert_eq!(batching(&[16_384, 8_192, 100]), keys(BATCH));
+        // small groups of one size: a batch a group, the last one any size
+        assert_eq!(batching(&[1024, 1024, 1024, 391]), keys(1024));
+        assert_eq!(batching(&[1024, 1024, 5000]), keys(1024));
+        assert_eq!(batching(&[2048, 1024, 3072, 7]), keys(1024));
+        // too small, no common size, or an empty group: text in batches of BATCH
+        let text = Batching { rows: BATCH, keys: false };
+        assert_eq!(batching(&[300, 300, 10]), text);
+        assert_eq!(batching(&[1000, 1001, 10]), text);
+        assert_eq!(batching(&[10_000, 10_000, 10]), text);
+        assert_eq!(batching(&[1024, 0, 1024]), text);
     }
 }

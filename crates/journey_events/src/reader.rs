@@ -807,19 +807,20 @@ impl LogReader {
                 let (b, plan) = if opened.origin == input::Origin::File {
                     drop(opened);
                     let file = File::open(path).map_err(|e| ReadError::io(path, e))?;
-                    if crate::parquet_reader::small_row_groups(&file) {
+                    if let Some(footer) = crate::parquet_reader::small_row_groups(&file) {
                         // many small row groups cost a read per column chunk each:
                         // one read of the whole (moderate) file is as fast as large groups
                         let all = std::fs::read(path).map_err(|e| ReadError::io(path, e))?;
-                        crate::parquet_reader::ParquetBackend::open(path, bytes::Bytes::from(all), mapping, schema)?
+                        let all = bytes::Bytes::from(all);
+                        crate::parquet_reader::ParquetBackend::open(path, all, Some(footer), mapping, schema)?
                     } else {
-                        crate::parquet_reader::ParquetBackend::open(path, file, mapping, schema)?
+                        crate::parquet_reader::ParquetBackend::open(path, file, None, mapping, schema)?
                     }
                 } else {
                     // Parquet needs random access: a stream is held in memory
                     let mut all = Vec::new();
                     opened.reader.read_to_end(&mut all).map_err(|e| ReadError::io(path, e))?;
-                    crate::parquet_reader::ParquetBackend::open(path, bytes::Bytes::from(all), mapping, schema)?
+                    crate::parquet_reader::ParquetBackend::open(path, bytes::Bytes::from(all), None, mapping, schema)?
                 };
                 (Backend::Parquet(b), plan)
             }
@@ -1013,6 +1014,15 @@ impl LogReader {
     pub(crate) fn row_wise(&mut self) {
         if let Backend::Parquet(b) = &mut self.backend {
             b.typed.enabled = false;
+        }
+    }
+
+    /// Decode Parquet batches on a thread of their own or not, whatever the file's
+    /// size and the machine's cores.
+    #[cfg(all(test, feature = "parquet"))]
+    pub(crate) fn decode_ahead(&mut self, on: bool) {
+        if let Backend::Parquet(b) = &mut self.backend {
+            b.batches.set_ahead(on);
         }
     }
 

@@ -67,6 +67,9 @@ struct Shape {
     dictionary: bool,
     /// A small dictionary page limit: columns fall back to plain pages part way.
     small_pages: bool,
+    /// Text properties all null in the first row group (an empty dictionary there:
+    /// those columns are read as text, not keys).
+    empty_first_group: bool,
     /// 0: milliseconds UTC, 1: milliseconds without zone, 2: microseconds UTC,
     /// 3: seconds UTC, 4: RFC 3339 text.
     time: u8,
@@ -199,7 +202,10 @@ fn write_log(path: &Path, schema: &Schema, shape: Shape, seed: u64) {
                     _ => Vec::new(),
                 };
                 let v: Vec<Option<String>> = (0..n)
-                    .map(|_| {
+                    .map(|r| {
+                        if shape.empty_first_group && r < shape.group {
+                            return None;
+                        }
                         if rng.chance(45) {
                             return None;
                         }
@@ -250,6 +256,9 @@ struct Read {
 
 fn read(path: &Path, schema: &Schema, options: ReadOptions, fast: bool) -> Read {
     let mut r = LogReader::open(path, &Mapping::default(), schema, options).unwrap();
+    // the fast build from batches decoded on a second thread, the oracle from
+    // batches decoded on its own
+    r.decode_ahead(fast);
     if !fast {
         r.row_wise();
     }
@@ -299,14 +308,17 @@ fn the_fast_build_gives_the_row_wise_events_and_errors() {
     let schema = shop();
     let mut seed = 7u64;
     for dictionary in [true, false] {
-        for (group, rows) in [(16_384, 20_000), (8_192, 9_000), (300, 2_000)] {
+        // 1,024 and 600: a batch a row group, dictionary keys kept; 300: read as text
+        for (group, rows) in [(16_384, 20_000), (8_192, 9_000), (1_024, 5_000), (600, 3_000), (300, 2_000)] {
             // every timestamp type in the smaller files; UTC and text in the large one
             let times: &[u8] = if rows > 10_000 { &[0, 4] } else { &[0, 1, 2, 3, 4] };
             for &time in times {
                 for bad in [0, 6] {
                     seed += 1;
                     let small_pages = seed.is_multiple_of(3);
-                    compare(&schema, Shape { rows, group, dictionary, small_pages, time, bad }, seed);
+                    let empty_first_group = group < 8_192 && seed.is_multiple_of(2);
+                    let shape = Shape { rows, group, dictionary, small_pages, empty_first_group, time, bad };
+                    compare(&schema, shape, seed);
                 }
             }
         }
@@ -317,10 +329,22 @@ fn the_fast_build_gives_the_row_wise_events_and_errors() {
 fn the_fast_build_gives_the_row_wise_events_on_the_b2b_project() {
     let schema = b2b();
     for (seed, bad) in [(3, 0), (4, 5)] {
-        let shape = Shape { rows: 17_000, group: 8_192, dictionary: true, small_pages: false, time: 0, bad };
+        let shape = Shape {
+            rows: 17_000,
+            group: 8_192,
+            dictionary: true,
+            small_pages: false,
+            empty_first_group: false,
+            time: 0,
+            bad,
+        };
         compare(&schema, shape, seed);
     }
-    compare(&schema, Shape { rows: 3_000, group: 500, dictionary: true, small_pages: false, time: 1, bad: 4 }, 5);
+    for (group, empty_first_group) in [(500, false), (1_024, true), (1_024, false)] {
+        let shape =
+            Shape { rows: 3_000, group, dictionary: true, small_pages: false, empty_first_group, time: 1, bad: 4 };
+        compare(&schema, shape, 5);
+    }
 }
 
 /// What [`crate::BatchReader`] makes of a file's record batches (`rows` each).
@@ -368,7 +392,15 @@ fn record_batches_build_the_row_wise_events_too() {
     for (n, schema) in [shop(), b2b()].iter().enumerate() {
         for (dictionary, bad) in [(true, 0), (true, 6), (false, 6)] {
             let path = dir.path().join("log.parquet");
-            let shape = Shape { rows: 5_000, group: 8_192, dictionary, small_pages: false, time: 0, bad };
+            let shape = Shape {
+                rows: 5_000,
+                group: 8_192,
+                dictionary,
+                small_pages: false,
+                empty_first_group: false,
+                time: 0,
+                bad,
+            };
             write_log(&path, schema, shape, 40 + n as u64 + bad);
             for skip in [false, true] {
                 let fast = push_batches(&path, schema, 1_000, skip, true);
@@ -382,4 +414,55 @@ fn record_batches_build_the_row_wise_events_too() {
             }
         }
     }
+}
+
+/// Batches decoded on a second thread hand over the same events, errors and ends as
+/// batches decoded on the reading thread, corrupt files included (bytes overwritten
+/// in the column chunks: decoder errors, panics, bad values).
+#[test]
+fn decoding_ahead_reads_what_decoding_here_reads() {
+    let schema = shop();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("log.parquet");
+    let shape = Shape {
+        rows: 40_000,
+        group: 1_024,
+        dictionary: true,
+        small_pages: false,
+        empty_first_group: true,
+        time: 0,
+        bad: 2,
+    };
+    write_log(&path, &schema, shape, 11);
+    let clean = std::fs::read(&path).unwrap();
+    let mut rng = Rng(99);
+    let mut failed = 0;
+    for case in 0..12 {
+        let mut bytes = clean.clone();
+        // the first case as written; then a few bytes of the data (not the footer)
+        if case > 0 {
+            for _ in 0..1 + case % 3 {
+                let at = 4 + rng.below(bytes.len() as u64 / 2) as usize;
+                bytes[at] = rng.next() as u8;
+            }
+        }
+        std::fs::write(&path, &bytes).unwrap();
+        for skip_bad_rows in [false, true] {
+            let options = ReadOptions { skip_bad_rows, sort: false };
+            let read = |ahead: bool| {
+                let Ok(mut r) = LogReader::open(&path, &Mapping::default(), &schema, options) else { return None };
+                r.decode_ahead(ahead);
+                let mut events = Vec::new();
+                while let Some(e) = r.next_event() {
+                    events.push(e.map_err(|e| format!("{e:?}")));
+                }
+                Some((events, r.rows(), format!("{:?}", r.skipped()), r.interner().names_from(0)))
+            };
+            let ahead = read(true);
+            assert!(ahead == read(false), "case {case}, skipping bad rows {skip_bad_rows}");
+            failed += ahead.is_none_or(|(events, ..)| events.iter().any(|e| e.is_err())) as u32;
+        }
+    }
+    // some reads end in an error (a bad row, a decoder error), not only at the end
+    assert!(failed > 2, "{failed}");
 }
