@@ -138,10 +138,11 @@ pub fn analyze(program: &Program, proven_only: bool) -> (Calendar, Vec<Diagnosti
 
 /// [`analyze`] the plain way, the oracle of its shortcuts (tests/cross_oracle.rs):
 /// every pair of journeys decided on its merged witness history
-/// ([`Cross::plainly`]).
+/// ([`Cross::plainly`]), each journey planned on a whole [`super::Cx`]
+/// ([`schedule::plan_plainly`]).
 pub fn analyze_plainly(program: &Program, proven_only: bool) -> (Calendar, Vec<Diagnostic>) {
     let caps = schedule::caps(program);
-    let plans: Vec<JourneyPlan> = program.journeys.iter().map(|j| schedule::plan(program, j, &caps)).collect();
+    let plans: Vec<JourneyPlan> = program.journeys.iter().map(|j| schedule::plan_plainly(program, j, &caps)).collect();
     let mut cx = Cross::new(program, &plans, &caps);
     cx.proven_only = proven_only;
     cx.plainly = true;
