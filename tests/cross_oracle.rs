@@ -14,9 +14,9 @@ use journey_check::analysis::calendar;
 use journey_ir::Program;
 use std::path::Path;
 
-/// Everything a finding and a diagnostic say, comparably.
+/// Everything a finding and a diagnostic say, comparably, and every journey's plan.
 fn said(cal: &calendar::Calendar, diags: &[journey_diagnostics::Diagnostic]) -> String {
-    format!("{:?}\n{:?}\n{diags:?}", cal.findings, cal.groups)
+    format!("{:?}\n{:?}\n{diags:?}\n{:?}", cal.findings, cal.groups, cal.plans)
 }
 
 fn program_of(dir: &Path) -> Program {

@@ -3,7 +3,8 @@
 //! result is measured with the other's treatment mixed in. On audiences that only may
 //! overlap (with a witness history) it is information by default.
 
-use super::{proven_severity, some_names, witness_note, Cross, Finding, Partner, SHOWN};
+use super::{witness_note, Cross, Finding, Partner, SHOWN};
+use crate::analysis::logic::Overlap;
 use journey_diagnostics::Diagnostic;
 use journey_ir::Step;
 
@@ -23,39 +24,60 @@ pub fn check(cx: &Cross) -> Vec<(Finding, Diagnostic)> {
         if partners.is_empty() {
             continue;
         }
-        let jb = cx.journey(b);
-        let bn = cx.plans[b].splits[0];
-        let names: Vec<&str> = partners.iter().map(|p| cx.journey(p.journey).name.as_str()).collect();
-        let message = format!(
-            "experiment {} of `{}` runs on customers who are also in experiments of {}",
-            split_name(cx, b, bn),
-            jb.name,
-            some_names(&names, SHOWN)
-        );
-        let o = &jb.nodes[bn].origin;
-        let mut d = Diagnostic::new("J606", message.clone()).primary(o.file, o.span, "this experiment");
-        let mut parts = vec![(b, Some(bn))];
-        for (i, p) in partners.iter().enumerate() {
-            let an = cx.plans[p.journey].splits[0];
-            parts.push((p.journey, Some(an)));
-            if i < SHOWN {
-                let ja = cx.journey(p.journey);
-                let ao = &ja.nodes[an].origin;
-                d = d.secondary(
-                    ao.file,
-                    ao.span,
-                    format!("experiment {} of `{}`", split_name(cx, p.journey, an), ja.name),
-                );
-            }
-        }
-        d = witness_note(d, &partners[0], &cx.journey(partners[0].journey).name, &jb.name);
-        let refs: Vec<&Partner> = partners.iter().collect();
-        let d = proven_severity(d, &refs)
-            .help("run the experiments one after the other, or split the shared audience between them");
+        let certain = partners.iter().any(|p| p.overlap == Overlap::CertainlyOverlaps);
+        let shown = &partners[..partners.len().min(SHOWN + 1)];
+        let d = diagnostic(cx, b, shown, partners.len(), certain);
+        let mut parts = vec![(b, Some(cx.plans[b].splits[0]))];
+        parts.extend(partners.iter().map(|p| (p.journey, Some(cx.plans[p.journey].splits[0]))));
         let witness = super::finding_witness(b, &partners);
+        let message = d.message.clone();
         out.push((Finding { code: "J606", severity: d.severity, message, parts, witness, group: None }, d));
     }
     out
+}
+
+/// [`check`]'s diagnostics without its findings, for `journey calendar`, which keeps
+/// only the check's diagnostics: a finding lists every partner, 12.6 million journeys
+/// on 5,000 generated ones, and a diagnostic names the first few and counts the rest
+/// ([`Cross::partners_summary`]). The same diagnostics, in the same order
+/// (tests/cross_oracle.rs).
+pub fn diagnostics(cx: &Cross) -> Vec<Diagnostic> {
+    let testing: Vec<usize> = cx.order.iter().copied().filter(|&j| !cx.plans[j].splits.is_empty()).collect();
+    let candidates = cx.candidates(testing.iter().copied());
+    let mut out = Vec::new();
+    for &b in &testing {
+        let summary = cx.partners_summary(b, &candidates, SHOWN + 1);
+        if summary.total > 0 {
+            out.push(diagnostic(cx, b, &summary.first, summary.total, summary.certain));
+        }
+    }
+    out
+}
+
+/// The J606 diagnostic of journey `b`, from its first partners (at least `SHOWN + 1`
+/// when there are that many, the first with its witness), how many there are, and
+/// whether some partner's audience certainly overlaps.
+fn diagnostic(cx: &Cross, b: usize, first: &[Partner], total: usize, certain: bool) -> Diagnostic {
+    let jb = cx.journey(b);
+    let bn = cx.plans[b].splits[0];
+    let first_journeys: Vec<usize> = first.iter().map(|p| p.journey).collect();
+    let message = format!(
+        "experiment {} of `{}` runs on customers who are also in experiments of {}",
+        split_name(cx, b, bn),
+        jb.name,
+        super::groups::names_text(cx, &first_journeys, total)
+    );
+    let o = &jb.nodes[bn].origin;
+    let mut d = Diagnostic::new("J606", message).primary(o.file, o.span, "this experiment");
+    for p in first.iter().take(SHOWN) {
+        let an = cx.plans[p.journey].splits[0];
+        let ja = cx.journey(p.journey);
+        let ao = &ja.nodes[an].origin;
+        d = d.secondary(ao.file, ao.span, format!("experiment {} of `{}`", split_name(cx, p.journey, an), ja.name));
+    }
+    d = witness_note(d, &first[0], &cx.journey(first[0].journey).name, &jb.name);
+    let d = if certain { d } else { d.with_severity(super::may_severity("J606")).may_overlap() };
+    d.help("run the experiments one after the other, or split the shared audience between them")
 }
 
 /// The calendar view's J606 ([`super::groups`]): one finding per group of experiments

@@ -138,10 +138,11 @@ pub fn analyze(program: &Program, proven_only: bool) -> (Calendar, Vec<Diagnosti
 
 /// [`analyze`] the plain way, the oracle of its shortcuts (tests/cross_oracle.rs):
 /// every pair of journeys decided on its merged witness history
-/// ([`Cross::plainly`]).
+/// ([`Cross::plainly`]), each journey planned on a whole [`super::Cx`]
+/// ([`schedule::plan_plainly`]).
 pub fn analyze_plainly(program: &Program, proven_only: bool) -> (Calendar, Vec<Diagnostic>) {
     let caps = schedule::caps(program);
-    let plans: Vec<JourneyPlan> = program.journeys.iter().map(|j| schedule::plan(program, j, &caps)).collect();
+    let plans: Vec<JourneyPlan> = program.journeys.iter().map(|j| schedule::plan_plainly(program, j, &caps)).collect();
     let mut cx = Cross::new(program, &plans, &caps);
     cx.proven_only = proven_only;
     cx.plainly = true;
@@ -174,13 +175,27 @@ pub fn check_and_calendar(program: &Program) -> (Vec<Diagnostic>, Calendar, Vec<
     let plans: Vec<JourneyPlan> = program.journeys.iter().map(|j| schedule::plan(program, j, &caps)).collect();
     let mut cx = Cross::new(program, &plans, &caps);
     cx.proven_only = true;
-    let checked: Vec<Diagnostic> = run_checks(&cx, None).into_iter().map(|(_, d)| d).collect();
+    let checked = check_diagnostics(&cx);
     cx.proven_only = false;
     let mut groups = Vec::new();
     let (findings, diags) = run_checks(&cx, Some(&mut groups)).into_iter().unzip();
     let witness_time = cx.witness_time.get();
     drop(cx);
     (checked, Calendar { plans, caps, findings, groups, witness_time }, diags)
+}
+
+/// The diagnostics of [`run_checks`] without groups, without their findings (which
+/// `journey calendar` does not keep from the check): J606 then counts partners
+/// instead of listing them ([`experiments::diagnostics`]).
+fn check_diagnostics(cx: &Cross) -> Vec<Diagnostic> {
+    let mut out: Vec<Diagnostic> = Vec::new();
+    out.extend(duplicates::check(cx).into_iter().map(|(_, d)| d));
+    out.extend(conflicts::check(cx).into_iter().map(|(_, d)| d));
+    out.extend(caps::check(cx).into_iter().map(|(_, d)| d));
+    out.extend(winback::check(cx).into_iter().map(|(_, d)| d));
+    out.extend(priority::check(cx).into_iter().map(|(_, d)| d));
+    out.extend(experiments::diagnostics(cx));
+    out
 }
 
 /// Every cross-journey check, in the order of their findings; with `groups`, J605 and
@@ -717,6 +732,37 @@ impl<'a> Cross<'a> {
         out
     }
 
+    /// [`Self::partners_among`] of `b`, summed up: the first `keep` partners (the first
+    /// with its witness, as there), how many there are and whether some partner's
+    /// audience certainly overlaps `b`'s. Asks the same questions in the same order,
+    /// without a list of every partner.
+    pub fn partners_summary(&self, b: usize, c: &Candidates, keep: usize) -> PartnerSummary {
+        let end = c.by_rank.partition_point(|&a| self.rank[a] < self.rank[b]);
+        let mut related: Vec<Option<Related>> = vec![None; c.classes];
+        let mut summary = PartnerSummary { first: Vec::new(), total: 0, certain: false };
+        for (&a, &k) in c.by_rank[..end].iter().zip(&c.class) {
+            let r = related[k as usize].get_or_insert_with(|| {
+                let overlap = self.verdict(a, b);
+                self.related(a, b, overlap).map(|h| (overlap, h))
+            });
+            if let Some((overlap, history)) = r {
+                summary.total += 1;
+                summary.certain |= *overlap == Overlap::CertainlyOverlaps;
+                if summary.first.len() < keep {
+                    summary.first.push(Partner {
+                        journey: a,
+                        overlap: *overlap,
+                        witness: None,
+                        history: history.clone(),
+                        undecided: None,
+                    });
+                }
+            }
+        }
+        self.first_witness(b, &mut summary.first);
+        summary
+    }
+
     /// [`Self::partners`], and, for `journey check`, also the may-overlapping journeys
     /// neither a witness history nor a proof decides ([`Self::undecided`]), after the
     /// decided ones: a duplicate send the analysis cannot rule out is reported as
@@ -772,6 +818,14 @@ pub struct Candidates {
     /// Parallel to `by_rank`: the class (distinct predicate, numbered from 0).
     class: Vec<u32>,
     classes: usize,
+}
+
+/// [`Cross::partners_summary`]: the first partners, how many, whether some certainly
+/// overlaps.
+pub struct PartnerSummary {
+    pub first: Vec<Partner>,
+    pub total: usize,
+    pub certain: bool,
 }
 
 /// What is known about one pair of predicates; `None`: not asked yet. Plain data:

@@ -8,8 +8,8 @@
 //! journey is given up after [`BUDGET`] steps, keeping what was found: counts are then
 //! a lower bound, never an overstatement.
 
-use super::super::{Cx, Target};
-use journey_ir::{ChannelKind, Journey, Origin, Program, Step};
+use super::super::{NodeLookup, Target};
+use journey_ir::{successors, ChannelKind, Journey, Origin, Program, Step, Transition};
 
 /// Node visits explored per journey.
 pub const BUDGET: usize = 20_000;
@@ -108,9 +108,64 @@ pub struct JourneyPlan {
     pub windows: Vec<Window>,
 }
 
+/// The successors of each node and the start, resolved as [`super::super::Cx::new`]
+/// resolves them: `(edge position, target)` per node. The walk needs nothing else of a
+/// [`super::super::Cx`], whose graph, predecessors and reachability were a sixth of
+/// the calendar's analysis on 5,000 journeys (the tests compare the two).
+pub(crate) struct Edges {
+    pub(crate) succ: Vec<Vec<(usize, Target)>>,
+    pub(crate) start: Target,
+}
+
+impl Edges {
+    pub(crate) fn new(journey: &Journey) -> Edges {
+        let lookup = NodeLookup::new(journey);
+        let resolve = |t: &Transition| match t {
+            Transition::Node(id) => lookup.get(id).map_or(Target::Missing, Target::Node),
+            Transition::End => Target::End,
+            Transition::Journey(_) => Target::Handover,
+        };
+        let succ = (journey.nodes.iter())
+            .map(|node| successors(&node.step).into_iter().enumerate().map(|(pos, (_, t))| (pos, resolve(t))).collect())
+            .collect();
+        Edges { succ, start: resolve(&journey.start) }
+    }
+}
+
+/// Stage names along a node path, consecutive repeats collapsed (`a → b → a`), as
+/// [`super::super::Cx::stage_path`] writes them.
+fn stage_path(journey: &Journey, nodes: &[usize]) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    for &n in nodes {
+        let s = journey.nodes[n].stage.as_str();
+        if names.last() != Some(&s) {
+            names.push(s);
+        }
+    }
+    names.join(" → ")
+}
+
 /// Place the sends of `journey` and find its densest window for each cap.
 pub fn plan(program: &Program, journey: &Journey, caps: &[CapRule]) -> JourneyPlan {
-    let cx = Cx::new(program, journey);
+    plan_on(program, journey, caps, &Edges::new(journey), |path| stage_path(journey, path))
+}
+
+/// [`plan`] on the edges of a whole [`super::super::Cx`], the oracle of [`Edges`]
+/// (tests/cross_oracle.rs).
+pub fn plan_plainly(program: &Program, journey: &Journey, caps: &[CapRule]) -> JourneyPlan {
+    let cx = super::super::Cx::new(program, journey);
+    let edges = Edges { succ: cx.succ.clone(), start: cx.start };
+    plan_on(program, journey, caps, &edges, |path| cx.stage_path(path))
+}
+
+fn plan_on(
+    program: &Program,
+    journey: &Journey,
+    caps: &[CapRule],
+    cx: &Edges,
+    stage_path: impl Fn(&[usize]) -> String,
+) -> JourneyPlan {
+    let step = |i: usize| &journey.nodes[i].step;
     let n = journey.nodes.len();
     let is_message = |c: &str| program.channel(c).is_some_and(|c| c.kind.is_message());
     // live edges: (target, minutes added); arms to the same place after the same time
@@ -119,7 +174,7 @@ pub fn plan(program: &Program, journey: &Journey, caps: &[CapRule]) -> JourneyPl
         .map(|i| {
             let mut out: Vec<(Target, u64)> = Vec::new();
             for &(pos, t) in &cx.succ[i] {
-                let add = match cx.step(i) {
+                let add = match step(i) {
                     Step::Wait { minutes, .. } => *minutes,
                     // issue 15: the shortest a business-day wait takes (nothing off in
                     // between); the calendar says so beside the journey
@@ -141,7 +196,7 @@ pub fn plan(program: &Program, journey: &Journey, caps: &[CapRule]) -> JourneyPl
     let mut visits = vec![0u32; n];
     // sends on the current path: (node, time)
     let mut recs: Vec<(usize, u64)> = Vec::new();
-    let channel_of = |i: usize| match cx.step(i) {
+    let channel_of = |i: usize| match step(i) {
         Step::Send { channel, .. } => channel.as_str(),
         _ => "",
     };
@@ -158,7 +213,7 @@ pub fn plan(program: &Program, journey: &Journey, caps: &[CapRule]) -> JourneyPl
         visits[node] += 1;
         path.push(node);
         offset[node] = Some(offset[node].map_or(t, |o| o.min(t)));
-        if let Step::Send { channel, .. } = cx.step(node) {
+        if let Step::Send { channel, .. } = step(node) {
             if is_message(channel) {
                 recs.push((node, t));
                 for (k, cap) in caps.iter().enumerate() {
@@ -171,7 +226,7 @@ pub fn plan(program: &Program, journey: &Journey, caps: &[CapRule]) -> JourneyPl
                         .map(|r| r.0)
                         .collect();
                     if inside.len() as u64 > windows[k].count {
-                        windows[k] = Window { count: inside.len() as u64, nodes: inside, path: cx.stage_path(path) };
+                        windows[k] = Window { count: inside.len() as u64, nodes: inside, path: stage_path(path) };
                     }
                 }
             }
@@ -220,8 +275,8 @@ pub fn plan(program: &Program, journey: &Journey, caps: &[CapRule]) -> JourneyPl
             _ => None,
         })
         .collect();
-    let splits = (0..n).filter(|&i| offset[i].is_some() && matches!(cx.step(i), Step::Split { .. })).collect();
-    let tasks = (0..n).filter_map(|i| matches!(cx.step(i), Step::Task { .. }).then_some((i, offset[i]?))).collect();
+    let splits = (0..n).filter(|&i| offset[i].is_some() && matches!(step(i), Step::Split { .. })).collect();
+    let tasks = (0..n).filter_map(|i| matches!(step(i), Step::Task { .. }).then_some((i, offset[i]?))).collect();
     JourneyPlan { sends, splits, tasks, windows }
 }
 

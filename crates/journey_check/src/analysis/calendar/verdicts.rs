@@ -25,12 +25,47 @@ const TIED: u32 = u32::MAX;
 #[derive(Debug, Clone)]
 pub struct Interned {
     nums: Vec<(u32, IvSet, bool)>,
-    discs: Vec<(u32, DSet, bool)>,
+    discs: Vec<(u32, Values, bool)>,
     opaque: Vec<(u32, u8)>,
     /// Every term (numeric and discrete) with the name its independence rests on:
     /// `2 * id` for an attribute, `2 * id + 1` for an event, [`TIED`] for a term that
     /// is never independent.
     terms: Vec<(u32, u32)>,
+}
+
+/// A discrete constraint ([`DSet`]) with interned values, sorted: two are compared by
+/// merging integers instead of looking strings up in a `BTreeSet` (a third of the
+/// view's J606 pairing on 5,000 journeys).
+#[derive(Debug, Clone)]
+struct Values {
+    /// `true`: only these values ([`DSet::Only`]); `false`: all but them.
+    only: bool,
+    ids: Vec<u32>,
+}
+
+impl Values {
+    /// [`DSet::meets`]: do the two allow a common value?
+    fn meets(&self, o: &Values) -> bool {
+        match (self.only, o.only) {
+            (true, true) => shared_id(&self.ids, &o.ids),
+            (true, false) => self.ids.iter().any(|x| o.ids.binary_search(x).is_err()),
+            (false, true) => o.ids.iter().any(|x| self.ids.binary_search(x).is_err()),
+            (false, false) => true,
+        }
+    }
+}
+
+/// Do two sorted lists share an item?
+fn shared_id(a: &[u32], b: &[u32]) -> bool {
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => return true,
+        }
+    }
+    false
 }
 
 /// The interned normal form of a prepared condition (`None`: too large to prepare,
@@ -42,12 +77,29 @@ pub type Dnf = Option<Vec<Interned>>;
 pub struct Keys {
     keys: HashMap<String, u32>,
     names: HashMap<String, u32>,
+    values: HashMap<String, u32>,
 }
 
 impl Keys {
     fn key(&mut self, k: &str) -> u32 {
         let next = self.keys.len() as u32;
         *self.keys.entry(k.to_string()).or_insert(next)
+    }
+
+    fn values(&mut self, d: &DSet) -> Values {
+        let (only, set) = match d {
+            DSet::Only(set) => (true, set),
+            DSet::AllBut(set) => (false, set),
+        };
+        let mut ids: Vec<u32> = set
+            .iter()
+            .map(|v| {
+                let next = self.values.len() as u32;
+                *self.values.entry(v.clone()).or_insert(next)
+            })
+            .collect();
+        ids.sort_unstable();
+        Values { only, ids }
     }
 
     fn name(&mut self, n: &str) -> u32 {
@@ -82,8 +134,8 @@ impl Keys {
     fn conj(&mut self, c: &Conj, program: &Program) -> Interned {
         let mut nums: Vec<(u32, IvSet, bool)> =
             c.nums.iter().map(|(k, n)| (self.key(k), n.set.clone(), n.null_ok)).collect();
-        let mut discs: Vec<(u32, DSet, bool)> =
-            c.discs.iter().map(|(k, d)| (self.key(k), d.set.clone(), d.null_ok)).collect();
+        let mut discs: Vec<(u32, Values, bool)> =
+            c.discs.iter().map(|(k, d)| (self.key(k), self.values(&d.set), d.null_ok)).collect();
         let mut opaque: Vec<(u32, u8)> = c.opaque.iter().map(|(k, &p)| (self.key(k), p)).collect();
         let mut terms: Vec<(u32, u32)> = Vec::new();
         for (k, n) in &c.nums {
