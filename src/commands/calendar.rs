@@ -122,5 +122,9 @@ pub fn run(args: CalendarArgs, global: &GlobalOptions) -> miette::Result<ExitSta
         Some(path) => crate::files::write_atomically(path, text.as_bytes())?,
         None => crate::out!("{text}")?,
     }
+    // The command ends here, and so does the process: freeing the view, the program
+    // and the text one allocation at a time (millions on 5,000 journeys) would only
+    // delay the exit, by a twentieth of the command.
+    std::mem::forget((view, checked, text));
     Ok(ExitStatus::Success)
 }

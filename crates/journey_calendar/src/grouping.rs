@@ -93,8 +93,9 @@ pub(crate) struct Index<'f> {
     findings: &'f [Finding],
     /// Findings each journey is part of, in finding order.
     pub(crate) of_journey: Vec<Vec<usize>>,
-    /// Findings on a step, by `(journey, node)`.
-    of_node: HashMap<(usize, usize), Vec<usize>>,
+    /// Findings on a step, by journey and node (a table, not a hash map: the view
+    /// looks up every send, and J603's findings name 700,000 steps on 5,000 journeys).
+    of_node: Vec<Vec<Vec<usize>>>,
     /// Findings on a journey as a whole (priorities, experiments, win-backs).
     whole: Vec<Vec<usize>>,
     /// Each finding's journeys as name ranks, sorted, once each.
@@ -116,7 +117,8 @@ impl<'f> Index<'f> {
     ) -> Index<'f> {
         let n = program.journeys.len();
         let mut of_journey: Vec<Vec<usize>> = vec![Vec::new(); n];
-        let mut of_node: HashMap<(usize, usize), Vec<usize>> = HashMap::new();
+        let mut of_node: Vec<Vec<Vec<usize>>> =
+            program.journeys.iter().map(|j| vec![Vec::new(); j.nodes.len()]).collect();
         let mut whole: Vec<Vec<usize>> = vec![Vec::new(); n];
         let mut partners = Vec::with_capacity(findings.len());
         let mut of_group: Vec<Vec<usize>> = vec![Vec::new(); groups.kept.len()];
@@ -138,7 +140,7 @@ impl<'f> Index<'f> {
                     of_journey[pj].push(fi);
                 }
                 let list = match pn {
-                    Some(node) => of_node.entry((pj, node)).or_default(),
+                    Some(node) => &mut of_node[pj][node],
                     None => &mut whole[pj],
                 };
                 if list.last() != Some(&fi) {
@@ -222,7 +224,7 @@ impl<'f> Index<'f> {
         node: usize,
     ) -> Vec<SendConflict> {
         let mut mine: Vec<usize> = self.whole[j].clone();
-        mine.extend(self.of_node.get(&(j, node)).into_iter().flatten().copied());
+        mine.extend(self.of_node[j].get(node).into_iter().flatten().copied());
         mine.sort_unstable();
         mine.dedup();
         // by code: (worst severity, partner ranks); ties keep the first severity seen,

@@ -394,16 +394,27 @@ fn observed_table(view: &CalendarView, o: &Observed, width: usize, out: &mut Str
 fn wrap(s: &str, indent: &str, width: usize, out: &mut String) {
     let body = s.trim_start();
     let mut line = s[..s.len() - body.len()].to_string();
+    // the line's length in characters and whether it is all whitespace, kept as it
+    // grows: counting them again for every word made a conflict's message of
+    // thousands of names quadratic
+    let mut len = line.chars().count();
+    let mut blank = true;
     for word in body.split(' ') {
-        let len = line.chars().count();
-        if !line.trim().is_empty() && len + 1 + word.chars().count() > width {
+        let word_len = word.chars().count();
+        if !blank && len + 1 + word_len > width {
             out.push_str(line.trim_end());
             out.push('\n');
-            line = indent.to_string();
-        } else if !line.trim().is_empty() {
+            line.clear();
+            line.push_str(indent);
+            len = indent.chars().count();
+            blank = indent.trim().is_empty();
+        } else if !blank {
             line.push(' ');
+            len += 1;
         }
         line.push_str(word);
+        len += word_len;
+        blank &= word.trim().is_empty();
     }
     out.push_str(line.trim_end());
     out.push('\n');
@@ -525,6 +536,50 @@ mod tests {
         let mut out = String::new();
         wrap("  J605 warning: one two three four", "    ", 16, &mut out);
         assert_eq!(out, "  J605 warning:\n    one two\n    three four\n");
+    }
+
+    /// `wrap` as it was, counting the line again for every word: the oracle.
+    fn wrap_plainly(s: &str, indent: &str, width: usize, out: &mut String) {
+        let body = s.trim_start();
+        let mut line = s[..s.len() - body.len()].to_string();
+        for word in body.split(' ') {
+            let len = line.chars().count();
+            if !line.trim().is_empty() && len + 1 + word.chars().count() > width {
+                out.push_str(line.trim_end());
+                out.push('\n');
+                line = indent.to_string();
+            } else if !line.trim().is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+
+    /// Seeded random texts of words, runs of spaces, tabs and wide characters, at
+    /// every width: the same lines as the plain wrap.
+    #[test]
+    fn wraps_as_the_plain_wrap() {
+        let mut seed = 0x5eed_u64;
+        let mut next = |n: u64| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        let pieces = ["J605", "a", "warning:", "`onboarding`", "", " ", "\t", "ü", "日本語", "x\ty", "and", "12 more"];
+        for _ in 0..3000 {
+            let mut text = String::new();
+            for _ in 0..next(30) {
+                text.push_str(pieces[next(pieces.len() as u64) as usize]);
+                text.push(' ');
+            }
+            let indent = ["", "  ", "       ", "\t"][next(4) as usize];
+            let width = next(40) as usize;
+            let (mut fast, mut plain) = (String::new(), String::new());
+            wrap(&text, indent, width, &mut fast);
+            wrap_plainly(&text, indent, width, &mut plain);
+            assert_eq!(fast, plain, "{text:?} at {width} with indent {indent:?}");
+        }
     }
 
     #[test]

@@ -123,7 +123,9 @@ pub fn calendar(program: &Program) -> Calendar {
 }
 
 /// The calendar and the diagnostics, computed together; `proven_only` keeps the
-/// findings on audiences that certainly overlap or have a witness history.
+/// findings on audiences that certainly overlap or have a witness history. Without it
+/// (the view's findings), J603's diagnostics carry no notes or help: the view shows
+/// the findings and reads of their diagnostics only what journey.yaml's rules look at.
 pub fn analyze(program: &Program, proven_only: bool) -> (Calendar, Vec<Diagnostic>) {
     let caps = schedule::caps(program);
     let plans: Vec<JourneyPlan> = program.journeys.iter().map(|j| schedule::plan(program, j, &caps)).collect();
