@@ -54,7 +54,12 @@ pub(super) fn escape_text(s: &str) -> std::borrow::Cow<'_, str> {
     if !may_need_escaping(s) || !s.chars().any(|c| escaped(c).is_some()) {
         return s.into();
     }
-    s.chars().map(|c| escaped(c).unwrap_or_else(|| c.to_string())).collect::<String>().into()
+    escape_chars(s).into()
+}
+
+/// [`escape_text`] character by character (also the oracle of its byte shortcut).
+fn escape_chars(s: &str) -> String {
+    s.chars().map(|c| escaped(c).unwrap_or_else(|| c.to_string())).collect()
 }
 
 /// Could `s` hold an [`escaped`] character? Looked for in bytes: NUL, or the lead
@@ -194,6 +199,11 @@ fn advance(s: &str, mut col: usize) -> usize {
         }
         return col;
     }
+    advance_chars(s, col)
+}
+
+/// [`advance`] character by character (also the oracle of its ASCII shortcut).
+fn advance_chars(s: &str, mut col: usize) -> usize {
     for c in s.chars() {
         col += match escaped(c) {
             Some(e) => e.len(),
@@ -211,6 +221,11 @@ fn expand(line: &str) -> String {
     if line.bytes().all(|b| (0x20..0x7F).contains(&b)) {
         return line.to_string();
     }
+    expand_chars(line)
+}
+
+/// [`expand`] character by character (also the oracle of its ASCII shortcut).
+fn expand_chars(line: &str) -> String {
     let mut out = String::new();
     let mut col = 0;
     for c in line.chars() {
@@ -659,37 +674,6 @@ mod tests {
     /// combining characters, spaces and line breaks.
     #[test]
     fn ascii_shortcuts_agree_with_the_plain_forms() {
-        fn advance_plain(s: &str, mut col: usize) -> usize {
-            for c in s.chars() {
-                col += match escaped(c) {
-                    Some(e) => e.len(),
-                    None if c == '\t' => TAB_WIDTH - col % TAB_WIDTH,
-                    None => char_width(c),
-                };
-            }
-            col
-        }
-        fn expand_plain(line: &str) -> String {
-            let mut out = String::new();
-            let mut col = 0;
-            for c in line.chars() {
-                if let Some(e) = escaped(c) {
-                    col += e.len();
-                    out.push_str(&e);
-                } else if c == '\t' {
-                    let n = TAB_WIDTH - col % TAB_WIDTH;
-                    out.extend(std::iter::repeat_n(' ', n));
-                    col += n;
-                } else if char_width(c) > 0 || !c.is_control() {
-                    out.push(c);
-                    col += char_width(c);
-                }
-            }
-            out
-        }
-        fn escape_plain(s: &str) -> String {
-            s.chars().map(|c| escaped(c).unwrap_or_else(|| c.to_string())).collect()
-        }
         fn wrap_plain(text: &str, width: usize) -> Vec<String> {
             let mut out = Vec::new();
             for para in text.split('\n') {
@@ -728,9 +712,9 @@ mod tests {
             let text: String =
                 (0..len).map(|_| alphabet[if ascii_only { next(10) } else { next(alphabet.len()) }]).collect();
             let col = next(9);
-            assert_eq!(advance(&text, col), advance_plain(&text, col), "{text:?} at {col}");
-            assert_eq!(expand(&text), expand_plain(&text), "{text:?}");
-            assert_eq!(escape_text(&text), escape_plain(&text), "{text:?}");
+            assert_eq!(advance(&text, col), advance_chars(&text, col), "{text:?} at {col}");
+            assert_eq!(expand(&text), expand_chars(&text), "{text:?}");
+            assert_eq!(escape_text(&text), escape_chars(&text), "{text:?}");
             let width = next(12);
             assert_eq!(wrap(&text, width), wrap_plain(&text, width), "{text:?} in {width}");
             let mut row = Row::default();
