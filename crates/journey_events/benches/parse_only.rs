@@ -12,6 +12,9 @@ use journey_events::{parse_only, Mapping, Schema};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+#[path = "../tests/support/checked.rs"]
+mod checked;
+
 fn env(name: &str, default: u32) -> u32 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
@@ -29,15 +32,7 @@ fn reset_peak() {
 }
 
 fn program() -> journey_ir::Program {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let project = journey_project::load(&[], &root).expect("the repository loads");
-    let ids: Vec<_> = project.files.iter().map(|f| f.id).collect();
-    let settings = journey_check::Settings {
-        timezone: project.config.timezone.clone(),
-        currency: project.config.currency.clone(),
-        ..Default::default()
-    };
-    journey_check::check_sources(&project.sources, &ids, &settings).program
+    checked::program(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
 }
 
 fn main() {

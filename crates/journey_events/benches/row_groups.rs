@@ -14,18 +14,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
+#[path = "../tests/support/checked.rs"]
+mod checked;
+
 fn program() -> journey_ir::Program {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("journey.yaml"), "timezone: UTC\ncurrency: EUR\n").unwrap();
-    std::fs::write(dir.path().join("shop.journey"), "event visit { page: text }\n").unwrap();
-    let project = journey_project::load(&[], dir.path()).unwrap();
-    let ids: Vec<_> = project.files.iter().map(|f| f.id).collect();
-    let settings = journey_check::Settings {
-        timezone: project.config.timezone.clone(),
-        currency: project.config.currency.clone(),
-        ..Default::default()
-    };
-    journey_check::check_sources(&project.sources, &ids, &settings).program
+    checked::written_program(dir.path(), "timezone: UTC\ncurrency: EUR\n", "event visit { page: text }\n")
 }
 
 fn write(path: &Path, rows: usize, group: usize) {

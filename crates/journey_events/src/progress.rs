@@ -114,22 +114,20 @@ fn fd_position(fdinfo: &Path) -> Option<u64> {
     text.lines().find_map(|l| l.strip_prefix("pos:")).and_then(|v| v.trim().parse().ok())
 }
 
+// the tests' program loader, shared with the crate's integration tests
+#[cfg(test)]
+#[path = "../tests/support/checked.rs"]
+mod checked;
+
 #[cfg(test)]
 mod tests {
+    use super::checked;
     use super::*;
     use crate::generate::{generate_with, GenerateOptions, OutFormat};
     use crate::{ReadOptions, Schema};
 
     fn schema() -> Schema {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let project = journey_project::load(&[], &root).unwrap();
-        let ids: Vec<_> = project.files.iter().map(|f| f.id).collect();
-        let settings = journey_check::Settings {
-            timezone: project.config.timezone.clone(),
-            currency: project.config.currency.clone(),
-            ..Default::default()
-        };
-        Schema::from_program(&journey_check::check_sources(&project.sources, &ids, &settings).program)
+        Schema::from_program(&checked::program(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")))
     }
 
     /// A generated log of about 40,000 events in `format`.

@@ -8,16 +8,12 @@ use journey_events::{BatchReader, Event, Format, LogReader, Mapping, ReadOptions
 use std::path::Path;
 use std::sync::Arc;
 
+#[path = "support/checked.rs"]
+mod checked;
+
 fn b2b() -> journey_ir::Program {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/projects/b2b");
-    let project = journey_project::load(&[], &root).unwrap();
-    let ids: Vec<_> = project.files.iter().map(|f| f.id).collect();
-    let settings = journey_check::Settings {
-        timezone: project.config.timezone.clone(),
-        currency: project.config.currency.clone(),
-        ..Default::default()
-    };
-    let checked = journey_check::check_sources(&project.sources, &ids, &settings);
+    let checked = checked::check_project(&root);
     assert!(checked.diagnostics.iter().all(|d| d.severity != journey_diagnostics::Severity::Error));
     checked.program
 }

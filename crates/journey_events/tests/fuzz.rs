@@ -19,21 +19,15 @@ use std::io::Cursor;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+#[path = "support/checked.rs"]
+mod checked;
+
 const SHOP: &str = "event visit { page: text, at: time }\nevent order { amount: money, items: number, paid: bool, kind: one_of(\"a\", \"b\") }\n\
 attribute tier: text\nattribute vip: bool\nattribute since: date\nattribute zone: timezone\n";
 
 fn program() -> journey_ir::Program {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("journey.yaml"), "timezone: Europe/Berlin\ncurrency: EUR\n").unwrap();
-    std::fs::write(dir.path().join("shop.journey"), SHOP).unwrap();
-    let project = journey_project::load(&[], dir.path()).unwrap();
-    let ids: Vec<_> = project.files.iter().map(|f| f.id).collect();
-    let settings = journey_check::Settings {
-        timezone: project.config.timezone.clone(),
-        currency: project.config.currency.clone(),
-        ..Default::default()
-    };
-    journey_check::check_sources(&project.sources, &ids, &settings).program
+    checked::written_program(dir.path(), "timezone: Europe/Berlin\ncurrency: EUR\n", SHOP)
 }
 
 fn cases() -> u32 {
@@ -171,17 +165,7 @@ fn fuzz_json_lines_logs() {
 #[test]
 fn fuzz_parquet_logs() {
     use journey_events::generate::{generate_with, GenerateOptions, OutFormat};
-    let program = {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let project = journey_project::load(&[], &root).unwrap();
-        let ids: Vec<_> = project.files.iter().map(|f| f.id).collect();
-        let settings = journey_check::Settings {
-            timezone: project.config.timezone.clone(),
-            currency: project.config.currency.clone(),
-            ..Default::default()
-        };
-        journey_check::check_sources(&project.sources, &ids, &settings).program
-    };
+    let program = checked::program(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."));
     let schema = Schema::from_program(&program);
     // a valid log of the generator's schema, then mutated: flipped, cut, spliced bytes
     let mut seed = Vec::new();

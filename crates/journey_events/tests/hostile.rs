@@ -8,23 +8,17 @@ use journey_events::*;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+#[path = "support/checked.rs"]
+mod checked;
+
 const SHOP: &str = "event visit { page: text }\nevent order { amount: money, note: text }\n\
 attribute tier: text\nattribute vip: bool\n";
 
 fn program() -> journey_ir::Program {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("journey.yaml"), "timezone: UTC\ncurrency: EUR\n").unwrap();
-    std::fs::write(dir.path().join("shop.journey"), SHOP).unwrap();
-    let project = journey_project::load(&[], dir.path()).unwrap();
-    let ids: Vec<_> = project.files.iter().map(|f| f.id).collect();
-    let settings = journey_check::Settings {
-        timezone: project.config.timezone.clone(),
-        currency: project.config.currency.clone(),
-        ..Default::default()
-    };
-    let checked = journey_check::check_sources(&project.sources, &ids, &settings);
-    assert!(checked.program.events.iter().any(|e| e.name == "order"), "the shop checks");
-    checked.program
+    let program = checked::written_program(dir.path(), "timezone: UTC\ncurrency: EUR\n", SHOP);
+    assert!(program.events.iter().any(|e| e.name == "order"), "the shop checks");
+    program
 }
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {

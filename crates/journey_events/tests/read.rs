@@ -4,19 +4,15 @@ use journey_events::generate::{generate_with, GenerateOptions, OutFormat};
 use journey_events::*;
 use std::path::{Path, PathBuf};
 
+#[path = "support/checked.rs"]
+mod checked;
+
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 fn program() -> journey_ir::Program {
-    let project = journey_project::load(&[], &repo()).unwrap();
-    let ids: Vec<_> = project.files.iter().map(|f| f.id).collect();
-    let settings = journey_check::Settings {
-        timezone: project.config.timezone.clone(),
-        currency: project.config.currency.clone(),
-        ..Default::default()
-    };
-    journey_check::check_sources(&project.sources, &ids, &settings).program
+    checked::program(&repo())
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {

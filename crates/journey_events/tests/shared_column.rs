@@ -6,19 +6,13 @@
 use journey_events::*;
 use std::path::Path;
 
+#[path = "support/checked.rs"]
+mod checked;
+
 const PROGRAM: &str = "event order { kind: one_of(\"a\", \"b\") }\nevent visit { kind: one_of(\"x\", \"y\") }\n";
 
 fn schema(dir: &Path) -> Schema {
-    std::fs::write(dir.join("journey.yaml"), "timezone: UTC\ncurrency: EUR\n").unwrap();
-    std::fs::write(dir.join("shop.journey"), PROGRAM).unwrap();
-    let project = journey_project::load(&[], dir).unwrap();
-    let ids: Vec<_> = project.files.iter().map(|f| f.id).collect();
-    let settings = journey_check::Settings {
-        timezone: project.config.timezone.clone(),
-        currency: project.config.currency.clone(),
-        ..Default::default()
-    };
-    Schema::from_program(&journey_check::check_sources(&project.sources, &ids, &settings).program)
+    Schema::from_program(&checked::written_program(dir, "timezone: UTC\ncurrency: EUR\n", PROGRAM))
 }
 
 fn first_error(dir: &Path, name: &str, csv: &str) -> RowError {

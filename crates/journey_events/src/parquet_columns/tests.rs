@@ -19,26 +19,16 @@ const SHOP: &str = "event visit { page: text, at: time, kind: one_of(\"a\", \"b\
 event order { amount: money, items: number, paid: bool, kind: one_of(\"b\", \"c\", \"d\"), code: text }\n\
 event ping { }\n";
 
-fn program(root: &Path) -> journey_ir::Program {
-    let project = journey_project::load(&[], root).unwrap();
-    let ids: Vec<_> = project.files.iter().map(|f| f.id).collect();
-    let settings = journey_check::Settings {
-        timezone: project.config.timezone.clone(),
-        currency: project.config.currency.clone(),
-        ..Default::default()
-    };
-    journey_check::check_sources(&project.sources, &ids, &settings).program
-}
+#[path = "../../tests/support/checked.rs"]
+mod checked;
 
 fn shop() -> Schema {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("journey.yaml"), "timezone: Europe/Berlin\ncurrency: EUR\n").unwrap();
-    std::fs::write(dir.path().join("shop.journey"), SHOP).unwrap();
-    Schema::from_program(&program(dir.path()))
+    Schema::from_program(&checked::written_program(dir.path(), "timezone: Europe/Berlin\ncurrency: EUR\n", SHOP))
 }
 
 fn b2b() -> Schema {
-    Schema::from_program(&program(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/projects/b2b")))
+    Schema::from_program(&checked::program(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/projects/b2b")))
 }
 
 /// xorshift64*: the tests' own seeded generator.
