@@ -124,8 +124,17 @@ enum Style {
 }
 
 /// A row of styled cells, for the lines drawn under source text.
-#[derive(Default)]
 struct Row(Vec<(char, Style)>);
+
+impl Default for Row {
+    /// Room for a terminal's width: a row grown cell run by cell run was reallocated
+    /// several times (there is one or more per line of output).
+    fn default() -> Self {
+        Row(Vec::with_capacity(ROW_CAPACITY))
+    }
+}
+
+const ROW_CAPACITY: usize = 128;
 
 impl Row {
     fn put(&mut self, col: usize, s: &str, style: Style) {
