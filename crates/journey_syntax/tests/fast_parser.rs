@@ -5,8 +5,9 @@
 //!
 //! `JOURNEY_FAST_MUTATIONS=n` sets the mutations per source (default 40).
 
+// the benches' generator, whose lints are the benches' business
 #[path = "../../../benches/support/generate.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, clippy::manual_is_multiple_of, clippy::write_literal)]
 mod generate;
 
 use journey_diagnostics::FileId;
