@@ -15,7 +15,7 @@ fn conflicts_text(row: &SendRow) -> String {
             if c.partners.is_empty() {
                 c.code.clone()
             } else {
-                format!("{} {}", c.code, crate::names_and_more(&c.partners, c.more))
+                format!("{} {}", c.code, crate::names_and_more(&c.partners[..], c.more))
             }
         })
         .collect::<Vec<_>>()
