@@ -554,23 +554,30 @@ pub fn describe_trigger(t: &Trigger) -> String {
 
 /// `+2d 3h`: an offset after entry, for people.
 pub fn offset_text(minutes: u64) -> String {
-    if minutes == 0 {
-        return "+0".to_string();
-    }
-    // written in place: the table shows one per send (40,000 on 5,000 journeys)
     let mut s = String::with_capacity(16);
+    push_offset_text(minutes, &mut s);
+    s
+}
+
+/// [`offset_text`] written at the end of `s`: the table writes one per send (40,000
+/// on 5,000 journeys) into one string.
+pub(crate) fn push_offset_text(minutes: u64, s: &mut String) {
+    if minutes == 0 {
+        s.push_str("+0");
+        return;
+    }
     s.push('+');
+    let start = s.len();
     let mut left = minutes;
     for (unit, size) in [('w', WEEK), ('d', DAY), ('h', 60), ('m', 1)] {
         if left >= size {
-            if s.len() > 1 {
+            if s.len() > start {
                 s.push(' ');
             }
-            let _ = std::fmt::Write::write_fmt(&mut s, format_args!("{}{unit}", left / size));
+            let _ = std::fmt::Write::write_fmt(s, format_args!("{}{unit}", left / size));
             left %= size;
         }
     }
-    s
 }
 
 /// The whole view as pretty JSON.
