@@ -855,7 +855,7 @@ impl CustomerState {
         let Some(sched) = eng.sched(j) else { return };
         let tz = self.tick_zone(eng, j);
         let js = &mut self.plans[j];
-        let n = eng.tick_cache.count(&sched, tz, js.tick_from, bound);
+        let n = eng.tick_cache.count(&sched, tz, js.tick_from, bound, &mut js.ticks);
         js.tick_from = js.tick_from.max(bound);
         let r = &mut out.1.journeys[j];
         match why {
