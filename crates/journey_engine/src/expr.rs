@@ -445,6 +445,21 @@ pub fn prop_value<'a>(p: &PropValue, texts: &'a Interner) -> V<'a> {
     }
 }
 
+/// Is the customer in audience `i`? What `eval` answers for `CExpr::Audience(i)`,
+/// without building that expression (`settle` asks it of every tracked audience a
+/// change touches, and a temporary expression cost a drop call each time).
+pub fn eval_audience(i: usize, s: &Scope<'_>) -> bool {
+    match s.memo.map(|m| &m[i]) {
+        Some(m) if m.get() != 0 => m.get() == 2,
+        Some(m) => {
+            let b = eval(&s.audiences[i], s).truthy();
+            m.set(1 + b as u8);
+            b
+        }
+        None => eval(&s.audiences[i], s).truthy(),
+    }
+}
+
 pub fn eval<'a>(e: &'a CExpr, s: &Scope<'a>) -> V<'a> {
     match e {
         CExpr::Const(c) => match c {
@@ -462,15 +477,7 @@ pub fn eval<'a>(e: &'a CExpr, s: &Scope<'a>) -> V<'a> {
             Some(p) => prop_value(p, s.texts),
             None => V::None,
         },
-        CExpr::Audience(i) => V::Bool(match s.memo.map(|m| &m[*i]) {
-            Some(m) if m.get() != 0 => m.get() == 2,
-            Some(m) => {
-                let b = eval(&s.audiences[*i], s).truthy();
-                m.set(1 + b as u8);
-                b
-            }
-            None => eval(&s.audiences[*i], s).truthy(),
-        }),
+        CExpr::Audience(i) => V::Bool(eval_audience(*i, s)),
         CExpr::Agg(i) => agg_value(&s.aggs[*i], &s.tracks[*i].track, s.now),
         CExpr::SinceAttr(i) => match s.attrs.get(*i).map(|v| v.value()) {
             Some(V::Date(d)) => V::Dur(s.now - time::date_midnight(s.tz, d)),

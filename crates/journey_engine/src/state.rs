@@ -1172,7 +1172,8 @@ impl CustomerState {
                     self.exit(eng, j, ExitReason::ExitCondition, out);
                 }
             }
-            let mut edges = Vec::new();
+            // on the stack: a round rarely flips more than a few audiences
+            let mut edges: Inline<(usize, bool), 8> = Inline::new();
             // exits change nothing an audience reads, so the answers can be shared
             // scratch on the stack, not in the state: only this round reads it
             let memo: Inline<std::cell::Cell<u8>, 64> = Inline::from_elem(std::cell::Cell::new(0), eng.audiences.len());
@@ -1182,7 +1183,7 @@ impl CustomerState {
                     continue;
                 }
                 let scope = Scope { memo: Some(&memo), ..self.scope(eng, None, texts) };
-                let now_in = eval(&crate::CExpr::Audience(a), &scope).truthy();
+                let now_in = expr::eval_audience(a, &scope);
                 if now_in != self.members.get(a) {
                     self.members.set(a, now_in);
                     edges.push((a, now_in));
@@ -1385,16 +1386,27 @@ impl CustomerState {
     fn count_unknown(&mut self, eng: &Engine, j: usize, texts: &Interner, out: &mut Out) {
         let scope = self.scope(eng, None, texts);
         let clauses = &eng.journeys[j].audience_clauses;
-        let values: Vec<V> = clauses.iter().map(|(_, c)| eval(c, &scope)).collect();
         let unknown_member = |k: usize| match &clauses[k].1 {
             expr::CExpr::Audience(i) => eval(&scope.audiences[*i], &scope) == V::None,
             _ => false,
         };
-        let first = if values.iter().any(|v| *v == V::None) {
-            values.iter().position(|v| *v == V::None)
-        } else {
-            let refusing: Vec<usize> = (0..values.len()).filter(|&k| !values[k].truthy()).collect();
-            refusing.iter().all(|&k| unknown_member(k)).then(|| refusing.first().copied()).flatten()
+        // the first unknown clause (the clauses after it need no evaluation: an
+        // evaluation changes nothing), else the refusing ones, on the stack
+        let mut unknown = None;
+        let mut refusing: Inline<usize, 8> = Inline::new();
+        for (k, (_, c)) in clauses.iter().enumerate() {
+            let v = eval(c, &scope);
+            if v == V::None {
+                unknown = Some(k);
+                break;
+            }
+            if !v.truthy() {
+                refusing.push(k);
+            }
+        }
+        let first = match unknown {
+            Some(k) => Some(k),
+            None => refusing.iter().all(|&k| unknown_member(k)).then(|| refusing.first().copied()).flatten(),
         };
         let Some(k) = first else { return };
         let bit = 1u64 << k.min(63);
