@@ -375,6 +375,9 @@ type Out<'a> = (&'a mut Vec<Action>, &'a mut Tally);
 /// reading where its parts are.
 type Inline<T, const N: usize> = smallvec::SmallVec<[T; N]>;
 
+/// Audience answers known at one instant ([`Scope::memo`]), on the stack.
+type Memo = Inline<std::cell::Cell<u8>, 64>;
+
 /// Hint that `len` bytes from `p` will be read soon (at most 16 cache lines).
 #[inline]
 pub(crate) fn prefetch(p: *const u8, len: usize) {
@@ -1176,7 +1179,7 @@ impl CustomerState {
             let mut edges: Inline<(usize, bool), 8> = Inline::new();
             // exits change nothing an audience reads, so the answers can be shared
             // scratch on the stack, not in the state: only this round reads it
-            let memo: Inline<std::cell::Cell<u8>, 64> = Inline::from_elem(std::cell::Cell::new(0), eng.audiences.len());
+            let memo = Memo::from_elem(std::cell::Cell::new(0), eng.audiences.len());
             for k in ReadMask::members(readers.tracked, eng.tracked.len()) {
                 let a = eng.tracked[k];
                 if !cur.touches(&eng.tracked_deps[k]) {
@@ -1291,10 +1294,14 @@ impl CustomerState {
         if let Some(a) = &cj.audience {
             // the journey's own audience is over the customer, not the event
             let _ = ev;
-            let v = eval(a, &self.scope(eng, None, texts));
+            // named audiences inside the filter answered once (`repeat or hero or
+            // occasional` reads `hero` twice and `active_buyer` four times); nothing
+            // about the customer changes until the filter and its refusal are read
+            let memo = Memo::from_elem(std::cell::Cell::new(0), eng.audiences.len());
+            let v = eval(a, &Scope { memo: Some(&memo), ..self.scope(eng, None, texts) });
             if !v.truthy() {
                 if v == V::None || cj.named_clauses {
-                    self.count_unknown(eng, j, texts, out);
+                    self.count_unknown(eng, j, texts, &memo, out);
                 }
                 out.1.journeys[j].filtered_out += 1;
                 return Entry::Filtered;
@@ -1383,8 +1390,8 @@ impl CustomerState {
     /// audiences (a fact: false when its condition is unknown), the first of those
     /// whose condition is unknown. A filter with a clause that is false on known values
     /// refused the customer for that reason and is not counted.
-    fn count_unknown(&mut self, eng: &Engine, j: usize, texts: &Interner, out: &mut Out) {
-        let scope = self.scope(eng, None, texts);
+    fn count_unknown(&mut self, eng: &Engine, j: usize, texts: &Interner, memo: &Memo, out: &mut Out) {
+        let scope = Scope { memo: Some(memo), ..self.scope(eng, None, texts) };
         let clauses = &eng.journeys[j].audience_clauses;
         let unknown_member = |k: usize| match &clauses[k].1 {
             expr::CExpr::Audience(i) => eval(&scope.audiences[*i], &scope) == V::None,
