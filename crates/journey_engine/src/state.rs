@@ -718,8 +718,11 @@ impl CustomerState {
         }
         self.started = true;
         self.now = self.now.max(eng.opts.start);
+        // one memo for them all: memberships are not what an audience reads, so
+        // setting them changes no answer, and shared ones (`buyer`) are read once
+        let memo = Memo::from_elem(std::cell::Cell::new(0), eng.audiences.len());
         for &a in &eng.tracked {
-            let in_it = self.eval_bool(eng, &eng.audiences[a], None, texts);
+            let in_it = expr::eval_audience(a, &Scope { memo: Some(&memo), ..self.scope(eng, None, texts) });
             self.members.set(a, in_it);
         }
         for j in 0..eng.journeys.len() {
