@@ -445,6 +445,21 @@ pub fn prop_value<'a>(p: &PropValue, texts: &'a Interner) -> V<'a> {
     }
 }
 
+/// Is the customer in audience `i`? What `eval` answers for `CExpr::Audience(i)`,
+/// without building that expression (`settle` asks it of every tracked audience a
+/// change touches, and a temporary expression cost a drop call each time).
+pub fn eval_audience(i: usize, s: &Scope<'_>) -> bool {
+    match s.memo.map(|m| &m[i]) {
+        Some(m) if m.get() != 0 => m.get() == 2,
+        Some(m) => {
+            let b = eval(&s.audiences[i], s).truthy();
+            m.set(1 + b as u8);
+            b
+        }
+        None => eval(&s.audiences[i], s).truthy(),
+    }
+}
+
 pub fn eval<'a>(e: &'a CExpr, s: &Scope<'a>) -> V<'a> {
     match e {
         CExpr::Const(c) => match c {
@@ -462,15 +477,7 @@ pub fn eval<'a>(e: &'a CExpr, s: &Scope<'a>) -> V<'a> {
             Some(p) => prop_value(p, s.texts),
             None => V::None,
         },
-        CExpr::Audience(i) => V::Bool(match s.memo.map(|m| &m[*i]) {
-            Some(m) if m.get() != 0 => m.get() == 2,
-            Some(m) => {
-                let b = eval(&s.audiences[*i], s).truthy();
-                m.set(1 + b as u8);
-                b
-            }
-            None => eval(&s.audiences[*i], s).truthy(),
-        }),
+        CExpr::Audience(i) => V::Bool(eval_audience(*i, s)),
         CExpr::Agg(i) => agg_value(&s.aggs[*i], &s.tracks[*i].track, s.now),
         CExpr::SinceAttr(i) => match s.attrs.get(*i).map(|v| v.value()) {
             Some(V::Date(d)) => V::Dur(s.now - time::date_midnight(s.tz, d)),
@@ -729,6 +736,80 @@ impl AttrValue {
 #[cfg(test)]
 mod tests {
     use super::{compare, levels_of, mirrored, next_threshold, CmpOp, V};
+
+    /// Oracle of the audience memo (`Scope::memo`, shared by every evaluation at one
+    /// instant in `settle` and by a journey filter and its refusal in `try_enter`):
+    /// on seeded generated audiences that name earlier ones, over attributes that may
+    /// be missing, every audience and every filter answers with a memo as without.
+    #[test]
+    fn memoised_audiences_answer_as_evaluated_plainly() {
+        use super::{eval, eval_audience, CExpr, ConstV, Scope};
+        use crate::AttrValue;
+        use std::cell::Cell;
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        fn tree(next: &mut dyn FnMut(u64) -> u64, audiences: usize, depth: u32) -> CExpr {
+            let leaf = depth == 0 || next(3) == 0;
+            match if leaf { next(3) } else { 3 + next(4) } {
+                0 => CExpr::Attr(next(4) as usize),
+                1 if audiences > 0 => CExpr::Audience(next(audiences as u64) as usize),
+                1 | 2 => CExpr::Cmp(
+                    [CmpOp::Ge, CmpOp::Lt, CmpOp::Eq][next(3) as usize],
+                    Box::new(CExpr::Attr(4 + next(2) as usize)),
+                    Box::new(CExpr::Const(ConstV::Num(next(4) as f64))),
+                ),
+                3 => CExpr::Not(Box::new(tree(next, audiences, depth - 1))),
+                4 => CExpr::And((0..1 + next(3)).map(|_| tree(next, audiences, depth - 1)).collect()),
+                5 => CExpr::Or((0..1 + next(3)).map(|_| tree(next, audiences, depth - 1)).collect()),
+                _ => CExpr::IsSet(Box::new(tree(next, audiences, depth - 1))),
+            }
+        }
+        fn scope<'a>(
+            attrs: &'a [AttrValue],
+            audiences: &'a [CExpr],
+            texts: &'a journey_events::Interner,
+            memo: Option<&'a [Cell<u8>]>,
+        ) -> Scope<'a> {
+            let (tracks, aggs) = (&[], &[]);
+            Scope { now: 0, tz: chrono_tz::UTC, attrs, tracks, aggs, audiences, event: None, texts, memo }
+        }
+        let texts = journey_events::Interner::default();
+        for case in 0..300 {
+            let audiences: Vec<CExpr> = (0..1 + next(12) as usize).map(|k| tree(&mut next, k, 4)).collect();
+            let filters: Vec<CExpr> = (0..4).map(|_| tree(&mut next, audiences.len(), 4)).collect();
+            for _ in 0..8 {
+                let mut attrs: Vec<AttrValue> = (0..4)
+                    .map(|_| match next(3) {
+                        0 => AttrValue::Missing,
+                        k => AttrValue::Bool(k == 1),
+                    })
+                    .collect();
+                for _ in 0..2 {
+                    attrs.push(match next(4) {
+                        0 => AttrValue::Missing,
+                        k => AttrValue::Number(k as f64),
+                    });
+                }
+                let memo: Vec<Cell<u8>> = (0..audiences.len()).map(|_| Cell::new(0)).collect();
+                let memoised = scope(&attrs, &audiences, &texts, Some(&memo));
+                let plain = scope(&attrs, &audiences, &texts, None);
+                // filters first, so the audiences below also read answers they left
+                for f in &filters {
+                    assert!(eval(f, &memoised) == eval(f, &plain), "case {case}: filter {f:?}");
+                }
+                for a in 0..audiences.len() {
+                    assert_eq!(eval_audience(a, &memoised), eval_audience(a, &plain), "case {case}: audience {a}");
+                    let body = &audiences[a];
+                    assert!(eval(body, &memoised) == eval(body, &plain), "case {case}: body of {a}");
+                }
+            }
+        }
+    }
 
     /// The binary search finds what trying every candidate finds.
     #[test]

@@ -12,6 +12,7 @@ mod alternatives;
 mod arith;
 mod attr_text;
 pub mod business_days;
+pub(crate) mod customer_order;
 pub mod experiment;
 mod expr;
 pub mod html;
@@ -1136,6 +1137,7 @@ pub struct Driver<'e, 'p> {
     actions: Vec<Action>,
     /// Scratch for [`Driver::push_batch`]: (customer, position) of a batch's events.
     order: Vec<(u32, u32)>,
+    order_scratch: customer_order::Scratch,
     /// issue 15, accounts (only when the program reads account aggregates): the
     /// accounts by id, each one's customers (ids) and the events its account
     /// aggregates count so far (handed to a customer seen later, so they start with
@@ -1196,6 +1198,7 @@ impl<'e, 'p> Driver<'e, 'p> {
             tally: Tally::new(engine),
             actions: Vec::new(),
             order: Vec::new(),
+            order_scratch: customer_order::Scratch::default(),
             accounts: Accounts::default(),
         }
     }
@@ -1319,7 +1322,8 @@ impl<'e, 'p> Driver<'e, 'p> {
         order.clear();
         let mine = events.iter().enumerate().filter(|(_, e)| self.owns(e.customer));
         order.extend(mine.map(|(i, e)| (e.customer.0, i as u32)));
-        order.sort_unstable();
+        let shards = self.shards;
+        customer_order::sort_by_customer(&mut order, |c| c / shards, &mut self.order_scratch);
         for (n, &(c, i)) in order.iter().enumerate() {
             self.prefetch(events, &order, n);
             self.push(&events[i as usize], profiles, texts);

@@ -375,6 +375,9 @@ type Out<'a> = (&'a mut Vec<Action>, &'a mut Tally);
 /// reading where its parts are.
 type Inline<T, const N: usize> = smallvec::SmallVec<[T; N]>;
 
+/// Audience answers known at one instant ([`Scope::memo`]), on the stack.
+type Memo = Inline<std::cell::Cell<u8>, 64>;
+
 /// Hint that `len` bytes from `p` will be read soon (at most 16 cache lines).
 #[inline]
 pub(crate) fn prefetch(p: *const u8, len: usize) {
@@ -715,8 +718,11 @@ impl CustomerState {
         }
         self.started = true;
         self.now = self.now.max(eng.opts.start);
+        // one memo for them all: memberships are not what an audience reads, so
+        // setting them changes no answer, and shared ones (`buyer`) are read once
+        let memo = Memo::from_elem(std::cell::Cell::new(0), eng.audiences.len());
         for &a in &eng.tracked {
-            let in_it = self.eval_bool(eng, &eng.audiences[a], None, texts);
+            let in_it = expr::eval_audience(a, &Scope { memo: Some(&memo), ..self.scope(eng, None, texts) });
             self.members.set(a, in_it);
         }
         for j in 0..eng.journeys.len() {
@@ -855,7 +861,7 @@ impl CustomerState {
         let Some(sched) = eng.sched(j) else { return };
         let tz = self.tick_zone(eng, j);
         let js = &mut self.plans[j];
-        let n = eng.tick_cache.count(&sched, tz, js.tick_from, bound);
+        let n = eng.tick_cache.count(&sched, tz, js.tick_from, bound, &mut js.ticks);
         js.tick_from = js.tick_from.max(bound);
         let r = &mut out.1.journeys[j];
         match why {
@@ -1172,17 +1178,18 @@ impl CustomerState {
                     self.exit(eng, j, ExitReason::ExitCondition, out);
                 }
             }
-            let mut edges = Vec::new();
+            // on the stack: a round rarely flips more than a few audiences
+            let mut edges: Inline<(usize, bool), 8> = Inline::new();
             // exits change nothing an audience reads, so the answers can be shared
             // scratch on the stack, not in the state: only this round reads it
-            let memo: Inline<std::cell::Cell<u8>, 64> = Inline::from_elem(std::cell::Cell::new(0), eng.audiences.len());
+            let memo = Memo::from_elem(std::cell::Cell::new(0), eng.audiences.len());
             for k in ReadMask::members(readers.tracked, eng.tracked.len()) {
                 let a = eng.tracked[k];
                 if !cur.touches(&eng.tracked_deps[k]) {
                     continue;
                 }
                 let scope = Scope { memo: Some(&memo), ..self.scope(eng, None, texts) };
-                let now_in = eval(&crate::CExpr::Audience(a), &scope).truthy();
+                let now_in = expr::eval_audience(a, &scope);
                 if now_in != self.members.get(a) {
                     self.members.set(a, now_in);
                     edges.push((a, now_in));
@@ -1290,10 +1297,14 @@ impl CustomerState {
         if let Some(a) = &cj.audience {
             // the journey's own audience is over the customer, not the event
             let _ = ev;
-            let v = eval(a, &self.scope(eng, None, texts));
+            // named audiences inside the filter answered once (`repeat or hero or
+            // occasional` reads `hero` twice and `active_buyer` four times); nothing
+            // about the customer changes until the filter and its refusal are read
+            let memo = Memo::from_elem(std::cell::Cell::new(0), eng.audiences.len());
+            let v = eval(a, &Scope { memo: Some(&memo), ..self.scope(eng, None, texts) });
             if !v.truthy() {
                 if v == V::None || cj.named_clauses {
-                    self.count_unknown(eng, j, texts, out);
+                    self.count_unknown(eng, j, texts, &memo, out);
                 }
                 out.1.journeys[j].filtered_out += 1;
                 return Entry::Filtered;
@@ -1382,19 +1393,30 @@ impl CustomerState {
     /// audiences (a fact: false when its condition is unknown), the first of those
     /// whose condition is unknown. A filter with a clause that is false on known values
     /// refused the customer for that reason and is not counted.
-    fn count_unknown(&mut self, eng: &Engine, j: usize, texts: &Interner, out: &mut Out) {
-        let scope = self.scope(eng, None, texts);
+    fn count_unknown(&mut self, eng: &Engine, j: usize, texts: &Interner, memo: &Memo, out: &mut Out) {
+        let scope = Scope { memo: Some(memo), ..self.scope(eng, None, texts) };
         let clauses = &eng.journeys[j].audience_clauses;
-        let values: Vec<V> = clauses.iter().map(|(_, c)| eval(c, &scope)).collect();
         let unknown_member = |k: usize| match &clauses[k].1 {
             expr::CExpr::Audience(i) => eval(&scope.audiences[*i], &scope) == V::None,
             _ => false,
         };
-        let first = if values.iter().any(|v| *v == V::None) {
-            values.iter().position(|v| *v == V::None)
-        } else {
-            let refusing: Vec<usize> = (0..values.len()).filter(|&k| !values[k].truthy()).collect();
-            refusing.iter().all(|&k| unknown_member(k)).then(|| refusing.first().copied()).flatten()
+        // the first unknown clause (the clauses after it need no evaluation: an
+        // evaluation changes nothing), else the refusing ones, on the stack
+        let mut unknown = None;
+        let mut refusing: Inline<usize, 8> = Inline::new();
+        for (k, (_, c)) in clauses.iter().enumerate() {
+            let v = eval(c, &scope);
+            if v == V::None {
+                unknown = Some(k);
+                break;
+            }
+            if !v.truthy() {
+                refusing.push(k);
+            }
+        }
+        let first = match unknown {
+            Some(k) => Some(k),
+            None => refusing.iter().all(|&k| unknown_member(k)).then(|| refusing.first().copied()).flatten(),
         };
         let Some(k) = first else { return };
         let bit = 1u64 << k.min(63);
