@@ -240,6 +240,24 @@ const PIECES: &[&str] = &[
     " true",
     " false",
     " local",
+    // characters outside ASCII and the odd whitespace: the grammar's own notion of
+    // whitespace and identifiers must be the fast parser's too
+    "\u{a0}",
+    "\u{2028}",
+    "\u{3000}",
+    "\r",
+    "\u{b}",
+    "\u{c}",
+    "\0",
+    "\u{202e}",
+    "é",
+    "名前",
+    "\"é名\"",
+    "\"\\u{1F600}\"",
+    "\"\\n\"",
+    "#",
+    "'",
+    "`",
 ];
 
 fn mutate(text: &str, rng: &mut Rng) -> String {
