@@ -40,6 +40,13 @@ fn main() {
         }
         items
     });
+    // the same files through pest alone, as they were parsed before the hand-written
+    // parser of the common case (`journey_syntax::parse` declines to pest on anything else)
+    let (pest_parse, _) = best_of(runs, || {
+        ids.iter()
+            .map(|&id| journey_syntax::parse_with_pest(&project.sources.get(id).text, id).module.items.len())
+            .sum::<usize>()
+    });
     let settings = journey_check::Settings::default();
     let (check, checked) = best_of(runs, || journey_check::check_sources(&project.sources, &ids, &settings));
     assert!(!checked.has_errors(), "generated repository has errors: {:?}", checked.diagnostics.first());
@@ -65,6 +72,12 @@ fn main() {
     println!("  read files          {:>8.1} ms", secs(read) * 1e3);
     println!("  load project        {:>8.1} ms", secs(load) * 1e3);
     println!("  parse only          {:>8.1} ms   {:>10.0} lines/s", secs(parse) * 1e3, lines as f64 / secs(parse));
+    println!(
+        "  parse only, pest    {:>8.1} ms   {:>10.0} lines/s   {:.2}x the parse above",
+        secs(pest_parse) * 1e3,
+        lines as f64 / secs(pest_parse),
+        secs(pest_parse) / secs(parse)
+    );
     println!(
         "  parse + check       {:>8.1} ms   {:>10.0} lines/s   {:.2}x parse-only",
         secs(check) * 1e3,

@@ -10,18 +10,20 @@
 //! stands for its name in every comparison; names are ordered by their position in
 //! name order ([`NameOrder`]), which is the order of the strings themselves.
 
-use crate::{Conflict, Group, SendConflict};
+use crate::{Conflict, Group, Names, SendConflict};
 use journey_check::analysis::calendar::{Calendar, Finding, FindingGroup, SHOWN};
 use journey_diagnostics::Severity;
 use journey_ir::Program;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 /// Each journey's position when the journeys are sorted by name, and back.
 pub(crate) struct NameOrder {
     /// `rank[j]`: position of journey `j` in name order.
     rank: Vec<usize>,
-    /// `by_rank[r]`: the journey at position `r`.
-    by_rank: Vec<usize>,
+    /// `names[r]`: the name of the journey at position `r`, allocated once and shared
+    /// by every send that names it ([`SendConflict::partners`]).
+    names: Vec<Arc<str>>,
 }
 
 impl NameOrder {
@@ -32,7 +34,13 @@ impl NameOrder {
         for (r, &j) in by_rank.iter().enumerate() {
             rank[j] = r;
         }
-        NameOrder { rank, by_rank }
+        let names = by_rank.iter().map(|&j| Arc::from(program.journeys[j].name.as_str())).collect();
+        NameOrder { rank, names }
+    }
+
+    /// The names of the journeys at name positions `ranks`.
+    fn names(&self, ranks: &[usize]) -> Names {
+        ranks.iter().map(|&r| self.names[r].clone()).collect()
     }
 }
 
@@ -167,7 +175,7 @@ impl<'f> Index<'f> {
     /// per code: the worst severity, the journeys `j` pairs with (the first few, in
     /// name order, and how many more) and `j`'s group. J606 is about experiments, not
     /// sends, as in [`Self::send_conflicts`].
-    pub(crate) fn grouped_send_conflicts(&self, program: &Program, order: &NameOrder, j: usize) -> Vec<SendConflict> {
+    pub(crate) fn grouped_send_conflicts(&self, order: &NameOrder, j: usize) -> Vec<SendConflict> {
         // code -> (worst severity, own group, groups it pairs with)
         let mut by_code: BTreeMap<&str, (Severity, usize, Vec<usize>)> = BTreeMap::new();
         for &g in &self.groups.of_journey[j] {
@@ -205,7 +213,7 @@ impl<'f> Index<'f> {
                 SendConflict {
                     code: code.to_string(),
                     severity: severity.as_str().to_string(),
-                    partners: first.iter().map(|&r| program.journeys[order.by_rank[r]].name.clone()).collect(),
+                    partners: order.names(&first),
                     group: Some(g),
                     more: total - shown,
                 }
@@ -216,13 +224,7 @@ impl<'f> Index<'f> {
     /// The conflicts a send of journey `j` at `node` is part of: one entry per code,
     /// sorted by code, with the worst severity and every other journey of those
     /// findings, in name order.
-    pub(crate) fn send_conflicts(
-        &self,
-        program: &Program,
-        order: &NameOrder,
-        j: usize,
-        node: usize,
-    ) -> Vec<SendConflict> {
+    pub(crate) fn send_conflicts(&self, order: &NameOrder, j: usize, node: usize) -> Vec<SendConflict> {
         let mut mine: Vec<usize> = self.whole[j].clone();
         mine.extend(self.of_node[j].get(node).into_iter().flatten().copied());
         mine.sort_unstable();
@@ -244,7 +246,7 @@ impl<'f> Index<'f> {
                 SendConflict {
                     code: code.to_string(),
                     severity: severity.as_str().to_string(),
-                    partners: ranks.iter().map(|&r| program.journeys[order.by_rank[r]].name.clone()).collect(),
+                    partners: order.names(&ranks),
                     group: None,
                     more: 0,
                 }
@@ -309,6 +311,7 @@ pub(crate) fn conflicts(program: &Program, findings: &[Finding], view_groups: &G
             grouped: f.group.as_ref(),
         });
     }
+    let mut step_names = StepNames::new(program);
     groups
         .into_iter()
         .map(|g| Conflict {
@@ -316,7 +319,7 @@ pub(crate) fn conflicts(program: &Program, findings: &[Finding], view_groups: &G
             severity: g.severity.as_str().to_string(),
             message: g.message.to_string(),
             journeys: g.journeys.iter().map(|&j| program.journeys[j].name.clone()).collect(),
-            steps: first_each(g.steps).into_iter().map(|(j, n)| step_text(program, j, n)).collect(),
+            steps: first_each(g.steps).into_iter().map(|(j, n)| step_names.get(program, j, n)).collect(),
             group: g.grouped.map(|fg| view_groups.id(fg.group)),
             partner_groups: g
                 .grouped
@@ -328,8 +331,25 @@ pub(crate) fn conflicts(program: &Program, findings: &[Finding], view_groups: &G
         .collect()
 }
 
-/// `journey/node`, sized once: the view names 700,000 steps on 5,000 journeys, and
-/// `format!` growing each string was a tenth of building the view.
+/// `journey/node` of each step, made once and shared by every conflict that names
+/// it: on 5,000 journeys the conflicts name 700,000 steps, of about 40,000 sends, and
+/// a string per mention was a tenth of building and dropping the view.
+struct StepNames {
+    /// By journey and node; `None`: not named yet.
+    made: Vec<Vec<Option<Arc<str>>>>,
+}
+
+impl StepNames {
+    fn new(program: &Program) -> StepNames {
+        StepNames { made: program.journeys.iter().map(|j| vec![None; j.nodes.len()]).collect() }
+    }
+
+    fn get(&mut self, program: &Program, j: usize, n: usize) -> Arc<str> {
+        self.made[j][n].get_or_insert_with(|| Arc::from(step_text(program, j, n))).clone()
+    }
+}
+
+/// `journey/node`, sized once.
 fn step_text(program: &Program, j: usize, n: usize) -> String {
     let jn = &program.journeys[j];
     let id = &jn.nodes[n].id;

@@ -124,7 +124,7 @@ fn chip(r: &SendRow, color: &str, observed: Option<u64>, out: &mut String) {
             out,
             "<span class=\"code {}\" title=\"with {}\">{}</span>",
             esc(&c.severity),
-            esc(&crate::names_and_more(&c.partners, c.more)),
+            esc(&crate::names_and_more(&c.partners[..], c.more)),
             esc(&c.code)
         );
     }
@@ -287,7 +287,7 @@ fn dates_html(view: &CalendarView, dv: &DateView, color: &dyn Fn(&str) -> &'stat
                             out,
                             "<span class=\"code {}\" title=\"with {}\">{}</span>",
                             esc(&c.severity),
-                            esc(&crate::names_and_more(&c.partners, c.more)),
+                            esc(&crate::names_and_more(&c.partners[..], c.more)),
                             esc(&c.code)
                         );
                     }

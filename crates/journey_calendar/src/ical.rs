@@ -196,7 +196,7 @@ fn event(view: &CalendarView, j: &JourneyInfo, s: &Schedule, r: &SendRow, out: &
     }
     desc.push_str(&format!("\npriority: {}", r.priority));
     for c in &r.conflicts {
-        desc.push_str(&format!("\n{} {}: with {}", c.code, c.severity, crate::names_and_more(&c.partners, c.more)));
+        desc.push_str(&format!("\n{} {}: with {}", c.code, c.severity, crate::names_and_more(&c.partners[..], c.more)));
     }
     let mut categories = vec![r.channel.clone()];
     categories.extend(r.conflicts.iter().map(|c| c.code.clone()));

@@ -58,7 +58,7 @@ fn oracle(program: &Program) -> CalendarView {
         });
         for st in steps {
             if seen_steps[i].insert(st.clone()) {
-                conflicts[i].steps.push(st);
+                conflicts[i].steps.push(st.into());
             }
         }
     }
@@ -120,7 +120,7 @@ fn oracle(program: &Program) -> CalendarView {
                         .filter(|&&(pj, _)| pj != ji)
                         .map(|&(pj, _)| program.journeys[pj].name.as_str())
                         .collect();
-                    let partners: Vec<String> = partners.into_iter().map(str::to_string).collect();
+                    let partners: journey_calendar::Names = partners.into_iter().map(std::sync::Arc::from).collect();
                     SendConflict {
                         code: f.code.to_string(),
                         severity: f.severity.as_str().to_string(),
@@ -271,7 +271,8 @@ fn check_groups(program: &Program, view: &CalendarView) -> usize {
                 let got = got.expect("a J605 entry");
                 let all: Vec<&str> = all.iter().copied().collect();
                 let shown = if all.len() <= SHOWN + 1 { all.len() } else { SHOWN };
-                assert_eq!(got.partners, all[..shown], "{}", s.journey);
+                let partners: Vec<&str> = got.partners.iter().map(|n| &**n).collect();
+                assert_eq!(partners, all[..shown], "{}", s.journey);
                 assert_eq!(got.more, all.len() - shown, "{}", s.journey);
             }
         }
@@ -291,14 +292,14 @@ fn merge(all: Vec<SendConflict>) -> Vec<SendConflict> {
         if rank(&c.severity) > rank(&e.0) {
             e.0 = c.severity;
         }
-        e.1.extend(c.partners);
+        e.1.extend(c.partners.iter().map(|n| n.to_string()));
     }
     by_code
         .into_iter()
         .map(|(code, (severity, partners))| SendConflict {
             code,
             severity,
-            partners: partners.into_iter().collect(),
+            partners: partners.into_iter().map(std::sync::Arc::from).collect(),
             group: None,
             more: 0,
         })

@@ -208,8 +208,10 @@ impl<'a> Ctx<'a> {
             );
         }
         let table = stage_table(&unique);
-        let mut nodes = Vec::new();
-        let mut stage_infos = Vec::new();
+        // sized once: a node is large, and growing by doubling copied every journey's
+        // nodes several times (a third of lowering, with the page faults)
+        let mut nodes = Vec::with_capacity(unique.iter().map(|s| s.steps.len()).sum());
+        let mut stage_infos = Vec::with_capacity(unique.len());
         for (si, stage) in unique.iter().enumerate() {
             let fall_through =
                 unique.get(si + 1).map_or(ir::Transition::End, |n| table.first[n.name.name.as_str()].clone());

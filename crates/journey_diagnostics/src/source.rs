@@ -62,6 +62,13 @@ impl SourceFile {
         LineCol { line: line + 1, column }
     }
 
+    /// The one-based line of `offset`: [`Self::line_col`]'s line, without counting
+    /// the characters of its column.
+    pub fn line_of(&self, offset: usize) -> usize {
+        let offset = offset.min(self.text.len());
+        self.line_starts.partition_point(|&s| s <= offset)
+    }
+
     /// Text of one line (one-based), without its line ending.
     pub fn line_text(&self, line: usize) -> &str {
         let Some(&start) = self.line_starts.get(line.wrapping_sub(1)) else { return "" };
@@ -99,5 +106,22 @@ impl SourceMap {
     }
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SourceFile;
+
+    /// `line_of` is `line_col`'s line at every offset (past the end too), on text with
+    /// empty lines, CRLF, multi-byte characters and no final newline.
+    #[test]
+    fn line_of_is_line_col_line() {
+        for text in ["", "a", "\n", "ab\ncd", "é中\r\n\n😀x\n", "x\n\ny\n"] {
+            let f = SourceFile::new("t", text);
+            for offset in 0..=text.len() + 2 {
+                assert_eq!(f.line_of(offset), f.line_col(offset).line, "{text:?} at {offset}");
+            }
+        }
     }
 }

@@ -4,12 +4,20 @@
 pub mod ast;
 mod depth;
 mod expected;
+mod fast;
 mod parser;
 mod recover;
 pub mod yaml;
 
 pub use expected::describe_rule;
-pub use parser::{parse, Parsed};
+pub use parser::{parse, parse_with_pest, Parsed};
+
+/// The hand-written parser alone: `None` where it leaves the file to pest. For its
+/// oracle test (`tests/fast_parser.rs`).
+#[doc(hidden)]
+pub fn parse_fast(source: &str) -> Option<ast::Module> {
+    fast::parse(source)
+}
 
 /// Which front-end a path belongs to, by its name.
 pub fn is_yaml_journey(path: &str) -> bool {

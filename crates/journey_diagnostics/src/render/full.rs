@@ -68,6 +68,10 @@ fn escape_chars(s: &str) -> String {
 /// (`→`, `E2 86 92`), and neither needs a look at its characters one by one.
 fn may_need_escaping(s: &str) -> bool {
     let b = s.as_bytes();
+    // ASCII (checked a word at a time) can only hold NUL (found by `memchr`)
+    if s.is_ascii() {
+        return b.contains(&0);
+    }
     b.iter().enumerate().any(|(i, &x)| match x {
         0 => true,
         0xD8 => b.get(i + 1) == Some(&0x9C),
@@ -120,8 +124,17 @@ enum Style {
 }
 
 /// A row of styled cells, for the lines drawn under source text.
-#[derive(Default)]
 struct Row(Vec<(char, Style)>);
+
+impl Default for Row {
+    /// Room for a terminal's width: a row grown cell run by cell run was reallocated
+    /// several times (there is one or more per line of output).
+    fn default() -> Self {
+        Row(Vec::with_capacity(ROW_CAPACITY))
+    }
+}
+
+const ROW_CAPACITY: usize = 128;
 
 impl Row {
     fn put(&mut self, col: usize, s: &str, style: Style) {
@@ -374,8 +387,8 @@ fn place<'a>(file: &SourceFile, label: &'a Label) -> Placed<'a> {
     while end > start && matches!(text.as_bytes()[end - 1], b'\n' | b'\r') {
         end -= 1;
     }
-    let start_line = file.line_col(start).line;
-    let end_line = file.line_col(end).line;
+    let start_line = file.line_of(start);
+    let end_line = file.line_of(end);
     let s_line_start = line_start(text, start);
     let e_line_start = line_start(text, end);
     let before = &text[s_line_start..start];
@@ -420,11 +433,25 @@ impl Block<'_> {
 
 pub(super) fn render(diags: &[&Diagnostic], sources: &SourceMap, opts: &RenderOptions) -> String {
     let mut out = String::new();
-    for d in diags {
+    for (i, d) in diags.iter().enumerate() {
         render_one(&mut out, d, sources, opts);
         out.push('\n');
+        if i + 1 == SAMPLED {
+            out.reserve(expected_rest(out.len(), SAMPLED, diags.len()));
+        }
     }
     out
+}
+
+/// Diagnostics rendered before the output's size is estimated.
+const SAMPLED: usize = 16;
+
+/// Room for the rest of the output, judged from the first `done` of `total`
+/// diagnostics (a quarter more, for longer ones later). Thousands of diagnostics
+/// make megabytes of text: grown by doubling, the string was copied again and again
+/// (a seventh of the rendering).
+fn expected_rest(len: usize, done: usize, total: usize) -> usize {
+    (len / done).saturating_mul(total - done).saturating_mul(5) / 4
 }
 
 fn render_one(out: &mut String, d: &Diagnostic, sources: &SourceMap, opts: &RenderOptions) {
@@ -638,8 +665,14 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
         let mut line = String::new();
         // characters in `line`, kept as it grows rather than counted again per word
         let mut chars = 0;
-        for word in para.split_whitespace() {
-            let n = word.chars().count();
+        // ASCII without vertical tabs (the one ASCII space `split_ascii_whitespace`
+        // keeps) splits the same way byte by byte, and its words are as long as their
+        // bytes
+        let ascii = para.is_ascii() && !para.contains('\x0b');
+        let words: Box<dyn Iterator<Item = &str>> =
+            if ascii { Box::new(para.split_ascii_whitespace()) } else { Box::new(para.split_whitespace()) };
+        for word in words {
+            let n = if ascii { word.len() } else { word.chars().count() };
             if !line.is_empty() && chars + 1 + n > width {
                 out.push(std::mem::take(&mut line));
                 chars = 0;
@@ -698,8 +731,9 @@ mod tests {
         let alphabet = [
             "a", "Z", "0", " ", " ", "\t", "\0", "\x01", "\x1b", "\x7f", "\n", "\r", "é", "中", "\u{202e}", "\u{0301}",
             "\u{200b}", "\u{85}", "\u{3000}", "word", "~", "😀", "→", "\u{61c}", "\u{2067}", "\u{200e}", "\u{2069}",
-            "\u{2070}", "\u{2029}", "\u{60c}",
+            "\u{2070}", "\u{2029}", "\u{60c}", "\x0b", "\x0c", "\u{a0}",
         ];
+        let ascii: Vec<&str> = alphabet.iter().copied().filter(|a| a.is_ascii()).collect();
         let mut seed = 0x0dd_c0de_u64;
         let mut next = |n: usize| {
             seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
@@ -709,8 +743,9 @@ mod tests {
             // half the cases plain ASCII, where the shortcuts apply
             let ascii_only = round % 2 == 0;
             let len = next(30);
-            let text: String =
-                (0..len).map(|_| alphabet[if ascii_only { next(10) } else { next(alphabet.len()) }]).collect();
+            let text: String = (0..len)
+                .map(|_| if ascii_only { ascii[next(ascii.len())] } else { alphabet[next(alphabet.len())] })
+                .collect();
             let col = next(9);
             assert_eq!(advance(&text, col), advance_chars(&text, col), "{text:?} at {col}");
             assert_eq!(expand(&text), expand_chars(&text), "{text:?}");
