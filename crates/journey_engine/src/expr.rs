@@ -802,9 +802,8 @@ mod tests {
                 for f in &filters {
                     assert!(eval(f, &memoised) == eval(f, &plain), "case {case}: filter {f:?}");
                 }
-                for a in 0..audiences.len() {
+                for (a, body) in audiences.iter().enumerate() {
                     assert_eq!(eval_audience(a, &memoised), eval_audience(a, &plain), "case {case}: audience {a}");
-                    let body = &audiences[a];
                     assert!(eval(body, &memoised) == eval(body, &plain), "case {case}: body of {a}");
                 }
             }
