@@ -39,6 +39,21 @@ pub fn group<K: Hash + Eq>(
     key: impl Fn(usize) -> K,
     pairs: impl Fn(usize, usize) -> bool,
 ) -> Grouped {
+    group_within(cx, journeys, key, |_| (), pairs)
+}
+
+/// [`group`], asking `pairs` only of groups in one `bucket`: `pairs(a, b)` must imply
+/// `bucket(a) == bucket(b)` (J605: one priority). Every group asked about every
+/// earlier one was most of J605 in the view on 5,000 journeys (4,000 groups, 8
+/// million tests of priorities), and a group pairs only within its priority. The
+/// same groups and partners, in the same order (index_oracle.rs).
+pub fn group_within<K: Hash + Eq, B: Hash + Eq>(
+    cx: &Cross,
+    journeys: &[usize],
+    key: impl Fn(usize) -> K,
+    bucket: impl Fn(usize) -> B,
+    pairs: impl Fn(usize, usize) -> bool,
+) -> Grouped {
     let mut index: HashMap<K, usize> = HashMap::new();
     let mut groups: Vec<Vec<usize>> = Vec::new();
     for &j in journeys {
@@ -49,12 +64,26 @@ pub fn group<K: Hash + Eq>(
         }
         groups[g].push(j);
     }
+    // each bucket's groups, in group order
+    let mut bucket_ids: HashMap<B, usize> = HashMap::new();
+    let mut in_bucket: Vec<Vec<usize>> = Vec::new();
+    let bucket_of: Vec<usize> = (groups.iter().enumerate())
+        .map(|(g, members)| {
+            let next = in_bucket.len();
+            let b = *bucket_ids.entry(bucket(members[0])).or_insert(next);
+            if b == next {
+                in_bucket.push(Vec::new());
+            }
+            in_bucket[b].push(g);
+            b
+        })
+        .collect();
     let partners = (0..groups.len())
         .map(|g| {
             let b = groups[g][0];
             let mut out: Vec<(usize, Overlap)> = Vec::new();
-            for (h, earlier) in groups[..g].iter().enumerate() {
-                let a = earlier[0];
+            for &h in in_bucket[bucket_of[g]].iter().take_while(|&&h| h < g) {
+                let a = groups[h][0];
                 if pairs(a, b) {
                     let o = cx.verdict(a, b);
                     if o != Overlap::Disjoint {

@@ -144,3 +144,32 @@ fn indexed_partners_are_the_partners_of_every_pair() {
         "{certain} {with_history} {without} {left_out}"
     );
 }
+
+/// What groups and their partners say, comparably.
+fn grouped_said(g: &super::groups::Grouped) -> String {
+    format!("{:?}\n{:?}", g.groups, g.partners)
+}
+
+/// J605's pairing of groups within their priority equals the pairing of every group
+/// with every earlier one, on groups keyed as J605 keys them and as J606 does.
+#[test]
+fn groups_paired_within_buckets_as_with_all() {
+    let mut rng = Rng(605);
+    let mut paired = 0;
+    for case in 0..40 {
+        let p = generated(2 + case % 14, &mut rng);
+        let caps = schedule::caps(&p);
+        let plans: Vec<JourneyPlan> = p.journeys.iter().map(|j| schedule::plan(&p, j, &caps)).collect();
+        let cx = Cross::new(&p, &plans, &caps);
+        let priority = |j: usize| p.journeys[j].priority;
+        let pairs = |a: usize, b: usize| priority(a) == priority(b);
+        for by_pred in [false, true] {
+            let key = |j: usize| (priority(j), if by_pred { cx.pred_of[j] } else { j });
+            let all = super::groups::group(&cx, &cx.order, key, pairs);
+            let within = super::groups::group_within(&cx, &cx.order, key, priority, pairs);
+            assert_eq!(grouped_said(&within), grouped_said(&all), "case {case}, by predicate {by_pred}");
+            paired += all.partners.iter().map(Vec::len).sum::<usize>();
+        }
+    }
+    assert!(paired > 0, "no group paired");
+}

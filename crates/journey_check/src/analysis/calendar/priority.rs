@@ -77,7 +77,8 @@ pub fn grouped(cx: &Cross, groups: &mut Vec<Vec<usize>>) -> Vec<(Finding, Diagno
     let key = |j: usize| (priority(j), cx.pred_of[j], capped[j].clone());
     let pairs =
         |a: usize, b: usize| priority(a) == priority(b) && capped[a].iter().zip(&capped[b]).any(|(&x, &y)| x && y);
-    let grouped = super::groups::group(cx, &sending, key, pairs);
+    // only journeys of one priority tie
+    let grouped = super::groups::group_within(cx, &sending, key, priority, pairs);
     let base = groups.len();
     let mut out = Vec::new();
     for (g, members) in grouped.groups.iter().enumerate() {
