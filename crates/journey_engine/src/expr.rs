@@ -737,6 +737,17 @@ impl AttrValue {
 mod tests {
     use super::{compare, levels_of, mirrored, next_threshold, CmpOp, V};
 
+    /// xorshift64 from a fixed seed: `next(n)` is below `n`, the same on every run.
+    fn seeded() -> impl FnMut(u64) -> u64 {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        }
+    }
+
     /// Oracle of the audience memo (`Scope::memo`, shared by every evaluation at one
     /// instant in `settle` and by a journey filter and its refusal in `try_enter`):
     /// on seeded generated audiences that name earlier ones, over attributes that may
@@ -746,13 +757,7 @@ mod tests {
         use super::{eval, eval_audience, CExpr, ConstV, Scope};
         use crate::AttrValue;
         use std::cell::Cell;
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move |n: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % n
-        };
+        let mut next = seeded();
         fn tree(next: &mut dyn FnMut(u64) -> u64, audiences: usize, depth: u32) -> CExpr {
             let leaf = depth == 0 || next(3) == 0;
             match if leaf { next(3) } else { 3 + next(4) } {
@@ -854,13 +859,7 @@ mod tests {
     #[test]
     fn a_capped_count_answers_as_the_whole_window() {
         use super::{agg_value, next_flip, record, trim, AggKind, AggSpec, Track};
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move |n: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % n
-        };
+        let mut next = seeded();
         let ops = [CmpOp::Eq, CmpOp::Ne, CmpOp::Lt, CmpOp::Le, CmpOp::Gt, CmpOp::Ge];
         for case in 0..2000 {
             let w = next(40) as i64 + 1;

@@ -27,6 +27,18 @@ fn attempt<T>(p: &mut Lexer, rule: impl FnOnce(&mut Lexer) -> Option<T>) -> Opti
     r
 }
 
+/// `"{" ~ rule* ~ "}"`: a block of greedy repetitions, as channels, policies,
+/// journeys and stages are written.
+fn braced<T>(p: &mut Lexer, mut rule: impl FnMut(&mut Lexer) -> Option<T>) -> Option<Vec<T>> {
+    p.sym("{")?;
+    let mut items = Vec::new();
+    while let Some(i) = attempt(p, &mut rule) {
+        items.push(i);
+    }
+    p.sym("}")?;
+    Some(items)
+}
+
 fn item(p: &mut Lexer) -> Option<Item> {
     let start = p.start();
     if p.at_kw("event") {
@@ -143,12 +155,7 @@ fn attribute_decl(p: &mut Lexer, start: usize) -> Option<Item> {
 fn channel_decl(p: &mut Lexer, start: usize) -> Option<Item> {
     p.kw("channel")?;
     let name = p.ident()?;
-    p.sym("{")?;
-    let mut settings = Vec::new();
-    while let Some(s) = attempt(p, channel_setting) {
-        settings.push(s);
-    }
-    p.sym("}")?;
+    let settings = braced(p, channel_setting)?;
     Some(Item::Channel(ChannelDecl { name, settings, span: p.span_from(start) }))
 }
 
@@ -193,12 +200,7 @@ fn zone(p: &mut Lexer) -> Option<Zone> {
 /// `policy_decl = { kw_policy ~ "{" ~ policy_setting* ~ "}" }`.
 fn policy_decl(p: &mut Lexer, start: usize) -> Option<Item> {
     p.kw("policy")?;
-    p.sym("{")?;
-    let mut settings = Vec::new();
-    while let Some(s) = attempt(p, policy_setting) {
-        settings.push(s);
-    }
-    p.sym("}")?;
+    let settings = braced(p, policy_setting)?;
     Some(Item::Policy(PolicyDecl { settings, span: p.span_from(start) }))
 }
 
@@ -278,12 +280,7 @@ fn tag_list(p: &mut Lexer) -> Option<TagList> {
 fn journey_decl(p: &mut Lexer, start: usize) -> Option<Item> {
     p.kw("journey")?;
     let name = p.ident()?;
-    p.sym("{")?;
-    let mut items = Vec::new();
-    while let Some(i) = attempt(p, journey_item) {
-        items.push(i);
-    }
-    p.sym("}")?;
+    let items = braced(p, journey_item)?;
     Some(Item::Journey(JourneyDecl { name, items, span: p.span_from(start) }))
 }
 
@@ -349,12 +346,7 @@ fn journey_item(p: &mut Lexer) -> Option<JourneyItem> {
     }
     if p.kw("stage").is_some() {
         let name = p.ident()?;
-        p.sym("{")?;
-        let mut steps = Vec::new();
-        while let Some(s) = attempt(p, step) {
-            steps.push(s);
-        }
-        p.sym("}")?;
+        let steps = braced(p, step)?;
         return Some(JourneyItem::Stage(Stage { name, steps, span: sp(p) }));
     }
     if p.kw("goal").is_some() {
