@@ -6,7 +6,7 @@ process) on the same generated log, measured in the same run (issue 16, docs/spa
 
 Needs the `journey` package installed (tests/spark/run.sh builds it; a release wheel:
 `cd python && maturin build --release`), pyspark and Java 17. The log is
-made by `journey events generate` for the B2B test project (about 0.26 events per
+made by `journey events generate` for the B2B test project (about 0.39 events per
 customer and day), written once under target/spark-bench/ and reused. Prints events/s
 of both, their ratio, and checks that the two reports are equal.
 """
