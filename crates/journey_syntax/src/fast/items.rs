@@ -41,52 +41,44 @@ fn braced<T>(p: &mut Lexer, mut rule: impl FnMut(&mut Lexer) -> Option<T>) -> Op
 
 fn item(p: &mut Lexer) -> Option<Item> {
     let start = p.start();
-    if p.at_kw("event") {
-        if let Some(i) = attempt(p, |p| event_decl(p, start)) {
-            return Some(i);
-        }
-    }
-    if p.at_kw("account") || p.at_kw("attribute") {
-        if let Some(i) = attempt(p, |p| attribute_decl(p, start)) {
-            return Some(i);
-        }
-    }
-    if p.at_kw("channel") {
-        if let Some(i) = attempt(p, |p| channel_decl(p, start)) {
-            return Some(i);
-        }
-    }
-    if p.at_kw("audience") {
-        if let Some(i) = attempt(p, |p| {
-            p.kw("audience")?;
-            let name = p.ident()?;
-            p.sym("=")?;
-            let condition = expr(p, Flavor::Plain)?;
-            Some(Item::Audience(AudienceDecl { name, condition, span: p.span_from(start) }))
-        }) {
-            return Some(i);
-        }
-    }
-    if p.at_kw("policy") {
-        if let Some(i) = attempt(p, |p| policy_decl(p, start)) {
-            return Some(i);
-        }
-    }
-    if p.at_kw("journey") {
-        if let Some(i) = attempt(p, |p| journey_decl(p, start)) {
-            return Some(i);
-        }
-    }
-    if p.at_kw("score") {
-        return attempt(p, |p| {
-            p.kw("score")?;
-            let name = p.ident()?;
-            p.sym("=")?;
-            let value = expr(p, Flavor::Plain)?;
-            Some(Item::Score(ScoreDecl { name, value, span: p.span_from(start) }))
-        });
-    }
-    None
+    // The leading keywords are distinct words, so at most one rule can match: pick it
+    // by the keyword and try it once.
+    let rule: fn(&mut Lexer, usize) -> Option<Item> = if p.at_kw("event") {
+        event_decl
+    } else if p.at_kw("account") || p.at_kw("attribute") {
+        attribute_decl
+    } else if p.at_kw("channel") {
+        channel_decl
+    } else if p.at_kw("audience") {
+        audience_decl
+    } else if p.at_kw("policy") {
+        policy_decl
+    } else if p.at_kw("journey") {
+        journey_decl
+    } else if p.at_kw("score") {
+        score_decl
+    } else {
+        return None;
+    };
+    attempt(p, |p| rule(p, start))
+}
+
+/// `audience_decl = { kw_audience ~ ident ~ "=" ~ expr }`.
+fn audience_decl(p: &mut Lexer, start: usize) -> Option<Item> {
+    p.kw("audience")?;
+    let name = p.ident()?;
+    p.sym("=")?;
+    let condition = expr(p, Flavor::Plain)?;
+    Some(Item::Audience(AudienceDecl { name, condition, span: p.span_from(start) }))
+}
+
+/// `score_decl = { kw_score ~ ident ~ "=" ~ expr }`.
+fn score_decl(p: &mut Lexer, start: usize) -> Option<Item> {
+    p.kw("score")?;
+    let name = p.ident()?;
+    p.sym("=")?;
+    let value = expr(p, Flavor::Plain)?;
+    Some(Item::Score(ScoreDecl { name, value, span: p.span_from(start) }))
 }
 
 /// `event_decl = { kw_event ~ ident ~ property_list? }`.
