@@ -247,7 +247,7 @@ pub fn integrate(f: impl Fn(f64) -> f64, lo: f64, hi: f64, panels: usize) -> f64
     for p in 0..panels {
         let a = lo + p as f64 * width;
         let mid = a + 0.5 * width;
-        for (x, w) in nodes.iter().zip(&weights) {
+        for (x, w) in nodes.iter().zip(weights) {
             total += w * f(mid + 0.5 * width * x);
         }
     }
@@ -266,7 +266,7 @@ pub fn ln_integrate(g: impl Fn(f64) -> f64, lo: f64, hi: f64, panels: usize) -> 
     let mut values = Vec::with_capacity(panels * 16);
     for p in 0..panels {
         let mid = lo + (p as f64 + 0.5) * width;
-        for (x, w) in nodes.iter().zip(&weights) {
+        for (x, w) in nodes.iter().zip(weights) {
             values.push((g(mid + 0.5 * width * x), *w));
         }
     }
@@ -278,8 +278,16 @@ pub fn ln_integrate(g: impl Fn(f64) -> f64, lo: f64, hi: f64, panels: usize) -> 
     top + (sum * 0.5 * width).ln()
 }
 
+/// Nodes and weights on [-1, 1] (see [`legendre_nodes`]), found once: Pareto/NBD
+/// integrates for many of its rows at every likelihood evaluation, and finding the
+/// nodes again each time was a quarter of a fit.
+fn gauss_legendre_16() -> &'static ([f64; 16], [f64; 16]) {
+    static NODES: std::sync::OnceLock<([f64; 16], [f64; 16])> = std::sync::OnceLock::new();
+    NODES.get_or_init(legendre_nodes)
+}
+
 /// Nodes and weights on [-1, 1], found by Newton's method on P_16.
-fn gauss_legendre_16() -> ([f64; 16], [f64; 16]) {
+fn legendre_nodes() -> ([f64; 16], [f64; 16]) {
     const N: usize = 16;
     let mut nodes = [0.0; N];
     let mut weights = [0.0; N];
