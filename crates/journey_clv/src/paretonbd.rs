@@ -8,6 +8,7 @@
 //! the two hypergeometric terms are subtracted in log space.
 
 use serde::Serialize;
+use std::collections::HashMap;
 
 use crate::error::{ClvError, Result};
 use crate::fit::{fit_log_params, FitReport, LogLikelihood};
@@ -43,17 +44,17 @@ impl ParetoNbd {
     /// either case A0 = (r+s+x) ∫ from t_x to T of (α+τ)^-(r+x) (β+τ)^-(s+1) dτ is
     /// integrated numerically instead.
     fn log_a0(&self, x: u32, t_x: f64, t: f64) -> f64 {
-        let ParetoNbd { r, alpha, s, beta } = *self;
-        let xf = x as f64;
-        let (big, second) = if alpha >= beta { (alpha, s + 1.0) } else { (beta, r + xf) };
+        self.log_a0_by(x, t_x, t, &mut |x, u| self.closed_term(x, u))
+    }
+
+    /// [`ParetoNbd::log_a0`] with the closed form's terms from `term` (the same
+    /// values as [`ParetoNbd::closed_term`], possibly remembered).
+    fn log_a0_by(&self, x: u32, t_x: f64, t: f64, term: &mut impl FnMut(u32, f64) -> Option<f64>) -> f64 {
+        let ParetoNbd { alpha, beta, .. } = *self;
+        let big = alpha.max(beta);
         let diff = (alpha - beta).abs();
-        let rsx = r + s + xf;
         if diff / (big + t_x) <= SERIES_MAX_Z {
-            let term = |u: f64| -> Option<f64> {
-                let q = big + u;
-                Some(ln_hyp2f1(rsx, second, rsx + 1.0, diff / q)? - rsx * q.ln())
-            };
-            if let (Some(early), Some(late)) = (term(t_x), term(t)) {
+            if let (Some(early), Some(late)) = (term(x, t_x), term(x, t)) {
                 // Keep the closed form unless more than ~6 of 16 digits cancel.
                 if early - late > 1e-6 || early == late {
                     return log_sub_exp(early, late);
@@ -61,6 +62,19 @@ impl ParetoNbd {
             }
         }
         self.log_a0_by_quadrature(x, t_x, t)
+    }
+
+    /// One term of A0's closed form at time `u`: ln 2F1(r+s+x, ·; r+s+x+1; z) -
+    /// (r+s+x) ln(max(α,β) + u). It depends on the row only through x and u, so rows
+    /// share it: every row of the same x and T, every row with no repeat purchase.
+    fn closed_term(&self, x: u32, u: f64) -> Option<f64> {
+        let ParetoNbd { r, alpha, s, beta } = *self;
+        let xf = x as f64;
+        let (big, second) = if alpha >= beta { (alpha, s + 1.0) } else { (beta, r + xf) };
+        let diff = (alpha - beta).abs();
+        let rsx = r + s + xf;
+        let q = big + u;
+        Some(ln_hyp2f1(rsx, second, rsx + 1.0, diff / q)? - rsx * q.ln())
     }
 
     /// ln A0 by integrating in u = ln(min(α,β) + τ), where the log-integrand
@@ -76,11 +90,16 @@ impl ParetoNbd {
     }
 
     pub fn log_likelihood(&self, x: u32, t_x: f64, t: f64) -> f64 {
+        self.log_likelihood_by(x, t_x, t, &mut |x, u| self.closed_term(x, u))
+    }
+
+    /// [`ParetoNbd::log_likelihood`] with A0's closed-form terms from `term`.
+    fn log_likelihood_by(&self, x: u32, t_x: f64, t: f64, term: &mut impl FnMut(u32, f64) -> Option<f64>) -> f64 {
         let ParetoNbd { r, alpha, s, beta } = *self;
         let xf = x as f64;
         let a1 = ln_rising(r, x) + r * alpha.ln() + s * beta.ln();
         let alive = -(r + xf) * (alpha + t).ln() - s * (beta + t).ln();
-        let died = s.ln() + self.log_a0(x, t_x, t) - (r + s + xf).ln();
+        let died = s.ln() + self.log_a0_by(x, t_x, t, term) - (r + s + xf).ln();
         a1 + log_add_exp(alive, died)
     }
 
@@ -202,12 +221,25 @@ impl Objective for ParetoNbdLikelihood<'_> {
         if ![m.r, m.alpha, m.s, m.beta].iter().all(|v| v.is_finite() && *v > 0.0) {
             return f64::INFINITY;
         }
-        // each row's term on the cores (a row costs a hypergeometric series or a
+        // Each row's term, on the cores (a row costs hypergeometric series or a
         // quadrature), summed here in row order: the same sum, bit for bit, as on one
-        // thread, so a fit does not depend on the machine
-        let terms =
-            crate::parallel::map(self.rows, PARALLEL_ROWS, |row| row.weight * m.log_likelihood(row.x, row.t_x, row.t));
-        let total: f64 = terms.iter().sum();
+        // thread, so a fit does not depend on the machine. Each run of rows remembers
+        // the closed form's terms by (x, u): distinct rows share them (100,000
+        // customers: 30,389 distinct rows but 1,534 pairs of x and T).
+        let threads = if self.rows.len() >= PARALLEL_ROWS {
+            std::thread::available_parallelism().map_or(1, |n| n.get()).min(8)
+        } else {
+            1
+        };
+        let runs: Vec<&[WeightedRow]> = self.rows.chunks(self.rows.len().div_ceil(threads).max(1)).collect();
+        let terms = crate::parallel::map(&runs, 2, |run| {
+            let mut memo: HashMap<(u32, u64), Option<f64>> = HashMap::new();
+            let mut term = |x: u32, u: f64| *memo.entry((x, u.to_bits())).or_insert_with(|| m.closed_term(x, u));
+            run.iter()
+                .map(|row| row.weight * m.log_likelihood_by(row.x, row.t_x, row.t, &mut term))
+                .collect::<Vec<f64>>()
+        });
+        let total: f64 = terms.iter().flatten().sum();
         if total.is_finite() {
             -total
         } else {
@@ -312,6 +344,34 @@ mod tests {
             }
             assert!((total - 1.0).abs() < 1e-8, "{total}");
             assert!((mean - m.expected_purchases(t)).abs() < 1e-6, "{mean}");
+        }
+    }
+
+    /// The likelihood split over threads with remembered terms is, bit for bit, the
+    /// plain sum over the rows in order (seeded rows with shared x, t_x and T, more
+    /// of them than one thread takes).
+    #[test]
+    fn the_parallel_remembered_likelihood_is_the_plain_sum() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let rows: Vec<WeightedRow> = (0..PARALLEL_ROWS * 2 + 17)
+            .map(|_| {
+                let t = [30.0, 38.86, 52.0][(next() % 3) as usize];
+                let x = (next() % 6) as u32;
+                let t_x = if x == 0 { 0.0 } else { (next() % 300) as f64 / 10.0 };
+                WeightedRow { x, t_x, t, weight: 1.0 + (next() % 4) as f64 }
+            })
+            .collect();
+        for m in [P, ParetoNbd { alpha: 2.0, beta: 15.0, ..P }, ParetoNbd { alpha: 25.0, beta: 1.5, ..P }] {
+            let p = [m.r.ln(), m.alpha.ln(), m.s.ln(), m.beta.ln()];
+            let fast = ParetoNbdLikelihood { rows: &rows }.value(&p);
+            let plain: f64 = rows.iter().map(|r| r.weight * m.log_likelihood(r.x, r.t_x, r.t)).sum();
+            assert_eq!(fast.to_bits(), (-plain).to_bits(), "{m:?}");
         }
     }
 }
