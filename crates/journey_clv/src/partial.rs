@@ -92,7 +92,12 @@ pub struct Histories {
 impl Histories {
     pub fn of(log: &TransactionLog) -> Histories {
         let days = purchase_days(log);
-        let mut h = Histories { days, has_amounts: log.has_amounts, purchases: log.transactions.len() as u64, buyers: Vec::new() };
+        let mut h = Histories {
+            days,
+            has_amounts: log.has_amounts,
+            purchases: log.transactions.len() as u64,
+            buyers: Vec::new(),
+        };
         h.buyers = rows((0..h.days.len()).filter(|&i| !h.days[i].days.is_empty()).map(|i| h.history(i)));
         h
     }

@@ -106,7 +106,6 @@ impl PurchaseTap {
         let tap = PurchaseTap { purchases: Purchases::new(tz), estimated, settings: settings.clone(), done };
         (tap, fitted)
     }
-
 }
 
 impl journey_events::PipeTap for PurchaseTap {
@@ -134,7 +133,10 @@ pub struct Collector {
 impl Collector {
     /// `purchases`: whether the replay collects the purchases itself.
     pub fn new(program: &Program, tz: Tz, purchases: bool) -> Collector {
-        Collector { purchases: purchases.then(|| Purchases::new(tz)), reached: vec![Vec::new(); program.journeys.len()] }
+        Collector {
+            purchases: purchases.then(|| Purchases::new(tz)),
+            reached: vec![Vec::new(); program.journeys.len()],
+        }
     }
 
     pub fn event(&mut self, e: &Event) {
@@ -281,9 +283,10 @@ impl PartialClv {
             .collect();
         match baseline {
             Some(base) => Ok(self.input.estimate_on(base?, &journeys, DRAWS, self.seed)),
-            None => {
-                self.input.estimate(&journeys, self.margin, self.horizon_weeks, DRAWS, self.seed).map_err(|e| e.to_string())
-            }
+            None => self
+                .input
+                .estimate(&journeys, self.margin, self.horizon_weeks, DRAWS, self.seed)
+                .map_err(|e| e.to_string()),
         }
     }
 }
@@ -439,7 +442,8 @@ mod tests {
                     _ => Some(rng.below(20_000) as f64 / 100.0),
                 };
                 // a few customers buy often: repeat buyers for the fit
-                let customer = CustomerId(rng.below(customers as u64) as u32 % (1 + rng.below(customers as u64)) as u32);
+                let customer =
+                    CustomerId(rng.below(customers as u64) as u32 % (1 + rng.below(customers as u64)) as u32);
                 Event { customer, time, kind: EventKind(0), props: Default::default(), revenue, line: 0 }
             })
             .collect()

@@ -165,6 +165,7 @@ pub fn run<S: Source>(
         let taken = driver.take_actions();
         clv.actions(&taken);
         actions(source, &world, &taken, Stage::Group)?;
+        driver.recycle_actions(taken);
         if let Some(e) = failed {
             return Err(e);
         }
