@@ -475,9 +475,10 @@ mod tests {
             let (program, settings) = (&loaded.program, &loaded.clv);
             let tz = journey_events::Schema::from_program(program).timezone();
             for seed in 1..=12u64 {
-                let mut rng = Rng(seed * 0x9E37_79B9_7F4A_7C15);
+                let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
                 let customers = 20 + rng.below(400) as u32;
-                let events = log(&mut rng, customers, 50 + rng.below(4000) as usize);
+                let n = 50 + rng.below(4000) as usize;
+                let events = log(&mut rng, customers, n);
                 let actions = entries(&mut rng, program, customers);
                 // extra customers of the snapshot, without events
                 let everyone = customers as usize + rng.below(50) as usize;
