@@ -17,6 +17,7 @@ pub mod experiment;
 mod expr;
 pub mod html;
 pub mod program_rules;
+mod reactions;
 mod readers;
 mod report;
 mod slot_queue;
@@ -604,6 +605,8 @@ pub struct Engine<'p> {
     pub(crate) order: Vec<usize>,
     /// By event kind: the journeys it may start, in `order`.
     pub(crate) entered_by: Vec<Vec<usize>>,
+    /// By event kind: whether `on_event` can react to it (see [`reactions`]).
+    pub(crate) reacting: Vec<bool>,
     pub(crate) rank: Vec<u32>,
     pub(crate) channels: Vec<CChannel>,
     pub(crate) policy_caps: Vec<CPolicyCap>,
@@ -989,6 +992,11 @@ impl<'p> Engine<'p> {
             .and_then(|n| program.attributes.iter().position(|a| &a.name == n));
         let account_events =
             (0..program.events.len()).map(|k| aggs.iter().any(|a| a.account && a.event as usize == k)).collect();
+        let reacting = reactions::reacting_kinds(
+            program.events.len(),
+            &journeys,
+            &[unsubscribe_event, bounce_event, complaint_event],
+        );
         Engine {
             program,
             opts,
@@ -1028,6 +1036,7 @@ impl<'p> Engine<'p> {
             tick_cache: Default::default(),
             account_attr,
             account_events,
+            reacting,
             per_account,
             calendars: business_days::Calendars::new(&program.business_days, |n| {
                 program.attributes.iter().position(|a| a.name == n)
@@ -1052,6 +1061,14 @@ impl<'p> Engine<'p> {
             ),
         };
         Some(self)
+    }
+
+    /// The plain path for oracle tests: every event kind walks every list of the
+    /// event step, as if each could react (see [`reactions`]).
+    #[doc(hidden)]
+    pub fn reacting_to_every_event(mut self) -> Self {
+        self.reacting.iter_mut().for_each(|r| *r = true);
+        self
     }
 
     pub fn program(&self) -> &'p Program {

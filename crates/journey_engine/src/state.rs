@@ -1014,6 +1014,10 @@ impl CustomerState {
         let t = self.now;
         // 1. goals of earlier entries
         self.goals.retain(|g| g.deadline >= t);
+        // an event nothing below names matches nothing there (see `reactions`)
+        if !eng.reacting.get(ev.kind.0 as usize).copied().unwrap_or(true) {
+            return;
+        }
         let mut reached = Vec::new();
         let mut amounts = Vec::new();
         for (gi, g) in self.goals.iter().enumerate() {
