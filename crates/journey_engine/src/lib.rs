@@ -606,7 +606,7 @@ pub struct Engine<'p> {
     /// By event kind: the journeys it may start, in `order`.
     pub(crate) entered_by: Vec<Vec<usize>>,
     /// By event kind: whether `on_event` can react to it (see [`reactions`]).
-    pub(crate) reacting: Vec<bool>,
+    pub(crate) reacting: Vec<u8>,
     pub(crate) rank: Vec<u32>,
     pub(crate) channels: Vec<CChannel>,
     pub(crate) policy_caps: Vec<CPolicyCap>,
@@ -1067,7 +1067,7 @@ impl<'p> Engine<'p> {
     /// event step, as if each could react (see [`reactions`]).
     #[doc(hidden)]
     pub fn reacting_to_every_event(mut self) -> Self {
-        self.reacting.iter_mut().for_each(|r| *r = true);
+        self.reacting.iter_mut().for_each(|r| *r = reactions::ALL);
         self
     }
 
