@@ -77,25 +77,62 @@ fn rows(histories: impl Iterator<Item = History>) -> Vec<Row> {
     m.into_iter().map(|(history, customers)| Row { history, customers }).collect()
 }
 
+/// A log's purchase histories (each customer's purchase days) and the rows of its
+/// buyers: what the estimate reads of the purchases alone, so that it can be made,
+/// and the baseline fitted ([`ClvInput::fit`]), before the journeys' reach is known
+/// (`journey simulate` does it on the reader's thread while the engine replays).
+#[derive(Debug, Clone)]
+pub struct Histories {
+    days: Vec<crate::rfm::CustomerDays>,
+    has_amounts: bool,
+    purchases: u64,
+    buyers: Vec<Row>,
+}
+
+impl Histories {
+    pub fn of(log: &TransactionLog) -> Histories {
+        let days = purchase_days(log);
+        let mut h = Histories {
+            days,
+            has_amounts: log.has_amounts,
+            purchases: log.transactions.len() as u64,
+            buyers: Vec::new(),
+        };
+        h.buyers = rows((0..h.days.len()).filter(|&i| !h.days[i].days.is_empty()).map(|i| h.history(i)));
+        h
+    }
+
+    /// Customer `i`'s history, as `rfm::summarize` computes it, with every purchase
+    /// inside the period.
+    fn history(&self, i: usize) -> History {
+        let Some(c) = self.days.get(i).filter(|c| !c.days.is_empty()) else {
+            return History { first: None, last: None, x: 0, spend: None };
+        };
+        let x = c.days.len() as u32 - 1;
+        let spend = (x > 0 && self.has_amounts)
+            .then(|| c.days[1..].iter().map(|d| d.1).sum::<f64>() / x as f64)
+            .map(|m| m.to_string());
+        History { first: Some(c.first), last: c.days.last().map(|d| d.0), x, spend }
+    }
+
+    /// The input with the buyers' rows only (what [`ClvInput::fit`] reads).
+    pub fn buyers(&self) -> ClvInput {
+        ClvInput { purchases: self.purchases, buyers: self.buyers.clone(), reached: BTreeMap::new() }
+    }
+
+    /// The input; `reached`: per journey, the distinct customers (indexes of the
+    /// log's customers) it treated.
+    pub fn input(&self, reached: &[(String, Vec<usize>)]) -> ClvInput {
+        let reached = reached.iter().map(|(j, ids)| (j.clone(), rows(ids.iter().map(|&i| self.history(i))))).collect();
+        ClvInput { reached, ..self.buyers() }
+    }
+}
+
 impl ClvInput {
     /// The rows of a log's customers; `reached`: per journey, the distinct customers
     /// (indexes of `log.customers`) it treated.
     pub fn from_log(log: &TransactionLog, reached: &[(String, Vec<usize>)]) -> ClvInput {
-        let days = purchase_days(log);
-        // as `rfm::summarize` computes them, with every purchase inside the period
-        let history = |i: usize| -> History {
-            let Some(c) = days.get(i).filter(|c| !c.days.is_empty()) else {
-                return History { first: None, last: None, x: 0, spend: None };
-            };
-            let x = c.days.len() as u32 - 1;
-            let spend = (x > 0 && log.has_amounts)
-                .then(|| c.days[1..].iter().map(|d| d.1).sum::<f64>() / x as f64)
-                .map(|m| m.to_string());
-            History { first: Some(c.first), last: c.days.last().map(|d| d.0), x, spend }
-        };
-        let buyers = rows((0..days.len()).filter(|&i| !days[i].days.is_empty()).map(history));
-        let reached = reached.iter().map(|(j, ids)| (j.clone(), rows(ids.iter().map(|&i| history(i))))).collect();
-        ClvInput { purchases: log.transactions.len() as u64, buyers, reached }
+        Histories::of(log).input(reached)
     }
 
     /// Add the input of other customers.
@@ -143,6 +180,14 @@ impl ClvInput {
         draws: usize,
         seed: u64,
     ) -> Result<Impact> {
+        let base = self.fit(margin, horizon_weeks)?;
+        Ok(self.estimate_on(base, journeys, draws, seed))
+    }
+
+    /// The baseline fitted on the buyers: it reads only `buyers` and `purchases`, so
+    /// it may be fitted on an input without `reached` (see [`Histories::buyers`])
+    /// and given to [`ClvInput::estimate_on`] of the whole input.
+    pub fn fit(&self, margin: f64, horizon_weeks: f64) -> Result<Baseline> {
         let (summary, of_row) = self.summary();
         // one value per distinct history (`baseline` values each customer; those of a
         // row are the same customer many times), the new customer's at the end
@@ -153,6 +198,18 @@ impl ClvInput {
             value[k] = base.value[i];
             p_alive[k] = base.p_alive[i];
         }
+        Ok(Baseline { value, p_alive, ..base })
+    }
+
+    /// [`ClvInput::estimate`] with the baseline [`ClvInput::fit`] made of the same
+    /// buyers.
+    pub fn estimate_on(
+        &self,
+        base: Baseline,
+        journeys: &[(String, u64, Vec<Assumption>)],
+        draws: usize,
+        seed: u64,
+    ) -> Impact {
         let index: BTreeMap<&History, usize> = self.buyers.iter().enumerate().map(|(k, r)| (&r.history, k)).collect();
         let new_customer = self.buyers.len();
         let reach: Vec<Reach> = journeys
@@ -174,8 +231,7 @@ impl ClvInput {
                 }
             })
             .collect();
-        let base = Baseline { value, p_alive, ..base };
-        Ok(impact::estimate(base, &reach, draws, seed))
+        impact::estimate(base, &reach, draws, seed)
     }
 }
 

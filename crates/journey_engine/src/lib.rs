@@ -17,6 +17,7 @@ pub mod experiment;
 mod expr;
 pub mod html;
 pub mod program_rules;
+mod reactions;
 mod readers;
 mod report;
 mod slot_queue;
@@ -604,6 +605,8 @@ pub struct Engine<'p> {
     pub(crate) order: Vec<usize>,
     /// By event kind: the journeys it may start, in `order`.
     pub(crate) entered_by: Vec<Vec<usize>>,
+    /// By event kind: whether `on_event` can react to it (see [`reactions`]).
+    pub(crate) reacting: Vec<u8>,
     pub(crate) rank: Vec<u32>,
     pub(crate) channels: Vec<CChannel>,
     pub(crate) policy_caps: Vec<CPolicyCap>,
@@ -989,6 +992,11 @@ impl<'p> Engine<'p> {
             .and_then(|n| program.attributes.iter().position(|a| &a.name == n));
         let account_events =
             (0..program.events.len()).map(|k| aggs.iter().any(|a| a.account && a.event as usize == k)).collect();
+        let reacting = reactions::reacting_kinds(
+            program.events.len(),
+            &journeys,
+            &[unsubscribe_event, bounce_event, complaint_event],
+        );
         Engine {
             program,
             opts,
@@ -1028,6 +1036,7 @@ impl<'p> Engine<'p> {
             tick_cache: Default::default(),
             account_attr,
             account_events,
+            reacting,
             per_account,
             calendars: business_days::Calendars::new(&program.business_days, |n| {
                 program.attributes.iter().position(|a| a.name == n)
@@ -1052,6 +1061,14 @@ impl<'p> Engine<'p> {
             ),
         };
         Some(self)
+    }
+
+    /// The plain path for oracle tests: every event kind walks every list of the
+    /// event step, as if each could react (see [`reactions`]).
+    #[doc(hidden)]
+    pub fn reacting_to_every_event(mut self) -> Self {
+        self.reacting.iter_mut().for_each(|r| *r = reactions::ALL);
+        self
     }
 
     pub fn program(&self) -> &'p Program {
@@ -1135,6 +1152,9 @@ pub struct Driver<'e, 'p> {
     states: Vec<Option<CustomerState>>,
     tally: Tally,
     actions: Vec<Action>,
+    /// An emptied list of actions to take the next group's (see
+    /// [`Driver::recycle_actions`]).
+    spare_actions: Vec<Action>,
     /// Scratch for [`Driver::push_batch`]: (customer, position) of a batch's events.
     order: Vec<(u32, u32)>,
     order_scratch: customer_order::Scratch,
@@ -1197,6 +1217,7 @@ impl<'e, 'p> Driver<'e, 'p> {
             states: Vec::new(),
             tally: Tally::new(engine),
             actions: Vec::new(),
+            spare_actions: Vec::new(),
             order: Vec::new(),
             order_scratch: customer_order::Scratch::default(),
             accounts: Accounts::default(),
@@ -1370,10 +1391,26 @@ impl<'e, 'p> Driver<'e, 'p> {
 
     /// Actions produced so far (drain them to keep memory flat on long logs). The next
     /// group starts with room for as many: a group's actions grown from nothing were
-    /// copied at every doubling.
+    /// copied at every doubling. The room is the list [`Driver::recycle_actions`] gave
+    /// back when it is large enough.
     pub fn take_actions(&mut self) -> Vec<Action> {
         let room = self.actions.len();
-        std::mem::replace(&mut self.actions, Vec::with_capacity(room))
+        let next = match std::mem::take(&mut self.spare_actions) {
+            spare if spare.capacity() >= room => spare,
+            _ => Vec::with_capacity(room),
+        };
+        std::mem::replace(&mut self.actions, next)
+    }
+
+    /// A list [`Driver::take_actions`] handed out, done with: it is emptied and kept
+    /// for the next group's actions. A group's list is megabytes, which the allocator
+    /// takes from the system afresh each time (every page of it faulted and zeroed
+    /// again: 5% of a one-thread replay) unless one is kept.
+    pub fn recycle_actions(&mut self, mut actions: Vec<Action>) {
+        if actions.capacity() > self.spare_actions.capacity() {
+            actions.clear();
+            self.spare_actions = actions;
+        }
     }
 
     /// Run every customer's remaining timers up to `until`, in customer id order.
@@ -1532,6 +1569,14 @@ impl<'e, 'p> ShardedDriver<'e, 'p> {
     /// Actions produced so far, by customer (each customer's in order).
     pub fn take_actions(&mut self) -> Vec<Action> {
         by_customer(self.shards.iter_mut().map(Driver::take_actions).collect())
+    }
+
+    /// [`Driver::recycle_actions`]: the list is the first shard's (the others'
+    /// were appended to it), so it goes back there.
+    pub fn recycle_actions(&mut self, actions: Vec<Action>) {
+        if let Some(first) = self.shards.first_mut() {
+            first.recycle_actions(actions);
+        }
     }
 
     /// [`Driver::footprint`] over every shard.

@@ -3,6 +3,7 @@
 use crate::accounts::AccountBook;
 use crate::experiment::CustomerCell;
 use crate::expr::{self, eval, Scope, Track, Tracker, V};
+use crate::reactions;
 use crate::readers::ReadMask;
 use crate::tally::Tally;
 use crate::ticks::ChunkCursor;
@@ -1014,34 +1015,42 @@ impl CustomerState {
         let t = self.now;
         // 1. goals of earlier entries
         self.goals.retain(|g| g.deadline >= t);
-        let mut reached = Vec::new();
-        let mut amounts = Vec::new();
-        for (gi, g) in self.goals.iter().enumerate() {
-            match &eng.journeys[g.journey as usize].goals[g.goal as usize] {
-                CGoal::Event { event, filter, .. } => {
-                    if self.matches(eng, *event, filter, ev, texts) {
-                        reached.push(gi);
-                    }
-                }
-                // issue 15: an amount goal stays pending to its deadline, adding up
-                CGoal::Sum { event, prop, filter, .. } => {
-                    if self.matches(eng, *event, filter, ev, texts) {
-                        let value = prop.and_then(|p| ev.props.get(p)).map(|p| expr::prop_value(p, texts));
-                        if let Some(V::Num(x)) = value {
-                            amounts.push((gi, crate::experiment::to_units(x)));
+        // a walk below finds nothing when no item of its list names the event's kind
+        // (see `reactions`)
+        let reacts = eng.reacting.get(ev.kind.0 as usize).copied().unwrap_or(reactions::ALL);
+        if reacts == 0 {
+            return;
+        }
+        if reacts & reactions::GOALS != 0 {
+            let mut reached = Vec::new();
+            let mut amounts = Vec::new();
+            for (gi, g) in self.goals.iter().enumerate() {
+                match &eng.journeys[g.journey as usize].goals[g.goal as usize] {
+                    CGoal::Event { event, filter, .. } => {
+                        if self.matches(eng, *event, filter, ev, texts) {
+                            reached.push(gi);
                         }
                     }
+                    // issue 15: an amount goal stays pending to its deadline, adding up
+                    CGoal::Sum { event, prop, filter, .. } => {
+                        if self.matches(eng, *event, filter, ev, texts) {
+                            let value = prop.and_then(|p| ev.props.get(p)).map(|p| expr::prop_value(p, texts));
+                            if let Some(V::Num(x)) = value {
+                                amounts.push((gi, crate::experiment::to_units(x)));
+                            }
+                        }
+                    }
+                    CGoal::Reach { .. } => {}
                 }
-                CGoal::Reach { .. } => {}
             }
-        }
-        for (gi, units) in amounts {
-            let g = self.goals[gi].clone();
-            self.add_amount(eng, &g, units);
-        }
-        for gi in reached.into_iter().rev() {
-            let g = self.goals.remove(gi);
-            self.goal_reached(eng, &g, out);
+            for (gi, units) in amounts {
+                let g = self.goals[gi].clone();
+                self.add_amount(eng, &g, units);
+            }
+            for gi in reached.into_iter().rev() {
+                let g = self.goals.remove(gi);
+                self.goal_reached(eng, &g, out);
+            }
         }
         // 2. guardrail figures: opt-outs count against the journey of the last message
         // (within 7 days), else against the journeys the customer is in
@@ -1068,7 +1077,8 @@ impl CustomerState {
             self.withdraw_consent(eng, ev, texts, Some(&mut *out.1));
         }
         // 3. exit rules, 4. waits for this event, 5. entries, each in journey order
-        for &j in &eng.order {
+        let no_one: &[usize] = &[];
+        for &j in if reacts & reactions::EXITS != 0 { &eng.order[..] } else { no_one } {
             if !self.in_journey(j) {
                 continue;
             }
@@ -1077,7 +1087,7 @@ impl CustomerState {
                 self.exit(eng, j, ExitReason::ExitEvent, out);
             }
         }
-        for &j in &eng.order {
+        for &j in if reacts & reactions::WAITS != 0 { &eng.order[..] } else { no_one } {
             if !self.in_journey(j) {
                 continue;
             }

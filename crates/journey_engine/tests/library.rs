@@ -274,6 +274,41 @@ proptest! {
         }
     }
 
+    /// The event step skips the events no goal, exit rule, `wait … for`, entry or
+    /// opt-out names (src/reactions.rs): the same actions and report as walking them
+    /// all, with the driver's groups (push_batch) and event by event.
+    #[test]
+    fn skipping_events_nothing_reacts_to_changes_nothing(raw in raw_customers(), drop in any::<bool>()) {
+        let program = library();
+        let mut opts = options();
+        if drop { opts.quiet_hours = QuietMode::Drop; }
+        let fast = Engine::new(program, opts.clone());
+        let plain = Engine::new(program, opts).reacting_to_every_event();
+        let w = world(&raw);
+        let mut all: Vec<Event> = w.events.iter().flatten().cloned().collect();
+        all.sort_by_key(|e| (e.time, e.customer));
+        let run = |engine: &Engine, grouped: bool| {
+            let mut driver = Driver::new(engine);
+            for c in 0..raw.len() { driver.add_profile(&w, CustomerId(c as u32), &w.texts); }
+            if grouped {
+                for group in all.chunks(7) { driver.push_batch(group, &w, &w.texts); }
+            } else {
+                for e in &all { driver.push(e, &w, &w.texts); }
+            }
+            let (actions, report) = driver.finish(&w.texts);
+            (actions, report.to_json())
+        };
+        for grouped in [false, true] {
+            prop_assert_eq!(run(&fast, grouped), run(&plain, grouped));
+        }
+        for c in 0..raw.len() {
+            let a = fast.run_customer(w.customer(CustomerId(c as u32)), &w.events[c], &w.texts);
+            let b = plain.run_customer(w.customer(CustomerId(c as u32)), &w.events[c], &w.texts);
+            prop_assert_eq!(a.0, b.0);
+            prop_assert_eq!(a.1.to_json(), b.1.to_json());
+        }
+    }
+
     #[test]
     fn driver_matches_core_and_split_merge_is_exact(raw in raw_customers(), cut in 0usize..6) {
         let program = library();

@@ -38,7 +38,7 @@ pub use attributes::{read_accounts, read_attributes, read_attributes_from, Attri
 pub use error::{LineSource, ReadError, RowError, SkipCounts, SkipKind};
 pub use mapping::{Column, Delimiter, Format, Generator, Mapping, Order, TimeFormat};
 pub use model::{CustomerId, Event, EventKind, Interner, PropValue, Props, Schema, Timestamp};
-pub use pipe::{PipedReader, BATCH as PIPE_BATCH};
+pub use pipe::{PipedReader, Tap as PipeTap, BATCH as PIPE_BATCH};
 pub use reader::{LogReader, ReadOptions};
 
 use serde::Serialize;

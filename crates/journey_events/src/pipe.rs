@@ -26,6 +26,23 @@ struct Batch {
     rows: u64,
 }
 
+/// Work beside the reading, on the reader's thread: [`Tap::batch`] sees each batch's
+/// events just before they are handed over, and [`Tap::end`] runs once the whole log
+/// was read and handed over, with the number of customer keys, while the consumer is
+/// still busy with the last batches (a replay's engine is the slower side). Neither
+/// runs after a read error (the stream ends there), and `end` not once the consumer
+/// stopped listening.
+pub trait Tap: Send + 'static {
+    fn batch(&mut self, events: &[Event]);
+    fn end(self, customers: usize);
+}
+
+/// No work beside the reading.
+impl Tap for () {
+    fn batch(&mut self, _: &[Event]) {}
+    fn end(self, _: usize) {}
+}
+
 /// Reads a log on a background thread; use like [`LogReader`].
 pub struct PipedReader {
     rx: Receiver<Batch>,
@@ -48,7 +65,13 @@ impl PipedReader {
     /// Read `reader` on a thread of its own, in batches of `batch` events (at least
     /// [`BATCH`], so the hand-over costs nothing per event), up to `ahead` batches
     /// ahead of the consumer (one is enough when the reader is the faster).
-    pub fn spawn(mut reader: LogReader, batch: usize, ahead: usize) -> PipedReader {
+    pub fn spawn(reader: LogReader, batch: usize, ahead: usize) -> PipedReader {
+        PipedReader::spawn_tapped(reader, batch, ahead, ())
+    }
+
+    /// [`PipedReader::spawn`], with work that needs only the events done on the
+    /// reader's thread too, where it costs the consumer nothing (see [`Tap`]).
+    pub fn spawn_tapped(mut reader: LogReader, batch: usize, ahead: usize, mut tap: impl Tap) -> PipedReader {
         let (size, ahead) = (batch.max(1), ahead.max(1));
         let (tx, rx) = sync_channel::<Batch>(ahead);
         let (spare, spares) = sync_channel::<Vec<Event>>(ahead + 2);
@@ -78,9 +101,19 @@ impl PipedReader {
                     keys_sent += new_keys.len();
                     texts_sent += new_texts.len();
                     let last = end.is_some();
+                    let failed = matches!(end, Some((Some(_), _)));
+                    if !failed {
+                        tap.batch(&events);
+                    }
                     let batch = Batch { events, new_keys, new_texts, end, rows: reader.rows() };
                     // the consumer stopped listening (it failed or quit): stop reading
-                    if tx.send(batch).is_err() || last {
+                    if tx.send(batch).is_err() {
+                        return;
+                    }
+                    if last {
+                        if !failed {
+                            tap.end(keys_sent);
+                        }
                         return;
                     }
                 }

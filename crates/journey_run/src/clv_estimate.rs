@@ -4,7 +4,7 @@
 
 use chrono_tz::Tz;
 use journey_clv::impact::{self, Impact, Unit};
-use journey_clv::partial::ClvInput;
+use journey_clv::partial::{ClvInput, Histories};
 use journey_clv::translog::{Transaction, TransactionLog};
 use journey_engine::html::money;
 use journey_engine::{Action, ActionKind, Report};
@@ -30,24 +30,118 @@ impl ClvSettings {
     }
 }
 
-/// What a replay gathers for the estimate, as it streams.
-pub struct Collector {
+/// The log's purchases, as they stream: every event that carries revenue is a
+/// purchase of that value on its local day. Whoever reads the events collects them (the
+/// replay, or the reader's thread: see [`PurchaseTap`]).
+pub struct Purchases {
     tz: Tz,
     purchases: Vec<Transaction>,
+}
+
+impl Purchases {
+    pub fn new(tz: Tz) -> Purchases {
+        Purchases { tz, purchases: Vec::new() }
+    }
+
+    pub fn event(&mut self, e: &Event) {
+        if let Some(amount) = e.revenue.filter(|r| *r > 0.0) {
+            let date = journey_engine::time::local(self.tz, e.time).date();
+            self.purchases.push(Transaction { customer: e.customer.0, date, amount });
+        }
+    }
+
+    /// The customers' histories; `customers`: at least one more than the highest id of
+    /// a buyer (a customer past the end has no purchase).
+    pub fn histories(self, customers: usize) -> Histories {
+        let log = TransactionLog {
+            cohorts: Vec::new(),
+            customers: vec![String::new(); customers],
+            cohort_column: None,
+            transactions: self.purchases,
+            has_amounts: true,
+        };
+        Histories::of(&log)
+    }
+}
+
+/// What the estimate needs of the purchases alone, made as soon as the log is read:
+/// the histories, and the baseline fitted on the buyers when an estimate will be
+/// made (`None`: there will be none, see [`PartialClv::estimate`]).
+pub struct Fitted {
+    pub histories: Histories,
+    pub baseline: Option<Result<impact::Baseline, String>>,
+}
+
+impl Fitted {
+    /// Fit `purchases` as [`PartialClv::estimate`] would (the same settings and the
+    /// same buyers give the same baseline, to the last bit).
+    /// `estimated`: whether the program makes an estimate (a journey states an
+    /// `assume` line).
+    pub fn new(estimated: bool, settings: &ClvSettings, purchases: Purchases, customers: usize) -> Fitted {
+        let histories = purchases.histories(customers);
+        let buyers = histories.buyers();
+        let wanted = estimated && buyers.purchases > 0;
+        let baseline = wanted.then(|| buyers.fit(settings.margin, settings.horizon_weeks).map_err(|e| e.to_string()));
+        Fitted { histories, baseline }
+    }
+}
+
+/// The purchases collected and fitted on the reader's thread of `journey simulate`
+/// (see `journey_events::pipe`): the reader reads several times faster than the engine
+/// replays, so the fit, which otherwise runs after the replay, is done by the time the
+/// engine is. Its result comes back through the receiver [`PurchaseTap::new`] gives.
+pub struct PurchaseTap {
+    purchases: Purchases,
+    estimated: bool,
+    settings: ClvSettings,
+    done: std::sync::mpsc::SyncSender<Fitted>,
+}
+
+impl PurchaseTap {
+    /// The tap and where its fit arrives (nothing arrives when the log failed).
+    pub fn new(program: &Program, settings: &ClvSettings) -> (PurchaseTap, std::sync::mpsc::Receiver<Fitted>) {
+        let tz = journey_events::Schema::from_program(program).timezone();
+        let (done, fitted) = std::sync::mpsc::sync_channel(1);
+        let estimated = program.journeys.iter().any(|j| !j.assumptions.is_empty());
+        let tap = PurchaseTap { purchases: Purchases::new(tz), estimated, settings: settings.clone(), done };
+        (tap, fitted)
+    }
+}
+
+impl journey_events::PipeTap for PurchaseTap {
+    /// A batch of the log's events, in log order.
+    fn batch(&mut self, events: &[Event]) {
+        events.iter().for_each(|e| self.purchases.event(e));
+    }
+
+    /// The log is read: `customers` customer keys.
+    fn end(self, customers: usize) {
+        let fitted = Fitted::new(self.estimated, &self.settings, self.purchases, customers);
+        // the replay may have stopped listening (it failed): nothing to hand over
+        let _ = self.done.send(fitted);
+    }
+}
+
+/// What a replay gathers for the estimate, as it streams.
+pub struct Collector {
+    /// The purchases, unless the source collects them ([`Fitted`]).
+    purchases: Option<Purchases>,
     /// Treated customers (ids) of each journey, possibly repeated.
     reached: Vec<Vec<u32>>,
 }
 
 impl Collector {
-    pub fn new(program: &Program, tz: Tz) -> Collector {
-        Collector { tz, purchases: Vec::new(), reached: vec![Vec::new(); program.journeys.len()] }
+    /// `purchases`: whether the replay collects the purchases itself.
+    pub fn new(program: &Program, tz: Tz, purchases: bool) -> Collector {
+        Collector {
+            purchases: purchases.then(|| Purchases::new(tz)),
+            reached: vec![Vec::new(); program.journeys.len()],
+        }
     }
 
-    /// Every event that carries revenue is a purchase of that value on its local day.
     pub fn event(&mut self, e: &Event) {
-        if let Some(amount) = e.revenue.filter(|r| *r > 0.0) {
-            let date = journey_engine::time::local(self.tz, e.time).date();
-            self.purchases.push(Transaction { customer: e.customer.0, date, amount });
+        if let Some(p) = self.purchases.as_mut() {
+            p.event(e);
         }
     }
 
@@ -67,15 +161,22 @@ impl Collector {
     }
 
     /// The mergeable input of the estimate (see `journey_clv::partial`): the buyers'
-    /// histories and the customers each journey with assumptions treated.
-    /// `customers`: how many customers the replay had.
-    pub fn input(self, program: &Program, customers: usize) -> ClvInput {
-        let log = TransactionLog {
-            cohorts: Vec::new(),
-            customers: vec![String::new(); customers],
-            cohort_column: None,
-            transactions: self.purchases,
-            has_amounts: true,
+    /// histories and the customers each journey with assumptions treated, and the
+    /// baseline when it was fitted already. `customers`: how many customers the
+    /// replay had; `fitted`: what the source made of the purchases, when it
+    /// collected them.
+    pub fn input(
+        self,
+        program: &Program,
+        customers: usize,
+        fitted: Option<Fitted>,
+    ) -> (ClvInput, Option<Result<impact::Baseline, String>>) {
+        let fitted = match (fitted, self.purchases) {
+            (Some(f), _) => f,
+            // fitted later, by the estimate
+            (None, Some(p)) => Fitted { histories: p.histories(customers), baseline: None },
+            // (the replay checks that a source that collects gave its fit)
+            (None, None) => Fitted { histories: Purchases::new(Tz::UTC).histories(customers), baseline: None },
         };
         let reached: Vec<(String, Vec<usize>)> = (program.journeys.iter().zip(self.reached))
             .filter(|(j, _)| !j.assumptions.is_empty())
@@ -85,7 +186,7 @@ impl Collector {
                 (j.name.clone(), ids.into_iter().map(|i| i as usize).collect())
             })
             .collect();
-        ClvInput::from_log(&log, &reached)
+        (fitted.histories.input(&reached), fitted.baseline)
     }
 }
 
@@ -158,6 +259,16 @@ impl PartialClv {
     /// The estimate, or why there is none; `report`: the (merged) report of the same
     /// customers, for the treated entries.
     pub fn estimate(&self, report: &Report) -> Result<Impact, String> {
+        self.estimate_fitted(report, None)
+    }
+
+    /// [`PartialClv::estimate`] with the baseline already fitted on the same buyers
+    /// (see [`Fitted`]), or `None` to fit it now.
+    pub fn estimate_fitted(
+        &self,
+        report: &Report,
+        baseline: Option<Result<impact::Baseline, String>>,
+    ) -> Result<Impact, String> {
         if self.journeys.is_empty() {
             return Err("no journey states an `assume` line".into());
         }
@@ -170,7 +281,13 @@ impl PartialClv {
                 (j.journey.clone(), treated, j.assumptions.clone())
             })
             .collect();
-        self.input.estimate(&journeys, self.margin, self.horizon_weeks, DRAWS, self.seed).map_err(|e| e.to_string())
+        match baseline {
+            Some(base) => Ok(self.input.estimate_on(base?, &journeys, DRAWS, self.seed)),
+            None => self
+                .input
+                .estimate(&journeys, self.margin, self.horizon_weeks, DRAWS, self.seed)
+                .map_err(|e| e.to_string()),
+        }
     }
 }
 
@@ -288,4 +405,119 @@ pub fn amounts_text(report: &journey_engine::Report, program: Option<&Program>) 
         "\nobserved revenue of the amount goals, treated vs held out, within each goal's window:\n{}",
         lines.concat()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use journey_events::{CustomerId, EventKind, PipeTap};
+
+    /// The seeded generator of the engine's oracle tests (xorshift64*).
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n.max(1)
+        }
+    }
+
+    /// A time-ordered log of `customers` customers over a year: revenue missing, zero,
+    /// negative (refunds) or a purchase, several on some days.
+    fn log(rng: &mut Rng, customers: u32, events: usize) -> Vec<Event> {
+        let start = 1_735_689_600_000_i64; // 2025-01-01 UTC
+        let mut times: Vec<i64> = (0..events).map(|_| start + rng.below(365 * 86_400_000) as i64).collect();
+        times.sort_unstable();
+        times
+            .into_iter()
+            .map(|time| {
+                let revenue = match rng.below(10) {
+                    0..=3 => None,
+                    4 => Some(0.0),
+                    5 => Some(-(rng.below(5000) as f64) / 100.0),
+                    _ => Some(rng.below(20_000) as f64 / 100.0),
+                };
+                // a few customers buy often: repeat buyers for the fit
+                let customer =
+                    CustomerId(rng.below(customers as u64) as u32 % (1 + rng.below(customers as u64)) as u32);
+                Event { customer, time, kind: EventKind(0), props: Default::default(), revenue, line: 0 }
+            })
+            .collect()
+    }
+
+    /// Enter actions of random customers in every journey (what `reached` counts).
+    fn entries(rng: &mut Rng, program: &Program, customers: u32) -> Vec<Action> {
+        (0..customers as usize * 2)
+            .map(|i| Action {
+                time: i as i64,
+                customer: CustomerId(rng.below(customers as u64 + 5) as u32),
+                journey: rng.below(program.journeys.len() as u64) as usize,
+                node: None,
+                kind: ActionKind::Enter { holdout: rng.below(8) == 0 },
+            })
+            .collect()
+    }
+
+    /// The purchases collected and fitted on the reader's thread ([`PurchaseTap`],
+    /// in batches of any size) give the same partial input and the same estimate, to
+    /// the last digit, as the replay collecting them and fitting after: on the bundled
+    /// library (whose journeys state assumptions) and on the B2B project (no
+    /// assumptions: no estimate, and no fit on either side), over seeded logs.
+    #[test]
+    fn purchases_fitted_by_the_reader_estimate_as_the_replay_does() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        for project in ["journeys", "tests/projects/b2b"] {
+            let loaded = crate::project::load_for_replay(&root.join(project)).expect("the project loads");
+            let (program, settings) = (&loaded.program, &loaded.clv);
+            let tz = journey_events::Schema::from_program(program).timezone();
+            for seed in 1..=12u64 {
+                let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                let customers = 20 + rng.below(400) as u32;
+                let n = 50 + rng.below(4000) as usize;
+                let events = log(&mut rng, customers, n);
+                let actions = entries(&mut rng, program, customers);
+                // extra customers of the snapshot, without events
+                let everyone = customers as usize + rng.below(50) as usize;
+                let mut report = Report::default();
+                for j in &program.journeys {
+                    report.journeys.entry(j.name.clone()).or_default().treated = rng.below(500);
+                }
+
+                let mut own = Collector::new(program, tz, true);
+                events.iter().for_each(|e| own.event(e));
+                own.actions(&actions);
+                let (input, baseline) = own.input(program, everyone, None);
+                assert!(baseline.is_none(), "the replay fits in the estimate");
+                let own = PartialClv::new(program, settings, seed, input);
+                let own_estimate = own.estimate(&report);
+
+                let (mut tap, fitted) = PurchaseTap::new(program, settings);
+                let mut rest = &events[..];
+                while !rest.is_empty() {
+                    let (batch, more) = rest.split_at(1 + rng.below(rest.len() as u64) as usize);
+                    tap.batch(batch);
+                    rest = more;
+                }
+                // the reader knows the customers of the log only
+                let seen = events.iter().map(|e| e.customer.0 as usize + 1).max().unwrap_or(0);
+                tap.end(seen);
+                let mut tapped = Collector::new(program, tz, false);
+                tapped.actions(&actions);
+                let (input, baseline) = tapped.input(program, everyone, Some(fitted.recv().expect("fitted")));
+                let tapped = PartialClv::new(program, settings, seed, input);
+                let tapped_estimate = tapped.estimate_fitted(&report, baseline);
+
+                assert_eq!(own, tapped, "{project}, seed {seed}: the partial input");
+                let (a, b) = (json(&own_estimate).to_string(), json(&tapped_estimate).to_string());
+                assert_eq!(a, b, "{project}, seed {seed}: the estimate");
+                if project == "journeys" && seed == 1 {
+                    assert!(own_estimate.is_ok(), "an estimate is made: {a}");
+                }
+            }
+        }
+    }
 }

@@ -7,7 +7,7 @@
 //! Arrow record batches of one Spark partition. Both give each customer's events in
 //! time order; the engine needs nothing else (docs/engine.md).
 
-use crate::clv_estimate::{ClvSettings, Collector, PartialClv};
+use crate::clv_estimate::{ClvSettings, Collector, Fitted, PartialClv};
 use crate::partial::Coverage;
 use crate::profiles::{Snapshot, World};
 use journey_engine::{Action, Engine, EngineOptions, QuietMode, Report, ShardedDriver};
@@ -23,6 +23,17 @@ pub trait Source {
     fn interner(&self) -> &Interner;
     /// Text property values.
     fn texts(&self) -> &Interner;
+    /// Whether the source collects the log's purchases and fits them itself (on a
+    /// thread of its own, while the engine replays): then the replay does neither and
+    /// takes [`Source::fitted`] after the last group.
+    fn fits_purchases(&self) -> bool {
+        false
+    }
+    /// The source's [`Fitted`] purchases of the whole log (see
+    /// [`Source::fits_purchases`]), once the last group was taken.
+    fn fitted(&mut self) -> Option<Fitted> {
+        None
+    }
 }
 
 /// How to replay (the period is whole local days, already resolved to instants).
@@ -134,14 +145,17 @@ pub fn run<S: Source>(
         profiles.book = profiles.account_book(program);
         driver.set_accounts(profiles.book.clone());
     }
-    let mut clv = Collector::new(program, tz);
+    let own_purchases = !source.fits_purchases();
+    let mut clv = Collector::new(program, tz, own_purchases);
     let no_extra: Vec<String> = Vec::new();
     let mut batch = Vec::with_capacity(group_capacity);
     let mut peak = s.measure_state.then(StatePeak::default);
     let mut groups: usize = 0;
     loop {
         let (more, failed) = source.next_group(&mut batch);
-        batch.iter().for_each(|e| clv.event(e));
+        if own_purchases {
+            batch.iter().for_each(|e| clv.event(e));
+        }
         let world = World { log_keys: source.interner(), extra_keys: &no_extra, profiles: &profiles };
         driver.push_batch(&batch, &world, source.texts());
         groups += 1;
@@ -151,6 +165,7 @@ pub fn run<S: Source>(
         let taken = driver.take_actions();
         clv.actions(&taken);
         actions(source, &world, &taken, Stage::Group)?;
+        driver.recycle_actions(taken);
         if let Some(e) = failed {
             return Err(e);
         }
@@ -191,8 +206,13 @@ pub fn run<S: Source>(
     report.accounts.unlisted_customers += profiles.unlisted;
     clv.actions(&taken);
     actions(source, &world, &taken, Stage::Last)?;
-    let clv_input = PartialClv::new(program, &s.clv, s.seed, clv.input(program, customers));
-    let clv = clv_input.estimate(&report);
+    let fitted = match own_purchases {
+        true => None,
+        false => Some(source.fitted().ok_or_else(|| miette::miette!("the log's purchases were not collected"))?),
+    };
+    let (input, baseline) = clv.input(program, customers, fitted);
+    let clv_input = PartialClv::new(program, &s.clv, s.seed, input);
+    let clv = clv_input.estimate_fitted(&report, baseline);
     // the snapshot's strings: many small allocations, which take a noticeable part of
     // a second to free and need not be waited for
     std::thread::spawn(move || drop((profiles, extra)));
