@@ -564,16 +564,8 @@ fn render_one(out: &mut String, d: &Diagnostic, sources: &SourceMap, opts: &Rend
         first = false;
         let label = format!("{kind}: ");
         let indent = width + 3 + label.len();
-        let wrapped = wrap(&escape_text(text), opts.width.saturating_sub(indent));
-        for (j, line) in wrapped.iter().enumerate() {
-            if j == 0 {
-                let _ = writeln!(out, "{pad} {} {}{line}", paint.style(Style::Gutter, sev, "="), paint.bold(&label));
-            } else {
-                out.extend(std::iter::repeat_n(' ', indent));
-                out.push_str(line);
-                out.push('\n');
-            }
-        }
+        let first = format!("{pad} {} {}", paint.style(Style::Gutter, sev, "="), paint.bold(&label));
+        wrap_into(out, &escape_text(text), opts.width.saturating_sub(indent), &first, indent);
     }
 }
 
@@ -709,7 +701,56 @@ fn render_block(out: &mut String, block: &Block, file: &SourceFile, pad: &str, p
     }
 }
 
+/// The lines of [`wrap`] written straight into `out`, each ended by a newline, the
+/// first after `first` and the others after `indent` spaces. Notes are a third of the
+/// rendering (witness histories are long): a string per line and a vector of them
+/// were most of that.
+fn wrap_into(out: &mut String, text: &str, width: usize, first: &str, indent: usize) {
+    let mut lines = 0;
+    let mut start_line = |out: &mut String| {
+        if lines == 0 {
+            out.push_str(first);
+        } else {
+            out.extend(std::iter::repeat_n(' ', indent));
+        }
+        lines += 1;
+    };
+    for para in text.split('\n') {
+        start_line(out);
+        if width == 0 {
+            out.push_str(para.trim_end());
+            out.push('\n');
+            continue;
+        }
+        // characters on the line so far, and whether it has a word yet
+        let mut chars = 0;
+        let mut empty = true;
+        let ascii = para.is_ascii() && !para.contains('\x0b');
+        let words: Box<dyn Iterator<Item = &str>> =
+            if ascii { Box::new(para.split_ascii_whitespace()) } else { Box::new(para.split_whitespace()) };
+        for word in words {
+            let n = if ascii { word.len() } else { word.chars().count() };
+            if !empty && chars + 1 + n > width {
+                out.push('\n');
+                start_line(out);
+                chars = 0;
+                empty = true;
+            }
+            if !empty {
+                out.push(' ');
+                chars += 1;
+            }
+            out.push_str(word);
+            chars += n;
+            empty = false;
+        }
+        out.push('\n');
+    }
+}
+
 /// Greedy word wrap to `width` characters (0: no wrapping); explicit newlines are kept.
+/// (The oracle of [`wrap_into`].)
+#[cfg(test)]
 fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut out = Vec::new();
     for para in text.split('\n') {
@@ -807,6 +848,14 @@ mod tests {
             assert_eq!(escape_text(&text), escape_chars(&text), "{text:?}");
             let width = next(12);
             assert_eq!(wrap(&text, width), wrap_plain(&text, width), "{text:?} in {width}");
+            let mut written = String::new();
+            wrap_into(&mut written, &text, width, "> ", 3);
+            let expected: String = wrap(&text, width)
+                .iter()
+                .enumerate()
+                .map(|(j, line)| format!("{}{line}\n", if j == 0 { "> " } else { "   " }))
+                .collect();
+            assert_eq!(written, expected, "{text:?} in {width}");
             let mut row = Row::default();
             let styles = [Style::Plain, Style::Primary, Style::Secondary, Style::Gutter];
             for piece in text.split('\n') {
