@@ -1161,7 +1161,7 @@ mod display_tests {
             (seed >> 33) % n
         };
         for _ in 0..5_000 {
-            let mut val = |next: &mut dyn FnMut(u64) -> u64| match next(4) {
+            let val = |next: &mut dyn FnMut(u64) -> u64| match next(4) {
                 0 => Val::Bool(next(2) == 0),
                 1 => Val::Num(next(2000) as f64 / [1.0, 4.0][next(2) as usize]),
                 2 => Val::Text(["pro", "", "a b"][next(3) as usize].to_string()),
