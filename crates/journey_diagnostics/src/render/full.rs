@@ -25,6 +25,7 @@
 
 use super::{clamp_to_char, RenderOptions};
 use crate::{Diagnostic, FileId, Label, Severity, SourceFile, SourceMap};
+use std::borrow::Cow;
 use std::fmt::Write;
 
 const TAB_WIDTH: usize = 4;
@@ -85,22 +86,24 @@ fn may_need_escaping(s: &str) -> bool {
 pub(super) struct Paint(pub bool);
 
 impl Paint {
-    fn wrap(self, codes: &str, s: &str) -> String {
+    /// `s` itself without colour: most runs print to a file or a CI log, and a copy of
+    /// every piece of every line was a fifth of the rendering.
+    fn wrap<'s>(self, codes: &str, s: &'s str) -> Cow<'s, str> {
         if self.0 && !s.is_empty() {
-            format!("\x1b[{codes}m{s}\x1b[0m")
+            format!("\x1b[{codes}m{s}\x1b[0m").into()
         } else {
-            s.to_string()
+            s.into()
         }
     }
-    pub(super) fn bold(self, s: &str) -> String {
+    pub(super) fn bold(self, s: &str) -> Cow<'_, str> {
         self.wrap("1", s)
     }
-    pub(super) fn severity(self, sev: Severity, s: &str) -> String {
+    pub(super) fn severity(self, sev: Severity, s: &str) -> Cow<'_, str> {
         self.wrap(severity_codes(sev), s)
     }
-    fn style(self, style: Style, sev: Severity, s: &str) -> String {
+    fn style(self, style: Style, sev: Severity, s: &str) -> Cow<'_, str> {
         match style {
-            Style::Plain => s.to_string(),
+            Style::Plain => s.into(),
             Style::Primary => self.severity(sev, s),
             Style::Secondary | Style::Gutter => self.wrap("1;34", s),
         }
@@ -152,6 +155,25 @@ impl Row {
     }
     fn end(&self) -> usize {
         self.0.len()
+    }
+    /// Append the row, trailing blanks trimmed, to `out` after a space (neither when
+    /// the row is blank): what `emit` printed as `" {body}"` with `body` from
+    /// [`Self::paint`], without building `body` (rows are most of the output).
+    fn paint_into(&self, out: &mut String, paint: Paint, sev: Severity) {
+        if paint.0 {
+            let body = self.paint(paint, sev);
+            if !body.is_empty() {
+                out.push(' ');
+                out.push_str(&body);
+            }
+            return;
+        }
+        let start = out.len();
+        out.push(' ');
+        out.extend(self.0.iter().map(|c| c.0));
+        // only the row is trimmed: `start` follows the gutter's `|`
+        let kept = out[start..].trim_end().len();
+        out.truncate(start + kept);
     }
     fn paint(&self, paint: Paint, sev: Severity) -> String {
         if !paint.0 {
@@ -230,11 +252,15 @@ fn advance_chars(s: &str, mut col: usize) -> usize {
 /// The line with tabs expanded, NUL and bidirectional controls escaped and other
 /// control characters dropped.
 fn expand(line: &str) -> String {
-    // printable ASCII (most lines) has nothing to expand, escape or drop
-    if line.bytes().all(|b| (0x20..0x7F).contains(&b)) {
+    if is_plain(line) {
         return line.to_string();
     }
     expand_chars(line)
+}
+
+/// Printable ASCII (most lines): nothing to expand, escape or drop.
+fn is_plain(line: &str) -> bool {
+    line.bytes().all(|b| (0x20..0x7F).contains(&b))
 }
 
 /// [`expand`] character by character (also the oracle of its ASCII shortcut).
@@ -285,6 +311,16 @@ impl Window {
     /// its edges).
     fn col(&self, col: usize) -> usize {
         col.clamp(self.lo, self.hi) - self.lo + self.lead()
+    }
+
+    /// Append the shown part of `line` to `out`: [`Self::show`] of the [`expand`]ed
+    /// line, without copying a line that needs no expanding and is shown whole.
+    fn show_into(&self, out: &mut String, line: &str) {
+        if self.lo == 0 && self.hi >= self.width && is_plain(line) {
+            out.push_str(line);
+        } else {
+            out.push_str(&self.show(expand(line)));
+        }
     }
 
     /// The shown part of the line, already [`expand`]ed.
@@ -457,8 +493,13 @@ fn expected_rest(len: usize, done: usize, total: usize) -> usize {
 fn render_one(out: &mut String, d: &Diagnostic, sources: &SourceMap, opts: &RenderOptions) {
     let paint = Paint(opts.color);
     let sev = d.severity;
-    let head = format!("{}[{}]", sev.as_str(), d.code);
-    let _ = writeln!(out, "{}{}", paint.severity(sev, &head), paint.bold(&format!(": {}", escape_text(&d.message))));
+    if paint.0 {
+        let head = format!("{}[{}]", sev.as_str(), d.code);
+        let _ =
+            writeln!(out, "{}{}", paint.severity(sev, &head), paint.bold(&format!(": {}", escape_text(&d.message))));
+    } else {
+        let _ = writeln!(out, "{}[{}]: {}", sev.as_str(), d.code, escape_text(&d.message));
+    }
 
     // Files in order: the primary label's file first, then the others by id.
     let primary = d.primary_label();
@@ -521,17 +562,10 @@ fn render_one(out: &mut String, d: &Diagnostic, sources: &SourceMap, opts: &Rend
             let _ = writeln!(out, "{pad} {bar}");
         }
         first = false;
-        let prefix = format!("{pad} {} ", paint.style(Style::Gutter, sev, "="));
         let label = format!("{kind}: ");
         let indent = width + 3 + label.len();
-        let wrapped = wrap(&escape_text(text), opts.width.saturating_sub(indent));
-        for (j, line) in wrapped.iter().enumerate() {
-            if j == 0 {
-                let _ = writeln!(out, "{prefix}{}{line}", paint.bold(&label));
-            } else {
-                let _ = writeln!(out, "{}{line}", " ".repeat(indent));
-            }
-        }
+        let first = format!("{pad} {} {}", paint.style(Style::Gutter, sev, "="), paint.bold(&label));
+        wrap_into(out, &escape_text(text), opts.width.saturating_sub(indent), &first, indent);
     }
 }
 
@@ -567,7 +601,15 @@ fn render_block(out: &mut String, block: &Block, file: &SourceFile, pad: &str, p
         let ml = block.multiline_at(line);
 
         // The source line.
-        let mut row = format!("{} {bar} ", paint.style(Style::Gutter, sev, &format!("{line:>w$}", w = pad.len())));
+        // written into `out` and trimmed there (the gutter ends in `|`, which stops
+        // the trim), not built as a string of its own
+        let row_start = out.len();
+        let row = &mut *out;
+        if paint.0 {
+            let _ = write!(row, "{} {bar} ", paint.style(Style::Gutter, sev, &format!("{line:>w$}", w = pad.len())));
+        } else {
+            let _ = write!(row, "{line:>w$} {bar} ", w = pad.len());
+        }
         if margin {
             let m = match ml {
                 Some(l) if l.start_line == line && l.slash => "/",
@@ -579,8 +621,10 @@ fn render_block(out: &mut String, block: &Block, file: &SourceFile, pad: &str, p
             row.push_str(&paint.style(style, sev, m));
             row.push(' ');
         }
-        row.push_str(&windows[&line].show(expand(file.line_text(line))));
-        let _ = writeln!(out, "{}", row.trim_end());
+        windows[&line].show_into(row, file.line_text(line));
+        let kept = out[row_start..].trim_end().len();
+        out.truncate(row_start + kept);
+        out.push('\n');
 
         // Prefix of the rows drawn under this line: gutter plus margin.
         let under_margin = |row: &mut Row| {
@@ -591,8 +635,11 @@ fn render_block(out: &mut String, block: &Block, file: &SourceFile, pad: &str, p
             }
         };
         let emit = |out: &mut String, row: &Row| {
-            let body = row.paint(paint, sev);
-            let _ = writeln!(out, "{pad} {bar}{}{body}", if body.is_empty() { "" } else { " " });
+            out.push_str(pad);
+            out.push(' ');
+            out.push_str(&bar);
+            row.paint_into(out, paint, sev);
+            out.push('\n');
         };
 
         // Single-line labels on this line, rustc style: markers (and the rightmost
@@ -654,7 +701,56 @@ fn render_block(out: &mut String, block: &Block, file: &SourceFile, pad: &str, p
     }
 }
 
+/// The lines of [`wrap`] written straight into `out`, each ended by a newline, the
+/// first after `first` and the others after `indent` spaces. Notes are a third of the
+/// rendering (witness histories are long): a string per line and a vector of them
+/// were most of that.
+fn wrap_into(out: &mut String, text: &str, width: usize, first: &str, indent: usize) {
+    let mut lines = 0;
+    let mut start_line = |out: &mut String| {
+        if lines == 0 {
+            out.push_str(first);
+        } else {
+            out.extend(std::iter::repeat_n(' ', indent));
+        }
+        lines += 1;
+    };
+    for para in text.split('\n') {
+        start_line(out);
+        if width == 0 {
+            out.push_str(para.trim_end());
+            out.push('\n');
+            continue;
+        }
+        // characters on the line so far, and whether it has a word yet
+        let mut chars = 0;
+        let mut empty = true;
+        let ascii = para.is_ascii() && !para.contains('\x0b');
+        let words: Box<dyn Iterator<Item = &str>> =
+            if ascii { Box::new(para.split_ascii_whitespace()) } else { Box::new(para.split_whitespace()) };
+        for word in words {
+            let n = if ascii { word.len() } else { word.chars().count() };
+            if !empty && chars + 1 + n > width {
+                out.push('\n');
+                start_line(out);
+                chars = 0;
+                empty = true;
+            }
+            if !empty {
+                out.push(' ');
+                chars += 1;
+            }
+            out.push_str(word);
+            chars += n;
+            empty = false;
+        }
+        out.push('\n');
+    }
+}
+
 /// Greedy word wrap to `width` characters (0: no wrapping); explicit newlines are kept.
+/// (The oracle of [`wrap_into`].)
+#[cfg(test)]
 fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut out = Vec::new();
     for para in text.split('\n') {
@@ -752,6 +848,14 @@ mod tests {
             assert_eq!(escape_text(&text), escape_chars(&text), "{text:?}");
             let width = next(12);
             assert_eq!(wrap(&text, width), wrap_plain(&text, width), "{text:?} in {width}");
+            let mut written = String::new();
+            wrap_into(&mut written, &text, width, "> ", 3);
+            let expected: String = wrap(&text, width)
+                .iter()
+                .enumerate()
+                .map(|(j, line)| format!("{}{line}\n", if j == 0 { "> " } else { "   " }))
+                .collect();
+            assert_eq!(written, expected, "{text:?} in {width}");
             let mut row = Row::default();
             let styles = [Style::Plain, Style::Primary, Style::Secondary, Style::Gutter];
             for piece in text.split('\n') {
@@ -784,6 +888,19 @@ mod tests {
                 out.trim_end().to_string()
             };
             assert_eq!(row.paint(coloured_off, Severity::Error), plain, "{text:?}");
+            // the row written in place against `emit`'s former `" {body}"`
+            for paint in [coloured_off, Paint(true)] {
+                let body = row.paint(paint, Severity::Error);
+                let mut written = String::from("7 |");
+                row.paint_into(&mut written, paint, Severity::Error);
+                let spaced = if body.is_empty() { "" } else { " " };
+                assert_eq!(written, format!("7 |{spaced}{body}"), "{text:?}");
+            }
+            let line = text.split('\n').next().unwrap_or("");
+            let window = Window::of(line, next(200));
+            let mut shown = String::new();
+            window.show_into(&mut shown, line);
+            assert_eq!(shown, window.show(expand(line)), "{line:?}");
         }
     }
 
