@@ -26,6 +26,10 @@ mod parquet_ahead;
 #[cfg(feature = "parquet")]
 mod parquet_columns;
 #[cfg(feature = "parquet")]
+mod parquet_levels;
+#[cfg(feature = "parquet")]
+mod parquet_own;
+#[cfg(feature = "parquet")]
 mod parquet_reader;
 mod pipe;
 pub mod progress;
