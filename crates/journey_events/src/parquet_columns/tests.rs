@@ -456,3 +456,44 @@ fn decoding_ahead_reads_what_decoding_here_reads() {
     // some reads end in an error (a bad row, a decoder error), not only at the end
     assert!(failed > 2, "{failed}");
 }
+
+/// Our own decoder of small row groups (`parquet_own`) against arrow's reader, as the
+/// log reader sees them: every event, error, row number, skip count and interned id.
+#[test]
+fn our_decoder_of_small_row_groups_gives_arrows_events_and_errors() {
+    let set = |on: bool| crate::parquet_reader::OWN_DECODER.with(|c| c.set(on));
+    let mut seed = 900u64;
+    for (schema, name) in [(shop(), "shop"), (b2b(), "b2b")] {
+        for (group, rows) in [(1_024, 5_000), (600, 2_500), (2_048, 4_100)] {
+            for (dictionary, bad, time) in [(true, 0, 0), (true, 6, 1), (false, 6, 2), (true, 3, 4)] {
+                seed += 1;
+                let small_pages = seed.is_multiple_of(3);
+                let empty_first_group = seed.is_multiple_of(2);
+                let shape = Shape { rows, group, dictionary, small_pages, empty_first_group, time, bad };
+                let dir = tempfile::tempdir().unwrap();
+                let path = dir.path().join("log.parquet");
+                write_log(&path, &schema, shape, seed);
+                for (skip_bad_rows, sort) in [(false, false), (true, false), (true, true)] {
+                    let options = ReadOptions { skip_bad_rows, sort };
+                    for fast in [true, false] {
+                        set(true);
+                        let mut ours = read(&path, &schema, options, fast);
+                        set(false);
+                        let mut theirs = read(&path, &schema, options, fast);
+                        set(true);
+                        (ours.fast_rows, theirs.fast_rows) = (0, 0);
+                        assert!(!theirs.events.is_empty());
+                        if ours != theirs {
+                            let at = ours.events.iter().zip(&theirs.events).position(|(a, b)| a != b);
+                            panic!(
+                                "{name} {shape:?} seed {seed} {options:?} fast {fast}: first difference at {at:?}: {:?} vs {:?}",
+                                at.map(|i| &ours.events[i]),
+                                at.map(|i| &theirs.events[i]),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
