@@ -141,7 +141,9 @@ impl OwnReader {
         use arrow_array::RecordBatchReader;
         let schema = first.schema();
         let Some(cols) = columns(&metadata, &mask, &schema) else { return Err(first) };
-        let props = Arc::new(ReaderProperties::builder().set_read_page_statistics(false).build());
+        // arrow's reader's properties: its page headers read the same way (statistics
+        // too, which may fail to decode in a corrupt file)
+        let props = Arc::new(ReaderProperties::builder().build());
         Ok(OwnReader {
             data,
             metadata,
