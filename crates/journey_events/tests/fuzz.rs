@@ -205,7 +205,7 @@ fn fuzz_parquet_logs_of_small_row_groups() {
     let program = checked::program(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."));
     let schema = Schema::from_program(&program);
     let mut large = Vec::new();
-    let opts = GenerateOptions { seed: 5, customers: 60, days: 30, ..Default::default() };
+    let opts = GenerateOptions { seed: 5, customers: 200, days: 40, ..Default::default() };
     generate_with(&opts, &mut large, OutFormat::Parquet, None).unwrap();
     let batches = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(large))
         .unwrap()
@@ -227,6 +227,12 @@ fn fuzz_parquet_logs_of_small_row_groups() {
         w.flush().unwrap();
     }
     seed.extend(writer.unwrap().into_inner().unwrap());
+    // several groups of 512 rows: a batch a row group, our decoder's case
+    let groups = parquet::file::metadata::ParquetMetaDataReader::new()
+        .parse_and_finish(&bytes::Bytes::from(seed.clone()))
+        .unwrap()
+        .num_row_groups();
+    assert!(groups >= 3, "{groups} row groups");
     let len = seed.len();
     let mutation = prop_oneof![
         (0..len, any::<u8>()).prop_map(|(i, b)| (0, i, b)),
