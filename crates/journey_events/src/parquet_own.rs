@@ -162,7 +162,7 @@ impl OwnReader {
     }
 
     /// Hand the row groups from the current one on to arrow's reader.
-    fn to_arrow(&mut self) -> Result<(), String> {
+    fn hand_to_arrow(&mut self) -> Result<(), String> {
         if self.group == 0 {
             if let Some(first) = self.first.take() {
                 self.state = State::Arrow(first);
@@ -244,7 +244,7 @@ impl Iterator for OwnReader {
                     // the dictionaries kept may be half-updated: none is reused after this
                     self.cols.iter_mut().for_each(|c| c.last_dict = None);
                     self.current = None;
-                    if let Err(e) = self.to_arrow() {
+                    if let Err(e) = self.hand_to_arrow() {
                         self.state = State::Done;
                         return Some(Err(e));
                     }
@@ -484,7 +484,7 @@ fn decode_chunk(col: &mut Col, mut pages: SerializedPageReader<Bytes>, rows: usi
         return Err(Unexpected);
     }
     let nulls = Some(NullBuffer::new(valid.finish())).filter(|n| col.optional && n.null_count() > 0);
-    Ok(spread(col, values, dict, nulls, rows)?)
+    spread(col, values, dict, nulls, rows)
 }
 
 /// The array of `rows` rows: the non-null values spread over the rows with a value.
