@@ -26,10 +26,6 @@ mod parquet_ahead;
 #[cfg(feature = "parquet")]
 mod parquet_columns;
 #[cfg(feature = "parquet")]
-mod parquet_levels;
-#[cfg(feature = "parquet")]
-mod parquet_own;
-#[cfg(feature = "parquet")]
 mod parquet_reader;
 mod pipe;
 pub mod progress;

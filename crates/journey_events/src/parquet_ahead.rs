@@ -7,7 +7,6 @@
 //! file is handed over at the place it was met; the rows are built on the reading
 //! thread as before, so events, ids, errors and their order are the same.
 
-use crate::parquet_own::OwnReader;
 use arrow_array::RecordBatch;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReader;
 use std::sync::mpsc::{sync_channel, Receiver};
@@ -32,33 +31,15 @@ pub(crate) enum Decoded {
     End,
 }
 
-/// Where the batches come from: arrow's reader, or ours for files of small row groups
-/// ([`OwnReader`]).
-pub(crate) enum Source {
-    Arrow(ParquetRecordBatchReader),
-    Own(Box<OwnReader>),
-}
-
-impl Iterator for Source {
-    type Item = Result<RecordBatch, String>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        match self {
-            Source::Arrow(r) => r.next().map(|b| b.map_err(|e| e.to_string())),
-            Source::Own(r) => r.next(),
-        }
-    }
-}
-
 /// One step of the decoder. The parquet crate can panic on a corrupt file (an
 /// assertion in its decoders, found by the fuzz harness): that is a bad file, not a
 /// bug here.
-fn decode(reader: &mut Source) -> Decoded {
+fn decode(reader: &mut ParquetRecordBatchReader) -> Decoded {
     // quietly: the panic's own text would read as a crash before the clear message
     match journey_diagnostics::quiet_panic::catch_quietly(|| reader.next()) {
         Err(_) => Decoded::Corrupt,
         Ok(None) => Decoded::End,
-        Ok(Some(Err(e))) => Decoded::Failed(e),
+        Ok(Some(Err(e))) => Decoded::Failed(e.to_string()),
         Ok(Some(Ok(batch))) => Decoded::Batch(batch),
     }
 }
@@ -66,7 +47,7 @@ fn decode(reader: &mut Source) -> Decoded {
 pub(crate) enum Batches {
     /// Decoded on the reading thread when asked for. `ahead`: move the decoder to a
     /// thread of its own at the first batch.
-    Here { reader: Option<Source>, ahead: bool },
+    Here { reader: Option<ParquetRecordBatchReader>, ahead: bool },
     /// Decoded on the thread `worker`, handed over through `batches`.
     Ahead { batches: Option<Receiver<Decoded>>, worker: Option<JoinHandle<()>> },
 }
@@ -74,7 +55,7 @@ pub(crate) enum Batches {
 impl Batches {
     /// The batches of `reader`, `rows` rows in `batch` a batch: decoded ahead on two
     /// or more cores and more than a few batches.
-    pub(crate) fn new(reader: Source, rows: u64, batch: usize) -> Batches {
+    pub(crate) fn new(reader: ParquetRecordBatchReader, rows: u64, batch: usize) -> Batches {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let ahead = cores > 1 && rows >= MIN_BATCHES * batch as u64;
         Batches::Here { reader: Some(reader), ahead }
@@ -112,7 +93,7 @@ impl Batches {
     }
 
     /// Start the worker; if no thread can be started, decode here.
-    fn spawn(reader: Source) -> Batches {
+    fn spawn(reader: ParquetRecordBatchReader) -> Batches {
         let (tx, rx) = sync_channel(QUEUED);
         // the worker takes the reader from here; if it cannot start, it is taken back
         let slot = Arc::new(Mutex::new(Some(reader)));

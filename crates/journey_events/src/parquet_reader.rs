@@ -10,9 +10,8 @@
 use crate::error::ReadError;
 use crate::mapping::{Column, Mapping};
 use crate::model::{Event, Schema};
-use crate::parquet_ahead::{Batches, Decoded, Source};
+use crate::parquet_ahead::{Batches, Decoded};
 use crate::parquet_columns::Columns;
-use crate::parquet_own::OwnReader;
 use crate::reader::{Builder, Cell, Location, Outcome, Plan, Row};
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
@@ -39,10 +38,7 @@ const AHEAD: usize = 8;
 /// dictionary-encoded, in every row group, and that has a value in every row group,
 /// read as dictionary keys; `None` when there
 /// is none (or the schema is nested, where columns and fields do not line up).
-pub(crate) fn keep_dictionaries(
-    meta: &ParquetMetaData,
-    schema: &arrow_schema::SchemaRef,
-) -> Option<arrow_schema::SchemaRef> {
+fn keep_dictionaries(meta: &ParquetMetaData, schema: &arrow_schema::SchemaRef) -> Option<arrow_schema::SchemaRef> {
     let groups = meta.row_groups();
     if groups.is_empty() || meta.file_metadata().schema_descr().num_columns() != schema.fields().len() {
         return None;
@@ -121,28 +117,12 @@ pub(crate) fn batching(groups: &[i64]) -> Batching {
     Batching { rows: BATCH, keys: false }
 }
 
-pub(crate) fn gcd(a: u64, b: u64) -> u64 {
+fn gcd(a: u64, b: u64) -> u64 {
     if b == 0 {
         a
     } else {
         gcd(b, a % b)
     }
-}
-
-#[cfg(not(test))]
-fn own_enabled() -> bool {
-    true
-}
-
-// The oracle tests read each file with and without our own decoder.
-#[cfg(test)]
-thread_local! {
-    pub(crate) static OWN_DECODER: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
-}
-
-#[cfg(test)]
-fn own_enabled() -> bool {
-    OWN_DECODER.with(|c| c.get())
 }
 
 /// Row groups smaller than this on average, in a file no larger than
@@ -331,13 +311,6 @@ impl ParquetBackend {
             }
             None => metadata,
         };
-        // a batch a row group, in a file that may be held in memory: our own decoder
-        // (for a file held in memory, the bytes are shared, not copied)
-        let own_data = (batching.keys && batching.rows < BATCH && own_enabled())
-            .then(|| file.len())
-            .filter(|&len| len <= IN_MEMORY_LIMIT)
-            .and_then(|len| file.get_bytes(0, len as usize).ok());
-        let own_metadata = metadata.clone();
         let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata);
         let fields: Vec<String> = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
         let plan = Plan::new(path, mapping, schema, Some(&fields))?;
@@ -370,15 +343,8 @@ impl ParquetBackend {
             .collect();
         let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
         let rows = builder.metadata().file_metadata().num_rows().max(0) as u64;
-        let reader = builder.with_projection(mask.clone()).with_batch_size(batching.rows).build().map_err(bad)?;
-        let source = match own_data {
-            Some(data) => match OwnReader::new(data, own_metadata, mask, reader, batching.rows) {
-                Ok(own) => Source::Own(Box::new(own)),
-                Err(reader) => Source::Arrow(reader),
-            },
-            None => Source::Arrow(reader),
-        };
-        let batches = Batches::new(source, rows, batching.rows);
+        let reader = builder.with_projection(mask).with_batch_size(batching.rows).build().map_err(bad)?;
+        let batches = Batches::new(reader, rows, batching.rows);
         let dicts = vec![None; plan.slots.len()];
         let typed = Columns::new(&plan, schema);
         let backend =

@@ -195,9 +195,9 @@ fn fuzz_parquet_logs() {
     eprintln!("fuzz: {} reader executions so far", EXECUTIONS.load(Ordering::Relaxed));
 }
 
-/// The same for a log in row groups of 512 rows, which our own decoder reads
-/// (`parquet_own`): its pages, levels and dictionaries mutated, arrow's reader taking
-/// over where ours meets something unexpected.
+/// The same for a log in row groups of 512 rows: read a batch a row group with the
+/// dictionary keys kept (`parquet_reader::batching`), from memory, its pages, levels
+/// and dictionaries mutated.
 #[cfg(feature = "parquet")]
 #[test]
 fn fuzz_parquet_logs_of_small_row_groups() {
