@@ -195,6 +195,68 @@ fn fuzz_parquet_logs() {
     eprintln!("fuzz: {} reader executions so far", EXECUTIONS.load(Ordering::Relaxed));
 }
 
+/// The same for a log in row groups of 512 rows: read a batch a row group with the
+/// dictionary keys kept (`parquet_reader::batching`), from memory, its pages, levels
+/// and dictionaries mutated.
+#[cfg(feature = "parquet")]
+#[test]
+fn fuzz_parquet_logs_of_small_row_groups() {
+    use journey_events::generate::{generate_with, GenerateOptions, OutFormat};
+    let program = checked::program(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."));
+    let schema = Schema::from_program(&program);
+    let mut large = Vec::new();
+    let opts = GenerateOptions { seed: 5, customers: 200, days: 40, ..Default::default() };
+    generate_with(&opts, &mut large, OutFormat::Parquet, None).unwrap();
+    let batches = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(large))
+        .unwrap()
+        .with_batch_size(512)
+        .build()
+        .unwrap();
+    let mut seed = Vec::new();
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_compression(parquet::basic::Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(512))
+        .build();
+    let mut writer = None;
+    for batch in batches {
+        let batch = batch.unwrap();
+        let w = writer.get_or_insert_with(|| {
+            parquet::arrow::ArrowWriter::try_new(Vec::new(), batch.schema(), Some(props.clone())).unwrap()
+        });
+        w.write(&batch).unwrap();
+        w.flush().unwrap();
+    }
+    seed.extend(writer.unwrap().into_inner().unwrap());
+    // several groups of 512 rows: a batch a row group, our decoder's case
+    let groups = parquet::file::metadata::ParquetMetaDataReader::new()
+        .parse_and_finish(&bytes::Bytes::from(seed.clone()))
+        .unwrap()
+        .num_row_groups();
+    assert!(groups >= 3, "{groups} row groups");
+    let len = seed.len();
+    let mutation = prop_oneof![
+        (0..len, any::<u8>()).prop_map(|(i, b)| (0, i, b)),
+        (0..len, any::<u8>()).prop_map(|(i, b)| (1, i, b)),
+        (0..len, any::<u8>()).prop_map(|(i, b)| (2, i, b)),
+    ];
+    runner()
+        .run(&prop::collection::vec(mutation, 1..6), |mutations| {
+            let mut bytes = seed.clone();
+            for (kind, i, b) in mutations {
+                let i = i.min(bytes.len().saturating_sub(1));
+                match kind {
+                    0 if !bytes.is_empty() => bytes[i] ^= b | 1,
+                    1 => bytes.truncate(i),
+                    _ => bytes.insert(i, b),
+                }
+            }
+            read_log(&bytes, Format::Parquet, &Mapping::default(), &schema);
+            Ok(())
+        })
+        .unwrap();
+    eprintln!("fuzz: {} reader executions so far", EXECUTIONS.load(Ordering::Relaxed));
+}
+
 #[test]
 fn fuzz_attribute_snapshots() {
     let program = program();
