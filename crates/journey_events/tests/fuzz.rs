@@ -171,27 +171,7 @@ fn fuzz_parquet_logs() {
     let mut seed = Vec::new();
     let opts = GenerateOptions { seed: 3, customers: 20, days: 5, ..Default::default() };
     generate_with(&opts, &mut seed, OutFormat::Parquet, None).unwrap();
-    let len = seed.len();
-    let mutation = prop_oneof![
-        (0..len, any::<u8>()).prop_map(|(i, b)| (0, i, b)),
-        (0..len, any::<u8>()).prop_map(|(i, b)| (1, i, b)),
-        (0..len, any::<u8>()).prop_map(|(i, b)| (2, i, b)),
-    ];
-    runner()
-        .run(&prop::collection::vec(mutation, 1..6), |mutations| {
-            let mut bytes = seed.clone();
-            for (kind, i, b) in mutations {
-                let i = i.min(bytes.len().saturating_sub(1));
-                match kind {
-                    0 if !bytes.is_empty() => bytes[i] ^= b | 1,
-                    1 => bytes.truncate(i),
-                    _ => bytes.insert(i, b),
-                }
-            }
-            read_log(&bytes, Format::Parquet, &Mapping::default(), &schema);
-            Ok(())
-        })
-        .unwrap();
+    read_mutated_parquet(&seed, &schema);
     eprintln!("fuzz: {} reader executions so far", EXECUTIONS.load(Ordering::Relaxed));
 }
 
@@ -227,33 +207,13 @@ fn fuzz_parquet_logs_of_small_row_groups() {
         w.flush().unwrap();
     }
     seed.extend(writer.unwrap().into_inner().unwrap());
-    // several groups of 512 rows: a batch a row group, our decoder's case
+    // several groups of 512 rows: a batch a row group, dictionary keys kept
     let groups = parquet::file::metadata::ParquetMetaDataReader::new()
         .parse_and_finish(&bytes::Bytes::from(seed.clone()))
         .unwrap()
         .num_row_groups();
     assert!(groups >= 3, "{groups} row groups");
-    let len = seed.len();
-    let mutation = prop_oneof![
-        (0..len, any::<u8>()).prop_map(|(i, b)| (0, i, b)),
-        (0..len, any::<u8>()).prop_map(|(i, b)| (1, i, b)),
-        (0..len, any::<u8>()).prop_map(|(i, b)| (2, i, b)),
-    ];
-    runner()
-        .run(&prop::collection::vec(mutation, 1..6), |mutations| {
-            let mut bytes = seed.clone();
-            for (kind, i, b) in mutations {
-                let i = i.min(bytes.len().saturating_sub(1));
-                match kind {
-                    0 if !bytes.is_empty() => bytes[i] ^= b | 1,
-                    1 => bytes.truncate(i),
-                    _ => bytes.insert(i, b),
-                }
-            }
-            read_log(&bytes, Format::Parquet, &Mapping::default(), &schema);
-            Ok(())
-        })
-        .unwrap();
+    read_mutated_parquet(&seed, &schema);
     eprintln!("fuzz: {} reader executions so far", EXECUTIONS.load(Ordering::Relaxed));
 }
 
@@ -319,4 +279,30 @@ fn fuzz_journey_yaml_mapping() {
         })
         .unwrap();
     eprintln!("fuzz: {} reader executions so far", EXECUTIONS.load(Ordering::Relaxed));
+}
+
+/// Read `seed` mutated: flipped, cut and spliced bytes, one to five of them per case.
+#[cfg(feature = "parquet")]
+fn read_mutated_parquet(seed: &[u8], schema: &Schema) {
+    let len = seed.len();
+    let mutation = prop_oneof![
+        (0..len, any::<u8>()).prop_map(|(i, b)| (0, i, b)),
+        (0..len, any::<u8>()).prop_map(|(i, b)| (1, i, b)),
+        (0..len, any::<u8>()).prop_map(|(i, b)| (2, i, b)),
+    ];
+    runner()
+        .run(&prop::collection::vec(mutation, 1..6), |mutations| {
+            let mut bytes = seed.to_vec();
+            for (kind, i, b) in mutations {
+                let i = i.min(bytes.len().saturating_sub(1));
+                match kind {
+                    0 if !bytes.is_empty() => bytes[i] ^= b | 1,
+                    1 => bytes.truncate(i),
+                    _ => bytes.insert(i, b),
+                }
+            }
+            read_log(&bytes, Format::Parquet, &Mapping::default(), schema);
+            Ok(())
+        })
+        .unwrap();
 }
