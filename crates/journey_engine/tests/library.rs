@@ -16,23 +16,38 @@ const T0: i64 = 1_767_614_400_000; // 2026-01-05 12:00 UTC
 
 fn library() -> &'static Program {
     static P: OnceLock<Program> = OnceLock::new();
+    P.get_or_init(|| checked_folder("journeys", "America/New_York", "USD"))
+}
+
+/// The B2B test project's journeys (tests/projects/b2b: tasks, scores, business days,
+/// `for account` journeys), with users grouped into accounts by their `account`
+/// attribute as its journey.yaml says (what `journey_run::accounts` puts in).
+fn b2b() -> &'static Program {
+    static P: OnceLock<Program> = OnceLock::new();
     P.get_or_init(|| {
-        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../journeys");
-        let mut sources = SourceMap::new();
-        let mut files = Vec::new();
-        let mut paths: Vec<_> = std::fs::read_dir(root).unwrap().map(|e| e.unwrap().path()).collect();
-        paths.sort();
-        for p in paths {
-            let name = p.file_name().unwrap().to_string_lossy().to_string();
-            if name.ends_with(".journey") || name.ends_with(".journey.yaml") {
-                files.push(sources.add(format!("journeys/{name}"), std::fs::read_to_string(&p).unwrap()));
-            }
-        }
-        let settings = Settings { timezone: "America/New_York".into(), currency: "USD".into(), ..Default::default() };
-        let checked = check_sources(&sources, &files, &settings);
-        assert!(!checked.has_errors(), "the library must check cleanly");
-        checked.program
+        let mut p = checked_folder("tests/projects/b2b/journeys", "Europe/Berlin", "EUR");
+        p.accounts.attribute = Some("account".into());
+        p
     })
+}
+
+/// Every journey file of a folder of the repository, checked as one program.
+fn checked_folder(folder: &str, timezone: &str, currency: &str) -> Program {
+    let root = format!("{}/../../{folder}", env!("CARGO_MANIFEST_DIR"));
+    let mut sources = SourceMap::new();
+    let mut files = Vec::new();
+    let mut paths: Vec<_> = std::fs::read_dir(root).unwrap().map(|e| e.unwrap().path()).collect();
+    paths.sort();
+    for p in paths {
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        if name.ends_with(".journey") || name.ends_with(".journey.yaml") {
+            files.push(sources.add(format!("{folder}/{name}"), std::fs::read_to_string(&p).unwrap()));
+        }
+    }
+    let settings = Settings { timezone: timezone.into(), currency: currency.into(), ..Default::default() };
+    let checked = check_sources(&sources, &files, &settings);
+    assert!(!checked.has_errors(), "{folder} must check cleanly");
+    checked.program
 }
 
 fn options() -> EngineOptions {
@@ -114,7 +129,10 @@ impl Profiles for World {
 }
 
 fn world(raw: &[Vec<(u32, u8, u8)>]) -> World {
-    let p = library();
+    world_of(library(), raw)
+}
+
+fn world_of(p: &Program, raw: &[Vec<(u32, u8, u8)>]) -> World {
     let mut texts = Interner::default();
     let mut w = World {
         keys: Vec::new(),
@@ -279,34 +297,14 @@ proptest! {
     /// all, with the driver's groups (push_batch) and event by event.
     #[test]
     fn skipping_events_nothing_reacts_to_changes_nothing(raw in raw_customers(), drop in any::<bool>()) {
-        let program = library();
-        let mut opts = options();
-        if drop { opts.quiet_hours = QuietMode::Drop; }
-        let fast = Engine::new(program, opts.clone());
-        let plain = Engine::new(program, opts).reacting_to_every_event();
-        let w = world(&raw);
-        let mut all: Vec<Event> = w.events.iter().flatten().cloned().collect();
-        all.sort_by_key(|e| (e.time, e.customer));
-        let run = |engine: &Engine, grouped: bool| {
-            let mut driver = Driver::new(engine);
-            for c in 0..raw.len() { driver.add_profile(&w, CustomerId(c as u32), &w.texts); }
-            if grouped {
-                for group in all.chunks(7) { driver.push_batch(group, &w, &w.texts); }
-            } else {
-                for e in &all { driver.push(e, &w, &w.texts); }
-            }
-            let (actions, report) = driver.finish(&w.texts);
-            (actions, report.to_json())
-        };
-        for grouped in [false, true] {
-            prop_assert_eq!(run(&fast, grouped), run(&plain, grouped));
-        }
-        for c in 0..raw.len() {
-            let a = fast.run_customer(w.customer(CustomerId(c as u32)), &w.events[c], &w.texts);
-            let b = plain.run_customer(w.customer(CustomerId(c as u32)), &w.events[c], &w.texts);
-            prop_assert_eq!(a.0, b.0);
-            prop_assert_eq!(a.1.to_json(), b.1.to_json());
-        }
+        skipping_changes_nothing(library(), &raw, drop)?;
+    }
+
+    /// The same on the B2B project: other event kinds, tasks, scores, business days,
+    /// and customers sharing accounts (their events then go in log order).
+    #[test]
+    fn skipping_events_nothing_reacts_to_changes_nothing_on_b2b(raw in raw_customers(), drop in any::<bool>()) {
+        skipping_changes_nothing(b2b(), &raw, drop)?;
     }
 
     #[test]
@@ -386,4 +384,50 @@ fn same_input_gives_byte_identical_output() {
     let first = run();
     assert_eq!(first, run());
     assert!(first.contains("\"send\""), "the fixture should produce sends");
+}
+
+/// The oracle of `skipping_events_nothing_reacts_to_changes_nothing`: `program` run
+/// with the event step's per-list skip and walking every list, grouped (push_batch),
+/// event by event, and customer by customer.
+fn skipping_changes_nothing(
+    program: &'static Program,
+    raw: &[Vec<(u32, u8, u8)>],
+    drop: bool,
+) -> Result<(), TestCaseError> {
+    let mut opts = options();
+    if drop {
+        opts.quiet_hours = QuietMode::Drop;
+    }
+    let fast = Engine::new(program, opts.clone());
+    let plain = Engine::new(program, opts).reacting_to_every_event();
+    let w = world_of(program, raw);
+    let mut all: Vec<Event> = w.events.iter().flatten().cloned().collect();
+    all.sort_by_key(|e| (e.time, e.customer));
+    let run = |engine: &Engine, grouped: bool| {
+        let mut driver = Driver::new(engine);
+        for c in 0..raw.len() {
+            driver.add_profile(&w, CustomerId(c as u32), &w.texts);
+        }
+        if grouped {
+            for group in all.chunks(7) {
+                driver.push_batch(group, &w, &w.texts);
+            }
+        } else {
+            for e in &all {
+                driver.push(e, &w, &w.texts);
+            }
+        }
+        let (actions, report) = driver.finish(&w.texts);
+        (actions, report.to_json())
+    };
+    for grouped in [false, true] {
+        prop_assert_eq!(run(&fast, grouped), run(&plain, grouped));
+    }
+    for c in 0..raw.len() {
+        let a = fast.run_customer(w.customer(CustomerId(c as u32)), &w.events[c], &w.texts);
+        let b = plain.run_customer(w.customer(CustomerId(c as u32)), &w.events[c], &w.texts);
+        prop_assert_eq!(a.0, b.0);
+        prop_assert_eq!(a.1.to_json(), b.1.to_json());
+    }
+    Ok(())
 }
