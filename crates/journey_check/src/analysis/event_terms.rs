@@ -19,8 +19,6 @@
 
 use super::logic::{NumC, INF};
 use journey_ir::{Aggregate, Expr};
-use std::cell::RefCell;
-use std::collections::HashMap;
 
 /// What an aggregate computes, without names.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -173,55 +171,6 @@ pub fn fewest_events(terms: &[Compiled]) -> usize {
         .filter(|x| x.is_finite())
         .fold(0.0, f64::max);
     most.max(0.0) as usize
-}
-
-/// [`feasible`], remembered per thread by what it reads of `terms` ([`feasible_key`]).
-/// The witness search asks it once per event kind of every conjunction it realises,
-/// and on a large repository the same few constraint sets come back thousands of times
-/// (similar audiences): the proof was half of the search's event enumeration.
-pub fn feasible_memoised(terms: &[Compiled]) -> bool {
-    thread_local! {
-        static PROVED: RefCell<HashMap<Vec<u64>, bool>> = RefCell::new(HashMap::new());
-    }
-    let key = feasible_key(terms);
-    PROVED.with(|memo| {
-        if let Some(&known) = memo.borrow().get(&key) {
-            return known;
-        }
-        let answer = feasible(terms);
-        let mut memo = memo.borrow_mut();
-        // a long-lived process (the Python module) checks many programs: bounded
-        if memo.len() >= FEASIBLE_MEMO {
-            memo.clear();
-        }
-        memo.insert(key, answer);
-        answer
-    })
-}
-
-/// Entries [`feasible_memoised`] keeps at most.
-const FEASIBLE_MEMO: usize = 1 << 14;
-
-/// Everything [`feasible`] reads of `terms`, in order: each term's kind, window,
-/// filter flag, `null_ok` and intervals (bounds as bits, inclusive flags).
-fn feasible_key(terms: &[Compiled]) -> Vec<u64> {
-    let mut key = Vec::with_capacity(terms.len() * 8);
-    for t in terms {
-        let kind = match t.kind {
-            Kind::Count => 0,
-            Kind::Sum { reads } => 1 + u64::from(reads),
-            Kind::Avg { reads } => 3 + u64::from(reads),
-            Kind::Since => 5,
-            Kind::SinceFirst => 6,
-        };
-        let flags =
-            kind | u64::from(t.filtered) << 8 | u64::from(t.c.null_ok) << 9 | u64::from(t.window.is_some()) << 10;
-        key.extend([flags, t.window.unwrap_or(0) as u64, t.c.set.0.len() as u64]);
-        for i in &t.c.set.0 {
-            key.extend([i.lo.to_bits(), i.hi.to_bits(), u64::from(i.lo_inc) | u64::from(i.hi_inc) << 1]);
-        }
-    }
-    key
 }
 
 /// Can some history of this event (any number of events, any ages, any amounts) meet

@@ -753,7 +753,7 @@ fn events_for(event: &str, terms: &[&logic::NumC], base: &History, program: &Pro
     // search at once, and filter-free ones are evaluated on the ages directly
     let compiled: Option<Vec<event_terms::Compiled>> =
         terms.iter().map(|c| event_terms::compile(c, property.as_deref())).collect();
-    if compiled.as_ref().is_some_and(|t| !event_terms::feasible_memoised(t)) {
+    if compiled.as_ref().is_some_and(|t| !event_terms::feasible(t)) {
         return None;
     }
     let mut ages: Vec<i64> = Vec::with_capacity(need);
