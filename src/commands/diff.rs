@@ -116,7 +116,7 @@ fn simulate_both(
         sort: false,
         bars: false,
         reader_thread: true,
-        threads: crate::commands::simulate::default_threads(true),
+        threads: crate::commands::simulate::default_threads(),
         clv: crate::clv_estimate::ClvSettings::from_config(project.config.clv.as_ref()),
         coverage: false,
         measure_state: false,
