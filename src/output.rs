@@ -83,12 +83,10 @@ pub fn report(
     }
     let text = render::render(diags, &project.sources, format, &opts);
     crate::out!("{text}")?;
-    if format == Format::Full || format == Format::Concise {
-        if !global.quiet {
-            let summary = render::summary(diags);
-            let files = project.files.len();
-            eprintln!("{summary} in {files} file{}", if files == 1 { "" } else { "s" });
-        }
+    if (format == Format::Full || format == Format::Concise) && !global.quiet {
+        let summary = render::summary(diags);
+        let files = project.files.len();
+        eprintln!("{summary} in {files} file{}", if files == 1 { "" } else { "s" });
     }
     Ok(())
 }

@@ -68,7 +68,7 @@ fn tasks_per_owner_and_fallback_queue_in_the_report() {
     let mut rows = csv_rows(&attrs);
     for r in &mut rows {
         let n: u32 = r["account"].trim_start_matches("account-").parse().unwrap();
-        if n % 4 == 0 {
+        if n.is_multiple_of(4) {
             r.insert("csm_owner".into(), String::new());
         }
     }

@@ -117,13 +117,13 @@ fn journey(j: usize, audiences: usize, rng: &mut Rng) -> String {
     let _ = writeln!(s, "  title \"Generated journey number {j}\"");
     let _ = writeln!(s, "  owner \"team-{}\"", j % 17);
     let _ = writeln!(s, "  priority {}", rng.below(100));
-    let _ = writeln!(s, "  tags [{}]", if j % 2 == 0 { "discount" } else { "full_price" });
+    let _ = writeln!(s, "  tags [{}]", if j.is_multiple_of(2) { "discount" } else { "full_price" });
     match j % 4 {
         0 => {
             let _ = writeln!(s, "  entry when audience seg_{seg} entered");
         }
         1 => {
-            let _ = writeln!(s, "  entry on {} where {}", "purchase", "amount > 20 USD");
+            let _ = writeln!(s, "  entry on purchase where amount > 20 USD");
         }
         2 => {
             let _ = writeln!(s, "  entry every {} at 10:00", ["monday", "tuesday", "day", "weekday"][j % 4]);
@@ -151,9 +151,8 @@ fn journey(j: usize, audiences: usize, rng: &mut Rng) -> String {
             0 => {
                 let _ = writeln!(
                     s,
-                    "    wait up to {}d for {} where template == \"j{j}-s{st}-message\"",
-                    1 + rng.below(5),
-                    "email_open"
+                    "    wait up to {}d for email_open where template == \"j{j}-s{st}-message\"",
+                    1 + rng.below(5)
                 );
                 let _ = writeln!(s, "      then {next}");
                 let _ = writeln!(s, "      timeout {next}");

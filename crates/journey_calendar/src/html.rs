@@ -458,9 +458,9 @@ fn conflicts_html(view: &CalendarView, out: &mut String) {
         }
         // rules with errors or warnings open; a rule kept as info folded
         let open = if sev == "info" { "" } else { " open" };
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "<details class=\"rule\" id=\"rule-{code}\"{open}><summary><span class=\"code {}\">{}</span> <strong>{}</strong> <span class=\"muted\">{}, {}: {}</span></summary>\n",
+            "<details class=\"rule\" id=\"rule-{code}\"{open}><summary><span class=\"code {}\">{}</span> <strong>{}</strong> <span class=\"muted\">{}, {}: {}</span></summary>",
             esc(sev),
             esc(code),
             esc(rule_name(code)),

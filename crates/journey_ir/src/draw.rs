@@ -40,7 +40,7 @@ pub fn business_days(days: u64) -> String {
 /// Minutes as the largest whole unit: 10080 → 1w, 1440 → 1d, 90 → 90m.
 pub fn duration(minutes: u64) -> String {
     for (unit, size) in [("w", 7 * 24 * 60), ("d", 24 * 60), ("h", 60)] {
-        if minutes >= size && minutes % size == 0 {
+        if minutes >= size && minutes.is_multiple_of(size) {
             return format!("{}{unit}", minutes / size);
         }
     }
