@@ -8,6 +8,7 @@
 //! with customers and never with the length of the log.
 
 pub mod accounts;
+mod action_merge;
 mod alternatives;
 mod arith;
 mod attr_text;
@@ -1509,6 +1510,9 @@ impl StateMeasure {
 /// shards' reports, so the output is the same for any number of threads.
 pub struct ShardedDriver<'e, 'p> {
     shards: Vec<Driver<'e, 'p>>,
+    /// The list the shards' actions were last merged into, given back for the next
+    /// group's (see [`ShardedDriver::take_actions`]).
+    spare_merged: Vec<Action>,
 }
 
 impl<'e, 'p> ShardedDriver<'e, 'p> {
@@ -1516,7 +1520,7 @@ impl<'e, 'p> ShardedDriver<'e, 'p> {
         // issue 15, accounts: one shard holds every customer, so an account is never
         // split (customers of other accounts still share no state)
         let n = if engine.account_attr.is_some() { 1 } else { threads.clamp(1, 64) as u32 };
-        ShardedDriver { shards: (0..n).map(|s| Driver::shard(engine, s, n)).collect() }
+        ShardedDriver { shards: (0..n).map(|s| Driver::shard(engine, s, n)).collect(), spare_merged: Vec::new() }
     }
 
     /// Room for `customers` customers (those of the attribute snapshot, say), so the
@@ -1566,16 +1570,33 @@ impl<'e, 'p> ShardedDriver<'e, 'p> {
         });
     }
 
-    /// Actions produced so far, by customer (each customer's in order).
+    /// Actions produced so far, by customer (each customer's in order). With several
+    /// shards they are merged into the list [`ShardedDriver::recycle_actions`] gave
+    /// back, and each shard's own list goes back to it emptied, so that a group's
+    /// lists are reused rather than allocated (and their pages zeroed) afresh.
     pub fn take_actions(&mut self) -> Vec<Action> {
-        by_customer(self.shards.iter_mut().map(Driver::take_actions).collect())
+        if let [only] = &mut self.shards[..] {
+            return only.take_actions();
+        }
+        let mut parts: Vec<Vec<Action>> = self.shards.iter_mut().map(Driver::take_actions).collect();
+        let mut merged = std::mem::take(&mut self.spare_merged);
+        merged.clear();
+        action_merge::merge_by_customer(&mut parts, &mut merged);
+        for (shard, part) in self.shards.iter_mut().zip(parts) {
+            shard.recycle_actions(part);
+        }
+        merged
     }
 
-    /// [`Driver::recycle_actions`]: the list is the first shard's (the others'
-    /// were appended to it), so it goes back there.
-    pub fn recycle_actions(&mut self, actions: Vec<Action>) {
-        if let Some(first) = self.shards.first_mut() {
-            first.recycle_actions(actions);
+    /// [`Driver::recycle_actions`]: a list [`ShardedDriver::take_actions`] handed
+    /// out, kept for the next group's.
+    pub fn recycle_actions(&mut self, mut actions: Vec<Action>) {
+        if let [only] = &mut self.shards[..] {
+            return only.recycle_actions(actions);
+        }
+        if actions.capacity() > self.spare_merged.capacity() {
+            actions.clear();
+            self.spare_merged = actions;
         }
     }
 
@@ -1618,18 +1639,13 @@ fn free_later(states: Vec<Option<CustomerState>>) {
 }
 
 /// Actions of disjoint sets of customers, each in customer order, as one list in
-/// customer order (a stable sort keeps each customer's own order).
-fn by_customer(parts: Vec<Vec<Action>>) -> Vec<Action> {
-    let mut parts = parts.into_iter();
-    let mut all = parts.next().unwrap_or_default();
-    let mut several = false;
-    for p in parts {
-        several |= !p.is_empty();
-        all.extend(p);
+/// customer order (each customer's own order kept).
+fn by_customer(mut parts: Vec<Vec<Action>>) -> Vec<Action> {
+    if parts.len() == 1 {
+        return parts.pop().unwrap_or_default();
     }
-    if several {
-        all.sort_by_key(|a| a.customer);
-    }
+    let mut all = Vec::new();
+    action_merge::merge_by_customer(&mut parts, &mut all);
     all
 }
 
