@@ -1063,54 +1063,6 @@ pub(crate) fn human(r: &Report, program: Option<&Program>) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use arrow_array::cast::AsArray;
-    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-
-    #[test]
-    fn parquet_trace_streams_in_row_groups() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("trace.parquet");
-        let mut t = ParquetTrace::new(&path, AtomicFile::create(&path).unwrap()).unwrap();
-        let rows = 2 * TRACE_ROW_GROUP + 1234;
-        let keys: Vec<String> = (0..rows).map(|i| format!("c{i}")).collect();
-        for (i, key) in keys.iter().enumerate() {
-            let send = i % 3 == 0;
-            t.push(&journey_run::trace::TraceRow {
-                time: 1_700_000_000_000 + i as i64,
-                customer: key,
-                journey: "onboarding",
-                node: send.then_some("welcome#0"),
-                kind: if send { "send" } else { "enter" },
-                channel: send.then_some("email"),
-                template: send.then_some("welcome-1"),
-            })
-            .unwrap();
-            // a full row group is written out, not kept
-            assert!(t.columns.len() < TRACE_ROW_GROUP);
-        }
-        t.finish().unwrap();
-        let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&path).unwrap()).unwrap();
-        let groups: Vec<i64> = reader.metadata().row_groups().iter().map(|g| g.num_rows()).collect();
-        assert_eq!(groups, [TRACE_ROW_GROUP as i64, TRACE_ROW_GROUP as i64, 1234]);
-        let mut seen = 0;
-        for batch in reader.build().unwrap() {
-            let batch = batch.unwrap();
-            let customers = batch.column(1).as_string::<i32>();
-            let channels = batch.column(5).as_string::<i32>();
-            for r in 0..batch.num_rows() {
-                let i = seen + r;
-                assert_eq!(customers.value(r), keys[i]);
-                assert_eq!(arrow_array::Array::is_null(channels, r), i % 3 != 0);
-            }
-            seen += batch.num_rows();
-        }
-        assert_eq!(seen, rows);
-    }
-}
-
 /// issue 15: what the `for account` journeys ran on, in one paragraph.
 fn accounts_line(a: &journey_engine::AccountsReport) -> String {
     if a.is_empty() {
@@ -1161,4 +1113,52 @@ fn tasks_table(t: &journey_engine::TasksReport) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::cast::AsArray;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    #[test]
+    fn parquet_trace_streams_in_row_groups() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("trace.parquet");
+        let mut t = ParquetTrace::new(&path, AtomicFile::create(&path).unwrap()).unwrap();
+        let rows = 2 * TRACE_ROW_GROUP + 1234;
+        let keys: Vec<String> = (0..rows).map(|i| format!("c{i}")).collect();
+        for (i, key) in keys.iter().enumerate() {
+            let send = i % 3 == 0;
+            t.push(&journey_run::trace::TraceRow {
+                time: 1_700_000_000_000 + i as i64,
+                customer: key,
+                journey: "onboarding",
+                node: send.then_some("welcome#0"),
+                kind: if send { "send" } else { "enter" },
+                channel: send.then_some("email"),
+                template: send.then_some("welcome-1"),
+            })
+            .unwrap();
+            // a full row group is written out, not kept
+            assert!(t.columns.len() < TRACE_ROW_GROUP);
+        }
+        t.finish().unwrap();
+        let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&path).unwrap()).unwrap();
+        let groups: Vec<i64> = reader.metadata().row_groups().iter().map(|g| g.num_rows()).collect();
+        assert_eq!(groups, [TRACE_ROW_GROUP as i64, TRACE_ROW_GROUP as i64, 1234]);
+        let mut seen = 0;
+        for batch in reader.build().unwrap() {
+            let batch = batch.unwrap();
+            let customers = batch.column(1).as_string::<i32>();
+            let channels = batch.column(5).as_string::<i32>();
+            for r in 0..batch.num_rows() {
+                let i = seen + r;
+                assert_eq!(customers.value(r), keys[i]);
+                assert_eq!(arrow_array::Array::is_null(channels, r), i % 3 != 0);
+            }
+            seen += batch.num_rows();
+        }
+        assert_eq!(seen, rows);
+    }
 }

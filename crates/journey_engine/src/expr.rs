@@ -677,7 +677,7 @@ pub fn trim(spec: &AggSpec, track: &mut Track, now: i64) {
 /// (where `since > d` starts). `durations` must be ascending.
 pub fn next_threshold(anchor: i64, now: i64, durations: &[i64]) -> Option<i64> {
     // the first duration whose later candidate is still ahead
-    let i = durations.partition_point(|&d| anchor + d + 1 <= now);
+    let i = durations.partition_point(|&d| anchor + d < now);
     let d = *durations.get(i)?;
     Some(if anchor + d > now { anchor + d } else { anchor + d + 1 })
 }

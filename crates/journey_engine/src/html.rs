@@ -1852,7 +1852,7 @@ fn program_rules_section(out: &mut String, report: &Report, program: Option<&Pro
     let pr = &report.program_rules;
     let rules = program.map(|p| &p.rules);
     let counted = !pr.is_empty() || report.journeys.values().any(|j| j.global_holdout + j.suppressed > 0);
-    if !counted && !rules.is_some_and(|r| !r.is_empty()) {
+    if !counted && rules.is_none_or(|r| r.is_empty()) {
         return;
     }
     section(out, "program-rules", "Program-wide rules");

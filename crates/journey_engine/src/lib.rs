@@ -988,7 +988,7 @@ impl<'p> Engine<'p> {
         durations.sort_unstable();
         let per_account: Vec<bool> = program.journeys.iter().map(|j| j.for_account).collect();
         let account_attr = (aggs.iter().any(|a| a.account) || per_account.contains(&true))
-            .then(|| program.accounts.attribute.as_ref())
+            .then_some(program.accounts.attribute.as_ref())
             .flatten()
             .and_then(|n| program.attributes.iter().position(|a| &a.name == n));
         let account_events =

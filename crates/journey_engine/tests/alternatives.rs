@@ -94,7 +94,7 @@ fn either_trigger_enters_and_each_keeps_its_filter() {
     // the second trigger, no filter
     assert_eq!(run(&[ev(TRIAL, 0, vec![])], &texts).0, 1);
     // the first trigger, its filter holds
-    assert_eq!(run(&[ev(SIGNUP, 0, vec![pro.clone()])], &texts).0, 1);
+    assert_eq!(run(&[ev(SIGNUP, 0, vec![pro])], &texts).0, 1);
     // the first trigger's filter fails: the second trigger's (none) does not lend it a pass
     assert_eq!(run(&[ev(SIGNUP, 0, vec![free])], &texts).0, 0);
     // an event not listed enters nobody

@@ -1642,17 +1642,6 @@ impl<'de> serde::Deserialize<'de> for JValue<'de> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn spans() {
-        assert_eq!(json_value_span(r#"{"a": "x\"y", "b": 12}"#, "a"), Some((6, 6)));
-        assert_eq!(json_value_span(r#"{"a": "x\"y", "b": 12}"#, "b"), Some((19, 2)));
-    }
-}
-
 impl Builder {
     /// A builder for rows that come from record batches in memory
     /// (`arrow_batches::BatchReader`), with the file readers' typing and checks.
@@ -1670,5 +1659,16 @@ impl Builder {
             key: String::new(),
             codes: Codes::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans() {
+        assert_eq!(json_value_span(r#"{"a": "x\"y", "b": 12}"#, "a"), Some((6, 6)));
+        assert_eq!(json_value_span(r#"{"a": "x\"y", "b": 12}"#, "b"), Some((19, 2)));
     }
 }

@@ -67,8 +67,8 @@ const SEND_OUTCOMES: &[&str] = &["unsubscribe", "bounce", "complaint"];
 
 impl Project {
     pub fn read(program: &Program) -> Project {
-        let mut p = Project::default();
-        p.suppression_flag = program.rules.suppression.as_ref().and_then(|s| s.attribute.clone());
+        let suppression_flag = program.rules.suppression.as_ref().and_then(|s| s.attribute.clone());
+        let mut p = Project { suppression_flag, ..Project::default() };
         for c in &program.channels {
             if let Some(a) = &c.consent {
                 p.consent.insert(a.clone());
