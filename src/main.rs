@@ -245,7 +245,7 @@ fn clap_exit(e: clap::Error) -> ExitCode {
 
 /// A fatal error as the JSON modes print it:
 /// `{"version": 1, "error": {"code", "message", "help"}}` (docs/schemas/error.schema.json).
-fn error_json(report: &miette::Report) -> String {
+pub(crate) fn error_json(report: &miette::Report) -> String {
     let code = report.code().map(|c| c.to_string());
     let help = report.help().map(|h| h.to_string());
     let v = serde_json::json!({ "error": { "code": code, "message": report.to_string(), "help": help } });

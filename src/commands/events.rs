@@ -227,7 +227,13 @@ fn validate(a: ValidateArgs, global: &GlobalOptions) -> miette::Result<ExitStatu
     let stats = match parse_only_with(&file, &mapping, &schema, options) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("{:?}", miette::Report::new(e));
+            // the row a validation stopped at is its finding (exit 1), in the JSON
+            // mode as the error object the other commands print for it
+            let report = miette::Report::new(e);
+            eprintln!("{report:?}");
+            if a.format == "json" {
+                crate::out!("{}", crate::error_json(&report))?;
+            }
             return Ok(ExitStatus::Failure);
         }
     };

@@ -137,6 +137,12 @@ fn read_rows(
             continue;
         }
         let line = split.line;
+        if split.len() != header.len() {
+            if let Some((p, span)) = crate::reader::width_problem(&split, header.len()) {
+                let raw = split.raw();
+                return Err(row_error(p.kind, &display, line, raw, span, String::new(), p.message, p.label, p.help));
+            }
+        }
         let row_err = |field: usize, name: &str, kind: SkipKind, message: String, label: &str| {
             row_error(
                 kind,

@@ -1139,6 +1139,41 @@ struct CsvBackend {
     split: CsvSplitter,
     /// slot → field index
     fields: Vec<usize>,
+    /// The header's field count, which every record must have ([`width_problem`]);
+    /// `None` without a header.
+    width: Option<usize>,
+}
+
+/// A record of a file with a header whose field count is not the header's, as the
+/// problem to report and the span to underline; `None` when nothing is lost. A value
+/// holding the delimiter unquoted (`1,234.50`) splits in two and shifts every later
+/// cell, so its row would be read wrong without a sign; a row cut short lacks cells.
+/// Extra fields that are all blank (a trailing delimiter) hold nothing and pass.
+pub(crate) fn width_problem(split: &CsvSplitter, width: usize) -> Option<(Problem, Option<(usize, usize)>)> {
+    let n = split.len();
+    if n > width {
+        let blank = |i: usize| split.get(i).is_some_and(|b| b.iter().all(u8::is_ascii_whitespace));
+        if (width..n).all(blank) {
+            return None;
+        }
+        let span = match (split.span(width), split.span(n - 1)) {
+            (Some((start, _)), Some((last, len))) => Some((start, (last + len).saturating_sub(start).max(1))),
+            _ => None,
+        };
+        let message = format!("the row has {n} fields but the header has {width}");
+        let p = Problem::new(SkipKind::Malformed, None, message, "extra fields").help(
+            "a value that holds the delimiter must be quoted (\"1,234.50\"); every row needs one field per header column",
+        );
+        return Some((p, span));
+    }
+    if n < width {
+        let span = split.span(n.saturating_sub(1)).map(|(start, len)| (start, len.max(1)));
+        let message = format!("the row has {n} fields but the header has {width}");
+        let p = Problem::new(SkipKind::Malformed, None, message, "the row ends after this field")
+            .help("the row may be cut short; every row needs one field per header column (empty ones as `,,`)");
+        return Some((p, span));
+    }
+    None
 }
 
 struct CsvRow<'a> {
@@ -1221,6 +1256,7 @@ impl CsvBackend {
         let mut split = CsvSplitter::new(lines, d);
         let header = if mapping.header { Some(read_header(path, &mut split)?) } else { None };
         let plan = Plan::new(path, mapping, schema, header.as_deref())?;
+        let width = header.as_ref().map(Vec::len);
         let fields = plan
             .slots
             .iter()
@@ -1229,7 +1265,7 @@ impl CsvBackend {
                 Column::Name(n) => header.as_ref().and_then(|h| h.iter().position(|x| x == n)).unwrap_or(usize::MAX),
             })
             .collect();
-        Ok((CsvBackend { split, fields }, plan))
+        Ok((CsvBackend { split, fields, width }, plan))
     }
 
     fn next(&mut self, builder: &mut Builder, out: &mut Event) -> Outcome {
@@ -1241,6 +1277,11 @@ impl CsvBackend {
             }
             if self.split.is_blank() {
                 continue;
+            }
+            if let Some(width) = self.width.filter(|w| *w != self.split.len()) {
+                if let Some((p, span)) = width_problem(&self.split, width) {
+                    return Outcome::Bad(p, Location::Current { span, key: None });
+                }
             }
             let row = CsvRow::new(&self.split, &self.fields);
             return match builder.build_into(&row, self.split.line, out) {
