@@ -161,3 +161,19 @@ fn a_long_plausible_period_still_runs() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("2025-01-01 to 2099-12-31"), "{out}");
 }
+
+/// An empty period names the bound that came from the log: `--from` past the log's
+/// end was reported as "--to is before --from" with no `--to` given.
+#[test]
+fn an_empty_period_names_the_bound_taken_from_the_log() {
+    let dir = fixture("c3,2025-01-03T10:00:00Z,purchase");
+    let (code, _, err) = simulate(dir.path(), &["--from", "2027-01-01"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--from 2027-01-01 is after the log's last day, 2025-01-03"), "{err}");
+    let (code, _, err) = simulate(dir.path(), &["--to", "2024-12-01"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--to 2024-12-01 is before the log's first day, 2025-01-01"), "{err}");
+    let (code, _, err) = simulate(dir.path(), &["--from", "2025-01-05", "--to", "2025-01-02"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--to 2025-01-02 is before --from 2025-01-05"), "{err}");
+}

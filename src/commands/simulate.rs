@@ -477,10 +477,24 @@ pub(crate) fn replay(
         }
     };
     if until < start {
-        return Err(miette::miette!(
-            help = "--to is the last simulated day and must not be before --from (or the log's first event)",
-            "the simulated period is empty: --to is before --from"
-        ));
+        // name the bound that came from the log, so a --from past the log's end is not
+        // reported as a --to nobody gave
+        let day = |t: i64| journey_engine::time::day_label(tz, t);
+        let (what, help) = match (o.from, o.to) {
+            (Some(_), None) => (
+                format!("--from {} is after the log's last day, {}", day(start), day(until)),
+                "pass a --from on or before the log's last day, or a --to after it",
+            ),
+            (None, Some(_)) => (
+                format!("--to {} is before the log's first day, {}", day(until), day(start)),
+                "pass a --to on or after the log's first day, or a --from before it",
+            ),
+            _ => (
+                format!("--to {} is before --from {}", day(until), day(start)),
+                "--to is the last simulated day and must not be before --from",
+            ),
+        };
+        return Err(miette::miette!(help = help, "the simulated period is empty: {what}"));
     }
     // A long period (a typo'd year 9999 in the log or in --to) costs nothing where
     // nothing happens: the engine jumps its clock to the next timer or event and counts
@@ -977,7 +991,7 @@ pub(crate) fn human(r: &Report, program: Option<&Program>) -> String {
     {
         out.push_str("\npolicy:\n");
         for (cap, n) in &r.policy_cap_hits {
-            out.push_str(&format!("  cap {cap}: {n} refused\n"));
+            out.push_str(&format!("  cap {}: {n} refused\n", cap_label(cap)));
         }
         if r.quiet_day_deferrals + r.quiet_day_drops > 0 {
             out.push_str(&format!("  quiet days: {} deferred, {} dropped\n", r.quiet_day_deferrals, r.quiet_day_drops));
@@ -1115,11 +1129,28 @@ fn tasks_table(t: &journey_engine::TasksReport) -> String {
     out
 }
 
+/// A policy cap's report key (`any 4 per 10080m`: minutes, so the JSON key is exact and
+/// stable) as the program writes its window: `any 4 per 7d`.
+fn cap_label(key: &str) -> String {
+    match key.rsplit_once(" per ").and_then(|(head, m)| Some((head, m.strip_suffix('m')?.parse::<u64>().ok()?))) {
+        Some((head, minutes)) => format!("{head} per {}", journey_engine::html::duration(minutes)),
+        None => key.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use arrow_array::cast::AsArray;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    #[test]
+    fn a_cap_is_shown_with_the_window_as_written() {
+        assert_eq!(cap_label("any 4 per 10080m"), "any 4 per 7d");
+        assert_eq!(cap_label("email,sms 2 per 2160m"), "email,sms 2 per 36h");
+        assert_eq!(cap_label("any 1 per 90m"), "any 1 per 90m");
+        assert_eq!(cap_label("odd"), "odd");
+    }
 
     #[test]
     fn parquet_trace_streams_in_row_groups() {

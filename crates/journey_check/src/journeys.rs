@@ -526,11 +526,13 @@ impl<'a> Ctx<'a> {
                         lower
                     }
                     ast::SchedulePeriod::Monthly { day, .. } => {
-                        if !(1..=28).contains(&day.value) {
+                        // 29 to 31 run on the last day of a shorter month, as the engine
+                        // does and docs/language.md says: only a day no month has is wrong
+                        if !(1..=31).contains(&day.value) {
                             self.push(
-                                Diagnostic::new("J406", format!("day {} does not occur in every month", day.value))
-                                    .primary(file, day.span, "use 1 to 28")
-                                    .help("months are 28 to 31 days long; pick a day from 1 to 28 so every month has a run"),
+                                Diagnostic::new("J406", format!("day {} is not a day of the month", day.value))
+                                    .primary(file, day.span, "use 1 to 31")
+                                    .help("pick a day from 1 to 31; in a month without it (the 31st of April, the 30th of February) the journey runs on the month's last day"),
                             );
                         }
                         format!("month_day:{}", day.value)

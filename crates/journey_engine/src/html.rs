@@ -270,7 +270,7 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 }
 
 /// A whole number of minutes as the language writes durations (`30d`, `36h`, `90m`).
-pub(crate) fn duration(minutes: u64) -> String {
+pub fn duration(minutes: u64) -> String {
     if minutes > 0 && minutes.is_multiple_of(24 * 60) {
         format!("{}d", minutes / (24 * 60))
     } else if minutes > 0 && minutes.is_multiple_of(60) {

@@ -173,7 +173,7 @@ fn report(
         },
     };
     let d = d.help(format!(
-        "make the audiences disjoint, space the sends out, or rely on priorities: past {} per {window} the engine {}, lowest priority first",
+        "make the audiences disjoint or space the sends out: past {} per {window} the engine {}, whichever journey sends them (priority only orders sends due at the same instant)",
         cap.count,
         journey_ir::OVER_CAP
     ));
