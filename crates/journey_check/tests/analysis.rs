@@ -71,7 +71,19 @@ impl Run {
 fn is_analysis(code: &str) -> bool {
     matches!(
         code,
-        "J301" | "J302" | "J303" | "J305" | "J306" | "J307" | "J309" | "J401" | "J402" | "J403" | "J404" | "J408"
+        "J301"
+            | "J302"
+            | "J303"
+            | "J305"
+            | "J306"
+            | "J307"
+            | "J309"
+            | "J315"
+            | "J401"
+            | "J402"
+            | "J403"
+            | "J404"
+            | "J408"
     )
 }
 
@@ -89,6 +101,56 @@ fn check(journey: &str) -> Run {
 fn silent(journey: &str) {
     let run = check(journey);
     assert!(run.codes().is_empty(), "expected no findings:\n{}", run.text());
+}
+
+// ---------------------------------------------------------------- J315
+
+/// A journey with this entry and audience line (the audience may be empty).
+fn entering(entry: &str, audience: &str) -> String {
+    format!(
+        "audience never_bought = count(purchase) == 0\n\
+         journey j {{\n  {entry}\n  {audience}\n  stage s {{ send email \"s\" end }}\n}}"
+    )
+}
+
+#[test]
+fn j315_a_journey_no_customer_can_enter() {
+    let cases = [
+        // the audience alone: a contradiction, an empty range, an enum through a named audience
+        ("entry on signup", "audience count(purchase) >= 3 and count(purchase) == 0"),
+        ("entry on signup", "audience since(purchase) > 30d and since(purchase) < 20d"),
+        ("entry on signup", "audience plan == \"none\" and plan == \"annual\""),
+        // the entered audience, alone and with the journey's audience
+        ("entry when audience never_bought entered", "audience buyer"),
+        // the journey's audience holds only inside the audience being left
+        ("entry when audience buyer exited", "audience at_risk"),
+        // a condition that never turns true, or not with the audience
+        ("entry when count(purchase) > 2 and count(purchase) < 2", ""),
+        ("entry when count(purchase) >= 5", "audience never_bought"),
+    ];
+    for (entry, audience) in cases {
+        let run = check(&entering(entry, audience));
+        assert!(run.codes().contains(&"J315"), "{entry} / {audience}:\n{}", run.text());
+        let d = run.one("J315");
+        assert_eq!(d.message, "journey `j` can never enter a customer");
+        assert_eq!(run.primary_text(d), entry, "the label is on the entry");
+    }
+}
+
+#[test]
+fn j315_is_silent_where_someone_can_enter_or_the_reasoner_cannot_tell() {
+    for (entry, audience) in [
+        ("entry on signup", "audience buyer and since(purchase) > 30d"),
+        ("entry when audience buyer entered", "audience email_opt_in"),
+        // a customer leaves `at_risk` and can be a buyer still
+        ("entry when audience at_risk exited", "audience buyer"),
+        ("entry when count(purchase) >= 5", "audience buyer"),
+        ("entry on purchase where amount > $20", "audience buyer"),
+        ("entry every day at 09:00", "audience email_opt_in\n  re_entry always"),
+    ] {
+        let run = check(&entering(entry, audience));
+        assert!(!run.codes().contains(&"J315"), "{entry} / {audience}:\n{}", run.text());
+    }
 }
 
 // ---------------------------------------------------------------- J301, J302

@@ -276,6 +276,16 @@ fn run(cases: u64, seed: u64) -> Tally {
         let dims = Dims(dims);
         let a = expr(&mut r, &dims, 2);
         let b = expr(&mut r, &dims, 2);
+        // J315's question, a single condition: "never" must hold for every customer
+        if !logic::satisfiable(&a, &p) {
+            let found = customers(&a, &a).into_iter().find(|h| holds(&a, h, &p));
+            assert!(
+                found.is_none(),
+                "said unsatisfiable, but {} holds in case {case}: {}",
+                found.unwrap(),
+                logic::render(&a)
+            );
+        }
         let (verdict, _) = logic::overlap(&a, &b, &p);
         let both = customers(&a, &b).into_iter().find(|h| holds(&a, h, &p) && holds(&b, h, &p));
         let ctx = || format!("case {case}\n  a = {}\n  b = {}", logic::render(&a), logic::render(&b));

@@ -93,6 +93,12 @@ pub const RULES: &[Rule] = &[
         Warning,
         "a comparison reads an optional attribute without `is set`, so customers without it are refused",
     ),
+    rule(
+        "J315",
+        "journey-never-enters",
+        Warning,
+        "no customer can ever pass a journey's entry (its audience, or what its trigger needs, can never hold)",
+    ),
     // several triggers, any of several events (issue 15)
     rule(
         "J320",

@@ -2,7 +2,7 @@
 //! proved along paths (J401-J408).
 //!
 //! [`analyze`] runs every check over every journey, in program order, and within a
-//! journey in this fixed order: reachability (J301, J302), loops (J303), branch arms
+//! journey in this fixed order: entry (J315), reachability (J301, J302), loops (J303), branch arms
 //! (J305, J306), goals (J307), waits (J309), paths (J401, J404, J408), quiet hours
 //! (J402), consent (J403). The same program always yields the same diagnostics in the
 //! same order.
@@ -14,6 +14,7 @@
 pub mod arms;
 pub mod calendar;
 pub mod consent;
+pub mod entry;
 pub(crate) mod event_terms;
 pub mod goals;
 pub mod history;
@@ -47,7 +48,7 @@ pub fn analyze_journeys(program: &Program) -> Vec<Diagnostic> {
 /// Every analysis over one journey.
 pub fn analyze_journey(program: &Program, journey: &Journey) -> Vec<Diagnostic> {
     let mut cx = Cx::new(program, journey);
-    let mut out = Vec::new();
+    let mut out = entry::check(&cx);
     out.extend(reachability::check(&cx));
     out.extend(loops::check(&cx));
     let (diags, dead) = arms::check(&cx);
