@@ -38,6 +38,9 @@ pub(crate) struct Ctx<'a> {
     /// Audience → audiences its condition mentions, for cycle detection.
     pub audience_deps: BTreeMap<&'a str, Vec<(String, FileId, Span)>>,
     pub currency: String,
+    /// The project time zone (journey.yaml `timezone`): a time written without a zone
+    /// is in it (docs/language.md), not in each customer's own.
+    pub timezone: String,
     /// Declarations that failed to parse: their uses are not reported again.
     pub poison: Poison,
     /// issue 15, accounts: attributes declared `account attribute`, and where the
@@ -88,7 +91,7 @@ impl Poison {
 }
 
 impl<'a> Ctx<'a> {
-    pub fn new(sources: &'a SourceMap, currency: &str) -> Self {
+    pub fn new(sources: &'a SourceMap, currency: &str, timezone: &str) -> Self {
         Ctx {
             sources,
             diags: Vec::new(),
@@ -105,6 +108,7 @@ impl<'a> Ctx<'a> {
             attr_types: BTreeMap::new(),
             audience_deps: BTreeMap::new(),
             currency: currency.to_string(),
+            timezone: timezone.to_string(),
             poison: Poison::default(),
             account_attrs: Default::default(),
             account_reads: Vec::new(),

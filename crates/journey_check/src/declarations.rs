@@ -163,7 +163,11 @@ impl<'a> Ctx<'a> {
 
     pub fn zone(&mut self, file: FileId, zone: Option<&ast::Zone>) -> ir::Zone {
         match zone {
-            None | Some(ast::Zone::Local(_)) => ir::Zone::Customer,
+            Some(ast::Zone::Local(_)) => ir::Zone::Customer,
+            // no zone written: the project's, as docs/language.md says (each customer's
+            // own zone is `local`); it was lowered as `local`, so a bare `wait until
+            // 09:00` ran at 09:00 in every customer's zone
+            None => ir::Zone::Named(self.timezone.clone()),
             Some(ast::Zone::Named(s)) => {
                 if s.value.parse::<chrono_tz::Tz>().is_err() {
                     self.push(

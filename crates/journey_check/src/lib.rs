@@ -98,7 +98,7 @@ pub fn check_modules_with(
     settings: &Settings,
     cross: CrossPass<'_>,
 ) -> Checked {
-    let mut ctx = context::Ctx::new(sources, &settings.currency);
+    let mut ctx = context::Ctx::new(sources, &settings.currency, &settings.timezone);
     ctx.collect(modules);
     let (events, attributes, timezone_attribute) = ctx.schema();
     let channels = ctx.channels();

@@ -457,7 +457,7 @@ fn j402_send_after_waiting_until_a_quiet_time() {
         r#"journey j {
   entry on signup
   audience sms_opt_in
-  stage late { wait until 22:00 send sms "late" end }
+  stage late { wait until 22:00 local send sms "late" end }
 }"#,
     );
     assert_eq!(run.codes(), ["J402"]);
@@ -470,7 +470,7 @@ fn j402_send_after_waiting_until_a_quiet_time() {
 fn j402_scheduled_entry_inside_quiet_hours() {
     let run = check(
         r#"journey j {
-  entry every monday at 07:00
+  entry every monday at 07:00 local
   re_entry always
   audience email_opt_in
   stage early { send email "digest" end }

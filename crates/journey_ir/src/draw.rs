@@ -10,8 +10,13 @@ pub fn describe_step(step: &Step) -> String {
     match step {
         Step::Send { channel, template, .. } => format!("send {channel} \"{template}\""),
         Step::Wait { minutes, .. } => format!("wait {}", duration(*minutes)),
-        Step::WaitUntilTime { minute_of_day, .. } => {
-            format!("wait until {:02}:{:02}", minute_of_day / 60, minute_of_day % 60)
+        // the zone too: a customer's own 09:00 and one zone's 09:00 are different waits
+        Step::WaitUntilTime { minute_of_day, zone, .. } => {
+            let zone = match zone {
+                crate::Zone::Customer => " local".to_string(),
+                crate::Zone::Named(name) => format!(" \"{name}\""),
+            };
+            format!("wait until {:02}:{:02}{zone}", minute_of_day / 60, minute_of_day % 60)
         }
         Step::WaitUntilDate { attribute, offset_minutes, .. } => match offset_minutes.signum() {
             0 => format!("wait until {attribute}"),
