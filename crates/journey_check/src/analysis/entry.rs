@@ -16,55 +16,17 @@ use journey_ir::{Expr, Trigger};
 
 pub fn check(cx: &Cx) -> Vec<Diagnostic> {
     let (p, j) = (cx.program, cx.journey);
-    let o = &j.entry_origin;
     let audience = j.audience.as_ref();
-    let never = |d: Diagnostic| {
-        d.help("fix the condition (a contradiction, or a range that is empty); as written the journey sends nothing")
-    };
-    let title = format!("journey `{}` can never enter a customer", j.name);
-    if let Some(a) = audience {
-        if !logic::satisfiable(a, p) {
-            return vec![never(
-                Diagnostic::new("J315", title)
-                    .primary(o.file, o.span, "no customer can pass this entry")
-                    .note(format!("its audience can never hold: {}", logic::render(a))),
-            )];
-        }
-    }
-    // what the trigger needs at the instant of entry, as literals of one conjunction
-    // with the audience; a named audience is also pointed at where it is defined
+    // what the trigger needs at the instant of entry: one conjunction of literals per
+    // way in, each with the audience; a named audience is also pointed at
     let mut named = None;
     let needs: Vec<Vec<(&Expr, bool)>> = match &j.entry {
-        Trigger::AudienceEntered { audience: name } => match p.audience(name) {
-            Some(def) => {
-                named = Some(def);
-                if !logic::satisfiable(&def.condition, p) {
-                    return vec![never(
-                        Diagnostic::new("J315", title)
-                            .primary(o.file, o.span, format!("no customer is ever in `{name}`, so none enters it"))
-                            .secondary(def.origin.file, def.origin.span, "this audience can never hold")
-                            .note(format!("`{name}`: {}", logic::render(&def.condition))),
-                    )];
-                }
-                vec![vec![(&def.condition, true)]]
-            }
-            None => return Vec::new(),
-        },
-        Trigger::AudienceExited { audience: name } => match p.audience(name) {
-            Some(def) => {
-                named = Some(def);
-                if !logic::satisfiable(&def.condition, p) {
-                    return vec![never(
-                        Diagnostic::new("J315", title)
-                            .primary(o.file, o.span, format!("no customer is ever in `{name}`, so none leaves it"))
-                            .secondary(def.origin.file, def.origin.span, "this audience can never hold")
-                            .note(format!("`{name}`: {}", logic::render(&def.condition))),
-                    )];
-                }
-                vec![vec![(&def.condition, false)]]
-            }
-            None => return Vec::new(),
-        },
+        Trigger::AudienceEntered { audience: name } | Trigger::AudienceExited { audience: name } => {
+            let Some(def) = p.audience(name) else { return Vec::new() };
+            named = Some(def);
+            let entered = matches!(j.entry, Trigger::AudienceEntered { .. });
+            vec![vec![(&def.condition, entered)]]
+        }
         Trigger::Condition { condition } => vec![vec![(condition, true)]],
         Trigger::Event { filter, .. } => {
             // entered on any of the events: never only when every one is refused
@@ -72,15 +34,44 @@ pub fn check(cx: &Cx) -> Vec<Diagnostic> {
             all.extend(j.entry_also.iter().map(|m| m.filter.as_ref()));
             all.into_iter().map(|f| f.map(|f| vec![(f, true)]).unwrap_or_default()).collect()
         }
-        Trigger::Schedule { .. } | Trigger::DateAttribute { .. } => return Vec::new(),
+        Trigger::Schedule { .. } | Trigger::DateAttribute { .. } => vec![Vec::new()],
     };
+    // the proof first, once per way in: most journeys can be entered, and this is the
+    // only question asked of them (which part is to blame is asked only of the dead)
     let dead = |lits: &Vec<(&Expr, bool)>| {
         let mut all = lits.clone();
         all.extend(audience.map(|a| (a, true)));
         !all.is_empty() && logic::unsatisfiable_conjunction(&all, p)
     };
-    if needs.is_empty() || !needs.iter().all(dead) {
-        return Vec::new();
+    if !needs.iter().all(dead) {
+        return vec![];
+    }
+    vec![explain(cx, named, audience)]
+}
+
+/// The diagnostic of a journey proven never to enter anyone: what is to blame, the
+/// audience alone, the trigger's audience alone, or the two together.
+fn explain(cx: &Cx, named: Option<&journey_ir::Audience>, audience: Option<&Expr>) -> Diagnostic {
+    let (p, j) = (cx.program, cx.journey);
+    let o = &j.entry_origin;
+    let title = format!("journey `{}` can never enter a customer", j.name);
+    let help = "fix the condition (a contradiction, or a range that is empty); as written the journey sends nothing";
+    if let Some(a) = audience.filter(|a| !logic::satisfiable(a, p)) {
+        return Diagnostic::new("J315", title)
+            .primary(o.file, o.span, "no customer can pass this entry")
+            .note(format!("its audience can never hold: {}", logic::render(a)))
+            .help(help);
+    }
+    if let Some(def) = named.filter(|def| !logic::satisfiable(&def.condition, p)) {
+        let (name, verb) = match &j.entry {
+            Trigger::AudienceExited { .. } => (&def.name, "leaves"),
+            _ => (&def.name, "enters"),
+        };
+        return Diagnostic::new("J315", title)
+            .primary(o.file, o.span, format!("no customer is ever in `{name}`, so none {verb} it"))
+            .secondary(def.origin.file, def.origin.span, "this audience can never hold")
+            .note(format!("`{name}`: {}", logic::render(&def.condition)))
+            .help(help);
     }
     let (label, note) = match &j.entry {
         Trigger::AudienceEntered { audience: name } => {
@@ -91,13 +82,12 @@ pub fn check(cx: &Cx) -> Vec<Diagnostic> {
             None,
         ),
         Trigger::Condition { condition } => {
-            let lone = !logic::satisfiable(condition, p);
-            let label = if lone {
-                "this condition can never turn true".to_string()
+            let label = if logic::satisfiable(condition, p) {
+                "no customer can meet this condition and the journey's audience at once"
             } else {
-                "no customer can meet this condition and the journey's audience at once".to_string()
+                "this condition can never turn true"
             };
-            (label, Some(format!("condition: {}", logic::render(condition))))
+            (label.to_string(), Some(format!("condition: {}", logic::render(condition))))
         }
         _ if audience.is_some() => ("no event of this entry can pass its filter and the audience".to_string(), None),
         _ => ("no event of this entry can pass its filter".to_string(), None),
@@ -112,5 +102,5 @@ pub fn check(cx: &Cx) -> Vec<Diagnostic> {
     if let Some(a) = audience {
         d = d.note(format!("audience: {}", logic::render(a)));
     }
-    vec![never(d)]
+    d.help(help)
 }
