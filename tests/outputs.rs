@@ -366,6 +366,25 @@ fn one_table_of_exit_codes_in_help_readme_and_docs() {
     }
 }
 
+/// fmt lays out `.journey` files only: a YAML journey was counted as "already
+/// formatted" however it was written.
+#[test]
+fn fmt_counts_yaml_journeys_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("schema.journey"), "event signup\n").unwrap();
+    std::fs::write(
+        d.join("w.journey.yaml"),
+        "journeys:\n  welcome:\n    entry:     on signup\n    stages:\n      hi:\n        - end\n",
+    )
+    .unwrap();
+    let out = journey(&["fmt", "--check"], d);
+    assert_eq!(
+        stderr(&out).trim_end(),
+        "0 files would be reformatted, 1 already formatted, 1 YAML journey kept as written (fmt lays out .journey files)"
+    );
+}
+
 #[test]
 fn fmt_check_fails_on_a_yaml_journey_that_does_not_parse() {
     let dir = tempfile::tempdir().unwrap();

@@ -21,14 +21,18 @@ pub fn run(args: FmtArgs, global: &GlobalOptions) -> miette::Result<ExitStatus> 
     let mut broken = Vec::new();
     let mut changed = Vec::new();
     let mut failed = false;
+    // YAML journeys read, not formatted: counted apart, not as "already formatted"
+    let mut yaml = 0;
     for f in &project.files {
         let source = project.sources.get(f.id);
         // YAML journeys keep the layout their authors chose, but one that does not
         // parse is as broken as a `.journey` file that does not
         if journey_syntax::is_yaml_journey(&f.display) {
             let parsed = journey_syntax::yaml::parse(&source.text, f.id);
+            let before = broken.len();
             broken
                 .extend(parsed.diagnostics.into_iter().filter(|d| d.severity == journey_diagnostics::Severity::Error));
+            yaml += usize::from(broken.len() == before);
             continue;
         }
         match journey_fmt::format_source(&source.text, f.id, &opts) {
@@ -63,10 +67,18 @@ pub fn run(args: FmtArgs, global: &GlobalOptions) -> miette::Result<ExitStatus> 
         }
         let n = changed.len();
         let total = project.files.len();
+        let kept = if yaml == 0 {
+            String::new()
+        } else {
+            format!(
+                ", {yaml} YAML journey{} kept as written (fmt lays out .journey files)",
+                if yaml == 1 { "" } else { "s" }
+            )
+        };
         eprintln!(
-            "{n} file{} {verb}, {} already formatted",
+            "{n} file{} {verb}, {} already formatted{kept}",
             if n == 1 { "" } else { "s" },
-            total - n - broken_files(&broken, &project.sources)
+            total - n - yaml - broken_files(&broken, &project.sources)
         );
     }
     let problems = !broken.is_empty() || failed || ((args.check || args.diff) && !changed.is_empty());
