@@ -5,7 +5,7 @@
 //! Kolkata, and bare quiet hours deferred sends the project's night allowed.
 
 mod common;
-use common::{code, journey, stderr};
+use common::{code, journey, stderr, traced_sends};
 
 const PROJECT: &str = r#"event signup
 attribute email_opt_in: bool
@@ -44,32 +44,7 @@ journey daily {
 "#;
 
 fn sends(dir: &std::path::Path) -> Vec<String> {
-    let out = journey(
-        &[
-            "simulate",
-            "--events",
-            "log.csv",
-            "--attributes",
-            "attrs.csv",
-            "--from",
-            "2026-03-02",
-            "--to",
-            "2026-03-04",
-            "--trace",
-            "trace.csv",
-        ],
-        dir,
-    );
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let trace = std::fs::read_to_string(dir.join("trace.csv")).unwrap();
-    trace
-        .lines()
-        .filter(|l| l.contains(",send,"))
-        .map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
-            format!("{} {} {}", f[0], f[1], f[6])
-        })
-        .collect()
+    traced_sends(dir, "2026-03-02", "2026-03-04").into_iter().map(|[t, c, _, tpl]| format!("{t} {c} {tpl}")).collect()
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! month has is J406 now.
 
 mod common;
-use common::{code, journey, stderr, stdout};
+use common::{code, journey, stderr, stdout, traced_sends};
 
 const PROJECT: &str = r#"event order
 attribute email_opt_in: bool
@@ -37,27 +37,8 @@ fn a_day_some_months_lack_checks_clean_and_runs_on_their_last_day() {
     let out = journey(&["check"], d);
     assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
 
-    let out = journey(
-        &[
-            "simulate",
-            "--events",
-            "log.csv",
-            "--attributes",
-            "attrs.csv",
-            "--from",
-            "2026-01-01",
-            "--to",
-            "2026-06-30",
-            "--trace",
-            "trace.csv",
-        ],
-        d,
-    );
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let trace = std::fs::read_to_string(d.join("trace.csv")).unwrap();
     // 09:00 in Sydney is 22:00 or 23:00 UTC the day before (AEDT to 5 April, then AEST)
-    let sends: Vec<&str> =
-        trace.lines().filter(|l| l.contains(",send,")).map(|l| l.split(',').next().unwrap()).collect();
+    let sends: Vec<String> = traced_sends(d, "2026-01-01", "2026-06-30").into_iter().map(|[t, ..]| t).collect();
     assert_eq!(
         sends,
         [
@@ -67,8 +48,7 @@ fn a_day_some_months_lack_checks_clean_and_runs_on_their_last_day() {
             "2026-04-29T23:00:00Z",
             "2026-05-30T23:00:00Z",
             "2026-06-29T23:00:00Z",
-        ],
-        "{trace}"
+        ]
     );
 }
 

@@ -45,6 +45,33 @@ pub fn code(o: &Output) -> i32 {
     o.status.code().unwrap_or(-1)
 }
 
+/// The sends of `journey simulate --events log.csv --attributes attrs.csv --from FROM
+/// --to TO` in `dir`, from its CSV trace: `(time, customer, journey, template)`.
+pub fn traced_sends(dir: &Path, from: &str, to: &str) -> Vec<[String; 4]> {
+    let args = [
+        "simulate",
+        "--events",
+        "log.csv",
+        "--attributes",
+        "attrs.csv",
+        "--from",
+        from,
+        "--to",
+        to,
+        "--trace",
+        "trace.csv",
+    ];
+    let out = journey(&args, dir);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let trace = std::fs::read_to_string(dir.join("trace.csv")).expect("the trace is written");
+    trace
+        .lines()
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|f| f.get(4) == Some(&"send"))
+        .map(|f| [f[0], f[1], f[2], f[6]].map(str::to_string))
+        .collect()
+}
+
 /// Files under `dir` (recursively) whose names end with one of `exts`, sorted.
 pub fn files(dir: &Path, exts: &[&str]) -> Vec<PathBuf> {
     let mut out = Vec::new();
