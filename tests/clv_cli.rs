@@ -232,3 +232,64 @@ fn a_fit_the_data_cannot_pin_down_says_so() {
     assert!(loose[0].contains("a = ") && loose[0].contains("b = "), "{}", loose[0]);
     assert!(!loose[0].contains("r = "), "r is estimated well enough: {}", loose[0]);
 }
+
+/// A project's event log holds sign-ups and logins with no amount beside the
+/// purchases: `clv fit` stopped at the first sign-up ("cannot read \"\" as an
+/// amount"); `--event` reads only the purchase rows and counts the others.
+#[test]
+fn fit_from_a_projects_event_log_with_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let (csv, jsonl) = (dir.path().join("events.csv"), dir.path().join("events.jsonl"));
+    let mut rows = vec!["customer_id,timestamp,event,amount".to_string()];
+    let mut lines = Vec::new();
+    for c in 0..12 {
+        let mut push = |day: u32, event: &str, amount: &str| {
+            rows.push(format!("u{c},2026-01-{day:02}T09:00:00Z,{event},{amount}"));
+            let amount = if amount.is_empty() { "null".to_string() } else { amount.to_string() };
+            lines.push(format!(
+                r#"{{"customer_id": "u{c}", "timestamp": "2026-01-{day:02}T09:00:00Z", "event": "{event}", "amount": {amount}}}"#
+            ));
+        };
+        push(1 + c, "signup", "");
+        push(2 + c, "invoice_paid", "40");
+        push(3 + c, "login", "");
+        for k in 0..c % 4 {
+            push(5 + c + 3 * k, "invoice_paid", "25.5");
+        }
+    }
+    std::fs::write(&csv, rows.join("\n") + "\n").unwrap();
+    std::fs::write(&jsonl, lines.join("\n") + "\n").unwrap();
+    let (csv, jsonl) = (csv.to_str().unwrap(), jsonl.to_str().unwrap());
+
+    let out = journey(&["clv", "fit", "--model", "bg-nbd", "--input", csv]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("events.csv:2:") && err.contains("--event NAME reads only the rows"), "{err}");
+
+    let mut sources = Vec::new();
+    for input in [csv, jsonl] {
+        let out = journey(&[
+            "clv",
+            "fit",
+            "--model",
+            "bg-nbd",
+            "--input",
+            input,
+            "--event",
+            "invoice_paid",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{input}: {}", String::from_utf8_lossy(&out.stderr));
+        let v = json(&out);
+        sources.push(v["source"].as_str().unwrap().to_string());
+        assert_eq!(v["customers"], 12.0, "{v}");
+    }
+    assert_eq!(sources[0], "the `invoice_paid` rows of a log (24 rows of other events left out)");
+    assert_eq!(sources[0], sources[1], "CSV and JSON lines read alike");
+
+    let out = journey(&["clv", "fit", "--model", "bg-nbd", "--input", csv, "--event", "purchase"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no rows of event `purchase` ("), "{err}");
+}

@@ -114,6 +114,12 @@ pub struct InputArgs {
     /// Negative amounts in a log: reject (stop at the first, with file:line) or net (against the same day's purchases; a day counts only if it nets positive)
     #[arg(long, value_enum, default_value = "reject")]
     pub refunds: RefundsArg,
+    /// Read only the log's rows of this event (a project's event log: `--event purchase`); the others are counted and left out
+    #[arg(long, value_name = "NAME")]
+    pub event: Option<String>,
+    /// Log column with the event name, for --event [default: event, event_name, event_type, type]
+    #[arg(long, value_name = "COLUMN", requires = "event")]
+    pub event_column: Option<String>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -288,30 +294,36 @@ fn log_options(a: &InputArgs, cohort: Option<&str>) -> LogOptions {
             timestamp: a.timestamp.as_deref().map(ColumnRef::parse),
             amount: a.amount.as_deref().map(ColumnRef::parse),
             cohort: cohort.map(ColumnRef::parse),
+            event: a.event_column.as_deref().map(ColumnRef::parse),
         },
         timestamp_format: a.timestamp_format.clone(),
         refunds: match a.refunds {
             RefundsArg::Reject => RefundRule::Reject,
             RefundsArg::Net => RefundRule::Net,
         },
+        event: a.event.clone(),
     }
 }
 
 enum Loaded {
     Summary(RfmSummary),
-    Log(RfmSummary),
+    /// A log summarised, and how many rows of other events than `--event` it left out.
+    Log(RfmSummary, Option<(String, u64)>),
 }
 
 impl Loaded {
     fn summary(&self) -> &RfmSummary {
         match self {
-            Loaded::Summary(s) | Loaded::Log(s) => s,
+            Loaded::Summary(s) | Loaded::Log(s, _) => s,
         }
     }
-    fn source(&self) -> &'static str {
+    fn source(&self) -> String {
         match self {
-            Loaded::Summary(_) => "an rfm summary",
-            Loaded::Log(_) => "a transaction log",
+            Loaded::Summary(_) => "an rfm summary".into(),
+            Loaded::Log(_, None) => "a transaction log".into(),
+            Loaded::Log(_, Some((event, other))) => {
+                format!("the `{event}` rows of a log ({other} rows of other events left out)")
+            }
         }
     }
 }
@@ -333,7 +345,7 @@ fn load_from(a: &InputArgs, cohort: Option<&str>, name: &str, text: &str) -> Res
         journey_clv::rfm::check_calibration_end(&log, end)?;
     }
     let summary = summarize(&log, u, a.calibration_end);
-    Ok(Loaded::Log(summary))
+    Ok(Loaded::Log(summary, a.event.clone().map(|e| (e, log.other_events))))
 }
 
 /// What a count model is fitted from: the customers, or only how many share
@@ -467,7 +479,7 @@ fn run_fit(a: &FitArgs, global: &crate::GlobalOptions) -> Result<Output, ClvErro
         Model::Sbg => {
             let (lifetimes, survivors) = load_lifetimes(&a.input.input)?;
             let fit = sbg::fit(&lifetimes)?;
-            (fit, "cohort lifetimes", survivors)
+            (fit, "cohort lifetimes".to_string(), survivors)
         }
         Model::BgNbd | Model::ParetoNbd => {
             let (rows, counted) = load_count_rows(&a.input)?;
@@ -485,7 +497,7 @@ fn run_fit(a: &FitArgs, global: &crate::GlobalOptions) -> Result<Output, ClvErro
                     if !journey_clv::clv::dominant_rows(&rows, &fit, DOMINANT_SHARE, *customers)?.is_empty() {
                         warn_dominant(load(&a.input, None)?.summary(), &rows, &mut fit)?;
                     }
-                    "an rfm summary"
+                    "an rfm summary".to_string()
                 }
             };
             if a.interval == IntervalArg::Bootstrap {
@@ -496,7 +508,7 @@ fn run_fit(a: &FitArgs, global: &crate::GlobalOptions) -> Result<Output, ClvErro
         Model::BgBb => {
             let (name, text) = read_text(&a.input.input)?;
             let fit = bgbb::fit(&bgbb::read_table(&name, &text)?)?;
-            (fit, "discrete-opportunity summary", None)
+            (fit, "discrete-opportunity summary".to_string(), None)
         }
         Model::GammaGamma => {
             let data = load(&a.input, None)?;
@@ -534,7 +546,7 @@ fn run_fit(a: &FitArgs, global: &crate::GlobalOptions) -> Result<Output, ClvErro
             pretty(&v)
         }
         Format::Human => {
-            let mut t = fit_human(&fit, source);
+            let mut t = fit_human(&fit, &source);
             if let Some(b) = &boot {
                 let _ = writeln!(
                     t,

@@ -42,6 +42,9 @@ pub struct ColumnMapping {
     pub amount: Option<ColumnRef>,
     /// An attribute to group customers by (taken from their first transaction).
     pub cohort: Option<ColumnRef>,
+    /// Where the event name is, for [`LogOptions::event`] (default: a usual header name,
+    /// event, event_name, event_type, type).
+    pub event: Option<ColumnRef>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +81,10 @@ pub struct LogOptions {
     /// A chrono format string; by default ISO dates, RFC 3339 and yyyymmdd are tried.
     pub timestamp_format: Option<String>,
     pub refunds: RefundRule,
+    /// Read only the rows of this event (a project's event log holds sign-ups, visits
+    /// and the like, whose empty amount is no purchase); the others are counted in
+    /// [`TransactionLog::other_events`].
+    pub event: Option<String>,
 }
 
 impl Default for LogOptions {
@@ -89,6 +96,7 @@ impl Default for LogOptions {
             mapping: ColumnMapping::default(),
             timestamp_format: None,
             refunds: RefundRule::Reject,
+            event: None,
         }
     }
 }
@@ -110,10 +118,13 @@ pub struct TransactionLog {
     pub cohort_column: Option<String>,
     pub transactions: Vec<Transaction>,
     pub has_amounts: bool,
+    /// Rows left out for naming another event than [`LogOptions::event`].
+    pub other_events: u64,
 }
 
 const CUSTOMER_NAMES: &[&str] = &["customer_id", "customer", "cust_id", "user_id", "id", "client_id"];
 const TIMESTAMP_NAMES: &[&str] = &["timestamp", "date", "datetime", "time", "ts", "order_date", "purchase_date"];
+const EVENT_NAMES: &[&str] = &["event", "event_name", "event_type", "type"];
 const AMOUNT_NAMES: &[&str] = &["amount", "value", "revenue", "monetary_value", "price", "total", "dollars", "sales"];
 
 /// Read a log from its text. `path` is only used in error messages.
@@ -195,7 +206,25 @@ fn read_delimited(path: &str, source: &str, options: &LogOptions) -> Result<Tran
         None => None,
     };
     let cohort_name = cohort.map(|i| names.get(i).cloned().unwrap_or_else(|| format!("column {}", i + 1)));
-    let needed = [Some(customer), Some(timestamp), amount, cohort].into_iter().flatten().max().unwrap_or(0) + 1;
+    let event = match &options.event {
+        Some(name) => Some((resolve(path, &names, m.event.as_ref(), EVENT_NAMES, "event")?, name.as_str())),
+        None => None,
+    };
+    // an event log read whole: its rows of other events have no amount, which is what
+    // the error on the first of them says how to fix
+    let event_hint = match (&options.event, resolve_optional(path, &names, None, EVENT_NAMES)?) {
+        (None, Some(i)) => Some(format!(
+            "this log has an `{}` column: --event NAME reads only the rows of the purchase event (e.g. --event purchase)",
+            names[i]
+        )),
+        _ => None,
+    };
+    let needed = [Some(customer), Some(timestamp), amount, cohort, event.map(|(i, _)| i)]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(0)
+        + 1;
     let mut b = Builder::new(cohort_name);
     b.log.has_amounts = amount.is_some();
     for row in data {
@@ -209,6 +238,12 @@ fn read_delimited(path: &str, source: &str, options: &LogOptions) -> Result<Tran
                 "too few fields",
                 None,
             ));
+        }
+        if let Some((i, name)) = event {
+            if row.fields[i].text.trim() != name {
+                b.log.other_events += 1;
+                continue;
+            }
         }
         let cust = &row.fields[customer];
         if cust.text.is_empty() {
@@ -245,7 +280,7 @@ fn read_delimited(path: &str, source: &str, options: &LogOptions) -> Result<Tran
                         f.end,
                         format!("cannot read {:?} as an amount", f.text),
                         "expected a finite number",
-                        None,
+                        event_hint.clone(),
                     )
                 })?
             }
@@ -267,7 +302,7 @@ fn read_delimited(path: &str, source: &str, options: &LogOptions) -> Result<Tran
         b.push(&cust.text, date, value, coh);
     }
     if b.log.transactions.is_empty() {
-        return Err(ClvError::EmptyInput { path: path.into(), message: "the log has no transactions".into() });
+        return Err(ClvError::EmptyInput { path: path.into(), message: no_transactions(options, &b.log) });
     }
     Ok(b.log)
 }
@@ -287,6 +322,7 @@ fn read_json_lines(path: &str, source: &str, options: &LogOptions) -> Result<Tra
     let timestamp_key = key(m.timestamp.as_ref())?;
     let amount_key = key(m.amount.as_ref())?;
     let cohort_key = key(m.cohort.as_ref())?;
+    let event_key = key(m.event.as_ref())?;
     let mut b = Builder::new(cohort_key.clone());
     let mut offset = 0;
     for (index, raw) in source.split('\n').enumerate() {
@@ -311,6 +347,14 @@ fn read_json_lines(path: &str, source: &str, options: &LogOptions) -> Result<Tra
                 }
                 Ok(names.iter().find_map(|n| obj.get(*n).map(|v| (n.to_string(), v.clone()))))
             };
+        if let Some(name) = &options.event {
+            let (_, e) = pick(&event_key, EVENT_NAMES, "event")?
+                .ok_or_else(|| err("no event field (event, event_name, event_type, type)".into(), "field missing"))?;
+            if e.as_str().map(str::trim) != Some(name.as_str()) {
+                b.log.other_events += 1;
+                continue;
+            }
+        }
         let (_, cust) = pick(&customer_key, CUSTOMER_NAMES, "customer")?
             .ok_or_else(|| err("no customer field (customer_id, customer, user_id, id)".into(), "field missing"))?;
         let cust = match cust {
@@ -362,7 +406,7 @@ fn read_json_lines(path: &str, source: &str, options: &LogOptions) -> Result<Tra
         b.push(&cust, date, amount, cohort);
     }
     if b.log.transactions.is_empty() {
-        return Err(ClvError::EmptyInput { path: path.into(), message: "the log has no transactions".into() });
+        return Err(ClvError::EmptyInput { path: path.into(), message: no_transactions(options, &b.log) });
     }
     Ok(b.log)
 }
@@ -398,6 +442,14 @@ fn resolve_optional(
             })
         }
         None => Ok(defaults.iter().find_map(|d| names.iter().position(|h| h.eq_ignore_ascii_case(d)))),
+    }
+}
+
+/// Why a log gave no transaction: empty, or none of its rows of the event asked for.
+fn no_transactions(options: &LogOptions, log: &TransactionLog) -> String {
+    match &options.event {
+        Some(e) => format!("the log has no rows of event `{e}` ({} rows of other events)", log.other_events),
+        None => "the log has no transactions".into(),
     }
 }
 

@@ -59,6 +59,7 @@ impl Purchases {
             cohort_column: None,
             transactions: self.purchases,
             has_amounts: true,
+            other_events: 0,
         };
         Histories::of(&log)
     }

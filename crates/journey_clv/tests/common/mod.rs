@@ -37,6 +37,7 @@ pub fn cdnow_sample_options() -> LogOptions {
             timestamp: Some(ColumnRef::Position(3)),
             amount: Some(ColumnRef::Position(5)),
             cohort: None,
+            event: None,
         },
         ..Default::default()
     }
