@@ -1415,6 +1415,8 @@ struct JsonBackend {
     nslots: usize,
     /// Recycled allocation of the per-row cell vector.
     cells: Vec<JCell<'static>>,
+    /// Which slots the row has set so far ([`RowSeed::duplicate`]).
+    seen: Vec<bool>,
 }
 
 #[derive(Debug)]
@@ -1461,7 +1463,7 @@ impl JsonBackend {
                 Column::Position(_) => None,
             })
             .collect();
-        JsonBackend { lines, buf: Vec::new(), keys, nslots: plan.slots.len(), cells: Vec::new() }
+        JsonBackend { lines, buf: Vec::new(), keys, nslots: plan.slots.len(), cells: Vec::new(), seen: Vec::new() }
     }
 
     fn next(&mut self, builder: &mut Builder, out: &mut Event) -> Outcome {
@@ -1482,12 +1484,18 @@ impl JsonBackend {
             let mut cells: Vec<JCell<'_>> = recycle(std::mem::take(&mut self.cells));
             cells.resize_with(self.nslots, || JCell::Null);
             let mut bad_properties = None;
+            let mut duplicate = None;
+            self.seen.clear();
+            self.seen.resize(self.nslots, false);
             let mut de = serde_json::Deserializer::from_str(text);
-            let parsed = serde::de::DeserializeSeed::deserialize(
-                RowSeed { keys: &self.keys, cells: &mut cells, bad_properties: &mut bad_properties },
-                &mut de,
-            )
-            .and_then(|_| de.end());
+            let seed = RowSeed {
+                keys: &self.keys,
+                cells: &mut cells,
+                bad_properties: &mut bad_properties,
+                seen: &mut self.seen,
+                duplicate: &mut duplicate,
+            };
+            let parsed = serde::de::DeserializeSeed::deserialize(seed, &mut de).and_then(|_| de.end());
             let line = self.lines.line;
             let outcome = match parsed {
                 Err(e) => {
@@ -1495,6 +1503,17 @@ impl JsonBackend {
                         .help("each line must be one JSON object");
                     let c = e.column().saturating_sub(1).min(text.len());
                     Outcome::Bad(p, Location::Current { span: Some((c, usize::from(c < text.len()))), key: None })
+                }
+                Ok(()) if duplicate.is_some() => {
+                    let key = duplicate.unwrap_or_default();
+                    let p = Problem::new(
+                        SkipKind::Malformed,
+                        None,
+                        format!("`{key}` appears twice in the row: which value is meant is not clear"),
+                        "first here",
+                    )
+                    .help("give each key once (a property at the top level or in `properties`, not in both), or skip such rows with --skip-bad-rows");
+                    Outcome::Bad(p, Location::Current { span: None, key: Some(key) })
                 }
                 Ok(()) if bad_properties.is_some() => {
                     let found = bad_properties.unwrap_or_default();
@@ -1529,6 +1548,11 @@ struct RowSeed<'a, 'b, 'de> {
     cells: &'b mut Vec<JCell<'de>>,
     /// What `properties` was when it was not an object (or null).
     bad_properties: &'b mut Option<&'static str>,
+    /// The slots set so far in this row, and the first mapped key met twice: a JSON
+    /// object with a repeated key is legal, but the parser would keep the last value
+    /// silently, and `{"event": "signup", "event": "purchase"}` is no purchase to guess.
+    seen: &'b mut Vec<bool>,
+    duplicate: &'b mut Option<String>,
 }
 
 impl<'de> serde::de::DeserializeSeed<'de> for RowSeed<'_, '_, 'de> {
@@ -1547,12 +1571,17 @@ impl<'de> serde::de::Visitor<'de> for RowSeed<'_, '_, 'de> {
         while let Some(key) = map.next_key::<Key<'de>>()? {
             let key: &str = &key.0;
             if let Some(&slot) = self.keys.get(key) {
+                if std::mem::replace(&mut self.seen[slot], true) && self.duplicate.is_none() {
+                    *self.duplicate = Some(key.to_string());
+                }
                 self.cells[slot] = map.next_value::<JValue<'de>>()?.0;
             } else if key == "properties" {
                 map.next_value_seed(Nested {
                     keys: self.keys,
                     cells: self.cells,
                     bad_properties: self.bad_properties,
+                    seen: self.seen,
+                    duplicate: self.duplicate,
                 })?;
             } else {
                 map.next_value::<serde::de::IgnoredAny>()?;
@@ -1568,6 +1597,8 @@ struct Nested<'a, 'b, 'de> {
     keys: &'a std::collections::HashMap<String, usize>,
     cells: &'b mut Vec<JCell<'de>>,
     bad_properties: &'b mut Option<&'static str>,
+    seen: &'b mut Vec<bool>,
+    duplicate: &'b mut Option<String>,
 }
 
 impl<'de> serde::de::DeserializeSeed<'de> for Nested<'_, '_, 'de> {
@@ -1583,7 +1614,8 @@ impl<'de> serde::de::Visitor<'de> for Nested<'_, '_, 'de> {
         f.write_str("a JSON value")
     }
     fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
-        RowSeed { keys: self.keys, cells: self.cells, bad_properties: self.bad_properties }.visit_map(map)
+        let Nested { keys, cells, bad_properties, seen, duplicate } = self;
+        RowSeed { keys, cells, bad_properties, seen, duplicate }.visit_map(map)
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
