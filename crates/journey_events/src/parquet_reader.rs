@@ -302,6 +302,24 @@ impl ParquetBackend {
         // text columns coded with a dictionary throughout: read the keys, not the text
         // (only where the row groups allow it, see `batching`)
         let sizes: Vec<i64> = metadata.metadata().row_groups().iter().map(|g| g.num_rows()).collect();
+        // a damaged footer can claim any row count, and the parquet crate sums them
+        // unchecked (a panic in a debug build, a wrapped total in a release one)
+        let mut total: i64 = 0;
+        for (i, &n) in sizes.iter().enumerate() {
+            match total.checked_add(n).filter(|_| n >= 0) {
+                Some(t) => total = t,
+                None => {
+                    return Err(ReadError::Mapping {
+                        path: path.display().to_string(),
+                        message: format!(
+                            "not a readable Parquet file: row group {} claims {n} rows (a damaged footer)",
+                            i + 1
+                        ),
+                        help: None,
+                    })
+                }
+            }
+        }
         let batching = batching(&sizes);
         let keep = batching.keys.then(|| keep_dictionaries(metadata.metadata(), metadata.schema())).flatten();
         let metadata = match keep {

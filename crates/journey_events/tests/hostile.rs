@@ -316,3 +316,44 @@ fn keys_and_numbers_are_trimmed_of_any_unicode_blank() {
     assert_eq!((r.interner().resolve(0), r.interner().resolve(1)), ("c1", "c2"));
     assert_eq!(events[1].props[0], PropValue::Money(7.0));
 }
+
+/// A footer whose row group claims a negative row count (found by the fuzz run of small
+/// row groups): the parquet crate summed the counts unchecked, which panicked in a debug
+/// build ("attempt to add with overflow") and wrapped in a release one. It is refused
+/// as a damaged file, with its row group named.
+#[test]
+fn a_footer_claiming_an_impossible_row_count_is_refused() {
+    use arrow_array::{ArrayRef, RecordBatch, StringArray};
+    use std::sync::Arc;
+    let col = |v: Vec<&str>| Arc::new(StringArray::from(v)) as ArrayRef;
+    let batch = RecordBatch::try_from_iter([
+        ("customer_id", col(vec!["c1", "c2", "c3", "c4"])),
+        ("timestamp", col(vec!["2026-01-01T10:00:00Z"; 4])),
+        ("event", col(vec!["visit"; 4])),
+    ])
+    .unwrap();
+    let props = parquet::file::properties::WriterProperties::builder().set_max_row_group_row_count(Some(2)).build();
+    let mut w = parquet::arrow::ArrowWriter::try_new(Vec::new(), batch.schema(), Some(props)).unwrap();
+    w.write(&batch).unwrap();
+    let good = w.into_inner().unwrap();
+    let meta = parquet::file::metadata::ParquetMetaDataReader::new()
+        .parse_and_finish(&bytes::Bytes::from(good.clone()))
+        .unwrap();
+    assert_eq!(meta.num_row_groups(), 2);
+    // the same pages, and a footer whose second row group claims -1 rows
+    let mut builder = meta.into_builder();
+    let mut groups = builder.take_row_groups();
+    groups[1] = groups[1].clone().into_builder().set_num_rows(-1).build().unwrap();
+    let damaged = builder.set_row_groups(groups).build();
+    let footer_len = u32::from_le_bytes(good[good.len() - 8..good.len() - 4].try_into().unwrap()) as usize;
+    let mut bytes = good[..good.len() - 8 - footer_len].to_vec();
+    parquet::file::metadata::ParquetMetaDataWriter::new(&mut bytes, &damaged).finish().unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "damaged.parquet", &bytes);
+    let msg = rendered(&error(&path, ReadOptions::default()));
+    assert!(msg.contains("row group 2 claims -1 rows (a damaged footer)"), "{msg}");
+    // the file before the damage reads
+    let path = write(dir.path(), "good.parquet", &good);
+    assert_eq!(read(&path, ReadOptions::default()).0.unwrap().len(), 4);
+}
