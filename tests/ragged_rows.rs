@@ -29,7 +29,8 @@ fn an_event_row_with_more_or_fewer_fields_than_its_header_is_a_bad_row() {
     let rows = [
         "u1,2026-03-02T09:00:00Z,login,web,,",
         "u1,2026-03-03T09:00:00Z,invoice_paid,,1,234.50,inv-7",
-        // a trailing delimiter: the extra field is empty, nothing is lost
+        // one blank field too many: a shift whose pushed-out field was empty looks
+        // exactly like this, so it is refused too
         "u1,2026-03-04T09:00:00Z,login,ios,,,",
         "u1,2026-03-05T09:00:00Z,login",
     ];
@@ -45,8 +46,8 @@ fn an_event_row_with_more_or_fewer_fields_than_its_header_is_a_bad_row() {
     let out = journey(&["events", "validate", s(&log), "--skip-bad-rows"]);
     assert_eq!(code(&out), 1, "skipped rows fail validation: {}", stderr(&out));
     let text = stdout(&out);
-    assert!(text.contains("4 rows, 2 events, 1 customers"), "{text}");
-    assert!(text.contains("skipped 2 bad rows:") && text.contains("malformed row"), "{text}");
+    assert!(text.contains("4 rows, 1 events, 1 customers"), "{text}");
+    assert!(text.contains("skipped 3 bad rows:") && text.contains("malformed row"), "{text}");
 
     // the short row alone, to see its own message
     std::fs::write(&log, format!("{HEADER}{}\n", rows[3])).unwrap();
@@ -54,6 +55,30 @@ fn an_event_row_with_more_or_fewer_fields_than_its_header_is_a_bad_row() {
     let err = stderr(&out);
     assert!(err.contains("log.csv:2:") && err.contains("the row has 3 fields but the header has 6"), "{err}");
     assert!(err.contains("the row ends after this field"), "{err}");
+}
+
+/// A new user's export: the last columns empty on every row, so the field an
+/// unquoted `1,234.50` pushes out is blank. It was read as amount 1 (the rest of the
+/// row shifted one cell right) with exit 0.
+#[test]
+fn a_shift_whose_pushed_out_field_is_blank_is_still_a_bad_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log.csv");
+    let header = "customer_id,timestamp,event,amount,invoice_id,device\n";
+    let rows = ["u1,2026-03-03T09:00:00Z,invoice_paid,1,234.50,,", "u2,2026-03-03T09:00:00Z,invoice_paid,1234.50,,"];
+    std::fs::write(&log, format!("{header}{}\n", rows.join("\n"))).unwrap();
+    let out = journey(&["events", "validate", s(&log)]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(err.contains("log.csv:2:") && err.contains("the row has 7 fields but the header has 6"), "{err}");
+
+    // rows that all end with a delimiter read once the header line ends with one too
+    let header = "customer_id,timestamp,event,amount,invoice_id,device,\n";
+    let rows = ["u1,2026-03-03T09:00:00Z,invoice_paid,1234.50,,,", "u2,2026-03-03T09:00:00Z,login,,,web,"];
+    std::fs::write(&log, format!("{header}{}\n", rows.join("\n"))).unwrap();
+    let out = journey(&["events", "validate", s(&log)]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stdout(&out).contains("2 rows, 2 events, 2 customers"), "{}", stdout(&out));
 }
 
 #[test]

@@ -1145,24 +1145,24 @@ struct CsvBackend {
 }
 
 /// A record of a file with a header whose field count is not the header's, as the
-/// problem to report and the span to underline; `None` when nothing is lost. A value
+/// problem to report and the span to underline; `None` when the counts agree. A value
 /// holding the delimiter unquoted (`1,234.50`) splits in two and shifts every later
 /// cell, so its row would be read wrong without a sign; a row cut short lacks cells.
-/// Extra fields that are all blank (a trailing delimiter) hold nothing and pass.
+/// Extra fields are refused even when they are blank: an export leaves its last
+/// columns empty on most rows, so the field a shift pushes out is blank as often as
+/// not, and a blank extra says nothing about whether the cells before it moved (it
+/// once let `1,234.50` pass as revenue 1 with exit 0). A file whose rows all end with
+/// a delimiter reads once its header line ends with one too.
 pub(crate) fn width_problem(split: &CsvSplitter, width: usize) -> Option<(Problem, Option<(usize, usize)>)> {
     let n = split.len();
     if n > width {
-        let blank = |i: usize| split.get(i).is_some_and(|b| b.iter().all(u8::is_ascii_whitespace));
-        if (width..n).all(blank) {
-            return None;
-        }
         let span = match (split.span(width), split.span(n - 1)) {
             (Some((start, _)), Some((last, len))) => Some((start, (last + len).saturating_sub(start).max(1))),
             _ => None,
         };
         let message = format!("the row has {n} fields but the header has {width}");
         let p = Problem::new(SkipKind::Malformed, None, message, "extra fields").help(
-            "a value that holds the delimiter must be quoted (\"1,234.50\"); every row needs one field per header column",
+            "a value that holds the delimiter must be quoted (\"1,234.50\"); every row needs one field per header column (rows that all end with a delimiter need the header line to end with one too)",
         );
         return Some((p, span));
     }
