@@ -293,3 +293,41 @@ fn fit_from_a_projects_event_log_with_event() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no rows of event `purchase` ("), "{err}");
 }
+
+/// The same help for a JSON lines log whose sign-ups carry `"amount": ""` (an export
+/// that writes every column of every row): it was the bare "cannot read \"\" as an
+/// amount" there, while a CSV log's said to use `--event`.
+#[test]
+fn an_unreadable_amount_in_json_lines_says_to_use_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("events.jsonl");
+    std::fs::write(
+        &log,
+        concat!(
+            r#"{"customer_id": "u1", "timestamp": "2026-01-01T09:00:00Z", "event": "signup", "amount": ""}"#,
+            "\n",
+            r#"{"customer_id": "u1", "timestamp": "2026-01-02T09:00:00Z", "event": "invoice_paid", "amount": "40"}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let log = log.to_str().unwrap();
+    let out = journey(&["clv", "fit", "--model", "bg-nbd", "--input", log]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("events.jsonl:1:1: cannot read \"\" as an amount"), "{err}");
+    assert!(
+        err.contains("help: this log has an `event` field: --event NAME reads only the rows of the purchase event"),
+        "{err}"
+    );
+    let out = journey(&["clv", "fit", "--model", "bg-nbd", "--input", log, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let help = json(&out)["error"]["help"].as_str().unwrap_or_default().to_string();
+    assert!(help.contains("--event NAME") && help.contains("e.g. --event purchase"), "{help}");
+    // without an event field there is nothing to suggest
+    let plain = dir.path().join("plain.jsonl");
+    std::fs::write(&plain, r#"{"customer_id": "u1", "timestamp": "2026-01-01T09:00:00Z", "amount": ""}"#).unwrap();
+    let out = journey(&["clv", "fit", "--model", "bg-nbd", "--input", plain.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("--event"), "{}", String::from_utf8_lossy(&out.stderr));
+}

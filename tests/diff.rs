@@ -320,3 +320,127 @@ fn a_broken_config_makes_the_replay_unavailable_not_unconfigured() {
     assert_eq!(sim["status"], "unavailable", "{sim}");
     assert!(sim["reason"].as_str().unwrap_or("").contains("journey.yaml"), "{sim}");
 }
+
+/// tests/projects/b2b twice, in `base` and `head` under `dir`.
+fn b2b_pair(dir: &Path) {
+    for side in ["base", "head"] {
+        copy_dir(&root().join("tests/projects/b2b"), &dir.join(side));
+    }
+}
+
+fn edit(file: &Path, from: &str, to: &str) {
+    let text = fs::read_to_string(file).unwrap();
+    assert!(text.contains(from), "{} has no {from:?}", file.display());
+    fs::write(file, text.replacen(from, to, 1)).unwrap();
+}
+
+/// A change to journey.yaml alone (and the files it reads) changes what the program
+/// does: the global holdout, the suppression list and its file, a category cap, the
+/// business-day calendar, who is an account's admin, the CLV margin; and in the
+/// journeys a channel's category and a score. Each is a line of the diff, in every
+/// format (the report said "no changes to the journey program" for the first two).
+#[test]
+fn program_rules_and_settings_of_journey_yaml() {
+    let dir = tempfile::tempdir().unwrap();
+    b2b_pair(dir.path());
+    let head = dir.path().join("head");
+    let config = head.join("journey.yaml");
+    edit(&config, "global_holdout: { percent: 10,", "global_holdout: { percent: 15,");
+    edit(&config, "    promotional: 3 per 7d", "    promotional: 2 per 7d");
+    edit(&config, "  calendar: DE", "  calendar: GB");
+    edit(&config, "holidays: [2026-12-24, 2026-12-31]", "holidays: [2026-12-24, 2026-12-28, 2026-12-31]");
+    edit(&config, "    admin_value: admin", "    admin_value: owner");
+    edit(&config, "program:\n", "clv:\n  margin: 0.6\nprogram:\n");
+    let mut suppressed = fs::read_to_string(head.join("suppressed.txt")).unwrap();
+    suppressed.push_str("c0000099\n");
+    fs::write(head.join("suppressed.txt"), suppressed).unwrap();
+    edit(&head.join("journeys/schema.journey"), "  kind in_app\n", "  kind in_app\n  category transactional\n");
+    edit(&head.join("journeys/scores.journey"), "0.6 * usage + 0.4 *", "0.5 * usage + 0.5 *");
+
+    let run = |format: &str| {
+        let out = journey(&["diff", "base", "head", "--format", format], dir.path());
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        stdout(&out)
+    };
+    let text = run("text");
+    for line in [
+        "  ~ setting business_days.calendar: DE → GB",
+        "  ~ setting business_days.holidays: [2026-12-24, 2026-12-31] → [2026-12-24, 2026-12-28, 2026-12-31]",
+        "  ~ setting clv.margin: 1 → 0.6",
+        "  ~ setting events.account.admin_value: admin → owner",
+        "  ~ score health: value: ",
+        "  ~ channel in_app: category: promotional → transactional",
+        "  ~ cap category: promotional: cap: 3 per 1w → 2 per 1w",
+        "  ~ rule global_holdout: percent: 10% → 15%",
+        "  ~ rule suppression: customers: 8 customers → 9 customers (1 added, 0 removed)",
+    ] {
+        assert!(text.contains(line), "no {line:?} in\n{text}");
+    }
+    assert!(!text.contains("no changes to the journey program"), "{text}");
+    insta::assert_snapshot!("diff_program_rules_text", text);
+    insta::assert_snapshot!("diff_program_rules_markdown", run("markdown"));
+    insta::assert_snapshot!("diff_program_rules_json", run("json"));
+
+    // the other way round, the same items changed back
+    let out = journey(&["diff", "head", "base"], dir.path());
+    assert!(stdout(&out).contains("  ~ rule global_holdout: percent: 15% → 10%"), "{}", stdout(&out));
+}
+
+/// Rules added or removed whole (`program:` deleted from journey.yaml), in each
+/// format; a category written out as its default is no change.
+#[test]
+fn program_rules_removed_and_added() {
+    let dir = tempfile::tempdir().unwrap();
+    b2b_pair(dir.path());
+    let config = dir.path().join("head/journey.yaml");
+    let text = fs::read_to_string(&config).unwrap();
+    fs::write(&config, &text[..text.find("\nprogram:\n").unwrap() + 1]).unwrap();
+    // `in_app` is promotional already: saying so changes nothing
+    edit(
+        &dir.path().join("head/journeys/schema.journey"),
+        "  kind in_app\n",
+        "  kind in_app\n  category promotional\n",
+    );
+
+    let out = journey(&["diff", "base", "head"], dir.path());
+    let removed = stdout(&out);
+    for line in [
+        "  - cap category: promotional: 3 per 1w",
+        "  - rule global_holdout: 10% (salt \"clinicly-2026\")",
+        "  - rule suppression: file suppressed.txt (8 customers), attribute do_not_contact",
+    ] {
+        assert!(removed.contains(line), "no {line:?} in\n{removed}");
+    }
+    assert!(!removed.contains("channel in_app"), "{removed}");
+
+    let out = journey(&["diff", "head", "base", "--format", "markdown"], dir.path());
+    let added = stdout(&out);
+    for line in [
+        "| program rules | 2 | 0 | 0 |",
+        "| added | cap | `category: promotional` | `3 per 1w` |",
+        "| added | rule | `global_holdout` | `10% (salt \"clinicly-2026\")` |",
+        "| added | rule | `suppression` | `file suppressed.txt (8 customers), attribute do_not_contact` |",
+    ] {
+        assert!(added.contains(line), "no {line:?} in\n{added}");
+    }
+
+    let out = journey(&["diff", "base", "head", "--format", "json"], dir.path());
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let rules: Vec<(&str, &str, &str)> = json["changes"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["kind"].as_str().unwrap(), i["name"].as_str().unwrap(), i["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            ("cap", "category: promotional", "removed"),
+            ("rule", "global_holdout", "removed"),
+            ("rule", "suppression", "removed")
+        ]
+    );
+    let summary = json["summary"].as_array().unwrap();
+    let row = summary.iter().find(|r| r["what"] == "program rules").unwrap();
+    assert_eq!((row["added"].as_u64(), row["removed"].as_u64()), (Some(0), Some(2)));
+}

@@ -43,7 +43,8 @@ pub fn run(args: DiffArgs, global: &GlobalOptions) -> miette::Result<ExitStatus>
     };
     let (base_side, base_program, base_findings) = analyse(&base);
     let (head_side, head_program, head_findings) = analyse(&head);
-    let changes = journey_diff::diff(&base_program, &head_program);
+    let mut changes = journey_diff::diff(&base_program, &head_program);
+    changes.add_items(clv_settings(&base.project, &head.project));
     let diagnostics = journey_diff::diff_findings(&base_findings, &head_findings);
     // a journey.yaml that does not load has no `events:` section to read: that is a
     // broken configuration to name, not a project that configured no log
@@ -175,6 +176,19 @@ fn simulate_both(
         _ => (None, Vec::new()),
     };
     Ok(journey_diff::SimulationDelta { volume, clv, assumptions })
+}
+
+/// journey.yaml's `clv:` settings as the CLV estimate reads them (a value written out
+/// as its default is no change): they are not part of the program, but change every
+/// CLV figure.
+fn clv_settings(base: &Project, head: &Project) -> Vec<journey_diff::ItemChange> {
+    use crate::clv_estimate::ClvSettings;
+    let (b, h) =
+        (ClvSettings::from_config(base.config.clv.as_ref()), ClvSettings::from_config(head.config.clv.as_ref()));
+    [("clv.margin", b.margin, h.margin), ("clv.horizon_weeks", b.horizon_weeks, h.horizon_weeks)]
+        .into_iter()
+        .filter_map(|(name, b, h)| journey_diff::setting_change(name, Some(format!("{b}")), Some(format!("{h}"))))
+        .collect()
 }
 
 fn analyse(side: &Loaded) -> (Side, journey_ir::Program, Vec<journey_diff::Finding>) {

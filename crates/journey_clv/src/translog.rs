@@ -184,6 +184,13 @@ impl Builder {
     }
 }
 
+/// The help of an amount that cannot be read in a log with an event column or field
+/// (`what`: "`event` column", "`event` field") read without `--event`: its rows of
+/// other events (sign-ups, visits) have no amount.
+fn event_hint(what: &str) -> String {
+    format!("this log has an {what}: --event NAME reads only the rows of the purchase event (e.g. --event purchase)")
+}
+
 fn read_delimited(path: &str, source: &str, options: &LogOptions) -> Result<TransactionLog> {
     let first_line = source.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     let delimiter = options.delimiter.unwrap_or_else(|| Delimiter::sniff(first_line));
@@ -212,11 +219,8 @@ fn read_delimited(path: &str, source: &str, options: &LogOptions) -> Result<Tran
     };
     // an event log read whole: its rows of other events have no amount, which is what
     // the error on the first of them says how to fix
-    let event_hint = match (&options.event, resolve_optional(path, &names, None, EVENT_NAMES)?) {
-        (None, Some(i)) => Some(format!(
-            "this log has an `{}` column: --event NAME reads only the rows of the purchase event (e.g. --event purchase)",
-            names[i]
-        )),
+    let event_hint = match (&options.event, resolve_optional(path, &names, m.event.as_ref(), EVENT_NAMES)?) {
+        (None, Some(i)) => Some(event_hint(&format!("`{}` column", names[i]))),
         _ => None,
     };
     let needed = [Some(customer), Some(timestamp), amount, cohort, event.map(|(i, _)| i)]
@@ -380,7 +384,23 @@ fn read_json_lines(path: &str, source: &str, options: &LogOptions) -> Result<Tra
             }
             Some((_, serde_json::Value::String(s))) => {
                 b.log.has_amounts = true;
-                parse_amount(&s).ok_or_else(|| err(format!("cannot read {s:?} as an amount"), "expected a number"))?
+                parse_amount(&s).ok_or_else(|| {
+                    // a row of an event log read whole (a sign-up with `"amount": ""`):
+                    // the same help as a CSV log's
+                    let hint = match (&options.event, pick(&event_key, EVENT_NAMES, "event")) {
+                        (None, Ok(Some((field, _)))) => Some(event_hint(&format!("`{field}` field"))),
+                        _ => None,
+                    };
+                    bad_row(
+                        path,
+                        source,
+                        start,
+                        end,
+                        format!("cannot read {s:?} as an amount"),
+                        "expected a number",
+                        hint,
+                    )
+                })?
             }
             Some((_, serde_json::Value::Null)) | None => 0.0,
             Some((_, other)) => return Err(err(format!("amount must be a number, found {other}"), "bad amount")),

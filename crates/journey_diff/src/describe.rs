@@ -93,7 +93,7 @@ fn offset(base: &str, minutes: i64) -> String {
     }
 }
 
-fn trim(x: f64) -> String {
+pub(crate) fn trim(x: f64) -> String {
     let s = format!("{x}");
     s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
 }
@@ -290,6 +290,9 @@ pub fn describe_quiet_hours(q: &QuietHours) -> String {
 
 pub fn describe_channel(c: &Channel) -> String {
     let mut parts = vec![format!("kind {}", c.kind.as_str())];
+    if let Some(x) = &c.category {
+        parts.push(format!("category {x}"));
+    }
     if let Some(x) = &c.consent {
         parts.push(format!("consent {x}"));
     }

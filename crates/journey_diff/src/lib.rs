@@ -82,7 +82,11 @@ pub enum ItemKind {
     Channel,
     Cap,
     Audience,
+    /// A named score (`score health = …`).
+    Score,
     Policy,
+    /// A program-wide rule of journey.yaml's `program:` (global holdout, suppression).
+    Rule,
 }
 
 impl ItemKind {
@@ -94,12 +98,18 @@ impl ItemKind {
             ItemKind::Channel => "channel",
             ItemKind::Cap => "cap",
             ItemKind::Audience => "audience",
+            ItemKind::Score => "score",
             ItemKind::Policy => "policy",
+            ItemKind::Rule => "rule",
         }
     }
 }
 
 /// A program-level item (event, channel, cap, audience, policy rule…) that changed.
+/// Settings are named by their key in journey.yaml (`timezone`,
+/// `business_days.holidays`, `clv.margin`), caps by what they limit (`email`,
+/// `policy: any`, `category: promotional`), program rules by their key under
+/// `program:` (`global_holdout`, `suppression`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ItemChange {
     pub kind: ItemKind,
@@ -261,11 +271,13 @@ impl ProgramDiff {
             SummaryRow { what: "waits", counts: step(StepClass::Wait) },
             SummaryRow { what: "other steps", counts: step(StepClass::Other) },
             SummaryRow { what: "audiences", counts: item(ItemKind::Audience) },
+            SummaryRow { what: "scores", counts: item(ItemKind::Score) },
             SummaryRow { what: "caps", counts: item(ItemKind::Cap) },
             SummaryRow { what: "channels", counts: item(ItemKind::Channel) },
             SummaryRow { what: "events", counts: item(ItemKind::Event) },
             SummaryRow { what: "attributes", counts: item(ItemKind::Attribute) },
             SummaryRow { what: "policy rules", counts: item(ItemKind::Policy) },
+            SummaryRow { what: "program rules", counts: item(ItemKind::Rule) },
             SummaryRow { what: "settings", counts: item(ItemKind::Setting) },
         ]
     }
@@ -397,6 +409,13 @@ pub fn diff(base: &Program, head: &Program) -> ProgramDiff {
                 h.quiet_hours.as_ref().map(describe::describe_quiet_hours),
             ));
             f.extend(opt_field("min_gap", b.min_gap_minutes.map(duration), h.min_gap_minutes.map(duration)));
+            // what the engine applies: an unwritten category of a message channel is
+            // `promotional`, so writing it out is no change
+            f.extend(opt_field(
+                "category",
+                b.category_name().map(str::to_string),
+                h.category_name().map(str::to_string),
+            ));
             f
         },
     );
@@ -408,6 +427,7 @@ pub fn diff(base: &Program, head: &Program) -> ProgramDiff {
             let scope = pc.channels.as_ref().map_or("any".to_string(), |c| c.join(", "));
             (format!("policy: {scope}"), describe_cap(&pc.cap))
         }));
+        v.extend(p.rules.category_caps.iter().map(|c| (format!("category: {}", c.category), describe_cap(&c.cap))));
         v
     };
     keyed(
@@ -427,6 +447,19 @@ pub fn diff(base: &Program, head: &Program) -> ProgramDiff {
         |a| a.name.clone(),
         |a| describe_expr(&a.condition),
         |b, h| field("condition", describe_expr(&b.condition), describe_expr(&h.condition)),
+    );
+    keyed(
+        &mut items,
+        ItemKind::Score,
+        &base.scores,
+        &head.scores,
+        |s| s.name.clone(),
+        |s| format!("{} = {}", s.ty.describe(), describe_expr(&s.value)),
+        |b, h| {
+            let mut f = field("type", b.ty.describe(), h.ty.describe());
+            f.extend(field("value", describe_expr(&b.value), describe_expr(&h.value)));
+            f
+        },
     );
     let policy = |p: &Program| -> Vec<(String, String)> {
         let mut v = Vec::new();
@@ -450,6 +483,7 @@ pub fn diff(base: &Program, head: &Program) -> ProgramDiff {
         |p| p.1.clone(),
         |b, h| field("value", b.1.clone(), h.1.clone()),
     );
+    rules(base, head, &mut items);
     items.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
 
     let mut journeys = Vec::new();
@@ -464,26 +498,116 @@ pub fn diff(base: &Program, head: &Program) -> ProgramDiff {
 }
 
 fn settings(base: &Program, head: &Program, items: &mut Vec<ItemChange>) {
+    let list = |v: &[String]| format!("[{}]", v.join(", "));
+    // an empty list is no setting: adding the first holiday reads as added
+    let some_list = |v: &[String]| (!v.is_empty()).then(|| list(v));
+    let (bd, hd) = (&base.business_days, &head.business_days);
+    let (ba, ha) = (&base.accounts, &head.accounts);
     let pairs = [
         ("timezone", Some(base.timezone.clone()), Some(head.timezone.clone())),
         ("currency", Some(base.currency.clone()), Some(head.currency.clone())),
         ("timezone_attribute", base.timezone_attribute.clone(), head.timezone_attribute.clone()),
+        ("business_days.calendar", bd.calendar.clone(), hd.calendar.clone()),
+        ("business_days.country_attribute", bd.country_attribute.clone(), hd.country_attribute.clone()),
+        ("business_days.weekend", Some(list(&bd.weekend)), Some(list(&hd.weekend))),
+        ("business_days.holidays", some_list(&bd.holidays), some_list(&hd.holidays)),
+        ("events.account.attribute", ba.attribute.clone(), ha.attribute.clone()),
+        ("events.account.file", ba.file.clone(), ha.file.clone()),
+        ("events.account.admin_attribute", ba.admin_attribute.clone(), ha.admin_attribute.clone()),
+        ("events.account.admin_value", ba.admin_value.clone(), ha.admin_value.clone()),
+        ("account attributes", some_list(&ba.attributes), some_list(&ha.attributes)),
     ];
     for (name, b, h) in pairs {
-        if b != h {
-            let status = match (&b, &h) {
-                (None, _) => Status::Added,
-                (_, None) => Status::Removed,
-                _ => Status::Changed,
-            };
-            items.push(ItemChange {
-                kind: ItemKind::Setting,
-                name: name.to_string(),
-                status,
-                base: b,
-                head: h,
-                fields: vec![],
-            });
+        if let Some(i) = setting_change(name, b, h) {
+            items.push(i);
+        }
+    }
+}
+
+/// A setting that differs between the sides (`None`: not set on that side), as an
+/// item of the diff; `None` when both sides agree. For settings the program does not
+/// hold (journey.yaml's `clv:`), which the caller compares and adds with
+/// [`ProgramDiff::add_items`].
+pub fn setting_change(name: &str, base: Option<String>, head: Option<String>) -> Option<ItemChange> {
+    if base == head {
+        return None;
+    }
+    let status = match (&base, &head) {
+        (None, _) => Status::Added,
+        (_, None) => Status::Removed,
+        _ => Status::Changed,
+    };
+    Some(ItemChange { kind: ItemKind::Setting, name: name.to_string(), status, base, head, fields: vec![] })
+}
+
+impl ProgramDiff {
+    /// Add program-level items found outside [`diff`], keeping the order by kind then
+    /// name.
+    pub fn add_items(&mut self, items: impl IntoIterator<Item = ItemChange>) {
+        self.items.extend(items);
+        self.items.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
+    }
+}
+
+/// journey.yaml's `program:` rules: the global holdout and the suppression list
+/// (category caps are caps, compared with the others).
+fn rules(base: &Program, head: &Program, items: &mut Vec<ItemChange>) {
+    use journey_ir::{GlobalHoldout, SuppressionList};
+    let percent = |g: &GlobalHoldout| format!("{}%", describe::trim(g.percent));
+    let holdout = |g: &GlobalHoldout| format!("{} (salt \"{}\")", percent(g), g.salt);
+    let rule = |name: &str, status, base: Option<String>, head: Option<String>, fields| ItemChange {
+        kind: ItemKind::Rule,
+        name: name.to_string(),
+        status,
+        base,
+        head,
+        fields,
+    };
+    match (&base.rules.global_holdout, &head.rules.global_holdout) {
+        (None, None) => {}
+        (None, Some(h)) => items.push(rule("global_holdout", Status::Added, None, Some(holdout(h)), vec![])),
+        (Some(b), None) => items.push(rule("global_holdout", Status::Removed, Some(holdout(b)), None, vec![])),
+        (Some(b), Some(h)) => {
+            let mut f = field("percent", percent(b), percent(h));
+            f.extend(field("salt", format!("\"{}\"", b.salt), format!("\"{}\"", h.salt)));
+            if !f.is_empty() {
+                items.push(rule("global_holdout", Status::Changed, Some(holdout(b)), Some(holdout(h)), f));
+            }
+        }
+    }
+    let ids = |n: usize| format!("{n} customer{}", if n == 1 { "" } else { "s" });
+    let suppression = |s: &SuppressionList| {
+        let mut parts = Vec::new();
+        if let Some(f) = &s.file {
+            parts.push(format!("file {f} ({})", ids(s.customers.len())));
+        }
+        if let Some(a) = &s.attribute {
+            parts.push(format!("attribute {a}"));
+        }
+        parts.join(", ")
+    };
+    match (&base.rules.suppression, &head.rules.suppression) {
+        (None, None) => {}
+        (None, Some(h)) => items.push(rule("suppression", Status::Added, None, Some(suppression(h)), vec![])),
+        (Some(b), None) => items.push(rule("suppression", Status::Removed, Some(suppression(b)), None, vec![])),
+        (Some(b), Some(h)) => {
+            let mut f = opt_field("file", b.file.clone(), h.file.clone());
+            // the ids read from the file are what the engine applies: an edited file
+            // under the same name is a change
+            let (bs, hs): (std::collections::BTreeSet<&String>, std::collections::BTreeSet<&String>) =
+                (b.customers.iter().collect(), h.customers.iter().collect());
+            if bs != hs {
+                let (added, removed) = (hs.difference(&bs).count(), bs.difference(&hs).count());
+                f.push(FieldChange {
+                    field: "customers".to_string(),
+                    base: Some(ids(bs.len())),
+                    head: Some(format!("{} ({added} added, {removed} removed)", ids(hs.len()))),
+                });
+            }
+            f.extend(opt_field("attribute", b.attribute.clone(), h.attribute.clone()));
+            if !f.is_empty() {
+                items.push(rule("suppression", Status::Changed, Some(suppression(b)), Some(suppression(h)), f));
+            }
         }
     }
 }

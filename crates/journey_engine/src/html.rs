@@ -1744,6 +1744,40 @@ fn amount_goals(out: &mut String, exps: &crate::experiment::Experiments) {
     table_end(out);
 }
 
+/// The CLV table's note on a journey whose held-out customers converted more than the
+/// treated ones, in a holdout comparison (the journey's own, the global holdout or
+/// both): each goal once, with the holdouts that beat it. `None` when none did.
+fn holdout_ahead(journey: &str, comparisons: &[crate::experiment::Comparison]) -> Option<String> {
+    let mut goals: Vec<(&str, Vec<&str>)> = Vec::new();
+    for c in comparisons.iter().filter(|c| c.journey == journey && c.holdout_beats_treated()) {
+        let which = if c.experiment == crate::experiment::GLOBAL_HOLDOUT {
+            "the global holdout"
+        } else {
+            "the journey's holdout"
+        };
+        match goals.iter_mut().find(|(g, _)| *g == c.goal) {
+            Some((_, holdouts)) if !holdouts.contains(&which) => holdouts.push(which),
+            Some(_) => {}
+            None => goals.push((&c.goal, vec![which])),
+        }
+    }
+    if goals.is_empty() {
+        return None;
+    }
+    let and = |parts: Vec<String>| match parts.len() {
+        1 => parts[0].clone(),
+        n => format!("{} and {}", parts[..n - 1].join(", "), parts[n - 1]),
+    };
+    let noun = if goals.len() == 1 { "goal" } else { "goals" };
+    let goals = and(goals
+        .iter()
+        .map(|(g, h)| format!("{g} (in {})", and(h.iter().map(|x| x.to_string()).collect())))
+        .collect());
+    Some(format!(
+        "the held-out customers converted more on {noun} {goals}: the effect is an assumption the replay does not support"
+    ))
+}
+
 fn clv_section(out: &mut String, meta: &HtmlMeta, currency: &str, exps: &crate::experiment::Experiments) {
     let Some(c) = &meta.clv else { return };
     section(out, "clv", "CLV estimate");
@@ -1754,21 +1788,12 @@ fn clv_section(out: &mut String, meta: &HtmlMeta, currency: &str, exps: &crate::
         for r in &c.rows {
             // a stated gain where the replay's own holdout converted more is not a gain
             // to take on trust: say so next to it
-            let against: Vec<&str> = (exps.comparisons.iter())
-                .filter(|x| x.journey == r.journey && x.holdout_beats_treated())
-                .map(|x| x.goal.as_str())
-                .collect();
-            let (class, measured) = if against.is_empty() {
-                ("", String::new())
-            } else {
-                (
+            let (class, measured) = match holdout_ahead(&r.journey, &exps.comparisons) {
+                None => ("", String::new()),
+                Some(sentence) => (
                     " class=\"holdout-wins\"",
-                    format!(
-                        "<span class=\"badge warn\">holdout ahead</span> the held-out customers converted more on {}: \
-                         the effect is an assumption the replay does not support",
-                        esc(&against.join(", "))
-                    ),
-                )
+                    format!("<span class=\"badge warn\">holdout ahead</span> {}", esc(&sentence)),
+                ),
             };
             out.push_str(&format!(
                 "<tr{class} data-journey=\"{}\"><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}..{}</td><td>{}</td><td>{measured}</td></tr>\n",
@@ -1930,6 +1955,58 @@ mod tests {
             r.sends += n;
         }
         r
+    }
+
+    /// The CLV note on a journey whose holdout converted more names each goal once
+    /// ("converted more on back, back" when the journey's holdout and the global
+    /// holdout both beat the goal `back`), with the holdouts that did.
+    #[test]
+    fn holdout_ahead_names_each_goal_once() {
+        use crate::experiment::{Comparison, Difference, GroupRate, GLOBAL_HOLDOUT};
+        let group = |g: &str| GroupRate {
+            group: g.into(),
+            customers: 100,
+            entries: 100,
+            sends: 100,
+            conversions: 10,
+            rate: Some(0.1),
+        };
+        let c = |journey: &str, experiment: &str, goal: &str, difference: f64| Comparison {
+            journey: journey.into(),
+            experiment: experiment.into(),
+            goal: goal.into(),
+            a: group("holdout"),
+            b: group("treated"),
+            difference: Some(Difference { difference, interval90: None, interval95: None, reading: String::new() }),
+        };
+        let tail = ": the effect is an assumption the replay does not support";
+        let both = [c("winback", "holdout", "back", -0.02), c("winback", GLOBAL_HOLDOUT, "back", -0.01)];
+        assert_eq!(
+            holdout_ahead("winback", &both).unwrap(),
+            format!(
+                "the held-out customers converted more on goal back (in the journey's holdout and the global holdout){tail}"
+            )
+        );
+        let one = [c("winback", "holdout", "back", -0.02), c("winback", GLOBAL_HOLDOUT, "back", 0.01)];
+        assert_eq!(
+            holdout_ahead("winback", &one).unwrap(),
+            format!("the held-out customers converted more on goal back (in the journey's holdout){tail}")
+        );
+        let goals = [
+            c("onboarding", GLOBAL_HOLDOUT, "converted", -0.02),
+            c("onboarding", "holdout", "activated", -0.01),
+            c("onboarding", GLOBAL_HOLDOUT, "activated", -0.01),
+            c("onboarding", "a/b", "paid", -0.05),
+            c("other", "holdout", "paid", -0.05),
+        ];
+        assert_eq!(
+            holdout_ahead("onboarding", &goals).unwrap(),
+            format!(
+                "the held-out customers converted more on goals converted (in the global holdout) and activated \
+                 (in the journey's holdout and the global holdout){tail}"
+            )
+        );
+        assert_eq!(holdout_ahead("winback", &[c("winback", "holdout", "back", 0.02)]), None);
     }
 
     #[test]
