@@ -120,9 +120,10 @@ fn simulate_is_deterministic_and_split_runs_merge_exactly() {
         v_whole.as_object_mut().unwrap().remove(derived);
     }
     // the partial report adds the fingerprint of the customers it covers and the
-    // estimate's input (for `merge`)
+    // estimate's input (for `merge`); it records the run's settings as the report does
     let mut v_part: serde_json::Value = serde_json::from_str(&whole_report).unwrap();
     assert_eq!(v_part["coverage"]["customers"], v_whole["customers"]);
+    assert_eq!(v_part["run"], v_whole["run"]);
     for added in ["coverage", "clv_input"] {
         v_part.as_object_mut().unwrap().remove(added);
     }
@@ -140,7 +141,9 @@ fn simulate_is_deterministic_and_split_runs_merge_exactly() {
     }
     let out = journey(&["merge", s(&d.join("part-a.json")), s(&d.join("part-b.json"))]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).starts_with(&format!("2 partial reports merged\n{head},")), "{}", text(&out.stdout));
+    let merged_head = format!("2 partial reports merged: {} to {} (", PERIOD[1], PERIOD[3]);
+    assert!(text(&out.stdout).starts_with(&merged_head), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains(&format!(", seed 1, quiet hours defer\n{head},")), "{}", text(&out.stdout));
 }
 
 #[test]

@@ -302,7 +302,12 @@ fn merged_partial_reports_draw_the_same_figures() {
         between(&merged, "<div class=\"cards\"", "</div>\n</div>")
     );
     let header = between(&merged, "<header>", "</header>");
-    assert!(header.contains("not recorded in partial reports") && header.contains("part-a.json"), "{header}");
+    assert!(header.contains("part-a.json"), "{header}");
+    // the parts record the period, seed and quiet-hours mode they were simulated with
+    for item in ["<dt>period</dt>", "<dt>seed</dt>", "<dt>quiet hours</dt>"] {
+        assert_eq!(between(&whole, item, "</dd>"), between(&merged, item, "</dd>"), "{item}");
+    }
+    assert!(!header.contains("not recorded"), "{header}");
     assert!(between(&merged, "<section id=\"skipped\">", "</section>").contains("Not recorded"));
 
     // outside a repository the page still has every figure, without guardrails

@@ -29,15 +29,20 @@ use journey_ir::Program;
 pub const REPORT_VERSION: u32 = 1;
 
 /// The report of `--format json` (of `simulate` and `merge`): its format version,
-/// the report's own fields, the experiments read from it, then the CLV estimate.
+/// what the run was simulated with (`None` for merged partial reports of earlier
+/// versions, which do not record it), the report's own fields, the experiments read
+/// from it, then the CLV estimate.
 pub fn report_json(
     report: &Report,
+    run: Option<&partial::RunSettings>,
     program: Option<&Program>,
     clv: &Result<journey_clv::impact::Impact, String>,
 ) -> String {
     #[derive(serde::Serialize)]
     struct Out<'a> {
         version: u32,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        run: Option<&'a partial::RunSettings>,
         #[serde(flatten)]
         report: &'a Report,
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -46,6 +51,7 @@ pub fn report_json(
     }
     let out = Out {
         version: REPORT_VERSION,
+        run,
         report,
         experiments: program.map(|p| report.experiments(p)),
         clv_estimate: clv_estimate::json(clv),

@@ -93,8 +93,9 @@ impl StatePeak {
 
 impl Outcome {
     /// The partial report of this replay (`journey simulate --partial`).
-    pub fn partial(&self) -> crate::partial::Partial {
+    pub fn partial(&self, run: crate::partial::RunSettings) -> crate::partial::Partial {
         crate::partial::Partial {
+            run: Some(run),
             report: self.report.clone(),
             coverage: self.coverage.clone(),
             clv_input: Some(self.clv_input.clone()),
