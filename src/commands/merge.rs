@@ -48,6 +48,13 @@ pub fn run(args: MergeArgs, global: &GlobalOptions) -> miette::Result<ExitStatus
                 p.display()
             );
         }
+        if part.skipped.is_none() && !global.quiet {
+            eprintln!(
+                "note: {} does not record the bad rows its run skipped (written by an earlier version); \
+                 the merged report leaves the skipped rows out",
+                p.display()
+            );
+        }
         if part.coverage.is_none() && !global.quiet {
             eprintln!(
                 "note: {} does not say which customers it covers (written by an earlier version); \
@@ -79,13 +86,17 @@ pub fn run(args: MergeArgs, global: &GlobalOptions) -> miette::Result<ExitStatus
             period: merged.run.as_ref().map(|r| (r.from.clone(), r.to.clone())),
             seed: merged.run.as_ref().map(|r| r.seed),
             quiet_hours: merged.run.as_ref().map(|r| r.quiet_hours.clone()),
+            skipped: merged.skipped.clone(),
             clv: Some(crate::clv_estimate::html_rows(&clv)),
             ..HtmlMeta::default()
         };
         crate::files::write_atomically(p, render_html(total, program.as_ref(), &meta).as_bytes())?;
     }
     if args.format == "json" {
-        crate::out!("{}", super::simulate::report_json(total, merged.run.as_ref(), program.as_ref(), &clv))?;
+        crate::out!(
+            "{}",
+            super::simulate::report_json(total, merged.run.as_ref(), program.as_ref(), &clv, merged.skipped.as_ref())
+        )?;
     } else {
         crate::outln!(
             "{} partial report{} merged: {}",
@@ -99,6 +110,10 @@ pub fn run(args: MergeArgs, global: &GlobalOptions) -> miette::Result<ExitStatus
         crate::out!("{}", super::simulate::human(total, program.as_ref()))?;
         crate::out!("{}", crate::clv_estimate::text(&clv, &currency))?;
         crate::out!("{}", crate::clv_estimate::amounts_text(total, program.as_ref()))?;
+        match &merged.skipped {
+            Some(skipped) => crate::out!("{}", super::simulate::skipped_text(skipped))?,
+            None => crate::outln!("skipped bad rows: not recorded (partial reports of an earlier version)")?,
+        }
     }
     Ok(ExitStatus::Success)
 }

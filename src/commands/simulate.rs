@@ -206,6 +206,7 @@ pub fn run(args: SimulateArgs, global: &GlobalOptions) -> miette::Result<ExitSta
         let partial = crate::partial::Partial {
             run: Some(run.clone()),
             report: report.clone(),
+            skipped: Some(skipped.clone()),
             coverage,
             clv_input: Some(clv_input),
         };
@@ -224,7 +225,7 @@ pub fn run(args: SimulateArgs, global: &GlobalOptions) -> miette::Result<ExitSta
         crate::files::write_atomically(p, render_html(&report, Some(&program), &meta).as_bytes())?;
     }
     if args.format == "json" {
-        crate::out!("{}", report_json(&report, Some(&run), Some(&program), &clv))?;
+        crate::out!("{}", report_json(&report, Some(&run), Some(&program), &clv, Some(&skipped)))?;
         if !global.quiet && skipped.total() > 0 {
             eprint!("{}", skipped_text(&skipped));
         }
@@ -246,8 +247,9 @@ pub(crate) fn report_json(
     run: Option<&journey_run::partial::RunSettings>,
     program: Option<&Program>,
     clv: &Result<journey_clv::impact::Impact, String>,
+    skipped: Option<&SkipCounts>,
 ) -> String {
-    journey_run::report_json(report, run, program, clv)
+    journey_run::report_json(report, run, program, clv, skipped)
 }
 
 /// issue 15: the account file's values into the customers' rows; a column that is

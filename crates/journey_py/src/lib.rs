@@ -220,6 +220,7 @@ impl Program {
             merged.partial.run.as_ref(),
             Some(&self.loaded.program),
             &merged.clv,
+            merged.partial.skipped.as_ref(),
         ))
     }
 
@@ -232,6 +233,7 @@ impl Program {
             period: merged.partial.run.as_ref().map(|r| (r.from.clone(), r.to.clone())),
             seed: merged.partial.run.as_ref().map(|r| r.seed),
             quiet_hours: merged.partial.run.as_ref().map(|r| r.quiet_hours.clone()),
+            skipped: merged.partial.skipped.clone(),
             clv: Some(journey_run::clv_estimate::html_rows(&merged.clv)),
             ..Default::default()
         };
@@ -415,9 +417,10 @@ fn simulate_ipc<'py>(
         true => Some(PyBytes::new(py, &ipc(&trace.schema(), &trace_batches)?).unbind()),
         false => None,
     };
-    let skipped = serde_json::to_string(&skipped).map_err(replay_error)?;
     let run = journey_run::partial::RunSettings::new(schema_tz, start, until, seed, quiet_hours);
-    Ok((trace, outcome.partial(run).to_json(), skipped))
+    let partial = outcome.partial(run, skipped.clone()).to_json();
+    let skipped = serde_json::to_string(&skipped).map_err(replay_error)?;
+    Ok((trace, partial, skipped))
 }
 
 #[pymodule]

@@ -32,6 +32,10 @@ pub struct Partial {
     pub run: Option<RunSettings>,
     #[serde(flatten)]
     pub report: Report,
+    /// The bad rows the run skipped (`--skip-bad-rows`), by kind; absent in partial
+    /// reports of earlier versions (then the merged report has none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<journey_events::SkipCounts>,
     /// Absent in partial reports of earlier versions: those are merged unchecked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub coverage: Option<Coverage>,
@@ -48,9 +52,10 @@ impl Partial {
         let mut v: serde_json::Value = serde_json::from_str(text)?;
         let mut take = |key: &str| v.as_object_mut().and_then(|o| o.remove(key));
         let run = take("run").map(serde_json::from_value).transpose()?;
+        let skipped = take("skipped").map(serde_json::from_value).transpose()?;
         let coverage = take("coverage").map(serde_json::from_value).transpose()?;
         let clv_input = take("clv_input").map(serde_json::from_value).transpose()?;
-        Ok(Partial { run, report: serde_json::from_value(v)?, coverage, clv_input })
+        Ok(Partial { run, report: serde_json::from_value(v)?, skipped, coverage, clv_input })
     }
 
     /// The file's text: pretty JSON, the report's fields first, ending in a newline.
@@ -257,6 +262,12 @@ pub fn merge(parts: &[(String, Partial)]) -> Result<Partial, MergeError> {
     }
     for (_, p) in parts {
         total.report.merge(&p.report);
+    }
+    // every part's skipped rows, or none when a part does not record them
+    if parts.iter().all(|(_, p)| p.skipped.is_some()) {
+        let mut skipped = journey_events::SkipCounts::default();
+        parts.iter().flat_map(|(_, p)| &p.skipped).for_each(|s| skipped.merge(s));
+        total.skipped = Some(skipped);
     }
     if parsed.iter().all(Option::is_some) {
         let mut customers = 0u64;
