@@ -235,7 +235,6 @@ impl Program {
             quiet_hours: merged.partial.run.as_ref().map(|r| r.quiet_hours.clone()),
             skipped: merged.partial.skipped.clone(),
             clv: Some(journey_run::clv_estimate::html_rows(&merged.clv)),
-            ..Default::default()
         };
         Ok(journey_engine::html::render_html(&merged.partial.report, Some(&self.loaded.program), &meta))
     }
