@@ -88,7 +88,6 @@ pub fn run(args: MergeArgs, global: &GlobalOptions) -> miette::Result<ExitStatus
             quiet_hours: merged.run.as_ref().map(|r| r.quiet_hours.clone()),
             skipped: merged.skipped.clone(),
             clv: Some(crate::clv_estimate::html_rows(&clv)),
-            ..HtmlMeta::default()
         };
         crate::files::write_atomically(p, render_html(total, program.as_ref(), &meta).as_bytes())?;
     }
