@@ -191,7 +191,7 @@ fn merged_partial_runs_equal_the_whole_run_clv_estimate_included() {
 }
 
 #[test]
-fn merge_refuses_parts_of_different_runs_for_the_estimate() {
+fn merge_refuses_parts_simulated_with_different_seeds() {
     let dir = tempfile::tempdir().unwrap();
     let parts = split_log(dir.path(), 2);
     let mut partials = Vec::new();
@@ -202,13 +202,14 @@ fn merge_refuses_parts_of_different_runs_for_the_estimate() {
         assert_eq!(code(&journey(&args, &cdnow())), 0);
         partials.push(p);
     }
-    let out = journey(&["merge", s(&partials[0]), s(&partials[1])], &cdnow());
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    assert!(
-        stdout(&out).contains("CLV estimate: not computed (the partial reports were simulated with different seeds"),
-        "{}",
-        stdout(&out)
-    );
+    // the holdout and experiment figures of other seeds do not add up either: the
+    // parts are refused, not only their estimate
+    let out = journey(&["merge", s(&partials[0]), s(&partials[1]), "--format", "json"], &cdnow());
+    assert_eq!(code(&out), 2, "{}", stdout(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["error"]["code"], "journey::merge::different_runs", "{v}");
+    let message = v["error"]["message"].as_str().unwrap();
+    assert!(message.ends_with(&format!("seed 1 in {}, 2 in {}", s(&partials[0]), s(&partials[1]))), "{message}");
 }
 
 /// The page flags a goal the holdout wins and does not show that journey's stated CLV

@@ -302,8 +302,16 @@ fn merged_partial_reports_draw_the_same_figures() {
         between(&merged, "<div class=\"cards\"", "</div>\n</div>")
     );
     let header = between(&merged, "<header>", "</header>");
-    assert!(header.contains("not recorded in partial reports") && header.contains("part-a.json"), "{header}");
-    assert!(between(&merged, "<section id=\"skipped\">", "</section>").contains("Not recorded"));
+    assert!(header.contains("part-a.json"), "{header}");
+    // the parts record the period, seed and quiet-hours mode they were simulated with
+    for item in ["<dt>period</dt>", "<dt>seed</dt>", "<dt>quiet hours</dt>"] {
+        assert_eq!(between(&whole, item, "</dd>"), between(&merged, item, "</dd>"), "{item}");
+    }
+    assert!(!header.contains("not recorded"), "{header}");
+    // and the bad rows their runs skipped (none here)
+    let skipped = |page: &str| between(page, "<section id=\"skipped\">", "</section>").to_string();
+    assert_eq!(skipped(&merged), skipped(&whole));
+    assert!(skipped(&merged).contains("None: every row of the log was read."));
 
     // outside a repository the page still has every figure, without guardrails
     let elsewhere = tempfile::tempdir().unwrap();

@@ -41,6 +41,20 @@ pub fn run(args: MergeArgs, global: &GlobalOptions) -> miette::Result<ExitStatus
                 p.display()
             )
         })?;
+        if part.run.is_none() && !global.quiet {
+            eprintln!(
+                "note: {} does not record the period, seed and quiet-hours mode it was simulated with (written by \
+                 an earlier version); it is merged without checking them against the other parts",
+                p.display()
+            );
+        }
+        if part.skipped.is_none() && !global.quiet {
+            eprintln!(
+                "note: {} does not record the bad rows its run skipped (written by an earlier version); \
+                 the merged report leaves the skipped rows out",
+                p.display()
+            );
+        }
         if part.coverage.is_none() && !global.quiet {
             eprintln!(
                 "note: {} does not say which customers it covers (written by an earlier version); \
@@ -51,6 +65,7 @@ pub fn run(args: MergeArgs, global: &GlobalOptions) -> miette::Result<ExitStatus
         parts.push((p.display().to_string(), part));
     }
     // a part given twice, or parts that share customers, would be counted twice;
+    // parts simulated over other periods, seeds or quiet-hours modes do not add up;
     // the CLV estimate is refitted from the parts' rows
     let journey_run::Merged { partial: merged, clv, currency } = journey_run::merge(&parts)?;
     let total = &merged.report;
@@ -68,22 +83,36 @@ pub fn run(args: MergeArgs, global: &GlobalOptions) -> miette::Result<ExitStatus
         let meta = HtmlMeta {
             command: "journey merge".into(),
             sources: args.partials.iter().map(|p| p.display().to_string()).collect(),
+            period: merged.run.as_ref().map(|r| (r.from.clone(), r.to.clone())),
+            seed: merged.run.as_ref().map(|r| r.seed),
+            quiet_hours: merged.run.as_ref().map(|r| r.quiet_hours.clone()),
+            skipped: merged.skipped.clone(),
             clv: Some(crate::clv_estimate::html_rows(&clv)),
-            ..HtmlMeta::default()
         };
         crate::files::write_atomically(p, render_html(total, program.as_ref(), &meta).as_bytes())?;
     }
     if args.format == "json" {
-        crate::out!("{}", super::simulate::report_json(total, program.as_ref(), &clv))?;
+        crate::out!(
+            "{}",
+            super::simulate::report_json(total, merged.run.as_ref(), program.as_ref(), &clv, merged.skipped.as_ref())
+        )?;
     } else {
         crate::outln!(
-            "{} partial report{} merged",
+            "{} partial report{} merged: {}",
             args.partials.len(),
-            if args.partials.len() == 1 { "" } else { "s" }
+            if args.partials.len() == 1 { "" } else { "s" },
+            match &merged.run {
+                Some(run) => run.describe(),
+                None => "period, seed and quiet hours not recorded (partial reports of an earlier version)".into(),
+            }
         )?;
         crate::out!("{}", super::simulate::human(total, program.as_ref()))?;
         crate::out!("{}", crate::clv_estimate::text(&clv, &currency))?;
         crate::out!("{}", crate::clv_estimate::amounts_text(total, program.as_ref()))?;
+        match &merged.skipped {
+            Some(skipped) => crate::out!("{}", super::simulate::skipped_text(skipped))?,
+            None => crate::outln!("skipped bad rows: not recorded (partial reports of an earlier version)")?,
+        }
     }
     Ok(ExitStatus::Success)
 }

@@ -201,41 +201,38 @@ pub fn run(args: SimulateArgs, global: &GlobalOptions) -> miette::Result<ExitSta
         t.finish()?;
     }
     let tz = Schema::from_program(&program).timezone();
+    let run = journey_run::partial::RunSettings::new(tz, start, until, args.seed, options.quiet_hours);
     if let Some(p) = &args.partial {
-        let partial = crate::partial::Partial { report: report.clone(), coverage, clv_input: Some(clv_input) };
+        let partial = crate::partial::Partial {
+            run: Some(run.clone()),
+            report: report.clone(),
+            skipped: Some(skipped.clone()),
+            coverage,
+            clv_input: Some(clv_input),
+        };
         crate::files::write_atomically(p, partial.to_json().as_bytes())?;
     }
     if let Some(p) = &args.html {
         let meta = HtmlMeta {
             command: "journey simulate".into(),
             sources: vec![file.display().to_string()],
-            period: Some((journey_engine::time::day_label(tz, start), journey_engine::time::day_label(tz, until))),
-            seed: Some(args.seed),
-            quiet_hours: Some(args.quiet_hours.clone()),
+            period: Some((run.from.clone(), run.to.clone())),
+            seed: Some(run.seed),
+            quiet_hours: Some(run.quiet_hours.clone()),
             skipped: Some(skipped.clone()),
             clv: Some(crate::clv_estimate::html_rows(&clv)),
         };
         crate::files::write_atomically(p, render_html(&report, Some(&program), &meta).as_bytes())?;
     }
     if args.format == "json" {
-        crate::out!("{}", report_json(&report, Some(&program), &clv))?;
+        crate::out!("{}", report_json(&report, Some(&run), Some(&program), &clv, Some(&skipped)))?;
         if !global.quiet && skipped.total() > 0 {
             eprint!("{}", skipped_text(&skipped));
         }
     } else {
         // calendar days of the program's zone, both ends included, as the labels read
         // (and as the HTML page counts them)
-        let days = journey_engine::time::local_day(tz, until) - journey_engine::time::local_day(tz, start) + 1;
-        crate::outln!(
-            "{}: {} to {} ({} day{}), seed {}, quiet hours {}",
-            file.display(),
-            journey_engine::time::day_label(tz, start),
-            journey_engine::time::day_label(tz, until),
-            days,
-            if days == 1 { "" } else { "s" },
-            args.seed,
-            args.quiet_hours
-        )?;
+        crate::outln!("{}: {}", file.display(), run.describe())?;
         crate::out!("{}", human(&report, Some(&program)))?;
         crate::out!("{}", crate::clv_estimate::text(&clv, &program.currency))?;
         crate::out!("{}", crate::clv_estimate::amounts_text(&report, Some(&program)))?;
@@ -247,10 +244,12 @@ pub fn run(args: SimulateArgs, global: &GlobalOptions) -> miette::Result<ExitSta
 /// The report of `--format json` (of `simulate` and `merge`; journey_run writes it).
 pub(crate) fn report_json(
     report: &Report,
+    run: Option<&journey_run::partial::RunSettings>,
     program: Option<&Program>,
     clv: &Result<journey_clv::impact::Impact, String>,
+    skipped: Option<&SkipCounts>,
 ) -> String {
-    journey_run::report_json(report, program, clv)
+    journey_run::report_json(report, run, program, clv, skipped)
 }
 
 /// issue 15: the account file's values into the customers' rows; a column that is

@@ -1838,7 +1838,7 @@ fn clv_section(out: &mut String, meta: &HtmlMeta, currency: &str, exps: &crate::
 fn skipped(out: &mut String, meta: &HtmlMeta) {
     section(out, "skipped", "Skipped bad rows");
     let Some(s) = &meta.skipped else {
-        out.push_str("<p class=\"note\">Not recorded: partial reports do not carry the rows their runs skipped.</p>\n</details>\n</section>\n");
+        out.push_str("<p class=\"note\">Not recorded: partial reports of an earlier version do not carry the rows their runs skipped.</p>\n</details>\n</section>\n");
         return;
     };
     if s.total() == 0 {

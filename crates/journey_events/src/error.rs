@@ -48,7 +48,8 @@ impl SkipKind {
 
 /// Rows skipped under `--skip-bad-rows`, per kind. Unknown events are also counted by
 /// name, because an unknown event is more often a schema gap than a broken row.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct SkipCounts {
     pub malformed: u64,
     pub missing_customer: u64,
@@ -89,6 +90,20 @@ impl SkipCounts {
     }
     pub fn total(&self) -> u64 {
         SkipKind::ALL.iter().map(|k| self.get(*k)).sum()
+    }
+    /// Add the counts of another part of a log (`journey merge`).
+    pub fn merge(&mut self, other: &SkipCounts) {
+        self.malformed += other.malformed;
+        self.missing_customer += other.missing_customer;
+        self.missing_time += other.missing_time;
+        self.unparsable_time += other.unparsable_time;
+        self.missing_event += other.missing_event;
+        self.unknown_event += other.unknown_event;
+        self.bad_value += other.bad_value;
+        self.out_of_order += other.out_of_order;
+        for (name, n) in &other.unknown_event_names {
+            *self.unknown_event_names.entry(name.clone()).or_default() += n;
+        }
     }
 }
 

@@ -215,7 +215,13 @@ impl Program {
     /// (equal to `journey simulate --format json` of the whole log).
     fn merge(&self, partials: Vec<String>) -> PyResult<String> {
         let merged = merge(&partials)?;
-        Ok(journey_run::report_json(&merged.partial.report, Some(&self.loaded.program), &merged.clv))
+        Ok(journey_run::report_json(
+            &merged.partial.report,
+            merged.partial.run.as_ref(),
+            Some(&self.loaded.program),
+            &merged.clv,
+            merged.partial.skipped.as_ref(),
+        ))
     }
 
     /// The merged report as the self-contained HTML page of `journey merge --html`.
@@ -224,8 +230,11 @@ impl Program {
         let meta = journey_engine::html::HtmlMeta {
             command: "journey.spark.simulate".into(),
             sources,
+            period: merged.partial.run.as_ref().map(|r| (r.from.clone(), r.to.clone())),
+            seed: merged.partial.run.as_ref().map(|r| r.seed),
+            quiet_hours: merged.partial.run.as_ref().map(|r| r.quiet_hours.clone()),
+            skipped: merged.partial.skipped.clone(),
             clv: Some(journey_run::clv_estimate::html_rows(&merged.clv)),
-            ..Default::default()
         };
         Ok(journey_engine::html::render_html(&merged.partial.report, Some(&self.loaded.program), &meta))
     }
@@ -343,6 +352,7 @@ fn simulate_ipc<'py>(
         measure_state: false,
     };
     let schema = Schema::from_program(&loaded.program);
+    let schema_tz = schema.timezone();
     let profiles = match attributes {
         None => journey_run::profiles::Snapshot::default(),
         Some(csv) => {
@@ -406,8 +416,10 @@ fn simulate_ipc<'py>(
         true => Some(PyBytes::new(py, &ipc(&trace.schema(), &trace_batches)?).unbind()),
         false => None,
     };
+    let run = journey_run::partial::RunSettings::new(schema_tz, start, until, seed, quiet_hours);
+    let partial = outcome.partial(run, skipped.clone()).to_json();
     let skipped = serde_json::to_string(&skipped).map_err(replay_error)?;
-    Ok((trace, outcome.partial().to_json(), skipped))
+    Ok((trace, partial, skipped))
 }
 
 #[pymodule]

@@ -29,26 +29,37 @@ use journey_ir::Program;
 pub const REPORT_VERSION: u32 = 1;
 
 /// The report of `--format json` (of `simulate` and `merge`): its format version,
-/// the report's own fields, the experiments read from it, then the CLV estimate.
+/// what the run was simulated with (`None` for merged partial reports of earlier
+/// versions, which do not record it), the report's own fields, the experiments read
+/// from it, the CLV estimate, then the bad rows skipped by kind (`None` for merged
+/// partial reports of earlier versions, which do not record them).
 pub fn report_json(
     report: &Report,
+    run: Option<&partial::RunSettings>,
     program: Option<&Program>,
     clv: &Result<journey_clv::impact::Impact, String>,
+    skipped: Option<&journey_events::SkipCounts>,
 ) -> String {
     #[derive(serde::Serialize)]
     struct Out<'a> {
         version: u32,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        run: Option<&'a partial::RunSettings>,
         #[serde(flatten)]
         report: &'a Report,
         #[serde(skip_serializing_if = "Option::is_none")]
         experiments: Option<journey_engine::experiment::Experiments>,
         clv_estimate: serde_json::Value,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        skipped: Option<&'a journey_events::SkipCounts>,
     }
     let out = Out {
         version: REPORT_VERSION,
+        run,
         report,
         experiments: program.map(|p| report.experiments(p)),
         clv_estimate: clv_estimate::json(clv),
+        skipped,
     };
     let mut s = serde_json::to_string_pretty(&out).expect("report serialises");
     s.push('\n');

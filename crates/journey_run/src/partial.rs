@@ -12,6 +12,10 @@
 //! probability above 99.99%; a part that overlaps another entirely is always caught.
 //! The merged coverage is again the fingerprint of the union, so the merge of the
 //! parts of a run equals, byte for byte, the whole run's own partial report.
+//!
+//! A part also records what it was simulated with ([`RunSettings`]: the period, the
+//! seed of the holdout and split draws, the quiet-hours mode): parts that disagree
+//! are not pieces of one run, and their figures do not add up, so they are refused.
 
 use journey_engine::{Merge, Report};
 use serde::{Deserialize, Serialize};
@@ -19,11 +23,19 @@ use serde::{Deserialize, Serialize};
 /// How many of the smallest key hashes a part keeps.
 pub const SMALLEST: usize = 1024;
 
-/// A partial report: the report, then the customers it covers.
+/// A partial report: what it was simulated with, the report, then the customers it
+/// covers.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Partial {
+    /// Absent in partial reports of earlier versions: those are merged unchecked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run: Option<RunSettings>,
     #[serde(flatten)]
     pub report: Report,
+    /// The bad rows the run skipped (`--skip-bad-rows`), by kind; absent in partial
+    /// reports of earlier versions (then the merged report has none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<journey_events::SkipCounts>,
     /// Absent in partial reports of earlier versions: those are merged unchecked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub coverage: Option<Coverage>,
@@ -39,9 +51,11 @@ impl Partial {
     pub fn from_json(text: &str) -> serde_json::Result<Partial> {
         let mut v: serde_json::Value = serde_json::from_str(text)?;
         let mut take = |key: &str| v.as_object_mut().and_then(|o| o.remove(key));
+        let run = take("run").map(serde_json::from_value).transpose()?;
+        let skipped = take("skipped").map(serde_json::from_value).transpose()?;
         let coverage = take("coverage").map(serde_json::from_value).transpose()?;
         let clv_input = take("clv_input").map(serde_json::from_value).transpose()?;
-        Ok(Partial { report: serde_json::from_value(v)?, coverage, clv_input })
+        Ok(Partial { run, report: serde_json::from_value(v)?, skipped, coverage, clv_input })
     }
 
     /// The file's text: pretty JSON, the report's fields first, ending in a newline.
@@ -49,6 +63,65 @@ impl Partial {
         let mut s = serde_json::to_string_pretty(self).expect("a partial report serialises");
         s.push('\n');
         s
+    }
+}
+
+/// What a run was simulated with, so that parts add up: the first and last simulated
+/// day (program time zone, YYYY-MM-DD, both included), the seed of the holdout and
+/// split draws, and what a send inside quiet hours does (`defer` or `drop`). Written
+/// in the partial report and in the report of `--format json` (`run`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunSettings {
+    pub from: String,
+    pub to: String,
+    pub seed: u64,
+    pub quiet_hours: String,
+}
+
+impl RunSettings {
+    /// The settings of a replay of `start..=until` (ms UTC) in time zone `tz`.
+    pub fn new(tz: chrono_tz::Tz, start: i64, until: i64, seed: u64, quiet_hours: journey_engine::QuietMode) -> Self {
+        RunSettings {
+            from: journey_engine::time::day_label(tz, start),
+            to: journey_engine::time::day_label(tz, until),
+            seed,
+            quiet_hours: match quiet_hours {
+                journey_engine::QuietMode::Defer => "defer".into(),
+                journey_engine::QuietMode::Drop => "drop".into(),
+            },
+        }
+    }
+
+    /// How many calendar days the period spans, both ends included (`None` when a
+    /// day is not a date).
+    pub fn days(&self) -> Option<i64> {
+        let from = journey_engine::time::parse_date(&self.from)?;
+        let to = journey_engine::time::parse_date(&self.to)?;
+        Some(to - from + 1)
+    }
+
+    /// "2024-10-01 to 2025-04-30 (212 days), seed 1, quiet hours defer"
+    pub fn describe(&self) -> String {
+        let days = match self.days() {
+            Some(n) => format!(" ({n} day{})", if n == 1 { "" } else { "s" }),
+            None => String::new(),
+        };
+        format!("{} to {}{days}, seed {}, quiet hours {}", self.from, self.to, self.seed, self.quiet_hours)
+    }
+
+    /// What differs from `other`, as "what: mine vs theirs" phrases.
+    fn differences(&self, other: &RunSettings) -> Vec<(&'static str, String, String)> {
+        let mut out = Vec::new();
+        if (&self.from, &self.to) != (&other.from, &other.to) {
+            out.push(("period", format!("{} to {}", self.from, self.to), format!("{} to {}", other.from, other.to)));
+        }
+        if self.seed != other.seed {
+            out.push(("seed", self.seed.to_string(), other.seed.to_string()));
+        }
+        if self.quiet_hours != other.quiet_hours {
+            out.push(("quiet hours", self.quiet_hours.clone(), other.quiet_hours.clone()));
+        }
+        out
     }
 }
 
@@ -76,6 +149,17 @@ pub enum MergeError {
         )
     )]
     Overlap { first: String, second: String },
+    #[error(
+        "{first} and {second} were simulated with different settings, so their figures do not add up: {differences}"
+    )]
+    #[diagnostic(
+        code(journey::merge::different_runs),
+        help(
+            "simulate every part with the same --from, --to, --seed and --quiet-hours (only the log and the \
+             attribute snapshot differ between parts), then merge them"
+        )
+    )]
+    DifferentRuns { first: String, second: String, differences: String },
     #[error("{path}: the coverage of the partial report is malformed ({why})")]
     #[diagnostic(
         code(journey::merge::bad_coverage),
@@ -131,8 +215,9 @@ fn parse(c: &Coverage, path: &str) -> Result<Parsed, MergeError> {
     Ok(Parsed { customers: c.customers, sum, smallest })
 }
 
-/// Add the parts (path, partial) into one, refusing duplicates and overlaps. The
-/// result's coverage is `None` when any part had none.
+/// Add the parts (path, partial) into one, refusing duplicates, overlaps and parts
+/// simulated with different [`RunSettings`]. The result's coverage (its run settings)
+/// is `None` when any part had none (parts of earlier versions).
 pub fn merge(parts: &[(String, Partial)]) -> Result<Partial, MergeError> {
     let mut parsed = Vec::new();
     for (path, p) in parts {
@@ -151,9 +236,38 @@ pub fn merge(parts: &[(String, Partial)]) -> Result<Partial, MergeError> {
             }
         }
     }
+    // parts of one run were simulated alike: the first part that records its
+    // settings is the reference every other part is compared with
+    let recorded: Vec<(&String, &RunSettings)> =
+        parts.iter().filter_map(|(path, p)| p.run.as_ref().map(|r| (path, r))).collect();
+    if let Some((first, reference)) = recorded.first() {
+        for (second, run) in &recorded[1..] {
+            let differences = reference.differences(run);
+            if !differences.is_empty() {
+                let differences = (differences.iter())
+                    .map(|(what, a, b)| format!("{what} {a} in {first}, {b} in {second}"))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                return Err(MergeError::DifferentRuns {
+                    first: first.to_string(),
+                    second: second.to_string(),
+                    differences,
+                });
+            }
+        }
+    }
     let mut total = Partial::default();
+    if recorded.len() == parts.len() {
+        total.run = recorded.first().map(|(_, r)| (*r).clone());
+    }
     for (_, p) in parts {
         total.report.merge(&p.report);
+    }
+    // every part's skipped rows, or none when a part does not record them
+    if parts.iter().all(|(_, p)| p.skipped.is_some()) {
+        let mut skipped = journey_events::SkipCounts::default();
+        parts.iter().flat_map(|(_, p)| &p.skipped).for_each(|s| skipped.merge(s));
+        total.skipped = Some(skipped);
     }
     if parsed.iter().all(Option::is_some) {
         let mut customers = 0u64;
@@ -192,7 +306,7 @@ mod tests {
     fn part(keys: std::ops::Range<u32>) -> Partial {
         let keys: Vec<String> = keys.map(|i| format!("c{i}")).collect();
         let report = Report { customers: keys.len() as u64, ..Report::default() };
-        Partial { report, coverage: Some(coverage(keys.iter().map(String::as_str))), clv_input: None }
+        Partial { report, coverage: Some(coverage(keys.iter().map(String::as_str))), ..Partial::default() }
     }
 
     #[test]
@@ -212,6 +326,29 @@ mod tests {
         assert!(matches!(e, MergeError::Overlap { .. }), "{e}");
         let e = merge(&[("a".into(), part(0..3000)), ("b".into(), part(2000..5000))]).unwrap_err();
         assert!(matches!(e, MergeError::Overlap { .. }), "{e}");
+    }
+
+    #[test]
+    fn parts_simulated_with_other_settings_are_refused() {
+        let settings = |from: &str, seed: u64| RunSettings {
+            from: from.into(),
+            to: "2025-04-30".into(),
+            seed,
+            quiet_hours: "defer".into(),
+        };
+        let with = |keys, run| Partial { run: Some(run), ..part(keys) };
+        let a = with(0..100, settings("2024-10-01", 1));
+        let merged = merge(&[("a".into(), a.clone()), ("b".into(), with(100..200, settings("2024-10-01", 1)))]);
+        assert_eq!(merged.unwrap().run, Some(settings("2024-10-01", 1)));
+        let e = merge(&[("a".into(), a.clone()), ("b".into(), with(100..200, settings("2024-09-17", 5)))]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "a and b were simulated with different settings, so their figures do not add up: period 2024-10-01 to \
+             2025-04-30 in a, 2024-09-17 to 2025-04-30 in b; seed 1 in a, 5 in b"
+        );
+        // a part of an earlier version records nothing: merged unchecked, no settings
+        let merged = merge(&[("a".into(), a), ("b".into(), part(100..200))]).unwrap();
+        assert_eq!(merged.run, None);
     }
 
     #[test]

@@ -93,9 +93,15 @@ impl StatePeak {
 
 impl Outcome {
     /// The partial report of this replay (`journey simulate --partial`).
-    pub fn partial(&self) -> crate::partial::Partial {
+    pub fn partial(
+        &self,
+        run: crate::partial::RunSettings,
+        skipped: journey_events::SkipCounts,
+    ) -> crate::partial::Partial {
         crate::partial::Partial {
+            run: Some(run),
             report: self.report.clone(),
+            skipped: Some(skipped),
             coverage: self.coverage.clone(),
             clv_input: Some(self.clv_input.clone()),
         }
