@@ -840,14 +840,15 @@ fn write_csv_rows(w: &mut impl Write, program: &Program, world: &World, actions:
         let r = trace_row(program, world, a);
         writeln!(
             w,
-            "{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{}",
             journey_events::time::format(r.time),
             csv_field(r.customer),
             csv_field(r.journey),
             csv_field(r.node.unwrap_or("")),
             r.kind,
             csv_field(r.channel.unwrap_or("")),
-            csv_field(r.template.unwrap_or(""))
+            csv_field(r.template.unwrap_or("")),
+            r.reason.unwrap_or("")
         )?;
     }
     Ok(())
@@ -1169,6 +1170,7 @@ mod tests {
                 kind: if send { "send" } else { "enter" },
                 channel: send.then_some("email"),
                 template: send.then_some("welcome-1"),
+                reason: None,
             })
             .unwrap();
             // a full row group is written out, not kept
