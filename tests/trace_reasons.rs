@@ -4,7 +4,8 @@
 //! entries, exits by reason, and refused sends by rule. Shown on the B2B project
 //! (tests/projects/b2b), whose journey.yaml has a global holdout, a suppression list
 //! and a category cap besides its channels' caps, with a holdout in onboarding and its
-//! welcome email in conflict with the monthly product update.
+//! welcome email in conflict with the monthly product update. The terminal table shows
+//! the conflict refusals too.
 
 mod common;
 use common::*;
@@ -110,4 +111,37 @@ fn the_trace_sums_to_the_report_by_kind_and_reason() {
     let no_admin: u64 = rows.iter().filter(|((_, k, r), _)| k == "suppressed" && r == "no_admin").map(|(_, c)| c).sum();
     assert_eq!(no_admin, report["accounts"]["undelivered"].as_u64().unwrap());
     assert!(no_admin > 0);
+}
+
+/// The per-journey table of `journey simulate` shows the sends a `conflicting` group
+/// refused next to the cap hits, as the JSON report counts them (`conflict_refusals`).
+#[test]
+fn the_journey_table_shows_conflict_refusals() {
+    let dir = tempfile::tempdir().unwrap();
+    let b2b = dir.path().join("b2b");
+    b2b_with_holdout_and_conflict(&b2b);
+    let (log, attrs) = generated_log(&b2b, dir.path());
+    let args = ["simulate", "--events", s(&log), "--attributes", s(&attrs)];
+    let json = journey(&[&args[..], &["--format", "json"]].concat(), &b2b);
+    assert_eq!(code(&json), 0, "{}", stderr(&json));
+    let report: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let text = journey(&args, &b2b);
+    assert_eq!(code(&text), 0, "{}", stderr(&text));
+    let text = stdout(&text);
+    let mut lines = text.lines().skip_while(|l| !l.starts_with("journey "));
+    let header: Vec<&str> = lines.next().unwrap().split("  ").map(str::trim).filter(|c| !c.is_empty()).collect();
+    let at = |name: &str| header.iter().position(|c| *c == name).unwrap_or_else(|| panic!("{header:?}"));
+    assert_eq!(at("conflict"), at("cap hit") + 1, "{header:?}");
+    let journeys = report["journeys"].as_object().unwrap();
+    let mut refused = 0;
+    for line in lines.take_while(|l| !l.is_empty()) {
+        let cells: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(cells.len(), header.len(), "{line}");
+        let j = &journeys[cells[0]];
+        let count = |k: &str| j[k].as_u64().unwrap_or(0).to_string();
+        assert_eq!(cells[at("conflict")], count("conflict_refusals"), "{line}");
+        assert_eq!(cells[at("cap hit")], count("cap_hits"), "{line}");
+        refused += j["conflict_refusals"].as_u64().unwrap_or(0);
+    }
+    assert!(refused > 0, "{text}");
 }

@@ -935,15 +935,24 @@ pub(crate) fn human(r: &Report, program: Option<&Program>) -> String {
     let mut out = format!("{} customers, {} events, {} messages sent\n", r.customers, r.events, r.sends);
     if !r.journeys.is_empty() {
         let w = r.journeys.keys().map(String::len).max().unwrap_or(7).max(7);
+        // sends refused by a cap, then by a `conflicting` group of the policy (the
+        // report's `cap_hits` and `conflict_refusals`)
         out.push_str(&format!(
-            "\n{:<w$}  {:>8}  {:>8}  {:>8}  {:>7}  {:>9}  {:>8}  {:>8}\n",
-            "journey", "entrants", "holdout", "sends", "cap hit", "quiet def", "consent", "dropped"
+            "\n{:<w$}  {:>8}  {:>8}  {:>8}  {:>7}  {:>8}  {:>9}  {:>8}  {:>8}\n",
+            "journey", "entrants", "holdout", "sends", "cap hit", "conflict", "quiet def", "consent", "dropped"
         ));
         for (name, j) in &r.journeys {
             let sends: u64 = j.sends.values().flat_map(|m| m.values()).sum();
             out.push_str(&format!(
-                "{name:<w$}  {:>8}  {:>8}  {:>8}  {:>7}  {:>9}  {:>8}  {:>8}\n",
-                j.entrants, j.holdout, sends, j.cap_hits, j.quiet_deferrals, j.consent_suppressions, j.quiet_drops
+                "{name:<w$}  {:>8}  {:>8}  {:>8}  {:>7}  {:>8}  {:>9}  {:>8}  {:>8}\n",
+                j.entrants,
+                j.holdout,
+                sends,
+                j.cap_hits,
+                j.conflict_refusals,
+                j.quiet_deferrals,
+                j.consent_suppressions,
+                j.quiet_drops
             ));
         }
     }
