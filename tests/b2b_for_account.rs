@@ -59,17 +59,17 @@ fn a_clinic_runs_the_play_once_and_its_admins_get_the_messages() {
     assert_eq!(
         rows,
         [
-            "2026-03-02T09:00:00Z,clinic-a,quiet_clinic_play,,enter,,",
-            "2026-03-02T09:00:00Z,u1,quiet_clinic_play,invite#0,send,email,clinic-training-invite",
-            "2026-03-02T09:00:00Z,clinic-a,quiet_clinic_play,invite#1,task,csm_task,",
-            "2026-03-02T09:30:00Z,clinic-b,quiet_clinic_play,,enter,,",
-            "2026-03-02T09:30:00Z,clinic-b,quiet_clinic_play,invite#0,suppressed,email,",
-            "2026-03-02T09:30:00Z,clinic-b,quiet_clinic_play,invite#1,task,csm_task,",
-            "2026-03-03T09:00:00Z,clinic-a,quiet_clinic_play,,goal,,",
-            "2026-03-09T09:00:00Z,u1,quiet_clinic_play,still_quiet#0,send,email,clinic-training-reminder",
-            "2026-03-09T09:00:00Z,clinic-a,quiet_clinic_play,,exit,,",
-            "2026-03-09T09:30:00Z,clinic-b,quiet_clinic_play,still_quiet#0,suppressed,email,",
-            "2026-03-09T09:30:00Z,clinic-b,quiet_clinic_play,,exit,,",
+            "2026-03-02T09:00:00Z,clinic-a,quiet_clinic_play,,enter,,,",
+            "2026-03-02T09:00:00Z,u1,quiet_clinic_play,invite#0,send,email,clinic-training-invite,",
+            "2026-03-02T09:00:00Z,clinic-a,quiet_clinic_play,invite#1,task,csm_task,,",
+            "2026-03-02T09:30:00Z,clinic-b,quiet_clinic_play,,enter,,,",
+            "2026-03-02T09:30:00Z,clinic-b,quiet_clinic_play,invite#0,suppressed,email,clinic-training-invite,no_admin",
+            "2026-03-02T09:30:00Z,clinic-b,quiet_clinic_play,invite#1,task,csm_task,,",
+            "2026-03-03T09:00:00Z,clinic-a,quiet_clinic_play,,goal,,,",
+            "2026-03-09T09:00:00Z,u1,quiet_clinic_play,still_quiet#0,send,email,clinic-training-reminder,",
+            "2026-03-09T09:00:00Z,clinic-a,quiet_clinic_play,,exit,,,end",
+            "2026-03-09T09:30:00Z,clinic-b,quiet_clinic_play,still_quiet#0,suppressed,email,clinic-training-reminder,no_admin",
+            "2026-03-09T09:30:00Z,clinic-b,quiet_clinic_play,,exit,,,end",
         ]
     );
     assert_eq!(

@@ -90,7 +90,7 @@ fn simulate_is_deterministic_and_split_runs_merge_exactly() {
     let out = simulate_json(&log, &attrs, &["--trace", s(&trace)]);
     assert_eq!(out.stdout, whole.stdout);
     let t = std::fs::read_to_string(&trace).unwrap();
-    assert!(t.starts_with("time,customer,journey,node,kind,channel,template\n"));
+    assert!(t.starts_with("time,customer,journey,node,kind,channel,template,reason\n"));
     let sends = t.lines().filter(|l| l.split(',').nth(4) == Some("send")).count() as u64;
     assert_eq!(sends, v["sends"].as_u64().unwrap());
 

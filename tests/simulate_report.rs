@@ -455,7 +455,7 @@ fn parquet_trace_matches_the_csv_trace_row_for_row() {
     for batch in builder.build().unwrap() {
         let batch = batch.unwrap();
         let time = batch.column(0).as_primitive::<TimestampMillisecondType>();
-        let text: Vec<_> = (1..7).map(|i| batch.column(i).as_string::<i32>()).collect();
+        let text: Vec<_> = (1..8).map(|i| batch.column(i).as_string::<i32>()).collect();
         for r in 0..batch.num_rows() {
             let mut line = journey_events::time::format(time.value(r));
             for col in &text {

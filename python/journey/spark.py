@@ -42,14 +42,14 @@ ACCOUNT = "_journey_account"
 ACCOUNT_KEY = "_journey_account_customer"
 PARTIAL = "_journey_partial"
 SKIPPED = "_journey_skipped"
-TRACE_COLUMNS = ["time", "customer", "journey", "node", "kind", "channel", "template"]
+TRACE_COLUMNS = ["time", "customer", "journey", "node", "kind", "channel", "template", "reason"]
 
 
 @dataclass
 class SparkRun:
     """What ``simulate`` returns."""
 
-    #: every action (time, customer, journey, node, kind, channel, template)
+    #: every action (time, customer, journey, node, kind, channel, template, reason)
     trace: "pyspark.sql.DataFrame"  # noqa: F821
     #: the merged report, as ``journey merge --format json`` prints it
     report_json: str

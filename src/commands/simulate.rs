@@ -839,14 +839,15 @@ fn write_csv_rows(w: &mut impl Write, program: &Program, world: &World, actions:
         let r = trace_row(program, world, a);
         writeln!(
             w,
-            "{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{}",
             journey_events::time::format(r.time),
             csv_field(r.customer),
             csv_field(r.journey),
             csv_field(r.node.unwrap_or("")),
             r.kind,
             csv_field(r.channel.unwrap_or("")),
-            csv_field(r.template.unwrap_or(""))
+            csv_field(r.template.unwrap_or("")),
+            r.reason.unwrap_or("")
         )?;
     }
     Ok(())
@@ -933,15 +934,24 @@ pub(crate) fn human(r: &Report, program: Option<&Program>) -> String {
     let mut out = format!("{} customers, {} events, {} messages sent\n", r.customers, r.events, r.sends);
     if !r.journeys.is_empty() {
         let w = r.journeys.keys().map(String::len).max().unwrap_or(7).max(7);
+        // sends refused by a cap, then by a `conflicting` group of the policy (the
+        // report's `cap_hits` and `conflict_refusals`)
         out.push_str(&format!(
-            "\n{:<w$}  {:>8}  {:>8}  {:>8}  {:>7}  {:>9}  {:>8}  {:>8}\n",
-            "journey", "entrants", "holdout", "sends", "cap hit", "quiet def", "consent", "dropped"
+            "\n{:<w$}  {:>8}  {:>8}  {:>8}  {:>7}  {:>8}  {:>9}  {:>8}  {:>8}\n",
+            "journey", "entrants", "holdout", "sends", "cap hit", "conflict", "quiet def", "consent", "dropped"
         ));
         for (name, j) in &r.journeys {
             let sends: u64 = j.sends.values().flat_map(|m| m.values()).sum();
             out.push_str(&format!(
-                "{name:<w$}  {:>8}  {:>8}  {:>8}  {:>7}  {:>9}  {:>8}  {:>8}\n",
-                j.entrants, j.holdout, sends, j.cap_hits, j.quiet_deferrals, j.consent_suppressions, j.quiet_drops
+                "{name:<w$}  {:>8}  {:>8}  {:>8}  {:>7}  {:>8}  {:>9}  {:>8}  {:>8}\n",
+                j.entrants,
+                j.holdout,
+                sends,
+                j.cap_hits,
+                j.conflict_refusals,
+                j.quiet_deferrals,
+                j.consent_suppressions,
+                j.quiet_drops
             ));
         }
     }
@@ -1168,6 +1178,7 @@ mod tests {
                 kind: if send { "send" } else { "enter" },
                 channel: send.then_some("email"),
                 template: send.then_some("welcome-1"),
+                reason: None,
             })
             .unwrap();
             // a full row group is written out, not kept

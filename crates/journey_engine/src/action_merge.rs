@@ -65,7 +65,7 @@ mod tests {
     fn action(customer: u32, time: i64, journey: usize) -> Action {
         let kind = match time % 3 {
             0 => ActionKind::Send { channel: journey },
-            1 => ActionKind::Enter { holdout: false },
+            1 => ActionKind::Enter { holdout: false, global_holdout: false },
             _ => ActionKind::Exit { reason: ExitReason::End },
         };
         Action { time, customer: CustomerId(customer), journey, node: Some(time as usize % 7), kind }

@@ -188,6 +188,25 @@ pub enum Suppression {
     NoAdmin,
 }
 
+impl Suppression {
+    /// The refusal's word, as serialised (`consent`, `channel_cap`, `policy_cap`,
+    /// `category_cap`, `conflict`, `quiet_hours`, `quiet_day`, `suppression_list`,
+    /// `no_admin`): the trace's `reason`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Suppression::Consent => "consent",
+            Suppression::ChannelCap => "channel_cap",
+            Suppression::PolicyCap(_) => "policy_cap",
+            Suppression::Conflict(_) => "conflict",
+            Suppression::QuietHours => "quiet_hours",
+            Suppression::QuietDay => "quiet_day",
+            Suppression::SuppressionList => "suppression_list",
+            Suppression::CategoryCap(_) => "category_cap",
+            Suppression::NoAdmin => "no_admin",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeferReason {
@@ -197,11 +216,28 @@ pub enum DeferReason {
     PolicyMinGap,
 }
 
+impl DeferReason {
+    /// The deferral's word, as serialised: the trace's `reason`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeferReason::QuietHours => "quiet_hours",
+            DeferReason::QuietDay => "quiet_day",
+            DeferReason::ChannelMinGap => "channel_min_gap",
+            DeferReason::PolicyMinGap => "policy_min_gap",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum ActionKind {
     Enter {
         holdout: bool,
+        /// issue 15: the would-be entry of a customer in the program's global holdout
+        /// (`holdout` is true too): recorded as the journey's `global_holdout` group,
+        /// not as an entry, and no step is taken.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        global_holdout: bool,
     },
     Exit {
         reason: ExitReason,
@@ -268,7 +304,7 @@ impl Action {
         }
         let ch = |c: usize| program.channels[c].name.clone();
         match &self.kind {
-            ActionKind::Enter { holdout } => {
+            ActionKind::Enter { holdout, .. } => {
                 v["action"] = "enter".into();
                 v["holdout"] = (*holdout).into();
             }

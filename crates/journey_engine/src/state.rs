@@ -1339,7 +1339,7 @@ impl CustomerState {
         let js = &mut self.journeys[j];
         js.entries += 1;
         js.last_entry = now;
-        self.act(j, None, ActionKind::Enter { holdout }, out);
+        self.act(j, None, ActionKind::Enter { holdout, global_holdout: false }, out);
         self.cell(eng, j, u32::from(holdout)).entries += 1;
         for (gi, g) in cj.goals.iter().enumerate() {
             self.goals.push(PendingGoal {
@@ -1392,7 +1392,7 @@ impl CustomerState {
                 arms: Inline::new(),
             });
         }
-        self.act(j, None, ActionKind::Enter { holdout: true }, out);
+        self.act(j, None, ActionKind::Enter { holdout: true, global_holdout: true }, out);
         self.act(j, None, ActionKind::Exit { reason: ExitReason::GlobalHoldout }, out);
         out.1.journeys[j].exits[ExitReason::GlobalHoldout.index()] += 1;
     }

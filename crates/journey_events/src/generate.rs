@@ -187,6 +187,21 @@ impl Rng {
     }
 }
 
+/// `t` moved inside the period `[lo, hi)` (instants on whole minutes): a sign-up that
+/// the customer's zone puts past the end (an evening of the last day, west of UTC) is
+/// reflected back across the end, one before the start forward across the start. It
+/// takes no draw, so the other customers' logs stay as they were; the reflection
+/// moves it by less than the zone's offset, so it stays on a waking hour of the day.
+pub fn within(t: Timestamp, lo: Timestamp, hi: Timestamp) -> Timestamp {
+    if t >= hi {
+        (2 * hi - MIN - t).max(lo)
+    } else if t < lo {
+        (2 * lo - t).min(hi - MIN)
+    } else {
+        t
+    }
+}
+
 // ------------------------------------------------------------------------------ model
 
 #[derive(Debug, Clone)]
@@ -351,7 +366,8 @@ impl Sim {
         };
         if day == signup {
             let w = self.waking();
-            let t = self.at(c, day, w);
+            let (lo, hi) = (self.start_day * DAY, (self.start_day + self.days) * DAY);
+            let t = within(self.at(c, day, w), lo, hi);
             let r = self.rec(c, "signup", vec![("source", Val::S(source))]);
             self.push(t, r);
             // most first orders come soon after sign-up
@@ -747,5 +763,16 @@ mod tests {
         let times: Vec<&str> = a.lines().skip(1).map(|l| l.split(',').nth(1).unwrap()).collect();
         assert!(times.len() > 100, "{}", times.len());
         assert!(times.windows(2).all(|w| w[0] <= w[1]));
+    }
+
+    #[test]
+    fn within_keeps_the_minute_and_the_period() {
+        let (lo, hi) = (10 * DAY, 12 * DAY);
+        assert_eq!(within(lo + 5 * MIN, lo, hi), lo + 5 * MIN);
+        assert_eq!(within(hi, lo, hi), hi - MIN);
+        assert_eq!(within(hi + 7 * HOUR, lo, hi), hi - 7 * HOUR - MIN);
+        assert_eq!(within(lo - 3 * HOUR, lo, hi), lo + 3 * HOUR);
+        assert_eq!(within(hi + 9 * DAY, lo, hi), lo);
+        assert_eq!(within(lo - 9 * DAY, lo, hi), hi - MIN);
     }
 }

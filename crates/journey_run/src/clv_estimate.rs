@@ -152,7 +152,7 @@ impl Collector {
             // CLV estimate (issue 15): its customers' purchases are not its own
             let customer =
                 matches!(journey_engine::accounts::subject(a.customer), journey_engine::accounts::Subject::Customer(_));
-            if let (ActionKind::Enter { holdout: false }, true) = (&a.kind, customer) {
+            if let (ActionKind::Enter { holdout: false, .. }, true) = (&a.kind, customer) {
                 let v = &mut self.reached[a.journey];
                 if v.last() != Some(&a.customer.0) {
                     v.push(a.customer.0);
@@ -458,7 +458,7 @@ mod tests {
                 customer: CustomerId(rng.below(customers as u64 + 5) as u32),
                 journey: rng.below(program.journeys.len() as u64) as usize,
                 node: None,
-                kind: ActionKind::Enter { holdout: rng.below(8) == 0 },
+                kind: ActionKind::Enter { holdout: rng.below(8) == 0, global_holdout: false },
             })
             .collect()
     }

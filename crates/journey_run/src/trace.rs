@@ -1,20 +1,20 @@
 //! The trace: one row per action (time, customer, journey, node, kind, channel,
-//! template), and the same rows as Arrow columns (the CLI's Parquet trace, the trace
-//! batches of journey_py).
+//! template, reason), and the same rows as Arrow columns (the CLI's Parquet trace, the
+//! trace batches of journey_py).
 
 use crate::profiles::World;
 use arrow_array::builder::{StringBuilder, TimestampMillisecondBuilder};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
-use journey_engine::{Action, ActionKind, Profiles};
+use journey_engine::{Action, ActionKind, ExitReason, Profiles};
 use journey_ir::{Program, Step};
 use std::sync::Arc;
 
 /// The columns of the trace, one row per action.
-pub const TRACE_COLUMNS: [&str; 7] = ["time", "customer", "journey", "node", "kind", "channel", "template"];
+pub const TRACE_COLUMNS: [&str; 8] = ["time", "customer", "journey", "node", "kind", "channel", "template", "reason"];
 
-/// One action as a trace row: node, channel and template are `None` where the action
-/// has none (written empty in CSV, null in Arrow and Parquet).
+/// One action as a trace row: node, channel, template and reason are `None` where the
+/// action has none (written empty in CSV, null in Arrow and Parquet).
 pub struct TraceRow<'a> {
     pub time: i64,
     pub customer: &'a str,
@@ -23,6 +23,13 @@ pub struct TraceRow<'a> {
     pub kind: &'static str,
     pub channel: Option<&'a str>,
     pub template: Option<&'a str>,
+    /// Why, in the report's words: an exit's reason (`end`, `exit_event`,
+    /// `exit_condition`, `handover`, `holdout`, `step_limit`, `global_holdout`), a
+    /// refused send's ([`journey_engine::Suppression::as_str`]), a deferral's
+    /// ([`journey_engine::DeferReason::as_str`]), and on an entry `holdout` (held out of
+    /// the journey: an entrant) or `global_holdout` (the would-be entry of a customer in
+    /// the program's global holdout: not an entrant).
+    pub reason: Option<&'static str>,
 }
 
 pub fn trace_row<'a>(program: &'a Program, world: &'a World, a: &Action) -> TraceRow<'a> {
@@ -40,8 +47,20 @@ pub fn trace_row<'a>(program: &'a Program, world: &'a World, a: &Action) -> Trac
         ActionKind::Suppressed { channel, .. } => ("suppressed", ch(*channel)),
         ActionKind::Deferred { channel, .. } => ("deferred", ch(*channel)),
     };
+    // a refused or deferred message names its template as a delivered one does
     let template = match (&a.kind, node.map(|n| &n.step)) {
-        (ActionKind::Send { .. }, Some(Step::Send { template, .. })) => Some(template.as_str()),
+        (
+            ActionKind::Send { .. } | ActionKind::Suppressed { .. } | ActionKind::Deferred { .. },
+            Some(Step::Send { template, .. }),
+        ) => Some(template.as_str()),
+        _ => None,
+    };
+    let reason = match &a.kind {
+        ActionKind::Enter { global_holdout: true, .. } => Some(ExitReason::GlobalHoldout.as_str()),
+        ActionKind::Enter { holdout: true, .. } => Some(ExitReason::Holdout.as_str()),
+        ActionKind::Exit { reason } => Some(reason.as_str()),
+        ActionKind::Suppressed { reason, .. } => Some(reason.as_str()),
+        ActionKind::Deferred { reason, .. } => Some(reason.as_str()),
         _ => None,
     };
     TraceRow {
@@ -52,13 +71,14 @@ pub fn trace_row<'a>(program: &'a Program, world: &'a World, a: &Action) -> Trac
         kind,
         channel,
         template,
+        reason,
     }
 }
 
 /// The Arrow schema of the trace: `time` a UTC timestamp in milliseconds, the other
-/// columns strings, node, channel and template nullable.
+/// columns strings, node, channel, template and reason nullable.
 pub fn arrow_schema() -> SchemaRef {
-    let nullable = |name: &str| matches!(name, "node" | "channel" | "template");
+    let nullable = |name: &str| matches!(name, "node" | "channel" | "template" | "reason");
     let mut fields = vec![Field::new("time", DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())), false)];
     fields.extend(TRACE_COLUMNS[1..].iter().map(|c| Field::new(*c, DataType::Utf8, nullable(c))));
     Arc::new(Schema::new(fields))
@@ -68,7 +88,7 @@ pub fn arrow_schema() -> SchemaRef {
 pub struct TraceColumns {
     schema: SchemaRef,
     time: TimestampMillisecondBuilder,
-    strings: [StringBuilder; 6],
+    strings: [StringBuilder; 7],
     rows: usize,
 }
 
@@ -86,13 +106,14 @@ impl Default for TraceColumns {
 impl TraceColumns {
     pub fn push(&mut self, r: &TraceRow) {
         self.time.append_value(r.time);
-        let [customer, journey, node, kind, channel, template] = &mut self.strings;
+        let [customer, journey, node, kind, channel, template, reason] = &mut self.strings;
         customer.append_value(r.customer);
         journey.append_value(r.journey);
         node.append_option(r.node);
         kind.append_value(r.kind);
         channel.append_option(r.channel);
         template.append_option(r.template);
+        reason.append_option(r.reason);
         self.rows += 1;
     }
 

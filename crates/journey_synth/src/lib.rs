@@ -21,7 +21,7 @@ pub use project::{Const, Project, Role};
 use chrono::{Datelike, NaiveDate};
 use chrono_tz::Tz;
 use journey_engine::{ActionKind, AttrValue, Customer, Engine, EngineOptions};
-use journey_events::generate::Rng;
+use journey_events::generate::{within, Rng};
 use journey_events::log_writer::{number, Cell, LogWriter, OutFormat};
 use journey_events::time::{days_from_civil, format as fmt_time, local_to_utc};
 use journey_events::{CustomerId, Event, EventKind, Interner, PropValue, Props, Timestamp};
@@ -283,7 +283,17 @@ impl Gen8<'_> {
             person.tz = zone.parse().unwrap_or(self.tz);
         }
         let minute = self.waking(rng);
-        person.signup = local_to_utc(signup_day * DAY + minute * MIN, person.tz);
+        // inside the log's period (from the history's first day for an established
+        // customer): a zone west of the project's puts an evening of the last day past
+        // the end, one east of it a morning of the first day before the start; the day
+        // is then the customer's local day of the sign-up
+        let from = if signup_day < self.start_day { self.history_day } else { self.start_day };
+        let (lo, hi) = (local_to_utc(from * DAY, self.tz), local_to_utc(self.end_day * DAY, self.tz));
+        person.signup = within(local_to_utc(signup_day * DAY + minute * MIN, person.tz), lo, hi);
+        person.signup_day = local_day(person.signup, person.tz);
+        if person.quiet_from != i64::MAX {
+            person.quiet_from = person.quiet_from.max(person.signup_day + 1);
+        }
         person.attributes = self.program.attributes.iter().map(|a| self.attribute(a, &person, rng)).collect();
         person
     }
@@ -532,6 +542,11 @@ impl Gen8<'_> {
             let mut new = false;
             for a in &actions {
                 let ActionKind::Send { channel } = a.kind else { continue };
+                // a customer created on a date may be sent to earlier that day than
+                // their sign-up: nobody answers before signing up
+                if a.time < person.signup {
+                    continue;
+                }
                 let id = (a.time, a.journey, a.node);
                 if answered.contains(&id) {
                     continue;
@@ -712,6 +727,15 @@ impl Gen8<'_> {
 fn pick_text(cs: &[Const], rng: &mut Rng) -> Option<String> {
     let texts: Vec<&String> = cs.iter().filter_map(|c| if let Const::Text(t) = c { Some(t) } else { None }).collect();
     (!texts.is_empty()).then(|| texts[rng.below(texts.len() as u64) as usize].clone())
+}
+
+/// The day (since the epoch) of instant `t` in zone `tz`.
+fn local_day(t: Timestamp, tz: Tz) -> i64 {
+    use chrono::TimeZone;
+    match tz.timestamp_millis_opt(t).single() {
+        Some(d) => d.date_naive().num_days_from_ce() as i64 - 719_163,
+        None => t.div_euclid(DAY),
+    }
 }
 
 fn date_text(day: i64) -> String {
