@@ -48,19 +48,33 @@ fn same_as_plain(program: &Program, what: &str) {
 fn generated_repositories_analyse_as_plainly() {
     let mut findings = 0;
     let mut witnesses = 0;
+    let mut program_caps = 0;
     for case in 0..24u64 {
         let journeys = 6 + (case as usize * 7) % 45;
         let audiences = 2 + (case as usize) % 9;
         let dir = tempfile::tempdir().expect("temp dir");
         generate::repository(dir.path(), journeys, audiences, 1000 + case).expect("generate");
-        let program = program_of(dir.path());
+        let mut program = program_of(dir.path());
+        // issue 15: every other case with a program cap on the generator's message
+        // channels (promotional, the default category), as journey.yaml would give it:
+        // a day's window, where a journey alone mostly stays under it
+        if case % 2 == 1 {
+            program.rules.category_caps.push(journey_ir::CategoryCap {
+                category: "promotional".into(),
+                cap: journey_ir::Cap { count: 2 + case % 3, window_minutes: 1440 },
+                written: format!("{} per 1d", 2 + case % 3),
+                origin: Default::default(),
+            });
+        }
         same_as_plain(&program, &format!("case {case}: {journeys} journeys, {audiences} audiences"));
         let (cal, _) = calendar::analyze(&program, true);
         findings += cal.findings.len();
         witnesses += cal.findings.iter().filter(|f| f.witness.is_some()).count();
+        program_caps += cal.findings.iter().filter(|f| f.message.contains("over the program cap")).count();
     }
     // the cases reach what the shortcuts are about: findings resting on witness histories
     assert!(findings > 100 && witnesses > 20, "{findings} findings, {witnesses} with a witness history");
+    assert!(program_caps > 5, "{program_caps} findings on a program cap");
 }
 
 #[test]

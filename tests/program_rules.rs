@@ -123,6 +123,56 @@ fn simulate_reports_the_global_holdout_suppression_and_category_caps() {
     assert!(page.contains("Program-wide rules") && page.contains("a global holdout of 10%"), "no rules section");
 }
 
+/// `journey check` holds the journeys to the program cap per category (J603 for
+/// journeys that together pass it, J401 for one path alone), naming the cap as
+/// journey.yaml writes it and labelling it there.
+#[test]
+fn check_reports_journeys_that_together_pass_a_program_cap() {
+    let out = journey(&["check"], &b2b());
+    let text = stdout(&out);
+    assert_eq!(code(&out), 0, "{text}{}", stderr(&out));
+    let found: Vec<&str> = text.split("\n\n").filter(|d| d.contains("over the program cap")).collect();
+    assert_eq!(found.len(), 1, "{text}");
+    let d = found[0];
+    assert!(
+        d.starts_with(
+            "warning[J603]: `ticket_storm` and `health_risk`, `nps_promoter` and `product_update` can together send \
+             one customer 4 promotional messages within 7d, over the program cap `promotional: 3 per 7d`\n"
+        ),
+        "{d}"
+    );
+    assert!(d.contains("::: journey.yaml:40:5"), "{d}");
+    assert!(
+        d.contains("40 |     promotional: 3 per 7d\n   |     --------------------- the cap is declared here"),
+        "{d}"
+    );
+    assert!(
+        d.contains("`nps_promoter` sends 1 from here") && d.contains("= note: `product_update`: 1 within 7d"),
+        "{d}"
+    );
+    assert!(d.contains("= help: make the audiences disjoint or space the sends out: past 3 per 7d"), "{d}");
+
+    // in-app nudges counted as promotional (the default category): the onboarding
+    // path alone sends four in three days, over the cap as written (`3 per week`)
+    let dir = b2b_with("  caps:\n    promotional: 3 per week\n", "");
+    let schema = dir.path().join("journeys/schema.journey");
+    let journeys = std::fs::read_to_string(&schema).unwrap();
+    std::fs::write(&schema, journeys.replace("  category product\n", "")).unwrap();
+    let out = journey(&["check"], dir.path());
+    let text = stdout(&out);
+    assert_eq!(code(&out), 1, "{text}{}", stderr(&out));
+    let d = text.split("\n\n").find(|d| d.starts_with("error[J401]")).unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        d.starts_with(
+            "error[J401]: this path sends 4 promotional messages within 3d, over the program cap \
+             `promotional: 3 per week`\n  --> journeys/onboarding.journey:34:5"
+        ),
+        "{d}"
+    );
+    assert!(d.contains("promotional: 3 per week\n   |     ----------------------- the cap is declared here"), "{d}");
+    assert!(text.contains("over the program cap `promotional: 3 per week`"), "{text}");
+}
+
 #[test]
 fn each_way_to_write_the_rules_wrong_is_named_in_journey_yaml() {
     let cases = [

@@ -407,9 +407,13 @@ pub fn conflict_window(program: &Program) -> u64 {
     program.policy.conflict_window_minutes()
 }
 
-/// `channel email: 3 per 7d`, `policy any: 5 per 7d`, `policy email, sms: 4 per 7d`.
+/// `channel email: 3 per 7d`, `policy any: 5 per 7d`, `policy email, sms: 4 per 7d`,
+/// `program promotional: 3 per week`.
 fn cap_label(cap: &CapRule) -> String {
     let w = fmt_minutes(cap.window);
+    if let Some(c) = &cap.category {
+        return format!("program {}: {}", c.category, c.written);
+    }
     match (&cap.channel, &cap.listed) {
         (Some(c), _) => format!("channel {c}: {} per {w}", cap.count),
         (None, Some(list)) => format!("policy {}: {} per {w}", list.join(", "), cap.count),
@@ -419,9 +423,7 @@ fn cap_label(cap: &CapRule) -> String {
 
 /// The end of a J603 message for `cap` (how the analysis words it).
 fn cap_message_suffix(cap: &CapRule) -> String {
-    let window = fmt_minutes(cap.window);
-    let whose = if cap.channel.is_some() { "its cap" } else { "the policy cap" };
-    format!("{}within {window}, over {whose} of {} per {window}", cap.scope(), cap.count)
+    format!("{}within {}, over {}", cap.messages(), fmt_minutes(cap.window), cap.over())
 }
 
 impl<'p, 'z> Analysis<'p, 'z> {

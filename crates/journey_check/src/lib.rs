@@ -29,11 +29,20 @@ pub struct Settings {
     /// Attributes the snapshot may lack for some customers (`events.optional_attributes`):
     /// comparisons reading them without an `is set` guard are J314.
     pub optional_attributes: Vec<String>,
+    /// journey.yaml's program caps per message category (`program: caps`), as read:
+    /// the journeys are held to those of a category some message channel has (J401,
+    /// J603); the project checks the others (J510) and puts the same ones in the IR.
+    pub category_caps: Vec<ir::CategoryCap>,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { timezone: "UTC".into(), currency: "USD".into(), optional_attributes: Vec::new() }
+        Settings {
+            timezone: "UTC".into(),
+            currency: "USD".into(),
+            optional_attributes: Vec::new(),
+            category_caps: Vec::new(),
+        }
     }
 }
 
@@ -102,6 +111,10 @@ pub fn check_modules_with(
     ctx.collect(modules);
     let (events, attributes, timezone_attribute) = ctx.schema();
     let channels = ctx.channels();
+    let category_caps: Vec<ir::CategoryCap> = (settings.category_caps.iter())
+        .filter(|c| channels.iter().any(|ch| ch.category_name() == Some(c.category.as_str())))
+        .cloned()
+        .collect();
     let scores = ctx.scores();
     let audiences = ctx.audiences();
     let policy = ctx.policy();
@@ -124,8 +137,9 @@ pub fn check_modules_with(
         journeys: Vec::new(),
         scores,
         business_days: ir::BusinessDays::default(),
-        // issue 15: journey.yaml's program-wide rules, set by the project loader
-        rules: ir::ProgramRules::default(),
+        // issue 15: journey.yaml's program-wide rules, set by the project loader; its
+        // caps per category already, for the analyses (J401, J603)
+        rules: ir::ProgramRules { category_caps, ..ir::ProgramRules::default() },
         // issue 15: the account-level attributes; the mapping is set by the project loader
         accounts: ir::Accounts { attributes: account_attributes, ..ir::Accounts::default() },
     };

@@ -161,8 +161,12 @@ fn suppressed_customers_get_no_marketing_but_their_transactional_messages() {
 #[test]
 fn a_category_cap_counts_every_channel_of_its_category_only() {
     let mut p = program();
-    p.rules.category_caps =
-        vec![CategoryCap { category: "promotional".into(), cap: Cap { count: 2, window_minutes: 7 * 1440 } }];
+    p.rules.category_caps = vec![CategoryCap {
+        category: "promotional".into(),
+        cap: Cap { count: 2, window_minutes: 7 * 1440 },
+        written: "2 per 7d".into(),
+        origin: Default::default(),
+    }];
     let (actions, report) = run(&p, 1, "c1", false, false);
     // (journeys of equal priority act in name order: the notice first)
     // the third promotional email is over the cap; the transactional notice is not counted

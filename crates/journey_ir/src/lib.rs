@@ -233,6 +233,29 @@ pub struct SuppressionList {
 pub struct CategoryCap {
     pub category: String,
     pub cap: Cap,
+    /// The cap as journey.yaml writes it (`3 per week`), for the checker's messages
+    /// (J401, J603). In-process only, like an [`Origin`]'s span: not in the IR's JSON.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub written: String,
+    /// Where journey.yaml declares it (`promotional: 3 per 7d`), for the checker's
+    /// labels. In-process only: not in the IR's JSON.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub origin: Origin,
+}
+
+impl CategoryCap {
+    /// Does a send on `channel` count against this cap? Any message channel of its
+    /// category, as the engine counts them.
+    pub fn applies(&self, program: &Program, channel: &str) -> bool {
+        program.channel(channel).and_then(Channel::category_name) == Some(self.category.as_str())
+    }
+
+    /// `program cap `promotional: 3 per 7d``, as journey.yaml writes it.
+    pub fn describe(&self) -> String {
+        format!("program cap `{}: {}`", self.category, self.written)
+    }
 }
 
 impl Program {

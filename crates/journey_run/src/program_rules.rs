@@ -11,7 +11,7 @@
 //! Diagnostics are labelled on the value in journey.yaml.
 
 use journey_diagnostics::{Diagnostic, Span};
-use journey_ir::{Cap, CategoryCap, GlobalHoldout, Program, ProgramRules, SuppressionList, Type};
+use journey_ir::{Cap, CategoryCap, GlobalHoldout, Origin, Program, ProgramRules, SuppressionList, Type};
 use journey_project::Project;
 
 /// The salt of the global holdout when journey.yaml names none.
@@ -106,8 +106,8 @@ pub fn lower(project: &Project, program: &Program) -> (ProgramRules, Vec<Diagnos
             ));
             continue;
         }
-        match parse_cap(spec) {
-            Some(cap) => rules.category_caps.push(CategoryCap { category: category.clone(), cap }),
+        match declared_cap(project, file, &text, category, spec) {
+            Some(cap) => rules.category_caps.push(cap),
             None => diags.push(j510(
                 format!("caps: `{spec}` is not a cap"),
                 at(spec),
@@ -117,6 +117,41 @@ pub fn lower(project: &Project, program: &Program) -> (ProgramRules, Vec<Diagnos
         }
     }
     (rules, diags)
+}
+
+/// journey.yaml's `program: caps` that read as caps, before they are checked against
+/// the program: the checker holds the journeys to those of a category some message
+/// channel has (J401, J603), as [`lower`] then puts them in the IR (the same caps, the
+/// others are its J510).
+pub fn category_caps(project: &Project) -> Vec<CategoryCap> {
+    let (Some(cfg), Some(file)) = (&project.config.program, project.config_file) else {
+        return Vec::new();
+    };
+    let text = project.sources.get(file).text.to_string();
+    cfg.caps.iter().filter_map(|(category, spec)| declared_cap(project, file, &text, category, spec)).collect()
+}
+
+/// The cap `category: spec` of journey.yaml, with where it is written there (the
+/// category and its cap, `promotional: 3 per 7d`); `None` when `spec` is not a cap.
+fn declared_cap(
+    project: &Project,
+    file: journey_diagnostics::FileId,
+    text: &str,
+    category: &str,
+    spec: &str,
+) -> Option<CategoryCap> {
+    let cap = parse_cap(spec)?;
+    let written = spec.split_whitespace().collect::<Vec<_>>().join(" ");
+    let key = span_after(text, "program:", category);
+    let (start, key_end) = (key.start as usize, key.end as usize);
+    // to the end of the cap when it follows on the key's line
+    let line = &text[key_end..text[key_end..].find('\n').map_or(text.len(), |i| key_end + i)];
+    let end = line.find(spec.trim()).map_or(key_end, |i| key_end + i + spec.trim().len());
+    let source = project.sources.get(file);
+    let lc = source.line_col(start);
+    let at = format!("{}:{}:{}", source.name, lc.line, lc.column);
+    let origin = Origin { at, file, span: Span::new(start, end) };
+    Some(CategoryCap { category: category.to_string(), cap, written, origin })
 }
 
 /// `N per DURATION`: `3 per 7d`, `10 per 24h`, `3 per week`, `1 per day`; N ≥ 1.

@@ -24,6 +24,13 @@ pub fn check_with(project: &Project, cross: journey_check::CrossPass<'_>) -> (jo
         timezone: project.config.timezone.clone(),
         currency: project.config.currency.clone(),
         optional_attributes: project.config.optional_attributes(),
+        // issue 15: the program's caps per category, for J401 and J603 (not for
+        // stand-alone files, which get no `program:` rules)
+        category_caps: if project.config.one_program_per_file {
+            Vec::new()
+        } else {
+            crate::program_rules::category_caps(project)
+        },
     };
     let ids: Vec<_> = project.files.iter().map(|f| f.id).collect();
     let mut checked = journey_check::check_sources_with(&project.sources, &ids, &settings, cross);

@@ -24,7 +24,7 @@
 use super::logic::{fmt_minutes, fmt_time_of_day};
 use super::{Cx, Target};
 use journey_diagnostics::{Diagnostic, FileId, Span};
-use journey_ir::{ChannelKind, Origin, Step, Trigger, Zone};
+use journey_ir::{CategoryCap, ChannelKind, Origin, Step, Trigger, Zone};
 use std::collections::BTreeSet;
 
 /// Node visits explored per journey before giving up.
@@ -39,6 +39,9 @@ struct CapRule<'a> {
     channel: Option<&'a str>,
     /// Policy cap channels (`None`: every message channel).
     listed: Option<&'a [String]>,
+    /// issue 15: a program cap of journey.yaml, over the message channels of its
+    /// category.
+    category: Option<&'a CategoryCap>,
     count: u64,
     window: u64,
     origin: &'a Origin,
@@ -46,6 +49,9 @@ struct CapRule<'a> {
 
 impl CapRule<'_> {
     fn applies(&self, cx: &Cx, rec: &Rec) -> bool {
+        if let Some(c) = self.category {
+            return rec.is_send && c.applies(cx.program, rec.channel);
+        }
         match (self.channel, self.listed) {
             (Some(c), _) => rec.channel == c,
             (None, Some(list)) => list.iter().any(|c| *c == rec.channel),
@@ -101,6 +107,7 @@ impl<'c, 'a> Walker<'c, 'a> {
                 caps.push(CapRule {
                     channel: Some(&c.name),
                     listed: None,
+                    category: None,
                     count: cap.count,
                     window: cap.window_minutes,
                     origin: c.setting_origins.cap.as_ref().unwrap_or(&c.origin),
@@ -111,9 +118,20 @@ impl<'c, 'a> Walker<'c, 'a> {
             caps.push(CapRule {
                 channel: None,
                 listed: pc.channels.as_deref(),
+                category: None,
                 count: pc.cap.count,
                 window: pc.cap.window_minutes,
                 origin: &pc.origin,
+            });
+        }
+        for cc in &p.rules.category_caps {
+            caps.push(CapRule {
+                channel: None,
+                listed: None,
+                category: Some(cc),
+                count: cc.cap.count,
+                window: cc.cap.window_minutes,
+                origin: &cc.origin,
             });
         }
         let max = caps.iter().map(|c| c.count).max().unwrap_or(1).clamp(1, 1000) as u32;
@@ -279,33 +297,46 @@ impl<'c, 'a> Walker<'c, 'a> {
             }
             let first = hits[hits.len() - 1 - n];
             let span = rec.t - first.t;
-            if span >= cap.window || !self.reported.insert(("J401", ci, rec.node, 0)) {
+            if span >= cap.window {
                 continue;
             }
             let earlier: Vec<&Rec> =
                 hits[..hits.len() - 1].iter().copied().filter(|r| r.t + cap.window > rec.t).collect();
-            let what = match (cap.channel, cap.listed) {
-                (Some(c), _) => format!("on `{c}` "),
-                (None, Some(list)) => format!("on {} ", super::list_names(list)),
-                (None, None) => String::new(),
+            if let Some(cc) = cap.category {
+                // a program cap the channel and policy caps keep these sends under
+                // cannot be passed: the engine refuses a send over those first
+                let mut sent: Vec<(&str, u64)> = Vec::new();
+                for r in earlier.iter().copied().chain([rec]) {
+                    match sent.iter_mut().find(|(c, _)| *c == r.channel) {
+                        Some(e) => e.1 += 1,
+                        None => sent.push((r.channel, 1)),
+                    }
+                }
+                if super::calendar::schedule::let_through(cx.program, cc.cap.window_minutes, &sent) <= cap.count {
+                    continue;
+                }
+            }
+            if !self.reported.insert(("J401", ci, rec.node, 0)) {
+                continue;
+            }
+            let (what, over) = match (cap.channel, cap.listed, cap.category) {
+                (_, _, Some(cc)) => (format!("{} messages ", cc.category), format!("the {}", cc.describe())),
+                (Some(c), _, _) => {
+                    (format!("messages on `{c}` "), format!("its cap of {} per {}", cap.count, fmt_minutes(cap.window)))
+                }
+                (None, Some(list), _) => (
+                    format!("messages on {} ", super::list_names(list)),
+                    format!("the policy cap of {} per {}", cap.count, fmt_minutes(cap.window)),
+                ),
+                (None, None, _) => (
+                    "messages ".to_string(),
+                    format!("the policy cap of {} per {}", cap.count, fmt_minutes(cap.window)),
+                ),
             };
-            let whose = if cap.channel.is_some() { "its cap" } else { "the policy cap" };
             let within = if span == 0 { "at once".to_string() } else { format!("within {}", fmt_minutes(span)) };
             let o = cx.node_origin(rec.node);
-            let mut d = Diagnostic::new(
-                "J401",
-                format!(
-                    "this path sends {} messages {what}{within}, over {whose} of {} per {}",
-                    n + 1,
-                    cap.count,
-                    fmt_minutes(cap.window)
-                ),
-            )
-            .primary(
-                o.file,
-                o.span,
-                format!("message {} in the same {} window", n + 1, fmt_minutes(cap.window)),
-            );
+            let mut d = Diagnostic::new("J401", format!("this path sends {} {what}{within}, over {over}", n + 1))
+                .primary(o.file, o.span, format!("message {} in the same {} window", n + 1, fmt_minutes(cap.window)));
             let mut seen = BTreeSet::from([rec.node]);
             let mut looped = false;
             for r in &earlier {
@@ -638,6 +669,47 @@ mod tests {
             ["path: welcome (send email \"w1\") → wait 1d → tips (send email \"t1\") → wait 1d → tips (send email \"t2\") → wait 1d → offer (send email \"o1\")"]
         );
         assert_eq!(d.help.as_deref(), Some("add a wait of at least 4d between these sends or raise the cap"));
+    }
+
+    /// issue 15: journey.yaml's program cap per category counts the sends on every
+    /// message channel of its category, and no other.
+    #[test]
+    fn a_path_over_a_program_cap_of_its_category() {
+        let j = journey("j")
+            .stage("welcome", vec![send("email", "w1"), wait_days(1), send("sms", "s1"), wait_days(1)])
+            .stage("offer", vec![send("receipts", "r1"), send("email", "o1"), end()])
+            .build();
+        let mut receipts = channel("receipts", ChannelKind::Email);
+        receipts.category = Some("transactional".into());
+        let mut p = program(vec![email(None), channel("sms", ChannelKind::Sms), receipts], vec![j]);
+        p.rules.category_caps.push(category_cap("promotional", 2, 7));
+        let ds = check(&Cx::new(&p, &p.journeys[0]));
+        assert_eq!(codes(&ds), ["J401"]);
+        let d = &ds[0];
+        assert_eq!(
+            d.message,
+            "this path sends 3 promotional messages within 2d, over the program cap `promotional: 2 per 7d`"
+        );
+        // the transactional receipt is not one of them
+        assert_eq!(labels(d, &p), ["offer#1", "welcome#0", "welcome#2", "program-cap"]);
+        assert_eq!(d.help.as_deref(), Some("add a wait of at least 5d between these sends or raise the cap"));
+        // a cap on another category, or on promotional sends that fit: nothing
+        p.rules.category_caps = vec![category_cap("transactional", 1, 7), category_cap("promotional", 3, 7)];
+        assert!(check(&Cx::new(&p, &p.journeys[0])).is_empty());
+    }
+
+    /// A program cap the channel caps keep the path under cannot be passed: the engine
+    /// refuses the sends over the channel's cap before they count against it.
+    #[test]
+    fn a_program_cap_under_the_channel_caps_is_not_passed() {
+        let j =
+            journey("j").stage("s", vec![send("email", "a"), send("email", "b"), send("email", "c"), end()]).build();
+        let mut p = program(vec![email(Some((2, 7)))], vec![j]);
+        p.rules.category_caps.push(category_cap("promotional", 2, 7));
+        let ds = check(&Cx::new(&p, &p.journeys[0]));
+        // the channel's own cap only
+        assert_eq!(codes(&ds), ["J401"]);
+        assert_eq!(ds[0].message, "this path sends 3 messages on `email` at once, over its cap of 2 per 7d");
     }
 
     #[test]

@@ -190,6 +190,17 @@ pub fn channel(name: &str, kind: ChannelKind) -> Channel {
     }
 }
 
+/// journey.yaml's `program: caps: CATEGORY: N per Dd`, as the project reads it (its
+/// origin's `at` is `program-cap`).
+pub fn category_cap(category: &str, count: u64, days: u64) -> CategoryCap {
+    CategoryCap {
+        category: category.into(),
+        cap: Cap { count, window_minutes: days * 1440 },
+        written: format!("{count} per {days}d"),
+        origin: origin("program-cap"),
+    }
+}
+
 /// The logic tests' program (attributes, audiences) with these channels and journeys.
 pub fn program(channels: Vec<Channel>, journeys: Vec<Journey>) -> Program {
     let mut p = super::logic::tests::program();
@@ -215,6 +226,7 @@ pub fn labels(d: &Diagnostic, p: &Program) -> Vec<String> {
     }
     origins.extend(p.channels.iter().map(|c| &c.origin));
     origins.extend(p.policy.caps.iter().map(|c| &c.origin));
+    origins.extend(p.rules.category_caps.iter().map(|c| &c.origin));
     let mut ls: Vec<&journey_diagnostics::Label> = d.labels.iter().collect();
     ls.sort_by_key(|l| !l.primary);
     ls.iter()

@@ -16,6 +16,7 @@ pub fn check_project(root: &Path) -> journey_check::Checked {
         timezone: project.config.timezone.clone(),
         currency: project.config.currency.clone(),
         optional_attributes: project.config.optional_attributes(),
+        ..Default::default()
     };
     journey_check::check_sources(&project.sources, &ids, &settings)
 }

@@ -2,18 +2,23 @@
 //! customer more messages within a cap's window than the cap allows, although each
 //! of them alone stays within it (one journey over a cap is J401).
 //!
-//! For every cap, each journey contributes its densest window (see
+//! The caps are every channel cap, policy cap and program cap of journey.yaml
+//! (`program: caps`, over the message channels of a category: issue 15). For every
+//! cap, each journey contributes its densest window (see
 //! [`super::schedule`]). For each journey, in name order, the earlier journeys are
 //! added greedily, largest contribution first, as long as every two members' audiences
 //! overlap (certainly, for `journey check`; or may, in the calendar view), until the sum passes the cap; such a combination is reported once, at
 //! its journey last in name order. Entries are independent, so the densest windows can
 //! be lined up; the engine then defers or drops messages by priority, which is why
-//! this is a warning.
+//! this is a warning. The engine checks a program cap after the channel and policy
+//! caps and counts only the sends they let through, so a combination passes a program
+//! cap with those only ([`reach`]).
 
 use super::super::logic::fmt_minutes;
 use super::{Cross, Finding};
 use crate::analysis::logic::Overlap;
 use journey_diagnostics::Diagnostic;
+use journey_ir::Step;
 use std::collections::BTreeSet;
 
 /// Members named in labels and notes at most.
@@ -43,8 +48,9 @@ pub fn check(cx: &Cross) -> Vec<(Finding, Diagnostic)> {
             }
             let mut members = vec![b];
             let mut sum = count(b);
+            let mut reached = sum;
             for &a in &eligible {
-                if sum > cap.count {
+                if reached > cap.count {
                     break;
                 }
                 if cx.rank[a] >= cx.rank[b] || refused[cx.pred_of[a]] {
@@ -62,8 +68,9 @@ pub fn check(cx: &Cross) -> Vec<(Finding, Diagnostic)> {
                 }
                 members.push(a);
                 sum += count(a);
+                reached = reach(cx, k, &members, sum);
             }
-            if sum <= cap.count {
+            if reached <= cap.count {
                 continue;
             }
             let mut key = members.clone();
@@ -90,17 +97,41 @@ pub fn check(cx: &Cross) -> Vec<(Finding, Diagnostic)> {
                     None => (None, None),
                 }
             };
-            out.push(report(cx, k, &members, sum, witness, undecided.as_deref()));
+            out.push(report(cx, k, &members, (reached, sum), witness, undecided.as_deref()));
         }
     }
     out
+}
+
+/// How many of the sends of `members`' densest windows against cap `k` (`sum` of
+/// them) can go out: for a program cap, those the channel and policy caps let
+/// through ([`super::schedule::let_through`]: the engine refuses a send over one of
+/// them before it counts against a program cap, so their sum alone can overstate
+/// it); `sum` for the others.
+fn reach(cx: &Cross, k: usize, members: &[usize], sum: u64) -> u64 {
+    let cap = &cx.caps[k];
+    if cap.category.is_none() {
+        return sum;
+    }
+    let mut sent: Vec<(&str, u64)> = Vec::new();
+    for &j in members {
+        for &n in &cx.plans[j].windows[k].nodes {
+            if let Step::Send { channel, .. } = &cx.journey(j).nodes[n].step {
+                match sent.iter_mut().find(|(c, _)| *c == channel) {
+                    Some(e) => e.1 += 1,
+                    None => sent.push((channel.as_str(), 1)),
+                }
+            }
+        }
+    }
+    super::schedule::let_through(cx.program, cap.window, &sent).min(sum)
 }
 
 fn report(
     cx: &Cross,
     k: usize,
     members: &[usize],
-    sum: u64,
+    (sum, windows): (u64, u64),
     witness: Option<(super::History, Vec<usize>)>,
     undecided: Option<&super::Undecided>,
 ) -> (Finding, Diagnostic) {
@@ -110,14 +141,13 @@ fn report(
     let mut others: Vec<usize> = members[1..].to_vec();
     others.sort_by_key(|&j| cx.rank[j]);
     let names: Vec<&str> = others.iter().map(|&j| cx.journey(j).name.as_str()).collect();
-    let whose = if cap.channel.is_some() { "its cap" } else { "the policy cap" };
     let window = fmt_minutes(cap.window);
     let message = format!(
-        "`{}` and {} can together send one customer {sum} messages {}within {window}, over {whose} of {} per {window}",
+        "`{}` and {} can together send one customer {sum} {}within {window}, over {}",
         jb.name,
         super::some_names(&names, LISTED),
-        cap.scope(),
-        cap.count
+        cap.messages(),
+        cap.over()
     );
     let wb = &cx.plans[b].windows[k];
     let last = *wb.nodes.last().expect("a counted window has sends");
@@ -154,6 +184,12 @@ fn report(
     for &j in members.iter().take(LISTED + 1) {
         let w = &cx.plans[j].windows[k];
         d = d.note(format!("`{}`: {} within {window} on the path {}", cx.journey(j).name, w.count, w.path));
+    }
+    if sum < windows {
+        d = d.note(format!(
+            "the channels' and the policy's caps let {sum} of these {windows} through: the engine refuses a send over them before it counts against the {}",
+            cap.over().trim_start_matches("the ")
+        ));
     }
     let d = match &witness {
         Some((h, _)) => {

@@ -9,7 +9,7 @@
 //! a lower bound, never an overstatement.
 
 use super::super::{NodeLookup, Target};
-use journey_ir::{successors, ChannelKind, Journey, Origin, Program, Step, Transition};
+use journey_ir::{successors, CategoryCap, ChannelKind, Journey, Origin, Program, Step, Transition};
 
 /// Node visits explored per journey.
 pub const BUDGET: usize = 20_000;
@@ -17,10 +17,13 @@ pub const BUDGET: usize = 20_000;
 /// A cap that sends of several journeys count against together.
 #[derive(Debug, Clone)]
 pub struct CapRule {
-    /// `Some(channel)` for a channel's own cap, `None` for a policy cap.
+    /// `Some(channel)` for a channel's own cap, `None` for a policy or program cap.
     pub channel: Option<String>,
     /// Policy cap channels (`None`: every message channel).
     pub listed: Option<Vec<String>>,
+    /// issue 15: a program cap of journey.yaml (`program: caps`), over every message
+    /// channel of its category.
+    pub category: Option<CategoryCap>,
     pub count: u64,
     pub window: u64,
     pub origin: Origin,
@@ -29,6 +32,9 @@ pub struct CapRule {
 impl CapRule {
     /// Does a send on `channel` count against this cap?
     pub fn applies(&self, program: &Program, channel: &str) -> bool {
+        if let Some(c) = &self.category {
+            return c.applies(program, channel);
+        }
         match (&self.channel, &self.listed) {
             (Some(c), _) => c == channel,
             (None, Some(list)) => list.iter().any(|c| c == channel),
@@ -36,17 +42,70 @@ impl CapRule {
         }
     }
 
-    /// `on `email` `, `on `email` and `sms` `, or nothing for every channel.
+    /// `on `email` `, `on `email` and `sms` `, or nothing for every channel (and for
+    /// a program cap, whose category [`Self::messages`] names).
     pub fn scope(&self) -> String {
         match (&self.channel, &self.listed) {
+            _ if self.category.is_some() => String::new(),
             (Some(c), _) => format!("on `{c}` "),
             (None, Some(list)) => format!("on {} ", super::super::list_names(list)),
             (None, None) => String::new(),
         }
     }
+
+    /// The sends counted, as messages say them: `messages on `email` `, `messages `,
+    /// `promotional messages `.
+    pub fn messages(&self) -> String {
+        match &self.category {
+            Some(c) => format!("{} messages ", c.category),
+            None => format!("messages {}", self.scope()),
+        }
+    }
+
+    /// The cap, as messages end: `its cap of 3 per 7d`, `the policy cap of 3 per 7d`,
+    /// `the program cap `promotional: 3 per week`` (as journey.yaml writes it).
+    pub fn over(&self) -> String {
+        let window = super::super::logic::fmt_minutes(self.window);
+        match &self.category {
+            Some(c) => format!("the {}", c.describe()),
+            None if self.channel.is_some() => format!("its cap of {} per {window}", self.count),
+            None => format!("the policy cap of {} per {window}", self.count),
+        }
+    }
 }
 
-/// Every channel cap, then every policy cap.
+/// How many of `sent` sends, `(channel, how many)` within a program cap's `window`,
+/// the channel and policy caps let through at most: a channel cap over at least that
+/// window lets its count through, a policy cap over at least that window its count
+/// over its channels. The engine refuses a send over one of those before it counts
+/// against a program cap, so a program cap these keep the sends under cannot be
+/// passed (and never more than this many of its sends go out within its window).
+pub fn let_through(program: &Program, window: u64, sent: &[(&str, u64)]) -> u64 {
+    let own = |c: &str, n: u64| match program.channel(c).and_then(|ch| ch.cap.as_ref()) {
+        Some(cap) if cap.window_minutes >= window => n.min(cap.count),
+        _ => n,
+    };
+    let each: Vec<u64> = sent.iter().map(|&(c, n)| own(c, n)).collect();
+    let mut most: u64 = each.iter().sum();
+    for pc in program.policy.caps.iter().filter(|pc| pc.cap.window_minutes >= window) {
+        let listed = |c: &str| match &pc.channels {
+            Some(list) => list.iter().any(|l| l == c),
+            None => program.channel(c).is_some_and(|ch| ch.kind.is_message()),
+        };
+        let (mut inside, mut outside) = (0u64, 0u64);
+        for (&(c, _), &n) in sent.iter().zip(&each) {
+            if listed(c) {
+                inside += n;
+            } else {
+                outside += n;
+            }
+        }
+        most = most.min(inside.min(pc.cap.count) + outside);
+    }
+    most
+}
+
+/// Every channel cap, then every policy cap, then every program cap (journey.yaml).
 pub fn caps(program: &Program) -> Vec<CapRule> {
     let mut caps = Vec::new();
     for c in &program.channels {
@@ -54,6 +113,7 @@ pub fn caps(program: &Program) -> Vec<CapRule> {
             caps.push(CapRule {
                 channel: Some(c.name.clone()),
                 listed: None,
+                category: None,
                 count: cap.count,
                 window: cap.window_minutes,
                 origin: c.origin.clone(),
@@ -64,9 +124,20 @@ pub fn caps(program: &Program) -> Vec<CapRule> {
         caps.push(CapRule {
             channel: None,
             listed: pc.channels.clone(),
+            category: None,
             count: pc.cap.count,
             window: pc.cap.window_minutes,
             origin: pc.origin.clone(),
+        });
+    }
+    for cc in &program.rules.category_caps {
+        caps.push(CapRule {
+            channel: None,
+            listed: None,
+            category: Some(cc.clone()),
+            count: cc.cap.count,
+            window: cc.cap.window_minutes,
+            origin: cc.origin.clone(),
         });
     }
     caps

@@ -64,6 +64,79 @@ fn caps_add_up_across_journeys() {
     assert!(check(&p).is_empty());
 }
 
+/// issue 15: journey.yaml's program cap per category adds up the sends of every
+/// message channel of its category, across journeys.
+#[test]
+fn program_caps_add_up_across_journeys_and_channels() {
+    let mut p = two(&["pro"], &["pro"], send("email", "x"), send("sms", "y"));
+    p.channels.push(channel("sms", ChannelKind::Sms));
+    p.rules.category_caps.push(category_cap("promotional", 1, 7));
+    let ds = check(&p);
+    assert_eq!(codes(&ds), ["J603"]);
+    let d = &ds[0];
+    assert_eq!(
+        d.message,
+        "`b` and `a` can together send one customer 2 promotional messages within 7d, over the program cap `promotional: 1 per 7d`"
+    );
+    assert_eq!(labels(d, &p), ["s#0", "s#0", "program-cap"]);
+    assert_eq!(
+        d.help.as_deref(),
+        Some(
+            "make the audiences disjoint or space the sends out: past 1 per 7d the engine refuses the sends over the cap (they are dropped, not deferred), whichever journey sends them (priority only orders sends due at the same instant)"
+        )
+    );
+    // the calendar view has it too
+    assert_eq!(calendar(&p).findings.iter().map(|f| f.code).collect::<Vec<_>>(), ["J603"]);
+    // disjoint audiences: nothing
+    let mut q = two(&["pro"], &["free"], send("email", "x"), send("sms", "y"));
+    q.channels.push(channel("sms", ChannelKind::Sms));
+    q.rules.category_caps.push(category_cap("promotional", 1, 7));
+    assert!(check(&q).is_empty());
+    // a channel of another category is not counted
+    p.channels[1].category = Some("transactional".into());
+    assert!(check(&p).is_empty());
+}
+
+/// A program cap the channel caps keep the sends under cannot be passed (the engine
+/// refuses a send over the channel's cap first), and one they keep only partly under
+/// is reported with the sends that can go out.
+#[test]
+fn program_caps_count_only_what_the_channel_caps_let_through() {
+    let mut p = two(&["pro"], &["pro"], send("email", "x"), send("email", "y"));
+    p.channels[0].cap = Some(Cap { count: 1, window_minutes: 7 * 1440 });
+    p.rules.category_caps.push(category_cap("promotional", 1, 7));
+    let ds = check(&p);
+    // the email cap's J603 only
+    assert_eq!(codes(&ds), ["J603"]);
+    assert!(ds[0].message.ends_with("over its cap of 1 per 7d"), "{}", ds[0].message);
+
+    // `a` sends two emails and a text; `b` two emails: five sends, of which the email
+    // cap of 3 lets 4 through, over the program cap of 3
+    let ja = journey("a")
+        .audience(plan_is(&["pro"]))
+        .stage("s", vec![send("email", "x1"), send("email", "x2"), send("sms", "x3"), end()])
+        .build();
+    let jb = journey("b")
+        .audience(plan_is(&["pro"]))
+        .stage("s", vec![send("email", "y1"), send("email", "y2"), end()])
+        .build();
+    let mut email = channel("email", ChannelKind::Email);
+    email.cap = Some(Cap { count: 3, window_minutes: 7 * 1440 });
+    let mut p = with_plan(program(vec![email, channel("sms", ChannelKind::Sms)], vec![ja, jb]));
+    p.rules.category_caps.push(category_cap("promotional", 3, 7));
+    let ds = check(&p);
+    let d = ds.iter().find(|d| d.message.contains("program cap")).expect("the program cap's J603");
+    assert_eq!(
+        d.message,
+        "`b` and `a` can together send one customer 4 promotional messages within 7d, over the program cap `promotional: 3 per 7d`"
+    );
+    assert!(
+        d.notes.iter().any(|n| n == "the channels' and the policy's caps let 4 of these 5 through: the engine refuses a send over them before it counts against the program cap `promotional: 3 per 7d`"),
+        "{:?}",
+        d.notes
+    );
+}
+
 fn purchases(op: CmpOp, n: f64) -> Expr {
     Expr::Compare {
         cmp: op,
