@@ -354,7 +354,7 @@ fn program_rules_and_settings_of_journey_yaml() {
     let mut suppressed = fs::read_to_string(head.join("suppressed.txt")).unwrap();
     suppressed.push_str("c0000099\n");
     fs::write(head.join("suppressed.txt"), suppressed).unwrap();
-    edit(&head.join("journeys/schema.journey"), "  kind in_app\n", "  kind in_app\n  category transactional\n");
+    edit(&head.join("journeys/schema.journey"), "  category product\n", "  category transactional\n");
     edit(&head.join("journeys/scores.journey"), "0.6 * usage + 0.4 *", "0.5 * usage + 0.5 *");
 
     let run = |format: &str| {
@@ -369,7 +369,7 @@ fn program_rules_and_settings_of_journey_yaml() {
         "  ~ setting clv.margin: 1 → 0.6",
         "  ~ setting events.account.admin_value: admin → owner",
         "  ~ score health: value: ",
-        "  ~ channel in_app: category: promotional → transactional",
+        "  ~ channel in_app: category: product → transactional",
         "  ~ cap category: promotional: cap: 3 per 1w → 2 per 1w",
         "  ~ rule global_holdout: percent: 10% → 15%",
         "  ~ rule suppression: customers: 8 customers → 9 customers (1 added, 0 removed)",
@@ -395,11 +395,11 @@ fn program_rules_removed_and_added() {
     let config = dir.path().join("head/journey.yaml");
     let text = fs::read_to_string(&config).unwrap();
     fs::write(&config, &text[..text.find("\nprogram:\n").unwrap() + 1]).unwrap();
-    // `in_app` is promotional already: saying so changes nothing
+    // `email` says `category promotional`, the default: leaving it out changes nothing
     edit(
         &dir.path().join("head/journeys/schema.journey"),
-        "  kind in_app\n",
-        "  kind in_app\n  category promotional\n",
+        "  cap 4 per 7d\n  category promotional\n",
+        "  cap 4 per 7d\n",
     );
 
     let out = journey(&["diff", "base", "head"], dir.path());
@@ -411,7 +411,7 @@ fn program_rules_removed_and_added() {
     ] {
         assert!(removed.contains(line), "no {line:?} in\n{removed}");
     }
-    assert!(!removed.contains("channel in_app"), "{removed}");
+    assert!(!removed.contains("channel email"), "{removed}");
 
     let out = journey(&["diff", "head", "base", "--format", "markdown"], dir.path());
     let added = stdout(&out);
