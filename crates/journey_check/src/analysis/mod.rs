@@ -22,6 +22,7 @@ pub mod logic;
 pub mod loops;
 pub mod paths;
 pub mod reachability;
+pub mod recurring;
 pub mod waits;
 
 use journey_diagnostics::Diagnostic;

@@ -25,6 +25,7 @@ use super::logic::{fmt_minutes, fmt_time_of_day};
 use super::{Cx, Target};
 use journey_diagnostics::{Diagnostic, FileId, Span};
 use journey_ir::{CategoryCap, ChannelKind, Origin, Step, Trigger, Zone};
+use super::recurring::{Densest, Recurrence};
 use std::collections::BTreeSet;
 
 /// Node visits explored per journey before giving up.
@@ -60,6 +61,26 @@ impl CapRule<'_> {
     }
 }
 
+impl CapRule<'_> {
+    /// What the cap counts and the cap itself, as J401 says them: (`messages on
+    /// `email` `, `its cap of 3 per 7d`).
+    fn words(&self) -> (String, String) {
+        match (self.channel, self.listed, self.category) {
+            (_, _, Some(cc)) => (format!("{} messages ", cc.category), format!("the {}", cc.describe())),
+            (Some(c), _, _) => {
+                (format!("messages on `{c}` "), format!("its cap of {} per {}", self.count, fmt_minutes(self.window)))
+            }
+            (None, Some(list), _) => (
+                format!("messages on {} ", super::list_names(list)),
+                format!("the policy cap of {} per {}", self.count, fmt_minutes(self.window)),
+            ),
+            (None, None, _) => {
+                ("messages ".to_string(), format!("the policy cap of {} per {}", self.count, fmt_minutes(self.window)))
+            }
+        }
+    }
+}
+
 fn kind(cx: &Cx, channel: &str) -> Option<ChannelKind> {
     cx.program.channel(channel).map(|c| c.kind)
 }
@@ -77,7 +98,9 @@ struct Rec<'a> {
 
 pub fn check(cx: &Cx) -> Vec<Diagnostic> {
     let mut w = Walker::new(cx);
+    w.recurring = (0..w.caps.len()).map(|_| None).collect();
     w.run();
+    w.report_recurring();
     w.out
 }
 
@@ -96,6 +119,21 @@ struct Walker<'c, 'a> {
     anchors: Vec<(&'a str, u64, i64, i64)>,
     reported: BTreeSet<(&'static str, usize, usize, usize)>,
     out: Vec<Diagnostic>,
+    /// A scheduled journey customers re-enter (`re_entry always`, `after DUR`).
+    recurrence: Option<Recurrence>,
+    /// Per cap, the passes that break it together (one pass alone does not).
+    recurring: Vec<Option<Repeated>>,
+    /// Passes already weighed: (cap, send times, length).
+    weighed: BTreeSet<(usize, Vec<u64>, u64)>,
+}
+
+/// A pass that, repeated run after run, breaks a cap: what J401 says of it.
+struct Repeated {
+    densest: Densest,
+    /// The pass's sends counted by the cap: (node, minutes from entry).
+    sends: Vec<(usize, u64)>,
+    length: u64,
+    path: String,
 }
 
 impl<'c, 'a> Walker<'c, 'a> {
@@ -176,6 +214,9 @@ impl<'c, 'a> Walker<'c, 'a> {
             anchors: Vec::new(),
             reported: BTreeSet::new(),
             out: Vec::new(),
+            recurrence: Recurrence::of(cx.journey, cx.program),
+            recurring: Vec::new(),
+            weighed: BTreeSet::new(),
         }
     }
 
@@ -206,7 +247,14 @@ impl<'c, 'a> Walker<'c, 'a> {
             top.3 += 1;
             let clock = top.2.clone();
             let (target, add, pos) = self.edges[node][ei];
-            let Target::Node(next) = target else { continue };
+            let next = match target {
+                Target::Node(next) => next,
+                Target::End | Target::Handover => {
+                    self.pass_ends(t + add);
+                    continue;
+                }
+                Target::Missing => continue,
+            };
             if self.visits[next] >= self.limit {
                 continue;
             }
@@ -220,6 +268,9 @@ impl<'c, 'a> Walker<'c, 'a> {
                 _ => clock.map(|(m, z)| (((m as u64 + add) % 1440) as u32, z)),
             };
             let (tn, cn) = self.enter(next, t + add, clock, pos);
+            if matches!(self.cx.step(next), Step::End) {
+                self.pass_ends(tn);
+            }
             stack.push((next, tn, cn, 0));
         }
     }
@@ -272,6 +323,113 @@ impl<'c, 'a> Walker<'c, 'a> {
         gap.max(0) as u64
     }
 
+    /// The current path ends `length` minutes after entry. In a journey customers
+    /// re-enter on a schedule, its passes run after run may break a cap that one pass
+    /// keeps; the densest such pass per cap is reported after the walk (J401).
+    fn pass_ends(&mut self, length: u64) {
+        let Some(recurrence) = self.recurrence.take() else { return };
+        let cx = self.cx;
+        for ci in 0..self.caps.len() {
+            let cap = &self.caps[ci];
+            let counted: Vec<&Rec> = self.recs.iter().filter(|r| cap.applies(cx, r)).collect();
+            if counted.is_empty() {
+                continue;
+            }
+            // one pass over the cap is reported where its last send is
+            let alone = (0..counted.len())
+                .map(|a| counted[a..].iter().filter(|r| r.t - counted[a].t < cap.window).count())
+                .max()
+                .unwrap_or(0);
+            if alone as u64 > cap.count {
+                continue;
+            }
+            let times: Vec<u64> = counted.iter().map(|r| r.t).collect();
+            if !self.weighed.insert((ci, times.clone(), length)) {
+                continue;
+            }
+            let densest = recurrence.densest(&times, length, cap.window, None);
+            if densest.count <= cap.count
+                || self.recurring[ci].as_ref().is_some_and(|r| r.densest.count >= densest.count)
+            {
+                continue;
+            }
+            if let Some(cc) = cap.category {
+                // the channel and policy caps refuse first: a program cap they keep
+                // these sends under cannot be passed
+                let mut sent: Vec<(&str, u64)> = Vec::new();
+                for &k in &densest.picks {
+                    match sent.iter_mut().find(|(c, _)| *c == counted[k].channel) {
+                        Some(e) => e.1 += 1,
+                        None => sent.push((counted[k].channel, 1)),
+                    }
+                }
+                if super::calendar::schedule::let_through(cx.program, cc.cap.window_minutes, &sent) <= cap.count {
+                    continue;
+                }
+            }
+            let sends = counted.iter().map(|r| (r.node, r.t)).collect();
+            let path = self.render_path();
+            self.recurring[ci] = Some(Repeated { densest, sends, length, path });
+        }
+        self.recurrence = Some(recurrence);
+    }
+
+    /// J401 for the passes of a recurring journey that break a cap together.
+    fn report_recurring(&mut self) {
+        let Some(rec) = self.recurrence.take() else { return };
+        let cx = self.cx;
+        let entry = &cx.journey.entry_origin;
+        for (ci, found) in self.recurring.iter().enumerate() {
+            let Some(f) = found else { continue };
+            let cap = &self.caps[ci];
+            let (what, over) = cap.words();
+            let d = &f.densest;
+            let times: Vec<u64> = f.sends.iter().map(|s| s.1).collect();
+            let within = if d.span == 0 { "at once".to_string() } else { format!("within {}", fmt_minutes(d.span)) };
+            let window = fmt_minutes(cap.window);
+            let first = f.sends[d.picks[0]].0;
+            let o = cx.node_origin(first);
+            let mut diag = Diagnostic::new(
+                "J401",
+                format!("run after run, this path sends {} {what}{within}, over {over}", d.count),
+            )
+            .primary(o.file, o.span, format!("sent again on each pass: {} passes in one {window} window", d.entries));
+            let mut seen = BTreeSet::from([first]);
+            for &k in &d.picks {
+                let node = f.sends[k].0;
+                if seen.insert(node) {
+                    let so = cx.node_origin(node);
+                    diag = diag.secondary(so.file, so.span, "also sent on each pass");
+                }
+            }
+            diag = diag
+                .secondary(
+                    entry.file,
+                    entry.span,
+                    format!("runs {}, with `{}`", rec.schedule, rec.rule),
+                )
+                .secondary(cap.origin.file, cap.origin.span, "the cap is declared here");
+            let again = match rec.after {
+                0 => "at the first run after the previous pass ends".to_string(),
+                a => format!("at the first run after the previous pass ends and {} after the previous entry", fmt_minutes(a)),
+            };
+            diag = diag.note(format!(
+                "a customer still in the audience is entered again {again}; one pass takes {}",
+                if f.length == 0 { "no time".to_string() } else { fmt_minutes(f.length) }
+            ));
+            diag = diag.note(format!("path: {}", f.path));
+            let help = match rec.least_after(&times, f.length, cap.window, cap.count) {
+                Some(a) => format!(
+                    "let customers back in less often (`re_entry after {}`), run the schedule less often, or raise the cap",
+                    fmt_minutes(a)
+                ),
+                None => "run the schedule less often, or raise the cap".to_string(),
+            };
+            self.out.push(diag.help(help));
+        }
+        self.recurrence = Some(rec);
+    }
+
     fn leave(&mut self, node: usize) {
         self.visits[node] -= 1;
         if matches!(self.cx.step(node), Step::WaitUntilDate { .. }) {
@@ -319,20 +477,7 @@ impl<'c, 'a> Walker<'c, 'a> {
             if !self.reported.insert(("J401", ci, rec.node, 0)) {
                 continue;
             }
-            let (what, over) = match (cap.channel, cap.listed, cap.category) {
-                (_, _, Some(cc)) => (format!("{} messages ", cc.category), format!("the {}", cc.describe())),
-                (Some(c), _, _) => {
-                    (format!("messages on `{c}` "), format!("its cap of {} per {}", cap.count, fmt_minutes(cap.window)))
-                }
-                (None, Some(list), _) => (
-                    format!("messages on {} ", super::list_names(list)),
-                    format!("the policy cap of {} per {}", cap.count, fmt_minutes(cap.window)),
-                ),
-                (None, None, _) => (
-                    "messages ".to_string(),
-                    format!("the policy cap of {} per {}", cap.count, fmt_minutes(cap.window)),
-                ),
-            };
+            let (what, over) = cap.words();
             let within = if span == 0 { "at once".to_string() } else { format!("within {}", fmt_minutes(span)) };
             let o = cx.node_origin(rec.node);
             let mut d = Diagnostic::new("J401", format!("this path sends {} {what}{within}, over {over}", n + 1))

@@ -3,13 +3,21 @@
 //!
 //! Paths are walked depth first from the start with the minimum elapsed time of
 //! [`super::super::paths`]: a `wait` adds its duration, `wait up to D for E` adds 0 on
-//! `then` and `D` on `timeout`, `wait until` a time or a date adds 0. A node is visited
+//! `then` and `D` on `timeout`, `wait until` a date adds 0, and `wait until` a time
+//! adds 0 unless a scheduled entry has fixed the clock (then the time to reach it). A
+//! journey customers re-enter on a schedule counts its passes run after run (see
+//! [`super::super::recurring`]) where a path ends. A node is visited
 //! at most `largest cap count + 1` times on one path (at least twice, at most 64), and a
 //! journey is given up after [`BUDGET`] steps, keeping what was found: counts are then
 //! a lower bound, never an overstatement.
 
+use super::super::recurring::Recurrence;
 use super::super::{NodeLookup, Target};
-use journey_ir::{successors, CategoryCap, ChannelKind, Journey, Origin, Program, Step, Transition};
+use journey_ir::{successors, CategoryCap, ChannelKind, Journey, Origin, Program, Step, Transition, Trigger, Zone};
+use std::collections::BTreeSet;
+
+/// The local time of day at a point of a path, when the path fixes it.
+type Clock = Option<(u32, Zone)>;
 
 /// Node visits explored per journey.
 pub const BUDGET: usize = 20_000;
@@ -241,9 +249,10 @@ fn plan_on(
     let is_message = |c: &str| program.channel(c).is_some_and(|c| c.kind.is_message());
     // live edges: (target, minutes added); arms to the same place after the same time
     // give the same timings
-    let edges: Vec<Vec<(Target, u64)>> = (0..n)
+    // (target, minutes added, does the edge forget the clock: a wait-for's `then`)
+    let edges: Vec<Vec<(Target, u64, bool)>> = (0..n)
         .map(|i| {
-            let mut out: Vec<(Target, u64)> = Vec::new();
+            let mut out: Vec<(Target, u64, bool)> = Vec::new();
             for &(pos, t) in &cx.succ[i] {
                 let add = match step(i) {
                     Step::Wait { minutes, .. } => *minutes,
@@ -253,8 +262,9 @@ fn plan_on(
                     Step::WaitFor { timeout_minutes, .. } if pos == 1 => *timeout_minutes,
                     _ => 0,
                 };
-                if !out.contains(&(t, add)) {
-                    out.push((t, add));
+                let resets = matches!(step(i), Step::WaitFor { .. }) && pos == 0;
+                if !out.contains(&(t, add, resets)) {
+                    out.push((t, add, resets));
                 }
             }
             out
@@ -272,18 +282,54 @@ fn plan_on(
         _ => "",
     };
     let mut path: Vec<usize> = Vec::new();
-    // (node, elapsed, next edge)
-    let mut stack: Vec<(usize, u64, usize)> = Vec::new();
+    // (node, elapsed when its edges start, local time of day then, next edge)
+    let mut stack: Vec<(usize, u64, Clock, usize)> = Vec::new();
     let mut steps = 0usize;
+    // customers re-entered run after run: every pass that ends adds its sends again
+    let recurrence = Recurrence::of(journey, program);
+    let mut weighed: BTreeSet<(usize, Vec<u64>, u64)> = BTreeSet::new();
+    let mut pass_ends = |length: u64, recs: &[(usize, u64)], path: &[usize], windows: &mut Vec<Window>| {
+        let Some(recurrence) = &recurrence else { return };
+        for (k, cap) in caps.iter().enumerate() {
+            let counted: Vec<(usize, u64)> =
+                recs.iter().copied().filter(|&(rn, _)| cap.applies(program, channel_of(rn))).collect();
+            if counted.is_empty() {
+                continue;
+            }
+            let times: Vec<u64> = counted.iter().map(|r| r.1).collect();
+            if !weighed.insert((k, times.clone(), length)) {
+                continue;
+            }
+            let densest = recurrence.densest(&times, length, cap.window, None);
+            if densest.count > windows[k].count {
+                windows[k] = Window {
+                    count: densest.count,
+                    nodes: densest.picks.iter().map(|&i| counted[i].0).collect(),
+                    path: stage_path(path),
+                };
+            }
+        }
+    };
     let mut enter = |node: usize,
                      t: u64,
+                     clock: Clock,
                      visits: &mut Vec<u32>,
                      recs: &mut Vec<(usize, u64)>,
                      path: &mut Vec<usize>,
-                     windows: &mut Vec<Window>| {
+                     windows: &mut Vec<Window>|
+     -> (u64, Clock) {
         visits[node] += 1;
         path.push(node);
         offset[node] = Some(offset[node].map_or(t, |o| o.min(t)));
+        // a `wait until` a time of day takes the time to reach it when the path fixes
+        // the clock (a scheduled entry), as in the path proofs
+        if let Step::WaitUntilTime { minute_of_day, zone, .. } = step(node) {
+            let add = match &clock {
+                Some((m, z)) if z == zone => (*minute_of_day as i64 - *m as i64).rem_euclid(1440) as u64,
+                _ => 0,
+            };
+            return (t + add, Some((*minute_of_day, zone.clone())));
+        }
         if let Step::Send { channel, .. } = step(node) {
             if is_message(channel) {
                 recs.push((node, t));
@@ -302,13 +348,21 @@ fn plan_on(
                 }
             }
         }
+        (t, clock)
+    };
+    let clock0: Clock = match &journey.entry {
+        Trigger::Schedule { minute_of_day, zone, .. } => Some((*minute_of_day, zone.clone())),
+        _ => None,
     };
     if let Target::Node(start) = cx.start {
-        enter(start, 0, &mut visits, &mut recs, &mut path, &mut windows);
-        stack.push((start, 0, 0));
+        let (t0, c0) = enter(start, 0, clock0, &mut visits, &mut recs, &mut path, &mut windows);
+        if matches!(step(start), Step::End) {
+            pass_ends(t0, &recs, &path, &mut windows);
+        }
+        stack.push((start, t0, c0, 0));
     }
     while let Some(top) = stack.last_mut() {
-        let (node, t, ei) = *top;
+        let (node, t, ei) = (top.0, top.1, top.3);
         if ei >= edges[node].len() {
             stack.pop();
             visits[node] -= 1;
@@ -318,9 +372,17 @@ fn plan_on(
             }
             continue;
         }
-        top.2 += 1;
-        let (target, add) = edges[node][ei];
-        let Target::Node(next) = target else { continue };
+        top.3 += 1;
+        let clock = top.2.clone();
+        let (target, add, resets) = edges[node][ei];
+        let next = match target {
+            Target::Node(next) => next,
+            Target::End | Target::Handover => {
+                pass_ends(t + add, &recs, &path, &mut windows);
+                continue;
+            }
+            Target::Missing => continue,
+        };
         if visits[next] >= limit {
             continue;
         }
@@ -328,8 +390,13 @@ fn plan_on(
         if steps > BUDGET {
             break;
         }
-        enter(next, t + add, &mut visits, &mut recs, &mut path, &mut windows);
-        stack.push((next, t + add, 0));
+        // the clock survives fixed waits; an awaited event can come at any time
+        let clock = if resets { None } else { clock.map(|(m, z)| (((m as u64 + add) % 1440) as u32, z)) };
+        let (tn, cn) = enter(next, t + add, clock, &mut visits, &mut recs, &mut path, &mut windows);
+        if matches!(step(next), Step::End) {
+            pass_ends(tn, &recs, &path, &mut windows);
+        }
+        stack.push((next, tn, cn, 0));
     }
     let sends = journey
         .nodes

@@ -1,0 +1,322 @@
+//! Recurring entries: a journey entered on a schedule (`entry every day at 22:00`)
+//! with `re_entry always` or `re_entry after DUR` enters the same customer run after
+//! run, and every pass sends again. One pass can stay within a cap while the passes
+//! together break it (a daily send under `cap 3 per 7d`), so the cap proofs (J401 for
+//! one journey, J603 across journeys) count the passes too.
+//!
+//! The engine enters a customer at a run unless they are still in the journey (the
+//! previous pass has not ended) or `re_entry after DUR` has not passed since their
+//! previous entry. So one customer's entries are a chain: from an entry at `e`, the
+//! next is the first run at or after `e + length` (the pass's length: the engine ends
+//! a pass before it runs the schedule at the same moment), later than `e`, and at or
+//! after `e + DUR`. Every pass is taken to follow the same path with its least
+//! timings, which a customer can actually do (see [`super::paths`]).
+//!
+//! Runs are listed on real calendar dates in local wall-clock minutes (24h a day): six
+//! years from a Monday, 2024-01-01, which covers every weekday and every month length
+//! (a leap February too), or the journey's own `active from … to …` days. Chains start
+//! from every run of the first week (the weekly schedules repeat weekly) or of the
+//! first four years (`month_day`). A window counts the sends of a chain that lie less
+//! than its length apart, as the engine's caps do. Daylight saving moves real time off
+//! the wall clock by up to an hour within a window (and a `wait until` a time of day
+//! with it), so in a zone that changes its clocks a window counts only sends less than
+//! `window − 1h` apart on the wall clock: counts are never more than some customer
+//! gets. (A pass an hour short of the window, such as a weekly send under `1 per 7d`,
+//! can break the cap across the spring change; that is not reported.)
+
+use chrono::{Datelike, Duration, NaiveDate, Offset, TimeZone};
+use journey_ir::{Journey, Program, ReEntry, Trigger, Zone};
+
+/// Wall-clock minutes in a day.
+const DAY: u64 = 1440;
+
+/// How one customer re-enters a scheduled journey.
+#[derive(Debug, Clone)]
+pub struct Recurrence {
+    /// Run times, local wall-clock minutes from the first listed day, ascending.
+    runs: Vec<u64>,
+    /// Chains start at `runs[..starts]`.
+    starts: usize,
+    /// `re_entry after DUR` in minutes; 0 for `re_entry always`.
+    pub after: u64,
+    /// Minutes a window shrinks by: an hour where the clocks change.
+    shrink: u64,
+    /// `every day at 22:00`, as the source reads.
+    pub schedule: String,
+    /// `re_entry always` or `re_entry after 3d`, as the source reads.
+    pub rule: String,
+}
+
+/// The densest cap window over one customer's passes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Densest {
+    /// Sends counted in the window.
+    pub count: u64,
+    /// Wall-clock minutes from the first counted send to the last.
+    pub span: u64,
+    /// Passes (entries) the counted sends come from.
+    pub entries: u64,
+    /// The index in the pass's sends of each counted send, in time order.
+    pub picks: Vec<usize>,
+}
+
+impl Recurrence {
+    /// The recurrence of `journey`, if it has a schedule and lets customers back in.
+    pub fn of(journey: &Journey, program: &Program) -> Option<Recurrence> {
+        let Trigger::Schedule { period, minute_of_day, zone } = &journey.entry else { return None };
+        let (after, rule) = match journey.re_entry {
+            ReEntry::Never => return None,
+            ReEntry::Always => (0, "re_entry always".to_string()),
+            ReEntry::After { minutes } => {
+                (minutes, format!("re_entry after {}", super::logic::fmt_minutes(minutes)))
+            }
+        };
+        let monthly = period.starts_with("month_day:");
+        let (first, last) = match &journey.active {
+            Some(w) => {
+                let day = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok();
+                (day(&w.from)?, day(&w.to)?)
+            }
+            None => (NaiveDate::from_ymd_opt(2024, 1, 1)?, NaiveDate::from_ymd_opt(2029, 12, 31)?),
+        };
+        let mut runs = Vec::new();
+        let mut starts = 0;
+        let start_days = if journey.active.is_some() {
+            u64::MAX
+        } else if monthly {
+            4 * 366
+        } else {
+            7
+        };
+        let mut date = first;
+        let mut k: u64 = 0;
+        while date <= last {
+            if period_matches(period, date) {
+                runs.push(k * DAY + u64::from(*minute_of_day));
+                if k < start_days {
+                    starts = runs.len();
+                }
+            }
+            date += Duration::days(1);
+            k += 1;
+        }
+        if runs.is_empty() {
+            return None;
+        }
+        // a customer's own zone (an attribute) may be any zone
+        let dst = match zone {
+            Zone::Named(z) => changes_clocks(z),
+            Zone::Customer => program.timezone_attribute.is_some() || changes_clocks(&program.timezone),
+        };
+        let shrink = if dst { 60 } else { 0 };
+        let at = format!("{:02}:{:02}", minute_of_day / 60, minute_of_day % 60);
+        let zone_text = match zone {
+            Zone::Customer => " local".to_string(),
+            Zone::Named(z) => format!(" \"{z}\""),
+        };
+        let schedule = match period.strip_prefix("month_day:") {
+            Some(n) => format!("every month on {n} at {at}{zone_text}"),
+            None => format!("every {period} at {at}{zone_text}"),
+        };
+        Some(Recurrence { runs, starts, after, shrink, schedule, rule })
+    }
+
+    /// The densest window of length `window` over one customer's passes, each pass
+    /// sending at `sends` (minutes from its entry, ascending) and ending `length`
+    /// minutes after its entry. `after` overrides the journey's `re_entry after`.
+    pub fn densest(&self, sends: &[u64], length: u64, window: u64, after: Option<u64>) -> Densest {
+        let mut best = Densest::default();
+        if sends.is_empty() || window == 0 {
+            return best;
+        }
+        let after = after.unwrap_or(self.after);
+        // a window holds sends less than `reach` wall-clock minutes apart
+        let reach = window.saturating_sub(self.shrink).max(1);
+        // (time, entry number, send index) of the chain's sends within reach of its first
+        let mut chain: Vec<(u64, u64, usize)> = Vec::new();
+        for s in 0..self.starts {
+            chain.clear();
+            let e0 = self.runs[s];
+            let horizon = e0 + sends[sends.len() - 1] + reach;
+            let (mut e, mut i, mut n) = (e0, s, 0u64);
+            loop {
+                for (k, &o) in sends.iter().enumerate() {
+                    chain.push((e + o, n, k));
+                }
+                // the next run once this pass has ended (the engine ends a pass before it
+                // runs the schedule at the same moment) and at least `after` after this
+                // entry
+                let earliest_gap = after.max(length).max(1);
+                let next = self.runs[i + 1..].partition_point(|&r| r < e + earliest_gap) + i + 1;
+                if next >= self.runs.len() || self.runs[next] + sends[0] >= horizon {
+                    break;
+                }
+                (e, i, n) = (self.runs[next], next, n + 1);
+            }
+            // windows that start at a send of the first pass (later ones are the
+            // chains from later starts)
+            for a in 0..sends.len() {
+                let t0 = chain[a].0;
+                let inside: Vec<&(u64, u64, usize)> = chain[a..].iter().filter(|c| c.0 - t0 < reach).collect();
+                let count = inside.len() as u64;
+                if count > best.count {
+                    let last = inside.last().expect("holds its first send");
+                    best = Densest {
+                        count,
+                        span: last.0 - t0,
+                        entries: last.1 + 1,
+                        picks: inside.iter().map(|c| c.2).collect(),
+                    };
+                }
+            }
+        }
+        best
+    }
+
+    /// The least `re_entry after` (whole days, up to the window) under which the
+    /// passes keep within `count` per `window`, if one does.
+    pub fn least_after(&self, sends: &[u64], length: u64, window: u64, count: u64) -> Option<u64> {
+        (1..=window.div_ceil(DAY))
+            .map(|d| d * DAY)
+            .find(|&a| self.densest(sends, length, window, Some(a)).count <= count)
+    }
+}
+
+/// Does a schedule `period` (`day`, `weekday`, `weekend`, a weekday name,
+/// `month_day:N`) include this date? As the engine decides (`month_day:N` past the
+/// month's end means its last day).
+fn period_matches(period: &str, date: NaiveDate) -> bool {
+    use chrono::Weekday::*;
+    let wd = date.weekday();
+    match period {
+        "day" => true,
+        "weekday" => !matches!(wd, Sat | Sun),
+        "weekend" => matches!(wd, Sat | Sun),
+        p if p.starts_with("month_day:") => {
+            let n: u32 = p["month_day:".len()..].parse().unwrap_or(1);
+            let next = date.with_day(1).and_then(|d| d.checked_add_months(chrono::Months::new(1)));
+            let last = next.and_then(|d| d.pred_opt()).map_or(28, |d| d.day());
+            date.day() == n.min(last)
+        }
+        p => {
+            let name = match wd {
+                Mon => "monday",
+                Tue => "tuesday",
+                Wed => "wednesday",
+                Thu => "thursday",
+                Fri => "friday",
+                Sat => "saturday",
+                Sun => "sunday",
+            };
+            name == p
+        }
+    }
+}
+
+/// Does the zone's UTC offset change within a year (daylight saving time)?
+fn changes_clocks(zone: &str) -> bool {
+    let Ok(tz) = zone.parse::<chrono_tz::Tz>() else { return false };
+    let offset = |m: u32| {
+        let at = NaiveDate::from_ymd_opt(2025, m, 1).and_then(|d| d.and_hms_opt(12, 0, 0)).expect("a valid date");
+        tz.offset_from_utc_datetime(&at).fix().local_minus_utc()
+    };
+    let jan = offset(1);
+    (2..=12).any(|m| offset(m) != jan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(period: &str, zone: &str, re_entry: ReEntry) -> Recurrence {
+        let mut j = crate::analysis::testing::journey("r")
+            .entry(Trigger::Schedule { period: period.into(), minute_of_day: 22 * 60, zone: Zone::Named(zone.into()) })
+            .build();
+        j.re_entry = re_entry;
+        let p = crate::analysis::testing::program(vec![], vec![j.clone()]);
+        Recurrence::of(&j, &p).expect("recurs")
+    }
+
+    /// The engine's rules, one customer, step by step over real minutes: the oracle.
+    fn brute(r: &Recurrence, sends: &[u64], length: u64, window: u64) -> u64 {
+        let mut best = 0;
+        for s in 0..r.starts {
+            let mut times = Vec::new();
+            let (mut last_entry, mut busy_until): (Option<u64>, Option<u64>) = (None, None);
+            for &run in &r.runs[s..] {
+                if busy_until.is_some_and(|b| run < b) || last_entry == Some(run) || last_entry.is_some_and(|l| run - l < r.after) {
+                    continue;
+                }
+                last_entry = Some(run);
+                busy_until = Some(run + length);
+                times.extend(sends.iter().map(|o| run + o));
+                if run > r.runs[s] + 3 * window + length {
+                    break;
+                }
+            }
+            let reach = window.saturating_sub(r.shrink).max(1);
+            for (i, &t) in times.iter().enumerate() {
+                best = best.max(times[i..].iter().filter(|&&u| u - t < reach).count() as u64);
+            }
+        }
+        best
+    }
+
+    #[test]
+    fn a_daily_send_counts_every_run() {
+        let r = rec("day", "UTC", ReEntry::Always);
+        assert_eq!(r.densest(&[0], 0, 7 * DAY, None).count, 7);
+        assert_eq!(r.densest(&[0], 0, 7 * DAY, None).entries, 7);
+        // a pass of two days and one minute skips two runs
+        assert_eq!(r.densest(&[0], 2 * DAY + 1, 7 * DAY, None).count, 3);
+        assert_eq!(r.least_after(&[0], 0, 7 * DAY, 2), Some(4 * DAY));
+    }
+
+    #[test]
+    fn a_weekly_send_fits_a_weekly_cap() {
+        assert_eq!(rec("monday", "UTC", ReEntry::Always).densest(&[0], 0, 7 * DAY, None).count, 1);
+        assert_eq!(rec("monday", "UTC", ReEntry::Always).densest(&[0], 0, 7 * DAY + 1, None).count, 2);
+        // daylight saving can move a send an hour either way
+        assert_eq!(rec("monday", "Europe/Berlin", ReEntry::Always).densest(&[0], 0, 7 * DAY + 60, None).count, 1);
+        assert_eq!(rec("monday", "Europe/Berlin", ReEntry::Always).densest(&[0], 0, 7 * DAY + 61, None).count, 2);
+    }
+
+    #[test]
+    fn months_are_lined_up_on_their_shortest() {
+        // 28 days from a February 15th to March 15th
+        let r = rec("month_day:15", "UTC", ReEntry::Always);
+        assert_eq!(r.densest(&[0], 0, 29 * DAY, None).count, 2);
+        assert_eq!(r.densest(&[0], 0, 28 * DAY, None).count, 1);
+    }
+
+    #[test]
+    fn the_chain_agrees_with_stepping_through_every_run() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let periods = ["day", "weekday", "weekend", "monday", "month_day:31", "month_day:1"];
+        for _ in 0..400 {
+            let period = periods[next(periods.len() as u64) as usize];
+            let zone = ["UTC", "America/Chicago"][next(2) as usize];
+            let re_entry = match next(3) {
+                0 => ReEntry::Always,
+                _ => ReEntry::After { minutes: next(10 * DAY) + 1 },
+            };
+            let r = rec(period, zone, re_entry);
+            let mut sends: Vec<u64> = (0..1 + next(3)).map(|_| next(4 * DAY)).collect();
+            sends.sort_unstable();
+            let length = sends.last().copied().unwrap_or(0) + next(2) * next(3 * DAY);
+            let window = [DAY, 3 * DAY, 7 * DAY, 30 * DAY][next(4) as usize];
+            assert_eq!(
+                r.densest(&sends, length, window, None).count,
+                brute(&r, &sends, length, window),
+                "{period} {zone} {:?} sends {sends:?} length {length} window {window}",
+                r.after
+            );
+        }
+    }
+}

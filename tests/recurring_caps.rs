@@ -1,0 +1,85 @@
+//! A journey customers re-enter on a schedule sends again on every pass: J401 counts
+//! the passes against a cap one pass keeps to, and J603 counts them across journeys.
+//! On the B2B project (tests/projects/b2b), with a tip in the app added: its `in_app`
+//! channel allows 3 messages per 7d, and the project's zone (Europe/Berlin) changes
+//! its clocks. tests/recurring_oracle.rs holds the rule to the engine.
+
+mod common;
+use common::*;
+use std::path::Path;
+
+/// The B2B project with `journeys/tips.journey` entered on `schedule` with `re_entry`.
+fn b2b_with_tip(schedule: &str, re_entry: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&root().join("tests/projects/b2b"), dir.path());
+    let tip = format!(
+        "// A tip in the app.\njourney daily_tip {{\n  priority 15\n  entry {schedule}\n  {re_entry}\n\n  \
+         stage tip {{\n    send in_app \"tip-of-the-day\"\n    end\n  }}\n}}\n"
+    );
+    std::fs::write(dir.path().join("journeys/tips.journey"), tip).unwrap();
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// `journey check` in concise form: (exit code, the lines about the tip).
+fn check_tip(dir: &Path) -> (i32, Vec<String>) {
+    let out = journey(&["check", "--format", "concise", "."], dir);
+    let lines = stdout(&out).lines().chain(stderr(&out).lines()).filter(|l| l.contains("daily_tip") || l.starts_with("journeys/tips.journey")).map(String::from).collect();
+    (code(&out), lines)
+}
+
+#[test]
+fn a_send_on_every_working_day_breaks_a_weekly_cap_of_three() {
+    let dir = b2b_with_tip("every weekday at 09:00 local", "re_entry always");
+    let (code, lines) = check_tip(dir.path());
+    assert_eq!(code, 1, "{lines:?}");
+    // five a week are also most of the policy's 6 per 7d over every channel
+    insta::assert_snapshot!(lines.join("\n"), @r"
+    journeys/expansion.journey:25:5: warning[J603] `team_upsell` and `daily_tip` can together send one customer 7 messages within 7d, over the policy cap of 6 per 7d
+    journeys/health.journey:58:5: warning[J603] `ticket_storm` and `daily_tip` and `nps_promoter` can together send one customer 8 messages within 7d, over the policy cap of 6 per 7d
+    journeys/newsletter.journey:11:5: warning[J603] `product_update` and `daily_tip` and `nps_promoter` can together send one customer 8 messages within 7d, over the policy cap of 6 per 7d
+    journeys/nps.journey:31:5: warning[J603] `nps_promoter` and `daily_tip` can together send one customer 7 messages within 7d, over the policy cap of 6 per 7d
+    journeys/renewal.journey:15:5: warning[J603] `renewal` and `daily_tip` can together send one customer 7 messages within 7d, over the policy cap of 6 per 7d
+    journeys/tips.journey:8:5: error[J401] run after run, this path sends 5 messages on `in_app` within 4d, over its cap of 3 per 7d
+    ");
+
+    let out = journey_in_columns(&["check", "journeys/tips.journey", "journeys/schema.journey"], dir.path(), 100);
+    let full = stdout(&out) + &stderr(&out);
+    assert!(full.contains("runs every weekday at 09:00 local, with `re_entry always`"), "{full}");
+    assert!(full.contains("sent again on each pass: 5 passes in one 7d window"), "{full}");
+    // the help's fix is one
+    assert!(full.contains("(`re_entry after 2d`)"), "{full}");
+    let fixed = b2b_with_tip("every weekday at 09:00 local", "re_entry after 2d");
+    let (_, lines) = check_tip(fixed.path());
+    assert!(!lines.iter().any(|l| l.contains("J401")), "{lines:?}");
+}
+
+#[test]
+fn a_weekend_tip_counts_twice_a_week_across_journeys() {
+    // two tips a week stay within `in_app`'s 3 per 7d alone, but not beside the
+    // journeys that also send in the app
+    let dir = b2b_with_tip("every weekend at 09:00 local", "re_entry always");
+    let (code, lines) = check_tip(dir.path());
+    assert_eq!(code, 0, "{lines:?}");
+    assert!(!lines.iter().any(|l| l.contains("J401")), "{lines:?}");
+    let in_app: Vec<&String> = lines.iter().filter(|l| l.contains("J603") && l.contains("on `in_app`")).collect();
+    assert!(!in_app.is_empty(), "{lines:?}");
+    assert!(in_app.iter().any(|l| l.contains("4 messages on `in_app`")), "{in_app:?}");
+
+    // entered once, the tip sends once: no `in_app` finding names it
+    let once = b2b_with_tip("every weekend at 09:00 local", "re_entry never");
+    let (_, lines) = check_tip(once.path());
+    assert!(!lines.iter().any(|l| l.contains("J603") && l.contains("on `in_app`")), "{lines:?}");
+}
