@@ -88,17 +88,30 @@ impl Recurrence {
         } else {
             7
         };
-        let mut date = first;
-        let mut k: u64 = 0;
-        while date <= last {
-            if period_matches(period, date) {
-                runs.push(k * DAY + u64::from(*minute_of_day));
-                if k < start_days {
-                    starts = runs.len();
+        // the days of the runs, from `first`: by weekday arithmetic for the weekly
+        // schedules (every journey of a large repository asks), a month at a time for
+        // `month_day` (each month's day once)
+        let days = (last - first).num_days().max(-1) + 1;
+        let mut run_days: Vec<u64> = Vec::new();
+        if monthly {
+            let mut month = first.with_day(1)?;
+            while month <= last {
+                if let Some(d) = (0..31).map(|i| month + Duration::days(i)).find(|&d| period_matches(period, d)) {
+                    if d >= first && d <= last {
+                        run_days.push((d - first).num_days() as u64);
+                    }
                 }
+                month = month.checked_add_months(chrono::Months::new(1))?;
             }
-            date += Duration::days(1);
-            k += 1;
+        } else {
+            let week: Vec<bool> = (0..7).map(|i| period_matches(period, first + Duration::days(i))).collect();
+            run_days.extend((0..days.max(0) as u64).filter(|&k| week[(k % 7) as usize]));
+        }
+        for k in run_days {
+            runs.push(k * DAY + u64::from(*minute_of_day));
+            if k < start_days {
+                starts = runs.len();
+            }
         }
         if runs.is_empty() {
             return None;
