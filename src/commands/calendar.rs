@@ -21,8 +21,10 @@ pub struct CalendarArgs {
     /// Show the first N weeks after entry (default: up to the last send)
     #[arg(long, value_name = "N")]
     pub weeks: Option<u64>,
-    /// Add what a simulation trace (`journey simulate --trace FILE`) shows: sends per
-    /// day, step and channel, and the collisions customers actually got
+    /// Add what a simulation trace (`journey simulate --trace FILE`, CSV or Parquet)
+    /// shows: sends per day, step and channel, and the collisions customers actually
+    /// got. Columns are found by name: time, customer, journey, node, kind, channel and
+    /// template are required; reason (the trace's last column) and others are not read
     #[arg(long, value_name = "FILE")]
     pub trace: Option<PathBuf>,
     /// Customer-attribute snapshot, for each customer's own time zone in the same-day

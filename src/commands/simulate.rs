@@ -61,7 +61,7 @@ pub struct SimulateArgs {
     /// Output format: human (default) or json (the report)
     #[arg(long, default_value = "human", value_parser = ["human", "json"])]
     pub format: String,
-    /// Write every action (time, customer, journey, node, kind, channel, template) as
+    /// Write every action (time, customer, journey, node, kind, channel, template, reason) as
     /// Parquet when FILE ends in .parquet or .pq, else as CSV
     #[arg(long, value_name = "FILE")]
     pub trace: Option<PathBuf>,

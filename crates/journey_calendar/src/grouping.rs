@@ -269,17 +269,19 @@ impl<'f> Index<'f> {
 /// Findings that read the same (code, severity, message and journeys; one per pair of
 /// steps) shown once, in the order they first come, with every step they involve in
 /// the order first met. A grouped finding is one conflict of its own, with its groups.
-pub(crate) fn conflicts(program: &Program, findings: &[Finding], view_groups: &Groups) -> Vec<Conflict> {
+/// `may[i]`: finding `i` rests on audiences that only may overlap.
+pub(crate) fn conflicts(program: &Program, findings: &[Finding], may: &[bool], view_groups: &Groups) -> Vec<Conflict> {
     struct Group<'f> {
         code: &'static str,
         severity: Severity,
+        may_overlap: bool,
         message: &'f str,
         journeys: Vec<usize>,
         steps: Vec<(usize, usize)>,
         grouped: Option<&'f FindingGroup>,
     }
     let mut groups: Vec<Group> = Vec::new();
-    let mut seen: HashMap<(&str, Severity, &str, Vec<usize>), usize> = HashMap::new();
+    let mut seen: HashMap<(&str, Severity, bool, &str, Vec<usize>), usize> = HashMap::new();
     // `stamp[j] == fi + 1`: journey `j` already listed for finding `fi`
     let mut stamp = vec![0usize; program.journeys.len()];
     for (fi, f) in findings.iter().enumerate() {
@@ -291,20 +293,22 @@ pub(crate) fn conflicts(program: &Program, findings: &[Finding], view_groups: &G
             }
         }
         let steps = f.parts.iter().filter_map(|&(j, n)| Some((j, n?)));
+        let may_overlap = may.get(fi).copied().unwrap_or(false);
         // A grouped finding (J605, J606 in the view) is one of a kind already; the
         // others merge with an earlier one on the same journeys and words.
         if f.group.is_none() {
-            let key = (f.code, f.severity, f.message.as_str(), journeys);
+            let key = (f.code, f.severity, may_overlap, f.message.as_str(), journeys);
             if let Some(&gi) = seen.get(&key) {
                 groups[gi].steps.extend(steps);
                 continue;
             }
-            journeys = key.3.clone();
+            journeys = key.4.clone();
             seen.insert(key, groups.len());
         }
         groups.push(Group {
             code: f.code,
             severity: f.severity,
+            may_overlap,
             message: &f.message,
             journeys,
             steps: steps.collect(),
@@ -326,6 +330,7 @@ pub(crate) fn conflicts(program: &Program, findings: &[Finding], view_groups: &G
                 .map(|fg| fg.partners.iter().map(|&h| view_groups.id(h)).collect())
                 .unwrap_or_default(),
             more: g.grouped.map_or(0, |fg| fg.journeys.saturating_sub(g.journeys.len())),
+            may_overlap: g.may_overlap,
             observed: None,
         })
         .collect()

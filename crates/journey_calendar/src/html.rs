@@ -377,6 +377,9 @@ fn weeks_html(view: &CalendarView, color: &dyn Fn(&str) -> &'static str, out: &m
         if !j.goals.is_empty() {
             let _ = write!(out, "<div class=\"meta\">goals: {}</div>", esc(&j.goals.join(", ")));
         }
+        if j.never_enters {
+            out.push_str("<div class=\"meta\">never entered: no customer can pass this entry (J315), so its sends are not placed</div>");
+        }
         for code in &j.conflicts {
             let sev = severity_of.get(&(j.name.as_str(), code.as_str())).copied().unwrap_or("error");
             let _ = write!(out, "<span class=\"code {}\">{}</span>", esc(sev), esc(code));
@@ -486,9 +489,11 @@ fn conflict_item(view: &CalendarView, i: usize, out: &mut String) {
     // with a trace, conflicts are numbered: observed collisions refer to them
     let number =
         if view.observed.is_some() { format!("<span class=\"muted\">#{}</span> ", i + 1) } else { String::new() };
+    // a conflict on audiences that only may overlap says so
+    let may = if c.may_overlap { " (may overlap)" } else { "" };
     let _ = write!(
         out,
-        "<li id=\"conflict-{}\">{number}<span class=\"code {}\">{}</span> <strong>{}</strong> {}",
+        "<li id=\"conflict-{}\">{number}<span class=\"code {}\">{}</span> <strong>{}{may}</strong> {}",
         i + 1,
         esc(&c.severity),
         esc(&c.code),

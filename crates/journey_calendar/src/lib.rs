@@ -82,6 +82,10 @@ pub struct JourneyInfo {
     /// the account's admins.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub for_account: bool,
+    /// Proven that no customer can pass the entry (J315): its sends and tasks are not
+    /// placed (it sends nothing), and it is part of no conflict.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub never_enters: bool,
 }
 
 /// `entry every … at …`.
@@ -220,6 +224,11 @@ pub struct Conflict {
     /// How many journeys it involves beyond those in `journeys`.
     #[serde(skip_serializing_if = "is_zero")]
     pub more: usize,
+    /// It rests on audiences that only may overlap (nothing proves one customer is in
+    /// all of them): at the rule's may-overlap severity, and `journey check` reports
+    /// it only with an example customer or as undecided, or not at all.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub may_overlap: bool,
     /// What a trace shows of this conflict (J601-J603, when a trace was given).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub observed: Option<ConflictObserved>,
@@ -256,18 +265,20 @@ pub fn build_from(
 ) -> CalendarView {
     // findings and their diagnostics come in the same order, one each
     let findings = std::mem::take(&mut cal.findings);
+    let mut may = Vec::with_capacity(findings.len());
     cal.findings = findings
         .into_iter()
         .zip(diags)
         .filter_map(|(mut f, d)| {
             f.severity = severity(d)?;
+            may.push(d.may_overlap);
             Some(f)
         })
         .collect();
     // indexed by journey and step, compared by index: see [`grouping`]
     let order = grouping::NameOrder::new(program);
     let groups = grouping::Groups::new(program, &cal);
-    let conflicts = grouping::conflicts(program, &cal.findings, &groups);
+    let conflicts = grouping::conflicts(program, &cal.findings, &may, &groups);
     let index = grouping::Index::new(program, &cal.findings, &order, &groups);
     let mut journeys = Vec::new();
     let mut sends = Vec::new();
@@ -297,7 +308,10 @@ pub fn build_from(
         };
         let codes = index.journey_codes(ji);
         let grouped = index.grouped_send_conflicts(&order, ji);
-        for s in &plan.sends {
+        // a journey no customer can enter sends nothing: listed, not placed
+        let never_enters = cal.never_enters.get(ji).copied().unwrap_or(false);
+        let placed = if never_enters { &[][..] } else { &plan.sends[..] };
+        for s in placed {
             let node = &j.nodes[s.node];
             let mut conflicts = index.send_conflicts(&order, ji, s.node);
             conflicts.extend(grouped.iter().cloned());
@@ -321,7 +335,8 @@ pub fn build_from(
                 conflicts,
             });
         }
-        for &(node, offset) in &plan.tasks {
+        let placed_tasks = if never_enters { &[][..] } else { &plan.tasks[..] };
+        for &(node, offset) in placed_tasks {
             let n = &j.nodes[node];
             let journey_ir::Step::Task { channel, title, owner, fallback_queue, due, priority, .. } = &n.step else {
                 continue;
@@ -357,6 +372,7 @@ pub fn build_from(
             conflicts: codes,
             business_waits: business_waits(j),
             for_account: j.for_account,
+            never_enters,
         });
     }
     let weeks = sends.iter().map(|s| s.week).chain(tasks.iter().map(|t: &TaskRow| t.week)).max().unwrap_or(1).max(1);

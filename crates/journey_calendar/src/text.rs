@@ -165,6 +165,10 @@ pub fn table(view: &CalendarView, width: usize) -> String {
     for j in &view.journeys {
         let _ = writeln!(out, "{}", clip(&format!("  {} (priority {})", j.name, j.priority), width));
         let _ = writeln!(out, "{}", clip(&format!("    entry:    {}", j.trigger), width));
+        if j.never_enters {
+            let line = "    never entered: no customer can pass this entry (J315), so its sends are not placed";
+            let _ = writeln!(out, "{}", clip(line, width));
+        }
         if j.for_account {
             let line = "    runs:     for account (once per account; its messages go to the account's admins)";
             let _ = writeln!(out, "{}", clip(line, width));
@@ -187,7 +191,10 @@ pub fn table(view: &CalendarView, width: usize) -> String {
         for (i, c) in view.conflicts.iter().enumerate() {
             // with a trace, conflicts are numbered: observed collisions refer to them
             let number = if view.observed.is_some() { format!("#{} ", i + 1) } else { String::new() };
-            wrap(&format!("  {number}{} {}: {}", c.code, c.severity, c.message), "       ", width, &mut out);
+            // a conflict on audiences that only may overlap says so: `journey check`
+            // reports it only with an example customer, or not at all
+            let may = if c.may_overlap { " (may overlap)" } else { "" };
+            wrap(&format!("  {number}{} {}{may}: {}", c.code, c.severity, c.message), "       ", width, &mut out);
             let mut line = clip_joined("       journeys: ", &c.journeys, ", ", width);
             // a grouped conflict names a few of its journeys (docs/calendar.md)
             if c.more > 0 && line.chars().count() < width {

@@ -1,7 +1,9 @@
 //! Reading the action trace of `journey simulate --trace`: a CSV file (RFC 4180) with
-//! the header `time,customer,journey,node,kind,channel,template`, streamed one record at
-//! a time with buffers reused between rows, so a trace of millions of rows is read in
-//! constant memory. The columns are found by name; other columns are ignored.
+//! the header `time,customer,journey,node,kind,channel,template,reason`, streamed one
+//! record at a time with buffers reused between rows, so a trace of millions of rows is
+//! read in constant memory. The seven columns of [`COLUMNS`] are found by name and
+//! required; `reason` (why a send was refused or deferred, why a customer left) and any
+//! other column are not read, so a trace written before `reason` existed reads the same.
 //!
 //! Every problem is a [`TraceError`] naming `file:line:column` of the offending field,
 //! with the line itself and a help line.
@@ -11,7 +13,8 @@ use miette::SourceSpan;
 use std::io::BufRead;
 use std::path::Path;
 
-/// The columns a trace must have, in the order `journey simulate --trace` writes them.
+/// The columns a trace must have, in the order `journey simulate --trace` writes them
+/// (it writes [`REASON`] after them, which the calendar does not read).
 pub const COLUMNS: [&str; 7] = ["time", "customer", "journey", "node", "kind", "channel", "template"];
 
 /// Indexes into [`COLUMNS`] (and [`Record::fields`]).
@@ -22,6 +25,13 @@ pub const NODE: usize = 3;
 pub const KIND: usize = 4;
 pub const CHANNEL: usize = 5;
 pub const TEMPLATE: usize = 6;
+
+/// The last column `journey simulate --trace` writes, after [`COLUMNS`]: optional here,
+/// and not read.
+pub const REASON: &str = "reason";
+
+/// The header `journey simulate --trace` writes, as help texts show it.
+pub const HEADER: &str = "time,customer,journey,node,kind,channel,template,reason";
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum TraceError {
@@ -133,13 +143,13 @@ impl<R: BufRead> TraceReader<R> {
             width: 0,
             rows: 0,
         };
-        let help = "a trace is the CSV that `journey simulate --trace FILE` writes; its first line is `time,customer,journey,node,kind,channel,template`";
+        let help = "a trace is the CSV that `journey simulate --trace FILE` writes; its first line is `time,customer,journey,node,kind,channel,template,reason` (columns found by name; `reason` and others are not read)";
         if !r.read_record()? {
             return Err(r.error_at(
                 1,
                 1,
                 0..0,
-                "the trace is empty: expected the header `time,customer,journey,node,kind,channel,template`",
+                "the trace is empty: expected the header `time,customer,journey,node,kind,channel,template,reason`",
                 "no header",
                 Some(help.to_string()),
             ));
@@ -216,7 +226,7 @@ impl<R: BufRead> TraceReader<R> {
                 &format!("malformed row: expected {w} fields like the header, found {n}"),
                 &label,
                 Some(
-                    "each row is `time,customer,journey,node,kind,channel,template`; quote a field that holds a comma"
+                    "each row has a field for every column of the header (`time,customer,journey,node,kind,channel,template,reason`); quote a field that holds a comma"
                         .to_string(),
                 ),
             )));

@@ -23,12 +23,12 @@ const DAY: u64 = 24 * 60;
 
 /// The old `journey_calendar::build`, verbatim but for the private helpers it used.
 fn oracle(program: &Program) -> CalendarView {
-    let (cal, _) = calendar::analyze(program, false);
+    let (cal, diags) = calendar::analyze(program, false);
     let name = |j: usize| program.journeys[j].name.clone();
     let mut conflicts: Vec<Conflict> = Vec::new();
-    let mut seen: HashMap<(String, String, String, Vec<String>), usize> = HashMap::new();
+    let mut seen: HashMap<(String, String, bool, String, Vec<String>), usize> = HashMap::new();
     let mut seen_steps: Vec<HashSet<String>> = Vec::new();
-    for f in &cal.findings {
+    for (f, d) in cal.findings.iter().zip(&diags) {
         let mut journeys: Vec<String> = Vec::new();
         let mut steps: Vec<String> = Vec::new();
         for &(j, n) in &f.parts {
@@ -40,17 +40,18 @@ fn oracle(program: &Program) -> CalendarView {
                 journeys.push(jn);
             }
         }
-        let key = (f.code.to_string(), f.severity.as_str().to_string(), f.message.clone(), journeys);
+        let key = (f.code.to_string(), f.severity.as_str().to_string(), d.may_overlap, f.message.clone(), journeys);
         let i = *seen.entry(key).or_insert_with_key(|key| {
             conflicts.push(Conflict {
                 code: key.0.clone(),
                 severity: key.1.clone(),
-                message: key.2.clone(),
-                journeys: key.3.clone(),
+                message: key.3.clone(),
+                journeys: key.4.clone(),
                 steps: Vec::new(),
                 group: None,
                 partner_groups: Vec::new(),
                 more: 0,
+                may_overlap: key.2,
                 observed: None,
             });
             seen_steps.push(HashSet::new());
@@ -104,7 +105,8 @@ fn oracle(program: &Program) -> CalendarView {
         let mut codes: Vec<String> = of_journey[ji].iter().map(|&fi| cal.findings[fi].code.to_string()).collect();
         codes.sort();
         codes.dedup();
-        for s in &plan.sends {
+        let never_enters = cal.never_enters[ji];
+        for s in plan.sends.iter().filter(|_| !never_enters) {
             let node = &j.nodes[s.node];
             let mut mine: Vec<usize> = whole[ji].clone();
             mine.extend(of_node.get(&(ji, s.node)).into_iter().flatten().copied());
@@ -162,6 +164,7 @@ fn oracle(program: &Program) -> CalendarView {
             // the generator writes no `wait N business days`
             business_waits: Vec::new(),
             for_account: j.for_account,
+            never_enters,
         });
     }
     let weeks = sends.iter().map(|s| s.week).max().unwrap_or(1).max(1);

@@ -12,18 +12,31 @@
 use super::logic;
 use super::Cx;
 use journey_diagnostics::Diagnostic;
-use journey_ir::{Expr, Trigger};
+use journey_ir::{Expr, Journey, Program, Trigger};
 
 pub fn check(cx: &Cx) -> Vec<Diagnostic> {
-    let (p, j) = (cx.program, cx.journey);
+    if !never_enters(cx.program, cx.journey) {
+        return vec![];
+    }
+    let named = match &cx.journey.entry {
+        Trigger::AudienceEntered { audience: name } | Trigger::AudienceExited { audience: name } => {
+            cx.program.audience(name)
+        }
+        _ => None,
+    };
+    vec![explain(cx, named, cx.journey.audience.as_ref())]
+}
+
+/// Proven that no customer can ever pass `j`'s entry (J315). The cross-journey checks
+/// and the calendar leave such a journey out of every conflict (it sends nothing), and
+/// the calendar says it never enters instead of placing its sends.
+pub fn never_enters(p: &Program, j: &Journey) -> bool {
     let audience = j.audience.as_ref();
     // what the trigger needs at the instant of entry: one conjunction of literals per
-    // way in, each with the audience; a named audience is also pointed at
-    let mut named = None;
+    // way in, each with the audience
     let needs: Vec<Vec<(&Expr, bool)>> = match &j.entry {
         Trigger::AudienceEntered { audience: name } | Trigger::AudienceExited { audience: name } => {
-            let Some(def) = p.audience(name) else { return Vec::new() };
-            named = Some(def);
+            let Some(def) = p.audience(name) else { return false };
             let entered = matches!(j.entry, Trigger::AudienceEntered { .. });
             vec![vec![(&def.condition, entered)]]
         }
@@ -36,17 +49,14 @@ pub fn check(cx: &Cx) -> Vec<Diagnostic> {
         }
         Trigger::Schedule { .. } | Trigger::DateAttribute { .. } => vec![Vec::new()],
     };
-    // the proof first, once per way in: most journeys can be entered, and this is the
-    // only question asked of them (which part is to blame is asked only of the dead)
+    // the proof, once per way in: most journeys can be entered, and this is the only
+    // question asked of them (which part is to blame is asked only of the dead)
     let dead = |lits: &Vec<(&Expr, bool)>| {
         let mut all = lits.clone();
         all.extend(audience.map(|a| (a, true)));
         !all.is_empty() && logic::unsatisfiable_conjunction(&all, p)
     };
-    if !needs.iter().all(dead) {
-        return vec![];
-    }
-    vec![explain(cx, named, audience)]
+    needs.iter().all(dead)
 }
 
 /// The diagnostic of a journey proven never to enter anyone: what is to blame, the

@@ -14,10 +14,11 @@
 //!
 //! **Soundness.** Every answer that claims something is *impossible* (unsatisfiable,
 //! implied, disjoint) holds for every customer. Answers that claim something is
-//! *possible* are best effort: terms are treated as independent (the reasoner does not
-//! know that `count(purchase) == 0` forces `since(purchase)` to be infinite), so
-//! [`Overlap::CertainlyOverlaps`] is only claimed in the narrow case described on
-//! [`overlap`].
+//! *possible* are best effort: terms are treated as independent, except that a
+//! conjunction of a normal form whose `count(e)` and `since(e)` contradict each other
+//! (`count(purchase) == 0` leaves `since(purchase)` without a value) is dropped
+//! ([`Conj::events_agree`]), so [`Overlap::CertainlyOverlaps`] is only claimed in the
+//! narrow case described on [`overlap`].
 //!
 //! **Missing values.** Attributes, event properties, `avg(..)`, `since(..)` and
 //! `since_first(..)` may have no value; counts and sums always have one. As in the
@@ -665,6 +666,43 @@ impl Conj {
     }
 }
 
+impl Conj {
+    /// Do the conjunction's count and `since` of one event agree? `since(e)` (and
+    /// `since_first(e)`) has a value exactly when the customer had `e` at least once,
+    /// when `count(e)` (over all time, with the same filter or none) is 1 or more: the
+    /// engine keeps both from the same events. So `count(signup) == 0 and
+    /// since(signup) <= 14d` holds for no customer, nor does `count(signup) >= 1 and
+    /// since(signup) is not set`. `false` only on such a proof; [`product`] drops the
+    /// conjunctions that fail it, so a condition that contradicts itself this way is
+    /// unsatisfiable (J315) and disjoint from every other. ([`Self::and`] and
+    /// [`Self::meets`] keep comparing terms one by one: they must agree with each other.)
+    pub(crate) fn events_agree(&self) -> bool {
+        if self.nums.len() < 2 {
+            return true;
+        }
+        for count in self.nums.values() {
+            let Expr::Aggregate(Aggregate::Count { event, filter, window_minutes: None }) = &count.term else {
+                continue;
+            };
+            let none = count.set.meets(&IvSet(vec![iv(0.0, true, 0.0, true)]));
+            let some = count.set.meets(&IvSet(vec![iv(1.0, true, INF, true)]));
+            for since in self.nums.values() {
+                let same = match &since.term {
+                    Expr::Aggregate(
+                        Aggregate::Since { event: e, filter: f } | Aggregate::SinceFirst { event: e, filter: f },
+                    ) => e == event && f == filter,
+                    _ => false,
+                };
+                // no events and no `since`, or some events and a `since` value
+                if same && !((none && since.null_ok) || (some && !since.set.is_empty())) {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+}
+
 /// Terms that can each take any value of their own domain whatever the others take:
 /// declared attributes, and at most one filter-free count or `since` per event.
 fn independent_terms<'t>(terms: impl Iterator<Item = &'t Expr>, program: &Program) -> bool {
@@ -816,7 +854,7 @@ pub(crate) fn product(a: &[Conj], b: &[Conj]) -> Option<Vec<Conj>> {
     let mut out = Vec::new();
     for x in a {
         for y in b {
-            if let Some(c) = x.and(y) {
+            if let Some(c) = x.and(y).filter(Conj::events_agree) {
                 if !out.contains(&c) {
                     out.push(c);
                 }
@@ -1265,6 +1303,34 @@ pub(crate) mod tests {
             overlap(&cmp(since("purchase"), CmpOp::Gt, days(30)), &cmp(since("purchase"), CmpOp::Gt, days(20)), &p);
         assert_eq!(o, Overlap::CertainlyOverlaps);
         assert_eq!(w.unwrap().to_string(), "`since(purchase)` = 31d");
+    }
+
+    #[test]
+    fn count_and_since_of_one_event_agree() {
+        let p = program();
+        let never = cmp(count("signup"), CmpOp::Eq, num(0.0));
+        let recent = cmp(since("signup"), CmpOp::Le, days(14));
+        // `since(signup)` has a value only for a customer who signed up
+        assert!(!satisfiable(&and(vec![recent.clone(), never.clone()]), &p));
+        assert!(unsatisfiable_conjunction(&[(&recent, true), (&never, true)], &p));
+        assert!(!satisfiable(&and(vec![cmp(count("signup"), CmpOp::Ge, num(1.0)), not(is_set(since("signup")))]), &p));
+        let first = Expr::Aggregate(Aggregate::SinceFirst { event: "signup".into(), filter: None });
+        assert!(!satisfiable(&and(vec![is_set(first), never.clone()]), &p));
+        // what does agree stays satisfiable: no signup and no `since`, a signup and a
+        // value, a windowed count (older signups), another event, an `or`
+        assert!(satisfiable(&and(vec![never.clone(), not(is_set(since("signup")))]), &p));
+        assert!(satisfiable(&and(vec![cmp(count("signup"), CmpOp::Ge, num(2.0)), recent.clone()]), &p));
+        let windowed =
+            Expr::Aggregate(Aggregate::Count { event: "signup".into(), filter: None, window_minutes: Some(1440) });
+        assert!(satisfiable(&and(vec![cmp(windowed, CmpOp::Eq, num(0.0)), recent.clone()]), &p));
+        assert!(satisfiable(&and(vec![cmp(count("purchase"), CmpOp::Eq, num(0.0)), recent.clone()]), &p));
+        assert!(satisfiable(&and(vec![or(vec![recent.clone(), attr("email_opt_in")]), never.clone()]), &p));
+        // within one audience, and across the journey's audience and the trigger's
+        let mut p2 = p.clone();
+        let ghost = and(vec![recent.clone(), never.clone()]);
+        p2.audiences.push(Audience { name: "ghost".into(), condition: ghost, origin: Origin::default() });
+        assert!(!satisfiable(&aud("ghost"), &p2));
+        assert!(disjoint(&aud("ghost"), &attr("email_opt_in"), &p2));
     }
 
     #[test]

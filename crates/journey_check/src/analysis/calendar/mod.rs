@@ -28,7 +28,9 @@
 //! the constraints left open (issue 13: never silent without a proof). Both are at
 //! the rule's may-overlap severity ([`may_severity`]: a warning for J601, J602 and
 //! J604, info for the others; `may_overlap:` in journey.yaml changes it). `journey
-//! calendar` shows every pair not proven disjoint, witness or not. On certain
+//! calendar` shows every pair not proven disjoint, witness or not, at the same
+//! may-overlap severity and marked as resting on a may-overlap (for J603 it starts
+//! from the check's own combinations, so it never leaves one out: [`view_caps`]). On certain
 //! overlaps, J601, J602 and J604 are errors (a proven conflict); cap sums (J603),
 //! equal priorities (J605) and concurrent experiments (J606) are warnings: they depend
 //! on when customers enter, and the engine resolves caps by priority at run time.
@@ -36,6 +38,9 @@
 //! Every finding is reported once, at the journey that comes later in name order, and
 //! lists the earlier journeys it conflicts with, so a repository of 1,000 journeys
 //! gets at most one diagnostic per journey and kind.
+//!
+//! A journey no customer can enter (J315, [`super::entry::never_enters`]) is part of
+//! no finding: its predicate gets a `false` conjunct, which no other meets.
 //!
 //! Not modelled: branch conditions along a path (a send behind `when plan == "pro"`
 //! counts for the whole audience), exit rules, re-entry limits, holdouts, campaign
@@ -72,6 +77,10 @@ pub struct Calendar {
     /// The caps every combination is checked against.
     pub caps: Vec<CapRule>,
     pub findings: Vec<Finding>,
+    /// Per journey, in `program.journeys` order: proven that no customer can enter it
+    /// (J315). Such a journey is part of no finding, and the view does not place its
+    /// sends.
+    pub never_enters: Vec<bool>,
     /// Groups of journeys the view's J605 and J606 findings are about ([`groups`]):
     /// each group's journeys in name order. Empty for `journey check`'s findings.
     pub groups: Vec<Vec<usize>>,
@@ -117,7 +126,7 @@ pub fn check(program: &Program) -> Vec<Diagnostic> {
 }
 
 /// The calendar of `journey calendar`: every finding, including those on audiences
-/// that only may overlap (as warnings).
+/// that only may overlap (at the rule's may-overlap severity).
 pub fn calendar(program: &Program) -> Calendar {
     analyze(program, false).0
 }
@@ -133,9 +142,10 @@ pub fn analyze(program: &Program, proven_only: bool) -> (Calendar, Vec<Diagnosti
     cx.proven_only = proven_only;
     // the view groups J605 and J606; `journey check` lists every pair
     let mut groups = Vec::new();
-    let (findings, diags) = run_checks(&cx, (!proven_only).then_some(&mut groups)).into_iter().unzip();
+    let (findings, diags) = run_checks(&mut cx, (!proven_only).then_some(&mut groups), None).into_iter().unzip();
     let witness_time = cx.witness_time.get();
-    (Calendar { plans, caps, findings, groups, witness_time }, diags)
+    let never_enters = std::mem::take(&mut cx.never_enters);
+    (Calendar { plans, caps, findings, never_enters, groups, witness_time }, diags)
 }
 
 /// [`analyze`] the plain way, the oracle of its shortcuts (tests/cross_oracle.rs):
@@ -149,9 +159,10 @@ pub fn analyze_plainly(program: &Program, proven_only: bool) -> (Calendar, Vec<D
     cx.proven_only = proven_only;
     cx.plainly = true;
     let mut groups = Vec::new();
-    let (findings, diags) = run_checks(&cx, (!proven_only).then_some(&mut groups)).into_iter().unzip();
+    let (findings, diags) = run_checks(&mut cx, (!proven_only).then_some(&mut groups), None).into_iter().unzip();
     let witness_time = cx.witness_time.get();
-    (Calendar { plans, caps, findings, groups, witness_time }, diags)
+    let never_enters = std::mem::take(&mut cx.never_enters);
+    (Calendar { plans, caps, findings, never_enters, groups, witness_time }, diags)
 }
 
 /// The calendar with J605 and J606 as `journey check` finds them, one finding per
@@ -159,10 +170,11 @@ pub fn analyze_plainly(program: &Program, proven_only: bool) -> (Calendar, Vec<D
 pub fn calendar_pairs(program: &Program) -> Calendar {
     let caps = schedule::caps(program);
     let plans: Vec<JourneyPlan> = program.journeys.iter().map(|j| schedule::plan(program, j, &caps)).collect();
-    let cx = Cross::new(program, &plans, &caps);
-    let findings = run_checks(&cx, None).into_iter().map(|(f, _)| f).collect();
+    let mut cx = Cross::new(program, &plans, &caps);
+    let findings = run_checks(&mut cx, None, None).into_iter().map(|(f, _)| f).collect();
     let witness_time = cx.witness_time.get();
-    Calendar { plans, caps, findings, groups: Vec::new(), witness_time }
+    let never_enters = std::mem::take(&mut cx.never_enters);
+    Calendar { plans, caps, findings, never_enters, groups: Vec::new(), witness_time }
 }
 
 /// What `journey calendar` needs, on one set of plans and memo tables: the
@@ -177,36 +189,57 @@ pub fn check_and_calendar(program: &Program) -> (Vec<Diagnostic>, Calendar, Vec<
     let plans: Vec<JourneyPlan> = program.journeys.iter().map(|j| schedule::plan(program, j, &caps)).collect();
     let mut cx = Cross::new(program, &plans, &caps);
     cx.proven_only = true;
-    let checked = check_diagnostics(&cx);
+    let (checked, checked_caps) = check_diagnostics(&cx);
     cx.proven_only = false;
     let mut groups = Vec::new();
-    let (findings, diags) = run_checks(&cx, Some(&mut groups)).into_iter().unzip();
+    let (findings, diags) = run_checks(&mut cx, Some(&mut groups), Some(checked_caps)).into_iter().unzip();
     let witness_time = cx.witness_time.get();
+    let never_enters = std::mem::take(&mut cx.never_enters);
     drop(cx);
-    (checked, Calendar { plans, caps, findings, groups, witness_time }, diags)
+    (checked, Calendar { plans, caps, findings, never_enters, groups, witness_time }, diags)
 }
 
 /// The diagnostics of [`run_checks`] without groups, without their findings (which
 /// `journey calendar` does not keep from the check): J606 then counts partners
-/// instead of listing them ([`experiments::diagnostics`]).
-fn check_diagnostics(cx: &Cross) -> Vec<Diagnostic> {
+/// instead of listing them ([`experiments::diagnostics`]). With J603's findings, which
+/// the view starts from ([`view_caps`]).
+fn check_diagnostics(cx: &Cross) -> (Vec<Diagnostic>, Vec<(Finding, Diagnostic)>) {
     let mut out: Vec<Diagnostic> = Vec::new();
     out.extend(duplicates::check(cx).into_iter().map(|(_, d)| d));
     out.extend(conflicts::check(cx).into_iter().map(|(_, d)| d));
-    out.extend(caps::check(cx).into_iter().map(|(_, d)| d));
+    let checked_caps = caps::check(cx);
+    out.extend(checked_caps.iter().map(|(_, d)| d.clone()));
     out.extend(winback::check(cx).into_iter().map(|(_, d)| d));
     out.extend(priority::check(cx).into_iter().map(|(_, d)| d));
     out.extend(experiments::diagnostics(cx));
-    out
+    (out, checked_caps)
 }
 
 /// Every cross-journey check, in the order of their findings; with `groups`, J605 and
 /// J606 by groups of journeys (the view's, [`groups`]), their groups appended there.
-fn run_checks(cx: &Cross, groups: Option<&mut Vec<Vec<usize>>>) -> Vec<(Finding, Diagnostic)> {
+/// For the view, J603 is [`view_caps`], from `journey check`'s J603 findings
+/// (`checked_caps` when they were found already, else found here).
+fn run_checks(
+    cx: &mut Cross,
+    groups: Option<&mut Vec<Vec<usize>>>,
+    checked_caps: Option<Vec<(Finding, Diagnostic)>>,
+) -> Vec<(Finding, Diagnostic)> {
+    let caps_found = if cx.proven_only {
+        caps::check(cx)
+    } else {
+        let checked = checked_caps.unwrap_or_else(|| {
+            cx.proven_only = true;
+            let checked = caps::check(cx);
+            cx.proven_only = false;
+            checked
+        });
+        view_caps(cx, checked)
+    };
+    let cx: &Cross = cx;
     let mut out: Vec<(Finding, Diagnostic)> = Vec::new();
     out.extend(duplicates::check(cx));
     out.extend(conflicts::check(cx));
-    out.extend(caps::check(cx));
+    out.extend(caps_found);
     out.extend(winback::check(cx));
     match groups {
         Some(groups) => {
@@ -221,11 +254,53 @@ fn run_checks(cx: &Cross, groups: Option<&mut Vec<Vec<usize>>>) -> Vec<(Finding,
     out
 }
 
+/// J603 as the view shows it: every finding of `journey check` (`checked`: the same
+/// combinations, severities and diagnostics, so the view never leaves one out), then
+/// the combinations only audiences that may overlap make ([`caps::check`] in the view's
+/// mode: its greedy walk also takes may-overlapping journeys, so it can settle on
+/// other combinations than the check's). Those are at the rule's may-overlap severity
+/// and marked so (the check reports none of them), and a combination proven to hold
+/// no customer at once is left out, as the check leaves it out.
+fn view_caps(cx: &Cross, checked: Vec<(Finding, Diagnostic)>) -> Vec<(Finding, Diagnostic)> {
+    type Key = (String, Vec<(usize, Option<usize>)>);
+    let key = |f: &Finding| -> Key { (f.message.clone(), f.parts.clone()) };
+    let known: std::collections::HashSet<Key> = checked.iter().map(|(f, _)| key(f)).collect();
+    let mut out = checked;
+    for (f, d) in caps::check(cx) {
+        if known.contains(&key(&f)) {
+            continue;
+        }
+        let mut members: Vec<usize> = Vec::new();
+        for &(j, _) in &f.parts {
+            if !members.contains(&j) {
+                members.push(j);
+            }
+        }
+        let certain = members
+            .iter()
+            .enumerate()
+            .all(|(i, &x)| members[i + 1..].iter().all(|&y| cx.verdict(x, y) == Overlap::CertainlyOverlaps));
+        if certain {
+            out.push((f, d));
+            continue;
+        }
+        if f.witness.is_none() && !cx.jointly_possible(&members) {
+            continue;
+        }
+        let d = d.with_severity(may_severity("J603")).may_overlap();
+        out.push((Finding { severity: d.severity, ..f }, d));
+    }
+    out
+}
+
 /// What every cross-journey check shares: the plans, and audience overlap with a memo.
 pub struct Cross<'a> {
     pub program: &'a Program,
     pub plans: &'a [JourneyPlan],
     pub caps: &'a [CapRule],
+    /// Journeys no customer can enter (J315, [`super::entry::never_enters`]): part of
+    /// no finding.
+    pub never_enters: Vec<bool>,
     /// Pair only journeys whose audiences certainly overlap, or may overlap with a
     /// witness history.
     pub proven_only: bool,
@@ -275,6 +350,9 @@ pub struct Cross<'a> {
     /// Why a set of predicates has no joint witness history, when that was asked
     /// ([`Self::joint_undecided`]); `None`: proven impossible.
     joint_undecided: RefCell<HashMap<Vec<usize>, Option<Rc<Undecided>>>>,
+    /// Whether a set of predicates can hold for one customer at once, unless proven
+    /// impossible ([`Self::jointly_possible`]).
+    joint_possible: RefCell<HashMap<Vec<usize>, bool>>,
     /// Time spent searching for witness histories (for the benchmark).
     pub witness_time: std::cell::Cell<std::time::Duration>,
 }
@@ -286,8 +364,16 @@ impl<'a> Cross<'a> {
         let mut pred_ids: HashMap<Vec<usize>, usize> = HashMap::new();
         let mut preds: Vec<(Vec<usize>, Expr)> = Vec::new();
         let mut pred_of = Vec::with_capacity(program.journeys.len());
-        for j in &program.journeys {
-            let mut ids: Vec<usize> = predicate_parts(j)
+        let never_enters: Vec<bool> = program.journeys.iter().map(|j| super::entry::never_enters(program, j)).collect();
+        for (j, &never) in program.journeys.iter().zip(&never_enters) {
+            let mut parts = predicate_parts(j);
+            // a journey no customer can enter (J315) pairs with none: `false` makes its
+            // predicate disjoint from every other, and its own (a journey proven dead by
+            // its entry's event filter reads the same audience as live ones)
+            if never {
+                parts.push(Expr::Const { value: journey_ir::Value::Bool(false) });
+            }
+            let mut ids: Vec<usize> = parts
                 .into_iter()
                 .map(|e| {
                     let key = format!("{e:?}");
@@ -326,6 +412,7 @@ impl<'a> Cross<'a> {
             program,
             plans,
             caps,
+            never_enters,
             proven_only: false,
             plainly: false,
             order,
@@ -345,6 +432,7 @@ impl<'a> Cross<'a> {
             extras: RefCell::new(Vec::new()),
             joint_histories: RefCell::new(HashMap::new()),
             joint_undecided: RefCell::new(HashMap::new()),
+            joint_possible: RefCell::new(HashMap::new()),
             witness_time: Default::default(),
         }
     }
@@ -438,6 +526,22 @@ impl<'a> Cross<'a> {
         let (_, u) = self.explain(&preds);
         self.joint_undecided.borrow_mut().insert(preds, u.clone());
         u
+    }
+
+    /// Can one customer be in the audiences of all of `journeys` at once, as far as
+    /// [`history::explain`] can tell? `false` only on a proof that none can. Memoised
+    /// per set of predicates.
+    pub fn jointly_possible(&self, journeys: &[usize]) -> bool {
+        let mut preds: Vec<usize> = journeys.iter().map(|&j| self.pred_of[j]).collect();
+        preds.sort_unstable();
+        preds.dedup();
+        if let Some(&p) = self.joint_possible.borrow().get(&preds) {
+            return p;
+        }
+        let (found, undecided) = self.explain(&preds);
+        let possible = found.is_some() || undecided.is_some();
+        self.joint_possible.borrow_mut().insert(preds, possible);
+        possible
     }
 
     /// [`history::explain`] on the whole of `preds`: a history the quick search
