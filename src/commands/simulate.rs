@@ -201,7 +201,7 @@ pub fn run(args: SimulateArgs, global: &GlobalOptions) -> miette::Result<ExitSta
         t.finish()?;
     }
     let tz = Schema::from_program(&program).timezone();
-    let run = journey_run::partial::RunSettings::new(tz, start, until, args.seed, options.quiet_hours);
+    let run = journey_run::partial::RunSettings::new(tz, start, until, args.seed, options.quiet_hours, &program);
     if let Some(p) = &args.partial {
         let partial = crate::partial::Partial {
             run: Some(run.clone()),
