@@ -275,6 +275,7 @@ fn apply_account_file(snapshot: &mut Snapshot, file: &Path, program: &Program, s
 }
 
 /// What to replay and how (shared by `journey simulate` and `journey diff`).
+#[derive(Clone)]
 pub(crate) struct ReplayOptions {
     pub file: PathBuf,
     pub attributes: Option<PathBuf>,
