@@ -163,3 +163,44 @@ fn clv_stops_at_a_null_or_absent_json_amount_as_at_an_empty_csv_cell() {
     };
     assert_eq!(fit("full.csv", &csv_full), fit("full.jsonl", &json_full));
 }
+
+/// `avg` of a property takes the events that carry it: an invoice without an amount
+/// is no 0 pulling the mean down (it was, in the engine and in the checker's
+/// witnesses alike). c1 paid 120.00 and then an invoice without an amount: its mean is
+/// 120, not 60, so it is no small payer; c3 (80.50, 19.50) is.
+#[test]
+fn avg_leaves_out_the_events_without_the_value() {
+    let dir = project();
+    std::fs::write(
+        dir.path().join("journeys/small.journey"),
+        r#"audience small_payer = avg(invoice_paid.amount) < 100
+
+journey small_payers {
+  entry on invoice_paid
+  audience small_payer
+
+  stage thanks {
+    webhook crm "thanks"
+    end
+  }
+}
+"#,
+    )
+    .unwrap();
+    let check = journey(&["check"], dir.path());
+    assert_eq!(code(&check), 0, "{}{}", stdout(&check), stderr(&check));
+    for (name, text) in [("log.csv", csv()), ("null.jsonl", jsonl(false)), ("absent.jsonl", jsonl(true))] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let trace = dir.path().join("trace.csv");
+        let out = journey(&["simulate", "-q", "--events", s(&path), "--trace", s(&trace)], dir.path());
+        assert_eq!(code(&out), 0, "{name}: {}", stderr(&out));
+        let trace = std::fs::read_to_string(&trace).unwrap();
+        let entered: std::collections::BTreeSet<&str> = (trace.lines().skip(1))
+            .filter(|l| l.contains("small_payers"))
+            .map(|l| l.split(',').nth(1).unwrap())
+            .collect();
+        // c2's only invoice has no amount: its mean has no value, so it is not one either
+        assert_eq!(entered.into_iter().collect::<Vec<_>>(), ["c3"], "{name}:\n{trace}");
+    }
+}
