@@ -444,3 +444,85 @@ fn program_rules_removed_and_added() {
     let row = summary.iter().find(|r| r["what"] == "program rules").unwrap();
     assert_eq!((row["added"].as_u64(), row["removed"].as_u64()), (Some(0), Some(2)));
 }
+
+/// A shop of its own (not journeys/) whose only change between two commits is
+/// journey.yaml's `clv.margin`: the simulated "before" is valued with the before
+/// revision's margin, as `journey simulate` at that commit values it, not with HEAD's.
+#[test]
+fn the_simulated_base_uses_the_base_revisions_clv_settings() {
+    const SHOP: &str = r#"event signup
+event purchase { amount: money }
+
+channel crm {
+  kind webhook
+}
+
+journey welcome {
+  entry on signup
+
+  stage hello {
+    webhook crm "welcome"
+    end
+  }
+
+  assume order_value +10% (5%..15%)
+}
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    fs::create_dir_all(root.join("journeys")).unwrap();
+    fs::write(root.join("journeys/shop.journey"), SHOP).unwrap();
+    // 80 customers who sign up and buy 1 to 5 times over a year, a few dollars each
+    let mut log = String::from("customer_id,timestamp,event,revenue\n");
+    let mut rows = Vec::new();
+    for c in 0..80u32 {
+        let day = c % 28 + 1;
+        rows.push((format!("2025-01-{day:02}T09:00:00Z"), c, "signup".to_string(), String::new()));
+        for k in 0..(c * 7 % 5 + 1) {
+            let month = 2 + (k * 2 + c % 2);
+            rows.push((
+                format!("2025-{month:02}-{day:02}T12:00:00Z"),
+                c,
+                "purchase".into(),
+                format!("{}.{:02}", 10 + (c * 13 + k * 7) % 40, (c * 31) % 100),
+            ));
+        }
+    }
+    rows.sort();
+    for (t, c, e, r) in rows {
+        log.push_str(&format!("c{c:03},{t},{e},{r}\n"));
+    }
+    fs::write(root.join("events.csv"), log).unwrap();
+    let config = |margin: &str| format!("{CONFIG}events:\n  path: events.csv\nclv:\n  margin: {margin}\n");
+    fs::write(root.join("journey.yaml"), config("0.25")).unwrap();
+    git(root, &["init", "-q"]);
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "-m", "base"]);
+    let base_total = simulated_clv(root);
+    fs::write(root.join("journey.yaml"), config("1")).unwrap();
+    git(root, &["commit", "-q", "-am", "margin 0.25 -> 1"]);
+    let head_total = simulated_clv(root);
+    // the effect is a share of the customers' value, which the margin scales
+    let near = |a: f64, b: f64| (a - b).abs() <= 0.01 + 1e-9 * b.abs();
+    assert!(base_total > 0.0 && (head_total - 4.0 * base_total).abs() < 0.05, "{base_total} {head_total}");
+
+    let out = journey(&["diff", "HEAD~1", "--format", "json"], root);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let clv = &v["simulation"]["clv"];
+    assert_eq!(v["simulation"]["status"], "done", "{v}");
+    // before: the margin of the base commit (0.25), as `journey simulate` there says
+    assert!(near(clv["base"].as_f64().unwrap(), base_total), "{clv}: simulate at the base says {base_total}");
+    assert!(near(clv["head"].as_f64().unwrap(), head_total), "{clv}: simulate at HEAD says {head_total}");
+    let text = stdout(&journey(&["diff", "HEAD~1"], root));
+    assert!(text.contains("~ setting clv.margin: 0.25 → 1"), "{text}");
+}
+
+/// The median CLV effect of every journey of `journey simulate --format json` in `root`.
+fn simulated_clv(root: &Path) -> f64 {
+    let out = journey(&["simulate", "--format", "json", "-q"], root);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let total = &v["clv_estimate"]["total"]["median"];
+    total.as_f64().unwrap_or_else(|| panic!("no estimate: {}", v["clv_estimate"]))
+}

@@ -1,8 +1,10 @@
 //! `journey merge` of partial reports on a project that is not journeys/ (the B2B
 //! project, tests/projects/b2b, whose log is split by account as its account
 //! conditions need): parts simulated over other periods, with other seeds or another
-//! quiet-hours mode are refused, naming both files and what differs; parts of one run
-//! merge into the whole run's report byte for byte, and the merge prints the period.
+//! quiet-hours mode are refused, naming both files and what differs, and so are parts
+//! simulated with different programs (journey files or journey.yaml edited between
+//! them); parts of one run merge into the whole run's report byte for byte, and the
+//! merge prints the period.
 
 mod common;
 use common::*;
@@ -115,7 +117,9 @@ fn merge_refuses_parts_of_other_periods_seeds_or_quiet_hours_and_prints_the_peri
     let merged = journey(&["merge", s(&p0), s(&p1), "--format", "json"], &b2b());
     assert_eq!(code(&merged), 0, "{}", stderr(&merged));
     assert_eq!(stdout(&merged), stdout(&whole), "merged parts equal the whole run");
-    let v: Value = serde_json::from_str(&stdout(&merged)).unwrap();
+    let mut v: Value = serde_json::from_str(&stdout(&merged)).unwrap();
+    let program = v["run"].as_object_mut().unwrap().remove("program").expect("the program's fingerprint");
+    assert!(program.as_str().is_some_and(|p| p.len() == 16 && p.bytes().all(|b| b.is_ascii_hexdigit())), "{program}");
     assert_eq!(
         v["run"],
         serde_json::json!({"from": "2024-05-07", "to": "2025-03-31", "seed": 1, "quiet_hours": "defer"})
@@ -248,4 +252,99 @@ fn skipped_rows_are_in_the_json_report_the_partials_and_the_merge() {
     let out = journey(&["merge", s(&p0), s(&p1_old), "--format", "json", "-q"], &b2b());
     let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert!(v.get("skipped").is_none(), "{:#}", v["skipped"]);
+}
+
+/// The fingerprint of the program (`run.program`) of simulate's JSON report.
+fn fingerprint(project: &Path, log: &Path, attrs: &Path, extra: &[&str]) -> String {
+    let mut args = vec!["simulate", "--events", s(log), "--attributes", s(attrs), "--format", "json", "-q"];
+    args.extend(PERIOD);
+    args.extend(extra);
+    let out = journey(&args, project);
+    assert_eq!(code(&out), 0, "{} {}", stderr(&out), stdout(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    v["run"]["program"].as_str().expect("run.program").to_string()
+}
+
+/// Parts simulated with different programs (a journey file edited between the parts)
+/// are refused, naming both files and both fingerprints; the fingerprint is the same
+/// on any thread count, wherever the project lives and after an edit of comments and
+/// layout only; a part of an earlier version (no fingerprint) merges with a note.
+#[test]
+fn merge_refuses_parts_of_different_programs() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ((log, attrs), [(log0, attrs0), (log1, attrs1)]) = split_b2b(d);
+    // the project elsewhere, with its comments and blank lines changed: the same program
+    let moved = d.join("elsewhere/b2b");
+    copy_dir(&b2b(), &moved);
+    let renewal = moved.join("journeys/renewal.journey");
+    let text = std::fs::read_to_string(&renewal).unwrap();
+    let reformatted = format!("// reviewed in December\n\n{}", text.replace("\n\n", "\n\n\n// --\n"));
+    std::fs::write(&renewal, reformatted).unwrap();
+    let config = moved.join("journey.yaml");
+    let yaml = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("# moved\n{yaml}")).unwrap();
+    let here = fingerprint(&b2b(), &log, &attrs, &[]);
+    assert_eq!(fingerprint(&b2b(), &log, &attrs, &["--threads", "1"]), here, "any thread count");
+    assert_eq!(fingerprint(&b2b(), &log, &attrs, &["--threads", "3"]), here, "any thread count");
+    assert_eq!(fingerprint(&moved, &log, &attrs, &[]), here, "another place, other comments: the same program");
+
+    // a part simulated after journey.yaml changed a rule: another program
+    let edited = d.join("edited/b2b");
+    copy_dir(&b2b(), &edited);
+    let config = edited.join("journey.yaml");
+    let yaml = std::fs::read_to_string(&config).unwrap();
+    assert!(yaml.contains("global_holdout: { percent: 10,"));
+    std::fs::write(&config, yaml.replace("global_holdout: { percent: 10,", "global_holdout: { percent: 15,")).unwrap();
+    let other = fingerprint(&edited, &log, &attrs, &[]);
+    assert_ne!(other, here, "a changed global holdout is another program");
+
+    let p0 = d.join("p0.json");
+    simulate_part(&log0, &attrs0, &p0, &PERIOD);
+    let p1 = d.join("p1-edited.json");
+    let mut args = vec!["simulate", "--events", s(&log1), "--attributes", s(&attrs1), "--partial", s(&p1), "-q"];
+    args.extend(PERIOD);
+    let out = journey(&args, &edited);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let out = journey(&["merge", s(&p0), s(&p1), "--format", "json"], &b2b());
+    assert_eq!(code(&out), 2, "{}", stdout(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["error"]["code"], "journey::merge::different_programs", "{v}");
+    let (a, b) = (p0.display(), p1.display());
+    assert_eq!(
+        v["error"]["message"].as_str().unwrap(),
+        format!(
+            "{a} and {b} were simulated with different programs (program {here} in {a}, {other} in {b}): the \
+             journey files or journey.yaml changed between the parts, so their figures do not add up"
+        )
+    );
+    let out = journey(&["merge", s(&p0), s(&p1)], &b2b());
+    assert_eq!(code(&out), 2);
+    assert_eq!(stdout(&out), "", "nothing merged");
+    assert!(stderr(&out).contains("journey::merge::different_programs"), "{}", stderr(&out));
+
+    // the same program in the moved copy: merges, and names the program
+    let p1 = d.join("p1.json");
+    let mut args = vec!["simulate", "--events", s(&log1), "--attributes", s(&attrs1), "--partial", s(&p1), "-q"];
+    args.extend(PERIOD);
+    let out = journey(&args, &moved);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let out = journey(&["merge", s(&p0), s(&p1), "--format", "json"], &b2b());
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["run"]["program"], here.as_str());
+
+    // a part of an earlier version records no program: merged with a note, and the
+    // merged run names none
+    let mut old: Value = serde_json::from_str(&std::fs::read_to_string(&p1).unwrap()).unwrap();
+    old["run"].as_object_mut().unwrap().remove("program");
+    let p1_old = d.join("p1-old.json");
+    std::fs::write(&p1_old, serde_json::to_string_pretty(&old).unwrap()).unwrap();
+    let out = journey(&["merge", s(&p0), s(&p1_old), "--format", "json"], &b2b());
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let note = stderr(&out).split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(note.contains("p1-old.json does not record the program it was simulated with"), "{note}");
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert!(v["run"].get("program").is_none(), "{}", v["run"]);
+    assert_eq!(v["run"]["seed"], 1);
 }

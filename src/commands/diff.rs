@@ -58,7 +58,7 @@ pub fn run(args: DiffArgs, global: &GlobalOptions) -> miette::Result<ExitStatus>
         if !ok(&base_side) || !ok(&head_side) {
             Simulation::Unavailable { reason: "a side has errors, so its journeys cannot run".to_string() }
         } else {
-            match simulate_both(&head, &cwd, &base_program, &head_program) {
+            match simulate_both(&base, &head, &cwd, &base_program, &head_program) {
                 Ok(d) => Simulation::Done(d),
                 Err(reason) => Simulation::Unavailable { reason },
             }
@@ -79,8 +79,12 @@ pub fn run(args: DiffArgs, global: &GlobalOptions) -> miette::Result<ExitStatus>
 
 /// Replay the log configured in HEAD's journey.yaml through both programs: sends per
 /// journey and channel where they differ, and the CLV estimates with the interval of
-/// their difference (the same seed draws an unchanged assumption identically).
+/// their difference (the same seed draws an unchanged assumption identically). Each
+/// side's estimate is valued with its own journey.yaml's `clv:` settings (margin,
+/// horizon), as `journey simulate` at that revision would value it: a change of
+/// `clv.margin` is part of the change under review.
 fn simulate_both(
+    base_side: &Loaded,
     head: &Loaded,
     cwd: &Path,
     base: &journey_ir::Program,
@@ -122,9 +126,14 @@ fn simulate_both(
         coverage: false,
         measure_state: false,
     };
-    let run =
-        |p: &journey_ir::Program| replay(p, &mapping, &options, None).map_err(|e| format!("the replay failed: {e}"));
-    let (a, b) = (run(base)?, run(head_program)?);
+    let base_options = ReplayOptions {
+        clv: crate::clv_estimate::ClvSettings::from_config(base_side.project.config.clv.as_ref()),
+        ..options.clone()
+    };
+    let run = |p: &journey_ir::Program, options: &ReplayOptions| {
+        replay(p, &mapping, options, None).map_err(|e| format!("the replay failed: {e}"))
+    };
+    let (a, b) = (run(base, &base_options)?, run(head_program, &options)?);
     let sends = |r: &journey_engine::Report| {
         let mut m: std::collections::BTreeMap<(String, String), u64> = Default::default();
         for (j, jr) in &r.journeys {

@@ -48,6 +48,13 @@ pub fn run(args: MergeArgs, global: &GlobalOptions) -> miette::Result<ExitStatus
                 p.display()
             );
         }
+        if part.run.as_ref().is_some_and(|r| r.program.is_none()) && !global.quiet {
+            eprintln!(
+                "note: {} does not record the program it was simulated with (written by an earlier version); it \
+                 is merged without checking that the parts ran the same journey files and journey.yaml",
+                p.display()
+            );
+        }
         if part.skipped.is_none() && !global.quiet {
             eprintln!(
                 "note: {} does not record the bad rows its run skipped (written by an earlier version); \
@@ -65,7 +72,8 @@ pub fn run(args: MergeArgs, global: &GlobalOptions) -> miette::Result<ExitStatus
         parts.push((p.display().to_string(), part));
     }
     // a part given twice, or parts that share customers, would be counted twice;
-    // parts simulated over other periods, seeds or quiet-hours modes do not add up;
+    // parts simulated over other periods, seeds or quiet-hours modes, or with other
+    // programs (their fingerprints differ), do not add up;
     // the CLV estimate is refitted from the parts' rows
     let journey_run::Merged { partial: merged, clv, currency } = journey_run::merge(&parts)?;
     let total = &merged.report;

@@ -201,7 +201,7 @@ pub fn run(args: SimulateArgs, global: &GlobalOptions) -> miette::Result<ExitSta
         t.finish()?;
     }
     let tz = Schema::from_program(&program).timezone();
-    let run = journey_run::partial::RunSettings::new(tz, start, until, args.seed, options.quiet_hours);
+    let run = journey_run::partial::RunSettings::new(tz, start, until, args.seed, options.quiet_hours, &program);
     if let Some(p) = &args.partial {
         let partial = crate::partial::Partial {
             run: Some(run.clone()),
@@ -275,6 +275,7 @@ fn apply_account_file(snapshot: &mut Snapshot, file: &Path, program: &Program, s
 }
 
 /// What to replay and how (shared by `journey simulate` and `journey diff`).
+#[derive(Clone)]
 pub(crate) struct ReplayOptions {
     pub file: PathBuf,
     pub attributes: Option<PathBuf>,

@@ -328,6 +328,8 @@ fn read_json_lines(path: &str, source: &str, options: &LogOptions) -> Result<Tra
     let cohort_key = key(m.cohort.as_ref())?;
     let event_key = key(m.event.as_ref())?;
     let mut b = Builder::new(cohort_key.clone());
+    // the first row without an amount key, while no row has had one
+    let mut without_amount: Option<(usize, usize, Option<String>)> = None;
     let mut offset = 0;
     for (index, raw) in source.split('\n').enumerate() {
         let start = offset;
@@ -377,6 +379,12 @@ fn read_json_lines(path: &str, source: &str, options: &LogOptions) -> Result<Tra
         };
         let date = parse_date(&ts_text, options.timestamp_format.as_deref())
             .ok_or_else(|| err(format!("cannot read {ts_text:?} as a timestamp"), "expected a date or timestamp"))?;
+        // a row of an event log read whole (a sign-up without an amount): the same
+        // help as a CSV log's
+        let hint = || match (&options.event, pick(&event_key, EVENT_NAMES, "event")) {
+            (None, Ok(Some((field, _)))) => Some(event_hint(&format!("`{field}` field"))),
+            _ => None,
+        };
         let amount = match pick(&amount_key, AMOUNT_NAMES, "amount")? {
             Some((_, serde_json::Value::Number(n))) => {
                 b.log.has_amounts = true;
@@ -385,12 +393,6 @@ fn read_json_lines(path: &str, source: &str, options: &LogOptions) -> Result<Tra
             Some((_, serde_json::Value::String(s))) => {
                 b.log.has_amounts = true;
                 parse_amount(&s).ok_or_else(|| {
-                    // a row of an event log read whole (a sign-up with `"amount": ""`):
-                    // the same help as a CSV log's
-                    let hint = match (&options.event, pick(&event_key, EVENT_NAMES, "event")) {
-                        (None, Ok(Some((field, _)))) => Some(event_hint(&format!("`{field}` field"))),
-                        _ => None,
-                    };
                     bad_row(
                         path,
                         source,
@@ -398,13 +400,44 @@ fn read_json_lines(path: &str, source: &str, options: &LogOptions) -> Result<Tra
                         end,
                         format!("cannot read {s:?} as an amount"),
                         "expected a number",
-                        hint,
+                        hint(),
                     )
                 })?
             }
-            Some((_, serde_json::Value::Null)) | None => 0.0,
+            // A null amount is no amount, as an empty cell of a CSV log's amount
+            // column is: an error, never a purchase of 0 (it would lower the mean
+            // spend and count as a purchase day).
+            Some((field, serde_json::Value::Null)) => {
+                return Err(bad_row(
+                    path,
+                    source,
+                    start,
+                    end,
+                    format!("no amount: `{field}` is null"),
+                    "expected a number",
+                    hint(),
+                ))
+            }
+            // No amount key at all: fine for a log without amounts (purchase counts
+            // only), but once any row has one, every row needs one, as every row of a
+            // CSV log with an amount column does (the first row without is reported,
+            // wherever the first amount shows).
+            None => {
+                if b.log.has_amounts {
+                    return Err(no_amount_row(path, source, start, end, hint()));
+                }
+                if without_amount.is_none() {
+                    without_amount = Some((start, end, hint()));
+                }
+                0.0
+            }
             Some((_, other)) => return Err(err(format!("amount must be a number, found {other}"), "bad amount")),
         };
+        if b.log.has_amounts {
+            if let Some((start, end, hint)) = without_amount.take() {
+                return Err(no_amount_row(path, source, start, end, hint));
+            }
+        }
         if amount < 0.0 && options.refunds == RefundRule::Reject {
             return Err(bad_row(
                 path,
@@ -429,6 +462,20 @@ fn read_json_lines(path: &str, source: &str, options: &LogOptions) -> Result<Tra
         return Err(ClvError::EmptyInput { path: path.into(), message: no_transactions(options, &b.log) });
     }
     Ok(b.log)
+}
+
+/// A JSON lines row without an amount key in a log whose other rows have amounts.
+fn no_amount_row(path: &str, source: &str, start: usize, end: usize, hint: Option<String>) -> ClvError {
+    let names = AMOUNT_NAMES.join(", ");
+    bad_row(
+        path,
+        source,
+        start,
+        end,
+        format!("no amount: the row has none of the amount fields ({names}), while other rows of the log have one"),
+        "expected an amount",
+        Some(hint.unwrap_or_else(|| "give every row its amount, or name the amount field with --amount".into())),
+    )
 }
 
 fn resolve(path: &str, names: &[String], wanted: Option<&ColumnRef>, defaults: &[&str], what: &str) -> Result<usize> {
@@ -541,5 +588,36 @@ mod tests {
         let src = "{\"customer_id\": 1, \"timestamp\": \"2024-01-01T10:00:00Z\", \"amount\": 2}\n{\"customer_id\": 2, \"timestamp\": \"yesterday\"}\n";
         let err = read_log("t.jsonl", src, &LogOptions::default()).unwrap_err();
         assert!(err.to_string().starts_with("t.jsonl:2:1: cannot read \"yesterday\""), "{err}");
+    }
+
+    /// A null or absent amount is no amount: an error naming the line, as the empty
+    /// cell of a CSV log's amount column is; never a purchase of 0.
+    #[test]
+    fn null_or_absent_amount_in_json_lines_is_an_error_like_an_empty_csv_cell() {
+        let csv = "customer_id,timestamp,amount\na,2024-01-01,10\na,2024-01-02,\n";
+        assert_eq!(
+            read_log("t.csv", csv, &LogOptions::default()).unwrap_err().to_string(),
+            "t.csv:3:14: cannot read \"\" as an amount"
+        );
+        let null = "{\"customer_id\": \"a\", \"timestamp\": \"2024-01-01\", \"amount\": 10}\n{\"customer_id\": \"a\", \"timestamp\": \"2024-01-02\", \"amount\": null}\n";
+        let e = read_log("t.jsonl", null, &LogOptions::default()).unwrap_err().to_string();
+        assert!(e.starts_with("t.jsonl:2:1: no amount: `amount` is null"), "{e}");
+        // the row without comes first: reported once a later row shows the log has amounts
+        let absent = "{\"customer_id\": \"a\", \"timestamp\": \"2024-01-01\"}\n{\"customer_id\": \"a\", \"timestamp\": \"2024-01-02\", \"amount\": 10}\n";
+        let e = read_log("t.jsonl", absent, &LogOptions::default()).unwrap_err().to_string();
+        assert!(e.starts_with("t.jsonl:1:1: no amount: the row has none of the amount fields"), "{e}");
+        // a log without amounts at all still reads (purchase counts only)
+        let none = "{\"customer_id\": \"a\", \"timestamp\": \"2024-01-01\"}\n{\"customer_id\": \"a\", \"timestamp\": \"2024-01-02\"}\n";
+        let log = read_log("t.jsonl", none, &LogOptions::default()).unwrap();
+        assert!(!log.has_amounts);
+        assert_eq!(log.transactions.len(), 2);
+        // an explicit amount field: null is an error too
+        let o = LogOptions {
+            mapping: ColumnMapping { amount: Some(ColumnRef::parse("total")), ..Default::default() },
+            ..Default::default()
+        };
+        let src = "{\"customer_id\": \"a\", \"timestamp\": \"2024-01-01\", \"total\": null}\n";
+        let e = read_log("t.jsonl", src, &o).unwrap_err().to_string();
+        assert!(e.starts_with("t.jsonl:1:1: no amount: `total` is null"), "{e}");
     }
 }

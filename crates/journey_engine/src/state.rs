@@ -998,9 +998,10 @@ impl CustomerState {
             }
             let value = match spec.prop.and_then(|p| ev.props.get(p)).map(|p| expr::prop_value(p, texts)) {
                 Some(V::Num(n)) => n,
-                // `latest` keeps the last value there was: an event without one
-                // does not erase it (issue 15)
-                _ if spec.kind == expr::AggKind::Latest => continue,
+                // an event without the value adds nothing to a `sum` or `avg` (it is
+                // no 0 that would pull the mean down, as SQL's AVG skips NULL), and
+                // `latest` keeps the last value there was (issue 15)
+                _ if spec.prop.is_some() => continue,
                 _ => 0.0,
             };
             expr::record(spec, &mut self.tracks[i].track, t, value);

@@ -416,7 +416,7 @@ fn simulate_ipc<'py>(
         true => Some(PyBytes::new(py, &ipc(&trace.schema(), &trace_batches)?).unbind()),
         false => None,
     };
-    let run = journey_run::partial::RunSettings::new(schema_tz, start, until, seed, quiet_hours);
+    let run = journey_run::partial::RunSettings::new(schema_tz, start, until, seed, quiet_hours, &loaded.program);
     let partial = outcome.partial(run, skipped.clone()).to_json();
     let skipped = serde_json::to_string(&skipped).map_err(replay_error)?;
     Ok((trace, partial, skipped))

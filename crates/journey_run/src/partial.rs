@@ -16,6 +16,8 @@
 //! A part also records what it was simulated with ([`RunSettings`]: the period, the
 //! seed of the holdout and split draws, the quiet-hours mode): parts that disagree
 //! are not pieces of one run, and their figures do not add up, so they are refused.
+//! Nor do parts of different programs (journey files or journey.yaml edited between
+//! them): each records the fingerprint of its program ([`program_fingerprint`]).
 
 use journey_engine::{Merge, Report};
 use serde::{Deserialize, Serialize};
@@ -76,11 +78,23 @@ pub struct RunSettings {
     pub to: String,
     pub seed: u64,
     pub quiet_hours: String,
+    /// The fingerprint of the program simulated ([`program_fingerprint`]); absent in
+    /// partial reports of earlier versions (merged unchecked, with a note).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub program: Option<String>,
 }
 
 impl RunSettings {
-    /// The settings of a replay of `start..=until` (ms UTC) in time zone `tz`.
-    pub fn new(tz: chrono_tz::Tz, start: i64, until: i64, seed: u64, quiet_hours: journey_engine::QuietMode) -> Self {
+    /// The settings of a replay of `program` over `start..=until` (ms UTC) in time
+    /// zone `tz`.
+    pub fn new(
+        tz: chrono_tz::Tz,
+        start: i64,
+        until: i64,
+        seed: u64,
+        quiet_hours: journey_engine::QuietMode,
+        program: &journey_ir::Program,
+    ) -> Self {
         RunSettings {
             from: journey_engine::time::day_label(tz, start),
             to: journey_engine::time::day_label(tz, until),
@@ -89,6 +103,7 @@ impl RunSettings {
                 journey_engine::QuietMode::Defer => "defer".into(),
                 journey_engine::QuietMode::Drop => "drop".into(),
             },
+            program: Some(program_fingerprint(program)),
         }
     }
 
@@ -122,6 +137,33 @@ impl RunSettings {
             out.push(("quiet hours", self.quiet_hours.clone(), other.quiet_hours.clone()));
         }
         out
+    }
+}
+
+/// The fingerprint of a program as the simulator sees it: a stable 64-bit hash (16 hex
+/// digits) of its IR serialised as JSON, without the `origin`s that say where each
+/// construct was written (file, line and column): the same program gives the same
+/// fingerprint wherever the project lives, on any machine, thread or partition count,
+/// and a comment, a blank line or a reformatting leaves it alone. Anything the replay
+/// reads (an event, a threshold, a wait, journey.yaml's rules, time zone, currency)
+/// changes it. Two parts of a merge with different fingerprints were simulated with
+/// different programs, and their figures do not add up.
+pub fn program_fingerprint(program: &journey_ir::Program) -> String {
+    let mut ir = serde_json::to_value(program).expect("the IR serialises");
+    strip_origins(&mut ir);
+    let text = serde_json::to_string(&ir).expect("the IR serialises");
+    hex(key_hash(&text))
+}
+
+/// Drop every `origin` (and `…_origin`, `…_origins`) of the serialised IR.
+fn strip_origins(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            map.retain(|k, _| !(k == "origin" || k.ends_with("_origin") || k.ends_with("_origins")));
+            map.values_mut().for_each(strip_origins);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(strip_origins),
+        _ => {}
     }
 }
 
@@ -160,6 +202,19 @@ pub enum MergeError {
         )
     )]
     DifferentRuns { first: String, second: String, differences: String },
+    #[error(
+        "{first} and {second} were simulated with different programs (program {first_program} in {first}, \
+         {second_program} in {second}): the journey files or journey.yaml changed between the parts, so their \
+         figures do not add up"
+    )]
+    #[diagnostic(
+        code(journey::merge::different_programs),
+        help(
+            "simulate every part with the same journey files and journey.yaml (the same commit), then merge them; \
+             `run.program` of a part (or of `journey simulate --format json`) is the fingerprint of the program it ran"
+        )
+    )]
+    DifferentPrograms { first: String, second: String, first_program: String, second_program: String },
     #[error("{path}: the coverage of the partial report is malformed ({why})")]
     #[diagnostic(
         code(journey::merge::bad_coverage),
@@ -256,9 +311,31 @@ pub fn merge(parts: &[(String, Partial)]) -> Result<Partial, MergeError> {
             }
         }
     }
+    // the same for the program, among the parts that record it (parts of earlier
+    // versions do not: merged unchecked, with a note)
+    let programs: Vec<(&String, &String)> =
+        recorded.iter().filter_map(|(path, r)| r.program.as_ref().map(|p| (*path, p))).collect();
+    if let Some((first, reference)) = programs.first() {
+        for (second, program) in &programs[1..] {
+            if program != reference {
+                return Err(MergeError::DifferentPrograms {
+                    first: first.to_string(),
+                    second: second.to_string(),
+                    first_program: reference.to_string(),
+                    second_program: program.to_string(),
+                });
+            }
+        }
+    }
     let mut total = Partial::default();
     if recorded.len() == parts.len() {
         total.run = recorded.first().map(|(_, r)| (*r).clone());
+        // the merged run names a program only when every part recorded it
+        if let Some(run) = &mut total.run {
+            if programs.len() < parts.len() {
+                run.program = None;
+            }
+        }
     }
     for (_, p) in parts {
         total.report.merge(&p.report);
@@ -335,6 +412,7 @@ mod tests {
             to: "2025-04-30".into(),
             seed,
             quiet_hours: "defer".into(),
+            program: None,
         };
         let with = |keys, run| Partial { run: Some(run), ..part(keys) };
         let a = with(0..100, settings("2024-10-01", 1));
@@ -349,6 +427,35 @@ mod tests {
         // a part of an earlier version records nothing: merged unchecked, no settings
         let merged = merge(&[("a".into(), a), ("b".into(), part(100..200))]).unwrap();
         assert_eq!(merged.run, None);
+    }
+
+    #[test]
+    fn parts_of_different_programs_are_refused() {
+        let settings = |program: Option<&str>| RunSettings {
+            from: "2024-10-01".into(),
+            to: "2025-04-30".into(),
+            seed: 1,
+            quiet_hours: "defer".into(),
+            program: program.map(str::to_string),
+        };
+        let with = |keys, run| Partial { run: Some(run), ..part(keys) };
+        let a = with(0..100, settings(Some("00000000000000aa")));
+        let merged =
+            merge(&[("a".into(), a.clone()), ("b".into(), with(100..200, settings(Some("00000000000000aa"))))]);
+        assert_eq!(merged.unwrap().run, Some(settings(Some("00000000000000aa"))));
+        let e = merge(&[("a".into(), a.clone()), ("b".into(), with(100..200, settings(Some("00000000000000bb"))))])
+            .unwrap_err();
+        assert!(matches!(e, MergeError::DifferentPrograms { .. }), "{e}");
+        assert!(
+            e.to_string().starts_with(
+                "a and b were simulated with different programs (program 00000000000000aa in a, 00000000000000bb in b)"
+            ),
+            "{e}"
+        );
+        // a part of an earlier version records no program: merged unchecked, and the
+        // merged run names none
+        let merged = merge(&[("a".into(), a), ("b".into(), with(100..200, settings(None)))]).unwrap();
+        assert_eq!(merged.run, Some(settings(None)));
     }
 
     #[test]

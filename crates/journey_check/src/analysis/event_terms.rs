@@ -25,7 +25,8 @@ use journey_ir::{Aggregate, Expr};
 pub enum Kind {
     Count,
     /// The sum of the searched property; `reads` says whether it is the property the
-    /// candidate events carry (otherwise every amount reads as 0).
+    /// candidate events carry (otherwise they add nothing, and an average has no
+    /// value).
     Sum {
         reads: bool,
     },
@@ -87,8 +88,11 @@ impl<'c> Compiled<'c> {
                 // one addition per event, as the evaluator sums
                 Value::Num(ages.iter().filter(inside).map(|_| x).sum())
             }
-            Kind::Avg { reads } => {
-                let x = if reads { amount } else { 0.0 };
+            // the candidate events do not carry the averaged property: no value (a
+            // missing value is no 0 in a mean, as in the engine)
+            Kind::Avg { reads: false } => Value::None,
+            Kind::Avg { reads: true } => {
+                let x = amount;
                 let n = ages.iter().filter(inside).count();
                 if n == 0 {
                     Value::None
@@ -254,7 +258,8 @@ fn shape_fits(terms: &[Compiled], m: f64, big: f64, k: i64) -> bool {
         match t.kind {
             Kind::Count => admits_count(t.c, lo, hi),
             Kind::Sum { .. } => hi > 0 || meets(t.c, Value::Num(0.0)),
-            Kind::Avg { .. } => hi > 0 || meets(t.c, Value::None),
+            Kind::Avg { reads: true } => hi > 0 || meets(t.c, Value::None),
+            Kind::Avg { reads: false } => meets(t.c, Value::None),
             // a filter may keep no event (no value) or any of them (a later one)
             Kind::Since if t.filtered => true,
             Kind::SinceFirst if t.filtered => true,

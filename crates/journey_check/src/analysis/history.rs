@@ -343,12 +343,18 @@ fn aggregate<'a>(a: &'a Aggregate, h: impl Facts<'a>, program: &'a Program, dept
             V::Num(matching(event, filter, *window_minutes).map(|x| amount(x, property)).sum())
         }
         Aggregate::Avg { event, property, filter, window_minutes } => {
-            // two passes rather than a collected list: no allocation, the same sum
-            let n = matching(event, filter, *window_minutes).count();
+            // the mean of the values there are: an event without the property is no 0
+            // (as the engine); two passes rather than a collected list: no allocation
+            let carries =
+                |x: &&HistoryEvent| x.properties.iter().any(|(k, v)| k == property && matches!(v, Val::Num(_)));
+            let n = matching(event, filter, *window_minutes).filter(carries).count();
             if n == 0 {
                 V::None
             } else {
-                V::Num(matching(event, filter, *window_minutes).map(|x| amount(x, property)).sum::<f64>() / n as f64)
+                V::Num(
+                    matching(event, filter, *window_minutes).filter(carries).map(|x| amount(x, property)).sum::<f64>()
+                        / n as f64,
+                )
             }
         }
         Aggregate::Since { event, filter } => {
