@@ -664,8 +664,22 @@ impl<'a> Ctx<'a> {
                 stage: stage.name.name.clone(),
                 step: step_ir,
                 origin: self.origin(file, step.span),
-                label: journey_fmt::step_line(&self.sources.get(file).text, step),
+                label: self.step_label(file, step),
             });
+        }
+    }
+
+    /// A step's label in pictures: its first line as `journey fmt` prints it; a bare
+    /// `wait until 09:00` also names the project zone it runs in, as the same step
+    /// would write it (`wait until 09:00 "Europe/Berlin"`), so it does not read as
+    /// the customer's own 09:00.
+    fn step_label(&self, file: FileId, step: &ast::Step) -> String {
+        let line = journey_fmt::step_line(&self.sources.get(file).text, step);
+        match &step.kind {
+            StepKind::WaitUntilTime { zone: None, .. } => {
+                format!("{line} {}", journey_fmt::string_literal(&self.timezone))
+            }
+            _ => line,
         }
     }
 

@@ -40,6 +40,11 @@ pub fn entry_line(src: &str, entry: &journey_syntax::ast::Entry) -> String {
     printer::Printer::new(src, &[], &opts).triggers(entry)
 }
 
+/// A text as a quoted string literal of the language (`"Europe/Berlin"`).
+pub fn string_literal(value: &str) -> String {
+    expr::string(value)
+}
+
 /// Layout settings. The defaults are the canonical style; other values exist for
 /// tests and for embedding, not for per-project taste.
 #[derive(Debug, Clone, PartialEq, Eq)]
