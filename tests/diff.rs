@@ -526,3 +526,26 @@ fn simulated_clv(root: &Path) -> f64 {
     let total = &v["clv_estimate"]["total"]["median"];
     total.as_f64().unwrap_or_else(|| panic!("no estimate: {}", v["clv_estimate"]))
 }
+
+/// A wait's filter changed, nothing else: the step is drawn as written on both sides
+/// in the pull request's picture (it was `wait up to 3d for milestone_reached` twice,
+/// with no `was:` line, so the picture showed no change), and named so in the text.
+#[test]
+fn a_changed_wait_filter_is_drawn_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    b2b_pair(dir.path());
+    edit(
+        &dir.path().join("head/journeys/onboarding.journey"),
+        "wait up to 3d for milestone_reached where milestone == \"calendar_connected\"",
+        "wait up to 3d for milestone_reached where milestone == \"first_patient\"",
+    );
+    let out = journey(&["diff", "base", "head", "--format", "markdown"], dir.path());
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let md = stdout(&out);
+    let drawn = "    welcome_2[\"wait up to 3d for milestone_reached where milestone == #quot;first_patient#quot;\
+                 <br/>was: wait up to 3d for milestone_reached where milestone == #quot;calendar_connected#quot;\"]";
+    assert!(md.contains(drawn), "no {drawn:?} in\n{md}");
+    let text = stdout(&journey(&["diff", "base", "head"], dir.path()));
+    let line = "  ~ welcome#2  wait up to 3d for milestone_reached where milestone == \"first_patient\": filter: ";
+    assert!(text.contains(line), "no {line:?} in\n{text}");
+}

@@ -23,7 +23,7 @@ pub fn run(args: GraphArgs, global: &GlobalOptions) -> miette::Result<ExitStatus
     let Some(journey) = checked.program.journey(&args.journey) else {
         let names: Vec<&str> = checked.program.journeys.iter().map(|j| j.name.as_str()).collect();
         return Err(miette::miette!(
-            help = format!("journeys in this repository: {}", names.join(", ")),
+            help = unknown_journey_help(&args.journey, &names),
             "no journey named `{}`",
             args.journey
         ));
@@ -34,4 +34,20 @@ pub fn run(args: GraphArgs, global: &GlobalOptions) -> miette::Result<ExitStatus
     };
     crate::out!("{text}")?;
     Ok(ExitStatus::Success)
+}
+
+/// The help of `journey graph NAME` for a name no journey has: the journey meant (the
+/// same name in another case, else a close spelling), else the names there are.
+fn unknown_journey_help(name: &str, names: &[&str]) -> String {
+    let lower = name.to_lowercase();
+    let meant = names
+        .iter()
+        .copied()
+        .find(|n| n.to_lowercase() == lower)
+        .or_else(|| journey_diagnostics::suggest::closest(name, names.iter().copied()));
+    match meant {
+        Some(n) => format!("did you mean `{n}`?"),
+        None if names.is_empty() => "this repository has no journeys".to_string(),
+        None => format!("journeys in this repository: {}", names.join(", ")),
+    }
 }

@@ -78,3 +78,67 @@ pub fn tricky_project() -> tempfile::TempDir {
     assert_eq!(code(&out), 0, "the fixture is canonical: {}{}", stdout(&out), stderr(&out));
     dir
 }
+
+/// The journeys of this fixture write what a label lost: `local` on a scheduled entry
+/// and a wait, the time of day of a date entry, the filters of a wait (money, a text
+/// that needs escaping, several events), a named zone.
+const WRITTEN: &str = r#"event purchase { amount: money, category: text }
+event visit { page: text }
+
+attribute renewal_date: date
+attribute email_opt_in: bool
+
+channel email {
+  kind email
+}
+
+journey weekly {
+  entry every sunday at 08:00 local
+  re_entry always
+  audience email_opt_in
+
+  stage s {
+    wait until 09:30 local
+    wait until 18:00 "Europe/London"
+    wait until renewal_date - 3d
+    wait up to 3d for purchase where amount > $50 and category != "a&b" or visit where page == "<x> #1"
+      then thanks
+      timeout end
+  }
+
+  stage thanks {
+    split test {
+      50% -> end
+      50% -> more
+    }
+  }
+
+  stage more {
+    send email "thanks \"vip\""
+    wait 2 business days
+    end
+  }
+}
+
+journey renewal_notice {
+  entry at renewal_date - 3d at 10:00
+  re_entry after 300d
+
+  stage s {
+    send email "renewal"
+    end
+  }
+}
+"#;
+
+/// A project holding only [`WRITTEN`], checked canonical first (the drawings are
+/// compared with its source lines).
+#[allow(dead_code)]
+pub fn written_project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("journey.yaml"), "timezone: UTC\ncurrency: USD\n").unwrap();
+    std::fs::write(dir.path().join("written.journey"), WRITTEN).unwrap();
+    let out = journey(&["fmt", "--check"], dir.path());
+    assert_eq!(code(&out), 0, "the fixture is canonical: {}{}", stdout(&out), stderr(&out));
+    dir
+}

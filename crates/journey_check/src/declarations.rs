@@ -170,10 +170,14 @@ impl<'a> Ctx<'a> {
             None => ir::Zone::Named(self.timezone.clone()),
             Some(ast::Zone::Named(s)) => {
                 if s.value.parse::<chrono_tz::Tz>().is_err() {
+                    let help = match journey_diagnostics::suggest::time_zone(&s.value) {
+                        Some(z) => format!("did you mean `\"{z}\"`?"),
+                        None => "use `local` for the customer's zone, or a name such as \"Europe/Berlin\"".to_string(),
+                    };
                     self.push(
                         Diagnostic::new("J407", format!("unknown time zone \"{}\"", s.value))
                             .primary(file, s.span, "not an IANA time zone")
-                            .help("use `local` for the customer's zone, or a name such as \"Europe/Berlin\""),
+                            .help(help),
                     );
                 }
                 ir::Zone::Named(s.value.clone())

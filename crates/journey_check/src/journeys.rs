@@ -49,6 +49,7 @@ impl<'a> Ctx<'a> {
         let mut exits = Vec::new();
         let mut exit_origins = Vec::new();
         let mut entry_origin = self.origin(file, decl.name.span);
+        let mut entry_label = String::new();
         let mut holdout = 0.0;
         let mut active = None;
         let mut for_account = false;
@@ -108,6 +109,7 @@ impl<'a> Ctx<'a> {
                 JourneyItem::Tags(t) => tags = t.tags.iter().map(|t| t.name.clone()).collect(),
                 JourneyItem::Entry(e) => {
                     entry_origin = self.origin(file, e.span);
+                    entry_label = journey_fmt::entry_line(&self.sources.get(file).text, e);
                     entry = Some(self.trigger(file, &e.trigger));
                     entry_also = self.entry_alternatives(file, e);
                 }
@@ -323,6 +325,7 @@ impl<'a> Ctx<'a> {
             origin: self.origin(file, decl.name.span),
             entry_origin,
             exit_origins,
+            entry_label,
         }
     }
 
@@ -661,7 +664,22 @@ impl<'a> Ctx<'a> {
                 stage: stage.name.name.clone(),
                 step: step_ir,
                 origin: self.origin(file, step.span),
+                label: self.step_label(file, step),
             });
+        }
+    }
+
+    /// A step's label in pictures: its first line as `journey fmt` prints it; a bare
+    /// `wait until 09:00` also names the project zone it runs in, as the same step
+    /// would write it (`wait until 09:00 "Europe/Berlin"`), so it does not read as
+    /// the customer's own 09:00.
+    fn step_label(&self, file: FileId, step: &ast::Step) -> String {
+        let line = journey_fmt::step_line(&self.sources.get(file).text, step);
+        match &step.kind {
+            StepKind::WaitUntilTime { zone: None, .. } => {
+                format!("{line} {}", journey_fmt::string_literal(&self.timezone))
+            }
+            _ => line,
         }
     }
 

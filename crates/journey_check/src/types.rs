@@ -48,13 +48,34 @@ impl<'a> Ctx<'a> {
         t.expr
     }
 
+    /// J201 on an amount in a currency that does not exist (`250 USX`): the label on
+    /// the code, and the code it most likely means, the project's own first.
+    fn unknown_currency(&mut self, file: FileId, code: &str, amount: Span) {
+        // the code ends the literal (`250 USX`, grammar: money)
+        let at = if amount.end - amount.start >= 3 { Span { start: amount.end - 3, end: amount.end } } else { amount };
+        let project = self.currency.clone();
+        let near_project = strsim::damerau_levenshtein(&code.to_uppercase(), &project) <= 1;
+        let help = match journey_diagnostics::suggest::currency(code) {
+            _ if near_project => format!("did you mean `{project}`?"),
+            Some(c) => format!("did you mean `{c}`? the project counts money in {project}"),
+            None => format!("write the amount in {project}, the project's currency"),
+        };
+        self.push(
+            Diagnostic::new("J201", format!("unknown currency `{code}`"))
+                .primary(file, at, "not an ISO 4217 currency")
+                .help(help),
+        );
+    }
+
     /// Type-check and lower an expression. `owner` is the audience being defined, for
     /// cycle detection.
     pub fn expr(&mut self, file: FileId, e: &ast::Expr, scope: Scope, owner: Option<&'a str>) -> Typed {
         match &e.kind {
             ExprKind::Literal(l) => {
                 if let Literal::Money(ast::Money { currency: Some(c), span, .. }) = l {
-                    if *c != self.currency {
+                    if !journey_diagnostics::suggest::is_currency(c) {
+                        self.unknown_currency(file, c, *span);
+                    } else if *c != self.currency {
                         self.push(
                             Diagnostic::new(
                                 "J201",

@@ -12,6 +12,7 @@ pub mod quiet_panic;
 pub mod render;
 pub mod rules;
 mod source;
+pub mod suggest;
 
 pub use diagnostic::{Diagnostic, Label, Severity};
 pub use rules::{Rule, RULES};

@@ -41,7 +41,7 @@ pub use findings::{diff_findings, findings, Finding, FindingsDiff};
 
 use align::Op;
 use describe::{describe_assumption, describe_cap, describe_goal, describe_guardrail, step_fields, step_kind, Ctx};
-use journey_ir::draw::{describe_expr, describe_step, duration};
+use journey_ir::draw::{describe_expr, duration, step_label};
 use journey_ir::{Journey, Program, Step, Transition};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -716,7 +716,7 @@ fn diff_journey(base: Option<&Journey>, head: Option<&Journey>) -> Option<Journe
                     class: classify(&n.step),
                     base_id: Some(n.id.clone()),
                     head_id: None,
-                    base: Some(describe_step(&n.step)),
+                    base: Some(step_label(n)),
                     head: None,
                     fields: vec![],
                 })
@@ -748,7 +748,7 @@ fn added_journey(h: &Journey) -> JourneyDiff {
             base_id: None,
             head_id: Some(n.id.clone()),
             base: None,
-            head: Some(describe_step(&n.step)),
+            head: Some(step_label(n)),
             fields: vec![],
         })
         .collect();
@@ -823,7 +823,7 @@ fn changed_journey(b: &Journey, h: &Journey) -> JourneyDiff {
                         base_id: None,
                         head_id: Some(n.id.clone()),
                         base: None,
-                        head: Some(describe_step(&n.step)),
+                        head: Some(step_label(n)),
                         fields: vec![],
                     });
                 }
@@ -835,7 +835,7 @@ fn changed_journey(b: &Journey, h: &Journey) -> JourneyDiff {
                         class: classify(&n.step),
                         base_id: Some(n.id.clone()),
                         head_id: None,
-                        base: Some(describe_step(&n.step)),
+                        base: Some(step_label(n)),
                         head: None,
                         fields: vec![],
                     });
@@ -847,12 +847,12 @@ fn changed_journey(b: &Journey, h: &Journey) -> JourneyDiff {
                         };
                         impact.push(Impact {
                             node: Some(n.id.clone()),
-                            step: Some(describe_step(&n.step)),
+                            step: Some(step_label(n)),
                             outcomes: vec![Outcome::Exit],
                             message: format!(
                                 "customers waiting at `{}` ({}) exit the journey: {why}",
                                 n.id,
-                                describe_step(&n.step)
+                                step_label(n)
                             ),
                         });
                     }
@@ -869,8 +869,8 @@ fn changed_journey(b: &Journey, h: &Journey) -> JourneyDiff {
                             class: classify(&hnode.step),
                             base_id: Some(bnode.id.clone()),
                             head_id: Some(hnode.id.clone()),
-                            base: Some(describe_step(&bnode.step)),
-                            head: Some(describe_step(&hnode.step)),
+                            base: Some(step_label(bnode)),
+                            head: Some(step_label(hnode)),
                             fields: fields.clone(),
                         });
                     }
@@ -941,14 +941,9 @@ fn wait_impact(b: &journey_ir::Node, h: &journey_ir::Node, fields: &[FieldChange
     };
     Some(Impact {
         node: Some(b.id.clone()),
-        step: Some(describe_step(&b.step)),
+        step: Some(step_label(b)),
         outcomes,
-        message: format!(
-            "customers waiting at `{}` ({}){moved} {}",
-            b.id,
-            describe_step(&b.step),
-            parts.join("; and ")
-        ),
+        message: format!("customers waiting at `{}` ({}){moved} {}", b.id, step_label(b), parts.join("; and ")),
     })
 }
 

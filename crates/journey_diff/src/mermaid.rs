@@ -3,19 +3,13 @@
 //! flow the change sits without the whole graph.
 
 use crate::{NodeChange, Status};
-use journey_ir::draw::{arm_label, describe_step, mermaid_text};
+use journey_ir::draw::{arm_label, mermaid_text, step_label};
 use journey_ir::{successors, EdgeKind, Journey, Node, Step, Transition};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 fn key(id: &str) -> String {
     id.replace('#', "_")
-}
-
-/// A label escaped for Mermaid; the `<br/>` this module puts between a step and its
-/// `was:` line stays a line break.
-fn text(s: &str) -> String {
-    s.split("<br/>").map(mermaid_text).collect::<Vec<_>>().join("<br/>")
 }
 
 fn label(node: &Node, kind: EdgeKind) -> Option<String> {
@@ -126,18 +120,22 @@ pub fn changed_graph(
     for stage in stage_names {
         let mut lines = Vec::new();
         for n in head.nodes.iter().filter(|n| n.stage == stage && shown.contains(&key(&n.id))) {
-            let mut l = describe_step(&n.step);
+            // each text escaped on its own: a `<br/>` the source writes (in a
+            // template or a filter) is text, the one between a step and its `was:`
+            // line a line break
+            let now = step_label(n);
+            let mut l = mermaid_text(&now);
             if let Some((_, Some(was))) = by_id.get(&key(&n.id)) {
-                let before = describe_step(&was.step);
-                if before != l {
-                    l = format!("{l}<br/>was: {before}");
+                let before = step_label(was);
+                if before != now {
+                    l = format!("{l}<br/>was: {}", mermaid_text(&before));
                 }
             }
-            lines.push(format!("    {}[\"{}\"]", key(&n.id), text(&l)));
+            lines.push(format!("    {}[\"{l}\"]", key(&n.id)));
         }
         if let Some(b) = base {
             for n in b.nodes.iter().filter(|n| n.stage == stage && shown.contains(&format!("del_{}", key(&n.id)))) {
-                lines.push(format!("    del_{}[\"removed: {}\"]", key(&n.id), text(&describe_step(&n.step))));
+                lines.push(format!("    del_{}[\"removed: {}\"]", key(&n.id), mermaid_text(&step_label(n))));
             }
         }
         if !lines.is_empty() {
@@ -158,7 +156,7 @@ pub fn changed_graph(
         let arrow = if e.removed { "-.->" } else { "-->" };
         match &e.label {
             Some(l) => {
-                let _ = writeln!(out, "  {} {arrow}|\"{}\"| {}", e.from, text(l), e.to);
+                let _ = writeln!(out, "  {} {arrow}|\"{}\"| {}", e.from, mermaid_text(l), e.to);
             }
             None => {
                 let _ = writeln!(out, "  {} {arrow} {}", e.from, e.to);

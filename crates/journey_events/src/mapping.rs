@@ -400,7 +400,10 @@ impl Mapping {
                 Err(_) => diags.push(
                     Diagnostic::new("J407", format!("unknown time zone `{tz}`"))
                         .primary(file, at(&tz), "not an IANA time zone")
-                        .help("use a name from the IANA database, e.g. Europe/Berlin or America/New_York"),
+                        .help(match journey_diagnostics::suggest::time_zone(&tz) {
+                            Some(z) => format!("did you mean `{z}`?"),
+                            None => "use a name from the IANA database, e.g. Europe/Berlin or America/New_York".into(),
+                        }),
                 ),
             }
         }

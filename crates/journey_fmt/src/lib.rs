@@ -24,6 +24,27 @@ pub fn expression(src: &str, e: &journey_syntax::ast::Expr) -> String {
     expr::expr(src, e)
 }
 
+/// A step's first line as `journey fmt` prints it (`src` is the text its spans point
+/// into): the whole of a one-line step, `wait up to 3d for purchase where amount > $50`
+/// for an event wait, `branch` or `split NAME` for a block. The label of the step in
+/// pictures of the journey.
+pub fn step_line(src: &str, step: &journey_syntax::ast::Step) -> String {
+    let opts = FormatOptions::default();
+    printer::Printer::new(src, &[], &opts).step_head(step)
+}
+
+/// An entry's triggers as `journey fmt` prints them after `entry` (`every sunday at
+/// 08:00 local`, `at renewal_date - 3d at 10:00`, `on signup or on trial_started`).
+pub fn entry_line(src: &str, entry: &journey_syntax::ast::Entry) -> String {
+    let opts = FormatOptions::default();
+    printer::Printer::new(src, &[], &opts).triggers(entry)
+}
+
+/// A text as a quoted string literal of the language (`"Europe/Berlin"`).
+pub fn string_literal(value: &str) -> String {
+    expr::string(value)
+}
+
 /// Layout settings. The defaults are the canonical style; other values exist for
 /// tests and for embedding, not for per-project taste.
 #[derive(Debug, Clone, PartialEq, Eq)]

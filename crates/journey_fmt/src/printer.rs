@@ -363,14 +363,7 @@ impl<'a> Printer<'a> {
             JourneyItem::Owner(s) => (s.span, format!("owner {}", self.lit(s))),
             JourneyItem::Priority(i) => (i.span, format!("priority {}", integer(src, i))),
             JourneyItem::Tags(t) => (t.span, format!("tags {}", self.tags(t))),
-            JourneyItem::Entry(e) => {
-                // several triggers: `entry on signup or on trial_started`
-                let mut text = format!("entry {}", self.trigger(&e.trigger));
-                for alt in &e.also {
-                    text.push_str(&format!(" or {}", self.trigger(&alt.trigger)));
-                }
-                (e.span, text)
-            }
+            JourneyItem::Entry(e) => (e.span, format!("entry {}", self.triggers(e))),
             JourneyItem::Audience(e) => (e.span, format!("audience {}", self.expr(e))),
             JourneyItem::ReEntry(r) => match r {
                 ReEntry::Never(sp) => (*sp, "re_entry never".to_string()),
@@ -417,6 +410,15 @@ impl<'a> Printer<'a> {
             ),
         };
         self.line(span.start as usize, span.end as usize, &text);
+    }
+
+    /// An entry's triggers, after `entry`: several as `on signup or on trial_started`.
+    pub(crate) fn triggers(&self, e: &Entry) -> String {
+        let mut text = self.trigger(&e.trigger);
+        for alt in &e.also {
+            text.push_str(&format!(" or {}", self.trigger(&alt.trigger)));
+        }
+        text
     }
 
     fn filter(&self, filter: &Option<Expr>) -> String {
@@ -476,9 +478,26 @@ impl<'a> Printer<'a> {
     }
 
     fn step(&mut self, step: &Step) {
-        let src = self.src;
         let (start, end) = (step.span.start as usize, step.span.end as usize);
-        let text = match &step.kind {
+        match &step.kind {
+            StepKind::WaitFor { timeout, event, filter, then, on_timeout, also } => {
+                self.wait_for(start, timeout, (event, filter), also, then, on_timeout)
+            }
+            StepKind::Branch { arms, otherwise } => self.branch(start, end, arms, otherwise),
+            StepKind::Split { name, arms } => self.split(start, end, name, arms),
+            _ => {
+                let text = self.step_head(step);
+                self.line(start, end, &text);
+            }
+        }
+    }
+
+    /// A step's first line as printed: the whole step for a one-line step, the
+    /// `wait up to … for …` line of an event wait (its `then`/`timeout` lines follow),
+    /// `branch` or `split NAME` for a block.
+    pub(crate) fn step_head(&self, step: &Step) -> String {
+        let src = self.src;
+        match &step.kind {
             StepKind::Send { channel, template, tags } => {
                 let tags = tags.as_ref().map_or(String::new(), |t| format!(" tags {}", self.tags(t)));
                 format!("send {} {}{tags}", channel.name, self.lit(template))
@@ -495,11 +514,11 @@ impl<'a> Printer<'a> {
                     format!("wait until {}", self.expr(e))
                 }
             }
-            StepKind::WaitFor { timeout, event, filter, then, on_timeout, also } => {
-                return self.wait_for(start, timeout, (event, filter), also, then, on_timeout);
+            StepKind::WaitFor { timeout, event, filter, also, .. } => {
+                self.wait_for_head(timeout, (event, filter), also)
             }
-            StepKind::Branch { arms, otherwise } => return self.branch(start, end, arms, otherwise),
-            StepKind::Split { name, arms } => return self.split(start, end, name, arms),
+            StepKind::Branch { .. } => "branch".to_string(),
+            StepKind::Split { name, .. } => name.as_ref().map_or("split".to_string(), |n| format!("split {}", n.name)),
             StepKind::Set { attribute, value } => {
                 format!("set {} = {}", attribute.name, self.expr(value))
             }
@@ -537,8 +556,7 @@ impl<'a> Printer<'a> {
             }
             StepKind::Goto(t) => format!("goto {}", self.target(t)),
             StepKind::End => "end".to_string(),
-        };
-        self.line(start, end, &text);
+        }
     }
 
     /// ```text
@@ -555,12 +573,25 @@ impl<'a> Printer<'a> {
         then: &Target,
         on_timeout: &Target,
     ) {
-        let events: Vec<(&Ident, &Option<Expr>)> =
-            std::iter::once((event, filter)).chain(also.iter().map(|a| (&a.event, &a.filter))).collect();
-        let (last_event, last_filter) = events[events.len() - 1];
+        let (last_event, last_filter) = also.last().map_or((event, filter), |a| (&a.event, &a.filter));
         let head_end = last_filter.as_ref().map_or(last_event.span.end, |f| f.span.end) as usize;
+        let head = self.wait_for_head(timeout, (event, filter), also);
+        self.line(start, head_end, &head);
+        self.depth += 1;
+        for (keyword, target) in [("then", then), ("timeout", on_timeout)] {
+            let span = target.span();
+            self.blank = Blank::Suppress;
+            let text = format!("{keyword} {}", self.target(target));
+            self.line(span.start as usize, span.end as usize, &text);
+        }
+        self.depth -= 1;
+    }
+
+    /// `wait up to 3d for purchase where amount >= $10 or subscription_started`
+    fn wait_for_head(&self, timeout: &Duration, (event, filter): (&Ident, &Option<Expr>), also: &[AltEvent]) -> String {
+        let events = std::iter::once((event, filter)).chain(also.iter().map(|a| (&a.event, &a.filter)));
         let mut head = format!("wait up to {} for ", duration(self.src, timeout));
-        for (i, (event, filter)) in events.iter().enumerate() {
+        for (i, (event, filter)) in events.enumerate() {
             if i > 0 {
                 head.push_str(" or ");
             }
@@ -571,15 +602,7 @@ impl<'a> Printer<'a> {
                 _ => head.push_str(&self.filter(filter)),
             }
         }
-        self.line(start, head_end, &head);
-        self.depth += 1;
-        for (keyword, target) in [("then", then), ("timeout", on_timeout)] {
-            let span = target.span();
-            self.blank = Blank::Suppress;
-            let text = format!("{keyword} {}", self.target(target));
-            self.line(span.start as usize, span.end as usize, &text);
-        }
-        self.depth -= 1;
+        head
     }
 
     fn branch(&mut self, start: usize, end: usize, arms: &[BranchArm], otherwise: &Option<Target>) {

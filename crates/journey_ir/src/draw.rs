@@ -5,6 +5,27 @@ use crate::{successors, EdgeKind, Expr, Journey, Node, Step, Transition, Value};
 
 use std::fmt::Write;
 
+/// A node's label: the step as its source writes it (the formatter's text, which
+/// keeps `local`, filters and currency as written), else a description of the
+/// lowered step.
+pub fn step_label(node: &Node) -> String {
+    if node.label.is_empty() {
+        describe_step(&node.step)
+    } else {
+        node.label.clone()
+    }
+}
+
+/// The label of a journey's start: its entry as written after `entry` (the
+/// formatter's text), else a description of the lowered trigger.
+pub fn entry_label(j: &Journey) -> String {
+    if j.entry_label.is_empty() {
+        entry_text(j)
+    } else {
+        j.entry_label.clone()
+    }
+}
+
 /// A short, one-line description of a step, as people would say it.
 pub fn describe_step(step: &Step) -> String {
     match step {
@@ -12,19 +33,21 @@ pub fn describe_step(step: &Step) -> String {
         Step::Wait { minutes, .. } => format!("wait {}", duration(*minutes)),
         // the zone too: a customer's own 09:00 and one zone's 09:00 are different waits
         Step::WaitUntilTime { minute_of_day, zone, .. } => {
-            let zone = match zone {
-                crate::Zone::Customer => " local".to_string(),
-                crate::Zone::Named(name) => format!(" \"{name}\""),
-            };
-            format!("wait until {:02}:{:02}{zone}", minute_of_day / 60, minute_of_day % 60)
+            format!("wait until {}{}", time(*minute_of_day), zone_text(zone))
         }
         Step::WaitUntilDate { attribute, offset_minutes, .. } => match offset_minutes.signum() {
             0 => format!("wait until {attribute}"),
             -1 => format!("wait until {attribute} - {}", duration(offset_minutes.unsigned_abs())),
             _ => format!("wait until {attribute} + {}", duration(*offset_minutes as u64)),
         },
-        Step::WaitFor { event, timeout_minutes, also, .. } => {
-            format!("wait up to {} for {}", duration(*timeout_minutes), crate::event_names(event, also, " or "))
+        // with each event's filter: the wait ends only on a matching event
+        Step::WaitFor { event, filter, timeout_minutes, also, .. } => {
+            let mut events = filtered(event, filter.as_ref());
+            for a in also {
+                events.push_str(" or ");
+                events.push_str(&filtered(&a.event, a.filter.as_ref()));
+            }
+            format!("wait up to {} for {events}", duration(*timeout_minutes))
         }
         Step::Branch { .. } => "branch".to_string(),
         Step::Split { name, .. } => name.as_ref().map_or("split".to_string(), |n| format!("split {n}")),
@@ -71,18 +94,20 @@ pub fn describe_expr(e: &Expr) -> String {
         Expr::Aggregate(a) => {
             use crate::Aggregate::*;
             match a {
-                Count { event, filter, window_minutes } => call("count", &filtered(event, filter), *window_minutes),
+                Count { event, filter, window_minutes } => {
+                    call("count", &filtered(event, filter.as_deref()), *window_minutes)
+                }
                 Sum { event, property, filter, window_minutes } => {
-                    call("sum", &filtered(&format!("{event}.{property}"), filter), *window_minutes)
+                    call("sum", &filtered(&format!("{event}.{property}"), filter.as_deref()), *window_minutes)
                 }
                 Avg { event, property, filter, window_minutes } => {
-                    call("avg", &filtered(&format!("{event}.{property}"), filter), *window_minutes)
+                    call("avg", &filtered(&format!("{event}.{property}"), filter.as_deref()), *window_minutes)
                 }
                 Since { event, .. } => format!("since({event})"),
                 SinceAttribute { attribute } => format!("since({attribute})"),
                 SinceFirst { event, .. } => format!("since_first({event})"),
                 Latest { event, property, filter } => {
-                    format!("latest({})", filtered(&format!("{event}.{property}"), filter))
+                    format!("latest({})", filtered(&format!("{event}.{property}"), filter.as_deref()))
                 }
             }
         }
@@ -119,7 +144,7 @@ fn factor(e: &Expr) -> String {
 
 /// An aggregate's argument with its `where` filter: leaving the filter out would draw
 /// a different condition than the one that runs.
-fn filtered(arg: &str, filter: &Option<Box<Expr>>) -> String {
+fn filtered(arg: &str, filter: Option<&Expr>) -> String {
     match filter {
         Some(f) => format!("{arg} where {}", describe_expr(f)),
         None => arg.to_string(),
@@ -174,18 +199,47 @@ fn target_key(t: &Transition) -> String {
 fn entry_text(j: &Journey) -> String {
     use crate::Trigger::*;
     match &j.entry {
-        Event { event, .. } => format!("on {}", crate::event_names(event, &j.entry_also, " or on ")),
-        AudienceEntered { audience } => format!("{audience} entered"),
-        AudienceExited { audience } => format!("{audience} exited"),
-        Condition { condition } => format!("when {}", describe_expr(condition)),
-        Schedule { period, minute_of_day, .. } => {
-            format!("every {period} at {:02}:{:02}", minute_of_day / 60, minute_of_day % 60)
+        Event { event, filter } => {
+            let mut s = format!("on {}", filtered(event, filter.as_ref()));
+            for a in &j.entry_also {
+                s.push_str(&format!(" or on {}", filtered(&a.event, a.filter.as_ref())));
+            }
+            s
         }
-        DateAttribute { attribute, offset_minutes, .. } => match offset_minutes.signum() {
-            0 => format!("at {attribute}"),
-            -1 => format!("at {attribute} - {}", duration(offset_minutes.unsigned_abs())),
-            _ => format!("at {attribute} + {}", duration(*offset_minutes as u64)),
-        },
+        AudienceEntered { audience } => format!("when audience {audience} entered"),
+        AudienceExited { audience } => format!("when audience {audience} exited"),
+        Condition { condition } => format!("when {}", describe_expr(condition)),
+        Schedule { period, minute_of_day, zone } => {
+            let period = match period.strip_prefix("month_day:") {
+                Some(day) => format!("month on {day}"),
+                None => period.clone(),
+            };
+            format!("every {period} at {}{}", time(*minute_of_day), zone_text(zone))
+        }
+        DateAttribute { attribute, offset_minutes, minute_of_day } => {
+            let mut s = match offset_minutes.signum() {
+                0 => format!("at {attribute}"),
+                -1 => format!("at {attribute} - {}", duration(offset_minutes.unsigned_abs())),
+                _ => format!("at {attribute} + {}", duration(*offset_minutes as u64)),
+            };
+            if let Some(m) = minute_of_day {
+                s.push_str(&format!(" at {}", time(*m)));
+            }
+            s
+        }
+    }
+}
+
+/// `09:30`
+fn time(minute_of_day: u32) -> String {
+    format!("{:02}:{:02}", minute_of_day / 60, minute_of_day % 60)
+}
+
+/// ` local` or ` "Europe/Berlin"`, after a time of day.
+fn zone_text(zone: &crate::Zone) -> String {
+    match zone {
+        crate::Zone::Customer => " local".to_string(),
+        crate::Zone::Named(name) => format!(" \"{name}\""),
     }
 }
 
@@ -226,11 +280,11 @@ pub fn mermaid_text(s: &str) -> String {
 pub fn mermaid(j: &Journey) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "flowchart TD");
-    let _ = writeln!(out, "  START([\"{}\"])", mermaid_text(&entry_text(j)));
+    let _ = writeln!(out, "  START([\"{}\"])", mermaid_text(&entry_label(j)));
     for stage in &j.stages {
         let _ = writeln!(out, "  subgraph {}[\"{}\"]", node_key(&format!("stage_{}", stage.name)), stage.name);
         for n in j.nodes.iter().filter(|n| n.stage == stage.name) {
-            let _ = writeln!(out, "    {}[\"{}\"]", node_key(&n.id), mermaid_text(&describe_step(&n.step)));
+            let _ = writeln!(out, "    {}[\"{}\"]", node_key(&n.id), mermaid_text(&step_label(n)));
         }
         let _ = writeln!(out, "  end");
     }
@@ -265,7 +319,7 @@ pub fn dot(j: &Journey) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "digraph \"{}\" {{", dot_text(&j.name));
     let _ = writeln!(out, "  rankdir=TB;\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];");
-    let _ = writeln!(out, "  START [label=\"{}\", shape=oval];", dot_text(&entry_text(j)));
+    let _ = writeln!(out, "  START [label=\"{}\", shape=oval];", dot_text(&entry_label(j)));
     for stage in &j.stages {
         let _ = writeln!(
             out,
@@ -274,7 +328,7 @@ pub fn dot(j: &Journey) -> String {
             dot_text(&stage.name)
         );
         for n in j.nodes.iter().filter(|n| n.stage == stage.name) {
-            let _ = writeln!(out, "    {} [label=\"{}\"];", node_key(&n.id), dot_text(&describe_step(&n.step)));
+            let _ = writeln!(out, "    {} [label=\"{}\"];", node_key(&n.id), dot_text(&step_label(n)));
         }
         let _ = writeln!(out, "  }}");
     }

@@ -550,6 +550,12 @@ pub struct Journey {
     #[serde(skip)]
     #[schemars(skip)]
     pub exit_origins: Vec<Origin>,
+    /// The entry's triggers as `journey fmt` prints them after `entry` (`every sunday
+    /// at 08:00 local`), for pictures; empty when not lowered from source
+    /// ([`draw::entry_label`] then describes the trigger). In-process only.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub entry_label: String,
 }
 
 impl Journey {
@@ -656,6 +662,13 @@ pub struct Node {
     #[serde(flatten)]
     pub step: Step,
     pub origin: Origin,
+    /// The step's first line as `journey fmt` prints it (`wait until 09:30 local`,
+    /// `wait up to 3d for purchase where amount > $50`), its label in pictures; empty
+    /// when the node was not lowered from source ([`draw::step_label`] then describes
+    /// the step). In-process only, like an [`Origin`]'s span: not in the IR's JSON.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub label: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -1,4 +1,4 @@
-use journey_diagnostics::{rules, Diagnostic, FileId, Severity, Span};
+use journey_diagnostics::{rules, suggest, Diagnostic, FileId, Severity, Span};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -143,17 +143,29 @@ impl Config {
             }
         };
         if config.timezone.parse::<chrono_tz::Tz>().is_err() {
+            let help = match suggest::time_zone(&config.timezone) {
+                Some(z) => format!("did you mean `{z}`?"),
+                None => "use a name from the IANA database, e.g. Europe/Berlin or America/New_York".to_string(),
+            };
             diags.push(
                 Diagnostic::new("J407", format!("unknown time zone `{}`", config.timezone))
-                    .primary(file, find_value(text, &config.timezone), "not an IANA time zone")
-                    .help("use a name from the IANA database, e.g. Europe/Berlin or America/New_York"),
+                    .primary(file, find_top_level_value(text, "timezone", &config.timezone), "not an IANA time zone")
+                    .help(help),
             );
         }
-        if config.currency.len() != 3 || !config.currency.chars().all(|c| c.is_ascii_uppercase()) {
+        if !suggest::is_currency(&config.currency) {
+            // a code of the right shape that names no currency (`EUE`) is as wrong as
+            // one of the wrong shape: every money amount of the project would be in it
+            let shaped = config.currency.len() == 3 && config.currency.chars().all(|c| c.is_ascii_uppercase());
+            let label = if shaped { "not an ISO 4217 currency" } else { "expected three capital letters" };
+            let help = match suggest::currency(&config.currency) {
+                Some(c) => format!("did you mean `{c}`?"),
+                None => "write the currency as an ISO 4217 code, e.g. USD or EUR".to_string(),
+            };
             diags.push(
                 Diagnostic::new("J501", format!("currency `{}` is not an ISO 4217 code", config.currency))
-                    .primary(file, find_value(text, &config.currency), "expected three capital letters")
-                    .help("write the currency as an ISO 4217 code, e.g. USD or EUR"),
+                    .primary(file, find_top_level_value(text, "currency", &config.currency), label)
+                    .help(help),
             );
         }
         for pattern in config.include.iter().chain(&config.exclude).chain(config.ignore.iter().map(|i| &i.path)) {
@@ -312,6 +324,22 @@ fn closest_rule(name: &str) -> Option<&'static str> {
         .filter(|(score, _)| *score > 0.6)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)
+}
+
+/// Where the value of a top-level `key: value` line appears in the YAML text (a
+/// comment or another key may hold the same text earlier); else its first occurrence.
+fn find_top_level_value(text: &str, key: &str, value: &str) -> Span {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if let Some(rest) = line.strip_prefix(key).and_then(|r| r.trim_start_matches([' ', '\t']).strip_prefix(':')) {
+            if let Some(i) = rest.find(value) {
+                let start = offset + (line.len() - rest.len()) + i;
+                return Span::new(start, start + value.len());
+            }
+        }
+        offset += line.len();
+    }
+    find_value(text, value)
 }
 
 /// Where a scalar value appears in the YAML text (first occurrence): serde_yaml keeps

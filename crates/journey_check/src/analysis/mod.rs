@@ -239,6 +239,7 @@ mod node_lookup_tests {
                     stage: "s".into(),
                     step: journey_ir::Step::End,
                     origin: journey_ir::Origin::default(),
+                    label: String::new(),
                 })
                 .collect();
             let map = j.node_lookup();

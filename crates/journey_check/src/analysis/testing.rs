@@ -94,6 +94,7 @@ pub fn journey(name: &str) -> JourneyBuilder {
             origin: origin(name),
             entry_origin: origin("entry"),
             exit_origins: vec![],
+            entry_label: String::new(),
         },
         stages: vec![],
     }
@@ -139,7 +140,13 @@ impl JourneyBuilder {
                 let mut step = step.clone();
                 fix(&mut step, &nxt);
                 let id = format!("{name}#{i}");
-                self.j.nodes.push(Node { id: id.clone(), stage: name.clone(), step, origin: origin(&id) });
+                self.j.nodes.push(Node {
+                    id: id.clone(),
+                    stage: name.clone(),
+                    step,
+                    origin: origin(&id),
+                    label: String::new(),
+                });
             }
         }
         self.j.start = self.j.stages.first().map_or(Transition::End, |s| s.first.clone());
