@@ -90,7 +90,11 @@ fn journey_blocks(md: &str) -> Vec<String> {
 }
 
 fn generated() -> Vec<(String, String)> {
-    let dir = std::env::temp_dir().join(format!("journey_fast_parser_{}", std::process::id()));
+    // one directory per call: the tests of this binary run at once in one process, and
+    // one's clean-up must not delete the files another is reading
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("journey_fast_parser_{}_{call}", std::process::id()));
     generate::repository(&dir, 60, 40, 11).expect("generate");
     let mut paths = Vec::new();
     files_under(&dir.join("journeys"), &mut paths);
