@@ -36,7 +36,12 @@ fn copy_dir(from: &Path, to: &Path) {
 /// `journey check` in concise form: (exit code, the lines about the tip).
 fn check_tip(dir: &Path) -> (i32, Vec<String>) {
     let out = journey(&["check", "--format", "concise", "."], dir);
-    let lines = stdout(&out).lines().chain(stderr(&out).lines()).filter(|l| l.contains("daily_tip") || l.starts_with("journeys/tips.journey")).map(String::from).collect();
+    let lines = stdout(&out)
+        .lines()
+        .chain(stderr(&out).lines())
+        .filter(|l| l.contains("daily_tip") || l.starts_with("journeys/tips.journey"))
+        .map(String::from)
+        .collect();
     (code(&out), lines)
 }
 

@@ -22,10 +22,10 @@
 //! still explored).
 
 use super::logic::{fmt_minutes, fmt_time_of_day};
+use super::recurring::{Densest, Recurrence};
 use super::{Cx, Target};
 use journey_diagnostics::{Diagnostic, FileId, Span};
 use journey_ir::{CategoryCap, ChannelKind, Origin, Step, Trigger, Zone};
-use super::recurring::{Densest, Recurrence};
 use std::collections::BTreeSet;
 
 /// Node visits explored per journey before giving up.
@@ -393,7 +393,11 @@ impl<'c, 'a> Walker<'c, 'a> {
                 "J401",
                 format!("run after run, this path sends {} {what}{within}, over {over}", d.count),
             )
-            .primary(o.file, o.span, format!("sent again on each pass: {} passes in one {window} window", d.entries));
+            .primary(
+                o.file,
+                o.span,
+                format!("sent again on each pass: {} passes in one {window} window", d.entries),
+            );
             let mut seen = BTreeSet::from([first]);
             for &k in &d.picks {
                 let node = f.sends[k].0;
@@ -403,15 +407,14 @@ impl<'c, 'a> Walker<'c, 'a> {
                 }
             }
             diag = diag
-                .secondary(
-                    entry.file,
-                    entry.span,
-                    format!("runs {}, with `{}`", rec.schedule, rec.rule),
-                )
+                .secondary(entry.file, entry.span, format!("runs {}, with `{}`", rec.schedule, rec.rule))
                 .secondary(cap.origin.file, cap.origin.span, "the cap is declared here");
             let again = match rec.after {
                 0 => "at the first run after the previous pass ends".to_string(),
-                a => format!("at the first run after the previous pass ends and {} after the previous entry", fmt_minutes(a)),
+                a => format!(
+                    "at the first run after the previous pass ends and {} after the previous entry",
+                    fmt_minutes(a)
+                ),
             };
             diag = diag.note(format!(
                 "a customer still in the audience is entered again {again}; one pass takes {}",

@@ -67,9 +67,7 @@ impl Recurrence {
         let (after, rule) = match journey.re_entry {
             ReEntry::Never => return None,
             ReEntry::Always => (0, "re_entry always".to_string()),
-            ReEntry::After { minutes } => {
-                (minutes, format!("re_entry after {}", super::logic::fmt_minutes(minutes)))
-            }
+            ReEntry::After { minutes } => (minutes, format!("re_entry after {}", super::logic::fmt_minutes(minutes))),
         };
         let monthly = period.starts_with("month_day:");
         let (first, last) = match &journey.active {
@@ -257,7 +255,10 @@ mod tests {
             let mut times = Vec::new();
             let (mut last_entry, mut busy_until): (Option<u64>, Option<u64>) = (None, None);
             for &run in &r.runs[s..] {
-                if busy_until.is_some_and(|b| run < b) || last_entry == Some(run) || last_entry.is_some_and(|l| run - l < r.after) {
+                if busy_until.is_some_and(|b| run < b)
+                    || last_entry == Some(run)
+                    || last_entry.is_some_and(|l| run - l < r.after)
+                {
                     continue;
                 }
                 last_entry = Some(run);
