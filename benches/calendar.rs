@@ -87,8 +87,8 @@ fn main() {
         });
         let (once, b) = best_of(e2e_runs, || {
             let mut analysed = None;
-            let c = journey_check::check_sources_with(&project.sources, &ids, &settings, &mut |p| {
-                let (d, cal, cal_diags) = calendar::check_and_calendar(p);
+            let c = journey_check::check_sources_with(&project.sources, &ids, &settings, &mut |p, facts| {
+                let (d, cal, cal_diags) = calendar::check_and_calendar_with(p, facts);
                 analysed = Some((cal, cal_diags));
                 d
             });

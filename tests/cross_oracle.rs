@@ -23,7 +23,7 @@ fn program_of(dir: &Path) -> Program {
     let project = journey_project::load(&[], dir).expect("load");
     let mut program = None;
     // the program the cross-journey pass gets, as `journey check` runs it
-    journey_run::project::check_with(&project, &mut |p| {
+    journey_run::project::check_with(&project, &mut |p, _| {
         program = Some(p.clone());
         Vec::new()
     });
@@ -36,6 +36,8 @@ fn same_as_plain(program: &Program, what: &str) {
     let (plain_check, plain_diags) = calendar::analyze_plainly(program, true);
     let (fast_check, fast_diags) = calendar::analyze(program, true);
     assert_eq!(said(&fast_check, &fast_diags), said(&plain_check, &plain_diags), "{what}: journey check");
+    // what `journey check` runs: the diagnostics alone, without building findings
+    assert_eq!(format!("{:?}", calendar::check(program)), format!("{plain_diags:?}"), "{what}: check's diagnostics");
     let (plain_view, plain_view_diags) = calendar::analyze_plainly(program, false);
     let (fast_view, fast_view_diags) = calendar::analyze(program, false);
     assert_eq!(said(&fast_view, &fast_view_diags), said(&plain_view, &plain_view_diags), "{what}: calendar view");

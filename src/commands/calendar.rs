@@ -46,8 +46,8 @@ pub fn run(args: CalendarArgs, global: &GlobalOptions) -> miette::Result<ExitSta
     // the cross-journey analysis runs once: inside the check, which keeps its
     // diagnostics, and for the view, from the same tables
     let mut analysed: Option<(Vec<String>, Calendar, Vec<Diagnostic>)> = None;
-    let (checked, diags) = output::check_with(&project, &mut |p| {
-        let (diags, cal, cal_diags) = calendar::check_and_calendar(p);
+    let (checked, diags) = output::check_with(&project, &mut |p, facts| {
+        let (diags, cal, cal_diags) = calendar::check_and_calendar_with(p, facts);
         analysed = Some((p.journeys.iter().map(|j| j.name.clone()).collect(), cal, cal_diags));
         diags
     });

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 /// `one_program_per_file`): config problems plus everything the checker finds, with
 /// journey.yaml's severity overrides applied.
 pub fn check(project: &Project) -> (journey_check::Checked, Vec<Diagnostic>) {
-    check_with(project, &mut journey_check::analysis::calendar::check)
+    check_with(project, &mut journey_check::analysis::calendar::check_with)
 }
 
 /// [`check`] with the cross-journey pass of the whole program given by the caller

@@ -15,7 +15,7 @@ use journey_diagnostics::Diagnostic;
 use journey_ir::{Expr, Journey, Program, Trigger};
 
 pub fn check(cx: &Cx) -> Vec<Diagnostic> {
-    if !never_enters(cx.program, cx.journey) {
+    if !cx.facts.never_enters {
         return vec![];
     }
     let named = match &cx.journey.entry {

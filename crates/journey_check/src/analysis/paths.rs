@@ -214,7 +214,7 @@ impl<'c, 'a> Walker<'c, 'a> {
             anchors: Vec::new(),
             reported: BTreeSet::new(),
             out: Vec::new(),
-            recurrence: Recurrence::of(cx.journey, cx.program),
+            recurrence: cx.facts.recurrence.clone(),
             recurring: Vec::new(),
             weighed: BTreeSet::new(),
         }

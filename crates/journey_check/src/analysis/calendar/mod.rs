@@ -68,6 +68,8 @@ use std::rc::Rc;
 
 pub use schedule::{CapRule, JourneyPlan, PlannedSend};
 
+use super::JourneyFacts;
+
 /// The static calendar of a program: each journey's sends with their offsets, and
 /// every cross-journey finding.
 #[derive(Debug, Clone)]
@@ -122,7 +124,30 @@ pub struct FindingGroup {
 /// Run the cross-journey analysis: the diagnostics of `journey check`, on certain
 /// overlaps and on may-overlaps with a witness history.
 pub fn check(program: &Program) -> Vec<Diagnostic> {
-    analyze(program, true).1
+    check_with(program, &super::facts(program))
+}
+
+/// [`check`] with the journeys' facts already worked out by the per-journey checks.
+pub fn check_with(program: &Program, facts: &[JourneyFacts]) -> Vec<Diagnostic> {
+    // the diagnostics of `analyze(program, true)` (tests/cross_oracle.rs), without
+    // building the findings no one reads: J606's would list every partner of every
+    // experiment, 12.6 million journeys and a third of the memory of `journey check`
+    // on 5,000 generated journeys
+    let (caps, plans) = planned(program, facts);
+    let mut cx = Cross::with_never_enters(program, &plans, &caps, never_enters(facts));
+    cx.proven_only = true;
+    check_diagnostics(&cx).0
+}
+
+/// The caps every combination is checked against, and each journey's plan.
+fn planned(program: &Program, facts: &[JourneyFacts]) -> (Vec<CapRule>, Vec<JourneyPlan>) {
+    let caps = schedule::caps(program);
+    let plans = program.journeys.iter().zip(facts).map(|(j, f)| schedule::plan_with(program, j, &caps, f)).collect();
+    (caps, plans)
+}
+
+fn never_enters(facts: &[JourneyFacts]) -> Vec<bool> {
+    facts.iter().map(|f| f.never_enters).collect()
 }
 
 /// The calendar of `journey calendar`: every finding, including those on audiences
@@ -136,9 +161,9 @@ pub fn calendar(program: &Program) -> Calendar {
 /// (the view's findings), J603's diagnostics carry no notes or help: the view shows
 /// the findings and reads of their diagnostics only what journey.yaml's rules look at.
 pub fn analyze(program: &Program, proven_only: bool) -> (Calendar, Vec<Diagnostic>) {
-    let caps = schedule::caps(program);
-    let plans: Vec<JourneyPlan> = program.journeys.iter().map(|j| schedule::plan(program, j, &caps)).collect();
-    let mut cx = Cross::new(program, &plans, &caps);
+    let facts = super::facts(program);
+    let (caps, plans) = planned(program, &facts);
+    let mut cx = Cross::with_never_enters(program, &plans, &caps, never_enters(&facts));
     cx.proven_only = proven_only;
     // the view groups J605 and J606; `journey check` lists every pair
     let mut groups = Vec::new();
@@ -151,7 +176,7 @@ pub fn analyze(program: &Program, proven_only: bool) -> (Calendar, Vec<Diagnosti
 /// [`analyze`] the plain way, the oracle of its shortcuts (tests/cross_oracle.rs):
 /// every pair of journeys decided on its merged witness history
 /// ([`Cross::plainly`]), each journey planned on a whole [`super::Cx`]
-/// ([`schedule::plan_plainly`]).
+/// ([`schedule::plan_plainly`]), every fact of a journey asked where it is used.
 pub fn analyze_plainly(program: &Program, proven_only: bool) -> (Calendar, Vec<Diagnostic>) {
     let caps = schedule::caps(program);
     let plans: Vec<JourneyPlan> = program.journeys.iter().map(|j| schedule::plan_plainly(program, j, &caps)).collect();
@@ -168,9 +193,9 @@ pub fn analyze_plainly(program: &Program, proven_only: bool) -> (Calendar, Vec<D
 /// The calendar with J605 and J606 as `journey check` finds them, one finding per
 /// journey naming every partner (no [`groups`]): the oracle of the grouped view.
 pub fn calendar_pairs(program: &Program) -> Calendar {
-    let caps = schedule::caps(program);
-    let plans: Vec<JourneyPlan> = program.journeys.iter().map(|j| schedule::plan(program, j, &caps)).collect();
-    let mut cx = Cross::new(program, &plans, &caps);
+    let facts = super::facts(program);
+    let (caps, plans) = planned(program, &facts);
+    let mut cx = Cross::with_never_enters(program, &plans, &caps, never_enters(&facts));
     let findings = run_checks(&mut cx, None, None).into_iter().map(|(f, _)| f).collect();
     let witness_time = cx.witness_time.get();
     let never_enters = std::mem::take(&mut cx.never_enters);
@@ -185,9 +210,16 @@ pub fn calendar_pairs(program: &Program) -> Calendar {
 /// pass answers from the first one's tables and both equal what the separate runs
 /// give.
 pub fn check_and_calendar(program: &Program) -> (Vec<Diagnostic>, Calendar, Vec<Diagnostic>) {
-    let caps = schedule::caps(program);
-    let plans: Vec<JourneyPlan> = program.journeys.iter().map(|j| schedule::plan(program, j, &caps)).collect();
-    let mut cx = Cross::new(program, &plans, &caps);
+    check_and_calendar_with(program, &super::facts(program))
+}
+
+/// [`check_and_calendar`] with the journeys' facts already worked out.
+pub fn check_and_calendar_with(
+    program: &Program,
+    facts: &[JourneyFacts],
+) -> (Vec<Diagnostic>, Calendar, Vec<Diagnostic>) {
+    let (caps, plans) = planned(program, facts);
+    let mut cx = Cross::with_never_enters(program, &plans, &caps, never_enters(facts));
     cx.proven_only = true;
     let (checked, checked_caps) = check_diagnostics(&cx);
     cx.proven_only = false;
@@ -338,7 +370,11 @@ pub struct Cross<'a> {
     /// Everything asked about a pair of predicates, at [`Self::pair_index`]: the checks
     /// ask about the same pairs hundreds of thousands of times on 1,000 journeys, and a
     /// dense table answers without hashing.
-    pairs: RefCell<Vec<PairMemo>>,
+    /// Each slot a packed [`PairMemo`] ([`PairMemo::pack`]), all zero when nothing is
+    /// known: the table is allocated zeroed, so the pages of pairs never asked about
+    /// are never touched (12.5 million slots on 5,000 journeys: 600 MB written up front
+    /// as 48-byte `Option`s was a fifth of `journey check` there).
+    pairs: RefCell<Vec<[u32; 4]>>,
     /// The witnesses of the pairs that have some ([`PairMemo::extra`]).
     extras: RefCell<Vec<PairExtra>>,
     /// Witness histories of sets of predicates (J603's combinations): many
@@ -357,12 +393,23 @@ pub struct Cross<'a> {
 
 impl<'a> Cross<'a> {
     pub fn new(program: &'a Program, plans: &'a [JourneyPlan], caps: &'a [CapRule]) -> Self {
+        let never_enters = program.journeys.iter().map(|j| super::entry::never_enters(program, j)).collect();
+        Self::with_never_enters(program, plans, caps, never_enters)
+    }
+
+    /// [`Self::new`] with each journey's J315 proof already made
+    /// ([`super::JourneyFacts`]).
+    pub fn with_never_enters(
+        program: &'a Program,
+        plans: &'a [JourneyPlan],
+        caps: &'a [CapRule],
+        never_enters: Vec<bool>,
+    ) -> Self {
         let mut atom_ids: HashMap<String, usize> = HashMap::new();
         let mut atoms: Vec<Expr> = Vec::new();
         let mut pred_ids: HashMap<Vec<usize>, usize> = HashMap::new();
         let mut preds: Vec<(Vec<usize>, Expr)> = Vec::new();
         let mut pred_of = Vec::with_capacity(program.journeys.len());
-        let never_enters: Vec<bool> = program.journeys.iter().map(|j| super::entry::never_enters(program, j)).collect();
         for (j, &never) in program.journeys.iter().zip(&never_enters) {
             let mut parts = predicate_parts(j);
             // a journey no customer can enter (J315) pairs with none: `false` makes its
@@ -426,7 +473,7 @@ impl<'a> Cross<'a> {
             part_histories: RefCell::new(HashMap::new()),
             names,
             atom_disjoint: RefCell::new(vec![0; n * n]),
-            pairs: RefCell::new(vec![PairMemo::default(); npreds * (npreds + 1) / 2]),
+            pairs: RefCell::new(vec![[0; 4]; npreds * (npreds + 1) / 2]),
             extras: RefCell::new(Vec::new()),
             joint_histories: RefCell::new(HashMap::new()),
             joint_undecided: RefCell::new(HashMap::new()),
@@ -441,21 +488,44 @@ impl<'a> Cross<'a> {
         hi * (hi + 1) / 2 + lo
     }
 
+    /// What is known about pair slot `i`.
+    #[inline]
+    fn memo(&self, i: usize) -> PairMemo {
+        PairMemo::unpack(self.pairs.borrow()[i])
+    }
+
+    /// Word 0 of pair slot `i` (its flags and verdict, see [`PairMemo::pack`]): the
+    /// walks read one field of a slot millions of times, and unpacking all of it
+    /// each time cost more than the table saved.
+    #[inline]
+    fn flags(&self, i: usize) -> u32 {
+        self.pairs.borrow()[i][0]
+    }
+
+    /// Change what is known about pair slot `i`.
+    fn update_memo(&self, i: usize, f: impl FnOnce(&mut PairMemo)) {
+        let mut pairs = self.pairs.borrow_mut();
+        let mut m = PairMemo::unpack(pairs[i]);
+        f(&mut m);
+        pairs[i] = m.pack();
+    }
+
     /// Read the witnesses of pair slot `i`, if it has any.
     fn extra<R>(&self, i: usize, f: impl FnOnce(&PairExtra) -> R) -> Option<R> {
-        let e = self.pairs.borrow()[i].extra;
+        let e = self.pairs.borrow()[i][3];
         (e > 0).then(|| f(&self.extras.borrow()[e as usize - 1]))
     }
 
     /// Change the witnesses of pair slot `i`, giving it some first.
     fn extra_mut(&self, i: usize, f: impl FnOnce(&mut PairExtra)) {
-        let mut pairs = self.pairs.borrow_mut();
         let mut extras = self.extras.borrow_mut();
-        if pairs[i].extra == 0 {
+        let mut e = self.pairs.borrow()[i][3];
+        if e == 0 {
             extras.push(PairExtra::default());
-            pairs[i].extra = u32::try_from(extras.len()).expect("fewer than 4 billion pairs with witnesses");
+            e = u32::try_from(extras.len()).expect("fewer than 4 billion pairs with witnesses");
+            self.update_memo(i, |m| m.extra = e);
         }
-        f(&mut extras[pairs[i].extra as usize - 1]);
+        f(&mut extras[e as usize - 1]);
     }
 
     /// Whether journeys `a` and `b` have a witness history: exactly when
@@ -466,7 +536,7 @@ impl<'a> Cross<'a> {
     pub fn has_history(&self, a: usize, b: usize) -> bool {
         let (pa, pb) = (self.pred_of[a], self.pred_of[b]);
         let i = self.pair_index(pa, pb);
-        if let Some(h) = self.pairs.borrow()[i].has_history {
+        if let Some(h) = PairMemo::flag(self.flags(i) >> 2) {
             return h;
         }
         let decided = if self.plainly { None } else { self.decide(&[pa.min(pb), pa.max(pb)]) };
@@ -474,7 +544,7 @@ impl<'a> Cross<'a> {
             Some(found) => found,
             None => self.history(a, b).is_some(),
         };
-        self.pairs.borrow_mut()[i].has_history = Some(found);
+        self.update_memo(i, |m| m.has_history = Some(found));
         found
     }
 
@@ -681,11 +751,11 @@ impl<'a> Cross<'a> {
             return false;
         }
         let i = self.pair_index(pa, pb);
-        if let Some(d) = self.pairs.borrow()[i].quickly_disjoint {
+        if let Some(d) = PairMemo::flag(self.flags(i)) {
             return d;
         }
         let d = self.conjuncts_disjoint(pa, pb);
-        self.pairs.borrow_mut()[i].quickly_disjoint = Some(d);
+        self.update_memo(i, |m| m.quickly_disjoint = Some(d));
         d
     }
 
@@ -725,7 +795,14 @@ impl<'a> Cross<'a> {
 
     /// How the audiences of journeys `a` and `b` relate, without the example customer.
     pub fn verdict(&self, a: usize, b: usize) -> Overlap {
-        self.verdict_at(a, b).0
+        if self.quickly_disjoint(a, b) {
+            return Overlap::Disjoint;
+        }
+        let i = self.pair_index(self.pred_of[a], self.pred_of[b]);
+        match PairMemo::overlap(self.flags(i)) {
+            Some(o) => o,
+            None => self.verdict_at(a, b).0,
+        }
     }
 
     fn verdict_at(&self, a: usize, b: usize) -> (Overlap, Option<logic::WitnessAt>) {
@@ -734,7 +811,8 @@ impl<'a> Cross<'a> {
         }
         let (pa, pb) = (self.pred_of[a], self.pred_of[b]);
         let i = self.pair_index(pa, pb);
-        if let Some(r) = self.pairs.borrow()[i].verdict {
+        if self.flags(i) >> 4 & 3 != 0 {
+            let r = self.memo(i).verdict.expect("a verdict is packed");
             return r;
         }
         let (lo, hi) = (pa.min(pb), pa.max(pb));
@@ -743,7 +821,7 @@ impl<'a> Cross<'a> {
         } else {
             verdicts::verdict(&self.interned[lo], &self.interned[hi])
         };
-        self.pairs.borrow_mut()[i].verdict = Some(r);
+        self.update_memo(i, |m| m.verdict = Some(r));
         r
     }
 
@@ -936,8 +1014,8 @@ pub struct PartnerSummary {
 /// the table has a slot for every pair of predicates (half a million on 1,000
 /// journeys), most never get past the quick screen, and a table of `Copy` slots is
 /// allocated lazily and freed at once (dropping slots holding `Rc`s was a tenth of
-/// the cross-journey pass).
-#[derive(Debug, Clone, Copy, Default)]
+/// the cross-journey pass). Stored packed in 16 bytes ([`Self::pack`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 struct PairMemo {
     quickly_disjoint: Option<bool>,
     verdict: Option<(Overlap, Option<logic::WitnessAt>)>,
@@ -946,6 +1024,69 @@ struct PairMemo {
     has_history: Option<bool>,
     /// 1 + the position of the pair's [`PairExtra`] in [`Cross::extras`]; 0: none yet.
     extra: u32,
+}
+
+impl PairMemo {
+    /// Four words, all zero for the default (nothing known): word 0 holds
+    /// `quickly_disjoint` (bits 0-1: 0 unknown, 1 false, 2 true), `has_history` (bits
+    /// 2-3, the same) and the verdict (bits 4-5: 0 unknown, 1 disjoint, 2 may, 3
+    /// certain; bit 6: it has a witness at words 1 and 2); word 3 is `extra`.
+    #[inline]
+    fn pack(self) -> [u32; 4] {
+        let flag = |b: Option<bool>| match b {
+            None => 0,
+            Some(false) => 1,
+            Some(true) => 2,
+        };
+        let mut w = [flag(self.quickly_disjoint) | flag(self.has_history) << 2, 0, 0, self.extra];
+        if let Some((o, at)) = self.verdict {
+            w[0] |= match o {
+                Overlap::Disjoint => 1,
+                Overlap::MayOverlap => 2,
+                Overlap::CertainlyOverlaps => 3,
+            } << 4;
+            if let Some((i, j)) = at {
+                w[0] |= 1 << 6;
+                w[1] = u32::try_from(i).expect("fewer than 4 billion conjunctions");
+                w[2] = u32::try_from(j).expect("fewer than 4 billion conjunctions");
+            }
+        }
+        w
+    }
+
+    /// The verdict's overlap in word 0.
+    #[inline]
+    fn overlap(w0: u32) -> Option<Overlap> {
+        match (w0 >> 4) & 3 {
+            0 => None,
+            1 => Some(Overlap::Disjoint),
+            2 => Some(Overlap::MayOverlap),
+            _ => Some(Overlap::CertainlyOverlaps),
+        }
+    }
+
+    /// A flag of word 0, shifted to bits 0-1.
+    #[inline]
+    fn flag(bits: u32) -> Option<bool> {
+        match bits & 3 {
+            0 => None,
+            1 => Some(false),
+            _ => Some(true),
+        }
+    }
+
+    #[inline]
+    fn unpack(w: [u32; 4]) -> Self {
+        let flag = Self::flag;
+        let overlap = Self::overlap(w[0]);
+        let at = (w[0] & 1 << 6 != 0).then(|| (w[1] as usize, w[2] as usize));
+        PairMemo {
+            quickly_disjoint: flag(w[0]),
+            verdict: overlap.map(|o| (o, at)),
+            has_history: flag(w[0] >> 2),
+            extra: w[3],
+        }
+    }
 }
 
 /// The witnesses of a pair, for the few pairs that get that far. Witnesses and

@@ -226,7 +226,17 @@ fn stage_path(journey: &Journey, nodes: &[usize]) -> String {
 
 /// Place the sends of `journey` and find its densest window for each cap.
 pub fn plan(program: &Program, journey: &Journey, caps: &[CapRule]) -> JourneyPlan {
-    plan_on(program, journey, caps, &Edges::new(journey), |path| stage_path(journey, path))
+    plan_with(program, journey, caps, &crate::analysis::JourneyFacts::of(program, journey))
+}
+
+/// [`plan`] with the journey's facts already worked out (its recurrence).
+pub fn plan_with(
+    program: &Program,
+    journey: &Journey,
+    caps: &[CapRule],
+    facts: &crate::analysis::JourneyFacts,
+) -> JourneyPlan {
+    plan_on(program, journey, caps, &Edges::new(journey), facts.recurrence.as_ref(), |path| stage_path(journey, path))
 }
 
 /// [`plan`] on the edges of a whole [`super::super::Cx`], the oracle of [`Edges`]
@@ -234,7 +244,7 @@ pub fn plan(program: &Program, journey: &Journey, caps: &[CapRule]) -> JourneyPl
 pub fn plan_plainly(program: &Program, journey: &Journey, caps: &[CapRule]) -> JourneyPlan {
     let cx = super::super::Cx::new(program, journey);
     let edges = Edges { succ: cx.succ.clone(), start: cx.start };
-    plan_on(program, journey, caps, &edges, |path| cx.stage_path(path))
+    plan_on(program, journey, caps, &edges, cx.facts.recurrence.as_ref(), |path| cx.stage_path(path))
 }
 
 fn plan_on(
@@ -242,6 +252,7 @@ fn plan_on(
     journey: &Journey,
     caps: &[CapRule],
     cx: &Edges,
+    recurrence: Option<&Recurrence>,
     stage_path: impl Fn(&[usize]) -> String,
 ) -> JourneyPlan {
     let step = |i: usize| &journey.nodes[i].step;
@@ -286,10 +297,9 @@ fn plan_on(
     let mut stack: Vec<(usize, u64, Clock, usize)> = Vec::new();
     let mut steps = 0usize;
     // customers re-entered run after run: every pass that ends adds its sends again
-    let recurrence = Recurrence::of(journey, program);
     let mut weighed: BTreeSet<(usize, Vec<u64>, u64)> = BTreeSet::new();
     let mut pass_ends = |length: u64, recs: &[(usize, u64)], path: &[usize], windows: &mut Vec<Window>| {
-        let Some(recurrence) = &recurrence else { return };
+        let Some(recurrence) = recurrence else { return };
         for (k, cap) in caps.iter().enumerate() {
             let counted: Vec<(usize, u64)> =
                 recs.iter().copied().filter(|&(rn, _)| cap.applies(program, channel_of(rn))).collect();

@@ -203,3 +203,30 @@ fn may_overlap_without_a_witness_is_left_to_the_calendar_view() {
     assert_eq!(view.findings[0].severity, journey_diagnostics::Severity::Warning);
     assert!(view.findings[0].witness.is_none());
 }
+
+/// The pair table's packed slots keep every combination of what is known, and the
+/// all-zero slot (how the table is allocated) is the slot nothing is known about.
+#[test]
+fn pair_memo_packs_every_state() {
+    use super::super::logic::Overlap;
+    use super::PairMemo;
+    assert_eq!(PairMemo::unpack([0; 4]), PairMemo::default());
+    let flags = [None, Some(false), Some(true)];
+    let overlaps = [Overlap::Disjoint, Overlap::MayOverlap, Overlap::CertainlyOverlaps];
+    let mut verdicts = vec![None];
+    for o in overlaps {
+        for at in [None, Some((0, 0)), Some((3, 7)), Some((u32::MAX as usize, 1))] {
+            verdicts.push(Some((o, at)));
+        }
+    }
+    for quickly_disjoint in flags {
+        for has_history in flags {
+            for &verdict in &verdicts {
+                for extra in [0, 1, u32::MAX] {
+                    let m = PairMemo { quickly_disjoint, verdict, has_history, extra };
+                    assert_eq!(PairMemo::unpack(m.pack()), m);
+                }
+            }
+        }
+    }
+}
