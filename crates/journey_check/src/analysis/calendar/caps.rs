@@ -83,21 +83,33 @@ pub fn check(cx: &Cross) -> Vec<(Finding, Diagnostic)> {
                 .iter()
                 .enumerate()
                 .all(|(i, &x)| members[i + 1..].iter().all(|&y| cx.verdict(x, y) == Overlap::CertainlyOverlaps));
-            let (witness, undecided) = if certain {
-                (None, None)
+            let joint = if certain {
+                Joint::Certain
+            } else if cx.lean && !cx.proven_only {
+                // the view's own combinations are all marked may-overlap ([`super::view_caps`])
+                Joint::Certain
+            } else if cx.lean {
+                if cx.has_joint_history(&members) {
+                    Joint::Witnessed(None)
+                } else {
+                    match cx.joint_undecided(&members) {
+                        Some(u) => Joint::Undecided(u),
+                        None => continue,
+                    }
+                }
             } else {
                 match cx.joint_history(&members) {
-                    Some(h) => (Some((h, members.clone())), None),
+                    Some(h) => Joint::Witnessed(Some((h, members.clone()))),
                     // every pair has a history but the whole combination none: said
                     // so when nothing proves it impossible (issue 13)
                     None if cx.proven_only => match cx.joint_undecided(&members) {
-                        Some(u) => (None, Some(u)),
+                        Some(u) => Joint::Undecided(u),
                         None => continue,
                     },
-                    None => (None, None),
+                    None => Joint::Certain,
                 }
             };
-            out.push(report(cx, k, &members, (reached, sum), witness, undecided.as_deref()));
+            out.push(report(cx, k, &members, (reached, sum), joint));
         }
     }
     out
@@ -127,14 +139,40 @@ fn reach(cx: &Cross, k: usize, members: &[usize], sum: u64) -> u64 {
     super::schedule::let_through(cx.program, cap.window, &sent).min(sum)
 }
 
-fn report(
-    cx: &Cross,
-    k: usize,
-    members: &[usize],
-    (sum, windows): (u64, u64),
-    witness: Option<(super::History, Vec<usize>)>,
-    undecided: Option<&super::Undecided>,
-) -> (Finding, Diagnostic) {
+/// What is known of one customer in every member of a combination at once.
+enum Joint {
+    /// Every two members' audiences certainly overlap (or the view's own walk, which
+    /// does not ask).
+    Certain,
+    /// A witness history puts one customer in all of them, and the journeys it is
+    /// about (`None`: decided without building it, [`Cross::lean`]).
+    Witnessed(Option<(super::History, Vec<usize>)>),
+    /// Neither a history nor a proof that none exists.
+    Undecided(std::rc::Rc<super::Undecided>),
+}
+
+/// A J603 finding as the view keeps it ([`Cross::lean`]): without its witness
+/// history, and its diagnostic with its primary label alone (what journey.yaml's
+/// rules read). The view reads nothing else of them.
+pub fn lean((f, d): (Finding, Diagnostic)) -> (Finding, Diagnostic) {
+    let primary = d.primary_label().cloned();
+    let mut lean = Diagnostic::new(d.code, d.message.clone()).with_severity(d.severity);
+    if let Some(l) = primary {
+        lean = lean.primary(l.file, l.span, l.message);
+    }
+    if d.may_overlap {
+        lean = lean.may_overlap();
+    }
+    (Finding { witness: None, ..f }, lean)
+}
+
+fn report(cx: &Cross, k: usize, members: &[usize], (sum, windows): (u64, u64), joint: Joint) -> (Finding, Diagnostic) {
+    let (witness, undecided) = match joint {
+        Joint::Certain => (None, None),
+        Joint::Witnessed(w) => (Some(w), None),
+        Joint::Undecided(u) => (None, Some(u)),
+    };
+    let undecided = undecided.as_deref();
     let cap = &cx.caps[k];
     let b = members[0];
     let jb = cx.journey(b);
@@ -162,7 +200,7 @@ fn report(
         parts.extend(cx.plans[a].windows[k].nodes.iter().map(|&n| (a, Some(n))));
     }
     parts.dedup();
-    if !cx.proven_only {
+    if !cx.proven_only || cx.lean {
         // The view reads of a diagnostic only what journey.yaml's rules look at (code,
         // severity, may-overlap, primary file) and shows the finding: the secondary
         // labels and the notes, half of J603 in the view on 5,000 journeys, are
@@ -172,8 +210,10 @@ fn report(
         } else {
             d
         };
+        let witness = witness.flatten();
         return (Finding { code: "J603", severity: d.severity, message, parts, witness, group: None }, d);
     }
+    let witness = witness.flatten();
     for &a in others.iter().take(LISTED) {
         let ja = cx.journey(a);
         let w = &cx.plans[a].windows[k];

@@ -259,12 +259,16 @@ fn run_checks(
     let caps_found = if cx.proven_only {
         caps::check(cx)
     } else {
-        let checked = checked_caps.unwrap_or_else(|| {
-            cx.proven_only = true;
-            let checked = caps::check(cx);
-            cx.proven_only = false;
-            checked
-        });
+        cx.lean = true;
+        let checked = match checked_caps {
+            Some(checked) => checked.into_iter().map(caps::lean).collect(),
+            None => {
+                cx.proven_only = true;
+                let checked = caps::check(cx);
+                cx.proven_only = false;
+                checked
+            }
+        };
         view_caps(cx, checked)
     };
     let cx: &Cross = cx;
@@ -287,7 +291,8 @@ fn run_checks(
 }
 
 /// J603 as the view shows it: every finding of `journey check` (`checked`: the same
-/// combinations, severities and diagnostics, so the view never leaves one out), then
+/// combinations and severities, in their [`caps::lean`] form, so the view never leaves
+/// one out), then
 /// the combinations only audiences that may overlap make ([`caps::check`] in the view's
 /// mode: its greedy walk also takes may-overlapping journeys, so it can settle on
 /// other combinations than the check's). Those are at the rule's may-overlap severity
@@ -337,6 +342,11 @@ pub struct Cross<'a> {
     /// Take no shortcut (the oracle of the tests): decide every pair on its merged
     /// witness history, and its verdict on its prepared normal forms.
     pub plainly: bool,
+    /// J603 for the view ([`caps::lean`]): whether a combination has a joint witness
+    /// history is decided, but the history is not built, and the diagnostics carry
+    /// their primary label only. The view reads neither (on 5,000 journeys, building
+    /// them for `journey check`'s combinations was a third of the view).
+    pub lean: bool,
     /// Journey indices sorted by name: findings are reported at the later journey.
     pub order: Vec<usize>,
     /// Position of each journey in `order`.
@@ -381,6 +391,9 @@ pub struct Cross<'a> {
     /// combinations of journeys share their audiences, and a failed search is the
     /// costliest, so both outcomes are kept.
     joint_histories: RefCell<HashMap<Vec<usize>, Option<History>>>,
+    /// Whether a set of predicates has one, where only that was asked
+    /// ([`Self::has_joint_history`]).
+    joint_has: RefCell<HashMap<Vec<usize>, bool>>,
     /// Why a set of predicates has no joint witness history, when that was asked
     /// ([`Self::joint_undecided`]); `None`: proven impossible.
     joint_undecided: RefCell<HashMap<Vec<usize>, Option<Rc<Undecided>>>>,
@@ -460,6 +473,7 @@ impl<'a> Cross<'a> {
             never_enters,
             proven_only: false,
             plainly: false,
+            lean: false,
             order,
             rank,
             pred_of,
@@ -476,6 +490,7 @@ impl<'a> Cross<'a> {
             pairs: RefCell::new(vec![[0; 4]; npreds * (npreds + 1) / 2]),
             extras: RefCell::new(Vec::new()),
             joint_histories: RefCell::new(HashMap::new()),
+            joint_has: RefCell::new(HashMap::new()),
             joint_undecided: RefCell::new(HashMap::new()),
             joint_possible: RefCell::new(HashMap::new()),
             witness_time: Default::default(),
@@ -648,6 +663,37 @@ impl<'a> Cross<'a> {
         let h = self.search(&preds).map(|h| (*h).clone());
         self.joint_histories.borrow_mut().insert(preds, h.clone());
         h
+    }
+
+    /// Whether [`Self::joint_history`] finds one, without building it where the
+    /// histories of the parts decide it ([`Self::decide`]); memoised per set of
+    /// predicates.
+    pub fn has_joint_history(&self, journeys: &[usize]) -> bool {
+        let mut preds: Vec<usize> = journeys.iter().map(|&j| self.pred_of[j]).collect();
+        preds.sort_unstable();
+        preds.dedup();
+        if preds.len() == 2 {
+            let (a, b) = (
+                journeys.iter().find(|&&j| self.pred_of[j] == preds[0]),
+                journeys.iter().find(|&&j| self.pred_of[j] == preds[1]),
+            );
+            if let (Some(&a), Some(&b)) = (a, b) {
+                return self.has_history(a, b);
+            }
+        }
+        if let Some(h) = self.joint_histories.borrow().get(&preds) {
+            return h.is_some();
+        }
+        if let Some(&h) = self.joint_has.borrow().get(&preds) {
+            return h;
+        }
+        let decided = if self.plainly { None } else { self.decide(&preds) };
+        let found = match decided {
+            Some(found) => found,
+            None => self.search(&preds).is_some(),
+        };
+        self.joint_has.borrow_mut().insert(preds, found);
+        found
     }
 
     /// Whether [`Self::search`] finds a history for `preds`, without merging the
