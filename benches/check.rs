@@ -13,6 +13,11 @@ use timing::best_of;
 
 use std::time::Duration;
 
+/// The allocator of the `journey` binary (src/main.rs), so the in-process figures
+/// (parse, parse + check, cross-journey) are those of the command's own code.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let journeys: usize = std::env::var("JOURNEYS").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
     // `BENCH_REPO=dir` keeps the generated repository there, for profiling `journey check`.
