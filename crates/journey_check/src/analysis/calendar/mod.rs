@@ -642,20 +642,26 @@ impl<'a> Cross<'a> {
         r
     }
 
-    /// A witness history for all of `journeys` at once.
-    pub fn joint_history(&self, journeys: &[usize]) -> Option<History> {
+    /// The distinct predicates of `journeys`, sorted, and, when there are two, a
+    /// journey of each (the pair's own memo answers for the combination).
+    fn combination(&self, journeys: &[usize]) -> (Vec<usize>, Option<(usize, usize)>) {
         let mut preds: Vec<usize> = journeys.iter().map(|&j| self.pred_of[j]).collect();
         preds.sort_unstable();
         preds.dedup();
-        if preds.len() == 2 {
+        let of = |p: usize| journeys.iter().copied().find(|&j| self.pred_of[j] == p);
+        let pair = match preds[..] {
+            [x, y] => of(x).zip(of(y)),
+            _ => None,
+        };
+        (preds, pair)
+    }
+
+    /// A witness history for all of `journeys` at once.
+    pub fn joint_history(&self, journeys: &[usize]) -> Option<History> {
+        let (preds, pair) = self.combination(journeys);
+        if let Some((a, b)) = pair {
             // the pair's own (memoised) search
-            let (a, b) = (
-                journeys.iter().find(|&&j| self.pred_of[j] == preds[0]),
-                journeys.iter().find(|&&j| self.pred_of[j] == preds[1]),
-            );
-            if let (Some(&a), Some(&b)) = (a, b) {
-                return self.history(a, b).map(|h| (*h).clone());
-            }
+            return self.history(a, b).map(|h| (*h).clone());
         }
         if let Some(h) = self.joint_histories.borrow().get(&preds) {
             return h.clone();
@@ -669,17 +675,9 @@ impl<'a> Cross<'a> {
     /// histories of the parts decide it ([`Self::decide`]); memoised per set of
     /// predicates.
     pub fn has_joint_history(&self, journeys: &[usize]) -> bool {
-        let mut preds: Vec<usize> = journeys.iter().map(|&j| self.pred_of[j]).collect();
-        preds.sort_unstable();
-        preds.dedup();
-        if preds.len() == 2 {
-            let (a, b) = (
-                journeys.iter().find(|&&j| self.pred_of[j] == preds[0]),
-                journeys.iter().find(|&&j| self.pred_of[j] == preds[1]),
-            );
-            if let (Some(&a), Some(&b)) = (a, b) {
-                return self.has_history(a, b);
-            }
+        let (preds, pair) = self.combination(journeys);
+        if let Some((a, b)) = pair {
+            return self.has_history(a, b);
         }
         if let Some(h) = self.joint_histories.borrow().get(&preds) {
             return h.is_some();
