@@ -118,7 +118,15 @@ impl<'a> Ctx<'a> {
     pub fn origin(&self, file: FileId, span: Span) -> Origin {
         let f = self.sources.get(file);
         let lc = f.line_col(span.start as usize);
-        Origin { at: format!("{}:{}:{}", f.name, lc.line, lc.column), file, span }
+        // `path:line:column`, joined by hand: one per step of every journey, and
+        // `format!` was 3% of `journey check` on 1,000 journeys with the step ids
+        let mut at = String::with_capacity(f.name.len() + 12);
+        at.push_str(&f.name);
+        at.push(':');
+        push_decimal(&mut at, lc.line as u64);
+        at.push(':');
+        push_decimal(&mut at, lc.column as u64);
+        Origin { at, file, span }
     }
 
     pub fn push(&mut self, d: Diagnostic) {
@@ -179,4 +187,32 @@ pub(crate) fn declare<'a, T>(
         return;
     }
     table.insert(&name.name, Decl { file, node });
+}
+
+/// Append `n` in decimal to `out` (what `write!(out, "{n}")` does, without the
+/// formatting machinery).
+pub(crate) fn push_decimal(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&digits[at..]).expect("ASCII digits"));
+}
+
+#[cfg(test)]
+mod push_decimal_tests {
+    #[test]
+    fn writes_what_format_writes() {
+        for n in [0u64, 1, 9, 10, 99, 100, 12_345, u64::from(u32::MAX), u64::MAX] {
+            let mut s = String::from("x");
+            super::push_decimal(&mut s, n);
+            assert_eq!(s, format!("x{n}"));
+        }
+    }
 }

@@ -655,7 +655,13 @@ impl<'a> Ctx<'a> {
                     .help("move these steps to a stage of their own and target it, or delete them"),
             );
         }
-        let id = |i: usize| format!("{}#{}", stage.name.name, i);
+        let id = |i: usize| {
+            let mut id = String::with_capacity(stage.name.name.len() + 4);
+            id.push_str(&stage.name.name);
+            id.push('#');
+            crate::context::push_decimal(&mut id, i as u64);
+            id
+        };
         for (i, step) in stage.steps[..live].iter().enumerate() {
             let next = if i + 1 < live { ir::Transition::Node(id(i + 1)) } else { fall_through.clone() };
             let step_ir = self.step(file, journey, step, next, table);
