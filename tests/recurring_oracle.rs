@@ -8,6 +8,8 @@
 //! reasons about. In UTC the two agree both ways; in a zone with daylight saving (the
 //! 400 days hold both changes) what the check says must happen.
 
+mod common;
+
 use journey_engine::{ActionKind, AttrValue, Customer, Engine, EngineOptions, QuietMode, Suppression};
 use journey_events::{CustomerId, Event, EventKind, Interner};
 use journey_ir::Program;
@@ -58,14 +60,7 @@ fn generate(rng: &mut Rng) -> String {
 }
 
 fn checked(dir: &std::path::Path) -> (Program, Vec<journey_diagnostics::Diagnostic>) {
-    let project = journey_project::load(&[], dir).expect("project loads");
-    let ids: Vec<_> = project.files.iter().map(|f| f.id).collect();
-    let settings = journey_check::Settings {
-        timezone: project.config.timezone.clone(),
-        currency: project.config.currency.clone(),
-        ..Default::default()
-    };
-    let c = journey_check::check_sources(&project.sources, &ids, &settings);
+    let c = common::check_project(dir);
     (c.program, c.diagnostics)
 }
 

@@ -14,6 +14,8 @@
 //! the sends the finding names (delivered, or refused by a cap or by the conflict rule
 //! itself, which is the engine seeing the clash), J602's within the window.
 
+mod common;
+
 use journey_check::analysis::calendar;
 use journey_check::analysis::calendar::Finding;
 use journey_check::analysis::history::{History, Val, NOW_MINUTES};
@@ -25,14 +27,7 @@ use std::path::Path;
 const PROBE: &str = "witness_probe";
 
 fn program_of(dir: &Path) -> Program {
-    let project = journey_project::load(&[], dir).expect("project loads");
-    let ids: Vec<_> = project.files.iter().map(|f| f.id).collect();
-    let settings = journey_check::Settings {
-        timezone: project.config.timezone.clone(),
-        currency: project.config.currency.clone(),
-        ..Default::default()
-    };
-    let checked = journey_check::check_sources(&project.sources, &ids, &settings);
+    let checked = common::check_project(dir);
     // cross-journey findings (J6xx) are what is under test; anything else is a broken fixture
     let broken = checked
         .diagnostics

@@ -9,6 +9,19 @@ pub mod graphs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// `journey check` of the project in `dir` in process, with journey.yaml's zone and
+/// currency: the program and every diagnostic.
+pub fn check_project(dir: &Path) -> journey_check::Checked {
+    let project = journey_project::load(&[], dir).expect("project loads");
+    let ids: Vec<_> = project.files.iter().map(|f| f.id).collect();
+    let settings = journey_check::Settings {
+        timezone: project.config.timezone.clone(),
+        currency: project.config.currency.clone(),
+        ..Default::default()
+    };
+    journey_check::check_sources(&project.sources, &ids, &settings)
+}
+
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
