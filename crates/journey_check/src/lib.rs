@@ -64,13 +64,12 @@ impl Checked {
 }
 
 /// The cross-journey pass (J601-J606) of a check: given the program of the journeys
-/// that lowered cleanly, its diagnostics. [`check_sources`] runs
-/// [`analysis::calendar::check`]; `journey calendar` runs
-/// [`analysis::calendar::check_and_calendar`] instead and keeps the calendar, so the
-/// costliest pass of both commands runs once, at the very place the check runs it
+/// that lowered cleanly and the [`analysis::JourneyFacts`] the per-journey checks
+/// worked out for them (so it does not work them out again), its diagnostics.
+/// [`check_sources`] runs [`analysis::calendar::check_with`]; `journey calendar` runs
+/// [`analysis::calendar::check_and_calendar_with`] instead and keeps the calendar, so
+/// the costliest pass of both commands runs once, at the very place the check runs it
 /// (the diagnostics come out in the same order).
-/// It gets the [`analysis::JourneyFacts`] the per-journey checks worked out, so it does
-/// not work them out again.
 pub type CrossPass<'a> = &'a mut dyn FnMut(&ir::Program, &[analysis::JourneyFacts]) -> Vec<Diagnostic>;
 
 /// Parse and check the given files of `sources` as one program.
