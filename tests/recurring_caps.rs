@@ -64,9 +64,11 @@ fn a_send_on_every_working_day_breaks_a_weekly_cap_of_three() {
     let full = stdout(&out) + &stderr(&out);
     assert!(full.contains("runs every weekday at 09:00 local, with `re_entry always`"), "{full}");
     assert!(full.contains("sent again on each pass: 5 passes in one 7d window"), "{full}");
-    // the help's fix is one
-    assert!(full.contains("(`re_entry after 2d`)"), "{full}");
-    let fixed = b2b_with_tip("every weekday at 09:00 local", "re_entry after 2d");
+    // the help's fix is one, also across the spring change of the clocks (with
+    // `after 2d` Monday, Wednesday, Friday and the next Monday would be four within
+    // 7d of real time that week)
+    assert!(full.contains("(`re_entry after 3d`)"), "{full}");
+    let fixed = b2b_with_tip("every weekday at 09:00 local", "re_entry after 3d");
     let (_, lines) = check_tip(fixed.path());
     assert!(!lines.iter().any(|l| l.contains("J401")), "{lines:?}");
 }
@@ -87,4 +89,44 @@ fn a_weekend_tip_counts_twice_a_week_across_journeys() {
     let once = b2b_with_tip("every weekend at 09:00 local", "re_entry never");
     let (_, lines) = check_tip(once.path());
     assert!(!lines.iter().any(|l| l.contains("J603") && l.contains("on `in_app`")), "{lines:?}");
+}
+
+#[test]
+fn a_weekly_tip_at_the_cap_is_said_as_undecided_where_the_clocks_change() {
+    // three tips every Monday keep to `in_app`'s 3 per 7d on the wall clock, but
+    // Europe/Berlin moves its clocks an hour forward in spring: that
+    // week's tips come 7d less an hour after the last ones, and the engine refuses
+    // them (tests/recurring_oracle.rs). The check cannot tell from the clock alone,
+    // and says so, with the day of the change, as a warning
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&root().join("tests/projects/b2b"), dir.path());
+    let tip = "// Tips in the app, weekly.\njourney daily_tip {\n  priority 15\n  entry every monday at 09:00 \"Europe/Berlin\"\n  \
+               re_entry always\n\n  stage tip {\n    send in_app \"tip-1\"\n    send in_app \"tip-2\"\n    \
+               send in_app \"tip-3\"\n    end\n  }\n}\n";
+    std::fs::write(dir.path().join("journeys/tips.journey"), tip).unwrap();
+    let (code, lines) = check_tip(dir.path());
+    let j401: Vec<&String> = lines.iter().filter(|l| l.contains("J401")).collect();
+    assert_eq!(
+        j401,
+        ["journeys/tips.journey:8:5: warning[J401] run after run, this path may send 6 messages on `in_app` within 7d when the clocks change, over its cap of 3 per 7d"],
+        "{lines:?}"
+    );
+    assert_eq!(code, 0, "an undecided J401 is a warning: {lines:?}");
+
+    let out = journey_in_columns(&["check", "journeys/tips.journey", "journeys/schema.journey"], dir.path(), 100);
+    let full = stdout(&out) + &stderr(&out);
+    assert!(full.contains("undecided: the clocks change in Europe/Berlin (first on 2024-03-31)"), "{full}");
+    assert!(full.contains("sent again on each pass: 2 passes 7d apart on the clock"), "{full}");
+    // in each customer's own zone, the same without a day to name
+    let local = tip.replace("\"Europe/Berlin\"", "local");
+    std::fs::write(dir.path().join("journeys/tips.journey"), &local).unwrap();
+    let out = journey_in_columns(&["check", "journeys/tips.journey", "journeys/schema.journey"], dir.path(), 100);
+    let full = stdout(&out) + &stderr(&out);
+    assert!(full.contains("undecided: where a customer's clocks change"), "{full}");
+
+    // a day's rest more between passes keeps the cap across the change too
+    let tip = tip.replace("re_entry always", "re_entry after 8d");
+    std::fs::write(dir.path().join("journeys/tips.journey"), tip).unwrap();
+    let (_, lines) = check_tip(dir.path());
+    assert!(!lines.iter().any(|l| l.contains("J401")), "{lines:?}");
 }

@@ -98,7 +98,7 @@ fn cases() -> usize {
 fn j401_on_recurring_journeys_agrees_with_the_engine() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let dir = tempfile::tempdir().unwrap();
-    let (mut said, mut refused, mut missed) = (0, 0, 0);
+    let (mut said, mut refused, mut missed, mut undecided) = (0, 0, 0, 0);
     for case in 0..cases() {
         let src = generate(&mut rng);
         std::fs::write(dir.path().join("p.journey"), &src).unwrap();
@@ -109,24 +109,38 @@ fn j401_on_recurring_journeys_agrees_with_the_engine() {
             .map(|d| format!("{}: {}", d.code, d.message))
             .collect();
         assert!(errors.is_empty(), "case {case} does not check:\n{src}\n{errors:?}");
-        let says = diags.iter().any(|d| d.code == "J401");
+        // J401 as a certain break of the cap, and as one that only a change of the
+        // clocks can bring about (undecided, a warning)
+        let says = diags.iter().any(|d| d.code == "J401" && !d.message.contains(" may send "));
+        let may = diags.iter().any(|d| d.code == "J401" && d.message.contains(" may send "));
         let refuses = engine_refuses(&program);
         // where the clocks change, a pass within an hour of the window may or may not
-        // break the cap (the check stays silent): only what it says is held to
+        // break the cap: what is said for certain must happen, and what happens must
+        // be said, for certain or as undecided
         let exact = src.contains("\"UTC\"");
         assert!(
-            says == refuses || (!exact && !says),
+            (says == refuses && (!exact || !may)) || (!exact && !says && may),
             "case {case}: the check {} J401, the engine {} a send over the cap\n{src}\n{}",
-            if says { "says" } else { "does not say" },
+            if says {
+                "says"
+            } else if may {
+                "says as undecided"
+            } else {
+                "does not say"
+            },
             if refuses { "refuses" } else { "never refuses" },
             diags.iter().map(|d| d.message.clone()).collect::<Vec<_>>().join("\n")
         );
         said += usize::from(says);
         refused += usize::from(refuses);
         missed += usize::from(refuses && !says);
+        undecided += usize::from(may);
     }
     // both answers are exercised, and the hour of slack misses little
-    eprintln!("{said} said, {refused} refused, {missed} refusals not said, of {} cases", cases());
+    eprintln!(
+        "{said} said, {refused} refused, {missed} refusals said as undecided, {undecided} undecided, of {} cases",
+        cases()
+    );
     assert!(said * 6 > cases() && said * 6 < 5 * cases(), "{said} of {} cases over the cap", cases());
     assert!(missed * 10 <= refused, "{missed} of {refused} refusals not said");
 }

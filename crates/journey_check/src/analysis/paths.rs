@@ -99,6 +99,7 @@ struct Rec<'a> {
 pub fn check(cx: &Cx) -> Vec<Diagnostic> {
     let mut w = Walker::new(cx);
     w.recurring = (0..w.caps.len()).map(|_| None).collect();
+    w.across_change = (0..w.caps.len()).map(|_| None).collect();
     w.run();
     w.report_recurring();
     w.out
@@ -123,6 +124,9 @@ struct Walker<'c, 'a> {
     recurrence: Option<Recurrence>,
     /// Per cap, the passes that break it together (one pass alone does not).
     recurring: Vec<Option<Repeated>>,
+    /// Per cap, passes that break it together only if a change of the clocks falls
+    /// in the window ([`Recurrence::densest_across_change`]).
+    across_change: Vec<Option<Repeated>>,
     /// Passes already weighed: (cap, send times, length).
     weighed: BTreeSet<(usize, Vec<u64>, u64)>,
 }
@@ -216,6 +220,7 @@ impl<'c, 'a> Walker<'c, 'a> {
             out: Vec::new(),
             recurrence: cx.facts.recurrence.clone(),
             recurring: Vec::new(),
+            across_change: Vec::new(),
             weighed: BTreeSet::new(),
         }
     }
@@ -347,10 +352,19 @@ impl<'c, 'a> Walker<'c, 'a> {
             if !self.weighed.insert((ci, times.clone(), length)) {
                 continue;
             }
-            let densest = recurrence.densest(&times, length, cap.window, None);
-            if densest.count <= cap.count
-                || self.recurring[ci].as_ref().is_some_and(|r| r.densest.count >= densest.count)
-            {
+            let certain = recurrence.densest(&times, length, cap.window, None);
+            // where the clocks change, passes within an hour of the window on the wall
+            // clock may break the cap too: said as such, never left unsaid
+            let (densest, across) = if certain.count > cap.count {
+                (certain, false)
+            } else {
+                match recurrence.densest_across_change(&times, length, cap.window) {
+                    Some(d) if d.count > cap.count => (d, true),
+                    _ => continue,
+                }
+            };
+            let kept = if across { &self.across_change[ci] } else { &self.recurring[ci] };
+            if kept.as_ref().is_some_and(|r| r.densest.count >= densest.count) {
                 continue;
             }
             if let Some(cc) = cap.category {
@@ -369,7 +383,12 @@ impl<'c, 'a> Walker<'c, 'a> {
             }
             let sends = counted.iter().map(|r| (r.node, r.t)).collect();
             let path = self.render_path();
-            self.recurring[ci] = Some(Repeated { densest, sends, length, path });
+            let found = Some(Repeated { densest, sends, length, path });
+            if across {
+                self.across_change[ci] = found;
+            } else {
+                self.recurring[ci] = found;
+            }
         }
         self.recurrence = Some(recurrence);
     }
@@ -379,8 +398,13 @@ impl<'c, 'a> Walker<'c, 'a> {
         let Some(rec) = self.recurrence.take() else { return };
         let cx = self.cx;
         let entry = &cx.journey.entry_origin;
-        for (ci, found) in self.recurring.iter().enumerate() {
-            let Some(f) = found else { continue };
+        for (ci, (found, maybe)) in self.recurring.iter().zip(&self.across_change).enumerate() {
+            // a certain break of the cap, else one across a change of the clocks
+            let (f, across) = match (found, maybe) {
+                (Some(f), _) => (f, false),
+                (None, Some(f)) => (f, true),
+                (None, None) => continue,
+            };
             let cap = &self.caps[ci];
             let (what, over) = cap.words();
             let d = &f.densest;
@@ -389,15 +413,35 @@ impl<'c, 'a> Walker<'c, 'a> {
             let window = fmt_minutes(cap.window);
             let first = f.sends[d.picks[0]].0;
             let o = cx.node_origin(first);
-            let mut diag = Diagnostic::new(
-                "J401",
-                format!("run after run, this path sends {} {what}{within}, over {over}", d.count),
-            )
-            .primary(
-                o.file,
-                o.span,
-                format!("sent again on each pass: {} passes in one {window} window", d.entries),
-            );
+            let mut diag = if across {
+                Diagnostic::new(
+                    "J401",
+                    format!(
+                        "run after run, this path may send {} {what}within {window} when the clocks change, over {over}",
+                        d.count
+                    ),
+                )
+                .with_severity(journey_diagnostics::Severity::Warning)
+                .primary(
+                    o.file,
+                    o.span,
+                    format!(
+                        "sent again on each pass: {} passes {} apart on the clock, which a change of the clocks brings within {window}",
+                        d.entries,
+                        fmt_minutes(d.span)
+                    ),
+                )
+            } else {
+                Diagnostic::new(
+                    "J401",
+                    format!("run after run, this path sends {} {what}{within}, over {over}", d.count),
+                )
+                .primary(
+                    o.file,
+                    o.span,
+                    format!("sent again on each pass: {} passes in one {window} window", d.entries),
+                )
+            };
             let mut seen = BTreeSet::from([first]);
             for &k in &d.picks {
                 let node = f.sends[k].0;
@@ -421,7 +465,20 @@ impl<'c, 'a> Walker<'c, 'a> {
                 if f.length == 0 { "no time".to_string() } else { fmt_minutes(f.length) }
             ));
             diag = diag.note(format!("path: {}", f.path));
+            if across {
+                diag = diag.note(match rec.clock_change() {
+                    Some((zone, day)) => format!(
+                        "undecided: the clocks change in {zone} (first on {day}); across a change, sends up to an hour more than {window} apart on the clock can fall within {window}, and the analysis counts the clock, not the change"
+                    ),
+                    None => format!(
+                        "undecided: where a customer's clocks change, sends up to an hour more than {window} apart on the clock can fall within {window}, and the analysis counts the clock, not the change"
+                    ),
+                });
+            }
             let help = match rec.least_after(&times, f.length, cap.window, cap.count) {
+                _ if across => format!(
+                    "let customers back in less often (`re_entry after` more than {window}), run the schedule less often, or raise the cap"
+                ),
                 Some(a) => format!(
                     "let customers back in less often (`re_entry after {}`), run the schedule less often, or raise the cap",
                     fmt_minutes(a)

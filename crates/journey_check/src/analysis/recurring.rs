@@ -21,8 +21,10 @@
 //! the wall clock by up to an hour within a window (and a `wait until` a time of day
 //! with it), so in a zone that changes its clocks a window counts only sends less than
 //! `window − 1h` apart on the wall clock: counts are never more than some customer
-//! gets. (A pass an hour short of the window, such as a weekly send under `1 per 7d`,
-//! can break the cap across the spring change; that is not reported.)
+//! gets. Sends less than `window + 1h` apart may fall in one window across a change
+//! (a weekly send under `1 per 7d`, the week the clocks go forward): J401 reports
+//! such passes as undecided, with the day of the change
+//! ([`Recurrence::densest_across_change`]), so no refusal goes unsaid.
 
 use chrono::{Datelike, Duration, NaiveDate, Offset, TimeZone};
 use journey_ir::{Journey, Program, ReEntry, Trigger, Zone};
@@ -41,6 +43,10 @@ pub struct Recurrence {
     pub after: u64,
     /// Minutes a window shrinks by: an hour where the clocks change.
     shrink: u64,
+    /// The zone the schedule runs in, when it is one zone (not each customer's own).
+    zone: Option<String>,
+    /// The day the runs are listed from.
+    first: NaiveDate,
     /// `every day at 22:00`, as the source reads.
     pub schedule: String,
     /// `re_entry always` or `re_entry after 3d`, as the source reads.
@@ -120,6 +126,11 @@ impl Recurrence {
             Zone::Customer => program.timezone_attribute.is_some() || changes_clocks(&program.timezone),
         };
         let shrink = if dst { 60 } else { 0 };
+        let one_zone = match zone {
+            Zone::Named(z) => Some(z.clone()),
+            Zone::Customer if program.timezone_attribute.is_none() => Some(program.timezone.clone()),
+            Zone::Customer => None,
+        };
         let at = format!("{:02}:{:02}", minute_of_day / 60, minute_of_day % 60);
         let zone_text = match zone {
             Zone::Customer => " local".to_string(),
@@ -129,20 +140,57 @@ impl Recurrence {
             Some(n) => format!("every month on {n} at {at}{zone_text}"),
             None => format!("every {period} at {at}{zone_text}"),
         };
-        Some(Recurrence { runs, starts, after, shrink, schedule, rule })
+        Some(Recurrence { runs, starts, after, shrink, zone: one_zone, first, schedule, rule })
     }
 
     /// The densest window of length `window` over one customer's passes, each pass
     /// sending at `sends` (minutes from its entry, ascending) and ending `length`
     /// minutes after its entry. `after` overrides the journey's `re_entry after`.
     pub fn densest(&self, sends: &[u64], length: u64, window: u64, after: Option<u64>) -> Densest {
+        if window == 0 {
+            return Densest::default();
+        }
+        // a window holds sends less than `reach` wall-clock minutes apart
+        self.densest_within(sends, length, window.saturating_sub(self.shrink).max(1), after)
+    }
+
+    /// Where the clocks change: the densest window of sends less than `window` + 1h
+    /// apart on the wall clock, which a change of the clocks can bring within `window`
+    /// of real time. `None` in a zone that keeps its clocks. What [`Self::densest`]
+    /// counts is certain; what this counts beyond it may or may not happen, depending on
+    /// where the change falls.
+    pub fn densest_across_change(&self, sends: &[u64], length: u64, window: u64) -> Option<Densest> {
+        (self.shrink > 0 && window > 0).then(|| self.densest_within(sends, length, window + self.shrink, None))
+    }
+
+    /// The first day the schedule's zone changes its clocks, from the first listed
+    /// day, with the zone: the example of [`Self::densest_across_change`]. `None` for
+    /// each customer's own zone.
+    pub fn clock_change(&self) -> Option<(String, NaiveDate)> {
+        let zone = self.zone.as_ref()?;
+        let tz: chrono_tz::Tz = zone.parse().ok()?;
+        let offset = |d: NaiveDate| {
+            let noon = d.and_hms_opt(12, 0, 0)?;
+            Some(tz.offset_from_utc_datetime(&noon).fix().local_minus_utc())
+        };
+        let mut before = offset(self.first)?;
+        for k in 1..=2 * 366 {
+            let d = self.first + Duration::days(k);
+            let now = offset(d)?;
+            if now != before {
+                return Some((zone.clone(), d));
+            }
+            before = now;
+        }
+        None
+    }
+
+    fn densest_within(&self, sends: &[u64], length: u64, reach: u64, after: Option<u64>) -> Densest {
         let mut best = Densest::default();
-        if sends.is_empty() || window == 0 {
+        if sends.is_empty() {
             return best;
         }
         let after = after.unwrap_or(self.after);
-        // a window holds sends less than `reach` wall-clock minutes apart
-        let reach = window.saturating_sub(self.shrink).max(1);
         // (time, entry number, send index) of the chain's sends within reach of its first
         let mut chain: Vec<(u64, u64, usize)> = Vec::new();
         for s in 0..self.starts {
@@ -185,11 +233,13 @@ impl Recurrence {
     }
 
     /// The least `re_entry after` (whole days, up to the window) under which the
-    /// passes keep within `count` per `window`, if one does.
+    /// passes keep within `count` per `window`, if one does: where the clocks change,
+    /// also across a change ([`Self::densest_across_change`]), so the advice is never
+    /// one the next spring undoes.
     pub fn least_after(&self, sends: &[u64], length: u64, window: u64, count: u64) -> Option<u64> {
-        (1..=window.div_ceil(DAY))
+        (1..=window.div_ceil(DAY) + 1)
             .map(|d| d * DAY)
-            .find(|&a| self.densest(sends, length, window, Some(a)).count <= count)
+            .find(|&a| self.densest_within(sends, length, window + self.shrink, Some(a)).count <= count)
     }
 }
 
