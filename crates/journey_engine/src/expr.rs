@@ -413,6 +413,21 @@ impl Deps {
     }
 }
 
+/// Whether `e` always has a value (is never unknown), whatever the customer and the
+/// clock: constants, named audiences (a fact: true or false), `is set`, counts and
+/// sums (0 without events), and comparisons and logic of such. Conservative: `false`
+/// may still never be unknown.
+pub fn never_unknown(e: &CExpr, aggs: &[AggSpec]) -> bool {
+    match e {
+        CExpr::Const(_) | CExpr::Audience(_) | CExpr::IsSet(_) => true,
+        CExpr::Agg(i) => aggs.get(*i).is_some_and(|a| matches!(a.kind, AggKind::Count | AggKind::Sum)),
+        CExpr::Cmp(_, a, b) => never_unknown(a, aggs) && never_unknown(b, aggs),
+        CExpr::Not(x) => never_unknown(x, aggs),
+        CExpr::And(xs) | CExpr::Or(xs) => xs.iter().all(|x| never_unknown(x, aggs)),
+        _ => false,
+    }
+}
+
 /// What an expression is evaluated against.
 pub struct Scope<'a> {
     pub now: i64,

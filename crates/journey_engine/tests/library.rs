@@ -307,6 +307,21 @@ proptest! {
         skipping_changes_nothing(b2b(), &raw, drop)?;
     }
 
+    /// A scheduled journey's refused tick parks on a false clause of its filter
+    /// (lib.rs, `ParkClause`): the same actions and report as parking on the whole
+    /// filter (`csm_health_check` refuses most customers on `key_subscriber` while
+    /// their session count changes, `weekly_roast_drop` on `email_opt_in`).
+    #[test]
+    fn parking_on_a_refusing_clause_changes_nothing(raw in raw_customers(), drop in any::<bool>()) {
+        same_as_plain(library(), &raw, drop, Engine::parking_on_whole_filters)?;
+    }
+
+    /// The same on the B2B project.
+    #[test]
+    fn parking_on_a_refusing_clause_changes_nothing_on_b2b(raw in raw_customers(), drop in any::<bool>()) {
+        same_as_plain(b2b(), &raw, drop, Engine::parking_on_whole_filters)?;
+    }
+
     #[test]
     fn driver_matches_core_and_split_merge_is_exact(raw in raw_customers(), cut in 0usize..6) {
         let program = library();
@@ -394,12 +409,24 @@ fn skipping_changes_nothing(
     raw: &[Vec<(u32, u8, u8)>],
     drop: bool,
 ) -> Result<(), TestCaseError> {
+    same_as_plain(program, raw, drop, Engine::reacting_to_every_event)
+}
+
+/// `program` run as it is and as `plain` makes it (a fast path turned off), grouped
+/// (push_batch), event by event, and customer by customer: the same actions and
+/// report.
+fn same_as_plain(
+    program: &'static Program,
+    raw: &[Vec<(u32, u8, u8)>],
+    drop: bool,
+    plain: fn(Engine<'static>) -> Engine<'static>,
+) -> Result<(), TestCaseError> {
     let mut opts = options();
     if drop {
         opts.quiet_hours = QuietMode::Drop;
     }
     let fast = Engine::new(program, opts.clone());
-    let plain = Engine::new(program, opts).reacting_to_every_event();
+    let plain = plain(Engine::new(program, opts));
     let w = world_of(program, raw);
     let mut all: Vec<Event> = w.events.iter().flatten().cloned().collect();
     all.sort_by_key(|e| (e.time, e.customer));
