@@ -629,6 +629,22 @@ pub fn agg_value<'a>(spec: &AggSpec, track: &Track, now: i64) -> V<'a> {
     }
 }
 
+/// The events of a window still inside it at `now`, as [`agg_value`] counts them
+/// (`None`: not a window).
+#[inline]
+pub fn live_events(spec: &AggSpec, track: &Track, now: i64) -> Option<usize> {
+    let Track::Window(q) = track else { return None };
+    let w = spec.window.unwrap_or(i64::MAX);
+    let k = spec.stride();
+    let stale = match q.front() {
+        Some(&oldest) if !in_window(oldest, now, w) => {
+            q.iter().step_by(k).take_while(|t| !in_window(**t, now, w)).count()
+        }
+        _ => 0,
+    };
+    Some(q.len() / k - stale)
+}
+
 fn finish<'a>(kind: AggKind, count: u64, sum: f64) -> V<'a> {
     match kind {
         AggKind::Count => V::Num(count as f64),

@@ -647,6 +647,10 @@ pub struct Engine<'p> {
     /// each clause reads and whether a refusal by it alone may park the ticks (see
     /// [`ParkClause`]); empty for the others.
     pub(crate) park_clauses: Vec<Vec<ParkClause>>,
+    /// An event that moves a count without crossing a level of it (see
+    /// `AggSpec::levels`) marks nothing for `settle` (see `CustomerState::record`);
+    /// `false` is the plain path of the oracle tests.
+    pub(crate) quiet_counts: bool,
     /// Who reads each tracker and attribute, so `settle` visits only them.
     pub(crate) readers: Readers,
     /// By event kind: what such an event likely reads (for prefetching).
@@ -1088,6 +1092,7 @@ impl<'p> Engine<'p> {
             exit_deps,
             park,
             park_clauses,
+            quiet_counts: true,
             readers,
             touches,
             exiting,
@@ -1143,6 +1148,14 @@ impl<'p> Engine<'p> {
     #[doc(hidden)]
     pub fn parking_on_whole_filters(mut self) -> Self {
         self.park_clauses.iter_mut().for_each(Vec::clear);
+        self
+    }
+
+    /// The plain path for oracle tests: every event a tracker records marks it
+    /// changed, whether its count crossed a level or not.
+    #[doc(hidden)]
+    pub fn marking_every_count(mut self) -> Self {
+        self.quiet_counts = false;
         self
     }
 

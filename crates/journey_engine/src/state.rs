@@ -1052,7 +1052,32 @@ impl CustomerState {
                 _ if spec.prop.is_some() => continue,
                 _ => 0.0,
             };
+            // issue 16: a count every condition compares with a number answers alike
+            // on the same side of each of its levels: an event that moves it
+            // without crossing one changes no answer, so what reads it need not be
+            // evaluated again, only its next flip planned (one no earlier than the
+            // planned one, which the flip timer already covers)
+            let side = |track: &expr::Track, levels: &[u64]| match expr::live_events(spec, track, t) {
+                Some(n) => levels.partition_point(|&m| m <= n as u64),
+                None => usize::MAX,
+            };
+            let quiet = match &spec.levels {
+                Some(levels) if self.started && eng.quiet_counts && i < 64 && !self.dirty.all => {
+                    (!Dirty::bit(self.dirty.aggs, i)).then(|| side(&self.tracks[i].track, levels))
+                }
+                _ => None,
+            };
             expr::record(spec, &mut self.tracks[i].track, t, value);
+            if let (Some(before), Some(levels)) = (quiet, &spec.levels) {
+                let tracker = &mut self.tracks[i];
+                if side(&tracker.track, levels) == before {
+                    let flip = expr::next_flip(spec, &tracker.track, t, &eng.durations).unwrap_or(i64::MAX);
+                    if flip >= tracker.flip {
+                        tracker.flip = flip;
+                        continue;
+                    }
+                }
+            }
             self.dirty.agg(i);
         }
         self.now = saved.max(t);

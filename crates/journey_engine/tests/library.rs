@@ -322,6 +322,21 @@ proptest! {
         same_as_plain(b2b(), &raw, drop, Engine::parking_on_whole_filters)?;
     }
 
+    /// An event that moves a count without crossing a level of it marks nothing for
+    /// `settle` (state.rs, `record`): the same actions and report as marking every
+    /// recorded event (`ghost`'s and `lead`'s 90-day session counts, compared with 0
+    /// and 1, stop changing anything after a customer's first session).
+    #[test]
+    fn counts_that_cross_no_level_change_nothing(raw in raw_customers(), drop in any::<bool>()) {
+        same_as_plain(library(), &raw, drop, Engine::marking_every_count)?;
+    }
+
+    /// The same on the B2B project.
+    #[test]
+    fn counts_that_cross_no_level_change_nothing_on_b2b(raw in raw_customers(), drop in any::<bool>()) {
+        same_as_plain(b2b(), &raw, drop, Engine::marking_every_count)?;
+    }
+
     #[test]
     fn driver_matches_core_and_split_merge_is_exact(raw in raw_customers(), cut in 0usize..6) {
         let program = library();
