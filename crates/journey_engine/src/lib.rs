@@ -1151,6 +1151,14 @@ impl<'p> Engine<'p> {
         self
     }
 
+    /// The plain path for oracle tests: a `since` plans a flip at every duration
+    /// of the program, not only at those it is compared with.
+    #[doc(hidden)]
+    pub fn flipping_at_every_duration(mut self) -> Self {
+        self.aggs.iter_mut().for_each(|a| a.thresholds = None);
+        self
+    }
+
     /// The plain path for oracle tests: every event a tracker records marks it
     /// changed, whether its count crossed a level or not.
     #[doc(hidden)]

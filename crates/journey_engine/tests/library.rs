@@ -337,6 +337,20 @@ proptest! {
         same_as_plain(b2b(), &raw, drop, Engine::marking_every_count)?;
     }
 
+    /// A `since` plans its flips only at the durations it is compared with
+    /// (expr.rs, `AggSpec::thresholds`): the same actions and report as flipping at
+    /// every duration of the program.
+    #[test]
+    fn since_flips_at_its_own_durations_only(raw in raw_customers(), drop in any::<bool>()) {
+        same_as_plain(library(), &raw, drop, Engine::flipping_at_every_duration)?;
+    }
+
+    /// The same on the B2B project.
+    #[test]
+    fn since_flips_at_its_own_durations_only_on_b2b(raw in raw_customers(), drop in any::<bool>()) {
+        same_as_plain(b2b(), &raw, drop, Engine::flipping_at_every_duration)?;
+    }
+
     #[test]
     fn driver_matches_core_and_split_merge_is_exact(raw in raw_customers(), cut in 0usize..6) {
         let program = library();
