@@ -208,6 +208,29 @@ pub struct ClvReport {
     pub cohorts: Vec<CohortValue>,
 }
 
+/// What a customer's purchase-model figures depend on: (x, t_x, T), as bits (the same
+/// bits, the same figures).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct History(u32, u64, u64);
+
+impl History {
+    fn of(c: &CustomerRfm) -> History {
+        History(c.frequency, c.recency.to_bits(), c.t.to_bits())
+    }
+
+    /// A customer of this history (the figures read nothing else).
+    fn customer(&self) -> CustomerRfm {
+        CustomerRfm {
+            id: String::new(),
+            frequency: self.0,
+            recency: f64::from_bits(self.1),
+            t: f64::from_bits(self.2),
+            monetary_value: None,
+            cohort: None,
+        }
+    }
+}
+
 /// Discounted expected purchases of one customer over the horizon.
 fn discounted_purchases(model: &PurchaseModel, c: &CustomerRfm, p_alive: f64, o: &ClvOptions) -> f64 {
     // 12 × 4.345 / 4.345 may come out as 12.000000000000002: not a 13th month.
@@ -248,10 +271,27 @@ pub fn value_customers(
     }
     let model = PurchaseModel::from_report(purchases)?;
     let gg = spend.map(GammaGamma::from_report);
-    // hypergeometric functions at every horizon step for every customer: on all cores
+    // hypergeometric functions at every horizon step, once per distinct (x, t_x, T):
+    // customers of the same history get the same numbers (the same function of the
+    // same values), and a log's one-time buyers of the same week share one (issue 16:
+    // this ran after the replay). On all cores.
+    let histories: Vec<History> = {
+        let mut h: Vec<History> = summary.customers.iter().map(History::of).collect();
+        h.sort_unstable();
+        h.dedup();
+        h
+    };
+    let discounted = gg.is_some();
+    let values: Vec<(f64, f64, Option<f64>)> = crate::parallel::map(&histories, 20_000, |h| {
+        let c = h.customer();
+        let p_alive = model.p_alive(c.frequency, c.recency, c.t);
+        let expected = model.conditional_expected_purchases_alive(p_alive, options.horizon, c.frequency, c.t);
+        (p_alive, expected, discounted.then(|| discounted_purchases(&model, &c, p_alive, options)))
+    });
     let customers: Vec<CustomerValue> = crate::parallel::map(&summary.customers, 20_000, |c| {
         let expected_spend = gg.as_ref().map(|g| expected_spend(g, c));
-        let p_alive = model.p_alive(c.frequency, c.recency, c.t);
+        let k = histories.binary_search(&History::of(c)).expect("every history is listed");
+        let (p_alive, expected_purchases, discounted) = values[k];
         CustomerValue {
             id: c.id.clone(),
             cohort: c.cohort.clone(),
@@ -259,9 +299,9 @@ pub fn value_customers(
             recency: c.recency,
             t: c.t,
             p_alive,
-            expected_purchases: model.conditional_expected_purchases_alive(p_alive, options.horizon, c.frequency, c.t),
+            expected_purchases,
             expected_spend,
-            clv: expected_spend.map(|s| options.margin * s * discounted_purchases(&model, c, p_alive, options)),
+            clv: expected_spend.map(|s| options.margin * s * discounted.unwrap_or(f64::NAN)),
         }
     });
     let groups = summary.cohorts();
@@ -492,5 +532,64 @@ mod tests {
         assert!((c.clv.unwrap() - want).abs() < 1e-9);
         let iv = r.cohorts[0].expected_purchases_interval.unwrap();
         assert!(iv.low <= c.expected_purchases * 1.5 && iv.high >= c.expected_purchases * 0.5);
+    }
+
+    /// Oracle of the figures computed once per distinct history: on seeded customer
+    /// bases (many sharing a history, as one-time buyers of the same week do), every
+    /// customer's figures are those computed for them alone, bit for bit.
+    #[test]
+    fn figures_per_history_are_each_customers_own() {
+        let truth = crate::bgnbd::BgNbd { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 };
+        let rows = crate::rfm::compress(crate::simulate::simulate_bgnbd(&truth, 2_000, 84, 273, 3).unwrap());
+        let fit = crate::bgnbd::fit(&rows).unwrap();
+        let spend = FitReport {
+            model: "gamma-gamma",
+            names: vec!["p", "q", "gamma"],
+            params: vec![6.0, 4.0, 15.0],
+            ..fit.clone()
+        };
+        let model = PurchaseModel::from_report(&fit).unwrap();
+        let gg = GammaGamma::from_report(&spend);
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for case in 0..40 {
+            let customers: Vec<CustomerRfm> = (0..1 + next(400))
+                .map(|i| {
+                    let t = (1 + next(30)) as f64 / 2.0;
+                    let frequency = next(4) as u32;
+                    let recency = if frequency == 0 { 0.0 } else { next(1 + 2 * t as u64) as f64 / 2.0 };
+                    CustomerRfm {
+                        id: format!("c{i}"),
+                        frequency,
+                        recency: recency.min(t),
+                        t,
+                        monetary_value: (frequency > 0).then(|| (1 + next(100)) as f64),
+                        cohort: (next(2) == 0).then(|| "a".to_string()),
+                    }
+                })
+                .collect();
+            let summary = RfmSummary { unit: TimeUnit::Weeks, cohort_column: None, customers };
+            let o =
+                ClvOptions { horizon: 52.0, step: 52.0 / 12.0, discount_rate: 0.01, margin: 0.3, draws: 0, seed: 1 };
+            for spend in [None, Some(&spend)] {
+                let r = value_customers(&summary, &fit, spend, &o).unwrap();
+                for (c, v) in summary.customers.iter().zip(&r.customers) {
+                    let p_alive = model.p_alive(c.frequency, c.recency, c.t);
+                    let expected = model.conditional_expected_purchases_alive(p_alive, o.horizon, c.frequency, c.t);
+                    let clv =
+                        spend.map(|_| o.margin * expected_spend(&gg, c) * discounted_purchases(&model, c, p_alive, &o));
+                    assert_eq!(v.p_alive.to_bits(), p_alive.to_bits(), "case {case}: {}", c.id);
+                    assert_eq!(v.expected_purchases.to_bits(), expected.to_bits(), "case {case}: {}", c.id);
+                    assert_eq!(v.clv.map(f64::to_bits), clv.map(f64::to_bits), "case {case}: {}", c.id);
+                    assert_eq!((v.frequency, v.recency, v.t), (c.frequency, c.recency, c.t));
+                    assert_eq!((&v.id, &v.cohort), (&c.id, &c.cohort));
+                }
+            }
+        }
     }
 }

@@ -97,6 +97,12 @@ pub struct AggSpec {
     /// change. As events leave the window, only the departures that bring the count
     /// below such a level can change an answer, so only those need a timer.
     pub levels: Option<Vec<u64>>,
+    /// For a `since` or `since_first`: the durations (ms, ascending) some condition
+    /// compares it with, when every use of it is such a comparison; `None` when any
+    /// other use may see it cross any duration of the program (`Engine::durations`).
+    /// Its answers change only where it crosses one of them, so only those need a
+    /// flip (issue 16).
+    pub thresholds: Option<Vec<i64>>,
     /// issue 15, accounts: fed by the events of every customer of the account (the
     /// driver hands each customer their account's other events, see `Driver`).
     pub account: bool,
@@ -248,6 +254,7 @@ impl<'p> Compiler<'p> {
                 let e = self.scoped_aggregate(a, true);
                 if let CExpr::Agg(i) = e {
                     self.aggs[i].levels = None;
+                    self.aggs[i].thresholds = None;
                 }
                 e
             }
@@ -256,6 +263,7 @@ impl<'p> Compiler<'p> {
                 if let CExpr::Agg(i) = e {
                     // read other than compared with a number: every change may matter
                     self.aggs[i].levels = None;
+                    self.aggs[i].thresholds = None;
                 }
                 e
             }
@@ -263,6 +271,37 @@ impl<'p> Compiler<'p> {
             Expr::And { all } => CExpr::And(all.iter().map(|x| self.compile(x, event)).collect()),
             Expr::Or { any } => CExpr::Or(any.iter().map(|x| self.compile(x, event)).collect()),
             Expr::Compare { cmp, lhs, rhs } => {
+                // `since(…) OP duration`, either way round: the duration is one of the
+                // tracker's thresholds
+                let duration = |e: &Expr| match e {
+                    Expr::Const { value: Value::DurationMinutes(m) } => Some(*m as i64 * MINUTE),
+                    _ => None,
+                };
+                let timed = match (&**lhs, &**rhs) {
+                    (Expr::Aggregate(a), r) if duration(r).is_some() => Some((a, duration(r), true)),
+                    (l, Expr::Aggregate(a)) if duration(l).is_some() => Some((a, duration(l), false)),
+                    _ => None,
+                };
+                if let Some((a, Some(d), left)) = timed {
+                    let agg = self.aggregate(a);
+                    if let CExpr::Agg(i) = agg {
+                        match &mut self.aggs[i].thresholds {
+                            Some(t) => {
+                                t.push(d);
+                                t.sort_unstable();
+                                t.dedup();
+                            }
+                            // a count or sum compared with a duration: read as any other use
+                            None => self.aggs[i].levels = None,
+                        }
+                    }
+                    let (l, r) = if left {
+                        (Box::new(agg), Box::new(self.compile(rhs, event)))
+                    } else {
+                        (Box::new(self.compile(lhs, event)), Box::new(agg))
+                    };
+                    return CExpr::Cmp(*cmp, l, r);
+                }
                 let number = |e: &Expr| match e {
                     Expr::Const { value: Value::Number(n) } => Some(*n),
                     _ => None,
@@ -348,8 +387,9 @@ impl<'p> Compiler<'p> {
         let filter = filter.as_ref().map(|f| self.compile(f, Some(ev)));
         // only a windowed count changes by single steps as time passes
         let levels = (kind == AggKind::Count && window.is_some()).then(Vec::new);
+        let thresholds = matches!(kind, AggKind::Since | AggKind::SinceFirst).then(Vec::new);
         let window = window.map(|w| w as i64 * MINUTE);
-        let spec = AggSpec { kind, event: ev, prop, filter, window, levels, account, source: a.clone() };
+        let spec = AggSpec { kind, event: ev, prop, filter, window, levels, thresholds, account, source: a.clone() };
         self.aggs.push(spec);
         CExpr::Agg(self.aggs.len() - 1)
     }
@@ -410,6 +450,21 @@ impl Deps {
             CExpr::Const(_) | CExpr::Prop(_) => {}
             CExpr::Today => self.today = true,
         }
+    }
+}
+
+/// Whether `e` always has a value (is never unknown), whatever the customer and the
+/// clock: constants, named audiences (a fact: true or false), `is set`, counts and
+/// sums (0 without events), and comparisons and logic of such. Conservative: `false`
+/// may still never be unknown.
+pub fn never_unknown(e: &CExpr, aggs: &[AggSpec]) -> bool {
+    match e {
+        CExpr::Const(_) | CExpr::Audience(_) | CExpr::IsSet(_) => true,
+        CExpr::Agg(i) => aggs.get(*i).is_some_and(|a| matches!(a.kind, AggKind::Count | AggKind::Sum)),
+        CExpr::Cmp(_, a, b) => never_unknown(a, aggs) && never_unknown(b, aggs),
+        CExpr::Not(x) => never_unknown(x, aggs),
+        CExpr::And(xs) | CExpr::Or(xs) => xs.iter().all(|x| never_unknown(x, aggs)),
+        _ => false,
     }
 }
 
@@ -614,6 +669,22 @@ pub fn agg_value<'a>(spec: &AggSpec, track: &Track, now: i64) -> V<'a> {
     }
 }
 
+/// The events of a window still inside it at `now`, as [`agg_value`] counts them
+/// (`None`: not a window).
+#[inline]
+pub fn live_events(spec: &AggSpec, track: &Track, now: i64) -> Option<usize> {
+    let Track::Window(q) = track else { return None };
+    let w = spec.window.unwrap_or(i64::MAX);
+    let k = spec.stride();
+    let stale = match q.front() {
+        Some(&oldest) if !in_window(oldest, now, w) => {
+            q.iter().step_by(k).take_while(|t| !in_window(**t, now, w)).count()
+        }
+        _ => 0,
+    };
+    Some(q.len() / k - stale)
+}
+
 fn finish<'a>(kind: AggKind, count: u64, sum: f64) -> V<'a> {
     match kind {
         AggKind::Count => V::Num(count as f64),
@@ -687,7 +758,7 @@ pub fn next_threshold(anchor: i64, now: i64, durations: &[i64]) -> Option<i64> {
 /// `since` crossing a threshold, or the oldest event leaving the window.
 pub fn next_flip(spec: &AggSpec, track: &Track, now: i64, durations: &[i64]) -> Option<i64> {
     match track {
-        Track::Time(Some(anchor)) => next_threshold(*anchor, now, durations),
+        Track::Time(Some(anchor)) => next_threshold(*anchor, now, spec.thresholds.as_deref().unwrap_or(durations)),
         Track::Window(q) => {
             let w = spec.window?;
             let k = spec.stride();
@@ -876,6 +947,7 @@ mod tests {
                 filter: None,
                 window: Some(w),
                 levels: Some(levels.clone()),
+                thresholds: None,
                 account: false,
                 source,
             };
@@ -932,6 +1004,7 @@ mod tests {
                 filter: None,
                 window: Some(w),
                 levels: None,
+                thresholds: None,
                 account: false,
                 source,
             };

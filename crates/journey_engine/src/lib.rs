@@ -518,6 +518,21 @@ pub(crate) struct CJourney {
     pub active: Option<(i64, i64)>,
 }
 
+/// A clause of a scheduled journey's `and` filter. A tick its filter refused, parks
+/// until what the filter reads changes or crosses a threshold; when this clause is
+/// false, the filter stays false, whatever its other clauses read, until what this
+/// clause reads changes: the ticks can park that long (`state::Park::FilteredBy`).
+#[derive(Debug)]
+pub(crate) struct ParkClause {
+    pub deps: expr::Deps,
+    /// The refusals of the ticks so skipped count as firing them would: the filter
+    /// has no named-audience clause (a false filter then counts no missing value),
+    /// or every other clause always has a value (so a missing value is counted only
+    /// when this clause, a named audience, has an unknown condition, which is checked
+    /// when parking).
+    pub eligible: bool,
+}
+
 /// The policy's `conflicting` groups, compiled. Every tag a group names gets an id (a
 /// tag named by two groups gets one in each), so a customer keeps one time per id: when
 /// a send with that tag was last delivered.
@@ -628,6 +643,14 @@ pub struct Engine<'p> {
     /// What the `audience` filter of each scheduled journey reads (`None`: not a
     /// scheduled journey, or one without a filter).
     pub(crate) park: Vec<Option<expr::Deps>>,
+    /// By journey: for a scheduled journey whose filter is an `and` of clauses, what
+    /// each clause reads and whether a refusal by it alone may park the ticks (see
+    /// [`ParkClause`]); empty for the others.
+    pub(crate) park_clauses: Vec<Vec<ParkClause>>,
+    /// An event that moves a count without crossing a level of it (see
+    /// `AggSpec::levels`) marks nothing for `settle` (see `CustomerState::record`);
+    /// `false` is the plain path of the oracle tests.
+    pub(crate) quiet_counts: bool,
     /// Who reads each tracker and attribute, so `settle` visits only them.
     pub(crate) readers: Readers,
     /// By event kind: what such an event likely reads (for prefetching).
@@ -976,6 +999,24 @@ impl<'p> Engine<'p> {
                 _ => None,
             })
             .collect();
+        let park_clauses: Vec<Vec<ParkClause>> = journeys
+            .iter()
+            .zip(&park)
+            .map(|(j, p)| {
+                // a campaign window refuses ticks for a reason of its own: not parked past it
+                if p.is_none() || j.audience_clauses.len() < 2 || j.active.is_some() {
+                    return Vec::new();
+                }
+                let always: Vec<bool> =
+                    j.audience_clauses.iter().map(|(_, x)| expr::never_unknown(x, &c.aggs)).collect();
+                (j.audience_clauses.iter().enumerate())
+                    .map(|(k, (_, x))| ParkClause {
+                        deps: expr::Deps::of([x], &audiences),
+                        eligible: !j.named_clauses || always.iter().enumerate().all(|(o, &a)| o == k || a),
+                    })
+                    .collect()
+            })
+            .collect();
         let needs_flips = !tracked.is_empty()
             || journeys.iter().any(|j| !j.exit_conditions.is_empty())
             || park.iter().any(Option::is_some);
@@ -1050,6 +1091,8 @@ impl<'p> Engine<'p> {
             tracked_deps,
             exit_deps,
             park,
+            park_clauses,
+            quiet_counts: true,
             readers,
             touches,
             exiting,
@@ -1098,6 +1141,30 @@ impl<'p> Engine<'p> {
             ),
         };
         Some(self)
+    }
+
+    /// The plain path for oracle tests: a refused tick of a scheduled journey parks
+    /// only until what its whole filter reads changes (see [`ParkClause`]).
+    #[doc(hidden)]
+    pub fn parking_on_whole_filters(mut self) -> Self {
+        self.park_clauses.iter_mut().for_each(Vec::clear);
+        self
+    }
+
+    /// The plain path for oracle tests: a `since` plans a flip at every duration
+    /// of the program, not only at those it is compared with.
+    #[doc(hidden)]
+    pub fn flipping_at_every_duration(mut self) -> Self {
+        self.aggs.iter_mut().for_each(|a| a.thresholds = None);
+        self
+    }
+
+    /// The plain path for oracle tests: every event a tracker records marks it
+    /// changed, whether its count crossed a level or not.
+    #[doc(hidden)]
+    pub fn marking_every_count(mut self) -> Self {
+        self.quiet_counts = false;
+        self
     }
 
     /// The plain path for oracle tests: every event kind walks every list of the

@@ -189,6 +189,10 @@ enum Entry {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Park {
     Filtered,
+    /// The filter's clause `k` (of `CJourney::audience_clauses`) is false, and the
+    /// filter with it, until what that clause reads changes or crosses a threshold
+    /// (see [`crate::ParkClause`]).
+    FilteredBy(u8),
     BeforeExists,
     AlreadyIn,
     Blocked,
@@ -811,10 +815,16 @@ impl CustomerState {
     /// `entry` (`i64::MIN`: do not park). A refusal other than the filter's repeats
     /// at every tick while its reason holds, and a tick that is refused changes
     /// nothing but a count, provided `settle` has nothing left to do after it.
-    fn park_until(&self, eng: &Engine, j: usize, entry: Entry) -> (i64, Park) {
+    fn park_until(&self, eng: &Engine, j: usize, entry: Entry, texts: &Interner) -> (i64, Park) {
         let quiet = !eng.needs_flips || !self.dirty.any;
         match entry {
-            Entry::Filtered => (self.filter_valid_until(eng, j), Park::Filtered),
+            Entry::Filtered => match self.filter_valid_until(eng, j) {
+                i64::MIN => (i64::MIN, Park::Filtered),
+                whole => match self.refusing_clause(eng, j, texts) {
+                    Some((k, until)) => (until.max(whole), Park::FilteredBy(k)),
+                    None => (whole, Park::Filtered),
+                },
+            },
             _ if !quiet => (i64::MIN, Park::Filtered),
             Entry::BeforeExists => (self.exists_from, Park::BeforeExists),
             Entry::AlreadyIn => (i64::MAX, Park::AlreadyIn),
@@ -841,9 +851,47 @@ impl CustomerState {
         if self.dirty.any {
             return i64::MIN;
         }
+        self.valid_until(eng, deps)
+    }
+
+    /// The earliest instant time alone may change the answer of a condition that
+    /// reads `deps` (`i64::MAX`: never).
+    fn valid_until(&self, eng: &Engine, deps: &expr::Deps) -> i64 {
         let aggs = deps.aggs.iter().map(|&i| self.tracks[i].flip);
         let since = eng.since_attrs.iter().zip(self.since_flips.iter()).filter(|(a, _)| deps.attrs.contains(a));
         aggs.chain(since.map(|(_, &f)| f)).min().unwrap_or(i64::MAX)
+    }
+
+    /// Scheduled journey `j`'s filter just refused a tick: a clause that is false and
+    /// keeps the filter false longest, which the ticks may park on (see
+    /// [`crate::ParkClause`]), and until when time alone cannot change it; `None`
+    /// when no clause may.
+    fn refusing_clause(&self, eng: &Engine, j: usize, texts: &Interner) -> Option<(u8, i64)> {
+        let clauses = &eng.park_clauses[j];
+        if clauses.is_empty() {
+            return None;
+        }
+        let cj = &eng.journeys[j];
+        let memo = Memo::from_elem(std::cell::Cell::new(0), eng.audiences.len());
+        let scope = Scope { memo: Some(&memo), ..self.scope(eng, None, texts) };
+        let mut best: Option<(u8, i64)> = None;
+        for (k, ((_, c), pc)) in cj.audience_clauses.iter().zip(clauses).enumerate().take(u8::MAX as usize) {
+            if !pc.eligible || eval(c, &scope) != V::Bool(false) {
+                continue;
+            }
+            // a named audience whose condition is unknown may be counted as the
+            // refusal's missing value at a later tick (`count_unknown`)
+            if let (true, expr::CExpr::Audience(a)) = (cj.named_clauses, c) {
+                if eval(&eng.audiences[*a], &scope) == V::None {
+                    continue;
+                }
+            }
+            let until = self.valid_until(eng, &pc.deps);
+            if best.is_none_or(|(_, u)| until > u) {
+                best = Some((k as u8, until));
+            }
+        }
+        best
     }
 
     /// What a parked journey's reason depends on changed now: the ticks that fired
@@ -866,7 +914,7 @@ impl CustomerState {
         js.tick_from = js.tick_from.max(bound);
         let r = &mut out.1.journeys[j];
         match why {
-            Park::Filtered => r.filtered_out += n,
+            Park::Filtered | Park::FilteredBy(_) => r.filtered_out += n,
             Park::BeforeExists => r.before_exists += n,
             Park::AlreadyIn => r.already_in += n,
             Park::Blocked => r.re_entry_blocked += n,
@@ -905,7 +953,7 @@ impl CustomerState {
                     // the armed tick: the ones skipped before it were refused
                     self.release(eng, j, timer.time, out);
                     let entry = self.try_enter(eng, j, None, texts, out, 0);
-                    let park = self.park_until(eng, j, entry);
+                    let park = self.park_until(eng, j, entry, texts);
                     self.arm_entry(eng, j, self.now, park);
                 }
                 _ => {
@@ -1004,7 +1052,32 @@ impl CustomerState {
                 _ if spec.prop.is_some() => continue,
                 _ => 0.0,
             };
+            // issue 16: a count every condition compares with a number answers alike
+            // on the same side of each of its levels: an event that moves it
+            // without crossing one changes no answer, so what reads it need not be
+            // evaluated again, only its next flip planned (one no earlier than the
+            // planned one, which the flip timer already covers)
+            let side = |track: &expr::Track, levels: &[u64]| match expr::live_events(spec, track, t) {
+                Some(n) => levels.partition_point(|&m| m <= n as u64),
+                None => usize::MAX,
+            };
+            let quiet = match &spec.levels {
+                Some(levels) if self.started && eng.quiet_counts && i < 64 && !self.dirty.all => {
+                    (!Dirty::bit(self.dirty.aggs, i)).then(|| side(&self.tracks[i].track, levels))
+                }
+                _ => None,
+            };
             expr::record(spec, &mut self.tracks[i].track, t, value);
+            if let (Some(before), Some(levels)) = (quiet, &spec.levels) {
+                let tracker = &mut self.tracks[i];
+                if side(&tracker.track, levels) == before {
+                    let flip = expr::next_flip(spec, &tracker.track, t, &eng.durations).unwrap_or(i64::MAX);
+                    if flip >= tracker.flip {
+                        tracker.flip = flip;
+                        continue;
+                    }
+                }
+            }
             self.dirty.agg(i);
         }
         self.now = saved.max(t);
@@ -1170,8 +1243,12 @@ impl CustomerState {
             let readers = eng.readers.of(cur.all || cur.today, cur.aggs, cur.attrs);
             for j in ReadMask::members(readers.park, eng.journeys.len()) {
                 // what the filter reads first: a journey's state is a cache miss away
-                let filtered = self.plans[j].parked == Some(Park::Filtered);
-                if eng.park[j].as_ref().is_some_and(|d| cur.touches(d)) && filtered {
+                let deps = match self.plans[j].parked {
+                    Some(Park::Filtered) => eng.park[j].as_ref(),
+                    Some(Park::FilteredBy(k)) => eng.park_clauses[j].get(k as usize).map(|c| &c.deps),
+                    _ => None,
+                };
+                if deps.is_some_and(|d| cur.touches(d)) {
                     self.unpark(eng, j, out);
                 }
             }
@@ -1231,7 +1308,7 @@ impl CustomerState {
             // (a filter's park keeps its own rule: what it reads changed, as before)
             let present: Inline<usize, 8> = self.plans.present().collect();
             for j in present {
-                if self.plans[j].parked.is_some_and(|p| p != Park::Filtered) {
+                if self.plans[j].parked.is_some_and(|p| !matches!(p, Park::Filtered | Park::FilteredBy(_))) {
                     self.unpark(eng, j, out);
                 }
             }

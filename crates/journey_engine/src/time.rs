@@ -9,6 +9,11 @@ pub const DAY: i64 = 24 * 60 * MINUTE;
 
 /// The local date-time of an instant.
 pub fn local(tz: Tz, t: i64) -> NaiveDateTime {
+    memo::local(tz, t)
+}
+
+/// [`local`] computed (chrono-tz's search of the zone's transitions every time).
+fn local_uncached(tz: Tz, t: i64) -> NaiveDateTime {
     tz.timestamp_millis_opt(t)
         .single()
         .map(|d| d.naive_local())
@@ -19,6 +24,70 @@ pub fn local(tz: Tz, t: i64) -> NaiveDateTime {
 /// earlier instant; a time that does not exist (clocks going forward) is moved forward
 /// by the gap, minute by minute, to the first one that exists.
 pub fn instant(tz: Tz, dt: NaiveDateTime) -> i64 {
+    memo::instant(tz, dt)
+}
+
+/// The last answers of [`local`] and [`instant`], per thread (issue 16). Both are
+/// pure functions of their arguments, and each costs a search of the zone's
+/// transitions and some calendar arithmetic (~500 instructions): a send asks the
+/// local time of the same instant for the quiet days, the quiet hours and the day's
+/// tally, and many customers of one zone wait until the same local time of the same
+/// day (`wait until 10:00`, midnights, schedule ticks). A slot holds the last answer
+/// whose arguments hash to it; a miss computes the answer as before. The same answers
+/// as computing each, whatever was asked before (the tests' oracle).
+mod memo {
+    use super::{instant_uncached, local_uncached};
+    use chrono::NaiveDateTime;
+    use chrono_tz::Tz;
+    use std::cell::RefCell;
+
+    const LOCAL_SLOTS: usize = 64;
+    const INSTANT_SLOTS: usize = 512;
+
+    type Slots<K, V, const N: usize> = RefCell<[Option<(K, V)>; N]>;
+
+    thread_local! {
+        static LOCAL: Slots<(Tz, i64), NaiveDateTime, LOCAL_SLOTS> = const { RefCell::new([None; LOCAL_SLOTS]) };
+        static INSTANT: Slots<(Tz, NaiveDateTime), i64, INSTANT_SLOTS> =
+            const { RefCell::new([None; INSTANT_SLOTS]) };
+    }
+
+    fn slot(tz: Tz, x: i64, slots: usize) -> usize {
+        let h = (x as u64 ^ (tz as u64) << 52).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        (h >> 32) as usize & (slots - 1)
+    }
+
+    fn cached<K: PartialEq + Copy, V: Copy, const N: usize>(
+        memo: &'static std::thread::LocalKey<Slots<K, V, N>>,
+        key: K,
+        at: usize,
+        compute: impl FnOnce() -> V,
+    ) -> V {
+        memo.with(|m| match m.try_borrow_mut() {
+            Ok(mut m) => match m[at] {
+                Some((k, v)) if k == key => v,
+                _ => {
+                    let v = compute();
+                    m[at] = Some((key, v));
+                    v
+                }
+            },
+            Err(_) => compute(),
+        })
+    }
+
+    pub fn local(tz: Tz, t: i64) -> NaiveDateTime {
+        cached(&LOCAL, (tz, t), slot(tz, t, LOCAL_SLOTS), || local_uncached(tz, t))
+    }
+
+    pub fn instant(tz: Tz, dt: NaiveDateTime) -> i64 {
+        let x = dt.and_utc().timestamp_millis();
+        cached(&INSTANT, (tz, dt), slot(tz, x, INSTANT_SLOTS), || instant_uncached(tz, dt))
+    }
+}
+
+/// [`instant`] computed.
+fn instant_uncached(tz: Tz, dt: NaiveDateTime) -> i64 {
     let mut dt = dt;
     for _ in 0..(24 * 60) {
         if let Some(d) = tz.from_local_datetime(&dt).earliest() {
@@ -214,4 +283,51 @@ pub fn add_years(dt: NaiveDateTime, years: i32) -> Option<NaiveDateTime> {
     let y = d.year() + years;
     let date = NaiveDate::from_ymd_opt(y, d.month(), d.day()).or_else(|| NaiveDate::from_ymd_opt(y, d.month(), 28))?;
     Some(date.and_time(dt.time()))
+}
+
+#[cfg(test)]
+mod memo_tests {
+    use super::*;
+
+    /// Oracle of the per-thread memo of `local` and `instant`: on seeded instants and
+    /// local times in zones with and without daylight saving, many near their
+    /// transitions, asked in an order that repeats some and makes others share a slot,
+    /// every answer is the one computed afresh.
+    #[test]
+    fn memoised_conversions_answer_as_computed() {
+        let zones: [Tz; 6] = [
+            chrono_tz::America::New_York,
+            chrono_tz::Europe::Berlin,
+            chrono_tz::Australia::Lord_Howe,
+            chrono_tz::Asia::Kolkata,
+            chrono_tz::UTC,
+            chrono_tz::America::Santiago,
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        // 2025-03-09 07:00 UTC (New York springs forward), 2025-10-26 01:00 UTC (Berlin falls back)
+        let anchors = [1_741_503_600_000i64, 1_761_440_400_000, 1_735_689_600_000];
+        let mut seen: Vec<(Tz, i64)> = Vec::new();
+        for _ in 0..200_000 {
+            let (tz, t) = if !seen.is_empty() && next(3) == 0 {
+                seen[next(seen.len() as u64) as usize]
+            } else {
+                let tz = zones[next(zones.len() as u64) as usize];
+                let t = anchors[next(3) as usize]
+                    + (next(2 * 48 * 60) as i64 - 48 * 60) * MINUTE
+                    + next(2) as i64 * next(60_000) as i64;
+                seen.push((tz, t));
+                (tz, t)
+            };
+            assert_eq!(local(tz, t), local_uncached(tz, t), "local {tz} {t}");
+            // a local time that may fall in a gap or an overlap
+            let dt = local_uncached(chrono_tz::UTC, t);
+            assert_eq!(instant(tz, dt), instant_uncached(tz, dt), "instant {tz} {dt}");
+        }
+    }
 }

@@ -307,6 +307,50 @@ proptest! {
         skipping_changes_nothing(b2b(), &raw, drop)?;
     }
 
+    /// A scheduled journey's refused tick parks on a false clause of its filter
+    /// (lib.rs, `ParkClause`): the same actions and report as parking on the whole
+    /// filter (`csm_health_check` refuses most customers on `key_subscriber` while
+    /// their session count changes, `weekly_roast_drop` on `email_opt_in`).
+    #[test]
+    fn parking_on_a_refusing_clause_changes_nothing(raw in raw_customers(), drop in any::<bool>()) {
+        same_as_plain(library(), &raw, drop, Engine::parking_on_whole_filters)?;
+    }
+
+    /// The same on the B2B project.
+    #[test]
+    fn parking_on_a_refusing_clause_changes_nothing_on_b2b(raw in raw_customers(), drop in any::<bool>()) {
+        same_as_plain(b2b(), &raw, drop, Engine::parking_on_whole_filters)?;
+    }
+
+    /// An event that moves a count without crossing a level of it marks nothing for
+    /// `settle` (state.rs, `record`): the same actions and report as marking every
+    /// recorded event (`ghost`'s and `lead`'s 90-day session counts, compared with 0
+    /// and 1, stop changing anything after a customer's first session).
+    #[test]
+    fn counts_that_cross_no_level_change_nothing(raw in raw_customers(), drop in any::<bool>()) {
+        same_as_plain(library(), &raw, drop, Engine::marking_every_count)?;
+    }
+
+    /// The same on the B2B project.
+    #[test]
+    fn counts_that_cross_no_level_change_nothing_on_b2b(raw in raw_customers(), drop in any::<bool>()) {
+        same_as_plain(b2b(), &raw, drop, Engine::marking_every_count)?;
+    }
+
+    /// A `since` plans its flips only at the durations it is compared with
+    /// (expr.rs, `AggSpec::thresholds`): the same actions and report as flipping at
+    /// every duration of the program.
+    #[test]
+    fn since_flips_at_its_own_durations_only(raw in raw_customers(), drop in any::<bool>()) {
+        same_as_plain(library(), &raw, drop, Engine::flipping_at_every_duration)?;
+    }
+
+    /// The same on the B2B project.
+    #[test]
+    fn since_flips_at_its_own_durations_only_on_b2b(raw in raw_customers(), drop in any::<bool>()) {
+        same_as_plain(b2b(), &raw, drop, Engine::flipping_at_every_duration)?;
+    }
+
     #[test]
     fn driver_matches_core_and_split_merge_is_exact(raw in raw_customers(), cut in 0usize..6) {
         let program = library();
@@ -394,12 +438,24 @@ fn skipping_changes_nothing(
     raw: &[Vec<(u32, u8, u8)>],
     drop: bool,
 ) -> Result<(), TestCaseError> {
+    same_as_plain(program, raw, drop, Engine::reacting_to_every_event)
+}
+
+/// `program` run as it is and as `plain` makes it (a fast path turned off), grouped
+/// (push_batch), event by event, and customer by customer: the same actions and
+/// report.
+fn same_as_plain(
+    program: &'static Program,
+    raw: &[Vec<(u32, u8, u8)>],
+    drop: bool,
+    plain: fn(Engine<'static>) -> Engine<'static>,
+) -> Result<(), TestCaseError> {
     let mut opts = options();
     if drop {
         opts.quiet_hours = QuietMode::Drop;
     }
     let fast = Engine::new(program, opts.clone());
-    let plain = Engine::new(program, opts).reacting_to_every_event();
+    let plain = plain(Engine::new(program, opts));
     let w = world_of(program, raw);
     let mut all: Vec<Event> = w.events.iter().flatten().cloned().collect();
     all.sort_by_key(|e| (e.time, e.customer));
