@@ -648,16 +648,8 @@ pub fn agg_value<'a>(spec: &AggSpec, track: &Track, now: i64) -> V<'a> {
         Track::Total { count, sum } => finish(spec.kind, *count, *sum),
         Track::Latest(v) => v.map_or(V::None, V::Num),
         Track::Window(q) => {
-            let w = spec.window.unwrap_or(i64::MAX);
             let k = spec.stride();
-            // the queue is in time order and trimmed lazily: only a prefix can have
-            // left the window since, and none has while the oldest is inside it
-            let stale = match q.front() {
-                Some(&oldest) if !in_window(oldest, now, w) => {
-                    q.iter().step_by(k).take_while(|t| !in_window(**t, now, w)).count()
-                }
-                _ => 0,
-            };
+            let stale = stale_events(spec, q, now);
             let live = q.len() / k - stale;
             if spec.kind == AggKind::Count {
                 return finish(spec.kind, live as u64, 0.0);
@@ -674,15 +666,21 @@ pub fn agg_value<'a>(spec: &AggSpec, track: &Track, now: i64) -> V<'a> {
 #[inline]
 pub fn live_events(spec: &AggSpec, track: &Track, now: i64) -> Option<usize> {
     let Track::Window(q) = track else { return None };
+    Some(q.len() / spec.stride() - stale_events(spec, q, now))
+}
+
+/// How many of a window's events (the first of each `stride` slots) have left it by
+/// `now`: the queue is in time order and trimmed lazily, so only a prefix can have
+/// left since, and none has while the oldest is inside it.
+#[inline]
+fn stale_events(spec: &AggSpec, q: &SlotQueue, now: i64) -> usize {
     let w = spec.window.unwrap_or(i64::MAX);
-    let k = spec.stride();
-    let stale = match q.front() {
+    match q.front() {
         Some(&oldest) if !in_window(oldest, now, w) => {
-            q.iter().step_by(k).take_while(|t| !in_window(**t, now, w)).count()
+            q.iter().step_by(spec.stride()).take_while(|t| !in_window(**t, now, w)).count()
         }
         _ => 0,
-    };
-    Some(q.len() / k - stale)
+    }
 }
 
 fn finish<'a>(kind: AggKind, count: u64, sum: f64) -> V<'a> {
