@@ -5,22 +5,13 @@
 //! DOT graph is rendered to SVG and the labels are read back from the picture.
 
 mod common;
-use common::graphs::{conditions, journeys, tricky_project, written_project};
+use common::graphs::{conditions, journeys, mermaid_unescape, tricky_project, written_project};
 use common::{journey, root, stdout};
 use std::path::Path;
 
-/// Undo the escapes of a DOT string and of Mermaid entity codes.
+/// Undo the escapes of a DOT string (Mermaid's: [`mermaid_unescape`]).
 fn dot_unescape(s: &str) -> String {
     s.replace("\\\"", "\"").replace("\\\\", "\\")
-}
-
-fn mermaid_unescape(s: &str) -> String {
-    s.replace("#quot;", "\"")
-        .replace("#lt;", "<")
-        .replace("#gt;", ">")
-        .replace("#96;", "`")
-        .replace("#35;", "#")
-        .replace("#amp;", "&")
 }
 
 /// Edge labels of a DOT graph (`[label="…"]` on `->` lines).

@@ -9,7 +9,7 @@
 //! skipped with a note only when Chromium or Mermaid is missing.
 
 mod common;
-use common::graphs::{conditions, journeys, tricky_project, written_project};
+use common::graphs::{conditions, journeys, mermaid_unescape, tricky_project, written_project};
 use common::{chromium, chromium_dump_dom, code, files, journey, root, stderr, stdout};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -87,16 +87,6 @@ fn result(dom: &str) -> serde_json::Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("the page finished rendering ({e}): {text}"))
 }
 
-/// Mermaid's entity codes undone.
-fn unescape(s: &str) -> String {
-    s.replace("#quot;", "\"")
-        .replace("#lt;", "<")
-        .replace("#gt;", ">")
-        .replace("#96;", "`")
-        .replace("#35;", "#")
-        .replace("#amp;", "&")
-}
-
 /// Step and start labels as the Mermaid text says them (`s_0["…"]`, `START(["…"])`),
 /// entity codes undone.
 fn mermaid_node_labels(m: &str) -> Vec<String> {
@@ -106,14 +96,16 @@ fn mermaid_node_labels(m: &str) -> Vec<String> {
         .filter_map(|l| {
             let (_, rest) = l.split_once("([\"").or_else(|| l.split_once("[\""))?;
             let end = rest.rfind("\"])").or_else(|| rest.rfind("\"]"))?;
-            Some(unescape(&rest[..end]))
+            Some(mermaid_unescape(&rest[..end]))
         })
         .collect()
 }
 
 /// Edge labels as the Mermaid text says them (`-->|"…"|`), entity codes undone.
 fn mermaid_labels(m: &str) -> Vec<String> {
-    m.lines().filter_map(|l| l.split_once("-->|\"").map(|(_, r)| unescape(&r[..r.find("\"|").unwrap()]))).collect()
+    m.lines()
+        .filter_map(|l| l.split_once("-->|\"").map(|(_, r)| mermaid_unescape(&r[..r.find("\"|").unwrap()])))
+        .collect()
 }
 
 #[test]

@@ -142,3 +142,13 @@ pub fn written_project() -> tempfile::TempDir {
     assert_eq!(code(&out), 0, "the fixture is canonical: {}{}", stdout(&out), stderr(&out));
     dir
 }
+
+/// Mermaid's entity codes in a label undone.
+pub fn mermaid_unescape(s: &str) -> String {
+    s.replace("#quot;", "\"")
+        .replace("#lt;", "<")
+        .replace("#gt;", ">")
+        .replace("#96;", "`")
+        .replace("#35;", "#")
+        .replace("#amp;", "&")
+}
