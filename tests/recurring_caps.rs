@@ -53,6 +53,7 @@ fn a_send_on_every_working_day_breaks_a_weekly_cap_of_three() {
     // five a week are also most of the policy's 6 per 7d over every channel
     insta::assert_snapshot!(lines.join("\n"), @r"
     journeys/expansion.journey:25:5: warning[J603] `team_upsell` and `daily_tip` can together send one customer 7 messages within 7d, over the policy cap of 6 per 7d
+    journeys/health.journey:30:5: warning[J603] `health_risk` and `daily_tip` may together send one customer 7 messages within 7d when the clocks change, over the policy cap of 6 per 7d
     journeys/health.journey:58:5: warning[J603] `ticket_storm` and `daily_tip` and `nps_promoter` can together send one customer 8 messages within 7d, over the policy cap of 6 per 7d
     journeys/newsletter.journey:11:5: warning[J603] `product_update` and `daily_tip` and `nps_promoter` can together send one customer 8 messages within 7d, over the policy cap of 6 per 7d
     journeys/nps.journey:31:5: warning[J603] `nps_promoter` and `daily_tip` can together send one customer 7 messages within 7d, over the policy cap of 6 per 7d
@@ -129,4 +130,39 @@ fn a_weekly_tip_at_the_cap_is_said_as_undecided_where_the_clocks_change() {
     std::fs::write(dir.path().join("journeys/tips.journey"), tip).unwrap();
     let (_, lines) = check_tip(dir.path());
     assert!(!lines.iter().any(|l| l.contains("J401")), "{lines:?}");
+}
+
+#[test]
+fn a_weekly_tip_beside_other_journeys_is_said_as_undecided_where_the_clocks_change() {
+    // one tip every Monday and the two other `in_app` sends of the project keep to
+    // `in_app`'s 3 per 7d on the wall clock; in the week Europe/Berlin moves its
+    // clocks forward two Mondays' tips fall within 7d of real time, four in all: said
+    // as undecided (J603, a warning), never left out (tests/recurring_oracle.rs)
+    let dir = b2b_with_tip("every monday at 09:00 \"Europe/Berlin\"", "re_entry always");
+    let (code, lines) = check_tip(dir.path());
+    assert_eq!(code, 0, "{lines:?}");
+    assert!(!lines.iter().any(|l| l.contains("J401")), "{lines:?}");
+    let in_app: Vec<&String> = lines.iter().filter(|l| l.contains("J603") && l.contains("on `in_app`")).collect();
+    assert_eq!(
+        in_app,
+        ["journeys/expansion.journey:25:5: warning[J603] `team_upsell` and `daily_tip` and `nps_promoter` may together send one customer 4 messages on `in_app` within 7d when the clocks change, over its cap of 3 per 7d"],
+        "{lines:?}"
+    );
+    let out = journey_in_columns(&["check", "."], dir.path(), 400);
+    let full = stdout(&out) + &stderr(&out);
+    assert!(full.contains("`daily_tip`: 2 within 7d across a change of the clocks, on the path tip"), "{full}");
+    assert!(
+        full.contains("undecided: the clocks change in Europe/Berlin (first on 2024-03-31); across a change, the passes of `daily_tip`"),
+        "{full}"
+    );
+    // the calendar shows what the check says
+    let out = journey(&["calendar", "--format", "json", "."], dir.path());
+    assert!(
+        stdout(&out).contains("may together send one customer 4 messages on `in_app` within 7d when the clocks change")
+    );
+
+    // in UTC the clock is real time: one tip a week, nothing to say on `in_app`
+    let utc = b2b_with_tip("every monday at 09:00 \"UTC\"", "re_entry always");
+    let (_, lines) = check_tip(utc.path());
+    assert!(!lines.iter().any(|l| l.contains("J603") && l.contains("on `in_app`")), "{lines:?}");
 }

@@ -144,3 +144,78 @@ fn j401_on_recurring_journeys_agrees_with_the_engine() {
     assert!(said * 6 > cases() && said * 6 < 5 * cases(), "{said} of {} cases over the cap", cases());
     assert!(missed * 10 <= refused, "{missed} of {refused} refusals not said");
 }
+
+/// A two-journey program: a capped channel and two scheduled journeys in one zone,
+/// each of one or two sends, with audiences that always overlap (everyone).
+fn generate_pair(rng: &mut Rng) -> String {
+    let cap = 2 + rng.below(3);
+    let window = rng.pick(&["1d", "2d", "3d", "7d", "10d"]);
+    let zone = rng.pick(&["UTC", "America/Chicago", "Europe/Berlin", "Europe/Berlin"]);
+    let journey = |rng: &mut Rng, name: &str| {
+        let period = rng.pick(&["day", "weekday", "weekend", "monday", "thursday", "month on 15"]);
+        let at = format!("{:02}:{:02}", rng.below(24), [0, 30][rng.below(2) as usize]);
+        let re_entry = match rng.below(3) {
+            0 => format!("re_entry after {}", rng.pick(&["1d", "2d", "3d", "7d"])),
+            _ => "re_entry always".to_string(),
+        };
+        let mut steps = vec![format!("    send email \"{name}0\"")];
+        if rng.below(3) == 0 {
+            steps.push(format!("    wait {}", rng.pick(&["1h", "12h", "1d"])));
+            steps.push(format!("    send email \"{name}1\""));
+        }
+        format!(
+            "journey {name} {{\n  entry every {period} at {at} \"{zone}\"\n  {re_entry}\n  stage s {{\n{}\n    end\n  }}\n}}\n",
+            steps.join("\n")
+        )
+    };
+    let (a, b) = (journey(rng, "a"), journey(rng, "b"));
+    format!("event seen\n\nchannel email {{\n  kind email\n  cap {cap} per {window}\n}}\n\n{a}\n{b}")
+}
+
+/// J603 across two scheduled journeys, each within the cap alone, against the engine:
+/// whenever the engine refuses a send over the cap, the check says so, for certain in
+/// UTC, and where the clocks change for certain or as undecided (`may … when the
+/// clocks change`). The converse does not hold: J603 lines up the journeys' densest
+/// windows, which two fixed schedules may never do.
+#[test]
+fn j603_on_recurring_journeys_never_misses_a_refusal() {
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let dir = tempfile::tempdir().unwrap();
+    let (mut pairs, mut refused, mut by_change_only, mut may) = (0, 0, 0, 0);
+    for case in 0..cases() {
+        let src = generate_pair(&mut rng);
+        std::fs::write(dir.path().join("p.journey"), &src).unwrap();
+        let (program, diags) = checked(dir.path());
+        let errors: Vec<_> = diags
+            .iter()
+            .filter(|d| d.severity == journey_diagnostics::Severity::Error && d.code != "J401")
+            .map(|d| format!("{}: {}", d.code, d.message))
+            .collect();
+        assert!(errors.is_empty(), "case {case} does not check:\n{src}\n{errors:?}");
+        // one journey over the cap alone is J401's (tested above)
+        if diags.iter().any(|d| d.code == "J401") {
+            continue;
+        }
+        pairs += 1;
+        let certain = diags.iter().any(|d| d.code == "J603" && !d.message.contains(" when the clocks change"));
+        let undecided = diags.iter().any(|d| d.code == "J603" && d.message.contains(" when the clocks change"));
+        let refuses = engine_refuses(&program);
+        let exact = src.contains("\"UTC\"");
+        assert!(
+            !refuses || certain || (!exact && undecided),
+            "case {case}: the engine refuses a send over the cap, the check {}\n{src}\n{}",
+            if undecided { "says it only as undecided in UTC" } else { "says nothing" },
+            diags.iter().map(|d| format!("{}: {}", d.code, d.message)).collect::<Vec<_>>().join("\n")
+        );
+        assert!(!(exact && undecided), "case {case}: undecided in UTC\n{src}");
+        refused += usize::from(refuses);
+        by_change_only += usize::from(refuses && !certain);
+        may += usize::from(undecided);
+    }
+    eprintln!(
+        "{pairs} pairs within the cap alone, {refused} refused, {by_change_only} refusals said only as undecided, {may} undecided"
+    );
+    // both kinds are exercised
+    assert!(pairs * 3 > cases() && refused * 10 > pairs, "{refused} refusals of {pairs} pairs");
+    assert!(by_change_only > 0 && may > by_change_only, "{by_change_only} of {may}");
+}

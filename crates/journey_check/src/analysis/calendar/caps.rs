@@ -26,93 +26,126 @@ const LISTED: usize = 6;
 
 pub fn check(cx: &Cross) -> Vec<(Finding, Diagnostic)> {
     let mut out = Vec::new();
-    for (k, cap) in cx.caps.iter().enumerate() {
-        let count = |j: usize| cx.plans[j].windows[k].count;
-        // journeys that count against this cap without breaking it alone
-        let mut eligible: Vec<usize> =
-            cx.order.iter().copied().filter(|&j| count(j) > 0 && count(j) <= cap.count).collect();
-        eligible.sort_by_key(|&j| (std::cmp::Reverse(count(j)), cx.rank[j]));
+    for k in 0..cx.caps.len() {
         let mut seen: BTreeSet<Vec<usize>> = BTreeSet::new();
-        // predicates turned down in the walk of one journey: members are only added,
-        // so a journey turned down for one member's audience turns down every later
-        // journey of its predicate (the walks ask about a million pairs on 1,000
-        // journeys)
-        let mut refused = vec![false; cx.preds.len()];
-        let mut refused_list: Vec<usize> = Vec::new();
-        for &b in &cx.order {
-            if count(b) == 0 || count(b) > cap.count {
-                continue;
-            }
-            for p in refused_list.drain(..) {
-                refused[p] = false;
-            }
-            let mut members = vec![b];
-            let mut sum = count(b);
-            let mut reached = sum;
-            for &a in &eligible {
-                if reached > cap.count {
-                    break;
-                }
-                if cx.rank[a] >= cx.rank[b] || refused[cx.pred_of[a]] {
-                    continue;
-                }
-                let fits = !members.iter().any(|&m| cx.quickly_disjoint(a, m))
-                    && members.iter().all(|&m| cx.related(a, m, cx.verdict(a, m)).is_some());
-                if !fits {
-                    // (not remembered in the plain analysis, the oracle of this)
-                    if !cx.plainly {
-                        refused[cx.pred_of[a]] = true;
-                        refused_list.push(cx.pred_of[a]);
-                    }
-                    continue;
-                }
-                members.push(a);
-                sum += count(a);
-                reached = reach(cx, k, &members, sum);
-            }
-            if reached <= cap.count {
-                continue;
-            }
-            let mut key = members.clone();
-            key.sort_unstable();
-            if !seen.insert(key) {
-                continue;
-            }
-            // on may-overlaps, one customer must be in every member at once
-            let certain = members
-                .iter()
-                .enumerate()
-                .all(|(i, &x)| members[i + 1..].iter().all(|&y| cx.verdict(x, y) == Overlap::CertainlyOverlaps));
-            let joint = if certain {
-                Joint::Certain
-            } else if cx.lean && !cx.proven_only {
-                // the view's own combinations are all marked may-overlap ([`super::view_caps`])
-                Joint::Certain
-            } else if cx.lean {
-                if cx.has_joint_history(&members) {
-                    Joint::Witnessed(None)
-                } else {
-                    match cx.joint_undecided(&members) {
-                        Some(u) => Joint::Undecided(u),
-                        None => continue,
-                    }
-                }
-            } else {
-                match cx.joint_history(&members) {
-                    Some(h) => Joint::Witnessed(Some((h, members.clone()))),
-                    // every pair has a history but the whole combination none: said
-                    // so when nothing proves it impossible (issue 13)
-                    None if cx.proven_only => match cx.joint_undecided(&members) {
-                        Some(u) => Joint::Undecided(u),
-                        None => continue,
-                    },
-                    None => Joint::Certain,
-                }
-            };
-            out.push(report(cx, k, &members, (reached, sum), joint));
+        let mut reported = vec![false; cx.plans.len()];
+        combine(cx, k, false, &mut seen, &mut reported, &mut out);
+        // where the clocks change, a scheduled journey's passes may hold more within
+        // the window: a combination that passes the cap only then is said as
+        // undecided, at a journey where nothing certain is said already
+        if cx.order.iter().any(|&j| cx.plans[j].across_change[k].is_some()) {
+            combine(cx, k, true, &mut seen, &mut reported, &mut out);
         }
     }
     out
+}
+
+/// The combinations of journeys that pass cap `k`, each journey counted with its
+/// densest window, or with its densest across a change of the clocks (`across`: then
+/// only combinations that do not pass it without the change, not in `seen`, at a
+/// journey not yet `reported` at).
+fn combine(
+    cx: &Cross,
+    k: usize,
+    across: bool,
+    seen: &mut BTreeSet<Vec<usize>>,
+    reported: &mut [bool],
+    out: &mut Vec<(Finding, Diagnostic)>,
+) {
+    let cap = &cx.caps[k];
+    let count = |j: usize| cx.plans[j].window(k, across).count;
+    // journeys that count against this cap without breaking it alone (one that may
+    // break it alone across a change is J401's)
+    let mut eligible: Vec<usize> =
+        cx.order.iter().copied().filter(|&j| count(j) > 0 && count(j) <= cap.count).collect();
+    eligible.sort_by_key(|&j| (std::cmp::Reverse(count(j)), cx.rank[j]));
+    // predicates turned down in the walk of one journey: members are only added,
+    // so a journey turned down for one member's audience turns down every later
+    // journey of its predicate (the walks ask about a million pairs on 1,000
+    // journeys)
+    let mut refused = vec![false; cx.preds.len()];
+    let mut refused_list: Vec<usize> = Vec::new();
+    for &b in &cx.order {
+        if count(b) == 0 || count(b) > cap.count || (across && reported[b]) {
+            continue;
+        }
+        for p in refused_list.drain(..) {
+            refused[p] = false;
+        }
+        let mut members = vec![b];
+        let mut sum = count(b);
+        let mut reached = sum;
+        for &a in &eligible {
+            if reached > cap.count {
+                break;
+            }
+            if cx.rank[a] >= cx.rank[b] || refused[cx.pred_of[a]] {
+                continue;
+            }
+            let fits = !members.iter().any(|&m| cx.quickly_disjoint(a, m))
+                && members.iter().all(|&m| cx.related(a, m, cx.verdict(a, m)).is_some());
+            if !fits {
+                // (not remembered in the plain analysis, the oracle of this)
+                if !cx.plainly {
+                    refused[cx.pred_of[a]] = true;
+                    refused_list.push(cx.pred_of[a]);
+                }
+                continue;
+            }
+            members.push(a);
+            sum += count(a);
+            reached = reach(cx, k, &members, sum, across);
+        }
+        if reached <= cap.count {
+            continue;
+        }
+        if across {
+            // certain without the change: the first walk's (or a combination it did
+            // not pick, which its largest-first walk leaves out as it leaves out others)
+            let certain: u64 = members.iter().map(|&j| cx.plans[j].windows[k].count).sum();
+            if reach(cx, k, &members, certain, false) > cap.count {
+                continue;
+            }
+        }
+        let mut key = members.clone();
+        key.sort_unstable();
+        if !seen.insert(key) {
+            continue;
+        }
+        // on may-overlaps, one customer must be in every member at once
+        let certain = members
+            .iter()
+            .enumerate()
+            .all(|(i, &x)| members[i + 1..].iter().all(|&y| cx.verdict(x, y) == Overlap::CertainlyOverlaps));
+        let joint = if certain {
+            Joint::Certain
+        } else if cx.lean && !cx.proven_only {
+            // the view's own combinations are all marked may-overlap ([`super::view_caps`])
+            Joint::Certain
+        } else if cx.lean {
+            if cx.has_joint_history(&members) {
+                Joint::Witnessed(None)
+            } else {
+                match cx.joint_undecided(&members) {
+                    Some(u) => Joint::Undecided(u),
+                    None => continue,
+                }
+            }
+        } else {
+            match cx.joint_history(&members) {
+                Some(h) => Joint::Witnessed(Some((h, members.clone()))),
+                // every pair has a history but the whole combination none: said
+                // so when nothing proves it impossible (issue 13)
+                None if cx.proven_only => match cx.joint_undecided(&members) {
+                    Some(u) => Joint::Undecided(u),
+                    None => continue,
+                },
+                None => Joint::Certain,
+            }
+        };
+        reported[b] = true;
+        out.push(report(cx, k, &members, (reached, sum), joint, across));
+    }
 }
 
 /// How many of the sends of `members`' densest windows against cap `k` (`sum` of
@@ -120,14 +153,14 @@ pub fn check(cx: &Cross) -> Vec<(Finding, Diagnostic)> {
 /// through ([`super::schedule::let_through`]: the engine refuses a send over one of
 /// them before it counts against a program cap, so their sum alone can overstate
 /// it); `sum` for the others.
-fn reach(cx: &Cross, k: usize, members: &[usize], sum: u64) -> u64 {
+fn reach(cx: &Cross, k: usize, members: &[usize], sum: u64, across: bool) -> u64 {
     let cap = &cx.caps[k];
     if cap.category.is_none() {
         return sum;
     }
     let mut sent: Vec<(&str, u64)> = Vec::new();
     for &j in members {
-        for &n in &cx.plans[j].windows[k].nodes {
+        for &n in &cx.plans[j].window(k, across).nodes {
             if let Step::Send { channel, .. } = &cx.journey(j).nodes[n].step {
                 match sent.iter_mut().find(|(c, _)| *c == channel) {
                     Some(e) => e.1 += 1,
@@ -166,7 +199,14 @@ pub fn lean((f, d): (Finding, Diagnostic)) -> (Finding, Diagnostic) {
     (Finding { witness: None, ..f }, lean)
 }
 
-fn report(cx: &Cross, k: usize, members: &[usize], (sum, windows): (u64, u64), joint: Joint) -> (Finding, Diagnostic) {
+fn report(
+    cx: &Cross,
+    k: usize,
+    members: &[usize],
+    (sum, windows): (u64, u64),
+    joint: Joint,
+    across: bool,
+) -> (Finding, Diagnostic) {
     let (witness, undecided) = match joint {
         Joint::Certain => (None, None),
         Joint::Witnessed(w) => (Some(w), None),
@@ -180,14 +220,24 @@ fn report(cx: &Cross, k: usize, members: &[usize], (sum, windows): (u64, u64), j
     others.sort_by_key(|&j| cx.rank[j]);
     let names: Vec<&str> = others.iter().map(|&j| cx.journey(j).name.as_str()).collect();
     let window = fmt_minutes(cap.window);
-    let message = format!(
-        "`{}` and {} can together send one customer {sum} {}within {window}, over {}",
-        jb.name,
-        super::some_names(&names, LISTED),
-        cap.messages(),
-        cap.over()
-    );
-    let wb = &cx.plans[b].windows[k];
+    let message = if across {
+        format!(
+            "`{}` and {} may together send one customer {sum} {}within {window} when the clocks change, over {}",
+            jb.name,
+            super::some_names(&names, LISTED),
+            cap.messages(),
+            cap.over()
+        )
+    } else {
+        format!(
+            "`{}` and {} can together send one customer {sum} {}within {window}, over {}",
+            jb.name,
+            super::some_names(&names, LISTED),
+            cap.messages(),
+            cap.over()
+        )
+    };
+    let wb = cx.plans[b].window(k, across);
     let last = *wb.nodes.last().expect("a counted window has sends");
     let o = &jb.nodes[last].origin;
     let mut d = Diagnostic::new("J603", message.clone()).primary(
@@ -197,7 +247,7 @@ fn report(cx: &Cross, k: usize, members: &[usize], (sum, windows): (u64, u64), j
     );
     let mut parts: Vec<(usize, Option<usize>)> = wb.nodes.iter().map(|&n| (b, Some(n))).collect();
     for &a in &others {
-        parts.extend(cx.plans[a].windows[k].nodes.iter().map(|&n| (a, Some(n))));
+        parts.extend(cx.plans[a].window(k, across).nodes.iter().map(|&n| (a, Some(n))));
     }
     parts.dedup();
     if !cx.proven_only || cx.lean {
@@ -216,14 +266,19 @@ fn report(cx: &Cross, k: usize, members: &[usize], (sum, windows): (u64, u64), j
     let witness = witness.flatten();
     for &a in others.iter().take(LISTED) {
         let ja = cx.journey(a);
-        let w = &cx.plans[a].windows[k];
+        let w = cx.plans[a].window(k, across);
         let ao = &ja.nodes[w.nodes[0]].origin;
         d = d.secondary(ao.file, ao.span, format!("`{}` sends {} from here", ja.name, w.count));
     }
     d = d.secondary(cap.origin.file, cap.origin.span, "the cap is declared here");
     for &j in members.iter().take(LISTED + 1) {
-        let w = &cx.plans[j].windows[k];
-        d = d.note(format!("`{}`: {} within {window} on the path {}", cx.journey(j).name, w.count, w.path));
+        let w = cx.plans[j].window(k, across);
+        let when =
+            if across && cx.plans[j].across_change[k].is_some() { " across a change of the clocks," } else { "" };
+        d = d.note(format!("`{}`: {} within {window}{when} on the path {}", cx.journey(j).name, w.count, w.path));
+    }
+    if across {
+        d = d.note(clocks_note(cx, k, members, &window));
     }
     if sum < windows {
         d = d.note(format!(
@@ -254,4 +309,20 @@ fn report(cx: &Cross, k: usize, members: &[usize], (sum, windows): (u64, u64), j
         journey_ir::OVER_CAP
     ));
     (Finding { code: "J603", severity: d.severity, message, parts, witness, group: None }, d)
+}
+
+/// Why a combination counted across a change of the clocks is undecided: the members
+/// whose passes hold more then, and the first change of their zone.
+fn clocks_note(cx: &Cross, k: usize, members: &[usize], window: &str) -> String {
+    let moved: Vec<usize> = members.iter().copied().filter(|&j| cx.plans[j].across_change[k].is_some()).collect();
+    let names: Vec<&str> = moved.iter().map(|&j| cx.journey(j).name.as_str()).collect();
+    let names = super::some_names(&names, LISTED);
+    let change = moved.iter().find_map(|&j| cx.plans[j].clock_change.as_ref());
+    let where_ = match change {
+        Some((zone, day)) => format!("the clocks change in {zone} (first on {day})"),
+        None => "the clocks change where a customer lives".to_string(),
+    };
+    format!(
+        "undecided: {where_}; across a change, the passes of {names} sent up to an hour more than {window} apart on the clock can fall within {window}, and the analysis counts the clock, not the change"
+    )
 }

@@ -185,6 +185,26 @@ pub struct JourneyPlan {
     pub tasks: Vec<(usize, u64)>,
     /// For each cap of [`caps`], the densest window.
     pub windows: Vec<Window>,
+    /// For each cap, the densest window of a journey customers re-enter on a schedule
+    /// counted across a change of the clocks, when it holds more than `windows`: the
+    /// passes' sends less than the window + 1h apart on the wall clock, which a change
+    /// can bring within the window ([`Recurrence::densest_across_change`]). J603 says
+    /// of a combination that passes a cap only with these that it may (undecided),
+    /// never nothing.
+    pub across_change: Vec<Option<Window>>,
+    /// Where the schedule's zone first changes its clocks (the example of
+    /// `across_change`); `None` for each customer's own zone.
+    pub clock_change: Option<(String, chrono::NaiveDate)>,
+}
+
+impl JourneyPlan {
+    /// The densest window against cap `k`, across a change of the clocks or not.
+    pub fn window(&self, k: usize, across: bool) -> &Window {
+        match &self.across_change[k] {
+            Some(w) if across => w,
+            _ => &self.windows[k],
+        }
+    }
 }
 
 /// The successors of each node and the start, resolved as [`super::super::Cx::new`]
@@ -298,6 +318,7 @@ fn plan_on(
     let mut steps = 0usize;
     // customers re-entered run after run: every pass that ends adds its sends again
     let mut weighed: BTreeSet<(usize, Vec<u64>, u64)> = BTreeSet::new();
+    let mut across_change: Vec<Option<Window>> = vec![None; caps.len()];
     let mut pass_ends = |length: u64, recs: &[(usize, u64)], path: &[usize], windows: &mut Vec<Window>| {
         let Some(recurrence) = recurrence else { return };
         for (k, cap) in caps.iter().enumerate() {
@@ -317,6 +338,15 @@ fn plan_on(
                     nodes: densest.picks.iter().map(|&i| counted[i].0).collect(),
                     path: stage_path(path),
                 };
+            }
+            if let Some(d) = recurrence.densest_across_change(&times, length, cap.window) {
+                if d.count > across_change[k].as_ref().map_or(0, |w| w.count) {
+                    across_change[k] = Some(Window {
+                        count: d.count,
+                        nodes: d.picks.iter().map(|&i| counted[i].0).collect(),
+                        path: stage_path(path),
+                    });
+                }
             }
         }
     };
@@ -425,7 +455,16 @@ fn plan_on(
         .collect();
     let splits = (0..n).filter(|&i| offset[i].is_some() && matches!(step(i), Step::Split { .. })).collect();
     let tasks = (0..n).filter_map(|i| matches!(step(i), Step::Task { .. }).then_some((i, offset[i]?))).collect();
-    JourneyPlan { sends, splits, tasks, windows }
+    // kept only where the clocks add to what is certain (a pass's own window, or the
+    // passes counted on the wall clock, may already hold as many)
+    for (k, w) in across_change.iter_mut().enumerate() {
+        if w.as_ref().is_some_and(|w| w.count <= windows[k].count) {
+            *w = None;
+        }
+    }
+    let clock_change =
+        across_change.iter().any(Option::is_some).then(|| recurrence.and_then(Recurrence::clock_change)).flatten();
+    JourneyPlan { sends, splits, tasks, windows, across_change, clock_change }
 }
 
 /// The kind of a channel, when declared.
