@@ -278,19 +278,6 @@ pub fn merge(parts: &[(String, Partial)]) -> Result<Partial, MergeError> {
     for (path, p) in parts {
         parsed.push(p.coverage.as_ref().map(|c| parse(c, path)).transpose()?);
     }
-    for i in 0..parts.len() {
-        for j in i + 1..parts.len() {
-            let (Some(a), Some(b)) = (&parsed[i], &parsed[j]) else { continue };
-            let (first, second) = (parts[i].0.clone(), parts[j].0.clone());
-            let same_customers = a.customers == b.customers && a.sum == b.sum && a.smallest == b.smallest;
-            if a.customers > 0 && same_customers && parts[i].1.report == parts[j].1.report {
-                return Err(MergeError::Duplicate { first, second, customers: a.customers });
-            }
-            if shares(&a.smallest, &b.smallest) {
-                return Err(MergeError::Overlap { first, second });
-            }
-        }
-    }
     // parts of one run were simulated alike: the first part that records its
     // settings is the reference every other part is compared with
     let recorded: Vec<(&String, &RunSettings)> =
@@ -324,6 +311,21 @@ pub fn merge(parts: &[(String, Partial)]) -> Result<Partial, MergeError> {
                     first_program: reference.to_string(),
                     second_program: program.to_string(),
                 });
+            }
+        }
+    }
+    // after the settings and the program: parts of different runs (two periods of
+    // the whole log, say) share their customers too, and that is not what to fix
+    for i in 0..parts.len() {
+        for j in i + 1..parts.len() {
+            let (Some(a), Some(b)) = (&parsed[i], &parsed[j]) else { continue };
+            let (first, second) = (parts[i].0.clone(), parts[j].0.clone());
+            let same_customers = a.customers == b.customers && a.sum == b.sum && a.smallest == b.smallest;
+            if a.customers > 0 && same_customers && parts[i].1.report == parts[j].1.report {
+                return Err(MergeError::Duplicate { first, second, customers: a.customers });
+            }
+            if shares(&a.smallest, &b.smallest) {
+                return Err(MergeError::Overlap { first, second });
             }
         }
     }
@@ -424,6 +426,10 @@ mod tests {
             "a and b were simulated with different settings, so their figures do not add up: period 2024-10-01 to \
              2025-04-30 in a, 2024-09-17 to 2025-04-30 in b; seed 1 in a, 5 in b"
         );
+        // two periods of the whole log share every customer: the periods are what to
+        // fix, not the split
+        let e = merge(&[("a".into(), a.clone()), ("b".into(), with(0..100, settings("2024-09-17", 1)))]).unwrap_err();
+        assert!(matches!(e, MergeError::DifferentRuns { .. }), "{e}");
         // a part of an earlier version records nothing: merged unchecked, no settings
         let merged = merge(&[("a".into(), a), ("b".into(), part(100..200))]).unwrap();
         assert_eq!(merged.run, None);
