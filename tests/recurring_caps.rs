@@ -166,3 +166,45 @@ fn a_weekly_tip_beside_other_journeys_is_said_as_undecided_where_the_clocks_chan
     let (_, lines) = check_tip(utc.path());
     assert!(!lines.iter().any(|l| l.contains("J603") && l.contains("on `in_app`")), "{lines:?}");
 }
+
+#[test]
+fn one_pass_across_the_spring_change_is_said_as_undecided() {
+    // entered once at 09:00, a second email at 09:00 the next day: 24h on the clock,
+    // 23h of real time on 29-30 March 2025 in Europe/Berlin, when the engine refuses it
+    // under a cap of 1 per 1d (the B2B project's email cap, tightened). Said as
+    // undecided, a warning (tests/recurring_oracle.rs holds it to the engine)
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&root().join("tests/projects/b2b"), dir.path());
+    let schema_path = dir.path().join("journeys/schema.journey");
+    let schema = std::fs::read_to_string(&schema_path).unwrap();
+    assert!(schema.contains("  cap 4 per 7d\n  category promotional"), "the B2B email cap");
+    std::fs::write(
+        &schema_path,
+        schema.replacen("  cap 4 per 7d\n  category promotional", "  cap 1 per 1d\n  category promotional", 1),
+    )
+    .unwrap();
+    let tip = "// A tip by email, twice.\njourney daily_tip {\n  priority 15\n  entry every day at 09:00 \"Europe/Berlin\"\n  \
+               re_entry never\n\n  stage tip {\n    send email \"tip-1\"\n    wait 1h\n    \
+               wait until 09:00 \"Europe/Berlin\"\n    send email \"tip-2\"\n    end\n  }\n}\n";
+    std::fs::write(dir.path().join("journeys/tips.journey"), tip).unwrap();
+    let (code, lines) = check_tip(dir.path());
+    let j401: Vec<&String> = lines.iter().filter(|l| l.contains("J401")).collect();
+    assert_eq!(
+        j401,
+        ["journeys/tips.journey:11:5: warning[J401] this path may send 2 messages on `email` within 1d when the clocks change, over its cap of 1 per 1d"],
+        "{lines:?}"
+    );
+    // (other journeys of the project break the tightened cap for certain: exit 1)
+    assert_eq!(code, 1, "{lines:?}");
+    let out = journey_in_columns(&["check", "journeys/tips.journey", "journeys/schema.journey"], dir.path(), 300);
+    let full = stdout(&out) + &stderr(&out);
+    assert!(
+        full.contains("a `wait until` a time of day lies between these sends and the clocks change in Europe/Berlin"),
+        "{full}"
+    );
+
+    // in UTC the clock is real time: 24h apart, within the cap
+    std::fs::write(dir.path().join("journeys/tips.journey"), tip.replace("Europe/Berlin", "UTC")).unwrap();
+    let (_, lines) = check_tip(dir.path());
+    assert!(!lines.iter().any(|l| l.contains("J401")), "{lines:?}");
+}

@@ -219,3 +219,101 @@ fn j603_on_recurring_journeys_never_misses_a_refusal() {
     assert!(pairs * 3 > cases() && refused * 10 > pairs, "{refused} refusals of {pairs} pairs");
     assert!(by_change_only > 0 && may > by_change_only, "{by_change_only} of {may}");
 }
+
+/// A journey entered once on a schedule (`re_entry never`): sends, fixed waits and
+/// `wait until` a time of day, which the entry's clock fixes.
+fn generate_once(rng: &mut Rng) -> String {
+    let cap = 1 + rng.below(3);
+    let window = rng.pick(&["12h", "1d", "2d", "3d"]);
+    let zone = rng.pick(&["UTC", "America/Chicago", "Europe/Berlin", "Europe/Berlin"]);
+    let at = format!("{:02}:{:02}", rng.below(24), [0, 30][rng.below(2) as usize]);
+    let mut steps = vec!["    send email \"t0\"".to_string()];
+    for k in 1..=1 + rng.below(3) {
+        for _ in 0..1 + rng.below(2) {
+            match rng.below(3) {
+                0 => steps.push(format!("    wait {}", rng.pick(&["1h", "2h", "12h", "23h", "1d"]))),
+                _ => steps.push(format!(
+                    "    wait until {:02}:{:02} \"{zone}\"",
+                    rng.below(24),
+                    [0, 30][rng.below(2) as usize]
+                )),
+            }
+        }
+        steps.push(format!("    send email \"t{k}\""));
+    }
+    format!(
+        "event seen\n\nchannel email {{\n  kind email\n  cap {cap} per {window}\n}}\n\n\
+         journey r {{\n  entry every day at {at} \"{zone}\"\n  re_entry never\n  stage s {{\n{}\n    end\n  }}\n}}\n",
+        steps.join("\n")
+    )
+}
+
+/// Does the engine refuse a send over the cap to a customer whose first event is on
+/// one of `days` (days from 2025-01-01), entered at the next run?
+fn engine_refuses_from(program: &Program, days: impl Iterator<Item = i64>) -> bool {
+    let start = 1_735_689_600_000i64; // 2025-01-01T00:00:00Z
+    let day = 86_400_000i64;
+    let texts = Interner::default();
+    let attrs: Vec<AttrValue> = program.attributes.iter().map(|_| AttrValue::Missing).collect();
+    let opts = EngineOptions { quiet_hours: QuietMode::Defer, seed: 1, start: start - 1, until: start + 400 * day };
+    let engine = Engine::new(program, opts);
+    days.into_iter().any(|k| {
+        let events = vec![Event {
+            customer: CustomerId(0),
+            time: start + k * day,
+            kind: EventKind(0),
+            props: Default::default(),
+            revenue: None,
+            line: 0,
+        }];
+        let (actions, _) =
+            engine.run_customer(Customer { id: CustomerId(0), key: "c", attributes: &attrs }, &events, &texts);
+        actions.iter().any(|a| matches!(&a.kind, ActionKind::Suppressed { reason: Suppression::ChannelCap, .. }))
+    })
+}
+
+/// J401 on one pass whose `wait until` a time of day the scheduled entry's clock fixes,
+/// against the engine for customers who start on every day around the 2025 changes of
+/// the clocks (America/Chicago on 9 March and 2 November, Europe/Berlin on 30 March and
+/// 26 October) and on ordinary days: every refusal is said, for certain or, where the
+/// clocks change, as undecided; what is said for certain happens on an ordinary day.
+#[test]
+fn j401_on_one_pass_across_a_change_of_the_clocks_never_misses_a_refusal() {
+    let mut rng = Rng(0x6a09_e667_f3bc_c909);
+    let dir = tempfile::tempdir().unwrap();
+    // days from 2025-01-01: ordinary days, then the days before each change
+    let ordinary = || [10i64, 40, 150].into_iter();
+    let around = || (63..70).chain(84..90).chain(293..299).chain(300..307);
+    let (mut said, mut refused, mut by_change_only, mut may) = (0, 0, 0, 0);
+    for case in 0..cases() {
+        let src = generate_once(&mut rng);
+        std::fs::write(dir.path().join("p.journey"), &src).unwrap();
+        let (program, diags) = checked(dir.path());
+        let errors: Vec<_> = diags
+            .iter()
+            .filter(|d| d.severity == journey_diagnostics::Severity::Error && d.code != "J401")
+            .map(|d| format!("{}: {}", d.code, d.message))
+            .collect();
+        assert!(errors.is_empty(), "case {case} does not check:\n{src}\n{errors:?}");
+        let says = diags.iter().any(|d| d.code == "J401" && !d.message.contains(" may send "));
+        let undecided = diags.iter().any(|d| d.code == "J401" && d.message.contains(" may send "));
+        let usual = engine_refuses_from(&program, ordinary());
+        let refuses = usual || engine_refuses_from(&program, around());
+        let exact = src.contains("\"UTC\"");
+        let show = || diags.iter().map(|d| format!("{}: {}", d.code, d.message)).collect::<Vec<_>>().join("\n");
+        assert_eq!(
+            says,
+            usual,
+            "case {case}: certain J401 {says}, refused on an ordinary day {usual}\n{src}\n{}",
+            show()
+        );
+        assert!(!refuses || says || (!exact && undecided), "case {case}: a refusal not said\n{src}\n{}", show());
+        assert!(!(exact && undecided), "case {case}: undecided in UTC\n{src}");
+        said += usize::from(says);
+        refused += usize::from(refuses);
+        by_change_only += usize::from(refuses && !usual);
+        may += usize::from(undecided);
+    }
+    eprintln!("{said} said, {refused} refused, {by_change_only} refused only across a change, {may} undecided");
+    assert!(said * 10 > cases() && by_change_only > 0 && may >= by_change_only, "{said} {by_change_only} {may}");
+}

@@ -34,6 +34,23 @@ pub const BUDGET: usize = 50_000;
 /// The local time of day at a point of a path, when the path fixes it.
 type Clock = Option<(u32, Zone)>;
 
+/// Minutes a change of the clocks moves real time off the wall clock.
+const CLOCK_CHANGE: u64 = 60;
+
+/// The least real time a `wait until` a time of day takes that the wall clock counts
+/// as `add` minutes, where the clocks may change: an hour less across a change during
+/// the wait; nothing for a time within the hour before the clock's (the hour the
+/// clocks skip in spring ends at once, as the engine resolves it, and the hour they
+/// repeat in autumn comes again); from a clock that may be an hour off (`fuzzy`), also
+/// nothing when the hour takes it past the time it waits for.
+fn least_across_change(add: u64, fuzzy: bool) -> u64 {
+    if add + CLOCK_CHANGE >= 1440 || (fuzzy && add <= CLOCK_CHANGE) {
+        0
+    } else {
+        add.saturating_sub(CLOCK_CHANGE)
+    }
+}
+
 #[derive(Debug, Clone)]
 struct CapRule<'a> {
     /// `Some(channel)` for a channel's own cap, `None` for a policy cap.
@@ -90,6 +107,9 @@ fn kind(cx: &Cx, channel: &str) -> Option<ChannelKind> {
 struct Rec<'a> {
     node: usize,
     t: u64,
+    /// The least real time from entry to this send where the clocks may change
+    /// ([`Walker::lo_after`]); `t` where they do not.
+    lo: u64,
     channel: &'a str,
     template: Option<&'a str>,
     is_send: bool,
@@ -129,6 +149,18 @@ struct Walker<'c, 'a> {
     across_change: Vec<Option<Repeated>>,
     /// Passes already weighed: (cap, send times, length).
     weighed: BTreeSet<(usize, Vec<u64>, u64)>,
+    /// Path lengths at the `wait until` a time of day on the path whose wait the clock
+    /// fixed, in a zone whose clocks change, and its zone (for the note).
+    clock_waits: Vec<(usize, Zone)>,
+    /// Per node of the path, after it: the least real time from entry, and whether the
+    /// wall clock may be off the one the path counts (a fixed wait since the clock was
+    /// last fixed, in a zone whose clocks change). A `wait until` a time of day the
+    /// clock fixes is counted on the wall clock; across a change of the clocks it takes
+    /// an hour less, or, when the clock it starts from is an hour off, up to a day less
+    /// (`wait 12h` then `wait until 05:30` from 18:30: at 05:30 after the autumn change,
+    /// so no wait at all, not 23h). Sends that break a cap only on these times may or
+    /// may not break it: said as undecided, never left unsaid.
+    lo_after: Vec<(u64, bool)>,
 }
 
 /// A pass that, repeated run after run, breaks a cap: what J401 says of it.
@@ -222,6 +254,8 @@ impl<'c, 'a> Walker<'c, 'a> {
             recurring: Vec::new(),
             across_change: Vec::new(),
             weighed: BTreeSet::new(),
+            clock_waits: Vec::new(),
+            lo_after: Vec::new(),
         }
     }
 
@@ -240,7 +274,7 @@ impl<'c, 'a> Walker<'c, 'a> {
         // (node, elapsed when its edges start, local clock then, next edge to try)
         let mut stack: Vec<(usize, u64, Clock, usize)> = Vec::new();
         let mut steps = 0usize;
-        let (t0, c0) = self.enter(start, 0, clock0, usize::MAX);
+        let (t0, c0) = self.enter(start, 0, clock0, usize::MAX, 0);
         stack.push((start, t0, c0, 0));
         while let Some(top) = stack.last_mut() {
             let (node, t, ei) = (top.0, top.1, top.3);
@@ -272,7 +306,7 @@ impl<'c, 'a> Walker<'c, 'a> {
                 Step::WaitFor { .. } if pos == 0 => None,
                 _ => clock.map(|(m, z)| (((m as u64 + add) % 1440) as u32, z)),
             };
-            let (tn, cn) = self.enter(next, t + add, clock, pos);
+            let (tn, cn) = self.enter(next, t + add, clock, pos, add);
             if matches!(self.cx.step(next), Step::End) {
                 self.pass_ends(tn);
             }
@@ -285,7 +319,14 @@ impl<'c, 'a> Walker<'c, 'a> {
     /// Only `wait until` steps take time here: a time of day the clock already fixes
     /// (`wait until 10:00` at a known 09:00 takes an hour), a date the path has already
     /// pinned.
-    fn enter(&mut self, node: usize, t: u64, clock: Clock, via: usize) -> (u64, Clock) {
+    fn enter(&mut self, node: usize, t: u64, clock: Clock, via: usize, add: u64) -> (u64, Clock) {
+        // the least real time to here: the node before's, and the fixed wait between
+        let (lo_before, fuzzy_before) = self.lo_after.last().copied().unwrap_or((0, false));
+        let lo = lo_before + add;
+        let fuzzy = fuzzy_before
+            || (add > 0
+                && clock.as_ref().is_some_and(|(_, z)| super::recurring::zone_changes_clocks(self.cx.program, z)));
+        self.lo_after.push((lo, fuzzy));
         self.visits[node] += 1;
         self.path.push((node, via));
         let (channel, template, is_send, tags) = match self.cx.step(node) {
@@ -293,8 +334,12 @@ impl<'c, 'a> Walker<'c, 'a> {
             Step::Task { channel, .. } => (channel, None, false, &[][..]),
             Step::Webhook { channel, template, .. } => (channel, Some(template.as_str()), false, &[][..]),
             Step::WaitUntilDate { attribute, offset_minutes, .. } => {
-                let end = t + self.date_wait(attribute, *offset_minutes, t);
+                let wait = self.date_wait(attribute, *offset_minutes, t);
+                let end = t + wait;
                 self.anchors.push((attribute.as_str(), end, *offset_minutes, 0));
+                if let Some(last) = self.lo_after.last_mut() {
+                    last.0 += wait;
+                }
                 return (end, None);
             }
             Step::WaitUntilTime { minute_of_day, zone, .. } => {
@@ -302,11 +347,21 @@ impl<'c, 'a> Walker<'c, 'a> {
                     Some((m, z)) if z == zone => (*minute_of_day as i64 - *m as i64).rem_euclid(1440) as u64,
                     _ => 0,
                 };
+                let least = match &clock {
+                    Some((_, z)) if z == zone && super::recurring::zone_changes_clocks(self.cx.program, zone) => {
+                        self.clock_waits.push((self.path.len(), zone.clone()));
+                        least_across_change(add, fuzzy)
+                    }
+                    _ => add,
+                };
+                if let Some(last) = self.lo_after.last_mut() {
+                    *last = (lo + least, false);
+                }
                 return (t + add, Some((*minute_of_day, zone.clone())));
             }
             _ => return (t, clock),
         };
-        let rec = Rec { node, t, channel, template, is_send, tags };
+        let rec = Rec { node, t, lo, channel, template, is_send, tags };
         self.recs.push(rec.clone());
         self.caps_at(&rec);
         if is_send {
@@ -495,6 +550,10 @@ impl<'c, 'a> Walker<'c, 'a> {
         if matches!(self.cx.step(node), Step::WaitUntilDate { .. }) {
             self.anchors.pop();
         }
+        if self.clock_waits.last().is_some_and(|(at, _)| *at == self.path.len()) {
+            self.clock_waits.pop();
+        }
+        self.lo_after.pop();
         self.path.pop();
         if self.recs.last().is_some_and(|r| r.node == node) {
             self.recs.pop();
@@ -515,11 +574,17 @@ impl<'c, 'a> Walker<'c, 'a> {
             }
             let first = hits[hits.len() - 1 - n];
             let span = rec.t - first.t;
-            if span >= cap.window {
+            // across a change of the clocks, a `wait until` a time of day between them
+            // may take less than the clock counts ([`Walker::lo_after`])
+            let across = span >= cap.window && rec.lo - first.lo < cap.window;
+            if span >= cap.window && !across {
                 continue;
             }
-            let earlier: Vec<&Rec> =
-                hits[..hits.len() - 1].iter().copied().filter(|r| r.t + cap.window > rec.t).collect();
+            let earlier: Vec<&Rec> = hits[..hits.len() - 1]
+                .iter()
+                .copied()
+                .filter(|r| if across { r.lo + cap.window > rec.lo } else { r.t + cap.window > rec.t })
+                .collect();
             if let Some(cc) = cap.category {
                 // a program cap the channel and policy caps keep these sends under
                 // cannot be passed: the engine refuses a send over those first
@@ -534,14 +599,31 @@ impl<'c, 'a> Walker<'c, 'a> {
                     continue;
                 }
             }
-            if !self.reported.insert(("J401", ci, rec.node, 0)) {
+            if !self.reported.insert(("J401", ci, rec.node, usize::from(across))) {
                 continue;
             }
             let (what, over) = cap.words();
             let within = if span == 0 { "at once".to_string() } else { format!("within {}", fmt_minutes(span)) };
             let o = cx.node_origin(rec.node);
-            let mut d = Diagnostic::new("J401", format!("this path sends {} {what}{within}, over {over}", n + 1))
-                .primary(o.file, o.span, format!("message {} in the same {} window", n + 1, fmt_minutes(cap.window)));
+            let window = fmt_minutes(cap.window);
+            let mut d = if across {
+                Diagnostic::new(
+                    "J401",
+                    format!("this path may send {} {what}within {window} when the clocks change, over {over}", n + 1),
+                )
+                .with_severity(journey_diagnostics::Severity::Warning)
+                .primary(
+                    o.file,
+                    o.span,
+                    format!("message {}, {} after the first on the clock, which a change of the clocks brings within {window}", n + 1, fmt_minutes(span)),
+                )
+            } else {
+                Diagnostic::new("J401", format!("this path sends {} {what}{within}, over {over}", n + 1)).primary(
+                    o.file,
+                    o.span,
+                    format!("message {} in the same {window} window", n + 1),
+                )
+            };
             let mut seen = BTreeSet::from([rec.node]);
             let mut looped = false;
             for r in &earlier {
@@ -556,14 +638,27 @@ impl<'c, 'a> Walker<'c, 'a> {
             if looped {
                 d = d.note("a loop sends from the same step again inside the window");
             }
-            let extra = cap.window - span;
+            if across {
+                let zone = match self.clock_waits.last() {
+                    Some((_, Zone::Named(z))) => format!("the clocks change in {z}"),
+                    _ => "a customer's clocks may change".to_string(),
+                };
+                d = d.note(format!(
+                    "undecided: a `wait until` a time of day lies between these sends and {zone}; across a change, it can end an hour sooner than the clock counts, or, after a fixed wait that crosses the change, up to a day sooner, and the analysis counts the clock, not the change"
+                ));
+            }
             let path = self.render_path();
-            self.out.push(
-                d.note(format!("path: {path}")).help(format!(
-                    "add a wait of at least {} between these sends or raise the cap",
-                    fmt_minutes(extra)
-                )),
-            );
+            let help = if across {
+                // a wait before a `wait until` a time of day may not move the send
+                format!(
+                    "space these sends further apart on the clock (at least {} more), or raise the cap",
+                    fmt_minutes(cap.window - (rec.lo - first.lo))
+                )
+            } else {
+                let extra = cap.window - span;
+                format!("add a wait of at least {} between these sends or raise the cap", fmt_minutes(extra))
+            };
+            self.out.push(d.note(format!("path: {path}")).help(help));
         }
     }
 

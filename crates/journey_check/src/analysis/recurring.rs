@@ -275,6 +275,15 @@ fn period_matches(period: &str, date: NaiveDate) -> bool {
 }
 
 /// Does the zone's UTC offset change within a year (daylight saving time)?
+/// Whether the clocks of `zone` may change: a named zone with daylight saving, or each
+/// customer's own zone (an attribute may name any zone, else the program's).
+pub(crate) fn zone_changes_clocks(program: &Program, zone: &Zone) -> bool {
+    match zone {
+        Zone::Named(z) => changes_clocks(z),
+        Zone::Customer => program.timezone_attribute.is_some() || changes_clocks(&program.timezone),
+    }
+}
+
 fn changes_clocks(zone: &str) -> bool {
     let Ok(tz) = zone.parse::<chrono_tz::Tz>() else { return false };
     let offset = |m: u32| {
