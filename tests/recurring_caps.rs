@@ -152,7 +152,7 @@ fn a_weekly_tip_beside_other_journeys_is_said_as_undecided_where_the_clocks_chan
     let full = stdout(&out) + &stderr(&out);
     assert!(full.contains("`daily_tip`: 2 within 7d across a change of the clocks, on the path tip"), "{full}");
     assert!(
-        full.contains("undecided: the clocks change in Europe/Berlin (first on 2024-03-31); across a change, the passes of `daily_tip`"),
+        full.contains("undecided: the clocks change in Europe/Berlin (first on 2024-03-31); across a change, sends of `daily_tip` counted on the clock"),
         "{full}"
     );
     // the calendar shows what the check says

@@ -159,8 +159,13 @@ fn generate_pair(rng: &mut Rng) -> String {
             _ => "re_entry always".to_string(),
         };
         let mut steps = vec![format!("    send email \"{name}0\"")];
-        if rng.below(3) == 0 {
-            steps.push(format!("    wait {}", rng.pick(&["1h", "12h", "1d"])));
+        match rng.below(4) {
+            0 => steps.push(format!("    wait {}", rng.pick(&["1h", "12h", "1d"]))),
+            // a time of day the entry's clock fixes (issue: within one pass too)
+            1 => steps.push(format!("    wait until {:02}:00 \"{zone}\"", rng.below(24))),
+            _ => {}
+        }
+        if steps.len() > 1 {
             steps.push(format!("    send email \"{name}1\""));
         }
         format!(

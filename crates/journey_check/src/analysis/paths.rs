@@ -43,7 +43,7 @@ const CLOCK_CHANGE: u64 = 60;
 /// clocks skip in spring ends at once, as the engine resolves it, and the hour they
 /// repeat in autumn comes again); from a clock that may be an hour off (`fuzzy`), also
 /// nothing when the hour takes it past the time it waits for.
-fn least_across_change(add: u64, fuzzy: bool) -> u64 {
+pub(crate) fn least_across_change(add: u64, fuzzy: bool) -> u64 {
     if add + CLOCK_CHANGE >= 1440 || (fuzzy && add <= CLOCK_CHANGE) {
         0
     } else {

@@ -168,21 +168,7 @@ impl Recurrence {
     /// each customer's own zone.
     pub fn clock_change(&self) -> Option<(String, NaiveDate)> {
         let zone = self.zone.as_ref()?;
-        let tz: chrono_tz::Tz = zone.parse().ok()?;
-        let offset = |d: NaiveDate| {
-            let noon = d.and_hms_opt(12, 0, 0)?;
-            Some(tz.offset_from_utc_datetime(&noon).fix().local_minus_utc())
-        };
-        let mut before = offset(self.first)?;
-        for k in 1..=2 * 366 {
-            let d = self.first + Duration::days(k);
-            let now = offset(d)?;
-            if now != before {
-                return Some((zone.clone(), d));
-            }
-            before = now;
-        }
-        None
+        first_clock_change(zone, self.first).map(|d| (zone.clone(), d))
     }
 
     fn densest_within(&self, sends: &[u64], length: u64, reach: u64, after: Option<u64>) -> Densest {
@@ -275,6 +261,25 @@ fn period_matches(period: &str, date: NaiveDate) -> bool {
 }
 
 /// Does the zone's UTC offset change within a year (daylight saving time)?
+/// The first day from `first` on which `zone` changes its clocks, within two years.
+pub(crate) fn first_clock_change(zone: &str, first: NaiveDate) -> Option<NaiveDate> {
+    let tz: chrono_tz::Tz = zone.parse().ok()?;
+    let offset = |d: NaiveDate| {
+        let noon = d.and_hms_opt(12, 0, 0)?;
+        Some(tz.offset_from_utc_datetime(&noon).fix().local_minus_utc())
+    };
+    let mut before = offset(first)?;
+    for k in 1..=2 * 366 {
+        let d = first + Duration::days(k);
+        let now = offset(d)?;
+        if now != before {
+            return Some(d);
+        }
+        before = now;
+    }
+    None
+}
+
 /// Whether the clocks of `zone` may change: a named zone with daylight saving, or each
 /// customer's own zone (an attribute may name any zone, else the program's).
 pub(crate) fn zone_changes_clocks(program: &Program, zone: &Zone) -> bool {
@@ -285,6 +290,25 @@ pub(crate) fn zone_changes_clocks(program: &Program, zone: &Zone) -> bool {
 }
 
 fn changes_clocks(zone: &str) -> bool {
+    // asked at every `wait until` of every path walked: remembered per zone (a program
+    // names a few)
+    thread_local! {
+        static KNOWN: std::cell::RefCell<Vec<(String, bool)>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    if let Some(known) = KNOWN.with(|k| k.borrow().iter().find(|(z, _)| z == zone).map(|(_, c)| *c)) {
+        return known;
+    }
+    let changes = offsets_change(zone);
+    KNOWN.with(|k| {
+        let mut k = k.borrow_mut();
+        if k.len() < 64 {
+            k.push((zone.to_string(), changes));
+        }
+    });
+    changes
+}
+
+fn offsets_change(zone: &str) -> bool {
     let Ok(tz) = zone.parse::<chrono_tz::Tz>() else { return false };
     let offset = |m: u32| {
         let at = NaiveDate::from_ymd_opt(2025, m, 1).and_then(|d| d.and_hms_opt(12, 0, 0)).expect("a valid date");

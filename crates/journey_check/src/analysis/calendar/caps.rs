@@ -323,6 +323,6 @@ fn clocks_note(cx: &Cross, k: usize, members: &[usize], window: &str) -> String 
         None => "the clocks change where a customer lives".to_string(),
     };
     format!(
-        "undecided: {where_}; across a change, the passes of {names} sent up to an hour more than {window} apart on the clock can fall within {window}, and the analysis counts the clock, not the change"
+        "undecided: {where_}; across a change, sends of {names} counted on the clock (passes run after run, or a `wait until` a time of day) can come closer in real time, within {window}, and the analysis counts the clock, not the change"
     )
 }

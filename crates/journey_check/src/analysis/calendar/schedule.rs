@@ -244,6 +244,14 @@ fn stage_path(journey: &Journey, nodes: &[usize]) -> String {
     names.join(" → ")
 }
 
+/// What a walk of the paths keeps of the least real times across a change of the
+/// clocks ([`plan_on`]).
+struct Least {
+    after: Vec<(u64, bool)>,
+    of_recs: Vec<u64>,
+    across: Vec<Option<Window>>,
+}
+
 /// Place the sends of `journey` and find its densest window for each cap.
 pub fn plan(program: &Program, journey: &Journey, caps: &[CapRule]) -> JourneyPlan {
     plan_with(program, journey, caps, &crate::analysis::JourneyFacts::of(program, journey))
@@ -350,14 +358,25 @@ fn plan_on(
             }
         }
     };
+    // the least real times across a change of the clocks, as the path proofs count
+    // them (`Walker::lo_after`): per node of the path after it, per send on it, and
+    // per cap the densest window one pass may hold then
+    let mut least = Least { after: Vec::new(), of_recs: Vec::new(), across: vec![None; caps.len()] };
+    let dst = |z: &Zone| super::super::recurring::zone_changes_clocks(program, z);
     let mut enter = |node: usize,
                      t: u64,
+                     add_before: u64,
                      clock: Clock,
                      visits: &mut Vec<u32>,
                      recs: &mut Vec<(usize, u64)>,
                      path: &mut Vec<usize>,
-                     windows: &mut Vec<Window>|
+                     windows: &mut Vec<Window>,
+                     least: &mut Least|
      -> (u64, Clock) {
+        let (lo_before, fuzzy_before) = least.after.last().copied().unwrap_or((0, false));
+        let lo = lo_before + add_before;
+        let fuzzy = fuzzy_before || (add_before > 0 && clock.as_ref().is_some_and(|(_, z)| dst(z)));
+        least.after.push((lo, fuzzy));
         visits[node] += 1;
         path.push(node);
         offset[node] = Some(offset[node].map_or(t, |o| o.min(t)));
@@ -368,22 +387,47 @@ fn plan_on(
                 Some((m, z)) if z == zone => (*minute_of_day as i64 - *m as i64).rem_euclid(1440) as u64,
                 _ => 0,
             };
+            let shortest = match &clock {
+                Some((_, z)) if z == zone && dst(zone) => super::super::paths::least_across_change(add, fuzzy),
+                _ => add,
+            };
+            if let Some(last) = least.after.last_mut() {
+                *last = (lo + shortest, false);
+            }
             return (t + add, Some((*minute_of_day, zone.clone())));
         }
         if let Step::Send { channel, .. } = step(node) {
             if is_message(channel) {
                 recs.push((node, t));
+                least.of_recs.push(lo);
+                // without a `wait until` that may end sooner on the path, the least
+                // times are the counted ones (most journeys): nothing more to count
+                let shrunk = lo < t;
+                for (k, cap) in caps.iter().enumerate() {
+                    if !shrunk || !cap.applies(program, channel) {
+                        continue;
+                    }
+                    let inside = |&(&(rn, _), &rl): &(&(usize, u64), &u64)| {
+                        rl + cap.window > lo && cap.applies(program, channel_of(rn))
+                    };
+                    // counted first: the window is rarely the densest yet
+                    let count = recs.iter().zip(&least.of_recs).filter(inside).count() as u64;
+                    if count > least.across[k].as_ref().map_or(0, |w| w.count) {
+                        let nodes = recs.iter().zip(&least.of_recs).filter(inside).map(|(r, _)| r.0).collect();
+                        least.across[k] = Some(Window { count, nodes, path: stage_path(path) });
+                    }
+                }
                 for (k, cap) in caps.iter().enumerate() {
                     if !cap.applies(program, channel) {
                         continue;
                     }
-                    let inside: Vec<usize> = recs
-                        .iter()
-                        .filter(|&&(rn, rt)| rt + cap.window > t && cap.applies(program, channel_of(rn)))
-                        .map(|r| r.0)
-                        .collect();
-                    if inside.len() as u64 > windows[k].count {
-                        windows[k] = Window { count: inside.len() as u64, nodes: inside, path: stage_path(path) };
+                    let inside =
+                        |&&(rn, rt): &&(usize, u64)| rt + cap.window > t && cap.applies(program, channel_of(rn));
+                    // counted first: the window is rarely the densest yet
+                    let count = recs.iter().filter(inside).count() as u64;
+                    if count > windows[k].count {
+                        let nodes = recs.iter().filter(inside).map(|r| r.0).collect();
+                        windows[k] = Window { count, nodes, path: stage_path(path) };
                     }
                 }
             }
@@ -395,7 +439,7 @@ fn plan_on(
         _ => None,
     };
     if let Target::Node(start) = cx.start {
-        let (t0, c0) = enter(start, 0, clock0, &mut visits, &mut recs, &mut path, &mut windows);
+        let (t0, c0) = enter(start, 0, 0, clock0, &mut visits, &mut recs, &mut path, &mut windows, &mut least);
         if matches!(step(start), Step::End) {
             pass_ends(t0, &recs, &path, &mut windows);
         }
@@ -407,8 +451,10 @@ fn plan_on(
             stack.pop();
             visits[node] -= 1;
             path.pop();
+            least.after.pop();
             if recs.last().is_some_and(|r| r.0 == node) {
                 recs.pop();
+                least.of_recs.pop();
             }
             continue;
         }
@@ -432,7 +478,7 @@ fn plan_on(
         }
         // the clock survives fixed waits; an awaited event can come at any time
         let clock = if resets { None } else { clock.map(|(m, z)| (((m as u64 + add) % 1440) as u32, z)) };
-        let (tn, cn) = enter(next, t + add, clock, &mut visits, &mut recs, &mut path, &mut windows);
+        let (tn, cn) = enter(next, t + add, add, clock, &mut visits, &mut recs, &mut path, &mut windows, &mut least);
         if matches!(step(next), Step::End) {
             pass_ends(tn, &recs, &path, &mut windows);
         }
@@ -455,6 +501,12 @@ fn plan_on(
         .collect();
     let splits = (0..n).filter(|&i| offset[i].is_some() && matches!(step(i), Step::Split { .. })).collect();
     let tasks = (0..n).filter_map(|i| matches!(step(i), Step::Task { .. }).then_some((i, offset[i]?))).collect();
+    // one pass's own densest window across a change, where it holds more
+    for (k, w) in least.across.into_iter().enumerate() {
+        if w.as_ref().map_or(0, |w| w.count) > across_change[k].as_ref().map_or(0, |a| a.count) {
+            across_change[k] = w;
+        }
+    }
     // kept only where the clocks add to what is certain (a pass's own window, or the
     // passes counted on the wall clock, may already hold as many)
     for (k, w) in across_change.iter_mut().enumerate() {
