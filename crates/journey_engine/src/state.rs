@@ -1150,9 +1150,16 @@ impl CustomerState {
         if kind == eng.unsubscribe_event {
             self.withdraw_consent(eng, ev, texts, Some(&mut *out.1));
         }
-        // 3. exit rules, 4. waits for this event, 5. entries, each in journey order
+        // 3. exit rules, 4. waits for this event, 5. entries, each in journey order;
+        // the walks of 3 and 4 read only the journeys the customer is in, and most
+        // events are of customers in none (the bit set says so for the first 64)
         let no_one: &[usize] = &[];
-        for &j in if reacts & reactions::EXITS != 0 { &eng.order[..] } else { no_one } {
+        let in_none = self.active == 0 && eng.journeys.len() <= 64;
+        let (reacts_exits, reacts_waits) = match in_none {
+            true => (false, false),
+            false => (reacts & reactions::EXITS != 0, reacts & reactions::WAITS != 0),
+        };
+        for &j in if reacts_exits { &eng.order[..] } else { no_one } {
             if !self.in_journey(j) {
                 continue;
             }
@@ -1161,7 +1168,7 @@ impl CustomerState {
                 self.exit(eng, j, ExitReason::ExitEvent, out);
             }
         }
-        for &j in if reacts & reactions::WAITS != 0 { &eng.order[..] } else { no_one } {
+        for &j in if reacts_waits { &eng.order[..] } else { no_one } {
             if !self.in_journey(j) {
                 continue;
             }
