@@ -42,7 +42,11 @@ mod memo {
     use std::cell::RefCell;
 
     const LOCAL_SLOTS: usize = 64;
-    const INSTANT_SLOTS: usize = 512;
+    /// The repeated questions (`wait until 10:00` of one day, that day's midnight) come
+    /// between many asked once (an event's time plus a `wait 3d`): with 512 slots the
+    /// latter pushed the former out before they were asked again (8 in 10 missed on a
+    /// year of 23,000 customers). 4096 slots of 32 bytes, 128 KiB per thread.
+    const INSTANT_SLOTS: usize = 4096;
 
     type Slots<K, V, const N: usize> = RefCell<[Option<(K, V)>; N]>;
 
