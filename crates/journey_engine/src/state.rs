@@ -9,8 +9,8 @@ use crate::tally::Tally;
 use crate::ticks::ChunkCursor;
 use crate::time::{self, DAY};
 use crate::{
-    stable_hash, Action, ActionKind, AttrValue, CGoal, CStep, CTrigger, Customer, DeferReason, Engine, ExitReason,
-    QuietMode, Row, Suppression, Target, STEP_LIMIT,
+    stable_hash, stable_hash_from, Action, ActionKind, AttrValue, CGoal, CStep, CTrigger, Customer, DeferReason,
+    Engine, ExitReason, QuietMode, Row, Suppression, Target, STEP_LIMIT,
 };
 use chrono::Datelike;
 use chrono_tz::Tz;
@@ -1409,8 +1409,7 @@ impl CustomerState {
             self.enter_global_holdout(eng, j, out);
             return Entry::Entered;
         }
-        let holdout =
-            cj.holdout > 0 && stable_hash(eng.opts.seed, &["holdout", &cj.name, &self.key]) % 10_000 < cj.holdout;
+        let holdout = cj.holdout > 0 && stable_hash_from(eng.holdout_prefix[j], &[&self.key]) % 10_000 < cj.holdout;
         let r = &mut out.1.journeys[j];
         r.entrants += 1;
         if js.entries == 0 {
