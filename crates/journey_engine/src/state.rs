@@ -1994,7 +1994,8 @@ impl CustomerState {
         // one message per recipient: the customer, or each of the account's admins
         let messages = if account { recipients.len() as u32 } else { 1 };
         self.cell(eng, j, 0).sends += messages;
-        if let Some(a) = &self.journeys[j].active {
+        // (the copy of the arms only when there are some: most entries took no split)
+        if let Some(a) = self.journeys[j].active.as_ref().filter(|a| !a.arms.is_empty()) {
             for arm in a.arms.clone() {
                 self.cell(eng, j, 2 + arm as u32).sends += messages;
             }
