@@ -619,6 +619,9 @@ pub(crate) struct CPolicyCap {
 pub struct Engine<'p> {
     pub(crate) program: &'p Program,
     pub(crate) opts: EngineOptions,
+    /// Per journey, [`stable_prefix`] of the seed, `"holdout"` and its name: the
+    /// holdout draw of an entry hashes only the customer's key on top of it.
+    pub(crate) holdout_prefix: Vec<u64>,
     pub(crate) default_tz: Tz,
     pub(crate) tz_attr: Option<usize>,
     /// Every attribute missing: the row of the customers the snapshot lacks, shared by
@@ -1075,9 +1078,11 @@ impl<'p> Engine<'p> {
             &journeys,
             &[unsubscribe_event, bounce_event, complaint_event],
         );
+        let holdout_prefix = journeys.iter().map(|cj| stable_prefix(opts.seed, &["holdout", &cj.name])).collect();
         Engine {
             program,
             opts,
+            holdout_prefix,
             default_tz,
             tz_attr,
             blank_row: vec![AttrValue::Missing; program.attributes.len()].into(),
@@ -1755,13 +1760,30 @@ fn by_customer(mut parts: Vec<Vec<Action>>) -> Vec<Action> {
 /// A 64-bit hash that is the same on every platform and build: FNV-1a over the parts
 /// (each followed by a 0xff separator), then a SplitMix64 finaliser.
 pub fn stable_hash(seed: u64, parts: &[&str]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    stable_hash_from(stable_prefix(seed, &[]), parts)
+}
+
+/// [`stable_hash`]'s state after its leading parts: FNV-1a reads the parts in order,
+/// so `stable_hash_from(stable_prefix(seed, a), b)` is `stable_hash(seed, a ++ b)`.
+/// The parts that are the same for every customer (`"holdout"` and the journey's
+/// name) are read once per program, not at every entry.
+pub(crate) fn stable_prefix(seed: u64, parts: &[&str]) -> u64 {
+    fnv(0xcbf2_9ce4_8422_2325 ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15), parts)
+}
+
+fn fnv(mut h: u64, parts: &[&str]) -> u64 {
     for p in parts {
         for b in p.bytes().chain([0xff]) {
             h ^= b as u64;
             h = h.wrapping_mul(0x0100_0000_01b3);
         }
     }
+    h
+}
+
+/// [`stable_hash`] of the parts that follow a [`stable_prefix`].
+pub(crate) fn stable_hash_from(prefix: u64, parts: &[&str]) -> u64 {
+    let mut h = fnv(prefix, parts);
     h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     h ^ (h >> 31)

@@ -9,8 +9,8 @@ use crate::tally::Tally;
 use crate::ticks::ChunkCursor;
 use crate::time::{self, DAY};
 use crate::{
-    stable_hash, Action, ActionKind, AttrValue, CGoal, CStep, CTrigger, Customer, DeferReason, Engine, ExitReason,
-    QuietMode, Row, Suppression, Target, STEP_LIMIT,
+    stable_hash, stable_hash_from, Action, ActionKind, AttrValue, CGoal, CStep, CTrigger, Customer, DeferReason,
+    Engine, ExitReason, QuietMode, Row, Suppression, Target, STEP_LIMIT,
 };
 use chrono::Datelike;
 use chrono_tz::Tz;
@@ -1150,9 +1150,16 @@ impl CustomerState {
         if kind == eng.unsubscribe_event {
             self.withdraw_consent(eng, ev, texts, Some(&mut *out.1));
         }
-        // 3. exit rules, 4. waits for this event, 5. entries, each in journey order
+        // 3. exit rules, 4. waits for this event, 5. entries, each in journey order;
+        // the walks of 3 and 4 read only the journeys the customer is in, and most
+        // events are of customers in none (the bit set says so for the first 64)
         let no_one: &[usize] = &[];
-        for &j in if reacts & reactions::EXITS != 0 { &eng.order[..] } else { no_one } {
+        let in_none = self.active == 0 && eng.journeys.len() <= 64;
+        let (reacts_exits, reacts_waits) = match in_none {
+            true => (false, false),
+            false => (reacts & reactions::EXITS != 0, reacts & reactions::WAITS != 0),
+        };
+        for &j in if reacts_exits { &eng.order[..] } else { no_one } {
             if !self.in_journey(j) {
                 continue;
             }
@@ -1161,7 +1168,7 @@ impl CustomerState {
                 self.exit(eng, j, ExitReason::ExitEvent, out);
             }
         }
-        for &j in if reacts & reactions::WAITS != 0 { &eng.order[..] } else { no_one } {
+        for &j in if reacts_waits { &eng.order[..] } else { no_one } {
             if !self.in_journey(j) {
                 continue;
             }
@@ -1402,8 +1409,7 @@ impl CustomerState {
             self.enter_global_holdout(eng, j, out);
             return Entry::Entered;
         }
-        let holdout =
-            cj.holdout > 0 && stable_hash(eng.opts.seed, &["holdout", &cj.name, &self.key]) % 10_000 < cj.holdout;
+        let holdout = cj.holdout > 0 && stable_hash_from(eng.holdout_prefix[j], &[&self.key]) % 10_000 < cj.holdout;
         let r = &mut out.1.journeys[j];
         r.entrants += 1;
         if js.entries == 0 {
@@ -1988,7 +1994,8 @@ impl CustomerState {
         // one message per recipient: the customer, or each of the account's admins
         let messages = if account { recipients.len() as u32 } else { 1 };
         self.cell(eng, j, 0).sends += messages;
-        if let Some(a) = &self.journeys[j].active {
+        // (the copy of the arms only when there are some: most entries took no split)
+        if let Some(a) = self.journeys[j].active.as_ref().filter(|a| !a.arms.is_empty()) {
             for arm in a.arms.clone() {
                 self.cell(eng, j, 2 + arm as u32).sends += messages;
             }
