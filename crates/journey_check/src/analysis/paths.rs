@@ -227,9 +227,12 @@ impl<'c, 'a> Walker<'c, 'a> {
 
     fn run(&mut self) {
         let Target::Node(start) = self.cx.start else { return };
-        if let Trigger::DateAttribute { attribute, offset_minutes, .. } = &self.cx.journey.entry {
-            // entry is on the day of `attribute + offset`, at some time of that day
-            self.anchors.push((attribute.as_str(), 0, *offset_minutes, 1440));
+        if let Trigger::DateAttribute { attribute, offset_minutes, minute_of_day, .. } = &self.cx.journey.entry {
+            // entry is on the day of `attribute + offset`, at some time of that day: at
+            // its `at HH:MM` when it says one (an hour later at most, where the clocks
+            // skip that time), else at any time of the day
+            let latest = minute_of_day.map_or(1440, |m| (i64::from(m) + 60).min(1440));
+            self.anchors.push((attribute.as_str(), 0, *offset_minutes, latest));
         }
         // the local time of day when customers enter, if the entry fixes it
         let clock0 = match &self.cx.journey.entry {
@@ -293,9 +296,11 @@ impl<'c, 'a> Walker<'c, 'a> {
             Step::Task { channel, .. } => (channel, None, false, &[][..]),
             Step::Webhook { channel, template, .. } => (channel, Some(template.as_str()), false, &[][..]),
             Step::WaitUntilDate { attribute, offset_minutes, .. } => {
-                let end = t + self.date_wait(attribute, *offset_minutes, t);
-                self.anchors.push((attribute.as_str(), end, *offset_minutes, 0));
-                return (end, None);
+                let wait = self.date_wait(attribute, *offset_minutes, t);
+                self.anchors.push((attribute.as_str(), t + wait, *offset_minutes, 0));
+                // a wait that surely waits ends at the date's midnight, customer time
+                // (language.md): a `wait until 10:00 local` after it takes 10 hours
+                return (t + wait, (wait > 0).then(|| (0, Zone::Customer)));
             }
             Step::WaitUntilTime { minute_of_day, zone, .. } => {
                 let add = match &clock {
