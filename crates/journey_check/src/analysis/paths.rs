@@ -1041,11 +1041,11 @@ mod tests {
         };
         let mut p = program(vec![email(Some((2, 30)))], vec![build(dated)]);
         p.policy.min_gap_minutes = Some(240);
-        // 22 days (23 less a day of slack) then 6 days: the gaps are fine but 3 sends
-        // fall inside 30 days
+        // 22 days 14 hours (23 days less the entry's 09:00 and an hour of slack) then
+        // 6 days: the gaps are fine but 3 sends fall inside 30 days
         let ds = check(&Cx::new(&p, &p.journeys[0]));
         assert_eq!(codes(&ds), ["J401"]);
-        assert_eq!(ds[0].message, "this path sends 3 messages on `email` within 4w, over its cap of 2 per 30d");
+        assert_eq!(ds[0].message, "this path sends 3 messages on `email` within 28d 14h, over its cap of 2 per 30d");
         assert!(ds[0].notes[0].contains("wait until renewal_date - 7d"), "{:?}", ds[0].notes);
         // entered on an event, the date can be right now: the sends may go out at once
         let mut p = program(vec![email(None)], vec![build(Trigger::Event { event: "signup".into(), filter: None })]);
