@@ -315,7 +315,7 @@ fn an_unreadable_amount_in_json_lines_says_to_use_event() {
     let out = journey(&["clv", "fit", "--model", "bg-nbd", "--input", log]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("events.jsonl:1:1: cannot read \"\" as an amount"), "{err}");
+    assert!(err.contains("events.jsonl:1:89: cannot read \"\" as an amount"), "{err}");
     assert!(
         err.contains("help: this log has an `event` field: --event NAME reads only the rows of the purchase event"),
         "{err}"

@@ -125,7 +125,7 @@ fn clv_stops_at_a_null_or_absent_json_amount_as_at_an_empty_csv_cell() {
     // JSON lines: `null` on the same row (line 3 of a log without header)
     let out = run("null.jsonl", &jsonl(false));
     assert_eq!(code(&out), 2, "{}", stderr(&out));
-    assert!(stderr(&out).contains("null.jsonl:3:1: no amount: `amount` is null"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("null.jsonl:3:88: no amount: `amount` is null"), "{}", stderr(&out));
     // no `amount` key on that row, while other rows have one
     let out = run("absent.jsonl", &jsonl(true));
     assert_eq!(code(&out), 2, "{}", stderr(&out));

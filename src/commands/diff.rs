@@ -184,7 +184,12 @@ fn simulate_both(
         }
         _ => (None, Vec::new()),
     };
-    Ok(journey_diff::SimulationDelta { volume, clv, assumptions })
+    // say why there is no estimate, as `journey simulate` does, rather than nothing
+    let clv_unavailable = match (&a.clv, &b.clv) {
+        (Ok(_), Ok(_)) => None,
+        (Err(e), _) | (_, Err(e)) => Some(e.clone()),
+    };
+    Ok(journey_diff::SimulationDelta { volume, clv, assumptions, clv_unavailable })
 }
 
 /// journey.yaml's `clv:` settings as the CLV estimate reads them (a value written out

@@ -122,7 +122,7 @@ pub fn date_view(view: &CalendarView, from: Option<NaiveDate>) -> DateView {
         let back = rows.iter().map(|(_, r)| (u64::from(s.minute_of_day) + r.offset_minutes) / DAY).max().unwrap_or(0);
         let mut entry = first - Duration::days(back as i64);
         while entry <= last {
-            if runs_on(s, entry) {
+            if runs_on(s, entry) && crate::ical::entry_in_window(view, s, entry) {
                 for &(i, r) in &rows {
                     let at = send_at(s, r, entry);
                     if let Some(k) = index(at.date()) {
@@ -169,7 +169,7 @@ mod tests {
     use super::*;
 
     fn schedule(period: &str, minute_of_day: u32) -> Schedule {
-        Schedule { period: period.to_string(), minute_of_day, zone: Some("UTC".to_string()) }
+        Schedule { period: period.to_string(), minute_of_day, zone: Some("UTC".to_string()), active: None }
     }
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {

@@ -15,6 +15,7 @@
 //! Monday 2026-01-05), DTSTAMP is fixed and UIDs come from the journey and node.
 
 use crate::{CalendarView, JourneyInfo, Schedule, SendRow, DAY};
+use chrono::TimeZone;
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Timelike};
 use chrono_tz::Tz;
 use std::collections::BTreeMap;
@@ -112,6 +113,48 @@ pub(crate) fn zone_of(view: &CalendarView, s: &Schedule) -> Option<Tz> {
     s.zone.as_deref().unwrap_or(&view.timezone).parse().ok()
 }
 
+/// The instant of the entry on local date `entry` of a schedule, in UTC (a time the
+/// clocks skip is read an hour later, as the engine moves it forward).
+fn entry_utc(view: &CalendarView, s: &Schedule, entry: NaiveDate) -> Option<NaiveDateTime> {
+    let tz = zone_of(view, s)?;
+    let local = entry.and_hms_opt(0, 0, 0)? + Duration::minutes(i64::from(s.minute_of_day));
+    let at = tz
+        .from_local_datetime(&local)
+        .earliest()
+        .or_else(|| tz.from_local_datetime(&(local + Duration::hours(1))).earliest())?;
+    Some(at.naive_utc())
+}
+
+/// Is the entry on local date `entry` inside the journey's campaign window (`active
+/// from … to …`: from 00:00 on the first day to 24:00 on the last, in the program
+/// time zone)? Always, without a window.
+pub(crate) fn entry_in_window(view: &CalendarView, s: &Schedule, entry: NaiveDate) -> bool {
+    let Some((from, to)) = s.active else { return true };
+    let day = match (entry_utc(view, s, entry), view.timezone.parse::<Tz>()) {
+        (Some(utc), Ok(program)) => program.from_utc_datetime(&utc).date_naive(),
+        // a zone the database does not know (the checker reports it): the date as written
+        _ => entry,
+    };
+    (from..=to).contains(&day)
+}
+
+/// The first and the last date a schedule with a campaign window enters on, in the
+/// schedule's own zone (`None`: no run falls in the window).
+fn window_runs(view: &CalendarView, s: &Schedule, from: NaiveDate, to: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+    // the schedule's zone may be a day ahead of or behind the program's
+    let days: Vec<NaiveDate> = from
+        .pred_opt()?
+        .iter_days()
+        .take_while(|d| *d <= to.succ_opt().unwrap_or(to))
+        .filter(|d| runs_on_day(s, *d) && entry_in_window(view, s, *d))
+        .collect();
+    Some((*days.first()?, *days.last()?))
+}
+
+fn runs_on_day(s: &Schedule, d: NaiveDate) -> bool {
+    crate::dates::runs_on(s, d)
+}
+
 /// The local start of a send after an entry on local date `entry`.
 pub(crate) fn send_at(s: &Schedule, r: &SendRow, entry: NaiveDate) -> NaiveDateTime {
     entry.and_hms_opt(0, 0, 0).expect("midnight")
@@ -124,9 +167,22 @@ pub(crate) fn month_len(year: i32, month: u32) -> u32 {
     NaiveDate::from_ymd_opt(y, m, 1).and_then(|d| d.pred_opt()).map_or(28, |d| d.day())
 }
 
-/// The local start of the first run of a send, and its recurrence.
-fn start(s: &Schedule, r: &SendRow) -> (NaiveDateTime, Recurrence) {
-    let (first, rule) = anchor(s);
+/// The local start of the first run of a send, and its recurrence; `None` when the
+/// journey's campaign window holds no run.
+fn start(view: &CalendarView, s: &Schedule, r: &SendRow) -> Option<(NaiveDateTime, Recurrence)> {
+    let (anchored, rule) = anchor(s);
+    // a campaign window: the first run in it, and the rule ends with the last
+    let (first, until) = match s.active {
+        Some((from, to)) => {
+            let (a, b) = window_runs(view, s, from, to)?;
+            let last = send_at(s, r, b);
+            let until = zone_of(view, s)
+                .and_then(|tz| tz.from_local_datetime(&last).latest())
+                .map_or_else(|| stamp(last), |t| format!("{}Z", stamp(t.naive_utc())));
+            (a, Some(until))
+        }
+        None => (anchored, None),
+    };
     let start = send_at(s, r, first);
     let shift = ((u64::from(s.minute_of_day) + r.offset_minutes) / DAY % 7) as u32;
     let recurrence = match rule {
@@ -149,21 +205,25 @@ fn start(s: &Schedule, r: &SendRow) -> (NaiveDateTime, Recurrence) {
         }),
         // days later: the date moves with the length of the month, so list them
         Rule::Monthly(day) => {
-            let dates = (1..12 * RDATE_YEARS as u32)
-                .map(|k| {
-                    let (y, m) = (ANCHOR.0 + (k / 12) as i32, 1 + k % 12);
+            let dates = (0..12 * RDATE_YEARS as u32)
+                .filter_map(|k| {
+                    let (y, m) = (first.year() + ((first.month0() + k) / 12) as i32, 1 + (first.month0() + k) % 12);
                     let entry = NaiveDate::from_ymd_opt(y, m, day.min(month_len(y, m))).expect("a date");
-                    send_at(s, r, entry)
+                    (entry > first && entry_in_window(view, s, entry)).then(|| send_at(s, r, entry))
                 })
                 .collect();
             Recurrence::Dates(dates)
         }
     };
-    (start, recurrence)
+    let recurrence = match (recurrence, until) {
+        (Recurrence::Rule(rule), Some(until)) => Recurrence::Rule(format!("{rule};UNTIL={until}")),
+        (other, _) => other,
+    };
+    Some((start, recurrence))
 }
 
 fn event(view: &CalendarView, j: &JourneyInfo, s: &Schedule, r: &SendRow, out: &mut String) {
-    let (start, recurrence) = start(s, r);
+    let Some((start, recurrence)) = start(view, s, r) else { return };
     let tzid = match zone_of(view, s) {
         Some(z) => format!(";TZID={}", z.name()),
         // a zone the database does not know (the checker reports it): floating time
@@ -172,6 +232,7 @@ fn event(view: &CalendarView, j: &JourneyInfo, s: &Schedule, r: &SendRow, out: &
     let dtstart = format!("DTSTART{tzid}:{}", stamp(start));
     let repeat = match &recurrence {
         Recurrence::Rule(rule) => format!("RRULE:{rule}"),
+        Recurrence::Dates(dates) if dates.is_empty() => String::new(),
         Recurrence::Dates(dates) => {
             format!("RDATE{tzid}:{}", dates.iter().map(|d| stamp(*d)).collect::<Vec<_>>().join(","))
         }
@@ -213,7 +274,7 @@ fn event(view: &CalendarView, j: &JourneyInfo, s: &Schedule, r: &SendRow, out: &
         "TRANSP:TRANSPARENT".to_string(),
         "END:VEVENT".to_string(),
     ];
-    for l in &lines {
+    for l in lines.iter().filter(|l| !l.is_empty()) {
         fold(l, out);
     }
 }
@@ -232,16 +293,19 @@ pub fn ical(view: &CalendarView) -> String {
         .flat_map(|(j, s)| view.sends.iter().filter(move |r| r.journey == j.name).map(move |r| (j, s, r)))
         .collect();
     // each zone used, with the earliest start in it, in name order
-    let mut zones: BTreeMap<&str, (Tz, NaiveDateTime)> = BTreeMap::new();
+    let mut zones: BTreeMap<&str, (Tz, NaiveDateTime, NaiveDateTime)> = BTreeMap::new();
     for &(_, s, r) in &scheduled {
         if let Some(z) = zone_of(view, s) {
-            let at = start(s, r).0;
-            let e = zones.entry(z.name()).or_insert((z, at));
+            let Some((at, _)) = start(view, s, r) else { continue };
+            let e = zones.entry(z.name()).or_insert((z, at, at));
             e.1 = e.1.min(at);
+            e.2 = e.2.max(at);
         }
     }
-    for (tz, first) in zones.values() {
-        for l in crate::vtimezone::vtimezone(*tz, ANCHOR.0 - 1, ANCHOR.0 + ZONE_YEARS_AFTER, *first) {
+    for (tz, first, latest) in zones.values() {
+        // a campaign window years after the anchor still has its zone's rules
+        let (from, to) = ((ANCHOR.0 - 1).min(first.year() - 1), (ANCHOR.0 + ZONE_YEARS_AFTER).max(latest.year() + 1));
+        for l in crate::vtimezone::vtimezone(*tz, from, to, *first) {
             fold(&l, &mut out);
         }
     }

@@ -25,6 +25,7 @@ pub use observed::{observe, ConflictObserved, CustomerZone, Observed};
 pub use text::{csv, table};
 pub use trace::{TraceError, TraceReader};
 
+use chrono::NaiveDate;
 use journey_check::analysis::calendar;
 use journey_ir::{draw, Journey, Program, Trigger, Zone};
 use serde::Serialize;
@@ -96,6 +97,11 @@ pub struct Schedule {
     pub minute_of_day: u32,
     /// IANA zone, or `None` for the customer's own zone.
     pub zone: Option<String>,
+    /// The campaign window (`active from … to …`, dates in the program time zone):
+    /// no entry outside it, so the dated views (iCal, the HTML page's dates) place
+    /// no send of an entry outside it. Said in the trigger text of the JSON.
+    #[serde(skip)]
+    pub active: Option<(NaiveDate, NaiveDate)>,
 }
 
 /// One send, placed at its earliest time after entry.
@@ -297,6 +303,10 @@ pub fn build_from(
                     Zone::Customer => None,
                     Zone::Named(z) => Some(z.clone()),
                 },
+                active: j.active.as_ref().and_then(|w| {
+                    let day = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok();
+                    Some((day(&w.from)?, day(&w.to)?))
+                }),
             }),
             _ => None,
         };

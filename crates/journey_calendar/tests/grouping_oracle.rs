@@ -94,6 +94,10 @@ fn oracle(program: &Program) -> CalendarView {
                     Zone::Customer => None,
                     Zone::Named(z) => Some(z.clone()),
                 },
+                active: j.active.as_ref().and_then(|w| {
+                    let day = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok();
+                    Some((day(&w.from)?, day(&w.to)?))
+                }),
             }),
             _ => None,
         };

@@ -370,15 +370,26 @@ fn read_json_lines(path: &str, source: &str, options: &LogOptions) -> Result<Tra
                 return Err(err(format!("customer id must be a string or number, found {other}"), "bad customer id"))
             }
         };
-        let (_, ts) = pick(&timestamp_key, TIMESTAMP_NAMES, "timestamp")?
+        let (ts_key, ts) = pick(&timestamp_key, TIMESTAMP_NAMES, "timestamp")?
             .ok_or_else(|| err("no timestamp field (timestamp, date, time)".into(), "field missing"))?;
         let ts_text = match &ts {
             serde_json::Value::String(s) => s.clone(),
             serde_json::Value::Number(n) => n.to_string(),
             other => other.to_string(),
         };
-        let date = parse_date(&ts_text, options.timestamp_format.as_deref())
-            .ok_or_else(|| err(format!("cannot read {ts_text:?} as a timestamp"), "expected a date or timestamp"))?;
+        let date = parse_date(&ts_text, options.timestamp_format.as_deref()).ok_or_else(|| {
+            // the label points at the value, as a CSV log's points at its cell
+            let (s, e) = json_value_span(text, &ts_key).map_or((start, end), |(s, e)| (start + s, start + e));
+            bad_row(
+                path,
+                source,
+                s,
+                e,
+                format!("cannot read {ts_text:?} as a timestamp"),
+                "expected a date or timestamp",
+                Some(timestamp_help(options.timestamp_format.as_deref())),
+            )
+        })?;
         // a row of an event log read whole (a sign-up without an amount): the same
         // help as a CSV log's
         let hint = || match (&options.event, pick(&event_key, EVENT_NAMES, "event")) {
@@ -390,14 +401,15 @@ fn read_json_lines(path: &str, source: &str, options: &LogOptions) -> Result<Tra
                 b.log.has_amounts = true;
                 n.as_f64().filter(|v| v.is_finite()).ok_or_else(|| err("amount is not finite".into(), "bad amount"))?
             }
-            Some((_, serde_json::Value::String(s))) => {
+            Some((field, serde_json::Value::String(s))) => {
                 b.log.has_amounts = true;
                 parse_amount(&s).ok_or_else(|| {
+                    let (s0, e0) = json_value_span(text, &field).map_or((start, end), |(s, e)| (start + s, start + e));
                     bad_row(
                         path,
                         source,
-                        start,
-                        end,
+                        s0,
+                        e0,
                         format!("cannot read {s:?} as an amount"),
                         "expected a number",
                         hint(),
@@ -408,15 +420,16 @@ fn read_json_lines(path: &str, source: &str, options: &LogOptions) -> Result<Tra
             // column is: an error, never a purchase of 0 (it would lower the mean
             // spend and count as a purchase day).
             Some((field, serde_json::Value::Null)) => {
+                let (s0, e0) = json_value_span(text, &field).map_or((start, end), |(s, e)| (start + s, start + e));
                 return Err(bad_row(
                     path,
                     source,
-                    start,
-                    end,
+                    s0,
+                    e0,
                     format!("no amount: `{field}` is null"),
                     "expected a number",
                     hint(),
-                ))
+                ));
             }
             // No amount key at all: fine for a log without amounts (purchase counts
             // only), but once any row has one, every row needs one, as every row of a
@@ -527,6 +540,86 @@ fn timestamp_help(format: Option<&str>) -> String {
     }
 }
 
+/// Where the value of the top-level `key` of one JSON object line is: byte offsets
+/// within `line`, from the first `"key"` followed by a colon to the end of its value
+/// (a string with its quotes, or a bare number, literal or nested value); `None` when
+/// the key is written with escapes the search does not see.
+fn json_value_span(line: &str, key: &str) -> Option<(usize, usize)> {
+    let quoted = serde_json::to_string(key).ok()?;
+    let b = line.as_bytes();
+    let mut from = 0;
+    while let Some(i) = line[from..].find(&quoted) {
+        let mut p = from + i + quoted.len();
+        while p < b.len() && b[p].is_ascii_whitespace() {
+            p += 1;
+        }
+        if p < b.len() && b[p] == b':' {
+            p += 1;
+            while p < b.len() && b[p].is_ascii_whitespace() {
+                p += 1;
+            }
+            let start = p;
+            if p < b.len() && b[p] == b'"' {
+                p += 1;
+                while p < b.len() && b[p] != b'"' {
+                    p += if b[p] == b'\\' { 2 } else { 1 };
+                }
+                return Some((start, (p + 1).min(b.len())));
+            }
+            let mut depth = 0i32;
+            let mut in_str = false;
+            while p < b.len() {
+                match b[p] {
+                    b'\\' if in_str => p += 1,
+                    b'"' => in_str = !in_str,
+                    b'{' | b'[' if !in_str => depth += 1,
+                    b'}' | b']' if !in_str && depth > 0 => depth -= 1,
+                    b',' | b'}' | b']' if !in_str && depth == 0 => break,
+                    _ => {}
+                }
+                p += 1;
+            }
+            let value = line[start..p].trim_end();
+            return (!value.is_empty()).then_some((start, start + value.len()));
+        }
+        from += i + quoted.len();
+    }
+    None
+}
+
+/// A timestamp with a UTC offset written `+HHMM` or `+HH` (or `Z`), which the event
+/// log reader of `journey simulate` accepts (docs/events.md) and chrono's RFC 3339
+/// parser does not: its UTC date, as an RFC 3339 timestamp gives.
+fn parse_offset_timestamp(t: &str) -> Option<NaiveDate> {
+    let (head, minutes) = if let Some(h) = t.strip_suffix(['Z', 'z']) {
+        (h, 0i64)
+    } else {
+        let at = t.rfind(['+', '-']).filter(|&i| i > 10)?;
+        let (head, tail) = (&t[..at], &t[at + 1..]);
+        // `HH`, `HHMM` or `HH:MM`
+        let digits = match tail.len() {
+            2 | 4 => tail.to_string(),
+            5 if tail.as_bytes()[2] == b':' => tail.replacen(':', "", 1),
+            _ => return None,
+        };
+        if !digits.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        let h: i64 = digits[..2].parse().ok()?;
+        let m: i64 = if digits.len() == 4 { digits[2..].parse().ok()? } else { 0 };
+        if h > 23 || m > 59 {
+            return None;
+        }
+        let sign = if t.as_bytes()[at] == b'-' { -1 } else { 1 };
+        (head, sign * (h * 60 + m))
+    };
+    let local =
+        ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dt%H:%M:%S%.f"]
+            .iter()
+            .find_map(|f| NaiveDateTime::parse_from_str(head, f).ok())?;
+    Some((local - chrono::Duration::minutes(minutes)).date())
+}
+
 /// Parse a date or timestamp and keep its calendar date (purchases are counted
 /// per day, as in the published RFM summaries).
 pub fn parse_date(text: &str, format: Option<&str>) -> Option<NaiveDate> {
@@ -543,7 +636,15 @@ pub fn parse_date(text: &str, format: Option<&str>) -> Option<NaiveDate> {
     if let Ok(d) = DateTime::parse_from_rfc3339(t) {
         return Some(d.naive_utc().date());
     }
-    for f in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y/%m/%d"] {
+    for f in [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+        "%Y/%m/%d",
+    ] {
         if let Ok(d) = NaiveDateTime::parse_from_str(t, f) {
             return Some(d.date());
         }
@@ -551,7 +652,7 @@ pub fn parse_date(text: &str, format: Option<&str>) -> Option<NaiveDate> {
             return Some(d);
         }
     }
-    None
+    parse_offset_timestamp(t)
 }
 
 fn parse_amount(text: &str) -> Option<f64> {
@@ -587,7 +688,7 @@ mod tests {
     fn bad_date_and_json_lines() {
         let src = "{\"customer_id\": 1, \"timestamp\": \"2024-01-01T10:00:00Z\", \"amount\": 2}\n{\"customer_id\": 2, \"timestamp\": \"yesterday\"}\n";
         let err = read_log("t.jsonl", src, &LogOptions::default()).unwrap_err();
-        assert!(err.to_string().starts_with("t.jsonl:2:1: cannot read \"yesterday\""), "{err}");
+        assert!(err.to_string().starts_with("t.jsonl:2:33: cannot read \"yesterday\""), "{err}");
     }
 
     /// A null or absent amount is no amount: an error naming the line, as the empty
@@ -601,7 +702,7 @@ mod tests {
         );
         let null = "{\"customer_id\": \"a\", \"timestamp\": \"2024-01-01\", \"amount\": 10}\n{\"customer_id\": \"a\", \"timestamp\": \"2024-01-02\", \"amount\": null}\n";
         let e = read_log("t.jsonl", null, &LogOptions::default()).unwrap_err().to_string();
-        assert!(e.starts_with("t.jsonl:2:1: no amount: `amount` is null"), "{e}");
+        assert!(e.starts_with("t.jsonl:2:59: no amount: `amount` is null"), "{e}");
         // the row without comes first: reported once a later row shows the log has amounts
         let absent = "{\"customer_id\": \"a\", \"timestamp\": \"2024-01-01\"}\n{\"customer_id\": \"a\", \"timestamp\": \"2024-01-02\", \"amount\": 10}\n";
         let e = read_log("t.jsonl", absent, &LogOptions::default()).unwrap_err().to_string();
@@ -618,6 +719,40 @@ mod tests {
         };
         let src = "{\"customer_id\": \"a\", \"timestamp\": \"2024-01-01\", \"total\": null}\n";
         let e = read_log("t.jsonl", src, &o).unwrap_err().to_string();
-        assert!(e.starts_with("t.jsonl:1:1: no amount: `total` is null"), "{e}");
+        assert!(e.starts_with("t.jsonl:1:58: no amount: `total` is null"), "{e}");
+    }
+
+    /// The offsets the event log reader accepts (`+01:00`, `+0100`, `+01`,
+    /// docs/events.md) are read here too, so `journey clv` reads the log `journey
+    /// simulate` reads; the date is the UTC date, as for `+01:00`.
+    #[test]
+    fn offsets_without_a_colon_read_as_the_event_log_reads_them() {
+        let d = |s: &str| parse_date(s, None);
+        let ymd = |y, m, dd| NaiveDate::from_ymd_opt(y, m, dd);
+        assert_eq!(d("2026-02-20T06:00:00+05:45"), ymd(2026, 2, 20));
+        assert_eq!(d("2026-02-20T06:00:00+0545"), ymd(2026, 2, 20));
+        assert_eq!(d("2026-02-20T03:00:00+0545"), ymd(2026, 2, 19));
+        assert_eq!(d("2026-02-20T23:30:00-05"), ymd(2026, 2, 21));
+        assert_eq!(d("2026-02-20 23:30:00-0500"), ymd(2026, 2, 21));
+        assert_eq!(d("2026-02-20T23:30-05:00"), ymd(2026, 2, 21));
+        assert_eq!(d("2026-02-20T09:00Z"), ymd(2026, 2, 20));
+        assert_eq!(d("2026-02-20 09:00"), ymd(2026, 2, 20));
+        assert_eq!(d("2026-02-20T06:00:00+2400"), None);
+        assert_eq!(d("2026-02-20T06:00:00+05:4"), None);
+        assert_eq!(d("2026-02-20T06:00:00+5"), None);
+    }
+
+    /// A bad value of a JSON lines row is labelled where it is, as a CSV cell is.
+    #[test]
+    fn json_lines_errors_point_at_the_value() {
+        let line = r#"{"customer_id": "a", "timestamp" : "soon", "amount": 3}"#;
+        let (s, e) = json_value_span(line, "timestamp").unwrap();
+        assert_eq!(&line[s..e], r#""soon""#);
+        let (s, e) = json_value_span(line, "amount").unwrap();
+        assert_eq!(&line[s..e], "3");
+        let line = r#"{"note": "a \"timestamp\": x", "timestamp": {"a": [1, 2]}, "b": 1}"#;
+        let (s, e) = json_value_span(line, "timestamp").unwrap();
+        assert_eq!(&line[s..e], r#"{"a": [1, 2]}"#);
+        assert_eq!(json_value_span(line, "missing"), None);
     }
 }

@@ -319,6 +319,10 @@ pub struct SimulationDelta {
     pub clv: Option<ClvDelta>,
     /// The stated assumptions that produced the numbers.
     pub assumptions: Vec<String>,
+    /// Why there is no CLV estimate (`clv` is `None`): e.g. too few repeat buyers in
+    /// the log to fit a purchase model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clv_unavailable: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -73,6 +73,12 @@ fn simulation_line(sim: &Simulation) -> Option<String> {
                 .iter()
                 .map(|v| format!("{} on {}: {} → {} sends", v.journey, v.channel, v.base, v.head))
                 .collect();
+            if parts.is_empty() {
+                parts.push("the same sends per journey and channel on both sides".to_string());
+            }
+            if let Some(reason) = d.clv.is_none().then_some(d.clv_unavailable.as_ref()).flatten() {
+                parts.push(format!("CLV not computed ({reason})"));
+            }
             if let Some(c) = &d.clv {
                 parts.push(format!(
                     "CLV {:.2} → {:.2} {} (difference {:.2}..{:.2})",

@@ -261,9 +261,12 @@ impl<'c, 'a> Walker<'c, 'a> {
 
     fn run(&mut self) {
         let Target::Node(start) = self.cx.start else { return };
-        if let Trigger::DateAttribute { attribute, offset_minutes, .. } = &self.cx.journey.entry {
-            // entry is on the day of `attribute + offset`, at some time of that day
-            self.anchors.push((attribute.as_str(), 0, *offset_minutes, 1440));
+        if let Trigger::DateAttribute { attribute, offset_minutes, minute_of_day, .. } = &self.cx.journey.entry {
+            // entry is on the day of `attribute + offset`, at some time of that day: at
+            // its `at HH:MM` when it says one (an hour later at most, where the clocks
+            // skip that time), else at any time of the day
+            let latest = minute_of_day.map_or(1440, |m| (i64::from(m) + 60).min(1440));
+            self.anchors.push((attribute.as_str(), 0, *offset_minutes, latest));
         }
         // the local time of day when customers enter, if the entry fixes it
         let clock0 = match &self.cx.journey.entry {
@@ -340,7 +343,9 @@ impl<'c, 'a> Walker<'c, 'a> {
                 if let Some(last) = self.lo_after.last_mut() {
                     last.0 += wait;
                 }
-                return (end, None);
+                // a wait that surely waits ends at the date's midnight, customer time
+                // (language.md): a `wait until 10:00 local` after it takes 10 hours
+                return (end, (wait > 0).then(|| (0, Zone::Customer)));
             }
             Step::WaitUntilTime { minute_of_day, zone, .. } => {
                 let add = match &clock {
@@ -1131,11 +1136,11 @@ mod tests {
         };
         let mut p = program(vec![email(Some((2, 30)))], vec![build(dated)]);
         p.policy.min_gap_minutes = Some(240);
-        // 22 days (23 less a day of slack) then 6 days: the gaps are fine but 3 sends
-        // fall inside 30 days
+        // 22 days 14 hours (23 days less the entry's 09:00 and an hour of slack) then
+        // 6 days: the gaps are fine but 3 sends fall inside 30 days
         let ds = check(&Cx::new(&p, &p.journeys[0]));
         assert_eq!(codes(&ds), ["J401"]);
-        assert_eq!(ds[0].message, "this path sends 3 messages on `email` within 4w, over its cap of 2 per 30d");
+        assert_eq!(ds[0].message, "this path sends 3 messages on `email` within 28d 14h, over its cap of 2 per 30d");
         assert!(ds[0].notes[0].contains("wait until renewal_date - 7d"), "{:?}", ds[0].notes);
         // entered on an event, the date can be right now: the sends may go out at once
         let mut p = program(vec![email(None)], vec![build(Trigger::Event { event: "signup".into(), filter: None })]);
