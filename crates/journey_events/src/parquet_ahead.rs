@@ -50,48 +50,6 @@ pub(crate) enum Batches {
     Here { reader: Option<ParquetRecordBatchReader>, ahead: bool },
     /// Decoded on the thread `worker`, handed over through `batches`.
     Ahead { batches: Option<Receiver<Decoded>>, worker: Option<JoinHandle<()>> },
-    /// A file of many small row groups, its groups decoded alternately by two
-    /// decoders ahead, each on a thread of its own ([`Lanes`]).
-    Lanes(Box<Lanes>),
-}
-
-/// Small row groups cost the decoder twice the work per row of large ones (a
-/// dictionary, page headers and a codec per column chunk): on 1,024-row groups it
-/// was twice the rows' build, which then waited on it. Two decoders, one for the even
-/// row groups and one for the odd, keep up; the batches are handed over in file order,
-/// each exactly as one decoder makes it (no batch spans two row groups, see
-/// [`crate::parquet_reader::batching`]), so nothing else changes.
-pub(crate) struct Lanes {
-    lanes: [Batches; 2],
-    /// Batches of each row group, in file order.
-    counts: Vec<u32>,
-    group: usize,
-    /// Batches of `group` still to hand over.
-    left: u32,
-    /// The whole file in one decoder, for [`Batches::set_ahead`]`(false)`.
-    single: Option<ParquetRecordBatchReader>,
-}
-
-impl Lanes {
-    fn next(&mut self) -> Decoded {
-        self.single = None;
-        while self.left == 0 {
-            if self.group + 1 >= self.counts.len() {
-                return Decoded::End;
-            }
-            self.group += 1;
-            self.left = self.counts[self.group];
-        }
-        self.left -= 1;
-        match self.lanes[self.group % 2].next() {
-            // a decoder that ends before its row groups do: the footer claimed rows
-            // the data does not hold
-            Decoded::End => {
-                Decoded::Failed(format!("row group {} holds fewer rows than the file's footer says", self.group + 1))
-            }
-            d => d,
-        }
-    }
 }
 
 impl Batches {
@@ -103,43 +61,11 @@ impl Batches {
         Batches::Here { reader: Some(reader), ahead }
     }
 
-    /// The batches of a file of small row groups of `counts` batches each: two
-    /// decoders ahead, `even` of the even row groups and `odd` of the odd ones, when
-    /// there are two cores or more; else `single`, of every row group.
-    pub(crate) fn lanes(
-        single: ParquetRecordBatchReader,
-        even: ParquetRecordBatchReader,
-        odd: ParquetRecordBatchReader,
-        counts: Vec<u32>,
-        rows: u64,
-        batch: usize,
-    ) -> Batches {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        if cores < 2 || counts.len() < 2 {
-            return Batches::new(single, rows, batch);
-        }
-        let lane = |r: ParquetRecordBatchReader| Batches::Here { reader: Some(r), ahead: true };
-        let left = counts[0];
-        Batches::Lanes(Box::new(Lanes { lanes: [lane(even), lane(odd)], counts, group: 0, left, single: Some(single) }))
-    }
-
-    /// Whether two decoders share the row groups.
-    #[cfg(test)]
-    pub(crate) fn laned(&self) -> bool {
-        matches!(self, Batches::Lanes(_))
-    }
-
     /// Decode ahead or not, whatever the file and the machine (the tests compare both).
     #[cfg(test)]
     pub(crate) fn set_ahead(&mut self, on: bool) {
-        match self {
-            Batches::Here { ahead, .. } => *ahead = on,
-            Batches::Lanes(l) if !on => {
-                if let Some(reader) = l.single.take() {
-                    *self = Batches::Here { reader: Some(reader), ahead: false };
-                }
-            }
-            _ => {}
+        if let Batches::Here { ahead, .. } = self {
+            *ahead = on;
         }
     }
 
@@ -150,7 +76,6 @@ impl Batches {
             }
         }
         match self {
-            Batches::Lanes(lanes) => lanes.next(),
             Batches::Here { reader: Some(reader), .. } => decode(reader),
             Batches::Here { reader: None, .. } => Decoded::End,
             // the worker always says how it ended; a channel closed without it means

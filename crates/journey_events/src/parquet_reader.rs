@@ -130,10 +130,6 @@ fn gcd(a: u64, b: u64) -> u64 {
 /// row group is a read of its own, which made a log of 64-row groups 20% slower than
 /// the same rows in large groups (`cargo bench -p journey_events --bench row_groups`).
 const SMALL_ROW_GROUP: i64 = 4096;
-
-/// Row groups a file needs for two decoders ([`Batches::lanes`]) to pay for their
-/// threads.
-const MIN_LANE_GROUPS: usize = 8;
 const IN_MEMORY_LIMIT: u64 = 512 << 20;
 
 /// The footer of a Parquet file with many small row groups that fits the in-memory
@@ -285,13 +281,10 @@ impl Row for PqRow<'_> {
 
 impl ParquetBackend {
     /// Open a Parquet log: a file, or the bytes of one held in memory (a stream);
-    /// `footer`: its metadata when already read ([`small_row_groups`]); `spare`: two
-    /// more handles on the same bytes, for a file of small row groups decoded by two
-    /// decoders ([`Batches::lanes`]).
+    /// `footer`: its metadata when already read ([`small_row_groups`]).
     pub(crate) fn open<R: parquet::file::reader::ChunkReader + 'static>(
         path: &Path,
         file: R,
-        spare: Option<(R, R)>,
         footer: Option<Arc<ParquetMetaData>>,
         mapping: &Mapping,
         schema: &Schema,
@@ -336,12 +329,6 @@ impl ParquetBackend {
             }
             None => metadata,
         };
-        let lanes_of = spare.map(|(even, odd)| {
-            (
-                ParquetRecordBatchReaderBuilder::new_with_metadata(even, metadata.clone()),
-                ParquetRecordBatchReaderBuilder::new_with_metadata(odd, metadata.clone()),
-            )
-        });
         let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata);
         let fields: Vec<String> = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
         let plan = Plan::new(path, mapping, schema, Some(&fields))?;
@@ -374,19 +361,8 @@ impl ParquetBackend {
             .collect();
         let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
         let rows = builder.metadata().file_metadata().num_rows().max(0) as u64;
-        let reader = builder.with_projection(mask.clone()).with_batch_size(batching.rows).build().map_err(bad)?;
-        // many small row groups, none spanned by a batch: two decoders, alternately
-        let batches = match lanes_of {
-            Some((even, odd)) if batching.keys && sizes.len() >= MIN_LANE_GROUPS => {
-                let of = |b: ParquetRecordBatchReaderBuilder<R>, lane: usize| {
-                    let groups = (lane..sizes.len()).step_by(2).collect();
-                    b.with_projection(mask.clone()).with_batch_size(batching.rows).with_row_groups(groups).build()
-                };
-                let counts = sizes.iter().map(|&n| (n as u64).div_ceil(batching.rows as u64) as u32).collect();
-                Batches::lanes(reader, of(even, 0).map_err(bad)?, of(odd, 1).map_err(bad)?, counts, rows, batching.rows)
-            }
-            _ => Batches::new(reader, rows, batching.rows),
-        };
+        let reader = builder.with_projection(mask).with_batch_size(batching.rows).build().map_err(bad)?;
+        let batches = Batches::new(reader, rows, batching.rows);
         let dicts = vec![None; plan.slots.len()];
         let typed = Columns::new(&plan, schema);
         let backend =
@@ -465,11 +441,7 @@ impl ParquetBackend {
                     return Outcome::Io(std::io::Error::other(e));
                 }
                 Decoded::End => return Outcome::End,
-                Decoded::Failed(e) => {
-                    // the decoders' places in the file are lost: nothing more is read
-                    self.corrupt = true;
-                    return Outcome::Io(std::io::Error::other(e));
-                }
+                Decoded::Failed(e) => return Outcome::Io(std::io::Error::other(e)),
                 Decoded::Batch(batch) => {
                     if let Err(m) = self.load(batch, builder) {
                         return Outcome::Io(std::io::Error::other(m));

@@ -812,23 +812,15 @@ impl LogReader {
                         // one read of the whole (moderate) file is as fast as large groups
                         let all = std::fs::read(path).map_err(|e| ReadError::io(path, e))?;
                         let all = bytes::Bytes::from(all);
-                        let spare = Some((all.clone(), all.clone()));
-                        crate::parquet_reader::ParquetBackend::open(path, all, spare, Some(footer), mapping, schema)?
+                        crate::parquet_reader::ParquetBackend::open(path, all, Some(footer), mapping, schema)?
                     } else {
-                        crate::parquet_reader::ParquetBackend::open(path, file, None, None, mapping, schema)?
+                        crate::parquet_reader::ParquetBackend::open(path, file, None, mapping, schema)?
                     }
                 } else {
                     // Parquet needs random access: a stream is held in memory
                     let mut all = Vec::new();
                     opened.reader.read_to_end(&mut all).map_err(|e| ReadError::io(path, e))?;
-                    crate::parquet_reader::ParquetBackend::open(
-                        path,
-                        bytes::Bytes::from(all),
-                        None,
-                        None,
-                        mapping,
-                        schema,
-                    )?
+                    crate::parquet_reader::ParquetBackend::open(path, bytes::Bytes::from(all), None, mapping, schema)?
                 };
                 (Backend::Parquet(b), plan)
             }
@@ -1023,12 +1015,6 @@ impl LogReader {
         if let Backend::Parquet(b) = &mut self.backend {
             b.typed.enabled = false;
         }
-    }
-
-    /// Whether two decoders share the Parquet file's row groups.
-    #[cfg(all(test, feature = "parquet"))]
-    pub(crate) fn laned(&self) -> bool {
-        matches!(&self.backend, Backend::Parquet(b) if b.batches.laned())
     }
 
     /// Decode Parquet batches on a thread of their own or not, whatever the file's
