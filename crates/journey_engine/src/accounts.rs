@@ -92,6 +92,13 @@ impl AccountBook {
         k as usize
     }
 
+    /// The admin of account `account` whose key is `key` (an index into
+    /// [`AccountBook::admins`]), if they are one.
+    pub fn admin_of(&self, account: usize, key: &str) -> Option<u32> {
+        let entry = self.accounts.get(account)?;
+        entry.admins.iter().copied().find(|&i| self.admins[i as usize].key == key)
+    }
+
     pub fn add_admin(&mut self, account: usize, admin: Admin) {
         let i = self.admins.len() as u32;
         assert!(i < INDEX, "more than a billion admins");

@@ -1413,8 +1413,14 @@ impl<'e, 'p> Driver<'e, 'p> {
         state.push(self.engine, event, texts, &mut self.actions, &mut self.tally);
         // issue 15, `for account` journeys: the event is also its account's own
         if let Some(&k) = self.accounts.book_of.get(i).filter(|k| **k != u32::MAX) {
+            // an admin's own unsubscribe reaches the account's messages to them
+            let unsubscribe = Some(event.kind.0) == self.engine.unsubscribe_event;
+            let admin =
+                unsubscribe.then(|| self.accounts.book.admin_of(k as usize, profiles.customer(event.customer).key));
             let state = account_state(&mut self.accounts, self.engine, k as usize);
+            state.taking_from_admin(admin.flatten());
             state.push(self.engine, event, texts, &mut self.actions, &mut self.tally);
+            state.taking_from_admin(None);
         }
         // issue 15, accounts: the event counts for the account of its customer
         if self.engine.account_events.get(event.kind.0 as usize).copied().unwrap_or(false) {

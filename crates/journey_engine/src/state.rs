@@ -288,6 +288,10 @@ pub struct CustomerState {
 #[derive(Debug, Clone)]
 struct AccountPart {
     admins: Vec<(u32, Vec<AttrValue>, bool)>,
+    /// The admin (a place in `admins`) whose event the state is taking now: their
+    /// `unsubscribe` withdraws their own consent, so that the account's later
+    /// messages no longer reach them (set by the driver around the push).
+    sender: Option<usize>,
 }
 
 /// What changed since `settle` last ran: trackers that recorded an event, attributes
@@ -485,8 +489,16 @@ impl CustomerState {
             .collect();
         // the account itself is on no suppression list: its admins may be
         state.listed = false;
-        state.account = Some(Box::new(AccountPart { admins }));
+        state.account = Some(Box::new(AccountPart { admins, sender: None }));
         state
+    }
+
+    /// issue 15, accounts: the events pushed next are admin `admin`'s of this
+    /// account's book (an index into [`AccountBook::admins`]), or no admin's.
+    pub(crate) fn taking_from_admin(&mut self, admin: Option<u32>) {
+        if let Some(part) = self.account.as_mut() {
+            part.sender = admin.and_then(|i| part.admins.iter().position(|(x, _, _)| *x == i));
+        }
     }
 
     /// Whether journey `j` runs in this state: `for account` journeys in accounts'
@@ -1208,6 +1220,13 @@ impl CustomerState {
         };
         for c in w.channels(channel) {
             let Some(a) = eng.channels[c].consent else { continue };
+            // an admin's unsubscribe: their consent is theirs, not the account row's
+            // alone (docs/language.md, `for account` journeys)
+            if let Some(part) = self.account.as_mut() {
+                if let Some(admin) = part.sender.and_then(|i| part.admins.get_mut(i)) {
+                    admin.1[a] = AttrValue::Bool(false);
+                }
+            }
             if self.attrs[a] == AttrValue::Bool(false) {
                 continue;
             }
