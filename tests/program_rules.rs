@@ -132,8 +132,15 @@ fn check_reports_journeys_that_together_pass_a_program_cap() {
     let text = stdout(&out);
     assert_eq!(code(&out), 0, "{text}{}", stderr(&out));
     let found: Vec<&str> = text.split("\n\n").filter(|d| d.contains("over the program cap")).collect();
-    assert_eq!(found.len(), 1, "{text}");
-    let d = found[0];
+    // one combination with a witness history; the others, beside the onboarding
+    // (whose `today` the history search does not enumerate), are said as undecided
+    let (witnessed, undecided): (Vec<&str>, Vec<&str>) = found.iter().partition(|d| d.starts_with("warning"));
+    assert_eq!(witnessed.len(), 1, "{text}");
+    assert!(!undecided.is_empty(), "{text}");
+    for u in &undecided {
+        assert!(u.starts_with("info[J603]") && u.contains("`onboarding`") && u.contains("= note: undecided:"), "{u}");
+    }
+    let d = witnessed[0];
     assert!(
         d.starts_with(
             "warning[J603]: `ticket_storm` and `health_risk`, `nps_promoter` and `product_update` can together send \

@@ -52,11 +52,13 @@ fn a_send_on_every_working_day_breaks_a_weekly_cap_of_three() {
     assert_eq!(code, 1, "{lines:?}");
     // five a week are also most of the policy's 6 per 7d over every channel
     insta::assert_snapshot!(lines.join("\n"), @r"
+    journeys/accounts.journey:31:5: info[J603] `quiet_clinic_play` and `daily_tip` and `onboarding` can together send one customer 10 messages within 7d, over the policy cap of 6 per 7d
     journeys/expansion.journey:25:5: warning[J603] `team_upsell` and `daily_tip` can together send one customer 7 messages within 7d, over the policy cap of 6 per 7d
     journeys/health.journey:30:5: warning[J603] `health_risk` and `daily_tip` may together send one customer 7 messages within 7d when the clocks change, over the policy cap of 6 per 7d
     journeys/health.journey:58:5: warning[J603] `ticket_storm` and `daily_tip` and `nps_promoter` can together send one customer 8 messages within 7d, over the policy cap of 6 per 7d
     journeys/newsletter.journey:11:5: warning[J603] `product_update` and `daily_tip` and `nps_promoter` can together send one customer 8 messages within 7d, over the policy cap of 6 per 7d
     journeys/nps.journey:31:5: warning[J603] `nps_promoter` and `daily_tip` can together send one customer 7 messages within 7d, over the policy cap of 6 per 7d
+    journeys/onboarding.journey:34:5: info[J603] `onboarding` and `daily_tip` can together send one customer 9 messages within 7d, over the policy cap of 6 per 7d
     journeys/renewal.journey:15:5: warning[J603] `renewal` and `daily_tip` can together send one customer 7 messages within 7d, over the policy cap of 6 per 7d
     journeys/tips.journey:8:5: error[J401] run after run, this path sends 5 messages on `in_app` within 4d, over its cap of 3 per 7d
     ");
@@ -86,10 +88,13 @@ fn a_weekend_tip_counts_twice_a_week_across_journeys() {
     assert!(!in_app.is_empty(), "{lines:?}");
     assert!(in_app.iter().any(|l| l.contains("4 messages on `in_app`")), "{in_app:?}");
 
-    // entered once, the tip sends once: no `in_app` finding names it
+    // entered once, the tip sends once: no certain `in_app` finding names it (the
+    // project's four other journeys that send in the app may pass the cap beside it,
+    // which their audiences leave undecided: said as such, at info)
     let once = b2b_with_tip("every weekend at 09:00 local", "re_entry never");
     let (_, lines) = check_tip(once.path());
-    assert!(!lines.iter().any(|l| l.contains("J603") && l.contains("on `in_app`")), "{lines:?}");
+    let in_app: Vec<&String> = lines.iter().filter(|l| l.contains("J603") && l.contains("on `in_app`")).collect();
+    assert!(in_app.iter().all(|l| l.contains(": info[J603]")), "{in_app:?}");
 }
 
 #[test]
@@ -134,8 +139,8 @@ fn a_weekly_tip_at_the_cap_is_said_as_undecided_where_the_clocks_change() {
 
 #[test]
 fn a_weekly_tip_beside_other_journeys_is_said_as_undecided_where_the_clocks_change() {
-    // one tip every Monday and the two other `in_app` sends of the project keep to
-    // `in_app`'s 3 per 7d on the wall clock; in the week Europe/Berlin moves its
+    // one tip every Monday, `team_upsell` and `nps_promoter` keep to `in_app`'s 3
+    // per 7d on the wall clock; in the week Europe/Berlin moves its
     // clocks forward two Mondays' tips fall within 7d of real time, four in all: said
     // as undecided (J603, a warning), never left out (tests/recurring_oracle.rs)
     let dir = b2b_with_tip("every monday at 09:00 \"Europe/Berlin\"", "re_entry always");
@@ -145,7 +150,12 @@ fn a_weekly_tip_beside_other_journeys_is_said_as_undecided_where_the_clocks_chan
     let in_app: Vec<&String> = lines.iter().filter(|l| l.contains("J603") && l.contains("on `in_app`")).collect();
     assert_eq!(
         in_app,
-        ["journeys/expansion.journey:25:5: warning[J603] `team_upsell` and `daily_tip` and `nps_promoter` may together send one customer 4 messages on `in_app` within 7d when the clocks change, over its cap of 3 per 7d"],
+        [
+            "journeys/expansion.journey:25:5: warning[J603] `team_upsell` and `daily_tip` and `nps_promoter` may together send one customer 4 messages on `in_app` within 7d when the clocks change, over its cap of 3 per 7d",
+            // beside the onboarding and the busy clinics' tip, whose audiences the
+            // analysis leaves undecided (`today`, an account aggregate), on any week
+            "journeys/onboarding.journey:27:5: info[J603] `onboarding` and `busy_clinic_tip`, `daily_tip` and `nps_promoter` can together send one customer 4 messages on `in_app` within 7d, over its cap of 3 per 7d",
+        ],
         "{lines:?}"
     );
     let out = journey_in_columns(&["check", "."], dir.path(), 400);
@@ -161,10 +171,12 @@ fn a_weekly_tip_beside_other_journeys_is_said_as_undecided_where_the_clocks_chan
         stdout(&out).contains("may together send one customer 4 messages on `in_app` within 7d when the clocks change")
     );
 
-    // in UTC the clock is real time: one tip a week, nothing to say on `in_app`
+    // in UTC the clock is real time: one tip a week, nothing certain or across a
+    // change to say on `in_app` (the undecided audiences above remain)
     let utc = b2b_with_tip("every monday at 09:00 \"UTC\"", "re_entry always");
     let (_, lines) = check_tip(utc.path());
-    assert!(!lines.iter().any(|l| l.contains("J603") && l.contains("on `in_app`")), "{lines:?}");
+    let in_app: Vec<&String> = lines.iter().filter(|l| l.contains("J603") && l.contains("on `in_app`")).collect();
+    assert!(in_app.iter().all(|l| l.contains(": info[J603]") && !l.contains("clocks change")), "{in_app:?}");
 }
 
 #[test]

@@ -903,6 +903,10 @@ pub enum Reason {
     /// A history meets every constraint the reasoner extracted, but the conditions
     /// themselves do not hold on it (filters, `latest`).
     NotConfirmed,
+    /// A fuller look than the witness search's found a customer in all of them, but
+    /// not one the witness search builds (whose histories the tests replay through
+    /// the engine), so it is not shown as a witness.
+    Unconfirmed,
 }
 
 impl fmt::Display for Undecided {
@@ -923,6 +927,9 @@ impl fmt::Display for Undecided {
             Reason::Unmodelled => " (computed values the search does not enumerate)",
             Reason::Bounds => " (no event history found within the search's bounds, none ruled out)",
             Reason::NotConfirmed => " (the history meeting these constraints does not satisfy the filters)",
+            Reason::Unconfirmed => {
+                " (a fuller search finds a customer in all of them, but not a witness history the engine replays)"
+            }
         })
     }
 }
@@ -937,13 +944,17 @@ const EXPLAIN_COMBINATIONS: usize = 256;
 /// conjunction the search skipped has a history. Slower than [`search`]; the calendar
 /// asks it only of pairs the search failed on (memoised).
 pub fn explain(exprs: &[&Expr], prepared: &[&Prepared], program: &Program) -> Outcome {
-    let too_large = || {
-        Outcome::Undecided(Undecided {
-            profile: History::default(),
-            open: exprs.iter().map(|e| format!("`{}`", logic::render(e))).collect(),
-            reason: Reason::TooLarge,
-        })
-    };
+    explain_with(exprs, prepared, program, false)
+}
+
+/// [`explain`], or (`first`) the answer of the first conjunction that is not
+/// impossible: enough for a caller that only tells "impossible" from "possible, and
+/// why not decided" (a history found here is one the witness search did not find).
+pub fn explain_with(exprs: &[&Expr], prepared: &[&Prepared], program: &Program, first: bool) -> Outcome {
+    if first {
+        return explain_first(exprs, prepared, program);
+    }
+    let too_large = || too_large(exprs);
     let mut acc = vec![Conj::default()];
     let mut truncated = false;
     for p in prepared {
@@ -972,6 +983,7 @@ pub fn explain(exprs: &[&Expr], prepared: &[&Prepared], program: &Program) -> Ou
         match explain_conj(conj, exprs, program) {
             Outcome::Found(h) => return Outcome::Found(h),
             Outcome::Impossible => {}
+            Outcome::Undecided(u) if first => return Outcome::Undecided(u),
             Outcome::Undecided(u) => {
                 first_open.get_or_insert(u);
             }
@@ -982,6 +994,64 @@ pub fn explain(exprs: &[&Expr], prepared: &[&Prepared], program: &Program) -> Ou
         None if truncated => too_large(),
         None => Outcome::Impossible,
     }
+}
+
+/// [`explain_with`]'s `first`: the product of the normal forms walked depth first,
+/// each conjunction looked at as soon as it is whole, up to the first that is not
+/// impossible. Built breadth first, the whole product (up to
+/// [`EXPLAIN_COMBINATIONS`] conjunctions, each a copy of the constraints) cost more
+/// than looking at them, when the first was already the answer. Impossible only when
+/// the whole product was walked.
+fn explain_first(exprs: &[&Expr], prepared: &[&Prepared], program: &Program) -> Outcome {
+    let Some(dnfs) = prepared.iter().map(|p| p.dnf.as_deref()).collect::<Option<Vec<&[Conj]>>>() else {
+        return too_large(exprs);
+    };
+    struct Walk<'a> {
+        dnfs: Vec<&'a [Conj]>,
+        exprs: &'a [&'a Expr],
+        program: &'a Program,
+        /// Conjunctions still to look at, and whether some were left unlooked at.
+        budget: usize,
+        truncated: bool,
+    }
+    impl Walk<'_> {
+        fn go(&mut self, i: usize, acc: &Conj) -> Option<Outcome> {
+            if i == self.dnfs.len() {
+                self.budget -= 1;
+                return match explain_conj(acc, self.exprs, self.program) {
+                    Outcome::Impossible => None,
+                    other => Some(other),
+                };
+            }
+            for y in self.dnfs[i] {
+                if self.budget == 0 {
+                    self.truncated = true;
+                    return None;
+                }
+                if let Some(next) = acc.and(y) {
+                    if let Some(o) = self.go(i + 1, &next) {
+                        return Some(o);
+                    }
+                }
+            }
+            None
+        }
+    }
+    let mut walk = Walk { dnfs, exprs, program, budget: EXPLAIN_COMBINATIONS, truncated: false };
+    match walk.go(0, &Conj::default()) {
+        Some(o) => o,
+        None if walk.truncated => too_large(exprs),
+        None => Outcome::Impossible,
+    }
+}
+
+/// What [`explain`] says of conditions too large to analyse.
+fn too_large(exprs: &[&Expr]) -> Outcome {
+    Outcome::Undecided(Undecided {
+        profile: History::default(),
+        open: exprs.iter().map(|e| format!("`{}`", logic::render(e))).collect(),
+        reason: Reason::TooLarge,
+    })
 }
 
 /// One conjunction: its attributes realised, then each event kind on its own.

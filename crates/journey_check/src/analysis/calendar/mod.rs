@@ -66,6 +66,12 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
+/// Memo tables keyed by a sorted set of ids (atoms, predicates), hashed with
+/// foldhash's fixed state: SipHash of the keys was a twentieth of finding the
+/// witness histories of a 1,000-journey repository. Nothing iterates them, so the
+/// order they keep cannot reach the output.
+type SetMap<V> = HashMap<Vec<usize>, V, foldhash::fast::FixedState>;
+
 pub use schedule::{CapRule, JourneyPlan, PlannedSend};
 
 use super::JourneyFacts;
@@ -372,7 +378,7 @@ pub struct Cross<'a> {
     /// Witness histories of parts (sorted atom ids), found or not.
     /// With whether the history names only what the part reads
     /// ([`parts::reads_only_its_names`]).
-    part_histories: RefCell<HashMap<Vec<usize>, PartFound>>,
+    part_histories: RefCell<SetMap<PartFound>>,
     /// The interned names of the signatures.
     names: HashMap<String, u32>,
     /// `atom_disjoint[a * atoms + b]`: 0 unknown yet, 1 disjoint, 2 not proven.
@@ -390,16 +396,16 @@ pub struct Cross<'a> {
     /// Witness histories of sets of predicates (J603's combinations): many
     /// combinations of journeys share their audiences, and a failed search is the
     /// costliest, so both outcomes are kept.
-    joint_histories: RefCell<HashMap<Vec<usize>, Option<History>>>,
+    joint_histories: RefCell<SetMap<Option<History>>>,
     /// Whether a set of predicates has one, where only that was asked
     /// ([`Self::has_joint_history`]).
-    joint_has: RefCell<HashMap<Vec<usize>, bool>>,
+    joint_has: RefCell<SetMap<bool>>,
     /// Why a set of predicates has no joint witness history, when that was asked
     /// ([`Self::joint_undecided`]); `None`: proven impossible.
-    joint_undecided: RefCell<HashMap<Vec<usize>, Option<Rc<Undecided>>>>,
+    joint_undecided: RefCell<SetMap<Option<Rc<Undecided>>>>,
     /// Whether a set of predicates can hold for one customer at once, unless proven
     /// impossible ([`Self::jointly_possible`]).
-    joint_possible: RefCell<HashMap<Vec<usize>, bool>>,
+    joint_possible: RefCell<SetMap<bool>>,
     /// Time spent searching for witness histories (for the benchmark).
     pub witness_time: std::cell::Cell<std::time::Duration>,
 }
@@ -484,15 +490,15 @@ impl<'a> Cross<'a> {
             atom_exprs,
             sigs,
             split: RefCell::default(),
-            part_histories: RefCell::new(HashMap::new()),
+            part_histories: RefCell::new(SetMap::default()),
             names,
             atom_disjoint: RefCell::new(vec![0; n * n]),
             pairs: RefCell::new(vec![[0; 4]; npreds * (npreds + 1) / 2]),
             extras: RefCell::new(Vec::new()),
-            joint_histories: RefCell::new(HashMap::new()),
-            joint_has: RefCell::new(HashMap::new()),
-            joint_undecided: RefCell::new(HashMap::new()),
-            joint_possible: RefCell::new(HashMap::new()),
+            joint_histories: RefCell::new(SetMap::default()),
+            joint_has: RefCell::new(SetMap::default()),
+            joint_undecided: RefCell::new(SetMap::default()),
+            joint_possible: RefCell::new(SetMap::default()),
             witness_time: Default::default(),
         }
     }
@@ -627,14 +633,21 @@ impl<'a> Cross<'a> {
         possible
     }
 
-    /// [`history::explain`] on the whole of `preds`: a history the quick search
-    /// missed, or what stayed undecided (`(None, None)`: proven impossible).
+    /// [`history::explain`] on the whole of `preds`, to its first conjunction that
+    /// is not impossible: a history the quick search missed, or what stayed
+    /// undecided (`(None, None)`: proven impossible). A history found here is said as
+    /// undecided too ([`history::Reason::Unconfirmed`]): taken for "nothing to say",
+    /// it dropped findings the engine could bear out.
     fn explain(&self, preds: &[usize]) -> (Option<History>, Option<Rc<Undecided>>) {
         let start = std::time::Instant::now();
         let exprs: Vec<&Expr> = preds.iter().map(|&p| &self.preds[p].1).collect();
         let prepared: Vec<&logic::Prepared> = preds.iter().map(|&p| &self.prepared[p]).collect();
-        let r = match history::explain(&exprs, &prepared, self.program) {
-            Outcome::Found(h) => (Some(h), None),
+        let r = match history::explain_with(&exprs, &prepared, self.program, true) {
+            Outcome::Found(h) => {
+                let profile = History { attributes: h.attributes.clone(), ..History::default() };
+                let u = Undecided { profile, open: Vec::new(), reason: history::Reason::Unconfirmed };
+                (Some(h), Some(Rc::new(u)))
+            }
             Outcome::Impossible => (None, None),
             Outcome::Undecided(u) => (None, Some(Rc::new(u))),
         };
