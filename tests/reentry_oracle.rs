@@ -96,14 +96,20 @@ fn generate(rng: &mut Rng) -> Case {
     Case { src, gap: after.map(|a: i64| a.max(length)), cap: (count, window_min), length, exits }
 }
 
+/// The kind of event `name`: its position among the program's events.
+fn kind(program: &Program, name: &str) -> EventKind {
+    EventKind(program.events.iter().position(|e| e.name == name).expect("declared") as u16)
+}
+
 /// Events of one customer at `start + minutes` (workouts, and cancels if `cancel`).
-fn events(times: &[(i64, bool)]) -> Vec<Event> {
+fn events(program: &Program, times: &[(i64, bool)]) -> Vec<Event> {
+    let (workout, cancel) = (kind(program, "workout"), kind(program, "cancel"));
     let mut evs: Vec<Event> = times
         .iter()
-        .map(|&(m, cancel)| Event {
+        .map(|&(m, is_cancel)| Event {
             customer: CustomerId(0),
             time: START + 60 * MINUTE + m * MINUTE,
-            kind: EventKind(u16::from(cancel)),
+            kind: if is_cancel { cancel } else { workout },
             props: Default::default(),
             revenue: None,
             line: 0,
@@ -146,16 +152,16 @@ fn random_history(rng: &mut Rng, case: &Case) -> Vec<(i64, bool)> {
 fn engine_refuses(engine: &Engine, program: &Program, history: &[(i64, bool)]) -> bool {
     let texts = Interner::default();
     let attrs: Vec<AttrValue> = program.attributes.iter().map(|_| AttrValue::Missing).collect();
-    let evs = events(history);
+    let evs = events(program, history);
     let (actions, _) = engine.run_customer(Customer { id: CustomerId(0), key: "c", attributes: &attrs }, &evs, &texts);
     actions.iter().any(|a| {
         matches!(&a.kind, ActionKind::Suppressed { reason: Suppression::ChannelCap | Suppression::PolicyCap(_), .. })
     })
 }
 
-/// Cases to generate: 150, or `REENTRY_CASES` (a longer local run).
+/// Cases to generate: 300, or `REENTRY_CASES` (a longer local run).
 fn cases() -> usize {
-    std::env::var("REENTRY_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(150)
+    std::env::var("REENTRY_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(300)
 }
 
 #[test]
