@@ -40,6 +40,25 @@ fn a_card_after_every_workout_breaks_the_policy_cap_entry_after_entry() {
     );
     let text = stdout(&out);
     let said: Vec<&str> = text.lines().filter(|l| l.contains("[J401]")).collect();
-    assert_eq!(said, ["PLACEHOLDER"], "{text}");
+    assert_eq!(
+        said,
+        [
+            "error[J401]: entry after entry, this path sends 7 messages within 12h, over the policy cap of 6 per 7d",
+            // the policy cap lets 6 through, over the program's 5
+            "error[J401]: entry after entry, this path sends 7 promotional messages within 12h, over the program cap `promotional: 5 per 7d`",
+        ],
+        "{text}"
+    );
+    assert!(text.contains("entered on each `workout`, with `re_entry after 2h`"), "{text}");
+    assert!(text.contains("= help: let customers back in less often (`re_entry after 2d`) or raise the cap"), "{text}");
+    // customers let back in every other day keep to both caps
+    let cheer = dir.path().join("journeys/workout_cheer.journey");
+    let fixed = std::fs::read_to_string(&cheer).unwrap().replace("re_entry after 2h", "re_entry after 2d");
+    std::fs::write(&cheer, fixed).unwrap();
+    let out = journey(
+        &["check", "journeys/workout_cheer.journey", "journeys/channels.journey", "journeys/schema.journey"],
+        dir.path(),
+    );
+    assert!(!stdout(&out).contains("[J401]"), "{}", stdout(&out));
     assert_eq!(code(&out), 1, "{text}");
 }
