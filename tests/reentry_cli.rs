@@ -49,6 +49,7 @@ fn a_card_after_every_workout_breaks_the_policy_cap_entry_after_entry() {
         ],
         "{text}"
     );
+    assert_eq!(code(&out), 1, "{text}");
     assert!(text.contains("entered on each `workout`, with `re_entry after 2h`"), "{text}");
     assert!(text.contains("= help: let customers back in less often (`re_entry after 2d`) or raise the cap"), "{text}");
     // customers let back in every other day keep to both caps
@@ -60,5 +61,4 @@ fn a_card_after_every_workout_breaks_the_policy_cap_entry_after_entry() {
         dir.path(),
     );
     assert!(!stdout(&out).contains("[J401]"), "{}", stdout(&out));
-    assert_eq!(code(&out), 1, "{text}");
 }
