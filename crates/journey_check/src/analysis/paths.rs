@@ -295,7 +295,7 @@ impl<'c, 'a> Walker<'c, 'a> {
             let next = match target {
                 Target::Node(next) => next,
                 Target::End | Target::Handover => {
-                    self.pass_ends(t + add, false);
+                    self.pass_ends(t + add);
                     continue;
                 }
                 Target::Missing => continue,
@@ -314,7 +314,7 @@ impl<'c, 'a> Walker<'c, 'a> {
             };
             let (tn, cn) = self.enter(next, t + add, clock, pos, add);
             if matches!(self.cx.step(next), Step::End) {
-                self.pass_ends(tn, false);
+                self.pass_ends(tn);
             }
             stack.push((next, tn, cn, 0));
         }
@@ -376,7 +376,6 @@ impl<'c, 'a> Walker<'c, 'a> {
             self.duplicate_at(&rec);
             self.conflict_at(&rec);
             self.gap_at(&rec);
-            self.exit_may_end_pass(t);
         }
         (t, clock)
     }
@@ -397,19 +396,12 @@ impl<'c, 'a> Walker<'c, 'a> {
     /// keeps; the densest such pass per cap is reported after the walk (J401).
     ///
     /// A journey entered on an event is entered again as soon as the engine lets the
-    /// customer back in; `exited` marks a pass cut short by an exit right after its
-    /// last send, which may or may not come (said so, as the `doubt` of the entry is).
-    fn pass_ends(&mut self, length: u64, exited: bool) {
+    /// customer back in, and where it has an exit rule each pass may be cut short
+    /// after any send ([`Recurrence::densest_with_exits`]): said as may.
+    fn pass_ends(&mut self, length: u64) {
         let Some(recurrence) = self.recurrence.take() else { return };
         let cx = self.cx;
-        let doubt = match &recurrence.event {
-            _ if exited => Some(
-                "an exit rule can end a pass right after this send, so the next may enter sooner, if the exit comes"
-                    .to_string(),
-            ),
-            Some(e) => e.doubt.map(str::to_string),
-            None => None,
-        };
+        let doubt = recurrence.event.as_ref().and_then(|e| e.doubt).map(str::to_string);
         for ci in 0..self.caps.len() {
             let cap = &self.caps[ci];
             let counted: Vec<&Rec> = self.recs.iter().filter(|r| cap.applies(cx, r)).collect();
@@ -431,9 +423,22 @@ impl<'c, 'a> Walker<'c, 'a> {
             let certain = recurrence.densest(&times, length, cap.window, None);
             // where the clocks change, passes within an hour of the window on the wall
             // clock may break the cap too: said as such, never left unsaid; passes of
-            // an event entry that may not come this close are said as may too
+            // an event entry that may not come this close are said as may too, and so
+            // are passes an exit may cut short
+            let exits = recurrence.event.is_some() && !cx.journey.exits.is_empty();
+            let mut doubt = doubt.clone();
             let (densest, across) = if certain.count > cap.count {
                 (certain, doubt.is_some())
+            } else if exits {
+                let d = recurrence.densest_with_exits(&times, length, cap.window);
+                if d.count <= cap.count {
+                    continue;
+                }
+                doubt = Some(
+                    "an exit rule can end a pass right after one of its sends, so that the next enters sooner, if the exit comes"
+                        .to_string(),
+                );
+                (d, true)
             } else {
                 match recurrence.densest_across_change(&times, length, cap.window) {
                     Some(d) if d.count > cap.count => (d, true),
@@ -468,16 +473,6 @@ impl<'c, 'a> Walker<'c, 'a> {
             }
         }
         self.recurrence = Some(recurrence);
-    }
-
-    /// An exit rule may end the pass of a journey entered on an event right after a
-    /// send (an exit event the customer sends then): a shorter pass, whose next may
-    /// enter sooner. (A scheduled journey's passes are taken to run to their end.)
-    fn exit_may_end_pass(&mut self, t: u64) {
-        let on_event = self.recurrence.as_ref().is_some_and(|r| r.event.is_some());
-        if on_event && !self.cx.journey.exits.is_empty() {
-            self.pass_ends(t, true);
-        }
     }
 
     /// J401 for the passes of a recurring journey that break a cap together.

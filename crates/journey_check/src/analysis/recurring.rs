@@ -285,6 +285,83 @@ impl Recurrence {
     }
 }
 
+impl Recurrence {
+    /// For a journey entered on an event with an exit rule: the densest window when
+    /// each pass may also be cut short by an exit right after any of its sends (the
+    /// next pass then enters sooner), pass by pass as the customer likes: a full pass
+    /// whose last sends fall together with the first sends of short passes after it
+    /// holds more than a chain of one kind. Only the least entry time is kept per
+    /// count of sends so far; passes at most as many as any cap needs.
+    pub fn densest_with_exits(&self, sends: &[u64], length: u64, window: u64) -> Densest {
+        let Some(e) = &self.event else { return Densest::default() };
+        if sends.is_empty() || window == 0 {
+            return Densest::default();
+        }
+        let after = self.after;
+        // a pass: the sends it makes (a prefix) and when the next may enter
+        let options: Vec<(usize, u64)> =
+            (0..sends.len()).map(|b| (b + 1, after.max(sends[b]))).chain([(sends.len(), after.max(length))]).collect();
+        let mut best = Densest::default();
+        for a in 0..sends.len() {
+            let end = sends[a] + window;
+            // per count of sends in the window so far: the soonest next entry, the
+            // passes taken and the picks
+            let mut states: Vec<Option<Pass>> = vec![None; 1];
+            for &(made, next) in &options {
+                if made > a {
+                    let picks: Vec<usize> = (a..made).filter(|&i| sends[i] < end).collect();
+                    let last = sends[picks[picks.len() - 1]];
+                    keep(&mut states, picks.len(), (next, 1, picks, last));
+                }
+            }
+            for _ in 1..e.most {
+                let mut grown = false;
+                for c in 0..states.len() {
+                    let Some((at, passes, picks, last)) = states[c].clone() else { continue };
+                    if at + sends[0] >= end {
+                        continue;
+                    }
+                    for &(made, next) in &options {
+                        let more: Vec<usize> = (0..made).filter(|&i| at + sends[i] < end).collect();
+                        let last = more.last().map_or(last, |&i| at + sends[i]);
+                        let mut all = picks.clone();
+                        all.extend(&more);
+                        grown |= keep(&mut states, c + more.len(), (at + next, passes + 1, all, last));
+                    }
+                }
+                if !grown {
+                    break;
+                }
+            }
+            if let Some((c, Some((_, passes, picks, last)))) =
+                states.iter().enumerate().rev().find(|(_, s)| s.is_some())
+            {
+                if c as u64 > best.count {
+                    best = Densest { count: c as u64, span: last - sends[a], entries: *passes, picks: picks.clone() };
+                }
+            }
+        }
+        best
+    }
+}
+
+/// Passes so far with some count of sends in the window: (the soonest next entry,
+/// passes taken, the sends counted, the time of the last counted).
+type Pass = (u64, u64, Vec<usize>, u64);
+
+/// Keep `state` for `count` sends if it enters the next pass sooner than what is
+/// kept (or nothing is): whether it was kept.
+fn keep(states: &mut Vec<Option<Pass>>, count: usize, state: Pass) -> bool {
+    if states.len() <= count {
+        states.resize(count + 1, None);
+    }
+    if states[count].as_ref().is_some_and(|s| s.0 <= state.0) {
+        return false;
+    }
+    states[count] = Some(state);
+    true
+}
+
 /// The sends of a chain of passes entered `gap` apart from 0, as (time, entry number,
 /// send index), while a pass's first send lies within `reach` of the first pass's
 /// last and at most `most` passes.
