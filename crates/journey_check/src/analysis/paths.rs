@@ -22,7 +22,7 @@
 //! still explored).
 
 use super::logic::{fmt_minutes, fmt_time_of_day};
-use super::recurring::{Densest, Recurrence};
+use super::recurring::{Densest, EventEntry, Recurrence};
 use super::{Cx, Target};
 use journey_diagnostics::{Diagnostic, FileId, Span};
 use journey_ir::{CategoryCap, ChannelKind, Origin, Step, Trigger, Zone};
@@ -147,8 +147,8 @@ struct Walker<'c, 'a> {
     /// Per cap, passes that break it together only if a change of the clocks falls
     /// in the window ([`Recurrence::densest_across_change`]).
     across_change: Vec<Option<Repeated>>,
-    /// Passes already weighed: (cap, send times, length).
-    weighed: BTreeSet<(usize, Vec<u64>, u64)>,
+    /// Passes already weighed: (cap, send times, length, in doubt).
+    weighed: BTreeSet<(usize, Vec<u64>, u64, bool)>,
     /// Path lengths at the `wait until` a time of day on the path whose wait the clock
     /// fixed, in a zone whose clocks change, and its zone (for the note).
     clock_waits: Vec<(usize, Zone)>,
@@ -170,6 +170,9 @@ struct Repeated {
     sends: Vec<(usize, u64)>,
     length: u64,
     path: String,
+    /// Why passes of a journey entered on an event may not come this close (an exit
+    /// that may end a pass early, a filter that may turn the next entry down).
+    doubt: Option<String>,
 }
 
 impl<'c, 'a> Walker<'c, 'a> {
@@ -391,9 +394,14 @@ impl<'c, 'a> Walker<'c, 'a> {
     /// The current path ends `length` minutes after entry. In a journey customers
     /// re-enter on a schedule, its passes run after run may break a cap that one pass
     /// keeps; the densest such pass per cap is reported after the walk (J401).
+    ///
+    /// A journey entered on an event is entered again as soon as the engine lets the
+    /// customer back in, and where it has an exit rule each pass may be cut short
+    /// after any send ([`Recurrence::densest_with_exits`]): said as may.
     fn pass_ends(&mut self, length: u64) {
         let Some(recurrence) = self.recurrence.take() else { return };
         let cx = self.cx;
+        let doubt = recurrence.event.as_ref().and_then(|e| e.doubt).map(str::to_string);
         for ci in 0..self.caps.len() {
             let cap = &self.caps[ci];
             let counted: Vec<&Rec> = self.recs.iter().filter(|r| cap.applies(cx, r)).collect();
@@ -409,14 +417,28 @@ impl<'c, 'a> Walker<'c, 'a> {
                 continue;
             }
             let times: Vec<u64> = counted.iter().map(|r| r.t).collect();
-            if !self.weighed.insert((ci, times.clone(), length)) {
+            if !self.weighed.insert((ci, times.clone(), length, doubt.is_some())) {
                 continue;
             }
             let certain = recurrence.densest(&times, length, cap.window, None);
             // where the clocks change, passes within an hour of the window on the wall
-            // clock may break the cap too: said as such, never left unsaid
+            // clock may break the cap too: said as such, never left unsaid; passes of
+            // an event entry that may not come this close are said as may too, and so
+            // are passes an exit may cut short
+            let exits = recurrence.event.is_some() && !cx.journey.exits.is_empty();
+            let mut doubt = doubt.clone();
             let (densest, across) = if certain.count > cap.count {
-                (certain, false)
+                (certain, doubt.is_some())
+            } else if exits {
+                let d = recurrence.densest_with_exits(&times, length, cap.window);
+                if d.count <= cap.count {
+                    continue;
+                }
+                doubt = Some(
+                    "an exit rule can end a pass right after one of its sends, so that the next enters sooner, if the exit comes"
+                        .to_string(),
+                );
+                (d, true)
             } else {
                 match recurrence.densest_across_change(&times, length, cap.window) {
                     Some(d) if d.count > cap.count => (d, true),
@@ -443,7 +465,7 @@ impl<'c, 'a> Walker<'c, 'a> {
             }
             let sends = counted.iter().map(|r| (r.node, r.t)).collect();
             let path = self.render_path();
-            let found = Some(Repeated { densest, sends, length, path });
+            let found = Some(Repeated { densest, sends, length, path, doubt: doubt.clone() });
             if across {
                 self.across_change[ci] = found;
             } else {
@@ -466,6 +488,10 @@ impl<'c, 'a> Walker<'c, 'a> {
                 (None, None) => continue,
             };
             let cap = &self.caps[ci];
+            if let Some(event) = &rec.event {
+                self.out.push(reentry_finding(cx, cap, &rec, event, f));
+                continue;
+            }
             let (what, over) = cap.words();
             let d = &f.densest;
             let times: Vec<u64> = f.sends.iter().map(|s| s.1).collect();
@@ -941,6 +967,58 @@ fn anchors(cx: &Cx, n: usize) -> Option<Vec<(u32, Zone, Option<usize>)>> {
     found.sort_by_key(|a| (a.2.map_or(0, |w| w + 1), a.0));
     found.dedup();
     Some(found)
+}
+
+/// J401 for the passes of a journey entered on an event that break a cap together:
+/// the customer's events can come as often as `re_entry` lets them in. Said for
+/// certain unless an exit or a filter may keep the passes apart ([`Repeated::doubt`]).
+fn reentry_finding(cx: &Cx, cap: &CapRule, rec: &Recurrence, event: &EventEntry, f: &Repeated) -> Diagnostic {
+    let (what, over) = cap.words();
+    let d = &f.densest;
+    let window = fmt_minutes(cap.window);
+    let within = if d.span == 0 { "at once".to_string() } else { format!("within {}", fmt_minutes(d.span)) };
+    let first = f.sends[d.picks[0]].0;
+    let o = cx.node_origin(first);
+    let sends = if f.doubt.is_some() { "may send" } else { "sends" };
+    let mut diag = Diagnostic::new(
+        "J401",
+        format!("entry after entry, this path {sends} {} {what}{within}, over {over}", d.count),
+    )
+    .primary(o.file, o.span, format!("sent again on each pass: {} passes in one {window} window", d.entries));
+    if f.doubt.is_some() {
+        diag = diag.with_severity(journey_diagnostics::Severity::Warning);
+    }
+    let mut seen = BTreeSet::from([first]);
+    for &k in &d.picks {
+        let node = f.sends[k].0;
+        if seen.insert(node) {
+            let so = cx.node_origin(node);
+            diag = diag.secondary(so.file, so.span, "also sent on each pass");
+        }
+    }
+    let entry = &cx.journey.entry_origin;
+    diag = diag.secondary(entry.file, entry.span, format!("{}, with `{}`", rec.schedule, rec.rule)).secondary(
+        cap.origin.file,
+        cap.origin.span,
+        "the cap is declared here",
+    );
+    let once = match rec.after {
+        0 => "once the previous pass has ended".to_string(),
+        a => format!("once the previous pass has ended and {} after the previous entry", fmt_minutes(a)),
+    };
+    let length = if f.length == 0 { "no time".to_string() } else { fmt_minutes(f.length) };
+    diag = diag
+        .note(format!("a customer is entered again by their next `{}` {once}; one pass takes {length}", event.events))
+        .note(format!("path: {}", f.path));
+    if let Some(why) = &f.doubt {
+        diag = diag.note(format!("undecided: {why}"));
+    }
+    let times: Vec<u64> = f.sends.iter().map(|s| s.1).collect();
+    let help = match rec.least_after(&times, f.length, cap.window, cap.count) {
+        Some(a) => format!("let customers back in less often (`re_entry after {}`) or raise the cap", fmt_minutes(a)),
+        None => "let customers in once (`re_entry never`) or raise the cap".to_string(),
+    };
+    diag.help(help)
 }
 
 #[cfg(test)]

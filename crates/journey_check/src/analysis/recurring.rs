@@ -51,6 +51,25 @@ pub struct Recurrence {
     pub schedule: String,
     /// `re_entry always` or `re_entry after 3d`, as the source reads.
     pub rule: String,
+    /// A journey entered on an event ([`Recurrence::on_event`]) rather than on a
+    /// schedule: how a customer comes back.
+    pub event: Option<EventEntry>,
+}
+
+/// How a customer re-enters a journey entered on an event (`entry on workout` with
+/// `re_entry always` or `after DUR`).
+#[derive(Debug, Clone)]
+pub struct EventEntry {
+    /// The entry's events as the source names them: `workout`, or `signup` or `trial_started`.
+    pub events: String,
+    /// Why a customer may not be let back in every time their event comes (an
+    /// `audience` filter, a `where`, a campaign window), as J401 says it; `None`
+    /// when nothing but `re_entry` and the previous pass decide.
+    pub doubt: Option<&'static str>,
+    /// Passes counted at most in one chain: with no time between them (`re_entry
+    /// always` and a pass that takes no time) their number is the events', unbounded;
+    /// more than any cap allows is enough to prove every cap ([`passes_needed`]).
+    most: u64,
 }
 
 /// The densest cap window over one customer's passes.
@@ -69,12 +88,15 @@ pub struct Densest {
 impl Recurrence {
     /// The recurrence of `journey`, if it has a schedule and lets customers back in.
     pub fn of(journey: &Journey, program: &Program) -> Option<Recurrence> {
-        let Trigger::Schedule { period, minute_of_day, zone } = &journey.entry else { return None };
         let (after, rule) = match journey.re_entry {
             ReEntry::Never => return None,
             ReEntry::Always => (0, "re_entry always".to_string()),
             ReEntry::After { minutes } => (minutes, format!("re_entry after {}", super::logic::fmt_minutes(minutes))),
         };
+        if let Trigger::Event { .. } = &journey.entry {
+            return Some(Self::on_event(journey, program, after, rule));
+        }
+        let Trigger::Schedule { period, minute_of_day, zone } = &journey.entry else { return None };
         let monthly = period.starts_with("month_day:");
         let (first, last) = match &journey.active {
             Some(w) => {
@@ -140,7 +162,41 @@ impl Recurrence {
             Some(n) => format!("every month on {n} at {at}{zone_text}"),
             None => format!("every {period} at {at}{zone_text}"),
         };
-        Some(Recurrence { runs, starts, after, shrink, zone: one_zone, first, schedule, rule })
+        Some(Recurrence { runs, starts, after, shrink, zone: one_zone, first, schedule, rule, event: None })
+    }
+
+    /// The recurrence of a journey entered on an event. The customer sends the event
+    /// when they like, so the densest passes enter as soon as the engine lets them:
+    /// `re_entry after DUR` from the previous entry, and not before the previous pass
+    /// has ended (the engine fires a pass's timers due at an event's time before the
+    /// event, so an event at the very minute the pass ends enters again). Passes
+    /// never overlap, so entering each as early as possible brings every set of sends
+    /// closest together: one chain, entered at 0, g, 2g, … with g = max(DUR, length).
+    fn on_event(journey: &Journey, program: &Program, after: u64, rule: String) -> Recurrence {
+        let Trigger::Event { event, filter } = &journey.entry else { unreachable!("an event entry") };
+        let filtered = filter.is_some() || journey.entry_also.iter().any(|a| a.filter.is_some());
+        let doubt = if journey.audience.is_some() {
+            Some("the journey's `audience` filter may keep a customer from entering again")
+        } else if filtered {
+            Some("the entry's `where` may turn down the events that would enter a customer again")
+        } else if journey.active.is_some() {
+            Some("the journey's campaign window (`active from … to …`) may end before the passes do")
+        } else {
+            None
+        };
+        let events = journey_ir::event_names(event, &journey.entry_also, "` or `");
+        let first = NaiveDate::from_ymd_opt(2024, 1, 1).expect("a valid date");
+        Recurrence {
+            runs: Vec::new(),
+            starts: 0,
+            after,
+            shrink: 0,
+            zone: None,
+            first,
+            schedule: format!("entered on each `{events}`"),
+            rule,
+            event: Some(EventEntry { events, doubt, most: passes_needed(program) }),
+        }
     }
 
     /// The densest window of length `window` over one customer's passes, each pass
@@ -177,6 +233,9 @@ impl Recurrence {
             return best;
         }
         let after = after.unwrap_or(self.after);
+        if let Some(e) = &self.event {
+            return densest_of_chain(&event_chain(sends, after.max(length), reach, e.most), sends.len(), reach);
+        }
         // (time, entry number, send index) of the chain's sends within reach of its first
         let mut chain: Vec<(u64, u64, usize)> = Vec::new();
         for s in 0..self.starts {
@@ -200,19 +259,9 @@ impl Recurrence {
             }
             // windows that start at a send of the first pass (later ones are the
             // chains from later starts)
-            for a in 0..sends.len() {
-                let t0 = chain[a].0;
-                let inside: Vec<&(u64, u64, usize)> = chain[a..].iter().filter(|c| c.0 - t0 < reach).collect();
-                let count = inside.len() as u64;
-                if count > best.count {
-                    let last = inside.last().expect("holds its first send");
-                    best = Densest {
-                        count,
-                        span: last.0 - t0,
-                        entries: last.1 + 1,
-                        picks: inside.iter().map(|c| c.2).collect(),
-                    };
-                }
+            let d = densest_of_chain(&chain, sends.len(), reach);
+            if d.count > best.count {
+                best = d;
             }
         }
         best
@@ -223,10 +272,136 @@ impl Recurrence {
     /// also across a change ([`Self::densest_across_change`]), so the advice is never
     /// one the next spring undoes.
     pub fn least_after(&self, sends: &[u64], length: u64, window: u64, count: u64) -> Option<u64> {
-        (1..=window.div_ceil(DAY) + 1)
-            .map(|d| d * DAY)
+        // an event comes at any minute: whole hours (a day and more: whole days, the
+        // passes of a schedule are days apart anyway), up to the window past the last send
+        // up to the window past the last send, which keeps any two passes apart
+        let (hours, most) = match self.event {
+            Some(_) => (1..DAY / 60, window + sends.last().copied().unwrap_or(0)),
+            None => (1..1, window),
+        };
+        (hours.map(|h| h * 60))
+            .chain((1..=most.div_ceil(DAY) + 1).map(|d| d * DAY))
             .find(|&a| self.densest_within(sends, length, window + self.shrink, Some(a)).count <= count)
     }
+}
+
+impl Recurrence {
+    /// For a journey entered on an event with an exit rule: the densest window when
+    /// each pass may also be cut short by an exit right after any of its sends (the
+    /// next pass then enters sooner), pass by pass as the customer likes: a full pass
+    /// whose last sends fall together with the first sends of short passes after it
+    /// holds more than a chain of one kind. Only the least entry time is kept per
+    /// count of sends so far; passes at most as many as any cap needs.
+    pub fn densest_with_exits(&self, sends: &[u64], length: u64, window: u64) -> Densest {
+        let Some(e) = &self.event else { return Densest::default() };
+        if sends.is_empty() || window == 0 {
+            return Densest::default();
+        }
+        let after = self.after;
+        // a pass: the sends it makes (a prefix) and when the next may enter
+        let options: Vec<(usize, u64)> =
+            (0..sends.len()).map(|b| (b + 1, after.max(sends[b]))).chain([(sends.len(), after.max(length))]).collect();
+        let mut best = Densest::default();
+        for a in 0..sends.len() {
+            let end = sends[a] + window;
+            // per count of sends in the window so far: the soonest next entry, the
+            // passes taken and the picks
+            let mut states: Vec<Option<Pass>> = vec![None; 1];
+            for &(made, next) in &options {
+                if made > a {
+                    let picks: Vec<usize> = (a..made).filter(|&i| sends[i] < end).collect();
+                    let last = sends[picks[picks.len() - 1]];
+                    keep(&mut states, picks.len(), (next, 1, picks, last));
+                }
+            }
+            for _ in 1..e.most {
+                let mut grown = false;
+                for c in 0..states.len() {
+                    let Some((at, passes, picks, last)) = states[c].clone() else { continue };
+                    if at + sends[0] >= end {
+                        continue;
+                    }
+                    for &(made, next) in &options {
+                        let more: Vec<usize> = (0..made).filter(|&i| at + sends[i] < end).collect();
+                        let last = more.last().map_or(last, |&i| at + sends[i]);
+                        let mut all = picks.clone();
+                        all.extend(&more);
+                        grown |= keep(&mut states, c + more.len(), (at + next, passes + 1, all, last));
+                    }
+                }
+                if !grown {
+                    break;
+                }
+            }
+            if let Some((c, Some((_, passes, picks, last)))) =
+                states.iter().enumerate().rev().find(|(_, s)| s.is_some())
+            {
+                if c as u64 > best.count {
+                    best = Densest { count: c as u64, span: last - sends[a], entries: *passes, picks: picks.clone() };
+                }
+            }
+        }
+        best
+    }
+}
+
+/// Passes so far with some count of sends in the window: (the soonest next entry,
+/// passes taken, the sends counted, the time of the last counted).
+type Pass = (u64, u64, Vec<usize>, u64);
+
+/// Keep `state` for `count` sends if it enters the next pass sooner than what is
+/// kept (or nothing is): whether it was kept.
+fn keep(states: &mut Vec<Option<Pass>>, count: usize, state: Pass) -> bool {
+    if states.len() <= count {
+        states.resize(count + 1, None);
+    }
+    if states[count].as_ref().is_some_and(|s| s.0 <= state.0) {
+        return false;
+    }
+    states[count] = Some(state);
+    true
+}
+
+/// The sends of a chain of passes entered `gap` apart from 0, as (time, entry number,
+/// send index), while a pass's first send lies within `reach` of the first pass's
+/// last and at most `most` passes.
+fn event_chain(sends: &[u64], gap: u64, reach: u64, most: u64) -> Vec<(u64, u64, usize)> {
+    let horizon = sends[sends.len() - 1] + reach;
+    let mut chain = Vec::new();
+    let mut n = 0u64;
+    while n < most && n.saturating_mul(gap) + sends[0] < horizon {
+        chain.extend(sends.iter().enumerate().map(|(k, &o)| (n * gap + o, n, k)));
+        n += 1;
+    }
+    chain
+}
+
+/// The densest window of a chain of passes (as [`event_chain`] lists them) that
+/// starts at a send of its first pass: sends less than `reach` apart.
+fn densest_of_chain(chain: &[(u64, u64, usize)], per_pass: usize, reach: u64) -> Densest {
+    let mut best = Densest::default();
+    for a in 0..per_pass.min(chain.len()) {
+        let t0 = chain[a].0;
+        let inside: Vec<&(u64, u64, usize)> = chain[a..].iter().filter(|c| c.0 - t0 < reach).collect();
+        let count = inside.len() as u64;
+        if count > best.count {
+            let last = inside.last().expect("holds its first send");
+            best =
+                Densest { count, span: last.0 - t0, entries: last.1 + 1, picks: inside.iter().map(|c| c.2).collect() };
+        }
+    }
+    best
+}
+
+/// Passes that are enough to prove any cap of `program` broken: one more than its
+/// largest count, as each pass sends at least once against the cap it is weighed
+/// by. A window over more passes is counted short, but still over the cap (its
+/// first pass and the next `count` whole ones); a count the cap allows is exact.
+fn passes_needed(program: &Program) -> u64 {
+    let channels = program.channels.iter().filter_map(|c| c.cap.as_ref()).map(|c| c.count);
+    let policy = program.policy.caps.iter().map(|c| c.cap.count);
+    let category = program.rules.category_caps.iter().map(|c| c.cap.count);
+    channels.chain(policy).chain(category).max().unwrap_or(1).clamp(1, 1000) + 1
 }
 
 /// Does a schedule `period` (`day`, `weekday`, `weekend`, a weekday name,
