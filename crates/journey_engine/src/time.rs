@@ -342,12 +342,24 @@ impl QuietDays {
     }
 }
 
-/// Add whole years to a local date-time (Feb 29 becomes Feb 28).
-pub fn add_years(dt: NaiveDateTime, years: i32) -> Option<NaiveDateTime> {
-    let d = dt.date();
-    let y = d.year() + years;
-    let date = NaiveDate::from_ymd_opt(y, d.month(), d.day()).or_else(|| NaiveDate::from_ymd_opt(y, d.month(), 28))?;
-    Some(date.and_time(dt.time()))
+/// The `years`-th anniversary of a date (days since 1970-01-01): the same month and
+/// day `years` later, February 28 for a February 29 in a common year.
+pub fn anniversary(date: i64, years: i32) -> Option<i64> {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
+    let d = epoch.checked_add_signed(chrono::Duration::days(date))?;
+    let y = d.year().checked_add(years)?;
+    let on = NaiveDate::from_ymd_opt(y, d.month(), d.day()).or_else(|| NaiveDate::from_ymd_opt(y, d.month(), 28))?;
+    Some((on - epoch).num_days())
+}
+
+/// When `entry at DATE_ATTR ± DUR at HH:MM` enters in the `years`-th year after the
+/// date: the offset is applied to that year's [`anniversary`] (as
+/// [`shifted_date_midnight`] applies it), so `birthday - 7d` is always seven days
+/// before the day `birthday` enters, in a leap year or not; that day is then taken at
+/// `minute`.
+pub fn yearly_date_entry(tz: Tz, date: i64, years: i32, offset_minutes: i64, minute: u32) -> Option<i64> {
+    let shifted = shifted_date_midnight(tz, anniversary(date, years)?, offset_minutes);
+    Some(day_at_minute(tz, local_day(tz, shifted), minute))
 }
 
 #[cfg(test)]
