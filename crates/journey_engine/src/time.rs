@@ -20,9 +20,9 @@ fn local_uncached(tz: Tz, t: i64) -> NaiveDateTime {
         .unwrap_or_else(|| chrono::DateTime::from_timestamp_millis(t).expect("timestamp in range").naive_utc())
 }
 
-/// The instant a local date-time denotes. An ambiguous time (clocks going back) is its
-/// earlier instant; a time that does not exist (clocks going forward) is moved forward
-/// by the gap, minute by minute, to the first one that exists.
+/// The instant a local date-time denotes ([`journey_events::time::local_instant`]): an
+/// ambiguous time (clocks going back) is its earlier instant; a time that does not
+/// exist (clocks going forward) is moved forward by the gap (02:30 to 03:30).
 pub fn instant(tz: Tz, dt: NaiveDateTime) -> i64 {
     memo::instant(tz, dt)
 }
@@ -153,14 +153,9 @@ fn on_the_clock(tz: Tz, date: NaiveDate, minute: u32) -> i64 {
 
 /// [`instant`] computed.
 fn instant_uncached(tz: Tz, dt: NaiveDateTime) -> i64 {
-    let mut dt = dt;
-    for _ in 0..(24 * 60) {
-        if let Some(d) = tz.from_local_datetime(&dt).earliest() {
-            return d.timestamp_millis();
-        }
-        dt += chrono::Duration::minutes(1);
-    }
-    dt.and_utc().timestamp_millis()
+    // the event reader's rule, so an event logged at a local time and a tick or wait
+    // at that local time are one instant
+    journey_events::time::local_instant(tz, dt)
 }
 
 /// Minute of the local day (0..1440).

@@ -135,24 +135,33 @@ pub fn parse_fixed_utc(b: &[u8]) -> Option<Timestamp> {
     civil(two(0)? * 100 + two(2)?, two(5)?, two(8)?, two(11)?, two(14)?, two(17)?, 0)
 }
 
-/// Turn a local wall-clock time into UTC in `tz`. Ambiguous times (the repeated hour
-/// when clocks go back) take the earlier instant; times in a gap (clocks go forward)
-/// are read with the offset before the gap, i.e. moved forward by the gap's length.
+/// The instant (milliseconds UTC) a local wall-clock time denotes in `tz`: the one
+/// rule of the whole tool, for the times of an event log written without an offset,
+/// the engine's schedule ticks, waits and date entries, and the calendar's entries.
+/// It is RFC 5545's (3.3.5) and Temporal's `compatible` disambiguation, which
+/// calendar applications follow: an ambiguous time (the hour repeated when clocks go
+/// back) is its earlier instant; a time that does not exist (clocks go forward) is
+/// read with the offset in force before the change, i.e. moved forward by the gap:
+/// 02:30 on the night New York springs forward is 03:30 EDT, and 02:00 is 03:00.
+pub fn local_instant(tz: Tz, local: NaiveDateTime) -> Timestamp {
+    let offset = match tz.offset_from_local_datetime(&local).earliest() {
+        Some(o) => o.fix(),
+        // the offset a day before, as Temporal takes it: no zone changes twice a day
+        None => tz.offset_from_utc_datetime(&(local - chrono::Duration::days(1))).fix(),
+    };
+    (local - chrono::Duration::seconds(i64::from(offset.local_minus_utc()))).and_utc().timestamp_millis()
+}
+
+/// [`local_instant`] of a local time given as milliseconds since the epoch as if it
+/// were UTC.
 pub fn local_to_utc(local_ms: i64, tz: Tz) -> Timestamp {
     if tz == Tz::UTC {
         return local_ms;
     }
-    let Some(ndt) = chrono::DateTime::from_timestamp_millis(local_ms).map(|d| d.naive_utc()) else {
-        return local_ms;
-    };
-    let offset = match tz.offset_from_local_datetime(&ndt).earliest() {
-        Some(o) => o.fix().local_minus_utc() as i64,
-        None => {
-            let before = ndt - chrono::Duration::hours(3);
-            tz.offset_from_local_datetime(&before).earliest().map_or(0, |o| o.fix().local_minus_utc() as i64)
-        }
-    };
-    local_ms - offset * 1000
+    match chrono::DateTime::from_timestamp_millis(local_ms) {
+        Some(d) => local_instant(tz, d.naive_utc()),
+        None => local_ms,
+    }
 }
 
 /// Parse a timestamp cell written as text.
