@@ -147,9 +147,11 @@ pub fn local_instant(tz: Tz, local: NaiveDateTime) -> Timestamp {
     let offset = match tz.offset_from_local_datetime(&local).earliest() {
         Some(o) => o.fix(),
         // the offset a day before, as Temporal takes it: no zone changes twice a day
-        None => tz.offset_from_utc_datetime(&(local - chrono::Duration::days(1))).fix(),
+        None => tz.offset_from_utc_datetime(&(local.checked_sub_days(chrono::Days::new(1)).unwrap_or(local))).fix(),
     };
-    (local - chrono::Duration::seconds(i64::from(offset.local_minus_utc()))).and_utc().timestamp_millis()
+    let utc = local.checked_sub_signed(chrono::Duration::seconds(i64::from(offset.local_minus_utc())));
+    // at the edge of chrono's range, the local time read as UTC
+    utc.unwrap_or(local).and_utc().timestamp_millis()
 }
 
 /// [`local_instant`] of a local time given as milliseconds since the epoch as if it
@@ -237,6 +239,23 @@ pub fn format(t: Timestamp) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A skipped local time moves forward by the gap (an hour in New York, half an
+    /// hour on Lord Howe Island), a repeated one is its first instant.
+    #[test]
+    fn local_times_across_changes_of_the_clocks() {
+        let at = |tz: Tz, s: &str| {
+            let local = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
+            format(local_instant(tz, local))
+        };
+        let ny = chrono_tz::America::New_York;
+        assert_eq!(at(ny, "2026-03-08 02:30"), "2026-03-08T07:30:00Z");
+        assert_eq!(at(ny, "2026-03-08 02:00"), "2026-03-08T07:00:00Z");
+        assert_eq!(at(ny, "2026-03-08 03:00"), "2026-03-08T07:00:00Z");
+        assert_eq!(at(ny, "2026-11-01 01:30"), "2026-11-01T05:30:00Z");
+        // Lord Howe springs forward half an hour at 02:00 (UTC+10:30 to +11)
+        assert_eq!(at(chrono_tz::Australia::Lord_Howe, "2026-10-04 02:15"), "2026-10-03T15:45:00Z");
+    }
 
     #[test]
     fn civil_days() {
