@@ -1716,15 +1716,18 @@ impl CustomerState {
                     *next
                 }
                 CStep::Task { channel, owner, due, priority, next } => {
-                    let assignee = crate::tasks::resolve_owner(owner, &eng.channels[*channel].name, &self.attrs);
+                    // a task that fell back is in the fallback queue's channel: its trace
+                    // row and the channel's task count name that queue
+                    let name = |c: usize| eng.channels[c].name.as_str();
+                    let (channel, assignee) = crate::tasks::resolve_owner(owner, *channel, name, &self.attrs);
                     let calendar = eng.calendars.for_customer(&self.attrs);
                     let due = crate::tasks::due_time(self.tz, now, *due, calendar);
                     let due_on_day_off = due.is_some_and(|d| crate::tasks::on_day_off(self.tz, d, calendar));
                     let task = crate::tasks::CreatedTask { assignee, due, priority: *priority, due_on_day_off };
                     out.1.task(&eng.journeys[j].name, &task);
-                    self.act(j, Some(node), ActionKind::Task { channel: *channel, task }, out);
+                    self.act(j, Some(node), ActionKind::Task { channel, task }, out);
                     out.1.journeys[j].tasks += 1;
-                    out.1.channels[*channel].tasks += 1;
+                    out.1.channels[channel].tasks += 1;
                     *next
                 }
                 CStep::Webhook { channel, next } => {
