@@ -64,7 +64,8 @@ fn a_clinic_runs_the_play_once_and_its_admins_get_the_messages() {
             "2026-03-02T09:00:00Z,clinic-a,quiet_clinic_play,invite#1,task,csm_task,,",
             "2026-03-02T09:30:00Z,clinic-b,quiet_clinic_play,,enter,,,",
             "2026-03-02T09:30:00Z,clinic-b,quiet_clinic_play,invite#0,suppressed,email,clinic-training-invite,no_admin",
-            "2026-03-02T09:30:00Z,clinic-b,quiet_clinic_play,invite#1,task,csm_task,,",
+            // no account manager: the task fell back to the `cs_triage` queue
+            "2026-03-02T09:30:00Z,clinic-b,quiet_clinic_play,invite#1,task,cs_triage,,",
             "2026-03-03T09:00:00Z,clinic-a,quiet_clinic_play,,goal,,,",
             "2026-03-09T09:00:00Z,u1,quiet_clinic_play,still_quiet#0,send,email,clinic-training-reminder,",
             "2026-03-09T09:00:00Z,clinic-a,quiet_clinic_play,,exit,,,end",

@@ -180,3 +180,45 @@ fn tasks_per_owner_and_fallback_queue_in_the_report() {
     );
     assert!(page.contains(&triage_row), "{triage_row}");
 }
+
+/// A task whose owner attribute is empty goes to the `else queue` channel: its trace
+/// row names that queue, and the report counts it there, not on the step's channel
+/// (the trace named `csm_task` for both tasks).
+#[test]
+fn a_fallen_back_task_names_its_fallback_queue_in_the_trace() {
+    const PROJECT: &str = r#"event signup
+attribute csm_owner: text
+
+channel csm_task { kind task }
+channel cs_triage { kind task }
+
+journey onboarding {
+  entry on signup
+  stage call {
+    task csm_task "Welcome call" owner attribute csm_owner else queue cs_triage due 2 days
+    end
+  }
+}
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("p.journey"), PROJECT).unwrap();
+    std::fs::write(
+        d.join("log.csv"),
+        "customer_id,timestamp,event\nc1,2026-03-02T10:00:00Z,signup\nc2,2026-03-02T11:00:00Z,signup\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("attrs.csv"), "customer_id,csm_owner\nc1,ana\nc2,\n").unwrap();
+    let args = ["simulate", "--events", "log.csv", "--attributes", "attrs.csv", "--format", "json", "--trace", "t.csv"];
+    let out = journey(&args, d);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let tasks: Vec<(String, String)> = (csv_rows(&d.join("t.csv")).into_iter())
+        .filter(|r| r["kind"] == "task")
+        .map(|r| (r["customer"].clone(), r["channel"].clone()))
+        .collect();
+    assert_eq!(tasks, [("c1".into(), "csm_task".into()), ("c2".into(), "cs_triage".into())]);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(report["channels"]["csm_task"]["tasks"], 1);
+    assert_eq!(report["channels"]["cs_triage"]["tasks"], 1);
+    assert_eq!(report["tasks"]["by_queue"]["cs_triage"]["fallback"], 1);
+}

@@ -114,15 +114,11 @@ pub(crate) fn zone_of(view: &CalendarView, s: &Schedule) -> Option<Tz> {
 }
 
 /// The instant of the entry on local date `entry` of a schedule, in UTC (a time the
-/// clocks skip is read an hour later, as the engine moves it forward).
+/// clocks skip is moved forward by the gap, as the engine moves it).
 fn entry_utc(view: &CalendarView, s: &Schedule, entry: NaiveDate) -> Option<NaiveDateTime> {
     let tz = zone_of(view, s)?;
     let local = entry.and_hms_opt(0, 0, 0)? + Duration::minutes(i64::from(s.minute_of_day));
-    let at = tz
-        .from_local_datetime(&local)
-        .earliest()
-        .or_else(|| tz.from_local_datetime(&(local + Duration::hours(1))).earliest())?;
-    Some(at.naive_utc())
+    chrono::DateTime::from_timestamp_millis(journey_events::time::local_instant(tz, local)).map(|d| d.naive_utc())
 }
 
 /// Is the entry on local date `entry` inside the journey's campaign window (`active

@@ -394,11 +394,11 @@ mod tests {
         // and over German Unity Day (Saturday 2026-10-03 is a weekend anyway) into
         // Easter: Thursday before Good Friday + 1 is Tuesday after Easter Monday
         assert_eq!(local(tz, add_business_days(tz, at(tz, "2026-04-02 09:00"), 1, &de)), "2026-04-07 09:00");
-        // a time the clocks skip that day moves to the first one that exists, as
-        // `wait 1d` does: 02:30 on 2027-03-28 (spring forward in Berlin) is 03:00
+        // a time the clocks skip that day moves forward by the gap, as `wait 1d`
+        // does: 02:30 on 2027-03-28 (spring forward in Berlin) is 03:30
         let t = at(tz, "2027-03-26 02:30");
         let plain = WorkCalendar::new(None, &["monday".into()], &[]);
-        assert_eq!(local(tz, add_business_days(tz, t, 2, &plain)), "2027-03-28 03:00");
+        assert_eq!(local(tz, add_business_days(tz, t, 2, &plain)), "2027-03-28 03:30");
     }
 
     const ZONES: [&str; 4] = ["America/New_York", "Europe/Berlin", "Australia/Sydney", "UTC"];

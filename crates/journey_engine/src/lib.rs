@@ -880,7 +880,7 @@ impl<'p> Engine<'p> {
                             Some(journey_ir::OwnerSource::Fixed { name }) => tasks::CompiledOwner::Fixed(name.clone()),
                             Some(journey_ir::OwnerSource::Attribute { attribute }) => tasks::CompiledOwner::Attribute {
                                 attribute: attr(attribute),
-                                fallback: fallback_queue.clone().unwrap_or_else(|| channel.clone()),
+                                fallback: chan(fallback_queue.as_deref().unwrap_or(channel)),
                             },
                         },
                         due: *due,

@@ -766,18 +766,16 @@ impl CustomerState {
             CTrigger::Schedule { .. } => self.arm_tick(eng, j, after, valid_until, why),
             CTrigger::DateAttribute { attribute, offset_minutes, minute } => {
                 let AttrValue::Date(days) = self.attrs[*attribute] else { return };
-                let base = time::shifted_date_midnight(self.tz, days, *offset_minutes);
-                let base_local = time::local(self.tz, base).date().and_hms_opt(minute / 60, minute % 60, 0);
-                let Some(base_local) = base_local else { return };
+                let (tz, offset, minute) = (self.tz, *offset_minutes, *minute);
+                let entry_in = |y| time::yearly_date_entry(tz, days, y, offset, minute);
+                let Some(base) = entry_in(0) else { return };
                 // skip the years surely passed (366 days each: never one too many), so
                 // a birthday decades back costs no walk through every year since
                 if self.plans[j].date_years == 0 && after > base {
                     self.plans[j].date_years = ((after - base) / (366 * DAY)).min(i32::MAX as i64) as i32;
                 }
                 for _ in 0..200 {
-                    let y = self.plans[j].date_years;
-                    let Some(dt) = time::add_years(base_local, y) else { return };
-                    let t = time::instant(self.tz, dt);
+                    let Some(t) = entry_in(self.plans[j].date_years) else { return };
                     if t > until {
                         return;
                     }
@@ -1737,15 +1735,18 @@ impl CustomerState {
                     *next
                 }
                 CStep::Task { channel, owner, due, priority, next } => {
-                    let assignee = crate::tasks::resolve_owner(owner, &eng.channels[*channel].name, &self.attrs);
+                    // a task that fell back is in the fallback queue's channel: its trace
+                    // row and the channel's task count name that queue
+                    let name = |c: usize| eng.channels[c].name.as_str();
+                    let (channel, assignee) = crate::tasks::resolve_owner(owner, *channel, name, &self.attrs);
                     let calendar = eng.calendars.for_customer(&self.attrs);
                     let due = crate::tasks::due_time(self.tz, now, *due, calendar);
                     let due_on_day_off = due.is_some_and(|d| crate::tasks::on_day_off(self.tz, d, calendar));
                     let task = crate::tasks::CreatedTask { assignee, due, priority: *priority, due_on_day_off };
                     out.1.task(&eng.journeys[j].name, &task);
-                    self.act(j, Some(node), ActionKind::Task { channel: *channel, task }, out);
+                    self.act(j, Some(node), ActionKind::Task { channel, task }, out);
                     out.1.journeys[j].tasks += 1;
-                    out.1.channels[*channel].tasks += 1;
+                    out.1.channels[channel].tasks += 1;
                     *next
                 }
                 CStep::Webhook { channel, next } => {

@@ -17,10 +17,11 @@ pub enum CompiledOwner {
     Queue,
     Fixed(String),
     /// An attribute index (`None`: the attribute is unknown to the program, which the
-    /// checker refuses; treated as always missing) and the fallback queue.
+    /// checker refuses; treated as always missing) and the fallback queue (the index
+    /// of its channel: `else queue Q` names a task channel).
     Attribute {
         attribute: Option<usize>,
-        fallback: String,
+        fallback: usize,
     },
 }
 
@@ -47,15 +48,22 @@ impl Assignee {
     }
 }
 
-/// The task's assignee given the customer's attributes now. Text is trimmed; a value
-/// that is empty (or only spaces) counts as missing.
-pub fn resolve_owner(owner: &CompiledOwner, channel: &str, attrs: &[AttrValue]) -> Assignee {
+/// Where a task of step channel `channel` goes given the customer's attributes now:
+/// the channel (queue) that holds it, the step's own unless it fell back to the
+/// fallback queue, and its assignee. Text is trimmed; a value that is empty (or only
+/// spaces) counts as missing. `name` gives a channel's name from its index.
+pub fn resolve_owner<'c>(
+    owner: &CompiledOwner,
+    channel: usize,
+    name: impl Fn(usize) -> &'c str,
+    attrs: &[AttrValue],
+) -> (usize, Assignee) {
     match owner {
-        CompiledOwner::Queue => Assignee::Queue { name: channel.to_string(), fallback: false },
-        CompiledOwner::Fixed(name) => Assignee::Owner(name.clone()),
+        CompiledOwner::Queue => (channel, Assignee::Queue { name: name(channel).to_string(), fallback: false }),
+        CompiledOwner::Fixed(person) => (channel, Assignee::Owner(person.clone())),
         CompiledOwner::Attribute { attribute, fallback } => match attribute.and_then(|a| attrs.get(a)) {
-            Some(AttrValue::Text(t)) if !t.trim().is_empty() => Assignee::Owner(t.trim().to_string()),
-            _ => Assignee::Queue { name: fallback.clone(), fallback: true },
+            Some(AttrValue::Text(t)) if !t.trim().is_empty() => (channel, Assignee::Owner(t.trim().to_string())),
+            _ => (*fallback, Assignee::Queue { name: name(*fallback).to_string(), fallback: true }),
         },
     }
 }
@@ -98,35 +106,43 @@ mod tests {
             .timestamp_millis()
     }
 
-    fn owner_attr(fallback: &str) -> CompiledOwner {
-        CompiledOwner::Attribute { attribute: Some(1), fallback: fallback.to_string() }
+    /// Channels 0 and 1: the step's own queue and the fallback queue.
+    const CHANNELS: [&str; 2] = ["csm", "cs_triage"];
+
+    fn resolve(owner: &CompiledOwner, attrs: &[AttrValue]) -> (usize, Assignee) {
+        resolve_owner(owner, 0, |c| CHANNELS[c], attrs)
+    }
+
+    fn owner_attr() -> CompiledOwner {
+        CompiledOwner::Attribute { attribute: Some(1), fallback: 1 }
     }
 
     #[test]
     fn the_owner_comes_from_the_attribute_at_that_time() {
         let attrs = vec![AttrValue::Bool(true), AttrValue::Text(" ana@x.com ".into())];
-        assert_eq!(resolve_owner(&owner_attr("cs_triage"), "csm", &attrs), Assignee::Owner("ana@x.com".into()));
+        assert_eq!(resolve(&owner_attr(), &attrs), (0, Assignee::Owner("ana@x.com".into())));
         let fixed = CompiledOwner::Fixed("bo@x.com".into());
-        assert_eq!(resolve_owner(&fixed, "csm", &attrs), Assignee::Owner("bo@x.com".into()));
+        assert_eq!(resolve(&fixed, &attrs), (0, Assignee::Owner("bo@x.com".into())));
         assert_eq!(
-            resolve_owner(&CompiledOwner::Queue, "csm", &attrs),
-            Assignee::Queue { name: "csm".into(), fallback: false }
+            resolve(&CompiledOwner::Queue, &attrs),
+            (0, Assignee::Queue { name: "csm".into(), fallback: false })
         );
     }
 
     #[test]
     fn a_missing_or_empty_owner_falls_back_to_the_queue() {
-        let fallback = Assignee::Queue { name: "cs_triage".into(), fallback: true };
+        // the task goes to the fallback queue's channel, not the step's
+        let fallback = (1, Assignee::Queue { name: "cs_triage".into(), fallback: true });
         for v in [AttrValue::Missing, AttrValue::Text("".into()), AttrValue::Text("  ".into())] {
             let attrs = vec![AttrValue::Missing, v];
-            let got = resolve_owner(&owner_attr("cs_triage"), "csm", &attrs);
+            let got = resolve(&owner_attr(), &attrs);
             assert_eq!(got, fallback);
-            assert!(got.is_fallback());
+            assert!(got.1.is_fallback());
         }
         // no attribute at all (a snapshot without the column)
-        assert_eq!(resolve_owner(&owner_attr("cs_triage"), "csm", &[]), fallback);
-        let unknown = CompiledOwner::Attribute { attribute: None, fallback: "csm".into() };
-        assert_eq!(resolve_owner(&unknown, "csm", &[]).name(), "csm");
+        assert_eq!(resolve(&owner_attr(), &[]), fallback);
+        let unknown = CompiledOwner::Attribute { attribute: None, fallback: 0 };
+        assert_eq!(resolve(&unknown, &[]).1.name(), "csm");
     }
 
     #[test]

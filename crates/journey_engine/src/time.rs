@@ -20,9 +20,9 @@ fn local_uncached(tz: Tz, t: i64) -> NaiveDateTime {
         .unwrap_or_else(|| chrono::DateTime::from_timestamp_millis(t).expect("timestamp in range").naive_utc())
 }
 
-/// The instant a local date-time denotes. An ambiguous time (clocks going back) is its
-/// earlier instant; a time that does not exist (clocks going forward) is moved forward
-/// by the gap, minute by minute, to the first one that exists.
+/// The instant a local date-time denotes ([`journey_events::time::local_instant`]): an
+/// ambiguous time (clocks going back) is its earlier instant; a time that does not
+/// exist (clocks going forward) is moved forward by the gap (02:30 to 03:30).
 pub fn instant(tz: Tz, dt: NaiveDateTime) -> i64 {
     memo::instant(tz, dt)
 }
@@ -153,14 +153,9 @@ fn on_the_clock(tz: Tz, date: NaiveDate, minute: u32) -> i64 {
 
 /// [`instant`] computed.
 fn instant_uncached(tz: Tz, dt: NaiveDateTime) -> i64 {
-    let mut dt = dt;
-    for _ in 0..(24 * 60) {
-        if let Some(d) = tz.from_local_datetime(&dt).earliest() {
-            return d.timestamp_millis();
-        }
-        dt += chrono::Duration::minutes(1);
-    }
-    dt.and_utc().timestamp_millis()
+    // the event reader's rule, so an event logged at a local time and a tick or wait
+    // at that local time are one instant
+    journey_events::time::local_instant(tz, dt)
 }
 
 /// Minute of the local day (0..1440).
@@ -342,12 +337,24 @@ impl QuietDays {
     }
 }
 
-/// Add whole years to a local date-time (Feb 29 becomes Feb 28).
-pub fn add_years(dt: NaiveDateTime, years: i32) -> Option<NaiveDateTime> {
-    let d = dt.date();
-    let y = d.year() + years;
-    let date = NaiveDate::from_ymd_opt(y, d.month(), d.day()).or_else(|| NaiveDate::from_ymd_opt(y, d.month(), 28))?;
-    Some(date.and_time(dt.time()))
+/// The `years`-th anniversary of a date (days since 1970-01-01): the same month and
+/// day `years` later, February 28 for a February 29 in a common year.
+pub fn anniversary(date: i64, years: i32) -> Option<i64> {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
+    let d = epoch.checked_add_signed(chrono::Duration::days(date))?;
+    let y = d.year().checked_add(years)?;
+    let on = NaiveDate::from_ymd_opt(y, d.month(), d.day()).or_else(|| NaiveDate::from_ymd_opt(y, d.month(), 28))?;
+    Some((on - epoch).num_days())
+}
+
+/// When `entry at DATE_ATTR ± DUR at HH:MM` enters in the `years`-th year after the
+/// date: the offset is applied to that year's [`anniversary`] (as
+/// [`shifted_date_midnight`] applies it), so `birthday - 7d` is always seven days
+/// before the day `birthday` enters, in a leap year or not; that day is then taken at
+/// `minute`.
+pub fn yearly_date_entry(tz: Tz, date: i64, years: i32, offset_minutes: i64, minute: u32) -> Option<i64> {
+    let shifted = shifted_date_midnight(tz, anniversary(date, years)?, offset_minutes);
+    Some(day_at_minute(tz, local_day(tz, shifted), minute))
 }
 
 #[cfg(test)]

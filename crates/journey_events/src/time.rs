@@ -135,24 +135,35 @@ pub fn parse_fixed_utc(b: &[u8]) -> Option<Timestamp> {
     civil(two(0)? * 100 + two(2)?, two(5)?, two(8)?, two(11)?, two(14)?, two(17)?, 0)
 }
 
-/// Turn a local wall-clock time into UTC in `tz`. Ambiguous times (the repeated hour
-/// when clocks go back) take the earlier instant; times in a gap (clocks go forward)
-/// are read with the offset before the gap, i.e. moved forward by the gap's length.
+/// The instant (milliseconds UTC) a local wall-clock time denotes in `tz`: the one
+/// rule of the whole tool, for the times of an event log written without an offset,
+/// the engine's schedule ticks, waits and date entries, and the calendar's entries.
+/// It is RFC 5545's (3.3.5) and Temporal's `compatible` disambiguation, which
+/// calendar applications follow: an ambiguous time (the hour repeated when clocks go
+/// back) is its earlier instant; a time that does not exist (clocks go forward) is
+/// read with the offset in force before the change, i.e. moved forward by the gap:
+/// 02:30 on the night New York springs forward is 03:30 EDT, and 02:00 is 03:00.
+pub fn local_instant(tz: Tz, local: NaiveDateTime) -> Timestamp {
+    let offset = match tz.offset_from_local_datetime(&local).earliest() {
+        Some(o) => o.fix(),
+        // the offset a day before, as Temporal takes it: no zone changes twice a day
+        None => tz.offset_from_utc_datetime(&(local.checked_sub_days(chrono::Days::new(1)).unwrap_or(local))).fix(),
+    };
+    let utc = local.checked_sub_signed(chrono::Duration::seconds(i64::from(offset.local_minus_utc())));
+    // at the edge of chrono's range, the local time read as UTC
+    utc.unwrap_or(local).and_utc().timestamp_millis()
+}
+
+/// [`local_instant`] of a local time given as milliseconds since the epoch as if it
+/// were UTC.
 pub fn local_to_utc(local_ms: i64, tz: Tz) -> Timestamp {
     if tz == Tz::UTC {
         return local_ms;
     }
-    let Some(ndt) = chrono::DateTime::from_timestamp_millis(local_ms).map(|d| d.naive_utc()) else {
-        return local_ms;
-    };
-    let offset = match tz.offset_from_local_datetime(&ndt).earliest() {
-        Some(o) => o.fix().local_minus_utc() as i64,
-        None => {
-            let before = ndt - chrono::Duration::hours(3);
-            tz.offset_from_local_datetime(&before).earliest().map_or(0, |o| o.fix().local_minus_utc() as i64)
-        }
-    };
-    local_ms - offset * 1000
+    match chrono::DateTime::from_timestamp_millis(local_ms) {
+        Some(d) => local_instant(tz, d.naive_utc()),
+        None => local_ms,
+    }
 }
 
 /// Parse a timestamp cell written as text.
@@ -228,6 +239,23 @@ pub fn format(t: Timestamp) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A skipped local time moves forward by the gap (an hour in New York, half an
+    /// hour on Lord Howe Island), a repeated one is its first instant.
+    #[test]
+    fn local_times_across_changes_of_the_clocks() {
+        let at = |tz: Tz, s: &str| {
+            let local = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
+            format(local_instant(tz, local))
+        };
+        let ny = chrono_tz::America::New_York;
+        assert_eq!(at(ny, "2026-03-08 02:30"), "2026-03-08T07:30:00Z");
+        assert_eq!(at(ny, "2026-03-08 02:00"), "2026-03-08T07:00:00Z");
+        assert_eq!(at(ny, "2026-03-08 03:00"), "2026-03-08T07:00:00Z");
+        assert_eq!(at(ny, "2026-11-01 01:30"), "2026-11-01T05:30:00Z");
+        // Lord Howe springs forward half an hour at 02:00 (UTC+10:30 to +11)
+        assert_eq!(at(chrono_tz::Australia::Lord_Howe, "2026-10-04 02:15"), "2026-10-03T15:45:00Z");
+    }
 
     #[test]
     fn civil_days() {

@@ -39,9 +39,10 @@ const CLOCK_CHANGE: u64 = 60;
 
 /// The least real time a `wait until` a time of day takes that the wall clock counts
 /// as `add` minutes, where the clocks may change: an hour less across a change during
-/// the wait; nothing for a time within the hour before the clock's (the hour the
-/// clocks skip in spring ends at once, as the engine resolves it, and the hour they
-/// repeat in autumn comes again); from a clock that may be an hour off (`fuzzy`), also
+/// the wait; nothing for a time within the hour before the clock's (a time in the hour
+/// the clocks skip in spring is moved forward by the gap, as the engine resolves it, so
+/// it comes within the hour after the jump, and the hour they repeat in autumn comes
+/// again); from a clock that may be an hour off (`fuzzy`), also
 /// nothing when the hour takes it past the time it waits for.
 pub(crate) fn least_across_change(add: u64, fuzzy: bool) -> u64 {
     if add + CLOCK_CHANGE >= 1440 || (fuzzy && add <= CLOCK_CHANGE) {

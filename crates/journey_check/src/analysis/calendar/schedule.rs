@@ -4,7 +4,9 @@
 //! Paths are walked depth first from the start with the minimum elapsed time of
 //! [`super::super::paths`]: a `wait` adds its duration, `wait up to D for E` adds 0 on
 //! `then` and `D` on `timeout`, `wait until` a date adds 0, and `wait until` a time
-//! adds 0 unless a scheduled entry has fixed the clock (then the time to reach it). A
+//! adds 0 unless a scheduled entry has fixed the clock in its zone (then the time to
+//! reach it). Sends are placed the same way, but for a customer in the program time
+//! zone, whose `local` is the program's zone ([`shown_add`]). A
 //! journey customers re-enter on a schedule counts its passes run after run (see
 //! [`super::super::recurring`]) where a path ends. A node is visited
 //! at most `largest cap count + 1` times on one path (at least twice, at most 64), and a
@@ -159,7 +161,8 @@ pub struct PlannedSend {
     pub channel: String,
     pub template: String,
     pub tags: Vec<String>,
-    /// The least time from entry to this send on any path, in minutes.
+    /// When the calendar places the send after entry, in minutes: the least time on
+    /// any path for a customer in the program time zone ([`shown_add`]).
     pub offset: u64,
 }
 
@@ -252,6 +255,32 @@ struct Least {
     across: Vec<Option<Window>>,
 }
 
+/// The minutes a `wait until minute_of_day` in `zone` takes, as the calendar places
+/// the steps after it: from the clock the path fixes, for a customer without a zone of
+/// their own, in the program time zone (the one whose times the calendar shows, see
+/// docs/calendar.md), for whom `local` and the program's zone are one clock; nothing
+/// when the path does not fix the clock in that zone. The cap counts take the least
+/// over every customer instead (a customer elsewhere may reach 14:00 local the moment
+/// a 09:00 New York entry happens).
+fn shown_add(program: &Program, clock: &Clock, minute_of_day: u32, zone: &Zone) -> u64 {
+    fn name<'a>(program: &'a Program, z: &'a Zone) -> &'a str {
+        match z {
+            Zone::Customer => program.timezone.as_str(),
+            Zone::Named(n) => n.as_str(),
+        }
+    }
+    match clock {
+        Some((m, z)) if name(program, z) == name(program, zone) => until_clock(*m, minute_of_day),
+        _ => 0,
+    }
+}
+
+/// Minutes from a clock showing `from` to the next time it shows `to` (none when it
+/// does already), on the wall clock.
+fn until_clock(from: u32, to: u32) -> u64 {
+    (i64::from(to) - i64::from(from)).rem_euclid(1440) as u64
+}
+
 /// Place the sends of `journey` and find its densest window for each cap.
 pub fn plan(program: &Program, journey: &Journey, caps: &[CapRule]) -> JourneyPlan {
     plan_with(program, journey, caps, &crate::analysis::JourneyFacts::of(program, journey))
@@ -311,6 +340,7 @@ fn plan_on(
         .collect();
     let max = caps.iter().map(|c| c.count).max().unwrap_or(1);
     let limit = max.saturating_add(1).clamp(2, 64) as u32;
+    // per node, the least time the calendar shows it at ([`shown_add`])
     let mut offset: Vec<Option<u64>> = vec![None; n];
     let mut windows = vec![Window::default(); caps.len()];
     let mut visits = vec![0u32; n];
@@ -321,8 +351,9 @@ fn plan_on(
         _ => "",
     };
     let mut path: Vec<usize> = Vec::new();
-    // (node, elapsed when its edges start, local time of day then, next edge)
-    let mut stack: Vec<(usize, u64, Clock, usize)> = Vec::new();
+    // (node, elapsed when its edges start, local time of day then, next edge, elapsed
+    // as the calendar shows it)
+    let mut stack: Vec<(usize, u64, Clock, usize, u64)> = Vec::new();
     let mut steps = 0usize;
     // customers re-entered run after run: every pass that ends adds its sends again
     let mut weighed: BTreeSet<(usize, Vec<u64>, u64)> = BTreeSet::new();
@@ -365,6 +396,7 @@ fn plan_on(
     let dst = |z: &Zone| super::super::recurring::zone_changes_clocks(program, z);
     let mut enter = |node: usize,
                      t: u64,
+                     shown: u64,
                      add_before: u64,
                      clock: Clock,
                      visits: &mut Vec<u32>,
@@ -372,19 +404,20 @@ fn plan_on(
                      path: &mut Vec<usize>,
                      windows: &mut Vec<Window>,
                      least: &mut Least|
-     -> (u64, Clock) {
+     -> (u64, u64, Clock) {
         let (lo_before, fuzzy_before) = least.after.last().copied().unwrap_or((0, false));
         let lo = lo_before + add_before;
         let fuzzy = fuzzy_before || (add_before > 0 && clock.as_ref().is_some_and(|(_, z)| dst(z)));
         least.after.push((lo, fuzzy));
         visits[node] += 1;
         path.push(node);
-        offset[node] = Some(offset[node].map_or(t, |o| o.min(t)));
+        offset[node] = Some(offset[node].map_or(shown, |o| o.min(shown)));
         // a `wait until` a time of day takes the time to reach it when the path fixes
         // the clock (a scheduled entry), as in the path proofs
         if let Step::WaitUntilTime { minute_of_day, zone, .. } = step(node) {
+            let shown = shown + shown_add(program, &clock, *minute_of_day, zone);
             let add = match &clock {
-                Some((m, z)) if z == zone => (*minute_of_day as i64 - *m as i64).rem_euclid(1440) as u64,
+                Some((m, z)) if z == zone => until_clock(*m, *minute_of_day),
                 _ => 0,
             };
             let shortest = match &clock {
@@ -394,7 +427,7 @@ fn plan_on(
             if let Some(last) = least.after.last_mut() {
                 *last = (lo + shortest, false);
             }
-            return (t + add, Some((*minute_of_day, zone.clone())));
+            return (t + add, shown, Some((*minute_of_day, zone.clone())));
         }
         if let Step::Send { channel, .. } = step(node) {
             if is_message(channel) {
@@ -432,21 +465,21 @@ fn plan_on(
                 }
             }
         }
-        (t, clock)
+        (t, shown, clock)
     };
     let clock0: Clock = match &journey.entry {
         Trigger::Schedule { minute_of_day, zone, .. } => Some((*minute_of_day, zone.clone())),
         _ => None,
     };
     if let Target::Node(start) = cx.start {
-        let (t0, c0) = enter(start, 0, 0, clock0, &mut visits, &mut recs, &mut path, &mut windows, &mut least);
+        let (t0, s0, c0) = enter(start, 0, 0, 0, clock0, &mut visits, &mut recs, &mut path, &mut windows, &mut least);
         if matches!(step(start), Step::End) {
             pass_ends(t0, &recs, &path, &mut windows);
         }
-        stack.push((start, t0, c0, 0));
+        stack.push((start, t0, c0, 0, s0));
     }
     while let Some(top) = stack.last_mut() {
-        let (node, t, ei) = (top.0, top.1, top.3);
+        let (node, t, ei, shown) = (top.0, top.1, top.3, top.4);
         if ei >= edges[node].len() {
             stack.pop();
             visits[node] -= 1;
@@ -478,11 +511,12 @@ fn plan_on(
         }
         // the clock survives fixed waits; an awaited event can come at any time
         let clock = if resets { None } else { clock.map(|(m, z)| (((m as u64 + add) % 1440) as u32, z)) };
-        let (tn, cn) = enter(next, t + add, add, clock, &mut visits, &mut recs, &mut path, &mut windows, &mut least);
+        let (tn, sn, cn) =
+            enter(next, t + add, shown + add, add, clock, &mut visits, &mut recs, &mut path, &mut windows, &mut least);
         if matches!(step(next), Step::End) {
             pass_ends(tn, &recs, &path, &mut windows);
         }
-        stack.push((next, tn, cn, 0));
+        stack.push((next, tn, cn, 0, sn));
     }
     let sends = journey
         .nodes
