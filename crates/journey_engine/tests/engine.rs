@@ -262,9 +262,12 @@ fn min_gap_defers() {
 
 #[test]
 fn policy_cap_min_gap_and_quiet_days() {
-    let mut s = Sim::new(program(
+    // J401 proves that a second session within the day passes the cap; the engine
+    // refuses what the checker flags
+    let mut s = Sim::new(program_allowing(
         "policy { cap any 1 per 1d min_gap 4h quiet_days [tuesday] }",
         r#"journey j { entry on session re_entry always stage a { send sms "s" end } }"#,
+        &["J401"],
     ));
     // Monday 12:00, 13:00 (min_gap: deferred to 16:00, then the daily cap refuses it)
     let e = [s.ev("session", T0, None), s.ev("session", T0 + H, None)];
@@ -286,7 +289,7 @@ fn conflicting_tags_refuse_the_later_send() {
 journey launch { priority 10 entry on signup stage a { send email "launch" tags [full_price] end } }
 journey again { entry on purchase stage a { send push "again" tags [discount] end } }
 journey later { entry on session re_entry always stage a { send email "later" tags [full_price] end } }"#,
-        &["J602"],
+        &["J602", "J401"],
     ));
     let e = [
         s.ev("signup", T0, Some("x")),
@@ -465,7 +468,10 @@ fn guardrail_metrics_attribute_opt_outs_to_the_last_message() {
   guardrail complaint_rate < 1%
   guardrail unsubscribe_rate < 60%
   guardrail sends_per_customer_per_week < 2 }"#;
-    let mut s = Sim::new(program("event unsubscribe {}\nevent bounce {}\nevent complaint {}", journeys));
+    // (J401: sessions entered again and again pass the email cap, which the
+    // guardrail's weekly count measures)
+    let mut s =
+        Sim::new(program_allowing("event unsubscribe {}\nevent bounce {}\nevent complaint {}", journeys, &["J401"]));
     s.opts.start = T0;
     let events = [
         s.ev("session", T0, None),
@@ -491,7 +497,7 @@ fn guardrail_metrics_attribute_opt_outs_to_the_last_message() {
         ]
     );
     // without a `bounce` event in the program, the bounce rate is not measured
-    let s = Sim::new(program("event unsubscribe {}\nevent complaint {}", journeys));
+    let s = Sim::new(program_allowing("event unsubscribe {}\nevent complaint {}", journeys, &["J401"]));
     let (_, report) = s.run(&[]);
     let bounce = report.guardrails(&s.program).into_iter().find(|g| g.metric == "bounce_rate").unwrap();
     assert_eq!((bounce.value, bounce.ok), (None, None));
