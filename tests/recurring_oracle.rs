@@ -10,23 +10,11 @@
 
 mod common;
 
+use common::Rng;
+
 use journey_engine::{ActionKind, AttrValue, Customer, Engine, EngineOptions, QuietMode, Suppression};
 use journey_events::{CustomerId, Event, EventKind, Interner};
 use journey_ir::Program;
-
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-        xs[self.below(xs.len() as u64) as usize]
-    }
-}
 
 /// A one-journey program: a capped channel and a scheduled journey of sends and
 /// waits.

@@ -4,22 +4,7 @@
 
 mod common;
 
-use std::path::Path;
-
-use common::{code, journey, root, stdout};
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
+use common::{code, copy_dir, journey, root, stdout};
 
 /// A card after every workout, with customers let back in 2 hours after the last:
 /// seven workouts in 12 hours make the engine refuse the seventh card under the

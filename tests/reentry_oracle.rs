@@ -12,6 +12,8 @@
 
 mod common;
 
+use common::Rng;
+
 use journey_engine::{ActionKind, AttrValue, Customer, Engine, EngineOptions, QuietMode, Suppression};
 use journey_events::{CustomerId, Event, EventKind, Interner};
 use journey_ir::Program;
@@ -19,20 +21,6 @@ use journey_ir::Program;
 const MINUTE: i64 = 60_000;
 /// 2025-01-01T00:00:00Z, the first day of the replay.
 const START: i64 = 1_735_689_600_000;
-
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-    fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
-        xs[self.below(xs.len() as u64) as usize]
-    }
-}
 
 /// A generated case: the program's source and what the histories are built from.
 struct Case {

@@ -529,15 +529,7 @@ impl<'c, 'a> Walker<'c, 'a> {
                     format!("sent again on each pass: {} passes in one {window} window", d.entries),
                 )
             };
-            let mut seen = BTreeSet::from([first]);
-            for &k in &d.picks {
-                let node = f.sends[k].0;
-                if seen.insert(node) {
-                    let so = cx.node_origin(node);
-                    diag = diag.secondary(so.file, so.span, "also sent on each pass");
-                }
-            }
-            diag = diag
+            diag = also_sent_on_each_pass(cx, diag, f, first)
                 .secondary(entry.file, entry.span, format!("runs {}, with `{}`", rec.schedule, rec.rule))
                 .secondary(cap.origin.file, cap.origin.span, "the cap is declared here");
             let again = match rec.after {
@@ -973,6 +965,20 @@ fn anchors(cx: &Cx, n: usize) -> Option<Vec<(u32, Zone, Option<usize>)>> {
 /// J401 for the passes of a journey entered on an event that break a cap together:
 /// the customer's events can come as often as `re_entry` lets them in. Said for
 /// certain unless an exit or a filter may keep the passes apart ([`Repeated::doubt`]).
+/// The other sends of a repeated pass's densest window (`first` is labelled
+/// already), each labelled once.
+fn also_sent_on_each_pass(cx: &Cx, mut diag: Diagnostic, f: &Repeated, first: usize) -> Diagnostic {
+    let mut seen = BTreeSet::from([first]);
+    for &k in &f.densest.picks {
+        let node = f.sends[k].0;
+        if seen.insert(node) {
+            let so = cx.node_origin(node);
+            diag = diag.secondary(so.file, so.span, "also sent on each pass");
+        }
+    }
+    diag
+}
+
 fn reentry_finding(cx: &Cx, cap: &CapRule, rec: &Recurrence, event: &EventEntry, f: &Repeated) -> Diagnostic {
     let (what, over) = cap.words();
     let d = &f.densest;
@@ -989,14 +995,7 @@ fn reentry_finding(cx: &Cx, cap: &CapRule, rec: &Recurrence, event: &EventEntry,
     if f.doubt.is_some() {
         diag = diag.with_severity(journey_diagnostics::Severity::Warning);
     }
-    let mut seen = BTreeSet::from([first]);
-    for &k in &d.picks {
-        let node = f.sends[k].0;
-        if seen.insert(node) {
-            let so = cx.node_origin(node);
-            diag = diag.secondary(so.file, so.span, "also sent on each pass");
-        }
-    }
+    diag = also_sent_on_each_pass(cx, diag, f, first);
     let entry = &cx.journey.entry_origin;
     diag = diag.secondary(entry.file, entry.span, format!("{}, with `{}`", rec.schedule, rec.rule)).secondary(
         cap.origin.file,
