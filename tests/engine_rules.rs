@@ -88,19 +88,6 @@ fn read_log(path: &Path) -> HashMap<String, Vec<(i64, String, String)>> {
     out
 }
 
-/// The instant a local date begins in `tz` (the first minute that exists).
-fn local_midnight(tz: Tz, date: NaiveDate) -> i64 {
-    (0..24 * 60)
-        .find_map(|m| {
-            tz.from_local_datetime(
-                &date.and_hms_opt(0, 0, 0).unwrap().checked_add_signed(chrono::Duration::minutes(m)).unwrap(),
-            )
-            .earliest()
-        })
-        .expect("a minute of the day exists")
-        .timestamp_millis()
-}
-
 struct Case<'a> {
     program: &'a Program,
     snapshot: &'a HashMap<String, HashMap<String, String>>,
@@ -125,7 +112,10 @@ impl Case<'_> {
         let created = self.created_at.and_then(|a| self.snapshot.get(customer)?.get(a)).filter(|v| !v.is_empty());
         if let Some(v) = created {
             if let Ok(d) = NaiveDate::parse_from_str(v, "%Y-%m-%d") {
-                return Some(local_midnight(self.zone(customer), d));
+                return Some(journey_events::time::local_instant(
+                    self.zone(customer),
+                    d.and_time(chrono::NaiveTime::MIN),
+                ));
             }
             return Some(millis(v));
         }
@@ -138,15 +128,19 @@ impl Case<'_> {
         let mut broken = Vec::new();
         let tz = self.zone(customer);
         let attrs = self.snapshot.get(customer);
-        if self.accounts.contains(customer) || !self.existence_known {
-        } else if let Some(from) = self.exists_from(customer) {
-            for r in rows.iter().filter(|r| r.kind == "enter" && r.reason.is_empty()) {
-                if r.time < from {
-                    broken.push(format!("{customer} enters {} at {} before existing ({from})", r.journey, r.time));
-                }
+        // an account's existence is not a user's; without the log, neither is known
+        if !self.accounts.contains(customer) && self.existence_known {
+            let enters = rows.iter().filter(|r| r.kind == "enter" && r.reason.is_empty());
+            match self.exists_from(customer) {
+                Some(from) => broken.extend(
+                    enters
+                        .filter(|r| r.time < from)
+                        .map(|r| format!("{customer} enters {} at {} before existing ({from})", r.journey, r.time)),
+                ),
+                None => broken.extend(
+                    enters.take(1).map(|r| format!("{customer} never exists but enters {} at {}", r.journey, r.time)),
+                ),
             }
-        } else if let Some(r) = rows.iter().find(|r| r.kind == "enter" && r.reason.is_empty()) {
-            broken.push(format!("{customer} never exists but enters {} at {}", r.journey, r.time));
         }
         broken.extend(self.steps_only_inside(customer, rows));
         // in time order: a user's rows from `for account` journeys come after their own
@@ -261,9 +255,7 @@ impl Case<'_> {
         }
         broken
     }
-}
 
-impl Case<'_> {
     /// A journey's steps run only between an entry and its exit, never for a
     /// customer held out of it (the journey's holdout or the program's global one,
     /// docs/engine.md "Entry"), and a customer in the global holdout gets no marketing

@@ -944,16 +944,6 @@ const EXPLAIN_COMBINATIONS: usize = 256;
 /// conjunction the search skipped has a history. Slower than [`search`]; the calendar
 /// asks it only of pairs the search failed on (memoised).
 pub fn explain(exprs: &[&Expr], prepared: &[&Prepared], program: &Program) -> Outcome {
-    explain_with(exprs, prepared, program, false)
-}
-
-/// [`explain`], or (`first`) the answer of the first conjunction that is not
-/// impossible: enough for a caller that only tells "impossible" from "possible, and
-/// why not decided" (a history found here is one the witness search did not find).
-pub fn explain_with(exprs: &[&Expr], prepared: &[&Prepared], program: &Program, first: bool) -> Outcome {
-    if first {
-        return explain_first(exprs, prepared, program);
-    }
     let too_large = || too_large(exprs);
     let mut acc = vec![Conj::default()];
     let mut truncated = false;
@@ -983,7 +973,6 @@ pub fn explain_with(exprs: &[&Expr], prepared: &[&Prepared], program: &Program, 
         match explain_conj(conj, exprs, program) {
             Outcome::Found(h) => return Outcome::Found(h),
             Outcome::Impossible => {}
-            Outcome::Undecided(u) if first => return Outcome::Undecided(u),
             Outcome::Undecided(u) => {
                 first_open.get_or_insert(u);
             }
@@ -996,13 +985,14 @@ pub fn explain_with(exprs: &[&Expr], prepared: &[&Prepared], program: &Program, 
     }
 }
 
-/// [`explain_with`]'s `first`: the product of the normal forms walked depth first,
-/// each conjunction looked at as soon as it is whole, up to the first that is not
-/// impossible. Built breadth first, the whole product (up to
+/// [`explain`], enough for a caller that only tells "impossible" from "possible, and
+/// why not decided" (a history found here is one the witness search did not find):
+/// the product of the normal forms walked depth first, each conjunction looked at as
+/// soon as it is whole, up to the first that is not impossible. Built breadth first, the whole product (up to
 /// [`EXPLAIN_COMBINATIONS`] conjunctions, each a copy of the constraints) cost more
 /// than looking at them, when the first was already the answer. Impossible only when
 /// the whole product was walked.
-fn explain_first(exprs: &[&Expr], prepared: &[&Prepared], program: &Program) -> Outcome {
+pub fn explain_first(exprs: &[&Expr], prepared: &[&Prepared], program: &Program) -> Outcome {
     let Some(dnfs) = prepared.iter().map(|p| p.dnf.as_deref()).collect::<Option<Vec<&[Conj]>>>() else {
         return too_large(exprs);
     };

@@ -642,7 +642,7 @@ impl<'a> Cross<'a> {
         let start = std::time::Instant::now();
         let exprs: Vec<&Expr> = preds.iter().map(|&p| &self.preds[p].1).collect();
         let prepared: Vec<&logic::Prepared> = preds.iter().map(|&p| &self.prepared[p]).collect();
-        let r = match history::explain_with(&exprs, &prepared, self.program, true) {
+        let r = match history::explain_first(&exprs, &prepared, self.program) {
             Outcome::Found(h) => {
                 let profile = History { attributes: h.attributes.clone(), ..History::default() };
                 let u = Undecided { profile, open: Vec::new(), reason: history::Reason::Unconfirmed };
